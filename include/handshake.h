@@ -1,0 +1,295 @@
+/*
+ * handshake — a userspace TCP/IP stack.
+ *
+ * The stack is sans-IO: it owns no file descriptor, thread or clock. A driver
+ * hands it IPv4 packets and the current time (hsk_stack_input), fires its
+ * timers (hsk_stack_advance) and asks when to come back
+ * (hsk_stack_next_deadline). Every outgoing IPv4 packet is handed to
+ * link.transmit, synchronously.
+ *
+ * Sockets are small integers ("socket descriptors", sd) local to one stack.
+ * Calls never block; they return a negative HSK_E* code on failure. The codes
+ * have the values and names of Linux errno (HSK_EAGAIN == EAGAIN == 11).
+ *
+ * Contract: neither link.transmit nor the trace callback may call back into
+ * the stack. Readiness is reported after processing through hsk_stack_events.
+ *
+ * Addresses and ports in this API are in host byte order.
+ */
+#ifndef HANDSHAKE_H
+#define HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors: negative return values, numbered as Linux errno ---- */
+enum hsk_error {
+	HSK_OK = 0,
+	HSK_EPERM = 1,
+	HSK_EBADF = 9,
+	HSK_EAGAIN = 11,
+	HSK_ENOMEM = 12,
+	HSK_EINVAL = 22,
+	HSK_EPIPE = 32,
+	HSK_EMSGSIZE = 90,
+	HSK_ENOPROTOOPT = 92,
+	HSK_EOPNOTSUPP = 95,
+	HSK_EADDRINUSE = 98,
+	HSK_EADDRNOTAVAIL = 99,
+	HSK_ENETUNREACH = 101,
+	HSK_ECONNABORTED = 103,
+	HSK_ECONNRESET = 104,
+	HSK_ENOBUFS = 105,
+	HSK_EISCONN = 106,
+	HSK_ENOTCONN = 107,
+	HSK_ETIMEDOUT = 110,
+	HSK_ECONNREFUSED = 111,
+	HSK_EHOSTUNREACH = 113,
+	HSK_EALREADY = 114,
+	HSK_EINPROGRESS = 115,
+};
+
+/* "ECONNREFUSED" for -111 or 111; "E?" for an unknown code. */
+const char *hsk_errno_name(int err);
+/* A short human description ("Connection refused"). */
+const char *hsk_strerror(int err);
+
+/* ---- TCP states, named as in RFC 9293 ---- */
+enum hsk_tcp_state {
+	HSK_CLOSED = 0,
+	HSK_LISTEN,
+	HSK_SYN_SENT,
+	HSK_SYN_RECEIVED,
+	HSK_ESTABLISHED,
+	HSK_FIN_WAIT_1,
+	HSK_FIN_WAIT_2,
+	HSK_CLOSE_WAIT,
+	HSK_CLOSING,
+	HSK_LAST_ACK,
+	HSK_TIME_WAIT,
+	HSK_STATE_COUNT
+};
+/* "ESTABLISHED", "SYN_RECEIVED", ...; "?" when out of range. */
+const char *hsk_state_name(int state);
+
+/* TCP header flags, as on the wire. */
+enum {
+	HSK_TH_FIN = 0x01,
+	HSK_TH_SYN = 0x02,
+	HSK_TH_RST = 0x04,
+	HSK_TH_PSH = 0x08,
+	HSK_TH_ACK = 0x10,
+	HSK_TH_URG = 0x20,
+	HSK_TH_ECE = 0x40,
+	HSK_TH_CWR = 0x80,
+};
+
+typedef struct hsk_tuple {
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+} hsk_tuple;
+
+/* ---- tracing: every transition and every segment is an event ---- */
+enum hsk_ev_kind {
+	HSK_EV_STATE = 0, /* a state transition */
+	HSK_EV_TX,        /* a segment sent */
+	HSK_EV_RX,        /* a segment received (after validation) */
+	HSK_EV_DROP,      /* a packet or segment dropped; see reason */
+};
+enum hsk_obj_kind {
+	HSK_OBJ_TCB = 0,  /* a full connection */
+	HSK_OBJ_REQ,      /* a SYN-queue request (SYN_RECEIVED, passive) */
+	HSK_OBJ_TW,       /* a compact TIME_WAIT entry */
+	HSK_OBJ_LISTEN,   /* a listener */
+	HSK_OBJ_NONE,     /* no object (e.g. a reset sent for no connection) */
+};
+
+typedef struct hsk_trace_event {
+	uint64_t t_ns;
+	uint8_t kind;            /* enum hsk_ev_kind */
+	uint8_t obj;             /* enum hsk_obj_kind */
+	int sd;                  /* socket descriptor, or -1 */
+	hsk_tuple tuple;         /* from the point of view of this stack */
+	/* HSK_EV_STATE */
+	uint8_t from, to;        /* enum hsk_tcp_state */
+	const char *cause;       /* "rcv SYN", "timer 2MSL", "close()", ... */
+	/* HSK_EV_TX / RX / DROP (segment fields are zero when not parsed) */
+	uint8_t flags;           /* HSK_TH_* */
+	uint32_t seq, ack;       /* absolute sequence numbers */
+	uint32_t len;            /* payload bytes (SYN and FIN not counted) */
+	uint32_t win;            /* window field as on the wire (unscaled) */
+	uint16_t mss;            /* MSS option, 0 when absent */
+	int8_t wscale;           /* window-scale option, -1 when absent */
+	bool sack_ok, has_ts;
+	const char *reason;      /* HSK_EV_DROP: the counted reason */
+} hsk_trace_event;
+
+typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
+
+/* ---- configuration ---- */
+typedef struct hsk_config {
+	uint32_t addr;              /* local IPv4 address */
+	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
+	uint64_t seed;              /* keys ISNs, cookies, ports, hashes */
+
+	/* handshake and close */
+	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
+	unsigned synack_retries;    /* 5  (tcp_synack_retries) */
+	unsigned orphan_retries;    /* 8  FIN/data retries of a closed socket */
+	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions */
+	unsigned somaxconn;         /* 4096: caps the listen backlog */
+	unsigned max_syn_backlog;   /* 4096: caps a listener's SYN queue */
+	bool syncookies;            /* true: cookies when the SYN queue is full */
+	bool abort_on_overflow;     /* false: full accept queue drops the ACK */
+	uint64_t msl_ns;            /* 30 s: TIME_WAIT lasts 2*MSL */
+	uint64_t fin_timeout_ns;    /* 60 s: FIN_WAIT_2 of a closed socket */
+	unsigned max_tw_buckets;    /* 262144 TIME_WAIT entries at most */
+
+	/* retransmission */
+	uint64_t rto_initial_ns;    /* 1 s */
+	uint64_t rto_min_ns;        /* 200 ms */
+	uint64_t rto_max_ns;        /* 120 s */
+	uint64_t delack_ns;         /* 40 ms */
+
+	/* RFC 5961 challenge ACKs, per connection */
+	unsigned challenge_ack_limit;   /* 10 per challenge_ack_window_ns */
+	uint64_t challenge_ack_window_ns; /* 1 s */
+
+	/* buffers and limits */
+	uint32_t sndbuf;            /* 256 KiB per connection */
+	uint32_t rcvbuf;            /* 256 KiB per connection */
+	unsigned max_sockets;       /* 65536 socket descriptors */
+	unsigned max_conns;         /* 1048576 TCBs + requests */
+
+	/* keepalive (off per socket until enabled) */
+	uint64_t keepalive_idle_ns;     /* 7200 s */
+	uint64_t keepalive_intvl_ns;    /* 75 s */
+	unsigned keepalive_probes;      /* 9 */
+
+	/* observation */
+	hsk_trace_fn trace;
+	void *trace_ctx;
+} hsk_config;
+
+/* Fills cfg with the defaults above (Linux's where Linux has a knob). */
+void hsk_config_default(hsk_config *cfg);
+
+/* ---- the link: where outgoing packets go ---- */
+typedef struct hsk_link {
+	void *ctx;
+	/* Called for every outgoing IPv4 packet; must not call into the stack. */
+	void (*transmit)(void *ctx, const uint8_t *pkt, size_t len);
+} hsk_link;
+
+/* ---- the stack ---- */
+typedef struct hsk_stack hsk_stack;
+
+/* NULL on bad configuration or no memory. `now_ns` starts the clock. */
+hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns);
+void hsk_stack_free(hsk_stack *s);
+/* One IPv4 packet arrives. Malformed input is counted and dropped. */
+void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t len);
+/* Fires every timer due at or before now_ns. */
+void hsk_stack_advance(hsk_stack *s, uint64_t now_ns);
+/* The earliest pending deadline, UINT64_MAX when nothing is pending. */
+uint64_t hsk_stack_next_deadline(const hsk_stack *s);
+const hsk_config *hsk_stack_config(const hsk_stack *s);
+
+/* ---- sockets ---- */
+enum { HSK_SHUT_RD = 0, HSK_SHUT_WR = 1, HSK_SHUT_RDWR = 2 };
+
+/* Readiness, as poll(2) */
+enum {
+	HSK_POLLIN = 0x001,   /* data, EOF, or a connection to accept */
+	HSK_POLLOUT = 0x004,  /* room to send / connect completed */
+	HSK_POLLERR = 0x008,  /* a pending error (hsk_sock_error) */
+	HSK_POLLHUP = 0x010,  /* both directions closed */
+	HSK_POLLRDHUP = 0x2000, /* the peer sent FIN */
+};
+
+enum hsk_sockopt {
+	HSK_SO_NODELAY = 1,      /* disable Nagle */
+	HSK_SO_KEEPALIVE,        /* 0/1 */
+	HSK_SO_KEEPIDLE,         /* seconds */
+	HSK_SO_KEEPINTVL,        /* seconds */
+	HSK_SO_KEEPCNT,
+	HSK_SO_SNDBUF,           /* bytes */
+	HSK_SO_RCVBUF,           /* bytes */
+	HSK_SO_LINGER0,          /* 1: close() sends RST */
+	HSK_SO_USER_TIMEOUT,     /* milliseconds, 0: retry counts rule */
+	HSK_SO_MAXSEG,           /* read: effective MSS */
+};
+
+int hsk_socket(hsk_stack *s);
+/* addr 0 means the stack's address; port 0 picks an ephemeral port. */
+int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
+int hsk_listen(hsk_stack *s, int sd, int backlog);
+/* New sd, or -HSK_EAGAIN. `peer` may be NULL. */
+int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
+/* -HSK_EINPROGRESS: wait for POLLOUT (connected) or POLLERR. */
+int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
+/* Bytes queued (maybe fewer than len), or -HSK_EAGAIN / -HSK_EPIPE / ... */
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len);
+/* Bytes read; 0 at end of stream; -HSK_EAGAIN when nothing is there yet. */
+long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len);
+int hsk_shutdown(hsk_stack *s, int sd, int how);
+/* Releases sd. The connection closes in the background (FIN), or is reset
+ * when received data was left unread or linger-zero is set. */
+int hsk_close(hsk_stack *s, int sd);
+/* Sends RST and releases sd. */
+int hsk_abort(hsk_stack *s, int sd);
+int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value);
+int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value);
+/* HSK_POLL* mask, or a negative error for a bad sd. */
+int hsk_poll(hsk_stack *s, int sd);
+/* The pending error (positive HSK_E* value), cleared by reading; 0 if none. */
+int hsk_sock_error(hsk_stack *s, int sd);
+/* The connection's state (HSK_CLOSED for a fresh socket). */
+int hsk_sock_state(hsk_stack *s, int sd);
+int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *t);
+
+/* Readiness events: sockets whose readiness may have changed since the last
+ * call, each once. Returns how many were written to `out`. */
+typedef struct hsk_event {
+	int sd;
+	int events; /* current HSK_POLL* mask */
+} hsk_event;
+size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max);
+
+/* ---- observation: connections and counters ---- */
+typedef struct hsk_conn_info {
+	uint8_t obj;            /* enum hsk_obj_kind */
+	uint8_t state;          /* enum hsk_tcp_state */
+	int sd;                 /* -1 for orphans, requests, TIME_WAIT */
+	hsk_tuple tuple;
+	uint32_t send_q, recv_q;  /* bytes; for listeners: accept queue, backlog */
+	uint32_t syn_q;           /* listeners: SYN queue length */
+	uint32_t accept_q;        /* listeners: accept queue length */
+	uint32_t backlog;         /* listeners */
+} hsk_conn_info;
+typedef void (*hsk_conn_fn)(void *ctx, const hsk_conn_info *ci);
+void hsk_stack_conns(hsk_stack *s, hsk_conn_fn fn, void *ctx);
+
+/* Counters, named after `netstat -s` where Linux has one. */
+size_t hsk_counter_count(void);
+const char *hsk_counter_name(size_t i);
+uint64_t hsk_counter_get(const hsk_stack *s, size_t i);
+/* By name; UINT64_MAX when there is no such counter. */
+uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name);
+
+/* Objects in use, for leak checks: TCBs, requests, TIME_WAIT entries,
+ * sockets, buffer bytes. */
+typedef struct hsk_usage {
+	size_t tcbs, requests, timewaits, sockets, listeners, buffer_bytes;
+} hsk_usage;
+void hsk_stack_usage(const hsk_stack *s, hsk_usage *u);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The stack's counters, one X-macro list. Names follow Linux's `netstat -s`
+ * (the MIB names in /proc/net/snmp and /proc/net/netstat) where one exists;
+ * the others say what they count. A drop reason is always a counter.
+ */
+#ifndef HSK_COUNTERS_H
+#define HSK_COUNTERS_H
+
+#include <stdint.h>
+
+#define HSK_COUNTERS(X) \
+	/* IP (Ip: in /proc/net/snmp) */ \
+	X(InReceives) X(InHdrErrors) X(InAddrErrors) X(InUnknownProtos) \
+	X(InDelivers) X(OutRequests) X(OutNoRoutes) \
+	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
+	X(FragmentsDropped) \
+	/* ICMP */ \
+	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
+	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
+	/* TCP (Tcp: in /proc/net/snmp) */ \
+	X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) \
+	X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors) \
+	/* TcpExt: in /proc/net/netstat */ \
+	X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed) \
+	X(EmbryonicRsts) X(ListenOverflows) X(ListenDrops) \
+	X(TCPTimeWaitOverflow) X(TW) X(TWRecycled) X(TWKilled) \
+	X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) \
+	X(TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPAbortFailed) \
+	X(TCPChallengeACK) X(TCPSYNChallenge) X(TCPChallengeACKLimited) \
+	X(TCPReqQFullDrop) X(TCPReqQFullDoCookies) X(TCPTimeouts) \
+	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
+	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
+	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
+	X(TCPDelayedACKs) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
+	X(TCPACKSkippedChallenge) X(TCPMemoryPressures) X(TCPOrphanDrops) \
+	/* handshake's own: segment validation and parse drops */ \
+	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
+	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
+	X(DropNotForUs) X(DropState) X(RstSentNoSocket)
+
+enum hsk_counter_id {
+#define HSK_COUNTER_ENUM(name) CNT_##name,
+	HSK_COUNTERS(HSK_COUNTER_ENUM)
+#undef HSK_COUNTER_ENUM
+	CNT__COUNT
+};
+
+typedef struct hsk_counters {
+	uint64_t v[CNT__COUNT];
+} hsk_counters;
+
+#define CNT_INC(stack, name) ((stack)->cnt.v[CNT_##name]++)
+#define CNT_ADD(stack, name, n) ((stack)->cnt.v[CNT_##name] += (n))
+
+#endif

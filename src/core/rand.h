@@ -1,0 +1,25 @@
+/*
+ * Keyed hashing and seeded pseudo-randomness. Nothing here reads the OS: the
+ * seed comes from configuration, so a run with a fixed seed replays exactly.
+ */
+#ifndef HSK_RAND_H
+#define HSK_RAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* SipHash-2-4 of `len` bytes under the 128-bit key (k0, k1). */
+uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1);
+
+/* xoshiro256** seeded through splitmix64. */
+typedef struct hsk_rng { uint64_t s[4]; } hsk_rng;
+void rng_seed(hsk_rng *r, uint64_t seed);
+uint64_t rng_next(hsk_rng *r);
+/* Uniform in [0, n) (n > 0), without modulo bias. */
+uint64_t rng_below(hsk_rng *r, uint64_t n);
+/* True with probability p (0..1). */
+int rng_chance(hsk_rng *r, double p);
+/* A 64-bit value derived from the seed and a label, for keys. */
+uint64_t rng_derive(uint64_t seed, uint64_t label);
+
+#endif

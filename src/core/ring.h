@@ -1,0 +1,39 @@
+/*
+ * Byte ring buffers for send and receive queues. The storage is allocated by
+ * ring_init() (when a connection first needs it), never per segment.
+ * Offsets are relative to the oldest byte held (the head).
+ */
+#ifndef HSK_RING_H
+#define HSK_RING_H
+
+#include <stdint.h>
+
+typedef struct hsk_ring {
+	uint8_t *buf;
+	uint32_t cap;        /* a power of two */
+	uint32_t head;       /* index of the oldest byte */
+	uint32_t len;        /* bytes held */
+} hsk_ring;
+
+/* Rounds cap up to a power of two. 0 or -HSK_ENOMEM. */
+int ring_init(hsk_ring *r, uint32_t cap);
+void ring_destroy(hsk_ring *r);
+static inline uint32_t ring_len(const hsk_ring *r) { return r->len; }
+static inline uint32_t ring_space(const hsk_ring *r) { return r->cap - r->len; }
+/* Appends up to n bytes; returns how many fit. */
+uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n);
+/* Copies up to n bytes starting `off` bytes after the head, without
+ * consuming; returns bytes copied. */
+uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n);
+/* Consumes up to n bytes into dst (dst may be NULL to discard). */
+uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n);
+/* Writes n bytes at `off`
+ * bytes after the head, beyond len, without changing len (out-of-order data
+ * held for reassembly). Returns bytes written (bounded by cap). */
+uint32_t ring_write_at(hsk_ring *r, uint32_t off, const void *src, uint32_t n);
+/* Makes n bytes already placed by ring_write_at past len part of the data. */
+void ring_commit(hsk_ring *r, uint32_t n);
+/* The contiguous run starting `off` bytes after the head: *p and its length. */
+uint32_t ring_span(const hsk_ring *r, uint32_t off, const uint8_t **p);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * wire: bytes <-> host-order structs, and nothing else (no state).
+ *
+ * Contract (as smoltcp's wire/mod.rs): a *_parse function checks every length
+ * before it reads, so no accessor can read out of bounds; it returns
+ * WIRE_OK or a negative wire_err naming the counted reason. A *_emit function
+ * writes into a caller buffer whose size it checks, and returns the bytes
+ * written or a negative wire_err. Multi-byte fields in the structs are in
+ * host byte order.
+ */
+#ifndef HSK_WIRE_H
+#define HSK_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum wire_err {
+	WIRE_OK = 0,
+	WIRE_ERR_SHORT = -1,          /* buffer shorter than a header */
+	WIRE_ERR_VERSION = -2,        /* IP version != 4 */
+	WIRE_ERR_IHL = -3,            /* IP header length < 20 or past the end */
+	WIRE_ERR_TOTLEN = -4,         /* IP total length < IHL or > buffer */
+	WIRE_ERR_IP_CSUM = -5,        /* IP header checksum */
+	WIRE_ERR_FRAGMENT = -6,       /* a fragment (MF set or offset != 0) */
+	WIRE_ERR_DOFF = -7,           /* TCP data offset < 5 or past the end */
+	WIRE_ERR_OPTLEN = -8,         /* TCP option length 0/1/past the end/wrong */
+	WIRE_ERR_MSS_ZERO = -9,       /* MSS option of 0 */
+	WIRE_ERR_TCP_CSUM = -10,      /* TCP checksum */
+	WIRE_ERR_SYN_FIN = -11,       /* SYN and FIN together */
+	WIRE_ERR_SPACE = -12,         /* emit: output buffer too small */
+	WIRE_ERR_PROTO = -13,         /* not the protocol asked for */
+	WIRE_ERR_ADDR = -14,          /* source is broadcast/multicast/zero */
+	WIRE_ERR_COUNT = 15
+};
+/* "ip_short", "tcp_bad_csum", ...: the name a drop is counted under. */
+const char *wire_err_name(int err);
+
+/* ---- checksums (RFC 1071, RFC 1624) ---- */
+/* Ones'-complement sum of `len` bytes folded into 32 bits, added to `sum`. */
+uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
+/* Folds to 16 bits and complements: the value to put in a header. */
+uint16_t csum_fold(uint32_t sum);
+/* The IPv4 pseudo-header sum for TCP/UDP (addresses host order). */
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
+uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
+/* The same for a 32-bit field (e.g. an address or sequence number). */
+uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+
+/* ---- IPv4 (RFC 791) ---- */
+enum { IP_PROTO_ICMP = 1, IP_PROTO_TCP = 6, IP_PROTO_UDP = 17 };
+enum { IPV4_HDR_LEN = 20 };
+enum { IPV4_DF = 0x4000, IPV4_MF = 0x2000, IPV4_FRAG_MASK = 0x1fff };
+
+typedef struct ipv4_hdr {
+	uint8_t ihl;          /* header length in bytes (20..60) */
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t id;
+	uint16_t frag;        /* flags (DF/MF) and offset in 8-byte units */
+	uint8_t ttl;
+	uint8_t proto;
+	uint16_t csum;
+	uint32_t src, dst;
+} ipv4_hdr;
+
+/* Parses and checks the header (version, IHL, total length against `len`,
+ * header checksum). Fragments parse fine; callers decide about them. On
+ * success *payload/*payload_len describe the bytes after the header up to
+ * total_len (trailing link padding is excluded). */
+int ipv4_parse(const uint8_t *buf, size_t len, ipv4_hdr *h,
+	       const uint8_t **payload, size_t *payload_len);
+/* Writes a 20-byte header (no options) with its checksum; h->ihl, h->csum
+ * are ignored. Returns 20 or WIRE_ERR_SPACE. */
+int ipv4_emit(const ipv4_hdr *h, uint8_t *buf, size_t cap);
+static inline bool ipv4_is_fragment(const ipv4_hdr *h)
+{
+	return (h->frag & (IPV4_MF | IPV4_FRAG_MASK)) != 0;
+}
+
+/* ---- TCP (RFC 9293) and options ---- */
+enum { TCP_HDR_LEN = 20, TCP_MAX_OPT_LEN = 40 };
+enum {
+	TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2, TCPOPT_WSCALE = 3,
+	TCPOPT_SACK_PERM = 4, TCPOPT_SACK = 5, TCPOPT_TIMESTAMP = 8,
+};
+enum { TCP_MAX_SACK_BLOCKS = 4 };
+
+typedef struct tcp_sack_block {
+	uint32_t left, right;
+} tcp_sack_block;
+
+typedef struct tcp_opts {
+	uint16_t mss;         /* 0: absent */
+	int8_t wscale;        /* -1: absent; values > 14 are kept, callers clamp */
+	bool sack_ok;
+	bool has_ts;
+	uint8_t nsack;        /* SACK blocks present (0..4) */
+	uint32_t ts_val, ts_ecr;
+	tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
+} tcp_opts;
+
+typedef struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff;         /* header length in bytes (20..60) */
+	uint8_t flags;        /* HSK_TH_* */
+	uint16_t win;
+	uint16_t csum;
+	uint16_t urp;
+	tcp_opts opt;
+} tcp_hdr;
+
+/* Parses a TCP segment of `len` bytes (IP payload). Checks the data offset,
+ * options (unknown ones skipped by length), SYN+FIN, MSS 0 and, when
+ * verify_csum is set, the checksum against the pseudo-header of src/dst.
+ * On success *payload/*payload_len are the data bytes. */
+int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
+	      size_t *payload_len);
+/* Bytes the options in `o` take on the wire, padded to a multiple of 4. */
+size_t tcp_opts_len(const tcp_opts *o);
+/* Writes header + options + payload and the checksum. h->doff and h->csum
+ * are computed. Returns bytes written or WIRE_ERR_SPACE. The option order
+ * is the one Linux uses (MSS, SACK_PERM+TS or NOP NOP TS, NOP WSCALE, SACK). */
+int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
+
+/* ---- ICMP (RFC 792), the parts TCP needs ---- */
+enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,
+       ICMP_TIME_EXCEEDED = 11 };
+enum { ICMP_UNREACH_NET = 0, ICMP_UNREACH_HOST = 1, ICMP_UNREACH_PROTO = 2,
+       ICMP_UNREACH_PORT = 3, ICMP_UNREACH_NEEDFRAG = 4 };
+enum { ICMP_HDR_LEN = 8 };
+
+typedef struct icmp_hdr {
+	uint8_t type, code;
+	uint16_t csum;
+	uint32_t rest;        /* id/seq for echo, next-hop MTU in the low 16 bits
+			       * for fragmentation-needed */
+} icmp_hdr;
+
+/* Checks length and checksum over the whole message. */
+int icmp_parse(const uint8_t *buf, size_t len, icmp_hdr *h,
+	       const uint8_t **body, size_t *body_len);
+/* Header + body with checksum; returns bytes written or WIRE_ERR_SPACE. */
+int icmp_emit(const icmp_hdr *h, const uint8_t *body, size_t body_len,
+	      uint8_t *buf, size_t cap);
+
+/* ---- byte helpers ---- */
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+#endif

@@ -23,7 +23,7 @@ typedef struct memnet_impair {
 	double corrupt;       /* probability one random byte is flipped */
 	uint64_t delay_ns;    /* one-way propagation delay */
 	uint64_t jitter_ns;   /* extra uniform delay in [0, jitter_ns) */
-	uint64_t reorder_ns;  /* extra delay of a reordered packet */
+	uint64_t reorder_ns;  /* extra delay of a reordered packet, 0: 1 ms */
 	uint64_t rate_bps;    /* serialisation rate of the egress, 0: infinite */
 	size_t queue_limit;   /* packets queued at the egress, 0: unbounded */
 } memnet_impair;
@@ -52,14 +52,31 @@ uint64_t memnet_next_event(const hsk_memnet *n);
  * everything due then, and returns true; returns false (clock moved to
  * `limit` if finite) when nothing is due by then. */
 bool memnet_step(hsk_memnet *n, uint64_t limit);
-/* Steps until nothing is due by now+dt; the clock ends at now+dt. */
+/* Steps until nothing is due by now+dt; the clock ends at now+dt. A stack
+ * whose deadline does not move past the clock after being advanced would
+ * livelock the loop: after a million steps at one instant it gives up and
+ * counts it in memnet_stats.livelocks. */
 void memnet_run_for(hsk_memnet *n, uint64_t dt_ns);
 /* Packets in flight. */
 size_t memnet_in_flight(const hsk_memnet *n);
 
+/* Test hook: packets delivered to `host` go to fn instead of a stack. */
+typedef void (*memnet_sink_fn)(void *ctx, uint64_t now, const uint8_t *pkt, size_t len);
+void memnet_set_sink(hsk_memnet *n, int host, memnet_sink_fn fn, void *ctx);
+
+/* Observation hook: called for every packet the network drops, with the
+ * sender, the packet as transmitted and the reason ("filter", "loss",
+ * "queue", "unroutable"). Must not call into a stack or the network. */
+typedef void (*memnet_drop_fn)(void *ctx, uint64_t now, int from_host,
+			       const char *reason, const uint8_t *pkt, size_t len);
+void memnet_set_drop_hook(hsk_memnet *n, memnet_drop_fn fn, void *ctx);
+
+/* The host owning addr, or -1. */
+int memnet_host_by_addr(const hsk_memnet *n, uint32_t addr);
+
 typedef struct memnet_stats {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted,
-		 filtered, unroutable, queue_drops;
+		 filtered, unroutable, queue_drops, livelocks;
 } memnet_stats;
 void memnet_get_stats(const hsk_memnet *n, memnet_stats *st);
 

@@ -1,0 +1,108 @@
+/*
+ * RFC 6298 retransmission timer arithmetic. SRTT and RTTVAR are kept in
+ * nanoseconds; the gains 1/8 and 1/4 are exact shifts.
+ */
+#include "tcp/rtt.h"
+
+void rtt_params_default(rtt_params *p)
+{
+	p->rto_initial = 1000 * RTT_NS_PER_MS;
+	p->rto_min = 200 * RTT_NS_PER_MS;
+	p->rto_max = 120000 * RTT_NS_PER_MS;
+	p->granularity = RTT_NS_PER_MS;
+	p->ts_tick = RTT_NS_PER_MS;
+}
+
+static uint64_t rtt_clamp(const rtt_params *p, uint64_t rto)
+{
+	if (rto < p->rto_min)
+		rto = p->rto_min;
+	if (rto > p->rto_max)
+		rto = p->rto_max;
+	return rto;
+}
+
+void rtt_init(rtt_est *e, const rtt_params *p)
+{
+	*e = (rtt_est){ 0 };
+	e->rto = rtt_clamp(p, p->rto_initial);
+}
+
+static void rtt_min_update(rtt_est *e, uint64_t rtt, uint64_t now)
+{
+	/* A plain minimum would never forget a path that got longer (a route
+	 * change); restart it when it is older than the window. */
+	if (e->min_rtt == 0 || rtt <= e->min_rtt ||
+	    now - e->min_rtt_at > RTT_MIN_RTT_WIN_NS) {
+		e->min_rtt = rtt;
+		e->min_rtt_at = now;
+	}
+}
+
+bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguous,
+		    uint64_t now)
+{
+	uint64_t var4;
+
+	if (ambiguous)
+		return false;   /* Karn: which transmission was acked? */
+	if (rtt == 0)
+		rtt = 1;        /* keeps srtt != 0 meaning "have a sample" */
+	if (e->srtt == 0) {
+		/* (2.2) first measurement */
+		e->srtt = rtt;
+		e->rttvar = rtt / 2;
+	} else {
+		/* (2.3) RTTVAR first, with the old SRTT */
+		uint64_t err = e->srtt > rtt ? e->srtt - rtt : rtt - e->srtt;
+
+		e->rttvar = e->rttvar - e->rttvar / 4 + err / 4;
+		e->srtt = e->srtt - e->srtt / 8 + rtt / 8;
+		if (e->srtt == 0)
+			e->srtt = 1;
+	}
+	var4 = 4 * e->rttvar;
+	e->rto = rtt_clamp(p, e->srtt + (var4 > p->granularity ? var4 : p->granularity));
+	e->backoff = 0;
+	e->latest = rtt;
+	rtt_min_update(e, rtt, now);
+	return true;
+}
+
+bool rtt_ts_sample(rtt_est *e, const rtt_params *p, uint64_t now, uint32_t ts_offset,
+		   uint32_t ts_ecr)
+{
+	int32_t ticks = (int32_t)(rtt_tsval(p, now, ts_offset) - ts_ecr);
+
+	if (ticks < 0)
+		return false;   /* echo of a value we have not sent yet */
+	/* Less than one tick: the true RTT is somewhere in [0, 1) tick, and
+	 * Linux counts it as one. */
+	if (ticks == 0)
+		ticks = 1;
+	return rtt_add_sample(e, p, (uint64_t)ticks * p->ts_tick, false, now);
+}
+
+uint64_t rtt_rto(const rtt_est *e, const rtt_params *p)
+{
+	uint64_t rto = e->rto;
+	unsigned i;
+
+	for (i = 0; i < e->backoff; i++) {
+		if (rto >= p->rto_max / 2)
+			return p->rto_max;
+		rto *= 2;
+	}
+	return rto > p->rto_max ? p->rto_max : rto;
+}
+
+void rtt_backoff(rtt_est *e)
+{
+	if (e->backoff < RTT_MAX_BACKOFF)
+		e->backoff++;
+}
+
+uint64_t rtt_srtt_or(const rtt_est *e, uint64_t dflt)
+{
+	return e->srtt ? e->srtt : dflt;
+}

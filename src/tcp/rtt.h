@@ -1,0 +1,86 @@
+/*
+ * RTT estimation and the retransmission timeout (RFC 6298), with samples
+ * from timestamps (RFC 7323 §4) and Karn's rule.
+ *
+ * The per-connection state is small (rtt_est); the knobs that are the same
+ * for every connection of a stack live in rtt_params, passed in by the
+ * caller, so that a TCB does not carry copies of them.
+ *
+ * All times are nanoseconds.
+ */
+#ifndef HSK_TCP_RTT_H
+#define HSK_TCP_RTT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	RTT_MAX_BACKOFF = 15,     /* shifts; 1 s << 15 is far past rto_max */
+};
+
+#define RTT_NS_PER_MS 1000000ull
+#define RTT_MIN_RTT_WIN_NS (300ull * 1000 * RTT_NS_PER_MS) /* min_rtt window */
+
+typedef struct rtt_params {
+	uint64_t rto_initial;     /* 1 s (RFC 6298 (2.1)) */
+	uint64_t rto_min;         /* 200 ms (Linux TCP_RTO_MIN) */
+	uint64_t rto_max;         /* 120 s (Linux TCP_RTO_MAX) */
+	uint64_t granularity;     /* G of RFC 6298: 1 ms */
+	uint64_t ts_tick;         /* length of one timestamp-clock tick: 1 ms */
+} rtt_params;
+
+typedef struct rtt_est {
+	uint64_t srtt;            /* 0 until the first sample */
+	uint64_t rttvar;
+	uint64_t rto;             /* base RTO, clamped, without backoff */
+	uint64_t min_rtt;         /* windowed minimum (for RACK); 0: none */
+	uint64_t min_rtt_at;      /* when min_rtt was taken */
+	uint64_t latest;          /* the most recent accepted sample */
+	uint8_t backoff;          /* exponential backoff shift */
+} rtt_est;
+
+/* Fills p with the defaults above. */
+void rtt_params_default(rtt_params *p);
+/* No sample yet: RTO = rto_initial clamped to [rto_min, rto_max]. */
+void rtt_init(rtt_est *e, const rtt_params *p);
+
+/*
+ * Feeds one RTT measurement taken at `now`. `ambiguous` says the sample was
+ * timed on a segment that was retransmitted and has no timestamp echo to
+ * tell which transmission was acknowledged: Karn's rule discards it (and
+ * keeps the backed-off RTO). An accepted sample updates SRTT/RTTVAR (the
+ * first one sets SRTT = R, RTTVAR = R/2), recomputes the RTO, clears the
+ * backoff and updates min_rtt. Returns whether the sample was used.
+ */
+bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguous,
+		    uint64_t now);
+
+/*
+ * RFC 7323 §4.1: the sample from the timestamp echo of an ACK that
+ * acknowledges new data: (TSval clock now) - TSecr, in ticks of ts_tick.
+ * Timestamps identify the transmission, so Karn's rule does not apply.
+ * An echo from the future or more than 2^31 ticks old is ignored.
+ * `ts_offset` is the connection's random TSval offset. Returns whether a
+ * sample was used.
+ */
+bool rtt_ts_sample(rtt_est *e, const rtt_params *p, uint64_t now, uint32_t ts_offset,
+		   uint32_t ts_ecr);
+
+/* The TSval to send at `now` (ticks of ts_tick plus the offset). */
+static inline uint32_t rtt_tsval(const rtt_params *p, uint64_t now, uint32_t ts_offset)
+{
+	return (uint32_t)(now / p->ts_tick) + ts_offset;
+}
+
+/* The timeout to arm now: the base RTO doubled per backoff, capped at
+ * rto_max. */
+uint64_t rtt_rto(const rtt_est *e, const rtt_params *p);
+/* The retransmission timer expired (RFC 6298 (5.5)): double the RTO. */
+void rtt_backoff(rtt_est *e);
+/* Forget the backoff, e.g. when an ACK acknowledges new data. */
+static inline void rtt_backoff_reset(rtt_est *e) { e->backoff = 0; }
+static inline bool rtt_has_sample(const rtt_est *e) { return e->srtt != 0; }
+/* SRTT, or the initial RTO when no sample exists yet (for TLP's PTO). */
+uint64_t rtt_srtt_or(const rtt_est *e, uint64_t dflt);
+
+#endif

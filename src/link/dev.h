@@ -1,0 +1,146 @@
+/*
+ * Devices: where IPv4 packets enter and leave a stack that a real-time
+ * driver (src/api/loop.c) runs.
+ *
+ * A device is a small vtable over IPv4 packets. Drivers (tun, tap) own a
+ * file descriptor; layers (pcap, impairment) wrap another device and are
+ * devices themselves, so they stack in any order:
+ *
+ *   stack <-> pcap_dev <-> impair <-> tun | tap(+arp) <-> kernel
+ *
+ * Ethernet framing and ARP stay inside tap.c: at this interface every
+ * device reads and writes bare IPv4 packets. Calls never block.
+ *
+ * Some devices have work that is not driven by their fd becoming readable
+ * (an ARP retry, a delayed packet coming due): next_deadline() says when,
+ * and the driver calls advance() and read() again at that time.
+ */
+#ifndef HSK_LINK_DEV_H
+#define HSK_LINK_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hsk_dev hsk_dev;
+
+typedef struct hsk_dev_stats {
+	uint64_t rx_packets, rx_bytes, rx_dropped;   /* dropped: not IPv4, ... */
+	uint64_t tx_packets, tx_bytes, tx_dropped;   /* dropped: write failed */
+} hsk_dev_stats;
+
+struct hsk_dev_ops {
+	/* The next IPv4 packet into buf: its length; 0 when nothing is ready;
+	 * a negative -errno when the device failed for good. */
+	long (*read)(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap);
+	/* Sends one IPv4 packet: 0, or -errno (the packet is dropped and
+	 * counted in tx_dropped). */
+	int (*write)(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len);
+	/* When advance()/read() must run even if the fd stays quiet;
+	 * UINT64_MAX when never. May be NULL. */
+	uint64_t (*next_deadline)(const hsk_dev *d);
+	/* Does the work due at `now` (retries, delayed packets). May be NULL. */
+	void (*advance)(hsk_dev *d, uint64_t now);
+	/* Releases d and, for layers, the device below. */
+	void (*close)(hsk_dev *d);
+};
+
+struct hsk_dev {
+	const struct hsk_dev_ops *ops;
+	hsk_dev *lower;        /* the wrapped device (layers); NULL (drivers) */
+	int fd;                /* readable when read() may return a packet */
+	unsigned mtu;          /* largest IPv4 packet */
+	char name[64];         /* "tun:hsk0", "pcap(impair(tun:hsk0))" */
+	hsk_dev_stats st;
+};
+
+static inline long dev_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
+{
+	return d->ops->read(d, now, buf, cap);
+}
+
+static inline int dev_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	return d->ops->write(d, now, pkt, len);
+}
+
+/* Earliest deadline of d and of every device below it. */
+static inline uint64_t dev_next_deadline(const hsk_dev *d)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (; d; d = d->lower) {
+		uint64_t x = d->ops->next_deadline ? d->ops->next_deadline(d) : UINT64_MAX;
+		if (x < t)
+			t = x;
+	}
+	return t;
+}
+
+/* Advances the whole stack of layers, lowest first. */
+static inline void dev_advance(hsk_dev *d, uint64_t now)
+{
+	if (!d)
+		return;
+	dev_advance(d->lower, now);
+	if (d->ops->advance)
+		d->ops->advance(d, now);
+}
+
+static inline void dev_close(hsk_dev *d)
+{
+	if (d)
+		d->ops->close(d);
+}
+
+/* ---- drivers: NULL on failure with a message in err ---- */
+
+/* Attaches to TUN device `name` (IFF_TUN | IFF_NO_PI), creating it when it
+ * does not exist, and sets it up. When the device has no IPv4 address yet
+ * and host_addr is not 0, gives the kernel side host_addr/prefix. */
+hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
+		  char *err, size_t errlen);
+
+/* The same for a TAP device; the device answers ARP for `addr` and
+ * resolves next hops: destinations inside addr/prefix directly, others
+ * through `gw` (0: no route, dropped). */
+hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
+		  uint32_t host_addr, char *err, size_t errlen);
+
+/* ---- layers: they take ownership of `lower` (closed with them) ---- */
+
+/* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
+hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+
+enum { IMPAIR_TX = 1, IMPAIR_RX = 2 };
+typedef struct impair_cfg {
+	double loss;          /* probability a packet is dropped */
+	double dup;           /* probability a packet is delivered twice */
+	double reorder;       /* probability a packet is held back reorder_ns */
+	uint64_t delay_ns;    /* added to every packet */
+	uint64_t reorder_ns;  /* extra delay of a reordered packet (0: 2 ms) */
+	uint64_t seed;
+	unsigned dirs;        /* IMPAIR_TX | IMPAIR_RX (0: both) */
+	unsigned queue_limit; /* packets held per direction (0: 8192) */
+} impair_cfg;
+typedef struct impair_stats {
+	uint64_t lost, duplicated, reordered, delayed, queue_drops;
+} impair_stats;
+
+hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);
+/* Statistics of an impairment layer found in the stack below d (false if
+ * there is none). */
+int impair_get_stats(const hsk_dev *d, impair_stats *st);
+
+/* ---- helpers shared by the drivers (tun.c) ---- */
+/* Opens /dev/net/tun as `name` with IFF_TUN or IFF_TAP (| IFF_NO_PI),
+ * non-blocking: the fd, or -1 with err set. */
+int netif_open_tuntap(const char *name, int flags, char *err, size_t errlen);
+/* Reads the MTU, gives the kernel side host_addr/prefix when the device has
+ * no IPv4 address and host_addr != 0, sets the link up. 0 or -1. */
+int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
+		unsigned *mtu, char *err, size_t errlen);
+/* Formats err like snprintf. */
+void dev_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

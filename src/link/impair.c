@@ -1,0 +1,284 @@
+/*
+ * Impairment layer: loss, duplication, delay and reordering on any device,
+ * in either or both directions, because the kernel here has no netem.
+ *
+ * Each direction has a queue of held packets sorted by due time. A packet
+ * that is neither delayed nor reordered passes straight through; a
+ * reordered one waits reorder_ns more than the others, so the ones behind
+ * it overtake it. Received packets that come due are returned by read();
+ * sent ones go out in advance(). Queues are bounded (queue_limit packets;
+ * beyond it a packet is dropped and counted). Every decision comes from a
+ * generator seeded by cfg.seed, so a given seed makes the same choices for
+ * the same packet sequence.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link/dev.h"
+
+struct held {
+	struct held *prev, *next;
+	uint64_t due;
+	size_t len;
+	uint8_t data[];
+};
+
+struct hq {
+	struct held *head, *tail;   /* sorted by due, oldest first */
+	unsigned n;
+};
+
+struct impair_dev {
+	hsk_dev dev;
+	impair_cfg cfg;
+	impair_stats st;
+	uint64_t rng;
+	struct hq txq, rxq;
+};
+
+/* splitmix64: small, seeded, good enough for coin flips. */
+static uint64_t imp_next(struct impair_dev *m)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static int imp_chance(struct impair_dev *m, double p)
+{
+	if (p <= 0)
+		return 0;
+	return (double)(imp_next(m) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+/* Inserts keeping due order; equal due times keep arrival order. */
+static int hq_push(struct impair_dev *m, struct hq *q, uint64_t due,
+		   const uint8_t *pkt, size_t len)
+{
+	struct held *h, *at;
+
+	if (q->n >= m->cfg.queue_limit) {
+		m->st.queue_drops++;
+		return -ENOBUFS;
+	}
+	h = malloc(sizeof(*h) + len);
+	if (!h) {
+		m->st.queue_drops++;
+		return -ENOMEM;
+	}
+	h->due = due;
+	h->len = len;
+	memcpy(h->data, pkt, len);
+	for (at = q->tail; at && at->due > due; at = at->prev)
+		;
+	h->prev = at;
+	h->next = at ? at->next : q->head;
+	if (h->next)
+		h->next->prev = h;
+	else
+		q->tail = h;
+	if (at)
+		at->next = h;
+	else
+		q->head = h;
+	q->n++;
+	return 0;
+}
+
+static struct held *hq_pop_due(struct hq *q, uint64_t now)
+{
+	struct held *h = q->head;
+
+	if (!h || h->due > now)
+		return NULL;
+	q->head = h->next;
+	if (q->head)
+		q->head->prev = NULL;
+	else
+		q->tail = NULL;
+	q->n--;
+	return h;
+}
+
+static void hq_clear(struct hq *q)
+{
+	struct held *h;
+
+	while ((h = hq_pop_due(q, UINT64_MAX)))
+		free(h);
+}
+
+/*
+ * Decides a packet's fate. Returns how many copies to deliver now (0..2)
+ * and queues the ones that must wait.
+ */
+static int imp_decide(struct impair_dev *m, struct hq *q, uint64_t now,
+		      const uint8_t *pkt, size_t len)
+{
+	int copies = 1, now_copies = 0;
+
+	if (imp_chance(m, m->cfg.loss)) {
+		m->st.lost++;
+		return 0;
+	}
+	if (imp_chance(m, m->cfg.dup)) {
+		m->st.duplicated++;
+		copies = 2;
+	}
+	for (int i = 0; i < copies; i++) {
+		uint64_t due = now + m->cfg.delay_ns;
+
+		if (imp_chance(m, m->cfg.reorder)) {
+			m->st.reordered++;
+			due += m->cfg.reorder_ns;
+		}
+		if (due == now) {
+			now_copies++;
+			continue;
+		}
+		if (m->cfg.delay_ns)
+			m->st.delayed++;
+		hq_push(m, q, due, pkt, len);
+	}
+	return now_copies;
+}
+
+static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
+{
+	struct impair_dev *m = (struct impair_dev *)d;
+	struct held *h;
+	long n;
+
+	/* A bounded number of tries: every lower read consumes a packet. */
+	for (int tries = 0; tries < 64; tries++) {
+		h = hq_pop_due(&m->rxq, now);
+		if (h) {
+			n = h->len <= cap ? (long)h->len : 0;
+			if (n)
+				memcpy(buf, h->data, (size_t)n);
+			free(h);
+			if (!n)
+				continue;
+			d->st.rx_packets++;
+			return n;
+		}
+		n = dev_read(d->lower, now, buf, cap);
+		if (n <= 0)
+			return n;
+		if (!(m->cfg.dirs & IMPAIR_RX)) {
+			d->st.rx_packets++;
+			return n;
+		}
+		switch (imp_decide(m, &m->rxq, now, buf, (size_t)n)) {
+		case 0:
+			continue;
+		case 2:
+			/* the second copy is due now: queue it for the next read */
+			hq_push(m, &m->rxq, now, buf, (size_t)n);
+			/* fall through */
+		default:
+			d->st.rx_packets++;
+			return n;
+		}
+	}
+	return 0;
+}
+
+static int imp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	struct impair_dev *m = (struct impair_dev *)d;
+	int copies = 1, rc = 0;
+
+	d->st.tx_packets++;
+	if (m->cfg.dirs & IMPAIR_TX)
+		copies = imp_decide(m, &m->txq, now, pkt, len);
+	for (int i = 0; i < copies; i++)
+		rc = dev_write(d->lower, now, pkt, len);
+	return rc;
+}
+
+static void imp_advance(hsk_dev *d, uint64_t now)
+{
+	struct impair_dev *m = (struct impair_dev *)d;
+	struct held *h;
+
+	while ((h = hq_pop_due(&m->txq, now))) {
+		dev_write(d->lower, now, h->data, h->len);
+		free(h);
+	}
+}
+
+static uint64_t imp_next_deadline(const hsk_dev *d)
+{
+	const struct impair_dev *m = (const struct impair_dev *)d;
+	uint64_t t = UINT64_MAX;
+
+	if (m->txq.head)
+		t = m->txq.head->due;
+	if (m->rxq.head && m->rxq.head->due < t)
+		t = m->rxq.head->due;
+	return t;
+}
+
+static void imp_close(hsk_dev *d)
+{
+	struct impair_dev *m = (struct impair_dev *)d;
+
+	hq_clear(&m->txq);
+	hq_clear(&m->rxq);
+	dev_close(d->lower);
+	free(m);
+}
+
+static const struct hsk_dev_ops impair_ops = {
+	.read = imp_read,
+	.write = imp_write,
+	.next_deadline = imp_next_deadline,
+	.advance = imp_advance,
+	.close = imp_close,
+};
+
+hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen)
+{
+	struct impair_dev *m;
+
+	if (!lower || !cfg || cfg->loss < 0 || cfg->loss > 1 || cfg->dup < 0 ||
+	    cfg->dup > 1 || cfg->reorder < 0 || cfg->reorder > 1) {
+		dev_errf(err, errlen, "impairment probabilities must be within 0..1");
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		dev_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	if (!m->cfg.dirs)
+		m->cfg.dirs = IMPAIR_TX | IMPAIR_RX;
+	if (!m->cfg.reorder_ns)
+		m->cfg.reorder_ns = 2000000;
+	if (!m->cfg.queue_limit)
+		m->cfg.queue_limit = 8192;
+	m->rng = cfg->seed ^ 0x696d70616972ull;
+	m->dev.ops = &impair_ops;
+	m->dev.lower = lower;
+	m->dev.fd = lower->fd;
+	m->dev.mtu = lower->mtu;
+	snprintf(m->dev.name, sizeof(m->dev.name), "impair(%.50s)", lower->name);
+	return &m->dev;
+}
+
+int impair_get_stats(const hsk_dev *d, impair_stats *st)
+{
+	for (; d; d = d->lower) {
+		if (d->ops == &impair_ops) {
+			*st = ((const struct impair_dev *)d)->st;
+			return 1;
+		}
+	}
+	return 0;
+}

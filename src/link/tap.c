@@ -1,0 +1,157 @@
+/*
+ * TAP driver: Ethernet frames on a TAP device (IFF_TAP | IFF_NO_PI), with
+ * ARP (arp.c) answering for our address and resolving next hops. Above it,
+ * the device reads and writes bare IPv4 packets like every other device.
+ *
+ * Our MAC is fixed by our address (02:68:73:xx:yy:zz, locally
+ * administered, "hs" + the low three bytes), so a restart keeps the
+ * kernel's neighbour entry valid.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+
+#include "link/arp.h"
+#include "link/dev.h"
+
+struct tap_dev {
+	hsk_dev dev;
+	arp_cache *arp;
+	uint32_t addr, mask, gw;
+	uint8_t frame[ARP_ETH_HDR_LEN + 65535];
+};
+
+/* arp_out_fn: a frame onto the wire. */
+static void tap_out(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct tap_dev *t = ctx;
+
+	if (write(t->dev.fd, frame, len) < 0) {
+		t->dev.st.tx_dropped++;
+		return;
+	}
+	t->dev.st.tx_packets++;
+	t->dev.st.tx_bytes += len;
+}
+
+static long tap_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
+{
+	struct tap_dev *t = (struct tap_dev *)d;
+
+	/* Bounded: ARP and foreign frames are consumed here. */
+	for (int i = 0; i < 64; i++) {
+		const uint8_t *ip = NULL;
+		ssize_t n = read(d->fd, t->frame, sizeof(t->frame));
+		long iplen;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -errno;
+		}
+		iplen = arp_eth_input(t->arp, now, t->frame, (size_t)n, &ip, tap_out, t);
+		if (iplen <= 0)
+			continue;
+		if ((size_t)iplen > cap) {
+			d->st.rx_dropped++;
+			continue;
+		}
+		memcpy(buf, ip, (size_t)iplen);
+		d->st.rx_packets++;
+		d->st.rx_bytes += (uint64_t)iplen;
+		return iplen;
+	}
+	return 0;
+}
+
+static int tap_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	struct tap_dev *t = (struct tap_dev *)d;
+	uint32_t dst, nh;
+	int rc;
+
+	if (len < 20) {
+		d->st.tx_dropped++;
+		return -EINVAL;
+	}
+	dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 | (uint32_t)pkt[18] << 8 | pkt[19];
+	nh = (dst & t->mask) == (t->addr & t->mask) ? dst : t->gw;
+	if (!nh) {
+		d->st.tx_dropped++;
+		return -ENETUNREACH;
+	}
+	rc = arp_output(t->arp, now, nh, pkt, len, tap_out, t);
+	if (rc < 0)
+		d->st.tx_dropped++;
+	return rc;
+}
+
+static void tap_advance(hsk_dev *d, uint64_t now)
+{
+	struct tap_dev *t = (struct tap_dev *)d;
+
+	arp_advance(t->arp, now, tap_out, t);
+}
+
+static uint64_t tap_next_deadline(const hsk_dev *d)
+{
+	return arp_next_deadline(((const struct tap_dev *)d)->arp);
+}
+
+static void tap_close(hsk_dev *d)
+{
+	struct tap_dev *t = (struct tap_dev *)d;
+
+	arp_free(t->arp);
+	close(d->fd);
+	free(t);
+}
+
+static const struct hsk_dev_ops tap_ops = {
+	.read = tap_read,
+	.write = tap_write,
+	.next_deadline = tap_next_deadline,
+	.advance = tap_advance,
+	.close = tap_close,
+};
+
+hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
+		  uint32_t host_addr, char *err, size_t errlen)
+{
+	uint8_t mac[ARP_MAC_LEN] = { 0x02, 0x68, 0x73, (uint8_t)(addr >> 16),
+				     (uint8_t)(addr >> 8), (uint8_t)addr };
+	struct tap_dev *t;
+	unsigned mtu = 1500;
+	int fd;
+
+	if (prefix > 32) {
+		dev_errf(err, errlen, "bad prefix length %u", prefix);
+		return NULL;
+	}
+	fd = netif_open_tuntap(name, IFF_TAP, err, errlen);
+	if (fd < 0)
+		return NULL;
+	if (netif_setup(name, host_addr, prefix, &mtu, err, errlen) < 0) {
+		close(fd);
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->arp = arp_new(mac, addr, 256, 64))) {
+		dev_errf(err, errlen, "out of memory");
+		free(t);
+		close(fd);
+		return NULL;
+	}
+	t->addr = addr;
+	t->mask = prefix ? ~0u << (32 - prefix) : 0;
+	t->gw = gw;
+	t->dev.ops = &tap_ops;
+	t->dev.fd = fd;
+	t->dev.mtu = mtu;
+	snprintf(t->dev.name, sizeof(t->dev.name), "tap:%s", name);
+	return &t->dev;
+}

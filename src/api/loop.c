@@ -1,0 +1,425 @@
+/*
+ * The real-time driver: one stack, one device, one epoll set (see loop.h).
+ *
+ * Time is CLOCK_MONOTONIC in nanoseconds. The sleep is an epoll_wait
+ * timeout rounded up to the next millisecond, so a timer fires at most 1 ms
+ * late and never early; the stack only needs its deadline not to be missed
+ * (RTO >= 200 ms, delayed ACK 40 ms). Signals arrive through a signalfd, so
+ * handlers run as ordinary callbacks between stack calls.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "api/loop.h"
+#include "link/dev.h"
+
+enum { LOOP_BATCH = 64, LOOP_PKT_MAX = 65536, LOOP_MAX_FDS = 16 };
+enum { TAG_DEV = 0, TAG_SIG = 1, TAG_FD0 = 2 };
+
+struct loop_fd {
+	int fd;
+	hsk_loop_fd_fn fn;
+	void *ctx;
+};
+
+struct hsk_loop {
+	hsk_stack *s;
+	hsk_dev *dev;
+	uint64_t now;
+	int ep, sfd;
+	sigset_t oldmask;
+	bool stop, backlog;
+	int dev_err;
+	hsk_loop_sock_fn sock_fn;
+	void *sock_ctx;
+	hsk_loop_sig_fn sig_fn;
+	void *sig_ctx;
+	hsk_loop_tick_fn tick_fn;
+	void *tick_ctx;
+	struct loop_fd fds[LOOP_MAX_FDS];
+	uint8_t pkt[LOOP_PKT_MAX];
+};
+
+uint64_t hsk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int hsk_parse_ipv4(const char *s, uint32_t *addr)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*addr = ntohl(a.s_addr);
+	return 0;
+}
+
+int hsk_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix)
+{
+	char buf[32], *slash, *end;
+	unsigned long p = 32;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		p = strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || p > 32)
+			return -1;
+	}
+	if (hsk_parse_ipv4(buf, addr) < 0)
+		return -1;
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+const char *hsk_ipv4_str(uint32_t addr, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255,
+		 (addr >> 8) & 255, addr & 255);
+	return buf;
+}
+
+/* The kernel side's address when the device has none: the first host of
+ * the prefix that is not ours; 0 when there is none (/31, /32). */
+static uint32_t default_host_addr(uint32_t addr, unsigned prefix)
+{
+	uint32_t mask, net;
+
+	if (prefix >= 31)
+		return 0;
+	mask = prefix ? ~0u << (32 - prefix) : 0;
+	net = addr & mask;
+	return net + 1 == addr ? net + 2 : net + 1;
+}
+
+struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen)
+{
+	uint32_t host = ns->host_addr;
+	hsk_dev *d, *up;
+
+	if (host == 0)
+		host = default_host_addr(ns->addr, ns->prefix);
+	else if (host == UINT32_MAX)
+		host = 0;
+	if (!!ns->tun == !!ns->tap) {
+		dev_errf(err, errlen, "give exactly one of a TUN or a TAP device");
+		return NULL;
+	}
+	if (ns->tun)
+		d = tun_open(ns->tun, host, ns->prefix, err, errlen);
+	else
+		d = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
+	if (!d)
+		return NULL;
+	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns) {
+		impair_cfg ic = {
+			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder,
+			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
+			.seed = ns->seed,
+		};
+		up = impair_open(d, &ic, err, errlen);
+		if (!up) {
+			dev_close(d);
+			return NULL;
+		}
+		d = up;
+	}
+	if (ns->pcap) {
+		up = pcap_dev_open(d, ns->pcap, err, errlen);
+		if (!up) {
+			dev_close(d);
+			return NULL;
+		}
+		d = up;
+	}
+	return d;
+}
+
+/* hsk_link.transmit: straight to the device. */
+static void loop_transmit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	hsk_loop *l = ctx;
+
+	dev_write(l->dev, l->now, pkt, len);
+}
+
+static int ep_add(int ep, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int loop_signals(hsk_loop *l)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, &l->oldmask) < 0)
+		return -1;
+	l->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (l->sfd < 0)
+		return -1;
+	return ep_add(l->ep, l->sfd, EPOLLIN, TAG_SIG);
+}
+
+hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg,
+		       char *err, size_t errlen)
+{
+	hsk_link link;
+	hsk_config c;
+	hsk_loop *l;
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		dev_errf(err, errlen, "out of memory");
+		dev_close(dev);
+		return NULL;
+	}
+	l->dev = dev;
+	l->ep = -1;
+	l->sfd = -1;
+	for (int i = 0; i < LOOP_MAX_FDS; i++)
+		l->fds[i].fd = -1;
+	if (cfg)
+		c = *cfg;
+	else
+		hsk_config_default(&c);
+	if (!c.addr)
+		c.addr = addr;
+	if (!c.mtu)
+		c.mtu = (uint16_t)(dev->mtu > 65535 ? 65535 : dev->mtu);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l->ep < 0 || ep_add(l->ep, dev->fd, EPOLLIN, TAG_DEV) < 0 || loop_signals(l) < 0) {
+		dev_errf(err, errlen, "epoll/signalfd: %s", strerror(errno));
+		hsk_loop_free(l);
+		return NULL;
+	}
+	link.ctx = l;
+	link.transmit = loop_transmit;
+	l->now = hsk_now_ns();
+	l->s = hsk_stack_new(&c, &link, l->now);
+	if (!l->s) {
+		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration?)");
+		hsk_loop_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
+			char *err, size_t errlen)
+{
+	hsk_dev *d = hsk_netspec_open(ns, err, errlen);
+
+	if (!d)
+		return NULL;
+	return hsk_loop_new(d, ns->addr, cfg, err, errlen);
+}
+
+void hsk_loop_free(hsk_loop *l)
+{
+	if (!l)
+		return;
+	if (l->s)
+		hsk_stack_free(l->s);
+	dev_close(l->dev);
+	if (l->sfd >= 0) {
+		close(l->sfd);
+		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	}
+	if (l->ep >= 0)
+		close(l->ep);
+	free(l);
+}
+
+hsk_stack *hsk_loop_stack(hsk_loop *l) { return l->s; }
+struct hsk_dev *hsk_loop_dev(hsk_loop *l) { return l->dev; }
+uint64_t hsk_loop_now(const hsk_loop *l) { return l->now; }
+void hsk_loop_stop(hsk_loop *l) { l->stop = true; }
+bool hsk_loop_stopped(const hsk_loop *l) { return l->stop; }
+
+void hsk_loop_on_socket(hsk_loop *l, hsk_loop_sock_fn fn, void *ctx)
+{
+	l->sock_fn = fn;
+	l->sock_ctx = ctx;
+}
+
+void hsk_loop_on_signal(hsk_loop *l, hsk_loop_sig_fn fn, void *ctx)
+{
+	l->sig_fn = fn;
+	l->sig_ctx = ctx;
+}
+
+void hsk_loop_on_tick(hsk_loop *l, hsk_loop_tick_fn fn, void *ctx)
+{
+	l->tick_fn = fn;
+	l->tick_ctx = ctx;
+}
+
+int hsk_loop_add_fd(hsk_loop *l, int fd, uint32_t events, hsk_loop_fd_fn fn, void *ctx)
+{
+	for (int i = 0; i < LOOP_MAX_FDS; i++) {
+		if (l->fds[i].fd >= 0)
+			continue;
+		if (ep_add(l->ep, fd, events, TAG_FD0 + (uint64_t)i) < 0)
+			return -errno;
+		l->fds[i] = (struct loop_fd){ fd, fn, ctx };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int hsk_loop_del_fd(hsk_loop *l, int fd)
+{
+	for (int i = 0; i < LOOP_MAX_FDS; i++) {
+		if (l->fds[i].fd != fd)
+			continue;
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+		l->fds[i].fd = -1;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void loop_signal(hsk_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (l->sig_fn)
+			l->sig_fn(l->sig_ctx, l, (int)si.ssi_signo);
+		else if (si.ssi_signo != SIGUSR1)
+			l->stop = true;
+	}
+}
+
+/* Hands readiness events to the application until there are none left
+ * (bounded: a callback may cause new events). */
+static void loop_events(hsk_loop *l)
+{
+	hsk_event ev[64];
+	size_t n;
+
+	for (int round = 0; round < 64; round++) {
+		n = hsk_stack_events(l->s, ev, 64);
+		if (!n)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (l->sock_fn)
+				l->sock_fn(l->sock_ctx, l, ev[i].sd, ev[i].events);
+	}
+}
+
+/* The work of one turn; everything here is non-blocking. */
+static void loop_turn(hsk_loop *l)
+{
+	int i;
+
+	l->now = hsk_now_ns();
+	dev_advance(l->dev, l->now);
+	for (i = 0; i < LOOP_BATCH; i++) {
+		long n = dev_read(l->dev, l->now, l->pkt, sizeof(l->pkt));
+		if (n < 0) {
+			l->dev_err = (int)n;
+			l->stop = true;
+			break;
+		}
+		if (n == 0)
+			break;
+		hsk_stack_input(l->s, l->now, l->pkt, (size_t)n);
+	}
+	l->backlog = i == LOOP_BATCH;
+	hsk_stack_advance(l->s, l->now);
+	loop_events(l);
+	if (l->tick_fn)
+		l->tick_fn(l->tick_ctx, l);
+	/* Callbacks may have queued events of their own. */
+	loop_events(l);
+}
+
+static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
+{
+	uint64_t now = hsk_now_ns(), dl, d2, wait;
+
+	if (l->backlog)
+		return 0;
+	dl = hsk_stack_next_deadline(l->s);
+	d2 = dev_next_deadline(l->dev);
+	if (d2 < dl)
+		dl = d2;
+	if (max_wait_ns < UINT64_MAX - now && now + max_wait_ns < dl)
+		dl = now + max_wait_ns;
+	if (dl <= now)
+		return 0;
+	wait = dl - now;
+	if (wait > 3600ull * 1000000000ull)
+		return 3600 * 1000;
+	return (int)((wait + 999999) / 1000000);
+}
+
+int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns)
+{
+	struct epoll_event ev[16];
+	int n;
+
+	if (l->stop)
+		return 1;
+	n = epoll_wait(l->ep, ev, 16, loop_timeout_ms(l, max_wait_ns));
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		if (tag == TAG_SIG) {
+			loop_signal(l);
+		} else if (tag >= TAG_FD0) {
+			struct loop_fd *f = &l->fds[tag - TAG_FD0];
+			l->now = hsk_now_ns();
+			if (f->fd >= 0 && f->fn)
+				f->fn(f->ctx, l, f->fd, ev[i].events);
+		}
+	}
+	loop_turn(l);
+	if (l->dev_err)
+		return l->dev_err;
+	return l->stop ? 1 : 0;
+}
+
+int hsk_loop_run_until(hsk_loop *l, uint64_t deadline)
+{
+	int rc = 0;
+
+	while (!l->stop) {
+		uint64_t now = hsk_now_ns();
+		if (now >= deadline)
+			break;
+		rc = hsk_loop_run_once(l, deadline - now);
+		if (rc < 0)
+			return rc;
+	}
+	return l->dev_err;
+}
+
+int hsk_loop_run(hsk_loop *l)
+{
+	return hsk_loop_run_until(l, UINT64_MAX);
+}

@@ -1,0 +1,181 @@
+/*
+ * The congestion-control steps every algorithm shares; the ops table
+ * supplies congestion-avoidance growth and the reduction on loss.
+ */
+#include "tcp/cc.h"
+
+#include <string.h>
+
+static const cc_ops *const cc_table[] = {
+	&cc_cubic_ops,
+	&cc_newreno_ops,
+	&cc_none_ops,
+};
+
+const cc_ops *cc_at(size_t i)
+{
+	return i < sizeof(cc_table) / sizeof(cc_table[0]) ? cc_table[i] : NULL;
+}
+
+const cc_ops *cc_find(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	if (strcmp(name, "reno") == 0)
+		return &cc_newreno_ops;
+	for (i = 0; cc_at(i); i++)
+		if (strcmp(cc_at(i)->name, name) == 0)
+			return cc_at(i);
+	return NULL;
+}
+
+const cc_ops *cc_default(void)
+{
+	return &cc_cubic_ops;
+}
+
+uint32_t cc_initial_window(uint32_t mss)
+{
+	uint32_t lo = 2 * mss > 14600 ? 2 * mss : 14600;
+
+	return 10 * mss < lo ? 10 * mss : lo;
+}
+
+static uint32_t cwnd_clamp(uint64_t w)
+{
+	return w > CC_CWND_MAX ? CC_CWND_MAX : (uint32_t)w;
+}
+
+void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->ops = ops;
+	cc->mss = mss < CC_MIN_MSS ? CC_MIN_MSS : mss;
+	cc->cwnd = cc_initial_window(cc->mss);
+	cc->ssthresh = CC_CWND_MAX;   /* "arbitrarily high" (RFC 5681 §3.1) */
+	if (ops->init)
+		ops->init(cc, now);
+}
+
+void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now)
+{
+	uint32_t acked = a->acked, ss;
+
+	if (cc->ops->fixed || acked == 0)
+		return;
+	if (cc->in_recovery) {
+		/* RFC 6582 §3.2 (5): deflate by what left the network, then
+		 * add back one segment for the retransmission to come. */
+		if (!cc->sack) {
+			cc->cwnd = cc->cwnd > acked ? cc->cwnd - acked : 0;
+			if (acked >= cc->mss)
+				cc->cwnd += cc->mss;
+			if (cc->cwnd < cc->mss)
+				cc->cwnd = cc->mss;
+		}
+		return;
+	}
+	/* RFC 7661: a window the sender does not use has not been validated
+	 * by the network; do not grow it. */
+	if (!a->cwnd_limited)
+		return;
+	if (cc->cwnd < cc->ssthresh) {
+		/* Slow start with byte counting and no per-ACK limit (as Linux;
+		 * stretch ACKs from GRO receivers would stall an L of 1 MSS). */
+		ss = cc->ssthresh - cc->cwnd;
+		if (ss > acked)
+			ss = acked;
+		cc->cwnd = cwnd_clamp((uint64_t)cc->cwnd + ss);
+		acked -= ss;
+		if (acked == 0)
+			return;
+	}
+	cc->ops->cong_avoid(cc, acked, a, now);
+	cc->cwnd = cwnd_clamp(cc->cwnd);
+}
+
+void cc_on_dupack(cc_state *cc)
+{
+	if (cc->in_recovery && !cc->sack && !cc->ops->fixed)
+		cc->cwnd = cwnd_clamp((uint64_t)cc->cwnd + cc->mss);
+}
+
+void cc_enter_recovery(cc_state *cc, uint32_t flight, bool sack, uint64_t now)
+{
+	if (cc->ops->fixed || cc->in_recovery)
+		return;
+	cc->prior_cwnd = cc->cwnd;
+	cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
+	cc->cwnd = sack ? cc->ssthresh : cwnd_clamp((uint64_t)cc->ssthresh + 3 * cc->mss);
+	cc->bytes_acked = 0;
+	cc->in_recovery = true;
+	cc->sack = sack;
+}
+
+void cc_exit_recovery(cc_state *cc, uint32_t flight, uint64_t now)
+{
+	uint32_t w;
+
+	if (!cc->in_recovery)
+		return;
+	cc->in_recovery = false;
+	if (cc->sack) {
+		cc->cwnd = cc->ssthresh;
+	} else {
+		/* RFC 6582 §3.2 (3), option 1: no burst from the deflation */
+		w = (flight > cc->mss ? flight : cc->mss) + cc->mss;
+		cc->cwnd = w < cc->ssthresh ? w : cc->ssthresh;
+	}
+	cc->bytes_acked = 0;
+	if (cc->ops->exit_recovery)
+		cc->ops->exit_recovery(cc, now);
+}
+
+void cc_on_rto(cc_state *cc, uint32_t flight, bool first, uint64_t now)
+{
+	if (cc->ops->fixed)
+		return;
+	/* Linux keeps the ssthresh of a recovery the timeout interrupts: the
+	 * loss was already answered once. */
+	if (first && !cc->in_recovery)
+		cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
+	cc->cwnd = cc->mss;
+	cc->in_recovery = false;
+	cc->bytes_acked = 0;
+	if (cc->ops->on_rto)
+		cc->ops->on_rto(cc, now);
+}
+
+void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now)
+{
+	uint32_t iw;
+
+	if (cc->ops->fixed)
+		return;
+	if (idle > rto) {
+		iw = cc_initial_window(cc->mss);
+		if (cc->cwnd > iw)
+			cc->cwnd = iw;
+	}
+	if (cc->ops->after_idle)
+		cc->ops->after_idle(cc, idle, now);
+}
+
+void cc_set_mss(cc_state *cc, uint32_t mss)
+{
+	uint64_t segs;
+
+	if (mss < CC_MIN_MSS)
+		mss = CC_MIN_MSS;
+	if (mss == cc->mss || cc->ops->fixed) {
+		cc->mss = mss;
+		return;
+	}
+	segs = cc->cwnd / cc->mss;
+	cc->cwnd = cwnd_clamp((segs ? segs : 1) * mss);
+	if (cc->ssthresh < CC_CWND_MAX)
+		cc->ssthresh = cwnd_clamp((uint64_t)cc->ssthresh / cc->mss * mss);
+	cc->mss = mss;
+}

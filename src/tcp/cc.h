@@ -1,0 +1,131 @@
+/*
+ * Congestion control behind a small ops table.
+ *
+ * cc.c holds what every algorithm shares (RFC 5681, RFC 6582, RFC 6675):
+ * the initial window (RFC 6928), slow start, entering and leaving fast
+ * recovery, the RTO response and restart after idle. An algorithm supplies
+ * only what differs: its growth in congestion avoidance and its reduction on
+ * a congestion event, with a small private area in cc_state (no malloc).
+ *
+ *   newreno  RFC 5681 + RFC 6582, byte counting in CA (RFC 3465)
+ *   cubic    RFC 9438, integer arithmetic (the default)
+ *   none     a fixed, huge window: for tests that want no congestion control
+ *
+ * Windows are in bytes, times in nanoseconds. The engine tracks sequence
+ * numbers (RFC 6582's `recover`); this module only sees byte counts.
+ */
+#ifndef HSK_TCP_CC_H
+#define HSK_TCP_CC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	CC_PRIV_U64 = 8,              /* private area: 64 bytes */
+	CC_CWND_MAX = 1u << 30,       /* cwnd never grows past 1 GiB */
+	CC_MIN_MSS = 64,
+};
+
+struct cc_ops;
+
+typedef struct cc_state {
+	const struct cc_ops *ops;
+	uint32_t cwnd;                /* bytes */
+	uint32_t ssthresh;            /* bytes; CC_CWND_MAX until the first loss */
+	uint32_t mss;                 /* SMSS */
+	uint32_t bytes_acked;         /* CA byte counter (RFC 3465) */
+	uint32_t prior_cwnd;          /* cwnd when recovery began */
+	bool in_recovery;             /* fast recovery (entered by cc_enter_recovery) */
+	bool sack;                    /* this recovery is SACK/pipe based */
+	uint64_t priv[CC_PRIV_U64];   /* the algorithm's */
+} cc_state;
+
+/* What an ACK that advanced snd_una tells the controller. */
+typedef struct cc_ack {
+	uint32_t acked;               /* bytes newly acknowledged (cumulative) */
+	uint32_t flight;              /* bytes in flight before this ACK */
+	uint64_t srtt;                /* smoothed RTT, 0 when unknown */
+	bool cwnd_limited;            /* the sender was held back by cwnd (not by
+				       * the application or the peer's window)
+				       * during the last RTT (RFC 7661) */
+} cc_ack;
+
+typedef struct cc_ops {
+	const char *name;
+	/* Called by cc_init after the common fields are set. */
+	void (*init)(cc_state *cc, uint64_t now);
+	/* Growth in congestion avoidance (cwnd >= ssthresh), for `acked`
+	 * bytes; slow start is done by cc.c. */
+	void (*cong_avoid)(cc_state *cc, uint32_t acked, const cc_ack *a, uint64_t now);
+	/* The new ssthresh on a congestion event; may update private state
+	 * (CUBIC's W_max). `flight` is the bytes in flight. */
+	uint32_t (*ssthresh)(cc_state *cc, uint32_t flight, uint64_t now);
+	/* Optional hooks (NULL: nothing to do). */
+	void (*on_rto)(cc_state *cc, uint64_t now);
+	void (*exit_recovery)(cc_state *cc, uint64_t now);
+	void (*after_idle)(cc_state *cc, uint64_t idle, uint64_t now);
+	bool fixed;                   /* cwnd never changes ("none") */
+} cc_ops;
+
+extern const cc_ops cc_newreno_ops;
+extern const cc_ops cc_cubic_ops;
+extern const cc_ops cc_none_ops;
+
+/* ---- registry ---- */
+/* By name ("cubic", "newreno", "reno", "none"); NULL when unknown. */
+const cc_ops *cc_find(const char *name);
+/* CUBIC. */
+const cc_ops *cc_default(void);
+/* The i-th algorithm, NULL past the end (for listing them). */
+const cc_ops *cc_at(size_t i);
+
+/* ---- the calls the engine makes ---- */
+/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). */
+uint32_t cc_initial_window(uint32_t mss);
+/* A connection becomes established with this MSS. */
+void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now);
+/* An ACK advanced snd_una. Outside recovery: slow start or congestion
+ * avoidance (only when a->cwnd_limited). In recovery this is a partial ACK:
+ * without SACK, RFC 6582 deflation (cwnd -= acked, + MSS if acked >= MSS);
+ * with SACK nothing (the pipe governs). */
+void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now);
+/* A duplicate ACK during non-SACK fast recovery: cwnd += MSS (RFC 6582). */
+void cc_on_dupack(cc_state *cc);
+/* Loss detected (third duplicate ACK, SACK IsLost, RACK): ssthresh from the
+ * algorithm; cwnd = ssthresh (SACK, RFC 6675) or ssthresh + 3*MSS
+ * (RFC 6582). Does nothing when already in recovery. */
+void cc_enter_recovery(cc_state *cc, uint32_t flight, bool sack, uint64_t now);
+/* The ACK covering `recover` arrived. Without SACK cwnd =
+ * min(ssthresh, max(flight, MSS) + MSS) (RFC 6582 §3.2 (3)); with SACK
+ * cwnd = ssthresh. `flight` is the bytes in flight after the ACK. */
+void cc_exit_recovery(cc_state *cc, uint32_t flight, uint64_t now);
+/* The retransmission timer fired. On the first expiry for a segment
+ * (`first`) and outside recovery ssthresh is reduced (RFC 5681 (4));
+ * later expiries keep it. cwnd = 1 MSS (the loss window); recovery ends. */
+void cc_on_rto(cc_state *cc, uint32_t flight, bool first, uint64_t now);
+/* Sending resumes after `idle` ns without anything in flight: when idle >
+ * rto, cwnd = min(cwnd, IW) (RFC 5681 §4.1). */
+void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now);
+/* The path MSS changed; keeps cwnd in segments. */
+void cc_set_mss(cc_state *cc, uint32_t mss);
+
+static inline bool cc_in_slow_start(const cc_state *cc) { return cc->cwnd < cc->ssthresh; }
+/* Bytes that may be sent now given `pipe` (RFC 6675) or FlightSize. */
+static inline uint32_t cc_room(const cc_state *cc, uint32_t pipe)
+{
+	return cc->cwnd > pipe ? cc->cwnd - pipe : 0;
+}
+
+/* ---- exposed for tests and traces ---- */
+/* floor(cbrt(x)) */
+uint32_t cc_icbrt(uint64_t x);
+/* CUBIC's W_cubic(t) in bytes for the current epoch, t ns after its
+ * start; K of the epoch in ns; whether an epoch is running; W_max; W_est. */
+uint64_t cc_cubic_window(const cc_state *cc, uint64_t t);
+uint64_t cc_cubic_k(const cc_state *cc);
+bool cc_cubic_in_epoch(const cc_state *cc);
+uint32_t cc_cubic_w_max(const cc_state *cc);
+uint32_t cc_cubic_w_est(const cc_state *cc);
+
+#endif

@@ -1,0 +1,518 @@
+/* Congestion control: the registry, the shared steps (IW, slow start,
+ * recovery, RTO, idle), NewReno growth and CUBIC's curve against RFC 9438's
+ * formula, K, fast convergence and the Reno-friendly region. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tcp/cc.h"
+
+#define MSS 1000u
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+static uint64_t now;
+
+/* One round trip: a window's worth of ACKs of one MSS each, spread over
+ * `rtt`; the sender is cwnd-limited throughout. */
+static void round_trip(cc_state *cc, uint64_t rtt)
+{
+	uint32_t n = cc->cwnd / MSS, i;
+	cc_ack a = { .acked = MSS, .srtt = rtt, .cwnd_limited = true };
+
+	if (n == 0)
+		n = 1;
+	for (i = 0; i < n; i++) {
+		now += rtt / n;
+		a.flight = cc->cwnd;
+		cc_on_ack(cc, &a, now);
+	}
+}
+
+static void ack(cc_state *cc, uint32_t bytes, bool limited)
+{
+	cc_ack a = { .acked = bytes, .flight = cc->cwnd, .srtt = 100 * MS,
+		     .cwnd_limited = limited };
+
+	now += MS;
+	cc_on_ack(cc, &a, now);
+}
+
+static void test_registry(void **state)
+{
+	size_t i;
+
+	(void)state;
+	assert_ptr_equal(cc_find("cubic"), &cc_cubic_ops);
+	assert_ptr_equal(cc_find("newreno"), &cc_newreno_ops);
+	assert_ptr_equal(cc_find("reno"), &cc_newreno_ops);
+	assert_ptr_equal(cc_find("none"), &cc_none_ops);
+	assert_null(cc_find("bbr"));
+	assert_null(cc_find(NULL));
+	assert_ptr_equal(cc_default(), &cc_cubic_ops);
+	for (i = 0; cc_at(i); i++)
+		assert_non_null(cc_at(i)->name);
+	assert_int_equal(i, 3);
+}
+
+static void test_initial_window(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	assert_int_equal(cc_initial_window(1460), 14600);
+	assert_int_equal(cc_initial_window(536), 5360);
+	assert_int_equal(cc_initial_window(9000), 18000);   /* 2 MSS */
+	assert_int_equal(cc_initial_window(4000), 14600);   /* 14600 < 10 MSS */
+	cc_init(&cc, &cc_cubic_ops, 1460, 0);
+	assert_int_equal(cc.cwnd, 14600);
+	assert_int_equal(cc.ssthresh, CC_CWND_MAX);
+	assert_true(cc_in_slow_start(&cc));
+	assert_int_equal(cc_room(&cc, 4600), 10000);
+	assert_int_equal(cc_room(&cc, 20000), 0);
+}
+
+static void slow_start_doubles(const cc_ops *ops)
+{
+	cc_state cc;
+	int r;
+
+	now = 0;
+	cc_init(&cc, ops, MSS, now);
+	assert_int_equal(cc.cwnd, 10 * MSS);
+	for (r = 1; r <= 5; r++) {
+		round_trip(&cc, 100 * MS);
+		assert_int_equal(cc.cwnd, (10u << r) * MSS);
+	}
+}
+
+static void test_slow_start(void **state)
+{
+	(void)state;
+	slow_start_doubles(&cc_newreno_ops);
+	slow_start_doubles(&cc_cubic_ops);
+}
+
+static void test_not_cwnd_limited(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	ack(&cc, 5 * MSS, false);
+	assert_int_equal(cc.cwnd, 10 * MSS);
+	ack(&cc, 5 * MSS, true);
+	assert_int_equal(cc.cwnd, 15 * MSS);
+}
+
+static void test_slow_start_to_ssthresh(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.ssthresh = 15 * MSS;
+	ack(&cc, 8 * MSS, true);   /* 5 MSS of slow start, 3 counted in CA */
+	assert_int_equal(cc.cwnd, 15 * MSS);
+	assert_int_equal(cc.bytes_acked, 3 * MSS);
+	assert_false(cc_in_slow_start(&cc));
+	ack(&cc, 12 * MSS, true);  /* 15 MSS counted: one MSS more */
+	assert_int_equal(cc.cwnd, 16 * MSS);
+	assert_int_equal(cc.bytes_acked, 0);
+}
+
+static void test_reno_linear(void **state)
+{
+	cc_state cc;
+	int r;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = cc.ssthresh = 20 * MSS;
+	for (r = 1; r <= 10; r++) {
+		round_trip(&cc, 100 * MS);
+		assert_int_equal(cc.cwnd, (20u + (uint32_t)r) * MSS);
+	}
+}
+
+static void test_reno_recovery_sack(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_enter_recovery(&cc, 100 * MSS, true, 1);
+	assert_true(cc.in_recovery);
+	assert_int_equal(cc.ssthresh, 50 * MSS);
+	assert_int_equal(cc.cwnd, 50 * MSS);
+	assert_int_equal(cc.prior_cwnd, 100 * MSS);
+	/* a second loss in the same recovery changes nothing */
+	cc_enter_recovery(&cc, 50 * MSS, true, 2);
+	assert_int_equal(cc.ssthresh, 50 * MSS);
+	/* partial ACKs: no growth, no deflation with SACK */
+	ack(&cc, 10 * MSS, true);
+	assert_int_equal(cc.cwnd, 50 * MSS);
+	cc_on_dupack(&cc);
+	assert_int_equal(cc.cwnd, 50 * MSS);
+	cc_exit_recovery(&cc, 10 * MSS, 3);
+	assert_false(cc.in_recovery);
+	assert_int_equal(cc.cwnd, 50 * MSS);
+	/* then congestion avoidance again */
+	ack(&cc, 50 * MSS, true);
+	assert_int_equal(cc.cwnd, 51 * MSS);
+	/* the reduction never goes below 2 MSS */
+	cc.cwnd = 3 * MSS;
+	cc_enter_recovery(&cc, 3 * MSS, true, 4);
+	assert_int_equal(cc.ssthresh, 2 * MSS);
+}
+
+static void test_reno_recovery_newreno(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_enter_recovery(&cc, 100 * MSS, false, 1);
+	assert_int_equal(cc.ssthresh, 50 * MSS);
+	assert_int_equal(cc.cwnd, 53 * MSS);       /* ssthresh + 3 MSS */
+	cc_on_dupack(&cc);
+	assert_int_equal(cc.cwnd, 54 * MSS);       /* inflation */
+	ack(&cc, 10 * MSS, true);                  /* partial ACK */
+	assert_int_equal(cc.cwnd, 45 * MSS);       /* 54 - 10 + 1 */
+	ack(&cc, 500, true);                       /* less than an MSS */
+	assert_int_equal(cc.cwnd, 45 * MSS - 500);
+	cc_exit_recovery(&cc, 20 * MSS, 2);
+	assert_int_equal(cc.cwnd, 21 * MSS);       /* min(50, 20 + 1) */
+	cc.cwnd = 100 * MSS;
+	cc_enter_recovery(&cc, 100 * MSS, false, 3);
+	cc_exit_recovery(&cc, 80 * MSS, 4);
+	assert_int_equal(cc.cwnd, 50 * MSS);       /* min(50, 81) */
+}
+
+static void test_rto(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 40 * MSS;
+	cc_on_rto(&cc, 30 * MSS, true, 1);
+	assert_int_equal(cc.cwnd, MSS);
+	assert_int_equal(cc.ssthresh, 15 * MSS);
+	/* a repeated timeout keeps ssthresh */
+	cc_on_rto(&cc, MSS, false, 2);
+	assert_int_equal(cc.ssthresh, 15 * MSS);
+	/* slow start again, up to ssthresh */
+	ack(&cc, MSS, true);
+	assert_int_equal(cc.cwnd, 2 * MSS);
+	/* a timeout during recovery keeps the recovery's ssthresh */
+	cc.cwnd = 60 * MSS;
+	cc_enter_recovery(&cc, 60 * MSS, true, 3);
+	assert_int_equal(cc.ssthresh, 30 * MSS);
+	cc_on_rto(&cc, 30 * MSS, true, 4);
+	assert_int_equal(cc.ssthresh, 30 * MSS);
+	assert_int_equal(cc.cwnd, MSS);
+	assert_false(cc.in_recovery);
+}
+
+static void test_after_idle(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_after_idle(&cc, 100 * MS, 300 * MS, 1);
+	assert_int_equal(cc.cwnd, 100 * MSS);
+	cc_after_idle(&cc, 400 * MS, 300 * MS, 2);
+	assert_int_equal(cc.cwnd, 10 * MSS);
+}
+
+static void test_set_mss(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, 1460, 0);
+	cc.ssthresh = 20 * 1460;
+	cc_set_mss(&cc, 1000);
+	assert_int_equal(cc.mss, 1000);
+	assert_int_equal(cc.cwnd, 10 * 1000);
+	assert_int_equal(cc.ssthresh, 20 * 1000);
+}
+
+static void test_none(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_none_ops, MSS, 0);
+	assert_int_equal(cc.cwnd, CC_CWND_MAX);
+	ack(&cc, 10 * MSS, true);
+	cc_enter_recovery(&cc, 100 * MSS, true, 1);
+	assert_false(cc.in_recovery);
+	cc_on_rto(&cc, 100 * MSS, true, 2);
+	cc_after_idle(&cc, 10 * SEC, MS, 3);
+	assert_int_equal(cc.cwnd, CC_CWND_MAX);
+}
+
+static void test_icbrt(void **state)
+{
+	uint64_t x = 88172645463325252ull, y, v;
+	int i;
+
+	(void)state;
+	assert_int_equal(cc_icbrt(0), 0);
+	assert_int_equal(cc_icbrt(1), 1);
+	assert_int_equal(cc_icbrt(7), 1);
+	assert_int_equal(cc_icbrt(8), 2);
+	assert_int_equal(cc_icbrt(26), 2);
+	assert_int_equal(cc_icbrt(27), 3);
+	assert_int_equal(cc_icbrt(1000000), 100);
+	assert_int_equal(cc_icbrt(999999), 99);
+	assert_int_equal(cc_icbrt(UINT64_MAX), 2642245);   /* 2642245^3 < 2^64 */
+	for (i = 0; i < 10000; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		v = x >> (i % 40);
+		y = cc_icbrt(v);
+		assert_true(y * y * y <= v);
+		assert_true((y + 1) * (y + 1) * (y + 1) > v);
+	}
+}
+
+/* A loss at W_max = 100 MSS, recovery, and the first CA ACK starts the
+ * epoch at `now`. */
+static void cubic_after_loss(cc_state *cc)
+{
+	now = 10 * SEC;
+	cc_init(cc, &cc_cubic_ops, MSS, 0);
+	cc->cwnd = 100 * MSS;
+	cc_enter_recovery(cc, 100 * MSS, true, now);
+	cc_exit_recovery(cc, 70 * MSS, now);
+	assert_false(cc_cubic_in_epoch(cc));
+	ack(cc, 1, true);
+	assert_true(cc_cubic_in_epoch(cc));
+}
+
+static double wcubic(double t_s, double k_s, double wmax_segs)
+{
+	double d = t_s - k_s;
+
+	return (0.4 * d * d * d + wmax_segs) * MSS;
+}
+
+static void test_cubic_reduction(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &cc_cubic_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_enter_recovery(&cc, 90 * MSS, true, 1);
+	assert_int_equal(cc.ssthresh, 70 * MSS);       /* beta = 0.7 */
+	assert_int_equal(cc.cwnd, 70 * MSS);
+	assert_int_equal(cc_cubic_w_max(&cc), 100 * MSS);
+	cc_exit_recovery(&cc, 70 * MSS, 2);
+	/* fast convergence: the next loss comes below the old W_max */
+	cc.cwnd = 80 * MSS;
+	cc_enter_recovery(&cc, 80 * MSS, true, 3);
+	assert_int_equal(cc_cubic_w_max(&cc), 68 * MSS);   /* 80 * 0.85 */
+	assert_int_equal(cc.ssthresh, 56 * MSS);
+	cc_exit_recovery(&cc, 56 * MSS, 4);
+	/* a loss above W_max sets W_max to cwnd */
+	cc.cwnd = 90 * MSS;
+	cc_enter_recovery(&cc, 90 * MSS, true, 5);
+	assert_int_equal(cc_cubic_w_max(&cc), 90 * MSS);
+	/* Reno halves where CUBIC keeps 70 % */
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_enter_recovery(&cc, 100 * MSS, true, 6);
+	assert_int_equal(cc.cwnd, 50 * MSS);
+}
+
+static void test_cubic_k_and_curve(void **state)
+{
+	const double k = 4.2171633265;   /* cbrt(30 / 0.4) */
+	const double ts[] = { 0, 0.5, 1, 2, 3, 4, k, 5, 6, 8, 10, 20 };
+	cc_state cc;
+	size_t i;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	assert_true(cc_cubic_k(&cc) > (uint64_t)(k * SEC) - 2 * MS);
+	assert_true(cc_cubic_k(&cc) < (uint64_t)(k * SEC) + 2 * MS);
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		double want = wcubic(ts[i], k, 100);
+		double got = (double)cc_cubic_window(&cc, (uint64_t)(ts[i] * SEC));
+
+		/* within 0.2 % (the curve's time unit is 1/1024 s) */
+		assert_true(got > want * 0.998 - 1 && got < want * 1.002 + 1);
+	}
+	/* W(0) is the window after the reduction; W(K) is W_max */
+	assert_true(cc_cubic_window(&cc, 0) > 69 * MSS);
+	assert_true(cc_cubic_window(&cc, 0) < 71 * MSS);
+	assert_true(cc_cubic_window(&cc, cc_cubic_k(&cc)) >= 100 * MSS - MSS / 10);
+	assert_true(cc_cubic_window(&cc, cc_cubic_k(&cc)) <= 100 * MSS + MSS / 10);
+}
+
+/* With a long RTT (200 ms: Reno's W_est stays below the curve) the window
+ * follows the cubic curve: concave up to W_max near t = K, then convex. */
+static void test_cubic_follows_curve(void **state)
+{
+	const uint64_t rtt = 200 * MS;
+	uint64_t start, t, w_lo, w_hi, prev;
+	cc_state cc;
+	int r;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	start = now;
+	prev = cc.cwnd;
+	for (r = 0; r < 50; r++) {
+		round_trip(&cc, rtt);
+		t = now - start;
+		/* cwnd chases W(t + RTT) and lags it by about a round trip */
+		w_lo = cc_cubic_window(&cc, t > rtt ? t - rtt : 0);
+		w_hi = cc_cubic_window(&cc, t + rtt);
+		if (r >= 3)
+			assert_true(cc_cubic_w_est(&cc) < w_lo);
+		assert_true(cc.cwnd >= w_lo * 98 / 100);
+		assert_true(cc.cwnd <= w_hi + MSS);
+		assert_true(cc.cwnd >= prev);
+		assert_true(cc.cwnd <= prev + prev / 2);
+		prev = cc.cwnd;
+		if (t > 4 * SEC && t < 4500 * MS) {
+			/* the plateau around K: within 2 % of W_max */
+			assert_true(cc.cwnd > 98 * MSS && cc.cwnd < 102 * MSS);
+		}
+	}
+	/* 10 s in, well past K: convex growth beyond the old maximum */
+	assert_true(now - start >= 9990 * MS);
+	assert_true(cc.cwnd > (uint32_t)(wcubic(9.6, 4.217, 100) * 0.98));
+	assert_true(cc.cwnd > 150 * MSS);
+}
+
+/* With a 100 ms RTT, Reno's estimate overtakes the curve's plateau and
+ * CUBIC follows it instead (never below W_est). */
+static void test_cubic_reno_region_at_100ms(void **state)
+{
+	cc_state cc;
+	int r;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	for (r = 0; r < 70; r++) {
+		round_trip(&cc, 100 * MS);
+		assert_true(cc.cwnd + MSS / 10 >= cc_cubic_w_est(&cc));
+	}
+	/* 7 s: W_est = 70 + 30/0.529 rounds at 9/17, then 1 per round */
+	assert_true(cc_cubic_w_est(&cc) > 108 * MSS);
+	assert_true(cc.cwnd >= cc_cubic_w_est(&cc) - MSS / 10);
+}
+
+/* With a short RTT Reno would grow faster than the curve: CUBIC follows
+ * the Reno-friendly W_est, which grows by alpha = 9/17 MSS per RTT while
+ * below W_max and by 1 MSS per RTT once past it. */
+static void test_cubic_reno_friendly(void **state)
+{
+	cc_state cc;
+	uint32_t w;
+	int r;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	for (r = 0; r < 50; r++)
+		round_trip(&cc, 1 * MS);
+	/* 70 + 50 * 0.529 = 96.5 MSS; the curve is at about 71 MSS */
+	assert_true(cc_cubic_window(&cc, 50 * MS) < 72 * MSS);
+	assert_true(cc.cwnd > 95 * MSS && cc.cwnd < 98 * MSS);
+	assert_true(cc.cwnd >= cc_cubic_w_est(&cc) - MSS);
+	/* past W_max, one MSS per RTT */
+	for (r = 0; r < 20; r++)
+		round_trip(&cc, 1 * MS);
+	w = cc.cwnd;
+	for (r = 0; r < 10; r++)
+		round_trip(&cc, 1 * MS);
+	assert_true(cc.cwnd >= w + 9 * MSS && cc.cwnd <= w + 11 * MSS);
+}
+
+static void test_cubic_after_rto(void **state)
+{
+	cc_state cc;
+	int r;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_cubic_ops, MSS, 0);
+	cc.cwnd = 100 * MSS;
+	cc_on_rto(&cc, 100 * MSS, true, now);
+	assert_int_equal(cc.cwnd, MSS);
+	assert_int_equal(cc.ssthresh, 70 * MSS);
+	/* slow start up to ssthresh, then an epoch with K = 0 and W_max =
+	 * cwnd: convex at once (RFC 9438 §4.8) */
+	while (cc_in_slow_start(&cc))
+		round_trip(&cc, 100 * MS);
+	/* the round that reached ssthresh began the epoch with its rest */
+	assert_true(cc_cubic_in_epoch(&cc));
+	assert_true(cc.cwnd >= 70 * MSS && cc.cwnd < 72 * MSS);
+	assert_int_equal(cc_cubic_k(&cc), 0);
+	assert_int_equal(cc_cubic_w_max(&cc), 70 * MSS);
+	/* K = 0: convex at once. With a 500 ms RTT W_est (alpha 1, since
+	 * W_est >= W_max) grows 1 MSS per RTT, slower than the curve. After
+	 * 3 s: W(2.5 s) = 76.25 MSS, W(3.5 s) = 87.15 MSS. */
+	for (r = 0; r < 6; r++)
+		round_trip(&cc, 500 * MS);
+	assert_true(cc.cwnd > 76 * MSS && cc.cwnd < 88 * MSS);
+	assert_true(cc.cwnd > cc_cubic_w_est(&cc) + 2 * MSS);
+}
+
+static void test_cubic_idle_shifts_epoch(void **state)
+{
+	cc_state cc;
+	uint32_t w;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	round_trip(&cc, 100 * MS);
+	w = cc.cwnd;
+	/* an idle minute (shorter than no RTO here) does not count as time on
+	 * the curve: the next round grows as little as the last one */
+	now += 60 * SEC;
+	cc_after_idle(&cc, 60 * SEC, 120 * SEC, now);
+	round_trip(&cc, 100 * MS);
+	assert_true(cc.cwnd < w + 3 * MSS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_initial_window),
+		cmocka_unit_test(test_slow_start),
+		cmocka_unit_test(test_not_cwnd_limited),
+		cmocka_unit_test(test_slow_start_to_ssthresh),
+		cmocka_unit_test(test_reno_linear),
+		cmocka_unit_test(test_reno_recovery_sack),
+		cmocka_unit_test(test_reno_recovery_newreno),
+		cmocka_unit_test(test_rto),
+		cmocka_unit_test(test_after_idle),
+		cmocka_unit_test(test_set_mss),
+		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_icbrt),
+		cmocka_unit_test(test_cubic_reduction),
+		cmocka_unit_test(test_cubic_k_and_curve),
+		cmocka_unit_test(test_cubic_follows_curve),
+		cmocka_unit_test(test_cubic_reno_friendly),
+		cmocka_unit_test(test_cubic_reno_region_at_100ms),
+		cmocka_unit_test(test_cubic_after_rto),
+		cmocka_unit_test(test_cubic_idle_shifts_epoch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

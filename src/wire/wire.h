@@ -31,9 +31,11 @@ enum wire_err {
 	WIRE_ERR_SPACE = -12,         /* emit: output buffer too small */
 	WIRE_ERR_PROTO = -13,         /* not the protocol asked for */
 	WIRE_ERR_ADDR = -14,          /* source is broadcast/multicast/zero */
-	WIRE_ERR_COUNT = 15
+	WIRE_ERR_ICMP_CSUM = -15,     /* ICMP checksum */
+	WIRE_ERR_COUNT = 16
 };
-/* "ip_short", "tcp_bad_csum", ...: the name a drop is counted under. */
+/* "short", "tcp_bad_csum", ...: the name a drop is counted under;
+ * "unknown" for a value that is not a wire_err. */
 const char *wire_err_name(int err);
 
 /* ---- checksums (RFC 1071, RFC 1624) ---- */
@@ -65,10 +67,13 @@ typedef struct ipv4_hdr {
 	uint32_t src, dst;
 } ipv4_hdr;
 
-/* Parses and checks the header (version, IHL, total length against `len`,
- * header checksum). Fragments parse fine; callers decide about them. On
- * success *payload/*payload_len describe the bytes after the header up to
- * total_len (trailing link padding is excluded). */
+/* Parses and checks the header, in this order: WIRE_ERR_SHORT (len < 20),
+ * WIRE_ERR_VERSION, WIRE_ERR_IHL (< 20 or > len), WIRE_ERR_TOTLEN (< IHL or
+ * > len), WIRE_ERR_IP_CSUM, WIRE_ERR_ADDR (source 0.0.0.0, 255.255.255.255
+ * or 224.0.0.0/4). IP options are skipped, not interpreted. Fragments parse
+ * fine; callers decide about them. On success *payload, *payload_len describe
+ * the bytes after the header up to total_len (trailing link padding is
+ * excluded). */
 int ipv4_parse(const uint8_t *buf, size_t len, ipv4_hdr *h,
 	       const uint8_t **payload, size_t *payload_len);
 /* Writes a 20-byte header (no options) with its checksum; h->ihl, h->csum
@@ -112,18 +117,29 @@ typedef struct tcp_hdr {
 	tcp_opts opt;
 } tcp_hdr;
 
-/* Parses a TCP segment of `len` bytes (IP payload). Checks the data offset,
- * options (unknown ones skipped by length), SYN+FIN, MSS 0 and, when
- * verify_csum is set, the checksum against the pseudo-header of src/dst.
- * On success *payload/*payload_len are the data bytes. */
+/* Parses a TCP segment of `len` bytes (IP payload). Checks, in this order:
+ * WIRE_ERR_SHORT (len < 20), WIRE_ERR_DOFF (< 20 or > len), when verify_csum
+ * is set WIRE_ERR_TCP_CSUM (against the pseudo-header of src/dst),
+ * WIRE_ERR_SYN_FIN, then the options: WIRE_ERR_OPTLEN, WIRE_ERR_MSS_ZERO
+ * (unknown options are skipped by length). On success *payload, *payload_len
+ * are the data bytes. */
 int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
 	      size_t *payload_len);
-/* Bytes the options in `o` take on the wire, padded to a multiple of 4. */
+/* Bytes the options in `o` take on the wire, padded to a multiple of 4
+ * (SACK blocks that do not fit in 40 bytes are left off, the first kept). */
 size_t tcp_opts_len(const tcp_opts *o);
+/* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks. */
+void tcp_opts_init(tcp_opts *o);
+/* Parses `len` bytes of option space (as tcp_parse does); WIRE_OK,
+ * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. */
+int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o);
+/* Writes the options in Linux order; returns tcp_opts_len(o). */
+size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
 /* Writes header + options + payload and the checksum. h->doff and h->csum
  * are computed. Returns bytes written or WIRE_ERR_SPACE. The option order
- * is the one Linux uses (MSS, SACK_PERM+TS or NOP NOP TS, NOP WSCALE, SACK). */
+ * is the one Linux uses (MSS, SACK_PERM+TS or NOP NOP TS, NOP WSCALE, SACK).
+ * A payload already at buf + 20 + tcp_opts_len() is not copied. */
 int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
 
@@ -141,10 +157,12 @@ typedef struct icmp_hdr {
 			       * for fragmentation-needed */
 } icmp_hdr;
 
-/* Checks length and checksum over the whole message. */
+/* Checks length and checksum over the whole message: WIRE_OK,
+ * WIRE_ERR_SHORT or WIRE_ERR_ICMP_CSUM. */
 int icmp_parse(const uint8_t *buf, size_t len, icmp_hdr *h,
 	       const uint8_t **body, size_t *body_len);
-/* Header + body with checksum; returns bytes written or WIRE_ERR_SPACE. */
+/* Header + body with checksum; returns bytes written or WIRE_ERR_SPACE.
+ * `body` may overlap `buf` (e.g. a quoted packet already in place). */
 int icmp_emit(const icmp_hdr *h, const uint8_t *body, size_t body_len,
 	      uint8_t *buf, size_t cap);
 

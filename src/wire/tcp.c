@@ -1,0 +1,67 @@
+/* TCP header (RFC 9293 3.1): parse with every check, emit with checksum.
+ * Options live in tcp_options.c. */
+#include <string.h>
+
+#include "handshake.h"
+#include "wire.h"
+
+int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
+	      size_t *payload_len)
+{
+	if (len < TCP_HDR_LEN)
+		return WIRE_ERR_SHORT;
+	size_t doff = (size_t)(buf[12] >> 4) * 4;
+	if (doff < TCP_HDR_LEN || doff > len)
+		return WIRE_ERR_DOFF;
+	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
+	 * against a 16-bit pseudo-header length. */
+	if (verify_csum &&
+	    (len > 0xffff ||
+	     csum_fold(csum_partial(buf, len,
+				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len))) != 0))
+		return WIRE_ERR_TCP_CSUM;
+	uint8_t flags = buf[13];
+	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
+		return WIRE_ERR_SYN_FIN;
+	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
+	if (err)
+		return err;
+
+	h->sport = rd16(buf);
+	h->dport = rd16(buf + 2);
+	h->seq = rd32(buf + 4);
+	h->ack = rd32(buf + 8);
+	h->doff = (uint8_t)doff;
+	h->flags = flags;
+	h->win = rd16(buf + 14);
+	h->csum = rd16(buf + 16);
+	h->urp = rd16(buf + 18);
+	*payload = buf + doff;
+	*payload_len = len - doff;
+	return WIRE_OK;
+}
+
+int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+{
+	size_t hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
+	if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
+		return WIRE_ERR_SPACE;
+	size_t n = hlen + payload_len;
+	wr16(buf, h->sport);
+	wr16(buf + 2, h->dport);
+	wr32(buf + 4, h->seq);
+	wr32(buf + 8, h->ack);
+	buf[12] = (uint8_t)(hlen / 4 << 4);
+	buf[13] = h->flags;
+	wr16(buf + 14, h->win);
+	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
+	tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	/* A payload already in place (built behind the header) is not copied. */
+	if (payload_len && payload != buf + hlen)
+		memmove(buf + hlen, payload, payload_len);
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);
+	wr16(buf + 16, csum_fold(csum_partial(buf, n, sum)));
+	return (int)n;
+}

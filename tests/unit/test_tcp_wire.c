@@ -1,0 +1,467 @@
+/* TCP header and options: real Linux segments parsed field by field and
+ * re-emitted byte for byte; every malformed case and its error. Buffers are
+ * heap copies of exactly the packet's size, so an ASan build catches any read
+ * past the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handshake.h"
+#include "wire/wire.h"
+#include "wire_vectors.h"
+
+enum { CLIENT = 0xc6120002, SERVER = 0xc6120001 }; /* 198.18.0.2, .1 */
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *b = malloc(n ? n : 1);
+	assert_non_null(b);
+	if (n)
+		memcpy(b, p, n);
+	return b;
+}
+
+struct seg_case {
+	const char *name;
+	const uint8_t *pkt;
+	size_t len;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff, flags;
+	uint16_t win, csum;
+	uint16_t mss;
+	int8_t wscale;
+	bool sack_ok, has_ts;
+	uint32_t ts_val, ts_ecr;
+	const char *data;
+};
+
+#define PKT(p) #p, p, sizeof p
+static const struct seg_case cases[] = {
+	{ PKT(pkt_syn), CLIENT, SERVER, 40000, 8080, 2453112606u, 0, 40,
+	  HSK_TH_SYN, 64240, 0x4131, 1460, 10, true, true, 913863700u, 0, "" },
+	{ PKT(pkt_synack), SERVER, CLIENT, 8080, 40000, 3580056142u, 2453112607u,
+	  40, HSK_TH_SYN | HSK_TH_ACK, 65160, 0x1d61, 1460, 10, true, true,
+	  3729725989u, 913863700u, "" },
+	{ PKT(pkt_ack), CLIENT, SERVER, 40000, 8080, 2453112607u, 3580056143u, 32,
+	  HSK_TH_ACK, 63, 0x4a7a, 0, -1, false, true, 913863700u, 3729725989u, "" },
+	{ PKT(pkt_data), CLIENT, SERVER, 40000, 8080, 2453112607u, 3580056143u, 32,
+	  HSK_TH_PSH | HSK_TH_ACK, 63, 0x619c, 0, -1, false, true, 913863700u,
+	  3729725989u, "ping\n" },
+	{ PKT(pkt_data_ack), SERVER, CLIENT, 8080, 40000, 3580056143u, 2453112612u,
+	  32, HSK_TH_ACK, 64, 0x4a74, 0, -1, false, true, 3729725989u, 913863700u, "" },
+	{ PKT(pkt_fin), SERVER, CLIENT, 8080, 40000, 3580056148u, 2453112612u, 32,
+	  HSK_TH_FIN | HSK_TH_ACK, 64, 0x49a4, 0, -1, false, true, 3729726190u,
+	  913863701u, "" },
+	{ PKT(pkt_fin2), CLIENT, SERVER, 40000, 8080, 2453112612u, 3580056149u, 32,
+	  HSK_TH_FIN | HSK_TH_ACK, 63, 0x48dc, 0, -1, false, true, 913863901u,
+	  3729726190u, "" },
+	{ PKT(pkt_last_ack), SERVER, CLIENT, 8080, 40000, 3580056149u, 2453112613u,
+	  32, HSK_TH_ACK, 64, 0x48db, 0, -1, false, true, 3729726190u, 913863901u, "" },
+	{ PKT(pkt_rst), SERVER, CLIENT, 9, 40003, 0, 3896595748u, 20,
+	  HSK_TH_RST | HSK_TH_ACK, 0, 0x49f6, 0, -1, false, false, 0, 0, "" },
+};
+
+static void check_case(const struct seg_case *c)
+{
+	uint8_t *b = dup_bytes(c->pkt, c->len);
+	ipv4_hdr ip;
+	const uint8_t *seg;
+	size_t seg_len;
+	assert_int_equal(ipv4_parse(b, c->len, &ip, &seg, &seg_len), WIRE_OK);
+	assert_int_equal(ip.proto, IP_PROTO_TCP);
+	assert_int_equal(ip.src, c->src);
+	assert_int_equal(ip.dst, c->dst);
+	assert_int_equal(seg_len, c->len - 20);
+
+	tcp_hdr h;
+	const uint8_t *data;
+	size_t data_len;
+	assert_int_equal(tcp_parse(seg, seg_len, ip.src, ip.dst, true, &h, &data,
+				   &data_len), WIRE_OK);
+	assert_int_equal(h.sport, c->sport);
+	assert_int_equal(h.dport, c->dport);
+	assert_int_equal(h.seq, c->seq);
+	assert_int_equal(h.ack, c->ack);
+	assert_int_equal(h.doff, c->doff);
+	assert_int_equal(h.flags, c->flags);
+	assert_int_equal(h.win, c->win);
+	assert_int_equal(h.csum, c->csum);
+	assert_int_equal(h.urp, 0);
+	assert_int_equal(h.opt.mss, c->mss);
+	assert_int_equal(h.opt.wscale, c->wscale);
+	assert_int_equal(h.opt.sack_ok, c->sack_ok);
+	assert_int_equal(h.opt.has_ts, c->has_ts);
+	assert_int_equal(h.opt.ts_val, c->ts_val);
+	assert_int_equal(h.opt.ts_ecr, c->ts_ecr);
+	assert_int_equal(h.opt.nsack, 0);
+	assert_int_equal(data_len, strlen(c->data));
+	assert_memory_equal(data, c->data, data_len);
+	assert_ptr_equal(data, seg + c->doff);
+	assert_int_equal(tcp_opts_len(&h.opt), c->doff - 20u);
+
+	/* Emit reproduces the kernel's bytes: header, options, checksum. */
+	uint8_t *out = malloc(c->len);
+	assert_non_null(out);
+	memset(out, 0xa5, c->len);
+	int n = tcp_emit(&h, data, data_len, ip.src, ip.dst, out + 20, c->len - 20);
+	assert_int_equal(n, (int)seg_len);
+	assert_int_equal(ipv4_emit(&ip, out, c->len), 20);
+	assert_memory_equal(out, c->pkt, c->len);
+
+	/* Without verification a corrupted checksum still parses; with it, not. */
+	b[20 + 16] ^= 0x01;
+	assert_int_equal(tcp_parse(seg, seg_len, ip.src, ip.dst, true, &h, &data,
+				   &data_len), WIRE_ERR_TCP_CSUM);
+	assert_int_equal(tcp_parse(seg, seg_len, ip.src, ip.dst, false, &h, &data,
+				   &data_len), WIRE_OK);
+	/* The pseudo-header counts: the right bytes from the wrong address fail. */
+	b[20 + 16] ^= 0x01;
+	assert_int_equal(tcp_parse(seg, seg_len, ip.src + 1, ip.dst, true, &h, &data,
+				   &data_len), WIRE_ERR_TCP_CSUM);
+	free(out);
+	free(b);
+}
+
+static void test_real_segments(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		print_message("%s\n", cases[i].name);
+		check_case(&cases[i]);
+	}
+}
+
+/* A header with the given option bytes (padded with EOL to a multiple of 4),
+ * parsed without checksum; returns the error. */
+static int parse_opts(const uint8_t *opts, size_t olen, uint8_t flags, tcp_hdr *h)
+{
+	size_t pad = (olen + 3) & ~(size_t)3;
+	size_t len = 20 + pad;
+	uint8_t *b = calloc(1, len);
+	assert_non_null(b);
+	memcpy(b, pkt_ack + 20, 20);
+	b[12] = (uint8_t)(len / 4 << 4);
+	b[13] = flags;
+	if (olen)
+		memcpy(b + 20, opts, olen);
+	const uint8_t *d;
+	size_t dl;
+	int err = tcp_parse(b, len, 0, 0, false, h, &d, &dl);
+	if (err == WIRE_OK) {
+		assert_ptr_equal(d, b + len);
+		assert_int_equal(dl, 0);
+	}
+	free(b);
+	return err;
+}
+
+#define OPTS(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+static void test_short_and_doff(void **state)
+{
+	(void)state;
+	tcp_hdr h;
+	const uint8_t *d;
+	size_t dl;
+	for (size_t n = 0; n < 20; n++) {
+		uint8_t *b = dup_bytes(pkt_ack + 20, n);
+		assert_int_equal(tcp_parse(b, n, 0, 0, false, &h, &d, &dl), WIRE_ERR_SHORT);
+		free(b);
+	}
+	uint8_t *b = dup_bytes(pkt_ack + 20, 32);
+	/* The 12 option bytes are 01 01 08 0a <ts> <ecr>: a data offset of 6 or
+	 * 7 words cuts the timestamp option short. */
+	static const int want[16] = {
+		WIRE_ERR_DOFF, WIRE_ERR_DOFF, WIRE_ERR_DOFF, WIRE_ERR_DOFF,
+		WIRE_ERR_DOFF, WIRE_OK, WIRE_ERR_OPTLEN, WIRE_ERR_OPTLEN, WIRE_OK,
+		WIRE_ERR_DOFF, WIRE_ERR_DOFF, WIRE_ERR_DOFF, WIRE_ERR_DOFF,
+		WIRE_ERR_DOFF, WIRE_ERR_DOFF, WIRE_ERR_DOFF,
+	};
+	for (int doff = 0; doff < 16; doff++) {
+		b[12] = (uint8_t)(doff << 4);
+		assert_int_equal(tcp_parse(b, 32, 0, 0, false, &h, &d, &dl), want[doff]);
+	}
+	/* doff exactly the length: no payload. */
+	b[12] = 8 << 4;
+	assert_int_equal(tcp_parse(b, 32, 0, 0, false, &h, &d, &dl), WIRE_OK);
+	assert_int_equal(dl, 0);
+	free(b);
+}
+
+static void test_syn_fin(void **state)
+{
+	(void)state;
+	tcp_hdr h;
+	assert_int_equal(parse_opts(NULL, 0, HSK_TH_SYN | HSK_TH_FIN, &h), WIRE_ERR_SYN_FIN);
+	assert_int_equal(parse_opts(NULL, 0, 0xff, &h), WIRE_ERR_SYN_FIN);
+	assert_int_equal(parse_opts(NULL, 0, HSK_TH_FIN | HSK_TH_ACK | HSK_TH_PSH, &h), WIRE_OK);
+	assert_int_equal(parse_opts(NULL, 0, HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, &h), WIRE_OK);
+	assert_int_equal(h.flags, HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR);
+}
+
+static void test_option_lengths(void **state)
+{
+	(void)state;
+	tcp_hdr h;
+	/* Length 0 and 1, known and unknown kinds. */
+	assert_int_equal(parse_opts(OPTS(2, 0, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(2, 1, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(99, 0, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(99, 1, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	/* Past the end of the option space. */
+	assert_int_equal(parse_opts(OPTS(99, 5, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(1, 1, 8, 10, 0, 0, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	/* A kind in the last byte with no room for its length. */
+	assert_int_equal(parse_opts(OPTS(1, 1, 1, 2), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(1, 1, 1, 99), 0, &h), WIRE_ERR_OPTLEN);
+	/* Wrong length for the kind. */
+	assert_int_equal(parse_opts(OPTS(2, 3, 5, 1), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(2, 5, 5, 180, 0, 0, 0, 0), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(3, 2, 1, 1), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(3, 4, 7, 1), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(4, 3, 0, 1), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(8, 9, 1, 2, 3, 4, 5, 6, 7, 1, 1, 1), 0, &h),
+			 WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(8, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1), 0, &h),
+			 WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(5, 2, 1, 1), 0, &h), WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(5, 9, 1, 2, 3, 4, 5, 6, 7, 1, 1, 1), 0, &h),
+			 WIRE_ERR_OPTLEN);
+	assert_int_equal(parse_opts(OPTS(5, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1), 0, &h),
+			 WIRE_ERR_OPTLEN);
+	/* MSS of 0. */
+	assert_int_equal(parse_opts(OPTS(2, 4, 0, 0), HSK_TH_SYN, &h), WIRE_ERR_MSS_ZERO);
+	assert_int_equal(parse_opts(OPTS(2, 4, 0, 1), HSK_TH_SYN, &h), WIRE_OK);
+	assert_int_equal(h.opt.mss, 1);
+}
+
+static void test_option_parsing(void **state)
+{
+	(void)state;
+	tcp_hdr h;
+	/* Empty, all NOP, EOL first with garbage behind it. */
+	assert_int_equal(parse_opts(OPTS(1, 1, 1, 1), 0, &h), WIRE_OK);
+	assert_int_equal(h.opt.mss, 0);
+	assert_int_equal(h.opt.wscale, -1);
+	assert_false(h.opt.sack_ok);
+	assert_false(h.opt.has_ts);
+	assert_int_equal(h.opt.nsack, 0);
+	assert_int_equal(parse_opts(OPTS(0, 2, 0, 0, 99, 0), 0, &h), WIRE_OK);
+	assert_int_equal(h.opt.mss, 0);
+	/* Options after an EOL are not read: MSS 0 there is no error. */
+	assert_int_equal(parse_opts(OPTS(2, 4, 2, 0, 0, 2, 4, 0, 0), 0, &h), WIRE_OK);
+	assert_int_equal(h.opt.mss, 512);
+	/* Unknown kinds (experimental 254, TFO 34, 99) skipped by length,
+	 * then known ones in an unusual order. */
+	assert_int_equal(parse_opts(OPTS(254, 6, 0xf9, 0x89, 0, 0,
+					 3, 3, 14,
+					 34, 2,
+					 8, 10, 0, 0, 0, 7, 0, 0, 0, 9,
+					 4, 2,
+					 99, 6, 1, 2, 3, 4,
+					 2, 4, 0x23, 0x28), HSK_TH_SYN, &h), WIRE_OK);
+	assert_int_equal(h.opt.mss, 9000);
+	assert_int_equal(h.opt.wscale, 14);
+	assert_true(h.opt.sack_ok);
+	assert_true(h.opt.has_ts);
+	assert_int_equal(h.opt.ts_val, 7);
+	assert_int_equal(h.opt.ts_ecr, 9);
+	/* Window scale above 14 is kept for the caller to clamp; above 127 it
+	 * is cut to int8_t's range. */
+	assert_int_equal(parse_opts(OPTS(3, 3, 15), HSK_TH_SYN, &h), WIRE_OK);
+	assert_int_equal(h.opt.wscale, 15);
+	assert_int_equal(parse_opts(OPTS(3, 3, 255), HSK_TH_SYN, &h), WIRE_OK);
+	assert_int_equal(h.opt.wscale, 127);
+	assert_int_equal(parse_opts(OPTS(3, 3, 0), HSK_TH_SYN, &h), WIRE_OK);
+	assert_int_equal(h.opt.wscale, 0);
+}
+
+static void test_sack_blocks(void **state)
+{
+	(void)state;
+	tcp_hdr h;
+	uint8_t o[40] = { 1, 1, 5 };
+	for (unsigned n = 1; n <= 4; n++) {
+		o[3] = (uint8_t)(2 + 8 * n);
+		for (unsigned i = 0; i < n; i++) {
+			wr32(o + 4 + 8 * i, 1000u * i + 0xfffff000u);
+			wr32(o + 8 + 8 * i, 1000u * i + 0xfffff000u + 500);
+		}
+		assert_int_equal(parse_opts(o, 4 + 8 * n, HSK_TH_ACK, &h), WIRE_OK);
+		assert_int_equal(h.opt.nsack, n);
+		for (unsigned i = 0; i < n; i++) {
+			assert_int_equal(h.opt.sack[i].left, 1000u * i + 0xfffff000u);
+			assert_int_equal(h.opt.sack[i].right, 1000u * i + 0xfffff000u + 500);
+		}
+		/* Non-SYN emit order: NOP NOP SACK, same bytes back. */
+		uint8_t out[60];
+		int len = tcp_emit(&h, NULL, 0, 1, 2, out, sizeof out);
+		assert_int_equal(len, 20 + 4 + 8 * n);
+		assert_memory_equal(out + 20, o, 4 + 8 * n);
+	}
+	/* No whole number of blocks. */
+	o[3] = 2 + 8 + 4;
+	assert_int_equal(parse_opts(o, 4 + 12, HSK_TH_ACK, &h), WIRE_ERR_OPTLEN);
+}
+
+static tcp_hdr base_hdr(uint8_t flags)
+{
+	tcp_hdr h;
+	memset(&h, 0, sizeof h);
+	h.sport = 40000;
+	h.dport = 8080;
+	h.seq = 0x9237871e;
+	h.flags = flags;
+	h.win = 64240;
+	tcp_opts_init(&h.opt);
+	return h;
+}
+
+static void test_emit_syn_layouts(void **state)
+{
+	(void)state;
+	uint8_t out[80];
+	tcp_hdr h = base_hdr(HSK_TH_SYN);
+	h.opt.mss = 1460;
+	h.opt.sack_ok = true;
+	h.opt.has_ts = true;
+	h.opt.ts_val = 0x01020304;
+	h.opt.ts_ecr = 0;
+	h.opt.wscale = 7;
+	/* Exactly the 20 bytes a Linux SYN carries. */
+	static const uint8_t linux_syn[] = { 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+					     0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00,
+					     0x01, 0x03, 0x03, 0x07 };
+	assert_int_equal(tcp_opts_len(&h.opt), 20);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 40);
+	assert_int_equal(out[12], 10 << 4);
+	assert_memory_equal(out + 20, linux_syn, sizeof linux_syn);
+
+	/* Without timestamps: MSS, NOP NOP SACK_PERM, NOP WSCALE. */
+	h.opt.has_ts = false;
+	static const uint8_t no_ts[] = { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02,
+					 0x01, 0x03, 0x03, 0x07 };
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 32);
+	assert_memory_equal(out + 20, no_ts, sizeof no_ts);
+
+	/* Timestamps without SACK_PERM: NOP NOP TS. */
+	h.opt.has_ts = true;
+	h.opt.sack_ok = false;
+	h.opt.wscale = -1;
+	static const uint8_t ts_only[] = { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x08, 0x0a,
+					   0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00 };
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 36);
+	assert_memory_equal(out + 20, ts_only, sizeof ts_only);
+
+	/* Whatever is emitted parses back to the same options. */
+	tcp_hdr p;
+	const uint8_t *d;
+	size_t dl;
+	assert_int_equal(tcp_parse(out, 36, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_int_equal(p.opt.mss, 1460);
+	assert_true(p.opt.has_ts);
+	assert_int_equal(p.opt.ts_val, 0x01020304);
+	assert_false(p.opt.sack_ok);
+	assert_int_equal(p.opt.wscale, -1);
+}
+
+static void test_emit_sack_fit(void **state)
+{
+	(void)state;
+	uint8_t out[80];
+	tcp_hdr h = base_hdr(HSK_TH_ACK);
+	h.opt.nsack = 4;
+	for (unsigned i = 0; i < 4; i++) {
+		h.opt.sack[i].left = 100 * i + 10;
+		h.opt.sack[i].right = 100 * i + 20;
+	}
+	/* Without timestamps all four blocks fit (4 + 32 bytes). */
+	assert_int_equal(tcp_opts_len(&h.opt), 36);
+	/* With them, three (12 + 4 + 24 = 40), the first ones kept. */
+	h.opt.has_ts = true;
+	h.opt.ts_val = 5;
+	h.opt.ts_ecr = 6;
+	assert_int_equal(tcp_opts_len(&h.opt), 40);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 60);
+	static const uint8_t want[] = { 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6, 1, 1, 5, 26,
+					0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 110, 0, 0, 0, 120,
+					0, 0, 0, 210, 0, 0, 0, 220 };
+	assert_memory_equal(out + 20, want, sizeof want);
+	tcp_hdr p;
+	const uint8_t *d;
+	size_t dl;
+	assert_int_equal(tcp_parse(out, 60, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_int_equal(p.opt.nsack, 3);
+	assert_int_equal(p.opt.sack[2].right, 220);
+	/* With MSS and window scale too, two (20 + 4 + 16). */
+	h.opt.mss = 1460;
+	h.opt.wscale = 7;
+	assert_int_equal(tcp_opts_len(&h.opt), 40);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 60);
+	assert_int_equal(tcp_parse(out, 60, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_int_equal(p.opt.nsack, 2);
+	/* Fewer blocks than fit are all sent. */
+	h.opt.nsack = 1;
+	h.opt.sack_ok = true;
+	assert_int_equal(tcp_opts_len(&h.opt), 32);
+}
+
+static void test_emit_space_and_inplace(void **state)
+{
+	(void)state;
+	tcp_hdr h = base_hdr(HSK_TH_ACK | HSK_TH_PSH);
+	h.opt.has_ts = true;
+	static const uint8_t data[] = "hello, world";
+	uint8_t out[64];
+	/* Too small for the header, or for header + payload. */
+	assert_int_equal(tcp_emit(&h, data, 12, 1, 2, out, 31), WIRE_ERR_SPACE);
+	assert_int_equal(tcp_emit(&h, data, 12, 1, 2, out, 43), WIRE_ERR_SPACE);
+	assert_int_equal(tcp_emit(&h, data, 12, 1, 2, out, 44), 44);
+	assert_int_equal(tcp_emit(&h, NULL, 0xffff - 31, 1, 2, out, SIZE_MAX), WIRE_ERR_SPACE);
+	/* A payload already behind the header is left where it is. */
+	uint8_t out2[64];
+	memcpy(out2 + 32, data, 12);
+	assert_int_equal(tcp_emit(&h, out2 + 32, 12, 1, 2, out2, sizeof out2), 44);
+	assert_memory_equal(out, out2, 44);
+	tcp_hdr p;
+	const uint8_t *d;
+	size_t dl;
+	assert_int_equal(tcp_parse(out2, 44, 1, 2, true, &p, &d, &dl), WIRE_OK);
+	assert_int_equal(dl, 12);
+	assert_memory_equal(d, data, 12);
+	/* Odd payload lengths checksum correctly (every length 0..63). */
+	uint8_t big[20 + 12 + 63];
+	uint8_t pay[63];
+	for (size_t i = 0; i < sizeof pay; i++)
+		pay[i] = (uint8_t)(i * 37 + 1);
+	for (size_t n = 0; n <= sizeof pay; n++) {
+		int len = tcp_emit(&h, pay, n, CLIENT, SERVER, big, sizeof big);
+		assert_int_equal(len, (int)(32 + n));
+		assert_int_equal(tcp_parse(big, (size_t)len, CLIENT, SERVER, true, &p, &d, &dl),
+				 WIRE_OK);
+		assert_int_equal(dl, n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_segments),
+		cmocka_unit_test(test_short_and_doff),
+		cmocka_unit_test(test_syn_fin),
+		cmocka_unit_test(test_option_lengths),
+		cmocka_unit_test(test_option_parsing),
+		cmocka_unit_test(test_sack_blocks),
+		cmocka_unit_test(test_emit_syn_layouts),
+		cmocka_unit_test(test_emit_sack_fit),
+		cmocka_unit_test(test_emit_space_and_inplace),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

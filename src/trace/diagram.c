@@ -26,7 +26,7 @@
 #include "trace/trace.h"
 
 enum { DG_TIME_W = 10, DG_GAP = 3, DG_WIDTH = 56 };
-enum { LN_STATE, LN_ARROW, LN_NOTE };
+enum { LN_STATE, LN_ARROW, LN_NOTE, LN_TEXT };
 enum { AR_PENDING, AR_ARRIVED, AR_LOST, AR_DROPPED, AR_UNSEEN };
 
 typedef struct dline {
@@ -36,7 +36,7 @@ typedef struct dline {
 	uint8_t unmatched;      /* an RX that matched no TX: 1 dup, 2 unknown */
 	hsk_trace_event ev;     /* cause/reason point into text below */
 	char cause[48];
-	char reason[48];
+	char reason[64];        /* LN_TEXT: the text */
 } dline;
 
 struct trace_diagram {
@@ -183,6 +183,9 @@ static void render(trace_diagram *d, const dline *l)
 			 " len=%" PRIu32 ": %s",
 			 trace_flags(l->ev.flags, flags, sizeof(flags)), l->ev.seq,
 			 l->ev.ack, l->ev.len, l->reason);
+		indent = l->col ? DG_WIDTH + 1 : 0;
+	} else if (l->kind == LN_TEXT) {
+		snprintf(text, sizeof(text), "%s", l->reason);
 		indent = l->col ? DG_WIDTH + 1 : 0;
 	} else {
 		render_arrow(d, l, text, sizeof(text));
@@ -371,6 +374,21 @@ void diagram_event(trace_diagram *d, int column, const hsk_trace_event *ev)
 	default:
 		break;
 	}
+	flush(d, false);
+}
+
+void diagram_note(trace_diagram *d, int column, uint64_t t_ns, const char *text)
+{
+	hsk_trace_event ev = { .t_ns = t_ns, .sd = -1, .wscale = -1 };
+	dline *l;
+
+	if (!d)
+		return;
+	if (t_ns > d->latest)
+		d->latest = t_ns;
+	l = add_line(d, LN_TEXT, column ? 1 : 0, &ev);
+	if (l)
+		set_reason(l, text);
 	flush(d, false);
 }
 

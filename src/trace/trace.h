@@ -23,6 +23,8 @@ void trace_json_line(FILE *out, const char *host, const hsk_trace_event *ev);
 typedef struct trace_diagram trace_diagram;
 trace_diagram *diagram_new(FILE *out, const char *left, const char *right);
 void diagram_event(trace_diagram *d, int column, const hsk_trace_event *ev);
+/* A free-text line in a column at time t_ns ("close()", "inject RST"). */
+void diagram_note(trace_diagram *d, int column, uint64_t t_ns, const char *text);
 /* Prefix states and arrows with ports (several connections on one side). */
 void diagram_show_ports(trace_diagram *d, bool on);
 /* Writes whatever is pending and frees d. */

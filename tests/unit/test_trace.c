@@ -271,6 +271,7 @@ static void test_diagram_dup_and_injected(void **state)
 	feed(d, 1, ev_seg(MS, 1, HSK_EV_RX, HSK_TH_ACK, 5, 6, 10));
 	/* an RST nobody traced sending */
 	feed(d, 0, ev_seg(2 * MS, 0, HSK_EV_RX, HSK_TH_RST, 77, 0, 0));
+	diagram_note(d, 0, 2 * MS, "close()");
 	/* a drop that matches nothing is a note on its column */
 	{
 		hsk_trace_event e = ev_seg(3 * MS, 1, HSK_EV_DROP, HSK_TH_SYN, 1, 0, 0);
@@ -287,6 +288,8 @@ static void test_diagram_dup_and_injected(void **state)
 	assert_non_null(line_with(s, "len=10 (dup)", line, sizeof(line)));
 	assert_true(strncmp(line, "     1.000   ----", 17) == 0);
 	assert_non_null(line_with(s, "<--- :80>:49152 RST seq=77 (unmatched)", line, sizeof(line)));
+	assert_non_null(line_with(s, "close()", line, sizeof(line)));
+	assert_string_equal(line, "     2.000   close()");
 	assert_non_null(line_with(s, "x drop SYN seq=1 ack=0 len=0: DropNoSocket", line, sizeof(line)));
 	assert_true(strstr(line, "x drop") - line > 50);
 	free(s);

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs every scenario of `handshake demo --list` in text and JSON and checks
+# that basic's JSON trace holds the textbook state sequences.
+# $1: build directory, $2: source directory.
+set -u
+build=${1:?build dir}
+src=${2:-}
+bin="$build/handshake"
+[ -x "$bin" ] || { echo "no $bin"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# the usual front doors
+"$bin" --help >/dev/null || { echo "FAIL: --help"; fail=1; }
+"$bin" version | grep -q '^handshake ' || { echo "FAIL: version"; fail=1; }
+"$bin" demo --bogus >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown option '--bogus'" "$tmp/err" ||
+	{ echo "FAIL: unknown option gave $rc"; fail=1; }
+"$bin" demo --scenario no-such >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: unknown scenario gave $rc"; fail=1; }
+"$bin" demo --loss 2 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: --loss 2 gave $rc"; fail=1; }
+"$bin" frobnicate >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: unknown command gave $rc"; fail=1; }
+
+scenarios=$("$bin" demo --list | awk '{print $1}')
+[ -n "$scenarios" ] || { echo "FAIL: --list is empty"; exit 1; }
+for s in $scenarios; do
+	if ! timeout 60 "$bin" demo --scenario "$s" >"$tmp/$s.txt" 2>&1; then
+		echo "FAIL: $s (text)"; tail -n 30 "$tmp/$s.txt"; fail=1
+	fi
+	grep -q "^summary: $s" "$tmp/$s.txt" || { echo "FAIL: $s: no summary"; fail=1; }
+	grep -q -- '--->\|<---' "$tmp/$s.txt" || { echo "FAIL: $s: no arrows"; fail=1; }
+	if ! timeout 60 "$bin" demo --scenario "$s" --format json >"$tmp/$s.json" 2>"$tmp/$s.err"; then
+		echo "FAIL: $s (json)"; cat "$tmp/$s.err"; fail=1
+	fi
+	# every line is a JSON object with the required keys
+	python3 - "$tmp/$s.json" <<'PY' || { echo "FAIL: $s: bad JSON"; fail=1; }
+import json, sys
+need = {"state": {"from", "to", "cause"}, "tx": {"flags", "seq", "ack", "len", "win"},
+        "rx": {"flags", "seq", "ack", "len", "win"}, "drop": {"reason"}}
+n = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["ev"] == "summary":
+        continue
+    n += 1
+    for k in ("t_us", "host", "ev", "obj"):
+        assert k in o, (k, line)
+    assert need[o["ev"]] <= set(o), line
+assert n > 0
+PY
+done
+
+# the same seed gives the same run
+"$bin" demo --format json --seed 7 >"$tmp/a.json" 2>/dev/null
+"$bin" demo --format json --seed 7 >"$tmp/b.json" 2>/dev/null
+cmp -s "$tmp/a.json" "$tmp/b.json" || { echo "FAIL: not deterministic"; fail=1; }
+
+# the textbook sequences in basic
+python3 - "$tmp/basic.json" <<'PY' || fail=1
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+def path(host):
+    seq = []
+    key = None
+    for e in ev:
+        if e.get("host") != host or e["ev"] != "state" or e["obj"] == "listen":
+            continue
+        if not e.get("remote", "").endswith(":0") and key is None:
+            key = e.get("remote")
+        if e.get("remote") != key:
+            continue
+        if not seq:
+            seq.append(e["from"])
+        seq.append(e["to"])
+    return "->".join(seq)
+want = {
+    "client": "CLOSED->SYN_SENT->ESTABLISHED->FIN_WAIT_1->FIN_WAIT_2->TIME_WAIT->CLOSED",
+    "server": "LISTEN->SYN_RECEIVED->ESTABLISHED->CLOSE_WAIT->LAST_ACK->CLOSED",
+}
+ok = True
+for h, w in want.items():
+    got = path(h)
+    if got != w:
+        print("FAIL: %s states %s, expected %s" % (h, got, w))
+        ok = False
+# t_us never goes backwards
+ts = [e["t_us"] for e in ev if "t_us" in e and e["ev"] != "summary"]
+if ts != sorted(ts):
+    print("FAIL: time goes backwards"); ok = False
+# the handshake is SYN, SYN,ACK, ACK
+tx = [(e["host"], e["flags"]) for e in ev if e["ev"] == "tx"]
+if tx[:3] != [("client", "SYN"), ("server", "SYN,ACK"), ("client", "ACK")]:
+    print("FAIL: handshake segments", tx[:3]); ok = False
+sys.exit(0 if ok else 1)
+PY
+
+"$bin" demo | head -n 1 | grep -q 't(ms)' || { echo "FAIL: default demo"; fail=1; }
+[ $fail -eq 0 ] && echo "ok: $(echo $scenarios | wc -w) scenarios"
+exit $fail

@@ -1,0 +1,407 @@
+/*
+ * `handshake connect`: a TCP client on a real device.
+ *
+ * Connects to HOST:PORT; sends --send FILE (if given) and then shuts down
+ * its sending side (after --close-delay MS), while writing what arrives to
+ * --recv FILE (or dropping it); closes once the peer's FIN has arrived.
+ * Without --send it sends nothing and keeps its side open until the peer
+ * closes. After close() it keeps the loop running until the connection has
+ * left every state that needs it (at most --linger seconds), so that the
+ * four-way close completes before the process and its device go away.
+ *
+ * Exit status: 0 when the exchange completed, 1 on a connection error
+ * (printed as its errno name, e.g. "ECONNREFUSED"), 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netcmd.h"
+
+enum { BUF = 65536 };
+
+struct client {
+	net_opts o;
+	hsk_loop *l;
+	hsk_stack *s;
+	int sd;
+	uint32_t raddr;
+	uint16_t rport, lport;
+	const char *send_path, *recv_path;
+	int in, out;              /* files; -1 when not used */
+	uint8_t buf[BUF];
+	size_t off, len;
+	bool connected, sent_all, shut, eof, failed;
+	int err;
+	uint64_t close_delay_ns, shut_at, linger_ns, timeout_ns;
+	uint64_t t_start, t_conn, t_end;
+	uint64_t tx, rx;
+};
+
+static void fail(struct client *c, int err, const char *what)
+{
+	if (!c->failed)
+		fprintf(stderr, "connect: %s: %s (%s)\n", what, hsk_errno_name(err),
+			hsk_strerror(err));
+	c->failed = true;
+	c->err = err < 0 ? -err : err;
+	hsk_loop_stop(c->l);
+}
+
+static void do_send(struct client *c)
+{
+	while (!c->sent_all) {
+		long n;
+
+		if (c->off == c->len) {
+			ssize_t r = c->in >= 0 ? read(c->in, c->buf, BUF) : 0;
+			if (r <= 0) {
+				c->sent_all = true;
+				c->shut_at = hsk_loop_now(c->l) + c->close_delay_ns;
+				break;
+			}
+			c->off = 0;
+			c->len = (size_t)r;
+		}
+		n = hsk_send(c->s, c->sd, c->buf + c->off, c->len - c->off);
+		if (n == -HSK_EAGAIN || n == 0)
+			return;
+		if (n < 0) {
+			fail(c, (int)n, "send");
+			return;
+		}
+		c->off += (size_t)n;
+		c->tx += (uint64_t)n;
+	}
+	if (c->send_path && c->sent_all && !c->shut && hsk_loop_now(c->l) >= c->shut_at) {
+		int rc = hsk_shutdown(c->s, c->sd, HSK_SHUT_WR);
+		if (rc < 0)
+			fail(c, rc, "shutdown");
+		c->shut = true;
+	}
+}
+
+static void do_recv(struct client *c)
+{
+	uint8_t tmp[BUF];
+
+	while (!c->eof) {
+		long n = hsk_recv(c->s, c->sd, tmp, sizeof(tmp));
+
+		if (n == -HSK_EAGAIN)
+			return;
+		if (n < 0) {
+			fail(c, (int)n, "recv");
+			return;
+		}
+		if (n == 0) {
+			c->eof = true;
+			return;
+		}
+		c->rx += (uint64_t)n;
+		for (long w = 0; c->out >= 0 && w < n;) {
+			ssize_t k = write(c->out, tmp + w, (size_t)(n - w));
+			if (k < 0) {
+				fprintf(stderr, "connect: %s: %s\n", c->recv_path, strerror(errno));
+				c->out = -1;
+				break;
+			}
+			w += k;
+		}
+	}
+}
+
+static void progress(struct client *c)
+{
+	int ev = hsk_poll(c->s, c->sd);
+
+	if (ev < 0)
+		return;
+	if (!c->connected) {
+		int e = hsk_sock_error(c->s, c->sd);
+		if (e) {
+			fail(c, e, "connect");
+			return;
+		}
+		if (!(ev & HSK_POLLOUT))
+			return;
+		c->connected = true;
+		c->t_conn = hsk_loop_now(c->l);
+		if (!c->o.quiet) {
+			hsk_tuple t;
+			char l[24], r[24];
+			hsk_sock_tuple(c->s, c->sd, &t);
+			fprintf(stderr, "connect: %s -> %s established in %.3f ms\n",
+				net_endpoint(t.laddr, t.lport, l, sizeof(l)),
+				net_endpoint(t.raddr, t.rport, r, sizeof(r)),
+				(double)(c->t_conn - c->t_start) / 1e6);
+		}
+	}
+	if (ev & HSK_POLLERR) {
+		int e = hsk_sock_error(c->s, c->sd);
+		if (e) {
+			fail(c, e, "connection");
+			return;
+		}
+	}
+	do_recv(c);
+	if (!c->failed)
+		do_send(c);
+	if (!c->failed && c->eof && (c->shut || !c->send_path)) {
+		if (c->send_path && !c->sent_all)
+			return;   /* half-closed by the peer: keep sending */
+		c->t_end = hsk_loop_now(c->l);
+		hsk_loop_stop(c->l);
+	}
+}
+
+static void on_sock(void *ctx, hsk_loop *l, int sd, int events)
+{
+	struct client *c = ctx;
+	(void)l;
+	(void)events;
+
+	if (sd == c->sd)
+		progress(c);
+}
+
+static void on_tick(void *ctx, hsk_loop *l)
+{
+	struct client *c = ctx;
+
+	if (!c->connected && c->timeout_ns && hsk_loop_now(l) - c->t_start > c->timeout_ns) {
+		fail(c, HSK_ETIMEDOUT, "connect");
+		return;
+	}
+	/* Pending output, or a shutdown waiting for --close-delay. */
+	if (c->connected && !hsk_loop_stopped(l) && (!c->sent_all || !c->shut))
+		progress(c);
+}
+
+static void on_signal(void *ctx, hsk_loop *l, int signo)
+{
+	struct client *c = ctx;
+
+	if (signo == SIGUSR1) {
+		stats_print(stderr, l);
+		return;
+	}
+	c->failed = true;
+	hsk_loop_stop(l);
+}
+
+/* The loop, waking in time for a shutdown that waits for --close-delay
+ * and for --timeout. */
+static int run(struct client *c)
+{
+	int rc = 0;
+
+	while (rc == 0) {
+		uint64_t now = hsk_now_ns(), wait = 1000000000ull;
+
+		if (c->sent_all && !c->shut && c->send_path)
+			wait = c->shut_at > now ? c->shut_at - now : 0;
+		rc = hsk_loop_run_once(c->l, wait);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Runs the loop after close() until the connection needs us no more. */
+static void linger(struct client *c)
+{
+	uint64_t end = hsk_now_ns() + c->linger_ns;
+	hsk_usage u;
+
+	for (;;) {
+		hsk_stack_usage(c->s, &u);
+		if (u.tcbs == 0 && u.requests == 0)
+			return;
+		if (hsk_now_ns() >= end)
+			return;
+		if (hsk_loop_run_once(c->l, 10000000) < 0)
+			return;
+	}
+}
+
+static void connect_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: handshake connect (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX\n"
+		"                         HOST:PORT [--send FILE] [--recv FILE] [options]\n"
+		"  --send FILE        send FILE, then shut down the sending side\n"
+		"  --recv FILE        write what arrives to FILE ('-': stdout)\n"
+		"  --lport N          local port (default: ephemeral)\n"
+		"  --close-delay MS   wait MS after sending before the shutdown\n"
+		"  --timeout S        give up connecting after S seconds (default: the\n"
+		"                     stack's SYN retries decide)\n"
+		"  --linger S         after close, wait at most S s for the close to\n"
+		"                     complete (default 10)\n");
+	net_opt_usage(f);
+}
+
+static int parse_num(const char *v, double max, double *out)
+{
+	char *end;
+
+	*out = strtod(v, &end);
+	return end == v || *end || !(*out >= 0 && *out <= max) ? -1 : 0;
+}
+
+static int connect_args(struct client *c, int argc, char **argv)
+{
+	const char *target = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		double x;
+		int r = net_opt_parse(&c->o, argc, argv, &i);
+
+		if (r < 0)
+			return 2;
+		if (r)
+			continue;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			connect_usage(stdout);
+			exit(0);
+		}
+		static const char *const opts[] = { "--send", "--recv", "--lport",
+			"--close-delay", "--timeout", "--linger", NULL };
+		const char *opt = NULL;
+		for (int k = 0; opts[k]; k++)
+			if (net_opt_is(a, opts[k]))
+				opt = opts[k];
+		if (!opt) {
+			if (a[0] == '-' || target) {
+				fprintf(stderr, "handshake connect: unexpected argument '%s'\n", a);
+				return 2;
+			}
+			target = a;
+			continue;
+		}
+		if (!(v = net_opt_value("connect", argc, argv, &i, opt)))
+			return 2;
+		if (!strcmp(opt, "--send")) {
+			c->send_path = v;
+		} else if (!strcmp(opt, "--recv")) {
+			c->recv_path = v;
+		} else if (parse_num(v, !strcmp(opt, "--lport") ? 65535 : 1e6, &x) < 0) {
+			fprintf(stderr, "handshake connect: bad %s '%s'\n", opt, v);
+			return 2;
+		} else if (!strcmp(opt, "--lport")) {
+			c->lport = (uint16_t)x;
+		} else if (!strcmp(opt, "--close-delay")) {
+			c->close_delay_ns = (uint64_t)(x * 1e6);
+		} else if (!strcmp(opt, "--timeout")) {
+			c->timeout_ns = (uint64_t)(x * 1e9);
+		} else {
+			c->linger_ns = (uint64_t)(x * 1e9);
+		}
+	}
+	if (!target) {
+		fprintf(stderr, "handshake connect: HOST:PORT is required\n");
+		return 2;
+	}
+	char host[64];
+	const char *colon = strrchr(target, ':');
+	char *end;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || (size_t)(colon - target) >= sizeof(host) || end == colon + 1 || *end ||
+	    !port || port > 65535) {
+		fprintf(stderr, "handshake connect: bad target '%s' (want A.B.C.D:PORT)\n", target);
+		return 2;
+	}
+	memcpy(host, target, (size_t)(colon - target));
+	host[colon - target] = '\0';
+	if (hsk_parse_ipv4(host, &c->raddr) < 0) {
+		fprintf(stderr, "handshake connect: bad address '%s'\n", host);
+		return 2;
+	}
+	c->rport = (uint16_t)port;
+	return net_opt_check(&c->o) < 0 ? 2 : 0;
+}
+
+static int open_files(struct client *c)
+{
+	if (c->send_path) {
+		c->in = !strcmp(c->send_path, "-") ? 0 : open(c->send_path, O_RDONLY | O_CLOEXEC);
+		if (c->in < 0) {
+			fprintf(stderr, "handshake connect: %s: %s\n", c->send_path, strerror(errno));
+			return -1;
+		}
+	}
+	if (c->recv_path) {
+		c->out = !strcmp(c->recv_path, "-") ? 1 :
+			open(c->recv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->out < 0) {
+			fprintf(stderr, "handshake connect: %s: %s\n", c->recv_path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return 1;
+	c->o.prog = "connect";
+	c->in = c->out = -1;
+	c->linger_ns = 10000000000ull;
+	rc = connect_args(c, argc, argv);
+	if (rc || open_files(c) < 0) {
+		free(c);
+		return rc ? rc : 2;
+	}
+	c->l = net_loop_open(&c->o);
+	if (!c->l) {
+		free(c);
+		return 1;
+	}
+	c->s = hsk_loop_stack(c->l);
+	hsk_loop_on_socket(c->l, on_sock, c);
+	hsk_loop_on_tick(c->l, on_tick, c);
+	hsk_loop_on_signal(c->l, on_signal, c);
+	c->t_start = hsk_now_ns();
+	c->sd = hsk_socket(c->s);
+	rc = c->sd < 0 ? c->sd : hsk_bind(c->s, c->sd, 0, c->lport);
+	if (rc >= 0)
+		rc = hsk_connect(c->s, c->sd, c->raddr, c->rport);
+	if (rc < 0 && rc != -HSK_EINPROGRESS)
+		fail(c, rc, "connect");
+	else
+		rc = run(c);
+	if (rc < 0)
+		fprintf(stderr, "connect: device error: %s\n", strerror(-rc));
+	if (c->sd >= 0) {
+		if (c->failed)
+			hsk_abort(c->s, c->sd);
+		else
+			hsk_close(c->s, c->sd);
+		if (!c->failed)
+			linger(c);
+	}
+	if (!c->o.quiet && !c->failed && c->connected) {
+		double secs = (double)(c->t_end - c->t_conn) / 1e9;
+		fprintf(stderr, "connect: sent %" PRIu64 " B, received %" PRIu64 " B in %.3f s"
+			" (%.1f MB/s)\n", c->tx, c->rx, secs,
+			secs > 0 ? (double)(c->tx + c->rx) / 1e6 / secs : 0.0);
+	}
+	if (c->o.stats)
+		stats_print(stderr, c->l);
+	hsk_loop_free(c->l);
+	net_opts_done(&c->o);
+	if (c->in > 0)
+		close(c->in);
+	if (c->out > 1)
+		close(c->out);
+	rc = c->failed || rc < 0 ? 1 : 0;
+	free(c);
+	return rc;
+}

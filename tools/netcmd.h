@@ -1,0 +1,74 @@
+/*
+ * The real-network commands of the CLI, `handshake serve` and
+ * `handshake connect`, and what they share: the device/impairment/pcap
+ * options, tracing, and the `ss -tan`-like table with the counters.
+ *
+ *   serve.c    the server (echo, discard, http, send)
+ *   connect.c  the client (send a file, receive into a file)
+ *   netopts.c  option parsing shared by both, the loop set-up, traces
+ *   stats.c    the connection table and the counters
+ */
+#ifndef HSK_TOOLS_NETCMD_H
+#define HSK_TOOLS_NETCMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "api/loop.h"
+#include "handshake.h"
+
+/* Entry points, dispatched from main.c as "serve" and "connect". */
+int cmd_serve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+
+enum net_trace { NET_TRACE_NONE = 0, NET_TRACE_TEXT, NET_TRACE_JSON };
+
+typedef struct net_opts {
+	hsk_netspec ns;
+	int trace;              /* enum net_trace */
+	FILE *trace_out;        /* stderr unless --trace-file */
+	bool stats;
+	bool quiet;
+	bool seed_given;
+	unsigned mtu;           /* 0: the device's */
+	uint64_t t0;            /* trace times are relative to this */
+	const char *prog;       /* "serve" / "connect", for messages */
+} net_opts;
+
+/*
+ * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
+ * --host-addr, --pcap, --trace, --trace-file, --stats, --quiet, --loss,
+ * --delay, --dup, --reorder, --seed, --mtu). Returns 1 when consumed
+ * (advancing *i past a value), 0 when not a shared option, -1 on a bad
+ * value (message printed).
+ */
+int net_opt_parse(net_opts *o, int argc, char **argv, int *i);
+/* Checks the shared options after parsing; 0 or -1 (message printed). */
+int net_opt_check(net_opts *o);
+/* Usage lines of the shared options. */
+void net_opt_usage(FILE *f);
+
+/* The value of --opt VALUE or --opt=VALUE (NULL and a message when
+ * missing); and whether arg is --opt or --opt=... */
+const char *net_opt_value(const char *prog, int argc, char **argv, int *i, const char *opt);
+bool net_opt_is(const char *arg, const char *opt);
+
+/* Opens the device and the loop with a configuration from o (addr, mtu,
+ * seed, trace). NULL after printing why. */
+hsk_loop *net_loop_open(net_opts *o);
+/* Closes the trace file if one was opened. */
+void net_opts_done(net_opts *o);
+
+/* "198.18.0.2:80" into buf (at least 24 bytes). */
+const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);
+
+/* stats.c: the connection table (as `ss -tan`: state, Recv-Q, Send-Q,
+ * local, peer; for listeners SYN and accept queue lengths) ... */
+void stats_print_conns(FILE *f, hsk_stack *s);
+/* ... the non-zero counters, device and impairment figures ... */
+void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev);
+/* ... and both. */
+void stats_print(FILE *f, hsk_loop *l);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * Options shared by `handshake serve` and `handshake connect`, the loop
+ * set-up and the trace printers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "netcmd.h"
+#include "trace/trace.h"
+
+bool net_opt_is(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+const char *net_opt_value(const char *prog, int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	fprintf(stderr, "handshake %s: %s needs a value\n", prog, opt);
+	return NULL;
+}
+
+/* "0.05" or "5%" -> 0.05 */
+static int parse_prob(const char *v, double *p)
+{
+	char *end;
+
+	errno = 0;
+	*p = strtod(v, &end);
+	if (errno || end == v)
+		return -1;
+	if (*end == '%') {
+		*p /= 100;
+		end++;
+	}
+	return *end || !(*p >= 0 && *p <= 1) ? -1 : 0;
+}
+
+/* Milliseconds, fractions allowed: "50", "0.5". */
+static int parse_ms(const char *v, uint64_t *ns)
+{
+	char *end;
+	double ms;
+
+	errno = 0;
+	ms = strtod(v, &end);
+	if (errno || end == v || *end || !(ms >= 0 && ms < 1e9))
+		return -1;
+	*ns = (uint64_t)(ms * 1e6);
+	return 0;
+}
+
+static int bad(net_opts *o, const char *what, const char *v)
+{
+	fprintf(stderr, "handshake %s: bad %s '%s'\n", o->prog, what, v);
+	return -1;
+}
+
+int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	char *end;
+
+	if (!strcmp(a, "--stats")) {
+		o->stats = true;
+		return 1;
+	}
+	if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+		o->quiet = true;
+		return 1;
+	}
+	static const char *const with_value[] = {
+		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
+		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
+		"--mtu", NULL,
+	};
+	const char *opt = NULL;
+	for (int k = 0; with_value[k]; k++)
+		if (net_opt_is(a, with_value[k]))
+			opt = with_value[k];
+	if (!opt)
+		return 0;
+	if (!(v = net_opt_value(o->prog, argc, argv, i, opt)))
+		return -1;
+	if (!strcmp(opt, "--tun")) {
+		o->ns.tun = v;
+	} else if (!strcmp(opt, "--tap")) {
+		o->ns.tap = v;
+	} else if (!strcmp(opt, "--addr")) {
+		if (hsk_parse_cidr(v, &o->ns.addr, &o->ns.prefix) < 0)
+			return bad(o, "address (A.B.C.D/PREFIX)", v);
+	} else if (!strcmp(opt, "--gw")) {
+		if (hsk_parse_ipv4(v, &o->ns.gw) < 0)
+			return bad(o, "gateway", v);
+	} else if (!strcmp(opt, "--host-addr")) {
+		if (!strcmp(v, "none"))
+			o->ns.host_addr = UINT32_MAX;
+		else if (hsk_parse_ipv4(v, &o->ns.host_addr) < 0)
+			return bad(o, "host address", v);
+	} else if (!strcmp(opt, "--pcap")) {
+		o->ns.pcap = v;
+	} else if (!strcmp(opt, "--trace")) {
+		if (!strcmp(v, "text"))
+			o->trace = NET_TRACE_TEXT;
+		else if (!strcmp(v, "json"))
+			o->trace = NET_TRACE_JSON;
+		else
+			return bad(o, "trace format (text or json)", v);
+	} else if (!strcmp(opt, "--trace-file")) {
+		o->trace_out = fopen(v, "w");
+		if (!o->trace_out) {
+			fprintf(stderr, "handshake %s: %s: %s\n", o->prog, v, strerror(errno));
+			return -1;
+		}
+		setvbuf(o->trace_out, NULL, _IOLBF, 0);
+	} else if (!strcmp(opt, "--loss")) {
+		if (parse_prob(v, &o->ns.loss) < 0)
+			return bad(o, "loss probability", v);
+	} else if (!strcmp(opt, "--dup")) {
+		if (parse_prob(v, &o->ns.dup) < 0)
+			return bad(o, "duplication probability", v);
+	} else if (!strcmp(opt, "--reorder")) {
+		if (parse_prob(v, &o->ns.reorder) < 0)
+			return bad(o, "reordering probability", v);
+	} else if (!strcmp(opt, "--delay")) {
+		if (parse_ms(v, &o->ns.delay_ns) < 0)
+			return bad(o, "delay (milliseconds)", v);
+	} else if (!strcmp(opt, "--seed")) {
+		errno = 0;
+		o->ns.seed = strtoull(v, &end, 0);
+		if (errno || end == v || *end)
+			return bad(o, "seed", v);
+		o->seed_given = true;
+	} else if (!strcmp(opt, "--mtu")) {
+		unsigned long m = strtoul(v, &end, 10);
+		if (end == v || *end || m < 68 || m > 65535)
+			return bad(o, "MTU (68..65535)", v);
+		o->mtu = (unsigned)m;
+	}
+	return 1;
+}
+
+int net_opt_check(net_opts *o)
+{
+	if (!o->ns.tun == !o->ns.tap) {
+		fprintf(stderr, "handshake %s: give one of --tun NAME or --tap NAME\n", o->prog);
+		return -1;
+	}
+	if (!o->ns.addr) {
+		fprintf(stderr, "handshake %s: --addr A.B.C.D/PREFIX is required\n", o->prog);
+		return -1;
+	}
+	if (!o->seed_given && getrandom(&o->ns.seed, sizeof(o->ns.seed), 0) != sizeof(o->ns.seed))
+		o->ns.seed = hsk_now_ns();
+	return 0;
+}
+
+void net_opt_usage(FILE *f)
+{
+	fprintf(f,
+		"device:\n"
+		"  --tun NAME | --tap NAME   attach to (or create) this device\n"
+		"  --addr A.B.C.D/PREFIX     handshake's address (198.18.0.0/15 for tests)\n"
+		"  --host-addr A.B.C.D|none  the kernel side's address when the device\n"
+		"                            has none (default: first other host)\n"
+		"  --gw A.B.C.D              TAP: next hop outside the prefix\n"
+		"  --mtu N                   override the device MTU\n"
+		"impairment (both directions):\n"
+		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
+		"  --delay MS                one-way delay added to every packet\n"
+		"  --seed N                  seeds ISNs, ports and impairments\n"
+		"observation:\n"
+		"  --pcap FILE               record every packet (LINKTYPE_RAW)\n"
+		"  --trace text|json         every state change and segment\n"
+		"  --trace-file FILE         write the trace there (default stderr)\n"
+		"  --stats                   connection table and counters at exit;\n"
+		"                            SIGUSR1 prints them at any time\n"
+		"  --quiet                   no progress messages\n");
+}
+
+const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap)
+{
+	char a[16];
+
+	if (!addr && !port)
+		snprintf(buf, cap, "*:*");
+	else if (!port)
+		snprintf(buf, cap, "%s:*", hsk_ipv4_str(addr, a));
+	else
+		snprintf(buf, cap, "%s:%u", hsk_ipv4_str(addr, a), port);
+	return buf;
+}
+
+static void trace_text(net_opts *o, const hsk_trace_event *ev)
+{
+	static const char *const kinds[] = { "tcb", "req", "tw", "listen", "-" };
+	char l[24], r[24], fl[40];
+	double t = (double)(ev->t_ns - o->t0) / 1e9;
+	FILE *f = o->trace_out;
+
+	net_endpoint(ev->tuple.laddr, ev->tuple.lport, l, sizeof(l));
+	net_endpoint(ev->tuple.raddr, ev->tuple.rport, r, sizeof(r));
+	fprintf(f, "%12.6f %-21s %-21s %-6s ", t, l, r, ev->obj < 5 ? kinds[ev->obj] : "?");
+	if (ev->kind == HSK_EV_STATE) {
+		fprintf(f, "%s -> %s (%s)\n", hsk_state_name(ev->from),
+			hsk_state_name(ev->to), ev->cause ? ev->cause : "");
+		return;
+	}
+	fprintf(f, "%s [%s] seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu32,
+		ev->kind == HSK_EV_TX ? "tx  " : ev->kind == HSK_EV_RX ? "rx  " : "drop",
+		trace_flags(ev->flags, fl, sizeof(fl)), ev->seq, ev->ack, ev->len, ev->win);
+	if (ev->mss)
+		fprintf(f, " mss=%u", ev->mss);
+	if (ev->wscale >= 0)
+		fprintf(f, " ws=%d", ev->wscale);
+	if (ev->sack_ok)
+		fprintf(f, " sackOK");
+	if (ev->has_ts)
+		fprintf(f, " ts");
+	if (ev->kind == HSK_EV_DROP && ev->reason)
+		fprintf(f, " reason=%s", ev->reason);
+	fputc('\n', f);
+}
+
+static void on_trace(void *ctx, const hsk_trace_event *ev)
+{
+	net_opts *o = ctx;
+
+	if (o->trace == NET_TRACE_JSON)
+		trace_json_line(o->trace_out, o->prog, ev);
+	else
+		trace_text(o, ev);
+}
+
+hsk_loop *net_loop_open(net_opts *o)
+{
+	char err[256];
+	hsk_config cfg;
+	hsk_loop *l;
+
+	hsk_config_default(&cfg);
+	cfg.addr = o->ns.addr;
+	cfg.seed = o->ns.seed;
+	cfg.mtu = (uint16_t)o->mtu;
+	if (!o->trace_out)
+		o->trace_out = stderr;
+	o->t0 = hsk_now_ns();
+	if (o->trace) {
+		cfg.trace = on_trace;
+		cfg.trace_ctx = o;
+	}
+	l = hsk_loop_open(&o->ns, &cfg, err, sizeof(err));
+	if (!l)
+		fprintf(stderr, "handshake %s: %s\n", o->prog, err);
+	return l;
+}
+
+void net_opts_done(net_opts *o)
+{
+	if (o->trace_out && o->trace_out != stderr)
+		fclose(o->trace_out);
+	o->trace_out = NULL;
+}

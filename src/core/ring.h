@@ -15,7 +15,8 @@ typedef struct hsk_ring {
 	uint32_t len;        /* bytes held */
 } hsk_ring;
 
-/* Rounds cap up to a power of two. 0 or -HSK_ENOMEM. */
+/* Rounds cap up to a power of two (0 counts as 1; at most 2^31). 0 or
+ * -HSK_ENOMEM. A zeroed hsk_ring is a valid empty ring with no storage. */
 int ring_init(hsk_ring *r, uint32_t cap);
 void ring_destroy(hsk_ring *r);
 static inline uint32_t ring_len(const hsk_ring *r) { return r->len; }
@@ -29,11 +30,15 @@ uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n);
 uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n);
 /* Writes n bytes at `off`
  * bytes after the head, beyond len, without changing len (out-of-order data
- * held for reassembly). Returns bytes written (bounded by cap). */
+ * held for reassembly). Returns bytes written (bounded by cap): 0 when
+ * off >= cap. An `off` below len overwrites data held. */
 uint32_t ring_write_at(hsk_ring *r, uint32_t off, const void *src, uint32_t n);
-/* Makes n bytes already placed by ring_write_at past len part of the data. */
+/* Makes n bytes already placed by ring_write_at past len part of the data
+ * (n is clamped to the space left). */
 void ring_commit(hsk_ring *r, uint32_t n);
-/* The contiguous run starting `off` bytes after the head: *p and its length. */
+/* The contiguous run of held data starting `off` bytes after the head: *p
+ * and its length (up to the end of the data or of the storage, whichever
+ * comes first). 0 and *p = NULL when off >= len. */
 uint32_t ring_span(const hsk_ring *r, uint32_t off, const uint8_t **p);
 
 #endif

@@ -24,11 +24,13 @@ typedef struct hsk_table {
 	uint64_t k0, k1;     /* SipHash key */
 } hsk_table;
 
-/* 0 or -HSK_ENOMEM. */
+/* 0 or -HSK_ENOMEM (then the table must not be used). initial_buckets is
+ * rounded up to a power of two, at least 16. */
 int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1);
-void tbl_destroy(hsk_table *t);
+void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
 /* n->key must be set; the caller guarantees it is not present yet. */
 void tbl_insert(hsk_table *t, tbl_node *n);
+/* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
 tbl_node *tbl_lookup(const hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }

@@ -7,11 +7,26 @@
  * order they were armed), so a simulation that jumps its clock to the next
  * deadline replays bit for bit. Arm, re-arm and cancel are O(1); the wheel
  * never allocates.
+ *
+ * Layout (wheel.c has the invariants and their proofs): the level-0 slot
+ * width is tick_ns rounded down to a power of two (2^tick_shift ns), so
+ * placing a timer costs a shift, not a division; the slot width only decides
+ * where a timer waits, never when it fires. Level L slots are 64^L ticks
+ * wide; six levels span 2^36 ticks (about 2.2 years at 1 ms). Deadlines in
+ * the current tick or earlier wait in `overdue`, sorted when popped; those
+ * beyond the span wait in `overflow` and are re-placed when the clock
+ * crosses into their 2^36-tick block.
+ *
+ * List heads are hsk_timer too. In a slot or overflow head, `deadline` caches
+ * the least deadline in the list and `order` is nonzero when that cache is
+ * stale (its timer was cancelled). In `overdue`, `order` is nonzero when the
+ * list is not known to be sorted.
  */
 #ifndef HSK_WHEEL_H
 #define HSK_WHEEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct hsk_timer {
@@ -25,26 +40,37 @@ enum { WHEEL_LEVELS = 6, WHEEL_SLOTS = 64 };
 typedef struct hsk_wheel {
 	uint64_t now;                   /* time the wheel has been advanced to */
 	uint64_t next_order;
-	uint64_t tick_ns;               /* level-0 slot width */
+	uint64_t tick_ns;               /* level-0 slot width: a power of two */
+	unsigned tick_shift;            /* log2(tick_ns) */
 	size_t count;
-	hsk_timer overdue;              /* list head: deadline <= now */
+	hsk_timer overdue;              /* list head: deadline's tick <= now's */
+	hsk_timer overflow;             /* list head: beyond the wheel's span */
 	hsk_timer slot[WHEEL_LEVELS][WHEEL_SLOTS]; /* list heads */
 	uint64_t occupied[WHEEL_LEVELS];           /* bitmap of non-empty slots */
 } hsk_wheel;
 
+/* tick_ns is the level-0 slot width wanted (e.g. 1 ms); 0 counts as 1. */
 void wheel_init(hsk_wheel *w, uint64_t now_ns, uint64_t tick_ns);
-static inline void timer_init(hsk_timer *t) { t->next = t->prev = 0; t->deadline = 0; }
+static inline void timer_init(hsk_timer *t) { t->next = t->prev = 0; t->deadline = 0; t->order = 0; }
 static inline bool timer_armed(const hsk_timer *t) { return t->prev != 0; }
 /* Arms (or re-arms) t for `deadline`; a deadline in the past fires at the
- * next wheel_pop_expired. */
+ * next wheel_pop_expired. A re-armed timer ranks as armed last among equal
+ * deadlines. */
 void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline);
 /* Disarms t; harmless when it is not armed. */
 void wheel_cancel(hsk_wheel *w, hsk_timer *t);
-/* Removes and returns one timer with deadline <= now (earliest first), or
- * NULL. The returned timer is disarmed. */
+/* Removes and returns one timer with deadline <= now (earliest first, ties
+ * in arming order), or NULL. The returned timer is disarmed. Advances the
+ * wheel to `now` (time never goes back: an earlier `now` only limits what is
+ * returned). The caller may arm and cancel timers between calls. */
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now);
-/* The earliest deadline armed, UINT64_MAX when none. */
+/* The earliest deadline armed, UINT64_MAX when none. It may be <= now (a
+ * timer armed in the past, not popped yet). O(1), except that it scans the
+ * one list holding the earliest timers when the cached least deadline of
+ * that list was cancelled since the last wheel_pop_expired(). */
 uint64_t wheel_next_deadline(const hsk_wheel *w);
 static inline size_t wheel_count(const hsk_wheel *w) { return w->count; }
+/* Walks every list and checks the wheel's invariants (for tests). O(n). */
+bool wheel_check(const hsk_wheel *w);
 
 #endif

@@ -1,0 +1,123 @@
+/*
+ * Object pools: a free list threaded through free objects, in front of
+ * chunks that are carved lazily. pool_get() and pool_put() are O(1); the
+ * only allocation is a new chunk, amortised over the objects it holds.
+ */
+#include "core/pool.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+
+#ifdef POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+enum {
+	POOL_FIRST_CHUNK = 16,          /* objects */
+	POOL_CHUNK_BYTES = 256 * 1024,  /* growth stops doubling here */
+};
+
+/* A chunk: this header, then its objects. The header keeps the objects at
+ * max_align_t alignment (malloc's). */
+typedef struct pool_chunk {
+	struct pool_chunk *next;
+	_Alignas(max_align_t) char obj[];
+} pool_chunk;
+
+void pool_init(hsk_pool *p, size_t obj_size, size_t max_objects)
+{
+	size_t a = sizeof(void *);
+	if (obj_size < a)
+		obj_size = a;
+	p->obj_size = (obj_size + a - 1) & ~(a - 1);
+	p->per_chunk = 0;
+	p->in_use = p->total = 0;
+	p->max = max_objects ? max_objects : SIZE_MAX;
+	p->free_list = NULL;
+	p->chunks = NULL;
+	p->bump = NULL;
+	p->bump_left = 0;
+}
+
+void pool_destroy(hsk_pool *p)
+{
+	pool_chunk *c = p->chunks;
+	while (c) {
+		pool_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	size_t size = p->obj_size, max = p->max;
+	pool_init(p, size, max == SIZE_MAX ? 0 : max);
+}
+
+/* Adds a chunk; 0 or -1 when malloc fails or max is reached. */
+static int pool_grow(hsk_pool *p)
+{
+	size_t room = p->max - p->total;
+	if (room == 0)
+		return -1;
+	size_t n = p->total ? p->total : POOL_FIRST_CHUNK;
+	size_t cap = POOL_CHUNK_BYTES / p->obj_size;
+	if (cap < POOL_FIRST_CHUNK)
+		cap = POOL_FIRST_CHUNK;
+	if (n > cap)
+		n = cap;
+	if (n > room)
+		n = room;
+	pool_chunk *c = malloc(sizeof *c + n * p->obj_size);
+	if (!c)
+		return -1;
+	c->next = p->chunks;
+	p->chunks = c;
+	p->bump = c->obj;
+	p->bump_left = n;
+	p->per_chunk = n;
+	p->total += n;
+	POISON(c->obj, n * p->obj_size);
+	return 0;
+}
+
+void *pool_get(hsk_pool *p)
+{
+	if (p->in_use >= p->max)
+		return NULL;
+	void *o = p->free_list;
+	if (o) {
+		UNPOISON(o, p->obj_size);
+		p->free_list = *(void **)o;
+	} else {
+		if (p->bump_left == 0 && pool_grow(p) != 0)
+			return NULL;
+		o = p->bump;
+		p->bump += p->obj_size;
+		p->bump_left--;
+		UNPOISON(o, p->obj_size);
+	}
+	p->in_use++;
+	return memset(o, 0, p->obj_size);
+}
+
+void pool_put(hsk_pool *p, void *obj)
+{
+	if (!obj)
+		return;
+	*(void **)obj = p->free_list;
+	p->free_list = obj;
+	p->in_use--;
+	POISON((char *)obj + sizeof(void *), p->obj_size - sizeof(void *));
+}

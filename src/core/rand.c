@@ -1,0 +1,142 @@
+/*
+ * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012), xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64,
+ * and Lemire's multiply-shift rejection for unbiased bounded integers
+ * ("Fast random integer generation in an interval", 2019).
+ */
+#include "core/rand.h"
+
+#include <string.h>
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+/* Little-endian load of 8 bytes whatever the host order. */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+#define SIPROUND(v0, v1, v2, v3) do { \
+	v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
+	v2 += v3; v3 = rotl(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = rotl(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
+} while (0)
+
+uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
+{
+	const uint8_t *p = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	const uint8_t *end = p + (len & ~(size_t)7);
+
+	for (; p != end; p += 8) {
+		uint64_t m = load_le64(p);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	/* Last block: the 0..7 remaining bytes and the length mod 256 on top. */
+	uint64_t b = (uint64_t)len << 56;
+	switch (len & 7) {
+	case 7: b |= (uint64_t)p[6] << 48; /* fall through */
+	case 6: b |= (uint64_t)p[5] << 40; /* fall through */
+	case 5: b |= (uint64_t)p[4] << 32; /* fall through */
+	case 4: b |= (uint64_t)p[3] << 24; /* fall through */
+	case 3: b |= (uint64_t)p[2] << 16; /* fall through */
+	case 2: b |= (uint64_t)p[1] << 8;  /* fall through */
+	case 1: b |= (uint64_t)p[0];       /* fall through */
+	case 0: break;
+	}
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static inline uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void rng_seed(hsk_rng *r, uint64_t seed)
+{
+	/* splitmix64 never yields four zero words in a row, so the state is
+	 * never the all-zero fixed point of xoshiro. */
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+uint64_t rng_next(hsk_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+uint64_t rng_below(hsk_rng *r, uint64_t n)
+{
+	if (n <= 1)
+		return 0;
+	/* Lemire: the high word of x * n is uniform in [0, n) once the low
+	 * words that fall in the first (2^64 mod n) values are rejected. The
+	 * division happens only when the cheap test cannot decide. */
+	unsigned __int128 m = (unsigned __int128)rng_next(r) * n;
+	uint64_t lo = (uint64_t)m;
+	if (lo < n) {
+		uint64_t thresh = -n % n; /* 2^64 mod n */
+		while (lo < thresh) {
+			m = (unsigned __int128)rng_next(r) * n;
+			lo = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+int rng_chance(hsk_rng *r, double p)
+{
+	if (!(p > 0.0))          /* also NaN */
+		return 0;
+	if (p >= 1.0)
+		return 1;
+	/* 53 random bits as a double in [0, 1). */
+	double u = (double)(rng_next(r) >> 11) * 0x1.0p-53;
+	return u < p;
+}
+
+uint64_t rng_derive(uint64_t seed, uint64_t label)
+{
+	uint8_t msg[8];
+	for (int i = 0; i < 8; i++)
+		msg[i] = (uint8_t)(label >> (8 * i));
+	/* The seed is the key; the constant separates this use of SipHash from
+	 * any other keyed by the same seed. */
+	return hsk_siphash(msg, sizeof msg, seed, 0x68736b2d64657276ULL /* "hsk-derv" */);
+}

@@ -1,0 +1,129 @@
+/*
+ * Byte rings. The storage is a power of two, so a position is an offset
+ * masked with cap - 1; every copy is at most two memcpy calls, one up to
+ * the end of the storage and one from its start.
+ */
+#include "core/ring.h"
+#include "handshake.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ring_init(hsk_ring *r, uint32_t cap)
+{
+	uint32_t c = 1;
+	if (cap > (UINT32_C(1) << 31))
+		return -HSK_ENOMEM;
+	while (c < cap)
+		c <<= 1;
+	r->buf = malloc(c);
+	if (!r->buf) {
+		r->cap = r->head = r->len = 0;
+		return -HSK_ENOMEM;
+	}
+	r->cap = c;
+	r->head = 0;
+	r->len = 0;
+	return 0;
+}
+
+void ring_destroy(hsk_ring *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = r->head = r->len = 0;
+}
+
+/* Copies n bytes in at ring offset off (from the head); n + off <= cap. */
+static inline void ring_put(hsk_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos;
+	if (first >= n) {
+		memcpy(r->buf + pos, src, n);
+	} else {
+		memcpy(r->buf + pos, src, first);
+		memcpy(r->buf, src + first, n - first);
+	}
+}
+
+/* Copies n bytes out from ring offset off; n + off <= cap. */
+static inline void ring_get(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos;
+	if (first >= n) {
+		memcpy(dst, r->buf + pos, n);
+	} else {
+		memcpy(dst, r->buf + pos, first);
+		memcpy(dst + first, r->buf, n - first);
+	}
+}
+
+uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n)
+{
+	uint32_t space = r->cap - r->len;
+	if (n > space)
+		n = space;
+	if (n == 0)
+		return 0;
+	ring_put(r, r->len, src, n);
+	r->len += n;
+	return n;
+}
+
+uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+	if (off >= r->len)
+		return 0;
+	if (n > r->len - off)
+		n = r->len - off;
+	if (n)
+		ring_get(r, off, dst, n);
+	return n;
+}
+
+uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	if (n == 0)
+		return 0;
+	if (dst)
+		ring_get(r, 0, dst, n);
+	r->len -= n;
+	/* The head only moves forward, even when the ring empties: data placed
+	 * past len by ring_write_at() stays where its offsets say. */
+	r->head = (r->head + n) & (r->cap - 1);
+	return n;
+}
+
+uint32_t ring_write_at(hsk_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+	if (off >= r->cap)
+		return 0;
+	if (n > r->cap - off)
+		n = r->cap - off;
+	if (n)
+		ring_put(r, off, src, n);
+	return n;
+}
+
+void ring_commit(hsk_ring *r, uint32_t n)
+{
+	uint32_t space = r->cap - r->len;
+	r->len += n < space ? n : space;
+}
+
+uint32_t ring_span(const hsk_ring *r, uint32_t off, const uint8_t **p)
+{
+	if (off >= r->len) {
+		*p = NULL;
+		return 0;
+	}
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t run = r->cap - pos;
+	uint32_t left = r->len - off;
+	*p = r->buf + pos;
+	return run < left ? run : left;
+}

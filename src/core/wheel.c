@@ -1,0 +1,392 @@
+/*
+ * The timer wheel. Ticks are deadlines shifted right by tick_shift; c is the
+ * tick of w->now, d the tick of a timer's deadline, digit_L(x) = bits
+ * 6L..6L+5 of x, and B_L(x) = x with its low 6L bits cleared.
+ *
+ * Placement (locate()): a timer goes to
+ *   - `overdue`            when d <= c;
+ *   - slot[L][digit_L(d)]  when d > c and the highest bit in which d and c
+ *                          differ is in level L's six bits (L < 6);
+ *   - `overflow`           when that bit is above bit 35.
+ *
+ * Invariant P: every armed timer sits where locate(c, d) puts it, for the
+ * current c. Arm and cancel keep P trivially; advance() restores it (below).
+ * Because of P, cancel can find a timer's list head from its deadline alone.
+ *
+ * Order. A timer at level L agrees with c above level L and has
+ * digit_L(d) > digit_L(c) (it differs there and d > c), so it lies in
+ *     R_L = [B_{L+1}(c) + (digit_L(c)+1) 64^L,  B_{L+1}(c) + 64^(L+1)),
+ * and within R_L, slot s covers [B_{L+1}(c) + s 64^L, + 64^L). Since
+ * B_L(c) = B_{L+1}(c) + digit_L(c) 64^L, the upper end of R_{L-1} (that is
+ * B_L(c) + 64^L) is exactly the lower end of R_L. Overflow ticks are
+ * >= B_6(c) + 64^6, above R_5; overdue ticks are <= c, below R_0. So:
+ *     overdue < level 0 < level 1 < ... < level 5 < overflow,
+ * and inside a level, slot s < slot s' when s < s'. Timers in different
+ * ticks have deadlines in the same order (the shift is monotonic). Hence
+ * the earliest deadline is in the first non-empty list of that sequence,
+ * and inside a level that is the lowest set bit of occupied[L] (every bit
+ * set is above digit_L(c), so no rotation is needed). Only that one list is
+ * looked at: its head caches its least deadline (exact unless the timer
+ * holding it was cancelled, in which case that list alone is scanned).
+ *
+ * Advance from c to n > c. Take a timer at level L (it agrees with c above
+ * level L; c < d). If n also agrees with c above level L, then c <= n and
+ * d lie in one aligned block of 64^(L+1) ticks, and locate(n, d) is
+ *   - level L, same slot, when digit_L(d) > digit_L(n): nothing to do;
+ *   - lower, or overdue, when digit_L(d) <= digit_L(n): re-place it.
+ * If n does not agree with c above level L, n is past that block, so d < n
+ * and the timer is overdue: re-place it. Re-placing never puts a timer at
+ * level L or above (it agrees with n down to level L, or it is overdue), so
+ * levels are processed from 0 upward and each timer moves down, never back
+ * up: at most once per level, O(1) amortised (plus one look per 2^36-tick
+ * block the clock crosses while it waits in overflow). Once n agrees with c
+ * above level L, it agrees above every higher level too and digit_K(n) =
+ * digit_K(c) for K > L: nothing above L moves and the loop stops. Overflow
+ * timers (d above B_6(c) + 64^6) are re-placed only when n leaves c's
+ * 2^36-tick block.
+ *
+ * Pop order. Timers reach `overdue` in nondecreasing tick order (levels and
+ * slots are emptied in order, and everything already there has tick <= c <
+ * anything arriving), but unsorted within a tick, and wheel_arm() may add a
+ * past deadline anywhere. Appending notes whether the list is still sorted
+ * by (deadline, order); pop sorts it only when it is not (a natural merge
+ * sort: O(k) on sorted runs, O(k log k) at worst for the k timers due).
+ */
+#include "core/wheel.h"
+
+#define LVL_BITS 6
+#define LOC_OVERDUE (-1)
+#define LOC_OVERFLOW WHEEL_LEVELS
+
+_Static_assert(WHEEL_SLOTS == 1 << LVL_BITS, "a level is 6 bits of ticks");
+_Static_assert(WHEEL_SLOTS == 64, "occupied[] is one 64-bit word per level");
+
+/* ---- circular doubly linked lists with a sentinel head ---- */
+
+static inline void list_init(hsk_timer *h)
+{
+	h->next = h->prev = h;
+	h->deadline = UINT64_MAX;
+	h->order = 0;
+}
+
+static inline bool list_empty(const hsk_timer *h) { return h->next == h; }
+
+static inline void list_append(hsk_timer *h, hsk_timer *t)
+{
+	t->prev = h->prev;
+	t->next = h;
+	h->prev->next = t;
+	h->prev = t;
+}
+
+static inline void list_unlink(hsk_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = 0;
+}
+
+/* The least deadline of a non-empty list, by scanning it. */
+static uint64_t list_min(const hsk_timer *h)
+{
+	uint64_t m = UINT64_MAX;
+	for (const hsk_timer *t = h->next; t != h; t = t->next)
+		if (t->deadline < m)
+			m = t->deadline;
+	return m;
+}
+
+/* (deadline, order) comparison: order is unique, so this is total. */
+static inline bool timer_before(const hsk_timer *a, const hsk_timer *b)
+{
+	return a->deadline < b->deadline ||
+	       (a->deadline == b->deadline && a->order < b->order);
+}
+
+/* ---- placement ---- */
+
+static inline uint64_t wheel_tick(const hsk_wheel *w, uint64_t ns)
+{
+	return ns >> w->tick_shift;
+}
+
+/* LOC_OVERDUE, LOC_OVERFLOW, or the level (and *slot) for tick d at tick c. */
+static inline int wheel_locate(uint64_t c, uint64_t d, unsigned *slot)
+{
+	if (d <= c)
+		return LOC_OVERDUE;
+	unsigned hb = 63u - (unsigned)__builtin_clzll(d ^ c);
+	unsigned lvl = hb / LVL_BITS;
+	if (lvl >= WHEEL_LEVELS)
+		return LOC_OVERFLOW;
+	*slot = (unsigned)(d >> (lvl * LVL_BITS)) & (WHEEL_SLOTS - 1);
+	return (int)lvl;
+}
+
+/* Appends to a list whose head caches the least deadline. A deadline at or
+ * below the cache is the new least even when the cache is stale (a stale
+ * cache is a lower bound of what remains). */
+static inline void mlist_add(hsk_timer *h, hsk_timer *t)
+{
+	if (list_empty(h) || t->deadline <= h->deadline) {
+		h->deadline = t->deadline;
+		h->order = 0;
+	}
+	list_append(h, t);
+}
+
+static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
+{
+	hsk_timer *h = &w->overdue;
+	if (list_empty(h))
+		h->order = 0;
+	else if (timer_before(t, h->prev))
+		h->order = 1; /* not sorted any more */
+	list_append(h, t);
+}
+
+static void wheel_place(hsk_wheel *w, hsk_timer *t)
+{
+	unsigned s = 0;
+	int lvl = wheel_locate(wheel_tick(w, w->now), wheel_tick(w, t->deadline), &s);
+	if (lvl == LOC_OVERDUE) {
+		overdue_add(w, t);
+	} else if (lvl == LOC_OVERFLOW) {
+		mlist_add(&w->overflow, t);
+	} else {
+		w->occupied[lvl] |= 1ULL << s;
+		mlist_add(&w->slot[lvl][s], t);
+	}
+}
+
+/* ---- the API ---- */
+
+void wheel_init(hsk_wheel *w, uint64_t now_ns, uint64_t tick_ns)
+{
+	if (tick_ns == 0)
+		tick_ns = 1;
+	w->now = now_ns;
+	w->next_order = 0;
+	w->tick_shift = 63u - (unsigned)__builtin_clzll(tick_ns);
+	w->tick_ns = 1ULL << w->tick_shift;
+	w->count = 0;
+	list_init(&w->overdue);
+	list_init(&w->overflow);
+	for (int l = 0; l < WHEEL_LEVELS; l++) {
+		w->occupied[l] = 0;
+		for (int s = 0; s < WHEEL_SLOTS; s++)
+			list_init(&w->slot[l][s]);
+	}
+}
+
+void wheel_cancel(hsk_wheel *w, hsk_timer *t)
+{
+	if (!timer_armed(t))
+		return;
+	unsigned s = 0;
+	int lvl = wheel_locate(wheel_tick(w, w->now), wheel_tick(w, t->deadline), &s);
+	list_unlink(t);
+	w->count--;
+	if (lvl == LOC_OVERDUE)
+		return; /* removing an element keeps a sorted list sorted */
+	hsk_timer *h = lvl == LOC_OVERFLOW ? &w->overflow : &w->slot[lvl][s];
+	if (list_empty(h)) {
+		if (lvl != LOC_OVERFLOW)
+			w->occupied[lvl] &= ~(1ULL << s);
+	} else if (t->deadline == h->deadline) {
+		h->order = 1; /* the cached least deadline left: stale */
+	}
+}
+
+void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+{
+	wheel_cancel(w, t);
+	t->deadline = deadline;
+	t->order = w->next_order++;
+	wheel_place(w, t);
+	w->count++;
+}
+
+/* Moves the wheel from tick c to tick n = tick(now), restoring P. */
+static void wheel_advance(hsk_wheel *w, uint64_t now)
+{
+	uint64_t c = wheel_tick(w, w->now), n = wheel_tick(w, now);
+	w->now = now;
+	if (n == c)
+		return;
+	for (unsigned lvl = 0; lvl < WHEEL_LEVELS; lvl++) {
+		unsigned sh = lvl * LVL_BITS;
+		bool same_block = ((c ^ n) >> (sh + LVL_BITS)) == 0;
+		uint64_t occ = w->occupied[lvl];
+		if (same_block) {
+			/* slots up to and including digit_L(n); for digit 63 the
+			 * shift gives 0 and the mask all ones */
+			unsigned dn = (unsigned)(n >> sh) & (WHEEL_SLOTS - 1);
+			occ &= (2ULL << dn) - 1;
+		}
+		w->occupied[lvl] &= ~occ;
+		while (occ) {
+			unsigned s = (unsigned)__builtin_ctzll(occ);
+			occ &= occ - 1;
+			hsk_timer *h = &w->slot[lvl][s];
+			while (!list_empty(h)) {
+				hsk_timer *t = h->next;
+				list_unlink(t);
+				wheel_place(w, t); /* lands below lvl: never h */
+			}
+			h->order = 0;
+		}
+		if (same_block)
+			return;
+	}
+	/* n left c's 2^36-tick block: overflow timers may come within reach.
+	 * Detach the list first, since some go straight back. */
+	if (!list_empty(&w->overflow)) {
+		hsk_timer tmp;
+		tmp.next = w->overflow.next;
+		tmp.prev = w->overflow.prev;
+		tmp.next->prev = &tmp;
+		tmp.prev->next = &tmp;
+		list_init(&w->overflow);
+		while (!list_empty(&tmp)) {
+			hsk_timer *t = tmp.next;
+			list_unlink(t);
+			wheel_place(w, t);
+		}
+	}
+}
+
+/* Natural merge sort of `overdue` by (deadline, order). */
+static hsk_timer *merge_runs(hsk_timer *a, hsk_timer *b)
+{
+	hsk_timer head, *tail = &head;
+	while (a && b) {
+		if (timer_before(b, a)) {
+			tail->next = b;
+			b = b->next;
+		} else {
+			tail->next = a;
+			a = a->next;
+		}
+		tail = tail->next;
+	}
+	tail->next = a ? a : b;
+	return head.next;
+}
+
+static void overdue_sort(hsk_wheel *w)
+{
+	hsk_timer *h = &w->overdue;
+	hsk_timer *bins[64] = { 0 }; /* bins[i]: 2^i runs merged, or NULL */
+	hsk_timer *p = h->next;
+	h->prev->next = 0; /* NULL-terminated chain through next */
+	while (p) {
+		hsk_timer *run = p;
+		while (p->next && !timer_before(p->next, p))
+			p = p->next;
+		hsk_timer *rest = p->next;
+		p->next = 0;
+		p = rest;
+		int i = 0;
+		for (; bins[i]; i++) {
+			run = merge_runs(bins[i], run);
+			bins[i] = 0;
+		}
+		bins[i] = run;
+	}
+	hsk_timer *all = 0;
+	for (int i = 0; i < 64; i++)
+		if (bins[i])
+			all = merge_runs(bins[i], all);
+	/* relink prev pointers and the sentinel */
+	hsk_timer *prev = h;
+	for (hsk_timer *t = all; t; t = t->next) {
+		prev->next = t;
+		t->prev = prev;
+		prev = t;
+	}
+	prev->next = h;
+	h->prev = prev;
+	h->order = 0;
+}
+
+/* The first non-empty list after `overdue` (the one holding the earliest
+ * deadline when `overdue` is empty), or NULL. */
+static inline const hsk_timer *wheel_first_list(const hsk_wheel *w)
+{
+	for (int l = 0; l < WHEEL_LEVELS; l++)
+		if (w->occupied[l])
+			return &w->slot[l][__builtin_ctzll(w->occupied[l])];
+	return list_empty(&w->overflow) ? 0 : &w->overflow;
+}
+
+hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
+{
+	if (now > w->now)
+		wheel_advance(w, now);
+	hsk_timer *h = &w->overdue;
+	if (!list_empty(h)) {
+		if (h->order)
+			overdue_sort(w);
+		hsk_timer *t = h->next;
+		if (t->deadline <= now) {
+			list_unlink(t);
+			w->count--;
+			return t;
+		}
+		return 0;
+	}
+	/* Nothing due: refresh a stale cache where wheel_next_deadline() will
+	 * look, so that it answers without scanning. */
+	hsk_timer *f = (hsk_timer *)wheel_first_list(w);
+	if (f && f->order) {
+		f->deadline = list_min(f);
+		f->order = 0;
+	}
+	return 0;
+}
+
+uint64_t wheel_next_deadline(const hsk_wheel *w)
+{
+	const hsk_timer *h = &w->overdue;
+	if (!list_empty(h))
+		return h->order ? list_min(h) : h->next->deadline;
+	h = wheel_first_list(w);
+	if (!h)
+		return UINT64_MAX;
+	return h->order ? list_min(h) : h->deadline;
+}
+
+bool wheel_check(const hsk_wheel *w)
+{
+	uint64_t c = wheel_tick(w, w->now);
+	size_t n = 0;
+	const hsk_timer *h = &w->overdue;
+	for (const hsk_timer *t = h->next; t != h; t = t->next, n++) {
+		unsigned s;
+		if (t->next->prev != t || !t->prev ||
+		    wheel_locate(c, wheel_tick(w, t->deadline), &s) != LOC_OVERDUE)
+			return false;
+		if (!h->order && t->next != h && timer_before(t->next, t))
+			return false;
+	}
+	for (int l = 0; l <= WHEEL_LEVELS; l++) {
+		for (int s = 0; s < (l == WHEEL_LEVELS ? 1 : WHEEL_SLOTS); s++) {
+			h = l == WHEEL_LEVELS ? &w->overflow : &w->slot[l][s];
+			if (l < WHEEL_LEVELS &&
+			    !list_empty(h) != !!(w->occupied[l] & (1ULL << s)))
+				return false;
+			for (const hsk_timer *t = h->next; t != h; t = t->next, n++) {
+				unsigned ts = 0;
+				int tl = wheel_locate(c, wheel_tick(w, t->deadline), &ts);
+				if (t->next->prev != t || !t->prev || tl != l ||
+				    (l < WHEEL_LEVELS && (int)ts != s))
+					return false;
+			}
+			if (!list_empty(h) && !h->order && h->deadline != list_min(h))
+				return false;
+		}
+	}
+	return n == w->count;
+}

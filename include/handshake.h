@@ -13,6 +13,9 @@
  *
  * Contract: neither link.transmit nor the trace callback may call back into
  * the stack. Readiness is reported after processing through hsk_stack_events.
+ * Socket calls act at the stack's clock, i.e. the time of the last
+ * hsk_stack_input/hsk_stack_advance: a driver advances the stack to the
+ * current time before it calls into the sockets.
  *
  * Addresses and ports in this API are in host byte order.
  */

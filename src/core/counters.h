@@ -36,7 +36,7 @@
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
-	X(DropNotForUs) X(DropState) X(RstSentNoSocket)
+	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions)
 
 enum hsk_counter_id {
 #define HSK_COUNTER_ENUM(name) CNT_##name,

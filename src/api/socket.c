@@ -1,0 +1,406 @@
+/*
+ * The socket calls: non-blocking, over socket descriptors local to a stack.
+ * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
+ * include/handshake.h.
+ */
+#include "core/stack.h"
+
+enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */
+
+int hsk_socket(hsk_stack *s)
+{
+	return stack_sock_alloc(s);
+}
+
+static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
+{
+	for (tcp_listener *l = s->listeners; l; l = l->next)
+		if (l->port == port && (l->addr == 0 || addr == 0 || l->addr == addr))
+			return true;
+	return false;
+}
+
+int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_FRESH || k->bport)
+		return -HSK_EINVAL;
+	if (addr && addr != s->addr)
+		return -HSK_EADDRNOTAVAIL;
+	if (port && port_has_listener(s, addr, port))
+		return -HSK_EADDRINUSE;
+	k->baddr = addr;
+	k->bport = port;
+	return 0;
+}
+
+/* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
+ * start, a counter moves on; the first free tuple wins. */
+static int pick_port(hsk_stack *s, hsk_tuple *tu)
+{
+	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
+	uint32_t offset = (uint32_t)tuple_hash(&key, s->key0 ^ 0x706f7274, s->key1);
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
+		tu->lport = port;
+		if (!tbl_lookup(&s->conns, tu) && !port_has_listener(s, tu->laddr, port)) {
+			s->port_counter += i + 1;
+			return 0;
+		}
+	}
+	return -HSK_EADDRNOTAVAIL;
+}
+
+int hsk_listen(hsk_stack *s, int sd, int backlog)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_LISTEN) {
+		k->l->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+		return 0;
+	}
+	if (k->kind != SK_FRESH || !k->bport)
+		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
+	if (port_has_listener(s, k->baddr, k->bport))
+		return -HSK_EADDRINUSE;
+	tcp_listener *l = pool_get(&s->lst_pool);
+	if (!l)
+		return -HSK_ENOBUFS;
+	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
+	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
+	l->backlog = b > s->cfg.somaxconn ? s->cfg.somaxconn : b;
+	l->addr = k->baddr;
+	l->port = k->bport;
+	l->sd = sd;
+	l->flags = k->flags;
+	l->sndbuf = k->sndbuf;
+	l->rcvbuf = k->rcvbuf;
+	l->next = s->listeners;
+	s->listeners = l;
+	k->kind = SK_LISTEN;
+	k->l = l;
+	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
+	trace_obj_state(s, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	return 0;
+}
+
+static int attach_tcb(hsk_stack *s, int sd, tcb *t)
+{
+	hsk_sock *k = &s->socks[sd];
+	k->kind = SK_CONN;
+	k->t = t;
+	t->sd = sd;
+	return sd;
+}
+
+int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_LISTEN)
+		return -HSK_EINVAL;
+	if (!k->l->aq_head)
+		return -HSK_EAGAIN;
+	int nsd = stack_sock_alloc(s);
+	if (nsd < 0)
+		return nsd;
+	k = &s->socks[sd];              /* the table may have moved */
+	tcb *t = listener_accept(s, k->l);
+	attach_tcb(s, nsd, t);
+	if (peer)
+		*peer = t->node.key;
+	if (ring_len(&t->rcv) || (t->flags & TF_RCVD_FIN) || t->err)
+		stack_notify(s, nsd);
+	return nsd;
+}
+
+int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_CONN)
+		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
+	if (k->kind != SK_FRESH)
+		return -HSK_EINVAL;
+	if (!addr || !port)
+		return -HSK_EINVAL;
+	hsk_tuple tu = { .laddr = k->baddr ? k->baddr : s->addr, .raddr = addr,
+			 .lport = k->bport, .rport = port };
+	if (!tu.lport) {
+		int err = pick_port(s, &tu);
+		if (err < 0)
+			return err;
+	} else if (tbl_lookup(&s->conns, &tu)) {
+		return -HSK_EADDRINUSE;
+	}
+	tcb *t = tcb_new(s, &tu);
+	if (!t)
+		return -HSK_ENOBUFS;
+	t->flags |= k->flags;
+	t->sndbuf = k->sndbuf;
+	t->rcvbuf = k->rcvbuf;
+	t->rcv_wscale = wscale_for(t->rcvbuf);
+	t->user_timeout_ns = k->user_timeout_ns;
+	t->iss = tcp_isn(s, &tu);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	attach_tcb(s, sd, t);
+	CNT_INC(s, ActiveOpens);
+	tcb_set_state(s, t, HSK_SYN_SENT, "connect()");
+	tcp_output(s, t);
+	return -HSK_EINPROGRESS;
+}
+
+static tcb *conn_of(hsk_stack *s, int sd, int *err)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k) {
+		*err = -HSK_EBADF;
+		return NULL;
+	}
+	if (k->kind != SK_CONN) {
+		*err = -HSK_ENOTCONN;
+		return NULL;
+	}
+	return k->t;
+}
+
+/* A pending error is reported once, then cleared (as SO_ERROR). */
+static int take_error(tcb *t)
+{
+	int e = t->err;
+	t->err = 0;
+	return -e;
+}
+
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	if (t->err)
+		return take_error(t);
+	if (t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED)
+		return -HSK_EAGAIN;
+	if (!state_can_send(t->state) || (t->flags & TF_FIN_QUEUED))
+		return -HSK_EPIPE;
+	if (len == 0)
+		return 0;
+	if (tcb_alloc_snd(s, t) < 0)
+		return -HSK_ENOMEM;
+	uint32_t n = ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+	if (n == 0)
+		return -HSK_EAGAIN;
+	tcp_output(s, t);
+	return n;
+}
+
+/* After the user reads, tell the peer when the window has opened enough
+ * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
+static void maybe_window_update(hsk_stack *s, tcb *t)
+{
+	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
+		return;
+	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t space = tcb_rcv_space(t);
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* A pending delayed ACK will carry the news unless the window we
+	 * advertised is nearly closed. */
+	bool urgent = adv < 2u * t->mss || !t->delack_at;
+	if (space >= adv + step && urgent) {
+		t->flags |= TF_ACK_NOW;
+		tcp_output(s, t);
+	}
+}
+
+long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	if (ring_len(&t->rcv) && !(t->flags & TF_SHUT_RD)) {
+		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		maybe_window_update(s, t);
+		return n;
+	}
+	if (t->err)
+		return take_error(t);
+	if ((t->flags & (TF_RCVD_FIN | TF_SHUT_RD)) || t->state == HSK_CLOSED)
+		return 0;
+	return -HSK_EAGAIN;
+}
+
+/* Our side is done sending: queue a FIN behind the data. */
+static void queue_fin(hsk_stack *s, tcb *t, const char *cause)
+{
+	if (t->flags & TF_FIN_QUEUED)
+		return;
+	switch (t->state) {
+	case HSK_SYN_RECEIVED:
+	case HSK_ESTABLISHED:
+		t->flags |= TF_FIN_QUEUED;
+		tcb_set_state(s, t, HSK_FIN_WAIT_1, cause);
+		break;
+	case HSK_CLOSE_WAIT:
+		t->flags |= TF_FIN_QUEUED;
+		tcb_set_state(s, t, HSK_LAST_ACK, cause);
+		break;
+	default:
+		return;
+	}
+	tcp_output(s, t);
+}
+
+int hsk_shutdown(hsk_stack *s, int sd, int how)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	if (how < HSK_SHUT_RD || how > HSK_SHUT_RDWR)
+		return -HSK_EINVAL;
+	if (t->state == HSK_SYN_SENT || t->state == HSK_CLOSED)
+		return -HSK_ENOTCONN;
+	if (how != HSK_SHUT_WR) {
+		t->flags |= TF_SHUT_RD;
+		ring_read(&t->rcv, NULL, ring_len(&t->rcv));
+	}
+	if (how != HSK_SHUT_RD)
+		queue_fin(s, t, "shutdown()");
+	tcb_notify(s, t);
+	return 0;
+}
+
+/* close() and abort() on a connection: the TCB lives on as an orphan, or
+ * ends now. */
+static void conn_release(hsk_stack *s, tcb *t, bool abort)
+{
+	t->sd = -1;
+	t->flags |= TF_ORPHAN;
+	if (t->flags & TF_DETACHED) {
+		tcb_free(s, t);         /* closed or in TIME_WAIT already */
+		return;
+	}
+	bool unread = ring_len(&t->rcv) > 0;
+	if (t->state == HSK_SYN_SENT) {
+		tcb_closed(s, t, abort ? "abort()" : "close()");
+		return;
+	}
+	if (abort || unread || (t->flags & TF_LINGER0)) {
+		/* RFC 9293 §3.10.4 and Linux: unread data, linger-zero or
+		 * abort() reset the connection instead of closing it. */
+		if (abort)
+			CNT_INC(s, TCPAbortOnClose);
+		else if (unread)
+			CNT_INC(s, TCPAbortOnClose);
+		else
+			CNT_INC(s, TCPAbortOnLinger);
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, abort ? "abort()" : unread ?
+			   "close() with unread data" : "close() with linger 0");
+		return;
+	}
+	queue_fin(s, t, "close()");
+	if (t->state == HSK_FIN_WAIT_2 && !t->close_at) {
+		t->close_at = s->now + s->cfg.fin_timeout_ns;
+		tcb_timer_update(s, t);
+	}
+}
+
+static int sock_close(hsk_stack *s, int sd, bool abort)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_LISTEN) {
+		tcp_listener *l = k->l;
+		listener_close(s, l);
+		for (tcp_listener **pp = &s->listeners; *pp; pp = &(*pp)->next)
+			if (*pp == l) {
+				*pp = l->next;
+				break;
+			}
+		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
+		trace_obj_state(s, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		pool_put(&s->lst_pool, l);
+	} else if (k->kind == SK_CONN) {
+		conn_release(s, k->t, abort);
+	}
+	stack_sock_release(s, sd);
+	return 0;
+}
+
+int hsk_close(hsk_stack *s, int sd) { return sock_close(s, sd, false); }
+int hsk_abort(hsk_stack *s, int sd) { return sock_close(s, sd, true); }
+
+int hsk_poll(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_FRESH)
+		return HSK_POLLOUT | HSK_POLLHUP;
+	if (k->kind == SK_LISTEN)
+		return k->l->aq_head ? HSK_POLLIN : 0;
+	const tcb *t = k->t;
+	int m = 0;
+	if (ring_len(&t->rcv) || (t->flags & (TF_RCVD_FIN | TF_SHUT_RD)))
+		m |= HSK_POLLIN;
+	if (t->flags & TF_RCVD_FIN)
+		m |= HSK_POLLRDHUP;
+	if (t->err)
+		m |= HSK_POLLERR;
+	if (t->state == HSK_CLOSED)
+		m |= HSK_POLLHUP | HSK_POLLIN;
+	if (state_can_send(t->state) && !(t->flags & TF_FIN_QUEUED) &&
+	    (!t->snd.buf || ring_space(&t->snd) > 0))
+		m |= HSK_POLLOUT;
+	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
+		m |= HSK_POLLHUP;
+	return m;
+}
+
+int hsk_sock_error(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return 0;
+	return -take_error(k->t);
+}
+
+int hsk_sock_state(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_LISTEN)
+		return HSK_LISTEN;
+	if (k->kind == SK_CONN)
+		return k->t->state;
+	return HSK_CLOSED;
+}
+
+int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *tu)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_CONN) {
+		*tu = k->t->node.key;
+	} else {
+		*tu = (hsk_tuple){ .laddr = k->baddr, .lport = k->bport };
+		if (k->kind == SK_LISTEN)
+			*tu = (hsk_tuple){ .laddr = k->l->addr, .lport = k->l->port };
+	}
+	return 0;
+}

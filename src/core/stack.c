@@ -1,0 +1,320 @@
+/*
+ * The stack instance: creation, the sans-IO driver calls (input, advance,
+ * next deadline), readiness events, counters and usage.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack.h"
+
+void hsk_config_default(hsk_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mtu = 1500;
+	c->seed = 1;
+	c->syn_retries = 6;
+	c->synack_retries = 5;
+	c->orphan_retries = 8;
+	c->retries2 = 15;
+	c->somaxconn = 4096;
+	c->max_syn_backlog = 4096;
+	c->syncookies = true;
+	c->abort_on_overflow = false;
+	c->msl_ns = 30ull * 1000000000;
+	c->fin_timeout_ns = 60ull * 1000000000;
+	c->max_tw_buckets = 262144;
+	c->rto_initial_ns = 1000000000ull;
+	c->rto_min_ns = 200000000ull;
+	c->rto_max_ns = 120ull * 1000000000;
+	c->delack_ns = 40000000ull;
+	c->challenge_ack_limit = 10;
+	c->challenge_ack_window_ns = 1000000000ull;
+	c->sndbuf = 256 * 1024;
+	c->rcvbuf = 256 * 1024;
+	c->max_sockets = 65536;
+	c->max_conns = 1048576;
+	c->keepalive_idle_ns = 7200ull * 1000000000;
+	c->keepalive_intvl_ns = 75ull * 1000000000;
+	c->keepalive_probes = 9;
+}
+
+static bool config_valid(const hsk_config *c)
+{
+	return c->mtu >= 68 && c->rto_min_ns > 0 &&
+	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
+	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
+	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
+	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0;
+}
+
+hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
+{
+	if (!cfg || !link || !link->transmit || !config_valid(cfg))
+		return NULL;
+	hsk_stack *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->link = *link;
+	s->now = now_ns;
+	s->addr = cfg->addr;
+	s->mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+	s->key0 = rng_derive(cfg->seed, 0x6b657930);
+	s->key1 = rng_derive(cfg->seed, 0x6b657931);
+	rng_seed(&s->rng, rng_derive(cfg->seed, 0x726e67));
+	wheel_init(&s->wheel, now_ns, 1000000);
+	if (tbl_init(&s->conns, 1024, s->key0, s->key1) < 0)
+		goto fail;
+	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
+	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);
+	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
+	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
+	s->free_sock = -1;
+	s->reasm = reasm_new(4u << 20, 30ull * 1000000000);
+	if (!s->reasm)
+		goto fail;
+	return s;
+fail:
+	hsk_stack_free(s);
+	return NULL;
+}
+
+static void free_conn_node(void *ctx, tbl_node *n)
+{
+	hsk_stack *s = ctx;
+	if (n->kind == HSK_OBJ_TCB) {
+		tcb *t = (tcb *)n;
+		ring_destroy(&t->snd);
+		ring_destroy(&t->rcv);
+	}
+	(void)s;
+}
+
+void hsk_stack_free(hsk_stack *s)
+{
+	if (!s)
+		return;
+	if (s->conns.bucket)
+		tbl_foreach(&s->conns, free_conn_node, s);
+	/* Accept-queue TCBs and half-built ones are in the table too; rings of
+	 * connected sockets are freed above. */
+	tbl_destroy(&s->conns);
+	pool_destroy(&s->tcb_pool);
+	pool_destroy(&s->req_pool);
+	pool_destroy(&s->tw_pool);
+	pool_destroy(&s->lst_pool);
+	if (s->reasm)
+		reasm_free(s->reasm);
+	free(s->socks);
+	free(s->evq);
+	free(s);
+}
+
+const hsk_config *hsk_stack_config(const hsk_stack *s) { return &s->cfg; }
+
+void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t len)
+{
+	if (now_ns > s->now)
+		s->now = now_ns;
+	/* Timers due before this packet fire first, so that processing order
+	 * follows time even when the driver is late. */
+	hsk_stack_advance(s, s->now);
+	ip_input(s, s->now, pkt, len);
+}
+
+static void timer_dispatch(hsk_stack *s, hsk_timer *tm, uint64_t now)
+{
+	tbl_node *n = (tbl_node *)((char *)tm - offsetof(tcb, timer));
+	switch (n->kind) {
+	case HSK_OBJ_TCB:
+		tcb_timer_fire(s, (tcb *)n, now);
+		break;
+	case HSK_OBJ_REQ:
+		req_timer_fire(s, (tcp_req *)n, now);
+		break;
+	case HSK_OBJ_TW:
+		tw_timer_fire(s, (tcp_tw *)n, now);
+		break;
+	}
+}
+
+void hsk_stack_advance(hsk_stack *s, uint64_t now_ns)
+{
+	if (now_ns > s->now)
+		s->now = now_ns;
+	hsk_timer *tm;
+	while ((tm = wheel_pop_expired(&s->wheel, s->now)) != NULL)
+		timer_dispatch(s, tm, s->now);
+	if (reasm_next_deadline(s->reasm) <= s->now)
+		reasm_expire(s->reasm, s->now, &s->cnt);
+}
+
+uint64_t hsk_stack_next_deadline(const hsk_stack *s)
+{
+	uint64_t d = wheel_next_deadline(&s->wheel);
+	uint64_t r = reasm_next_deadline(s->reasm);
+	return r < d ? r : d;
+}
+
+/* ---- sockets and readiness events ---- */
+
+int stack_sock_alloc(hsk_stack *s)
+{
+	if (s->free_sock < 0) {
+		if (s->nsocks >= s->cfg.max_sockets)
+			return -HSK_ENOBUFS;
+		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
+		if (n > s->cfg.max_sockets)
+			n = s->cfg.max_sockets;
+		hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
+		if (!ns)
+			return -HSK_ENOMEM;
+		memset(ns + s->nsocks, 0, (n - s->nsocks) * sizeof(*ns));
+		/* Chain the new slots so that the lowest sd is handed out first. */
+		for (unsigned i = n; i-- > s->nsocks;) {
+			ns[i].next_free = s->free_sock;
+			s->free_sock = (int)i;
+		}
+		s->socks = ns;
+		s->nsocks = n;
+	}
+	int sd = s->free_sock;
+	hsk_sock *k = &s->socks[sd];
+	s->free_sock = k->next_free;
+	memset(k, 0, sizeof(*k));
+	k->kind = SK_FRESH;
+	k->sndbuf = s->cfg.sndbuf;
+	k->rcvbuf = s->cfg.rcvbuf;
+	s->socks_in_use++;
+	return sd;
+}
+
+void stack_sock_release(hsk_stack *s, int sd)
+{
+	hsk_sock *k = &s->socks[sd];
+	memset(k, 0, sizeof(*k));
+	k->kind = SK_FREE;
+	k->next_free = s->free_sock;
+	s->free_sock = sd;
+	s->socks_in_use--;
+}
+
+void stack_notify(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k || k->ev_queued)
+		return;
+	if (s->evq_len == s->evq_cap) {
+		unsigned n = s->evq_cap ? s->evq_cap * 2 : 64;
+		int *q = realloc(s->evq, n * sizeof(*q));
+		if (!q)
+			return; /* the socket's poll state is still right */
+		s->evq = q;
+		s->evq_cap = n;
+	}
+	s->evq[s->evq_len++] = sd;
+	k->ev_queued = true;
+}
+
+size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	for (; i < s->evq_len && n < max; i++) {
+		int sd = s->evq[i];
+		hsk_sock *k = sock_get(s, sd);
+		if (!k)
+			continue; /* closed since */
+		k->ev_queued = false;
+		out[n].sd = sd;
+		out[n].events = hsk_poll(s, sd);
+		n++;
+	}
+	memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
+	s->evq_len -= (unsigned)i;
+	return n;
+}
+
+/* ---- counters and observation ---- */
+
+static const char *const counter_names[] = {
+#define HSK_COUNTER_NAME(name) #name,
+	HSK_COUNTERS(HSK_COUNTER_NAME)
+#undef HSK_COUNTER_NAME
+};
+
+size_t hsk_counter_count(void) { return CNT__COUNT; }
+
+const char *hsk_counter_name(size_t i)
+{
+	return i < CNT__COUNT ? counter_names[i] : NULL;
+}
+
+uint64_t hsk_counter_get(const hsk_stack *s, size_t i)
+{
+	return i < CNT__COUNT ? s->cnt.v[i] : 0;
+}
+
+uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name)
+{
+	for (size_t i = 0; i < CNT__COUNT; i++)
+		if (strcmp(counter_names[i], name) == 0)
+			return s->cnt.v[i];
+	return UINT64_MAX;
+}
+
+void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
+{
+	unsigned lst = 0;
+	for (const tcp_listener *l = s->listeners; l; l = l->next)
+		lst++;
+	u->tcbs = pool_in_use(&s->tcb_pool);
+	u->requests = pool_in_use(&s->req_pool);
+	u->timewaits = pool_in_use(&s->tw_pool);
+	u->listeners = lst;
+	u->sockets = s->socks_in_use;
+	u->buffer_bytes = s->buffer_bytes;
+}
+
+struct conns_walk {
+	hsk_conn_fn fn;
+	void *ctx;
+};
+
+static void conn_info_node(void *ctx, tbl_node *n)
+{
+	struct conns_walk *w = ctx;
+	hsk_conn_info ci = { .obj = n->kind, .tuple = n->key, .sd = -1 };
+	switch (n->kind) {
+	case HSK_OBJ_TCB: {
+		const tcb *t = (const tcb *)n;
+		ci.state = t->state;
+		ci.sd = t->sd;
+		ci.send_q = ring_len(&t->snd);
+		ci.recv_q = ring_len(&t->rcv);
+		break;
+	}
+	case HSK_OBJ_REQ:
+		ci.state = HSK_SYN_RECEIVED;
+		break;
+	case HSK_OBJ_TW:
+		ci.state = HSK_TIME_WAIT;
+		break;
+	}
+	w->fn(w->ctx, &ci);
+}
+
+void hsk_stack_conns(hsk_stack *s, hsk_conn_fn fn, void *ctx)
+{
+	for (const tcp_listener *l = s->listeners; l; l = l->next) {
+		hsk_conn_info ci = {
+			.obj = HSK_OBJ_LISTEN, .state = HSK_LISTEN, .sd = l->sd,
+			.tuple = { .laddr = l->addr, .lport = l->port },
+			.recv_q = l->accept_q, .send_q = l->backlog,
+			.syn_q = l->syn_q, .accept_q = l->accept_q,
+			.backlog = l->backlog,
+		};
+		fn(ctx, &ci);
+	}
+	struct conns_walk w = { fn, ctx };
+	tbl_foreach(&s->conns, conn_info_node, &w);
+}

@@ -1,0 +1,126 @@
+/*
+ * The TCB's life: creation, initial sequence numbers, buffers, the end of a
+ * connection (closed, failed, freed) and readiness notification.
+ */
+#include <string.h>
+
+#include "core/stack.h"
+
+tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
+{
+	tcb *t = pool_get(&s->tcb_pool);
+	if (!t) {
+		CNT_INC(s, TCPAbortOnMemory);
+		return NULL;
+	}
+	t->node.key = *tu;
+	t->node.kind = HSK_OBJ_TCB;
+	timer_init(&t->timer);
+	t->sd = -1;
+	t->state = HSK_CLOSED;
+	t->mss = TCP_DEFAULT_MSS;
+	t->rto = s->cfg.rto_initial_ns;
+	t->sndbuf = s->cfg.sndbuf;
+	t->rcvbuf = s->cfg.rcvbuf;
+	t->rcv_wscale = wscale_for(t->rcvbuf);
+	t->cwnd = UINT32_MAX;
+	t->ssthresh = UINT32_MAX;
+	tbl_insert(&s->conns, &t->node);
+	return t;
+}
+
+/* Takes the TCB out of the table and stops its timers; the memory stays
+ * for whoever still holds it. */
+void tcb_detach(hsk_stack *s, tcb *t)
+{
+	if (t->flags & TF_DETACHED)
+		return;
+	wheel_cancel(&s->wheel, &t->timer);
+	tbl_remove(&s->conns, &t->node);
+	t->rtx_at = t->delack_at = t->close_at = t->keep_at = 0;
+	t->flags |= TF_DETACHED;
+}
+
+static void ring_release(hsk_stack *s, hsk_ring *r)
+{
+	if (r->buf) {
+		s->buffer_bytes -= r->cap;
+		ring_destroy(r);
+	}
+}
+
+void tcb_free(hsk_stack *s, tcb *t)
+{
+	tcb_detach(s, t);
+	ring_release(s, &t->snd);
+	ring_release(s, &t->rcv);
+	pool_put(&s->tcb_pool, t);
+}
+
+void tcb_closed(hsk_stack *s, tcb *t, const char *cause)
+{
+	tcb_set_state(s, t, HSK_CLOSED, cause);
+	tcb_detach(s, t);
+	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
+		tcb_free(s, t);
+	else
+		tcb_notify(s, t);
+}
+
+void tcb_fail(hsk_stack *s, tcb *t, int err, const char *cause)
+{
+	t->err = err;
+	tcb_closed(s, t, cause);
+}
+
+hsk_seq tcp_isn(hsk_stack *s, const hsk_tuple *tu)
+{
+	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+	 * secretkey), M a 4-microsecond clock. */
+	uint32_t m = (uint32_t)(s->now / 4000);
+	uint32_t f = (uint32_t)tuple_hash(tu, s->key0 ^ 0x69736e, s->key1);
+	return seq_of(m + f);
+}
+
+uint32_t tcb_rcv_space(const tcb *t)
+{
+	uint32_t used = ring_len(&t->rcv);
+	return t->rcvbuf > used ? t->rcvbuf - used : 0;
+}
+
+void tcb_notify(hsk_stack *s, tcb *t)
+{
+	if (t->sd >= 0)
+		stack_notify(s, t->sd);
+}
+
+static int ring_alloc(hsk_stack *s, hsk_ring *r, uint32_t size)
+{
+	if (r->buf)
+		return 0;
+	if (ring_init(r, size) < 0) {
+		CNT_INC(s, TCPMemoryPressures);
+		return -HSK_ENOMEM;
+	}
+	s->buffer_bytes += r->cap;
+	return 0;
+}
+
+int tcb_alloc_snd(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->snd, t->sndbuf); }
+int tcb_alloc_rcv(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->rcv, t->rcvbuf); }
+
+void tcb_init_from_syn(hsk_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
+{
+	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
+	t->mss = mss ? mss : TCP_DEFAULT_MSS;
+	if (t->mss > s->mss)
+		t->mss = s->mss;
+	if (peer_wscale >= 0) {
+		t->flags |= TF_WSCALE;
+		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
+		t->snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
+	} else {
+		t->snd_wscale = 0;
+		t->rcv_wscale = 0;
+	}
+}

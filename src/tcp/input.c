@@ -1,0 +1,546 @@
+/*
+ * SEGMENT ARRIVES (RFC 9293 §3.10.7), one step per function.
+ *
+ *   tcp_input: parse, count, look up the 4-tuple
+ *     -> tcb_input        a full connection
+ *          syn_sent_input          §3.10.7.3
+ *          check_seq               first: sequence number
+ *          rst_input               second: RST (RFC 5961 §3)
+ *          syn_in_window           fourth: SYN (RFC 5961 §4)
+ *          ack_input               fifth: ACK (RFC 5961 §5)
+ *          data_input              seventh: segment text
+ *          fin_input               eighth: FIN
+ *     -> req_input        a SYN-queue request      (listen.c)
+ *     -> tw_input         a TIME_WAIT entry        (timewait.c)
+ *     -> listen_input     a listener               (listen.c)
+ *     -> closed_input     nothing: §3.10.7.1
+ * Each step returns false when processing of the segment ends there.
+ */
+#include "core/stack.h"
+
+static void count_parse_error(hsk_stack *s, int err)
+{
+	CNT_INC(s, InErrs);
+	switch (err) {
+	case WIRE_ERR_TCP_CSUM:
+		CNT_INC(s, InCsumErrors);
+		break;
+	case WIRE_ERR_OPTLEN:
+	case WIRE_ERR_MSS_ZERO:
+		CNT_INC(s, DropBadOptions);
+		break;
+	case WIRE_ERR_SYN_FIN:
+		CNT_INC(s, DropSynFin);
+		break;
+	case WIRE_ERR_SHORT:
+		CNT_INC(s, DropShort);
+		break;
+	default:
+		CNT_INC(s, DropBadHeader);
+		break;
+	}
+}
+
+static void drop(hsk_stack *s, tcb *t, const tcp_seg *sg, const char *why)
+{
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TCB, t->sd, &sg->tuple, &sg->th,
+		      sg->len, why);
+}
+
+/* The receive window for the acceptability test: what we advertised. */
+static uint32_t rcv_window(const tcb *t)
+{
+	return seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+}
+
+/* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability. */
+static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
+{
+	uint32_t len = seg_space(sg);
+	uint32_t wnd = rcv_window(t);
+	hsk_seq end = seq_add(t->rcv_nxt, wnd);
+	if (len == 0) {
+		if (wnd == 0)
+			return seq_eq(sg->seq, t->rcv_nxt);
+		return seq_in(sg->seq, t->rcv_nxt, end);
+	}
+	if (wnd == 0)
+		return false;
+	return seq_in(sg->seq, t->rcv_nxt, end) ||
+	       seq_in(seq_add(sg->seq, len - 1), t->rcv_nxt, end);
+}
+
+static bool check_seq(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (seq_acceptable(t, sg))
+		return true;
+	CNT_INC(s, DropOutOfWindow);
+	drop(s, t, sg, "out of window");
+	if (!(sg->th.flags & HSK_TH_RST)) {
+		t->flags |= TF_ACK_NOW;
+		tcp_output(s, t);
+	}
+	return false;
+}
+
+/* RFC 5961 §3: only an RST at exactly RCV.NXT resets; one elsewhere in the
+ * window earns a challenge ACK (check_seq already dropped the rest). */
+static void rst_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (!seq_eq(sg->seq, t->rcv_nxt)) {
+		drop(s, t, sg, "RST not at RCV.NXT: challenge ACK");
+		tcb_challenge_ack(s, t, "rst");
+		tcb_timer_update(s, t);
+		return;
+	}
+	switch (t->state) {
+	case HSK_SYN_RECEIVED:
+		/* Only simultaneous opens reach here as TCBs: active open. */
+		CNT_INC(s, AttemptFails);
+		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST");
+		break;
+	case HSK_ESTABLISHED:
+	case HSK_CLOSE_WAIT:
+		CNT_INC(s, EstabResets);
+		tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
+		break;
+	case HSK_FIN_WAIT_1:
+	case HSK_FIN_WAIT_2:
+		tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
+		break;
+	default: /* CLOSING, LAST_ACK */
+		tcb_closed(s, t, "rcv RST");
+		break;
+	}
+}
+
+/* The SYN-ACK that completes a simultaneous open: in SYN_RECEIVED it repeats
+ * the peer's SYN and acknowledges ours (Linux takes it the same way). */
+static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
+{
+	return t->state == HSK_SYN_RECEIVED &&
+	       (sg->th.flags & (HSK_TH_SYN | HSK_TH_ACK | HSK_TH_RST)) ==
+		       (HSK_TH_SYN | HSK_TH_ACK) &&
+	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
+}
+
+static void update_window(tcb *t, const tcp_seg *sg)
+{
+	/* RFC 9293 §3.10.7.4: only a segment newer than the last window
+	 * update may change the window. The window of a SYN is never scaled. */
+	if (seq_lt(t->snd_wl1, sg->seq) ||
+	    (seq_eq(t->snd_wl1, sg->seq) && seq_le(t->snd_wl2, sg->ack))) {
+		uint32_t shift = (sg->th.flags & HSK_TH_SYN) ? 0 : t->snd_wscale;
+		t->snd_wnd = (uint32_t)sg->th.win << shift;
+		if (t->snd_wnd > t->max_snd_wnd)
+			t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = sg->seq;
+		t->snd_wl2 = sg->ack;
+		if (t->snd_wnd && (t->flags & TF_PERSIST)) {
+			t->flags &= ~TF_PERSIST;
+			t->rtx_at = 0;
+		}
+	}
+}
+
+/* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
+ * restart or stop the retransmission timer. */
+static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
+	if (seq_eq(t->snd_una, t->iss))
+		acked--;                        /* our SYN */
+	if ((t->flags & TF_FIN_SENT) && seq_gt(sg->ack, t->fin_seq)) {
+		acked--;                        /* our FIN */
+		t->flags |= TF_FIN_ACKED;
+	}
+	ring_read(&t->snd, NULL, acked);
+	t->snd_una = sg->ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
+		t->flags &= ~TF_RTT_TIMING;
+		rtt_sample(s, t, s->now - t->rtt_start);
+	}
+	t->retries = 0;
+	t->first_rtx_at = 0;
+	t->flags &= ~TF_PERSIST;
+	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 : s->now + t->rto;
+	if (t->cwnd != UINT32_MAX) {
+		/* RFC 5681: slow start, then congestion avoidance. */
+		if (t->cwnd < t->ssthresh)
+			t->cwnd += acked < t->mss ? acked : t->mss;
+		else
+			t->cwnd += (uint32_t)((uint64_t)t->mss * t->mss / t->cwnd) + 1;
+	}
+	tcb_notify(s, t);
+}
+
+static void established(hsk_stack *s, tcb *t, const char *cause)
+{
+	tcb_set_state(s, t, HSK_ESTABLISHED, cause);
+	if (t->srtt == 0)
+		t->rto = s->cfg.rto_initial_ns;
+	t->cwnd = 10u * t->mss;    /* RFC 6928 initial window */
+	if (t->flags & TF_PASSIVE)
+		CNT_INC(s, PassiveOpens);
+}
+
+/* Fifth: the ACK field. */
+static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (!(sg->th.flags & HSK_TH_ACK)) {
+		drop(s, t, sg, "no ACK");
+		return false;
+	}
+	if (t->state == HSK_SYN_RECEIVED) {
+		if (!seq_gt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max)) {
+			drop(s, t, sg, "bad ACK in SYN_RECEIVED");
+			send_rst_for(s, sg);
+			return false;
+		}
+		established(s, t, "rcv ACK");
+		t->snd_wl1 = sg->seq;   /* take this segment's window */
+		t->snd_wl2 = sg->ack;
+		t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
+		t->max_snd_wnd = t->snd_wnd;
+	}
+	if (seq_gt(sg->ack, t->snd_max)) {
+		/* It acknowledges something not yet sent. */
+		CNT_INC(s, DropBadAck);
+		drop(s, t, sg, "ACK of unsent data");
+		t->flags |= TF_ACK_NOW;
+		tcp_output(s, t);
+		return false;
+	}
+	if (seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd))) {
+		/* RFC 5961 §5: too old to be a plausible duplicate. */
+		CNT_INC(s, DropBadAck);
+		drop(s, t, sg, "ACK too old");
+		t->flags |= TF_ACK_NOW;
+		tcp_output(s, t);
+		return false;
+	}
+	if (seq_gt(sg->ack, t->snd_una))
+		ack_advance(s, t, sg);
+	else if (sg->len == 0 && seg_space(sg) == 0)
+		CNT_INC(s, TCPPureAcks);
+	update_window(t, sg);
+
+	bool fin_acked = t->flags & TF_FIN_ACKED;
+	bool fin_here = sg->th.flags & HSK_TH_FIN;
+	switch (t->state) {
+	case HSK_FIN_WAIT_1:
+		/* With the peer's FIN in the same segment, fin_input goes
+		 * straight to TIME_WAIT (FIN_WAIT_1 -> TIME_WAIT). */
+		if (fin_acked && !fin_here) {
+			tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN");
+			if (t->sd < 0)
+				t->close_at = s->now + s->cfg.fin_timeout_ns;
+		}
+		break;
+	case HSK_CLOSING:
+		if (fin_acked) {
+			tw_enter(s, t, "rcv ACK of FIN");
+			return false;
+		}
+		break;
+	case HSK_LAST_ACK:
+		if (fin_acked) {
+			tcb_closed(s, t, "rcv ACK of FIN");
+			return false;
+		}
+		break;
+	}
+	return true;
+}
+
+/* Seventh: segment text, in order only (out-of-order data is dropped and
+ * answered with an immediate duplicate ACK so the sender repairs it). */
+static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_ok)
+{
+	const uint8_t *data = sg->data;
+	uint32_t len = sg->len;
+	hsk_seq seq = sg->seq;
+	*fin_ok = true;
+	if (len == 0)
+		return true;
+	if (!state_can_recv(t->state)) {
+		*fin_ok = false;
+		return true;    /* after the peer's FIN: nothing more is data */
+	}
+	if (seq_lt(seq, t->rcv_nxt)) {
+		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
+		if (skip >= len) {      /* a pure duplicate */
+			t->flags |= TF_ACK_NOW;
+			return true;
+		}
+		data += skip;
+		len -= skip;
+		seq = t->rcv_nxt;
+	}
+	if ((t->flags & TF_ORPHAN) || (t->flags & TF_SHUT_RD)) {
+		/* Nobody will read it: tell the peer now (as Linux does). */
+		CNT_INC(s, TCPAbortOnData);
+		tcb_send_rst(s, t);
+		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
+		return false;
+	}
+	if (seq_gt(seq, t->rcv_nxt)) {
+		CNT_INC(s, TCPOFODrop);
+		t->flags |= TF_ACK_NOW;
+		*fin_ok = false;
+		return true;
+	}
+	uint32_t room = tcb_rcv_space(t);
+	if (len > room) {
+		CNT_INC(s, TCPRcvQDrop);
+		len = room;
+		*fin_ok = false;
+	}
+	if (len && tcb_alloc_rcv(s, t) < 0) {
+		*fin_ok = false;
+		return true;
+	}
+	ring_write(&t->rcv, data, len);
+	t->rcv_nxt = seq_add(t->rcv_nxt, len);
+	tcb_notify(s, t);
+	/* Delayed ACK: at least every second full-sized segment, at most
+	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
+	if (len >= t->mss && ++t->unacked_segs >= 2)
+		t->flags |= TF_ACK_NOW;
+	else if (!t->delack_at)
+		t->delack_at = s->now + s->cfg.delack_ns;
+	return true;
+}
+
+/* Eighth: FIN. */
+static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_ok)
+{
+	if (!(sg->th.flags & HSK_TH_FIN))
+		return true;
+	hsk_seq fin_at = seq_add(sg->seq, sg->len);
+	if (!fin_ok || !seq_eq(fin_at, t->rcv_nxt)) {
+		/* A repeated FIN (already counted) or one beyond a gap. */
+		t->flags |= TF_ACK_NOW;
+		return true;
+	}
+	if (t->flags & TF_RCVD_FIN)
+		return true;
+	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
+	t->flags |= TF_RCVD_FIN | TF_ACK_NOW;
+	tcb_notify(s, t);
+	switch (t->state) {
+	case HSK_ESTABLISHED:
+		tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN");
+		break;
+	case HSK_FIN_WAIT_1:
+		if (!(t->flags & TF_FIN_ACKED)) {
+			tcb_set_state(s, t, HSK_CLOSING, "rcv FIN");
+			break;
+		}
+		tcb_send_ack(s, t);
+		tw_enter(s, t, "rcv FIN,ACK");
+		return false;
+	case HSK_FIN_WAIT_2:
+		tcb_send_ack(s, t);
+		tw_enter(s, t, "rcv FIN");
+		return false;
+	}
+	return true;
+}
+
+void tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	bool fin_ok;
+	if (!ack_input(s, t, sg))
+		return;
+	if (!data_input(s, t, sg, &fin_ok))
+		return;
+	if (!fin_input(s, t, sg, fin_ok))
+		return;
+	tcp_output(s, t);
+}
+
+/* RFC 9293 §3.10.7.3 */
+static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	uint8_t f = sg->th.flags;
+	bool ack_ok = false;
+	if (f & HSK_TH_ACK) {
+		if (seq_le(sg->ack, t->iss) || seq_gt(sg->ack, t->snd_max)) {
+			drop(s, t, sg, "bad ACK in SYN_SENT");
+			send_rst_for(s, sg);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (f & HSK_TH_RST) {
+		if (!ack_ok) {
+			drop(s, t, sg, "RST without ACK in SYN_SENT");
+			return;
+		}
+		CNT_INC(s, AttemptFails);
+		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST,ACK");
+		return;
+	}
+	if (!(f & HSK_TH_SYN)) {
+		drop(s, t, sg, "no SYN in SYN_SENT");
+		return;
+	}
+	t->irs = sg->seq;
+	t->rcv_nxt = seq_add(sg->seq, 1);
+	t->rcv_adv = t->rcv_nxt;
+	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
+	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = sg->seq;
+	t->snd_wl2 = sg->ack;
+	if (!ack_ok) {
+		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
+		tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN");
+		t->snd_nxt = t->iss;
+		tcp_output(s, t);
+		return;
+	}
+	t->snd_una = sg->ack;
+	if (!(t->flags & TF_SYN_RETRANS))
+		rtt_sample(s, t, s->now - t->rtt_start);
+	t->retries = 0;
+	t->first_rtx_at = 0;
+	t->rtx_at = 0;
+	established(s, t, "rcv SYN,ACK");
+	t->flags |= TF_ACK_NOW;
+	/* Data or FIN riding on the SYN-ACK follow the SYN. */
+	tcp_seg rest = *sg;
+	rest.seq = seq_add(sg->seq, 1);
+	rest.th.flags &= (uint8_t)~HSK_TH_SYN;
+	bool fin_ok;
+	if (!data_input(s, t, &rest, &fin_ok) || !fin_input(s, t, &rest, fin_ok))
+		return;
+	tcp_output(s, t);
+}
+
+static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (t->state == HSK_SYN_SENT) {
+		syn_sent_input(s, t, sg);
+		return;
+	}
+	if (simultaneous_synack(t, sg)) {
+		t->snd_una = sg->ack;
+		t->rtx_at = 0;
+		t->retries = 0;
+		established(s, t, "rcv SYN,ACK");
+		update_window(t, sg);
+		tcp_output(s, t);
+		return;
+	}
+	if (!check_seq(s, t, sg))
+		return;
+	if (sg->th.flags & HSK_TH_RST) {
+		rst_input(s, t, sg);
+		return;
+	}
+	if (sg->th.flags & HSK_TH_SYN) {
+		/* RFC 5961 §4: a SYN in a synchronized state is answered with a
+		 * challenge ACK, never obeyed. */
+		CNT_INC(s, TCPSYNChallenge);
+		drop(s, t, sg, "SYN in synchronized state: challenge ACK");
+		tcb_challenge_ack(s, t, "syn");
+		tcb_timer_update(s, t);
+		return;
+	}
+	if (t->keep_at)
+		t->keep_at = s->now + s->cfg.keepalive_idle_ns;
+	t->keep_probes = 0;
+	tcb_input_after_syn(s, t, sg);
+}
+
+/* §3.10.7.1: no connection. Never answer a reset; answer anything else
+ * with one. */
+static void closed_input(hsk_stack *s, const tcp_seg *sg)
+{
+	CNT_INC(s, DropNoSocket);
+	send_rst_for(s, sg);
+}
+
+void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *buf,
+	       size_t len)
+{
+	tcp_seg sg = { .ip = ip, .now = now };
+	size_t plen;
+	CNT_INC(s, InSegs);
+	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
+	if (err < 0) {
+		count_parse_error(s, err);
+		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, 0,
+			      wire_err_name(err));
+		return;
+	}
+	sg.len = (uint32_t)plen;
+	sg.seq = seq_of(sg.th.seq);
+	sg.ack = seq_of(sg.th.ack);
+	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
+				.lport = sg.th.dport, .rport = sg.th.sport };
+
+	tbl_node *n = tbl_lookup(&s->conns, &sg.tuple);
+	if (n) {
+		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
+		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg.tuple, &sg.th, sg.len, NULL);
+		switch (n->kind) {
+		case HSK_OBJ_TCB:
+			tcb_input(s, (tcb *)n, &sg);
+			return;
+		case HSK_OBJ_REQ:
+			req_input(s, (tcp_req *)n, &sg);
+			return;
+		case HSK_OBJ_TW:
+			tw_input(s, (tcp_tw *)n, &sg);
+			return;
+		}
+		return;
+	}
+	tcp_listener *l = listener_find(s, ip->dst, sg.th.dport);
+	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
+		      &sg.tuple, &sg.th, sg.len, NULL);
+	if (l)
+		listen_input(s, l, &sg);
+	else
+		closed_input(s, &sg);
+}
+
+void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
+		    uint16_t sport, uint16_t dport, uint32_t seq, uint8_t type,
+		    uint8_t code, uint16_t mtu)
+{
+	(void)now;
+	hsk_tuple tu = { .laddr = src, .raddr = dst, .lport = sport, .rport = dport };
+	tbl_node *n = tbl_lookup(&s->conns, &tu);
+	if (!n || n->kind != HSK_OBJ_TCB || type != ICMP_DEST_UNREACH)
+		return;
+	tcb *t = (tcb *)n;
+	/* RFC 5927: believe only errors about data actually in flight. */
+	if (!seq_between(seq_of(seq), t->snd_una, t->snd_max))
+		return;
+	if (code == ICMP_UNREACH_NEEDFRAG) {
+		/* RFC 1191: the path takes at most `mtu` bytes per packet. */
+		if (mtu >= 68) {
+			uint16_t mss = (uint16_t)(mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+			if (mss < t->mss) {
+				t->mss = mss < 88 ? 88 : mss;
+				tcb_retransmit(s, t);
+			}
+		}
+		return;
+	}
+	/* RFC 1122 4.2.3.9: port and protocol unreachable are hard errors
+	 * for a connection still opening; the others are soft. */
+	if (t->state == HSK_SYN_SENT &&
+	    (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO)) {
+		CNT_INC(s, AttemptFails);
+		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv ICMP unreachable");
+	}
+}

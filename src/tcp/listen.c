@@ -1,0 +1,307 @@
+/*
+ * Listeners: the SYN queue of compact requests and the accept queue of
+ * established connections, behind one backlog.
+ *
+ * Overflow, as Linux does it (and counted the same way):
+ *   - accept queue full when a SYN arrives: the SYN is dropped
+ *     (ListenOverflows, ListenDrops); the client retransmits it.
+ *   - SYN queue full (backlog, capped by max_syn_backlog): the SYN is
+ *     dropped (TCPReqQFullDrop, ListenDrops).
+ *   - accept queue full when the final ACK arrives: the ACK is dropped and
+ *     the request kept (ListenOverflows, ListenDrops), so the SYN-ACK
+ *     retransmission makes the client ACK again later; with
+ *     abort_on_overflow the request is reset instead.
+ * A request lives until the final ACK promotes it to a TCB, or until its
+ * SYN-ACK has been retransmitted synack_retries times and one more timeout
+ * passes (the half-open lifetime: 63 s with the defaults), or a reset.
+ */
+#include "core/stack.h"
+
+tcp_listener *listener_find(hsk_stack *s, uint32_t addr, uint16_t port)
+{
+	for (tcp_listener *l = s->listeners; l; l = l->next)
+		if (l->port == port && (l->addr == 0 || l->addr == addr))
+			return l;
+	return NULL;
+}
+
+static uint32_t syn_queue_limit(const hsk_stack *s, const tcp_listener *l)
+{
+	return l->backlog < s->cfg.max_syn_backlog ? l->backlog : s->cfg.max_syn_backlog;
+}
+
+static uint16_t req_window(const tcp_listener *l)
+{
+	return (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
+}
+
+static void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
+{
+	seg_out o = {
+		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
+		.win = req_window(r->listener),
+	};
+	if (flags & HSK_TH_SYN)
+		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
+	else
+		o.seq = seq_add(r->iss, 1);
+	seg_send(s, &r->node.key, &o, NULL, HSK_OBJ_REQ, -1);
+}
+
+void req_free(hsk_stack *s, tcp_req *r)
+{
+	wheel_cancel(&s->wheel, &r->timer);
+	tbl_remove(&s->conns, &r->node);
+	r->listener->syn_q--;
+	pool_put(&s->req_pool, r);
+}
+
+static void drop_seg(hsk_stack *s, int obj, const tcp_seg *sg, const char *why)
+{
+	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, &sg->th, sg->len, why);
+}
+
+void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+{
+	uint8_t f = sg->th.flags;
+	if (f & HSK_TH_RST) {
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "RST to a listener");
+		return;
+	}
+	if (f & HSK_TH_ACK) {
+		/* RFC 9293: any ACK is bad in LISTEN; reset with seq = SEG.ACK. */
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener");
+		send_rst_for(s, sg);
+		return;
+	}
+	if (!(f & HSK_TH_SYN)) {
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "no SYN to a listener");
+		return;
+	}
+	if (l->accept_q >= l->backlog) {
+		CNT_INC(s, ListenOverflows);
+		CNT_INC(s, ListenDrops);
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
+		return;
+	}
+	if (l->syn_q >= syn_queue_limit(s, l)) {
+		CNT_INC(s, TCPReqQFullDrop);
+		CNT_INC(s, ListenDrops);
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "SYN queue full");
+		return;
+	}
+	tcp_req *r = pool_get(&s->req_pool);
+	if (!r) {
+		CNT_INC(s, ListenDrops);
+		CNT_INC(s, DropNoMemory);
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "no memory for a request");
+		return;
+	}
+	r->node.key = sg->tuple;
+	r->node.kind = HSK_OBJ_REQ;
+	timer_init(&r->timer);
+	r->listener = l;
+	r->irs = sg->seq;
+	r->iss = tcp_isn(s, &sg->tuple);
+	r->peer_wnd = sg->th.win;
+	r->mss = sg->th.opt.mss;
+	r->snd_wscale = sg->th.opt.wscale;
+	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	tbl_insert(&s->conns, &r->node);
+	l->syn_q++;
+	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
+			"rcv SYN");
+	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	wheel_arm(&s->wheel, &r->timer, s->now + s->cfg.rto_initial_ns);
+}
+
+void req_timer_fire(hsk_stack *s, tcp_req *r, uint64_t now)
+{
+	if (r->retries >= s->cfg.synack_retries) {
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+				HSK_CLOSED, "timer SYN-ACK retries exhausted");
+		req_free(s, r);
+		return;
+	}
+	r->retries++;
+	CNT_INC(s, TCPSynRetrans);
+	CNT_INC(s, RetransSegs);
+	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	uint64_t rto = s->cfg.rto_initial_ns << r->retries;
+	if (rto > s->cfg.rto_max_ns)
+		rto = s->cfg.rto_max_ns;
+	wheel_arm(&s->wheel, &r->timer, now + rto);
+}
+
+static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
+{
+	hsk_seq nxt = seq_add(r->irs, 1);
+	uint32_t len = seg_space(sg);
+	hsk_seq end = seq_add(nxt, req_window(r->listener));
+	if (len == 0)
+		return seq_in(sg->seq, nxt, end);
+	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
+}
+
+/* The final ACK checks out: the request becomes a full TCB in SYN_RECEIVED
+ * (its transition was already traced) and goes on the accept queue; the
+ * usual input steps then move it to ESTABLISHED and take any data. */
+static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	tcp_listener *l = r->listener;
+	hsk_tuple tu = r->node.key;
+	/* The TCB takes over the tuple; free the request first. */
+	tcp_req copy = *r;
+	req_free(s, r);
+	tcb *t = tcb_new(s, &tu);
+	if (!t) {
+		CNT_INC(s, ListenDrops);
+		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
+		return;
+	}
+	t->state = HSK_SYN_RECEIVED;
+	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
+	t->sndbuf = l->sndbuf;
+	t->rcvbuf = l->rcvbuf;
+	t->iss = copy.iss;
+	t->snd_una = t->iss;
+	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
+	t->irs = copy.irs;
+	t->rcv_nxt = seq_add(copy.irs, 1);
+	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));
+	tcb_init_from_syn(s, t, copy.mss, copy.snd_wscale);
+	if (t->flags & TF_WSCALE)
+		t->rcv_wscale = copy.rcv_wscale;
+	t->snd_wnd = copy.peer_wnd;
+	t->snd_wl1 = copy.irs;
+	t->snd_wl2 = t->iss;
+	t->listener = l;
+	t->flags |= TF_ON_ACCEPTQ;
+	if (l->aq_tail)
+		l->aq_tail->aq_next = t;
+	else
+		l->aq_head = t;
+	l->aq_tail = t;
+	l->accept_q++;
+	stack_notify(s, l->sd);
+	tcb_input_after_syn(s, t, sg);
+}
+
+void req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	uint8_t f = sg->th.flags;
+	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
+		/* The client did not hear our SYN-ACK: say it again. */
+		req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+		return;
+	}
+	if (!req_seq_acceptable(r, sg)) {
+		drop_seg(s, HSK_OBJ_REQ, sg, "out of window");
+		if (!(f & HSK_TH_RST))
+			req_send(s, r, HSK_TH_ACK);
+		return;
+	}
+	if (f & HSK_TH_RST) {
+		if (seq_eq(sg->seq, seq_add(r->irs, 1))) {
+			/* RFC 9293: a passive open returns to LISTEN. */
+			CNT_INC(s, EmbryonicRsts);
+			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+					HSK_LISTEN, "rcv RST");
+			req_free(s, r);
+		} else {
+			CNT_INC(s, TCPChallengeACK);
+			drop_seg(s, HSK_OBJ_REQ, sg, "RST not at RCV.NXT: challenge ACK");
+			req_send(s, r, HSK_TH_ACK);
+		}
+		return;
+	}
+	if (f & HSK_TH_SYN) {
+		CNT_INC(s, TCPSYNChallenge);
+		CNT_INC(s, TCPChallengeACK);
+		drop_seg(s, HSK_OBJ_REQ, sg, "SYN in window: challenge ACK");
+		req_send(s, r, HSK_TH_ACK);
+		return;
+	}
+	if (!(f & HSK_TH_ACK)) {
+		drop_seg(s, HSK_OBJ_REQ, sg, "no ACK");
+		return;
+	}
+	if (!seq_eq(sg->ack, seq_add(r->iss, 1))) {
+		drop_seg(s, HSK_OBJ_REQ, sg, "bad ACK");
+		send_rst_for(s, sg);
+		return;
+	}
+	tcp_listener *l = r->listener;
+	if (l->accept_q >= l->backlog) {
+		CNT_INC(s, ListenOverflows);
+		CNT_INC(s, ListenDrops);
+		if (s->cfg.abort_on_overflow) {
+			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full: reset");
+			send_rst_for(s, sg);
+			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+					HSK_CLOSED, "accept queue full");
+			req_free(s, r);
+		} else {
+			r->acked = true;
+			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full");
+		}
+		return;
+	}
+	req_promote(s, r, sg);
+}
+
+tcb *listener_accept(hsk_stack *s, tcp_listener *l)
+{
+	(void)s;
+	tcb *t = l->aq_head;
+	if (!t)
+		return NULL;
+	l->aq_head = t->aq_next;
+	if (!l->aq_head)
+		l->aq_tail = NULL;
+	t->aq_next = NULL;
+	t->listener = NULL;
+	t->flags &= ~TF_ON_ACCEPTQ;
+	l->accept_q--;
+	return t;
+}
+
+struct req_sweep {
+	tcp_listener *l;
+	tcp_req **list;
+	size_t n, cap;
+};
+
+static void collect_reqs(void *ctx, tbl_node *n)
+{
+	struct req_sweep *w = ctx;
+	if (n->kind == HSK_OBJ_REQ && ((tcp_req *)n)->listener == w->l && w->n < w->cap)
+		w->list[w->n++] = (tcp_req *)n;
+}
+
+void listener_close(hsk_stack *s, tcp_listener *l)
+{
+	/* Connections nobody accepted are reset, as Linux does. */
+	tcb *t;
+	while ((t = listener_accept(s, l)) != NULL) {
+		if (!(t->flags & TF_DETACHED)) {
+			CNT_INC(s, TCPAbortOnClose);
+			tcb_send_rst(s, t);
+		}
+		tcb_closed(s, t, "listener closed");
+	}
+	/* Requests vanish silently (the client's ACK will meet a reset).
+	 * tbl_foreach forbids removal, so collect them first, in batches. */
+	tcp_req *batch[256];
+	while (l->syn_q) {
+		struct req_sweep w = { l, batch, 0, 256 };
+		tbl_foreach(&s->conns, collect_reqs, &w);
+		if (!w.n)
+			break;
+		for (size_t i = 0; i < w.n; i++) {
+			trace_obj_state(s, HSK_OBJ_REQ, &batch[i]->node.key,
+					HSK_SYN_RECEIVED, HSK_CLOSED, "listener closed");
+			req_free(s, batch[i]);
+		}
+	}
+}

@@ -1,0 +1,280 @@
+/*
+ * Segment construction and the send path.
+ *
+ *   tcp_output(tcb) -> tcb_send_seg -> seg_send -> ip_output -> link
+ *
+ * The send ring holds every byte from SND.UNA (after the SYN) to the last
+ * byte written, so retransmission needs no queue of its own: it resends
+ * from the ring. SND.MAX is the highest sequence number sent; after a
+ * timeout SND.NXT returns to SND.UNA (go-back-N) while SND.MAX remembers how
+ * far we had gone.
+ */
+#include <string.h>
+
+#include "core/stack.h"
+
+uint8_t wscale_for(uint32_t rcvbuf)
+{
+	uint8_t sh = 0;
+	while (sh < 14 && (rcvbuf >> sh) > 65535)
+		sh++;
+	return sh;
+}
+
+void syn_options(hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
+		 bool synack)
+{
+	memset(o, 0, sizeof(*o));
+	o->mss = s->mss;
+	o->wscale = -1;
+	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
+	if (!synack || peer_wscale >= 0)
+		o->wscale = (int8_t)rcv_wscale;
+}
+
+void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
+	      const hsk_ring *ring, int obj, int sd)
+{
+	tcp_hdr th = {
+		.sport = tu->lport, .dport = tu->rport,
+		.seq = o->seq.v, .ack = o->ack.v,
+		.flags = o->flags, .win = o->win, .opt = o->opt,
+	};
+	const uint8_t *data = o->data;
+	if (!data && o->len) {
+		/* Ring bytes may wrap: gather them before tcp_emit. */
+		ring_peek(ring, o->ring_off, s->segbuf, o->len);
+		data = s->segbuf;
+	}
+	uint8_t *pkt = s->txbuf;
+	int n = tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
+			 pkt + IPV4_HDR_LEN, sizeof(s->txbuf) - IPV4_HDR_LEN);
+	if (n < 0)
+		return;
+	CNT_INC(s, OutSegs);
+	if (o->flags & HSK_TH_RST)
+		CNT_INC(s, OutRsts);
+	trace_segment(s, HSK_EV_TX, obj, sd, tu, &th, o->len, NULL);
+	ip_output(s, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
+}
+
+uint16_t tcb_window_field(tcb *t)
+{
+	uint32_t space = tcb_rcv_space(t);
+	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
+	 * right edge at least where it was. */
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	if (space < promised)
+		space = promised;
+	uint32_t field = space >> t->rcv_wscale;
+	if (field > 65535)
+		field = 65535;
+	hsk_seq edge = seq_add(t->rcv_nxt, field << t->rcv_wscale);
+	if (seq_gt(edge, t->rcv_adv))
+		t->rcv_adv = edge;
+	return (uint16_t)field;
+}
+
+static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
+{
+	if (o->flags & HSK_TH_ACK) {
+		/* Any ACK we send carries everything owed so far. */
+		t->flags &= ~TF_ACK_NOW;
+		t->delack_at = 0;
+		t->unacked_segs = 0;
+	}
+	seg_send(s, &t->node.key, o, &t->snd, HSK_OBJ_TCB, t->sd);
+}
+
+static void tcb_send_syn(hsk_stack *s, tcb *t)
+{
+	seg_out o = { .seq = t->iss };
+	if (t->state == HSK_SYN_SENT) {
+		o.flags = HSK_TH_SYN;
+		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
+		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+	} else {
+		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
+		o.flags = HSK_TH_SYN | HSK_TH_ACK;
+		o.ack = t->rcv_nxt;
+		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
+			    true);
+		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+	}
+	tcb_emit(s, t, &o);
+}
+
+/* The sequence number just past the last byte the user has written: SND.UNA,
+ * plus the SYN while it is unacknowledged, plus the bytes in the ring. */
+static hsk_seq data_end(const tcb *t)
+{
+	uint32_t syn = seq_eq(t->snd_una, t->iss) ? 1 : 0;
+	return seq_add(t->snd_una, syn + ring_len(&t->snd));
+}
+
+/* Offset in the send ring of sequence number q (q after the SYN). */
+static uint32_t ring_off(const tcb *t, hsk_seq q)
+{
+	hsk_seq first = seq_eq(t->snd_una, t->iss) ? seq_add(t->iss, 1) : t->snd_una;
+	return (uint32_t)seq_diff(q, first);
+}
+
+static bool syn_outstanding(const tcb *t)
+{
+	return seq_eq(t->snd_una, t->iss);
+}
+
+/* May we send `len` bytes now, or does Nagle (RFC 896) say wait? */
+static bool nagle_allows(const tcb *t, uint32_t len, uint32_t avail)
+{
+	if (len >= t->mss || (t->flags & TF_NODELAY))
+		return true;
+	if (seq_eq(t->snd_nxt, t->snd_una))
+		return true;            /* nothing unacknowledged */
+	/* The last bytes before our FIN go now. */
+	return (t->flags & TF_FIN_QUEUED) && len == avail;
+}
+
+static bool send_data_and_fin(hsk_stack *s, tcb *t)
+{
+	bool sent = false;
+	hsk_seq end = data_end(t);
+	for (;;) {
+		uint32_t avail = seq_gt(end, t->snd_nxt) ?
+			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
+		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+		hsk_seq right = seq_add(t->snd_una, wnd);
+		uint32_t usable = seq_gt(right, t->snd_nxt) ?
+			(uint32_t)seq_diff(right, t->snd_nxt) : 0;
+		uint32_t len = avail < usable ? avail : usable;
+		if (len > t->mss)
+			len = t->mss;
+		bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
+			   len == avail && !syn_outstanding(t);
+		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
+			break;
+		if (len && !nagle_allows(t, len, avail))
+			break;
+		seg_out o = {
+			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
+			.len = len, .ring_off = ring_off(t, t->snd_nxt),
+		};
+		if (len && len == avail)
+			o.flags |= HSK_TH_PSH;
+		if (fin)
+			o.flags |= HSK_TH_FIN;
+		o.win = tcb_window_field(t);
+		if (seq_lt(t->snd_nxt, t->snd_max))
+			CNT_INC(s, RetransSegs);
+		else if (!(t->flags & TF_RTT_TIMING) && len) {
+			t->flags |= TF_RTT_TIMING;
+			t->rtt_seq = seq_add(t->snd_nxt, len);
+			t->rtt_start = s->now;
+		}
+		tcb_emit(s, t, &o);
+		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
+		if (fin) {
+			t->fin_seq = end;
+			t->flags |= TF_FIN_SENT;
+		}
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		sent = true;
+		if (fin)
+			break;
+	}
+	return sent;
+}
+
+void tcp_output(hsk_stack *s, tcb *t)
+{
+	if (t->flags & TF_DETACHED)
+		return;
+	bool sent = false;
+	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+	    seq_eq(t->snd_nxt, t->iss)) {
+		if (seq_gt(t->snd_max, t->iss))
+			CNT_INC(s, RetransSegs);
+		else
+			t->rtt_start = s->now;
+		tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1);
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		sent = true;
+	}
+	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
+	    t->state != HSK_TIME_WAIT)
+		sent |= send_data_and_fin(s, t);
+	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
+		tcb_send_ack(s, t);
+	if (seq_gt(t->snd_max, t->snd_una) && !t->rtx_at)
+		tcb_arm_rtx(s, t, s->now);
+	else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
+		 t->snd_wnd == 0 && !t->rtx_at)
+		tcb_arm_rtx(s, t, s->now);      /* the persist timer */
+	tcb_timer_update(s, t);
+}
+
+void tcb_send_ack(hsk_stack *s, tcb *t)
+{
+	seg_out o = {
+		.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
+	};
+	o.win = tcb_window_field(t);
+	tcb_emit(s, t, &o);
+}
+
+void tcb_send_rst(hsk_stack *s, tcb *t)
+{
+	seg_out o = {
+		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
+	};
+	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+}
+
+void tcb_challenge_ack(hsk_stack *s, tcb *t, const char *why)
+{
+	(void)why;
+	uint64_t win = s->cfg.challenge_ack_window_ns;
+	if (s->now - t->challenge_window_start >= win || t->challenge_window_start == 0) {
+		t->challenge_window_start = s->now ? s->now : 1;
+		t->challenge_count = 0;
+	}
+	if (t->challenge_count >= s->cfg.challenge_ack_limit) {
+		CNT_INC(s, TCPChallengeACKLimited);
+		return;
+	}
+	t->challenge_count++;
+	CNT_INC(s, TCPChallengeACK);
+	tcb_send_ack(s, t);
+}
+
+void send_rst_for(hsk_stack *s, const tcp_seg *sg)
+{
+	if (sg->th.flags & HSK_TH_RST)
+		return;         /* never answer a reset with a reset */
+	seg_out o = { .flags = HSK_TH_RST };
+	if (sg->th.flags & HSK_TH_ACK) {
+		o.seq = sg->ack;
+	} else {
+		o.flags |= HSK_TH_ACK;
+		o.seq = seq_of(0);
+		o.ack = seq_add(sg->seq, seg_space(sg));
+	}
+	CNT_INC(s, RstSentNoSocket);
+	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_NONE, -1);
+}
+
+void tcb_retransmit(hsk_stack *s, tcb *t)
+{
+	/* Go back to the oldest unacknowledged byte; Karn: stop timing. */
+	t->snd_nxt = t->snd_una;
+	t->flags &= ~TF_RTT_TIMING;
+	if (syn_outstanding(t)) {
+		t->flags |= TF_SYN_RETRANS;
+		CNT_INC(s, TCPSynRetrans);
+	}
+	tcp_output(s, t);
+}

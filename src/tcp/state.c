@@ -1,0 +1,141 @@
+/*
+ * States: names, the table of legal transitions (RFC 9293 Figure 5 plus the
+ * arcs the text adds: resets, timeouts, aborts), the one transition function,
+ * and the trace events.
+ */
+#include "core/stack.h"
+
+static const char *const state_names[HSK_STATE_COUNT] = {
+	[HSK_CLOSED] = "CLOSED",
+	[HSK_LISTEN] = "LISTEN",
+	[HSK_SYN_SENT] = "SYN_SENT",
+	[HSK_SYN_RECEIVED] = "SYN_RECEIVED",
+	[HSK_ESTABLISHED] = "ESTABLISHED",
+	[HSK_FIN_WAIT_1] = "FIN_WAIT_1",
+	[HSK_FIN_WAIT_2] = "FIN_WAIT_2",
+	[HSK_CLOSE_WAIT] = "CLOSE_WAIT",
+	[HSK_CLOSING] = "CLOSING",
+	[HSK_LAST_ACK] = "LAST_ACK",
+	[HSK_TIME_WAIT] = "TIME_WAIT",
+};
+
+const char *hsk_state_name(int st)
+{
+	return st >= 0 && st < HSK_STATE_COUNT ? state_names[st] : "?";
+}
+
+#define BIT(st) (1u << (st))
+/* legal[from] is the set of states `from` may move to. Every state may go
+ * to CLOSED (reset, abort, timeout) except LISTEN's requests, which return
+ * to LISTEN on a reset. */
+static const uint16_t legal[HSK_STATE_COUNT] = {
+	[HSK_CLOSED] = BIT(HSK_LISTEN) | BIT(HSK_SYN_SENT),
+	[HSK_LISTEN] = BIT(HSK_SYN_RECEIVED) | BIT(HSK_CLOSED),
+	[HSK_SYN_SENT] = BIT(HSK_SYN_RECEIVED) | BIT(HSK_ESTABLISHED) | BIT(HSK_CLOSED),
+	[HSK_SYN_RECEIVED] = BIT(HSK_ESTABLISHED) | BIT(HSK_FIN_WAIT_1) |
+			     BIT(HSK_LISTEN) | BIT(HSK_CLOSED),
+	[HSK_ESTABLISHED] = BIT(HSK_FIN_WAIT_1) | BIT(HSK_CLOSE_WAIT) | BIT(HSK_CLOSED),
+	[HSK_FIN_WAIT_1] = BIT(HSK_FIN_WAIT_2) | BIT(HSK_CLOSING) |
+			   BIT(HSK_TIME_WAIT) | BIT(HSK_CLOSED),
+	[HSK_FIN_WAIT_2] = BIT(HSK_TIME_WAIT) | BIT(HSK_CLOSED),
+	[HSK_CLOSE_WAIT] = BIT(HSK_LAST_ACK) | BIT(HSK_CLOSED),
+	[HSK_CLOSING] = BIT(HSK_TIME_WAIT) | BIT(HSK_CLOSED),
+	[HSK_LAST_ACK] = BIT(HSK_CLOSED),
+	[HSK_TIME_WAIT] = BIT(HSK_CLOSED),
+};
+#undef BIT
+
+bool tcp_transition_legal(int from, int to)
+{
+	if (from < 0 || from >= HSK_STATE_COUNT || to < 0 || to >= HSK_STATE_COUNT)
+		return false;
+	return (legal[from] >> to) & 1;
+}
+
+bool state_synchronized(int st)
+{
+	switch (st) {
+	case HSK_SYN_RECEIVED: case HSK_ESTABLISHED: case HSK_FIN_WAIT_1:
+	case HSK_FIN_WAIT_2: case HSK_CLOSE_WAIT: case HSK_CLOSING:
+	case HSK_LAST_ACK: case HSK_TIME_WAIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool state_can_send(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_CLOSE_WAIT;
+}
+
+bool state_can_recv(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
+}
+
+static void trace_emit(hsk_stack *s, hsk_trace_event *ev)
+{
+	ev->t_ns = s->now;
+	s->cfg.trace(s->cfg.trace_ctx, ev);
+}
+
+void trace_obj_state(hsk_stack *s, int obj, const hsk_tuple *tu, int from,
+		     int to, const char *cause)
+{
+	if (!s->cfg.trace)
+		return;
+	hsk_trace_event ev = {
+		.kind = HSK_EV_STATE, .obj = (uint8_t)obj, .sd = -1, .tuple = *tu,
+		.from = (uint8_t)from, .to = (uint8_t)to, .cause = cause,
+	};
+	trace_emit(s, &ev);
+}
+
+void tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
+{
+	int from = t->state;
+	if (from == to)
+		return;
+	/* An illegal transition is an engine bug: it must never pass silently
+	 * in tests, and must not corrupt state in production. */
+	if (!tcp_transition_legal(from, to)) {
+		CNT_INC(s, IllegalTransitions);
+		return;
+	}
+	t->state = (uint8_t)to;
+	if (s->cfg.trace) {
+		hsk_trace_event ev = {
+			.kind = HSK_EV_STATE, .obj = HSK_OBJ_TCB, .sd = t->sd,
+			.tuple = t->node.key, .from = (uint8_t)from,
+			.to = (uint8_t)to, .cause = cause,
+		};
+		trace_emit(s, &ev);
+	}
+	tcb_notify(s, t);
+}
+
+void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
+		   const tcp_hdr *th, uint32_t len, const char *reason)
+{
+	if (!s->cfg.trace)
+		return;
+	hsk_trace_event ev = {
+		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
+		.wscale = -1, .reason = reason,
+	};
+	if (tu)
+		ev.tuple = *tu;
+	if (th) {
+		ev.flags = th->flags;
+		ev.seq = th->seq;
+		ev.ack = th->ack;
+		ev.len = len;
+		ev.win = th->win;
+		ev.mss = th->opt.mss;
+		ev.wscale = th->opt.wscale;
+		ev.sack_ok = th->opt.sack_ok;
+		ev.has_ts = th->opt.has_ts;
+	}
+	trace_emit(s, &ev);
+}

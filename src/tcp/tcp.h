@@ -1,0 +1,257 @@
+/*
+ * The TCP engine's internal types and the calls between its files.
+ *
+ * Three sizes of connection object share the 4-tuple table, each starting
+ * with the same two members (table node, timer) so that a fired timer or a
+ * table hit finds its owner by `node.kind`:
+ *   struct tcb     a full connection (every state but LISTEN and TIME_WAIT,
+ *                  and SYN_RECEIVED only after a simultaneous open)
+ *   struct tcp_req a SYN-queue request: a passive SYN_RECEIVED
+ *   struct tcp_tw  a TIME_WAIT entry
+ * Listeners are a fourth, smaller kind kept in their own list.
+ *
+ * Call chain on input (input.c):
+ *   tcp_input -> parse -> lookup -> tcb_input | req_input | tw_input
+ *                                 | listen_input | closed_input
+ * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output.
+ */
+#ifndef HSK_TCP_H
+#define HSK_TCP_H
+
+#include "core/ring.h"
+#include "core/table.h"
+#include "core/wheel.h"
+#include "handshake.h"
+#include "tcp/seq.h"
+#include "wire/wire.h"
+
+struct hsk_stack;
+struct tcp_listener;
+
+/* A parsed incoming segment, passed down the input steps. */
+typedef struct tcp_seg {
+	const ipv4_hdr *ip;
+	tcp_hdr th;
+	hsk_tuple tuple;          /* our view: laddr = ip->dst */
+	hsk_seq seq, ack;
+	const uint8_t *data;
+	uint32_t len;             /* payload bytes */
+	uint64_t now;
+} tcp_seg;
+
+/* Sequence space a segment occupies: payload plus one each for SYN, FIN. */
+static inline uint32_t seg_space(const tcp_seg *sg)
+{
+	return sg->len + !!(sg->th.flags & HSK_TH_SYN) + !!(sg->th.flags & HSK_TH_FIN);
+}
+
+enum tcb_flag {
+	TF_ACK_NOW = 1u << 0,      /* send an ACK at the end of processing */
+	TF_FIN_QUEUED = 1u << 1,   /* the user shut down writing: FIN after data */
+	TF_FIN_SENT = 1u << 2,     /* our FIN has a sequence number (fin_seq) */
+	TF_RCVD_FIN = 1u << 3,     /* the peer's FIN was received (EOF) */
+	TF_ORPHAN = 1u << 4,       /* the user closed it: nobody reads */
+	TF_SHUT_RD = 1u << 5,
+	TF_NODELAY = 1u << 6,
+	TF_KEEPALIVE = 1u << 7,
+	TF_LINGER0 = 1u << 8,
+	TF_WSCALE = 1u << 9,       /* window scaling negotiated */
+	TF_PASSIVE = 1u << 10,     /* came from a listener */
+	TF_ON_ACCEPTQ = 1u << 11,
+	TF_FIN_ACKED = 1u << 12,   /* our FIN is acknowledged */
+	TF_SYN_RETRANS = 1u << 13, /* the SYN was retransmitted (Karn) */
+	TF_RTT_TIMING = 1u << 14,  /* rtt_seq is being timed */
+	TF_SACK_OK = 1u << 15,
+	TF_TS_OK = 1u << 16,
+	TF_DETACHED = 1u << 17,    /* out of the table, no timers: kept only so
+				    * the user can read what arrived */
+	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
+};
+
+typedef struct tcb {
+	tbl_node node;            /* key: the 4-tuple; kind HSK_OBJ_TCB */
+	hsk_timer timer;          /* deadline = min of the deadlines below */
+	uint8_t state;            /* enum hsk_tcp_state */
+	uint8_t retries;          /* consecutive retransmissions of snd_una */
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t flags;           /* enum tcb_flag */
+	int sd;                   /* socket descriptor, -1 when orphaned */
+	int err;                  /* pending error (positive HSK_E*) */
+
+	/* RFC 9293 send and receive variables */
+	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, fin_seq;
+	uint32_t snd_wnd, max_snd_wnd;
+	hsk_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint16_t mss;             /* the peer's MSS, capped by ours */
+	uint16_t unacked_segs;    /* full segments received since our last ACK */
+
+	/* retransmission (RFC 6298), in nanoseconds */
+	uint64_t srtt, rttvar, rto;
+	hsk_seq rtt_seq;
+	uint64_t rtt_start;
+	uint32_t cwnd, ssthresh;
+
+	/* deadlines; 0 = not armed */
+	uint64_t rtx_at;          /* retransmission or persist */
+	uint64_t delack_at;
+	uint64_t close_at;        /* FIN_WAIT_2 timeout of an orphan */
+	uint64_t keep_at;
+	uint64_t user_timeout_ns;
+	uint64_t first_rtx_at;    /* when the current retransmission run began */
+	uint8_t keep_probes;
+
+	/* RFC 5961 challenge-ACK rate limit */
+	uint8_t challenge_count;
+	uint64_t challenge_window_start;
+
+	hsk_ring snd;             /* bytes from snd_una (allocated on first use) */
+	hsk_ring rcv;             /* in-order bytes not yet read */
+	uint32_t sndbuf, rcvbuf;
+
+	struct tcp_listener *listener; /* while on its accept queue */
+	struct tcb *aq_next;
+} tcb;
+
+typedef struct tcp_req {
+	tbl_node node;            /* kind HSK_OBJ_REQ */
+	hsk_timer timer;          /* SYN-ACK retransmission */
+	struct tcp_listener *listener;
+	hsk_seq iss, irs;
+	uint32_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t mss;
+	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
+	uint8_t rcv_wscale;
+	uint8_t retries;
+	bool acked;               /* final ACK seen but the accept queue was full */
+} tcp_req;
+
+typedef struct tcp_tw {
+	tbl_node node;            /* kind HSK_OBJ_TW */
+	hsk_timer timer;          /* 2MSL */
+	hsk_seq snd_nxt, rcv_nxt;
+	uint16_t rcv_win;         /* window field we send (already scaled) */
+} tcp_tw;
+
+typedef struct tcp_listener {
+	struct tcp_listener *next;
+	uint32_t addr;            /* 0: any */
+	uint16_t port;
+	int sd;
+	uint32_t backlog;         /* accept queue limit */
+	uint32_t syn_q, accept_q; /* current lengths */
+	tcb *aq_head, *aq_tail;
+	/* options inherited by accepted connections */
+	uint32_t flags, sndbuf, rcvbuf;
+} tcp_listener;
+
+_Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
+_Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
+
+/* ---- state.c ---- */
+/* The one place a TCB changes state: checks the table of legal transitions,
+ * emits the trace event. */
+void tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
+/* Trace a transition of a request or TIME_WAIT entry (no TCB). */
+void trace_obj_state(struct hsk_stack *s, int obj, const hsk_tuple *tu,
+		     int from, int to, const char *cause);
+bool tcp_transition_legal(int from, int to);
+/* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
+bool state_synchronized(int st);
+/* States in which we may still send data. */
+bool state_can_send(int st);
+/* States in which the peer may still send data. */
+bool state_can_recv(int st);
+
+/* ---- output.c ---- */
+enum { TCP_DEFAULT_MSS = 536 };
+typedef struct seg_out {
+	uint8_t flags;
+	hsk_seq seq, ack;
+	uint16_t win;
+	const uint8_t *data;      /* or NULL: take len bytes from the send ring */
+	uint32_t len;
+	uint32_t ring_off;        /* with data == NULL: offset in tcb->snd */
+	tcp_opts opt;
+} seg_out;
+/* Emits one segment on tuple tu (our view). obj/sd label the trace. */
+void seg_send(struct hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
+	      const hsk_ring *ring, int obj, int sd);
+/* Sends whatever the state, windows and queues allow, then an ACK if one is
+ * owed; arms the retransmission timer. */
+void tcp_output(struct hsk_stack *s, tcb *t);
+/* A pure ACK from a TCB now (clears delayed-ACK state). */
+void tcb_send_ack(struct hsk_stack *s, tcb *t);
+void tcb_send_rst(struct hsk_stack *s, tcb *t);
+/* RFC 5961 challenge ACK, rate limited per connection. */
+void tcb_challenge_ack(struct hsk_stack *s, tcb *t, const char *why);
+/* The reply to a segment for which no connection exists (RFC 9293
+ * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
+void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
+/* The window field to advertise, after scaling; updates rcv_adv. */
+uint16_t tcb_window_field(tcb *t);
+/* The options of a SYN or SYN-ACK we send. */
+void syn_options(struct hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+/* Our window-scale shift for a receive buffer of rcvbuf bytes. */
+uint8_t wscale_for(uint32_t rcvbuf);
+/* Retransmit from snd_una after a timeout (go-back-N). */
+void tcb_retransmit(struct hsk_stack *s, tcb *t);
+
+/* ---- input.c ---- */
+/* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
+ * check on (used when a request is promoted by the final ACK). */
+void tcb_input_after_syn(struct hsk_stack *s, tcb *t, const tcp_seg *sg);
+
+/* ---- conn.c: TCB life cycle ---- */
+tcb *tcb_new(struct hsk_stack *s, const hsk_tuple *tu);
+/* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
+ * memory stays for the socket that still holds it. */
+void tcb_detach(struct hsk_stack *s, tcb *t);
+/* Unhooks and frees: table, timer, buffers. */
+void tcb_free(struct hsk_stack *s, tcb *t);
+/* Ends a connection with an error (reset, timeout): CLOSED, the socket sees
+ * `err`; the TCB is freed if orphaned. */
+void tcb_fail(struct hsk_stack *s, tcb *t, int err, const char *cause);
+/* Moves a TCB to CLOSED and frees it when nobody holds it. */
+void tcb_closed(struct hsk_stack *s, tcb *t, const char *cause);
+/* RFC 6528 initial sequence number. */
+hsk_seq tcp_isn(struct hsk_stack *s, const hsk_tuple *tu);
+/* The receive window we can offer now (bytes, unscaled). */
+uint32_t tcb_rcv_space(const tcb *t);
+/* Readiness may have changed: queue an event for the socket. */
+void tcb_notify(struct hsk_stack *s, tcb *t);
+int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
+int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
+void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
+		       int8_t peer_wscale);
+
+/* ---- timer.c ---- */
+/* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
+void tcb_timer_update(struct hsk_stack *s, tcb *t);
+void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
+/* RFC 6298 */
+void rtt_sample(struct hsk_stack *s, tcb *t, uint64_t rtt_ns);
+void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
+
+/* ---- listen.c ---- */
+tcp_listener *listener_find(struct hsk_stack *s, uint32_t addr, uint16_t port);
+void listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+void req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
+void req_timer_fire(struct hsk_stack *s, tcp_req *r, uint64_t now);
+void req_free(struct hsk_stack *s, tcp_req *r);
+/* The listener's socket is closing: drop its requests, reset its queue. */
+void listener_close(struct hsk_stack *s, tcp_listener *l);
+tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
+
+/* ---- timewait.c ---- */
+/* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
+void tw_enter(struct hsk_stack *s, tcb *t, const char *cause);
+void tw_input(struct hsk_stack *s, tcp_tw *tw, const tcp_seg *sg);
+void tw_timer_fire(struct hsk_stack *s, tcp_tw *tw, uint64_t now);
+void tw_free(struct hsk_stack *s, tcp_tw *tw);
+
+/* ---- trace helpers (state.c) ---- */
+void trace_segment(struct hsk_stack *s, int kind, int obj, int sd,
+		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
+		   const char *reason);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * TCB timers. A TCB has one wheel timer set to the earliest of its
+ * deadlines; each deadline is documented where it is armed and cleared:
+ *
+ *   rtx_at     retransmission (RFC 6298): armed when something is in flight
+ *              and not armed; restarted when an ACK advances SND.UNA;
+ *              cleared when nothing is in flight. With TF_PERSIST it is the
+ *              zero-window probe timer instead (same backoff).
+ *   delack_at  delayed ACK: armed on in-order data that does not need an
+ *              immediate ACK; cleared by any segment carrying our ACK.
+ *   close_at   FIN_WAIT_2 of an orphan (fin_timeout): armed on entering
+ *              FIN_WAIT_2 without a socket.
+ *   keep_at    keepalive (idle/interval/probes), when enabled.
+ *
+ * Retry limits: SYN (syn_retries), SYN-ACK of a simultaneous open
+ * (synack_retries), orphans (orphan_retries), others (retries2) or the
+ * user timeout when set; past the limit the connection fails with
+ * ETIMEDOUT.
+ */
+#include "core/stack.h"
+
+static uint64_t min_nonzero(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+void tcb_timer_update(hsk_stack *s, tcb *t)
+{
+	if (t->flags & TF_DETACHED)
+		return;
+	uint64_t d = min_nonzero(min_nonzero(t->rtx_at, t->delack_at),
+				 min_nonzero(t->close_at, t->keep_at));
+	if (!d)
+		wheel_cancel(&s->wheel, &t->timer);
+	else if (!timer_armed(&t->timer) || t->timer.deadline != d)
+		wheel_arm(&s->wheel, &t->timer, d);
+}
+
+void tcb_arm_rtx(hsk_stack *s, tcb *t, uint64_t now)
+{
+	t->rtx_at = now + t->rto;
+	if (!t->first_rtx_at)
+		t->first_rtx_at = now;
+	tcb_timer_update(s, t);
+}
+
+void rtt_sample(hsk_stack *s, tcb *t, uint64_t r)
+{
+	/* RFC 6298 §2: alpha 1/8, beta 1/4, RTO = SRTT + max(G, 4*RTTVAR). */
+	if (!t->srtt) {
+		t->srtt = r;
+		t->rttvar = r / 2;
+	} else {
+		uint64_t err = r > t->srtt ? r - t->srtt : t->srtt - r;
+		t->rttvar = (3 * t->rttvar + err) / 4;
+		t->srtt = (7 * t->srtt + r) / 8;
+	}
+	uint64_t var = 4 * t->rttvar;
+	if (var < 1000000) /* clock granularity G: 1 ms */
+		var = 1000000;
+	t->rto = t->srtt + var;
+	if (t->rto < s->cfg.rto_min_ns)
+		t->rto = s->cfg.rto_min_ns;
+	if (t->rto > s->cfg.rto_max_ns)
+		t->rto = s->cfg.rto_max_ns;
+}
+
+static unsigned retry_limit(hsk_stack *s, const tcb *t)
+{
+	if (t->state == HSK_SYN_SENT)
+		return s->cfg.syn_retries;
+	if (seq_eq(t->snd_una, t->iss))
+		return s->cfg.synack_retries;
+	if (t->sd < 0)
+		return s->cfg.orphan_retries;
+	return s->cfg.retries2;
+}
+
+static bool rtx_exhausted(hsk_stack *s, const tcb *t, uint64_t now)
+{
+	if (t->user_timeout_ns && t->first_rtx_at &&
+	    now - t->first_rtx_at >= t->user_timeout_ns)
+		return true;
+	return t->retries >= retry_limit(s, t);
+}
+
+/* Returns false when the connection ended (and t may be freed). */
+static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
+{
+	t->rtx_at = 0;
+	bool persist = t->flags & TF_PERSIST;
+	if (!persist && rtx_exhausted(s, t, now)) {
+		if (t->state == HSK_SYN_SENT)
+			CNT_INC(s, AttemptFails);
+		else
+			CNT_INC(s, TCPAbortOnTimeout);
+		tcb_fail(s, t, HSK_ETIMEDOUT, "retransmission timeout");
+		return false;
+	}
+	/* RFC 6298 §5.5: back off. */
+	t->rto *= 2;
+	if (t->rto > s->cfg.rto_max_ns)
+		t->rto = s->cfg.rto_max_ns;
+	if (persist) {
+		/* A window probe: an old sequence number makes the peer answer
+		 * with its current window without consuming sequence space. */
+		seg_out o = {
+			.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
+			.ack = t->rcv_nxt,
+		};
+		o.win = tcb_window_field(t);
+		seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+		CNT_INC(s, TCPWinProbe);
+		tcb_arm_rtx(s, t, now);
+		return true;
+	}
+	t->retries++;
+	CNT_INC(s, TCPTimeouts);
+	/* RFC 5681 §3.1 eq. 4: after a timeout, start over from one segment. */
+	if (t->cwnd != UINT32_MAX) {
+		uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+		t->ssthresh = flight / 2 > 2u * t->mss ? flight / 2 : 2u * t->mss;
+		t->cwnd = t->mss;
+	}
+	tcb_retransmit(s, t);
+	if (!t->rtx_at)
+		tcb_arm_rtx(s, t, now);
+	return true;
+}
+
+static bool keepalive_fire(hsk_stack *s, tcb *t, uint64_t now)
+{
+	t->keep_at = 0;
+	if (!(t->flags & TF_KEEPALIVE) || t->state != HSK_ESTABLISHED)
+		return true;
+	if (t->keep_probes >= s->cfg.keepalive_probes) {
+		CNT_INC(s, TCPAbortOnTimeout);
+		tcb_fail(s, t, HSK_ETIMEDOUT, "keepalive timeout");
+		return false;
+	}
+	t->keep_probes++;
+	CNT_INC(s, TCPKeepAlive);
+	seg_out o = {
+		.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
+		.ack = t->rcv_nxt,
+	};
+	o.win = tcb_window_field(t);
+	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+	t->keep_at = now + s->cfg.keepalive_intvl_ns;
+	return true;
+}
+
+void tcb_timer_fire(hsk_stack *s, tcb *t, uint64_t now)
+{
+	if (t->close_at && t->close_at <= now) {
+		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
+		 * it with a reset. */
+		t->close_at = 0;
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, "timer FIN_WAIT_2");
+		return;
+	}
+	if (t->rtx_at && t->rtx_at <= now && !rtx_fire(s, t, now))
+		return;
+	if (t->keep_at && t->keep_at <= now && !keepalive_fire(s, t, now))
+		return;
+	if (t->delack_at && t->delack_at <= now) {
+		t->delack_at = 0;
+		CNT_INC(s, TCPDelayedACKs);
+		tcb_send_ack(s, t);
+	}
+	tcb_timer_update(s, t);
+}

@@ -1,0 +1,114 @@
+/*
+ * TIME_WAIT (RFC 9293 §3.10.7.4, RFC 1337).
+ *
+ * A connection entering TIME_WAIT shrinks to a tcp_tw entry holding only
+ * what the state needs: the tuple, SND.NXT and RCV.NXT to acknowledge a
+ * retransmitted FIN, and the 2MSL timer. The full TCB is freed (or kept
+ * detached while its socket still has unread data).
+ *
+ * What arrives, and the verdict:
+ *   retransmitted FIN      ACK it and restart 2MSL
+ *   RST                    ignored (RFC 1337: no TIME_WAIT assassination)
+ *   SYN above RCV.NXT      a new incarnation: the entry ends, the SYN goes
+ *                          to the listener (TWRecycled)
+ *   anything else          ACK when it carries data or is out of window;
+ *                          a pure in-window ACK is silently dropped
+ */
+#include "core/stack.h"
+
+static void tw_send_ack(hsk_stack *s, tcp_tw *tw)
+{
+	seg_out o = {
+		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
+		.win = tw->rcv_win,
+	};
+	seg_send(s, &tw->node.key, &o, NULL, HSK_OBJ_TW, -1);
+}
+
+static uint64_t tw_lifetime(const hsk_stack *s) { return 2 * s->cfg.msl_ns; }
+
+void tw_enter(hsk_stack *s, tcb *t, const char *cause)
+{
+	tcb_set_state(s, t, HSK_TIME_WAIT, cause);
+	tcp_tw *tw = pool_get(&s->tw_pool);
+	if (!tw) {
+		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */
+		CNT_INC(s, TCPTimeWaitOverflow);
+		tcb_closed(s, t, "TIME_WAIT table full");
+		return;
+	}
+	uint16_t win = tcb_window_field(t);
+	tw->node.key = t->node.key;
+	tw->node.kind = HSK_OBJ_TW;
+	timer_init(&tw->timer);
+	tw->snd_nxt = t->snd_nxt;
+	tw->rcv_nxt = t->rcv_nxt;
+	tw->rcv_win = win;
+	tcb_detach(s, t);
+	tbl_insert(&s->conns, &tw->node);
+	wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
+	if (t->sd < 0)
+		tcb_free(s, t);
+	else
+		tcb_notify(s, t);
+}
+
+void tw_free(hsk_stack *s, tcp_tw *tw)
+{
+	wheel_cancel(&s->wheel, &tw->timer);
+	tbl_remove(&s->conns, &tw->node);
+	pool_put(&s->tw_pool, tw);
+}
+
+void tw_timer_fire(hsk_stack *s, tcp_tw *tw, uint64_t now)
+{
+	(void)now;
+	CNT_INC(s, TW);
+	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT, HSK_CLOSED,
+			"timer 2MSL");
+	tw_free(s, tw);
+}
+
+static void tw_drop(hsk_stack *s, const tcp_seg *sg, const char *why)
+{
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TW, -1, &sg->tuple, &sg->th, sg->len, why);
+}
+
+void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
+{
+	uint8_t f = sg->th.flags;
+	if (f & HSK_TH_RST) {
+		tw_drop(s, sg, "RST in TIME_WAIT ignored (RFC 1337)");
+		return;
+	}
+	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK)) {
+		if (seq_gt(sg->seq, tw->rcv_nxt)) {
+			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
+			CNT_INC(s, TWRecycled);
+			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
+					HSK_CLOSED, "rcv SYN of a new connection");
+			tw_free(s, tw);
+			if (l)
+				listen_input(s, l, sg);
+			else
+				send_rst_for(s, sg);
+			return;
+		}
+		tw_drop(s, sg, "old SYN in TIME_WAIT");
+		tw_send_ack(s, tw);
+		return;
+	}
+	if ((f & HSK_TH_FIN) &&
+	    seq_eq(seq_add(sg->seq, sg->len + 1), tw->rcv_nxt)) {
+		/* The peer did not hear our ACK of its FIN. */
+		tw_send_ack(s, tw);
+		wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
+		return;
+	}
+	if (sg->len || !seq_eq(sg->seq, tw->rcv_nxt)) {
+		tw_drop(s, sg, "segment in TIME_WAIT");
+		tw_send_ack(s, tw);
+		return;
+	}
+	tw_drop(s, sg, "ACK in TIME_WAIT");
+}

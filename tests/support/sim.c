@@ -1,0 +1,302 @@
+/* Simulator fixtures for tests; see sim.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+#include "wire/wire.h"
+
+struct host_ctx {
+	sim *sm;
+	int host;
+};
+static struct host_ctx host_ctx[16][SIM_MAX_HOSTS];
+static int sim_slot;
+
+static void on_trace(void *ctx, const hsk_trace_event *ev)
+{
+	struct host_ctx *hc = ctx;
+	sim *sm = hc->sm;
+	if (sm->nlog == sm->cap) {
+		sm->cap = sm->cap ? sm->cap * 2 : 1024;
+		sm->log = realloc(sm->log, sm->cap * sizeof(*sm->log));
+		assert_non_null(sm->log);
+	}
+	sim_ev *e = &sm->log[sm->nlog++];
+	e->host = hc->host;
+	e->ev = *ev;
+	snprintf(e->cause, sizeof(e->cause), "%s",
+		 ev->cause ? ev->cause : ev->reason ? ev->reason : "");
+	e->ev.cause = NULL;
+	e->ev.reason = NULL;
+	if (sm->print) {
+		if (ev->kind == HSK_EV_STATE)
+			fprintf(stderr, "%10.3f ms h%d %s -> %s (%s)\n", ev->t_ns / 1e6,
+				hc->host, hsk_state_name(ev->from), hsk_state_name(ev->to),
+				e->cause);
+		else
+			fprintf(stderr, "%10.3f ms h%d %s flags=%02x seq=%u ack=%u len=%u win=%u %s\n",
+				ev->t_ns / 1e6, hc->host,
+				ev->kind == HSK_EV_TX ? "tx" : ev->kind == HSK_EV_RX ? "rx" : "drop",
+				ev->flags, ev->seq, ev->ack, ev->len, ev->win, e->cause);
+	}
+}
+
+struct lose_ctx {
+	sim *sm;
+};
+
+static bool lose_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
+{
+	sim *sm = ctx;
+	if (len < 40)
+		return true;
+	uint8_t flags = pkt[(pkt[0] & 0xf) * 4 + 13];
+	for (int i = 0; i < sm->nlose; i++) {
+		if (sm->lose[i].host == from && sm->lose[i].flags == flags &&
+		    ++sm->lose[i].seen == sm->lose[i].nth)
+			return false;
+	}
+	return true;
+}
+
+void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)
+{
+	memset(sm, 0, sizeof(*sm));
+	sm->print = getenv("SIM_PRINT") != NULL;
+	sm->net = memnet_new(seed, 1 * SEC);
+	assert_non_null(sm->net);
+	sm->nhosts = nhosts;
+	int slot = sim_slot++ % 16;
+	for (int i = 0; i < nhosts; i++) {
+		hsk_config c;
+		if (cfg)
+			c = *cfg;
+		else
+			hsk_config_default(&c);
+		c.addr = SIM_ADDR(i);
+		c.seed = seed * 131 + (uint64_t)i + 7;
+		host_ctx[slot][i] = (struct host_ctx){ sm, i };
+		c.trace = on_trace;
+		c.trace_ctx = &host_ctx[slot][i];
+		hsk_link link;
+		int h = memnet_add_host(sm->net, c.addr, &link);
+		assert_int_equal(h, i);
+		sm->st[i] = hsk_stack_new(&c, &link, memnet_now(sm->net));
+		assert_non_null(sm->st[i]);
+		memnet_set_stack(sm->net, i, sm->st[i]);
+		/* 1 ms each way, so that the log reads in order of time. */
+		memnet_impair imp = { .delay_ns = 1 * MS };
+		memnet_set_impair(sm->net, i, &imp);
+	}
+	memnet_set_filter(sm->net, lose_filter, sm);
+}
+
+void sim_free(sim *sm)
+{
+	for (int i = 0; i < sm->nhosts; i++)
+		hsk_stack_free(sm->st[i]);
+	memnet_free(sm->net);
+	free(sm->log);
+	memset(sm, 0, sizeof(*sm));
+}
+
+/* Socket calls act at the stack's clock: bring every stack up to now. */
+static void sim_sync_clocks(sim *sm)
+{
+	for (int i = 0; i < sm->nhosts; i++)
+		hsk_stack_advance(sm->st[i], memnet_now(sm->net));
+}
+
+void sim_run(sim *sm, uint64_t dt)
+{
+	memnet_run_for(sm->net, dt);
+	sim_sync_clocks(sm);
+}
+
+void sim_run_idle(sim *sm, uint64_t limit)
+{
+	uint64_t end = memnet_now(sm->net) + limit;
+	while (memnet_step(sm->net, end))
+		;
+	sim_sync_clocks(sm);
+}
+
+uint64_t sim_now(const sim *sm) { return memnet_now(sm->net); }
+
+void sim_lose(sim *sm, int host, uint8_t flags, int nth)
+{
+	assert_true(sm->nlose < 8);
+	sm->lose[sm->nlose++] = (typeof(sm->lose[0])){ host, flags, nth, 0 };
+}
+
+int sim_listen(sim *sm, int host, uint16_t port, int backlog)
+{
+	hsk_stack *s = sm->st[host];
+	int sd = hsk_socket(s);
+	assert_true(sd >= 0);
+	assert_int_equal(hsk_bind(s, sd, 0, port), 0);
+	assert_int_equal(hsk_listen(s, sd, backlog), 0);
+	return sd;
+}
+
+int sim_connect(sim *sm, int host, int to_host, uint16_t port)
+{
+	hsk_stack *s = sm->st[host];
+	int sd = hsk_socket(s);
+	assert_true(sd >= 0);
+	assert_int_equal(hsk_connect(s, sd, SIM_ADDR(to_host), port), -HSK_EINPROGRESS);
+	return sd;
+}
+
+int sim_accept(sim *sm, int host, int lsd)
+{
+	int sd = hsk_accept(sm->st[host], lsd, NULL);
+	assert_true(sd >= 0);
+	return sd;
+}
+
+uint32_t sim_iss(const sim *sm, int host)
+{
+	for (size_t i = 0; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->host == host && e->ev.kind == HSK_EV_TX && (e->ev.flags & HSK_TH_SYN))
+			return e->ev.seq;
+	}
+	return 0;
+}
+
+static const char *flag_str(uint8_t f, char *b)
+{
+	b[0] = 0;
+	static const char *n[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	for (int i = 0; i < 8; i++)
+		if (f & (1 << i)) {
+			if (b[0])
+				strcat(b, ",");
+			strcat(b, n[i]);
+		}
+	return b;
+}
+
+void sim_expect_seg(sim *sm, int host, uint8_t flags, uint32_t rseq, uint32_t rack,
+		    uint32_t len, const char *file, int line)
+{
+	for (size_t i = sm->tx_cursor; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->ev.kind != HSK_EV_TX)
+			continue;
+		sm->tx_cursor = i + 1;
+		uint32_t seq = e->ev.seq - sim_iss(sm, e->host);
+		uint32_t ack = (e->ev.flags & HSK_TH_ACK) ? e->ev.ack - sim_iss(sm, 1 - e->host) : 0;
+		if (e->ev.flags & HSK_TH_RST && !(e->ev.flags & HSK_TH_ACK) && sim_iss(sm, e->host) == 0)
+			seq = e->ev.seq;
+		char a[48], b[48];
+		if (e->host != host || e->ev.flags != flags || seq != rseq || ack != rack ||
+		    e->ev.len != len) {
+			fprintf(stderr, "%s:%d: expected h%d %s seq=%u ack=%u len=%u, "
+				"got h%d %s seq=%u ack=%u len=%u (t=%.3f ms)\n", file, line,
+				host, flag_str(flags, a), rseq, rack, len, e->host,
+				flag_str(e->ev.flags, b), seq, ack, e->ev.len, e->ev.t_ns / 1e6);
+			fail();
+		}
+		return;
+	}
+	fprintf(stderr, "%s:%d: expected a segment from h%d, got none\n", file, line, host);
+	fail();
+}
+
+void sim_expect_state(sim *sm, int host, int from, int to, const char *file, int line)
+{
+	for (size_t i = sm->st_cursor[host]; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->ev.kind != HSK_EV_STATE || e->host != host)
+			continue;
+		sm->st_cursor[host] = i + 1;
+		if (e->ev.from != from || e->ev.to != to) {
+			fprintf(stderr, "%s:%d: expected h%d %s -> %s, got %s -> %s (%s)\n",
+				file, line, host, hsk_state_name(from), hsk_state_name(to),
+				hsk_state_name(e->ev.from), hsk_state_name(e->ev.to), e->cause);
+			fail();
+		}
+		return;
+	}
+	fprintf(stderr, "%s:%d: expected h%d %s -> %s, got no more transitions\n", file,
+		line, host, hsk_state_name(from), hsk_state_name(to));
+	fail();
+}
+
+void sim_expect_no_tx(sim *sm, const char *file, int line)
+{
+	for (size_t i = sm->tx_cursor; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->ev.kind == HSK_EV_TX) {
+			char b[48];
+			fprintf(stderr, "%s:%d: expected no more segments, got h%d %s at %.3f ms\n",
+				file, line, e->host, flag_str(e->ev.flags, b), e->ev.t_ns / 1e6);
+			fail();
+		}
+	}
+}
+
+void sim_state_path(const sim *sm, int host, int obj_mask, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	bool first = true;
+	for (size_t i = 0; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->ev.kind != HSK_EV_STATE || e->host != host || !((1 << e->ev.obj) & obj_mask))
+			continue;
+		if (first)
+			n += (size_t)snprintf(buf + n, cap - n, "%s", hsk_state_name(e->ev.from));
+		first = false;
+		if (n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, ">%s", hsk_state_name(e->ev.to));
+		if (n >= cap)
+			return;
+	}
+}
+
+void sim_assert_no_leaks(sim *sm)
+{
+	for (int i = 0; i < sm->nhosts; i++) {
+		hsk_usage u;
+		hsk_stack_usage(sm->st[i], &u);
+		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes) {
+			fprintf(stderr, "host %d leaks: tcbs=%zu requests=%zu timewaits=%zu "
+				"buffer_bytes=%zu\n", i, u.tcbs, u.requests, u.timewaits,
+				u.buffer_bytes);
+			fail();
+		}
+		assert_int_equal(sim_counter(sm, i, "IllegalTransitions"), 0);
+	}
+}
+
+uint64_t sim_counter(const sim *sm, int host, const char *name)
+{
+	uint64_t v = hsk_counter_by_name(sm->st[host], name);
+	assert_true(v != UINT64_MAX);
+	return v;
+}
+
+void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		const void *data, size_t len)
+{
+	uint8_t pkt[2048];
+	tcp_hdr th = { .sport = sport, .dport = dport, .seq = seq, .ack = ack,
+		       .flags = flags, .win = win };
+	th.opt.wscale = -1;
+	int n = tcp_emit(&th, data, len, from_addr, SIM_ADDR(host), pkt + IPV4_HDR_LEN,
+			 sizeof(pkt) - IPV4_HDR_LEN);
+	assert_true(n > 0);
+	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
+			.proto = IP_PROTO_TCP, .src = from_addr, .dst = SIM_ADDR(host) };
+	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+}

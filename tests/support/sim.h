@@ -1,0 +1,87 @@
+/*
+ * Simulator fixtures for tests: stacks on a memnet with a virtual clock, a
+ * log of every trace event, and expectations over that log.
+ *
+ * Host 0 is the client (198.18.0.1), host 1 the server (198.18.0.2); more
+ * hosts get 198.18.0.3, ... Sequence numbers in expectations are relative
+ * to the sender's ISS and the receiver's IRS (sim_iss), so tests read like
+ * the RFC's figures.
+ */
+#ifndef HSK_TEST_SIM_H
+#define HSK_TEST_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handshake.h"
+#include "link/memlink.h"
+
+enum { SIM_MAX_HOSTS = 8 };
+#define SIM_ADDR(i) (0xc6120001u + (uint32_t)(i)) /* 198.18.0.1 + i */
+#define MS (1000000ull)
+#define SEC (1000000000ull)
+
+typedef struct sim_ev {
+	int host;
+	hsk_trace_event ev;
+	char cause[80];
+} sim_ev;
+
+typedef struct sim {
+	hsk_memnet *net;
+	int nhosts;
+	hsk_stack *st[SIM_MAX_HOSTS];
+	sim_ev *log;
+	size_t nlog, cap;
+	size_t tx_cursor;         /* expect_seg consumes TX events from here */
+	size_t st_cursor[SIM_MAX_HOSTS]; /* expect_state, per host */
+	bool print;               /* echo events to stderr (debugging) */
+	/* segments to lose: from host, nth TX matching flags (1-based) */
+	struct { int host; uint8_t flags; int nth; int seen; } lose[8];
+	int nlose;
+} sim;
+
+/* cfg may be NULL for defaults; it is used for every host (addr is set). */
+void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
+void sim_free(sim *sm);
+void sim_run(sim *sm, uint64_t dt_ns);
+/* Runs until nothing is left to do (no packets, no timers) or `limit`. */
+void sim_run_idle(sim *sm, uint64_t limit_ns);
+uint64_t sim_now(const sim *sm);
+/* Lose the nth transmitted segment of `host` whose flags are exactly `flags`. */
+void sim_lose(sim *sm, int host, uint8_t flags, int nth);
+
+/* Socket helpers (assert on failure). */
+int sim_listen(sim *sm, int host, uint16_t port, int backlog);
+int sim_connect(sim *sm, int host, int to_host, uint16_t port);
+int sim_accept(sim *sm, int host, int lsd);
+
+/* ISS and IRS as seen in the log (the first SYN each host sent). */
+uint32_t sim_iss(const sim *sm, int host);
+
+/* Expectations: find the next TX event (from any host) after the cursor and
+ * check it; seq/ack are relative to the sender's and receiver's ISS. */
+#define expect_seg(sm, host, flags, rseq, rack, len) \
+	sim_expect_seg(sm, host, flags, rseq, rack, len, __FILE__, __LINE__)
+void sim_expect_seg(sim *sm, int host, uint8_t flags, uint32_t rseq, uint32_t rack,
+		    uint32_t len, const char *file, int line);
+/* The next state event of `host` after the cursor (other events skipped). */
+#define expect_state(sm, host, from, to) \
+	sim_expect_state(sm, host, from, to, __FILE__, __LINE__)
+void sim_expect_state(sim *sm, int host, int from, int to, const char *file, int line);
+/* No further TX event in the log. */
+#define expect_no_tx(sm) sim_expect_no_tx(sm, __FILE__, __LINE__)
+void sim_expect_no_tx(sim *sm, const char *file, int line);
+/* The states a host went through, e.g. "CLOSED>SYN_SENT>ESTABLISHED". */
+void sim_state_path(const sim *sm, int host, int obj_mask, char *buf, size_t cap);
+/* Every pool of every host is empty. */
+void sim_assert_no_leaks(sim *sm);
+uint64_t sim_counter(const sim *sm, int host, const char *name);
+
+/* Build and inject a raw TCP segment into `host` as if from `from_addr`. */
+void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		const void *data, size_t len);
+
+#endif

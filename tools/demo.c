@@ -250,11 +250,29 @@ bool demo_run_until_idle(demo *d, uint64_t max_dt)
 
 /* ---- socket steps ---- */
 
+/* API calls carry no time: the stacks stamp them with the time of their
+ * last input or advance, so bring both to the network's clock first. */
+static void sync_clock(demo *d)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		hsk_stack_advance(d->st[i], demo_now(d));
+}
+
+hsk_stack *demo_stack(demo *d, int side)
+{
+	sync_clock(d);
+	return d->st[side];
+}
+
 int demo_listen(demo *d, uint16_t port, int backlog)
 {
 	hsk_stack *s = d->st[DEMO_SERVER];
-	int sd = hsk_socket(s), rc;
+	int sd, rc;
 
+	sync_clock(d);
+	sd = hsk_socket(s);
 	if (sd < 0)
 		return sd;
 	rc = hsk_bind(s, sd, 0, port);
@@ -272,8 +290,10 @@ int demo_listen(demo *d, uint16_t port, int backlog)
 int demo_connect(demo *d, int side, uint16_t lport, uint32_t addr, uint16_t port)
 {
 	hsk_stack *s = d->st[side];
-	int sd = hsk_socket(s), rc;
+	int sd, rc;
 
+	sync_clock(d);
+	sd = hsk_socket(s);
 	if (sd < 0)
 		return sd;
 	if (lport) {
@@ -329,6 +349,7 @@ static bool accept_done(demo *d, void *arg)
 {
 	sock_ref *r = arg;
 
+	sync_clock(d);
 	r->accepted = hsk_accept(d->st[DEMO_SERVER], r->sd, NULL);
 	return r->accepted != -HSK_EAGAIN;
 }
@@ -350,6 +371,7 @@ long demo_send(demo *d, int side, int sd, size_t len)
 	size_t done = 0, i;
 	unsigned tries = 0;
 
+	sync_clock(d);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)('a' + i % 26);
 	demo_note(d, side, "send(%zu)", len);
@@ -383,6 +405,7 @@ static bool recv_done(demo *d, void *arg)
 	recv_ref *r = arg;
 	uint8_t buf[4096];
 
+	sync_clock(d);
 	for (;;) {
 		long rc = hsk_recv(d->st[r->side], r->sd, buf, sizeof(buf));
 
@@ -420,8 +443,10 @@ long demo_recv(demo *d, int side, int sd, size_t want, uint64_t max_dt)
 
 int demo_close(demo *d, int side, int sd)
 {
-	int rc = hsk_close(d->st[side], sd);
+	int rc;
 
+	sync_clock(d);
+	rc = hsk_close(d->st[side], sd);
 	if (rc < 0)
 		demo_expect(d, false, "%s: close: %s", side_name[side], hsk_errno_name(rc));
 	return rc;
@@ -429,8 +454,10 @@ int demo_close(demo *d, int side, int sd)
 
 int demo_shutdown(demo *d, int side, int sd, int how)
 {
-	int rc = hsk_shutdown(d->st[side], sd, how);
+	int rc;
 
+	sync_clock(d);
+	rc = hsk_shutdown(d->st[side], sd, how);
 	demo_note(d, side, "shutdown(%s)", how == HSK_SHUT_WR ? "SHUT_WR" :
 		  how == HSK_SHUT_RD ? "SHUT_RD" : "SHUT_RDWR");
 	if (rc < 0)

@@ -109,6 +109,10 @@ bool demo_run_until(demo *d, bool (*pred)(demo *d, void *arg), void *arg,
 /* Runs until no packet is in flight and no timer is armed (or max_dt). */
 bool demo_run_until_idle(demo *d, uint64_t max_dt);
 
+/* A side's stack with its clock brought to the network's: use it for every
+ * direct API call, so what the call sends is stamped with the right time. */
+hsk_stack *demo_stack(demo *d, int side);
+
 /* Common steps. Each returns the sd or a negative error. */
 int demo_listen(demo *d, uint16_t port, int backlog);
 int demo_connect(demo *d, int side, uint16_t lport, uint32_t addr, uint16_t port);

@@ -1,11 +1,13 @@
 /*
- * The `handshake` command: a front door to the demo and, later, to the TUN
- * and benchmark tools. Exit status: 0 success, 1 failure, 2 usage error.
+ * The `handshake` command: the demo on the in-memory network, and serve /
+ * connect on a real TUN or TAP device. Exit status: 0 success, 1 failure,
+ * 2 usage error.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "demo.h"
+#include "netcmd.h"
 
 #ifndef HSK_VERSION_STRING
 #define HSK_VERSION_STRING "0.1.0"
@@ -22,10 +24,14 @@ static void usage(FILE *f)
 		"  demo [--scenario NAME] [--format text|json] [--seed N] [--loss P]\n"
 		"                 run a TCP scenario on an in-memory network and draw it\n"
 		"  demo --list    list the scenarios\n"
+		"  serve (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX [options]\n"
+		"                 a server (echo, discard, http, send) on a real device\n"
+		"  connect (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX HOST:PORT ...\n"
+		"                 a client on a real device\n"
 		"  version        print the version\n"
 		"  help           this help (also --help, -h)\n"
 		"\n"
-		"'handshake demo --help' describes the demo's options.\n");
+		"'handshake COMMAND --help' describes a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -47,6 +53,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "demo"))
 		return demo_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "connect"))
+		return cmd_connect(argc - 1, argv + 1);
 	fprintf(stderr, "handshake: unknown %s '%s'\nTry 'handshake --help'.\n",
 		cmd[0] == '-' ? "option" : "command", cmd);
 	return 2;

@@ -42,7 +42,7 @@ static void expect_clean(demo *d)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		hsk_stack_usage(d->st[i], &u[i]);
+		hsk_stack_usage(demo_stack(d, i), &u[i]);
 		demo_expect(d, u[i].tcbs == 0 && u[i].requests == 0 && u[i].timewaits == 0,
 			    "%s: %zu TCBs, %zu requests, %zu TIME_WAIT entries left",
 			    i ? "server" : "client", u[i].tcbs, u[i].requests,
@@ -100,7 +100,6 @@ static void run_basic(demo *d)
 		    "TIME_WAIT CLOSED");
 	expect_path(d, S, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 /* ---- simultaneous open ---- */
@@ -150,7 +149,6 @@ static void run_simultaneous_close(demo *d)
 		    "TIME_WAIT CLOSED");
 	demo_say(d, "both ends went FIN_WAIT_1 -> CLOSING -> TIME_WAIT");
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 /* ---- half close ---- */
@@ -172,9 +170,9 @@ static void run_half_close(demo *d)
 	}
 	n = demo_recv(d, C, csd, 300, 10 * DEMO_S);
 	demo_expect(d, n == 300, "client: received %ld bytes after its FIN, not 300", n);
-	demo_expect(d, hsk_sock_state(d->st[C], csd) == HSK_FIN_WAIT_2,
+	demo_expect(d, hsk_sock_state(demo_stack(d, C), csd) == HSK_FIN_WAIT_2,
 		    "client: %s while receiving, not FIN_WAIT_2",
-		    hsk_state_name(hsk_sock_state(d->st[C], csd)));
+		    hsk_state_name(hsk_sock_state(demo_stack(d, C), csd)));
 	demo_say(d, "client received %ld bytes in FIN_WAIT_2 after shutting down writing", n);
 	demo_close(d, S, ssd);
 	n = demo_recv(d, C, csd, 0, 10 * DEMO_S);
@@ -185,7 +183,6 @@ static void run_half_close(demo *d)
 		    "TIME_WAIT CLOSED");
 	expect_path(d, S, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 /* ---- refused ---- */
@@ -218,6 +215,7 @@ typedef struct loss_plan {
 	int side;
 	uint8_t flags;          /* exact flags of the segments to lose */
 	int count, lost;
+	int seen;               /* segments with those flags sent */
 	uint32_t fin_seq;       /* lost-final-ack: the server's FIN */
 	bool have_fin;
 } loss_plan;
@@ -227,7 +225,10 @@ static bool lose_first(demo *d, int from, const tcp_hdr *seg, size_t len)
 	loss_plan *p = d->user;
 
 	(void)len;
-	if (!seg || from != p->side || seg->flags != p->flags || p->lost >= p->count)
+	if (!seg || from != p->side || seg->flags != p->flags)
+		return true;
+	p->seen++;
+	if (p->lost >= p->count)
 		return true;
 	p->lost++;
 	return false;
@@ -250,12 +251,11 @@ static void run_lost_handshake(demo *d, loss_plan *p, const char *what)
 	demo_say(d, "the first %d %s were lost; connected after %" PRIu32 " ms", p->lost,
 		 what, elapsed_ms(d, t0));
 	demo_expect(d, p->lost == p->count, "only %d %s were lost", p->lost, what);
-	demo_expect(d, hsk_counter_by_name(d->st[p->side], "RetransSegs") >= (uint64_t)p->count,
-		    "%s retransmitted fewer than %d segments",
-		    p->side ? "server" : "client", p->count);
+	demo_say(d, "%s sent %d %s in all", p->side ? "server" : "client", p->seen, what);
+	demo_expect(d, p->seen > p->count, "%s sent only %d %s",
+		    p->side ? "server" : "client", p->seen, what);
 	close_client_first(d, csd, ssd);
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 static void run_syn_retransmit(demo *d)
@@ -309,13 +309,12 @@ static void run_lost_final_ack(demo *d)
 		return;
 	close_client_first(d, csd, ssd);
 	demo_expect(d, p.lost == 1, "the final ACK was not seen (lost %d)", p.lost);
-	demo_expect(d, hsk_counter_by_name(d->st[S], "RetransSegs") >= 1,
+	demo_expect(d, hsk_counter_by_name(demo_stack(d, S), "RetransSegs") >= 1,
 		    "server did not retransmit its FIN");
 	demo_say(d, "the client's ACK of the server's FIN was lost; the server "
 		 "retransmitted the FIN and the client in TIME_WAIT acknowledged it again");
 	expect_path(d, S, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 /* ---- accept queue overflow ---- */
@@ -340,9 +339,22 @@ static void get_listen(void *ctx, const hsk_conn_info *ci)
 	}
 }
 
+static void show_clients(demo *d, const int *c, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		hsk_tuple t;
+
+		hsk_sock_tuple(demo_stack(d, C), c[i], &t);
+		demo_say(d, "client %d (port %u): %s", i + 1, t.lport,
+			 hsk_state_name(hsk_sock_state(demo_stack(d, C), c[i])));
+	}
+}
+
 static void run_accept_overflow(demo *d)
 {
-	int lsd, c[3], s[3], i, accepted = 0;
+	int lsd, c[4], s[4], i, accepted = 0;
 	listen_info li = { 0, 0, 0 };
 	uint64_t deadline;
 
@@ -351,30 +363,31 @@ static void run_accept_overflow(demo *d)
 	if (lsd < 0)
 		return;
 	demo_run_for(d, 1 * DEMO_MS);
+	/* three clients at once: all three SYNs find room in the SYN queue,
+	 * but only one completed connection fits the accept queue, so the
+	 * final ACKs of the second and third are dropped */
 	for (i = 0; i < 3; i++) {
 		c[i] = demo_connect(d, C, 0, SRV, 80);
 		if (c[i] < 0)
 			return;
-		demo_run_for(d, 10 * DEMO_MS);
 	}
+	/* a fourth one later: its SYN meets a full accept queue */
+	demo_run_for(d, 20 * DEMO_MS);
+	c[3] = demo_connect(d, C, 0, SRV, 80);
+	if (c[3] < 0)
+		return;
 	/* the server does not accept for 3 s */
 	demo_run_for(d, 3 * DEMO_S);
-	hsk_stack_conns(d->st[S], get_listen, &li);
+	hsk_stack_conns(demo_stack(d, S), get_listen, &li);
 	demo_say(d, "after 3 s without accept(): accept queue %u (backlog %u), SYN queue %u",
 		 li.accept_q, li.backlog, li.syn_q);
-	for (i = 0; i < 3; i++) {
-		hsk_tuple t;
-
-		hsk_sock_tuple(d->st[C], c[i], &t);
-		demo_say(d, "client %d (port %u): %s", i + 1, t.lport,
-			 hsk_state_name(hsk_sock_state(d->st[C], c[i])));
-	}
-	demo_expect(d, hsk_counter_by_name(d->st[S], "ListenOverflows") >= 1,
-		    "no ListenOverflows with backlog 1 and three clients");
+	show_clients(d, c, 4);
+	demo_expect(d, hsk_counter_by_name(demo_stack(d, S), "ListenOverflows") >= 2,
+		    "fewer than 2 ListenOverflows with backlog 1 and four clients");
 	/* now the server accepts; the waiting handshakes complete on the
 	 * next retransmission */
 	deadline = demo_now(d) + 60 * DEMO_S;
-	while (accepted < 3 && demo_now(d) < deadline) {
+	while (accepted < 4 && demo_now(d) < deadline) {
 		int sd = demo_wait_accept(d, lsd, deadline - demo_now(d));
 
 		if (sd < 0)
@@ -383,16 +396,16 @@ static void run_accept_overflow(demo *d)
 	}
 	demo_say(d, "the server accepted %d connection(s) by t=%.3f ms", accepted,
 		 demo_now(d) / 1e6);
-	demo_expect(d, accepted == 3, "only %d of 3 connections were accepted", accepted);
-	for (i = 0; i < 3; i++)
-		hsk_abort(d->st[C], c[i]);
-	demo_note(d, C, "abort() x3");
+	demo_expect(d, accepted == 4, "only %d of 4 connections were accepted", accepted);
+	show_clients(d, c, 4);
+	for (i = 0; i < 4; i++)
+		hsk_abort(demo_stack(d, C), c[i]);
+	demo_note(d, C, "abort() x4");
 	demo_run_for(d, 10 * DEMO_MS);
 	for (i = 0; i < accepted; i++)
-		hsk_close(d->st[S], s[i]);
+		hsk_close(demo_stack(d, S), s[i]);
 	demo_run_until_idle(d, 300 * DEMO_S);
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 /* ---- RST in the window (RFC 5961 section 3.2) ---- */
@@ -421,32 +434,31 @@ static void run_rst_in_window(demo *d)
 
 	demo_inject(d, C, &t, HSK_TH_RST, rcv_nxt + 1000, 0, 0);
 	demo_run_for(d, 10 * DEMO_MS);
-	demo_expect(d, hsk_sock_state(d->st[S], ssd) == HSK_ESTABLISHED,
+	demo_expect(d, hsk_sock_state(demo_stack(d, S), ssd) == HSK_ESTABLISHED,
 		    "server: %s after an in-window RST, not ESTABLISHED",
-		    hsk_state_name(hsk_sock_state(d->st[S], ssd)));
-	demo_expect(d, hsk_counter_by_name(d->st[S], "TCPChallengeACK") >= 1,
+		    hsk_state_name(hsk_sock_state(demo_stack(d, S), ssd)));
+	demo_expect(d, hsk_counter_by_name(demo_stack(d, S), "TCPChallengeACK") >= 1,
 		    "server: no challenge ACK for an in-window RST");
 	demo_say(d, "RST with seq=RCV.NXT+1000: challenge ACK, connection kept");
 
 	demo_inject(d, C, &t, HSK_TH_RST, rcv_nxt, 0, 0);
 	demo_run_for(d, 10 * DEMO_MS);
-	err = hsk_sock_error(d->st[S], ssd);
+	err = hsk_sock_error(demo_stack(d, S), ssd);
 	demo_say(d, "RST with seq=RCV.NXT: server connection reset (%s)",
 		 err ? hsk_errno_name(err) : "no error");
 	demo_expect(d, err == HSK_ECONNRESET, "server: error %s after an exact RST, "
 		    "expected ECONNRESET", hsk_errno_name(err));
-	hsk_close(d->st[S], ssd);
+	hsk_close(demo_stack(d, S), ssd);
 	/* the client does not know: its next segment meets a RST */
 	demo_send(d, C, csd, 10);
 	demo_run_for(d, 100 * DEMO_MS);
-	err = hsk_sock_error(d->st[C], csd);
+	err = hsk_sock_error(demo_stack(d, C), csd);
 	demo_say(d, "client's next send met a RST: %s", err ? hsk_errno_name(err) : "no error");
 	demo_expect(d, err == HSK_ECONNRESET, "client: error %s, expected ECONNRESET",
 		    hsk_errno_name(err));
-	hsk_close(d->st[C], csd);
+	hsk_close(demo_stack(d, C), csd);
 	demo_run_until_idle(d, 300 * DEMO_S);
 	expect_clean(d);
-	hsk_close(d->st[S], lsd);
 }
 
 const demo_scenario demo_scenarios[] = {
@@ -466,8 +478,8 @@ const demo_scenario demo_scenarios[] = {
 	  retrans_counters, run_synack_retransmit },
 	{ "lost-final-ack", "the last ACK of the close is lost: FIN retransmitted, "
 	  "re-acknowledged from TIME_WAIT", lost_ack_counters, run_lost_final_ack },
-	{ "accept-overflow", "backlog 1 and no accept(): three clients overflow the "
-	  "accept queue", overflow_counters, run_accept_overflow },
+	{ "accept-overflow", "backlog 1 and no accept(): final ACKs, then SYNs, are "
+	  "dropped", overflow_counters, run_accept_overflow },
 	{ "rst-in-window", "an in-window RST that is not RCV.NXT gets a challenge ACK "
 	  "(RFC 5961)", rst_counters, run_rst_in_window },
 };

@@ -1,0 +1,132 @@
+# Shared by tests/interop/test_*.sh (sourced). Arguments of the test: the
+# build directory and the source directory.
+#
+# Each test gets its own network namespace (hsk-<test>-<pid>) with a TUN (or
+# TAP) device hsk0: the kernel owns 198.18.0.1/24 on it and handshake runs
+# as 198.18.0.2, reached through the device. Everything is deleted on exit,
+# whatever happens. Set HSK_BIN to test another handshake binary and
+# HSK_KEEP=1 to keep the temporary directory (logs, pcaps).
+
+BUILD=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
+SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+SRC=$(cd "$SRC" && pwd)
+TEST=$(basename "$0" .sh)
+
+. "$SRC/scripts/netns.sh"
+
+reason=$(netns_check)
+rc=$?
+if [ $rc -ne 0 ]; then
+	echo "$reason"
+	exit 77
+fi
+for tool in python3 ss timeout sha256sum; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "SKIP: $tool is missing"
+		exit 77
+	fi
+done
+
+HSK=${HSK_BIN:-$BUILD/handshake}
+PEER="$SRC/tests/interop/peer.py"
+NS="hsk-${TEST#test_}-$$"
+TMP=$(mktemp -d "/tmp/hsk-${TEST}.XXXXXX")
+KADDR=198.18.0.1
+HADDR=198.18.0.2
+DEV=hsk0
+MODE=${MODE:-tun}
+SERVE_PID=
+
+cleanup() {
+	local rc=$?
+	if [ -n "$SERVE_PID" ]; then
+		kill "$SERVE_PID" 2>/dev/null
+		wait "$SERVE_PID" 2>/dev/null
+	fi
+	netns_down "$NS"
+	if [ "${HSK_KEEP:-0}" = 1 ]; then
+		echo "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$TMP"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $(basename "$f") (last 40 lines)"
+		tail -n 40 "$f"
+	done
+	exit 1
+}
+
+if [ ! -x "$HSK" ]; then
+	echo "FAIL: $HSK is not built"
+	exit 1
+fi
+if ! "$HSK" serve --help >/dev/null 2>&1; then
+	echo "FAIL: '$HSK serve' is not available (tools/main.c must dispatch it)"
+	exit 1
+fi
+
+netns_up "$NS" "$MODE" "$DEV" "$KADDR/24" || fail "cannot create namespace $NS"
+
+nsx() {
+	ip netns exec "$NS" "$@"
+}
+
+# Starts `handshake serve` in the namespace in the background; its output
+# goes to $TMP/serve.log. Waits until it listens.
+start_serve() {
+	# Not through nsx: $! must be the process itself (ip execs timeout,
+	# which passes our SIGTERM on to handshake).
+	ip netns exec "$NS" timeout 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "$@" \
+		>"$TMP/serve.log" 2>&1 &
+	SERVE_PID=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$TMP/serve.log" 2>/dev/null && return 0
+		kill -0 $SERVE_PID 2>/dev/null || fail "serve exited early"
+		sleep 0.05
+	done
+	fail "serve did not start"
+}
+
+# Stops it (SIGTERM: prints the table and counters with --stats).
+stop_serve() {
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID" 2>/dev/null
+	SERVE_PID=
+}
+
+# Runs `handshake connect` in the namespace (foreground, bounded in time).
+hsk_connect() {
+	nsx timeout 60 "$HSK" connect --$MODE $DEV --addr $HADDR/24 "$@"
+}
+
+peer() {
+	nsx timeout 60 python3 "$PEER" "$@"
+}
+
+# A JSON field of the last line of a peer's output.
+jfield() {
+	tail -n 1 "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"
+}
+
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# A counter's value from a --stats dump in a log (0 when absent).
+counter() {
+	local v
+	v=$(grep -oE "\b$2 +[0-9]+" "$1" | tail -n 1 | awk '{print $2}')
+	echo "${v:-0}"
+}
+
+MB16=$((16 * 1024 * 1024))

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""The Linux kernel's side of the interop tests: plain sockets, run inside
+the test's network namespace. Every mode prints one JSON line with what it
+saw (hashes, byte counts, timings, socket states from `ss`) and exits 0 only
+when its own checks passed; the shell test decides the rest.
+
+Modes:
+  echo-client HOST PORT SIZE     send SIZE random bytes, shut down, read the
+                                 echo to EOF; sha256 both ways; the kernel
+                                 closed first, so its socket must be in
+                                 TIME-WAIT afterwards
+  recv-client HOST PORT SHA      read to EOF (the server closes first): the
+                                 socket must be in CLOSE-WAIT then; compare
+                                 the sha256; close (LAST-ACK -> gone)
+  sink-server PORT FILE          accept one connection, read to EOF, then
+                                 send FILE and close (the peer half-closed)
+  source-server PORT FILE        accept one, send FILE and close first;
+                                 then read to EOF; kernel ends in TIME-WAIT
+  many HOST PORT N SIZE          N clients connected at once, each echoes
+                                 SIZE bytes, all verified and closed
+  refused HOST PORT              connect must fail with ECONNREFUSED
+  closer-server PORT             accept one, wait for data, close at once
+                                 (simultaneous-close partner)
+  ping HOST COUNT SIZE           ICMP echo through a raw socket
+"""
+import hashlib
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+CHUNK = 65536
+
+
+def out(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def ss_state(local_port=None, remote_port=None):
+    """States of the kernel's TCP sockets matching the ports."""
+    res = subprocess.run(["ss", "-tanH"], capture_output=True, text=True)
+    states = []
+    for line in res.stdout.splitlines():
+        f = line.split()
+        if len(f) < 5:
+            continue
+        lport = f[3].rsplit(":", 1)[-1]
+        rport = f[4].rsplit(":", 1)[-1]
+        if local_port is not None and lport != str(local_port):
+            continue
+        if remote_port is not None and rport != str(remote_port):
+            continue
+        states.append(f[0])
+    return states
+
+
+def wait_state(want, local_port=None, remote_port=None, timeout=3.0):
+    end = time.time() + timeout
+    st = []
+    while time.time() < end:
+        st = ss_state(local_port, remote_port)
+        if want in st:
+            return st
+        time.sleep(0.01)
+    return st
+
+
+def recv_all(s, h=None):
+    n = 0
+    while True:
+        b = s.recv(CHUNK)
+        if not b:
+            return n
+        n += len(b)
+        if h:
+            h.update(b)
+
+
+def send_file(s, path):
+    h = hashlib.sha256()
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(CHUNK)
+            if not b:
+                break
+            s.sendall(b)
+            h.update(b)
+            n += len(b)
+    return n, h.hexdigest()
+
+
+def echo_client(host, port, size):
+    data = os.urandom(size)
+    sent_sha = hashlib.sha256(data).hexdigest()
+    s = socket.create_connection((host, port), timeout=30)
+    lport = s.getsockname()[1]
+    t0 = time.time()
+
+    def sender():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    th = threading.Thread(target=sender)
+    th.start()
+    h = hashlib.sha256()
+    n = recv_all(s, h)
+    th.join()
+    dt = time.time() - t0
+    # We sent FIN first and got the peer's FIN: TIME-WAIT.
+    st_before_close = ss_state(lport)
+    s.close()
+    st = wait_state("TIME-WAIT", lport, timeout=1)
+    ok = n == size and h.hexdigest() == sent_sha and "TIME-WAIT" in st
+    out(mode="echo-client", ok=ok, sent=size, received=n, sent_sha=sent_sha,
+        recv_sha=h.hexdigest(), seconds=round(dt, 3),
+        mbps=round(2 * size / dt / 1e6, 1), state_at_eof=st_before_close,
+        state_after_close=st)
+    return ok
+
+
+def recv_client(host, port, want_sha):
+    s = socket.create_connection((host, port), timeout=30)
+    lport = s.getsockname()[1]
+    t0 = time.time()
+    h = hashlib.sha256()
+    n = recv_all(s, h)
+    dt = time.time() - t0
+    # The server closed first: we are in CLOSE-WAIT until we close.
+    st_eof = ss_state(lport)
+    s.close()
+    time.sleep(0.2)
+    st_after = ss_state(lport)
+    ok = (h.hexdigest() == want_sha and "CLOSE-WAIT" in st_eof
+          and "LAST-ACK" not in st_after and "CLOSE-WAIT" not in st_after)
+    out(mode="recv-client", ok=ok, received=n, recv_sha=h.hexdigest(),
+        seconds=round(dt, 3), mbps=round(n / dt / 1e6, 1),
+        state_at_eof=st_eof, state_after_close=st_after)
+    return ok
+
+
+def listener(port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(16)
+    ls.settimeout(30)
+    print("listening", file=sys.stderr, flush=True)
+    return ls
+
+
+def sink_server(port, path):
+    ls = listener(port)
+    s, peer = ls.accept()
+    s.settimeout(30)
+    t0 = time.time()
+    h = hashlib.sha256()
+    n = recv_all(s, h)
+    # The client half-closed: we are in CLOSE-WAIT and still send.
+    st_eof = ss_state(port, peer[1])
+    sent, sent_sha = send_file(s, path)
+    dt = time.time() - t0
+    s.close()
+    st_after = wait_state("", port, peer[1], timeout=0.5)
+    ok = "CLOSE-WAIT" in st_eof
+    out(mode="sink-server", ok=ok, received=n, recv_sha=h.hexdigest(),
+        sent=sent, sent_sha=sent_sha, seconds=round(dt, 3),
+        mbps=round((n + sent) / dt / 1e6, 1), state_at_eof=st_eof,
+        state_after_close=st_after)
+    return ok
+
+
+def source_server(port, path):
+    ls = listener(port)
+    s, peer = ls.accept()
+    s.settimeout(30)
+    t0 = time.time()
+    sent, sent_sha = send_file(s, path)
+    s.shutdown(socket.SHUT_WR)
+    n = recv_all(s)
+    dt = time.time() - t0
+    s.close()
+    st = wait_state("TIME-WAIT", port, peer[1], timeout=2)
+    ok = "TIME-WAIT" in st
+    out(mode="source-server", ok=ok, sent=sent, sent_sha=sent_sha, received=n,
+        seconds=round(dt, 3), mbps=round(sent / dt / 1e6, 1), state_after_close=st)
+    return ok
+
+
+def many(host, port, n, size):
+    socks = []
+    t0 = time.time()
+    for _ in range(n):
+        socks.append(socket.create_connection((host, port), timeout=30))
+    t_conn = time.time() - t0
+    # All n are connected at once before anything is sent.
+    est = sum(1 for st in ss_state(remote_port=port) if st == "ESTAB")
+    results = [False] * n
+
+    def one(i):
+        s = socks[i]
+        data = os.urandom(size)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            got = bytearray()
+            while True:
+                b = s.recv(CHUNK)
+                if not b:
+                    break
+                got += b
+            results[i] = bytes(got) == data
+        except OSError as e:
+            print("client %d: %s" % (i, e), file=sys.stderr)
+        finally:
+            s.close()
+
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    dt = time.time() - t0
+    time.sleep(0.3)
+    states = ss_state(remote_port=port)
+    tw = states.count("TIME-WAIT")
+    ok = all(results) and est == n and tw == n
+    out(mode="many", ok=ok, clients=n, established_at_once=est,
+        echoes_ok=sum(results), time_wait=tw, other_states=sorted(set(states) - {"TIME-WAIT"}),
+        connect_seconds=round(t_conn, 3), seconds=round(dt, 3))
+    return ok
+
+
+def refused(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    try:
+        s.connect((host, port))
+        err = "connected"
+    except ConnectionRefusedError:
+        err = "ECONNREFUSED"
+    except OSError as e:
+        err = "%s" % e
+    out(mode="refused", ok=err == "ECONNREFUSED", error=err)
+    return err == "ECONNREFUSED"
+
+
+def closer_server(port):
+    ls = listener(port)
+    s, peer = ls.accept()
+    s.settimeout(30)
+    b = s.recv(CHUNK)
+    s.close()
+    st = wait_state("TIME-WAIT", port, peer[1], timeout=3)
+    out(mode="closer-server", ok="TIME-WAIT" in st, first_read=len(b),
+        state_after_close=st)
+    return "TIME-WAIT" in st
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ping(host, count, size):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.settimeout(1.0)
+    ident = os.getpid() & 0xffff
+    got = 0
+    rtts = []
+    for seq in range(count):
+        payload = os.urandom(size)
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + payload), ident, seq) + payload
+        t0 = time.time()
+        s.sendto(pkt, (host, 0))
+        end = t0 + 1.0
+        while time.time() < end:
+            try:
+                r = s.recv(65536)
+            except socket.timeout:
+                break
+            ihl = (r[0] & 15) * 4
+            icmp = r[ihl:]
+            if len(icmp) < 8:
+                continue
+            t, _, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
+            if t == 0 and rid == ident and rseq == seq:
+                if icmp[8:] == payload and csum(icmp) == 0:
+                    got += 1
+                    rtts.append((time.time() - t0) * 1e3)
+                break
+    out(mode="ping", ok=got == count, sent=count, received=got,
+        rtt_ms=[round(x, 3) for x in rtts])
+    return got == count
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    m, a = argv[1], argv[2:]
+    if m == "echo-client":
+        ok = echo_client(a[0], int(a[1]), int(a[2]))
+    elif m == "recv-client":
+        ok = recv_client(a[0], int(a[1]), a[2])
+    elif m == "sink-server":
+        ok = sink_server(int(a[0]), a[1])
+    elif m == "source-server":
+        ok = source_server(int(a[0]), a[1])
+    elif m == "many":
+        ok = many(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif m == "refused":
+        ok = refused(a[0], int(a[1]))
+    elif m == "closer-server":
+        ok = closer_server(int(a[0]))
+    elif m == "ping":
+        ok = ping(a[0], int(a[1]), int(a[2]))
+    else:
+        print("unknown mode " + m, file=sys.stderr)
+        return 2
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,230 @@
+/*
+ * Selective acknowledgment, both ends, and RACK-TLP.
+ *
+ * (a) sack_rcv: the receiver's SACK blocks (RFC 2018 §4, RFC 2883): the
+ *     block holding the most recently received segment first, then the
+ *     blocks of earlier reports, most recent first; a D-SACK block first of
+ *     all, once, after a duplicate arrives. The blocks describe ranges the
+ *     reassembly queue (reass.h) holds.
+ * (b) sack_board: the sender's scoreboard (RFC 6675): merged SACKed ranges
+ *     above SND.UNA in a fixed array, IsLost, NextSeg, SetPipe. When more
+ *     ranges arrive than fit, the highest ones are forgotten: the sender
+ *     then believes less was delivered, which costs at most a needless
+ *     retransmission, never a lost byte.
+ * (c) rack: per-segment transmit records for RACK-TLP (RFC 8985): time-based
+ *     loss detection with a reordering window, and the tail loss probe.
+ *     The records live in a ring the caller allocates with the send buffer
+ *     (never per segment); when it is full, no new segment may be sent
+ *     until ACKs free a record, exactly like a full window.
+ *
+ * Sequence numbers are hsk_seq; times are ns.
+ */
+#ifndef HSK_TCP_SACK_H
+#define HSK_TCP_SACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp/reass.h"
+#include "tcp/seq.h"
+#include "wire/wire.h"
+
+typedef reass_range sack_range;
+
+/* ================= (a) receiver ================= */
+
+typedef struct sack_rcv {
+	uint8_t n;                /* blocks in blk[] */
+	bool dsack;               /* report dblk first in the next ACK */
+	sack_range dblk;
+	sack_range blk[TCP_MAX_SACK_BLOCKS];   /* most recent first */
+} sack_rcv;
+
+void sack_rcv_init(sack_rcv *rs);
+/* A segment landed in held range [start, end) (reass_result's block):
+ * that block goes first; blocks it swallowed are dropped. */
+void sack_rcv_update(sack_rcv *rs, hsk_seq start, hsk_seq end);
+/* A duplicate [start, end) arrived: report it once as D-SACK (RFC 2883). */
+void sack_rcv_dsack(sack_rcv *rs, hsk_seq start, hsk_seq end);
+/* Both of the above from a reass_result, as the engine gets it. */
+void sack_rcv_note(sack_rcv *rs, const reass_result *res);
+/* rcv_nxt advanced: blocks now below it are dropped. */
+void sack_rcv_advance(sack_rcv *rs, hsk_seq rcv_nxt);
+/* The blocks for the next ACK, at most `max` (4 without timestamps, 3
+ * with): the D-SACK block (then forgotten), the remembered blocks, then
+ * other held ranges of q (q may be NULL). Returns how many. */
+unsigned sack_rcv_fill(sack_rcv *rs, const reass *q, tcp_sack_block *out, unsigned max);
+
+/* ================= (b) sender scoreboard (RFC 6675) ================= */
+
+enum {
+	SACK_MAX_RANGES = 32,
+	SACK_DUPTHRESH = 3,
+};
+
+typedef struct sack_board {
+	uint8_t n;                /* ranges in r[] */
+	bool overflowed;          /* some SACK information was forgotten */
+	hsk_seq high_rxt;         /* one past the highest byte retransmitted
+				   * in this recovery (RFC 6675 HighRxt + 1) */
+	uint32_t sacked;          /* bytes in r[] */
+	sack_range r[SACK_MAX_RANGES]; /* sorted, disjoint, above SND.UNA */
+} sack_board;
+
+typedef struct sack_update {
+	uint32_t newly_sacked;    /* bytes SACKed by this ACK for the first time */
+	bool dsack;               /* the first block was a D-SACK (RFC 2883 §4) */
+	sack_range dsack_range;
+	unsigned invalid;         /* blocks ignored as impossible */
+} sack_update;
+
+void sack_board_init(sack_board *sb, hsk_seq snd_una);
+static inline void sack_board_clear(sack_board *sb, hsk_seq snd_una) { sack_board_init(sb, snd_una); }
+/* Processes the SACK blocks of an ACK after SND.UNA was advanced to
+ * snd_una (drops what the cumulative ACK covers). snd_max is the highest
+ * sequence number sent. Returns out->newly_sacked. */
+uint32_t sack_board_update(sack_board *sb, hsk_seq snd_una, hsk_seq snd_max,
+			   const tcp_sack_block *blk, unsigned n, sack_update *out);
+/* SND.UNA advanced without SACK blocks. */
+void sack_board_ack(sack_board *sb, hsk_seq snd_una);
+bool sack_is_sacked(const sack_board *sb, hsk_seq seq);
+/* RFC 6675 IsLost(seq): DupThresh discontiguous SACKed ranges above seq,
+ * or more than (DupThresh - 1) * mss SACKed bytes above it. */
+bool sack_is_lost(const sack_board *sb, hsk_seq seq, uint32_t mss);
+/* Entering loss recovery (RFC 6675 §5 (4)): HighRxt = HighACK. */
+void sack_board_start_recovery(sack_board *sb, hsk_seq snd_una);
+/* [.., end) was retransmitted: HighRxt moves up to it. */
+void sack_board_retransmitted(sack_board *sb, hsk_seq end);
+/* The highest SACKed byte + 1, or snd_una when nothing is SACKed. */
+hsk_seq sack_high_sacked(const sack_board *sb, hsk_seq snd_una);
+
+enum sack_next {
+	SACK_NEXT_NONE = 0,
+	SACK_NEXT_LOST,           /* rule 1: retransmit a lost hole */
+	SACK_NEXT_NEW,            /* rule 2: send new data at snd_nxt */
+	SACK_NEXT_RESCUE,         /* rule 3: retransmit an unSACKed hole */
+};
+/* RFC 6675 NextSeg(): what to send next during recovery. For rule 2 the
+ * caller says whether new data is available and allowed (`can_send_new`);
+ * *seq and *len (at most mss) describe the segment. */
+int sack_next_seg(const sack_board *sb, hsk_seq snd_una, hsk_seq snd_nxt,
+		  uint32_t mss, bool can_send_new, hsk_seq *seq, uint32_t *len);
+/* RFC 6675 SetPipe(): bytes estimated in the network. */
+uint32_t sack_pipe(const sack_board *sb, hsk_seq snd_una, hsk_seq snd_nxt, uint32_t mss);
+
+/* ================= (c) RACK-TLP (RFC 8985) ================= */
+
+enum rack_seg_flag {
+	RACK_SACKED = 1u << 0,
+	RACK_LOST = 1u << 1,      /* marked lost, not yet retransmitted */
+	RACK_RETRANS = 1u << 2,   /* retransmitted at least once */
+};
+
+typedef struct rack_seg {
+	hsk_seq start, end;       /* [start, end) */
+	uint64_t xmit;            /* time of the latest transmission */
+	uint32_t flags;           /* enum rack_seg_flag */
+} rack_seg;
+
+typedef struct rack {
+	rack_seg *seg;            /* ring storage (the caller's) */
+	uint32_t cap;             /* a power of two */
+	uint32_t head, count;     /* records, in sequence order */
+	uint32_t bytes;           /* bytes in the records (SND.NXT - SND.UNA) */
+	uint32_t sacked_bytes, lost_bytes;
+	uint32_t segs_sacked;
+	uint32_t retrans_segs;    /* records with RACK_RETRANS */
+	/* RFC 8985 §6.1 */
+	uint64_t xmit_ts;         /* RACK.xmit_ts; valid when have_ts */
+	hsk_seq end_seq;          /* RACK.end_seq */
+	hsk_seq fack;             /* RACK.fack: highest delivered end */
+	uint64_t rtt;             /* RACK.rtt */
+	uint64_t reo_wnd;         /* the window of the last detection */
+	hsk_seq dsack_round;
+	uint8_t reo_wnd_mult;
+	uint8_t reo_wnd_persist;
+	bool have_ts, have_fack, dsack_round_on;
+	bool reordering_seen;
+	/* RFC 8985 §7 (TLP) */
+	bool tlp_on, tlp_is_retrans;
+	hsk_seq tlp_end_seq;
+} rack;
+
+/* What the engine knows about an ACK, for rack_on_ack. */
+typedef struct rack_ack {
+	hsk_seq snd_una;          /* after this ACK */
+	hsk_seq snd_nxt;
+	const tcp_sack_block *blk;/* the ACK's SACK blocks (D-SACK included) */
+	unsigned nblk;
+	bool dsack;               /* sack_update said the first block is D-SACK */
+	bool has_ecr;             /* timestamps: ts_ecr is valid */
+	uint32_t ts_ecr;
+	uint64_t ts_tick;         /* rtt_params.ts_tick, with ts_offset: the */
+	uint32_t ts_offset;       /* TSval each record was sent with */
+	uint64_t min_rtt, srtt;   /* from rtt_est */
+	bool in_recovery;         /* fast or RTO recovery */
+	uint64_t now;
+} rack_ack;
+
+typedef struct rack_result {
+	uint32_t acked;           /* bytes of records cumulatively acked */
+	uint32_t newly_sacked;    /* bytes of records newly SACKed */
+	uint32_t newly_lost;      /* bytes marked lost by this call */
+	uint64_t rtt_sample;      /* unambiguous RTT of the newest segment
+				   * acked (cumulatively, else by SACK); 0: none */
+	uint64_t reo_timeout;     /* arm the reordering timer this far from
+				   * now; 0: not needed */
+} rack_result;
+
+/* storage: cap records, cap a power of two (2 * sndbuf / mss is ample). */
+void rack_init(rack *r, rack_seg *storage, uint32_t cap);
+static inline bool rack_full(const rack *r) { return r->count == r->cap; }
+/* New data [start, start+len) went out at now (start must be SND.NXT).
+ * 0, or -HSK_ENOBUFS when no record is free (do not send it yet). */
+int rack_on_send(rack *r, hsk_seq start, uint32_t len, uint64_t now);
+/* The record starting at `start` was sent again at now. false when no
+ * record starts there. */
+bool rack_on_retransmit(rack *r, hsk_seq start, uint64_t now);
+/* An ACK arrived: pops acked records, marks SACKed ones, updates the RACK
+ * state, detects reordering and losses (RFC 8985 §6.2 steps 1-5). */
+void rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
+/* Fast or RTO recovery ended (§6.2 step 4: reo_wnd_persist). */
+void rack_exit_recovery(rack *r);
+/* The reordering timer fired: RACK_detect_loss again. Returns the next
+ * timeout (0: none); *newly_lost, when not NULL, gets the bytes marked. */
+uint64_t rack_detect_loss(rack *r, uint64_t now, uint32_t *newly_lost);
+/* The retransmission timer fired (RFC 8985 §6.3): the first unacked
+ * segment and those sent more than RACK.rtt + reo_wnd ago are lost. */
+void rack_on_rto(rack *r, uint64_t now);
+/* The lowest record marked lost and not yet retransmitted. */
+bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len);
+/* Bytes in flight: sent, not acked, not SACKed, not lost (a lost record
+ * counts again once retransmitted). */
+static inline uint32_t rack_pipe(const rack *r)
+{
+	return r->bytes - r->sacked_bytes - r->lost_bytes;
+}
+
+/* ---- TLP (RFC 8985 §7) ---- */
+enum { RACK_WCDELACKT_NS = 200000000 };   /* worst-case delayed ACK */
+/* May a probe timer be armed: SACK on, nothing SACKed, not in recovery,
+ * no probe outstanding, something in flight. */
+bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery);
+/* The PTO (§7.2), capped so that it fires no later than the RTO would:
+ * returns the absolute deadline. rto_at: when the RTO timer would fire. */
+uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now, uint64_t rto_at);
+/* A probe was sent (new data when there was some to send, else the last
+ * segment again); snd_nxt is after the probe. */
+void rack_tlp_sent(rack *r, hsk_seq snd_nxt, bool is_retrans);
+
+enum rack_tlp_verdict {
+	RACK_TLP_NONE = 0,        /* no probe outstanding, or not resolved yet */
+	RACK_TLP_DONE,            /* resolved, no loss */
+	RACK_TLP_LOSS,            /* the probe repaired a loss: reduce cwnd */
+};
+/* §7.4 on each ACK: `dsack_end` is the end of the ACK's D-SACK block when
+ * it has one (dsack true); `dupack_no_sack`: a duplicate ACK without SACK. */
+int rack_tlp_on_ack(rack *r, hsk_seq ack, bool dsack, hsk_seq dsack_end,
+		    bool dupack_no_sack);
+
+#endif

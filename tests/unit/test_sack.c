@@ -1,0 +1,742 @@
+/* SACK: receiver blocks (RFC 2018/2883), the sender's scoreboard (RFC 6675:
+ * merging, trimming, wrap-around, overflow, IsLost, NextSeg, SetPipe) and
+ * RACK-TLP (RFC 8985). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "handshake.h"
+#include "tcp/sack.h"
+
+#define MS 1000000ull
+
+static hsk_seq S(uint32_t v) { return seq_of(v); }
+
+static void expect_blocks(const tcp_sack_block *b, unsigned n, const uint32_t *want, unsigned nwant)
+{
+	unsigned i;
+
+	assert_int_equal(n, nwant);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(b[i].left, want[2 * i]);
+		assert_int_equal(b[i].right, want[2 * i + 1]);
+	}
+}
+
+/* ================= receiver ================= */
+
+static void test_rcv_recency(void **state)
+{
+	sack_rcv rs;
+	tcp_sack_block b[4];
+	unsigned n;
+
+	(void)state;
+	sack_rcv_init(&rs);
+	assert_int_equal(sack_rcv_fill(&rs, NULL, b, 4), 0);
+	sack_rcv_update(&rs, S(200), S(300));
+	sack_rcv_update(&rs, S(400), S(500));
+	sack_rcv_update(&rs, S(600), S(700));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 600, 700, 400, 500, 200, 300 }, 3);
+	/* a segment extending the oldest block moves it first */
+	sack_rcv_update(&rs, S(200), S(350));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 200, 350, 600, 700, 400, 500 }, 3);
+	/* more blocks than fit: the oldest is forgotten */
+	sack_rcv_update(&rs, S(800), S(900));
+	sack_rcv_update(&rs, S(1000), S(1100));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 1000, 1100, 800, 900, 200, 350, 600, 700 }, 4);
+	/* with timestamps only three fit */
+	n = sack_rcv_fill(&rs, NULL, b, 3);
+	assert_int_equal(n, 3);
+	/* a block that swallows two others replaces them */
+	sack_rcv_update(&rs, S(600), S(900));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 600, 900, 1000, 1100, 200, 350 }, 3);
+	/* rcv_nxt passes the lowest block */
+	sack_rcv_advance(&rs, S(350));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 600, 900, 1000, 1100 }, 2);
+}
+
+static void test_rcv_dsack(void **state)
+{
+	sack_rcv rs;
+	tcp_sack_block b[4];
+	unsigned n;
+
+	(void)state;
+	sack_rcv_init(&rs);
+	sack_rcv_update(&rs, S(500), S(600));
+	sack_rcv_dsack(&rs, S(100), S(200));    /* below rcv_nxt */
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 100, 200, 500, 600 }, 2);
+	/* reported once */
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 500, 600 }, 1);
+	/* a D-SACK takes the first of too few slots */
+	sack_rcv_update(&rs, S(700), S(800));
+	sack_rcv_update(&rs, S(900), S(1000));
+	sack_rcv_dsack(&rs, S(520), S(540));
+	n = sack_rcv_fill(&rs, NULL, b, 3);
+	expect_blocks(b, n, (const uint32_t[]){ 520, 540, 900, 1000, 700, 800 }, 3);
+}
+
+/* The receiver path as the engine runs it: reass, then sack_rcv_note. */
+static void test_rcv_with_reass(void **state)
+{
+	const uint32_t base = 0xfffffe00u;      /* the blocks cross 2^32 */
+	static uint8_t data[4096];
+	hsk_ring ring = { 0 };
+	reass q;
+	sack_rcv rs;
+	reass_result res;
+	tcp_sack_block b[4];
+	hsk_seq rcv_nxt = S(base);
+	unsigned n, i;
+
+	(void)state;
+	assert_int_equal(ring_init(&ring, 8192), 0);
+	reass_init(&q);
+	sack_rcv_init(&rs);
+#define SEG(off, len) do { \
+		rcv_nxt = seq_add(rcv_nxt, reass_input(&q, &ring, rcv_nxt, S(base + (off)), \
+						      data, (len), false, &res)); \
+		sack_rcv_advance(&rs, rcv_nxt); \
+		sack_rcv_note(&rs, &res); \
+	} while (0)
+	SEG(1000, 100);
+	SEG(1200, 100);
+	SEG(1400, 100);
+	SEG(1600, 100);
+	SEG(1800, 100);             /* five holes: the oldest not reported */
+	n = sack_rcv_fill(&rs, &q, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ base + 1800, base + 1900, base + 1600, base + 1700,
+						base + 1400, base + 1500, base + 1200, base + 1300 }, 4);
+	/* a duplicate inside a held range: D-SACK, then that range */
+	SEG(1420, 50);
+	n = sack_rcv_fill(&rs, &q, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ base + 1420, base + 1470, base + 1400, base + 1500,
+						base + 1800, base + 1900, base + 1600, base + 1700 }, 4);
+	/* the first hole fills: [1000,1100) goes in order; the remaining
+	 * holes are topped up from the queue although forgotten */
+	SEG(0, 1000);
+	assert_int_equal(rcv_nxt.v, base + 1100);
+	n = sack_rcv_fill(&rs, &q, b, 4);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		assert_non_null(reass_find(&q, S(b[i].left)));
+	/* a merge of two held ranges through a segment between them */
+	SEG(1300, 100);
+	n = sack_rcv_fill(&rs, &q, b, 4);
+	assert_int_equal(b[0].left, base + 1200);
+	assert_int_equal(b[0].right, base + 1500);
+	/* an old duplicate below rcv_nxt */
+	SEG(10, 20);
+	n = sack_rcv_fill(&rs, &q, b, 4);
+	assert_int_equal(b[0].left, base + 10);
+	assert_int_equal(b[0].right, base + 30);
+	assert_int_equal(b[1].left, base + 1200);
+	assert_true(b[1].left < 0x1000);   /* past 2^32 */
+	assert_int_equal(n, 4);            /* D-SACK and three held ranges */
+#undef SEG
+	ring_destroy(&ring);
+}
+
+/* ================= scoreboard ================= */
+
+static uint32_t upd(sack_board *sb, uint32_t una, uint32_t max, const uint32_t *lr, unsigned n,
+		    sack_update *u)
+{
+	tcp_sack_block b[4];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		b[i].left = lr[2 * i];
+		b[i].right = lr[2 * i + 1];
+	}
+	return sack_board_update(sb, S(una), S(max), b, n, u);
+}
+
+static void check_board(const sack_board *sb, const uint32_t *lr, unsigned n)
+{
+	unsigned i;
+	uint32_t total = 0;
+
+	assert_int_equal(sb->n, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(sb->r[i].start.v, lr[2 * i]);
+		assert_int_equal(sb->r[i].end.v, lr[2 * i + 1]);
+		total += lr[2 * i + 1] - lr[2 * i];
+	}
+	assert_int_equal(sb->sacked, total);
+}
+
+static void test_board_merge(void **state)
+{
+	sack_board sb;
+	sack_update u;
+
+	(void)state;
+	sack_board_init(&sb, S(1000));
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 2000, 2100 }, 1, &u), 100);
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 2300, 2400, 2000, 2100 }, 2, &u), 100);
+	check_board(&sb, (const uint32_t[]){ 2000, 2100, 2300, 2400 }, 2);
+	/* adjacent: merges */
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 2100, 2200 }, 1, &u), 100);
+	check_board(&sb, (const uint32_t[]){ 2000, 2200, 2300, 2400 }, 2);
+	/* bridging and overlapping both */
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 1900, 2350 }, 1, &u), 200);
+	check_board(&sb, (const uint32_t[]){ 1900, 2400 }, 1);
+	/* nothing new */
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 1950, 2050 }, 1, &u), 0);
+	assert_false(u.dsack);
+	/* lower range inserted before */
+	assert_int_equal(upd(&sb, 1000, 5000, (const uint32_t[]){ 1200, 1300 }, 1, &u), 100);
+	check_board(&sb, (const uint32_t[]){ 1200, 1300, 1900, 2400 }, 2);
+	assert_true(sack_is_sacked(&sb, S(1250)));
+	assert_false(sack_is_sacked(&sb, S(1300)));
+	assert_int_equal(sack_high_sacked(&sb, S(1000)).v, 2400);
+}
+
+static void test_board_ack_splits(void **state)
+{
+	sack_board sb;
+	sack_update u;
+
+	(void)state;
+	sack_board_init(&sb, S(1000));
+	upd(&sb, 1000, 5000, (const uint32_t[]){ 1200, 1300, 1500, 1800 }, 2, &u);
+	/* the cumulative ACK lands inside the second range: the part below
+	 * goes, the rest stays */
+	sack_board_ack(&sb, S(1600));
+	check_board(&sb, (const uint32_t[]){ 1600, 1800 }, 1);
+	assert_int_equal(sb.high_rxt.v, 1600);
+	/* a block partly below SND.UNA is trimmed */
+	assert_int_equal(upd(&sb, 1700, 5000, (const uint32_t[]){ 1650, 1900 }, 1, &u), 100);
+	check_board(&sb, (const uint32_t[]){ 1700, 1900 }, 1);
+	sack_board_ack(&sb, S(1900));
+	check_board(&sb, NULL, 0);
+}
+
+static void test_board_invalid_and_dsack(void **state)
+{
+	sack_board sb;
+	sack_update u;
+
+	(void)state;
+	sack_board_init(&sb, S(1000));
+	/* inverted, empty, beyond what was sent */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 1500, 1400, 1600, 1600, 2900, 3100 }, 3, &u);
+	assert_int_equal(u.invalid, 3);
+	assert_int_equal(sb.n, 0);
+	/* a first block below SND.UNA is a D-SACK */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 800, 900, 1500, 1600 }, 2, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 800);
+	assert_int_equal(u.newly_sacked, 100);
+	/* a first block inside the second is a D-SACK */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 1520, 1540, 1500, 1700 }, 2, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 1520);
+	assert_int_equal(u.newly_sacked, 100);
+	check_board(&sb, (const uint32_t[]){ 1500, 1700 }, 1);
+	/* an ordinary first block is not */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 1800, 1900, 1500, 1700 }, 2, &u);
+	assert_false(u.dsack);
+}
+
+static void test_board_wrap(void **state)
+{
+	const uint32_t una = 0xfffff000u;
+	sack_board sb;
+	sack_update u;
+
+	(void)state;
+	sack_board_init(&sb, S(una));
+	upd(&sb, una, 0x2000, (const uint32_t[]){ 0xfffffe00u, 0x100 }, 1, &u);
+	assert_int_equal(u.newly_sacked, 0x300);
+	upd(&sb, una, 0x2000, (const uint32_t[]){ 0x200, 0x300, 0xfffff800u, 0xfffff900u }, 2, &u);
+	check_board(&sb, (const uint32_t[]){ 0xfffff800u, 0xfffff900u, 0xfffffe00u, 0x100, 0x200, 0x300 }, 3);
+	upd(&sb, una, 0x2000, (const uint32_t[]){ 0x100, 0x200 }, 1, &u);
+	check_board(&sb, (const uint32_t[]){ 0xfffff800u, 0xfffff900u, 0xfffffe00u, 0x300 }, 2);
+	assert_true(sack_is_lost(&sb, S(una), 100));
+	sack_board_ack(&sb, S(0x80));
+	check_board(&sb, (const uint32_t[]){ 0x80, 0x300 }, 1);
+	assert_int_equal(sack_pipe(&sb, S(0x80), S(0x2000), 100), 0x2000 - 0x300);
+}
+
+static void test_board_overflow(void **state)
+{
+	sack_board sb;
+	sack_update u;
+	uint32_t i, lr[2];
+
+	(void)state;
+	sack_board_init(&sb, S(0));
+	for (i = 0; i < SACK_MAX_RANGES; i++) {
+		lr[0] = 1000 + 200 * i;
+		lr[1] = lr[0] + 100;
+		upd(&sb, 0, 100000, lr, 1, &u);
+	}
+	assert_int_equal(sb.n, SACK_MAX_RANGES);
+	assert_false(sb.overflowed);
+	/* a new highest range is forgotten */
+	lr[0] = 1000 + 200 * SACK_MAX_RANGES;
+	lr[1] = lr[0] + 100;
+	assert_int_equal(upd(&sb, 0, 100000, lr, 1, &u), 0);
+	assert_true(sb.overflowed);
+	assert_int_equal(sb.n, SACK_MAX_RANGES);
+	/* a new lower range evicts the highest */
+	assert_int_equal(upd(&sb, 0, 100000, (const uint32_t[]){ 100, 200 }, 1, &u), 100);
+	assert_int_equal(sb.n, SACK_MAX_RANGES);
+	assert_int_equal(sb.r[0].start.v, 100);
+	assert_int_equal(sb.r[SACK_MAX_RANGES - 1].start.v, 1000 + 200 * (SACK_MAX_RANGES - 2));
+	assert_int_equal(sb.sacked, 100 * SACK_MAX_RANGES);
+	/* growing an existing range still works */
+	assert_int_equal(upd(&sb, 0, 100000, (const uint32_t[]){ 1100, 1150 }, 1, &u), 50);
+	assert_int_equal(sb.sacked, 100 * SACK_MAX_RANGES + 50);
+}
+
+static void test_is_lost(void **state)
+{
+	sack_board sb;
+	sack_update u;
+
+	(void)state;
+	sack_board_init(&sb, S(1000));
+	/* two ranges, 200 bytes above 1000: (DupThresh-1)*MSS is not exceeded */
+	upd(&sb, 1000, 9000, (const uint32_t[]){ 1100, 1200, 1300, 1400 }, 2, &u);
+	assert_false(sack_is_lost(&sb, S(1000), 100));
+	/* 201 bytes */
+	upd(&sb, 1000, 9000, (const uint32_t[]){ 1400, 1401 }, 1, &u);
+	assert_true(sack_is_lost(&sb, S(1000), 100));
+	assert_false(sack_is_lost(&sb, S(1200), 100));   /* 101 bytes above */
+	/* three discontiguous ranges count, whatever their size */
+	sack_board_init(&sb, S(1000));
+	upd(&sb, 1000, 9000, (const uint32_t[]){ 1100, 1110, 1200, 1210, 1300, 1310 }, 3, &u);
+	assert_true(sack_is_lost(&sb, S(1000), 100));
+	assert_true(sack_is_lost(&sb, S(1099), 100));
+	assert_false(sack_is_lost(&sb, S(1110), 100));
+	/* a SACKed byte is not lost */
+	assert_false(sack_is_lost(&sb, S(1105), 100));
+}
+
+/* una 1000, ten segments of 100 sent; SACKed: 1100-1200, 1300-1400, 1500-1600 */
+static void fx_recovery(sack_board *sb)
+{
+	sack_update u;
+
+	sack_board_init(sb, S(1000));
+	upd(sb, 1000, 2000, (const uint32_t[]){ 1500, 1600, 1300, 1400, 1100, 1200 }, 3, &u);
+	sack_board_start_recovery(sb, S(1000));
+}
+
+static void test_next_seg(void **state)
+{
+	sack_board sb;
+	hsk_seq seq;
+	uint32_t len;
+
+	(void)state;
+	fx_recovery(&sb);
+	/* rule 1: the first hole is lost */
+	assert_int_equal(sack_next_seg(&sb, S(1000), S(2000), 100, true, &seq, &len), SACK_NEXT_LOST);
+	assert_int_equal(seq.v, 1000);
+	assert_int_equal(len, 100);
+	sack_board_retransmitted(&sb, S(1100));
+	/* the next hole has 200 SACKed bytes above: not lost; rule 2 */
+	assert_int_equal(sack_next_seg(&sb, S(1000), S(2000), 100, true, &seq, &len), SACK_NEXT_NEW);
+	assert_int_equal(seq.v, 2000);
+	/* no new data: rule 3 */
+	assert_int_equal(sack_next_seg(&sb, S(1000), S(2000), 100, false, &seq, &len), SACK_NEXT_RESCUE);
+	assert_int_equal(seq.v, 1200);
+	assert_int_equal(len, 100);
+	sack_board_retransmitted(&sb, S(1300));
+	assert_int_equal(sack_next_seg(&sb, S(1000), S(2000), 100, false, &seq, &len), SACK_NEXT_RESCUE);
+	assert_int_equal(seq.v, 1400);
+	sack_board_retransmitted(&sb, S(1500));
+	/* holes above the highest SACK are not candidates (1.b) */
+	assert_int_equal(sack_next_seg(&sb, S(1000), S(2000), 100, false, &seq, &len), SACK_NEXT_NONE);
+	/* a hole longer than an MSS is sent in MSS pieces */
+	fx_recovery(&sb);
+	sack_board_ack(&sb, S(900));
+	{
+		sack_update u;
+
+		sack_board_init(&sb, S(0));
+		upd(&sb, 0, 2000, (const uint32_t[]){ 1000, 1400 }, 1, &u);
+	}
+	assert_int_equal(sack_next_seg(&sb, S(0), S(2000), 100, false, &seq, &len), SACK_NEXT_LOST);
+	assert_int_equal(seq.v, 0);
+	assert_int_equal(len, 100);
+	sack_board_retransmitted(&sb, S(950));
+	assert_int_equal(sack_next_seg(&sb, S(0), S(2000), 100, false, &seq, &len), SACK_NEXT_LOST);
+	assert_int_equal(seq.v, 950);
+	assert_int_equal(len, 50);
+}
+
+static void test_pipe(void **state)
+{
+	sack_board sb;
+
+	(void)state;
+	fx_recovery(&sb);
+	/* [1000,1100) lost: 0; [1200,1300): 100; [1400,1500): 100;
+	 * [1600,2000): 400 */
+	assert_int_equal(sack_pipe(&sb, S(1000), S(2000), 100), 600);
+	/* the lost hole retransmitted: counted once more */
+	sack_board_retransmitted(&sb, S(1100));
+	assert_int_equal(sack_pipe(&sb, S(1000), S(2000), 100), 700);
+	/* a retransmitted hole that is not lost counts twice */
+	sack_board_retransmitted(&sb, S(1300));
+	assert_int_equal(sack_pipe(&sb, S(1000), S(2000), 100), 800);
+	/* nothing SACKed: pipe is the flight size */
+	sack_board_init(&sb, S(1000));
+	assert_int_equal(sack_pipe(&sb, S(1000), S(2000), 100), 1000);
+}
+
+/* ================= RACK-TLP ================= */
+
+static rack_seg store[16];
+
+/* Ten segments of 100 bytes from `una`, sent 1 ms apart from t = 0. */
+static void fx_rack(rack *r, uint32_t una)
+{
+	uint32_t i;
+
+	rack_init(r, store, 16);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(rack_on_send(r, S(una + 100 * i), 100, i * MS), 0);
+	assert_int_equal(rack_pipe(r), 1000);
+}
+
+static rack_ack mk_ack(uint32_t una, const tcp_sack_block *b, unsigned n, uint64_t now)
+{
+	rack_ack a = { .snd_una = S(una), .blk = b, .nblk = n, .min_rtt = 50 * MS,
+		       .srtt = 60 * MS, .now = now };
+
+	return a;
+}
+
+static void test_rack_records(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	uint32_t i;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	a = mk_ack(1000, NULL, 0, 0);
+	a.snd_nxt = S(2000);
+	/* the ring holds 16 records */
+	for (i = 10; i < 16; i++)
+		assert_int_equal(rack_on_send(&r, S(1000 + 100 * i), 100, 20 * MS), 0);
+	assert_true(rack_full(&r));
+	assert_int_equal(rack_on_send(&r, S(2600), 100, 20 * MS), -HSK_ENOBUFS);
+	/* a cumulative ACK of three and a half segments */
+	a = mk_ack(1350, NULL, 0, 55 * MS);
+	a.snd_nxt = S(2600);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(res.acked, 350);
+	assert_int_equal(r.count, 13);
+	assert_int_equal(rack_pipe(&r), 1250);
+	/* the RTT of the newest segment fully acked (sent at 2 ms) */
+	assert_int_equal(res.rtt_sample, 53 * MS);
+	/* records wrap around the ring */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rack_on_send(&r, S(2600 + 100 * i), 100, 60 * MS), 0);
+	assert_true(rack_full(&r));
+	a = mk_ack(2900, NULL, 0, 120 * MS);
+	a.snd_nxt = S(2900);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(r.bytes, 0);
+	assert_int_equal(res.acked, 1550);
+	assert_int_equal(res.rtt_sample, 60 * MS);
+}
+
+static void test_rack_loss_by_time(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b = { 1400, 1500 };   /* segment 5, sent at 4 ms */
+	hsk_seq s;
+	uint32_t len, lost;
+	uint64_t t;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	a = mk_ack(1000, &b, 1, 60 * MS);
+	a.snd_nxt = S(2000);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(res.newly_sacked, 100);
+	assert_int_equal(r.rtt, 56 * MS);
+	assert_int_equal(res.rtt_sample, 56 * MS);
+	/* reo_wnd = min_rtt / 4 = 12.5 ms: segments 1-4 (sent 0..3 ms) are
+	 * due at 68.5..71.5 ms; the timer covers the last of them */
+	assert_int_equal(r.reo_wnd, 12500000ull);
+	assert_int_equal(res.newly_lost, 0);
+	assert_int_equal(res.reo_timeout, 71500000ull - 60 * MS);
+	assert_int_equal(rack_pipe(&r), 900);
+	/* at 70 ms segments 1 and 2 are lost */
+	t = rack_detect_loss(&r, 70 * MS, &lost);
+	assert_int_equal(lost, 200);
+	assert_int_equal(t, 1500000ull);
+	assert_int_equal(rack_pipe(&r), 700);
+	assert_true(rack_next_lost(&r, &s, &len));
+	assert_int_equal(s.v, 1000);
+	assert_int_equal(len, 100);
+	/* segments sent after the delivered one are never lost by RACK */
+	t = rack_detect_loss(&r, 10000 * MS, &lost);
+	assert_int_equal(lost, 200);
+	assert_int_equal(t, 0);
+	assert_int_equal(r.lost_bytes, 400);
+	/* retransmitting puts them back in flight, one at a time */
+	assert_true(rack_on_retransmit(&r, S(1000), 10001 * MS));
+	assert_int_equal(rack_pipe(&r), 600);
+	assert_true(rack_next_lost(&r, &s, &len));
+	assert_int_equal(s.v, 1100);
+	assert_false(rack_on_retransmit(&r, S(5000), 10001 * MS));
+}
+
+static void test_rack_dupthresh_no_window(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b = { 1400, 1700 };   /* segments 5-7, sent 4..6 ms */
+
+	(void)state;
+	fx_rack(&r, 1000);
+	a = mk_ack(1000, &b, 1, 62 * MS);
+	a.snd_nxt = S(2000);
+	rack_on_ack(&r, &a, &res);
+	/* three SACKed segments and no reordering seen: reo_wnd = 0, so
+	 * segments sent at or before 62 - 56 = 6 ms... 1-4 are lost */
+	assert_int_equal(r.reo_wnd, 0);
+	assert_int_equal(res.newly_lost, 400);
+	assert_int_equal(res.reo_timeout, 0);
+	assert_int_equal(rack_pipe(&r), 1000 - 300 - 400);
+}
+
+static void test_rack_reordering(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b1 = { 1400, 1700 }, b2[2] = { { 1200, 1300 }, { 1400, 1700 } };
+
+	(void)state;
+	fx_rack(&r, 1000);
+	/* first SACK: 5-7; segments 1-4 are lost at once (reo_wnd 0)... */
+	a = mk_ack(1000, &b1, 1, 62 * MS);
+	a.snd_nxt = S(2000);
+	a.in_recovery = true;
+	rack_on_ack(&r, &a, &res);
+	assert_false(r.reordering_seen);
+	/* ...but segment 3 then arrives, never retransmitted: reordering */
+	a = mk_ack(1000, b2, 2, 63 * MS);
+	a.snd_nxt = S(2000);
+	a.in_recovery = true;
+	rack_on_ack(&r, &a, &res);
+	assert_true(r.reordering_seen);
+	assert_int_equal(res.newly_sacked, 100);
+	/* from now on the window is min_rtt / 4 even in recovery */
+	assert_int_equal(r.reo_wnd, 12500000ull);
+}
+
+static void test_rack_retransmission_ambiguity(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	assert_true(rack_on_retransmit(&r, S(1000), 100 * MS));
+	/* an ACK 10 ms after the retransmission, faster than min_rtt: the
+	 * original was delivered; neither RTT nor RACK state taken */
+	a = mk_ack(1100, NULL, 0, 110 * MS);
+	a.snd_nxt = S(2000);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(res.acked, 100);
+	assert_int_equal(res.rtt_sample, 0);
+	assert_false(r.have_ts);
+	/* with timestamps: an echo older than the retransmission says the
+	 * same */
+	assert_true(rack_on_retransmit(&r, S(1100), 200 * MS));
+	a = mk_ack(1200, NULL, 0, 300 * MS);
+	a.snd_nxt = S(2000);
+	a.has_ecr = true;
+	a.ts_tick = MS;
+	a.ts_offset = 5;
+	a.ts_ecr = 5 + 150;          /* TSval of a segment sent at 150 ms */
+	rack_on_ack(&r, &a, &res);
+	assert_false(r.have_ts);
+	assert_int_equal(res.rtt_sample, 0);
+	/* an echo of the retransmission's TSval: RACK uses it, but the RTT
+	 * is still not offered as an estimator sample (Karn) */
+	assert_true(rack_on_retransmit(&r, S(1200), 400 * MS));
+	a = mk_ack(1300, NULL, 0, 470 * MS);
+	a.snd_nxt = S(2000);
+	a.has_ecr = true;
+	a.ts_tick = MS;
+	a.ts_offset = 5;
+	a.ts_ecr = 5 + 400;
+	rack_on_ack(&r, &a, &res);
+	assert_true(r.have_ts);
+	assert_int_equal(r.rtt, 70 * MS);
+	assert_int_equal(res.rtt_sample, 0);
+}
+
+static void test_rack_dsack_widens_window(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b[2] = { { 900, 1000 }, { 1400, 1500 } };
+	int i;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	a = mk_ack(1000, b, 2, 60 * MS);
+	a.snd_nxt = S(2000);
+	a.dsack = true;
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(r.reo_wnd_mult, 2);
+	assert_int_equal(r.reo_wnd, 25 * MS);
+	assert_int_equal(res.newly_sacked, 100);   /* the D-SACK block is skipped */
+	/* another D-SACK in the same round does not widen it again */
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(r.reo_wnd_mult, 2);
+	/* the window is capped at SRTT */
+	r.reo_wnd_mult = 10;
+	a.dsack = false;
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(r.reo_wnd, 60 * MS);
+	/* 16 recoveries later it is back to 1 */
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(r.reo_wnd_mult, 10);
+		rack_exit_recovery(&r);
+	}
+	assert_int_equal(r.reo_wnd_mult, 1);
+}
+
+static void test_rack_rto(void **state)
+{
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b = { 1900, 2000 };
+
+	(void)state;
+	fx_rack(&r, 1000);
+	/* no RACK state yet: every unacked segment old enough is lost */
+	rack_on_rto(&r, 5 * MS);
+	assert_int_equal(r.lost_bytes, 600);   /* sent at 0..5 ms */
+	fx_rack(&r, 1000);
+	a = mk_ack(1000, &b, 1, 60 * MS);       /* the last segment SACKed */
+	a.snd_nxt = S(2000);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(res.newly_lost, 0);    /* reo_wnd 12.5, rtt 51 */
+	/* at 62 ms the first is lost anyway, and those sent more than
+	 * 63.5 ms before: none */
+	rack_on_rto(&r, 62 * MS);
+	assert_int_equal(r.lost_bytes, 100);
+	assert_true(r.seg[r.head].flags & RACK_LOST);
+	rack_on_rto(&r, 66 * MS);               /* 66 - 63.5 = 2.5: 0..2 ms */
+	assert_int_equal(r.lost_bytes, 300);
+}
+
+static void test_rack_seq_wrap(void **state)
+{
+	const uint32_t una = 0xfffffe00u;
+	rack r;
+	rack_result res;
+	rack_ack a;
+	tcp_sack_block b = { una + 700, una + 1000 };   /* past 2^32 */
+
+	(void)state;
+	fx_rack(&r, una);
+	a = mk_ack(una + 250, &b, 1, 62 * MS);
+	a.snd_nxt = S(una + 1000);
+	rack_on_ack(&r, &a, &res);
+	assert_int_equal(res.acked, 250);
+	assert_int_equal(res.newly_sacked, 300);
+	assert_int_equal(res.newly_lost, 450);   /* 250..700, reo_wnd 0 */
+	assert_int_equal(rack_pipe(&r), 0);
+	assert_int_equal(r.seg[r.head].start.v, una + 250);
+}
+
+static void test_tlp(void **state)
+{
+	rack r;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	assert_true(rack_tlp_may_arm(&r, true, false));
+	assert_false(rack_tlp_may_arm(&r, false, false));
+	assert_false(rack_tlp_may_arm(&r, true, true));
+	/* PTO = 2 SRTT, capped by the RTO */
+	assert_int_equal(rack_pto_deadline(&r, 10 * MS, 1000 * MS, 0), 1020 * MS);
+	assert_int_equal(rack_pto_deadline(&r, 10 * MS, 1000 * MS, 1015 * MS), 1015 * MS);
+	assert_int_equal(rack_pto_deadline(&r, 0, 1000 * MS, 0), 2000 * MS);
+	/* one segment in flight: plus the worst-case delayed ACK */
+	rack_init(&r, store, 16);
+	rack_on_send(&r, S(5000), 100, 0);
+	assert_int_equal(rack_pto_deadline(&r, 10 * MS, 1000 * MS, 0), 1220 * MS);
+
+	/* a probe of new data, acked: no loss */
+	rack_tlp_sent(&r, S(5100), false);
+	assert_false(rack_tlp_may_arm(&r, true, false));
+	assert_int_equal(rack_tlp_on_ack(&r, S(5000), false, S(0), false), RACK_TLP_NONE);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5100), false, S(0), false), RACK_TLP_DONE);
+	assert_false(r.tlp_on);
+	/* a retransmitted probe, then a D-SACK for it: both arrived */
+	rack_tlp_sent(&r, S(5100), true);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5100), true, S(5100), false), RACK_TLP_DONE);
+	/* a retransmitted probe acked with more beyond it: it repaired a loss */
+	rack_tlp_sent(&r, S(5100), true);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5100), false, S(0), false), RACK_TLP_NONE);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5200), false, S(0), false), RACK_TLP_LOSS);
+	/* a duplicate ACK without SACK at the probe's end: the original was lost */
+	rack_tlp_sent(&r, S(5100), true);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5100), false, S(0), true), RACK_TLP_LOSS);
+	assert_int_equal(rack_tlp_on_ack(&r, S(5100), false, S(0), true), RACK_TLP_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rcv_recency),
+		cmocka_unit_test(test_rcv_dsack),
+		cmocka_unit_test(test_rcv_with_reass),
+		cmocka_unit_test(test_board_merge),
+		cmocka_unit_test(test_board_ack_splits),
+		cmocka_unit_test(test_board_invalid_and_dsack),
+		cmocka_unit_test(test_board_wrap),
+		cmocka_unit_test(test_board_overflow),
+		cmocka_unit_test(test_is_lost),
+		cmocka_unit_test(test_next_seg),
+		cmocka_unit_test(test_pipe),
+		cmocka_unit_test(test_rack_records),
+		cmocka_unit_test(test_rack_loss_by_time),
+		cmocka_unit_test(test_rack_dupthresh_no_window),
+		cmocka_unit_test(test_rack_reordering),
+		cmocka_unit_test(test_rack_retransmission_ambiguity),
+		cmocka_unit_test(test_rack_dsack_widens_window),
+		cmocka_unit_test(test_rack_rto),
+		cmocka_unit_test(test_rack_seq_wrap),
+		cmocka_unit_test(test_tlp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

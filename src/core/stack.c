@@ -86,6 +86,7 @@ static void free_conn_node(void *ctx, tbl_node *n)
 		tcb *t = (tcb *)n;
 		ring_destroy(&t->snd);
 		ring_destroy(&t->rcv);
+		free(t->ooo);
 	}
 	(void)s;
 }

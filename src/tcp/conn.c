@@ -2,6 +2,7 @@
  * The TCB's life: creation, initial sequence numbers, buffers, the end of a
  * connection (closed, failed, freed) and readiness notification.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -54,6 +55,7 @@ void tcb_free(hsk_stack *s, tcb *t)
 	tcb_detach(s, t);
 	ring_release(s, &t->snd);
 	ring_release(s, &t->rcv);
+	free(t->ooo);
 	pool_put(&s->tcb_pool, t);
 }
 

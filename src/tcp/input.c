@@ -16,7 +16,10 @@
  *     -> closed_input     nothing: §3.10.7.1
  * Each step returns false when processing of the segment ends there.
  */
+#include <stdlib.h>
+
 #include "core/stack.h"
+#include "tcp/reass.h"
 
 static void count_parse_error(hsk_stack *s, int err)
 {
@@ -46,6 +49,8 @@ static void drop(hsk_stack *s, tcb *t, const tcp_seg *sg, const char *why)
 	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TCB, t->sd, &sg->tuple, &sg->th,
 		      sg->len, why);
 }
+
+enum { OOW_ACK_INTERVAL_NS = 500000000 };
 
 /* The receive window for the acceptability test: what we advertised. */
 static uint32_t rcv_window(const tcb *t)
@@ -77,10 +82,18 @@ static bool check_seq(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		return true;
 	CNT_INC(s, DropOutOfWindow);
 	drop(s, t, sg, "out of window");
-	if (!(sg->th.flags & HSK_TH_RST)) {
-		t->flags |= TF_ACK_NOW;
-		tcp_output(s, t);
+	if (sg->th.flags & HSK_TH_RST)
+		return false;
+	/* Answer with our ACK; but answering every out-of-window pure ACK
+	 * lets two confused ends ACK each other forever, so those replies
+	 * are rate limited (Linux: tcp_invalid_ratelimit, 500 ms). */
+	if (seg_space(sg) == 0) {
+		if (t->oow_ack_at && s->now - t->oow_ack_at < OOW_ACK_INTERVAL_NS)
+			return false;
+		t->oow_ack_at = s->now;
 	}
+	t->flags |= TF_ACK_NOW;
+	tcp_output(s, t);
 	return false;
 }
 
@@ -165,6 +178,10 @@ static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	t->retries = 0;
 	t->first_rtx_at = 0;
+	/* Forward progress ends the backoff (as Linux does): the RTO goes
+	 * back to what the estimator says. */
+	if (t->srtt)
+		rtt_restore_rto(s, t);
 	t->flags &= ~TF_PERSIST;
 	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 : s->now + t->rto;
 	if (t->cwnd != UINT32_MAX) {
@@ -256,55 +273,25 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	return true;
 }
 
-/* Seventh: segment text, in order only (out-of-order data is dropped and
- * answered with an immediate duplicate ACK so the sender repairs it). */
-static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_ok)
+/* Bytes arriving at RCV.NXT with nothing held out of order: straight into
+ * the receive ring. */
+static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t len,
+			  bool seg_fin, bool *fin_now)
 {
-	const uint8_t *data = sg->data;
-	uint32_t len = sg->len;
-	hsk_seq seq = sg->seq;
-	*fin_ok = true;
-	if (len == 0)
-		return true;
-	if (!state_can_recv(t->state)) {
-		*fin_ok = false;
-		return true;    /* after the peer's FIN: nothing more is data */
-	}
-	if (seq_lt(seq, t->rcv_nxt)) {
-		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
-		if (skip >= len) {      /* a pure duplicate */
-			t->flags |= TF_ACK_NOW;
-			return true;
-		}
-		data += skip;
-		len -= skip;
-		seq = t->rcv_nxt;
-	}
-	if ((t->flags & TF_ORPHAN) || (t->flags & TF_SHUT_RD)) {
-		/* Nobody will read it: tell the peer now (as Linux does). */
-		CNT_INC(s, TCPAbortOnData);
-		tcb_send_rst(s, t);
-		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
-		return false;
-	}
-	if (seq_gt(seq, t->rcv_nxt)) {
-		CNT_INC(s, TCPOFODrop);
-		t->flags |= TF_ACK_NOW;
-		*fin_ok = false;
-		return true;
-	}
 	uint32_t room = tcb_rcv_space(t);
+	bool all = true;
 	if (len > room) {
 		CNT_INC(s, TCPRcvQDrop);
 		len = room;
-		*fin_ok = false;
+		all = false;
 	}
-	if (len && tcb_alloc_rcv(s, t) < 0) {
-		*fin_ok = false;
-		return true;
-	}
+	if (len && tcb_alloc_rcv(s, t) < 0)
+		return;
 	ring_write(&t->rcv, data, len);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
+	*fin_now = seg_fin && all;
+	if (!len)
+		return;
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
@@ -312,18 +299,81 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_ok)
 		t->flags |= TF_ACK_NOW;
 	else if (!t->delack_at)
 		t->delack_at = s->now + s->cfg.delack_ns;
+}
+
+/* Anything else goes through the reassembly queue, which places bytes at
+ * their offset in the ring and commits them once the hole before them
+ * fills. Out-of-order data, and data filling a hole, are ACKed at once
+ * (RFC 5681 §4.2) so the sender learns quickly. */
+static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *data,
+			    uint32_t len, bool seg_fin, bool *fin_now)
+{
+	t->flags |= TF_ACK_NOW;
+	if (!t->ooo) {
+		t->ooo = malloc(sizeof(*t->ooo));
+		if (!t->ooo) {
+			CNT_INC(s, TCPOFODrop);
+			return;
+		}
+		reass_init(t->ooo);
+	}
+	if (tcb_alloc_rcv(s, t) < 0)
+		return;
+	reass_result res;
+	reass_input(t->ooo, &t->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
+	if (res.out_of_order)
+		CNT_INC(s, TCPOFOQueue);
+	if (res.dropped)
+		CNT_INC(s, TCPOFODrop);
+	if (res.advanced) {
+		t->rcv_nxt = seq_add(t->rcv_nxt, res.advanced);
+		tcb_notify(s, t);
+	}
+	*fin_now = res.fin;
+}
+
+/* Seventh: segment text. Sets *fin_now when the peer's FIN is the next
+ * thing in order, for fin_input. */
+static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
+{
+	const uint8_t *data = sg->data;
+	uint32_t len = sg->len;
+	hsk_seq seq = sg->seq;
+	bool seg_fin = sg->th.flags & HSK_TH_FIN;
+	*fin_now = false;
+	if (!state_can_recv(t->state) || (len == 0 && !seg_fin))
+		return true;    /* after the peer's FIN nothing more is data */
+	if (seq_lt(seq, t->rcv_nxt)) {
+		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
+		if (skip > len || (skip == len && !seg_fin)) {
+			t->flags |= TF_ACK_NOW;         /* a pure duplicate */
+			return true;
+		}
+		data += skip;
+		len -= skip;
+		seq = t->rcv_nxt;
+	}
+	if (len && (t->flags & (TF_ORPHAN | TF_SHUT_RD))) {
+		/* Nobody will read it: tell the peer now (as Linux does). */
+		CNT_INC(s, TCPAbortOnData);
+		tcb_send_rst(s, t);
+		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
+		return false;
+	}
+	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
+		data_in_order(s, t, data, len, seg_fin, fin_now);
+	else
+		data_reassemble(s, t, seq, data, len, seg_fin, fin_now);
 	return true;
 }
 
 /* Eighth: FIN. */
-static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_ok)
+static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
 {
-	if (!(sg->th.flags & HSK_TH_FIN))
-		return true;
-	hsk_seq fin_at = seq_add(sg->seq, sg->len);
-	if (!fin_ok || !seq_eq(fin_at, t->rcv_nxt)) {
-		/* A repeated FIN (already counted) or one beyond a gap. */
-		t->flags |= TF_ACK_NOW;
+	if (!fin_now) {
+		/* A repeated FIN, or one beyond a gap: say where we are. */
+		if (sg->th.flags & HSK_TH_FIN)
+			t->flags |= TF_ACK_NOW;
 		return true;
 	}
 	if (t->flags & TF_RCVD_FIN)
@@ -353,12 +403,12 @@ static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_ok)
 
 void tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
-	bool fin_ok;
+	bool fin_now;
 	if (!ack_input(s, t, sg))
 		return;
-	if (!data_input(s, t, sg, &fin_ok))
+	if (!data_input(s, t, sg, &fin_now))
 		return;
-	if (!fin_input(s, t, sg, fin_ok))
+	if (!fin_input(s, t, sg, fin_now))
 		return;
 	tcp_output(s, t);
 }
@@ -416,8 +466,8 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	tcp_seg rest = *sg;
 	rest.seq = seq_add(sg->seq, 1);
 	rest.th.flags &= (uint8_t)~HSK_TH_SYN;
-	bool fin_ok;
-	if (!data_input(s, t, &rest, &fin_ok) || !fin_input(s, t, &rest, fin_ok))
+	bool fin_now;
+	if (!data_input(s, t, &rest, &fin_now) || !fin_input(s, t, &rest, fin_now))
 		return;
 	tcp_output(s, t);
 }

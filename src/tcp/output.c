@@ -219,8 +219,11 @@ void tcp_output(hsk_stack *s, tcb *t)
 
 void tcb_send_ack(hsk_stack *s, tcb *t)
 {
+	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
+	 * go-back-N, an ACK from the rewound point would look old to the
+	 * peer and be dropped. */
 	seg_out o = {
-		.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
+		.flags = HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
 	o.win = tcb_window_field(t);
 	tcb_emit(s, t, &o);
@@ -229,7 +232,7 @@ void tcb_send_ack(hsk_stack *s, tcb *t)
 void tcb_send_rst(hsk_stack *s, tcb *t)
 {
 	seg_out o = {
-		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
+		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
 	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
 }

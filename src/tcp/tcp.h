@@ -100,10 +100,12 @@ typedef struct tcb {
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint8_t keep_probes;
 
+	uint64_t oow_ack_at;      /* last ACK sent for an out-of-window ACK */
 	/* RFC 5961 challenge-ACK rate limit */
 	uint8_t challenge_count;
 	uint64_t challenge_window_start;
 
+	struct reass *ooo;        /* out-of-order ranges, allocated on first use */
 	hsk_ring snd;             /* bytes from snd_una (allocated on first use) */
 	hsk_ring rcv;             /* in-order bytes not yet read */
 	uint32_t sndbuf, rcvbuf;
@@ -230,6 +232,8 @@ void tcb_timer_update(struct hsk_stack *s, tcb *t);
 void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
 /* RFC 6298 */
 void rtt_sample(struct hsk_stack *s, tcb *t, uint64_t rtt_ns);
+/* RTO from SRTT and RTTVAR, clamped: ends an exponential backoff. */
+void rtt_restore_rto(struct hsk_stack *s, tcb *t);
 void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */

@@ -48,17 +48,8 @@ void tcb_arm_rtx(hsk_stack *s, tcb *t, uint64_t now)
 	tcb_timer_update(s, t);
 }
 
-void rtt_sample(hsk_stack *s, tcb *t, uint64_t r)
+void rtt_restore_rto(hsk_stack *s, tcb *t)
 {
-	/* RFC 6298 §2: alpha 1/8, beta 1/4, RTO = SRTT + max(G, 4*RTTVAR). */
-	if (!t->srtt) {
-		t->srtt = r;
-		t->rttvar = r / 2;
-	} else {
-		uint64_t err = r > t->srtt ? r - t->srtt : t->srtt - r;
-		t->rttvar = (3 * t->rttvar + err) / 4;
-		t->srtt = (7 * t->srtt + r) / 8;
-	}
 	uint64_t var = 4 * t->rttvar;
 	if (var < 1000000) /* clock granularity G: 1 ms */
 		var = 1000000;
@@ -67,6 +58,20 @@ void rtt_sample(hsk_stack *s, tcb *t, uint64_t r)
 		t->rto = s->cfg.rto_min_ns;
 	if (t->rto > s->cfg.rto_max_ns)
 		t->rto = s->cfg.rto_max_ns;
+}
+
+void rtt_sample(hsk_stack *s, tcb *t, uint64_t r)
+{
+	/* RFC 6298 §2: alpha 1/8, beta 1/4, RTO = SRTT + max(G, 4*RTTVAR). */
+	if (!t->srtt) {
+		t->srtt = r ? r : 1;
+		t->rttvar = r / 2;
+	} else {
+		uint64_t err = r > t->srtt ? r - t->srtt : t->srtt - r;
+		t->rttvar = (3 * t->rttvar + err) / 4;
+		t->srtt = (7 * t->srtt + r) / 8;
+	}
+	rtt_restore_rto(s, t);
 }
 
 static unsigned retry_limit(hsk_stack *s, const tcb *t)

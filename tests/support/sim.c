@@ -56,6 +56,8 @@ static bool lose_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 	if (len < 40)
 		return true;
 	uint8_t flags = pkt[(pkt[0] & 0xf) * 4 + 13];
+	if (from >= 0 && from < SIM_MAX_HOSTS && sm->blackhole[from][flags])
+		return false;
 	for (int i = 0; i < sm->nlose; i++) {
 		if (sm->lose[i].host == from && sm->lose[i].flags == flags &&
 		    ++sm->lose[i].seen == sm->lose[i].nth)
@@ -132,6 +134,34 @@ void sim_lose(sim *sm, int host, uint8_t flags, int nth)
 {
 	assert_true(sm->nlose < 8);
 	sm->lose[sm->nlose++] = (typeof(sm->lose[0])){ host, flags, nth, 0 };
+}
+
+void sim_blackhole(sim *sm, int host, int flags, bool on)
+{
+	for (int f = 0; f < 256; f++)
+		if (flags < 0 || f == flags)
+			sm->blackhole[host][f] = on;
+}
+
+const sim_ev *sim_next_tx(sim *sm)
+{
+	for (size_t i = sm->tx_cursor; i < sm->nlog; i++) {
+		if (sm->log[i].ev.kind != HSK_EV_TX)
+			continue;
+		sm->tx_cursor = i + 1;
+		return &sm->log[i];
+	}
+	return NULL;
+}
+
+int sim_count_tx(const sim *sm, int host, uint8_t flags)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->nlog; i++)
+		if (sm->log[i].ev.kind == HSK_EV_TX && sm->log[i].host == host &&
+		    sm->log[i].ev.flags == flags)
+			n++;
+	return n;
 }
 
 int sim_listen(sim *sm, int host, uint16_t port, int backlog)
@@ -299,4 +329,23 @@ void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t 
 			.proto = IP_PROTO_TCP, .src = from_addr, .dst = SIM_ADDR(host) };
 	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
 	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+}
+
+void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
+		   int *lsd, int *csd, int *ssd)
+{
+	*lsd = sim_listen(sm, server, port, backlog);
+	*csd = sim_connect(sm, client, server, port);
+	sim_run(sm, 10 * MS);
+	sim_expect_seg(sm, client, HSK_TH_SYN, 0, 0, 0, __FILE__, __LINE__);
+	sim_expect_seg(sm, server, HSK_TH_SYN | HSK_TH_ACK, 0, 1, 0, __FILE__, __LINE__);
+	sim_expect_seg(sm, client, HSK_TH_ACK, 1, 1, 0, __FILE__, __LINE__);
+	*ssd = sim_accept(sm, server, *lsd);
+	assert_int_equal(hsk_sock_state(sm->st[client], *csd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_state(sm->st[server], *ssd), HSK_ESTABLISHED);
+	sim_expect_state(sm, client, HSK_CLOSED, HSK_SYN_SENT, __FILE__, __LINE__);
+	sim_expect_state(sm, client, HSK_SYN_SENT, HSK_ESTABLISHED, __FILE__, __LINE__);
+	sim_expect_state(sm, server, HSK_CLOSED, HSK_LISTEN, __FILE__, __LINE__);
+	sim_expect_state(sm, server, HSK_LISTEN, HSK_SYN_RECEIVED, __FILE__, __LINE__);
+	sim_expect_state(sm, server, HSK_SYN_RECEIVED, HSK_ESTABLISHED, __FILE__, __LINE__);
 }

@@ -449,9 +449,9 @@ int demo_shutdown(demo *d, int side, int sd, int how)
 	int rc;
 
 	sync_clock(d);
-	rc = hsk_shutdown(d->st[side], sd, how);
 	demo_note(d, side, "shutdown(%s)", how == HSK_SHUT_WR ? "SHUT_WR" :
 		  how == HSK_SHUT_RD ? "SHUT_RD" : "SHUT_RDWR");
+	rc = hsk_shutdown(d->st[side], sd, how);
 	if (rc < 0)
 		demo_expect(d, false, "%s: shutdown: %s", side_name[side],
 			    hsk_errno_name(rc));

@@ -8,6 +8,13 @@
  * exactly. The network is also the simulation's event loop: memnet_step()
  * jumps the clock to the next event (a packet delivery or any stack's
  * timer) and processes it.
+ *
+ * Order of the egress impairments: filter, loss, egress queue (rate and
+ * queue limit), corruption, duplication (the copy carries the same damage),
+ * then delay + jitter (+ reorder_ns for a reordered packet). Packets due at
+ * the same instant arrive in the order they were sent. Packets a stack
+ * sends while processing at time t with no delay are delivered by the next
+ * memnet_step (same t), so one step is bounded.
  */
 #ifndef HSK_MEMLINK_H
 #define HSK_MEMLINK_H

@@ -40,6 +40,9 @@ void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
 		.seq = o->seq.v, .ack = o->ack.v,
 		.flags = o->flags, .win = o->win, .opt = o->opt,
 	};
+	/* Window scale is a SYN option only (RFC 7323 §2.2). */
+	if (!(o->flags & HSK_TH_SYN))
+		th.opt.wscale = -1;
 	const uint8_t *data = o->data;
 	if (!data && o->len) {
 		/* Ring bytes may wrap: gather them before tcp_emit. */
@@ -101,6 +104,11 @@ static void tcb_send_syn(hsk_stack *s, tcb *t)
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
 			    true);
 		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+		/* The SYN,ACK offers a window: segments in it are acceptable
+		 * from now on (RCV.WND of the acceptability test). */
+		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
+		if (seq_gt(edge, t->rcv_adv))
+			t->rcv_adv = edge;
 	}
 	tcb_emit(s, t, &o);
 }
@@ -150,8 +158,11 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		uint32_t len = avail < usable ? avail : usable;
 		if (len > t->mss)
 			len = t->mss;
+		/* A FIN may follow an unacknowledged SYN,ACK: close() in
+		 * SYN_RECEIVED sends it at once (RFC 9293 §3.10.4, as Linux);
+		 * tcp_output has (re)sent the SYN before we get here. */
 		bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
-			   len == avail && !syn_outstanding(t);
+			   len == avail;
 		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
 			break;
 		if (len && !nagle_allows(t, len, avail))

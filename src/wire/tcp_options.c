@@ -111,7 +111,7 @@ int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o)
 	return WIRE_OK;
 }
 
-/* Bytes of everything but the SACK blocks, and how many blocks then fit. */
+/* Bytes of everything but the SACK blocks. */
 static size_t opts_base_len(const tcp_opts *o)
 {
 	size_t n = 0;
@@ -128,12 +128,11 @@ static size_t opts_base_len(const tcp_opts *o)
 
 static size_t opts_nsack(const tcp_opts *o, size_t base)
 {
-	size_t n = o->nsack;
-	if (n == 0)
-		return 0;
-	size_t fit = base + 4 + OPTLEN_SACK_BLOCK > TCP_MAX_OPT_LEN
-		? 0 : (TCP_MAX_OPT_LEN - base - 4) / OPTLEN_SACK_BLOCK;
-	return n < fit ? n : fit;
+	/* base is at most 20 (MSS, SACK_PERM + TS, WSCALE), so at least two
+	 * blocks fit; three beside TS alone, four beside nothing but one
+	 * 4-byte option. */
+	size_t fit = (TCP_MAX_OPT_LEN - 4 - base) / OPTLEN_SACK_BLOCK;
+	return o->nsack < fit ? o->nsack : fit;
 }
 
 size_t tcp_opts_len(const tcp_opts *o)

@@ -40,32 +40,49 @@ struct seg_case {
 	bool sack_ok, has_ts;
 	uint32_t ts_val, ts_ecr;
 	const char *data;
+	uint8_t nsack;
+	tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
 };
 
 #define PKT(p) #p, p, sizeof p
 static const struct seg_case cases[] = {
 	{ PKT(pkt_syn), CLIENT, SERVER, 40000, 8080, 2453112606u, 0, 40,
-	  HSK_TH_SYN, 64240, 0x4131, 1460, 10, true, true, 913863700u, 0, "" },
+	  HSK_TH_SYN, 64240, 0x4131, 1460, 10, true, true, 913863700u, 0, "", 0, { { 0, 0 } } },
 	{ PKT(pkt_synack), SERVER, CLIENT, 8080, 40000, 3580056142u, 2453112607u,
 	  40, HSK_TH_SYN | HSK_TH_ACK, 65160, 0x1d61, 1460, 10, true, true,
-	  3729725989u, 913863700u, "" },
+	  3729725989u, 913863700u, "", 0, { { 0, 0 } } },
 	{ PKT(pkt_ack), CLIENT, SERVER, 40000, 8080, 2453112607u, 3580056143u, 32,
-	  HSK_TH_ACK, 63, 0x4a7a, 0, -1, false, true, 913863700u, 3729725989u, "" },
+	  HSK_TH_ACK, 63, 0x4a7a, 0, -1, false, true, 913863700u, 3729725989u, "",
+	  0, { { 0, 0 } } },
 	{ PKT(pkt_data), CLIENT, SERVER, 40000, 8080, 2453112607u, 3580056143u, 32,
 	  HSK_TH_PSH | HSK_TH_ACK, 63, 0x619c, 0, -1, false, true, 913863700u,
-	  3729725989u, "ping\n" },
+	  3729725989u, "ping\n", 0, { { 0, 0 } } },
 	{ PKT(pkt_data_ack), SERVER, CLIENT, 8080, 40000, 3580056143u, 2453112612u,
-	  32, HSK_TH_ACK, 64, 0x4a74, 0, -1, false, true, 3729725989u, 913863700u, "" },
+	  32, HSK_TH_ACK, 64, 0x4a74, 0, -1, false, true, 3729725989u, 913863700u, "",
+	  0, { { 0, 0 } } },
 	{ PKT(pkt_fin), SERVER, CLIENT, 8080, 40000, 3580056148u, 2453112612u, 32,
 	  HSK_TH_FIN | HSK_TH_ACK, 64, 0x49a4, 0, -1, false, true, 3729726190u,
-	  913863701u, "" },
+	  913863701u, "", 0, { { 0, 0 } } },
 	{ PKT(pkt_fin2), CLIENT, SERVER, 40000, 8080, 2453112612u, 3580056149u, 32,
 	  HSK_TH_FIN | HSK_TH_ACK, 63, 0x48dc, 0, -1, false, true, 913863901u,
-	  3729726190u, "" },
+	  3729726190u, "", 0, { { 0, 0 } } },
 	{ PKT(pkt_last_ack), SERVER, CLIENT, 8080, 40000, 3580056149u, 2453112613u,
-	  32, HSK_TH_ACK, 64, 0x48db, 0, -1, false, true, 3729726190u, 913863901u, "" },
+	  32, HSK_TH_ACK, 64, 0x48db, 0, -1, false, true, 3729726190u, 913863901u, "",
+	  0, { { 0, 0 } } },
 	{ PKT(pkt_rst), SERVER, CLIENT, 9, 40003, 0, 3896595748u, 20,
-	  HSK_TH_RST | HSK_TH_ACK, 0, 0x49f6, 0, -1, false, false, 0, 0, "" },
+	  HSK_TH_RST | HSK_TH_ACK, 0, 0x49f6, 0, -1, false, false, 0, 0, "", 0, { { 0, 0 } } },
+	{ PKT(pkt_synack_nots), SERVER, CLIENT, 8080, 40010, 1797929515u, 1001, 32,
+	  HSK_TH_SYN | HSK_TH_ACK, 64240, 0x82cc, 1460, 10, true, false, 0, 0, "",
+	  0, { { 0, 0 } } },
+	{ PKT(pkt_sack1), SERVER, CLIENT, 8080, 40011, 3719949685u, 5001, 44,
+	  HSK_TH_ACK, 64, 0xd14b, 0, -1, false, true, 0xb2be6d5f, 2, "",
+	  1, { { 0x13ed, 0x1451 } } },
+	{ PKT(pkt_sack3), SERVER, CLIENT, 8080, 40011, 3719949685u, 5001, 60,
+	  HSK_TH_ACK, 64, 0x3bff, 0, -1, false, true, 0xb2be6d5f, 2, "",
+	  3, { { 0x157d, 0x15e1 }, { 0x14b5, 0x1519 }, { 0x13ed, 0x1451 } } },
+	{ PKT(pkt_sack4), SERVER, CLIENT, 8080, 40011, 3719949685u, 5001, 60,
+	  HSK_TH_ACK, 64, 0x374f, 0, -1, false, true, 0xb2be6d5f, 2, "",
+	  3, { { 0x1645, 0x16a9 }, { 0x157d, 0x15e1 }, { 0x14b5, 0x1519 } } },
 };
 
 static void check_case(const struct seg_case *c)
@@ -100,7 +117,11 @@ static void check_case(const struct seg_case *c)
 	assert_int_equal(h.opt.has_ts, c->has_ts);
 	assert_int_equal(h.opt.ts_val, c->ts_val);
 	assert_int_equal(h.opt.ts_ecr, c->ts_ecr);
-	assert_int_equal(h.opt.nsack, 0);
+	assert_int_equal(h.opt.nsack, c->nsack);
+	for (unsigned i = 0; i < c->nsack; i++) {
+		assert_int_equal(h.opt.sack[i].left, c->sack[i].left);
+		assert_int_equal(h.opt.sack[i].right, c->sack[i].right);
+	}
 	assert_int_equal(data_len, strlen(c->data));
 	assert_memory_equal(data, c->data, data_len);
 	assert_ptr_equal(data, seg + c->doff);
@@ -400,6 +421,16 @@ static void test_emit_sack_fit(void **state)
 	assert_int_equal(tcp_parse(out, 60, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
 	assert_int_equal(p.opt.nsack, 3);
 	assert_int_equal(p.opt.sack[2].right, 220);
+	/* Four blocks with timestamps: the bytes Linux sent in that case, the
+	 * oldest block left off. */
+	h.opt.ts_val = 0xb2be6d5f;
+	h.opt.ts_ecr = 2;
+	static const tcp_sack_block four[] = {
+		{ 0x1645, 0x16a9 }, { 0x157d, 0x15e1 }, { 0x14b5, 0x1519 }, { 0x13ed, 0x1451 },
+	};
+	memcpy(h.opt.sack, four, sizeof four);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 60);
+	assert_memory_equal(out + 20, pkt_sack4 + 40, 40);
 	/* With MSS and window scale too, two (20 + 4 + 16). */
 	h.opt.mss = 1460;
 	h.opt.wscale = 7;

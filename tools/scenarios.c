@@ -478,8 +478,8 @@ const demo_scenario demo_scenarios[] = {
 	  retrans_counters, run_synack_retransmit },
 	{ "lost-final-ack", "the last ACK of the close is lost: FIN retransmitted, "
 	  "re-acknowledged from TIME_WAIT", lost_ack_counters, run_lost_final_ack },
-	{ "accept-overflow", "backlog 1 and no accept(): final ACKs, then SYNs, are "
-	  "dropped", overflow_counters, run_accept_overflow },
+	{ "accept-overflow", "backlog 1, no accept() for 3 s, four clients: the "
+	  "queues overflow", overflow_counters, run_accept_overflow },
 	{ "rst-in-window", "an in-window RST that is not RCV.NXT gets a challenge ACK "
 	  "(RFC 5961)", rst_counters, run_rst_in_window },
 };

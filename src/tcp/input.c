@@ -451,6 +451,8 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
 		tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN");
 		t->snd_nxt = t->iss;
+		/* The SYN,ACK is a new segment, not a retransmission. */
+		t->snd_max = t->iss;
 		tcp_output(s, t);
 		return;
 	}

@@ -40,6 +40,8 @@ typedef struct sim {
 	/* segments to lose: from host, nth TX matching flags (1-based) */
 	struct { int host; uint8_t flags; int nth; int seen; } lose[8];
 	int nlose;
+	/* blackhole[h][f]: lose every segment host h sends with flags f */
+	bool blackhole[SIM_MAX_HOSTS][256];
 } sim;
 
 /* cfg may be NULL for defaults; it is used for every host (addr is set). */
@@ -52,10 +54,23 @@ uint64_t sim_now(const sim *sm);
 /* Lose the nth transmitted segment of `host` whose flags are exactly `flags`. */
 void sim_lose(sim *sm, int host, uint8_t flags, int nth);
 
+/* Lose every segment `host` sends whose flags are exactly `flags` (on), or
+ * stop doing so (off). flags -1: every segment of that host. */
+void sim_blackhole(sim *sm, int host, int flags, bool on);
+/* The next TX event after the cursor (consumed), or NULL. */
+const sim_ev *sim_next_tx(sim *sm);
+/* TX events in the whole log from `host` with exactly `flags`. */
+int sim_count_tx(const sim *sm, int host, uint8_t flags);
+
 /* Socket helpers (assert on failure). */
 int sim_listen(sim *sm, int host, uint16_t port, int backlog);
 int sim_connect(sim *sm, int host, int to_host, uint16_t port);
 int sim_accept(sim *sm, int host, int lsd);
+
+/* listen on server:port, connect from client, run 10 ms, accept; asserts
+ * the three handshake segments and ESTABLISHED at both ends. */
+void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
+		   int *lsd, int *csd, int *ssd);
 
 /* ISS and IRS as seen in the log (the first SYN each host sent). */
 uint32_t sim_iss(const sim *sm, int host);

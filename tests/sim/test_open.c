@@ -1,0 +1,622 @@
+/*
+ * Opening a connection, transition by transition: simultaneous open, the
+ * resets that undo SYN_RECEIVED, closing in SYN_RECEIVED, refused
+ * connections, data on the third segment of the handshake, MSS and ISN.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80, CPORT = 1111, SPORT = 2222 };
+#define A HSK_TH_ACK
+#define SYN HSK_TH_SYN
+#define FIN HSK_TH_FIN
+#define PSH HSK_TH_PSH
+#define RST HSK_TH_RST
+#define NOHOST SIM_ADDR(7) /* an address no host owns */
+
+/* Both hosts bind a fixed port and connect to each other at once. */
+static void simultaneous_connect(sim *sm, int *a, int *b)
+{
+	hsk_stack *c = sm->st[C], *s = sm->st[S];
+	*a = hsk_socket(c);
+	*b = hsk_socket(s);
+	assert_int_equal(hsk_bind(c, *a, 0, CPORT), 0);
+	assert_int_equal(hsk_bind(s, *b, 0, SPORT), 0);
+	assert_int_equal(hsk_connect(c, *a, SIM_ADDR(S), SPORT), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_connect(s, *b, SIM_ADDR(C), CPORT), -HSK_EINPROGRESS);
+	expect_seg(sm, C, SYN, 0, 0, 0);
+	expect_seg(sm, S, SYN, 0, 0, 0);
+}
+
+static void test_simultaneous_open(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 2);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int a, b;
+	simultaneous_connect(&sm, &a, &b);
+	/* Each SYN arrives in SYN_SENT: SYN_RECEIVED, SYN,ACK from the same ISS. */
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, SYN | A, 0, 1, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	assert_int_equal(hsk_sock_state(s, b), HSK_SYN_RECEIVED);
+	assert_false(hsk_poll(c, a) & HSK_POLLOUT);
+	/* Each SYN,ACK acknowledges the SYN: ESTABLISHED, nothing more sent. */
+	sim_run(&sm, 1 * MS);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_state(s, b), HSK_ESTABLISHED);
+	assert_true(hsk_poll(c, a) & HSK_POLLOUT);
+	assert_true(hsk_poll(s, b) & HSK_POLLOUT);
+	expect_no_tx(&sm);
+	for (int h = C; h <= S; h++) {
+		expect_state(&sm, h, HSK_CLOSED, HSK_SYN_SENT);
+		expect_state(&sm, h, HSK_SYN_SENT, HSK_SYN_RECEIVED);
+		expect_state(&sm, h, HSK_SYN_RECEIVED, HSK_ESTABLISHED);
+		assert_int_equal(sim_counter(&sm, h, "ActiveOpens"), 1);
+		assert_int_equal(sim_counter(&sm, h, "PassiveOpens"), 0);
+	}
+
+	/* Data flows both ways with no retransmission: first C alone (S has
+	 * sent nothing since its SYN,ACK, so that must have opened its
+	 * window), then S's answer. */
+	char buf[64];
+	assert_int_equal(hsk_send(c, a, "hello", 5), 5);
+	expect_seg(&sm, C, A | PSH, 1, 1, 5);
+	sim_run(&sm, 1 * MS + 1);
+	assert_int_equal(hsk_recv(s, b, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(hsk_send(s, b, "world!", 6), 6);
+	expect_seg(&sm, S, A | PSH, 1, 6, 6);
+	sim_run(&sm, 1 * MS + 1);
+	assert_int_equal(hsk_recv(c, a, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "world!", 6);
+	sim_run(&sm, 100 * MS); /* C's delayed ACK */
+	expect_seg(&sm, C, A, 6, 7, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 0);
+	assert_int_equal(sim_counter(&sm, S, "RetransSegs"), 0);
+	assert_int_equal(sim_counter(&sm, C, "DropOutOfWindow"), 0);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 0);
+
+	assert_int_equal(hsk_close(c, a), 0);
+	expect_seg(&sm, C, FIN | A, 6, 7, 0);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, A, 7, 7, 0);
+	assert_int_equal(hsk_close(s, b), 0);
+	expect_seg(&sm, S, FIN | A, 7, 7, 0);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, C, A, 7, 8, 0);
+	sim_run(&sm, 61 * SEC);
+	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A passive SYN_RECEIVED is a request on the SYN queue; an RST at exactly
+ * IRS+1 sends it back to LISTEN: the request disappears, the listener stays. */
+static void test_synrcvd_rst_back_to_listen(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 3);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	const uint32_t irs = 5000;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->host, S);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.ack, irs + 1);
+	uint32_t iss = e->ev.seq;
+	hsk_usage u;
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 1);
+	assert_int_equal(u.tcbs, 0);
+	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
+	expect_state(&sm, S, HSK_LISTEN, HSK_SYN_RECEIVED);
+
+	/* In the window but not at RCV.NXT: a challenge ACK, request kept. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 100, 0, RST, 0, NULL, 0);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.seq, iss + 1);
+	assert_int_equal(e->ev.ack, irs + 1);
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 1);
+	assert_int_equal(sim_counter(&sm, S, "EmbryonicRsts"), 0);
+
+	/* Exactly RCV.NXT: back to LISTEN, silently. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, 0, RST, 0, NULL, 0);
+	assert_null(sim_next_tx(&sm));
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_LISTEN);
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 0);
+	assert_int_equal(sim_counter(&sm, S, "EmbryonicRsts"), 1);
+	assert_int_equal(hsk_sock_state(s, lsd), HSK_LISTEN);
+	/* Nothing is retransmitted for the vanished request. */
+	sim_run(&sm, 10 * SEC);
+	assert_null(sim_next_tx(&sm));
+
+	/* The listener still works for a real client. */
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, S);
+	assert_int_equal(e->ev.flags, SYN | A);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, C);
+	assert_int_equal(e->ev.flags, A);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "PassiveOpens"), 1);
+	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A simultaneous open's SYN_RECEIVED is a full TCB of an active open: an
+ * RST ends it with ECONNREFUSED. */
+static void test_synrcvd_rst_simultaneous_refused(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 4);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	sim_lose(&sm, C, SYN | A, 1);
+	sim_lose(&sm, S, SYN | A, 1);
+	int a, b;
+	simultaneous_connect(&sm, &a, &b);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);  /* lost */
+	expect_seg(&sm, C, SYN | A, 0, 1, 0);  /* lost */
+	sim_run(&sm, 10 * MS);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	assert_int_equal(hsk_sock_state(s, b), HSK_SYN_RECEIVED);
+
+	/* An RST at C's RCV.NXT (S's ISS + 1). */
+	uint32_t s_iss = sim_iss(&sm, S);
+	sim_inject(&sm, C, SIM_ADDR(S), SPORT, CPORT, s_iss + 1, 0, RST, 0, NULL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, a), HSK_CLOSED);
+	assert_true(hsk_poll(c, a) & HSK_POLLERR);
+	assert_int_equal(hsk_sock_error(c, a), HSK_ECONNREFUSED);
+	assert_int_equal(hsk_sock_error(c, a), 0);
+	assert_int_equal(sim_counter(&sm, C, "AttemptFails"), 1);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_SYN_RECEIVED);
+	expect_state(&sm, C, HSK_SYN_RECEIVED, HSK_CLOSED);
+
+	/* S retransmits its SYN,ACK after 1 s; C has no connection any more
+	 * and resets it with seq = SEG.ACK, which S takes the same way. */
+	sim_run(&sm, 1 * SEC);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, RST, 1, 0, 0);
+	assert_int_equal(hsk_sock_state(s, b), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(s, b), HSK_ECONNREFUSED);
+	expect_state(&sm, S, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, S, HSK_SYN_SENT, HSK_SYN_RECEIVED);
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_CLOSED);
+	sim_run(&sm, 200 * SEC);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(c, a), 0);
+	assert_int_equal(hsk_close(s, b), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* close() in a simultaneous open's SYN_RECEIVED: FIN_WAIT_1 at once, the
+ * FIN goes out (RFC 9293 §3.10.4: nothing was sent, so form a FIN), and the
+ * connection ends cleanly on both sides. */
+static void test_synrcvd_close_fin_wait_1(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 5);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int a, b;
+	simultaneous_connect(&sm, &a, &b);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, SYN | A, 0, 1, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	/* C closes before S's SYN,ACK arrives. */
+	assert_int_equal(hsk_close(c, a), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_SYN_RECEIVED);
+	expect_state(&sm, C, HSK_SYN_RECEIVED, HSK_FIN_WAIT_1);
+	sim_run(&sm, 1 * MS);
+	/* S's SYN,ACK is old news to C in FIN_WAIT_1: answered with an ACK. */
+	expect_seg(&sm, C, A, 2, 1, 0);
+	/* S: ESTABLISHED by C's SYN,ACK, then C's FIN: CLOSE_WAIT. */
+	expect_seg(&sm, S, A, 1, 2, 0);
+	assert_int_equal(hsk_sock_state(s, b), HSK_CLOSE_WAIT);
+	expect_state(&sm, S, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, S, HSK_SYN_SENT, HSK_SYN_RECEIVED);
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_ESTABLISHED);
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_CLOSE_WAIT);
+	sim_run(&sm, 1 * MS);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, b, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_close(s, b), 0);
+	expect_seg(&sm, S, FIN | A, 1, 2, 0);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	expect_state(&sm, C, HSK_FIN_WAIT_2, HSK_TIME_WAIT);
+	expect_state(&sm, S, HSK_CLOSE_WAIT, HSK_LAST_ACK);
+	sim_run(&sm, 1 * MS);
+	expect_state(&sm, S, HSK_LAST_ACK, HSK_CLOSED);
+	sim_run(&sm, 61 * SEC);
+	expect_no_tx(&sm);
+	expect_state(&sm, C, HSK_TIME_WAIT, HSK_CLOSED);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 0);
+	assert_int_equal(sim_counter(&sm, S, "RetransSegs"), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* No listener: the SYN gets RST,ACK (seq 0, ack ISS+1); connect fails. */
+static void test_refused(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 6);
+	hsk_stack *c = sm.st[C];
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_seg(&sm, S, RST | A, 0, 1, 0);
+	expect_no_tx(&sm);
+	/* Absolute: seq 0 */
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.seq, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	int ev = hsk_poll(c, csd);
+	assert_true(ev & HSK_POLLERR);
+	assert_false(ev & HSK_POLLOUT);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ECONNREFUSED);
+	assert_int_equal(sim_counter(&sm, C, "AttemptFails"), 1);
+	assert_int_equal(sim_counter(&sm, S, "DropNoSocket"), 1);
+	assert_int_equal(sim_counter(&sm, S, "OutRsts"), 1);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_CLOSED);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A SYN_SENT connection ignores an RST without ACK and a RST,ACK whose ACK
+ * does not cover its SYN (RFC 9293 §3.10.7.3). */
+static void test_syn_sent_bad_rst_ignored(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 7);
+	hsk_stack *c = sm.st[C];
+	sim_blackhole(&sm, C, SYN, true);
+	int csd = sim_connect(&sm, C, S, PORT);
+	hsk_tuple tu;
+	hsk_sock_tuple(c, csd, &tu);
+	uint32_t iss = sim_iss(&sm, C);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, tu.lport, 0, 0, RST, 0, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_SENT);
+	/* A bad ACK (not ISS+1): the RST is not believed, and it is not
+	 * answered either (never answer a reset). */
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, tu.lport, 0, iss + 7, RST | A, 0, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_SENT);
+	/* The good one. */
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, tu.lport, 0, iss + 1, RST | A, 0, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ECONNREFUSED);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* An ACK arriving at a listener: RST with seq = SEG.ACK, no ACK bit. */
+static void test_ack_to_listener(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 8);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 1234, 987654, A, 1000, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->host, S);
+	assert_int_equal(e->ev.flags, RST);
+	assert_int_equal(e->ev.seq, 987654);
+	assert_int_equal(e->ev.len, 0);
+	/* Also with data; and an RST to a listener is dropped silently. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 1234, 55555, A | PSH, 1000, "xyz", 3);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, RST);
+	assert_int_equal(e->ev.seq, 55555);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 1234, 0, RST, 0, NULL, 0);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 1234, 1, RST | A, 0, NULL, 0);
+	assert_null(sim_next_tx(&sm));
+	hsk_usage u;
+	hsk_stack_usage(sm.st[S], &u);
+	assert_int_equal(u.requests, 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Data on the third segment of the handshake is accepted and delivered
+ * after accept(). */
+static void test_data_on_final_ack(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 9);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	const uint32_t irs = 0x7ffffff0u; /* wraps nothing, but is large */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	uint32_t iss = e->ev.seq;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A | PSH, 65535,
+		   "GET / HTTP/1.0\r\n\r\n", 18);
+	/* The data is acknowledged (delayed ACK) and the connection waits on
+	 * the accept queue. */
+	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);
+	sim_run(&sm, 100 * MS);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.seq, iss + 1);
+	assert_int_equal(e->ev.ack, irs + 1 + 18);
+	assert_null(sim_next_tx(&sm));
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLIN);
+	char buf[64];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 18);
+	assert_memory_equal(buf, "GET / HTTP/1.0\r\n\r\n", 18);
+	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
+	expect_state(&sm, S, HSK_LISTEN, HSK_SYN_RECEIVED);
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "PassiveOpens"), 1);
+	/* FIN on the final ACK too: data, then EOF. */
+	sim_inject(&sm, S, NOHOST, 4001, PORT, irs, 0, SYN, 65535, NULL, 0);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	uint32_t iss2 = e->ev.seq;
+	sim_inject(&sm, S, NOHOST, 4001, PORT, irs + 1, iss2 + 1, A | PSH | FIN, 65535,
+		   "bye", 3);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.ack, irs + 1 + 3 + 1);
+	int ssd2 = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd2), HSK_CLOSE_WAIT);
+	assert_int_equal(hsk_recv(s, ssd2, buf, sizeof(buf)), 3);
+	assert_int_equal(hsk_recv(s, ssd2, buf, sizeof(buf)), 0);
+	/* Both end by abort (the peer is not a real host). */
+	assert_int_equal(hsk_abort(s, ssd), 0);
+	assert_int_equal(hsk_abort(s, ssd2), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The largest payload any segment from `host` carried. */
+static uint32_t max_len(const sim *sm, int host)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < sm->nlog; i++)
+		if (sm->log[i].host == host && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.len > m)
+			m = sm->log[i].ev.len;
+	return m;
+}
+
+static void test_mss_option(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 10);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	/* SYN and SYN,ACK carry MSS 1460 at MTU 1500; the rest carry none. */
+	int syns = 0;
+	for (size_t i = 0; i < sm.nlog; i++) {
+		const hsk_trace_event *ev = &sm.log[i].ev;
+		if (ev->kind != HSK_EV_TX)
+			continue;
+		if (ev->flags & SYN) {
+			assert_int_equal(ev->mss, 1460);
+			syns++;
+		} else {
+			assert_int_equal(ev->mss, 0);
+		}
+	}
+	assert_int_equal(syns, 2);
+	int v = 0;
+	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_SO_MAXSEG, &v), 0);
+	assert_int_equal(v, 1460);
+	/* 10 KB go in full-sized segments. */
+	static char big[10000];
+	memset(big, 'm', sizeof(big));
+	assert_int_equal(hsk_send(sm.st[C], csd, big, sizeof(big)), (long)sizeof(big));
+	sim_run(&sm, 100 * MS);
+	assert_int_equal(max_len(&sm, C), 1460);
+	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A SYN without an MSS option: 536 (RFC 9293 §3.7.1). */
+static void test_mss_default_536(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 11);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	const uint32_t irs = 100;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.mss, 1460);  /* ours is still offered */
+	assert_int_equal(e->ev.wscale, -1); /* not offered by the peer */
+	uint32_t iss = e->ev.seq;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	int v = 0;
+	assert_int_equal(hsk_getsockopt(s, ssd, HSK_SO_MAXSEG, &v), 0);
+	assert_int_equal(v, 536);
+	static char big[3000];
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(hsk_send(s, ssd, big, sizeof(big)), 3000);
+	/* 65535 of window, 10 * 536 of cwnd: five full segments, and Nagle
+	 * holds the 320-byte tail until they are acknowledged. */
+	uint32_t total = 0;
+	int n = 0;
+	while ((e = sim_next_tx(&sm)) != NULL) {
+		assert_int_equal(e->ev.flags, A);
+		assert_int_equal(e->ev.seq, iss + 1 + total);
+		assert_int_equal(e->ev.len, 536);
+		total += e->ev.len;
+		n++;
+	}
+	assert_int_equal(n, 5);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1 + total, A, 65535, NULL, 0);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A | PSH);
+	assert_int_equal(e->ev.seq, iss + 1 + total);
+	assert_int_equal(e->ev.len, 320);
+	assert_null(sim_next_tx(&sm));
+	assert_int_equal(max_len(&sm, S), 536);
+	assert_int_equal(hsk_abort(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A smaller MTU: a smaller MSS, offered and used by both ends. */
+static void test_mss_small_mtu(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.mtu = 576;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 12);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	assert_int_equal(sm.log[0].ev.kind, HSK_EV_STATE);
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].ev.kind == HSK_EV_TX && (sm.log[i].ev.flags & SYN))
+			assert_int_equal(sm.log[i].ev.mss, 536);
+	static char big[5000];
+	memset(big, 'y', sizeof(big));
+	assert_int_equal(hsk_send(sm.st[S], ssd, big, sizeof(big)), 5000);
+	sim_run(&sm, 100 * MS);
+	assert_int_equal(max_len(&sm, S), 536);
+	char buf[6000];
+	assert_int_equal(hsk_recv(sm.st[C], csd, buf, sizeof(buf)), 5000);
+	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* RFC 6528: ISN = M + F(tuple, key). Different tuples, different ISNs;
+ * the same tuple later: a larger ISN, by the 4 us clock. */
+static void test_isn(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 13);
+	hsk_stack *c = sm.st[C];
+	uint32_t isn[4];
+	for (int i = 0; i < 4; i++) {
+		int sd = hsk_socket(c);
+		assert_int_equal(hsk_bind(c, sd, 0, (uint16_t)(40000 + i)), 0);
+		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		const sim_ev *e = sim_next_tx(&sm);
+		assert_int_equal(e->ev.flags, SYN);
+		isn[i] = e->ev.seq;
+		assert_int_equal(hsk_abort(c, sd), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			assert_true(isn[i] != isn[j]);
+	/* The same tuple again, 1 s and then 2 s later. */
+	uint32_t prev = isn[0];
+	for (int k = 1; k <= 2; k++) {
+		sim_run(&sm, 1 * SEC);
+		int sd = hsk_socket(c);
+		assert_int_equal(hsk_bind(c, sd, 0, 40000), 0);
+		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		const sim_ev *e = NULL, *x;
+		while ((x = sim_next_tx(&sm)) != NULL)
+			if (x->host == C && x->ev.flags == SYN)
+				e = x;
+		assert_non_null(e);
+		uint32_t d = e->ev.seq - prev;
+		/* 1 s of a 4 us clock: 250000 */
+		assert_int_equal(d, 250000);
+		prev = e->ev.seq;
+		assert_int_equal(hsk_abort(c, sd), 0);
+	}
+	/* Another stack (another key) picks another ISN for the same tuple. */
+	sim sm2;
+	sim_init(&sm2, 2, NULL, 14);
+	int sd = hsk_socket(sm2.st[C]);
+	assert_int_equal(hsk_bind(sm2.st[C], sd, 0, 40000), 0);
+	sim_run(&sm2, 2 * SEC);
+	assert_int_equal(hsk_connect(sm2.st[C], sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_true(sim_next_tx(&sm2)->ev.seq != prev);
+	assert_int_equal(hsk_abort(sm2.st[C], sd), 0);
+	sim_run(&sm, 10 * MS);
+	sim_run(&sm2, 10 * MS);
+	sim_assert_no_leaks(&sm);
+	sim_assert_no_leaks(&sm2);
+	sim_free(&sm2);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_synrcvd_rst_back_to_listen),
+		cmocka_unit_test(test_synrcvd_rst_simultaneous_refused),
+		cmocka_unit_test(test_synrcvd_close_fin_wait_1),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
+		cmocka_unit_test(test_ack_to_listener),
+		cmocka_unit_test(test_data_on_final_ack),
+		cmocka_unit_test(test_mss_option),
+		cmocka_unit_test(test_mss_default_536),
+		cmocka_unit_test(test_mss_small_mtu),
+		cmocka_unit_test(test_isn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -92,16 +92,13 @@ static void reass_trim(const reass *q, const hsk_ring *ring, hsk_seq rcv_nxt,
 uint32_t reass_input(reass *q, hsk_ring *ring, hsk_seq rcv_nxt, hsk_seq seq,
 		     const uint8_t *data, uint32_t len, bool fin, reass_result *res)
 {
-	hsk_seq end;
+	hsk_seq end, oend;
 	reass_range m;
 	uint32_t overlap = 0, fresh;
 	unsigned i, first, k;
 
 	memset(res, 0, sizeof(*res));
-	if (fin && !q->fin_known) {
-		q->fin_known = true;
-		q->fin_seq = seq_add(seq, len);
-	}
+	oend = seq_add(seq, len);
 	reass_trim(q, ring, rcv_nxt, &seq, &data, &len, res);
 	if (len == 0)
 		goto out;
@@ -156,6 +153,14 @@ uint32_t reass_input(reass *q, hsk_ring *ring, hsk_seq rcv_nxt, hsk_seq seq,
 		res->blk_end = m.end;
 	}
 out:
+	/* A FIN counts only when its segment was stored whole (a segment cut
+	 * on the right loses its FIN, RFC 9293 §3.10.7.4). ring_len has grown
+	 * by `advanced` since rcv_nxt was current. */
+	if (fin && !q->fin_known && !res->dropped && seq_ge(oend, rcv_nxt) &&
+	    rng_len(rcv_nxt, oend) <= ring->cap - (ring_len(ring) - res->advanced)) {
+		q->fin_known = true;
+		q->fin_seq = oend;
+	}
 	res->fin = q->fin_known && seq_eq(seq_add(rcv_nxt, res->advanced), q->fin_seq);
 	return res->advanced;
 }

@@ -362,6 +362,24 @@ static void test_fin(void **state)
 	seg(B, 10, 0, true, &res);
 	assert_true(res.fin);
 	assert_int_equal(res.advanced, 0);
+	/* a segment cut on the right loses its FIN */
+	fx_init(64, B);
+	seg(B, 40, 40, true, &res);
+	assert_true(res.dropped);
+	assert_false(F.q.fin_known);
+	/* a FIN exactly at the ring's end is fine */
+	seg(B, 40, 24, true, &res);
+	assert_true(F.q.fin_known);
+	assert_int_equal(F.q.fin_seq.v, B + 64);
+	assert_int_equal(seg(B, 0, 40, false, &res), 64);
+	assert_true(res.fin);
+	/* as does a segment dropped for want of a range */
+	fx_init(4096, B);
+	for (unsigned i = 0; i < REASS_MAX_RANGES; i++)
+		seg(B, 100 + 20 * i, 10, false, &res);
+	seg(B, 1000, 10, true, &res);
+	assert_true(res.dropped);
+	assert_false(F.q.fin_known);
 }
 
 /* Random segments of a 20000-byte stream, reordered and duplicated; the

@@ -220,7 +220,7 @@ static void linger(struct client *c)
 		hsk_stack_usage(c->s, &u);
 		if (u.tcbs == 0 && u.requests == 0)
 			return;
-		if (hsk_now_ns() >= end)
+		if (hsk_now_ns() >= end || c->failed)
 			return;
 		if (hsk_loop_run_once(c->l, 10000000) < 0)
 			return;

@@ -256,6 +256,7 @@ hsk_stack *hsk_loop_stack(hsk_loop *l) { return l->s; }
 struct hsk_dev *hsk_loop_dev(hsk_loop *l) { return l->dev; }
 uint64_t hsk_loop_now(const hsk_loop *l) { return l->now; }
 void hsk_loop_stop(hsk_loop *l) { l->stop = true; }
+void hsk_loop_resume(hsk_loop *l) { l->stop = false; }
 bool hsk_loop_stopped(const hsk_loop *l) { return l->stop; }
 
 void hsk_loop_on_socket(hsk_loop *l, hsk_loop_sock_fn fn, void *ctx)
@@ -382,8 +383,6 @@ int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns)
 	struct epoll_event ev[16];
 	int n;
 
-	if (l->stop)
-		return 1;
 	n = epoll_wait(l->ep, ev, 16, loop_timeout_ms(l, max_wait_ns));
 	if (n < 0 && errno != EINTR)
 		return -errno;

@@ -101,11 +101,15 @@ int hsk_loop_del_fd(hsk_loop *l, int fd);
 
 /* Runs turns until hsk_loop_stop (0) or a device error (-errno). */
 int hsk_loop_run(hsk_loop *l);
-/* One turn, sleeping at most max_wait_ns. 0, 1 when stopped, or -errno. */
+/* One turn, sleeping at most max_wait_ns, even after a stop (so an
+ * application can finish closing after it stopped the loop). 0, 1 when
+ * stopped, or -errno. */
 int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns);
 /* Runs until `deadline` (CLOCK_MONOTONIC ns) or stop. */
 int hsk_loop_run_until(hsk_loop *l, uint64_t deadline);
 void hsk_loop_stop(hsk_loop *l);
+/* Clears a stop so that hsk_loop_run can run again. */
+void hsk_loop_resume(hsk_loop *l);
 bool hsk_loop_stopped(const hsk_loop *l);
 
 #endif

@@ -130,3 +130,18 @@ counter() {
 }
 
 MB16=$((16 * 1024 * 1024))
+
+# Starts a peer.py server mode in the background (output in $TMP/NAME.log)
+# and waits until it listens. Sets PEER_PID.
+start_peer_server() {
+	local name=$1
+	shift
+	ip netns exec "$NS" timeout 60 python3 "$PEER" "$@" >"$TMP/$name.log" 2>&1 &
+	PEER_PID=$!
+	for _ in $(seq 100); do
+		grep -q "^listening" "$TMP/$name.log" 2>/dev/null && return 0
+		kill -0 $PEER_PID 2>/dev/null || fail "peer $name exited early"
+		sleep 0.05
+	done
+	fail "peer $name did not start"
+}

@@ -1,17 +1,19 @@
 /*
  * The textbook sequence diagram:
  *
- *       t(ms)   client                                            server
- *       0.000   CLOSED -> SYN_SENT (connect())
- *       0.000   ---- SYN seq=100 win=65535 <mss 1460> ---------------->
- *       1.000                                                     LISTEN -> SYN_RECEIVED
- *       1.000   <--- SYN,ACK seq=300 ack=101 win=65535 -----------------
+ *      t(ms)   client                                                   server
+ *      0.000   CLOSED -> SYN_SENT (connect())
+ *      0.000   ---- SYN seq=100 win=65535 <mss 1460> ------------------->
+ *      1.000                                                            LISTEN -> SYN_RECEIVED (rcv SYN)
+ *      1.000   <--- SYN,ACK seq=300 ack=101 win=65535 <mss 1460> -------
+ *      2.000   ---- FIN,ACK seq=101 ack=301 -------X  lost: link loss
  *
  * An arrow is drawn on the line of its transmission. Whether it arrived is
  * only known later, so lines are held until they are resolved: a TX is
  * matched with the RX of the same segment on the other column (tuple
  * reversed, flags, seq, ack, len), or with a DROP. A DROP reported by the
- * sender's column (the network lost it) ends the arrow in an X half-way; a
+ * sender's column (the network lost it) ends the arrow in an X two thirds
+ * of the way; a
  * DROP reported by the receiver ends it in an X at the receiver. A segment
  * never reported as received by the end ends in "?" ("not received"). An RX
  * with no matching TX (a duplicate, an injected packet) is drawn at its
@@ -34,7 +36,7 @@ typedef struct dline {
 	uint64_t settled;       /* when its fate became known */
 	uint8_t kind, status, col;
 	uint8_t unmatched;      /* an RX that matched no TX: 1 dup, 2 unknown */
-	hsk_trace_event ev;     /* cause/reason point into text below */
+	hsk_trace_event ev;     /* its strings are copied below, pointers cleared */
 	char cause[48];
 	char reason[64];        /* LN_TEXT: the text */
 } dline;

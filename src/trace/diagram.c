@@ -13,8 +13,8 @@
  * matched with the RX of the same segment on the other column (tuple
  * reversed, flags, seq, ack, len), or with a DROP. A DROP reported by the
  * sender's column (the network lost it) ends the arrow in an X two thirds
- * of the way; a
- * DROP reported by the receiver ends it in an X at the receiver. A segment
+ * of the way; a DROP reported by the receiver ends it in an X at the
+ * receiver. A segment
  * never reported as received by the end ends in "?" ("not received"). An RX
  * with no matching TX (a duplicate, an injected packet) is drawn at its
  * arrival. Lines are written in order once resolved and older than the

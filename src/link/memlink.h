@@ -32,7 +32,7 @@ typedef struct memnet_impair {
 	uint64_t jitter_ns;   /* extra uniform delay in [0, jitter_ns) */
 	uint64_t reorder_ns;  /* extra delay of a reordered packet, 0: 1 ms */
 	uint64_t rate_bps;    /* serialisation rate of the egress, 0: infinite */
-	size_t queue_limit;   /* packets queued at the egress, 0: unbounded */
+	size_t queue_limit;   /* packets waiting at a rate-limited egress, 0: unbounded */
 } memnet_impair;
 
 /* A filter sees every packet a host transmits before impairments; returning

@@ -32,6 +32,7 @@ struct client {
 	uint32_t raddr;
 	uint16_t rport, lport;
 	const char *send_path, *recv_path;
+	const char *target;       /* HOST:PORT as given */
 	int in, out;              /* files; -1 when not used */
 	uint8_t buf[BUF];
 	size_t off, len;
@@ -124,7 +125,7 @@ static void progress(struct client *c)
 	if (!c->connected) {
 		int e = hsk_sock_error(c->s, c->sd);
 		if (e) {
-			fail(c, e, "connect");
+			fail(c, e, c->target);
 			return;
 		}
 		if (!(ev & HSK_POLLOUT))
@@ -174,7 +175,7 @@ static void on_tick(void *ctx, hsk_loop *l)
 	struct client *c = ctx;
 
 	if (!c->connected && c->timeout_ns && hsk_loop_now(l) - c->t_start > c->timeout_ns) {
-		fail(c, HSK_ETIMEDOUT, "connect");
+		fail(c, HSK_ETIMEDOUT, c->target);
 		return;
 	}
 	/* Pending output, or a shutdown waiting for --close-delay. */
@@ -321,6 +322,7 @@ static int connect_args(struct client *c, int argc, char **argv)
 		return 2;
 	}
 	c->rport = (uint16_t)port;
+	c->target = target;
 	return net_opt_check(&c->o) < 0 ? 2 : 0;
 }
 
@@ -374,7 +376,7 @@ int cmd_connect(int argc, char **argv)
 	if (rc >= 0)
 		rc = hsk_connect(c->s, c->sd, c->raddr, c->rport);
 	if (rc < 0 && rc != -HSK_EINPROGRESS)
-		fail(c, rc, "connect");
+		fail(c, rc, c->target);
 	else
 		rc = run(c);
 	if (rc < 0)

@@ -20,7 +20,10 @@ Modes:
                                  SIZE bytes, all verified and closed
   refused HOST PORT              connect must fail with ECONNREFUSED
   closer-server PORT             accept one, wait for data, close at once
-                                 (simultaneous-close partner)
+                                 (simultaneous-close partner: must pass
+                                 through CLOSING to TIME-WAIT)
+  halfclose-client HOST PORT SHA shut down writing at once, then read to
+                                 EOF while the server keeps sending
   ping HOST COUNT SIZE           ICMP echo through a raw socket
 """
 import hashlib
@@ -58,14 +61,19 @@ def ss_state(local_port=None, remote_port=None):
     return states
 
 
-def wait_state(want, local_port=None, remote_port=None, timeout=3.0):
+def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None):
+    """Polls ss until `want` shows; every state observed goes into `seen`."""
     end = time.time() + timeout
     st = []
     while time.time() < end:
         st = ss_state(local_port, remote_port)
+        if seen is not None:
+            for x in st:
+                if x not in seen:
+                    seen.append(x)
         if want in st:
             return st
-        time.sleep(0.01)
+        time.sleep(0.005)
     return st
 
 
@@ -255,10 +263,26 @@ def closer_server(port):
     s.settimeout(30)
     b = s.recv(CHUNK)
     s.close()
-    st = wait_state("TIME-WAIT", port, peer[1], timeout=3)
-    out(mode="closer-server", ok="TIME-WAIT" in st, first_read=len(b),
-        state_after_close=st)
-    return "TIME-WAIT" in st
+    seen = []
+    st = wait_state("TIME-WAIT", port, peer[1], timeout=3, seen=seen)
+    # A simultaneous close goes FIN-WAIT-1 -> CLOSING -> TIME-WAIT.
+    ok = "TIME-WAIT" in st and "CLOSING" in seen
+    out(mode="closer-server", ok=ok, first_read=len(b), states_seen=seen)
+    return ok
+
+
+def halfclose_client(host, port, want_sha):
+    s = socket.create_connection((host, port), timeout=30)
+    lport = s.getsockname()[1]
+    s.shutdown(socket.SHUT_WR)
+    h = hashlib.sha256()
+    n = recv_all(s, h)
+    st_eof = ss_state(lport)
+    s.close()
+    ok = h.hexdigest() == want_sha and "TIME-WAIT" in st_eof
+    out(mode="halfclose-client", ok=ok, received=n, recv_sha=h.hexdigest(),
+        state_at_eof=st_eof)
+    return ok
 
 
 def csum(b):
@@ -320,6 +344,8 @@ def main(argv):
         ok = many(a[0], int(a[1]), int(a[2]), int(a[3]))
     elif m == "refused":
         ok = refused(a[0], int(a[1]))
+    elif m == "halfclose-client":
+        ok = halfclose_client(a[0], int(a[1]), a[2])
     elif m == "closer-server":
         ok = closer_server(int(a[0]))
     elif m == "ping":

@@ -401,6 +401,128 @@ static void test_pipe(void **state)
 	assert_int_equal(sack_pipe(&sb, S(1000), S(2000), 100), 1000);
 }
 
+/* The scoreboard against a byte-per-octet model of RFC 6675 (IsLost and
+ * SetPipe written literally), with random SACK blocks, cumulative ACKs and
+ * retransmissions, across 2^32. */
+enum { MW = 2000, MMSS = 100 };
+
+typedef struct model {
+	uint32_t una, nxt, high_rxt;   /* offsets from the base */
+	uint8_t sacked[MW + 1];
+} model;
+
+static bool m_lost(const model *m, uint32_t off)
+{
+	uint32_t bytes = 0, ranges = 0, i;
+
+	for (i = off + 1; i < m->nxt; i++) {
+		if (!m->sacked[i])
+			continue;
+		bytes++;
+		if (!m->sacked[i - 1])
+			ranges++;   /* a new discontiguous range starts */
+	}
+	return ranges >= SACK_DUPTHRESH || bytes > (SACK_DUPTHRESH - 1) * MMSS;
+}
+
+/* SetPipe, per octet; IsLost kept incrementally from the top down. */
+static uint32_t m_pipe(const model *m)
+{
+	uint32_t pipe = 0, bytes = 0, ranges = 0, i;
+
+	for (i = m->nxt; i-- > m->una;) {
+		if (m->sacked[i]) {
+			bytes++;
+			if (i == 0 || !m->sacked[i - 1])
+				ranges++;
+			continue;
+		}
+		if (!(ranges >= SACK_DUPTHRESH || bytes > (SACK_DUPTHRESH - 1) * MMSS))
+			pipe++;
+		if (i < m->high_rxt)
+			pipe++;
+	}
+	return pipe;
+}
+
+static void test_board_vs_model(void **state)
+{
+	const uint32_t base = 0xfffffb00u;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	static model m;
+	sack_board sb;
+	sack_update u;
+	int round, step;
+
+	(void)state;
+	for (round = 0; round < 40; round++) {
+		memset(&m, 0, sizeof(m));
+		m.nxt = MW;
+		sack_board_init(&sb, S(base));
+		sack_board_start_recovery(&sb, S(base));
+		for (step = 0; step < 30; step++) {
+			tcp_sack_block b[3];
+			uint32_t nb, i, j, l, r;
+			hsk_seq sq;
+			uint32_t len;
+			int rule;
+
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			nb = 1 + (uint32_t)(x % 3);
+			for (i = 0; i < nb; i++) {
+				l = m.una + (uint32_t)((x >> (8 + 8 * i)) % ((MW - m.una) / MMSS + 1)) * MMSS;
+				r = l + MMSS * (1 + (uint32_t)((x >> (30 + 5 * i)) % 3));
+				if (r > MW)
+					r = MW;
+				if (l >= r)
+					l = r - MMSS;
+				b[i].left = base + l;
+				b[i].right = base + r;
+			}
+			/* sometimes the cumulative ACK advances first */
+			if ((x >> 60) % 4 == 0 && m.una < MW) {
+				m.una += MMSS * (uint32_t)((x >> 56) % 4);
+				if (m.una > MW)
+					m.una = MW;
+			}
+			sack_board_update(&sb, S(base + m.una), S(base + MW), b, nb, &u);
+			for (i = 0; i < nb; i++) {
+				if (i == 0 && u.dsack)
+					continue;
+				for (j = b[i].left - base; j < b[i].right - base; j++)
+					if (j >= m.una)
+						m.sacked[j] = 1;
+			}
+			if (m.high_rxt < m.una)
+				m.high_rxt = m.una;
+			/* retransmit what NextSeg says, sometimes */
+			rule = sack_next_seg(&sb, S(base + m.una), S(base + MW), MMSS, false, &sq, &len);
+			if (rule == SACK_NEXT_LOST || rule == SACK_NEXT_RESCUE) {
+				uint32_t off = sq.v - base;
+
+				/* rule 1/3: the lowest unSACKed octet >= HighRxt
+				 * below the highest SACK; rule 1 iff it is lost */
+				for (j = m.high_rxt; j < MW && m.sacked[j]; j++)
+					;
+				assert_int_equal(off, j);
+				assert_int_equal(rule == SACK_NEXT_LOST, m_lost(&m, off));
+				assert_false(m.sacked[off + len - 1]);
+				if ((x >> 50) % 2) {
+					sack_board_retransmitted(&sb, seq_add(sq, len));
+					m.high_rxt = off + len;
+				}
+			}
+			/* the model and the board agree, octet by octet */
+			for (j = m.una; j < MW; j += 7) {
+				assert_int_equal(sack_is_sacked(&sb, S(base + j)), m.sacked[j]);
+				if (!m.sacked[j])
+					assert_int_equal(sack_is_lost(&sb, S(base + j), MMSS), m_lost(&m, j));
+			}
+			assert_int_equal(sack_pipe(&sb, S(base + m.una), S(base + MW), MMSS), m_pipe(&m));
+		}
+	}
+}
+
 /* ================= RACK-TLP ================= */
 
 static rack_seg store[16];
@@ -727,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_is_lost),
 		cmocka_unit_test(test_next_seg),
 		cmocka_unit_test(test_pipe),
+		cmocka_unit_test(test_board_vs_model),
 		cmocka_unit_test(test_rack_records),
 		cmocka_unit_test(test_rack_loss_by_time),
 		cmocka_unit_test(test_rack_dupthresh_no_window),

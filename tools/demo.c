@@ -357,22 +357,34 @@ int demo_wait_accept(demo *d, int lsd, uint64_t max_dt)
 	return r.accepted;
 }
 
+long demo_send_some(demo *d, int side, int sd, size_t len)
+{
+	demo_side *me = &d->side[side];
+	uint8_t buf[4096];
+	size_t i, n = len < sizeof(buf) ? len : sizeof(buf);
+	long rc;
+
+	for (i = 0; i < n; i++)
+		buf[i] = demo_pattern(me->tx_off + i);
+	rc = hsk_send(d->st[side], sd, buf, n);
+	if (rc > 0)
+		me->tx_off += (uint64_t)rc;
+	return rc;
+}
+
 long demo_send(demo *d, int side, int sd, size_t len)
 {
-	uint8_t buf[4096];
-	size_t done = 0, i;
+	size_t done = 0;
 	unsigned tries = 0;
 
 	sync_clock(d);
-	for (i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)('a' + i % 26);
 	demo_note(d, side, "send(%zu)", len);
 	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		long rc = hsk_send(d->st[side], sd, buf, n);
+		long rc = demo_send_some(d, side, sd, len - done);
 
 		if (rc == -HSK_EAGAIN && ++tries < 1000) {
 			demo_run_for(d, 10 * DEMO_MS);
+			sync_clock(d);
 			continue;
 		}
 		if (rc < 0) {
@@ -385,6 +397,19 @@ long demo_send(demo *d, int side, int sd, size_t len)
 	return (long)done;
 }
 
+long demo_recv_some(demo *d, int side, int sd)
+{
+	demo_side *me = &d->side[side];
+	uint8_t buf[16384];
+	long rc = hsk_recv(d->st[side], sd, buf, sizeof(buf)), i;
+
+	for (i = 0; i < rc; i++)
+		me->rx_bad += buf[i] != demo_pattern(me->rx_off + (uint64_t)i);
+	if (rc > 0)
+		me->rx_off += (uint64_t)rc;
+	return rc;
+}
+
 typedef struct recv_ref {
 	int side, sd;
 	size_t want, got;
@@ -395,11 +420,10 @@ typedef struct recv_ref {
 static bool recv_done(demo *d, void *arg)
 {
 	recv_ref *r = arg;
-	uint8_t buf[4096];
 
 	sync_clock(d);
 	for (;;) {
-		long rc = hsk_recv(d->st[r->side], r->sd, buf, sizeof(buf));
+		long rc = demo_recv_some(d, r->side, r->sd);
 
 		if (rc > 0) {
 			r->got += (size_t)rc;
@@ -424,6 +448,8 @@ long demo_recv(demo *d, int side, int sd, size_t want, uint64_t max_dt)
 		demo_note(d, side, "recv() = %zu", r.got);
 	if (r.eof)
 		demo_note(d, side, "recv() = 0 (end of stream)");
+	demo_expect(d, d->side[side].rx_bad == 0, "%s: %" PRIu64 " bytes received "
+		    "differ from what was sent", side_name[side], d->side[side].rx_bad);
 	if (r.err) {
 		demo_note(d, side, "recv() = -%s", hsk_errno_name(r.err));
 		return -1;

@@ -51,6 +51,9 @@ typedef struct demo_side {
 	uint32_t snd_nxt;
 	hsk_tuple last_tuple;
 	bool sent_any;
+	/* the application byte stream: what this side queued and read, and
+	 * bytes read that differ from what the peer queued at that offset */
+	uint64_t tx_off, rx_off, rx_bad;
 	/* states entered by connections (not listeners), as a bit mask */
 	uint32_t visited;
 	/* transitions seen, in order: "CLOSED SYN_SENT ESTABLISHED ..." for
@@ -120,8 +123,19 @@ int demo_connect(demo *d, int side, uint16_t lport, uint32_t addr, uint16_t port
 int demo_wait_connected(demo *d, int side, int sd, uint64_t max_dt);
 /* Waits for and returns an accepted sd (or a negative error). */
 int demo_wait_accept(demo *d, int lsd, uint64_t max_dt);
-/* Sends len bytes of pattern, all of it; returns bytes queued. */
+/* Sends len bytes of the stream pattern, all of it; returns bytes queued. */
 long demo_send(demo *d, int side, int sd, size_t len);
+/* One hsk_send of up to len pattern bytes without running the clock or
+ * noting it: bytes queued or a negative error. */
+long demo_send_some(demo *d, int side, int sd, size_t len);
+/* Reads what is there now, checking it against the peer's pattern: bytes
+ * read, 0 at end of stream, or a negative error (-HSK_EAGAIN: nothing). */
+long demo_recv_some(demo *d, int side, int sd);
+/* The byte at offset off of every demo stream. */
+static inline uint8_t demo_pattern(uint64_t off)
+{
+	return (uint8_t)((off * 2654435761u) >> 13);
+}
 /* Waits until `want` bytes (or EOF when want is 0) arrive; returns bytes
  * read, or -1 on timeout / error. */
 long demo_recv(demo *d, int side, int sd, size_t want, uint64_t max_dt);

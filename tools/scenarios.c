@@ -465,6 +465,73 @@ static void run_rst_in_window(demo *d)
 	expect_clean(d);
 }
 
+/* ---- bulk transfer ---- */
+
+#define BULK_BYTES (256u * 1024u)
+
+static const char *const bulk_counters[] = {
+	"OutSegs", "InSegs", "RetransSegs", "TCPFastRetrans", "TCPTimeouts",
+	"TCPSackRecovery", "TCPRenoRecovery", "TCPDSACKRecv", "TCPOFOQueue",
+	"TCPDelayedACKs", NULL,
+};
+
+typedef struct bulk_state {
+	int csd, ssd;
+	uint64_t sent, got, t_done;
+	int err;
+} bulk_state;
+
+/* Called after every event: the client writes while the send buffer
+ * takes it, the server reads everything there is. */
+static bool bulk_progress(demo *d, void *arg)
+{
+	bulk_state *b = arg;
+	long rc;
+
+	demo_stack(d, C);
+	while (b->sent < BULK_BYTES) {
+		rc = demo_send_some(d, C, b->csd, BULK_BYTES - b->sent);
+		if (rc <= 0) {
+			if (rc != -HSK_EAGAIN)
+				b->err = (int)-rc;
+			break;
+		}
+		b->sent += (uint64_t)rc;
+	}
+	while ((rc = demo_recv_some(d, S, b->ssd)) > 0)
+		b->got += (uint64_t)rc;
+	if (rc != -HSK_EAGAIN && rc <= 0 && b->got < BULK_BYTES)
+		b->err = rc ? (int)-rc : HSK_EPIPE;
+	if (b->got >= BULK_BYTES && !b->t_done)
+		b->t_done = demo_now(d);
+	return b->err || b->got >= BULK_BYTES;
+}
+
+static void run_bulk(demo *d)
+{
+	bulk_state b = { 0 };
+	uint64_t t0, dt;
+	int lsd;
+
+	if (!establish(d, 16, &lsd, &b.csd, &b.ssd))
+		return;
+	t0 = demo_now(d);
+	demo_note(d, C, "send() %u bytes as fast as the stack takes them", BULK_BYTES);
+	demo_run_until(d, bulk_progress, &b, 600 * DEMO_S);
+	demo_note(d, S, "recv() = %" PRIu64 " in all", b.got);
+	demo_expect(d, !b.err, "transfer failed: %s", hsk_errno_name(b.err));
+	demo_expect(d, b.got == BULK_BYTES, "server received %" PRIu64 " of %u bytes",
+		    b.got, BULK_BYTES);
+	demo_expect(d, d->side[S].rx_bad == 0, "%" PRIu64 " bytes arrived corrupted",
+		    d->side[S].rx_bad);
+	dt = (b.t_done ? b.t_done : demo_now(d)) - t0;
+	demo_say(d, "%" PRIu64 " bytes in %.3f ms of virtual time (%.1f Mbit/s), "
+		 "in order and intact", b.got, dt / 1e6,
+		 dt ? b.got * 8.0 * 1e3 / (double)dt : 0.0);
+	close_client_first(d, b.csd, b.ssd);
+	expect_clean(d);
+}
+
 const demo_scenario demo_scenarios[] = {
 	{ "basic", "three-way handshake, 64-byte request and response, four-way close",
 	  basic_counters, run_basic },
@@ -484,6 +551,8 @@ const demo_scenario demo_scenarios[] = {
 	  "re-acknowledged from TIME_WAIT", lost_ack_counters, run_lost_final_ack },
 	{ "accept-overflow", "backlog 2, no accept() for 3 s, four clients: a final "
 	  "ACK and SYNs dropped", overflow_counters, run_accept_overflow },
+	{ "bulk", "256 KiB from client to server: slow start, delayed ACKs, "
+	  "recovery with --loss", bulk_counters, run_bulk },
 	{ "rst-in-window", "an in-window RST that is not RCV.NXT gets a challenge ACK "
 	  "(RFC 5961)", rst_counters, run_rst_in_window },
 };

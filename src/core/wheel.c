@@ -26,8 +26,15 @@
  * the earliest deadline is in the first non-empty list of that sequence,
  * and inside a level that is the lowest set bit of occupied[L] (every bit
  * set is above digit_L(c), so no rotation is needed). Only that one list is
- * looked at: its head caches its least deadline (exact unless the timer
- * holding it was cancelled, in which case that list alone is scanned).
+ * looked at: its head caches its least deadline. The cache is exact after
+ * any arm; after a cancel of the timer holding it, it is exact again at once
+ * when the list is in deadline order (the new first timer holds it) and
+ * stale otherwise: then wheel_next_deadline() scans that one list until the
+ * next wheel_pop_expired() refreshes the cache (or sorts the list when it is
+ * nearly sorted, so that later cancels are O(1) again). A list that stays
+ * unsorted and whose earliest timer is cancelled again and again (jittered
+ * intervals, round robin) therefore costs one scan of the first list per
+ * wheel_next_deadline(): that list is one slot, 64^L ticks wide.
  *
  * Advance from c to n > c. Take a timer at level L (it agrees with c above
  * level L; c < d). If n also agrees with c above level L, then c <= n and
@@ -57,6 +64,10 @@
 #define LVL_BITS 6
 #define LOC_OVERDUE (-1)
 #define LOC_OVERFLOW WHEEL_LEVELS
+
+/* Flags in a list head's `order`. */
+#define WH_UNSORTED 1u  /* a timer was appended below the tail's deadline */
+#define WH_STALE 2u     /* the cached least deadline left (implies UNSORTED) */
 
 _Static_assert(WHEEL_SLOTS == 1 << LVL_BITS, "a level is 6 bits of ticks");
 _Static_assert(WHEEL_SLOTS == 64, "occupied[] is one 64-bit word per level");
@@ -124,14 +135,25 @@ static inline int wheel_locate(uint64_t c, uint64_t d, unsigned *slot)
 	return (int)lvl;
 }
 
-/* Appends to a list whose head caches the least deadline. A deadline at or
- * below the cache is the new least even when the cache is stale (a stale
- * cache is a lower bound of what remains). */
+/* Appends to a slot or overflow list. The head caches the least deadline
+ * and notes whether the list is still in deadline order: timers armed at a
+ * fixed interval from a clock that only moves forward (TIME_WAIT, SYN-ACK
+ * and most retransmission timers) arrive in order, and in a sorted list the
+ * least deadline after a cancel is simply the first. A deadline at or below
+ * the cache is the new least even when the cache is stale (a stale cache is
+ * a lower bound of what remains). */
 static inline void mlist_add(hsk_timer *h, hsk_timer *t)
 {
-	if (list_empty(h) || t->deadline <= h->deadline) {
+	if (list_empty(h)) {
 		h->deadline = t->deadline;
 		h->order = 0;
+	} else {
+		if (t->deadline < h->prev->deadline)
+			h->order |= WH_UNSORTED;
+		if (t->deadline <= h->deadline) {
+			h->deadline = t->deadline;
+			h->order &= ~WH_STALE;
+		}
 	}
 	list_append(h, t);
 }
@@ -142,7 +164,7 @@ static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
 	if (list_empty(h))
 		h->order = 0;
 	else if (timer_before(t, h->prev))
-		h->order = 1; /* not sorted any more */
+		h->order = WH_UNSORTED;
 	list_append(h, t);
 }
 
@@ -195,7 +217,12 @@ void wheel_cancel(hsk_wheel *w, hsk_timer *t)
 		if (lvl != LOC_OVERFLOW)
 			w->occupied[lvl] &= ~(1ULL << s);
 	} else if (t->deadline == h->deadline) {
-		h->order = 1; /* the cached least deadline left: stale */
+		/* the cached least deadline left: in a sorted list the first
+		 * timer holds the next one; otherwise the cache is stale */
+		if (h->order & WH_UNSORTED)
+			h->order |= WH_STALE;
+		else
+			h->deadline = h->next->deadline;
 	}
 }
 
@@ -257,7 +284,7 @@ static void wheel_advance(hsk_wheel *w, uint64_t now)
 	}
 }
 
-/* Natural merge sort of `overdue` by (deadline, order). */
+/* Natural merge sort of a list by (deadline, order). */
 static hsk_timer *merge_runs(hsk_timer *a, hsk_timer *b)
 {
 	hsk_timer head, *tail = &head;
@@ -275,9 +302,8 @@ static hsk_timer *merge_runs(hsk_timer *a, hsk_timer *b)
 	return head.next;
 }
 
-static void overdue_sort(hsk_wheel *w)
+static void list_sort(hsk_timer *h)
 {
-	hsk_timer *h = &w->overdue;
 	hsk_timer *bins[64] = { 0 }; /* bins[i]: 2^i runs merged, or NULL */
 	hsk_timer *p = h->next;
 	h->prev->next = 0; /* NULL-terminated chain through next */
@@ -309,6 +335,7 @@ static void overdue_sort(hsk_wheel *w)
 	prev->next = h;
 	h->prev = prev;
 	h->order = 0;
+	h->deadline = h->next->deadline;
 }
 
 /* The first non-empty list after `overdue` (the one holding the earliest
@@ -328,7 +355,7 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 	hsk_timer *h = &w->overdue;
 	if (!list_empty(h)) {
 		if (h->order)
-			overdue_sort(w);
+			list_sort(h);
 		hsk_timer *t = h->next;
 		if (t->deadline <= now) {
 			list_unlink(t);
@@ -338,11 +365,25 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 		return 0;
 	}
 	/* Nothing due: refresh a stale cache where wheel_next_deadline() will
-	 * look, so that it answers without scanning. */
+	 * look, so that it answers without scanning. A list made of a few
+	 * sorted runs (in order but for a few timers) is sorted instead, which
+	 * costs about as much and makes later cancels of its first timers O(1)
+	 * again. */
 	hsk_timer *f = (hsk_timer *)wheel_first_list(w);
-	if (f && f->order) {
-		f->deadline = list_min(f);
-		f->order = 0;
+	if (f && (f->order & WH_STALE)) {
+		uint64_t m = UINT64_MAX;
+		unsigned runs = 1;
+		for (const hsk_timer *t = f->next; t != f; t = t->next) {
+			if (t->deadline < m)
+				m = t->deadline;
+			runs += t->next != f && t->next->deadline < t->deadline;
+		}
+		if (runs <= 4) {
+			list_sort(f);
+		} else {
+			f->deadline = m;
+			f->order &= ~WH_STALE;
+		}
 	}
 	return 0;
 }
@@ -355,7 +396,7 @@ uint64_t wheel_next_deadline(const hsk_wheel *w)
 	h = wheel_first_list(w);
 	if (!h)
 		return UINT64_MAX;
-	return h->order ? list_min(h) : h->deadline;
+	return (h->order & WH_STALE) ? list_min(h) : h->deadline;
 }
 
 bool wheel_check(const hsk_wheel *w)
@@ -384,8 +425,16 @@ bool wheel_check(const hsk_wheel *w)
 				    (l < WHEEL_LEVELS && (int)ts != s))
 					return false;
 			}
-			if (!list_empty(h) && !h->order && h->deadline != list_min(h))
+			if (list_empty(h))
+				continue;
+			if (!(h->order & WH_STALE) && h->deadline != list_min(h))
 				return false;
+			if ((h->order & WH_STALE) && !(h->order & WH_UNSORTED))
+				return false;
+			for (const hsk_timer *t = h->next; !(h->order & WH_UNSORTED) &&
+			     t->next != h; t = t->next)
+				if (t->next->deadline < t->deadline)
+					return false;
 		}
 	}
 	return n == w->count;

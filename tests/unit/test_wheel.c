@@ -231,6 +231,33 @@ static void test_level_boundaries(void **state)
 	assert_int_equal(wheel_count(&w), 0);
 }
 
+/* Timers armed at a fixed interval and cancelled oldest first (a SYN queue
+ * whose handshakes complete, TIME_WAIT entries recycled): the earliest
+ * timer is cancelled every time and the answer stays exact. */
+static void test_fifo_cancel(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	static hsk_timer t[N];
+	hsk_wheel w;
+	wheel_init(&w, 0, MS);
+	uint64_t now = 0;
+	for (int i = 0; i < N; i++) {
+		timer_init(&t[i]);
+		now += 37 * 1000; /* 37 us apart */
+		assert_null(wheel_pop_expired(&w, now));
+		wheel_arm(&w, &t[i], now + 1000 * MS);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(wheel_next_deadline(&w), t[i].deadline);
+		wheel_cancel(&w, &t[i]);
+		/* exact without a scan: the slot stays sorted */
+		if (i % 500 == 0)
+			assert_true(wheel_check(&w));
+	}
+	assert_int_equal(wheel_next_deadline(&w), UINT64_MAX);
+}
+
 /* ---- differential test ---- */
 
 typedef struct ref_timer {
@@ -280,6 +307,11 @@ static uint64_t pick_deadline(hsk_rng *g, const ref *r)
 	case 3: { /* tie with another timer's deadline */
 		const ref_timer *x = &r->tm[rng_below(g, (uint64_t)r->n)];
 		return x->armed ? x->deadline : now;
+	}
+	case 4:
+	case 5: { /* fixed intervals, as protocol timers are: lists in order */
+		static const uint64_t iv[] = { 40 * MS, 200 * MS, 1000 * MS, 60000 * MS };
+		return sat_add(now, iv[rng_below(g, 4)]);
 	}
 	default: /* everything from nanoseconds to beyond the wheel's span */
 		return sat_add(now, rng_below(g, 1ULL << rng_below(g, 52)));
@@ -422,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_exact_within_slot),
 		cmocka_unit_test(test_time_does_not_go_back),
 		cmocka_unit_test(test_level_boundaries),
+		cmocka_unit_test(test_fifo_cancel),
 		cmocka_unit_test(test_differential_1ms),
 		cmocka_unit_test(test_differential_1ns),
 		cmocka_unit_test(test_differential_odd_start),

@@ -79,6 +79,8 @@ static int pool_grow(hsk_pool *p)
 		n = cap;
 	if (n > room)
 		n = room;
+	if (p->obj_size > (SIZE_MAX - sizeof(pool_chunk)) / n)
+		return -1;
 	pool_chunk *c = malloc(sizeof *c + n * p->obj_size);
 	if (!c)
 		return -1;

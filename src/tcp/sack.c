@@ -509,6 +509,10 @@ static uint64_t rack_reo_wnd(rack *r, const rack_ack *a)
 		if (r->reo_wnd_mult < 255)
 			r->reo_wnd_mult++;
 		r->reo_wnd_persist = 16;
+		/* A duplicate means a retransmission was spurious: the
+		 * network reorders, though our retransmission arrived first
+		 * and hid it from step 3 (Linux counts it too). */
+		r->reordering_seen = true;
 	}
 	if (!r->reordering_seen && (a->in_recovery || r->segs_sacked >= SACK_DUPTHRESH))
 		return 0;

@@ -137,6 +137,39 @@ static void on_link_drop(void *ctx, uint64_t now, int from, const char *reason,
 	emit(d, from == d->host[0] ? DEMO_CLIENT : DEMO_SERVER, &ev);
 }
 
+/* ---- pcap: every packet as its sender sent it, stamped with virtual time
+ * (nanosecond pcap, LINKTYPE_RAW: bare IPv4) ---- */
+
+static void pcap_put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4); /* the file's byte order is the writer's */
+}
+
+static void pcap_header(FILE *f)
+{
+	uint16_t major = 2, minor = 4;
+	uint8_t h[24] = { 0 };
+
+	pcap_put32(h, 0xa1b23c4du);     /* nanosecond timestamps */
+	memcpy(h + 4, &major, 2);
+	memcpy(h + 6, &minor, 2);
+	pcap_put32(h + 16, 65535);      /* snaplen */
+	pcap_put32(h + 20, 101);        /* LINKTYPE_RAW */
+	fwrite(h, 1, sizeof(h), f);
+}
+
+static void pcap_record(FILE *f, uint64_t t, const uint8_t *pkt, size_t len)
+{
+	uint8_t h[16];
+
+	pcap_put32(h, (uint32_t)(t / 1000000000u));
+	pcap_put32(h + 4, (uint32_t)(t % 1000000000u));
+	pcap_put32(h + 8, (uint32_t)len);
+	pcap_put32(h + 12, (uint32_t)len);
+	fwrite(h, 1, sizeof(h), f);
+	fwrite(pkt, 1, len, f);
+}
+
 static bool on_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 {
 	demo *d = ctx;
@@ -145,6 +178,8 @@ static bool on_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 	size_t plen;
 	int side = from == d->host[0] ? DEMO_CLIENT : DEMO_SERVER;
 
+	if (d->o->pcap)
+		pcap_record(d->o->pcap, demo_now(d), pkt, len);
 	if (!d->filter)
 		return true;
 	if (!parse_tcp(pkt, len, &ip, &th, &plen))
@@ -732,7 +767,7 @@ static void demo_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: handshake demo [--scenario NAME] [--format text|json] [--seed N]\n"
-		"                      [--loss P]\n"
+		"                      [--loss P] [--pcap FILE]\n"
 		"       handshake demo --list\n"
 		"\n"
 		"Runs a scripted TCP scenario between a client (198.18.0.1) and a server\n"
@@ -743,6 +778,8 @@ static void demo_usage(FILE *f)
 		"  --format FMT     text: a sequence diagram (default); json: JSON lines\n"
 		"  --seed N         seeds ISNs, ports and the network (default: 1)\n"
 		"  --loss P         random loss probability 0..1 in both directions\n"
+		"  --pcap FILE      write every packet sent (before the network's losses)\n"
+		"                   to FILE, stamped with virtual time\n"
 		"  --list           lists the scenarios\n"
 		"  -h, --help       this help\n");
 }
@@ -789,8 +826,9 @@ int demo_main(int argc, char **argv)
 	demo_opts o = { .scenario = "basic", .format = DEMO_TEXT, .seed = 1,
 			.loss = 0, .out = stdout };
 	const demo_scenario *sc;
+	const char *pcap_path = NULL;
 	bool list = false;
-	int i;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -821,6 +859,10 @@ int demo_main(int argc, char **argv)
 			o.seed = strtoull(v, &end, 0);
 			if (errno || end == v || *end || *v == '-')
 				return usage_error("bad seed '%s'", v);
+		} else if (opt_is(a, "--pcap")) {
+			if (!(v = opt_value(argc, argv, &i, "--pcap")))
+				return usage_error("%s needs a value", a);
+			pcap_path = v;
 		} else if (opt_is(a, "--loss")) {
 			if (!(v = opt_value(argc, argv, &i, "--loss")))
 				return usage_error("%s needs a value", a);
@@ -844,5 +886,18 @@ int demo_main(int argc, char **argv)
 	sc = find_scenario(o.scenario);
 	if (!sc)
 		return usage_error("unknown scenario '%s' (see --list)", o.scenario);
-	return run_scenario(sc, &o);
+	if (pcap_path) {
+		o.pcap = fopen(pcap_path, "wb");
+		if (!o.pcap) {
+			fprintf(stderr, "handshake demo: %s: %s\n", pcap_path, strerror(errno));
+			return 1;
+		}
+		pcap_header(o.pcap);
+	}
+	rc = run_scenario(sc, &o);
+	if (o.pcap && fclose(o.pcap) != 0) {
+		fprintf(stderr, "handshake demo: %s: %s\n", pcap_path, strerror(errno));
+		rc = 1;
+	}
+	return rc;
 }

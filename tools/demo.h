@@ -34,6 +34,7 @@ typedef struct demo_opts {
 	uint64_t seed;
 	double loss;            /* random loss, both directions */
 	FILE *out;
+	FILE *pcap;             /* every packet sent, NULL: none */
 } demo_opts;
 
 typedef struct demo demo;

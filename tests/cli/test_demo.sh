@@ -99,5 +99,29 @@ sys.exit(0 if ok else 1)
 PY
 
 "$bin" demo | head -n 1 | grep -q 't(ms)' || { echo "FAIL: default demo"; fail=1; }
+
+# --pcap: a nanosecond LINKTYPE_RAW capture with one record per packet sent
+"$bin" demo --scenario syn-retransmit --format json --pcap "$tmp/d.pcap" >"$tmp/p.json" ||
+	{ echo "FAIL: --pcap run"; fail=1; }
+python3 - "$tmp/d.pcap" "$tmp/p.json" <<'PY' || { echo "FAIL: pcap"; fail=1; }
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+magic, = struct.unpack("=I", data[:4])
+assert magic == 0xa1b23c4d, hex(magic)
+assert struct.unpack("=I", data[20:24])[0] == 101
+off, n, last = 24, 0, 0
+while off < len(data):
+    sec, nsec, caplen, length = struct.unpack("=IIII", data[off:off + 16])
+    pkt = data[off + 16:off + 16 + caplen]
+    assert caplen == length == len(pkt) and pkt[0] >> 4 == 4
+    t = sec * 10**9 + nsec
+    assert t >= last
+    last = t
+    off += 16 + caplen
+    n += 1
+summary = [json.loads(l) for l in open(sys.argv[2]) if '"summary"' in l][0]
+assert n == summary["link"]["sent"], (n, summary["link"])
+PY
+"$bin" demo --pcap /nonexistent/dir/x.pcap >/dev/null 2>&1 && { echo "FAIL: bad --pcap path accepted"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: $(echo $scenarios | wc -w) scenarios"
 exit $fail

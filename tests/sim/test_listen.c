@@ -393,6 +393,7 @@ static void test_max_syn_backlog(void **state)
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.max_syn_backlog = 3;
+	cfg.syncookies = false;
 	sim sm;
 	sim_init(&sm, 2, &cfg, 51);
 	int lsd = sim_listen(&sm, S, PORT, 100);

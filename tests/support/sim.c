@@ -58,12 +58,15 @@ static bool lose_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 	uint8_t flags = pkt[(pkt[0] & 0xf) * 4 + 13];
 	if (from >= 0 && from < SIM_MAX_HOSTS && sm->blackhole[from][flags])
 		return false;
+	/* Every entry counts every match, so that several entries for the
+	 * same flags (lose the 1st and the 2nd) each see the same count. */
+	bool keep = true;
 	for (int i = 0; i < sm->nlose; i++) {
 		if (sm->lose[i].host == from && sm->lose[i].flags == flags &&
 		    ++sm->lose[i].seen == sm->lose[i].nth)
-			return false;
+			keep = false;
 	}
-	return true;
+	return keep;
 }
 
 void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)

@@ -1,0 +1,574 @@
+/*
+ * Closing, transition by transition: FIN_WAIT_1 -> TIME_WAIT on FIN+ACK,
+ * simultaneous close through CLOSING, passive close, half-close, FIN
+ * retransmission, the FIN_WAIT_2 timeout, and TIME_WAIT's rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define SYN HSK_TH_SYN
+#define FIN HSK_TH_FIN
+#define PSH HSK_TH_PSH
+#define RST HSK_TH_RST
+
+static size_t timewaits(sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u.timewaits;
+}
+
+static size_t tcbs(sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u.tcbs;
+}
+
+/* Time of the last event consumed by expect_seg. */
+static uint64_t last_tx_time(const sim *sm)
+{
+	return sm->log[sm->tx_cursor - 1].ev.t_ns;
+}
+
+/* The server's ACK of the client's FIN is lost, so the server's FIN is the
+ * first to acknowledge it: FIN_WAIT_1 -> TIME_WAIT directly. */
+static void test_fin_wait_1_to_time_wait(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 60);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_lose(&sm, S, A, 1);
+	assert_int_equal(hsk_close(c, csd), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, A, 1, 2, 0);             /* lost */
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_CLOSE_WAIT);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_seg(&sm, S, FIN | A, 1, 2, 0);
+	expect_state(&sm, S, HSK_CLOSE_WAIT, HSK_LAST_ACK);
+	sim_run(&sm, 1 * MS);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_TIME_WAIT);
+	sim_run(&sm, 1 * MS);
+	expect_state(&sm, S, HSK_LAST_ACK, HSK_CLOSED);
+	expect_no_tx(&sm);
+	assert_int_equal(timewaits(&sm, C), 1);
+	assert_int_equal(tcbs(&sm, C), 0);
+	assert_int_equal(tcbs(&sm, S), 0);
+	/* No FIN is retransmitted: both were acknowledged. */
+	sim_run(&sm, 60 * SEC);
+	expect_state(&sm, C, HSK_TIME_WAIT, HSK_CLOSED);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 0);
+	assert_int_equal(sim_counter(&sm, S, "RetransSegs"), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Both close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT at both ends. */
+static void test_simultaneous_close(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 61);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_seg(&sm, S, FIN | A, 1, 1, 0);
+	sim_run(&sm, 1 * MS + 1);
+	/* Each FIN arrives before the ACK of the receiver's own FIN. */
+	expect_seg(&sm, S, A, 2, 2, 0);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	sim_run(&sm, 1 * MS);
+	expect_no_tx(&sm);
+	for (int h = C; h <= S; h++) {
+		expect_state(&sm, h, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+		expect_state(&sm, h, HSK_FIN_WAIT_1, HSK_CLOSING);
+		expect_state(&sm, h, HSK_CLOSING, HSK_TIME_WAIT);
+		assert_int_equal(timewaits(&sm, h), 1);
+		assert_int_equal(tcbs(&sm, h), 0);
+	}
+	/* 2MSL from entering TIME_WAIT (t0 + 2 ms). */
+	sim_run(&sm, t0 + 2 * MS + 60 * SEC - 1 - sim_now(&sm));
+	assert_int_equal(timewaits(&sm, C) + timewaits(&sm, S), 2);
+	sim_run(&sm, 1);
+	expect_state(&sm, C, HSK_TIME_WAIT, HSK_CLOSED);
+	expect_state(&sm, S, HSK_TIME_WAIT, HSK_CLOSED);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Passive close with data sent in CLOSE_WAIT: CLOSE_WAIT -> LAST_ACK ->
+ * CLOSED; the client reads the data in FIN_WAIT_2, then EOF. */
+static void test_passive_close(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 62);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	sim_run(&sm, 2 * MS + 1);
+	expect_seg(&sm, S, A, 1, 2, 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSE_WAIT);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	int ev = hsk_poll(s, ssd);
+	assert_true(ev & HSK_POLLIN);
+	assert_true(ev & HSK_POLLRDHUP);
+	assert_true(ev & HSK_POLLOUT);
+	char buf[64];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	/* CLOSE_WAIT may still send. */
+	assert_int_equal(hsk_send(s, ssd, "last words", 10), 10);
+	expect_seg(&sm, S, A | PSH, 1, 2, 10);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_seg(&sm, S, FIN | A, 11, 2, 0);
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_CLOSE_WAIT);
+	expect_state(&sm, S, HSK_CLOSE_WAIT, HSK_LAST_ACK);
+	assert_int_equal(tcbs(&sm, S), 1);          /* an orphan in LAST_ACK */
+	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, C, A, 2, 12, 0);
+	sim_run(&sm, 1 * MS);
+	expect_state(&sm, S, HSK_LAST_ACK, HSK_CLOSED);
+	assert_int_equal(tcbs(&sm, S), 0);
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	expect_state(&sm, C, HSK_FIN_WAIT_2, HSK_TIME_WAIT);
+	/* The socket still reads what arrived before TIME_WAIT. */
+	assert_int_equal(hsk_sock_state(c, csd), HSK_TIME_WAIT);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 10);
+	assert_memory_equal(buf, "last words", 10);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_close(c, csd), 0);
+	expect_no_tx(&sm);
+	assert_int_equal(timewaits(&sm, C), 1);
+	sim_run(&sm, 60 * SEC);
+	expect_state(&sm, C, HSK_TIME_WAIT, HSK_CLOSED);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Half-close: the client shuts down writing and receives 100 KB in full;
+ * then the server closes. */
+static void test_half_close(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 63);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
+	assert_false(hsk_poll(c, csd) & HSK_POLLOUT);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_seg(&sm, S, A, 1, 2, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSE_WAIT);
+
+	enum { TOTAL = 100 * 1024 };
+	static uint8_t out[TOTAL], in[TOTAL];
+	for (size_t i = 0; i < TOTAL; i++)
+		out[i] = (uint8_t)(i * 7 + i / 251);
+	size_t sent = 0, got = 0;
+	for (int round = 0; round < 10000 && got < TOTAL; round++) {
+		if (sent < TOTAL) {
+			long n = hsk_send(s, ssd, out + sent, TOTAL - sent);
+			if (n > 0)
+				sent += (size_t)n;
+			else
+				assert_int_equal(n, -HSK_EAGAIN);
+		}
+		sim_run(&sm, 1 * MS);
+		long n = hsk_recv(c, csd, in + got, TOTAL - got);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			assert_int_equal(n, -HSK_EAGAIN);
+	}
+	assert_int_equal(got, TOTAL);
+	assert_memory_equal(in, out, TOTAL);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	assert_int_equal(sim_counter(&sm, S, "RetransSegs"), 0);
+	assert_int_equal(sim_counter(&sm, C, "OutRsts"), 0);
+	/* No segment of the client carried data. */
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX)
+			assert_int_equal(sm.log[i].ev.len, 0);
+	sim_run(&sm, 100 * MS);
+	sm.tx_cursor = sm.nlog;
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_seg(&sm, S, FIN | A, 1 + TOTAL, 2, 0);
+	sim_run(&sm, 2 * MS + 1);
+	expect_seg(&sm, C, A, 2, 2 + TOTAL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_TIME_WAIT);
+	char b;
+	assert_int_equal(hsk_recv(c, csd, &b, 1), 0);
+	assert_int_equal(hsk_close(c, csd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The FIN is lost twice: retransmitted after the RTO (200 ms, the floor),
+ * then 400 ms later. */
+static void test_fin_retransmission(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 64);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_lose(&sm, C, FIN | A, 1);
+	sim_lose(&sm, C, FIN | A, 2);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);       /* lost */
+	sim_run(&sm, 2 * SEC);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);       /* lost */
+	assert_int_equal(last_tx_time(&sm), t0 + 200 * MS);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	assert_int_equal(last_tx_time(&sm), t0 + 600 * MS);
+	expect_seg(&sm, S, A, 1, 2, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSE_WAIT);
+	assert_int_equal(sim_counter(&sm, C, "TCPTimeouts"), 2);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 2);
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	assert_int_equal(sm.log[sm.st_cursor[C] - 1].ev.t_ns, t0 + 602 * MS);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	expect_seg(&sm, S, FIN | A, 1, 2, 0);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	sim_run(&sm, 61 * SEC);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* An orphan in FIN_WAIT_2 whose peer never closes: after fin_timeout (60 s
+ * from entering FIN_WAIT_2) it is reset and freed, as Linux does. */
+static void test_fin_wait_2_timeout(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 65);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_seg(&sm, S, A, 1, 2, 0);
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	uint64_t fw2 = t0 + 2 * MS;
+	assert_int_equal(tcbs(&sm, C), 1);
+	sim_run(&sm, fw2 + 60 * SEC - 1 - sim_now(&sm));
+	expect_no_tx(&sm);
+	assert_int_equal(tcbs(&sm, C), 1);
+	sim_run(&sm, 1);
+	expect_seg(&sm, C, RST | A, 2, 1, 0);
+	assert_int_equal(last_tx_time(&sm), fw2 + 60 * SEC);
+	expect_state(&sm, C, HSK_FIN_WAIT_2, HSK_CLOSED);
+	assert_int_equal(tcbs(&sm, C), 0);
+	sim_run(&sm, 1 * MS);
+	/* The server in CLOSE_WAIT learns of it. */
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(sim_counter(&sm, S, "EstabResets"), 1);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A socket that only shut down writing stays in FIN_WAIT_2 as long as the
+ * application wants (no timeout), and close() then starts the timer. */
+static void test_fin_wait_2_not_orphan(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.fin_timeout_ns = 5 * SEC;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 66);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	sim_run(&sm, 200 * SEC);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);
+	expect_seg(&sm, S, A, 1, 2, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	uint64_t t1 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 5 * SEC - 1);
+	expect_no_tx(&sm);
+	sim_run(&sm, 1);
+	expect_seg(&sm, C, RST | A, 2, 1, 0);
+	assert_int_equal(last_tx_time(&sm), t1 + 5 * SEC);
+	sim_run(&sm, 1 * MS);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The client's last ACK is lost: the server retransmits its FIN, the client
+ * in TIME_WAIT ACKs it again and restarts 2MSL (msl configured: 5 s). */
+static void test_time_wait_lost_final_ack(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.msl_ns = 5 * SEC;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 67);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	/* One exchange gives the server an RTT sample: RTO 200 ms (floor). */
+	char buf[4];
+	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
+	sim_run(&sm, 100 * MS);
+	expect_seg(&sm, S, A | PSH, 1, 1, 1);
+	expect_seg(&sm, C, A, 1, 2, 0);             /* delayed ACK */
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 1);
+	sim_lose(&sm, C, A, 1);  /* counted from now on */
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	expect_seg(&sm, C, FIN | A, 1, 2, 0);
+	expect_seg(&sm, S, A, 2, 2, 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	uint64_t t0 = sim_now(&sm);
+	expect_seg(&sm, S, FIN | A, 2, 2, 0);
+	sim_run(&sm, 1 * MS);
+	expect_seg(&sm, C, A, 2, 3, 0);             /* lost */
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	expect_state(&sm, C, HSK_FIN_WAIT_2, HSK_TIME_WAIT);
+	uint64_t tw = t0 + 1 * MS;
+	assert_int_equal(timewaits(&sm, C), 1);
+	/* The server's RTO is 200 ms (the floor). */
+	sim_run(&sm, 300 * MS);
+	expect_seg(&sm, S, FIN | A, 2, 2, 0);
+	assert_int_equal(last_tx_time(&sm), t0 + 200 * MS);
+	expect_seg(&sm, C, A, 2, 3, 0);
+	assert_int_equal(last_tx_time(&sm), t0 + 201 * MS);
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_CLOSE_WAIT);
+	expect_state(&sm, S, HSK_CLOSE_WAIT, HSK_LAST_ACK);
+	expect_state(&sm, S, HSK_LAST_ACK, HSK_CLOSED);
+	/* TIME_WAIT now lasts 2MSL = 10 s from the retransmitted FIN, not
+	 * from the first one. */
+	uint64_t end = t0 + 201 * MS + 10 * SEC;
+	assert_true(end > tw + 10 * SEC);
+	sim_run(&sm, tw + 10 * SEC + 1 * MS - sim_now(&sm));
+	assert_int_equal(timewaits(&sm, C), 1);
+	sim_run(&sm, end - 1 - sim_now(&sm));
+	assert_int_equal(timewaits(&sm, C), 1);
+	sim_run(&sm, 1);
+	assert_int_equal(timewaits(&sm, C), 0);
+	expect_state(&sm, C, HSK_TIME_WAIT, HSK_CLOSED);
+	assert_int_equal(sm.log[sm.st_cursor[C] - 1].ev.t_ns, end);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, C, "TW"), 1);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Sets up a client in TIME_WAIT; returns the client's local port. */
+static uint16_t client_in_time_wait(sim *sm, int *lsd)
+{
+	int csd, ssd;
+	sim_open_pair(sm, C, S, PORT, 8, lsd, &csd, &ssd);
+	hsk_tuple tu;
+	hsk_sock_tuple(sm->st[C], csd, &tu);
+	assert_int_equal(hsk_close(sm->st[C], csd), 0);
+	sim_run(sm, 2 * MS + 1);
+	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
+	sim_run(sm, 2 * MS + 1);
+	expect_seg(sm, C, FIN | A, 1, 1, 0);
+	expect_seg(sm, S, A, 1, 2, 0);
+	expect_seg(sm, S, FIN | A, 1, 2, 0);
+	expect_seg(sm, C, A, 2, 2, 0);
+	assert_int_equal(timewaits(sm, C), 1);
+	return tu.lport;
+}
+
+/* RFC 1337: an RST in TIME_WAIT is ignored, whatever its sequence number. */
+static void test_time_wait_rst_ignored(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 68);
+	int lsd;
+	uint16_t cport = client_in_time_wait(&sm, &lsd);
+	uint32_t rcv_nxt = sim_iss(&sm, S) + 2;
+	/* The server has forgotten the connection: keep the client's answers
+	 * to these injected segments from reaching it (they are still seen
+	 * as sent). */
+	sim_blackhole(&sm, C, A, true);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt, 0, RST, 0, NULL, 0);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt, sim_iss(&sm, C) + 2,
+		   RST | A, 0, NULL, 0);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt + 1000, 0, RST, 0, NULL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(timewaits(&sm, C), 1);
+	/* A retransmitted FIN is still answered: the entry is intact. */
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt - 1, sim_iss(&sm, C) + 2,
+		   FIN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	/* Data in TIME_WAIT: an ACK; a pure in-window ACK: nothing. */
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt, sim_iss(&sm, C) + 2,
+		   A, 65535, NULL, 0);
+	expect_no_tx(&sm);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt, sim_iss(&sm, C) + 2,
+		   A | PSH, 65535, "zz", 2);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	sim_run(&sm, 61 * SEC);
+	expect_no_tx(&sm);
+	assert_int_equal(timewaits(&sm, C), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The server closes first and sits in TIME_WAIT; the client connects again
+ * from the same port: the new SYN's sequence number is above the old
+ * RCV.NXT (RFC 6528 clock), so the entry gives way (TWRecycled). An old
+ * SYN is only answered with an ACK. */
+static void test_time_wait_new_syn(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 69);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_tuple tu;
+	hsk_sock_tuple(c, csd, &tu);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	expect_seg(&sm, S, FIN | A, 1, 1, 0);
+	expect_seg(&sm, C, A, 1, 2, 0);
+	expect_seg(&sm, C, FIN | A, 1, 2, 0);
+	expect_seg(&sm, S, A, 2, 2, 0);
+	assert_int_equal(timewaits(&sm, S), 1);
+	assert_int_equal(tcbs(&sm, C), 0);
+	uint32_t c_iss = sim_iss(&sm, C), s_iss = sim_iss(&sm, S);
+
+	/* An old duplicate SYN (at the old ISS): an ACK of the old connection. */
+	sim_inject(&sm, S, SIM_ADDR(C), tu.lport, PORT, c_iss, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.seq, s_iss + 2);
+	assert_int_equal(e->ev.ack, c_iss + 2);
+	assert_int_equal(timewaits(&sm, S), 1);
+	assert_int_equal(sim_counter(&sm, S, "TWRecycled"), 0);
+	/* The client has no connection: it resets that ACK (seq = SEG.ACK),
+	 * and TIME_WAIT ignores the reset. */
+	sim_run(&sm, 2 * MS);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, C);
+	assert_int_equal(e->ev.flags, RST);
+	assert_int_equal(e->ev.seq, c_iss + 2);
+	assert_int_equal(timewaits(&sm, S), 1);
+
+	/* 1 s later, a new connection from the same port. */
+	sim_run(&sm, 1 * SEC);
+	int c2 = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, c2, 0, tu.lport), 0);
+	assert_int_equal(hsk_connect(c, c2, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN);
+	uint32_t c2_iss = e->ev.seq;
+	assert_true((int32_t)(c2_iss - (c_iss + 2)) > 0);
+	sim_run(&sm, 3 * MS);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, S);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.ack, c2_iss + 1);
+	uint32_t s2_iss = e->ev.seq;
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, C);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.seq, c2_iss + 1);
+	assert_int_equal(e->ev.ack, s2_iss + 1);
+	assert_null(sim_next_tx(&sm));
+	assert_int_equal(sim_counter(&sm, S, "TWRecycled"), 1);
+	assert_int_equal(timewaits(&sm, S), 0);
+	assert_int_equal(hsk_sock_state(c, c2), HSK_ESTABLISHED);
+	int s2 = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, s2), HSK_ESTABLISHED);
+	char path[256];
+	sim_state_path(&sm, S, 1 << HSK_OBJ_TW, path, sizeof(path));
+	assert_string_equal(path, "TIME_WAIT>CLOSED");
+	/* And it works. */
+	char buf[4];
+	assert_int_equal(hsk_send(c, c2, "new", 3), 3);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_recv(s, s2, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "new", 3);
+	assert_int_equal(hsk_close(c, c2), 0);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_close(s, s2), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fin_wait_1_to_time_wait),
+		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_passive_close),
+		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_fin_retransmission),
+		cmocka_unit_test(test_fin_wait_2_timeout),
+		cmocka_unit_test(test_fin_wait_2_not_orphan),
+		cmocka_unit_test(test_time_wait_lost_final_ack),
+		cmocka_unit_test(test_time_wait_rst_ignored),
+		cmocka_unit_test(test_time_wait_new_syn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

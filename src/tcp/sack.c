@@ -614,6 +614,18 @@ bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
 	return false;
 }
 
+bool rack_last(const rack *r, hsk_seq *start, uint32_t *len)
+{
+	const rack_seg *s;
+
+	if (r->count == 0)
+		return false;
+	s = rec(r, r->count - 1);
+	*start = s->start;
+	*len = rec_len(s);
+	return true;
+}
+
 /* ---- TLP ---- */
 
 bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery)

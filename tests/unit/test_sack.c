@@ -871,8 +871,9 @@ typedef struct lsim {
 	sack_board sb;
 	rack rk;
 	rack_seg recs[L_RECS];
-	uint64_t rto_at, reo_at;
-	unsigned rtx, rtos, recoveries, sent;
+	uint64_t rto_at, reo_at, pto_at;
+	bool use_tlp;
+	unsigned rtx, rtos, recoveries, sent, tlps, tlp_losses;
 	/* receiver */
 	hsk_ring ring;
 	reass rq;
@@ -963,6 +964,38 @@ static void loutput(lsim *m)
 		m->rto_at = m->now + rtt_rto(&m->rt, &m->rp);
 }
 
+/* The probe timer runs ahead of the RTO when RACK-TLP allows it. */
+static void larm_pto(lsim *m)
+{
+	m->pto_at = 0;
+	if (m->use_tlp && m->rto_at && rack_tlp_may_arm(&m->rk, true, m->in_rec || m->in_loss))
+		m->pto_at = rack_pto_deadline(&m->rk, m->rt.srtt, m->now, m->rto_at);
+}
+
+static void lprobe(lsim *m)
+{
+	uint32_t sent_off = (uint32_t)seq_diff(m->nxt, seq_of(m->iss));
+	uint32_t wnd_room = (uint32_t)seq_diff(seq_add(m->una, m->peer_wnd), m->nxt);
+	uint32_t len = m->total - sent_off;
+	hsk_seq s;
+
+	if (len > L_MSS)
+		len = L_MSS;
+	m->pto_at = 0;
+	m->tlps++;
+	if (len && (int32_t)wnd_room >= (int32_t)len && rack_on_send(&m->rk, m->nxt, len, m->now) == 0) {
+		lsend_data(m, m->nxt, len);         /* new data probes best */
+		m->nxt = seq_add(m->nxt, len);
+		rack_tlp_sent(&m->rk, m->nxt, false);
+	} else if (rack_last(&m->rk, &s, &len)) {
+		lsend_data(m, s, len);
+		assert_true(rack_on_retransmit(&m->rk, s, m->now));
+		m->rtx++;
+		rack_tlp_sent(&m->rk, m->nxt, true);
+	}
+	m->rto_at = m->now + rtt_rto(&m->rt, &m->rp);
+}
+
 static void lsender_ack(lsim *m, const lpkt *p)
 {
 	hsk_seq ack = seq_of(p->ack);
@@ -980,6 +1013,13 @@ static void lsender_ack(lsim *m, const lpkt *p)
 			.in_recovery = m->in_rec || m->in_loss, .now = m->now };
 	rack_on_ack(&m->rk, &a, &res);
 	assert_int_equal(res.acked, acked);
+	if (rack_tlp_on_ack(&m->rk, ack, u.dsack, u.dsack_range.end,
+			    acked == 0 && p->nsack == 0) == RACK_TLP_LOSS) {
+		/* the probe repaired a loss: respond as to one */
+		m->tlp_losses++;
+		cc_enter_recovery(&m->cc, flight, true, m->now);
+		cc_exit_recovery(&m->cc, flight, m->now);
+	}
 	if (res.rtt_sample)
 		rtt_add_sample(&m->rt, &m->rp, res.rtt_sample, false, m->now);
 	m->una = ack;
@@ -1008,6 +1048,7 @@ static void lsender_ack(lsim *m, const lpkt *p)
 	assert_true(m->rk.sacked_bytes <= m->sb.sacked);
 	assert_true(rack_pipe(&m->rk) <= m->rk.bytes);
 	loutput(m);
+	larm_pto(m);
 }
 
 static void lreceiver(lsim *m, const lpkt *p)
@@ -1036,7 +1077,7 @@ static void lreceiver(lsim *m, const lpkt *p)
 }
 
 static void lrun(unsigned loss_pct, bool reorder, uint64_t seed, uint32_t total, uint32_t iss,
-		 lsim *m)
+		 bool tlp, lsim *m)
 {
 	unsigned i, best;
 	uint64_t t;
@@ -1044,6 +1085,7 @@ static void lrun(unsigned loss_pct, bool reorder, uint64_t seed, uint32_t total,
 	memset(m, 0, sizeof(*m));
 	m->x = seed;
 	m->reorder = reorder;
+	m->use_tlp = tlp;
 	m->loss_pct = loss_pct;
 	m->iss = iss;
 	m->total = total;
@@ -1059,6 +1101,7 @@ static void lrun(unsigned loss_pct, bool reorder, uint64_t seed, uint32_t total,
 	sack_rcv_init(&m->rs);
 	m->rcv_nxt = seq_of(iss);
 	loutput(m);
+	larm_pto(m);
 	while (seq_diff(m->una, seq_of(iss)) != (int32_t)total) {
 		/* the next event: a packet, the RTO or the reordering timer */
 		t = UINT64_MAX;
@@ -1079,6 +1122,11 @@ static void lrun(unsigned loss_pct, bool reorder, uint64_t seed, uint32_t total,
 			loutput(m);
 			continue;
 		}
+		if (m->pto_at && m->pto_at <= t && (!m->rto_at || m->pto_at < m->rto_at)) {
+			m->now = m->pto_at;
+			lprobe(m);
+			continue;
+		}
 		if (m->rto_at && m->rto_at <= t) {
 			m->now = m->rto_at;
 			cc_on_rto(&m->cc, (uint32_t)seq_diff(m->nxt, m->una), m->rt.backoff == 0, m->now);
@@ -1091,6 +1139,7 @@ static void lrun(unsigned loss_pct, bool reorder, uint64_t seed, uint32_t total,
 			m->rto_at = 0;
 			loutput(m);
 			m->rto_at = m->now + rtt_rto(&m->rt, &m->rp);
+			m->pto_at = 0;
 			continue;
 		}
 		assert_true(best < L_MAXPKT);   /* something must be pending */
@@ -1112,7 +1161,7 @@ static lsim L;
 static void test_loop_lossless(void **state)
 {
 	(void)state;
-	lrun(0, false, 1, 2000000, 0xfff00000u, &L);
+	lrun(0, false, 1, 2000000, 0xfff00000u, true, &L);
 	assert_int_equal(L.rtx, 0);
 	assert_int_equal(L.rtos, 0);
 	assert_true(L.sent >= 2000 && L.sent < 2100);   /* some window-limited */
@@ -1126,7 +1175,7 @@ static void test_loop_lossless(void **state)
 static void test_loop_reordering(void **state)
 {
 	(void)state;
-	lrun(0, true, 7, 2000000, 0x7ffff000u, &L);
+	lrun(0, true, 7, 2000000, 0x7ffff000u, true, &L);
 	print_message("reordering: sent %u rtx %u rto %u recoveries %u reo_wnd_mult %u\n",
 		      L.sent, L.rtx, L.rtos, L.recoveries, L.rk.reo_wnd_mult);
 	assert_true(L.rk.reordering_seen);
@@ -1134,17 +1183,17 @@ static void test_loop_reordering(void **state)
 	assert_int_equal(L.rtos, 0);
 }
 
-static void test_loop_lossy(void **state)
+/* Random loss both ways, with and without tail loss probes. */
+static void loop_lossy(bool tlp)
 {
 	static const unsigned loss[] = { 1, 3, 10, 20, 30 };
-	unsigned i, seed, sent, rtx, rtos, rec;
+	unsigned i, seed, sent, rtx, rtos, rec, tlps, all_rtos = 0;
 
-	(void)state;
 	for (i = 0; i < sizeof(loss) / sizeof(loss[0]); i++) {
-		sent = rtx = rtos = rec = 0;
+		sent = rtx = rtos = rec = tlps = 0;
 		for (seed = 1; seed <= 4; seed++) {
 			lrun(loss[i], true, 0x9e3779b97f4a7c15ull * seed, 300000,
-			     0xffffffffu - 150000 * seed, &L);
+			     0xffffffffu - 150000 * seed, tlp, &L);
 			/* every loss is repaired, mostly without a timeout */
 			assert_true(L.rtx > 0);
 			if (loss[i] <= 3)
@@ -1154,10 +1203,29 @@ static void test_loop_lossy(void **state)
 			rtx += L.rtx;
 			rtos += L.rtos;
 			rec += L.recoveries;
+			tlps += L.tlps;
 		}
-		print_message("loss %2u%%, 4 runs of 300 KB: %u segments, %u retransmitted, "
-			      "%u RTOs, %u recoveries\n", loss[i], sent, rtx, rtos, rec);
+		all_rtos += rtos;
+		print_message("%s loss %2u%%, 4 x 300 KB: %u segments, %u retransmitted, "
+			      "%u RTOs, %u recoveries, %u probes\n", tlp ? "TLP" : "   ",
+			      loss[i], sent, rtx, rtos, rec, tlps);
+		if (!tlp)
+			assert_int_equal(tlps, 0);
+		else if (loss[i] >= 10)
+			assert_true(tlps > 0);
 	}
+}
+
+static void test_loop_lossy(void **state)
+{
+	(void)state;
+	loop_lossy(false);
+}
+
+static void test_loop_lossy_tlp(void **state)
+{
+	(void)state;
+	loop_lossy(true);
 }
 
 int main(void)
@@ -1187,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_loop_lossless),
 		cmocka_unit_test(test_loop_reordering),
 		cmocka_unit_test(test_loop_lossy),
+		cmocka_unit_test(test_loop_lossy_tlp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 enum {
-	CC_PRIV_U64 = 8,              /* private area: 64 bytes */
+	CC_PRIV_U64 = 5,              /* private area: 40 bytes (CUBIC needs 40) */
 	CC_CWND_MAX = 1u << 30,       /* cwnd never grows past 1 GiB */
 	CC_MIN_MSS = 64,
 };

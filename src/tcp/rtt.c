@@ -64,7 +64,6 @@ bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguou
 	var4 = 4 * e->rttvar;
 	e->rto = rtt_clamp(p, e->srtt + (var4 > p->granularity ? var4 : p->granularity));
 	e->backoff = 0;
-	e->latest = rtt;
 	rtt_min_update(e, rtt, now);
 	return true;
 }

@@ -35,7 +35,6 @@ typedef struct rtt_est {
 	uint64_t rto;             /* base RTO, clamped, without backoff */
 	uint64_t min_rtt;         /* windowed minimum (for RACK); 0: none */
 	uint64_t min_rtt_at;      /* when min_rtt was taken */
-	uint64_t latest;          /* the most recent accepted sample */
 	uint8_t backoff;          /* exponential backoff shift */
 } rtt_est;
 

@@ -3,6 +3,8 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <string.h>
+
 #include "core/stack.h"
 
 enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */
@@ -371,6 +373,25 @@ int hsk_poll(hsk_stack *s, int sd)
 	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
 		m |= HSK_POLLHUP;
 	return m;
+}
+
+/* Drains the readiness queue that stack_notify fills. */
+size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	for (; i < s->evq_len && n < max; i++) {
+		int sd = s->evq[i];
+		hsk_sock *k = sock_get(s, sd);
+		if (!k)
+			continue; /* closed since */
+		k->ev_queued = false;
+		out[n].sd = sd;
+		out[n].events = hsk_poll(s, sd);
+		n++;
+	}
+	memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
+	s->evq_len -= (unsigned)i;
+	return n;
 }
 
 int hsk_sock_error(hsk_stack *s, int sd)

@@ -217,24 +217,6 @@ void stack_notify(hsk_stack *s, int sd)
 	k->ev_queued = true;
 }
 
-size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
-{
-	size_t n = 0, i = 0;
-	for (; i < s->evq_len && n < max; i++) {
-		int sd = s->evq[i];
-		hsk_sock *k = sock_get(s, sd);
-		if (!k)
-			continue; /* closed since */
-		k->ev_queued = false;
-		out[n].sd = sd;
-		out[n].events = hsk_poll(s, sd);
-		n++;
-	}
-	memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
-	s->evq_len -= (unsigned)i;
-	return n;
-}
-
 /* ---- counters and observation ---- */
 
 static const char *const counter_names[] = {

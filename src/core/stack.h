@@ -66,7 +66,6 @@ struct hsk_stack {
 
 	ip_reasm *reasm;
 	uint8_t txbuf[STACK_TXBUF];    /* the packet being built */
-	uint8_t segbuf[STACK_TXBUF];   /* payload gathered from a ring */
 };
 
 static inline hsk_sock *sock_get(hsk_stack *s, int sd)

@@ -43,13 +43,15 @@ void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
 	/* Window scale is a SYN option only (RFC 7323 §2.2). */
 	if (!(o->flags & HSK_TH_SYN))
 		th.opt.wscale = -1;
+	uint8_t *pkt = s->txbuf;
 	const uint8_t *data = o->data;
 	if (!data && o->len) {
-		/* Ring bytes may wrap: gather them before tcp_emit. */
-		ring_peek(ring, o->ring_off, s->segbuf, o->len);
-		data = s->segbuf;
+		/* Gather the ring's bytes (which may wrap) straight behind the
+		 * header: tcp_emit leaves payload already in place alone. */
+		uint8_t *at = pkt + IPV4_HDR_LEN + TCP_HDR_LEN + tcp_opts_len(&th.opt);
+		ring_peek(ring, o->ring_off, at, o->len);
+		data = at;
 	}
-	uint8_t *pkt = s->txbuf;
 	int n = tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
 			 pkt + IPV4_HDR_LEN, sizeof(s->txbuf) - IPV4_HDR_LEN);
 	if (n < 0)

@@ -57,6 +57,7 @@ trap 'exit 130' INT TERM
 
 fail() {
 	echo "FAIL: $*"
+	stop_serve   # so that its --stats land in the log
 	for f in "$TMP"/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $(basename "$f") (last 40 lines)"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The pcap handshake writes (--pcap, libpcap, LINKTYPE_RAW) opens in tshark
+# and shows the three-way handshake and the close, for the server and the
+# client side.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v tshark >/dev/null 2>&1; then
+	echo "SKIP: tshark is missing"
+	exit 77
+fi
+# tshark refuses to run as root without this when dumpcap is not involved.
+export WIRESHARK_RUN_FROM_BUILD_DIRECTORY=1 2>/dev/null
+
+start_serve --port 7 --echo --pcap "$TMP/server.pcap"
+peer echo-client $HADDR 7 100000 >"$TMP/echo.log" 2>&1 || fail "echo: $(tail -n 1 "$TMP/echo.log")"
+stop_serve
+tshark -r "$TMP/server.pcap" >"$TMP/server.txt" 2>"$TMP/tshark.log" || fail "tshark cannot read the server's pcap"
+head -n 3 "$TMP/server.txt" | sed 's/^/  /'
+# Fields rather than summary lines: tshark names port 7 "ECHO" in summaries.
+flags() {
+	tshark -r "$1" -T fields -e frame.number -e ip.src -e tcp.flags.syn \
+		-e tcp.flags.ack -e tcp.flags.fin 2>>"$TMP/tshark.log" | tr '\t' ' ' |
+		sed 's/True/1/g; s/False/0/g'
+}
+flags "$TMP/server.pcap" >"$TMP/server.flags"
+[ "$(sed -n 1p "$TMP/server.flags")" = "1 $KADDR 1 0 0" ] || fail "packet 1 is not the SYN"
+[ "$(sed -n 2p "$TMP/server.flags")" = "2 $HADDR 1 1 0" ] || fail "packet 2 is not the SYN-ACK"
+[ "$(sed -n 3p "$TMP/server.flags")" = "3 $KADDR 0 1 0" ] || fail "packet 3 is not the ACK"
+grep -q "$KADDR 0 1 1" "$TMP/server.flags" || fail "no FIN from the kernel"
+grep -q "$HADDR 0 1 1" "$TMP/server.flags" || fail "no FIN from handshake"
+# tshark's own view of the stream: no malformed packets, the 100000 bytes both ways.
+tshark -r "$TMP/server.pcap" -Y "_ws.malformed || _ws.expert.severity >= error" >"$TMP/bad.txt" 2>>"$TMP/tshark.log"
+[ ! -s "$TMP/bad.txt" ] || fail "tshark reports errors: $(head -n 3 "$TMP/bad.txt")"
+
+echo hi >"$TMP/hi"
+start_peer_server closer closer-server 5003
+hsk_connect $KADDR:5003 --send "$TMP/hi" --pcap "$TMP/client.pcap" >"$TMP/connect.log" 2>&1
+wait $PEER_PID
+flags "$TMP/client.pcap" >"$TMP/client.flags" || fail "tshark cannot read the client's pcap"
+[ "$(sed -n 1p "$TMP/client.flags")" = "1 $HADDR 1 0 0" ] || fail "client packet 1 is not the SYN"
+[ "$(sed -n 2p "$TMP/client.flags")" = "2 $KADDR 1 1 0" ] || fail "client packet 2 is not the SYN-ACK"
+echo "PASS: pcaps open in tshark and show SYN, SYN-ACK, ACK and FINs ($(wc -l <"$TMP/server.txt") packets)"

@@ -389,7 +389,8 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
 		out[n].events = hsk_poll(s, sd);
 		n++;
 	}
-	memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
+	if (i && i < s->evq_len)
+		memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
 	s->evq_len -= (unsigned)i;
 	return n;
 }

@@ -197,8 +197,15 @@ static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 static void established(hsk_stack *s, tcb *t, const char *cause)
 {
 	tcb_set_state(s, t, HSK_ESTABLISHED, cause);
-	if (t->srtt == 0)
+	if (t->srtt == 0) {
 		t->rto = s->cfg.rto_initial_ns;
+		/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN
+		 * was retransmitted, so there is no RTT sample: the data
+		 * transfer starts with an RTO of 3 s. */
+		if ((t->flags & TF_SYN_RETRANS) && t->rto < 3000000000ull)
+			t->rto = 3000000000ull < s->cfg.rto_max_ns ?
+				3000000000ull : s->cfg.rto_max_ns;
+	}
 	t->cwnd = 10u * t->mss;    /* RFC 6928 initial window */
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s, PassiveOpens);

@@ -1,0 +1,213 @@
+/*
+ * Timers of the opening: SYN retransmission with exponential backoff
+ * (RFC 6298 §5.5, 1 s initial RTO) until syn_retries, then ETIMEDOUT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define SYN HSK_TH_SYN
+#define PSH HSK_TH_PSH
+
+/* Connects to `to` (an address), checks SYNs at 0, 1, 3, 7, ... s and the
+ * failure one more timeout after the last. */
+static void syn_timeout(sim *sm, uint32_t to, unsigned retries)
+{
+	hsk_stack *c = sm->st[C];
+	uint64_t t0 = sim_now(sm);
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_connect(c, sd, to, PORT), -HSK_EINPROGRESS);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_int_equal(e->ev.flags, SYN);
+	uint32_t iss = e->ev.seq;
+	uint64_t at = t0, rto = 1 * SEC;
+	for (unsigned i = 1; i <= retries; i++) {
+		at += rto;
+		rto *= 2;
+		sim_run(sm, at - 1 - sim_now(sm));
+		assert_null(sim_next_tx(sm));
+		sim_run(sm, 1);
+		e = sim_next_tx(sm);
+		assert_non_null(e);
+		assert_int_equal(e->host, C);
+		assert_int_equal(e->ev.flags, SYN);
+		assert_int_equal(e->ev.seq, iss);    /* the same ISS each time */
+		assert_int_equal(e->ev.t_ns, at);
+		assert_int_equal(e->ev.mss, 1460);
+		assert_int_equal(hsk_sock_state(c, sd), HSK_SYN_SENT);
+		assert_int_equal(sim_counter(sm, C, "TCPSynRetrans"), i);
+	}
+	at += rto;
+	sim_run(sm, at - 1 - sim_now(sm));
+	assert_int_equal(hsk_sock_state(c, sd), HSK_SYN_SENT);
+	assert_false(hsk_poll(c, sd) & HSK_POLLERR);
+	sim_run(sm, 1);
+	assert_null(sim_next_tx(sm));
+	assert_int_equal(hsk_sock_state(c, sd), HSK_CLOSED);
+	int ev = hsk_poll(c, sd);
+	assert_true(ev & HSK_POLLERR);
+	assert_false(ev & HSK_POLLOUT);
+	assert_int_equal(hsk_sock_error(c, sd), HSK_ETIMEDOUT);
+	assert_int_equal(sim_counter(sm, C, "AttemptFails"), 1);
+	assert_int_equal(sim_counter(sm, C, "ActiveOpens"), 1);
+	expect_state(sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(sm, C, HSK_SYN_SENT, HSK_CLOSED);
+	assert_int_equal(sm->log[sm->st_cursor[C] - 1].ev.t_ns, at);
+	assert_int_equal(hsk_close(c, sd), 0);
+}
+
+/* Nobody owns the address: 6 retries at 1, 3, 7, 15, 31, 63 s, ETIMEDOUT
+ * at 127 s. */
+static void test_syn_retransmission_default(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 100);
+	uint64_t t0 = sim_now(&sm);
+	syn_timeout(&sm, SIM_ADDR(7), 6);
+	assert_int_equal(sim_now(&sm) - t0, 127 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A server whose answers are all lost: same schedule; the server's
+ * requests come and go without leaking. */
+static void test_syn_retransmission_synacks_lost(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 101);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	sim_blackhole(&sm, S, SYN | A, true);
+	hsk_stack *c = sm.st[C];
+	uint64_t t0 = sim_now(&sm);
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 127 * SEC + 1 * MS);
+	assert_int_equal(sim_count_tx(&sm, C, SYN), 7);
+	assert_int_equal(hsk_sock_error(c, sd), HSK_ETIMEDOUT);
+	uint64_t expect[7] = { 0, 1, 3, 7, 15, 31, 63 };
+	int k = 0;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX)
+			assert_int_equal(sm.log[i].ev.t_ns, t0 + expect[k++] * SEC);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_CLOSED);
+	assert_int_equal(sm.log[sm.st_cursor[C] - 1].ev.t_ns, t0 + 127 * SEC);
+	assert_int_equal(hsk_close(c, sd), 0);
+	/* The server's request is still retransmitting into the void. */
+	sim_run(&sm, 100 * SEC);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* syn_retries = 2: SYNs at 0, 1, 3 s; ETIMEDOUT at 7 s. */
+static void test_syn_retries_configured(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.syn_retries = 2;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 102);
+	uint64_t t0 = sim_now(&sm);
+	syn_timeout(&sm, SIM_ADDR(7), 2);
+	assert_int_equal(sim_now(&sm) - t0, 7 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* rto_initial configured: 250 ms, 500 ms, ... */
+static void test_syn_rto_initial_configured(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.syn_retries = 3;
+	cfg.rto_initial_ns = 250 * MS;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 103);
+	hsk_stack *c = sm.st[C];
+	uint64_t t0 = sim_now(&sm);
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_connect(c, sd, SIM_ADDR(7), PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * SEC);
+	uint64_t expect[4] = { 0, 250, 750, 1750 };
+	int k = 0;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX)
+			assert_int_equal(sm.log[i].ev.t_ns, t0 + expect[k++] * MS);
+	assert_int_equal(k, 4);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_CLOSED);
+	assert_int_equal(sm.log[sm.st_cursor[C] - 1].ev.t_ns, t0 + 3750 * MS);
+	assert_int_equal(hsk_sock_error(c, sd), HSK_ETIMEDOUT);
+	assert_int_equal(hsk_close(c, sd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The SYN is lost once: the retransmission at 1 s opens the connection;
+ * the RTT is not sampled from the ambiguous SYN (Karn), so the data
+ * transfer starts with an RTO of 3 s (RFC 6298 §5.7, as Linux). */
+static void test_lost_syn_recovered(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 104);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	sim_lose(&sm, C, SYN, 1);
+	uint64_t t0 = sim_now(&sm);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 1 * SEC + 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);        /* lost */
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.t_ns, t0 + 1 * SEC);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	int ssd = sim_accept(&sm, S, lsd);
+	/* Data lost once: retransmitted 3 s later. */
+	sim_lose(&sm, C, A | PSH, 1);
+	uint64_t t1 = sim_now(&sm);
+	assert_int_equal(hsk_send(c, csd, "data", 4), 4);
+	sim_run(&sm, 4 * SEC);
+	expect_seg(&sm, C, A | PSH, 1, 1, 4);    /* lost */
+	expect_seg(&sm, C, A | PSH, 1, 1, 4);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.t_ns, t1 + 3 * SEC);
+	expect_seg(&sm, S, A, 1, 5, 0);
+	expect_no_tx(&sm);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
+	/* Without a lost SYN, the same loss is repaired after the RTO of
+	 * the SYN's sample (the floor, 200 ms): see test_fin_retransmission. */
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 3 * MS);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syn_retransmission_default),
+		cmocka_unit_test(test_syn_retransmission_synacks_lost),
+		cmocka_unit_test(test_syn_retries_configured),
+		cmocka_unit_test(test_syn_rto_initial_configured),
+		cmocka_unit_test(test_lost_syn_recovered),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

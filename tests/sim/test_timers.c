@@ -200,6 +200,91 @@ static void test_lost_syn_recovered(void **state)
 	sim_free(&sm);
 }
 
+/* Times (relative to t0, ms) of the TX events of `host` with `flags`. */
+static int tx_times(const sim *sm, int host, uint8_t flags, uint64_t t0, uint64_t *out,
+		    int max)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->nlog && n < max; i++)
+		if (sm->log[i].host == host && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.flags == flags)
+			out[n++] = (sm->log[i].ev.t_ns - t0) / MS;
+	return n;
+}
+
+/* An orphan whose FIN is never acknowledged: orphan_retries (8)
+ * retransmissions with backoff from the 200 ms RTO, then it is dropped. */
+static void test_orphan_fin_retries(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 105);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_blackhole(&sm, S, -1, true);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 200 * SEC);
+	uint64_t at[16];
+	int n = tx_times(&sm, C, HSK_TH_FIN | A, t0, at, 16);
+	uint64_t want[9] = { 0, 200, 600, 1400, 3000, 6200, 12600, 25400, 51000 };
+	assert_int_equal(n, 9);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(at[i], want[i]);
+	const sim_ev *last = NULL;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_STATE)
+			last = &sm.log[i];
+	assert_int_equal(last->ev.from, HSK_FIN_WAIT_1);
+	assert_int_equal(last->ev.to, HSK_CLOSED);
+	assert_int_equal(last->ev.t_ns - t0, 102200 * MS);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnTimeout"), 1);
+	hsk_usage u;
+	hsk_stack_usage(c, &u);
+	assert_int_equal(u.tcbs, 0);
+	sim_blackhole(&sm, S, -1, false);
+	assert_int_equal(hsk_abort(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Data never acknowledged: retries2 (15) retransmissions, the RTO doubling
+ * from 200 ms up to rto_max (120 s): ETIMEDOUT after 924.6 s, as Linux. */
+static void test_data_retries2(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 106);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_blackhole(&sm, S, -1, true);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_send(c, csd, "ping", 4), 4);
+	sim_run(&sm, 924 * SEC);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	sim_run(&sm, 600 * MS - 1);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	sim_run(&sm, 1);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ETIMEDOUT);
+	uint64_t at[20];
+	int n = tx_times(&sm, C, A | PSH, t0, at, 20);
+	assert_int_equal(n, 16);
+	assert_int_equal(at[1], 200);
+	assert_int_equal(at[10], 204600);
+	assert_int_equal(at[15], 804600);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnTimeout"), 1);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_blackhole(&sm, S, -1, false);
+	assert_int_equal(hsk_abort(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +293,8 @@ int main(void)
 		cmocka_unit_test(test_syn_retries_configured),
 		cmocka_unit_test(test_syn_rto_initial_configured),
 		cmocka_unit_test(test_lost_syn_recovered),
+		cmocka_unit_test(test_orphan_fin_retries),
+		cmocka_unit_test(test_data_retries2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,12 +5,23 @@
  * Overflow, as Linux does it (and counted the same way):
  *   - accept queue full when a SYN arrives: the SYN is dropped
  *     (ListenOverflows, ListenDrops); the client retransmits it.
- *   - SYN queue full (backlog, capped by max_syn_backlog): the SYN is
- *     dropped (TCPReqQFullDrop, ListenDrops).
+ *   - SYN queue full (backlog, capped by max_syn_backlog): with syncookies
+ *     (the default) the SYN is answered with a cookie SYN-ACK and nothing is
+ *     kept (TCPReqQFullDoCookies, SyncookiesSent; cookie.c); without, the
+ *     SYN is dropped (TCPReqQFullDrop, ListenDrops).
+ *   - an ACK (no SYN, no RST) reaching the listener itself within
+ *     COOKIE_VALID_NS (128 s) of its last cookie is checked as a cookie:
+ *     valid, a TCB is built directly in SYN_RECEIVED, traced as the request
+ *     LISTEN -> SYN_RECEIVED "rcv ACK with SYN cookie" (SyncookiesRecv);
+ *     invalid or expired, RST with seq = SEG.ACK (SyncookiesFailed). With no
+ *     recent cookie an ACK is reset without being checked, as before.
  *   - accept queue full when the final ACK arrives: the ACK is dropped and
  *     the request kept (ListenOverflows, ListenDrops), so the SYN-ACK
  *     retransmission makes the client ACK again later; with
- *     abort_on_overflow the request is reset instead.
+ *     abort_on_overflow the request is reset instead. A valid cookie ACK
+ *     meeting a full accept queue is dropped (or reset with
+ *     abort_on_overflow) the same way, but nothing is kept: the client's
+ *     next segment (its data, or a retransmission) carries the cookie again.
  * A request lives until the final ACK promotes it to a TCB, or until its
  * SYN-ACK has been retransmitted synack_retries times and one more timeout
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.
@@ -61,11 +72,43 @@ static void drop_seg(hsk_stack *s, int obj, const tcp_seg *sg, const char *why)
 	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, &sg->th, sg->len, why);
 }
 
+/* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
+ * offers our MSS and no window scale (cookie.c). */
+static void cookie_syn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+{
+	CNT_INC(s, TCPReqQFullDoCookies);
+	CNT_INC(s, SyncookiesSent);
+	l->cookies_sent = true;
+	l->last_cookie_ns = s->now;
+	seg_out o = {
+		.flags = HSK_TH_SYN | HSK_TH_ACK,
+		.seq = cookie_make(s, &sg->tuple, sg->seq, sg->th.opt.mss),
+		.ack = seq_add(sg->seq, 1), .win = req_window(l),
+	};
+	syn_options(s, &o.opt, -1, 0, true);
+	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_LISTEN, l->sd);
+}
+
+/* Cookies are checked only while a flood may be on (Linux's
+ * tcp_synq_no_recent_overflow): otherwise an ACK to a listener is reset
+ * without hashing anything. */
+static bool cookie_recent(const hsk_stack *s, const tcp_listener *l)
+{
+	return s->cfg.syncookies && l->cookies_sent &&
+	       s->now - l->last_cookie_ns <= COOKIE_VALID_NS;
+}
+
+static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+
 void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if (f & HSK_TH_RST) {
 		drop_seg(s, HSK_OBJ_LISTEN, sg, "RST to a listener");
+		return;
+	}
+	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l)) {
+		cookie_ack(s, l, sg);
 		return;
 	}
 	if (f & HSK_TH_ACK) {
@@ -85,6 +128,10 @@ void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 		return;
 	}
 	if (l->syn_q >= syn_queue_limit(s, l)) {
+		if (s->cfg.syncookies) {
+			cookie_syn(s, l, sg);
+			return;
+		}
 		CNT_INC(s, TCPReqQFullDrop);
 		CNT_INC(s, ListenDrops);
 		drop_seg(s, HSK_OBJ_LISTEN, sg, "SYN queue full");
@@ -143,17 +190,16 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
-/* The final ACK checks out: the request becomes a full TCB in SYN_RECEIVED
- * (its transition was already traced) and goes on the accept queue; the
- * usual input steps then move it to ESTABLISHED and take any data. */
-static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+/* The final ACK checks out (for a request or a SYN cookie): a full TCB in
+ * SYN_RECEIVED (its transition was already traced) goes on the accept
+ * queue; the usual input steps then move it to ESTABLISHED and take any
+ * data. mss and snd_wscale are the peer's SYN options (0 / -1: absent),
+ * rcv_wscale our shift, peer_wnd the window field to start with. */
+static void handshake_complete(hsk_stack *s, tcp_listener *l, const hsk_tuple *tu,
+			       hsk_seq iss, hsk_seq irs, uint16_t mss, int8_t snd_wscale,
+			       uint8_t rcv_wscale, uint32_t peer_wnd, const tcp_seg *sg)
 {
-	tcp_listener *l = r->listener;
-	hsk_tuple tu = r->node.key;
-	/* The TCB takes over the tuple; free the request first. */
-	tcp_req copy = *r;
-	req_free(s, r);
-	tcb *t = tcb_new(s, &tu);
+	tcb *t = tcb_new(s, tu);
 	if (!t) {
 		CNT_INC(s, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -163,17 +209,17 @@ static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
-	t->iss = copy.iss;
+	t->iss = iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
-	t->irs = copy.irs;
-	t->rcv_nxt = seq_add(copy.irs, 1);
+	t->irs = irs;
+	t->rcv_nxt = seq_add(irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));
-	tcb_init_from_syn(s, t, copy.mss, copy.snd_wscale);
+	tcb_init_from_syn(s, t, mss, snd_wscale);
 	if (t->flags & TF_WSCALE)
-		t->rcv_wscale = copy.rcv_wscale;
-	t->snd_wnd = copy.peer_wnd;
-	t->snd_wl1 = copy.irs;
+		t->rcv_wscale = rcv_wscale;
+	t->snd_wnd = peer_wnd;
+	t->snd_wl1 = irs;
 	t->snd_wl2 = t->iss;
 	t->listener = l;
 	t->flags |= TF_ON_ACCEPTQ;
@@ -185,6 +231,49 @@ static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 	l->accept_q++;
 	stack_notify(s, l->sd);
 	tcb_input_after_syn(s, t, sg);
+}
+
+static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	tcp_listener *l = r->listener;
+	/* The TCB takes over the tuple; free the request first. */
+	tcp_req copy = *r;
+	req_free(s, r);
+	handshake_complete(s, l, &copy.node.key, copy.iss, copy.irs, copy.mss,
+			   copy.snd_wscale, copy.rcv_wscale, copy.peer_wnd, sg);
+}
+
+/* An ACK reached the listener during a flood: it may complete a cookie
+ * handshake. Valid: a TCB straight away (no window scale; the ACK's window);
+ * not: the usual reset with seq = SEG.ACK. */
+static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+{
+	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
+	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
+	uint16_t mss = cookie_check(s, &sg->tuple, iss, irs);
+	if (!mss) {
+		CNT_INC(s, SyncookiesFailed);
+		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener: bad SYN cookie");
+		send_rst_for(s, sg);
+		return;
+	}
+	CNT_INC(s, SyncookiesRecv);
+	if (l->accept_q >= l->backlog) {
+		/* As for a request, but there is nothing to keep: without
+		 * abort_on_overflow the client's next segment tries again. */
+		CNT_INC(s, ListenOverflows);
+		CNT_INC(s, ListenDrops);
+		if (s->cfg.abort_on_overflow) {
+			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full: reset");
+			send_rst_for(s, sg);
+		} else {
+			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
+		}
+		return;
+	}
+	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
+			"rcv ACK with SYN cookie");
+	handshake_complete(s, l, &sg->tuple, iss, irs, mss, -1, 0, sg->th.win, sg);
 }
 
 void req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)

@@ -22,6 +22,8 @@
 #include "core/table.h"
 #include "core/wheel.h"
 #include "handshake.h"
+#include "tcp/cc.h"
+#include "tcp/rtt.h"
 #include "tcp/seq.h"
 #include "wire/wire.h"
 
@@ -85,11 +87,18 @@ typedef struct tcb {
 	uint16_t mss;             /* the peer's MSS, capped by ours */
 	uint16_t unacked_segs;    /* full segments received since our last ACK */
 
-	/* retransmission (RFC 6298), in nanoseconds */
-	uint64_t srtt, rttvar, rto;
-	hsk_seq rtt_seq;
+	/* retransmission (RFC 6298) and congestion control */
+	rtt_est rtt;
+	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	uint64_t rtt_start;
-	uint32_t cwnd, ssthresh;
+	cc_state cc;
+	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
+	uint8_t dupacks;          /* consecutive duplicate ACKs */
+
+	/* RFC 7323 timestamps */
+	uint32_t ts_offset;       /* added to our clock in TSval */
+	uint32_t ts_recent;       /* the peer's latest valid TSval */
+	uint64_t ts_recent_at;    /* when ts_recent was taken (PAWS aging) */
 
 	/* deadlines; 0 = not armed */
 	uint64_t rtx_at;          /* retransmission or persist */
@@ -125,6 +134,10 @@ typedef struct tcp_req {
 	uint8_t rcv_wscale;
 	uint8_t retries;
 	bool acked;               /* final ACK seen but the accept queue was full */
+	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
+	uint32_t ts_recent;       /* the SYN's TSval */
+	uint32_t ts_offset;
+	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
 typedef struct tcp_tw {
@@ -132,6 +145,8 @@ typedef struct tcp_tw {
 	hsk_timer timer;          /* 2MSL */
 	hsk_seq snd_nxt, rcv_nxt;
 	uint16_t rcv_win;         /* window field we send (already scaled) */
+	bool ts_ok;
+	uint32_t ts_offset, ts_recent;
 } tcp_tw;
 
 typedef struct tcp_listener {
@@ -144,6 +159,10 @@ typedef struct tcp_listener {
 	tcb *aq_head, *aq_tail;
 	/* options inherited by accepted connections */
 	uint32_t flags, sndbuf, rcvbuf;
+	/* SYN cookies: when the last one was sent (Linux's last_overflow);
+	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
+	bool cookies_sent;
+	uint64_t last_cookie_ns;
 } tcp_listener;
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
@@ -193,6 +212,8 @@ void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
 uint16_t tcb_window_field(tcb *t);
 /* The options of a SYN or SYN-ACK we send. */
 void syn_options(struct hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+void syn_options_stream(struct hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
 uint8_t wscale_for(uint32_t rcvbuf);
 /* Retransmit from snd_una after a timeout (go-back-N). */
@@ -230,10 +251,6 @@ void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 /* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
 void tcb_timer_update(struct hsk_stack *s, tcb *t);
 void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
-/* RFC 6298 */
-void rtt_sample(struct hsk_stack *s, tcb *t, uint64_t rtt_ns);
-/* RTO from SRTT and RTTVAR, clamped: ends an exponential backoff. */
-void rtt_restore_rto(struct hsk_stack *s, tcb *t);
 void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
@@ -245,6 +262,19 @@ void req_free(struct hsk_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct hsk_stack *s, tcp_listener *l);
 tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
+
+/* ---- cookie.c: SYN cookies (RFC 4987) ---- */
+/* Cookies are minted in 64 s periods and accepted from the current and the
+ * previous one; a listener checks ACKs for cookies this long after it sent
+ * its last one. */
+#define COOKIE_PERIOD_NS (64ull * 1000000000ull)
+#define COOKIE_VALID_NS (2 * COOKIE_PERIOD_NS)
+/* The ISS of a cookie SYN-ACK answering the SYN (irs, MSS option mss, 0 when
+ * absent) on tuple tu. */
+hsk_seq cookie_make(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
+/* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
+ * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
+uint16_t cookie_check(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */

@@ -96,6 +96,37 @@ void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now)
 	cc->cwnd = cwnd_clamp(cc->cwnd);
 }
 
+void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe)
+{
+	uint64_t want;
+	uint32_t sndcnt, limit;
+
+	if (!cc->in_recovery || !cc->sack || cc->ops->fixed)
+		return;
+	cc->prr_delivered += delivered;
+	if (pipe > cc->ssthresh) {
+		/* proportional: CEIL(prr_delivered * ssthresh / RecoverFS) */
+		want = ((uint64_t)cc->prr_delivered * cc->ssthresh + cc->recover_fs - 1) /
+		       cc->recover_fs;
+		sndcnt = want > cc->prr_out ? (uint32_t)(want - cc->prr_out) : 0;
+	} else {
+		/* slow-start reduction bound: catch up to ssthresh, no faster
+		 * than delivery plus one MSS */
+		limit = cc->prr_delivered > cc->prr_out ? cc->prr_delivered - cc->prr_out : 0;
+		if (limit < delivered)
+			limit = delivered;
+		limit += cc->mss;
+		sndcnt = cc->ssthresh - pipe < limit ? cc->ssthresh - pipe : limit;
+	}
+	cc->cwnd = cwnd_clamp((uint64_t)pipe + sndcnt);
+}
+
+void cc_prr_sent(cc_state *cc, uint32_t bytes)
+{
+	if (cc->in_recovery)
+		cc->prr_out += bytes;
+}
+
 void cc_on_dupack(cc_state *cc)
 {
 	if (cc->in_recovery && !cc->sack && !cc->ops->fixed)
@@ -107,6 +138,8 @@ void cc_enter_recovery(cc_state *cc, uint32_t flight, bool sack, uint64_t now)
 	if (cc->ops->fixed || cc->in_recovery)
 		return;
 	cc->prior_cwnd = cc->cwnd;
+	cc->prr_delivered = cc->prr_out = 0;
+	cc->recover_fs = flight ? flight : 1;
 	cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
 	cc->cwnd = sack ? cc->ssthresh : cwnd_clamp((uint64_t)cc->ssthresh + 3 * cc->mss);
 	cc->bytes_acked = 0;

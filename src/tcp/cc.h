@@ -36,6 +36,8 @@ typedef struct cc_state {
 	uint32_t mss;                 /* SMSS */
 	uint32_t bytes_acked;         /* CA byte counter (RFC 3465) */
 	uint32_t prior_cwnd;          /* cwnd when recovery began */
+	/* RFC 6937 proportional rate reduction, during SACK recovery */
+	uint32_t prr_delivered, prr_out, recover_fs;
 	bool in_recovery;             /* fast recovery (entered by cc_enter_recovery) */
 	bool sack;                    /* this recovery is SACK/pipe based */
 	uint64_t priv[CC_PRIV_U64];   /* the algorithm's */
@@ -90,6 +92,18 @@ void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now);
  * without SACK, RFC 6582 deflation (cwnd -= acked, + MSS if acked >= MSS);
  * with SACK nothing (the pipe governs). */
 void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now);
+/*
+ * RFC 6937 PRR (SSRB), the way to pace a SACK recovery (as Linux does): on
+ * every ACK during recovery, after the scoreboard is updated, give the bytes
+ * this ACK delivered (newly cumulatively acked + newly SACKed) and the pipe
+ * after it; cwnd becomes pipe + what may be sent now. While the pipe is
+ * above ssthresh, sending follows delivery in the ratio ssthresh /
+ * RecoverFS; below it, slow start back up to ssthresh. Report everything
+ * sent during recovery (new data and retransmissions) with cc_prr_sent.
+ */
+void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe);
+void cc_prr_sent(cc_state *cc, uint32_t bytes);
+
 /* A duplicate ACK during non-SACK fast recovery: cwnd += MSS (RFC 6582). */
 void cc_on_dupack(cc_state *cc);
 /* Loss detected (third duplicate ACK, SACK IsLost, RACK): ssthresh from the

@@ -444,8 +444,11 @@ static void rack_cum_ack(rack *r, const rack_ack *a, rack_result *res, uint64_t 
 		rack_seg *s = rec(r, 0);
 
 		if (seq_le(s->end, a->snd_una)) {
-			if (!(s->flags & RACK_SACKED) && (t = rack_delivered(r, a, s)))
-				*sample = t;
+			if (!(s->flags & RACK_SACKED)) {
+				res->delivered += rec_len(s);
+				if ((t = rack_delivered(r, a, s)))
+					*sample = t;
+			}
 			res->acked += rec_len(s);
 			rack_pop(r);
 		} else if (seq_gt(a->snd_una, s->start)) {
@@ -454,6 +457,8 @@ static void rack_cum_ack(rack *r, const rack_ack *a, rack_result *res, uint64_t 
 
 			if (s->flags & RACK_SACKED)
 				r->sacked_bytes -= d;
+			else
+				res->delivered += d;
 			if (s->flags & RACK_LOST)
 				r->lost_bytes -= d;
 			r->bytes -= d;
@@ -489,6 +494,7 @@ static void rack_mark_sacked(rack *r, const rack_ack *a, hsk_seq l, hsk_seq h,
 		r->sacked_bytes += rec_len(s);
 		r->segs_sacked++;
 		res->newly_sacked += rec_len(s);
+		res->delivered += rec_len(s);
 		if ((t = rack_delivered(r, a, s)))
 			*sample = t;
 	}

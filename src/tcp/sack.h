@@ -170,6 +170,9 @@ typedef struct rack_result {
 	uint32_t acked;           /* bytes of records cumulatively acked */
 	uint32_t newly_sacked;    /* bytes of records newly SACKed */
 	uint32_t newly_lost;      /* bytes marked lost by this call */
+	uint32_t delivered;       /* bytes delivered for the first time:
+				   * acked without having been SACKed, plus
+				   * newly SACKed (RFC 6937 DeliveredData) */
 	uint64_t rtt_sample;      /* unambiguous RTT of the newest segment
 				   * acked (cumulatively, else by SACK); 0: none */
 	uint64_t reo_timeout;     /* arm the reordering timer this far from

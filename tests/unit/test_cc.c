@@ -195,6 +195,75 @@ static void test_reno_recovery_newreno(void **state)
 	assert_int_equal(cc.cwnd, 50 * MSS);       /* min(50, 81) */
 }
 
+/* RFC 6937: one loss in a window of 20; Reno's ssthresh is 10. While the
+ * pipe is above ssthresh, PRR sends one segment per two delivered; the
+ * recovery ends with about ssthresh in flight. */
+static void test_prr_proportional(void **state)
+{
+	cc_state cc;
+	uint32_t pipe = 19 * MSS, sent = 0, delivered = 0, k, n;
+	bool prev_sent = false;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 20 * MSS;
+	cc_enter_recovery(&cc, 20 * MSS, true, 0);
+	assert_int_equal(cc.ssthresh, 10 * MSS);
+	for (k = 0; k < 19; k++) {
+		pipe -= MSS;                 /* one more segment SACKed */
+		delivered += MSS;
+		cc_prr_ack(&cc, MSS, pipe);
+		n = cc_room(&cc, pipe) / MSS;
+		if (pipe >= cc.ssthresh) {
+			assert_true(n <= 1);
+			assert_false(n && prev_sent);   /* every other ACK */
+		}
+		prev_sent = n > 0;
+		cc_prr_sent(&cc, n * MSS);
+		pipe += n * MSS;
+		sent += n * MSS;
+		/* never ahead of delivered * ssthresh / RecoverFS (+ the
+		 * reduction bound's one MSS once below ssthresh) */
+		assert_true(sent <= delivered / 2 + MSS);
+	}
+	assert_true(sent >= 9 * MSS && sent <= 10 * MSS);
+	assert_true(pipe >= 9 * MSS && pipe <= 10 * MSS);
+	cc_exit_recovery(&cc, pipe, 1);
+	assert_int_equal(cc.cwnd, 10 * MSS);
+}
+
+/* Heavy loss: the pipe is far below ssthresh, and PRR's slow-start
+ * reduction bound lets the sender catch up by at most delivered + 1 MSS
+ * per ACK. */
+static void test_prr_reduction_bound(void **state)
+{
+	cc_state cc;
+	uint32_t pipe = 5 * MSS, k, n;
+
+	(void)state;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	cc.cwnd = 20 * MSS;
+	cc_enter_recovery(&cc, 20 * MSS, true, 0);   /* 15 of 20 lost */
+	for (k = 0; k < 3; k++) {
+		pipe -= MSS;
+		cc_prr_ack(&cc, MSS, pipe);
+		n = cc_room(&cc, pipe);
+		assert_int_equal(n, 2 * MSS);
+		cc_prr_sent(&cc, n);
+		pipe += n;
+	}
+	assert_int_equal(pipe, 8 * MSS);
+	/* never beyond ssthresh */
+	cc_prr_ack(&cc, 5 * MSS, 3 * MSS);
+	assert_int_equal(cc.cwnd, 3 * MSS + 6 * MSS);
+	cc_prr_ack(&cc, 0, 9 * MSS);
+	assert_true(cc.cwnd <= 10 * MSS);
+	/* outside a SACK recovery PRR does nothing */
+	cc_exit_recovery(&cc, 9 * MSS, 1);
+	cc_prr_ack(&cc, MSS, MSS);
+	assert_int_equal(cc.cwnd, 10 * MSS);
+}
+
 static void test_rto(void **state)
 {
 	cc_state cc;
@@ -500,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_reno_linear),
 		cmocka_unit_test(test_reno_recovery_sack),
 		cmocka_unit_test(test_reno_recovery_newreno),
+		cmocka_unit_test(test_prr_proportional),
+		cmocka_unit_test(test_prr_reduction_bound),
 		cmocka_unit_test(test_rto),
 		cmocka_unit_test(test_after_idle),
 		cmocka_unit_test(test_set_mss),

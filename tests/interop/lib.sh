@@ -37,6 +37,7 @@ HADDR=198.18.0.2
 DEV=hsk0
 MODE=${MODE:-tun}
 SERVE_PID=
+EXTRA_NS=       # more namespaces a test created, deleted on exit too
 
 cleanup() {
 	local rc=$?
@@ -45,6 +46,9 @@ cleanup() {
 		wait "$SERVE_PID" 2>/dev/null
 	fi
 	netns_down "$NS"
+	for ns in $EXTRA_NS; do
+		netns_down "$ns"
+	done
 	if [ "${HSK_KEEP:-0}" = 1 ]; then
 		echo "kept $TMP"
 	else

@@ -6,6 +6,15 @@
 
 #include <string.h>
 
+/* RFC 9406 constants */
+#define HS_MIN_RTT_THRESH 4000u       /* us */
+#define HS_MAX_RTT_THRESH 16000u
+#define HS_MIN_RTT_DIVISOR 8
+#define HS_N_RTT_SAMPLE 8
+#define HS_CSS_GROWTH_DIVISOR 4
+#define HS_CSS_ROUNDS 5
+#define HS_NONE UINT32_MAX
+
 static const cc_ops *const cc_table[] = {
 	&cc_cubic_ops,
 	&cc_newreno_ops,
@@ -55,8 +64,60 @@ void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now)
 	cc->mss = mss < CC_MIN_MSS ? CC_MIN_MSS : mss;
 	cc->cwnd = cc_initial_window(cc->mss);
 	cc->ssthresh = CC_CWND_MAX;   /* "arbitrarily high" (RFC 5681 §3.1) */
+	cc->hs_cur_min = cc->hs_last_min = cc->hs_css_base = HS_NONE;
 	if (ops->init)
 		ops->init(cc, now);
+}
+
+static void hystart_round_start(cc_state *cc, uint32_t flight_after)
+{
+	cc->hs_last_min = cc->hs_cur_min;
+	cc->hs_cur_min = HS_NONE;
+	cc->hs_samples = 0;
+	cc->hs_round_left = flight_after;
+	if (cc->hs_state == CC_HS_CSS && ++cc->hs_css_rounds >= HS_CSS_ROUNDS) {
+		/* the delay increase held for CSS_ROUNDS: congestion
+		 * avoidance from here */
+		cc->ssthresh = cc->cwnd;
+		cc->hs_state = CC_HS_DONE;
+	}
+}
+
+/* RFC 9406 §4.2: watch the minimum RTT of each round; a rise of more than
+ * RttThresh over the previous round's ends standard slow start. */
+static void hystart_ack(cc_state *cc, const cc_ack *a)
+{
+	uint32_t rtt_us, thresh;
+
+	if (a->rtt) {
+		rtt_us = a->rtt / 1000 >= HS_NONE ? HS_NONE - 1 : (uint32_t)(a->rtt / 1000);
+		if (rtt_us < cc->hs_cur_min)
+			cc->hs_cur_min = rtt_us;
+		if (cc->hs_samples < 255)
+			cc->hs_samples++;
+	}
+	if (cc->hs_samples >= HS_N_RTT_SAMPLE && cc->hs_cur_min != HS_NONE) {
+		if (cc->hs_state == CC_HS_SS && cc->hs_last_min != HS_NONE) {
+			thresh = cc->hs_last_min / HS_MIN_RTT_DIVISOR;
+			if (thresh > HS_MAX_RTT_THRESH)
+				thresh = HS_MAX_RTT_THRESH;
+			if (thresh < HS_MIN_RTT_THRESH)
+				thresh = HS_MIN_RTT_THRESH;
+			if (cc->hs_cur_min >= cc->hs_last_min + thresh) {
+				cc->hs_state = CC_HS_CSS;
+				cc->hs_css_base = cc->hs_cur_min;
+				cc->hs_css_rounds = 0;
+			}
+		} else if (cc->hs_state == CC_HS_CSS && cc->hs_cur_min < cc->hs_css_base) {
+			/* the rise was spurious: back to slow start */
+			cc->hs_state = CC_HS_SS;
+		}
+	}
+	if (cc->hs_round_left > a->acked) {
+		cc->hs_round_left -= a->acked;
+	} else {
+		hystart_round_start(cc, a->flight > a->acked ? a->flight - a->acked : 0);
+	}
 }
 
 void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now)
@@ -81,6 +142,13 @@ void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now)
 	 * by the network; do not grow it. */
 	if (!a->cwnd_limited)
 		return;
+	if (cc->cwnd < cc->ssthresh && cc->hs_state != CC_HS_DONE) {
+		hystart_ack(cc, a);
+		if (cc->hs_state == CC_HS_CSS) {
+			cc->cwnd = cwnd_clamp((uint64_t)cc->cwnd + acked / HS_CSS_GROWTH_DIVISOR);
+			return;
+		}
+	}
 	if (cc->cwnd < cc->ssthresh) {
 		/* Slow start with byte counting and no per-ACK limit (as Linux;
 		 * stretch ACKs from GRO receivers would stall an L of 1 MSS). */
@@ -138,6 +206,7 @@ void cc_enter_recovery(cc_state *cc, uint32_t flight, bool sack, uint64_t now)
 	if (cc->ops->fixed || cc->in_recovery)
 		return;
 	cc->prior_cwnd = cc->cwnd;
+	cc->hs_state = CC_HS_DONE;    /* HyStart++ is for the first slow start */
 	cc->prr_delivered = cc->prr_out = 0;
 	cc->recover_fs = flight ? flight : 1;
 	cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
@@ -174,6 +243,7 @@ void cc_on_rto(cc_state *cc, uint32_t flight, bool first, uint64_t now)
 	 * loss was already answered once. */
 	if (first && !cc->in_recovery)
 		cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
+	cc->hs_state = CC_HS_DONE;
 	cc->cwnd = cc->mss;
 	cc->in_recovery = false;
 	cc->bytes_acked = 0;

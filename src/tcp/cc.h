@@ -40,14 +40,27 @@ typedef struct cc_state {
 	uint32_t prr_delivered, prr_out, recover_fs;
 	bool in_recovery;             /* fast recovery (entered by cc_enter_recovery) */
 	bool sack;                    /* this recovery is SACK/pipe based */
+	/* RFC 9406 HyStart++ in the first slow start (RTTs in us) */
+	uint8_t hs_state;             /* enum cc_hystart */
+	uint8_t hs_samples, hs_css_rounds;
+	uint32_t hs_round_left;       /* bytes to be acked before the round ends */
+	uint32_t hs_cur_min, hs_last_min, hs_css_base;
 	uint64_t priv[CC_PRIV_U64];   /* the algorithm's */
 } cc_state;
+
+enum cc_hystart {
+	CC_HS_SS = 0,                 /* slow start, watching RTT */
+	CC_HS_CSS,                    /* conservative slow start (growth / 4) */
+	CC_HS_DONE,                   /* left: a loss, or CSS_ROUNDS in CSS */
+};
 
 /* What an ACK that advanced snd_una tells the controller. */
 typedef struct cc_ack {
 	uint32_t acked;               /* bytes newly acknowledged (cumulative) */
 	uint32_t flight;              /* bytes in flight before this ACK */
 	uint64_t srtt;                /* smoothed RTT, 0 when unknown */
+	uint64_t rtt;                 /* an RTT sample taken from this ACK, 0 when
+				       * none; HyStart++ works only with them */
 	bool cwnd_limited;            /* the sender was held back by cwnd (not by
 				       * the application or the peer's window)
 				       * during the last RTT (RFC 7661) */

@@ -32,6 +32,19 @@ static void round_trip(cc_state *cc, uint64_t rtt)
 	}
 }
 
+/* As round_trip, each ACK carrying an RTT sample. */
+static void round_trip_sample(cc_state *cc, uint64_t rtt, uint64_t sample)
+{
+	uint32_t n = cc->cwnd / MSS, i;
+	cc_ack a = { .acked = MSS, .srtt = rtt, .rtt = sample, .cwnd_limited = true };
+
+	for (i = 0; i < n; i++) {
+		now += rtt / n;
+		a.flight = cc->cwnd;
+		cc_on_ack(cc, &a, now);
+	}
+}
+
 static void ack(cc_state *cc, uint32_t bytes, bool limited)
 {
 	cc_ack a = { .acked = bytes, .flight = cc->cwnd, .srtt = 100 * MS,
@@ -122,6 +135,96 @@ static void test_slow_start_to_ssthresh(void **state)
 	ack(&cc, 12 * MSS, true);  /* 15 MSS counted: one MSS more */
 	assert_int_equal(cc.cwnd, 16 * MSS);
 	assert_int_equal(cc.bytes_acked, 0);
+}
+
+/* RFC 9406 HyStart++: a steady RTT leaves slow start alone. */
+static void test_hystart_steady(void **state)
+{
+	cc_state cc;
+	int r;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	for (r = 1; r <= 6; r++) {
+		round_trip_sample(&cc, 20 * MS, 20 * MS + (uint64_t)r * 100000);
+		assert_int_equal(cc.cwnd, (10u << r) * MSS);
+	}
+	assert_int_equal(cc.hs_state, CC_HS_SS);
+}
+
+/* A queue builds (the RTT rises by 10 ms, more than RttThresh = 4 ms):
+ * conservative slow start grows a quarter as fast, and after CSS_ROUNDS
+ * rounds of it congestion avoidance begins at that window. */
+static void test_hystart_delay_rise(void **state)
+{
+	cc_state cc;
+	uint32_t w;
+	int r;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	for (r = 0; r < 3; r++)
+		round_trip_sample(&cc, 20 * MS, 20 * MS);
+	assert_int_equal(cc.cwnd, 80 * MSS);
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	assert_int_equal(cc.hs_state, CC_HS_CSS);
+	assert_true(cc.cwnd < 320 * MSS);       /* not doubled twice */
+	w = cc.cwnd;
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	assert_true(cc.cwnd >= w + w / 5 && cc.cwnd <= w + w / 4 + MSS);
+	for (r = 0; r < 6 && cc.hs_state == CC_HS_CSS; r++)
+		round_trip_sample(&cc, 30 * MS, 30 * MS);
+	assert_int_equal(cc.hs_state, CC_HS_DONE);
+	assert_true(r >= 3 && r <= 5);
+	assert_int_equal(cc.ssthresh, cc.cwnd);
+	assert_false(cc_in_slow_start(&cc));
+	/* Reno's congestion avoidance from here: one MSS per round (the
+	 * round that ended CSS may have counted a few bytes already) */
+	w = cc.cwnd;
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	assert_true(cc.cwnd >= w + MSS && cc.cwnd <= w + 2 * MSS);
+}
+
+/* The RTT falls back below the CSS baseline: the rise was spurious and
+ * slow start resumes. A loss ends HyStart++ for good. */
+static void test_hystart_spurious_and_loss(void **state)
+{
+	cc_state cc;
+	uint32_t w;
+	int r;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	for (r = 0; r < 3; r++)
+		round_trip_sample(&cc, 20 * MS, 20 * MS);
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	round_trip_sample(&cc, 30 * MS, 30 * MS);
+	assert_int_equal(cc.hs_state, CC_HS_CSS);
+	round_trip_sample(&cc, 20 * MS, 20 * MS);
+	assert_int_equal(cc.hs_state, CC_HS_SS);
+	w = cc.cwnd;
+	round_trip_sample(&cc, 20 * MS, 20 * MS);
+	assert_true(cc.cwnd >= 2 * w - MSS);
+	/* no samples, no HyStart: plain slow start */
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	for (r = 0; r < 3; r++)
+		round_trip(&cc, 20 * MS);
+	assert_int_equal(cc.cwnd, 80 * MSS);
+	assert_int_equal(cc.hs_state, CC_HS_SS);
+	/* after a loss (and slow start again after a timeout) it is off */
+	cc_enter_recovery(&cc, 80 * MSS, true, now);
+	assert_int_equal(cc.hs_state, CC_HS_DONE);
+	cc_exit_recovery(&cc, 40 * MSS, now);
+	cc_on_rto(&cc, 40 * MSS, true, now);
+	for (r = 0; r < 3; r++)
+		round_trip_sample(&cc, 20 * MS, 20 * MS + (uint64_t)r * 10 * MS);
+	assert_int_equal(cc.cwnd, 8 * MSS);
+	assert_int_equal(cc.hs_state, CC_HS_DONE);
 }
 
 static void test_reno_linear(void **state)
@@ -566,6 +669,9 @@ int main(void)
 		cmocka_unit_test(test_slow_start),
 		cmocka_unit_test(test_not_cwnd_limited),
 		cmocka_unit_test(test_slow_start_to_ssthresh),
+		cmocka_unit_test(test_hystart_steady),
+		cmocka_unit_test(test_hystart_delay_rise),
+		cmocka_unit_test(test_hystart_spurious_and_loss),
 		cmocka_unit_test(test_reno_linear),
 		cmocka_unit_test(test_reno_recovery_sack),
 		cmocka_unit_test(test_reno_recovery_newreno),

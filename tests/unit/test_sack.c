@@ -1056,7 +1056,7 @@ static void lsender_ack(lsim *m, const lpkt *p)
 			rack_exit_recovery(&m->rk);
 		} else {
 			cc_ack ca = { .acked = acked, .flight = flight, .srtt = m->rt.srtt,
-				      .cwnd_limited = true };
+				      .rtt = res.rtt_sample, .cwnd_limited = true };
 
 			cc_on_ack(&m->cc, &ca, m->now);
 		}

@@ -1,0 +1,221 @@
+/*
+ * ICMP through a whole stack (hsk_stack_input -> ip -> icmp): echo replies,
+ * malformed messages, and errors handed to TCP — port unreachable aborts a
+ * connecting socket with ECONNREFUSED, fragmentation-needed lowers the MSS
+ * and resends smaller, and errors quoting a segment that is not ours, or
+ * quoting too little, are dropped. Outgoing packets are captured by the
+ * link callback.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handshake.h"
+#include "wire/wire.h"
+
+#define US 0xc6120002u      /* 198.18.0.2: the stack */
+#define PEER 0xc6120001u    /* 198.18.0.1 */
+#define MS 1000000ull
+
+struct cap {
+	int n;
+	uint8_t pkt[64][1600];
+	size_t len[64];
+};
+
+static void capture(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct cap *c = ctx;
+
+	if (c->n < 64 && len <= sizeof(c->pkt[0])) {
+		memcpy(c->pkt[c->n], pkt, len);
+		c->len[c->n] = len;
+	}
+	c->n++;
+}
+
+static hsk_stack *new_stack(struct cap *c)
+{
+	hsk_config cfg;
+	hsk_link link = { .ctx = c, .transmit = capture };
+
+	hsk_config_default(&cfg);
+	cfg.addr = US;
+	cfg.seed = 7;
+	memset(c, 0, sizeof(*c));
+	return hsk_stack_new(&cfg, &link, 1000 * MS);
+}
+
+static uint64_t cnt(hsk_stack *s, const char *name)
+{
+	return hsk_counter_by_name(s, name);
+}
+
+/* An IPv4 packet from PEER carrying `l4` into out; returns its length. */
+static size_t ip_wrap(uint8_t proto, const uint8_t *l4, size_t len, uint8_t *out)
+{
+	ipv4_hdr h = { .total_len = (uint16_t)(20 + len), .id = 1, .ttl = 64,
+		       .proto = proto, .src = PEER, .dst = US };
+
+	assert_int_equal(ipv4_emit(&h, out, 20), 20);
+	memcpy(out + 20, l4, len);
+	return 20 + len;
+}
+
+/* An ICMP error from PEER quoting `qlen` bytes of `quoted`. */
+static void send_error(hsk_stack *s, uint64_t now, uint8_t type, uint8_t code,
+		       uint16_t mtu, const uint8_t *quoted, size_t qlen)
+{
+	icmp_hdr ih = { .type = type, .code = code, .rest = mtu };
+	uint8_t msg[700], pkt[800];
+	int n = icmp_emit(&ih, quoted, qlen, msg, sizeof(msg));
+
+	assert_true(n > 0);
+	hsk_stack_input(s, now, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+}
+
+static void test_echo_reply(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 0x12340005 };
+	uint8_t body[56], msg[64], pkt[100];
+	const uint8_t *payload, *rbody;
+	size_t plen, rlen;
+	ipv4_hdr rh;
+	icmp_hdr rep;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 3);
+	int n = icmp_emit(&ih, body, sizeof(body), msg, sizeof(msg));
+	hsk_stack_input(s, 1001 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(ipv4_parse(c.pkt[0], c.len[0], &rh, &payload, &plen), WIRE_OK);
+	assert_int_equal(rh.src, US);
+	assert_int_equal(rh.dst, PEER);
+	assert_int_equal(rh.proto, IP_PROTO_ICMP);
+	assert_int_equal(icmp_parse(payload, plen, &rep, &rbody, &rlen), WIRE_OK);
+	assert_int_equal(rep.type, ICMP_ECHO_REPLY);
+	assert_int_equal(rep.rest, 0x12340005);
+	assert_int_equal(rlen, sizeof(body));
+	assert_memory_equal(rbody, body, sizeof(body));
+	assert_int_equal(cnt(s, "IcmpInEchos"), 1);
+	assert_int_equal(cnt(s, "IcmpOutEchoReps"), 1);
+
+	/* A bad checksum: counted, not answered. */
+	msg[10] ^= 0xff;
+	hsk_stack_input(s, 1002 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "IcmpInErrors"), 1);
+	/* Truncated below the ICMP header. */
+	hsk_stack_input(s, 1003 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, 5, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "IcmpInErrors"), 2);
+	hsk_stack_free(s);
+}
+
+/* Starts a connection to PEER:80; returns the sd and the captured SYN. */
+static int start_connect(hsk_stack *s, struct cap *c, tcp_hdr *syn)
+{
+	int sd = hsk_socket(s);
+	const uint8_t *payload, *data;
+	size_t plen, dlen;
+	ipv4_hdr h;
+
+	assert_true(sd >= 0);
+	assert_int_equal(hsk_connect(s, sd, PEER, 80), -HSK_EINPROGRESS);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(ipv4_parse(c->pkt[0], c->len[0], &h, &payload, &plen), WIRE_OK);
+	assert_int_equal(tcp_parse(payload, plen, h.src, h.dst, true, syn, &data, &dlen), WIRE_OK);
+	assert_true(syn->flags & HSK_TH_SYN);
+	return sd;
+}
+
+static void test_port_unreachable_aborts_connect(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	tcp_hdr syn;
+	uint8_t q[28];
+	(void)state;
+
+	int sd = start_connect(s, &c, &syn);
+	memcpy(q, c.pkt[0], sizeof(q));          /* IP header + 8 bytes of TCP */
+	/* Quoting too little (7 bytes of TCP): dropped, still connecting. */
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, 27);
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "IcmpInErrors"), 1);
+	/* Quoting a packet from another source: not ours. */
+	q[15] ^= 1;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	q[15] ^= 1;
+	/* The real thing. */
+	send_error(s, 1002 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(cnt(s, "IcmpInDestUnreachs"), 3);
+	assert_int_equal(hsk_sock_error(s, sd), HSK_ECONNREFUSED);
+	assert_int_equal(hsk_sock_state(s, sd), HSK_CLOSED);
+	hsk_close(s, sd);
+	hsk_stack_free(s);
+}
+
+static void test_frag_needed_lowers_mss(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	uint8_t seg[100], pkt[200], payload3k[3000] = { 0 }, q[28];
+	const uint8_t *p, *data;
+	size_t plen, dlen;
+	tcp_hdr syn, h;
+	ipv4_hdr ih;
+	int mss = 0, first;
+	(void)state;
+
+	int sd = start_connect(s, &c, &syn);
+	/* SYN-ACK with MSS 1460. */
+	tcp_hdr sa = { .sport = 80, .dport = syn.sport, .seq = 5000, .ack = syn.seq + 1,
+		       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = 65535,
+		       .opt = { .mss = 1460, .wscale = -1 } };
+	int n = tcp_emit(&sa, NULL, 0, PEER, US, seg, sizeof(seg));
+	assert_true(n > 0);
+	hsk_stack_input(s, 1001 * MS, pkt, ip_wrap(IP_PROTO_TCP, seg, (size_t)n, pkt));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_ESTABLISHED);
+	first = c.n;
+	assert_int_equal(hsk_send(s, sd, payload3k, sizeof(payload3k)), (long)sizeof(payload3k));
+	hsk_stack_advance(s, 1002 * MS);
+	assert_true(c.n > first);
+	assert_int_equal(ipv4_parse(c.pkt[first], c.len[first], &ih, &p, &plen), WIRE_OK);
+	assert_int_equal(tcp_parse(p, plen, ih.src, ih.dst, true, &h, &data, &dlen), WIRE_OK);
+	assert_int_equal(dlen, 1460);
+	/* The router says: 1000 bytes at most. */
+	memcpy(q, c.pkt[first], sizeof(q));
+	first = c.n;
+	send_error(s, 1003 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, 1000, q, sizeof(q));
+	assert_int_equal(hsk_getsockopt(s, sd, HSK_SO_MAXSEG, &mss), 0);
+	assert_int_equal(mss, 960);
+	hsk_stack_advance(s, 1004 * MS);
+	assert_true(c.n > first);   /* resent at once, smaller */
+	assert_int_equal(ipv4_parse(c.pkt[first], c.len[first], &ih, &p, &plen), WIRE_OK);
+	assert_int_equal(tcp_parse(p, plen, ih.src, ih.dst, true, &h, &data, &dlen), WIRE_OK);
+	assert_int_equal(h.seq, syn.seq + 1);
+	assert_true(dlen <= 960 && dlen > 0);
+	assert_true(c.len[first] <= 1000);
+	hsk_abort(s, sd);
+	hsk_stack_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_reply),
+		cmocka_unit_test(test_port_unreachable_aborts_connect),
+		cmocka_unit_test(test_frag_needed_lowers_mss),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

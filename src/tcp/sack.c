@@ -85,13 +85,15 @@ static void put(tcp_sack_block *out, unsigned *k, const sack_range *r)
 
 unsigned sack_rcv_fill(sack_rcv *rs, const reass *q, tcp_sack_block *out, unsigned max)
 {
-	unsigned i, k = 0;
+	unsigned i, k = 0, d = 0;
 	int j;
 
 	if (max > TCP_MAX_SACK_BLOCKS)
 		max = TCP_MAX_SACK_BLOCKS;
-	if (rs->dsack && k < max)
+	if (rs->dsack && k < max) {
 		put(out, &k, &rs->dblk);
+		d = 1;   /* a block equal to it must still follow (RFC 2883) */
+	}
 	rs->dsack = false;
 	for (i = 0; i < rs->n && k < max; i++) {
 		const sack_range *r = &rs->blk[i];
@@ -99,12 +101,12 @@ unsigned sack_rcv_fill(sack_rcv *rs, const reass *q, tcp_sack_block *out, unsign
 		/* Report what the queue holds now, should they differ. */
 		if (q && !(r = reass_find(q, rs->blk[i].start)))
 			continue;
-		if (!listed(out, k, r))
+		if (!listed(out + d, k - d, r))
 			put(out, &k, r);
 	}
 	/* RFC 2018: as many distinct blocks as fit; the highest first. */
 	for (j = q ? (int)q->n - 1 : -1; j >= 0 && k < max; j--)
-		if (!listed(out, k, &q->r[j]))
+		if (!listed(out + d, k - d, &q->r[j]))
 			put(out, &k, &q->r[j]);
 	return k;
 }

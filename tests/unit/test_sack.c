@@ -81,6 +81,11 @@ static void test_rcv_dsack(void **state)
 	/* reported once */
 	n = sack_rcv_fill(&rs, NULL, b, 4);
 	expect_blocks(b, n, (const uint32_t[]){ 500, 600 }, 1);
+	/* a duplicate of a whole held block: the block still follows, so
+	 * the sender sees the first block inside the second */
+	sack_rcv_dsack(&rs, S(500), S(600));
+	n = sack_rcv_fill(&rs, NULL, b, 4);
+	expect_blocks(b, n, (const uint32_t[]){ 500, 600, 500, 600 }, 2);
 	/* a D-SACK takes the first of too few slots */
 	sack_rcv_update(&rs, S(700), S(800));
 	sack_rcv_update(&rs, S(900), S(1000));

@@ -2,8 +2,10 @@
  * Congestion control behind a small ops table.
  *
  * cc.c holds what every algorithm shares (RFC 5681, RFC 6582, RFC 6675):
- * the initial window (RFC 6928), slow start, entering and leaving fast
- * recovery, the RTO response and restart after idle. An algorithm supplies
+ * the initial window (RFC 6928), slow start with HyStart++ (RFC 9406),
+ * entering and leaving fast recovery, proportional rate reduction during a
+ * SACK recovery (RFC 6937), the RTO response and restart after idle. An
+ * algorithm supplies
  * only what differs: its growth in congestion avoidance and its reduction on
  * a congestion event, with a small private area in cc_state (no malloc).
  *

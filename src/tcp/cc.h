@@ -5,9 +5,9 @@
  * the initial window (RFC 6928), slow start with HyStart++ (RFC 9406),
  * entering and leaving fast recovery, proportional rate reduction during a
  * SACK recovery (RFC 6937), the RTO response and restart after idle. An
- * algorithm supplies
- * only what differs: its growth in congestion avoidance and its reduction on
- * a congestion event, with a small private area in cc_state (no malloc).
+ * algorithm supplies only what differs: its growth in congestion avoidance
+ * and its reduction on a congestion event, with a small private area in
+ * cc_state (no malloc).
  *
  *   newreno  RFC 5681 + RFC 6582, byte counting in CA (RFC 3465)
  *   cubic    RFC 9438, integer arithmetic (the default)

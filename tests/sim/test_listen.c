@@ -415,6 +415,77 @@ static void test_max_syn_backlog(void **state)
 	sim_free(&sm);
 }
 
+/* Closing a listener resets the connections nobody accepted (Linux:
+ * TCPAbortOnClose) and forgets its requests silently. */
+static void test_listener_close_resets_queue(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 52);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	expect_seg(&sm, S, RST | A, 1, 1, 0);
+	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
+	expect_state(&sm, S, HSK_LISTEN, HSK_SYN_RECEIVED);
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_ESTABLISHED);
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_CLOSED);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnClose"), 1);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(c, csd), 0);
+	/* The port is free again. */
+	lsd = sim_listen(&sm, S, PORT, 8);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A connection reset while it waits on the accept queue is still handed
+ * out by accept(), CLOSED, with ECONNRESET pending (as Linux). */
+static void test_reset_before_accept(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 53);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_send(c, csd, "req", 3), 3);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_abort(c, csd), 0);
+	sim_run(&sm, 2 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	expect_seg(&sm, C, A | PSH, 1, 1, 3);
+	expect_seg(&sm, C, RST | A, 4, 1, 0);
+	expect_no_tx(&sm);
+	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSED);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLERR);
+	char buf[8];
+	/* The bytes that arrived are still there, then the error. */
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), -HSK_ECONNRESET);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_accept_overflow_abort),
 		cmocka_unit_test(test_syn_queue_full),
 		cmocka_unit_test(test_max_syn_backlog),
+		cmocka_unit_test(test_listener_close_resets_queue),
+		cmocka_unit_test(test_reset_before_accept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,8 +360,11 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 		len -= skip;
 		seq = t->rcv_nxt;
 	}
-	if (len && (t->flags & (TF_ORPHAN | TF_SHUT_RD))) {
-		/* Nobody will read it: tell the peer now (as Linux does). */
+	if (len && ((t->flags & TF_ORPHAN) ||
+		    ((t->flags & TF_SHUT_RD) && (t->flags & TF_FIN_QUEUED)))) {
+		/* Nobody will read it: tell the peer now (as Linux does, for
+		 * a closed socket or one shut down both ways; after SHUT_RD
+		 * alone Linux still takes the data). */
 		CNT_INC(s, TCPAbortOnData);
 		tcb_send_rst(s, t);
 		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");

@@ -556,6 +556,55 @@ static void test_time_wait_new_syn(void **state)
 	sim_free(&sm);
 }
 
+/* shutdown(SHUT_RD) alone does not close the connection: data that still
+ * arrives is acknowledged, not reset (Linux resets only once the socket
+ * has also shut down writing), and the socket can still send. */
+static void test_shut_rd_keeps_connection(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 70);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_RD), 0);
+	expect_no_tx(&sm);
+	char buf[8];
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_send(s, ssd, "more", 4), 4);
+	sim_run(&sm, 100 * MS);
+	expect_seg(&sm, S, A | PSH, 1, 1, 4);
+	expect_seg(&sm, C, A, 1, 5, 0);             /* delayed ACK */
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnData"), 0);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_send(c, csd, "reply", 5), 5);
+	sim_run(&sm, 100 * MS);
+	expect_seg(&sm, C, A | PSH, 1, 5, 5);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	expect_seg(&sm, S, A, 5, 6, 0);
+	/* Now writing is shut down too (FIN_WAIT_2): data is reset. */
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, C, FIN | A, 6, 5, 0);
+	expect_seg(&sm, S, A, 5, 7, 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	assert_int_equal(hsk_send(s, ssd, "late", 4), 4);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, S, A | PSH, 5, 7, 4);
+	expect_seg(&sm, C, RST | A, 7, 5, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnData"), 1);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ECONNRESET);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(c, csd), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_time_wait_lost_final_ack),
 		cmocka_unit_test(test_time_wait_rst_ignored),
 		cmocka_unit_test(test_time_wait_new_syn),
+		cmocka_unit_test(test_shut_rd_keeps_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,48 @@ static void test_simultaneous_close(void **state)
 	sim_free(&sm);
 }
 
+/* Simultaneous close with the client's FIN lost: the client goes through
+ * CLOSING (its FIN unacknowledged), the server through FIN_WAIT_2; the
+ * client's retransmitted FIN takes both to TIME_WAIT. */
+static void test_simultaneous_close_lost_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 71);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_lose(&sm, C, FIN | A, 1);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, csd), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	expect_seg(&sm, C, FIN | A, 1, 1, 0);       /* lost */
+	expect_seg(&sm, S, FIN | A, 1, 1, 0);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	expect_state(&sm, C, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, C, HSK_FIN_WAIT_1, HSK_CLOSING);
+	expect_state(&sm, S, HSK_ESTABLISHED, HSK_FIN_WAIT_1);
+	expect_state(&sm, S, HSK_FIN_WAIT_1, HSK_FIN_WAIT_2);
+	/* The client's RTO: 200 ms (the floor; its SYN gave a sample). */
+	sim_run(&sm, 300 * MS);
+	expect_seg(&sm, C, FIN | A, 1, 2, 0);
+	assert_int_equal(last_tx_time(&sm), t0 + 200 * MS);
+	expect_seg(&sm, S, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	expect_state(&sm, S, HSK_FIN_WAIT_2, HSK_TIME_WAIT);
+	expect_state(&sm, C, HSK_CLOSING, HSK_TIME_WAIT);
+	assert_int_equal(timewaits(&sm, C), 1);
+	assert_int_equal(timewaits(&sm, S), 1);
+	assert_int_equal(tcbs(&sm, C) + tcbs(&sm, S), 0);
+	sim_run(&sm, 60 * SEC);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* Passive close with data sent in CLOSE_WAIT: CLOSE_WAIT -> LAST_ACK ->
  * CLOSED; the client reads the data in FIN_WAIT_2, then EOF. */
 static void test_passive_close(void **state)
@@ -610,6 +652,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fin_wait_1_to_time_wait),
 		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_simultaneous_close_lost_fin),
 		cmocka_unit_test(test_passive_close),
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_fin_retransmission),

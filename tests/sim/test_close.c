@@ -647,6 +647,40 @@ static void test_shut_rd_keeps_connection(void **state)
 	sim_free(&sm);
 }
 
+/* Past max_tw_buckets a connection closes without TIME_WAIT
+ * (TCPTimeWaitOverflow), as Linux does. */
+static void test_time_wait_overflow(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_tw_buckets = 1;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 72);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	for (int i = 0; i < 2; i++) {
+		int csd = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_close(c, csd), 0);
+		sim_run(&sm, 2 * MS + 1);
+		assert_int_equal(hsk_close(s, ssd), 0);
+		sim_run(&sm, 2 * MS + 1);
+	}
+	char path[512];
+	sim_state_path(&sm, C, 1 << HSK_OBJ_TCB, path, sizeof(path));
+	assert_string_equal(path, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT"
+			    ">SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED");
+	assert_int_equal(timewaits(&sm, C), 1);
+	assert_int_equal(tcbs(&sm, C), 0);
+	assert_int_equal(sim_counter(&sm, C, "TCPTimeWaitOverflow"), 1);
+	sim_run(&sm, 61 * SEC);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_time_wait_rst_ignored),
 		cmocka_unit_test(test_time_wait_new_syn),
 		cmocka_unit_test(test_shut_rd_keeps_connection),
+		cmocka_unit_test(test_time_wait_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

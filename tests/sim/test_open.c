@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "wire/wire.h"
 
 enum { C = 0, S = 1, PORT = 80, CPORT = 1111, SPORT = 2222 };
 #define A HSK_TH_ACK
@@ -587,6 +588,98 @@ static void test_mss_small_mtu(void **state)
 	sim_free(&sm);
 }
 
+/* A SYN from NOHOST with an MSS option (0: none) into the server. */
+static void inject_syn_mss(sim *sm, uint16_t sport, uint32_t seq, uint16_t mss)
+{
+	uint8_t pkt[128];
+	tcp_hdr th = { .sport = sport, .dport = PORT, .seq = seq, .flags = SYN,
+		       .win = 65535 };
+	th.opt.mss = mss;
+	th.opt.wscale = -1;
+	int n = tcp_emit(&th, NULL, 0, NOHOST, SIM_ADDR(S), pkt + IPV4_HDR_LEN,
+			 sizeof(pkt) - IPV4_HDR_LEN);
+	assert_true(n > 0);
+	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
+			.proto = IP_PROTO_TCP, .src = NOHOST, .dst = SIM_ADDR(S) };
+	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	hsk_stack_input(sm->st[S], sim_now(sm), pkt, (size_t)(IPV4_HDR_LEN + n));
+}
+
+/* The peer's MSS option caps our segments; ours caps a larger one. */
+static void test_mss_clamp(void **state)
+{
+	(void)state;
+	static const uint16_t offered[2] = { 9000, 100 };
+	static const int expect[2] = { 1460, 100 };
+	for (int k = 0; k < 2; k++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 16 + (uint64_t)k);
+		hsk_stack *s = sm.st[S];
+		int lsd = sim_listen(&sm, S, PORT, 8);
+		inject_syn_mss(&sm, 4000, 1000, offered[k]);
+		const sim_ev *e = sim_next_tx(&sm);
+		assert_int_equal(e->ev.flags, SYN | A);
+		assert_int_equal(e->ev.mss, 1460);
+		uint32_t iss = e->ev.seq;
+		sim_inject(&sm, S, NOHOST, 4000, PORT, 1001, iss + 1, A, 65535, NULL, 0);
+		int ssd = sim_accept(&sm, S, lsd);
+		int v = 0;
+		assert_int_equal(hsk_getsockopt(s, ssd, HSK_SO_MAXSEG, &v), 0);
+		assert_int_equal(v, expect[k]);
+		static char big[800];
+		memset(big, 'z', sizeof(big));
+		assert_int_equal(hsk_send(s, ssd, big, sizeof(big)), 800);
+		while ((e = sim_next_tx(&sm)) != NULL)
+			assert_true(e->ev.len <= (uint32_t)expect[k]);
+		assert_int_equal(hsk_abort(s, ssd), 0);
+		assert_int_equal(hsk_close(s, lsd), 0);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
+/* Sequence numbers that wrap: the peer's ISN is 2^32 - 16 and its data on
+ * the final ACK crosses zero. */
+static void test_sequence_wrap(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 18);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	const uint32_t irs = 0xfffffff0u;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.ack, 0xfffffff1u);
+	uint32_t iss = e->ev.seq;
+	char data[40];
+	for (int i = 0; i < 40; i++)
+		data[i] = (char)('a' + i % 26);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, data, 20);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 21, iss + 1, A | PSH | FIN, 65535,
+		   data + 20, 20);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.ack, irs + 1 + 40 + 1);  /* 0x1a, past zero */
+	assert_int_equal(e->ev.ack, 0x1a);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[64];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 40);
+	assert_memory_equal(buf, data, 40);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSE_WAIT);
+	/* An RST at exactly RCV.NXT (past the wrap) resets. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 0x1a, 0, HSK_TH_RST, 0, NULL, 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* RFC 6528: ISN = M + F(tuple, key). Different tuples, different ISNs;
  * the same tuple later: a larger ISN, by the 4 us clock. */
 static void test_isn(void **state)
@@ -658,6 +751,8 @@ int main(void)
 		cmocka_unit_test(test_mss_option),
 		cmocka_unit_test(test_mss_default_536),
 		cmocka_unit_test(test_mss_small_mtu),
+		cmocka_unit_test(test_mss_clamp),
+		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_isn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,6 +163,14 @@ typedef struct hsk_config {
 	unsigned challenge_ack_limit;   /* 10 per challenge_ack_window_ns */
 	uint64_t challenge_ack_window_ns; /* 1 s */
 
+	/* byte stream */
+	bool sack;                  /* true: offer and use SACK (tcp_sack) */
+	bool timestamps;            /* true: RFC 7323 timestamps (tcp_timestamps) */
+	bool window_scaling;        /* true: RFC 7323 window scale */
+	const char *congestion_control; /* "cubic" (default), "newreno", "none" */
+	uint32_t isn_offset;        /* added to every ISN (0); tests use it to
+				     * start sequence numbers near 2^32 */
+
 	/* buffers and limits */
 	uint32_t sndbuf;            /* 256 KiB per connection */
 	uint32_t rcvbuf;            /* 256 KiB per connection */

@@ -27,6 +27,10 @@ void hsk_config_default(hsk_config *c)
 	c->rto_min_ns = 200000000ull;
 	c->rto_max_ns = 120ull * 1000000000;
 	c->delack_ns = 40000000ull;
+	c->sack = true;
+	c->timestamps = true;
+	c->window_scaling = true;
+	c->congestion_control = "cubic";
 	c->challenge_ack_limit = 10;
 	c->challenge_ack_window_ns = 1000000000ull;
 	c->sndbuf = 256 * 1024;
@@ -62,6 +66,13 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	s->key0 = rng_derive(cfg->seed, 0x6b657930);
 	s->key1 = rng_derive(cfg->seed, 0x6b657931);
 	rng_seed(&s->rng, rng_derive(cfg->seed, 0x726e67));
+	rtt_params_default(&s->rttp);
+	s->rttp.rto_initial = cfg->rto_initial_ns;
+	s->rttp.rto_min = cfg->rto_min_ns;
+	s->rttp.rto_max = cfg->rto_max_ns;
+	s->cc_ops = cc_find(cfg->congestion_control ? cfg->congestion_control : "cubic");
+	if (!s->cc_ops)
+		goto fail;
 	wheel_init(&s->wheel, now_ns, 1000000);
 	if (tbl_init(&s->conns, 1024, s->key0, s->key1) < 0)
 		goto fail;
@@ -79,16 +90,36 @@ fail:
 	return NULL;
 }
 
+/* The memory a TCB owns beyond its pool slot. */
+static void tcb_release_buffers(tcb *t)
+{
+	ring_destroy(&t->snd);
+	ring_destroy(&t->rcv);
+	free(t->ooo);
+	t->ooo = NULL;
+}
+
 static void free_conn_node(void *ctx, tbl_node *n)
 {
-	hsk_stack *s = ctx;
-	if (n->kind == HSK_OBJ_TCB) {
-		tcb *t = (tcb *)n;
-		ring_destroy(&t->snd);
-		ring_destroy(&t->rcv);
-		free(t->ooo);
+	(void)ctx;
+	if (n->kind == HSK_OBJ_TCB)
+		tcb_release_buffers((tcb *)n);
+}
+
+/* TCBs out of the table (closed, or handed to TIME_WAIT) live on only in a
+ * socket or an accept queue. */
+static void free_detached(hsk_stack *s)
+{
+	for (unsigned i = 0; i < s->nsocks; i++) {
+		hsk_sock *k = &s->socks[i];
+		if (k->kind == SK_CONN && (k->t->flags & TF_DETACHED))
+			tcb_release_buffers(k->t);
+		if (k->kind != SK_LISTEN)
+			continue;
+		for (tcb *t = k->l->aq_head; t; t = t->aq_next)
+			if (t->flags & TF_DETACHED)
+				tcb_release_buffers(t);
 	}
-	(void)s;
 }
 
 void hsk_stack_free(hsk_stack *s)
@@ -97,6 +128,7 @@ void hsk_stack_free(hsk_stack *s)
 		return;
 	if (s->conns.bucket)
 		tbl_foreach(&s->conns, free_conn_node, s);
+	free_detached(s);
 	/* Accept-queue TCBs and half-built ones are in the table too; rings of
 	 * connected sockets are freed above. */
 	tbl_destroy(&s->conns);

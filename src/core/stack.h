@@ -13,6 +13,8 @@
 #include "core/wheel.h"
 #include "handshake.h"
 #include "ip/ip.h"
+#include "tcp/cc.h"
+#include "tcp/rtt.h"
 #include "tcp/tcp.h"
 
 enum sock_kind { SK_FREE = 0, SK_FRESH, SK_LISTEN, SK_CONN };
@@ -49,6 +51,8 @@ struct hsk_stack {
 	hsk_counters cnt;
 	uint64_t key0, key1;      /* secret for the table hash, ISNs, ports */
 	hsk_rng rng;
+	rtt_params rttp;          /* RTO bounds and the timestamp clock */
+	const cc_ops *cc_ops;     /* congestion control for new connections */
 
 	hsk_wheel wheel;
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */

@@ -7,6 +7,8 @@
 
 #include "core/stack.h"
 
+enum { TCPOLEN_TS_ALIGNED = 12 };
+
 tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
 {
 	tcb *t = pool_get(&s->tcb_pool);
@@ -20,12 +22,12 @@ tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
 	t->sd = -1;
 	t->state = HSK_CLOSED;
 	t->mss = TCP_DEFAULT_MSS;
-	t->rto = s->cfg.rto_initial_ns;
+	rtt_init(&t->rtt, &s->rttp);
+	cc_init(&t->cc, s->cc_ops, TCP_DEFAULT_MSS, s->now);
+	t->ts_offset = (uint32_t)rng_next(&s->rng);
 	t->sndbuf = s->cfg.sndbuf;
 	t->rcvbuf = s->cfg.rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
-	t->cwnd = UINT32_MAX;
-	t->ssthresh = UINT32_MAX;
 	tbl_insert(&s->conns, &t->node);
 	return t;
 }
@@ -81,7 +83,7 @@ hsk_seq tcp_isn(hsk_stack *s, const hsk_tuple *tu)
 	 * secretkey), M a 4-microsecond clock. */
 	uint32_t m = (uint32_t)(s->now / 4000);
 	uint32_t f = (uint32_t)tuple_hash(tu, s->key0 ^ 0x69736e, s->key1);
-	return seq_of(m + f);
+	return seq_of(m + f + s->cfg.isn_offset);
 }
 
 uint32_t tcb_rcv_space(const tcb *t)
@@ -124,5 +126,19 @@ void tcb_init_from_syn(hsk_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 	} else {
 		t->snd_wscale = 0;
 		t->rcv_wscale = 0;
+	}
+}
+
+void tcb_init_stream_opts(hsk_stack *s, tcb *t, const tcp_opts *peer)
+{
+	if (peer->sack_ok && s->cfg.sack)
+		t->flags |= TF_SACK_OK;
+	if (peer->has_ts && s->cfg.timestamps) {
+		t->flags |= TF_TS_OK;
+		t->ts_recent = peer->ts_val;
+		t->ts_recent_at = s->now;
+		/* The option rides on every segment: room for it comes out of
+		 * the payload, as Linux's tcp_current_mss does. */
+		t->mss = (uint16_t)(t->mss - TCPOLEN_TS_ALIGNED);
 	}
 }

@@ -51,6 +51,7 @@ static void drop(hsk_stack *s, tcb *t, const tcp_seg *sg, const char *why)
 }
 
 enum { OOW_ACK_INTERVAL_NS = 500000000 };
+#define PAWS_IDLE_NS (24ull * 24 * 3600 * 1000000000)
 
 /* The receive window for the acceptability test: what we advertised. */
 static uint32_t rcv_window(const tcb *t)
@@ -95,6 +96,43 @@ static bool check_seq(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->flags |= TF_ACK_NOW;
 	tcp_output(s, t);
 	return false;
+}
+
+/* RFC 7323 §5.3 R1 (PAWS): a segment whose timestamp is older than the
+ * latest one accepted is an old duplicate: ACK and drop it. A TS.Recent
+ * idle for more than 24 days is no longer trusted (§5.5). */
+static bool paws_reject(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	if (!(t->flags & TF_TS_OK) || !o->has_ts || (sg->th.flags & HSK_TH_RST))
+		return false;
+	if ((int32_t)(o->ts_val - t->ts_recent) >= 0)
+		return false;
+	if (s->now - t->ts_recent_at > PAWS_IDLE_NS) {
+		t->ts_recent = o->ts_val;
+		t->ts_recent_at = s->now;
+		return false;
+	}
+	CNT_INC(s, PAWSEstab);
+	drop(s, t, sg, "PAWS: old timestamp");
+	if (t->oow_ack_at && s->now - t->oow_ack_at < OOW_ACK_INTERVAL_NS)
+		return true;
+	t->oow_ack_at = s->now;
+	t->flags |= TF_ACK_NOW;
+	tcp_output(s, t);
+	return true;
+}
+
+/* R3: remember the newest timestamp of a segment that starts at or before
+ * what we have acknowledged. */
+static void ts_update(hsk_stack *s, tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	if ((t->flags & TF_TS_OK) && o->has_ts &&
+	    (int32_t)(o->ts_val - t->ts_recent) >= 0 && seq_le(sg->seq, t->rcv_nxt)) {
+		t->ts_recent = o->ts_val;
+		t->ts_recent_at = s->now;
+	}
 }
 
 /* RFC 5961 §3: only an RST at exactly RCV.NXT resets; one elsewhere in the
@@ -158,9 +196,11 @@ static void update_window(tcb *t, const tcp_seg *sg)
 }
 
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
- * restart or stop the retransmission timer. */
+ * restart or stop the retransmission timer, let congestion control and
+ * loss recovery see the progress. */
 static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	if (seq_eq(t->snd_una, t->iss))
 		acked--;                        /* our SYN */
@@ -172,41 +212,40 @@ static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
-	if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
+	/* RTT: the timestamp echo when there is one (RFC 7323 §4), else the
+	 * one timed segment (Karn: never a retransmitted one). */
+	const tcp_opts *o = &sg->th.opt;
+	if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr) {
+		rtt_ts_sample(&t->rtt, &s->rttp, s->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
-		rtt_sample(s, t, s->now - t->rtt_start);
+	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
+		t->flags &= ~TF_RTT_TIMING;
+		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
 	}
 	t->retries = 0;
 	t->first_rtx_at = 0;
-	/* Forward progress ends the backoff (as Linux does): the RTO goes
-	 * back to what the estimator says. */
-	if (t->srtt)
-		rtt_restore_rto(s, t);
+	/* Forward progress ends the backoff (as Linux does). */
+	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
-	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 : s->now + t->rto;
-	if (t->cwnd != UINT32_MAX) {
-		/* RFC 5681: slow start, then congestion avoidance. */
-		if (t->cwnd < t->ssthresh)
-			t->cwnd += acked < t->mss ? acked : t->mss;
-		else
-			t->cwnd += (uint32_t)((uint64_t)t->mss * t->mss / t->cwnd) + 1;
-	}
+	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
+		s->now + rtt_rto(&t->rtt, &s->rttp);
+	rec_on_ack(s, t, acked, flight);
 	tcb_notify(s, t);
 }
 
 static void established(hsk_stack *s, tcb *t, const char *cause)
 {
 	tcb_set_state(s, t, HSK_ESTABLISHED, cause);
-	if (t->srtt == 0) {
-		t->rto = s->cfg.rto_initial_ns;
-		/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN
-		 * was retransmitted, so there is no RTT sample: the data
-		 * transfer starts with an RTO of 3 s. */
-		if ((t->flags & TF_SYN_RETRANS) && t->rto < 3000000000ull)
-			t->rto = 3000000000ull < s->cfg.rto_max_ns ?
-				3000000000ull : s->cfg.rto_max_ns;
-	}
-	t->cwnd = 10u * t->mss;    /* RFC 6928 initial window */
+	rtt_backoff_reset(&t->rtt);     /* the SYN's backoff is over */
+	/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN was
+	 * retransmitted and there is no RTT sample: the data transfer starts
+	 * with an RTO of 3 s. */
+	if (!rtt_has_sample(&t->rtt) && (t->flags & TF_SYN_RETRANS) &&
+	    t->rtt.rto < 3000000000ull)
+		t->rtt.rto = 3000000000ull < s->cfg.rto_max_ns ?
+			3000000000ull : s->cfg.rto_max_ns;
+	cc_init(&t->cc, s->cc_ops, t->mss, s->now); /* RFC 6928 IW10 */
+	t->recover = t->snd_una;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s, PassiveOpens);
 }
@@ -246,11 +285,16 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		tcp_output(s, t);
 		return false;
 	}
-	if (seq_gt(sg->ack, t->snd_una))
-		ack_advance(s, t, sg);
-	else if (sg->len == 0 && seg_space(sg) == 0)
-		CNT_INC(s, TCPPureAcks);
+	uint32_t old_wnd = t->snd_wnd;
+	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
+	if (advanced)
+		ack_advance(s, t, sg);
+	else if (seq_gt(t->snd_max, t->snd_una) && seg_space(sg) == 0 &&
+		 t->snd_wnd == old_wnd)
+		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
+	else if (seg_space(sg) == 0)
+		CNT_INC(s, TCPPureAcks);
 
 	bool fin_acked = t->flags & TF_FIN_ACKED;
 	bool fin_here = sg->th.flags & HSK_TH_FIN;
@@ -453,6 +497,7 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
 	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
+	tcb_init_stream_opts(s, t, &sg->th.opt);
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;
@@ -468,7 +513,7 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
-		rtt_sample(s, t, s->now - t->rtt_start);
+		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
 	t->retries = 0;
 	t->first_rtx_at = 0;
 	t->rtx_at = 0;
@@ -499,8 +544,9 @@ static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		tcp_output(s, t);
 		return;
 	}
-	if (!check_seq(s, t, sg))
+	if (paws_reject(s, t, sg) || !check_seq(s, t, sg))
 		return;
+	ts_update(s, t, sg);
 	if (sg->th.flags & HSK_TH_RST) {
 		rst_input(s, t, sg);
 		return;

@@ -52,10 +52,18 @@ static void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
 		.win = req_window(r->listener),
 	};
-	if (flags & HSK_TH_SYN)
+	if (flags & HSK_TH_SYN) {
 		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
-	else
+		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
+				   r->ts_recent);
+	} else {
 		o.seq = seq_add(r->iss, 1);
+		if (r->ts_ok) {
+			o.opt.has_ts = true;
+			o.opt.ts_val = rtt_tsval(&s->rttp, s->now, r->ts_offset);
+			o.opt.ts_ecr = r->ts_recent;
+		}
+	}
 	seg_send(s, &r->node.key, &o, NULL, HSK_OBJ_REQ, -1);
 }
 
@@ -152,8 +160,13 @@ void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 	r->iss = tcp_isn(s, &sg->tuple);
 	r->peer_wnd = sg->th.win;
 	r->mss = sg->th.opt.mss;
-	r->snd_wscale = sg->th.opt.wscale;
+	r->snd_wscale = s->cfg.window_scaling ? sg->th.opt.wscale : -1;
 	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	r->sack_ok = sg->th.opt.sack_ok && s->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts && s->cfg.timestamps;
+	r->ts_recent = sg->th.opt.ts_val;
+	r->ts_offset = (uint32_t)rng_next(&s->rng);
+	r->synack_at = s->now;
 	tbl_insert(&s->conns, &r->node);
 	l->syn_q++;
 	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
@@ -195,11 +208,14 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
  * queue; the usual input steps then move it to ESTABLISHED and take any
  * data. mss and snd_wscale are the peer's SYN options (0 / -1: absent),
  * rcv_wscale our shift, peer_wnd the window field to start with. */
-static void handshake_complete(hsk_stack *s, tcp_listener *l, const hsk_tuple *tu,
-			       hsk_seq iss, hsk_seq irs, uint16_t mss, int8_t snd_wscale,
-			       uint8_t rcv_wscale, uint32_t peer_wnd, const tcp_seg *sg)
+/* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
+ * already traced) from what the request remembered, on the accept queue;
+ * the usual input steps then move it to ESTABLISHED and take any data.
+ * `r` is a copy: a freed request, or one a SYN cookie described. */
+static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
+			       const tcp_seg *sg)
 {
-	tcb *t = tcb_new(s, tu);
+	tcb *t = tcb_new(s, &r->node.key);
 	if (!t) {
 		CNT_INC(s, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -209,17 +225,24 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const hsk_tuple *t
 	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
-	t->iss = iss;
+	t->iss = r->iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
-	t->irs = irs;
-	t->rcv_nxt = seq_add(irs, 1);
+	t->irs = r->irs;
+	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));
-	tcb_init_from_syn(s, t, mss, snd_wscale);
+	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
 	if (t->flags & TF_WSCALE)
-		t->rcv_wscale = rcv_wscale;
-	t->snd_wnd = peer_wnd;
-	t->snd_wl1 = irs;
+		t->rcv_wscale = r->rcv_wscale;
+	tcp_opts peer = { .sack_ok = r->sack_ok, .has_ts = r->ts_ok,
+			  .ts_val = r->ts_recent };
+	tcb_init_stream_opts(s, t, &peer);
+	t->ts_offset = r->ts_offset;
+	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
+	if (r->synack_at && !r->retries)
+		rtt_add_sample(&t->rtt, &s->rttp, s->now - r->synack_at, false, s->now);
+	t->snd_wnd = r->peer_wnd;
+	t->snd_wl1 = r->irs;
 	t->snd_wl2 = t->iss;
 	t->listener = l;
 	t->flags |= TF_ON_ACCEPTQ;
@@ -239,8 +262,7 @@ static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 	/* The TCB takes over the tuple; free the request first. */
 	tcp_req copy = *r;
 	req_free(s, r);
-	handshake_complete(s, l, &copy.node.key, copy.iss, copy.irs, copy.mss,
-			   copy.snd_wscale, copy.rcv_wscale, copy.peer_wnd, sg);
+	handshake_complete(s, l, &copy, sg);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
@@ -273,14 +295,20 @@ static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 	}
 	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
-	handshake_complete(s, l, &sg->tuple, iss, irs, mss, -1, 0, sg->th.win, sg);
+	/* Cookies carry no window scale, SACK or timestamps. */
+	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
+		      .snd_wscale = -1, .peer_wnd = sg->th.win };
+	handshake_complete(s, l, &c, sg);
 }
 
 void req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
-		/* The client did not hear our SYN-ACK: say it again. */
+		/* The client did not hear our SYN-ACK: say it again (counted
+		 * as a retransmission, as Linux's tcp_rtx_synack does). */
+		CNT_INC(s, TCPSynRetrans);
+		CNT_INC(s, RetransSegs);
 		req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 		return;
 	}

@@ -28,8 +28,20 @@ void syn_options(hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wsca
 	o->mss = s->mss;
 	o->wscale = -1;
 	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
-	if (!synack || peer_wscale >= 0)
+	if (s->cfg.window_scaling && (!synack || peer_wscale >= 0))
 		o->wscale = (int8_t)rcv_wscale;
+}
+
+/* SACK-permitted and timestamps on a SYN (offer) or SYN-ACK (answer). */
+void syn_options_stream(hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+			uint32_t ts_offset, uint32_t ts_ecr)
+{
+	o->sack_ok = sack && s->cfg.sack;
+	if (ts && s->cfg.timestamps) {
+		o->has_ts = true;
+		o->ts_val = rtt_tsval(&s->rttp, s->now, ts_offset);
+		o->ts_ecr = ts_ecr;
+	}
 }
 
 void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
@@ -83,6 +95,13 @@ uint16_t tcb_window_field(tcb *t)
 
 static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
 {
+	/* RFC 7323 §3.2: once negotiated, every segment but a reset carries
+	 * a timestamp. */
+	if ((t->flags & TF_TS_OK) && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+		o->opt.has_ts = true;
+		o->opt.ts_val = rtt_tsval(&s->rttp, s->now, t->ts_offset);
+		o->opt.ts_ecr = t->ts_recent;
+	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		t->flags &= ~TF_ACK_NOW;
@@ -98,6 +117,7 @@ static void tcb_send_syn(hsk_stack *s, tcb *t)
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
+		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
 		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
@@ -105,6 +125,8 @@ static void tcb_send_syn(hsk_stack *s, tcb *t)
 		o.ack = t->rcv_nxt;
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
 			    true);
+		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
+				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
@@ -153,7 +175,7 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
-		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+		uint32_t wnd = t->snd_wnd < t->cc.cwnd ? t->snd_wnd : t->cc.cwnd;
 		hsk_seq right = seq_add(t->snd_una, wnd);
 		uint32_t usable = seq_gt(right, t->snd_nxt) ?
 			(uint32_t)seq_diff(right, t->snd_nxt) : 0;
@@ -281,6 +303,32 @@ void send_rst_for(hsk_stack *s, const tcp_seg *sg)
 	}
 	CNT_INC(s, RstSentNoSocket);
 	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_NONE, -1);
+}
+
+uint32_t tcb_resend(hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
+{
+	hsk_seq end = data_end(t);
+	if (syn_outstanding(t) || !seq_lt(seq, t->snd_max))
+		return 0;
+	uint32_t avail = seq_gt(end, seq) ? (uint32_t)seq_diff(end, seq) : 0;
+	uint32_t len = avail < max_len ? avail : max_len;
+	if (len > t->mss)
+		len = t->mss;
+	bool fin = (t->flags & TF_FIN_SENT) && !(t->flags & TF_FIN_ACKED) &&
+		   len == avail;
+	if (!len && !fin)
+		return 0;
+	seg_out o = {
+		.flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0) | (len == avail && len ? HSK_TH_PSH : 0),
+		.seq = seq, .ack = t->rcv_nxt, .len = len, .ring_off = ring_off(t, seq),
+	};
+	o.win = tcb_window_field(t);
+	/* Karn: a timed segment that is sent again gives no sample. */
+	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->rtt_seq))
+		t->flags &= ~TF_RTT_TIMING;
+	CNT_INC(s, RetransSegs);
+	tcb_emit(s, t, &o);
+	return len;
 }
 
 void tcb_retransmit(hsk_stack *s, tcb *t)

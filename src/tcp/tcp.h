@@ -22,6 +22,8 @@
 #include "core/table.h"
 #include "core/wheel.h"
 #include "handshake.h"
+#include "tcp/cc.h"
+#include "tcp/rtt.h"
 #include "tcp/seq.h"
 #include "wire/wire.h"
 
@@ -85,11 +87,18 @@ typedef struct tcb {
 	uint16_t mss;             /* the peer's MSS, capped by ours */
 	uint16_t unacked_segs;    /* full segments received since our last ACK */
 
-	/* retransmission (RFC 6298), in nanoseconds */
-	uint64_t srtt, rttvar, rto;
-	hsk_seq rtt_seq;
+	/* retransmission (RFC 6298) and congestion control */
+	rtt_est rtt;
+	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	uint64_t rtt_start;
-	uint32_t cwnd, ssthresh;
+	cc_state cc;
+	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
+	uint8_t dupacks;          /* consecutive duplicate ACKs */
+
+	/* RFC 7323 timestamps */
+	uint32_t ts_offset;       /* added to our clock in TSval */
+	uint32_t ts_recent;       /* the peer's latest valid TSval */
+	uint64_t ts_recent_at;    /* when ts_recent was taken (PAWS aging) */
 
 	/* deadlines; 0 = not armed */
 	uint64_t rtx_at;          /* retransmission or persist */
@@ -125,6 +134,10 @@ typedef struct tcp_req {
 	uint8_t rcv_wscale;
 	uint8_t retries;
 	bool acked;               /* final ACK seen but the accept queue was full */
+	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
+	uint32_t ts_recent;       /* the SYN's TSval */
+	uint32_t ts_offset;
+	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
 typedef struct tcp_tw {
@@ -132,6 +145,8 @@ typedef struct tcp_tw {
 	hsk_timer timer;          /* 2MSL */
 	hsk_seq snd_nxt, rcv_nxt;
 	uint16_t rcv_win;         /* window field we send (already scaled) */
+	bool ts_ok;
+	uint32_t ts_offset, ts_recent;
 } tcp_tw;
 
 typedef struct tcp_listener {
@@ -197,10 +212,20 @@ void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
 uint16_t tcb_window_field(tcb *t);
 /* The options of a SYN or SYN-ACK we send. */
 void syn_options(struct hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+void syn_options_stream(struct hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
 uint8_t wscale_for(uint32_t rcvbuf);
 /* Retransmit from snd_una after a timeout (go-back-N). */
 void tcb_retransmit(struct hsk_stack *s, tcb *t);
+
+/* Sends up to `max_len` bytes already sent once, starting at `seq`
+ * (a retransmission: SND.NXT does not move). Returns the bytes sent. */
+uint32_t tcb_resend(struct hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
+
+/* ---- recovery.c ---- */
+void rec_on_ack(struct hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
+void rec_on_dupack(struct hsk_stack *s, tcb *t);
 
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
@@ -229,15 +254,13 @@ int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
 int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
 void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
+/* SACK and timestamps as the peer's SYN offered them (and we allow). */
+void tcb_init_stream_opts(struct hsk_stack *s, tcb *t, const tcp_opts *peer);
 
 /* ---- timer.c ---- */
 /* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
 void tcb_timer_update(struct hsk_stack *s, tcb *t);
 void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
-/* RFC 6298 */
-void rtt_sample(struct hsk_stack *s, tcb *t, uint64_t rtt_ns);
-/* RTO from SRTT and RTTVAR, clamped: ends an exponential backoff. */
-void rtt_restore_rto(struct hsk_stack *s, tcb *t);
 void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */

@@ -42,36 +42,10 @@ void tcb_timer_update(hsk_stack *s, tcb *t)
 
 void tcb_arm_rtx(hsk_stack *s, tcb *t, uint64_t now)
 {
-	t->rtx_at = now + t->rto;
+	t->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
 	if (!t->first_rtx_at)
 		t->first_rtx_at = now;
 	tcb_timer_update(s, t);
-}
-
-void rtt_restore_rto(hsk_stack *s, tcb *t)
-{
-	uint64_t var = 4 * t->rttvar;
-	if (var < 1000000) /* clock granularity G: 1 ms */
-		var = 1000000;
-	t->rto = t->srtt + var;
-	if (t->rto < s->cfg.rto_min_ns)
-		t->rto = s->cfg.rto_min_ns;
-	if (t->rto > s->cfg.rto_max_ns)
-		t->rto = s->cfg.rto_max_ns;
-}
-
-void rtt_sample(hsk_stack *s, tcb *t, uint64_t r)
-{
-	/* RFC 6298 §2: alpha 1/8, beta 1/4, RTO = SRTT + max(G, 4*RTTVAR). */
-	if (!t->srtt) {
-		t->srtt = r ? r : 1;
-		t->rttvar = r / 2;
-	} else {
-		uint64_t err = r > t->srtt ? r - t->srtt : t->srtt - r;
-		t->rttvar = (3 * t->rttvar + err) / 4;
-		t->srtt = (7 * t->srtt + r) / 8;
-	}
-	rtt_restore_rto(s, t);
 }
 
 static unsigned retry_limit(hsk_stack *s, const tcb *t)
@@ -107,9 +81,7 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 		return false;
 	}
 	/* RFC 6298 §5.5: back off. */
-	t->rto *= 2;
-	if (t->rto > s->cfg.rto_max_ns)
-		t->rto = s->cfg.rto_max_ns;
+	rtt_backoff(&t->rtt);
 	if (persist) {
 		/* A window probe: an old sequence number makes the peer answer
 		 * with its current window without consuming sequence space. */
@@ -125,12 +97,12 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 	}
 	t->retries++;
 	CNT_INC(s, TCPTimeouts);
-	/* RFC 5681 §3.1 eq. 4: after a timeout, start over from one segment. */
-	if (t->cwnd != UINT32_MAX) {
-		uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-		t->ssthresh = flight / 2 > 2u * t->mss ? flight / 2 : 2u * t->mss;
-		t->cwnd = t->mss;
-	}
+	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
+	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */
+	cc_on_rto(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), t->retries == 1,
+		  now);
+	t->recover = t->snd_max;
+	t->dupacks = 0;
 	tcb_retransmit(s, t);
 	if (!t->rtx_at)
 		tcb_arm_rtx(s, t, now);

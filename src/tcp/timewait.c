@@ -22,6 +22,11 @@ static void tw_send_ack(hsk_stack *s, tcp_tw *tw)
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
 		.win = tw->rcv_win,
 	};
+	if (tw->ts_ok) {        /* RFC 7323 §3.2: on every segment */
+		o.opt.has_ts = true;
+		o.opt.ts_val = rtt_tsval(&s->rttp, s->now, tw->ts_offset);
+		o.opt.ts_ecr = tw->ts_recent;
+	}
 	seg_send(s, &tw->node.key, &o, NULL, HSK_OBJ_TW, -1);
 }
 
@@ -41,9 +46,12 @@ void tw_enter(hsk_stack *s, tcb *t, const char *cause)
 	tw->node.key = t->node.key;
 	tw->node.kind = HSK_OBJ_TW;
 	timer_init(&tw->timer);
-	tw->snd_nxt = t->snd_nxt;
+	tw->snd_nxt = t->snd_max;
 	tw->rcv_nxt = t->rcv_nxt;
 	tw->rcv_win = win;
+	tw->ts_ok = t->flags & TF_TS_OK;
+	tw->ts_offset = t->ts_offset;
+	tw->ts_recent = t->ts_recent;
 	tcb_detach(s, t);
 	tbl_insert(&s->conns, &tw->node);
 	wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));

@@ -110,6 +110,12 @@ static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
 
 void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
+	listen_input_isn(s, l, sg, NULL);
+}
+
+void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+		      const hsk_seq *isn)
+{
 	uint8_t f = sg->th.flags;
 	if (f & HSK_TH_RST) {
 		drop_seg(s, HSK_OBJ_LISTEN, sg, "RST to a listener");
@@ -157,7 +163,7 @@ void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 	timer_init(&r->timer);
 	r->listener = l;
 	r->irs = sg->seq;
-	r->iss = tcp_isn(s, &sg->tuple);
+	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple);
 	r->peer_wnd = sg->th.win;
 	r->mss = sg->th.opt.mss;
 	r->snd_wscale = s->cfg.window_scaling ? sg->th.opt.wscale : -1;

@@ -266,6 +266,10 @@ void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
 /* ---- listen.c ---- */
 tcp_listener *listener_find(struct hsk_stack *s, uint32_t addr, uint16_t port);
 void listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+/* The same with the ISS of a new request chosen by the caller (a SYN that
+ * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
+void listen_input_isn(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+		      const hsk_seq *isn);
 void req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
 void req_timer_fire(struct hsk_stack *s, tcp_req *r, uint64_t now);
 void req_free(struct hsk_stack *s, tcp_req *r);

@@ -95,9 +95,13 @@ void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 			CNT_INC(s, TWRecycled);
 			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
 					HSK_CLOSED, "rcv SYN of a new connection");
+			/* RFC 1122 4.2.2.13: the new ISS must be above every
+			 * sequence number of the old incarnation, which the ISN
+			 * clock does not promise (Linux: tw_snd_nxt + 65535 + 2). */
+			hsk_seq isn = seq_add(tw->snd_nxt, 65535 + 2);
 			tw_free(s, tw);
 			if (l)
-				listen_input(s, l, sg);
+				listen_input_isn(s, l, sg, &isn);
 			else
 				send_rst_for(s, sg);
 			return;

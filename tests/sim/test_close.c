@@ -647,6 +647,67 @@ static void test_shut_rd_keeps_connection(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 1122 4.2.2.13: a SYN may reopen a connection from TIME_WAIT only if
+ * the new ISS is above every sequence number of the old incarnation. The
+ * server sent 100 KB and reopens at once: its ISN clock (4 us) has not
+ * moved that far, so the ISS must come from the old SND.NXT (Linux:
+ * tw_snd_nxt + 65535 + 2). */
+static void test_time_wait_recycle_iss_above_old(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 73);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_tuple tu;
+	hsk_sock_tuple(c, csd, &tu);
+	enum { TOTAL = 100 * 1024 };
+	static char big[TOTAL], in[TOTAL];
+	memset(big, 'b', sizeof(big));
+	size_t sent = 0, got = 0;
+	for (int i = 0; i < 1000 && got < TOTAL; i++) {
+		if (sent < TOTAL) {
+			long n = hsk_send(s, ssd, big + sent, TOTAL - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		sim_run(&sm, 1 * MS);
+		long n = hsk_recv(c, csd, in + got, TOTAL - got);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, TOTAL);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 2 * MS + 1);
+	assert_int_equal(timewaits(&sm, S), 1);
+	uint32_t old_snd_nxt = sim_iss(&sm, S) + 1 + TOTAL + 1;
+	sm.tx_cursor = sm.nlog;
+	int c2 = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, c2, 0, tu.lport), 0);
+	assert_int_equal(hsk_connect(c, c2, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 3 * MS);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->host, S);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(sim_counter(&sm, S, "TWRecycled"), 1);
+	assert_true((int32_t)(e->ev.seq - old_snd_nxt) > 0);
+	assert_int_equal(e->ev.seq, old_snd_nxt + 65535 + 2);
+	assert_int_equal(hsk_sock_state(c, c2), HSK_ESTABLISHED);
+	int s2 = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_close(c, c2), 0);
+	sim_run(&sm, 3 * MS);
+	assert_int_equal(hsk_close(s, s2), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* Past max_tw_buckets a connection closes without TIME_WAIT
  * (TCPTimeWaitOverflow), as Linux does. */
 static void test_time_wait_overflow(void **state)
@@ -697,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_time_wait_new_syn),
 		cmocka_unit_test(test_shut_rd_keeps_connection),
 		cmocka_unit_test(test_time_wait_overflow),
+		cmocka_unit_test(test_time_wait_recycle_iss_above_old),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

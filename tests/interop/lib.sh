@@ -111,7 +111,7 @@ stop_serve() {
 
 # Runs `handshake connect` in the namespace (foreground, bounded in time).
 hsk_connect() {
-	nsx timeout 60 "$HSK" connect --$MODE $DEV --addr $HADDR/24 "$@"
+	nsx timeout "${CONNECT_TIMEOUT:-60}" "$HSK" connect --$MODE $DEV --addr $HADDR/24 "$@"
 }
 
 peer() {

@@ -285,6 +285,63 @@ static void test_data_retries2(void **state)
 	sim_free(&sm);
 }
 
+/* orphan_retries and retries2 are configurable. */
+static void test_retry_limits_configured(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.orphan_retries = 2;
+	cfg.retries2 = 3;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 107);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd, c1, s1, c2, s2;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &c1, &s1);
+	int c2sd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	c2 = c2sd;
+	s2 = sim_accept(&sm, S, lsd);
+	sim_blackhole(&sm, S, -1, true);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_close(c, c1), 0);          /* an orphan's FIN */
+	assert_int_equal(hsk_send(c, c2, "data", 4), 4); /* a socket's data */
+	sim_run(&sm, 10 * SEC);
+	/* Orphan: FIN at 0, 0.2, 0.6 s; gone at 1.4 s. Data: at 0, 0.2, 0.6,
+	 * 1.4 s; ETIMEDOUT at 3.0 s. */
+	uint64_t at[8];
+	int n = tx_times(&sm, C, HSK_TH_FIN | A, t0, at, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(at[2], 600);
+	n = tx_times(&sm, C, A | PSH, t0, at, 8);
+	assert_int_equal(n, 4);
+	assert_int_equal(at[3], 1400);
+	assert_int_equal(hsk_sock_error(c, c2), HSK_ETIMEDOUT);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnTimeout"), 2);
+	const sim_ev *end1 = NULL, *end2 = NULL;
+	for (size_t i = 0; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host != C || e->ev.kind != HSK_EV_STATE || e->ev.to != HSK_CLOSED)
+			continue;
+		if (e->ev.from == HSK_FIN_WAIT_1)
+			end1 = e;
+		else if (e->ev.from == HSK_ESTABLISHED)
+			end2 = e;
+	}
+	assert_non_null(end1);
+	assert_non_null(end2);
+	assert_int_equal(end1->ev.t_ns - t0, 1400 * MS);
+	assert_int_equal(end2->ev.t_ns - t0, 3000 * MS);
+	assert_int_equal(hsk_close(c, c2), 0);
+	sim_blackhole(&sm, S, -1, false);
+	assert_int_equal(hsk_abort(s, s1), 0);
+	assert_int_equal(hsk_abort(s, s2), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_lost_syn_recovered),
 		cmocka_unit_test(test_orphan_fin_retries),
 		cmocka_unit_test(test_data_retries2),
+		cmocka_unit_test(test_retry_limits_configured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,6 +341,68 @@ static void test_refused(void **state)
 	sim_free(&sm);
 }
 
+/* Readiness events: connect() completing reports POLLOUT, failing reports
+ * POLLERR; the listener reports POLLIN for a connection to accept. */
+static bool event_for(hsk_stack *st, int sd, int *mask)
+{
+	hsk_event ev[16];
+	size_t n = hsk_stack_events(st, ev, 16);
+	bool found = false;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].sd == sd) {
+			*mask = ev[i].events;
+			found = true;
+		}
+	return found;
+}
+
+static void test_connect_events(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 19);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int mask = 0;
+	(void)event_for(c, -1, &mask);               /* drain */
+	int ok = sim_connect(&sm, C, S, PORT);
+	int bad = sim_connect(&sm, C, S, PORT + 1);
+	(void)event_for(c, -1, &mask);
+	sim_run(&sm, 10 * MS);
+	hsk_event ev[16];
+	size_t n = hsk_stack_events(c, ev, 16);
+	int got_ok = 0, got_bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].sd == ok) {
+			got_ok++;
+			assert_true(ev[i].events & HSK_POLLOUT);
+			assert_false(ev[i].events & HSK_POLLERR);
+		} else if (ev[i].sd == bad) {
+			got_bad++;
+			assert_true(ev[i].events & HSK_POLLERR);
+			assert_false(ev[i].events & HSK_POLLOUT);
+		}
+	}
+	assert_int_equal(got_ok, 1);                 /* each once */
+	assert_int_equal(got_bad, 1);
+	assert_true(event_for(s, lsd, &mask));
+	assert_true(mask & HSK_POLLIN);
+	assert_int_equal(hsk_sock_error(c, bad), HSK_ECONNREFUSED);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_poll(s, lsd) & HSK_POLLIN, 0);
+	assert_int_equal(hsk_close(c, ok), 0);
+	assert_int_equal(hsk_close(c, bad), 0);
+	sim_run(&sm, 3 * MS);
+	assert_true(event_for(s, ssd, &mask));
+	assert_true(mask & HSK_POLLIN);
+	assert_true(mask & HSK_POLLRDHUP);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* A SYN_SENT connection ignores an RST without ACK and a RST,ACK whose ACK
  * does not cover its SYN (RFC 9293 §3.10.7.3). */
 static void test_syn_sent_bad_rst_ignored(void **state)
@@ -745,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_synrcvd_rst_simultaneous_refused),
 		cmocka_unit_test(test_synrcvd_close_fin_wait_1),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_connect_events),
 		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
 		cmocka_unit_test(test_ack_to_listener),
 		cmocka_unit_test(test_data_on_final_ack),

@@ -369,6 +369,38 @@ static void test_abort(void **state)
 	pair_end(&p);
 }
 
+/* abort() in SYN_SENT sends nothing (there is nothing to reset, as in
+ * Linux); the server's SYN,ACK then meets an RST with seq = SEG.ACK, which
+ * sends its request back to LISTEN. */
+static void test_abort_syn_sent(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 94);
+	hsk_stack *c = sm.st[C];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	assert_int_equal(hsk_abort(c, csd), 0);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_no_tx(&sm);
+	expect_state(&sm, C, HSK_CLOSED, HSK_SYN_SENT);
+	expect_state(&sm, C, HSK_SYN_SENT, HSK_CLOSED);
+	sim_run(&sm, 3 * MS);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, RST, 1, 0, 0);
+	expect_no_tx(&sm);
+	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
+	expect_state(&sm, S, HSK_LISTEN, HSK_SYN_RECEIVED);
+	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_LISTEN);
+	assert_int_equal(sim_counter(&sm, S, "EmbryonicRsts"), 1);
+	assert_int_equal(sim_counter(&sm, C, "OutRsts"), 1);
+	sim_run(&sm, 100 * SEC);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* Linger zero: close() sends RST (TCPAbortOnLinger), no TIME_WAIT. */
 static void test_linger_zero(void **state)
 {
@@ -428,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_rst_in_closing_states),
 		cmocka_unit_test(test_close_unread_data_resets),
 		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_abort_syn_sent),
 		cmocka_unit_test(test_linger_zero),
 		cmocka_unit_test(test_data_after_close_resets),
 	};

@@ -164,6 +164,7 @@ static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 			if (!n)
 				continue;
 			d->st.rx_packets++;
+			d->st.rx_bytes += (uint64_t)n;
 			return n;
 		}
 		n = dev_read(d->lower, now, buf, cap);
@@ -171,6 +172,7 @@ static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 			return n;
 		if (!(m->cfg.dirs & IMPAIR_RX)) {
 			d->st.rx_packets++;
+			d->st.rx_bytes += (uint64_t)n;
 			return n;
 		}
 		switch (imp_decide(m, &m->rxq, now, buf, (size_t)n)) {
@@ -182,6 +184,7 @@ static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 			/* fall through */
 		default:
 			d->st.rx_packets++;
+			d->st.rx_bytes += (uint64_t)n;
 			return n;
 		}
 	}
@@ -194,6 +197,7 @@ static int imp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 	int copies = 1, rc = 0;
 
 	d->st.tx_packets++;
+	d->st.tx_bytes += len;
 	if (m->cfg.dirs & IMPAIR_TX)
 		copies = imp_decide(m, &m->txq, now, pkt, len);
 	for (int i = 0; i < copies; i++)

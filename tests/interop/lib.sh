@@ -101,6 +101,15 @@ start_serve() {
 	fail "serve did not start"
 }
 
+# Sends a signal to the serve process itself (SERVE_PID is `timeout`,
+# which would die of SIGUSR1 instead of passing it on).
+serve_signal() {
+	local child
+	child=$(pgrep -P "$SERVE_PID" | head -n 1)
+	[ -n "$child" ] || fail "serve is not running"
+	kill -"$1" "$child"
+}
+
 # Stops it (SIGTERM: prints the table and counters with --stats).
 stop_serve() {
 	[ -n "$SERVE_PID" ] || return 0

@@ -24,6 +24,7 @@ Modes:
                                  through CLOSING to TIME-WAIT)
   halfclose-client HOST PORT SHA shut down writing at once, then read to
                                  EOF while the server keeps sending
+  hold HOST PORT N SECONDS       N connections held open, then closed
   ping HOST COUNT SIZE           ICMP echo through a raw socket
 """
 import hashlib
@@ -285,6 +286,17 @@ def halfclose_client(host, port, want_sha):
     return ok
 
 
+def hold(host, port, n, seconds):
+    """n connections held open for `seconds`, then closed."""
+    socks = [socket.create_connection((host, port), timeout=10) for _ in range(n)]
+    print("holding", file=sys.stderr, flush=True)
+    time.sleep(seconds)
+    for s in socks:
+        s.close()
+    out(mode="hold", ok=True, connections=n)
+    return True
+
+
 def csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -348,6 +360,8 @@ def main(argv):
         ok = halfclose_client(a[0], int(a[1]), a[2])
     elif m == "closer-server":
         ok = closer_server(int(a[0]))
+    elif m == "hold":
+        ok = hold(a[0], int(a[1]), int(a[2]), float(a[3]))
     elif m == "ping":
         ok = ping(a[0], int(a[1]), int(a[2]))
     else:

@@ -2,7 +2,8 @@
 # 200 kernel clients connected at once to one `handshake serve --echo`: the
 # server demultiplexes by 4-tuple and drains its accept queue; every echo
 # (64 KiB each) is verified and every connection closes cleanly (kernel
-# clients in TIME-WAIT, nothing left open on the server).
+# clients in TIME-WAIT, nothing left open on the server). Then SIGUSR1 must
+# print the live table while 20 connections are held open.
 . "$(dirname "$0")/lib.sh"
 
 N=200
@@ -15,4 +16,20 @@ grep -q "serve: $N accepted, $N closed, 0 errors" "$TMP/serve.log" || fail "serv
 [ "$(counter "$TMP/serve.log" PassiveOpens)" = $N ] || fail "PassiveOpens != $N"
 grep -q "in use: 0 tcbs, 0 requests" "$TMP/serve.log" || fail "connections left on the server"
 echo "server: $(grep 'in use' "$TMP/serve.log")"
+
+start_serve --port 7 --echo
+ip netns exec "$NS" timeout 30 python3 "$PEER" hold $HADDR 7 20 1.5 >"$TMP/hold.log" 2>&1 &
+HOLD_PID=$!
+for _ in $(seq 100); do
+	grep -q holding "$TMP/hold.log" && break
+	sleep 0.02
+done
+serve_signal USR1
+sleep 0.3
+wait $HOLD_PID || fail "holding clients failed"
+grep -q "^LISTEN .* 0.0.0.0:7 .* 0/0" "$TMP/serve.log" || fail "no LISTEN row in the SIGUSR1 table"
+[ "$(grep -c "^ESTABLISHED .* 198.18.0.2:7 " "$TMP/serve.log")" = 20 ] ||
+	fail "SIGUSR1 table does not list the 20 open connections"
+grep "^total" "$TMP/serve.log" | head -n 1 | sed 's/^/SIGUSR1 table: /'
+stop_serve
 echo "PASS: $N concurrent clients echoed and closed"

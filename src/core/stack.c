@@ -97,6 +97,7 @@ static void tcb_release_buffers(tcb *t)
 	ring_destroy(&t->rcv);
 	free(t->ooo);
 	t->ooo = NULL;
+	rec_sack_free(t);
 }
 
 static void free_conn_node(void *ctx, tbl_node *n)

@@ -58,6 +58,7 @@ void tcb_free(hsk_stack *s, tcb *t)
 	ring_release(s, &t->snd);
 	ring_release(s, &t->rcv);
 	free(t->ooo);
+	rec_sack_free(t);
 	pool_put(&s->tcb_pool, t);
 }
 

@@ -198,9 +198,8 @@ static void update_window(tcb *t, const tcp_seg *sg)
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
-	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	if (seq_eq(t->snd_una, t->iss))
 		acked--;                        /* our SYN */
@@ -215,7 +214,9 @@ static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	/* RTT: the timestamp echo when there is one (RFC 7323 §4), else the
 	 * one timed segment (Karn: never a retransmitted one). */
 	const tcp_opts *o = &sg->th.opt;
-	if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr) {
+	if (t->sack && t->sack->seg) {
+		/* RACK takes its sample from the segment records. */
+	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr) {
 		rtt_ts_sample(&t->rtt, &s->rttp, s->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
 	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
@@ -229,8 +230,8 @@ static void ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->flags &= ~TF_PERSIST;
 	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
 		s->now + rtt_rto(&t->rtt, &s->rttp);
-	rec_on_ack(s, t, acked, flight);
 	tcb_notify(s, t);
+	return acked;
 }
 
 static void established(hsk_stack *s, tcb *t, const char *cause)
@@ -246,6 +247,8 @@ static void established(hsk_stack *s, tcb *t, const char *cause)
 			3000000000ull : s->cfg.rto_max_ns;
 	cc_init(&t->cc, s->cc_ops, t->mss, s->now); /* RFC 6928 IW10 */
 	t->recover = t->snd_una;
+	if ((t->flags & TF_SACK_OK) && rec_sack_init(s, t) < 0)
+		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s, PassiveOpens);
 }
@@ -286,14 +289,17 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		return false;
 	}
 	uint32_t old_wnd = t->snd_wnd;
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
-	if (advanced)
-		ack_advance(s, t, sg);
-	else if (seq_gt(t->snd_max, t->snd_una) && seg_space(sg) == 0 &&
-		 t->snd_wnd == old_wnd)
+	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
+	if (t->sack)
+		rec_sack_ack(s, t, sg, acked, flight);
+	else if (advanced)
+		rec_on_ack(s, t, acked, flight);
+	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
-	else if (seg_space(sg) == 0)
+	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s, TCPPureAcks);
 
 	bool fin_acked = t->flags & TF_FIN_ACKED;
@@ -340,6 +346,8 @@ static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t le
 		return;
 	ring_write(&t->rcv, data, len);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
+	if (t->sack)
+		sack_rcv_advance(&t->sack->rcv, t->rcv_nxt);
 	*fin_now = seg_fin && all;
 	if (!len)
 		return;
@@ -380,6 +388,10 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 		t->rcv_nxt = seq_add(t->rcv_nxt, res.advanced);
 		tcb_notify(s, t);
 	}
+	if (t->sack) {
+		sack_rcv_advance(&t->sack->rcv, t->rcv_nxt);
+		sack_rcv_note(&t->sack->rcv, &res);
+	}
 	*fin_now = res.fin;
 }
 
@@ -397,7 +409,11 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
-			t->flags |= TF_ACK_NOW;         /* a pure duplicate */
+			/* A pure duplicate: say so, with a D-SACK (RFC 2883). */
+			t->flags |= TF_ACK_NOW;
+			if (t->sack && len)
+				sack_rcv_dsack(&t->sack->rcv, seq,
+					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
 			return true;
 		}
 		data += skip;

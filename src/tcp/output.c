@@ -102,6 +102,12 @@ static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
 		o->opt.ts_val = rtt_tsval(&s->rttp, s->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
 	}
+	if (t->sack && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+		/* SACK blocks where they fit beside the payload. */
+		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
+		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
+		rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
+	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		t->flags &= ~TF_ACK_NOW;
@@ -175,10 +181,12 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
-		uint32_t wnd = t->snd_wnd < t->cc.cwnd ? t->snd_wnd : t->cc.cwnd;
-		hsk_seq right = seq_add(t->snd_una, wnd);
+		hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
 		uint32_t usable = seq_gt(right, t->snd_nxt) ?
 			(uint32_t)seq_diff(right, t->snd_nxt) : 0;
+		uint32_t room = rec_cwnd_room(t);
+		if (room < usable)
+			usable = room;
 		uint32_t len = avail < usable ? avail : usable;
 		if (len > t->mss)
 			len = t->mss;
@@ -200,7 +208,10 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		if (fin)
 			o.flags |= HSK_TH_FIN;
 		o.win = tcb_window_field(t);
-		if (seq_lt(t->snd_nxt, t->snd_max))
+		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
+		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
+			break;          /* no segment record free */
+		if (!is_new)
 			CNT_INC(s, RetransSegs);
 		else if (!(t->flags & TF_RTT_TIMING) && len) {
 			t->flags |= TF_RTT_TIMING;
@@ -240,8 +251,12 @@ void tcp_output(hsk_stack *s, tcb *t)
 		sent = true;
 	}
 	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
-	    t->state != HSK_TIME_WAIT)
+	    t->state != HSK_TIME_WAIT) {
+		uint64_t before = s->cnt.v[CNT_OutSegs];
+		rec_send_lost(s, t);    /* repairs first (RFC 6675 NextSeg) */
+		sent |= before != s->cnt.v[CNT_OutSegs];
 		sent |= send_data_and_fin(s, t);
+	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		tcb_send_ack(s, t);
 	if (seq_gt(t->snd_max, t->snd_una) && !t->rtx_at)
@@ -249,6 +264,8 @@ void tcp_output(hsk_stack *s, tcb *t)
 	else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
 		 t->snd_wnd == 0 && !t->rtx_at)
 		tcb_arm_rtx(s, t, s->now);      /* the persist timer */
+	if (t->sack && sent)
+		rec_arm_tlp(s, t);
 	tcb_timer_update(s, t);
 }
 

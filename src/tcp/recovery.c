@@ -10,6 +10,8 @@
  * reduction on loss, inflation by duplicate ACKs) is the congestion-control
  * module's (cc.h); this file decides when, and what to resend.
  */
+#include <stdlib.h>
+
 #include "core/stack.h"
 
 enum { DUPTHRESH = 3 };
@@ -65,4 +67,230 @@ void rec_on_dupack(hsk_stack *s, tcb *t)
 			  s->now);
 	tcb_resend(s, t, t->snd_una, t->mss);
 	tcb_arm_rtx(s, t, s->now);
+}
+
+/* ---- with SACK: scoreboard and RACK-TLP ---- */
+
+int rec_sack_init(hsk_stack *s, tcb *t)
+{
+	(void)s;
+	if (t->sack)
+		return 0;
+	t->sack = calloc(1, sizeof(*t->sack));
+	if (!t->sack)
+		return -HSK_ENOMEM;
+	sack_rcv_init(&t->sack->rcv);
+	sack_board_init(&t->sack->board, t->snd_una);
+	rack_init(&t->sack->rk, NULL, 0);
+	return 0;
+}
+
+void rec_sack_free(tcb *t)
+{
+	if (!t->sack)
+		return;
+	free(t->sack->seg);
+	free(t->sack);
+	t->sack = NULL;
+}
+
+/* Records: about two per MSS of send buffer, a power of two. */
+static bool records_ready(tcb *t)
+{
+	tcp_sack *k = t->sack;
+	if (k->seg)
+		return true;
+	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, cap = 16;
+	while (cap < want && cap < (1u << 20))
+		cap <<= 1;
+	k->seg = calloc(cap, sizeof(*k->seg));
+	if (!k->seg)
+		return false;
+	k->seg_cap = cap;
+	rack_init(&k->rk, k->seg, cap);
+	return true;
+}
+
+bool rec_sent(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
+{
+	if (!t->sack)
+		return true;
+	if (!records_ready(t))
+		return false;
+	rack *rk = &t->sack->rk;
+	if (len && rack_on_send(rk, start, len, s->now) < 0)
+		return false;
+	if (fin && rack_on_send(rk, seq_add(start, len), 1, s->now) < 0)
+		return false;
+	return true;
+}
+
+uint32_t rec_cwnd_room(const tcb *t)
+{
+	if (t->sack && t->sack->seg)
+		return cc_room(&t->cc, rack_pipe(&t->sack->rk));
+	uint32_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
+	return t->cc.cwnd > flight ? t->cc.cwnd - flight : 0;
+}
+
+static bool recovering(const tcb *t)
+{
+	/* Fast recovery, or the repair after a timeout (until SND.UNA
+	 * passes what was outstanding then). */
+	return t->cc.in_recovery || seq_lt(t->snd_una, t->recover);
+}
+
+static void enter_sack_recovery(hsk_stack *s, tcb *t)
+{
+	if (t->cc.in_recovery || seq_lt(t->snd_una, t->recover))
+		return;
+	t->recover = t->snd_max;
+	CNT_INC(s, TCPSackRecovery);
+	cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->now);
+	sack_board_start_recovery(&t->sack->board, t->snd_una);
+}
+
+void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+		  uint32_t flight_before)
+{
+	tcp_sack *k = t->sack;
+	const tcp_opts *o = &sg->th.opt;
+	if (!k->seg) {          /* nothing ever sent with records */
+		if (acked)
+			rec_on_ack(s, t, acked, flight_before);
+		return;
+	}
+	sack_update u;
+	sack_board_ack(&k->board, t->snd_una);
+	sack_board_update(&k->board, t->snd_una, t->snd_max, o->sack, o->nsack, &u);
+	if (u.dsack)
+		CNT_INC(s, TCPDSACKRecv);
+	rack_ack ra = {
+		.snd_una = t->snd_una, .snd_nxt = t->snd_max,
+		.blk = o->sack, .nblk = o->nsack, .dsack = u.dsack,
+		.has_ecr = (t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr,
+		.ts_ecr = o->ts_ecr, .ts_tick = s->rttp.ts_tick, .ts_offset = t->ts_offset,
+		.min_rtt = t->rtt.min_rtt, .srtt = t->rtt.srtt,
+		.in_recovery = recovering(t), .now = s->now,
+	};
+	rack_result res;
+	rack_on_ack(&k->rk, &ra, &res);
+	if (res.rtt_sample && acked)
+		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, s->now);
+	int tlp = rack_tlp_on_ack(&k->rk, t->snd_una, u.dsack, u.dsack_range.end, false);
+	if (tlp == RACK_TLP_LOSS) {
+		/* The probe repaired a loss: the congestion response, once. */
+		CNT_INC(s, TCPLossProbes);
+		cc_enter_recovery(&t->cc, flight_before, true, s->now);
+		cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->now);
+	}
+	if (acked || res.delivered) {
+		if (t->cc.in_recovery && seq_ge(t->snd_una, t->recover)) {
+			cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->now);
+			rack_exit_recovery(&k->rk);
+		} else if (t->cc.in_recovery) {
+			cc_prr_ack(&t->cc, res.delivered, rack_pipe(&k->rk));
+		} else if (acked) {
+			cc_ack a = {
+				.acked = acked, .flight = flight_before,
+				.srtt = t->rtt.srtt,
+				.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
+			};
+			cc_on_ack(&t->cc, &a, s->now);
+		}
+	}
+	hsk_seq lost;
+	uint32_t lost_len;
+	if (res.newly_lost || rack_next_lost(&k->rk, &lost, &lost_len))
+		enter_sack_recovery(s, t);
+	k->reo_at = res.reo_timeout ? s->now + res.reo_timeout : 0;
+	k->tlp_at = 0;
+}
+
+void rec_send_lost(hsk_stack *s, tcb *t)
+{
+	tcp_sack *k = t->sack;
+	if (!k || !k->seg)
+		return;
+	hsk_seq start;
+	uint32_t len;
+	while (rack_next_lost(&k->rk, &start, &len)) {
+		if (!cc_room(&t->cc, rack_pipe(&k->rk)))
+			break;
+		uint32_t sent = tcb_resend(s, t, start, len);
+		if (!sent && len > 1)
+			break;
+		rack_on_retransmit(&k->rk, start, s->now);
+		sack_board_retransmitted(&k->board, seq_add(start, len));
+		if (t->cc.in_recovery)
+			cc_prr_sent(&t->cc, len);
+	}
+}
+
+void rec_sack_rto(hsk_stack *s, tcb *t)
+{
+	tcp_sack *k = t->sack;
+	rack_on_rto(&k->rk, s->now);
+	t->recover = t->snd_max;
+	k->reo_at = k->tlp_at = 0;
+	rec_send_lost(s, t);
+}
+
+void rec_arm_tlp(hsk_stack *s, tcb *t)
+{
+	tcp_sack *k = t->sack;
+	if (!k || !k->seg || !t->rtx_at || !rtt_has_sample(&t->rtt))
+		return;
+	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
+		return;
+	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->now, t->rtx_at);
+}
+
+/* RFC 8985 §7.3: send one new segment if there is one and the window
+ * allows, else the last segment again; then the RTO takes over. */
+static void tlp_fire(hsk_stack *s, tcb *t)
+{
+	tcp_sack *k = t->sack;
+	hsk_seq before = t->snd_nxt;
+	k->tlp_at = 0;
+	tcp_output(s, t);
+	bool is_retrans = seq_eq(before, t->snd_nxt);
+	if (is_retrans) {
+		hsk_seq start;
+		uint32_t len;
+		if (!rack_last(&k->rk, &start, &len))
+			return;
+		tcb_resend(s, t, start, len);
+		rack_on_retransmit(&k->rk, start, s->now);
+	}
+	rack_tlp_sent(&k->rk, t->snd_max, is_retrans);
+	tcb_arm_rtx(s, t, s->now);
+}
+
+void rec_sack_timers(hsk_stack *s, tcb *t, uint64_t now)
+{
+	tcp_sack *k = t->sack;
+	if (k->reo_at && k->reo_at <= now) {
+		uint32_t lost = 0;
+		uint64_t next = rack_detect_loss(&k->rk, now, &lost);
+		k->reo_at = next ? now + next : 0;
+		if (lost) {
+			enter_sack_recovery(s, t);
+			rec_send_lost(s, t);
+		}
+	}
+	if (k->tlp_at && k->tlp_at <= now)
+		tlp_fire(s, t);
+}
+
+void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room)
+{
+	tcp_sack *k = t->sack;
+	if (!k || room < 12)
+		return;
+	unsigned max = (room - 4) / 8;
+	if (max > TCP_MAX_SACK_BLOCKS)
+		max = TCP_MAX_SACK_BLOCKS;
+	static const reass empty;
+	o->nsack = (uint8_t)sack_rcv_fill(&k->rcv, t->ooo ? t->ooo : &empty, o->sack, max);
 }

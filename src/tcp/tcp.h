@@ -24,6 +24,7 @@
 #include "handshake.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
+#include "tcp/sack.h"
 #include "tcp/seq.h"
 #include "wire/wire.h"
 
@@ -70,6 +71,19 @@ enum tcb_flag {
 	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
 };
 
+/* SACK state of a connection that negotiated SACK (recovery.c): the
+ * blocks we report, the peer's blocks, and RACK-TLP over per-segment
+ * records. Allocated when such a connection is established. */
+typedef struct tcp_sack {
+	sack_rcv rcv;
+	sack_board board;
+	rack rk;
+	rack_seg *seg;            /* record storage, allocated on first send */
+	uint32_t seg_cap;
+	uint64_t reo_at;          /* RACK reordering timer; 0: not armed */
+	uint64_t tlp_at;          /* tail loss probe timer; 0: not armed */
+} tcp_sack;
+
 typedef struct tcb {
 	tbl_node node;            /* key: the 4-tuple; kind HSK_OBJ_TCB */
 	hsk_timer timer;          /* deadline = min of the deadlines below */
@@ -115,6 +129,7 @@ typedef struct tcb {
 	uint64_t challenge_window_start;
 
 	struct reass *ooo;        /* out-of-order ranges, allocated on first use */
+	tcp_sack *sack;           /* with SACK negotiated, from ESTABLISHED */
 	hsk_ring snd;             /* bytes from snd_una (allocated on first use) */
 	hsk_ring rcv;             /* in-order bytes not yet read */
 	uint32_t sndbuf, rcvbuf;
@@ -224,8 +239,31 @@ void tcb_retransmit(struct hsk_stack *s, tcb *t);
 uint32_t tcb_resend(struct hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 
 /* ---- recovery.c ---- */
+/* Without SACK: NewReno (RFC 6582) on cumulative and duplicate ACKs. */
 void rec_on_ack(struct hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
 void rec_on_dupack(struct hsk_stack *s, tcb *t);
+/* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
+int rec_sack_init(struct hsk_stack *s, tcb *t);
+void rec_sack_free(tcb *t);
+/* Record new data [start, start+len) (and a FIN after it) as sent; false
+ * when no record is free (stop sending for now). */
+bool rec_sent(struct hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+/* The ACK field of a segment (after SND.UNA has moved, if it did). */
+void rec_sack_ack(struct hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+		  uint32_t flight_before);
+/* Retransmit records marked lost while the congestion window allows. */
+void rec_send_lost(struct hsk_stack *s, tcb *t);
+/* How much new data congestion control allows now. */
+uint32_t rec_cwnd_room(const tcb *t);
+/* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */
+void rec_sack_rto(struct hsk_stack *s, tcb *t);
+/* The reordering or probe timer is due. */
+void rec_sack_timers(struct hsk_stack *s, tcb *t, uint64_t now);
+/* Arms the probe timer when RFC 8985 §7.2 allows. */
+void rec_arm_tlp(struct hsk_stack *s, tcb *t);
+/* Receiver: SACK blocks for an outgoing segment with room for `room`
+ * option bytes. */
+void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
 
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK

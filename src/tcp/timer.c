@@ -34,6 +34,8 @@ void tcb_timer_update(hsk_stack *s, tcb *t)
 		return;
 	uint64_t d = min_nonzero(min_nonzero(t->rtx_at, t->delack_at),
 				 min_nonzero(t->close_at, t->keep_at));
+	if (t->sack)
+		d = min_nonzero(d, min_nonzero(t->sack->reo_at, t->sack->tlp_at));
 	if (!d)
 		wheel_cancel(&s->wheel, &t->timer);
 	else if (!timer_armed(&t->timer) || t->timer.deadline != d)
@@ -103,7 +105,10 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 		  now);
 	t->recover = t->snd_max;
 	t->dupacks = 0;
-	tcb_retransmit(s, t);
+	if (t->sack && t->sack->seg)
+		rec_sack_rto(s, t);     /* RACK marks what is lost */
+	else
+		tcb_retransmit(s, t);   /* go back N */
 	if (!t->rtx_at)
 		tcb_arm_rtx(s, t, now);
 	return true;
@@ -145,6 +150,9 @@ void tcb_timer_fire(hsk_stack *s, tcb *t, uint64_t now)
 		return;
 	if (t->keep_at && t->keep_at <= now && !keepalive_fire(s, t, now))
 		return;
+	if (t->sack && ((t->sack->reo_at && t->sack->reo_at <= now) ||
+			(t->sack->tlp_at && t->sack->tlp_at <= now)))
+		rec_sack_timers(s, t, now);
 	if (t->delack_at && t->delack_at <= now) {
 		t->delack_at = 0;
 		CNT_INC(s, TCPDelayedACKs);

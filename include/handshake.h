@@ -168,8 +168,9 @@ typedef struct hsk_config {
 	bool timestamps;            /* true: RFC 7323 timestamps (tcp_timestamps) */
 	bool window_scaling;        /* true: RFC 7323 window scale */
 	const char *congestion_control; /* "cubic" (default), "newreno", "none" */
-	uint32_t isn_offset;        /* added to every ISN (0); tests use it to
-				     * start sequence numbers near 2^32 */
+	uint32_t isn_offset;        /* added to every ISN (0) */
+	bool isn_fixed;             /* false; true: every ISN is isn_offset
+				     * (tests: start near 2^32; never in use) */
 
 	/* buffers and limits */
 	uint32_t sndbuf;            /* 256 KiB per connection */

@@ -84,6 +84,8 @@ hsk_seq tcp_isn(hsk_stack *s, const hsk_tuple *tu)
 	 * secretkey), M a 4-microsecond clock. */
 	uint32_t m = (uint32_t)(s->now / 4000);
 	uint32_t f = (uint32_t)tuple_hash(tu, s->key0 ^ 0x69736e, s->key1);
+	if (s->cfg.isn_fixed)
+		return seq_of(s->cfg.isn_offset);
 	return seq_of(m + f + s->cfg.isn_offset);
 }
 

@@ -288,6 +288,7 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		tcp_output(s, t);
 		return false;
 	}
+	t->rcv_tstamp = s->now;
 	uint32_t old_wnd = t->snd_wnd;
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	bool advanced = seq_gt(sg->ack, t->snd_una);

@@ -259,11 +259,15 @@ void tcp_output(hsk_stack *s, tcb *t)
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		tcb_send_ack(s, t);
-	if (seq_gt(t->snd_max, t->snd_una) && !t->rtx_at)
+	if (seq_gt(t->snd_max, t->snd_una) && (!t->rtx_at || (t->flags & TF_PERSIST))) {
+		t->flags &= ~TF_PERSIST;
 		tcb_arm_rtx(s, t, s->now);
-	else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
-		 t->snd_wnd == 0 && !t->rtx_at)
-		tcb_arm_rtx(s, t, s->now);      /* the persist timer */
+	} else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
+		   t->snd_wnd == 0 && !t->rtx_at) {
+		/* Zero window, nothing in flight: probe it (RFC 9293 §3.8.6.1). */
+		t->flags |= TF_PERSIST;
+		tcb_arm_rtx(s, t, s->now);
+	}
 	if (t->sack && sent)
 		rec_arm_tlp(s, t);
 	tcb_timer_update(s, t);

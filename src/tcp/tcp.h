@@ -121,6 +121,7 @@ typedef struct tcb {
 	uint64_t keep_at;
 	uint64_t user_timeout_ns;
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
+	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
 	uint8_t keep_probes;
 
 	uint64_t oow_ack_at;      /* last ACK sent for an out-of-window ACK */

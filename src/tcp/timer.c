@@ -74,7 +74,12 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 {
 	t->rtx_at = 0;
 	bool persist = t->flags & TF_PERSIST;
-	if (!persist && rtx_exhausted(s, t, now)) {
+	/* A peer that closed its window drops what we resend: those resends
+	 * are window probes, and the connection lives while the peer still
+	 * answers (Linux: tcp_retransmit_timer). */
+	bool zero_wnd = t->snd_wnd == 0 && state_synchronized(t->state) &&
+			now - t->rcv_tstamp < s->cfg.rto_max_ns;
+	if (!persist && !zero_wnd && rtx_exhausted(s, t, now)) {
 		if (t->state == HSK_SYN_SENT)
 			CNT_INC(s, AttemptFails);
 		else
@@ -97,7 +102,8 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 		tcb_arm_rtx(s, t, now);
 		return true;
 	}
-	t->retries++;
+	if (!zero_wnd)
+		t->retries++;
 	CNT_INC(s, TCPTimeouts);
 	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
 	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */

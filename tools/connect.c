@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "link/dev.h"
 #include "netcmd.h"
 
 enum { BUF = 65536 };
@@ -211,7 +212,8 @@ static int run(struct client *c)
 	return rc < 0 ? rc : 0;
 }
 
-/* Runs the loop after close() until the connection needs us no more. */
+/* Runs the loop after close() until the connection needs us no more and
+ * the impairment layer has let out what it held (the last ACK, say). */
 static void linger(struct client *c)
 {
 	uint64_t end = hsk_now_ns() + c->linger_ns;
@@ -219,7 +221,7 @@ static void linger(struct client *c)
 
 	for (;;) {
 		hsk_stack_usage(c->s, &u);
-		if (u.tcbs == 0 && u.requests == 0)
+		if (u.tcbs == 0 && u.requests == 0 && !impair_held(hsk_loop_dev(c->l)))
 			return;
 		if (hsk_now_ns() >= end || c->failed)
 			return;

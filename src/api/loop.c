@@ -21,7 +21,7 @@
 #include "api/loop.h"
 #include "link/dev.h"
 
-enum { LOOP_BATCH = 64, LOOP_PKT_MAX = 65536, LOOP_MAX_FDS = 16 };
+enum { LOOP_BATCH = 256, LOOP_PKT_MAX = 65536, LOOP_MAX_FDS = 16 };
 enum { TAG_DEV = 0, TAG_SIG = 1, TAG_FD0 = 2 };
 
 struct loop_fd {

@@ -106,7 +106,8 @@ hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
 		  uint32_t host_addr, char *err, size_t errlen);
 
-/* ---- layers: they take ownership of `lower` (closed with them) ---- */
+/* ---- layers: they take ownership of `lower` (closed with them); on
+ * failure the caller keeps it ---- */
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
@@ -130,6 +131,9 @@ hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t er
 /* Statistics of an impairment layer found in the stack below d (false if
  * there is none). */
 int impair_get_stats(const hsk_dev *d, impair_stats *st);
+/* Packets an impairment layer below d still holds back (0 if none): a
+ * program about to exit lets them out first. */
+unsigned impair_held(const hsk_dev *d);
 
 /* ---- helpers shared by the drivers (tun.c) ---- */
 /* Opens /dev/net/tun as `name` with IFF_TUN or IFF_TAP (| IFF_NO_PI),

@@ -286,3 +286,14 @@ int impair_get_stats(const hsk_dev *d, impair_stats *st)
 	}
 	return 0;
 }
+
+unsigned impair_held(const hsk_dev *d)
+{
+	for (; d; d = d->lower) {
+		if (d->ops == &impair_ops) {
+			const struct impair_dev *m = (const struct impair_dev *)d;
+			return m->txq.n + m->rxq.n;
+		}
+	}
+	return 0;
+}

@@ -54,7 +54,25 @@ struct server {
 	unsigned nc;
 	unsigned open, accepted, closed, errors;
 	int max_conns;       /* exit after this many connections closed (0: never) */
+	bool count_reached;
 };
+
+/* After --count connections: let the last closes finish (FINs
+ * acknowledged, held packets out), for at most 5 s. */
+static void serve_linger(struct server *sv)
+{
+	uint64_t end = hsk_now_ns() + 5000000000ull;
+	hsk_usage u;
+
+	for (;;) {
+		hsk_stack_usage(sv->s, &u);
+		if ((u.tcbs == 0 && u.requests == 0 && !impair_held(hsk_loop_dev(sv->l))) ||
+		    hsk_now_ns() >= end)
+			return;
+		if (hsk_loop_run_once(sv->l, 10000000) < 0)
+			return;
+	}
+}
 
 static struct conn *conn_get(struct server *sv, int sd)
 {
@@ -94,8 +112,10 @@ static void conn_release(struct server *sv, int sd, bool abort)
 	memset(c, 0, sizeof(*c));
 	sv->open--;
 	sv->closed++;
-	if (sv->max_conns && sv->closed >= (unsigned)sv->max_conns)
+	if (sv->max_conns && sv->closed >= (unsigned)sv->max_conns) {
+		sv->count_reached = true;
 		hsk_loop_stop(sv->l);
+	}
 }
 
 /* Sends pending bytes, refilling from the file; false on a send error. */
@@ -406,6 +426,10 @@ int cmd_serve(int argc, char **argv)
 			hsk_ipv4_str(sv.o.ns.addr, a), sv.port, modes[sv.mode],
 			hsk_loop_dev(sv.l)->name, hsk_loop_dev(sv.l)->mtu);
 	rc = hsk_loop_run(sv.l);
+	if (rc == 0 && sv.count_reached) {
+		hsk_close(sv.s, sv.lsd);   /* new SYNs are refused meanwhile */
+		serve_linger(&sv);
+	}
 	if (rc < 0)
 		fprintf(stderr, "handshake serve: device error: %s\n", strerror(-rc));
 	if (!sv.o.quiet)

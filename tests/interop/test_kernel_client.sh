@@ -3,7 +3,8 @@
 #  1. Python: 16 MB echoed (16 MB each way at once), equal SHA-256; the
 #     kernel closes first and must end in TIME-WAIT.
 #  2. Python: handshake sends 16 MB and closes first; the kernel must sit in
-#     CLOSE-WAIT at EOF, and be gone after its own close (LAST-ACK answered).
+#     CLOSE-WAIT at EOF, and be gone after its own close (LAST-ACK answered);
+#     handshake ends with the TIME_WAIT entry.
 #  3. curl: a 16 MB file over HTTP/1.1, equal SHA-256.
 . "$(dirname "$0")/lib.sh"
 
@@ -17,10 +18,14 @@ echo "echo 16 MB each way: $(tail -n 1 "$TMP/echo.log")"
 stop_serve
 grep -q "closed (rx $MB16 B, tx $MB16 B)" "$TMP/serve.log" || fail "server did not see 16 MB both ways"
 
-start_serve --port 9 --send "$TMP/data" --stats
+start_serve --port 9 --send "$TMP/data" --stats --count 1
 peer recv-client $HADDR 9 "$want" >"$TMP/recv.log" 2>&1 || fail "recv: $(tail -n 1 "$TMP/recv.log")"
 echo "handshake closes first: $(tail -n 1 "$TMP/recv.log")"
-stop_serve
+# --count 1: serve exits by itself once the close has completed; having
+# closed first, handshake holds the TIME_WAIT entry.
+wait $SERVE_PID || fail "serve --count 1 did not exit cleanly"
+SERVE_PID=
+grep -q "^total 1: TIME_WAIT 1" "$TMP/serve.log" || fail "handshake is not in TIME_WAIT"
 
 start_serve --port 80 --http "$TMP/www" --stats
 t0=$(date +%s.%N)

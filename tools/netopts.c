@@ -236,8 +236,12 @@ static void on_trace(void *ctx, const hsk_trace_event *ev)
 {
 	net_opts *o = ctx;
 
-	if (o->trace == NET_TRACE_JSON)
-		trace_json_line(o->trace_out, o->prog, ev);
+	if (o->trace == NET_TRACE_JSON) {
+		/* times relative to the start, as in the text trace */
+		hsk_trace_event e = *ev;
+		e.t_ns -= o->t0;
+		trace_json_line(o->trace_out, o->prog, &e);
+	}
 	else
 		trace_text(o, ev);
 }

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "link/arp.h"
 #include "link/dev.h"
 #include "netcmd.h"
 
@@ -60,6 +61,8 @@ void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev)
 {
 	size_t n = hsk_counter_count(), col = 0;
 	impair_stats is;
+	arp_stats as;
+	size_t arp_n;
 	hsk_usage u;
 
 	fprintf(f, "counters (non-zero):\n");
@@ -85,6 +88,12 @@ void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev)
 		fprintf(f, "impairment: %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
 			" reordered, %" PRIu64 " delayed, %" PRIu64 " queue drops\n",
 			is.lost, is.duplicated, is.reordered, is.delayed, is.queue_drops);
+	if (dev && tap_get_arp_stats(dev, &as, &arp_n))
+		fprintf(f, "arp: %zu entries; requests %" PRIu64 " sent, %" PRIu64 " received; "
+			"replies %" PRIu64 " sent, %" PRIu64 " received; %" PRIu64 " failed, "
+			"%" PRIu64 " pending drops, %" PRIu64 " evictions, %" PRIu64 " bad\n",
+			arp_n, as.requests_sent, as.requests_rcvd, as.replies_sent,
+			as.replies_rcvd, as.failed, as.pending_drops, as.evictions, as.bad);
 }
 
 void stats_print(FILE *f, hsk_loop *l)

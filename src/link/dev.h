@@ -106,6 +106,11 @@ hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
 		  uint32_t host_addr, char *err, size_t errlen);
 
+struct arp_stats;
+/* ARP statistics and cache size of a TAP device found in the stack below
+ * d (false if there is none). */
+int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
+
 /* ---- layers: they take ownership of `lower` (closed with them); on
  * failure the caller keeps it ---- */
 

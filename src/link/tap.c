@@ -155,3 +155,16 @@ hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
 	snprintf(t->dev.name, sizeof(t->dev.name), "tap:%s", name);
 	return &t->dev;
 }
+
+int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries)
+{
+	for (; d; d = d->lower) {
+		if (d->ops == &tap_ops) {
+			const struct tap_dev *t = (const struct tap_dev *)d;
+			arp_get_stats(t->arp, st);
+			*entries = arp_entries(t->arp);
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
 
 #include "link/dev.h"
 #include "netcmd.h"
@@ -61,6 +63,8 @@ static void do_send(struct client *c)
 
 		if (c->off == c->len) {
 			ssize_t r = c->in >= 0 ? read(c->in, c->buf, BUF) : 0;
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				return;   /* a pipe or terminal with nothing yet */
 			if (r <= 0) {
 				c->sent_all = true;
 				c->shut_at = hsk_loop_now(c->l) + c->close_delay_ns;
@@ -182,6 +186,19 @@ static void on_tick(void *ctx, hsk_loop *l)
 	/* Pending output, or a shutdown waiting for --close-delay. */
 	if (c->connected && !hsk_loop_stopped(l) && (!c->sent_all || !c->shut))
 		progress(c);
+}
+
+/* stdin (a pipe or terminal) became readable: send what it has. */
+static void on_input(void *ctx, hsk_loop *l, int fd, uint32_t events)
+{
+	struct client *c = ctx;
+	(void)fd;
+	(void)events;
+
+	if (c->connected && !hsk_loop_stopped(l))
+		progress(c);
+	if (c->sent_all)
+		hsk_loop_del_fd(l, c->in);
 }
 
 static void on_signal(void *ctx, hsk_loop *l, int signo)
@@ -372,6 +389,14 @@ int cmd_connect(int argc, char **argv)
 	hsk_loop_on_socket(c->l, on_sock, c);
 	hsk_loop_on_tick(c->l, on_tick, c);
 	hsk_loop_on_signal(c->l, on_signal, c);
+	if (c->in >= 0) {
+		struct stat st;
+		/* Not a regular file: read it without blocking, when ready. */
+		if (fstat(c->in, &st) == 0 && !S_ISREG(st.st_mode)) {
+			fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
+			hsk_loop_add_fd(c->l, c->in, EPOLLIN, on_input, c);
+		}
+	}
 	c->t_start = hsk_now_ns();
 	c->sd = hsk_socket(c->s);
 	rc = c->sd < 0 ? c->sd : hsk_bind(c->s, c->sd, 0, c->lport);

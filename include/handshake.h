@@ -265,6 +265,23 @@ int hsk_sock_error(hsk_stack *s, int sd);
 int hsk_sock_state(hsk_stack *s, int sd);
 int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *t);
 
+/* What the connection knows about its path, like Linux's TCP_INFO. */
+typedef struct hsk_tcp_info {
+	uint8_t state;            /* enum hsk_tcp_state */
+	bool sack, timestamps;    /* negotiated */
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;             /* effective send MSS (options taken off) */
+	uint32_t cwnd, ssthresh;  /* bytes */
+	uint32_t snd_wnd;         /* the peer's window, bytes */
+	uint32_t unacked;         /* bytes in flight */
+	uint64_t srtt_ns, rttvar_ns, rto_ns, min_rtt_ns;
+	unsigned retransmits;     /* consecutive timeouts now */
+	bool in_recovery;
+	const char *congestion_control;
+} hsk_tcp_info;
+/* 0, or -HSK_EBADF / -HSK_ENOTCONN. */
+int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti);
+
 /* Readiness events: sockets whose readiness may have changed since the last
  * call, each once. Returns how many were written to `out`. */
 typedef struct hsk_event {

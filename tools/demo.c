@@ -29,6 +29,8 @@ uint64_t demo_now(const demo *d)
 
 static void emit(demo *d, int col, const hsk_trace_event *ev)
 {
+	if (d->o->quiet)
+		return;
 	if (d->o->format == DEMO_JSON)
 		trace_json_line(d->o->out, side_name[col], ev);
 	else
@@ -568,7 +570,7 @@ static int demo_setup(demo *d, const demo_opts *o)
 		return -1;
 	memnet_set_filter(d->net, on_filter, d);
 	memnet_set_drop_hook(d->net, on_link_drop, d);
-	if (o->format == DEMO_TEXT) {
+	if (o->format == DEMO_TEXT && !o->quiet) {
 		d->dg = diagram_new(o->out, side_name[0], side_name[1]);
 		if (!d->dg)
 			return -1;
@@ -740,11 +742,14 @@ static void print_summary(demo *d, const demo_scenario *sc)
 			d->failures);
 }
 
-static int run_scenario(const demo_scenario *sc, const demo_opts *o)
+static int run_scenario(const demo_scenario *sc, const demo_opts *opts)
 {
 	demo d;
 	int rc;
+	demo_opts q = *opts;
+	const demo_opts *o = &q;
 
+	q.quiet = sc->quiet;
 	if (demo_setup(&d, o) < 0) {
 		fprintf(stderr, "handshake demo: cannot set up the network and stacks\n");
 		demo_teardown(&d);

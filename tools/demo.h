@@ -35,6 +35,7 @@ typedef struct demo_opts {
 	double loss;            /* random loss, both directions */
 	FILE *out;
 	FILE *pcap;             /* every packet sent, NULL: none */
+	bool quiet;             /* summary only: no diagram, no event lines */
 } demo_opts;
 
 typedef struct demo demo;
@@ -88,6 +89,7 @@ typedef struct demo_scenario {
 	/* counters worth showing after this scenario, NULL-terminated */
 	const char *const *counters;
 	void (*run)(demo *d);
+	bool quiet;              /* too long to draw: summary only */
 } demo_scenario;
 
 extern const demo_scenario demo_scenarios[];

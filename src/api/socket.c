@@ -150,7 +150,7 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	t->user_timeout_ns = k->user_timeout_ns;
 	t->iss = tcp_isn(s, &tu);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
 	CNT_INC(s, ActiveOpens);
 	tcb_set_state(s, t, HSK_SYN_SENT, "connect()");
@@ -429,5 +429,29 @@ int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *tu)
 		if (k->kind == SK_LISTEN)
 			*tu = (hsk_tuple){ .laddr = k->l->addr, .lport = k->l->port };
 	}
+	return 0;
+}
+
+int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
+{
+	int err = 0;
+	const tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	*ti = (hsk_tcp_info){
+		.state = t->state,
+		.sack = t->flags & TF_SACK_OK,
+		.timestamps = t->flags & TF_TS_OK,
+		.snd_wscale = t->snd_wscale, .rcv_wscale = t->rcv_wscale,
+		.mss = t->mss,
+		.cwnd = t->cc.cwnd, .ssthresh = t->cc.ssthresh,
+		.snd_wnd = t->snd_wnd,
+		.unacked = (uint32_t)seq_diff(t->snd_max, t->snd_una),
+		.srtt_ns = t->rtt.srtt, .rttvar_ns = t->rtt.rttvar,
+		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .min_rtt_ns = t->rtt.min_rtt,
+		.retransmits = t->retries,
+		.in_recovery = t->cc.in_recovery,
+		.congestion_control = t->cc.ops ? t->cc.ops->name : "none",
+	};
 	return 0;
 }

@@ -234,6 +234,7 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 	t->iss = r->iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
+	t->snd_sml = t->iss;
 	t->irs = r->irs;
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));

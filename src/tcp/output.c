@@ -163,13 +163,16 @@ static bool syn_outstanding(const tcb *t)
 	return seq_eq(t->snd_una, t->iss);
 }
 
-/* May we send `len` bytes now, or does Nagle (RFC 896) say wait? */
+/* May we send `len` bytes now, or does Nagle (RFC 896) say wait? As
+ * Linux, Minshall's variant: hold a small segment back only while an
+ * earlier small segment is unacknowledged, so the short tail of a bulk
+ * write does not wait for a delayed ACK. */
 static bool nagle_allows(const tcb *t, uint32_t len, uint32_t avail)
 {
 	if (len >= t->mss || (t->flags & TF_NODELAY))
 		return true;
-	if (seq_eq(t->snd_nxt, t->snd_una))
-		return true;            /* nothing unacknowledged */
+	if (!seq_gt(t->snd_sml, t->snd_una))
+		return true;            /* no small segment unacknowledged */
 	/* The last bytes before our FIN go now. */
 	return (t->flags & TF_FIN_QUEUED) && len == avail;
 }
@@ -219,6 +222,8 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 			t->rtt_start = s->now;
 		}
 		tcb_emit(s, t, &o);
+		if (len < t->mss)
+			t->snd_sml = seq_add(t->snd_nxt, len);
 		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
 		if (fin) {
 			t->fin_seq = end;

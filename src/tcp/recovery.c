@@ -244,6 +244,15 @@ void rec_arm_tlp(hsk_stack *s, tcb *t)
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;
 	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->now, t->rtx_at);
+	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
+	 * flight; a receiver may as well delay while it holds less than two
+	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	if (k->rk.count > 1 && flight < 2u * t->mss) {
+		k->tlp_at += RACK_WCDELACKT_NS;
+		if (k->tlp_at > t->rtx_at)
+			k->tlp_at = t->rtx_at;
+	}
 }
 
 /* RFC 8985 §7.3: send one new segment if there is one and the window

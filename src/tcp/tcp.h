@@ -96,6 +96,7 @@ typedef struct tcb {
 
 	/* RFC 9293 send and receive variables */
 	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, fin_seq;
+	hsk_seq snd_sml;          /* end of the last small segment (Nagle) */
 	uint32_t snd_wnd, max_snd_wnd;
 	hsk_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint16_t mss;             /* the peer's MSS, capped by ours */

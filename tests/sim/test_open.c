@@ -594,24 +594,21 @@ static void test_mss_default_536(void **state)
 	static char big[3000];
 	memset(big, 'x', sizeof(big));
 	assert_int_equal(hsk_send(s, ssd, big, sizeof(big)), 3000);
-	/* 65535 of window, 10 * 536 of cwnd: five full segments, and Nagle
-	 * holds the 320-byte tail until they are acknowledged. */
+	/* 65535 of window, 10 * 536 of cwnd: five full segments and the
+	 * 320-byte tail at once (Minshall's Nagle, as Linux: no earlier small
+	 * segment is unacknowledged). */
 	uint32_t total = 0;
 	int n = 0;
 	while ((e = sim_next_tx(&sm)) != NULL) {
-		assert_int_equal(e->ev.flags, A);
+		bool tail = total + 536 > 3000;
+		assert_int_equal(e->ev.flags, tail ? (A | PSH) : A);
 		assert_int_equal(e->ev.seq, iss + 1 + total);
-		assert_int_equal(e->ev.len, 536);
+		assert_int_equal(e->ev.len, tail ? 320 : 536);
 		total += e->ev.len;
 		n++;
 	}
-	assert_int_equal(n, 5);
-	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1 + total, A, 65535, NULL, 0);
-	e = sim_next_tx(&sm);
-	assert_non_null(e);
-	assert_int_equal(e->ev.flags, A | PSH);
-	assert_int_equal(e->ev.seq, iss + 1 + total);
-	assert_int_equal(e->ev.len, 320);
+	assert_int_equal(n, 6);
+	assert_int_equal(total, 3000);
 	assert_null(sim_next_tx(&sm));
 	assert_int_equal(max_len(&sm, S), 536);
 	assert_int_equal(hsk_abort(s, ssd), 0);

@@ -259,9 +259,45 @@ static void test_goodput_bdp(void **state)
 	}
 }
 
+/* Nagle (RFC 896, Minshall's form): a second small segment waits while a
+ * first is unacknowledged; with no-delay it goes at once. The receiver's
+ * delayed ACK (40 ms) releases it. */
+static void test_nagle_and_nodelay(void **state)
+{
+	(void)state;
+	for (int nodelay = 0; nodelay < 2; nodelay++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 31);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		int lsd = sim_listen(&sm, S, PORT, 4);
+		int csd = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_NODELAY, nodelay), 0);
+		int before = sim_count_tx(&sm, C, HSK_TH_ACK | HSK_TH_PSH);
+		assert_int_equal(hsk_send(c, csd, "0123456789", 10), 10);
+		assert_int_equal(hsk_send(c, csd, "abcdefghij", 10), 10);
+		assert_int_equal(sim_count_tx(&sm, C, HSK_TH_ACK | HSK_TH_PSH) - before, nodelay ? 2 : 1);
+		sim_run(&sm, 1 * MS + 1);       /* arrives; the ACK is delayed */
+		assert_int_equal(sim_count_tx(&sm, C, HSK_TH_ACK | HSK_TH_PSH) - before, nodelay ? 2 : 1);
+		sim_run(&sm, 50 * MS);          /* delayed ACK, then the rest */
+		assert_int_equal(sim_count_tx(&sm, C, HSK_TH_ACK | HSK_TH_PSH) - before, 2);
+		char buf[32];
+		assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 20);
+		assert_memory_equal(buf, "0123456789abcdefghij", 20);
+		hsk_abort(c, csd);
+		hsk_close(s, ssd);
+		hsk_close(s, lsd);
+		sim_run_idle(&sm, 600 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nagle_and_nodelay),
 		cmocka_unit_test(test_goodput_bdp),
 		cmocka_unit_test(test_property_transfers),
 	};

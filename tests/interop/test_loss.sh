@@ -11,8 +11,11 @@ head -c $MB16 /dev/urandom >"$TMP/up"
 head -c $MB16 /dev/urandom >"$TMP/down"
 
 start_serve --port 7 --echo --stats $IMPAIR
-nsx timeout 25 python3 "$PEER" echo-client $HADDR 7 $MB16 >"$TMP/echo.log" 2>&1 ||
-	fail "the 16 MB echo did not complete within 25 s: $(tail -n 1 "$TMP/echo.log")"
+# "nostate": a reordered ACK that reaches handshake after its LAST_ACK ->
+# CLOSED draws a RST (RFC 9293 3.10.7.1), which ends the kernel's TIME-WAIT;
+# with reordering that is correct, so only the data is checked here.
+nsx timeout 25 python3 "$PEER" echo-client $HADDR 7 $MB16 nostate >"$TMP/echo.log" 2>&1 ||
+	fail "the 16 MB echo failed or took over 25 s: $(tail -n 1 "$TMP/echo.log")"
 stop_serve
 echo "kernel client, echo 16 MB each way: $(jfield "$TMP/echo.log" seconds) s, $(jfield "$TMP/echo.log" mbps) MB/s"
 grep "^impairment" "$TMP/serve.log" | sed 's/^/  server /'
@@ -22,7 +25,7 @@ echo "  server: RetransSegs $(counter "$TMP/serve.log" RetransSegs), TCPOFOQueue
 start_peer_server sink sink-server 5001 "$TMP/down"
 nsx timeout 25 "$HSK" connect --tun $DEV --addr $HADDR/24 $KADDR:5001 --send "$TMP/up" \
 	--recv "$TMP/got" --stats $IMPAIR >"$TMP/connect.log" 2>&1 ||
-	fail "the 16 MB exchange did not complete within 25 s"
+	fail "the 16 MB exchange failed or took over 25 s"
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"
 [ "$(jfield "$TMP/sink.log" recv_sha)" = "$(sha "$TMP/up")" ] || fail "upload differs"
 [ "$(sha "$TMP/got")" = "$(sha "$TMP/down")" ] || fail "download differs"

@@ -47,6 +47,30 @@ static int set_buf(hsk_sock *k, int opt, int value)
 	return 0;
 }
 
+/* Keepalive timing of a connection (Linux's limits: 1..32767 s, 1..127
+ * probes); before connect() or on a listener the stack's hsk_config
+ * values apply. */
+static int set_keepalive(hsk_stack *s, hsk_sock *k, int opt, int value)
+{
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	if (value < 1 || value > (opt == HSK_SO_KEEPCNT ? 127 : 32767))
+		return -HSK_EINVAL;
+	tcb *t = k->t;
+	if (opt == HSK_SO_KEEPIDLE) {
+		t->keep_idle_s = (uint32_t)value;
+		if (t->keep_at) {
+			t->keep_at = s->now + keep_idle_ns(s, t);
+			tcb_timer_update(s, t);
+		}
+	} else if (opt == HSK_SO_KEEPINTVL) {
+		t->keep_intvl_s = (uint32_t)value;
+	} else {
+		t->keep_cnt = (uint8_t)value;
+	}
+	return 0;
+}
+
 int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 {
 	hsk_sock *k = sock_get(s, sd);
@@ -61,7 +85,7 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 			*flags &= ~(uint32_t)f;
 		if (k->kind == SK_CONN && opt == HSK_SO_KEEPALIVE) {
 			tcb *t = k->t;
-			t->keep_at = value ? s->now + s->cfg.keepalive_idle_ns : 0;
+			t->keep_at = value ? s->now + keep_idle_ns(s, t) : 0;
 			tcb_timer_update(s, t);
 		}
 		if (k->kind == SK_CONN && opt == HSK_SO_NODELAY && value)
@@ -83,8 +107,7 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 	case HSK_SO_KEEPIDLE:
 	case HSK_SO_KEEPINTVL:
 	case HSK_SO_KEEPCNT:
-		/* Per-stack knobs in hsk_config for now. */
-		return -HSK_EOPNOTSUPP;
+		return set_keepalive(s, k, opt, value);
 	default:
 		return -HSK_ENOPROTOOPT;
 	}

@@ -270,7 +270,8 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		t->snd_wl1 = sg->seq;   /* take this segment's window */
 		t->snd_wl2 = sg->ack;
 		t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
-		t->max_snd_wnd = t->snd_wnd;
+		if (t->snd_wnd > t->max_snd_wnd)
+			t->max_snd_wnd = t->snd_wnd;
 	}
 	if (seq_gt(sg->ack, t->snd_max)) {
 		/* It acknowledges something not yet sent. */
@@ -578,7 +579,7 @@ static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		return;
 	}
 	if (t->keep_at)
-		t->keep_at = s->now + s->cfg.keepalive_idle_ns;
+		t->keep_at = s->now + keep_idle_ns(s, t);
 	t->keep_probes = 0;
 	tcb_input_after_syn(s, t, sg);
 }

@@ -248,7 +248,7 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	if (r->synack_at && !r->retries)
 		rtt_add_sample(&t->rtt, &s->rttp, s->now - r->synack_at, false, s->now);
-	t->snd_wnd = r->peer_wnd;
+	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = t->iss;
 	t->listener = l;

@@ -84,6 +84,11 @@ uint16_t tcb_window_field(tcb *t)
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
 	if (space < promised)
 		space = promised;
+	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right edge
+	 * only by at least min(RCV.BUFF/2, MSS), never by crumbs. */
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	if (space > promised && space - promised < step)
+		space = promised;
 	uint32_t field = space >> t->rcv_wscale;
 	if (field > 65535)
 		field = 65535;
@@ -163,6 +168,19 @@ static bool syn_outstanding(const tcb *t)
 	return seq_eq(t->snd_una, t->iss);
 }
 
+/* States in which queued data may still go out (it was written before a
+ * close): everything synchronized up to our FIN. */
+static bool state_can_send_data(const tcb *t)
+{
+	switch (t->state) {
+	case HSK_ESTABLISHED: case HSK_CLOSE_WAIT: case HSK_FIN_WAIT_1:
+	case HSK_CLOSING: case HSK_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* May we send `len` bytes now, or does Nagle (RFC 896) say wait? As
  * Linux, Minshall's variant: hold a small segment back only while an
  * earlier small segment is unacknowledged, so the short tail of a bulk
@@ -175,6 +193,16 @@ static bool nagle_allows(const tcb *t, uint32_t len, uint32_t avail)
 		return true;            /* no small segment unacknowledged */
 	/* The last bytes before our FIN go now. */
 	return (t->flags & TF_FIN_QUEUED) && len == avail;
+}
+
+/* Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment the window cuts
+ * short goes only if it is at least half the largest window the peer has
+ * offered; the persist timer overrides the wait (TF_SWS_OVERRIDE). */
+static bool sws_allows(const tcb *t, uint32_t len, uint32_t avail)
+{
+	if (len >= t->mss || len == avail || (t->flags & TF_SWS_OVERRIDE))
+		return true;
+	return len >= t->max_snd_wnd / 2;
 }
 
 static bool send_data_and_fin(hsk_stack *s, tcb *t)
@@ -201,6 +229,8 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
 			break;
 		if (len && !nagle_allows(t, len, avail))
+			break;
+		if (len && !sws_allows(t, len, avail))
 			break;
 		seg_out o = {
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
@@ -268,8 +298,9 @@ void tcp_output(hsk_stack *s, tcb *t)
 		t->flags &= ~TF_PERSIST;
 		tcb_arm_rtx(s, t, s->now);
 	} else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
-		   t->snd_wnd == 0 && !t->rtx_at) {
-		/* Zero window, nothing in flight: probe it (RFC 9293 §3.8.6.1). */
+		   !t->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
+		/* Data waits, nothing in flight: the window is closed (or too
+		 * small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
 		tcb_arm_rtx(s, t, s->now);
 	}

@@ -69,6 +69,8 @@ enum tcb_flag {
 	TF_DETACHED = 1u << 17,    /* out of the table, no timers: kept only so
 				    * the user can read what arrived */
 	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
+	TF_SWS_OVERRIDE = 1u << 19, /* the persist timer fired on a small
+				     * window: send what fits */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -123,7 +125,9 @@ typedef struct tcb {
 	uint64_t user_timeout_ns;
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
-	uint8_t keep_probes;
+	uint8_t keep_probes;      /* unanswered probes so far */
+	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
+	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
 
 	uint64_t oow_ack_at;      /* last ACK sent for an out-of-window ACK */
 	/* RFC 5961 challenge-ACK rate limit */
@@ -298,6 +302,8 @@ void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 void tcb_init_stream_opts(struct hsk_stack *s, tcb *t, const tcp_opts *peer);
 
 /* ---- timer.c ---- */
+/* Keepalive parameters: the socket's, else the stack's. */
+uint64_t keep_idle_ns(const struct hsk_stack *s, const tcb *t);
 /* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
 void tcb_timer_update(struct hsk_stack *s, tcb *t);
 void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);

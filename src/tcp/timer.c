@@ -89,6 +89,14 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 	}
 	/* RFC 6298 §5.5: back off. */
 	rtt_backoff(&t->rtt);
+	if (persist && t->snd_wnd) {
+		/* The window is open but too small for SWS avoidance: the
+		 * override timeout sends what fits (RFC 9293 §3.8.6.2.1). */
+		t->flags = (t->flags & ~TF_PERSIST) | TF_SWS_OVERRIDE;
+		tcp_output(s, t);
+		t->flags &= ~TF_SWS_OVERRIDE;
+		return true;
+	}
 	if (persist) {
 		/* A window probe: an old sequence number makes the peer answer
 		 * with its current window without consuming sequence space. */
@@ -120,12 +128,27 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 	return true;
 }
 
+uint64_t keep_idle_ns(const hsk_stack *s, const tcb *t)
+{
+	return t->keep_idle_s ? t->keep_idle_s * 1000000000ull : s->cfg.keepalive_idle_ns;
+}
+
+static uint64_t keep_intvl_ns(const hsk_stack *s, const tcb *t)
+{
+	return t->keep_intvl_s ? t->keep_intvl_s * 1000000000ull : s->cfg.keepalive_intvl_ns;
+}
+
+static unsigned keep_cnt(const hsk_stack *s, const tcb *t)
+{
+	return t->keep_cnt ? t->keep_cnt : s->cfg.keepalive_probes;
+}
+
 static bool keepalive_fire(hsk_stack *s, tcb *t, uint64_t now)
 {
 	t->keep_at = 0;
 	if (!(t->flags & TF_KEEPALIVE) || t->state != HSK_ESTABLISHED)
 		return true;
-	if (t->keep_probes >= s->cfg.keepalive_probes) {
+	if (t->keep_probes >= keep_cnt(s, t)) {
 		CNT_INC(s, TCPAbortOnTimeout);
 		tcb_fail(s, t, HSK_ETIMEDOUT, "keepalive timeout");
 		return false;
@@ -138,7 +161,7 @@ static bool keepalive_fire(hsk_stack *s, tcb *t, uint64_t now)
 	};
 	o.win = tcb_window_field(t);
 	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
-	t->keep_at = now + s->cfg.keepalive_intvl_ns;
+	t->keep_at = now + keep_intvl_ns(s, t);
 	return true;
 }
 

@@ -1,0 +1,220 @@
+/*
+ * Flow control and idle connections: silly-window-syndrome avoidance on
+ * both sides (RFC 9293 §3.8.6.2), window scaling at its limit (RFC 7323),
+ * keepalive (RFC 9293 §3.8.4).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 7 };
+#define A HSK_TH_ACK
+#define NOHOST SIM_ADDR(7) /* an address no host owns */
+
+/* The window fields the server advertised, newest last. */
+static uint32_t last_win_from(const sim *sm, int host)
+{
+	for (size_t i = sm->nlog; i-- > 0;)
+		if (sm->log[i].host == host && sm->log[i].ev.kind == HSK_EV_TX)
+			return sm->log[i].ev.win;
+	return UINT32_MAX;
+}
+
+/* A receiver whose buffer is full reopens its window only by at least
+ * min(RCV.BUFF/2, MSS): reading 100 bytes announces nothing; reading an
+ * MSS worth does. */
+static void test_receiver_sws(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 16384;             /* no window scaling needed */
+	sim sm;
+	sim_init(&sm, 2, &cfg, 11);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	static char buf[65536];
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(hsk_send(c, csd, buf, 40000), 40000);
+	sim_run(&sm, 2 * SEC);
+	/* The server read nothing: its window is closed. */
+	assert_int_equal(last_win_from(&sm, S), 0);
+	size_t before = sm.nlog;
+	assert_int_equal(hsk_recv(s, ssd, buf, 100), 100);
+	sim_run(&sm, 100 * MS);
+	for (size_t i = before; i < sm.nlog; i++)
+		if (sm.log[i].host == S && sm.log[i].ev.kind == HSK_EV_TX)
+			assert_int_equal(sm.log[i].ev.win, 0);
+	/* A full MSS of room: now the window opens, by at least that; and
+	 * from here on the right edge (ACK + window) never creeps forward by
+	 * less than an MSS. */
+	size_t reopen = sm.nlog;
+	assert_int_equal(hsk_recv(s, ssd, buf, 1500), 1500);
+	sim_run(&sm, 100 * MS);
+	int mss = 0;
+	assert_int_equal(hsk_getsockopt(s, ssd, HSK_SO_MAXSEG, &mss), 0);
+	for (size_t i = reopen; i < sm.nlog; i++)
+		if (sm.log[i].host == S && sm.log[i].ev.kind == HSK_EV_TX) {
+			assert_true(sm.log[i].ev.win >= (uint32_t)mss);
+			break;
+		}
+	long n, got = 1600;
+	while (got < 40000) {
+		/* A slow reader: 300 bytes at a time. */
+		if ((n = hsk_recv(s, ssd, buf, 300)) > 0)
+			got += n;
+		sim_run(&sm, 5 * MS);
+	}
+	assert_int_equal(got, 40000);
+	uint32_t edge = 0;
+	bool have_edge = false;
+	for (size_t i = before; i < sm.nlog; i++) {
+		const hsk_trace_event *ev = &sm.log[i].ev;
+		if (sm.log[i].host != S || ev->kind != HSK_EV_TX)
+			continue;
+		uint32_t e2 = ev->ack + ev->win;
+		if (have_edge && (int32_t)(e2 - edge) > 0)
+			assert_true(e2 - edge >= (uint32_t)mss);
+		if (!have_edge || (int32_t)(e2 - edge) > 0)
+			edge = e2;
+		have_edge = true;
+	}
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A peer that offers a window far smaller than it once did gets no
+ * tinygrams: the sender waits, and only the persist timer's override sends
+ * what fits (RFC 9293 §3.8.6.2.1). The peer is crafted by hand. */
+static void test_sender_sws(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 12);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 4);
+	const uint32_t irs = 1000;
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, HSK_TH_SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	uint32_t iss = e->ev.seq;
+	/* The final ACK shrinks the offer to 400 bytes (the MSS is 536). */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 400, NULL, 0);
+	int ssd = hsk_accept(s, lsd, NULL);
+	assert_true(ssd >= 0);
+	static char buf[5000];
+	memset(buf, 'q', sizeof(buf));
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_send(s, ssd, buf, sizeof(buf)), (long)sizeof(buf));
+	assert_null(sim_next_tx(&sm));          /* 400 < 65535 / 2: wait */
+	sim_run(&sm, 2 * SEC);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.len, 400);       /* the override, after the RTO */
+	assert_true(e->ev.t_ns - t0 >= 200 * MS);
+	hsk_abort(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Window scaling at its limit: a 1 GiB buffer needs shift 14 (RFC 7323
+ * §2.3), and the window field saturates at 65535 << 14. */
+static void test_window_scale_limit(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 1u << 30;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 13);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[C], csd, &ti), 0);
+	assert_int_equal(ti.rcv_wscale, 14);
+	assert_int_equal(ti.snd_wscale, 14);
+	/* The server learnt the client's window from the final ACK. */
+	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
+	assert_int_equal(ti.snd_wnd, 65535u << 14);
+	assert_int_equal(last_win_from(&sm, C), 65535);
+	/* No buffer was allocated for that promise. */
+	hsk_usage u;
+	hsk_stack_usage(sm.st[C], &u);
+	assert_int_equal(u.buffer_bytes, 0);
+	hsk_abort(sm.st[C], csd);
+	hsk_close(sm.st[S], ssd);
+	hsk_close(sm.st[S], lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Keepalive: an idle connection probes after KEEPIDLE; a live peer answers
+ * and the connection stays; a vanished one is declared dead after KEEPCNT
+ * unanswered probes KEEPINTVL apart (ETIMEDOUT). */
+static void test_keepalive(void **state)
+{
+	(void)state;
+	for (int dead = 0; dead < 2; dead++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 14);
+		int lsd, csd, ssd;
+		sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+		hsk_stack *c = sm.st[C];
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPIDLE, 10), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPINTVL, 2), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPCNT, 3), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPIDLE, 0), -HSK_EINVAL);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPALIVE, 1), 0);
+		uint64_t t0 = sim_now(&sm);
+		if (dead)
+			sim_blackhole(&sm, S, -1, true);
+		sim_run(&sm, 9 * SEC);
+		assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 0);
+		sim_run(&sm, 26 * SEC);
+		if (!dead) {
+			/* Probes at 10, 20 and 30 s, each answered. */
+			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
+			assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+		} else {
+			/* Probes at 10, 12, 14 s; dead at 16 s. */
+			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
+			assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+			assert_int_equal(hsk_sock_error(c, csd), HSK_ETIMEDOUT);
+			for (size_t i = 0; i < sm.nlog; i++)
+				if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_STATE &&
+				    sm.log[i].ev.to == HSK_CLOSED)
+					assert_true(sm.log[i].ev.t_ns - t0 == 16 * SEC);
+			sim_blackhole(&sm, S, -1, false);
+		}
+		hsk_abort(c, csd);
+		hsk_abort(sm.st[S], ssd);
+		hsk_close(sm.st[S], lsd);
+		sim_run_idle(&sm, 600 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receiver_sws),
+		cmocka_unit_test(test_sender_sws),
+		cmocka_unit_test(test_window_scale_limit),
+		cmocka_unit_test(test_keepalive),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

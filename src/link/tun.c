@@ -172,8 +172,10 @@ static long tun_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 				return 0;
 			return -errno;
 		}
+		if (n == 0)
+			return 0;
 		/* IPv6 (router solicitations and the like) is not ours. */
-		if (n == 0 || (buf[0] >> 4) != 4) {
+		if ((buf[0] >> 4) != 4) {
 			d->st.rx_dropped++;
 			continue;
 		}

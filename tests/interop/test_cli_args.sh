@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `handshake serve` and `handshake connect` reject bad usage with exit 2
+# and a message, before touching any device (so this runs without root).
+set -u
+bin="${HSK_BIN:-${1:?build dir}/handshake}"
+[ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
+fail=0
+
+expect() { # want_rc pattern args...
+	local want=$1 pat=$2 out rc
+	shift 2
+	out=$("$bin" "$@" 2>&1)
+	rc=$?
+	if [ $rc -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
+		echo "FAIL: handshake $* -> $rc (want $want, /$pat/): $out"
+		fail=1
+	fi
+}
+
+expect 0 "usage: handshake serve" serve --help
+expect 0 "usage: handshake connect" connect --help
+expect 0 "--loss P" serve --help
+expect 2 "give one of --tun NAME or --tap NAME" serve --addr 198.18.0.2/24 --port 7
+expect 2 "give one of --tun NAME or --tap NAME" serve --tun a --tap b --addr 198.18.0.2/24 --port 7
+expect 2 "--addr A.B.C.D/PREFIX is required" serve --tun hsk9 --port 7
+expect 2 "--port N is required" serve --tun hsk9 --addr 198.18.0.2/24
+expect 2 "bad address" serve --tun hsk9 --addr 198.18.0.300/24 --port 7
+expect 2 "bad address" serve --tun hsk9 --addr 198.18.0.2/33 --port 7
+expect 2 "bad --port" serve --tun hsk9 --addr 198.18.0.2/24 --port 70000
+expect 2 "bad loss probability" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --loss 150%
+expect 2 "bad trace format" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --trace xml
+expect 2 "needs a value" serve --tun hsk9 --addr 198.18.0.2/24 --port
+expect 2 "unknown argument" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --frob
+expect 2 "No such file" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --send /nonexistent
+expect 2 "HOST:PORT is required" connect --tun hsk9 --addr 198.18.0.2/24
+expect 2 "bad target" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1
+expect 2 "bad target" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:0
+expect 2 "bad address" connect --tun hsk9 --addr 198.18.0.2/24 example:80
+expect 2 "unexpected argument" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 extra
+expect 2 "bad --close-delay" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --close-delay x
+expect 2 "nonexistent" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --send /nonexistent
+[ $fail = 0 ] && echo "PASS: argument checks of serve and connect"
+exit $fail

@@ -315,8 +315,9 @@ static void loop_signal(hsk_loop *l)
 }
 
 /* Hands readiness events to the application until there are none left
- * (bounded: a callback may cause new events). */
-static void loop_events(hsk_loop *l)
+ * (bounded: a callback may cause new events). Returns true when some may
+ * be left, so that the next turn comes at once. */
+static bool loop_events(hsk_loop *l)
 {
 	hsk_event ev[64];
 	size_t n;
@@ -324,11 +325,12 @@ static void loop_events(hsk_loop *l)
 	for (int round = 0; round < 64; round++) {
 		n = hsk_stack_events(l->s, ev, 64);
 		if (!n)
-			break;
+			return false;
 		for (size_t i = 0; i < n; i++)
 			if (l->sock_fn)
 				l->sock_fn(l->sock_ctx, l, ev[i].sd, ev[i].events);
 	}
+	return true;
 }
 
 /* The work of one turn; everything here is non-blocking. */
@@ -355,7 +357,8 @@ static void loop_turn(hsk_loop *l)
 	if (l->tick_fn)
 		l->tick_fn(l->tick_ctx, l);
 	/* Callbacks may have queued events of their own. */
-	loop_events(l);
+	if (loop_events(l))
+		l->backlog = true;
 }
 
 static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)

@@ -373,6 +373,7 @@ int cmd_connect(int argc, char **argv)
 	if (!c)
 		return 1;
 	c->o.prog = "connect";
+	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
 	c->in = c->out = -1;
 	c->linger_ns = 10000000000ull;
 	rc = connect_args(c, argc, argv);

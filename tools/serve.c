@@ -404,6 +404,7 @@ int cmd_serve(int argc, char **argv)
 	int rc;
 
 	rc = serve_args(&sv, argc, argv);
+	signal(SIGPIPE, SIG_IGN);
 	if (rc)
 		return rc;
 	sv.l = net_loop_open(&sv.o);

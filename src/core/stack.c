@@ -150,9 +150,10 @@ void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t l
 {
 	if (now_ns > s->now)
 		s->now = now_ns;
-	/* Timers due before this packet fire first, so that processing order
-	 * follows time even when the driver is late. */
-	hsk_stack_advance(s, s->now);
+	/* No timers first: a packet read late sat in the device since before
+	 * an overdue timer's deadline, and may be the ACK that cancels it
+	 * (firing first would retransmit spuriously). The driver advances
+	 * the stack after its input. */
 	ip_input(s, s->now, pkt, len);
 }
 

@@ -654,10 +654,13 @@ void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
 	if (code == ICMP_UNREACH_NEEDFRAG) {
 		/* RFC 1191: the path takes at most `mtu` bytes per packet. */
 		if (mtu >= 68) {
-			uint16_t mss = (uint16_t)(mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+			/* Room for the timestamp option comes out too. */
+			uint16_t opts = (t->flags & TF_TS_OK) ? 12 : 0;
+			uint16_t mss = (uint16_t)(mtu - IPV4_HDR_LEN - TCP_HDR_LEN - opts);
 			if (mss < t->mss) {
 				t->mss = mss < 88 ? 88 : mss;
-				tcb_retransmit(s, t);
+				cc_set_mss(&t->cc, t->mss);
+				rec_path_shrunk(s, t);
 			}
 		}
 		return;

@@ -15,6 +15,7 @@
 #include "core/stack.h"
 
 enum { DUPTHRESH = 3 };
+enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
 
 static bool in_recovery(const tcb *t)
 {
@@ -207,6 +208,36 @@ void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	k->tlp_at = 0;
 }
 
+/* Sends a record again, in as many segments as today's MSS needs. */
+static uint32_t resend_record(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len)
+{
+	uint32_t off = 0;
+	do {
+		uint32_t n = tcb_resend(s, t, seq_add(start, off), len - off);
+		if (!n)
+			break;  /* a FIN alone, or nothing left to send */
+		off += n;
+	} while (off < len);
+	return off;
+}
+
+void rec_path_shrunk(hsk_stack *s, tcb *t)
+{
+	/* RFC 1191: what was sent is gone; resend the oldest now. With RACK,
+	 * the rest is found lost once this resend is delivered; without, go
+	 * back N in segments of the new size. */
+	if (!t->sack || !t->sack->seg) {
+		tcb_retransmit(s, t);
+		return;
+	}
+	hsk_seq start;
+	uint32_t len;
+	if (rack_first(&t->sack->rk, &start, &len)) {
+		resend_record(s, t, start, len);
+		rack_on_retransmit(&t->sack->rk, start, s->now);
+	}
+}
+
 void rec_send_lost(hsk_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
@@ -217,7 +248,7 @@ void rec_send_lost(hsk_stack *s, tcb *t)
 	while (rack_next_lost(&k->rk, &start, &len)) {
 		if (!cc_room(&t->cc, rack_pipe(&k->rk)))
 			break;
-		uint32_t sent = tcb_resend(s, t, start, len);
+		uint32_t sent = resend_record(s, t, start, len);
 		if (!sent && len > 1)
 			break;
 		rack_on_retransmit(&k->rk, start, s->now);
@@ -248,11 +279,13 @@ void rec_arm_tlp(hsk_stack *s, tcb *t)
 	 * flight; a receiver may as well delay while it holds less than two
 	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-	if (k->rk.count > 1 && flight < 2u * t->mss) {
+	if (k->rk.count > 1 && flight < 2u * t->mss)
 		k->tlp_at += RACK_WCDELACKT_NS;
-		if (k->tlp_at > t->rtx_at)
-			k->tlp_at = t->rtx_at;
-	}
+	/* As Linux (TCP_TIMEOUT_MIN): some slack over 2*SRTT, since a
+	 * sub-millisecond RTT is shorter than a busy host's scheduling. */
+	k->tlp_at += TLP_SLACK_NS;
+	if (k->tlp_at > t->rtx_at)
+		k->tlp_at = t->rtx_at;
 }
 
 /* RFC 8985 §7.3: send one new segment if there is one and the window
@@ -269,7 +302,7 @@ static void tlp_fire(hsk_stack *s, tcb *t)
 		uint32_t len;
 		if (!rack_last(&k->rk, &start, &len))
 			return;
-		tcb_resend(s, t, start, len);
+		resend_record(s, t, start, len);
 		rack_on_retransmit(&k->rk, start, s->now);
 	}
 	rack_tlp_sent(&k->rk, t->snd_max, is_retrans);

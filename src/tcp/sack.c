@@ -622,6 +622,15 @@ bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
 	return false;
 }
 
+bool rack_first(const rack *r, hsk_seq *start, uint32_t *len)
+{
+	if (r->count == 0)
+		return false;
+	*start = rec(r, 0)->start;
+	*len = rec_len(rec(r, 0));
+	return true;
+}
+
 bool rack_last(const rack *r, hsk_seq *start, uint32_t *len)
 {
 	const rack_seg *s;

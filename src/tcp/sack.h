@@ -204,6 +204,8 @@ bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len);
 /* The highest record (what a tail loss probe resends when there is no new
  * data to send). false when nothing is outstanding. */
 bool rack_last(const rack *r, hsk_seq *start, uint32_t *len);
+/* The lowest record (SND.UNA's). false when nothing is outstanding. */
+bool rack_first(const rack *r, hsk_seq *start, uint32_t *len);
 /* Bytes in flight: sent, not acked, not SACKed, not lost (a lost record
  * counts again once retransmitted). */
 static inline uint32_t rack_pipe(const rack *r)

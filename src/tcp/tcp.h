@@ -257,6 +257,8 @@ bool rec_sent(struct hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
 void rec_sack_ack(struct hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
+/* The path MTU shrank (ICMP fragmentation needed): resend the oldest. */
+void rec_path_shrunk(struct hsk_stack *s, tcb *t);
 /* Retransmit records marked lost while the congestion window allows. */
 void rec_send_lost(struct hsk_stack *s, tcb *t);
 /* How much new data congestion control allows now. */

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 N=200
-start_serve --port 7 --echo --stats --backlog 256
+start_serve --port 7 --echo --stats --backlog 256 ${SERVE_EXTRA:-}
 peer many $HADDR 7 $N 65536 >"$TMP/many.log" 2>&1 || fail "clients: $(tail -n 1 "$TMP/many.log")"
 echo "kernel: $(tail -n 1 "$TMP/many.log")"
 sleep 0.2

@@ -194,7 +194,7 @@ void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		} else if (acked) {
 			cc_ack a = {
 				.acked = acked, .flight = flight_before,
-				.srtt = t->rtt.srtt,
+				.srtt = t->rtt.srtt, .rtt = res.rtt_sample,
 				.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
 			};
 			cc_on_ack(&t->cc, &a, s->now);

@@ -21,7 +21,7 @@ if [ $rc -ne 0 ]; then
 	echo "$reason"
 	exit 77
 fi
-for tool in python3 ss timeout sha256sum; do
+for tool in python3 ss timeout sha256sum pgrep $NEED_TOOLS; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		echo "SKIP: $tool is missing"
 		exit 77

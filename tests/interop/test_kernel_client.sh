@@ -6,6 +6,7 @@
 #     CLOSE-WAIT at EOF, and be gone after its own close (LAST-ACK answered);
 #     handshake ends with the TIME_WAIT entry.
 #  3. curl: a 16 MB file over HTTP/1.1, equal SHA-256.
+NEED_TOOLS=curl
 . "$(dirname "$0")/lib.sh"
 
 head -c $MB16 /dev/urandom >"$TMP/data"

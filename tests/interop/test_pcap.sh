@@ -2,14 +2,8 @@
 # The pcap handshake writes (--pcap, libpcap, LINKTYPE_RAW) opens in tshark
 # and shows the three-way handshake and the close, for the server and the
 # client side.
+NEED_TOOLS=tshark
 . "$(dirname "$0")/lib.sh"
-
-if ! command -v tshark >/dev/null 2>&1; then
-	echo "SKIP: tshark is missing"
-	exit 77
-fi
-# tshark refuses to run as root without this when dumpcap is not involved.
-export WIRESHARK_RUN_FROM_BUILD_DIRECTORY=1 2>/dev/null
 
 start_serve --port 7 --echo --pcap "$TMP/server.pcap"
 peer echo-client $HADDR 7 100000 >"$TMP/echo.log" 2>&1 || fail "echo: $(tail -n 1 "$TMP/echo.log")"

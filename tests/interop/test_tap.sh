@@ -8,6 +8,7 @@
 #     derived from 198.18.0.2);
 #  3. ping, a 4 MB echo and curl then run as over TUN.
 MODE=tap
+NEED_TOOLS=curl
 . "$(dirname "$0")/lib.sh"
 
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$TMP/data"

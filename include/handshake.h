@@ -204,7 +204,9 @@ typedef struct hsk_stack hsk_stack;
 /* NULL on bad configuration or no memory. `now_ns` starts the clock. */
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns);
 void hsk_stack_free(hsk_stack *s);
-/* One IPv4 packet arrives. Malformed input is counted and dropped. */
+/* One IPv4 packet arrives. Malformed input is counted and dropped. No
+ * timer fires here (a packet read late may be the ACK that cancels an
+ * overdue one): call hsk_stack_advance after a batch of input. */
 void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t len);
 /* Fires every timer due at or before now_ns. */
 void hsk_stack_advance(hsk_stack *s, uint64_t now_ns);

@@ -196,8 +196,9 @@ long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 	if (d->have_last && (end > d->total || (!more && end != d->total)))
 		return frag_drop(r, d, cnt);
 	if (!more) {
-		/* The end may cut the last block short; all earlier ones are full. */
-		if (!d->have_last && d->cap && map_state(d, (end + 7) / 8, REASM_BLOCKS) != 0)
+		/* Nothing may lie at or past the end; a block the end cuts short
+		 * can only have come from a fragment that went past it. */
+		if (!d->have_last && d->cap && map_state(d, end / 8, REASM_BLOCKS) != 0)
 			return frag_drop(r, d, cnt);
 		d->have_last = true;
 		d->total = end;

@@ -158,10 +158,14 @@ static void test_bad_lengths(void **state)
 	assert_true(feed(r, 0, 6, 24, 8, true, &out, &c) < 0);
 	assert_int_equal(feed(r, 0, 6, 16, 8, false, &out, &c), 0);
 	assert_true(feed(r, 0, 6, 32, 8, false, &out, &c) < 0);
+	/* A last fragment ending inside a block that an earlier fragment
+	 * filled past that end. */
+	assert_int_equal(feed(r, 0, 12, 16, 8, true, &out, &c), 0);
+	assert_true(feed(r, 0, 12, 16, 5, false, &out, &c) < 0);
 	/* A last fragment below data already held. */
 	assert_int_equal(feed(r, 0, 11, 64, 8, true, &out, &c), 0);
 	assert_true(feed(r, 0, 11, 0, 8, false, &out, &c) < 0);
-	assert_int_equal(c.v[CNT_FragmentsDropped], 5);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 6);
 	assert_int_equal(c.v[CNT_ReasmOKs], 0);
 	reasm_free(r);
 }

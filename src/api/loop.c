@@ -395,7 +395,10 @@ int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns)
 			loop_signal(l);
 		} else if (tag >= TAG_FD0) {
 			struct loop_fd *f = &l->fds[tag - TAG_FD0];
+			/* The stack's clock must be current before the callback's
+			 * hsk_* calls: they stamp and arm timers with it. */
 			l->now = hsk_now_ns();
+			hsk_stack_advance(l->s, l->now);
 			if (f->fd >= 0 && f->fn)
 				f->fn(f->ctx, l, f->fd, ev[i].events);
 		}

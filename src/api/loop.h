@@ -14,8 +14,10 @@
  *   device's deadline, or an fd becoming ready
  *
  * Callbacks run between stack calls, never inside one, so they may call any
- * hsk_* function (send, recv, close...). Packets the stack sends go to the
- * device at once.
+ * hsk_* function (send, recv, close...), and always after the stack's clock
+ * was brought to the present (hsk_stack_advance). Packets the stack sends
+ * go to the device at once. A program calling hsk_* outside callbacks
+ * should call hsk_stack_advance(s, hsk_now_ns()) first.
  *
  * Usage:
  *   hsk_netspec ns = { .tun = "hsk0", .addr = ..., .prefix = 24 };

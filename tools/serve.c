@@ -4,7 +4,7 @@
  *   --echo      send back everything received; close after the peer's FIN
  *               once all is echoed (the default)
  *   --discard   read and drop; close after the peer's FIN
- *   --http DIR  HTTP/1.1 GET of files under DIR, "Connection: close"
+ *   --http DIR  HTTP/1.1 GET and HEAD of files under DIR, "Connection: close"
  *   --send FILE send FILE to each client, then close (handshake closes
  *               first), reading and dropping whatever the client sends
  *
@@ -157,7 +157,8 @@ static void http_respond(struct server *sv, struct conn *c)
 	int fd = -1;
 
 	c->out_done = true;
-	if (sscanf(c->req, "%15s %1023s", method, url) != 2 || strcmp(method, "GET")) {
+	if (sscanf(c->req, "%15s %1023s", method, url) != 2 ||
+	    (strcmp(method, "GET") && strcmp(method, "HEAD"))) {
 		status = "405 Method Not Allowed";
 	} else if (url[0] != '/' || strstr(url, "..")) {
 		status = "400 Bad Request";
@@ -178,8 +179,12 @@ static void http_respond(struct server *sv, struct conn *c)
 					  "Content-Type: application/octet-stream\r\n"
 					  "Content-Length: %jd\r\nConnection: close\r\n\r\n",
 					  status, (intmax_t)st.st_size);
-		c->fd = fd;
-		c->out_done = false;
+		if (!strcmp(method, "HEAD")) {
+			close(fd);
+		} else {
+			c->fd = fd;
+			c->out_done = false;
+		}
 	} else {
 		c->len = (size_t)snprintf((char *)c->buf, BUF, "HTTP/1.1 %s\r\nServer: handshake\r\n"
 					  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",

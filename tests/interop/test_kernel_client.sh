@@ -36,5 +36,6 @@ echo "curl: $(cat "$TMP/curl.log") (code, bytes, bytes/s)"
 [ "$(sha "$TMP/curl.out")" = "$want" ] || fail "curl download differs"
 code=$(nsx curl -s -o /dev/null -w '%{http_code}' http://$HADDR/missing)
 [ "$code" = 404 ] || fail "expected 404 for a missing file, got $code"
+nsx curl -sSI http://$HADDR/data.bin | grep -q "Content-Length: $MB16" || fail "HEAD"
 stop_serve
 echo "PASS: echo, server-first close and curl, 16 MB each, hashes equal"

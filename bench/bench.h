@@ -1,0 +1,165 @@
+/*
+ * Shared helpers for the benchmarks (the bench/ programs, built by scripts/bench.sh,
+ * not by CMake): wall clock, resident set size, and a pair of stacks on a
+ * memnet with no impairment (no delay, no loss), driven at one virtual
+ * instant unless a benchmark moves the clock on purpose.
+ *
+ * Every benchmark prints its figures as "key value" lines on stdout, which
+ * scripts/bench.sh collects into the table.
+ */
+#ifndef HSK_BENCH_H
+#define HSK_BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handshake.h"
+#include "link/memlink.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef BENCH_HAVE_CALLGRIND
+#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
+#endif
+
+#define BENCH_CLIENT_ADDR 0xc6120001u /* 198.18.0.1 */
+#define BENCH_SERVER_ADDR 0xc6120002u /* 198.18.0.2 */
+#define BENCH_SEC 1000000000ull
+#define BENCH_MS 1000000ull
+
+static inline double bench_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* VmRSS of this process in bytes (0 if unreadable). */
+static inline long bench_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6)) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb * 1024;
+}
+
+static inline void bench_die(const char *what, long v)
+{
+	fprintf(stderr, "bench: %s failed (%ld)\n", what, v);
+	exit(2);
+}
+
+/* Two stacks, client (host 0) and server (host 1), on one memnet. */
+typedef struct bench_pair {
+	hsk_memnet *net;
+	hsk_stack *c, *s;
+} bench_pair;
+
+static inline void bench_pair_init(bench_pair *p, const hsk_config *base)
+{
+	p->net = memnet_new(1, 1 * BENCH_SEC);
+	if (!p->net)
+		bench_die("memnet_new", 0);
+	hsk_stack **st[2] = { &p->c, &p->s };
+	for (int i = 0; i < 2; i++) {
+		hsk_config cfg = *base;
+		cfg.addr = i ? BENCH_SERVER_ADDR : BENCH_CLIENT_ADDR;
+		cfg.seed = 1234 + (uint64_t)i;
+		hsk_link link;
+		int h = memnet_add_host(p->net, cfg.addr, &link);
+		if (h != i)
+			bench_die("memnet_add_host", h);
+		*st[i] = hsk_stack_new(&cfg, &link, memnet_now(p->net));
+		if (!*st[i])
+			bench_die("hsk_stack_new", i);
+		memnet_set_stack(p->net, i, *st[i]);
+	}
+}
+
+static inline void bench_pair_free(bench_pair *p)
+{
+	hsk_stack_free(p->c);
+	hsk_stack_free(p->s);
+	memnet_free(p->net);
+}
+
+/* Delivers everything due at the current virtual instant (bounded). */
+static inline void bench_pump(bench_pair *p)
+{
+	uint64_t now = memnet_now(p->net);
+	for (int i = 0; i < 100000 && memnet_step(p->net, now); i++)
+		;
+}
+
+/* Drains both stacks' readiness queues, as a driver would. */
+static inline void bench_drain_events(bench_pair *p)
+{
+	hsk_event ev[64];
+	while (hsk_stack_events(p->c, ev, 64) == 64)
+		;
+	while (hsk_stack_events(p->s, ev, 64) == 64)
+		;
+}
+
+/* Moves the virtual clock on by dt (firing what falls due) and brings both
+ * stacks' clocks up to it. */
+static inline void bench_run_for(bench_pair *p, uint64_t dt)
+{
+	memnet_run_for(p->net, dt);
+	hsk_stack_advance(p->c, memnet_now(p->net));
+	hsk_stack_advance(p->s, memnet_now(p->net));
+}
+
+/*
+ * One full lifecycle: connect, accept, a 64-byte request and a 64-byte
+ * response, the client closes first (it ends in TIME_WAIT), the server reads
+ * the EOF and closes. Everything happens at one virtual instant; returns
+ * the number of problems (0 when every step did what it should).
+ */
+static inline int bench_lifecycle(bench_pair *p, int lsd, uint16_t port)
+{
+	static uint8_t req[64], resp[64], buf[128];
+	int bad = 0;
+	int c = hsk_socket(p->c);
+	if (c < 0)
+		return 1;
+	if (hsk_connect(p->c, c, BENCH_SERVER_ADDR, port) != -HSK_EINPROGRESS)
+		bad++;
+	bench_pump(p);
+	int s = hsk_accept(p->s, lsd, NULL);
+	if (s < 0) {
+		hsk_abort(p->c, c);
+		bench_pump(p);
+		return bad + 1;
+	}
+	bad += hsk_send(p->c, c, req, sizeof(req)) != (long)sizeof(req);
+	bench_pump(p);
+	bad += hsk_recv(p->s, s, buf, sizeof(buf)) != (long)sizeof(req);
+	bad += hsk_send(p->s, s, resp, sizeof(resp)) != (long)sizeof(resp);
+	bench_pump(p);
+	bad += hsk_recv(p->c, c, buf, sizeof(buf)) != (long)sizeof(resp);
+	bad += hsk_close(p->c, c) != 0;
+	bench_pump(p);
+	bad += hsk_recv(p->s, s, buf, sizeof(buf)) != 0;
+	bad += hsk_close(p->s, s) != 0;
+	bench_pump(p);
+	bench_drain_events(p);
+	return bad;
+}
+
+#endif

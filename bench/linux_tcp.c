@@ -1,0 +1,188 @@
+/*
+ * The Linux kernel's TCP over loopback (127.0.0.1), for comparison in the
+ * same run.
+ *
+ *   linux_tcp lifecycle [SECONDS [MAX]]
+ *       connect, accept, a 64-byte request and a 64-byte response, the
+ *       client closes first, the server reads EOF and closes: the same
+ *       lifecycle as bench/lifecycle.c, both ends in this one thread with
+ *       blocking sockets (loopback delivers in softirq context, so no call
+ *       waits on this thread). Rotating over 16 listening ports keeps the
+ *       client's TIME_WAIT entries from exhausting the ephemeral ports.
+ *   linux_tcp bulk [SECONDS]
+ *       a sender and a receiver thread, 64 KiB writes and reads.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { NPORTS = 16, CHUNK = 65536 };
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "linux_tcp: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void timeouts(int fd)
+{
+	/* no call may hang the benchmark */
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int listener(struct sockaddr_in *sa)
+{
+	int one = 1;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0)
+		die("socket");
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa->sin_port = 0;
+	if (bind(l, (struct sockaddr *)sa, sizeof(*sa)) || listen(l, 128))
+		die("bind/listen");
+	socklen_t len = sizeof(*sa);
+	getsockname(l, (struct sockaddr *)sa, &len);
+	timeouts(l);
+	return l;
+}
+
+static int lifecycle(int argc, char **argv)
+{
+	double secs = argc > 2 ? atof(argv[2]) : 2.0;
+	long max = argc > 3 ? atol(argv[3]) : 100000000L;
+	struct sockaddr_in sa[NPORTS];
+	int l[NPORTS];
+	for (int i = 0; i < NPORTS; i++)
+		l[i] = listener(&sa[i]);
+	char req[64] = { 1 }, resp[64] = { 2 }, buf[128];
+	long done = 0, bad = 0;
+	double t0 = wall(), t1;
+	while (done < max) {
+		int i = (int)(done % NPORTS);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0)
+			die("socket");
+		timeouts(c);
+		if (connect(c, (struct sockaddr *)&sa[i], sizeof(sa[i]))) {
+			if (errno == EADDRNOTAVAIL) { /* ports exhausted: stop here */
+				close(c);
+				break;
+			}
+			die("connect");
+		}
+		int s = accept(l[i], NULL, NULL);
+		if (s < 0)
+			die("accept");
+		timeouts(s);
+		bad += send(c, req, sizeof(req), 0) != (ssize_t)sizeof(req);
+		bad += recv(s, buf, sizeof(buf), 0) != (ssize_t)sizeof(req);
+		bad += send(s, resp, sizeof(resp), 0) != (ssize_t)sizeof(resp);
+		bad += recv(c, buf, sizeof(buf), 0) != (ssize_t)sizeof(resp);
+		close(c);
+		bad += recv(s, buf, sizeof(buf), 0) != 0;
+		close(s);
+		done++;
+		if ((done & 255) == 0 && wall() - t0 >= secs)
+			break;
+	}
+	t1 = wall();
+	for (int i = 0; i < NPORTS; i++)
+		close(l[i]);
+	printf("linux_lc_count %ld\n", done);
+	printf("linux_lc_secs %.6f\n", t1 - t0);
+	printf("linux_lc_rate %.1f\n", (double)done / (t1 - t0));
+	printf("linux_lc_errors %ld\n", bad);
+	return 0;
+}
+
+static volatile int stop;
+static double secs_bulk;
+
+static void *receiver(void *arg)
+{
+	int fd = *(int *)arg;
+	static char buf[CHUNK];
+	double *total = malloc(sizeof(double));
+	*total = 0;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		*total += (double)n;
+	}
+	return total;
+}
+
+static int bulk(int argc, char **argv)
+{
+	secs_bulk = argc > 2 ? atof(argv[2]) : 2.0;
+	struct sockaddr_in sa;
+	int l = listener(&sa);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	timeouts(c);
+	if (connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		die("accept");
+	timeouts(s);
+	pthread_t th;
+	double t0 = wall(), t1;
+	pthread_create(&th, NULL, receiver, &s);
+	static char out[CHUNK];
+	memset(out, 7, sizeof(out));
+	double sent = 0;
+	for (long k = 0;; k++) {
+		ssize_t n = send(c, out, sizeof(out), 0);
+		if (n <= 0)
+			die("send");
+		sent += (double)n;
+		if ((k & 63) == 0 && wall() - t0 >= secs_bulk)
+			break;
+	}
+	shutdown(c, SHUT_WR);
+	void *ret;
+	pthread_join(th, &ret);
+	t1 = wall();
+	double got = *(double *)ret;
+	free(ret);
+	close(c);
+	close(s);
+	close(l);
+	printf("linux_bulk_bytes %.0f\n", got);
+	printf("linux_bulk_secs %.6f\n", t1 - t0);
+	printf("linux_bulk_gbps %.3f\n", got * 8 / (t1 - t0) / 1e9);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "lifecycle"))
+		return lifecycle(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "bulk"))
+		return bulk(argc, argv);
+	fprintf(stderr, "usage: linux_tcp lifecycle|bulk [SECONDS]\n");
+	return 2;
+}

@@ -7,7 +7,9 @@
  *   byte 0  mode: bit 0 sport 443 (else 1000 + byte 1), bit 1 seq relative
  *           to what the stack expects, bit 2 ack relative to what it sent,
  *           bit 3 corrupt the checksum, bit 4 advance time by byte 1 * 10 ms,
- *           bit 5 run a socket call (byte 1 picks which), bit 6 raw IP bytes
+ *           bit 5 run a socket call (byte 1 picks which), bit 6 raw IP bytes,
+ *           bit 7 timestamps and SACK blocks (from the payload's first
+ *           bytes, relative to what the stack sent)
  *   byte 1  argument
  *   2..5    seq (or delta), 6..9 ack (or delta), 10 flags, 11..12 window,
  *   13      payload length (0..255), then the payload.
@@ -29,6 +31,7 @@
 
 struct last_tx {
 	uint32_t nxt, ack;      /* what the stack sent last: seq end, ack */
+	uint32_t tsval;         /* its latest timestamp, to echo */
 	unsigned count;
 };
 
@@ -46,6 +49,8 @@ static void on_transmit(void *ctx, const uint8_t *pkt, size_t len)
 		return;
 	lt->nxt = th.seq + (uint32_t)dn + !!(th.flags & HSK_TH_SYN) + !!(th.flags & HSK_TH_FIN);
 	lt->ack = th.ack;
+	if (th.opt.has_ts)
+		lt->tsval = th.opt.ts_val;
 }
 
 static void socket_call(hsk_stack *s, int lsd, int csd, uint8_t arg)
@@ -88,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	hsk_bind(s, csd, 0, 5555);
 	hsk_connect(s, csd, PEER_ADDR, 443);
 
-	uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + 256];
+	uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + 256];
+	uint32_t tsclock = 1000;
 	size_t i = 0;
 	while (i + 14 <= n) {
 		const uint8_t *r = in + i;
@@ -120,6 +126,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		if (r[10] & HSK_TH_SYN) {
 			th.opt.mss = (uint16_t)(536 + arg * 4);
 			th.opt.wscale = (int8_t)(arg % 16);
+			th.opt.sack_ok = arg & 1;
+			th.opt.has_ts = arg & 2;
+			th.opt.ts_val = ++tsclock;
+		} else if (mode & 0x80) {
+			/* Timestamps and SACK blocks around what the stack sent:
+			 * reaches PAWS, the scoreboard and RACK. */
+			th.opt.has_ts = true;
+			th.opt.ts_val = (arg & 4) ? tsclock - arg : ++tsclock;
+			th.opt.ts_ecr = lt.tsval;
+			for (size_t b = 0; b < 3 && 4 * (b + 1) <= plen; b++) {
+				uint32_t left = lt.nxt - rd16(payload + 4 * b);
+				th.opt.sack[b].left = left;
+				th.opt.sack[b].right = left + rd16(payload + 4 * b + 2);
+				th.opt.nsack = (uint8_t)(b + 1);
+			}
 		}
 		if (mode & 2)
 			th.seq += lt.ack;

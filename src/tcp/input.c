@@ -4,11 +4,14 @@
  *   tcp_input: parse, count, look up the 4-tuple
  *     -> tcb_input        a full connection
  *          syn_sent_input          §3.10.7.3
- *          check_seq               first: sequence number
+ *          simultaneous_synack     the SYN-ACK completing a simultaneous open
+ *          paws_reject, check_seq  first: timestamps (RFC 7323), sequence
  *          rst_input               second: RST (RFC 5961 §3)
- *          syn_in_window           fourth: SYN (RFC 5961 §4)
- *          ack_input               fifth: ACK (RFC 5961 §5)
- *          data_input              seventh: segment text
+ *          (in tcb_input)          fourth: SYN -> challenge ACK (RFC 5961 §4)
+ *          ack_input               fifth: ACK (RFC 5961 §5), window,
+ *                                  then loss recovery (recovery.c)
+ *          data_input              seventh: segment text (in order, or
+ *                                  through reassembly)
  *          fin_input               eighth: FIN
  *     -> req_input        a SYN-queue request      (listen.c)
  *     -> tw_input         a TIME_WAIT entry        (timewait.c)

@@ -117,6 +117,7 @@ for i in $(seq "$REPEAT"); do
 done
 callgrind bulk "$OUT/bulk" --callgrind 1500 33554432
 V[cg_bulk_bytes]=$(awk '/^hsk_bulk1500_bytes/ { b = $2 } END { print b }' "$LOG")
+linux 65536 "$OUT/linux_tcp" mem $((CONNS / 10))
 run 60 "$OUT/memory" idle "$CONNS"
 run 60 "$OUT/memory" used $((CONNS / 10))
 run 60 "$OUT/memory" synq "$CONNS"
@@ -166,13 +167,16 @@ row "   instructions per KiB, MTU 1500" "$( [ -n "$(g bulk_ir)" ] && per "$(g bu
 row "   bulk Gbit/s, 64 KiB MTU" "$(num "$(g hsk_bulk65535_gbps)" %.2f)" \
 	"$(num "$(g linux_bulk65535_gbps)" %.2f)" \
 	"$(ratio "$(g hsk_bulk65535_gbps)" "$(g linux_bulk65535_gbps)")" ">= 40"
-row "3. B per idle established end" "$(num "$(g mem_idle_bytes)" %.0f)" "~3700" "" \
+obj() { [ -n "$1" ] && [ "$1" != 0 ] && echo "$1 (slab)" || echo ""; }
+row "3. B per idle established end" "$(num "$(g mem_idle_bytes)" %.0f)" \
+	"$( [ -n "$(g linux_mem_idle_bytes)" ] && num "$(g linux_mem_idle_bytes)" %.0f || echo "~3700 (quoted)")" \
+	"$(ratio "$(g mem_idle_bytes)" "$(g linux_mem_idle_bytes)")" \
 	"<= 256   (sizeof tcb $(g size_tcb) + socket $(g size_sock))"
 row "   B per end after 64 B each way" "$(num "$(g mem_used_bytes)" %.0f)" "" "" \
 	"<= 256   (nothing buffered; N=$((CONNS / 10)))"
-row "   B per SYN-queue request" "$(num "$(g mem_synq_bytes)" %.0f)" "" "" \
+row "   B per SYN-queue request" "$(num "$(g mem_synq_bytes)" %.0f)" "$(obj "$(g linux_size_req)")" "" \
 	"<= 128   (sizeof tcp_req $(g size_req))"
-row "   B per TIME_WAIT entry" "$(num "$(g mem_tw_bytes)" %.0f)" "" "" \
+row "   B per TIME_WAIT entry" "$(num "$(g mem_tw_bytes)" %.0f)" "$(obj "$(g linux_size_tw)")" "" \
 	"<= 96    (sizeof tcp_tw $(g size_tw))"
 row "4. cookie SYN-ACKs/s (1 core)" "$(num "$(g cookie_rate)" %.0f)" "" "" ">= 3,000,000"
 row "   instructions per cookie SYN" "${ck_ipl:-n/a}" "" "" ""
@@ -181,7 +185,13 @@ echo "Linux: same lifecycle, one thread, blocking sockets over 127.0.0.1" \
 	"($( [ $NETNS = yes ] && echo "own netns" || echo "host loopback")); bulk: sender" \
 	"and receiver threads (2 threads; handshake uses 1), 64 KiB writes, lo at MTU" \
 	"$( [ $NETNS = yes ] && echo "1500 / 65536" || echo "65536 (no netns: both rows)")."
-echo "Linux memory per socket: ~3.7 KB as quoted in DESIGN.md, not measured here."
+if [ -n "$(g linux_mem_idle_bytes)" ]; then
+	echo "Linux memory: slab growth (all caches) / 2N for N=$(g linux_mem_n) idle loopback" \
+		"connections (TCP socket object $(g linux_size_tcp) B); request and TIME_WAIT:" \
+		"the kernel's slab object sizes."
+else
+	echo "Linux memory per socket: ~3.7 KB as quoted in DESIGN.md (not measured: needs root)."
+fi
 echo "lwIP: not available on this machine (it cannot be fetched here), so no lwIP figures."
 echo "Memory: VmRSS growth / objects, N=$CONNS (idle: 2N ends of N connections)."
 echo "Rates: best of $REPEAT interleaved runs of ${SECS}s each; 2 shared cores, noisy: read the ratios."

@@ -12,6 +12,9 @@
  *   lifecycle [SECONDS [MAX]]   wall-clock rate, at most MAX lifecycles
  *   lifecycle --callgrind N     N lifecycles with callgrind collection on
  *                               (run under valgrind --collect-atstart=no)
+ *   lifecycle --direct ...      the same with the two stacks wired straight
+ *                               to each other (no memnet: bench.h), keys
+ *                               hsk_lcd_* instead of hsk_lc_*
  */
 #include "bench.h"
 
@@ -36,12 +39,19 @@ static int run(bench_pair *p, int lsd, long n)
 
 int main(int argc, char **argv)
 {
+	bool direct = argc > 1 && !strcmp(argv[1], "--direct");
+	if (direct)
+		argv++, argc--;
+	const char *k = direct ? "hsk_lcd" : "hsk_lc";
 	bool cg = argc > 1 && !strcmp(argv[1], "--callgrind");
 	double secs = argc > 1 && !cg ? atof(argv[1]) : 2.0;
 	long max = argc > 2 ? atol(argv[2]) : 100000000L;
 	hsk_config cfg = bench_cfg();
 	bench_pair p;
-	bench_pair_init(&p, &cfg);
+	if (direct)
+		bench_pair_init_direct(&p, &cfg);
+	else
+		bench_pair_init(&p, &cfg);
 
 	int lsd = hsk_socket(p.s);
 	if (lsd < 0 || hsk_bind(p.s, lsd, 0, PORT) || hsk_listen(p.s, lsd, 128))
@@ -49,8 +59,9 @@ int main(int argc, char **argv)
 
 	/* warm up: pools, tables and caches reach their working size */
 	int bad = run(&p, lsd, BATCH);
-	memnet_stats st0;
-	memnet_get_stats(p.net, &st0);
+	memnet_stats st0 = { .sent = p.sent };
+	if (p.net)
+		memnet_get_stats(p.net, &st0);
 
 	long done = 0;
 	double t0 = bench_wall(), t1;
@@ -69,18 +80,19 @@ int main(int argc, char **argv)
 	}
 	t1 = bench_wall();
 
-	memnet_stats st;
-	memnet_get_stats(p.net, &st);
+	memnet_stats st = { .sent = p.sent };
+	if (p.net)
+		memnet_get_stats(p.net, &st);
 	hsk_usage uc, us;
 	hsk_stack_usage(p.c, &uc);
 	hsk_stack_usage(p.s, &us);
-	printf("hsk_lc_count %ld\n", done);
-	printf("hsk_lc_secs %.6f\n", t1 - t0);
-	printf("hsk_lc_rate %.1f\n", (double)done / (t1 - t0));
-	printf("hsk_lc_ns %.1f\n", (t1 - t0) * 1e9 / (double)done);
-	printf("hsk_lc_pkts %.2f\n", (double)(st.sent - st0.sent) / (double)done);
-	printf("hsk_lc_errors %d\n", bad);
-	printf("hsk_lc_leftover %zu\n", uc.tcbs + uc.requests + uc.timewaits +
+	printf("%s_count %ld\n", k, done);
+	printf("%s_secs %.6f\n", k, t1 - t0);
+	printf("%s_rate %.1f\n", k, (double)done / (t1 - t0));
+	printf("%s_ns %.1f\n", k, (t1 - t0) * 1e9 / (double)done);
+	printf("%s_pkts %.2f\n", k, (double)(st.sent - st0.sent) / (double)done);
+	printf("%s_errors %d\n", k, bad + (int)p.dropped);
+	printf("%s_leftover %zu\n", k, uc.tcbs + uc.requests + uc.timewaits +
 	       us.tcbs + us.requests + us.timewaits);
 	bench_pair_free(&p);
 	return 0;

@@ -100,9 +100,11 @@ echo "(raw output: $LOG)"
 run 10 "$OUT/memory" sizes
 for i in $(seq "$REPEAT"); do
 	run 60 "$OUT/lifecycle" "$SECS"
+	run 60 "$OUT/lifecycle" --direct "$SECS"
 	linux 65536 "$OUT/linux_tcp" lifecycle "$SECS"
 done
 callgrind lc "$OUT/lifecycle" --callgrind 2000
+callgrind lcd "$OUT/lifecycle" --direct --callgrind 2000
 for i in $(seq "$REPEAT"); do
 	run 60 "$OUT/bulk" 1500 "$SECS" 1073741824
 	unset 'V[linux_bulk_gbps]'
@@ -144,6 +146,8 @@ lc_ipl=$(per "$(g lc_ir)" 2000)
 lc_mem_ipl=$(per "$(g lc_memnet_ir)" 2000)
 lc_src_ipl=$(per "$(g lc_src_ir)" 2000)
 lc_libc_ipl=$(per "$(g lc_libc_ir)" 2000)
+lcd_ipl=$(per "$(g lcd_ir)" 2000)
+lcd_us=$( [ -n "$(g hsk_lcd_rate)" ] && awk -v r="$(g hsk_lcd_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
 lc_us=$( [ -n "$(g hsk_lc_rate)" ] && awk -v r="$(g hsk_lc_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
 ck_ipl=$(per "$(g cookie_ir)" 20000)
 linux_lc_us=$( [ -n "$(g linux_lc_rate)" ] && awk -v r="$(g linux_lc_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
@@ -159,6 +163,10 @@ row "     in src/ except memlink.c" "${lc_src_ipl:-n/a}" "" "" ""
 row "     in libc (malloc, memset, ...)" "${lc_libc_ipl:-n/a}" "" "" ""
 row "     in memlink.c (the memnet)" "${lc_mem_ipl:-n/a}" "" "" ""
 row "   packets per lifecycle" "$(g hsk_lc_pkts)" "" "" ""
+row "   without memnet: lifecycles/s" "$(num "$(g hsk_lcd_rate)" %.0f)" "$(num "$(g linux_lc_rate)" %.0f)" \
+	"$(ratio "$(g hsk_lcd_rate)" "$(g linux_lc_rate)")" "(stacks wired directly)"
+row "     us per lifecycle" "${lcd_us:-n/a}" "${linux_lc_us:-n/a}" "" "<= 1 us"
+row "     instructions per lifecycle" "${lcd_ipl:-n/a}" "" "" "<= 6,000"
 row "2. bulk Gbit/s, MTU 1500" "$(num "$(g hsk_bulk1500_gbps)" %.2f)" \
 	"$(num "$(g linux_bulk1500_gbps)" %.2f)" \
 	"$(ratio "$(g hsk_bulk1500_gbps)" "$(g linux_bulk1500_gbps)")" ">= 15"
@@ -199,6 +207,11 @@ if [ -f "$OUT/top.lc" ]; then
 	echo
 	echo "Where a lifecycle's instructions go (callgrind, 2,000 lifecycles, self Ir, top 10):"
 	sed 's/^/  /' "$OUT/top.lc"
+fi
+if [ -f "$OUT/top.lcd" ]; then
+	echo
+	echo "The same without the memnet (stacks wired directly, 2,000 lifecycles, top 10):"
+	sed 's/^/  /' "$OUT/top.lcd"
 fi
 if [ -f "$OUT/top.bulk" ]; then
 	echo

@@ -230,17 +230,29 @@ static int run(struct client *c)
 }
 
 /* Runs the loop after close() until the connection needs us no more and
- * the impairment layer has let out what it held (the last ACK, say). */
+ * the impairment layer has let out what it held (the last ACK, say).
+ * Behind a lossy impairment layer we stay a second more in TIME_WAIT, so
+ * that a FIN the peer resends because our last ACK was lost still gets
+ * its ACK (the reason TIME_WAIT exists) instead of silence. */
 static void linger(struct client *c)
 {
 	uint64_t end = hsk_now_ns() + c->linger_ns;
+	bool lossy = c->o.ns.loss > 0, in_grace = false;
 	hsk_usage u;
 
 	for (;;) {
+		uint64_t now = hsk_now_ns();
+
 		hsk_stack_usage(c->s, &u);
-		if (u.tcbs == 0 && u.requests == 0 && !impair_held(hsk_loop_dev(c->l)))
-			return;
-		if (hsk_now_ns() >= end || c->failed)
+		if (!in_grace && u.tcbs == 0 && u.requests == 0 &&
+		    !impair_held(hsk_loop_dev(c->l))) {
+			if (!lossy || !u.timewaits)
+				return;
+			in_grace = true;
+			if (end > now + 1000000000ull)
+				end = now + 1000000000ull;
+		}
+		if (now >= end || c->failed)
 			return;
 		if (hsk_loop_run_once(c->l, 10000000) < 0)
 			return;

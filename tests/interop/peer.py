@@ -79,6 +79,16 @@ def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None):
     return st
 
 
+def wait_gone(local_port, remote_port, timeout=3.0):
+    """Polls ss until no socket matches; returns what is left."""
+    end = time.time() + timeout
+    st = ss_state(local_port, remote_port)
+    while st and time.time() < end:
+        time.sleep(0.005)
+        st = ss_state(local_port, remote_port)
+    return st
+
+
 def recv_all(s, h=None):
     n = 0
     while True:
@@ -175,8 +185,9 @@ def sink_server(port, path):
     sent, sent_sha = send_file(s, path)
     dt = time.time() - t0
     s.close()
-    st_after = wait_state("", port, peer[1], timeout=0.5)
-    ok = "CLOSE-WAIT" in st_eof
+    # LAST-ACK until the peer acknowledges our FIN, then gone.
+    st_after = wait_gone(port, peer[1], timeout=3)
+    ok = "CLOSE-WAIT" in st_eof and not st_after
     out(mode="sink-server", ok=ok, received=n, recv_sha=h.hexdigest(),
         sent=sent, sent_sha=sent_sha, seconds=round(dt, 3),
         mbps=round((n + sent) / dt / 1e6, 1), state_at_eof=st_eof,

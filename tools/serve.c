@@ -58,16 +58,27 @@ struct server {
 };
 
 /* After --count connections: let the last closes finish (FINs
- * acknowledged, held packets out), for at most 5 s. */
+ * acknowledged, held packets out), for at most 5 s; behind a lossy
+ * impairment layer, with a second of TIME_WAIT duty as `connect` does. */
 static void serve_linger(struct server *sv)
 {
 	uint64_t end = hsk_now_ns() + 5000000000ull;
+	bool lossy = sv->o.ns.loss > 0, in_grace = false;
 	hsk_usage u;
 
 	for (;;) {
+		uint64_t now = hsk_now_ns();
+
 		hsk_stack_usage(sv->s, &u);
-		if ((u.tcbs == 0 && u.requests == 0 && !impair_held(hsk_loop_dev(sv->l))) ||
-		    hsk_now_ns() >= end)
+		if (!in_grace && u.tcbs == 0 && u.requests == 0 &&
+		    !impair_held(hsk_loop_dev(sv->l))) {
+			if (!lossy || !u.timewaits)
+				return;
+			in_grace = true;
+			if (end > now + 1000000000ull)
+				end = now + 1000000000ull;
+		}
+		if (now >= end)
 			return;
 		if (hsk_loop_run_once(sv->l, 10000000) < 0)
 			return;

@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "link/arp.h"
 #include "link/dev.h"
@@ -57,6 +58,27 @@ void stats_print_conns(FILE *f, hsk_stack *s)
 	fputc('\n', f);
 }
 
+/* Packets the kernel dropped on their way to us because its queue for the
+ * TUN/TAP device was full (handshake cannot see those losses itself). */
+static void print_kernel_drops(FILE *f, const char *devname)
+{
+	char path[128];
+	unsigned long long n;
+	const char *ifname = strchr(devname, ':');
+	FILE *in;
+
+	if (!ifname || strchr(ifname + 1, '/'))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", ifname + 1);
+	in = fopen(path, "r");
+	if (!in)
+		return;
+	if (fscanf(in, "%llu", &n) == 1 && n)
+		fprintf(f, "%-24s %llu packets dropped by the kernel before reaching us "
+			"(device queue full)\n", "", n);
+	fclose(in);
+}
+
 void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev)
 {
 	size_t n = hsk_counter_count(), col = 0;
@@ -79,11 +101,14 @@ void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev)
 	fprintf(f, "in use: %zu tcbs, %zu requests, %zu timewait, %zu sockets, "
 		"%zu listeners, %zu buffer bytes\n", u.tcbs, u.requests, u.timewaits,
 		u.sockets, u.listeners, u.buffer_bytes);
-	for (const hsk_dev *d = dev; d; d = d->lower)
+	for (const hsk_dev *d = dev; d; d = d->lower) {
 		fprintf(f, "%-24s rx %" PRIu64 " pkts %" PRIu64 " B (%" PRIu64 " dropped), "
 			"tx %" PRIu64 " pkts %" PRIu64 " B (%" PRIu64 " dropped)\n",
 			d->name, d->st.rx_packets, d->st.rx_bytes, d->st.rx_dropped,
 			d->st.tx_packets, d->st.tx_bytes, d->st.tx_dropped);
+		if (!d->lower)
+			print_kernel_drops(f, d->name);
+	}
 	if (dev && impair_get_stats(dev, &is))
 		fprintf(f, "impairment: %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
 			" reordered, %" PRIu64 " delayed, %" PRIu64 " queue drops\n",

@@ -5,10 +5,13 @@
  * As in ss, a listener's Recv-Q is its accept-queue length and its Send-Q
  * the backlog; SynQ and AccQ add the SYN-queue and accept-queue lengths of
  * listeners (handshake's request entries are visible too, as SYN_RECEIVED
- * rows of kind "req", and TIME_WAIT entries as kind "tw").
+ * rows of kind "req", and TIME_WAIT entries as kind "tw"). A connection
+ * that still has its socket gets a second line, as `ss -ti` does: the
+ * congestion control, RTT, RTO, MSS, windows.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "link/arp.h"
@@ -16,46 +19,83 @@
 #include "netcmd.h"
 
 struct conn_walk {
-	FILE *f;
-	unsigned n;
-	unsigned by_state[HSK_STATE_COUNT];
+	hsk_conn_info *rows;
+	size_t n, cap;
+	bool oom;
 };
 
-static void print_conn(void *ctx, const hsk_conn_info *ci)
+/* Rows are collected first and printed after the walk, so that the
+ * per-connection details (hsk_sock_info) are not asked for from inside
+ * the stack's callback. */
+static void collect_conn(void *ctx, const hsk_conn_info *ci)
 {
-	static const char *const kinds[] = { "tcb", "req", "tw", "listen", "-" };
 	struct conn_walk *w = ctx;
-	char l[24], r[24], q[24] = "";
 
-	net_endpoint(ci->tuple.laddr, ci->tuple.lport, l, sizeof(l));
-	net_endpoint(ci->tuple.raddr, ci->tuple.rport, r, sizeof(r));
-	if (ci->state == HSK_LISTEN)
-		snprintf(q, sizeof(q), "%" PRIu32 "/%" PRIu32, ci->syn_q, ci->accept_q);
-	fprintf(w->f, "%-12s %7" PRIu32 " %7" PRIu32 " %-21s %-21s %-6s %4d %s\n",
-		hsk_state_name(ci->state), ci->recv_q, ci->send_q, l, r,
-		ci->obj < 5 ? kinds[ci->obj] : "?", ci->sd, q);
-	w->n++;
-	if (ci->state < HSK_STATE_COUNT)
-		w->by_state[ci->state]++;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		hsk_conn_info *r = realloc(w->rows, cap * sizeof(*r));
+		if (!r) {
+			w->oom = true;
+			return;
+		}
+		w->rows = r;
+		w->cap = cap;
+	}
+	w->rows[w->n++] = *ci;
+}
+
+/* A second line as `ss -ti` gives: what the connection knows of its path. */
+static void print_tcp_info(FILE *f, hsk_stack *s, int sd)
+{
+	hsk_tcp_info ti;
+
+	if (sd < 0 || hsk_sock_info(s, sd, &ti) < 0)
+		return;
+	fprintf(f, "%13s%s%s wscale:%u,%u rtt:%.3f/%.3f ms rto:%.0f ms mss:%u "
+		"cwnd:%" PRIu32 " ssthresh:%" PRIu32 " snd_wnd:%" PRIu32 " unacked:%" PRIu32 "%s%s\n",
+		"", ti.congestion_control ? ti.congestion_control : "-",
+		ti.sack ? " sack" : "", ti.snd_wscale, ti.rcv_wscale,
+		(double)ti.srtt_ns / 1e6, (double)ti.rttvar_ns / 1e6, (double)ti.rto_ns / 1e6,
+		ti.mss, ti.cwnd, ti.ssthresh, ti.snd_wnd, ti.unacked,
+		ti.timestamps ? " ts" : "", ti.in_recovery ? " recovery" : "");
 }
 
 void stats_print_conns(FILE *f, hsk_stack *s)
 {
-	struct conn_walk w = { .f = f };
+	static const char *const kinds[] = { "tcb", "req", "tw", "listen", "-" };
+	struct conn_walk w = { 0 };
+	unsigned by_state[HSK_STATE_COUNT] = { 0 };
 	int first = 1;
 
 	fprintf(f, "%-12s %7s %7s %-21s %-21s %-6s %4s %s\n", "State", "Recv-Q",
 		"Send-Q", "Local Address:Port", "Peer Address:Port", "Kind", "sd",
 		"SynQ/AccQ");
-	hsk_stack_conns(s, print_conn, &w);
-	fprintf(f, "total %u", w.n);
+	hsk_stack_conns(s, collect_conn, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		const hsk_conn_info *ci = &w.rows[i];
+		char l[24], r[24], q[24] = "";
+
+		net_endpoint(ci->tuple.laddr, ci->tuple.lport, l, sizeof(l));
+		net_endpoint(ci->tuple.raddr, ci->tuple.rport, r, sizeof(r));
+		if (ci->state == HSK_LISTEN)
+			snprintf(q, sizeof(q), "%" PRIu32 "/%" PRIu32, ci->syn_q, ci->accept_q);
+		fprintf(f, "%-12s %7" PRIu32 " %7" PRIu32 " %-21s %-21s %-6s %4d %s\n",
+			hsk_state_name(ci->state), ci->recv_q, ci->send_q, l, r,
+			ci->obj < 5 ? kinds[ci->obj] : "?", ci->sd, q);
+		if (ci->obj == HSK_OBJ_TCB)
+			print_tcp_info(f, s, ci->sd);
+		if (ci->state < HSK_STATE_COUNT)
+			by_state[ci->state]++;
+	}
+	fprintf(f, "total %zu", w.n);
 	for (int st = 0; st < HSK_STATE_COUNT; st++) {
-		if (!w.by_state[st])
+		if (!by_state[st])
 			continue;
-		fprintf(f, "%s %s %u", first ? ":" : ",", hsk_state_name(st), w.by_state[st]);
+		fprintf(f, "%s %s %u", first ? ":" : ",", hsk_state_name(st), by_state[st]);
 		first = 0;
 	}
-	fputc('\n', f);
+	fprintf(f, "%s\n", w.oom ? " (out of memory: table incomplete)" : "");
+	free(w.rows);
 }
 
 /* Packets the kernel dropped on their way to us because its queue for the

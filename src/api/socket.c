@@ -235,6 +235,8 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 		return err;
 	if (ring_len(&t->rcv) && !(t->flags & TF_SHUT_RD)) {
 		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		if (!ring_len(&t->rcv))
+			tcb_release_idle_rings(s, t);
 		maybe_window_update(s, t);
 		return n;
 	}

@@ -81,6 +81,12 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
 	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
 	s->free_sock = -1;
+	/* Only one size is cached: send and receive defaults alike. */
+	if (cfg->sndbuf == cfg->rcvbuf) {
+		s->ring_cache_cap = 1;
+		while (s->ring_cache_cap < cfg->sndbuf)
+			s->ring_cache_cap <<= 1;
+	}
 	s->reasm = reasm_new(4u << 20, 30ull * 1000000000);
 	if (!s->reasm)
 		goto fail;
@@ -139,6 +145,8 @@ void hsk_stack_free(hsk_stack *s)
 	pool_destroy(&s->lst_pool);
 	if (s->reasm)
 		reasm_free(s->reasm);
+	while (s->ring_cache_n)
+		free(s->ring_cache[--s->ring_cache_n]);
 	free(s->socks);
 	free(s->evq);
 	free(s);

@@ -39,6 +39,8 @@ typedef struct hsk_sock {
 /* Room for the largest packet we build: IPv4 + TCP header with options +
  * payload of an MTU up to 64 KiB. */
 enum { STACK_TXBUF = 65536 + 128 };
+/* Free ring buffers of the default size kept for reuse. */
+enum { STACK_RING_CACHE = 64 };
 
 struct hsk_stack {
 	hsk_config cfg;
@@ -58,7 +60,10 @@ struct hsk_stack {
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	tcp_listener *listeners;
-	size_t buffer_bytes;      /* send and receive rings allocated */
+	size_t buffer_bytes;      /* send and receive rings in use */
+	uint8_t *ring_cache[STACK_RING_CACHE];
+	unsigned ring_cache_n;
+	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
 
 	hsk_sock *socks;
 	unsigned nsocks;          /* slots allocated */

@@ -43,6 +43,7 @@ struct ip_reasm {
 	size_t mem_limit, mem_used;
 	uint64_t timeout_ns;
 	uint8_t *done;         /* the last completed datagram, freed next call */
+	unsigned in_use;       /* slots used: the common case, 0, costs nothing */
 	struct reasm_dg dg[REASM_SLOTS];
 };
 
@@ -60,6 +61,7 @@ ip_reasm *reasm_new(size_t mem_limit, uint64_t timeout_ns)
 static void dg_release(ip_reasm *r, struct reasm_dg *d)
 {
 	r->mem_used -= d->cap;
+	r->in_use--;
 	free(d->buf);
 	memset(d, 0, sizeof(*d));
 }
@@ -119,6 +121,7 @@ static struct reasm_dg *dg_find(ip_reasm *r, const ipv4_hdr *h, bool create, uin
 	if (!create || !free_slot)
 		return NULL;
 	free_slot->used = true;
+	r->in_use++;
 	free_slot->id = h->id;
 	free_slot->src = h->src;
 	free_slot->dst = h->dst;
@@ -241,6 +244,9 @@ uint64_t reasm_next_deadline(const ip_reasm *r)
 {
 	uint64_t t = UINT64_MAX;
 
+	/* Asked on every deadline query of the stack: no scan when idle. */
+	if (!r->in_use)
+		return t;
 	for (int i = 0; i < REASM_SLOTS; i++)
 		if (r->dg[i].used && r->dg[i].deadline < t)
 			t = r->dg[i].deadline;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/stack.h"
+#include "tcp/reass.h"
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
@@ -44,12 +45,29 @@ void tcb_detach(hsk_stack *s, tcb *t)
 	t->flags |= TF_DETACHED;
 }
 
+/* Buffers of the stack's default size go back to a small cache instead
+ * of to malloc: a request/response connection frees and takes one per
+ * message, and an idle connection holds none. */
 static void ring_release(hsk_stack *s, hsk_ring *r)
 {
-	if (r->buf) {
-		s->buffer_bytes -= r->cap;
-		ring_destroy(r);
+	if (!r->buf)
+		return;
+	s->buffer_bytes -= r->cap;
+	if (r->cap == s->ring_cache_cap && s->ring_cache_n < STACK_RING_CACHE) {
+		s->ring_cache[s->ring_cache_n++] = r->buf;
+		*r = (hsk_ring){ 0 };
+		return;
 	}
+	ring_destroy(r);
+}
+
+void tcb_release_idle_rings(hsk_stack *s, tcb *t)
+{
+	if (t->snd.buf && !ring_len(&t->snd))
+		ring_release(s, &t->snd);
+	/* Out-of-order bytes live past the in-order ones: keep those. */
+	if (t->rcv.buf && !ring_len(&t->rcv) && (!t->ooo || reass_empty(t->ooo)))
+		ring_release(s, &t->rcv);
 }
 
 void tcb_free(hsk_stack *s, tcb *t)
@@ -105,6 +123,14 @@ static int ring_alloc(hsk_stack *s, hsk_ring *r, uint32_t size)
 {
 	if (r->buf)
 		return 0;
+	uint32_t cap = 1;
+	while (cap < size)
+		cap <<= 1;
+	if (cap == s->ring_cache_cap && s->ring_cache_n) {
+		*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+		s->buffer_bytes += cap;
+		return 0;
+	}
 	if (ring_init(r, size) < 0) {
 		CNT_INC(s, TCPMemoryPressures);
 		return -HSK_ENOMEM;

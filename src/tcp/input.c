@@ -211,6 +211,8 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		t->flags |= TF_FIN_ACKED;
 	}
 	ring_read(&t->snd, NULL, acked);
+	if (!ring_len(&t->snd))
+		tcb_release_idle_rings(s, t);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
@@ -250,8 +252,6 @@ static void established(hsk_stack *s, tcb *t, const char *cause)
 			3000000000ull : s->cfg.rto_max_ns;
 	cc_init(&t->cc, s->cc_ops, t->mss, s->now); /* RFC 6928 IW10 */
 	t->recover = t->snd_una;
-	if ((t->flags & TF_SACK_OK) && rec_sack_init(s, t) < 0)
-		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s, PassiveOpens);
 }
@@ -373,6 +373,9 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 			    uint32_t len, bool seg_fin, bool *fin_now)
 {
 	t->flags |= TF_ACK_NOW;
+	/* Out-of-order data is what SACK blocks report: time for the state. */
+	if ((t->flags & TF_SACK_OK) && !t->sack)
+		rec_sack_init(s, t);
 	if (!t->ooo) {
 		t->ooo = malloc(sizeof(*t->ooo));
 		if (!t->ooo) {

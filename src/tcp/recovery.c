@@ -95,34 +95,49 @@ void rec_sack_free(tcb *t)
 	t->sack = NULL;
 }
 
-/* Records: about two per MSS of send buffer, a power of two. */
-static bool records_ready(tcb *t)
+/* Records start few and double when full, up to about two per MSS of
+ * send buffer: a connection that sends 64 bytes holds 16 of them. */
+enum { RECORDS_FIRST = 16 };
+
+static bool records_grow(tcb *t)
 {
 	tcp_sack *k = t->sack;
-	if (k->seg)
-		return true;
-	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, cap = 16;
-	while (cap < want && cap < (1u << 20))
-		cap <<= 1;
-	k->seg = calloc(cap, sizeof(*k->seg));
-	if (!k->seg)
+	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
+	while (max < want && max < (1u << 20))
+		max <<= 1;
+	uint32_t cap = k->seg ? 2 * k->seg_cap : RECORDS_FIRST;
+	if (k->seg && k->seg_cap >= max)
 		return false;
+	rack_seg *seg = calloc(cap, sizeof(*seg));
+	if (!seg)
+		return false;
+	if (k->seg)
+		rack_move(&k->rk, seg, cap);
+	else
+		rack_init(&k->rk, seg, cap);
+	free(k->seg);
+	k->seg = seg;
 	k->seg_cap = cap;
-	rack_init(&k->rk, k->seg, cap);
 	return true;
 }
 
 bool rec_sent(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
-	if (!t->sack)
+	if (!(t->flags & TF_SACK_OK))
 		return true;
-	if (!records_ready(t))
-		return false;
-	rack *rk = &t->sack->rk;
-	if (len && rack_on_send(rk, start, len, s->now) < 0)
-		return false;
-	if (fin && rack_on_send(rk, seq_add(start, len), 1, s->now) < 0)
-		return false;
+	if (!t->sack && rec_sack_init(s, t) < 0) {
+		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
+		return true;
+	}
+	tcp_sack *k = t->sack;
+	unsigned need = (len ? 1 : 0) + (fin ? 1 : 0);
+	while (!k->seg || k->rk.count + need > k->rk.cap)
+		if (!records_grow(t))
+			return false;   /* all records in use: wait for ACKs */
+	if (len)
+		rack_on_send(&k->rk, start, len, s->now);
+	if (fin)
+		rack_on_send(&k->rk, seq_add(start, len), 1, s->now);
 	return true;
 }
 

@@ -329,6 +329,16 @@ void rack_init(rack *r, rack_seg *storage, uint32_t cap)
 	r->reo_wnd_mult = 1;
 }
 
+void rack_move(rack *r, rack_seg *storage, uint32_t cap)
+{
+	/* Unwrap the records into the new ring, oldest first. */
+	for (uint32_t i = 0; i < r->count; i++)
+		storage[i] = *rec(r, i);
+	r->seg = storage;
+	r->cap = cap;
+	r->head = 0;
+}
+
 int rack_on_send(rack *r, hsk_seq start, uint32_t len, uint64_t now)
 {
 	rack_seg *s;

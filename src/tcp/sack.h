@@ -182,6 +182,9 @@ typedef struct rack_result {
 /* storage: cap records, cap a power of two (2 * sndbuf / mss is ample). */
 void rack_init(rack *r, rack_seg *storage, uint32_t cap);
 static inline bool rack_full(const rack *r) { return r->count == r->cap; }
+/* Moves the records to new storage of cap (a power of two >= count); the
+ * caller frees the old storage. */
+void rack_move(rack *r, rack_seg *storage, uint32_t cap);
 /* New data [start, start+len) went out at now (start must be SND.NXT).
  * 0, or -HSK_ENOBUFS when no record is free (do not send it yet). */
 int rack_on_send(rack *r, hsk_seq start, uint32_t len, uint64_t now);

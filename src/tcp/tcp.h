@@ -297,6 +297,9 @@ uint32_t tcb_rcv_space(const tcb *t);
 /* Readiness may have changed: queue an event for the socket. */
 void tcb_notify(struct hsk_stack *s, tcb *t);
 int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
+/* Gives back the send ring once everything is acknowledged and the receive
+ * ring once everything is read (nothing held out of order). */
+void tcb_release_idle_rings(struct hsk_stack *s, tcb *t);
 int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
 void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);

@@ -121,6 +121,56 @@ static void expect_cause(sim *sm, int from, int to, const char *cause)
 	assert_string_equal(sm->log[sm->st_cursor[S] - 1].cause, cause);
 }
 
+/* A large flood (100,000 spoofed SYNs, with the trace off as in
+ * production): the server's state stays bounded by the backlog, every SYN
+ * is answered with a cookie, and a real client still connects, moves data
+ * and closes. */
+static void test_large_flood(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	sim sm;
+	sim_init(&sm, 2, &cfg, 2);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 64);
+	enum { N = 100000 };
+	bool print = sm.print;
+	sm.print = false;
+	for (int i = 1; i <= N; i++) {
+		inject(&sm, SPOOF(i), SPOOF_PORT(i), SPOOF_ISN(i), 0, SYN, 0, NULL, 0);
+		if (i % 1000 == 0)
+			sm.nlog = 0;    /* the log is not what this test is about */
+	}
+	sm.nlog = 0;
+	sm.tx_cursor = 0;
+	sm.print = print;
+	hsk_usage u;
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 64);
+	assert_int_equal(u.tcbs, 0);
+	assert_int_equal(u.buffer_bytes, 0);
+	assert_int_equal(sim_counter(&sm, S, "SyncookiesSent"), N - 64);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 20 * MS);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	int ssd = hsk_accept(s, lsd, NULL);
+	assert_true(ssd >= 0);
+	assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 1);
+	assert_int_equal(hsk_send(c, csd, "through the flood", 17), 17);
+	sim_run(&sm, 20 * MS);
+	char buf[32];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 17);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 20 * MS);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run_idle(&sm, 600 * SEC);   /* spoofed requests time out */
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* The flood fills the SYN queue; the real client's SYN gets a cookie, its
  * ACK builds the connection, data flows both ways (beyond one unscaled
  * window) and the connection closes cleanly. */
@@ -480,6 +530,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_client_gets_in),
+		cmocka_unit_test(test_large_flood),
 		cmocka_unit_test(test_bad_cookies_rejected),
 		cmocka_unit_test(test_expired_cookie_rejected),
 		cmocka_unit_test(test_mss_encoded),

@@ -63,11 +63,15 @@ static void ring_release(hsk_stack *s, hsk_ring *r)
 
 void tcb_release_idle_rings(hsk_stack *s, tcb *t)
 {
+	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
 	if (t->snd.buf && !ring_len(&t->snd))
 		ring_release(s, &t->snd);
 	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (t->rcv.buf && !ring_len(&t->rcv) && (!t->ooo || reass_empty(t->ooo)))
+	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
 		ring_release(s, &t->rcv);
+	/* Quiescent: the SACK state holds nothing worth keeping either. */
+	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
+		rec_sack_free(t);
 }
 
 void tcb_free(hsk_stack *s, tcb *t)

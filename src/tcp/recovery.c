@@ -86,6 +86,13 @@ int rec_sack_init(hsk_stack *s, tcb *t)
 	return 0;
 }
 
+bool rec_sack_idle(const tcb *t)
+{
+	const tcp_sack *k = t->sack;
+	return k && seq_eq(t->snd_una, t->snd_max) && k->rk.count == 0 &&
+	       !k->rcv.dsack && !t->cc.in_recovery && !seq_lt(t->snd_una, t->recover);
+}
+
 void rec_sack_free(tcb *t)
 {
 	if (!t->sack)

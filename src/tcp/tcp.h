@@ -251,6 +251,8 @@ void rec_on_dupack(struct hsk_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
 int rec_sack_init(struct hsk_stack *s, tcb *t);
 void rec_sack_free(tcb *t);
+/* Nothing in flight, held or owed: the SACK state may go. */
+bool rec_sack_idle(const tcb *t);
 /* Record new data [start, start+len) (and a FIN after it) as sent; false
  * when no record is free (stop sending for now). */
 bool rec_sent(struct hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);

@@ -371,8 +371,11 @@ uint32_t tcb_resend(hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 	uint32_t len = avail < max_len ? avail : max_len;
 	if (len > t->mss)
 		len = t->mss;
+	/* With RACK the FIN is a record of its own, resent on its own: a data
+	 * record carrying it too would put two FINs on the wire. */
+	bool own_fin_record = t->sack && t->sack->seg && len;
 	bool fin = (t->flags & TF_FIN_SENT) && !(t->flags & TF_FIN_ACKED) &&
-		   len == avail;
+		   len == avail && !own_fin_record;
 	if (!len && !fin)
 		return 0;
 	seg_out o = {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "handshake.h"
-#include "../src/api/loop.h"
+#include "handshake_loop.h"
 
 enum { MAXSD = 4096, BUF = 16384 };
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "api/loop.h"
+#include "handshake_loop.h"
 #include "handshake.h"
 
 /* Entry points, dispatched from main.c as "serve" and "connect". */

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "api/loop.h"
+#include "handshake_loop.h"
 #include "link/dev.h"
 
 enum { LOOP_BATCH = 256, LOOP_PKT_MAX = 65536, LOOP_MAX_FDS = 16 };

@@ -26,8 +26,8 @@
  *   ... hsk_socket(hsk_loop_stack(l)) ... hsk_listen ...
  *   hsk_loop_run(l);
  */
-#ifndef HSK_API_LOOP_H
-#define HSK_API_LOOP_H
+#ifndef HANDSHAKE_LOOP_H
+#define HANDSHAKE_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

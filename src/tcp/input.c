@@ -144,7 +144,7 @@ static void rst_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
 	if (!seq_eq(sg->seq, t->rcv_nxt)) {
 		drop(s, t, sg, "RST not at RCV.NXT: challenge ACK");
-		tcb_challenge_ack(s, t, "rst");
+		tcb_challenge_ack(s, t);
 		tcb_timer_update(s, t);
 		return;
 	}
@@ -580,7 +580,7 @@ static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		 * challenge ACK, never obeyed. */
 		CNT_INC(s, TCPSYNChallenge);
 		drop(s, t, sg, "SYN in synchronized state: challenge ACK");
-		tcb_challenge_ack(s, t, "syn");
+		tcb_challenge_ack(s, t);
 		tcb_timer_update(s, t);
 		return;
 	}
@@ -601,7 +601,8 @@ static void closed_input(hsk_stack *s, const tcp_seg *sg)
 void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *buf,
 	       size_t len)
 {
-	tcp_seg sg = { .ip = ip, .now = now };
+	tcp_seg sg = { .ip = ip };
+	(void)now;              /* the stack's clock, s->now, is already there */
 	size_t plen;
 	CNT_INC(s, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);

@@ -329,9 +329,8 @@ void tcb_send_rst(hsk_stack *s, tcb *t)
 	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
 }
 
-void tcb_challenge_ack(hsk_stack *s, tcb *t, const char *why)
+void tcb_challenge_ack(hsk_stack *s, tcb *t)
 {
-	(void)why;
 	uint64_t win = s->cfg.challenge_ack_window_ns;
 	if (s->now - t->challenge_window_start >= win || t->challenge_window_start == 0) {
 		t->challenge_window_start = s->now ? s->now : 1;

@@ -39,7 +39,6 @@ typedef struct tcp_seg {
 	hsk_seq seq, ack;
 	const uint8_t *data;
 	uint32_t len;             /* payload bytes */
-	uint64_t now;
 } tcp_seg;
 
 /* Sequence space a segment occupies: payload plus one each for SYN, FIN. */
@@ -225,7 +224,7 @@ void tcp_output(struct hsk_stack *s, tcb *t);
 void tcb_send_ack(struct hsk_stack *s, tcb *t);
 void tcb_send_rst(struct hsk_stack *s, tcb *t);
 /* RFC 5961 challenge ACK, rate limited per connection. */
-void tcb_challenge_ack(struct hsk_stack *s, tcb *t, const char *why);
+void tcb_challenge_ack(struct hsk_stack *s, tcb *t);
 /* The reply to a segment for which no connection exists (RFC 9293
  * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
 void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);

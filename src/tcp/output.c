@@ -287,9 +287,7 @@ void tcp_output(hsk_stack *s, tcb *t)
 	}
 	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
 	    t->state != HSK_TIME_WAIT) {
-		uint64_t before = s->cnt.v[CNT_OutSegs];
-		rec_send_lost(s, t);    /* repairs first (RFC 6675 NextSeg) */
-		sent |= before != s->cnt.v[CNT_OutSegs];
+		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t);
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
@@ -316,6 +314,18 @@ void tcb_send_ack(hsk_stack *s, tcb *t)
 	 * peer and be dropped. */
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
+	};
+	o.win = tcb_window_field(t);
+	tcb_emit(s, t, &o);
+}
+
+void tcb_send_probe(hsk_stack *s, tcb *t)
+{
+	/* SND.UNA - 1 is old to the peer: it answers with an ACK carrying
+	 * its current window, and no sequence space is used. */
+	seg_out o = {
+		.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
+		.ack = t->rcv_nxt,
 	};
 	o.win = tcb_window_field(t);
 	tcb_emit(s, t, &o);

@@ -1,10 +1,15 @@
 /*
- * Loss recovery and the congestion response to ACKs (RFC 5681, RFC 6582).
+ * Loss recovery and the congestion response to ACKs.
  *
+ * Without SACK (RFC 5681, RFC 6582 NewReno):
  *   ack_input -> rec_on_ack     SND.UNA advanced: grow cwnd, or in
  *                               recovery deflate / retransmit the next hole
  *             -> rec_on_dupack  a duplicate ACK (RFC 5681 §2): the third
  *                               starts fast retransmit and fast recovery
+ * With SACK (RFC 6675 scoreboard, RACK-TLP of RFC 8985, PRR):
+ *   ack_input -> rec_sack_ack   scoreboard, RACK loss detection, recovery
+ *   tcp_output -> rec_send_lost lost records first, then new data
+ *   timers    -> rec_sack_rto, rec_sack_timers (reordering, loss probe)
  *
  * The cwnd arithmetic itself (slow start, CUBIC or Reno growth, the
  * reduction on loss, inflation by duplicate ACKs) is the congestion-control
@@ -20,6 +25,26 @@ enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
 static bool in_recovery(const tcb *t)
 {
 	return t->cc.in_recovery;
+}
+
+/* Fast recovery, or the repair after a timeout (until SND.UNA passes what
+ * was outstanding then). */
+static bool recovering(const tcb *t)
+{
+	return t->cc.in_recovery || seq_lt(t->snd_una, t->recover);
+}
+
+/* Outside recovery: slow start or congestion avoidance. */
+static void grow(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+		 uint64_t rtt_sample)
+{
+	cc_ack a = {
+		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
+		.rtt = rtt_sample,
+		/* RFC 7661: grow only while the window is what limits us. */
+		.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
+	};
+	cc_on_ack(&t->cc, &a, s->now);
 }
 
 void rec_on_ack(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
@@ -41,12 +66,7 @@ void rec_on_ack(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 		tcb_resend(s, t, t->snd_una, t->mss);
 		return;
 	}
-	cc_ack a = {
-		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
-		/* RFC 7661: grow only while the window is what limits us. */
-		.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
-	};
-	cc_on_ack(&t->cc, &a, s->now);
+	grow(s, t, acked, flight_before, 0);
 }
 
 void rec_on_dupack(hsk_stack *s, tcb *t)
@@ -59,7 +79,7 @@ void rec_on_dupack(hsk_stack *s, tcb *t)
 		return;
 	/* RFC 6582 §3.2 (1): not again for losses of the same window, nor
 	 * while a timeout's go-back-N is still repairing. */
-	if (seq_lt(t->snd_una, t->recover) && !seq_eq(t->recover, t->snd_una))
+	if (seq_lt(t->snd_una, t->recover))
 		return;
 	t->recover = t->snd_max;
 	CNT_INC(s, TCPFastRetrans);
@@ -72,9 +92,8 @@ void rec_on_dupack(hsk_stack *s, tcb *t)
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
 
-int rec_sack_init(hsk_stack *s, tcb *t)
+int rec_sack_init(tcb *t)
 {
-	(void)s;
 	if (t->sack)
 		return 0;
 	t->sack = calloc(1, sizeof(*t->sack));
@@ -90,7 +109,7 @@ bool rec_sack_idle(const tcb *t)
 {
 	const tcp_sack *k = t->sack;
 	return k && seq_eq(t->snd_una, t->snd_max) && k->rk.count == 0 &&
-	       !k->rcv.dsack && !t->cc.in_recovery && !seq_lt(t->snd_una, t->recover);
+	       !k->rcv.dsack && !recovering(t);
 }
 
 void rec_sack_free(tcb *t)
@@ -132,7 +151,7 @@ bool rec_sent(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
 	if (!(t->flags & TF_SACK_OK))
 		return true;
-	if (!t->sack && rec_sack_init(s, t) < 0) {
+	if (!t->sack && rec_sack_init(t) < 0) {
 		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 		return true;
 	}
@@ -156,16 +175,9 @@ uint32_t rec_cwnd_room(const tcb *t)
 	return t->cc.cwnd > flight ? t->cc.cwnd - flight : 0;
 }
 
-static bool recovering(const tcb *t)
-{
-	/* Fast recovery, or the repair after a timeout (until SND.UNA
-	 * passes what was outstanding then). */
-	return t->cc.in_recovery || seq_lt(t->snd_una, t->recover);
-}
-
 static void enter_sack_recovery(hsk_stack *s, tcb *t)
 {
-	if (t->cc.in_recovery || seq_lt(t->snd_una, t->recover))
+	if (recovering(t))
 		return;
 	t->recover = t->snd_max;
 	CNT_INC(s, TCPSackRecovery);
@@ -214,12 +226,7 @@ void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		} else if (t->cc.in_recovery) {
 			cc_prr_ack(&t->cc, res.delivered, rack_pipe(&k->rk));
 		} else if (acked) {
-			cc_ack a = {
-				.acked = acked, .flight = flight_before,
-				.srtt = t->rtt.srtt, .rtt = res.rtt_sample,
-				.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
-			};
-			cc_on_ack(&t->cc, &a, s->now);
+			grow(s, t, acked, flight_before, res.rtt_sample);
 		}
 	}
 	hsk_seq lost;
@@ -260,11 +267,12 @@ void rec_path_shrunk(hsk_stack *s, tcb *t)
 	}
 }
 
-void rec_send_lost(hsk_stack *s, tcb *t)
+bool rec_send_lost(hsk_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
+	bool any = false;
 	if (!k || !k->seg)
-		return;
+		return false;
 	hsk_seq start;
 	uint32_t len;
 	while (rack_next_lost(&k->rk, &start, &len)) {
@@ -277,7 +285,9 @@ void rec_send_lost(hsk_stack *s, tcb *t)
 		sack_board_retransmitted(&k->board, seq_add(start, len));
 		if (t->cc.in_recovery)
 			cc_prr_sent(&t->cc, len);
+		any = true;
 	}
+	return any;
 }
 
 void rec_sack_rto(hsk_stack *s, tcb *t)

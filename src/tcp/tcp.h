@@ -223,6 +223,8 @@ void tcp_output(struct hsk_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
 void tcb_send_ack(struct hsk_stack *s, tcb *t);
 void tcb_send_rst(struct hsk_stack *s, tcb *t);
+/* A window or keepalive probe: an ACK with SEG.SEQ = SND.UNA - 1. */
+void tcb_send_probe(struct hsk_stack *s, tcb *t);
 /* RFC 5961 challenge ACK, rate limited per connection. */
 void tcb_challenge_ack(struct hsk_stack *s, tcb *t);
 /* The reply to a segment for which no connection exists (RFC 9293
@@ -248,7 +250,7 @@ uint32_t tcb_resend(struct hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 void rec_on_ack(struct hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
 void rec_on_dupack(struct hsk_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
-int rec_sack_init(struct hsk_stack *s, tcb *t);
+int rec_sack_init(tcb *t);
 void rec_sack_free(tcb *t);
 /* Nothing in flight, held or owed: the SACK state may go. */
 bool rec_sack_idle(const tcb *t);
@@ -261,7 +263,8 @@ void rec_sack_ack(struct hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked
 /* The path MTU shrank (ICMP fragmentation needed): resend the oldest. */
 void rec_path_shrunk(struct hsk_stack *s, tcb *t);
 /* Retransmit records marked lost while the congestion window allows. */
-void rec_send_lost(struct hsk_stack *s, tcb *t);
+/* Returns whether anything was sent. */
+bool rec_send_lost(struct hsk_stack *s, tcb *t);
 /* How much new data congestion control allows now. */
 uint32_t rec_cwnd_room(const tcb *t);
 /* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */

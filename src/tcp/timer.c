@@ -98,14 +98,7 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 		return true;
 	}
 	if (persist) {
-		/* A window probe: an old sequence number makes the peer answer
-		 * with its current window without consuming sequence space. */
-		seg_out o = {
-			.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
-			.ack = t->rcv_nxt,
-		};
-		o.win = tcb_window_field(t);
-		seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+		tcb_send_probe(s, t);   /* the zero window may have opened */
 		CNT_INC(s, TCPWinProbe);
 		tcb_arm_rtx(s, t, now);
 		return true;
@@ -155,12 +148,7 @@ static bool keepalive_fire(hsk_stack *s, tcb *t, uint64_t now)
 	}
 	t->keep_probes++;
 	CNT_INC(s, TCPKeepAlive);
-	seg_out o = {
-		.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
-		.ack = t->rcv_nxt,
-	};
-	o.win = tcb_window_field(t);
-	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+	tcb_send_probe(s, t);
 	t->keep_at = now + keep_intvl_ns(s, t);
 	return true;
 }

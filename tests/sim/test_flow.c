@@ -184,6 +184,11 @@ static void test_keepalive(void **state)
 		sim_run(&sm, 9 * SEC);
 		assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 0);
 		sim_run(&sm, 26 * SEC);
+		/* RFC 7323 §3.2: the probes carry the timestamp option too. */
+		for (size_t i = 0; i < sm.nlog; i++)
+			if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX &&
+			    sm.log[i].ev.t_ns >= t0 + 10 * SEC)
+				assert_true(sm.log[i].ev.has_ts);
 		if (!dead) {
 			/* Probes at 10, 20 and 30 s, each answered. */
 			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);

@@ -11,7 +11,7 @@ void hsk_config_default(hsk_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mtu = 1500;
-	c->seed = 1;
+	c->seed = HSK_SEED_OS;      /* keys from getrandom, never a constant */
 	c->syn_retries = 6;
 	c->synack_retries = 5;
 	c->orphan_retries = 8;
@@ -51,6 +51,29 @@ static bool config_valid(const hsk_config *c)
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0;
 }
 
+/* The secret keys (RFC 6528 §3: "F() MUST NOT be computable from the
+ * outside"). A fixed seed derives them, so a test replays; seed 0 draws
+ * them from the entropy source, and a failing source fails the stack rather
+ * than fall back to something guessable. */
+static int stack_keys(hsk_stack *s, const hsk_config *cfg)
+{
+	uint64_t k[3];
+
+	if (cfg->seed != HSK_SEED_OS) {
+		k[0] = rng_derive(cfg->seed, 0x6b657930);
+		k[1] = rng_derive(cfg->seed, 0x6b657931);
+		k[2] = rng_derive(cfg->seed, 0x726e67);
+	} else {
+		int (*fn)(void *, void *, size_t) = cfg->entropy ? cfg->entropy : hsk_os_entropy;
+		if (fn(cfg->entropy_ctx, k, sizeof(k)) < 0)
+			return -1;
+	}
+	s->key0 = k[0];
+	s->key1 = k[1];
+	rng_seed(&s->rng, k[2]);
+	return 0;
+}
+
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
 {
 	if (!cfg || !link || !link->transmit || !config_valid(cfg))
@@ -63,9 +86,8 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	s->now = now_ns;
 	s->addr = cfg->addr;
 	s->mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
-	s->key0 = rng_derive(cfg->seed, 0x6b657930);
-	s->key1 = rng_derive(cfg->seed, 0x6b657931);
-	rng_seed(&s->rng, rng_derive(cfg->seed, 0x726e67));
+	if (stack_keys(s, cfg) < 0)
+		goto fail;
 	rtt_params_default(&s->rttp);
 	s->rttp.rto_initial = cfg->rto_initial_ns;
 	s->rttp.rto_min = cfg->rto_min_ns;

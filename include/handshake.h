@@ -151,6 +151,15 @@ typedef struct hsk_config {
 	int (*entropy)(void *ctx, void *buf, size_t len);
 	void *entropy_ctx;
 
+	/* IPv4 fragment reassembly (Linux's ipfrag_*): memory held for
+	 * datagrams in pieces; going over high_thresh evicts the oldest
+	 * down to low_thresh, and a source over its share loses its own
+	 * oldest first. 0 high_thresh: no reassembly. */
+	uint32_t ipfrag_high_thresh;  /* 4 MiB (ipfrag_high_thresh) */
+	uint32_t ipfrag_low_thresh;   /* 3 MiB (ipfrag_low_thresh) */
+	uint32_t ipfrag_src_max;      /* 1 MiB: one source address's share */
+	uint64_t ipfrag_time_ns;      /* 30 s (ipfrag_time) */
+
 	/* handshake and close */
 	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
 	unsigned synack_retries;    /* 5  (tcp_synack_retries) */

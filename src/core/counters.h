@@ -14,6 +14,7 @@
 	X(InDelivers) X(OutRequests) X(OutNoRoutes) \
 	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
 	X(FragmentsDropped) \
+	X(ReasmOverlaps) X(ReasmEvictions) X(ReasmSrcEvictions) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
 	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \

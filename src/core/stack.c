@@ -12,6 +12,10 @@ void hsk_config_default(hsk_config *c)
 	memset(c, 0, sizeof(*c));
 	c->mtu = 1500;
 	c->seed = HSK_SEED_OS;      /* keys from getrandom, never a constant */
+	c->ipfrag_high_thresh = 4u << 20;
+	c->ipfrag_low_thresh = 3u << 20;
+	c->ipfrag_src_max = 1u << 20;
+	c->ipfrag_time_ns = 30ull * 1000000000;
 	c->syn_retries = 6;
 	c->synack_retries = 5;
 	c->orphan_retries = 8;
@@ -48,7 +52,8 @@ static bool config_valid(const hsk_config *c)
 	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
-	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0;
+	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh;
 }
 
 /* The secret keys (RFC 6528 §3: "F() MUST NOT be computable from the
@@ -109,7 +114,13 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 		while (s->ring_cache_cap < cfg->sndbuf)
 			s->ring_cache_cap <<= 1;
 	}
-	s->reasm = reasm_new(4u << 20, 30ull * 1000000000);
+	reasm_limits rl = {
+		.high_thresh = cfg->ipfrag_high_thresh,
+		.low_thresh = cfg->ipfrag_low_thresh,
+		.src_max = cfg->ipfrag_src_max,
+		.timeout_ns = cfg->ipfrag_time_ns,
+	};
+	s->reasm = reasm_new(&rl, s->key0 ^ 0x66726167, s->key1);
 	if (!s->reasm)
 		goto fail;
 	return s;

@@ -138,6 +138,9 @@ typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
 typedef struct hsk_config {
 	uint32_t addr;              /* local IPv4 address */
 	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
+	uint8_t prefix_len;         /* our subnet (0: unknown). Packets from
+				     * its broadcast address are dropped;
+				     * hsk_loop_open fills it in */
 	/* Secret keys of ISNs (RFC 6528), SYN cookies, ephemeral ports
 	 * (RFC 6056) and the connection table's hash. 0 (HSK_SEED_OS, the
 	 * default): drawn from `entropy` at hsk_stack_new, so no two stacks

@@ -53,7 +53,7 @@ static bool config_valid(const hsk_config *c)
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
-	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh;
+	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }
 
 /* The secret keys (RFC 6528 §3: "F() MUST NOT be computable from the

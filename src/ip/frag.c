@@ -169,11 +169,11 @@ static struct reasm_dg *dg_lookup(ip_reasm *r, const ipv4_hdr *h)
 	return d;
 }
 
-static void charge(ip_reasm *r, struct reasm_dg *d, long n)
+static void charge(ip_reasm *r, struct reasm_dg *d, size_t n)
 {
-	r->mem_used += (size_t)n;
-	d->mem += (size_t)n;
-	d->owner->mem += (size_t)n;
+	r->mem_used += n;
+	d->mem += n;
+	d->owner->mem += n;
 }
 
 /* Unlinks d from every list, frees it and its fragments, and its source
@@ -416,7 +416,7 @@ long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 	*pp = f;
 	d->nfrags++;
 	d->received += f->len;
-	charge(r, d, (long)frag_charge(f->len));
+	charge(r, d, frag_charge(f->len));
 	if (!more) {
 		d->have_last = true;
 		d->total = end;

@@ -219,7 +219,7 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 	l->now = hsk_now_ns();
 	l->s = hsk_stack_new(&c, &link, l->now);
 	if (!l->s) {
-		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration?)");
+		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration, or no entropy for its keys?)");
 		hsk_loop_free(l);
 		return NULL;
 	}

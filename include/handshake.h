@@ -138,7 +138,30 @@ typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
 typedef struct hsk_config {
 	uint32_t addr;              /* local IPv4 address */
 	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
-	uint64_t seed;              /* keys ISNs, cookies, ports, hashes */
+	uint8_t prefix_len;         /* our subnet (0: unknown). Packets from
+				     * its broadcast address are dropped;
+				     * hsk_loop_open fills it in */
+	/* Secret keys of ISNs (RFC 6528), SYN cookies, ephemeral ports
+	 * (RFC 6056) and the connection table's hash. 0 (HSK_SEED_OS, the
+	 * default): drawn from `entropy` at hsk_stack_new, so no two stacks
+	 * share them. Any other value: keys derived from it, so a run replays
+	 * bit for bit — for tests and simulations only, since anyone who knows
+	 * the seed can predict ISNs and forge cookies. */
+	uint64_t seed;
+	/* Fills buf with len unpredictable bytes; 0, or a negative error (then
+	 * hsk_stack_new fails rather than run with guessable keys). Used only
+	 * when seed is 0. NULL (default): hsk_os_entropy, i.e. getrandom(2). */
+	int (*entropy)(void *ctx, void *buf, size_t len);
+	void *entropy_ctx;
+
+	/* IPv4 fragment reassembly (Linux's ipfrag_*): memory held for
+	 * datagrams in pieces; going over high_thresh evicts the oldest
+	 * down to low_thresh, and a source over its share loses its own
+	 * oldest first. 0 high_thresh: no reassembly. */
+	uint32_t ipfrag_high_thresh;  /* 4 MiB (ipfrag_high_thresh) */
+	uint32_t ipfrag_low_thresh;   /* 3 MiB (ipfrag_low_thresh) */
+	uint32_t ipfrag_src_max;      /* 1 MiB: one source address's share */
+	uint64_t ipfrag_time_ns;      /* 30 s (ipfrag_time) */
 
 	/* handshake and close */
 	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
@@ -188,8 +211,14 @@ typedef struct hsk_config {
 	void *trace_ctx;
 } hsk_config;
 
+/* hsk_config.seed: keys from the operating system (the default). */
+#define HSK_SEED_OS 0
+
 /* Fills cfg with the defaults above (Linux's where Linux has a knob). */
 void hsk_config_default(hsk_config *cfg);
+/* The default entropy source: getrandom(2), waiting only until the kernel's
+ * pool is first seeded after boot. 0, or -errno. ctx is unused. */
+int hsk_os_entropy(void *ctx, void *buf, size_t len);
 
 /* ---- the link: where outgoing packets go ---- */
 typedef struct hsk_link {

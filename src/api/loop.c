@@ -219,7 +219,7 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 	l->now = hsk_now_ns();
 	l->s = hsk_stack_new(&c, &link, l->now);
 	if (!l->s) {
-		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration?)");
+		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration, or no entropy for its keys?)");
 		hsk_loop_free(l);
 		return NULL;
 	}
@@ -230,10 +230,18 @@ hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen)
 {
 	hsk_dev *d = hsk_netspec_open(ns, err, errlen);
+	hsk_config c;
 
 	if (!d)
 		return NULL;
-	return hsk_loop_new(d, ns->addr, cfg, err, errlen);
+	if (cfg)
+		c = *cfg;
+	else
+		hsk_config_default(&c);
+	/* The stack drops packets from its subnet's broadcast address. */
+	if (!c.prefix_len && ns->prefix <= 32)
+		c.prefix_len = (uint8_t)ns->prefix;
+	return hsk_loop_new(d, ns->addr, &c, err, errlen);
 }
 
 void hsk_loop_free(hsk_loop *l)

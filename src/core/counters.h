@@ -14,6 +14,7 @@
 	X(InDelivers) X(OutRequests) X(OutNoRoutes) \
 	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
 	X(FragmentsDropped) \
+	X(ReasmOverlaps) X(ReasmEvictions) X(ReasmSrcEvictions) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
 	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
@@ -36,7 +37,9 @@
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
-	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions)
+	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions) \
+	/* martians (Linux: in_martian_src/in_martian_dst in rt_cache) */ \
+	X(DropMartianSrc) X(DropMartianDst)
 
 enum hsk_counter_id {
 #define HSK_COUNTER_ENUM(name) CNT_##name,

@@ -1,6 +1,8 @@
 /*
  * Keyed hashing and seeded pseudo-randomness. Nothing here reads the OS: the
- * seed comes from configuration, so a run with a fixed seed replays exactly.
+ * stack's keys come from configuration — drawn from the OS through an
+ * injected entropy source by default, derived from a fixed seed only when a
+ * test or simulation asks, so that such a run replays exactly.
  */
 #ifndef HSK_RAND_H
 #define HSK_RAND_H

@@ -11,7 +11,11 @@ void hsk_config_default(hsk_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mtu = 1500;
-	c->seed = 1;
+	c->seed = HSK_SEED_OS;      /* keys from getrandom, never a constant */
+	c->ipfrag_high_thresh = 4u << 20;
+	c->ipfrag_low_thresh = 3u << 20;
+	c->ipfrag_src_max = 1u << 20;
+	c->ipfrag_time_ns = 30ull * 1000000000;
 	c->syn_retries = 6;
 	c->synack_retries = 5;
 	c->orphan_retries = 8;
@@ -48,7 +52,31 @@ static bool config_valid(const hsk_config *c)
 	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
-	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0;
+	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
+}
+
+/* The secret keys (RFC 6528 §3: "F() MUST NOT be computable from the
+ * outside"). A fixed seed derives them, so a test replays; seed 0 draws
+ * them from the entropy source, and a failing source fails the stack rather
+ * than fall back to something guessable. */
+static int stack_keys(hsk_stack *s, const hsk_config *cfg)
+{
+	uint64_t k[3];
+
+	if (cfg->seed != HSK_SEED_OS) {
+		k[0] = rng_derive(cfg->seed, 0x6b657930);
+		k[1] = rng_derive(cfg->seed, 0x6b657931);
+		k[2] = rng_derive(cfg->seed, 0x726e67);
+	} else {
+		int (*fn)(void *, void *, size_t) = cfg->entropy ? cfg->entropy : hsk_os_entropy;
+		if (fn(cfg->entropy_ctx, k, sizeof(k)) < 0)
+			return -1;
+	}
+	s->key0 = k[0];
+	s->key1 = k[1];
+	rng_seed(&s->rng, k[2]);
+	return 0;
 }
 
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
@@ -63,9 +91,8 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	s->now = now_ns;
 	s->addr = cfg->addr;
 	s->mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
-	s->key0 = rng_derive(cfg->seed, 0x6b657930);
-	s->key1 = rng_derive(cfg->seed, 0x6b657931);
-	rng_seed(&s->rng, rng_derive(cfg->seed, 0x726e67));
+	if (stack_keys(s, cfg) < 0)
+		goto fail;
 	rtt_params_default(&s->rttp);
 	s->rttp.rto_initial = cfg->rto_initial_ns;
 	s->rttp.rto_min = cfg->rto_min_ns;
@@ -87,7 +114,13 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 		while (s->ring_cache_cap < cfg->sndbuf)
 			s->ring_cache_cap <<= 1;
 	}
-	s->reasm = reasm_new(4u << 20, 30ull * 1000000000);
+	reasm_limits rl = {
+		.high_thresh = cfg->ipfrag_high_thresh,
+		.low_thresh = cfg->ipfrag_low_thresh,
+		.src_max = cfg->ipfrag_src_max,
+		.timeout_ns = cfg->ipfrag_time_ns,
+	};
+	s->reasm = reasm_new(&rl, s->key0 ^ 0x66726167, s->key1);
 	if (!s->reasm)
 		goto fail;
 	return s;

@@ -22,22 +22,33 @@ void ip_input(struct hsk_stack *s, uint64_t now, const uint8_t *pkt, size_t len)
 void ip_output(struct hsk_stack *s, uint8_t *buf, uint32_t dst, uint8_t proto,
 	       size_t l4_len);
 
-/* ---- frag.c: reassembly with time and memory bounds (RFC 791, RFC 815) */
+/* ---- frag.c: reassembly bounded in memory, per source and in time
+ * (RFC 791, RFC 815; Linux's ipfrag_* knobs) */
 typedef struct ip_reasm ip_reasm;
-/* NULL on no memory. */
-ip_reasm *reasm_new(size_t mem_limit, uint64_t timeout_ns);
+typedef struct reasm_limits {
+	size_t high_thresh;    /* bytes held at most; going over evicts ... */
+	size_t low_thresh;     /* ... the oldest datagrams down to this */
+	size_t src_max;        /* bytes one source address may hold */
+	uint64_t timeout_ns;   /* a datagram's life from its first fragment */
+} reasm_limits;
+/* NULL on no memory. k0, k1: the secret key of the lookup hashes. */
+ip_reasm *reasm_new(const reasm_limits *lim, uint64_t k0, uint64_t k1);
 void reasm_free(ip_reasm *r);
 /* Feeds one fragment (h and its payload). Returns the length of the
  * completed datagram's payload and points *out at it (valid until the next
- * reasm_* call), 0 while incomplete, or a negative value when the fragment
- * was dropped (counted in cnt: ReasmFails, FragmentsDropped). Counts
- * ReasmReqds per fragment and ReasmOKs per datagram. */
+ * reasm_* call), 0 while incomplete or for an exact duplicate, or a
+ * negative value when the fragment was dropped. Counts in cnt: ReasmReqds
+ * per fragment, ReasmOKs per datagram, FragmentsDropped per fragment
+ * refused, ReasmFails per datagram abandoned, and why: ReasmOverlaps,
+ * ReasmEvictions, ReasmSrcEvictions. */
 long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 		 const uint8_t *payload, size_t len, const uint8_t **out,
 		 hsk_counters *cnt);
 /* Drops datagrams older than the timeout (ReasmTimeout, ReasmFails). */
 void reasm_expire(ip_reasm *r, uint64_t now, hsk_counters *cnt);
 uint64_t reasm_next_deadline(const ip_reasm *r);
+/* Bytes charged and datagrams in progress. */
+void reasm_usage(const ip_reasm *r, size_t *mem, unsigned *datagrams);
 
 /* ---- icmp.c ---- */
 /* An ICMP message addressed to us (ip is its IPv4 header). Answers echo

@@ -80,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.addr = OUR_ADDR;
+	cfg.seed = 1;   /* fixed keys: a finding replays from its input alone */
 	cfg.sndbuf = cfg.rcvbuf = 4096;
 	hsk_link link = { &lt, on_transmit };
 	uint64_t now = 1000000000ull;

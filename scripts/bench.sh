@@ -18,7 +18,7 @@
 #   BENCH_MEM_N=10000                 connections per memory round (all stacks)
 #   BENCH_CONNS=100000                handshake alone: idle connections, SYN-queue
 #                                     requests and TIME_WAIT entries (10000000:
-#                                     issue 7's 10 M; about 6 GB today)
+#                                     issue 7's 10 M: about 11 GB today)
 #   BENCH_RAW=1                       also print every raw figure
 set -u
 cd "$(dirname "$0")/.."
@@ -188,9 +188,27 @@ callgrind() {
 		--callgrind-out-file="$f" "$@" 2>>"$LOG" >"$OUT/cg.$name.txt"
 	sed "s/^/cg_${name}_/" "$OUT/cg.$name.txt" | while read -r k v; do echo "$v" >"$S/$k"; done
 	awk '/^summary:/ { print $2 }' "$f" >"$S/${name}_ir"
-	callgrind_annotate "$f" 2>/dev/null | sed -n '/file:function/,$p' |
-		grep -E '^ *[0-9,]+ ' | head -15 |
-		sed -e 's|'"$ROOT"'/||; s| \[.*\]$||; s|\./[a-z]*/\./||' >"$OUT/top.$name"
+	callgrind_annotate --auto=no "$f" 2>/dev/null |
+		awk '/file:function/ { on = 1; next } on && /^-+$/ { next } on && /^$/ { exit } on' \
+		>"$OUT/self.$name"
+	head -15 "$OUT/self.$name" | sed -e 's|'"$ROOT"'/||; s| \[.*\]$||' >"$OUT/top.$name"
+	# the same self costs summed by area of handshake's code
+	awk '{ x = $1; gsub(",", "", x); a = "other"
+		if ($0 ~ /malloc\.c|calloc|memset|[^_]free/) a = "malloc, free, memset"
+		else if ($0 ~ /memmove|memcpy/) a = "memcpy"
+		else if ($0 ~ /checksum\.c/) a = "checksum"
+		else if ($0 ~ /table\.c|rand\.c/) a = "4-tuple table and SipHash"
+		else if ($0 ~ /recovery\.c|sack\.c/) a = "SACK and RACK"
+		else if ($0 ~ /wheel\.c|timer\.c/) a = "timers"
+		else if ($0 ~ /src\/wire\//) a = "parsing and emitting headers"
+		else if ($0 ~ /src\/tcp\/input\.c/) a = "tcp/input.c"
+		else if ($0 ~ /src\/tcp\/output\.c/) a = "tcp/output.c"
+		else if ($0 ~ /src\/tcp\//) a = "the rest of tcp/"
+		else if ($0 ~ /src\/(ip|core|api)\//) a = "ip/, core/, api/"
+		else if ($0 ~ /bench\//) a = "the benchmark itself"
+		s[a] += x; t += x }
+		END { for (a in s) if (t) printf "%5.1f%%  %s\n", 100 * s[a] / t, a }' \
+		"$OUT/self.$name" | sort -rn >"$OUT/areas.$name"
 }
 
 START=$(date +%s)
@@ -341,8 +359,11 @@ for t in hlc:"a lifecycle (wired directly, $CG_LC lifecycles)" hb1:"bulk at MSS 
 	n=${t%%:*}
 	[ -s "$OUT/top.$n" ] || continue
 	echo
-	echo "Where handshake's instructions go in ${t#*:} (callgrind, self Ir, top 15):"
+	echo "Where handshake's instructions go in ${t#*:} (callgrind, self Ir, top 15; then by area):"
 	sed 's/^/    /; s|\./[^ ]*/\([^/ ]*:[^ ]*\)$|\1|' "$OUT/top.$n"
+	echo "    --"
+	sed 's/^/    /' "$OUT/areas.$n" | paste -sd';' | sed 's/;  */;  /g'
+
 done
 echo
 echo "(bench took $(( $(date +%s) - START )) s)"

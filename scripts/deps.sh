@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building and testing handshake need.
+# Installs the Debian packages that building, testing and benchmarking
+# handshake need (liblwip-dev: lwIP for `make bench` and its smoke test).
 # Does nothing when they are present; needs root only when something is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev; do
+for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev liblwip-dev; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -228,9 +228,14 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 			   len == avail;
 		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
 			break;
-		if (len && !nagle_allows(t, len, avail))
+		/* Nagle and SWS avoidance hold back new data only: bytes sent
+		 * once already go again as soon as the window allows (RFC
+		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment
+		 * would wait forever for the ACK of itself. */
+		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
+		if (len && is_new && !nagle_allows(t, len, avail))
 			break;
-		if (len && !sws_allows(t, len, avail))
+		if (len && is_new && !sws_allows(t, len, avail))
 			break;
 		seg_out o = {
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
@@ -241,7 +246,6 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		if (fin)
 			o.flags |= HSK_TH_FIN;
 		o.win = tcb_window_field(t);
-		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (!is_new)

@@ -86,7 +86,11 @@ void tcb_free(hsk_stack *s, tcb *t)
 
 void tcb_closed(hsk_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_CLOSED, cause);
+	/* Every state may close; should the table ever refuse it (a bug,
+	 * asserted in debug builds), the connection ends all the same rather
+	 * than live on unreachable. */
+	if (!tcb_set_state(s, t, HSK_CLOSED, cause))
+		t->err = t->err ? t->err : HSK_ECONNABORTED;
 	tcb_detach(s, t);
 	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
 		tcb_free(s, t);

@@ -239,9 +239,10 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	return acked;
 }
 
-static void established(hsk_stack *s, tcb *t, const char *cause)
+static bool established(hsk_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_ESTABLISHED, cause);
+	if (!tcb_set_state(s, t, HSK_ESTABLISHED, cause))
+		return false;
 	rtt_backoff_reset(&t->rtt);     /* the SYN's backoff is over */
 	/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN was
 	 * retransmitted and there is no RTT sample: the data transfer starts
@@ -254,6 +255,7 @@ static void established(hsk_stack *s, tcb *t, const char *cause)
 	t->recover = t->snd_una;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s, PassiveOpens);
+	return true;
 }
 
 /* Fifth: the ACK field. */
@@ -269,7 +271,8 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 			send_rst_for(s, sg);
 			return false;
 		}
-		established(s, t, "rcv ACK");
+		if (!established(s, t, "rcv ACK"))
+			return false;
 		t->snd_wl1 = sg->seq;   /* take this segment's window */
 		t->snd_wl2 = sg->ack;
 		t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
@@ -314,7 +317,8 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		/* With the peer's FIN in the same segment, fin_input goes
 		 * straight to TIME_WAIT (FIN_WAIT_1 -> TIME_WAIT). */
 		if (fin_acked && !fin_here) {
-			tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN");
+			if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
+				return false;
 			if (t->sd < 0)
 				t->close_at = s->now + s->cfg.fin_timeout_ns;
 		}
@@ -461,11 +465,13 @@ static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
 	tcb_notify(s, t);
 	switch (t->state) {
 	case HSK_ESTABLISHED:
-		tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN");
+		if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
+			return false;
 		break;
 	case HSK_FIN_WAIT_1:
 		if (!(t->flags & TF_FIN_ACKED)) {
-			tcb_set_state(s, t, HSK_CLOSING, "rcv FIN");
+			if (!tcb_set_state(s, t, HSK_CLOSING, "rcv FIN"))
+				return false;
 			break;
 		}
 		tcb_send_ack(s, t);
@@ -528,7 +534,8 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->snd_wl2 = sg->ack;
 	if (!ack_ok) {
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
-		tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN");
+		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))
+			return;
 		t->snd_nxt = t->iss;
 		/* The SYN,ACK is a new segment, not a retransmission. */
 		t->snd_max = t->iss;
@@ -541,7 +548,8 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->retries = 0;
 	t->first_rtx_at = 0;
 	t->rtx_at = 0;
-	established(s, t, "rcv SYN,ACK");
+	if (!established(s, t, "rcv SYN,ACK"))
+		return;
 	t->flags |= TF_ACK_NOW;
 	/* Data or FIN riding on the SYN-ACK follow the SYN. */
 	tcp_seg rest = *sg;
@@ -563,7 +571,8 @@ static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		t->snd_una = sg->ack;
 		t->rtx_at = 0;
 		t->retries = 0;
-		established(s, t, "rcv SYN,ACK");
+		if (!established(s, t, "rcv SYN,ACK"))
+			return;
 		update_window(t, sg);
 		tcp_output(s, t);
 		return;

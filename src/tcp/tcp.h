@@ -190,8 +190,11 @@ _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
 
 /* ---- state.c ---- */
 /* The one place a TCB changes state: checks the table of legal transitions,
- * emits the trace event. */
-void tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
+ * emits the trace event. An illegal transition is an engine bug: it
+ * asserts (debug builds), counts IllegalTransitions, leaves the state as it
+ * was and returns false; the caller must then give up what it was doing
+ * (drop the segment, skip the timer action). */
+bool tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct hsk_stack *s, int obj, const hsk_tuple *tu,
 		     int from, int to, const char *cause);

@@ -34,7 +34,8 @@ static uint64_t tw_lifetime(const hsk_stack *s) { return 2 * s->cfg.msl_ns; }
 
 void tw_enter(hsk_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_TIME_WAIT, cause);
+	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
+		return;
 	tcp_tw *tw = pool_get(&s->tw_pool);
 	if (!tw) {
 		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */

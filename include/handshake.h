@@ -159,9 +159,14 @@ typedef struct hsk_config {
 	uint64_t rto_max_ns;        /* 120 s */
 	uint64_t delack_ns;         /* 40 ms */
 
-	/* RFC 5961 challenge ACKs, per connection */
+	/* Replies to unacceptable segments, per connection (requests and
+	 * TIME_WAIT entries included): RFC 5961 challenge ACKs ... */
 	unsigned challenge_ack_limit;   /* 10 per challenge_ack_window_ns */
 	uint64_t challenge_ack_window_ns; /* 1 s */
+	/* ... and duplicate ACKs to out-of-window, PAWS-failing and repeated
+	 * segments that carry no text: one per this interval (Linux's
+	 * tcp_invalid_ratelimit) */
+	uint64_t invalid_ratelimit_ns;  /* 500 ms */
 
 	/* byte stream */
 	bool sack;                  /* true: offer and use SACK (tcp_sack) */

@@ -343,22 +343,6 @@ void tcb_send_rst(hsk_stack *s, tcb *t)
 	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
 }
 
-void tcb_challenge_ack(hsk_stack *s, tcb *t)
-{
-	uint64_t win = s->cfg.challenge_ack_window_ns;
-	if (s->now - t->challenge_window_start >= win || t->challenge_window_start == 0) {
-		t->challenge_window_start = s->now ? s->now : 1;
-		t->challenge_count = 0;
-	}
-	if (t->challenge_count >= s->cfg.challenge_ack_limit) {
-		CNT_INC(s, TCPChallengeACKLimited);
-		return;
-	}
-	t->challenge_count++;
-	CNT_INC(s, TCPChallengeACK);
-	tcb_send_ack(s, t);
-}
-
 void send_rst_for(hsk_stack *s, const tcp_seg *sg)
 {
 	if (sg->th.flags & HSK_TH_RST)

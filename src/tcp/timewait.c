@@ -16,7 +16,7 @@
  */
 #include "core/stack.h"
 
-static void tw_send_ack(hsk_stack *s, tcp_tw *tw)
+void tw_send_ack(hsk_stack *s, tcp_tw *tw)
 {
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
@@ -78,18 +78,11 @@ void tw_timer_fire(hsk_stack *s, tcp_tw *tw, uint64_t now)
 	tw_free(s, tw);
 }
 
-static void tw_drop(hsk_stack *s, const tcp_seg *sg, const char *why)
-{
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TW, -1, &sg->tuple, &sg->th, sg->len, why);
-}
-
-void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
+tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST) {
-		tw_drop(s, sg, "RST in TIME_WAIT ignored (RFC 1337)");
-		return;
-	}
+	if (f & HSK_TH_RST)
+		return TV(TV_DROP, "RST in TIME_WAIT ignored (RFC 1337)");
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK)) {
 		if (seq_gt(sg->seq, tw->rcv_nxt)) {
 			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
@@ -101,27 +94,21 @@ void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 			 * clock does not promise (Linux: tw_snd_nxt + 65535 + 2). */
 			hsk_seq isn = seq_add(tw->snd_nxt, 65535 + 2);
 			tw_free(s, tw);
-			if (l)
-				listen_input_isn(s, l, sg, &isn);
-			else
-				send_rst_for(s, sg);
-			return;
+			/* The entry is gone: what follows is the listener's. */
+			tcp_reply(s, NULL, sg, l ? listen_input_isn(s, l, sg, &isn) :
+				  TV(TV_RST, NULL));
+			return TV(TV_DONE, NULL);
 		}
-		tw_drop(s, sg, "old SYN in TIME_WAIT");
-		tw_send_ack(s, tw);
-		return;
+		CNT_INC(s, TCPSYNChallenge);
+		return TV(TV_CHALLENGE, "old SYN in TIME_WAIT: challenge ACK");
 	}
 	if ((f & HSK_TH_FIN) &&
 	    seq_eq(seq_add(sg->seq, sg->len + 1), tw->rcv_nxt)) {
 		/* The peer did not hear our ACK of its FIN. */
-		tw_send_ack(s, tw);
 		wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
-		return;
+		return TV(TV_DUPACK, "FIN again in TIME_WAIT");
 	}
-	if (sg->len || !seq_eq(sg->seq, tw->rcv_nxt)) {
-		tw_drop(s, sg, "segment in TIME_WAIT");
-		tw_send_ack(s, tw);
-		return;
-	}
-	tw_drop(s, sg, "ACK in TIME_WAIT");
+	if (sg->len || !seq_eq(sg->seq, tw->rcv_nxt))
+		return TV(TV_DUPACK, "segment in TIME_WAIT");
+	return TV(TV_DROP, "ACK in TIME_WAIT");
 }

@@ -16,6 +16,8 @@
  *          syn_check               fourth: SYN -> challenge ACK (RFC 5961 §4)
  *          tcb_input_after_syn     (also: a request promoted by its ACK)
  *            ack_check             fifth: is the ACK plausible (RFC 5961 §5)
+ *            ts_update             TS.Recent from the accepted segment
+ *                                  (RFC 7323 §4.3)
  *            ack_input             fifth: window, SND.UNA, loss recovery
  *                                  (recovery.c), the closing states
  *            data_input            seventh: segment text (in order, or
@@ -104,35 +106,40 @@ static tcp_verdict seq_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	return TV(TV_DUPACK, "out of window");
 }
 
+/* SEG.TSval is not older than TS.Recent, or TS.Recent is no longer to be
+ * trusted: idle for more than 24 days (RFC 7323 §5.5). */
+static bool ts_fresh(const hsk_stack *s, const tcb *t, const tcp_opts *o)
+{
+	return (int32_t)(o->ts_val - t->ts_recent) >= 0 ||
+	       s->now - t->ts_recent_at > PAWS_IDLE_NS;
+}
+
 /* RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose
  * timestamp is older than the latest one accepted is an old duplicate:
- * ACK and drop it. A TS.Recent idle for more than 24 days is no longer
- * trusted (§5.5). */
+ * ACK and drop it. */
 static tcp_verdict paws_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if (!(t->flags & TF_TS_OK) || !o->has_ts || (sg->th.flags & HSK_TH_RST))
 		return TV_OK;
-	if ((int32_t)(o->ts_val - t->ts_recent) >= 0)
+	if (ts_fresh(s, t, o))
 		return TV_OK;
-	if (s->now - t->ts_recent_at > PAWS_IDLE_NS) {
-		t->ts_recent = o->ts_val;
-		t->ts_recent_at = s->now;
-		return TV_OK;
-	}
 	if (sg->th.flags & HSK_TH_SYN)
 		return syn_challenge(s);
 	CNT_INC(s, PAWSEstab);
 	return TV(TV_PAWS, "PAWS: old timestamp");
 }
 
-/* R3: remember the newest timestamp of a segment that starts at or before
- * what we have acknowledged. */
+/* RFC 7323 §4.3 R3: TS.Recent is the timestamp of the newest segment
+ * that was accepted -- its ACK too, so this runs after ack_check (as
+ * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
+ * move it -- and that starts at or before what we have acknowledged
+ * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
 static void ts_update(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
-	if ((t->flags & TF_TS_OK) && o->has_ts &&
-	    (int32_t)(o->ts_val - t->ts_recent) >= 0 && seq_le(sg->seq, t->rcv_nxt)) {
+	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
+	    seq_le(sg->seq, t->rcv_nxt)) {
 		t->ts_recent = o->ts_val;
 		t->ts_recent_at = s->now;
 	}
@@ -493,8 +500,10 @@ tcp_verdict tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	bool fin_now;
-	if ((v = ack_check(s, t, sg)).act || (v = ack_input(s, t, sg)).act ||
-	    (v = data_input(s, t, sg, &fin_now)).act ||
+	if ((v = ack_check(s, t, sg)).act)
+		return v;
+	ts_update(s, t, sg);
+	if ((v = ack_input(s, t, sg)).act || (v = data_input(s, t, sg, &fin_now)).act ||
 	    (v = fin_input(s, t, sg, fin_now)).act)
 		return v;
 	tcp_output(s, t);
@@ -582,7 +591,6 @@ static tcp_verdict tcb_steps(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		return simultaneous_open_done(s, t, sg);
 	if ((v = paws_check(s, t, sg)).act || (v = seq_check(s, t, sg)).act)
 		return v;
-	ts_update(s, t, sg);
 	if ((v = rst_check(s, t, sg)).act || (v = syn_check(s, sg)).act)
 		return v;
 	if (t->keep_at)

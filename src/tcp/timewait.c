@@ -6,13 +6,21 @@
  * retransmitted FIN, and the 2MSL timer. The full TCB is freed (or kept
  * detached while its socket still has unread data).
  *
- * What arrives, and the verdict:
- *   retransmitted FIN      ACK it and restart 2MSL
+ * What arrives, and the verdict (tw_input; reply.c sends and limits):
  *   RST                    ignored (RFC 1337: no TIME_WAIT assassination)
- *   SYN above RCV.NXT      a new incarnation: the entry ends, the SYN goes
+ *   SYN, no ACK, SEG.SEQ > RCV.NXT
+ *                          a new incarnation: the entry ends, the SYN goes
  *                          to the listener (TWRecycled)
- *   anything else          ACK when it carries data or is out of window;
- *                          a pure in-window ACK is silently dropped
+ *   any other SYN          challenge ACK (RFC 5961 §4.2), SYN,ACK at
+ *                          RCV.NXT included
+ *   FIN with ACK ending at RCV.NXT (the peer's FIN again: SEG.SEQ + LEN =
+ *   RCV.NXT - 1) or starting there (a FIN beyond the one counted)
+ *                          ACK it and restart 2MSL (RFC 9293 §3.10.7.4,
+ *                          eighth step; Linux does both). RCV.NXT stays:
+ *                          the first FIN ended the stream.
+ *   a bare ACK at RCV.NXT  silently taken (it does not restart 2MSL)
+ *   anything else          duplicate ACK: text, any other FIN, out of
+ *                          window (rate limited when it has no text)
  */
 #include "core/stack.h"
 
@@ -83,8 +91,10 @@ tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 	uint8_t f = sg->th.flags;
 	if (f & HSK_TH_RST)
 		return TV(TV_DROP, "RST in TIME_WAIT ignored (RFC 1337)");
-	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK)) {
-		if (seq_gt(sg->seq, tw->rcv_nxt)) {
+	if (f & HSK_TH_SYN) {
+		/* Only a SYN above the old RCV.NXT (RFC 1122 4.2.2.13, Linux's
+		 * after(seq, rcv_nxt)) may be a new connection. */
+		if (!(f & HSK_TH_ACK) && seq_gt(sg->seq, tw->rcv_nxt)) {
 			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
 			CNT_INC(s, TWRecycled);
 			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
@@ -100,15 +110,17 @@ tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 			return TV(TV_DONE, NULL);
 		}
 		CNT_INC(s, TCPSYNChallenge);
-		return TV(TV_CHALLENGE, "old SYN in TIME_WAIT: challenge ACK");
+		return TV(TV_CHALLENGE, "SYN in TIME_WAIT: challenge ACK");
 	}
-	if ((f & HSK_TH_FIN) &&
-	    seq_eq(seq_add(sg->seq, sg->len + 1), tw->rcv_nxt)) {
+	bool fin = f & HSK_TH_FIN;
+	if (fin && (f & HSK_TH_ACK) &&
+	    (seq_eq(seq_add(sg->seq, seg_space(sg)), tw->rcv_nxt) ||
+	     seq_eq(sg->seq, tw->rcv_nxt))) {
 		/* The peer did not hear our ACK of its FIN. */
 		wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
-		return TV(TV_DUPACK, "FIN again in TIME_WAIT");
+		return TV(TV_DUPACK, "FIN in TIME_WAIT: ACK, restart 2MSL");
 	}
-	if (sg->len || !seq_eq(sg->seq, tw->rcv_nxt))
+	if (sg->len || fin || !seq_eq(sg->seq, tw->rcv_nxt))
 		return TV(TV_DUPACK, "segment in TIME_WAIT");
 	return TV(TV_DROP, "ACK in TIME_WAIT");
 }

@@ -66,7 +66,17 @@ static uint32_t rcv_window(const tcb *t)
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
 }
 
-/* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability. */
+/* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability,
+ * with the two allowances the RFC and the common stacks make so that an
+ * ACK is not lost with the text around it:
+ *  - RCV.WND = 0: "special allowance should be made to accept valid ACKs,
+ *    URGs and RSTs": a segment at RCV.NXT is acceptable whatever its
+ *    length; data_input drops its text (as Linux's tcp_sequence and
+ *    TCPZeroWindowDrop);
+ *  - a segment ending exactly at RCV.NXT (its text or FIN all old, e.g.
+ *    the peer's FIN again because our ACK was lost) is acceptable for its
+ *    ACK; data_input finds it a duplicate and ACKs it (Linux: end_seq >=
+ *    rcv_wup; FreeBSD goes on to the ACK of any duplicate). */
 static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 {
 	uint32_t len = seg_space(sg);
@@ -77,8 +87,10 @@ static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 			return seq_eq(sg->seq, t->rcv_nxt);
 		return seq_in(sg->seq, t->rcv_nxt, end);
 	}
+	if (seq_eq(seq_add(sg->seq, len), t->rcv_nxt))
+		return true;
 	if (wnd == 0)
-		return false;
+		return seq_eq(sg->seq, t->rcv_nxt);
 	return seq_in(sg->seq, t->rcv_nxt, end) ||
 	       seq_in(seq_add(sg->seq, len - 1), t->rcv_nxt, end);
 }
@@ -194,8 +206,12 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 
 static void update_window(tcb *t, const tcp_seg *sg)
 {
-	/* RFC 9293 §3.10.7.4: only a segment newer than the last window
-	 * update may change the window. The window of a SYN is never scaled. */
+	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
+	 * newer than the last window update (SND.WL1, then SND.WL2), may
+	 * change the window: an old ACK carries a stale one. The window of a
+	 * SYN is never scaled. */
+	if (!seq_between(sg->ack, t->snd_una, t->snd_max))
+		return;
 	if (seq_lt(t->snd_wl1, sg->seq) ||
 	    (seq_eq(t->snd_wl1, sg->seq) && seq_le(t->snd_wl2, sg->ack))) {
 		uint32_t shift = (sg->th.flags & HSK_TH_SYN) ? 0 : t->snd_wscale;
@@ -336,12 +352,17 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		break;
 	case HSK_CLOSING:
 		if (fin_acked) {
+			/* On the peer's FIN again (it lost our ACK): ACK it. */
+			if (seg_space(sg))
+				tcb_send_ack(s, t);
 			tw_enter(s, t, "rcv ACK of FIN");
 			return TV(TV_DONE, NULL);
 		}
 		break;
 	case HSK_LAST_ACK:
 		if (fin_acked) {
+			if (seg_space(sg))
+				tcb_send_ack(s, t);
 			tcb_closed(s, t, "rcv ACK of FIN");
 			return TV(TV_DONE, NULL);
 		}
@@ -452,6 +473,13 @@ static tcp_verdict data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		tcb_send_rst(s, t);
 		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
 		return TV(TV_DONE, NULL);
+	}
+	if (len && rcv_window(t) == 0) {
+		/* Accepted for its ACK only (seq_acceptable): no room was
+		 * offered for the text. */
+		CNT_INC(s, TCPZeroWindowDrop);
+		t->flags |= TF_ACK_NOW;
+		return TV_OK;
 	}
 	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
 		data_in_order(s, t, data, len, seg_fin, fin_now);

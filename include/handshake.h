@@ -138,6 +138,11 @@ typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
 typedef struct hsk_config {
 	uint32_t addr;              /* local IPv4 address */
 	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
+	uint16_t min_snd_mss;       /* 48 (tcp_min_snd_mss): a peer's smaller
+				     * MSS option is raised to this (never
+				     * above our own MSS) */
+	uint16_t min_pmtu;          /* 552 (min_pmtu): an ICMP fragmentation-
+				     * needed MTU below this is taken as this */
 	uint64_t seed;              /* keys ISNs, cookies, ports, hashes */
 
 	/* handshake and close */

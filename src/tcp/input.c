@@ -699,16 +699,16 @@ void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
 	if (!seq_between(seq_of(seq), t->snd_una, t->snd_max))
 		return;
 	if (code == ICMP_UNREACH_NEEDFRAG) {
-		/* RFC 1191: the path takes at most `mtu` bytes per packet. */
-		if (mtu >= 68) {
-			/* Room for the timestamp option comes out too. */
-			uint16_t opts = (t->flags & TF_TS_OK) ? 12 : 0;
-			uint16_t mss = (uint16_t)(mtu - IPV4_HDR_LEN - TCP_HDR_LEN - opts);
-			if (mss < t->mss) {
-				t->mss = mss < 88 ? 88 : mss;
-				cc_set_mss(&t->cc, t->mss);
-				rec_path_shrunk(s, t);
-			}
+		/* RFC 1191: the path takes at most `mtu` bytes per packet; as
+		 * Linux's min_pmtu, a claim below min_pmtu (0 from an old
+		 * router, or 68 from a forger who wants crumbs) is taken as
+		 * min_pmtu. The MSS only ever shrinks here. */
+		uint32_t pmtu = mtu < s->cfg.min_pmtu ? s->cfg.min_pmtu : mtu;
+		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);
+		if (mss < t->mss) {
+			t->mss = mss;
+			cc_set_mss(&t->cc, t->mss);
+			rec_path_shrunk(s, t);
 		}
 		return;
 	}

@@ -355,6 +355,13 @@ int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
  * ring once everything is read (nothing held out of order). */
 void tcb_release_idle_rings(struct hsk_stack *s, tcb *t);
 int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
+/* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
+ * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
+ * the floor itself never above our own MSS. */
+uint16_t tcp_clamp_mss(const struct hsk_stack *s, uint32_t mss);
+/* The payload per segment a path MTU allows this connection (clamped as
+ * above, timestamp room taken off). */
+uint16_t tcb_mss_for_mtu(const struct hsk_stack *s, const tcb *t, uint32_t mtu);
 void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
 /* SACK and timestamps as the peer's SYN offered them (and we allow). */

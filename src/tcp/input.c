@@ -221,8 +221,11 @@ static void update_window(tcb *t, const tcp_seg *sg)
 		t->snd_wl1 = sg->seq;
 		t->snd_wl2 = sg->ack;
 		if (t->snd_wnd && (t->flags & TF_PERSIST)) {
+			/* The window opened: probing is over. */
 			t->flags &= ~TF_PERSIST;
 			t->rtx_at = 0;
+			t->first_rtx_at = 0;
+			t->win_probes = 0;
 		}
 	}
 }
@@ -259,6 +262,7 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	t->retries = 0;
 	t->first_rtx_at = 0;
+	t->win_probes = 0;
 	/* Forward progress ends the backoff (as Linux does). */
 	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
@@ -323,6 +327,10 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 			t->max_snd_wnd = t->snd_wnd;
 	}
 	t->rcv_tstamp = s->now;
+	/* The peer answered: unanswered zero-window probes start again from
+	 * zero; an orphan's do not (it must not live on answers alone). */
+	if (t->sd >= 0)
+		t->win_probes = 0;
 	uint32_t old_wnd = t->snd_wnd;
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	bool advanced = seq_gt(sg->ack, t->snd_una);

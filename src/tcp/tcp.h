@@ -164,6 +164,8 @@ typedef struct tcb {
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
 	uint8_t keep_probes;      /* unanswered probes so far */
+	uint8_t win_probes;       /* zero-window probes since the peer last
+				   * answered (an orphan's: since it began) */
 	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
 	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
 

@@ -100,9 +100,9 @@ uint16_t tcb_window_field(tcb *t)
 
 static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
 {
-	/* RFC 7323 §3.2: once negotiated, every segment but a reset carries
-	 * a timestamp. */
-	if ((t->flags & TF_TS_OK) && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
+	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
+	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
 		o->opt.has_ts = true;
 		o->opt.ts_val = rtt_tsval(&s->rttp, s->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
@@ -340,7 +340,7 @@ void tcb_send_rst(hsk_stack *s, tcb *t)
 	seg_out o = {
 		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
-	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+	tcb_emit(s, t, &o);
 }
 
 void send_rst_for(hsk_stack *s, const tcp_seg *sg)

@@ -209,6 +209,48 @@ static void test_last_ack_takes_ack_on_old_fin(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 5961 §5.2 at its bounds: SEG.ACK = SND.UNA - MAX.SND.WND is an old
+ * duplicate (ignored; the text is taken); one less is too old (dropped,
+ * challenged); SEG.ACK = SND.NXT is fine, one more is data never sent.
+ * The peer offers 1000 bytes, so MAX.SND.WND = 1000. */
+static void test_ack_acceptability_bounds(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 806);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer p;
+	sim_peer_accept_win(&sm, &p, S, PORT, 3000, &syn, 1000);
+	hsk_stack *s = sm.st[S];
+	static char d[2000];
+	memset(d, 'd', sizeof(d));
+	assert_int_equal(hsk_send(s, p.sd, d, 1000), 1000);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1000);
+	sim_peer_send(&p, 1, 1001, A, 1000, NULL, 0);   /* SND.UNA = 1001 */
+	assert_int_equal(hsk_send(s, p.sd, d, 500), 500);
+	expect_peer_seg(&p, A | PSH, 1001, 1, 500);     /* SND.NXT = 1501 */
+	sim_blackhole(&sm, S, -1, true);
+	char buf[8];
+	uint64_t chal = sim_counter(&sm, S, "TCPChallengeACK");
+	sim_peer_send(&p, 1, 0, A | PSH, 1000, "a", 1); /* 1001 - 1001 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), -HSK_EAGAIN);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), chal + 1);
+	sim_peer_send(&p, 1, 1, A | PSH, 1000, "b", 1); /* 1001 - 1000 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'b');
+	sim_peer_send(&p, 2, 1502, A | PSH, 1000, "c", 1); /* SND.NXT + 1 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), -HSK_EAGAIN);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), chal + 2);
+	sim_peer_send(&p, 2, 1501, A | PSH, 1000, "d", 1); /* SND.NXT */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'd');
+	assert_int_equal(sim_counter(&sm, S, "DropBadAck"), 2);
+	sim_blackhole(&sm, S, -1, false);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_still_takes_ack),
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
+		cmocka_unit_test(test_ack_acceptability_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

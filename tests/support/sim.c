@@ -409,10 +409,16 @@ void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uin
 void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
 		     const tcp_opts *syn)
 {
+	sim_peer_accept_win(sm, p, host, hport, iss, syn, 65535);
+}
+
+void sim_peer_accept_win(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+			 const tcp_opts *syn, uint16_t win)
+{
 	*p = (sim_peer){ .sm = sm, .host = host, .addr = SIM_ADDR(7), .port = 4000,
 			 .hport = hport, .iss = iss };
 	p->lsd = sim_listen(sm, host, hport, 8);
-	sim_inject_opts(sm, host, p->addr, p->port, hport, iss, 0, HSK_TH_SYN, 65535, syn,
+	sim_inject_opts(sm, host, p->addr, p->port, hport, iss, 0, HSK_TH_SYN, win, syn,
 			NULL, 0);
 	const sim_ev *e = sim_next_tx(sm);
 	assert_non_null(e);
@@ -423,7 +429,7 @@ void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t is
 		p->ts = true;
 		p->tsval = syn->ts_val;
 	}
-	sim_peer_send(p, 1, 1, HSK_TH_ACK, 65535, NULL, 0);
+	sim_peer_send(p, 1, 1, HSK_TH_ACK, win, NULL, 0);
 	p->sd = sim_accept(sm, host, p->lsd);
 	assert_int_equal(hsk_sock_state(sm->st[host], p->sd), HSK_ESTABLISHED);
 }

@@ -133,6 +133,9 @@ typedef struct sim_peer {
  * host accepts it. Checks the SYN,ACK and that the host is ESTABLISHED. */
 void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
 		     const tcp_opts *syn);
+/* The same with `win` as the window of the SYN and of the final ACK. */
+void sim_peer_accept_win(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+			 const tcp_opts *syn, uint16_t win);
 /* A segment from the peer (ack used only with HSK_TH_ACK). */
 void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
 		   const void *data, size_t len);

@@ -77,11 +77,12 @@ typedef struct tcp_verdict {
 #define TV(act, why) ((tcp_verdict){ (act), (why) })
 #define TV_OK TV(TV_ACCEPT, NULL)
 
-/* The reply limits of one connection (a tcb, tcp_req or tcp_tw): 32-bit
- * millisecond stamps (they wrap after 49 days: at worst one reply more or
- * less), 0 meaning never. */
+/* The reply limits of a full connection (reply.c): 32-bit millisecond
+ * stamps (they wrap after 49 days: at worst one reply more or less), 0
+ * meaning never. A request or TIME_WAIT entry keeps only oow_ms, which
+ * limits its challenge ACKs too. */
 typedef struct tcp_rl {
-	uint32_t oow_ms;          /* the last rate-limited duplicate ACK */
+	uint32_t oow_ms;          /* the last rate-limited reply */
 	uint32_t chal_ms;         /* start of the challenge-ACK window */
 	uint32_t chal_n;          /* challenge ACKs sent in it */
 } tcp_rl;
@@ -195,7 +196,7 @@ typedef struct tcp_req {
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
-	tcp_rl rl;                /* reply limits (reply.c) */
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
@@ -206,7 +207,7 @@ typedef struct tcp_tw {
 	uint16_t rcv_win;         /* window field we send (already scaled) */
 	bool ts_ok;
 	uint32_t ts_offset, ts_recent;
-	tcp_rl rl;                /* reply limits (reply.c) */
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 } tcp_tw;
 
 typedef struct tcp_listener {

@@ -1,10 +1,11 @@
 /*
  * Replies to unacceptable segments (src/tcp/reply.c): one policy in every
- * state. A flood of 1,000 bad segments draws at most challenge_ack_limit
- * challenge ACKs per second (RFC 5961 §7) or one duplicate ACK per
- * invalid_ratelimit (500 ms, Linux's tcp_oow_rate_limited), whether it hits
- * a connection, a SYN-queue request or a TIME_WAIT entry; segments with
- * text are still answered each time.
+ * state. A flood of 1,000 bad segments draws at most one duplicate ACK
+ * per invalid_ratelimit (500 ms, Linux's tcp_oow_rate_limited) and, from a
+ * connection, challenge_ack_limit challenge ACKs per second (RFC 5961 §7);
+ * a SYN-queue request or TIME_WAIT entry keeps one stamp, so its
+ * challenge ACKs share the 500 ms limit. Segments with text are still
+ * answered each time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -221,8 +222,9 @@ static uint16_t client_in_time_wait(sim *sm, int *lsd)
 	return tu.lport;
 }
 
-/* TIME_WAIT: 1,000 out-of-window ACKs draw one ACK, 1,000 old SYNs ten
- * challenge ACKs; data is still answered each time. */
+/* TIME_WAIT: 1,000 out-of-window ACKs draw one ACK, and 1,000 old SYNs
+ * right after nothing (the entry's one stamp); 500 ms later one challenge
+ * ACK for 1,000 more; data is still answered each time. */
 static void test_time_wait_replies_limited(void **state)
 {
 	(void)state;
@@ -243,9 +245,19 @@ static void test_time_wait_replies_limited(void **state)
 	for (int i = 0; i < FLOOD; i++)
 		sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt - 1000, 0, SYN, 65535,
 			   NULL, 0);
-	assert_int_equal(sim_count_tx_since(&sm, C, mark), 10);
-	assert_int_equal(sim_counter(&sm, C, "TCPChallengeACK"), 10);
-	assert_int_equal(sim_counter(&sm, C, "TCPSYNChallenge"), FLOOD);
+	assert_int_equal(sim_count_tx_since(&sm, C, mark), 0);
+	sim_run(&sm, 499 * MS);
+	sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt - 1000, 0, SYN, 65535, NULL, 0);
+	assert_int_equal(sim_count_tx_since(&sm, C, mark), 0);
+	sim_run(&sm, 1 * MS);
+	for (int i = 0; i < FLOOD; i++)
+		sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt - 1000, 0, SYN, 65535,
+			   NULL, 0);
+	expect_seg(&sm, C, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, C, "TCPChallengeACK"), 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPChallengeACKLimited"), 2 * FLOOD);
+	assert_int_equal(sim_counter(&sm, C, "TCPSYNChallenge"), 2 * FLOOD + 1);
 	mark = sm.nlog;
 	for (int i = 0; i < 3; i++)
 		sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, rcv_nxt, snd_nxt, A | PSH, 65535,
@@ -258,9 +270,9 @@ static void test_time_wait_replies_limited(void **state)
 	sim_free(&sm);
 }
 
-/* A SYN-queue request: repeated SYNs get one SYN,ACK per 500 ms, out-of-
- * window ACKs one ACK per 500 ms (one limit for both, as Linux's
- * last_oow_ack_time), in-window SYNs and RSTs ten challenge ACKs. */
+/* A SYN-queue request: out-of-window ACKs, repeated SYNs, in-window SYNs
+ * and RSTs share one limit, as Linux's last_oow_ack_time: one reply per
+ * 500 ms. */
 static void test_request_replies_limited(void **state)
 {
 	(void)state;
@@ -297,9 +309,25 @@ static void test_request_replies_limited(void **state)
 		sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 5, 0, SYN, 65535, NULL, 0);
 		sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 5, 0, RST, 65535, NULL, 0);
 	}
-	assert_int_equal(replies(&sm, S, A, mark), 10);
-	assert_int_equal(sim_count_tx_since(&sm, S, mark), 10);
-	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 10);
+	assert_int_equal(sim_count_tx_since(&sm, S, mark), 0);
+	/* 500 ms later (with the SYN,ACK's own timeout at 1 s). */
+	sim_run(&sm, 500 * MS);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_null(sim_next_tx(&sm));
+	mark = sm.nlog;
+	for (int i = 0; i < FLOOD; i++) {
+		sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 5, 0, RST, 65535, NULL, 0);
+		sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 5, 0, SYN, 65535, NULL, 0);
+	}
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.seq, iss + 1);
+	assert_null(sim_next_tx(&sm));
+	assert_int_equal(replies(&sm, S, A, mark), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACKLimited"), 4 * FLOOD - 1);
 	/* The request is intact: its final ACK completes it. */
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, NULL, 0);
 	int ssd = sim_accept(&sm, S, lsd);

@@ -159,6 +159,10 @@ static void test_synack_at_rcv_nxt_challenged(void **state)
 	expect_no_tx(&f.sm);
 	assert_int_equal(sim_counter(&f.sm, C, "TCPChallengeACK"), 1);
 	assert_int_equal(sim_counter(&f.sm, C, "TCPSYNChallenge"), 1);
+	/* The entry's one stamp limits them: the next goes 500 ms later. */
+	to_entry(&f, f.rcv_nxt + 100, f.snd_nxt, SYN | A, NULL, 0);
+	expect_no_tx(&f.sm);
+	sim_run(&f.sm, 500 * MS);
 	to_entry(&f, f.rcv_nxt + 100, f.snd_nxt, SYN | A, NULL, 0);
 	expect_seg(&f.sm, C, A, 2, 2, 0);
 	assert_int_equal(timewaits(&f.sm, C), 1);

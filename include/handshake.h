@@ -148,8 +148,10 @@ typedef struct hsk_config {
 	/* handshake and close */
 	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
 	unsigned synack_retries;    /* 5  (tcp_synack_retries) */
-	unsigned orphan_retries;    /* 8  FIN/data retries of a closed socket */
-	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions */
+	unsigned orphan_retries;    /* 8  FIN/data retries and zero-window
+				     * probes of a closed socket */
+	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions,
+				     * or zero-window probes unanswered */
 	unsigned somaxconn;         /* 4096: caps the listen backlog */
 	unsigned max_syn_backlog;   /* 4096: caps a listener's SYN queue */
 	bool syncookies;            /* true: cookies when the SYN queue is full */

@@ -76,7 +76,8 @@ static uint32_t rcv_window(const tcb *t)
  *  - a segment ending exactly at RCV.NXT (its text or FIN all old, e.g.
  *    the peer's FIN again because our ACK was lost) is acceptable for its
  *    ACK; data_input finds it a duplicate and ACKs it (Linux: end_seq >=
- *    rcv_wup; FreeBSD goes on to the ACK of any duplicate). */
+ *    rcv_wup; FreeBSD goes on to the ACK of any duplicate). Not an RST:
+ *    one outside the window stays silently dropped (RFC 5961 §3.2). */
 static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 {
 	uint32_t len = seg_space(sg);
@@ -87,7 +88,7 @@ static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 			return seq_eq(sg->seq, t->rcv_nxt);
 		return seq_in(sg->seq, t->rcv_nxt, end);
 	}
-	if (seq_eq(seq_add(sg->seq, len), t->rcv_nxt))
+	if (seq_eq(seq_add(sg->seq, len), t->rcv_nxt) && !(sg->th.flags & HSK_TH_RST))
 		return true;
 	if (wnd == 0)
 		return seq_eq(sg->seq, t->rcv_nxt);

@@ -251,6 +251,23 @@ static void test_ack_acceptability_bounds(void **state)
 	close_fx(&sm, &p);
 }
 
+/* The allowance for a segment ending at RCV.NXT is for its ACK: an RST
+ * there (with a byte of text) stays out of the window, dropped silently
+ * (RFC 5961 §3.2), not challenged. */
+static void test_rst_ending_at_rcv_nxt_dropped(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 807);
+	sim_peer_send(&p, 0, 1, HSK_TH_RST | A, 65535, "r", 1);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 0);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 1);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),
+		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

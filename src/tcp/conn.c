@@ -157,7 +157,7 @@ uint16_t tcp_clamp_mss(const hsk_stack *s, uint32_t mss)
 		mss = s->mss;
 	if (mss < floor)
 		mss = floor;
-	return (uint16_t)mss;
+	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
 }
 
 /* The timestamp option rides on every segment: room for it comes out of

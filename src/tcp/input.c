@@ -713,6 +713,8 @@ void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
 		 * router, or 68 from a forger who wants crumbs) is taken as
 		 * min_pmtu. The MSS only ever shrinks here. */
 		uint32_t pmtu = mtu < s->cfg.min_pmtu ? s->cfg.min_pmtu : mtu;
+		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
+			return;         /* min_pmtu configured to nothing */
 		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);
 		if (mss < t->mss) {
 			t->mss = mss;

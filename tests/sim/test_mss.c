@@ -265,6 +265,16 @@ static void test_min_pmtu_configured(void **state)
 	frag_needed(&p, 600, 1);
 	assert_int_equal(maxseg(&sm, p.sd), 1200 - 52);
 	icmp_end(&sm, &p);
+	/* No floor at all: an MTU of 0 still means nothing, and a tiny one
+	 * meets min_snd_mss (48, less the timestamps). */
+	cfg.min_pmtu = 0;
+	icmp_fx(&sm, &p, &cfg, 952);
+	frag_needed(&p, 0, 1);
+	frag_needed(&p, 40, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 1448);
+	frag_needed(&p, 68, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 36);
+	icmp_end(&sm, &p);
 }
 
 /* RFC 5927 §4.1: an error quoting a sequence number outside SND.UNA ..

@@ -138,6 +138,11 @@ typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
 typedef struct hsk_config {
 	uint32_t addr;              /* local IPv4 address */
 	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
+	uint16_t min_snd_mss;       /* 48 (tcp_min_snd_mss): a peer's smaller
+				     * MSS option is raised to this (never
+				     * above our own MSS) */
+	uint16_t min_pmtu;          /* 552 (min_pmtu): an ICMP fragmentation-
+				     * needed MTU below this is taken as this */
 	uint8_t prefix_len;         /* our subnet (0: unknown). Packets from
 				     * its broadcast address are dropped;
 				     * hsk_loop_open fills it in */
@@ -166,8 +171,10 @@ typedef struct hsk_config {
 	/* handshake and close */
 	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
 	unsigned synack_retries;    /* 5  (tcp_synack_retries) */
-	unsigned orphan_retries;    /* 8  FIN/data retries of a closed socket */
-	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions */
+	unsigned orphan_retries;    /* 8  FIN/data retries and zero-window
+				     * probes of a closed socket */
+	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions,
+				     * or zero-window probes unanswered */
 	unsigned somaxconn;         /* 4096: caps the listen backlog */
 	unsigned max_syn_backlog;   /* 4096: caps a listener's SYN queue */
 	bool syncookies;            /* true: cookies when the SYN queue is full */
@@ -182,9 +189,14 @@ typedef struct hsk_config {
 	uint64_t rto_max_ns;        /* 120 s */
 	uint64_t delack_ns;         /* 40 ms */
 
-	/* RFC 5961 challenge ACKs, per connection */
+	/* Replies to unacceptable segments, per connection (requests and
+	 * TIME_WAIT entries included): RFC 5961 challenge ACKs ... */
 	unsigned challenge_ack_limit;   /* 10 per challenge_ack_window_ns */
 	uint64_t challenge_ack_window_ns; /* 1 s */
+	/* ... and duplicate ACKs to out-of-window, PAWS-failing and repeated
+	 * segments that carry no text: one per this interval (Linux's
+	 * tcp_invalid_ratelimit) */
+	uint64_t invalid_ratelimit_ns;  /* 500 ms */
 
 	/* byte stream */
 	bool sack;                  /* true: offer and use SACK (tcp_sack) */

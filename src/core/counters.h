@@ -33,7 +33,9 @@
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
 	X(TCPDelayedACKs) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
-	X(TCPACKSkippedChallenge) X(TCPMemoryPressures) X(TCPOrphanDrops) \
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
+	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
+	X(TCPMemoryPressures) X(TCPOrphanDrops) \
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \

@@ -44,6 +44,9 @@ void hsk_config_default(hsk_config *c)
 	c->keepalive_idle_ns = 7200ull * 1000000000;
 	c->keepalive_intvl_ns = 75ull * 1000000000;
 	c->keepalive_probes = 9;
+	c->invalid_ratelimit_ns = 500000000ull;
+	c->min_snd_mss = 48;
+	c->min_pmtu = 552;
 }
 
 static bool config_valid(const hsk_config *c)

@@ -86,7 +86,11 @@ void tcb_free(hsk_stack *s, tcb *t)
 
 void tcb_closed(hsk_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_CLOSED, cause);
+	/* Every state may close; should the table ever refuse it (a bug,
+	 * asserted in debug builds), the connection ends all the same rather
+	 * than live on unreachable. */
+	if (!tcb_set_state(s, t, HSK_CLOSED, cause))
+		t->err = t->err ? t->err : HSK_ECONNABORTED;
 	tcb_detach(s, t);
 	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
 		tcb_free(s, t);
@@ -146,12 +150,34 @@ static int ring_alloc(hsk_stack *s, hsk_ring *r, uint32_t size)
 int tcb_alloc_snd(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->snd, t->sndbuf); }
 int tcb_alloc_rcv(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->rcv, t->rcvbuf); }
 
+uint16_t tcp_clamp_mss(const hsk_stack *s, uint32_t mss)
+{
+	uint32_t floor = s->cfg.min_snd_mss < s->mss ? s->cfg.min_snd_mss : s->mss;
+	if (mss > s->mss)
+		mss = s->mss;
+	if (mss < floor)
+		mss = floor;
+	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
+}
+
+/* The timestamp option rides on every segment: room for it comes out of
+ * the payload, as Linux's tcp_current_mss does; never all of it. */
+static uint16_t mss_less_ts(uint16_t mss)
+{
+	return mss > TCPOLEN_TS_ALIGNED ? (uint16_t)(mss - TCPOLEN_TS_ALIGNED) : 1;
+}
+
+uint16_t tcb_mss_for_mtu(const hsk_stack *s, const tcb *t, uint32_t mtu)
+{
+	uint32_t hdrs = IPV4_HDR_LEN + TCP_HDR_LEN;
+	uint16_t mss = tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0);
+	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
+}
+
 void tcb_init_from_syn(hsk_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 {
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	t->mss = mss ? mss : TCP_DEFAULT_MSS;
-	if (t->mss > s->mss)
-		t->mss = s->mss;
+	t->mss = tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS);
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -170,8 +196,6 @@ void tcb_init_stream_opts(hsk_stack *s, tcb *t, const tcp_opts *peer)
 		t->flags |= TF_TS_OK;
 		t->ts_recent = peer->ts_val;
 		t->ts_recent_at = s->now;
-		/* The option rides on every segment: room for it comes out of
-		 * the payload, as Linux's tcp_current_mss does. */
-		t->mss = (uint16_t)(t->mss - TCPOLEN_TS_ALIGNED);
+		t->mss = mss_less_ts(t->mss);
 	}
 }

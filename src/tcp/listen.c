@@ -46,7 +46,7 @@ static uint16_t req_window(const tcp_listener *l)
 	return (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
 }
 
-static void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
+void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
 {
 	seg_out o = {
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
@@ -106,57 +106,56 @@ static bool cookie_recent(const hsk_stack *s, const tcp_listener *l)
 	       s->now - l->last_cookie_ns <= COOKIE_VALID_NS;
 }
 
-static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+static tcp_verdict cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
 
-void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+tcp_verdict listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
-	listen_input_isn(s, l, sg, NULL);
+	return listen_input_isn(s, l, sg, NULL);
 }
 
-void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
-		      const hsk_seq *isn)
+/* A listener is no connection object: it traces its own drops and hands
+ * reply.c verdicts without a reason. */
+static tcp_verdict listen_drop(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+			       enum tcp_act act, const char *why)
+{
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, &sg->th,
+		      sg->len, why);
+	return TV(act, NULL);
+}
+
+tcp_verdict listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST) {
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "RST to a listener");
-		return;
-	}
-	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l)) {
-		cookie_ack(s, l, sg);
-		return;
-	}
+	if (f & HSK_TH_RST)
+		return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
+	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
+		return cookie_ack(s, l, sg);
 	if (f & HSK_TH_ACK) {
 		/* RFC 9293: any ACK is bad in LISTEN; reset with seq = SEG.ACK. */
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener");
-		send_rst_for(s, sg);
-		return;
+		return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
 	}
-	if (!(f & HSK_TH_SYN)) {
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "no SYN to a listener");
-		return;
-	}
+	if (!(f & HSK_TH_SYN))
+		return listen_drop(s, l, sg, TV_DROP, "no SYN to a listener");
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s, ListenOverflows);
 		CNT_INC(s, ListenDrops);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
-		return;
+		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
 	if (l->syn_q >= syn_queue_limit(s, l)) {
 		if (s->cfg.syncookies) {
 			cookie_syn(s, l, sg);
-			return;
+			return TV(TV_DONE, NULL);
 		}
 		CNT_INC(s, TCPReqQFullDrop);
 		CNT_INC(s, ListenDrops);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "SYN queue full");
-		return;
+		return listen_drop(s, l, sg, TV_DROP, "SYN queue full");
 	}
 	tcp_req *r = pool_get(&s->req_pool);
 	if (!r) {
 		CNT_INC(s, ListenDrops);
 		CNT_INC(s, DropNoMemory);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "no memory for a request");
-		return;
+		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
 	r->node.key = sg->tuple;
 	r->node.kind = HSK_OBJ_REQ;
@@ -179,6 +178,7 @@ void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->wheel, &r->timer, s->now + s->cfg.rto_initial_ns);
+	return TV(TV_DONE, NULL);
 }
 
 void req_timer_fire(hsk_stack *s, tcp_req *r, uint64_t now)
@@ -209,23 +209,18 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
-/* The final ACK checks out (for a request or a SYN cookie): a full TCB in
- * SYN_RECEIVED (its transition was already traced) goes on the accept
- * queue; the usual input steps then move it to ESTABLISHED and take any
- * data. mss and snd_wscale are the peer's SYN options (0 / -1: absent),
- * rcv_wscale our shift, peer_wnd the window field to start with. */
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
  * `r` is a copy: a freed request, or one a SYN cookie described. */
-static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
-			       const tcp_seg *sg)
+static tcp_verdict handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
+				      const tcp_seg *sg)
 {
 	tcb *t = tcb_new(s, &r->node.key);
 	if (!t) {
 		CNT_INC(s, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
-		return;
+		return TV(TV_DONE, NULL);
 	}
 	t->state = HSK_SYN_RECEIVED;
 	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
@@ -260,31 +255,31 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 	l->aq_tail = t;
 	l->accept_q++;
 	stack_notify(s, l->sd);
-	tcb_input_after_syn(s, t, sg);
+	/* The rest of the segment is the TCB's: so is any reply to it. */
+	tcp_reply(s, &t->node, sg, tcb_input_after_syn(s, t, sg));
+	return TV(TV_DONE, NULL);
 }
 
-static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+static tcp_verdict req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	tcp_listener *l = r->listener;
 	/* The TCB takes over the tuple; free the request first. */
 	tcp_req copy = *r;
 	req_free(s, r);
-	handshake_complete(s, l, &copy, sg);
+	return handshake_complete(s, l, &copy, sg);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
  * handshake. Valid: a TCB straight away (no window scale; the ACK's window);
  * not: the usual reset with seq = SEG.ACK. */
-static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+static tcp_verdict cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
 	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
 	uint16_t mss = cookie_check(s, &sg->tuple, iss, irs);
 	if (!mss) {
 		CNT_INC(s, SyncookiesFailed);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener: bad SYN cookie");
-		send_rst_for(s, sg);
-		return;
+		return listen_drop(s, l, sg, TV_RST, "ACK to a listener: bad SYN cookie");
 	}
 	CNT_INC(s, SyncookiesRecv);
 	if (l->accept_q >= l->backlog) {
@@ -292,86 +287,70 @@ static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 		 * abort_on_overflow the client's next segment tries again. */
 		CNT_INC(s, ListenOverflows);
 		CNT_INC(s, ListenDrops);
-		if (s->cfg.abort_on_overflow) {
-			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full: reset");
-			send_rst_for(s, sg);
-		} else {
-			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
-		}
-		return;
+		if (s->cfg.abort_on_overflow)
+			return listen_drop(s, l, sg, TV_RST, "accept queue full: reset");
+		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
 	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
 	/* Cookies carry no window scale, SACK or timestamps. */
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
 		      .snd_wscale = -1, .peer_wnd = sg->th.win };
-	handshake_complete(s, l, &c, sg);
+	return handshake_complete(s, l, &c, sg);
 }
 
-void req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
+ * every reply goes through reply.c with the request's own limits. */
+tcp_verdict req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
-		/* The client did not hear our SYN-ACK: say it again (counted
-		 * as a retransmission, as Linux's tcp_rtx_synack does). */
-		CNT_INC(s, TCPSynRetrans);
-		CNT_INC(s, RetransSegs);
-		req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
-		return;
+		/* The client did not hear our SYN-ACK: say it again (at most
+		 * once per invalid_ratelimit, as Linux). */
+		return TV(TV_SYNACK, "SYN again: SYN,ACK again");
 	}
 	if (!req_seq_acceptable(r, sg)) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "out of window");
-		if (!(f & HSK_TH_RST))
-			req_send(s, r, HSK_TH_ACK);
-		return;
+		if (f & HSK_TH_RST)
+			return TV(TV_DROP, "RST out of window");
+		if (f & HSK_TH_SYN) {
+			CNT_INC(s, TCPSYNChallenge);
+			return TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+		}
+		return TV(TV_DUPACK, "out of window");
 	}
 	if (f & HSK_TH_RST) {
-		if (seq_eq(sg->seq, seq_add(r->irs, 1))) {
-			/* RFC 9293: a passive open returns to LISTEN. */
-			CNT_INC(s, EmbryonicRsts);
-			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-					HSK_LISTEN, "rcv RST");
-			req_free(s, r);
-		} else {
-			CNT_INC(s, TCPChallengeACK);
-			drop_seg(s, HSK_OBJ_REQ, sg, "RST not at RCV.NXT: challenge ACK");
-			req_send(s, r, HSK_TH_ACK);
-		}
-		return;
+		if (!seq_eq(sg->seq, seq_add(r->irs, 1)))
+			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+		/* RFC 9293: a passive open returns to LISTEN. */
+		CNT_INC(s, EmbryonicRsts);
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+				HSK_LISTEN, "rcv RST");
+		req_free(s, r);
+		return TV(TV_DONE, NULL);
 	}
 	if (f & HSK_TH_SYN) {
 		CNT_INC(s, TCPSYNChallenge);
-		CNT_INC(s, TCPChallengeACK);
-		drop_seg(s, HSK_OBJ_REQ, sg, "SYN in window: challenge ACK");
-		req_send(s, r, HSK_TH_ACK);
-		return;
+		return TV(TV_CHALLENGE, "SYN in window: challenge ACK");
 	}
-	if (!(f & HSK_TH_ACK)) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "no ACK");
-		return;
-	}
-	if (!seq_eq(sg->ack, seq_add(r->iss, 1))) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "bad ACK");
-		send_rst_for(s, sg);
-		return;
-	}
+	if (!(f & HSK_TH_ACK))
+		return TV(TV_DROP, "no ACK");
+	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
+		return TV(TV_RST, "bad ACK");
 	tcp_listener *l = r->listener;
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s, ListenOverflows);
 		CNT_INC(s, ListenDrops);
-		if (s->cfg.abort_on_overflow) {
-			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full: reset");
-			send_rst_for(s, sg);
-			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-					HSK_CLOSED, "accept queue full");
-			req_free(s, r);
-		} else {
+		if (!s->cfg.abort_on_overflow) {
 			r->acked = true;
-			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full");
+			return TV(TV_DROP, "accept queue full");
 		}
-		return;
+		tcp_reply(s, &r->node, sg, TV(TV_RST, "accept queue full: reset"));
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+				HSK_CLOSED, "accept queue full");
+		req_free(s, r);
+		return TV(TV_DONE, NULL);
 	}
-	req_promote(s, r, sg);
+	return req_promote(s, r, sg);
 }
 
 tcb *listener_accept(hsk_stack *s, tcp_listener *l)

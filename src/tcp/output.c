@@ -100,9 +100,9 @@ uint16_t tcb_window_field(tcb *t)
 
 static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
 {
-	/* RFC 7323 §3.2: once negotiated, every segment but a reset carries
-	 * a timestamp. */
-	if ((t->flags & TF_TS_OK) && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
+	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
+	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
 		o->opt.has_ts = true;
 		o->opt.ts_val = rtt_tsval(&s->rttp, s->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
@@ -228,9 +228,14 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 			   len == avail;
 		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
 			break;
-		if (len && !nagle_allows(t, len, avail))
+		/* Nagle and SWS avoidance hold back new data only: bytes sent
+		 * once already go again as soon as the window allows (RFC
+		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment
+		 * would wait forever for the ACK of itself. */
+		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
+		if (len && is_new && !nagle_allows(t, len, avail))
 			break;
-		if (len && !sws_allows(t, len, avail))
+		if (len && is_new && !sws_allows(t, len, avail))
 			break;
 		seg_out o = {
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
@@ -241,7 +246,6 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		if (fin)
 			o.flags |= HSK_TH_FIN;
 		o.win = tcb_window_field(t);
-		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (!is_new)
@@ -336,23 +340,7 @@ void tcb_send_rst(hsk_stack *s, tcb *t)
 	seg_out o = {
 		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
-	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
-}
-
-void tcb_challenge_ack(hsk_stack *s, tcb *t)
-{
-	uint64_t win = s->cfg.challenge_ack_window_ns;
-	if (s->now - t->challenge_window_start >= win || t->challenge_window_start == 0) {
-		t->challenge_window_start = s->now ? s->now : 1;
-		t->challenge_count = 0;
-	}
-	if (t->challenge_count >= s->cfg.challenge_ack_limit) {
-		CNT_INC(s, TCPChallengeACKLimited);
-		return;
-	}
-	t->challenge_count++;
-	CNT_INC(s, TCPChallengeACK);
-	tcb_send_ack(s, t);
+	tcb_emit(s, t, &o);
 }
 
 void send_rst_for(hsk_stack *s, const tcp_seg *sg)

@@ -3,6 +3,8 @@
  * arcs the text adds: resets, timeouts, aborts), the one transition function,
  * and the trace events.
  */
+#include <assert.h>
+
 #include "core/stack.h"
 
 static const char *const state_names[HSK_STATE_COUNT] = {
@@ -92,16 +94,18 @@ void trace_obj_state(hsk_stack *s, int obj, const hsk_tuple *tu, int from,
 	trace_emit(s, &ev);
 }
 
-void tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
+bool tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
 {
 	int from = t->state;
 	if (from == to)
-		return;
-	/* An illegal transition is an engine bug: it must never pass silently
-	 * in tests, and must not corrupt state in production. */
+		return true;
+	/* An illegal transition is an engine bug: it aborts a debug build (so
+	 * every test catches it), and in production it is counted, the state
+	 * stays, and the caller gives up the event that asked for it. */
 	if (!tcp_transition_legal(from, to)) {
 		CNT_INC(s, IllegalTransitions);
-		return;
+		assert(!"illegal TCP state transition");
+		return false;
 	}
 	t->state = (uint8_t)to;
 	if (s->cfg.trace) {
@@ -113,6 +117,7 @@ void tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
 		trace_emit(s, &ev);
 	}
 	tcb_notify(s, t);
+	return true;
 }
 
 void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,

@@ -13,6 +13,7 @@
  * Call chain on input (input.c):
  *   tcp_input -> parse -> lookup -> tcb_input | req_input | tw_input
  *                                 | listen_input | closed_input
+ *             -> tcp_reply (reply.c) acts on the verdict they return
  * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output.
  */
 #ifndef HSK_TCP_H
@@ -46,6 +47,45 @@ static inline uint32_t seg_space(const tcp_seg *sg)
 {
 	return sg->len + !!(sg->th.flags & HSK_TH_SYN) + !!(sg->th.flags & HSK_TH_FIN);
 }
+
+/*
+ * What input decided about a segment. Every step of SEGMENT ARRIVES, and
+ * the request, TIME_WAIT, listener and no-connection handlers, return one;
+ * anything but TV_ACCEPT ends the processing of the segment, and
+ * tcp_reply() (reply.c) acts on it: the one way a reply to an unacceptable
+ * segment leaves, under one rate-limit policy (docs/engine.md).
+ */
+enum tcp_act {
+	TV_ACCEPT = 0,  /* go on with the next step */
+	TV_DONE,        /* processing ended: the step did what the segment
+			 * asked (the object may be gone) */
+	TV_DROP,        /* drop it, say nothing */
+	TV_DUPACK,      /* drop it and send our ACK (RFC 9293 "send an
+			 * acknowledgment and drop"): at most one per
+			 * invalid_ratelimit for a segment without text */
+	TV_PAWS,        /* the same for a PAWS failure (RFC 7323 §5.3 R1) */
+	TV_SYNACK,      /* a request saw its SYN again: our SYN,ACK, rate
+			 * limited as TV_DUPACK */
+	TV_CHALLENGE,   /* drop it and send a challenge ACK (RFC 5961):
+			 * challenge_ack_limit per challenge_ack_window */
+	TV_RST,         /* drop it and reset: seq = SEG.ACK, or RST,ACK */
+};
+typedef struct tcp_verdict {
+	enum tcp_act act;
+	const char *why;          /* traced as the drop reason (NULL: none) */
+} tcp_verdict;
+#define TV(act, why) ((tcp_verdict){ (act), (why) })
+#define TV_OK TV(TV_ACCEPT, NULL)
+
+/* The reply limits of a full connection (reply.c): 32-bit millisecond
+ * stamps (they wrap after 49 days: at worst one reply more or less), 0
+ * meaning never. A request or TIME_WAIT entry keeps only oow_ms, which
+ * limits its challenge ACKs too. */
+typedef struct tcp_rl {
+	uint32_t oow_ms;          /* the last rate-limited reply */
+	uint32_t chal_ms;         /* start of the challenge-ACK window */
+	uint32_t chal_n;          /* challenge ACKs sent in it */
+} tcp_rl;
 
 enum tcb_flag {
 	TF_ACK_NOW = 1u << 0,      /* send an ACK at the end of processing */
@@ -125,13 +165,12 @@ typedef struct tcb {
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
 	uint8_t keep_probes;      /* unanswered probes so far */
+	uint8_t win_probes;       /* zero-window probes since the peer last
+				   * answered (an orphan's: since it began) */
 	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
 	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
 
-	uint64_t oow_ack_at;      /* last ACK sent for an out-of-window ACK */
-	/* RFC 5961 challenge-ACK rate limit */
-	uint8_t challenge_count;
-	uint64_t challenge_window_start;
+	tcp_rl rl;                /* reply limits (reply.c) */
 
 	struct reass *ooo;        /* out-of-order ranges, allocated on first use */
 	tcp_sack *sack;           /* with SACK negotiated, from ESTABLISHED */
@@ -157,6 +196,7 @@ typedef struct tcp_req {
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
@@ -167,6 +207,7 @@ typedef struct tcp_tw {
 	uint16_t rcv_win;         /* window field we send (already scaled) */
 	bool ts_ok;
 	uint32_t ts_offset, ts_recent;
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 } tcp_tw;
 
 typedef struct tcp_listener {
@@ -187,11 +228,18 @@ typedef struct tcp_listener {
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
+/* DESIGN.md's memory targets for the two objects a busy server has most of
+ * (x86_64; pointers and alignment differ elsewhere). */
+_Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
+_Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
 /* ---- state.c ---- */
 /* The one place a TCB changes state: checks the table of legal transitions,
- * emits the trace event. */
-void tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
+ * emits the trace event. An illegal transition is an engine bug: it
+ * asserts (debug builds), counts IllegalTransitions, leaves the state as it
+ * was and returns false; the caller must then give up what it was doing
+ * (drop the segment, skip the timer action). */
+bool tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct hsk_stack *s, int obj, const hsk_tuple *tu,
 		     int from, int to, const char *cause);
@@ -225,8 +273,6 @@ void tcb_send_ack(struct hsk_stack *s, tcb *t);
 void tcb_send_rst(struct hsk_stack *s, tcb *t);
 /* A window or keepalive probe: an ACK with SEG.SEQ = SND.UNA - 1. */
 void tcb_send_probe(struct hsk_stack *s, tcb *t);
-/* RFC 5961 challenge ACK, rate limited per connection. */
-void tcb_challenge_ack(struct hsk_stack *s, tcb *t);
 /* The reply to a segment for which no connection exists (RFC 9293
  * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
 void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
@@ -277,10 +323,17 @@ void rec_arm_tlp(struct hsk_stack *s, tcb *t);
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
 
+/* ---- reply.c ---- */
+/* Acts on what input decided about segment sg for connection object n (a
+ * tcb, tcp_req or tcp_tw; NULL: none, e.g. a listener's reset): traces
+ * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
+ * and TV_DONE do nothing (n may be gone after TV_DONE). */
+void tcp_reply(struct hsk_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
+
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
  * check on (used when a request is promoted by the final ACK). */
-void tcb_input_after_syn(struct hsk_stack *s, tcb *t, const tcp_seg *sg);
+tcp_verdict tcb_input_after_syn(struct hsk_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
 tcb *tcb_new(struct hsk_stack *s, const hsk_tuple *tu);
@@ -305,6 +358,13 @@ int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
  * ring once everything is read (nothing held out of order). */
 void tcb_release_idle_rings(struct hsk_stack *s, tcb *t);
 int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
+/* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
+ * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
+ * the floor itself never above our own MSS. */
+uint16_t tcp_clamp_mss(const struct hsk_stack *s, uint32_t mss);
+/* The payload per segment a path MTU allows this connection (clamped as
+ * above, timestamp room taken off). */
+uint16_t tcb_mss_for_mtu(const struct hsk_stack *s, const tcb *t, uint32_t mtu);
 void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
 /* SACK and timestamps as the peer's SYN offered them (and we allow). */
@@ -320,12 +380,14 @@ void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
 tcp_listener *listener_find(struct hsk_stack *s, uint32_t addr, uint16_t port);
-void listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+tcp_verdict listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
 /* The same with the ISS of a new request chosen by the caller (a SYN that
  * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
-void listen_input_isn(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
-		      const hsk_seq *isn);
-void req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
+tcp_verdict listen_input_isn(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn);
+tcp_verdict req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
+/* Sends a request's SYN,ACK (flags SYN|ACK) or ACK (flags ACK). */
+void req_send(struct hsk_stack *s, tcp_req *r, uint8_t flags);
 void req_timer_fire(struct hsk_stack *s, tcp_req *r, uint64_t now);
 void req_free(struct hsk_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
@@ -348,7 +410,8 @@ uint16_t cookie_check(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
 void tw_enter(struct hsk_stack *s, tcb *t, const char *cause);
-void tw_input(struct hsk_stack *s, tcp_tw *tw, const tcp_seg *sg);
+tcp_verdict tw_input(struct hsk_stack *s, tcp_tw *tw, const tcp_seg *sg);
+void tw_send_ack(struct hsk_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct hsk_stack *s, tcp_tw *tw, uint64_t now);
 void tw_free(struct hsk_stack *s, tcp_tw *tw);
 

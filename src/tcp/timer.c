@@ -16,6 +16,14 @@
  * (synack_retries), orphans (orphan_retries), others (retries2) or the
  * user timeout when set; past the limit the connection fails with
  * ETIMEDOUT.
+ *
+ * Zero-window probes (the persist timer, and retransmissions into a
+ * window the peer closed) are bounded as Linux's tcp_probe_timer bounds
+ * them: a peer that answers (any acceptable ACK) restarts the count, so it
+ * may keep its window closed for as long as it answers (RFC 9293
+ * §3.8.6.1); retries2 unanswered probes end the connection, orphan_retries
+ * probes end an orphan whether answered or not, and the user timeout ends
+ * the probing run whatever the answers.
  */
 #include "core/stack.h"
 
@@ -69,34 +77,46 @@ static bool rtx_exhausted(hsk_stack *s, const tcb *t, uint64_t now)
 	return t->retries >= retry_limit(s, t);
 }
 
+static bool probes_exhausted(hsk_stack *s, const tcb *t, uint64_t now)
+{
+	if (t->user_timeout_ns && t->first_rtx_at &&
+	    now - t->first_rtx_at >= t->user_timeout_ns)
+		return true;
+	return t->win_probes >= (t->sd < 0 ? s->cfg.orphan_retries : s->cfg.retries2);
+}
+
 /* Returns false when the connection ended (and t may be freed). */
 static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 {
 	t->rtx_at = 0;
 	bool persist = t->flags & TF_PERSIST;
-	/* A peer that closed its window drops what we resend: those resends
-	 * are window probes, and the connection lives while the peer still
-	 * answers (Linux: tcp_retransmit_timer). */
-	bool zero_wnd = t->snd_wnd == 0 && state_synchronized(t->state) &&
-			now - t->rcv_tstamp < s->cfg.rto_max_ns;
-	if (!persist && !zero_wnd && rtx_exhausted(s, t, now)) {
-		if (t->state == HSK_SYN_SENT)
-			CNT_INC(s, AttemptFails);
-		else
-			CNT_INC(s, TCPAbortOnTimeout);
-		tcb_fail(s, t, HSK_ETIMEDOUT, "retransmission timeout");
-		return false;
-	}
-	/* RFC 6298 §5.5: back off. */
-	rtt_backoff(&t->rtt);
 	if (persist && t->snd_wnd) {
 		/* The window is open but too small for SWS avoidance: the
 		 * override timeout sends what fits (RFC 9293 §3.8.6.2.1). */
+		rtt_backoff(&t->rtt);
 		t->flags = (t->flags & ~TF_PERSIST) | TF_SWS_OVERRIDE;
 		tcp_output(s, t);
 		t->flags &= ~TF_SWS_OVERRIDE;
 		return true;
 	}
+	/* A peer that closed its window drops what we resend: those resends
+	 * are window probes too (Linux: tcp_retransmit_timer). */
+	bool zero_wnd = !persist && t->snd_wnd == 0 && state_synchronized(t->state) &&
+			!seq_eq(t->snd_una, t->iss);
+	bool probing = persist || zero_wnd;
+	if (probing ? probes_exhausted(s, t, now) : rtx_exhausted(s, t, now)) {
+		if (t->state == HSK_SYN_SENT)
+			CNT_INC(s, AttemptFails);
+		else
+			CNT_INC(s, TCPAbortOnTimeout);
+		tcb_fail(s, t, HSK_ETIMEDOUT, probing ? "zero-window probe timeout" :
+			 "retransmission timeout");
+		return false;
+	}
+	/* RFC 6298 §5.5: back off. */
+	rtt_backoff(&t->rtt);
+	if (probing && t->win_probes < UINT8_MAX)
+		t->win_probes++;
 	if (persist) {
 		tcb_send_probe(s, t);   /* the zero window may have opened */
 		CNT_INC(s, TCPWinProbe);

@@ -167,3 +167,33 @@ def _(ctx):
     want = (b"ON-SYN" if took else b"") + b"then this"
     got = c.recv(len(want), 1.0)
     expect(got == want, f"echo {got!r}, expected {want!r}")
+
+
+def conn_rto_ms(ctx, c):
+    """The RTO serve's SIGUSR1 table shows for raw connection c."""
+    start = ctx.serve._log_size()
+    ctx.serve.counters()
+    lines = ctx.serve.text(start).splitlines()
+    me = f"{c.src}:{c.sport}"
+    for i, line in enumerate(lines):
+        if me in line and i + 1 < len(lines) and "rto:" in lines[i + 1]:
+            return float(lines[i + 1].split("rto:")[1].split()[0])
+    raise Fail(f"{me} not in serve's table")
+
+
+@case("rtt_sample_from_absurd_tsecr", fault="new: src/tcp/rtt.c:74")
+def _(ctx):
+    # Two genuine exchanges, then one ACK of new data whose TSecr is 2^31
+    # ticks old. That echo cannot be of a segment this data rode on; taken
+    # as an RTT sample (24 days) it sends the RTO to its 120 s cap, so any
+    # later loss stalls the connection for two minutes. Linux takes TSecr
+    # samples only for retransmitted data and ignores deltas over
+    # INT_MAX/1000 ticks (tcp_rtt_tsopt_us).
+    c = ctx.raw(ts=True)
+    for k in range(3):
+        c.send(P.ACK | P.PSH, P.payload(1000, b"tsecr-"))
+        got = c.recv(1000, 1.0, ack=k < 2)
+        expect(len(got) == 1000, f"echo {len(got)}/1000 bytes")
+    c.send(P.ACK, opts=P.ts_opt(c.tsval(), c.ts_recent - 0x7FFFFF00))
+    rto = conn_rto_ms(ctx, c)
+    expect(rto <= 3000, f"RTO {rto:.0f} ms after one ACK echoing a 2^31-tick-old TSval")

@@ -399,7 +399,7 @@ class RawConn:
         ACKing as they arrive unless ack=False (then the data is taken in
         but handshake hears nothing: its segments stay in flight)."""
         end = time.monotonic() + timeout
-        while len(self.buf) < n and not self.reset:
+        while len(self.buf) < n and not self.reset and not self.fin:
             left = end - time.monotonic()
             if left <= 0:
                 break

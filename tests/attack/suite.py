@@ -165,6 +165,12 @@ class Runner:
         n.close()
         c.earlier.close()
 
+    @staticmethod
+    def tag(fault):
+        if not fault:
+            return ""
+        return f"  [issue 12 fault {fault}]" if isinstance(fault, int) else f"  [{fault}]"
+
     def run_case(self, k):
         c = self.ctx
         t0 = time.monotonic()
@@ -197,11 +203,10 @@ class Runner:
         if why is None:
             self.emit("PASS", k.name, dur)
         else:
-            self.emit("FAIL", k.name, dur,
-                      why + (f"  [issue 12 fault {k.fault}]" if k.fault else ""))
+            self.emit("FAIL", k.name, dur, why + self.tag(k.fault))
         for name, ok, w, fault in c.extra:
             self.emit("PASS" if ok else "FAIL", name, 0.0,
-                      "" if ok else w + (f"  [issue 12 fault {fault}]" if fault else ""))
+                      "" if ok else w + self.tag(fault))
         for n in c.notes:
             self.out.write(f"INFO {k.name}: {n}\n")
 

@@ -18,6 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True    # no __pycache__ in the source tree
 
 import suite                      # noqa: E402
 from net import Link, Serve       # noqa: E402

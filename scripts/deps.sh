@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev liblwip-dev; do
+for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 python3-scapy valgrind libclang-rt-14-dev liblwip-dev; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -24,11 +24,13 @@
  *   - REASM_MAX_FRAGS fragments per datagram (as FreeBSD's
  *     maxfragsperpacket), so the sorted insert stays cheap: 64 KiB in
  *     fragments of 512 bytes fits.
- * Refused outright (FragmentsDropped), RFC 791/RFC 1858/RFC 5722:
+ * Refused outright (FragmentsDropped), RFC 791/RFC 5722:
  *   - an empty fragment, a non-last one not a multiple of 8 bytes, one
  *     ending past 65535 - IHL ("endless");
- *   - tiny TCP fragments (RFC 1858 §3): a first fragment shorter than a
- *     TCP header, or one at offset 8, which could rewrite the flags;
+ *   (tiny fragments are legal IPv4, RFC 791: an end host reassembles
+ *   8-byte pieces. RFC 1858's offset-8 attack rewrites a TCP header that a
+ *   filter in front has passed; here it is an overlap, which drops the
+ *   datagram, so the rewritten header is never delivered.)
  *   - an overlap with a fragment held (ReasmOverlaps): the whole datagram
  *     goes, as Linux since 4.19 and RFC 5722 for IPv6 — an overlap is an
  *     evasion attempt, not a retransmission. An exact duplicate (same
@@ -48,7 +50,7 @@
 #include "core/rand.h"
 #include "ip/ip.h"
 
-enum { REASM_MAX_FRAGS = 128, TCP_HDR_MIN = 20 };
+enum { REASM_MAX_FRAGS = 128 };
 
 struct reasm_frag {
 	struct reasm_frag *next;   /* by offset */
@@ -309,15 +311,10 @@ static long frag_drop(ip_reasm *r, struct reasm_dg *d, hsk_counters *cnt)
 	return -1;
 }
 
-/* Checks that need no datagram (RFC 791, RFC 1858 §3). */
+/* Checks that need no datagram (RFC 791). */
 static bool frag_sane(const ipv4_hdr *h, uint32_t off, size_t len, bool more)
 {
-	if (len == 0 || off + len > 65535u - h->ihl || (more && len % 8))
-		return false;
-	if (h->proto == IP_PROTO_TCP &&
-	    ((off == 0 && more && len < TCP_HDR_MIN) || off == 8))
-		return false;
-	return true;
+	return len != 0 && off + len <= 65535u - h->ihl && !(more && len % 8);
 }
 
 /* Where a fragment [off, end) goes in d's list: the link to set. NULL for an

@@ -27,7 +27,7 @@ static void fill(void)
 		data[i] = (uint8_t)(i * 7 + (i >> 8));
 }
 
-/* ICMP unless said otherwise: RFC 1858's tiny-fragment rules are TCP's. */
+/* ICMP unless said otherwise. */
 static ipv4_hdr hdr_from(uint32_t src, uint8_t proto, uint16_t id, uint32_t off, bool more)
 {
 	ipv4_hdr h = { .ihl = 20, .ttl = 64, .proto = proto, .id = id,
@@ -192,6 +192,33 @@ static void test_overlap_drops_datagram(void **state)
 	assert_int_equal(c.v[CNT_ReasmFails], 2);
 	assert_int_equal(c.v[CNT_FragmentsDropped], 2);
 	assert_int_equal(c.v[CNT_ReasmOverlaps], 2);
+	reasm_free(r);
+}
+
+/* RFC 1858 §3.2: a fragment at offset 8 rewrites the TCP flags of a header
+ * a filter in front has already passed. It overlaps the first fragment, so
+ * the datagram goes and the rewritten header is never delivered. */
+static void test_overlap_rewrites_tcp_flags(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	uint8_t evil[16];
+	ipv4_hdr h;
+	(void)state;
+
+	fill();
+	memcpy(evil, data + 8, sizeof(evil));
+	evil[13 - 8] = HSK_TH_RST | HSK_TH_ACK;
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 0, true);
+	assert_int_equal(reasm_input(r, 0, &h, data, 24, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 8, true);
+	assert_true(reasm_input(r, 0, &h, evil, 16, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_ReasmOverlaps], 1);
+	/* The rest starts a datagram of its own that never completes. */
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 24, false);
+	assert_int_equal(reasm_input(r, 0, &h, data + 24, 40, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmOKs], 0);
 	reasm_free(r);
 }
 
@@ -440,16 +467,17 @@ static void test_tiny_and_endless(void **state)
 	(void)state;
 
 	fill();
-	/* RFC 1858: a TCP first fragment without the whole TCP header, and a
-	 * TCP fragment at offset 8 (which could rewrite the flags). */
+	/* Tiny fragments are legal (RFC 791): a TCP header in 8-byte pieces
+	 * is reassembled. (RFC 1858's offset-8 rewrite is an overlap: see
+	 * test_overlap_rewrites_tcp_flags.) */
 	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 0, true);
-	assert_true(reasm_input(r, 0, &h, data, 8, &out, &c) < 0);
-	assert_true(reasm_input(r, 0, &h, data, 16, &out, &c) < 0);
-	assert_int_equal(reasm_input(r, 0, &h, data, 24, &out, &c), 0);
-	h = hdr_from(0xc6120001, IP_PROTO_TCP, 2, 8, true);
-	assert_true(reasm_input(r, 0, &h, data + 8, 16, &out, &c) < 0);
-	assert_int_equal(c.v[CNT_FragmentsDropped], 3);
-	/* Other protocols may start small. */
+	assert_int_equal(reasm_input(r, 0, &h, data, 8, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 8, true);
+	assert_int_equal(reasm_input(r, 0, &h, data + 8, 8, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 16, false);
+	assert_int_equal(reasm_input(r, 0, &h, data + 16, 8, &out, &c), 24);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 0);
+	/* Other protocols alike. */
 	assert_int_equal(feed(r, 0, 3, 0, 8, true, &out, &c), 0);
 	assert_int_equal(feed(r, 0, 3, 8, 8, false, &out, &c), 16);
 	/* Endless: past 65535 - IHL, with or without MF. */
@@ -459,7 +487,7 @@ static void test_tiny_and_endless(void **state)
 	h = hdr(5, 65464, false);
 	h.ihl = 60;
 	assert_true(reasm_input(r, 0, &h, data, 16, &out, &c) < 0);
-	assert_int_equal(c.v[CNT_FragmentsDropped], 6);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 3);
 	reasm_free(r);
 }
 
@@ -649,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_memory_never_exceeded),
 		cmocka_unit_test(test_no_slot_bound),
 		cmocka_unit_test(test_tiny_and_endless),
+		cmocka_unit_test(test_overlap_rewrites_tcp_flags),
 		cmocka_unit_test(test_fragment_count),
 		cmocka_unit_test(test_random_fragments),
 		cmocka_unit_test(test_stack_lockout_many_sources),

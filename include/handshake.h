@@ -129,6 +129,7 @@ typedef struct hsk_trace_event {
 	uint16_t mss;            /* MSS option, 0 when absent */
 	int8_t wscale;           /* window-scale option, -1 when absent */
 	bool sack_ok, has_ts;
+	uint32_t ts_val, ts_ecr;  /* timestamp option, when has_ts */
 	const char *reason;      /* HSK_EV_DROP: the counted reason */
 } hsk_trace_event;
 

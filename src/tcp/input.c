@@ -237,15 +237,15 @@ static void update_window(tcb *t, const tcp_seg *sg)
 static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
-	if (seq_eq(t->snd_una, t->iss))
-		acked--;                        /* our SYN */
+	bool syn_acked = seq_eq(t->snd_una, t->iss);
+	if (syn_acked)
+		acked--;                        /* our SYN (its RTT is sampled
+						 * where the handshake ends) */
 	if ((t->flags & TF_FIN_SENT) && seq_gt(sg->ack, t->fin_seq)) {
 		acked--;                        /* our FIN */
 		t->flags |= TF_FIN_ACKED;
 	}
 	ring_read(&t->snd, NULL, acked);
-	if (!ring_len(&t->snd))
-		tcb_release_idle_rings(s, t);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
@@ -254,7 +254,11 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	const tcp_opts *o = &sg->th.opt;
 	if (t->sack && t->sack->seg) {
 		/* RACK takes its sample from the segment records. */
-	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr) {
+	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr && !syn_acked &&
+		   (int32_t)(o->ts_ecr - t->ts_flight) >= 0) {
+		/* An echo older than the flight this ACK covers is not of any
+		 * segment of it (RFC 7323 §4.3 echoes the earliest unacked
+		 * one): a forged or confused TSecr must not set the RTO. */
 		rtt_ts_sample(&t->rtt, &s->rttp, s->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
 	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
@@ -345,6 +349,10 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s, TCPPureAcks);
+	/* Everything acknowledged, and loss recovery has seen it: the send
+	 * ring (and the SACK state, when nothing else holds it) can go. */
+	if (advanced && !ring_len(&t->snd))
+		tcb_release_idle_rings(s, t);
 
 	bool fin_acked = t->flags & TF_FIN_ACKED;
 	bool fin_here = sg->th.flags & HSK_TH_FIN;

@@ -248,6 +248,8 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 		o.win = tcb_window_field(t);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
+		if (is_new && seq_eq(t->snd_una, t->snd_max))
+			t->ts_flight = rtt_tsval(&s->rttp, s->now, t->ts_offset);
 		if (!is_new)
 			CNT_INC(s, RetransSegs);
 		else if (!(t->flags & TF_RTT_TIMING) && len) {

@@ -141,6 +141,8 @@ void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.wscale = th->opt.wscale;
 		ev.sack_ok = th->opt.sack_ok;
 		ev.has_ts = th->opt.has_ts;
+		ev.ts_val = th->opt.ts_val;
+		ev.ts_ecr = th->opt.ts_ecr;
 	}
 	trace_emit(s, &ev);
 }

@@ -154,6 +154,8 @@ typedef struct tcb {
 	/* RFC 7323 timestamps */
 	uint32_t ts_offset;       /* added to our clock in TSval */
 	uint32_t ts_recent;       /* the peer's latest valid TSval */
+	uint32_t ts_flight;       /* our TSval when the data in flight began:
+				   * an echo older than that is not of it */
 	uint64_t ts_recent_at;    /* when ts_recent was taken (PAWS aging) */
 
 	/* deadlines; 0 = not armed */

@@ -159,6 +159,66 @@ static void test_paws_24_day_aging(void **state)
 	close_ts(&sm, &p);
 }
 
+/* The TSval of the data segment the host sent last. */
+static uint32_t last_tsval(sim *sm)
+{
+	for (size_t i = sm->nlog; i-- > 0;) {
+		const hsk_trace_event *ev = &sm->log[i].ev;
+		if (sm->log[i].host == S && ev->kind == HSK_EV_TX && ev->len) {
+			assert_true(ev->has_ts);
+			return ev->ts_val;
+		}
+	}
+	fail_msg("no data segment sent");
+	return 0;
+}
+
+/* An ACK of new data whose TSecr is older than the flight it acknowledges
+ * echoes no segment of it: no RTT sample (a forged 2^31-tick echo would
+ * put the RTO at its 120 s cap). An echo of the flight's first TSval is a
+ * sample. */
+static void test_rtt_not_from_absurd_tsecr(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 601);
+	hsk_stack *h = sm.st[S];
+	hsk_tcp_info before, ti;
+	assert_int_equal(hsk_sock_info(h, p.sd, &before), 0);
+
+	assert_int_equal(hsk_send(h, p.sd, "abcd", 4), 4);
+	uint32_t v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1001;
+	p.ts_ecr = v - 0x7fffff00u;
+	sim_peer_send(&p, 1, 5, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_true(ti.rto_ns <= 3 * SEC);
+	assert_int_equal(ti.srtt_ns, before.srtt_ns);
+
+	/* One tick before the flight began: still no sample. */
+	assert_int_equal(hsk_send(h, p.sd, "efgh", 4), 4);
+	v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1002;
+	p.ts_ecr = v - 1;
+	sim_peer_send(&p, 1, 9, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_int_equal(ti.srtt_ns, before.srtt_ns);
+
+	/* The flight's own TSval: a 500 ms sample. */
+	assert_int_equal(hsk_send(h, p.sd, "ijkl", 4), 4);
+	v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1003;
+	p.ts_ecr = v;
+	sim_peer_send(&p, 1, 13, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_true(ti.srtt_ns != before.srtt_ns);
+	close_ts(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_ts_recent_not_from_unacceptable),
 		cmocka_unit_test(test_paws_rejects_and_limits),
 		cmocka_unit_test(test_paws_24_day_aging),
+		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,6 +401,7 @@ void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uin
 	if (p->ts) {
 		o.has_ts = true;
 		o.ts_val = p->tsval;
+		o.ts_ecr = p->ts_ecr;
 	}
 	sim_inject_opts(p->sm, p->host, p->addr, p->port, p->hport, p->iss + rseq,
 			(flags & HSK_TH_ACK) ? p->hiss + rack : 0, flags, win, &o, data, len);

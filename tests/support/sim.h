@@ -124,6 +124,7 @@ typedef struct sim_peer {
 	uint32_t iss, hiss;       /* the peer's ISS, the host's */
 	bool ts;                  /* send the timestamp option, TSval = tsval */
 	uint32_t tsval;
+	uint32_t ts_ecr;          /* TSecr the peer sends (0: none echoed) */
 	int lsd, sd;              /* the host's listener and connection */
 } sim_peer;
 

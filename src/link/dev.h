@@ -116,6 +116,12 @@ int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+/* The first write error of a pcap layer in the stack below d (-errno; the
+ * capture stopped there), 0 when none or no such layer. */
+int pcap_dev_error(const hsk_dev *d);
+/* Writes out what the pcap layer below d buffers: 0 or its -errno. A
+ * program calls it before closing, to know the capture is complete. */
+int pcap_dev_flush(hsk_dev *d);
 
 enum { IMPAIR_TX = 1, IMPAIR_RX = 2 };
 typedef struct impair_cfg {

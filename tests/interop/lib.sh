@@ -110,12 +110,27 @@ serve_signal() {
 	kill -"$1" "$child"
 }
 
-# Stops it (SIGTERM: prints the table and counters with --stats).
+# Stops it (SIGTERM: prints the table and counters with --stats, after
+# the graceful close of --drain-timeout). One that does not exit within
+# 10 s is killed, so a broken serve cannot hang the test. Returns serve's
+# exit status.
 stop_serve() {
+	local rc
 	[ -n "$SERVE_PID" ] || return 0
 	kill -TERM "$SERVE_PID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		echo "serve ignored SIGTERM for 10 s: killed" >>"$TMP/serve.log"
+		pkill -KILL -P "$SERVE_PID" 2>/dev/null
+		kill -KILL "$SERVE_PID" 2>/dev/null
+	fi
 	wait "$SERVE_PID" 2>/dev/null
+	rc=$?
 	SERVE_PID=
+	return $rc
 }
 
 # Runs `handshake connect` in the namespace (foreground, bounded in time).

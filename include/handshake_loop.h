@@ -55,6 +55,8 @@ typedef struct hsk_netspec {
 	double loss, dup, reorder;
 	uint64_t delay_ns, reorder_ns;
 	uint64_t seed;
+	bool cross_fins;        /* hold the first FIN until the other side's
+				 * arrives: a simultaneous close on demand */
 } hsk_netspec;
 
 /* Opens the device stack described by ns: driver, then impairment, then

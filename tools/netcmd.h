@@ -44,6 +44,7 @@ enum { NET_DRAIN_DEFAULT_MS = 2000 };
 /*
  * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
  * --host-addr, --pcap, --trace, --trace-file, --stats, --quiet, --loss,
+ * --cross-fins,
  * --delay, --dup, --reorder, --seed, --mtu, --drain-timeout). Returns 1
  * when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad

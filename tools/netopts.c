@@ -93,6 +93,10 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		o->quiet = true;
 		return 1;
 	}
+	if (!strcmp(a, "--cross-fins")) {
+		o->ns.cross_fins = true;
+		return 1;
+	}
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
@@ -193,6 +197,8 @@ void net_opt_usage(FILE *f)
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
 		"  --seed N                  seeds ISNs, ports and impairments\n"
+		"  --cross-fins              hold the first FIN until the other side's\n"
+		"                            arrives: both FINs cross (simultaneous close)\n"
 		"observation:\n"
 		"  --pcap FILE               record every packet (LINKTYPE_RAW)\n"
 		"  --trace text|json         every state change and segment\n"

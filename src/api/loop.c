@@ -127,11 +127,11 @@ struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen
 		d = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
 	if (!d)
 		return NULL;
-	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns) {
+	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns || ns->cross_fins) {
 		impair_cfg ic = {
 			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder,
 			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
-			.seed = ns->seed,
+			.seed = ns->seed, .cross_fins = ns->cross_fins,
 		};
 		up = impair_open(d, &ic, err, errlen);
 		if (!up) {

@@ -18,6 +18,7 @@
 #ifndef HSK_LINK_DEV_H
 #define HSK_LINK_DEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,9 +134,12 @@ typedef struct impair_cfg {
 	uint64_t seed;
 	unsigned dirs;        /* IMPAIR_TX | IMPAIR_RX (0: both) */
 	unsigned queue_limit; /* packets held per direction (0: 8192) */
+	bool cross_fins;      /* hold the first FIN until the other side's
+			       * (impair.c): a simultaneous close on demand */
 } impair_cfg;
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
+	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
 } impair_stats;
 
 hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);

@@ -79,19 +79,43 @@ def ss_state(local_port=None, remote_port=None):
     return states
 
 
-def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None):
+PROC_STATES = {1: "ESTAB", 2: "SYN-SENT", 3: "SYN-RECV", 4: "FIN-WAIT-1",
+               5: "FIN-WAIT-2", 6: "TIME-WAIT", 7: "UNCONN", 8: "CLOSE-WAIT",
+               9: "LAST-ACK", 10: "LISTEN", 11: "CLOSING"}
+
+
+def proc_state(local_port=None, remote_port=None):
+    """As ss_state, from /proc/net/tcp: no process to start, so it can be
+    polled every millisecond and catch a state that lasts a few."""
+    states = []
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            lport = int(p[1].split(":")[1], 16)
+            rport = int(p[2].split(":")[1], 16)
+            if local_port is not None and lport != local_port:
+                continue
+            if remote_port is not None and rport != remote_port:
+                continue
+            states.append(PROC_STATES.get(int(p[3], 16), p[3]))
+    return states
+
+
+def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None,
+               poll=ss_state, interval=0.005):
     """Polls ss until `want` shows; every state observed goes into `seen`."""
     end = time.time() + timeout
     st = []
     while time.time() < end:
-        st = ss_state(local_port, remote_port)
+        st = poll(local_port, remote_port)
         if seen is not None:
             for x in st:
                 if x not in seen:
                     seen.append(x)
         if want in st:
             return st
-        time.sleep(0.005)
+        time.sleep(interval)
     return st
 
 
@@ -293,7 +317,8 @@ def closer_server(port):
     b = s.recv(CHUNK)
     s.close()
     seen = []
-    st = wait_state("TIME-WAIT", port, peer[1], timeout=3, seen=seen)
+    st = wait_state("TIME-WAIT", port, peer[1], timeout=5, seen=seen,
+                    poll=proc_state, interval=0.001)
     # A simultaneous close goes FIN-WAIT-1 -> CLOSING -> TIME-WAIT.
     ok = "TIME-WAIT" in st and "CLOSING" in seen
     out(mode="closer-server", ok=ok, first_read=len(b), states_seen=seen)

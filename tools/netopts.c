@@ -332,11 +332,10 @@ int net_opts_done(net_opts *o)
 
 		errno = 0;
 		e = fclose(o->trace_out) != 0 ? errno : 0;
-		if ((e || bad) && !o->trace_failed) {
+		if ((e || bad) && !o->trace_failed)
 			fprintf(stderr, "handshake %s: %s: %s\n", o->prog, o->trace_path,
 				e ? strerror(e) : "write error");
-		}
-		if (e || bad)
+		if (e || bad || o->trace_failed)
 			rc = -1;
 	}
 	o->trace_out = NULL;

@@ -591,12 +591,11 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 	char *end;
 	int k;
 
-	for (k = 0; opts[k] && !opt; k++)
+	for (k = 0; opts[k]; k++)
 		if (net_opt_is(argv[*i], opts[k]))
-			opt = opts[k];
-	if (!opt)
+			break;
+	if (!(opt = opts[k]))
 		return 0;
-	k--;
 	if (!(v = net_opt_value("serve", argc, argv, i, opt)))
 		return -1;
 	if (k >= 5) {

@@ -12,7 +12,8 @@
  * SIGINT/SIGTERM end it gracefully: our FIN goes out (after what the
  * stack already holds), the peer has --drain-timeout seconds to close its
  * side (what it sends meanwhile is still written to --recv), then the
- * connection is reset; a second signal resets at once.
+ * connection is reset; a second signal resets at once (when it comes a
+ * quarter second or more after the first: see serve.c).
  *
  * Exit status: 0 when the exchange completed, 1 on a connection error
  * (printed as its errno name, e.g. "ECONNREFUSED"), when interrupted, or
@@ -51,7 +52,7 @@ struct client {
 	bool draining;            /* interrupted: FIN out, reading to the end */
 	int err;
 	int interrupted;          /* the signal, or 0 */
-	uint64_t close_delay_ns, shut_at, linger_ns, timeout_ns, drain_end;
+	uint64_t close_delay_ns, shut_at, linger_ns, timeout_ns, drain_end, t_signal;
 	uint64_t t_start, t_conn, t_end;
 	uint64_t tx, rx;
 };
@@ -240,10 +241,12 @@ static void on_signal(void *ctx, hsk_loop *l, int signo)
 	if (c->done)
 		return;             /* lingering after a complete exchange */
 	if (c->interrupted) {
-		c->drain_end = hsk_loop_now(l);   /* again: reset now */
+		if (hsk_loop_now(l) - c->t_signal >= 250000000ull)
+			c->drain_end = hsk_loop_now(l);   /* again: reset now */
 		return;
 	}
 	c->interrupted = signo;
+	c->t_signal = hsk_loop_now(l);
 	c->drain_end = hsk_loop_now(l) + c->o.drain_ns;
 	if (!c->o.quiet)
 		fprintf(stderr, "connect: %s: closing\n", strsignal(signo));

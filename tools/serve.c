@@ -31,7 +31,10 @@
  * SIGINT/SIGTERM stop it gracefully: the listener closes (new SYNs meet
  * RST), every connection gets a FIN after what the stack already holds,
  * the peers have --drain-timeout seconds to close their side, and what
- * remains then is reset. A second signal resets at once.
+ * remains then is reset. A second signal resets at once, if it comes a
+ * quarter second or more after the first: one sooner is the same request
+ * delivered twice (`timeout`, for one, signals the process and then its
+ * whole process group).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +100,7 @@ struct server {
 	uint64_t next_sweep; /* no timeout can expire before this */
 	uint64_t refuse_note;/* last "refused" message (one a second) */
 	bool draining;
-	uint64_t drain_end;
+	uint64_t drain_start, drain_end;
 	struct serve_counters n;
 };
 
@@ -450,7 +453,8 @@ static void sweep(struct server *sv, uint64_t now)
 static void drain_start(struct server *sv)
 {
 	sv->draining = true;
-	sv->drain_end = hsk_loop_now(sv->l) + sv->o.drain_ns;
+	sv->drain_start = hsk_loop_now(sv->l);
+	sv->drain_end = sv->drain_start + sv->o.drain_ns;
 	hsk_loop_wake_at(sv->l, sv->drain_end);
 	if (sv->lsd >= 0) {
 		hsk_close(sv->s, sv->lsd);
@@ -550,7 +554,7 @@ static void on_signal(void *ctx, hsk_loop *l, int signo)
 		print_counters(sv, stderr);
 	} else if (!sv->draining && !sv->count_reached) {
 		drain_start(sv);
-	} else {
+	} else if (!sv->draining || hsk_loop_now(l) - sv->drain_start >= NS / 4) {
 		sv->drain_end = hsk_loop_now(l);   /* again: reset now */
 		hsk_loop_stop(l);
 	}

@@ -41,6 +41,10 @@ EXTRA_NS=       # more namespaces a test created, deleted on exit too
 
 cleanup() {
 	local rc=$?
+	# A test may have turned on `set -e`: a kill that finds its process
+	# already gone must not end the cleanup half way (failing a passed
+	# test and leaving the namespace behind).
+	set +e
 	if [ -n "$SERVE_PID" ]; then
 		kill "$SERVE_PID" 2>/dev/null
 		wait "$SERVE_PID" 2>/dev/null

@@ -18,6 +18,7 @@
 #ifndef HSK_LINK_DEV_H
 #define HSK_LINK_DEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,6 +117,12 @@ int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+/* The first write error of a pcap layer in the stack below d (-errno; the
+ * capture stopped there), 0 when none or no such layer. */
+int pcap_dev_error(const hsk_dev *d);
+/* Writes out what the pcap layer below d buffers: 0 or its -errno. A
+ * program calls it before closing, to know the capture is complete. */
+int pcap_dev_flush(hsk_dev *d);
 
 enum { IMPAIR_TX = 1, IMPAIR_RX = 2 };
 typedef struct impair_cfg {
@@ -127,9 +134,12 @@ typedef struct impair_cfg {
 	uint64_t seed;
 	unsigned dirs;        /* IMPAIR_TX | IMPAIR_RX (0: both) */
 	unsigned queue_limit; /* packets held per direction (0: 8192) */
+	bool cross_fins;      /* hold the first FIN until the other side's
+			       * (impair.c): a simultaneous close on demand */
 } impair_cfg;
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
+	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
 } impair_stats;
 
 hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);

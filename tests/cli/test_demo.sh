@@ -6,7 +6,8 @@ set -u
 build=${1:?build dir}
 src=${2:-}
 bin="$build/handshake"
-[ -x "$bin" ] || { echo "no $bin"; exit 77; }
+# A missing binary is a broken build, not a reason to skip.
+[ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

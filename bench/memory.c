@@ -24,7 +24,7 @@
  * (bench.h), whose FIFO is allocated before the baseline.
  */
 #include "bench.h"
-#include "core/stack.h"
+#include "stack/stack.h"
 #include "tcp/tcp.h"
 #include "wire/wire.h"
 
@@ -128,8 +128,8 @@ static int idle(unsigned n, bool used)
 	printf("mem_%s_buffer_bytes %zu\n", used ? "used" : "idle",
 	       uc.buffer_bytes + us.buffer_bytes);
 	/* the stacks' caches of free ring buffers: a fixed cost, not per end */
-	size_t cache = (size_t)p.c->ring_cache_n * p.c->ring_cache_cap +
-		       (size_t)p.s->ring_cache_n * p.s->ring_cache_cap;
+	size_t cache = (size_t)p.c->tcp.ring_cache_n * p.c->tcp.ring_cache_cap +
+		       (size_t)p.s->tcp.ring_cache_n * p.s->tcp.ring_cache_cap;
 	printf("mem_%s_ring_cache %zu\n", used ? "used" : "idle", cache);
 	printf("mem_%s_net_bytes %.1f\n", used ? "used" : "idle",
 	       (double)(m1.heap - m0.heap - (long)cache) / (2.0 * n));

@@ -25,7 +25,7 @@
  * 536 is rounded up to 536, as Linux does.
  */
 #include "core/rand.h"
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 enum { COOKIE_MAC_BITS = 22, COOKIE_MSS_SHIFT = 22, COOKIE_COUNT_SHIFT = 24 };
 #define COOKIE_MAC_MASK ((1u << COOKIE_MAC_BITS) - 1)
@@ -34,7 +34,7 @@ enum { COOKIE_MAC_BITS = 22, COOKIE_MSS_SHIFT = 22, COOKIE_COUNT_SHIFT = 24 };
 
 static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
 
-static uint32_t cookie_hash(const hsk_stack *s, const hsk_tuple *tu, hsk_seq irs,
+static uint32_t cookie_hash(const tcp_stack *s, const hsk_tuple *tu, hsk_seq irs,
 			    uint64_t label, uint32_t count, uint32_t mssind)
 {
 	/* Packed explicitly: no padding reaches the hash. */
@@ -42,15 +42,15 @@ static uint32_t cookie_hash(const hsk_stack *s, const hsk_tuple *tu, hsk_seq irs
 		tu->laddr, tu->raddr, (uint32_t)tu->lport << 16 | tu->rport,
 		irs.v, count, mssind,
 	};
-	return (uint32_t)hsk_siphash(w, sizeof(w), s->key0 ^ label, s->key1);
+	return (uint32_t)hsk_siphash(w, sizeof(w), s->env->key0 ^ label, s->env->key1);
 }
 
-static uint32_t cookie_count(const hsk_stack *s)
+static uint32_t cookie_count(const tcp_stack *s)
 {
-	return (uint32_t)(s->now / COOKIE_PERIOD_NS);
+	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
 }
 
-hsk_seq cookie_make(hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss)
+hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss)
 {
 	uint32_t mssind = 0;
 	for (uint32_t i = sizeof(cookie_mss) / sizeof(cookie_mss[0]) - 1; i > 0; i--)
@@ -65,7 +65,7 @@ hsk_seq cookie_make(hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss
 			    (mssind << COOKIE_MSS_SHIFT) | (h2 & COOKIE_MAC_MASK)));
 }
 
-uint16_t cookie_check(hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs)
+uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs)
 {
 	uint32_t v = iss.v - cookie_hash(s, tu, irs, COOKIE_LABEL1, 0, 0);
 	uint32_t now = cookie_count(s);

@@ -31,28 +31,28 @@
  */
 #include <stdlib.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 #include "tcp/reass.h"
 
-static void count_parse_error(hsk_stack *s, int err)
+static void count_parse_error(tcp_stack *s, int err)
 {
-	CNT_INC(s, InErrs);
+	CNT_INC(s->env, InErrs);
 	switch (err) {
 	case WIRE_ERR_TCP_CSUM:
-		CNT_INC(s, InCsumErrors);
+		CNT_INC(s->env, InCsumErrors);
 		break;
 	case WIRE_ERR_OPTLEN:
 	case WIRE_ERR_MSS_ZERO:
-		CNT_INC(s, DropBadOptions);
+		CNT_INC(s->env, DropBadOptions);
 		break;
 	case WIRE_ERR_SYN_FIN:
-		CNT_INC(s, DropSynFin);
+		CNT_INC(s->env, DropSynFin);
 		break;
 	case WIRE_ERR_SHORT:
-		CNT_INC(s, DropShort);
+		CNT_INC(s->env, DropShort);
 		break;
 	default:
-		CNT_INC(s, DropBadHeader);
+		CNT_INC(s->env, DropBadHeader);
 		break;
 	}
 }
@@ -98,20 +98,20 @@ static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 
 /* RFC 5961 §4.2: a SYN in a synchronized state is answered with a
  * challenge ACK, "irrespective of the sequence number", never obeyed. */
-static tcp_verdict syn_challenge(hsk_stack *s)
+static tcp_verdict syn_challenge(tcp_stack *s)
 {
-	CNT_INC(s, TCPSYNChallenge);
+	CNT_INC(s->env, TCPSYNChallenge);
 	return TV(TV_CHALLENGE, "SYN in synchronized state: challenge ACK");
 }
 
 /* First: the sequence number. Not acceptable: an RST is dropped silently,
  * a SYN challenged, anything else answered with our ACK (rate limited in
  * reply.c, so two confused ends cannot ACK each other forever). */
-static tcp_verdict seq_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	if (seq_acceptable(t, sg))
 		return TV_OK;
-	CNT_INC(s, DropOutOfWindow);
+	CNT_INC(s->env, DropOutOfWindow);
 	if (sg->th.flags & HSK_TH_RST)
 		return TV(TV_DROP, "RST out of window");
 	if (sg->th.flags & HSK_TH_SYN)
@@ -121,16 +121,16 @@ static tcp_verdict seq_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 
 /* SEG.TSval is not older than TS.Recent, or TS.Recent is no longer to be
  * trusted: idle for more than 24 days (RFC 7323 §5.5). */
-static bool ts_fresh(const hsk_stack *s, const tcb *t, const tcp_opts *o)
+static bool ts_fresh(const tcp_stack *s, const tcb *t, const tcp_opts *o)
 {
 	return (int32_t)(o->ts_val - t->ts_recent) >= 0 ||
-	       s->now - t->ts_recent_at > PAWS_IDLE_NS;
+	       s->env->now - t->ts_recent_at > PAWS_IDLE_NS;
 }
 
 /* RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose
  * timestamp is older than the latest one accepted is an old duplicate:
  * ACK and drop it. */
-static tcp_verdict paws_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if (!(t->flags & TF_TS_OK) || !o->has_ts || (sg->th.flags & HSK_TH_RST))
@@ -139,7 +139,7 @@ static tcp_verdict paws_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		return TV_OK;
 	if (sg->th.flags & HSK_TH_SYN)
 		return syn_challenge(s);
-	CNT_INC(s, PAWSEstab);
+	CNT_INC(s->env, PAWSEstab);
 	return TV(TV_PAWS, "PAWS: old timestamp");
 }
 
@@ -148,20 +148,20 @@ static tcp_verdict paws_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
  * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
  * move it -- and that starts at or before what we have acknowledged
  * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
-static void ts_update(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static void ts_update(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
 	    seq_le(sg->seq, t->rcv_nxt)) {
 		t->ts_recent = o->ts_val;
-		t->ts_recent_at = s->now;
+		t->ts_recent_at = s->env->now;
 	}
 }
 
 /* Second: RST. RFC 5961 §3: only an RST at exactly RCV.NXT resets; one
  * elsewhere in the window earns a challenge ACK (seq_check dropped the
  * rest). */
-static tcp_verdict rst_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict rst_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	if (!(sg->th.flags & HSK_TH_RST))
 		return TV_OK;
@@ -170,12 +170,12 @@ static tcp_verdict rst_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 		/* Only simultaneous opens reach here as TCBs: active open. */
-		CNT_INC(s, AttemptFails);
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST");
 		break;
 	case HSK_ESTABLISHED:
 	case HSK_CLOSE_WAIT:
-		CNT_INC(s, EstabResets);
+		CNT_INC(s->env, EstabResets);
 		tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
 		break;
 	case HSK_FIN_WAIT_1:
@@ -190,7 +190,7 @@ static tcp_verdict rst_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 }
 
 /* Fourth: SYN (the third, security, has nothing to check). */
-static tcp_verdict syn_check(hsk_stack *s, const tcp_seg *sg)
+static tcp_verdict syn_check(tcp_stack *s, const tcp_seg *sg)
 {
 	return (sg->th.flags & HSK_TH_SYN) ? syn_challenge(s) : TV_OK;
 }
@@ -234,7 +234,7 @@ static void update_window(tcb *t, const tcp_seg *sg)
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	bool syn_acked = seq_eq(t->snd_una, t->iss);
@@ -259,11 +259,11 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		/* An echo older than the flight this ACK covers is not of any
 		 * segment of it (RFC 7323 §4.3 echoes the earliest unacked
 		 * one): a forged or confused TSecr must not set the RTO. */
-		rtt_ts_sample(&t->rtt, &s->rttp, s->now, t->ts_offset, o->ts_ecr);
+		rtt_ts_sample(&t->rtt, &s->rttp, s->env->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
 	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
 		t->flags &= ~TF_RTT_TIMING;
-		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
 	}
 	t->retries = 0;
 	t->first_rtx_at = 0;
@@ -272,12 +272,12 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
 	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
-		s->now + rtt_rto(&t->rtt, &s->rttp);
+		s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	tcb_notify(s, t);
 	return acked;
 }
 
-static bool established(hsk_stack *s, tcb *t, const char *cause)
+static bool established(tcp_stack *s, tcb *t, const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_ESTABLISHED, cause))
 		return false;
@@ -287,12 +287,12 @@ static bool established(hsk_stack *s, tcb *t, const char *cause)
 	 * with an RTO of 3 s. */
 	if (!rtt_has_sample(&t->rtt) && (t->flags & TF_SYN_RETRANS) &&
 	    t->rtt.rto < 3000000000ull)
-		t->rtt.rto = 3000000000ull < s->cfg.rto_max_ns ?
-			3000000000ull : s->cfg.rto_max_ns;
-	cc_init(&t->cc, s->cc_ops, t->mss, s->now); /* RFC 6928 IW10 */
+		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
+			3000000000ull : s->env->cfg.rto_max_ns;
+	cc_init(&t->cc, s->cc_ops, t->mss, s->env->now); /* RFC 6928 IW10 */
 	t->recover = t->snd_una;
 	if (t->flags & TF_PASSIVE)
-		CNT_INC(s, PassiveOpens);
+		CNT_INC(s->env, PassiveOpens);
 	return true;
 }
 
@@ -300,7 +300,7 @@ static bool established(hsk_stack *s, tcb *t, const char *cause)
  * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (SND.MAX here: what was
  * sent, before a timeout rewound SND.NXT); anything else is dropped and
  * answered with a (rate-limited) challenge ACK. */
-static tcp_verdict ack_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	if (!(sg->th.flags & HSK_TH_ACK))
 		return TV(TV_DROP, "no ACK");
@@ -308,11 +308,11 @@ static tcp_verdict ack_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	    (!seq_gt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max)))
 		return TV(TV_RST, "bad ACK in SYN_RECEIVED");
 	if (seq_gt(sg->ack, t->snd_max)) {
-		CNT_INC(s, DropBadAck);
+		CNT_INC(s->env, DropBadAck);
 		return TV(TV_CHALLENGE, "ACK of unsent data");
 	}
 	if (seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd))) {
-		CNT_INC(s, DropBadAck);
+		CNT_INC(s->env, DropBadAck);
 		return TV(TV_CHALLENGE, "ACK too old");
 	}
 	return TV_OK;
@@ -320,7 +320,7 @@ static tcp_verdict ack_check(hsk_stack *s, tcb *t, const tcp_seg *sg)
 
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
-static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	if (t->state == HSK_SYN_RECEIVED) {
 		if (!established(s, t, "rcv ACK"))
@@ -331,7 +331,7 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
 	}
-	t->rcv_tstamp = s->now;
+	t->rcv_tstamp = s->env->now;
 	/* The peer answered: unanswered zero-window probes start again from
 	 * zero; an orphan's do not (it must not live on answers alone). */
 	if (t->sd >= 0)
@@ -348,7 +348,7 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
 	if (!advanced && seg_space(sg) == 0)
-		CNT_INC(s, TCPPureAcks);
+		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
 	 * ring (and the SACK state, when nothing else holds it) can go. */
 	if (advanced && !ring_len(&t->snd))
@@ -364,7 +364,7 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 			if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
 				return TV(TV_DROP, "illegal transition");
 			if (t->sd < 0)
-				t->close_at = s->now + s->cfg.fin_timeout_ns;
+				t->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
 		}
 		break;
 	case HSK_CLOSING:
@@ -390,13 +390,13 @@ static tcp_verdict ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
  * the receive ring. */
-static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t len,
+static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t len,
 			  bool seg_fin, bool *fin_now)
 {
 	uint32_t room = tcb_rcv_space(t);
 	bool all = true;
 	if (len > room) {
-		CNT_INC(s, TCPRcvQDrop);
+		CNT_INC(s->env, TCPRcvQDrop);
 		len = room;
 		all = false;
 	}
@@ -415,14 +415,14 @@ static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t le
 	if (len >= t->mss && ++t->unacked_segs >= 2)
 		t->flags |= TF_ACK_NOW;
 	else if (!t->delack_at)
-		t->delack_at = s->now + s->cfg.delack_ns;
+		t->delack_at = s->env->now + s->env->cfg.delack_ns;
 }
 
 /* Anything else goes through the reassembly queue, which places bytes at
  * their offset in the ring and commits them once the hole before them
  * fills. Out-of-order data, and data filling a hole, are ACKed at once
  * (RFC 5681 §4.2) so the sender learns quickly. */
-static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *data,
+static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *data,
 			    uint32_t len, bool seg_fin, bool *fin_now)
 {
 	t->flags |= TF_ACK_NOW;
@@ -432,7 +432,7 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 	if (!t->ooo) {
 		t->ooo = malloc(sizeof(*t->ooo));
 		if (!t->ooo) {
-			CNT_INC(s, TCPOFODrop);
+			CNT_INC(s->env, TCPOFODrop);
 			return;
 		}
 		reass_init(t->ooo);
@@ -442,9 +442,9 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 	reass_result res;
 	reass_input(t->ooo, &t->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
 	if (res.out_of_order)
-		CNT_INC(s, TCPOFOQueue);
+		CNT_INC(s->env, TCPOFOQueue);
 	if (res.dropped)
-		CNT_INC(s, TCPOFODrop);
+		CNT_INC(s->env, TCPOFODrop);
 	if (res.advanced) {
 		t->rcv_nxt = seq_add(t->rcv_nxt, res.advanced);
 		tcb_notify(s, t);
@@ -458,7 +458,7 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 
 /* Seventh: segment text. Sets *fin_now when the peer's FIN is the next
  * thing in order, for fin_input. */
-static tcp_verdict data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
+static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 {
 	const uint8_t *data = sg->data;
 	uint32_t len = sg->len;
@@ -486,7 +486,7 @@ static tcp_verdict data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		/* Nobody will read it: tell the peer now (as Linux does, for
 		 * a closed socket or one shut down both ways; after SHUT_RD
 		 * alone Linux still takes the data). */
-		CNT_INC(s, TCPAbortOnData);
+		CNT_INC(s->env, TCPAbortOnData);
 		tcb_send_rst(s, t);
 		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
 		return TV(TV_DONE, NULL);
@@ -494,7 +494,7 @@ static tcp_verdict data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 	if (len && rcv_window(t) == 0) {
 		/* Accepted for its ACK only (seq_acceptable): no room was
 		 * offered for the text. */
-		CNT_INC(s, TCPZeroWindowDrop);
+		CNT_INC(s->env, TCPZeroWindowDrop);
 		t->flags |= TF_ACK_NOW;
 		return TV_OK;
 	}
@@ -506,7 +506,7 @@ static tcp_verdict data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 }
 
 /* Eighth: FIN. */
-static tcp_verdict fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
+static tcp_verdict fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
 {
 	if (!fin_now) {
 		/* A repeated FIN, or one beyond a gap: say where we are. */
@@ -541,7 +541,7 @@ static tcp_verdict fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_n
 	return TV_OK;
 }
 
-tcp_verdict tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
+tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	bool fin_now;
@@ -556,7 +556,7 @@ tcp_verdict tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
 }
 
 /* RFC 9293 §3.10.7.3 */
-static tcp_verdict syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	bool ack_ok = false;
@@ -568,7 +568,7 @@ static tcp_verdict syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	if (f & HSK_TH_RST) {
 		if (!ack_ok)
 			return TV(TV_DROP, "RST without ACK in SYN_SENT");
-		CNT_INC(s, AttemptFails);
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST,ACK");
 		return TV(TV_DONE, NULL);
 	}
@@ -595,7 +595,7 @@ static tcp_verdict syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
-		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
 	t->retries = 0;
 	t->first_rtx_at = 0;
 	t->rtx_at = 0;
@@ -615,7 +615,7 @@ static tcp_verdict syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
-static tcp_verdict simultaneous_open_done(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	t->snd_una = sg->ack;
 	t->rtx_at = 0;
@@ -627,7 +627,7 @@ static tcp_verdict simultaneous_open_done(hsk_stack *s, tcb *t, const tcp_seg *s
 	return TV_OK;
 }
 
-static tcp_verdict tcb_steps(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
@@ -639,31 +639,30 @@ static tcp_verdict tcb_steps(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	if ((v = rst_check(s, t, sg)).act || (v = syn_check(s, sg)).act)
 		return v;
 	if (t->keep_at)
-		t->keep_at = s->now + keep_idle_ns(s, t);
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
 	t->keep_probes = 0;
 	return tcb_input_after_syn(s, t, sg);
 }
 
-static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_reply(s, &t->node, sg, tcb_steps(s, t, sg));
 }
 
 /* §3.10.7.1: no connection. Never answer a reset; answer anything else
  * with one. */
-static tcp_verdict closed_input(hsk_stack *s)
+static tcp_verdict closed_input(tcp_stack *s)
 {
-	CNT_INC(s, DropNoSocket);
+	CNT_INC(s->env, DropNoSocket);
 	return TV(TV_RST, NULL);
 }
 
-void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *buf,
-	       size_t len)
+void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
+	tcp_stack *s = ctx;
 	tcp_seg sg = { .ip = ip };
-	(void)now;              /* the stack's clock, s->now, is already there */
 	size_t plen;
-	CNT_INC(s, InSegs);
+	CNT_INC(s->env, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
@@ -702,25 +701,25 @@ void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *bu
 	tcp_reply(s, NULL, &sg, l ? listen_input(s, l, &sg) : closed_input(s));
 }
 
-void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
-		    uint16_t sport, uint16_t dport, uint32_t seq, uint8_t type,
-		    uint8_t code, uint16_t mtu)
+void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 {
-	(void)now;
-	hsk_tuple tu = { .laddr = src, .raddr = dst, .lport = sport, .rport = dport };
+	tcp_stack *s = ctx;
+	hsk_tuple tu = { .laddr = e->src, .raddr = e->dst, .lport = e->sport,
+			 .rport = e->dport };
 	tbl_node *n = tbl_lookup(&s->conns, &tu);
-	if (!n || n->kind != HSK_OBJ_TCB || type != ICMP_DEST_UNREACH)
+	if (!n || n->kind != HSK_OBJ_TCB || e->type != ICMP_DEST_UNREACH)
 		return;
 	tcb *t = (tcb *)n;
+	uint16_t mtu = e->mtu;
 	/* RFC 5927: believe only errors about data actually in flight. */
-	if (!seq_between(seq_of(seq), t->snd_una, t->snd_max))
+	if (!seq_between(seq_of(e->seq), t->snd_una, t->snd_max))
 		return;
-	if (code == ICMP_UNREACH_NEEDFRAG) {
+	if (e->code == ICMP_UNREACH_NEEDFRAG) {
 		/* RFC 1191: the path takes at most `mtu` bytes per packet; as
 		 * Linux's min_pmtu, a claim below min_pmtu (0 from an old
 		 * router, or 68 from a forger who wants crumbs) is taken as
 		 * min_pmtu. The MSS only ever shrinks here. */
-		uint32_t pmtu = mtu < s->cfg.min_pmtu ? s->cfg.min_pmtu : mtu;
+		uint32_t pmtu = mtu < s->env->cfg.min_pmtu ? s->env->cfg.min_pmtu : mtu;
 		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
 			return;         /* min_pmtu configured to nothing */
 		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);
@@ -734,8 +733,8 @@ void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
 	/* RFC 1122 4.2.3.9: port and protocol unreachable are hard errors
 	 * for a connection still opening; the others are soft. */
 	if (t->state == HSK_SYN_SENT &&
-	    (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO)) {
-		CNT_INC(s, AttemptFails);
+	    (e->code == ICMP_UNREACH_PORT || e->code == ICMP_UNREACH_PROTO)) {
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv ICMP unreachable");
 	}
 }

@@ -23,22 +23,22 @@
  * Linux limits them no more than that. Nothing here ever answers an RST
  * but a challenge ACK.
  */
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 /* The millisecond clock of the limits; 0 is kept for "never". */
-static uint32_t rl_clock(const hsk_stack *s)
+static uint32_t rl_clock(const tcp_stack *s)
 {
-	uint32_t ms = (uint32_t)(s->now / 1000000);
+	uint32_t ms = (uint32_t)(s->env->now / 1000000);
 	return ms ? ms : 1;
 }
 
 static uint32_t ns_to_ms(uint64_t ns) { return (uint32_t)(ns / 1000000); }
 
 /* One reply per invalid_ratelimit: true when this one must not go. */
-static bool stamp_limited(hsk_stack *s, uint32_t *stamp)
+static bool stamp_limited(tcp_stack *s, uint32_t *stamp)
 {
 	uint32_t now = rl_clock(s);
-	if (*stamp && now - *stamp < ns_to_ms(s->cfg.invalid_ratelimit_ns))
+	if (*stamp && now - *stamp < ns_to_ms(s->env->cfg.invalid_ratelimit_ns))
 		return true;
 	*stamp = now;
 	return false;
@@ -46,7 +46,7 @@ static bool stamp_limited(hsk_stack *s, uint32_t *stamp)
 
 /* Linux's tcp_oow_rate_limited(): a segment with text or FIN (and no SYN)
  * cannot be part of an ACK loop, and is answered every time. */
-static bool oow_limited(hsk_stack *s, uint32_t *stamp, const tcp_seg *sg)
+static bool oow_limited(tcp_stack *s, uint32_t *stamp, const tcp_seg *sg)
 {
 	if (seg_space(sg) && !(sg->th.flags & HSK_TH_SYN))
 		return false;
@@ -69,7 +69,7 @@ static uint32_t *oow_stamp(tbl_node *n)
  * request or TIME_WAIT entry has room for one stamp only, so its challenge
  * ACKs share the one-per-invalid_ratelimit limit (Linux checks that limit
  * before any challenge ACK too). */
-static bool challenge_allowed(hsk_stack *s, tbl_node *n)
+static bool challenge_allowed(tcp_stack *s, tbl_node *n)
 {
 	bool ok;
 	if (n->kind != HSK_OBJ_TCB) {
@@ -78,44 +78,44 @@ static bool challenge_allowed(hsk_stack *s, tbl_node *n)
 		tcp_rl *rl = &((tcb *)n)->rl;
 		uint32_t now = rl_clock(s);
 		if (!rl->chal_ms ||
-		    now - rl->chal_ms >= ns_to_ms(s->cfg.challenge_ack_window_ns)) {
+		    now - rl->chal_ms >= ns_to_ms(s->env->cfg.challenge_ack_window_ns)) {
 			rl->chal_ms = now;
 			rl->chal_n = 0;
 		}
-		ok = rl->chal_n < s->cfg.challenge_ack_limit;
+		ok = rl->chal_n < s->env->cfg.challenge_ack_limit;
 		if (ok)
 			rl->chal_n++;
 	}
 	if (!ok) {
-		CNT_INC(s, TCPChallengeACKLimited);
-		CNT_INC(s, TCPACKSkippedChallenge);
+		CNT_INC(s->env, TCPChallengeACKLimited);
+		CNT_INC(s->env, TCPACKSkippedChallenge);
 		return false;
 	}
-	CNT_INC(s, TCPChallengeACK);
+	CNT_INC(s->env, TCPChallengeACK);
 	return true;
 }
 
 /* What a rate-limited duplicate ACK counts when it is skipped. */
-static void count_skipped(hsk_stack *s, const tbl_node *n, enum tcp_act act)
+static void count_skipped(tcp_stack *s, const tbl_node *n, enum tcp_act act)
 {
 	if (n->kind == HSK_OBJ_REQ)
-		CNT_INC(s, TCPACKSkippedSynRecv);
+		CNT_INC(s->env, TCPACKSkippedSynRecv);
 	else if (n->kind == HSK_OBJ_TW)
-		CNT_INC(s, TCPACKSkippedTimeWait);
+		CNT_INC(s->env, TCPACKSkippedTimeWait);
 	else if (act == TV_PAWS)
-		CNT_INC(s, TCPACKSkippedPAWS);
+		CNT_INC(s->env, TCPACKSkippedPAWS);
 	else
-		CNT_INC(s, TCPACKSkippedSeq);
+		CNT_INC(s->env, TCPACKSkippedSeq);
 }
 
-static void trace_drop(hsk_stack *s, const tbl_node *n, const tcp_seg *sg, const char *why)
+static void trace_drop(tcp_stack *s, const tbl_node *n, const tcp_seg *sg, const char *why)
 {
 	int obj = n ? n->kind : HSK_OBJ_NONE;
 	int sd = n && n->kind == HSK_OBJ_TCB ? ((const tcb *)n)->sd : -1;
 	trace_segment(s, HSK_EV_DROP, obj, sd, &sg->tuple, &sg->th, sg->len, why);
 }
 
-void tcp_reply(hsk_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v)
+void tcp_reply(tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v)
 {
 	if (v.act == TV_ACCEPT || v.act == TV_DONE)
 		return;
@@ -153,8 +153,8 @@ void tcp_reply(hsk_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v)
 		if (v.act == TV_SYNACK) {
 			/* Counted as a retransmission, as Linux's
 			 * tcp_rtx_synack does. */
-			CNT_INC(s, TCPSynRetrans);
-			CNT_INC(s, RetransSegs);
+			CNT_INC(s->env, TCPSynRetrans);
+			CNT_INC(s->env, RetransSegs);
 			req_send(s, (tcp_req *)n, HSK_TH_SYN | HSK_TH_ACK);
 		} else {
 			req_send(s, (tcp_req *)n, HSK_TH_ACK);

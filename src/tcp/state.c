@@ -5,7 +5,7 @@
  */
 #include <assert.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 static const char *const state_names[HSK_STATE_COUNT] = {
 	[HSK_CLOSED] = "CLOSED",
@@ -76,25 +76,19 @@ bool state_can_recv(int st)
 	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
 }
 
-static void trace_emit(hsk_stack *s, hsk_trace_event *ev)
-{
-	ev->t_ns = s->now;
-	s->cfg.trace(s->cfg.trace_ctx, ev);
-}
-
-void trace_obj_state(hsk_stack *s, int obj, const hsk_tuple *tu, int from,
+void trace_obj_state(tcp_stack *s, int obj, const hsk_tuple *tu, int from,
 		     int to, const char *cause)
 {
-	if (!s->cfg.trace)
+	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
 		.kind = HSK_EV_STATE, .obj = (uint8_t)obj, .sd = -1, .tuple = *tu,
 		.from = (uint8_t)from, .to = (uint8_t)to, .cause = cause,
 	};
-	trace_emit(s, &ev);
+	env_trace(s->env, &ev);
 }
 
-bool tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
+bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
 {
 	int from = t->state;
 	if (from == to)
@@ -103,27 +97,27 @@ bool tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
 	 * every test catches it), and in production it is counted, the state
 	 * stays, and the caller gives up the event that asked for it. */
 	if (!tcp_transition_legal(from, to)) {
-		CNT_INC(s, IllegalTransitions);
+		CNT_INC(s->env, IllegalTransitions);
 		assert(!"illegal TCP state transition");
 		return false;
 	}
 	t->state = (uint8_t)to;
-	if (s->cfg.trace) {
+	if (s->env->cfg.trace) {
 		hsk_trace_event ev = {
 			.kind = HSK_EV_STATE, .obj = HSK_OBJ_TCB, .sd = t->sd,
 			.tuple = t->node.key, .from = (uint8_t)from,
 			.to = (uint8_t)to, .cause = cause,
 		};
-		trace_emit(s, &ev);
+		env_trace(s->env, &ev);
 	}
 	tcb_notify(s, t);
 	return true;
 }
 
-void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
+void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		   const tcp_hdr *th, uint32_t len, const char *reason)
 {
-	if (!s->cfg.trace)
+	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
 		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
@@ -144,5 +138,5 @@ void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.ts_val = th->opt.ts_val;
 		ev.ts_ecr = th->opt.ts_ecr;
 	}
-	trace_emit(s, &ev);
+	env_trace(s->env, &ev);
 }

@@ -19,17 +19,20 @@
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
 
+#include "core/env.h"
+#include "core/pool.h"
 #include "core/ring.h"
 #include "core/table.h"
 #include "core/wheel.h"
 #include "handshake.h"
+#include "ip/ip.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
 #include "tcp/seq.h"
 #include "wire/wire.h"
 
-struct hsk_stack;
+struct tcp_stack;
 struct tcp_listener;
 
 /* A parsed incoming segment, passed down the input steps. */
@@ -235,15 +238,59 @@ _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
+/* Free ring buffers of the default size kept for reuse. */
+enum { TCP_RING_CACHE = 64 };
+
+/* The TCP layer of a stack: every connection object, the listeners, the
+ * buffers, and what it needs from the layers around it (the shared env,
+ * the IP layer to send through, and a hook that tells the socket layer
+ * above that a socket's readiness may have changed). */
+typedef struct tcp_stack {
+	hsk_env *env;
+	ip_layer *ip;
+	uint16_t mss;             /* ours: mtu - 40 */
+	rtt_params rttp;          /* RTO bounds and the timestamp clock */
+	const cc_ops *cc_ops;     /* congestion control for new connections */
+	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
+	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
+	tcp_listener *listeners;
+	size_t buffer_bytes;      /* send and receive rings in use */
+	uint8_t *ring_cache[TCP_RING_CACHE];
+	unsigned ring_cache_n;
+	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
+	void (*notify)(void *ctx, int sd);
+	void *notify_ctx;
+} tcp_stack;
+
+/* ---- tcp.c: the layer's life ---- */
+/* 0, or a negative HSK_E* (unknown congestion control, no memory). */
+int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
+/* Frees every connection object and buffer the layer still holds, except
+ * TCBs that only a socket holds (the stack frees those with its sockets). */
+void tcp_destroy(tcp_stack *s);
+/* What the IP layer calls (ip_upper). */
+void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
+/* A wheel timer of a TCP object is due. */
+void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
+/* The memory a TCB owns beyond its pool slot: rings, reassembly, SACK. */
+void tcb_release_buffers(tcb *t);
+/* Socket sd's readiness may have changed: tell the socket layer. */
+static inline void tcp_notify(tcp_stack *s, int sd)
+{
+	if (sd >= 0 && s->notify)
+		s->notify(s->notify_ctx, sd);
+}
+
 /* ---- state.c ---- */
 /* The one place a TCB changes state: checks the table of legal transitions,
  * emits the trace event. An illegal transition is an engine bug: it
  * asserts (debug builds), counts IllegalTransitions, leaves the state as it
  * was and returns false; the caller must then give up what it was doing
  * (drop the segment, skip the timer action). */
-bool tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
+bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
-void trace_obj_state(struct hsk_stack *s, int obj, const hsk_tuple *tu,
+void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
 /* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
@@ -265,38 +312,38 @@ typedef struct seg_out {
 	tcp_opts opt;
 } seg_out;
 /* Emits one segment on tuple tu (our view). obj/sd label the trace. */
-void seg_send(struct hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
+void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	      const hsk_ring *ring, int obj, int sd);
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
-void tcp_output(struct hsk_stack *s, tcb *t);
+void tcp_output(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
-void tcb_send_ack(struct hsk_stack *s, tcb *t);
-void tcb_send_rst(struct hsk_stack *s, tcb *t);
+void tcb_send_ack(struct tcp_stack *s, tcb *t);
+void tcb_send_rst(struct tcp_stack *s, tcb *t);
 /* A window or keepalive probe: an ACK with SEG.SEQ = SND.UNA - 1. */
-void tcb_send_probe(struct hsk_stack *s, tcb *t);
+void tcb_send_probe(struct tcp_stack *s, tcb *t);
 /* The reply to a segment for which no connection exists (RFC 9293
  * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
-void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
+void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
 uint16_t tcb_window_field(tcb *t);
 /* The options of a SYN or SYN-ACK we send. */
-void syn_options(struct hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
-void syn_options_stream(struct hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
 uint8_t wscale_for(uint32_t rcvbuf);
 /* Retransmit from snd_una after a timeout (go-back-N). */
-void tcb_retransmit(struct hsk_stack *s, tcb *t);
+void tcb_retransmit(struct tcp_stack *s, tcb *t);
 
 /* Sends up to `max_len` bytes already sent once, starting at `seq`
  * (a retransmission: SND.NXT does not move). Returns the bytes sent. */
-uint32_t tcb_resend(struct hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
+uint32_t tcb_resend(struct tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 
 /* ---- recovery.c ---- */
 /* Without SACK: NewReno (RFC 6582) on cumulative and duplicate ACKs. */
-void rec_on_ack(struct hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
-void rec_on_dupack(struct hsk_stack *s, tcb *t);
+void rec_on_ack(struct tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
+void rec_on_dupack(struct tcp_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
 int rec_sack_init(tcb *t);
 void rec_sack_free(tcb *t);
@@ -304,23 +351,23 @@ void rec_sack_free(tcb *t);
 bool rec_sack_idle(const tcb *t);
 /* Record new data [start, start+len) (and a FIN after it) as sent; false
  * when no record is free (stop sending for now). */
-bool rec_sent(struct hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
-void rec_sack_ack(struct hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+void rec_sack_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
 /* The path MTU shrank (ICMP fragmentation needed): resend the oldest. */
-void rec_path_shrunk(struct hsk_stack *s, tcb *t);
+void rec_path_shrunk(struct tcp_stack *s, tcb *t);
 /* Retransmit records marked lost while the congestion window allows. */
 /* Returns whether anything was sent. */
-bool rec_send_lost(struct hsk_stack *s, tcb *t);
+bool rec_send_lost(struct tcp_stack *s, tcb *t);
 /* How much new data congestion control allows now. */
 uint32_t rec_cwnd_room(const tcb *t);
 /* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */
-void rec_sack_rto(struct hsk_stack *s, tcb *t);
+void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
-void rec_sack_timers(struct hsk_stack *s, tcb *t, uint64_t now);
+void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
 /* Arms the probe timer when RFC 8985 §7.2 allows. */
-void rec_arm_tlp(struct hsk_stack *s, tcb *t);
+void rec_arm_tlp(struct tcp_stack *s, tcb *t);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
@@ -330,71 +377,71 @@ void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
  * tcb, tcp_req or tcp_tw; NULL: none, e.g. a listener's reset): traces
  * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
  * and TV_DONE do nothing (n may be gone after TV_DONE). */
-void tcp_reply(struct hsk_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
+void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
 
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
  * check on (used when a request is promoted by the final ACK). */
-tcp_verdict tcb_input_after_syn(struct hsk_stack *s, tcb *t, const tcp_seg *sg);
+tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
-tcb *tcb_new(struct hsk_stack *s, const hsk_tuple *tu);
+tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
-void tcb_detach(struct hsk_stack *s, tcb *t);
+void tcb_detach(struct tcp_stack *s, tcb *t);
 /* Unhooks and frees: table, timer, buffers. */
-void tcb_free(struct hsk_stack *s, tcb *t);
+void tcb_free(struct tcp_stack *s, tcb *t);
 /* Ends a connection with an error (reset, timeout): CLOSED, the socket sees
  * `err`; the TCB is freed if orphaned. */
-void tcb_fail(struct hsk_stack *s, tcb *t, int err, const char *cause);
+void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
-void tcb_closed(struct hsk_stack *s, tcb *t, const char *cause);
+void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
-hsk_seq tcp_isn(struct hsk_stack *s, const hsk_tuple *tu);
+hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu);
 /* The receive window we can offer now (bytes, unscaled). */
 uint32_t tcb_rcv_space(const tcb *t);
 /* Readiness may have changed: queue an event for the socket. */
-void tcb_notify(struct hsk_stack *s, tcb *t);
-int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
+void tcb_notify(struct tcp_stack *s, tcb *t);
+int tcb_alloc_snd(struct tcp_stack *s, tcb *t);
 /* Gives back the send ring once everything is acknowledged and the receive
  * ring once everything is read (nothing held out of order). */
-void tcb_release_idle_rings(struct hsk_stack *s, tcb *t);
-int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
+void tcb_release_idle_rings(struct tcp_stack *s, tcb *t);
+int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
 /* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
  * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
  * the floor itself never above our own MSS. */
-uint16_t tcp_clamp_mss(const struct hsk_stack *s, uint32_t mss);
+uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss);
 /* The payload per segment a path MTU allows this connection (clamped as
  * above, timestamp room taken off). */
-uint16_t tcb_mss_for_mtu(const struct hsk_stack *s, const tcb *t, uint32_t mtu);
-void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
+uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
+void tcb_init_from_syn(struct tcp_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
 /* SACK and timestamps as the peer's SYN offered them (and we allow). */
-void tcb_init_stream_opts(struct hsk_stack *s, tcb *t, const tcp_opts *peer);
+void tcb_init_stream_opts(struct tcp_stack *s, tcb *t, const tcp_opts *peer);
 
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */
-uint64_t keep_idle_ns(const struct hsk_stack *s, const tcb *t);
+uint64_t keep_idle_ns(const struct tcp_stack *s, const tcb *t);
 /* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
-void tcb_timer_update(struct hsk_stack *s, tcb *t);
-void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
-void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
+void tcb_timer_update(struct tcp_stack *s, tcb *t);
+void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
+void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
-tcp_listener *listener_find(struct hsk_stack *s, uint32_t addr, uint16_t port);
-tcp_verdict listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+tcp_listener *listener_find(struct tcp_stack *s, uint32_t addr, uint16_t port);
+tcp_verdict listen_input(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 /* The same with the ISS of a new request chosen by the caller (a SYN that
  * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
-tcp_verdict listen_input_isn(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
+tcp_verdict listen_input_isn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 			     const hsk_seq *isn);
-tcp_verdict req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
+tcp_verdict req_input(struct tcp_stack *s, tcp_req *r, const tcp_seg *sg);
 /* Sends a request's SYN,ACK (flags SYN|ACK) or ACK (flags ACK). */
-void req_send(struct hsk_stack *s, tcp_req *r, uint8_t flags);
-void req_timer_fire(struct hsk_stack *s, tcp_req *r, uint64_t now);
-void req_free(struct hsk_stack *s, tcp_req *r);
+void req_send(struct tcp_stack *s, tcp_req *r, uint8_t flags);
+void req_timer_fire(struct tcp_stack *s, tcp_req *r, uint64_t now);
+void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
-void listener_close(struct hsk_stack *s, tcp_listener *l);
-tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
+void listener_close(struct tcp_stack *s, tcp_listener *l);
+tcb *listener_accept(struct tcp_stack *s, tcp_listener *l);
 
 /* ---- cookie.c: SYN cookies (RFC 4987) ---- */
 /* Cookies are minted in 64 s periods and accepted from the current and the
@@ -404,21 +451,21 @@ tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
 #define COOKIE_VALID_NS (2 * COOKIE_PERIOD_NS)
 /* The ISS of a cookie SYN-ACK answering the SYN (irs, MSS option mss, 0 when
  * absent) on tuple tu. */
-hsk_seq cookie_make(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
+hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
 /* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
-uint16_t cookie_check(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
+uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
-void tw_enter(struct hsk_stack *s, tcb *t, const char *cause);
-tcp_verdict tw_input(struct hsk_stack *s, tcp_tw *tw, const tcp_seg *sg);
-void tw_send_ack(struct hsk_stack *s, tcp_tw *tw);
-void tw_timer_fire(struct hsk_stack *s, tcp_tw *tw, uint64_t now);
-void tw_free(struct hsk_stack *s, tcp_tw *tw);
+void tw_enter(struct tcp_stack *s, tcb *t, const char *cause);
+tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
+void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
+void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
+void tw_free(struct tcp_stack *s, tcp_tw *tw);
 
 /* ---- trace helpers (state.c) ---- */
-void trace_segment(struct hsk_stack *s, int kind, int obj, int sd,
+void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
 		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
 		   const char *reason);
 

@@ -22,9 +22,9 @@
  *   anything else          duplicate ACK: text, any other FIN, out of
  *                          window (rate limited when it has no text)
  */
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
-void tw_send_ack(hsk_stack *s, tcp_tw *tw)
+void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 {
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
@@ -32,22 +32,22 @@ void tw_send_ack(hsk_stack *s, tcp_tw *tw)
 	};
 	if (tw->ts_ok) {        /* RFC 7323 §3.2: on every segment */
 		o.opt.has_ts = true;
-		o.opt.ts_val = rtt_tsval(&s->rttp, s->now, tw->ts_offset);
+		o.opt.ts_val = rtt_tsval(&s->rttp, s->env->now, tw->ts_offset);
 		o.opt.ts_ecr = tw->ts_recent;
 	}
 	seg_send(s, &tw->node.key, &o, NULL, HSK_OBJ_TW, -1);
 }
 
-static uint64_t tw_lifetime(const hsk_stack *s) { return 2 * s->cfg.msl_ns; }
+static uint64_t tw_lifetime(const tcp_stack *s) { return 2 * s->env->cfg.msl_ns; }
 
-void tw_enter(hsk_stack *s, tcb *t, const char *cause)
+void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
 		return;
 	tcp_tw *tw = pool_get(&s->tw_pool);
 	if (!tw) {
 		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */
-		CNT_INC(s, TCPTimeWaitOverflow);
+		CNT_INC(s->env, TCPTimeWaitOverflow);
 		tcb_closed(s, t, "TIME_WAIT table full");
 		return;
 	}
@@ -63,30 +63,30 @@ void tw_enter(hsk_stack *s, tcb *t, const char *cause)
 	tw->ts_recent = t->ts_recent;
 	tcb_detach(s, t);
 	tbl_insert(&s->conns, &tw->node);
-	wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
+	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	if (t->sd < 0)
 		tcb_free(s, t);
 	else
 		tcb_notify(s, t);
 }
 
-void tw_free(hsk_stack *s, tcp_tw *tw)
+void tw_free(tcp_stack *s, tcp_tw *tw)
 {
-	wheel_cancel(&s->wheel, &tw->timer);
+	wheel_cancel(&s->env->wheel, &tw->timer);
 	tbl_remove(&s->conns, &tw->node);
 	pool_put(&s->tw_pool, tw);
 }
 
-void tw_timer_fire(hsk_stack *s, tcp_tw *tw, uint64_t now)
+void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 {
 	(void)now;
-	CNT_INC(s, TW);
+	CNT_INC(s->env, TW);
 	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT, HSK_CLOSED,
 			"timer 2MSL");
 	tw_free(s, tw);
 }
 
-tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
+tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if (f & HSK_TH_RST)
@@ -96,7 +96,7 @@ tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 		 * after(seq, rcv_nxt)) may be a new connection. */
 		if (!(f & HSK_TH_ACK) && seq_gt(sg->seq, tw->rcv_nxt)) {
 			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
-			CNT_INC(s, TWRecycled);
+			CNT_INC(s->env, TWRecycled);
 			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
 					HSK_CLOSED, "rcv SYN of a new connection");
 			/* RFC 1122 4.2.2.13: the new ISS must be above every
@@ -109,7 +109,7 @@ tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 				  TV(TV_RST, NULL));
 			return TV(TV_DONE, NULL);
 		}
-		CNT_INC(s, TCPSYNChallenge);
+		CNT_INC(s->env, TCPSYNChallenge);
 		return TV(TV_CHALLENGE, "SYN in TIME_WAIT: challenge ACK");
 	}
 	bool fin = f & HSK_TH_FIN;
@@ -117,7 +117,7 @@ tcp_verdict tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 	    (seq_eq(seq_add(sg->seq, seg_space(sg)), tw->rcv_nxt) ||
 	     seq_eq(sg->seq, tw->rcv_nxt))) {
 		/* The peer did not hear our ACK of its FIN. */
-		wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
+		wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 		return TV(TV_DUPACK, "FIN in TIME_WAIT: ACK, restart 2MSL");
 	}
 	if (sg->len || fin || !seq_eq(sg->seq, tw->rcv_nxt))

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/stack.h"
+#include "stack/stack.h"
 #include "sim.h"
 
 enum { C = 0, S = 1, PORT = 80 };

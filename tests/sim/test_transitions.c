@@ -16,14 +16,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/stack.h"
+#include "stack/stack.h"
 #include "sim.h"
 
 static tcb *new_tcb(sim *sm)
 {
 	hsk_tuple tu = { .laddr = SIM_ADDR(0), .raddr = SIM_ADDR(7), .lport = 1234,
 			 .rport = 80 };
-	tcb *t = tcb_new(sm->st[0], &tu);
+	tcb *t = tcb_new(&sm->st[0]->tcp, &tu);
 	assert_non_null(t);
 	return t;
 }
@@ -36,12 +36,12 @@ static void test_legal_transition(void **state)
 	sim_init(&sm, 1, NULL, 400);
 	hsk_stack *s = sm.st[0];
 	tcb *t = new_tcb(&sm);
-	assert_true(tcb_set_state(s, t, HSK_SYN_SENT, "test"));
+	assert_true(tcb_set_state(&s->tcp, t, HSK_SYN_SENT, "test"));
 	assert_int_equal(t->state, HSK_SYN_SENT);
-	assert_true(tcb_set_state(s, t, HSK_SYN_SENT, "test"));
+	assert_true(tcb_set_state(&s->tcp, t, HSK_SYN_SENT, "test"));
 	expect_state(&sm, 0, HSK_CLOSED, HSK_SYN_SENT);
 	assert_int_equal(sim_counter(&sm, 0, "IllegalTransitions"), 0);
-	tcb_free(s, t);
+	tcb_free(&s->tcp, t);
 	sim_free(&sm);
 }
 
@@ -53,7 +53,7 @@ static int illegal(void)
 	sim_init(&sm, 1, NULL, 401);
 	hsk_stack *s = sm.st[0];
 	tcb *t = new_tcb(&sm);
-	bool ok = tcb_set_state(s, t, HSK_ESTABLISHED, "test");
+	bool ok = tcb_set_state(&s->tcp, t, HSK_ESTABLISHED, "test");
 	/* Only a release build gets here. */
 	int bad = 0;
 	if (ok)
@@ -65,7 +65,7 @@ static int illegal(void)
 	for (size_t i = 0; i < sm.nlog; i++)
 		if (sm.log[i].ev.kind == HSK_EV_STATE)
 			bad = 4;
-	tcb_free(s, t);
+	tcb_free(&s->tcp, t);
 	sim_free(&sm);
 	return bad;
 }

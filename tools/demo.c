@@ -586,6 +586,8 @@ static int demo_setup(demo *d, const demo_opts *o)
 		hsk_config_default(&cfg);
 		cfg.addr = side_addr[i];
 		cfg.seed = o->seed * 2 + (uint64_t)i;
+		if (cfg.seed == HSK_SEED_OS)    /* a demo always replays */
+			cfg.seed = ~0ull;
 		cfg.trace = on_trace;
 		cfg.trace_ctx = &d->side[i];
 		d->st[i] = hsk_stack_new(&cfg, &d->link[i], 0);

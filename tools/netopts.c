@@ -196,7 +196,8 @@ void net_opt_usage(FILE *f)
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
-		"  --seed N                  seeds ISNs, ports and impairments\n"
+		"  --seed N                  replayable run: keys (ISNs, cookies, ports) and\n"
+		"                            impairments from N (default: keys from the OS)\n"
 		"  --cross-fins              hold the first FIN until the other side's\n"
 		"                            arrives: both FINs cross (simultaneous close)\n"
 		"observation:\n"
@@ -287,7 +288,10 @@ hsk_loop *net_loop_open(net_opts *o)
 	}
 	hsk_config_default(&cfg);
 	cfg.addr = o->ns.addr;
-	cfg.seed = o->ns.seed;
+	/* Secret keys from the OS unless a replay was asked for with --seed
+	 * (then ISNs and cookies are predictable: tests only). The
+	 * impairment layer's coin flips use ns.seed either way. */
+	cfg.seed = o->seed_given && o->ns.seed != HSK_SEED_OS ? o->ns.seed : HSK_SEED_OS;
 	cfg.mtu = (uint16_t)o->mtu;
 	if (!o->trace_out)
 		o->trace_out = stderr;

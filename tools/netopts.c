@@ -216,6 +216,13 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 			hsk_state_name(ev->to), ev->cause ? ev->cause : "");
 		return;
 	}
+	if (ev->kind == HSK_EV_CC)
+		return;         /* one per segment sent: for JSON and reports */
+	if (ev->kind == HSK_EV_QUEUE) {
+		fprintf(f, "queue syn_q=%" PRIu32 " accept_q=%" PRIu32 "/%" PRIu32 "\n",
+			ev->syn_q, ev->accept_q, ev->backlog);
+		return;
+	}
 	fprintf(f, "%s [%s] seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu32,
 		ev->kind == HSK_EV_TX ? "tx  " : ev->kind == HSK_EV_RX ? "rx  " : "drop",
 		trace_flags(ev->flags, fl, sizeof(fl)), ev->seq, ev->ack, ev->len, ev->win);

@@ -52,7 +52,9 @@ import json, sys
 quiet = sys.argv[2] == "1"
 summaries = 0
 need = {"state": {"from", "to", "cause"}, "tx": {"flags", "seq", "ack", "len", "win"},
-        "rx": {"flags", "seq", "ack", "len", "win"}, "drop": {"reason"}}
+        "rx": {"flags", "seq", "ack", "len", "win"}, "drop": {"reason"},
+        "cc": {"cwnd", "flight", "snd_wnd", "srtt_us", "rto_us", "backoff", "recovery"},
+        "queue": {"syn_q", "accept_q", "backlog"}}
 n = 0
 for line in open(sys.argv[1]):
     o = json.loads(line)

@@ -437,6 +437,7 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (c->o.stats)
 		stats_print(stderr, c->l);
+	net_report_finish(&c->o, c->s);
 	hsk_loop_free(c->l);
 	net_opts_done(&c->o);
 	if (c->in > 0)

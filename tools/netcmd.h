@@ -34,12 +34,14 @@ typedef struct net_opts {
 	unsigned mtu;           /* 0: the device's */
 	uint64_t t0;            /* trace times are relative to this */
 	const char *prog;       /* "serve" / "connect", for messages */
+	const char *report;     /* --report FILE: the HTML report at exit */
+	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;
 
 /*
  * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
- * --host-addr, --pcap, --trace, --trace-file, --stats, --quiet, --loss,
- * --delay, --dup, --reorder, --seed, --mtu). Returns 1 when consumed
+ * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
+ * --loss, --delay, --dup, --reorder, --seed, --mtu). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).
  */
@@ -59,6 +61,10 @@ bool net_opt_is(const char *arg, const char *opt);
 hsk_loop *net_loop_open(net_opts *o);
 /* Closes the trace file if one was opened. */
 void net_opts_done(net_opts *o);
+/* With --report: adds the stack's counters and connections to the trace
+ * kept for the report and writes the page. Call before freeing the loop.
+ * 0, or -1 after printing why. */
+int net_report_finish(net_opts *o, hsk_stack *s);
 
 /* "198.18.0.2:80" into buf (at least 24 bytes). */
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);

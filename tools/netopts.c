@@ -82,7 +82,7 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
-		"--mtu", NULL,
+		"--mtu", "--report", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -123,6 +123,8 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 			return -1;
 		}
 		setvbuf(o->trace_out, NULL, _IOLBF, 0);
+	} else if (!strcmp(opt, "--report")) {
+		o->report = v;
 	} else if (!strcmp(opt, "--loss")) {
 		if (parse_prob(v, &o->ns.loss) < 0)
 			return bad(o, "loss probability", v);
@@ -183,6 +185,8 @@ void net_opt_usage(FILE *f)
 		"  --pcap FILE               record every packet (LINKTYPE_RAW)\n"
 		"  --trace text|json         every state change and segment\n"
 		"  --trace-file FILE         write the trace there (default stderr)\n"
+		"  --report FILE             write an HTML report of the run at exit\n"
+		"                            (the trace is kept in a temporary file)\n"
 		"  --stats                   connection table and counters at exit;\n"
 		"                            SIGUSR1 prints them at any time\n"
 		"  --quiet                   no progress messages\n");
@@ -242,14 +246,15 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 static void on_trace(void *ctx, const hsk_trace_event *ev)
 {
 	net_opts *o = ctx;
+	/* times relative to the start, as in the text trace */
+	hsk_trace_event e = *ev;
 
-	if (o->trace == NET_TRACE_JSON) {
-		/* times relative to the start, as in the text trace */
-		hsk_trace_event e = *ev;
-		e.t_ns -= o->t0;
+	e.t_ns -= o->t0;
+	if (o->report_tmp)
+		trace_json_line(o->report_tmp, o->prog, &e);
+	if (o->trace == NET_TRACE_JSON)
 		trace_json_line(o->trace_out, o->prog, &e);
-	}
-	else
+	else if (o->trace == NET_TRACE_TEXT)
 		trace_text(o, ev);
 }
 
@@ -266,7 +271,12 @@ hsk_loop *net_loop_open(net_opts *o)
 	if (!o->trace_out)
 		o->trace_out = stderr;
 	o->t0 = hsk_now_ns();
-	if (o->trace) {
+	if (o->report && !(o->report_tmp = tmpfile())) {
+		fprintf(stderr, "handshake %s: --report: no temporary file: %s\n", o->prog,
+			strerror(errno));
+		return NULL;
+	}
+	if (o->trace || o->report_tmp) {
 		cfg.trace = on_trace;
 		cfg.trace_ctx = o;
 	}
@@ -281,4 +291,7 @@ void net_opts_done(net_opts *o)
 	if (o->trace_out && o->trace_out != stderr)
 		fclose(o->trace_out);
 	o->trace_out = NULL;
+	if (o->report_tmp)
+		fclose(o->report_tmp);
+	o->report_tmp = NULL;
 }

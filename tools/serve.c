@@ -460,6 +460,7 @@ int cmd_serve(int argc, char **argv)
 		free(sv.c[sd].buf);
 	}
 	free(sv.c);
+	net_report_finish(&sv.o, sv.s);
 	hsk_loop_free(sv.l);
 	net_opts_done(&sv.o);
 	return rc < 0 ? 1 : 0;

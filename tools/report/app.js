@@ -65,7 +65,8 @@ HSK.App.prototype.boot = function () {
 HSK.App.prototype.banner = function () {
 	var h = HSK.h, m = this.model, d = m.data, b = document.getElementById("banner"), sum = d.summary, facts;
 	facts = [(d.source === "pcap" ? "from a pcap" : "from a JSON trace"),
-		HSK.fmtNum(m.events.length) + " events", HSK.fmtNum(m.segs.length) + " segments",
+		HSK.fmtNum(m.events.length) + " events", HSK.fmtNum(m.conns.reduce(function (n, c) {
+			return n + c.nsegs; }, 0)) + " segments",
 		HSK.fmtNum(m.conns.length) + " connections", "hosts: " + m.hosts.join(", "),
 		"span " + HSK.fmtDur(m.t1 - m.t0)];
 	b.appendChild(h("p", { class: "facts" }, facts.join(" · ")));
@@ -168,10 +169,17 @@ HSK.App.prototype.drawConns = function (conns, focus) {
 		if (l.conns.length && l.conns.every(function (c) { return conns.indexOf(c) >= 0; }))
 			extra = extra.concat(l.states);
 	});
+	var t = performance.now(), tm = app.timings = app.timings || {};
+	conns.forEach(function (c) { m.resolve(c); });
 	app.sel = null;
 	app.diagram.show(conns, extra.sort(function (a, b) { return a.i - b.i; }));
+	tm.diagram = performance.now() - t;
+	t = performance.now();
 	app.timeline.show(conns);
+	tm.timeline = performance.now() - t;
+	t = performance.now();
 	app.setFocus(focus);
+	tm.graphs = performance.now() - t;
 	var c = conns[0], info = conns.length > 1 ? conns.length + " connections" :
 		HSK.connLabel(c) + " · " + c.outcome + " · " + HSK.fmtDur(c.t1 - c.t0) + " · " +
 		HSK.fmtNum(c.sides[0].bytes) + " B → · " + HSK.fmtNum(c.sides[1].bytes) + " B ← · " +
@@ -287,14 +295,13 @@ HSK.App.prototype.listenerPane = function () {
 		l.marks.forEach(function (mk) {
 			if (n++ >= 200)
 				return;
-			var c = mk.seg ? mk.seg.conn : m.stateConn[mk.state.i];
+			var c = mk.conn;
 			tb.appendChild(h("tr", { class: "mk-" + mk.kind }, h("td", { class: "n" }, HSK.fmtMs(mk.t - m.t0)),
 				h("td", null, mk.kind), h("td", null, mk.text),
-				h("td", null, c ? h("a", { href: "#conn=" + c.id, onclick: function (ev) {
+				h("td", null, h("a", { href: "#conn=" + c.id, onclick: function (ev) {
 					ev.preventDefault();
-					app.openConn(c);
-					if (mk.seg) app.select(mk.seg);
-				} }, "#" + c.id + " " + c.sides[0].ep) : "-")));
+					app.openMark(mk);
+				} }, "#" + c.id + " " + c.sides[0].ep))));
 		});
 		if (l.marks.length)
 			sec.appendChild(h("details", { open: l.marks.length <= 20 || null },
@@ -302,6 +309,16 @@ HSK.App.prototype.listenerPane = function () {
 				h("table", { class: "grid" }, h("thead", null, h("tr", null, h("th", null, "ms"), h("th", null, "kind"),
 					h("th", null, "what"), h("th", null, "connection"))), tb)));
 	});
+};
+
+/* A listener's mark: its connection, with its segment or transition
+ * selected. */
+HSK.App.prototype.openMark = function (mk) {
+	this.openConn(mk.conn);
+	if (mk.state)
+		this.select({ ev: mk.ev });
+	else
+		this.select(this.model.segOf(mk.conn, mk.ev));
 };
 
 HSK.App.prototype.about = function (p) {
@@ -332,20 +349,27 @@ HSK.App.prototype.about = function (p) {
 	}
 	function start() {
 		var el = document.getElementById("hsk-data"), data, app;
+		var tm = {}, t = performance.now();
 		try {
 			data = JSON.parse(el.textContent);
+			tm.parse = performance.now() - t;
+			t = performance.now();
 			app = new HSK.App(data);
+			tm.model = performance.now() - t;
+			t = performance.now();
 			app.model.stateConn = {};
 			app.model.conns.forEach(function (c) {
 				c.sides.forEach(function (sd) { sd.states.forEach(function (e) { app.model.stateConn[e.i] = c; }); });
 			});
 			app.boot();
+			tm.views = performance.now() - t;
+			tm.detail = app.timings;
 		} catch (err) {
 			fail(err && err.message ? err.message : String(err));
 			throw err;
 		}
 		window.hskReport = { ready: true, scriptMs: performance.now() - T0, loadMs: performance.now(),
-			app: app, model: app.model };
+			timings: tm, app: app, model: app.model };
 		document.body.setAttribute("data-ready", "1");
 	}
 	if (document.readyState === "loading")

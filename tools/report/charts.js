@@ -242,12 +242,12 @@ HSK.Charts.prototype.queues = function (host, l) {
 	}, HSK.Charts.collapse(xs, [sq, aq, bl]), function (t) {
 		var best = null, bd = Infinity;
 		l.marks.forEach(function (mk) {
-			if (mk.seg && Math.abs(mk.t - t) < bd) {
+			if (Math.abs(mk.t - t) < bd) {
 				bd = Math.abs(mk.t - t);
-				best = mk.seg;
+				best = mk;
 			}
 		});
 		if (best)
-			app.select(best);
+			app.openMark(best);
 	}, { points: pts });
 };

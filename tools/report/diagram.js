@@ -18,7 +18,7 @@ HSK.Diagram = function (app, host) {
 	this.abs = false;
 };
 
-HSK.Diagram.PAGE = 1500;
+HSK.Diagram.PAGE = 800;
 HSK.Diagram.X0 = 300;
 HSK.Diagram.X1 = 770;
 HSK.Diagram.W = 1000;

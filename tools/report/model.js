@@ -10,50 +10,75 @@
  * that has finished (CLOSED, TIME_WAIT) opens again. Side 0 (the left
  * column) is the end that sent the first SYN, side 1 the other.
  */
+/* One event: the common fields, and the kind's own read from its array
+ * in the embedded data (getters on one prototype per kind), so that
+ * decoding 100,000 events allocates little. */
+HSK.Ev = function (i, a, str) {
+	this.i = i;
+	this.k = a[0];
+	this.t = a[1];
+	this.host = str[a[2]];
+	this.o = a[3];
+	this.sd = a[4];
+	this.L = a[5] >= 0 ? str[a[5]] : null;
+	this.R = a[6] >= 0 ? str[a[6]] : null;
+	this.a = a;
+};
+
+(function () {
+	function def(proto, name, get) {
+		Object.defineProperty(proto, name, { get: get });
+	}
+	function kind(fields) {
+		var P = function (i, a, str) { HSK.Ev.call(this, i, a, str); };
+		P.prototype = Object.create(HSK.Ev.prototype);
+		Object.keys(fields).forEach(function (k) { def(P.prototype, k, fields[k]); });
+		return P;
+	}
+	var S = function () { return HSK.decode.str; };
+	function opt(n, dflt) {
+		return function () { var o = this.a[13]; return o ? o[n] : dflt; };
+	}
+	var none = function () { return undefined; };
+	var zero = function () { return 0; };
+	var common = { from: zero, to: zero, cause: function () { return ""; }, flags: function () { return -1; },
+		seq: zero, ack: zero, len: zero, win: zero, reason: function () { return null; }, mss: zero,
+		wscale: function () { return -1; }, sackOk: function () { return false; }, tsval: none,
+		tsecr: none, sack: function () { return null; }, cwnd: zero, flight: zero, sndWnd: zero,
+		srtt: zero, rto: zero, backoff: zero, ssthresh: function () { return null; },
+		rec: function () { return false; }, synq: zero, acceptq: zero, backlog: zero };
+	Object.keys(common).forEach(function (k) { def(HSK.Ev.prototype, k, common[k]); });
+	HSK.EvKinds = [
+		kind({ from: function () { return this.a[7]; }, to: function () { return this.a[8]; },
+			cause: function () { return this.a[9] >= 0 ? S()[this.a[9]] : ""; } }),
+		null, null, null,
+		kind({ cwnd: function () { return this.a[7]; },
+			ssthresh: function () { return this.a[8] >= 0 ? this.a[8] : null; },
+			flight: function () { return this.a[9]; }, sndWnd: function () { return this.a[10]; },
+			srtt: function () { return this.a[11]; }, rto: function () { return this.a[12]; },
+			backoff: function () { return this.a[13]; }, rec: function () { return !!this.a[14]; } }),
+		kind({ synq: function () { return this.a[7]; }, acceptq: function () { return this.a[8]; },
+			backlog: function () { return this.a[9]; } })
+	];
+	HSK.EvKinds[1] = HSK.EvKinds[2] = HSK.EvKinds[3] = kind({
+		flags: function () { return this.a[7]; }, seq: function () { return this.a[8]; },
+		ack: function () { return this.a[9]; }, len: function () { return this.a[10]; },
+		win: function () { return this.a[11]; },
+		reason: function () { return this.a[12] >= 0 ? S()[this.a[12]] : null; },
+		mss: opt(0, 0), wscale: opt(1, -1),
+		sackOk: function () { var o = this.a[13]; return !!(o && o[2]); },
+		tsval: function () { var o = this.a[13]; return o && o[3] >= 0 ? o[3] : undefined; },
+		tsecr: function () { var o = this.a[13]; return o && o[3] >= 0 ? o[4] : undefined; },
+		sack: function () { var o = this.a[13]; return o && o[5] ? o[5] : null; }
+	});
+})();
+
 HSK.decode = function (d) {
-	var str = d.str, K = HSK.KIND, out = new Array(d.ev.length), i, a, e, o;
-	for (i = 0; i < d.ev.length; i++) {
+	var n = d.ev.length, out = new Array(n), i, a, K = HSK.EvKinds;
+	HSK.decode.str = d.str;
+	for (i = 0; i < n; i++) {
 		a = d.ev[i];
-		e = { i: i, k: a[0], t: a[1], host: str[a[2]], o: a[3], sd: a[4],
-			L: a[5] >= 0 ? str[a[5]] : null, R: a[6] >= 0 ? str[a[6]] : null };
-		if (e.k === K.STATE) {
-			e.from = a[7];
-			e.to = a[8];
-			e.cause = a[9] >= 0 ? str[a[9]] : "";
-		} else if (e.k <= K.DROP) {
-			e.flags = a[7];
-			e.seq = a[8];
-			e.ack = a[9];
-			e.len = a[10];
-			e.win = a[11];
-			e.reason = a[12] >= 0 ? str[a[12]] : null;
-			o = a[13];
-			if (o) {
-				e.mss = o[0];
-				e.wscale = o[1];
-				e.sackOk = !!o[2];
-				if (o[3] >= 0) {
-					e.tsval = o[3];
-					e.tsecr = o[4];
-				}
-				if (o[5])
-					e.sack = o[5];
-			}
-		} else if (e.k === K.CC) {
-			e.cwnd = a[7];
-			e.ssthresh = a[8] >= 0 ? a[8] : null;
-			e.flight = a[9];
-			e.sndWnd = a[10];
-			e.srtt = a[11];
-			e.rto = a[12];
-			e.backoff = a[13];
-			e.rec = !!a[14];
-		} else {
-			e.synq = a[7];
-			e.acceptq = a[8];
-			e.backlog = a[9];
-		}
-		out[i] = e;
+		out[i] = new K[a[0]](i, a, d.str);
 	}
 	return out;
 };
@@ -75,10 +100,27 @@ HSK.Model = function (data) {
 	m.listeners = [];
 	m.segs = [];
 	m.loose = [];
+	m.nsegs = 0;
 	m.group();
-	m.conns.forEach(function (c) { m.resolve(c); });
+	/* every connection is tallied (states, samples, counts, outcome);
+	 * its segments are resolved when a view draws it (m.resolve) */
+	m.resolver = new HSK.Resolver(m);
+	var i;
+	for (i = 0; i < m.conns.length; i++) {
+		m.resolver.tally(m.conns[i]);
+		m.summarize(m.conns[i]);
+	}
 	m.attachListeners();
-	m.conns.forEach(function (c) { m.summarize(c); });
+};
+
+/* The connection's segments, matched (once). */
+HSK.Model.prototype.resolve = function (c) {
+	if (c.segs === null) {
+		c.segs = HSK.NONE;
+		this.resolver.run(c);
+		this.summarize(c);
+	}
+	return c.segs;
 };
 
 /* The sender's endpoint of a segment event. Link drops (obj none) are
@@ -89,28 +131,56 @@ HSK.senderEp = function (e) {
 	return e.R;
 };
 
+/* One end of a connection: what grouping learns of it, then what the
+ * views need. Arrays start shared and empty (HSK.NONE) and are made on the
+ * first push (a SYN flood has 30,000 connections of three events). */
+HSK.NONE = Object.freeze([]);
+HSK.End = function (ep) {
+	this.ep = ep;
+	this.host = null;
+	this.syn = null;        /* SEG.SEQ of its first SYN */
+	this.opened = false;    /* it entered SYN_SENT or SYN_RECEIVED */
+	this.passive = false;   /* it left LISTEN */
+	this.last = null;       /* its latest state */
+	this.n = 0;             /* its transitions */
+	this.states = HSK.NONE;
+	this.cc = HSK.NONE;
+	this.bytes = this.segs = this.retrans = this.rto = 0;
+};
+
+HSK.push = function (obj, name, x) {
+	if (obj[name] === HSK.NONE)
+		obj[name] = [];
+	obj[name].push(x);
+};
+
+/* "CLOSED SYN_SENT ..." of one end */
+HSK.path = function (sd) {
+	if (!sd.states.length)
+		return "";
+	return HSK.STATES[sd.states[0].from] + " " + sd.states.map(function (e) {
+		return HSK.STATES[e.to];
+	}).join(" ");
+};
+
 HSK.Model.prototype.group = function () {
-	var m = this, K = HSK.KIND, byKey = {}, lis = {}, hostSeen = {}, i, e, key, c, sideInfo;
-	function newConn(k) {
-		c = { id: m.conns.length, key: k, ev: [], info: {}, firstSyn: null };
+	var m = this, K = HSK.KIND, byKey = new Map(), lis = {}, hostSeen = {}, i, e, key, c, end, ep;
+	var nstr = m.data.str.length + 1;
+	function newConn(k, e) {
+		c = { id: m.conns.length, key: k, ev: [], sides: [new HSK.End(e.L), new HSK.End(e.R)],
+			firstSyn: null, firstTx: null, segs: null };
 		m.conns.push(c);
-		byKey[k] = c;
+		byKey.set(k, c);
 		return c;
 	}
-	function info(c, ep) {
-		return c.info[ep] || (c.info[ep] = { ep: ep, host: null, syn: null, opened: false,
-			last: null, n: 0 });
+	function endOf(c, ep) {
+		return c.sides[ep === c.sides[0].ep ? 0 : 1];
 	}
 	function ended(c) {
-		var k, any = false;
-		for (k in c.info) {
-			if (c.info[k].n === 0)
-				continue;
-			any = true;
-			if (c.info[k].last !== 0 && c.info[k].last !== 10)
-				return false;
-		}
-		return any;
+		var a = c.sides[0], b = c.sides[1];
+		if (!a.n && !b.n)
+			return false;
+		return (!a.n || a.last === 0 || a.last === 10) && (!b.n || b.last === 0 || b.last === 10);
 	}
 	for (i = 0; i < m.events.length; i++) {
 		e = m.events[i];
@@ -118,7 +188,7 @@ HSK.Model.prototype.group = function () {
 			hostSeen[e.host] = true;
 			m.hosts.push(e.host);
 		}
-		if (e.k === K.QUEUE || (e.L && (!e.R || /:0$/.test(e.R) && /^0\.0\.0\.0/.test(e.R)))) {
+		if (e.k === K.QUEUE || (e.L && (!e.R || e.R === "0.0.0.0:0"))) {
 			key = e.host + "|" + e.L;
 			if (!lis[key]) {
 				lis[key] = { id: m.listeners.length, host: e.host, ep: e.L,
@@ -134,121 +204,162 @@ HSK.Model.prototype.group = function () {
 			m.loose.push(e);
 			continue;
 		}
-		key = e.L < e.R ? e.L + "|" + e.R : e.R + "|" + e.L;
-		c = byKey[key] || newConn(key);
+		/* the pair of endpoints as one number: their string indexes */
+		key = e.a[5] < e.a[6] ? e.a[5] * nstr + e.a[6] : e.a[6] * nstr + e.a[5];
+		c = byKey.get(key) || newConn(key, e);
 		if (e.k === K.STATE) {
-			sideInfo = info(c, e.L);
+			end = endOf(c, e.L);
 			if ((e.from === 0 || e.from === 1) && (e.to === 2 || e.to === 3) &&
-			    sideInfo.n > 0 && (sideInfo.opened || ended(c)))
-				c = newConn(key);
-			sideInfo = info(c, e.L);
-			sideInfo.host = e.host;
-			sideInfo.n++;
-			sideInfo.last = e.to;
+			    end.n > 0 && (end.opened || ended(c)))
+				c = newConn(key, e);
+			end = endOf(c, e.L);
+			end.host = e.host;
+			end.n++;
+			end.last = e.to;
 			if (e.to === 2 || e.to === 3)
-				sideInfo.opened = true;
+				end.opened = true;
+			if (e.from === 1)
+				end.passive = true;
 		} else if (e.k <= K.DROP && e.flags > 0 && (e.flags & 2) && !(e.flags & 16)) {
-			sideInfo = info(c, HSK.senderEp(e));
-			if ((sideInfo.syn !== null && sideInfo.syn !== e.seq) ||
-			    (sideInfo.syn === null && ended(c)))
-				c = newConn(key);
-			sideInfo = info(c, HSK.senderEp(e));
-			if (sideInfo.syn === null)
-				sideInfo.syn = e.seq;
+			ep = HSK.senderEp(e);
+			end = endOf(c, ep);
+			if ((end.syn !== null && end.syn !== e.seq) || (end.syn === null && ended(c)))
+				c = newConn(key, e);
+			end = endOf(c, ep);
+			if (end.syn === null)
+				end.syn = e.seq;
 			if (c.firstSyn === null)
-				c.firstSyn = HSK.senderEp(e);
+				c.firstSyn = ep;
 		}
-		if (e.k !== K.STATE && e.L && !info(c, e.L).host)
-			info(c, e.L).host = e.host;
+		if (e.k !== K.STATE && (end = endOf(c, e.L)).host === null)
+			end.host = e.host;
+		if (e.k === K.TX && c.firstTx === null)
+			c.firstTx = e.L;
 		c.ev.push(e);
 	}
-	/* sides: 0 is the end that sent the first SYN */
-	m.conns.forEach(function (c) {
-		var eps = Object.keys(c.info), a, b, t;
-		c.ev.forEach(function (e) {
-			if (eps.indexOf(e.L) < 0) eps.push(e.L);
-			if (eps.indexOf(e.R) < 0) eps.push(e.R);
-		});
-		a = c.firstSyn;
-		if (!a) {
-			t = eps.filter(function (ep) { return c.info[ep] && c.info[ep].host === "client"; });
-			a = t.length ? t[0] : null;
-		}
-		if (!a) {
-			t = eps.filter(function (ep) {
-				return c.info[ep] && c.ev.some(function (e) { return e.L === ep && e.k === K.STATE && e.from === 1; });
-			});
-			if (t.length)
-				a = eps.filter(function (ep) { return ep !== t[0]; })[0];
-		}
-		if (!a) {
-			t = c.ev.filter(function (e) { return e.k === K.TX; });
-			a = t.length ? t[0].L : eps[0];
-		}
-		b = eps.filter(function (ep) { return ep !== a; })[0] || "?";
-		c.sides = [a, b].map(function (ep) {
-			return { ep: ep, host: c.info[ep] ? c.info[ep].host : null, states: [], cc: [],
-				path: [], bytes: 0, segs: 0, retrans: 0, rto: 0 };
-		});
-		delete c.info;
-	});
+	/* side 0 is the end that sent the first SYN (else the one called
+	 * "client", else the one that did not listen, else the first sender) */
+	for (i = 0; i < m.conns.length; i++) {
+		c = m.conns[i];
+		var a = c.sides[0], b = c.sides[1], first;
+		if (c.firstSyn !== null)
+			first = c.firstSyn === a.ep ? 0 : 1;
+		else if (a.host === "client" || b.host === "client")
+			first = a.host === "client" ? 0 : 1;
+		else if (a.passive || b.passive)
+			first = a.passive ? 1 : 0;
+		else
+			first = c.firstTx !== null && c.firstTx === b.ep ? 1 : 0;
+		if (first)
+			c.sides = [b, a];
+	}
 };
 
-/* Matches transmissions, receptions and drops of one connection. */
-HSK.Model.prototype.resolve = function (c) {
-	var m = this, K = HSK.KIND, pend = [[], []], arrived = [[], []], maxEnd = [null, null];
-	var lastCc = [null, null], lastBackoff = [0, 0], lastSynRx = [null, null], prevSeg = [null, null];
-	c.segs = [];
-	function sideOf(ep) {
-		return ep === c.sides[0].ep ? 0 : 1;
-	}
-	function keyOf(e) {
-		return e.flags + "/" + e.seq + "/" + e.ack + "/" + e.len;
-	}
-	function take(list, key, oldest) {
-		var i;
-		if (oldest) {
-			for (i = 0; i < list.length; i++)
-				if (list[i].key === key)
-					return list.splice(i, 1)[0];
-		} else {
-			for (i = list.length - 1; i >= 0; i--)
-				if (list[i].key === key)
-					return list[i];
-		}
+/* A segment: its transmission, reception and drop events as known. */
+HSK.Seg = function (id, c, side, e) {
+	this.id = id;
+	this.conn = c;
+	this.side = side;       /* the sender's side */
+	this.t = e.t;           /* sent (or first seen) */
+	this.tArr = null;       /* received or dropped by the receiver */
+	this.tx = this.rx = this.drop = this.cc = null;
+	this.status = "pending";
+	this.flags = e.flags;
+	this.seq = e.seq;
+	this.ack = e.ack;
+	this.len = e.len;
+	this.win = e.win;
+	this.e = e;
+	this.retrans = this.rto = this.recovery = this.probe = this.cookie = false;
+	this.dup = this.unmatched = false;
+	this.reason = null;
+};
+
+/* Matches transmissions, receptions and drops of one connection; one
+ * resolver serves every connection (its maps are cleared in between).
+ * Segments are found by SEG.SEQ, then flags, ack and length compared: no
+ * string per segment. */
+HSK.Resolver = function (m) {
+	this.m = m;
+	this.pend = [new Map(), new Map()];     /* seq -> segments in flight, oldest first */
+	this.arrived = [new Map(), new Map()];  /* seq -> segments arrived, in order */
+	this.maxEnd = [null, null];
+	this.prev = [null, null];
+	this.lastBackoff = [0, 0];
+	this.lastSynRx = [null, null];
+};
+
+HSK.same = function (g, e) {
+	return g.flags === e.flags && g.ack === e.ack && g.len === e.len;
+};
+
+/* The oldest (or, !oldest, the latest) segment in map matching e; taken
+ * out of the map when oldest. */
+HSK.Resolver.prototype.find = function (map, e, oldest) {
+	var b = map.get(e.seq), i;
+	if (b === undefined)
 		return null;
+	if (!Array.isArray(b)) {
+		if (!HSK.same(b, e))
+			return null;
+		if (oldest)
+			map.delete(e.seq);
+		return b;
 	}
-	function newSeg(e, side, t) {
-		var g = { id: m.segs.length, conn: c, side: side, key: keyOf(e), t: t, tArr: null,
-			tx: null, rx: null, drop: null, status: "pending", flags: e.flags, seq: e.seq,
-			ack: e.ack, len: e.len, win: e.win, e: e, retrans: false, rto: false,
-			recovery: false, probe: false, cookie: false, dup: false, reason: null };
-		var space = e.len + (e.flags & 2 ? 1 : 0) + (e.flags & 1 ? 1 : 0), end = (e.seq + space) >>> 0;
-		if (e.flags >= 0 && !(e.flags & 4)) {
-			if (space > 0 && maxEnd[side] !== null && HSK.seqDiff(e.seq, maxEnd[side]) < 0)
-				g.retrans = true;
-			if (space === 0 && e.flags === 16 && maxEnd[side] !== null &&
-			    HSK.seqDiff(e.seq, maxEnd[side]) < 0)
-				g.probe = true;
-			if (space > 0 && (maxEnd[side] === null || HSK.seqDiff(end, maxEnd[side]) > 0))
-				maxEnd[side] = end;
-		}
-		m.segs.push(g);
-		c.segs.push(g);
-		prevSeg[side] = g;
-		return g;
+	if (oldest) {
+		for (i = 0; i < b.length; i++)
+			if (HSK.same(b[i], e))
+				return b.splice(i, 1)[0];
+	} else {
+		for (i = b.length - 1; i >= 0; i--)
+			if (HSK.same(b[i], e))
+				return b[i];
 	}
-	c.ev.forEach(function (e) {
-		var s, g, r;
-		if (e.k === K.STATE) {
-			s = sideOf(e.L);
-			c.sides[s].states.push(e);
-			return;
-		}
+	return null;
+};
+
+HSK.Resolver.prototype.put = function (map, g) {
+	var b = map.get(g.seq);
+	if (b === undefined)
+		map.set(g.seq, g);
+	else if (Array.isArray(b))
+		b.push(g);
+	else
+		map.set(g.seq, [b, g]);
+};
+
+HSK.Resolver.prototype.newSeg = function (e, side) {
+	var g = new HSK.Seg(this.m.segs.length, this.c, side, e), me = this.maxEnd;
+	var space = e.len + (e.flags & 2 ? 1 : 0) + (e.flags & 1 ? 1 : 0), end = (e.seq + space) >>> 0;
+	if (e.flags >= 0 && !(e.flags & 4)) {
+		if (space > 0 && me[side] !== null && HSK.seqDiff(e.seq, me[side]) < 0)
+			g.retrans = true;
+		if (space === 0 && e.flags === 16 && me[side] !== null && HSK.seqDiff(e.seq, me[side]) < 0)
+			g.probe = true;
+		if (space > 0 && (me[side] === null || HSK.seqDiff(end, me[side]) > 0))
+			me[side] = end;
+	}
+	this.m.segs.push(g);
+	HSK.push(this.c, "segs", g);
+	this.prev[side] = g;
+	return g;
+};
+
+HSK.Resolver.prototype.run = function (c) {
+	var K = HSK.KIND, r = this, pend = r.pend, arrived = r.arrived, ep0 = c.sides[0].ep, i, e, s, g, q;
+	var lastBackoff = r.lastBackoff, lastSynRx = r.lastSynRx, dup;
+	pend[0].clear(); pend[1].clear(); arrived[0].clear(); arrived[1].clear();
+	r.c = c;
+	r.maxEnd[0] = r.maxEnd[1] = r.prev[0] = r.prev[1] = null;
+	lastBackoff[0] = lastBackoff[1] = 0;
+	lastSynRx[0] = lastSynRx[1] = null;
+	for (i = 0; i < c.ev.length; i++) {
+		e = c.ev[i];
+		s = e.L === ep0 ? 0 : 1;        /* the side of the host that reported it */
+		if (e.k === K.STATE)
+			continue;
 		if (e.k === K.CC) {
-			s = sideOf(e.L);
-			c.sides[s].cc.push(e);
-			g = prevSeg[s];
+			g = r.prev[s];
 			if (g && g.tx && g.t === e.t && !g.cc) {
 				g.cc = e;
 				g.recovery = e.rec;
@@ -256,162 +367,227 @@ HSK.Model.prototype.resolve = function (c) {
 					g.rto = true;
 			}
 			lastBackoff[s] = e.backoff;
-			lastCc[s] = e;
-			return;
+			continue;
 		}
 		if (e.k === K.TX) {
-			s = sideOf(e.L);
-			g = newSeg(e, s, e.t);
+			g = r.newSeg(e, s);
 			g.tx = e;
 			g.cookie = e.o === 3 && (e.flags & 18) === 18;
 			if (g.retrans && (e.flags & 2) && !g.rto)
 				/* SYN and SYN,ACK retransmissions are timer-driven, unless a
 				 * SYN,ACK answers a duplicate SYN just received */
 				g.rto = !((e.flags & 16) && lastSynRx[s] === e.t);
-			pend[s].push(g);
-			return;
+			r.put(pend[s], g);
+			continue;
 		}
 		if (e.k === K.RX) {
-			r = sideOf(e.L);
-			s = 1 - r;
-			if (e.flags & 2 && !(e.flags & 16))
-				lastSynRx[r] = e.t;
-			g = take(pend[s], keyOf(e), true);
-			if (g) {
-				g.rx = e;
-				g.tArr = e.t;
-				g.status = "arrived";
-				arrived[s].push(g);
-				return;
+			if ((e.flags & 2) && !(e.flags & 16))
+				lastSynRx[s] = e.t;
+			s = 1 - s;              /* the sender */
+			g = r.find(pend[s], e, true);
+			if (!g) {
+				dup = r.find(arrived[s], e, false);
+				g = r.newSeg(e, s);
+				g.dup = !!dup && !!c.sides[s].host;
+				g.unmatched = !dup && !!c.sides[s].host;
 			}
-			var dup = take(arrived[s], keyOf(e), false);
-			g = newSeg(e, s, e.t);
 			g.rx = e;
 			g.tArr = e.t;
-			g.status = c.sides[s].host ? "arrived" : "untraced";
-			g.dup = !!dup && !!c.sides[s].host;
-			g.unmatched = !dup && !!c.sides[s].host;
-			arrived[s].push(g);
-			return;
+			g.status = g.tx || c.sides[s].host ? "arrived" : "untraced";
+			r.put(arrived[s], g);
+			continue;
 		}
-		/* a drop */
+		/* a drop: the network's (obj none) on the sender, else the receiver's */
 		if (e.flags < 0)
-			return;
-		if (e.o === 4) {
-			s = sideOf(e.L);
-			g = take(pend[s], keyOf(e), true);
-			if (g) {
-				g.status = "lost";
-				g.drop = e;
-				g.reason = e.reason;
-				return;
-			}
-		} else {
-			s = 1 - sideOf(e.L);
-			g = take(pend[s], keyOf(e), true) || take(arrived[s], keyOf(e), false);
-			if (g) {
-				g.status = "dropped";
-				g.drop = e;
-				g.reason = e.reason;
-				if (!g.tArr)
-					g.tArr = e.t;
-				return;
-			}
+			continue;
+		if (e.o !== 4)
+			s = 1 - s;
+		g = r.find(pend[s], e, true);
+		if (!g && e.o !== 4)
+			g = r.find(arrived[s], e, false);
+		if (!g) {
+			g = r.newSeg(e, s);
+			g.tArr = e.t;
 		}
-		g = newSeg(e, s, e.t);
-		g.drop = e;
 		g.status = e.o === 4 ? "lost" : "dropped";
+		g.drop = e;
 		g.reason = e.reason;
-		g.tArr = e.t;
-	});
-	[0, 1].forEach(function (s) {
-		pend[s].forEach(function (g) {
-			g.status = c.sides[1 - s].host ? "unseen" : "untraced";
+		if (g.tArr === null && e.o !== 4)
+			g.tArr = e.t;
+	}
+	for (s = 0; s < 2; s++) {
+		q = c.sides[1 - s].host ? "unseen" : "untraced";
+		pend[s].forEach(function (b) {
+			if (Array.isArray(b))
+				b.forEach(function (x) { x.status = q; });
+			else
+				b.status = q;
 		});
-	});
+	}
 };
 
+/* The light pass over one connection, allocating nothing per segment:
+ * each end's states and samples, and what the index shows (segments,
+ * retransmissions, RTOs, drops, bytes, a cookie) counted the way
+ * Resolver.run decides them. */
+HSK.Resolver.prototype.tally = function (c) {
+	var K = HSK.KIND, r = this, pend = r.pend, ep0 = c.sides[0].ep, me = r.maxEnd, i, e, s, sd;
+	var lastBackoff = r.lastBackoff, lastSynRx = r.lastSynRx, prevRtx = [false, false], prevT = [null, null];
+	var t = { segs: [0, 0], retrans: [0, 0], rto: [0, 0], bytes: [0, 0], drops: 0, cookie: false, rst: false, full: false };
+	pend[0].clear(); pend[1].clear();
+	me[0] = me[1] = null;
+	lastBackoff[0] = lastBackoff[1] = 0;
+	lastSynRx[0] = lastSynRx[1] = null;
+	function count(e, s) {
+		var space = e.len + (e.flags & 2 ? 1 : 0) + (e.flags & 1 ? 1 : 0), end = (e.seq + space) >>> 0, rtx = false;
+		t.segs[s]++;
+		if (e.flags & 4)
+			t.rst = true;
+		else if (space > 0) {
+			rtx = me[s] !== null && HSK.seqDiff(e.seq, me[s]) < 0;
+			if (me[s] === null || HSK.seqDiff(end, me[s]) > 0)
+				me[s] = end;
+		}
+		if (rtx) {
+			t.retrans[s]++;
+			if ((e.flags & 2) && e.k === K.TX && !((e.flags & 16) && lastSynRx[s] === e.t))
+				t.rto[s]++;
+		} else if (e.len > 0) {
+			t.bytes[s] += e.len;
+		}
+		prevRtx[s] = rtx && !(e.flags & 2);
+		prevT[s] = e.k === K.TX ? e.t : null;
+	}
+	for (i = 0; i < c.ev.length; i++) {
+		e = c.ev[i];
+		s = e.L === ep0 ? 0 : 1;
+		sd = c.sides[s];
+		if (e.k === K.STATE) {
+			HSK.push(sd, "states", e);
+		} else if (e.k === K.CC) {
+			HSK.push(sd, "cc", e);
+			if (prevRtx[s] && prevT[s] === e.t && e.backoff > lastBackoff[s])
+				t.rto[s]++;
+			prevRtx[s] = false;
+			lastBackoff[s] = e.backoff;
+		} else if (e.k === K.TX) {
+			count(e, s);
+			if (e.o === 3 && (e.flags & 18) === 18)
+				t.cookie = true;
+			r.put(pend[s], e);
+		} else if (e.k === K.RX) {
+			if ((e.flags & 2) && !(e.flags & 16))
+				lastSynRx[s] = e.t;
+			if (!r.find(pend[1 - s], e, true))
+				count(e, 1 - s);
+		} else if (e.flags >= 0) {
+			if (/queue full/.test(e.reason || ""))
+				t.full = true;
+			if (e.o !== 4)
+				s = 1 - s;
+			if (!r.find(pend[s], e, true) && e.o === 4)
+				count(e, s);
+			t.drops++;
+		}
+	}
+	c.tally = t;
+};
+
+/* Each listener gets its connections (the server end's host and port)
+ * and marks: drops at the listener, SYN cookies sent and redeemed. Marks
+ * hold events; the segment is found when one is clicked (HSK.segOf). */
 HSK.Model.prototype.attachListeners = function () {
-	var m = this, K = HSK.KIND;
-	m.listeners.forEach(function (l) {
-		l.states = l.ev.filter(function (e) { return e.k === K.STATE; });
+	var m = this, K = HSK.KIND, byHostPort = new Map(), i, j, l, c, r, e, srv, key;
+	for (i = 0; i < m.listeners.length; i++) {
+		l = m.listeners[i];
+		l.states = l.ev.filter(function (x) { return x.k === K.STATE; });
 		l.backlog = l.q.length ? l.q[l.q.length - 1].backlog : null;
-	});
-	m.conns.forEach(function (c) {
-		var srv = c.sides[1], l = null;
-		m.listeners.forEach(function (x) {
-			if (!l && x.host === srv.host && x.port === HSK.portOf(srv.ep))
-				l = x;
-		});
+		key = l.host + "|" + l.port;
+		if (!byHostPort.has(key))
+			byHostPort.set(key, l);
+	}
+	if (!m.listeners.length)
+		return;
+	for (i = 0; i < m.conns.length; i++) {
+		c = m.conns[i];
+		srv = c.sides[1];
+		l = byHostPort.get(srv.host + "|" + HSK.portOf(srv.ep)) || null;
 		c.listener = l;
 		if (!l)
-			return;
+			continue;
 		l.conns.push(c);
-		c.segs.forEach(function (g) {
-			var r = g.reason || "";
-			if (g.drop && g.drop.host === l.host && /queue full|no memory/.test(r))
-				l.marks.push({ t: g.drop.t, kind: /accept/.test(r) ? "overflow" : "synq", seg: g, text: r });
-			else if (g.cookie)
-				l.marks.push({ t: g.t, kind: "cookie", seg: g, text: "SYN cookie sent" });
-			else if (g.drop && g.drop.host === l.host)
-				l.marks.push({ t: g.drop.t, kind: "drop", seg: g, text: r });
-		});
-		c.sides[1].states.forEach(function (e) {
-			if (/SYN cookie/.test(e.cause))
-				l.marks.push({ t: e.t, kind: "cookie-ack", state: e, text: e.cause });
-		});
-	});
-	m.listeners.forEach(function (l) {
-		l.marks.sort(function (a, b) { return a.t - b.t; });
-	});
+		for (j = 0; j < c.ev.length; j++) {
+			e = c.ev[j];
+			if (e.host !== l.host)
+				continue;
+			if (e.k === K.DROP && e.o !== 4 && e.flags >= 0) {
+				r = e.reason || "";
+				l.marks.push({ t: e.t, kind: /accept queue full/.test(r) ? "overflow" :
+					/queue full|no memory/.test(r) ? "synq" : "drop", ev: e, conn: c, text: r });
+			} else if (e.k === K.TX && e.o === 3 && (e.flags & 18) === 18) {
+				l.marks.push({ t: e.t, kind: "cookie", ev: e, conn: c, text: "SYN cookie sent" });
+			} else if (e.k === K.STATE && /SYN cookie/.test(e.cause)) {
+				l.marks.push({ t: e.t, kind: "cookie-ack", ev: e, conn: c, text: e.cause, state: true });
+			}
+		}
+	}
+	for (i = 0; i < m.listeners.length; i++)
+		m.listeners[i].marks.sort(function (a, b) { return a.t - b.t; });
+};
+
+/* The segment an event belongs to (resolving its connection). */
+HSK.Model.prototype.segOf = function (c, e) {
+	var segs = this.resolve(c), i;
+	for (i = 0; i < segs.length; i++)
+		if (segs[i].tx === e || segs[i].rx === e || segs[i].drop === e)
+			return segs[i];
+	return null;
 };
 
 /* Per-connection figures for the index. */
 HSK.Model.prototype.summarize = function (c) {
-	var all = [], est = false, t0 = Infinity, t1 = -Infinity;
-	c.ev.forEach(function (e) {
-		if (e.t < t0) t0 = e.t;
-		if (e.t > t1) t1 = e.t;
-	});
-	c.t0 = t0;
-	c.t1 = t1;
-	c.sides.forEach(function (sd) {
-		sd.path = sd.states.length ? [HSK.STATES[sd.states[0].from]] : [];
-		sd.states.forEach(function (e) {
-			sd.path.push(HSK.STATES[e.to]);
-			if (e.to === 4)
+	var est = false, i, s, sd, g, t = c.tally;
+	c.t0 = c.ev[0].t;
+	c.t1 = c.ev[c.ev.length - 1].t;
+	for (s = 0; s < 2; s++) {
+		sd = c.sides[s];
+		for (i = 0; i < sd.states.length; i++)
+			if (sd.states[i].to === 4)
 				est = true;
-			all.push(e);
-		});
 		sd.last = sd.states.length ? sd.states[sd.states.length - 1].to : null;
-	});
-	c.nretrans = 0;
-	c.nrto = 0;
-	c.ndrop = 0;
-	c.segs.forEach(function (g) {
-		var sd = c.sides[g.side];
-		sd.segs++;
-		if (g.retrans) {
-			sd.retrans++;
-			c.nretrans++;
-		} else if (g.len > 0 && g.flags >= 0) {
-			sd.bytes += g.len;
+		sd.segs = t.segs[s];
+		sd.retrans = t.retrans[s];
+		sd.rto = t.rto[s];
+		sd.bytes = t.bytes[s];
+	}
+	c.nsegs = t.segs[0] + t.segs[1];
+	c.nretrans = t.retrans[0] + t.retrans[1];
+	c.nrto = t.rto[0] + t.rto[1];
+	c.ndrop = t.drops;
+	if (c.segs !== null) {
+		/* resolved: count from the segments themselves */
+		c.resolvedCounts = { segs: c.segs.length, retrans: 0, rto: 0, drops: 0, bytes: [0, 0] };
+		for (i = 0; i < c.segs.length; i++) {
+			g = c.segs[i];
+			if (g.retrans) c.resolvedCounts.retrans++;
+			else if (g.len > 0 && g.flags >= 0) c.resolvedCounts.bytes[g.side] += g.len;
+			if (g.rto) c.resolvedCounts.rto++;
+			if (g.status === "lost" || g.status === "dropped") c.resolvedCounts.drops++;
 		}
-		if (g.rto) {
-			sd.rto++;
-			c.nrto++;
-		}
-		if (g.status === "lost" || g.status === "dropped")
-			c.ndrop++;
-	});
-	c.outcome = HSK.outcome(c, all, est);
+	}
+	c.outcome = HSK.outcome(c, est);
 };
 
-HSK.outcome = function (c, states, est) {
-	var i, e, cause, reasons = c.segs.map(function (g) { return g.reason || ""; }).join(" ");
-	for (i = 0; i < states.length; i++) {
-		e = states[i];
-		cause = e.cause.replace(/^inferred: /, "");
+/* One word or two on how a connection ended, from its transitions in
+ * trace order (the first decisive one wins) or, without any, its segments. */
+HSK.outcome = function (c, est) {
+	var i, e, cause, n = 0, open = [], s, sd, cookie = false, full = false, rst = false;
+	for (i = 0; i < c.ev.length; i++) {
+		e = c.ev[i];
+		if (e.k !== 0)
+			continue;
+		n++;
+		cause = e.cause.indexOf("inferred: ") === 0 ? e.cause.slice(10) : e.cause;
 		if (e.from === 2 && e.to === 0 && /RST/.test(cause))
 			return "refused";
 		if ((e.to === 0 || (e.from === 3 && e.to === 1)) && /RST|abort|reset|listener closed/.test(cause))
@@ -419,21 +595,20 @@ HSK.outcome = function (c, states, est) {
 		if (e.to === 0 && e.from !== 10 && /timeout|exhausted|retries|keepalive/.test(cause))
 			return est ? "timed out" : "handshake timed out";
 	}
-	if (!states.length) {
-		if (c.segs.some(function (g) { return g.cookie; }))
-			return "SYN cookie";
-		if (/queue full/.test(reasons))
-			return "SYN dropped";
-		if (c.segs.some(function (g) { return g.flags & 4; }))
-			return "reset";
-		return "segments only";
+	if (!n) {
+		cookie = c.tally.cookie;
+		full = c.tally.full;
+		rst = c.tally.rst;
+		return cookie ? "SYN cookie" : full ? "SYN dropped" : rst ? "reset" : "segments only";
 	}
-	var open = c.sides.filter(function (sd) {
-		return sd.last !== null && sd.last !== 0 && sd.last !== 10 && sd.last !== 1;
-	});
+	for (s = 0; s < 2; s++) {
+		sd = c.sides[s];
+		if (sd.last !== null && sd.last !== 0 && sd.last !== 10 && sd.last !== 1)
+			open.push(HSK.STATES[sd.last]);
+	}
 	if (open.length)
-		return "open (" + open.map(function (sd) { return HSK.STATES[sd.last]; }).join(", ") + ")";
-	if (c.sides.some(function (sd) { return sd.last === 10; }))
+		return "open (" + open.join(", ") + ")";
+	if (c.sides[0].last === 10 || c.sides[1].last === 10)
 		return "closed (TIME_WAIT at the end)";
 	return "closed";
 };
@@ -454,22 +629,30 @@ HSK.Model.prototype.peers = function (c) {
 	});
 };
 
-/* The counters of `netstat -s` that the trace itself can tell, per host. */
+/* The counters of `netstat -s` that the trace itself can tell, per host
+ * (retransmissions as the report infers them). */
 HSK.Model.prototype.traceCounters = function () {
-	var out = {}, K = HSK.KIND;
+	var out = {}, K = HSK.KIND, i, e, c, s;
 	function bump(h, n, v) {
+		if (!h)
+			return;
 		out[h] = out[h] || {};
 		out[h][n] = (out[h][n] || 0) + (v === undefined ? 1 : v);
 	}
-	this.events.forEach(function (e) {
-		if (e.k === K.TX) bump(e.host, "OutSegs");
-		else if (e.k === K.RX) bump(e.host, "InSegs");
-		else if (e.k === K.STATE) {
+	for (i = 0; i < this.events.length; i++) {
+		e = this.events[i];
+		if (e.k === K.TX) {
+			bump(e.host, "OutSegs");
+			if (e.flags & 4) bump(e.host, "OutRsts");
+			if (e.o === 3 && (e.flags & 18) === 18) bump(e.host, "SyncookiesSent");
+		} else if (e.k === K.RX) {
+			bump(e.host, "InSegs");
+		} else if (e.k === K.STATE) {
 			if (e.from === 0 && e.to === 2) bump(e.host, "ActiveOpens");
 			if (e.from === 3 && e.to === 4 && e.o === 0 && !/simultaneous/.test(e.cause)) bump(e.host, "PassiveOpens");
 			if (e.from === 2 && e.to === 0) bump(e.host, "AttemptFails");
 			if ((e.from === 4 || e.from === 7) && e.to === 0 && /RST/.test(e.cause)) bump(e.host, "EstabResets");
-		} else if (e.k === K.DROP && e.o !== 4) {
+		} else if (e.k === K.DROP && e.o !== 4 && e.flags >= 0) {
 			if (/accept queue full/.test(e.reason)) {
 				bump(e.host, "ListenOverflows");
 				bump(e.host, "ListenDrops");
@@ -480,16 +663,13 @@ HSK.Model.prototype.traceCounters = function () {
 				bump(e.host, "TCPChallengeACK");
 			}
 		}
-	});
-	this.segs.forEach(function (g) {
-		var h = g.tx ? g.tx.host : null;
-		if (!h)
-			return;
-		if (g.retrans) bump(h, "RetransSegs");
-		if (g.rto && g.len > 0) bump(h, "TCPTimeouts");
-		if (g.rto && (g.flags & 2)) bump(h, "TCPSynRetrans");
-		if (g.cookie) bump(h, "SyncookiesSent");
-		if (g.flags > 0 && (g.flags & 4)) bump(h, "OutRsts");
-	});
+	}
+	for (i = 0; i < this.conns.length; i++) {
+		c = this.conns[i];
+		for (s = 0; s < 2; s++) {
+			if (c.tally.retrans[s]) bump(c.sides[s].host, "RetransSegs", c.tally.retrans[s]);
+			if (c.tally.rto[s]) bump(c.sides[s].host, "RTOs (inferred)", c.tally.rto[s]);
+		}
+	}
 	return out;
 };

@@ -180,9 +180,8 @@ HSK.Index.prototype.show = function () {
 		outcomes[c.outcome.replace(/ \(.*/, "")] = 1;
 		return { c: c, id: c.id, client: c.sides[0].ep, server: c.sides[1].ep, outcome: c.outcome,
 			start: c.t0 - m.t0, dur: c.t1 - c.t0, up: c.sides[0].bytes, down: c.sides[1].bytes,
-			segs: c.segs.length, retrans: c.nretrans, drops: c.ndrop,
-			text: (c.id + " " + c.sides[0].ep + " " + c.sides[1].ep + " " + c.outcome + " " +
-				c.sides[0].path.join(" ") + " " + c.sides[1].path.join(" ")).toLowerCase() };
+			segs: c.nsegs, retrans: c.nretrans, drops: c.ndrop,
+			text: null };
 	});
 	ix.host.textContent = "";
 	var sel = h("select", { onchange: function () { ix.outcome = this.value; ix.page = 0; ix.draw(); } },
@@ -207,6 +206,9 @@ HSK.Index.COLS = [["id", "#"], ["client", "client"], ["server", "server"], ["out
 HSK.Index.prototype.draw = function () {
 	var ix = this, h = HSK.h, k = ix.sortKey, dir = ix.sortDir, rows, lo, thead, tbody;
 	rows = ix.rows.filter(function (r) {
+		if (ix.filter && r.text === null)
+			r.text = (r.id + " " + r.client + " " + r.server + " " + r.outcome + " " +
+				HSK.path(r.c.sides[0]) + " " + HSK.path(r.c.sides[1])).toLowerCase();
 		return (!ix.filter || r.text.indexOf(ix.filter) >= 0) &&
 		       (!ix.outcome || r.outcome.replace(/ \(.*/, "") === ix.outcome);
 	});

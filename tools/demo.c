@@ -32,8 +32,8 @@ static void emit(demo *d, int col, const hsk_trace_event *ev)
 {
 	if (d->o->capture)
 		trace_json_line(d->o->capture, side_name[col], ev);
-	if (d->o->quiet)
-		return;
+	if (d->o->quiet && d->o->format == DEMO_TEXT)
+		return;         /* too long to draw; JSON has every event */
 	if (d->o->format == DEMO_JSON)
 		trace_json_line(d->o->out, side_name[col], ev);
 	else

@@ -36,7 +36,7 @@ typedef struct demo_opts {
 	bool loss_given;        /* --loss was given (0 included: no loss at all) */
 	FILE *out;
 	FILE *pcap;             /* every packet sent, NULL: none */
-	bool quiet;             /* summary only: no diagram, no event lines */
+	bool quiet;             /* text: the summary only, no diagram */
 	const char *html;       /* --html FILE: the report page, NULL: none */
 	FILE *capture;          /* JSON lines for the report, whatever the format */
 } demo_opts;
@@ -102,7 +102,7 @@ typedef struct demo_scenario {
 	/* counters worth showing after this scenario, NULL-terminated */
 	const char *const *counters;
 	void (*run)(demo *d);
-	bool quiet;              /* too long to draw: summary only */
+	bool quiet;              /* too long to draw: text has the summary only */
 } demo_scenario;
 
 extern const demo_scenario demo_scenarios[];

@@ -137,7 +137,7 @@ HSK.Diagram.prototype.segLabel = function (g) {
 	if (o.length)
 		parts.push("<" + o.join(",") + ">");
 	if (g.dup) parts.push("(dup)");
-	if (g.unmatched) parts.push("(unmatched)");
+	if (g.unmatched) parts.push("(not sent by the stack: injected)");
 	return parts.join(" ");
 };
 
@@ -246,8 +246,8 @@ HSK.Diagram.prototype.render = function () {
 HSK.Diagram.prototype.defs = function () {
 	var S = HSK.s, defs = S("defs");
 	[["ah", "arrowhead"], ["ahr", "arrowhead retrans"], ["ahs", "arrowhead sel"]].forEach(function (m) {
-		var mk = S("marker", { id: m[0], viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7,
-			markerHeight: 7, orient: "auto-start-reverse" });
+		var mk = S("marker", { id: m[0], viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 9,
+			markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
 		mk.appendChild(S("path", { d: "M0,0 L10,5 L0,10 z", class: m[1] }));
 		defs.appendChild(mk);
 	});
@@ -305,9 +305,14 @@ HSK.Diagram.prototype.arrow = function (g, sa, ea) {
 	if (g.status === "lost") tag = "lost: " + (g.reason || "");
 	else if (g.status === "dropped") tag = "dropped: " + (g.reason || "");
 	else if (g.status === "unseen") tag = "not received";
-	if (tag)
+	if (tag) {
+		/* what fits beside the column; the tooltip has it all */
+		var room = Math.floor((x2 > x1 ? D.W - x2 - 14 : x2 - 80) / 6.6);
+		if (tag.length > room)
+			tag = tag.slice(0, Math.max(4, room - 1)) + "…";
 		grp.appendChild(S("text", { class: "tag", x: x2 + (x2 > x1 ? 10 : -10), y: y2 + 4,
 			"text-anchor": x2 > x1 ? "start" : "end" }, tag));
+	}
 	if (g.retrans)
 		grp.appendChild(S("text", { class: "rtxtag", x: x1 + (g.side ? 8 : -8), y: y1 - 3,
 			"text-anchor": g.side ? "start" : "end" }, g.rto ? "RTO" : "rtx"));
@@ -328,10 +333,19 @@ HSK.Diagram.prototype.highlight = function (g) {
 	if (!d.svg)
 		return;
 	Array.prototype.forEach.call(d.svg.querySelectorAll(".sel"), function (x) {
+		var ln = x.querySelector(".ln[marker-end]");
 		x.classList.remove("sel");
+		if (ln)
+			ln.setAttribute("marker-end", x.classList.contains("retrans") ? "url(#ahr)" : "url(#ah)");
 	});
-	if (!g || g.ev)
+	if (!g)
 		return;
+	if (g.ev) {
+		el = d.svg.querySelector('text.state[data-ev="' + g.ev.i + '"]');
+		if (el)
+			el.classList.add("sel");
+		return;
+	}
 	el = d.svg.querySelector('[data-seg="' + g.id + '"]');
 	if (!el && d.pages > 1) {
 		for (i = 0; i < d.segAnchors.length; i++)
@@ -344,6 +358,8 @@ HSK.Diagram.prototype.highlight = function (g) {
 	if (!el)
 		return;
 	el.classList.add("sel");
+	if (el.querySelector(".ln[marker-end]"))
+		el.querySelector(".ln[marker-end]").setAttribute("marker-end", "url(#ahs)");
 	var box = d.host, r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
 	if (r.top < b.top || r.bottom > b.bottom)
 		box.scrollTop += r.top - b.top - b.height / 2;

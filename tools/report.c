@@ -156,6 +156,26 @@ int report_str(report *r, const char *s)
 	return (int)r->nstr++;
 }
 
+rep_ev *report_events(report *r)
+{
+	return r->ev;
+}
+
+size_t report_nev(const report *r)
+{
+	return r->nev;
+}
+
+size_t report_nstrings(const report *r)
+{
+	return r->nstr;
+}
+
+const char *report_string(const report *r, int i)
+{
+	return i >= 0 && (size_t)i < r->nstr ? r->str[i] : NULL;
+}
+
 int report_add(report *r, const rep_ev *ev)
 {
 	if (r->nev == r->cap) {
@@ -608,7 +628,7 @@ static int sort_events(report *r)
 	return 0;
 }
 
-static void write_data(FILE *f, const report *r, const char *title)
+static void write_data(FILE *f, const report *r, const rep_model *m, const char *title)
 {
 	size_t i;
 
@@ -633,7 +653,9 @@ static void write_data(FILE *f, const report *r, const char *title)
 			fputs(",\n", f);
 		write_ev(f, &r->ev[i]);
 	}
-	fputs("]}", f);
+	fputc(']', f);
+	rep_model_write(f, m, r->nev);
+	fputc('}', f);
 }
 
 static void write_text(FILE *f, const char *s, size_t n)
@@ -652,7 +674,7 @@ static void write_text(FILE *f, const char *s, size_t n)
 }
 
 /* The page template with its @@NAME@@ markers replaced. */
-static void write_page(FILE *f, const report *r, const char *title)
+static void write_page(FILE *f, const report *r, const rep_model *model, const char *title)
 {
 	const char *p = (const char *)report_page, *end = p + report_page_len;
 
@@ -675,7 +697,7 @@ static void write_page(FILE *f, const report *r, const char *title)
 		if (IS("TITLE"))
 			write_text(f, title, strlen(title));
 		else if (IS("DATA"))
-			write_data(f, r, title);
+			write_data(f, r, model, title);
 		else if (IS("CSS"))
 			fwrite(report_css, 1, report_css_len, f);
 		else if (IS("JS"))
@@ -725,10 +747,11 @@ int report_write(report *r, const char *path, const char *title, char *err, size
 {
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 16);
+	rep_model *m = NULL;
 	FILE *f;
 	int fd;
 
-	if (!tmp || sort_events(r) < 0) {
+	if (!tmp || sort_events(r) < 0 || !(m = rep_model_build(r))) {
 		free(tmp);
 		snprintf(err, cap, "out of memory");
 		return -1;
@@ -737,8 +760,7 @@ int report_write(report *r, const char *path, const char *title, char *err, size
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
-		free(tmp);
-		return -1;
+		goto fail;
 	}
 	fchmod(fd, 0644);
 	f = fdopen(fd, "w");
@@ -746,18 +768,21 @@ int report_write(report *r, const char *path, const char *title, char *err, size
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
-		free(tmp);
-		return -1;
+		goto fail;
 	}
-	write_page(f, r, title ? title : default_title(r));
+	write_page(f, r, m, title ? title : default_title(r));
 	if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) != 0) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno ? errno : EIO));
 		unlink(tmp);
-		free(tmp);
-		return -1;
+		goto fail;
 	}
 	free(tmp);
+	rep_model_free(m);
 	return 0;
+fail:
+	free(tmp);
+	rep_model_free(m);
+	return -1;
 }
 
 /* ---- the pipeline and the command ---- */

@@ -96,6 +96,22 @@ void report_set_inferred(report *r, bool inferred);
 /* A note shown at the top of the page ("12 events of unknown kinds"). */
 void report_note(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The events (in time order once report_write sorted them) and strings. */
+rep_ev *report_events(report *r);
+size_t report_nev(const report *r);
+size_t report_nstrings(const report *r);
+/* The string at index i, NULL for -1 or out of range. */
+const char *report_string(const report *r, int i);
+
+/* ---- what the page needs before it draws (report_model.c) ---- */
+typedef struct rep_model rep_model;
+/* Groups the events into connections and listeners and tallies each
+ * connection (interning its outcome). NULL without memory. */
+rep_model *rep_model_build(report *r);
+/* ,"owner":[..],"conns":[..],"listeners":[..] */
+void rep_model_write(FILE *f, const rep_model *m, size_t nev);
+void rep_model_free(rep_model *m);
+
 /* Reads JSON lines from buf into r; -1 with a message naming the line. */
 int report_read_json(report *r, const char *buf, size_t len, char *err, size_t cap);
 /* Reads a pcap into r, inferring states; -1 with a message. */

@@ -65,7 +65,7 @@ HSK.App.prototype.boot = function () {
 HSK.App.prototype.banner = function () {
 	var h = HSK.h, m = this.model, d = m.data, b = document.getElementById("banner"), sum = d.summary, facts;
 	facts = [(d.source === "pcap" ? "from a pcap" : "from a JSON trace"),
-		HSK.fmtNum(m.events.length) + " events", HSK.fmtNum(m.conns.reduce(function (n, c) {
+		HSK.fmtNum(m.raw.length) + " events", HSK.fmtNum(m.conns.reduce(function (n, c) {
 			return n + c.nsegs; }, 0)) + " segments",
 		HSK.fmtNum(m.conns.length) + " connections", "hosts: " + m.hosts.join(", "),
 		"span " + HSK.fmtDur(m.t1 - m.t0)];
@@ -126,11 +126,13 @@ HSK.App.prototype.buildConnPane = function () {
 	left.appendChild(app.diagHost);
 	app.details = h("div", { id: "details", class: "details" },
 		h("p", { class: "hint" }, "Click a segment or a state in any view: it is highlighted in all of them, and explained here."));
+	app.queueHost = h("div", { id: "queues" });
+	app.queueHead = h("h2", { hidden: true }, "Listener queues");
 	app.tsgHost = h("div", { id: "tsg" });
 	app.ccHost = h("div", { id: "cc" });
 	app.tlHost = h("div", { id: "timeline" });
 	app.focusInfo = h("span", { class: "hint" });
-	var right = h("div", { class: "pane-right" }, app.details,
+	var right = h("div", { class: "pane-right" }, app.details, app.queueHead, app.queueHost,
 		h("h2", null, "Time-sequence graph ", app.focusInfo), app.tsgHost,
 		h("h2", null, "Congestion window and RTT"), app.ccHost,
 		h("h2", null, "States over time"), app.tlHost);
@@ -170,10 +172,22 @@ HSK.App.prototype.drawConns = function (conns, focus) {
 			extra = extra.concat(l.states);
 	});
 	var t = performance.now(), tm = app.timings = app.timings || {};
+	m.load(conns);
 	conns.forEach(function (c) { m.resolve(c); });
 	app.sel = null;
 	app.diagram.show(conns, extra.sort(function (a, b) { return a.i - b.i; }));
 	tm.diagram = performance.now() - t;
+	/* the queues of the listener these connections came through */
+	var l = conns[0].listener;
+	app.queueHost.textContent = "";
+	app.queueHead.hidden = !l || !l.q.length;
+	if (app.queueCharts)
+		app.queueCharts.clear();
+	if (l && l.q.length) {
+		app.queueHead.textContent = "Queues of the listener " + l.ep + " on " + l.host;
+		app.queueCharts = app.queueCharts || new HSK.Charts(app);
+		app.queueCharts.queues(app.queueHost, l);
+	}
 	t = performance.now();
 	app.timeline.show(conns);
 	tm.timeline = performance.now() - t;
@@ -225,7 +239,7 @@ HSK.App.prototype.select = function (sel) {
 	if (!sel)
 		return;
 	app.sel = sel;
-	var c = sel.ev ? app.model.stateConn[sel.ev.i] : sel.conn;
+	var c = sel.ev ? app.model.connOf(sel.ev.i) : sel.conn;
 	if (c && c !== app.focus && app.mode === "group")
 		app.setFocus(c);
 	app.details.textContent = "";
@@ -233,6 +247,8 @@ HSK.App.prototype.select = function (sel) {
 	app.diagram.highlight(sel);
 	app.tsg.highlight(sel);
 	app.charts.highlight(sel);
+	if (app.queueCharts)
+		app.queueCharts.highlight(sel);
 	app.timeline.highlight(sel);
 };
 
@@ -241,7 +257,7 @@ HSK.App.prototype.lookup = function (el) {
 	if (s !== null)
 		return m.segs[+s];
 	if (e !== null)
-		return { ev: m.events[+e] };
+		return { ev: m.ev(+e) };
 	return null;
 };
 
@@ -316,9 +332,9 @@ HSK.App.prototype.listenerPane = function () {
 HSK.App.prototype.openMark = function (mk) {
 	this.openConn(mk.conn);
 	if (mk.state)
-		this.select({ ev: mk.ev });
+		this.select({ ev: this.model.ev(mk.i) });
 	else
-		this.select(this.model.segOf(mk.conn, mk.ev));
+		this.select(this.model.segOf(mk.conn, this.model.ev(mk.i)));
 };
 
 HSK.App.prototype.about = function (p) {
@@ -357,13 +373,10 @@ HSK.App.prototype.about = function (p) {
 			app = new HSK.App(data);
 			tm.model = performance.now() - t;
 			t = performance.now();
-			app.model.stateConn = {};
-			app.model.conns.forEach(function (c) {
-				c.sides.forEach(function (sd) { sd.states.forEach(function (e) { app.model.stateConn[e.i] = c; }); });
-			});
 			app.boot();
 			tm.views = performance.now() - t;
 			tm.detail = app.timings;
+			tm.modelDetail = app.model.timings;
 		} catch (err) {
 			fail(err && err.message ? err.message : String(err));
 			throw err;

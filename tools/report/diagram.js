@@ -115,7 +115,7 @@ HSK.Diagram.prototype.segLabel = function (g) {
 		return d.abs || d.isn[key] === undefined ? v : HSK.seqRel(v, d.isn[key]);
 	}
 	if (d.multi)
-		parts.push(":" + HSK.portOf(c.sides[g.side].ep) + ">:" + HSK.portOf(c.sides[1 - g.side].ep));
+		parts.push(":" + HSK.portOf(c.sides[0].ep));   /* the client's port names the connection */
 	parts.push(HSK.flagNames(g.flags));
 	if (g.flags < 0)
 		return parts.join(" ") + " (not parsed)";
@@ -130,7 +130,7 @@ HSK.Diagram.prototype.segLabel = function (g) {
 	if (e.mss) o.push("mss " + e.mss);
 	if (e.sackOk) o.push("sackOK");
 	if (e.tsval !== undefined && (g.flags & 2)) o.push("ts");
-	if (e.wscale >= 0) o.push("wscale " + e.wscale);
+	if (e.wscale >= 0) o.push("ws " + e.wscale);
 	if (e.sack) o.push("sack " + e.sack.map(function (b) {
 		return rel(b[0], kp) + "-" + rel(b[1], kp);
 	}).join(","));

@@ -1,14 +1,13 @@
 /*
- * The model: the embedded events decoded, grouped into connections and
- * listeners, and every segment resolved the way the text diagram does it
- * (src/trace/diagram.c): a transmission is matched with the reception of
- * the same segment at the other end (flags, seq, ack, len), or with a drop
- * reported by the network (on the sender) or by the receiver.
- *
- * A connection is a 4-tuple incarnation: a new one starts when a SYN with
- * a new sequence number leaves an end that already sent one, or when an end
- * that has finished (CLOSED, TIME_WAIT) opens again. Side 0 (the left
- * column) is the end that sent the first SYN, side 1 the other.
+ * The model: the embedded data decoded, connections and listeners built
+ * from what `handshake report` worked out (tools/report_model.c: which
+ * connection each event belongs to, the ends, the index's figures), and a
+ * connection's segments resolved when a view draws it, the way the text
+ * diagram does it (src/trace/diagram.c): a transmission is matched with
+ * the reception of the same segment at the other end (flags, seq, ack,
+ * len), or with a drop reported by the network (on the sender) or by the
+ * receiver. Events are decoded only when needed: a 100,000-event page
+ * builds 30,000 connections and no event object at load.
  */
 /* One event: the common fields, and the kind's own read from its array
  * in the embedded data (getters on one prototype per kind), so that
@@ -35,7 +34,7 @@ HSK.Ev = function (i, a, str) {
 		Object.keys(fields).forEach(function (k) { def(P.prototype, k, fields[k]); });
 		return P;
 	}
-	var S = function () { return HSK.decode.str; };
+	var S = function () { return HSK.strs; };
 	function opt(n, dflt) {
 		return function () { var o = this.a[13]; return o ? o[n] : dflt; };
 	}
@@ -73,56 +72,10 @@ HSK.Ev = function (i, a, str) {
 	});
 })();
 
-HSK.decode = function (d) {
-	var n = d.ev.length, out = new Array(n), i, a, K = HSK.EvKinds;
-	HSK.decode.str = d.str;
-	for (i = 0; i < n; i++) {
-		a = d.ev[i];
-		out[i] = new K[a[0]](i, a, d.str);
-	}
-	return out;
-};
-
 HSK.portOf = function (ep) {
 	var i = ep ? ep.lastIndexOf(":") : -1;
 	return i < 0 ? 0 : +ep.slice(i + 1);
 };
-
-HSK.Model = function (data) {
-	var m = this;
-	m.data = data;
-	m.inferred = !!data.inferred;
-	m.events = HSK.decode(data);
-	m.t0 = m.events.length ? m.events[0].t : 0;
-	m.t1 = m.events.length ? m.events[m.events.length - 1].t : 0;
-	m.hosts = [];
-	m.conns = [];
-	m.listeners = [];
-	m.segs = [];
-	m.loose = [];
-	m.nsegs = 0;
-	m.group();
-	/* every connection is tallied (states, samples, counts, outcome);
-	 * its segments are resolved when a view draws it (m.resolve) */
-	m.resolver = new HSK.Resolver(m);
-	var i;
-	for (i = 0; i < m.conns.length; i++) {
-		m.resolver.tally(m.conns[i]);
-		m.summarize(m.conns[i]);
-	}
-	m.attachListeners();
-};
-
-/* The connection's segments, matched (once). */
-HSK.Model.prototype.resolve = function (c) {
-	if (c.segs === null) {
-		c.segs = HSK.NONE;
-		this.resolver.run(c);
-		this.summarize(c);
-	}
-	return c.segs;
-};
-
 /* The sender's endpoint of a segment event. Link drops (obj none) are
  * reported by the sender; a receiver's drop by the receiver. */
 HSK.senderEp = function (e) {
@@ -131,22 +84,7 @@ HSK.senderEp = function (e) {
 	return e.R;
 };
 
-/* One end of a connection: what grouping learns of it, then what the
- * views need. Arrays start shared and empty (HSK.NONE) and are made on the
- * first push (a SYN flood has 30,000 connections of three events). */
 HSK.NONE = Object.freeze([]);
-HSK.End = function (ep) {
-	this.ep = ep;
-	this.host = null;
-	this.syn = null;        /* SEG.SEQ of its first SYN */
-	this.opened = false;    /* it entered SYN_SENT or SYN_RECEIVED */
-	this.passive = false;   /* it left LISTEN */
-	this.last = null;       /* its latest state */
-	this.n = 0;             /* its transitions */
-	this.states = HSK.NONE;
-	this.cc = HSK.NONE;
-	this.bytes = this.segs = this.retrans = this.rto = 0;
-};
 
 HSK.push = function (obj, name, x) {
 	if (obj[name] === HSK.NONE)
@@ -154,7 +92,17 @@ HSK.push = function (obj, name, x) {
 	obj[name].push(x);
 };
 
-/* "CLOSED SYN_SENT ..." of one end */
+/* One end of a connection. */
+HSK.End = function (ep, host, last) {
+	this.ep = ep;
+	this.host = host;
+	this.last = last;       /* its last state, null: none traced */
+	this.states = HSK.NONE;
+	this.cc = HSK.NONE;
+	this.bytes = this.segs = this.retrans = this.rto = 0;
+};
+
+/* "CLOSED SYN_SENT ..." of one end (once loaded) */
 HSK.path = function (sd) {
 	if (!sd.states.length)
 		return "";
@@ -163,97 +111,161 @@ HSK.path = function (sd) {
 	}).join(" ");
 };
 
-HSK.Model.prototype.group = function () {
-	var m = this, K = HSK.KIND, byKey = new Map(), lis = {}, hostSeen = {}, i, e, key, c, end, ep;
-	var nstr = m.data.str.length + 1;
-	function newConn(k, e) {
-		c = { id: m.conns.length, key: k, ev: [], sides: [new HSK.End(e.L), new HSK.End(e.R)],
-			firstSyn: null, firstTx: null, segs: null };
-		m.conns.push(c);
-		byKey.set(k, c);
-		return c;
+HSK.Model = function (data) {
+	var m = this, S = data.str, T = performance.now(), tm = m.timings = {}, i, a, c, x, l;
+	m.data = data;
+	m.inferred = !!data.inferred;
+	m.raw = data.ev;
+	m.owner = data.owner;
+	m.events = new Array(m.raw.length);     /* decoded on demand: m.ev(i) */
+	HSK.strs = S;
+	m.t0 = m.raw.length ? m.raw[0][1] : 0;
+	m.t1 = m.raw.length ? m.raw[m.raw.length - 1][1] : 0;
+	m.segs = [];
+	m.loose = [];
+	m.resolver = new HSK.Resolver(m);
+	/* the connections, as report_model.c wrote them:
+	 * [ep0, ep1, host0, host1, t0, t1, last0, last1, segs0, segs1,
+	 *  retrans0, retrans1, rto0, rto1, bytes0, bytes1, drops, flags, outcome] */
+	m.conns = new Array(data.conns.length);
+	for (i = 0; i < data.conns.length; i++) {
+		x = data.conns[i];
+		c = { id: i, ev: null, segs: null, listener: null,
+			sides: [new HSK.End(S[x[0]], x[2] >= 0 ? S[x[2]] : null, x[6] >= 0 ? x[6] : null),
+				new HSK.End(S[x[1]], x[3] >= 0 ? S[x[3]] : null, x[7] >= 0 ? x[7] : null)],
+			t0: x[4], t1: x[5], nsegs: x[8] + x[9], nretrans: x[10] + x[11], nrto: x[12] + x[13],
+			ndrop: x[16], cookie: !!(x[17] & 1), outcome: S[x[18]] };
+		c.sides[0].segs = x[8]; c.sides[1].segs = x[9];
+		c.sides[0].retrans = x[10]; c.sides[1].retrans = x[11];
+		c.sides[0].rto = x[12]; c.sides[1].rto = x[13];
+		c.sides[0].bytes = x[14]; c.sides[1].bytes = x[15];
+		m.conns[i] = c;
 	}
-	function endOf(c, ep) {
-		return c.sides[ep === c.sides[0].ep ? 0 : 1];
-	}
-	function ended(c) {
-		var a = c.sides[0], b = c.sides[1];
-		if (!a.n && !b.n)
-			return false;
-		return (!a.n || a.last === 0 || a.last === 10) && (!b.n || b.last === 0 || b.last === 10);
-	}
-	for (i = 0; i < m.events.length; i++) {
-		e = m.events[i];
-		if (!hostSeen[e.host]) {
-			hostSeen[e.host] = true;
-			m.hosts.push(e.host);
-		}
-		if (e.k === K.QUEUE || (e.L && (!e.R || e.R === "0.0.0.0:0"))) {
-			key = e.host + "|" + e.L;
-			if (!lis[key]) {
-				lis[key] = { id: m.listeners.length, host: e.host, ep: e.L,
-					port: HSK.portOf(e.L), ev: [], q: [], marks: [], conns: [] };
-				m.listeners.push(lis[key]);
-			}
-			lis[key].ev.push(e);
-			if (e.k === K.QUEUE)
-				lis[key].q.push(e);
+	m.listeners = data.listeners.map(function (y, k) {
+		return { id: k, host: S[y[0]], ep: S[y[1]], port: HSK.portOf(S[y[1]]), ev: [], q: [],
+			marks: [], conns: [], states: [], backlog: null };
+	});
+	/* listener and loose events now; a connection's when it is drawn */
+	var hosts = {};
+	for (i = 0; i < m.raw.length; i++) {
+		a = m.raw[i];
+		hosts[a[2]] = 1;
+		if (m.owner[i] >= 0)
+			continue;
+		if (m.owner[i] === -1) {
+			m.loose.push(m.ev(i));
 			continue;
 		}
-		if (!e.L || !e.R) {
-			m.loose.push(e);
+		l = m.listeners[-2 - m.owner[i]];
+		x = m.ev(i);
+		l.ev.push(x);
+		if (x.k === HSK.KIND.QUEUE)
+			l.q.push(x);
+		else if (x.k === HSK.KIND.STATE)
+			l.states.push(x);
+	}
+	m.hosts = Object.keys(hosts).map(function (k) { return S[k]; });
+	m.attachListeners();
+	tm.build = performance.now() - T;
+};
+
+/* Event i, decoded once. */
+HSK.Model.prototype.ev = function (i) {
+	return this.events[i] || (this.events[i] = new HSK.EvKinds[this.raw[i][0]](i, this.raw[i], this.data.str));
+};
+
+/* The connection an event belongs to, or null. */
+HSK.Model.prototype.connOf = function (i) {
+	return this.owner[i] >= 0 ? this.conns[this.owner[i]] : null;
+};
+
+/* Loads the events of these connections (one pass over the trace for all
+ * of them): each end's states and congestion samples. */
+HSK.Model.prototype.load = function (conns) {
+	var m = this, want = {}, n = 0, i, c, e;
+	conns.forEach(function (x) {
+		if (x.ev === null) {
+			want[x.id] = x;
+			x.ev = [];
+			n++;
+		}
+	});
+	if (!n)
+		return;
+	for (i = 0; i < m.owner.length; i++) {
+		c = want[m.owner[i]];
+		if (!c)
 			continue;
-		}
-		/* the pair of endpoints as one number: their string indexes */
-		key = e.a[5] < e.a[6] ? e.a[5] * nstr + e.a[6] : e.a[6] * nstr + e.a[5];
-		c = byKey.get(key) || newConn(key, e);
-		if (e.k === K.STATE) {
-			end = endOf(c, e.L);
-			if ((e.from === 0 || e.from === 1) && (e.to === 2 || e.to === 3) &&
-			    end.n > 0 && (end.opened || ended(c)))
-				c = newConn(key, e);
-			end = endOf(c, e.L);
-			end.host = e.host;
-			end.n++;
-			end.last = e.to;
-			if (e.to === 2 || e.to === 3)
-				end.opened = true;
-			if (e.from === 1)
-				end.passive = true;
-		} else if (e.k <= K.DROP && e.flags > 0 && (e.flags & 2) && !(e.flags & 16)) {
-			ep = HSK.senderEp(e);
-			end = endOf(c, ep);
-			if ((end.syn !== null && end.syn !== e.seq) || (end.syn === null && ended(c)))
-				c = newConn(key, e);
-			end = endOf(c, ep);
-			if (end.syn === null)
-				end.syn = e.seq;
-			if (c.firstSyn === null)
-				c.firstSyn = ep;
-		}
-		if (e.k !== K.STATE && (end = endOf(c, e.L)).host === null)
-			end.host = e.host;
-		if (e.k === K.TX && c.firstTx === null)
-			c.firstTx = e.L;
+		e = m.ev(i);
 		c.ev.push(e);
-	}
-	/* side 0 is the end that sent the first SYN (else the one called
-	 * "client", else the one that did not listen, else the first sender) */
-	for (i = 0; i < m.conns.length; i++) {
-		c = m.conns[i];
-		var a = c.sides[0], b = c.sides[1], first;
-		if (c.firstSyn !== null)
-			first = c.firstSyn === a.ep ? 0 : 1;
-		else if (a.host === "client" || b.host === "client")
-			first = a.host === "client" ? 0 : 1;
-		else if (a.passive || b.passive)
-			first = a.passive ? 1 : 0;
-		else
-			first = c.firstTx !== null && c.firstTx === b.ep ? 1 : 0;
-		if (first)
-			c.sides = [b, a];
+		if (e.k === HSK.KIND.STATE)
+			HSK.push(c.sides[e.L === c.sides[0].ep ? 0 : 1], "states", e);
+		else if (e.k === HSK.KIND.CC)
+			HSK.push(c.sides[e.L === c.sides[0].ep ? 0 : 1], "cc", e);
 	}
 };
+
+/* The connection's segments, matched (once); resolvedCounts then says
+ * what they count, for a test to compare with the index's figures. */
+HSK.Model.prototype.resolve = function (c) {
+	var i, g, r;
+	if (c.segs !== null)
+		return c.segs;
+	this.load([c]);
+	c.segs = HSK.NONE;
+	this.resolver.run(c);
+	r = c.resolvedCounts = { segs: c.segs.length, retrans: 0, rto: 0, drops: 0, bytes: [0, 0] };
+	for (i = 0; i < c.segs.length; i++) {
+		g = c.segs[i];
+		if (g.retrans) r.retrans++;
+		else if (g.len > 0 && g.flags >= 0) r.bytes[g.side] += g.len;
+		if (g.rto) r.rto++;
+		if (g.status === "lost" || g.status === "dropped") r.drops++;
+	}
+	return c.segs;
+};
+
+/* Each listener gets its connections (the server end's host and port)
+ * and marks: drops at the listener, SYN cookies sent and redeemed (read
+ * from the raw events; a mark's segment is found when it is clicked). */
+HSK.Model.prototype.attachListeners = function () {
+	var m = this, S = m.data.str, byHostPort = new Map(), cache = new Map(), i, l, c, a, srv, r;
+	if (!m.listeners.length)
+		return;
+	for (i = 0; i < m.listeners.length; i++) {
+		l = m.listeners[i];
+		l.backlog = l.q.length ? l.q[l.q.length - 1].backlog : null;
+		if (!byHostPort.has(l.host + "|" + l.port))
+			byHostPort.set(l.host + "|" + l.port, l);
+	}
+	for (i = 0; i < m.conns.length; i++) {
+		c = m.conns[i];
+		srv = c.sides[1];
+		/* an endpoint names one host (its address), so it is the key */
+		l = cache.get(srv.ep);
+		if (l === undefined)
+			cache.set(srv.ep, l = byHostPort.get(srv.host + "|" + HSK.portOf(srv.ep)) || null);
+		c.listener = l;
+		if (l)
+			l.conns.push(c);
+	}
+	for (i = 0; i < m.raw.length; i++) {
+		a = m.raw[i];
+		c = m.owner[i] >= 0 ? m.conns[m.owner[i]] : null;
+		if (!c || !(l = c.listener) || S[a[2]] !== l.host)
+			continue;
+		if (a[0] === 3 && a[3] !== 4 && a[7] >= 0) {
+			r = a[12] >= 0 ? S[a[12]] : "";
+			l.marks.push({ t: a[1], kind: /accept queue full/.test(r) ? "overflow" :
+				/queue full|no memory/.test(r) ? "synq" : "drop", i: i, conn: c, text: r });
+		} else if (a[0] === 1 && a[3] === 3 && (a[7] & 18) === 18) {
+			l.marks.push({ t: a[1], kind: "cookie", i: i, conn: c, text: "SYN cookie sent" });
+		} else if (a[0] === 0 && a[9] >= 0 && /SYN cookie/.test(S[a[9]])) {
+			l.marks.push({ t: a[1], kind: "cookie-ack", i: i, conn: c, text: S[a[9]], state: true });
+		}
+	}
+};
+
 
 /* A segment: its transmission, reception and drop events as known. */
 HSK.Seg = function (id, c, side, e) {
@@ -426,115 +438,6 @@ HSK.Resolver.prototype.run = function (c) {
 	}
 };
 
-/* The light pass over one connection, allocating nothing per segment:
- * each end's states and samples, and what the index shows (segments,
- * retransmissions, RTOs, drops, bytes, a cookie) counted the way
- * Resolver.run decides them. */
-HSK.Resolver.prototype.tally = function (c) {
-	var K = HSK.KIND, r = this, pend = r.pend, ep0 = c.sides[0].ep, me = r.maxEnd, i, e, s, sd;
-	var lastBackoff = r.lastBackoff, lastSynRx = r.lastSynRx, prevRtx = [false, false], prevT = [null, null];
-	var t = { segs: [0, 0], retrans: [0, 0], rto: [0, 0], bytes: [0, 0], drops: 0, cookie: false, rst: false, full: false };
-	pend[0].clear(); pend[1].clear();
-	me[0] = me[1] = null;
-	lastBackoff[0] = lastBackoff[1] = 0;
-	lastSynRx[0] = lastSynRx[1] = null;
-	function count(e, s) {
-		var space = e.len + (e.flags & 2 ? 1 : 0) + (e.flags & 1 ? 1 : 0), end = (e.seq + space) >>> 0, rtx = false;
-		t.segs[s]++;
-		if (e.flags & 4)
-			t.rst = true;
-		else if (space > 0) {
-			rtx = me[s] !== null && HSK.seqDiff(e.seq, me[s]) < 0;
-			if (me[s] === null || HSK.seqDiff(end, me[s]) > 0)
-				me[s] = end;
-		}
-		if (rtx) {
-			t.retrans[s]++;
-			if ((e.flags & 2) && e.k === K.TX && !((e.flags & 16) && lastSynRx[s] === e.t))
-				t.rto[s]++;
-		} else if (e.len > 0) {
-			t.bytes[s] += e.len;
-		}
-		prevRtx[s] = rtx && !(e.flags & 2);
-		prevT[s] = e.k === K.TX ? e.t : null;
-	}
-	for (i = 0; i < c.ev.length; i++) {
-		e = c.ev[i];
-		s = e.L === ep0 ? 0 : 1;
-		sd = c.sides[s];
-		if (e.k === K.STATE) {
-			HSK.push(sd, "states", e);
-		} else if (e.k === K.CC) {
-			HSK.push(sd, "cc", e);
-			if (prevRtx[s] && prevT[s] === e.t && e.backoff > lastBackoff[s])
-				t.rto[s]++;
-			prevRtx[s] = false;
-			lastBackoff[s] = e.backoff;
-		} else if (e.k === K.TX) {
-			count(e, s);
-			if (e.o === 3 && (e.flags & 18) === 18)
-				t.cookie = true;
-			r.put(pend[s], e);
-		} else if (e.k === K.RX) {
-			if ((e.flags & 2) && !(e.flags & 16))
-				lastSynRx[s] = e.t;
-			if (!r.find(pend[1 - s], e, true))
-				count(e, 1 - s);
-		} else if (e.flags >= 0) {
-			if (/queue full/.test(e.reason || ""))
-				t.full = true;
-			if (e.o !== 4)
-				s = 1 - s;
-			if (!r.find(pend[s], e, true) && e.o === 4)
-				count(e, s);
-			t.drops++;
-		}
-	}
-	c.tally = t;
-};
-
-/* Each listener gets its connections (the server end's host and port)
- * and marks: drops at the listener, SYN cookies sent and redeemed. Marks
- * hold events; the segment is found when one is clicked (HSK.segOf). */
-HSK.Model.prototype.attachListeners = function () {
-	var m = this, K = HSK.KIND, byHostPort = new Map(), i, j, l, c, r, e, srv, key;
-	for (i = 0; i < m.listeners.length; i++) {
-		l = m.listeners[i];
-		l.states = l.ev.filter(function (x) { return x.k === K.STATE; });
-		l.backlog = l.q.length ? l.q[l.q.length - 1].backlog : null;
-		key = l.host + "|" + l.port;
-		if (!byHostPort.has(key))
-			byHostPort.set(key, l);
-	}
-	if (!m.listeners.length)
-		return;
-	for (i = 0; i < m.conns.length; i++) {
-		c = m.conns[i];
-		srv = c.sides[1];
-		l = byHostPort.get(srv.host + "|" + HSK.portOf(srv.ep)) || null;
-		c.listener = l;
-		if (!l)
-			continue;
-		l.conns.push(c);
-		for (j = 0; j < c.ev.length; j++) {
-			e = c.ev[j];
-			if (e.host !== l.host)
-				continue;
-			if (e.k === K.DROP && e.o !== 4 && e.flags >= 0) {
-				r = e.reason || "";
-				l.marks.push({ t: e.t, kind: /accept queue full/.test(r) ? "overflow" :
-					/queue full|no memory/.test(r) ? "synq" : "drop", ev: e, conn: c, text: r });
-			} else if (e.k === K.TX && e.o === 3 && (e.flags & 18) === 18) {
-				l.marks.push({ t: e.t, kind: "cookie", ev: e, conn: c, text: "SYN cookie sent" });
-			} else if (e.k === K.STATE && /SYN cookie/.test(e.cause)) {
-				l.marks.push({ t: e.t, kind: "cookie-ack", ev: e, conn: c, text: e.cause, state: true });
-			}
-		}
-	}
-	for (i = 0; i < m.listeners.length; i++)
-		m.listeners[i].marks.sort(function (a, b) { return a.t - b.t; });
-};
-
 /* The segment an event belongs to (resolving its connection). */
 HSK.Model.prototype.segOf = function (c, e) {
 	var segs = this.resolve(c), i;
@@ -542,75 +445,6 @@ HSK.Model.prototype.segOf = function (c, e) {
 		if (segs[i].tx === e || segs[i].rx === e || segs[i].drop === e)
 			return segs[i];
 	return null;
-};
-
-/* Per-connection figures for the index. */
-HSK.Model.prototype.summarize = function (c) {
-	var est = false, i, s, sd, g, t = c.tally;
-	c.t0 = c.ev[0].t;
-	c.t1 = c.ev[c.ev.length - 1].t;
-	for (s = 0; s < 2; s++) {
-		sd = c.sides[s];
-		for (i = 0; i < sd.states.length; i++)
-			if (sd.states[i].to === 4)
-				est = true;
-		sd.last = sd.states.length ? sd.states[sd.states.length - 1].to : null;
-		sd.segs = t.segs[s];
-		sd.retrans = t.retrans[s];
-		sd.rto = t.rto[s];
-		sd.bytes = t.bytes[s];
-	}
-	c.nsegs = t.segs[0] + t.segs[1];
-	c.nretrans = t.retrans[0] + t.retrans[1];
-	c.nrto = t.rto[0] + t.rto[1];
-	c.ndrop = t.drops;
-	if (c.segs !== null) {
-		/* resolved: count from the segments themselves */
-		c.resolvedCounts = { segs: c.segs.length, retrans: 0, rto: 0, drops: 0, bytes: [0, 0] };
-		for (i = 0; i < c.segs.length; i++) {
-			g = c.segs[i];
-			if (g.retrans) c.resolvedCounts.retrans++;
-			else if (g.len > 0 && g.flags >= 0) c.resolvedCounts.bytes[g.side] += g.len;
-			if (g.rto) c.resolvedCounts.rto++;
-			if (g.status === "lost" || g.status === "dropped") c.resolvedCounts.drops++;
-		}
-	}
-	c.outcome = HSK.outcome(c, est);
-};
-
-/* One word or two on how a connection ended, from its transitions in
- * trace order (the first decisive one wins) or, without any, its segments. */
-HSK.outcome = function (c, est) {
-	var i, e, cause, n = 0, open = [], s, sd, cookie = false, full = false, rst = false;
-	for (i = 0; i < c.ev.length; i++) {
-		e = c.ev[i];
-		if (e.k !== 0)
-			continue;
-		n++;
-		cause = e.cause.indexOf("inferred: ") === 0 ? e.cause.slice(10) : e.cause;
-		if (e.from === 2 && e.to === 0 && /RST/.test(cause))
-			return "refused";
-		if ((e.to === 0 || (e.from === 3 && e.to === 1)) && /RST|abort|reset|listener closed/.test(cause))
-			return est ? "reset" : "reset in handshake";
-		if (e.to === 0 && e.from !== 10 && /timeout|exhausted|retries|keepalive/.test(cause))
-			return est ? "timed out" : "handshake timed out";
-	}
-	if (!n) {
-		cookie = c.tally.cookie;
-		full = c.tally.full;
-		rst = c.tally.rst;
-		return cookie ? "SYN cookie" : full ? "SYN dropped" : rst ? "reset" : "segments only";
-	}
-	for (s = 0; s < 2; s++) {
-		sd = c.sides[s];
-		if (sd.last !== null && sd.last !== 0 && sd.last !== 10 && sd.last !== 1)
-			open.push(HSK.STATES[sd.last]);
-	}
-	if (open.length)
-		return "open (" + open.join(", ") + ")";
-	if (c.sides[0].last === 10 || c.sides[1].last === 10)
-		return "closed (TIME_WAIT at the end)";
-	return "closed";
 };
 
 /* Label of a connection: "198.18.0.1:50643 → 198.18.0.2:80". */
@@ -632,43 +466,46 @@ HSK.Model.prototype.peers = function (c) {
 /* The counters of `netstat -s` that the trace itself can tell, per host
  * (retransmissions as the report infers them). */
 HSK.Model.prototype.traceCounters = function () {
-	var out = {}, K = HSK.KIND, i, e, c, s;
-	function bump(h, n, v) {
-		if (!h)
+	var out = {}, S = this.data.str, i, a, h, c, s, cause, reason;
+	function bump(host, n, v) {
+		if (!host)
 			return;
-		out[h] = out[h] || {};
-		out[h][n] = (out[h][n] || 0) + (v === undefined ? 1 : v);
+		out[host] = out[host] || {};
+		out[host][n] = (out[host][n] || 0) + (v === undefined ? 1 : v);
 	}
-	for (i = 0; i < this.events.length; i++) {
-		e = this.events[i];
-		if (e.k === K.TX) {
-			bump(e.host, "OutSegs");
-			if (e.flags & 4) bump(e.host, "OutRsts");
-			if (e.o === 3 && (e.flags & 18) === 18) bump(e.host, "SyncookiesSent");
-		} else if (e.k === K.RX) {
-			bump(e.host, "InSegs");
-		} else if (e.k === K.STATE) {
-			if (e.from === 0 && e.to === 2) bump(e.host, "ActiveOpens");
-			if (e.from === 3 && e.to === 4 && e.o === 0 && !/simultaneous/.test(e.cause)) bump(e.host, "PassiveOpens");
-			if (e.from === 2 && e.to === 0) bump(e.host, "AttemptFails");
-			if ((e.from === 4 || e.from === 7) && e.to === 0 && /RST/.test(e.cause)) bump(e.host, "EstabResets");
-		} else if (e.k === K.DROP && e.o !== 4 && e.flags >= 0) {
-			if (/accept queue full/.test(e.reason)) {
-				bump(e.host, "ListenOverflows");
-				bump(e.host, "ListenDrops");
-			} else if (/SYN queue full/.test(e.reason)) {
-				bump(e.host, "TCPReqQFullDrop");
-				bump(e.host, "ListenDrops");
-			} else if (/challenge ACK/.test(e.reason)) {
-				bump(e.host, "TCPChallengeACK");
+	for (i = 0; i < this.raw.length; i++) {
+		a = this.raw[i];
+		h = S[a[2]];
+		if (a[0] === 1) {
+			bump(h, "OutSegs");
+			if (a[7] & 4) bump(h, "OutRsts");
+			if (a[3] === 3 && (a[7] & 18) === 18) bump(h, "SyncookiesSent");
+		} else if (a[0] === 2) {
+			bump(h, "InSegs");
+		} else if (a[0] === 0) {
+			cause = a[9] >= 0 ? S[a[9]] : "";
+			if (a[7] === 0 && a[8] === 2) bump(h, "ActiveOpens");
+			if (a[7] === 3 && a[8] === 4 && a[3] === 0 && !/simultaneous/.test(cause)) bump(h, "PassiveOpens");
+			if (a[7] === 2 && a[8] === 0) bump(h, "AttemptFails");
+			if ((a[7] === 4 || a[7] === 7) && a[8] === 0 && /RST/.test(cause)) bump(h, "EstabResets");
+		} else if (a[0] === 3 && a[3] !== 4 && a[7] >= 0) {
+			reason = a[12] >= 0 ? S[a[12]] : "";
+			if (/accept queue full/.test(reason)) {
+				bump(h, "ListenOverflows");
+				bump(h, "ListenDrops");
+			} else if (/SYN queue full/.test(reason)) {
+				bump(h, "TCPReqQFullDrop");
+				bump(h, "ListenDrops");
+			} else if (/challenge ACK/.test(reason)) {
+				bump(h, "TCPChallengeACK");
 			}
 		}
 	}
 	for (i = 0; i < this.conns.length; i++) {
 		c = this.conns[i];
 		for (s = 0; s < 2; s++) {
-			if (c.tally.retrans[s]) bump(c.sides[s].host, "RetransSegs", c.tally.retrans[s]);
-			if (c.tally.rto[s]) bump(c.sides[s].host, "RTOs (inferred)", c.tally.rto[s]);
+			if (c.sides[s].retrans) bump(c.sides[s].host, "RetransSegs", c.sides[s].retrans);
+			if (c.sides[s].rto) bump(c.sides[s].host, "RTOs (inferred)", c.sides[s].rto);
 		}
 	}
 	return out;

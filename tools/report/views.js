@@ -175,10 +175,13 @@ HSK.Index = function (app, host) {
 HSK.Index.PAGE = 100;
 
 HSK.Index.prototype.show = function () {
-	var ix = this, h = HSK.h, m = this.app.model, outcomes = {};
+	var ix = this, h = HSK.h, m = this.app.model, outcomes = {}, short = new Map();
 	ix.rows = m.conns.map(function (c) {
-		outcomes[c.outcome.replace(/ \(.*/, "")] = 1;
-		return { c: c, id: c.id, client: c.sides[0].ep, server: c.sides[1].ep, outcome: c.outcome,
+		var o = short.get(c.outcome);
+		if (o === undefined)
+			short.set(c.outcome, o = c.outcome.replace(/ \(.*/, ""));
+		outcomes[o] = 1;
+		return { c: c, id: c.id, client: c.sides[0].ep, server: c.sides[1].ep, outcome: c.outcome, kind: o,
 			start: c.t0 - m.t0, dur: c.t1 - c.t0, up: c.sides[0].bytes, down: c.sides[1].bytes,
 			segs: c.nsegs, retrans: c.nretrans, drops: c.ndrop,
 			text: null };
@@ -208,14 +211,17 @@ HSK.Index.prototype.draw = function () {
 	rows = ix.rows.filter(function (r) {
 		if (ix.filter && r.text === null)
 			r.text = (r.id + " " + r.client + " " + r.server + " " + r.outcome + " " +
-				HSK.path(r.c.sides[0]) + " " + HSK.path(r.c.sides[1])).toLowerCase();
+				r.c.sides.map(function (sd) {
+					return (sd.host || "") + " " + (sd.last !== null ? HSK.STATES[sd.last] : "");
+				}).join(" ")).toLowerCase();
 		return (!ix.filter || r.text.indexOf(ix.filter) >= 0) &&
-		       (!ix.outcome || r.outcome.replace(/ \(.*/, "") === ix.outcome);
+		       (!ix.outcome || r.kind === ix.outcome);
 	});
-	rows.sort(function (a, b) {
-		var x = a[k], y = b[k];
-		return (x < y ? -1 : x > y ? 1 : a.id - b.id) * dir;
-	});
+	if (k !== "id" || dir < 0)      /* the rows are in id order already */
+		rows.sort(function (a, b) {
+			var x = a[k], y = b[k];
+			return (x < y ? -1 : x > y ? 1 : a.id - b.id) * dir;
+		});
 	ix.shown = rows;
 	ix.count.textContent = HSK.fmtNum(rows.length) + " of " + HSK.fmtNum(ix.rows.length) + " connections";
 	lo = ix.page * HSK.Index.PAGE;
@@ -305,15 +311,17 @@ HSK.counterView = function (app, host) {
 	names = 0;
 	m.conns.forEach(function (c) {
 		c.sides.forEach(function (sd, s) {
-			if (!sd.host || sd.last === null || sd.last === 0)
+			if (!sd.host || sd.last === null || sd.last === 0 || ++names > 500)
 				return;
+			m.resolve(c);
 			var unacked = HSK.unacked(c, s);
 			t.appendChild(h("tr", null, h("td", null, sd.host), h("td", null, HSK.STATES[sd.last]),
 				h("td", { class: "n" }, "-"), h("td", { class: "n" }, unacked),
 				h("td", null, sd.ep), h("td", null, c.sides[1 - s].ep)));
-			names++;
 		});
 	});
+	if (names > 500)
+		t.appendChild(h("tr", null, h("td", { colspan: 6, class: "hint" }, "… and " + (names - 500) + " more")));
 	host.appendChild(h("section", null,
 		h("h3", null, "Connections at the end of the trace (as ss -tan)"),
 		h("p", { class: "hint" }, "Send-Q: bytes sent and not yet acknowledged, from the segments; a listener's Recv-Q is its accept queue and Send-Q its backlog. Recv-Q of a connection (unread bytes) is not in a trace."),

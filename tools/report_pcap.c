@@ -1,8 +1,8 @@
 /*
  * A pcap as report events. A capture sees each segment once, at one point,
  * with neither end's state: every packet becomes a "tx" of its sender and
- * an "rx" of its receiver at the capture time (so the diagram's arrows are
- * level), and each end's state is inferred from what it sent and received
+ * an "rx" of its receiver at the capture time, and each end's state is
+ * inferred from what it sent and received
  * the way RFC 9293's state diagram says it changes, each inference marked
  * "inferred:" in its cause. What a capture cannot tell is not invented: a
  * listener that drops a final ACK (accept queue full) looks ESTABLISHED,

@@ -323,6 +323,26 @@ def check_scenario(d, build, art, name):
         print("    checked in %.1f s" % (time.time() - t_start))
 
 
+def check_pcap(d, build, art):
+    """A pcap's page: one arrow per packet, states marked as inferred."""
+    pcap, page = os.path.join(art, "basic.pcap"), os.path.join(art, "basic-pcap.html")
+    subprocess.run([build + "/handshake", "demo", "--format", "json", "--pcap", pcap],
+                   stdout=subprocess.DEVNULL, check=False)
+    subprocess.run([build + "/handshake", "report", pcap, "-o", page], check=False)
+    if load(d, page, LOAD_LIMIT_S) is None:
+        return
+    r = d.execute_script("""
+        var svg = document.querySelector('#diagram svg.diagram');
+        return {arrows: svg.querySelectorAll('g.arrow').length,
+                states: svg.querySelectorAll('text.state:not(.initial)').length,
+                inferred: svg.querySelectorAll('text.state.inferred:not(.initial)').length,
+                warn: !!document.querySelector('#banner .warn')};""")
+    if r["arrows"] != 9 or not r["states"] or r["inferred"] != r["states"] or not r["warn"]:
+        fail("basic from a pcap: %s" % r)
+    shot(d, "#diagram", os.path.join(art, "basic-pcap-diagram.png"))
+    console_errors(d, "basic from a pcap")
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__)
@@ -351,6 +371,7 @@ def main():
             out = subprocess.run([arg + "/handshake", "demo", "--list"], capture_output=True, text=True)
             for line in out.stdout.splitlines():
                 check_scenario(d, arg, art, line.split()[0])
+            check_pcap(d, arg, art)
         else:
             secs = load(d, arg, float(sys.argv[4]) if len(sys.argv) > 4 else LOAD_LIMIT_S)
             if secs is not None:

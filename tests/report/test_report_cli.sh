@@ -54,6 +54,26 @@ if events and [e[0] for e in d["ev"]] != [kinds[e["ev"]] for e in events]:
     print("FAIL: %s: event kinds differ" % name); ok = False
 if events and [e[1] for e in d["ev"]] != [e["t_us"] for e in events]:
     print("FAIL: %s: event times differ" % name); ok = False
+# every segment's fields and options, every sample's figures
+F = {"FIN": 1, "SYN": 2, "RST": 4, "PSH": 8, "ACK": 16, "URG": 32, "ECE": 64, "CWR": 128}
+S = d["str"]
+for a, e in zip(d["ev"], events):
+    if e["ev"] in ("tx", "rx") or (e["ev"] == "drop" and "flags" in e):
+        flags = 0 if e["flags"] == "none" else sum(F[f] for f in e["flags"].split(","))
+        o = e.get("options", {})
+        want = [flags, e["seq"], e["ack"], e["len"], e["win"]]
+        opt = 0 if not o else [o.get("mss", 0), o.get("wscale", -1), int(o.get("sack_ok", False)),
+                               o.get("tsval", -1), o.get("tsecr", -1), o.get("sack", 0)]
+        if a[7:12] != want or a[13] != opt or (a[12] >= 0) != ("reason" in e):
+            print("FAIL: %s: %s encoded as %s" % (name, e, a)); ok = False; break
+    elif e["ev"] == "state":
+        if S[a[9]] != e["cause"] or S[a[2]] != e["host"]:
+            print("FAIL: %s: %s encoded as %s" % (name, e, a)); ok = False; break
+    elif e["ev"] == "cc":
+        want = [e["cwnd"], e.get("ssthresh", -1), e["flight"], e["snd_wnd"], e["srtt_us"],
+                e["rto_us"], e["backoff"], int(e["recovery"])]
+        if a[7:15] != want:
+            print("FAIL: %s: %s encoded as %s" % (name, e, a)); ok = False; break
 sys.exit(0 if ok else 1)
 PY
 done

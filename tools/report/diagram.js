@@ -207,7 +207,8 @@ HSK.Diagram.prototype.render = function () {
 			x: X[an.side] + (an.side ? 10 : -10), y: an.y + 4,
 			"text-anchor": an.side ? "start" : "end", "data-ev": e.i, "data-state": HSK.STATES[e.to] });
 		var name = (d.multi && e.L && an.obj.c ? ":" + HSK.portOf(e.L) + " " : "") + HSK.STATES[e.to];
-		var cause = e.cause || "", room = 32 - name.length;
+		/* inferred states are in italics: the label need not say so */
+		var cause = (e.cause || "").replace(/^inferred: /, ""), room = 32 - name.length;
 		if (cause.length > room)
 			cause = room > 4 ? cause.slice(0, room - 1) + "…" : "";
 		if (an.side === 0) {

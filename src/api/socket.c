@@ -63,7 +63,8 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 		return -HSK_EBADF;
 	if (k->kind == SK_LISTEN) {
 		k->l->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
-		trace_listener(s, k->l);
+		if (s->cfg.trace)
+			trace_listener(s, k->l);
 		return 0;
 	}
 	if (k->kind != SK_FRESH || !k->bport)
@@ -88,7 +89,8 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
 	trace_obj_state(s, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
-	trace_listener(s, l);
+	if (s->cfg.trace)
+		trace_listener(s, l);
 	return 0;
 }
 

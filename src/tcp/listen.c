@@ -72,7 +72,8 @@ void req_free(hsk_stack *s, tcp_req *r)
 	wheel_cancel(&s->wheel, &r->timer);
 	tbl_remove(&s->conns, &r->node);
 	r->listener->syn_q--;
-	trace_listener(s, r->listener);
+	if (s->cfg.trace)
+		trace_listener(s, r->listener);
 	pool_put(&s->req_pool, r);
 }
 
@@ -176,7 +177,8 @@ void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
 	r->synack_at = s->now;
 	tbl_insert(&s->conns, &r->node);
 	l->syn_q++;
-	trace_listener(s, l);
+	if (s->cfg.trace)
+		trace_listener(s, l);
 	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
@@ -261,7 +263,8 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 		l->aq_head = t;
 	l->aq_tail = t;
 	l->accept_q++;
-	trace_listener(s, l);
+	if (s->cfg.trace)
+		trace_listener(s, l);
 	stack_notify(s, l->sd);
 	tcb_input_after_syn(s, t, sg);
 }
@@ -390,7 +393,8 @@ tcb *listener_accept(hsk_stack *s, tcp_listener *l)
 	t->listener = NULL;
 	t->flags &= ~TF_ON_ACCEPTQ;
 	l->accept_q--;
-	trace_listener(s, l);
+	if (s->cfg.trace)
+		trace_listener(s, l);
 	return t;
 }
 

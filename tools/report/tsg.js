@@ -126,9 +126,18 @@ HSK.Tsg.niceStep = function (span, n) {
 	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 };
 
+/* Steps of a byte axis: powers of two (1 KiB, 512 KiB, ...), or 1, 2, 5
+ * times a power of ten below 1 KiB. */
+HSK.Tsg.byteStep = function (span, n) {
+	var raw = span / n;
+	if (raw < 512)
+		return HSK.Tsg.niceStep(span, n);
+	return Math.pow(2, Math.ceil(Math.log2(raw)));
+};
+
 HSK.Tsg.prototype.draw = function (p) {
 	var t = this, S = HSK.s, W = Math.max(520, Math.min(900, (t.host.clientWidth || 700) - 10)), H = 300;
-	var L = 64, R = 12, T = 10, B = 34, dom = p.dom, t0 = t.app.model.t0;
+	var L = 76, R = 12, T = 10, B = 34, dom = p.dom, t0 = t.app.model.t0;
 	var sx = (W - L - R) / (dom.x1 - dom.x0), sy = (H - T - B) / (dom.y1 - dom.y0);
 	function X(v) { return L + (v - dom.x0) * sx; }
 	function Y(v) { return H - B - (v - dom.y0) * sy; }
@@ -143,13 +152,13 @@ HSK.Tsg.prototype.draw = function (p) {
 		g.appendChild(S("line", { class: "grid", x1: X(v), x2: X(v), y1: T, y2: H - B }));
 		g.appendChild(S("text", { x: X(v), y: H - B + 14, "text-anchor": "middle" }, HSK.fmtDur(v - t0)));
 	}
-	step = HSK.Tsg.niceStep(dom.y1 - dom.y0, 5);
+	step = HSK.Tsg.byteStep(dom.y1 - dom.y0, 5);
 	for (v = Math.ceil(dom.y0 / step) * step; v <= dom.y1; v += step) {
 		g.appendChild(S("line", { class: "grid", x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
 		g.appendChild(S("text", { x: L - 4, y: Y(v) + 4, "text-anchor": "end" }, HSK.fmtBytes(Math.round(v)).replace(" ", "")));
 	}
 	g.appendChild(S("text", { x: W - R, y: H - 4, "text-anchor": "end", class: "axlbl" }, "time since the start"));
-	g.appendChild(S("text", { x: 4, y: T + 2, class: "axlbl", transform: "rotate(90 4 " + (T + 2) + ")" }, "relative sequence number"));
+	g.appendChild(S("text", { x: 6, y: T + 2, class: "axlbl", transform: "rotate(90 6 " + (T + 2) + ")" }, "relative sequence number"));
 	svg.appendChild(g);
 	var plot = S("svg", { x: L, y: T, width: W - L - R, height: H - T - B, overflow: "hidden",
 		viewBox: L + " " + T + " " + (W - L - R) + " " + (H - T - B) });

@@ -103,6 +103,9 @@ enum hsk_ev_kind {
 	HSK_EV_TX,        /* a segment sent */
 	HSK_EV_RX,        /* a segment received (after validation) */
 	HSK_EV_DROP,      /* a packet or segment dropped; see reason */
+	HSK_EV_CC,        /* a connection's congestion state, after each segment
+			   * it sends (cwnd ... backoff below) */
+	HSK_EV_QUEUE,     /* a listener's SYN or accept queue length changed */
 };
 enum hsk_obj_kind {
 	HSK_OBJ_TCB = 0,  /* a full connection */
@@ -129,8 +132,23 @@ typedef struct hsk_trace_event {
 	uint16_t mss;            /* MSS option, 0 when absent */
 	int8_t wscale;           /* window-scale option, -1 when absent */
 	bool sack_ok, has_ts;
-	uint32_t ts_val, ts_ecr;  /* timestamp option, when has_ts */
 	const char *reason;      /* HSK_EV_DROP: the counted reason */
+	/* TX / RX / DROP: the rest of the options */
+	uint32_t ts_val, ts_ecr; /* when has_ts */
+	uint8_t nsack;           /* SACK blocks present (0..4) */
+	struct { uint32_t left, right; } sack[4];
+	/* HSK_EV_CC: the sending side of a connection (obj TCB), sampled
+	 * after every segment it sends (only while a trace is set) */
+	uint32_t cwnd;           /* bytes */
+	uint32_t ssthresh;       /* bytes; UINT32_MAX until the first loss */
+	uint32_t flight;         /* bytes sent and not yet acknowledged */
+	uint32_t snd_wnd;        /* the peer's window, bytes (scaled) */
+	uint64_t srtt_ns;        /* 0 before the first RTT sample */
+	uint64_t rto_ns;         /* the timeout armed now, backoff included */
+	uint8_t backoff;         /* RTO doublings in effect: timeouts in a row */
+	bool in_recovery;        /* fast recovery (RFC 6675 / RFC 6582) */
+	/* HSK_EV_QUEUE (obj LISTEN, tuple: the listener's address and port) */
+	uint32_t syn_q, accept_q, backlog;
 } hsk_trace_event;
 
 typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);

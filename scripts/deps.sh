@@ -5,7 +5,11 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 python3-scapy valgrind libclang-rt-14-dev liblwip-dev; do
+# python3-scapy: the attack suite (tests/attack); liblwip-dev: make bench;
+# chromium, chromium-driver and python3-selenium: the HTML report's browser
+# tests (tests/report).
+for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind \
+	libclang-rt-14-dev python3-scapy liblwip-dev chromium chromium-driver python3-selenium; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

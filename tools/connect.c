@@ -495,6 +495,8 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (c->o.stats)
 		stats_print(stderr, c->l);
+	if (net_report_finish(&c->o, c->s) < 0)
+		c->failed = true;
 	if (net_outputs_check(&c->o, c->l, true) < 0)
 		c->failed = true;
 	hsk_loop_free(c->l);

@@ -37,16 +37,17 @@ typedef struct net_opts {
 	const char *prog;       /* "serve" / "connect", for messages */
 	uint64_t drain_ns;      /* --drain-timeout */
 	bool pcap_failed, trace_failed;   /* reported once */
+	const char *report;     /* --report FILE: the HTML report at exit */
+	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;
 
 enum { NET_DRAIN_DEFAULT_MS = 2000 };
 
 /*
  * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
- * --host-addr, --pcap, --trace, --trace-file, --stats, --quiet, --loss,
- * --cross-fins,
- * --delay, --dup, --reorder, --seed, --mtu, --drain-timeout). Returns 1
- * when consumed
+ * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
+ * --loss, --cross-fins, --delay, --dup, --reorder, --seed, --mtu,
+ * --drain-timeout). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).
  */
@@ -75,6 +76,10 @@ int net_outputs_check(net_opts *o, hsk_loop *l, bool final);
 int net_opts_done(net_opts *o);
 /* "2", "0.5" seconds -> ns (at most 10^6 s). 0 or -1. */
 int net_parse_seconds(const char *v, uint64_t *ns);
+/* With --report: adds the stack's counters and connections to the trace
+ * kept for the report and writes the page. Call before freeing the loop.
+ * 0, or -1 after printing why. */
+int net_report_finish(net_opts *o, hsk_stack *s);
 
 /* "198.18.0.2:80" into buf (at least 24 bytes). */
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);

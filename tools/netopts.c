@@ -100,7 +100,7 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
-		"--mtu", "--drain-timeout", NULL,
+		"--mtu", "--drain-timeout", "--report", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -138,6 +138,8 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		/* Opened by net_loop_open, once the whole command line is
 		 * known to be good: a rejected one must not truncate it. */
 		o->trace_path = v;
+	} else if (!strcmp(opt, "--report")) {
+		o->report = v;
 	} else if (!strcmp(opt, "--loss")) {
 		if (parse_prob(v, &o->ns.loss) < 0)
 			return bad(o, "loss probability", v);
@@ -204,6 +206,8 @@ void net_opt_usage(FILE *f)
 		"  --pcap FILE               record every packet (LINKTYPE_RAW)\n"
 		"  --trace text|json         every state change and segment\n"
 		"  --trace-file FILE         write the trace there (default stderr)\n"
+		"  --report FILE             write an HTML report of the run at exit\n"
+		"                            (the trace is kept in a temporary file)\n"
 		"  --stats                   connection table and counters at exit;\n"
 		"                            SIGUSR1 prints them at any time\n"
 		"  --quiet                   no progress messages\n"
@@ -241,6 +245,13 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 			hsk_state_name(ev->to), ev->cause ? ev->cause : "");
 		return;
 	}
+	if (ev->kind == HSK_EV_CC)
+		return;         /* one per segment sent: for JSON and reports */
+	if (ev->kind == HSK_EV_QUEUE) {
+		fprintf(f, "queue syn_q=%" PRIu32 " accept_q=%" PRIu32 "/%" PRIu32 "\n",
+			ev->syn_q, ev->accept_q, ev->backlog);
+		return;
+	}
 	fprintf(f, "%s [%s] seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu32,
 		ev->kind == HSK_EV_TX ? "tx  " : ev->kind == HSK_EV_RX ? "rx  " : "drop",
 		trace_flags(ev->flags, fl, sizeof(fl)), ev->seq, ev->ack, ev->len, ev->win);
@@ -260,14 +271,15 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 static void on_trace(void *ctx, const hsk_trace_event *ev)
 {
 	net_opts *o = ctx;
+	/* times relative to the start, as in the text trace */
+	hsk_trace_event e = *ev;
 
-	if (o->trace == NET_TRACE_JSON) {
-		/* times relative to the start, as in the text trace */
-		hsk_trace_event e = *ev;
-		e.t_ns -= o->t0;
+	e.t_ns -= o->t0;
+	if (o->report_tmp)
+		trace_json_line(o->report_tmp, o->prog, &e);
+	if (o->trace == NET_TRACE_JSON)
 		trace_json_line(o->trace_out, o->prog, &e);
-	}
-	else
+	else if (o->trace == NET_TRACE_TEXT)
 		trace_text(o, ev);
 }
 
@@ -296,7 +308,12 @@ hsk_loop *net_loop_open(net_opts *o)
 	if (!o->trace_out)
 		o->trace_out = stderr;
 	o->t0 = hsk_now_ns();
-	if (o->trace) {
+	if (o->report && !(o->report_tmp = tmpfile())) {
+		fprintf(stderr, "handshake %s: --report: no temporary file: %s\n", o->prog,
+			strerror(errno));
+		return NULL;
+	}
+	if (o->trace || o->report_tmp) {
 		cfg.trace = on_trace;
 		cfg.trace_ctx = o;
 	}
@@ -343,5 +360,8 @@ int net_opts_done(net_opts *o)
 			rc = -1;
 	}
 	o->trace_out = NULL;
+	if (o->report_tmp)
+		fclose(o->report_tmp);
+	o->report_tmp = NULL;
 	return rc;
 }

@@ -788,6 +788,8 @@ out:
 		free(sv.c[sd].req);
 	}
 	free(sv.c);
+	if (net_report_finish(&sv.o, sv.s) < 0)
+		rc = -1;
 	src_free(&sv.src);
 	hsk_loop_free(sv.l);
 	if (net_opts_done(&sv.o) < 0 && rc >= 0)

@@ -61,8 +61,15 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
+	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
+	if (b > s->env.cfg.somaxconn)
+		b = s->env.cfg.somaxconn;
 	if (k->kind == SK_LISTEN) {
-		k->l->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+		/* listen() again changes the backlog, capped the same way. */
+		k->l->backlog = b;
+		if (s->env.cfg.trace)
+			trace_listener(&s->tcp, k->l);
 		return 0;
 	}
 	if (k->kind != SK_FRESH || !k->bport)
@@ -72,9 +79,7 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
 		return -HSK_ENOBUFS;
-	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
-	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
-	l->backlog = b > s->env.cfg.somaxconn ? s->env.cfg.somaxconn : b;
+	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
 	l->sd = sd;
@@ -87,6 +92,8 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
 	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	if (s->env.cfg.trace)
+		trace_listener(&s->tcp, l);
 	return 0;
 }
 

@@ -72,6 +72,8 @@ void req_free(tcp_stack *s, tcp_req *r)
 	wheel_cancel(&s->env->wheel, &r->timer);
 	tbl_remove(&s->conns, &r->node);
 	r->listener->syn_q--;
+	if (s->env->cfg.trace)
+		trace_listener(s, r->listener);
 	pool_put(&s->req_pool, r);
 }
 
@@ -174,6 +176,8 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	r->synack_at = s->env->now;
 	tbl_insert(&s->conns, &r->node);
 	l->syn_q++;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
 	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
@@ -254,6 +258,8 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 		l->aq_head = t;
 	l->aq_tail = t;
 	l->accept_q++;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
 	tcp_notify(s, l->sd);
 	/* The rest of the segment is the TCB's: so is any reply to it. */
 	tcp_reply(s, &t->node, sg, tcb_input_after_syn(s, t, sg));
@@ -366,6 +372,8 @@ tcb *listener_accept(tcp_stack *s, tcp_listener *l)
 	t->listener = NULL;
 	t->flags &= ~TF_ON_ACCEPTQ;
 	l->accept_q--;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
 	return t;
 }
 

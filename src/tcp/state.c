@@ -114,6 +114,34 @@ bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
 	return true;
 }
 
+/* The congestion state of the connection that just sent on tu: one sample
+ * per segment, looked up only while tracing, so an untraced stack pays
+ * nothing. A detached TCB (out of the table) has no sample. */
+static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint32_t len)
+{
+	const tbl_node *n = tbl_lookup(&s->conns, tu);
+	if (!n || n->kind != HSK_OBJ_TCB)
+		return;
+	const tcb *t = (const tcb *)n;
+	/* congestion control starts with ESTABLISHED (RFC 6928's IW) */
+	if (!state_synchronized(t->state) || t->state == HSK_SYN_RECEIVED)
+		return;
+	/* the caller moves SND.MAX after sending: count this segment */
+	hsk_seq end = seq_add(seq_of(th->seq), len + !!(th->flags & HSK_TH_SYN) +
+			      !!(th->flags & HSK_TH_FIN));
+	hsk_seq max = seq_gt(end, t->snd_max) ? end : t->snd_max;
+	hsk_trace_event ev = {
+		.kind = HSK_EV_CC, .obj = HSK_OBJ_TCB, .sd = t->sd, .tuple = *tu,
+		.wscale = -1, .cwnd = t->cc.cwnd,
+		.ssthresh = t->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : t->cc.ssthresh,
+		.flight = (uint32_t)seq_diff(max, t->snd_una),
+		.snd_wnd = t->snd_wnd, .srtt_ns = t->rtt.srtt,
+		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .backoff = t->rtt.backoff,
+		.in_recovery = t->cc.in_recovery,
+	};
+	env_trace(s->env, &ev);
+}
+
 void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		   const tcp_hdr *th, uint32_t len, const char *reason)
 {
@@ -137,6 +165,27 @@ void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.has_ts = th->opt.has_ts;
 		ev.ts_val = th->opt.ts_val;
 		ev.ts_ecr = th->opt.ts_ecr;
+		ev.nsack = th->opt.nsack;
+		for (unsigned i = 0; i < th->opt.nsack && i < 4; i++) {
+			ev.sack[i].left = th->opt.sack[i].left;
+			ev.sack[i].right = th->opt.sack[i].right;
+		}
 	}
+	env_trace(s->env, &ev);
+	if (kind == HSK_EV_TX && obj == HSK_OBJ_TCB && tu && th)
+		trace_cc(s, tu, th, len);
+}
+
+/* A listener's queues after a change (only while tracing). */
+void trace_listener(tcp_stack *s, const tcp_listener *l)
+{
+	if (!s->env->cfg.trace)
+		return;
+	hsk_trace_event ev = {
+		.kind = HSK_EV_QUEUE, .obj = HSK_OBJ_LISTEN, .sd = l->sd,
+		.tuple = { .laddr = l->addr, .lport = l->port },
+		.wscale = -1, .syn_q = l->syn_q, .accept_q = l->accept_q,
+		.backlog = l->backlog,
+	};
 	env_trace(s->env, &ev);
 }

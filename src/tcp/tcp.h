@@ -468,5 +468,8 @@ void tw_free(struct tcp_stack *s, tcp_tw *tw);
 void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
 		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
 		   const char *reason);
+/* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
+ * s->cfg.trace first, so an untraced stack does not even call it. */
+void trace_listener(struct tcp_stack *s, const tcp_listener *l);
 
 #endif

@@ -31,8 +31,9 @@ start_peer_server closer closer-server 5003
 hsk_connect $KADDR:5003 --send "$TMP/hi" --pcap "$TMP/client.pcap" >"$TMP/connect.log" 2>&1
 wait $PEER_PID
 flags "$TMP/client.pcap" >"$TMP/client.flags" || fail "tshark cannot read the client's pcap"
-[ "$(sed -n 1p "$TMP/client.flags")" = "1 $HADDR 1 0 0" ] || fail "client packet 1 is not the SYN"
-[ "$(sed -n 2p "$TMP/client.flags")" = "2 $KADDR 1 1 0" ] || fail "client packet 2 is not the SYN-ACK"
+cflags=$(head -n 4 "$TMP/client.flags" | tr '\n' ';')
+[ "$(sed -n 1p "$TMP/client.flags")" = "1 $HADDR 1 0 0" ] || fail "client packet 1 is not the SYN: $cflags"
+[ "$(sed -n 2p "$TMP/client.flags")" = "2 $KADDR 1 1 0" ] || fail "client packet 2 is not the SYN-ACK: $cflags"
 # A capture that cannot be written (a full disk) fails the command, with
 # a message, for both commands.
 start_serve --port 7 --echo --pcap /dev/full

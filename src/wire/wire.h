@@ -156,6 +156,19 @@ typedef struct tcp_hdr {
 int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
 	      size_t *payload_len);
+/* tcp_parse without the payload's part of the checksum, for a caller that
+ * sums the payload while copying it (csum_copy, ring_write_at_csum): the
+ * same checks and results as tcp_parse(verify_csum = true) except that on
+ * WIRE_OK the checksum is not yet verified; *hsum is the sum of the
+ * pseudo-header and the TCP header with its options, and the segment is
+ * intact when csum_fold(csum_add(*hsum, sum of the payload)) == 0 (the
+ * payload starts at an even offset). The caller must not act on the
+ * segment before that check. A segment failing a later check (SYN+FIN,
+ * options) has its whole checksum verified first, so a corrupted one is
+ * counted as WIRE_ERR_TCP_CSUM, as tcp_parse counts it. */
+int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
+		   uint32_t *hsum);
 /* Bytes the options in `o` take on the wire, padded to a multiple of 4
  * (SACK blocks that do not fit in 40 bytes are left off, the first kept). */
 size_t tcp_opts_len(const tcp_opts *o);
@@ -172,6 +185,11 @@ size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
  * A payload already at buf + 20 + tcp_opts_len() is not copied. */
 int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
+/* tcp_emit for a payload already in place at buf + 20 + tcp_opts_len()
+ * whose sum is known (from csum_copy or ring_peek_csum, which put it
+ * there): only the header is summed. Same returns as tcp_emit. */
+int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
 
 /* ---- ICMP (RFC 792), the parts TCP needs ---- */
 enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,

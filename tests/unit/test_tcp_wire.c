@@ -481,6 +481,97 @@ static void test_emit_space_and_inplace(void **state)
 	}
 }
 
+/* tcp_parse_hsum + the payload's sum decides as tcp_parse(verify) does, on
+ * every real segment, with one bit flipped anywhere (header or payload),
+ * and with the pseudo-header's address wrong; tcp_emit_summed with a
+ * payload copied by csum_copy reproduces the kernel's bytes. */
+static void test_parse_hsum_and_emit_summed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct seg_case *c = &cases[i];
+		uint8_t *b = dup_bytes(c->pkt, c->len);
+		uint8_t *seg = b + 20;
+		size_t seg_len = c->len - 20;
+		tcp_hdr h, h2;
+		const uint8_t *d, *d2;
+		size_t dl, dl2;
+		uint32_t hsum;
+		memset(&h, 0, sizeof h);
+		memset(&h2, 0, sizeof h2);
+		assert_int_equal(tcp_parse_hsum(seg, seg_len, c->src, c->dst, &h, &d, &dl,
+						&hsum), WIRE_OK);
+		assert_int_equal(tcp_parse(seg, seg_len, c->src, c->dst, true, &h2, &d2,
+					   &dl2), WIRE_OK);
+		assert_memory_equal(&h, &h2, sizeof h);
+		assert_ptr_equal(d, d2);
+		assert_int_equal(dl, dl2);
+		/* The payload's sum from a copy completes the check. */
+		uint8_t copy[1600];
+		assert_true(dl <= sizeof copy);
+		uint32_t psum = csum_copy(copy, d, dl, 0);
+		assert_int_equal(csum_fold(csum_add(hsum, psum)), 0);
+		/* Every single-bit flip is caught by one check or the other. */
+		for (size_t at = 0; at < seg_len; at++) {
+			seg[at] ^= 0x10;
+			int want = tcp_parse(seg, seg_len, c->src, c->dst, true, &h2, &d2, &dl2);
+			int got = tcp_parse_hsum(seg, seg_len, c->src, c->dst, &h, &d, &dl, &hsum);
+			if (got == WIRE_OK)
+				got = csum_fold(csum_partial(d, dl, hsum)) ? WIRE_ERR_TCP_CSUM
+									   : WIRE_OK;
+			assert_int_equal(got, want);
+			assert_int_not_equal(got, WIRE_OK);
+			seg[at] ^= 0x10;
+		}
+		assert_int_equal(tcp_parse_hsum(seg, seg_len, c->src + 1, c->dst, &h, &d, &dl,
+						&hsum), WIRE_OK);
+		assert_int_not_equal(csum_fold(csum_partial(d, dl, hsum)), 0);
+
+		/* Emit with the payload summed while copied into place. */
+		assert_int_equal(tcp_parse(seg, seg_len, c->src, c->dst, true, &h, &d, &dl),
+				 WIRE_OK);
+		uint8_t *out = malloc(seg_len);
+		assert_non_null(out);
+		memset(out, 0xa5, seg_len);
+		psum = csum_copy(out + h.doff, d, dl, 0);
+		assert_int_equal(tcp_emit_summed(&h, dl, psum, c->src, c->dst, out, seg_len),
+				 (int)seg_len);
+		assert_memory_equal(out, seg, seg_len);
+		assert_int_equal(tcp_emit_summed(&h, dl, psum, c->src, c->dst, out, seg_len - 1),
+				 WIRE_ERR_SPACE);
+		free(out);
+		free(b);
+	}
+	/* A bad option with a bad checksum counts as the checksum (as
+	 * tcp_parse counts it); with a good checksum, as the option. */
+	uint8_t b[24];
+	memcpy(b, pkt_ack + 20, 20);
+	b[12] = 6 << 4;
+	memcpy(b + 20, (const uint8_t[]){ 2, 0, 0, 0 }, 4);
+	wr16(b + 16, 0);
+	wr16(b + 16, csum_fold(csum_partial(b, 24, csum_pseudo(1, 2, IP_PROTO_TCP, 24))));
+	tcp_hdr h;
+	const uint8_t *d;
+	size_t dl;
+	uint32_t hsum;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_OPTLEN);
+	assert_int_equal(tcp_parse(b, 24, 1, 2, true, &h, &d, &dl), WIRE_ERR_OPTLEN);
+	b[17] ^= 1;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_TCP_CSUM);
+	assert_int_equal(tcp_parse(b, 24, 1, 2, true, &h, &d, &dl), WIRE_ERR_TCP_CSUM);
+	/* Lengths checked first, and a segment past 64 KiB cannot be checked. */
+	assert_int_equal(tcp_parse_hsum(b, 19, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_SHORT);
+	b[12] = 7 << 4;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_DOFF);
+	uint8_t *big = calloc(1, 0x10000);
+	assert_non_null(big);
+	memcpy(big, pkt_ack + 20, 20);
+	big[12] = 5 << 4;
+	assert_int_equal(tcp_parse_hsum(big, 0x10000, 1, 2, &h, &d, &dl, &hsum),
+			 WIRE_ERR_TCP_CSUM);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_emit_syn_layouts),
 		cmocka_unit_test(test_emit_sack_fit),
 		cmocka_unit_test(test_emit_space_and_inplace),
+		cmocka_unit_test(test_parse_hsum_and_emit_summed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

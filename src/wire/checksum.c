@@ -38,10 +38,10 @@ enum {
 	/* Below this many bytes the scalar loop is cheaper than a vector
 	 * loop's set-up and its horizontal sum. */
 	CSUM_VEC_MIN = 128,
-	/* Iterations of a vector loop (each adds four PMADDWD results, each
-	 * at most 2 * 32768 in magnitude per lane, to the accumulator) before
-	 * the lanes are summed: 4 * 4096 * 65536 = 2^30 < 2^31. */
-	CSUM_VEC_ITERS = 4096,
+	/* Vectors summed into one accumulator before its lanes are added up:
+	 * each PMADDWD lane is at most 2 * 32768 in magnitude, so a lane stays
+	 * within 16384 * 65536 = 2^30 < 2^31. */
+	CSUM_VEC_BLOCK = 16384,
 };
 
 static int csum_kernel_forced; /* enum csum_kernel; CSUM_AUTO in production */
@@ -168,52 +168,54 @@ static inline uint64_t unbias(int64_t lanes, size_t bytes)
 	return (uint64_t)(lanes + (int64_t)bytes * 16384);
 }
 
-/* One vector loop, for SSE2 (V = 16) or AVX2 (V = 32): sums, and copies to
- * dst when `copy` (a constant, so each instance has one loop), the first
- * len & ~(V - 1) bytes into s; the caller does the rest. Four vectors per
- * iteration, their PMADDWD results added in pairs into one accumulator
- * (gcc keeps a register copy per accumulator per iteration: one is
- * cheapest); every 4 * CSUM_VEC_ITERS vectors (a block) its lanes go into
- * s. */
-#define CSUM_VEC_BODY(V, vec, LOAD, STORE, XOR, MADD, ADD, SET1, ZERO, HSUM) \
-	const vec bias = SET1((short)0x8000); \
-	const vec ones = SET1(1); \
+/* The vector kernels, one definition for SSE2 (V = 16) and AVX2 (V = 32):
+ * NAME_body sums, and copies to dst when `copy` (a constant, so each
+ * instance has one loop), the first len & ~(V - 1) bytes into s; the
+ * caller does the rest. Eight vectors per iteration, their PMADDWD
+ * results added in a tree into one accumulator (gcc keeps a register copy
+ * per accumulator per iteration: one is cheapest); dst is addressed as an
+ * offset from p, so one pointer moves. Every CSUM_VEC_BLOCK vectors the
+ * lanes go into s. */
+#define CSUM_KERNEL(NAME, TARGET, V, vec, LOAD, STORE, XOR, MADD, ADD, SET1, ZERO, HSUM) \
+static inline __attribute__((always_inline, target(TARGET))) vec \
+NAME##_step1(const uint8_t *p, uintptr_t delta, const bool copy) \
+{ \
+	vec x = LOAD((const vec *)(const void *)p); \
+	if (copy) \
+		STORE((vec *)(uintptr_t)((uintptr_t)p + delta), x); \
+	return MADD(XOR(x, SET1((short)0x8000)), SET1(1)); \
+} \
+static inline __attribute__((always_inline, target(TARGET))) vec \
+NAME##_step4(const uint8_t *p, uintptr_t delta, const bool copy) \
+{ \
+	return ADD(ADD(NAME##_step1(p, delta, copy), NAME##_step1(p + (V), delta, copy)), \
+		   ADD(NAME##_step1(p + 2 * (V), delta, copy), \
+		       NAME##_step1(p + 3 * (V), delta, copy))); \
+} \
+static inline __attribute__((always_inline, target(TARGET))) uint64_t \
+NAME##_body(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s, const bool copy) \
+{ \
+	uintptr_t delta = (uintptr_t)dst - (uintptr_t)p; \
 	size_t n = len / (V); \
 	while (n) { \
-		size_t blk = n < 4 * CSUM_VEC_ITERS ? n : 4 * CSUM_VEC_ITERS; \
-		vec a = ZERO(); \
-		const uint8_t *end4 = p + (V) * (blk & ~(size_t)3); \
+		size_t blk = n < CSUM_VEC_BLOCK ? n : CSUM_VEC_BLOCK; \
+		const uint8_t *end8 = p + (V) * (blk & ~(size_t)7); \
 		const uint8_t *end = p + (V) * blk; \
-		while (p != end4) { \
-			vec x0 = LOAD((const vec *)(const void *)p); \
-			vec x1 = LOAD((const vec *)(const void *)(p + (V))); \
-			vec x2 = LOAD((const vec *)(const void *)(p + 2 * (V))); \
-			vec x3 = LOAD((const vec *)(const void *)(p + 3 * (V))); \
-			if (copy) { \
-				STORE((vec *)(void *)dst, x0); \
-				STORE((vec *)(void *)(dst + (V)), x1); \
-				STORE((vec *)(void *)(dst + 2 * (V)), x2); \
-				STORE((vec *)(void *)(dst + 3 * (V)), x3); \
-				dst += 4 * (V); \
-			} \
-			vec m01 = ADD(MADD(XOR(x0, bias), ones), MADD(XOR(x1, bias), ones)); \
-			vec m23 = ADD(MADD(XOR(x2, bias), ones), MADD(XOR(x3, bias), ones)); \
-			a = ADD(a, ADD(m01, m23)); \
+		vec a = ZERO(); \
+		for (; p != end8; p += 8 * (V)) \
+			a = ADD(a, ADD(NAME##_step4(p, delta, copy), \
+				       NAME##_step4(p + 4 * (V), delta, copy))); \
+		if (blk & 4) { \
+			a = ADD(a, NAME##_step4(p, delta, copy)); \
 			p += 4 * (V); \
 		} \
-		while (p != end) { \
-			vec x0 = LOAD((const vec *)(const void *)p); \
-			if (copy) { \
-				STORE((vec *)(void *)dst, x0); \
-				dst += (V); \
-			} \
-			a = ADD(a, MADD(XOR(x0, bias), ones)); \
-			p += (V); \
-		} \
+		for (; p != end; p += (V)) \
+			a = ADD(a, NAME##_step1(p, delta, copy)); \
 		s = add64(s, unbias(HSUM(a), (V) * blk)); \
 		n -= blk; \
 	} \
-	return s
+	return s; \
+}
 
 /* The four signed 32-bit lanes of an SSE2 vector, summed in 64 bits. */
 static inline int64_t hsum_sse2(__m128i a)
@@ -223,28 +225,6 @@ static inline int64_t hsum_sse2(__m128i a)
 				  _mm_unpackhi_epi32(a, sign));
 	w = _mm_add_epi64(w, _mm_unpackhi_epi64(w, w));
 	return _mm_cvtsi128_si64(w);
-}
-
-static inline __attribute__((always_inline)) uint64_t
-sse2_body(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s, const bool copy)
-{
-	CSUM_VEC_BODY(16, __m128i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128,
-		      _mm_madd_epi16, _mm_add_epi32, _mm_set1_epi16, _mm_setzero_si128,
-		      hsum_sse2);
-}
-
-static uint64_t sum_sse2(const uint8_t *p, size_t len, uint64_t s)
-{
-	size_t done = len & ~(size_t)15;
-	s = sse2_body(NULL, p, len, s, false);
-	return scalar_body(NULL, p + done, len - done, s);
-}
-
-static uint64_t copy_sse2(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s)
-{
-	size_t done = len & ~(size_t)15;
-	s = sse2_body(dst, p, len, s, true);
-	return scalar_body(dst + done, p + done, len - done, s);
 }
 
 /* The eight signed 32-bit lanes of an AVX2 vector, summed in 64 bits. */
@@ -258,12 +238,24 @@ hsum_avx2(__m256i a)
 	return _mm_cvtsi128_si64(v);
 }
 
-static inline __attribute__((always_inline, target("avx2"))) uint64_t
-avx2_body(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s, const bool copy)
+CSUM_KERNEL(sse2, "sse2", 16, __m128i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128,
+	    _mm_madd_epi16, _mm_add_epi32, _mm_set1_epi16, _mm_setzero_si128, hsum_sse2)
+CSUM_KERNEL(avx2, "avx2", 32, __m256i, _mm256_loadu_si256, _mm256_storeu_si256,
+	    _mm256_xor_si256, _mm256_madd_epi16, _mm256_add_epi32, _mm256_set1_epi16,
+	    _mm256_setzero_si256, hsum_avx2)
+
+static uint64_t sum_sse2(const uint8_t *p, size_t len, uint64_t s)
 {
-	CSUM_VEC_BODY(32, __m256i, _mm256_loadu_si256, _mm256_storeu_si256,
-		      _mm256_xor_si256, _mm256_madd_epi16, _mm256_add_epi32,
-		      _mm256_set1_epi16, _mm256_setzero_si256, hsum_avx2);
+	size_t done = len & ~(size_t)15;
+	s = sse2_body(NULL, p, len, s, false);
+	return scalar_body(NULL, p + done, len - done, s);
+}
+
+static uint64_t copy_sse2(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s)
+{
+	size_t done = len & ~(size_t)15;
+	s = sse2_body(dst, p, len, s, true);
+	return scalar_body(dst + done, p + done, len - done, s);
 }
 
 __attribute__((target("avx2")))
@@ -323,19 +315,24 @@ int csum_set_kernel(int k)
 	return 0;
 }
 
-/* 64-bit host-order sum -> the 16-bit sum of big-endian words. */
+/* 64-bit host-order sum -> a 32-bit sum of big-endian words: the halves
+ * added with end-around carry, then on a little-endian host the bytes of
+ * each word swapped. A rotation by 8 does that up to ones'-complement
+ * equivalence (it multiplies by 2^24, which is 256 modulo 65535, as a swap
+ * of 16 bits does), in one instruction instead of a fold and a swap. */
 static inline uint32_t finish(uint64_t s)
 {
-	uint16_t v = fold16(add32((uint32_t)s, (uint32_t)(s >> 32)));
+	uint32_t v = add32((uint32_t)s, (uint32_t)(s >> 32));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	return v;
 #else
-	return (uint16_t)(v << 8 | v >> 8);
+	return v >> 8 | v << 24;
 #endif
 }
 
-/* A long buffer: the vector kernel for this CPU. */
-static uint64_t sum_long(const uint8_t *p, size_t len)
+/* A long buffer: the vector kernel for this CPU (not inlined: the short
+ * path keeps its registers and needs no stack frame). */
+static __attribute__((noinline)) uint64_t sum_long(const uint8_t *p, size_t len)
 {
 	switch (kernel_of()) {
 #ifdef CSUM_X86
@@ -346,7 +343,7 @@ static uint64_t sum_long(const uint8_t *p, size_t len)
 	}
 }
 
-static uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len)
+static __attribute__((noinline)) uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len)
 {
 	switch (kernel_of()) {
 #ifdef CSUM_X86
@@ -357,11 +354,24 @@ static uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len)
 	}
 }
 
+/* Headers and short payloads (len < CSUM_VEC_MIN), inline: two words per
+ * iteration, then at most one more and the tail. */
+static inline __attribute__((always_inline)) uint64_t short_sum(const uint8_t *p, size_t len)
+{
+	uint64_t s = 0;
+	for (; len >= 16; len -= 16, p += 16)
+		s = add64(add64(s, load64(p)), load64(p + 8));
+	if (len & 8) {
+		s = add64(s, load64(p));
+		p += 8;
+	}
+	return tail_sum(NULL, p, len & 7, s);
+}
+
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	/* Headers and short segments: the scalar loop, inline. */
-	uint64_t s = len < CSUM_VEC_MIN ? scalar_body(NULL, p, len, 0) : sum_long(p, len);
+	uint64_t s = len < CSUM_VEC_MIN ? short_sum(p, len) : sum_long(p, len);
 	return add32(sum, finish(s));
 }
 
@@ -369,7 +379,14 @@ uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
 {
 	const uint8_t *p = src;
 	uint8_t *d = dst;
-	uint64_t s = len < CSUM_VEC_MIN ? scalar_body(d, p, len, 0) : copy_long(d, p, len);
+	uint64_t s;
+	if (len < CSUM_VEC_MIN) {
+		/* libc's copy of a few words beats a word-by-word one */
+		memcpy(d, p, len);
+		s = short_sum(p, len);
+	} else {
+		s = copy_long(d, p, len);
+	}
 	return add32(sum, finish(s));
 }
 

@@ -10,8 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SipHash-2-4 of `len` bytes under the 128-bit key (k0, k1). */
+/* SipHash-2-4 of `len` bytes under the 128-bit key (k0, k1): the PRF for
+ * secrets an attacker must not predict (ISNs, RFC 6528; SYN cookies, RFC
+ * 4987; port offsets, RFC 6056). */
 uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1);
+/* SipHash-1-3, the reduced-round variant for hash tables (as CPython's
+ * str hash, Rust's HashMap and Linux's hsiphash use it): keeps a remote
+ * host that cannot see the key from aiming at one bucket, at 5 rounds
+ * for a 4-tuple instead of 8. Not a PRF for secrets. */
+uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1);
 
 /* xoshiro256** seeded through splitmix64. */
 typedef struct hsk_rng { uint64_t s[4]; } hsk_rng;

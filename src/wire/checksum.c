@@ -390,18 +390,6 @@ uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
 	return add32(sum, finish(s));
 }
 
-uint16_t csum_fold(uint32_t sum)
-{
-	return (uint16_t)~fold16(sum);
-}
-
-uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
-{
-	/* Six 16-bit terms: at most 6 * 0xffff, no overflow of 32 bits. */
-	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
-	       proto + len;
-}
-
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val)
 {
 	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */

@@ -72,9 +72,19 @@ static inline uint32_t csum_block_add(uint32_t sum, uint32_t part, size_t off)
 enum csum_kernel { CSUM_AUTO, CSUM_SCALAR, CSUM_SSE2, CSUM_AVX2 };
 int csum_set_kernel(int kernel);
 /* Folds to 16 bits and complements: the value to put in a header. */
-uint16_t csum_fold(uint32_t sum);
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 /* The IPv4 pseudo-header sum for TCP/UDP (addresses host order). */
-uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	/* Six 16-bit terms: at most 6 * 0xffff, no overflow of 32 bits. */
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
+	       proto + len;
+}
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
 /* The same for a 32-bit field (e.g. an address or sequence number). */
@@ -175,8 +185,12 @@ size_t tcp_opts_len(const tcp_opts *o);
 /* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks. */
 void tcp_opts_init(tcp_opts *o);
 /* Parses `len` bytes of option space (as tcp_parse does); WIRE_OK,
- * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. */
+ * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. The layouts of nearly every
+ * segment (timestamps alone; a SYN's MSS, SACK_PERM + TS, WSCALE) take a
+ * path without the loop; the result is always tcp_opts_parse_all's. */
 int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o);
+/* The general parser: any order, unknown kinds skipped by length. */
+int tcp_opts_parse_all(const uint8_t *p, size_t len, tcp_opts *o);
 /* Writes the options in Linux order; returns tcp_opts_len(o). */
 size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
 /* Writes header + options + payload and the checksum. h->doff and h->csum

@@ -572,6 +572,76 @@ static void test_parse_hsum_and_emit_summed(void **state)
 	free(big);
 }
 
+/* The loop-free layouts give what the general parser gives, for the
+ * layouts themselves with random values and after any one byte changes
+ * to any value of interest (so every near miss falls back correctly). */
+static void test_option_fast_paths(void **state)
+{
+	(void)state;
+	static const uint8_t ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
+					0x55, 0x66, 0x77, 0x88 };
+	static const uint8_t syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
+					 5, 6, 7, 8, 1, 3, 3, 7 };
+	static const uint8_t vals[] = { 0, 1, 2, 3, 4, 5, 7, 8, 10, 11, 12, 14, 20,
+					0x7f, 0x80, 0xb4, 0xff };
+	const uint8_t *lay[2] = { ts, syn };
+	size_t lens[2] = { sizeof ts, sizeof syn };
+	uint32_t x = 12345;
+	size_t fast_hits = 0;
+	for (int l = 0; l < 2; l++) {
+		uint8_t b[20];
+		for (size_t at = 0; at < lens[l]; at++) {
+			for (size_t v = 0; v <= sizeof vals; v++) {
+				memcpy(b, lay[l], lens[l]);
+				if (v < sizeof vals) {
+					b[at] = vals[v];
+				} else { /* random values in every value field */
+					for (size_t i = 0; i < lens[l]; i++)
+						if (lay[l] == ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
+							b[i] = (uint8_t)(x = x * 1103515245 + 12345) ;
+				}
+				tcp_opts a, g;
+				memset(&a, 0x5a, sizeof a);
+				memset(&g, 0xa5, sizeof g);
+				int ea = tcp_opts_parse(b, lens[l], &a);
+				int eg = tcp_opts_parse_all(b, lens[l], &g);
+				assert_int_equal(ea, eg);
+				if (ea != WIRE_OK)
+					continue;
+				fast_hits += memcmp(b, lay[l], lens[l]) == 0;
+				assert_int_equal(a.mss, g.mss);
+				assert_int_equal(a.wscale, g.wscale);
+				assert_int_equal(a.sack_ok, g.sack_ok);
+				assert_int_equal(a.has_ts, g.has_ts);
+				assert_int_equal(a.ts_val, g.ts_val);
+				assert_int_equal(a.ts_ecr, g.ts_ecr);
+				assert_int_equal(a.nsack, g.nsack);
+				for (unsigned i = 0; i < a.nsack; i++) {
+					assert_int_equal(a.sack[i].left, g.sack[i].left);
+					assert_int_equal(a.sack[i].right, g.sack[i].right);
+				}
+			}
+		}
+	}
+	assert_true(fast_hits > 0);
+	/* what the fast layouts say, field by field */
+	tcp_opts o;
+	assert_int_equal(tcp_opts_parse(syn, sizeof syn, &o), WIRE_OK);
+	assert_int_equal(o.mss, 1460);
+	assert_int_equal(o.wscale, 7);
+	assert_true(o.sack_ok && o.has_ts);
+	assert_int_equal(o.ts_val, 0x01020304);
+	assert_int_equal(o.ts_ecr, 0x05060708);
+	uint8_t z[20];
+	memcpy(z, syn, sizeof z);
+	z[2] = z[3] = 0;       /* an MSS of 0 is malformed in any layout */
+	assert_int_equal(tcp_opts_parse(z, sizeof z, &o), WIRE_ERR_MSS_ZERO);
+	assert_int_equal(tcp_opts_parse(ts, sizeof ts, &o), WIRE_OK);
+	assert_true(o.has_ts && !o.sack_ok && o.mss == 0 && o.wscale == -1);
+	assert_int_equal(o.ts_val, 0x11223344);
+	assert_int_equal(o.ts_ecr, 0x55667788);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_emit_sack_fit),
 		cmocka_unit_test(test_emit_space_and_inplace),
 		cmocka_unit_test(test_parse_hsum_and_emit_summed),
+		cmocka_unit_test(test_option_fast_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,9 +84,19 @@ int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
  * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
 static inline __attribute__((always_inline)) int emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
 {
-	size_t hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
-	if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
-		return WIRE_ERR_SPACE;
+	enum { MAX_HLEN = TCP_HDR_LEN + TCP_MAX_OPT_LEN };
+	size_t hlen;
+	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
+	    payload_len <= 0xffff - MAX_HLEN) {
+		/* Room for any header: write the options and learn their
+		 * length, instead of computing it twice. */
+		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	} else {
+		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
+		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
+			return WIRE_ERR_SPACE;
+		tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	}
 	wr16(buf, h->sport);
 	wr16(buf + 2, h->dport);
 	wr32(buf + 4, h->seq);
@@ -95,7 +105,6 @@ static inline __attribute__((always_inline)) int emit_header(const tcp_hdr *h, s
 	buf[13] = h->flags;
 	wr16(buf + 14, h->win);
 	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
-	tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
 	return (int)hlen;
 }
 

@@ -135,6 +135,13 @@ static void check_case(const struct seg_case *c)
 	assert_int_equal(n, (int)seg_len);
 	assert_int_equal(ipv4_emit(&ip, out, c->len), 20);
 	assert_memory_equal(out, c->pkt, c->len);
+	/* The same into a buffer with room for any header (the path that
+	 * writes the options before it knows their length). */
+	uint8_t big[2048];
+	assert_true(seg_len <= sizeof big - 60);
+	assert_int_equal(tcp_emit(&h, data, data_len, ip.src, ip.dst, big, sizeof big),
+			 (int)seg_len);
+	assert_memory_equal(big, c->pkt + 20, seg_len);
 
 	/* Without verification a corrupted checksum still parses; with it, not. */
 	b[20 + 16] ^= 0x01;

@@ -96,12 +96,19 @@ int rec_sack_init(tcb *t)
 {
 	if (t->sack)
 		return 0;
-	t->sack = calloc(1, sizeof(*t->sack));
-	if (!t->sack)
+	/* malloc and each part initialised, not calloc: glibc's calloc skips
+	 * its per-thread cache (tcache) and takes the arena path every time
+	 * (and gcc turns malloc + memset into calloc). */
+	tcp_sack *k = malloc(sizeof(*k));
+	if (!k)
 		return -HSK_ENOMEM;
-	sack_rcv_init(&t->sack->rcv);
-	sack_board_init(&t->sack->board, t->snd_una);
-	rack_init(&t->sack->rk, NULL, 0);
+	sack_rcv_init(&k->rcv);
+	sack_board_init(&k->board, t->snd_una);
+	rack_init(&k->rk, NULL, 0);
+	k->seg = NULL;
+	k->seg_cap = 0;
+	k->reo_at = k->tlp_at = 0;
+	t->sack = k;
 	return 0;
 }
 
@@ -134,7 +141,8 @@ static bool records_grow(tcb *t)
 	uint32_t cap = k->seg ? 2 * k->seg_cap : RECORDS_FIRST;
 	if (k->seg && k->seg_cap >= max)
 		return false;
-	rack_seg *seg = calloc(cap, sizeof(*seg));
+	/* Not zeroed: rack_on_send writes every field of a record. */
+	rack_seg *seg = malloc(cap * sizeof(*seg));
 	if (!seg)
 		return false;
 	if (k->seg)

@@ -152,8 +152,17 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	t->iss = tcp_isn(s, &tu);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
+	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
+	 * (an engine bug), nothing was sent: the socket is fresh again. */
+	if (!tcb_set_state(s, t, HSK_SYN_SENT, "connect()")) {
+		k = &s->socks[sd];
+		k->kind = SK_FRESH;
+		k->t = NULL;
+		t->sd = -1;
+		tcb_free(s, t);
+		return -HSK_ECONNABORTED;
+	}
 	CNT_INC(s, ActiveOpens);
-	tcb_set_state(s, t, HSK_SYN_SENT, "connect()");
 	tcp_output(s, t);
 	return -HSK_EINPROGRESS;
 }
@@ -247,25 +256,30 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	return -HSK_EAGAIN;
 }
 
-/* Our side is done sending: queue a FIN behind the data. */
-static void queue_fin(hsk_stack *s, tcb *t, const char *cause)
+/* Our side is done sending: queue a FIN behind the data. False when the
+ * transition was refused (an engine bug, counted in IllegalTransitions):
+ * then nothing is queued or sent. */
+static bool queue_fin(hsk_stack *s, tcb *t, const char *cause)
 {
+	int to;
 	if (t->flags & TF_FIN_QUEUED)
-		return;
+		return true;
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 	case HSK_ESTABLISHED:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(s, t, HSK_FIN_WAIT_1, cause);
+		to = HSK_FIN_WAIT_1;
 		break;
 	case HSK_CLOSE_WAIT:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(s, t, HSK_LAST_ACK, cause);
+		to = HSK_LAST_ACK;
 		break;
 	default:
-		return;
+		return true;    /* a FIN is queued already, or none can be */
 	}
+	if (!tcb_set_state(s, t, to, cause))
+		return false;
+	t->flags |= TF_FIN_QUEUED;
 	tcp_output(s, t);
+	return true;
 }
 
 int hsk_shutdown(hsk_stack *s, int sd, int how)
@@ -282,8 +296,8 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 		t->flags |= TF_SHUT_RD;
 		ring_read(&t->rcv, NULL, ring_len(&t->rcv));
 	}
-	if (how != HSK_SHUT_RD)
-		queue_fin(s, t, "shutdown()");
+	if (how != HSK_SHUT_RD && !queue_fin(s, t, "shutdown()"))
+		return -HSK_EINVAL;
 	tcb_notify(s, t);
 	return 0;
 }
@@ -317,7 +331,12 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 			   "close() with unread data" : "close() with linger 0");
 		return;
 	}
-	queue_fin(s, t, "close()");
+	if (!queue_fin(s, t, "close()")) {
+		/* Nobody holds it any more: it must end all the same. */
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, "close(): no FIN possible");
+		return;
+	}
 	if (t->state == HSK_FIN_WAIT_2 && !t->close_at) {
 		t->close_at = s->now + s->cfg.fin_timeout_ns;
 		tcb_timer_update(s, t);

@@ -49,6 +49,8 @@ void hsk_config_default(hsk_config *c)
 	c->min_pmtu = 552;
 }
 
+/* The ranges Linux's sysctls accept where Linux has the knob:
+ * tcp_min_snd_mss 48..65535, min_pmtu at least IPv4's 68. */
 static bool config_valid(const hsk_config *c)
 {
 	return c->mtu >= 68 && c->rto_min_ns > 0 &&
@@ -56,6 +58,7 @@ static bool config_valid(const hsk_config *c)
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }
 

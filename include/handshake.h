@@ -38,6 +38,7 @@ enum hsk_error {
 	HSK_EAGAIN = 11,
 	HSK_ENOMEM = 12,
 	HSK_EINVAL = 22,
+	HSK_EMFILE = 24,
 	HSK_EPIPE = 32,
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
@@ -281,11 +282,17 @@ enum hsk_sockopt {
 	HSK_SO_MAXSEG,           /* read: effective MSS */
 };
 
+/* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's
+ * per-process descriptor limit). */
 int hsk_socket(hsk_stack *s);
 /* addr 0 means the stack's address; port 0 picks an ephemeral port. */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 int hsk_listen(hsk_stack *s, int sd, int backlog);
-/* New sd, or -HSK_EAGAIN. `peer` may be NULL. */
+/* New sd, or -HSK_EAGAIN; -HSK_EMFILE when max_sockets are open: the
+ * connection then stays on the accept queue, and once a socket is closed
+ * the listener is reported readable again (hsk_stack_events), so an
+ * application that accepts on events is never locked out. `peer` may be
+ * NULL. */
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
 /* -HSK_EINPROGRESS: wait for POLLOUT (connected) or POLLERR. */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);

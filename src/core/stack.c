@@ -243,8 +243,13 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 int stack_sock_alloc(hsk_stack *s)
 {
 	if (s->free_sock < 0) {
-		if (s->nsocks >= s->cfg.max_sockets)
-			return -HSK_ENOBUFS;
+		if (s->nsocks >= s->cfg.max_sockets) {
+			/* As Linux at its descriptor limit. An accept() refused
+			 * here leaves its connection queued; stack_sock_release
+			 * tells the listeners when a slot frees. */
+			s->socks_starved = true;
+			return -HSK_EMFILE;
+		}
 		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
 		if (n > s->cfg.max_sockets)
 			n = s->cfg.max_sockets;
@@ -279,6 +284,16 @@ void stack_sock_release(hsk_stack *s, int sd)
 	k->next_free = s->free_sock;
 	s->free_sock = sd;
 	s->socks_in_use--;
+	/* Readiness events report changes: a listener whose accept() failed
+	 * for want of a socket may see no new connection (its queue is full),
+	 * so without this an event-driven application would never accept
+	 * again. A freed slot makes every queue worth trying once more. */
+	if (s->socks_starved) {
+		s->socks_starved = false;
+		for (const tcp_listener *l = s->listeners; l; l = l->next)
+			if (l->aq_head)
+				stack_notify(s, l->sd);
+	}
 }
 
 void stack_notify(hsk_stack *s, int sd)

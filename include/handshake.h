@@ -214,6 +214,10 @@ typedef struct hsk_config {
 	uint32_t rcvbuf;            /* 256 KiB per connection */
 	unsigned max_sockets;       /* 65536 socket descriptors */
 	unsigned max_conns;         /* 1048576 TCBs + requests */
+	/* Connections closed by the user that still live (FIN_WAIT_1/2,
+	 * CLOSING, LAST_ACK) at most; a close() beyond it resets the
+	 * connection (TCPAbortOnMemory), as Linux's tcp_max_orphans. */
+	unsigned max_orphans;       /* 65536 */
 
 	/* keepalive (off per socket until enabled) */
 	uint64_t keepalive_idle_ns;     /* 7200 s */
@@ -363,9 +367,11 @@ uint64_t hsk_counter_get(const hsk_stack *s, size_t i);
 uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name);
 
 /* Objects in use, for leak checks: TCBs, requests, TIME_WAIT entries,
- * sockets, buffer bytes. */
+ * sockets, buffer bytes; orphans (closed by the user, still alive) and
+ * the buffer bytes they hold. */
 typedef struct hsk_usage {
 	size_t tcbs, requests, timewaits, sockets, listeners, buffer_bytes;
+	size_t orphans, orphan_bytes;
 } hsk_usage;
 void hsk_stack_usage(const hsk_stack *s, hsk_usage *u);
 

@@ -306,8 +306,7 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
  * ends now. */
 static void conn_release(hsk_stack *s, tcb *t, bool abort)
 {
-	t->sd = -1;
-	t->flags |= TF_ORPHAN;
+	tcb_orphan(s, t);
 	if (t->flags & TF_DETACHED) {
 		tcb_free(s, t);         /* closed or in TIME_WAIT already */
 		return;
@@ -329,6 +328,15 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 		tcb_send_rst(s, t);
 		tcb_closed(s, t, abort ? "abort()" : unread ?
 			   "close() with unread data" : "close() with linger 0");
+		return;
+	}
+	if (s->orphans > s->cfg.max_orphans) {
+		/* Linux's tcp_close past tcp_max_orphans ("too many orphaned
+		 * sockets"): reset rather than linger. Here before the FIN, so
+		 * the peer gets one reset instead of a FIN and a reset. */
+		CNT_INC(s, TCPAbortOnMemory);
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, "close(): too many orphans");
 		return;
 	}
 	if (!queue_fin(s, t, "close()")) {

@@ -41,6 +41,7 @@ void hsk_config_default(hsk_config *c)
 	c->rcvbuf = 256 * 1024;
 	c->max_sockets = 65536;
 	c->max_conns = 1048576;
+	c->max_orphans = 65536;
 	c->keepalive_idle_ns = 7200ull * 1000000000;
 	c->keepalive_intvl_ns = 75ull * 1000000000;
 	c->keepalive_probes = 9;
@@ -352,6 +353,8 @@ void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
 	u->listeners = lst;
 	u->sockets = s->socks_in_use;
 	u->buffer_bytes = s->buffer_bytes;
+	u->orphans = s->orphans;
+	u->orphan_bytes = s->orphan_bytes;
 }
 
 struct conns_walk {

@@ -61,6 +61,8 @@ struct hsk_stack {
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
+	size_t orphan_bytes;      /* of which orphans hold */
+	unsigned orphans;         /* closed by the user, still in the table */
 	uint8_t *ring_cache[STACK_RING_CACHE];
 	unsigned ring_cache_n;
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */

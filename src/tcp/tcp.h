@@ -342,6 +342,9 @@ tcb *tcb_new(struct hsk_stack *s, const hsk_tuple *tu);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
 void tcb_detach(struct hsk_stack *s, tcb *t);
+/* close(): the user lets go; the TCB lives on as an orphan (counted in
+ * the stack's orphans and orphan_bytes) until it leaves the table. */
+void tcb_orphan(struct hsk_stack *s, tcb *t);
 /* Unhooks and frees: table, timer, buffers. */
 void tcb_free(struct hsk_stack *s, tcb *t);
 /* Ends a connection with an error (reset, timeout): CLOSED, the socket sees

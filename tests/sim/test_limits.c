@@ -176,10 +176,86 @@ static void test_socket_table_full_recovers(void **state)
 	sim_free(&sm);
 }
 
+static hsk_usage usage(sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u;
+}
+
+/*
+ * max_orphans (Linux's tcp_max_orphans), here 4. The server closes ten
+ * connections whose client never closes its end: the first four linger
+ * as orphans in FIN_WAIT_2 (their FIN acknowledged, waiting for the
+ * client's), the other six are reset at close() (TCPAbortOnMemory) and
+ * the client sees ECONNRESET on them. When the orphans are gone (the
+ * client closes, they pass to TIME_WAIT, which is no orphan), closes are
+ * graceful again.
+ */
+static void test_orphan_limit(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_orphans = 4;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1201);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	int cs[14];
+	for (int i = 0; i < 10; i++)
+		cs[i] = sim_connect(&sm, C, S, PORT);
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.nheld, 10);
+	app_close_all(&a);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 4);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 6);
+	int closing = 0, reset = 0;
+	for (int i = 0; i < 10; i++) {
+		int st = hsk_sock_state(c, cs[i]);
+		if (st == HSK_CLOSE_WAIT)
+			closing++;
+		else if (st == HSK_CLOSED && hsk_sock_error(c, cs[i]) == HSK_ECONNRESET)
+			reset++;
+	}
+	assert_int_equal(closing, 4);
+	assert_int_equal(reset, 6);
+	/* The four orphans are the first four closed, in FIN_WAIT_2. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSE_WAIT);
+
+	/* The client closes: the orphans go to TIME_WAIT; none is left. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(hsk_close(c, cs[i]), 0);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(usage(&sm, S).timewaits, 4);
+
+	/* Recovery: four more connections close gracefully. */
+	for (int i = 10; i < 14; i++)
+		cs[i] = sim_connect(&sm, C, S, PORT);
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.nheld, 4);
+	app_close_all(&a);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 4);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 6);
+	for (int i = 10; i < 14; i++)
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSE_WAIT);
+	for (int i = 10; i < 14; i++)
+		assert_int_equal(hsk_close(c, cs[i]), 0);
+	(void)s;
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socket_table_full_recovers),
+		cmocka_unit_test(test_orphan_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,10 +308,12 @@ void sim_assert_no_leaks(sim *sm)
 	for (int i = 0; i < sm->nhosts; i++) {
 		hsk_usage u;
 		hsk_stack_usage(sm->st[i], &u);
-		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes) {
+		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes || u.orphans ||
+		    u.orphan_bytes) {
 			fprintf(stderr, "host %d leaks: tcbs=%zu requests=%zu timewaits=%zu "
-				"buffer_bytes=%zu\n", i, u.tcbs, u.requests, u.timewaits,
-				u.buffer_bytes);
+				"buffer_bytes=%zu orphans=%zu orphan_bytes=%zu\n", i, u.tcbs,
+				u.requests, u.timewaits, u.buffer_bytes, u.orphans,
+				u.orphan_bytes);
 			fail();
 		}
 		assert_int_equal(sim_counter(sm, i, "IllegalTransitions"), 0);

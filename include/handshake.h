@@ -212,6 +212,22 @@ typedef struct hsk_config {
 	/* buffers and limits */
 	uint32_t sndbuf;            /* 256 KiB per connection */
 	uint32_t rcvbuf;            /* 256 KiB per connection */
+	/* Buffer memory of the whole stack, as Linux's tcp_mem (in bytes
+	 * here, not pages): the send and receive rings of every connection.
+	 * Above tcp_mem_pressure the stack is under memory pressure until the
+	 * total falls below tcp_mem_low: new rings get the minimum size
+	 * (sndbuf_min, rcvbuf_min: Linux's tcp_wmem[0], tcp_rmem[0]),
+	 * windows stop growing, send rings shrink to what they hold. A ring
+	 * that would pass tcp_mem_high is refused: its data is dropped
+	 * (TCPRcvQDrop), hsk_send answers -HSK_EAGAIN, and orphans holding
+	 * rings are reset first (TCPAbortOnMemory). The defaults are Linux's
+	 * on a host with 4 GiB free (low:pressure:high = 3:4:6); the core
+	 * knows no RAM, so size them to the memory the stack may use. */
+	uint64_t tcp_mem_low;       /* 192 MiB */
+	uint64_t tcp_mem_pressure;  /* 256 MiB */
+	uint64_t tcp_mem_high;      /* 384 MiB */
+	uint32_t sndbuf_min;        /* 4096 */
+	uint32_t rcvbuf_min;        /* 4096 */
 	unsigned max_sockets;       /* 65536 socket descriptors */
 	unsigned max_conns;         /* 1048576 TCBs + requests */
 	/* Connections closed by the user that still live (FIN_WAIT_1/2,

@@ -203,8 +203,11 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return -HSK_EPIPE;
 	if (len == 0)
 		return 0;
+	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
+	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
 	if (tcb_alloc_snd(s, t) < 0)
-		return -HSK_ENOMEM;
+		return -HSK_EAGAIN;
+	tcb_fit_snd(s, t);      /* memory pressure trims it, its end grows it */
 	uint32_t n = ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 	if (n == 0)
 		return -HSK_EAGAIN;
@@ -220,7 +223,7 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 		return;
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t space = tcb_rcv_space(t);
+	uint32_t space = tcb_rcv_space(s, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
 	uint32_t most = 65535u << t->rcv_wscale;
@@ -246,6 +249,8 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 		if (!ring_len(&t->rcv))
 			tcb_release_idle_rings(s, t);
+		else
+			tcb_fit_rcv(s, t);      /* made small under pressure */
 		maybe_window_update(s, t);
 		return n;
 	}
@@ -330,13 +335,16 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 			   "close() with unread data" : "close() with linger 0");
 		return;
 	}
-	if (s->orphans > s->cfg.max_orphans) {
+	if (s->orphans > s->cfg.max_orphans ||
+	    (t->snd.buf && ring_len(&t->snd) && tcp_mem_exhausted(s))) {
 		/* Linux's tcp_close past tcp_max_orphans ("too many orphaned
-		 * sockets"): reset rather than linger. Here before the FIN, so
-		 * the peer gets one reset instead of a FIN and a reset. */
+		 * sockets"), or with data queued when memory is exhausted
+		 * (tcp_out_of_memory): reset rather than linger. Here before
+		 * the FIN, so the peer gets one reset, not a FIN and a reset. */
 		CNT_INC(s, TCPAbortOnMemory);
 		tcb_send_rst(s, t);
-		tcb_closed(s, t, "close(): too many orphans");
+		tcb_closed(s, t, s->orphans > s->cfg.max_orphans ?
+			   "close(): too many orphans" : "close(): out of memory");
 		return;
 	}
 	if (!queue_fin(s, t, "close()")) {
@@ -396,7 +404,7 @@ int hsk_poll(hsk_stack *s, int sd)
 		m |= HSK_POLLERR;
 	if (t->state == HSK_CLOSED)
 		m |= HSK_POLLHUP | HSK_POLLIN;
-	if (state_can_send(t->state) && !(t->flags & TF_FIN_QUEUED) &&
+	if (state_can_send(t->state) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT)) &&
 	    (!t->snd.buf || ring_space(&t->snd) > 0))
 		m |= HSK_POLLOUT;
 	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))

@@ -39,6 +39,11 @@ void hsk_config_default(hsk_config *c)
 	c->challenge_ack_window_ns = 1000000000ull;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
+	c->tcp_mem_low = 192ull << 20;
+	c->tcp_mem_pressure = 256ull << 20;
+	c->tcp_mem_high = 384ull << 20;
+	c->sndbuf_min = 4096;
+	c->rcvbuf_min = 4096;
 	c->max_sockets = 65536;
 	c->max_conns = 1048576;
 	c->max_orphans = 65536;
@@ -51,13 +56,19 @@ void hsk_config_default(hsk_config *c)
 }
 
 /* The ranges Linux's sysctls accept where Linux has the knob:
- * tcp_min_snd_mss 48..65535, min_pmtu at least IPv4's 68. */
+ * tcp_min_snd_mss 48..65535, min_pmtu at least IPv4's 68, tcp_mem in
+ * order; buffers of 1 KiB to 1 GiB (a minimum above a socket's own size
+ * is that size). */
 static bool config_valid(const hsk_config *c)
 {
 	return c->mtu >= 68 && c->rto_min_ns > 0 &&
 	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
+	       c->sndbuf_min >= 1024 && c->rcvbuf_min >= 1024 &&
+	       c->sndbuf_min <= (1u << 30) && c->rcvbuf_min <= (1u << 30) &&
+	       c->tcp_mem_low <= c->tcp_mem_pressure &&
+	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
 	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;

@@ -63,6 +63,9 @@ struct hsk_stack {
 	size_t buffer_bytes;      /* send and receive rings in use */
 	size_t orphan_bytes;      /* of which orphans hold */
 	unsigned orphans;         /* closed by the user, still in the table */
+	bool mem_pressure;        /* tcp_mem: above pressure, not yet below low */
+	uint64_t mem_pressure_at; /* when the pressure began */
+	unsigned snd_waiters;     /* connections refused a send ring (a hint) */
 	uint8_t *ring_cache[STACK_RING_CACHE];
 	unsigned ring_cache_n;
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */

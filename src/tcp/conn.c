@@ -1,6 +1,7 @@
 /*
- * The TCB's life: creation, initial sequence numbers, buffers, the end of a
- * connection (closed, failed, freed) and readiness notification.
+ * The TCB's life: creation, initial sequence numbers, the end of a
+ * connection (closed, failed, freed) and readiness notification. Its
+ * buffers and their memory are mem.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,26 +34,6 @@ tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
 	return t;
 }
 
-/* An orphan is a connection the user closed that still lives in the
- * table (FIN_WAIT_1/2, CLOSING, LAST_ACK): counted, with its buffers,
- * from close() until it leaves the table. */
-static bool tcb_counted_orphan(const tcb *t)
-{
-	return (t->flags & (TF_ORPHAN | TF_DETACHED)) == TF_ORPHAN;
-}
-
-void tcb_orphan(hsk_stack *s, tcb *t)
-{
-	t->sd = -1;
-	if (t->flags & TF_ORPHAN)
-		return;
-	t->flags |= TF_ORPHAN;
-	if (tcb_counted_orphan(t)) {
-		s->orphans++;
-		s->orphan_bytes += t->snd.cap + t->rcv.cap;
-	}
-}
-
 /* Takes the TCB out of the table and stops its timers; the memory stays
  * for whoever still holds it. */
 void tcb_detach(hsk_stack *s, tcb *t)
@@ -69,42 +50,10 @@ void tcb_detach(hsk_stack *s, tcb *t)
 	t->flags |= TF_DETACHED;
 }
 
-/* Buffers of the stack's default size go back to a small cache instead
- * of to malloc: a request/response connection frees and takes one per
- * message, and an idle connection holds none. */
-static void ring_release(hsk_stack *s, tcb *t, hsk_ring *r)
-{
-	if (!r->buf)
-		return;
-	s->buffer_bytes -= r->cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes -= r->cap;
-	if (r->cap == s->ring_cache_cap && s->ring_cache_n < STACK_RING_CACHE) {
-		s->ring_cache[s->ring_cache_n++] = r->buf;
-		*r = (hsk_ring){ 0 };
-		return;
-	}
-	ring_destroy(r);
-}
-
-void tcb_release_idle_rings(hsk_stack *s, tcb *t)
-{
-	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
-	if (t->snd.buf && !ring_len(&t->snd))
-		ring_release(s, t, &t->snd);
-	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
-		ring_release(s, t, &t->rcv);
-	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
-}
-
 void tcb_free(hsk_stack *s, tcb *t)
 {
 	tcb_detach(s, t);
-	ring_release(s, t, &t->snd);
-	ring_release(s, t, &t->rcv);
+	tcb_release_rings(s, t);
 	free(t->ooo);
 	rec_sack_free(t);
 	pool_put(&s->tcb_pool, t);
@@ -141,39 +90,11 @@ hsk_seq tcp_isn(hsk_stack *s, const hsk_tuple *tu)
 	return seq_of(m + f + s->cfg.isn_offset);
 }
 
-uint32_t tcb_rcv_space(const tcb *t)
-{
-	uint32_t used = ring_len(&t->rcv);
-	return t->rcvbuf > used ? t->rcvbuf - used : 0;
-}
-
 void tcb_notify(hsk_stack *s, tcb *t)
 {
 	if (t->sd >= 0)
 		stack_notify(s, t->sd);
 }
-
-static int ring_alloc(hsk_stack *s, tcb *t, hsk_ring *r, uint32_t size)
-{
-	if (r->buf)
-		return 0;
-	uint32_t cap = 1;
-	while (cap < size)
-		cap <<= 1;
-	if (cap == s->ring_cache_cap && s->ring_cache_n) {
-		*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
-	} else if (ring_init(r, size) < 0) {
-		CNT_INC(s, TCPMemoryPressures);
-		return -HSK_ENOMEM;
-	}
-	s->buffer_bytes += r->cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes += r->cap;
-	return 0;
-}
-
-int tcb_alloc_snd(hsk_stack *s, tcb *t) { return ring_alloc(s, t, &t->snd, t->sndbuf); }
-int tcb_alloc_rcv(hsk_stack *s, tcb *t) { return ring_alloc(s, t, &t->rcv, t->rcvbuf); }
 
 uint16_t tcp_clamp_mss(const hsk_stack *s, uint32_t mss)
 {

@@ -251,11 +251,368 @@ static void test_orphan_limit(void **state)
 	sim_free(&sm);
 }
 
+/* ---- buffer memory (tcp_mem) ---- */
+
+enum { K = 1024 };
+
+static void mem_cfg(hsk_config *cfg, uint64_t low, uint64_t pressure, uint64_t high)
+{
+	hsk_config_default(cfg);
+	cfg->sndbuf = cfg->rcvbuf = 64 * K;
+	cfg->tcp_mem_low = low;
+	cfg->tcp_mem_pressure = pressure;
+	cfg->tcp_mem_high = high;
+}
+
+static void fill(uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+}
+
+/* Reads everything there is on the server's sd; the byte count. */
+static size_t drain(sim *sm, int sd)
+{
+	static uint8_t buf[64 * 1024];
+	size_t got = 0;
+	long r;
+	while ((r = hsk_recv(sm->st[S], sd, buf, sizeof(buf))) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/* Reads the server's sd while the network runs, until `want` bytes came
+ * (the last bytes of a 64 KiB window may wait for the reader: a scaled
+ * window cannot say 1 byte). */
+static size_t drain_all(srv_app *a, int sd, size_t want)
+{
+	size_t got = drain(a->sm, sd);
+	for (int i = 0; i < 100 && got < want; i++) {
+		app_run(a, 100 * MS);
+		got += drain(a->sm, sd);
+	}
+	return got;
+}
+
+/* The window field of the server's SYN-ACK to the client socket csd. */
+static int synack_window(sim *sm, int csd)
+{
+	hsk_tuple tu;
+	assert_int_equal(hsk_sock_tuple(sm->st[C], csd, &tu), 0);
+	for (size_t i = 0; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->host == S && e->ev.kind == HSK_EV_TX &&
+		    e->ev.flags == (HSK_TH_SYN | HSK_TH_ACK) && e->ev.tuple.rport == tu.lport)
+			return (int)e->ev.win;
+	}
+	return -1;
+}
+
+/* The largest window field the server sent on csd's connection since log
+ * index `from`. */
+static uint32_t max_window_since(sim *sm, int csd, size_t from)
+{
+	hsk_tuple tu;
+	assert_int_equal(hsk_sock_tuple(sm->st[C], csd, &tu), 0);
+	uint32_t w = 0;
+	for (size_t i = from; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->host == S && e->ev.kind == HSK_EV_TX && e->ev.tuple.rport == tu.lport &&
+		    e->ev.win > w)
+			w = e->ev.win;
+	}
+	return w;
+}
+
+static void open_conns(srv_app *a, int *cs, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		cs[i] = sim_connect(a->sm, C, S, PORT);
+	app_run(a, 100 * MS);
+	assert_int_equal(a->nheld, to);
+}
+
+/*
+ * Memory pressure: four connections fill 64 KiB receive rings (256 KiB,
+ * tcp_mem_pressure itself); the fifth ring takes the stack above it
+ * (TCPMemoryPressures). That connection had been offered 64 KiB already,
+ * so its ring is that large; a connection opened under pressure is
+ * offered rcvbuf_min (4 KiB) in its SYN-ACK and gets a 4 KiB ring, and a
+ * full connection whose reader frees room sees its window grow no further
+ * than 4 KiB at a time. Once reading and closing bring the total below
+ * tcp_mem_low the pressure ends (TCPMemoryPressuresChrono), and a new
+ * connection is offered 64 KiB and given a 64 KiB ring again.
+ */
+static void test_mem_pressure(void **state)
+{
+	(void)state;
+	hsk_config scfg;
+	mem_cfg(&scfg, 192 * K, 256 * K, 1024 * K);
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1202);
+	hsk_stack *c = sm.st[C];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[128 * K];
+	fill(buf, sizeof(buf));
+	int cs[8];
+	open_conns(&a, cs, 0, 5);
+	assert_int_equal(hsk_send(c, cs[0], buf, 128 * K), 128 * K);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(hsk_send(c, cs[i], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 256 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 0);
+	assert_int_equal(synack_window(&sm, cs[4]), 65535);
+
+	/* Above tcp_mem_pressure: the ring offered before is still whole. */
+	assert_int_equal(hsk_send(c, cs[4], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 1);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 320 * K);
+
+	/* A connection opened now: 4 KiB offered, a 4 KiB ring. */
+	open_conns(&a, cs, 5, 6);
+	assert_int_equal(synack_window(&sm, cs[5]), 4096);
+	assert_int_equal(hsk_send(c, cs[5], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 320 * K + 4 * K);
+	assert_int_equal(drain(&sm, a.held[5]), 4 * K);
+
+	/* The reader of the first frees 32 KiB: the window it offers is 4 KiB
+	 * at most (field 2048 with the window scale 1 of a 64 KiB buffer). */
+	static uint8_t half[32 * K];
+	assert_int_equal(hsk_recv(sm.st[S], a.held[0], half, sizeof(half)), 32 * K);
+	size_t mark = sm.nlog;
+	app_run(&a, 2 * SEC);
+	uint32_t w = max_window_since(&sm, cs[0], mark);
+	assert_true(w > 0 && w <= 2048);
+
+	/* Readers catch up and everything closes: the pressure ends. */
+	a.read_all = true;
+	for (int i = 0; i < 6; i++) {
+		drain(&sm, a.held[i]);
+		hsk_close(c, cs[i]);
+	}
+	app_run(&a, 5 * SEC);
+	app_close_all(&a);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_true(sim_counter(&sm, S, "TCPMemoryPressuresChrono") >= 1000);
+	uint64_t pressures = sim_counter(&sm, S, "TCPMemoryPressures");
+	a.read_all = false;
+	a.nheld = 0;
+	open_conns(&a, cs, 0, 1);
+	assert_int_equal(synack_window(&sm, cs[0]), 65535);
+	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), pressures);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+	hsk_close(c, cs[0]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * Above tcp_mem_high: two full 64 KiB rings hold 128 KiB of a 130 KiB
+ * limit. The third connection's data finds no ring: it is dropped
+ * (TCPRcvQDrop, BufferRefused) and the client resends it. A send that
+ * needs a ring gets -HSK_EAGAIN (as Linux's non-blocking send) and the
+ * socket loses POLLOUT. When the readers free memory, the sender is
+ * reported writable again and its send goes through, and the dropped data
+ * arrives whole.
+ */
+static void test_mem_high(void **state)
+{
+	(void)state;
+	hsk_config scfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1203);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[4];
+	open_conns(&a, cs, 0, 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hsk_send(c, cs[i], buf, 64 * K), 64 * K);
+	app_run(&a, 500 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_true(sim_counter(&sm, S, "TCPRcvQDrop") > 0);
+	assert_true(sim_counter(&sm, S, "BufferRefused") > 0);
+	assert_int_equal(drain(&sm, a.held[2]), 0);
+
+	int sd3 = a.held[3];
+	assert_true(hsk_poll(s, sd3) & HSK_POLLOUT);
+	assert_int_equal(hsk_send(s, sd3, "x", 1), -HSK_EAGAIN);
+	assert_false(hsk_poll(s, sd3) & HSK_POLLOUT);
+
+	/* The readers catch up: memory is back, the sender is told. */
+	size_t got0 = drain(&sm, a.held[0]), got1 = drain(&sm, a.held[1]);
+	assert_true(got0 >= 64 * K - 2 && got1 >= 64 * K - 2);
+	hsk_event ev[16];
+	size_t n = hsk_stack_events(s, ev, 16);
+	bool told = false;
+	for (size_t i = 0; i < n; i++)
+		told |= ev[i].sd == sd3 && (ev[i].events & HSK_POLLOUT);
+	assert_true(told);
+	assert_int_equal(hsk_send(s, sd3, "x", 1), 1);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	assert_true(sim_counter(&sm, S, "TCPMemoryPressuresChrono") > 0);
+	for (int i = 0; i < 4; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * Orphans holding memory are the first to go. Two connections whose
+ * clients never read (4 KiB windows) hold 64 KiB send rings each after
+ * the server writes and closes them: orphans with 120 KiB unsent. A live
+ * connection's data then needs a 64 KiB ring that would pass
+ * tcp_mem_high: the orphans are reset (TCPAbortOnMemory, the clients see
+ * ECONNRESET) and the live data is taken, none refused.
+ */
+static void test_mem_high_resets_orphans_first(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 160 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1204);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	hsk_usage u = usage(&sm, S);
+	assert_int_equal(u.orphans, 2);
+	assert_int_equal(u.orphan_bytes, 128 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+
+	assert_int_equal(hsk_send(c, cs[2], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 2);
+	assert_int_equal(sim_counter(&sm, S, "BufferRefused"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSED);
+		assert_int_equal(hsk_sock_error(c, cs[i]), HSK_ECONNRESET);
+	}
+	a.held[0] = a.held[2];          /* the first two are closed already */
+	a.nheld = 1;
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * close() when memory is exhausted: a connection with data still queued is
+ * reset at once (TCPAbortOnMemory, Linux's tcp_close under
+ * tcp_out_of_memory) instead of lingering as an orphan that holds it.
+ */
+static void test_close_out_of_memory_resets(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1205);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(c, cs[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	app_run(&a, 100 * MS);
+	assert_int_equal(hsk_sock_error(c, cs[0]), HSK_ECONNRESET);
+	/* With memory to spare, the same close lingers as usual. */
+	assert_true(drain_all(&a, a.held[1], 64 * K) >= 64 * K - 2);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	a.nheld = 0;
+	hsk_close(c, cs[0]);
+	hsk_abort(c, cs[1]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+static void noop_transmit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+/* The tcp_mem knobs are checked: in order, high not zero. */
+static void test_mem_config_validated(void **state)
+{
+	(void)state;
+	static const struct { uint64_t low, pressure, high; bool ok; } c[] = {
+		{ 1, 2, 3, true }, { 2, 2, 2, true }, { 3, 2, 4, false },
+		{ 1, 3, 2, false }, { 0, 0, 0, false },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hsk_config cfg;
+		mem_cfg(&cfg, c[i].low, c[i].pressure, c[i].high);
+		cfg.seed = 1;
+		hsk_stack *st = hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0);
+		assert_int_equal(st != NULL, c[i].ok);
+		hsk_stack_free(st);
+	}
+	hsk_config cfg;
+	mem_cfg(&cfg, 1, 2, 3);
+	cfg.seed = 1;
+	cfg.rcvbuf_min = 1023;
+	assert_null(hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0));
+	cfg.rcvbuf_min = 4096;
+	cfg.sndbuf_min = 0;
+	assert_null(hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socket_table_full_recovers),
 		cmocka_unit_test(test_orphan_limit),
+		cmocka_unit_test(test_mem_pressure),
+		cmocka_unit_test(test_mem_high),
+		cmocka_unit_test(test_mem_high_resets_orphans_first),
+		cmocka_unit_test(test_close_out_of_memory_resets),
+		cmocka_unit_test(test_mem_config_validated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,15 @@ static void test_socket_table_full_recovers(void **state)
 	sim_free(&sm);
 }
 
+static void qmax_cb(void *ctx, const hsk_conn_info *ci)
+{
+	uint32_t *q = ctx;
+	if (ci->obj == HSK_OBJ_TCB && ci->send_q > *q)
+		*q = ci->send_q;
+	if (ci->obj == HSK_OBJ_TCB && ci->recv_q > *q)
+		*q = ci->recv_q;
+}
+
 static hsk_usage usage(sim *sm, int host)
 {
 	hsk_usage u;
@@ -570,6 +579,116 @@ static void test_close_out_of_memory_resets(void **state)
 	sim_free(&sm);
 }
 
+/* ---- peers that never read ----
+ * Each client sends 1 KiB requests as fast as its socket takes them and
+ * never reads; the server answers each with 64 KiB and reads the next
+ * request only when the answer is queued (as a server does), so both of
+ * its rings fill for every such peer. */
+enum { PEERS = 40 };
+
+struct pin_conn {
+	int sd;
+	size_t owed;
+};
+
+static void pin_serve(hsk_stack *s, struct pin_conn *pc)
+{
+	static uint8_t out[64 * K], in[K];
+	for (int guard = 0; guard < 64; guard++) {
+		while (pc->owed) {
+			long n = hsk_send(s, pc->sd, out, pc->owed < sizeof(out) ? pc->owed : sizeof(out));
+			if (n <= 0)
+				return;         /* blocked: read no more requests */
+			pc->owed -= (size_t)n;
+		}
+		if (hsk_recv(s, pc->sd, in, sizeof(in)) <= 0)
+			return;
+		pc->owed += sizeof(out);
+	}
+}
+
+/* Buffer bytes the server holds for PEERS never-reading peers, one more
+ * every 500 ms, 30 s after the first,
+ * with tcp_mem low/pressure/high; the largest send queue of one
+ * connection in *max_q; how many were offered the minimum in *small. */
+static size_t pin_run(uint64_t low, uint64_t pressure, uint64_t high, uint64_t seed,
+		      uint32_t *max_q, int *small)
+{
+	hsk_config scfg;
+	hsk_config_default(&scfg);
+	scfg.tcp_mem_low = low;
+	scfg.tcp_mem_pressure = pressure;
+	scfg.tcp_mem_high = high;
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, seed);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 64);
+	int cs[PEERS];
+	struct pin_conn pc[PEERS];
+	static uint8_t req[K];
+	int n = 0, opened = 0;
+	uint64_t t0 = sim_now(&sm), end = t0 + 30 * SEC;
+	/* One new peer every 500 ms. */
+	for (;;) {
+		for (; opened < PEERS && t0 + opened * 500 * MS <= sim_now(&sm); opened++)
+			cs[opened] = sim_connect(&sm, C, S, PORT);
+		uint64_t next = opened < PEERS ? t0 + opened * 500 * MS : end;
+		if (!memnet_step(sm.net, next) && opened == PEERS)
+			break;
+		hsk_stack_advance(c, sim_now(&sm));
+		hsk_stack_advance(s, sim_now(&sm));
+		int sd;
+		while (n < PEERS && (sd = hsk_accept(s, lsd, NULL)) >= 0)
+			pc[n++] = (struct pin_conn){ .sd = sd };
+		for (int i = 0; i < n; i++)
+			pin_serve(s, &pc[i]);
+		for (int i = 0; i < opened; i++)
+			while (hsk_send(c, cs[i], req, sizeof(req)) > 0)
+				;
+	}
+	assert_int_equal(n, PEERS);
+	size_t held = usage(&sm, S).buffer_bytes;
+	*max_q = 0;
+	*small = 0;
+	for (int i = 0; i < PEERS; i++)
+		*small += synack_window(&sm, cs[i]) == 4096;
+	hsk_stack_conns(s, qmax_cb, max_q);
+	for (int i = 0; i < PEERS; i++) {
+		hsk_abort(c, cs[i]);
+		hsk_abort(s, pc[i].sd);
+	}
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+	return held;
+}
+
+/*
+ * "Peers that never read pin ~400 KB each with no cap": here each pins
+ * both its rings, 512 KiB, as long as memory lasts; with tcp_mem the total
+ * stays under tcp_mem_high, connections opened under pressure get 4 KiB
+ * windows and rings, and no connection holds more than its buffers.
+ */
+static void test_never_reading_peers_bounded(void **state)
+{
+	(void)state;
+	uint32_t max_q;
+	int small;
+	size_t free_run = pin_run(192ull << 20, 256ull << 20, 384ull << 20, 1207, &max_q, &small);
+	assert_int_equal(free_run, (size_t)PEERS * 512 * K);
+	assert_int_equal(small, 0);
+	assert_true(max_q <= 256 * K);
+	size_t bounded = pin_run(3ull << 20, 4ull << 20, 6ull << 20, 1207, &max_q, &small);
+	fprintf(stderr, "never-reading peers: %d pin %zu KiB (%zu KiB each) under the default "
+		"tcp_mem; with tcp_mem 3/4/6 MiB %zu KiB in all, %d of them offered 4 KiB\n",
+		PEERS, free_run / K, free_run / PEERS / K, bounded / K, small);
+	assert_true(bounded <= 6u << 20);
+	assert_true(small > 0);
+	assert_true(max_q <= 256 * K);
+}
+
 static void noop_transmit(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx;
@@ -613,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_mem_config_validated),
+		cmocka_unit_test(test_never_reading_peers_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

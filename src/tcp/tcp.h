@@ -191,7 +191,7 @@ typedef struct tcp_req {
 	hsk_timer timer;          /* SYN-ACK retransmission */
 	struct tcp_listener *listener;
 	hsk_seq iss, irs;
-	uint32_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t peer_wnd;        /* window field of the SYN (never scaled) */
 	uint16_t rcv_wnd;         /* the window our SYN-ACK offers */
 	uint16_t mss;
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */

@@ -696,6 +696,50 @@ static void noop_transmit(void *ctx, const uint8_t *pkt, size_t len)
 	(void)len;
 }
 
+/*
+ * An orphan holding memory when memory runs out later: nothing needs a new
+ * ring (the total fits under tcp_mem_high), so nothing reclaims; the
+ * orphan's own probe timer finds not even a minimum ring would fit and
+ * resets it (TCPAbortOnMemory), as Linux's tcp_out_of_resources, instead
+ * of probing a peer that never reads for minutes.
+ */
+static void test_orphan_timer_out_of_memory(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1208);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 1);
+	assert_int_equal(hsk_send(c, cs[1], buf, 64 * K), 64 * K);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+	app_run(&a, 5 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(hsk_sock_error(c, cs[0]), HSK_ECONNRESET);
+	a.held[0] = a.held[1];
+	a.nheld = 1;
+	hsk_close(c, cs[0]);
+	hsk_abort(c, cs[1]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -731,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_mem_high),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
+		cmocka_unit_test(test_orphan_timer_out_of_memory),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

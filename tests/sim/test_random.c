@@ -36,9 +36,9 @@ enum { C = 0, S = 1, PORT = 7, CONNS = 10, MAX_PAYLOAD = 48 * 1024 };
 
 /* Seeds per mode; fewer under the sanitizers, which run make check too. */
 #if defined(__SANITIZE_ADDRESS__)
-enum { DEFAULT_RUNS = 30 };
+enum { DEFAULT_RUNS = 15 };
 #else
-enum { DEFAULT_RUNS = 150 };
+enum { DEFAULT_RUNS = 120 };
 #endif
 
 typedef struct mode {

@@ -38,6 +38,7 @@ enum hsk_error {
 	HSK_EAGAIN = 11,
 	HSK_ENOMEM = 12,
 	HSK_EINVAL = 22,
+	HSK_EMFILE = 24,
 	HSK_EPIPE = 32,
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
@@ -229,8 +230,28 @@ typedef struct hsk_config {
 	/* buffers and limits */
 	uint32_t sndbuf;            /* 256 KiB per connection */
 	uint32_t rcvbuf;            /* 256 KiB per connection */
+	/* Buffer memory of the whole stack, as Linux's tcp_mem (in bytes
+	 * here, not pages): the send and receive rings of every connection.
+	 * Above tcp_mem_pressure the stack is under memory pressure until the
+	 * total falls below tcp_mem_low: new rings get the minimum size
+	 * (sndbuf_min, rcvbuf_min: Linux's tcp_wmem[0], tcp_rmem[0]),
+	 * windows stop growing, send rings shrink to what they hold. A ring
+	 * that would pass tcp_mem_high is refused: its data is dropped
+	 * (TCPRcvQDrop), hsk_send answers -HSK_EAGAIN, and orphans holding
+	 * rings are reset first (TCPAbortOnMemory). The defaults are Linux's
+	 * on a host with 4 GiB free (low:pressure:high = 3:4:6); the core
+	 * knows no RAM, so size them to the memory the stack may use. */
+	uint64_t tcp_mem_low;       /* 192 MiB */
+	uint64_t tcp_mem_pressure;  /* 256 MiB */
+	uint64_t tcp_mem_high;      /* 384 MiB */
+	uint32_t sndbuf_min;        /* 4096 */
+	uint32_t rcvbuf_min;        /* 4096 */
 	unsigned max_sockets;       /* 65536 socket descriptors */
 	unsigned max_conns;         /* 1048576 TCBs + requests */
+	/* Connections closed by the user that still live (FIN_WAIT_1/2,
+	 * CLOSING, LAST_ACK) at most; a close() beyond it resets the
+	 * connection (TCPAbortOnMemory), as Linux's tcp_max_orphans. */
+	unsigned max_orphans;       /* 65536 */
 
 	/* keepalive (off per socket until enabled) */
 	uint64_t keepalive_idle_ns;     /* 7200 s */
@@ -299,11 +320,17 @@ enum hsk_sockopt {
 	HSK_SO_MAXSEG,           /* read: effective MSS */
 };
 
+/* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's
+ * per-process descriptor limit). */
 int hsk_socket(hsk_stack *s);
 /* addr 0 means the stack's address; port 0 picks an ephemeral port. */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 int hsk_listen(hsk_stack *s, int sd, int backlog);
-/* New sd, or -HSK_EAGAIN. `peer` may be NULL. */
+/* New sd, or -HSK_EAGAIN; -HSK_EMFILE when max_sockets are open: the
+ * connection then stays on the accept queue, and once a socket is closed
+ * the listener is reported readable again (hsk_stack_events), so an
+ * application that accepts on events is never locked out. `peer` may be
+ * NULL. */
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
 /* -HSK_EINPROGRESS: wait for POLLOUT (connected) or POLLERR. */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
@@ -374,9 +401,11 @@ uint64_t hsk_counter_get(const hsk_stack *s, size_t i);
 uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name);
 
 /* Objects in use, for leak checks: TCBs, requests, TIME_WAIT entries,
- * sockets, buffer bytes. */
+ * sockets, buffer bytes; orphans (closed by the user, still alive) and
+ * the buffer bytes they hold. */
 typedef struct hsk_usage {
 	size_t tcbs, requests, timewaits, sockets, listeners, buffer_bytes;
+	size_t orphans, orphan_bytes;
 } hsk_usage;
 void hsk_stack_usage(const hsk_stack *s, hsk_usage *u);
 

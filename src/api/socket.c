@@ -159,8 +159,17 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	t->iss = tcp_isn(&s->tcp, &tu);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
+	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
+	 * (an engine bug), nothing was sent: the socket is fresh again. */
+	if (!tcb_set_state(&s->tcp, t, HSK_SYN_SENT, "connect()")) {
+		k = &s->socks[sd];
+		k->kind = SK_FRESH;
+		k->t = NULL;
+		t->sd = -1;
+		tcb_free(&s->tcp, t);
+		return -HSK_ECONNABORTED;
+	}
 	CNT_INC(&s->env, ActiveOpens);
-	tcb_set_state(&s->tcp, t, HSK_SYN_SENT, "connect()");
 	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
@@ -201,8 +210,11 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return -HSK_EPIPE;
 	if (len == 0)
 		return 0;
+	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
+	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
 	if (tcb_alloc_snd(&s->tcp, t) < 0)
-		return -HSK_ENOMEM;
+		return -HSK_EAGAIN;
+	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
 	uint32_t n = ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 	if (n == 0)
 		return -HSK_EAGAIN;
@@ -218,7 +230,7 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 		return;
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t space = tcb_rcv_space(t);
+	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
 	uint32_t most = 65535u << t->rcv_wscale;
@@ -244,6 +256,8 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 		if (!ring_len(&t->rcv))
 			tcb_release_idle_rings(&s->tcp, t);
+		else
+			tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 		maybe_window_update(s, t);
 		return n;
 	}
@@ -254,25 +268,30 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	return -HSK_EAGAIN;
 }
 
-/* Our side is done sending: queue a FIN behind the data. */
-static void queue_fin(hsk_stack *s, tcb *t, const char *cause)
+/* Our side is done sending: queue a FIN behind the data. False when the
+ * transition was refused (an engine bug, counted in IllegalTransitions):
+ * then nothing is queued or sent. */
+static bool queue_fin(hsk_stack *s, tcb *t, const char *cause)
 {
+	int to;
 	if (t->flags & TF_FIN_QUEUED)
-		return;
+		return true;
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 	case HSK_ESTABLISHED:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(&s->tcp, t, HSK_FIN_WAIT_1, cause);
+		to = HSK_FIN_WAIT_1;
 		break;
 	case HSK_CLOSE_WAIT:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(&s->tcp, t, HSK_LAST_ACK, cause);
+		to = HSK_LAST_ACK;
 		break;
 	default:
-		return;
+		return true;    /* a FIN is queued already, or none can be */
 	}
+	if (!tcb_set_state(&s->tcp, t, to, cause))
+		return false;
+	t->flags |= TF_FIN_QUEUED;
 	tcp_output(&s->tcp, t);
+	return true;
 }
 
 int hsk_shutdown(hsk_stack *s, int sd, int how)
@@ -289,8 +308,8 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 		t->flags |= TF_SHUT_RD;
 		ring_read(&t->rcv, NULL, ring_len(&t->rcv));
 	}
-	if (how != HSK_SHUT_RD)
-		queue_fin(s, t, "shutdown()");
+	if (how != HSK_SHUT_RD && !queue_fin(s, t, "shutdown()"))
+		return -HSK_EINVAL;
 	tcb_notify(&s->tcp, t);
 	return 0;
 }
@@ -299,8 +318,7 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
  * ends now. */
 static void conn_release(hsk_stack *s, tcb *t, bool abort)
 {
-	t->sd = -1;
-	t->flags |= TF_ORPHAN;
+	tcb_orphan(&s->tcp, t);
 	if (t->flags & TF_DETACHED) {
 		tcb_free(&s->tcp, t);         /* closed or in TIME_WAIT already */
 		return;
@@ -324,7 +342,24 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 			   "close() with unread data" : "close() with linger 0");
 		return;
 	}
-	queue_fin(s, t, "close()");
+	if (s->tcp.orphans > s->env.cfg.max_orphans ||
+	    (t->snd.buf && ring_len(&t->snd) && tcp_mem_exhausted(&s->tcp))) {
+		/* Linux's tcp_close past tcp_max_orphans ("too many orphaned
+		 * sockets"), or with data queued when memory is exhausted
+		 * (tcp_out_of_memory): reset rather than linger. Here before
+		 * the FIN, so the peer gets one reset, not a FIN and a reset. */
+		CNT_INC(&s->env, TCPAbortOnMemory);
+		tcb_send_rst(&s->tcp, t);
+		tcb_closed(&s->tcp, t, s->tcp.orphans > s->env.cfg.max_orphans ?
+			   "close(): too many orphans" : "close(): out of memory");
+		return;
+	}
+	if (!queue_fin(s, t, "close()")) {
+		/* Nobody holds it any more: it must end all the same. */
+		tcb_send_rst(&s->tcp, t);
+		tcb_closed(&s->tcp, t, "close(): no FIN possible");
+		return;
+	}
 	if (t->state == HSK_FIN_WAIT_2 && !t->close_at) {
 		t->close_at = s->env.now + s->env.cfg.fin_timeout_ns;
 		tcb_timer_update(&s->tcp, t);
@@ -376,7 +411,7 @@ int hsk_poll(hsk_stack *s, int sd)
 		m |= HSK_POLLERR;
 	if (t->state == HSK_CLOSED)
 		m |= HSK_POLLHUP | HSK_POLLIN;
-	if (state_can_send(t->state) && !(t->flags & TF_FIN_QUEUED) &&
+	if (state_can_send(t->state) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT)) &&
 	    (!t->snd.buf || ring_space(&t->snd) > 0))
 		m |= HSK_POLLOUT;
 	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))

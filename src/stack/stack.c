@@ -39,8 +39,14 @@ void hsk_config_default(hsk_config *c)
 	c->challenge_ack_window_ns = 1000000000ull;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
+	c->tcp_mem_low = 192ull << 20;
+	c->tcp_mem_pressure = 256ull << 20;
+	c->tcp_mem_high = 384ull << 20;
+	c->sndbuf_min = 4096;
+	c->rcvbuf_min = 4096;
 	c->max_sockets = 65536;
 	c->max_conns = 1048576;
+	c->max_orphans = 65536;
 	c->keepalive_idle_ns = 7200ull * 1000000000;
 	c->keepalive_intvl_ns = 75ull * 1000000000;
 	c->keepalive_probes = 9;
@@ -49,13 +55,22 @@ void hsk_config_default(hsk_config *c)
 	c->min_pmtu = 552;
 }
 
+/* The ranges Linux's sysctls accept where Linux has the knob:
+ * tcp_min_snd_mss 48..65535, min_pmtu at least IPv4's 68, tcp_mem in
+ * order; buffers of 1 KiB to 1 GiB (a minimum above a socket's own size
+ * is that size). */
 static bool config_valid(const hsk_config *c)
 {
 	return c->mtu >= 68 && c->rto_min_ns > 0 &&
 	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
+	       c->sndbuf_min >= 1024 && c->rcvbuf_min >= 1024 &&
+	       c->sndbuf_min <= (1u << 30) && c->rcvbuf_min <= (1u << 30) &&
+	       c->tcp_mem_low <= c->tcp_mem_pressure &&
+	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }
 
@@ -179,8 +194,13 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 int stack_sock_alloc(hsk_stack *s)
 {
 	if (s->free_sock < 0) {
-		if (s->nsocks >= s->env.cfg.max_sockets)
-			return -HSK_ENOBUFS;
+		if (s->nsocks >= s->env.cfg.max_sockets) {
+			/* As Linux at its descriptor limit. An accept() refused
+			 * here leaves its connection queued; stack_sock_release
+			 * tells the listeners when a slot frees. */
+			s->socks_starved = true;
+			return -HSK_EMFILE;
+		}
 		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
 		if (n > s->env.cfg.max_sockets)
 			n = s->env.cfg.max_sockets;
@@ -215,6 +235,16 @@ void stack_sock_release(hsk_stack *s, int sd)
 	k->next_free = s->free_sock;
 	s->free_sock = sd;
 	s->socks_in_use--;
+	/* Readiness events report changes: a listener whose accept() failed
+	 * for want of a socket may see no new connection (its queue is full),
+	 * so without this an event-driven application would never accept
+	 * again. A freed slot makes every queue worth trying once more. */
+	if (s->socks_starved) {
+		s->socks_starved = false;
+		for (const tcp_listener *l = s->tcp.listeners; l; l = l->next)
+			if (l->aq_head)
+				stack_notify(s, l->sd);
+	}
 }
 
 void stack_notify(hsk_stack *s, int sd)
@@ -273,6 +303,8 @@ void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
 	u->listeners = lst;
 	u->sockets = s->socks_in_use;
 	u->buffer_bytes = s->tcp.buffer_bytes;
+	u->orphans = s->tcp.orphans;
+	u->orphan_bytes = s->tcp.orphan_bytes;
 }
 
 struct conns_walk {

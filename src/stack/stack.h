@@ -43,6 +43,7 @@ struct hsk_stack {
 	unsigned nsocks;          /* slots allocated */
 	int free_sock;            /* head of the free list, -1 when none */
 	unsigned socks_in_use;
+	bool socks_starved;       /* a socket was refused: max_sockets open */
 
 	int *evq;                 /* sds with a pending readiness event */
 	unsigned evq_len, evq_cap;

@@ -1,6 +1,7 @@
 /*
- * The TCB's life: creation, initial sequence numbers, buffers, the end of a
- * connection (closed, failed, freed) and readiness notification.
+ * The TCB's life: creation, initial sequence numbers, the end of a
+ * connection (closed, failed, freed) and readiness notification. Its
+ * buffers and their memory are mem.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,46 +40,20 @@ void tcb_detach(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
+	if (tcb_counted_orphan(t)) {
+		s->orphans--;
+		s->orphan_bytes -= t->snd.cap + t->rcv.cap;
+	}
 	wheel_cancel(&s->env->wheel, &t->timer);
 	tbl_remove(&s->conns, &t->node);
 	t->rtx_at = t->delack_at = t->close_at = t->keep_at = 0;
 	t->flags |= TF_DETACHED;
 }
 
-/* Buffers of the stack's default size go back to a small cache instead
- * of to malloc: a request/response connection frees and takes one per
- * message, and an idle connection holds none. */
-static void ring_release(tcp_stack *s, hsk_ring *r)
-{
-	if (!r->buf)
-		return;
-	s->buffer_bytes -= r->cap;
-	if (r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE) {
-		s->ring_cache[s->ring_cache_n++] = r->buf;
-		*r = (hsk_ring){ 0 };
-		return;
-	}
-	ring_destroy(r);
-}
-
-void tcb_release_idle_rings(tcp_stack *s, tcb *t)
-{
-	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
-	if (t->snd.buf && !ring_len(&t->snd))
-		ring_release(s, &t->snd);
-	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
-		ring_release(s, &t->rcv);
-	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
-}
-
 void tcb_free(tcp_stack *s, tcb *t)
 {
 	tcb_detach(s, t);
-	ring_release(s, &t->snd);
-	ring_release(s, &t->rcv);
+	tcb_release_rings(s, t);
 	free(t->ooo);
 	rec_sack_free(t);
 	pool_put(&s->tcb_pool, t);
@@ -115,40 +90,11 @@ hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu)
 	return seq_of(m + f + s->env->cfg.isn_offset);
 }
 
-uint32_t tcb_rcv_space(const tcb *t)
-{
-	uint32_t used = ring_len(&t->rcv);
-	return t->rcvbuf > used ? t->rcvbuf - used : 0;
-}
-
 void tcb_notify(tcp_stack *s, tcb *t)
 {
 	if (t->sd >= 0)
 		tcp_notify(s, t->sd);
 }
-
-static int ring_alloc(tcp_stack *s, hsk_ring *r, uint32_t size)
-{
-	if (r->buf)
-		return 0;
-	uint32_t cap = 1;
-	while (cap < size)
-		cap <<= 1;
-	if (cap == s->ring_cache_cap && s->ring_cache_n) {
-		*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
-		s->buffer_bytes += cap;
-		return 0;
-	}
-	if (ring_init(r, size) < 0) {
-		CNT_INC(s->env, TCPMemoryPressures);
-		return -HSK_ENOMEM;
-	}
-	s->buffer_bytes += r->cap;
-	return 0;
-}
-
-int tcb_alloc_snd(tcp_stack *s, tcb *t) { return ring_alloc(s, &t->snd, t->sndbuf); }
-int tcb_alloc_rcv(tcp_stack *s, tcb *t) { return ring_alloc(s, &t->rcv, t->rcvbuf); }
 
 uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss)
 {

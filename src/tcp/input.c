@@ -350,9 +350,12 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
-	 * ring (and the SACK state, when nothing else holds it) can go. */
+	 * ring (and the SACK state, when nothing else holds it) can go;
+	 * under memory pressure it shrinks to what it still holds. */
 	if (advanced && !ring_len(&t->snd))
 		tcb_release_idle_rings(s, t);
+	else if (advanced && s->mem_pressure)
+		tcb_fit_snd(s, t);
 
 	bool fin_acked = t->flags & TF_FIN_ACKED;
 	bool fin_here = sg->th.flags & HSK_TH_FIN;
@@ -393,15 +396,20 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t len,
 			  bool seg_fin, bool *fin_now)
 {
-	uint32_t room = tcb_rcv_space(t);
+	if (len && tcb_alloc_rcv(s, t) < 0) {
+		/* No memory for it (tcp_mem_high): drop it and say where we
+		 * are; the peer sends it again. */
+		CNT_INC(s->env, TCPRcvQDrop);
+		t->flags |= TF_ACK_NOW;
+		return;
+	}
+	uint32_t room = tcb_rcv_room(t);
 	bool all = true;
 	if (len > room) {
 		CNT_INC(s->env, TCPRcvQDrop);
 		len = room;
 		all = false;
 	}
-	if (len && tcb_alloc_rcv(s, t) < 0)
-		return;
 	ring_write(&t->rcv, data, len);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
 	if (t->sack)
@@ -437,8 +445,10 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 		}
 		reass_init(t->ooo);
 	}
-	if (tcb_alloc_rcv(s, t) < 0)
+	if (tcb_alloc_rcv(s, t) < 0) {
+		CNT_INC(s->env, TCPOFODrop);        /* no memory (tcp_mem_high) */
 		return;
+	}
 	reass_result res;
 	reass_input(t->ooo, &t->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
 	if (res.out_of_order)

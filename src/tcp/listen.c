@@ -41,16 +41,30 @@ static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
 	return l->backlog < s->env->cfg.max_syn_backlog ? l->backlog : s->env->cfg.max_syn_backlog;
 }
 
+/* The window of a SYN-ACK: the listener's buffer, at most 65535 (never
+ * scaled). A cookie SYN-ACK keeps nothing, so it offers the same whatever
+ * the memory. */
 static uint16_t req_window(const tcp_listener *l)
 {
 	return (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
+}
+
+/* A request's: under memory pressure no more than rcvbuf_min, so that the
+ * connection starts with a small window and a small receive ring (what
+ * its SYN-ACK offered must fit). Kept in the request. */
+static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
+{
+	uint16_t w = req_window(l);
+	if (s->mem_pressure && w > s->env->cfg.rcvbuf_min)
+		w = (uint16_t)s->env->cfg.rcvbuf_min;
+	return w;
 }
 
 void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
 	seg_out o = {
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
-		.win = req_window(r->listener),
+		.win = r->rcv_wnd,
 	};
 	if (flags & HSK_TH_SYN) {
 		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
@@ -166,6 +180,7 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	r->irs = sg->seq;
 	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple);
 	r->peer_wnd = sg->th.win;
+	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
 	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
 	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
@@ -207,7 +222,7 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 {
 	hsk_seq nxt = seq_add(r->irs, 1);
 	uint32_t len = seg_space(sg);
-	hsk_seq end = seq_add(nxt, req_window(r->listener));
+	hsk_seq end = seq_add(nxt, r->rcv_wnd);
 	if (len == 0)
 		return seq_in(sg->seq, nxt, end);
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
@@ -236,7 +251,7 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	t->snd_sml = t->iss;
 	t->irs = r->irs;
 	t->rcv_nxt = seq_add(r->irs, 1);
-	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));
+	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;
@@ -301,7 +316,8 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 			"rcv ACK with SYN cookie");
 	/* Cookies carry no window scale, SACK or timestamps. */
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
-		      .snd_wscale = -1, .peer_wnd = sg->th.win };
+		      .snd_wscale = -1, .peer_wnd = sg->th.win,
+		      .rcv_wnd = req_window(l) };
 	return handshake_complete(s, l, &c, sg);
 }
 

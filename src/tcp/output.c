@@ -75,9 +75,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	ip_output(s->ip, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
 }
 
-uint16_t tcb_window_field(tcb *t)
+uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 {
-	uint32_t space = tcb_rcv_space(t);
+	uint32_t space = tcb_rcv_space(s, t);
 	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
@@ -129,7 +129,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
@@ -138,7 +138,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 			    true);
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
-		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
 		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
@@ -245,7 +245,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
-		o.win = tcb_window_field(t);
+		o.win = tcb_window_field(s, t);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
@@ -321,7 +321,7 @@ void tcb_send_ack(tcp_stack *s, tcb *t)
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	tcb_emit(s, t, &o);
 }
 
@@ -333,7 +333,7 @@ void tcb_send_probe(tcp_stack *s, tcb *t)
 		.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
 		.ack = t->rcv_nxt,
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	tcb_emit(s, t, &o);
 }
 
@@ -381,7 +381,7 @@ uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 		.flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0) | (len == avail && len ? HSK_TH_PSH : 0),
 		.seq = seq, .ack = t->rcv_nxt, .len = len, .ring_off = ring_off(t, seq),
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	/* Karn: a timed segment that is sent again gives no sample. */
 	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->rtt_seq))
 		t->flags &= ~TF_RTT_TIMING;

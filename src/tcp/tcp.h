@@ -113,6 +113,8 @@ enum tcb_flag {
 	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
 	TF_SWS_OVERRIDE = 1u << 19, /* the persist timer fired on a small
 				     * window: send what fits */
+	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
+				    * no POLLOUT until memory is back */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -192,7 +194,8 @@ typedef struct tcp_req {
 	hsk_timer timer;          /* SYN-ACK retransmission */
 	struct tcp_listener *listener;
 	hsk_seq iss, irs;
-	uint32_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t rcv_wnd;         /* the window our SYN-ACK offers */
 	uint16_t mss;
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
 	uint8_t rcv_wscale;
@@ -255,6 +258,11 @@ typedef struct tcp_stack {
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
+	size_t orphan_bytes;      /* of which orphans hold */
+	unsigned orphans;         /* closed by the user, still in the table */
+	bool mem_pressure;        /* tcp_mem: above pressure, not yet below low */
+	uint64_t mem_pressure_at; /* when the pressure began */
+	unsigned snd_waiters;     /* connections refused a send ring (a hint) */
 	uint8_t *ring_cache[TCP_RING_CACHE];
 	unsigned ring_cache_n;
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
@@ -326,7 +334,7 @@ void tcb_send_probe(struct tcp_stack *s, tcb *t);
  * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
 void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
-uint16_t tcb_window_field(tcb *t);
+uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
 /* The options of a SYN or SYN-ACK we send. */
 void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
 void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,
@@ -398,15 +406,39 @@ void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu);
-/* The receive window we can offer now (bytes, unscaled). */
-uint32_t tcb_rcv_space(const tcb *t);
 /* Readiness may have changed: queue an event for the socket. */
 void tcb_notify(struct tcp_stack *s, tcb *t);
+
+/* ---- mem.c: buffers and their memory (tcp_mem) ---- */
+/* An orphan: closed by the user, still in the table. */
+static inline bool tcb_counted_orphan(const tcb *t)
+{
+	return (t->flags & (TF_ORPHAN | TF_DETACHED)) == TF_ORPHAN;
+}
+/* close(): the user lets go; the TCB lives on as an orphan (counted in
+ * the stack's orphans and orphan_bytes) until it leaves the table. */
+void tcb_orphan(struct tcp_stack *s, tcb *t);
+/* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
+ * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
+ * (receive: drop the data). */
 int tcb_alloc_snd(struct tcp_stack *s, tcb *t);
+int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
+/* Resize the rings as memory pressure asks: the send ring trimmed to what
+ * it holds under pressure; either grown back after it. */
+void tcb_fit_snd(struct tcp_stack *s, tcb *t);
+void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
 /* Gives back the send ring once everything is acknowledged and the receive
  * ring once everything is read (nothing held out of order). */
 void tcb_release_idle_rings(struct tcp_stack *s, tcb *t);
-int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
+/* Gives back both rings (the TCB is being freed). */
+void tcb_release_rings(struct tcp_stack *s, tcb *t);
+/* Bytes the receive ring can still store (its size or rcvbuf). */
+uint32_t tcb_rcv_room(const tcb *t);
+/* The receive window we can offer now (bytes, unscaled): the room, and
+ * under memory pressure no more than rcvbuf_min. */
+uint32_t tcb_rcv_space(const struct tcp_stack *s, const tcb *t);
+/* Not even a minimum ring fits under tcp_mem_high. */
+bool tcp_mem_exhausted(const struct tcp_stack *s);
 /* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
  * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
  * the floor itself never above our own MSS. */

@@ -12,6 +12,10 @@
  *              FIN_WAIT_2 without a socket.
  *   keep_at    keepalive (idle/interval/probes), when enabled.
  *
+ * An orphan holding rings when not even a minimum ring fits under
+ * tcp_mem_high is reset when its retransmission or probe timer fires
+ * (TCPAbortOnMemory), as Linux's tcp_out_of_resources.
+ *
  * Retry limits: SYN (syn_retries), SYN-ACK of a simultaneous open
  * (synack_retries), orphans (orphan_retries), others (retries2) or the
  * user timeout when set; past the limit the connection fails with
@@ -89,6 +93,14 @@ static bool probes_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	t->rtx_at = 0;
+	if (tcb_counted_orphan(t) && (t->snd.buf || t->rcv.buf) && tcp_mem_exhausted(s)) {
+		/* Linux's tcp_out_of_resources: an orphan that holds memory
+		 * when there is none left goes first. */
+		CNT_INC(s->env, TCPAbortOnMemory);
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, "out of memory");
+		return false;
+	}
 	bool persist = t->flags & TF_PERSIST;
 	if (persist && t->snd_wnd) {
 		/* The window is open but too small for SWS avoidance: the

@@ -51,7 +51,7 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 		tcb_closed(s, t, "TIME_WAIT table full");
 		return;
 	}
-	uint16_t win = tcb_window_field(t);
+	uint16_t win = tcb_window_field(s, t);
 	tw->node.key = t->node.key;
 	tw->node.kind = HSK_OBJ_TW;
 	timer_init(&tw->timer);

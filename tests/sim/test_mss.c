@@ -20,6 +20,13 @@ enum { S = 1, PORT = 80 };
 #define SYN HSK_TH_SYN
 #define PSH HSK_TH_PSH
 
+static void dummy_transmit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
 static int maxseg(sim *sm, int sd)
 {
 	int v = 0;
@@ -265,16 +272,42 @@ static void test_min_pmtu_configured(void **state)
 	frag_needed(&p, 600, 1);
 	assert_int_equal(maxseg(&sm, p.sd), 1200 - 52);
 	icmp_end(&sm, &p);
-	/* No floor at all: an MTU of 0 still means nothing, and a tiny one
-	 * meets min_snd_mss (48, less the timestamps). */
-	cfg.min_pmtu = 0;
+	/* The lowest floor there is, IPv4's 68 (below it the configuration
+	 * is refused): an MTU of 0 or 40 reads as 68, which meets
+	 * min_snd_mss (48, less the timestamps). */
+	cfg.min_pmtu = 68;
 	icmp_fx(&sm, &p, &cfg, 952);
-	frag_needed(&p, 0, 1);
 	frag_needed(&p, 40, 1);
-	assert_int_equal(maxseg(&sm, p.sd), 1448);
-	frag_needed(&p, 68, 1);
 	assert_int_equal(maxseg(&sm, p.sd), 36);
 	icmp_end(&sm, &p);
+	icmp_fx(&sm, &p, &cfg, 953);
+	frag_needed(&p, 0, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 36);
+	icmp_end(&sm, &p);
+}
+
+/* The floors cannot be configured away: Linux's sysctls refuse
+ * tcp_min_snd_mss below 48 and min_pmtu below 68, and so does
+ * hsk_stack_new. */
+static void test_floors_validated(void **state)
+{
+	(void)state;
+	hsk_link link = { NULL, dummy_transmit };
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.seed = 1;
+	hsk_stack *s = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(s);
+	hsk_stack_free(s);
+	cfg.min_snd_mss = 47;
+	assert_null(hsk_stack_new(&cfg, &link, 0));
+	cfg.min_snd_mss = 48;
+	cfg.min_pmtu = 67;
+	assert_null(hsk_stack_new(&cfg, &link, 0));
+	cfg.min_pmtu = 68;
+	s = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(s);
+	hsk_stack_free(s);
 }
 
 /* RFC 5927 §4.1: an error quoting a sequence number outside SND.UNA ..
@@ -313,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_mss_capped),
 		cmocka_unit_test(test_frag_needed_floor),
 		cmocka_unit_test(test_min_pmtu_configured),
+		cmocka_unit_test(test_floors_validated),
 		cmocka_unit_test(test_frag_needed_outside_flight_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,14 @@ static bool lose_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 
 void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)
 {
+	const hsk_config *cfgs[SIM_MAX_HOSTS];
+	for (int i = 0; i < SIM_MAX_HOSTS; i++)
+		cfgs[i] = cfg;
+	sim_init_hosts(sm, nhosts, cfgs, seed);
+}
+
+void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed)
+{
 	memset(sm, 0, sizeof(*sm));
 	sm->print = getenv("SIM_PRINT") != NULL;
 	sm->net = memnet_new(seed, 1 * SEC);
@@ -79,8 +87,8 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)
 	int slot = sim_slot++ % 16;
 	for (int i = 0; i < nhosts; i++) {
 		hsk_config c;
-		if (cfg)
-			c = *cfg;
+		if (cfgs[i])
+			c = *cfgs[i];
 		else
 			hsk_config_default(&c);
 		c.addr = SIM_ADDR(i);
@@ -300,10 +308,12 @@ void sim_assert_no_leaks(sim *sm)
 	for (int i = 0; i < sm->nhosts; i++) {
 		hsk_usage u;
 		hsk_stack_usage(sm->st[i], &u);
-		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes) {
+		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes || u.orphans ||
+		    u.orphan_bytes) {
 			fprintf(stderr, "host %d leaks: tcbs=%zu requests=%zu timewaits=%zu "
-				"buffer_bytes=%zu\n", i, u.tcbs, u.requests, u.timewaits,
-				u.buffer_bytes);
+				"buffer_bytes=%zu orphans=%zu orphan_bytes=%zu\n", i, u.tcbs,
+				u.requests, u.timewaits, u.buffer_bytes, u.orphans,
+				u.orphan_bytes);
 			fail();
 		}
 		assert_int_equal(sim_counter(sm, i, "IllegalTransitions"), 0);

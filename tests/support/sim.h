@@ -47,6 +47,8 @@ typedef struct sim {
 
 /* cfg may be NULL for defaults; it is used for every host (addr is set). */
 void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
+/* The same with a configuration per host (cfgs[i] NULL: defaults). */
+void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Runs until nothing is left to do (no packets, no timers) or `limit`. */

@@ -29,6 +29,7 @@ TMP=$(mktemp -d "/tmp/hsk-${TEST}.XXXXXX")
 KADDR=198.18.0.1
 HADDR=198.18.0.2
 DT_PID=
+EXTRA_NS=       # more namespaces a script made, deleted on exit too
 
 cleanup() {
 	local rc=$?
@@ -37,6 +38,9 @@ cleanup() {
 		wait "$DT_PID" 2>/dev/null
 	fi
 	netns_down "$NS"
+	for ns in $EXTRA_NS; do
+		netns_down "$ns"
+	done
 	if [ "${HSK_KEEP:-0}" = 1 ]; then
 		echo "kept $TMP"
 	else

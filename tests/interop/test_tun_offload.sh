@@ -10,7 +10,9 @@
 #  3. a UDP GSO send (UDP_SEGMENT) arrives as one packet and reaches the
 #     stack as its four datagrams;
 #  4. the stack's MTU over the link's (the kernel's route advertises MSS
-#     65000): the stack's 64 KB segments leave as GSO split at the link MTU.
+#     65000): the stack's 64 KB segments leave as GSO split at the link MTU;
+#  5. io_uring, offloads off: fewer than one system call per 4 packets,
+#     where the plain device of (2) makes one per packet.
 # test_tun_fallback.sh turns features off one by one.
 . "$(dirname "$0")/devlib.sh"
 
@@ -47,7 +49,8 @@ eval "$(jvars "$DT_LOG")"
 [ "$J_features" = "none" ] || fail "features: $J_features"
 check "Q_rx_gso == 0 && Q_tx_gso == 0 && Q_rx_csum == 0" "GSO or partial checksums with offloads off"
 check "Q_rx_segs == Q_rx_packets && Q_tx_segs == Q_tx_packets" "segments != packets"
-echo "offloads off: rx $Q_rx_packets packets, tx $Q_tx_packets packets"
+check "Q_rx_calls >= Q_rx_packets && Q_tx_calls >= Q_tx_packets" "fewer system calls than packets without io_uring?"
+echo "offloads off: rx $Q_rx_packets packets, tx $Q_tx_packets packets, $((Q_rx_calls + Q_tx_calls)) system calls" 
 
 # 3. UDP GSO: one send of four 1000-byte datagrams
 udp_gso() {
@@ -74,4 +77,12 @@ dt_wait
 eval "$(jvars "$DT_LOG")"
 check "Q_tx_segs > 30 * Q_tx_packets" "64 KB segments did not leave as GSO"
 echo "stack MTU 65535: tx $Q_tx_packets packets for $Q_tx_segs segments"
-echo "PASS: TUN offloads on and off, USO, large stack MTU"
+# 5. io_uring batches
+dt_start uring --tun hsk0 --offload none --uring --echo 7 --count 1
+peer echo-client $HADDR 7 4194304 >"$TMP/uring-echo.log" 2>&1 || fail "uring: $(tail -n 1 "$TMP/uring-echo.log")"
+dt_wait
+eval "$(jvars "$DT_LOG")"
+calls=$((Q_rx_calls + Q_tx_calls)) pkts=$((Q_rx_packets + Q_tx_packets))
+check "4 * calls < pkts" "io_uring: $calls system calls for $pkts packets"
+echo "io_uring: $calls system calls for $pkts packets"
+echo "PASS: TUN offloads on and off, USO, large stack MTU, io_uring"

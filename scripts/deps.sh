@@ -4,7 +4,10 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev; do
+# pkg-config, libbpf-dev, libxdp-dev, liburing-dev (and clang): the device
+# features of cmake/link_features.cmake (eBPF steering, AF_XDP, io_uring).
+for p in cmake gcc clang make pkg-config libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev \
+         libbpf-dev libxdp-dev liburing-dev; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

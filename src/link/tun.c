@@ -422,8 +422,10 @@ static int tx_frame(struct tun_dev *t, const vnet_hdr *h, const uint8_t *pkt, si
 	int n = 0;
 	uint8_t *b;
 
-	if (t->u && (b = uring_io_tx_buf(t->u))) {
+	if (t->u) {
 		size_t off = 0;
+		if (!(b = uring_io_tx_buf_wait(t->u, &t->dev.st.tx_dropped)))
+			return -EIO;
 		if (t->vnet) {
 			memcpy(b, h ? (const void *)h : plain_hdr, VNET_HDR_LEN);
 			off = VNET_HDR_LEN;
@@ -460,7 +462,12 @@ static void tx_slot(struct tun_dev *t, unsigned i)
 	if (!g->len)
 		return;
 	n = vnet_gso_finish(g);
-	if (t->u && (nb = uring_io_tx_buf(t->u))) {
+	if (t->u) {
+		/* the slot's buffer goes to the ring, a fresh one comes back */
+		if (!(nb = uring_io_tx_buf_wait(t->u, &t->dev.st.tx_dropped))) {
+			t->dev.st.tx_dropped++;
+			return;
+		}
 		uring_io_tx_queue(t->u, g->buf, n);
 		g->buf = nb;
 	} else {

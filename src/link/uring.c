@@ -26,6 +26,9 @@ struct uring_io {
 	unsigned nout;
 	unsigned *tx_free;       /* free send buffers */
 	unsigned nfree;
+	struct { unsigned i; int res; } *ready;   /* receive completions reaped
+						   * while waiting for a send buffer */
+	unsigned nready, ready_head;
 	unsigned queued;         /* prepared, not submitted */
 	uint64_t calls;
 };
@@ -62,7 +65,8 @@ uring_io *uring_io_new(int fd, unsigned nrx, size_t rx_size, unsigned ntx,
 	u->tx_mem = malloc(ntx * tx_size);
 	u->out = calloc(nrx, sizeof(unsigned));
 	u->tx_free = calloc(ntx, sizeof(unsigned));
-	if (!u->rx_mem || !u->tx_mem || !u->out || !u->tx_free) {
+	u->ready = calloc(nrx, sizeof(*u->ready));
+	if (!u->rx_mem || !u->tx_mem || !u->out || !u->tx_free || !u->ready) {
 		dev_errf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -86,6 +90,7 @@ fail:
 	free(u->tx_mem);
 	free(u->out);
 	free(u->tx_free);
+	free(u->ready);
 	free(u);
 	return NULL;
 }
@@ -100,6 +105,7 @@ void uring_io_free(uring_io *u)
 	free(u->tx_mem);
 	free(u->out);
 	free(u->tx_free);
+	free(u->ready);
 	free(u);
 }
 
@@ -121,10 +127,66 @@ int uring_io_submit(uring_io *u)
 	return 0;
 }
 
-long uring_io_next_rx(uring_io *u, uint8_t **buf, uint64_t *tx_errors)
+/* A receive completion: the packet's length (buffer handed out), 0 when
+ * the read was posted again, or -errno. */
+static long rx_done(uring_io *u, unsigned i, int res, uint8_t **buf)
+{
+	if (res > 0) {
+		u->out[u->nout++] = i;
+		*buf = u->rx_mem + (size_t)i * u->rx_size;
+		return res;
+	}
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
+		post_read(u, i);
+		return 0;
+	}
+	/* End of file: the fd has nothing more to give, ever. */
+	if (res == 0)
+		return -EPIPE;
+	/* Keep the buffer posted so a transient error does not leak it,
+	 * but report the failure. */
+	post_read(u, i);
+	return res;
+}
+
+/* Takes every completion off the ring: sends give their buffers back,
+ * receives wait in `ready` (in order) for uring_io_next_rx. */
+static void reap(uring_io *u, uint64_t *tx_errors)
 {
 	struct io_uring_cqe *cqe;
 
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		unsigned i = (unsigned)tag;
+
+		if (tag >> 32 == KIND_TX) {
+			if (cqe->res < 0)
+				(*tx_errors)++;
+			u->tx_free[u->nfree++] = i;
+		} else {
+			unsigned at = (u->ready_head + u->nready++) % u->nrx;
+			u->ready[at].i = i;
+			u->ready[at].res = cqe->res;
+		}
+		io_uring_cqe_seen(&u->ring, cqe);
+	}
+}
+
+long uring_io_next_rx(uring_io *u, uint8_t **buf, uint64_t *tx_errors)
+{
+	struct io_uring_cqe *cqe;
+	long r;
+
+	/* what was reaped while waiting for a send buffer comes first */
+	while (u->nready) {
+		unsigned i = u->ready[u->ready_head].i;
+		int res = u->ready[u->ready_head].res;
+
+		u->ready_head = (u->ready_head + 1) % u->nrx;
+		u->nready--;
+		if ((r = rx_done(u, i, res, buf)) != 0)
+			return r;
+	}
 	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		unsigned i = (unsigned)tag;
@@ -137,24 +199,28 @@ long uring_io_next_rx(uring_io *u, uint8_t **buf, uint64_t *tx_errors)
 			u->tx_free[u->nfree++] = i;
 			continue;
 		}
-		if (res > 0) {
-			u->out[u->nout++] = i;
-			*buf = u->rx_mem + (size_t)i * u->rx_size;
-			return res;
-		}
-		if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
-			post_read(u, i);
-			continue;
-		}
-		/* End of file: the fd has nothing more to give, ever. */
-		if (res == 0)
-			return -EPIPE;
-		/* Keep the buffer posted so a transient error does not
-		 * leak it, but report the failure. */
-		post_read(u, i);
-		return res;
+		if ((r = rx_done(u, i, res, buf)) != 0)
+			return r;
 	}
 	return 0;
+}
+
+uint8_t *uring_io_tx_buf_wait(uring_io *u, uint64_t *tx_errors)
+{
+	if (u->nfree)
+		return uring_io_tx_buf(u);
+	/* Tun writes do not block: submitting runs them, in order. */
+	uring_io_submit(u);
+	reap(u, tx_errors);
+	while (!u->nfree) {
+		/* Some went asynchronous: wait for one rather than write
+		 * around them, which would reorder the packets. */
+		u->calls++;
+		if (io_uring_submit_and_wait(&u->ring, 1) < 0)
+			return NULL;
+		reap(u, tx_errors);
+	}
+	return uring_io_tx_buf(u);
 }
 
 void uring_io_recycle(uring_io *u)
@@ -203,6 +269,7 @@ int uring_io_fd(const uring_io *u) { (void)u; return -1; }
 long uring_io_next_rx(uring_io *u, uint8_t **buf, uint64_t *e) { (void)u; (void)buf; (void)e; return -ENOSYS; }
 void uring_io_recycle(uring_io *u) { (void)u; }
 uint8_t *uring_io_tx_buf(uring_io *u) { (void)u; return NULL; }
+uint8_t *uring_io_tx_buf_wait(uring_io *u, uint64_t *e) { (void)u; (void)e; return NULL; }
 void uring_io_tx_queue(uring_io *u, uint8_t *b, size_t n) { (void)u; (void)b; (void)n; }
 void uring_io_tx_unused(uring_io *u, uint8_t *b) { (void)u; (void)b; }
 int uring_io_submit(uring_io *u) { (void)u; return -ENOSYS; }

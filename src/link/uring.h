@@ -42,6 +42,13 @@ void uring_io_recycle(uring_io *u);
 /* A free send buffer of tx_size bytes, or NULL when all are in flight
  * (submit, then reap with uring_io_next_rx). */
 uint8_t *uring_io_tx_buf(uring_io *u);
+/* The same, but never NULL while the ring works: when all buffers are in
+ * flight, submits, reaps (receive completions are kept, in order, for
+ * uring_io_next_rx) and if need be waits for a write to complete. A
+ * device must not write around its queued writes (that reorders
+ * packets), so it takes this instead of writing directly. NULL only if
+ * the ring failed. */
+uint8_t *uring_io_tx_buf_wait(uring_io *u, uint64_t *tx_errors);
 /* Queues a write of len bytes from a buffer that uring_io_tx_buf gave;
  * the buffer returns to the pool when the write completes. */
 void uring_io_tx_queue(uring_io *u, uint8_t *buf, size_t len);

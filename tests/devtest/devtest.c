@@ -255,12 +255,16 @@ static void print_json(struct app *a, double secs)
 		       st->tx_gso, st->tx_calls, st->tx_dropped, a->misqueued[q]);
 	}
 	struct rusage ru;
+	static const char *const counters[] = {
+		"InCsumErrors", "InUnknownProtos", "RstSentNoSocket", "PassiveOpens", "RetransSegs",
+	};
 	getrusage(RUSAGE_SELF, &ru);
-	printf("],\"cpu_user\":%.3f,\"cpu_sys\":%.3f,\"InUnknownProtos\":%" PRIu64
-	       ",\"InCsumErrors\":%" PRIu64 "}\n",
+	printf("],\"cpu_user\":%.3f,\"cpu_sys\":%.3f",
 	       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-	       hsk_counter_by_name(a->s, "InUnknownProtos"), hsk_counter_by_name(a->s, "InCsumErrors"));
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		printf(",\"%s\":%" PRIu64, counters[i], hsk_counter_by_name(a->s, counters[i]));
+	printf("}\n");
 	fflush(stdout);
 }
 

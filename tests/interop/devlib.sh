@@ -133,6 +133,34 @@ for k, v in sums.items():
 print('NQ=%d' % len(j.get('queues', [])))"
 }
 
+# many_ok LOG N RSTS: peer.py's `many` result for N clients: all connected
+# at once and echoed intact, nothing left open; every kernel socket in
+# TIME-WAIT except where handshake's FIN was resent after a stall and the
+# kernel's second ACK met handshake's RST after it had closed (one
+# RstSentNoSocket each, at most 5 %; see test_concurrency.sh).
+many_ok() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+n, rsts = int(sys.argv[2]), int(sys.argv[3])
+assert r["clients"] == n and r["established_at_once"] == n and r["echoes_ok"] == n, r
+assert r["other_states"] == [], r
+missing = n - r["time_wait"]
+assert 0 <= missing <= rsts and missing <= n // 20, (missing, rsts)
+PY
+}
+
+# The kernel's count of segments it received out of order in the test's
+# namespace (TcpExt TCPOFOQueue). TUN neither loses nor reorders, so any
+# increase means the device sent packets out of order.
+kernel_ofo() {
+	nsx python3 -c "
+l = open('/proc/net/netstat').read().splitlines()
+for h, v in zip(l[0::2], l[1::2]):
+    if h.startswith('TcpExt:'):
+        print(dict(zip(h.split(), v.split()))['TCPOFOQueue'])"
+}
+
 sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }

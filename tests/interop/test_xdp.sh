@@ -39,6 +39,8 @@ many_ok "$TMP/many.log" 200 $J_RstSentNoSocket || fail "200 clients: $(tail -n 1
 check "J_conns == 202" "$J_conns connections, not 202"
 check "J_InCsumErrors == 0" "checksum errors"
 check "Q0_rx_packets > 0 && Q1_rx_packets > 0" "a queue carried nothing"
+ofo=$(kernel_ofo)
+check "ofo == 0" "the kernel received $ofo segments out of order"
 echo "ping ok; 16 MB each way + 16 MB down with equal sha256; 200 clients at once;" \
 	"rx $Q_rx_packets packets ($Q0_rx_packets + $Q1_rx_packets per queue), tx $Q_tx_packets with $Q_tx_calls sendto kicks"
 echo "PASS: AF_XDP device ($mode)"

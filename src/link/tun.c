@@ -175,7 +175,6 @@ enum {
 	TUN_URING_RX = 32,       /* reads kept posted */
 	TUN_URING_TX = 32,       /* writes in flight at most */
 	TUN_ARENA_PKTS = 16,     /* packets per read_batch without io_uring */
-	TUN_FRAME_MAX = VNET_HDR_LEN + VNET_MAX_PKT,
 };
 
 struct tun_dev {

@@ -42,5 +42,6 @@ check "Q0_rx_packets > 0 && Q1_rx_packets > 0" "a queue carried nothing"
 ofo=$(kernel_ofo)
 check "ofo == 0" "the kernel received $ofo segments out of order"
 echo "ping ok; 16 MB each way + 16 MB down with equal sha256; 200 clients at once;" \
-	"rx $Q_rx_packets packets ($Q0_rx_packets + $Q1_rx_packets per queue), tx $Q_tx_packets with $Q_tx_calls sendto kicks"
+	"rx $Q_rx_packets packets ($Q0_rx_packets + $Q1_rx_packets per queue), tx $Q_tx_packets with $Q_tx_calls sendto kicks;" \
+	"$J_RetransSegs segments resent"
 echo "PASS: AF_XDP device ($mode)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of handshake against the kernel over TUN at MTU 1500, offloads
-# off and on, each direction, beside kernel <-> kernel over a veth pair
-# measured in the same run. A measurement, not a test (not in make check):
+# off and on, each direction, and over AF_XDP on a veth pair, beside
+# kernel <-> kernel over a veth pair measured in the same run. A measurement, not a test (not in make check):
 #   sudo tests/interop/throughput_scale.sh BUILD_DIR SOURCE_DIR [RUNS] [MB]
 # Prints, per case, the median MB/s (10^6 bytes of payload per second, as
 # the kernel-side Python client sees it) with min-max over RUNS, the
@@ -45,16 +45,18 @@ PY
 declare -A R CPU SC
 add() { R[$1]+="$2 "; CPU[$1]+="$3 "; SC[$1]+="$4 "; }
 
-# one_dt CASE DIRECTION ARGS...: a run of hsk-devtest
+# one_dt CASE DIRECTION ARGS...: a run of hsk-devtest (on TUN hsk0 unless
+# the arguments name another device)
 one_dt() {
-	local name=$1 dir=$2 t
+	local name=$1 dir=$2 t dev="--tun hsk0"
 	shift 2
+	case " $* " in *" --xdp "*) dev= ;; esac
 	if [ "$dir" = k2h ]; then
-		dt_start "$name" --tun hsk0 "$@" --discard 9 --count 1
-		t=$(k_send $HADDR) || fail "$name"
+		dt_start "$name" $dev "$@" --discard 9 --count 1
+		t=$(k_send $XADDR) || fail "$name"
 	else
-		dt_start "$name" --tun hsk0 "$@" --send 9 "$TMP/data" --count 1
-		t=$(k_recv $HADDR) || fail "$name"
+		dt_start "$name" $dev "$@" --send 9 "$TMP/data" --count 1
+		t=$(k_recv $XADDR) || fail "$name"
 	fi
 	dt_wait
 	eval "$(jvars "$DT_LOG")"
@@ -73,7 +75,7 @@ one_serve() {
 	fi
 	DT_PID=$!
 	for _ in $(seq 100); do grep -q "listening on" "$TMP/serve.log" && break; sleep 0.05; done
-	if [ "$dir" = k2h ]; then t=$(k_send $HADDR); else t=$(k_recv $HADDR); fi || fail "$name"
+	if [ "$dir" = k2h ]; then t=$(k_send $XADDR); else t=$(k_recv $XADDR); fi || fail "$name"
 	wait $DT_PID; DT_PID=
 	add "$name" "$(python3 -c "print('%.0f' % ($BYTES / $t / 1e6))")" "-" "-"
 }
@@ -114,7 +116,14 @@ PY
 	add "kernel -> kernel (veth)" "$(python3 -c "print('%.0f' % ($BYTES / $t / 1e6))")" "-" "-"
 }
 
-CASES=()
+# AF_XDP on a veth pair in the test's namespace (198.18.1.0/24; the
+# kernel end sends whole checksums, as XDP needs)
+ip -n "$NS" link add vk type veth peer name vx || fail "veth"
+nsx python3 "$SRC/tests/interop/nic.py" vk tx-csum off || fail "vk tx-csum"
+ip -n "$NS" addr add 198.18.1.1/24 dev vk && ip -n "$NS" link set vk up
+XDP="--xdp vx --addr 198.18.1.2/24"
+
+XADDR=$HADDR
 for r in $(seq "$RUNS"); do
 	one_veth
 	one_serve "k->h serve (today)" k2h
@@ -127,6 +136,10 @@ for r in $(seq "$RUNS"); do
 	one_dt "h->k off + io_uring" h2k --offload none --uring
 	one_dt "h->k offloads on" h2k --offload all
 	one_dt "h->k on + io_uring" h2k --offload all --uring
+	XADDR=198.18.1.2
+	one_dt "k->h AF_XDP (veth)" k2h $XDP
+	one_dt "h->k AF_XDP (veth)" h2k $XDP
+	XADDR=$HADDR
 	echo "run $r of $RUNS done" >&2
 done
 
@@ -142,6 +155,7 @@ echo "$MB MB per run, $RUNS runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/l
 printf "%-26s %-22s %-20s %s\n" "case" "MB/s median (min-max)" "CPU s per GB" "syscalls per segment"
 for c in "kernel -> kernel (veth)" "k->h serve (today)" "k->h offloads off" "k->h off + io_uring" \
 	 "k->h offloads on" "k->h on + io_uring" "h->k serve (today)" "h->k offloads off" \
-	 "h->k off + io_uring" "h->k offloads on" "h->k on + io_uring"; do
+	 "h->k off + io_uring" "h->k offloads on" "h->k on + io_uring" \
+	 "k->h AF_XDP (veth)" "h->k AF_XDP (veth)"; do
 	printf "%-26s %-22s %-20s %s\n" "$c" "$(stat %.0f ${R[$c]})" "$(stat %.2f ${CPU[$c]})" "$(stat %.3f ${SC[$c]})"
 done

@@ -63,10 +63,11 @@ int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 bool arp_resolve(arp_cache *a, uint64_t now, uint32_t nh, uint8_t mac[ARP_MAC_LEN],
 		 arp_out_fn out, void *ctx);
 
-/* Learns addr -> mac from an IPv4 packet addr sent us (gleaning), as an
- * ARP message from it would teach: for a device whose queues each keep a
- * cache of their own, where the ARP reply to one queue's request may
- * arrive on another (xdp.c). Packets waiting for addr go out. */
+/* Teaches the cache addr -> mac learned elsewhere, as an ARP message
+ * from addr would: for a device whose queues each keep a cache of their
+ * own, where the ARP reply to one queue's request may arrive on another
+ * (xdp.c passes what another queue learned). Packets waiting for addr go
+ * out. Ignored for address 0, our own, or a multicast MAC. */
 void arp_glean(arp_cache *a, uint64_t now, uint32_t addr, const uint8_t mac[ARP_MAC_LEN],
 	       arp_out_fn out, void *ctx);
 

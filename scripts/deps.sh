@@ -7,9 +7,12 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 # python3-scapy: the attack suite (tests/attack); liblwip-dev: make bench;
 # chromium, chromium-driver and python3-selenium: the HTML report's browser
-# tests (tests/report).
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind \
-	libclang-rt-14-dev python3-scapy liblwip-dev chromium chromium-driver python3-selenium; do
+# tests (tests/report); pkg-config, libbpf-dev, libxdp-dev, liburing-dev (and
+# clang): the device features of cmake/link_features.cmake (eBPF steering,
+# AF_XDP, io_uring).
+for p in cmake gcc clang make pkg-config libcmocka-dev libpcap-dev iproute2 tshark curl \
+	python3 valgrind libclang-rt-14-dev python3-scapy liblwip-dev chromium chromium-driver \
+	python3-selenium libbpf-dev libxdp-dev liburing-dev; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -2,7 +2,8 @@
 # The layers depend one way (DESIGN.md, docs/architecture.md):
 #
 #   api -> stack -> tcp -> ip -> wire        core below all of them
-#   link and trace know the public API (and core), nothing of the layers
+#   link and trace know the public API and core (link also wire: devices
+#   parse headers for offloads), nothing of ip, tcp or the stack
 #
 # Every #include "..." under src/ is checked against what its folder may
 # see; a file may always include its own folder's headers and the public
@@ -17,7 +18,7 @@ declare -A may=(
 	[tcp]="tcp ip wire core"
 	[stack]="stack tcp ip wire core"
 	[api]="api stack tcp ip wire core link trace"
-	[link]="link core"
+	[link]="link wire core"
 	[trace]="trace core"
 )
 

@@ -94,7 +94,7 @@ static int pool_grow(hsk_pool *p)
 	return 0;
 }
 
-void *pool_get(hsk_pool *p)
+void *pool_get_raw(hsk_pool *p)
 {
 	if (p->in_use >= p->max)
 		return NULL;
@@ -111,7 +111,13 @@ void *pool_get(hsk_pool *p)
 		UNPOISON(o, p->obj_size);
 	}
 	p->in_use++;
-	return memset(o, 0, p->obj_size);
+	return o;
+}
+
+void *pool_get(hsk_pool *p)
+{
+	void *o = pool_get_raw(p);
+	return o ? memset(o, 0, p->obj_size) : NULL;
 }
 
 void pool_put(hsk_pool *p, void *obj)

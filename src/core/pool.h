@@ -30,6 +30,9 @@ void pool_init(hsk_pool *p, size_t obj_size, size_t max_objects);
 void pool_destroy(hsk_pool *p);   /* frees every chunk, objects in use too */
 /* A zeroed object, or NULL at `max` or when memory runs out. */
 void *pool_get(hsk_pool *p);
+/* The same without the zeroing, for objects whose every field the caller
+ * sets (a large object most of which is storage used later). */
+void *pool_get_raw(hsk_pool *p);
 /* obj must come from this pool's pool_get(); NULL is ignored. */
 void pool_put(hsk_pool *p, void *obj);
 static inline size_t pool_in_use(const hsk_pool *p) { return p->in_use; }

@@ -134,12 +134,12 @@ static void free_detached(hsk_stack *s)
 	for (unsigned i = 0; i < s->nsocks; i++) {
 		hsk_sock *k = &s->socks[i];
 		if (k->kind == SK_CONN && (k->t->flags & TF_DETACHED))
-			tcb_release_buffers(k->t);
+			tcb_release_buffers(&s->tcp, k->t);
 		if (k->kind != SK_LISTEN)
 			continue;
 		for (tcb *t = k->l->aq_head; t; t = t->aq_next)
 			if (t->flags & TF_DETACHED)
-				tcb_release_buffers(t);
+				tcb_release_buffers(&s->tcp, t);
 	}
 }
 

@@ -55,7 +55,7 @@ void tcb_free(tcp_stack *s, tcb *t)
 	tcb_detach(s, t);
 	tcb_release_rings(s, t);
 	free(t->ooo);
-	rec_sack_free(t);
+	rec_sack_free(s, t);
 	pool_put(&s->tcb_pool, t);
 }
 

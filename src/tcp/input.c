@@ -436,7 +436,7 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 	t->flags |= TF_ACK_NOW;
 	/* Out-of-order data is what SACK blocks report: time for the state. */
 	if ((t->flags & TF_SACK_OK) && !t->sack)
-		rec_sack_init(t);
+		rec_sack_init(s, t);
 	if (!t->ooo) {
 		t->ooo = malloc(sizeof(*t->ooo));
 		if (!t->ooo) {

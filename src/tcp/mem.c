@@ -286,7 +286,7 @@ void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 		ring_release(s, t, &t->rcv);
 	/* Quiescent: the SACK state holds nothing worth keeping either. */
 	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
+		rec_sack_free(s, t);
 }
 
 void tcb_release_rings(tcp_stack *s, tcb *t)

@@ -92,14 +92,13 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
 
-int rec_sack_init(tcb *t)
+int rec_sack_init(tcp_stack *s, tcb *t)
 {
 	if (t->sack)
 		return 0;
-	/* malloc and each part initialised, not calloc: glibc's calloc skips
-	 * its per-thread cache (tcache) and takes the arena path every time
-	 * (and gcc turns malloc + memset into calloc). */
-	tcp_sack *k = malloc(sizeof(*k));
+	/* From the pool, not zeroed: each part is initialised below, and
+	 * the records are written by rack_on_send before they are read. */
+	tcp_sack *k = pool_get_raw(&s->sack_pool);
 	if (!k)
 		return -HSK_ENOMEM;
 	sack_rcv_init(&k->rcv);
@@ -119,37 +118,42 @@ bool rec_sack_idle(const tcb *t)
 	       !k->rcv.dsack && !recovering(t);
 }
 
-void rec_sack_free(tcb *t)
+void rec_sack_free(tcp_stack *s, tcb *t)
 {
-	if (!t->sack)
+	tcp_sack *k = t->sack;
+	if (!k)
 		return;
-	free(t->sack->seg);
-	free(t->sack);
+	if (k->seg != k->seg0)
+		free(k->seg);
+	pool_put(&s->sack_pool, k);
 	t->sack = NULL;
 }
 
-/* Records start few and double when full, up to about two per MSS of
- * send buffer: a connection that sends 64 bytes holds 16 of them. */
-enum { RECORDS_FIRST = 16 };
-
+/* Records start with the 16 inside tcp_sack and double when full, up to
+ * about two per MSS of send buffer: a connection that sends 64 bytes
+ * allocates nothing for them. */
 static bool records_grow(tcb *t)
 {
 	tcp_sack *k = t->sack;
 	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
 	while (max < want && max < (1u << 20))
 		max <<= 1;
-	uint32_t cap = k->seg ? 2 * k->seg_cap : RECORDS_FIRST;
-	if (k->seg && k->seg_cap >= max)
+	if (!k->seg) {
+		rack_init(&k->rk, k->seg0, SACK_RECORDS_FIRST);
+		k->seg = k->seg0;
+		k->seg_cap = SACK_RECORDS_FIRST;
+		return true;
+	}
+	uint32_t cap = 2 * k->seg_cap;
+	if (k->seg_cap >= max)
 		return false;
 	/* Not zeroed: rack_on_send writes every field of a record. */
 	rack_seg *seg = malloc(cap * sizeof(*seg));
 	if (!seg)
 		return false;
-	if (k->seg)
-		rack_move(&k->rk, seg, cap);
-	else
-		rack_init(&k->rk, seg, cap);
-	free(k->seg);
+	rack_move(&k->rk, seg, cap);
+	if (k->seg != k->seg0)
+		free(k->seg);
 	k->seg = seg;
 	k->seg_cap = cap;
 	return true;
@@ -159,7 +163,7 @@ bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
 	if (!(t->flags & TF_SACK_OK))
 		return true;
-	if (!t->sack && rec_sack_init(t) < 0) {
+	if (!t->sack && rec_sack_init(s, t) < 0) {
 		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 		return true;
 	}

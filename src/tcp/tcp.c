@@ -26,6 +26,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);
 	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
 	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
+	pool_init(&s->sack_pool, sizeof(tcp_sack), 0);
 	/* Only one size is cached: send and receive defaults alike. */
 	if (cfg->sndbuf == cfg->rcvbuf) {
 		s->ring_cache_cap = 1;
@@ -35,20 +36,19 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	return 0;
 }
 
-void tcb_release_buffers(tcb *t)
+void tcb_release_buffers(tcp_stack *s, tcb *t)
 {
 	ring_destroy(&t->snd);
 	ring_destroy(&t->rcv);
 	free(t->ooo);
 	t->ooo = NULL;
-	rec_sack_free(t);
+	rec_sack_free(s, t);
 }
 
 static void free_conn_node(void *ctx, tbl_node *n)
 {
-	(void)ctx;
 	if (n->kind == HSK_OBJ_TCB)
-		tcb_release_buffers((tcb *)n);
+		tcb_release_buffers(ctx, (tcb *)n);
 }
 
 void tcp_destroy(tcp_stack *s)
@@ -60,6 +60,7 @@ void tcp_destroy(tcp_stack *s)
 	pool_destroy(&s->req_pool);
 	pool_destroy(&s->tw_pool);
 	pool_destroy(&s->lst_pool);
+	pool_destroy(&s->sack_pool);
 	while (s->ring_cache_n)
 		free(s->ring_cache[--s->ring_cache_n]);
 }

@@ -117,17 +117,25 @@ enum tcb_flag {
 				    * no POLLOUT until memory is back */
 };
 
+/* Segment records a connection starts with, inside its tcp_sack: a
+ * request/response exchange never needs more (records.c doubles them into
+ * malloc'ed storage for bulk transfers). */
+enum { SACK_RECORDS_FIRST = 16 };
+
 /* SACK state of a connection that negotiated SACK (recovery.c): the
  * blocks we report, the peer's blocks, and RACK-TLP over per-segment
- * records. Allocated when such a connection is established. */
+ * records. Taken from the stack's sack_pool when the connection first
+ * sends data or receives data out of order, given back when quiescent. */
 typedef struct tcp_sack {
 	sack_rcv rcv;
 	sack_board board;
 	rack rk;
-	rack_seg *seg;            /* record storage, allocated on first send */
+	rack_seg *seg;            /* record storage: NULL until the first send,
+				   * then seg0 or, past it, malloc'ed */
 	uint32_t seg_cap;
 	uint64_t reo_at;          /* RACK reordering timer; 0: not armed */
 	uint64_t tlp_at;          /* tail loss probe timer; 0: not armed */
+	rack_seg seg0[SACK_RECORDS_FIRST];
 } tcp_sack;
 
 typedef struct tcb {
@@ -256,6 +264,7 @@ typedef struct tcp_stack {
 	const cc_ops *cc_ops;     /* congestion control for new connections */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
+	hsk_pool sack_pool;       /* tcp_sack of connections moving data */
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
 	size_t orphan_bytes;      /* of which orphans hold */
@@ -282,7 +291,7 @@ void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
 /* The memory a TCB owns beyond its pool slot: rings, reassembly, SACK. */
-void tcb_release_buffers(tcb *t);
+void tcb_release_buffers(tcp_stack *s, tcb *t);
 /* Socket sd's readiness may have changed: tell the socket layer. */
 static inline void tcp_notify(tcp_stack *s, int sd)
 {
@@ -353,8 +362,8 @@ uint32_t tcb_resend(struct tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 void rec_on_ack(struct tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
 void rec_on_dupack(struct tcp_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
-int rec_sack_init(tcb *t);
-void rec_sack_free(tcb *t);
+int rec_sack_init(struct tcp_stack *s, tcb *t);
+void rec_sack_free(struct tcp_stack *s, tcb *t);
 /* Nothing in flight, held or owed: the SACK state may go. */
 bool rec_sack_idle(const tcb *t);
 /* Record new data [start, start+len) (and a FIN after it) as sent; false

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 	printf("size_tw %zu\n", sizeof(tcp_tw));
 	printf("size_sock %zu\n", sizeof(hsk_sock));
 	printf("size_sack %zu\n", sizeof(tcp_sack));
+	printf("size_act %zu\n", sizeof(tcb_act));
 	printf("size_listener %zu\n", sizeof(tcp_listener));
 	return 0;
 }

@@ -123,7 +123,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	attach_tcb(s, nsd, t);
 	if (peer)
 		*peer = t->node.key;
-	if (ring_len(&t->rcv) || (t->flags & TF_RCVD_FIN) || t->err)
+	if (tcb_rcv_len(t) || (t->flags & TF_RCVD_FIN) || t->err)
 		stack_notify(s, nsd);
 	return nsd;
 }
@@ -151,11 +151,16 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	tcb *t = tcb_new(&s->tcp, &tu);
 	if (!t)
 		return -HSK_ENOBUFS;
+	/* The SYN's timer lives in the TCB's active extension. */
+	if (!tcb_act_get(&s->tcp, t)) {
+		tcb_free(&s->tcp, t);
+		return -HSK_ENOBUFS;
+	}
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
-	t->user_timeout_ns = k->user_timeout_ns;
+	t->act->user_timeout_ns = k->user_timeout_ns;
 	t->iss = tcp_isn(&s->tcp, &tu);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
@@ -215,7 +220,7 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 	if (tcb_alloc_snd(&s->tcp, t) < 0)
 		return -HSK_EAGAIN;
 	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
-	uint32_t n = ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+	uint32_t n = ring_write(&t->act->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 	if (n == 0)
 		return -HSK_EAGAIN;
 	tcp_output(&s->tcp, t);
@@ -239,7 +244,7 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
 	/* A pending delayed ACK will carry the news unless the window we
 	 * advertised is nearly closed. */
-	bool urgent = adv < 2u * t->mss || !t->delack_at;
+	bool urgent = adv < 2u * t->mss || !t->act || !t->act->delack_at;
 	if (space >= adv + step && urgent) {
 		t->flags |= TF_ACK_NOW;
 		tcp_output(&s->tcp, t);
@@ -252,13 +257,15 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	tcb *t = conn_of(s, sd, &err);
 	if (!t)
 		return err;
-	if (ring_len(&t->rcv) && !(t->flags & TF_SHUT_RD)) {
-		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-		if (!ring_len(&t->rcv))
+	if (tcb_rcv_len(t) && !(t->flags & TF_SHUT_RD)) {
+		hsk_ring *r = &t->act->rcv;
+		uint32_t n = ring_read(r, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		if (!ring_len(r))
 			tcb_release_idle_rings(&s->tcp, t);
 		else
 			tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 		maybe_window_update(s, t);
+		tcb_act_put_idle(&s->tcp, t);
 		return n;
 	}
 	if (t->err)
@@ -276,6 +283,9 @@ static bool queue_fin(hsk_stack *s, tcb *t, const char *cause)
 	int to;
 	if (t->flags & TF_FIN_QUEUED)
 		return true;
+	/* The FIN's timer and record need the active extension. */
+	if (!tcb_act_get(&s->tcp, t))
+		return false;
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 	case HSK_ESTABLISHED:
@@ -306,7 +316,8 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 		return -HSK_ENOTCONN;
 	if (how != HSK_SHUT_WR) {
 		t->flags |= TF_SHUT_RD;
-		ring_read(&t->rcv, NULL, ring_len(&t->rcv));
+		if (t->act)
+			ring_read(&t->act->rcv, NULL, ring_len(&t->act->rcv));
 	}
 	if (how != HSK_SHUT_RD && !queue_fin(s, t, "shutdown()"))
 		return -HSK_EINVAL;
@@ -323,7 +334,7 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 		tcb_free(&s->tcp, t);         /* closed or in TIME_WAIT already */
 		return;
 	}
-	bool unread = ring_len(&t->rcv) > 0;
+	bool unread = tcb_rcv_len(t) > 0;
 	if (t->state == HSK_SYN_SENT) {
 		tcb_closed(&s->tcp, t, abort ? "abort()" : "close()");
 		return;
@@ -343,7 +354,7 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 		return;
 	}
 	if (s->tcp.orphans > s->env.cfg.max_orphans ||
-	    (t->snd.buf && ring_len(&t->snd) && tcp_mem_exhausted(&s->tcp))) {
+	    (tcb_snd_len(t) && tcp_mem_exhausted(&s->tcp))) {
 		/* Linux's tcp_close past tcp_max_orphans ("too many orphaned
 		 * sockets"), or with data queued when memory is exhausted
 		 * (tcp_out_of_memory): reset rather than linger. Here before
@@ -360,8 +371,14 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 		tcb_closed(&s->tcp, t, "close(): no FIN possible");
 		return;
 	}
-	if (t->state == HSK_FIN_WAIT_2 && !t->close_at) {
-		t->close_at = s->env.now + s->env.cfg.fin_timeout_ns;
+	if (t->state == HSK_FIN_WAIT_2 && (!t->act || !t->act->close_at)) {
+		tcb_act *a = tcb_act_get(&s->tcp, t);
+		if (!a) {
+			tcb_send_rst(&s->tcp, t);
+			tcb_closed(&s->tcp, t, "close(): out of memory");
+			return;
+		}
+		a->close_at = s->env.now + s->env.cfg.fin_timeout_ns;
 		tcb_timer_update(&s->tcp, t);
 	}
 }
@@ -403,7 +420,7 @@ int hsk_poll(hsk_stack *s, int sd)
 		return k->l->aq_head ? HSK_POLLIN : 0;
 	const tcb *t = k->t;
 	int m = 0;
-	if (ring_len(&t->rcv) || (t->flags & (TF_RCVD_FIN | TF_SHUT_RD)))
+	if (tcb_rcv_len(t) || (t->flags & (TF_RCVD_FIN | TF_SHUT_RD)))
 		m |= HSK_POLLIN;
 	if (t->flags & TF_RCVD_FIN)
 		m |= HSK_POLLRDHUP;
@@ -412,7 +429,7 @@ int hsk_poll(hsk_stack *s, int sd)
 	if (t->state == HSK_CLOSED)
 		m |= HSK_POLLHUP | HSK_POLLIN;
 	if (state_can_send(t->state) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT)) &&
-	    (!t->snd.buf || ring_space(&t->snd) > 0))
+	    (!t->act || !t->act->snd.buf || ring_space(&t->act->snd) > 0))
 		m |= HSK_POLLOUT;
 	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
 		m |= HSK_POLLHUP;
@@ -488,14 +505,14 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.timestamps = t->flags & TF_TS_OK,
 		.snd_wscale = t->snd_wscale, .rcv_wscale = t->rcv_wscale,
 		.mss = t->mss,
-		.cwnd = t->cc.cwnd, .ssthresh = t->cc.ssthresh,
+		.cwnd = tcb_cwnd(t), .ssthresh = tcb_ssthresh(t),
 		.snd_wnd = t->snd_wnd,
 		.unacked = (uint32_t)seq_diff(t->snd_max, t->snd_una),
 		.srtt_ns = t->rtt.srtt, .rttvar_ns = t->rtt.rttvar,
 		.rto_ns = rtt_rto(&t->rtt, &s->tcp.rttp), .min_rtt_ns = t->rtt.min_rtt,
 		.retransmits = t->retries,
-		.in_recovery = t->cc.in_recovery,
-		.congestion_control = t->cc.ops ? t->cc.ops->name : "none",
+		.in_recovery = tcb_in_recovery(t),
+		.congestion_control = s->tcp.cc_ops ? s->tcp.cc_ops->name : "none",
 	};
 	return 0;
 }

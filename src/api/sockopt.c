@@ -32,7 +32,8 @@ static int set_buf(hsk_sock *k, int opt, int value)
 	uint32_t v = (uint32_t)value;
 	if (k->kind == SK_CONN) {
 		tcb *t = k->t;
-		if ((opt == HSK_SO_SNDBUF && t->snd.buf) || (opt == HSK_SO_RCVBUF && t->rcv.buf))
+		if (t->act && ((opt == HSK_SO_SNDBUF && t->act->snd.buf) ||
+			       (opt == HSK_SO_RCVBUF && t->act->rcv.buf)))
 			return -HSK_EINVAL;
 		if (opt == HSK_SO_SNDBUF)
 			t->sndbuf = v;
@@ -57,16 +58,20 @@ static int set_keepalive(hsk_stack *s, hsk_sock *k, int opt, int value)
 	if (value < 1 || value > (opt == HSK_SO_KEEPCNT ? 127 : 32767))
 		return -HSK_EINVAL;
 	tcb *t = k->t;
+	/* Set, they live in the TCB's active extension. */
+	tcb_act *a = tcb_act_get(&s->tcp, t);
+	if (!a)
+		return -HSK_ENOMEM;
 	if (opt == HSK_SO_KEEPIDLE) {
-		t->keep_idle_s = (uint32_t)value;
+		a->keep_idle_s = (uint32_t)value;
 		if (t->keep_at) {
 			t->keep_at = s->env.now + keep_idle_ns(&s->tcp, t);
 			tcb_timer_update(&s->tcp, t);
 		}
 	} else if (opt == HSK_SO_KEEPINTVL) {
-		t->keep_intvl_s = (uint32_t)value;
+		a->keep_intvl_s = (uint32_t)value;
 	} else {
-		t->keep_cnt = (uint8_t)value;
+		a->keep_cnt = (uint8_t)value;
 	}
 	return 0;
 }
@@ -99,9 +104,13 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 	case HSK_SO_USER_TIMEOUT:
 		if (value < 0)
 			return -HSK_EINVAL;
-		if (k->kind == SK_CONN)
-			k->t->user_timeout_ns = (uint64_t)value * 1000000;
-		else
+		if (k->kind == SK_CONN) {
+			tcb_act *a = value || k->t->act ? tcb_act_get(&s->tcp, k->t) : NULL;
+			if (a)
+				a->user_timeout_ns = (uint64_t)value * 1000000;
+			else if (value)
+				return -HSK_ENOMEM;
+		} else
 			k->user_timeout_ns = (uint64_t)value * 1000000;
 		return 0;
 	case HSK_SO_KEEPIDLE:
@@ -136,7 +145,7 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 		*value = k->kind == SK_CONN ? k->t->mss : s->tcp.mss;
 		return 0;
 	case HSK_SO_USER_TIMEOUT:
-		*value = (int)((k->kind == SK_CONN ? k->t->user_timeout_ns :
+		*value = (int)((k->kind == SK_CONN ? tcb_user_timeout(k->t) :
 				k->user_timeout_ns) / 1000000);
 		return 0;
 	default:

@@ -321,8 +321,8 @@ static void conn_info_node(void *ctx, tbl_node *n)
 		const tcb *t = (const tcb *)n;
 		ci.state = t->state;
 		ci.sd = t->sd;
-		ci.send_q = ring_len(&t->snd);
-		ci.recv_q = ring_len(&t->rcv);
+		ci.send_q = tcb_snd_len(t);
+		ci.recv_q = tcb_rcv_len(t);
 		break;
 	}
 	case HSK_OBJ_REQ:

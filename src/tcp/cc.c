@@ -69,6 +69,32 @@ void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now)
 		ops->init(cc, now);
 }
 
+void cc_init_like(cc_state *cc, const cc_state *fresh, uint32_t mss)
+{
+	*cc = *fresh;
+	cc->mss = mss < CC_MIN_MSS ? CC_MIN_MSS : mss;
+	if (!cc->ops->fixed)
+		cc->cwnd = cc_initial_window(cc->mss);
+}
+
+bool cc_pristine(const cc_state *cc, const cc_state *fresh)
+{
+	const cc_state *p = fresh;
+
+	if (cc->in_recovery || cc->hs_state != CC_HS_SS || cc->bytes_acked)
+		return false;
+	for (size_t i = 0; i < CC_PRIV_U64; i++)
+		if (p->priv[i] != cc->priv[i])
+			return false;
+	return p->ops == cc->ops && p->ssthresh == cc->ssthresh &&
+	       p->prior_cwnd == cc->prior_cwnd && p->prr_delivered == cc->prr_delivered &&
+	       p->prr_out == cc->prr_out && p->recover_fs == cc->recover_fs &&
+	       p->sack == cc->sack && p->hs_samples == cc->hs_samples &&
+	       p->hs_css_rounds == cc->hs_css_rounds && p->hs_round_left == cc->hs_round_left &&
+	       p->hs_cur_min == cc->hs_cur_min && p->hs_last_min == cc->hs_last_min &&
+	       p->hs_css_base == cc->hs_css_base;
+}
+
 static void hystart_round_start(cc_state *cc, uint32_t flight_after)
 {
 	cc->hs_last_min = cc->hs_cur_min;

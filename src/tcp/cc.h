@@ -70,7 +70,9 @@ typedef struct cc_ack {
 
 typedef struct cc_ops {
 	const char *name;
-	/* Called by cc_init after the common fields are set. */
+	/* Called by cc_init after the common fields are set. It must not
+	 * make anything depend on the MSS, and may set cwnd only when the
+	 * algorithm is `fixed` (cc_init_like relies on both). */
 	void (*init)(cc_state *cc, uint64_t now);
 	/* Growth in congestion avoidance (cwnd >= ssthresh), for `acked`
 	 * bytes; slow start is done by cc.c. */
@@ -136,6 +138,14 @@ void cc_on_rto(cc_state *cc, uint32_t flight, bool first, uint64_t now);
 /* Sending resumes after `idle` ns without anything in flight: when idle >
  * rto, cwnd = min(cwnd, IW) (RFC 5681 §4.1). */
 void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now);
+/* cc_init(cc, fresh->ops, mss) without calling the algorithm again:
+ * `fresh` is a state cc_init made for the same ops (with any mss). Valid
+ * because an algorithm's init sets nothing that depends on the MSS, and
+ * cwnd only when it is `fixed`. */
+void cc_init_like(cc_state *cc, const cc_state *fresh, uint32_t mss);
+/* Nothing but cwnd and mss differs from `fresh` (as above): the state can
+ * be rebuilt from cwnd and mss alone, by cc_init_like. */
+bool cc_pristine(const cc_state *cc, const cc_state *fresh);
 /* The path MSS changed; keeps cwnd in segments. */
 void cc_set_mss(cc_state *cc, uint32_t mss);
 

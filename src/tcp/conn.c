@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "tcp/tcp.h"
-#include "tcp/reass.h"
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
@@ -25,7 +24,7 @@ tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu)
 	t->state = HSK_CLOSED;
 	t->mss = TCP_DEFAULT_MSS;
 	rtt_init(&t->rtt, &s->rttp);
-	cc_init(&t->cc, s->cc_ops, TCP_DEFAULT_MSS, s->env->now);
+	tcb_cc_init(s, t, TCP_DEFAULT_MSS);
 	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	t->sndbuf = s->env->cfg.sndbuf;
 	t->rcvbuf = s->env->cfg.rcvbuf;
@@ -42,11 +41,14 @@ void tcb_detach(tcp_stack *s, tcb *t)
 		return;
 	if (tcb_counted_orphan(t)) {
 		s->orphans--;
-		s->orphan_bytes -= t->snd.cap + t->rcv.cap;
+		if (t->act)
+			s->orphan_bytes -= t->act->snd.cap + t->act->rcv.cap;
 	}
 	wheel_cancel(&s->env->wheel, &t->timer);
 	tbl_remove(&s->conns, &t->node);
-	t->rtx_at = t->delack_at = t->close_at = t->keep_at = 0;
+	if (t->act)
+		t->act->rtx_at = t->act->delack_at = t->act->close_at = 0;
+	t->keep_at = 0;
 	t->flags |= TF_DETACHED;
 }
 
@@ -54,8 +56,7 @@ void tcb_free(tcp_stack *s, tcb *t)
 {
 	tcb_detach(s, t);
 	tcb_release_rings(s, t);
-	free(t->ooo);
-	rec_sack_free(s, t);
+	tcb_act_free(s, t);
 	pool_put(&s->tcb_pool, t);
 }
 
@@ -141,7 +142,7 @@ void tcb_init_stream_opts(tcp_stack *s, tcb *t, const tcp_opts *peer)
 	if (peer->has_ts && s->env->cfg.timestamps) {
 		t->flags |= TF_TS_OK;
 		t->ts_recent = peer->ts_val;
-		t->ts_recent_at = s->env->now;
+		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
 		t->mss = mss_less_ts(t->mss);
 	}
 }

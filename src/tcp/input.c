@@ -29,8 +29,6 @@
  *     -> closed_input     nothing: §3.10.7.1
  * The third step (security) and the sixth (URG) have nothing to do here.
  */
-#include <stdlib.h>
-
 #include "tcp/tcp.h"
 #include "tcp/reass.h"
 
@@ -57,7 +55,10 @@ static void count_parse_error(tcp_stack *s, int err)
 	}
 }
 
-#define PAWS_IDLE_NS (24ull * 24 * 3600 * 1000000000)
+/* RFC 7323 §5.5: 24 days, in the ms of ts_recent_ms (which wraps after
+ * 49.7 days: a TS.Recent older than that looks younger by 49.7 days). */
+#define PAWS_IDLE_MS (24u * 24 * 3600 * 1000)
+_Static_assert(PAWS_IDLE_MS < (1u << 31), "PAWS idle time fits the ms clock");
 
 /* The receive window for the acceptability test: what we advertised. */
 static uint32_t rcv_window(const tcb *t)
@@ -124,7 +125,7 @@ static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static bool ts_fresh(const tcp_stack *s, const tcb *t, const tcp_opts *o)
 {
 	return (int32_t)(o->ts_val - t->ts_recent) >= 0 ||
-	       s->env->now - t->ts_recent_at > PAWS_IDLE_NS;
+	       (uint32_t)(s->env->now / 1000000) - t->ts_recent_ms > PAWS_IDLE_MS;
 }
 
 /* RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose
@@ -154,7 +155,7 @@ static void ts_update(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
 	    seq_le(sg->seq, t->rcv_nxt)) {
 		t->ts_recent = o->ts_val;
-		t->ts_recent_at = s->env->now;
+		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
 	}
 }
 
@@ -222,10 +223,11 @@ static void update_window(tcb *t, const tcp_seg *sg)
 		t->snd_wl1 = sg->seq;
 		t->snd_wl2 = sg->ack;
 		if (t->snd_wnd && (t->flags & TF_PERSIST)) {
-			/* The window opened: probing is over. */
+			/* The window opened: probing is over. (Only data in
+			 * the send ring is probed for: the extension is there.) */
 			t->flags &= ~TF_PERSIST;
-			t->rtx_at = 0;
-			t->first_rtx_at = 0;
+			t->act->rtx_at = 0;
+			t->act->first_rtx_at = 0;
 			t->win_probes = 0;
 		}
 	}
@@ -236,43 +238,54 @@ static void update_window(tcb *t, const tcp_seg *sg)
  * loss recovery see the progress. */
 static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
+	/* What this TCB sent took the extension (the SYN's retransmission
+	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
+	 * request's, and its ACK acknowledges nothing else. */
+	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	bool syn_acked = seq_eq(t->snd_una, t->iss);
 	if (syn_acked)
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
-	if ((t->flags & TF_FIN_SENT) && seq_gt(sg->ack, t->fin_seq)) {
-		acked--;                        /* our FIN */
+	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
+	 * nothing above it through). */
+	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {
+		acked--;
 		t->flags |= TF_FIN_ACKED;
 	}
-	ring_read(&t->snd, NULL, acked);
+	if (a)
+		ring_read(&a->snd, NULL, acked);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	/* RTT: the timestamp echo when there is one (RFC 7323 §4), else the
-	 * one timed segment (Karn: never a retransmitted one). */
+	 * one timed segment (Karn: never a retransmitted one). Timing needs
+	 * the extension (TF_RTT_TIMING implies it); a SYN's ACK is skipped. */
 	const tcp_opts *o = &sg->th.opt;
-	if (t->sack && t->sack->seg) {
+	tcp_sack *k = tcb_sack(t);
+	if (k && k->seg) {
 		/* RACK takes its sample from the segment records. */
 	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr && !syn_acked &&
-		   (int32_t)(o->ts_ecr - t->ts_flight) >= 0) {
+		   (int32_t)(o->ts_ecr - a->ts_flight) >= 0) {
 		/* An echo older than the flight this ACK covers is not of any
 		 * segment of it (RFC 7323 §4.3 echoes the earliest unacked
 		 * one): a forged or confused TSecr must not set the RTO. */
 		rtt_ts_sample(&t->rtt, &s->rttp, s->env->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
-	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
+	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, a->rtt_seq)) {
 		t->flags &= ~TF_RTT_TIMING;
-		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
 	}
 	t->retries = 0;
-	t->first_rtx_at = 0;
 	t->win_probes = 0;
 	/* Forward progress ends the backoff (as Linux does). */
 	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
-	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
-		s->env->now + rtt_rto(&t->rtt, &s->rttp);
+	if (a) {
+		a->first_rtx_at = 0;
+		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
+			s->env->now + rtt_rto(&t->rtt, &s->rttp);
+	}
 	tcb_notify(s, t);
 	return acked;
 }
@@ -289,8 +302,9 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 	    t->rtt.rto < 3000000000ull)
 		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
 			3000000000ull : s->env->cfg.rto_max_ns;
-	cc_init(&t->cc, s->cc_ops, t->mss, s->env->now); /* RFC 6928 IW10 */
-	t->recover = t->snd_una;
+	tcb_cc_init(s, t, t->mss); /* RFC 6928 IW10 */
+	if (t->act)
+		t->act->recover = t->snd_una;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s->env, PassiveOpens);
 	return true;
@@ -331,7 +345,6 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
 	}
-	t->rcv_tstamp = s->env->now;
 	/* The peer answered: unanswered zero-window probes start again from
 	 * zero; an orphan's do not (it must not live on answers alone). */
 	if (t->sd >= 0)
@@ -341,7 +354,7 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
-	if (t->sack)
+	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
 		rec_on_ack(s, t, acked, flight);
@@ -352,7 +365,7 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	/* Everything acknowledged, and loss recovery has seen it: the send
 	 * ring (and the SACK state, when nothing else holds it) can go;
 	 * under memory pressure it shrinks to what it still holds. */
-	if (advanced && !ring_len(&t->snd))
+	if (advanced && !tcb_snd_len(t))
 		tcb_release_idle_rings(s, t);
 	else if (advanced && s->mem_pressure)
 		tcb_fit_snd(s, t);
@@ -366,8 +379,15 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		if (fin_acked && !fin_here) {
 			if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
 				return TV(TV_DROP, "illegal transition");
-			if (t->sd < 0)
-				t->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
+			if (t->sd < 0) {
+				tcb_act *a = tcb_act_get(s, t);
+				if (!a) {
+					tcb_send_rst(s, t);
+					tcb_closed(s, t, "out of memory");
+					return TV(TV_DONE, NULL);
+				}
+				a->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
+			}
 		}
 		break;
 	case HSK_CLOSING:
@@ -410,20 +430,23 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 		len = room;
 		all = false;
 	}
-	ring_write(&t->rcv, data, len);
+	tcp_sack *k = tcb_sack(t);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
-	if (t->sack)
-		sack_rcv_advance(&t->sack->rcv, t->rcv_nxt);
+	if (k)
+		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	*fin_now = seg_fin && all;
 	if (!len)
 		return;
+	/* len > 0: the ring, and so the extension, is there */
+	tcb_act *a = t->act;
+	ring_write(&a->rcv, data, len);
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
 	if (len >= t->mss && ++t->unacked_segs >= 2)
 		t->flags |= TF_ACK_NOW;
-	else if (!t->delack_at)
-		t->delack_at = s->env->now + s->env->cfg.delack_ns;
+	else if (!a->delack_at)
+		a->delack_at = s->env->now + s->env->cfg.delack_ns;
 }
 
 /* Anything else goes through the reassembly queue, which places bytes at
@@ -434,23 +457,20 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 			    uint32_t len, bool seg_fin, bool *fin_now)
 {
 	t->flags |= TF_ACK_NOW;
-	/* Out-of-order data is what SACK blocks report: time for the state. */
-	if ((t->flags & TF_SACK_OK) && !t->sack)
-		rec_sack_init(s, t);
-	if (!t->ooo) {
-		t->ooo = malloc(sizeof(*t->ooo));
-		if (!t->ooo) {
-			CNT_INC(s->env, TCPOFODrop);
-			return;
-		}
-		reass_init(t->ooo);
+	tcb_act *a = tcb_act_get(s, t);
+	if (!a) {
+		CNT_INC(s->env, TCPOFODrop);
+		return;
 	}
+	/* Out-of-order data is what SACK blocks report: time for the state. */
+	if ((t->flags & TF_SACK_OK) && !a->sack_on)
+		rec_sack_init(s, t);
 	if (tcb_alloc_rcv(s, t) < 0) {
 		CNT_INC(s->env, TCPOFODrop);        /* no memory (tcp_mem_high) */
 		return;
 	}
 	reass_result res;
-	reass_input(t->ooo, &t->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
+	reass_input(&a->ooo, &a->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
 	if (res.out_of_order)
 		CNT_INC(s->env, TCPOFOQueue);
 	if (res.dropped)
@@ -459,9 +479,9 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 		t->rcv_nxt = seq_add(t->rcv_nxt, res.advanced);
 		tcb_notify(s, t);
 	}
-	if (t->sack) {
-		sack_rcv_advance(&t->sack->rcv, t->rcv_nxt);
-		sack_rcv_note(&t->sack->rcv, &res);
+	if (a->sack_on) {
+		sack_rcv_advance(&a->sack.rcv, t->rcv_nxt);
+		sack_rcv_note(&a->sack.rcv, &res);
 	}
 	*fin_now = res.fin;
 }
@@ -482,8 +502,8 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		if (skip > len || (skip == len && !seg_fin)) {
 			/* A pure duplicate: say so, with a D-SACK (RFC 2883). */
 			t->flags |= TF_ACK_NOW;
-			if (t->sack && len)
-				sack_rcv_dsack(&t->sack->rcv, seq,
+			if (tcb_sack(t) && len)
+				sack_rcv_dsack(&tcb_sack(t)->rcv, seq,
 					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
 			return TV_OK;
 		}
@@ -508,7 +528,7 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		t->flags |= TF_ACK_NOW;
 		return TV_OK;
 	}
-	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
+	if (seq_eq(seq, t->rcv_nxt) && tcb_ooo_empty(t))
 		data_in_order(s, t, data, len, seg_fin, fin_now);
 	else
 		data_reassemble(s, t, seq, data, len, seg_fin, fin_now);
@@ -584,7 +604,6 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	if (!(f & HSK_TH_SYN))
 		return TV(TV_DROP, "no SYN in SYN_SENT");
-	t->irs = sg->seq;
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
 	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
@@ -603,12 +622,14 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		tcp_output(s, t);
 		return TV_OK;
 	}
+	/* The SYN went out with the extension (its timer and send time). */
+	tcb_act *a = t->act;
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
-		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
 	t->retries = 0;
-	t->first_rtx_at = 0;
-	t->rtx_at = 0;
+	a->first_rtx_at = 0;
+	a->rtx_at = 0;
 	if (!established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	t->flags |= TF_ACK_NOW;
@@ -628,7 +649,8 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	t->snd_una = sg->ack;
-	t->rtx_at = 0;
+	if (t->act)
+		t->act->rtx_at = 0;
 	t->retries = 0;
 	if (!established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
@@ -656,7 +678,10 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	tcp_reply(s, &t->node, sg, tcb_steps(s, t, sg));
+	tcp_verdict v = tcb_steps(s, t, sg);
+	tcp_reply(s, &t->node, sg, v);
+	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
+		tcb_act_put_idle(s, t);
 }
 
 /* §3.10.7.1: no connection. Never answer a reset; answer anything else
@@ -733,9 +758,10 @@ void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
 			return;         /* min_pmtu configured to nothing */
 		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);
-		if (mss < t->mss) {
+		tcb_act *a;
+		if (mss < t->mss && (a = tcb_act_get(s, t)) != NULL) {
 			t->mss = mss;
-			cc_set_mss(&t->cc, t->mss);
+			cc_set_mss(&a->cc, t->mss);
 			rec_path_shrunk(s, t);
 		}
 		return;

@@ -249,7 +249,6 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	t->snd_sml = t->iss;
-	t->irs = r->irs;
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
@@ -277,7 +276,10 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 		trace_listener(s, l);
 	tcp_notify(s, l->sd);
 	/* The rest of the segment is the TCB's: so is any reply to it. */
-	tcp_reply(s, &t->node, sg, tcb_input_after_syn(s, t, sg));
+	tcp_verdict v = tcb_input_after_syn(s, t, sg);
+	tcp_reply(s, &t->node, sg, v);
+	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
+		tcb_act_put_idle(s, t);
 	return TV(TV_DONE, NULL);
 }
 

@@ -29,7 +29,6 @@
 #include <string.h>
 
 #include "tcp/tcp.h"
-#include "tcp/reass.h"
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -105,7 +104,8 @@ void tcb_orphan(tcp_stack *s, tcb *t)
 	t->flags |= TF_ORPHAN;
 	if (tcb_counted_orphan(t)) {
 		s->orphans++;
-		s->orphan_bytes += t->snd.cap + t->rcv.cap;
+		if (t->act)
+			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
 	}
 }
 
@@ -121,7 +121,7 @@ static void collect_orphans(void *ctx, tbl_node *n)
 	if (n->kind != HSK_OBJ_TCB || w->n == 256)
 		return;
 	tcb *t = (tcb *)n;
-	if (t != w->except && tcb_counted_orphan(t) && (t->snd.buf || t->rcv.buf))
+	if (t != w->except && tcb_counted_orphan(t) && t->act && (t->act->snd.buf || t->act->rcv.buf))
 		w->list[w->n++] = t;
 }
 
@@ -224,7 +224,8 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 
 int tcb_alloc_snd(tcp_stack *s, tcb *t)
 {
-	if (ring_alloc(s, t, &t->snd, t->sndbuf, snd_min(s, t)) == 0) {
+	tcb_act *a = tcb_act_get(s, t);
+	if (a && ring_alloc(s, t, &a->snd, t->sndbuf, snd_min(s, t)) == 0) {
 		t->flags &= ~TF_SND_WAIT;
 		return 0;
 	}
@@ -238,10 +239,15 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
 {
 	/* Never smaller than the window already offered: what was promised
 	 * must fit (the ring is empty when it is allocated). */
+	tcb_act *a = tcb_act_get(s, t);
+	if (!a)
+		return -HSK_ENOBUFS;
+	if (a->rcv.buf)
+		return 0;
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
 	uint32_t min = rcv_min(s, t);
-	return ring_alloc(s, t, &t->rcv, t->rcvbuf, promised > min ? promised : min);
+	return ring_alloc(s, t, &a->rcv, t->rcvbuf, promised > min ? promised : min);
 }
 
 /* The send ring's size follows memory: under pressure it shrinks to what
@@ -250,9 +256,9 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
  * grows back to sndbuf when the user writes into it. */
 void tcb_fit_snd(tcp_stack *s, tcb *t)
 {
-	hsk_ring *r = &t->snd;
-	if (!r->buf)
+	if (!t->act || !t->act->snd.buf)
 		return;
+	hsk_ring *r = &t->act->snd;
 	if (s->mem_pressure) {
 		uint32_t need = ring_len(r) > snd_min(s, t) ? ring_len(r) : snd_min(s, t);
 		if (pow2_at_least(need) < r->cap)
@@ -268,9 +274,11 @@ void tcb_fit_snd(tcp_stack *s, tcb *t)
  * out-of-order data lies past the in-order bytes. */
 void tcb_fit_rcv(tcp_stack *s, tcb *t)
 {
-	hsk_ring *r = &t->rcv;
+	if (!t->act)
+		return;
+	hsk_ring *r = &t->act->rcv;
 	uint32_t full = pow2_at_least(t->rcvbuf);
-	if (!r->buf || s->mem_pressure || r->cap >= full || (t->ooo && !reass_empty(t->ooo)))
+	if (!r->buf || s->mem_pressure || r->cap >= full || !reass_empty(&t->act->ooo))
 		return;
 	if (s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
 		ring_move(s, t, r, full);
@@ -278,23 +286,28 @@ void tcb_fit_rcv(tcp_stack *s, tcb *t)
 
 void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 {
-	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
-	if (t->snd.buf && !ring_len(&t->snd))
-		ring_release(s, t, &t->snd);
+	tcb_act *a = t->act;
+	if (!a)
+		return;
+	bool ooo_empty = reass_empty(&a->ooo);
+	if (a->snd.buf && !ring_len(&a->snd))
+		ring_release(s, t, &a->snd);
 	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
-		ring_release(s, t, &t->rcv);
+	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
+		ring_release(s, t, &a->rcv);
 	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(s, t);
+	if (!a->snd.buf && !a->rcv.buf && ooo_empty && rec_sack_idle(t))
+		rec_sack_free(t);
 }
 
 void tcb_release_rings(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_SND_WAIT)
 		t->flags &= ~TF_SND_WAIT;
-	ring_release(s, t, &t->snd);
-	ring_release(s, t, &t->rcv);
+	if (!t->act)
+		return;
+	ring_release(s, t, &t->act->snd);
+	ring_release(s, t, &t->act->rcv);
 }
 
 /* ---- windows ---- */
@@ -302,9 +315,12 @@ void tcb_release_rings(tcp_stack *s, tcb *t)
 uint32_t tcb_rcv_room(const tcb *t)
 {
 	uint32_t limit = t->rcvbuf;
-	if (t->rcv.buf && t->rcv.cap < limit)
-		limit = t->rcv.cap;
-	uint32_t used = ring_len(&t->rcv);
+	if (!t->act)
+		return limit;
+	const hsk_ring *r = &t->act->rcv;
+	if (r->buf && r->cap < limit)
+		limit = r->cap;
+	uint32_t used = ring_len(r);
 	return limit > used ? limit - used : 0;
 }
 

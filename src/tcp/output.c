@@ -107,7 +107,8 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 		o->opt.ts_val = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
 	}
-	if (t->sack && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+	tcb_act *a = t->act;
+	if (a && a->sack_on && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
 		/* SACK blocks where they fit beside the payload. */
 		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
 		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
@@ -116,10 +117,11 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		t->flags &= ~TF_ACK_NOW;
-		t->delack_at = 0;
+		if (a)
+			a->delack_at = 0;
 		t->unacked_segs = 0;
 	}
-	seg_send(s, &t->node.key, o, &t->snd, HSK_OBJ_TCB, t->sd);
+	seg_send(s, &t->node.key, o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
 static void tcb_send_syn(tcp_stack *s, tcb *t)
@@ -153,7 +155,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 static hsk_seq data_end(const tcb *t)
 {
 	uint32_t syn = seq_eq(t->snd_una, t->iss) ? 1 : 0;
-	return seq_add(t->snd_una, syn + ring_len(&t->snd));
+	return seq_add(t->snd_una, syn + tcb_snd_len(t));
 }
 
 /* Offset in the send ring of sequence number q (q after the SYN). */
@@ -237,6 +239,11 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			break;
 		if (len && is_new && !sws_allows(t, len, avail))
 			break;
+		/* A new segment is timed, recorded and retransmitted from the
+		 * extension (a FIN from an idle connection takes one now). */
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a)
+			break;
 		seg_out o = {
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
 			.len = len, .ring_off = ring_off(t, t->snd_nxt),
@@ -249,22 +256,20 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
-			t->ts_flight = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+			a->ts_flight = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		if (!is_new)
 			CNT_INC(s->env, RetransSegs);
 		else if (!(t->flags & TF_RTT_TIMING) && len) {
 			t->flags |= TF_RTT_TIMING;
-			t->rtt_seq = seq_add(t->snd_nxt, len);
-			t->rtt_start = s->env->now;
+			a->rtt_seq = seq_add(t->snd_nxt, len);
+			a->rtt_start = s->env->now;
 		}
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
 			t->snd_sml = seq_add(t->snd_nxt, len);
 		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
-		if (fin) {
-			t->fin_seq = end;
-			t->flags |= TF_FIN_SENT;
-		}
+		if (fin)
+			t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;
@@ -281,10 +286,14 @@ void tcp_output(tcp_stack *s, tcb *t)
 	bool sent = false;
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
 	    seq_eq(t->snd_nxt, t->iss)) {
+		/* The SYN's timer and send time are the extension's. */
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a)
+			return;
 		if (seq_gt(t->snd_max, t->iss))
 			CNT_INC(s->env, RetransSegs);
 		else
-			t->rtt_start = s->env->now;
+			a->rtt_start = s->env->now;
 		tcb_send_syn(s, t);
 		t->snd_nxt = seq_add(t->iss, 1);
 		if (seq_gt(t->snd_nxt, t->snd_max))
@@ -298,17 +307,21 @@ void tcp_output(tcp_stack *s, tcb *t)
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		tcb_send_ack(s, t);
-	if (seq_gt(t->snd_max, t->snd_una) && (!t->rtx_at || (t->flags & TF_PERSIST))) {
+	/* Something in flight was sent by this TCB, data waiting is in its
+	 * ring: either way the extension is there. (A passive open's
+	 * SYN,ACK in flight was its request's: no timer here for it.) */
+	tcb_act *a = t->act;
+	if (a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST))) {
 		t->flags &= ~TF_PERSIST;
 		tcb_arm_rtx(s, t, s->env->now);
-	} else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
-		   !t->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
+	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
+		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
 		tcb_arm_rtx(s, t, s->env->now);
 	}
-	if (t->sack && sent)
+	if (sent && tcb_sack(t))
 		rec_arm_tlp(s, t);
 	tcb_timer_update(s, t);
 }
@@ -372,7 +385,7 @@ uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 		len = t->mss;
 	/* With RACK the FIN is a record of its own, resent on its own: a data
 	 * record carrying it too would put two FINs on the wire. */
-	bool own_fin_record = t->sack && t->sack->seg && len;
+	bool own_fin_record = tcb_sack(t) && tcb_sack(t)->seg && len;
 	bool fin = (t->flags & TF_FIN_SENT) && !(t->flags & TF_FIN_ACKED) &&
 		   len == avail && !own_fin_record;
 	if (!len && !fin)
@@ -383,7 +396,7 @@ uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 	};
 	o.win = tcb_window_field(s, t);
 	/* Karn: a timed segment that is sent again gives no sample. */
-	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->rtt_seq))
+	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->act->rtt_seq))
 		t->flags &= ~TF_RTT_TIMING;
 	CNT_INC(s->env, RetransSegs);
 	tcb_emit(s, t, &o);

@@ -22,39 +22,45 @@
 enum { DUPTHRESH = 3 };
 enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
 
+/* Everything here runs for a connection with something in flight, or
+ * SACK state: its active extension is there. */
 static bool in_recovery(const tcb *t)
 {
-	return t->cc.in_recovery;
+	return t->act->cc.in_recovery;
 }
 
 /* Fast recovery, or the repair after a timeout (until SND.UNA passes what
  * was outstanding then). */
 static bool recovering(const tcb *t)
 {
-	return t->cc.in_recovery || seq_lt(t->snd_una, t->recover);
+	return t->act->cc.in_recovery || seq_lt(t->snd_una, t->act->recover);
 }
 
 /* Outside recovery: slow start or congestion avoidance. */
 static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		 uint64_t rtt_sample)
 {
+	cc_state *cc = &t->act->cc;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
 		.rtt = rtt_sample,
 		/* RFC 7661: grow only while the window is what limits us. */
-		.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
+		.cwnd_limited = flight_before + t->mss >= cc->cwnd,
 	};
-	cc_on_ack(&t->cc, &a, s->env->now);
+	cc_on_ack(cc, &a, s->env->now);
 }
 
 void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 {
-	t->dupacks = 0;
+	tcb_act *x = t->act;
+	if (!x)
+		return;         /* a passive open's SYN,ACK: nothing to grow */
+	x->dupacks = 0;
 	if (in_recovery(t)) {
-		if (seq_ge(t->snd_una, t->recover)) {
+		if (seq_ge(t->snd_una, x->recover)) {
 			/* A full ACK: everything outstanding at the loss has
 			 * arrived (RFC 6582 §3.2 (3)). */
-			cc_exit_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una),
+			cc_exit_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una),
 					 s->env->now);
 			return;
 		}
@@ -62,7 +68,7 @@ void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 		 * (5)); resend it at once. */
 		cc_ack a = { .acked = acked, .flight = flight_before,
 			     .srtt = t->rtt.srtt, .cwnd_limited = true };
-		cc_on_ack(&t->cc, &a, s->env->now);
+		cc_on_ack(&x->cc, &a, s->env->now);
 		tcb_resend(s, t, t->snd_una, t->mss);
 		return;
 	}
@@ -71,20 +77,21 @@ void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 
 void rec_on_dupack(tcp_stack *s, tcb *t)
 {
+	tcb_act *x = t->act;
 	if (in_recovery(t)) {
-		cc_on_dupack(&t->cc);   /* each one means a segment left */
+		cc_on_dupack(&x->cc);   /* each one means a segment left */
 		return;
 	}
-	if (++t->dupacks < DUPTHRESH)
+	if (++x->dupacks < DUPTHRESH)
 		return;
 	/* RFC 6582 §3.2 (1): not again for losses of the same window, nor
 	 * while a timeout's go-back-N is still repairing. */
-	if (seq_lt(t->snd_una, t->recover))
+	if (seq_lt(t->snd_una, x->recover))
 		return;
-	t->recover = t->snd_max;
+	x->recover = t->snd_max;
 	CNT_INC(s->env, TCPFastRetrans);
 	CNT_INC(s->env, TCPRenoRecovery);
-	cc_enter_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
+	cc_enter_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
 			  s->env->now);
 	tcb_resend(s, t, t->snd_una, t->mss);
 	tcb_arm_rtx(s, t, s->env->now);
@@ -94,39 +101,39 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 
 int rec_sack_init(tcp_stack *s, tcb *t)
 {
-	if (t->sack)
-		return 0;
-	/* From the pool, not zeroed: each part is initialised below, and
-	 * the records are written by rack_on_send before they are read. */
-	tcp_sack *k = pool_get_raw(&s->sack_pool);
-	if (!k)
+	tcb_act *x = tcb_act_get(s, t);
+	if (!x)
 		return -HSK_ENOMEM;
+	if (x->sack_on)
+		return 0;
+	/* Each part is initialised here; the records are written by
+	 * rack_on_send before they are read. */
+	tcp_sack *k = &x->sack;
 	sack_rcv_init(&k->rcv);
 	sack_board_init(&k->board, t->snd_una);
 	rack_init(&k->rk, NULL, 0);
 	k->seg = NULL;
 	k->seg_cap = 0;
 	k->reo_at = k->tlp_at = 0;
-	t->sack = k;
+	x->sack_on = true;
 	return 0;
 }
 
 bool rec_sack_idle(const tcb *t)
 {
-	const tcp_sack *k = t->sack;
+	const tcp_sack *k = tcb_sack(t);
 	return k && seq_eq(t->snd_una, t->snd_max) && k->rk.count == 0 &&
 	       !k->rcv.dsack && !recovering(t);
 }
 
-void rec_sack_free(tcp_stack *s, tcb *t)
+void rec_sack_free(tcb *t)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = tcb_sack(t);
 	if (!k)
 		return;
 	if (k->seg != k->seg0)
 		free(k->seg);
-	pool_put(&s->sack_pool, k);
-	t->sack = NULL;
+	t->act->sack_on = false;
 }
 
 /* Records start with the 16 inside tcp_sack and double when full, up to
@@ -134,7 +141,7 @@ void rec_sack_free(tcp_stack *s, tcb *t)
  * allocates nothing for them. */
 static bool records_grow(tcb *t)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = &t->act->sack;
 	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
 	while (max < want && max < (1u << 20))
 		max <<= 1;
@@ -163,11 +170,11 @@ bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
 	if (!(t->flags & TF_SACK_OK))
 		return true;
-	if (!t->sack && rec_sack_init(s, t) < 0) {
+	if ((!t->act || !t->act->sack_on) && rec_sack_init(s, t) < 0) {
 		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 		return true;
 	}
-	tcp_sack *k = t->sack;
+	tcp_sack *k = &t->act->sack;
 	unsigned need = (len ? 1 : 0) + (fin ? 1 : 0);
 	while (!k->seg || k->rk.count + need > k->rk.cap)
 		if (!records_grow(t))
@@ -181,26 +188,29 @@ bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 
 uint32_t rec_cwnd_room(const tcb *t)
 {
-	if (t->sack && t->sack->seg)
-		return cc_room(&t->cc, rack_pipe(&t->sack->rk));
+	const tcp_sack *k = tcb_sack(t);
+	if (k && k->seg)
+		return cc_room(&t->act->cc, rack_pipe(&k->rk));
 	uint32_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
-	return t->cc.cwnd > flight ? t->cc.cwnd - flight : 0;
+	uint32_t cwnd = tcb_cwnd(t);
+	return cwnd > flight ? cwnd - flight : 0;
 }
 
 static void enter_sack_recovery(tcp_stack *s, tcb *t)
 {
 	if (recovering(t))
 		return;
-	t->recover = t->snd_max;
+	t->act->recover = t->snd_max;
 	CNT_INC(s->env, TCPSackRecovery);
-	cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->env->now);
-	sack_board_start_recovery(&t->sack->board, t->snd_una);
+	cc_enter_recovery(&t->act->cc, rack_pipe(&t->act->sack.rk), true, s->env->now);
+	sack_board_start_recovery(&t->act->sack.board, t->snd_una);
 }
 
 void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before)
 {
-	tcp_sack *k = t->sack;
+	tcb_act *x = t->act;
+	tcp_sack *k = &x->sack;
 	const tcp_opts *o = &sg->th.opt;
 	if (!k->seg) {          /* nothing ever sent with records */
 		if (acked)
@@ -228,15 +238,15 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	if (tlp == RACK_TLP_LOSS) {
 		/* The probe repaired a loss: the congestion response, once. */
 		CNT_INC(s->env, TCPLossProbes);
-		cc_enter_recovery(&t->cc, flight_before, true, s->env->now);
-		cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->env->now);
+		cc_enter_recovery(&x->cc, flight_before, true, s->env->now);
+		cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 	}
 	if (acked || res.delivered) {
-		if (t->cc.in_recovery && seq_ge(t->snd_una, t->recover)) {
-			cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->env->now);
+		if (x->cc.in_recovery && seq_ge(t->snd_una, x->recover)) {
+			cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 			rack_exit_recovery(&k->rk);
-		} else if (t->cc.in_recovery) {
-			cc_prr_ack(&t->cc, res.delivered, rack_pipe(&k->rk));
+		} else if (x->cc.in_recovery) {
+			cc_prr_ack(&x->cc, res.delivered, rack_pipe(&k->rk));
 		} else if (acked) {
 			grow(s, t, acked, flight_before, res.rtt_sample);
 		}
@@ -267,36 +277,38 @@ void rec_path_shrunk(tcp_stack *s, tcb *t)
 	/* RFC 1191: what was sent is gone; resend the oldest now. With RACK,
 	 * the rest is found lost once this resend is delivered; without, go
 	 * back N in segments of the new size. */
-	if (!t->sack || !t->sack->seg) {
+	tcp_sack *k = tcb_sack(t);
+	if (!k || !k->seg) {
 		tcb_retransmit(s, t);
 		return;
 	}
 	hsk_seq start;
 	uint32_t len;
-	if (rack_first(&t->sack->rk, &start, &len)) {
+	if (rack_first(&k->rk, &start, &len)) {
 		resend_record(s, t, start, len);
-		rack_on_retransmit(&t->sack->rk, start, s->env->now);
+		rack_on_retransmit(&k->rk, start, s->env->now);
 	}
 }
 
 bool rec_send_lost(tcp_stack *s, tcb *t)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = tcb_sack(t);
 	bool any = false;
 	if (!k || !k->seg)
 		return false;
+	cc_state *cc = &t->act->cc;
 	hsk_seq start;
 	uint32_t len;
 	while (rack_next_lost(&k->rk, &start, &len)) {
-		if (!cc_room(&t->cc, rack_pipe(&k->rk)))
+		if (!cc_room(cc, rack_pipe(&k->rk)))
 			break;
 		uint32_t sent = resend_record(s, t, start, len);
 		if (!sent && len > 1)
 			break;
 		rack_on_retransmit(&k->rk, start, s->env->now);
 		sack_board_retransmitted(&k->board, seq_add(start, len));
-		if (t->cc.in_recovery)
-			cc_prr_sent(&t->cc, len);
+		if (cc->in_recovery)
+			cc_prr_sent(cc, len);
 		any = true;
 	}
 	return any;
@@ -304,21 +316,22 @@ bool rec_send_lost(tcp_stack *s, tcb *t)
 
 void rec_sack_rto(tcp_stack *s, tcb *t)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = &t->act->sack;
 	rack_on_rto(&k->rk, s->env->now);
-	t->recover = t->snd_max;
+	t->act->recover = t->snd_max;
 	k->reo_at = k->tlp_at = 0;
 	rec_send_lost(s, t);
 }
 
 void rec_arm_tlp(tcp_stack *s, tcb *t)
 {
-	tcp_sack *k = t->sack;
-	if (!k || !k->seg || !t->rtx_at || !rtt_has_sample(&t->rtt))
+	tcp_sack *k = tcb_sack(t);
+	if (!k || !k->seg || !t->act->rtx_at || !rtt_has_sample(&t->rtt))
 		return;
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;
-	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, t->rtx_at);
+	uint64_t rtx_at = t->act->rtx_at;
+	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, rtx_at);
 	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
 	 * flight; a receiver may as well delay while it holds less than two
 	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
@@ -328,15 +341,15 @@ void rec_arm_tlp(tcp_stack *s, tcb *t)
 	/* As Linux (TCP_TIMEOUT_MIN): some slack over 2*SRTT, since a
 	 * sub-millisecond RTT is shorter than a busy host's scheduling. */
 	k->tlp_at += TLP_SLACK_NS;
-	if (k->tlp_at > t->rtx_at)
-		k->tlp_at = t->rtx_at;
+	if (k->tlp_at > rtx_at)
+		k->tlp_at = rtx_at;
 }
 
 /* RFC 8985 §7.3: send one new segment if there is one and the window
  * allows, else the last segment again; then the RTO takes over. */
 static void tlp_fire(tcp_stack *s, tcb *t)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = &t->act->sack;
 	hsk_seq before = t->snd_nxt;
 	k->tlp_at = 0;
 	tcp_output(s, t);
@@ -355,7 +368,7 @@ static void tlp_fire(tcp_stack *s, tcb *t)
 
 void rec_sack_timers(tcp_stack *s, tcb *t, uint64_t now)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = &t->act->sack;
 	if (k->reo_at && k->reo_at <= now) {
 		uint32_t lost = 0;
 		uint64_t next = rack_detect_loss(&k->rk, now, &lost);
@@ -371,12 +384,11 @@ void rec_sack_timers(tcp_stack *s, tcb *t, uint64_t now)
 
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room)
 {
-	tcp_sack *k = t->sack;
+	tcp_sack *k = tcb_sack(t);
 	if (!k || room < 12)
 		return;
 	unsigned max = (room - 4) / 8;
 	if (max > TCP_MAX_SACK_BLOCKS)
 		max = TCP_MAX_SACK_BLOCKS;
-	static const reass empty;
-	o->nsack = (uint8_t)sack_rcv_fill(&k->rcv, t->ooo ? t->ooo : &empty, o->sack, max);
+	o->nsack = (uint8_t)sack_rcv_fill(&k->rcv, &t->act->ooo, o->sack, max);
 }

@@ -132,12 +132,12 @@ static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint3
 	hsk_seq max = seq_gt(end, t->snd_max) ? end : t->snd_max;
 	hsk_trace_event ev = {
 		.kind = HSK_EV_CC, .obj = HSK_OBJ_TCB, .sd = t->sd, .tuple = *tu,
-		.wscale = -1, .cwnd = t->cc.cwnd,
-		.ssthresh = t->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : t->cc.ssthresh,
+		.wscale = -1, .cwnd = tcb_cwnd(t),
+		.ssthresh = tcb_ssthresh(t) >= CC_CWND_MAX ? UINT32_MAX : tcb_ssthresh(t),
 		.flight = (uint32_t)seq_diff(max, t->snd_una),
 		.snd_wnd = t->snd_wnd, .srtt_ns = t->rtt.srtt,
 		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .backoff = t->rtt.backoff,
-		.in_recovery = t->cc.in_recovery,
+		.in_recovery = tcb_in_recovery(t),
 	};
 	env_trace(s->env, &ev);
 }

@@ -4,7 +4,6 @@
  */
 #include <stdlib.h>
 
-#include "tcp/reass.h"
 #include "tcp/tcp.h"
 
 int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
@@ -20,13 +19,14 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	s->cc_ops = cc_find(cfg->congestion_control ? cfg->congestion_control : "cubic");
 	if (!s->cc_ops)
 		return -HSK_EINVAL;
+	cc_init(&s->cc_fresh, s->cc_ops, TCP_DEFAULT_MSS, 0);
 	if (tbl_init(&s->conns, 1024, env->key0, env->key1) < 0)
 		return -HSK_ENOMEM;
 	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
 	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);
 	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
 	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
-	pool_init(&s->sack_pool, sizeof(tcp_sack), 0);
+	pool_init(&s->act_pool, sizeof(tcb_act), 0);
 	/* Only one size is cached: send and receive defaults alike. */
 	if (cfg->sndbuf == cfg->rcvbuf) {
 		s->ring_cache_cap = 1;
@@ -38,11 +38,11 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 
 void tcb_release_buffers(tcp_stack *s, tcb *t)
 {
-	ring_destroy(&t->snd);
-	ring_destroy(&t->rcv);
-	free(t->ooo);
-	t->ooo = NULL;
-	rec_sack_free(s, t);
+	if (!t->act)
+		return;
+	ring_destroy(&t->act->snd);
+	ring_destroy(&t->act->rcv);
+	tcb_act_free(s, t);
 }
 
 static void free_conn_node(void *ctx, tbl_node *n)
@@ -60,7 +60,7 @@ void tcp_destroy(tcp_stack *s)
 	pool_destroy(&s->req_pool);
 	pool_destroy(&s->tw_pool);
 	pool_destroy(&s->lst_pool);
-	pool_destroy(&s->sack_pool);
+	pool_destroy(&s->act_pool);
 	while (s->ring_cache_n)
 		free(s->ring_cache[--s->ring_cache_n]);
 }

@@ -93,7 +93,7 @@ typedef struct tcp_rl {
 enum tcb_flag {
 	TF_ACK_NOW = 1u << 0,      /* send an ACK at the end of processing */
 	TF_FIN_QUEUED = 1u << 1,   /* the user shut down writing: FIN after data */
-	TF_FIN_SENT = 1u << 2,     /* our FIN has a sequence number (fin_seq) */
+	TF_FIN_SENT = 1u << 2,     /* our FIN has a sequence number (snd_max - 1) */
 	TF_RCVD_FIN = 1u << 3,     /* the peer's FIN was received (EOF) */
 	TF_ORPHAN = 1u << 4,       /* the user closed it: nobody reads */
 	TF_SHUT_RD = 1u << 5,
@@ -105,12 +105,12 @@ enum tcb_flag {
 	TF_ON_ACCEPTQ = 1u << 11,
 	TF_FIN_ACKED = 1u << 12,   /* our FIN is acknowledged */
 	TF_SYN_RETRANS = 1u << 13, /* the SYN was retransmitted (Karn) */
-	TF_RTT_TIMING = 1u << 14,  /* rtt_seq is being timed */
+	TF_RTT_TIMING = 1u << 14,  /* act->rtt_seq is being timed */
 	TF_SACK_OK = 1u << 15,
 	TF_TS_OK = 1u << 16,
 	TF_DETACHED = 1u << 17,    /* out of the table, no timers: kept only so
 				    * the user can read what arrived */
-	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
+	TF_PERSIST = 1u << 18,     /* act->rtx_at is the persist timer */
 	TF_SWS_OVERRIDE = 1u << 19, /* the persist timer fired on a small
 				     * window: send what fits */
 	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
@@ -118,14 +118,14 @@ enum tcb_flag {
 };
 
 /* Segment records a connection starts with, inside its tcp_sack: a
- * request/response exchange never needs more (records.c doubles them into
- * malloc'ed storage for bulk transfers). */
+ * request/response exchange never needs more (recovery.c doubles them
+ * into malloc'ed storage for bulk transfers). */
 enum { SACK_RECORDS_FIRST = 16 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
  * blocks we report, the peer's blocks, and RACK-TLP over per-segment
- * records. Taken from the stack's sack_pool when the connection first
- * sends data or receives data out of order, given back when quiescent. */
+ * records. Part of the active extension; in use (tcb_sack() not NULL)
+ * from the first data sent or received out of order until quiescent. */
 typedef struct tcp_sack {
 	sack_rcv rcv;
 	sack_board board;
@@ -138,60 +138,79 @@ typedef struct tcp_sack {
 	rack_seg seg0[SACK_RECORDS_FIRST];
 } tcp_sack;
 
+/*
+ * The active extension of a TCB (active.c): everything a connection needs
+ * only while it moves data, recovers a loss, waits on a timer other than
+ * keepalive, or has rarely-used options set. Taken from a pool when first
+ * needed (tcb_act_get) and given back once the connection is quiescent
+ * again -- nothing in flight, buffered or held out of order, no timer but
+ * keepalive, no option set, congestion control as cc_init left it but for
+ * cwnd (kept in the TCB meanwhile) -- so that giving it back and taking a
+ * new one changes nothing a peer or the user could see (docs/engine.md).
+ */
+typedef struct tcb_act {
+	hsk_ring snd;             /* bytes from snd_una (allocated on first use) */
+	hsk_ring rcv;             /* in-order bytes not yet read */
+	/* deadlines; 0 = not armed (keepalive's is the TCB's keep_at) */
+	uint64_t rtx_at;          /* retransmission or persist */
+	uint64_t delack_at;
+	uint64_t close_at;        /* FIN_WAIT_2 timeout of an orphan */
+	uint64_t first_rtx_at;    /* when the current retransmission run began */
+	uint64_t rtt_start;       /* when rtt_seq (or the SYN) was sent */
+	uint64_t user_timeout_ns; /* HSK_SO_USER_TIMEOUT; 0: none */
+	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
+	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
+	uint32_t ts_flight;       /* our TSval when the data in flight began:
+				   * an echo older than that is not of it */
+	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
+	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
+	uint8_t dupacks;          /* consecutive duplicate ACKs */
+	bool sack_on;             /* `sack` is in use */
+	cc_state cc;              /* congestion control */
+	reass ooo;                /* out-of-order ranges */
+	tcp_sack sack;
+} tcb_act;
+
+/*
+ * A connection. This part is what an idle established connection needs:
+ * DESIGN.md's 256 bytes per idle end with the socket slot and the table
+ * (192 bytes on x86_64, asserted below). Times here are ns, or ms of the
+ * stack's clock in 32 bits where only ms matter (they wrap after 49 days).
+ */
 typedef struct tcb {
 	tbl_node node;            /* key: the 4-tuple; kind HSK_OBJ_TCB */
-	hsk_timer timer;          /* deadline = min of the deadlines below */
+	hsk_timer timer;          /* deadline = min of the deadlines */
 	uint8_t state;            /* enum hsk_tcp_state */
 	uint8_t retries;          /* consecutive retransmissions of snd_una */
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t flags;           /* enum tcb_flag */
 	int sd;                   /* socket descriptor, -1 when orphaned */
-	int err;                  /* pending error (positive HSK_E*) */
+	uint8_t err;              /* pending error (positive HSK_E*) */
+	uint8_t keep_probes;      /* unanswered probes so far */
+	uint8_t win_probes;       /* zero-window probes since the peer last
+				   * answered (an orphan's: since it began) */
+	uint8_t unacked_segs;     /* full segments received since our last ACK */
 
-	/* RFC 9293 send and receive variables */
-	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, fin_seq;
+	/* RFC 9293 send and receive variables; our FIN, once sent
+	 * (TF_FIN_SENT), is SND.MAX - 1 */
+	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
 	hsk_seq snd_sml;          /* end of the last small segment (Nagle) */
+	hsk_seq rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint32_t snd_wnd, max_snd_wnd;
-	hsk_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint16_t mss;             /* the peer's MSS, capped by ours */
-	uint16_t unacked_segs;    /* full segments received since our last ACK */
-
-	/* retransmission (RFC 6298) and congestion control */
-	rtt_est rtt;
-	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
-	uint64_t rtt_start;
-	cc_state cc;
-	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
-	uint8_t dupacks;          /* consecutive duplicate ACKs */
+	uint16_t cc_mss;          /* act->cc.mss while there is no act */
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_offset;       /* added to our clock in TSval */
 	uint32_t ts_recent;       /* the peer's latest valid TSval */
-	uint32_t ts_flight;       /* our TSval when the data in flight began:
-				   * an echo older than that is not of it */
-	uint64_t ts_recent_at;    /* when ts_recent was taken (PAWS aging) */
+	uint32_t ts_recent_ms;    /* when ts_recent was taken (PAWS aging) */
 
-	/* deadlines; 0 = not armed */
-	uint64_t rtx_at;          /* retransmission or persist */
-	uint64_t delack_at;
-	uint64_t close_at;        /* FIN_WAIT_2 timeout of an orphan */
-	uint64_t keep_at;
-	uint64_t user_timeout_ns;
-	uint64_t first_rtx_at;    /* when the current retransmission run began */
-	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
-	uint8_t keep_probes;      /* unanswered probes so far */
-	uint8_t win_probes;       /* zero-window probes since the peer last
-				   * answered (an orphan's: since it began) */
-	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
-	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
-
-	tcp_rl rl;                /* reply limits (reply.c) */
-
-	struct reass *ooo;        /* out-of-order ranges, allocated on first use */
-	tcp_sack *sack;           /* with SACK negotiated, from ESTABLISHED */
-	hsk_ring snd;             /* bytes from snd_una (allocated on first use) */
-	hsk_ring rcv;             /* in-order bytes not yet read */
 	uint32_t sndbuf, rcvbuf;
+	uint32_t cwnd;            /* act->cc.cwnd while there is no act */
+	tcp_rl rl;                /* reply limits (reply.c) */
+	rtt_est rtt;              /* RFC 6298 */
+	uint64_t keep_at;         /* keepalive deadline; 0 = not armed */
+	tcb_act *act;             /* NULL while idle */
 
 	struct tcp_listener *listener; /* while on its accept queue */
 	struct tcb *aq_next;
@@ -262,9 +281,10 @@ typedef struct tcp_stack {
 	uint16_t mss;             /* ours: mtu - 40 */
 	rtt_params rttp;          /* RTO bounds and the timestamp clock */
 	const cc_ops *cc_ops;     /* congestion control for new connections */
+	cc_state cc_fresh;        /* cc_init's state for it (cc_init_like) */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
-	hsk_pool sack_pool;       /* tcp_sack of connections moving data */
+	hsk_pool act_pool;        /* tcb_act of connections moving data */
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
 	size_t orphan_bytes;      /* of which orphans hold */
@@ -290,8 +310,9 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
-/* The memory a TCB owns beyond its pool slot: rings, reassembly, SACK. */
-void tcb_release_buffers(tcp_stack *s, tcb *t);
+/* The memory a TCB owns beyond its pool slot: its active extension with
+ * the rings and the records in it. */
+void tcb_release_buffers(struct tcp_stack *s, tcb *t);
 /* Socket sd's readiness may have changed: tell the socket layer. */
 static inline void tcp_notify(tcp_stack *s, int sd)
 {
@@ -361,9 +382,10 @@ uint32_t tcb_resend(struct tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 /* Without SACK: NewReno (RFC 6582) on cumulative and duplicate ACKs. */
 void rec_on_ack(struct tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
 void rec_on_dupack(struct tcp_stack *s, tcb *t);
-/* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
+/* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985), in the active
+ * extension (which rec_sack_init takes when there is none). */
 int rec_sack_init(struct tcp_stack *s, tcb *t);
-void rec_sack_free(struct tcp_stack *s, tcb *t);
+void rec_sack_free(tcb *t);
 /* Nothing in flight, held or owed: the SACK state may go. */
 bool rec_sack_idle(const tcb *t);
 /* Record new data [start, start+len) (and a FIN after it) as sent; false
@@ -459,6 +481,46 @@ void tcb_init_from_syn(struct tcp_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
 /* SACK and timestamps as the peer's SYN offered them (and we allow). */
 void tcb_init_stream_opts(struct tcp_stack *s, tcb *t, const tcp_opts *peer);
+
+/* ---- active.c: the active extension (tcb_act) ---- */
+tcb_act *tcb_act_new(struct tcp_stack *s, tcb *t);
+void tcb_act_put(struct tcp_stack *s, tcb *t);
+/* The TCB's extension, taken from the pool when it has none; NULL only
+ * when no memory is left for one (the caller gives up what needed it). */
+static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
+{
+	return t->act ? t->act : tcb_act_new(s, t);
+}
+/* At the end of an event (a segment, a timer, a socket call): gives the
+ * extension back if the connection is quiescent (active.c). The quick
+ * tests here fail for any connection still moving data. */
+static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
+{
+	const tcb_act *a = t->act;
+	if (a && !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at)
+		tcb_act_put(s, t);
+}
+/* Frees it whatever it holds (the TCB is being freed). */
+void tcb_act_free(struct tcp_stack *s, tcb *t);
+/* Congestion control starts over for `mss` (cc_init): in the extension,
+ * or in the TCB's cwnd and cc_mss when there is none. */
+void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss);
+static inline tcp_sack *tcb_sack(const tcb *t)
+{
+	return t->act && t->act->sack_on ? &t->act->sack : NULL;
+}
+/* Reads that need no extension: what an idle connection has. */
+static inline uint32_t tcb_snd_len(const tcb *t) { return t->act ? ring_len(&t->act->snd) : 0; }
+static inline uint32_t tcb_rcv_len(const tcb *t) { return t->act ? ring_len(&t->act->rcv) : 0; }
+static inline bool tcb_ooo_empty(const tcb *t) { return !t->act || reass_empty(&t->act->ooo); }
+static inline uint32_t tcb_cwnd(const tcb *t) { return t->act ? t->act->cc.cwnd : t->cwnd; }
+static inline uint32_t tcb_ssthresh(const tcb *t)
+{
+	return t->act ? t->act->cc.ssthresh : CC_CWND_MAX;
+}
+static inline bool tcb_in_recovery(const tcb *t) { return t->act && t->act->cc.in_recovery; }
+static inline uint64_t tcb_rtx_at(const tcb *t) { return t->act ? t->act->rtx_at : 0; }
+static inline uint64_t tcb_user_timeout(const tcb *t) { return t->act ? t->act->user_timeout_ns : 0; }
 
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */

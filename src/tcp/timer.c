@@ -44,10 +44,13 @@ void tcb_timer_update(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
-	uint64_t d = min_nonzero(min_nonzero(t->rtx_at, t->delack_at),
-				 min_nonzero(t->close_at, t->keep_at));
-	if (t->sack)
-		d = min_nonzero(d, min_nonzero(t->sack->reo_at, t->sack->tlp_at));
+	uint64_t d = t->keep_at;
+	const tcb_act *a = t->act;
+	if (a) {
+		d = min_nonzero(min_nonzero(a->rtx_at, a->delack_at), min_nonzero(a->close_at, d));
+		if (a->sack_on)
+			d = min_nonzero(d, min_nonzero(a->sack.reo_at, a->sack.tlp_at));
+	}
 	if (!d)
 		wheel_cancel(&s->env->wheel, &t->timer);
 	else if (!timer_armed(&t->timer) || t->timer.deadline != d)
@@ -56,9 +59,10 @@ void tcb_timer_update(tcp_stack *s, tcb *t)
 
 void tcb_arm_rtx(tcp_stack *s, tcb *t, uint64_t now)
 {
-	t->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
-	if (!t->first_rtx_at)
-		t->first_rtx_at = now;
+	tcb_act *a = t->act;  /* something is in flight, or data waits */
+	a->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
+	if (!a->first_rtx_at)
+		a->first_rtx_at = now;
 	tcb_timer_update(s, t);
 }
 
@@ -73,18 +77,23 @@ static unsigned retry_limit(tcp_stack *s, const tcb *t)
 	return s->env->cfg.retries2;
 }
 
+static bool user_timeout_passed(const tcb *t, uint64_t now)
+{
+	const tcb_act *a = t->act;
+	return a->user_timeout_ns && a->first_rtx_at &&
+	       now - a->first_rtx_at >= a->user_timeout_ns;
+}
+
 static bool rtx_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 {
-	if (t->user_timeout_ns && t->first_rtx_at &&
-	    now - t->first_rtx_at >= t->user_timeout_ns)
+	if (user_timeout_passed(t, now))
 		return true;
 	return t->retries >= retry_limit(s, t);
 }
 
 static bool probes_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 {
-	if (t->user_timeout_ns && t->first_rtx_at &&
-	    now - t->first_rtx_at >= t->user_timeout_ns)
+	if (user_timeout_passed(t, now))
 		return true;
 	return t->win_probes >= (t->sd < 0 ? s->env->cfg.orphan_retries : s->env->cfg.retries2);
 }
@@ -92,8 +101,9 @@ static bool probes_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 /* Returns false when the connection ended (and t may be freed). */
 static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
-	t->rtx_at = 0;
-	if (tcb_counted_orphan(t) && (t->snd.buf || t->rcv.buf) && tcp_mem_exhausted(s)) {
+	tcb_act *a = t->act;
+	a->rtx_at = 0;
+	if (tcb_counted_orphan(t) && (a->snd.buf || a->rcv.buf) && tcp_mem_exhausted(s)) {
 		/* Linux's tcp_out_of_resources: an orphan that holds memory
 		 * when there is none left goes first. */
 		CNT_INC(s->env, TCPAbortOnMemory);
@@ -140,32 +150,34 @@ static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 	CNT_INC(s->env, TCPTimeouts);
 	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
 	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */
-	cc_on_rto(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), t->retries == 1,
+	cc_on_rto(&a->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), t->retries == 1,
 		  now);
-	t->recover = t->snd_max;
-	t->dupacks = 0;
-	if (t->sack && t->sack->seg)
+	a->recover = t->snd_max;
+	a->dupacks = 0;
+	if (a->sack_on && a->sack.seg)
 		rec_sack_rto(s, t);     /* RACK marks what is lost */
 	else
 		tcb_retransmit(s, t);   /* go back N */
-	if (!t->rtx_at)
+	if (!a->rtx_at)
 		tcb_arm_rtx(s, t, now);
 	return true;
 }
 
 uint64_t keep_idle_ns(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_idle_s ? t->keep_idle_s * 1000000000ull : s->env->cfg.keepalive_idle_ns;
+	return t->act && t->act->keep_idle_s ? t->act->keep_idle_s * 1000000000ull :
+					       s->env->cfg.keepalive_idle_ns;
 }
 
 static uint64_t keep_intvl_ns(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_intvl_s ? t->keep_intvl_s * 1000000000ull : s->env->cfg.keepalive_intvl_ns;
+	return t->act && t->act->keep_intvl_s ? t->act->keep_intvl_s * 1000000000ull :
+						s->env->cfg.keepalive_intvl_ns;
 }
 
 static unsigned keep_cnt(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_cnt ? t->keep_cnt : s->env->cfg.keepalive_probes;
+	return t->act && t->act->keep_cnt ? t->act->keep_cnt : s->env->cfg.keepalive_probes;
 }
 
 static bool keepalive_fire(tcp_stack *s, tcb *t, uint64_t now)
@@ -185,27 +197,31 @@ static bool keepalive_fire(tcp_stack *s, tcb *t, uint64_t now)
 	return true;
 }
 
+/* A deadline of the extension (none without it) that is due. */
+#define ACT_DUE(t, f, now) ((t)->act && (t)->act->f && (t)->act->f <= (now))
+
 void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
-	if (t->close_at && t->close_at <= now) {
+	if (ACT_DUE(t, close_at, now)) {
 		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
 		 * it with a reset. */
-		t->close_at = 0;
+		t->act->close_at = 0;
 		tcb_send_rst(s, t);
 		tcb_closed(s, t, "timer FIN_WAIT_2");
 		return;
 	}
-	if (t->rtx_at && t->rtx_at <= now && !rtx_fire(s, t, now))
+	if (ACT_DUE(t, rtx_at, now) && !rtx_fire(s, t, now))
 		return;
 	if (t->keep_at && t->keep_at <= now && !keepalive_fire(s, t, now))
 		return;
-	if (t->sack && ((t->sack->reo_at && t->sack->reo_at <= now) ||
-			(t->sack->tlp_at && t->sack->tlp_at <= now)))
+	tcp_sack *k = tcb_sack(t);
+	if (k && ((k->reo_at && k->reo_at <= now) || (k->tlp_at && k->tlp_at <= now)))
 		rec_sack_timers(s, t, now);
-	if (t->delack_at && t->delack_at <= now) {
-		t->delack_at = 0;
+	if (ACT_DUE(t, delack_at, now)) {
+		t->act->delack_at = 0;
 		CNT_INC(s->env, TCPDelayedACKs);
 		tcb_send_ack(s, t);
 	}
 	tcb_timer_update(s, t);
+	tcb_act_put_idle(s, t);
 }

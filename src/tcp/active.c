@@ -1,0 +1,93 @@
+/*
+ * The active extension of a TCB (tcp.h, tcb_act): taken from a pool when
+ * a connection first needs it -- a ring, SACK or reassembly state, a
+ * retransmission, delayed-ACK or FIN_WAIT_2 timer, RTT timing, a
+ * rarely-used option -- and given back when the connection is quiescent
+ * again, so that an idle connection is its TCB alone.
+ *
+ * Giving it back must change nothing: a new one is made from what the
+ * TCB keeps (cwnd and the MSS congestion control runs with) and is then
+ * exactly what the old one was. So the extension goes back only when
+ * every part of it is as a new one would be:
+ *   - no ring, no SACK state in use, nothing held out of order;
+ *   - no deadline but keepalive's (which is the TCB's), no retransmission
+ *     run, no duplicate ACK counted, no option set;
+ *   - congestion control as cc_init made it but for cwnd (cc_pristine:
+ *     a connection that never filled its window, e.g. requests and
+ *     responses; one that did keeps its CUBIC and HyStart++ state);
+ *   - no RTT timing in progress. With SACK the timing of one segment is
+ *     never read (RACK's records time every segment), so it is dropped.
+ * What is not kept because it is always written before it is read again
+ * in a new extension: ts_flight (set when a flight begins), rtt_seq and
+ * rtt_start (with TF_RTT_TIMING), recover (below SND.UNA at quiescence,
+ * where a new extension puts it: only "SND.UNA < recover" is ever asked).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
+{
+	/* Not zeroed as a whole: the SACK state and the reassembly ranges
+	 * are storage, initialised when used. */
+	tcb_act *a = pool_get_raw(&s->act_pool);
+	if (!a)
+		return NULL;
+	memset(a, 0, offsetof(tcb_act, cc));
+	a->recover = t->snd_una;
+	cc_init_like(&a->cc, &s->cc_fresh, t->cc_mss);
+	a->cc.cwnd = t->cwnd;
+	a->ooo.n = 0;
+	a->ooo.fin_known = false;
+	a->ooo.fin_seq = seq_of(0);
+	a->ooo.held = 0;
+	t->act = a;
+	return a;
+}
+
+static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
+{
+	return !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at &&
+	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->user_timeout_ns &&
+	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt &&
+	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
+	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
+	       cc_pristine(&a->cc, &s->cc_fresh);
+}
+
+void tcb_act_put(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a || !act_quiescent(s, t, a))
+		return;
+	t->cwnd = a->cc.cwnd;
+	t->cc_mss = (uint16_t)a->cc.mss;
+	t->flags &= ~TF_RTT_TIMING;
+	pool_put(&s->act_pool, a);
+	t->act = NULL;
+}
+
+void tcb_act_free(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a)
+		return;
+	if (a->sack_on && a->sack.seg && a->sack.seg != a->sack.seg0)
+		free(a->sack.seg);
+	pool_put(&s->act_pool, a);
+	t->act = NULL;
+}
+
+void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)
+{
+	if (t->act) {
+		cc_init_like(&t->act->cc, &s->cc_fresh, mss);
+		return;
+	}
+	/* What an extension made now would hold. */
+	cc_state c;
+	cc_init_like(&c, &s->cc_fresh, mss);
+	t->cc_mss = (uint16_t)c.mss;
+	t->cwnd = c.cwnd;
+}

@@ -298,10 +298,8 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 	/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN was
 	 * retransmitted and there is no RTT sample: the data transfer starts
 	 * with an RTO of 3 s. */
-	if (!rtt_has_sample(&t->rtt) && (t->flags & TF_SYN_RETRANS) &&
-	    t->rtt.rto < 3000000000ull)
-		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
-			3000000000ull : s->env->cfg.rto_max_ns;
+	if (t->flags & TF_SYN_RETRANS)
+		rtt_fallback(&t->rtt, &s->rttp);
 	tcb_cc_init(s, t, t->mss); /* RFC 6928 IW10 */
 	if (t->act)
 		t->act->recover = t->snd_una;

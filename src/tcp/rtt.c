@@ -24,8 +24,25 @@ static uint64_t rtt_clamp(const rtt_params *p, uint64_t rto)
 
 void rtt_init(rtt_est *e, const rtt_params *p)
 {
+	(void)p;
 	*e = (rtt_est){ 0 };
-	e->rto = rtt_clamp(p, p->rto_initial);
+}
+
+uint64_t rtt_base_rto(const rtt_est *e, const rtt_params *p)
+{
+	if (e->srtt) {
+		uint64_t var4 = 4 * (uint64_t)e->rttvar;
+		return rtt_clamp(p, e->srtt + (var4 > p->granularity ? var4 : p->granularity));
+	}
+	if (e->fallback)
+		return RTT_FALLBACK_NS < p->rto_max ? RTT_FALLBACK_NS : p->rto_max;
+	return rtt_clamp(p, p->rto_initial);
+}
+
+void rtt_fallback(rtt_est *e, const rtt_params *p)
+{
+	if (!e->srtt && rtt_base_rto(e, p) < RTT_FALLBACK_NS)
+		e->fallback = 1;
 }
 
 static void rtt_min_update(rtt_est *e, uint64_t rtt, uint64_t now)
@@ -42,27 +59,27 @@ static void rtt_min_update(rtt_est *e, uint64_t rtt, uint64_t now)
 bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguous,
 		    uint64_t now)
 {
-	uint64_t var4;
-
+	(void)p;        /* the RTO is computed from SRTT and RTTVAR when asked */
 	if (ambiguous)
 		return false;   /* Karn: which transmission was acked? */
 	if (rtt == 0)
 		rtt = 1;        /* keeps srtt != 0 meaning "have a sample" */
-	if (e->srtt == 0) {
+	if (rtt > RTT_NS_MAX)
+		rtt = RTT_NS_MAX;
+	uint64_t srtt = e->srtt;
+	if (srtt == 0) {
 		/* (2.2) first measurement */
 		e->srtt = rtt;
 		e->rttvar = rtt / 2;
 	} else {
 		/* (2.3) RTTVAR first, with the old SRTT */
-		uint64_t err = e->srtt > rtt ? e->srtt - rtt : rtt - e->srtt;
+		uint64_t err = srtt > rtt ? srtt - rtt : rtt - srtt;
+		uint64_t var = e->rttvar;
 
-		e->rttvar = e->rttvar - e->rttvar / 4 + err / 4;
-		e->srtt = e->srtt - e->srtt / 8 + rtt / 8;
-		if (e->srtt == 0)
-			e->srtt = 1;
+		e->rttvar = var - var / 4 + err / 4;
+		srtt = srtt - srtt / 8 + rtt / 8;
+		e->srtt = srtt ? srtt : 1;
 	}
-	var4 = 4 * e->rttvar;
-	e->rto = rtt_clamp(p, e->srtt + (var4 > p->granularity ? var4 : p->granularity));
 	e->backoff = 0;
 	rtt_min_update(e, rtt, now);
 	return true;
@@ -84,7 +101,7 @@ bool rtt_ts_sample(rtt_est *e, const rtt_params *p, uint64_t now, uint32_t ts_of
 
 uint64_t rtt_rto(const rtt_est *e, const rtt_params *p)
 {
-	uint64_t rto = e->rto;
+	uint64_t rto = rtt_base_rto(e, p);
 	unsigned i;
 
 	for (i = 0; i < e->backoff; i++) {

@@ -29,14 +29,22 @@ typedef struct rtt_params {
 	uint64_t ts_tick;         /* length of one timestamp-clock tick: 1 ms */
 } rtt_params;
 
+/* 32 bytes, in every TCB: RTTs in 48 bits of ns (78 hours; a sample
+ * beyond counts as that), the base RTO computed from them when needed. */
+#define RTT_NS_MAX ((UINT64_C(1) << 48) - 1)
 typedef struct rtt_est {
-	uint64_t srtt;            /* 0 until the first sample */
-	uint64_t rttvar;
-	uint64_t rto;             /* base RTO, clamped, without backoff */
-	uint64_t min_rtt;         /* windowed minimum (for RACK); 0: none */
+	uint64_t srtt : 48;       /* 0 until the first sample */
+	uint64_t backoff : 8;     /* exponential backoff shift */
+	uint64_t fallback : 1;    /* no sample, SYN retransmitted: base RTO
+				   * RTT_FALLBACK_NS (rtt_fallback) */
+	uint64_t rttvar : 48;
+	uint64_t min_rtt : 48;    /* windowed minimum (for RACK); 0: none */
 	uint64_t min_rtt_at;      /* when min_rtt was taken */
-	uint8_t backoff;          /* exponential backoff shift */
 } rtt_est;
+
+/* RFC 6298 §5.7: the RTO once the handshake is done when the SYN was
+ * retransmitted and no sample was taken (Linux's TCP_TIMEOUT_FALLBACK). */
+#define RTT_FALLBACK_NS (3000ull * RTT_NS_PER_MS)
 
 /* Fills p with the defaults above. */
 void rtt_params_default(rtt_params *p);
@@ -76,6 +84,12 @@ static inline uint32_t rtt_tsval(const rtt_params *p, uint64_t now, uint32_t ts_
 uint64_t rtt_rto(const rtt_est *e, const rtt_params *p);
 /* The retransmission timer expired (RFC 6298 (5.5)): double the RTO. */
 void rtt_backoff(rtt_est *e);
+/* The base RTO (without backoff): from SRTT and RTTVAR, clamped; before
+ * any sample rto_initial clamped, or RTT_FALLBACK_NS (at most rto_max). */
+uint64_t rtt_base_rto(const rtt_est *e, const rtt_params *p);
+/* No sample yet and the SYN was retransmitted: the base RTO becomes
+ * RTT_FALLBACK_NS (at most rto_max) if it is below that. */
+void rtt_fallback(rtt_est *e, const rtt_params *p);
 /* Forget the backoff, e.g. when an ACK acknowledges new data. */
 static inline void rtt_backoff_reset(rtt_est *e) { e->backoff = 0; }
 static inline bool rtt_has_sample(const rtt_est *e) { return e->srtt != 0; }

@@ -113,7 +113,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 		return -HSK_EBADF;
 	if (k->kind != SK_LISTEN)
 		return -HSK_EINVAL;
-	if (!k->l->aq_head)
+	if (!k->l->accept_q)
 		return -HSK_EAGAIN;
 	int nsd = stack_sock_alloc(s);
 	if (nsd < 0)
@@ -398,6 +398,7 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 			}
 		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
 		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		listener_free(&s->tcp, l);
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
 		conn_release(s, k->t, abort);
@@ -417,7 +418,7 @@ int hsk_poll(hsk_stack *s, int sd)
 	if (k->kind == SK_FRESH)
 		return HSK_POLLOUT | HSK_POLLHUP;
 	if (k->kind == SK_LISTEN)
-		return k->l->aq_head ? HSK_POLLIN : 0;
+		return k->l->accept_q ? HSK_POLLIN : 0;
 	const tcb *t = k->t;
 	int m = 0;
 	if (tcb_rcv_len(t) || (t->flags & (TF_RCVD_FIN | TF_SHUT_RD)))

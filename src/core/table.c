@@ -231,10 +231,11 @@ static void foreach_array(tbl_node **a, size_t from, size_t n,
 	}
 }
 
-void tbl_foreach(const hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx)
+void tbl_foreach(hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx)
 {
 	if (!t->bucket)
 		return;
+	t->walks++;
 	if (t->old)
 		foreach_array(t->old, t->moved, t->old_mask + 1, fn, ctx);
 	foreach_array(t->bucket, 0, t->mask + 1, fn, ctx);

@@ -50,6 +50,7 @@ typedef struct hsk_table {
 	size_t old_mask;
 	size_t moved;
 	uint64_t moves;      /* buckets migrated, ever (tests bound it per op) */
+	uint64_t walks;      /* tbl_foreach calls, ever (tests: none per op) */
 	/* the last tuple hashed: its hash, and its node (NULL: absent) */
 	hsk_tuple c_key;
 	uint32_t c_hash;
@@ -68,8 +69,9 @@ void tbl_insert(hsk_table *t, tbl_node *n);
 void tbl_remove(hsk_table *t, tbl_node *n);
 tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
-/* Calls fn for every node; fn must not insert or remove. */
-void tbl_foreach(const hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx);
+/* Calls fn for every node; fn must not insert or remove. O(n): nothing on
+ * a per-segment or per-connection path may call it (walks counts them). */
+void tbl_foreach(hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx);
 /* The table's hash of a tuple: SipHash-1-3 of laddr, raddr, lport, rport
  * as 12 little-endian bytes under the table's key, low 24 bits. */
 uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key);

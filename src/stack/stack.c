@@ -137,9 +137,11 @@ static void free_detached(hsk_stack *s)
 			tcb_release_buffers(&s->tcp, k->t);
 		if (k->kind != SK_LISTEN)
 			continue;
-		for (tcb *t = k->l->aq_head; t; t = t->aq_next)
+		for (uint32_t j = 0; j < k->l->accept_q; j++) {
+			tcb *t = listener_queued(k->l, j);
 			if (t->flags & TF_DETACHED)
 				tcb_release_buffers(&s->tcp, t);
+		}
 	}
 }
 
@@ -242,7 +244,7 @@ void stack_sock_release(hsk_stack *s, int sd)
 	if (s->socks_starved) {
 		s->socks_starved = false;
 		for (const tcp_listener *l = s->tcp.listeners; l; l = l->next)
-			if (l->aq_head)
+			if (l->accept_q)
 				stack_notify(s, l->sd);
 	}
 }

@@ -26,6 +26,8 @@
  * SYN-ACK has been retransmitted synack_retries times and one more timeout
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.
  */
+#include <stdlib.h>
+
 #include "tcp/tcp.h"
 
 tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
@@ -85,6 +87,12 @@ void req_free(tcp_stack *s, tcp_req *r)
 {
 	wheel_cancel(&s->env->wheel, &r->timer);
 	tbl_remove(&s->conns, &r->node);
+	if (r->lprev)
+		r->lprev->lnext = r->lnext;
+	else
+		r->listener->reqs = r->lnext;
+	if (r->lnext)
+		r->lnext->lprev = r->lprev;
 	r->listener->syn_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, r->listener);
@@ -188,8 +196,11 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;
 	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
-	r->synack_at = s->env->now;
 	tbl_insert(&s->conns, &r->node);
+	r->lnext = l->reqs;
+	if (l->reqs)
+		l->reqs->lprev = r;
+	l->reqs = r;
 	l->syn_q++;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
@@ -228,6 +239,36 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
+/* When a request's first SYN,ACK went out (its timer was armed then for
+ * rto_initial), if it was not sent again; 0 when it was, or for the
+ * request a SYN cookie describes (no timer): no RTT sample then (Karn).
+ * A SYN,ACK sent at time 0 gives none either, as when this was a field. */
+static uint64_t req_synack_at(const tcp_stack *s, const tcp_req *r)
+{
+	if (r->retries || !r->timer.deadline)
+		return 0;
+	return r->timer.deadline - s->env->cfg.rto_initial_ns;
+}
+
+/* Room for one more on the accept queue: its ring doubles when full
+ * (the only allocation, amortised; false when it cannot). */
+static bool listener_room(tcp_listener *l)
+{
+	if (l->accept_q < l->aq_cap)
+		return true;
+	uint32_t cap = l->aq_cap ? 2 * l->aq_cap : 8;
+	tcb **aq = malloc(cap * sizeof(*aq));
+	if (!aq)
+		return false;
+	for (uint32_t i = 0; i < l->accept_q; i++)
+		aq[i] = listener_queued(l, i);
+	free(l->aq);
+	l->aq = aq;
+	l->aq_cap = cap;
+	l->aq_first = 0;
+	return true;
+}
+
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
@@ -235,7 +276,7 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 				      const tcp_seg *sg)
 {
-	tcb *t = tcb_new(s, &r->node.key);
+	tcb *t = listener_room(l) ? tcb_new(s, &r->node.key) : NULL;
 	if (!t) {
 		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -259,18 +300,14 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	tcb_init_stream_opts(s, t, &peer);
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
-	if (r->synack_at && !r->retries)
-		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - r->synack_at, false, s->env->now);
+	uint64_t synack_at = req_synack_at(s, r);
+	if (synack_at)
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - synack_at, false, s->env->now);
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = t->iss;
-	t->listener = l;
 	t->flags |= TF_ON_ACCEPTQ;
-	if (l->aq_tail)
-		l->aq_tail->aq_next = t;
-	else
-		l->aq_head = t;
-	l->aq_tail = t;
+	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
@@ -379,33 +416,15 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 
 tcb *listener_accept(tcp_stack *s, tcp_listener *l)
 {
-	(void)s;
-	tcb *t = l->aq_head;
-	if (!t)
+	if (!l->accept_q)
 		return NULL;
-	l->aq_head = t->aq_next;
-	if (!l->aq_head)
-		l->aq_tail = NULL;
-	t->aq_next = NULL;
-	t->listener = NULL;
+	tcb *t = l->aq[l->aq_first];
+	l->aq_first = (l->aq_first + 1) & (l->aq_cap - 1);
 	t->flags &= ~TF_ON_ACCEPTQ;
 	l->accept_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
 	return t;
-}
-
-struct req_sweep {
-	tcp_listener *l;
-	tcp_req **list;
-	size_t n, cap;
-};
-
-static void collect_reqs(void *ctx, tbl_node *n)
-{
-	struct req_sweep *w = ctx;
-	if (n->kind == HSK_OBJ_REQ && ((tcp_req *)n)->listener == w->l && w->n < w->cap)
-		w->list[w->n++] = (tcp_req *)n;
 }
 
 void listener_close(tcp_stack *s, tcp_listener *l)
@@ -419,18 +438,24 @@ void listener_close(tcp_stack *s, tcp_listener *l)
 		}
 		tcb_closed(s, t, "listener closed");
 	}
-	/* Requests vanish silently (the client's ACK will meet a reset).
-	 * tbl_foreach forbids removal, so collect them first, in batches. */
-	tcp_req *batch[256];
-	while (l->syn_q) {
-		struct req_sweep w = { l, batch, 0, 256 };
-		tbl_foreach(&s->conns, collect_reqs, &w);
-		if (!w.n)
-			break;
-		for (size_t i = 0; i < w.n; i++) {
-			trace_obj_state(s, HSK_OBJ_REQ, &batch[i]->node.key,
-					HSK_SYN_RECEIVED, HSK_CLOSED, "listener closed");
-			req_free(s, batch[i]);
-		}
+	/* Requests vanish silently (the client's ACK will meet a reset),
+	 * oldest first: the list has the newest first. */
+	tcp_req *r = l->reqs;
+	while (r && r->lnext)
+		r = r->lnext;
+	while (r) {
+		tcp_req *prev = r->lprev;
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED, HSK_CLOSED,
+				"listener closed");
+		req_free(s, r);
+		r = prev;
 	}
+}
+
+void listener_free(tcp_stack *s, tcp_listener *l)
+{
+	(void)s;
+	free(l->aq);
+	l->aq = NULL;
+	l->aq_cap = l->accept_q = l->aq_first = 0;
 }

@@ -56,6 +56,8 @@ void tcp_destroy(tcp_stack *s)
 	if (s->conns.bucket)
 		tbl_foreach(&s->conns, free_conn_node, s);
 	tbl_destroy(&s->conns);
+	for (tcp_listener *l = s->listeners; l; l = l->next)
+		listener_free(s, l);
 	pool_destroy(&s->tcb_pool);
 	pool_destroy(&s->req_pool);
 	pool_destroy(&s->tw_pool);

@@ -211,15 +211,15 @@ typedef struct tcb {
 	rtt_est rtt;              /* RFC 6298 */
 	uint64_t keep_at;         /* keepalive deadline; 0 = not armed */
 	tcb_act *act;             /* NULL while idle */
-
-	struct tcp_listener *listener; /* while on its accept queue */
-	struct tcb *aq_next;
 } tcb;
 
 typedef struct tcp_req {
 	tbl_node node;            /* kind HSK_OBJ_REQ */
-	hsk_timer timer;          /* SYN-ACK retransmission */
+	hsk_timer timer;          /* SYN-ACK retransmission: first armed for
+				   * rto_initial after the SYN-ACK, which is
+				   * how its send time is known (req_synack_at) */
 	struct tcp_listener *listener;
+	struct tcp_req *lnext, *lprev; /* the listener's SYN queue */
 	hsk_seq iss, irs;
 	uint16_t peer_wnd;        /* window field of the SYN (never scaled) */
 	uint16_t rcv_wnd;         /* the window our SYN-ACK offers */
@@ -232,7 +232,6 @@ typedef struct tcp_req {
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
-	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
 typedef struct tcp_tw {
@@ -252,7 +251,10 @@ typedef struct tcp_listener {
 	int sd;
 	uint32_t backlog;         /* accept queue limit */
 	uint32_t syn_q, accept_q; /* current lengths */
-	tcb *aq_head, *aq_tail;
+	tcp_req *reqs;            /* the SYN queue's requests */
+	tcb **aq;                 /* the accept queue: a ring of aq_cap, the
+				   * oldest at aq_first (listener_queue) */
+	uint32_t aq_cap, aq_first;
 	/* options inherited by accepted connections */
 	uint32_t flags, sndbuf, rcvbuf;
 	/* SYN cookies: when the last one was sent (Linux's last_overflow);
@@ -545,6 +547,13 @@ void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct tcp_stack *s, tcp_listener *l);
 tcb *listener_accept(struct tcp_stack *s, tcp_listener *l);
+/* The i-th connection of the accept queue (i < accept_q), oldest first. */
+static inline tcb *listener_queued(const tcp_listener *l, uint32_t i)
+{
+	return l->aq[(l->aq_first + i) & (l->aq_cap - 1)];
+}
+/* Frees what the listener holds beyond its pool slot (its queue). */
+void listener_free(struct tcp_stack *s, tcp_listener *l);
 
 /* ---- cookie.c: SYN cookies (RFC 4987) ---- */
 /* Cookies are minted in 64 s periods and accepted from the current and the

@@ -1,0 +1,117 @@
+/*
+ * What the speed work (issue 7) promises besides speed: no O(n) walk of
+ * the connection table where a listener's own queues suffice, and the
+ * queues themselves in the order the RFC and Linux keep them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "stack/stack.h"
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80, OTHER = 81 };
+#define NOHOST SIM_ADDR(7)
+
+static hsk_usage usage(sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u;
+}
+
+/* close() of a listener drops its SYN-queue requests through its own list:
+ * with 100 established connections and another listener's requests in the
+ * same table, the table is never walked, the other listener's requests
+ * stay, and the closed one's vanish oldest first. */
+static void test_listener_close_walks_its_own_requests(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 901);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 200);
+	int other = sim_listen(&sm, S, OTHER, 8);
+	for (int i = 0; i < 100; i++)
+		sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < 100; i++)
+		sim_accept(&sm, S, lsd);
+	/* Half-open: SYNs from a host that never answers the SYN,ACK. */
+	for (uint16_t i = 0; i < 3; i++) {
+		sim_inject(&sm, S, NOHOST, (uint16_t)(5000 + i), PORT, 1000u * i, 0,
+			   HSK_TH_SYN, 65535, NULL, 0);
+		sim_inject(&sm, S, NOHOST, (uint16_t)(6000 + i), OTHER, 1000u * i, 0,
+			   HSK_TH_SYN, 65535, NULL, 0);
+	}
+	assert_int_equal(usage(&sm, S).requests, 6);
+	assert_int_equal(usage(&sm, S).tcbs, 100);
+	uint64_t walks = s->tcp.conns.walks;
+	size_t mark = sm.nlog;
+	assert_int_equal(hsk_close(s, lsd), 0);
+	assert_int_equal(s->tcp.conns.walks, walks);
+	assert_int_equal(usage(&sm, S).requests, 3);
+	uint16_t seen[3], n = 0;
+	for (size_t i = mark; i < sm.nlog; i++) {
+		const hsk_trace_event *ev = &sm.log[i].ev;
+		if (ev->kind == HSK_EV_STATE && ev->obj == HSK_OBJ_REQ && n < 3) {
+			assert_int_equal(ev->to, HSK_CLOSED);
+			assert_string_equal(sm.log[i].cause, "listener closed");
+			seen[n++] = ev->tuple.rport;
+		}
+	}
+	assert_int_equal(n, 3);
+	for (uint16_t i = 0; i < 3; i++)
+		assert_int_equal(seen[i], 5000 + i);
+	assert_int_equal(hsk_close(s, other), 0);
+	assert_int_equal(usage(&sm, S).requests, 0);
+	assert_int_equal(s->tcp.conns.walks, walks);
+	sim_free(&sm);
+}
+
+/* The accept queue is a ring that grows: 40 connections queued before the
+ * first accept() come out in the order their handshakes completed, and so
+ * do those queued while others are being accepted (the ring wraps). */
+static void test_accept_queue_order(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 902);
+	int lsd = sim_listen(&sm, S, PORT, 100);
+	uint16_t want[80];
+	int nwant = 0, got = 0;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 40; i++) {
+			int sd = sim_connect(&sm, C, S, PORT);
+			hsk_tuple tu;
+			assert_int_equal(hsk_sock_tuple(sm.st[C], sd, &tu), 0);
+			want[nwant++] = tu.lport;
+			sim_run(&sm, 1 * MS);
+			if (round == 1 && i % 3 == 0) {
+				hsk_tuple peer;
+				assert_true(hsk_accept(sm.st[S], lsd, &peer) >= 0);
+				assert_int_equal(peer.rport, want[got++]);
+			}
+		}
+		sim_run(&sm, 10 * MS);
+	}
+	while (got < nwant) {
+		hsk_tuple peer;
+		assert_true(hsk_accept(sm.st[S], lsd, &peer) >= 0);
+		assert_int_equal(peer.rport, want[got++]);
+	}
+	assert_int_equal(hsk_accept(sm.st[S], lsd, NULL), -HSK_EAGAIN);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listener_close_walks_its_own_requests),
+		cmocka_unit_test(test_accept_queue_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -161,8 +161,8 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	t->act->user_timeout_ns = k->user_timeout_ns;
-	t->iss = tcp_isn(&s->tcp, &tu);
-	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
+	t->snd_una = t->snd_nxt = t->snd_max = tcp_isn(&s->tcp, &tu);
+	t->act->snd_sml = t->snd_una;
 	attach_tcb(s, sd, t);
 	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
 	 * (an engine bug), nothing was sent: the socket is fresh again. */

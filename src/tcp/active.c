@@ -6,21 +6,24 @@
  * again, so that an idle connection is its TCB alone.
  *
  * Giving it back must change nothing: a new one is made from what the
- * TCB keeps (cwnd and the MSS congestion control runs with) and is then
- * exactly what the old one was. So the extension goes back only when
- * every part of it is as a new one would be:
+ * TCB keeps (cwnd; congestion control runs with the TCB's MSS) and is
+ * then exactly what the old one was. So the extension goes back only
+ * when every part of it is as a new one would be:
  *   - no ring, no SACK state in use, nothing held out of order;
  *   - no deadline but keepalive's (which is the TCB's), no retransmission
- *     run, no duplicate ACK counted, no option set;
- *   - congestion control as cc_init made it but for cwnd (cc_pristine:
- *     a connection that never filled its window, e.g. requests and
- *     responses; one that did keeps its CUBIC and HyStart++ state);
+ *     run, no duplicate ACK or unacknowledged segment counted, no option
+ *     set;
+ *   - congestion control as cc_init made it for the TCB's MSS, but for
+ *     cwnd (cc_pristine: a connection that never filled its window, e.g.
+ *     requests and responses; one that did keeps its CUBIC and HyStart++
+ *     state);
  *   - no RTT timing in progress. With SACK the timing of one segment is
  *     never read (RACK's records time every segment), so it is dropped.
  * What is not kept because it is always written before it is read again
  * in a new extension: ts_flight (set when a flight begins), rtt_seq and
- * rtt_start (with TF_RTT_TIMING), recover (below SND.UNA at quiescence,
- * where a new extension puts it: only "SND.UNA < recover" is ever asked).
+ * rtt_start (with TF_RTT_TIMING); recover and snd_sml are at most SND.UNA
+ * at quiescence, where a new extension puts them: only "SND.UNA <
+ * recover" and "snd_sml > SND.UNA" are ever asked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,8 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 		return NULL;
 	memset(a, 0, offsetof(tcb_act, cc));
 	a->recover = t->snd_una;
-	cc_init_like(&a->cc, &s->cc_fresh, t->cc_mss);
+	a->snd_sml = t->snd_una;
+	cc_init_like(&a->cc, &s->cc_fresh, t->mss);
 	a->cc.cwnd = t->cwnd;
 	a->ooo.n = 0;
 	a->ooo.fin_known = false;
@@ -49,10 +53,12 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 {
 	return !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at &&
-	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->user_timeout_ns &&
+	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->unacked_segs &&
+	       !a->user_timeout_ns &&
 	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt &&
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
+	       a->cc.mss == (t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss) &&
 	       cc_pristine(&a->cc, &s->cc_fresh);
 }
 
@@ -62,7 +68,6 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 	if (!a || !act_quiescent(s, t, a))
 		return;
 	t->cwnd = a->cc.cwnd;
-	t->cc_mss = (uint16_t)a->cc.mss;
 	t->flags &= ~TF_RTT_TIMING;
 	pool_put(&s->act_pool, a);
 	t->act = NULL;
@@ -88,6 +93,5 @@ void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)
 	/* What an extension made now would hold. */
 	cc_state c;
 	cc_init_like(&c, &s->cc_fresh, mss);
-	t->cc_mss = (uint16_t)c.mss;
 	t->cwnd = c.cwnd;
 }

@@ -243,10 +243,12 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	 * request's, and its ACK acknowledges nothing else. */
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
-	bool syn_acked = seq_eq(t->snd_una, t->iss);
-	if (syn_acked)
+	bool syn_acked = syn_outstanding(t);
+	if (syn_acked) {
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
+		t->flags |= TF_SYN_ACKED;
+	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
 	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {
@@ -441,7 +443,7 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
-	if (len >= t->mss && ++t->unacked_segs >= 2)
+	if (len >= t->mss && ++a->unacked_segs >= 2)
 		t->flags |= TF_ACK_NOW;
 	else if (!a->delack_at)
 		a->delack_at = s->env->now + s->env->cfg.delack_ns;
@@ -589,7 +591,7 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	uint8_t f = sg->th.flags;
 	bool ack_ok = false;
 	if (f & HSK_TH_ACK) {
-		if (seq_le(sg->ack, t->iss) || seq_gt(sg->ack, t->snd_max))
+		if (seq_le(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max))
 			return TV(TV_RST, "bad ACK in SYN_SENT");
 		ack_ok = true;
 	}
@@ -614,15 +616,16 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
 		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))
 			return TV(TV_DROP, "illegal transition");
-		t->snd_nxt = t->iss;
+		t->snd_nxt = t->snd_una;
 		/* The SYN,ACK is a new segment, not a retransmission. */
-		t->snd_max = t->iss;
+		t->snd_max = t->snd_una;
 		tcp_output(s, t);
 		return TV_OK;
 	}
 	/* The SYN went out with the extension (its timer and send time). */
 	tcb_act *a = t->act;
 	t->snd_una = sg->ack;
+	t->flags |= TF_SYN_ACKED;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
 	t->retries = 0;
@@ -647,6 +650,7 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	t->snd_una = sg->ack;
+	t->flags |= TF_SYN_ACKED;
 	if (t->act)
 		t->act->rtx_at = 0;
 	t->retries = 0;

@@ -286,10 +286,8 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
-	t->iss = r->iss;
-	t->snd_una = t->iss;
-	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
-	t->snd_sml = t->iss;
+	t->snd_una = r->iss;
+	t->snd_nxt = t->snd_max = seq_add(r->iss, 1);
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
@@ -305,7 +303,7 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - synack_at, false, s->env->now);
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
-	t->snd_wl2 = t->iss;
+	t->snd_wl2 = r->iss;
 	t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;

@@ -117,16 +117,17 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		t->flags &= ~TF_ACK_NOW;
-		if (a)
+		if (a) {
 			a->delack_at = 0;
-		t->unacked_segs = 0;
+			a->unacked_segs = 0;
+		}
 	}
 	seg_send(s, &t->node.key, o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
 static void tcb_send_syn(tcp_stack *s, tcb *t)
 {
-	seg_out o = { .seq = t->iss };
+	seg_out o = { .seq = t->snd_una };      /* the ISS: the SYN is outstanding */
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
@@ -154,20 +155,15 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
  * plus the SYN while it is unacknowledged, plus the bytes in the ring. */
 static hsk_seq data_end(const tcb *t)
 {
-	uint32_t syn = seq_eq(t->snd_una, t->iss) ? 1 : 0;
+	uint32_t syn = syn_outstanding(t) ? 1 : 0;
 	return seq_add(t->snd_una, syn + tcb_snd_len(t));
 }
 
 /* Offset in the send ring of sequence number q (q after the SYN). */
 static uint32_t ring_off(const tcb *t, hsk_seq q)
 {
-	hsk_seq first = seq_eq(t->snd_una, t->iss) ? seq_add(t->iss, 1) : t->snd_una;
+	hsk_seq first = syn_outstanding(t) ? seq_add(t->snd_una, 1) : t->snd_una;
 	return (uint32_t)seq_diff(q, first);
-}
-
-static bool syn_outstanding(const tcb *t)
-{
-	return seq_eq(t->snd_una, t->iss);
 }
 
 /* States in which queued data may still go out (it was written before a
@@ -191,7 +187,8 @@ static bool nagle_allows(const tcb *t, uint32_t len, uint32_t avail)
 {
 	if (len >= t->mss || (t->flags & TF_NODELAY))
 		return true;
-	if (!seq_gt(t->snd_sml, t->snd_una))
+	/* Data to send means rings, so an extension: snd_sml is its. */
+	if (!t->act || !seq_gt(t->act->snd_sml, t->snd_una))
 		return true;            /* no small segment unacknowledged */
 	/* The last bytes before our FIN go now. */
 	return (t->flags & TF_FIN_QUEUED) && len == avail;
@@ -266,7 +263,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 		}
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
-			t->snd_sml = seq_add(t->snd_nxt, len);
+			a->snd_sml = seq_add(t->snd_nxt, len);
 		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
 		if (fin)
 			t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
@@ -285,17 +282,17 @@ void tcp_output(tcp_stack *s, tcb *t)
 		return;
 	bool sent = false;
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->iss)) {
+	    seq_eq(t->snd_nxt, t->snd_una)) {
 		/* The SYN's timer and send time are the extension's. */
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)
 			return;
-		if (seq_gt(t->snd_max, t->iss))
+		if (seq_gt(t->snd_max, t->snd_una))
 			CNT_INC(s->env, RetransSegs);
 		else
 			a->rtt_start = s->env->now;
 		tcb_send_syn(s, t);
-		t->snd_nxt = seq_add(t->iss, 1);
+		t->snd_nxt = seq_add(t->snd_una, 1);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;

@@ -115,6 +115,8 @@ enum tcb_flag {
 				     * window: send what fits */
 	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
 				    * no POLLOUT until memory is back */
+	TF_SYN_ACKED = 1u << 21,   /* our SYN is acknowledged; until then
+				    * SND.UNA is our ISS */
 };
 
 /* Segment records a connection starts with, inside its tcp_sack: a
@@ -160,11 +162,14 @@ typedef struct tcb_act {
 	uint64_t user_timeout_ns; /* HSK_SO_USER_TIMEOUT; 0: none */
 	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
+	hsk_seq snd_sml;          /* end of the last small segment (Nagle);
+				   * at most SND.UNA (none) in a new one */
 	uint32_t ts_flight;       /* our TSval when the data in flight began:
 				   * an echo older than that is not of it */
 	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
 	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
 	uint8_t dupacks;          /* consecutive duplicate ACKs */
+	uint8_t unacked_segs;     /* full segments received since our last ACK */
 	bool sack_on;             /* `sack` is in use */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
@@ -182,23 +187,22 @@ typedef struct tcb {
 	hsk_timer timer;          /* deadline = min of the deadlines */
 	uint8_t state;            /* enum hsk_tcp_state */
 	uint8_t retries;          /* consecutive retransmissions of snd_una */
-	uint8_t snd_wscale, rcv_wscale;
+	uint8_t snd_wscale : 4;   /* shifts: at most 14 (RFC 7323 §2.3) */
+	uint8_t rcv_wscale : 4;
+	uint8_t err;              /* pending error (positive HSK_E*) */
 	uint32_t flags;           /* enum tcb_flag */
 	int sd;                   /* socket descriptor, -1 when orphaned */
-	uint8_t err;              /* pending error (positive HSK_E*) */
 	uint8_t keep_probes;      /* unanswered probes so far */
 	uint8_t win_probes;       /* zero-window probes since the peer last
 				   * answered (an orphan's: since it began) */
-	uint8_t unacked_segs;     /* full segments received since our last ACK */
+	uint16_t mss;             /* the peer's MSS, capped by ours */
 
-	/* RFC 9293 send and receive variables; our FIN, once sent
-	 * (TF_FIN_SENT), is SND.MAX - 1 */
-	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
-	hsk_seq snd_sml;          /* end of the last small segment (Nagle) */
+	/* RFC 9293 send and receive variables. ISS is SND.UNA until the SYN
+	 * is acknowledged (TF_SYN_ACKED) and needed no more after; our FIN,
+	 * once sent (TF_FIN_SENT), is SND.MAX - 1. */
+	hsk_seq snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
 	hsk_seq rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint32_t snd_wnd, max_snd_wnd;
-	uint16_t mss;             /* the peer's MSS, capped by ours */
-	uint16_t cc_mss;          /* act->cc.mss while there is no act */
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_offset;       /* added to our clock in TSval */
@@ -206,7 +210,8 @@ typedef struct tcb {
 	uint32_t ts_recent_ms;    /* when ts_recent was taken (PAWS aging) */
 
 	uint32_t sndbuf, rcvbuf;
-	uint32_t cwnd;            /* act->cc.cwnd while there is no act */
+	uint32_t cwnd;            /* act->cc.cwnd while there is no act (the
+				   * MSS it runs with is then max(mss, 64)) */
 	tcp_rl rl;                /* reply limits (reply.c) */
 	rtt_est rtt;              /* RFC 6298 */
 	uint64_t keep_at;         /* keepalive deadline; 0 = not armed */
@@ -268,6 +273,9 @@ _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
 /* DESIGN.md's memory targets for the two objects a busy server has most of
  * (x86_64; pointers and alignment differ elsewhere). */
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
+/* An idle established end is its TCB, its socket slot and its share of the
+ * table: DESIGN.md's 256 bytes (docs/bench.md measures it). */
+_Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 192, "tcb <= 192 B");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
 /* Free ring buffers of the default size kept for reuse. */
@@ -505,7 +513,7 @@ static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
 /* Frees it whatever it holds (the TCB is being freed). */
 void tcb_act_free(struct tcp_stack *s, tcb *t);
 /* Congestion control starts over for `mss` (cc_init): in the extension,
- * or in the TCB's cwnd and cc_mss when there is none. */
+ * or in the TCB's cwnd when there is none. */
 void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss);
 static inline tcp_sack *tcb_sack(const tcb *t)
 {
@@ -522,6 +530,8 @@ static inline uint32_t tcb_ssthresh(const tcb *t)
 }
 static inline bool tcb_in_recovery(const tcb *t) { return t->act && t->act->cc.in_recovery; }
 static inline uint64_t tcb_rtx_at(const tcb *t) { return t->act ? t->act->rtx_at : 0; }
+/* Our SYN is not acknowledged yet (SND.UNA is then our ISS). */
+static inline bool syn_outstanding(const tcb *t) { return !(t->flags & TF_SYN_ACKED); }
 static inline uint64_t tcb_user_timeout(const tcb *t) { return t->act ? t->act->user_timeout_ns : 0; }
 
 /* ---- timer.c ---- */

@@ -70,7 +70,7 @@ static unsigned retry_limit(tcp_stack *s, const tcb *t)
 {
 	if (t->state == HSK_SYN_SENT)
 		return s->env->cfg.syn_retries;
-	if (seq_eq(t->snd_una, t->iss))
+	if (syn_outstanding(t))
 		return s->env->cfg.synack_retries;
 	if (t->sd < 0)
 		return s->env->cfg.orphan_retries;
@@ -124,7 +124,7 @@ static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 	/* A peer that closed its window drops what we resend: those resends
 	 * are window probes too (Linux: tcp_retransmit_timer). */
 	bool zero_wnd = !persist && t->snd_wnd == 0 && state_synchronized(t->state) &&
-			!seq_eq(t->snd_una, t->iss);
+			!syn_outstanding(t);
 	bool probing = persist || zero_wnd;
 	if (probing ? probes_exhausted(s, t, now) : rtx_exhausted(s, t, now)) {
 		if (t->state == HSK_SYN_SENT)

@@ -31,6 +31,7 @@
  *     and is no larger than the link MTU;
  *   - no TCP segment carries more than the peer's MSS (payload and
  *     options), with a floor of MIN_SND_MSS as Linux's tcp_min_snd_mss;
+ *   - nothing sent past SND.MAX (what the stack believes it has sent);
  *   - no new data beyond SND.UNA + the window the peer advertised in the
  *     segment the stack took its window from (computed here from the
  *     wire bytes and the shift), but a 1-byte window probe;
@@ -46,8 +47,8 @@
  *   - at the end every pool, socket and buffer is back to zero and no
  *     timer is left.
  * HSK_FUZZ_ALLOW=mtu,mss,window,wndupdate,peek,counters,stream,pools turns
- * named checks off for local runs past a known fault, and tinymss, zwleak
- * only the cases of issue 12's faults 4 and 2 (see allow_bits); nothing
+ * named checks off for local runs past a known fault, and tinymss, zwleak,
+ * resend only the cases of known faults (see allow_bits); nothing
  * sets it in make check or make fuzz. HSK_FUZZ_VERBOSE=1 prints every operation and
  * packet (replaying one input: build-fuzz/fuzz_stack FILE).
  *
@@ -80,9 +81,12 @@ enum allow_bits {
 	/* narrower: past one known fault, the rest still checked */
 	AL_TINYMSS = 256,       /* MSS/MTU checks off where the peer offered an
 				 * MSS below 64 or an ICMP error a path MTU
-				 * below 576 (issue 12, fault 4) */
+				 * below 576, and such connections left at
+				 * the end (issue 12, fault 4) */
 	AL_ZWLEAK = 512,        /* at the end, connections facing a zero window
 				 * may be left (fault 2) */
+	AL_RESEND = 1024,       /* a retransmission may carry bytes past
+				 * SND.MAX (and the window): findings/new_* */
 };
 static unsigned allow;
 static bool verbose;            /* HSK_FUZZ_VERBOSE: print what happens */
@@ -139,6 +143,7 @@ typedef struct conn_rec {
 				   * from, computed from the wire bytes */
 	uint16_t peer_mss;        /* largest MSS the peer's SYNs offered */
 	unsigned incarnations;    /* ISSs seen on this tuple */
+	bool touched;             /* sent something this step */
 	bool sent_new;            /* new data this step, up to new_end */
 	uint32_t new_end;
 } conn_rec;
@@ -377,6 +382,7 @@ static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_le
 	}
 	uint32_t data_end = th->seq + syn + (uint32_t)dn;
 	uint32_t end = data_end + fin;
+	c->touched = true;
 	if (!c->have_max) {
 		c->have_max = true;
 		c->snd_max = end;
@@ -512,17 +518,27 @@ static void check_window_update(side *x, const seginfo *si, const peek_conn *b)
 	c->have_wnd = true;
 }
 
-/* New data sent in this step lies within SND.UNA + the window taken. */
-static void check_new_data(side *x)
+/* What was sent in this step: nothing past SND.MAX (the stack knows what
+ * it sent), new data within SND.UNA + the window taken. */
+static void check_sent(side *x)
 {
 	for (unsigned i = 0; i < MAX_REC; i++) {
 		conn_rec *c = &x->rec[i];
-		if (!c->used || !c->sent_new)
+		if (!c->used || !c->touched)
 			continue;
-		c->sent_new = false;
+		bool sent_new = c->sent_new;
+		c->touched = c->sent_new = false;
 		peek_conn p;
-		if (!c->have_wnd || (allow & AL_WINDOW) || !peek_conn_get(x->s, &c->tu, &p) ||
-		    p.obj != HSK_OBJ_TCB)
+		if (!c->have_max || !peek_conn_get(x->s, &c->tu, &p) || p.obj != HSK_OBJ_TCB)
+			continue;
+		if (s_gt(c->snd_max, p.snd_max)) {
+			if (allow & AL_RESEND)
+				continue;
+			FAIL("%s :%u->:%u %s: sent up to %u but SND.MAX is %u", x->name,
+			     c->tu.lport, c->tu.rport, hsk_state_name(p.state), c->snd_max,
+			     p.snd_max);
+		}
+		if (!sent_new || !c->have_wnd || (allow & AL_WINDOW))
 			continue;
 		uint32_t edge = p.snd_una + c->wnd;
 		if (s_gt(c->new_end, edge))
@@ -536,7 +552,7 @@ static void step_end(side *x, const seginfo *si, const peek_conn *before)
 {
 	if (before)
 		check_window_update(x, si, before);
-	check_new_data(x);
+	check_sent(x);
 	if (!(allow & AL_PEEK))
 		peek_check(x->s, x->name, (allow & AL_TINYMSS) ? PEEK_NO_MSS : 0);
 	check_counters(x);
@@ -1376,25 +1392,30 @@ static void leftover(void *ctx, const hsk_conn_info *ci)
 		ci->tuple.raddr, ci->tuple.rport, ci->send_q, ci->recv_q);
 }
 
-struct zw {
+struct known {
 	side *x;
 	bool ok;
 };
 
-static void zw_walk(void *ctx, const hsk_conn_info *ci)
+static void known_walk(void *ctx, const hsk_conn_info *ci)
 {
-	struct zw *z = ctx;
+	struct known *k = ctx;
 	peek_conn p;
-	if (!peek_conn_get(z->x->s, &ci->tuple, &p) || p.obj != HSK_OBJ_TCB || p.snd_wnd)
-		z->ok = false;
+	conn_rec *c = rec_find(k->x, &ci->tuple, false);
+	if (!peek_conn_get(k->x->s, &ci->tuple, &p) || p.obj != HSK_OBJ_TCB)
+		k->ok = false;
+	else if (!((allow & AL_ZWLEAK) && p.snd_wnd == 0) &&
+		 !((allow & AL_TINYMSS) && c && c->tiny_mss))
+		k->ok = false;
 }
 
-/* Fault 2's signature: every connection left faces a zero window. */
-static bool only_zero_window_left(side *x)
+/* Every connection left is the signature of a known fault allowed:
+ * facing a zero window (fault 2), or a tiny MSS (fault 4). */
+static bool only_known_faults_left(side *x)
 {
-	struct zw z = { x, true };
-	hsk_stack_conns(x->s, zw_walk, &z);
-	return z.ok;
+	struct known k = { x, true };
+	hsk_stack_conns(x->s, known_walk, &k);
+	return k.ok;
 }
 
 /* Close everything, let the link finish, cut it, run every timer out:
@@ -1430,8 +1451,8 @@ static void finish(void)
 		hsk_usage u;
 		hsk_stack_usage(x->s, &u);
 		uint64_t d = hsk_stack_next_deadline(x->s);
-		if ((allow & AL_ZWLEAK) && !u.requests && !u.timewaits && !u.sockets &&
-		    !u.listeners && only_zero_window_left(x))
+		if ((allow & (AL_ZWLEAK | AL_TINYMSS)) && !u.requests && !u.timewaits &&
+		    !u.sockets && !u.listeners && only_known_faults_left(x))
 			continue;
 		if (u.tcbs || u.requests || u.timewaits || u.sockets || u.listeners ||
 		    u.buffer_bytes || d != UINT64_MAX) {
@@ -1466,7 +1487,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *a = getenv("HSK_FUZZ_ALLOW");
 	static const char *const names[] = { "mtu", "mss", "window", "wndupdate", "peek",
 					     "counters", "stream", "pools", "tinymss",
-					     "zwleak" };
+					     "zwleak", "resend" };
 	char list[256];
 	snprintf(list, sizeof list, ",%s,", a ? a : "");
 	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -16,12 +16,14 @@
 #                                (committed and grown) per directory of src/
 #   FUZZ_TARGETS=fuzz_stack scripts/fuzz.sh 1800   one target
 #   FUZZ_JOBS=2 scripts/fuzz.sh 600                parallel workers
+#   FUZZ_KEEP_GOING=1 scripts/fuzz.sh 1800         save every crash, go on
 #   FUZZ_OUT=/tmp/f scripts/fuzz.sh 5              build and corpus elsewhere
 #
 # Seeds come from tests/fuzz/corpus/<target>/; the growing corpus is kept in
 # <out>/corpus/<target>/ between runs (minimise it into the committed one
 # with -merge=1, see docs/fuzzing.md). tests/fuzz/<target>.options holds
-# extra libFuzzer flags for a target.
+# extra libFuzzer flags for a target, tests/fuzz/<target>.check those of the
+# brief run of --check (a number of runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -160,6 +162,8 @@ build "$out" "${san[@]}"
 fail=0
 for t in "${targets[@]}"; do
 	corpus="$out/corpus/$t"
+	# --check starts from the committed corpus alone, every time.
+	[ "$mode" = check ] && { corpus="$out/check-corpus/$t"; rm -rf "$corpus"; }
 	mkdir -p "$corpus"
 	seeds=()
 	[ -d "tests/fuzz/corpus/$t" ] && seeds=("$top/tests/fuzz/corpus/$t")
@@ -178,24 +182,38 @@ for t in "${targets[@]}"; do
 		fi
 	fi
 	par=()
-	[ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
-	[ "$mode" = check ] && par+=(-seed=1)
-	echo "== $t: run ${secs}s"
+	limit=$secs
+	[ "$jobs" -gt 1 ] && [ -z "${FUZZ_KEEP_GOING:-}" ] && par=(-jobs="$jobs" -workers="$jobs")
+	if [ -n "${FUZZ_KEEP_GOING:-}" ] && [ "$mode" = run ]; then
+		# Past a crash: every finding is saved, the run goes on.
+		par+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+	fi
+	if [ "$mode" = check ]; then
+		# A fixed seed and a fixed number of runs (tests/fuzz/<t>.check)
+		# make the brief run the same on every machine; the time is
+		# only a cap.
+		par+=(-seed=1 -reload=0)
+		[ -f "tests/fuzz/$t.check" ] && { read -r -a c <"tests/fuzz/$t.check"; par+=("${c[@]}"); limit=$((secs * 4)); }
+	fi
+	echo "== $t: run ${par[*]} ${limit}s"
 	# Run inside $out: with -jobs libFuzzer writes fuzz-<n>.log to the cwd.
-	if ! (cd "$out" && "./$t" -max_total_time="$secs" "${par[@]}" "${opts[@]}" \
+	if ! (cd "$out" && "./$t" -max_total_time="$limit" "${par[@]}" "${opts[@]}" \
 		-print_final_stats=1 -artifact_prefix="$out/$t-" \
 		"$corpus" "${seeds[@]}") 2>"$out/$t.log"; then
 		tail -n 60 "$out/$t.log" >&2
 		echo "fuzz.sh: $t FAILED (reproducer: $out/$t-crash-*; replay: $out/$t <file>)" >&2
 		fail=1
 	else
-		awk '/^stat::number_of_executed_units/ { n = $2 }
+		awk '/^#[0-9]+/ && / cov: / { n = substr($1, 2); sub(":", "", n)
+			for (i = 2; i < NF; i++) {
+				if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1)
+				if ($i == "corp:") k = $(i + 1); if ($i == "exec/s:") r = $(i + 1) } }
+		     /^stat::number_of_executed_units/ { n = $2 }
 		     /^stat::average_exec_per_sec/ { r = $2 }
-		     /(DONE|pulse|NEW|REDUCE) +cov:/ { for (i = 1; i < NF; i++) {
-			if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1);
-			if ($i == "corp:") k = $(i + 1) } }
 		     END { printf "   %s execs, %s/s, cov %s edges, ft %s, corpus %s\n", n, r, c, f, k }' \
 			"$out/$t.log"
+		n=$(find "$out" -maxdepth 1 -name "$t-crash-*" -newer "$out/$t" | wc -l)
+		[ "$n" -gt 0 ] && { echo "   $n crashes kept going past: $out/$t-crash-*"; fail=1; }
 	fi
 done
 exit $fail

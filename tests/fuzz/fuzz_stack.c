@@ -165,6 +165,8 @@ typedef struct side {
 	int idx;
 	conn_rec rec[MAX_REC];
 	unsigned rec_next;
+	conn_rec *touched[8];     /* records sent on in this step */
+	unsigned ntouched;        /* > 8: scan them all */
 	int sds[MAX_SD];
 	unsigned nsd;
 	uint64_t tx_off[MAX_SD], rx_off[MAX_SD];
@@ -382,6 +384,8 @@ static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_le
 	}
 	uint32_t data_end = th->seq + syn + (uint32_t)dn;
 	uint32_t end = data_end + fin;
+	if (!c->touched && x->ntouched++ < 8)
+		x->touched[x->ntouched - 1] = c;
 	c->touched = true;
 	if (!c->have_max) {
 		c->have_max = true;
@@ -522,8 +526,10 @@ static void check_window_update(side *x, const seginfo *si, const peek_conn *b)
  * it sent), new data within SND.UNA + the window taken. */
 static void check_sent(side *x)
 {
-	for (unsigned i = 0; i < MAX_REC; i++) {
-		conn_rec *c = &x->rec[i];
+	unsigned n = x->ntouched > 8 ? MAX_REC : x->ntouched;
+	x->ntouched = 0;
+	for (unsigned i = 0; i < n; i++) {
+		conn_rec *c = n == MAX_REC ? &x->rec[i] : x->touched[i];
 		if (!c->used || !c->touched)
 			continue;
 		bool sent_new = c->sent_new;

@@ -820,12 +820,13 @@ static void fragments(side *x, rd *r, uint32_t src, uint8_t proto, const uint8_t
 		if (hl + len > BUF)
 			len = BUF - hl;
 		if (c & 8) {
-			/* Garbage: the stream, and a SYN's MSS, are unknown. */
+			/* Garbage: the stream, and a SYN's MSS, are unknown;
+			 * the garbage may even be another connection's header. */
 			take(r, pkt + hl, len);
-			if (si->valid && len) {
-				taint(&si->tu);
+			if (len)
+				H.taint_all = true;
+			if (si->valid && len)
 				rec_find(x, &si->tu, true)->mss_unknown = true;
-			}
 		} else {
 			size_t n = len < have ? len : have;
 			memcpy(pkt + hl, l4 + off, n);
@@ -1056,6 +1057,12 @@ static void op_raw(side *x, rd *r)
 			wr16(pkt + 10, csum_fold(csum_partial(pkt, ihl, 0)));
 		}
 	}
+	/* Should the bytes make a valid segment for a connection, its stream
+	 * is no longer what was sent. */
+	seginfo si;
+	parse_seginfo(pkt, n, &si);
+	if (si.valid)
+		taint(&si.tu);
 	seginfo none = { .valid = false };
 	deliver(x, pkt, n, &none);
 }
@@ -1112,6 +1119,10 @@ static void rewrite_head(queue *q, side *to, rd *r, uint8_t how)
 			th = t2;
 			optlen = th.doff - TCP_HDR_LEN;
 			memcpy(opt, out + TCP_HDR_LEN, optlen);
+			/* A port may have changed: that connection too. */
+			hsk_tuple t3 = { .laddr = ih.dst, .raddr = ih.src, .lport = th.dport,
+					 .rport = th.sport };
+			taint(&t3);
 		} else {
 			pay[at - th.doff] ^= v;
 		}

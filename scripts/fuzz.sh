@@ -207,10 +207,13 @@ for t in "${targets[@]}"; do
 		awk '/^#[0-9]+/ && / cov: / { n = substr($1, 2); sub(":", "", n)
 			for (i = 2; i < NF; i++) {
 				if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1)
-				if ($i == "corp:") k = $(i + 1); if ($i == "exec/s:") r = $(i + 1) } }
+				if ($i == "corp:") k = $(i + 1); if ($i ~ /^exec\/s:?$/) r = $(i + 1)
+				if ($i == "time:") t = $(i + 1) } }
+		     /^INFO: exiting: .* time: / { t = $NF }
 		     /^stat::number_of_executed_units/ { n = $2 }
 		     /^stat::average_exec_per_sec/ { r = $2 }
-		     END { printf "   %s execs, %s/s, cov %s edges, ft %s, corpus %s\n", n, r, c, f, k }' \
+		     END { sub("s$", "", t); if (t + 0 > 0) r = int(n / t)
+			printf "   %s execs, %s/s, cov %s, ft %s, corpus %s\n", n, r, c, f, k }' \
 			"$out/$t.log"
 		n=$(find "$out" -maxdepth 1 -name "$t-crash-*" -newer "$out/$t" | wc -l)
 		[ "$n" -gt 0 ] && { echo "   $n crashes kept going past: $out/$t-crash-*"; fail=1; }

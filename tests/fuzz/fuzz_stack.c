@@ -60,6 +60,7 @@
 
 #include "handshake.h"
 #include "peek.h"
+#include "pkt.h"
 #include "wire/wire.h"
 
 #define ADDR_A 0xc6120002u      /* 198.18.0.2 */
@@ -72,7 +73,7 @@
 /* Linux's tcp_min_snd_mss: the least MSS a stack should use, whatever the
  * peer announced (CVE-2019-11479). */
 enum { MIN_SND_MSS = 48 };
-enum { MAX_SD = 64, MAX_REC = 128, MAX_TAINT = 64, QCAP = 128, MAX_OPS = 1500,
+enum { MAX_SD = 64, MAX_REC = 128, MAX_TAINT = 64, MAX_OPS = 1500,
        MAX_LIVE = 64, BUF = 65536 + 256 };
 
 enum allow_bits {
@@ -177,15 +178,9 @@ typedef struct side {
 	uint64_t n_tx, n_tcp, n_rst, n_icmp, n_in, n_trace_tx;
 } side;
 
-typedef struct queue {
-	uint8_t *p[QCAP];
-	uint16_t len[QCAP];
-	unsigned head, n;
-} queue;
-
 static struct harness {
 	side sd[2];
-	queue q[2][2];            /* [from][to] */
+	pkt_queue q[2][2];        /* [from][to] */
 	uint64_t now;
 	bool cut;                 /* the link drops everything */
 	bool taint_all;
@@ -279,79 +274,6 @@ static conn_rec *rec_find(side *x, const hsk_tuple *tu, bool create)
 	return c;
 }
 
-/* ---- the link ---- */
-
-static void q_push(queue *q, const uint8_t *p, size_t len)
-{
-	if (q->n == QCAP || len > 0xffff)
-		return;                 /* a full device queue drops */
-	uint8_t *c = malloc(len ? len : 1);
-	if (!c)
-		abort();
-	memcpy(c, p, len);
-	unsigned i = (q->head + q->n++) % QCAP;
-	q->p[i] = c;
-	q->len[i] = (uint16_t)len;
-}
-
-static uint8_t *q_pop(queue *q, size_t *len)
-{
-	if (!q->n)
-		return NULL;
-	uint8_t *p = q->p[q->head];
-	*len = q->len[q->head];
-	q->head = (q->head + 1) % QCAP;
-	q->n--;
-	return p;
-}
-
-static void q_clear(queue *q)
-{
-	size_t l;
-	uint8_t *p;
-	while ((p = q_pop(q, &l)) != NULL)
-		free(p);
-}
-
-/* One line per packet, for HSK_FUZZ_VERBOSE. */
-static void show(const char *what, const char *who, const uint8_t *pkt, size_t len)
-{
-	ipv4_hdr ih;
-	const uint8_t *pl, *d;
-	size_t pn, dn;
-	tcp_hdr th;
-	fprintf(stderr, "%10.3f %s %s %4zu ", (double)H.now / 1e9 - 1000, who, what, len);
-	if (ipv4_parse(pkt, len, &ih, &pl, &pn) != WIRE_OK) {
-		fprintf(stderr, "(not IPv4)\n");
-		return;
-	}
-	fprintf(stderr, "%08x>%08x ", ih.src, ih.dst);
-	if (ipv4_is_fragment(&ih)) {
-		fprintf(stderr, "frag id %u off %u%s\n", ih.id, (ih.frag & IPV4_FRAG_MASK) * 8,
-			(ih.frag & IPV4_MF) ? " MF" : "");
-		return;
-	}
-	if (ih.proto != IP_PROTO_TCP ||
-	    tcp_parse(pl, pn, ih.src, ih.dst, false, &th, &d, &dn) != WIRE_OK) {
-		fprintf(stderr, "proto %u type %u code %u\n", ih.proto, pn ? pl[0] : 0,
-			pn > 1 ? pl[1] : 0);
-		return;
-	}
-	fprintf(stderr, ":%u>:%u %s%s%s%s%s seq %u ack %u len %zu win %u", th.sport, th.dport,
-		(th.flags & HSK_TH_SYN) ? "S" : "", (th.flags & HSK_TH_FIN) ? "F" : "",
-		(th.flags & HSK_TH_RST) ? "R" : "", (th.flags & HSK_TH_PSH) ? "P" : "",
-		(th.flags & HSK_TH_ACK) ? "." : "", th.seq, th.ack, dn, th.win);
-	if (th.opt.mss)
-		fprintf(stderr, " mss %u", th.opt.mss);
-	if (th.opt.wscale >= 0)
-		fprintf(stderr, " ws %d", th.opt.wscale);
-	if (th.opt.has_ts)
-		fprintf(stderr, " ts %u/%u", th.opt.ts_val, th.opt.ts_ecr);
-	for (unsigned i = 0; i < th.opt.nsack; i++)
-		fprintf(stderr, " sack %u-%u", th.opt.sack[i].left, th.opt.sack[i].right);
-	fputc('\n', stderr);
-}
-
 /* Every packet a stack sends: checked, recorded, queued. */
 static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_len,
 		   size_t dn)
@@ -412,7 +334,7 @@ static void on_transmit(void *ctx, const uint8_t *pkt, size_t len)
 	side *x = ctx;
 	x->n_tx++;
 	if (verbose)
-		show("tx", x->name, pkt, len);
+		pkt_show((double)H.now / 1e9 - 1000, x->name, "tx", pkt, len);
 	ipv4_hdr ih;
 	const uint8_t *pl;
 	size_t pn;
@@ -651,7 +573,7 @@ static void deliver(side *x, const uint8_t *pkt, size_t len, const seginfo *si)
 		peek_conn_get(x->s, &si->tu, &before);
 	x->n_in++;
 	if (verbose)
-		show("rx", x->name, pkt, len);
+		pkt_show((double)H.now / 1e9 - 1000, x->name, "rx", pkt, len);
 	hsk_stack_input(x->s, H.now, pkt, len);
 	step_end(x, si, &before);
 	advance(x);
@@ -694,57 +616,6 @@ static void pump(unsigned rounds, uint64_t horizon)
 }
 
 /* ---- building packets ---- */
-
-static uint16_t csum_tcp(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst)
-{
-	return csum_fold(csum_partial(seg, len, csum_pseudo(src, dst, IP_PROTO_TCP,
-							    (uint16_t)len)));
-}
-
-/* Header, options (optlen a multiple of 4, <= 40), payload, checksum. */
-static size_t build_tcp(uint8_t *o, uint32_t src, uint32_t dst, uint16_t sport,
-			uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-			uint16_t win, uint16_t urp, const uint8_t *opt, size_t optlen,
-			const uint8_t *pay, size_t plen)
-{
-	wr16(o, sport);
-	wr16(o + 2, dport);
-	wr32(o + 4, seq);
-	wr32(o + 8, ack);
-	o[12] = (uint8_t)((TCP_HDR_LEN + optlen) / 4 << 4);
-	o[13] = flags;
-	wr16(o + 14, win);
-	wr16(o + 16, 0);
-	wr16(o + 18, urp);
-	memcpy(o + TCP_HDR_LEN, opt, optlen);
-	memmove(o + TCP_HDR_LEN + optlen, pay, plen);
-	size_t n = TCP_HDR_LEN + optlen + plen;
-	wr16(o + 16, csum_tcp(o, n, src, dst));
-	return n;
-}
-
-/* An IPv4 header with options (optlen a multiple of 4, <= 40) in front of
- * l4len bytes; returns the header length. */
-static size_t build_ip(uint8_t *o, uint32_t src, uint32_t dst, uint8_t proto,
-		       uint16_t id, uint16_t frag, uint8_t ttl, const uint8_t *opt,
-		       size_t optlen, size_t l4len)
-{
-	size_t hl = IPV4_HDR_LEN + optlen;
-	o[0] = (uint8_t)(0x40 | hl / 4);
-	o[1] = 0;
-	wr16(o + 2, (uint16_t)(hl + l4len));
-	wr16(o + 4, id);
-	wr16(o + 6, frag);
-	o[8] = ttl;
-	o[9] = proto;
-	wr16(o + 10, 0);
-	wr32(o + 12, src);
-	wr32(o + 16, dst);
-	if (optlen)
-		memcpy(o + IPV4_HDR_LEN, opt, optlen);
-	wr16(o + 10, csum_fold(csum_partial(o, hl, 0)));
-	return hl;
-}
 
 /* TCP option bytes: none, structured (any MSS, any shift, SACK blocks and
  * timestamps near the connection's numbers), raw, or MSS plus timestamps
@@ -1079,7 +950,7 @@ static void op_raw(side *x, rd *r)
 
 /* Rewrites the TCP segment at the head of queue q (our stacks send
  * 20-byte IP headers) with new options, window, bytes or IP options. */
-static void rewrite_head(queue *q, side *to, rd *r, uint8_t how)
+static void rewrite_head(pkt_queue *q, side *to, rd *r, uint8_t how)
 {
 	static uint8_t seg[BUF], out[BUF];
 	unsigned i = q->head;
@@ -1163,7 +1034,7 @@ static void op_link(rd *r)
 {
 	uint8_t a = u8(r);
 	int from = a & 1, to = (a >> 1) & 1;
-	queue *q = &H.q[from][to];
+	pkt_queue *q = &H.q[from][to];
 	if (!q->n)
 		return;
 	unsigned how = (a >> 2) % 12;
@@ -1189,7 +1060,7 @@ static void op_link(rd *r)
 		break;
 	case 6:
 		if (q->n >= 2) {
-			unsigned i = q->head, j = (q->head + 1) % QCAP;
+			unsigned i = q->head, j = (q->head + 1) % PKT_QCAP;
 			uint8_t *t = q->p[i];
 			uint16_t l = q->len[i];
 			q->p[i] = q->p[j];

@@ -654,9 +654,14 @@ static size_t read_tcp_opts(rd *r, const peek_conn *pc, uint8_t out[40])
 		return (n + 3) & ~(size_t)3;
 	}
 	default: {
+		/* Boundaries are hard to hit with random bytes: take them
+		 * from a list when the input says so. */
+		static const uint16_t edges[] = { 0, 1, 11, 12, 13, 36, 47, 48, 49, 64,
+						  87, 88, 536, 1460, 8960, 65535 };
+		uint16_t mss = (mode & 8) ? edges[u8(r) % 16] : u16(r);
 		out[0] = TCPOPT_MSS;
 		out[1] = 4;
-		wr16(out + 2, u16(r));
+		wr16(out + 2, mss);
 		if (!(mode & 4))
 			return 4;
 		out[4] = out[5] = TCPOPT_NOP;
@@ -858,7 +863,9 @@ static void op_icmp(side *x, rd *r)
 		code = ICMP_UNREACH_NEEDFRAG;
 	else
 		code %= 16;
-	uint16_t mtu = u16(r);
+	static const uint16_t mtus[] = { 0, 67, 68, 88, 127, 128, 296, 551, 552, 576,
+					 1280, 1499, 1500, 9000, 65535, 40 };
+	uint16_t mtu = (t & 0x40) ? mtus[u8(r) % 16] : u16(r);
 	uint8_t qm = u8(r);
 	uint32_t qv = u32(r);
 	uint32_t seq;

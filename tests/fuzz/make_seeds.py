@@ -83,6 +83,7 @@ def segment(side, target, flags, seqmode, ackmode, win, opts=u8(0), payload=b"",
 
 
 def icmp(side, target, tsel, code, mtu, qmode, qv=0, rest=0, wrap=PLAIN):
+    # (tsel & 0x40 would take the MTU from a list of boundaries instead)
     """tsel 0x80: fragmentation needed with next-hop MTU mtu; else
     type [3, 3, 3, 3, 11, 12, 4, 5, 0, 3][tsel % 10] with code % 16. The
     quote: our IPv4 header and 8 bytes of the connection's segment, SEG.SEQ

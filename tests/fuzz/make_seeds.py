@@ -152,6 +152,15 @@ seeds = {
     "fragments": cfg() + segment(A, NEW_FROM_P, SYN, 0, 0, 1000,
         opts_struct(mss=1400), sv=77,
         wrap=frags([(0, 0, 0x02), (1, 0x80, 0x00), (0, 0x80, 0x01)])) + pump(),
+    # A closes first and sits in TIME_WAIT; then a RST, a FIN, data, an
+    # old SYN and a new one (above RCV.NXT) reach the entry.
+    "timewait": cfg() + pump() + accept(B) + send(B, ACCEPTED, 100) + pump() +
+        shutdown(A, CLIENT, 1) + pump() + close(B, ACCEPTED) + pump() + b"".join(
+        segment(A, (sel, 0), RST, 5, 5, 100) + segment(A, (sel, 0), FIN | ACK, 5, 5, 100) +
+        segment(A, (sel, 0), ACK | PSH, 5, 5, 100, payload=b"late") +
+        segment(A, (sel, 0), SYN, 3, 0, 100, sv=10) +
+        segment(A, (sel, 0), SYN, 4, 0, 100, opts_struct(mss=1000), sv=70000)
+        for sel in range(2, 6)) + pump() + accept(A, L1) + pump(),
     # An echo request larger than the MTU, reassembled from fragments.
     "echo": cfg() + u8(0x46) + u16(3000) + u32(1) +
         frags([(0, 0x80, 0x01), (0, 0x80, 0x00)]) + pump(),

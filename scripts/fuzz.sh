@@ -61,14 +61,30 @@ build() {
 	local cflags=(-std=gnu11 -g -fno-omit-frame-pointer -Iinclude -Isrc -Itests/fuzz
 		-Wall -Wextra "$@")
 	mkdir -p "$dir/obj"
+	# Incremental: an object is rebuilt when its source or any header is
+	# newer, or the flags changed (make check keeps build/fuzz between
+	# runs). Up to FUZZ_BUILD_JOBS (nproc) compilers at once.
+	local stamp="$dir/obj/flags"
+	if [ "$(cat "$stamp" 2>/dev/null)" != "${cflags[*]}" ]; then
+		rm -f "$dir"/obj/*.o
+		echo "${cflags[*]}" >"$stamp"
+	fi
+	local hdr
+	hdr=$(find include src tests/fuzz -name '*.h' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+	local par=${FUZZ_BUILD_JOBS:-$(nproc)} n=0
 	local objs=() hobjs=() s o
 	for s in "${srcs[@]}"; do
 		o="$dir/obj/$(echo "${s%.c}" | tr / _).o"
-		if "$CC" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o"; then
-			objs+=("$o")
-		else
-			echo "fuzz.sh: $s does not build; left out of the fuzz archive" >&2
-		fi
+		[ -e "$o" ] && [ "$o" -nt "$s" ] && [ "$o" -nt "$hdr" ] && continue
+		( "$CC" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" ||
+			{ rm -f "$o"; echo "fuzz.sh: $s does not build; left out of the fuzz archive" >&2; } ) &
+		n=$((n + 1))
+		[ $((n % par)) -eq 0 ] && wait
+	done
+	wait
+	for s in "${srcs[@]}"; do
+		o="$dir/obj/$(echo "${s%.c}" | tr / _).o"
+		[ -e "$o" ] && objs+=("$o")
 	done
 	rm -f "$dir/libcore.a"
 	[ ${#objs[@]} -gt 0 ] && ar rcs "$dir/libcore.a" "${objs[@]}"

@@ -10,8 +10,10 @@
 #
 #   scripts/fuzz.sh              600 s per target (make fuzz)
 #   scripts/fuzz.sh 60           a minute each
-#   scripts/fuzz.sh --check 5    what make check does: replay the committed
-#                                corpus, then 5 s each from it, seed 1
+#   scripts/fuzz.sh --check 4    what make check does: replay the committed
+#                                corpus, then a fixed number of runs from
+#                                it (tests/fuzz/<t>.check), seed 1; the
+#                                seconds only cap it (x4)
 #   scripts/fuzz.sh --coverage   clang source-based coverage of the corpora
 #                                (committed and grown) per directory of src/
 #   FUZZ_TARGETS=fuzz_stack scripts/fuzz.sh 1800   one target
@@ -20,8 +22,9 @@
 #   FUZZ_OUT=/tmp/f scripts/fuzz.sh 5              build and corpus elsewhere
 #
 # Seeds come from tests/fuzz/corpus/<target>/; the growing corpus is kept in
-# <out>/corpus/<target>/ between runs (minimise it into the committed one
-# with -merge=1, see docs/fuzzing.md). tests/fuzz/<target>.options holds
+# <out>/corpus/<target>/ between runs (tests/fuzz/pick_corpus.py cuts it to
+# a committed one, see docs/fuzzing.md). --coverage needs llvm-profdata and
+# llvm-cov (Debian's llvm-14). tests/fuzz/<target>.options holds
 # extra libFuzzer flags for a target, tests/fuzz/<target>.check those of the
 # brief run of --check (a number of runs).
 set -euo pipefail

@@ -5,8 +5,9 @@ Each seed is a short program in the input language of fuzz_stack.c (see the
 comment at its top): scenarios the fuzzer would take long to find alone --
 a transfer both ways, a closed receive window, a peer that vanishes,
 crafted handshakes with unusual options, ICMP errors and fragments against
-live connections. The fuzzer's own finds are added with -merge=1 (see
-docs/fuzzing.md).
+live connections, TIME_WAIT. The fuzzer's own finds are added with
+pick_corpus.py (see docs/fuzzing.md). Reproducers of known faults go to
+tests/fuzz/findings/ instead.
 
   tests/fuzz/make_seeds.py [CORPUS_DIR [FINDINGS_DIR]]
 """

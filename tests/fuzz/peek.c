@@ -31,7 +31,9 @@ bool peek_conn_get(hsk_stack *s, const hsk_tuple *tu, peek_conn *out)
 	case HSK_OBJ_TCB: {
 		const tcb *t = (const tcb *)n;
 		out->state = t->state;
-		out->iss = t->iss.v;
+		/* The TCB keeps its ISS only while the SYN is unacknowledged
+		 * (it is SND.UNA then); after, SND.UNA stands in. */
+		out->iss = t->snd_una.v;
 		out->snd_una = t->snd_una.v;
 		out->snd_nxt = t->snd_nxt.v;
 		out->snd_max = t->snd_max.v;
@@ -81,7 +83,7 @@ struct walk {
 	hsk_stack *s;
 	const char *who;
 	unsigned skip;
-	size_t tcbs, reqs, tws, bytes;
+	size_t tcbs, acts, reqs, tws, bytes;
 	/* requests per listener */
 	const tcp_listener *lst[WALK_LISTENERS];
 	uint32_t lst_reqs[WALK_LISTENERS];
@@ -103,7 +105,7 @@ static void check_tcb(struct walk *w, const tcb *t)
 		     k->lport, k->rport, hsk_state_name(t->state), t->snd_una.v,
 		     t->snd_nxt.v, t->snd_max.v);
 	/* In flight: at most the SYN, the bytes written and the FIN. */
-	uint32_t written = (seq_eq(t->snd_una, t->iss) ? 1 : 0) + ring_len(&t->snd) +
+	uint32_t written = (syn_outstanding(t) ? 1 : 0) + tcb_snd_len(t) +
 			   ((t->flags & TF_FIN_SENT) ? 1 : 0);
 	if ((uint32_t)seq_diff(t->snd_max, t->snd_una) > written)
 		FAIL(who, "TCB :%u->:%u %s: %d in flight but only %u written",
@@ -123,7 +125,10 @@ static void check_tcb(struct walk *w, const tcb *t)
 			FAIL(who, "TCB :%u->:%u names sd %d, which does not hold it",
 			     k->lport, k->rport, t->sd);
 	}
-	w->bytes += ring_bytes(&t->snd) + ring_bytes(&t->rcv);
+	if (t->act) {
+		w->bytes += ring_bytes(&t->act->snd) + ring_bytes(&t->act->rcv);
+		w->acts++;
+	}
 	w->tcbs++;
 }
 
@@ -171,19 +176,32 @@ static void walk_node(struct walk *w, tbl_node *n)
 static void check_listener(struct walk *w, const tcp_listener *l)
 {
 	uint32_t aq = 0;
-	for (const tcb *t = l->aq_head; t; t = t->aq_next) {
+	if (l->accept_q > l->aq_cap)
+		FAIL(w->who, "listener :%u: accept_q %u above the ring's %u", l->port,
+		     l->accept_q, l->aq_cap);
+	for (uint32_t i = 0; i < l->accept_q; i++) {
+		const tcb *t = l->aq[(l->aq_first + i) & (l->aq_cap - 1)];
 		aq++;
 		if (!(t->flags & TF_ON_ACCEPTQ) || t->sd >= 0)
 			FAIL(w->who, "accept queue of :%u holds a TCB not marked as queued",
 			     l->port);
 		if (t->flags & TF_DETACHED)
 			check_tcb(w, t);        /* not in the table: count it here */
-		if (aq > 1000000)
-			FAIL(w->who, "accept queue of :%u loops", l->port);
 	}
 	if (aq != l->accept_q)
 		FAIL(w->who, "listener :%u: accept_q %u but %u queued", l->port,
 		     l->accept_q, aq);
+	uint32_t listed = 0;
+	for (const tcp_req *r = l->reqs; r; r = r->lnext) {
+		if (r->listener != l || (r->lnext && r->lnext->lprev != r))
+			FAIL(w->who, "listener :%u: its request list is broken", l->port);
+		if (++listed > l->syn_q)
+			FAIL(w->who, "listener :%u: more requests listed than syn_q %u",
+			     l->port, l->syn_q);
+	}
+	if (listed != l->syn_q)
+		FAIL(w->who, "listener :%u: syn_q %u but %u requests listed", l->port,
+		     l->syn_q, listed);
 	uint32_t reqs = 0;
 	for (unsigned i = 0; i < w->nlst; i++)
 		if (w->lst[i] == l)
@@ -255,6 +273,9 @@ void peek_check(hsk_stack *s, const char *who, unsigned skip)
 	if (w.tcbs != pool_in_use(&s->tcp.tcb_pool))
 		FAIL(who, "%zu TCBs reachable but %zu taken from the pool", w.tcbs,
 		     pool_in_use(&s->tcp.tcb_pool));
+	if (w.acts != pool_in_use(&s->tcp.act_pool))
+		FAIL(who, "%zu TCBs hold an extension but %zu taken from the pool",
+		     w.acts, pool_in_use(&s->tcp.act_pool));
 	if (w.reqs != pool_in_use(&s->tcp.req_pool))
 		FAIL(who, "%zu requests in the table but %zu taken from the pool",
 		     w.reqs, pool_in_use(&s->tcp.req_pool));

@@ -140,7 +140,7 @@ def run():
     dad = tap.expect(lambda e: ICMPv6ND_NS in e and e[IPv6].src == "::" and
                      e[ICMPv6ND_NS].tgt == KADDR, 5)
     keep("v6_ns_dad", "DAD neighbour solicitation for 2001:2::1 from :: to "
-         "its solicited-node group ff02::1:ff00:1, no options", dad)
+         "its solicited-node group ff02::1:ff00:1 with a nonce option (RFC 7527)", dad)
     rs = tap.expect(lambda e: e[IPv6].nh == 58 and raw(e[IPv6].payload)[0] == 133, 10)
     keep("v6_rs", "router solicitation from the link-local address to "
          "ff02::2 with a source link-layer option", rs)

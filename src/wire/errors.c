@@ -18,9 +18,9 @@ static const char *const wire_err_names[WIRE_ERR_COUNT] = {
 	[-WIRE_ERR_PROTO] = "wrong_proto",
 	[-WIRE_ERR_ADDR] = "bad_src_addr",
 	[-WIRE_ERR_ICMP_CSUM] = "icmp_bad_csum",
-	[-WIRE_ERR_EXTHDR] = "ipv6_bad_exthdr",
-	[-WIRE_ERR_EXT_LIMIT] = "ipv6_exthdr_limit",
-	[-WIRE_ERR_PARAMPROB] = "ipv6_param_problem",
+	[-WIRE_ERR_EXTHDR] = "bad_exthdr",
+	[-WIRE_ERR_EXT_LIMIT] = "exthdr_limit",
+	[-WIRE_ERR_PARAMPROB] = "param_problem",
 	[-WIRE_ERR_ND] = "nd_invalid",
 };
 

@@ -130,7 +130,9 @@ typedef struct ip_layer {
 /* Sets up ip on env; 0, or -HSK_ENOMEM. */
 int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr);
 void ip_destroy(ip_layer *ip);
-/* One IPv4 packet from the link. */
+/* One packet from the link: IPv4, or IPv6 (to ip6_input) once the stack
+ * has an IPv6 address — until then version 6 is dropped as IPv4 always
+ * dropped it (InHdrErrors). */
 void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len);
 /* buf holds the layer-4 message at buf + IPV4_HDR_LEN; writes the IPv4
  * header in front of it (source: our address) and transmits. */

@@ -797,6 +797,25 @@ hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 
 /* ---- multi-queue ---- */
 
+int tun_existing_mq(const char *name)
+{
+	char path[96];
+	unsigned flags;
+	FILE *f;
+	int n;
+
+	if (!name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fscanf(f, "%x", &flags);
+	fclose(f);
+	if (n != 1)
+		return -1;
+	return (flags & IFF_MULTI_QUEUE) ? 1 : 0;
+}
+
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen)
 {

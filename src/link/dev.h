@@ -63,8 +63,9 @@ struct hsk_dev_ops {
 	 * queued by write). May be NULL. */
 	void (*advance)(hsk_dev *d, uint64_t now);
 	/* Up to n received IPv4 packets (n >= 1): how many, 0 when none is
-	 * ready, or -errno. pkts[i].data stays valid until the next read or
-	 * read_batch on d. May be NULL (dev_read_batch then reads one). */
+	 * ready, or -errno. pkts[i].data stays valid until the next read,
+	 * read_batch or flush on d. May be NULL (dev_read_batch then reads
+	 * one). */
 	long (*read_batch)(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned n);
 	/* Sends what write() queued. May be NULL (write sends at once). */
 	void (*flush)(hsk_dev *d, uint64_t now);

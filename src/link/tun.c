@@ -572,6 +572,13 @@ static void tun_flush(hsk_dev *d, uint64_t now)
 	(void)now;
 	for (unsigned i = 0; i < TUN_GSO_FLOWS; i++)
 		tx_slot(t, i);
+	/* The batch read last is done with (dev.h): its buffers are posted
+	 * again now. Left for the next read, a batch that took every buffer
+	 * would leave no read posted, the ring's fd would never become
+	 * readable, and the loop would sleep while the kernel's queue for
+	 * the device overflowed (until a timer woke it). */
+	if (t->u)
+		uring_io_recycle(t->u);
 	if (t->u && uring_io_pending(t->u)) {
 		d->st.tx_calls++;
 		if (uring_io_submit(t->u) < 0)

@@ -846,6 +846,12 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		goto fail;
 	if (o->steer && steer_tun_attach(fds[0], err, errlen) < 0)
 		goto fail;
+	if (!o->steer) {
+		/* A program an earlier user attached stays with the device:
+		 * without steering, the kernel's own choice it is. */
+		int none = -1;
+		ioctl(fds[0], TUNSETSTEERINGEBPF, &none);
+	}
 	for (i = 0; i < n; i++) {
 		char qname[40];
 		snprintf(qname, sizeof(qname), "%s/q%u", name, i);

@@ -736,6 +736,11 @@ static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
 			goto fail;
 		}
 		t->feat = tun_probe_offloads(fd, o->offload, o->probe_deny) | (o->offload & HSK_TUN_TX_GSO);
+	} else {
+		/* Offloads an earlier user set stay with a persistent device:
+		 * the kernel would hand us partial checksums and GSO packets
+		 * with no header to say so (every SYN dropped, InCsumErrors). */
+		ioctl(fd, TUNSETOFFLOAD, 0ul);
 	}
 	if (o->uring) {
 		/* io_uring must wait for packets, not get EAGAIN */

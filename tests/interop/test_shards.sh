@@ -15,6 +15,9 @@
 #  4. Offloads through the CLI, and their fallback: --offload all gives
 #     every feature; with the kernel made to refuse TSO4 (--offload-deny)
 #     serve keeps checksum offload and GSO sending, and still echoes 4 MB.
+#  5. A run without offloads after one with them, on the same device: the
+#     features are taken back (the kernel no longer sends partial
+#     checksums), 1 MB echoed, no checksum error.
 HSK_SHARDS=2
 . "$(dirname "$0")/lib.sh"
 
@@ -133,4 +136,15 @@ grep -q "offloads csum,tx-gso$" "$TMP/serve.log" ||
 peer echo-client $HADDR 7 4194304 >"$TMP/echo4.log" 2>&1 || fail "echo (no TSO4): $(tail -n 1 "$TMP/echo4.log")"
 stop_serve
 echo "offloads: all on, then TSO4 refused: csum,tx-gso kept, 4 MB echoed each time"
+
+# 5. offloads off again on the same device: the features the last run gave
+# hsk0 are taken back, or the kernel sends partial checksums to a reader
+# without a virtio-net header (every SYN dropped as corrupt)
+start_serve --port 7 --echo --offload all
+stop_serve
+start_serve --port 7 --echo --stats
+peer echo-client $HADDR 7 1048576 >"$TMP/echo5.log" 2>&1 || fail "echo (offloads off after on): $(tail -n 1 "$TMP/echo5.log")"
+stop_serve
+[ "$(counter "$TMP/serve.log" InCsumErrors)" = 0 ] || fail "offloads off: InCsumErrors $(counter "$TMP/serve.log" InCsumErrors)"
+echo "offloads off after on: the device's features taken back, 1 MB echoed"
 echo "PASS: 2 shards: flows stay on their shard, handover without steering, active opens, offload fallback"

@@ -15,6 +15,8 @@
 	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
 	X(FragmentsDropped) \
 	X(ReasmOverlaps) X(ReasmEvictions) X(ReasmSrcEvictions) \
+	/* IpExt: the ECN field of packets received (RFC 3168) */ \
+	X(InNoECTPkts) X(InECT1Pkts) X(InECT0Pkts) X(InCEPkts) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
 	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
@@ -32,7 +34,7 @@
 	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
-	X(TCPDelayedACKs) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
+	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
 	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \

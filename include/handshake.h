@@ -318,6 +318,8 @@ enum hsk_sockopt {
 	HSK_SO_LINGER0,          /* 1: close() sends RST */
 	HSK_SO_USER_TIMEOUT,     /* milliseconds, 0: retry counts rule */
 	HSK_SO_MAXSEG,           /* read: effective MSS */
+	HSK_TCP_QUICKACK,        /* 1: ACK at once (leave interactive mode);
+				  * 0: delay ACKs */
 };
 
 /* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's

@@ -76,6 +76,16 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	if (opt == HSK_TCP_QUICKACK) {
+		/* Linux's pingpong mode, inverted (quickack.c). */
+		if (k->kind == SK_CONN)
+			qack_set(&s->tcp, k->t, value != 0);
+		else if (value)
+			*flags_of(k) &= ~(uint32_t)TF_PINGPONG;
+		else
+			*flags_of(k) |= TF_PINGPONG;
+		return 0;
+	}
 	int f = flag_opt(opt);
 	if (f) {
 		uint32_t *flags = flags_of(k);
@@ -124,6 +134,9 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 		return 0;
 	}
 	switch (opt) {
+	case HSK_TCP_QUICKACK:
+		*value = !(*flags_of(k) & TF_PINGPONG);
+		return 0;
 	case HSK_SO_SNDBUF:
 		*value = (int)(k->kind == SK_CONN ? k->t->sndbuf :
 			       k->kind == SK_LISTEN ? k->l->sndbuf : k->sndbuf);

@@ -289,8 +289,11 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 	    t->rtt.rto < 3000000000ull)
 		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
 			3000000000ull : s->env->cfg.rto_max_ns;
-	cc_init(&t->cc, s->cc_ops, t->mss, s->env->now); /* RFC 6928 IW10 */
+	cc_init(&t->cc, t->cc.ops ? t->cc.ops : s->cc_ops, t->mss, s->env->now); /* IW10 */
 	t->recover = t->snd_una;
+	/* A reply this soon after the handshake makes it interactive
+	 * (quickack.c), as Linux's lrcvtime starts at the handshake. */
+	t->lrcv_ms = (uint32_t)(s->env->now / 1000000) ? (uint32_t)(s->env->now / 1000000) : 1;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s->env, PassiveOpens);
 	return true;
@@ -419,8 +422,11 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 		return;
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
-	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
+	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
+	 * quick-ACK mode (quickack.c). */
 	if (len >= t->mss && ++t->unacked_segs >= 2)
+		t->flags |= TF_ACK_NOW;
+	else if (qack_now(t))
 		t->flags |= TF_ACK_NOW;
 	else if (!t->delack_at)
 		t->delack_at = s->env->now + s->env->cfg.delack_ns;
@@ -480,8 +486,14 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
-			/* A pure duplicate: say so, with a D-SACK (RFC 2883). */
+			/* A pure duplicate: say so, with a D-SACK (RFC 2883);
+			 * the peer missed our ACK, so ACK at once for a while
+			 * (Linux: DelayedACKLost, quick-ACK mode). */
 			t->flags |= TF_ACK_NOW;
+			if (len) {
+				CNT_INC(s->env, DelayedACKLost);
+				qack_enter(s, t, QACK_MAX);
+			}
 			if (t->sack && len)
 				sack_rcv_dsack(&t->sack->rcv, seq,
 					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
@@ -506,8 +518,11 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		 * offered for the text. */
 		CNT_INC(s->env, TCPZeroWindowDrop);
 		t->flags |= TF_ACK_NOW;
+		qack_enter(s, t, QACK_MAX);     /* ACK the reopening at once */
 		return TV_OK;
 	}
+	if (len)
+		qack_on_data(s, t);
 	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
 		data_in_order(s, t, data, len, seg_fin, fin_now);
 	else

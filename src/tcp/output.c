@@ -115,6 +115,7 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
+		qack_sent(t, (t->flags & TF_ACK_NOW) || t->delack_at);
 		t->flags &= ~TF_ACK_NOW;
 		t->delack_at = 0;
 		t->unacked_segs = 0;
@@ -205,6 +206,28 @@ static bool sws_allows(const tcb *t, uint32_t len, uint32_t avail)
 	return len >= t->max_snd_wnd / 2;
 }
 
+/* Whether the segment of `len` bytes about to go ends this burst: after
+ * it, nothing is queued, the windows allow nothing more, or what would
+ * come next is a short segment Nagle holds back. Its PSH tells the peer to
+ * hand over what it has (RFC 9293 §3.9.1), not only at the end of what the
+ * user wrote: a burst cut by cwnd or the peer's window is pushed too. New
+ * data only: a retransmission keeps the rule of its first sending. */
+static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usable)
+{
+	uint32_t left = avail - len, room = usable - len;
+	uint32_t next = left < room ? left : room;
+	if (next > t->mss)
+		next = t->mss;
+	if (next == 0)
+		return true;
+	if (next == t->mss)
+		return false;
+	/* A short tail goes only where Nagle lets it (this segment is a
+	 * full one, so it is not the small segment outstanding). */
+	return next != left || !((t->flags & TF_NODELAY) || !seq_gt(t->snd_sml, t->snd_una) ||
+				 (t->flags & TF_FIN_QUEUED));
+}
+
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
@@ -241,7 +264,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
 			.len = len, .ring_off = ring_off(t, t->snd_nxt),
 		};
-		if (len && len == avail)
+		if (len && (len == avail || (is_new && burst_ends(t, len, avail, usable))))
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
@@ -257,6 +280,8 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			t->rtt_seq = seq_add(t->snd_nxt, len);
 			t->rtt_start = s->env->now;
 		}
+		if (is_new && len)
+			qack_data_sent(s, t);
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
 			t->snd_sml = seq_add(t->snd_nxt, len);

@@ -115,6 +115,27 @@ enum tcb_flag {
 				     * window: send what fits */
 	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
 				    * no POLLOUT until memory is back */
+	/* apps (issue 8): quick ACKs, Fast Open, SO_REUSEADDR */
+	TF_PINGPONG = 1u << 21,    /* interactive: delayed ACKs ride on data
+				    * (Linux's pingpong mode; TCP_QUICKACK 0) */
+	TF_TFO_CHILD = 1u << 22,   /* passive Fast Open: the SYN's cookie made
+				    * this TCB before the handshake completed */
+	TF_TFO_PENDING = 1u << 23, /* ... and it is still in SYN_RECEIVED,
+				    * counted in its listener's tfo_pending */
+	TF_TFO_SYN = 1u << 24,     /* active: our SYN carries a Fast Open
+				    * option (a cookie or a request) */
+	TF_TFO_DATA = 1u << 25,    /* ... and data (from the send ring) */
+	TF_TFO_DEFER = 1u << 26,   /* TCP_FASTOPEN_CONNECT: the SYN waits for
+				    * the first write */
+	TF_REUSEADDR = 1u << 27,   /* SO_REUSEADDR when the port was bound */
+};
+
+/* tcb.ecn: RFC 3168 state of a connection (Linux's ecn_flags). */
+enum tcb_ecn {
+	ECN_OK = 1u << 0,          /* negotiated on the SYN */
+	ECN_DEMAND_CWR = 1u << 1,  /* CE seen: ECE on our segments until CWR */
+	ECN_QUEUE_CWR = 1u << 2,   /* we reduced: CWR on the next new data */
+	ECN_SEEN = 1u << 3,        /* a CE mark ever arrived */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -185,8 +206,19 @@ typedef struct tcb {
 	hsk_ring rcv;             /* in-order bytes not yet read */
 	uint32_t sndbuf, rcvbuf;
 
-	struct tcp_listener *listener; /* while on its accept queue */
+	struct tcp_listener *listener; /* while on its accept queue, and a
+				       * passive Fast Open child's until its
+				       * handshake completes */
 	struct tcb *aq_next;
+
+	/* ---- apps (issue 8): quick ACKs, ECN, IP_TOS, TCP_MAXSEG ---- */
+	uint8_t quick;            /* quick ACKs left (quickack.c) */
+	uint8_t ecn;              /* enum tcb_ecn (ecn.c) */
+	uint8_t tos;              /* IP_TOS: DSCP of our packets, ECN bits 0 */
+	uint16_t user_mss;        /* TCP_MAXSEG; 0: none */
+	uint32_t lrcv_ms;         /* last data received, ms clock (quickack.c) */
+	hsk_seq ecn_high;         /* SND.MAX at the last reduction for ECE:
+				   * one per window (RFC 3168 §6.1.2) */
 } tcb;
 
 typedef struct tcp_req {
@@ -200,8 +232,11 @@ typedef struct tcp_req {
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
 	uint8_t rcv_wscale;
 	uint8_t retries;
-	bool acked;               /* final ACK seen but the accept queue was full */
+	bool acked;               /* final ACK seen but the accept queue was
+				   * full, or TCP_DEFER_ACCEPT held it */
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
+	bool ecn_ok;              /* the SYN asked for ECN and we agreed */
+	bool tfo_cookie;          /* our SYN-ACK carries a Fast Open cookie */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
@@ -232,6 +267,15 @@ typedef struct tcp_listener {
 	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
 	bool cookies_sent;
 	uint64_t last_cookie_ns;
+	/* apps (issue 8) */
+	bool reuseport;           /* SO_REUSEPORT: one of a group */
+	uint8_t tos;              /* IP_TOS of its SYN-ACKs, inherited */
+	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
+	uint16_t user_mss;        /* TCP_MAXSEG, inherited */
+	uint32_t tfo_qlen;        /* TCP_FASTOPEN: pending Fast Open children
+				   * allowed (0: off) */
+	uint32_t tfo_pending;     /* children still in SYN_RECEIVED */
+	const cc_ops *cc;         /* TCP_CONGESTION, inherited (NULL: stack's) */
 } tcp_listener;
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
@@ -495,6 +539,37 @@ tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
 void tw_free(struct tcp_stack *s, tcp_tw *tw);
+
+/* ---- quickack.c: quick-ACK mode and pingpong, as Linux ---- */
+enum { QACK_MAX = 16 };   /* Linux's TCP_MAX_QUICKACKS */
+/* In-order data arrived (before RCV.NXT moves): the first data and data
+ * after an idle RTO enter quick-ACK mode. */
+void qack_on_data(struct tcp_stack *s, tcb *t);
+/* Quick-ACK mode now: up to `max` ACKs at once (Linux's
+ * tcp_enter_quickack_mode), leaving pingpong mode. */
+void qack_enter(struct tcp_stack *s, tcb *t, unsigned max);
+/* ACK this data at once (quick ACKs left and not interactive). */
+static inline bool qack_now(const tcb *t)
+{
+	return t->quick && !(t->flags & TF_PINGPONG);
+}
+/* A segment carrying our ACK leaves; `owed`: an ACK was due. */
+static inline void qack_sent(tcb *t, bool owed)
+{
+	if (owed && t->quick)
+		t->quick--;
+}
+/* New data leaves: a reply within the delayed-ACK time of the last data
+ * received makes the connection interactive (pingpong). */
+void qack_data_sent(struct tcp_stack *s, tcb *t);
+/* The delayed-ACK timer fired: in pingpong mode a reply did not come in
+ * time, so leave it (Linux's tcp_delack_timer_handler). */
+static inline void qack_delack_missed(tcb *t)
+{
+	t->flags &= ~TF_PINGPONG;
+}
+/* TCP_QUICKACK: 1 leaves pingpong mode and sends an ACK owed; 0 enters it. */
+void qack_set(struct tcp_stack *s, tcb *t, bool on);
 
 /* ---- trace helpers (state.c) ---- */
 void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,

@@ -204,6 +204,7 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 		rec_sack_timers(s, t, now);
 	if (t->delack_at && t->delack_at <= now) {
 		t->delack_at = 0;
+		qack_delack_missed(t);
 		CNT_INC(s->env, TCPDelayedACKs);
 		tcb_send_ack(s, t);
 	}

@@ -38,12 +38,20 @@
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
 	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \
+	X(TCPFastOpenActive) X(TCPFastOpenActiveFail) X(TCPFastOpenPassive) \
+	X(TCPFastOpenPassiveFail) X(TCPFastOpenListenOverflow) \
+	X(TCPFastOpenCookieReqd) X(TCPDeferAcceptDrop) \
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
 	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions) \
 	/* martians (Linux: in_martian_src/in_martian_dst in rt_cache) */ \
 	X(DropMartianSrc) X(DropMartianDst) \
+	/* ECN: cwnd reductions answering ECE (Linux reduces in its CWR state \
+	 * and counts none) */ \
+	X(TCPECNReduce) \
+	/* a socket call found the stack's clock behind hsk_config.clock */ \
+	X(StaleClock) \
 	/* a send or receive ring refused: over tcp_mem_high, or no memory */ \
 	X(BufferRefused)
 

@@ -72,7 +72,7 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
 	trace_segment(s, HSK_EV_TX, obj, sd, tu, &th, o->len, NULL);
-	ip_output(s->ip, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
+	ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }
 
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
@@ -100,6 +100,7 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
+	ecn_out(t, o);          /* TOS byte, ECE, CWR (ecn.c) */
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
@@ -123,23 +124,29 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	seg_send(s, &t->node.key, o, &t->snd, HSK_OBJ_TCB, t->sd);
 }
 
-static void tcb_send_syn(tcp_stack *s, tcb *t)
+/* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
+static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
 	seg_out o = { .seq = t->iss };
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
+		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
+		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
 		o.ack = t->rcv_nxt;
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
 			    true);
+		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
 		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
@@ -147,6 +154,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 			t->rcv_adv = edge;
 	}
 	tcb_emit(s, t, &o);
+	return o.len;
 }
 
 /* The sequence number just past the last byte the user has written: SND.UNA,
@@ -305,13 +313,13 @@ void tcp_output(tcp_stack *s, tcb *t)
 		return;
 	bool sent = false;
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->iss)) {
+	    seq_eq(t->snd_nxt, t->iss) && !(t->flags & TF_TFO_DEFER)) {
 		if (seq_gt(t->snd_max, t->iss))
 			CNT_INC(s->env, RetransSegs);
 		else
 			t->rtt_start = s->env->now;
-		tcb_send_syn(s, t);
-		t->snd_nxt = seq_add(t->iss, 1);
+		uint32_t data = tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1 + data);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;
@@ -421,6 +429,7 @@ void tcb_retransmit(tcp_stack *s, tcb *t)
 	t->snd_nxt = t->snd_una;
 	t->flags &= ~TF_RTT_TIMING;
 	if (syn_outstanding(t)) {
+		tfo_syn_timeout(s, t);
 		t->flags |= TF_SYN_RETRANS;
 		CNT_INC(s->env, TCPSynRetrans);
 	}

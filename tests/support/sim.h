@@ -61,6 +61,9 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
 void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
 void sim_run(sim *sm, uint64_t dt_ns);
+/* Brings every stack's clock to the network's (after memnet_step, whose
+ * last call may move time past every host's: socket calls then need it). */
+void sim_sync_clocks(sim *sm);
 /* Runs until nothing is left to do (no packets, no timers) or `limit`. */
 void sim_run_idle(sim *sm, uint64_t limit_ns);
 uint64_t sim_now(const sim *sm);

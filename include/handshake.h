@@ -332,11 +332,14 @@ const hsk_config *hsk_stack_config(const hsk_stack *s);
 /* ---- sockets ----
  *
  * Every call lists the errors it can return (negative HSK_E* values), and
- * docs/api.md has the same list with each option's Linux counterpart.
- * "EBADF" is always: sd is not an open socket of this stack. A "pending
- * error" is the error that ended a connection (ECONNREFUSED, ECONNRESET,
- * ETIMEDOUT; ECONNABORTED only on an engine bug), reported once by the
- * next send/recv/hsk_sock_error and then cleared, as SO_ERROR.
+ * docs/api.md has the same list with each option's Linux counterpart;
+ * tests/sim/test_errors.c makes each of them happen. "EBADF" is always:
+ * sd is not an open socket of this stack. A "pending error" is the error
+ * that ended a connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT), reported
+ * once by the next send/recv/hsk_sock_error and then cleared, as SO_ERROR.
+ * Beyond the lists, an engine bug (a transition the table refuses, counted
+ * in IllegalTransitions) makes connect() fail with ECONNABORTED, shutdown()
+ * with EINVAL, and a connection end with ECONNABORTED pending.
  */
 enum { HSK_SHUT_RD = 0, HSK_SHUT_WR = 1, HSK_SHUT_RDWR = 2 };
 
@@ -427,7 +430,7 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
  * socket, changes the backlog.
  * Errors: EBADF; EINVAL (neither fresh nor listening, or not bound to a
  * port); EADDRINUSE (another listener has the port and not both set
- * SO_REUSEPORT); ENOBUFS (max_sockets listeners). */
+ * SO_REUSEPORT); ENOBUFS (no memory for the listener). */
 int hsk_listen(hsk_stack *s, int sd, int backlog);
 /* A connection from the accept queue: its new sd. A Fast Open connection
  * is there from its SYN on, with the SYN's data readable (SYN_RECEIVED).
@@ -443,8 +446,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
  * Errors: EBADF; EINPROGRESS (the normal answer); EALREADY (connecting);
  * EISCONN (connected); EINVAL (listening, or addr or port 0);
  * EADDRNOTAVAIL (no ephemeral port free); EADDRINUSE (the bound port has
- * a connection to addr:port already); ENOBUFS (max_conns connections);
- * ECONNABORTED (only on an engine bug). */
+ * a connection to addr:port already); ENOBUFS (max_conns connections). */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 /* Queues bytes: how many (maybe fewer than len; 0 for len 0).
  * Errors: EBADF; ENOTCONN (not connected); a pending error; EAGAIN (no room
@@ -469,7 +471,8 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt);
  * connected socket, hsk_send (addr and port ignored, as Linux does).
  * Errors: those of hsk_connect and hsk_send, and EOPNOTSUPP
  * (HSK_MSG_FASTOPEN while hsk_config.tcp_fastopen lacks the client bit);
- * EINVAL (unknown flags); EPIPE (no HSK_MSG_FASTOPEN on a fresh socket). */
+ * EINVAL (unknown flags); EPIPE (no HSK_MSG_FASTOPEN on a fresh socket);
+ * ENOTCONN (no HSK_MSG_FASTOPEN on a listening socket). */
 long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 		uint32_t addr, uint16_t port);
 /* Bytes read; 0 at end of stream (the peer's FIN, or after SHUT_RD once
@@ -505,7 +508,7 @@ int hsk_send_commit(hsk_stack *s, int sd, size_t n);
 /* SHUT_RD: reads return what is queued, then 0 (data arriving later is
  * still queued, as Linux); SHUT_WR: FIN after the queued data.
  * Errors: EBADF; ENOTCONN (not connected, or still connecting); EINVAL
- * (how is none of HSK_SHUT_*, or an engine bug refused the transition). */
+ * (how is none of HSK_SHUT_*). */
 int hsk_shutdown(hsk_stack *s, int sd, int how);
 /* Releases sd. The connection closes in the background (FIN), or is reset
  * when received data was left unread or SO_LINGER is 0; with SO_LINGER N >
@@ -516,11 +519,10 @@ int hsk_close(hsk_stack *s, int sd);
 int hsk_abort(hsk_stack *s, int sd);
 /* Errors: EBADF; ENOPROTOOPT (unknown option, or a string option);
  * EINVAL (a value out of range, or an option the socket's state does not
- * take: SO_SNDBUF/SO_RCVBUF once the buffer exists, SO_REUSEADDR/
- * SO_REUSEPORT after bind(), TCP_FASTOPEN_CONNECT after connect(),
- * TCP_DEFER_ACCEPT/TCP_FASTOPEN on a connection); ENOTCONN (keepalive
- * timings before connect()); EOPNOTSUPP (TCP_FASTOPEN_CONNECT while
- * hsk_config.tcp_fastopen lacks the client bit); ENOMEM. */
+ * take: SO_SNDBUF/SO_RCVBUF once the buffer exists, TCP_FASTOPEN_CONNECT
+ * after connect(), TCP_FASTOPEN on a connection); EOPNOTSUPP
+ * (TCP_FASTOPEN_CONNECT while hsk_config.tcp_fastopen lacks the client
+ * bit); ENOMEM. */
 int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value);
 /* Errors: EBADF; ENOPROTOOPT (unknown option, or a string option). */
 int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value);

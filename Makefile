@@ -23,8 +23,12 @@ check: deps
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN_BUILD) -j $(JOBS) --output-on-failure -LE no-asan
 
+# Every fuzz target for FUZZ_SECONDS each, then the coverage of the corpora
+# per directory (docs/fuzzing.md).
+FUZZ_SECONDS ?= 600
 fuzz:
-	./scripts/fuzz.sh 300
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+	./scripts/fuzz.sh --coverage
 
 # handshake beside lwIP (Debian's and built from Debian's source) and Linux;
 # prints figures and ratios, never fails on a time (docs/bench.md)

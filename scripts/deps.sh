@@ -9,10 +9,10 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok ins
 # chromium, chromium-driver and python3-selenium: the HTML report's browser
 # tests (tests/report); pkg-config, libbpf-dev, libxdp-dev, liburing-dev (and
 # clang): the device features of cmake/link_features.cmake (eBPF steering,
-# AF_XDP, io_uring).
+# AF_XDP, io_uring); llvm-14: make fuzz's coverage report.
 for p in cmake gcc clang make pkg-config libcmocka-dev libpcap-dev iproute2 tshark curl \
 	python3 valgrind libclang-rt-14-dev python3-scapy liblwip-dev chromium chromium-driver \
-	python3-selenium libbpf-dev libxdp-dev liburing-dev; do
+	python3-selenium libbpf-dev libxdp-dev liburing-dev llvm-14; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -396,7 +396,11 @@ void send_rst_for(tcp_stack *s, const tcp_seg *sg)
 
 uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 {
+	/* A retransmission resends what was sent: never bytes past SND.MAX,
+	 * which Nagle or the window may still be holding back. */
 	hsk_seq end = data_end(t);
+	if (seq_gt(end, t->snd_max))
+		end = t->snd_max;
 	if (syn_outstanding(t) || !seq_lt(seq, t->snd_max))
 		return 0;
 	uint32_t avail = seq_gt(end, seq) ? (uint32_t)seq_diff(end, seq) : 0;

@@ -302,9 +302,41 @@ static void test_zero_window_user_timeout(void **state)
 	zero_window_end(&sm, lsd, csd, ssd);
 }
 
+/* A fast retransmit resends what was sent, never more: the host sent one
+ * small segment, Nagle holds the next 100 bytes back, and three duplicate
+ * ACKs must bring back that one byte alone (not 101 bytes, 100 of them
+ * never sent and perhaps beyond the window). */
+static void test_fast_retransmit_stops_at_snd_max(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 310);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;                 /* no SACK, no timestamps */
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	hsk_stack *h = sm.st[S];
+	static char more[100];
+	assert_int_equal(hsk_send(h, p.sd, "a", 1), 1);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);
+	assert_int_equal(hsk_send(h, p.sd, more, sizeof(more)), (long)sizeof(more));
+	expect_no_tx(&sm);              /* Nagle: "a" is unacknowledged */
+	for (int i = 0; i < 3; i++)
+		sim_peer_send(&p, 1, 1, A, 65535, NULL, 0);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);   /* "a" again, alone */
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_abort(h, p.sd), 0);
+	assert_int_equal(hsk_close(h, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fast_retransmit_stops_at_snd_max),
 		cmocka_unit_test(test_lost_small_segment_resent),
 		cmocka_unit_test(test_lost_small_segments_go_back_n),
 		cmocka_unit_test(test_window_cut_retransmission_sent),

@@ -377,7 +377,7 @@ enum hsk_sockopt {
 	HSK_SO_USER_TIMEOUT,     /* TCP_USER_TIMEOUT: milliseconds, 0: retry
 				  * counts rule */
 	HSK_SO_MAXSEG,           /* TCP_MAXSEG: set before connect()/listen()
-				  * (88..65535, 0: none) caps our MSS; read:
+				  * (88..32767, 0: none) caps our MSS; read:
 				  * the effective send MSS once connected, else
 				  * what was set, else 536 */
 	HSK_TCP_QUICKACK,        /* TCP_QUICKACK: 1 ACK at once (and leave

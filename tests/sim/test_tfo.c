@@ -524,6 +524,96 @@ static void test_no_cookie_mode(void **state)
 	sim_free(&sm);
 }
 
+/* SYNs with Fast Open lost twice in a row (a middlebox may drop them):
+ * the client leaves the cookie aside for 60 s << 2 (Linux's syn_loss
+ * back-off in tcp_fastopen_cache_get), asking for a cookie instead with
+ * no data on the SYN; after that it sends data on the SYN again. */
+static void test_syn_loss_backoff(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1010);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	sim_blackhole(&sm, C, SYN, true);
+	for (int i = 0; i < 2; i++) {
+		int sd = hsk_socket(c);
+		assert_int_equal(hsk_sendto(c, sd, "drop", 4, HSK_MSG_FASTOPEN,
+					    SIM_ADDR(S), PORT), 4);
+		sim_run(&sm, 1500 * MS);        /* a timeout, one SYN again */
+		hsk_abort(c, sd);
+	}
+	sim_blackhole(&sm, C, SYN, false);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	/* At once: a cookie request, no data (as without a cookie). */
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, sd, "wait", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	const sim_ev *e = next_seg(&sm, C, SYN, 0);
+	assert_int_equal(e->ev.fastopen, 0);
+	hsk_abort(c, sd);
+	sim_run(&sm, 10 * MS);                  /* its SYN-ACK meets a RST */
+	/* 240 s after the last loss: the cookie and data on the SYN. */
+	sim_run(&sm, 241 * SEC);
+	sm.tx_cursor = sm.nlog;
+	sd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, sd, "back", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 4);
+	e = next_seg(&sm, C, SYN, 4);
+	assert_int_equal(e->ev.fastopen, 8);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "back", 4);
+	hsk_abort(c, sd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A SYN with data and no Fast Open option, at a Fast Open listener: a
+ * normal handshake, the data not taken, and no cookie offered (the client
+ * did not ask; Linux answers the same). */
+static void test_data_without_option(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1011);
+	hsk_stack *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	sim_peer p = { .sm = &sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+		       .hport = PORT, .iss = 1000, .lsd = lsd };
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_inject_opts(&sm, S, p.addr, p.port, PORT, p.iss, 0, SYN, 65535, &syn, "data", 4);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, p.iss + 1);         /* the data not taken */
+	assert_int_equal(e->ev.fastopen, -1);           /* no cookie */
+	p.hiss = e->ev.seq;
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenCookieReqd"), 0);
+	assert_int_equal(hsk_accept(s, lsd, NULL), -HSK_EAGAIN);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "data", 4);
+	p.sd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 4);
+	hsk_abort(s, p.sd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_queue_limit),
 		cmocka_unit_test(test_pending_child_reset_and_orphaned),
 		cmocka_unit_test(test_no_cookie_mode),
+		cmocka_unit_test(test_syn_loss_backoff),
+		cmocka_unit_test(test_data_without_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

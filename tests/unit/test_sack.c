@@ -786,6 +786,32 @@ static void test_rack_rto(void **state)
 	assert_int_equal(r.lost_bytes, 300);
 }
 
+/* rack_next_lost_after: the first lost record ending after a sequence,
+ * what rec_send_lost walks the records with, once per loop. */
+static void test_rack_next_lost_after(void **state)
+{
+	rack r;
+	hsk_seq s;
+	uint32_t len;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	rack_on_rto(&r, 5 * MS);                /* 1000..1600 lost */
+	assert_true(rack_next_lost_after(&r, S(1000), &s, &len));
+	assert_int_equal(s.v, 1000);
+	assert_int_equal(len, 100);
+	assert_true(rack_next_lost_after(&r, S(1150), &s, &len));
+	assert_int_equal(s.v, 1100);              /* the record holding 1150 */
+	assert_true(rack_next_lost_after(&r, S(1500), &s, &len));
+	assert_int_equal(s.v, 1500);
+	assert_false(rack_next_lost_after(&r, S(1600), &s, &len));
+	assert_true(rack_on_retransmit(&r, S(1100), 6 * MS));
+	assert_true(rack_next_lost_after(&r, S(1100), &s, &len));
+	assert_int_equal(s.v, 1200);              /* 1100 no longer lost */
+	assert_true(rack_next_lost(&r, &s, &len));
+	assert_int_equal(s.v, 1000);
+}
+
 static void test_rack_seq_wrap(void **state)
 {
 	const uint32_t una = 0xfffffe00u;
@@ -1320,6 +1346,7 @@ int main(void)
 		cmocka_unit_test(test_rack_retransmission_ambiguity),
 		cmocka_unit_test(test_rack_dsack_widens_window),
 		cmocka_unit_test(test_rack_rto),
+		cmocka_unit_test(test_rack_next_lost_after),
 		cmocka_unit_test(test_rack_seq_wrap),
 		cmocka_unit_test(test_tlp),
 		cmocka_unit_test(test_loop_lossless),

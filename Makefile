@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all demo check test test-asan deps fuzz bench install clean
+.PHONY: all demo check test test-asan deps fuzz mutate bench install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -25,6 +25,11 @@ check: deps
 
 fuzz:
 	./scripts/fuzz.sh 300
+
+# Mutation testing (docs/mutation.md): slow, not part of check.
+# make mutate MUTATE_ARGS='--fast --filter paws'
+mutate:
+	/usr/bin/python3 scripts/mutate.py $(MUTATE_ARGS)
 
 bench: all
 	./scripts/bench.sh

@@ -1,0 +1,539 @@
+#!/usr/bin/python3
+"""Mutation testing for handshake: do the tests notice when a defence breaks?
+
+Each mutant in tests/mutate/mutants.txt replaces one exact snippet of one
+source file (a flipped comparison, an off-by-one constant, a removed guard).
+For every mutant this script
+
+  1. applies it to a scratch copy of the tree (the real tree is never
+     touched, so Ctrl-C cannot leave it mutated),
+  2. builds the normal (RelWithDebInfo) build, -j2,
+  3. runs the tests `make check` runs in that build (ctest), the fast tiers
+     first, stopping at the first failure,
+
+and reports it KILLED (a test failed or timed out: which ones), SURVIVED
+(every test passed: a defence no test pins), BUILD ERROR (the mutant does
+not compile under -Werror: not counted), or STALE / AMBIGUOUS (the snippet
+is no longer in the file, or is there more than once: the list needs a
+refresh; not run). The kill ratio is killed / (killed + survived).
+
+  scripts/mutate.py                  every mutant, every test
+  scripts/mutate.py --fast           skip the slow tests (fuzz, loss, pcap)
+  scripts/mutate.py --filter paws    mutants whose id or file matches
+  scripts/mutate.py --list           validate the list only (cheap)
+  scripts/mutate.py --jobs 2         two scratch trees at once
+  scripts/mutate.py --all-killers    run every test on each mutant, to learn
+                                     every test that kills it (slower)
+
+The format of the mutant list is described at the top of that file.
+Standard library only (Debian's /usr/bin/python3 or any python3 >= 3.7).
+"""
+
+import argparse
+import difflib
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_LIST = os.path.join(ROOT, "tests", "mutate", "mutants.txt")
+
+# The tests `make check` runs in the normal build, in the order that kills
+# fastest: the cmocka unit and simulator tests, then the shell-driven tests
+# (CLI, lint, interop against the kernel: root + namespaces), then the slow
+# ones. --fast drops the last tier.
+SHELL_TESTS = r"^(cli|interop|lint|fuzz)_"
+SLOW_TESTS = r"^(fuzz_test_fuzz|interop_test_loss|interop_test_pcap)$"
+
+
+class Mutant:
+    def __init__(self, mid, lineno):
+        self.id = mid
+        self.lineno = lineno     # in the list file, for messages
+        self.file = None
+        self.what = None
+        self.orig = []
+        self.repl = []
+
+    @property
+    def original(self):
+        return "\n".join(self.orig)
+
+    @property
+    def replacement(self):
+        return "\n".join(self.repl)
+
+
+def parse_list(path):
+    """Reads the mutant list; raises ValueError on a malformed entry."""
+    mutants, cur, seen = [], None, set()
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if line.startswith("== "):
+                cur = Mutant(line[3:].strip(), n)
+                if not re.fullmatch(r"[A-Za-z0-9_.-]+", cur.id):
+                    raise ValueError("%s:%d: bad id %r" % (path, n, cur.id))
+                if cur.id in seen:
+                    raise ValueError("%s:%d: duplicate id %s" % (path, n, cur.id))
+                seen.add(cur.id)
+                mutants.append(cur)
+            elif line.startswith("#") or not line.strip():
+                continue
+            elif cur is None:
+                raise ValueError("%s:%d: text before the first '== ID'" % (path, n))
+            elif line.startswith("file:"):
+                cur.file = line[5:].strip()
+            elif line.startswith("what:"):
+                cur.what = line[5:].strip()
+            elif line == "-" or line.startswith("- "):
+                cur.orig.append(line[2:])
+            elif line == "+" or line.startswith("+ "):
+                cur.repl.append(line[2:])
+            else:
+                raise ValueError("%s:%d: unexpected line: %s" % (path, n, line))
+    for m in mutants:
+        if not m.file or not m.what or not m.orig:
+            raise ValueError("%s:%d: mutant %s needs file:, what: and '- ' lines"
+                             % (path, m.lineno, m.id))
+        if m.original == m.replacement:
+            raise ValueError("%s:%d: mutant %s changes nothing" % (path, m.lineno, m.id))
+    return mutants
+
+
+def snippet_re(lines):
+    """The snippet as a regex: exact text, except that the whitespace at the
+    start of its second and later lines matches any indentation."""
+    parts = [re.escape(lines[0])]
+    parts += [r"[ \t]*" + re.escape(l.lstrip(" \t")) for l in lines[1:]]
+    return re.compile("\n".join(parts))
+
+
+def locate(m, tree):
+    """(status, detail): 'ok' with (mutated text, line), or 'stale' /
+    'ambiguous' with a hint for refreshing the list."""
+    path = os.path.join(tree, m.file)
+    if not os.path.isfile(path):
+        return "stale", "no file %s" % m.file
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    hits = list(snippet_re(m.orig).finditer(text))
+    if not hits:
+        first = m.orig[0].strip()
+        lines = [l.strip() for l in text.splitlines()]
+        close = difflib.get_close_matches(first, lines, n=1, cutoff=0.6)
+        hint = " (closest line now: %r)" % close[0] if close else ""
+        return "stale", "snippet not found in %s%s" % (m.file, hint)
+    lines = [text.count("\n", 0, h.start()) + 1 for h in hits]
+    if len(hits) > 1:
+        return "ambiguous", "snippet occurs %d times in %s (lines %s)" % (
+            len(hits), m.file, ", ".join(map(str, lines)))
+    h = hits[0]
+    return "ok", (text[:h.start()] + m.replacement + text[h.end():], lines[0])
+
+
+# ---- running things, killable as a group ---------------------------------
+
+_procs = set()
+_procs_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def run(cmd, cwd, timeout, log):
+    """Runs cmd in its own process group; returns (rc, output, timed_out)."""
+    if _stopping.is_set():
+        raise KeyboardInterrupt
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True,
+                         env=dict(os.environ, CTEST_OUTPUT_ON_FAILURE="0"))
+    with _procs_lock:
+        _procs.add(p)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        out, _ = p.communicate()
+        timed_out = True
+    finally:
+        with _procs_lock:
+            _procs.discard(p)
+    out = out.decode("utf-8", "replace")
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write("$ %s\n%s\n" % (" ".join(cmd), out))
+    if _stopping.is_set():
+        raise KeyboardInterrupt
+    return p.returncode, out, timed_out
+
+
+def kill_group(p):
+    # TERM first: the interop tests' traps delete their namespaces.
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            p.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def kill_all():
+    _stopping.set()
+    with _procs_lock:
+        procs = list(_procs)
+    for p in procs:
+        kill_group(p)
+
+
+# ---- a scratch tree -------------------------------------------------------
+
+def tree_files(root):
+    """The files of the tree as git sees them (tracked and untracked, not
+    ignored: uncommitted edits included), else everything but build dirs."""
+    try:
+        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "-co",
+                              "--exclude-standard"], check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+        return [f for f in out.decode().split("\0") if f]
+    except (OSError, subprocess.CalledProcessError):
+        files = []
+        for d, dirs, names in os.walk(root):
+            rel = os.path.relpath(d, root)
+            dirs[:] = [x for x in dirs if not x.startswith(("build", ".git"))]
+            files += [os.path.normpath(os.path.join(rel, n)) for n in names]
+        return files
+
+
+class Scratch:
+    def __init__(self, base, idx, args):
+        self.dir = os.path.join(base, "tree%d" % idx)
+        self.build = os.path.join(self.dir, "build")
+        self.log = os.path.join(base, "tree%d.log" % idx)
+        self.args = args
+        for rel in tree_files(ROOT):
+            src = os.path.join(ROOT, rel)
+            if not os.path.isfile(src):
+                continue                # deleted in the work tree
+            dst = os.path.join(self.dir, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+
+    def configure(self):
+        rc, out, _ = run(["cmake", "-S", ".", "-B", "build",
+                          "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                          "-DHSK_REQUIRE_TESTS=ON"], self.dir, 600, self.log)
+        if rc != 0:
+            raise RuntimeError("cmake failed in the scratch tree:\n" + out[-3000:])
+
+    def build_tree(self):
+        rc, out, to = run(["cmake", "--build", "build", "-j", str(self.args.build_jobs)],
+                          self.dir, self.args.build_timeout, self.log)
+        return rc == 0 and not to, out
+
+    def ctest(self, select, exclude, stop, remaining):
+        cmd = ["ctest", "--test-dir", "build", "-j", str(self.args.test_jobs),
+               "--timeout", str(self.args.test_timeout)]
+        if stop:
+            cmd.append("--stop-on-failure")
+        if select:
+            cmd += ["-R", select]
+        if exclude:
+            cmd += ["-E", exclude]
+        rc, out, to = run(cmd, self.dir, max(remaining, 1), self.log)
+        return rc, out, to
+
+    def run_tests(self, stop_early):
+        """Returns (failed test names, timed-out names, whole-run timeout)."""
+        tiers = [(None, SHELL_TESTS), (SHELL_TESTS, SLOW_TESTS)]
+        if not self.args.fast:
+            tiers.append((SLOW_TESTS, None))
+        failed, timedout = [], []
+        deadline = time.monotonic() + self.args.timeout
+        for select, exclude in tiers:
+            rc, out, to = self.ctest(select, exclude, stop_early,
+                                     deadline - time.monotonic())
+            f, t = parse_ctest(out)
+            failed += f
+            timedout += t
+            if to:
+                return failed, timedout, True
+            if rc != 0 and not f and not t:
+                # ctest itself failed (no test ran?): count as a failure.
+                failed.append("ctest(rc=%d)" % rc)
+            if (failed or timedout) and stop_early:
+                break
+        return failed, timedout, False
+
+    def write(self, rel, text):
+        with open(os.path.join(self.dir, rel), "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+CTEST_LINE = re.compile(r"Test\s+#\d+:\s+(\S+)\s+\.*\s*\*{0,3}(\S.*?)\s+[\d.]+ sec")
+
+
+def parse_ctest(out):
+    failed, timedout = [], []
+    for line in out.splitlines():
+        m = CTEST_LINE.search(line)
+        if not m:
+            continue
+        name, status = m.group(1), m.group(2)
+        if status.startswith("Passed") or status.startswith("Skipped") or \
+           status.startswith("Not Run"):
+            continue
+        (timedout if "Timeout" in status else failed).append(name)
+    return failed, timedout
+
+
+# ---- the run ----------------------------------------------------------------
+
+class Result:
+    def __init__(self, m, status, detail="", line=0, secs=0.0, killers=()):
+        self.m, self.status, self.detail = m, status, detail
+        self.line, self.secs, self.killers = line, secs, list(killers)
+
+    def as_dict(self):
+        return {"id": self.m.id, "file": self.m.file, "line": self.line,
+                "what": self.m.what, "status": self.status,
+                "killers": self.killers, "detail": self.detail,
+                "seconds": round(self.secs, 1)}
+
+
+def test_mutant(sc, m, args):
+    st, info = locate(m, sc.dir)
+    if st != "ok":
+        return Result(m, st.upper(), info)
+    mutated, line = info
+    path = os.path.join(sc.dir, m.file)
+    with open(path, encoding="utf-8") as f:
+        original = f.read()
+    t0 = time.monotonic()
+    try:
+        sc.write(m.file, mutated)
+        ok, out = sc.build_tree()
+        if not ok:
+            err = [l for l in out.splitlines() if "error" in l]
+            return Result(m, "BUILD ERROR", (err[0] if err else "build failed")[:200],
+                          line, time.monotonic() - t0)
+        failed, timedout, whole = sc.run_tests(not args.all_killers)
+    finally:
+        # New mtime: the next build compiles the original again.
+        sc.write(m.file, original)
+    secs = time.monotonic() - t0
+    killers = failed + ["%s(timeout)" % n for n in timedout]
+    if whole:
+        killers.append("(mutant timeout %ds)" % args.timeout)
+    if killers:
+        return Result(m, "KILLED", "", line, secs, killers)
+    return Result(m, "SURVIVED", "", line, secs)
+
+
+def baseline(sc, args):
+    ok, out = sc.build_tree()
+    if not ok:
+        raise RuntimeError("the unmutated tree does not build:\n" + out[-3000:])
+    if args.no_baseline:
+        return
+    failed, timedout, whole = sc.run_tests(False)
+    if failed or timedout or whole:
+        raise RuntimeError("the unmutated tree fails its tests (%s): fix that first; "
+                           "log in %s" % (", ".join(failed + timedout) or "timeout", sc.log))
+
+
+def report(results, args, elapsed):
+    counts = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    killed = counts.get("KILLED", 0)
+    survived = counts.get("SURVIVED", 0)
+    ratio = 100.0 * killed / (killed + survived) if killed + survived else 0.0
+    print()
+    print("mutants: %d   killed: %d   survived: %d   build errors: %d   "
+          "stale: %d   ambiguous: %d" % (
+              len(results), killed, survived, counts.get("BUILD ERROR", 0),
+              counts.get("STALE", 0), counts.get("AMBIGUOUS", 0)))
+    print("kill ratio: %.1f %% (killed / (killed + survived))%s   time: %dm%02ds" % (
+        ratio, "  [--fast]" if args.fast else "", elapsed // 60, elapsed % 60))
+    surv = [r for r in results if r.status == "SURVIVED"]
+    if surv:
+        print("\nsurvivors:")
+        for r in surv:
+            print("  %-28s %s:%d  %s" % (r.m.id, r.m.file, r.line, r.m.what))
+    bad = [r for r in results if r.status in ("STALE", "AMBIGUOUS", "BUILD ERROR")]
+    if bad:
+        print("\nneeds attention in %s:" % os.path.relpath(args.list, ROOT))
+        for r in bad:
+            print("  %-28s %-11s %s" % (r.m.id, r.status, r.detail))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"ratio": round(ratio, 1), "fast": args.fast,
+                       "killed": killed, "survived": survived,
+                       "results": [r.as_dict() for r in results]}, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("| id | file:line | what it breaks | result | killed by |\n")
+            f.write("|---|---|---|---|---|\n")
+            for r in results:
+                f.write("| %s | %s:%d | %s | %s | %s |\n" % (
+                    r.m.id, r.m.file, r.line, r.m.what.replace("|", "\\|"),
+                    r.status.lower(), ", ".join(r.killers)))
+    return ratio, bool(bad and any(r.status != "BUILD ERROR" for r in bad))
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def print_result(i, n, r):
+    tail = ", ".join(r.killers) if r.status == "KILLED" else r.detail
+    print("[%3d/%d] %-28s %-11s %5.0fs  %s" % (i, n, r.m.id, r.status, r.secs, tail),
+          flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--list", dest="list_only", action="store_true",
+                    help="only check that every mutant applies (stale, ambiguous)")
+    ap.add_argument("--mutants", dest="list", default=DEFAULT_LIST,
+                    help="the mutant list (default tests/mutate/mutants.txt)")
+    ap.add_argument("--filter", help="regex on mutant id or file")
+    ap.add_argument("--fast", action="store_true",
+                    help="skip the slow tests (%s)" % SLOW_TESTS)
+    ap.add_argument("--jobs", type=int, default=1, help="scratch trees at once")
+    ap.add_argument("--build-jobs", type=int, default=2)
+    ap.add_argument("--test-jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=900,
+                    help="seconds for all tests of one mutant (default 900)")
+    ap.add_argument("--test-timeout", type=int, default=120,
+                    help="seconds per test without its own TIMEOUT (default 120)")
+    ap.add_argument("--build-timeout", type=int, default=600)
+    ap.add_argument("--all-killers", action="store_true",
+                    help="run every test on every mutant (do not stop early)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="do not run the tests on the unmutated tree first")
+    ap.add_argument("--min-ratio", type=float, default=90.0,
+                    help="exit 1 below this kill ratio in %% (default 90)")
+    ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--markdown", help="write the results table here")
+    ap.add_argument("--workdir", help="where the scratch trees go (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch trees")
+    args = ap.parse_args()
+    args.list = os.path.abspath(args.list)
+
+    try:
+        mutants = parse_list(args.list)
+    except ValueError as e:
+        print("mutate: %s" % e, file=sys.stderr)
+        return 2
+    if args.filter:
+        rx = re.compile(args.filter)
+        mutants = [m for m in mutants if rx.search(m.id) or rx.search(m.file)]
+    if not mutants:
+        print("mutate: no mutant matches", file=sys.stderr)
+        return 2
+
+    if args.list_only:
+        bad = 0
+        for m in mutants:
+            st, info = locate(m, ROOT)
+            where = "%s:%d" % (m.file, info[1]) if st == "ok" else info
+            bad += st != "ok"
+            print("%-28s %-9s %s  -- %s" % (m.id, st, where, m.what))
+        print("\n%d mutants, %d need a refresh" % (len(mutants), bad))
+        return 1 if bad else 0
+
+    if os.geteuid() != 0:
+        print("mutate: not root: the interop tests will skip (they cannot kill)",
+              file=sys.stderr)
+    base = args.workdir or tempfile.mkdtemp(prefix="hsk-mutate-")
+    os.makedirs(base, exist_ok=True)
+    t_start = time.monotonic()
+    results = [None] * len(mutants)
+    threads = []
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        jobs = max(1, min(args.jobs, len(mutants)))
+        print("mutate: %d mutants, %d scratch tree(s) in %s%s" % (
+            len(mutants), jobs, base, ", --fast" if args.fast else ""), flush=True)
+        trees = [Scratch(base, i, args) for i in range(jobs)]
+        for sc in trees:
+            sc.configure()
+        print("mutate: baseline build%s ..." % (
+            "" if args.no_baseline else " and tests"), flush=True)
+        tb = time.monotonic()
+        baseline(trees[0], args)
+        for sc in trees[1:]:
+            ok, out = sc.build_tree()
+            if not ok:
+                raise RuntimeError("scratch build failed:\n" + out[-3000:])
+        print("mutate: baseline ok (%ds)" % (time.monotonic() - tb), flush=True)
+
+        work = queue.Queue()
+        for i, m in enumerate(mutants):
+            work.put((i, m))
+        done = [0]
+        lock = threading.Lock()
+        errors = []
+
+        def worker(sc):
+            while not _stopping.is_set():
+                try:
+                    i, m = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    r = test_mutant(sc, m, args)
+                except KeyboardInterrupt:
+                    return
+                except Exception as e:          # report, keep going
+                    errors.append("%s: %r" % (m.id, e))
+                    r = Result(m, "BUILD ERROR", "internal: %r" % e)
+                with lock:
+                    results[i] = r
+                    done[0] += 1
+                    print_result(done[0], len(mutants), r)
+
+        threads = [threading.Thread(target=worker, args=(sc,), daemon=True)
+                   for sc in trees]
+        for th in threads:
+            th.start()
+        while any(th.is_alive() for th in threads):
+            for th in threads:
+                th.join(0.5)
+    except KeyboardInterrupt:
+        kill_all()
+        for th in threads:
+            th.join(30)
+        print("\nmutate: interrupted; the source tree was never modified", file=sys.stderr)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+        return 130
+    except RuntimeError as e:
+        print("mutate: %s" % e, file=sys.stderr)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+        return 2
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+    else:
+        print("mutate: scratch trees and logs kept in %s" % base)
+    results = [r for r in results if r]
+    ratio, needs_refresh = report(results, args, int(time.monotonic() - t_start))
+    return 1 if needs_refresh or ratio < args.min_ratio else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,9 @@ For every mutant this script
   3. runs the tests `make check` runs in that build (ctest), the fast tiers
      first, stopping at the first failure,
 
-and reports it KILLED (a test failed or timed out: which ones), SURVIVED
+and reports it KILLED (a test failed or timed out: which ones; a failure
+of a shell-driven test, which runs in real time against the kernel, must
+repeat on a second run to count, else it is reported as flaky), SURVIVED
 (every test passed: a defence no test pins), BUILD ERROR (the mutant does
 not compile under -Werror: not counted), or STALE / AMBIGUOUS (the snippet
 is no longer in the file, or is there more than once: the list needs a
@@ -153,7 +155,7 @@ def run(cmd, cwd, timeout, log):
         raise KeyboardInterrupt
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, start_new_session=True,
-                         env=dict(os.environ, CTEST_OUTPUT_ON_FAILURE="0"))
+                         env=os.environ.copy())
     with _procs_lock:
         _procs.add(p)
     try:
@@ -244,7 +246,7 @@ class Scratch:
 
     def ctest(self, select, exclude, stop, remaining):
         cmd = ["ctest", "--test-dir", "build", "-j", str(self.args.test_jobs),
-               "--timeout", str(self.args.test_timeout)]
+               "--timeout", str(self.args.test_timeout), "--output-on-failure"]
         if stop:
             cmd.append("--stop-on-failure")
         if select:
@@ -254,27 +256,45 @@ class Scratch:
         rc, out, to = run(cmd, self.dir, max(remaining, 1), self.log)
         return rc, out, to
 
+    def fails_again(self, name, deadline):
+        rc, out, to = self.ctest("^%s$" % re.escape(name), None, False,
+                                 deadline - time.monotonic())
+        return to or rc != 0
+
     def run_tests(self, stop_early):
-        """Returns (failed test names, timed-out names, whole-run timeout)."""
+        """Returns (killers, flaky, whole-run timeout). The cmocka tests run
+        on a virtual clock and are deterministic: one failure kills. The
+        shell-driven tests (real time, the real kernel, a shared machine)
+        kill only when the failing test fails again on a second run; one
+        that does not is reported as flaky and does not kill."""
         tiers = [(None, SHELL_TESTS), (SHELL_TESTS, SLOW_TESTS)]
         if not self.args.fast:
             tiers.append((SLOW_TESTS, None))
-        failed, timedout = [], []
+        killers, flaky = [], []
         deadline = time.monotonic() + self.args.timeout
         for select, exclude in tiers:
-            rc, out, to = self.ctest(select, exclude, stop_early,
-                                     deadline - time.monotonic())
-            f, t = parse_ctest(out)
-            failed += f
-            timedout += t
-            if to:
-                return failed, timedout, True
-            if rc != 0 and not f and not t:
-                # ctest itself failed (no test ran?): count as a failure.
-                failed.append("ctest(rc=%d)" % rc)
-            if (failed or timedout) and stop_early:
+            for _attempt in range(3):
+                rc, out, to = self.ctest(select, exclude, stop_early,
+                                         deadline - time.monotonic())
+                f, t = parse_ctest(out)
+                bad = f + t
+                if to:
+                    return killers + bad, flaky, True
+                if rc != 0 and not bad:
+                    bad = ["ctest(rc=%d)" % rc]   # no test ran?
+                sure = [n for n in bad if not re.match(SHELL_TESTS, n)]
+                sure += [n for n in bad if re.match(SHELL_TESTS, n) and
+                         self.fails_again(n, deadline)]
+                flaky += [n for n in bad if n not in sure]
+                killers += ["%s(timeout)" % n if n in t else n for n in sure]
+                # Killed, or the tier passed, or (not stopping early) every
+                # test of the tier ran: this tier is done. Else only flaky
+                # tests failed and stopped it early: run it again.
+                if sure or not bad or not stop_early:
+                    break
+            if killers and stop_early:
                 break
-        return failed, timedout, False
+        return killers, flaky, False
 
     def write(self, rel, text):
         with open(os.path.join(self.dir, rel), "w", encoding="utf-8") as f:
@@ -301,14 +321,16 @@ def parse_ctest(out):
 # ---- the run ----------------------------------------------------------------
 
 class Result:
-    def __init__(self, m, status, detail="", line=0, secs=0.0, killers=()):
+    def __init__(self, m, status, detail="", line=0, secs=0.0, killers=(), flaky=()):
         self.m, self.status, self.detail = m, status, detail
         self.line, self.secs, self.killers = line, secs, list(killers)
+        self.flaky = list(flaky)
 
     def as_dict(self):
         return {"id": self.m.id, "file": self.m.file, "line": self.line,
                 "what": self.m.what, "status": self.status,
-                "killers": self.killers, "detail": self.detail,
+                "killers": self.killers, "flaky": self.flaky,
+                "detail": self.detail,
                 "seconds": round(self.secs, 1)}
 
 
@@ -328,17 +350,17 @@ def test_mutant(sc, m, args):
             err = [l for l in out.splitlines() if "error" in l]
             return Result(m, "BUILD ERROR", (err[0] if err else "build failed")[:200],
                           line, time.monotonic() - t0)
-        failed, timedout, whole = sc.run_tests(not args.all_killers)
+        killers, flaky, whole = sc.run_tests(not args.all_killers)
     finally:
         # New mtime: the next build compiles the original again.
         sc.write(m.file, original)
     secs = time.monotonic() - t0
-    killers = failed + ["%s(timeout)" % n for n in timedout]
     if whole:
         killers.append("(mutant timeout %ds)" % args.timeout)
+    note = "flaky, did not count: %s" % ", ".join(flaky) if flaky else ""
     if killers:
-        return Result(m, "KILLED", "", line, secs, killers)
-    return Result(m, "SURVIVED", "", line, secs)
+        return Result(m, "KILLED", note, line, secs, killers, flaky)
+    return Result(m, "SURVIVED", note, line, secs, (), flaky)
 
 
 def baseline(sc, args):
@@ -347,10 +369,13 @@ def baseline(sc, args):
         raise RuntimeError("the unmutated tree does not build:\n" + out[-3000:])
     if args.no_baseline:
         return
-    failed, timedout, whole = sc.run_tests(False)
-    if failed or timedout or whole:
+    killers, flaky, whole = sc.run_tests(False)
+    if killers or whole:
         raise RuntimeError("the unmutated tree fails its tests (%s): fix that first; "
-                           "log in %s" % (", ".join(failed + timedout) or "timeout", sc.log))
+                           "log in %s" % (", ".join(killers) or "timeout", sc.log))
+    if flaky:
+        print("mutate: flaky on the unmutated tree (failed once, passed again): %s"
+              % ", ".join(flaky), flush=True)
 
 
 def report(results, args, elapsed):
@@ -398,7 +423,9 @@ def on_sigterm(signum, frame):
 
 
 def print_result(i, n, r):
-    tail = ", ".join(r.killers) if r.status == "KILLED" else r.detail
+    tail = ", ".join(r.killers) if r.status == "KILLED" else ""
+    if r.detail:
+        tail = (tail + "  " if tail else "") + "(" + r.detail + ")"
     print("[%3d/%d] %-28s %-11s %5.0fs  %s" % (i, n, r.m.id, r.status, r.secs, tail),
           flush=True)
 

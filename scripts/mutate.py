@@ -347,7 +347,8 @@ def test_mutant(sc, m, args):
         sc.write(m.file, mutated)
         ok, out = sc.build_tree()
         if not ok:
-            err = [l for l in out.splitlines() if "error" in l]
+            err = [l for l in out.splitlines() if "error:" in l] or \
+                [l for l in out.splitlines() if "rror" in l]
             return Result(m, "BUILD ERROR", (err[0] if err else "build failed")[:200],
                           line, time.monotonic() - t0)
         killers, flaky, whole = sc.run_tests(not args.all_killers)

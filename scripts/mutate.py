@@ -22,7 +22,8 @@ refresh; not run). The kill ratio is killed / (killed + survived).
   scripts/mutate.py                  every mutant, every test
   scripts/mutate.py --fast           skip the slow tests (fuzz, loss, pcap)
   scripts/mutate.py --filter paws    mutants whose id or file matches
-  scripts/mutate.py --list           validate the list only (cheap)
+  scripts/mutate.py --list           validate the list only (seconds)
+  scripts/mutate.py --build-only     and check that every mutant compiles
   scripts/mutate.py --jobs 2         two scratch trees at once
   scripts/mutate.py --all-killers    run every test on each mutant, to learn
                                      every test that kills it (slower)
@@ -351,6 +352,8 @@ def test_mutant(sc, m, args):
                 [l for l in out.splitlines() if "rror" in l]
             return Result(m, "BUILD ERROR", (err[0] if err else "build failed")[:200],
                           line, time.monotonic() - t0)
+        if args.build_only:
+            return Result(m, "BUILDS", "", line, time.monotonic() - t0)
         killers, flaky, whole = sc.run_tests(not args.all_killers)
     finally:
         # New mtime: the next build compiles the original again.
@@ -391,8 +394,12 @@ def report(results, args, elapsed):
           "stale: %d   ambiguous: %d" % (
               len(results), killed, survived, counts.get("BUILD ERROR", 0),
               counts.get("STALE", 0), counts.get("AMBIGUOUS", 0)))
-    print("kill ratio: %.1f %% (killed / (killed + survived))%s   time: %dm%02ds" % (
-        ratio, "  [--fast]" if args.fast else "", elapsed // 60, elapsed % 60))
+    if args.build_only:
+        print("build only: %d of %d mutants build   time: %dm%02ds" % (
+            counts.get("BUILDS", 0), len(results), elapsed // 60, elapsed % 60))
+    else:
+        print("kill ratio: %.1f %% (killed / (killed + survived))%s   time: %dm%02ds" % (
+            ratio, "  [--fast]" if args.fast else "", elapsed // 60, elapsed % 60))
     surv = [r for r in results if r.status == "SURVIVED"]
     if surv:
         print("\nsurvivors:")
@@ -448,6 +455,8 @@ def main():
     ap.add_argument("--test-timeout", type=int, default=120,
                     help="seconds per test without its own TIMEOUT (default 120)")
     ap.add_argument("--build-timeout", type=int, default=600)
+    ap.add_argument("--build-only", action="store_true",
+                    help="only build each mutant (finds mutants that do not compile)")
     ap.add_argument("--all-killers", action="store_true",
                     help="run every test on every mutant (do not stop early)")
     ap.add_argument("--no-baseline", action="store_true",
@@ -473,6 +482,8 @@ def main():
         print("mutate: no mutant matches", file=sys.stderr)
         return 2
 
+    if args.build_only:
+        args.no_baseline = True
     if args.list_only:
         bad = 0
         for m in mutants:
@@ -560,6 +571,8 @@ def main():
         print("mutate: scratch trees and logs kept in %s" % base)
     results = [r for r in results if r]
     ratio, needs_refresh = report(results, args, int(time.monotonic() - t_start))
+    if args.build_only:
+        return 1 if any(r.status != "BUILDS" for r in results) else 0
     return 1 if needs_refresh or ratio < args.min_ratio else 0
 
 

@@ -25,6 +25,8 @@ refresh; not run). The kill ratio is killed / (killed + survived).
   scripts/mutate.py --list           validate the list only (seconds)
   scripts/mutate.py --build-only     and check that every mutant compiles
   scripts/mutate.py --jobs 2         two scratch trees at once
+  scripts/mutate.py --filter icmp --tests test_icmp --no-baseline
+                                     does the new test in test_icmp kill them?
   scripts/mutate.py --all-killers    run every test on each mutant, to learn
                                      every test that kills it (slower)
 
@@ -271,6 +273,8 @@ class Scratch:
         tiers = [(None, SHELL_TESTS), (SHELL_TESTS, SLOW_TESTS)]
         if not self.args.fast:
             tiers.append((SLOW_TESTS, None))
+        if self.args.tests:
+            tiers = [(self.args.tests, None)]
         killers, flaky = [], []
         deadline = time.monotonic() + self.args.timeout
         for select, exclude in tiers:
@@ -399,7 +403,9 @@ def report(results, args, elapsed):
             counts.get("BUILDS", 0), len(results), elapsed // 60, elapsed % 60))
     else:
         print("kill ratio: %.1f %% (killed / (killed + survived))%s   time: %dm%02ds" % (
-            ratio, "  [--fast]" if args.fast else "", elapsed // 60, elapsed % 60))
+            ratio, "  [--fast]" if args.fast else
+            "  [--tests %s only]" % args.tests if args.tests else "",
+            elapsed // 60, elapsed % 60))
     surv = [r for r in results if r.status == "SURVIVED"]
     if surv:
         print("\nsurvivors:")
@@ -457,6 +463,9 @@ def main():
     ap.add_argument("--build-timeout", type=int, default=600)
     ap.add_argument("--build-only", action="store_true",
                     help="only build each mutant (finds mutants that do not compile)")
+    ap.add_argument("--tests", metavar="REGEX",
+                    help="run only these tests (ctest -R): for writing a test that "
+                    "kills a mutant; the ratio then says nothing about make check")
     ap.add_argument("--all-killers", action="store_true",
                     help="run every test on every mutant (do not stop early)")
     ap.add_argument("--no-baseline", action="store_true",

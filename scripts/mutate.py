@@ -227,8 +227,8 @@ class Scratch:
         self.build = os.path.join(self.dir, "build")
         self.log = os.path.join(base, "tree%d.log" % idx)
         self.args = args
-        for rel in tree_files(ROOT):
-            src = os.path.join(ROOT, rel)
+        for rel in tree_files(args.tree):
+            src = os.path.join(args.tree, rel)
             if not os.path.isfile(src):
                 continue                # deleted in the work tree
             dst = os.path.join(self.dir, rel)
@@ -474,10 +474,13 @@ def main():
                     help="exit 1 below this kill ratio in %% (default 90)")
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--markdown", help="write the results table here")
+    ap.add_argument("--tree", default=ROOT,
+                    help="the source tree to mutate (default: this one)")
     ap.add_argument("--workdir", help="where the scratch trees go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch trees")
     args = ap.parse_args()
     args.list = os.path.abspath(args.list)
+    args.tree = os.path.abspath(args.tree)
 
     try:
         mutants = parse_list(args.list)
@@ -496,7 +499,7 @@ def main():
     if args.list_only:
         bad = 0
         for m in mutants:
-            st, info = locate(m, ROOT)
+            st, info = locate(m, args.tree)
             where = "%s:%d" % (m.file, info[1]) if st == "ok" else info
             bad += st != "ok"
             print("%-28s %-9s %s  -- %s" % (m.id, st, where, m.what))

@@ -17,7 +17,10 @@ repeat on a second run to count, else it is reported as flaky), SURVIVED
 (every test passed: a defence no test pins), BUILD ERROR (the mutant does
 not compile under -Werror: not counted), or STALE / AMBIGUOUS (the snippet
 is no longer in the file, or is there more than once: the list needs a
-refresh; not run). The kill ratio is killed / (killed + survived).
+refresh; not run). A mutant the list marks `equivalent:` (no test can tell
+it from the original, for the reason given) that survives is reported as
+EQUIVALENT and left out of the ratio. The kill ratio is killed / (killed +
+survived).
 
   scripts/mutate.py                  every mutant, every test
   scripts/mutate.py --fast           skip the slow tests (fuzz, loss, pcap)
@@ -65,6 +68,7 @@ class Mutant:
         self.lineno = lineno     # in the list file, for messages
         self.file = None
         self.what = None
+        self.equivalent = None   # why no test can kill it, when known
         self.orig = []
         self.repl = []
 
@@ -99,6 +103,8 @@ def parse_list(path):
                 cur.file = line[5:].strip()
             elif line.startswith("what:"):
                 cur.what = line[5:].strip()
+            elif line.startswith("equivalent:"):
+                cur.equivalent = line[11:].strip()
             elif line == "-" or line.startswith("- "):
                 cur.orig.append(line[2:])
             elif line == "+" or line.startswith("+ "):
@@ -333,7 +339,8 @@ class Result:
 
     def as_dict(self):
         return {"id": self.m.id, "file": self.m.file, "line": self.line,
-                "what": self.m.what, "status": self.status,
+                "what": self.m.what, "equivalent": self.m.equivalent,
+                "status": self.status,
                 "killers": self.killers, "flaky": self.flaky,
                 "detail": self.detail,
                 "seconds": round(self.secs, 1)}
@@ -367,7 +374,11 @@ def test_mutant(sc, m, args):
         killers.append("(mutant timeout %ds)" % args.timeout)
     note = "flaky, did not count: %s" % ", ".join(flaky) if flaky else ""
     if killers:
+        if m.equivalent:
+            note = "marked equivalent, yet killed: remove the mark"
         return Result(m, "KILLED", note, line, secs, killers, flaky)
+    if m.equivalent:
+        return Result(m, "EQUIVALENT", note, line, secs, (), flaky)
     return Result(m, "SURVIVED", note, line, secs, (), flaky)
 
 
@@ -394,10 +405,11 @@ def report(results, args, elapsed):
     survived = counts.get("SURVIVED", 0)
     ratio = 100.0 * killed / (killed + survived) if killed + survived else 0.0
     print()
-    print("mutants: %d   killed: %d   survived: %d   build errors: %d   "
+    print("mutants: %d   killed: %d   survived: %d   equivalent: %d   build errors: %d   "
           "stale: %d   ambiguous: %d" % (
-              len(results), killed, survived, counts.get("BUILD ERROR", 0),
-              counts.get("STALE", 0), counts.get("AMBIGUOUS", 0)))
+              len(results), killed, survived, counts.get("EQUIVALENT", 0),
+              counts.get("BUILD ERROR", 0), counts.get("STALE", 0),
+              counts.get("AMBIGUOUS", 0)))
     if args.build_only:
         print("build only: %d of %d mutants build   time: %dm%02ds" % (
             counts.get("BUILDS", 0), len(results), elapsed // 60, elapsed % 60))
@@ -411,6 +423,11 @@ def report(results, args, elapsed):
         print("\nsurvivors:")
         for r in surv:
             print("  %-28s %s:%d  %s" % (r.m.id, r.m.file, r.line, r.m.what))
+    eq = [r for r in results if r.status == "EQUIVALENT"]
+    if eq:
+        print("\nequivalent (survive by design, not counted):")
+        for r in eq:
+            print("  %-28s %s:%d  %s" % (r.m.id, r.m.file, r.line, r.m.equivalent))
     bad = [r for r in results if r.status in ("STALE", "AMBIGUOUS", "BUILD ERROR")]
     if bad:
         print("\nneeds attention in %s:" % os.path.relpath(args.list, ROOT))
@@ -420,6 +437,7 @@ def report(results, args, elapsed):
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"ratio": round(ratio, 1), "fast": args.fast,
                        "killed": killed, "survived": survived,
+                       "equivalent": counts.get("EQUIVALENT", 0),
                        "results": [r.as_dict() for r in results]}, f, indent=1)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:

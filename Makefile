@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all demo check test test-asan deps fuzz mutate bench install clean
+.PHONY: all demo check test test-asan deps fuzz mutate bench bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -23,16 +23,25 @@ check: deps
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN_BUILD) -j $(JOBS) --output-on-failure -LE no-asan
 
+# Every fuzz target for FUZZ_SECONDS each, then the coverage of the corpora
+# per directory (docs/fuzzing.md).
+FUZZ_SECONDS ?= 600
 fuzz:
-	./scripts/fuzz.sh 300
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+	./scripts/fuzz.sh --coverage
 
 # Mutation testing (docs/mutation.md): slow, not part of check.
 # make mutate MUTATE_ARGS='--fast --filter paws'
 mutate:
 	/usr/bin/python3 scripts/mutate.py $(MUTATE_ARGS)
 
-bench: all
-	./scripts/bench.sh
+# handshake beside lwIP (Debian's and built from Debian's source) and Linux;
+# prints figures and ratios, never fails on a time (docs/bench.md)
+bench: all bench-deps
+	./scripts/bench.sh $(BUILD)
+
+bench-deps: deps
+	./scripts/bench-deps.sh $(BUILD)/bench/lwip-src || echo "bench: lwIP from source will not be measured"
 
 install: all
 	cmake --install $(BUILD)

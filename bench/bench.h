@@ -1,68 +1,22 @@
 /*
- * Shared helpers for the benchmarks (the bench/ programs, built by scripts/bench.sh,
- * not by CMake): wall clock, resident set size, and a pair of stacks on a
+ * The handshake side of the benchmarks (the bench/ programs, built by
+ * scripts/bench.sh, not by CMake): a pair of stacks, wired directly through
+ * a FIFO in memory (the wiring every stack in the comparison gets) or on a
  * memnet with no impairment (no delay, no loss), driven at one virtual
- * instant unless a benchmark moves the clock on purpose.
- *
- * Every benchmark prints its figures as "key value" lines on stdout, which
- * scripts/bench.sh collects into the table.
+ * instant unless a benchmark moves the clock on purpose; and one lifecycle.
+ * util.h has what the lwIP programs share with these.
  */
 #ifndef HSK_BENCH_H
 #define HSK_BENCH_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include <stdbool.h>
 
 #include "handshake.h"
 #include "link/memlink.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define BENCH_HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef BENCH_HAVE_CALLGRIND
-#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
-#endif
+#include "util.h"
 
 #define BENCH_CLIENT_ADDR 0xc6120001u /* 198.18.0.1 */
 #define BENCH_SERVER_ADDR 0xc6120002u /* 198.18.0.2 */
-#define BENCH_SEC 1000000000ull
-#define BENCH_MS 1000000ull
-
-static inline double bench_wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* VmRSS of this process in bytes (0 if unreadable). */
-static inline long bench_rss(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6)) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb * 1024;
-}
-
-static inline void bench_die(const char *what, long v)
-{
-	fprintf(stderr, "bench: %s failed (%ld)\n", what, v);
-	exit(2);
-}
 
 /*
  * Two stacks, client (host 0) and server (host 1), on one memnet; or, with
@@ -70,16 +24,10 @@ static inline void bench_die(const char *what, long v)
  * packet into a FIFO and bench_pump hands it to the other stack, with no
  * memnet, no routing and no deadline polling (the stack's own cost alone).
  */
-enum { BENCH_QCAP = 256, BENCH_QPKT = 2048 };
-typedef struct bench_qpkt {
-	int to;
-	size_t len;
-	uint8_t data[BENCH_QPKT];
-} bench_qpkt;
 typedef struct bench_pair bench_pair;
 typedef struct bench_end {
 	bench_pair *p;
-	int to;
+	uint32_t to;
 } bench_end;
 struct bench_pair {
 	hsk_memnet *net;          /* NULL: direct */
@@ -87,39 +35,28 @@ struct bench_pair {
 	/* direct */
 	uint64_t now;
 	bench_end end[2];
-	bench_qpkt *q;
-	size_t qhead, qlen;
-	unsigned long sent, dropped;
+	bench_fifo q;
 };
 
 static inline void bench_direct_tx(void *ctx, const uint8_t *pkt, size_t len)
 {
 	bench_end *e = ctx;
-	bench_pair *p = e->p;
-	p->sent++;
-	if (p->qlen == BENCH_QCAP || len > BENCH_QPKT) {
-		p->dropped++;
-		return;
-	}
-	bench_qpkt *q = &p->q[(p->qhead + p->qlen++) % BENCH_QCAP];
-	q->to = e->to;
-	q->len = len;
-	memcpy(q->data, pkt, len);
+	uint8_t *d = bench_fifo_put(&e->p->q, e->to, len);
+	if (d)
+		memcpy(d, pkt, len);
 }
 
 static inline void bench_pair_init_direct(bench_pair *p, const hsk_config *base)
 {
 	memset(p, 0, sizeof(*p));
 	p->now = 1 * BENCH_SEC;
-	p->q = calloc(BENCH_QCAP, sizeof(*p->q));
-	if (!p->q)
-		bench_die("calloc", 0);
+	bench_fifo_init(&p->q);
 	hsk_stack **st[2] = { &p->c, &p->s };
 	for (int i = 0; i < 2; i++) {
 		hsk_config cfg = *base;
 		cfg.addr = i ? BENCH_SERVER_ADDR : BENCH_CLIENT_ADDR;
 		cfg.seed = 1234 + (uint64_t)i;
-		p->end[i] = (bench_end){ p, 1 - i };
+		p->end[i] = (bench_end){ p, (uint32_t)(1 - i) };
 		hsk_link link = { &p->end[i], bench_direct_tx };
 		*st[i] = hsk_stack_new(&cfg, &link, p->now);
 		if (!*st[i])
@@ -155,20 +92,18 @@ static inline void bench_pair_free(bench_pair *p)
 	hsk_stack_free(p->s);
 	if (p->net)
 		memnet_free(p->net);
-	free(p->q);
+	free(p->q.buf);
 }
 
 /* Delivers everything due at the current virtual instant (bounded). */
 static inline void bench_pump(bench_pair *p)
 {
 	if (!p->net) {
-		for (int i = 0; i < 100000 && p->qlen; i++) {
-			bench_qpkt *q = &p->q[p->qhead];
-			p->qhead = (p->qhead + 1) % BENCH_QCAP;
-			p->qlen--;
-			/* input may transmit: that only appends to the FIFO,
-			 * and q's slot is not reused before the FIFO wraps */
-			hsk_stack_input(q->to ? p->s : p->c, p->now, q->data, q->len);
+		bench_rec *r;
+		for (int i = 0; i < 1000000 && (r = bench_fifo_peek(&p->q)); i++) {
+			/* input may transmit: that only appends to the FIFO */
+			hsk_stack_input(r->to ? p->s : p->c, p->now, r->data, r->len);
+			bench_fifo_pop(&p->q, r);
 		}
 		return;
 	}

@@ -9,6 +9,8 @@
  *       blocking sockets (loopback delivers in softirq context, so no call
  *       waits on this thread). Rotating over 16 listening ports keeps the
  *       client's TIME_WAIT entries from exhausting the ephemeral ports.
+ *       Segments per lifecycle come from the growth of Tcp OutSegs in
+ *       /proc/net/snmp (this network namespace's, when run in its own).
  *   linux_tcp bulk [SECONDS]
  *       a sender and a receiver thread, 64 KiB writes and reads.
  *   linux_tcp mem [N]
@@ -50,6 +52,27 @@ static void die(const char *what)
 	exit(2);
 }
 
+/* Tcp OutSegs from /proc/net/snmp (-1 if unreadable). */
+static double out_segs(void)
+{
+	FILE *f = fopen("/proc/net/snmp", "r");
+	char names[1024], vals[1024];
+	double v = -1;
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f)) {
+		if (strncmp(names, "Tcp:", 4) || !fgets(vals, sizeof(vals), f))
+			continue;
+		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *x = strtok_r(vals, " \n", &sv);
+		for (; n && x; n = strtok_r(NULL, " \n", &sn), x = strtok_r(NULL, " \n", &sv))
+			if (!strcmp(n, "OutSegs"))
+				v = atof(x);
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
 static void timeouts(int fd)
 {
 	/* no call may hang the benchmark */
@@ -87,6 +110,7 @@ static int lifecycle(int argc, char **argv)
 		l[i] = listener(&sa[i]);
 	char req[64] = { 1 }, resp[64] = { 2 }, buf[128];
 	long done = 0, bad = 0;
+	double segs0 = out_segs();
 	double t0 = wall(), t1;
 	while (done < max) {
 		int i = (int)(done % NPORTS);
@@ -117,11 +141,15 @@ static int lifecycle(int argc, char **argv)
 			break;
 	}
 	t1 = wall();
+	double segs1 = out_segs();
 	for (int i = 0; i < NPORTS; i++)
 		close(l[i]);
 	printf("linux_lc_count %ld\n", done);
 	printf("linux_lc_secs %.6f\n", t1 - t0);
 	printf("linux_lc_rate %.1f\n", (double)done / (t1 - t0));
+	printf("linux_lc_us %.3f\n", (t1 - t0) * 1e6 / (double)(done ? done : 1));
+	if (segs0 >= 0 && segs1 >= 0 && done)
+		printf("linux_lc_pkts %.2f\n", (segs1 - segs0) / (double)done);
 	printf("linux_lc_errors %ld\n", bad);
 	return 0;
 }

@@ -81,6 +81,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ns.tun = argv[1];
+	/* No configuration: the defaults, whose secret keys (ISNs, SYN
+	 * cookies) come from getrandom; set hsk_config.seed only to replay. */
 	if (!(l = hsk_loop_open(&ns, NULL, err, sizeof(err)))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -38,6 +38,7 @@ enum hsk_error {
 	HSK_EAGAIN = 11,
 	HSK_ENOMEM = 12,
 	HSK_EINVAL = 22,
+	HSK_EMFILE = 24,
 	HSK_EPIPE = 32,
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
@@ -103,6 +104,9 @@ enum hsk_ev_kind {
 	HSK_EV_TX,        /* a segment sent */
 	HSK_EV_RX,        /* a segment received (after validation) */
 	HSK_EV_DROP,      /* a packet or segment dropped; see reason */
+	HSK_EV_CC,        /* a connection's congestion state, after each segment
+			   * it sends (cwnd ... backoff below) */
+	HSK_EV_QUEUE,     /* a listener's SYN or accept queue length changed */
 };
 enum hsk_obj_kind {
 	HSK_OBJ_TCB = 0,  /* a full connection */
@@ -130,6 +134,22 @@ typedef struct hsk_trace_event {
 	int8_t wscale;           /* window-scale option, -1 when absent */
 	bool sack_ok, has_ts;
 	const char *reason;      /* HSK_EV_DROP: the counted reason */
+	/* TX / RX / DROP: the rest of the options */
+	uint32_t ts_val, ts_ecr; /* when has_ts */
+	uint8_t nsack;           /* SACK blocks present (0..4) */
+	struct { uint32_t left, right; } sack[4];
+	/* HSK_EV_CC: the sending side of a connection (obj TCB), sampled
+	 * after every segment it sends (only while a trace is set) */
+	uint32_t cwnd;           /* bytes */
+	uint32_t ssthresh;       /* bytes; UINT32_MAX until the first loss */
+	uint32_t flight;         /* bytes sent and not yet acknowledged */
+	uint32_t snd_wnd;        /* the peer's window, bytes (scaled) */
+	uint64_t srtt_ns;        /* 0 before the first RTT sample */
+	uint64_t rto_ns;         /* the timeout armed now, backoff included */
+	uint8_t backoff;         /* RTO doublings in effect: timeouts in a row */
+	bool in_recovery;        /* fast recovery (RFC 6675 / RFC 6582) */
+	/* HSK_EV_QUEUE (obj LISTEN, tuple: the listener's address and port) */
+	uint32_t syn_q, accept_q, backlog;
 } hsk_trace_event;
 
 typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
@@ -138,13 +158,43 @@ typedef void (*hsk_trace_fn)(void *ctx, const hsk_trace_event *ev);
 typedef struct hsk_config {
 	uint32_t addr;              /* local IPv4 address */
 	uint16_t mtu;               /* link MTU (1500); MSS = mtu - 40 */
-	uint64_t seed;              /* keys ISNs, cookies, ports, hashes */
+	uint16_t min_snd_mss;       /* 48 (tcp_min_snd_mss): a peer's smaller
+				     * MSS option is raised to this (never
+				     * above our own MSS) */
+	uint16_t min_pmtu;          /* 552 (min_pmtu): an ICMP fragmentation-
+				     * needed MTU below this is taken as this */
+	uint8_t prefix_len;         /* our subnet (0: unknown). Packets from
+				     * its broadcast address are dropped;
+				     * hsk_loop_open fills it in */
+	/* Secret keys of ISNs (RFC 6528), SYN cookies, ephemeral ports
+	 * (RFC 6056) and the connection table's hash. 0 (HSK_SEED_OS, the
+	 * default): drawn from `entropy` at hsk_stack_new, so no two stacks
+	 * share them. Any other value: keys derived from it, so a run replays
+	 * bit for bit — for tests and simulations only, since anyone who knows
+	 * the seed can predict ISNs and forge cookies. */
+	uint64_t seed;
+	/* Fills buf with len unpredictable bytes; 0, or a negative error (then
+	 * hsk_stack_new fails rather than run with guessable keys). Used only
+	 * when seed is 0. NULL (default): hsk_os_entropy, i.e. getrandom(2). */
+	int (*entropy)(void *ctx, void *buf, size_t len);
+	void *entropy_ctx;
+
+	/* IPv4 fragment reassembly (Linux's ipfrag_*): memory held for
+	 * datagrams in pieces; going over high_thresh evicts the oldest
+	 * down to low_thresh, and a source over its share loses its own
+	 * oldest first. 0 high_thresh: no reassembly. */
+	uint32_t ipfrag_high_thresh;  /* 4 MiB (ipfrag_high_thresh) */
+	uint32_t ipfrag_low_thresh;   /* 3 MiB (ipfrag_low_thresh) */
+	uint32_t ipfrag_src_max;      /* 1 MiB: one source address's share */
+	uint64_t ipfrag_time_ns;      /* 30 s (ipfrag_time) */
 
 	/* handshake and close */
 	unsigned syn_retries;       /* 6  (tcp_syn_retries) */
 	unsigned synack_retries;    /* 5  (tcp_synack_retries) */
-	unsigned orphan_retries;    /* 8  FIN/data retries of a closed socket */
-	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions */
+	unsigned orphan_retries;    /* 8  FIN/data retries and zero-window
+				     * probes of a closed socket */
+	unsigned retries2;          /* 15 (tcp_retries2) data retransmissions,
+				     * or zero-window probes unanswered */
 	unsigned somaxconn;         /* 4096: caps the listen backlog */
 	unsigned max_syn_backlog;   /* 4096: caps a listener's SYN queue */
 	bool syncookies;            /* true: cookies when the SYN queue is full */
@@ -159,9 +209,14 @@ typedef struct hsk_config {
 	uint64_t rto_max_ns;        /* 120 s */
 	uint64_t delack_ns;         /* 40 ms */
 
-	/* RFC 5961 challenge ACKs, per connection */
+	/* Replies to unacceptable segments, per connection (requests and
+	 * TIME_WAIT entries included): RFC 5961 challenge ACKs ... */
 	unsigned challenge_ack_limit;   /* 10 per challenge_ack_window_ns */
 	uint64_t challenge_ack_window_ns; /* 1 s */
+	/* ... and duplicate ACKs to out-of-window, PAWS-failing and repeated
+	 * segments that carry no text: one per this interval (Linux's
+	 * tcp_invalid_ratelimit) */
+	uint64_t invalid_ratelimit_ns;  /* 500 ms */
 
 	/* byte stream */
 	bool sack;                  /* true: offer and use SACK (tcp_sack) */
@@ -175,8 +230,28 @@ typedef struct hsk_config {
 	/* buffers and limits */
 	uint32_t sndbuf;            /* 256 KiB per connection */
 	uint32_t rcvbuf;            /* 256 KiB per connection */
+	/* Buffer memory of the whole stack, as Linux's tcp_mem (in bytes
+	 * here, not pages): the send and receive rings of every connection.
+	 * Above tcp_mem_pressure the stack is under memory pressure until the
+	 * total falls below tcp_mem_low: new rings get the minimum size
+	 * (sndbuf_min, rcvbuf_min: Linux's tcp_wmem[0], tcp_rmem[0]),
+	 * windows stop growing, send rings shrink to what they hold. A ring
+	 * that would pass tcp_mem_high is refused: its data is dropped
+	 * (TCPRcvQDrop), hsk_send answers -HSK_EAGAIN, and orphans holding
+	 * rings are reset first (TCPAbortOnMemory). The defaults are Linux's
+	 * on a host with 4 GiB free (low:pressure:high = 3:4:6); the core
+	 * knows no RAM, so size them to the memory the stack may use. */
+	uint64_t tcp_mem_low;       /* 192 MiB */
+	uint64_t tcp_mem_pressure;  /* 256 MiB */
+	uint64_t tcp_mem_high;      /* 384 MiB */
+	uint32_t sndbuf_min;        /* 4096 */
+	uint32_t rcvbuf_min;        /* 4096 */
 	unsigned max_sockets;       /* 65536 socket descriptors */
 	unsigned max_conns;         /* 1048576 TCBs + requests */
+	/* Connections closed by the user that still live (FIN_WAIT_1/2,
+	 * CLOSING, LAST_ACK) at most; a close() beyond it resets the
+	 * connection (TCPAbortOnMemory), as Linux's tcp_max_orphans. */
+	unsigned max_orphans;       /* 65536 */
 
 	/* keepalive (off per socket until enabled) */
 	uint64_t keepalive_idle_ns;     /* 7200 s */
@@ -188,8 +263,14 @@ typedef struct hsk_config {
 	void *trace_ctx;
 } hsk_config;
 
+/* hsk_config.seed: keys from the operating system (the default). */
+#define HSK_SEED_OS 0
+
 /* Fills cfg with the defaults above (Linux's where Linux has a knob). */
 void hsk_config_default(hsk_config *cfg);
+/* The default entropy source: getrandom(2), waiting only until the kernel's
+ * pool is first seeded after boot. 0, or -errno. ctx is unused. */
+int hsk_os_entropy(void *ctx, void *buf, size_t len);
 
 /* ---- the link: where outgoing packets go ---- */
 typedef struct hsk_link {
@@ -239,11 +320,17 @@ enum hsk_sockopt {
 	HSK_SO_MAXSEG,           /* read: effective MSS */
 };
 
+/* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's
+ * per-process descriptor limit). */
 int hsk_socket(hsk_stack *s);
 /* addr 0 means the stack's address; port 0 picks an ephemeral port. */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 int hsk_listen(hsk_stack *s, int sd, int backlog);
-/* New sd, or -HSK_EAGAIN. `peer` may be NULL. */
+/* New sd, or -HSK_EAGAIN; -HSK_EMFILE when max_sockets are open: the
+ * connection then stays on the accept queue, and once a socket is closed
+ * the listener is reported readable again (hsk_stack_events), so an
+ * application that accepts on events is never locked out. `peer` may be
+ * NULL. */
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
 /* -HSK_EINPROGRESS: wait for POLLOUT (connected) or POLLERR. */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
@@ -314,9 +401,11 @@ uint64_t hsk_counter_get(const hsk_stack *s, size_t i);
 uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name);
 
 /* Objects in use, for leak checks: TCBs, requests, TIME_WAIT entries,
- * sockets, buffer bytes. */
+ * sockets, buffer bytes; orphans (closed by the user, still alive) and
+ * the buffer bytes they hold. */
 typedef struct hsk_usage {
 	size_t tcbs, requests, timewaits, sockets, listeners, buffer_bytes;
+	size_t orphans, orphan_bytes;
 } hsk_usage;
 void hsk_stack_usage(const hsk_stack *s, hsk_usage *u);
 

@@ -55,6 +55,8 @@ typedef struct hsk_netspec {
 	double loss, dup, reorder;
 	uint64_t delay_ns, reorder_ns;
 	uint64_t seed;
+	bool cross_fins;        /* hold the first FIN until the other side's
+				 * arrives: a simultaneous close on demand */
 } hsk_netspec;
 
 /* Opens the device stack described by ns: driver, then impairment, then
@@ -77,7 +79,9 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 /* hsk_netspec_open + hsk_loop_new. */
 hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen);
-/* Frees the stack, the device and the loop. */
+/* Resets (RST) every connection that still has a socket, then frees the
+ * stack, the device and the loop. Close connections first to end them
+ * gracefully (see hsk_loop_linger). */
 void hsk_loop_free(hsk_loop *l);
 
 hsk_stack *hsk_loop_stack(hsk_loop *l);
@@ -101,6 +105,11 @@ typedef void (*hsk_loop_fd_fn)(void *ctx, hsk_loop *l, int fd, uint32_t events);
 int hsk_loop_add_fd(hsk_loop *l, int fd, uint32_t events, hsk_loop_fd_fn fn, void *ctx);
 int hsk_loop_del_fd(hsk_loop *l, int fd);
 
+/* Wakes the loop no later than t (CLOCK_MONOTONIC ns), so that the tick
+ * callback runs then: for the application's own timeouts. One turn at or
+ * after t clears it; the earliest of several calls wins. */
+void hsk_loop_wake_at(hsk_loop *l, uint64_t t);
+
 /* Runs turns until hsk_loop_stop (0) or a device error (-errno). */
 int hsk_loop_run(hsk_loop *l);
 /* One turn, sleeping at most max_wait_ns, even after a stop (so an
@@ -109,6 +118,15 @@ int hsk_loop_run(hsk_loop *l);
 int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns);
 /* Runs until `deadline` (CLOCK_MONOTONIC ns) or stop. */
 int hsk_loop_run_until(hsk_loop *l, uint64_t deadline);
+/* After the application has closed its connections: runs turns until no
+ * connection needs the loop any more (no TCB, no SYN-queue request,
+ * nothing held back by an impairment layer) or until `deadline`. With
+ * tw_grace_ns > 0, TIME_WAIT entries keep it running that much longer
+ * (within the deadline), so that a FIN the peer resends because our last
+ * ACK was lost is still answered. Clears a stop first. 0 when all is
+ * done, 1 at the deadline, 2 when a callback stopped the loop (a second
+ * SIGINT, say), -errno on a device error. */
+int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns);
 void hsk_loop_stop(hsk_loop *l);
 /* Clears a stop so that hsk_loop_run can run again. */
 void hsk_loop_resume(hsk_loop *l);

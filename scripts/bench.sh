@@ -1,227 +1,370 @@
 #!/usr/bin/env bash
 # handshake's benchmarks (`make bench`): builds bench/*.c against the library
-# in build/, runs each benchmark bounded in time (about a minute in all),
-# and prints the figures side by side with the Linux kernel measured in the
-# same run, and with the targets of DESIGN.md. Benchmarks are not tests:
-# nothing here fails on a time. See docs/bench.md.
+# in BUILD, and measures handshake side by side with lwIP 2.1.3 (Debian's
+# liblwip.so, and lwIP built from Debian's source package, NO_SYS) and the
+# Linux kernel over loopback, all in the same run, on the same workloads
+# with the same in-memory wiring. Wall-clock figures are the median, with
+# min-max, of BENCH_ROUNDS interleaved rounds (handshake, lwIP, lwIP, Linux,
+# handshake, ...); instruction counts come from callgrind. Prints one
+# markdown table with ratios, and where handshake's instructions go.
+# Benchmarks are not tests: nothing here fails on a time. See docs/bench.md.
 #
-#   scripts/bench.sh [BUILD]        BUILD defaults to build
-#   BENCH_SECS=2 BENCH_CONNS=100000 scripts/bench.sh
-#   BENCH_RAW=1 also prints every raw "key value" figure
+#   scripts/bench.sh [BUILD]          BUILD defaults to build (~5 minutes)
+#   scripts/bench.sh --smoke [BUILD]  builds every program and runs each
+#                                     briefly, checking only that they run
+#                                     and report no error (a few seconds;
+#                                     tests/bench/test_smoke.sh runs it)
+#   BENCH_ROUNDS=7 BENCH_SECS=1       rounds, seconds per timed run
+#   BENCH_MEM_N=10000                 connections per memory round (all stacks)
+#   BENCH_CONNS=100000                handshake alone: idle connections, SYN-queue
+#                                     requests and TIME_WAIT entries (10000000:
+#                                     issue 7's 10 M: about 11 GB today)
+#   BENCH_RAW=1                       also print every raw figure
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+SMOKE=no
+if [ "${1:-}" = --smoke ]; then
+	SMOKE=yes
+	shift
+fi
 BUILD=${1:-${BUILD:-build}}
-SECS=${BENCH_SECS:-2}
+ROUNDS=${BENCH_ROUNDS:-7}
+SECS=${BENCH_SECS:-1}
+MEM_N=${BENCH_MEM_N:-10000}
 CONNS=${BENCH_CONNS:-100000}
 OUT=$BUILD/bench
-CFLAGS="-O2 -g -Wall -Wextra -Wno-comment"
+[ $SMOKE = yes ] && OUT=$BUILD/bench-smoke
+CFLAGS="-O2 -g -Wall -Wextra -Werror -Wno-comment"
+SAN=no
+if grep -q '^HSK_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+	SAN=yes
+	CFLAGS="$CFLAGS -fsanitize=address,undefined -fno-sanitize-recover=all"
+fi
 
+# ---- build ----
 [ -f "$BUILD/libhandshake.a" ] || make all BUILD="$BUILD" >/dev/null || exit 1
 mkdir -p "$OUT"
+LOG=$OUT/bench.log
+: >"$LOG"
 for b in lifecycle bulk memory cookies; do
 	gcc $CFLAGS -Iinclude -Isrc "bench/$b.c" "$BUILD/libhandshake.a" -lpcap \
 		-o "$OUT/$b" || exit 1
 done
 gcc $CFLAGS -pthread bench/linux_tcp.c -o "$OUT/linux_tcp" || exit 1
+# lwIP as Debian ships it (scripts/deps.sh installs liblwip-dev)
+LWIPD=no
+if [ -f /usr/include/lwip/lwip/tcp.h ] && [ -f /usr/include/lwip/lwipopts.h ]; then
+	gcc $CFLAGS -DLWIP_KEY='"lwipd"' -I/usr/include/lwip bench/lwip.c -llwip \
+		-o "$OUT/lwipd" && LWIPD=yes
+	[ $LWIPD = yes ] || echo "bench: lwIP (Debian) did not build (see above)"
+fi
+# lwIP from Debian's source package (scripts/bench-deps.sh fetches it; the
+# smoke run only uses it when it is already there)
+LWIPS=no
+LWSRC=$BUILD/bench/lwip-src
+if [ $SMOKE = no ] && [ ! -f "$LWSRC/src/core/tcp_in.c" ]; then
+	./scripts/bench-deps.sh "$LWSRC" >>"$LOG" 2>&1 || true
+fi
+if [ -f "$LWSRC/src/core/tcp_in.c" ]; then
+	lib=$OUT/lwips-obj/liblwip.a
+	if [ ! -f "$lib" ] || [ -n "$(find bench/lwip -newer "$lib")" ]; then
+		rm -rf "$OUT/lwips-obj"
+		mkdir -p "$OUT/lwips-obj"
+		ok=yes
+		for f in "$LWSRC"/src/core/*.c "$LWSRC"/src/core/ipv4/*.c; do
+			gcc ${CFLAGS/-Werror/} -w -Ibench/lwip -I"$LWSRC/src/include" -c "$f" \
+				-o "$OUT/lwips-obj/$(basename "$f" .c).o" || ok=no
+		done
+		[ $ok = yes ] && ar rcs "$lib" "$OUT"/lwips-obj/*.o
+	fi
+	[ -f "$lib" ] && gcc $CFLAGS -DLWIP_KEY='"lwips"' -Ibench/lwip -I"$LWSRC/src/include" \
+		bench/lwip.c "$lib" -o "$OUT/lwips" && LWIPS=yes
+	[ $LWIPS = yes ] || echo "bench: lwIP from source did not build (see above)"
+fi
 
-declare -A V
-LOG=$OUT/bench.log
-: >"$LOG"
-# run LIMIT CMD...: records its "key value" lines in V (never fails the
-# run). A rate (*_rate, *_gbps) already in V is kept when it is higher: the
-# rate benchmarks run REPEAT times, interleaved, and the best run counts
-# (the least disturbed by the other load on a shared machine).
-REPEAT=${BENCH_REPEAT:-3}
+# Linux in a network namespace of its own (created and gone with the
+# process), so that no TIME_WAIT entry of an earlier run is in the way and
+# Tcp OutSegs counts only this run; with MTU given, its loopback gets that
+# MTU. Without root: the host's loopback.
+# Usage: "${IN_NETNS[@]}" MTU CMD...
+NETNS=no
+IN_NETNS=(sh -c 'exec "$@"')
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+	NETNS=yes
+	IN_NETNS=(unshare -n sh -c 'ip link set lo up mtu "$0" && exec "$@"')
+fi
+
+# ---- smoke: every program runs briefly and reports no error ----
+if [ $SMOKE = yes ]; then
+	fails=0 runs=0
+	# a peer that is there but does not build is a failure too
+	[ -f /usr/include/lwip/lwip/tcp.h ] && [ $LWIPD = no ] && fails=$((fails + 1))
+	[ -f "$LWSRC/src/core/tcp_in.c" ] && [ $LWIPS = no ] && fails=$((fails + 1))
+	smoke() { # smoke KEY CMD...: CMD exits 0, prints KEY, and every *_errors is 0
+		local key=$1 out
+		shift
+		runs=$((runs + 1))
+		out=$(timeout 60 "$@" 2>&1)
+		local rc=$?
+		echo "+ $* (exit $rc)" >>"$LOG"
+		echo "$out" >>"$LOG"
+		if [ $rc != 0 ] || ! grep -q "^$key " <<<"$out" ||
+		   grep -E '_errors [^0]|_errors 0[^ ]' <<<"$out" >/dev/null; then
+			echo "bench smoke: FAILED: $* (exit $rc)"
+			echo "$out" | tail -5
+			fails=$((fails + 1))
+		fi
+	}
+	smoke hsk_lcd_count "$OUT/lifecycle" --direct 0 200
+	smoke hsk_lc_count "$OUT/lifecycle" 0 200
+	smoke hsk_bulkd1500_bytes "$OUT/bulk" --direct 1500 0 1048576
+	smoke hsk_bulkd65535_bytes "$OUT/bulk" --direct 65535 0 4194304
+	smoke size_tcb "$OUT/memory" sizes
+	smoke mem_idle_bytes "$OUT/memory" idle 1000
+	smoke mem_used_bytes "$OUT/memory" used 100
+	smoke mem_synq_bytes "$OUT/memory" synq 1000
+	smoke mem_tw_bytes "$OUT/memory" tw 1000
+	smoke cookie_rate "$OUT/cookies" 0.05
+	smoke linux_lc_count "${IN_NETNS[@]}" 65536 "$OUT/linux_tcp" lifecycle 0 50
+	for v in lwipd lwips; do
+		[ -x "$OUT/$v" ] || continue
+		smoke ${v}_lc_count "$OUT/$v" lc 0 200
+		smoke ${v}_bulk1500_bytes "$OUT/$v" bulk 1500 0 1048576
+		smoke ${v}_mem_idle_bytes "$OUT/$v" mem 500
+	done
+	# the callgrind path: collection toggled around the measured lifecycles
+	if [ $SAN = no ] && command -v valgrind >/dev/null; then
+		runs=$((runs + 1))
+		valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$OUT/cg.smoke" \
+			"$OUT/lifecycle" --direct --callgrind 64 >>"$LOG" 2>&1
+		ir=$(awk '/^summary:/ { print $2 }' "$OUT/cg.smoke" 2>/dev/null)
+		if [ -z "$ir" ] || [ "$ir" -le 0 ]; then
+			echo "bench smoke: FAILED: callgrind counted nothing"
+			fails=$((fails + 1))
+		fi
+	fi
+	echo "bench smoke: $runs runs, $fails failed (lwIP: Debian .so $LWIPD," \
+		"from source $LWIPS; log $LOG)"
+	[ $fails = 0 ]
+	exit
+fi
+
+# ---- measure ----
+S=$OUT/samples
+rm -rf "$S"
+mkdir -p "$S"
+# run LIMIT CMD...: appends each "key value" line it prints to $S/key (a
+# sample per round); never fails the run. RENAME (a sed expression), when
+# set, renames keys first.
 run() {
 	local limit=$1 k v
 	shift
 	echo "+ $*" >>"$LOG"
 	while read -r k v; do
-		[ -n "$k" ] || continue
-		case $k in
-		*_rate | *_gbps)
-			if [ -n "${V[$k]:-}" ] &&
-			   awk -v a="$v" -v b="${V[$k]}" 'BEGIN { exit !(a <= b) }'; then
-				continue
-			fi ;;
-		esac
-		V[$k]=$v
-	done < <(timeout "$limit" "$@" 2>>"$LOG" | tee -a "$LOG")
+		[ -n "$k" ] && echo "$v" >>"$S/$k"
+	done < <(timeout "$limit" "$@" 2>>"$LOG" | sed -e "${RENAME:-}" | tee -a "$LOG")
 }
-# Linux in a network namespace of its own (created and gone with the
-# process), so that no TIME_WAIT entry of an earlier run is in the way; with
-# MTU given, its loopback gets that MTU. Without root: the host's loopback.
-NETNS=no
-if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then NETNS=yes; fi
-linux() {
+linux() { # linux MTU CMD...
 	local mtu=$1
 	shift
-	if [ $NETNS = yes ]; then
-		run 60 unshare -n sh -c "ip link set lo up mtu $mtu && exec \"\$@\"" sh "$@"
-	else
-		run 60 "$@"
-	fi
+	run 60 "${IN_NETNS[@]}" "$mtu" "$@"
 }
-have_valgrind=no
-command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null && have_valgrind=yes
-# callgrind NAME CMD...: total Ir of the collected region, and the top 10
+have_cg=no
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null && have_cg=yes
+# callgrind NAME CMD...: NAME_ir, the Ir of the collected region; the
+# program's own figures as cg_NAME_*; the top self-cost functions in top.NAME
 callgrind() {
 	local name=$1 f=$OUT/callgrind.$1.out
 	shift
-	[ $have_valgrind = yes ] || return 0
+	[ $have_cg = yes ] || return 0
+	[ -x "$1" ] || return 0
+	echo "+ callgrind $*" >>"$LOG"
 	# glibc's memset/memcpy use rep stosb/movsb above ~2 KiB, which valgrind
 	# counts once per byte moved; vector loops give instruction counts that
 	# look like the hardware's
 	GLIBC_TUNABLES=glibc.cpu.x86_rep_stosb_threshold=0x7fffffff:glibc.cpu.x86_rep_movsb_threshold=0x7fffffff \
-	timeout 300 valgrind --tool=callgrind --collect-atstart=no \
-		--callgrind-out-file="$f" "$@" >>"$LOG" 2>&1
-	V[${name}_ir]=$(callgrind_annotate "$f" 2>/dev/null |
-		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
-	# self Ir by where it is spent: memlink.c, the rest of src/, libc
-	callgrind_annotate "$f" 2>/dev/null | sed -n '/file:function/,/^$/p' |
-		awk -v n="$name" '/^ *[0-9,]+ / { x = $1; gsub(",", "", x)
-			if ($0 ~ /memlink\.c:/) m += x
-			else if ($0 ~ /src\//) s += x
-			else if ($0 ~ /libc|ld-linux/) c += x
-			else o += x }
-			END { printf "%s_memnet_ir %d\n%s_src_ir %d\n%s_libc_ir %d\n%s_other_ir %d\n",
-			      n, m, n, s, n, c, n, o }' >"$OUT/split.$name"
-	while read -r k v; do V[$k]=$v; done <"$OUT/split.$name"
-	callgrind_annotate "$f" 2>/dev/null |
-		sed -n '/file:function/,$p' | grep -E '^ *[0-9,]+ ' | head -10 |
-		sed -e 's|/work/main/||; s|'"$ROOT"'/||; s| \[.*\]$||' >"$OUT/top.$name"
+	timeout 600 valgrind --tool=callgrind --collect-atstart=no \
+		--callgrind-out-file="$f" "$@" 2>>"$LOG" >"$OUT/cg.$name.txt"
+	sed "s/^/cg_${name}_/" "$OUT/cg.$name.txt" | while read -r k v; do echo "$v" >"$S/$k"; done
+	awk '/^summary:/ { print $2 }' "$f" >"$S/${name}_ir"
+	callgrind_annotate --auto=no "$f" 2>/dev/null |
+		awk '/file:function/ { on = 1; next } on && /^-+$/ { next } on && /^$/ { exit } on' \
+		>"$OUT/self.$name"
+	head -15 "$OUT/self.$name" | sed -e 's|'"$ROOT"'/||; s| \[.*\]$||' >"$OUT/top.$name"
+	# the same self costs summed by area of handshake's code
+	awk '{ x = $1; gsub(",", "", x); a = "other"
+		if ($0 ~ /malloc\.c|calloc|memset|[^_]free/) a = "malloc, free, memset"
+		else if ($0 ~ /memmove|memcpy/) a = "memcpy"
+		else if ($0 ~ /checksum\.c|intrin\.h:(sum|copy)_/) a = "checksum"
+		else if ($0 ~ /table\.c|rand\.[ch]/) a = "4-tuple table and SipHash"
+		else if ($0 ~ /recovery\.c|sack\.c/) a = "SACK and RACK"
+		else if ($0 ~ /wheel\.c|timer\.c/) a = "timers"
+		else if ($0 ~ /src\/wire\//) a = "parsing and emitting headers"
+		else if ($0 ~ /src\/tcp\/input\.c/) a = "tcp/input.c"
+		else if ($0 ~ /src\/tcp\/output\.c/) a = "tcp/output.c"
+		else if ($0 ~ /src\/tcp\//) a = "the rest of tcp/"
+		else if ($0 ~ /src\/(ip|core|api)\//) a = "ip/, core/, api/"
+		else if ($0 ~ /bench\//) a = "the benchmark itself"
+		s[a] += x; t += x }
+		END { for (a in s) if (t) printf "%5.1f%%  %s\n", 100 * s[a] / t, a }' \
+		"$OUT/self.$name" | sort -rn >"$OUT/areas.$name"
 }
 
-echo "handshake benchmarks: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
-	"$(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "(raw output: $LOG)"
+START=$(date +%s)
+echo "handshake benchmarks: $(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null)," \
+	"$(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "(raw output: $LOG; lwIP: Debian .so $LWIPD, from source $LWIPS)"
 
 run 10 "$OUT/memory" sizes
-for i in $(seq "$REPEAT"); do
-	run 60 "$OUT/lifecycle" "$SECS"
+for r in $(seq "$ROUNDS"); do
 	run 60 "$OUT/lifecycle" --direct "$SECS"
+	[ $LWIPD = yes ] && run 60 "$OUT/lwipd" lc "$SECS"
+	[ $LWIPS = yes ] && run 60 "$OUT/lwips" lc "$SECS"
 	linux 65536 "$OUT/linux_tcp" lifecycle "$SECS"
+	run 60 "$OUT/lifecycle" "$SECS"
 done
-callgrind lc "$OUT/lifecycle" --callgrind 2000
-callgrind lcd "$OUT/lifecycle" --direct --callgrind 2000
-for i in $(seq "$REPEAT"); do
-	run 60 "$OUT/bulk" 1500 "$SECS" 1073741824
-	unset 'V[linux_bulk_gbps]'
-	V[linux_bulk_gbps]=${V[linux_bulk1500_gbps]:-}
-	linux 1500 "$OUT/linux_tcp" bulk "$SECS"
-	V[linux_bulk1500_gbps]=${V[linux_bulk_gbps]:-}
-	run 60 "$OUT/bulk" 65535 "$SECS" 1073741824
-	unset 'V[linux_bulk_gbps]'
-	V[linux_bulk_gbps]=${V[linux_bulk65535_gbps]:-}
-	linux 65536 "$OUT/linux_tcp" bulk "$SECS"
-	V[linux_bulk65535_gbps]=${V[linux_bulk_gbps]:-}
+for r in $(seq "$ROUNDS"); do
+	run 60 "$OUT/bulk" --direct 1500 "$SECS"
+	[ $LWIPD = yes ] && run 60 "$OUT/lwipd" bulk 1500 "$SECS"
+	[ $LWIPS = yes ] && run 60 "$OUT/lwips" bulk 1500 "$SECS"
+	RENAME=s/^linux_bulk_/linux_bulk1500_/ linux 1500 "$OUT/linux_tcp" bulk "$SECS"
+	run 60 "$OUT/bulk" --direct 65535 "$SECS"
+	[ $LWIPS = yes ] && run 60 "$OUT/lwips" bulk 65535 "$SECS"
+	RENAME=s/^linux_bulk_/linux_bulk65535_/ linux 65536 "$OUT/linux_tcp" bulk "$SECS"
 done
-callgrind bulk "$OUT/bulk" --callgrind 1500 33554432
-V[cg_bulk_bytes]=$(awk '/^hsk_bulk1500_bytes/ { b = $2 } END { print b }' "$LOG")
-SMALL=$((CONNS / 10 < 10000 ? CONNS / 10 : 10000))  # ~21 KB per end after use
-linux 65536 "$OUT/linux_tcp" mem "$SMALL"
-run 60 "$OUT/memory" idle "$CONNS"
-run 60 "$OUT/memory" used "$SMALL"
-run 60 "$OUT/memory" synq "$CONNS"
-run 60 "$OUT/memory" tw "$CONNS"
-for i in $(seq "$REPEAT"); do
-	run 30 "$OUT/cookies" 1
+for r in $(seq "$ROUNDS"); do
+	run 120 "$OUT/memory" idle "$MEM_N"
+	[ $LWIPD = yes ] && run 120 "$OUT/lwipd" mem "$MEM_N"
+	[ $LWIPS = yes ] && run 120 "$OUT/lwips" mem "$MEM_N"
+	linux 65536 "$OUT/linux_tcp" mem "$MEM_N"
+	run 30 "$OUT/cookies" "$SECS"
 done
-callgrind cookie "$OUT/cookies" --callgrind 20000
+# handshake alone, at scale (allocator counts: one run each)
+RENAME='s/^mem_idle_/mem_big_/' run 900 "$OUT/memory" idle "$CONNS"
+run 120 "$OUT/memory" used "$MEM_N"
+run 300 "$OUT/memory" synq "$CONNS"
+run 300 "$OUT/memory" tw "$CONNS"
+# instruction counts
+CG_LC=2000 CG_TW=4096 CG_BULK=33554432 CG_SYN=20000
+callgrind hlc "$OUT/lifecycle" --direct --callgrind $CG_LC
+callgrind hlcm "$OUT/lifecycle" --callgrind $CG_LC
+callgrind dlc "$OUT/lwipd" lc --callgrind $CG_LC
+callgrind slc "$OUT/lwips" lc --callgrind $CG_LC
+callgrind htw "$OUT/lifecycle" --direct --batch $CG_TW --callgrind $CG_TW
+callgrind dtw "$OUT/lwipd" lc --batch $CG_TW --callgrind $CG_TW
+callgrind stw "$OUT/lwips" lc --batch $CG_TW --callgrind $CG_TW
+callgrind hb1 "$OUT/bulk" --direct --callgrind $CG_BULK 1500
+callgrind db1 "$OUT/lwipd" bulk --callgrind $CG_BULK 1500
+callgrind sb1 "$OUT/lwips" bulk --callgrind $CG_BULK 1500
+callgrind hb64 "$OUT/bulk" --direct --callgrind $((4 * CG_BULK)) 65535
+callgrind sb64 "$OUT/lwips" bulk --callgrind $((4 * CG_BULK)) 65535
+callgrind hck "$OUT/cookies" --callgrind $CG_SYN
 
 if [ "${BENCH_RAW:-0}" = 1 ]; then
-	for k in "${!V[@]}"; do echo "$k ${V[$k]}"; done | sort
+	for f in "$S"/*; do echo "$(basename "$f") $(tr '\n' ' ' <"$f")"; done
 fi
 
 # ---- the table ----
-g() { echo "${V[$1]:-}"; }
-num() { [ -n "$1" ] && awk -v x="$1" -v f="$2" 'BEGIN { printf f, x }' || echo "n/a"; }
-ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" \
-	'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }' || echo "n/a"; }
-per() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" \
-	'BEGIN { printf "%.0f", a / b }' || echo ""; }
-row() { printf "%-34s %14s %14s %9s  %s\n" "$@"; }
-
-lc_ipl=$(per "$(g lc_ir)" 2000)
-lc_mem_ipl=$(per "$(g lc_memnet_ir)" 2000)
-lc_src_ipl=$(per "$(g lc_src_ir)" 2000)
-lc_libc_ipl=$(per "$(g lc_libc_ir)" 2000)
-lcd_ipl=$(per "$(g lcd_ir)" 2000)
-lcd_us=$( [ -n "$(g hsk_lcd_rate)" ] && awk -v r="$(g hsk_lcd_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
-lc_us=$( [ -n "$(g hsk_lc_rate)" ] && awk -v r="$(g hsk_lc_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
-ck_ipl=$(per "$(g cookie_ir)" 20000)
-linux_lc_us=$( [ -n "$(g linux_lc_rate)" ] && awk -v r="$(g linux_lc_rate)" 'BEGIN { printf "%.2f", 1e6 / r }')
+# stats KEY: "median min max" of the samples (median of an even count: the
+# mean of the middle two); nothing when there are none
+stats() {
+	[ -s "$S/$1" ] || return 0
+	sort -g "$S/$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+one() { stats "$1" | cut -d' ' -f1; }
+# fmt N DECIMALS: with thousands separators
+fmt() {
+	awk -v x="$1" -v d="$2" 'BEGIN { s = sprintf("%." d "f", x); i = index(s, ".")
+		ip = i ? substr(s, 1, i - 1) : s; fp = i ? substr(s, i) : ""
+		neg = ip ~ /^-/; if (neg) ip = substr(ip, 2)
+		while (length(ip) > 3) { fp = "," substr(ip, length(ip) - 2) fp; ip = substr(ip, 1, length(ip) - 3) }
+		printf "%s%s%s", neg ? "-" : "", ip, fp }'
+}
+# cell KEY DECIMALS: "median (min–max)" of a sampled figure, or "—"
+cell() {
+	local s
+	s=$(stats "$1")
+	[ -n "$s" ] || { echo "—"; return; }
+	set -- $s "$2"
+	if [ "$2" = "$3" ]; then fmt "$1" "$4"; else
+		echo "$(fmt "$1" "$4") ($(fmt "$2" "$4")–$(fmt "$3" "$4"))"; fi
+}
+# per NUM_KEY DIVISOR: a callgrind count per unit, or "—"
+per() {
+	local n
+	n=$(one "$1")
+	[ -n "$n" ] && [ -n "$2" ] && awk -v a="$n" -v b="$2" 'BEGIN { exit !(b > 0) }' || { echo "—"; return; }
+	fmt "$(awk -v a="$n" -v b="$2" 'BEGIN { print a / b }')" 0
+}
+perMiB() {
+	local b
+	b=$(one "cg_$2_$3_bytes")
+	[ -n "$b" ] || { echo "—"; return; }
+	per "$1" "$(awk -v b="$b" 'BEGIN { print b / 1048576 }')"
+}
+# ratio A B: A / B for two table cells (their first number), or "—"
+ratio() {
+	local a=${1%% *} b=${2%% *}
+	a=${a//,/} b=${b//,/}
+	[[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] || { echo "—"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "—" }'
+}
+row() { # row LABEL HSK LWIPD LWIPS LINUX
+	printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$3" "$4" "$5" \
+		"$(ratio "$2" "$3")" "$(ratio "$2" "$4")" "$(ratio "$2" "$5")"
+}
+na() { echo "n/a${1:+ ($1)}"; }
 
 echo
-row "" "handshake" "Linux lo" "hsk/Linux" "DESIGN.md target"
-row "1. lifecycles/s (1 core)" "$(num "$(g hsk_lc_rate)" %.0f)" "$(num "$(g linux_lc_rate)" %.0f)" \
-	"$(ratio "$(g hsk_lc_rate)" "$(g linux_lc_rate)")" ">= 1,000,000"
-row "   us per lifecycle" "${lc_us:-n/a}" \
-	"${linux_lc_us:-n/a}" "" "<= 1 us"
-row "   instructions per lifecycle" "${lc_ipl:-n/a}" "" "" "<= 6,000"
-row "     in src/ except memlink.c" "${lc_src_ipl:-n/a}" "" "" ""
-row "     in libc (malloc, memset, ...)" "${lc_libc_ipl:-n/a}" "" "" ""
-row "     in memlink.c (the memnet)" "${lc_mem_ipl:-n/a}" "" "" ""
-row "   packets per lifecycle" "$(g hsk_lc_pkts)" "" "" ""
-row "   without memnet: lifecycles/s" "$(num "$(g hsk_lcd_rate)" %.0f)" "$(num "$(g linux_lc_rate)" %.0f)" \
-	"$(ratio "$(g hsk_lcd_rate)" "$(g linux_lc_rate)")" "(stacks wired directly)"
-row "     us per lifecycle" "${lcd_us:-n/a}" "${linux_lc_us:-n/a}" "" "<= 1 us"
-row "     instructions per lifecycle" "${lcd_ipl:-n/a}" "" "" "<= 6,000"
-row "2. bulk Gbit/s, MTU 1500" "$(num "$(g hsk_bulk1500_gbps)" %.2f)" \
-	"$(num "$(g linux_bulk1500_gbps)" %.2f)" \
-	"$(ratio "$(g hsk_bulk1500_gbps)" "$(g linux_bulk1500_gbps)")" ">= 15"
-row "   instructions per KiB, MTU 1500" "$( [ -n "$(g bulk_ir)" ] && per "$(g bulk_ir)" "$(awk -v b="$(g cg_bulk_bytes)" 'BEGIN { print b / 1024 }')")" "" "" \
-	"(callgrind, 32 MiB)"
-row "   bulk Gbit/s, 64 KiB MTU" "$(num "$(g hsk_bulk65535_gbps)" %.2f)" \
-	"$(num "$(g linux_bulk65535_gbps)" %.2f)" \
-	"$(ratio "$(g hsk_bulk65535_gbps)" "$(g linux_bulk65535_gbps)")" ">= 40"
-obj() { [ -n "$1" ] && [ "$1" != 0 ] && echo "$1 (slab)" || echo ""; }
-row "3. B per idle established end" "$(num "$(g mem_idle_bytes)" %.0f)" \
-	"$( [ -n "$(g linux_mem_idle_bytes)" ] && num "$(g linux_mem_idle_bytes)" %.0f || echo "~3700 (quoted)")" \
-	"$(ratio "$(g mem_idle_bytes)" "$(g linux_mem_idle_bytes)")" \
-	"<= 256   (sizeof tcb $(g size_tcb) + socket $(g size_sock))"
-row "   B per end after 64 B each way" "$(num "$(g mem_used_bytes)" %.0f)" "" "" \
-	"<= 256   (nothing buffered; N=$SMALL)"
-row "   B per SYN-queue request" "$(num "$(g mem_synq_bytes)" %.0f)" "$(obj "$(g linux_size_req)")" "" \
-	"<= 128   (sizeof tcp_req $(g size_req))"
-row "   B per TIME_WAIT entry" "$(num "$(g mem_tw_bytes)" %.0f)" "$(obj "$(g linux_size_tw)")" "" \
-	"<= 96    (sizeof tcp_tw $(g size_tw))"
-row "4. cookie SYN-ACKs/s (1 core)" "$(num "$(g cookie_rate)" %.0f)" "" "" ">= 3,000,000"
-row "   instructions per cookie SYN" "${ck_ipl:-n/a}" "" "" ""
+echo "| median (min–max) of $ROUNDS rounds; callgrind counts | handshake | lwIP Debian .so | lwIP from source | Linux lo | ÷ lwIP .so | ÷ lwIP src | ÷ Linux |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+row "instructions per lifecycle" "$(per hlc_ir $CG_LC)" "$(per dlc_ir $CG_LC)" "$(per slc_ir $CG_LC)" "—"
+row "µs per lifecycle" "$(cell hsk_lcd_us 2)" "$(cell lwipd_lc_us 2)" "$(cell lwips_lc_us 2)" "$(cell linux_lc_us 1)"
+row "segments per lifecycle" "$(cell hsk_lcd_pkts 0)" "$(cell lwipd_lc_pkts 0)" "$(cell lwips_lc_pkts 0)" "$(cell linux_lc_pkts 0)"
+row "instructions per lifecycle, $CG_TW TIME_WAIT standing" "$(per htw_ir $CG_TW)" "$(per dtw_ir $CG_TW)" "$(per stw_ir $CG_TW)" "—"
+row "bytes per idle established end (N=$MEM_N)" "$(cell mem_idle_bytes 0)" "$(cell lwipd_mem_idle_bytes 0)" "$(cell lwips_mem_idle_bytes 0)" "$(cell linux_mem_idle_bytes 0)"
+row "bulk instructions per MiB, MSS 1460" "$(perMiB hb1_ir hb1 hsk_bulkd1500)" "$(perMiB db1_ir db1 lwipd_bulk1500)" "$(perMiB sb1_ir sb1 lwips_bulk1500)" "—"
+row "bulk Gbit/s, MSS 1460" "$(cell hsk_bulkd1500_gbps 2)" "$(cell lwipd_bulk1500_gbps 2)" "$(cell lwips_bulk1500_gbps 2)" "$(cell linux_bulk1500_gbps 2)"
+row "bulk instructions per MiB, 64 KiB MTU" "$(perMiB hb64_ir hb64 hsk_bulkd65535)" "$(na "MSS 1460 fixed")" "$(perMiB sb64_ir sb64 lwips_bulk65535)" "—"
+row "bulk Gbit/s, 64 KiB MTU" "$(cell hsk_bulkd65535_gbps 2)" "$(na "MSS 1460 fixed")" "$(cell lwips_bulk65535_gbps 2)" "$(cell linux_bulk65535_gbps 2)"
+row "instructions per SYN answered with a cookie" "$(per hck_ir $CG_SYN)" "$(na "no SYN cookies")" "$(na "no SYN cookies")" "$(na "not measured")"
+row "SYN-ACKs per second with cookies (1 core)" "$(cell cookie_rate 0)" "—" "—" "—"
 echo
-echo "Linux: same lifecycle, one thread, blocking sockets over 127.0.0.1" \
-	"($( [ $NETNS = yes ] && echo "own netns" || echo "host loopback")); bulk: sender" \
-	"and receiver threads (2 threads; handshake uses 1), 64 KiB writes, lo at MTU" \
-	"$( [ $NETNS = yes ] && echo "1500 / 65536" || echo "65536 (no netns: both rows)")."
-if [ -n "$(g linux_mem_idle_bytes)" ]; then
-	echo "Linux memory: slab growth (all caches) / 2N for N=$(g linux_mem_n) idle loopback" \
-		"connections (TCP socket object $(g linux_size_tcp) B); request and TIME_WAIT:" \
-		"the kernel's slab object sizes."
-else
-	echo "Linux memory per socket: ~3.7 KB as quoted in DESIGN.md (not measured: needs root)."
-fi
-echo "lwIP: not available on this machine (it cannot be fetched here), so no lwIP figures."
-echo "Memory: VmRSS growth / objects, N=$CONNS (idle: 2N ends of N connections)."
-echo "Rates: best of $REPEAT interleaved runs of ${SECS}s each; 2 shared cores, noisy: read the ratios."
-if [ -f "$OUT/top.lc" ]; then
+echo "handshake only:"
+echo "| | handshake | target |"
+echo "|---|---:|---|"
+echo "| instructions per lifecycle on the memnet (the simulator's link) | $(per hlcm_ir $CG_LC) | |"
+echo "| µs per lifecycle on the memnet | $(cell hsk_lc_us 2) | |"
+echo "| bytes per idle established end, N=$(fmt "$CONNS" 0) | $(cell mem_big_bytes 0) | ≤ 256 |"
+echo "| bytes per end after 64 B each way, all read and acknowledged (N=$MEM_N) | $(cell mem_used_net_bytes 0) | ≤ 256 |"
+echo "|   the same with the stacks' ring caches ($(fmt "$(one mem_used_ring_cache)" 0) B, fixed) spread over the 2N ends | $(cell mem_used_bytes 0) | |"
+echo "| bytes per SYN-queue request (N=$(fmt "$CONNS" 0)) | $(cell mem_synq_bytes 0) | ≤ 128 |"
+echo "| bytes per TIME_WAIT entry (N=$(fmt "$CONNS" 0)) | $(cell mem_tw_bytes 0) | ≤ 96 |"
+echo
+echo "Struct sizes: tcb $(one size_tcb) B, tcp_sack $(one size_sack) B, tcp_req $(one size_req) B," \
+	"tcp_tw $(one size_tw) B, hsk_sock $(one size_sock) B; lwIP tcp_pcb $(one lwipd_size_pcb) B (.so)," \
+	"$(one lwips_size_pcb) B (source); Linux TCP socket $(one linux_size_tcp) B (slab)."
+echo "MSS at MTU 1500: handshake $(one cg_hb1_hsk_bulkd1500_mss) (timestamps on), lwIP" \
+	"$(one cg_db1_lwipd_bulk1500_mss); Linux $( [ $NETNS = yes ] && echo "in its own netns, lo at MTU 1500 / 65536" || echo "on the host's loopback (not root): both bulk rows at its MTU")."
+echo "Linux: instruction counts — (callgrind cannot see the kernel); bulk uses a sender and a" \
+	"receiver thread (the others one thread); memory is slab growth / 2N, system-wide."
+# errors: any benchmark that reported one
+bad=$(for f in "$S"/*_errors; do [ -f "$f" ] && awk -v k="$(basename "$f")" '$1 != 0 { print k; exit }' "$f"; done)
+[ -n "$bad" ] && echo "WARNING: errors reported by: $bad (see $LOG)"
+for t in hlc:"a lifecycle (wired directly, $CG_LC lifecycles)" hb1:"bulk at MSS 1460" \
+	 hb64:"bulk at a 64 KiB MTU" hck:"a cookie SYN"; do
+	n=${t%%:*}
+	[ -s "$OUT/top.$n" ] || continue
 	echo
-	echo "Where a lifecycle's instructions go (callgrind, 2,000 lifecycles, self Ir, top 10):"
-	sed 's/^/  /' "$OUT/top.lc"
-fi
-if [ -f "$OUT/top.lcd" ]; then
-	echo
-	echo "The same without the memnet (stacks wired directly, 2,000 lifecycles, top 10):"
-	sed 's/^/  /' "$OUT/top.lcd"
-fi
-if [ -f "$OUT/top.bulk" ]; then
-	echo
-	echo "Where bulk's instructions go at MTU 1500 (callgrind, 32 MiB, self Ir, top 10):"
-	sed 's/^/  /' "$OUT/top.bulk"
-fi
-if [ -f "$OUT/top.cookie" ]; then
-	echo
-	echo "Where a cookie SYN's instructions go (callgrind, 20,000 SYNs, top 10):"
-	sed 's/^/  /' "$OUT/top.cookie"
-fi
+	echo "Where handshake's instructions go in ${t#*:} (callgrind, self Ir, top 15; then by area):"
+	sed 's/^/    /; s|\./[^ ]*/\([^/ ]*:[^ ]*\)$|\1|' "$OUT/top.$n"
+	echo "    --"
+	sed 's/^/    /' "$OUT/areas.$n" | paste -sd';' | sed 's/;  */;  /g'
+
+done
+echo
+echo "(bench took $(( $(date +%s) - START )) s)"
 exit 0

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building and testing handshake need.
+# Installs the Debian packages that building, testing and benchmarking
+# handshake need (liblwip-dev: lwIP for `make bench` and its smoke test).
 # Does nothing when they are present; needs root only when something is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in cmake gcc clang make libcmocka-dev libpcap-dev iproute2 tshark curl python3 valgrind libclang-rt-14-dev; do
+# python3-scapy: the attack suite (tests/attack); liblwip-dev: make bench;
+# chromium, chromium-driver and python3-selenium: the HTML report's browser
+# tests (tests/report); pkg-config, libbpf-dev, libxdp-dev, liburing-dev (and
+# clang): the device features of cmake/link_features.cmake (eBPF steering,
+# AF_XDP, io_uring); llvm-14: make fuzz's coverage report.
+for p in cmake gcc clang make pkg-config libcmocka-dev libpcap-dev iproute2 tshark curl \
+	python3 valgrind libclang-rt-14-dev python3-scapy liblwip-dev chromium chromium-driver \
+	python3-selenium libbpf-dev libxdp-dev liburing-dev llvm-14; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -9,8 +9,16 @@
  * left every state that needs it (at most --linger seconds), so that the
  * four-way close completes before the process and its device go away.
  *
+ * SIGINT/SIGTERM end it gracefully: our FIN goes out (after what the
+ * stack already holds), the peer has --drain-timeout seconds to close its
+ * side (what it sends meanwhile is still written to --recv), then the
+ * connection is reset; a second signal resets at once (when it comes a
+ * quarter second or more after the first: see serve.c).
+ *
  * Exit status: 0 when the exchange completed, 1 on a connection error
- * (printed as its errno name, e.g. "ECONNREFUSED"), 2 on bad usage.
+ * (printed as its errno name, e.g. "ECONNREFUSED"), when interrupted, or
+ * when an output file (--recv, --pcap, --trace-file) could not be written
+ * in full; 2 on bad usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +48,11 @@ struct client {
 	uint8_t buf[BUF];
 	size_t off, len;
 	bool connected, sent_all, shut, eof, failed;
+	bool done;                /* the exchange completed: lingering */
+	bool draining;            /* interrupted: FIN out, reading to the end */
 	int err;
-	uint64_t close_delay_ns, shut_at, linger_ns, timeout_ns;
+	int interrupted;          /* the signal, or 0 */
+	uint64_t close_delay_ns, shut_at, linger_ns, timeout_ns, drain_end, t_signal;
 	uint64_t t_start, t_conn, t_end;
 	uint64_t tx, rx;
 };
@@ -112,9 +123,15 @@ static void do_recv(struct client *c)
 		for (long w = 0; c->out >= 0 && w < n;) {
 			ssize_t k = write(c->out, tmp + w, (size_t)(n - w));
 			if (k < 0) {
+				/* a full disk, a closed pipe: what was received
+				 * is lost, so the exchange failed */
 				fprintf(stderr, "connect: %s: %s\n", c->recv_path, strerror(errno));
+				if (c->out > 1)
+					close(c->out);
 				c->out = -1;
-				break;
+				c->failed = true;
+				hsk_loop_stop(c->l);
+				return;
 			}
 			w += k;
 		}
@@ -155,12 +172,18 @@ static void progress(struct client *c)
 		}
 	}
 	do_recv(c);
+	if (c->draining) {
+		if (c->eof || c->failed)
+			hsk_loop_stop(c->l);
+		return;
+	}
 	if (!c->failed)
 		do_send(c);
 	if (!c->failed && c->eof && (c->shut || !c->send_path)) {
 		if (c->send_path && !c->sent_all)
 			return;   /* half-closed by the peer: keep sending */
 		c->t_end = hsk_loop_now(c->l);
+		c->done = true;
 		hsk_loop_stop(c->l);
 	}
 }
@@ -179,6 +202,11 @@ static void on_tick(void *ctx, hsk_loop *l)
 {
 	struct client *c = ctx;
 
+	if (net_outputs_check(&c->o, l, false) < 0 && !c->failed) {
+		c->failed = true;
+		hsk_loop_stop(l);
+		return;
+	}
 	if (!c->connected && c->timeout_ns && hsk_loop_now(l) - c->t_start > c->timeout_ns) {
 		fail(c, HSK_ETIMEDOUT, c->target);
 		return;
@@ -209,8 +237,44 @@ static void on_signal(void *ctx, hsk_loop *l, int signo)
 		stats_print(stderr, l);
 		return;
 	}
-	c->failed = true;
 	hsk_loop_stop(l);
+	if (c->done)
+		return;             /* lingering after a complete exchange */
+	if (c->interrupted) {
+		if (hsk_loop_now(l) - c->t_signal >= 250000000ull)
+			c->drain_end = hsk_loop_now(l);   /* again: reset now */
+		return;
+	}
+	c->interrupted = signo;
+	c->t_signal = hsk_loop_now(l);
+	c->drain_end = hsk_loop_now(l) + c->o.drain_ns;
+	if (!c->o.quiet)
+		fprintf(stderr, "connect: %s: closing\n", strsignal(signo));
+}
+
+/* Interrupted: our FIN now, then what the peer still sends until its FIN
+ * or the drain deadline. True when the peer closed in time. */
+static bool drain(struct client *c)
+{
+	uint64_t now = hsk_now_ns();
+
+	if (!c->connected || c->failed)
+		return false;
+	if (c->in >= 0)
+		hsk_loop_del_fd(c->l, c->in);
+	if (!c->shut) {
+		hsk_shutdown(c->s, c->sd, HSK_SHUT_WR);
+		c->shut = true;
+	}
+	c->draining = true;
+	hsk_loop_resume(c->l);
+	do_recv(c);
+	while (!c->eof && !c->failed && now < c->drain_end) {
+		if (hsk_loop_run_once(c->l, c->drain_end - now) != 0)
+			break;
+		now = hsk_now_ns();
+	}
+	return c->eof && !c->failed;
 }
 
 /* The loop, waking in time for a shutdown that waits for --close-delay
@@ -229,34 +293,15 @@ static int run(struct client *c)
 	return rc < 0 ? rc : 0;
 }
 
-/* Runs the loop after close() until the connection needs us no more and
- * the impairment layer has let out what it held (the last ACK, say).
- * Behind a lossy impairment layer we stay a second more in TIME_WAIT, so
- * that a FIN the peer resends because our last ACK was lost still gets
- * its ACK (the reason TIME_WAIT exists) instead of silence. */
-static void linger(struct client *c)
+/* After close(): the loop runs until the connection needs us no more and
+ * the impairment layer has let out what it held (the last ACK, say), at
+ * most --linger seconds. Behind a lossy impairment layer we stay a second
+ * more in TIME_WAIT, so that a FIN the peer resends because our last ACK
+ * was lost still gets its ACK (the reason TIME_WAIT exists) instead of
+ * silence. */
+static void linger(struct client *c, uint64_t deadline)
 {
-	uint64_t end = hsk_now_ns() + c->linger_ns;
-	bool lossy = c->o.ns.loss > 0, in_grace = false;
-	hsk_usage u;
-
-	for (;;) {
-		uint64_t now = hsk_now_ns();
-
-		hsk_stack_usage(c->s, &u);
-		if (!in_grace && u.tcbs == 0 && u.requests == 0 &&
-		    !impair_held(hsk_loop_dev(c->l))) {
-			if (!lossy || !u.timewaits)
-				return;
-			in_grace = true;
-			if (end > now + 1000000000ull)
-				end = now + 1000000000ull;
-		}
-		if (now >= end || c->failed)
-			return;
-		if (hsk_loop_run_once(c->l, 10000000) < 0)
-			return;
-	}
+	hsk_loop_linger(c->l, deadline, c->o.ns.loss > 0 ? 1000000000ull : 0);
 }
 
 static void connect_usage(FILE *f)
@@ -271,7 +316,9 @@ static void connect_usage(FILE *f)
 		"  --timeout S        give up connecting after S seconds (default: the\n"
 		"                     stack's SYN retries decide)\n"
 		"  --linger S         after close, wait at most S s for the close to\n"
-		"                     complete (default 10)\n");
+		"                     complete (default 10)\n"
+		"exit status: 0 done, 1 connection error, interrupted or an output file\n"
+		"not written in full, 2 usage\n");
 	net_opt_usage(f);
 }
 
@@ -395,6 +442,11 @@ int cmd_connect(int argc, char **argv)
 	}
 	c->l = net_loop_open(&c->o);
 	if (!c->l) {
+		net_opts_done(&c->o);
+		if (c->in > 0)
+			close(c->in);
+		if (c->out > 1)
+			close(c->out);
 		free(c);
 		return 1;
 	}
@@ -422,13 +474,19 @@ int cmd_connect(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "connect: device error: %s\n", strerror(-rc));
 	if (c->sd >= 0) {
-		if (c->failed)
-			hsk_abort(c->s, c->sd);
-		else
+		bool graceful = c->interrupted ? drain(c) : !c->failed;
+
+		if (graceful) {
 			hsk_close(c->s, c->sd);
-		if (!c->failed)
-			linger(c);
+			linger(c, c->interrupted ? c->drain_end : hsk_now_ns() + c->linger_ns);
+		} else {
+			hsk_abort(c->s, c->sd);
+			/* the RST leaves at once unless an impairment layer holds it */
+			hsk_loop_linger(c->l, hsk_now_ns() + 500000000ull, 0);
+		}
 	}
+	if (c->interrupted)
+		c->failed = true;
 	if (!c->o.quiet && !c->failed && c->connected) {
 		double secs = (double)(c->t_end - c->t_conn) / 1e9;
 		fprintf(stderr, "connect: sent %" PRIu64 " B, received %" PRIu64 " B in %.3f s"
@@ -437,12 +495,19 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (c->o.stats)
 		stats_print(stderr, c->l);
+	if (net_report_finish(&c->o, c->s) < 0)
+		c->failed = true;
+	if (net_outputs_check(&c->o, c->l, true) < 0)
+		c->failed = true;
 	hsk_loop_free(c->l);
-	net_opts_done(&c->o);
+	if (net_opts_done(&c->o) < 0)
+		c->failed = true;
 	if (c->in > 0)
 		close(c->in);
-	if (c->out > 1)
-		close(c->out);
+	if (c->out > 1 && close(c->out) < 0) {
+		fprintf(stderr, "connect: %s: %s\n", c->recv_path, strerror(errno));
+		c->failed = true;
+	}
 	rc = c->failed || rc < 0 ? 1 : 0;
 	free(c);
 	return rc;

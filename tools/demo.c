@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "demo.h"
+#include "report.h"
 
 #define DEMO_DELAY_NS (1 * DEMO_MS)
 #define DEMO_MAX_STEPS 20000000u
@@ -29,8 +30,10 @@ uint64_t demo_now(const demo *d)
 
 static void emit(demo *d, int col, const hsk_trace_event *ev)
 {
-	if (d->o->quiet)
-		return;
+	if (d->o->capture)
+		trace_json_line(d->o->capture, side_name[col], ev);
+	if (d->o->quiet && d->o->format == DEMO_TEXT)
+		return;         /* too long to draw; JSON has every event */
 	if (d->o->format == DEMO_JSON)
 		trace_json_line(d->o->out, side_name[col], ev);
 	else
@@ -586,6 +589,8 @@ static int demo_setup(demo *d, const demo_opts *o)
 		hsk_config_default(&cfg);
 		cfg.addr = side_addr[i];
 		cfg.seed = o->seed * 2 + (uint64_t)i;
+		if (cfg.seed == HSK_SEED_OS)    /* a demo always replays */
+			cfg.seed = ~0ull;
 		cfg.trace = on_trace;
 		cfg.trace_ctx = &d->side[i];
 		d->st[i] = hsk_stack_new(&cfg, &d->link[i], 0);
@@ -676,6 +681,65 @@ static void json_escape_into(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Counters summed over both stacks. */
+static uint64_t both(demo *d, const char *name)
+{
+	uint64_t a = hsk_counter_by_name(d->st[0], name), b = hsk_counter_by_name(d->st[1], name);
+
+	return (a == UINT64_MAX ? 0 : a) + (b == UINT64_MAX ? 0 : b);
+}
+
+/* The figures as numbers: every scenario's bytes and loss handling, and
+ * what a transfer measured. */
+static void print_figures(FILE *out, demo *d)
+{
+	const demo_figures *f = &d->fig;
+
+	fprintf(out, "\"figures\":{\"bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64
+		",\"recoveries\":%" PRIu64 ",\"rtos\":%" PRIu64,
+		d->side[0].tx_off + d->side[1].tx_off, both(d, "RetransSegs"),
+		both(d, "TCPSackRecovery") + both(d, "TCPRenoRecovery"), both(d, "TCPTimeouts"));
+	if (f->transfer)
+		fprintf(out, ",\"transfer_ms\":%.3f,\"goodput_mbps\":%.3f,\"final_cwnd\":%" PRIu32
+			",\"final_ssthresh\":%" PRIu32 ",\"srtt_ms\":%.3f", f->transfer_ns / 1e6,
+			f->goodput_mbps, f->final_cwnd, f->final_ssthresh, f->srtt_ns / 1e6);
+	fputc('}', out);
+}
+
+static void print_summary_json(FILE *out, demo *d, const demo_scenario *sc,
+			       const memnet_stats *ms, const conn_list *cl, bool strict)
+{
+	size_t k;
+	int i;
+
+	fprintf(out, "{\"ev\":\"summary\",\"scenario\":\"%s\",\"t_us\":%" PRIu64
+		",\"outcome\":\"%s\",\"notes\":[", sc->name, demo_now(d) / 1000,
+		d->failures ? (strict ? "unexpected" : "unchecked") : "ok");
+	for (i = 0; i < d->nsummary; i++) {
+		fputs(i ? "," : "", out);
+		json_escape_into(out, d->summary[i]);
+	}
+	fputs("],", out);
+	print_figures(out, d);
+	fputs(",\"states\":{", out);
+	for (i = 0; i < 2; i++)
+		fprintf(out, "%s\"%s\":\"%s\"", i ? "," : "", side_name[i], d->side[i].path);
+	fputs("},\"connections\":{", out);
+	for (i = 0; i < 2; i++)
+		fprintf(out, "%s\"%s\":[%s]", i ? "," : "", side_name[i], cl[i].text);
+	fputs("},\"counters\":{", out);
+	for (i = 0; i < 2; i++) {
+		fprintf(out, "%s\"%s\":{", i ? "," : "", side_name[i]);
+		for (k = 0; sc->counters && sc->counters[k]; k++)
+			fprintf(out, "%s\"%s\":%" PRIu64, k ? "," : "", sc->counters[k],
+				hsk_counter_by_name(d->st[i], sc->counters[k]));
+		fputc('}', out);
+	}
+	fprintf(out, "},\"link\":{\"sent\":%" PRIu64 ",\"delivered\":%" PRIu64
+		",\"lost\":%" PRIu64 ",\"filtered\":%" PRIu64 "}}\n",
+		ms->sent, ms->delivered, ms->lost, ms->filtered);
+}
+
 static void print_summary(demo *d, const demo_scenario *sc)
 {
 	FILE *out = d->o->out;
@@ -687,38 +751,18 @@ static void print_summary(demo *d, const demo_scenario *sc)
 	memnet_get_stats(d->net, &ms);
 	for (i = 0; i < 2; i++) {
 		memset(&cl[i], 0, sizeof(cl[i]));
-		cl[i].json = d->o->format == DEMO_JSON;
+		cl[i].json = true;
 		hsk_stack_conns(d->st[i], conn_add, &cl[i]);
 	}
+	if (d->o->capture)
+		print_summary_json(d->o->capture, d, sc, &ms, cl, strict);
 	if (d->o->format == DEMO_JSON) {
-		size_t k;
-
-		fprintf(out, "{\"ev\":\"summary\",\"scenario\":\"%s\",\"t_us\":%" PRIu64
-			",\"outcome\":\"%s\",\"notes\":[", sc->name, demo_now(d) / 1000,
-			d->failures ? (strict ? "unexpected" : "unchecked") : "ok");
-		for (i = 0; i < d->nsummary; i++) {
-			fputs(i ? "," : "", out);
-			json_escape_into(out, d->summary[i]);
-		}
-		fputs("],\"states\":{", out);
-		for (i = 0; i < 2; i++)
-			fprintf(out, "%s\"%s\":\"%s\"", i ? "," : "", side_name[i],
-				d->side[i].path);
-		fputs("},\"connections\":{", out);
-		for (i = 0; i < 2; i++)
-			fprintf(out, "%s\"%s\":[%s]", i ? "," : "", side_name[i], cl[i].text);
-		fputs("},\"counters\":{", out);
-		for (i = 0; i < 2; i++) {
-			fprintf(out, "%s\"%s\":{", i ? "," : "", side_name[i]);
-			for (k = 0; sc->counters && sc->counters[k]; k++)
-				fprintf(out, "%s\"%s\":%" PRIu64, k ? "," : "", sc->counters[k],
-					hsk_counter_by_name(d->st[i], sc->counters[k]));
-			fputc('}', out);
-		}
-		fprintf(out, "},\"link\":{\"sent\":%" PRIu64 ",\"delivered\":%" PRIu64
-			",\"lost\":%" PRIu64 ",\"filtered\":%" PRIu64 "}}\n",
-			ms.sent, ms.delivered, ms.lost, ms.filtered);
+		print_summary_json(out, d, sc, &ms, cl, strict);
 		return;
+	}
+	for (i = 0; i < 2; i++) {
+		memset(&cl[i], 0, sizeof(cl[i]));
+		hsk_stack_conns(d->st[i], conn_add, &cl[i]);
 	}
 	fprintf(out, "\nsummary: %s: %s\n", sc->name, sc->desc);
 	for (i = 0; i < 2; i++)
@@ -772,7 +816,7 @@ static void demo_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: handshake demo [--scenario NAME] [--format text|json] [--seed N]\n"
-		"                      [--loss P] [--pcap FILE]\n"
+		"                      [--loss P] [--pcap FILE] [--html FILE]\n"
 		"       handshake demo --list\n"
 		"\n"
 		"Runs a scripted TCP scenario between a client (198.18.0.1) and a server\n"
@@ -783,8 +827,11 @@ static void demo_usage(FILE *f)
 		"  --format FMT     text: a sequence diagram (default); json: JSON lines\n"
 		"  --seed N         seeds ISNs, ports and the network (default: 1)\n"
 		"  --loss P         random loss probability 0..1 in both directions\n"
+		"                   (0: none, also in bulk, which has 1%% otherwise)\n"
 		"  --pcap FILE      write every packet sent (before the network's losses)\n"
 		"                   to FILE, stamped with virtual time\n"
+		"  --html FILE      also draw the run as a self-contained HTML report\n"
+		"                   (the same as 'handshake report' of the JSON trace)\n"
 		"  --list           lists the scenarios\n"
 		"  -h, --help       this help\n");
 }
@@ -832,6 +879,8 @@ int demo_main(int argc, char **argv)
 			.loss = 0, .out = stdout };
 	const demo_scenario *sc;
 	const char *pcap_path = NULL;
+	char *cap_buf = NULL;
+	size_t cap_len = 0;
 	bool list = false;
 	int i, rc;
 
@@ -864,6 +913,10 @@ int demo_main(int argc, char **argv)
 			o.seed = strtoull(v, &end, 0);
 			if (errno || end == v || *end || *v == '-')
 				return usage_error("bad seed '%s'", v);
+		} else if (opt_is(a, "--html")) {
+			if (!(v = opt_value(argc, argv, &i, "--html")))
+				return usage_error("%s needs a value", a);
+			o.html = v;
 		} else if (opt_is(a, "--pcap")) {
 			if (!(v = opt_value(argc, argv, &i, "--pcap")))
 				return usage_error("%s needs a value", a);
@@ -875,6 +928,7 @@ int demo_main(int argc, char **argv)
 			o.loss = strtod(v, &end);
 			if (errno || end == v || *end || !(o.loss >= 0 && o.loss <= 1))
 				return usage_error("bad loss '%s' (a probability 0..1)", v);
+			o.loss_given = true;
 		} else if (a[0] == '-') {
 			return usage_error("unknown option '%s'", a);
 		} else {
@@ -899,10 +953,30 @@ int demo_main(int argc, char **argv)
 		}
 		pcap_header(o.pcap);
 	}
+	if (o.html) {
+		o.capture = open_memstream(&cap_buf, &cap_len);
+		if (!o.capture) {
+			fprintf(stderr, "handshake demo: %s\n", strerror(errno));
+			if (o.pcap)
+				fclose(o.pcap);
+			return 1;
+		}
+	}
 	rc = run_scenario(sc, &o);
 	if (o.pcap && fclose(o.pcap) != 0) {
 		fprintf(stderr, "handshake demo: %s: %s\n", pcap_path, strerror(errno));
 		rc = 1;
+	}
+	if (o.capture) {
+		char err[512];
+
+		fclose(o.capture);
+		if (report_from_buffer((const uint8_t *)cap_buf, cap_len, o.html, NULL, NULL,
+				       err, sizeof(err)) < 0) {
+			fprintf(stderr, "handshake demo: %s\n", err);
+			rc = 1;
+		}
+		free(cap_buf);
 	}
 	return rc;
 }

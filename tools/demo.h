@@ -33,10 +33,22 @@ typedef struct demo_opts {
 	int format;             /* enum demo_format */
 	uint64_t seed;
 	double loss;            /* random loss, both directions */
+	bool loss_given;        /* --loss was given (0 included: no loss at all) */
 	FILE *out;
 	FILE *pcap;             /* every packet sent, NULL: none */
-	bool quiet;             /* summary only: no diagram, no event lines */
+	bool quiet;             /* text: the summary only, no diagram */
+	const char *html;       /* --html FILE: the report page, NULL: none */
+	FILE *capture;          /* JSON lines for the report, whatever the format */
 } demo_opts;
+
+/* Figures a scenario measured, for the summary's "figures" (as numbers). */
+typedef struct demo_figures {
+	bool transfer;          /* the fields below were measured */
+	uint64_t transfer_ns;   /* first byte queued to last byte read */
+	double goodput_mbps;
+	uint32_t final_cwnd, final_ssthresh;
+	uint64_t srtt_ns;
+} demo_figures;
 
 typedef struct demo demo;
 
@@ -81,6 +93,7 @@ struct demo {
 	int failures;
 	char summary[32][160];
 	int nsummary;
+	demo_figures fig;
 };
 
 typedef struct demo_scenario {
@@ -89,7 +102,7 @@ typedef struct demo_scenario {
 	/* counters worth showing after this scenario, NULL-terminated */
 	const char *const *counters;
 	void (*run)(demo *d);
-	bool quiet;              /* too long to draw: summary only */
+	bool quiet;              /* too long to draw: text has the summary only */
 } demo_scenario;
 
 extern const demo_scenario demo_scenarios[];
@@ -151,5 +164,9 @@ void demo_inject(demo *d, int from, const hsk_tuple *t, uint8_t flags,
 		 uint32_t seq, uint32_t ack, uint16_t win);
 
 int demo_main(int argc, char **argv);
+
+/* scenario_flood.c: the syn-flood scenario and its counters */
+void demo_run_syn_flood(demo *d);
+extern const char *const demo_flood_counters[];
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "demo.h"
 #include "netcmd.h"
+#include "report.h"
 
 #ifndef HSK_VERSION_STRING
 #define HSK_VERSION_STRING "0.1.0"
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 		"                 a server (echo, discard, http, send) on a real device\n"
 		"  connect (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX HOST:PORT ...\n"
 		"                 a client on a real device\n"
+		"  report TRACE -o OUT.html\n"
+		"                 draw a trace (JSON lines or pcap) as one HTML page\n"
 		"  version        print the version\n"
 		"  help           this help (also --help, -h)\n"
 		"\n"
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "connect"))
 		return cmd_connect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report_main(argc - 1, argv + 1);
 	fprintf(stderr, "handshake: unknown %s '%s'\nTry 'handshake --help'.\n",
 		cmd[0] == '-' ? "option" : "command", cmd);
 	return 2;

@@ -28,18 +28,26 @@ typedef struct net_opts {
 	hsk_netspec ns;
 	int trace;              /* enum net_trace */
 	FILE *trace_out;        /* stderr unless --trace-file */
+	const char *trace_path; /* --trace-file, opened by net_loop_open */
 	bool stats;
 	bool quiet;
 	bool seed_given;
 	unsigned mtu;           /* 0: the device's */
 	uint64_t t0;            /* trace times are relative to this */
 	const char *prog;       /* "serve" / "connect", for messages */
+	uint64_t drain_ns;      /* --drain-timeout */
+	bool pcap_failed, trace_failed;   /* reported once */
+	const char *report;     /* --report FILE: the HTML report at exit */
+	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;
+
+enum { NET_DRAIN_DEFAULT_MS = 2000 };
 
 /*
  * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
- * --host-addr, --pcap, --trace, --trace-file, --stats, --quiet, --loss,
- * --delay, --dup, --reorder, --seed, --mtu). Returns 1 when consumed
+ * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
+ * --loss, --cross-fins, --delay, --dup, --reorder, --seed, --mtu,
+ * --drain-timeout). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).
  */
@@ -54,11 +62,24 @@ void net_opt_usage(FILE *f);
 const char *net_opt_value(const char *prog, int argc, char **argv, int *i, const char *opt);
 bool net_opt_is(const char *arg, const char *opt);
 
-/* Opens the device and the loop with a configuration from o (addr, mtu,
- * seed, trace). NULL after printing why. */
+/* Opens the trace file (--trace-file), then the device and the loop with
+ * a configuration from o (addr, mtu, seed, trace). Call it only once the
+ * command line has been checked in full: it creates and truncates the
+ * output files. NULL after printing why. */
 hsk_loop *net_loop_open(net_opts *o);
-/* Closes the trace file if one was opened. */
-void net_opts_done(net_opts *o);
+/* Whether the output files (--pcap, --trace-file) are still being written
+ * in full: 0, or -1 after printing the first failure once. With `final`,
+ * flushes them first (before the loop is freed). */
+int net_outputs_check(net_opts *o, hsk_loop *l, bool final);
+/* Closes the trace file if one was opened: 0, or -1 (message printed)
+ * when it could not be written in full. */
+int net_opts_done(net_opts *o);
+/* "2", "0.5" seconds -> ns (at most 10^6 s). 0 or -1. */
+int net_parse_seconds(const char *v, uint64_t *ns);
+/* With --report: adds the stack's counters and connections to the trace
+ * kept for the report and writes the page. Call before freeing the loop.
+ * 0, or -1 after printing why. */
+int net_report_finish(net_opts *o, hsk_stack *s);
 
 /* "198.18.0.2:80" into buf (at least 24 bytes). */
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);

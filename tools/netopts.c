@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "link/dev.h"
 #include "netcmd.h"
 #include "trace/trace.h"
 
@@ -60,6 +61,19 @@ static int parse_ms(const char *v, uint64_t *ns)
 	return 0;
 }
 
+int net_parse_seconds(const char *v, uint64_t *ns)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(v, &end);
+	if (errno || end == v || *end || !(s >= 0 && s <= 1e6))
+		return -1;
+	*ns = (uint64_t)(s * 1e9);
+	return 0;
+}
+
 static int bad(net_opts *o, const char *what, const char *v)
 {
 	fprintf(stderr, "handshake %s: bad %s '%s'\n", o->prog, what, v);
@@ -79,10 +93,14 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		o->quiet = true;
 		return 1;
 	}
+	if (!strcmp(a, "--cross-fins")) {
+		o->ns.cross_fins = true;
+		return 1;
+	}
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
-		"--mtu", NULL,
+		"--mtu", "--drain-timeout", "--report", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -117,12 +135,11 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		else
 			return bad(o, "trace format (text or json)", v);
 	} else if (!strcmp(opt, "--trace-file")) {
-		o->trace_out = fopen(v, "w");
-		if (!o->trace_out) {
-			fprintf(stderr, "handshake %s: %s: %s\n", o->prog, v, strerror(errno));
-			return -1;
-		}
-		setvbuf(o->trace_out, NULL, _IOLBF, 0);
+		/* Opened by net_loop_open, once the whole command line is
+		 * known to be good: a rejected one must not truncate it. */
+		o->trace_path = v;
+	} else if (!strcmp(opt, "--report")) {
+		o->report = v;
 	} else if (!strcmp(opt, "--loss")) {
 		if (parse_prob(v, &o->ns.loss) < 0)
 			return bad(o, "loss probability", v);
@@ -141,6 +158,9 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		if (errno || end == v || *end)
 			return bad(o, "seed", v);
 		o->seed_given = true;
+	} else if (!strcmp(opt, "--drain-timeout")) {
+		if (net_parse_seconds(v, &o->drain_ns) < 0)
+			return bad(o, "drain timeout (seconds)", v);
 	} else if (!strcmp(opt, "--mtu")) {
 		unsigned long m = strtoul(v, &end, 10);
 		if (end == v || *end || m < 68 || m > 65535)
@@ -178,14 +198,23 @@ void net_opt_usage(FILE *f)
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
-		"  --seed N                  seeds ISNs, ports and impairments\n"
+		"  --seed N                  replayable run: keys (ISNs, cookies, ports) and\n"
+		"                            impairments from N (default: keys from the OS)\n"
+		"  --cross-fins              hold the first FIN until the other side's\n"
+		"                            arrives: both FINs cross (simultaneous close)\n"
 		"observation:\n"
 		"  --pcap FILE               record every packet (LINKTYPE_RAW)\n"
 		"  --trace text|json         every state change and segment\n"
 		"  --trace-file FILE         write the trace there (default stderr)\n"
+		"  --report FILE             write an HTML report of the run at exit\n"
+		"                            (the trace is kept in a temporary file)\n"
 		"  --stats                   connection table and counters at exit;\n"
 		"                            SIGUSR1 prints them at any time\n"
-		"  --quiet                   no progress messages\n");
+		"  --quiet                   no progress messages\n"
+		"stopping (SIGINT, SIGTERM):\n"
+		"  --drain-timeout S         FIN to every connection, then S seconds\n"
+		"                            for the peers to close before the rest\n"
+		"                            are reset (default 2; 0: reset at once)\n");
 }
 
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap)
@@ -216,6 +245,13 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 			hsk_state_name(ev->to), ev->cause ? ev->cause : "");
 		return;
 	}
+	if (ev->kind == HSK_EV_CC)
+		return;         /* one per segment sent: for JSON and reports */
+	if (ev->kind == HSK_EV_QUEUE) {
+		fprintf(f, "queue syn_q=%" PRIu32 " accept_q=%" PRIu32 "/%" PRIu32 "\n",
+			ev->syn_q, ev->accept_q, ev->backlog);
+		return;
+	}
 	fprintf(f, "%s [%s] seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu32,
 		ev->kind == HSK_EV_TX ? "tx  " : ev->kind == HSK_EV_RX ? "rx  " : "drop",
 		trace_flags(ev->flags, fl, sizeof(fl)), ev->seq, ev->ack, ev->len, ev->win);
@@ -235,14 +271,15 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 static void on_trace(void *ctx, const hsk_trace_event *ev)
 {
 	net_opts *o = ctx;
+	/* times relative to the start, as in the text trace */
+	hsk_trace_event e = *ev;
 
-	if (o->trace == NET_TRACE_JSON) {
-		/* times relative to the start, as in the text trace */
-		hsk_trace_event e = *ev;
-		e.t_ns -= o->t0;
+	e.t_ns -= o->t0;
+	if (o->report_tmp)
+		trace_json_line(o->report_tmp, o->prog, &e);
+	if (o->trace == NET_TRACE_JSON)
 		trace_json_line(o->trace_out, o->prog, &e);
-	}
-	else
+	else if (o->trace == NET_TRACE_TEXT)
 		trace_text(o, ev);
 }
 
@@ -252,14 +289,31 @@ hsk_loop *net_loop_open(net_opts *o)
 	hsk_config cfg;
 	hsk_loop *l;
 
+	if (o->trace_path && !o->trace_out) {
+		o->trace_out = fopen(o->trace_path, "w");
+		if (!o->trace_out) {
+			fprintf(stderr, "handshake %s: %s: %s\n", o->prog, o->trace_path,
+				strerror(errno));
+			return NULL;
+		}
+		setvbuf(o->trace_out, NULL, _IOLBF, 0);
+	}
 	hsk_config_default(&cfg);
 	cfg.addr = o->ns.addr;
-	cfg.seed = o->ns.seed;
+	/* Secret keys from the OS unless a replay was asked for with --seed
+	 * (then ISNs and cookies are predictable: tests only). The
+	 * impairment layer's coin flips use ns.seed either way. */
+	cfg.seed = o->seed_given && o->ns.seed != HSK_SEED_OS ? o->ns.seed : HSK_SEED_OS;
 	cfg.mtu = (uint16_t)o->mtu;
 	if (!o->trace_out)
 		o->trace_out = stderr;
 	o->t0 = hsk_now_ns();
-	if (o->trace) {
+	if (o->report && !(o->report_tmp = tmpfile())) {
+		fprintf(stderr, "handshake %s: --report: no temporary file: %s\n", o->prog,
+			strerror(errno));
+		return NULL;
+	}
+	if (o->trace || o->report_tmp) {
 		cfg.trace = on_trace;
 		cfg.trace_ctx = o;
 	}
@@ -269,9 +323,45 @@ hsk_loop *net_loop_open(net_opts *o)
 	return l;
 }
 
-void net_opts_done(net_opts *o)
+int net_outputs_check(net_opts *o, hsk_loop *l, bool final)
 {
-	if (o->trace_out && o->trace_out != stderr)
-		fclose(o->trace_out);
+	hsk_dev *d = hsk_loop_dev(l);
+	int e = final ? pcap_dev_flush(d) : pcap_dev_error(d);
+
+	if (e && !o->pcap_failed) {
+		fprintf(stderr, "handshake %s: %s: %s (the capture stops here)\n", o->prog,
+			o->ns.pcap, strerror(-e));
+		o->pcap_failed = true;
+	}
+	if (o->trace_out && o->trace_out != stderr && !o->trace_failed &&
+	    ((final && fflush(o->trace_out) != 0) || ferror(o->trace_out))) {
+		fprintf(stderr, "handshake %s: %s: write error\n", o->prog, o->trace_path);
+		o->trace_failed = true;
+	}
+	return o->pcap_failed || o->trace_failed ? -1 : 0;
+}
+
+int net_opts_done(net_opts *o)
+{
+	int rc = 0;
+
+	if (o->trace_out && o->trace_out != stderr) {
+		/* A full disk shows in the stream's error flag or at the
+		 * last flush: either way the trace is incomplete. */
+		bool bad = ferror(o->trace_out);
+		int e;
+
+		errno = 0;
+		e = fclose(o->trace_out) != 0 ? errno : 0;
+		if ((e || bad) && !o->trace_failed)
+			fprintf(stderr, "handshake %s: %s: %s\n", o->prog, o->trace_path,
+				e ? strerror(e) : "write error");
+		if (e || bad || o->trace_failed)
+			rc = -1;
+	}
 	o->trace_out = NULL;
+	if (o->report_tmp)
+		fclose(o->report_tmp);
+	o->report_tmp = NULL;
+	return rc;
 }

@@ -470,7 +470,7 @@ static void run_rst_in_window(demo *d)
 #define BULK_BYTES (4u << 20)
 #define BULK_RATE_BPS 100000000ull     /* 100 Mbit/s each way */
 #define BULK_DELAY_NS (10 * DEMO_MS)   /* 20 ms round trip */
-#define BULK_LOSS 0.01                 /* unless --loss says otherwise */
+#define BULK_LOSS 0.01                 /* unless --loss says otherwise (0: none) */
 
 static const char *const bulk_counters[] = {
 	"OutSegs", "InSegs", "RetransSegs", "TCPFastRetrans", "TCPTimeouts",
@@ -518,7 +518,7 @@ static void run_bulk(demo *d)
 
 	memnet_impair imp = {
 		.delay_ns = BULK_DELAY_NS, .rate_bps = BULK_RATE_BPS,
-		.loss = d->o->loss > 0 ? d->o->loss : BULK_LOSS,
+		.loss = d->o->loss_given ? d->o->loss : BULK_LOSS,
 	};
 	memnet_set_impair(d->net, d->host[C], &imp);
 	memnet_set_impair(d->net, d->host[S], &imp);
@@ -539,12 +539,19 @@ static void run_bulk(demo *d)
 	demo_say(d, "%" PRIu64 " bytes in %.3f ms of virtual time: goodput %.1f Mbit/s, "
 		 "in order and intact", b.got, dt / 1e6,
 		 dt ? b.got * 8.0 * 1e3 / (double)dt : 0.0);
+	d->fig.transfer = true;
+	d->fig.transfer_ns = dt;
+	d->fig.goodput_mbps = dt ? b.got * 8.0 * 1e3 / (double)dt : 0.0;
 	hsk_tcp_info ti;
-	if (hsk_sock_info(demo_stack(d, C), b.csd, &ti) == 0)
+	if (hsk_sock_info(demo_stack(d, C), b.csd, &ti) == 0) {
 		demo_say(d, "sender: %s, SACK %s, timestamps %s, final cwnd %u bytes "
 			 "(ssthresh %u), srtt %.1f ms, rto %.0f ms", ti.congestion_control,
 			 ti.sack ? "on" : "off", ti.timestamps ? "on" : "off", ti.cwnd,
 			 ti.ssthresh, ti.srtt_ns / 1e6, ti.rto_ns / 1e6);
+		d->fig.final_cwnd = ti.cwnd;
+		d->fig.final_ssthresh = ti.ssthresh;
+		d->fig.srtt_ns = ti.srtt_ns;
+	}
 	close_client_first(d, b.csd, b.ssd);
 	expect_clean(d);
 }
@@ -572,6 +579,9 @@ const demo_scenario demo_scenarios[] = {
 	  "(summary only)", bulk_counters, run_bulk, .quiet = true },
 	{ "rst-in-window", "an in-window RST that is not RCV.NXT gets a challenge ACK "
 	  "(RFC 5961)", rst_counters, run_rst_in_window, false },
+	{ "syn-flood", "32,768 spoofed SYNs at a backlog of 64: SYN cookies, and a real "
+	  "client still gets through (summary only)", demo_flood_counters,
+	  demo_run_syn_flood, .quiet = true },
 };
 
 const size_t demo_nscenarios = sizeof(demo_scenarios) / sizeof(demo_scenarios[0]);

@@ -4,13 +4,37 @@
  *   --echo      send back everything received; close after the peer's FIN
  *               once all is echoed (the default)
  *   --discard   read and drop; close after the peer's FIN
- *   --http DIR  HTTP/1.1 GET and HEAD of files under DIR, "Connection: close"
+ *   --http DIR  HTTP/1.1 GET and HEAD of files beneath DIR, "Connection:
+ *               close" (serve_http.c)
  *   --send FILE send FILE to each client, then close (handshake closes
  *               first), reading and dropping whatever the client sends
  *
  * Connections are driven by readiness events; a connection with output
  * pending is retried at the end of every loop turn as well, so progress
  * never depends on one missed event.
+ *
+ * No client can hold the server (docs/security.md):
+ *   --max-conn N, --max-conn-per-source N
+ *               a connection accepted over a limit is reset at once and
+ *               counted (RefusedTotal, RefusedPerSource)
+ *   --idle-timeout S
+ *               no byte either way for S seconds: closed, or reset when
+ *               output is stuck behind a peer that does not read
+ *               (IdleTimeouts)
+ *   --request-timeout S
+ *               HTTP: the request head must be complete within S seconds
+ *               of the accept, else 408 (RequestTimeouts); a head over
+ *               8 KiB gets 431 (HeadTooLarge)
+ * Output buffers are allocated when first needed, so an idle connection
+ * costs the server some 100 bytes besides the stack's own state.
+ *
+ * SIGINT/SIGTERM stop it gracefully: the listener closes (new SYNs meet
+ * RST), every connection gets a FIN after what the stack already holds,
+ * the peers have --drain-timeout seconds to close their side, and what
+ * remains then is reset. A second signal resets at once, if it comes a
+ * quarter second or more after the first: one sooner is the same request
+ * delivered twice (`timeout`, for one, signals the process and then its
+ * whole process group).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,26 +43,39 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "link/dev.h"
 #include "netcmd.h"
+#include "serve.h"
 
 enum mode { M_ECHO, M_DISCARD, M_HTTP, M_SEND };
-enum { BUF = 65536, REQ_MAX = 4096 };
+enum { BUF = 65536 };
+enum { NS = 1000000000 };
 
 struct conn {
 	bool used;
 	bool eof;            /* the peer sent FIN */
 	bool out_done;       /* nothing more to send: close when flushed */
+	bool shut;           /* draining: our FIN is queued */
 	int fd;              /* file being sent, or -1 */
 	hsk_tuple peer;
-	uint8_t *buf;        /* pending output */
+	uint8_t *buf;        /* pending output (BUF bytes, on first use) */
 	size_t off, len;
+	char *req;           /* HTTP: the request head so far */
 	size_t req_len;
+	uint64_t t_accept;   /* for --request-timeout */
+	uint64_t t_active;   /* last byte either way, for --idle-timeout */
 	uint64_t rx, tx;
-	char req[REQ_MAX];
+};
+
+/* What --stats shows besides the stack's counters. */
+struct serve_counters {
+	uint64_t refused_total, refused_source, idle_timeouts, request_timeouts;
+	uint64_t head_too_large, http_forbidden, http_not_found;
+	uint64_t drain_closed, drain_reset;
 };
 
 struct server {
@@ -47,6 +84,7 @@ struct server {
 	hsk_stack *s;
 	int mode;
 	const char *arg;     /* DIR or FILE */
+	int root;            /* --http: DIR's descriptor */
 	uint16_t port;
 	int backlog;
 	int lsd;
@@ -55,35 +93,16 @@ struct server {
 	unsigned open, accepted, closed, errors;
 	int max_conns;       /* exit after this many connections closed (0: never) */
 	bool count_reached;
+	/* limits (0: none) */
+	unsigned max_open, max_per_source;
+	uint64_t idle_ns, request_ns;
+	src_table src;
+	uint64_t next_sweep; /* no timeout can expire before this */
+	uint64_t refuse_note;/* last "refused" message (one a second) */
+	bool draining;
+	uint64_t drain_start, drain_end;
+	struct serve_counters n;
 };
-
-/* After --count connections: let the last closes finish (FINs
- * acknowledged, held packets out), for at most 5 s; behind a lossy
- * impairment layer, with a second of TIME_WAIT duty as `connect` does. */
-static void serve_linger(struct server *sv)
-{
-	uint64_t end = hsk_now_ns() + 5000000000ull;
-	bool lossy = sv->o.ns.loss > 0, in_grace = false;
-	hsk_usage u;
-
-	for (;;) {
-		uint64_t now = hsk_now_ns();
-
-		hsk_stack_usage(sv->s, &u);
-		if (!in_grace && u.tcbs == 0 && u.requests == 0 &&
-		    !impair_held(hsk_loop_dev(sv->l))) {
-			if (!lossy || !u.timewaits)
-				return;
-			in_grace = true;
-			if (end > now + 1000000000ull)
-				end = now + 1000000000ull;
-		}
-		if (now >= end)
-			return;
-		if (hsk_loop_run_once(sv->l, 10000000) < 0)
-			return;
-	}
-}
 
 static struct conn *conn_get(struct server *sv, int sd)
 {
@@ -117,9 +136,17 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		fprintf(stderr, "serve: %s closed (rx %" PRIu64 " B, tx %" PRIu64 " B)%s\n",
 			net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)),
 			c->rx, c->tx, abort ? " aborted" : "");
+	if (sv->draining) {
+		if (abort)
+			sv->n.drain_reset++;
+		else
+			sv->n.drain_closed++;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->buf);
+	free(c->req);
+	src_del(&sv->src, c->peer.raddr);
 	memset(c, 0, sizeof(*c));
 	sv->open--;
 	sv->closed++;
@@ -127,6 +154,13 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		sv->count_reached = true;
 		hsk_loop_stop(sv->l);
 	}
+	if (sv->draining && !sv->open)
+		hsk_loop_stop(sv->l);
+}
+
+static bool conn_buf(struct conn *c)
+{
+	return c->buf || (c->buf = malloc(BUF));
 }
 
 /* Sends pending bytes, refilling from the file; false on a send error. */
@@ -157,62 +191,78 @@ static bool conn_flush(struct server *sv, int sd, struct conn *c)
 		c->tx += (uint64_t)n;
 		if (n == 0)
 			return true;
+		c->t_active = hsk_loop_now(sv->l);
 	}
 }
 
-static void http_respond(struct server *sv, struct conn *c)
+/* The response to a complete head, or an error status (408, 431) when
+ * `status` is not 0; the connection closes after it. */
+static void http_respond(struct server *sv, struct conn *c, int status)
 {
-	char path[PATH_MAX], method[16], url[1024];
-	const char *status = "200 OK";
-	struct stat st;
-	int fd = -1;
+	http_reply r = { .status = status, .fd = -1 };
 
+	if (!status)
+		http_handle(sv->root, c->req, &r);
+	if (r.status == 403)
+		sv->n.http_forbidden++;
+	else if (r.status == 404)
+		sv->n.http_not_found++;
+	free(c->req);
+	c->req = NULL;
 	c->out_done = true;
-	if (sscanf(c->req, "%15s %1023s", method, url) != 2 ||
-	    (strcmp(method, "GET") && strcmp(method, "HEAD"))) {
-		status = "405 Method Not Allowed";
-	} else if (url[0] != '/' || strstr(url, "..")) {
-		status = "400 Bad Request";
-	} else {
-		snprintf(path, sizeof(path), "%s%s%s", sv->arg, url,
-			 url[strlen(url) - 1] == '/' ? "index.html" : "");
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			status = "404 Not Found";
-		}
+	if (!conn_buf(c)) {
+		if (r.fd >= 0)
+			close(r.fd);
+		return;
 	}
 	c->off = 0;
-	if (fd >= 0) {
-		c->len = (size_t)snprintf((char *)c->buf, BUF, "HTTP/1.1 %s\r\nServer: handshake\r\n"
-					  "Content-Type: application/octet-stream\r\n"
-					  "Content-Length: %jd\r\nConnection: close\r\n\r\n",
-					  status, (intmax_t)st.st_size);
-		if (!strcmp(method, "HEAD")) {
-			close(fd);
-		} else {
-			c->fd = fd;
-			c->out_done = false;
-		}
-	} else {
-		c->len = (size_t)snprintf((char *)c->buf, BUF, "HTTP/1.1 %s\r\nServer: handshake\r\n"
-					  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-					  status, strlen(status) + 1, status);
+	c->len = http_format(&r, (char *)c->buf, BUF);
+	if (r.fd >= 0) {
+		c->fd = r.fd;
+		c->out_done = false;
 	}
 }
 
-/* Reads what is there; acts on it by mode. */
+/* HTTP: adds n received bytes to the head; answers once it is complete
+ * or too large. */
+static void http_take(struct server *sv, struct conn *c, const uint8_t *d, size_t n)
+{
+	size_t k, from = c->req_len > 3 ? c->req_len - 3 : 0;
+
+	if (!c->req && !(c->req = malloc(HTTP_HEAD_MAX + 1))) {
+		http_respond(sv, c, 503);
+		return;
+	}
+	k = n < HTTP_HEAD_MAX - c->req_len ? n : HTTP_HEAD_MAX - c->req_len;
+	memcpy(c->req + c->req_len, d, k);
+	c->req_len += k;
+	c->req[c->req_len] = '\0';
+	if (http_head_len(c->req, c->req_len, from))
+		http_respond(sv, c, 0);
+	else if (c->req_len == HTTP_HEAD_MAX) {
+		sv->n.head_too_large++;
+		http_respond(sv, c, 431);
+	}
+}
+
+/* Reads what is there; acts on it by mode. While draining (or once the
+ * answer is under way) what arrives is read and dropped. */
 static bool conn_read(struct server *sv, int sd, struct conn *c)
 {
 	uint8_t tmp[BUF];
 
 	/* Echo applies back-pressure: no reading while output is pending. */
-	while (!(sv->mode == M_ECHO && c->off < c->len)) {
-		uint8_t *dst = sv->mode == M_ECHO ? c->buf : tmp;
-		long n = hsk_recv(sv->s, sd, dst, BUF);
+	while (!(sv->mode == M_ECHO && !sv->draining && c->off < c->len)) {
+		bool echo = sv->mode == M_ECHO && !sv->draining;
+		uint8_t *dst = tmp;
+		long n;
 
+		if (echo) {
+			if (!conn_buf(c))
+				return false;
+			dst = c->buf;
+		}
+		n = hsk_recv(sv->s, sd, dst, BUF);
 		if (n == -HSK_EAGAIN)
 			return true;
 		if (n < 0)
@@ -224,20 +274,14 @@ static bool conn_read(struct server *sv, int sd, struct conn *c)
 			return true;
 		}
 		c->rx += (uint64_t)n;
-		if (sv->mode == M_ECHO) {
+		c->t_active = hsk_loop_now(sv->l);
+		if (echo) {
 			c->off = 0;
 			c->len = (size_t)n;
 			if (!conn_flush(sv, sd, c))
 				return false;
-		} else if (sv->mode == M_HTTP && !c->out_done && c->fd < 0) {
-			size_t k = (size_t)n < REQ_MAX - 1 - c->req_len ? (size_t)n
-					: REQ_MAX - 1 - c->req_len;
-			memcpy(c->req + c->req_len, tmp, k);
-			c->req_len += k;
-			c->req[c->req_len] = '\0';
-			if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") ||
-			    c->req_len == REQ_MAX - 1)
-				http_respond(sv, c);
+		} else if (sv->mode == M_HTTP && !sv->draining && !c->out_done && c->fd < 0) {
+			http_take(sv, c, tmp, (size_t)n);
 		}
 	}
 	return true;
@@ -268,8 +312,62 @@ static void conn_work(struct server *sv, int sd, int events)
 	if (c->out_done && c->off == c->len && c->fd < 0) {
 		/* Read what is left so close() sends FIN, not RST. */
 		conn_read(sv, sd, c);
-		if (c->eof || sv->mode == M_HTTP || sv->mode == M_SEND)
+		/* Draining, our FIN is out: wait for the peer's. */
+		if (c->eof || (!sv->draining && (sv->mode == M_HTTP || sv->mode == M_SEND)))
 			conn_release(sv, sd, false);
+	}
+}
+
+/* Logs a refused connection, at most once a second (a flood must not
+ * become a flood of messages). */
+static void note_refused(struct server *sv, const hsk_tuple *peer, const char *why)
+{
+	uint64_t now = hsk_loop_now(sv->l);
+	char p[24];
+
+	if (sv->o.quiet || (sv->refuse_note && now - sv->refuse_note < NS))
+		return;
+	sv->refuse_note = now;
+	fprintf(stderr, "serve: %s reset: %s (%" PRIu64 " refused so far)\n",
+		net_endpoint(peer->raddr, peer->rport, p, sizeof(p)), why,
+		sv->n.refused_total + sv->n.refused_source);
+}
+
+/* Whether a new connection from peer is over a limit (then it is reset,
+ * counted and logged). */
+static bool over_limit(struct server *sv, const hsk_tuple *peer)
+{
+	if (sv->max_open && sv->open >= sv->max_open) {
+		sv->n.refused_total++;
+		note_refused(sv, peer, "--max-conn reached");
+		return true;
+	}
+	if (sv->max_per_source && src_count(&sv->src, peer->raddr) >= sv->max_per_source) {
+		sv->n.refused_source++;
+		note_refused(sv, peer, "--max-conn-per-source reached");
+		return true;
+	}
+	return false;
+}
+
+/* The earliest time a timeout of c can expire. */
+static uint64_t conn_deadline(const struct server *sv, const struct conn *c)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (sv->idle_ns)
+		t = c->t_active + sv->idle_ns;
+	if (sv->request_ns && sv->mode == M_HTTP && !c->out_done && c->fd < 0 &&
+	    c->t_accept + sv->request_ns < t)
+		t = c->t_accept + sv->request_ns;
+	return t;
+}
+
+static void arm_sweep(struct server *sv, uint64_t t)
+{
+	if (t < sv->next_sweep) {
+		sv->next_sweep = t;
+		hsk_loop_wake_at(sv->l, t);
 	}
 }
 
@@ -283,26 +381,114 @@ static void accept_all(struct server *sv)
 
 		if (sd < 0)
 			return;
-		c = conn_get(sv, sd);
-		if (!c || !(c->buf = malloc(BUF))) {
+		if (over_limit(sv, &peer) || !(c = conn_get(sv, sd)) ||
+		    src_add(&sv->src, peer.raddr) < 0) {
 			hsk_abort(sv->s, sd);
 			continue;
 		}
 		c->used = true;
 		c->fd = -1;
-		hsk_sock_tuple(sv->s, sd, &c->peer);
+		c->peer = peer;
+		c->t_accept = c->t_active = hsk_loop_now(sv->l);
 		sv->open++;
 		sv->accepted++;
 		if (!sv->o.quiet)
 			fprintf(stderr, "serve: accepted %s\n",
 				net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)));
 		if (sv->mode == M_SEND) {
-			c->fd = open(sv->arg, O_RDONLY | O_CLOEXEC);
-			if (c->fd < 0)
+			c->fd = open(sv->arg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			if (c->fd < 0 || !conn_buf(c)) {
+				if (c->fd >= 0)
+					close(c->fd);
+				c->fd = -1;
 				c->out_done = true;
+			}
 		}
+		arm_sweep(sv, conn_deadline(sv, c));
 		conn_work(sv, sd, HSK_POLLIN | HSK_POLLOUT);
 	}
+}
+
+/* A timeout expired: HTTP gets 408 while its head is incomplete; any
+ * other connection is closed, or reset when its output is stuck. */
+static void conn_expire(struct server *sv, int sd, struct conn *c, uint64_t now)
+{
+	if (sv->mode == M_HTTP && !c->out_done && c->fd < 0 && sv->request_ns &&
+	    now >= c->t_accept + sv->request_ns) {
+		sv->n.request_timeouts++;
+		http_respond(sv, c, 408);
+		c->t_active = now;   /* the answer gets an idle period of its own */
+		conn_work(sv, sd, HSK_POLLOUT);
+		return;
+	}
+	sv->n.idle_timeouts++;
+	conn_release(sv, sd, c->off < c->len || c->fd >= 0);
+}
+
+/* Acts on expired timeouts and finds the next one. */
+static void sweep(struct server *sv, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned sd = 0; sd < sv->nc; sd++) {
+		struct conn *c = &sv->c[sd];
+		uint64_t t;
+
+		if (!c->used)
+			continue;
+		if (conn_deadline(sv, c) <= now)
+			conn_expire(sv, (int)sd, c, now);
+		if (c->used && (t = conn_deadline(sv, c)) < next)
+			next = t;
+	}
+	/* At most ten sweeps a second: timeouts are coarse, and a sweep
+	 * walks every connection. */
+	if (next < now + NS / 10)
+		next = now + NS / 10;
+	sv->next_sweep = UINT64_MAX;
+	arm_sweep(sv, next);
+}
+
+/* SIGINT/SIGTERM: no new connections, a FIN to every open one. */
+static void drain_start(struct server *sv)
+{
+	sv->draining = true;
+	sv->drain_start = hsk_loop_now(sv->l);
+	sv->drain_end = sv->drain_start + sv->o.drain_ns;
+	hsk_loop_wake_at(sv->l, sv->drain_end);
+	if (sv->lsd >= 0) {
+		hsk_close(sv->s, sv->lsd);
+		sv->lsd = -1;
+	}
+	if (!sv->o.quiet)
+		fprintf(stderr, "serve: stopping: FIN to %u connection%s, %.1f s to close\n",
+			sv->open, sv->open == 1 ? "" : "s", (double)sv->o.drain_ns / 1e9);
+	for (unsigned sd = 0; sd < sv->nc; sd++) {
+		struct conn *c = &sv->c[sd];
+
+		if (!c->used)
+			continue;
+		/* Output not yet handed to the stack is dropped; the FIN
+		 * follows what the stack holds. */
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		c->off = c->len = 0;
+		c->out_done = true;
+		c->shut = true;
+		hsk_shutdown(sv->s, (int)sd, HSK_SHUT_WR);
+		conn_work(sv, (int)sd, HSK_POLLIN);
+	}
+	if (!sv->open)
+		hsk_loop_stop(sv->l);
+}
+
+/* The drain deadline passed: reset what is left. */
+static void drain_reset(struct server *sv)
+{
+	for (unsigned sd = 0; sd < sv->nc; sd++)
+		if (sv->c[sd].used)
+			conn_release(sv, (int)sd, true);
 }
 
 static void on_sock(void *ctx, hsk_loop *l, int sd, int events)
@@ -321,24 +507,57 @@ static void on_sock(void *ctx, hsk_loop *l, int sd, int events)
 static void on_tick(void *ctx, hsk_loop *l)
 {
 	struct server *sv = ctx;
-	(void)l;
+	uint64_t now = hsk_loop_now(l);
 
 	for (unsigned sd = 0; sd < sv->nc; sd++) {
 		struct conn *c = &sv->c[sd];
 		if (c->used && (c->off < c->len || c->fd >= 0))
 			conn_work(sv, (int)sd, HSK_POLLOUT);
 	}
+	if (sv->draining && now >= sv->drain_end)
+		drain_reset(sv);
+	else if (now >= sv->next_sweep)
+		sweep(sv, now);
+	net_outputs_check(&sv->o, l, false);
+}
+
+static void print_counters(struct server *sv, FILE *f)
+{
+	const struct { const char *name; uint64_t v; } n[] = {
+		{ "RefusedTotal", sv->n.refused_total },
+		{ "RefusedPerSource", sv->n.refused_source },
+		{ "IdleTimeouts", sv->n.idle_timeouts },
+		{ "RequestTimeouts", sv->n.request_timeouts },
+		{ "HeadTooLarge", sv->n.head_too_large },
+		{ "HttpForbidden", sv->n.http_forbidden },
+		{ "HttpNotFound", sv->n.http_not_found },
+		{ "DrainClosed", sv->n.drain_closed },
+		{ "DrainReset", sv->n.drain_reset },
+	};
+	size_t k = sizeof(n) / sizeof(n[0]);
+
+	fprintf(f, "serve: %u open, %u accepted, %u closed, %u errors; limits: "
+		"--max-conn %u, --max-conn-per-source %u (0: none)\n", sv->open,
+		sv->accepted, sv->closed, sv->errors, sv->max_open, sv->max_per_source);
+	for (size_t i = 0; i < k; i++)
+		fprintf(f, "  %-24s %12" PRIu64 "%s", n[i].name, n[i].v,
+			i % 2 || i == k - 1 ? "\n" : "");
+	fflush(f);
 }
 
 static void on_signal(void *ctx, hsk_loop *l, int signo)
 {
 	struct server *sv = ctx;
 
-	if (signo == SIGUSR1)
+	if (signo == SIGUSR1) {
 		stats_print(stderr, l);
-	else
+		print_counters(sv, stderr);
+	} else if (!sv->draining && !sv->count_reached) {
+		drain_start(sv);
+	} else if (!sv->draining || hsk_loop_now(l) - sv->drain_start >= NS / 4) {
+		sv->drain_end = hsk_loop_now(l);   /* again: reset now */
 		hsk_loop_stop(l);
-	(void)sv;
+	}
 }
 
 static void serve_usage(FILE *f)
@@ -346,23 +565,103 @@ static void serve_usage(FILE *f)
 	fprintf(f,
 		"usage: handshake serve (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX\n"
 		"                       --port N [--echo | --discard | --http DIR | --send FILE]\n"
-		"                       [--backlog N] [--count N] [options]\n"
+		"                       [--backlog N] [--count N] [limits] [options]\n"
 		"  --echo        echo everything back (default)\n"
 		"  --discard     read and drop\n"
-		"  --http DIR    serve files under DIR over HTTP/1.1\n"
-		"  --send FILE   send FILE to every client, then close\n"
+		"  --http DIR    serve the regular files beneath DIR over HTTP/1.1\n"
+		"  --send FILE   send FILE (a regular file) to every client, then close\n"
 		"  --backlog N   listen backlog (default 4096)\n"
-		"  --count N     exit after N connections have closed\n");
+		"  --count N     exit after N connections have closed\n"
+		"limits (0: none):\n"
+		"  --max-conn N             connections open at once (default 16384)\n"
+		"  --max-conn-per-source N  ... from one address (default 256); over a\n"
+		"                           limit a new connection is reset at once\n"
+		"  --idle-timeout S         close a connection idle for S s (default 300)\n"
+		"  --request-timeout S      HTTP: the request head must arrive within S s\n"
+		"                           (default 10; then 408)\n");
 	net_opt_usage(f);
+}
+
+/* The numeric options: --port, --backlog, --count, --max-conn,
+ * --max-conn-per-source, --idle-timeout, --request-timeout. 1 when a is
+ * one (-1 on a bad value), 0 when not. */
+static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
+{
+	static const char *const opts[] = { "--port", "--backlog", "--count", "--max-conn",
+		"--max-conn-per-source", "--idle-timeout", "--request-timeout", NULL };
+	const char *opt = NULL, *v;
+	unsigned long n = 0;
+	uint64_t ns = 0;
+	char *end;
+	int k;
+
+	for (k = 0; opts[k]; k++)
+		if (net_opt_is(argv[*i], opts[k]))
+			break;
+	if (!(opt = opts[k]))
+		return 0;
+	if (!(v = net_opt_value("serve", argc, argv, i, opt)))
+		return -1;
+	if (k >= 5) {
+		if (net_parse_seconds(v, &ns) < 0)
+			goto bad;
+	} else {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || v[0] == '-' ||
+		    n > (k == 0 ? 65535ul : 1000000000ul))
+			goto bad;
+	}
+	switch (k) {
+	case 0: sv->port = (uint16_t)n; break;
+	case 1: sv->backlog = (int)n; break;
+	case 2: sv->max_conns = (int)n; break;
+	case 3: sv->max_open = (unsigned)n; break;
+	case 4: sv->max_per_source = (unsigned)n; break;
+	case 5: sv->idle_ns = ns; break;
+	default: sv->request_ns = ns; break;
+	}
+	return 1;
+bad:
+	fprintf(stderr, "handshake serve: bad %s '%s'\n", opt, v);
+	return -1;
+}
+
+/* The file or directory of --send / --http, checked before anything is
+ * opened for writing. */
+static int serve_check_arg(struct server *sv)
+{
+	struct stat st;
+
+	if (sv->mode == M_HTTP) {
+		sv->root = http_root_open(sv->arg);
+		if (sv->root < 0) {
+			fprintf(stderr, "handshake serve: --http %s: %s\n", sv->arg,
+				strerror(errno));
+			return -1;
+		}
+	} else if (sv->mode == M_SEND) {
+		if (access(sv->arg, R_OK) < 0 || stat(sv->arg, &st) < 0) {
+			fprintf(stderr, "handshake serve: %s: %s\n", sv->arg, strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "handshake serve: --send %s: not a regular file\n",
+				sv->arg);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int serve_args(struct server *sv, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		char *end;
 		int r = net_opt_parse(&sv->o, argc, argv, &i);
 
+		if (r == 0)
+			r = serve_num_opt(sv, argc, argv, &i);
 		if (r < 0)
 			return 2;
 		if (r)
@@ -379,23 +678,6 @@ static int serve_args(struct server *sv, int argc, char **argv)
 			if (!(v = net_opt_value("serve", argc, argv, &i, sv->mode == M_HTTP ? "--http" : "--send")))
 				return 2;
 			sv->arg = v;
-		} else if (net_opt_is(a, "--port") || net_opt_is(a, "--backlog") ||
-			   net_opt_is(a, "--count")) {
-			const char *opt = a[2] == 'p' ? "--port" : a[2] == 'b' ? "--backlog" : "--count";
-			unsigned long n;
-			if (!(v = net_opt_value("serve", argc, argv, &i, opt)))
-				return 2;
-			n = strtoul(v, &end, 10);
-			if (end == v || *end || n > (a[2] == 'p' ? 65535ul : 1000000000ul)) {
-				fprintf(stderr, "handshake serve: bad %s '%s'\n", opt, v);
-				return 2;
-			}
-			if (a[2] == 'p')
-				sv->port = (uint16_t)n;
-			else if (a[2] == 'b')
-				sv->backlog = (int)n;
-			else
-				sv->max_conns = (int)n;
 		} else {
 			fprintf(stderr, "handshake serve: unknown argument '%s'\n", a);
 			return 2;
@@ -405,35 +687,79 @@ static int serve_args(struct server *sv, int argc, char **argv)
 		fprintf(stderr, "handshake serve: --port N is required\n");
 		return 2;
 	}
-	if (sv->mode == M_SEND && access(sv->arg, R_OK) < 0) {
-		fprintf(stderr, "handshake serve: %s: %s\n", sv->arg, strerror(errno));
+	if (net_opt_check(&sv->o) < 0 || serve_check_arg(sv) < 0)
 		return 2;
+	return 0;
+}
+
+/* After the loop stopped: the rest of a graceful stop, or of --count. */
+static int serve_finish(struct server *sv, int rc)
+{
+	uint64_t now = hsk_now_ns();
+
+	if (rc == 0 && sv->count_reached && !sv->draining) {
+		hsk_close(sv->s, sv->lsd);   /* new SYNs are refused meanwhile */
+		sv->lsd = -1;
+		return hsk_loop_linger(sv->l, now + 5ull * NS, sv->o.ns.loss > 0 ? NS : 0);
 	}
-	return net_opt_check(&sv->o) < 0 ? 2 : 0;
+	if (rc != 0 || !sv->draining)
+		return rc;
+	/* Every connection closed (or a second signal): the closes
+	 * complete within what is left of the drain time, and what is
+	 * still open then is reset. */
+	if (sv->open && now < sv->drain_end) {
+		hsk_loop_resume(sv->l);
+		rc = hsk_loop_run_until(sv->l, sv->drain_end);
+		if (rc < 0)
+			return rc;
+	}
+	now = hsk_now_ns();
+	if (now < sv->drain_end && hsk_loop_linger(sv->l, sv->drain_end, 0) < 0)
+		return -EIO;
+	drain_reset(sv);
+	/* The RSTs leave at once, but an impairment layer may hold them. */
+	return hsk_loop_linger(sv->l, hsk_now_ns() + NS / 2, 0) < 0 ? -EIO : 0;
 }
 
 int cmd_serve(int argc, char **argv)
 {
 	static const char *const modes[] = { "echo", "discard", "http", "send" };
-	struct server sv = { .o.prog = "serve", .mode = M_ECHO, .backlog = 4096 };
+	struct server sv = {
+		.o = { .prog = "serve", .drain_ns = NET_DRAIN_DEFAULT_MS * 1000000ull },
+		.mode = M_ECHO, .backlog = 4096, .root = -1, .lsd = -1,
+		.max_open = 16384, .max_per_source = 256,
+		.idle_ns = 300ull * NS, .request_ns = 10ull * NS,
+		.next_sweep = UINT64_MAX,
+	};
+	uint64_t key;
 	char a[16];
 	int rc;
 
 	rc = serve_args(&sv, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	if (rc)
+	if (rc) {
+		if (sv.root >= 0)
+			close(sv.root);
 		return rc;
+	}
+	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+		key = hsk_now_ns();
+	src_init(&sv.src, key);
 	sv.l = net_loop_open(&sv.o);
-	if (!sv.l)
+	if (!sv.l) {
+		net_opts_done(&sv.o);
+		if (sv.root >= 0)
+			close(sv.root);
 		return 1;
+	}
 	sv.s = hsk_loop_stack(sv.l);
 	sv.lsd = hsk_socket(sv.s);
 	if (sv.lsd < 0 || (rc = hsk_bind(sv.s, sv.lsd, 0, sv.port)) < 0 ||
 	    (rc = hsk_listen(sv.s, sv.lsd, sv.backlog)) < 0) {
 		fprintf(stderr, "handshake serve: listen on port %u: %s\n", sv.port,
 			hsk_errno_name(sv.lsd < 0 ? sv.lsd : rc));
-		hsk_loop_free(sv.l);
-		return 1;
+		rc = -1;
+		goto out;
 	}
 	hsk_loop_on_socket(sv.l, on_sock, &sv);
 	hsk_loop_on_tick(sv.l, on_tick, &sv);
@@ -442,25 +768,33 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "serve: listening on %s:%u (%s) on %s, mtu %u\n",
 			hsk_ipv4_str(sv.o.ns.addr, a), sv.port, modes[sv.mode],
 			hsk_loop_dev(sv.l)->name, hsk_loop_dev(sv.l)->mtu);
-	rc = hsk_loop_run(sv.l);
-	if (rc == 0 && sv.count_reached) {
-		hsk_close(sv.s, sv.lsd);   /* new SYNs are refused meanwhile */
-		serve_linger(&sv);
-	}
+	rc = serve_finish(&sv, hsk_loop_run(sv.l));
 	if (rc < 0)
 		fprintf(stderr, "handshake serve: device error: %s\n", strerror(-rc));
 	if (!sv.o.quiet)
 		fprintf(stderr, "serve: %u accepted, %u closed, %u errors\n",
 			sv.accepted, sv.closed, sv.errors);
-	if (sv.o.stats)
+	if (sv.o.stats) {
 		stats_print(stderr, sv.l);
+		print_counters(&sv, stderr);
+	}
+out:
+	if (net_outputs_check(&sv.o, sv.l, true) < 0 && rc >= 0)
+		rc = -1;
 	for (unsigned sd = 0; sd < sv.nc; sd++) {
 		if (sv.c[sd].fd >= 0 && sv.c[sd].used)
 			close(sv.c[sd].fd);
 		free(sv.c[sd].buf);
+		free(sv.c[sd].req);
 	}
 	free(sv.c);
+	if (net_report_finish(&sv.o, sv.s) < 0)
+		rc = -1;
+	src_free(&sv.src);
 	hsk_loop_free(sv.l);
-	net_opts_done(&sv.o);
+	if (net_opts_done(&sv.o) < 0 && rc >= 0)
+		rc = -1;
+	if (sv.root >= 0)
+		close(sv.root);
 	return rc < 0 ? 1 : 0;
 }

@@ -34,6 +34,7 @@ struct hsk_loop {
 	hsk_stack *s;
 	hsk_dev *dev;
 	uint64_t now;
+	uint64_t wake_at;       /* hsk_loop_wake_at; UINT64_MAX: none */
 	int ep, sfd;
 	sigset_t oldmask;
 	bool stop, backlog;
@@ -126,11 +127,11 @@ struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen
 		d = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
 	if (!d)
 		return NULL;
-	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns) {
+	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns || ns->cross_fins) {
 		impair_cfg ic = {
 			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder,
 			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
-			.seed = ns->seed,
+			.seed = ns->seed, .cross_fins = ns->cross_fins,
 		};
 		up = impair_open(d, &ic, err, errlen);
 		if (!up) {
@@ -196,6 +197,7 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 		return NULL;
 	}
 	l->dev = dev;
+	l->wake_at = UINT64_MAX;
 	l->ep = -1;
 	l->sfd = -1;
 	for (int i = 0; i < LOOP_MAX_FDS; i++)
@@ -219,7 +221,7 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 	l->now = hsk_now_ns();
 	l->s = hsk_stack_new(&c, &link, l->now);
 	if (!l->s) {
-		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration?)");
+		dev_errf(err, errlen, "hsk_stack_new failed (bad configuration, or no entropy for its keys?)");
 		hsk_loop_free(l);
 		return NULL;
 	}
@@ -230,18 +232,66 @@ hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen)
 {
 	hsk_dev *d = hsk_netspec_open(ns, err, errlen);
+	hsk_config c;
 
 	if (!d)
 		return NULL;
-	return hsk_loop_new(d, ns->addr, cfg, err, errlen);
+	if (cfg)
+		c = *cfg;
+	else
+		hsk_config_default(&c);
+	/* The stack drops packets from its subnet's broadcast address. */
+	if (!c.prefix_len && ns->prefix <= 32)
+		c.prefix_len = (uint8_t)ns->prefix;
+	return hsk_loop_new(d, ns->addr, &c, err, errlen);
+}
+
+/* hsk_stack_conns callback: the descriptors of live connections. */
+struct sd_list {
+	int *sd;
+	size_t n, cap;
+};
+
+static void collect_sd(void *ctx, const hsk_conn_info *ci)
+{
+	struct sd_list *w = ctx;
+
+	if (ci->obj != HSK_OBJ_TCB || ci->sd < 0)
+		return;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		int *p = realloc(w->sd, cap * sizeof(*p));
+		if (!p)
+			return;
+		w->sd = p;
+		w->cap = cap;
+	}
+	w->sd[w->n++] = ci->sd;
+}
+
+/* A connection the application left open when the loop goes away would
+ * vanish without a word, leaving its peer to find out by timeouts: reset
+ * it instead (a graceful close is the application's to do first). */
+static void loop_reset_open(hsk_loop *l)
+{
+	struct sd_list w = { 0 };
+
+	l->now = hsk_now_ns();
+	hsk_stack_advance(l->s, l->now);
+	hsk_stack_conns(l->s, collect_sd, &w);
+	for (size_t i = 0; i < w.n; i++)
+		hsk_abort(l->s, w.sd[i]);
+	free(w.sd);
 }
 
 void hsk_loop_free(hsk_loop *l)
 {
 	if (!l)
 		return;
-	if (l->s)
+	if (l->s) {
+		loop_reset_open(l);
 		hsk_stack_free(l->s);
+	}
 	dev_close(l->dev);
 	if (l->sfd >= 0) {
 		close(l->sfd);
@@ -258,6 +308,12 @@ uint64_t hsk_loop_now(const hsk_loop *l) { return l->now; }
 void hsk_loop_stop(hsk_loop *l) { l->stop = true; }
 void hsk_loop_resume(hsk_loop *l) { l->stop = false; }
 bool hsk_loop_stopped(const hsk_loop *l) { return l->stop; }
+
+void hsk_loop_wake_at(hsk_loop *l, uint64_t t)
+{
+	if (t < l->wake_at)
+		l->wake_at = t;
+}
 
 void hsk_loop_on_socket(hsk_loop *l, hsk_loop_sock_fn fn, void *ctx)
 {
@@ -339,6 +395,8 @@ static void loop_turn(hsk_loop *l)
 	int i;
 
 	l->now = hsk_now_ns();
+	if (l->now >= l->wake_at)
+		l->wake_at = UINT64_MAX;   /* this turn is the wake-up */
 	dev_advance(l->dev, l->now);
 	for (i = 0; i < LOOP_BATCH; i++) {
 		long n = dev_read(l->dev, l->now, l->pkt, sizeof(l->pkt));
@@ -371,6 +429,8 @@ static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
 	d2 = dev_next_deadline(l->dev);
 	if (d2 < dl)
 		dl = d2;
+	if (l->wake_at < dl)
+		dl = l->wake_at;
 	if (max_wait_ns < UINT64_MAX - now && now + max_wait_ns < dl)
 		dl = now + max_wait_ns;
 	if (dl <= now)
@@ -427,4 +487,30 @@ int hsk_loop_run_until(hsk_loop *l, uint64_t deadline)
 int hsk_loop_run(hsk_loop *l)
 {
 	return hsk_loop_run_until(l, UINT64_MAX);
+}
+
+int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns)
+{
+	bool in_grace = false;
+	hsk_usage u;
+
+	l->stop = false;
+	for (;;) {
+		uint64_t now = hsk_now_ns();
+		int rc;
+
+		hsk_stack_usage(l->s, &u);
+		if (!in_grace && u.tcbs == 0 && u.requests == 0 && !impair_held(l->dev)) {
+			if (!tw_grace_ns || !u.timewaits)
+				return 0;
+			in_grace = true;
+			if (deadline - now > tw_grace_ns)
+				deadline = now + tw_grace_ns;
+		}
+		if (now >= deadline)
+			return in_grace ? 0 : 1;
+		rc = hsk_loop_run_once(l, deadline - now);
+		if (rc != 0)
+			return rc < 0 ? rc : 2;
+	}
 }

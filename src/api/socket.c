@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/stack.h"
+#include "stack/stack.h"
 
 enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */
 
@@ -16,7 +16,7 @@ int hsk_socket(hsk_stack *s)
 
 static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
 {
-	for (tcp_listener *l = s->listeners; l; l = l->next)
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
 		if (l->port == port && (l->addr == 0 || addr == 0 || l->addr == addr))
 			return true;
 	return false;
@@ -29,7 +29,7 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_EBADF;
 	if (k->kind != SK_FRESH || k->bport)
 		return -HSK_EINVAL;
-	if (addr && addr != s->addr)
+	if (addr && addr != s->ip.addr)
 		return -HSK_EADDRNOTAVAIL;
 	if (port && port_has_listener(s, addr, port))
 		return -HSK_EADDRINUSE;
@@ -44,11 +44,11 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
 	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
 	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
-	uint32_t offset = (uint32_t)tuple_hash(&key, s->key0 ^ 0x706f7274, s->key1);
+	uint32_t offset = (uint32_t)tuple_hash(&key, s->env.key0 ^ 0x706f7274, s->env.key1);
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
-		if (!tbl_lookup(&s->conns, tu) && !port_has_listener(s, tu->laddr, port)) {
+		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port)) {
 			s->port_counter += i + 1;
 			return 0;
 		}
@@ -61,32 +61,39 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
+	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
+	if (b > s->env.cfg.somaxconn)
+		b = s->env.cfg.somaxconn;
 	if (k->kind == SK_LISTEN) {
-		k->l->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+		/* listen() again changes the backlog, capped the same way. */
+		k->l->backlog = b;
+		if (s->env.cfg.trace)
+			trace_listener(&s->tcp, k->l);
 		return 0;
 	}
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
 	if (port_has_listener(s, k->baddr, k->bport))
 		return -HSK_EADDRINUSE;
-	tcp_listener *l = pool_get(&s->lst_pool);
+	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
 		return -HSK_ENOBUFS;
-	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
-	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
-	l->backlog = b > s->cfg.somaxconn ? s->cfg.somaxconn : b;
+	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
 	l->sd = sd;
 	l->flags = k->flags;
 	l->sndbuf = k->sndbuf;
 	l->rcvbuf = k->rcvbuf;
-	l->next = s->listeners;
-	s->listeners = l;
+	l->next = s->tcp.listeners;
+	s->tcp.listeners = l;
 	k->kind = SK_LISTEN;
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-	trace_obj_state(s, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	if (s->env.cfg.trace)
+		trace_listener(&s->tcp, l);
 	return 0;
 }
 
@@ -112,7 +119,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	if (nsd < 0)
 		return nsd;
 	k = &s->socks[sd];              /* the table may have moved */
-	tcb *t = listener_accept(s, k->l);
+	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
 	if (peer)
 		*peer = t->node.key;
@@ -132,16 +139,16 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_EINVAL;
 	if (!addr || !port)
 		return -HSK_EINVAL;
-	hsk_tuple tu = { .laddr = k->baddr ? k->baddr : s->addr, .raddr = addr,
+	hsk_tuple tu = { .laddr = k->baddr ? k->baddr : s->ip.addr, .raddr = addr,
 			 .lport = k->bport, .rport = port };
 	if (!tu.lport) {
 		int err = pick_port(s, &tu);
 		if (err < 0)
 			return err;
-	} else if (tbl_lookup(&s->conns, &tu)) {
+	} else if (tbl_lookup(&s->tcp.conns, &tu)) {
 		return -HSK_EADDRINUSE;
 	}
-	tcb *t = tcb_new(s, &tu);
+	tcb *t = tcb_new(&s->tcp, &tu);
 	if (!t)
 		return -HSK_ENOBUFS;
 	t->flags |= k->flags;
@@ -149,12 +156,21 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	t->user_timeout_ns = k->user_timeout_ns;
-	t->iss = tcp_isn(s, &tu);
+	t->iss = tcp_isn(&s->tcp, &tu);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
-	CNT_INC(s, ActiveOpens);
-	tcb_set_state(s, t, HSK_SYN_SENT, "connect()");
-	tcp_output(s, t);
+	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
+	 * (an engine bug), nothing was sent: the socket is fresh again. */
+	if (!tcb_set_state(&s->tcp, t, HSK_SYN_SENT, "connect()")) {
+		k = &s->socks[sd];
+		k->kind = SK_FRESH;
+		k->t = NULL;
+		t->sd = -1;
+		tcb_free(&s->tcp, t);
+		return -HSK_ECONNABORTED;
+	}
+	CNT_INC(&s->env, ActiveOpens);
+	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
 
@@ -194,12 +210,15 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return -HSK_EPIPE;
 	if (len == 0)
 		return 0;
-	if (tcb_alloc_snd(s, t) < 0)
-		return -HSK_ENOMEM;
+	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
+	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
+	if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
 	uint32_t n = ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 	if (n == 0)
 		return -HSK_EAGAIN;
-	tcp_output(s, t);
+	tcp_output(&s->tcp, t);
 	return n;
 }
 
@@ -211,7 +230,7 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 		return;
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t space = tcb_rcv_space(t);
+	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
 	uint32_t most = 65535u << t->rcv_wscale;
@@ -223,7 +242,7 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 	bool urgent = adv < 2u * t->mss || !t->delack_at;
 	if (space >= adv + step && urgent) {
 		t->flags |= TF_ACK_NOW;
-		tcp_output(s, t);
+		tcp_output(&s->tcp, t);
 	}
 }
 
@@ -236,7 +255,9 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	if (ring_len(&t->rcv) && !(t->flags & TF_SHUT_RD)) {
 		uint32_t n = ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 		if (!ring_len(&t->rcv))
-			tcb_release_idle_rings(s, t);
+			tcb_release_idle_rings(&s->tcp, t);
+		else
+			tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 		maybe_window_update(s, t);
 		return n;
 	}
@@ -247,25 +268,30 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	return -HSK_EAGAIN;
 }
 
-/* Our side is done sending: queue a FIN behind the data. */
-static void queue_fin(hsk_stack *s, tcb *t, const char *cause)
+/* Our side is done sending: queue a FIN behind the data. False when the
+ * transition was refused (an engine bug, counted in IllegalTransitions):
+ * then nothing is queued or sent. */
+static bool queue_fin(hsk_stack *s, tcb *t, const char *cause)
 {
+	int to;
 	if (t->flags & TF_FIN_QUEUED)
-		return;
+		return true;
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 	case HSK_ESTABLISHED:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(s, t, HSK_FIN_WAIT_1, cause);
+		to = HSK_FIN_WAIT_1;
 		break;
 	case HSK_CLOSE_WAIT:
-		t->flags |= TF_FIN_QUEUED;
-		tcb_set_state(s, t, HSK_LAST_ACK, cause);
+		to = HSK_LAST_ACK;
 		break;
 	default:
-		return;
+		return true;    /* a FIN is queued already, or none can be */
 	}
-	tcp_output(s, t);
+	if (!tcb_set_state(&s->tcp, t, to, cause))
+		return false;
+	t->flags |= TF_FIN_QUEUED;
+	tcp_output(&s->tcp, t);
+	return true;
 }
 
 int hsk_shutdown(hsk_stack *s, int sd, int how)
@@ -282,9 +308,9 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 		t->flags |= TF_SHUT_RD;
 		ring_read(&t->rcv, NULL, ring_len(&t->rcv));
 	}
-	if (how != HSK_SHUT_RD)
-		queue_fin(s, t, "shutdown()");
-	tcb_notify(s, t);
+	if (how != HSK_SHUT_RD && !queue_fin(s, t, "shutdown()"))
+		return -HSK_EINVAL;
+	tcb_notify(&s->tcp, t);
 	return 0;
 }
 
@@ -292,35 +318,51 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
  * ends now. */
 static void conn_release(hsk_stack *s, tcb *t, bool abort)
 {
-	t->sd = -1;
-	t->flags |= TF_ORPHAN;
+	tcb_orphan(&s->tcp, t);
 	if (t->flags & TF_DETACHED) {
-		tcb_free(s, t);         /* closed or in TIME_WAIT already */
+		tcb_free(&s->tcp, t);         /* closed or in TIME_WAIT already */
 		return;
 	}
 	bool unread = ring_len(&t->rcv) > 0;
 	if (t->state == HSK_SYN_SENT) {
-		tcb_closed(s, t, abort ? "abort()" : "close()");
+		tcb_closed(&s->tcp, t, abort ? "abort()" : "close()");
 		return;
 	}
 	if (abort || unread || (t->flags & TF_LINGER0)) {
 		/* RFC 9293 §3.10.4 and Linux: unread data, linger-zero or
 		 * abort() reset the connection instead of closing it. */
 		if (abort)
-			CNT_INC(s, TCPAbortOnClose);
+			CNT_INC(&s->env, TCPAbortOnClose);
 		else if (unread)
-			CNT_INC(s, TCPAbortOnClose);
+			CNT_INC(&s->env, TCPAbortOnClose);
 		else
-			CNT_INC(s, TCPAbortOnLinger);
-		tcb_send_rst(s, t);
-		tcb_closed(s, t, abort ? "abort()" : unread ?
+			CNT_INC(&s->env, TCPAbortOnLinger);
+		tcb_send_rst(&s->tcp, t);
+		tcb_closed(&s->tcp, t, abort ? "abort()" : unread ?
 			   "close() with unread data" : "close() with linger 0");
 		return;
 	}
-	queue_fin(s, t, "close()");
+	if (s->tcp.orphans > s->env.cfg.max_orphans ||
+	    (t->snd.buf && ring_len(&t->snd) && tcp_mem_exhausted(&s->tcp))) {
+		/* Linux's tcp_close past tcp_max_orphans ("too many orphaned
+		 * sockets"), or with data queued when memory is exhausted
+		 * (tcp_out_of_memory): reset rather than linger. Here before
+		 * the FIN, so the peer gets one reset, not a FIN and a reset. */
+		CNT_INC(&s->env, TCPAbortOnMemory);
+		tcb_send_rst(&s->tcp, t);
+		tcb_closed(&s->tcp, t, s->tcp.orphans > s->env.cfg.max_orphans ?
+			   "close(): too many orphans" : "close(): out of memory");
+		return;
+	}
+	if (!queue_fin(s, t, "close()")) {
+		/* Nobody holds it any more: it must end all the same. */
+		tcb_send_rst(&s->tcp, t);
+		tcb_closed(&s->tcp, t, "close(): no FIN possible");
+		return;
+	}
 	if (t->state == HSK_FIN_WAIT_2 && !t->close_at) {
-		t->close_at = s->now + s->cfg.fin_timeout_ns;
-		tcb_timer_update(s, t);
+		t->close_at = s->env.now + s->env.cfg.fin_timeout_ns;
+		tcb_timer_update(&s->tcp, t);
 	}
 }
 
@@ -331,15 +373,15 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 		return -HSK_EBADF;
 	if (k->kind == SK_LISTEN) {
 		tcp_listener *l = k->l;
-		listener_close(s, l);
-		for (tcp_listener **pp = &s->listeners; *pp; pp = &(*pp)->next)
+		listener_close(&s->tcp, l);
+		for (tcp_listener **pp = &s->tcp.listeners; *pp; pp = &(*pp)->next)
 			if (*pp == l) {
 				*pp = l->next;
 				break;
 			}
 		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-		trace_obj_state(s, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
-		pool_put(&s->lst_pool, l);
+		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
 		conn_release(s, k->t, abort);
 	}
@@ -369,7 +411,7 @@ int hsk_poll(hsk_stack *s, int sd)
 		m |= HSK_POLLERR;
 	if (t->state == HSK_CLOSED)
 		m |= HSK_POLLHUP | HSK_POLLIN;
-	if (state_can_send(t->state) && !(t->flags & TF_FIN_QUEUED) &&
+	if (state_can_send(t->state) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT)) &&
 	    (!t->snd.buf || ring_space(&t->snd) > 0))
 		m |= HSK_POLLOUT;
 	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
@@ -450,7 +492,7 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.snd_wnd = t->snd_wnd,
 		.unacked = (uint32_t)seq_diff(t->snd_max, t->snd_una),
 		.srtt_ns = t->rtt.srtt, .rttvar_ns = t->rtt.rttvar,
-		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .min_rtt_ns = t->rtt.min_rtt,
+		.rto_ns = rtt_rto(&t->rtt, &s->tcp.rttp), .min_rtt_ns = t->rtt.min_rtt,
 		.retransmits = t->retries,
 		.in_recovery = t->cc.in_recovery,
 		.congestion_control = t->cc.ops ? t->cc.ops->name : "none",

@@ -3,7 +3,7 @@
  * connection it will make (accepted connections inherit the listener's);
  * a connected socket applies them to its TCB at once.
  */
-#include "core/stack.h"
+#include "stack/stack.h"
 
 static int flag_opt(int opt)
 {
@@ -60,8 +60,8 @@ static int set_keepalive(hsk_stack *s, hsk_sock *k, int opt, int value)
 	if (opt == HSK_SO_KEEPIDLE) {
 		t->keep_idle_s = (uint32_t)value;
 		if (t->keep_at) {
-			t->keep_at = s->now + keep_idle_ns(s, t);
-			tcb_timer_update(s, t);
+			t->keep_at = s->env.now + keep_idle_ns(&s->tcp, t);
+			tcb_timer_update(&s->tcp, t);
 		}
 	} else if (opt == HSK_SO_KEEPINTVL) {
 		t->keep_intvl_s = (uint32_t)value;
@@ -85,11 +85,11 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 			*flags &= ~(uint32_t)f;
 		if (k->kind == SK_CONN && opt == HSK_SO_KEEPALIVE) {
 			tcb *t = k->t;
-			t->keep_at = value ? s->now + keep_idle_ns(s, t) : 0;
-			tcb_timer_update(s, t);
+			t->keep_at = value ? s->env.now + keep_idle_ns(&s->tcp, t) : 0;
+			tcb_timer_update(&s->tcp, t);
 		}
 		if (k->kind == SK_CONN && opt == HSK_SO_NODELAY && value)
-			tcp_output(s, k->t);
+			tcp_output(&s->tcp, k->t);
 		return 0;
 	}
 	switch (opt) {
@@ -133,7 +133,7 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 			       k->kind == SK_LISTEN ? k->l->rcvbuf : k->rcvbuf);
 		return 0;
 	case HSK_SO_MAXSEG:
-		*value = k->kind == SK_CONN ? k->t->mss : s->mss;
+		*value = k->kind == SK_CONN ? k->t->mss : s->tcp.mss;
 		return 0;
 	case HSK_SO_USER_TIMEOUT:
 		*value = (int)((k->kind == SK_CONN ? k->t->user_timeout_ns :

@@ -14,6 +14,7 @@
 	X(InDelivers) X(OutRequests) X(OutNoRoutes) \
 	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
 	X(FragmentsDropped) \
+	X(ReasmOverlaps) X(ReasmEvictions) X(ReasmSrcEvictions) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
 	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
@@ -32,11 +33,17 @@
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
 	X(TCPDelayedACKs) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
-	X(TCPACKSkippedChallenge) X(TCPMemoryPressures) X(TCPOrphanDrops) \
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
+	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
+	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
-	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions)
+	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions) \
+	/* martians (Linux: in_martian_src/in_martian_dst in rt_cache) */ \
+	X(DropMartianSrc) X(DropMartianDst) \
+	/* a send or receive ring refused: over tcp_mem_high, or no memory */ \
+	X(BufferRefused)
 
 enum hsk_counter_id {
 #define HSK_COUNTER_ENUM(name) CNT_##name,

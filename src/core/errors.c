@@ -13,6 +13,7 @@ static const struct err_desc errors[] = {
 	{ HSK_EAGAIN, "EAGAIN", "Resource temporarily unavailable" },
 	{ HSK_ENOMEM, "ENOMEM", "Out of memory" },
 	{ HSK_EINVAL, "EINVAL", "Invalid argument" },
+	{ HSK_EMFILE, "EMFILE", "Too many open files" },
 	{ HSK_EPIPE, "EPIPE", "Broken pipe" },
 	{ HSK_EMSGSIZE, "EMSGSIZE", "Message too long" },
 	{ HSK_ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available" },

@@ -1,6 +1,6 @@
 /*
- * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
- * 2012), xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64,
+ * SipHash-2-4 and SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast
+ * short-input PRF", 2012), xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64,
  * and Lemire's multiply-shift rejection for unbiased bounded integers
  * ("Fast random integer generation in an interval", 2019).
  */
@@ -31,9 +31,12 @@ static inline uint64_t load_le64(const uint8_t *p)
 	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
 } while (0)
 
-uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
+/* SipHash-c-d: c rounds per message block, d to finish. Inlined with
+ * constant rounds into each of the two public functions, the round loops
+ * unrolled (they were not, and cost a SYN cookie 84 instructions). */
+static inline __attribute__((always_inline)) uint64_t
+siphash_cd(const uint8_t *p, size_t len, uint64_t k0, uint64_t k1, int c, int d)
 {
-	const uint8_t *p = data;
 	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
 	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
 	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
@@ -43,8 +46,9 @@ uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
 	for (; p != end; p += 8) {
 		uint64_t m = load_le64(p);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
+#pragma GCC unroll 4
+		for (int i = 0; i < c; i++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	/* Last block: the 0..7 remaining bytes and the length mod 256 on top. */
@@ -60,15 +64,25 @@ uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
 	case 0: break;
 	}
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+#pragma GCC unroll 4
+	for (int i = 0; i < c; i++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+#pragma GCC unroll 4
+	for (int i = 0; i < d; i++)
+		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
+{
+	return siphash_cd(data, len, k0, k1, 2, 4);
+}
+
+uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1)
+{
+	return siphash_cd(data, len, k0, k1, 1, 3);
 }
 
 static inline uint64_t splitmix64(uint64_t *x)

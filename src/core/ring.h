@@ -36,6 +36,18 @@ uint32_t ring_write_at(hsk_ring *r, uint32_t off, const void *src, uint32_t n);
 /* Makes n bytes already placed by ring_write_at past len part of the data
  * (n is clamped to the space left). */
 void ring_commit(hsk_ring *r, uint32_t n);
+/* ring_write_at() that also checksums, in the same pass: adds to *sum the
+ * ones'-complement sum (as csum_partial() computes it, wire/wire.h) of the
+ * bytes written, as one stream starting at an even offset, across the
+ * wrap. Returns bytes written (bounded by cap - off; *sum covers exactly
+ * those). Nothing is committed: len is unchanged, so a caller that finds
+ * the sum wrong leaves the bytes unseen (docs/performance.md). */
+uint32_t ring_write_at_csum(hsk_ring *r, uint32_t off, const void *src, uint32_t n,
+			    uint32_t *sum);
+/* ring_peek() that also checksums the bytes copied into *sum, as above
+ * (for a segment's payload gathered from the send ring). */
+uint32_t ring_peek_csum(const hsk_ring *r, uint32_t off, void *dst, uint32_t n,
+			uint32_t *sum);
 /* The contiguous run of held data starting `off` bytes after the head: *p
  * and its length (up to the end of the data or of the storage, whichever
  * comes first). 0 and *p = NULL when off >= len. */

@@ -1,9 +1,8 @@
 /*
- * The 4-tuple table. Buckets are singly linked chains of tbl_node; the
- * bucket of a tuple is the low bits of its keyed SipHash. The table doubles
- * when count passes the bucket count (load > 1), rehashing every node into
- * the new array; when that allocation fails the old array stays and chains
- * grow longer, and the next insert tries again.
+ * The 4-tuple table (table.h): chains of tbl_node in a power-of-two bucket
+ * array indexed by the low bits of a node's stored hash; while the table
+ * grows, a second (older, half-size) array whose buckets below `moved`
+ * have already gone to the new one.
  */
 #include "core/table.h"
 #include "core/rand.h"
@@ -12,9 +11,9 @@
 
 enum { TBL_MIN_BUCKETS = 16 };
 
-/* SipHash-2-4 of the tuple as 12 little-endian bytes: laddr, raddr, lport,
- * rport (equal to hsk_siphash() of those bytes; the test checks it),
- * specialised for the one full block and the 4-byte tail. */
+_Static_assert(sizeof(void *) != 8 || sizeof(tbl_node) == 24,
+	       "the hash lives in the node's padding: no byte added");
+
 #define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND do { \
 	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
@@ -23,18 +22,24 @@ enum { TBL_MIN_BUCKETS = 16 };
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
+/* The tuple as the 12 little-endian bytes laddr, raddr, lport, rport: one
+ * full SipHash block and the 4-byte tail with the length on top (equal to
+ * hsk_siphash / hsk_siphash13 of those bytes; the tests check it). */
+#define TUPLE_M0(k) ((uint64_t)(k)->laddr | (uint64_t)(k)->raddr << 32)
+#define TUPLE_M1(k) ((uint64_t)12 << 56 | (uint64_t)(k)->rport << 16 | (k)->lport)
+
 uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 {
 	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
 	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
 	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
 	uint64_t v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t m = (uint64_t)key->laddr | (uint64_t)key->raddr << 32;
+	uint64_t m = TUPLE_M0(key);
 	v3 ^= m;
 	SIPROUND;
 	SIPROUND;
 	v0 ^= m;
-	m = (uint64_t)12 << 56 | (uint64_t)key->rport << 16 | key->lport;
+	m = TUPLE_M1(key);
 	v3 ^= m;
 	SIPROUND;
 	SIPROUND;
@@ -47,10 +52,30 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/* SipHash-1-3: one round per block, three to finish, from the state the
+ * key gives (kept in the table). */
+uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
+{
+	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
+	uint64_t m = TUPLE_M0(key);
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	m = TUPLE_M1(key);
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
+}
+
 static size_t round_pow2(size_t n)
 {
 	size_t p = TBL_MIN_BUCKETS;
-	while (p < n && p <= SIZE_MAX / 4)
+	while (p < n && p < ((size_t)1 << TBL_HASH_BITS))
 		p <<= 1;
 	return p;
 }
@@ -58,93 +83,159 @@ static size_t round_pow2(size_t n)
 int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 {
 	size_t n = round_pow2(initial_buckets);
+	*t = (hsk_table){ 0 };
 	t->bucket = calloc(n, sizeof *t->bucket);
 	t->mask = t->bucket ? n - 1 : 0;
-	t->count = 0;
-	t->k0 = k0;
-	t->k1 = k1;
+	t->v[0] = 0x736f6d6570736575ULL ^ k0;
+	t->v[1] = 0x646f72616e646f6dULL ^ k1;
+	t->v[2] = 0x6c7967656e657261ULL ^ k0;
+	t->v[3] = 0x7465646279746573ULL ^ k1;
 	return t->bucket ? 0 : -HSK_ENOMEM;
 }
 
 void tbl_destroy(hsk_table *t)
 {
 	free(t->bucket);
-	t->bucket = NULL;
-	t->mask = 0;
-	t->count = 0;
+	free(t->old);
+	*t = (hsk_table){ 0 };
 }
 
-static inline size_t tbl_index(const hsk_table *t, const hsk_tuple *key)
+/* The chain a hash belongs to: in the old array while its bucket there has
+ * not moved yet. */
+static inline tbl_node **slot(const hsk_table *t, uint32_t h)
 {
-	return (size_t)tuple_hash(key, t->k0, t->k1) & t->mask;
+	if (t->old) {
+		size_t i = h & t->old_mask;
+		if (i >= t->moved)
+			return &t->old[i];
+	}
+	return &t->bucket[h & t->mask];
 }
 
-/* Doubles the bucket array; on failure leaves the table as it was. */
-static void tbl_grow(hsk_table *t)
+/* Moves up to `steps` buckets of the old array into the new one; frees
+ * the old array once it is empty. Doubling splits old bucket i into new
+ * buckets i and i + old size, by one more bit of each node's hash. */
+static void migrate(hsk_table *t, size_t steps)
 {
-	size_t old_n = t->mask + 1;
-	if (old_n > SIZE_MAX / 2 / sizeof *t->bucket)
-		return;
-	size_t n = old_n * 2;
-	tbl_node **nb = calloc(n, sizeof *nb);
-	if (!nb)
-		return;
-	tbl_node **ob = t->bucket;
-	t->bucket = nb;
-	t->mask = n - 1;
-	for (size_t i = 0; i < old_n; i++) {
-		tbl_node *e = ob[i];
+	size_t old_n = t->old_mask + 1;
+	while (steps-- && t->moved < old_n) {
+		tbl_node *e = t->old[t->moved];
+		t->old[t->moved++] = NULL;
 		while (e) {
 			tbl_node *next = e->next;
-			size_t j = tbl_index(t, &e->key);
-			e->next = nb[j];
-			nb[j] = e;
+			tbl_node **b = &t->bucket[e->hash & t->mask];
+			e->next = *b;
+			*b = e;
 			e = next;
 		}
+		t->moves++;
 	}
-	free(ob);
+	if (t->moved == old_n) {
+		free(t->old);
+		t->old = NULL;
+		t->old_mask = t->moved = 0;
+	}
+}
+
+/* Starts a doubling: the current array becomes the old one. On an
+ * allocation failure the table stays as it is (and tries again later). */
+static void grow(hsk_table *t)
+{
+	size_t n = t->mask + 1;
+	if (n >= ((size_t)1 << TBL_HASH_BITS) || n > SIZE_MAX / 2 / sizeof *t->bucket)
+		return;
+	tbl_node **nb = calloc(2 * n, sizeof *nb);
+	if (!nb)
+		return;
+	t->old = t->bucket;
+	t->old_mask = t->mask;
+	t->moved = 0;
+	t->bucket = nb;
+	t->mask = 2 * n - 1;
+}
+
+/* The hash of key, from the cache when it is the last tuple seen. */
+static inline uint32_t hash_of(hsk_table *t, const hsk_tuple *key)
+{
+	if (t->c_valid && tuple_eq(&t->c_key, key))
+		return t->c_hash;
+	uint32_t h = tbl_hash(t, key);
+	t->c_key = *key;
+	t->c_hash = h;
+	t->c_node = NULL;     /* not known yet */
+	t->c_valid = false;   /* set by the caller once c_node is right */
+	return h;
 }
 
 void tbl_insert(hsk_table *t, tbl_node *n)
 {
-	if (t->count >= t->mask + 1)
-		tbl_grow(t); /* the insert below would take the load past 1 */
-	size_t i = tbl_index(t, &n->key);
-	n->next = t->bucket[i];
-	t->bucket[i] = n;
+	if (t->old)
+		migrate(t, TBL_MIGRATE_STEP);
+	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
+		grow(t);
+	uint32_t h = hash_of(t, &n->key);
+	n->hash = h;
+	tbl_node **b = slot(t, h);
+	n->next = *b;
+	*b = n;
 	t->count++;
+	/* The cache now knows this tuple's node. */
+	t->c_node = n;
+	t->c_valid = true;
 }
 
 void tbl_remove(hsk_table *t, tbl_node *n)
 {
-	tbl_node **pp = &t->bucket[tbl_index(t, &n->key)];
-	for (; *pp; pp = &(*pp)->next) {
+	if (t->old)
+		migrate(t, TBL_MIGRATE_STEP);
+	for (tbl_node **pp = slot(t, n->hash); *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
 			n->next = NULL;
 			t->count--;
-			return;
+			break;
 		}
 	}
+	/* The tuple is absent now: remember that, with its hash, for the
+	 * insert of its successor (a TIME_WAIT entry, a TCB). */
+	t->c_key = n->key;
+	t->c_hash = n->hash;
+	t->c_node = NULL;
+	t->c_valid = true;
 }
 
-tbl_node *tbl_lookup(const hsk_table *t, const hsk_tuple *key)
+tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 {
-	for (tbl_node *e = t->bucket[tbl_index(t, key)]; e; e = e->next)
-		if (tuple_eq(&e->key, key))
-			return e;
-	return NULL;
+	if (t->c_valid && tuple_eq(&t->c_key, key))
+		return t->c_node;
+	if (t->old)
+		migrate(t, 1);
+	uint32_t h = hash_of(t, key);
+	tbl_node *e = *slot(t, h);
+	while (e && !(e->hash == h && tuple_eq(&e->key, key)))
+		e = e->next;
+	t->c_node = e;
+	t->c_valid = true;
+	return e;
+}
+
+static void foreach_array(tbl_node **a, size_t from, size_t n,
+			  void (*fn)(void *ctx, tbl_node *n), void *ctx)
+{
+	for (size_t i = from; i < n; i++) {
+		for (tbl_node *e = a[i]; e;) {
+			tbl_node *next = e->next;
+			fn(ctx, e);
+			e = next;
+		}
+	}
 }
 
 void tbl_foreach(const hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx)
 {
 	if (!t->bucket)
 		return;
-	for (size_t i = 0; i <= t->mask; i++) {
-		for (tbl_node *e = t->bucket[i]; e;) {
-			tbl_node *next = e->next;
-			fn(ctx, e);
-			e = next;
-		}
-	}
+	if (t->old)
+		foreach_array(t->old, t->moved, t->old_mask + 1, fn, ctx);
+	foreach_array(t->bucket, 0, t->mask + 1, fn, ctx);
 }

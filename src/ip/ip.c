@@ -1,37 +1,118 @@
 /*
  * IPv4 input checks and demultiplexing, and output.
+ *
+ * Martians (RFC 1122 §3.2.1.3, RFC 6890) are dropped here, before TCP or
+ * ICMP sees them, so that nothing is ever answered to an address that
+ * cannot have sent the packet: a reply to a loopback, broadcast or
+ * multicast source, or to ourselves, would be a reflection or a loop.
+ * Destinations other than our address — broadcast and multicast included,
+ * which TCP must never answer (RFC 1122 §4.2.3.10, kept by RFC 9293) and
+ * ICMP echo need not (RFC 1122 §3.2.2.6) — are dropped too.
  */
-#include "core/stack.h"
+#include <string.h>
 
-static void ip_drop(hsk_stack *s, const char *why)
+#include "ip/ip.h"
+
+int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr)
 {
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, NULL, NULL, 0, why);
+	const hsk_config *c = &env->cfg;
+	reasm_limits rl = {
+		.high_thresh = c->ipfrag_high_thresh,
+		.low_thresh = c->ipfrag_low_thresh,
+		.src_max = c->ipfrag_src_max,
+		.timeout_ns = c->ipfrag_time_ns,
+	};
+	ip->env = env;
+	ip->link = *link;
+	ip->addr = addr;
+	ip->reasm = reasm_new(&rl, env->key0 ^ 0x66726167, env->key1);
+	return ip->reasm ? 0 : -HSK_ENOMEM;
 }
 
-void ip_input(hsk_stack *s, uint64_t now, const uint8_t *pkt, size_t len)
+void ip_destroy(ip_layer *ip)
+{
+	if (ip->reasm)
+		reasm_free(ip->reasm);
+	ip->reasm = NULL;
+}
+
+void ip_advance(ip_layer *ip)
+{
+	if (reasm_next_deadline(ip->reasm) <= ip->env->now)
+		reasm_expire(ip->reasm, ip->env->now, &ip->env->cnt);
+}
+
+uint64_t ip_next_deadline(const ip_layer *ip)
+{
+	return reasm_next_deadline(ip->reasm);
+}
+
+static void ip_drop(ip_layer *ip, const char *why)
+{
+	hsk_trace_event ev = { .kind = HSK_EV_DROP, .obj = HSK_OBJ_NONE, .sd = -1,
+			       .wscale = -1, .reason = why };
+	env_trace(ip->env, &ev);
+}
+
+/* Our subnet's directed broadcast; 0 when the prefix is unknown (0) or has
+ * none (/31 point-to-point as RFC 3021, /32). */
+static uint32_t subnet_broadcast(const ip_layer *ip)
+{
+	unsigned p = ip->env->cfg.prefix_len;
+
+	if (p == 0 || p > 30)
+		return 0;
+	return ip->addr | (0xffffffffu >> p);
+}
+
+/* Addresses that are never a unicast peer: "this network" 0/8 (a source
+ * only while a host boots, for BOOTP/DHCP, which is UDP: never ours),
+ * loopback 127/8 (never off the host), multicast 224/4, the reserved 240/4
+ * with the limited broadcast 255.255.255.255, and our subnet's broadcast. */
+static bool addr_martian(const ip_layer *ip, uint32_t a)
+{
+	uint32_t top = a >> 24;
+
+	return top == 0 || top == 127 || top >= 224 || a == subnet_broadcast(ip);
+}
+
+void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 {
 	ipv4_hdr h;
 	const uint8_t *payload;
 	size_t plen;
-	CNT_INC(s, InReceives);
+	CNT_INC(ip->env, InReceives);
 	int err = ipv4_parse(pkt, len, &h, &payload, &plen);
 	if (err < 0) {
+		/* The wire layer already refuses the worst sources. */
 		if (err == WIRE_ERR_ADDR)
-			CNT_INC(s, InAddrErrors);
+			CNT_INC(ip->env, DropMartianSrc);
 		else
-			CNT_INC(s, InHdrErrors);
-		ip_drop(s, wire_err_name(err));
+			CNT_INC(ip->env, InHdrErrors);
+		ip_drop(ip, wire_err_name(err));
 		return;
 	}
-	if (h.dst != s->addr) {
-		CNT_INC(s, InAddrErrors);
-		CNT_INC(s, DropNotForUs);
-		ip_drop(s, "ip_not_for_us");
+	if (h.dst != ip->addr) {
+		CNT_INC(ip->env, InAddrErrors);
+		if (addr_martian(ip, h.dst)) {
+			CNT_INC(ip->env, DropMartianDst);
+			ip_drop(ip, "ip_martian_dst");
+		} else {
+			CNT_INC(ip->env, DropNotForUs);
+			ip_drop(ip, "ip_not_for_us");
+		}
+		return;
+	}
+	/* Our own address as the source is a land attack (a SYN to ourselves
+	 * answered to ourselves), or a loop. */
+	if (addr_martian(ip, h.src) || h.src == ip->addr) {
+		CNT_INC(ip->env, DropMartianSrc);
+		ip_drop(ip, "ip_martian_src");
 		return;
 	}
 	if (ipv4_is_fragment(&h)) {
 		const uint8_t *whole;
-		long n = reasm_input(s->reasm, now, &h, payload, plen, &whole, &s->cnt);
+		long n = reasm_input(ip->reasm, ip->env->now, &h, payload, plen, &whole, &ip->env->cnt);
 		if (n <= 0)
 			return;
 		payload = whole;
@@ -41,33 +122,33 @@ void ip_input(hsk_stack *s, uint64_t now, const uint8_t *pkt, size_t len)
 	}
 	switch (h.proto) {
 	case IP_PROTO_TCP:
-		CNT_INC(s, InDelivers);
-		tcp_input(s, now, &h, payload, plen);
+		CNT_INC(ip->env, InDelivers);
+		ip->upper.input(ip->upper.ctx, &h, payload, plen);
 		break;
 	case IP_PROTO_ICMP:
-		CNT_INC(s, InDelivers);
-		icmp_input(s, now, &h, payload, plen);
+		CNT_INC(ip->env, InDelivers);
+		icmp_input(ip, &h, payload, plen);
 		break;
 	default:
-		CNT_INC(s, InUnknownProtos);
-		ip_drop(s, "ip_unknown_protocol");
+		CNT_INC(ip->env, InUnknownProtos);
+		ip_drop(ip, "ip_unknown_protocol");
 		break;
 	}
 }
 
-void ip_output(hsk_stack *s, uint8_t *buf, uint32_t dst, uint8_t proto, size_t l4_len)
+void ip_output(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto, size_t l4_len)
 {
 	ipv4_hdr h = {
 		.total_len = (uint16_t)(IPV4_HDR_LEN + l4_len),
-		.id = s->ip_id++,
+		.id = ip->ip_id++,
 		.frag = IPV4_DF,        /* RFC 1191: path MTU discovery */
 		.ttl = 64,
 		.proto = proto,
-		.src = s->addr,
+		.src = ip->addr,
 		.dst = dst,
 	};
 	if (ipv4_emit(&h, buf, IPV4_HDR_LEN) < 0)
 		return;
-	CNT_INC(s, OutRequests);
-	s->link.transmit(s->link.ctx, buf, IPV4_HDR_LEN + l4_len);
+	CNT_INC(ip->env, OutRequests);
+	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
 }

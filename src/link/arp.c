@@ -282,6 +282,50 @@ static int enqueue(arp_cache *a, struct arp_entry *e, const uint8_t *pkt, size_t
 	return 0;
 }
 
+/* nh's entry when it is resolved and fresh (asking again in its last
+ * quarter of life, once a second); NULL otherwise. */
+static struct arp_entry *resolved(arp_cache *a, uint64_t now, uint32_t nh,
+				  arp_out_fn out, void *ctx)
+{
+	struct arp_entry *e = find(a, nh);
+
+	if (!e || e->state != ST_REACHABLE || now >= e->confirmed + ARP_REACHABLE_NS)
+		return NULL;
+	if (now >= e->confirmed + ARP_REACHABLE_NS / 4 * 3 && now >= e->next_try) {
+		send_request(a, nh, out, ctx);
+		e->next_try = now + ARP_RETRY_NS;
+	}
+	return e;
+}
+
+bool arp_resolve(arp_cache *a, uint64_t now, uint32_t nh, uint8_t mac[ARP_MAC_LEN],
+		 arp_out_fn out, void *ctx)
+{
+	struct arp_entry *e = resolved(a, now, nh, out, ctx);
+
+	if (!e)
+		return false;
+	memcpy(mac, e->mac, ARP_MAC_LEN);
+	return true;
+}
+
+void arp_glean(arp_cache *a, uint64_t now, uint32_t addr, const uint8_t mac[ARP_MAC_LEN],
+	       arp_out_fn out, void *ctx)
+{
+	struct arp_entry *e;
+
+	if (!addr || addr == a->addr || (mac[0] & 1))
+		return;
+	e = find(a, addr);
+	if (e && e->state == ST_REACHABLE && !memcmp(e->mac, mac, ARP_MAC_LEN) &&
+	    now < e->confirmed + ARP_REACHABLE_NS / 2)
+		return;   /* nothing new: keep the per-packet cost a compare */
+	if (!e && !(e = alloc_entry(a)))
+		return;
+	e->addr = addr;
+	confirm(a, e, now, mac, out, ctx);
+}
+
 int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 	       size_t len, arp_out_fn out, void *ctx)
 {
@@ -289,17 +333,12 @@ int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 
 	if (len > ARP_FRAME_MAX - ARP_ETH_HDR_LEN)
 		return -EMSGSIZE;
+	if ((e = resolved(a, now, nh, out, ctx))) {
+		send_ip(a, e->mac, pkt, len, out, ctx);
+		return 0;
+	}
 	e = find(a, nh);
 	if (e && e->state == ST_REACHABLE) {
-		if (now < e->confirmed + ARP_REACHABLE_NS) {
-			/* In the last quarter of its life: ask again, once a second. */
-			if (now >= e->confirmed + ARP_REACHABLE_NS / 4 * 3 && now >= e->next_try) {
-				send_request(a, nh, out, ctx);
-				e->next_try = now + ARP_RETRY_NS;
-			}
-			send_ip(a, e->mac, pkt, len, out, ctx);
-			return 0;
-		}
 		e->state = ST_INCOMPLETE;   /* expired: resolve again */
 		e->tries = 0;
 		e->next_try = now;

@@ -56,6 +56,21 @@ long arp_eth_input(arp_cache *a, uint64_t now, const uint8_t *frame, size_t len,
 int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 	       size_t len, arp_out_fn out, void *ctx);
 
+/* The fast path of arp_output for a device that frames packets itself:
+ * true with nh's MAC when nh is resolved (a refresh request goes out in
+ * the entry's last quarter of life, as arp_output sends); false when the
+ * packet must go through arp_output, which queues it and asks. */
+bool arp_resolve(arp_cache *a, uint64_t now, uint32_t nh, uint8_t mac[ARP_MAC_LEN],
+		 arp_out_fn out, void *ctx);
+
+/* Teaches the cache addr -> mac learned elsewhere, as an ARP message
+ * from addr would: for a device whose queues each keep a cache of their
+ * own, where the ARP reply to one queue's request may arrive on another
+ * (xdp.c passes what another queue learned). Packets waiting for addr go
+ * out. Ignored for address 0, our own, or a multicast MAC. */
+void arp_glean(arp_cache *a, uint64_t now, uint32_t addr, const uint8_t mac[ARP_MAC_LEN],
+	       arp_out_fn out, void *ctx);
+
 /* Retries requests, fails and expires entries. */
 void arp_advance(arp_cache *a, uint64_t now, arp_out_fn out, void *ctx);
 uint64_t arp_next_deadline(const arp_cache *a);

@@ -14,10 +14,19 @@
  * Some devices have work that is not driven by their fd becoming readable
  * (an ARP retry, a delayed packet coming due): next_deadline() says when,
  * and the driver calls advance() and read() again at that time.
+ *
+ * Batches. A device may take many packets per system call: read_batch()
+ * hands out several received packets in the device's own memory, and
+ * write() may only queue a packet (copied: the caller's buffer is free
+ * again at once) until flush(). A driver calls dev_flush() before it
+ * sleeps; one that does not (the loop predates batches) still sees every
+ * packet leave: a device holding packets reports next_deadline() 0 and
+ * sends them in advance(), so the driver comes back at once.
  */
 #ifndef HSK_LINK_DEV_H
 #define HSK_LINK_DEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +35,19 @@ typedef struct hsk_dev hsk_dev;
 typedef struct hsk_dev_stats {
 	uint64_t rx_packets, rx_bytes, rx_dropped;   /* dropped: not IPv4, ... */
 	uint64_t tx_packets, tx_bytes, tx_dropped;   /* dropped: write failed */
+	/* Drivers with offloads and batches (0 elsewhere): */
+	uint64_t rx_calls, tx_calls;  /* system calls made to receive / send */
+	uint64_t rx_segs, tx_segs;    /* wire segments the packets stand for
+				       * (a GSO packet: several; else 1) */
+	uint64_t rx_gso, tx_gso;      /* packets carrying several segments */
+	uint64_t rx_csum;             /* partial checksums completed here */
 } hsk_dev_stats;
+
+/* A packet of a batch, in memory the device owns. */
+typedef struct hsk_pkt {
+	uint8_t *data;
+	uint32_t len;
+} hsk_pkt;
 
 struct hsk_dev_ops {
 	/* The next IPv4 packet into buf: its length; 0 when nothing is ready;
@@ -38,8 +59,15 @@ struct hsk_dev_ops {
 	/* When advance()/read() must run even if the fd stays quiet;
 	 * UINT64_MAX when never. May be NULL. */
 	uint64_t (*next_deadline)(const hsk_dev *d);
-	/* Does the work due at `now` (retries, delayed packets). May be NULL. */
+	/* Does the work due at `now` (retries, delayed packets, packets
+	 * queued by write). May be NULL. */
 	void (*advance)(hsk_dev *d, uint64_t now);
+	/* Up to n received IPv4 packets (n >= 1): how many, 0 when none is
+	 * ready, or -errno. pkts[i].data stays valid until the next read or
+	 * read_batch on d. May be NULL (dev_read_batch then reads one). */
+	long (*read_batch)(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned n);
+	/* Sends what write() queued. May be NULL (write sends at once). */
+	void (*flush)(hsk_dev *d, uint64_t now);
 	/* Releases d and, for layers, the device below. */
 	void (*close)(hsk_dev *d);
 };
@@ -86,6 +114,32 @@ static inline void dev_advance(hsk_dev *d, uint64_t now)
 		d->ops->advance(d, now);
 }
 
+/* Up to n packets. A device without read_batch reads one into `scratch`
+ * (cap bytes), which the caller owns. */
+static inline long dev_read_batch(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned n,
+				  uint8_t *scratch, size_t cap)
+{
+	long r;
+
+	if (d->ops->read_batch)
+		return d->ops->read_batch(d, now, pkts, n);
+	r = d->ops->read(d, now, scratch, cap);
+	if (r <= 0)
+		return r;
+	pkts[0].data = scratch;
+	pkts[0].len = (uint32_t)r;
+	return 1;
+}
+
+/* Sends what the whole stack of layers queued, lowest last (a layer may
+ * pass packets down as it flushes). */
+static inline void dev_flush(hsk_dev *d, uint64_t now)
+{
+	for (; d; d = d->lower)
+		if (d->ops->flush)
+			d->ops->flush(d, now);
+}
+
 static inline void dev_close(hsk_dev *d)
 {
 	if (d)
@@ -99,6 +153,55 @@ static inline void dev_close(hsk_dev *d)
  * and host_addr is not 0, gives the kernel side host_addr/prefix. */
 hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 		  char *err, size_t errlen);
+
+/* TUN with offloads and batches (tun.c, uring.c, vnet.c, tun_mq.c). */
+enum {
+	HSK_TUN_CSUM = 1 << 0,   /* take partial checksums (TUN_F_CSUM); we
+				  * complete them before the stack sees them */
+	HSK_TUN_TSO4 = 1 << 1,   /* take TCP/IPv4 GSO packets up to 64 KiB
+				  * (TUN_F_TSO4 | TUN_F_TSO_ECN); needs CSUM */
+	HSK_TUN_TSO6 = 1 << 2,   /* TUN_F_TSO6 (IPv6 is dropped, as ever) */
+	HSK_TUN_USO = 1 << 3,    /* TUN_F_USO4 | TUN_F_USO6 (Linux >= 6.2):
+				  * UDP GSO, split here into datagrams */
+	HSK_TUN_TX_GSO = 1 << 4, /* send GSO: join the stack's consecutive
+				  * segments of a flow; split packets over
+				  * the link MTU (needs only IFF_VNET_HDR) */
+	HSK_TUN_OFFLOADS = 0x1f,
+};
+typedef struct tun_opts {
+	unsigned offload;        /* HSK_TUN_* wanted; each is probed and the
+				  * ones the kernel refuses are left off */
+	bool uring;              /* batched reads/writes through io_uring */
+	unsigned stack_mtu;      /* the MTU given to the stack (dev->mtu): 0
+				  * the link's; larger with HSK_TUN_TX_GSO */
+	unsigned probe_deny;     /* tests: offloads to treat as unknown to the
+				  * kernel, so that the fallback is exercised */
+	/* multi-queue (tun_mq_open only) */
+	unsigned queues;         /* IFF_MULTI_QUEUE queues (1..256) */
+	bool steer;              /* attach the eBPF steering program (steer.h) */
+} tun_opts;
+
+/* tun_open with options: NULL (message in err) when the device cannot be
+ * opened or an option cannot be had at all (io_uring missing); offloads
+ * the kernel lacks are only left off: see tun_features. */
+hsk_dev *tun_open_opts(const char *name, uint32_t host_addr, unsigned prefix,
+		       const tun_opts *o, char *err, size_t errlen);
+/* The HSK_TUN_* in effect on a TUN device found below d (0: none or no
+ * TUN device). */
+unsigned tun_features(const hsk_dev *d);
+/* "csum,tso4,tso6,uso,tx-gso" for a feature mask ("none" for 0). */
+const char *tun_features_str(unsigned feat, char *buf, size_t len);
+/* Parses such a list ("all", "none" too) into *feat: 0 or -1. */
+int tun_features_parse(const char *s, unsigned *feat);
+
+/* Opens o->queues queues of the multi-queue TUN device `name` (created
+ * when missing), one hsk_dev each into devs[0..queues): no state is
+ * shared between them, so each can live on its own thread. With
+ * o->steer, the eBPF steering program makes the kernel put every packet
+ * on the queue steer_queue() names (steer.h). 0, or -1 with err set
+ * (nothing left open). */
+int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
+		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen);
 
 /* The same for a TAP device; the device answers ARP for `addr` and
  * resolves next hops: destinations inside addr/prefix directly, others
@@ -116,6 +219,12 @@ int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+/* The first write error of a pcap layer in the stack below d (-errno; the
+ * capture stopped there), 0 when none or no such layer. */
+int pcap_dev_error(const hsk_dev *d);
+/* Writes out what the pcap layer below d buffers: 0 or its -errno. A
+ * program calls it before closing, to know the capture is complete. */
+int pcap_dev_flush(hsk_dev *d);
 
 enum { IMPAIR_TX = 1, IMPAIR_RX = 2 };
 typedef struct impair_cfg {
@@ -127,9 +236,12 @@ typedef struct impair_cfg {
 	uint64_t seed;
 	unsigned dirs;        /* IMPAIR_TX | IMPAIR_RX (0: both) */
 	unsigned queue_limit; /* packets held per direction (0: 8192) */
+	bool cross_fins;      /* hold the first FIN until the other side's
+			       * (impair.c): a simultaneous close on demand */
 } impair_cfg;
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
+	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
 } impair_stats;
 
 hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);

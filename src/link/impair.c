@@ -10,6 +10,14 @@
  * beyond it a packet is dropped and counted). Every decision comes from a
  * generator seeded by cfg.seed, so a given seed makes the same choices for
  * the same packet sequence.
+ *
+ * cross_fins makes a simultaneous close happen on demand, whatever the
+ * timing of the two ends: the first TCP FIN to arrive (from either side)
+ * is held at the layer's entrance, with everything behind it in that
+ * direction, until the first FIN of the other direction arrives. Then
+ * that FIN passes and the held packets are let go, the held FIN first:
+ * each end has sent its FIN before it sees the other's, as if both had
+ * crossed on the wire. Once per layer (one connection).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,12 +38,17 @@ struct hq {
 	unsigned n;
 };
 
+enum { DIR_TX, DIR_RX };
+
 struct impair_dev {
 	hsk_dev dev;
 	impair_cfg cfg;
 	impair_stats st;
 	uint64_t rng;
 	struct hq txq, rxq;
+	/* cross_fins */
+	struct hq gate[2];          /* held behind a FIN, per direction */
+	bool fin_seen[2], crossed;
 };
 
 /* splitmix64: small, seeded, good enough for coin flips. */
@@ -147,6 +160,65 @@ static int imp_decide(struct impair_dev *m, struct hq *q, uint64_t now,
 	return now_copies;
 }
 
+/* An IPv4 packet carrying a TCP segment with FIN (first fragments only). */
+static bool pkt_is_fin(const uint8_t *p, size_t len)
+{
+	size_t ihl;
+
+	if (len < 20 || p[0] >> 4 != 4 || p[9] != 6)
+		return false;
+	ihl = (size_t)(p[0] & 15) * 4;
+	if ((((p[6] & 0x1f) << 8) | p[7]) != 0 || len < ihl + 14)
+		return false;
+	return p[ihl + 13] & 0x01;
+}
+
+enum gate_verdict { GATE_PASS, GATE_HELD, GATE_CROSSED };
+
+/* cross_fins, for a packet entering the layer in direction dir. */
+static enum gate_verdict gate_check(struct impair_dev *m, int dir, uint64_t now,
+				    const uint8_t *pkt, size_t len)
+{
+	if (!m->cfg.cross_fins || m->crossed)
+		return GATE_PASS;
+	if (!m->fin_seen[dir] && pkt_is_fin(pkt, len)) {
+		m->fin_seen[dir] = true;
+		if (m->fin_seen[!dir]) {
+			m->crossed = true;
+			return GATE_CROSSED;
+		}
+		m->st.fins_held++;
+	}
+	if (!m->fin_seen[dir])
+		return GATE_PASS;
+	/* Queued in arrival order (hq_push keeps it for equal times); a
+	 * full queue drops, as any other. */
+	hq_push(m, &m->gate[dir], now, pkt, len);
+	return GATE_HELD;
+}
+
+/* The FINs crossed: what the gate of dir held goes on its way now, through
+ * the usual loss and delay. */
+static void gate_release(struct impair_dev *m, int dir, uint64_t now)
+{
+	struct held *h;
+
+	while ((h = hq_pop_due(&m->gate[dir], UINT64_MAX))) {
+		if (dir == DIR_TX) {
+			int copies = m->cfg.dirs & IMPAIR_TX ?
+				imp_decide(m, &m->txq, now, h->data, h->len) : 1;
+			for (int i = 0; i < copies; i++)
+				dev_write(m->dev.lower, now, h->data, h->len);
+		} else {
+			int copies = m->cfg.dirs & IMPAIR_RX ?
+				imp_decide(m, &m->rxq, now, h->data, h->len) : 1;
+			for (int i = 0; i < copies; i++)
+				hq_push(m, &m->rxq, now, h->data, h->len);
+		}
+		free(h);
+	}
+}
+
 static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 {
 	struct impair_dev *m = (struct impair_dev *)d;
@@ -170,6 +242,16 @@ static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 		n = dev_read(d->lower, now, buf, cap);
 		if (n <= 0)
 			return n;
+		switch (gate_check(m, DIR_RX, now, buf, (size_t)n)) {
+		case GATE_HELD:
+			continue;
+		case GATE_CROSSED:
+			/* our FIN leaves before the stack can answer theirs */
+			gate_release(m, DIR_TX, now);
+			break;
+		case GATE_PASS:
+			break;
+		}
 		if (!(m->cfg.dirs & IMPAIR_RX)) {
 			d->st.rx_packets++;
 			d->st.rx_bytes += (uint64_t)n;
@@ -196,12 +278,19 @@ static int imp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 	struct impair_dev *m = (struct impair_dev *)d;
 	int copies = 1, rc = 0;
 
+	enum gate_verdict g;
+
 	d->st.tx_packets++;
 	d->st.tx_bytes += len;
+	g = gate_check(m, DIR_TX, now, pkt, len);
+	if (g == GATE_HELD)
+		return 0;
 	if (m->cfg.dirs & IMPAIR_TX)
 		copies = imp_decide(m, &m->txq, now, pkt, len);
 	for (int i = 0; i < copies; i++)
 		rc = dev_write(d->lower, now, pkt, len);
+	if (g == GATE_CROSSED)
+		gate_release(m, DIR_RX, now);   /* their FIN, after ours */
 	return rc;
 }
 
@@ -234,6 +323,8 @@ static void imp_close(hsk_dev *d)
 
 	hq_clear(&m->txq);
 	hq_clear(&m->rxq);
+	hq_clear(&m->gate[DIR_TX]);
+	hq_clear(&m->gate[DIR_RX]);
 	dev_close(d->lower);
 	free(m);
 }
@@ -292,7 +383,7 @@ unsigned impair_held(const hsk_dev *d)
 	for (; d; d = d->lower) {
 		if (d->ops == &impair_ops) {
 			const struct impair_dev *m = (const struct impair_dev *)d;
-			return m->txq.n + m->rxq.n;
+			return m->txq.n + m->rxq.n + m->gate[DIR_TX].n + m->gate[DIR_RX].n;
 		}
 	}
 	return 0;

@@ -24,21 +24,39 @@ struct pcap_dev {
 	pcap_t *p;
 	pcap_dumper_t *dump;
 	uint64_t last_flush;
+	int err;             /* first write error (errno), sticky */
 };
+
+/* pcap_dump() returns nothing: a failed write shows only in the stream's
+ * error flag or in the next flush. The first error stops the capture (a
+ * file with a hole is worse than a short one) and is kept for
+ * pcap_dev_error(). */
+static void pd_check(struct pcap_dev *pd, int flush_rc)
+{
+	if (pd->err)
+		return;
+	if (flush_rc < 0 || ferror(pcap_dump_file(pd->dump)))
+		pd->err = errno ? errno : EIO;
+}
 
 static void pd_record(struct pcap_dev *pd, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	struct pcap_pkthdr h;
 	struct timeval tv;
 
+	if (pd->err)
+		return;
 	gettimeofday(&tv, NULL);
 	h.ts = tv;
 	h.caplen = (bpf_u_int32)len;
 	h.len = (bpf_u_int32)len;
+	errno = 0;
 	pcap_dump((u_char *)pd->dump, &h, pkt);
+	pd_check(pd, 0);
 	/* Flush about once a second so a running capture can be read. */
 	if (now - pd->last_flush > 1000000000ull) {
-		pcap_dump_flush(pd->dump);
+		errno = 0;
+		pd_check(pd, pcap_dump_flush(pd->dump));
 		pd->last_flush = now;
 	}
 }
@@ -79,6 +97,34 @@ static const struct hsk_dev_ops pcap_ops = {
 	.close = pd_close,
 };
 
+static struct pcap_dev *pd_find(const hsk_dev *d)
+{
+	for (; d; d = d->lower)
+		if (d->ops == &pcap_ops)
+			return (struct pcap_dev *)d;
+	return NULL;
+}
+
+int pcap_dev_error(const hsk_dev *d)
+{
+	struct pcap_dev *pd = pd_find(d);
+
+	return pd ? -pd->err : 0;
+}
+
+int pcap_dev_flush(hsk_dev *d)
+{
+	struct pcap_dev *pd = pd_find(d);
+
+	if (!pd)
+		return 0;
+	if (!pd->err) {
+		errno = 0;
+		pd_check(pd, pcap_dump_flush(pd->dump));
+	}
+	return -pd->err;
+}
+
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen)
 {
 	struct pcap_dev *pd;
@@ -110,6 +156,18 @@ hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errle
 }
 
 #else /* !HSK_HAVE_PCAP */
+
+int pcap_dev_error(const hsk_dev *d)
+{
+	(void)d;
+	return 0;
+}
+
+int pcap_dev_flush(hsk_dev *d)
+{
+	(void)d;
+	return 0;
+}
 
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen)
 {

@@ -1,20 +1,21 @@
 /*
- * The TCB's life: creation, initial sequence numbers, buffers, the end of a
- * connection (closed, failed, freed) and readiness notification.
+ * The TCB's life: creation, initial sequence numbers, the end of a
+ * connection (closed, failed, freed) and readiness notification. Its
+ * buffers and their memory are mem.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 #include "tcp/reass.h"
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
-tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
+tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu)
 {
 	tcb *t = pool_get(&s->tcb_pool);
 	if (!t) {
-		CNT_INC(s, TCPAbortOnMemory);
+		CNT_INC(s->env, TCPAbortOnMemory);
 		return NULL;
 	}
 	t->node.key = *tu;
@@ -24,10 +25,10 @@ tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
 	t->state = HSK_CLOSED;
 	t->mss = TCP_DEFAULT_MSS;
 	rtt_init(&t->rtt, &s->rttp);
-	cc_init(&t->cc, s->cc_ops, TCP_DEFAULT_MSS, s->now);
-	t->ts_offset = (uint32_t)rng_next(&s->rng);
-	t->sndbuf = s->cfg.sndbuf;
-	t->rcvbuf = s->cfg.rcvbuf;
+	cc_init(&t->cc, s->cc_ops, TCP_DEFAULT_MSS, s->env->now);
+	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	t->sndbuf = s->env->cfg.sndbuf;
+	t->rcvbuf = s->env->cfg.rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	tbl_insert(&s->conns, &t->node);
 	return t;
@@ -35,58 +36,36 @@ tcb *tcb_new(hsk_stack *s, const hsk_tuple *tu)
 
 /* Takes the TCB out of the table and stops its timers; the memory stays
  * for whoever still holds it. */
-void tcb_detach(hsk_stack *s, tcb *t)
+void tcb_detach(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
-	wheel_cancel(&s->wheel, &t->timer);
+	if (tcb_counted_orphan(t)) {
+		s->orphans--;
+		s->orphan_bytes -= t->snd.cap + t->rcv.cap;
+	}
+	wheel_cancel(&s->env->wheel, &t->timer);
 	tbl_remove(&s->conns, &t->node);
 	t->rtx_at = t->delack_at = t->close_at = t->keep_at = 0;
 	t->flags |= TF_DETACHED;
 }
 
-/* Buffers of the stack's default size go back to a small cache instead
- * of to malloc: a request/response connection frees and takes one per
- * message, and an idle connection holds none. */
-static void ring_release(hsk_stack *s, hsk_ring *r)
-{
-	if (!r->buf)
-		return;
-	s->buffer_bytes -= r->cap;
-	if (r->cap == s->ring_cache_cap && s->ring_cache_n < STACK_RING_CACHE) {
-		s->ring_cache[s->ring_cache_n++] = r->buf;
-		*r = (hsk_ring){ 0 };
-		return;
-	}
-	ring_destroy(r);
-}
-
-void tcb_release_idle_rings(hsk_stack *s, tcb *t)
-{
-	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
-	if (t->snd.buf && !ring_len(&t->snd))
-		ring_release(s, &t->snd);
-	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
-		ring_release(s, &t->rcv);
-	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
-}
-
-void tcb_free(hsk_stack *s, tcb *t)
+void tcb_free(tcp_stack *s, tcb *t)
 {
 	tcb_detach(s, t);
-	ring_release(s, &t->snd);
-	ring_release(s, &t->rcv);
+	tcb_release_rings(s, t);
 	free(t->ooo);
 	rec_sack_free(t);
 	pool_put(&s->tcb_pool, t);
 }
 
-void tcb_closed(hsk_stack *s, tcb *t, const char *cause)
+void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_CLOSED, cause);
+	/* Every state may close; should the table ever refuse it (a bug,
+	 * asserted in debug builds), the connection ends all the same rather
+	 * than live on unreachable. */
+	if (!tcb_set_state(s, t, HSK_CLOSED, cause))
+		t->err = t->err ? t->err : HSK_ECONNABORTED;
 	tcb_detach(s, t);
 	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
 		tcb_free(s, t);
@@ -94,64 +73,57 @@ void tcb_closed(hsk_stack *s, tcb *t, const char *cause)
 		tcb_notify(s, t);
 }
 
-void tcb_fail(hsk_stack *s, tcb *t, int err, const char *cause)
+void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 {
 	t->err = err;
 	tcb_closed(s, t, cause);
 }
 
-hsk_seq tcp_isn(hsk_stack *s, const hsk_tuple *tu)
+hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu)
 {
 	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
 	 * secretkey), M a 4-microsecond clock. */
-	uint32_t m = (uint32_t)(s->now / 4000);
-	uint32_t f = (uint32_t)tuple_hash(tu, s->key0 ^ 0x69736e, s->key1);
-	if (s->cfg.isn_fixed)
-		return seq_of(s->cfg.isn_offset);
-	return seq_of(m + f + s->cfg.isn_offset);
+	uint32_t m = (uint32_t)(s->env->now / 4000);
+	uint32_t f = (uint32_t)tuple_hash(tu, s->env->key0 ^ 0x69736e, s->env->key1);
+	if (s->env->cfg.isn_fixed)
+		return seq_of(s->env->cfg.isn_offset);
+	return seq_of(m + f + s->env->cfg.isn_offset);
 }
 
-uint32_t tcb_rcv_space(const tcb *t)
-{
-	uint32_t used = ring_len(&t->rcv);
-	return t->rcvbuf > used ? t->rcvbuf - used : 0;
-}
-
-void tcb_notify(hsk_stack *s, tcb *t)
+void tcb_notify(tcp_stack *s, tcb *t)
 {
 	if (t->sd >= 0)
-		stack_notify(s, t->sd);
+		tcp_notify(s, t->sd);
 }
 
-static int ring_alloc(hsk_stack *s, hsk_ring *r, uint32_t size)
+uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss)
 {
-	if (r->buf)
-		return 0;
-	uint32_t cap = 1;
-	while (cap < size)
-		cap <<= 1;
-	if (cap == s->ring_cache_cap && s->ring_cache_n) {
-		*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
-		s->buffer_bytes += cap;
-		return 0;
-	}
-	if (ring_init(r, size) < 0) {
-		CNT_INC(s, TCPMemoryPressures);
-		return -HSK_ENOMEM;
-	}
-	s->buffer_bytes += r->cap;
-	return 0;
+	uint32_t floor = s->env->cfg.min_snd_mss < s->mss ? s->env->cfg.min_snd_mss : s->mss;
+	if (mss > s->mss)
+		mss = s->mss;
+	if (mss < floor)
+		mss = floor;
+	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
 }
 
-int tcb_alloc_snd(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->snd, t->sndbuf); }
-int tcb_alloc_rcv(hsk_stack *s, tcb *t) { return ring_alloc(s, &t->rcv, t->rcvbuf); }
+/* The timestamp option rides on every segment: room for it comes out of
+ * the payload, as Linux's tcp_current_mss does; never all of it. */
+static uint16_t mss_less_ts(uint16_t mss)
+{
+	return mss > TCPOLEN_TS_ALIGNED ? (uint16_t)(mss - TCPOLEN_TS_ALIGNED) : 1;
+}
 
-void tcb_init_from_syn(hsk_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
+uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
+{
+	uint32_t hdrs = IPV4_HDR_LEN + TCP_HDR_LEN;
+	uint16_t mss = tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0);
+	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
+}
+
+void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 {
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	t->mss = mss ? mss : TCP_DEFAULT_MSS;
-	if (t->mss > s->mss)
-		t->mss = s->mss;
+	t->mss = tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS);
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -162,16 +134,14 @@ void tcb_init_from_syn(hsk_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 	}
 }
 
-void tcb_init_stream_opts(hsk_stack *s, tcb *t, const tcp_opts *peer)
+void tcb_init_stream_opts(tcp_stack *s, tcb *t, const tcp_opts *peer)
 {
-	if (peer->sack_ok && s->cfg.sack)
+	if (peer->sack_ok && s->env->cfg.sack)
 		t->flags |= TF_SACK_OK;
-	if (peer->has_ts && s->cfg.timestamps) {
+	if (peer->has_ts && s->env->cfg.timestamps) {
 		t->flags |= TF_TS_OK;
 		t->ts_recent = peer->ts_val;
-		t->ts_recent_at = s->now;
-		/* The option rides on every segment: room for it comes out of
-		 * the payload, as Linux's tcp_current_mss does. */
-		t->mss = (uint16_t)(t->mss - TCPOLEN_TS_ALIGNED);
+		t->ts_recent_at = s->env->now;
+		t->mss = mss_less_ts(t->mss);
 	}
 }

@@ -7,14 +7,16 @@
  *
  *   ISS = H1 + (count << 24 | mssind << 22 | H2 & 0x3fffff)   (mod 2^32)
  *
- *   H1     SipHash of the 4-tuple and the client's ISN (SEG.SEQ of the SYN)
- *          under the stack's key mixed with a cookie label: hides the other
- *          fields, so the ISS is as unpredictable as an RFC 6528 one;
+ *   H1     SipHash-2-4 of the 4-tuple and the client's ISN (SEG.SEQ of
+ *          the SYN) under the stack's key mixed with a cookie label: hides
+ *          the other fields, so the ISS is as unpredictable as an RFC 6528
+ *          one;
  *   count  low 8 bits of a coarse clock, now / 64 s;
  *   mssind 2 bits: the client's MSS as an index into a table of common
  *          values (536, 1300, 1440, 1460), rounded down;
- *   H2     22 bits of SipHash of the tuple, the ISN, the full count and
- *          mssind under a second label: the authenticator.
+ *   H2     22 bits of SipHash-2-4 of the tuple, the ISN, the full count
+ *          and mssind (a longer input under the same key, so an
+ *          independent value): the authenticator.
  *
  * A cookie is accepted when its count is the current period's or the
  * previous one's (so it lives between 64 and 128 s, as Linux's 2 minutes)
@@ -25,32 +27,46 @@
  * 536 is rounded up to 536, as Linux does.
  */
 #include "core/rand.h"
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 enum { COOKIE_MAC_BITS = 22, COOKIE_MSS_SHIFT = 22, COOKIE_COUNT_SHIFT = 24 };
 #define COOKIE_MAC_MASK ((1u << COOKIE_MAC_BITS) - 1)
-#define COOKIE_LABEL1 0x636f6f6b69653131ull /* "cookie11" */
-#define COOKIE_LABEL2 0x636f6f6b69653232ull /* "cookie22" */
+#define COOKIE_LABEL 0x636f6f6b69653131ull /* "cookie11" */
 
 static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
 
-static uint32_t cookie_hash(const hsk_stack *s, const hsk_tuple *tu, hsk_seq irs,
-			    uint64_t label, uint32_t count, uint32_t mssind)
+/* The SipHash state after the 16 bytes both hashes start with: laddr,
+ * raddr, lport << 16 | rport, irs as little-endian 32-bit words. H1 is
+ * SipHash-2-4 of those 16 bytes, H2 of 24 (count and mssind follow): one
+ * key, inputs of different lengths, so independent outputs, and the
+ * common prefix is hashed once (18 rounds for both instead of 24). */
+static hsk_sip cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, hsk_seq irs)
 {
-	/* Packed explicitly: no padding reaches the hash. */
-	uint32_t w[6] = {
-		tu->laddr, tu->raddr, (uint32_t)tu->lport << 16 | tu->rport,
-		irs.v, count, mssind,
-	};
-	return (uint32_t)hsk_siphash(w, sizeof(w), s->key0 ^ label, s->key1);
+	hsk_sip st;
+	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
+	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
+	return st;
 }
 
-static uint32_t cookie_count(const hsk_stack *s)
+static uint32_t cookie_h1(const hsk_sip *prefix)
 {
-	return (uint32_t)(s->now / COOKIE_PERIOD_NS);
+	return (uint32_t)sip_final(prefix, 16);
 }
 
-hsk_seq cookie_make(hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss)
+static uint32_t cookie_h2(const hsk_sip *prefix, uint32_t count, uint32_t mssind)
+{
+	hsk_sip st = *prefix;
+	sip_block(&st, (uint64_t)mssind << 32 | count);
+	return (uint32_t)sip_final(&st, 24);
+}
+
+static uint32_t cookie_count(const tcp_stack *s)
+{
+	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
+}
+
+hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss)
 {
 	uint32_t mssind = 0;
 	for (uint32_t i = sizeof(cookie_mss) / sizeof(cookie_mss[0]) - 1; i > 0; i--)
@@ -59,22 +75,24 @@ hsk_seq cookie_make(hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss
 			break;
 		}
 	uint32_t count = cookie_count(s);
-	uint32_t h1 = cookie_hash(s, tu, irs, COOKIE_LABEL1, 0, 0);
-	uint32_t h2 = cookie_hash(s, tu, irs, COOKIE_LABEL2, count, mssind);
+	hsk_sip prefix = cookie_prefix(s, tu, irs);
+	uint32_t h1 = cookie_h1(&prefix);
+	uint32_t h2 = cookie_h2(&prefix, count, mssind);
 	return seq_of(h1 + ((count << COOKIE_COUNT_SHIFT) |
 			    (mssind << COOKIE_MSS_SHIFT) | (h2 & COOKIE_MAC_MASK)));
 }
 
-uint16_t cookie_check(hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs)
+uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs)
 {
-	uint32_t v = iss.v - cookie_hash(s, tu, irs, COOKIE_LABEL1, 0, 0);
+	hsk_sip prefix = cookie_prefix(s, tu, irs);
+	uint32_t v = iss.v - cookie_h1(&prefix);
 	uint32_t now = cookie_count(s);
 	uint32_t mssind = (v >> COOKIE_MSS_SHIFT) & 3;
 	for (uint32_t age = 0; age < 2 && age <= now; age++) {
 		uint32_t count = now - age;
 		if ((count & 0xff) != v >> COOKIE_COUNT_SHIFT)
 			continue;
-		uint32_t h2 = cookie_hash(s, tu, irs, COOKIE_LABEL2, count, mssind);
+		uint32_t h2 = cookie_h2(&prefix, count, mssind);
 		if ((h2 & COOKIE_MAC_MASK) == (v & COOKIE_MAC_MASK))
 			return cookie_mss[mssind];
 	}

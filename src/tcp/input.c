@@ -1,59 +1,62 @@
 /*
  * SEGMENT ARRIVES (RFC 9293 §3.10.7), one step per function.
  *
- *   tcp_input: parse, count, look up the 4-tuple
+ * Input decides, reply.c acts: every step returns a tcp_verdict (tcp.h).
+ * TV_ACCEPT goes on to the next step; anything else ends the processing
+ * of the segment, and tcp_input hands it to tcp_reply(), the one way a
+ * reply to an unacceptable segment leaves (rate limited per connection).
+ *
+ *   tcp_input: parse, count, look up the 4-tuple, tcp_reply(verdict)
  *     -> tcb_input        a full connection
  *          syn_sent_input          §3.10.7.3
  *          simultaneous_synack     the SYN-ACK completing a simultaneous open
- *          paws_reject, check_seq  first: timestamps (RFC 7323), sequence
- *          rst_input               second: RST (RFC 5961 §3)
- *          (in tcb_input)          fourth: SYN -> challenge ACK (RFC 5961 §4)
- *          ack_input               fifth: ACK (RFC 5961 §5), window,
- *                                  then loss recovery (recovery.c)
- *          data_input              seventh: segment text (in order, or
+ *          paws_check              first: timestamps (RFC 7323 §5.3 R1)
+ *          seq_check               first: sequence number
+ *          rst_check               second: RST (RFC 5961 §3)
+ *          syn_check               fourth: SYN -> challenge ACK (RFC 5961 §4)
+ *          tcb_input_after_syn     (also: a request promoted by its ACK)
+ *            ack_check             fifth: is the ACK plausible (RFC 5961 §5)
+ *            ts_update             TS.Recent from the accepted segment
+ *                                  (RFC 7323 §4.3)
+ *            ack_input             fifth: window, SND.UNA, loss recovery
+ *                                  (recovery.c), the closing states
+ *            data_input            seventh: segment text (in order, or
  *                                  through reassembly)
- *          fin_input               eighth: FIN
+ *            fin_input             eighth: FIN
  *     -> req_input        a SYN-queue request      (listen.c)
  *     -> tw_input         a TIME_WAIT entry        (timewait.c)
  *     -> listen_input     a listener               (listen.c)
  *     -> closed_input     nothing: §3.10.7.1
- * Each step returns false when processing of the segment ends there.
+ * The third step (security) and the sixth (URG) have nothing to do here.
  */
 #include <stdlib.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 #include "tcp/reass.h"
 
-static void count_parse_error(hsk_stack *s, int err)
+static void count_parse_error(tcp_stack *s, int err)
 {
-	CNT_INC(s, InErrs);
+	CNT_INC(s->env, InErrs);
 	switch (err) {
 	case WIRE_ERR_TCP_CSUM:
-		CNT_INC(s, InCsumErrors);
+		CNT_INC(s->env, InCsumErrors);
 		break;
 	case WIRE_ERR_OPTLEN:
 	case WIRE_ERR_MSS_ZERO:
-		CNT_INC(s, DropBadOptions);
+		CNT_INC(s->env, DropBadOptions);
 		break;
 	case WIRE_ERR_SYN_FIN:
-		CNT_INC(s, DropSynFin);
+		CNT_INC(s->env, DropSynFin);
 		break;
 	case WIRE_ERR_SHORT:
-		CNT_INC(s, DropShort);
+		CNT_INC(s->env, DropShort);
 		break;
 	default:
-		CNT_INC(s, DropBadHeader);
+		CNT_INC(s->env, DropBadHeader);
 		break;
 	}
 }
 
-static void drop(hsk_stack *s, tcb *t, const tcp_seg *sg, const char *why)
-{
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TCB, t->sd, &sg->tuple, &sg->th,
-		      sg->len, why);
-}
-
-enum { OOW_ACK_INTERVAL_NS = 500000000 };
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * 1000000000)
 
 /* The receive window for the acceptability test: what we advertised. */
@@ -63,7 +66,18 @@ static uint32_t rcv_window(const tcb *t)
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
 }
 
-/* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability. */
+/* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability,
+ * with the two allowances the RFC and the common stacks make so that an
+ * ACK is not lost with the text around it:
+ *  - RCV.WND = 0: "special allowance should be made to accept valid ACKs,
+ *    URGs and RSTs": a segment at RCV.NXT is acceptable whatever its
+ *    length; data_input drops its text (as Linux's tcp_sequence and
+ *    TCPZeroWindowDrop);
+ *  - a segment ending exactly at RCV.NXT (its text or FIN all old, e.g.
+ *    the peer's FIN again because our ACK was lost) is acceptable for its
+ *    ACK; data_input finds it a duplicate and ACKs it (Linux: end_seq >=
+ *    rcv_wup; FreeBSD goes on to the ACK of any duplicate). Not an RST:
+ *    one outside the window stays silently dropped (RFC 5961 §3.2). */
 static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 {
 	uint32_t len = seg_space(sg);
@@ -74,89 +88,94 @@ static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 			return seq_eq(sg->seq, t->rcv_nxt);
 		return seq_in(sg->seq, t->rcv_nxt, end);
 	}
+	if (seq_eq(seq_add(sg->seq, len), t->rcv_nxt) && !(sg->th.flags & HSK_TH_RST))
+		return true;
 	if (wnd == 0)
-		return false;
+		return seq_eq(sg->seq, t->rcv_nxt);
 	return seq_in(sg->seq, t->rcv_nxt, end) ||
 	       seq_in(seq_add(sg->seq, len - 1), t->rcv_nxt, end);
 }
 
-static bool check_seq(hsk_stack *s, tcb *t, const tcp_seg *sg)
+/* RFC 5961 §4.2: a SYN in a synchronized state is answered with a
+ * challenge ACK, "irrespective of the sequence number", never obeyed. */
+static tcp_verdict syn_challenge(tcp_stack *s)
 {
-	if (seq_acceptable(t, sg))
-		return true;
-	CNT_INC(s, DropOutOfWindow);
-	drop(s, t, sg, "out of window");
-	if (sg->th.flags & HSK_TH_RST)
-		return false;
-	/* Answer with our ACK; but answering every out-of-window pure ACK
-	 * lets two confused ends ACK each other forever, so those replies
-	 * are rate limited (Linux: tcp_invalid_ratelimit, 500 ms). */
-	if (seg_space(sg) == 0) {
-		if (t->oow_ack_at && s->now - t->oow_ack_at < OOW_ACK_INTERVAL_NS)
-			return false;
-		t->oow_ack_at = s->now;
-	}
-	t->flags |= TF_ACK_NOW;
-	tcp_output(s, t);
-	return false;
+	CNT_INC(s->env, TCPSYNChallenge);
+	return TV(TV_CHALLENGE, "SYN in synchronized state: challenge ACK");
 }
 
-/* RFC 7323 §5.3 R1 (PAWS): a segment whose timestamp is older than the
- * latest one accepted is an old duplicate: ACK and drop it. A TS.Recent
- * idle for more than 24 days is no longer trusted (§5.5). */
-static bool paws_reject(hsk_stack *s, tcb *t, const tcp_seg *sg)
+/* First: the sequence number. Not acceptable: an RST is dropped silently,
+ * a SYN challenged, anything else answered with our ACK (rate limited in
+ * reply.c, so two confused ends cannot ACK each other forever). */
+static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (seq_acceptable(t, sg))
+		return TV_OK;
+	CNT_INC(s->env, DropOutOfWindow);
+	if (sg->th.flags & HSK_TH_RST)
+		return TV(TV_DROP, "RST out of window");
+	if (sg->th.flags & HSK_TH_SYN)
+		return syn_challenge(s);
+	return TV(TV_DUPACK, "out of window");
+}
+
+/* SEG.TSval is not older than TS.Recent, or TS.Recent is no longer to be
+ * trusted: idle for more than 24 days (RFC 7323 §5.5). */
+static bool ts_fresh(const tcp_stack *s, const tcb *t, const tcp_opts *o)
+{
+	return (int32_t)(o->ts_val - t->ts_recent) >= 0 ||
+	       s->env->now - t->ts_recent_at > PAWS_IDLE_NS;
+}
+
+/* RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose
+ * timestamp is older than the latest one accepted is an old duplicate:
+ * ACK and drop it. */
+static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if (!(t->flags & TF_TS_OK) || !o->has_ts || (sg->th.flags & HSK_TH_RST))
-		return false;
-	if ((int32_t)(o->ts_val - t->ts_recent) >= 0)
-		return false;
-	if (s->now - t->ts_recent_at > PAWS_IDLE_NS) {
-		t->ts_recent = o->ts_val;
-		t->ts_recent_at = s->now;
-		return false;
-	}
-	CNT_INC(s, PAWSEstab);
-	drop(s, t, sg, "PAWS: old timestamp");
-	if (t->oow_ack_at && s->now - t->oow_ack_at < OOW_ACK_INTERVAL_NS)
-		return true;
-	t->oow_ack_at = s->now;
-	t->flags |= TF_ACK_NOW;
-	tcp_output(s, t);
-	return true;
+		return TV_OK;
+	if (ts_fresh(s, t, o))
+		return TV_OK;
+	if (sg->th.flags & HSK_TH_SYN)
+		return syn_challenge(s);
+	CNT_INC(s->env, PAWSEstab);
+	return TV(TV_PAWS, "PAWS: old timestamp");
 }
 
-/* R3: remember the newest timestamp of a segment that starts at or before
- * what we have acknowledged. */
-static void ts_update(hsk_stack *s, tcb *t, const tcp_seg *sg)
+/* RFC 7323 §4.3 R3: TS.Recent is the timestamp of the newest segment
+ * that was accepted -- its ACK too, so this runs after ack_check (as
+ * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
+ * move it -- and that starts at or before what we have acknowledged
+ * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
+static void ts_update(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
-	if ((t->flags & TF_TS_OK) && o->has_ts &&
-	    (int32_t)(o->ts_val - t->ts_recent) >= 0 && seq_le(sg->seq, t->rcv_nxt)) {
+	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
+	    seq_le(sg->seq, t->rcv_nxt)) {
 		t->ts_recent = o->ts_val;
-		t->ts_recent_at = s->now;
+		t->ts_recent_at = s->env->now;
 	}
 }
 
-/* RFC 5961 §3: only an RST at exactly RCV.NXT resets; one elsewhere in the
- * window earns a challenge ACK (check_seq already dropped the rest). */
-static void rst_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+/* Second: RST. RFC 5961 §3: only an RST at exactly RCV.NXT resets; one
+ * elsewhere in the window earns a challenge ACK (seq_check dropped the
+ * rest). */
+static tcp_verdict rst_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	if (!seq_eq(sg->seq, t->rcv_nxt)) {
-		drop(s, t, sg, "RST not at RCV.NXT: challenge ACK");
-		tcb_challenge_ack(s, t);
-		tcb_timer_update(s, t);
-		return;
-	}
+	if (!(sg->th.flags & HSK_TH_RST))
+		return TV_OK;
+	if (!seq_eq(sg->seq, t->rcv_nxt))
+		return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
 		/* Only simultaneous opens reach here as TCBs: active open. */
-		CNT_INC(s, AttemptFails);
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST");
 		break;
 	case HSK_ESTABLISHED:
 	case HSK_CLOSE_WAIT:
-		CNT_INC(s, EstabResets);
+		CNT_INC(s->env, EstabResets);
 		tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
 		break;
 	case HSK_FIN_WAIT_1:
@@ -167,6 +186,13 @@ static void rst_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		tcb_closed(s, t, "rcv RST");
 		break;
 	}
+	return TV(TV_DONE, NULL);
+}
+
+/* Fourth: SYN (the third, security, has nothing to check). */
+static tcp_verdict syn_check(tcp_stack *s, const tcp_seg *sg)
+{
+	return (sg->th.flags & HSK_TH_SYN) ? syn_challenge(s) : TV_OK;
 }
 
 /* The SYN-ACK that completes a simultaneous open: in SYN_RECEIVED it repeats
@@ -181,8 +207,12 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 
 static void update_window(tcb *t, const tcp_seg *sg)
 {
-	/* RFC 9293 §3.10.7.4: only a segment newer than the last window
-	 * update may change the window. The window of a SYN is never scaled. */
+	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
+	 * newer than the last window update (SND.WL1, then SND.WL2), may
+	 * change the window: an old ACK carries a stale one. The window of a
+	 * SYN is never scaled. */
+	if (!seq_between(sg->ack, t->snd_una, t->snd_max))
+		return;
 	if (seq_lt(t->snd_wl1, sg->seq) ||
 	    (seq_eq(t->snd_wl1, sg->seq) && seq_le(t->snd_wl2, sg->ack))) {
 		uint32_t shift = (sg->th.flags & HSK_TH_SYN) ? 0 : t->snd_wscale;
@@ -192,8 +222,11 @@ static void update_window(tcb *t, const tcp_seg *sg)
 		t->snd_wl1 = sg->seq;
 		t->snd_wl2 = sg->ack;
 		if (t->snd_wnd && (t->flags & TF_PERSIST)) {
+			/* The window opened: probing is over. */
 			t->flags &= ~TF_PERSIST;
 			t->rtx_at = 0;
+			t->first_rtx_at = 0;
+			t->win_probes = 0;
 		}
 	}
 }
@@ -201,18 +234,18 @@ static void update_window(tcb *t, const tcp_seg *sg)
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
-	if (seq_eq(t->snd_una, t->iss))
-		acked--;                        /* our SYN */
+	bool syn_acked = seq_eq(t->snd_una, t->iss);
+	if (syn_acked)
+		acked--;                        /* our SYN (its RTT is sampled
+						 * where the handshake ends) */
 	if ((t->flags & TF_FIN_SENT) && seq_gt(sg->ack, t->fin_seq)) {
 		acked--;                        /* our FIN */
 		t->flags |= TF_FIN_ACKED;
 	}
 	ring_read(&t->snd, NULL, acked);
-	if (!ring_len(&t->snd))
-		tcb_release_idle_rings(s, t);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
@@ -221,78 +254,88 @@ static uint32_t ack_advance(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	const tcp_opts *o = &sg->th.opt;
 	if (t->sack && t->sack->seg) {
 		/* RACK takes its sample from the segment records. */
-	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr) {
-		rtt_ts_sample(&t->rtt, &s->rttp, s->now, t->ts_offset, o->ts_ecr);
+	} else if ((t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr && !syn_acked &&
+		   (int32_t)(o->ts_ecr - t->ts_flight) >= 0) {
+		/* An echo older than the flight this ACK covers is not of any
+		 * segment of it (RFC 7323 §4.3 echoes the earliest unacked
+		 * one): a forged or confused TSecr must not set the RTO. */
+		rtt_ts_sample(&t->rtt, &s->rttp, s->env->now, t->ts_offset, o->ts_ecr);
 		t->flags &= ~TF_RTT_TIMING;
 	} else if ((t->flags & TF_RTT_TIMING) && seq_ge(sg->ack, t->rtt_seq)) {
 		t->flags &= ~TF_RTT_TIMING;
-		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
 	}
 	t->retries = 0;
 	t->first_rtx_at = 0;
+	t->win_probes = 0;
 	/* Forward progress ends the backoff (as Linux does). */
 	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
 	t->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
-		s->now + rtt_rto(&t->rtt, &s->rttp);
+		s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	tcb_notify(s, t);
 	return acked;
 }
 
-static void established(hsk_stack *s, tcb *t, const char *cause)
+static bool established(tcp_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_ESTABLISHED, cause);
+	if (!tcb_set_state(s, t, HSK_ESTABLISHED, cause))
+		return false;
 	rtt_backoff_reset(&t->rtt);     /* the SYN's backoff is over */
 	/* RFC 6298 §5.7 (and Linux's TCP_TIMEOUT_FALLBACK): the SYN was
 	 * retransmitted and there is no RTT sample: the data transfer starts
 	 * with an RTO of 3 s. */
 	if (!rtt_has_sample(&t->rtt) && (t->flags & TF_SYN_RETRANS) &&
 	    t->rtt.rto < 3000000000ull)
-		t->rtt.rto = 3000000000ull < s->cfg.rto_max_ns ?
-			3000000000ull : s->cfg.rto_max_ns;
-	cc_init(&t->cc, s->cc_ops, t->mss, s->now); /* RFC 6928 IW10 */
+		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
+			3000000000ull : s->env->cfg.rto_max_ns;
+	cc_init(&t->cc, s->cc_ops, t->mss, s->env->now); /* RFC 6928 IW10 */
 	t->recover = t->snd_una;
 	if (t->flags & TF_PASSIVE)
-		CNT_INC(s, PassiveOpens);
+		CNT_INC(s->env, PassiveOpens);
+	return true;
 }
 
-/* Fifth: the ACK field. */
-static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+/* Fifth, first half: may the ACK field be believed? RFC 5961 §5.2: only
+ * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (SND.MAX here: what was
+ * sent, before a timeout rewound SND.NXT); anything else is dropped and
+ * answered with a (rate-limited) challenge ACK. */
+static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	if (!(sg->th.flags & HSK_TH_ACK)) {
-		drop(s, t, sg, "no ACK");
-		return false;
+	if (!(sg->th.flags & HSK_TH_ACK))
+		return TV(TV_DROP, "no ACK");
+	if (t->state == HSK_SYN_RECEIVED &&
+	    (!seq_gt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max)))
+		return TV(TV_RST, "bad ACK in SYN_RECEIVED");
+	if (seq_gt(sg->ack, t->snd_max)) {
+		CNT_INC(s->env, DropBadAck);
+		return TV(TV_CHALLENGE, "ACK of unsent data");
 	}
+	if (seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd))) {
+		CNT_INC(s->env, DropBadAck);
+		return TV(TV_CHALLENGE, "ACK too old");
+	}
+	return TV_OK;
+}
+
+/* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
+ * recovery, and what our acknowledged FIN means in the closing states. */
+static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
 	if (t->state == HSK_SYN_RECEIVED) {
-		if (!seq_gt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max)) {
-			drop(s, t, sg, "bad ACK in SYN_RECEIVED");
-			send_rst_for(s, sg);
-			return false;
-		}
-		established(s, t, "rcv ACK");
+		if (!established(s, t, "rcv ACK"))
+			return TV(TV_DROP, "illegal transition");
 		t->snd_wl1 = sg->seq;   /* take this segment's window */
 		t->snd_wl2 = sg->ack;
 		t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
 	}
-	if (seq_gt(sg->ack, t->snd_max)) {
-		/* It acknowledges something not yet sent. */
-		CNT_INC(s, DropBadAck);
-		drop(s, t, sg, "ACK of unsent data");
-		t->flags |= TF_ACK_NOW;
-		tcp_output(s, t);
-		return false;
-	}
-	if (seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd))) {
-		/* RFC 5961 §5: too old to be a plausible duplicate. */
-		CNT_INC(s, DropBadAck);
-		drop(s, t, sg, "ACK too old");
-		t->flags |= TF_ACK_NOW;
-		tcp_output(s, t);
-		return false;
-	}
-	t->rcv_tstamp = s->now;
+	t->rcv_tstamp = s->env->now;
+	/* The peer answered: unanswered zero-window probes start again from
+	 * zero; an orphan's do not (it must not live on answers alone). */
+	if (t->sd >= 0)
+		t->win_probes = 0;
 	uint32_t old_wnd = t->snd_wnd;
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	bool advanced = seq_gt(sg->ack, t->snd_una);
@@ -305,7 +348,14 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
 	if (!advanced && seg_space(sg) == 0)
-		CNT_INC(s, TCPPureAcks);
+		CNT_INC(s->env, TCPPureAcks);
+	/* Everything acknowledged, and loss recovery has seen it: the send
+	 * ring (and the SACK state, when nothing else holds it) can go;
+	 * under memory pressure it shrinks to what it still holds. */
+	if (advanced && !ring_len(&t->snd))
+		tcb_release_idle_rings(s, t);
+	else if (advanced && s->mem_pressure)
+		tcb_fit_snd(s, t);
 
 	bool fin_acked = t->flags & TF_FIN_ACKED;
 	bool fin_here = sg->th.flags & HSK_TH_FIN;
@@ -314,41 +364,52 @@ static bool ack_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 		/* With the peer's FIN in the same segment, fin_input goes
 		 * straight to TIME_WAIT (FIN_WAIT_1 -> TIME_WAIT). */
 		if (fin_acked && !fin_here) {
-			tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN");
+			if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
+				return TV(TV_DROP, "illegal transition");
 			if (t->sd < 0)
-				t->close_at = s->now + s->cfg.fin_timeout_ns;
+				t->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
 		}
 		break;
 	case HSK_CLOSING:
 		if (fin_acked) {
+			/* On the peer's FIN again (it lost our ACK): ACK it. */
+			if (seg_space(sg))
+				tcb_send_ack(s, t);
 			tw_enter(s, t, "rcv ACK of FIN");
-			return false;
+			return TV(TV_DONE, NULL);
 		}
 		break;
 	case HSK_LAST_ACK:
 		if (fin_acked) {
+			if (seg_space(sg))
+				tcb_send_ack(s, t);
 			tcb_closed(s, t, "rcv ACK of FIN");
-			return false;
+			return TV(TV_DONE, NULL);
 		}
 		break;
 	}
-	return true;
+	return TV_OK;
 }
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
  * the receive ring. */
-static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t len,
+static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t len,
 			  bool seg_fin, bool *fin_now)
 {
-	uint32_t room = tcb_rcv_space(t);
+	if (len && tcb_alloc_rcv(s, t) < 0) {
+		/* No memory for it (tcp_mem_high): drop it and say where we
+		 * are; the peer sends it again. */
+		CNT_INC(s->env, TCPRcvQDrop);
+		t->flags |= TF_ACK_NOW;
+		return;
+	}
+	uint32_t room = tcb_rcv_room(t);
 	bool all = true;
 	if (len > room) {
-		CNT_INC(s, TCPRcvQDrop);
+		CNT_INC(s->env, TCPRcvQDrop);
 		len = room;
 		all = false;
 	}
-	if (len && tcb_alloc_rcv(s, t) < 0)
-		return;
 	ring_write(&t->rcv, data, len);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
 	if (t->sack)
@@ -362,14 +423,14 @@ static void data_in_order(hsk_stack *s, tcb *t, const uint8_t *data, uint32_t le
 	if (len >= t->mss && ++t->unacked_segs >= 2)
 		t->flags |= TF_ACK_NOW;
 	else if (!t->delack_at)
-		t->delack_at = s->now + s->cfg.delack_ns;
+		t->delack_at = s->env->now + s->env->cfg.delack_ns;
 }
 
 /* Anything else goes through the reassembly queue, which places bytes at
  * their offset in the ring and commits them once the hole before them
  * fills. Out-of-order data, and data filling a hole, are ACKed at once
  * (RFC 5681 §4.2) so the sender learns quickly. */
-static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *data,
+static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *data,
 			    uint32_t len, bool seg_fin, bool *fin_now)
 {
 	t->flags |= TF_ACK_NOW;
@@ -379,19 +440,21 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 	if (!t->ooo) {
 		t->ooo = malloc(sizeof(*t->ooo));
 		if (!t->ooo) {
-			CNT_INC(s, TCPOFODrop);
+			CNT_INC(s->env, TCPOFODrop);
 			return;
 		}
 		reass_init(t->ooo);
 	}
-	if (tcb_alloc_rcv(s, t) < 0)
+	if (tcb_alloc_rcv(s, t) < 0) {
+		CNT_INC(s->env, TCPOFODrop);        /* no memory (tcp_mem_high) */
 		return;
+	}
 	reass_result res;
 	reass_input(t->ooo, &t->rcv, t->rcv_nxt, seq, data, len, seg_fin, &res);
 	if (res.out_of_order)
-		CNT_INC(s, TCPOFOQueue);
+		CNT_INC(s->env, TCPOFOQueue);
 	if (res.dropped)
-		CNT_INC(s, TCPOFODrop);
+		CNT_INC(s->env, TCPOFODrop);
 	if (res.advanced) {
 		t->rcv_nxt = seq_add(t->rcv_nxt, res.advanced);
 		tcb_notify(s, t);
@@ -405,7 +468,7 @@ static void data_reassemble(hsk_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 
 /* Seventh: segment text. Sets *fin_now when the peer's FIN is the next
  * thing in order, for fin_input. */
-static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
+static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 {
 	const uint8_t *data = sg->data;
 	uint32_t len = sg->len;
@@ -413,7 +476,7 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 	bool seg_fin = sg->th.flags & HSK_TH_FIN;
 	*fin_now = false;
 	if (!state_can_recv(t->state) || (len == 0 && !seg_fin))
-		return true;    /* after the peer's FIN nothing more is data */
+		return TV_OK;   /* after the peer's FIN nothing more is data */
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
@@ -422,7 +485,7 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 			if (t->sack && len)
 				sack_rcv_dsack(&t->sack->rcv, seq,
 					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
-			return true;
+			return TV_OK;
 		}
 		data += skip;
 		len -= skip;
@@ -433,90 +496,94 @@ static bool data_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
 		/* Nobody will read it: tell the peer now (as Linux does, for
 		 * a closed socket or one shut down both ways; after SHUT_RD
 		 * alone Linux still takes the data). */
-		CNT_INC(s, TCPAbortOnData);
+		CNT_INC(s->env, TCPAbortOnData);
 		tcb_send_rst(s, t);
 		tcb_fail(s, t, HSK_ECONNRESET, "data after close()");
-		return false;
+		return TV(TV_DONE, NULL);
+	}
+	if (len && rcv_window(t) == 0) {
+		/* Accepted for its ACK only (seq_acceptable): no room was
+		 * offered for the text. */
+		CNT_INC(s->env, TCPZeroWindowDrop);
+		t->flags |= TF_ACK_NOW;
+		return TV_OK;
 	}
 	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
 		data_in_order(s, t, data, len, seg_fin, fin_now);
 	else
 		data_reassemble(s, t, seq, data, len, seg_fin, fin_now);
-	return true;
+	return TV_OK;
 }
 
 /* Eighth: FIN. */
-static bool fin_input(hsk_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
+static tcp_verdict fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
 {
 	if (!fin_now) {
 		/* A repeated FIN, or one beyond a gap: say where we are. */
 		if (sg->th.flags & HSK_TH_FIN)
 			t->flags |= TF_ACK_NOW;
-		return true;
+		return TV_OK;
 	}
 	if (t->flags & TF_RCVD_FIN)
-		return true;
+		return TV_OK;
 	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
 	t->flags |= TF_RCVD_FIN | TF_ACK_NOW;
 	tcb_notify(s, t);
 	switch (t->state) {
 	case HSK_ESTABLISHED:
-		tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN");
+		if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
+			return TV(TV_DROP, "illegal transition");
 		break;
 	case HSK_FIN_WAIT_1:
 		if (!(t->flags & TF_FIN_ACKED)) {
-			tcb_set_state(s, t, HSK_CLOSING, "rcv FIN");
+			if (!tcb_set_state(s, t, HSK_CLOSING, "rcv FIN"))
+				return TV(TV_DROP, "illegal transition");
 			break;
 		}
 		tcb_send_ack(s, t);
 		tw_enter(s, t, "rcv FIN,ACK");
-		return false;
+		return TV(TV_DONE, NULL);
 	case HSK_FIN_WAIT_2:
 		tcb_send_ack(s, t);
 		tw_enter(s, t, "rcv FIN");
-		return false;
+		return TV(TV_DONE, NULL);
 	}
-	return true;
+	return TV_OK;
 }
 
-void tcb_input_after_syn(hsk_stack *s, tcb *t, const tcp_seg *sg)
+tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
+	tcp_verdict v;
 	bool fin_now;
-	if (!ack_input(s, t, sg))
-		return;
-	if (!data_input(s, t, sg, &fin_now))
-		return;
-	if (!fin_input(s, t, sg, fin_now))
-		return;
+	if ((v = ack_check(s, t, sg)).act)
+		return v;
+	ts_update(s, t, sg);
+	if ((v = ack_input(s, t, sg)).act || (v = data_input(s, t, sg, &fin_now)).act ||
+	    (v = fin_input(s, t, sg, fin_now)).act)
+		return v;
 	tcp_output(s, t);
+	return TV_OK;
 }
 
 /* RFC 9293 §3.10.7.3 */
-static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	bool ack_ok = false;
 	if (f & HSK_TH_ACK) {
-		if (seq_le(sg->ack, t->iss) || seq_gt(sg->ack, t->snd_max)) {
-			drop(s, t, sg, "bad ACK in SYN_SENT");
-			send_rst_for(s, sg);
-			return;
-		}
+		if (seq_le(sg->ack, t->iss) || seq_gt(sg->ack, t->snd_max))
+			return TV(TV_RST, "bad ACK in SYN_SENT");
 		ack_ok = true;
 	}
 	if (f & HSK_TH_RST) {
-		if (!ack_ok) {
-			drop(s, t, sg, "RST without ACK in SYN_SENT");
-			return;
-		}
-		CNT_INC(s, AttemptFails);
+		if (!ack_ok)
+			return TV(TV_DROP, "RST without ACK in SYN_SENT");
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST,ACK");
-		return;
+		return TV(TV_DONE, NULL);
 	}
-	if (!(f & HSK_TH_SYN)) {
-		drop(s, t, sg, "no SYN in SYN_SENT");
-		return;
-	}
+	if (!(f & HSK_TH_SYN))
+		return TV(TV_DROP, "no SYN in SYN_SENT");
 	t->irs = sg->seq;
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
@@ -528,83 +595,84 @@ static void syn_sent_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
 	t->snd_wl2 = sg->ack;
 	if (!ack_ok) {
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
-		tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN");
+		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))
+			return TV(TV_DROP, "illegal transition");
 		t->snd_nxt = t->iss;
 		/* The SYN,ACK is a new segment, not a retransmission. */
 		t->snd_max = t->iss;
 		tcp_output(s, t);
-		return;
+		return TV_OK;
 	}
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
-		rtt_add_sample(&t->rtt, &s->rttp, s->now - t->rtt_start, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
 	t->retries = 0;
 	t->first_rtx_at = 0;
 	t->rtx_at = 0;
-	established(s, t, "rcv SYN,ACK");
+	if (!established(s, t, "rcv SYN,ACK"))
+		return TV(TV_DROP, "illegal transition");
 	t->flags |= TF_ACK_NOW;
 	/* Data or FIN riding on the SYN-ACK follow the SYN. */
 	tcp_seg rest = *sg;
 	rest.seq = seq_add(sg->seq, 1);
 	rest.th.flags &= (uint8_t)~HSK_TH_SYN;
 	bool fin_now;
-	if (!data_input(s, t, &rest, &fin_now) || !fin_input(s, t, &rest, fin_now))
-		return;
+	tcp_verdict v;
+	if ((v = data_input(s, t, &rest, &fin_now)).act ||
+	    (v = fin_input(s, t, &rest, fin_now)).act)
+		return v;
 	tcp_output(s, t);
+	return TV_OK;
 }
 
-static void tcb_input(hsk_stack *s, tcb *t, const tcp_seg *sg)
+static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	if (t->state == HSK_SYN_SENT) {
-		syn_sent_input(s, t, sg);
-		return;
-	}
-	if (simultaneous_synack(t, sg)) {
-		t->snd_una = sg->ack;
-		t->rtx_at = 0;
-		t->retries = 0;
-		established(s, t, "rcv SYN,ACK");
-		update_window(t, sg);
-		tcp_output(s, t);
-		return;
-	}
-	if (paws_reject(s, t, sg) || !check_seq(s, t, sg))
-		return;
-	ts_update(s, t, sg);
-	if (sg->th.flags & HSK_TH_RST) {
-		rst_input(s, t, sg);
-		return;
-	}
-	if (sg->th.flags & HSK_TH_SYN) {
-		/* RFC 5961 §4: a SYN in a synchronized state is answered with a
-		 * challenge ACK, never obeyed. */
-		CNT_INC(s, TCPSYNChallenge);
-		drop(s, t, sg, "SYN in synchronized state: challenge ACK");
-		tcb_challenge_ack(s, t);
-		tcb_timer_update(s, t);
-		return;
-	}
+	t->snd_una = sg->ack;
+	t->rtx_at = 0;
+	t->retries = 0;
+	if (!established(s, t, "rcv SYN,ACK"))
+		return TV(TV_DROP, "illegal transition");
+	update_window(t, sg);
+	tcp_output(s, t);
+	return TV_OK;
+}
+
+static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	tcp_verdict v;
+	if (t->state == HSK_SYN_SENT)
+		return syn_sent_input(s, t, sg);
+	if (simultaneous_synack(t, sg))
+		return simultaneous_open_done(s, t, sg);
+	if ((v = paws_check(s, t, sg)).act || (v = seq_check(s, t, sg)).act)
+		return v;
+	if ((v = rst_check(s, t, sg)).act || (v = syn_check(s, sg)).act)
+		return v;
 	if (t->keep_at)
-		t->keep_at = s->now + keep_idle_ns(s, t);
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
 	t->keep_probes = 0;
-	tcb_input_after_syn(s, t, sg);
+	return tcb_input_after_syn(s, t, sg);
+}
+
+static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	tcp_reply(s, &t->node, sg, tcb_steps(s, t, sg));
 }
 
 /* §3.10.7.1: no connection. Never answer a reset; answer anything else
  * with one. */
-static void closed_input(hsk_stack *s, const tcp_seg *sg)
+static tcp_verdict closed_input(tcp_stack *s)
 {
-	CNT_INC(s, DropNoSocket);
-	send_rst_for(s, sg);
+	CNT_INC(s->env, DropNoSocket);
+	return TV(TV_RST, NULL);
 }
 
-void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *buf,
-	       size_t len)
+void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
+	tcp_stack *s = ctx;
 	tcp_seg sg = { .ip = ip };
-	(void)now;              /* the stack's clock, s->now, is already there */
 	size_t plen;
-	CNT_INC(s, InSegs);
+	CNT_INC(s->env, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
@@ -628,10 +696,10 @@ void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *bu
 			tcb_input(s, (tcb *)n, &sg);
 			return;
 		case HSK_OBJ_REQ:
-			req_input(s, (tcp_req *)n, &sg);
+			tcp_reply(s, n, &sg, req_input(s, (tcp_req *)n, &sg));
 			return;
 		case HSK_OBJ_TW:
-			tw_input(s, (tcp_tw *)n, &sg);
+			tcp_reply(s, n, &sg, tw_input(s, (tcp_tw *)n, &sg));
 			return;
 		}
 		return;
@@ -639,44 +707,44 @@ void tcp_input(hsk_stack *s, uint64_t now, const ipv4_hdr *ip, const uint8_t *bu
 	tcp_listener *l = listener_find(s, ip->dst, sg.th.dport);
 	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
 		      &sg.tuple, &sg.th, sg.len, NULL);
-	if (l)
-		listen_input(s, l, &sg);
-	else
-		closed_input(s, &sg);
+	/* A listener traces its own drops (why NULL): no object for reply.c. */
+	tcp_reply(s, NULL, &sg, l ? listen_input(s, l, &sg) : closed_input(s));
 }
 
-void tcp_icmp_error(hsk_stack *s, uint64_t now, uint32_t src, uint32_t dst,
-		    uint16_t sport, uint16_t dport, uint32_t seq, uint8_t type,
-		    uint8_t code, uint16_t mtu)
+void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 {
-	(void)now;
-	hsk_tuple tu = { .laddr = src, .raddr = dst, .lport = sport, .rport = dport };
+	tcp_stack *s = ctx;
+	hsk_tuple tu = { .laddr = e->src, .raddr = e->dst, .lport = e->sport,
+			 .rport = e->dport };
 	tbl_node *n = tbl_lookup(&s->conns, &tu);
-	if (!n || n->kind != HSK_OBJ_TCB || type != ICMP_DEST_UNREACH)
+	if (!n || n->kind != HSK_OBJ_TCB || e->type != ICMP_DEST_UNREACH)
 		return;
 	tcb *t = (tcb *)n;
+	uint16_t mtu = e->mtu;
 	/* RFC 5927: believe only errors about data actually in flight. */
-	if (!seq_between(seq_of(seq), t->snd_una, t->snd_max))
+	if (!seq_between(seq_of(e->seq), t->snd_una, t->snd_max))
 		return;
-	if (code == ICMP_UNREACH_NEEDFRAG) {
-		/* RFC 1191: the path takes at most `mtu` bytes per packet. */
-		if (mtu >= 68) {
-			/* Room for the timestamp option comes out too. */
-			uint16_t opts = (t->flags & TF_TS_OK) ? 12 : 0;
-			uint16_t mss = (uint16_t)(mtu - IPV4_HDR_LEN - TCP_HDR_LEN - opts);
-			if (mss < t->mss) {
-				t->mss = mss < 88 ? 88 : mss;
-				cc_set_mss(&t->cc, t->mss);
-				rec_path_shrunk(s, t);
-			}
+	if (e->code == ICMP_UNREACH_NEEDFRAG) {
+		/* RFC 1191: the path takes at most `mtu` bytes per packet; as
+		 * Linux's min_pmtu, a claim below min_pmtu (0 from an old
+		 * router, or 68 from a forger who wants crumbs) is taken as
+		 * min_pmtu. The MSS only ever shrinks here. */
+		uint32_t pmtu = mtu < s->env->cfg.min_pmtu ? s->env->cfg.min_pmtu : mtu;
+		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
+			return;         /* min_pmtu configured to nothing */
+		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);
+		if (mss < t->mss) {
+			t->mss = mss;
+			cc_set_mss(&t->cc, t->mss);
+			rec_path_shrunk(s, t);
 		}
 		return;
 	}
 	/* RFC 1122 4.2.3.9: port and protocol unreachable are hard errors
 	 * for a connection still opening; the others are soft. */
 	if (t->state == HSK_SYN_SENT &&
-	    (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO)) {
-		CNT_INC(s, AttemptFails);
+	    (e->code == ICMP_UNREACH_PORT || e->code == ICMP_UNREACH_PROTO)) {
+		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv ICMP unreachable");
 	}
 }

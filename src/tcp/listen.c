@@ -26,9 +26,9 @@
  * SYN-ACK has been retransmitted synack_retries times and one more timeout
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.
  */
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
-tcp_listener *listener_find(hsk_stack *s, uint32_t addr, uint16_t port)
+tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
 {
 	for (tcp_listener *l = s->listeners; l; l = l->next)
 		if (l->port == port && (l->addr == 0 || l->addr == addr))
@@ -36,21 +36,35 @@ tcp_listener *listener_find(hsk_stack *s, uint32_t addr, uint16_t port)
 	return NULL;
 }
 
-static uint32_t syn_queue_limit(const hsk_stack *s, const tcp_listener *l)
+static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
 {
-	return l->backlog < s->cfg.max_syn_backlog ? l->backlog : s->cfg.max_syn_backlog;
+	return l->backlog < s->env->cfg.max_syn_backlog ? l->backlog : s->env->cfg.max_syn_backlog;
 }
 
+/* The window of a SYN-ACK: the listener's buffer, at most 65535 (never
+ * scaled). A cookie SYN-ACK keeps nothing, so it offers the same whatever
+ * the memory. */
 static uint16_t req_window(const tcp_listener *l)
 {
 	return (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
 }
 
-static void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
+/* A request's: under memory pressure no more than rcvbuf_min, so that the
+ * connection starts with a small window and a small receive ring (what
+ * its SYN-ACK offered must fit). Kept in the request. */
+static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
+{
+	uint16_t w = req_window(l);
+	if (s->mem_pressure && w > s->env->cfg.rcvbuf_min)
+		w = (uint16_t)s->env->cfg.rcvbuf_min;
+	return w;
+}
+
+void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
 	seg_out o = {
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
-		.win = req_window(r->listener),
+		.win = r->rcv_wnd,
 	};
 	if (flags & HSK_TH_SYN) {
 		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
@@ -60,34 +74,36 @@ static void req_send(hsk_stack *s, tcp_req *r, uint8_t flags)
 		o.seq = seq_add(r->iss, 1);
 		if (r->ts_ok) {
 			o.opt.has_ts = true;
-			o.opt.ts_val = rtt_tsval(&s->rttp, s->now, r->ts_offset);
+			o.opt.ts_val = rtt_tsval(&s->rttp, s->env->now, r->ts_offset);
 			o.opt.ts_ecr = r->ts_recent;
 		}
 	}
 	seg_send(s, &r->node.key, &o, NULL, HSK_OBJ_REQ, -1);
 }
 
-void req_free(hsk_stack *s, tcp_req *r)
+void req_free(tcp_stack *s, tcp_req *r)
 {
-	wheel_cancel(&s->wheel, &r->timer);
+	wheel_cancel(&s->env->wheel, &r->timer);
 	tbl_remove(&s->conns, &r->node);
 	r->listener->syn_q--;
+	if (s->env->cfg.trace)
+		trace_listener(s, r->listener);
 	pool_put(&s->req_pool, r);
 }
 
-static void drop_seg(hsk_stack *s, int obj, const tcp_seg *sg, const char *why)
+static void drop_seg(tcp_stack *s, int obj, const tcp_seg *sg, const char *why)
 {
 	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, &sg->th, sg->len, why);
 }
 
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
  * offers our MSS and no window scale (cookie.c). */
-static void cookie_syn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
-	CNT_INC(s, TCPReqQFullDoCookies);
-	CNT_INC(s, SyncookiesSent);
+	CNT_INC(s->env, TCPReqQFullDoCookies);
+	CNT_INC(s->env, SyncookiesSent);
 	l->cookies_sent = true;
-	l->last_cookie_ns = s->now;
+	l->last_cookie_ns = s->env->now;
 	seg_out o = {
 		.flags = HSK_TH_SYN | HSK_TH_ACK,
 		.seq = cookie_make(s, &sg->tuple, sg->seq, sg->th.opt.mss),
@@ -100,63 +116,62 @@ static void cookie_syn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
 /* Cookies are checked only while a flood may be on (Linux's
  * tcp_synq_no_recent_overflow): otherwise an ACK to a listener is reset
  * without hashing anything. */
-static bool cookie_recent(const hsk_stack *s, const tcp_listener *l)
+static bool cookie_recent(const tcp_stack *s, const tcp_listener *l)
 {
-	return s->cfg.syncookies && l->cookies_sent &&
-	       s->now - l->last_cookie_ns <= COOKIE_VALID_NS;
+	return s->env->cfg.syncookies && l->cookies_sent &&
+	       s->env->now - l->last_cookie_ns <= COOKIE_VALID_NS;
 }
 
-static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 
-void listen_input(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
-	listen_input_isn(s, l, sg, NULL);
+	return listen_input_isn(s, l, sg, NULL);
 }
 
-void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
-		      const hsk_seq *isn)
+/* A listener is no connection object: it traces its own drops and hands
+ * reply.c verdicts without a reason. */
+static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			       enum tcp_act act, const char *why)
+{
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, &sg->th,
+		      sg->len, why);
+	return TV(act, NULL);
+}
+
+tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST) {
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "RST to a listener");
-		return;
-	}
-	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l)) {
-		cookie_ack(s, l, sg);
-		return;
-	}
+	if (f & HSK_TH_RST)
+		return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
+	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
+		return cookie_ack(s, l, sg);
 	if (f & HSK_TH_ACK) {
 		/* RFC 9293: any ACK is bad in LISTEN; reset with seq = SEG.ACK. */
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener");
-		send_rst_for(s, sg);
-		return;
+		return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
 	}
-	if (!(f & HSK_TH_SYN)) {
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "no SYN to a listener");
-		return;
-	}
+	if (!(f & HSK_TH_SYN))
+		return listen_drop(s, l, sg, TV_DROP, "no SYN to a listener");
 	if (l->accept_q >= l->backlog) {
-		CNT_INC(s, ListenOverflows);
-		CNT_INC(s, ListenDrops);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
-		return;
+		CNT_INC(s->env, ListenOverflows);
+		CNT_INC(s->env, ListenDrops);
+		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
 	if (l->syn_q >= syn_queue_limit(s, l)) {
-		if (s->cfg.syncookies) {
+		if (s->env->cfg.syncookies) {
 			cookie_syn(s, l, sg);
-			return;
+			return TV(TV_DONE, NULL);
 		}
-		CNT_INC(s, TCPReqQFullDrop);
-		CNT_INC(s, ListenDrops);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "SYN queue full");
-		return;
+		CNT_INC(s->env, TCPReqQFullDrop);
+		CNT_INC(s->env, ListenDrops);
+		return listen_drop(s, l, sg, TV_DROP, "SYN queue full");
 	}
 	tcp_req *r = pool_get(&s->req_pool);
 	if (!r) {
-		CNT_INC(s, ListenDrops);
-		CNT_INC(s, DropNoMemory);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "no memory for a request");
-		return;
+		CNT_INC(s->env, ListenDrops);
+		CNT_INC(s->env, DropNoMemory);
+		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
 	r->node.key = sg->tuple;
 	r->node.kind = HSK_OBJ_REQ;
@@ -165,67 +180,66 @@ void listen_input_isn(hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
 	r->irs = sg->seq;
 	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple);
 	r->peer_wnd = sg->th.win;
+	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
-	r->snd_wscale = s->cfg.window_scaling ? sg->th.opt.wscale : -1;
+	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
 	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
-	r->sack_ok = sg->th.opt.sack_ok && s->cfg.sack;
-	r->ts_ok = sg->th.opt.has_ts && s->cfg.timestamps;
+	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;
-	r->ts_offset = (uint32_t)rng_next(&s->rng);
-	r->synack_at = s->now;
+	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	r->synack_at = s->env->now;
 	tbl_insert(&s->conns, &r->node);
 	l->syn_q++;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
 	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
-	wheel_arm(&s->wheel, &r->timer, s->now + s->cfg.rto_initial_ns);
+	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
+	return TV(TV_DONE, NULL);
 }
 
-void req_timer_fire(hsk_stack *s, tcp_req *r, uint64_t now)
+void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)
 {
-	if (r->retries >= s->cfg.synack_retries) {
+	if (r->retries >= s->env->cfg.synack_retries) {
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
 				HSK_CLOSED, "timer SYN-ACK retries exhausted");
 		req_free(s, r);
 		return;
 	}
 	r->retries++;
-	CNT_INC(s, TCPSynRetrans);
-	CNT_INC(s, RetransSegs);
+	CNT_INC(s->env, TCPSynRetrans);
+	CNT_INC(s->env, RetransSegs);
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
-	uint64_t rto = s->cfg.rto_initial_ns << r->retries;
-	if (rto > s->cfg.rto_max_ns)
-		rto = s->cfg.rto_max_ns;
-	wheel_arm(&s->wheel, &r->timer, now + rto);
+	uint64_t rto = s->env->cfg.rto_initial_ns << r->retries;
+	if (rto > s->env->cfg.rto_max_ns)
+		rto = s->env->cfg.rto_max_ns;
+	wheel_arm(&s->env->wheel, &r->timer, now + rto);
 }
 
 static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 {
 	hsk_seq nxt = seq_add(r->irs, 1);
 	uint32_t len = seg_space(sg);
-	hsk_seq end = seq_add(nxt, req_window(r->listener));
+	hsk_seq end = seq_add(nxt, r->rcv_wnd);
 	if (len == 0)
 		return seq_in(sg->seq, nxt, end);
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
-/* The final ACK checks out (for a request or a SYN cookie): a full TCB in
- * SYN_RECEIVED (its transition was already traced) goes on the accept
- * queue; the usual input steps then move it to ESTABLISHED and take any
- * data. mss and snd_wscale are the peer's SYN options (0 / -1: absent),
- * rcv_wscale our shift, peer_wnd the window field to start with. */
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
  * `r` is a copy: a freed request, or one a SYN cookie described. */
-static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
-			       const tcp_seg *sg)
+static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
+				      const tcp_seg *sg)
 {
 	tcb *t = tcb_new(s, &r->node.key);
 	if (!t) {
-		CNT_INC(s, ListenDrops);
+		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
-		return;
+		return TV(TV_DONE, NULL);
 	}
 	t->state = HSK_SYN_RECEIVED;
 	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
@@ -237,7 +251,7 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 	t->snd_sml = t->iss;
 	t->irs = r->irs;
 	t->rcv_nxt = seq_add(r->irs, 1);
-	t->rcv_adv = seq_add(t->rcv_nxt, req_window(l));
+	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;
@@ -247,7 +261,7 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	if (r->synack_at && !r->retries)
-		rtt_add_sample(&t->rtt, &s->rttp, s->now - r->synack_at, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - r->synack_at, false, s->env->now);
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = t->iss;
@@ -259,122 +273,109 @@ static void handshake_complete(hsk_stack *s, tcp_listener *l, const tcp_req *r,
 		l->aq_head = t;
 	l->aq_tail = t;
 	l->accept_q++;
-	stack_notify(s, l->sd);
-	tcb_input_after_syn(s, t, sg);
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
+	tcp_notify(s, l->sd);
+	/* The rest of the segment is the TCB's: so is any reply to it. */
+	tcp_reply(s, &t->node, sg, tcb_input_after_syn(s, t, sg));
+	return TV(TV_DONE, NULL);
 }
 
-static void req_promote(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+static tcp_verdict req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	tcp_listener *l = r->listener;
 	/* The TCB takes over the tuple; free the request first. */
 	tcp_req copy = *r;
 	req_free(s, r);
-	handshake_complete(s, l, &copy, sg);
+	return handshake_complete(s, l, &copy, sg);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
  * handshake. Valid: a TCB straight away (no window scale; the ACK's window);
  * not: the usual reset with seq = SEG.ACK. */
-static void cookie_ack(hsk_stack *s, tcp_listener *l, const tcp_seg *sg)
+static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
 	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
 	uint16_t mss = cookie_check(s, &sg->tuple, iss, irs);
 	if (!mss) {
-		CNT_INC(s, SyncookiesFailed);
-		drop_seg(s, HSK_OBJ_LISTEN, sg, "ACK to a listener: bad SYN cookie");
-		send_rst_for(s, sg);
-		return;
+		CNT_INC(s->env, SyncookiesFailed);
+		return listen_drop(s, l, sg, TV_RST, "ACK to a listener: bad SYN cookie");
 	}
-	CNT_INC(s, SyncookiesRecv);
+	CNT_INC(s->env, SyncookiesRecv);
 	if (l->accept_q >= l->backlog) {
 		/* As for a request, but there is nothing to keep: without
 		 * abort_on_overflow the client's next segment tries again. */
-		CNT_INC(s, ListenOverflows);
-		CNT_INC(s, ListenDrops);
-		if (s->cfg.abort_on_overflow) {
-			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full: reset");
-			send_rst_for(s, sg);
-		} else {
-			drop_seg(s, HSK_OBJ_LISTEN, sg, "accept queue full");
-		}
-		return;
+		CNT_INC(s->env, ListenOverflows);
+		CNT_INC(s->env, ListenDrops);
+		if (s->env->cfg.abort_on_overflow)
+			return listen_drop(s, l, sg, TV_RST, "accept queue full: reset");
+		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
 	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
 	/* Cookies carry no window scale, SACK or timestamps. */
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
-		      .snd_wscale = -1, .peer_wnd = sg->th.win };
-	handshake_complete(s, l, &c, sg);
+		      .snd_wscale = -1, .peer_wnd = sg->th.win,
+		      .rcv_wnd = req_window(l) };
+	return handshake_complete(s, l, &c, sg);
 }
 
-void req_input(hsk_stack *s, tcp_req *r, const tcp_seg *sg)
+/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
+ * every reply goes through reply.c with the request's own limits. */
+tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
-		/* The client did not hear our SYN-ACK: say it again (counted
-		 * as a retransmission, as Linux's tcp_rtx_synack does). */
-		CNT_INC(s, TCPSynRetrans);
-		CNT_INC(s, RetransSegs);
-		req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
-		return;
+		/* The client did not hear our SYN-ACK: say it again (at most
+		 * once per invalid_ratelimit, as Linux). */
+		return TV(TV_SYNACK, "SYN again: SYN,ACK again");
 	}
 	if (!req_seq_acceptable(r, sg)) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "out of window");
-		if (!(f & HSK_TH_RST))
-			req_send(s, r, HSK_TH_ACK);
-		return;
+		if (f & HSK_TH_RST)
+			return TV(TV_DROP, "RST out of window");
+		if (f & HSK_TH_SYN) {
+			CNT_INC(s->env, TCPSYNChallenge);
+			return TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+		}
+		return TV(TV_DUPACK, "out of window");
 	}
 	if (f & HSK_TH_RST) {
-		if (seq_eq(sg->seq, seq_add(r->irs, 1))) {
-			/* RFC 9293: a passive open returns to LISTEN. */
-			CNT_INC(s, EmbryonicRsts);
-			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-					HSK_LISTEN, "rcv RST");
-			req_free(s, r);
-		} else {
-			CNT_INC(s, TCPChallengeACK);
-			drop_seg(s, HSK_OBJ_REQ, sg, "RST not at RCV.NXT: challenge ACK");
-			req_send(s, r, HSK_TH_ACK);
-		}
-		return;
+		if (!seq_eq(sg->seq, seq_add(r->irs, 1)))
+			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+		/* RFC 9293: a passive open returns to LISTEN. */
+		CNT_INC(s->env, EmbryonicRsts);
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+				HSK_LISTEN, "rcv RST");
+		req_free(s, r);
+		return TV(TV_DONE, NULL);
 	}
 	if (f & HSK_TH_SYN) {
-		CNT_INC(s, TCPSYNChallenge);
-		CNT_INC(s, TCPChallengeACK);
-		drop_seg(s, HSK_OBJ_REQ, sg, "SYN in window: challenge ACK");
-		req_send(s, r, HSK_TH_ACK);
-		return;
+		CNT_INC(s->env, TCPSYNChallenge);
+		return TV(TV_CHALLENGE, "SYN in window: challenge ACK");
 	}
-	if (!(f & HSK_TH_ACK)) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "no ACK");
-		return;
-	}
-	if (!seq_eq(sg->ack, seq_add(r->iss, 1))) {
-		drop_seg(s, HSK_OBJ_REQ, sg, "bad ACK");
-		send_rst_for(s, sg);
-		return;
-	}
+	if (!(f & HSK_TH_ACK))
+		return TV(TV_DROP, "no ACK");
+	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
+		return TV(TV_RST, "bad ACK");
 	tcp_listener *l = r->listener;
 	if (l->accept_q >= l->backlog) {
-		CNT_INC(s, ListenOverflows);
-		CNT_INC(s, ListenDrops);
-		if (s->cfg.abort_on_overflow) {
-			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full: reset");
-			send_rst_for(s, sg);
-			trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-					HSK_CLOSED, "accept queue full");
-			req_free(s, r);
-		} else {
+		CNT_INC(s->env, ListenOverflows);
+		CNT_INC(s->env, ListenDrops);
+		if (!s->env->cfg.abort_on_overflow) {
 			r->acked = true;
-			drop_seg(s, HSK_OBJ_REQ, sg, "accept queue full");
+			return TV(TV_DROP, "accept queue full");
 		}
-		return;
+		tcp_reply(s, &r->node, sg, TV(TV_RST, "accept queue full: reset"));
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+				HSK_CLOSED, "accept queue full");
+		req_free(s, r);
+		return TV(TV_DONE, NULL);
 	}
-	req_promote(s, r, sg);
+	return req_promote(s, r, sg);
 }
 
-tcb *listener_accept(hsk_stack *s, tcp_listener *l)
+tcb *listener_accept(tcp_stack *s, tcp_listener *l)
 {
 	(void)s;
 	tcb *t = l->aq_head;
@@ -387,6 +388,8 @@ tcb *listener_accept(hsk_stack *s, tcp_listener *l)
 	t->listener = NULL;
 	t->flags &= ~TF_ON_ACCEPTQ;
 	l->accept_q--;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
 	return t;
 }
 
@@ -403,13 +406,13 @@ static void collect_reqs(void *ctx, tbl_node *n)
 		w->list[w->n++] = (tcp_req *)n;
 }
 
-void listener_close(hsk_stack *s, tcp_listener *l)
+void listener_close(tcp_stack *s, tcp_listener *l)
 {
 	/* Connections nobody accepted are reset, as Linux does. */
 	tcb *t;
 	while ((t = listener_accept(s, l)) != NULL) {
 		if (!(t->flags & TF_DETACHED)) {
-			CNT_INC(s, TCPAbortOnClose);
+			CNT_INC(s->env, TCPAbortOnClose);
 			tcb_send_rst(s, t);
 		}
 		tcb_closed(s, t, "listener closed");

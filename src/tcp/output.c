@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 uint8_t wscale_for(uint32_t rcvbuf)
 {
@@ -21,30 +21,30 @@ uint8_t wscale_for(uint32_t rcvbuf)
 	return sh;
 }
 
-void syn_options(hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
+void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
 		 bool synack)
 {
 	memset(o, 0, sizeof(*o));
 	o->mss = s->mss;
 	o->wscale = -1;
 	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
-	if (s->cfg.window_scaling && (!synack || peer_wscale >= 0))
+	if (s->env->cfg.window_scaling && (!synack || peer_wscale >= 0))
 		o->wscale = (int8_t)rcv_wscale;
 }
 
 /* SACK-permitted and timestamps on a SYN (offer) or SYN-ACK (answer). */
-void syn_options_stream(hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+void syn_options_stream(tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 			uint32_t ts_offset, uint32_t ts_ecr)
 {
-	o->sack_ok = sack && s->cfg.sack;
-	if (ts && s->cfg.timestamps) {
+	o->sack_ok = sack && s->env->cfg.sack;
+	if (ts && s->env->cfg.timestamps) {
 		o->has_ts = true;
-		o->ts_val = rtt_tsval(&s->rttp, s->now, ts_offset);
+		o->ts_val = rtt_tsval(&s->rttp, s->env->now, ts_offset);
 		o->ts_ecr = ts_ecr;
 	}
 }
 
-void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
+void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	      const hsk_ring *ring, int obj, int sd)
 {
 	tcp_hdr th = {
@@ -55,7 +55,7 @@ void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
 	/* Window scale is a SYN option only (RFC 7323 §2.2). */
 	if (!(o->flags & HSK_TH_SYN))
 		th.opt.wscale = -1;
-	uint8_t *pkt = s->txbuf;
+	uint8_t *pkt = s->ip->txbuf;
 	const uint8_t *data = o->data;
 	if (!data && o->len) {
 		/* Gather the ring's bytes (which may wrap) straight behind the
@@ -65,19 +65,19 @@ void seg_send(hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
 		data = at;
 	}
 	int n = tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
-			 pkt + IPV4_HDR_LEN, sizeof(s->txbuf) - IPV4_HDR_LEN);
+			 pkt + IPV4_HDR_LEN, sizeof(s->ip->txbuf) - IPV4_HDR_LEN);
 	if (n < 0)
 		return;
-	CNT_INC(s, OutSegs);
+	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
-		CNT_INC(s, OutRsts);
+		CNT_INC(s->env, OutRsts);
 	trace_segment(s, HSK_EV_TX, obj, sd, tu, &th, o->len, NULL);
-	ip_output(s, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
+	ip_output(s->ip, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
 }
 
-uint16_t tcb_window_field(tcb *t)
+uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 {
-	uint32_t space = tcb_rcv_space(t);
+	uint32_t space = tcb_rcv_space(s, t);
 	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
@@ -98,13 +98,13 @@ uint16_t tcb_window_field(tcb *t)
 	return (uint16_t)field;
 }
 
-static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
+static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	/* RFC 7323 §3.2: once negotiated, every segment but a reset carries
-	 * a timestamp. */
-	if ((t->flags & TF_TS_OK) && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
+	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
+	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
 		o->opt.has_ts = true;
-		o->opt.ts_val = rtt_tsval(&s->rttp, s->now, t->ts_offset);
+		o->opt.ts_val = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	if (t->sack && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
@@ -122,14 +122,14 @@ static void tcb_emit(hsk_stack *s, tcb *t, seg_out *o)
 	seg_send(s, &t->node.key, o, &t->snd, HSK_OBJ_TCB, t->sd);
 }
 
-static void tcb_send_syn(hsk_stack *s, tcb *t)
+static void tcb_send_syn(tcp_stack *s, tcb *t)
 {
 	seg_out o = { .seq = t->iss };
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
@@ -138,7 +138,7 @@ static void tcb_send_syn(hsk_stack *s, tcb *t)
 			    true);
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
-		o.win = (uint16_t)(tcb_rcv_space(t) > 65535 ? 65535 : tcb_rcv_space(t));
+		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
 		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
@@ -205,7 +205,7 @@ static bool sws_allows(const tcb *t, uint32_t len, uint32_t avail)
 	return len >= t->max_snd_wnd / 2;
 }
 
-static bool send_data_and_fin(hsk_stack *s, tcb *t)
+static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
 	hsk_seq end = data_end(t);
@@ -228,9 +228,14 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 			   len == avail;
 		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
 			break;
-		if (len && !nagle_allows(t, len, avail))
+		/* Nagle and SWS avoidance hold back new data only: bytes sent
+		 * once already go again as soon as the window allows (RFC
+		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment
+		 * would wait forever for the ACK of itself. */
+		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
+		if (len && is_new && !nagle_allows(t, len, avail))
 			break;
-		if (len && !sws_allows(t, len, avail))
+		if (len && is_new && !sws_allows(t, len, avail))
 			break;
 		seg_out o = {
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
@@ -240,16 +245,17 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
-		o.win = tcb_window_field(t);
-		bool is_new = !seq_lt(t->snd_nxt, t->snd_max);
+		o.win = tcb_window_field(s, t);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
+		if (is_new && seq_eq(t->snd_una, t->snd_max))
+			t->ts_flight = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		if (!is_new)
-			CNT_INC(s, RetransSegs);
+			CNT_INC(s->env, RetransSegs);
 		else if (!(t->flags & TF_RTT_TIMING) && len) {
 			t->flags |= TF_RTT_TIMING;
 			t->rtt_seq = seq_add(t->snd_nxt, len);
-			t->rtt_start = s->now;
+			t->rtt_start = s->env->now;
 		}
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
@@ -268,7 +274,7 @@ static bool send_data_and_fin(hsk_stack *s, tcb *t)
 	return sent;
 }
 
-void tcp_output(hsk_stack *s, tcb *t)
+void tcp_output(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
@@ -276,9 +282,9 @@ void tcp_output(hsk_stack *s, tcb *t)
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
 	    seq_eq(t->snd_nxt, t->iss)) {
 		if (seq_gt(t->snd_max, t->iss))
-			CNT_INC(s, RetransSegs);
+			CNT_INC(s->env, RetransSegs);
 		else
-			t->rtt_start = s->now;
+			t->rtt_start = s->env->now;
 		tcb_send_syn(s, t);
 		t->snd_nxt = seq_add(t->iss, 1);
 		if (seq_gt(t->snd_nxt, t->snd_max))
@@ -294,20 +300,20 @@ void tcp_output(hsk_stack *s, tcb *t)
 		tcb_send_ack(s, t);
 	if (seq_gt(t->snd_max, t->snd_una) && (!t->rtx_at || (t->flags & TF_PERSIST))) {
 		t->flags &= ~TF_PERSIST;
-		tcb_arm_rtx(s, t, s->now);
+		tcb_arm_rtx(s, t, s->env->now);
 	} else if (seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
 		   !t->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
-		tcb_arm_rtx(s, t, s->now);
+		tcb_arm_rtx(s, t, s->env->now);
 	}
 	if (t->sack && sent)
 		rec_arm_tlp(s, t);
 	tcb_timer_update(s, t);
 }
 
-void tcb_send_ack(hsk_stack *s, tcb *t)
+void tcb_send_ack(tcp_stack *s, tcb *t)
 {
 	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
 	 * go-back-N, an ACK from the rewound point would look old to the
@@ -315,11 +321,11 @@ void tcb_send_ack(hsk_stack *s, tcb *t)
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	tcb_emit(s, t, &o);
 }
 
-void tcb_send_probe(hsk_stack *s, tcb *t)
+void tcb_send_probe(tcp_stack *s, tcb *t)
 {
 	/* SND.UNA - 1 is old to the peer: it answers with an ACK carrying
 	 * its current window, and no sequence space is used. */
@@ -327,35 +333,19 @@ void tcb_send_probe(hsk_stack *s, tcb *t)
 		.flags = HSK_TH_ACK, .seq = seq_add(t->snd_una, (uint32_t)-1),
 		.ack = t->rcv_nxt,
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	tcb_emit(s, t, &o);
 }
 
-void tcb_send_rst(hsk_stack *s, tcb *t)
+void tcb_send_rst(tcp_stack *s, tcb *t)
 {
 	seg_out o = {
 		.flags = HSK_TH_RST | HSK_TH_ACK, .seq = t->snd_max, .ack = t->rcv_nxt,
 	};
-	seg_send(s, &t->node.key, &o, NULL, HSK_OBJ_TCB, t->sd);
+	tcb_emit(s, t, &o);
 }
 
-void tcb_challenge_ack(hsk_stack *s, tcb *t)
-{
-	uint64_t win = s->cfg.challenge_ack_window_ns;
-	if (s->now - t->challenge_window_start >= win || t->challenge_window_start == 0) {
-		t->challenge_window_start = s->now ? s->now : 1;
-		t->challenge_count = 0;
-	}
-	if (t->challenge_count >= s->cfg.challenge_ack_limit) {
-		CNT_INC(s, TCPChallengeACKLimited);
-		return;
-	}
-	t->challenge_count++;
-	CNT_INC(s, TCPChallengeACK);
-	tcb_send_ack(s, t);
-}
-
-void send_rst_for(hsk_stack *s, const tcp_seg *sg)
+void send_rst_for(tcp_stack *s, const tcp_seg *sg)
 {
 	if (sg->th.flags & HSK_TH_RST)
 		return;         /* never answer a reset with a reset */
@@ -367,13 +357,17 @@ void send_rst_for(hsk_stack *s, const tcp_seg *sg)
 		o.seq = seq_of(0);
 		o.ack = seq_add(sg->seq, seg_space(sg));
 	}
-	CNT_INC(s, RstSentNoSocket);
+	CNT_INC(s->env, RstSentNoSocket);
 	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_NONE, -1);
 }
 
-uint32_t tcb_resend(hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
+uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 {
+	/* A retransmission resends what was sent: never bytes past SND.MAX,
+	 * which Nagle or the window may still be holding back. */
 	hsk_seq end = data_end(t);
+	if (seq_gt(end, t->snd_max))
+		end = t->snd_max;
 	if (syn_outstanding(t) || !seq_lt(seq, t->snd_max))
 		return 0;
 	uint32_t avail = seq_gt(end, seq) ? (uint32_t)seq_diff(end, seq) : 0;
@@ -391,23 +385,23 @@ uint32_t tcb_resend(hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 		.flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0) | (len == avail && len ? HSK_TH_PSH : 0),
 		.seq = seq, .ack = t->rcv_nxt, .len = len, .ring_off = ring_off(t, seq),
 	};
-	o.win = tcb_window_field(t);
+	o.win = tcb_window_field(s, t);
 	/* Karn: a timed segment that is sent again gives no sample. */
 	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->rtt_seq))
 		t->flags &= ~TF_RTT_TIMING;
-	CNT_INC(s, RetransSegs);
+	CNT_INC(s->env, RetransSegs);
 	tcb_emit(s, t, &o);
 	return len;
 }
 
-void tcb_retransmit(hsk_stack *s, tcb *t)
+void tcb_retransmit(tcp_stack *s, tcb *t)
 {
 	/* Go back to the oldest unacknowledged byte; Karn: stop timing. */
 	t->snd_nxt = t->snd_una;
 	t->flags &= ~TF_RTT_TIMING;
 	if (syn_outstanding(t)) {
 		t->flags |= TF_SYN_RETRANS;
-		CNT_INC(s, TCPSynRetrans);
+		CNT_INC(s->env, TCPSynRetrans);
 	}
 	tcp_output(s, t);
 }

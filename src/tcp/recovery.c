@@ -17,7 +17,7 @@
  */
 #include <stdlib.h>
 
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 enum { DUPTHRESH = 3 };
 enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
@@ -35,7 +35,7 @@ static bool recovering(const tcb *t)
 }
 
 /* Outside recovery: slow start or congestion avoidance. */
-static void grow(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		 uint64_t rtt_sample)
 {
 	cc_ack a = {
@@ -44,10 +44,10 @@ static void grow(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		/* RFC 7661: grow only while the window is what limits us. */
 		.cwnd_limited = flight_before + t->mss >= t->cc.cwnd,
 	};
-	cc_on_ack(&t->cc, &a, s->now);
+	cc_on_ack(&t->cc, &a, s->env->now);
 }
 
-void rec_on_ack(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
+void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 {
 	t->dupacks = 0;
 	if (in_recovery(t)) {
@@ -55,21 +55,21 @@ void rec_on_ack(hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 			/* A full ACK: everything outstanding at the loss has
 			 * arrived (RFC 6582 §3.2 (3)). */
 			cc_exit_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una),
-					 s->now);
+					 s->env->now);
 			return;
 		}
 		/* A partial ACK: the next hole is lost too (RFC 6582 §3.2
 		 * (5)); resend it at once. */
 		cc_ack a = { .acked = acked, .flight = flight_before,
 			     .srtt = t->rtt.srtt, .cwnd_limited = true };
-		cc_on_ack(&t->cc, &a, s->now);
+		cc_on_ack(&t->cc, &a, s->env->now);
 		tcb_resend(s, t, t->snd_una, t->mss);
 		return;
 	}
 	grow(s, t, acked, flight_before, 0);
 }
 
-void rec_on_dupack(hsk_stack *s, tcb *t)
+void rec_on_dupack(tcp_stack *s, tcb *t)
 {
 	if (in_recovery(t)) {
 		cc_on_dupack(&t->cc);   /* each one means a segment left */
@@ -82,12 +82,12 @@ void rec_on_dupack(hsk_stack *s, tcb *t)
 	if (seq_lt(t->snd_una, t->recover))
 		return;
 	t->recover = t->snd_max;
-	CNT_INC(s, TCPFastRetrans);
-	CNT_INC(s, TCPRenoRecovery);
+	CNT_INC(s->env, TCPFastRetrans);
+	CNT_INC(s->env, TCPRenoRecovery);
 	cc_enter_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
-			  s->now);
+			  s->env->now);
 	tcb_resend(s, t, t->snd_una, t->mss);
-	tcb_arm_rtx(s, t, s->now);
+	tcb_arm_rtx(s, t, s->env->now);
 }
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
@@ -96,12 +96,19 @@ int rec_sack_init(tcb *t)
 {
 	if (t->sack)
 		return 0;
-	t->sack = calloc(1, sizeof(*t->sack));
-	if (!t->sack)
+	/* malloc and each part initialised, not calloc: glibc's calloc skips
+	 * its per-thread cache (tcache) and takes the arena path every time
+	 * (and gcc turns malloc + memset into calloc). */
+	tcp_sack *k = malloc(sizeof(*k));
+	if (!k)
 		return -HSK_ENOMEM;
-	sack_rcv_init(&t->sack->rcv);
-	sack_board_init(&t->sack->board, t->snd_una);
-	rack_init(&t->sack->rk, NULL, 0);
+	sack_rcv_init(&k->rcv);
+	sack_board_init(&k->board, t->snd_una);
+	rack_init(&k->rk, NULL, 0);
+	k->seg = NULL;
+	k->seg_cap = 0;
+	k->reo_at = k->tlp_at = 0;
+	t->sack = k;
 	return 0;
 }
 
@@ -134,7 +141,8 @@ static bool records_grow(tcb *t)
 	uint32_t cap = k->seg ? 2 * k->seg_cap : RECORDS_FIRST;
 	if (k->seg && k->seg_cap >= max)
 		return false;
-	rack_seg *seg = calloc(cap, sizeof(*seg));
+	/* Not zeroed: rack_on_send writes every field of a record. */
+	rack_seg *seg = malloc(cap * sizeof(*seg));
 	if (!seg)
 		return false;
 	if (k->seg)
@@ -147,7 +155,7 @@ static bool records_grow(tcb *t)
 	return true;
 }
 
-bool rec_sent(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
+bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
 	if (!(t->flags & TF_SACK_OK))
 		return true;
@@ -161,9 +169,9 @@ bool rec_sent(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 		if (!records_grow(t))
 			return false;   /* all records in use: wait for ACKs */
 	if (len)
-		rack_on_send(&k->rk, start, len, s->now);
+		rack_on_send(&k->rk, start, len, s->env->now);
 	if (fin)
-		rack_on_send(&k->rk, seq_add(start, len), 1, s->now);
+		rack_on_send(&k->rk, seq_add(start, len), 1, s->env->now);
 	return true;
 }
 
@@ -175,17 +183,17 @@ uint32_t rec_cwnd_room(const tcb *t)
 	return t->cc.cwnd > flight ? t->cc.cwnd - flight : 0;
 }
 
-static void enter_sack_recovery(hsk_stack *s, tcb *t)
+static void enter_sack_recovery(tcp_stack *s, tcb *t)
 {
 	if (recovering(t))
 		return;
 	t->recover = t->snd_max;
-	CNT_INC(s, TCPSackRecovery);
-	cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->now);
+	CNT_INC(s->env, TCPSackRecovery);
+	cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->env->now);
 	sack_board_start_recovery(&t->sack->board, t->snd_una);
 }
 
-void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before)
 {
 	tcp_sack *k = t->sack;
@@ -199,29 +207,29 @@ void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	sack_board_ack(&k->board, t->snd_una);
 	sack_board_update(&k->board, t->snd_una, t->snd_max, o->sack, o->nsack, &u);
 	if (u.dsack)
-		CNT_INC(s, TCPDSACKRecv);
+		CNT_INC(s->env, TCPDSACKRecv);
 	rack_ack ra = {
 		.snd_una = t->snd_una, .snd_nxt = t->snd_max,
 		.blk = o->sack, .nblk = o->nsack, .dsack = u.dsack,
 		.has_ecr = (t->flags & TF_TS_OK) && o->has_ts && o->ts_ecr,
 		.ts_ecr = o->ts_ecr, .ts_tick = s->rttp.ts_tick, .ts_offset = t->ts_offset,
 		.min_rtt = t->rtt.min_rtt, .srtt = t->rtt.srtt,
-		.in_recovery = recovering(t), .now = s->now,
+		.in_recovery = recovering(t), .now = s->env->now,
 	};
 	rack_result res;
 	rack_on_ack(&k->rk, &ra, &res);
 	if (res.rtt_sample && acked)
-		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, s->now);
+		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, s->env->now);
 	int tlp = rack_tlp_on_ack(&k->rk, t->snd_una, u.dsack, u.dsack_range.end, false);
 	if (tlp == RACK_TLP_LOSS) {
 		/* The probe repaired a loss: the congestion response, once. */
-		CNT_INC(s, TCPLossProbes);
-		cc_enter_recovery(&t->cc, flight_before, true, s->now);
-		cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->now);
+		CNT_INC(s->env, TCPLossProbes);
+		cc_enter_recovery(&t->cc, flight_before, true, s->env->now);
+		cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->env->now);
 	}
 	if (acked || res.delivered) {
 		if (t->cc.in_recovery && seq_ge(t->snd_una, t->recover)) {
-			cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->now);
+			cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->env->now);
 			rack_exit_recovery(&k->rk);
 		} else if (t->cc.in_recovery) {
 			cc_prr_ack(&t->cc, res.delivered, rack_pipe(&k->rk));
@@ -233,12 +241,12 @@ void rec_sack_ack(hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	uint32_t lost_len;
 	if (res.newly_lost || rack_next_lost(&k->rk, &lost, &lost_len))
 		enter_sack_recovery(s, t);
-	k->reo_at = res.reo_timeout ? s->now + res.reo_timeout : 0;
+	k->reo_at = res.reo_timeout ? s->env->now + res.reo_timeout : 0;
 	k->tlp_at = 0;
 }
 
 /* Sends a record again, in as many segments as today's MSS needs. */
-static uint32_t resend_record(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len)
+static uint32_t resend_record(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len)
 {
 	uint32_t off = 0;
 	do {
@@ -250,7 +258,7 @@ static uint32_t resend_record(hsk_stack *s, tcb *t, hsk_seq start, uint32_t len)
 	return off;
 }
 
-void rec_path_shrunk(hsk_stack *s, tcb *t)
+void rec_path_shrunk(tcp_stack *s, tcb *t)
 {
 	/* RFC 1191: what was sent is gone; resend the oldest now. With RACK,
 	 * the rest is found lost once this resend is delivered; without, go
@@ -263,11 +271,11 @@ void rec_path_shrunk(hsk_stack *s, tcb *t)
 	uint32_t len;
 	if (rack_first(&t->sack->rk, &start, &len)) {
 		resend_record(s, t, start, len);
-		rack_on_retransmit(&t->sack->rk, start, s->now);
+		rack_on_retransmit(&t->sack->rk, start, s->env->now);
 	}
 }
 
-bool rec_send_lost(hsk_stack *s, tcb *t)
+bool rec_send_lost(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
 	bool any = false;
@@ -281,7 +289,7 @@ bool rec_send_lost(hsk_stack *s, tcb *t)
 		uint32_t sent = resend_record(s, t, start, len);
 		if (!sent && len > 1)
 			break;
-		rack_on_retransmit(&k->rk, start, s->now);
+		rack_on_retransmit(&k->rk, start, s->env->now);
 		sack_board_retransmitted(&k->board, seq_add(start, len));
 		if (t->cc.in_recovery)
 			cc_prr_sent(&t->cc, len);
@@ -290,23 +298,23 @@ bool rec_send_lost(hsk_stack *s, tcb *t)
 	return any;
 }
 
-void rec_sack_rto(hsk_stack *s, tcb *t)
+void rec_sack_rto(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
-	rack_on_rto(&k->rk, s->now);
+	rack_on_rto(&k->rk, s->env->now);
 	t->recover = t->snd_max;
 	k->reo_at = k->tlp_at = 0;
 	rec_send_lost(s, t);
 }
 
-void rec_arm_tlp(hsk_stack *s, tcb *t)
+void rec_arm_tlp(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
 	if (!k || !k->seg || !t->rtx_at || !rtt_has_sample(&t->rtt))
 		return;
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;
-	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->now, t->rtx_at);
+	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, t->rtx_at);
 	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
 	 * flight; a receiver may as well delay while it holds less than two
 	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
@@ -322,7 +330,7 @@ void rec_arm_tlp(hsk_stack *s, tcb *t)
 
 /* RFC 8985 §7.3: send one new segment if there is one and the window
  * allows, else the last segment again; then the RTO takes over. */
-static void tlp_fire(hsk_stack *s, tcb *t)
+static void tlp_fire(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = t->sack;
 	hsk_seq before = t->snd_nxt;
@@ -335,13 +343,13 @@ static void tlp_fire(hsk_stack *s, tcb *t)
 		if (!rack_last(&k->rk, &start, &len))
 			return;
 		resend_record(s, t, start, len);
-		rack_on_retransmit(&k->rk, start, s->now);
+		rack_on_retransmit(&k->rk, start, s->env->now);
 	}
 	rack_tlp_sent(&k->rk, t->snd_max, is_retrans);
-	tcb_arm_rtx(s, t, s->now);
+	tcb_arm_rtx(s, t, s->env->now);
 }
 
-void rec_sack_timers(hsk_stack *s, tcb *t, uint64_t now)
+void rec_sack_timers(tcp_stack *s, tcb *t, uint64_t now)
 {
 	tcp_sack *k = t->sack;
 	if (k->reo_at && k->reo_at <= now) {

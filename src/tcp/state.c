@@ -3,7 +3,9 @@
  * arcs the text adds: resets, timeouts, aborts), the one transition function,
  * and the trace events.
  */
-#include "core/stack.h"
+#include <assert.h>
+
+#include "tcp/tcp.h"
 
 static const char *const state_names[HSK_STATE_COUNT] = {
 	[HSK_CLOSED] = "CLOSED",
@@ -74,51 +76,76 @@ bool state_can_recv(int st)
 	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
 }
 
-static void trace_emit(hsk_stack *s, hsk_trace_event *ev)
-{
-	ev->t_ns = s->now;
-	s->cfg.trace(s->cfg.trace_ctx, ev);
-}
-
-void trace_obj_state(hsk_stack *s, int obj, const hsk_tuple *tu, int from,
+void trace_obj_state(tcp_stack *s, int obj, const hsk_tuple *tu, int from,
 		     int to, const char *cause)
 {
-	if (!s->cfg.trace)
+	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
 		.kind = HSK_EV_STATE, .obj = (uint8_t)obj, .sd = -1, .tuple = *tu,
 		.from = (uint8_t)from, .to = (uint8_t)to, .cause = cause,
 	};
-	trace_emit(s, &ev);
+	env_trace(s->env, &ev);
 }
 
-void tcb_set_state(hsk_stack *s, tcb *t, int to, const char *cause)
+bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
 {
 	int from = t->state;
 	if (from == to)
-		return;
-	/* An illegal transition is an engine bug: it must never pass silently
-	 * in tests, and must not corrupt state in production. */
+		return true;
+	/* An illegal transition is an engine bug: it aborts a debug build (so
+	 * every test catches it), and in production it is counted, the state
+	 * stays, and the caller gives up the event that asked for it. */
 	if (!tcp_transition_legal(from, to)) {
-		CNT_INC(s, IllegalTransitions);
-		return;
+		CNT_INC(s->env, IllegalTransitions);
+		assert(!"illegal TCP state transition");
+		return false;
 	}
 	t->state = (uint8_t)to;
-	if (s->cfg.trace) {
+	if (s->env->cfg.trace) {
 		hsk_trace_event ev = {
 			.kind = HSK_EV_STATE, .obj = HSK_OBJ_TCB, .sd = t->sd,
 			.tuple = t->node.key, .from = (uint8_t)from,
 			.to = (uint8_t)to, .cause = cause,
 		};
-		trace_emit(s, &ev);
+		env_trace(s->env, &ev);
 	}
 	tcb_notify(s, t);
+	return true;
 }
 
-void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
+/* The congestion state of the connection that just sent on tu: one sample
+ * per segment, looked up only while tracing, so an untraced stack pays
+ * nothing. A detached TCB (out of the table) has no sample. */
+static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint32_t len)
+{
+	const tbl_node *n = tbl_lookup(&s->conns, tu);
+	if (!n || n->kind != HSK_OBJ_TCB)
+		return;
+	const tcb *t = (const tcb *)n;
+	/* congestion control starts with ESTABLISHED (RFC 6928's IW) */
+	if (!state_synchronized(t->state) || t->state == HSK_SYN_RECEIVED)
+		return;
+	/* the caller moves SND.MAX after sending: count this segment */
+	hsk_seq end = seq_add(seq_of(th->seq), len + !!(th->flags & HSK_TH_SYN) +
+			      !!(th->flags & HSK_TH_FIN));
+	hsk_seq max = seq_gt(end, t->snd_max) ? end : t->snd_max;
+	hsk_trace_event ev = {
+		.kind = HSK_EV_CC, .obj = HSK_OBJ_TCB, .sd = t->sd, .tuple = *tu,
+		.wscale = -1, .cwnd = t->cc.cwnd,
+		.ssthresh = t->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : t->cc.ssthresh,
+		.flight = (uint32_t)seq_diff(max, t->snd_una),
+		.snd_wnd = t->snd_wnd, .srtt_ns = t->rtt.srtt,
+		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .backoff = t->rtt.backoff,
+		.in_recovery = t->cc.in_recovery,
+	};
+	env_trace(s->env, &ev);
+}
+
+void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		   const tcp_hdr *th, uint32_t len, const char *reason)
 {
-	if (!s->cfg.trace)
+	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
 		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
@@ -136,6 +163,29 @@ void trace_segment(hsk_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.wscale = th->opt.wscale;
 		ev.sack_ok = th->opt.sack_ok;
 		ev.has_ts = th->opt.has_ts;
+		ev.ts_val = th->opt.ts_val;
+		ev.ts_ecr = th->opt.ts_ecr;
+		ev.nsack = th->opt.nsack;
+		for (unsigned i = 0; i < th->opt.nsack && i < 4; i++) {
+			ev.sack[i].left = th->opt.sack[i].left;
+			ev.sack[i].right = th->opt.sack[i].right;
+		}
 	}
-	trace_emit(s, &ev);
+	env_trace(s->env, &ev);
+	if (kind == HSK_EV_TX && obj == HSK_OBJ_TCB && tu && th)
+		trace_cc(s, tu, th, len);
+}
+
+/* A listener's queues after a change (only while tracing). */
+void trace_listener(tcp_stack *s, const tcp_listener *l)
+{
+	if (!s->env->cfg.trace)
+		return;
+	hsk_trace_event ev = {
+		.kind = HSK_EV_QUEUE, .obj = HSK_OBJ_LISTEN, .sd = l->sd,
+		.tuple = { .laddr = l->addr, .lport = l->port },
+		.wscale = -1, .syn_q = l->syn_q, .accept_q = l->accept_q,
+		.backlog = l->backlog,
+	};
+	env_trace(s->env, &ev);
 }

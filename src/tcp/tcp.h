@@ -13,22 +13,26 @@
  * Call chain on input (input.c):
  *   tcp_input -> parse -> lookup -> tcb_input | req_input | tw_input
  *                                 | listen_input | closed_input
+ *             -> tcp_reply (reply.c) acts on the verdict they return
  * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output.
  */
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
 
+#include "core/env.h"
+#include "core/pool.h"
 #include "core/ring.h"
 #include "core/table.h"
 #include "core/wheel.h"
 #include "handshake.h"
+#include "ip/ip.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
 #include "tcp/seq.h"
 #include "wire/wire.h"
 
-struct hsk_stack;
+struct tcp_stack;
 struct tcp_listener;
 
 /* A parsed incoming segment, passed down the input steps. */
@@ -46,6 +50,45 @@ static inline uint32_t seg_space(const tcp_seg *sg)
 {
 	return sg->len + !!(sg->th.flags & HSK_TH_SYN) + !!(sg->th.flags & HSK_TH_FIN);
 }
+
+/*
+ * What input decided about a segment. Every step of SEGMENT ARRIVES, and
+ * the request, TIME_WAIT, listener and no-connection handlers, return one;
+ * anything but TV_ACCEPT ends the processing of the segment, and
+ * tcp_reply() (reply.c) acts on it: the one way a reply to an unacceptable
+ * segment leaves, under one rate-limit policy (docs/engine.md).
+ */
+enum tcp_act {
+	TV_ACCEPT = 0,  /* go on with the next step */
+	TV_DONE,        /* processing ended: the step did what the segment
+			 * asked (the object may be gone) */
+	TV_DROP,        /* drop it, say nothing */
+	TV_DUPACK,      /* drop it and send our ACK (RFC 9293 "send an
+			 * acknowledgment and drop"): at most one per
+			 * invalid_ratelimit for a segment without text */
+	TV_PAWS,        /* the same for a PAWS failure (RFC 7323 §5.3 R1) */
+	TV_SYNACK,      /* a request saw its SYN again: our SYN,ACK, rate
+			 * limited as TV_DUPACK */
+	TV_CHALLENGE,   /* drop it and send a challenge ACK (RFC 5961):
+			 * challenge_ack_limit per challenge_ack_window */
+	TV_RST,         /* drop it and reset: seq = SEG.ACK, or RST,ACK */
+};
+typedef struct tcp_verdict {
+	enum tcp_act act;
+	const char *why;          /* traced as the drop reason (NULL: none) */
+} tcp_verdict;
+#define TV(act, why) ((tcp_verdict){ (act), (why) })
+#define TV_OK TV(TV_ACCEPT, NULL)
+
+/* The reply limits of a full connection (reply.c): 32-bit millisecond
+ * stamps (they wrap after 49 days: at worst one reply more or less), 0
+ * meaning never. A request or TIME_WAIT entry keeps only oow_ms, which
+ * limits its challenge ACKs too. */
+typedef struct tcp_rl {
+	uint32_t oow_ms;          /* the last rate-limited reply */
+	uint32_t chal_ms;         /* start of the challenge-ACK window */
+	uint32_t chal_n;          /* challenge ACKs sent in it */
+} tcp_rl;
 
 enum tcb_flag {
 	TF_ACK_NOW = 1u << 0,      /* send an ACK at the end of processing */
@@ -70,6 +113,8 @@ enum tcb_flag {
 	TF_PERSIST = 1u << 18,     /* rtx_at is the persist timer */
 	TF_SWS_OVERRIDE = 1u << 19, /* the persist timer fired on a small
 				     * window: send what fits */
+	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
+				    * no POLLOUT until memory is back */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -114,6 +159,8 @@ typedef struct tcb {
 	/* RFC 7323 timestamps */
 	uint32_t ts_offset;       /* added to our clock in TSval */
 	uint32_t ts_recent;       /* the peer's latest valid TSval */
+	uint32_t ts_flight;       /* our TSval when the data in flight began:
+				   * an echo older than that is not of it */
 	uint64_t ts_recent_at;    /* when ts_recent was taken (PAWS aging) */
 
 	/* deadlines; 0 = not armed */
@@ -125,13 +172,12 @@ typedef struct tcb {
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint64_t rcv_tstamp;      /* when the last acceptable ACK arrived */
 	uint8_t keep_probes;      /* unanswered probes so far */
+	uint8_t win_probes;       /* zero-window probes since the peer last
+				   * answered (an orphan's: since it began) */
 	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
 	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
 
-	uint64_t oow_ack_at;      /* last ACK sent for an out-of-window ACK */
-	/* RFC 5961 challenge-ACK rate limit */
-	uint8_t challenge_count;
-	uint64_t challenge_window_start;
+	tcp_rl rl;                /* reply limits (reply.c) */
 
 	struct reass *ooo;        /* out-of-order ranges, allocated on first use */
 	tcp_sack *sack;           /* with SACK negotiated, from ESTABLISHED */
@@ -148,7 +194,8 @@ typedef struct tcp_req {
 	hsk_timer timer;          /* SYN-ACK retransmission */
 	struct tcp_listener *listener;
 	hsk_seq iss, irs;
-	uint32_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t peer_wnd;        /* window field of the SYN (never scaled) */
+	uint16_t rcv_wnd;         /* the window our SYN-ACK offers */
 	uint16_t mss;
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
 	uint8_t rcv_wscale;
@@ -157,6 +204,7 @@ typedef struct tcp_req {
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 	uint64_t synack_at;       /* first SYN-ACK sent: an RTT sample */
 } tcp_req;
 
@@ -167,6 +215,7 @@ typedef struct tcp_tw {
 	uint16_t rcv_win;         /* window field we send (already scaled) */
 	bool ts_ok;
 	uint32_t ts_offset, ts_recent;
+	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 } tcp_tw;
 
 typedef struct tcp_listener {
@@ -187,13 +236,69 @@ typedef struct tcp_listener {
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
+/* DESIGN.md's memory targets for the two objects a busy server has most of
+ * (x86_64; pointers and alignment differ elsewhere). */
+_Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
+_Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
+
+/* Free ring buffers of the default size kept for reuse. */
+enum { TCP_RING_CACHE = 64 };
+
+/* The TCP layer of a stack: every connection object, the listeners, the
+ * buffers, and what it needs from the layers around it (the shared env,
+ * the IP layer to send through, and a hook that tells the socket layer
+ * above that a socket's readiness may have changed). */
+typedef struct tcp_stack {
+	hsk_env *env;
+	ip_layer *ip;
+	uint16_t mss;             /* ours: mtu - 40 */
+	rtt_params rttp;          /* RTO bounds and the timestamp clock */
+	const cc_ops *cc_ops;     /* congestion control for new connections */
+	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
+	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
+	tcp_listener *listeners;
+	size_t buffer_bytes;      /* send and receive rings in use */
+	size_t orphan_bytes;      /* of which orphans hold */
+	unsigned orphans;         /* closed by the user, still in the table */
+	bool mem_pressure;        /* tcp_mem: above pressure, not yet below low */
+	uint64_t mem_pressure_at; /* when the pressure began */
+	unsigned snd_waiters;     /* connections refused a send ring (a hint) */
+	uint8_t *ring_cache[TCP_RING_CACHE];
+	unsigned ring_cache_n;
+	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
+	void (*notify)(void *ctx, int sd);
+	void *notify_ctx;
+} tcp_stack;
+
+/* ---- tcp.c: the layer's life ---- */
+/* 0, or a negative HSK_E* (unknown congestion control, no memory). */
+int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
+/* Frees every connection object and buffer the layer still holds, except
+ * TCBs that only a socket holds (the stack frees those with its sockets). */
+void tcp_destroy(tcp_stack *s);
+/* What the IP layer calls (ip_upper). */
+void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
+/* A wheel timer of a TCP object is due. */
+void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
+/* The memory a TCB owns beyond its pool slot: rings, reassembly, SACK. */
+void tcb_release_buffers(tcb *t);
+/* Socket sd's readiness may have changed: tell the socket layer. */
+static inline void tcp_notify(tcp_stack *s, int sd)
+{
+	if (sd >= 0 && s->notify)
+		s->notify(s->notify_ctx, sd);
+}
 
 /* ---- state.c ---- */
 /* The one place a TCB changes state: checks the table of legal transitions,
- * emits the trace event. */
-void tcb_set_state(struct hsk_stack *s, tcb *t, int to, const char *cause);
+ * emits the trace event. An illegal transition is an engine bug: it
+ * asserts (debug builds), counts IllegalTransitions, leaves the state as it
+ * was and returns false; the caller must then give up what it was doing
+ * (drop the segment, skip the timer action). */
+bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
-void trace_obj_state(struct hsk_stack *s, int obj, const hsk_tuple *tu,
+void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
 /* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
@@ -215,40 +320,38 @@ typedef struct seg_out {
 	tcp_opts opt;
 } seg_out;
 /* Emits one segment on tuple tu (our view). obj/sd label the trace. */
-void seg_send(struct hsk_stack *s, const hsk_tuple *tu, const seg_out *o,
+void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	      const hsk_ring *ring, int obj, int sd);
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
-void tcp_output(struct hsk_stack *s, tcb *t);
+void tcp_output(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
-void tcb_send_ack(struct hsk_stack *s, tcb *t);
-void tcb_send_rst(struct hsk_stack *s, tcb *t);
+void tcb_send_ack(struct tcp_stack *s, tcb *t);
+void tcb_send_rst(struct tcp_stack *s, tcb *t);
 /* A window or keepalive probe: an ACK with SEG.SEQ = SND.UNA - 1. */
-void tcb_send_probe(struct hsk_stack *s, tcb *t);
-/* RFC 5961 challenge ACK, rate limited per connection. */
-void tcb_challenge_ack(struct hsk_stack *s, tcb *t);
+void tcb_send_probe(struct tcp_stack *s, tcb *t);
 /* The reply to a segment for which no connection exists (RFC 9293
  * §3.10.7.1): RST with seq = SEG.ACK, or RST,ACK with ack = SEG.SEQ+LEN. */
-void send_rst_for(struct hsk_stack *s, const tcp_seg *sg);
+void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
-uint16_t tcb_window_field(tcb *t);
+uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
 /* The options of a SYN or SYN-ACK we send. */
-void syn_options(struct hsk_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
-void syn_options_stream(struct hsk_stack *s, tcp_opts *o, bool sack, bool ts,
+void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
 uint8_t wscale_for(uint32_t rcvbuf);
 /* Retransmit from snd_una after a timeout (go-back-N). */
-void tcb_retransmit(struct hsk_stack *s, tcb *t);
+void tcb_retransmit(struct tcp_stack *s, tcb *t);
 
 /* Sends up to `max_len` bytes already sent once, starting at `seq`
  * (a retransmission: SND.NXT does not move). Returns the bytes sent. */
-uint32_t tcb_resend(struct hsk_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
+uint32_t tcb_resend(struct tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 
 /* ---- recovery.c ---- */
 /* Without SACK: NewReno (RFC 6582) on cumulative and duplicate ACKs. */
-void rec_on_ack(struct hsk_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
-void rec_on_dupack(struct hsk_stack *s, tcb *t);
+void rec_on_ack(struct tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
+void rec_on_dupack(struct tcp_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985). */
 int rec_sack_init(tcb *t);
 void rec_sack_free(tcb *t);
@@ -256,81 +359,121 @@ void rec_sack_free(tcb *t);
 bool rec_sack_idle(const tcb *t);
 /* Record new data [start, start+len) (and a FIN after it) as sent; false
  * when no record is free (stop sending for now). */
-bool rec_sent(struct hsk_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
-void rec_sack_ack(struct hsk_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+void rec_sack_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
 /* The path MTU shrank (ICMP fragmentation needed): resend the oldest. */
-void rec_path_shrunk(struct hsk_stack *s, tcb *t);
+void rec_path_shrunk(struct tcp_stack *s, tcb *t);
 /* Retransmit records marked lost while the congestion window allows. */
 /* Returns whether anything was sent. */
-bool rec_send_lost(struct hsk_stack *s, tcb *t);
+bool rec_send_lost(struct tcp_stack *s, tcb *t);
 /* How much new data congestion control allows now. */
 uint32_t rec_cwnd_room(const tcb *t);
 /* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */
-void rec_sack_rto(struct hsk_stack *s, tcb *t);
+void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
-void rec_sack_timers(struct hsk_stack *s, tcb *t, uint64_t now);
+void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
 /* Arms the probe timer when RFC 8985 §7.2 allows. */
-void rec_arm_tlp(struct hsk_stack *s, tcb *t);
+void rec_arm_tlp(struct tcp_stack *s, tcb *t);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
 
+/* ---- reply.c ---- */
+/* Acts on what input decided about segment sg for connection object n (a
+ * tcb, tcp_req or tcp_tw; NULL: none, e.g. a listener's reset): traces
+ * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
+ * and TV_DONE do nothing (n may be gone after TV_DONE). */
+void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
+
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
  * check on (used when a request is promoted by the final ACK). */
-void tcb_input_after_syn(struct hsk_stack *s, tcb *t, const tcp_seg *sg);
+tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
-tcb *tcb_new(struct hsk_stack *s, const hsk_tuple *tu);
+tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
-void tcb_detach(struct hsk_stack *s, tcb *t);
+void tcb_detach(struct tcp_stack *s, tcb *t);
 /* Unhooks and frees: table, timer, buffers. */
-void tcb_free(struct hsk_stack *s, tcb *t);
+void tcb_free(struct tcp_stack *s, tcb *t);
 /* Ends a connection with an error (reset, timeout): CLOSED, the socket sees
  * `err`; the TCB is freed if orphaned. */
-void tcb_fail(struct hsk_stack *s, tcb *t, int err, const char *cause);
+void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
-void tcb_closed(struct hsk_stack *s, tcb *t, const char *cause);
+void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
-hsk_seq tcp_isn(struct hsk_stack *s, const hsk_tuple *tu);
-/* The receive window we can offer now (bytes, unscaled). */
-uint32_t tcb_rcv_space(const tcb *t);
+hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu);
 /* Readiness may have changed: queue an event for the socket. */
-void tcb_notify(struct hsk_stack *s, tcb *t);
-int tcb_alloc_snd(struct hsk_stack *s, tcb *t);
+void tcb_notify(struct tcp_stack *s, tcb *t);
+
+/* ---- mem.c: buffers and their memory (tcp_mem) ---- */
+/* An orphan: closed by the user, still in the table. */
+static inline bool tcb_counted_orphan(const tcb *t)
+{
+	return (t->flags & (TF_ORPHAN | TF_DETACHED)) == TF_ORPHAN;
+}
+/* close(): the user lets go; the TCB lives on as an orphan (counted in
+ * the stack's orphans and orphan_bytes) until it leaves the table. */
+void tcb_orphan(struct tcp_stack *s, tcb *t);
+/* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
+ * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
+ * (receive: drop the data). */
+int tcb_alloc_snd(struct tcp_stack *s, tcb *t);
+int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
+/* Resize the rings as memory pressure asks: the send ring trimmed to what
+ * it holds under pressure; either grown back after it. */
+void tcb_fit_snd(struct tcp_stack *s, tcb *t);
+void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
 /* Gives back the send ring once everything is acknowledged and the receive
  * ring once everything is read (nothing held out of order). */
-void tcb_release_idle_rings(struct hsk_stack *s, tcb *t);
-int tcb_alloc_rcv(struct hsk_stack *s, tcb *t);
-void tcb_init_from_syn(struct hsk_stack *s, tcb *t, uint16_t mss,
+void tcb_release_idle_rings(struct tcp_stack *s, tcb *t);
+/* Gives back both rings (the TCB is being freed). */
+void tcb_release_rings(struct tcp_stack *s, tcb *t);
+/* Bytes the receive ring can still store (its size or rcvbuf). */
+uint32_t tcb_rcv_room(const tcb *t);
+/* The receive window we can offer now (bytes, unscaled): the room, and
+ * under memory pressure no more than rcvbuf_min. */
+uint32_t tcb_rcv_space(const struct tcp_stack *s, const tcb *t);
+/* Not even a minimum ring fits under tcp_mem_high. */
+bool tcp_mem_exhausted(const struct tcp_stack *s);
+/* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
+ * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
+ * the floor itself never above our own MSS. */
+uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss);
+/* The payload per segment a path MTU allows this connection (clamped as
+ * above, timestamp room taken off). */
+uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
+void tcb_init_from_syn(struct tcp_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
 /* SACK and timestamps as the peer's SYN offered them (and we allow). */
-void tcb_init_stream_opts(struct hsk_stack *s, tcb *t, const tcp_opts *peer);
+void tcb_init_stream_opts(struct tcp_stack *s, tcb *t, const tcp_opts *peer);
 
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */
-uint64_t keep_idle_ns(const struct hsk_stack *s, const tcb *t);
+uint64_t keep_idle_ns(const struct tcp_stack *s, const tcb *t);
 /* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
-void tcb_timer_update(struct hsk_stack *s, tcb *t);
-void tcb_timer_fire(struct hsk_stack *s, tcb *t, uint64_t now);
-void tcb_arm_rtx(struct hsk_stack *s, tcb *t, uint64_t now);
+void tcb_timer_update(struct tcp_stack *s, tcb *t);
+void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
+void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
-tcp_listener *listener_find(struct hsk_stack *s, uint32_t addr, uint16_t port);
-void listen_input(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg);
+tcp_listener *listener_find(struct tcp_stack *s, uint32_t addr, uint16_t port);
+tcp_verdict listen_input(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 /* The same with the ISS of a new request chosen by the caller (a SYN that
  * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
-void listen_input_isn(struct hsk_stack *s, tcp_listener *l, const tcp_seg *sg,
-		      const hsk_seq *isn);
-void req_input(struct hsk_stack *s, tcp_req *r, const tcp_seg *sg);
-void req_timer_fire(struct hsk_stack *s, tcp_req *r, uint64_t now);
-void req_free(struct hsk_stack *s, tcp_req *r);
+tcp_verdict listen_input_isn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn);
+tcp_verdict req_input(struct tcp_stack *s, tcp_req *r, const tcp_seg *sg);
+/* Sends a request's SYN,ACK (flags SYN|ACK) or ACK (flags ACK). */
+void req_send(struct tcp_stack *s, tcp_req *r, uint8_t flags);
+void req_timer_fire(struct tcp_stack *s, tcp_req *r, uint64_t now);
+void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
-void listener_close(struct hsk_stack *s, tcp_listener *l);
-tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
+void listener_close(struct tcp_stack *s, tcp_listener *l);
+tcb *listener_accept(struct tcp_stack *s, tcp_listener *l);
 
 /* ---- cookie.c: SYN cookies (RFC 4987) ---- */
 /* Cookies are minted in 64 s periods and accepted from the current and the
@@ -340,21 +483,25 @@ tcb *listener_accept(struct hsk_stack *s, tcp_listener *l);
 #define COOKIE_VALID_NS (2 * COOKIE_PERIOD_NS)
 /* The ISS of a cookie SYN-ACK answering the SYN (irs, MSS option mss, 0 when
  * absent) on tuple tu. */
-hsk_seq cookie_make(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
+hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
 /* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
-uint16_t cookie_check(struct hsk_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
+uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
-void tw_enter(struct hsk_stack *s, tcb *t, const char *cause);
-void tw_input(struct hsk_stack *s, tcp_tw *tw, const tcp_seg *sg);
-void tw_timer_fire(struct hsk_stack *s, tcp_tw *tw, uint64_t now);
-void tw_free(struct hsk_stack *s, tcp_tw *tw);
+void tw_enter(struct tcp_stack *s, tcb *t, const char *cause);
+tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
+void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
+void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
+void tw_free(struct tcp_stack *s, tcp_tw *tw);
 
 /* ---- trace helpers (state.c) ---- */
-void trace_segment(struct hsk_stack *s, int kind, int obj, int sd,
+void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
 		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
 		   const char *reason);
+/* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
+ * s->cfg.trace first, so an untraced stack does not even call it. */
+void trace_listener(struct tcp_stack *s, const tcp_listener *l);
 
 #endif

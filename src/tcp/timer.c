@@ -12,12 +12,24 @@
  *              FIN_WAIT_2 without a socket.
  *   keep_at    keepalive (idle/interval/probes), when enabled.
  *
+ * An orphan holding rings when not even a minimum ring fits under
+ * tcp_mem_high is reset when its retransmission or probe timer fires
+ * (TCPAbortOnMemory), as Linux's tcp_out_of_resources.
+ *
  * Retry limits: SYN (syn_retries), SYN-ACK of a simultaneous open
  * (synack_retries), orphans (orphan_retries), others (retries2) or the
  * user timeout when set; past the limit the connection fails with
  * ETIMEDOUT.
+ *
+ * Zero-window probes (the persist timer, and retransmissions into a
+ * window the peer closed) are bounded as Linux's tcp_probe_timer bounds
+ * them: a peer that answers (any acceptable ACK) restarts the count, so it
+ * may keep its window closed for as long as it answers (RFC 9293
+ * §3.8.6.1); retries2 unanswered probes end the connection, orphan_retries
+ * probes end an orphan whether answered or not, and the user timeout ends
+ * the probing run whatever the answers.
  */
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
 static uint64_t min_nonzero(uint64_t a, uint64_t b)
 {
@@ -28,7 +40,7 @@ static uint64_t min_nonzero(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-void tcb_timer_update(hsk_stack *s, tcb *t)
+void tcb_timer_update(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
@@ -37,12 +49,12 @@ void tcb_timer_update(hsk_stack *s, tcb *t)
 	if (t->sack)
 		d = min_nonzero(d, min_nonzero(t->sack->reo_at, t->sack->tlp_at));
 	if (!d)
-		wheel_cancel(&s->wheel, &t->timer);
+		wheel_cancel(&s->env->wheel, &t->timer);
 	else if (!timer_armed(&t->timer) || t->timer.deadline != d)
-		wheel_arm(&s->wheel, &t->timer, d);
+		wheel_arm(&s->env->wheel, &t->timer, d);
 }
 
-void tcb_arm_rtx(hsk_stack *s, tcb *t, uint64_t now)
+void tcb_arm_rtx(tcp_stack *s, tcb *t, uint64_t now)
 {
 	t->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
 	if (!t->first_rtx_at)
@@ -50,18 +62,18 @@ void tcb_arm_rtx(hsk_stack *s, tcb *t, uint64_t now)
 	tcb_timer_update(s, t);
 }
 
-static unsigned retry_limit(hsk_stack *s, const tcb *t)
+static unsigned retry_limit(tcp_stack *s, const tcb *t)
 {
 	if (t->state == HSK_SYN_SENT)
-		return s->cfg.syn_retries;
+		return s->env->cfg.syn_retries;
 	if (seq_eq(t->snd_una, t->iss))
-		return s->cfg.synack_retries;
+		return s->env->cfg.synack_retries;
 	if (t->sd < 0)
-		return s->cfg.orphan_retries;
-	return s->cfg.retries2;
+		return s->env->cfg.orphan_retries;
+	return s->env->cfg.retries2;
 }
 
-static bool rtx_exhausted(hsk_stack *s, const tcb *t, uint64_t now)
+static bool rtx_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 {
 	if (t->user_timeout_ns && t->first_rtx_at &&
 	    now - t->first_rtx_at >= t->user_timeout_ns)
@@ -69,43 +81,63 @@ static bool rtx_exhausted(hsk_stack *s, const tcb *t, uint64_t now)
 	return t->retries >= retry_limit(s, t);
 }
 
+static bool probes_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
+{
+	if (t->user_timeout_ns && t->first_rtx_at &&
+	    now - t->first_rtx_at >= t->user_timeout_ns)
+		return true;
+	return t->win_probes >= (t->sd < 0 ? s->env->cfg.orphan_retries : s->env->cfg.retries2);
+}
+
 /* Returns false when the connection ended (and t may be freed). */
-static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
+static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	t->rtx_at = 0;
-	bool persist = t->flags & TF_PERSIST;
-	/* A peer that closed its window drops what we resend: those resends
-	 * are window probes, and the connection lives while the peer still
-	 * answers (Linux: tcp_retransmit_timer). */
-	bool zero_wnd = t->snd_wnd == 0 && state_synchronized(t->state) &&
-			now - t->rcv_tstamp < s->cfg.rto_max_ns;
-	if (!persist && !zero_wnd && rtx_exhausted(s, t, now)) {
-		if (t->state == HSK_SYN_SENT)
-			CNT_INC(s, AttemptFails);
-		else
-			CNT_INC(s, TCPAbortOnTimeout);
-		tcb_fail(s, t, HSK_ETIMEDOUT, "retransmission timeout");
+	if (tcb_counted_orphan(t) && (t->snd.buf || t->rcv.buf) && tcp_mem_exhausted(s)) {
+		/* Linux's tcp_out_of_resources: an orphan that holds memory
+		 * when there is none left goes first. */
+		CNT_INC(s->env, TCPAbortOnMemory);
+		tcb_send_rst(s, t);
+		tcb_closed(s, t, "out of memory");
 		return false;
 	}
-	/* RFC 6298 §5.5: back off. */
-	rtt_backoff(&t->rtt);
+	bool persist = t->flags & TF_PERSIST;
 	if (persist && t->snd_wnd) {
 		/* The window is open but too small for SWS avoidance: the
 		 * override timeout sends what fits (RFC 9293 §3.8.6.2.1). */
+		rtt_backoff(&t->rtt);
 		t->flags = (t->flags & ~TF_PERSIST) | TF_SWS_OVERRIDE;
 		tcp_output(s, t);
 		t->flags &= ~TF_SWS_OVERRIDE;
 		return true;
 	}
+	/* A peer that closed its window drops what we resend: those resends
+	 * are window probes too (Linux: tcp_retransmit_timer). */
+	bool zero_wnd = !persist && t->snd_wnd == 0 && state_synchronized(t->state) &&
+			!seq_eq(t->snd_una, t->iss);
+	bool probing = persist || zero_wnd;
+	if (probing ? probes_exhausted(s, t, now) : rtx_exhausted(s, t, now)) {
+		if (t->state == HSK_SYN_SENT)
+			CNT_INC(s->env, AttemptFails);
+		else
+			CNT_INC(s->env, TCPAbortOnTimeout);
+		tcb_fail(s, t, HSK_ETIMEDOUT, probing ? "zero-window probe timeout" :
+			 "retransmission timeout");
+		return false;
+	}
+	/* RFC 6298 §5.5: back off. */
+	rtt_backoff(&t->rtt);
+	if (probing && t->win_probes < UINT8_MAX)
+		t->win_probes++;
 	if (persist) {
 		tcb_send_probe(s, t);   /* the zero window may have opened */
-		CNT_INC(s, TCPWinProbe);
+		CNT_INC(s->env, TCPWinProbe);
 		tcb_arm_rtx(s, t, now);
 		return true;
 	}
 	if (!zero_wnd)
 		t->retries++;
-	CNT_INC(s, TCPTimeouts);
+	CNT_INC(s->env, TCPTimeouts);
 	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
 	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */
 	cc_on_rto(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), t->retries == 1,
@@ -121,39 +153,39 @@ static bool rtx_fire(hsk_stack *s, tcb *t, uint64_t now)
 	return true;
 }
 
-uint64_t keep_idle_ns(const hsk_stack *s, const tcb *t)
+uint64_t keep_idle_ns(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_idle_s ? t->keep_idle_s * 1000000000ull : s->cfg.keepalive_idle_ns;
+	return t->keep_idle_s ? t->keep_idle_s * 1000000000ull : s->env->cfg.keepalive_idle_ns;
 }
 
-static uint64_t keep_intvl_ns(const hsk_stack *s, const tcb *t)
+static uint64_t keep_intvl_ns(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_intvl_s ? t->keep_intvl_s * 1000000000ull : s->cfg.keepalive_intvl_ns;
+	return t->keep_intvl_s ? t->keep_intvl_s * 1000000000ull : s->env->cfg.keepalive_intvl_ns;
 }
 
-static unsigned keep_cnt(const hsk_stack *s, const tcb *t)
+static unsigned keep_cnt(const tcp_stack *s, const tcb *t)
 {
-	return t->keep_cnt ? t->keep_cnt : s->cfg.keepalive_probes;
+	return t->keep_cnt ? t->keep_cnt : s->env->cfg.keepalive_probes;
 }
 
-static bool keepalive_fire(hsk_stack *s, tcb *t, uint64_t now)
+static bool keepalive_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	t->keep_at = 0;
 	if (!(t->flags & TF_KEEPALIVE) || t->state != HSK_ESTABLISHED)
 		return true;
 	if (t->keep_probes >= keep_cnt(s, t)) {
-		CNT_INC(s, TCPAbortOnTimeout);
+		CNT_INC(s->env, TCPAbortOnTimeout);
 		tcb_fail(s, t, HSK_ETIMEDOUT, "keepalive timeout");
 		return false;
 	}
 	t->keep_probes++;
-	CNT_INC(s, TCPKeepAlive);
+	CNT_INC(s->env, TCPKeepAlive);
 	tcb_send_probe(s, t);
 	t->keep_at = now + keep_intvl_ns(s, t);
 	return true;
 }
 
-void tcb_timer_fire(hsk_stack *s, tcb *t, uint64_t now)
+void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	if (t->close_at && t->close_at <= now) {
 		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
@@ -172,7 +204,7 @@ void tcb_timer_fire(hsk_stack *s, tcb *t, uint64_t now)
 		rec_sack_timers(s, t, now);
 	if (t->delack_at && t->delack_at <= now) {
 		t->delack_at = 0;
-		CNT_INC(s, TCPDelayedACKs);
+		CNT_INC(s->env, TCPDelayedACKs);
 		tcb_send_ack(s, t);
 	}
 	tcb_timer_update(s, t);

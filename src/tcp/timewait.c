@@ -6,17 +6,25 @@
  * retransmitted FIN, and the 2MSL timer. The full TCB is freed (or kept
  * detached while its socket still has unread data).
  *
- * What arrives, and the verdict:
- *   retransmitted FIN      ACK it and restart 2MSL
+ * What arrives, and the verdict (tw_input; reply.c sends and limits):
  *   RST                    ignored (RFC 1337: no TIME_WAIT assassination)
- *   SYN above RCV.NXT      a new incarnation: the entry ends, the SYN goes
+ *   SYN, no ACK, SEG.SEQ > RCV.NXT
+ *                          a new incarnation: the entry ends, the SYN goes
  *                          to the listener (TWRecycled)
- *   anything else          ACK when it carries data or is out of window;
- *                          a pure in-window ACK is silently dropped
+ *   any other SYN          challenge ACK (RFC 5961 §4.2), SYN,ACK at
+ *                          RCV.NXT included
+ *   FIN with ACK ending at RCV.NXT (the peer's FIN again: SEG.SEQ + LEN =
+ *   RCV.NXT - 1) or starting there (a FIN beyond the one counted)
+ *                          ACK it and restart 2MSL (RFC 9293 §3.10.7.4,
+ *                          eighth step; Linux does both). RCV.NXT stays:
+ *                          the first FIN ended the stream.
+ *   a bare ACK at RCV.NXT  silently taken (it does not restart 2MSL)
+ *   anything else          duplicate ACK: text, any other FIN, out of
+ *                          window (rate limited when it has no text)
  */
-#include "core/stack.h"
+#include "tcp/tcp.h"
 
-static void tw_send_ack(hsk_stack *s, tcp_tw *tw)
+void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 {
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
@@ -24,25 +32,26 @@ static void tw_send_ack(hsk_stack *s, tcp_tw *tw)
 	};
 	if (tw->ts_ok) {        /* RFC 7323 §3.2: on every segment */
 		o.opt.has_ts = true;
-		o.opt.ts_val = rtt_tsval(&s->rttp, s->now, tw->ts_offset);
+		o.opt.ts_val = rtt_tsval(&s->rttp, s->env->now, tw->ts_offset);
 		o.opt.ts_ecr = tw->ts_recent;
 	}
 	seg_send(s, &tw->node.key, &o, NULL, HSK_OBJ_TW, -1);
 }
 
-static uint64_t tw_lifetime(const hsk_stack *s) { return 2 * s->cfg.msl_ns; }
+static uint64_t tw_lifetime(const tcp_stack *s) { return 2 * s->env->cfg.msl_ns; }
 
-void tw_enter(hsk_stack *s, tcb *t, const char *cause)
+void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 {
-	tcb_set_state(s, t, HSK_TIME_WAIT, cause);
+	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
+		return;
 	tcp_tw *tw = pool_get(&s->tw_pool);
 	if (!tw) {
 		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */
-		CNT_INC(s, TCPTimeWaitOverflow);
+		CNT_INC(s->env, TCPTimeWaitOverflow);
 		tcb_closed(s, t, "TIME_WAIT table full");
 		return;
 	}
-	uint16_t win = tcb_window_field(t);
+	uint16_t win = tcb_window_field(s, t);
 	tw->node.key = t->node.key;
 	tw->node.kind = HSK_OBJ_TW;
 	timer_init(&tw->timer);
@@ -54,45 +63,40 @@ void tw_enter(hsk_stack *s, tcb *t, const char *cause)
 	tw->ts_recent = t->ts_recent;
 	tcb_detach(s, t);
 	tbl_insert(&s->conns, &tw->node);
-	wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
+	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	if (t->sd < 0)
 		tcb_free(s, t);
 	else
 		tcb_notify(s, t);
 }
 
-void tw_free(hsk_stack *s, tcp_tw *tw)
+void tw_free(tcp_stack *s, tcp_tw *tw)
 {
-	wheel_cancel(&s->wheel, &tw->timer);
+	wheel_cancel(&s->env->wheel, &tw->timer);
 	tbl_remove(&s->conns, &tw->node);
 	pool_put(&s->tw_pool, tw);
 }
 
-void tw_timer_fire(hsk_stack *s, tcp_tw *tw, uint64_t now)
+void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 {
 	(void)now;
-	CNT_INC(s, TW);
+	CNT_INC(s->env, TW);
 	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT, HSK_CLOSED,
 			"timer 2MSL");
 	tw_free(s, tw);
 }
 
-static void tw_drop(hsk_stack *s, const tcp_seg *sg, const char *why)
-{
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_TW, -1, &sg->tuple, &sg->th, sg->len, why);
-}
-
-void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
+tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST) {
-		tw_drop(s, sg, "RST in TIME_WAIT ignored (RFC 1337)");
-		return;
-	}
-	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK)) {
-		if (seq_gt(sg->seq, tw->rcv_nxt)) {
+	if (f & HSK_TH_RST)
+		return TV(TV_DROP, "RST in TIME_WAIT ignored (RFC 1337)");
+	if (f & HSK_TH_SYN) {
+		/* Only a SYN above the old RCV.NXT (RFC 1122 4.2.2.13, Linux's
+		 * after(seq, rcv_nxt)) may be a new connection. */
+		if (!(f & HSK_TH_ACK) && seq_gt(sg->seq, tw->rcv_nxt)) {
 			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
-			CNT_INC(s, TWRecycled);
+			CNT_INC(s->env, TWRecycled);
 			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
 					HSK_CLOSED, "rcv SYN of a new connection");
 			/* RFC 1122 4.2.2.13: the new ISS must be above every
@@ -100,27 +104,23 @@ void tw_input(hsk_stack *s, tcp_tw *tw, const tcp_seg *sg)
 			 * clock does not promise (Linux: tw_snd_nxt + 65535 + 2). */
 			hsk_seq isn = seq_add(tw->snd_nxt, 65535 + 2);
 			tw_free(s, tw);
-			if (l)
-				listen_input_isn(s, l, sg, &isn);
-			else
-				send_rst_for(s, sg);
-			return;
+			/* The entry is gone: what follows is the listener's. */
+			tcp_reply(s, NULL, sg, l ? listen_input_isn(s, l, sg, &isn) :
+				  TV(TV_RST, NULL));
+			return TV(TV_DONE, NULL);
 		}
-		tw_drop(s, sg, "old SYN in TIME_WAIT");
-		tw_send_ack(s, tw);
-		return;
+		CNT_INC(s->env, TCPSYNChallenge);
+		return TV(TV_CHALLENGE, "SYN in TIME_WAIT: challenge ACK");
 	}
-	if ((f & HSK_TH_FIN) &&
-	    seq_eq(seq_add(sg->seq, sg->len + 1), tw->rcv_nxt)) {
+	bool fin = f & HSK_TH_FIN;
+	if (fin && (f & HSK_TH_ACK) &&
+	    (seq_eq(seq_add(sg->seq, seg_space(sg)), tw->rcv_nxt) ||
+	     seq_eq(sg->seq, tw->rcv_nxt))) {
 		/* The peer did not hear our ACK of its FIN. */
-		tw_send_ack(s, tw);
-		wheel_arm(&s->wheel, &tw->timer, s->now + tw_lifetime(s));
-		return;
+		wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
+		return TV(TV_DUPACK, "FIN in TIME_WAIT: ACK, restart 2MSL");
 	}
-	if (sg->len || !seq_eq(sg->seq, tw->rcv_nxt)) {
-		tw_drop(s, sg, "segment in TIME_WAIT");
-		tw_send_ack(s, tw);
-		return;
-	}
-	tw_drop(s, sg, "ACK in TIME_WAIT");
+	if (sg->len || fin || !seq_eq(sg->seq, tw->rcv_nxt))
+		return TV(TV_DUPACK, "segment in TIME_WAIT");
+	return TV(TV_DROP, "ACK in TIME_WAIT");
 }

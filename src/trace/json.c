@@ -9,7 +9,12 @@
  *    "remote":...,"flags":"SYN","seq":100,"ack":0,"len":0,"win":65535,
  *    "options":{"mss":1460,"wscale":7,"sack_ok":true,"ts":true}}
  *   ... "ev":"drop", ..., "reason":"ListenOverflows"}
+ *   ... "ev":"cc", ..., "cwnd":14480,"ssthresh":..,"flight":..,"snd_wnd":..,
+ *       "srtt_us":..,"rto_us":..,"backoff":0,"recovery":false}
+ *   ... "ev":"queue","obj":"listen", ..., "syn_q":1,"accept_q":0,"backlog":2}
  *
+ * Options carry "tsval"/"tsecr" after "ts":true and SACK blocks as
+ * "sack":[[left,right],...]; ssthresh is left out until the first loss.
  * sd is left out when -1, local/remote when the tuple is all zero, options
  * when none is present, and the segment fields of a drop whose packet was
  * not parsed (all zero).
@@ -57,6 +62,8 @@ static const char *ev_name(uint8_t kind)
 	case HSK_EV_TX: return "tx";
 	case HSK_EV_RX: return "rx";
 	case HSK_EV_DROP: return "drop";
+	case HSK_EV_CC: return "cc";
+	case HSK_EV_QUEUE: return "queue";
 	default: return "?";
 	}
 }
@@ -102,8 +109,9 @@ static void json_addr(FILE *out, const char *key, uint32_t a, uint16_t port)
 static void json_options(FILE *out, const hsk_trace_event *ev)
 {
 	const char *sep = "";
+	unsigned i, n = ev->nsack < 4 ? ev->nsack : 4;
 
-	if (!ev->mss && ev->wscale < 0 && !ev->sack_ok && !ev->has_ts)
+	if (!ev->mss && ev->wscale < 0 && !ev->sack_ok && !ev->has_ts && !n)
 		return;
 	fputs(",\"options\":{", out);
 	if (ev->mss) {
@@ -118,9 +126,30 @@ static void json_options(FILE *out, const hsk_trace_event *ev)
 		fprintf(out, "%s\"sack_ok\":true", sep);
 		sep = ",";
 	}
-	if (ev->has_ts)
-		fprintf(out, "%s\"ts\":true", sep);
+	if (ev->has_ts) {
+		fprintf(out, "%s\"ts\":true,\"tsval\":%" PRIu32 ",\"tsecr\":%" PRIu32,
+			sep, ev->ts_val, ev->ts_ecr);
+		sep = ",";
+	}
+	if (n) {
+		fprintf(out, "%s\"sack\":[", sep);
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s[%" PRIu32 ",%" PRIu32 "]", i ? "," : "",
+				ev->sack[i].left, ev->sack[i].right);
+		fputc(']', out);
+	}
 	fputc('}', out);
+}
+
+static void json_cc(FILE *out, const hsk_trace_event *ev)
+{
+	fprintf(out, ",\"cwnd\":%" PRIu32, ev->cwnd);
+	if (ev->ssthresh != UINT32_MAX)
+		fprintf(out, ",\"ssthresh\":%" PRIu32, ev->ssthresh);
+	fprintf(out, ",\"flight\":%" PRIu32 ",\"snd_wnd\":%" PRIu32 ",\"srtt_us\":%"
+		PRIu64 ",\"rto_us\":%" PRIu64 ",\"backoff\":%u,\"recovery\":%s",
+		ev->flight, ev->snd_wnd, ev->srtt_ns / 1000, ev->rto_ns / 1000,
+		ev->backoff, ev->in_recovery ? "true" : "false");
 }
 
 void trace_json_line(FILE *out, const char *host, const hsk_trace_event *ev)
@@ -150,6 +179,11 @@ void trace_json_line(FILE *out, const char *host, const hsk_trace_event *ev)
 		fprintf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"cause\":",
 			hsk_state_name(ev->from), hsk_state_name(ev->to));
 		json_str(out, ev->cause ? ev->cause : "");
+	} else if (ev->kind == HSK_EV_CC) {
+		json_cc(out, ev);
+	} else if (ev->kind == HSK_EV_QUEUE) {
+		fprintf(out, ",\"syn_q\":%" PRIu32 ",\"accept_q\":%" PRIu32
+			",\"backlog\":%" PRIu32, ev->syn_q, ev->accept_q, ev->backlog);
 	} else if (ev->kind != HSK_EV_DROP || ev->flags || ev->seq || ev->ack ||
 		   ev->len || ev->win) {
 		fprintf(out, ",\"flags\":\"%s\",\"seq\":%" PRIu32 ",\"ack\":%" PRIu32

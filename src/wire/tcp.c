@@ -5,22 +5,10 @@
 #include "handshake.h"
 #include "wire.h"
 
-int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
-	      size_t *payload_len)
+/* The checks and fields after the checksum (SYN+FIN, options). */
+static inline __attribute__((always_inline)) int parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len)
 {
-	if (len < TCP_HDR_LEN)
-		return WIRE_ERR_SHORT;
-	size_t doff = (size_t)(buf[12] >> 4) * 4;
-	if (doff < TCP_HDR_LEN || doff > len)
-		return WIRE_ERR_DOFF;
-	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
-	 * against a 16-bit pseudo-header length. */
-	if (verify_csum &&
-	    (len > 0xffff ||
-	     csum_fold(csum_partial(buf, len,
-				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len))) != 0))
-		return WIRE_ERR_TCP_CSUM;
 	uint8_t flags = buf[13];
 	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
 		return WIRE_ERR_SYN_FIN;
@@ -42,13 +30,73 @@ int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	return WIRE_OK;
 }
 
-int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
-	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+/* The lengths every parse checks first; the data offset, or an error. */
+static inline __attribute__((always_inline)) int parse_doff(const uint8_t *buf, size_t len, size_t *doff)
 {
-	size_t hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
-	if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
-		return WIRE_ERR_SPACE;
-	size_t n = hlen + payload_len;
+	if (len < TCP_HDR_LEN)
+		return WIRE_ERR_SHORT;
+	*doff = (size_t)(buf[12] >> 4) * 4;
+	if (*doff < TCP_HDR_LEN || *doff > len)
+		return WIRE_ERR_DOFF;
+	return WIRE_OK;
+}
+
+int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
+	      size_t *payload_len)
+{
+	size_t doff;
+	int err = parse_doff(buf, len, &doff);
+	if (err)
+		return err;
+	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
+	 * against a 16-bit pseudo-header length. */
+	if (verify_csum &&
+	    (len > 0xffff ||
+	     csum_fold(csum_partial(buf, len,
+				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len))) != 0))
+		return WIRE_ERR_TCP_CSUM;
+	return parse_rest(buf, len, doff, h, payload, payload_len);
+}
+
+int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
+		   uint32_t *hsum)
+{
+	size_t doff;
+	int err = parse_doff(buf, len, &doff);
+	if (err)
+		return err;
+	if (len > 0xffff)
+		return WIRE_ERR_TCP_CSUM;
+	uint32_t sum = csum_partial(buf, doff,
+				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len));
+	err = parse_rest(buf, len, doff, h, payload, payload_len);
+	/* A segment that fails a later check is counted as tcp_parse counts
+	 * it: as a bad checksum when its checksum is bad too. */
+	if (err && csum_fold(csum_partial(buf + doff, len - doff, sum)) != 0)
+		return WIRE_ERR_TCP_CSUM;
+	*hsum = sum;
+	return err;
+}
+
+/* Header and options (checksum field 0); returns the header length, or
+ * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
+static inline __attribute__((always_inline)) int emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
+{
+	enum { MAX_HLEN = TCP_HDR_LEN + TCP_MAX_OPT_LEN };
+	size_t hlen;
+	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
+	    payload_len <= 0xffff - MAX_HLEN) {
+		/* Room for any header: write the options and learn their
+		 * length, instead of computing it twice. */
+		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	} else {
+		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
+		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
+			return WIRE_ERR_SPACE;
+		tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	}
 	wr16(buf, h->sport);
 	wr16(buf + 2, h->dport);
 	wr32(buf + 4, h->seq);
@@ -57,11 +105,35 @@ int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	buf[13] = h->flags;
 	wr16(buf + 14, h->win);
 	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
-	tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	return (int)hlen;
+}
+
+int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+{
+	int hlen = emit_header(h, payload_len, buf, cap);
+	if (hlen < 0)
+		return hlen;
+	size_t n = (size_t)hlen + payload_len;
 	/* A payload already in place (built behind the header) is not copied. */
 	if (payload_len && payload != buf + hlen)
 		memmove(buf + hlen, payload, payload_len);
 	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);
 	wr16(buf + 16, csum_fold(csum_partial(buf, n, sum)));
+	return (int)n;
+}
+
+int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+{
+	int hlen = emit_header(h, payload_len, buf, cap);
+	if (hlen < 0)
+		return hlen;
+	size_t n = (size_t)hlen + payload_len;
+	/* The header is a multiple of 4 bytes: the payload starts at an even
+	 * offset, and its sum adds as it is. */
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);
+	sum = csum_partial(buf, (size_t)hlen, csum_add(sum, payload_sum));
+	wr16(buf + 16, csum_fold(sum));
 	return (int)n;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/csum.h"
+
 enum wire_err {
 	WIRE_OK = 0,
 	WIRE_ERR_SHORT = -1,          /* buffer shorter than a header */
@@ -38,17 +40,7 @@ enum wire_err {
  * "unknown" for a value that is not a wire_err. */
 const char *wire_err_name(int err);
 
-/* ---- checksums (RFC 1071, RFC 1624) ---- */
-/* Ones'-complement sum of `len` bytes folded into 32 bits, added to `sum`. */
-uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
-/* Folds to 16 bits and complements: the value to put in a header. */
-uint16_t csum_fold(uint32_t sum);
-/* The IPv4 pseudo-header sum for TCP/UDP (addresses host order). */
-uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
-/* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
-uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
-/* The same for a 32-bit field (e.g. an address or sequence number). */
-uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+/* ---- checksums: core/csum.h (RFC 1071, RFC 1624) ---- */
 
 /* ---- IPv4 (RFC 791) ---- */
 enum { IP_PROTO_ICMP = 1, IP_PROTO_TCP = 6, IP_PROTO_UDP = 17 };
@@ -126,14 +118,31 @@ typedef struct tcp_hdr {
 int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
 	      size_t *payload_len);
+/* tcp_parse without the payload's part of the checksum, for a caller that
+ * sums the payload while copying it (csum_copy, ring_write_at_csum): the
+ * same checks and results as tcp_parse(verify_csum = true) except that on
+ * WIRE_OK the checksum is not yet verified; *hsum is the sum of the
+ * pseudo-header and the TCP header with its options, and the segment is
+ * intact when csum_fold(csum_add(*hsum, sum of the payload)) == 0 (the
+ * payload starts at an even offset). The caller must not act on the
+ * segment before that check. A segment failing a later check (SYN+FIN,
+ * options) has its whole checksum verified first, so a corrupted one is
+ * counted as WIRE_ERR_TCP_CSUM, as tcp_parse counts it. */
+int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
+		   uint32_t *hsum);
 /* Bytes the options in `o` take on the wire, padded to a multiple of 4
  * (SACK blocks that do not fit in 40 bytes are left off, the first kept). */
 size_t tcp_opts_len(const tcp_opts *o);
 /* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks. */
 void tcp_opts_init(tcp_opts *o);
 /* Parses `len` bytes of option space (as tcp_parse does); WIRE_OK,
- * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. */
+ * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. The layouts of nearly every
+ * segment (timestamps alone; a SYN's MSS, SACK_PERM + TS, WSCALE) take a
+ * path without the loop; the result is always tcp_opts_parse_all's. */
 int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o);
+/* The general parser: any order, unknown kinds skipped by length. */
+int tcp_opts_parse_all(const uint8_t *p, size_t len, tcp_opts *o);
 /* Writes the options in Linux order; returns tcp_opts_len(o). */
 size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
 /* Writes header + options + payload and the checksum. h->doff and h->csum
@@ -142,6 +151,11 @@ size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
  * A payload already at buf + 20 + tcp_opts_len() is not copied. */
 int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
+/* tcp_emit for a payload already in place at buf + 20 + tcp_opts_len()
+ * whose sum is known (from csum_copy or ring_peek_csum, which put it
+ * there): only the header is summed. Same returns as tcp_emit. */
+int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
 
 /* ---- ICMP (RFC 792), the parts TCP needs ---- */
 enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,

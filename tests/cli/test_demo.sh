@@ -6,7 +6,8 @@ set -u
 build=${1:?build dir}
 src=${2:-}
 bin="$build/handshake"
-[ -x "$bin" ] || { echo "no $bin"; exit 77; }
+# A missing binary is a broken build, not a reason to skip.
+[ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -36,7 +37,10 @@ for s in $scenarios; do
 	"$bin" demo --list | grep -q "^$s .*(summary only)" && quiet=1
 	if [ $quiet = 1 ]; then
 		# a long run: the summary says what happened, no diagram
-		for w in goodput "final cwnd" TCPSackRecovery RetransSegs TCPTimeouts; do
+		words="goodput|final cwnd|TCPSackRecovery|RetransSegs|TCPTimeouts"
+		[ "$s" = syn-flood ] && words="SYN cookies sent|SyncookiesRecv|TCPReqQFullDoCookies"
+		IFS='|' read -r -a ws <<<"$words"
+		for w in "${ws[@]}"; do
 			grep -q "$w" "$tmp/$s.txt" || { echo "FAIL: $s: no $w"; fail=1; }
 		done
 		! grep -q -- '--->\|<---' "$tmp/$s.txt" || { echo "FAIL: $s: a diagram"; fail=1; }
@@ -52,7 +56,9 @@ import json, sys
 quiet = sys.argv[2] == "1"
 summaries = 0
 need = {"state": {"from", "to", "cause"}, "tx": {"flags", "seq", "ack", "len", "win"},
-        "rx": {"flags", "seq", "ack", "len", "win"}, "drop": {"reason"}}
+        "rx": {"flags", "seq", "ack", "len", "win"}, "drop": {"reason"},
+        "cc": {"cwnd", "flight", "snd_wnd", "srtt_us", "rto_us", "backoff", "recovery"},
+        "queue": {"syn_q", "accept_q", "backlog"}}
 n = 0
 for line in open(sys.argv[1]):
     o = json.loads(line)
@@ -64,9 +70,30 @@ for line in open(sys.argv[1]):
         assert k in o, (k, line)
     assert need[o["ev"]] <= set(o), line
 assert summaries == 1
-assert (n == 0) if quiet else (n > 0)
+assert n > 0      # every scenario's JSON has its events, long ones too
 PY
 done
+
+# the summary's figures are numbers; --loss 0 means no loss, in bulk too
+"$bin" demo --scenario bulk --format json --loss 0 >"$tmp/bulk0.json" 2>&1 ||
+	{ echo "FAIL: bulk --loss 0"; fail=1; }
+python3 - "$tmp/bulk.json" "$tmp/bulk0.json" <<'PY' || fail=1
+import json, sys
+def summary(path):
+    return [json.loads(l) for l in open(path) if '"summary"' in l][-1]
+lossy, clean = summary(sys.argv[1]), summary(sys.argv[2])
+for s in (lossy, clean):
+    f = s["figures"]
+    for k in ("bytes", "retransmissions", "recoveries", "rtos", "goodput_mbps", "final_cwnd"):
+        assert isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool), (k, f)
+    assert f["bytes"] == 4 << 20, f
+ok = True
+if not (lossy["link"]["lost"] > 0 and lossy["figures"]["retransmissions"] > 0):
+    print("FAIL: bulk without --loss lost nothing", lossy["link"]); ok = False
+if clean["link"]["lost"] != 0 or clean["figures"]["retransmissions"] != 0:
+    print("FAIL: bulk --loss 0 still lost packets", clean["link"], clean["figures"]); ok = False
+sys.exit(0 if ok else 1)
+PY
 
 # the same seed gives the same run
 "$bin" demo --format json --seed 7 >"$tmp/a.json" 2>/dev/null

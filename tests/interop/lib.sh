@@ -41,6 +41,10 @@ EXTRA_NS=       # more namespaces a test created, deleted on exit too
 
 cleanup() {
 	local rc=$?
+	# A test may have turned on `set -e`: a kill that finds its process
+	# already gone must not end the cleanup half way (failing a passed
+	# test and leaving the namespace behind).
+	set +e
 	if [ -n "$SERVE_PID" ]; then
 		kill "$SERVE_PID" 2>/dev/null
 		wait "$SERVE_PID" 2>/dev/null
@@ -110,12 +114,27 @@ serve_signal() {
 	kill -"$1" "$child"
 }
 
-# Stops it (SIGTERM: prints the table and counters with --stats).
+# Stops it (SIGTERM: prints the table and counters with --stats, after
+# the graceful close of --drain-timeout). One that does not exit within
+# 10 s is killed, so a broken serve cannot hang the test. Returns serve's
+# exit status.
 stop_serve() {
+	local rc
 	[ -n "$SERVE_PID" ] || return 0
 	kill -TERM "$SERVE_PID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		echo "serve ignored SIGTERM for 10 s: killed" >>"$TMP/serve.log"
+		pkill -KILL -P "$SERVE_PID" 2>/dev/null
+		kill -KILL "$SERVE_PID" 2>/dev/null
+	fi
 	wait "$SERVE_PID" 2>/dev/null
+	rc=$?
 	SERVE_PID=
+	return $rc
 }
 
 # Runs `handshake connect` in the namespace (foreground, bounded in time).

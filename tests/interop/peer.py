@@ -26,6 +26,22 @@ Modes:
   halfclose-client HOST PORT SHA shut down writing at once, then read to
                                  EOF while the server keeps sending
   hold HOST PORT N SECONDS       N connections held open, then closed
+  conns HOST PORT N SRC HOLD     N connections from address SRC ("-": any)
+                                 at once, then one byte each that must come
+                                 back (echo): how many were served and how
+                                 many refused (reset or closed); then held
+                                 HOLD seconds: how many the server closed
+  drain-client HOST PORT N KEEP  N echo connections; then wait for the
+                                 server's FIN on each (it is told to stop):
+                                 N-KEEP close at once, KEEP stay open
+                                 until the server resets them
+  drain-server PORT              accept one, read to EOF, never close:
+                                 wait for the client's RST
+  raw-request HOST PORT TEXT [PAD]
+                                 send TEXT (with \\r\\n escapes) and PAD bytes
+                                 of 'a', never more; read to EOF: the
+                                 status code of the answer and how long
+                                 the server took to close
   ping HOST COUNT SIZE           ICMP echo through a raw socket
 """
 import hashlib
@@ -63,19 +79,43 @@ def ss_state(local_port=None, remote_port=None):
     return states
 
 
-def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None):
+PROC_STATES = {1: "ESTAB", 2: "SYN-SENT", 3: "SYN-RECV", 4: "FIN-WAIT-1",
+               5: "FIN-WAIT-2", 6: "TIME-WAIT", 7: "UNCONN", 8: "CLOSE-WAIT",
+               9: "LAST-ACK", 10: "LISTEN", 11: "CLOSING"}
+
+
+def proc_state(local_port=None, remote_port=None):
+    """As ss_state, from /proc/net/tcp: no process to start, so it can be
+    polled every millisecond and catch a state that lasts a few."""
+    states = []
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            lport = int(p[1].split(":")[1], 16)
+            rport = int(p[2].split(":")[1], 16)
+            if local_port is not None and lport != local_port:
+                continue
+            if remote_port is not None and rport != remote_port:
+                continue
+            states.append(PROC_STATES.get(int(p[3], 16), p[3]))
+    return states
+
+
+def wait_state(want, local_port=None, remote_port=None, timeout=3.0, seen=None,
+               poll=ss_state, interval=0.005):
     """Polls ss until `want` shows; every state observed goes into `seen`."""
     end = time.time() + timeout
     st = []
     while time.time() < end:
-        st = ss_state(local_port, remote_port)
+        st = poll(local_port, remote_port)
         if seen is not None:
             for x in st:
                 if x not in seen:
                     seen.append(x)
         if want in st:
             return st
-        time.sleep(0.005)
+        time.sleep(interval)
     return st
 
 
@@ -277,7 +317,8 @@ def closer_server(port):
     b = s.recv(CHUNK)
     s.close()
     seen = []
-    st = wait_state("TIME-WAIT", port, peer[1], timeout=3, seen=seen)
+    st = wait_state("TIME-WAIT", port, peer[1], timeout=5, seen=seen,
+                    poll=proc_state, interval=0.001)
     # A simultaneous close goes FIN-WAIT-1 -> CLOSING -> TIME-WAIT.
     ok = "TIME-WAIT" in st and "CLOSING" in seen
     out(mode="closer-server", ok=ok, first_read=len(b), states_seen=seen)
@@ -307,6 +348,143 @@ def hold(host, port, n, seconds):
         s.close()
     out(mode="hold", ok=True, connections=n)
     return True
+
+
+def conns(host, port, n, src, hold):
+    socks = []
+    refused = 0
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        if src != "-":
+            s.bind((src, 0))
+        try:
+            s.connect((host, port))
+        except ConnectionResetError:
+            # the RST of a refused connection came before connect()
+            # returned (the handshake itself completed)
+            refused += 1
+            s.close()
+            continue
+        socks.append(s)
+    time.sleep(0.3)   # resets of refused connections arrive
+    served = []
+    for s in socks:
+        try:
+            s.sendall(b"x")
+            s.settimeout(2)
+            if s.recv(1) == b"x":
+                served.append(s)
+                continue
+        except OSError:
+            pass
+        refused += 1
+    out(mode="conns", ok=True, connections=n, served=len(served), refused=refused)
+    print("holding", file=sys.stderr, flush=True)
+    time.sleep(hold)
+    closed = 0
+    for s in served:
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                closed += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+    for s in socks:
+        s.close()
+    out(mode="conns", ok=True, connections=n, served=len(served), refused=refused,
+        closed_by_server=closed)
+    return True
+
+
+def wait_rst(s, timeout):
+    """Seconds until a RST reset s (SO_ERROR set, or gone), None if none."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            return time.time() - t0
+        time.sleep(0.01)
+    return None
+
+
+def wait_eof(socks, timeout):
+    """Seconds until each socket saw EOF (None: it did not)."""
+    t0 = time.time()
+    res = [None] * len(socks)
+    for s in socks:
+        s.setblocking(False)
+    while time.time() - t0 < timeout and None in res:
+        for i, s in enumerate(socks):
+            if res[i] is not None:
+                continue
+            try:
+                if s.recv(CHUNK) == b"":
+                    res[i] = round(time.time() - t0, 3)
+            except BlockingIOError:
+                pass
+            except OSError:
+                res[i] = -1      # reset instead of FIN
+        time.sleep(0.005)
+    return res
+
+
+def drain_client(host, port, n, keep):
+    socks = [socket.create_connection((host, port), timeout=5) for _ in range(n)]
+    for s in socks:
+        s.sendall(b"x")
+        if s.recv(1) != b"x":
+            out(mode="drain-client", ok=False, error="no echo")
+            return False
+    print("holding", file=sys.stderr, flush=True)
+    # The server is stopped now: a FIN on every connection.
+    eof = wait_eof(socks, 10)
+    for s in socks[:n - keep]:
+        s.close()
+    rst = [wait_rst(s, 10) for s in socks[n - keep:]]
+    ok = all(x is not None and x >= 0 for x in eof) and all(x is not None for x in rst)
+    out(mode="drain-client", ok=ok, eof_seconds=eof,
+        rst_after_eof=[None if x is None else round(x, 3) for x in rst])
+    for s in socks[n - keep:]:
+        s.close()
+    return ok
+
+
+def drain_server(port):
+    ls = listener(port)
+    s, _ = ls.accept()
+    s.settimeout(30)
+    n = recv_all(s)
+    rst = wait_rst(s, 10)
+    out(mode="drain-server", ok=rst is not None, received=n,
+        rst_after_eof=None if rst is None else round(rst, 3))
+    s.close()
+    return rst is not None
+
+
+def raw_request(host, port, text, pad=0):
+    """An HTTP request that never completes (slowloris), or too large."""
+    s = socket.create_connection((host, port), timeout=10)
+    t0 = time.time()
+    s.sendall(text.encode().decode("unicode_escape").encode("latin-1") + b"a" * pad)
+    got = b""
+    try:
+        got = s.recv(CHUNK)
+        while True:
+            b = s.recv(CHUNK)
+            if not b:
+                break
+            got += b
+        eof = True
+    except (socket.timeout, ConnectionResetError) as e:
+        eof = type(e).__name__
+    dt = time.time() - t0
+    status = got.split(b" ", 2)[1].decode() if got.startswith(b"HTTP/") else None
+    out(mode="raw-request", ok=status is not None and eof is True, status=status,
+        eof=eof, seconds=round(dt, 3), received=len(got))
+    s.close()
+    return status is not None
 
 
 def csum(b):
@@ -374,6 +552,14 @@ def main(argv):
         ok = closer_server(int(a[0]))
     elif m == "hold":
         ok = hold(a[0], int(a[1]), int(a[2]), float(a[3]))
+    elif m == "conns":
+        ok = conns(a[0], int(a[1]), int(a[2]), a[3], float(a[4]))
+    elif m == "drain-client":
+        ok = drain_client(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif m == "drain-server":
+        ok = drain_server(int(a[0]))
+    elif m == "raw-request":
+        ok = raw_request(a[0], int(a[1]), a[2], int(a[3]) if len(a) > 3 else 0)
     elif m == "ping":
         ok = ping(a[0], int(a[1]), int(a[2]))
     else:

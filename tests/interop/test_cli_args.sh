@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # `handshake serve` and `handshake connect` reject bad usage with exit 2
-# and a message, before touching any device (so this runs without root).
+# and a message, before touching any device or output file (so this runs
+# without root, and leaves files named on a rejected line untouched).
 set -u
 bin="${HSK_BIN:-${1:?build dir}/handshake}"
 [ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
 fail=0
 
+# A binary that wrongly accepts a line must not serve for ever, nor
+# create a device in the root namespace: each run is bounded in time and,
+# as root, gets a network namespace of its own.
+run=(timeout 5)
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+	run=(unshare -n timeout 5)
+fi
+
 expect() { # want_rc pattern args...
 	local want=$1 pat=$2 out rc
 	shift 2
-	out=$("$bin" "$@" 2>&1)
+	out=$("${run[@]}" "$bin" "$@" 2>&1)
 	rc=$?
 	if [ $rc -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
 		echo "FAIL: handshake $* -> $rc (want $want, /$pat/): $out"
@@ -39,5 +48,32 @@ expect 2 "bad address" connect --tun hsk9 --addr 198.18.0.2/24 example:80
 expect 2 "unexpected argument" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 extra
 expect 2 "bad --close-delay" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --close-delay x
 expect 2 "nonexistent" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --send /nonexistent
+expect 2 "--http /nonexistent: No such file or directory" serve --tun hsk9 --addr 198.18.0.2/24 --port 80 --http /nonexistent
+expect 2 "--http /etc/hostname: Not a directory" serve --tun hsk9 --addr 198.18.0.2/24 --port 80 --http /etc/hostname
+expect 2 "--send /tmp: not a regular file" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --send /tmp
+expect 2 "bad --max-conn-per-source" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --max-conn-per-source -1
+expect 2 "bad --idle-timeout" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --idle-timeout 5x
+expect 2 "bad drain timeout" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --drain-timeout x
+expect 0 "--max-conn-per-source N" serve --help
+expect 0 "--drain-timeout S" connect --help
+
+# A rejected command line leaves the output files alone: the trace file
+# is opened only once everything else was accepted.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo keep >"$tmp/trace"
+echo keep >"$tmp/recv"
+expect 2 "bad --port" serve --tun hsk9 --addr 198.18.0.2/24 --trace-file "$tmp/trace" --port 70000
+expect 2 "No such file" serve --tun hsk9 --addr 198.18.0.2/24 --trace-file "$tmp/trace" --port 80 --http /nonexistent
+expect 2 "nonexistent" connect --tun hsk9 --addr 198.18.0.2/24 --trace-file "$tmp/trace" \
+	--recv "$tmp/recv" 198.18.0.1:80 --send /nonexistent
+expect 2 "unexpected argument" connect --tun hsk9 --addr 198.18.0.2/24 --trace-file "$tmp/trace" \
+	198.18.0.1:80 --recv "$tmp/recv" extra
+for f in trace recv; do
+	if [ "$(cat "$tmp/$f")" != keep ]; then
+		echo "FAIL: a rejected command line truncated the $f file"
+		fail=1
+	fi
+done
 [ $fail = 0 ] && echo "PASS: argument checks of serve and connect"
 exit $fail

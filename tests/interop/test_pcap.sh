@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pcap handshake writes (--pcap, libpcap, LINKTYPE_RAW) opens in tshark
 # and shows the three-way handshake and the close, for the server and the
-# client side.
+# client side; one that cannot be written fails the command.
 NEED_TOOLS=tshark
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +31,22 @@ start_peer_server closer closer-server 5003
 hsk_connect $KADDR:5003 --send "$TMP/hi" --pcap "$TMP/client.pcap" >"$TMP/connect.log" 2>&1
 wait $PEER_PID
 flags "$TMP/client.pcap" >"$TMP/client.flags" || fail "tshark cannot read the client's pcap"
-[ "$(sed -n 1p "$TMP/client.flags")" = "1 $HADDR 1 0 0" ] || fail "client packet 1 is not the SYN"
-[ "$(sed -n 2p "$TMP/client.flags")" = "2 $KADDR 1 1 0" ] || fail "client packet 2 is not the SYN-ACK"
+cflags=$(head -n 4 "$TMP/client.flags" | tr '\n' ';')
+[ "$(sed -n 1p "$TMP/client.flags")" = "1 $HADDR 1 0 0" ] || fail "client packet 1 is not the SYN: $cflags"
+[ "$(sed -n 2p "$TMP/client.flags")" = "2 $KADDR 1 1 0" ] || fail "client packet 2 is not the SYN-ACK: $cflags"
+# A capture that cannot be written (a full disk) fails the command, with
+# a message, for both commands.
+start_serve --port 7 --echo --pcap /dev/full
+peer echo-client $HADDR 7 100000 >"$TMP/echo2.log" 2>&1 || fail "echo: $(tail -n 1 "$TMP/echo2.log")"
+stop_serve
+rc=$?
+[ $rc = 1 ] || fail "serve --pcap /dev/full exited $rc"
+grep -q "/dev/full: No space left on device" "$TMP/serve.log" || fail "serve: no message about /dev/full"
+start_peer_server closer2 closer-server 5004
+hsk_connect $KADDR:5004 --send "$TMP/hi" --pcap /dev/full >"$TMP/connect2.log" 2>&1
+rc=$?
+wait $PEER_PID
+[ $rc = 1 ] || fail "connect --pcap /dev/full exited $rc"
+grep -q "/dev/full: No space left on device" "$TMP/connect2.log" || fail "connect: no message about /dev/full"
+echo "--pcap /dev/full: $(grep -h 'dev/full' "$TMP/serve.log" "$TMP/connect2.log" | head -n 1)"
 echo "PASS: pcaps open in tshark and show SYN, SYN-ACK, ACK and FINs ($(wc -l <"$TMP/server.txt") packets)"

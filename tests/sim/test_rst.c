@@ -448,6 +448,62 @@ static void test_data_after_close_resets(void **state)
 	pair_end(&p);
 }
 
+/* RFC 7323 §3.2: once timestamps are negotiated every segment carries
+ * them, a reset included (Linux does; a peer doing PAWS on resets would
+ * otherwise judge ours by an absent option). Resets for no connection
+ * have none to carry. */
+static void test_rst_carries_timestamp(void **state)
+{
+	(void)state;
+	pair p;
+	pair_open(&p, NULL, 95);
+	sim *sm = &p.sm;
+	hsk_stack *c = sm->st[C], *s = sm->st[S];
+	assert_int_equal(hsk_abort(c, p.csd), 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_int_equal(e->ev.flags, RST | A);
+	assert_true(e->ev.has_ts);
+	assert_int_equal(e->ev.wscale, -1);
+	/* close() with unread data: the same. */
+	sim_run(sm, 2 * MS);
+	assert_int_equal(hsk_close(s, p.ssd), 0);
+	int c2 = sim_connect(sm, C, S, PORT);
+	sim_run(sm, 10 * MS);
+	int s2 = sim_accept(sm, S, p.lsd);
+	assert_int_equal(hsk_send(c, c2, "unread", 6), 6);
+	sim_run(sm, 10 * MS);
+	while (sim_next_tx(sm))
+		;
+	assert_int_equal(hsk_close(s, s2), 0);
+	e = sim_next_tx(sm);
+	assert_int_equal(e->ev.flags, RST | A);
+	assert_true(e->ev.has_ts);
+	/* The client has no connection now: its reset to a late segment
+	 * carries no timestamp. */
+	sim_run(sm, 2 * MS);
+	sim_inject(sm, C, SIM_ADDR(S), PORT, 1, 12345, 0, A, 0, NULL, 0);
+	while ((e = sim_next_tx(sm)) != NULL)
+		if (e->host == C && (e->ev.flags & RST))
+			break;
+	assert_non_null(e);
+	assert_false(e->ev.has_ts);
+	assert_int_equal(hsk_close(c, c2), 0);
+	/* Timestamps off: no option on a reset either. */
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.timestamps = false;
+	pair q;
+	pair_open(&q, &cfg, 96);
+	assert_int_equal(hsk_abort(q.sm.st[C], q.csd), 0);
+	e = sim_next_tx(&q.sm);
+	assert_int_equal(e->ev.flags, RST | A);
+	assert_false(e->ev.has_ts);
+	sim_run(&q.sm, 2 * MS);
+	assert_int_equal(hsk_close(q.sm.st[S], q.ssd), 0);
+	pair_end(&q);
+	pair_end(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_abort_syn_sent),
 		cmocka_unit_test(test_linger_zero),
 		cmocka_unit_test(test_data_after_close_resets),
+		cmocka_unit_test(test_rst_carries_timestamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,14 @@ static bool lose_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 
 void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)
 {
+	const hsk_config *cfgs[SIM_MAX_HOSTS];
+	for (int i = 0; i < SIM_MAX_HOSTS; i++)
+		cfgs[i] = cfg;
+	sim_init_hosts(sm, nhosts, cfgs, seed);
+}
+
+void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed)
+{
 	memset(sm, 0, sizeof(*sm));
 	sm->print = getenv("SIM_PRINT") != NULL;
 	sm->net = memnet_new(seed, 1 * SEC);
@@ -79,8 +87,8 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed)
 	int slot = sim_slot++ % 16;
 	for (int i = 0; i < nhosts; i++) {
 		hsk_config c;
-		if (cfg)
-			c = *cfg;
+		if (cfgs[i])
+			c = *cfgs[i];
 		else
 			hsk_config_default(&c);
 		c.addr = SIM_ADDR(i);
@@ -300,10 +308,12 @@ void sim_assert_no_leaks(sim *sm)
 	for (int i = 0; i < sm->nhosts; i++) {
 		hsk_usage u;
 		hsk_stack_usage(sm->st[i], &u);
-		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes) {
+		if (u.tcbs || u.requests || u.timewaits || u.buffer_bytes || u.orphans ||
+		    u.orphan_bytes) {
 			fprintf(stderr, "host %d leaks: tcbs=%zu requests=%zu timewaits=%zu "
-				"buffer_bytes=%zu\n", i, u.tcbs, u.requests, u.timewaits,
-				u.buffer_bytes);
+				"buffer_bytes=%zu orphans=%zu orphan_bytes=%zu\n", i, u.tcbs,
+				u.requests, u.timewaits, u.buffer_bytes, u.orphans,
+				u.orphan_bytes);
 			fail();
 		}
 		assert_int_equal(sim_counter(sm, i, "IllegalTransitions"), 0);
@@ -321,17 +331,8 @@ void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t 
 		uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
 		const void *data, size_t len)
 {
-	uint8_t pkt[2048];
-	tcp_hdr th = { .sport = sport, .dport = dport, .seq = seq, .ack = ack,
-		       .flags = flags, .win = win };
-	th.opt.wscale = -1;
-	int n = tcp_emit(&th, data, len, from_addr, SIM_ADDR(host), pkt + IPV4_HDR_LEN,
-			 sizeof(pkt) - IPV4_HDR_LEN);
-	assert_true(n > 0);
-	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
-			.proto = IP_PROTO_TCP, .src = from_addr, .dst = SIM_ADDR(host) };
-	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
-	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+	sim_inject_opts(sm, host, from_addr, sport, dport, seq, ack, flags, win, NULL,
+			data, len);
 }
 
 void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
@@ -351,4 +352,126 @@ void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
 	sim_expect_state(sm, server, HSK_CLOSED, HSK_LISTEN, __FILE__, __LINE__);
 	sim_expect_state(sm, server, HSK_LISTEN, HSK_SYN_RECEIVED, __FILE__, __LINE__);
 	sim_expect_state(sm, server, HSK_SYN_RECEIVED, HSK_ESTABLISHED, __FILE__, __LINE__);
+}
+
+void sim_inject_opts(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		     const tcp_opts *opt, const void *data, size_t len)
+{
+	uint8_t pkt[2048];
+	tcp_hdr th = { .sport = sport, .dport = dport, .seq = seq, .ack = ack,
+		       .flags = flags, .win = win };
+	if (opt)
+		th.opt = *opt;
+	else
+		th.opt.wscale = -1;
+	int n = tcp_emit(&th, data, len, from_addr, SIM_ADDR(host), pkt + IPV4_HDR_LEN,
+			 sizeof(pkt) - IPV4_HDR_LEN);
+	assert_true(n > 0);
+	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
+			.proto = IP_PROTO_TCP, .src = from_addr, .dst = SIM_ADDR(host) };
+	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+}
+
+void sim_inject_icmp(sim *sm, int host, uint32_t from_addr, uint8_t type, uint8_t code,
+		     uint16_t mtu, uint16_t lport, uint32_t raddr, uint16_t rport,
+		     uint32_t seq)
+{
+	/* The quoted packet: our IPv4 header and 8 bytes of our TCP header. */
+	uint8_t q[IPV4_HDR_LEN + 8];
+	ipv4_hdr qh = { .total_len = 1500, .ttl = 64, .proto = IP_PROTO_TCP,
+			.src = SIM_ADDR(host), .dst = raddr };
+	assert_int_equal(ipv4_emit(&qh, q, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	uint8_t *t = q + IPV4_HDR_LEN;
+	t[0] = (uint8_t)(lport >> 8);
+	t[1] = (uint8_t)lport;
+	t[2] = (uint8_t)(rport >> 8);
+	t[3] = (uint8_t)rport;
+	t[4] = (uint8_t)(seq >> 24);
+	t[5] = (uint8_t)(seq >> 16);
+	t[6] = (uint8_t)(seq >> 8);
+	t[7] = (uint8_t)seq;
+	icmp_hdr ih = { .type = type, .code = code, .rest = mtu };
+	uint8_t msg[128], pkt[256];
+	int n = icmp_emit(&ih, q, sizeof(q), msg, sizeof(msg));
+	assert_true(n > 0);
+	ipv4_hdr h = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
+		       .proto = IP_PROTO_ICMP, .src = from_addr, .dst = SIM_ADDR(host) };
+	assert_int_equal(ipv4_emit(&h, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	memcpy(pkt + IPV4_HDR_LEN, msg, (size_t)n);
+	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+}
+
+void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
+		   const void *data, size_t len)
+{
+	tcp_opts o;
+	tcp_opts_init(&o);
+	if (p->ts) {
+		o.has_ts = true;
+		o.ts_val = p->tsval;
+		o.ts_ecr = p->ts_ecr;
+	}
+	sim_inject_opts(p->sm, p->host, p->addr, p->port, p->hport, p->iss + rseq,
+			(flags & HSK_TH_ACK) ? p->hiss + rack : 0, flags, win, &o, data, len);
+}
+
+void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+		     const tcp_opts *syn)
+{
+	sim_peer_accept_win(sm, p, host, hport, iss, syn, 65535);
+}
+
+void sim_peer_accept_win(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+			 const tcp_opts *syn, uint16_t win)
+{
+	*p = (sim_peer){ .sm = sm, .host = host, .addr = SIM_ADDR(7), .port = 4000,
+			 .hport = hport, .iss = iss };
+	p->lsd = sim_listen(sm, host, hport, 8);
+	sim_inject_opts(sm, host, p->addr, p->port, hport, iss, 0, HSK_TH_SYN, win, syn,
+			NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, HSK_TH_SYN | HSK_TH_ACK);
+	assert_int_equal(e->ev.ack, iss + 1);
+	p->hiss = e->ev.seq;
+	if (syn && syn->has_ts) {
+		p->ts = true;
+		p->tsval = syn->ts_val;
+	}
+	sim_peer_send(p, 1, 1, HSK_TH_ACK, win, NULL, 0);
+	p->sd = sim_accept(sm, host, p->lsd);
+	assert_int_equal(hsk_sock_state(sm->st[host], p->sd), HSK_ESTABLISHED);
+}
+
+void sim_peer_expect(sim_peer *p, uint8_t flags, uint32_t rseq, uint32_t rack,
+		     uint32_t len, const char *file, int line)
+{
+	const sim_ev *e = sim_next_tx(p->sm);
+	char a[48], b[48];
+	if (!e) {
+		fprintf(stderr, "%s:%d: expected h%d %s to the peer, got none\n", file, line,
+			p->host, flag_str(flags, a));
+		fail();
+	}
+	uint32_t seq = e->ev.seq - p->hiss;
+	uint32_t ack = (e->ev.flags & HSK_TH_ACK) ? e->ev.ack - p->iss : 0;
+	if (e->host != p->host || e->ev.tuple.raddr != p->addr || e->ev.flags != flags ||
+	    seq != rseq || ack != rack || e->ev.len != len) {
+		fprintf(stderr, "%s:%d: expected h%d %s seq=%u ack=%u len=%u, "
+			"got h%d %s seq=%u ack=%u len=%u (t=%.3f ms)\n", file, line,
+			p->host, flag_str(flags, a), rseq, rack, len, e->host,
+			flag_str(e->ev.flags, b), seq, ack, e->ev.len, e->ev.t_ns / 1e6);
+		fail();
+	}
+}
+
+int sim_count_tx_since(const sim *sm, int host, size_t from)
+{
+	int n = 0;
+	for (size_t i = from; i < sm->nlog; i++)
+		if (sm->log[i].ev.kind == HSK_EV_TX && sm->log[i].host == host)
+			n++;
+	return n;
 }

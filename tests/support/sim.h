@@ -16,6 +16,7 @@
 
 #include "handshake.h"
 #include "link/memlink.h"
+#include "wire/wire.h"
 
 enum { SIM_MAX_HOSTS = 8 };
 #define SIM_ADDR(i) (0xc6120001u + (uint32_t)(i)) /* 198.18.0.1 + i */
@@ -46,6 +47,8 @@ typedef struct sim {
 
 /* cfg may be NULL for defaults; it is used for every host (addr is set). */
 void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
+/* The same with a configuration per host (cfgs[i] NULL: defaults). */
+void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Runs until nothing is left to do (no packets, no timers) or `limit`. */
@@ -98,5 +101,54 @@ uint64_t sim_counter(const sim *sm, int host, const char *name);
 void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
 		uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
 		const void *data, size_t len);
+/* The same with TCP options (NULL: none). */
+void sim_inject_opts(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		     const tcp_opts *opt, const void *data, size_t len);
+/* An ICMP error from `from_addr` into `host`, quoting the first 8 bytes of a
+ * TCP segment the host sent on (lport -> raddr:rport) with sequence number
+ * `seq`. mtu: the next-hop MTU of fragmentation-needed. */
+void sim_inject_icmp(sim *sm, int host, uint32_t from_addr, uint8_t type, uint8_t code,
+		     uint16_t mtu, uint16_t lport, uint32_t raddr, uint16_t rport,
+		     uint32_t seq);
+
+/*
+ * A peer played by the test: its segments are injected from an address no
+ * host owns, and what the host sends to it goes nowhere (it is only seen in
+ * the log). Sequence numbers are relative: the peer's to its ISS, the
+ * host's to the host's ISS.
+ */
+typedef struct sim_peer {
+	sim *sm;
+	int host;                 /* the stack under test */
+	uint32_t addr;            /* the peer's address */
+	uint16_t port, hport;     /* the peer's port, the host's */
+	uint32_t iss, hiss;       /* the peer's ISS, the host's */
+	bool ts;                  /* send the timestamp option, TSval = tsval */
+	uint32_t tsval;
+	uint32_t ts_ecr;          /* TSecr the peer sends (0: none echoed) */
+	int lsd, sd;              /* the host's listener and connection */
+} sim_peer;
+
+/* The host listens on hport (backlog 8); the peer (SIM_ADDR(7):4000, ISS
+ * iss) opens a connection with the SYN options `syn` (NULL: none; with
+ * timestamps the peer keeps sending them, TSval from syn->ts_val on); the
+ * host accepts it. Checks the SYN,ACK and that the host is ESTABLISHED. */
+void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+		     const tcp_opts *syn);
+/* The same with `win` as the window of the SYN and of the final ACK. */
+void sim_peer_accept_win(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,
+			 const tcp_opts *syn, uint16_t win);
+/* A segment from the peer (ack used only with HSK_TH_ACK). */
+void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
+		   const void *data, size_t len);
+/* The next TX event after the cursor must be the host's, to the peer, with
+ * these flags, relative seq/ack and length. */
+#define expect_peer_seg(p, flags, rseq, rack, len) \
+	sim_peer_expect(p, flags, rseq, rack, len, __FILE__, __LINE__)
+void sim_peer_expect(sim_peer *p, uint8_t flags, uint32_t rseq, uint32_t rack,
+		     uint32_t len, const char *file, int line);
+/* TX events of the host since log index `from`. */
+int sim_count_tx_since(const sim *sm, int host, size_t from);
 
 #endif

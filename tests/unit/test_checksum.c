@@ -1,4 +1,5 @@
-/* Checksums: RFC 1071 sums against a byte-by-byte reference, RFC 1624
+/* Checksums: RFC 1071 sums (every kernel, plain and fused with a copy)
+ * against a byte-by-byte reference, odd-offset chaining, RFC 1624
  * incremental updates against full recomputation. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,154 @@ static void test_large_and_chained(void **state)
 	free(buf);
 }
 
+/* The kernels this host can run (SCALAR always; SSE2 on every x86-64;
+ * AVX2 when the CPU has it); each test below runs on every one, so a host
+ * with AVX2 checks all three. */
+static int kernels[3];
+static size_t n_kernels;
+
+static int setup_kernels(void **state)
+{
+	(void)state;
+	n_kernels = 0;
+	const int all[] = { CSUM_SCALAR, CSUM_SSE2, CSUM_AVX2 };
+	for (size_t i = 0; i < 3; i++)
+		if (csum_set_kernel(all[i]) == 0)
+			kernels[n_kernels++] = all[i];
+	return csum_set_kernel(CSUM_AUTO);
+}
+
+static int teardown_kernels(void **state)
+{
+	(void)state;
+	return csum_set_kernel(CSUM_AUTO);
+}
+
+/* Incremental reference: the unfolded sum of the first n bytes, extended
+ * by one byte (at index n) in O(1). */
+static uint64_t ref_extend(uint64_t s, const uint8_t *p, size_t n)
+{
+	return s + (n & 1 ? p[n] : (uint32_t)p[n] << 8);
+}
+
+static uint16_t ref_fold(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* Every length 0..2000 at every source alignment 0..63, with every kernel,
+ * for csum_partial and for csum_copy (into a destination at another
+ * alignment, with guard bytes around it that must stay untouched). */
+static void test_kernels_every_length_and_alignment(void **state)
+{
+	(void)state;
+	enum { MAX = 2000, ALIGN = 64, GUARD = 64 };
+	uint8_t *src = malloc(MAX + ALIGN);
+	uint8_t *dst = malloc(MAX + ALIGN + 2 * GUARD);
+	assert_non_null(src);
+	assert_non_null(dst);
+	for (size_t i = 0; i < MAX + ALIGN; i++)
+		src[i] = (uint8_t)rnd();
+	assert_true(n_kernels >= 1);
+	for (size_t k = 0; k < n_kernels; k++) {
+		assert_int_equal(csum_set_kernel(kernels[k]), 0);
+		for (size_t al = 0; al < ALIGN; al++) {
+			const uint8_t *p = src + al;
+			size_t dal = GUARD + (al * 7 + 3) % ALIGN; /* another alignment */
+			uint64_t ref = 0;
+			for (size_t n = 0; n <= MAX; n++) {
+				uint16_t want = ref_fold(ref);
+				assert_int_equal(fold_only(csum_partial(p, n, 0)), want);
+				memset(dst, 0xa5, MAX + ALIGN + 2 * GUARD);
+				assert_int_equal(fold_only(csum_copy(dst + dal, p, n, 0)), want);
+				assert_memory_equal(dst + dal, p, n);
+				assert_int_equal(dst[dal - 1], 0xa5);
+				assert_int_equal(dst[dal + n], 0xa5);
+				if (n < MAX)
+					ref = ref_extend(ref, p, n);
+			}
+		}
+	}
+	csum_set_kernel(CSUM_AUTO);
+	free(src);
+	free(dst);
+}
+
+/* Buffers long enough for several blocks of the vector loops, filled with
+ * the words that push a lane furthest (0x0000 is -32768 after the bias,
+ * 0xffff is +32767): a block too long for 32-bit lanes would overflow. */
+static void test_kernels_long_extremes(void **state)
+{
+	(void)state;
+	enum { N = 4 * 1024 * 1024 + 5 };
+	uint8_t *b = malloc(N);
+	uint8_t *d = malloc(N);
+	assert_non_null(b);
+	assert_non_null(d);
+	const int fills[] = { 0x00, 0xff, 0x80, 0x7f, -1 };
+	for (size_t f = 0; f < sizeof fills / sizeof fills[0]; f++) {
+		if (fills[f] >= 0)
+			memset(b, fills[f], N);
+		else
+			for (size_t i = 0; i < N; i++)
+				b[i] = (uint8_t)rnd();
+		uint16_t want = ref_sum(b, N);
+		for (size_t k = 0; k < n_kernels; k++) {
+			assert_int_equal(csum_set_kernel(kernels[k]), 0);
+			assert_int_equal(fold_only(csum_partial(b, N, 0)), want);
+			assert_int_equal(fold_only(csum_partial(b + 1, N - 1, 0)),
+					 ref_sum(b + 1, N - 1));
+			assert_int_equal(fold_only(csum_copy(d, b, N, 0)), want);
+			assert_memory_equal(d, b, N);
+		}
+	}
+	csum_set_kernel(CSUM_AUTO);
+	free(b);
+	free(d);
+}
+
+/* A buffer summed in two pieces split anywhere (odd splits too), each
+ * piece summed as if from an even offset and the second shifted by
+ * csum_block_add: equal to the sum in one piece. */
+static void test_odd_chaining(void **state)
+{
+	(void)state;
+	enum { N = 600 };
+	uint8_t b[N], d[N];
+	for (size_t i = 0; i < N; i++)
+		b[i] = (uint8_t)rnd();
+	for (size_t k = 0; k < n_kernels; k++) {
+		assert_int_equal(csum_set_kernel(kernels[k]), 0);
+		for (size_t n = 0; n <= N; n += (n < 40 ? 1 : 37)) {
+			uint16_t want = ref_sum(b, n);
+			for (size_t cut = 0; cut <= n; cut++) {
+				uint32_t s = csum_partial(b, cut, 0x1234);
+				s = csum_block_add(s, csum_partial(b + cut, n - cut, 0), cut);
+				assert_int_equal(fold_only(s), fold_only(csum_add(0x1234, want)));
+				memset(d, 0, sizeof d);
+				s = csum_copy(d, b, cut, 0);
+				s = csum_block_add(s, csum_copy(d + cut, b + cut, n - cut, 0), cut);
+				assert_int_equal(fold_only(s), want);
+				assert_memory_equal(d, b, n);
+			}
+		}
+		/* Three pieces, both cuts odd. */
+		uint32_t s = csum_partial(b, 101, 0);
+		s = csum_block_add(s, csum_partial(b + 101, 200, 0), 101);
+		s = csum_block_add(s, csum_partial(b + 301, 299, 0), 301);
+		assert_int_equal(fold_only(s), ref_sum(b, 600));
+	}
+	csum_set_kernel(CSUM_AUTO);
+	/* The shift of a sum is the byte swap of its folded value. */
+	assert_int_equal(fold_only(csum_shift(0x1234, 1)), 0x3412);
+	assert_int_equal(csum_shift(0x1234, 2), 0x1234);
+	assert_int_equal(csum_add(0xffffffffu, 1), 1);
+	/* A kernel this build does not know is refused. */
+	assert_int_equal(csum_set_kernel(99), -1);
+}
+
 static void test_pseudo(void **state)
 {
 	(void)state;
@@ -183,9 +332,12 @@ int main(void)
 		cmocka_unit_test(test_all_ones),
 		cmocka_unit_test(test_lengths_and_offsets),
 		cmocka_unit_test(test_large_and_chained),
+		cmocka_unit_test(test_kernels_every_length_and_alignment),
+		cmocka_unit_test(test_kernels_long_extremes),
+		cmocka_unit_test(test_odd_chaining),
 		cmocka_unit_test(test_pseudo),
 		cmocka_unit_test(test_rfc1624_example),
 		cmocka_unit_test(test_incremental_random),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup_kernels, teardown_kernels);
 }

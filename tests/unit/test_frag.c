@@ -1,7 +1,9 @@
 /*
- * IPv4 fragment reassembly: orders of arrival, duplicates, overlaps, bad
- * lengths, the memory and slot bounds, and the timeout — each checked
- * against the counters it must move.
+ * IPv4 fragment reassembly: orders of arrival, duplicates, overlaps, bad,
+ * tiny and endless fragments, the memory bound with eviction of the oldest,
+ * the per-source share, the fragment count and the timeout — each checked
+ * against the counters it must move — and, through a whole stack, the
+ * lockout that spoofed fragments caused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "handshake.h"
 #include "ip/ip.h"
 
 #define SEC 1000000000ull
@@ -24,12 +27,18 @@ static void fill(void)
 		data[i] = (uint8_t)(i * 7 + (i >> 8));
 }
 
-static ipv4_hdr hdr(uint16_t id, uint32_t off, bool more)
+/* ICMP unless said otherwise. */
+static ipv4_hdr hdr_from(uint32_t src, uint8_t proto, uint16_t id, uint32_t off, bool more)
 {
-	ipv4_hdr h = { .ihl = 20, .ttl = 64, .proto = IP_PROTO_TCP, .id = id,
-		       .src = 0xc6120001, .dst = 0xc6120002 };
+	ipv4_hdr h = { .ihl = 20, .ttl = 64, .proto = proto, .id = id,
+		       .src = src, .dst = 0xc6120002 };
 	h.frag = (uint16_t)(off / 8) | (more ? IPV4_MF : 0);
 	return h;
+}
+
+static ipv4_hdr hdr(uint16_t id, uint32_t off, bool more)
+{
+	return hdr_from(0xc6120001, IP_PROTO_ICMP, id, off, more);
 }
 
 /* Feeds bytes [off, off+len) of `data` as a fragment of datagram `id`. */
@@ -41,10 +50,53 @@ static long feed(ip_reasm *r, uint64_t now, uint16_t id, uint32_t off, uint32_t 
 	return reasm_input(r, now, &h, data + off, len, out, c);
 }
 
+/* The same from another source. */
+static long feed_from(ip_reasm *r, uint64_t now, uint32_t src, uint16_t id, uint32_t off,
+		      uint32_t len, bool more, const uint8_t **out, hsk_counters *c)
+{
+	ipv4_hdr h = hdr_from(src, IP_PROTO_ICMP, id, off, more);
+
+	return reasm_input(r, now, &h, data + off, len, out, c);
+}
+
+/* Limits: high, low, per-source share, 30 s. */
+static ip_reasm *mk3(size_t high, size_t low, size_t src_max)
+{
+	reasm_limits lim = { .high_thresh = high, .low_thresh = low,
+			     .src_max = src_max, .timeout_ns = 30 * SEC };
+	ip_reasm *r = reasm_new(&lim, 0x1234, 0x5678);
+
+	assert_non_null(r);
+	return r;
+}
+
+static ip_reasm *mk(size_t high)
+{
+	return mk3(high, high, high);
+}
+
+static size_t mem_of(const ip_reasm *r)
+{
+	size_t m;
+	unsigned n;
+
+	reasm_usage(r, &m, &n);
+	return m;
+}
+
+static unsigned count_of(const ip_reasm *r)
+{
+	size_t m;
+	unsigned n;
+
+	reasm_usage(r, &m, &n);
+	return n;
+}
+
 static void test_in_order(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	(void)state;
 
@@ -63,7 +115,7 @@ static void test_in_order(void **state)
 static void test_reverse_and_interleaved(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	(void)state;
 
@@ -83,7 +135,7 @@ static void test_reverse_and_interleaved(void **state)
 static void test_largest(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	uint32_t off = 0, max = 65535 - 20;
 	long n = 0;
@@ -105,7 +157,7 @@ static void test_largest(void **state)
 static void test_duplicate_ignored(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	(void)state;
 
@@ -120,7 +172,7 @@ static void test_duplicate_ignored(void **state)
 static void test_overlap_drops_datagram(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	ipv4_hdr h = hdr(3, 8, true);
 	uint8_t other[16];
@@ -139,13 +191,41 @@ static void test_overlap_drops_datagram(void **state)
 	assert_true(reasm_input(r, 0, &h, other, 16, &out, &c) < 0);
 	assert_int_equal(c.v[CNT_ReasmFails], 2);
 	assert_int_equal(c.v[CNT_FragmentsDropped], 2);
+	assert_int_equal(c.v[CNT_ReasmOverlaps], 2);
+	reasm_free(r);
+}
+
+/* RFC 1858 §3.2: a fragment at offset 8 rewrites the TCP flags of a header
+ * a filter in front has already passed. It overlaps the first fragment, so
+ * the datagram goes and the rewritten header is never delivered. */
+static void test_overlap_rewrites_tcp_flags(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	uint8_t evil[16];
+	ipv4_hdr h;
+	(void)state;
+
+	fill();
+	memcpy(evil, data + 8, sizeof(evil));
+	evil[13 - 8] = HSK_TH_RST | HSK_TH_ACK;
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 0, true);
+	assert_int_equal(reasm_input(r, 0, &h, data, 24, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 8, true);
+	assert_true(reasm_input(r, 0, &h, evil, 16, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_ReasmOverlaps], 1);
+	/* The rest starts a datagram of its own that never completes. */
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 9, 24, false);
+	assert_int_equal(reasm_input(r, 0, &h, data + 24, 40, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmOKs], 0);
 	reasm_free(r);
 }
 
 static void test_bad_lengths(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	(void)state;
 
@@ -173,7 +253,7 @@ static void test_bad_lengths(void **state)
 static void test_timeout(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	(void)state;
 
@@ -195,45 +275,241 @@ static void test_timeout(void **state)
 	reasm_free(r);
 }
 
-static void test_memory_bound(void **state)
+/* What one datagram of one 1000-byte fragment is charged. */
+static size_t unit_charge(void)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(8192, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	size_t m;
+
+	fill();
+	assert_int_equal(feed(r, 0, 1, 0, 1000, true, &out, &c), 0);
+	m = mem_of(r);
+	reasm_free(r);
+	assert_true(m > 1000 && m < 2000);
+	return m;
+}
+
+static void test_eviction_order(void **state)
+{
+	size_t u = unit_charge();
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(10 * u, 6 * u, 100 * u);
 	const uint8_t *out = NULL;
 	(void)state;
 
-	fill();
-	/* 4 KiB datagrams in progress fit twice, not three times. */
-	assert_int_equal(feed(r, 0, 1, 2048, 2040, true, &out, &c), 0);
-	assert_int_equal(feed(r, 0, 2, 2048, 2040, true, &out, &c), 0);
-	assert_true(feed(r, 0, 3, 2048, 2040, true, &out, &c) < 0);
-	assert_int_equal(c.v[CNT_ReasmFails], 1);
-	/* Work in progress is not evicted: datagram 1 still completes ... */
-	assert_int_equal(feed(r, 0, 1, 0, 2048, true, &out, &c), 0);
-	assert_int_equal(feed(r, 0, 1, 4088, 8, false, &out, &c), 4096);
-	assert_memory_equal(out, data, 4096);
-	/* ... but datagram 2 may not grow past the limit. */
-	assert_int_equal(feed(r, 0, 4, 0, 2048, true, &out, &c), 0);
-	assert_true(feed(r, 0, 2, 4088, 16, false, &out, &c) < 0);
-	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	/* Ten datagrams from ten sources fill the table to high_thresh. */
+	for (uint16_t id = 0; id < 10; id++)
+		assert_int_equal(feed_from(r, id, 0x0a000000u + id, id, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(mem_of(r), 10 * u);
+	assert_int_equal(c.v[CNT_ReasmEvictions], 0);
+	/* The eleventh evicts the oldest down to low_thresh: 0..4 go. */
+	assert_int_equal(feed_from(r, 10, 0x0a00000au, 10, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmEvictions], 5);
+	assert_int_equal(c.v[CNT_ReasmFails], 5);
+	assert_int_equal(count_of(r), 6);
+	assert_int_equal(mem_of(r), 6 * u);
+	/* The newest six complete; the evicted ones start over. */
+	for (uint16_t id = 0; id < 11; id++) {
+		long n = feed_from(r, 20, 0x0a000000u + id, id, 1000, 8, false, &out, &c);
+		assert_int_equal(n, id < 5 ? 0 : 1008);
+		if (n > 0)
+			assert_memory_equal(out, data, 1008);
+		assert_true(mem_of(r) <= 10 * u);
+	}
+	assert_int_equal(c.v[CNT_ReasmOKs], 6);
+	assert_int_equal(count_of(r), 5);
+	/* A datagram larger than the limits themselves is refused. */
+	reasm_free(r);
+	r = mk3(u / 2, u / 2, u / 2);
+	assert_true(feed(r, 0, 1, 0, 1000, true, &out, &c) < 0);
+	assert_int_equal(count_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
 	reasm_free(r);
 }
 
-static void test_slot_bound(void **state)
+static void test_source_share(void **state)
+{
+	size_t u = unit_charge();
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(100 * u, 80 * u, 4 * u);
+	const uint32_t A = 0x0a000001u, B = 0x0a000002u;
+	const uint8_t *out = NULL;
+	(void)state;
+
+	/* B starts a datagram; A then sends 1000 that never complete. */
+	assert_int_equal(feed_from(r, 0, B, 7, 0, 1000, true, &out, &c), 0);
+	for (uint16_t id = 0; id < 1000; id++) {
+		assert_int_equal(feed_from(r, 1, A, id, 0, 1000, true, &out, &c), 0);
+		assert_true(mem_of(r) <= 5 * u);
+	}
+	/* A kept its share (its newest four) and lost only its own. */
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 1000 - 4);
+	assert_int_equal(c.v[CNT_ReasmEvictions], 0);
+	assert_int_equal(count_of(r), 5);
+	assert_int_equal(feed_from(r, 2, A, 999, 1000, 8, false, &out, &c), 1008);
+	assert_int_equal(feed_from(r, 2, A, 0, 1000, 8, false, &out, &c), 0);
+	/* B's datagram, older than all of A's, is intact. */
+	assert_int_equal(feed_from(r, 2, B, 7, 1000, 8, false, &out, &c), 1008);
+	assert_memory_equal(out, data, 1008);
+	/* A growing datagram of A's evicts A's others, never itself. */
+	reasm_free(r);
+	memset(&c, 0, sizeof(c));
+	r = mk3(100 * u, 80 * u, 4 * u);
+	for (uint16_t id = 0; id < 3; id++)
+		assert_int_equal(feed_from(r, 0, A, id, 0, 1000, true, &out, &c), 0);
+	for (uint32_t off = 1000; off < 4000; off += 1000)
+		assert_int_equal(feed_from(r, 0, A, 2, off, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 2);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(feed_from(r, 0, A, 2, 4000, 8, false, &out, &c), 4008);
+	assert_memory_equal(out, data, 4008);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
+/* The lockout: with the default limits, floods of never-completing tiny
+ * fragments from many sources and from one leave room for a legitimate
+ * datagram, and memory stays under high_thresh. */
+static void test_flood_then_legit(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 24, 30 * SEC);
+	ip_reasm *r = mk3(4u << 20, 3u << 20, 1u << 20);
 	const uint8_t *out = NULL;
-	int refused = 0;
+	uint32_t x = 1;
 	(void)state;
 
 	fill();
+	/* A legitimate datagram has begun ... */
+	assert_int_equal(feed(r, 0, 77, 0, 1480, true, &out, &c), 0);
+	/* ... 100,000 spoofed sources, 8 bytes each ... */
+	for (uint32_t i = 0; i < 100000; i++) {
+		x = x * 1103515245u + 12345u;
+		assert_true(feed_from(r, 1, 0xc6130000u + i, (uint16_t)x, 0, 8, true, &out, &c) == 0);
+		assert_true(mem_of(r) <= 4u << 20);
+	}
+	assert_true(c.v[CNT_ReasmEvictions] > 0);
+	/* ... and one source with 100,000 ids. */
+	for (uint32_t i = 0; i < 100000; i++)
+		assert_true(feed_from(r, 2, 0xc6120063u, (uint16_t)i, 0, 8, true, &out, &c) == 0);
+	assert_true(c.v[CNT_ReasmSrcEvictions] > 0);
+	assert_true(mem_of(r) <= 4u << 20);
+	/* A new legitimate datagram completes. */
+	assert_int_equal(feed(r, 3, 78, 0, 1480, true, &out, &c), 0);
+	assert_int_equal(feed(r, 3, 78, 1480, 1480, true, &out, &c), 0);
+	assert_int_equal(feed(r, 3, 78, 2960, 100, false, &out, &c), 3060);
+	assert_memory_equal(out, data, 3060);
+	/* The timeout still clears everything. */
+	reasm_expire(r, 60 * SEC, &c);
+	assert_int_equal(mem_of(r), 0);
+	assert_int_equal(count_of(r), 0);
+	reasm_free(r);
+}
+
+/* Random fragments from 50 sources against small limits: the memory bound
+ * holds after every call. */
+static void test_memory_never_exceeded(void **state)
+{
+	const size_t high = 64 << 10, low = 48 << 10, share = 16 << 10;
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(high, low, share);
+	const uint8_t *out = NULL;
+	uint64_t x = 777, now = 0;
+	(void)state;
+
+	fill();
+	for (int i = 0; i < 50000; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		uint32_t src = 0x0a000000u + (uint32_t)(x % 50);
+		uint16_t id = (uint16_t)(x >> 8 & 15);
+		uint32_t off = (uint32_t)(x >> 16 & 31) * 1480;
+		uint32_t len = (x >> 24 & 3) ? 1480 : 8 + (uint32_t)(x >> 28 & 255) * 8;
+		bool more = (x >> 40 & 7) != 0;
+		now += x >> 60;
+		long n = feed_from(r, now, src, id, off, len, more, &out, &c);
+		if (n > 0)
+			assert_memory_equal(out, data, (size_t)n);
+		assert_true(mem_of(r) <= high);
+		if (i % 1000 == 0)
+			reasm_expire(r, now, &c);
+	}
+	assert_true(c.v[CNT_ReasmEvictions] + c.v[CNT_ReasmSrcEvictions] > 0);
+	reasm_expire(r, now + 31 * SEC, &c);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
+static void test_no_slot_bound(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 24);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	/* Memory is the bound, not a count of datagrams. */
 	for (int id = 0; id < 1000; id++)
-		refused += feed(r, 0, (uint16_t)id, 0, 8, true, &out, &c) < 0;
-	assert_true(refused > 0 && refused < 1000);
-	assert_int_equal(c.v[CNT_FragmentsDropped], (uint64_t)refused);
+		assert_int_equal(feed(r, 0, (uint16_t)id, 0, 8, true, &out, &c), 0);
+	assert_int_equal(count_of(r), 1000);
 	reasm_expire(r, 30 * SEC, &c);
-	assert_int_equal(c.v[CNT_ReasmTimeout], (uint64_t)(1000 - refused));
+	assert_int_equal(c.v[CNT_ReasmTimeout], 1000);
+	assert_int_equal(count_of(r), 0);
+	reasm_free(r);
+}
+
+static void test_tiny_and_endless(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	ipv4_hdr h;
+	(void)state;
+
+	fill();
+	/* Tiny fragments are legal (RFC 791): a TCP header in 8-byte pieces
+	 * is reassembled. (RFC 1858's offset-8 rewrite is an overlap: see
+	 * test_overlap_rewrites_tcp_flags.) */
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 0, true);
+	assert_int_equal(reasm_input(r, 0, &h, data, 8, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 8, true);
+	assert_int_equal(reasm_input(r, 0, &h, data + 8, 8, &out, &c), 0);
+	h = hdr_from(0xc6120001, IP_PROTO_TCP, 1, 16, false);
+	assert_int_equal(reasm_input(r, 0, &h, data + 16, 8, &out, &c), 24);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 0);
+	/* Other protocols alike. */
+	assert_int_equal(feed(r, 0, 3, 0, 8, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 3, 8, 8, false, &out, &c), 16);
+	/* Endless: past 65535 - IHL, with or without MF. */
+	assert_true(feed(r, 0, 4, 65528, 8, true, &out, &c) < 0);
+	assert_true(feed(r, 0, 4, 65512, 8, false, &out, &c) < 0);
+	assert_int_equal(feed(r, 0, 4, 65504, 8, false, &out, &c), 0);
+	h = hdr(5, 65464, false);
+	h.ihl = 60;
+	assert_true(reasm_input(r, 0, &h, data, 16, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 3);
+	reasm_free(r);
+}
+
+static void test_fragment_count(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	/* 128 fragments of 8 bytes complete ... */
+	for (uint32_t i = 0; i < 127; i++)
+		assert_int_equal(feed(r, 0, 1, i * 8, 8, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 1, 127 * 8, 8, false, &out, &c), 1024);
+	assert_memory_equal(out, data, 1024);
+	/* ... a 129th ends the datagram. */
+	for (uint32_t i = 0; i < 128; i++)
+		assert_int_equal(feed(r, 0, 2, i * 8, 8, true, &out, &c), 0);
+	assert_true(feed(r, 0, 2, 128 * 8, 8, false, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_ReasmFails], 1);
+	assert_int_equal(count_of(r), 0);
 	reasm_free(r);
 }
 
@@ -245,7 +521,7 @@ static void test_slot_bound(void **state)
 static void test_random_fragments(void **state)
 {
 	hsk_counters c = { 0 };
-	ip_reasm *r = reasm_new(1 << 20, 30 * SEC);
+	ip_reasm *r = mk(1 << 20);
 	const uint8_t *out = NULL;
 	uint32_t cursor[8] = { 0 }, total[8];
 	uint64_t x = 12345, now = 0;
@@ -298,6 +574,93 @@ static void test_random_fragments(void **state)
 	reasm_free(r);
 }
 
+/* ---- through a whole stack: the lockout that 64 spoofed fragments
+ * caused, seen from outside (a fragmented ping is answered or not) ---- */
+
+#define STK_US 0xc6120002u      /* 198.18.0.2 */
+#define STK_PEER 0xc6120001u    /* 198.18.0.1 */
+
+struct replies {
+	int n;
+};
+
+static void count_tx(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)pkt; (void)len;
+	((struct replies *)ctx)->n++;
+}
+
+/* A fragment of an ICMP datagram from src: bytes [off, off+len) of msg. */
+static void send_frag(hsk_stack *s, uint64_t now, uint32_t src, uint16_t id,
+		      const uint8_t *msg, uint32_t off, uint32_t len, bool more)
+{
+	uint8_t pkt[1600];
+	ipv4_hdr h = { .total_len = (uint16_t)(20 + len), .id = id, .ttl = 64,
+		       .proto = IP_PROTO_ICMP, .src = src, .dst = STK_US,
+		       .frag = (uint16_t)(off / 8 | (more ? IPV4_MF : 0)) };
+
+	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
+	memcpy(pkt + 20, msg + off, len);
+	hsk_stack_input(s, now, pkt, 20 + len);
+}
+
+/* A 1000-byte echo request in two fragments from PEER: answered? */
+static bool ping_in_two(hsk_stack *s, struct replies *rp, uint64_t now, uint16_t id)
+{
+	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 0x00010001 };
+	uint8_t body[992], msg[1000];
+	int before = rp->n;
+
+	memset(body, 0x42, sizeof(body));
+	assert_int_equal(icmp_emit(&ih, body, sizeof(body), msg, sizeof(msg)), 1000);
+	send_frag(s, now, STK_PEER, id, msg, 0, 504, true);
+	send_frag(s, now, STK_PEER, id, msg, 504, 496, false);
+	return rp->n == before + 1;
+}
+
+static hsk_stack *frag_stack(struct replies *rp)
+{
+	hsk_config cfg;
+	hsk_link link = { .ctx = rp, .transmit = count_tx };
+
+	hsk_config_default(&cfg);
+	cfg.addr = STK_US;
+	cfg.seed = 11;
+	return hsk_stack_new(&cfg, &link, 1 * SEC);
+}
+
+static void test_stack_lockout_many_sources(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	uint8_t junk[8] = { 0 };
+	(void)state;
+
+	assert_true(ping_in_two(s, &rp, 1 * SEC, 1));
+	/* 64 spoofed 28-byte fragments (8 bytes of data), each the start of a
+	 * datagram that never completes, from 64 addresses of 198.18/15. */
+	for (uint32_t i = 0; i < 64; i++)
+		send_frag(s, 2 * SEC, 0xc6130000u + i, (uint16_t)i, junk, 0, 8, true);
+	/* A legitimate fragmented datagram still completes at once. */
+	assert_true(ping_in_two(s, &rp, 3 * SEC, 2));
+	assert_int_equal(rp.n, 2);
+	hsk_stack_free(s);
+}
+
+static void test_stack_lockout_one_source(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	uint8_t junk[8] = { 0 };
+	(void)state;
+
+	/* 5000 from one spoofed source, as many ids. */
+	for (uint32_t i = 0; i < 5000; i++)
+		send_frag(s, 2 * SEC, 0xc6130001u, (uint16_t)i, junk, 0, 8, true);
+	assert_true(ping_in_two(s, &rp, 3 * SEC, 2));
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,9 +671,17 @@ int main(void)
 		cmocka_unit_test(test_overlap_drops_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_memory_bound),
-		cmocka_unit_test(test_slot_bound),
+		cmocka_unit_test(test_eviction_order),
+		cmocka_unit_test(test_source_share),
+		cmocka_unit_test(test_flood_then_legit),
+		cmocka_unit_test(test_memory_never_exceeded),
+		cmocka_unit_test(test_no_slot_bound),
+		cmocka_unit_test(test_tiny_and_endless),
+		cmocka_unit_test(test_overlap_rewrites_tcp_flags),
+		cmocka_unit_test(test_fragment_count),
 		cmocka_unit_test(test_random_fragments),
+		cmocka_unit_test(test_stack_lockout_many_sources),
+		cmocka_unit_test(test_stack_lockout_one_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * The impairment layer over a fake device: every decision is seeded (same
  * seed, same fate), loss and duplication happen at about the asked rate,
  * delay holds packets until due, reordering lets later packets overtake,
- * the queue is bounded, and both directions are covered.
+ * the queue is bounded, and both directions are covered; cross_fins holds
+ * the first FIN until the other side's and lets ours out first.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,6 +182,133 @@ static void test_bad_config(void **state)
 	free(f);
 }
 
+/* ---- cross_fins: whole IPv4/TCP packets, tagged in their last byte;
+ * the device logs the tags written, in order ---- */
+struct pfake {
+	hsk_dev dev;
+	uint8_t in[8][40];
+	int nin, pos;
+	char log[32];
+	int nlog;
+};
+
+static long pfake_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
+{
+	struct pfake *f = (struct pfake *)d;
+	(void)now;
+
+	if (f->pos >= f->nin || cap < 40)
+		return 0;
+	memcpy(buf, f->in[f->pos++], 40);
+	return 40;
+}
+
+static int pfake_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	struct pfake *f = (struct pfake *)d;
+	(void)now;
+
+	assert_int_equal(len, 40);
+	f->log[f->nlog++] = (char)pkt[39];
+	return 0;
+}
+
+static const struct hsk_dev_ops pfake_ops = {
+	.read = pfake_read, .write = pfake_write, .close = fake_close,
+};
+
+static void seg(uint8_t *p, uint8_t tcp_flags, char tag)
+{
+	memset(p, 0, 40);
+	p[0] = 0x45;
+	p[3] = 40;
+	p[9] = 6;
+	p[20 + 13] = tcp_flags;
+	p[39] = (uint8_t)tag;
+}
+
+enum { F_FIN = 0x01, F_ACK = 0x10 };
+
+static hsk_dev *cross_layer(struct pfake **fp)
+{
+	impair_cfg c = { .cross_fins = true };
+	struct pfake *f = calloc(1, sizeof(*f));
+	hsk_dev *d;
+
+	f->dev.ops = &pfake_ops;
+	f->dev.fd = -1;
+	f->dev.mtu = 1500;
+	d = impair_open(&f->dev, &c, NULL, 0);
+	assert_non_null(d);
+	*fp = f;
+	return d;
+}
+
+static void put(hsk_dev *d, uint8_t flags, char tag)
+{
+	uint8_t p[40];
+
+	seg(p, flags, tag);
+	dev_write(d, 0, p, 40);
+}
+
+static char get(hsk_dev *d)
+{
+	uint8_t p[64];
+
+	return dev_read(d, 0, p, sizeof(p)) == 40 ? (char)p[39] : 0;
+}
+
+/* Our FIN first: held, with what follows it, until theirs arrives; then
+ * ours (and the rest) leave before theirs reaches the stack. */
+static void test_cross_fins_ours_first(void **state)
+{
+	struct pfake *f;
+	hsk_dev *d = cross_layer(&f);
+	impair_stats st;
+	(void)state;
+
+	seg(f->in[f->nin++], F_ACK, 'x');
+	seg(f->in[f->nin++], F_FIN | F_ACK, 'K');
+	put(d, F_ACK, 'a');
+	put(d, F_FIN | F_ACK, 'F');
+	put(d, F_ACK, 'b');
+	assert_int_equal(f->nlog, 1);
+	assert_int_equal(impair_held(d), 2);
+	assert_int_equal(get(d), 'x');          /* not a FIN: passes */
+	assert_int_equal(f->nlog, 1);
+	assert_int_equal(get(d), 'K');
+	assert_memory_equal(f->log, "aFb", 3);  /* out before K was read */
+	put(d, F_ACK, 'c');
+	put(d, F_FIN | F_ACK, 'G');             /* once only */
+	assert_memory_equal(f->log, "aFbcG", 5);
+	assert_int_equal(impair_held(d), 0);
+	assert_true(impair_get_stats(d, &st));
+	assert_int_equal(st.fins_held, 1);
+	dev_close(d);
+}
+
+/* Their FIN first: held until ours has left. */
+static void test_cross_fins_theirs_first(void **state)
+{
+	struct pfake *f;
+	hsk_dev *d = cross_layer(&f);
+	(void)state;
+
+	seg(f->in[f->nin++], F_FIN | F_ACK, 'K');
+	seg(f->in[f->nin++], F_ACK, 'y');
+	assert_int_equal(get(d), 0);
+	assert_int_equal(impair_held(d), 2);
+	put(d, F_ACK, 'a');
+	assert_int_equal(get(d), 0);
+	put(d, F_FIN | F_ACK, 'F');
+	assert_memory_equal(f->log, "aF", 2);
+	assert_int_equal(get(d), 'K');
+	assert_int_equal(get(d), 'y');
+	assert_int_equal(impair_held(d), 0);
+	dev_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +317,8 @@ int main(void)
 		cmocka_unit_test(test_reorder_overtakes),
 		cmocka_unit_test(test_rx_direction_and_bound),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_cross_fins_ours_first),
+		cmocka_unit_test(test_cross_fins_theirs_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

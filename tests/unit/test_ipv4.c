@@ -329,6 +329,43 @@ static void test_err_names(void **state)
 	}
 }
 
+/* Every header length 20..60 with random contents: a header whose
+ * checksum (set by csum_partial) is right parses, and any single bit
+ * flipped after the first byte fails the checksum (or, in total_len, the
+ * length check). */
+static void test_checksum_every_ihl(void **state)
+{
+	(void)state;
+	uint32_t x = 99;
+	uint8_t b[60];
+	for (size_t ihl = 20; ihl <= 60; ihl += 4) {
+		for (int round = 0; round < 8; round++) {
+			for (size_t i = 0; i < ihl; i++)
+				b[i] = (uint8_t)((x = x * 1103515245 + 12345) >> 16);
+			b[0] = (uint8_t)(0x40 | ihl / 4);
+			wr16(b + 2, (uint16_t)ihl);
+			wr16(b + 6, 0);
+			wr32(b + 12, 0xc6120001);
+			ip_fix_csum(b);
+			ipv4_hdr h;
+			assert_int_equal(parse(b, ihl, &h), WIRE_OK);
+			assert_int_equal(h.ihl, ihl);
+			for (size_t i = 1; i < ihl; i++) {
+				for (int bit = 0; bit < 8; bit++) {
+					b[i] ^= (uint8_t)(1 << bit);
+					int err = parse(b, ihl, &h);
+					if (i == 2 || i == 3)
+						assert_true(err == WIRE_ERR_IP_CSUM ||
+							    err == WIRE_ERR_TOTLEN);
+					else
+						assert_int_equal(err, WIRE_ERR_IP_CSUM);
+					b[i] ^= (uint8_t)(1 << bit);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_short_version_ihl),
 		cmocka_unit_test(test_total_length),
 		cmocka_unit_test(test_checksum_and_options),
+		cmocka_unit_test(test_checksum_every_ihl),
 		cmocka_unit_test(test_source_address),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_icmp),

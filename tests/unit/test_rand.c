@@ -1,4 +1,4 @@
-/* Unit tests for src/core/rand.c: SipHash-2-4 vectors, xoshiro256**
+/* Unit tests for src/core/rand.c: SipHash-2-4 and SipHash-1-3 vectors, xoshiro256**
  * seeding and sequence, unbiased bounded draws, chance, derivation. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,6 +54,84 @@ static void test_siphash_vectors(void **state)
 		assert_int_equal(hsk_siphash(msg, n, k0, k1), sip_vectors[n]);
 	/* the paper's worked example: 15 bytes */
 	assert_int_equal(hsk_siphash(msg, 15, k0, k1), 0xa129ca6149be45e5ULL);
+}
+
+/* SipHash-1-3 outputs from an independent implementation: CPython 3.11's
+ * bytes hash (siphash13 in Python/pyhash.c) with PYTHONHASHSEED = 1, 42,
+ * 4242, whose keys are the first 16 bytes of its lcg_urandom(seed). */
+static const struct {
+	uint64_t k0, k1;
+	size_t len;
+	uint8_t msg[16];
+	uint64_t h;
+} sip13_vectors[] = {
+	{ 0xaed66ce184be2329ULL, 0xebe9bbf1f1499052ULL, 12, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
+	  0x9b07906e87e344adULL },
+	{ 0xaed66ce184be2329ULL, 0xebe9bbf1f1499052ULL, 7, { 0, 1, 2, 3, 4, 5, 6 },
+	  0xfd15e78052a69ddfULL },
+	{ 0xaed66ce184be2329ULL, 0xebe9bbf1f1499052ULL, 8, { 0, 1, 2, 3, 4, 5, 6, 7 },
+	  0xc0b5739e7e28dd01ULL },
+	{ 0xaed66ce184be2329ULL, 0xebe9bbf1f1499052ULL, 15,
+	  { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 }, 0xfa87985f39e97a53ULL },
+	{ 0xaed66ce184be2329ULL, 0xebe9bbf1f1499052ULL, 12,
+	  { 0xc6, 0x12, 0x00, 0x02, 0xc6, 0x12, 0x00, 0x01, 0x50, 0x00, 0x40, 0x9c },
+	  0x42f7b6426d54c37fULL },
+	{ 0xdc504fd368cd90afULL, 0xb920bb9ffe99e9c1ULL, 12, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
+	  0x550fe6ca26ef7fddULL },
+	{ 0xdc504fd368cd90afULL, 0xb920bb9ffe99e9c1ULL, 15,
+	  { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 }, 0x94ace24d68c18cf8ULL },
+	{ 0x41f6394f25dd9b43ULL, 0xc64ae48da2032d08ULL, 8, { 0, 1, 2, 3, 4, 5, 6, 7 },
+	  0x6637a1db477ceb2aULL },
+	{ 0x41f6394f25dd9b43ULL, 0xc64ae48da2032d08ULL, 12,
+	  { 0xc6, 0x12, 0x00, 0x02, 0xc6, 0x12, 0x00, 0x01, 0x50, 0x00, 0x40, 0x9c },
+	  0xfb2029cd6bc22e59ULL },
+};
+
+static void test_siphash13_vectors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof sip13_vectors / sizeof sip13_vectors[0]; i++)
+		assert_int_equal(hsk_siphash13(sip13_vectors[i].msg, sip13_vectors[i].len,
+					       sip13_vectors[i].k0, sip13_vectors[i].k1),
+				 sip13_vectors[i].h);
+	/* not SipHash-2-4 under another name */
+	assert_true(hsk_siphash13(sip13_vectors[0].msg, 12, 1, 2) !=
+		    hsk_siphash(sip13_vectors[0].msg, 12, 1, 2));
+}
+
+/* A block at a time equals the general function on the same bytes, for
+ * every whole-word length up to 64, also when a copied state finishes
+ * two inputs with a common prefix. */
+static void test_siphash_blocks(void **state)
+{
+	(void)state;
+	hsk_rng g;
+	rng_seed(&g, 5);
+	for (int i = 0; i < 200; i++) {
+		uint64_t w[8], k0 = rng_next(&g), k1 = rng_next(&g);
+		uint8_t b[64];
+		for (int j = 0; j < 8; j++)
+			w[j] = rng_next(&g);
+		for (int j = 0; j < 64; j++)
+			b[j] = (uint8_t)(w[j / 8] >> (8 * (j % 8)));
+		hsk_sip st;
+		sip_init(&st, k0, k1);
+		for (int n = 0; n <= 8; n++) {
+			assert_int_equal(sip_final(&st, 8 * (size_t)n),
+					 hsk_siphash(b, 8 * (size_t)n, k0, k1));
+			if (n < 8)
+				sip_block(&st, w[n]);
+		}
+	}
+	/* the reference vectors for 16 and 24 bytes 00.. under key 00..0f */
+	hsk_sip st, fork;
+	sip_init(&st, 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL);
+	sip_block(&st, 0x0706050403020100ULL);
+	sip_block(&st, 0x0f0e0d0c0b0a0908ULL);
+	fork = st;
+	sip_block(&fork, 0x1716151413121110ULL);
+	assert_int_equal(sip_final(&st, 16), sip_vectors[16]);
+	assert_int_equal(sip_final(&fork, 24), sip_vectors[24]);
 }
 
 static void test_siphash_unaligned(void **state)
@@ -179,6 +257,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_siphash13_vectors),
+		cmocka_unit_test(test_siphash_blocks),
 		cmocka_unit_test(test_siphash_unaligned),
 		cmocka_unit_test(test_seed_splitmix),
 		cmocka_unit_test(test_deterministic),

@@ -1,5 +1,6 @@
-/* Unit tests for src/core/table.c: the keyed tuple hash, insert, lookup,
- * remove of many tuples, collisions, foreach, growth. */
+/* Unit tests for src/core/table.c: the keyed tuple hashes, insert, lookup,
+ * remove of many tuples, collisions, foreach, incremental growth with
+ * bounded work per operation, the last-lookup cache against a model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,25 @@ static void test_tuple_hash_is_siphash(void **state)
 		b[11] = (uint8_t)(t.rport >> 8);
 		assert_int_equal(tuple_hash(&t, k0, k1), hsk_siphash(b, 12, k0, k1));
 	}
+	/* the table's hash: SipHash-1-3 of the same bytes, low 24 bits */
+	for (int i = 0; i < 1000; i++) {
+		uint64_t k0 = rng_next(&g), k1 = rng_next(&g), x = rng_next(&g);
+		hsk_tuple t = mk_tuple((uint32_t)x, (uint32_t)(x >> 32),
+		                       (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
+		uint8_t b[12];
+		for (int j = 0; j < 4; j++) {
+			b[j] = (uint8_t)(t.laddr >> (8 * j));
+			b[4 + j] = (uint8_t)(t.raddr >> (8 * j));
+		}
+		b[8] = (uint8_t)t.lport;
+		b[9] = (uint8_t)(t.lport >> 8);
+		b[10] = (uint8_t)t.rport;
+		b[11] = (uint8_t)(t.rport >> 8);
+		hsk_table tb;
+		assert_int_equal(tbl_init(&tb, 16, k0, k1), 0);
+		assert_int_equal(tbl_hash(&tb, &t), hsk_siphash13(b, 12, k0, k1) & 0xffffff);
+		tbl_destroy(&tb);
+	}
 	/* the key matters */
 	hsk_tuple t = mk_tuple(1, 2, 3, 4);
 	assert_true(tuple_hash(&t, 1, 2) != tuple_hash(&t, 1, 3));
@@ -95,6 +115,15 @@ static void count_fn(void *ctx, tbl_node *n)
 	(*c)++;
 }
 
+/* Every node of the table reachable by lookup; the count right; no
+ * bucket holds a node of another bucket (a node in the wrong chain would
+ * be found by foreach but not by lookup). */
+static void check_all(hsk_table *t, conn *c, int n, int step)
+{
+	for (int i = 0; i < n; i += step)
+		assert_ptr_equal(tbl_lookup(t, &c[i].node.key), &c[i].node);
+}
+
 /* 100k tuples: insert, grow, look up, remove half, look up again. */
 static void test_many(void **state)
 {
@@ -104,8 +133,6 @@ static void test_many(void **state)
 	assert_non_null(c);
 	hsk_table t;
 	assert_int_equal(tbl_init(&t, 1, 0x1111, 0x2222), 0);
-	hsk_rng g;
-	rng_seed(&g, 10);
 	for (int i = 0; i < N; i++) {
 		/* one server address and port, clients from a /16: the shape a
 		 * busy listener sees, distinct by construction */
@@ -113,25 +140,30 @@ static void test_many(void **state)
 		c[i].node.key = mk_tuple(0xc6120001, 0xc6130000 + (uint32_t)(i / 50000),
 		                         443, (uint16_t)(1024 + i % 50000));
 		tbl_insert(&t, &c[i].node);
-		assert_true(t.count <= t.mask + 1); /* load never passes 1 */
+		/* the load never passes TBL_MAX_LOAD, counting the old array's
+		 * unmoved buckets with the new ones */
+		assert_true(t.count <= TBL_MAX_LOAD * (t.mask + 1));
 	}
 	assert_int_equal(tbl_count(&t), N);
-	assert_int_equal(t.mask + 1, 131072);
-	for (int i = 0; i < N; i++)
-		assert_ptr_equal(tbl_lookup(&t, &c[i].node.key), &c[i].node);
+	assert_int_equal(t.mask + 1, 65536);
+	check_all(&t, c, N, 1);
 
-	/* chains are short: the longest stays small at load ~0.76 */
+	/* chains are short: the longest stays small at load ~1.5 */
 	size_t longest = 0, used = 0;
-	for (size_t b = 0; b <= t.mask; b++) {
-		size_t len = 0;
-		for (tbl_node *e = t.bucket[b]; e; e = e->next)
-			len++;
-		used += len > 0;
-		if (len > longest)
-			longest = len;
+	for (int pass = 0; pass < 2; pass++) {
+		tbl_node **a = pass ? t.bucket : t.old;
+		size_t from = pass ? 0 : t.moved, n = pass ? t.mask + 1 : (t.old ? t.old_mask + 1 : 0);
+		for (size_t b = from; b < n; b++) {
+			size_t len = 0;
+			for (tbl_node *e = a[b]; e; e = e->next)
+				len++;
+			used += len > 0;
+			if (len > longest)
+				longest = len;
+		}
 	}
-	assert_true(longest <= 12);
-	assert_true(used > N / 2);
+	assert_true(longest <= 14);
+	assert_true(used > N / 4);
 
 	size_t seen = 0;
 	tbl_foreach(&t, count_fn, &seen);
@@ -152,8 +184,7 @@ static void test_many(void **state)
 	/* re-insert the removed ones, in reverse order */
 	for (int i = N - 2; i >= 0; i -= 2)
 		tbl_insert(&t, &c[i].node);
-	for (int i = 0; i < N; i++)
-		assert_ptr_equal(tbl_lookup(&t, &c[i].node.key), &c[i].node);
+	check_all(&t, c, N, 1);
 	for (int i = 0; i < N; i++)
 		tbl_remove(&t, &c[i].node);
 	assert_int_equal(tbl_count(&t), 0);
@@ -176,12 +207,16 @@ static void test_collisions(void **state)
 	int n = 0;
 	for (uint32_t x = 0; n < N; x++) {
 		hsk_tuple k = mk_tuple(1, 2, (uint16_t)x, 80);
-		if ((tuple_hash(&k, 5, 6) & 15) == 3)
+		if ((tbl_hash(&t, &k) & 15) == 3)
 			c[n++].node.key = k;
 	}
 	for (int i = 0; i < N; i++)
 		tbl_insert(&t, &c[i].node);
-	assert_int_equal(t.mask, 15); /* 12 < 16: no growth yet */
+	assert_int_equal(t.mask, 15); /* 12 < 32: no growth yet */
+	size_t len = 0;
+	for (tbl_node *e = t.bucket[3]; e; e = e->next)
+		len++;
+	assert_int_equal(len, N);
 	for (int i = 0; i < N; i++)
 		assert_ptr_equal(tbl_lookup(&t, &c[i].node.key), &c[i].node);
 	/* same bucket, different tuple: fields differ one at a time */
@@ -202,29 +237,135 @@ static void test_collisions(void **state)
 	tbl_destroy(&t);
 }
 
-/* Growth keeps every node reachable at each doubling. */
+/* Growth keeps every node reachable after every insert, while buckets
+ * migrate; each doubling starts when the load reaches TBL_MAX_LOAD and
+ * has finished before the next one is due. */
 static void test_growth_steps(void **state)
 {
 	(void)state;
-	enum { N = 1000 };
+	enum { N = 3000 };
 	conn *c = calloc(N, sizeof *c);
 	assert_non_null(c);
 	hsk_table t;
 	assert_int_equal(tbl_init(&t, 16, 7, 8), 0);
 	for (int i = 0; i < N; i++) {
 		size_t before = t.mask + 1;
+		bool migrating = t.old != NULL;
 		c[i].node.key = mk_tuple((uint32_t)i, 7, 1, 2);
 		tbl_insert(&t, &c[i].node);
-		if ((size_t)i + 1 > before)
+		if ((size_t)i == TBL_MAX_LOAD * before) {
+			assert_false(migrating);
 			assert_int_equal(t.mask + 1, 2 * before);
-		else
+			assert_non_null(t.old);
+		} else {
 			assert_int_equal(t.mask + 1, before);
-		for (int j = 0; j <= i; j += 37)
-			assert_ptr_equal(tbl_lookup(&t, &c[j].node.key), &c[j].node);
+		}
+		check_all(&t, c, i + 1, 1 + i / 64);
+		size_t seen = 0;
+		tbl_foreach(&t, count_fn, &seen);
+		assert_int_equal(seen, (size_t)i + 1);
 	}
-	assert_int_equal(t.mask + 1, 1024);
+	assert_int_equal(t.mask + 1, 2048);
 	tbl_destroy(&t);
 	free(c);
+}
+
+/* A million inserts: no insert, remove or lookup moves more than
+ * TBL_MIGRATE_STEP buckets (plus one for a lookup), whatever the size,
+ * and every node stays reachable; the old array goes once it is empty. */
+static void test_million_bounded(void **state)
+{
+	(void)state;
+	enum { N = 1000000 };
+	conn *c = calloc(N, sizeof *c);
+	assert_non_null(c);
+	hsk_table t;
+	assert_int_equal(tbl_init(&t, 16, 0xabc, 0xdef), 0);
+	uint64_t worst = 0, growths = 0;
+	for (int i = 0; i < N; i++) {
+		c[i].node.key = mk_tuple(0xc6120001, 0xc6120000 + (uint32_t)(i >> 16), 80,
+					 (uint16_t)i);
+		uint64_t m0 = t.moves;
+		size_t b0 = t.mask;
+		tbl_insert(&t, &c[i].node);
+		growths += t.mask != b0;
+		if (t.moves - m0 > worst)
+			worst = t.moves - m0;
+		/* a lookup now and then, of an earlier node */
+		if (i % 97 == 0) {
+			m0 = t.moves;
+			int j = (int)((uint32_t)i * 2654435761u % (uint32_t)(i + 1));
+			assert_ptr_equal(tbl_lookup(&t, &c[j].node.key), &c[j].node);
+			assert_true(t.moves - m0 <= 1);
+		}
+	}
+	assert_int_equal(worst, TBL_MIGRATE_STEP);
+	assert_int_equal(growths, 15);      /* 16 -> 2^19 buckets */
+	assert_int_equal(t.mask + 1, 1u << 19);
+	check_all(&t, c, N, 1);
+	/* removes move at most a step too, and finish the migration */
+	for (int i = 0; i < N; i++) {
+		uint64_t m0 = t.moves;
+		tbl_remove(&t, &c[i].node);
+		assert_true(t.moves - m0 <= TBL_MIGRATE_STEP);
+	}
+	assert_int_equal(tbl_count(&t), 0);
+	assert_null(t.old);
+	tbl_destroy(&t);
+	free(c);
+}
+
+/* The one-entry cache never answers for a tuple that changed: random
+ * inserts, removes and lookups over a small key space (many repeats of
+ * the same tuple in a row), checked against a model, through growth. */
+static void test_cache_against_model(void **state)
+{
+	(void)state;
+	enum { K = 700, OPS = 300000 };
+	conn *c = calloc(K, sizeof *c);
+	bool *in = calloc(K, sizeof *in);
+	assert_non_null(c);
+	assert_non_null(in);
+	hsk_table t;
+	assert_int_equal(tbl_init(&t, 16, 3, 4), 0);
+	hsk_rng g;
+	rng_seed(&g, 77);
+	for (int i = 0; i < K; i++)
+		c[i].node.key = mk_tuple(1, 2, (uint16_t)i, 9);
+	size_t count = 0;
+	int k = 0;
+	for (int op = 0; op < OPS; op++) {
+		if (rng_below(&g, 4) == 0)      /* often the same tuple again */
+			k = (int)rng_below(&g, K);
+		hsk_tuple key = c[k].node.key;  /* a copy: lookups by value */
+		switch (rng_below(&g, 3)) {
+		case 0:
+			if (!in[k]) {
+				tbl_insert(&t, &c[k].node);
+				in[k] = true;
+				count++;
+			}
+			break;
+		case 1:
+			if (in[k]) {
+				tbl_remove(&t, &c[k].node);
+				in[k] = false;
+				count--;
+			}
+			break;
+		default:
+			break;
+		}
+		tbl_node *e = tbl_lookup(&t, &key);
+		assert_ptr_equal(e, in[k] ? &c[k].node : NULL);
+		assert_int_equal(tbl_count(&t), count);
+		/* and another tuple, which replaces the cached one */
+		int o = (int)rng_below(&g, K);
+		assert_ptr_equal(tbl_lookup(&t, &c[o].node.key), in[o] ? &c[o].node : NULL);
+	}
+	tbl_destroy(&t);
+	free(c);
+	free(in);
 }
 
 int main(void)
@@ -235,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_growth_steps),
+		cmocka_unit_test(test_million_bounded),
+		cmocka_unit_test(test_cache_against_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

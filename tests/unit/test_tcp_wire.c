@@ -135,6 +135,13 @@ static void check_case(const struct seg_case *c)
 	assert_int_equal(n, (int)seg_len);
 	assert_int_equal(ipv4_emit(&ip, out, c->len), 20);
 	assert_memory_equal(out, c->pkt, c->len);
+	/* The same into a buffer with room for any header (the path that
+	 * writes the options before it knows their length). */
+	uint8_t big[2048];
+	assert_true(seg_len <= sizeof big - 60);
+	assert_int_equal(tcp_emit(&h, data, data_len, ip.src, ip.dst, big, sizeof big),
+			 (int)seg_len);
+	assert_memory_equal(big, c->pkt + 20, seg_len);
 
 	/* Without verification a corrupted checksum still parses; with it, not. */
 	b[20 + 16] ^= 0x01;
@@ -481,6 +488,167 @@ static void test_emit_space_and_inplace(void **state)
 	}
 }
 
+/* tcp_parse_hsum + the payload's sum decides as tcp_parse(verify) does, on
+ * every real segment, with one bit flipped anywhere (header or payload),
+ * and with the pseudo-header's address wrong; tcp_emit_summed with a
+ * payload copied by csum_copy reproduces the kernel's bytes. */
+static void test_parse_hsum_and_emit_summed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct seg_case *c = &cases[i];
+		uint8_t *b = dup_bytes(c->pkt, c->len);
+		uint8_t *seg = b + 20;
+		size_t seg_len = c->len - 20;
+		tcp_hdr h, h2;
+		const uint8_t *d, *d2;
+		size_t dl, dl2;
+		uint32_t hsum;
+		memset(&h, 0, sizeof h);
+		memset(&h2, 0, sizeof h2);
+		assert_int_equal(tcp_parse_hsum(seg, seg_len, c->src, c->dst, &h, &d, &dl,
+						&hsum), WIRE_OK);
+		assert_int_equal(tcp_parse(seg, seg_len, c->src, c->dst, true, &h2, &d2,
+					   &dl2), WIRE_OK);
+		assert_memory_equal(&h, &h2, sizeof h);
+		assert_ptr_equal(d, d2);
+		assert_int_equal(dl, dl2);
+		/* The payload's sum from a copy completes the check. */
+		uint8_t copy[1600];
+		assert_true(dl <= sizeof copy);
+		uint32_t psum = csum_copy(copy, d, dl, 0);
+		assert_int_equal(csum_fold(csum_add(hsum, psum)), 0);
+		/* Every single-bit flip is caught by one check or the other. */
+		for (size_t at = 0; at < seg_len; at++) {
+			seg[at] ^= 0x10;
+			int want = tcp_parse(seg, seg_len, c->src, c->dst, true, &h2, &d2, &dl2);
+			int got = tcp_parse_hsum(seg, seg_len, c->src, c->dst, &h, &d, &dl, &hsum);
+			if (got == WIRE_OK)
+				got = csum_fold(csum_partial(d, dl, hsum)) ? WIRE_ERR_TCP_CSUM
+									   : WIRE_OK;
+			assert_int_equal(got, want);
+			assert_int_not_equal(got, WIRE_OK);
+			seg[at] ^= 0x10;
+		}
+		assert_int_equal(tcp_parse_hsum(seg, seg_len, c->src + 1, c->dst, &h, &d, &dl,
+						&hsum), WIRE_OK);
+		assert_int_not_equal(csum_fold(csum_partial(d, dl, hsum)), 0);
+
+		/* Emit with the payload summed while copied into place. */
+		assert_int_equal(tcp_parse(seg, seg_len, c->src, c->dst, true, &h, &d, &dl),
+				 WIRE_OK);
+		uint8_t *out = malloc(seg_len);
+		assert_non_null(out);
+		memset(out, 0xa5, seg_len);
+		psum = csum_copy(out + h.doff, d, dl, 0);
+		assert_int_equal(tcp_emit_summed(&h, dl, psum, c->src, c->dst, out, seg_len),
+				 (int)seg_len);
+		assert_memory_equal(out, seg, seg_len);
+		assert_int_equal(tcp_emit_summed(&h, dl, psum, c->src, c->dst, out, seg_len - 1),
+				 WIRE_ERR_SPACE);
+		free(out);
+		free(b);
+	}
+	/* A bad option with a bad checksum counts as the checksum (as
+	 * tcp_parse counts it); with a good checksum, as the option. */
+	uint8_t b[24];
+	memcpy(b, pkt_ack + 20, 20);
+	b[12] = 6 << 4;
+	memcpy(b + 20, (const uint8_t[]){ 2, 0, 0, 0 }, 4);
+	wr16(b + 16, 0);
+	wr16(b + 16, csum_fold(csum_partial(b, 24, csum_pseudo(1, 2, IP_PROTO_TCP, 24))));
+	tcp_hdr h;
+	const uint8_t *d;
+	size_t dl;
+	uint32_t hsum;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_OPTLEN);
+	assert_int_equal(tcp_parse(b, 24, 1, 2, true, &h, &d, &dl), WIRE_ERR_OPTLEN);
+	b[17] ^= 1;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_TCP_CSUM);
+	assert_int_equal(tcp_parse(b, 24, 1, 2, true, &h, &d, &dl), WIRE_ERR_TCP_CSUM);
+	/* Lengths checked first, and a segment past 64 KiB cannot be checked. */
+	assert_int_equal(tcp_parse_hsum(b, 19, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_SHORT);
+	b[12] = 7 << 4;
+	assert_int_equal(tcp_parse_hsum(b, 24, 1, 2, &h, &d, &dl, &hsum), WIRE_ERR_DOFF);
+	uint8_t *big = calloc(1, 0x10000);
+	assert_non_null(big);
+	memcpy(big, pkt_ack + 20, 20);
+	big[12] = 5 << 4;
+	assert_int_equal(tcp_parse_hsum(big, 0x10000, 1, 2, &h, &d, &dl, &hsum),
+			 WIRE_ERR_TCP_CSUM);
+	free(big);
+}
+
+/* The loop-free layouts give what the general parser gives, for the
+ * layouts themselves with random values and after any one byte changes
+ * to any value of interest (so every near miss falls back correctly). */
+static void test_option_fast_paths(void **state)
+{
+	(void)state;
+	static const uint8_t ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
+					0x55, 0x66, 0x77, 0x88 };
+	static const uint8_t syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
+					 5, 6, 7, 8, 1, 3, 3, 7 };
+	static const uint8_t vals[] = { 0, 1, 2, 3, 4, 5, 7, 8, 10, 11, 12, 14, 20,
+					0x7f, 0x80, 0xb4, 0xff };
+	const uint8_t *lay[2] = { ts, syn };
+	size_t lens[2] = { sizeof ts, sizeof syn };
+	uint32_t x = 12345;
+	size_t fast_hits = 0;
+	for (int l = 0; l < 2; l++) {
+		uint8_t b[20];
+		for (size_t at = 0; at < lens[l]; at++) {
+			for (size_t v = 0; v <= sizeof vals; v++) {
+				memcpy(b, lay[l], lens[l]);
+				if (v < sizeof vals) {
+					b[at] = vals[v];
+				} else { /* random values in every value field */
+					for (size_t i = 0; i < lens[l]; i++)
+						if (lay[l] == ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
+							b[i] = (uint8_t)(x = x * 1103515245 + 12345) ;
+				}
+				tcp_opts a, g;
+				memset(&a, 0x5a, sizeof a);
+				memset(&g, 0xa5, sizeof g);
+				int ea = tcp_opts_parse(b, lens[l], &a);
+				int eg = tcp_opts_parse_all(b, lens[l], &g);
+				assert_int_equal(ea, eg);
+				if (ea != WIRE_OK)
+					continue;
+				fast_hits += memcmp(b, lay[l], lens[l]) == 0;
+				assert_int_equal(a.mss, g.mss);
+				assert_int_equal(a.wscale, g.wscale);
+				assert_int_equal(a.sack_ok, g.sack_ok);
+				assert_int_equal(a.has_ts, g.has_ts);
+				assert_int_equal(a.ts_val, g.ts_val);
+				assert_int_equal(a.ts_ecr, g.ts_ecr);
+				assert_int_equal(a.nsack, g.nsack);
+				for (unsigned i = 0; i < a.nsack; i++) {
+					assert_int_equal(a.sack[i].left, g.sack[i].left);
+					assert_int_equal(a.sack[i].right, g.sack[i].right);
+				}
+			}
+		}
+	}
+	assert_true(fast_hits > 0);
+	/* what the fast layouts say, field by field */
+	tcp_opts o;
+	assert_int_equal(tcp_opts_parse(syn, sizeof syn, &o), WIRE_OK);
+	assert_int_equal(o.mss, 1460);
+	assert_int_equal(o.wscale, 7);
+	assert_true(o.sack_ok && o.has_ts);
+	assert_int_equal(o.ts_val, 0x01020304);
+	assert_int_equal(o.ts_ecr, 0x05060708);
+	uint8_t z[20];
+	memcpy(z, syn, sizeof z);
+	z[2] = z[3] = 0;       /* an MSS of 0 is malformed in any layout */
+	assert_int_equal(tcp_opts_parse(z, sizeof z, &o), WIRE_ERR_MSS_ZERO);
+	assert_int_equal(tcp_opts_parse(ts, sizeof ts, &o), WIRE_OK);
+	assert_true(o.has_ts && !o.sack_ok && o.mss == 0 && o.wscale == -1);
+	assert_int_equal(o.ts_val, 0x11223344);
+	assert_int_equal(o.ts_ecr, 0x55667788);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +661,8 @@ int main(void)
 		cmocka_unit_test(test_emit_syn_layouts),
 		cmocka_unit_test(test_emit_sack_fit),
 		cmocka_unit_test(test_emit_space_and_inplace),
+		cmocka_unit_test(test_parse_hsum_and_emit_summed),
+		cmocka_unit_test(test_option_fast_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

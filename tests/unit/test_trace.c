@@ -119,10 +119,16 @@ static void test_json_segments(void **state)
 	e.wscale = 7;
 	e.sack_ok = true;
 	e.has_ts = true;
+	e.ts_val = 7;
 	cap_open(&c);
 	trace_json_line(c.f, "client", &e);
 	e = ev_seg(2000000, 1, HSK_EV_RX, HSK_TH_PSH | HSK_TH_ACK, 101, 301, 64);
 	e.obj = HSK_OBJ_REQ;
+	e.nsack = 2;
+	e.sack[0].left = 500;
+	e.sack[0].right = 600;
+	e.sack[1].left = 700;
+	e.sack[1].right = 800;
 	trace_json_line(c.f, "server", &e);
 	e = ev_seg(3000000, 1, HSK_EV_DROP, HSK_TH_ACK, 101, 301, 0);
 	e.obj = HSK_OBJ_LISTEN;
@@ -139,16 +145,61 @@ static void test_json_segments(void **state)
 		"{\"t_us\":1000.123,\"host\":\"client\",\"ev\":\"tx\",\"obj\":\"tcb\","
 		"\"local\":\"198.18.0.1:49152\",\"remote\":\"198.18.0.2:80\","
 		"\"flags\":\"SYN\",\"seq\":100,\"ack\":0,\"len\":0,\"win\":65535,"
-		"\"options\":{\"mss\":1460,\"wscale\":7,\"sack_ok\":true,\"ts\":true}}\n"
+		"\"options\":{\"mss\":1460,\"wscale\":7,\"sack_ok\":true,\"ts\":true,"
+		"\"tsval\":7,\"tsecr\":0}}\n"
 		"{\"t_us\":2000,\"host\":\"server\",\"ev\":\"rx\",\"obj\":\"req\","
 		"\"local\":\"198.18.0.2:80\",\"remote\":\"198.18.0.1:49152\","
-		"\"flags\":\"PSH,ACK\",\"seq\":101,\"ack\":301,\"len\":64,\"win\":65535}\n"
+		"\"flags\":\"PSH,ACK\",\"seq\":101,\"ack\":301,\"len\":64,\"win\":65535,"
+		"\"options\":{\"sack\":[[500,600],[700,800]]}}\n"
 		"{\"t_us\":3000,\"host\":\"server\",\"ev\":\"drop\",\"obj\":\"listen\","
 		"\"local\":\"198.18.0.2:80\",\"remote\":\"198.18.0.1:49152\","
 		"\"flags\":\"ACK\",\"seq\":101,\"ack\":301,\"len\":0,\"win\":65535,"
 		"\"reason\":\"ListenOverflows\"}\n"
 		"{\"t_us\":4000.01,\"host\":\"server\",\"ev\":\"drop\",\"obj\":\"none\","
 		"\"reason\":\"tcp_bad_csum\"}\n");
+	free(s);
+}
+
+/* The congestion sample and the listener's queues: numbers, and no
+ * ssthresh before the first loss. */
+static void test_json_cc_queue(void **state)
+{
+	capture c;
+	hsk_trace_event e = ev_seg(5 * MS, 0, HSK_EV_CC, 0, 0, 0, 0);
+	char *s;
+
+	(void)state;
+	e.cwnd = 14480;
+	e.ssthresh = UINT32_MAX;
+	e.flight = 2896;
+	e.snd_wnd = 65535;
+	e.srtt_ns = 2 * MS + 500;
+	e.rto_ns = 200 * MS;
+	cap_open(&c);
+	trace_json_line(c.f, "client", &e);
+	e.ssthresh = 7240;
+	e.backoff = 2;
+	e.in_recovery = true;
+	trace_json_line(c.f, "client", &e);
+	e = (hsk_trace_event){ .t_ns = 6 * MS, .kind = HSK_EV_QUEUE, .obj = HSK_OBJ_LISTEN,
+			       .sd = 0, .wscale = -1, .tuple = { SRV, 0, 80, 0 },
+			       .syn_q = 1, .accept_q = 2, .backlog = 2 };
+	trace_json_line(c.f, "server", &e);
+	s = cap_close(&c);
+	if (getenv("SHOW"))
+		fputs(s, stderr);
+	assert_string_equal(s,
+		"{\"t_us\":5000,\"host\":\"client\",\"ev\":\"cc\",\"obj\":\"tcb\","
+		"\"local\":\"198.18.0.1:49152\",\"remote\":\"198.18.0.2:80\","
+		"\"cwnd\":14480,\"flight\":2896,\"snd_wnd\":65535,\"srtt_us\":2000,"
+		"\"rto_us\":200000,\"backoff\":0,\"recovery\":false}\n"
+		"{\"t_us\":5000,\"host\":\"client\",\"ev\":\"cc\",\"obj\":\"tcb\","
+		"\"local\":\"198.18.0.1:49152\",\"remote\":\"198.18.0.2:80\","
+		"\"cwnd\":14480,\"ssthresh\":7240,\"flight\":2896,\"snd_wnd\":65535,"
+		"\"srtt_us\":2000,\"rto_us\":200000,\"backoff\":2,\"recovery\":true}\n"
+		"{\"t_us\":6000,\"host\":\"server\",\"ev\":\"queue\",\"obj\":\"listen\","
+		"\"sd\":0,\"local\":\"198.18.0.2:80\",\"remote\":\"0.0.0.0:0\","
+		"\"syn_q\":1,\"accept_q\":2,\"backlog\":2}\n");
 	free(s);
 }
 
@@ -301,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_json_state),
 		cmocka_unit_test(test_json_segments),
+		cmocka_unit_test(test_json_cc_queue),
 		cmocka_unit_test(test_diagram_handshake_and_close),
 		cmocka_unit_test(test_diagram_dup_and_injected),
 	};

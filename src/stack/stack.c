@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/stack.h"
+#include "stack/stack.h"
 
 void hsk_config_default(hsk_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mtu = 1500;
-	c->seed = 1;
+	c->seed = HSK_SEED_OS;      /* keys from getrandom, never a constant */
+	c->ipfrag_high_thresh = 4u << 20;
+	c->ipfrag_low_thresh = 3u << 20;
+	c->ipfrag_src_max = 1u << 20;
+	c->ipfrag_time_ns = 30ull * 1000000000;
 	c->syn_retries = 6;
 	c->synack_retries = 5;
 	c->orphan_retries = 8;
@@ -35,20 +39,67 @@ void hsk_config_default(hsk_config *c)
 	c->challenge_ack_window_ns = 1000000000ull;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
+	c->tcp_mem_low = 192ull << 20;
+	c->tcp_mem_pressure = 256ull << 20;
+	c->tcp_mem_high = 384ull << 20;
+	c->sndbuf_min = 4096;
+	c->rcvbuf_min = 4096;
 	c->max_sockets = 65536;
 	c->max_conns = 1048576;
+	c->max_orphans = 65536;
 	c->keepalive_idle_ns = 7200ull * 1000000000;
 	c->keepalive_intvl_ns = 75ull * 1000000000;
 	c->keepalive_probes = 9;
+	c->invalid_ratelimit_ns = 500000000ull;
+	c->min_snd_mss = 48;
+	c->min_pmtu = 552;
 }
 
+/* The ranges Linux's sysctls accept where Linux has the knob:
+ * tcp_min_snd_mss 48..65535, min_pmtu at least IPv4's 68, tcp_mem in
+ * order; buffers of 1 KiB to 1 GiB (a minimum above a socket's own size
+ * is that size). */
 static bool config_valid(const hsk_config *c)
 {
 	return c->mtu >= 68 && c->rto_min_ns > 0 &&
 	       c->rto_min_ns <= c->rto_max_ns && c->rto_initial_ns > 0 &&
 	       c->sndbuf >= 1024 && c->rcvbuf >= 1024 &&
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
-	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0;
+	       c->sndbuf_min >= 1024 && c->rcvbuf_min >= 1024 &&
+	       c->sndbuf_min <= (1u << 30) && c->rcvbuf_min <= (1u << 30) &&
+	       c->tcp_mem_low <= c->tcp_mem_pressure &&
+	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
+	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
+	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
+}
+
+/* The secret keys (RFC 6528 §3: "F() MUST NOT be computable from the
+ * outside"). A fixed seed derives them, so a test replays; seed 0 draws
+ * them from the entropy source, and a failing source fails the stack rather
+ * than fall back to something guessable. */
+static int stack_keys(hsk_env *e, const hsk_config *cfg)
+{
+	uint64_t k[3];
+
+	if (cfg->seed != HSK_SEED_OS) {
+		k[0] = rng_derive(cfg->seed, 0x6b657930);
+		k[1] = rng_derive(cfg->seed, 0x6b657931);
+		k[2] = rng_derive(cfg->seed, 0x726e67);
+	} else {
+		int (*fn)(void *, void *, size_t) = cfg->entropy ? cfg->entropy : hsk_os_entropy;
+		if (fn(cfg->entropy_ctx, k, sizeof(k)) < 0)
+			return -1;
+	}
+	e->key0 = k[0];
+	e->key1 = k[1];
+	rng_seed(&e->rng, k[2]);
+	return 0;
+}
+
+static void notify_socket(void *ctx, int sd)
+{
+	stack_notify(ctx, sd);
 }
 
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
@@ -58,59 +109,22 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	hsk_stack *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->cfg = *cfg;
-	s->link = *link;
-	s->now = now_ns;
-	s->addr = cfg->addr;
-	s->mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
-	s->key0 = rng_derive(cfg->seed, 0x6b657930);
-	s->key1 = rng_derive(cfg->seed, 0x6b657931);
-	rng_seed(&s->rng, rng_derive(cfg->seed, 0x726e67));
-	rtt_params_default(&s->rttp);
-	s->rttp.rto_initial = cfg->rto_initial_ns;
-	s->rttp.rto_min = cfg->rto_min_ns;
-	s->rttp.rto_max = cfg->rto_max_ns;
-	s->cc_ops = cc_find(cfg->congestion_control ? cfg->congestion_control : "cubic");
-	if (!s->cc_ops)
-		goto fail;
-	wheel_init(&s->wheel, now_ns, 1000000);
-	if (tbl_init(&s->conns, 1024, s->key0, s->key1) < 0)
-		goto fail;
-	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
-	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);
-	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
-	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
+	hsk_env *e = &s->env;
+	e->cfg = *cfg;
+	e->now = now_ns;
 	s->free_sock = -1;
-	/* Only one size is cached: send and receive defaults alike. */
-	if (cfg->sndbuf == cfg->rcvbuf) {
-		s->ring_cache_cap = 1;
-		while (s->ring_cache_cap < cfg->sndbuf)
-			s->ring_cache_cap <<= 1;
-	}
-	s->reasm = reasm_new(4u << 20, 30ull * 1000000000);
-	if (!s->reasm)
+	if (stack_keys(e, cfg) < 0)
 		goto fail;
+	wheel_init(&e->wheel, now_ns, 1000000);
+	if (ip_init(&s->ip, e, link, cfg->addr) < 0 || tcp_init(&s->tcp, e, &s->ip) < 0)
+		goto fail;
+	s->ip.upper = (ip_upper){ tcp_input, tcp_icmp_error, &s->tcp };
+	s->tcp.notify = notify_socket;
+	s->tcp.notify_ctx = s;
 	return s;
 fail:
 	hsk_stack_free(s);
 	return NULL;
-}
-
-/* The memory a TCB owns beyond its pool slot. */
-static void tcb_release_buffers(tcb *t)
-{
-	ring_destroy(&t->snd);
-	ring_destroy(&t->rcv);
-	free(t->ooo);
-	t->ooo = NULL;
-	rec_sack_free(t);
-}
-
-static void free_conn_node(void *ctx, tbl_node *n)
-{
-	(void)ctx;
-	if (n->kind == HSK_OBJ_TCB)
-		tcb_release_buffers((tcb *)n);
 }
 
 /* TCBs out of the table (closed, or handed to TIME_WAIT) live on only in a
@@ -133,69 +147,45 @@ void hsk_stack_free(hsk_stack *s)
 {
 	if (!s)
 		return;
-	if (s->conns.bucket)
-		tbl_foreach(&s->conns, free_conn_node, s);
-	free_detached(s);
 	/* Accept-queue TCBs and half-built ones are in the table too; rings of
-	 * connected sockets are freed above. */
-	tbl_destroy(&s->conns);
-	pool_destroy(&s->tcb_pool);
-	pool_destroy(&s->req_pool);
-	pool_destroy(&s->tw_pool);
-	pool_destroy(&s->lst_pool);
-	if (s->reasm)
-		reasm_free(s->reasm);
-	while (s->ring_cache_n)
-		free(s->ring_cache[--s->ring_cache_n]);
+	 * connected sockets are freed here. */
+	free_detached(s);
+	tcp_destroy(&s->tcp);
+	ip_destroy(&s->ip);
 	free(s->socks);
 	free(s->evq);
 	free(s);
 }
 
-const hsk_config *hsk_stack_config(const hsk_stack *s) { return &s->cfg; }
+const hsk_config *hsk_stack_config(const hsk_stack *s) { return &s->env.cfg; }
 
 void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t len)
 {
-	if (now_ns > s->now)
-		s->now = now_ns;
+	if (now_ns > s->env.now)
+		s->env.now = now_ns;
 	/* No timers first: a packet read late sat in the device since before
 	 * an overdue timer's deadline, and may be the ACK that cancels it
 	 * (firing first would retransmit spuriously). The driver advances
 	 * the stack after its input. */
-	ip_input(s, s->now, pkt, len);
-}
-
-static void timer_dispatch(hsk_stack *s, hsk_timer *tm, uint64_t now)
-{
-	tbl_node *n = (tbl_node *)((char *)tm - offsetof(tcb, timer));
-	switch (n->kind) {
-	case HSK_OBJ_TCB:
-		tcb_timer_fire(s, (tcb *)n, now);
-		break;
-	case HSK_OBJ_REQ:
-		req_timer_fire(s, (tcp_req *)n, now);
-		break;
-	case HSK_OBJ_TW:
-		tw_timer_fire(s, (tcp_tw *)n, now);
-		break;
-	}
+	ip_input(&s->ip, pkt, len);
 }
 
 void hsk_stack_advance(hsk_stack *s, uint64_t now_ns)
 {
-	if (now_ns > s->now)
-		s->now = now_ns;
+	hsk_env *e = &s->env;
+	if (now_ns > e->now)
+		e->now = now_ns;
 	hsk_timer *tm;
-	while ((tm = wheel_pop_expired(&s->wheel, s->now)) != NULL)
-		timer_dispatch(s, tm, s->now);
-	if (reasm_next_deadline(s->reasm) <= s->now)
-		reasm_expire(s->reasm, s->now, &s->cnt);
+	/* Every timer on the wheel is a TCP object's. */
+	while ((tm = wheel_pop_expired(&e->wheel, e->now)) != NULL)
+		tcp_timer_fire(&s->tcp, tm, e->now);
+	ip_advance(&s->ip);
 }
 
 uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 {
-	uint64_t d = wheel_next_deadline(&s->wheel);
-	uint64_t r = reasm_next_deadline(s->reasm);
+	uint64_t d = wheel_next_deadline(&s->env.wheel);
+	uint64_t r = ip_next_deadline(&s->ip);
 	return r < d ? r : d;
 }
 
@@ -204,11 +194,16 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 int stack_sock_alloc(hsk_stack *s)
 {
 	if (s->free_sock < 0) {
-		if (s->nsocks >= s->cfg.max_sockets)
-			return -HSK_ENOBUFS;
+		if (s->nsocks >= s->env.cfg.max_sockets) {
+			/* As Linux at its descriptor limit. An accept() refused
+			 * here leaves its connection queued; stack_sock_release
+			 * tells the listeners when a slot frees. */
+			s->socks_starved = true;
+			return -HSK_EMFILE;
+		}
 		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
-		if (n > s->cfg.max_sockets)
-			n = s->cfg.max_sockets;
+		if (n > s->env.cfg.max_sockets)
+			n = s->env.cfg.max_sockets;
 		hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
 		if (!ns)
 			return -HSK_ENOMEM;
@@ -226,8 +221,8 @@ int stack_sock_alloc(hsk_stack *s)
 	s->free_sock = k->next_free;
 	memset(k, 0, sizeof(*k));
 	k->kind = SK_FRESH;
-	k->sndbuf = s->cfg.sndbuf;
-	k->rcvbuf = s->cfg.rcvbuf;
+	k->sndbuf = s->env.cfg.sndbuf;
+	k->rcvbuf = s->env.cfg.rcvbuf;
 	s->socks_in_use++;
 	return sd;
 }
@@ -240,6 +235,16 @@ void stack_sock_release(hsk_stack *s, int sd)
 	k->next_free = s->free_sock;
 	s->free_sock = sd;
 	s->socks_in_use--;
+	/* Readiness events report changes: a listener whose accept() failed
+	 * for want of a socket may see no new connection (its queue is full),
+	 * so without this an event-driven application would never accept
+	 * again. A freed slot makes every queue worth trying once more. */
+	if (s->socks_starved) {
+		s->socks_starved = false;
+		for (const tcp_listener *l = s->tcp.listeners; l; l = l->next)
+			if (l->aq_head)
+				stack_notify(s, l->sd);
+	}
 }
 
 void stack_notify(hsk_stack *s, int sd)
@@ -276,28 +281,30 @@ const char *hsk_counter_name(size_t i)
 
 uint64_t hsk_counter_get(const hsk_stack *s, size_t i)
 {
-	return i < CNT__COUNT ? s->cnt.v[i] : 0;
+	return i < CNT__COUNT ? s->env.cnt.v[i] : 0;
 }
 
 uint64_t hsk_counter_by_name(const hsk_stack *s, const char *name)
 {
 	for (size_t i = 0; i < CNT__COUNT; i++)
 		if (strcmp(counter_names[i], name) == 0)
-			return s->cnt.v[i];
+			return s->env.cnt.v[i];
 	return UINT64_MAX;
 }
 
 void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
 {
 	unsigned lst = 0;
-	for (const tcp_listener *l = s->listeners; l; l = l->next)
+	for (const tcp_listener *l = s->tcp.listeners; l; l = l->next)
 		lst++;
-	u->tcbs = pool_in_use(&s->tcb_pool);
-	u->requests = pool_in_use(&s->req_pool);
-	u->timewaits = pool_in_use(&s->tw_pool);
+	u->tcbs = pool_in_use(&s->tcp.tcb_pool);
+	u->requests = pool_in_use(&s->tcp.req_pool);
+	u->timewaits = pool_in_use(&s->tcp.tw_pool);
 	u->listeners = lst;
 	u->sockets = s->socks_in_use;
-	u->buffer_bytes = s->buffer_bytes;
+	u->buffer_bytes = s->tcp.buffer_bytes;
+	u->orphans = s->tcp.orphans;
+	u->orphan_bytes = s->tcp.orphan_bytes;
 }
 
 struct conns_walk {
@@ -330,7 +337,7 @@ static void conn_info_node(void *ctx, tbl_node *n)
 
 void hsk_stack_conns(hsk_stack *s, hsk_conn_fn fn, void *ctx)
 {
-	for (const tcp_listener *l = s->listeners; l; l = l->next) {
+	for (const tcp_listener *l = s->tcp.listeners; l; l = l->next) {
 		hsk_conn_info ci = {
 			.obj = HSK_OBJ_LISTEN, .state = HSK_LISTEN, .sd = l->sd,
 			.tuple = { .laddr = l->addr, .lport = l->port },
@@ -341,5 +348,5 @@ void hsk_stack_conns(hsk_stack *s, hsk_conn_fn fn, void *ctx)
 		fn(ctx, &ci);
 	}
 	struct conns_walk w = { fn, ctx };
-	tbl_foreach(&s->conns, conn_info_node, &w);
+	tbl_foreach(&s->tcp.conns, conn_info_node, &w);
 }

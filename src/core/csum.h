@@ -1,0 +1,64 @@
+/*
+ * Internet checksum arithmetic (RFC 1071, RFC 1624): sums, the fused copy
+ * and sum, folding. Pure arithmetic over bytes, below every layer: the
+ * rings (core/ring.c) checksum while they copy, the wire formats
+ * (src/wire) checksum headers. The kernels are in csum.c.
+ */
+#ifndef HSK_CSUM_H
+#define HSK_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A "sum" below is a ones'-complement sum of big-endian 16-bit words in a
+ * uint32_t, not yet folded or complemented; sums add with csum_add().
+ * Ones'-complement sum of `len` bytes (as if they began at an even offset
+ * of the checksummed stream), added to `sum`. Any alignment of `data`. */
+uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
+/* Copies len bytes from src to dst (which must not overlap) and returns
+ * csum_partial(src, len, sum): one pass over each byte. */
+uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+/* a + b with end-around carry. */
+static inline uint32_t csum_add(uint32_t a, uint32_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+/* The sum of a piece that starts `off` bytes into the stream, given the sum
+ * that csum_partial() computed as if it started at an even offset: at an
+ * odd offset its bytes are the other halves of their words, which swaps
+ * the bytes of the folded sum (a rotation by 8 of the unfolded one). */
+static inline uint32_t csum_shift(uint32_t part, size_t off)
+{
+	return (off & 1) ? (part >> 8 | part << 24) : part;
+}
+/* sum plus a piece's sum `part` (computed from an even offset) for a piece
+ * that starts `off` bytes into the stream. */
+static inline uint32_t csum_block_add(uint32_t sum, uint32_t part, size_t off)
+{
+	return csum_add(sum, csum_shift(part, off));
+}
+/* Which loop sums long buffers: chosen from the CPU (AUTO), or forced by a
+ * test. csum_set_kernel() returns 0, or -1 when this host cannot run it. */
+enum csum_kernel { CSUM_AUTO, CSUM_SCALAR, CSUM_SSE2, CSUM_AVX2 };
+int csum_set_kernel(int kernel);
+/* Folds to 16 bits and complements: the value to put in a header. */
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+/* The IPv4 pseudo-header sum for TCP/UDP (addresses host order). */
+static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	/* Six 16-bit terms: at most 6 * 0xffff, no overflow of 32 bits. */
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
+	       proto + len;
+}
+/* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
+uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
+/* The same for a 32-bit field (e.g. an address or sequence number). */
+uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+
+#endif

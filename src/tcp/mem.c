@@ -1,0 +1,320 @@
+/*
+ * Buffer memory: the send and receive rings of connections, counted
+ * across the stack against tcp_mem (low, pressure, high) as Linux counts
+ * its socket memory, and the orphans that hold some of it.
+ *
+ *   below pressure  rings are allocated at the socket's size (sndbuf,
+ *                   rcvbuf) when first needed and given back when empty.
+ *   pressure        entered when a ring would take the total above
+ *                   tcp_mem_pressure (TCPMemoryPressures), left when the
+ *                   total falls below tcp_mem_low (the time spent adds to
+ *                   TCPMemoryPressuresChrono, in ms). Meanwhile new rings
+ *                   get the minimum size (sndbuf_min, rcvbuf_min; a
+ *                   receive ring never less than the window already
+ *                   offered), offered windows stop growing beyond
+ *                   rcvbuf_min (what was offered stays offered, RFC 9293
+ *                   §3.8.6.2.2), send rings are trimmed to what they hold,
+ *                   and the cache of free rings is emptied.
+ *   high            a ring that would take the total above tcp_mem_high
+ *                   is refused (BufferRefused), after every orphan holding
+ *                   rings has been reset to make room (TCPAbortOnMemory):
+ *                   incoming data that needed it is dropped (TCPRcvQDrop,
+ *                   TCPOFODrop), hsk_send answers -HSK_EAGAIN, as Linux's
+ *                   does, and the socket is reported writable once memory
+ *                   is back.
+ * So one connection pins at most its two rings, and all of them together
+ * at most tcp_mem_high.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+#include "tcp/reass.h"
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t c = 1;
+	while (c < n && c < (UINT32_C(1) << 31))
+		c <<= 1;
+	return c;
+}
+
+static uint32_t snd_min(const tcp_stack *s, const tcb *t)
+{
+	return s->env->cfg.sndbuf_min < t->sndbuf ? s->env->cfg.sndbuf_min : t->sndbuf;
+}
+
+static uint32_t rcv_min(const tcp_stack *s, const tcb *t)
+{
+	return s->env->cfg.rcvbuf_min < t->rcvbuf ? s->env->cfg.rcvbuf_min : t->rcvbuf;
+}
+
+/* ---- pressure ---- */
+
+static void mem_enter_pressure(tcp_stack *s)
+{
+	s->mem_pressure = true;
+	s->mem_pressure_at = s->env->now;
+	CNT_INC(s->env, TCPMemoryPressures);
+	/* Cached free rings are memory too: give them back. */
+	while (s->ring_cache_n)
+		free(s->ring_cache[--s->ring_cache_n]);
+}
+
+/* Connections refused a send ring are told when one fits again. Rare (it
+ * follows a refusal at tcp_mem_high), so a walk of the table will do. */
+static void wake_sender(void *ctx, tbl_node *n)
+{
+	tcb *t = (tcb *)n;
+	if (n->kind != HSK_OBJ_TCB || !(t->flags & TF_SND_WAIT))
+		return;
+	t->flags &= ~TF_SND_WAIT;
+	tcp_notify(ctx, t->sd);
+}
+
+static void mem_wake_senders(tcp_stack *s)
+{
+	s->snd_waiters = 0;
+	tbl_foreach(&s->conns, wake_sender, s);
+}
+
+/* The total went down: pressure may end, waiting senders may go on. */
+static void mem_released(tcp_stack *s)
+{
+	if (s->mem_pressure && s->buffer_bytes < s->env->cfg.tcp_mem_low) {
+		s->mem_pressure = false;
+		CNT_ADD(s->env, TCPMemoryPressuresChrono, (s->env->now - s->mem_pressure_at) / 1000000);
+	}
+	if (s->snd_waiters &&
+	    s->buffer_bytes + pow2_at_least(s->env->cfg.sndbuf_min) <= s->env->cfg.tcp_mem_high)
+		mem_wake_senders(s);
+}
+
+bool tcp_mem_exhausted(const tcp_stack *s)
+{
+	return s->buffer_bytes + pow2_at_least(s->env->cfg.sndbuf_min) > s->env->cfg.tcp_mem_high;
+}
+
+/* ---- orphans ---- */
+
+void tcb_orphan(tcp_stack *s, tcb *t)
+{
+	t->sd = -1;
+	if (t->flags & TF_ORPHAN)
+		return;
+	t->flags |= TF_ORPHAN;
+	if (tcb_counted_orphan(t)) {
+		s->orphans++;
+		s->orphan_bytes += t->snd.cap + t->rcv.cap;
+	}
+}
+
+struct orphan_sweep {
+	const tcb *except;
+	tcb *list[256];
+	size_t n;
+};
+
+static void collect_orphans(void *ctx, tbl_node *n)
+{
+	struct orphan_sweep *w = ctx;
+	if (n->kind != HSK_OBJ_TCB || w->n == 256)
+		return;
+	tcb *t = (tcb *)n;
+	if (t != w->except && tcb_counted_orphan(t) && (t->snd.buf || t->rcv.buf))
+		w->list[w->n++] = t;
+}
+
+/* Memory is short: every orphan holding rings is reset, as Linux's
+ * tcp_out_of_resources does to each on its next timer (here at once, so
+ * the allocation that found memory short can go on). The sweep walks the
+ * table, but only when orphans hold memory, and each one frees some. */
+static void mem_reset_orphans(tcp_stack *s, const tcb *except)
+{
+	while (s->orphan_bytes) {
+		struct orphan_sweep w = { .except = except };
+		tbl_foreach(&s->conns, collect_orphans, &w);
+		if (!w.n)
+			break;
+		for (size_t i = 0; i < w.n; i++) {
+			CNT_INC(s->env, TCPAbortOnMemory);
+			tcb_send_rst(s, w.list[i]);
+			tcb_closed(s, w.list[i], "out of memory");
+		}
+	}
+}
+
+/* ---- rings ---- */
+
+/* Buffers of the stack's default size go back to a small cache instead
+ * of to malloc (not under pressure): a request/response connection frees
+ * and takes one per message, and an idle connection holds none. */
+static void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	if (!r->buf)
+		return;
+	s->buffer_bytes -= r->cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes -= r->cap;
+	if (r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE &&
+	    !s->mem_pressure) {
+		s->ring_cache[s->ring_cache_n++] = r->buf;
+		*r = (hsk_ring){ 0 };
+	} else {
+		ring_destroy(r);
+	}
+	mem_released(s);
+}
+
+/* Whether `cap` more bytes may be held: under tcp_mem_high, once the
+ * orphans have made what room they can. */
+static bool mem_admit(tcp_stack *s, const tcb *t, uint32_t cap)
+{
+	if (s->buffer_bytes + cap <= s->env->cfg.tcp_mem_high)
+		return true;
+	mem_reset_orphans(s, t);
+	if (s->buffer_bytes + cap <= s->env->cfg.tcp_mem_high)
+		return true;
+	CNT_INC(s->env, BufferRefused);
+	return false;
+}
+
+/* A ring of `want` bytes (rounded up to a power of two), or of `min`
+ * under pressure. */
+static int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+{
+	if (r->buf)
+		return 0;
+	uint32_t cap = pow2_at_least(want);
+	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
+		mem_enter_pressure(s);
+	if (s->mem_pressure)
+		cap = pow2_at_least(min < want ? min : want);
+	if (!mem_admit(s, t, cap))
+		return -HSK_ENOBUFS;
+	if (cap == s->ring_cache_cap && s->ring_cache_n) {
+		*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+	} else if (ring_init(r, cap) < 0) {
+		CNT_INC(s->env, BufferRefused);
+		return -HSK_ENOBUFS;
+	}
+	s->buffer_bytes += r->cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes += r->cap;
+	return 0;
+}
+
+/* Moves what a ring holds into one of `cap` bytes (at least its length,
+ * a power of two). Only for a ring whose bytes are all in order. */
+static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
+{
+	hsk_ring nr;
+	if (ring_init(&nr, cap) < 0)
+		return;                 /* keep the old one */
+	uint32_t len = ring_len(r);
+	ring_peek(r, 0, nr.buf, len);
+	nr.len = len;
+	s->buffer_bytes = s->buffer_bytes - r->cap + nr.cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes = s->orphan_bytes - r->cap + nr.cap;
+	ring_destroy(r);
+	*r = nr;
+	mem_released(s);
+}
+
+int tcb_alloc_snd(tcp_stack *s, tcb *t)
+{
+	if (ring_alloc(s, t, &t->snd, t->sndbuf, snd_min(s, t)) == 0) {
+		t->flags &= ~TF_SND_WAIT;
+		return 0;
+	}
+	/* Told when memory is back (hsk_poll says no POLLOUT meanwhile). */
+	t->flags |= TF_SND_WAIT;
+	s->snd_waiters++;
+	return -HSK_EAGAIN;
+}
+
+int tcb_alloc_rcv(tcp_stack *s, tcb *t)
+{
+	/* Never smaller than the window already offered: what was promised
+	 * must fit (the ring is empty when it is allocated). */
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t min = rcv_min(s, t);
+	return ring_alloc(s, t, &t->rcv, t->rcvbuf, promised > min ? promised : min);
+}
+
+/* The send ring's size follows memory: under pressure it shrinks to what
+ * it holds (at least sndbuf_min), as Linux's sk_stream_moderate_sndbuf
+ * lowers sndbuf to what is queued; after it, a ring that was made small
+ * grows back to sndbuf when the user writes into it. */
+void tcb_fit_snd(tcp_stack *s, tcb *t)
+{
+	hsk_ring *r = &t->snd;
+	if (!r->buf)
+		return;
+	if (s->mem_pressure) {
+		uint32_t need = ring_len(r) > snd_min(s, t) ? ring_len(r) : snd_min(s, t);
+		if (pow2_at_least(need) < r->cap)
+			ring_move(s, t, r, pow2_at_least(need));
+		return;
+	}
+	uint32_t full = pow2_at_least(t->sndbuf);
+	if (r->cap < full && s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
+		ring_move(s, t, r, full);
+}
+
+/* The receive ring grows back the same way once the user reads, when no
+ * out-of-order data lies past the in-order bytes. */
+void tcb_fit_rcv(tcp_stack *s, tcb *t)
+{
+	hsk_ring *r = &t->rcv;
+	uint32_t full = pow2_at_least(t->rcvbuf);
+	if (!r->buf || s->mem_pressure || r->cap >= full || (t->ooo && !reass_empty(t->ooo)))
+		return;
+	if (s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
+		ring_move(s, t, r, full);
+}
+
+void tcb_release_idle_rings(tcp_stack *s, tcb *t)
+{
+	bool ooo_empty = !t->ooo || reass_empty(t->ooo);
+	if (t->snd.buf && !ring_len(&t->snd))
+		ring_release(s, t, &t->snd);
+	/* Out-of-order bytes live past the in-order ones: keep those. */
+	if (t->rcv.buf && !ring_len(&t->rcv) && ooo_empty)
+		ring_release(s, t, &t->rcv);
+	/* Quiescent: the SACK state holds nothing worth keeping either. */
+	if (!t->snd.buf && !t->rcv.buf && ooo_empty && rec_sack_idle(t))
+		rec_sack_free(t);
+}
+
+void tcb_release_rings(tcp_stack *s, tcb *t)
+{
+	if (t->flags & TF_SND_WAIT)
+		t->flags &= ~TF_SND_WAIT;
+	ring_release(s, t, &t->snd);
+	ring_release(s, t, &t->rcv);
+}
+
+/* ---- windows ---- */
+
+uint32_t tcb_rcv_room(const tcb *t)
+{
+	uint32_t limit = t->rcvbuf;
+	if (t->rcv.buf && t->rcv.cap < limit)
+		limit = t->rcv.cap;
+	uint32_t used = ring_len(&t->rcv);
+	return limit > used ? limit - used : 0;
+}
+
+uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
+{
+	uint32_t room = tcb_rcv_room(t);
+	/* Under pressure the window grows no further than the minimum buffer
+	 * (Linux clamps rcv_ssthresh to 4 MSS); tcb_window_field keeps what
+	 * was already offered. */
+	if (s->mem_pressure && room > rcv_min(s, t))
+		room = rcv_min(s, t);
+	return room;
+}

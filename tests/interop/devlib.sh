@@ -1,0 +1,183 @@
+# Shared by the device tests (test_tun_offload.sh, test_tun_mq.sh,
+# test_xdp.sh), sourced. Like lib.sh, but the namespace starts empty — the
+# tests make their own (multi-queue) TUN device or veth pair — and the
+# program under test is tests/devtest (hsk-devtest), which drives a stack
+# on the new devices and prints its counters as one JSON line at exit.
+# Arguments of the test: the build directory and the source directory.
+
+BUILD=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
+SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+SRC=$(cd "$SRC" && pwd)
+TEST=$(basename "$0" .sh)
+
+. "$SRC/scripts/netns.sh"
+
+reason=$(netns_check)
+if [ $? -ne 0 ]; then
+	echo "$reason"
+	exit 77
+fi
+for tool in python3 timeout sha256sum $NEED_TOOLS; do
+	command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is missing"; exit 77; }
+done
+
+DT=$BUILD/hsk-devtest
+PEER="$SRC/tests/interop/peer.py"
+NS="hsk-${TEST#test_}-$$"
+TMP=$(mktemp -d "/tmp/hsk-${TEST}.XXXXXX")
+KADDR=198.18.0.1
+HADDR=198.18.0.2
+DT_PID=
+EXTRA_NS=       # more namespaces a script made, deleted on exit too
+
+cleanup() {
+	local rc=$?
+	if [ -n "$DT_PID" ]; then
+		kill "$DT_PID" 2>/dev/null
+		wait "$DT_PID" 2>/dev/null
+	fi
+	netns_down "$NS"
+	for ns in $EXTRA_NS; do
+		netns_down "$ns"
+	done
+	if [ "${HSK_KEEP:-0}" = 1 ]; then
+		echo "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$TMP"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $(basename "$f") (last 20 lines)"
+		tail -n 20 "$f"
+	done
+	exit 1
+}
+
+[ -x "$DT" ] || { echo "FAIL: $DT is not built"; exit 1; }
+
+ip netns add "$NS" || fail "cannot create namespace $NS"
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+# RFC 1337: the kernel keeps its TIME-WAIT when a RST hits it. Under CPU
+# contention (make check runs tests two at a time; the ASan build is
+# slow) the kernel's ACK of handshake's FIN can come after handshake's
+# 200 ms RTO: the FIN is resent, the kernel ACKs again, and handshake,
+# closed by then, answers with a RST (see test_concurrency.sh). On veth
+# both hops go through softirq processing (ksoftirqd under load), which
+# makes it common there; these tests are about the devices, so the
+# kernel's TIME-WAITs are kept and the resends only counted
+# (RetransSegs, RstSentNoSocket in the counters).
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_rfc1337=1 >/dev/null 2>&1
+ip -n "$NS" link set lo up
+
+nsx() {
+	ip netns exec "$NS" "$@"
+}
+
+peer() {
+	nsx timeout 60 python3 "$PEER" "$@"
+}
+
+# dt_start NAME ARGS...: hsk-devtest in the namespace, in the background,
+# output in $TMP/NAME.log; waits until it listens. A device this build
+# lacks (or a kernel without AF_XDP) ends the test as skipped, with the
+# program's reason; with DT_OPTIONAL=1 only this step is (dt_start
+# returns 77).
+dt_start() {
+	local name=$1
+	shift
+	ip netns exec "$NS" timeout 60 "$DT" "$@" >"$TMP/$name.log" 2>&1 &
+	DT_PID=$!
+	DT_LOG=$TMP/$name.log
+	for _ in $(seq 200); do
+		grep -q "^listening on" "$DT_LOG" 2>/dev/null && return 0
+		if ! kill -0 $DT_PID 2>/dev/null; then
+			wait $DT_PID
+			# what this build or this kernel cannot do at all
+			if grep -q "built without\|Address family not supported" "$DT_LOG"; then
+				echo "SKIP: $(head -n 1 "$DT_LOG")"
+				DT_PID=
+				[ "${DT_OPTIONAL:-0}" = 1 ] && return 77
+				exit 77
+			fi
+			fail "hsk-devtest $name exited early: $(head -n 3 "$DT_LOG")"
+		fi
+		sleep 0.05
+	done
+	fail "hsk-devtest $name did not start"
+}
+
+# Waits for it to exit by itself (--count reached); then its JSON is the
+# last line of $DT_LOG.
+dt_wait() {
+	wait $DT_PID || fail "hsk-devtest exited with $?"
+	DT_PID=
+	tail -n 1 "$DT_LOG" | grep -q '^{' || fail "no counters from hsk-devtest"
+}
+
+# The counters of the last JSON line of a log as shell variables (one
+# python3 start, not one per value): J_<field> for the top level,
+# Q_<field> summed over the queues, Q<i>_<field> for queue i. Use as
+#   eval "$(jvars "$DT_LOG")"
+jvars() {
+	tail -n 1 "$1" | python3 -c "
+import json, shlex, sys
+j = json.load(sys.stdin)
+for k, v in j.items():
+    if k != 'queues':
+        print('J_%s=%s' % (k, shlex.quote(str(v))))
+sums = {}
+for i, q in enumerate(j.get('queues', [])):
+    for k, v in q.items():
+        print('Q%d_%s=%s' % (i, k, shlex.quote(str(v))))
+        if isinstance(v, int):
+            sums[k] = sums.get(k, 0) + v
+for k, v in sums.items():
+    print('Q_%s=%d' % (k, v))
+print('NQ=%d' % len(j.get('queues', [])))"
+}
+
+# many_ok LOG N RSTS: peer.py's `many` result for N clients: all connected
+# at once and echoed intact, nothing left open; every kernel socket in
+# TIME-WAIT except where handshake's FIN was resent after a stall and the
+# kernel's second ACK met handshake's RST after it had closed (one
+# RstSentNoSocket each, at most 5 %; see test_concurrency.sh).
+many_ok() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+n, rsts = int(sys.argv[2]), int(sys.argv[3])
+assert r["clients"] == n and r["established_at_once"] == n and r["echoes_ok"] == n, r
+assert r["other_states"] == [], r
+missing = n - r["time_wait"]
+assert 0 <= missing <= rsts and missing <= n // 20, (missing, rsts)
+PY
+}
+
+# The kernel's count of segments it received out of order in the test's
+# namespace (TcpExt TCPOFOQueue). TUN neither loses nor reorders, so any
+# increase means the device sent packets out of order.
+kernel_ofo() {
+	nsx python3 -c "
+l = open('/proc/net/netstat').read().splitlines()
+for h, v in zip(l[0::2], l[1::2]):
+    if h.startswith('TcpExt:'):
+        print(dict(zip(h.split(), v.split()))['TCPOFOQueue'])"
+}
+
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# check COND MESSAGE: fails the test unless the shell arithmetic COND holds.
+check() {
+	(( $1 )) || fail "$2 ($1)"
+}

@@ -1,0 +1,783 @@
+/*
+ * Global limits (issue 12, fault 10), each crossed on purpose in the
+ * simulator with small limits: the socket table (max_sockets), orphans
+ * (max_orphans) and buffer memory (tcp_mem low/pressure/high). For each:
+ * what crosses it, what the counters say, and that the stack recovers
+ * once the pressure is gone.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, C2 = 2, PORT = 80 };
+
+/* ---- an event-driven server, as an application on epoll would be ----
+ * It accepts only when hsk_stack_events reports the listener, and holds
+ * what it accepts until told to close. */
+typedef struct srv_app {
+	sim *sm;
+	int lsd;
+	int held[1024];
+	int nheld;
+	unsigned accepted, emfile;
+	bool read_all;          /* read what arrives (else never read) */
+	size_t bytes_read;
+} srv_app;
+
+static void srv_poll(srv_app *a)
+{
+	hsk_stack *st = a->sm->st[S];
+	hsk_event ev[64];
+	size_t n;
+	while ((n = hsk_stack_events(st, ev, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (ev[i].sd != a->lsd) {
+				char buf[4096];
+				long r;
+				while (a->read_all && (r = hsk_recv(st, ev[i].sd, buf, sizeof(buf))) > 0)
+					a->bytes_read += (size_t)r;
+				continue;
+			}
+			for (;;) {
+				int sd = hsk_accept(st, a->lsd, NULL);
+				if (sd == -HSK_EMFILE) {
+					a->emfile++;
+					break;
+				}
+				if (sd < 0) {
+					assert_int_equal(sd, -HSK_EAGAIN);
+					break;
+				}
+				assert_true(a->nheld < 1024);
+				a->held[a->nheld++] = sd;
+				a->accepted++;
+			}
+		}
+	}
+}
+
+/* Runs the network for dt with the server application polling. */
+static void app_run(srv_app *a, uint64_t dt)
+{
+	sim *sm = a->sm;
+	uint64_t end = sim_now(sm) + dt;
+	while (memnet_step(sm->net, end)) {
+		for (int h = 0; h < sm->nhosts; h++)
+			hsk_stack_advance(sm->st[h], sim_now(sm));
+		srv_poll(a);
+	}
+	for (int h = 0; h < sm->nhosts; h++)
+		hsk_stack_advance(sm->st[h], sim_now(sm));
+	srv_poll(a);
+}
+
+static void app_close_all(srv_app *a)
+{
+	for (int i = 0; i < a->nheld; i++)
+		assert_int_equal(hsk_close(a->sm->st[S], a->held[i]), 0);
+	a->nheld = 0;
+}
+
+struct lst_info {
+	uint32_t accept_q, syn_q;
+};
+
+static void lst_cb(void *ctx, const hsk_conn_info *ci)
+{
+	if (ci->obj == HSK_OBJ_LISTEN)
+		*(struct lst_info *)ctx = (struct lst_info){ ci->accept_q, ci->syn_q };
+}
+
+static struct lst_info listener_info(sim *sm)
+{
+	struct lst_info li = { 0 };
+	hsk_stack_conns(sm->st[S], lst_cb, &li);
+	return li;
+}
+
+/* Every host closes what is left and the network drains. */
+static void finish(sim *sm, srv_app *a)
+{
+	app_close_all(a);
+	assert_int_equal(hsk_close(sm->st[S], a->lsd), 0);
+	sim_run_idle(sm, 3600 * SEC);
+}
+
+/*
+ * The socket table, scaled down: "~70 K full handshakes from one client
+ * filled the 65,536-socket table and locked out legitimate clients". Here
+ * 200 handshakes from one client against max_sockets 32 and backlog 16.
+ * The application accepts until accept() says EMFILE (31 sockets and the
+ * listener); 16 more connections wait on the full accept queue, and the
+ * rest of the flood is dropped (or answered with cookies) until it gives
+ * up. Then the application closes what it holds. Readiness events report
+ * changes, and nothing new reaches the full queue: the stack itself must
+ * tell the listener that accepting is worth trying again, or an
+ * event-driven server never accepts anyone any more. It does: the queue
+ * drains, and a new client from another address is accepted at once.
+ */
+static void test_socket_table_full_recovers(void **state)
+{
+	(void)state;
+	hsk_config scfg;
+	hsk_config_default(&scfg);
+	scfg.max_sockets = 32;
+	const hsk_config *cfgs[] = { NULL, &scfg, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 3, cfgs, 1200);
+	hsk_stack *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	int flood[200];
+	for (int i = 0; i < 200; i++) {
+		flood[i] = sim_connect(&sm, C, S, PORT);
+		app_run(&a, 10 * MS);
+	}
+	/* The flood runs its course: every SYN of it is answered, queued,
+	 * dropped or timed out (127 s) by then. */
+	app_run(&a, 130 * SEC);
+	assert_int_equal(a.accepted, 31);
+	assert_true(a.emfile > 0);
+	assert_int_equal(hsk_socket(s), -HSK_EMFILE);
+	struct lst_info li = listener_info(&sm);
+	assert_int_equal(li.accept_q, 16);
+	assert_true(sim_counter(&sm, S, "ListenOverflows") > 0);
+	assert_int_equal(hsk_counter_by_name(s, "IllegalTransitions"), 0);
+
+	/* The flood has stopped; the application drops what it holds. */
+	app_close_all(&a);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(a.accepted, 31 + 16);
+	assert_int_equal(listener_info(&sm).accept_q, 0);
+
+	/* A legitimate client from another address gets in at once. */
+	int csd = sim_connect(&sm, C2, S, PORT);
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.accepted, 31 + 16 + 1);
+	int ssd = a.held[a.nheld - 1];
+	hsk_tuple tu;
+	assert_int_equal(hsk_sock_tuple(s, ssd, &tu), 0);
+	assert_int_equal(tu.raddr, SIM_ADDR(C2));
+	assert_int_equal(hsk_send(sm.st[C2], csd, "hello", 5), 5);
+	a.read_all = true;
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.bytes_read, 5);
+
+	for (int i = 0; i < 200; i++)
+		hsk_abort(sm.st[C], flood[i]);
+	hsk_abort(sm.st[C2], csd);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+static void qmax_cb(void *ctx, const hsk_conn_info *ci)
+{
+	uint32_t *q = ctx;
+	if (ci->obj == HSK_OBJ_TCB && ci->send_q > *q)
+		*q = ci->send_q;
+	if (ci->obj == HSK_OBJ_TCB && ci->recv_q > *q)
+		*q = ci->recv_q;
+}
+
+static hsk_usage usage(sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u;
+}
+
+/*
+ * max_orphans (Linux's tcp_max_orphans), here 4. The server closes ten
+ * connections whose client never closes its end: the first four linger
+ * as orphans in FIN_WAIT_2 (their FIN acknowledged, waiting for the
+ * client's), the other six are reset at close() (TCPAbortOnMemory) and
+ * the client sees ECONNRESET on them. When the orphans are gone (the
+ * client closes, they pass to TIME_WAIT, which is no orphan), closes are
+ * graceful again.
+ */
+static void test_orphan_limit(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_orphans = 4;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1201);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	int cs[14];
+	for (int i = 0; i < 10; i++)
+		cs[i] = sim_connect(&sm, C, S, PORT);
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.nheld, 10);
+	app_close_all(&a);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 4);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 6);
+	int closing = 0, reset = 0;
+	for (int i = 0; i < 10; i++) {
+		int st = hsk_sock_state(c, cs[i]);
+		if (st == HSK_CLOSE_WAIT)
+			closing++;
+		else if (st == HSK_CLOSED && hsk_sock_error(c, cs[i]) == HSK_ECONNRESET)
+			reset++;
+	}
+	assert_int_equal(closing, 4);
+	assert_int_equal(reset, 6);
+	/* The four orphans are the first four closed, in FIN_WAIT_2. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSE_WAIT);
+
+	/* The client closes: the orphans go to TIME_WAIT; none is left. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(hsk_close(c, cs[i]), 0);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(usage(&sm, S).timewaits, 4);
+
+	/* Recovery: four more connections close gracefully. */
+	for (int i = 10; i < 14; i++)
+		cs[i] = sim_connect(&sm, C, S, PORT);
+	app_run(&a, 100 * MS);
+	assert_int_equal(a.nheld, 4);
+	app_close_all(&a);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 4);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 6);
+	for (int i = 10; i < 14; i++)
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSE_WAIT);
+	for (int i = 10; i < 14; i++)
+		assert_int_equal(hsk_close(c, cs[i]), 0);
+	(void)s;
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* ---- buffer memory (tcp_mem) ---- */
+
+enum { K = 1024 };
+
+static void mem_cfg(hsk_config *cfg, uint64_t low, uint64_t pressure, uint64_t high)
+{
+	hsk_config_default(cfg);
+	cfg->sndbuf = cfg->rcvbuf = 64 * K;
+	cfg->tcp_mem_low = low;
+	cfg->tcp_mem_pressure = pressure;
+	cfg->tcp_mem_high = high;
+}
+
+static void fill(uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+}
+
+/* Reads everything there is on the server's sd; the byte count. */
+static size_t drain(sim *sm, int sd)
+{
+	static uint8_t buf[64 * 1024];
+	size_t got = 0;
+	long r;
+	while ((r = hsk_recv(sm->st[S], sd, buf, sizeof(buf))) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/* Reads the server's sd while the network runs, until `want` bytes came
+ * (the last bytes of a 64 KiB window may wait for the reader: a scaled
+ * window cannot say 1 byte). */
+static size_t drain_all(srv_app *a, int sd, size_t want)
+{
+	size_t got = drain(a->sm, sd);
+	for (int i = 0; i < 100 && got < want; i++) {
+		app_run(a, 100 * MS);
+		got += drain(a->sm, sd);
+	}
+	return got;
+}
+
+/* The window field of the server's SYN-ACK to the client socket csd. */
+static int synack_window(sim *sm, int csd)
+{
+	hsk_tuple tu;
+	assert_int_equal(hsk_sock_tuple(sm->st[C], csd, &tu), 0);
+	for (size_t i = 0; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->host == S && e->ev.kind == HSK_EV_TX &&
+		    e->ev.flags == (HSK_TH_SYN | HSK_TH_ACK) && e->ev.tuple.rport == tu.lport)
+			return (int)e->ev.win;
+	}
+	return -1;
+}
+
+/* The largest window field the server sent on csd's connection since log
+ * index `from`. */
+static uint32_t max_window_since(sim *sm, int csd, size_t from)
+{
+	hsk_tuple tu;
+	assert_int_equal(hsk_sock_tuple(sm->st[C], csd, &tu), 0);
+	uint32_t w = 0;
+	for (size_t i = from; i < sm->nlog; i++) {
+		const sim_ev *e = &sm->log[i];
+		if (e->host == S && e->ev.kind == HSK_EV_TX && e->ev.tuple.rport == tu.lport &&
+		    e->ev.win > w)
+			w = e->ev.win;
+	}
+	return w;
+}
+
+static void open_conns(srv_app *a, int *cs, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		cs[i] = sim_connect(a->sm, C, S, PORT);
+	app_run(a, 100 * MS);
+	assert_int_equal(a->nheld, to);
+}
+
+/*
+ * Memory pressure: four connections fill 64 KiB receive rings (256 KiB,
+ * tcp_mem_pressure itself); the fifth ring takes the stack above it
+ * (TCPMemoryPressures). That connection had been offered 64 KiB already,
+ * so its ring is that large; a connection opened under pressure is
+ * offered rcvbuf_min (4 KiB) in its SYN-ACK and gets a 4 KiB ring, and a
+ * full connection whose reader frees room sees its window grow no further
+ * than 4 KiB at a time. Once reading and closing bring the total below
+ * tcp_mem_low the pressure ends (TCPMemoryPressuresChrono), and a new
+ * connection is offered 64 KiB and given a 64 KiB ring again.
+ */
+static void test_mem_pressure(void **state)
+{
+	(void)state;
+	hsk_config scfg;
+	mem_cfg(&scfg, 192 * K, 256 * K, 1024 * K);
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1202);
+	hsk_stack *c = sm.st[C];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[128 * K];
+	fill(buf, sizeof(buf));
+	int cs[8];
+	open_conns(&a, cs, 0, 5);
+	assert_int_equal(hsk_send(c, cs[0], buf, 128 * K), 128 * K);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(hsk_send(c, cs[i], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 256 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 0);
+	assert_int_equal(synack_window(&sm, cs[4]), 65535);
+
+	/* Above tcp_mem_pressure: the ring offered before is still whole. */
+	assert_int_equal(hsk_send(c, cs[4], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 1);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 320 * K);
+
+	/* A connection opened now: 4 KiB offered, a 4 KiB ring. */
+	open_conns(&a, cs, 5, 6);
+	assert_int_equal(synack_window(&sm, cs[5]), 4096);
+	assert_int_equal(hsk_send(c, cs[5], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 320 * K + 4 * K);
+	assert_int_equal(drain(&sm, a.held[5]), 4 * K);
+
+	/* The reader of the first frees 32 KiB: the window it offers is 4 KiB
+	 * at most (field 2048 with the window scale 1 of a 64 KiB buffer). */
+	static uint8_t half[32 * K];
+	assert_int_equal(hsk_recv(sm.st[S], a.held[0], half, sizeof(half)), 32 * K);
+	size_t mark = sm.nlog;
+	app_run(&a, 2 * SEC);
+	uint32_t w = max_window_since(&sm, cs[0], mark);
+	assert_true(w > 0 && w <= 2048);
+
+	/* Readers catch up and everything closes: the pressure ends. */
+	a.read_all = true;
+	for (int i = 0; i < 6; i++) {
+		drain(&sm, a.held[i]);
+		hsk_close(c, cs[i]);
+	}
+	app_run(&a, 5 * SEC);
+	app_close_all(&a);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_true(sim_counter(&sm, S, "TCPMemoryPressuresChrono") >= 1000);
+	uint64_t pressures = sim_counter(&sm, S, "TCPMemoryPressures");
+	a.read_all = false;
+	a.nheld = 0;
+	open_conns(&a, cs, 0, 1);
+	assert_int_equal(synack_window(&sm, cs[0]), 65535);
+	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), pressures);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+	hsk_close(c, cs[0]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * Above tcp_mem_high: two full 64 KiB rings hold 128 KiB of a 130 KiB
+ * limit. The third connection's data finds no ring: it is dropped
+ * (TCPRcvQDrop, BufferRefused) and the client resends it. A send that
+ * needs a ring gets -HSK_EAGAIN (as Linux's non-blocking send) and the
+ * socket loses POLLOUT. When the readers free memory, the sender is
+ * reported writable again and its send goes through, and the dropped data
+ * arrives whole.
+ */
+static void test_mem_high(void **state)
+{
+	(void)state;
+	hsk_config scfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1203);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[4];
+	open_conns(&a, cs, 0, 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hsk_send(c, cs[i], buf, 64 * K), 64 * K);
+	app_run(&a, 500 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_true(sim_counter(&sm, S, "TCPRcvQDrop") > 0);
+	assert_true(sim_counter(&sm, S, "BufferRefused") > 0);
+	assert_int_equal(drain(&sm, a.held[2]), 0);
+
+	int sd3 = a.held[3];
+	assert_true(hsk_poll(s, sd3) & HSK_POLLOUT);
+	assert_int_equal(hsk_send(s, sd3, "x", 1), -HSK_EAGAIN);
+	assert_false(hsk_poll(s, sd3) & HSK_POLLOUT);
+
+	/* The readers catch up: memory is back, the sender is told. */
+	size_t got0 = drain(&sm, a.held[0]), got1 = drain(&sm, a.held[1]);
+	assert_true(got0 >= 64 * K - 2 && got1 >= 64 * K - 2);
+	hsk_event ev[16];
+	size_t n = hsk_stack_events(s, ev, 16);
+	bool told = false;
+	for (size_t i = 0; i < n; i++)
+		told |= ev[i].sd == sd3 && (ev[i].events & HSK_POLLOUT);
+	assert_true(told);
+	assert_int_equal(hsk_send(s, sd3, "x", 1), 1);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	assert_true(sim_counter(&sm, S, "TCPMemoryPressuresChrono") > 0);
+	for (int i = 0; i < 4; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * Orphans holding memory are the first to go. Two connections whose
+ * clients never read (4 KiB windows) hold 64 KiB send rings each after
+ * the server writes and closes them: orphans with 120 KiB unsent. A live
+ * connection's data then needs a 64 KiB ring that would pass
+ * tcp_mem_high: the orphans are reset (TCPAbortOnMemory, the clients see
+ * ECONNRESET) and the live data is taken, none refused.
+ */
+static void test_mem_high_resets_orphans_first(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 160 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1204);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	hsk_usage u = usage(&sm, S);
+	assert_int_equal(u.orphans, 2);
+	assert_int_equal(u.orphan_bytes, 128 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+
+	assert_int_equal(hsk_send(c, cs[2], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 2);
+	assert_int_equal(sim_counter(&sm, S, "BufferRefused"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hsk_sock_state(c, cs[i]), HSK_CLOSED);
+		assert_int_equal(hsk_sock_error(c, cs[i]), HSK_ECONNRESET);
+	}
+	a.held[0] = a.held[2];          /* the first two are closed already */
+	a.nheld = 1;
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
+ * close() when memory is exhausted: a connection with data still queued is
+ * reset at once (TCPAbortOnMemory, Linux's tcp_close under
+ * tcp_out_of_memory) instead of lingering as an orphan that holds it.
+ */
+static void test_close_out_of_memory_resets(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1205);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(c, cs[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	app_run(&a, 100 * MS);
+	assert_int_equal(hsk_sock_error(c, cs[0]), HSK_ECONNRESET);
+	/* With memory to spare, the same close lingers as usual. */
+	assert_true(drain_all(&a, a.held[1], 64 * K) >= 64 * K - 2);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	a.nheld = 0;
+	hsk_close(c, cs[0]);
+	hsk_abort(c, cs[1]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* ---- peers that never read ----
+ * Each client sends 1 KiB requests as fast as its socket takes them and
+ * never reads; the server answers each with 64 KiB and reads the next
+ * request only when the answer is queued (as a server does), so both of
+ * its rings fill for every such peer. */
+enum { PEERS = 40 };
+
+struct pin_conn {
+	int sd;
+	size_t owed;
+};
+
+static void pin_serve(hsk_stack *s, struct pin_conn *pc)
+{
+	static uint8_t out[64 * K], in[K];
+	for (int guard = 0; guard < 64; guard++) {
+		while (pc->owed) {
+			long n = hsk_send(s, pc->sd, out, pc->owed < sizeof(out) ? pc->owed : sizeof(out));
+			if (n <= 0)
+				return;         /* blocked: read no more requests */
+			pc->owed -= (size_t)n;
+		}
+		if (hsk_recv(s, pc->sd, in, sizeof(in)) <= 0)
+			return;
+		pc->owed += sizeof(out);
+	}
+}
+
+/* Buffer bytes the server holds for PEERS never-reading peers, one more
+ * every 500 ms, 30 s after the first,
+ * with tcp_mem low/pressure/high; the largest send queue of one
+ * connection in *max_q; how many were offered the minimum in *small. */
+static size_t pin_run(uint64_t low, uint64_t pressure, uint64_t high, uint64_t seed,
+		      uint32_t *max_q, int *small)
+{
+	hsk_config scfg;
+	hsk_config_default(&scfg);
+	scfg.tcp_mem_low = low;
+	scfg.tcp_mem_pressure = pressure;
+	scfg.tcp_mem_high = high;
+	const hsk_config *cfgs[] = { NULL, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, seed);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 64);
+	int cs[PEERS];
+	struct pin_conn pc[PEERS];
+	static uint8_t req[K];
+	int n = 0, opened = 0;
+	uint64_t t0 = sim_now(&sm), end = t0 + 30 * SEC;
+	/* One new peer every 500 ms. */
+	for (;;) {
+		for (; opened < PEERS && t0 + opened * 500 * MS <= sim_now(&sm); opened++)
+			cs[opened] = sim_connect(&sm, C, S, PORT);
+		uint64_t next = opened < PEERS ? t0 + opened * 500 * MS : end;
+		if (!memnet_step(sm.net, next) && opened == PEERS)
+			break;
+		hsk_stack_advance(c, sim_now(&sm));
+		hsk_stack_advance(s, sim_now(&sm));
+		int sd;
+		while (n < PEERS && (sd = hsk_accept(s, lsd, NULL)) >= 0)
+			pc[n++] = (struct pin_conn){ .sd = sd };
+		for (int i = 0; i < n; i++)
+			pin_serve(s, &pc[i]);
+		for (int i = 0; i < opened; i++)
+			while (hsk_send(c, cs[i], req, sizeof(req)) > 0)
+				;
+	}
+	assert_int_equal(n, PEERS);
+	size_t held = usage(&sm, S).buffer_bytes;
+	*max_q = 0;
+	*small = 0;
+	for (int i = 0; i < PEERS; i++)
+		*small += synack_window(&sm, cs[i]) == 4096;
+	hsk_stack_conns(s, qmax_cb, max_q);
+	for (int i = 0; i < PEERS; i++) {
+		hsk_abort(c, cs[i]);
+		hsk_abort(s, pc[i].sd);
+	}
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+	return held;
+}
+
+/*
+ * "Peers that never read pin ~400 KB each with no cap": here each pins
+ * both its rings, 512 KiB, as long as memory lasts; with tcp_mem the total
+ * stays under tcp_mem_high, connections opened under pressure get 4 KiB
+ * windows and rings, and no connection holds more than its buffers.
+ */
+static void test_never_reading_peers_bounded(void **state)
+{
+	(void)state;
+	uint32_t max_q;
+	int small;
+	size_t free_run = pin_run(192ull << 20, 256ull << 20, 384ull << 20, 1207, &max_q, &small);
+	assert_int_equal(free_run, (size_t)PEERS * 512 * K);
+	assert_int_equal(small, 0);
+	assert_true(max_q <= 256 * K);
+	size_t bounded = pin_run(3ull << 20, 4ull << 20, 6ull << 20, 1207, &max_q, &small);
+	fprintf(stderr, "never-reading peers: %d pin %zu KiB (%zu KiB each) under the default "
+		"tcp_mem; with tcp_mem 3/4/6 MiB %zu KiB in all, %d of them offered 4 KiB\n",
+		PEERS, free_run / K, free_run / PEERS / K, bounded / K, small);
+	assert_true(bounded <= 6u << 20);
+	assert_true(small > 0);
+	assert_true(max_q <= 256 * K);
+}
+
+static void noop_transmit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+/*
+ * An orphan holding memory when memory runs out later: nothing needs a new
+ * ring (the total fits under tcp_mem_high), so nothing reclaims; the
+ * orphan's own probe timer finds not even a minimum ring would fit and
+ * resets it (TCPAbortOnMemory), as Linux's tcp_out_of_resources, instead
+ * of probing a peer that never reads for minutes.
+ */
+static void test_orphan_timer_out_of_memory(void **state)
+{
+	(void)state;
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
+	hsk_config_default(&ccfg);
+	ccfg.rcvbuf = 4096;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1208);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 1);
+	assert_int_equal(hsk_send(c, cs[1], buf, 64 * K), 64 * K);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+	app_run(&a, 5 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(hsk_sock_error(c, cs[0]), HSK_ECONNRESET);
+	a.held[0] = a.held[1];
+	a.nheld = 1;
+	hsk_close(c, cs[0]);
+	hsk_abort(c, cs[1]);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The tcp_mem knobs are checked: in order, high not zero. */
+static void test_mem_config_validated(void **state)
+{
+	(void)state;
+	static const struct { uint64_t low, pressure, high; bool ok; } c[] = {
+		{ 1, 2, 3, true }, { 2, 2, 2, true }, { 3, 2, 4, false },
+		{ 1, 3, 2, false }, { 0, 0, 0, false },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hsk_config cfg;
+		mem_cfg(&cfg, c[i].low, c[i].pressure, c[i].high);
+		cfg.seed = 1;
+		hsk_stack *st = hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0);
+		assert_int_equal(st != NULL, c[i].ok);
+		hsk_stack_free(st);
+	}
+	hsk_config cfg;
+	mem_cfg(&cfg, 1, 2, 3);
+	cfg.seed = 1;
+	cfg.rcvbuf_min = 1023;
+	assert_null(hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0));
+	cfg.rcvbuf_min = 4096;
+	cfg.sndbuf_min = 0;
+	assert_null(hsk_stack_new(&cfg, &(hsk_link){ NULL, noop_transmit }, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_socket_table_full_recovers),
+		cmocka_unit_test(test_orphan_limit),
+		cmocka_unit_test(test_mem_pressure),
+		cmocka_unit_test(test_mem_high),
+		cmocka_unit_test(test_mem_high_resets_orphans_first),
+		cmocka_unit_test(test_close_out_of_memory_resets),
+		cmocka_unit_test(test_orphan_timer_out_of_memory),
+		cmocka_unit_test(test_mem_config_validated),
+		cmocka_unit_test(test_never_reading_peers_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,232 @@
+/*
+ * Timestamps at the edges (RFC 7323): TS.Recent is taken only from a
+ * segment that is then accepted (§4.3, after the ACK check), PAWS drops an
+ * old timestamp with a rate-limited duplicate ACK (§5.3 R1), and a
+ * TS.Recent idle for more than 24 days is no longer trusted (§5.5). The
+ * peer is played by the test (sim_peer), so every TSval is chosen.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define PSH HSK_TH_PSH
+#define SYN HSK_TH_SYN
+#define DAY (24ull * 3600 * SEC)
+
+/* The host (S) accepts a connection from the peer, which offers
+ * timestamps from TSval 1000 on. */
+static void open_ts(sim *sm, sim_peer *p, uint64_t seed)
+{
+	sim_init(sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_ts = true;
+	syn.ts_val = 1000;
+	sim_peer_accept(sm, p, S, PORT, 9000, &syn);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm->st[S], p->sd, &ti), 0);
+	assert_true(ti.timestamps);
+}
+
+static long readable(sim *sm, sim_peer *p)
+{
+	char buf[64];
+	long n = hsk_recv(sm->st[S], p->sd, buf, sizeof(buf));
+	return n == -HSK_EAGAIN ? 0 : n;
+}
+
+static void close_ts(sim *sm, sim_peer *p)
+{
+	assert_int_equal(hsk_abort(sm->st[S], p->sd), 0);
+	assert_int_equal(hsk_close(sm->st[S], p->lsd), 0);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* One blind segment in the window, with a huge TSval and an ACK of data
+ * never sent, is dropped (RFC 5961 §5.2); it must not become TS.Recent, or
+ * every later valid segment would fail PAWS. */
+static void test_ts_recent_not_from_dropped_segment(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 600);
+	p.tsval = 1000 + 0x10000000u;
+	sim_peer_send(&p, 1, 1 + 100000, A | PSH, 65535, "evil", 4);
+	expect_peer_seg(&p, A, 1, 1, 0);                 /* challenge ACK */
+	assert_int_equal(sim_counter(&sm, S, "DropBadAck"), 1);
+	assert_int_equal(readable(&sm, &p), 0);
+	/* The real peer goes on with its own clock. */
+	p.tsval = 1001;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "good", 4);
+	assert_int_equal(readable(&sm, &p), 4);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 0);
+	p.tsval = 1002;
+	sim_peer_send(&p, 5, 1, A | PSH, 65535, "more", 4);
+	assert_int_equal(readable(&sm, &p), 4);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 0);
+	close_ts(&sm, &p);
+}
+
+/* Nor from a segment dropped as out of window, or for having no ACK. */
+static void test_ts_recent_not_from_unacceptable(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 601);
+	sim_blackhole(&sm, S, -1, true);
+	p.tsval = 1000 + 0x10000000u;
+	sim_peer_send(&p, 1, 0, PSH, 65535, "noack", 5);         /* no ACK bit */
+	sim_peer_send(&p, 1 + 0x40000000u, 1, A, 65535, NULL, 0); /* out of window */
+	p.tsval = 1001;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "good", 4);
+	assert_int_equal(readable(&sm, &p), 4);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 0);
+	close_ts(&sm, &p);
+}
+
+/* PAWS: an older TSval is dropped with a duplicate ACK, at most one per
+ * 500 ms for segments without text. */
+static void test_paws_rejects_and_limits(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 602);
+	p.tsval = 2000;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "new", 3);
+	assert_int_equal(readable(&sm, &p), 3);
+	sim_run(&sm, 100 * MS);             /* the delayed ACK */
+	expect_peer_seg(&p, A, 1, 4, 0);
+	p.tsval = 1999;
+	sim_peer_send(&p, 4, 1, A | PSH, 65535, "old", 3);
+	expect_peer_seg(&p, A, 1, 4, 0);
+	assert_int_equal(readable(&sm, &p), 0);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
+	sim_run(&sm, 1 * SEC);
+	size_t mark = sm.nlog;
+	for (int i = 0; i < 1000; i++)
+		sim_peer_send(&p, 4, 1, A, 65535, NULL, 0);
+	assert_int_equal(sim_count_tx_since(&sm, S, mark), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPACKSkippedPAWS"), 999);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1001);
+	close_ts(&sm, &p);
+}
+
+/* RFC 7323 §5.5: after more than 24 days without an accepted segment,
+ * TS.Recent is not trusted: an older TSval is accepted and becomes
+ * TS.Recent. At exactly 24 days it still fails. */
+static void test_paws_24_day_aging(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 603);
+	p.tsval = 50000;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "a", 1);
+	uint64_t taken = sim_now(&sm);
+	assert_int_equal(readable(&sm, &p), 1);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 2, 0);
+	/* A wrapped clock after a long silence looks "older". */
+	p.tsval = 10;
+	sim_run(&sm, taken + 24 * DAY - sim_now(&sm));
+	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(&sm, &p), 0);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
+	sim_run(&sm, 1 * MS);
+	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(&sm, &p), 1);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
+	/* It became TS.Recent: the clock goes on from there. */
+	p.tsval = 11;
+	sim_peer_send(&p, 3, 1, A | PSH, 65535, "c", 1);
+	assert_int_equal(readable(&sm, &p), 1);
+	p.tsval = 9;
+	sim_peer_send(&p, 4, 1, A | PSH, 65535, "d", 1);
+	assert_int_equal(readable(&sm, &p), 0);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 2);
+	close_ts(&sm, &p);
+}
+
+/* The TSval of the data segment the host sent last. */
+static uint32_t last_tsval(sim *sm)
+{
+	for (size_t i = sm->nlog; i-- > 0;) {
+		const hsk_trace_event *ev = &sm->log[i].ev;
+		if (sm->log[i].host == S && ev->kind == HSK_EV_TX && ev->len) {
+			assert_true(ev->has_ts);
+			return ev->ts_val;
+		}
+	}
+	fail_msg("no data segment sent");
+	return 0;
+}
+
+/* An ACK of new data whose TSecr is older than the flight it acknowledges
+ * echoes no segment of it: no RTT sample (a forged 2^31-tick echo would
+ * put the RTO at its 120 s cap). An echo of the flight's first TSval is a
+ * sample. */
+static void test_rtt_not_from_absurd_tsecr(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 601);
+	hsk_stack *h = sm.st[S];
+	hsk_tcp_info before, ti;
+	assert_int_equal(hsk_sock_info(h, p.sd, &before), 0);
+
+	assert_int_equal(hsk_send(h, p.sd, "abcd", 4), 4);
+	uint32_t v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1001;
+	p.ts_ecr = v - 0x7fffff00u;
+	sim_peer_send(&p, 1, 5, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_true(ti.rto_ns <= 3 * SEC);
+	assert_int_equal(ti.srtt_ns, before.srtt_ns);
+
+	/* One tick before the flight began: still no sample. */
+	assert_int_equal(hsk_send(h, p.sd, "efgh", 4), 4);
+	v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1002;
+	p.ts_ecr = v - 1;
+	sim_peer_send(&p, 1, 9, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_int_equal(ti.srtt_ns, before.srtt_ns);
+
+	/* The flight's own TSval: a 500 ms sample. */
+	assert_int_equal(hsk_send(h, p.sd, "ijkl", 4), 4);
+	v = last_tsval(&sm);
+	sim_run(&sm, 500 * MS);
+	p.tsval = 1003;
+	p.ts_ecr = v;
+	sim_peer_send(&p, 1, 13, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(h, p.sd, &ti), 0);
+	assert_true(ti.srtt_ns != before.srtt_ns);
+	close_ts(&sm, &p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ts_recent_not_from_dropped_segment),
+		cmocka_unit_test(test_ts_recent_not_from_unacceptable),
+		cmocka_unit_test(test_paws_rejects_and_limits),
+		cmocka_unit_test(test_paws_24_day_aging),
+		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,284 @@
+/*
+ * The ACK field and the send window (RFC 9293 §3.10.7.4): only an ACK in
+ * SND.UNA..SND.NXT may move the window, and only a segment newer than the
+ * last update (SND.WL1/SND.WL2); a zero receive window still takes the
+ * ACK of a segment at RCV.NXT (only its text is dropped); a segment that
+ * ends exactly at RCV.NXT -- the peer's FIN again -- still delivers its
+ * ACK (as Linux and FreeBSD), so CLOSING does not wait for an RTO. The
+ * peer is played by the test (sim_peer).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define PSH HSK_TH_PSH
+#define FIN HSK_TH_FIN
+
+/* The host (S) accepts a connection from the peer: MSS 1460, no other
+ * option, window 65535. */
+static void open_fx(sim *sm, sim_peer *p, const hsk_config *cfg, uint64_t seed)
+{
+	sim_init(sm, 2, cfg, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer_accept(sm, p, S, PORT, 3000, &syn);
+}
+
+static void close_fx(sim *sm, sim_peer *p)
+{
+	hsk_abort(sm->st[S], p->sd);
+	assert_int_equal(hsk_close(sm->st[S], p->lsd), 0);
+	sim_run(sm, 100 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+static uint32_t snd_wnd(sim *sm, sim_peer *p)
+{
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm->st[S], p->sd, &ti), 0);
+	return ti.snd_wnd;
+}
+
+/* An old ACK (SEG.ACK < SND.UNA) on a newer segment carries a stale
+ * window: it must not close ours. */
+static void test_old_ack_does_not_update_window(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 800);
+	hsk_stack *s = sm.st[S];
+	static char d[100];
+	memset(d, 'd', sizeof(d));
+	assert_int_equal(hsk_send(s, p.sd, d, 100), 100);
+	expect_peer_seg(&p, A | PSH, 1, 1, 100);
+	/* The peer acknowledges it with a byte of its own. */
+	sim_peer_send(&p, 1, 101, A | PSH, 65535, "a", 1);
+	/* Then a segment whose ACK is older (1 < SND.UNA = 101) offers 0. */
+	sim_peer_send(&p, 2, 1, A | PSH, 0, "b", 1);
+	assert_int_equal(snd_wnd(&sm, &p), 65535);
+	char buf[4];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 2);
+	sim_next_tx(&sm);                       /* whatever ACK was sent */
+	while (sim_next_tx(&sm))
+		;
+	assert_int_equal(hsk_send(s, p.sd, d, 100), 100);
+	expect_peer_seg(&p, A | PSH, 101, 3, 100);
+	close_fx(&sm, &p);
+}
+
+/* SND.WL1: two data segments reordered; the later one (window 0) came
+ * first, so the earlier one (window 65535) is older than the last update
+ * and must not reopen the window. */
+static void test_wl1_reordered_segment(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 801);
+	hsk_stack *s = sm.st[S];
+	sim_peer_send(&p, 11, 1, A | PSH, 0, "0123456789", 10);
+	sim_peer_send(&p, 1, 1, A, 65535, "abcdefghij", 10);
+	assert_int_equal(snd_wnd(&sm, &p), 0);
+	char buf[32];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 20);
+	while (sim_next_tx(&sm))
+		;
+	assert_int_equal(hsk_send(s, p.sd, "x", 1), 1);
+	expect_no_tx(&sm);                      /* the window is closed */
+	close_fx(&sm, &p);
+}
+
+/* SND.WL2: a pure window update repeats SEG.SEQ and SEG.ACK of the last
+ * one (WL1 = SEG.SEQ, WL2 = SEG.ACK): it must be taken, or a reopened
+ * window would never be seen. */
+static void test_wl2_equal_ack_updates(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 802);
+	hsk_stack *s = sm.st[S];
+	sim_peer_send(&p, 1, 1, A, 0, NULL, 0);
+	assert_int_equal(snd_wnd(&sm, &p), 0);
+	assert_int_equal(hsk_send(s, p.sd, "y", 1), 1);
+	expect_no_tx(&sm);
+	sim_peer_send(&p, 1, 1, A, 5000, NULL, 0);
+	assert_int_equal(snd_wnd(&sm, &p), 5000);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);
+	close_fx(&sm, &p);
+}
+
+/* Our receive window is zero; the peer's next segment at RCV.NXT carries a
+ * byte (dropped: TCPZeroWindowDrop) and the ACK of our data, which must
+ * still be processed (RFC 9293: "special allowance should be made to
+ * accept valid ACKs ... when RCV.WND is zero"). */
+static void test_zero_window_still_takes_ack(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 1024;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, &cfg, 803);
+	hsk_stack *s = sm.st[S];
+	static char fill[1024];
+	memset(fill, 'f', sizeof(fill));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, fill, sizeof(fill));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, 0);
+	assert_int_equal(hsk_send(s, p.sd, "abc", 3), 3);
+	expect_peer_seg(&p, A | PSH, 1, 1025, 3);
+	sim_peer_send(&p, 1025, 4, A | PSH, 65535, "z", 1);
+	expect_peer_seg(&p, A, 4, 1025, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPZeroWindowDrop"), 1);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	/* Nothing to retransmit. */
+	sim_run(&sm, 5 * SEC);
+	expect_no_tx(&sm);
+	/* The byte was not taken: the buffer holds the 1024 only. */
+	char buf[2048];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1024);
+	close_fx(&sm, &p);
+}
+
+/* Simultaneous close: we sent our FIN and got the peer's (CLOSING). Our
+ * ACK of its FIN was lost, so the peer resends its FIN (SEG.SEQ = RCV.NXT
+ * - 1), now acknowledging ours. That ACK is taken at once: TIME_WAIT, and
+ * the FIN is acknowledged -- no RTO for our FIN. */
+static void test_closing_takes_ack_on_old_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 804);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_shutdown(s, p.sd, HSK_SHUT_WR), 0);
+	expect_peer_seg(&p, FIN | A, 1, 1, 0);
+	sim_peer_send(&p, 1, 1, FIN | A, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 2, 2, 0);
+	assert_int_equal(hsk_sock_state(s, p.sd), HSK_CLOSING);
+	sim_peer_send(&p, 1, 2, FIN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(s, p.sd), HSK_TIME_WAIT);
+	expect_peer_seg(&p, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "RetransSegs"), 0);
+	assert_int_equal(hsk_close(s, p.sd), 0);
+	assert_int_equal(hsk_close(s, p.lsd), 0);
+	sim_run(&sm, 61 * SEC);
+	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* LAST_ACK likewise: the peer's FIN again, with the ACK of ours, closes
+ * the connection and is acknowledged (so the peer reaches TIME_WAIT
+ * instead of meeting a reset). */
+static void test_last_ack_takes_ack_on_old_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 805);
+	hsk_stack *s = sm.st[S];
+	sim_peer_send(&p, 1, 1, FIN | A, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 1, 2, 0);
+	assert_int_equal(hsk_close(s, p.sd), 0);
+	expect_peer_seg(&p, FIN | A, 1, 2, 0);
+	sim_peer_send(&p, 1, 2, FIN | A, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 2, 2, 0);
+	expect_no_tx(&sm);
+	hsk_usage u;
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.tcbs, 0);
+	assert_int_equal(hsk_close(s, p.lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* RFC 5961 §5.2 at its bounds: SEG.ACK = SND.UNA - MAX.SND.WND is an old
+ * duplicate (ignored; the text is taken); one less is too old (dropped,
+ * challenged); SEG.ACK = SND.NXT is fine, one more is data never sent.
+ * The peer offers 1000 bytes, so MAX.SND.WND = 1000. */
+static void test_ack_acceptability_bounds(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 806);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer p;
+	sim_peer_accept_win(&sm, &p, S, PORT, 3000, &syn, 1000);
+	hsk_stack *s = sm.st[S];
+	static char d[2000];
+	memset(d, 'd', sizeof(d));
+	assert_int_equal(hsk_send(s, p.sd, d, 1000), 1000);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1000);
+	sim_peer_send(&p, 1, 1001, A, 1000, NULL, 0);   /* SND.UNA = 1001 */
+	assert_int_equal(hsk_send(s, p.sd, d, 500), 500);
+	expect_peer_seg(&p, A | PSH, 1001, 1, 500);     /* SND.NXT = 1501 */
+	sim_blackhole(&sm, S, -1, true);
+	char buf[8];
+	uint64_t chal = sim_counter(&sm, S, "TCPChallengeACK");
+	sim_peer_send(&p, 1, 0, A | PSH, 1000, "a", 1); /* 1001 - 1001 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), -HSK_EAGAIN);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), chal + 1);
+	sim_peer_send(&p, 1, 1, A | PSH, 1000, "b", 1); /* 1001 - 1000 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'b');
+	sim_peer_send(&p, 2, 1502, A | PSH, 1000, "c", 1); /* SND.NXT + 1 */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), -HSK_EAGAIN);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), chal + 2);
+	sim_peer_send(&p, 2, 1501, A | PSH, 1000, "d", 1); /* SND.NXT */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'd');
+	assert_int_equal(sim_counter(&sm, S, "DropBadAck"), 2);
+	sim_blackhole(&sm, S, -1, false);
+	close_fx(&sm, &p);
+}
+
+/* The allowance for a segment ending at RCV.NXT is for its ACK: an RST
+ * there (with a byte of text) stays out of the window, dropped silently
+ * (RFC 5961 §3.2), not challenged. */
+static void test_rst_ending_at_rcv_nxt_dropped(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 807);
+	sim_peer_send(&p, 0, 1, HSK_TH_RST | A, 65535, "r", 1);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 0);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 1);
+	close_fx(&sm, &p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_old_ack_does_not_update_window),
+		cmocka_unit_test(test_wl1_reordered_segment),
+		cmocka_unit_test(test_wl2_equal_ack_updates),
+		cmocka_unit_test(test_zero_window_still_takes_ack),
+		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
+		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
+		cmocka_unit_test(test_ack_acceptability_bounds),
+		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

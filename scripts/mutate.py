@@ -55,11 +55,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_LIST = os.path.join(ROOT, "tests", "mutate", "mutants.txt")
 
 # The tests `make check` runs in the normal build, in the order that kills
-# fastest: the cmocka unit and simulator tests, then the shell-driven tests
-# (CLI, lint, interop against the kernel: root + namespaces), then the slow
-# ones. --fast drops the last tier.
-SHELL_TESTS = r"^(cli|interop|lint|fuzz)_"
-SLOW_TESTS = r"^(fuzz_test_fuzz|interop_test_loss|interop_test_pcap)$"
+# fastest: the cmocka unit and simulator tests (test_*: a virtual clock, the
+# same answer every time; the two long randomized ones last), then the
+# shell-driven tests (every other name: CLI, lint, report, attack, interop
+# against the kernel: root + namespaces, real time), then the slow ones.
+# --fast drops the last tier.
+# (ctest's regular expressions have no lookahead: tiers are -R/-E pairs.)
+CMOCKA_TESTS = r"^test_"
+SLOW_CMOCKA = r"^test_(random|stream)$"
+SLOW_TESTS = r"^(fuzz_test_fuzz|interop_test_loss|interop_test_pcap|cli_test_demo)$"
+
+
+def is_shell(name):
+    return not re.match(CMOCKA_TESTS, name)
 
 
 class Mutant:
@@ -240,13 +248,36 @@ class Scratch:
             dst = os.path.join(self.dir, rel)
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy2(src, dst)
+        if not args.static:
+            self.make_shared()
+
+    def make_shared(self):
+        """In the scratch copy only: the library is built shared, and the
+        programs and tests do not relink when it changes
+        (CMAKE_LINK_DEPENDS_NO_SHARED): a mutant costs one compile and one
+        link, not one compile and ~50 links of static executables."""
+        path = os.path.join(self.dir, "CMakeLists.txt")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if "add_library(handshake STATIC" not in text:
+            raise RuntimeError("CMakeLists.txt: no 'add_library(handshake STATIC': "
+                               "run with --static")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace("add_library(handshake STATIC",
+                                 "add_library(handshake SHARED", 1))
 
     def configure(self):
-        rc, out, _ = run(["cmake", "-S", ".", "-B", "build",
-                          "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
-                          "-DHSK_REQUIRE_TESTS=ON"], self.dir, 600, self.log)
+        cmd = ["cmake", "-S", ".", "-B", "build", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+               "-DHSK_REQUIRE_TESTS=ON"]
+        if not self.args.static:
+            cmd.append("-DCMAKE_LINK_DEPENDS_NO_SHARED=ON")
+        rc, out, _ = run(cmd, self.dir, 600, self.log)
         if rc != 0:
             raise RuntimeError("cmake failed in the scratch tree:\n" + out[-3000:])
+        rc, out, _ = run(["ctest", "--test-dir", "build", "-N"], self.dir, 120, None)
+        self.names = re.findall(r"Test\s+#\d+: (\S+)", out)
+        if rc != 0 or not self.names:
+            raise RuntimeError("ctest -N lists no test in the scratch tree")
 
     def build_tree(self):
         rc, out, to = run(["cmake", "--build", "build", "-j", str(self.args.build_jobs)],
@@ -270,17 +301,25 @@ class Scratch:
                                  deadline - time.monotonic())
         return to or rc != 0
 
-    def run_tests(self, stop_early):
+    def run_tests(self, stop_early, hints=()):
         """Returns (killers, flaky, whole-run timeout). The cmocka tests run
         on a virtual clock and are deterministic: one failure kills. The
         shell-driven tests (real time, the real kernel, a shared machine)
         kill only when the failing test fails again on a second run; one
-        that does not is reported as flaky and does not kill."""
-        tiers = [(None, SHELL_TESTS), (SHELL_TESTS, SLOW_TESTS)]
-        if not self.args.fast:
-            tiers.append((SLOW_TESTS, None))
-        if self.args.tests:
-            tiers = [(self.args.tests, None)]
+        that does not is reported as flaky and does not kill. `hints`: the
+        tests that killed this mutant in an earlier run (--hints) go
+        first, alone."""
+        tiers = [[], [], [], []]
+        for n in self.names:
+            if self.args.tests and not re.search(self.args.tests, n):
+                continue
+            slow = re.search(SLOW_CMOCKA, n) or re.search(SLOW_TESTS, n)
+            if slow and self.args.fast and is_shell(n):
+                continue
+            tiers[2 * is_shell(n) + bool(slow)].append(n)
+        first = [h for h in hints if h in self.names] if stop_early else []
+        tiers = [first] + [[n for n in t if n not in first] for t in tiers]
+        tiers = [("^(%s)$" % "|".join(t), None) for t in tiers if t]
         killers, flaky = [], []
         deadline = time.monotonic() + self.args.timeout
         for select, exclude in tiers:
@@ -293,8 +332,8 @@ class Scratch:
                     return killers + bad, flaky, True
                 if rc != 0 and not bad:
                     bad = ["ctest(rc=%d)" % rc]   # no test ran?
-                sure = [n for n in bad if not re.match(SHELL_TESTS, n)]
-                sure += [n for n in bad if re.match(SHELL_TESTS, n) and
+                sure = [n for n in bad if not is_shell(n)]
+                sure += [n for n in bad if is_shell(n) and
                          self.fails_again(n, deadline)]
                 flaky += [n for n in bad if n not in sure]
                 killers += ["%s(timeout)" % n if n in t else n for n in sure]
@@ -365,7 +404,8 @@ def test_mutant(sc, m, args):
                           line, time.monotonic() - t0)
         if args.build_only:
             return Result(m, "BUILDS", "", line, time.monotonic() - t0)
-        killers, flaky, whole = sc.run_tests(not args.all_killers)
+        killers, flaky, whole = sc.run_tests(not args.all_killers,
+                                             args.hint_map.get(m.id, ()))
     finally:
         # New mtime: the next build compiles the original again.
         sc.write(m.file, original)
@@ -492,6 +532,12 @@ def main():
                     help="exit 1 below this kill ratio in %% (default 90)")
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--markdown", help="write the results table here")
+    ap.add_argument("--hints", metavar="JSON",
+                    help="a --json file of an earlier run: each mutant's killers "
+                    "run first (a kill in seconds, not after the whole tier)")
+    ap.add_argument("--static", action="store_true",
+                    help="keep the static library in the scratch trees (slower: "
+                    "every mutant relinks every program)")
     ap.add_argument("--tree", default=ROOT,
                     help="the source tree to mutate (default: this one)")
     ap.add_argument("--workdir", help="where the scratch trees go (default: a temp dir)")
@@ -505,6 +551,14 @@ def main():
     except ValueError as e:
         print("mutate: %s" % e, file=sys.stderr)
         return 2
+    args.hint_map = {}
+    if args.hints:
+        with open(args.hints, encoding="utf-8") as f:
+            for r in json.load(f)["results"]:
+                k = [re.sub(r"\(timeout\)$", "", x) for x in r.get("killers", [])
+                     if not x.startswith("(")]
+                if k:
+                    args.hint_map[r["id"]] = k
     if args.filter:
         rx = re.compile(args.filter)
         mutants = [m for m in mutants if rx.search(m.id) or rx.search(m.file)]

@@ -268,6 +268,39 @@ static void test_rst_ending_at_rcv_nxt_dropped(void **state)
 	close_fx(&sm, &p);
 }
 
+/* The host's window as its SYN,ACK offered it (no window scale here). */
+static uint32_t synack_window(const sim *sm)
+{
+	for (size_t i = 0; i < sm->nlog; i++)
+		if (sm->log[i].host == S && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.flags == (HSK_TH_SYN | A))
+			return sm->log[i].ev.win;
+	fail();
+	return 0;
+}
+
+/* An empty segment is acceptable from RCV.NXT up to, not including,
+ * RCV.NXT + RCV.WND (RFC 9293 §3.10.7.4, the second case): at the right
+ * edge itself it is out of the window, dropped and answered with our ACK;
+ * one below it is taken silently. */
+static void test_empty_segment_right_edge(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 808);
+	uint32_t wnd = synack_window(&sm);
+	assert_true(wnd > 1000);
+	sim_peer_send(&p, 1 + wnd - 1, 1, A, 65535, NULL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 0);
+	sim_peer_send(&p, 1 + wnd, 1, A, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 1, 1, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 1);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),
+		cmocka_unit_test(test_empty_segment_right_edge),
 		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

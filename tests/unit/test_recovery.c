@@ -58,11 +58,12 @@ static tcp_hdr seg_at(const struct cap *c, int i, size_t *dlen)
 	return h;
 }
 
-/* A segment from the peer, without payload. */
-static void peer_send(hsk_stack *s, uint64_t now, const tcp_hdr *th)
+/* A segment from the peer, with `len` bytes of payload. */
+static void peer_send_data(hsk_stack *s, uint64_t now, const tcp_hdr *th, const void *data,
+			   size_t len)
 {
-	uint8_t seg[100], pkt[200];
-	int n = tcp_emit(th, NULL, 0, PEER, US, seg, sizeof(seg));
+	uint8_t seg[200], pkt[300];
+	int n = tcp_emit(th, data, len, PEER, US, seg, sizeof(seg));
 	ipv4_hdr h = { .total_len = (uint16_t)(20 + n), .id = 1, .ttl = 64,
 		       .proto = IP_PROTO_TCP, .src = PEER, .dst = US };
 
@@ -70,6 +71,11 @@ static void peer_send(hsk_stack *s, uint64_t now, const tcp_hdr *th)
 	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
 	memcpy(pkt + 20, seg, (size_t)n);
 	hsk_stack_input(s, now, pkt, 20 + (size_t)n);
+}
+
+static void peer_send(hsk_stack *s, uint64_t now, const tcp_hdr *th)
+{
+	peer_send_data(s, now, th, NULL, 0);
 }
 
 struct conn {
@@ -186,10 +192,55 @@ static void test_no_fast_retransmit_after_timeout(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* RFC 5681 §2: a duplicate ACK carries no data and does not change the
+ * window; only three of those start a fast retransmit. Three ACKs of
+ * SND.UNA that each move the window, or that carry data, do not. */
+static void test_duplicate_ack_definition(void **state)
+{
+	struct cap c;
+	struct conn k;
+	static uint8_t data[10000];
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_send(k.s, k.sd, data, 10000), 10000);
+	hsk_stack_advance(k.s, 1002 * MS);
+	peer_ack(&k, 1003 * MS, 1001);          /* SND.UNA = 1001 */
+	/* Three window updates at SND.UNA: not duplicates. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 1,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK,
+			       .win = (uint16_t)(60000 - 1000 * i), .opt = { .wscale = -1 } };
+		peer_send(k.s, 1004 * MS, &th);
+	}
+	/* Three data segments acknowledging SND.UNA: not duplicates. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 1 + (uint32_t)i,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK | HSK_TH_PSH,
+			       .win = 58000, .opt = { .wscale = -1 } };
+		peer_send_data(k.s, 1005 * MS, &th, "x", 1);
+	}
+	hsk_stack_advance(k.s, 1006 * MS);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 0);
+	assert_int_equal(cnt(k.s, "RetransSegs"), 0);
+	/* Three true duplicates: fast retransmit of SND.UNA. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 4,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK,
+			       .win = 58000, .opt = { .wscale = -1 } };
+		peer_send(k.s, 1007 * MS, &th);
+	}
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	assert_int_equal(cnt(k.s, "RetransSegs"), 1);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_fast_retransmit_after_timeout),
+		cmocka_unit_test(test_duplicate_ack_definition),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,36 @@ static void test_zero_window_user_timeout(void **state)
 	zero_window_end(&sm, lsd, csd, ssd);
 }
 
+/* TCP_USER_TIMEOUT bounds retransmissions as well: with 3 s, data to a
+ * peer that went silent fails with ETIMEDOUT at the first timeout 3 s or
+ * more after the first transmission -- not after retries2 (15, minutes). */
+static void test_user_timeout_retransmissions(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 314);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C];
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 3000), 0);
+	sim_blackhole(&sm, S, -1, true);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_send(c, csd, "hello", 5), 5);
+	sim_run(&sm, 10 * SEC);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ETIMEDOUT);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnTimeout"), 1);
+	const sim_ev *end = NULL;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_STATE)
+			end = &sm.log[i];
+	assert_non_null(end);
+	assert_true(end->ev.t_ns >= t0 + 3 * SEC);
+	assert_true(end->ev.t_ns < t0 + 7 * SEC);
+	assert_true(sim_counter(&sm, C, "TCPTimeouts") < 15);
+	zero_window_end(&sm, lsd, csd, ssd);
+}
+
 /* A fast retransmit resends what was sent, never more: the host sent one
  * small segment, Nagle holds the next 100 bytes back, and three duplicate
  * ACKs must bring back that one byte alone (not 101 bytes, 100 of them
@@ -344,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_unanswered_gives_up),
 		cmocka_unit_test(test_zero_window_orphan_gives_up),
 		cmocka_unit_test(test_zero_window_user_timeout),
+		cmocka_unit_test(test_user_timeout_retransmissions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

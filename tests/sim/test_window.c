@@ -301,6 +301,37 @@ static void test_empty_segment_right_edge(void **state)
 	close_fx(&sm, &p);
 }
 
+/* A segment that starts in the window but runs past it: only what fits in
+ * the receive buffer is taken and acknowledged (TCPRcvQDrop); the rest is
+ * the peer's to send again -- never acknowledged and lost. */
+static void test_segment_beyond_window_trimmed(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 1024;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, &cfg, 809);
+	hsk_stack *s = sm.st[S];
+	static char d[1400];
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (char)('a' + i % 26);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 1);
+	char buf[2048];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1024);
+	assert_memory_equal(buf, d, 1024);
+	while (sim_next_tx(&sm))
+		;
+	sim_peer_send(&p, 1025, 1, A | PSH, 65535, d + 1024, sizeof(d) - 1024);
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), (long)sizeof(d) - 1024);
+	assert_memory_equal(buf, d + 1024, sizeof(d) - 1024);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),
 		cmocka_unit_test(test_empty_segment_right_edge),
+		cmocka_unit_test(test_segment_beyond_window_trimmed),
 		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,6 +178,36 @@ static void test_simultaneous_open_window_unscaled(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 9293 §3.10.7.3: in SYN_SENT an ACK must acknowledge our SYN (ISS <
+ * SEG.ACK =< SND.NXT). A SYN,ACK acknowledging ISS itself, or beyond our
+ * SYN, is answered with a reset (seq = SEG.ACK) and the connect goes on;
+ * the right one establishes. */
+static void test_syn_sent_bad_synack_reset(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 14);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 80000;
+	/* (Host S sends nothing: acks below are absolute.) */
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 0, 0, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 2, SYN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 2, 0, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_SENT);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	expect_seg(&sm, C, A, 1, irs + 1, 0);
+	assert_int_equal(hsk_abort(c, a), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* A passive SYN_RECEIVED is a request on the SYN queue; an RST at exactly
  * IRS+1 sends it back to LISTEN: the request disappears, the listener stays. */
 static void test_synrcvd_rst_back_to_listen(void **state)
@@ -886,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_connect_events),
 		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
+		cmocka_unit_test(test_syn_sent_bad_synack_reset),
 		cmocka_unit_test(test_ack_to_listener),
 		cmocka_unit_test(test_data_on_final_ack),
 		cmocka_unit_test(test_mss_option),

@@ -217,6 +217,11 @@ static void test_keepalive(void **state)
 			/* Probes at 10, 20 and 30 s, each answered. */
 			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
 			assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+			/* Each answer starts the count again: a fourth probe
+			 * at 40 s, no verdict after KEEPCNT answered ones. */
+			sim_run(&sm, 10 * SEC);
+			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 4);
+			assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
 		} else {
 			/* Probes at 10, 12, 14 s; dead at 16 s. */
 			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);

@@ -500,8 +500,9 @@ static uint32_t request_open(sim *sm, uint16_t port, uint32_t irs, uint16_t *win
 
 /* What completes a request: an ACK of exactly its SYN,ACK (ISS + 1) in its
  * window. An ACK of anything else is answered with a reset (seq = SEG.ACK)
- * and the request stays; an empty segment at the right window edge (IRS +
- * 1 + RCV.WND) is out of the window, answered with an ACK. */
+ * and the request stays; an RST,SYN is not answered; an empty segment at
+ * the right window edge (IRS + 1 + RCV.WND) is out of the window, answered
+ * with an ACK. */
 static void test_request_final_ack_checked(void **state)
 {
 	(void)state;
@@ -513,6 +514,10 @@ static void test_request_final_ack_checked(void **state)
 	uint32_t iss = request_open(&sm, 4000, irs, &win);
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 2, A, 65535, NULL, 0);
 	expect_abs(&sm, S, RST, iss + 2, 0, 0, 0);
+	/* An RST,SYN repeating the SYN is not a SYN again: never answer a
+	 * reset. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, RST | SYN, 65535, NULL, 0);
+	assert_null(sim_next_tx(&sm));
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1 + win, iss + 1, A, 65535, NULL, 0);
 	expect_abs(&sm, S, A, iss + 1, irs + 1, 0, 0);
 	assert_null(sim_next_tx(&sm));

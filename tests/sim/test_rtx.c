@@ -363,6 +363,37 @@ static void test_fast_retransmit_stops_at_snd_max(void **state)
 	sim_free(&sm);
 }
 
+/* A timeout rewinds SND.NXT for go-back-N, but what was sent stays sent: a
+ * pure ACK sent meanwhile (for the peer's data) carries SND.MAX, or the
+ * peer would take it for an old duplicate. */
+static void test_ack_after_rewind_carries_snd_max(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 315);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1000;                 /* no SACK, no timestamps */
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	hsk_stack *h = sm.st[S];
+	static char d[3000];
+	assert_int_equal(hsk_send(h, p.sd, d, sizeof(d)), (long)sizeof(d));
+	expect_peer_seg(&p, A, 1, 1, 1000);
+	expect_peer_seg(&p, A, 1001, 1, 1000);
+	expect_peer_seg(&p, A | PSH, 2001, 1, 1000);
+	sim_run(&sm, 250 * MS);                 /* the RTO: the first again */
+	expect_peer_seg(&p, A, 1, 1, 1000);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "z", 1);
+	sim_run(&sm, 50 * MS);                  /* the delayed ACK */
+	expect_peer_seg(&p, A, 3001, 2, 0);
+	assert_int_equal(hsk_abort(h, p.sd), 0);
+	assert_int_equal(hsk_close(h, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_orphan_gives_up),
 		cmocka_unit_test(test_zero_window_user_timeout),
 		cmocka_unit_test(test_user_timeout_retransmissions),
+		cmocka_unit_test(test_ack_after_rewind_carries_snd_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

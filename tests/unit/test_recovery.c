@@ -236,11 +236,39 @@ static void test_duplicate_ack_definition(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* Karn on a fast retransmit: the timed segment went twice, so the ACK
+ * that covers it gives no RTT sample (without timestamps nothing says
+ * which copy it acknowledges). */
+static void test_fast_retransmit_not_timed(void **state)
+{
+	struct cap c;
+	struct conn k;
+	static uint8_t data[4000];
+	hsk_tcp_info ti;
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	uint64_t srtt = ti.srtt_ns;             /* the SYN,ACK's 1 ms */
+	assert_int_equal(hsk_send(k.s, k.sd, data, sizeof(data)), (long)sizeof(data));
+	hsk_stack_advance(k.s, 1002 * MS);
+	for (int i = 0; i < 3; i++)
+		peer_ack(&k, 1003 * MS, 1);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	peer_ack(&k, 1150 * MS, 4001);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.srtt_ns, srtt);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_fast_retransmit_after_timeout),
 		cmocka_unit_test(test_duplicate_ack_definition),
+		cmocka_unit_test(test_fast_retransmit_not_timed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,18 +423,28 @@ def test_mutant(sc, m, args):
 
 
 def baseline(sc, args):
-    ok, out = sc.build_tree()
-    if not ok:
-        raise RuntimeError("the unmutated tree does not build:\n" + out[-3000:])
-    if args.no_baseline:
-        return
+    """Every test on the unmutated tree (a job like a mutant, so the other
+    trees start on the mutants meanwhile). Returns an error, or None."""
+    t0 = time.monotonic()
     killers, flaky, whole = sc.run_tests(False)
     if killers or whole:
-        raise RuntimeError("the unmutated tree fails its tests (%s): fix that first; "
-                           "log in %s" % (", ".join(killers) or "timeout", sc.log))
-    if flaky:
-        print("mutate: flaky on the unmutated tree (failed once, passed again): %s"
-              % ", ".join(flaky), flush=True)
+        return ("the unmutated tree fails its tests (%s): fix that first; log in %s"
+                % (", ".join(killers) or "timeout", sc.log))
+    print("mutate: baseline tests passed (%ds)%s" % (
+        time.monotonic() - t0, "; flaky (failed once, passed again): " +
+        ", ".join(flaky) if flaky else ""), flush=True)
+    return None
+
+
+def schedule(mutants, args):
+    """The order to run them in: the ones likely to run every test first
+    (no earlier killer known, then those marked equivalent), the quick
+    kills (--hints) last, so that no tree sits idle at the end."""
+    def cost(m):
+        if m.id in args.hint_map:
+            return 2
+        return 1 if m.equivalent else 0
+    return sorted(range(len(mutants)), key=lambda i: cost(mutants[i]))
 
 
 def report(results, args, elapsed):
@@ -594,22 +604,24 @@ def main():
         trees = [Scratch(base, i, args) for i in range(jobs)]
         for sc in trees:
             sc.configure()
-        print("mutate: baseline build%s ..." % (
-            "" if args.no_baseline else " and tests"), flush=True)
         tb = time.monotonic()
-        baseline(trees[0], args)
-        for sc in trees[1:]:
+        print("mutate: building the scratch tree(s) ...", flush=True)
+        for sc in trees:
             ok, out = sc.build_tree()
             if not ok:
-                raise RuntimeError("scratch build failed:\n" + out[-3000:])
-        print("mutate: baseline ok (%ds)" % (time.monotonic() - tb), flush=True)
+                raise RuntimeError("the unmutated tree does not build:\n" + out[-3000:])
+        print("mutate: built (%ds)%s" % (time.monotonic() - tb, "" if args.no_baseline
+              else "; the baseline tests run as the first job"), flush=True)
 
         work = queue.Queue()
-        for i, m in enumerate(mutants):
-            work.put((i, m))
+        if not args.no_baseline:
+            work.put((-1, None))
+        for i in schedule(mutants, args):
+            work.put((i, mutants[i]))
         done = [0]
         lock = threading.Lock()
         errors = []
+        failed = []
 
         def worker(sc):
             while not _stopping.is_set():
@@ -617,6 +629,16 @@ def main():
                     i, m = work.get_nowait()
                 except queue.Empty:
                     return
+                if m is None:
+                    try:
+                        err = baseline(sc, args)
+                    except KeyboardInterrupt:
+                        return
+                    if err:
+                        failed.append(err)
+                        kill_all()
+                        return
+                    continue
                 try:
                     r = test_mutant(sc, m, args)
                 except KeyboardInterrupt:
@@ -636,6 +658,8 @@ def main():
         while any(th.is_alive() for th in threads):
             for th in threads:
                 th.join(0.5)
+        if failed:
+            raise RuntimeError(failed[0])
     except KeyboardInterrupt:
         kill_all()
         for th in threads:

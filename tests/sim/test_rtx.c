@@ -394,6 +394,34 @@ static void test_ack_after_rewind_carries_snd_max(void **state)
 	sim_free(&sm);
 }
 
+/* Nagle holds small new data while a small segment is unacknowledged,
+ * but not the last bytes before our FIN: shutdown() sends them with the
+ * FIN at once (nothing more is coming to fill a segment). */
+static void test_nagle_lets_last_bytes_go_with_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 316);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	hsk_stack *h = sm.st[S];
+	assert_int_equal(hsk_send(h, p.sd, "a", 1), 1);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);
+	assert_int_equal(hsk_send(h, p.sd, "bc", 2), 2);
+	expect_no_tx(&sm);              /* Nagle: "a" is unacknowledged */
+	assert_int_equal(hsk_shutdown(h, p.sd, HSK_SHUT_WR), 0);
+	expect_peer_seg(&p, A | PSH | FIN, 2, 1, 2);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_abort(h, p.sd), 0);
+	assert_int_equal(hsk_close(h, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_user_timeout),
 		cmocka_unit_test(test_user_timeout_retransmissions),
 		cmocka_unit_test(test_ack_after_rewind_carries_snd_max),
+		cmocka_unit_test(test_nagle_lets_last_bytes_go_with_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -332,6 +332,57 @@ static void test_segment_beyond_window_trimmed(void **state)
 	close_fx(&sm, &p);
 }
 
+/* RFC 9293 §3.8.6.2.2: the right edge of the window we offered never
+ * moves left, even when the buffer behind it shrinks (SO_RCVBUF lowered
+ * on an idle connection, whose ring was never allocated). */
+static void test_offered_window_not_shrunk(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 810);
+	uint32_t wnd = synack_window(&sm);
+	assert_true(wnd > 16384);
+	assert_int_equal(hsk_setsockopt(sm.st[S], p.sd, HSK_SO_RCVBUF, 16384), 0);
+	static char d[1000];
+	memset(d, 'e', sizeof(d));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1001, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1000);
+	close_fx(&sm, &p);
+}
+
+/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only
+ * by at least min(RCV.BUFF/2, MSS), not by the 100 bytes a reader took. */
+static void test_offered_window_no_crumbs(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 16384;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, &cfg, 811);
+	hsk_stack *s = sm.st[S];
+	uint32_t wnd = synack_window(&sm);
+	assert_int_equal(wnd, 16384);
+	static char d[1000];
+	memset(d, 'e', sizeof(d));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1001, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1000);
+	char buf[100];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 100);
+	expect_no_tx(&sm);
+	sim_peer_send(&p, 1001, 1, A | PSH, 65535, "f", 1);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1002, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1001);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_ack_acceptability_bounds),
 		cmocka_unit_test(test_empty_segment_right_edge),
 		cmocka_unit_test(test_segment_beyond_window_trimmed),
+		cmocka_unit_test(test_offered_window_not_shrunk),
+		cmocka_unit_test(test_offered_window_no_crumbs),
 		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,6 +213,18 @@ struct arp_stats;
 /* ARP statistics and cache size of a TAP device found in the stack below
  * d (false if there is none). */
 int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
+/* IPv6 on the TAP device found below d (link/nd.h): the first call turns
+ * it on and gives the device its link-local address (modified EUI-64 of
+ * its MAC, written to ll when not NULL); a (NULL: none) becomes one of its
+ * addresses, on-link prefix `prefix`. With dad, duplicate address
+ * detection runs first (1 s). 0, -ENODEV (no TAP device), -EINVAL,
+ * -EEXIST, -ENOMEM. The stack needs the same addresses (ip_addr_add). */
+int tap_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix,
+		  bool dad, uint8_t ll[16]);
+struct nd_stats;
+/* Neighbor Discovery statistics and cache size (false if IPv6 is off or
+ * there is no TAP device). */
+int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries);
 
 /* ---- layers: they take ownership of `lower` (closed with them); on
  * failure the caller keeps it ---- */

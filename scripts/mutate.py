@@ -241,30 +241,50 @@ class Scratch:
         self.build = os.path.join(self.dir, "build")
         self.log = os.path.join(base, "tree%d.log" % idx)
         self.args = args
-        for rel in tree_files(args.tree):
-            src = os.path.join(args.tree, rel)
+        self.sync()
+
+    def sync(self):
+        """Makes the scratch copy hold the tree's files. A copy left by an
+        earlier run (--keep --workdir DIR) is reused: only the files whose
+        bytes differ are written (so only they are rebuilt) and files the
+        tree no longer has are removed; its build directories stay."""
+        want = set()
+        for rel in tree_files(self.args.tree):
+            src = os.path.join(self.args.tree, rel)
             if not os.path.isfile(src):
                 continue                # deleted in the work tree
+            with open(src, "rb") as f:
+                data = f.read()
+            if rel == "CMakeLists.txt" and not self.args.static:
+                data = self.shared(data)
+            want.add(rel)
             dst = os.path.join(self.dir, rel)
+            if os.path.isfile(dst):
+                with open(dst, "rb") as f:
+                    if f.read() == data:
+                        continue
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            shutil.copy2(src, dst)
-        if not args.static:
-            self.make_shared()
+            with open(dst, "wb") as f:
+                f.write(data)
+            shutil.copymode(src, dst)
+        for d, dirs, names in os.walk(self.dir):
+            if d == self.dir:
+                dirs[:] = [x for x in dirs if not x.startswith("build") and x != ".git"]
+            for n in names:
+                rel = os.path.relpath(os.path.join(d, n), self.dir)
+                if rel not in want:
+                    os.remove(os.path.join(d, n))
 
-    def make_shared(self):
+    @staticmethod
+    def shared(data):
         """In the scratch copy only: the library is built shared, and the
         programs and tests do not relink when it changes
         (CMAKE_LINK_DEPENDS_NO_SHARED): a mutant costs one compile and one
         link, not one compile and ~50 links of static executables."""
-        path = os.path.join(self.dir, "CMakeLists.txt")
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        if "add_library(handshake STATIC" not in text:
+        if b"add_library(handshake STATIC" not in data:
             raise RuntimeError("CMakeLists.txt: no 'add_library(handshake STATIC': "
                                "run with --static")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text.replace("add_library(handshake STATIC",
-                                 "add_library(handshake SHARED", 1))
+        return data.replace(b"add_library(handshake STATIC", b"add_library(handshake SHARED", 1)
 
     def configure(self):
         cmd = ["cmake", "-S", ".", "-B", "build", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",

@@ -261,6 +261,14 @@ typedef struct hsk_config {
 	/* observation */
 	hsk_trace_fn trace;
 	void *trace_ctx;
+
+	/* Active opens: when set, the ephemeral port search (RFC 6056) takes
+	 * only a port for which port_ok says yes, trying on through the
+	 * range. The shard layer (hsk_shards) passes "the replies of this
+	 * tuple come to my shard". NULL: every free port will do. */
+	bool (*port_ok)(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t lport,
+			uint16_t rport);
+	void *port_ok_ctx;
 } hsk_config;
 
 /* hsk_config.seed: keys from the operating system (the default). */

@@ -687,6 +687,11 @@ def main():
         print("\nmutate: interrupted; the source tree was never modified", file=sys.stderr)
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
+        done_results = [r for r in results if r]
+        if done_results:
+            print("mutate: the %d of %d mutants that finished:" % (len(done_results),
+                  len(mutants)), file=sys.stderr)
+            report(done_results, args, int(time.monotonic() - t_start))
         return 130
     except RuntimeError as e:
         print("mutate: %s" % e, file=sys.stderr)

@@ -247,12 +247,26 @@ static void test_board_invalid_and_dsack(void **state)
 	assert_true(u.dsack);
 	assert_int_equal(u.dsack_range.start.v, 800);
 	assert_int_equal(u.newly_sacked, 100);
+	/* ... also one ending exactly at SND.UNA: the usual D-SACK, for a
+	 * spurious retransmission of the segment just below it */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 900, 1000 }, 1, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 900);
+	assert_int_equal(u.dsack_range.end.v, 1000);
+	assert_int_equal(u.invalid, 0);
+	assert_int_equal(u.newly_sacked, 0);
 	/* a first block inside the second is a D-SACK */
 	upd(&sb, 1000, 3000, (const uint32_t[]){ 1520, 1540, 1500, 1700 }, 2, &u);
 	assert_true(u.dsack);
 	assert_int_equal(u.dsack_range.start.v, 1520);
 	assert_int_equal(u.newly_sacked, 100);
 	check_board(&sb, (const uint32_t[]){ 1500, 1700 }, 1);
+	/* ... or equal to it (both edges inclusive) */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 1500, 1700, 1500, 1700 }, 2, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 1500);
+	assert_int_equal(u.dsack_range.end.v, 1700);
+	assert_int_equal(u.newly_sacked, 0);
 	/* an ordinary first block is not */
 	upd(&sb, 1000, 3000, (const uint32_t[]){ 1800, 1900, 1500, 1700 }, 2, &u);
 	assert_false(u.dsack);

@@ -37,6 +37,9 @@ enum {
 	SHARDS_MAX = 64,
 	RING_BYTES = 1 << 20,    /* per ordered pair: 16 packets of 64 KiB, or
 				  * some 650 of 1500 bytes */
+	RING_MIN = 1 << 18,      /* half a ring takes a 64 KiB packet */
+	RING_SHARE = 4 << 20,    /* a shard's inbound rings together, beyond
+				  * 5 shards (N - 1 rings each) */
 };
 
 struct post {
@@ -383,6 +386,19 @@ unsigned hsk_shards_of(const hsk_shards *sh, uint32_t laddr, uint16_t lport,
 	return steer_queue(steer_hash(laddr, raddr, lport, rport), sh->n);
 }
 
+/* The bytes of each ring: 1 MiB up to 5 shards, then halved until a
+ * shard's N - 1 inbound rings fit in RING_SHARE (at 16 shards 256 KiB:
+ * 60 MiB in all rather than 240). Rings only fill when steering is
+ * missing; their pages are touched only as far as packets reach. */
+static size_t ring_bytes(unsigned n)
+{
+	size_t b = RING_BYTES;
+
+	while (b > RING_MIN && (size_t)(n - 1) * b > RING_SHARE)
+		b >>= 1;
+	return b;
+}
+
 /* Opens the queues, the rings and the shards' loops. */
 static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen)
@@ -399,7 +415,7 @@ static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config 
 	if (n > 1 && !(sh->rings = calloc((size_t)n * n, sizeof(*sh->rings))))
 		goto nomem;
 	for (unsigned i = 0; i < n * n && n > 1; i++)
-		if (i / n != i % n && spsc_init(&sh->rings[i], RING_BYTES) < 0)
+		if (i / n != i % n && spsc_init(&sh->rings[i], ring_bytes(n)) < 0)
 			goto nomem;
 	for (unsigned i = 0; i < n; i++) {
 		struct shard *s = &sh->s[i];

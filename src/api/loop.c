@@ -127,9 +127,10 @@ struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen
 		d = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
 	if (!d)
 		return NULL;
-	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns || ns->cross_fins) {
+	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->ce > 0 || ns->delay_ns ||
+	    ns->cross_fins) {
 		impair_cfg ic = {
-			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder,
+			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder, .ce = ns->ce,
 			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
 			.seed = ns->seed, .cross_fins = ns->cross_fins,
 		};

@@ -152,8 +152,8 @@ void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev)
 	if (dev && impair_get_stats(dev, &is))
 		fprintf(f, "impairment: %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
 			" reordered, %" PRIu64 " delayed, %" PRIu64 " queue drops, %" PRIu64
-			" FINs held to cross\n", is.lost, is.duplicated, is.reordered, is.delayed,
-			is.queue_drops, is.fins_held);
+			" FINs held to cross, %" PRIu64 " CE marks\n", is.lost, is.duplicated,
+			is.reordered, is.delayed, is.queue_drops, is.fins_held, is.ce_marked);
 	if (dev && tap_get_arp_stats(dev, &as, &arp_n))
 		fprintf(f, "arp: %zu entries; requests %" PRIu64 " sent, %" PRIu64 " received; "
 			"replies %" PRIu64 " sent, %" PRIu64 " received; %" PRIu64 " failed, "

@@ -277,6 +277,13 @@ typedef struct hsk_config {
 	hsk_trace_fn trace;
 	void *trace_ctx;
 
+	/* Active opens: when set, the ephemeral port search (RFC 6056) takes
+	 * only a port for which port_ok says yes, trying on through the
+	 * range. The shard layer (hsk_shards) passes "the replies of this
+	 * tuple come to my shard". NULL: every free port will do. */
+	bool (*port_ok)(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t lport,
+			uint16_t rport);
+	void *port_ok_ctx;
 	/* The clock contract (see the top of this file): socket calls act at
 	 * the stack's clock. With `clock` set, a build with assertions
 	 * (NDEBUG undefined) checks it on every socket call that may arm a

@@ -127,7 +127,7 @@ per_dir() {
 	function pct(n, m) { return n ? sprintf("%5.1f%%", 100 * (n - m) / n) : "    -" }
 	END {
 		printf "   %-10s %16s %16s %16s\n", "src/", "lines", "branches", "regions"
-		n = split("wire ip tcp core api all", order, " ")
+		n = split("wire ip tcp core api link all", order, " ")
 		for (i = 1; i <= n; i++) { d = order[i]; if (!(d in l)) continue
 			printf "   %-10s %s %9s %s %9s %s %9s\n", d, pct(l[d], lm[d]),
 				(l[d] - lm[d]) "/" l[d], pct(b[d], bm[d]), (b[d] - bm[d]) "/" b[d],

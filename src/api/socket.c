@@ -91,7 +91,8 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 }
 
 /* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
- * start, a counter moves on; the first free tuple wins. */
+ * start, a counter moves on; the first free tuple wins (and, with
+ * cfg.port_ok, the first it accepts: a shard's own ports). */
 static int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
 	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
@@ -100,7 +101,9 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
-		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port)) {
+		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+		    (!s->env.cfg.port_ok ||
+		     s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport))) {
 			s->port_counter += i + 1;
 			return 0;
 		}

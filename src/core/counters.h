@@ -53,7 +53,22 @@
 	/* a socket call found the stack's clock behind hsk_config.clock */ \
 	X(StaleClock) \
 	/* a send or receive ring refused: over tcp_mem_high, or no memory */ \
-	X(BufferRefused)
+	X(BufferRefused) \
+	/* IPv6 (Ip6 in /proc/net/snmp6); martians and DropNotForUs are \
+	 * counted above for both families */ \
+	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InAddrErrors) \
+	X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDelivers) \
+	X(Ip6InMcastPkts) X(Ip6OutRequests) \
+	X(Ip6ReasmReqds) X(Ip6ReasmOKs) X(Ip6ReasmFails) X(Ip6ReasmTimeout) \
+	X(Ip6FragmentsDropped) X(Ip6ReasmOverlaps) X(Ip6ReasmEvictions) \
+	X(Ip6ReasmSrcEvictions) \
+	/* handshake's own: extension headers refused, chains too long */ \
+	X(Ip6DropExtHdr) X(Ip6DropExtLimit) \
+	/* ICMPv6 (Icmp6 in /proc/net/snmp6) */ \
+	X(Icmp6InMsgs) X(Icmp6InErrors) X(Icmp6InCsumErrors) X(Icmp6InEchos) \
+	X(Icmp6InDestUnreachs) X(Icmp6InPktTooBigs) X(Icmp6InTimeExcds) \
+	X(Icmp6InParmProblems) X(Icmp6OutMsgs) X(Icmp6OutEchoReplies) \
+	X(Icmp6OutParmProblems) X(Icmp6OutErrors) X(Icmp6OutRateLimitGlobal)
 
 enum hsk_counter_id {
 #define HSK_COUNTER_ENUM(name) CNT_##name,

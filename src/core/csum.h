@@ -56,6 +56,18 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
 	       proto + len;
 }
+/* The IPv6 pseudo-header sum for TCP/UDP/ICMPv6 (RFC 8200 §8.1): both
+ * 128-bit addresses, the upper-layer length (32 bits) and next header. */
+static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
+				    uint8_t proto, uint32_t len)
+{
+	/* 19 16-bit terms: no overflow of 32 bits. */
+	uint32_t s = proto + (len >> 16) + (len & 0xffff);
+
+	for (int i = 0; i < 16; i += 2)
+		s += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
+	return s;
+}
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
 /* The same for a 32-bit field (e.g. an address or sequence number). */

@@ -39,6 +39,16 @@
  *     a last fragment (MF clear) may come first.
  * Every abandoned datagram counts once in ReasmFails.
  *
+ * IPv6 (RFC 8200 §4.5) runs the same code in an instance of its own
+ * (reasm_new6): a datagram is keyed by (src, dst, identification), the
+ * next header of the fragmentable part is the offset-0 fragment's, and
+ * that fragment's unfragmentable part (the IPv6 header and the extension
+ * headers before the fragment header) is kept, charged, to head the
+ * reassembled packet. The IPv6 specifics (key, head) live after the
+ * common part of each entry, sized per instance, so an IPv4 entry is no
+ * larger for IPv6's existence: 160 bytes are charged for an 8-byte IPv4
+ * fragment, as before, and 224 for an IPv6 one.
+ *
  * Lookups go through two hash tables under the stack's secret key, one by
  * datagram and one by source, sized from high_thresh and allocated with
  * the first fragment: a stack that never sees one pays nothing. (The
@@ -49,6 +59,7 @@
 
 #include "core/rand.h"
 #include "ip/ip.h"
+#include "wire/ipv6.h"
 
 enum { REASM_MAX_FRAGS = 128 };
 
@@ -65,16 +76,24 @@ struct reasm_dg {
 	struct reasm_dg *older, *newer;        /* all datagrams, by age */
 	struct reasm_dg *src_older, *src_newer; /* this source's, by age */
 	struct reasm_src *owner;
-	uint32_t src, dst;
-	uint16_t id;
-	uint8_t proto;
-	bool have_last;
-	unsigned nfrags;
-	uint32_t total;            /* payload length once MF=0 arrived */
-	uint32_t received;         /* bytes held */
 	size_t mem;                /* charged: this entry and its fragments */
 	uint64_t deadline;
 	struct reasm_frag *frags;
+	unsigned nfrags;
+	uint32_t total;            /* payload length once the last arrived */
+	uint32_t received;         /* bytes held */
+	bool have_last;
+	/* The key, klen bytes, source address first: IPv4 src, dst, id,
+	 * proto; IPv6 src, dst, id, then (8-aligned) a struct dg6. */
+	_Alignas(8) uint8_t key[];
+};
+
+/* IPv6: what the offset-0 fragment brought. */
+struct dg6 {
+	uint8_t *head;             /* its unfragmentable part, or NULL */
+	uint32_t head_len;
+	uint32_t nh_ptr;           /* where in head the 44 (fragment) is */
+	uint8_t next;              /* the fragmentable part's next header */
 };
 
 /* A source with datagrams in progress; freed with its last one. Its size
@@ -82,16 +101,26 @@ struct reasm_dg {
  * its own. */
 struct reasm_src {
 	struct reasm_src *hnext;
-	uint32_t addr;
 	size_t mem;
 	struct reasm_dg *oldest, *newest;
+	_Alignas(8) uint8_t addr[];    /* alen bytes */
 };
 
-enum { DG_CHARGE = sizeof(struct reasm_dg) + sizeof(struct reasm_src) };
+/* The counters an instance bumps (IPv4's Reasm*, IPv6's Ip6Reasm*). */
+struct reasm_ids {
+	uint16_t reqds, oks, fails, timeout, dropped, overlaps, evictions, src_evictions;
+};
+
+enum { V4_KLEN = 12, V6_KLEN = 36, V6_KPAD = 40 };
 
 struct ip_reasm {
 	reasm_limits lim;
 	uint64_t k0, k1;
+	uint8_t alen, klen;        /* address and key bytes: 4/12 or 16/36 */
+	bool v6;
+	struct reasm_ids id;
+	size_t dg_size, src_size;  /* allocation of one entry of each kind */
+	size_t dg_charge;          /* both, charged once per datagram */
 	size_t mem_used;
 	unsigned count;            /* datagrams in progress */
 	unsigned mask;             /* buckets - 1; 0 until the first fragment */
@@ -101,12 +130,19 @@ struct ip_reasm {
 	uint8_t *done;             /* the last completed datagram */
 };
 
+#define RCNT(r, cnt, which) ((cnt)->v[(r)->id.which]++)
+
+static struct dg6 *dg6_of(struct reasm_dg *d)
+{
+	return (struct dg6 *)(void *)(d->key + V6_KPAD);
+}
+
 static size_t frag_charge(uint32_t len)
 {
 	return sizeof(struct reasm_frag) + len;
 }
 
-ip_reasm *reasm_new(const reasm_limits *lim, uint64_t k0, uint64_t k1)
+static ip_reasm *reasm_alloc(const reasm_limits *lim, uint64_t k0, uint64_t k1, bool v6)
 {
 	ip_reasm *r = calloc(1, sizeof(*r));
 
@@ -115,7 +151,31 @@ ip_reasm *reasm_new(const reasm_limits *lim, uint64_t k0, uint64_t k1)
 	r->lim = *lim;
 	r->k0 = k0;
 	r->k1 = k1;
+	r->v6 = v6;
+	r->alen = v6 ? 16 : 4;
+	r->klen = v6 ? V6_KLEN : V4_KLEN;
+	r->dg_size = sizeof(struct reasm_dg) + (v6 ? V6_KPAD + sizeof(struct dg6) : V4_KLEN);
+	r->src_size = sizeof(struct reasm_src) + r->alen;
+	r->dg_charge = r->dg_size + r->src_size;
+	if (v6)
+		r->id = (struct reasm_ids){ CNT_Ip6ReasmReqds, CNT_Ip6ReasmOKs, CNT_Ip6ReasmFails,
+			CNT_Ip6ReasmTimeout, CNT_Ip6FragmentsDropped, CNT_Ip6ReasmOverlaps,
+			CNT_Ip6ReasmEvictions, CNT_Ip6ReasmSrcEvictions };
+	else
+		r->id = (struct reasm_ids){ CNT_ReasmReqds, CNT_ReasmOKs, CNT_ReasmFails,
+			CNT_ReasmTimeout, CNT_FragmentsDropped, CNT_ReasmOverlaps,
+			CNT_ReasmEvictions, CNT_ReasmSrcEvictions };
 	return r;
+}
+
+ip_reasm *reasm_new(const reasm_limits *lim, uint64_t k0, uint64_t k1)
+{
+	return reasm_alloc(lim, k0, k1, false);
+}
+
+ip_reasm *reasm_new6(const reasm_limits *lim, uint64_t k0, uint64_t k1)
+{
+	return reasm_alloc(lim, k0, k1, true);
 }
 
 /* The tables, at the first fragment: a bucket per 128 bytes allowed, about
@@ -144,34 +204,30 @@ static bool tables_init(ip_reasm *r)
 	return true;
 }
 
-static unsigned dg_bucket(const ip_reasm *r, uint32_t src, uint32_t dst,
-			  uint16_t id, uint8_t proto)
+static unsigned dg_bucket(const ip_reasm *r, const uint8_t *key)
 {
-	uint32_t k[3] = { src, dst, (uint32_t)id << 8 | proto };
-
-	return (unsigned)hsk_siphash(k, sizeof(k), r->k0, r->k1) & r->mask;
+	return (unsigned)hsk_siphash(key, r->klen, r->k0, r->k1) & r->mask;
 }
 
-static unsigned src_bucket(const ip_reasm *r, uint32_t src)
+static unsigned src_bucket(const ip_reasm *r, const uint8_t *addr)
 {
-	return (unsigned)hsk_siphash(&src, sizeof(src), r->k0 ^ 0x737263, r->k1) & r->mask;
+	return (unsigned)hsk_siphash(addr, r->alen, r->k0 ^ 0x737263, r->k1) & r->mask;
 }
 
-static struct reasm_src **src_slot(ip_reasm *r, uint32_t addr)
+static struct reasm_src **src_slot(ip_reasm *r, const uint8_t *addr)
 {
 	struct reasm_src **pp = &r->src_hash[src_bucket(r, addr)];
 
-	while (*pp && (*pp)->addr != addr)
+	while (*pp && memcmp((*pp)->addr, addr, r->alen))
 		pp = &(*pp)->hnext;
 	return pp;
 }
 
-static struct reasm_dg *dg_lookup(ip_reasm *r, const ipv4_hdr *h)
+static struct reasm_dg *dg_lookup(ip_reasm *r, const uint8_t *key)
 {
-	struct reasm_dg *d = r->dg_hash[dg_bucket(r, h->src, h->dst, h->id, h->proto)];
+	struct reasm_dg *d = r->dg_hash[dg_bucket(r, key)];
 
-	while (d && !(d->id == h->id && d->src == h->src && d->dst == h->dst &&
-		      d->proto == h->proto))
+	while (d && memcmp(d->key, key, r->klen))
 		d = d->hnext;
 	return d;
 }
@@ -187,7 +243,7 @@ static void charge(ip_reasm *r, struct reasm_dg *d, size_t n)
  * when that was its last datagram. */
 static void dg_destroy(ip_reasm *r, struct reasm_dg *d)
 {
-	struct reasm_dg **pp = &r->dg_hash[dg_bucket(r, d->src, d->dst, d->id, d->proto)];
+	struct reasm_dg **pp = &r->dg_hash[dg_bucket(r, d->key)];
 	struct reasm_src *o = d->owner;
 
 	while (*pp != d)
@@ -204,6 +260,8 @@ static void dg_destroy(ip_reasm *r, struct reasm_dg *d)
 		next = f->next;
 		free(f);
 	}
+	if (r->v6)
+		free(dg6_of(d)->head);
 	free(d);
 	if (!o->oldest) {
 		struct reasm_src **sp = src_slot(r, o->addr);
@@ -212,27 +270,24 @@ static void dg_destroy(ip_reasm *r, struct reasm_dg *d)
 	}
 }
 
-static struct reasm_dg *dg_create(ip_reasm *r, const ipv4_hdr *h, uint64_t now)
+static struct reasm_dg *dg_create(ip_reasm *r, const uint8_t *key, uint64_t now)
 {
-	struct reasm_dg *d = calloc(1, sizeof(*d));
-	struct reasm_src **sp = src_slot(r, h->src), *o = *sp;
-	unsigned b = dg_bucket(r, h->src, h->dst, h->id, h->proto);
+	struct reasm_dg *d = calloc(1, r->dg_size);
+	struct reasm_src **sp = src_slot(r, key), *o = *sp;
+	unsigned b = dg_bucket(r, key);
 
 	if (!d)
 		return NULL;
 	if (!o) {
-		o = calloc(1, sizeof(*o));
+		o = calloc(1, r->src_size);
 		if (!o) {
 			free(d);
 			return NULL;
 		}
-		o->addr = h->src;
+		memcpy(o->addr, key, r->alen);
 		*sp = o;
 	}
-	d->src = h->src;
-	d->dst = h->dst;
-	d->id = h->id;
-	d->proto = h->proto;
+	memcpy(d->key, key, r->klen);
 	d->deadline = now + r->lim.timeout_ns;
 	d->owner = o;
 	d->hnext = r->dg_hash[b];
@@ -244,7 +299,7 @@ static struct reasm_dg *dg_create(ip_reasm *r, const ipv4_hdr *h, uint64_t now)
 	*(o->newest ? &o->newest->src_newer : &o->oldest) = d;
 	o->newest = d;
 	r->count++;
-	charge(r, d, DG_CHARGE);
+	charge(r, d, r->dg_charge);
 	return d;
 }
 
@@ -253,7 +308,7 @@ static struct reasm_dg *dg_create(ip_reasm *r, const ipv4_hdr *h, uint64_t now)
  * oldest datagrams while it is over its share, then anyone's oldest while
  * the total is over high_thresh, down to low_thresh. False when the bytes
  * still do not fit. */
-static bool make_room(ip_reasm *r, uint32_t addr, size_t need,
+static bool make_room(ip_reasm *r, const uint8_t *addr, size_t need,
 		      struct reasm_dg *keep, hsk_counters *cnt)
 {
 	struct reasm_src *o = *src_slot(r, addr);
@@ -265,8 +320,8 @@ static bool make_room(ip_reasm *r, uint32_t addr, size_t need,
 		if (!d)
 			break;
 		bool last = o->oldest == d && o->newest == d;
-		cnt->v[CNT_ReasmSrcEvictions]++;
-		cnt->v[CNT_ReasmFails]++;
+		RCNT(r, cnt, src_evictions);
+		RCNT(r, cnt, fails);
 		dg_destroy(r, d);
 		if (last)
 			o = NULL;       /* freed with its last datagram */
@@ -282,8 +337,8 @@ static bool make_room(ip_reasm *r, uint32_t addr, size_t need,
 				d = d->newer;
 			if (!d)
 				break;
-			cnt->v[CNT_ReasmEvictions]++;
-			cnt->v[CNT_ReasmFails]++;
+			RCNT(r, cnt, evictions);
+			RCNT(r, cnt, fails);
 			dg_destroy(r, d);
 		}
 	}
@@ -304,17 +359,18 @@ void reasm_free(ip_reasm *r)
 
 static long frag_drop(ip_reasm *r, struct reasm_dg *d, hsk_counters *cnt)
 {
-	cnt->v[CNT_FragmentsDropped]++;
-	cnt->v[CNT_ReasmFails]++;
+	RCNT(r, cnt, dropped);
+	RCNT(r, cnt, fails);
 	if (d)
 		dg_destroy(r, d);
 	return -1;
 }
 
-/* Checks that need no datagram (RFC 791). */
-static bool frag_sane(const ipv4_hdr *h, uint32_t off, size_t len, bool more)
+/* Checks that need no datagram (RFC 791, RFC 8200 §4.5): not empty, a
+ * non-last one a multiple of 8 bytes, ending at max_end at the latest. */
+static bool frag_sane(uint32_t off, size_t len, bool more, uint32_t max_end)
 {
-	return len != 0 && off + len <= 65535u - h->ihl && !(more && len % 8);
+	return len != 0 && off + len <= max_end && !(more && len % 8);
 }
 
 /* Where a fragment [off, end) goes in d's list: the link to set. NULL for an
@@ -349,41 +405,75 @@ static uint32_t dg_high(const struct reasm_dg *d)
 	return f ? f->off + f->len : 0;
 }
 
-/* Copies the complete datagram out and ends it. */
+/* Copies the complete datagram out (after the IPv6 head, with its
+ * payload length and the fragment header's next-header byte made those
+ * of a whole packet) and ends it. */
 static long dg_finish(ip_reasm *r, struct reasm_dg *d, const uint8_t **out,
 		      hsk_counters *cnt)
 {
-	uint8_t *buf = malloc(d->total);
-	long n = (long)d->total;
+	const struct dg6 *x = r->v6 ? dg6_of(d) : NULL;
+	size_t hl = x ? x->head_len : 0;
+	uint8_t *buf;
 
+	if (x && (!x->head || hl - IPV6_HDR_LEN + d->total > 65535))
+		return frag_drop(r, d, cnt);
+	buf = malloc(hl + d->total);
 	if (!buf)
 		return frag_drop(r, d, cnt);
+	if (x) {
+		memcpy(buf, x->head, hl);
+		wr16(buf + 4, (uint16_t)(hl - IPV6_HDR_LEN + d->total));
+		buf[x->nh_ptr] = x->next;
+	}
 	for (const struct reasm_frag *f = d->frags; f; f = f->next)
-		memcpy(buf + f->off, f->data, f->len);
+		memcpy(buf + hl + f->off, f->data, f->len);
+	long n = (long)(hl + d->total);
 	dg_destroy(r, d);
-	cnt->v[CNT_ReasmOKs]++;
+	RCNT(r, cnt, oks);
 	r->done = buf;
 	*out = buf;
 	return n;
 }
 
-long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
-		 const uint8_t *payload, size_t len, const uint8_t **out,
-		 hsk_counters *cnt)
+/* The IPv6 head of the offset-0 fragment: false when out of memory. */
+static bool dg6_head(ip_reasm *r, struct reasm_dg *d, const uint8_t *pkt,
+		     const ipv6_chain *c)
 {
-	uint32_t off = (uint32_t)(h->frag & IPV4_FRAG_MASK) * 8;
-	bool more = h->frag & IPV4_MF;
+	struct dg6 *x = dg6_of(d);
+
+	if (x->head)
+		return true;           /* an exact duplicate of the first */
+	x->head = malloc(c->frag_hdr);
+	if (!x->head)
+		return false;
+	memcpy(x->head, pkt, c->frag_hdr);
+	x->head_len = c->frag_hdr;
+	x->nh_ptr = c->frag_nh_ptr;
+	x->next = c->frag.next;
+	charge(r, d, c->frag_hdr);
+	return true;
+}
+
+/* One fragment [off, off + len) of the datagram `key` (an instance's
+ * common path): what reasm_input and reasm_input6 return. On success
+ * *dp is the datagram the fragment went into (NULL once it completed
+ * or for a duplicate). */
+static long frag_input(ip_reasm *r, uint64_t now, const uint8_t *key, uint32_t off,
+		       bool more, uint32_t max_end, const uint8_t *payload, size_t len,
+		       struct reasm_dg **dp, hsk_counters *cnt)
+{
 	uint32_t end = off + (uint32_t)len;
 	struct reasm_frag **pp = NULL, *f;
 	struct reasm_dg *d = NULL;
 	bool dup;
 
+	*dp = NULL;
 	free(r->done);
 	r->done = NULL;
-	cnt->v[CNT_ReasmReqds]++;
-	if (!frag_sane(h, off, len, more) || !tables_init(r))
+	RCNT(r, cnt, reqds);
+	if (!frag_sane(off, len, more, max_end) || !tables_init(r))
 		return frag_drop(r, NULL, cnt);
-	d = dg_lookup(r, h);
+	d = dg_lookup(r, key);
 	if (d) {
 		if (d->have_last && (end > d->total || (!more && end != d->total)))
 			return frag_drop(r, d, cnt);
@@ -394,16 +484,16 @@ long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 		if (dup)
 			return 0;
 		if (!pp) {
-			cnt->v[CNT_ReasmOverlaps]++;
+			RCNT(r, cnt, overlaps);
 			return frag_drop(r, d, cnt);
 		}
 		if (d->nfrags >= REASM_MAX_FRAGS)
 			return frag_drop(r, d, cnt);
 	}
-	if (!make_room(r, h->src, frag_charge(end - off) + (d ? 0 : DG_CHARGE), d, cnt))
+	if (!make_room(r, key, frag_charge(end - off) + (d ? 0 : r->dg_charge), d, cnt))
 		return frag_drop(r, d, cnt);
 	if (!d) {
-		d = dg_create(r, h, now);
+		d = dg_create(r, key, now);
 		if (!d)
 			return frag_drop(r, NULL, cnt);
 		pp = &d->frags;
@@ -423,8 +513,51 @@ long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 		d->have_last = true;
 		d->total = end;
 	}
+	*dp = d;
+	return 0;
+}
+
+long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
+		 const uint8_t *payload, size_t len, const uint8_t **out,
+		 hsk_counters *cnt)
+{
+	uint8_t key[V4_KLEN] = { 0 };
+	struct reasm_dg *d;
+
+	wr32(key, h->src);
+	wr32(key + 4, h->dst);
+	wr16(key + 8, h->id);
+	key[10] = h->proto;
+	long n = frag_input(r, now, key, (uint32_t)(h->frag & IPV4_FRAG_MASK) * 8,
+			    h->frag & IPV4_MF, 65535u - h->ihl, payload, len, &d, cnt);
+	if (n < 0 || !d)
+		return n;
 	if (d->have_last && d->received == d->total)
 		return dg_finish(r, d, out, cnt);
+	return 0;
+}
+
+long reasm_input6(ip_reasm *r, uint64_t now, const uint8_t *pkt, size_t len,
+		  const ipv6_chain *c, const uint8_t **out, size_t *head,
+		  size_t *nh_ptr, hsk_counters *cnt)
+{
+	uint8_t key[V6_KLEN];
+	struct reasm_dg *d;
+
+	memcpy(key, pkt + 8, 32);
+	wr32(key + 32, c->frag.id);
+	long n = frag_input(r, now, key, c->frag.off, c->frag.more,
+			    65535u - (c->frag_hdr - IPV6_HDR_LEN), pkt + c->off,
+			    len - c->off, &d, cnt);
+	if (n < 0 || !d)
+		return n;
+	if (c->frag.off == 0 && !dg6_head(r, d, pkt, c))
+		return frag_drop(r, d, cnt);
+	if (d->have_last && d->received == d->total) {
+		*head = dg6_of(d)->head_len;
+		*nh_ptr = dg6_of(d)->nh_ptr;
+		return dg_finish(r, d, out, cnt);
+	}
 	return 0;
 }
 
@@ -433,8 +566,8 @@ void reasm_expire(ip_reasm *r, uint64_t now, hsk_counters *cnt)
 	free(r->done);
 	r->done = NULL;
 	while (r->oldest && now >= r->oldest->deadline) {
-		cnt->v[CNT_ReasmTimeout]++;
-		cnt->v[CNT_ReasmFails]++;
+		RCNT(r, cnt, timeout);
+		RCNT(r, cnt, fails);
 		dg_destroy(r, r->oldest);
 	}
 }

@@ -1,38 +1,97 @@
 /*
- * The IPv4 layer: input checks and demultiplexing (ip.c), fragment
- * reassembly (frag.c), ICMP (icmp.c), and output. It knows the layer below
- * (the link) and hands what it receives to the protocol above through a
- * narrow interface (ip_upper): it never sees a connection.
+ * The IP layer: IPv4 input checks and demultiplexing (ip.c), fragment
+ * reassembly (frag.c), ICMP (icmp.c), and output; IPv6 beside it (ip6.c,
+ * icmp6.c, the same frag.c) and the stack's addresses of both families
+ * (addr.c). It knows the layer below (the link) and hands what it
+ * receives to the protocol above through a narrow interface (ip_upper):
+ * it never sees a connection.
  *
  *   hsk_stack_input -> ip_input -> [reasm_input] -> upper.input (TCP)
  *                                               -> icmp_input -> upper.icmp_error
- *   TCP / ICMP output -> ip_output -> link.transmit
+ *                      (version 6) ip6_input -> ipv6_walk -> [reasm_input6]
+ *                                               -> upper.input6 (TCP)
+ *                                               -> icmp6_input -> upper.icmp_error
+ *   TCP / ICMP output -> ip_output | ip6_output -> link.transmit
  */
 #ifndef HSK_IP_H
 #define HSK_IP_H
 
 #include "core/env.h"
 #include "handshake.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
+
+/* Address families inside the stack: the IP version. */
+enum { IP_FAM4 = 4, IP_FAM6 = 6 };
 
 /* An ICMP error about a packet we sent (RFC 792, RFC 1122 §3.2.2.1): the
  * quoted packet's addresses and ports (src is us), its first sequence
- * number, and the next-hop MTU of a fragmentation-needed (0 otherwise). */
+ * number, and the next-hop MTU of a fragmentation-needed (0 otherwise).
+ *
+ * family 0 (or IP_FAM4): an IPv4 error, src and dst its addresses.
+ * family IP_FAM6: the head of an ip_icmp_err6 (ip_icmp_err_v6() gets it)
+ * whose 128-bit addresses follow; src and dst are 0. An ICMPv6 error's
+ * type and code are given here in ICMPv4's terms, so that TCP handles
+ * both families with one code path (icmp6.c, icmp6_as_v4): packet too
+ * big is destination unreachable / fragmentation needed with mtu (never
+ * below 1280, RFC 8201 §4), port unreachable is port unreachable, an
+ * unrecognized next header is protocol unreachable, no route, beyond
+ * scope and address unreachable are host unreachable, administratively
+ * prohibited, policy and reject route are code 13 (communication
+ * administratively prohibited), time exceeded is time exceeded, other
+ * parameter problems are ICMP's parameter problem (12). The ICMPv6 type
+ * and code as received are in the ip_icmp_err6. An upper layer without
+ * input6 is never given an IPv6 error. */
 typedef struct ip_icmp_err {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint32_t seq;
 	uint8_t type, code;
 	uint16_t mtu;
+	uint8_t family;
 } ip_icmp_err;
 
+typedef struct ip_icmp_err6 {
+	ip_icmp_err e;            /* e.family == IP_FAM6 */
+	uint8_t type6, code6;     /* as received */
+	uint8_t src[16], dst[16]; /* the quoted packet's (src is ours) */
+} ip_icmp_err6;
+
+static inline const ip_icmp_err6 *ip_icmp_err_v6(const ip_icmp_err *e)
+{
+	return e->family == IP_FAM6 ? (const ip_icmp_err6 *)e : NULL;
+}
+
 /* The transport protocol above (TCP): where segments and ICMP errors about
- * them go. Neither may call back into ip_input. */
+ * them go. None may call back into ip_input or ip6_input. input6 NULL: the
+ * protocol speaks no IPv6 (its segments are answered as an unrecognized
+ * next header, and ICMPv6 errors are not handed up). */
 typedef struct ip_upper {
 	void (*input)(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
 	void (*icmp_error)(void *ctx, const ip_icmp_err *err);
 	void *ctx;
+	/* One segment to a unicast address of ours, the extension headers
+	 * walked (and the datagram reassembled): ip->src/dst are the
+	 * packet's, ip->payload_len and ip->next what the packet said. */
+	void (*input6)(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len);
 } ip_upper;
+
+/* ---- the stack's addresses (addr.c) ----
+ * Any number of either family, kept sorted (family, then bytes) so that a
+ * lookup is a binary search; the first IPv4 address is also ip->addr, the
+ * one the IPv4 fast path compares with. IPv4 addresses are stored in the
+ * first 4 bytes of a[], in network order. */
+typedef struct ip_addr {
+	uint8_t family;           /* IP_FAM4 or IP_FAM6 */
+	uint8_t prefix;           /* on-link prefix length (0: unknown) */
+	uint8_t a[16];
+} ip_addr;
+
+typedef struct ip_addrs {
+	ip_addr *v;
+	unsigned n, cap;
+	unsigned n4, n6;
+} ip_addrs;
 
 typedef struct ip_reasm ip_reasm;
 
@@ -40,20 +99,40 @@ typedef struct ip_reasm ip_reasm;
  * payload of an MTU up to 64 KiB. */
 enum { IP_TXBUF = 65536 + 128 };
 
+/* ICMPv6 errors we send (RFC 4443 §2.4(f)): one token bucket for the
+ * stack, ICMP6_ERR_BURST deep, a token every ICMP6_ERR_INTERVAL_NS.
+ * (Linux limits each destination to one a second through its peer cache,
+ * and all of them to 1000 a second; a host that sends errors only for
+ * malformed packets needs no per-peer state.) */
+#ifndef ICMP6_ERR_BURST
+#define ICMP6_ERR_BURST 10
+#endif
+#ifndef ICMP6_ERR_INTERVAL_NS
+#define ICMP6_ERR_INTERVAL_NS 10000000ull     /* 100 a second */
+#endif
+/* Hop limit of the packets we send (Linux's hop_limit default). */
+enum { IP6_HOP_LIMIT = 64 };
+
 typedef struct ip_layer {
 	hsk_env *env;
 	hsk_link link;
-	uint32_t addr;            /* ours */
+	uint32_t addr;            /* ours (the first IPv4 address) */
 	uint16_t ip_id;           /* identification of the next packet */
 	ip_reasm *reasm;
 	ip_upper upper;
+	ip_addrs addrs;           /* every address of both families */
+	ip_reasm *reasm6;         /* IPv6 reassembly, allocated with ip */
+	uint32_t icmp6_tokens;    /* error rate limit: tokens left ... */
+	uint64_t icmp6_refill;    /* ... and when the next one is due */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 
 /* Sets up ip on env; 0, or -HSK_ENOMEM. */
 int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr);
 void ip_destroy(ip_layer *ip);
-/* One IPv4 packet from the link. */
+/* One packet from the link: IPv4, or IPv6 (to ip6_input) once the stack
+ * has an IPv6 address — until then version 6 is dropped as IPv4 always
+ * dropped it (InHdrErrors). */
 void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len);
 /* buf holds the layer-4 message at buf + IPV4_HDR_LEN; writes the IPv4
  * header in front of it (source: our address, TOS byte `tos`: DSCP and the
@@ -73,6 +152,41 @@ enum { IP_ECN_NOT_ECT = 0, IP_ECN_ECT1 = 1, IP_ECN_ECT0 = 2, IP_ECN_CE = 3,
 /* Timers of the layer (reassembly expiry). */
 void ip_advance(ip_layer *ip);
 uint64_t ip_next_deadline(const ip_layer *ip);
+
+/* ---- IPv6 (ip6.c) ---- */
+/* One IPv6 packet from the link (ip_input passes version 6 here). */
+void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len);
+/* buf holds the layer-4 message at buf + IPV6_HDR_LEN; writes the IPv6
+ * header in front of it (hop limit 64, flow label 0) and transmits. src
+ * must be one of our addresses (ip6_select_src picks one). */
+void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
+		const uint8_t dst[16], uint8_t proto, size_t l4_len);
+
+/* ---- addresses (addr.c) ---- */
+/* Adds an address (a: 4 or 16 bytes, network order) with its on-link
+ * prefix length: 0, -HSK_EINVAL (a family, prefix or address that cannot
+ * be ours: unspecified, multicast, loopback, v4-mapped, 0.0.0.0,
+ * 224/4...), -HSK_EADDRINUSE (already there), -HSK_ENOMEM. */
+int ip_addr_add(ip_layer *ip, int family, const uint8_t *a, unsigned prefix);
+/* 0, or -HSK_EADDRNOTAVAIL. Removing the first IPv4 address makes the
+ * next one ip->addr (0 when none is left). */
+int ip_addr_del(ip_layer *ip, int family, const uint8_t *a);
+/* Our entry for a (4 or 16 bytes), or NULL. */
+const ip_addr *ip_addr_find(const ip_layer *ip, int family, const uint8_t *a);
+static inline bool ip6_is_ours(const ip_layer *ip, const uint8_t a[16])
+{
+	return ip->addrs.n6 && ip_addr_find(ip, IP_FAM6, a);
+}
+bool ip4_is_ours(const ip_layer *ip, uint32_t a);
+/* a is a multicast group we listen to: all-nodes (ff02::1), or the
+ * solicited-node group of one of our IPv6 addresses. */
+bool ip6_in_group(const ip_layer *ip, const uint8_t a[16]);
+/* The source for a packet to dst (RFC 6724 §5, the rules that matter to a
+ * host with one interface): the same address when dst is ours, one of the
+ * same scope (link-local for a link-local or link-scope multicast
+ * destination, else a global one), of those the longest matching prefix.
+ * 0, or -HSK_EADDRNOTAVAIL when we have no IPv6 address of that scope. */
+int ip6_select_src(const ip_layer *ip, const uint8_t dst[16], uint8_t src[16]);
 
 /* ---- frag.c: reassembly bounded in memory, per source and in time
  * (RFC 791, RFC 815; Linux's ipfrag_* knobs) */
@@ -95,6 +209,20 @@ void reasm_free(ip_reasm *r);
 long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 		 const uint8_t *payload, size_t len, const uint8_t **out,
 		 hsk_counters *cnt);
+/* IPv6 (RFC 8200 §4.5) in an instance of its own (counters Ip6Reasm*):
+ * keyed by (src, dst, identification). */
+ip_reasm *reasm_new6(const reasm_limits *lim, uint64_t k0, uint64_t k1);
+/* Feeds the fragment pkt[0..len) that ipv6_walk described in c (is_frag).
+ * Returns the length of the reassembled packet and points *out at it
+ * (valid until the next reasm_* call): the offset-0 fragment's IPv6
+ * header and extension headers up to its fragment header (*head bytes),
+ * then the fragmentable part, with the payload length and the byte that
+ * named the fragment header (at *nh_ptr) made those of a whole packet, so
+ * the chain reads on at *head with the header type (*out)[*nh_ptr]. 0
+ * and negative as reasm_input. */
+long reasm_input6(ip_reasm *r, uint64_t now, const uint8_t *pkt, size_t len,
+		  const ipv6_chain *c, const uint8_t **out, size_t *head,
+		  size_t *nh_ptr, hsk_counters *cnt);
 /* Drops datagrams older than the timeout (ReasmTimeout, ReasmFails). */
 void reasm_expire(ip_reasm *r, uint64_t now, hsk_counters *cnt);
 uint64_t reasm_next_deadline(const ip_reasm *r);
@@ -106,5 +234,22 @@ void reasm_usage(const ip_reasm *r, size_t *mem, unsigned *datagrams);
  * requests; hands destination-unreachable (incl. fragmentation needed) and
  * time-exceeded about our TCP segments to the upper layer. */
 void icmp_input(ip_layer *ip, const ipv4_hdr *h, const uint8_t *msg, size_t len);
+
+/* ---- icmp6.c ---- */
+/* An ICMPv6 message (msg: len bytes) of the packet h, to a unicast address
+ * of ours or (mcast) to a group we are in. Answers echo requests to a
+ * unicast address; hands errors about our TCP segments up (see
+ * ip_icmp_err); leaves Neighbor Discovery to the link (tap.c, nd.c) and
+ * ignores what else is informational. */
+void icmp6_input(ip_layer *ip, const ipv6_hdr *h, const uint8_t *msg, size_t len,
+		 bool mcast);
+/* Answers the packet pkt[0..len) with an ICMPv6 error (type, code, and
+ * the 32-bit pointer or MTU), quoting as much of it as fits in 1280 bytes,
+ * unless RFC 4443 §2.4(e) forbids it (an error about an error, a
+ * multicast destination but for packet too big and parameter problem
+ * code 2 when `mcast_ok`, a source that is not one unicast node) or the
+ * rate limit (f) says no (Icmp6OutRateLimitGlobal). True when sent. */
+bool icmp6_send_error(ip_layer *ip, const uint8_t *pkt, size_t len, uint8_t type,
+		      uint8_t code, uint32_t rest, bool mcast_ok);
 
 #endif

@@ -6,6 +6,10 @@
  * Our MAC is fixed by our address (02:68:73:xx:yy:zz, locally
  * administered, "hs" + the low three bytes), so a restart keeps the
  * kernel's neighbour entry valid.
+ *
+ * IPv6 is off until tap_add_addr6: then Neighbor Discovery (nd.c) answers
+ * for our IPv6 addresses and resolves IPv6 next hops, beside ARP, and the
+ * device gains the link-local address of its MAC (modified EUI-64).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,10 +21,14 @@
 
 #include "link/arp.h"
 #include "link/dev.h"
+#include "link/nd.h"
+#include "wire/ipv6.h"
 
 struct tap_dev {
 	hsk_dev dev;
 	arp_cache *arp;
+	nd_cache *nd;          /* NULL while IPv6 is off */
+	uint8_t mac[ARP_MAC_LEN];
 	uint32_t addr, mask, gw;
 	uint8_t frame[ARP_ETH_HDR_LEN + 65535];
 };
@@ -53,7 +61,11 @@ static long tap_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 				return 0;
 			return -errno;
 		}
-		iplen = arp_eth_input(t->arp, now, t->frame, (size_t)n, &ip, tap_out, t);
+		if (t->nd && n >= ARP_ETH_HDR_LEN &&
+		    (t->frame[12] << 8 | t->frame[13]) == ND_ETHERTYPE_IPV6)
+			iplen = nd_eth_input(t->nd, now, t->frame, (size_t)n, &ip, tap_out, t);
+		else
+			iplen = arp_eth_input(t->arp, now, t->frame, (size_t)n, &ip, tap_out, t);
 		if (iplen <= 0)
 			continue;
 		if ((size_t)iplen > cap) {
@@ -74,6 +86,12 @@ static int tap_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 	uint32_t dst, nh;
 	int rc;
 
+	if (len && pkt[0] >> 4 == 6) {
+		rc = t->nd ? nd_output(t->nd, now, pkt, len, tap_out, t) : -EAFNOSUPPORT;
+		if (rc < 0)
+			d->st.tx_dropped++;
+		return rc;
+	}
 	if (len < 20) {
 		d->st.tx_dropped++;
 		return -EINVAL;
@@ -95,11 +113,16 @@ static void tap_advance(hsk_dev *d, uint64_t now)
 	struct tap_dev *t = (struct tap_dev *)d;
 
 	arp_advance(t->arp, now, tap_out, t);
+	if (t->nd)
+		nd_advance(t->nd, now, tap_out, t);
 }
 
 static uint64_t tap_next_deadline(const hsk_dev *d)
 {
-	return arp_next_deadline(((const struct tap_dev *)d)->arp);
+	const struct tap_dev *t = (const struct tap_dev *)d;
+	uint64_t a = arp_next_deadline(t->arp), b = t->nd ? nd_next_deadline(t->nd) : UINT64_MAX;
+
+	return a < b ? a : b;
 }
 
 static void tap_close(hsk_dev *d)
@@ -107,6 +130,7 @@ static void tap_close(hsk_dev *d)
 	struct tap_dev *t = (struct tap_dev *)d;
 
 	arp_free(t->arp);
+	nd_free(t->nd);
 	close(d->fd);
 	free(t);
 }
@@ -146,6 +170,7 @@ hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
 		close(fd);
 		return NULL;
 	}
+	memcpy(t->mac, mac, ARP_MAC_LEN);
 	t->addr = addr;
 	t->mask = prefix ? ~0u << (32 - prefix) : 0;
 	t->gw = gw;
@@ -167,4 +192,47 @@ int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries)
 		}
 	}
 	return 0;
+}
+
+static struct tap_dev *tap_below(const hsk_dev *d)
+{
+	for (; d; d = d->lower)
+		if (d->ops == &tap_ops)
+			return (struct tap_dev *)d;
+	return NULL;
+}
+
+int tap_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix,
+		  bool dad, uint8_t ll[16])
+{
+	struct tap_dev *t = tap_below(d);
+	uint8_t lla[16];
+	int rc;
+
+	if (!t)
+		return -ENODEV;
+	ip6_linklocal_eui64(t->mac, lla);
+	if (!t->nd) {
+		if (!(t->nd = nd_new(t->mac, 256, 64)))
+			return -ENOMEM;
+		rc = nd_add_addr(t->nd, now, lla, 64, dad, tap_out, t);
+		if (rc < 0)
+			return rc;
+	}
+	if (ll)
+		memcpy(ll, lla, 16);
+	if (!a || !memcmp(a, lla, 16))
+		return 0;
+	return nd_add_addr(t->nd, now, a, prefix, dad, tap_out, t);
+}
+
+int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries)
+{
+	const struct tap_dev *t = tap_below(d);
+
+	if (!t || !t->nd)
+		return 0;
+	nd_get_stats(t->nd, st);
+	*entries = nd_entries(t->nd);
+	return 1;
 }

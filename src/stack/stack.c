@@ -123,7 +123,7 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	wheel_init(&e->wheel, now_ns, 1000000);
 	if (ip_init(&s->ip, e, link, cfg->addr) < 0 || tcp_init(&s->tcp, e, &s->ip) < 0)
 		goto fail;
-	s->ip.upper = (ip_upper){ tcp_input, tcp_icmp_error, &s->tcp };
+	s->ip.upper = (ip_upper){ .input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = &s->tcp };
 	s->tcp.notify = notify_socket;
 	s->tcp.notify_ctx = s;
 	return s;

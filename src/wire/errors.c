@@ -18,6 +18,10 @@ static const char *const wire_err_names[WIRE_ERR_COUNT] = {
 	[-WIRE_ERR_PROTO] = "wrong_proto",
 	[-WIRE_ERR_ADDR] = "bad_src_addr",
 	[-WIRE_ERR_ICMP_CSUM] = "icmp_bad_csum",
+	[-WIRE_ERR_EXTHDR] = "bad_exthdr",
+	[-WIRE_ERR_EXT_LIMIT] = "exthdr_limit",
+	[-WIRE_ERR_PARAMPROB] = "param_problem",
+	[-WIRE_ERR_ND] = "nd_invalid",
 };
 
 const char *wire_err_name(int err)

@@ -20,7 +20,7 @@
 enum wire_err {
 	WIRE_OK = 0,
 	WIRE_ERR_SHORT = -1,          /* buffer shorter than a header */
-	WIRE_ERR_VERSION = -2,        /* IP version != 4 */
+	WIRE_ERR_VERSION = -2,        /* IP version not the one parsed */
 	WIRE_ERR_IHL = -3,            /* IP header length < 20 or past the end */
 	WIRE_ERR_TOTLEN = -4,         /* IP total length < IHL or > buffer */
 	WIRE_ERR_IP_CSUM = -5,        /* IP header checksum */
@@ -34,7 +34,14 @@ enum wire_err {
 	WIRE_ERR_PROTO = -13,         /* not the protocol asked for */
 	WIRE_ERR_ADDR = -14,          /* source is broadcast/multicast/zero */
 	WIRE_ERR_ICMP_CSUM = -15,     /* ICMP checksum */
-	WIRE_ERR_COUNT = 16
+	/* IPv6 (wire/ipv6.h) */
+	WIRE_ERR_EXTHDR = -16,        /* extension header or option truncated
+				       * or malformed */
+	WIRE_ERR_EXT_LIMIT = -17,     /* more extension headers than we walk */
+	WIRE_ERR_PARAMPROB = -18,     /* refused as RFC 8200 says: an ICMPv6
+				       * parameter problem may be owed */
+	WIRE_ERR_ND = -19,            /* ND message failing RFC 4861's checks */
+	WIRE_ERR_COUNT = 20
 };
 /* "short", "tcp_bad_csum", ...: the name a drop is counted under;
  * "unknown" for a value that is not a wire_err. */

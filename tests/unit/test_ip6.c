@@ -1,0 +1,637 @@
+/*
+ * The IPv6 path of the IP layer through a whole stack (hsk_stack_input ->
+ * ip_input -> ip6_input): Linux's echo requests answered (whole, atomic
+ * and in fragments); the kernel's own parameter problems reproduced byte
+ * for byte for the same crafted packets; martian sources and
+ * destinations dropped and counted; the rate limit of RFC 4443 §2.4(f);
+ * §2.4(e)'s silences; segments and ICMPv6 errors handed to the upper
+ * layer through input6 and ip_icmp_err6 (packet too big in ICMPv4's
+ * terms, 1280 at least); the address list; and a stack with no IPv6
+ * address treats IPv6 exactly as before.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handshake.h"
+#include "stack/stack.h"
+#include "wire/ipv6.h"
+#include "ipv6_vectors.h"
+
+#define MS 1000000ull
+
+static const uint8_t A1[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 1 };  /* 2001:2::1 */
+static const uint8_t A2[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 2 };  /* 2001:2::2 */
+
+struct cap {
+	int n;
+	uint8_t last[4096];
+	size_t len;
+	/* the upper layer's view */
+	int segs, errs;
+	size_t seg_len;
+	ipv6_hdr seg_ip;
+	ip_icmp_err6 err;
+	bool err_v6;
+};
+
+static void capture(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct cap *c = ctx;
+
+	c->n++;
+	c->len = len < sizeof(c->last) ? len : sizeof(c->last);
+	memcpy(c->last, pkt, c->len);
+}
+
+static hsk_stack *new_stack(struct cap *c, const uint8_t addr6[16], uint16_t mtu)
+{
+	hsk_config cfg;
+	hsk_link link = { .ctx = c, .transmit = capture };
+	hsk_stack *s;
+
+	hsk_config_default(&cfg);
+	cfg.addr = 0xc6120002u;
+	cfg.prefix_len = 24;
+	cfg.seed = 5;
+	if (mtu)
+		cfg.mtu = mtu;
+	memset(c, 0, sizeof(*c));
+	s = hsk_stack_new(&cfg, &link, 1000 * MS);
+	assert_non_null(s);
+	if (addr6)
+		assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, addr6, 64), 0);
+	return s;
+}
+
+static void in(hsk_stack *s, const uint8_t *pkt, size_t len, uint64_t t_ms)
+{
+	uint8_t *b = malloc(len);
+
+	assert_non_null(b);
+	memcpy(b, pkt, len);
+	hsk_stack_input(s, t_ms * MS, b, len);
+	free(b);
+}
+
+static uint64_t cnt(hsk_stack *s, const char *name)
+{
+	return hsk_counter_by_name(s, name);
+}
+
+/* Our packet equals the kernel's but for the flow label (bytes 1-3). */
+static void same_as_kernel(const struct cap *c, const uint8_t *k, size_t klen)
+{
+	assert_int_equal(c->len, klen);
+	assert_int_equal(c->last[0], k[0] & 0xf0);
+	assert_memory_equal(c->last + 4, k + 4, klen - 4);
+}
+
+static void test_echo(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	ipv6_hdr h;
+	const uint8_t *p;
+	size_t pl;
+	icmp_hdr ih;
+	const uint8_t *body;
+	size_t bl;
+	(void)state;
+
+	in(s, v6_echo_req, sizeof v6_echo_req, 1001);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(ipv6_parse(c.last, c.len, &h, &p, &pl), WIRE_OK);
+	assert_memory_equal(h.src, A2, 16);
+	assert_memory_equal(h.dst, A1, 16);
+	assert_int_equal(h.hop_limit, 64);
+	assert_int_equal(h.next, IP_PROTO_ICMPV6);
+	assert_int_equal(icmp6_parse(p, pl, h.src, h.dst, &ih, &body, &bl), WIRE_OK);
+	assert_int_equal(ih.type, ICMP6_ECHO_REPLY);
+	assert_int_equal(ih.rest, 1);
+	assert_int_equal(bl, 15);
+	assert_memory_equal(body, "handshake-ping6", 15);
+	assert_int_equal(cnt(s, "Ip6InReceives"), 1);
+	assert_int_equal(cnt(s, "Icmp6InEchos"), 1);
+	assert_int_equal(cnt(s, "Icmp6OutEchoReplies"), 1);
+	assert_int_equal(cnt(s, "Ip6OutRequests"), 1);
+	assert_int_equal(cnt(s, "InReceives"), 0);    /* IPv4's */
+	hsk_stack_free(s);
+}
+
+/* RFC 6946: the kernel answered our atomic fragment as a plain request;
+ * so do we, with the same bytes. */
+static void test_atomic_fragment(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A1, 0);
+	(void)state;
+
+	in(s, v6_atomic_crafted, sizeof v6_atomic_crafted, 1001);
+	assert_int_equal(c.n, 1);
+	same_as_kernel(&c, v6_atomic_rep, sizeof v6_atomic_rep);
+	assert_int_equal(cnt(s, "Ip6ReasmReqds"), 0);
+	hsk_stack_free(s);
+}
+
+/* Linux's 3008-byte echo request in three fragments, in any order. */
+static void test_fragmented_echo(void **state)
+{
+	static const int orders[][3] = { { 0, 1, 2 }, { 2, 0, 1 }, { 1, 2, 0 } };
+	const uint8_t *f[3] = { v6_frag1, v6_frag2, v6_frag3 };
+	size_t fl[3] = { sizeof v6_frag1, sizeof v6_frag2, sizeof v6_frag3 };
+	(void)state;
+
+	for (int o = 0; o < 3; o++) {
+		struct cap c;
+		hsk_stack *s = new_stack(&c, A2, 9000);
+		ipv6_hdr h;
+		const uint8_t *p, *body;
+		size_t pl, bl;
+		icmp_hdr ih;
+
+		for (int i = 0; i < 3; i++)
+			in(s, f[orders[o][i]], fl[orders[o][i]], 1001);
+		assert_int_equal(cnt(s, "Ip6ReasmReqds"), 3);
+		assert_int_equal(cnt(s, "Ip6ReasmOKs"), 1);
+		assert_int_equal(c.n, 1);
+		assert_int_equal(ipv6_parse(c.last, c.len, &h, &p, &pl), WIRE_OK);
+		assert_int_equal(icmp6_parse(p, pl, h.src, h.dst, &ih, &body, &bl), WIRE_OK);
+		assert_int_equal(ih.type, ICMP6_ECHO_REPLY);
+		assert_int_equal(ih.rest, 2);
+		assert_int_equal(bl, 3000);
+		for (size_t i = 0; i < bl; i++)
+			assert_int_equal(body[i], i % 256);
+		hsk_stack_free(s);
+	}
+}
+
+/* Each crafted packet gets the answer the kernel gave, byte for byte:
+ * the same type, code, pointer, quote and checksum. */
+static void test_parameter_problems_as_linux(void **state)
+{
+	static const struct {
+		const uint8_t *pkt, *err;
+		size_t len, elen;
+		const char *what;
+	} cases[] = {
+		{ v6_unknown_nh_crafted, v6_unknown_nh_err, sizeof v6_unknown_nh_crafted,
+		  sizeof v6_unknown_nh_err, "next header 253" },
+		{ v6_dstopt_10_crafted, v6_dstopt_10_err, sizeof v6_dstopt_10_crafted,
+		  sizeof v6_dstopt_10_err, "unknown option, action 10" },
+		{ v6_rh0_crafted, v6_rh0_err, sizeof v6_rh0_crafted, sizeof v6_rh0_err,
+		  "routing header type 0" },
+		{ v6_frag_len_crafted, v6_frag_len_err, sizeof v6_frag_len_crafted,
+		  sizeof v6_frag_len_err, "fragment of 12 bytes" },
+	};
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A1, 0);
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].what);
+		in(s, cases[i].pkt, cases[i].len, 1001);
+		assert_int_equal(c.n, (int)i + 1);
+		same_as_kernel(&c, cases[i].err, cases[i].elen);
+	}
+	assert_int_equal(cnt(s, "Icmp6OutParmProblems"), 4);
+	assert_int_equal(cnt(s, "Ip6InUnknownProtos"), 1);
+	assert_int_equal(cnt(s, "Ip6InHdrErrors"), 3);
+	hsk_stack_free(s);
+}
+
+/* An upper layer speaking IPv6: segments and errors recorded. */
+static void up_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len)
+{
+	struct cap *c = ctx;
+
+	(void)seg;
+	c->segs++;
+	c->seg_ip = *ip;
+	c->seg_len = len;
+}
+
+static void up_error(void *ctx, const ip_icmp_err *e)
+{
+	struct cap *c = ctx;
+	const ip_icmp_err6 *e6 = ip_icmp_err_v6(e);
+
+	c->errs++;
+	c->err_v6 = e6 != NULL;
+	if (e6)
+		c->err = *e6;
+}
+
+static void speak_ipv6(hsk_stack *s, struct cap *c)
+{
+	s->ip.upper.input6 = up_input6;
+	s->ip.upper.icmp_error = up_error;
+	s->ip.upper.ctx = c;
+}
+
+/* Without input6 a TCP segment is an unknown next header (code 1, as the
+ * kernel answers for a protocol it lacks); with it, it goes up. */
+static void test_tcp_up(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t icmp[8];
+	(void)state;
+
+	in(s, v6_tcp_syn, sizeof v6_tcp_syn, 1001);
+	assert_int_equal(c.n, 1);
+	memcpy(icmp, c.last + 40, 8);
+	assert_int_equal(icmp[0], ICMP6_PARAM_PROB);
+	assert_int_equal(icmp[1], ICMP6_PP_NEXTHDR);
+	assert_int_equal(rd32(icmp + 4), 6);
+	speak_ipv6(s, &c);
+	in(s, v6_tcp_syn, sizeof v6_tcp_syn, 2001);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.segs, 1);
+	assert_int_equal(c.seg_len, sizeof v6_tcp_syn - 40);
+	assert_memory_equal(c.seg_ip.src, A1, 16);
+	assert_memory_equal(c.seg_ip.dst, A2, 16);
+	/* To a group we are in (all-nodes): never delivered. */
+	uint8_t *b = malloc(sizeof v6_tcp_syn);
+	assert_non_null(b);
+	memcpy(b, v6_tcp_syn, sizeof v6_tcp_syn);
+	memcpy(b + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	hsk_stack_input(s, 2002 * MS, b, sizeof v6_tcp_syn);
+	free(b);
+	assert_int_equal(c.segs, 1);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "DropMartianDst"), 1);
+	hsk_stack_free(s);
+}
+
+static void test_errors_up(void **state)
+{
+	struct cap c;
+	/* The kernel's packet too big and time exceeded quote segments
+	 * 2001:2::2 sent. */
+	hsk_stack *s = new_stack(&c, A2, 0);
+	(void)state;
+
+	/* Not handed to an upper layer without IPv6. */
+	in(s, v6_ptb, sizeof v6_ptb, 1001);
+	assert_int_equal(cnt(s, "Icmp6InPktTooBigs"), 1);
+	assert_int_equal(c.errs, 0);
+	speak_ipv6(s, &c);
+	in(s, v6_ptb, sizeof v6_ptb, 1002);
+	assert_int_equal(c.errs, 1);
+	assert_true(c.err_v6);
+	assert_int_equal(c.err.e.family, IP_FAM6);
+	assert_int_equal(c.err.e.type, ICMP_DEST_UNREACH);
+	assert_int_equal(c.err.e.code, ICMP_UNREACH_NEEDFRAG);
+	assert_int_equal(c.err.e.mtu, 1280);
+	assert_int_equal(c.err.type6, ICMP6_PACKET_TOO_BIG);
+	assert_int_equal(c.err.e.sport, 40002);
+	assert_int_equal(c.err.e.dport, 80);
+	assert_int_equal(c.err.e.seq, 0x01020304);
+	assert_int_equal(c.err.e.src, 0);
+	assert_memory_equal(c.err.src, A2, 16);
+	assert_memory_equal(c.err.dst, v6_ptb_crafted + 24, 16);
+
+	/* A packet too big claiming 500 bytes: 1280 (RFC 8201 §4). */
+	uint8_t *b = malloc(sizeof v6_ptb);
+	assert_non_null(b);
+	memcpy(b, v6_ptb, sizeof v6_ptb);
+	wr32(b + 44, 500);
+	wr16(b + 42, 0);
+	wr16(b + 42, csum_fold(csum_partial(b + 40, sizeof v6_ptb - 40,
+			csum_pseudo6(b + 8, b + 24, IP_PROTO_ICMPV6, sizeof v6_ptb - 40))));
+	hsk_stack_input(s, 1003 * MS, b, sizeof v6_ptb);
+	assert_int_equal(c.errs, 2);
+	assert_int_equal(c.err.e.mtu, 1280);
+
+	/* A quote from someone else's address is not ours to hear. */
+	b[48 + 8 + 15] ^= 1;
+	wr16(b + 42, 0);
+	wr16(b + 42, csum_fold(csum_partial(b + 40, sizeof v6_ptb - 40,
+			csum_pseudo6(b + 8, b + 24, IP_PROTO_ICMPV6, sizeof v6_ptb - 40))));
+	hsk_stack_input(s, 1004 * MS, b, sizeof v6_ptb);
+	assert_int_equal(c.errs, 2);
+	free(b);
+
+	in(s, v6_time_exceeded, sizeof v6_time_exceeded, 1005);
+	assert_int_equal(c.errs, 3);
+	assert_int_equal(c.err.e.type, ICMP_TIME_EXCEEDED);
+	assert_int_equal(c.err.e.seq, 77);
+	assert_int_equal(c.err.e.sport, 40003);
+	/* Port unreachable quoting UDP: not TCP's. */
+	in(s, v6_udp_closed_err, sizeof v6_udp_closed_err, 1006);
+	assert_int_equal(c.errs, 3);
+	assert_int_equal(cnt(s, "Icmp6InDestUnreachs"), 1);
+	/* A corrupted error: the checksum. */
+	b = malloc(sizeof v6_time_exceeded);
+	assert_non_null(b);
+	memcpy(b, v6_time_exceeded, sizeof v6_time_exceeded);
+	b[60] ^= 0x10;
+	hsk_stack_input(s, 1007 * MS, b, sizeof v6_time_exceeded);
+	free(b);
+	assert_int_equal(c.errs, 3);
+	assert_int_equal(cnt(s, "Icmp6InCsumErrors"), 1);
+	/* No reply to any of them. */
+	assert_int_equal(c.n, 0);
+	hsk_stack_free(s);
+}
+
+/* A crafted echo request (or any ICMPv6 message) src -> dst. */
+static size_t mkecho(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16])
+{
+	icmp_hdr ih = { .type = ICMP6_ECHO_REQUEST, .rest = 0x00050001 };
+	ipv6_hdr h = { .payload_len = 16, .next = IP_PROTO_ICMPV6, .hop_limit = 64 };
+	uint8_t body[8] = "martian";
+
+	memcpy(h.src, src, 16);
+	memcpy(h.dst, dst, 16);
+	assert_int_equal(ipv6_emit(&h, pkt, 40), 40);
+	assert_int_equal(icmp6_emit(&ih, body, 8, src, dst, pkt + 40, 16), 16);
+	return 56;
+}
+
+static void test_martians(void **state)
+{
+	static const uint8_t bad_src[][16] = {
+		{ [15] = 1 },                                     /* ::1 */
+		{ [10] = 0xff, [11] = 0xff, 198, 18, 0, 1 },      /* ::ffff:198.18.0.1 */
+		{ [12] = 198, 18, 0, 1 },                         /* ::198.18.0.1 */
+		{ 0x20, 0x01, 0x00, 0x02, [15] = 2 },             /* ourselves */
+		{ 0 },                                            /* :: (no DAD) */
+	};
+	static const uint8_t bad_dst[][16] = {
+		{ [15] = 1 },                                     /* ::1 */
+		{ 0 },                                            /* :: */
+		{ 0xff, 0x02, [11] = 1, 0xff, 0, 0, 0x99 },       /* a group we are not in */
+		{ 0xff, 0x0e, [15] = 1 },                         /* global all-nodes */
+	};
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t pkt[64];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad_src) / 16; i++) {
+		hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, bad_src[i], A2));
+		assert_int_equal(cnt(s, "DropMartianSrc"), i + 1);
+	}
+	/* A multicast source: the wire parser's. */
+	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, A2));
+	assert_int_equal(cnt(s, "DropMartianSrc"), 6);
+	for (size_t i = 0; i < sizeof(bad_dst) / 16; i++)
+		hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, bad_dst[i]));
+	assert_int_equal(cnt(s, "DropMartianDst"), 4);
+	/* Another host's unicast: not ours, not a martian. */
+	uint8_t other[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, other));
+	assert_int_equal(cnt(s, "DropNotForUs"), 1);
+	assert_int_equal(cnt(s, "Ip6InAddrErrors"), 5);
+	assert_int_equal(cnt(s, "Icmp6InMsgs"), 0);
+	assert_int_equal(c.n, 0);
+	/* Groups we are in take the packet, but echo to a group is not
+	 * answered. */
+	uint8_t sn[16];
+	ip6_solicited_node(A2, sn);
+	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, sn));
+	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }));
+	assert_int_equal(cnt(s, "Ip6InMcastPkts"), 2);
+	assert_int_equal(cnt(s, "Icmp6InMsgs"), 2);
+	assert_int_equal(c.n, 0);
+	/* A DAD probe from :: is no martian (the link answers it). */
+	hsk_stack_free(s);
+	s = new_stack(&c, A1, 0);
+	in(s, v6_ns_dad, sizeof v6_ns_dad, 1001);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 0);
+	assert_int_equal(cnt(s, "Icmp6InMsgs"), 1);
+	assert_int_equal(c.n, 0);
+	/* And the real peer is answered. */
+	hsk_stack_input(s, 1002 * MS, pkt, mkecho(pkt, A2, A1));
+	assert_int_equal(c.n, 1);
+	hsk_stack_free(s);
+}
+
+/* RFC 4443 §2.4(f): ten errors at once, then one per 10 ms. */
+static void test_error_rate_limit(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A1, 0);
+	(void)state;
+
+	for (int i = 0; i < 30; i++)
+		in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001);
+	assert_int_equal(c.n, ICMP6_ERR_BURST);
+	assert_int_equal(cnt(s, "Icmp6OutRateLimitGlobal"), 30 - ICMP6_ERR_BURST);
+	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 9);
+	assert_int_equal(c.n, ICMP6_ERR_BURST);
+	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 10);
+	assert_int_equal(c.n, ICMP6_ERR_BURST + 1);
+	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 10);
+	assert_int_equal(c.n, ICMP6_ERR_BURST + 1);
+	/* A long quiet time refills the bucket, no more. */
+	for (int i = 0; i < 30; i++)
+		in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 60000);
+	assert_int_equal(c.n, 2 * ICMP6_ERR_BURST + 1);
+	hsk_stack_free(s);
+}
+
+/* §2.4(e): no error about an error, none about a packet to a group (but
+ * an option of action 10), none to a source that is not one node. */
+static void test_error_silences(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A1, 0);
+	uint8_t *b;
+	(void)state;
+
+	/* The kernel's parameter problem has next header 58 and arrives
+	 * fine; an unknown next header inside such an error: we make one by
+	 * turning the kernel's error into an unknown-option packet. */
+	b = malloc(sizeof v6_unknown_nh_crafted);
+	assert_non_null(b);
+	memcpy(b, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted);
+	/* To all-nodes: next header 253 is not answered. */
+	memcpy(b + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	hsk_stack_input(s, 1001 * MS, b, sizeof v6_unknown_nh_crafted);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "Ip6InUnknownProtos"), 1);
+	free(b);
+	/* Action 10 to a group is answered, from our link-local-less stack's
+	 * global address. */
+	b = malloc(sizeof v6_dstopt_10_crafted);
+	assert_non_null(b);
+	memcpy(b, v6_dstopt_10_crafted, sizeof v6_dstopt_10_crafted);
+	memcpy(b + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	hsk_stack_input(s, 1002 * MS, b, sizeof v6_dstopt_10_crafted);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.last[40], ICMP6_PARAM_PROB);
+	assert_int_equal(c.last[41], ICMP6_PP_OPTION);
+	assert_memory_equal(c.last + 8, A1, 16);
+	/* ... but not action 11 (0xd3). */
+	b[42] = 0xd3;
+	hsk_stack_input(s, 1003 * MS, b, sizeof v6_dstopt_10_crafted);
+	assert_int_equal(c.n, 1);
+	free(b);
+	/* An ICMPv6 error carrying an unknown option of action 10 in a
+	 * destination options header: dropped, not answered. */
+	uint8_t pkt[80];
+	ipv6_hdr h = { .payload_len = 16 + 8, .next = IP_PROTO_DSTOPTS, .hop_limit = 64 };
+	memcpy(h.src, A2, 16);
+	memcpy(h.dst, A1, 16);
+	ipv6_emit(&h, pkt, 40);
+	uint8_t opts[8] = { IP_PROTO_ICMPV6, 0, 0x93, 4, 0, 0, 0, 0 };
+	memcpy(pkt + 40, opts, 8);
+	memcpy(pkt + 48, (uint8_t[16]){ ICMP6_DEST_UNREACH, 4 }, 16);
+	hsk_stack_input(s, 1004 * MS, pkt, 64);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "Ip6InHdrErrors"), 3);
+	hsk_stack_free(s);
+}
+
+/* A stack with no IPv6 address has IPv6 off: counted as IPv4 always did. */
+static void test_ipv6_off(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, NULL, 0);
+	(void)state;
+
+	in(s, v6_echo_req, sizeof v6_echo_req, 1001);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "Ip6InReceives"), 0);
+	assert_int_equal(cnt(s, "InReceives"), 1);
+	assert_int_equal(cnt(s, "InHdrErrors"), 1);
+	hsk_stack_free(s);
+}
+
+static void test_address_list(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, NULL, 0);
+	ip_layer *ip = &s->ip;
+	uint8_t ll[16] = { 0xfe, 0x80, [8] = 0x02, 0x68, 0x73, 0xff, 0xfe, 0x12, 0, 2 };
+	uint8_t g2[16] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0x01, [15] = 2 };   /* 2001:2:1::2 */
+	uint8_t v4b[4] = { 198, 18, 1, 2 }, v4a[4] = { 198, 18, 0, 2 }, src[16];
+	(void)state;
+
+	assert_int_equal(ip->addrs.n, 1);            /* the configured IPv4 */
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, A2, 64), 0);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, A2, 64), -HSK_EADDRINUSE);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, ll, 64), 0);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, g2, 64), 0);
+	assert_int_equal(ip_addr_add(ip, IP_FAM4, v4b, 24), 0);
+	/* Never ours: ::, ::1, a group, v4-mapped, a prefix too long. */
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, (uint8_t[16]){ 0 }, 64), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, (uint8_t[16]){ [15] = 1 }, 64), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, (uint8_t[16]){ 0xff, 2, [15] = 1 }, 64), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6,
+			 (uint8_t[16]){ [10] = 0xff, [11] = 0xff, 1, 2, 3, 4 }, 64), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, A1, 129), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, IP_FAM4, (uint8_t[4]){ 127, 0, 0, 1 }, 8), -HSK_EINVAL);
+	assert_int_equal(ip_addr_add(ip, 5, A1, 64), -HSK_EINVAL);
+	assert_int_equal(ip->addrs.n, 5);
+	assert_int_equal(ip->addrs.n4, 2);
+	assert_int_equal(ip->addrs.n6, 3);
+	/* Sorted: IPv4 first, then IPv6 by bytes. */
+	for (unsigned i = 1; i < ip->addrs.n; i++) {
+		const ip_addr *x = &ip->addrs.v[i - 1], *y = &ip->addrs.v[i];
+		assert_true(x->family < y->family ||
+			    (x->family == y->family && memcmp(x->a, y->a, 16) < 0));
+	}
+	assert_non_null(ip_addr_find(ip, IP_FAM6, g2));
+	assert_null(ip_addr_find(ip, IP_FAM6, A1));
+	assert_true(ip4_is_ours(ip, 0xc6120102u));
+	assert_true(ip4_is_ours(ip, 0xc6120002u));
+	assert_false(ip4_is_ours(ip, 0xc6120003u));
+	/* Groups: all-nodes and our solicited-node groups. */
+	uint8_t sn[16];
+	ip6_solicited_node(ll, sn);
+	assert_true(ip6_in_group(ip, sn));
+	assert_true(ip6_in_group(ip, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }));
+	ip6_solicited_node(A1, sn);
+	assert_false(ip6_in_group(ip, sn));
+	/* Source selection: ours as is; link scope -> link-local; global ->
+	 * the longest matching prefix. */
+	assert_int_equal(ip6_select_src(ip, g2, src), 0);
+	assert_memory_equal(src, g2, 16);
+	assert_int_equal(ip6_select_src(ip, (uint8_t[16]){ 0xfe, 0x80, [15] = 9 }, src), 0);
+	assert_memory_equal(src, ll, 16);
+	assert_int_equal(ip6_select_src(ip, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, src), 0);
+	assert_memory_equal(src, ll, 16);
+	assert_int_equal(ip6_select_src(ip, (uint8_t[16]){ 0x20, 0x01, 0, 2, 0, 1, [15] = 9 }, src), 0);
+	assert_memory_equal(src, g2, 16);
+	assert_int_equal(ip6_select_src(ip, A1, src), 0);
+	assert_memory_equal(src, A2, 16);
+	/* Removing the first IPv4 address makes the next one primary. */
+	assert_int_equal(ip_addr_del(ip, IP_FAM4, v4a), 0);
+	assert_int_equal(ip->addr, 0xc6120102u);
+	assert_int_equal(ip_addr_del(ip, IP_FAM4, v4a), -HSK_EADDRNOTAVAIL);
+	assert_int_equal(ip_addr_del(ip, IP_FAM6, ll), 0);
+	assert_int_equal(ip6_select_src(ip, (uint8_t[16]){ 0xfe, 0x80, [15] = 9 }, src),
+			 -HSK_EADDRNOTAVAIL);
+	/* Many addresses: every one found. */
+	for (int i = 0; i < 300; i++) {
+		uint8_t a[16] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0x02, [14] = (uint8_t)(i >> 8),
+				  (uint8_t)(i + 1) };
+		assert_int_equal(ip_addr_add(ip, IP_FAM6, a, 64), 0);
+	}
+	for (int i = 0; i < 300; i++) {
+		uint8_t a[16] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0x02, [14] = (uint8_t)(i >> 8),
+				  (uint8_t)(i + 1) };
+		assert_non_null(ip_addr_find(ip, IP_FAM6, a));
+	}
+	hsk_stack_free(s);
+}
+
+/* IPv4 is untouched by a second family (and a second IPv4 address). */
+static void test_ipv4_still(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t pkt[64], msg[24], b[4] = { 198, 18, 0, 7 };
+	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 1 };
+	ipv4_hdr h = { .total_len = 20 + 16, .ttl = 64, .proto = IP_PROTO_ICMP,
+		       .src = 0xc6120001u, .dst = 0xc6120002u };
+	(void)state;
+
+	assert_int_equal(icmp_emit(&ih, (const uint8_t *)"abcdefgh", 8, msg, sizeof msg), 16);
+	ipv4_emit(&h, pkt, 20);
+	memcpy(pkt + 20, msg, 16);
+	hsk_stack_input(s, 1001 * MS, pkt, 36);
+	assert_int_equal(c.n, 1);
+	/* To a second address of ours, too; from it is a martian. */
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM4, b, 24), 0);
+	h.dst = 0xc6120007u;
+	ipv4_emit(&h, pkt, 20);
+	hsk_stack_input(s, 1002 * MS, pkt, 36);
+	assert_int_equal(c.n, 2);
+	h.src = 0xc6120007u;
+	h.dst = 0xc6120002u;
+	ipv4_emit(&h, pkt, 20);
+	hsk_stack_input(s, 1003 * MS, pkt, 36);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	assert_int_equal(cnt(s, "Ip6InReceives"), 0);
+	hsk_stack_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_atomic_fragment),
+		cmocka_unit_test(test_fragmented_echo),
+		cmocka_unit_test(test_parameter_problems_as_linux),
+		cmocka_unit_test(test_tcp_up),
+		cmocka_unit_test(test_errors_up),
+		cmocka_unit_test(test_martians),
+		cmocka_unit_test(test_error_rate_limit),
+		cmocka_unit_test(test_error_silences),
+		cmocka_unit_test(test_ipv6_off),
+		cmocka_unit_test(test_address_list),
+		cmocka_unit_test(test_ipv4_still),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -462,7 +462,7 @@ def schedule(mutants, args):
     kills (--hints) last, so that no tree sits idle at the end."""
     def cost(m):
         if m.id in args.hint_map:
-            return 2
+            return -1 if args.quick_first else 2
         return 1 if m.equivalent else 0
     return sorted(range(len(mutants)), key=lambda i: cost(mutants[i]))
 
@@ -565,6 +565,9 @@ def main():
     ap.add_argument("--hints", metavar="JSON",
                     help="a --json file of an earlier run: each mutant's killers "
                     "run first (a kill in seconds, not after the whole tier)")
+    ap.add_argument("--quick-first", action="store_true",
+                    help="run the mutants with --hints first (when time may run "
+                    "out: the kill ratio first, the equivalents last)")
     ap.add_argument("--static", action="store_true",
                     help="keep the static library in the scratch trees (slower: "
                     "every mutant relinks every program)")

@@ -383,6 +383,33 @@ static void test_offered_window_no_crumbs(void **state)
 	close_fx(&sm, &p);
 }
 
+/* Delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 §4.2): once the quick ACKs of
+ * a new connection are spent, an ACK may wait for its timer, but at least
+ * every second full-sized segment is ACKed at once. */
+static void test_ack_every_second_full_segment(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 812);
+	static char d[1460];
+	memset(d, 'q', sizeof(d));
+	uint32_t seq = 1;
+	int quick = 0;
+	for (; quick < 30; quick++) {
+		sim_peer_send(&p, seq, 1, A, 65535, d, sizeof(d));
+		seq += sizeof(d);
+		if (!sim_next_tx(&sm))
+			break;          /* the first delayed ACK */
+	}
+	assert_true(quick >= 2 && quick < 30);
+	sim_peer_send(&p, seq, 1, A, 65535, d, sizeof(d));
+	seq += sizeof(d);
+	expect_peer_seg(&p, A, 1, seq, 0);
+	expect_no_tx(&sm);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_segment_beyond_window_trimmed),
 		cmocka_unit_test(test_offered_window_not_shrunk),
 		cmocka_unit_test(test_offered_window_no_crumbs),
+		cmocka_unit_test(test_ack_every_second_full_segment),
 		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

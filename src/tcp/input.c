@@ -627,7 +627,9 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;
-	t->snd_wl2 = sg->ack;
+	/* Without the ACK bit the ACK field means nothing (simultaneous
+	 * open): WL2 starts at ISS, as a request's does. */
+	t->snd_wl2 = ack_ok ? sg->ack : t->iss;
 	if (!ack_ok) {
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
 		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))

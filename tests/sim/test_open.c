@@ -179,6 +179,34 @@ static void test_simultaneous_open_window_unscaled(void **state)
 	sim_free(&sm);
 }
 
+/* The ACK field of a SYN without the ACK bit means nothing (RFC 9293
+ * §3.1): SYN_SENT must not take SND.WL2 from it. An ACK field above ISS + 1
+ * (any value will do for half of all ISSs) kept the completing SYN,ACK's
+ * window out by the WL2 rule (found by make mutate's review). */
+static void test_simultaneous_open_syn_ack_field_ignored(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 13);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 5000, SYN, 2000, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 3000, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
+	assert_int_equal(ti.snd_wnd, 3000);
+	assert_int_equal(hsk_abort(c, a), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* RFC 9293 §3.10.7.3: in SYN_SENT an ACK must acknowledge our SYN (ISS <
  * SEG.ACK =< SND.NXT). A SYN,ACK acknowledging ISS itself, or beyond our
  * SYN, is answered with a reset (seq = SEG.ACK) and the connect goes on;
@@ -914,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_checks_ack),
 		cmocka_unit_test(test_simultaneous_open_window_unscaled),
+		cmocka_unit_test(test_simultaneous_open_syn_ack_field_ignored),
 		cmocka_unit_test(test_simultaneous_open_lost_synacks),
 		cmocka_unit_test(test_synrcvd_rst_back_to_listen),
 		cmocka_unit_test(test_synrcvd_rst_simultaneous_refused),

@@ -473,6 +473,18 @@ static void loop_reset_open(hsk_loop *l)
 	free(w.sd);
 }
 
+/* Signals that came after the loop's last turn are the loop's, not the
+ * default action's: supervisors repeat them (timeout(1) sends its SIGTERM
+ * to the child and again to its process group), and unblocking one here
+ * would kill a process that has already stopped cleanly. */
+static void loop_drain_signals(hsk_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+}
+
 void hsk_loop_free(hsk_loop *l)
 {
 	if (!l)
@@ -484,6 +496,7 @@ void hsk_loop_free(hsk_loop *l)
 	for (unsigned i = 0; i < l->ndev; i++)
 		dev_close(l->devs[i]);
 	if (l->sfd >= 0) {
+		loop_drain_signals(l);
 		close(l->sfd);
 		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
 	}

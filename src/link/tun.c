@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,33 +118,6 @@ out:
 	return rc;
 }
 
-/* Our attach turns the carrier on, but the kernel activates the link
- * (its queueing discipline) later, from a work queue: until then what it
- * sends towards us is dropped (tx_dropped). Under load that took the
- * SYN-ACK of a connection opened at once (the SYN resent after 1 s).
- * The operational state leaves "down" in the same step, so wait for
- * that, 1 s at most. */
-static void netif_wait_oper(const char *name)
-{
-	char path[64], state[16];
-
-	if (strlen(name) >= IFNAMSIZ || strchr(name, '/'))
-		return;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", name);
-	for (int i = 0; i < 1000; i++) {
-		FILE *f = fopen(path, "r");
-		bool down;
-
-		if (!f)
-			return;
-		down = fgets(state, sizeof(state), f) && !strncmp(state, "down", 4);
-		fclose(f);
-		if (!down)
-			return;
-		usleep(1000);
-	}
-}
-
 int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 		unsigned *mtu, char *err, size_t errlen)
 {
@@ -183,7 +155,6 @@ int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 			goto out;
 		}
 	}
-	netif_wait_oper(name);
 	rc = 0;
 out:
 	close(s);

@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all demo check test test-asan deps fuzz bench bench-scale bench-deps install clean
+.PHONY: all demo check test test-asan deps fuzz mutate bench bench-scale bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -29,6 +29,11 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 	./scripts/fuzz.sh --coverage
+
+# Mutation testing (docs/mutation.md): slow, not part of check.
+# make mutate MUTATE_ARGS='--fast --filter paws'
+mutate:
+	/usr/bin/python3 scripts/mutate.py $(MUTATE_ARGS)
 
 # handshake beside lwIP (Debian's and built from Debian's source) and Linux;
 # prints figures and ratios, never fails on a time (docs/bench.md)

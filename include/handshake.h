@@ -496,7 +496,12 @@ long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags
  * run of received bytes in place, then release what was consumed; reserve
  * room at the end of the send buffer, write into it, then commit. A
  * pointer stays valid until the matching release/commit or the next call
- * into the stack, whichever comes first.
+ * into the stack, whichever comes first, with one exception: the send-side
+ * calls never move the receive ring, so a borrowed run may be copied into
+ * reserved room and committed before it is released (an echo copies each
+ * byte once: examples/zerocopy_echo.c). Not the reverse: a release that
+ * empties the receive ring may give back an empty send ring, reserved
+ * room and all.
  */
 /* The next run of received bytes in place: its length (up to the end of
  * the buffer's storage: call again after a release for the rest), 0 at

@@ -58,6 +58,7 @@ typedef struct hsk_netspec {
 	const char *pcap;       /* capture file, or NULL */
 	/* impairment layer, added when any is non-zero */
 	double loss, dup, reorder;
+	double ce;              /* chance an ECT packet is marked CE */
 	uint64_t delay_ns, reorder_ns;
 	uint64_t seed;
 	bool cross_fins;        /* hold the first FIN until the other side's

@@ -41,6 +41,9 @@ typedef struct net_opts {
 	uint64_t drain_ns;      /* --drain-timeout */
 	bool pcap_failed, trace_failed;   /* reported once */
 	const char *report;     /* --report FILE: the HTML report at exit */
+	bool ecn_given;         /* --ecn N: hsk_config.ecn (tcp_ecn) */
+	uint8_t ecn;
+	unsigned fastopen_bits; /* or-ed into hsk_config.tcp_fastopen */
 	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;
 
@@ -49,8 +52,8 @@ enum { NET_DRAIN_DEFAULT_MS = 2000 };
 /*
  * Tries argv[*i] as a shared option (--tun, --tap, --xdp, --addr, --gw,
  * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
- * --loss, --cross-fins, --delay, --dup, --reorder, --seed, --mtu,
- * --drain-timeout, --threads, --queues, --offload, --offload-deny,
+ * --loss, --cross-fins, --delay, --dup, --reorder, --ce, --seed, --mtu,
+ * --drain-timeout, --ecn, --threads, --queues, --offload, --offload-deny,
  * --uring, --no-steer, --steer-deny). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).

@@ -113,8 +113,8 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
-		"--mtu", "--drain-timeout", "--report", "--xdp", "--threads", "--queues",
-		"--offload", "--offload-deny", NULL,
+		"--mtu", "--drain-timeout", "--report", "--ecn", "--ce", "--xdp", "--threads",
+		"--queues", "--offload", "--offload-deny", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -176,6 +176,9 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(opt, "--loss")) {
 		if (parse_prob(v, &o->ns.loss) < 0)
 			return bad(o, "loss probability", v);
+	} else if (!strcmp(opt, "--ce")) {
+		if (parse_prob(v, &o->ns.ce) < 0)
+			return bad(o, "CE mark probability", v);
 	} else if (!strcmp(opt, "--dup")) {
 		if (parse_prob(v, &o->ns.dup) < 0)
 			return bad(o, "duplication probability", v);
@@ -194,6 +197,11 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(opt, "--drain-timeout")) {
 		if (net_parse_seconds(v, &o->drain_ns) < 0)
 			return bad(o, "drain timeout (seconds)", v);
+	} else if (!strcmp(opt, "--ecn")) {
+		if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2"))
+			return bad(o, "ECN mode (0, 1 or 2)", v);
+		o->ecn_given = true;
+		o->ecn = (uint8_t)(v[0] - '0');
 	} else if (!strcmp(opt, "--mtu")) {
 		unsigned long m = strtoul(v, &end, 10);
 		if (end == v || *end || m < 68 || m > 65535)
@@ -246,6 +254,9 @@ void net_opt_usage(FILE *f)
 		"                            has none (default: first other host)\n"
 		"  --gw A.B.C.D              TAP: next hop outside the prefix\n"
 		"  --mtu N                   override the device MTU\n"
+		"TCP:\n"
+		"  --ecn 0|1|2               ECN as Linux's tcp_ecn: 1 ask for it on our\n"
+		"                            SYNs, 2 (default) only accept it, 0 never\n"
 		"scaling (docs/scale.md):\n"
 		"  --threads N               N shards: a stack per thread, each pinned to a\n"
 		"                            core (default: one per core; 1 on TAP or on a\n"
@@ -265,6 +276,7 @@ void net_opt_usage(FILE *f)
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
+		"  --ce P                    mark ECT packets CE (congestion experienced)\n"
 		"  --seed N                  replayable run: keys (ISNs, cookies, ports) and\n"
 		"                            impairments from N (default: keys from the OS)\n"
 		"  --cross-fins              hold the first FIN until the other side's\n"
@@ -402,6 +414,9 @@ hsk_loop *net_loop_open(net_opts *o)
 	 * impairment layer's coin flips use ns.seed either way. */
 	cfg.seed = o->seed_given && o->ns.seed != HSK_SEED_OS ? o->ns.seed : HSK_SEED_OS;
 	cfg.mtu = (uint16_t)o->mtu;
+	if (o->ecn_given)
+		cfg.ecn = o->ecn;
+	cfg.tcp_fastopen |= o->fastopen_bits;
 	if (!o->trace_out)
 		o->trace_out = stderr;
 	o->t0 = hsk_now_ns();

@@ -95,6 +95,7 @@ struct server {
 	int root;            /* --http: DIR's descriptor */
 	uint16_t port;
 	int backlog;
+	int fastopen;        /* --fastopen N: the listener's TCP_FASTOPEN */
 	int lsd;
 	struct conn *c;
 	unsigned nc;
@@ -667,6 +668,8 @@ static void serve_usage(FILE *f)
 		"  --http DIR    serve the regular files beneath DIR over HTTP/1.1\n"
 		"  --send FILE   send FILE (a regular file) to every client, then close\n"
 		"  --backlog N   listen backlog (default 4096)\n"
+		"  --fastopen N  TCP Fast Open (RFC 7413): take data on SYNs with a\n"
+		"                valid cookie, N such connections pending at most\n"
 		"  --count N     exit after N connections have closed\n"
 		"limits (0: none):\n"
 		"  --max-conn N             connections open at once (default 16384)\n"
@@ -679,12 +682,12 @@ static void serve_usage(FILE *f)
 }
 
 /* The numeric options: --port, --backlog, --count, --max-conn,
- * --max-conn-per-source, --idle-timeout, --request-timeout. 1 when a is
+ * --max-conn-per-source, --fastopen, --idle-timeout, --request-timeout. 1 when a is
  * one (-1 on a bad value), 0 when not. */
 static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 {
 	static const char *const opts[] = { "--port", "--backlog", "--count", "--max-conn",
-		"--max-conn-per-source", "--idle-timeout", "--request-timeout", NULL };
+		"--max-conn-per-source", "--fastopen", "--idle-timeout", "--request-timeout", NULL };
 	const char *opt = NULL, *v;
 	unsigned long n = 0;
 	uint64_t ns = 0;
@@ -698,7 +701,7 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 		return 0;
 	if (!(v = net_opt_value("serve", argc, argv, i, opt)))
 		return -1;
-	if (k >= 5) {
+	if (k >= 6) {
 		if (net_parse_seconds(v, &ns) < 0)
 			goto bad;
 	} else {
@@ -714,7 +717,8 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 	case 2: sv->max_conns = (int)n; break;
 	case 3: sv->max_open = (unsigned)n; break;
 	case 4: sv->max_per_source = (unsigned)n; break;
-	case 5: sv->idle_ns = ns; break;
+	case 5: sv->fastopen = (int)n; break;
+	case 6: sv->idle_ns = ns; break;
 	default: sv->request_ns = ns; break;
 	}
 	return 1;
@@ -785,6 +789,8 @@ static int serve_args(struct server *sv, int argc, char **argv)
 	}
 	if (net_opt_check(sv->o) < 0 || serve_check_arg(sv) < 0)
 		return 2;
+	if (sv->fastopen)
+		sv->o->fastopen_bits |= HSK_TFO_SERVER;
 	return 0;
 }
 
@@ -842,7 +848,10 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 		sv->l = hsk_shards_loop(set->sh, i);
 		sv->s = hsk_loop_stack(sv->l);
 		sv->lsd = hsk_socket(sv->s);
-		if (sv->lsd < 0 || (rc = hsk_bind(sv->s, sv->lsd, 0, sv->port)) < 0 ||
+		if (sv->lsd < 0 ||
+		    (sv->fastopen &&
+		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_TCP_FASTOPEN, sv->fastopen)) < 0) ||
+		    (rc = hsk_bind(sv->s, sv->lsd, 0, sv->port)) < 0 ||
 		    (rc = hsk_listen(sv->s, sv->lsd, sv->backlog)) < 0) {
 			fprintf(stderr, "handshake serve: listen on port %u: %s\n", sv->port,
 				hsk_errno_name(sv->lsd < 0 ? sv->lsd : rc));

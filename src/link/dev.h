@@ -261,6 +261,8 @@ typedef struct impair_cfg {
 	double loss;          /* probability a packet is dropped */
 	double dup;           /* probability a packet is delivered twice */
 	double reorder;       /* probability a packet is held back reorder_ns */
+	double ce;            /* probability an ECT packet is marked CE (RFC
+			       * 3168: a congested router's mark) */
 	uint64_t delay_ns;    /* added to every packet */
 	uint64_t reorder_ns;  /* extra delay of a reordered packet (0: 2 ms) */
 	uint64_t seed;
@@ -272,6 +274,7 @@ typedef struct impair_cfg {
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
 	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
+	uint64_t ce_marked;   /* ECT packets marked CE */
 } impair_stats;
 
 hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);

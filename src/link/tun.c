@@ -118,6 +118,21 @@ out:
 	return rc;
 }
 
+/* The kernel turns a device's carrier on when we attach, but starts its
+ * transmit queue (replacing the noop qdisc that drops everything) later,
+ * from the linkwatch work, which also sets the operational state behind
+ * IFF_RUNNING. A SYN sent before that is answered into the noop qdisc
+ * and costs a 1 s retransmission: wait for IFF_RUNNING, at most 1 s (a
+ * device that stays down is the kernel's to report, not ours). */
+static void wait_running(int s, struct ifreq *ifr)
+{
+	for (int ms = 0; ms < 1000; ms++) {
+		if (ioctl(s, SIOCGIFFLAGS, ifr) < 0 || (ifr->ifr_flags & IFF_RUNNING))
+			return;
+		usleep(1000);
+	}
+}
+
 int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 		unsigned *mtu, char *err, size_t errlen)
 {
@@ -155,6 +170,7 @@ int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 			goto out;
 		}
 	}
+	wait_running(s, &ifr);
 	rc = 0;
 out:
 	close(s);

@@ -77,6 +77,8 @@ typedef struct hsk_netspec {
 	bool xdp_copy;          /* AF_XDP: do not try zero-copy */
 	unsigned queues;        /* device queues (multi-queue TUN, XSKs); 0:
 				 * 1, or with hsk_shards one per shard */
+	bool steer_deny;        /* tests: the steering program's attach fails
+				 * (the fallback: as no_steer) */
 	bool no_steer;          /* multi-queue TUN: no eBPF steering program
 				 * (the kernel's own queue choice; packets
 				 * then reach other shards and are handed

@@ -54,7 +54,7 @@ enum { NET_DRAIN_DEFAULT_MS = 2000 };
  * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
  * --loss, --cross-fins, --delay, --dup, --reorder, --ce, --seed, --mtu,
  * --drain-timeout, --ecn, --threads, --queues, --offload, --offload-deny,
- * --uring, --no-steer). Returns 1 when consumed
+ * --uring, --no-steer, --steer-deny). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).
  */

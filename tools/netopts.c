@@ -106,6 +106,10 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		o->ns.no_steer = true;
 		return 1;
 	}
+	if (!strcmp(a, "--steer-deny")) {
+		o->ns.steer_deny = true;
+		return 1;
+	}
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
@@ -214,8 +218,8 @@ int net_opt_check(net_opts *o)
 			o->prog);
 		return -1;
 	}
-	if (!o->ns.tun && (o->ns.offload || o->ns.uring || o->ns.no_steer)) {
-		fprintf(stderr, "handshake %s: --offload, --uring and --no-steer are TUN options\n",
+	if (!o->ns.tun && (o->ns.offload || o->ns.uring || o->ns.no_steer || o->ns.steer_deny)) {
+		fprintf(stderr, "handshake %s: --offload, --uring, --no-steer and --steer-deny are TUN options\n",
 			o->prog);
 		return -1;
 	}
@@ -265,8 +269,10 @@ void net_opt_usage(FILE *f)
 		"  --uring                   TUN: batched reads and writes through io_uring\n"
 		"  --no-steer                multi-queue TUN without the eBPF steering\n"
 		"                            program: packets reaching the wrong shard are\n"
-		"                            handed over (for tests)\n"
+		"                            handed over (for tests; also what happens when\n"
+		"                            the program cannot be attached)\n"
 		"  --offload-deny LIST       tests: the kernel seems to refuse these offloads\n"
+		"  --steer-deny              tests: the steering program's attach fails\n"
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
@@ -450,6 +456,10 @@ const char *net_shards_desc(net_opts *o, char *buf, size_t cap)
 				      tun_features_str(tun_features(d), feat, sizeof(feat)));
 	if (k < cap && o->ns.uring)
 		k += (size_t)snprintf(buf + k, cap - k, ", io_uring");
+	if (k < cap && tun_steer_note(d))
+		k += (size_t)snprintf(buf + k, cap - k,
+				      ", no steering program (%s): strays handed over",
+				      tun_steer_note(d));
 	if (k < cap && xdp_mode(d))
 		snprintf(buf + k, cap - k, ", xdp %s", xdp_mode(d));
 	return buf;

@@ -140,6 +140,7 @@ static int tun_opts_of(const hsk_netspec *ns, unsigned n, tun_opts *o, char *err
 	o->uring = ns->uring;
 	o->queues = n;
 	o->steer = n > 1 && !ns->no_steer;
+	o->steer_deny = ns->steer_deny;
 	return 0;
 }
 

@@ -180,6 +180,8 @@ typedef struct tun_opts {
 	/* multi-queue (tun_mq_open only) */
 	unsigned queues;         /* IFF_MULTI_QUEUE queues (1..256) */
 	bool steer;              /* attach the eBPF steering program (steer.h) */
+	bool steer_deny;         /* tests: its attach fails, so that the
+				  * fallback (no program) runs */
 } tun_opts;
 
 /* tun_open with options: NULL (message in err) when the device cannot be
@@ -199,10 +201,15 @@ int tun_features_parse(const char *s, unsigned *feat);
  * when missing), one hsk_dev each into devs[0..queues): no state is
  * shared between them, so each can live on its own thread. With
  * o->steer, the eBPF steering program makes the kernel put every packet
- * on the queue steer_queue() names (steer.h). 0, or -1 with err set
- * (nothing left open). */
+ * on the queue steer_queue() names (steer.h); when it cannot be attached
+ * (no BPF in the kernel, a build without libbpf, not permitted) the
+ * queues open without it and tun_steer_note says why. 0, or -1 with err
+ * set (nothing left open). */
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen);
+/* Why the steering program asked for is not attached to the TUN device
+ * found below d; NULL when it is, or was not asked for. */
+const char *tun_steer_note(const hsk_dev *d);
 
 /* Whether the TUN/TAP device `name` exists and was made with
  * IFF_MULTI_QUEUE (`ip tuntap add ... multi_queue`): 1, 0 when it exists

@@ -199,6 +199,8 @@ struct tun_dev {
 	bool vnet;               /* IFF_VNET_HDR: every frame starts with one */
 	unsigned link_mtu;
 	int tunfd;               /* the queue's fd (dev.fd is the ring's with io_uring) */
+	char steer_note[96];     /* why the steering program asked for is
+				  * not attached ("": it is, or not asked) */
 	uring_io *u;             /* NULL: plain read/write */
 	uint8_t *arena;          /* read_batch without io_uring */
 	/* a UDP GSO packet being split into datagrams */
@@ -729,6 +731,16 @@ unsigned tun_features(const hsk_dev *d)
 	return 0;
 }
 
+const char *tun_steer_note(const hsk_dev *d)
+{
+	for (; d; d = d->lower)
+		if (d->ops == &tun_ops) {
+			const char *n = ((const struct tun_dev *)d)->steer_note;
+			return n[0] ? n : NULL;
+		}
+	return NULL;
+}
+
 /* Sets up the device on an open queue fd. Takes the fd (closed on
  * failure). */
 static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
@@ -849,6 +861,7 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 {
 	int fds[256];
 	unsigned n = o->queues, i, mtu = 1500;
+	char note[96] = "";
 	int flags = IFF_TUN | IFF_MULTI_QUEUE | (o->offload ? IFF_VNET_HDR : 0);
 
 	if (n < 1 || n > 256) {
@@ -865,9 +878,13 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 	}
 	if (netif_setup(name, host_addr, prefix, &mtu, err, errlen) < 0)
 		goto fail;
-	if (o->steer && steer_tun_attach(fds[0], err, errlen) < 0)
-		goto fail;
-	if (!o->steer) {
+	/* Without the program the queues still work: the kernel chooses,
+	 * and a shard hands what reaches it wrongly to the right one. */
+	if (o->steer && o->steer_deny)
+		snprintf(note, sizeof(note), "attach refused (--steer-deny)");
+	else if (o->steer && steer_tun_attach(fds[0], note, sizeof(note)) == 0)
+		note[0] = '\0';
+	if (!o->steer || note[0]) {
 		/* A program an earlier user attached stays with the device:
 		 * without steering, the kernel's own choice it is. */
 		int none = -1;
@@ -878,6 +895,9 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		snprintf(qname, sizeof(qname), "%s/q%u", name, i);
 		/* tun_wrap takes the fd, even when it fails */
 		devs[i] = tun_wrap(fds[i], qname, mtu, o, err, errlen);
+		if (devs[i])
+			snprintf(((struct tun_dev *)devs[i])->steer_note,
+				 sizeof(note), "%s", note);
 		if (!devs[i]) {
 			for (unsigned j = 0; j < i; j++)
 				dev_close(devs[j]);

@@ -18,8 +18,9 @@
 #  5. A run without offloads after one with them, on the same device: the
 #     features are taken back (the kernel no longer sends partial
 #     checksums), 1 MB echoed, no checksum error.
-#  6. 6 shards (more than cores; rings smaller beyond 5 shards) without
-#     steering: 60 clients served, every stray handed over.
+#  6. 6 shards (more than cores; rings smaller beyond 5 shards) with the
+#     steering program's attach made to fail (--steer-deny): serve runs
+#     without it and says so, 60 clients served, every stray handed over.
 HSK_SHARDS=2
 . "$(dirname "$0")/lib.sh"
 
@@ -150,12 +151,14 @@ stop_serve
 [ "$(counter "$TMP/serve.log" InCsumErrors)" = 0 ] || fail "offloads off: InCsumErrors $(counter "$TMP/serve.log" InCsumErrors)"
 echo "offloads off after on: the device's features taken back, 1 MB echoed"
 
-# 6. more shards than cores, without steering: 6 shards (3 per core) hand
-# strays over through the smaller rings of more than 5 shards
-start_serve --port 9 --echo --stats --threads 6 --no-steer
+# 6. more shards than cores, and a steering program that cannot be
+# attached: serve runs without it (and says so), and 6 shards (3 per
+# core) hand strays over through the smaller rings of more than 5 shards
+start_serve --port 9 --echo --stats --threads 6 --steer-deny
 peer many $HADDR 9 60 20000 >"$TMP/many6.log" 2>&1 || true
 stop_serve || fail "serve (6 shards) failed"
-grep -q "6 shards on 6 queues" "$TMP/serve.log" || fail "not 6 shards: $(grep listening "$TMP/serve.log")"
+grep -q "6 shards on 6 queues, no steering program (attach refused (--steer-deny)): strays handed over" \
+	"$TMP/serve.log" || fail "not 6 shards without the program: $(grep listening "$TMP/serve.log")"
 python3 - "$TMP/many6.log" 60 <<'PY' || fail "clients (6 shards): $(tail -n 1 "$TMP/many6.log")"
 import json, sys
 r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
@@ -165,5 +168,5 @@ wrong=$(counter "$TMP/serve.log" WrongShard)
 handed=$(counter "$TMP/serve.log" ShardHandedIn)
 [ "$wrong" -gt 0 ] && [ "$handed" = "$wrong" ] && [ "$(counter "$TMP/serve.log" ShardRingDrops)" = 0 ] ||
 	fail "6 shards: wrong $wrong, handed in $handed"
-echo "6 shards on 2 cores, no steering: 60 clients served, $wrong strays handed over"
+echo "6 shards on 2 cores, the steering program refused: 60 clients served, $wrong strays handed over"
 echo "PASS: 2 shards: flows stay on their shard, handover without steering, active opens, offload fallback"

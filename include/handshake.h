@@ -43,6 +43,7 @@ enum hsk_error {
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
 	HSK_EOPNOTSUPP = 95,
+	HSK_EAFNOSUPPORT = 97,
 	HSK_EADDRINUSE = 98,
 	HSK_EADDRNOTAVAIL = 99,
 	HSK_ENETUNREACH = 101,
@@ -97,6 +98,49 @@ typedef struct hsk_tuple {
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 } hsk_tuple;
+
+/* ---- addresses of either family ---- */
+enum { HSK_AF_INET = 2, HSK_AF_INET6 = 10 };   /* Linux's AF_ values */
+
+/* An address that carries its family. IPv4 in host byte order (as the
+ * uint32_t addresses everywhere in this API), IPv6 as its 16 bytes in
+ * network order. scope_id is the zone of a link-local IPv6 address; the
+ * stack has one interface, so it is kept and printed, never checked. */
+typedef struct hsk_addr {
+	uint8_t family;           /* HSK_AF_INET or HSK_AF_INET6 */
+	uint32_t scope_id;
+	union {
+		uint32_t v4;
+		uint8_t v6[16];
+	};
+} hsk_addr;
+
+static inline hsk_addr hsk_addr_v4(uint32_t v4)
+{
+	hsk_addr a = { .family = HSK_AF_INET, .scope_id = 0, .v4 = v4 };
+	return a;
+}
+static inline hsk_addr hsk_addr_v6(const uint8_t v6[16])
+{
+	hsk_addr a = { .family = HSK_AF_INET6, .scope_id = 0, .v4 = 0 };
+	for (int i = 0; i < 16; i++)
+		a.v6[i] = v6[i];
+	return a;
+}
+/* Same family and address (the zone is not compared). */
+bool hsk_addr_eq(const hsk_addr *a, const hsk_addr *b);
+
+/* Room for any address in text, with brackets, zone and port. */
+#define HSK_ADDRSTRLEN 72
+/* "198.18.0.1", "2001:2::1", "[2001:2::1]", "fe80::1%3" (a numeric zone)
+ * or "::ffff:198.18.0.1" (an IPv6 address, v4-mapped): 0, or -HSK_EINVAL. */
+int hsk_addr_parse(const char *str, hsk_addr *a);
+/* The address as text (RFC 5952 for IPv6: lower case, the longest run of
+ * zero groups as ::, a zone as %n) in buf, which it returns; "?" for an
+ * unknown family. */
+const char *hsk_addr_str(const hsk_addr *a, char buf[HSK_ADDRSTRLEN]);
+/* With a port: "198.18.0.1:80", "[2001:2::2]:80" (RFC 5952 §6). */
+const char *hsk_addr_port_str(const hsk_addr *a, uint16_t port, char buf[HSK_ADDRSTRLEN]);
 
 /* ---- tracing: every transition and every segment is an event ---- */
 enum hsk_ev_kind {
@@ -294,6 +338,20 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns);
 /* The earliest pending deadline, UINT64_MAX when nothing is pending. */
 uint64_t hsk_stack_next_deadline(const hsk_stack *s);
 const hsk_config *hsk_stack_config(const hsk_stack *s);
+/* The stack's addresses: any number of either family, each with its
+ * on-link prefix length (hsk_config.addr is the first IPv4 one). IPv6 is
+ * off until the stack has an IPv6 address. add: 0, -HSK_EAFNOSUPPORT (a
+ * family that is neither), -HSK_EINVAL (an address that cannot be a
+ * host's: unspecified, loopback, multicast, v4-mapped, 0.0.0.0/8, 127/8,
+ * 224/3, or a prefix longer than the address), -HSK_EADDRINUSE (there
+ * already), -HSK_ENOMEM. del: 0, -HSK_EAFNOSUPPORT, -HSK_EADDRNOTAVAIL.
+ * Deleting the first IPv4 address makes the next one the first.
+ * Connections on an address deleted live on (as Linux's). */
+int hsk_stack_add_addr(hsk_stack *s, const hsk_addr *a, unsigned prefix);
+int hsk_stack_del_addr(hsk_stack *s, const hsk_addr *a);
+/* Writes up to max addresses (IPv4 first, each family in byte order) and
+ * their prefix lengths (prefix may be NULL); returns how many there are. */
+size_t hsk_stack_addrs(const hsk_stack *s, hsk_addr *out, unsigned *prefix, size_t max);
 
 /* ---- sockets ---- */
 enum { HSK_SHUT_RD = 0, HSK_SHUT_WR = 1, HSK_SHUT_RDWR = 2 };

@@ -166,6 +166,10 @@ typedef struct hsk_trace_event {
 	uint8_t obj;             /* enum hsk_obj_kind */
 	int sd;                  /* socket descriptor, or -1 */
 	hsk_tuple tuple;         /* from the point of view of this stack */
+	/* HSK_AF_INET; or HSK_AF_INET6, the addresses in laddr6/raddr6
+	 * (tuple.laddr and raddr 0, the ports in the tuple) */
+	uint8_t family;
+	uint8_t laddr6[16], raddr6[16];
 	/* HSK_EV_STATE */
 	uint8_t from, to;        /* enum hsk_tcp_state */
 	const char *cause;       /* "rcv SYN", "timer 2MSL", "close()", ... */
@@ -376,11 +380,19 @@ enum hsk_sockopt {
 	HSK_SO_LINGER0,          /* 1: close() sends RST */
 	HSK_SO_USER_TIMEOUT,     /* milliseconds, 0: retry counts rule */
 	HSK_SO_MAXSEG,           /* read: effective MSS */
+	HSK_SO_V6ONLY,           /* 0/1 (IPV6_V6ONLY; default 0): an IPv6
+				  * socket on :: takes IPv6 only; before
+				  * bind or connect, else -HSK_EINVAL */
 };
 
 /* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's
- * per-process descriptor limit). */
+ * per-process descriptor limit). hsk_socket's is an IPv4 one (AF_INET). */
 int hsk_socket(hsk_stack *s);
+/* A socket of family HSK_AF_INET or HSK_AF_INET6 (else -HSK_EAFNOSUPPORT).
+ * An IPv6 socket bound to :: and not HSK_SO_V6ONLY also takes IPv4
+ * connections, whose peers it reports as ::ffff:a.b.c.d (Linux's
+ * bindv6only 0). */
+int hsk_socket_family(hsk_stack *s, int family);
 /* addr 0 means the stack's address; port 0 picks an ephemeral port. */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 int hsk_listen(hsk_stack *s, int sd, int backlog);
@@ -410,7 +422,23 @@ int hsk_poll(hsk_stack *s, int sd);
 int hsk_sock_error(hsk_stack *s, int sd);
 /* The connection's state (HSK_CLOSED for a fresh socket). */
 int hsk_sock_state(hsk_stack *s, int sd);
+/* IPv6 connections: the tuple's addresses are 0 (hsk_sock_name/peer). */
 int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *t);
+
+/* The calls above with addresses of either family; the address must be
+ * of the socket's family (else -HSK_EAFNOSUPPORT). bind: our address or
+ * the wildcard (0.0.0.0, ::): -HSK_EADDRNOTAVAIL for one that is not
+ * ours, -HSK_EADDRINUSE as hsk_bind (an IPv6 wildcard that is not v6only
+ * holds the port for IPv4 too). connect: the source is the bound address
+ * or one of ours chosen for the destination (RFC 6724), -HSK_ENETUNREACH
+ * when there is none. */
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+/* hsk_accept, with the peer's address and port (either may be NULL). */
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port);
+/* getsockname and getpeername: 0, -HSK_EBADF, -HSK_ENOTCONN (peer). */
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
 
 /* What the connection knows about its path, like Linux's TCP_INFO. */
 typedef struct hsk_tcp_info {
@@ -442,7 +470,9 @@ typedef struct hsk_conn_info {
 	uint8_t obj;            /* enum hsk_obj_kind */
 	uint8_t state;          /* enum hsk_tcp_state */
 	int sd;                 /* -1 for orphans, requests, TIME_WAIT */
-	hsk_tuple tuple;
+	hsk_tuple tuple;        /* IPv6: addresses 0, see family */
+	uint8_t family;         /* HSK_AF_INET, or HSK_AF_INET6 with ... */
+	uint8_t laddr6[16], raddr6[16];   /* ... these (listeners: laddr6) */
 	uint32_t send_q, recv_q;  /* bytes; for listeners: accept queue, backlog */
 	uint32_t syn_q;           /* listeners: SYN queue length */
 	uint32_t accept_q;        /* listeners: accept queue length */

@@ -3,6 +3,7 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/stack.h"
@@ -14,12 +15,53 @@ int hsk_socket(hsk_stack *s)
 	return stack_sock_alloc(s);
 }
 
+static bool zero16(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* A listener holds the port for IPv4 address addr (0: any): an IPv4 one
+ * on it or the wildcard, or an IPv6 wildcard that takes IPv4 too. */
 static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
 {
-	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
-		if (l->port == port && (l->addr == 0 || addr == 0 || l->addr == addr))
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family == HSK_AF_INET6 ? !l->v6only && zero16(l->addr6) :
+		    (l->addr == 0 || addr == 0 || l->addr == addr))
 			return true;
+	}
 	return false;
+}
+
+/* The same for IPv6 address a6 (NULL: the wildcard, which holds the
+ * port for IPv4 as well unless v6only). */
+static bool port_has_listener6(hsk_stack *s, const uint8_t *a6, bool v6only, uint16_t port)
+{
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family == HSK_AF_INET6) {
+			if (!a6 || zero16(l->addr6) || !memcmp(l->addr6, a6, 16))
+				return true;
+		} else if (!a6 && !v6only) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int hsk_socket_family(hsk_stack *s, int family)
+{
+	if (family != HSK_AF_INET && family != HSK_AF_INET6)
+		return -HSK_EAFNOSUPPORT;
+	int sd = stack_sock_alloc(s);
+	if (sd >= 0)
+		s->socks[sd].family = (uint8_t)family;
+	return sd;
 }
 
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
@@ -56,6 +98,24 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	return -HSK_EADDRNOTAVAIL;
 }
 
+/* RFC 6056 algorithm 3 for an IPv6 tuple (a6 and tu's rport set). */
+static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
+{
+	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	uint32_t offset = (uint32_t)tuple_hash6(a6, 0, tu->rport, s->env.key0 ^ 0x706f7274,
+						s->env.key1);
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
+		tu->lport = port;
+		if (!tbl_lookup6(&s->tcp.conns, tu, a6) &&
+		    !port_has_listener6(s, a6->l, false, port)) {
+			s->port_counter += i + 1;
+			return 0;
+		}
+	}
+	return -HSK_EADDRNOTAVAIL;
+}
+
 int hsk_listen(hsk_stack *s, int sd, int backlog)
 {
 	hsk_sock *k = sock_get(s, sd);
@@ -74,7 +134,9 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	}
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
-	if (port_has_listener(s, k->baddr, k->bport))
+	bool v6 = k->family == HSK_AF_INET6;
+	if (v6 ? port_has_listener6(s, k->baddr6, k->v6only, k->bport) :
+	    port_has_listener(s, k->baddr, k->bport))
 		return -HSK_EADDRINUSE;
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
@@ -82,6 +144,12 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
+	l->family = k->family;
+	l->v6only = k->v6only;
+	if (v6 && k->baddr6) {
+		memcpy(l->addr6, k->baddr6, 16);
+		free(k->baddr6);
+	}
 	l->sd = sd;
 	l->flags = k->flags;
 	l->sndbuf = k->sndbuf;
@@ -91,7 +159,11 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	k->kind = SK_LISTEN;
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	tbl_v6addrs la;
+	memset(&la, 0, sizeof(la));
+	memcpy(la.l, l->addr6, 16);
+	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, v6 ? &la : NULL, HSK_CLOSED, HSK_LISTEN,
+			"listen()");
 	if (s->env.cfg.trace)
 		trace_listener(&s->tcp, l);
 	return 0;
@@ -121,12 +193,18 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	k = &s->socks[sd];              /* the table may have moved */
 	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
-	if (peer)
+	s->socks[nsd].family = k->l->family;
+	if (peer) {
 		*peer = t->node.key;
+		if (t->node.v6)
+			peer->laddr = peer->raddr = 0;   /* folds: see hsk_sock_peer */
+	}
 	if (ring_len(&t->rcv) || (t->flags & TF_RCVD_FIN) || t->err)
 		stack_notify(s, nsd);
 	return nsd;
 }
+
+static int connect_tcb(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6);
 
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 {
@@ -148,15 +226,73 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	} else if (tbl_lookup(&s->tcp.conns, &tu)) {
 		return -HSK_EADDRINUSE;
 	}
-	tcb *t = tcb_new(&s->tcp, &tu);
+	return connect_tcb(s, sd, &tu, NULL);
+}
+
+/* A fresh IPv6 socket connects to dst: the source bound or chosen. */
+static int connect6(hsk_stack *s, int sd, const uint8_t dst[16], uint16_t port)
+{
+	hsk_sock *k = &s->socks[sd];
+	tbl_v6addrs a6;
+
+	if (!port || zero16(dst) || ip6_is_multicast(dst))
+		return -HSK_EINVAL;
+	memcpy(a6.r, dst, 16);
+	if (k->baddr6)
+		memcpy(a6.l, k->baddr6, 16);
+	else if (ip6_select_src(&s->ip, dst, a6.l) < 0)
+		return -HSK_ENETUNREACH;
+	hsk_tuple tu = tbl_key6(&s->tcp.conns, &a6, k->bport, port);
+	if (!tu.lport) {
+		int err = pick_port6(s, &a6, &tu);
+		if (err < 0)
+			return err;
+	} else if (tbl_lookup6(&s->tcp.conns, &tu, &a6)) {
+		return -HSK_EADDRINUSE;
+	}
+	return connect_tcb(s, sd, &tu, &a6);
+}
+
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != k->family)
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_connect(s, sd, a->v4, port);
+	if (k->kind == SK_CONN)
+		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
+	if (k->kind != SK_FRESH)
+		return -HSK_EINVAL;
+	if (ip6_is_v4mapped(a->v6)) {
+		/* An IPv6 socket reaching an IPv4 peer (Linux: unless v6only
+		 * or bound to an IPv6 address). */
+		if (k->v6only || k->baddr6)
+			return -HSK_ENETUNREACH;
+		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
+	}
+	return connect6(s, sd, a->v6, port);
+}
+
+/* The TCB of a connect() on tuple tu (a6: its IPv6 addresses), sent its
+ * SYN: -HSK_EINPROGRESS, or the error. */
+static int connect_tcb(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->family == HSK_AF_INET6 ? k->baddr6 : NULL;
+	tcb *t = tcb_new(&s->tcp, tu, a6);
 	if (!t)
 		return -HSK_ENOBUFS;
+	free(baddr6);                   /* the TCB has the address now */
+	k->baddr6 = NULL;
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	t->user_timeout_ns = k->user_timeout_ns;
-	t->iss = tcp_isn(&s->tcp, &tu);
+	t->iss = tcp_isn(&s->tcp, tu, a6);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
 	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
@@ -380,7 +516,11 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 				break;
 			}
 		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		tbl_v6addrs la;
+		memset(&la, 0, sizeof(la));
+		memcpy(la.l, l->addr6, 16);
+		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, l->family == HSK_AF_INET6 ? &la : NULL,
+				HSK_LISTEN, HSK_CLOSED, "close()");
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
 		conn_release(s, k->t, abort);
@@ -468,6 +608,8 @@ int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *tu)
 		return -HSK_EBADF;
 	if (k->kind == SK_CONN) {
 		*tu = k->t->node.key;
+		if (k->t->node.v6)
+			tu->laddr = tu->raddr = 0;
 	} else {
 		*tu = (hsk_tuple){ .laddr = k->baddr, .lport = k->bport };
 		if (k->kind == SK_LISTEN)
@@ -497,5 +639,92 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.in_recovery = t->cc.in_recovery,
 		.congestion_control = t->cc.ops ? t->cc.ops->name : "none",
 	};
+	return 0;
+}
+
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != k->family)
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_bind(s, sd, a->v4, port);
+	if (k->kind != SK_FRESH || k->bport || k->baddr6)
+		return -HSK_EINVAL;
+	bool any = zero16(a->v6);
+	if (!any && !ip6_is_ours(&s->ip, a->v6))
+		return -HSK_EADDRNOTAVAIL;
+	if (port && port_has_listener6(s, any ? NULL : a->v6, k->v6only, port))
+		return -HSK_EADDRINUSE;
+	if (!any) {
+		k->baddr6 = malloc(16);
+		if (!k->baddr6)
+			return -HSK_ENOMEM;
+		memcpy(k->baddr6, a->v6, 16);
+	}
+	k->bport = port;
+	return 0;
+}
+
+/* An address of a connection as a socket of `family` reports it: IPv4
+ * ones on an IPv6 socket v4-mapped. */
+static hsk_addr conn_addr(const hsk_stack *s, const tcb *t, int family, bool local)
+{
+	if (t->node.v6) {
+		const tbl_v6addrs *a6 = tbl_v6(&s->tcp.conns, &t->node);
+		return hsk_addr_v6(local ? a6->l : a6->r);
+	}
+	uint32_t v4 = local ? t->node.key.laddr : t->node.key.raddr;
+	if (family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	uint8_t m[16] = { [10] = 0xff, [11] = 0xff };
+	wr32(m + 12, v4);
+	return hsk_addr_v6(m);
+}
+
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
+{
+	int nsd = hsk_accept(s, sd, NULL);
+	if (nsd < 0)
+		return nsd;
+	const hsk_sock *k = &s->socks[nsd];
+	if (peer)
+		*peer = conn_addr(s, k->t, k->family, false);
+	if (port)
+		*port = k->t->node.key.rport;
+	return nsd;
+}
+
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_CONN) {
+		*a = conn_addr(s, k->t, k->family, true);
+		*port = k->t->node.key.lport;
+	} else if (k->kind == SK_LISTEN) {
+		*a = k->family == HSK_AF_INET6 ? hsk_addr_v6(k->l->addr6) : hsk_addr_v4(k->l->addr);
+		*port = k->l->port;
+	} else {
+		static const uint8_t any[16];
+		*a = k->family != HSK_AF_INET6 ? hsk_addr_v4(k->baddr) :
+		     hsk_addr_v6(k->baddr6 ? k->baddr6 : any);
+		*port = k->bport;
+	}
+	return 0;
+}
+
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	*a = conn_addr(s, k->t, k->family, false);
+	*port = k->t->node.key.rport;
 	return 0;
 }

@@ -96,6 +96,15 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 	case HSK_SO_SNDBUF:
 	case HSK_SO_RCVBUF:
 		return set_buf(k, opt, value);
+	case HSK_SO_V6ONLY:
+		/* An IPv6 option (ENOPROTOOPT on IPv4, as Linux), and only
+		 * while nothing is bound. */
+		if (k->family != HSK_AF_INET6)
+			return -HSK_ENOPROTOOPT;
+		if (k->kind != SK_FRESH || k->bport || k->baddr6)
+			return -HSK_EINVAL;
+		k->v6only = value != 0;
+		return 0;
 	case HSK_SO_USER_TIMEOUT:
 		if (value < 0)
 			return -HSK_EINVAL;
@@ -133,7 +142,13 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 			       k->kind == SK_LISTEN ? k->l->rcvbuf : k->rcvbuf);
 		return 0;
 	case HSK_SO_MAXSEG:
-		*value = k->kind == SK_CONN ? k->t->mss : s->tcp.mss;
+		*value = k->kind == SK_CONN ? k->t->mss :
+			 tcp_our_mss(&s->tcp, k->family == HSK_AF_INET6);
+		return 0;
+	case HSK_SO_V6ONLY:
+		if (k->family != HSK_AF_INET6)
+			return -HSK_ENOPROTOOPT;
+		*value = k->kind == SK_LISTEN ? k->l->v6only : k->v6only;
 		return 0;
 	case HSK_SO_USER_TIMEOUT:
 		*value = (int)((k->kind == SK_CONN ? k->t->user_timeout_ns :

@@ -25,11 +25,14 @@ typedef struct hsk_sock {
 	uint32_t baddr;
 	uint32_t flags;           /* TF_NODELAY, TF_KEEPALIVE, TF_LINGER0 */
 	uint32_t sndbuf, rcvbuf;
+	uint8_t family;           /* HSK_AF_INET or HSK_AF_INET6 */
+	bool v6only;              /* HSK_SO_V6ONLY */
 	uint64_t user_timeout_ns;
 	union {
 		tcp_listener *l;
 		tcb *t;
 		int next_free;
+		uint8_t *baddr6;  /* fresh IPv6: the bound address (NULL: ::) */
 	};
 } hsk_sock;
 

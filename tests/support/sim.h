@@ -43,6 +43,7 @@ typedef struct sim {
 	int nlose;
 	/* blackhole[h][f]: lose every segment host h sends with flags f */
 	bool blackhole[SIM_MAX_HOSTS][256];
+	int family;               /* of sim_listen/connect: HSK_AF_INET(6) */
 } sim;
 
 /* cfg may be NULL for defaults; it is used for every host (addr is set). */
@@ -50,6 +51,11 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
 /* The same with a configuration per host (cfgs[i] NULL: defaults). */
 void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
+/* IPv6 beside IPv4: host i gets 2001:2::1 + i (/64) on its stack and on
+ * the network, and sim_listen, sim_connect and sim_open_pair speak IPv6
+ * from then on (listeners on ::, dual-stack). */
+void sim_use_ipv6(sim *sm);
+hsk_addr sim_addr6(int i);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Runs until nothing is left to do (no packets, no timers) or `limit`. */
 void sim_run_idle(sim *sm, uint64_t limit_ns);

@@ -47,7 +47,8 @@ static void all_segments_v6(const sim *sm)
 		assert_int_equal(e->family, HSK_AF_INET6);
 		assert_memory_equal(e->laddr6, l.v6, 16);
 		assert_memory_equal(e->raddr6, r.v6, 16);
-		assert_int_equal(e->tuple.laddr, 0);      /* no folds shown */
+		/* (the sim log maps the addresses back to IPv4's twins) */
+		assert_int_equal(e->tuple.laddr, SIM_ADDR(h));
 		n++;
 	}
 	assert_true(n > 0);
@@ -100,12 +101,12 @@ static void test_lifecycle(void **state)
 
 	/* the addresses, as getsockname/getpeername give them */
 	assert_int_equal(hsk_sock_name(c, csd, &a, &port), 0);
-	assert_string_equal(hsk_addr_str(&a, buf), "2001:2::1");
+	assert_string_equal(hsk_addr_str(&a, buf), "2001:2::c612:1");
 	assert_true(port >= 32768);
 	assert_int_equal(hsk_sock_peer(c, csd, &a, &port), 0);
-	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[2001:2::2]:80");
+	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[2001:2::c612:2]:80");
 	assert_int_equal(hsk_sock_name(s, ssd, &a, &port), 0);
-	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[2001:2::2]:80");
+	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[2001:2::c612:2]:80");
 	assert_int_equal(hsk_sock_name(s, lsd, &a, &port), 0);
 	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[::]:80");
 	assert_int_equal(hsk_sock_peer(s, lsd, &a, &port), -HSK_ENOTCONN);

@@ -386,6 +386,94 @@ static void test_memory(void **state)
 	sim_free(&sm);
 }
 
+static int maxseg(sim *sm, int sd)
+{
+	int v = 0;
+	assert_int_equal(hsk_getsockopt(sm->st[S], sd, HSK_SO_MAXSEG, &v), 0);
+	return v;
+}
+
+static void ptb(sim_peer *p, uint16_t mtu, uint32_t rseq)
+{
+	sim_inject_icmp(p->sm, S, SIM_ADDR(6), ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, mtu,
+			p->hport, p->addr, p->port, p->hiss + rseq);
+}
+
+/* PMTU discovery over IPv6 (RFC 8201) with data in flight: a packet too
+ * big shrinks the MSS by IPv6's 60 bytes of headers (and the timestamp
+ * option's 12) and resends at once; a claim below 1280 counts as 1280;
+ * one quoting a sequence number not in flight is not believed (RFC
+ * 5927); it never grows back. */
+static void test_pmtu(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	tcp_opts syn;
+	static char d[30000];
+
+	open6(&sm, 68, NULL);
+	tcp_opts_init(&syn);
+	syn.mss = 1440;
+	syn.has_ts = true;
+	syn.ts_val = 1;
+	sim_peer_accept(&sm, &p, S, PORT, 100, &syn);
+	assert_int_equal(maxseg(&sm, p.sd), 1440 - 12);
+	memset(d, 'p', sizeof(d));
+	assert_true(hsk_send(sm.st[S], p.sd, d, sizeof(d)) > 0);
+	assert_int_equal(sim_counter(&sm, S, "Ip6InDelivers"), sim_counter(&sm, S, "InSegs"));
+
+	ptb(&p, 1400, 1 + 1000000);            /* not in flight: ignored */
+	assert_int_equal(maxseg(&sm, p.sd), 1428);
+	assert_int_equal(sim_counter(&sm, S, "Icmp6InPktTooBigs"), 1);
+	size_t mark = sm.nlog;
+	ptb(&p, 1400, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 1400 - 60 - 12);
+	const sim_ev *e = NULL;
+	for (size_t k = mark; k < sm.nlog && !e; k++)
+		if (sm.log[k].ev.kind == HSK_EV_TX)
+			e = &sm.log[k];
+	assert_non_null(e);
+	assert_int_equal(e->ev.seq, p.hiss + 1);
+	assert_int_equal(e->ev.len, 1400 - 60 - 12);
+	ptb(&p, 500, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 1280 - 60 - 12);
+	ptb(&p, 1500, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 1280 - 60 - 12);
+	assert_int_equal(hsk_abort(sm.st[S], p.sd), 0);
+	assert_int_equal(hsk_close(sm.st[S], p.lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* An ICMPv6 port unreachable about our SYN is a hard error (RFC 1122
+ * 4.2.3.9, as for IPv4); about a connection in ESTABLISHED, soft. */
+static void test_icmp6_unreachable(void **state)
+{
+	(void)state;
+	sim sm;
+	open6(&sm, 69, NULL);
+	hsk_stack *c = sm.st[C];
+	sim_blackhole(&sm, C, SYN, true);
+	int sd = sim_connect(&sm, C, S, PORT);
+	uint16_t port;
+	hsk_addr a;
+	assert_int_equal(hsk_sock_name(c, sd, &a, &port), 0);
+	uint32_t iss = sim_iss(&sm, C);
+	/* the wrong sequence number first: not believed */
+	sim_inject_icmp(&sm, C, SIM_ADDR(S), ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, port,
+			SIM_ADDR(S), PORT, iss + 5);
+	assert_int_equal(hsk_sock_state(c, sd), HSK_SYN_SENT);
+	sim_inject_icmp(&sm, C, SIM_ADDR(S), ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, port,
+			SIM_ADDR(S), PORT, iss);
+	assert_int_equal(hsk_sock_error(c, sd), HSK_ECONNREFUSED);
+	assert_int_equal(sim_counter(&sm, C, "Icmp6InDestUnreachs"), 2);
+	assert_int_equal(sim_counter(&sm, C, "AttemptFails"), 1);
+	hsk_close(c, sd);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_keyed_on_128_bits),
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_pmtu),
+		cmocka_unit_test(test_icmp6_unreachable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,11 +12,15 @@
  *   --no-dad         skip duplicate address detection
  *   --ping6 A6       once DAD is done, send 3 echo requests to A6 (the
  *                    stack has no ping call; built here through ip6_output)
+ *   --echo PORT      a TCP echo server on [::]:PORT (dual stack: IPv4
+ *                    clients too), closing each connection after the peer's
+ *                    FIN once everything is echoed
  *   --seconds S      exit after S seconds (default 30), or on SIGTERM
  *
  * Prints "ready" when the addresses are preferred, and at exit one JSON
- * line: the IPv6 counters, echo replies seen for --ping6, and the ND
- * statistics of the device.
+ * line: the IPv6 counters, echo replies seen for --ping6, the echo
+ * server's connections of each family and bytes, and the ND statistics of
+ * the device.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,7 +37,15 @@
 #include "link/nd.h"
 #include "stack/stack.h"
 
-enum { MAX6 = 8 };
+enum { MAX6 = 8, MAX_CONN = 512, PEND = 16384 };
+
+/* An echo connection: what was read and not yet sent back. */
+struct econn {
+	int sd;
+	bool eof;
+	size_t off, len;
+	uint8_t pend[PEND];
+};
 
 struct app {
 	hsk_stack *s;
@@ -42,6 +54,10 @@ struct app {
 	unsigned echo_replies;
 	uint8_t ping_to[16];
 	bool ping;
+	int lsd;                   /* the echo listener, -1 without --echo */
+	struct econn *conn[MAX_CONN];
+	unsigned accepted4, accepted6, closed, errors;
+	uint64_t echoed;
 	uint8_t buf[65536];
 };
 
@@ -107,6 +123,106 @@ static void watch(struct app *a, const uint8_t *p, size_t len)
 		a->echo_replies++;
 }
 
+/* The echo server's listener on [::]:port, dual stack. */
+static int echo_listen(struct app *a, uint16_t port)
+{
+	static const uint8_t any[16];
+	hsk_addr a6 = hsk_addr_v6(any);
+	int sd = hsk_socket_family(a->s, HSK_AF_INET6);
+
+	if (sd < 0 || hsk_bind_addr(a->s, sd, &a6, port) < 0 || hsk_listen(a->s, sd, 256) < 0)
+		return -1;
+	return sd;
+}
+
+static void echo_accept(struct app *a)
+{
+	hsk_addr peer;
+	uint16_t port;
+	int sd;
+
+	while ((sd = hsk_accept_addr(a->s, a->lsd, &peer, &port)) >= 0) {
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		if (sd >= MAX_CONN || !(a->conn[sd] = calloc(1, sizeof(struct econn)))) {
+			hsk_abort(a->s, sd);
+			a->errors++;
+			continue;
+		}
+		a->conn[sd]->sd = sd;
+		if (!memcmp(peer.v6, mapped, 12))
+			a->accepted4++;
+		else
+			a->accepted6++;
+	}
+}
+
+/* Sends what is pending, reads more when nothing is, closes after EOF. */
+static void echo_serve(struct app *a, int sd)
+{
+	struct econn *c = sd >= 0 && sd < MAX_CONN ? a->conn[sd] : NULL;
+
+	if (!c)
+		return;
+	for (;;) {
+		if (c->len) {
+			long n = hsk_send(a->s, sd, c->pend + c->off, c->len);
+			if (n <= 0) {
+				if (n != -HSK_EAGAIN)
+					goto gone;
+				return;
+			}
+			c->off += (size_t)n;
+			c->len -= (size_t)n;
+			a->echoed += (uint64_t)n;
+			continue;
+		}
+		if (c->eof)
+			break;
+		long n = hsk_recv(a->s, sd, c->pend, sizeof(c->pend));
+		if (n == -HSK_EAGAIN)
+			return;
+		if (n < 0)
+			goto gone;
+		if (n == 0) {
+			c->eof = true;
+			continue;
+		}
+		c->off = 0;
+		c->len = (size_t)n;
+	}
+	hsk_close(a->s, sd);
+	a->closed++;
+	free(c);
+	a->conn[sd] = NULL;
+	return;
+gone:
+	a->errors++;
+	hsk_abort(a->s, sd);
+	free(c);
+	a->conn[sd] = NULL;
+}
+
+static void echo_events(struct app *a)
+{
+	hsk_event ev[64];
+	size_t n;
+
+	if (a->lsd < 0)
+		return;
+	while ((n = hsk_stack_events(a->s, ev, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (ev[i].sd == a->lsd)
+				echo_accept(a);
+			else
+				echo_serve(a, ev[i].sd);
+		}
+	}
+	/* Connections whose sends were short: try again after input. */
+	for (int sd = 0; sd < MAX_CONN; sd++)
+		if (a->conn[sd] && a->conn[sd]->len)
+			echo_serve(a, sd);
+}
+
 static void print_json(struct app *a)
 {
 	nd_stats st = { 0 };
@@ -126,12 +242,18 @@ static void print_json(struct app *a)
 	       ", \"dad_sent\": %" PRIu64 ", \"dad_failed\": %" PRIu64 "}\n",
 	       a->echo_replies, entries, st.ns_sent, st.na_sent, st.ns_rcvd, st.na_rcvd,
 	       st.dad_sent, st.dad_failed);
+	if (a->lsd >= 0)
+		printf("{\"accepted4\": %u, \"accepted6\": %u, \"closed\": %u, \"errors\": %u, "
+		       "\"echoed\": %" PRIu64 ", \"InCsumErrors\": %" PRIu64 ", \"RetransSegs\": %"
+		       PRIu64 "}\n", a->accepted4, a->accepted6, a->closed, a->errors, a->echoed,
+		       hsk_counter_by_name(a->s, "InCsumErrors"),
+		       hsk_counter_by_name(a->s, "RetransSegs"));
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: hsk-v6test --tap NAME --addr A/P --addr6 A6/P [--addr6 ...] "
-		"[--no-dad] [--ping6 A6] [--seconds S]\n");
+		"[--no-dad] [--ping6 A6] [--echo PORT] [--seconds S]\n");
 	exit(2);
 }
 
@@ -143,6 +265,7 @@ int main(int argc, char **argv)
 	unsigned p4 = 24, p6[MAX6], n6 = 0, seconds = 30;
 	bool dad = true;
 	char err[256];
+	int echo_port = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -162,6 +285,8 @@ int main(int argc, char **argv)
 			n6++;
 		else if (!strcmp(o, "--ping6") && inet_pton(AF_INET6, v, a.ping_to) == 1)
 			a.ping = true;
+		else if (!strcmp(o, "--echo"))
+			echo_port = atoi(v);
 		else if (!strcmp(o, "--seconds"))
 			seconds = (unsigned)atoi(v);
 		else
@@ -195,6 +320,11 @@ int main(int argc, char **argv)
 		}
 	}
 	ip_addr_add(&a.s->ip, IP_FAM6, ll, 64);
+	a.lsd = -1;
+	if (echo_port > 0 && (a.lsd = echo_listen(&a, (uint16_t)echo_port)) < 0) {
+		fprintf(stderr, "hsk-v6test: cannot listen on [::]:%d\n", echo_port);
+		return 1;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
@@ -223,6 +353,7 @@ int main(int argc, char **argv)
 			hsk_stack_input(a.s, a.now, a.buf, (size_t)n);
 		}
 		hsk_stack_advance(a.s, a.now);
+		echo_events(&a);
 		dev_advance(a.dev, a.now);
 		if (!ready && a.now >= ready_at + 1000000) {
 			ready = true;
@@ -237,6 +368,8 @@ int main(int argc, char **argv)
 		dev_flush(a.dev, a.now);
 	}
 	print_json(&a);
+	for (int sd = 0; sd < MAX_CONN; sd++)
+		free(a.conn[sd]);
 	hsk_stack_free(a.s);
 	dev_close(a.dev);
 	return 0;

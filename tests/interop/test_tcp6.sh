@@ -9,7 +9,11 @@
 #  3. a port nobody listens on: refused (RST over IPv6);
 #  4. an IPv4 client to the same listener (dual stack), and the MSS the
 #     kernel learnt from handshake's IPv6 SYN-ACK (1440 - 12 with
-#     timestamps: TCP_MAXSEG 1428).
+#     timestamps: TCP_MAXSEG 1428);
+#  5. the other way: handshake connects to a kernel echo server on
+#     [2001:2::1]:8007 (its source chosen by RFC 6724, the kernel resolved
+#     by ND), sends 1 MiB, shuts down and reads the echo to EOF: the same
+#     bytes (FNV-1a compared); a kernel port with no listener refuses it.
 MODE=tap
 . "$(dirname "$0")/lib.sh"
 
@@ -120,4 +124,50 @@ hv() { python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('$1'))" "$
 [ "$(hv accepted4)" = 1 ] || fail "handshake accepted $(hv accepted4) IPv4 connections, not 1"
 [ "$(hv closed)" = 42 ] && [ "$(hv errors)" = 0 ] || fail "closed $(hv closed), errors $(hv errors)"
 [ "$(hv InCsumErrors)" = 0 ] || fail "checksum errors: $(hv InCsumErrors)"
-echo "PASS: TCP over IPv6 with the kernel: 4 MiB each way, 40 clients, refused, dual stack, TIME-WAIT"
+# 5. handshake as the client of a kernel echo server.
+cat >"$TMP/ksrv.py" <<'PY'
+import socket, threading
+ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("2001:2::1", 8007))
+ls.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = ls.accept()
+    def serve(c):
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            c.sendall(b)
+        c.close()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+ip netns exec "$NS" timeout 60 python3 "$TMP/ksrv.py" >"$TMP/ksrv.log" 2>&1 &
+KSRV=$!
+for _ in $(seq 100); do
+	grep -q listening "$TMP/ksrv.log" 2>/dev/null && break
+	sleep 0.05
+done
+grep -q listening "$TMP/ksrv.log" || fail "the kernel echo server did not start: $(cat "$TMP/ksrv.log")"
+want=$(python3 -c "
+h = 0xcbf29ce484222325
+for i in range(1 << 20):
+    h = ((h ^ ((i * 7 + (i >> 11)) & 255)) * 0x100000001b3) & 0xffffffffffffffff
+print('%016x' % h)")
+ip netns exec "$NS" timeout 60 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+	--no-dad --connect '[2001:2::1]:8007' --bytes $((1 << 20)) --seconds 40 \
+	>"$TMP/client.log" 2>&1 || fail "hsk-v6test --connect: $(tail -n 3 "$TMP/client.log")"
+c=$(grep '^{"connect_sent' "$TMP/client.log" | tail -n 1)
+echo "handshake client: $c"
+cv() { python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('$1'))" "$c"; }
+[ "$(cv connect_done)" = True ] && [ -z "$(cv connect_err)" ] || fail "client: $(cv connect_err)"
+[ "$(cv connect_rcvd)" = $((1 << 20)) ] || fail "client got $(cv connect_rcvd) bytes back"
+[ "$(cv connect_hash)" = "$want" ] || fail "client's echo differs: $(cv connect_hash) != $want"
+ip netns exec "$NS" timeout 30 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+	--no-dad --connect '[2001:2::1]:8009' --seconds 20 >"$TMP/client2.log" 2>&1
+c=$(grep '^{"connect_sent' "$TMP/client2.log" | tail -n 1)
+[ "$(cv connect_err)" = ECONNREFUSED ] || fail "a closed kernel port: $(cv connect_err)"
+kill $KSRV 2>/dev/null
+wait $KSRV 2>/dev/null
+echo "PASS: TCP over IPv6 with the kernel: 4 MiB each way, 1 MiB from handshake, 40 clients, refused both ways, dual stack, TIME-WAIT"

@@ -15,6 +15,10 @@
  *   --echo PORT      a TCP echo server on [::]:PORT (dual stack: IPv4
  *                    clients too), closing each connection after the peer's
  *                    FIN once everything is echoed
+ *   --connect A:PORT once ready, connect to A (an IPv6 address in brackets
+ *                    or an IPv4 one), send --bytes N (default 1 MiB) of a
+ *                    known pattern, shut down writing and read until EOF;
+ *                    the JSON line says what came back and its FNV-1a hash
  *   --seconds S      exit after S seconds (default 30), or on SIGTERM
  *
  * Prints "ready" when the addresses are preferred, and at exit one JSON
@@ -58,8 +62,64 @@ struct app {
 	struct econn *conn[MAX_CONN];
 	unsigned accepted4, accepted6, closed, errors;
 	uint64_t echoed;
+	/* --connect */
+	int csd;                   /* -1: none (yet) */
+	bool connect_done;
+	int connect_err;
+	uint64_t c_sent, c_rcvd, c_total, c_hash;
 	uint8_t buf[65536];
 };
+
+/* The byte at offset i of what --connect sends. */
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 11));
+}
+
+/* --connect: keeps sending, reads, ends at EOF (or an error). */
+static void client_step(struct app *a)
+{
+	uint8_t out[8192];
+
+	if (a->csd < 0 || a->connect_done)
+		return;
+	int st = hsk_sock_state(a->s, a->csd), e = hsk_sock_error(a->s, a->csd);
+	if (e) {
+		a->connect_err = e;
+		a->connect_done = true;
+		return;
+	}
+	if (st == HSK_SYN_SENT)
+		return;
+	while (a->c_sent < a->c_total) {
+		size_t n = a->c_total - a->c_sent < sizeof(out) ? (size_t)(a->c_total - a->c_sent)
+								 : sizeof(out);
+		for (size_t i = 0; i < n; i++)
+			out[i] = pattern(a->c_sent + i);
+		long w = hsk_send(a->s, a->csd, out, n);
+		if (w <= 0)
+			break;
+		a->c_sent += (uint64_t)w;
+		if (a->c_sent == a->c_total)
+			hsk_shutdown(a->s, a->csd, HSK_SHUT_WR);
+	}
+	for (;;) {
+		long r = hsk_recv(a->s, a->csd, a->buf, sizeof(a->buf));
+		if (r == -HSK_EAGAIN)
+			return;
+		if (r <= 0) {
+			a->connect_err = r < 0 ? (int)-r : 0;
+			a->connect_done = true;
+			hsk_close(a->s, a->csd);
+			return;
+		}
+		for (long i = 0; i < r; i++) {          /* FNV-1a */
+			a->c_hash ^= a->buf[i];
+			a->c_hash *= 0x100000001b3ull;
+		}
+		a->c_rcvd += (uint64_t)r;
+	}
+}
 
 static volatile sig_atomic_t stop;
 
@@ -242,6 +302,12 @@ static void print_json(struct app *a)
 	       ", \"dad_sent\": %" PRIu64 ", \"dad_failed\": %" PRIu64 "}\n",
 	       a->echo_replies, entries, st.ns_sent, st.na_sent, st.ns_rcvd, st.na_rcvd,
 	       st.dad_sent, st.dad_failed);
+	if (a->csd >= 0 || a->connect_err)
+		printf("{\"connect_sent\": %" PRIu64 ", \"connect_rcvd\": %" PRIu64
+		       ", \"connect_hash\": \"%016" PRIx64 "\", \"connect_err\": \"%s\", "
+		       "\"connect_done\": %s}\n", a->c_sent, a->c_rcvd, a->c_hash,
+		       a->connect_err ? hsk_errno_name(a->connect_err) : "",
+		       a->connect_done ? "true" : "false");
 	if (a->lsd >= 0)
 		printf("{\"accepted4\": %u, \"accepted6\": %u, \"closed\": %u, \"errors\": %u, "
 		       "\"echoed\": %" PRIu64 ", \"InCsumErrors\": %" PRIu64 ", \"RetransSegs\": %"
@@ -253,7 +319,8 @@ static void print_json(struct app *a)
 static void usage(void)
 {
 	fprintf(stderr, "usage: hsk-v6test --tap NAME --addr A/P --addr6 A6/P [--addr6 ...] "
-		"[--no-dad] [--ping6 A6] [--echo PORT] [--seconds S]\n");
+		"[--no-dad] [--ping6 A6] [--echo PORT] [--connect A:PORT [--bytes N]] "
+		"[--seconds S]\n");
 	exit(2);
 }
 
@@ -266,6 +333,8 @@ int main(int argc, char **argv)
 	bool dad = true;
 	char err[256];
 	int echo_port = 0;
+	const char *connect_to = NULL;
+	uint64_t bytes = 1 << 20;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -285,6 +354,10 @@ int main(int argc, char **argv)
 			n6++;
 		else if (!strcmp(o, "--ping6") && inet_pton(AF_INET6, v, a.ping_to) == 1)
 			a.ping = true;
+		else if (!strcmp(o, "--connect"))
+			connect_to = v;
+		else if (!strcmp(o, "--bytes"))
+			bytes = strtoull(v, NULL, 10);
 		else if (!strcmp(o, "--echo"))
 			echo_port = atoi(v);
 		else if (!strcmp(o, "--seconds"))
@@ -325,6 +398,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hsk-v6test: cannot listen on [::]:%d\n", echo_port);
 		return 1;
 	}
+	a.csd = -1;
+	a.c_total = bytes;
+	a.c_hash = 0xcbf29ce484222325ull;
+	hsk_addr dst;
+	uint16_t dport = 0;
+	if (connect_to) {
+		char host[HSK_ADDRSTRLEN];
+		const char *colon = strrchr(connect_to, ':');
+		if (!colon || (size_t)(colon - connect_to) >= sizeof(host))
+			usage();
+		memcpy(host, connect_to, (size_t)(colon - connect_to));
+		host[colon - connect_to] = '\0';
+		dport = (uint16_t)atoi(colon + 1);
+		if (hsk_addr_parse(host, &dst) < 0)
+			usage();
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
@@ -332,6 +421,7 @@ int main(int argc, char **argv)
 	uint64_t ready_at = a.now + (dad ? ND_RETRANS_NS : 0), next_ping = 0;
 	bool ready = false;
 	uint16_t pings = 0;
+	uint64_t linger_until = 0;
 	while (!stop && (a.now = now_ns()) < end) {
 		struct pollfd pfd = { .fd = a.dev->fd, .events = POLLIN };
 		uint64_t dl = hsk_stack_next_deadline(a.s), dd = dev_next_deadline(a.dev);
@@ -354,12 +444,28 @@ int main(int argc, char **argv)
 		}
 		hsk_stack_advance(a.s, a.now);
 		echo_events(&a);
+		client_step(&a);
+		/* --connect alone: done, after a moment for the last ACKs */
+		if (a.connect_done && a.lsd < 0) {
+			if (!linger_until)
+				linger_until = a.now + 300000000ull;
+			else if (a.now >= linger_until)
+				stop = 1;
+		}
 		dev_advance(a.dev, a.now);
 		if (!ready && a.now >= ready_at + 1000000) {
 			ready = true;
 			printf("ready\n");
 			fflush(stdout);
 			next_ping = a.now;
+			if (connect_to) {
+				a.csd = hsk_socket_family(a.s, dst.family);
+				int rc = a.csd < 0 ? a.csd : hsk_connect_addr(a.s, a.csd, &dst, dport);
+				if (rc != -HSK_EINPROGRESS) {
+					a.connect_err = rc < 0 ? -rc : 0;
+					a.connect_done = true;
+				}
+			}
 		}
 		if (a.ping && ready && pings < 3 && a.now >= next_ping) {
 			send_ping(&a, ++pings);

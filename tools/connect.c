@@ -424,53 +424,23 @@ static int open_files(struct client *c)
 	return 0;
 }
 
-int cmd_connect(int argc, char **argv)
+/* The exchange, on the shard whose flow it is: connect, run, close and
+ * linger. The loop's device error (-errno) or 0. */
+static int connect_run(struct client *c)
 {
-	struct client *c = calloc(1, sizeof(*c));
 	int rc;
 
-	if (!c)
-		return 1;
-	c->o.prog = "connect";
-	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
-	c->in = c->out = -1;
-	c->linger_ns = 10000000000ull;
-	rc = connect_args(c, argc, argv);
-	if (rc || open_files(c) < 0) {
-		free(c);
-		return rc ? rc : 2;
-	}
-	c->l = net_loop_open(&c->o);
-	if (!c->l) {
-		net_opts_done(&c->o);
-		if (c->in > 0)
-			close(c->in);
-		if (c->out > 1)
-			close(c->out);
-		free(c);
-		return 1;
-	}
-	c->s = hsk_loop_stack(c->l);
-	hsk_loop_on_socket(c->l, on_sock, c);
-	hsk_loop_on_tick(c->l, on_tick, c);
-	hsk_loop_on_signal(c->l, on_signal, c);
-	if (c->in >= 0) {
-		struct stat st;
-		/* Not a regular file: read it without blocking, when ready. */
-		if (fstat(c->in, &st) == 0 && !S_ISREG(st.st_mode)) {
-			fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
-			hsk_loop_add_fd(c->l, c->in, EPOLLIN, on_input, c);
-		}
-	}
 	c->t_start = hsk_now_ns();
 	c->sd = hsk_socket(c->s);
 	rc = c->sd < 0 ? c->sd : hsk_bind(c->s, c->sd, 0, c->lport);
 	if (rc >= 0)
 		rc = hsk_connect(c->s, c->sd, c->raddr, c->rport);
-	if (rc < 0 && rc != -HSK_EINPROGRESS)
+	if (rc < 0 && rc != -HSK_EINPROGRESS) {
 		fail(c, rc, c->target);
-	else
+		rc = 0;
+	} else {
 		rc = run(c);
+	}
 	if (rc < 0)
 		fprintf(stderr, "connect: device error: %s\n", strerror(-rc));
 	if (c->sd >= 0) {
@@ -485,6 +455,78 @@ int cmd_connect(int argc, char **argv)
 			hsk_loop_linger(c->l, hsk_now_ns() + 500000000ull, 0);
 		}
 	}
+	return rc;
+}
+
+static void stop_shard(void *ctx, hsk_loop *l)
+{
+	(void)ctx;
+	hsk_loop_stop(l);
+}
+
+/* Each shard: the client's runs the exchange, the others carry what
+ * reaches them (packets of its flow on another queue are handed over)
+ * until it is done. */
+static int connect_shard(void *ctx, hsk_loop *l)
+{
+	struct client *c = ctx;
+	int rc;
+
+	if (l != c->l) {
+		rc = hsk_loop_run(l);
+		return rc < 0 ? rc : 0;
+	}
+	rc = connect_run(c);
+	hsk_shards_post_all(c->o.sh, stop_shard, NULL);
+	return rc;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	hsk_loop *l0;
+	unsigned shard = 0;
+	int rc;
+
+	if (!c)
+		return 1;
+	c->o.prog = "connect";
+	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
+	c->in = c->out = -1;
+	c->linger_ns = 10000000000ull;
+	rc = connect_args(c, argc, argv);
+	if (rc || open_files(c) < 0) {
+		free(c);
+		return rc ? rc : 2;
+	}
+	l0 = net_loop_open(&c->o);
+	if (!l0) {
+		net_opts_done(&c->o);
+		if (c->in > 0)
+			close(c->in);
+		if (c->out > 1)
+			close(c->out);
+		free(c);
+		return 1;
+	}
+	/* A given local port decides the shard; an ephemeral one is picked
+	 * by shard 0 among those that bring the replies back to it. */
+	if (c->lport)
+		shard = hsk_shards_of(c->o.sh, c->o.ns.addr, c->lport, c->raddr, c->rport);
+	c->l = hsk_shards_loop(c->o.sh, shard);
+	c->s = hsk_loop_stack(c->l);
+	hsk_loop_on_socket(c->l, on_sock, c);
+	hsk_loop_on_tick(c->l, on_tick, c);
+	hsk_loop_on_signal(c->l, on_signal, c);
+	if (c->in >= 0) {
+		struct stat st;
+		/* Not a regular file: read it without blocking, when ready. */
+		if (fstat(c->in, &st) == 0 && !S_ISREG(st.st_mode)) {
+			fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
+			hsk_loop_add_fd(c->l, c->in, EPOLLIN, on_input, c);
+		}
+	}
+	rc = hsk_shards_run(c->o.sh, connect_shard, c);
 	if (c->interrupted)
 		c->failed = true;
 	if (!c->o.quiet && !c->failed && c->connected) {
@@ -495,11 +537,11 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (c->o.stats)
 		stats_print(stderr, c->l);
-	if (net_report_finish(&c->o, c->s) < 0)
+	if (net_report_finish(&c->o, c->l) < 0)
 		c->failed = true;
 	if (net_outputs_check(&c->o, c->l, true) < 0)
 		c->failed = true;
-	hsk_loop_free(c->l);
+	hsk_shards_free(c->o.sh);
 	if (net_opts_done(&c->o) < 0)
 		c->failed = true;
 	if (c->in > 0)

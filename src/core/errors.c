@@ -9,6 +9,7 @@ struct err_desc {
 static const struct err_desc errors[] = {
 	{ HSK_OK, "OK", "Success" },
 	{ HSK_EPERM, "EPERM", "Operation not permitted" },
+	{ HSK_ENOENT, "ENOENT", "No such file or directory" },
 	{ HSK_EBADF, "EBADF", "Bad socket descriptor" },
 	{ HSK_EAGAIN, "EAGAIN", "Resource temporarily unavailable" },
 	{ HSK_ENOMEM, "ENOMEM", "Out of memory" },

@@ -63,8 +63,9 @@ struct hsk_dev_ops {
 	 * queued by write). May be NULL. */
 	void (*advance)(hsk_dev *d, uint64_t now);
 	/* Up to n received IPv4 packets (n >= 1): how many, 0 when none is
-	 * ready, or -errno. pkts[i].data stays valid until the next read or
-	 * read_batch on d. May be NULL (dev_read_batch then reads one). */
+	 * ready, or -errno. pkts[i].data stays valid until the next read,
+	 * read_batch or flush on d. May be NULL (dev_read_batch then reads
+	 * one). */
 	long (*read_batch)(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned n);
 	/* Sends what write() queued. May be NULL (write sends at once). */
 	void (*flush)(hsk_dev *d, uint64_t now);
@@ -203,6 +204,12 @@ int tun_features_parse(const char *s, unsigned *feat);
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen);
 
+/* Whether the TUN/TAP device `name` exists and was made with
+ * IFF_MULTI_QUEUE (`ip tuntap add ... multi_queue`): 1, 0 when it exists
+ * without (then only single-queue attaches work), -1 when it does not
+ * exist (or is no TUN/TAP device). */
+int tun_existing_mq(const char *name);
+
 /* The same for a TAP device; the device answers ARP for `addr` and
  * resolves next hops: destinations inside addr/prefix directly, others
  * through `gw` (0: no route, dropped). */
@@ -231,6 +238,10 @@ int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries);
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+/* Another layer writing into the capture file of the pcap layer found
+ * below `other` (the queues of one multi-queue device, each on its own
+ * thread, make one capture). */
+hsk_dev *pcap_dev_open_shared(hsk_dev *lower, hsk_dev *other, char *err, size_t errlen);
 /* The first write error of a pcap layer in the stack below d (-errno; the
  * capture stopped there), 0 when none or no such layer. */
 int pcap_dev_error(const hsk_dev *d);

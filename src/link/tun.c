@@ -572,6 +572,13 @@ static void tun_flush(hsk_dev *d, uint64_t now)
 	(void)now;
 	for (unsigned i = 0; i < TUN_GSO_FLOWS; i++)
 		tx_slot(t, i);
+	/* The batch read last is done with (dev.h): its buffers are posted
+	 * again now. Left for the next read, a batch that took every buffer
+	 * would leave no read posted, the ring's fd would never become
+	 * readable, and the loop would sleep while the kernel's queue for
+	 * the device overflowed (until a timer woke it). */
+	if (t->u)
+		uring_io_recycle(t->u);
 	if (t->u && uring_io_pending(t->u)) {
 		d->st.tx_calls++;
 		if (uring_io_submit(t->u) < 0)
@@ -729,6 +736,11 @@ static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
 			goto fail;
 		}
 		t->feat = tun_probe_offloads(fd, o->offload, o->probe_deny) | (o->offload & HSK_TUN_TX_GSO);
+	} else {
+		/* Offloads an earlier user set stay with a persistent device:
+		 * the kernel would hand us partial checksums and GSO packets
+		 * with no header to say so (every SYN dropped, InCsumErrors). */
+		ioctl(fd, TUNSETOFFLOAD, 0ul);
 	}
 	if (o->uring) {
 		/* io_uring must wait for packets, not get EAGAIN */
@@ -797,6 +809,25 @@ hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 
 /* ---- multi-queue ---- */
 
+int tun_existing_mq(const char *name)
+{
+	char path[96];
+	unsigned flags;
+	FILE *f;
+	int n;
+
+	if (!name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fscanf(f, "%x", &flags);
+	fclose(f);
+	if (n != 1)
+		return -1;
+	return (flags & IFF_MULTI_QUEUE) ? 1 : 0;
+}
+
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen)
 {
@@ -820,6 +851,12 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		goto fail;
 	if (o->steer && steer_tun_attach(fds[0], err, errlen) < 0)
 		goto fail;
+	if (!o->steer) {
+		/* A program an earlier user attached stays with the device:
+		 * without steering, the kernel's own choice it is. */
+		int none = -1;
+		ioctl(fds[0], TUNSETSTEERINGEBPF, &none);
+	}
 	for (i = 0; i < n; i++) {
 		char qname[40];
 		snprintf(qname, sizeof(qname), "%s/q%u", name, i);

@@ -34,6 +34,10 @@ void hsk_config_default(hsk_config *c)
 	c->sack = true;
 	c->timestamps = true;
 	c->window_scaling = true;
+	c->ecn = 2;
+	c->tcp_fastopen = HSK_TFO_CLIENT;
+	c->tcp_notsent_lowat = UINT32_MAX;
+	c->clock_slack_ns = 10000000ull;
 	c->congestion_control = "cubic";
 	c->challenge_ack_limit = 10;
 	c->challenge_ack_window_ns = 1000000000ull;
@@ -70,6 +74,7 @@ static bool config_valid(const hsk_config *c)
 	       c->tcp_mem_low <= c->tcp_mem_pressure &&
 	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->ecn <= 2 &&
 	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }
@@ -151,6 +156,9 @@ void hsk_stack_free(hsk_stack *s)
 	/* Accept-queue TCBs and half-built ones are in the table too; rings of
 	 * connected sockets are freed here. */
 	free_detached(s);
+	for (unsigned i = 0; i < s->nsocks; i++)
+		if (s->socks[i].kind != SK_FREE)
+			free(s->socks[i].opt);
 	tcp_destroy(&s->tcp);
 	ip_destroy(&s->ip);
 	free(s->socks);
@@ -222,7 +230,6 @@ int stack_sock_alloc(hsk_stack *s)
 	s->free_sock = k->next_free;
 	memset(k, 0, sizeof(*k));
 	k->kind = SK_FRESH;
-	k->family = HSK_AF_INET;
 	k->sndbuf = s->env.cfg.sndbuf;
 	k->rcvbuf = s->env.cfg.rcvbuf;
 	s->socks_in_use++;
@@ -232,8 +239,9 @@ int stack_sock_alloc(hsk_stack *s)
 void stack_sock_release(hsk_stack *s, int sd)
 {
 	hsk_sock *k = &s->socks[sd];
-	if (k->kind == SK_FRESH && k->family == HSK_AF_INET6)
+	if (k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6)
 		free(k->baddr6);
+	free(k->opt);
 	memset(k, 0, sizeof(*k));
 	k->kind = SK_FREE;
 	k->next_free = s->free_sock;

@@ -38,6 +38,8 @@ void tcb_detach(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
+	if (t->flags & TF_TFO_PENDING)
+		tfo_child_done(s, t);
 	if (tcb_counted_orphan(t)) {
 		s->orphans--;
 		s->orphan_bytes -= t->snd.cap + t->rcv.cap;
@@ -118,14 +120,15 @@ static uint16_t mss_less_ts(uint16_t mss)
 uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
 {
 	uint32_t hdrs = (t->node.v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + TCP_HDR_LEN;
-	uint16_t mss = tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0, t->node.v6);
+	uint16_t mss = mss_cap(tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0, t->node.v6),
+			       t->user_mss);
 	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
 }
 
 void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 {
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	t->mss = tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6);
+	t->mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), t->user_mss);
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */

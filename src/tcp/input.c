@@ -171,7 +171,12 @@ static tcp_verdict rst_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
-		/* Only simultaneous opens reach here as TCBs: active open. */
+		/* A passive Fast Open connection is reset (Linux: ECONNRESET);
+		 * any other TCB here is a simultaneous open: active. */
+		if (t->flags & TF_TFO_CHILD) {
+			tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
+			break;
+		}
 		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST");
 		break;
@@ -291,8 +296,18 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 	    t->rtt.rto < 3000000000ull)
 		t->rtt.rto = 3000000000ull < s->env->cfg.rto_max_ns ?
 			3000000000ull : s->env->cfg.rto_max_ns;
-	cc_init(&t->cc, s->cc_ops, t->mss, s->env->now); /* RFC 6928 IW10 */
+	if (t->flags & TF_TFO_PENDING)
+		tfo_child_established(s, t);    /* its transfer began at the SYN */
+	else
+		cc_init(&t->cc, t->cc.ops ? t->cc.ops : s->cc_ops, t->mss, s->env->now);
 	t->recover = t->snd_una;
+	t->ecn_high = t->snd_una;
+	/* SO_KEEPALIVE set before the connection existed starts now. */
+	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	/* A reply this soon after the handshake makes it interactive
+	 * (quickack.c), as Linux's lrcvtime starts at the handshake. */
+	t->lrcv_ms = (uint32_t)(s->env->now / 1000000) ? (uint32_t)(s->env->now / 1000000) : 1;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s->env, PassiveOpens);
 	return true;
@@ -343,12 +358,14 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
+	uint32_t cwnd = t->cc.cwnd;
 	if (t->sack)
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
+	ecn_rcv_ack(s, t, sg, flight, cwnd);    /* ECE: once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
@@ -421,8 +438,11 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 		return;
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
-	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
+	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
+	 * quick-ACK mode (quickack.c). */
 	if (len >= t->mss && ++t->unacked_segs >= 2)
+		t->flags |= TF_ACK_NOW;
+	else if (qack_now(t))
 		t->flags |= TF_ACK_NOW;
 	else if (!t->delack_at)
 		t->delack_at = s->env->now + s->env->cfg.delack_ns;
@@ -482,8 +502,14 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
-			/* A pure duplicate: say so, with a D-SACK (RFC 2883). */
+			/* A pure duplicate: say so, with a D-SACK (RFC 2883);
+			 * the peer missed our ACK, so ACK at once for a while
+			 * (Linux: DelayedACKLost, quick-ACK mode). */
 			t->flags |= TF_ACK_NOW;
+			if (len) {
+				CNT_INC(s->env, DelayedACKLost);
+				qack_enter(s, t, QACK_MAX);
+			}
 			if (t->sack && len)
 				sack_rcv_dsack(&t->sack->rcv, seq,
 					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
@@ -493,6 +519,8 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		len -= skip;
 		seq = t->rcv_nxt;
 	}
+	if (len)
+		ecn_rcv_data(s, t, sg);         /* CWR, CE (ecn.c) */
 	if (len && ((t->flags & TF_ORPHAN) ||
 		    ((t->flags & TF_SHUT_RD) && (t->flags & TF_FIN_QUEUED)))) {
 		/* Nobody will read it: tell the peer now (as Linux does, for
@@ -508,8 +536,11 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		 * offered for the text. */
 		CNT_INC(s->env, TCPZeroWindowDrop);
 		t->flags |= TF_ACK_NOW;
+		qack_enter(s, t, QACK_MAX);     /* ACK the reopening at once */
 		return TV_OK;
 	}
+	if (len)
+		qack_on_data(s, t);
 	if (seq_eq(seq, t->rcv_nxt) && (!t->ooo || reass_empty(t->ooo)))
 		data_in_order(s, t, data, len, seg_fin, fin_now);
 	else
@@ -589,6 +620,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	t->irs = sg->seq;
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
+	if (ack_ok)
+		ecn_rcv_synack(t, sg);
+	else
+		ecn_rcv_syn(t, sg);
 	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
 	tcb_init_stream_opts(s, t, &sg->th.opt);
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
@@ -605,6 +640,7 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		tcp_output(s, t);
 		return TV_OK;
 	}
+	tfo_rcv_synack(s, t, sg);       /* the SYN's cookie and data (tfo.c) */
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->rtt_start, false, s->env->now);
@@ -644,6 +680,8 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
+	if ((t->flags & TF_TFO_PENDING) && tfo_child_syn(s, t, sg))
+		return TV(TV_DONE, NULL);       /* its SYN again (tfo.c) */
 	if (simultaneous_synack(t, sg))
 		return simultaneous_open_done(s, t, sg);
 	if ((v = paws_check(s, t, sg)).act || (v = seq_check(s, t, sg)).act)
@@ -704,7 +742,7 @@ static void seg_arrives(tcp_stack *s, tcp_seg *sg)
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
-	tcp_seg sg = { .ip = ip };
+	tcp_seg sg = { .ip = ip, .tos = ip->tos };
 	size_t plen;
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
@@ -728,7 +766,7 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
 	tbl_v6addrs a6;
-	tcp_seg sg = { .a6 = &a6 };
+	tcp_seg sg = { .a6 = &a6, .tos = ip->tclass };
 	size_t plen;
 
 	memcpy(a6.l, ip->dst, 16);

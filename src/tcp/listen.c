@@ -59,10 +59,31 @@ tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
 	return NULL;
 }
 
+tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+{
+	tcp_listener *l = listener_find(s, tu->laddr, tu->lport);
+	if (!l || !l->reuseport)
+		return l;
+	/* An SO_REUSEPORT group: the members bound where the first match is;
+	 * one of them by a keyed hash of the 4-tuple, as Linux's
+	 * reuseport_select_sock (the same listener for every segment of a
+	 * connection, SYN cookies' ACKs included). */
+	unsigned n = 0;
+	for (tcp_listener *m = l; m; m = m->next)
+		n += m->reuseport && m->port == l->port && m->addr == l->addr &&
+		     m->family == l->family;
+	uint32_t pick = (uint32_t)(tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1) % n);
+	for (tcp_listener *m = l; m; m = m->next)
+		if (m->reuseport && m->port == l->port && m->addr == l->addr &&
+		    m->family == l->family && pick-- == 0)
+			return m;
+	return l;
+}
+
 tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
 {
 	return sg->a6 ? listener_find6(s, sg->a6->l, sg->tuple.lport) :
-			listener_find(s, sg->tuple.laddr, sg->tuple.lport);
+			listener_lookup(s, &sg->tuple);
 }
 
 static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
@@ -93,12 +114,22 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
 	seg_out o = {
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
-		.win = r->rcv_wnd,
+		.win = r->rcv_wnd, .tos = r->listener->tos,
 	};
+	if ((flags & HSK_TH_SYN) && r->ecn_ok)
+		o.flags |= HSK_TH_ECE;          /* ECN agreed (ecn.c) */
+	uint8_t cookie[8];
 	if (flags & HSK_TH_SYN) {
 		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true, r->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, r->listener->user_mss);
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
+		if (r->tfo_cookie) {    /* RFC 7413: the cookie the SYN asked for */
+			tfo_cookie_make(s, &r->node.key, cookie);
+			o.opt.has_fo = true;
+			o.opt.fo_len = sizeof(cookie);
+			o.opt.fo_cookie = cookie;
+		}
 	} else {
 		o.seq = seq_add(r->iss, 1);
 		if (r->ts_ok) {
@@ -136,9 +167,10 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	seg_out o = {
 		.flags = HSK_TH_SYN | HSK_TH_ACK,
 		.seq = cookie_make(s, &sg->tuple, sg->a6, sg->seq, sg->th.opt.mss),
-		.ack = seq_add(sg->seq, 1), .win = req_window(l),
+		.ack = seq_add(sg->seq, 1), .win = req_window(l), .tos = l->tos,
 	};
 	syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
+	o.opt.mss = mss_cap(o.opt.mss, l->user_mss);
 	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_LISTEN, l->sd);
 }
 
@@ -152,6 +184,30 @@ static bool cookie_recent(const tcp_stack *s, const tcp_listener *l)
 }
 
 static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
+
+void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+		  tcp_req *r)
+{
+	*r = (tcp_req){ .listener = l };
+	/* an IPv6 request from its pool keeps its addresses after it */
+	r->node.v6 = sg->a6 != NULL;
+	r->node.key = sg->tuple;
+	r->node.kind = HSK_OBJ_REQ;
+	timer_init(&r->timer);
+	r->irs = sg->seq;
+	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
+	r->peer_wnd = sg->th.win;
+	r->rcv_wnd = req_window_now(s, l);
+	r->mss = sg->th.opt.mss;
+	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
+	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
+	r->ts_recent = sg->th.opt.ts_val;
+	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	r->synack_at = s->env->now;
+	r->ecn_ok = ecn_syn_ok(s, sg);
+}
 
 tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
@@ -196,26 +252,20 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		CNT_INC(s->env, ListenDrops);
 		return listen_drop(s, l, sg, TV_DROP, "SYN queue full");
 	}
+	/* TCP Fast Open (tfo.c): a valid cookie makes a TCB at once, with
+	 * the SYN's data; a request for a cookie gets one in the SYN-ACK. */
+	bool tfo_cookie = false;
+	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
+	    tfo_syn(s, l, sg, isn, &tfo_cookie))
+		return TV(TV_DONE, NULL);
 	tcp_req *r = tcp_obj_get(s, HSK_OBJ_REQ, &sg->tuple, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
 		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
-	timer_init(&r->timer);
-	r->listener = l;
-	r->irs = sg->seq;
-	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
-	r->peer_wnd = sg->th.win;
-	r->rcv_wnd = req_window_now(s, l);
-	r->mss = sg->th.opt.mss;
-	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
-	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
-	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
-	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
-	r->ts_recent = sg->th.opt.ts_val;
-	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
-	r->synack_at = s->env->now;
+	req_from_syn(s, l, sg, isn, r);
+	r->tfo_cookie = tfo_cookie;
 	tbl_insert(&s->conns, &r->node);
 	l->syn_q++;
 	if (s->env->cfg.trace)
@@ -229,7 +279,27 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 
 void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)
 {
-	if (r->retries >= s->env->cfg.synack_retries) {
+	/* Linux's syn_ack_recalc: a request whose bare ACK TCP_DEFER_ACCEPT
+	 * held lives out the deferral, quietly (no SYN-ACK) but for the last
+	 * timeout, whose SYN-ACK draws the ACK that is then accepted. */
+	uint8_t defer = r->listener->defer_retrans;
+	bool expire = r->retries >= s->env->cfg.synack_retries &&
+		      (!r->acked || r->retries >= defer);
+	bool resend = !r->acked || r->retries + 1 >= defer;
+	if (r->acked && defer && !expire) {
+		r->retries++;
+		if (resend) {
+			CNT_INC(s->env, TCPSynRetrans);
+			CNT_INC(s->env, RetransSegs);
+			req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+		}
+		uint64_t rto = s->env->cfg.rto_initial_ns << r->retries;
+		if (rto > s->env->cfg.rto_max_ns)
+			rto = s->env->cfg.rto_max_ns;
+		wheel_arm(&s->env->wheel, &r->timer, now + rto);
+		return;
+	}
+	if (expire || r->retries >= s->env->cfg.synack_retries) {
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node),
 				HSK_SYN_RECEIVED, HSK_CLOSED, "timer SYN-ACK retries exhausted");
 		req_free(s, r);
@@ -255,24 +325,21 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
-/* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
- * already traced) from what the request remembered, on the accept queue;
- * the usual input steps then move it to ESTABLISHED and take any data.
- * `r` is a copy: a freed request, or one a SYN cookie described. */
-static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-				      const tcp_seg *sg)
+tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
 {
-	/* The segment's addresses are the request's (a copy has none). */
-	tcb *t = tcb_new(s, &r->node.key, sg->a6);
-	if (!t) {
-		CNT_INC(s->env, ListenDrops);
-		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
-		return TV(TV_DONE, NULL);
-	}
+	tcb *t = tcb_new(s, &r->node.key, a6);
+	if (!t)
+		return NULL;
 	t->state = HSK_SYN_RECEIVED;
-	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
+	t->flags |= TF_PASSIVE |
+		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
+	t->user_mss = l->user_mss;
+	if (l->cc)
+		t->cc.ops = l->cc;
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
+	t->tos = l->tos;
+	t->ecn = r->ecn_ok ? ECN_OK : 0;
 	t->iss = r->iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
@@ -304,6 +371,23 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
 	tcp_notify(s, l->sd);
+	return t;
+}
+
+/* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
+ * already traced) from what the request remembered, on the accept queue;
+ * the usual input steps then move it to ESTABLISHED and take any data.
+ * `r` is a copy: a freed request, or one a SYN cookie described. */
+static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
+				      const tcp_seg *sg)
+{
+	/* The segment's addresses are the request's (a copy has none). */
+	tcb *t = listener_child(s, l, r, sg->a6);
+	if (!t) {
+		CNT_INC(s->env, ListenDrops);
+		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
+		return TV(TV_DONE, NULL);
+	}
 	/* The rest of the segment is the TCB's: so is any reply to it. */
 	tcp_reply(s, &t->node, sg, tcb_input_after_syn(s, t, sg));
 	return TV(TV_DONE, NULL);
@@ -387,6 +471,14 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
 		return TV(TV_RST, "bad ACK");
 	tcp_listener *l = r->listener;
+	/* TCP_DEFER_ACCEPT: a final ACK without data waits (the request
+	 * stays) until data comes or the SYN-ACK timeouts run out, as
+	 * Linux's tcp_check_req. */
+	if (r->retries < l->defer_retrans && sg->len == 0 && !(f & HSK_TH_FIN)) {
+		r->acked = true;
+		CNT_INC(s->env, TCPDeferAcceptDrop);
+		return TV(TV_DROP, "TCP_DEFER_ACCEPT: no data yet");
+	}
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s->env, ListenOverflows);
 		CNT_INC(s->env, ListenDrops);
@@ -413,8 +505,9 @@ tcb *listener_accept(tcp_stack *s, tcp_listener *l)
 	if (!l->aq_head)
 		l->aq_tail = NULL;
 	t->aq_next = NULL;
-	t->listener = NULL;
 	t->flags &= ~TF_ON_ACCEPTQ;
+	if (!(t->flags & TF_TFO_PENDING))
+		t->listener = NULL;     /* a Fast Open child keeps it (tfo.c) */
 	l->accept_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
@@ -434,6 +527,13 @@ static void collect_reqs(void *ctx, tbl_node *n)
 		w->list[w->n++] = (tcp_req *)n;
 }
 
+static void forget_listener(void *ctx, tbl_node *n)
+{
+	tcb *t = (tcb *)n;
+	if (n->kind == HSK_OBJ_TCB && t->listener == ctx)
+		t->listener = NULL;
+}
+
 void listener_close(tcp_stack *s, tcp_listener *l)
 {
 	/* Connections nobody accepted are reset, as Linux does. */
@@ -445,6 +545,10 @@ void listener_close(tcp_stack *s, tcp_listener *l)
 		}
 		tcb_closed(s, t, "listener closed");
 	}
+	/* Fast Open connections accepted but still in SYN_RECEIVED point at
+	 * the listener: they outlive it. */
+	if (l->tfo_pending)
+		tbl_foreach(&s->conns, forget_listener, l);
 	/* Requests vanish silently (the client's ACK will meet a reset).
 	 * tbl_foreach forbids removal, so collect them first, in batches. */
 	tcp_req *batch[256];

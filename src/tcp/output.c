@@ -75,10 +75,11 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
 	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
+	/* IP_TOS is IPv4's for now: IPv6's traffic class is 0 (docs/ipv6.md) */
 	if (a6)
 		ip6_output(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, (size_t)n);
 	else
-		ip_output(s->ip, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
+		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }
 
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
@@ -106,6 +107,7 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
+	ecn_out(t, o);          /* TOS byte, ECE, CWR (ecn.c) */
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
@@ -121,6 +123,7 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
+		qack_sent(t, (t->flags & TF_ACK_NOW) || t->delack_at);
 		t->flags &= ~TF_ACK_NOW;
 		t->delack_at = 0;
 		t->unacked_segs = 0;
@@ -128,23 +131,29 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, &t->snd, HSK_OBJ_TCB, t->sd);
 }
 
-static void tcb_send_syn(tcp_stack *s, tcb *t)
+/* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
+static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
 	seg_out o = { .seq = t->iss };
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false, t->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
+		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
 		o.ack = t->rcv_nxt;
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
 			    true, t->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
 		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
@@ -152,6 +161,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 			t->rcv_adv = edge;
 	}
 	tcb_emit(s, t, &o);
+	return o.len;
 }
 
 /* The sequence number just past the last byte the user has written: SND.UNA,
@@ -211,6 +221,28 @@ static bool sws_allows(const tcb *t, uint32_t len, uint32_t avail)
 	return len >= t->max_snd_wnd / 2;
 }
 
+/* Whether the segment of `len` bytes about to go ends this burst: after
+ * it, nothing is queued, the windows allow nothing more, or what would
+ * come next is a short segment Nagle holds back. Its PSH tells the peer to
+ * hand over what it has (RFC 9293 §3.9.1), not only at the end of what the
+ * user wrote: a burst cut by cwnd or the peer's window is pushed too. New
+ * data only: a retransmission keeps the rule of its first sending. */
+static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usable)
+{
+	uint32_t left = avail - len, room = usable - len;
+	uint32_t next = left < room ? left : room;
+	if (next > t->mss)
+		next = t->mss;
+	if (next == 0)
+		return true;
+	if (next == t->mss)
+		return false;
+	/* A short tail goes only where Nagle lets it (this segment is a
+	 * full one, so it is not the small segment outstanding). */
+	return next != left || !((t->flags & TF_NODELAY) || !seq_gt(t->snd_sml, t->snd_una) ||
+				 (t->flags & TF_FIN_QUEUED));
+}
+
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
@@ -247,7 +279,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
 			.len = len, .ring_off = ring_off(t, t->snd_nxt),
 		};
-		if (len && len == avail)
+		if (len && (len == avail || (is_new && burst_ends(t, len, avail, usable))))
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
@@ -263,6 +295,8 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			t->rtt_seq = seq_add(t->snd_nxt, len);
 			t->rtt_start = s->env->now;
 		}
+		if (is_new && len)
+			qack_data_sent(s, t);
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
 			t->snd_sml = seq_add(t->snd_nxt, len);
@@ -286,13 +320,13 @@ void tcp_output(tcp_stack *s, tcb *t)
 		return;
 	bool sent = false;
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->iss)) {
+	    seq_eq(t->snd_nxt, t->iss) && !(t->flags & TF_TFO_DEFER)) {
 		if (seq_gt(t->snd_max, t->iss))
 			CNT_INC(s->env, RetransSegs);
 		else
 			t->rtt_start = s->env->now;
-		tcb_send_syn(s, t);
-		t->snd_nxt = seq_add(t->iss, 1);
+		uint32_t data = tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1 + data);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;
@@ -406,6 +440,7 @@ void tcb_retransmit(tcp_stack *s, tcb *t)
 	t->snd_nxt = t->snd_una;
 	t->flags &= ~TF_RTT_TIMING;
 	if (syn_outstanding(t)) {
+		tfo_syn_timeout(s, t);
 		t->flags |= TF_SYN_RETRANS;
 		CNT_INC(s->env, TCPSynRetrans);
 	}

@@ -169,7 +169,7 @@ void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		return;
 	hsk_trace_event ev = {
 		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
-		.wscale = -1, .reason = reason,
+		.wscale = -1, .reason = reason, .fastopen = -1,
 	};
 	ev_tuple(&ev, tu, a6);
 	if (th) {
@@ -185,6 +185,7 @@ void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.ts_val = th->opt.ts_val;
 		ev.ts_ecr = th->opt.ts_ecr;
 		ev.nsack = th->opt.nsack;
+		ev.fastopen = th->opt.has_fo ? (int8_t)th->opt.fo_len : -1;
 		for (unsigned i = 0; i < th->opt.nsack && i < 4; i++) {
 			ev.sack[i].left = th->opt.sack[i].left;
 			ev.sack[i].right = th->opt.sack[i].right;

@@ -124,6 +124,7 @@ void tcp_destroy(tcp_stack *s)
 	pool_destroy(&s->tw_pool6);
 	while (s->ring_cache_n)
 		free(s->ring_cache[--s->ring_cache_n]);
+	tfo_destroy(s);
 }
 
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now)

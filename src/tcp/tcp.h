@@ -44,6 +44,8 @@ struct tcp_listener;
 /* A parsed incoming segment, passed down the input steps. */
 typedef struct tcp_seg {
 	const ipv4_hdr *ip;       /* NULL for IPv6 */
+	uint8_t tos;              /* IPv4's TOS or IPv6's traffic class: the
+				   * ECN bits are the same (RFC 3168 §5) */
 	const tbl_v6addrs *a6;    /* IPv6: l = the destination, r = the source */
 	tcp_hdr th;
 	hsk_tuple tuple;          /* our view: laddr = ip->dst (IPv6: folds) */
@@ -122,6 +124,28 @@ enum tcb_flag {
 				     * window: send what fits */
 	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
 				    * no POLLOUT until memory is back */
+	/* apps (issue 8): quick ACKs, Fast Open, SO_REUSEADDR */
+	TF_PINGPONG = 1u << 21,    /* interactive: delayed ACKs ride on data
+				    * (Linux's pingpong mode; TCP_QUICKACK 0) */
+	TF_TFO_CHILD = 1u << 22,   /* passive Fast Open: the SYN's cookie made
+				    * this TCB before the handshake completed */
+	TF_TFO_PENDING = 1u << 23, /* ... and it is still in SYN_RECEIVED,
+				    * counted in its listener's tfo_pending */
+	TF_TFO_SYN = 1u << 24,     /* active: our SYN carries a Fast Open
+				    * option (a cookie or a request) */
+	TF_TFO_DATA = 1u << 25,    /* ... and data (from the send ring) */
+	TF_TFO_DEFER = 1u << 26,   /* TCP_FASTOPEN_CONNECT: the SYN waits for
+				    * the first write */
+	TF_REUSEADDR = 1u << 27,   /* SO_REUSEADDR when the port was bound */
+	TF_TFO_ACKED = 1u << 28,   /* active: the SYN-ACK took our SYN's data */
+};
+
+/* tcb.ecn: RFC 3168 state of a connection (Linux's ecn_flags). */
+enum tcb_ecn {
+	ECN_OK = 1u << 0,          /* negotiated on the SYN */
+	ECN_DEMAND_CWR = 1u << 1,  /* CE seen: ECE on our segments until CWR */
+	ECN_QUEUE_CWR = 1u << 2,   /* we reduced: CWR on the next new data */
+	ECN_SEEN = 1u << 3,        /* a CE mark ever arrived */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -192,8 +216,19 @@ typedef struct tcb {
 	hsk_ring rcv;             /* in-order bytes not yet read */
 	uint32_t sndbuf, rcvbuf;
 
-	struct tcp_listener *listener; /* while on its accept queue */
+	struct tcp_listener *listener; /* while on its accept queue, and a
+				       * passive Fast Open child's until its
+				       * handshake completes */
 	struct tcb *aq_next;
+
+	/* ---- apps (issue 8): quick ACKs, ECN, IP_TOS, TCP_MAXSEG ---- */
+	uint8_t quick;            /* quick ACKs left (quickack.c) */
+	uint8_t ecn;              /* enum tcb_ecn (ecn.c) */
+	uint8_t tos;              /* IP_TOS: DSCP of our packets, ECN bits 0 */
+	uint16_t user_mss;        /* TCP_MAXSEG; 0: none */
+	uint32_t lrcv_ms;         /* last data received, ms clock (quickack.c) */
+	hsk_seq ecn_high;         /* SND.MAX at the last reduction for ECE:
+				   * one per window (RFC 3168 §6.1.2) */
 } tcb;
 
 typedef struct tcp_req {
@@ -207,8 +242,11 @@ typedef struct tcp_req {
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
 	uint8_t rcv_wscale;
 	uint8_t retries;
-	bool acked;               /* final ACK seen but the accept queue was full */
+	bool acked;               /* final ACK seen but the accept queue was
+				   * full, or TCP_DEFER_ACCEPT held it */
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
+	bool ecn_ok;              /* the SYN asked for ECN and we agreed */
+	bool tfo_cookie;          /* our SYN-ACK carries a Fast Open cookie */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
@@ -220,7 +258,9 @@ typedef struct tcp_tw {
 	hsk_timer timer;          /* 2MSL */
 	hsk_seq snd_nxt, rcv_nxt;
 	uint16_t rcv_win;         /* window field we send (already scaled) */
-	bool ts_ok;
+	bool ts_ok : 1;
+	bool reuse : 1;           /* SO_REUSEADDR of its socket (bind()) */
+	uint8_t tos;              /* IP_TOS of the connection (its DSCP) */
 	uint32_t ts_offset, ts_recent;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 } tcp_tw;
@@ -242,6 +282,15 @@ typedef struct tcp_listener {
 	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
 	bool cookies_sent;
 	uint64_t last_cookie_ns;
+	/* apps (issue 8) */
+	bool reuseport;           /* SO_REUSEPORT: one of a group */
+	uint8_t tos;              /* IP_TOS of its SYN-ACKs, inherited */
+	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
+	uint16_t user_mss;        /* TCP_MAXSEG, inherited */
+	uint32_t tfo_qlen;        /* TCP_FASTOPEN: pending Fast Open children
+				   * allowed (0: off) */
+	uint32_t tfo_pending;     /* children still in SYN_RECEIVED */
+	const cc_ops *cc;         /* TCP_CONGESTION, inherited (NULL: stack's) */
 } tcp_listener;
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
@@ -282,6 +331,9 @@ typedef struct tcp_stack {
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
 	void (*notify)(void *ctx, int sd);
 	void *notify_ctx;
+	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
+	 * allocated with the first one */
+	struct tfo_cache *tfo;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -351,6 +403,7 @@ typedef struct seg_out {
 	const uint8_t *data;      /* or NULL: take len bytes from the send ring */
 	uint32_t len;
 	uint32_t ring_off;        /* with data == NULL: offset in tcb->snd */
+	uint8_t tos;              /* IP TOS byte: DSCP, ECN field (ecn.c) */
 	tcp_opts opt;
 } seg_out;
 /* Emits one segment on tuple tu (our view; a6 its IPv6 addresses or
@@ -502,6 +555,10 @@ tcp_listener *listener_find(struct tcp_stack *s, uint32_t addr, uint16_t port);
 tcp_listener *listener_find6(struct tcp_stack *s, const uint8_t a6[16], uint16_t port);
 /* The listener a segment is for. */
 tcp_listener *listener_for(struct tcp_stack *s, const tcp_seg *sg);
+/* The listener a segment on tuple tu (our view) goes to: with an
+ * SO_REUSEPORT group, one of it chosen by a keyed hash of the tuple (so a
+ * connection's segments all reach the same one). */
+tcp_listener *listener_lookup(struct tcp_stack *s, const hsk_tuple *tu);
 tcp_verdict listen_input(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 /* The same with the ISS of a new request chosen by the caller (a SYN that
  * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
@@ -511,6 +568,14 @@ tcp_verdict req_input(struct tcp_stack *s, tcp_req *r, const tcp_seg *sg);
 /* Sends a request's SYN,ACK (flags SYN|ACK) or ACK (flags ACK). */
 void req_send(struct tcp_stack *s, tcp_req *r, uint8_t flags);
 void req_timer_fire(struct tcp_stack *s, tcp_req *r, uint64_t now);
+/* A request described by the SYN sg to listener l (not yet in the table);
+ * isn NULL: RFC 6528. */
+void req_from_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+		  const hsk_seq *isn, tcp_req *r);
+/* A TCB in SYN_RECEIVED from what request r (a copy) describes, on l's
+ * accept queue; NULL when the pool is empty. */
+tcb *listener_child(struct tcp_stack *s, tcp_listener *l, const tcp_req *r,
+		    const tbl_v6addrs *a6);
 void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct tcp_stack *s, tcp_listener *l);
@@ -538,6 +603,125 @@ tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
 void tw_free(struct tcp_stack *s, tcp_tw *tw);
+
+/* ---- quickack.c: quick-ACK mode and pingpong, as Linux ---- */
+enum { QACK_MAX = 16 };   /* Linux's TCP_MAX_QUICKACKS */
+/* In-order data arrived (before RCV.NXT moves): the first data and data
+ * after an idle RTO enter quick-ACK mode. */
+void qack_on_data(struct tcp_stack *s, tcb *t);
+/* Quick-ACK mode now: up to `max` ACKs at once (Linux's
+ * tcp_enter_quickack_mode), leaving pingpong mode. */
+void qack_enter(struct tcp_stack *s, tcb *t, unsigned max);
+/* ACK this data at once (quick ACKs left and not interactive). */
+static inline bool qack_now(const tcb *t)
+{
+	return t->quick && !(t->flags & TF_PINGPONG);
+}
+/* A segment carrying our ACK leaves; `owed`: an ACK was due. */
+static inline void qack_sent(tcb *t, bool owed)
+{
+	if (owed && t->quick)
+		t->quick--;
+}
+/* New data leaves: a reply within the delayed-ACK time of the last data
+ * received makes the connection interactive (pingpong). */
+void qack_data_sent(struct tcp_stack *s, tcb *t);
+/* The delayed-ACK timer fired: in pingpong mode a reply did not come in
+ * time, so leave it (Linux's tcp_delack_timer_handler). */
+static inline void qack_delack_missed(tcb *t)
+{
+	t->flags &= ~TF_PINGPONG;
+}
+/* TCP_QUICKACK: 1 leaves pingpong mode and sends an ACK owed; 0 enters it. */
+void qack_set(struct tcp_stack *s, tcb *t, bool on);
+
+/* ---- ecn.c: RFC 3168 and the TOS byte, as Linux ---- */
+/* Our SYN (asks when hsk_config.ecn is 1) or SYN-ACK (answers). */
+void ecn_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
+/* A SYN-ACK (SYN_SENT) or a SYN (simultaneous open) confirms ECN or not. */
+void ecn_rcv_synack(tcb *t, const tcp_seg *sg);
+void ecn_rcv_syn(tcb *t, const tcp_seg *sg);
+/* A passive open: does the SYN ask for ECN, and do we agree? */
+bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg);
+/* Any non-SYN segment of a TCB: the TOS byte (ECT(0) on new data), ECE,
+ * CWR. */
+void ecn_out(tcb *t, seg_out *o);
+/* A data segment arrived: CWR ends our ECE, CE starts it. */
+void ecn_rcv_data(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* An acceptable ACK, after loss recovery saw it: ECE reduces cwnd once
+ * per window, from `cwnd` (what it was before this ACK). */
+void ecn_rcv_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight,
+		 uint32_t cwnd);
+
+/* Bytes written and not yet sent (TCP_NOTSENT_LOWAT). */
+static inline uint32_t tcb_notsent(const tcb *t)
+{
+	hsk_seq end = seq_add(t->snd_una, (seq_eq(t->snd_una, t->iss) ? 1u : 0u) +
+			      ring_len(&t->snd));
+	return seq_gt(end, t->snd_max) ? (uint32_t)seq_diff(end, t->snd_max) : 0;
+}
+/* Data bytes the peer has acknowledged (modulo 2^32): SYN and FIN are not
+ * data. */
+static inline uint32_t tcb_data_acked(const tcb *t)
+{
+	uint32_t n = (uint32_t)seq_diff(t->snd_una, t->iss);
+	if (n)
+		n--;
+	if ((t->flags & TF_FIN_ACKED) && n)
+		n--;
+	return n;
+}
+
+/* ---- tfo.c: TCP Fast Open (RFC 7413), both ends, as Linux ---- */
+enum { TFO_COOKIE_LEN = 8 };
+/* Server: the cookie of the client on tuple tu (our view): SipHash of the
+ * two addresses under the stack's secret. */
+void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+/* Server: a SYN reached listener l (server bit on). True when Fast Open
+ * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
+ * sent); false for a normal request, whose SYN-ACK carries a cookie when
+ * *send_cookie. */
+bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+	     bool *send_cookie);
+/* Server: a SYN again, to a Fast Open TCB whose SYN-ACK was lost: true when
+ * it was answered (with the SYN-ACK, rate limited). */
+bool tfo_child_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* Server: the TCB leaves SYN_RECEIVED (or ends): its listener's queue of
+ * pending Fast Open connections has room again. */
+void tfo_child_done(struct tcp_stack *s, tcb *t);
+/* Client: what our SYN carries: the option (a cookie, or a request) and
+ * data from the send ring on its first transmission. Returns the data
+ * length. */
+uint32_t tfo_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
+/* Client: the SYN-ACK arrived (snd_una not yet moved): caches its cookie,
+ * drops the SYN's data it acknowledged from the ring and rewinds to
+ * resend what it did not. */
+void tfo_rcv_synack(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* Client: our SYN timed out: note the loss against the cookie. */
+void tfo_syn_timeout(struct tcp_stack *s, tcb *t);
+/* Client: a cookie is cached for addr (and Fast Open is not backing off
+ * after SYN losses): its length, 0 when none. mss: the server's, or 0. */
+uint8_t tfo_cookie_find(struct tcp_stack *s, uint32_t addr, const uint8_t **cookie,
+			uint16_t *mss);
+int tfo_cookie_store(struct tcp_stack *s, uint32_t addr, const uint8_t *cookie,
+		     uint8_t len, uint16_t mss);
+/* Client: the most data a Fast Open SYN to t's peer carries. */
+uint32_t tfo_syn_room(struct tcp_stack *s, const tcb *t);
+void tfo_destroy(struct tcp_stack *s);
+/* The cookie cached for addr into out[16]: its length, or -HSK_ENOENT. */
+int tfo_cookie_copy(struct tcp_stack *s, uint32_t addr, uint8_t out[16]);
+/* Server: the Fast Open TCB's handshake completed (its SYN-ACK's RTT). */
+void tfo_child_established(struct tcp_stack *s, tcb *t);
+
+/* ---- options.c: socket options that reach into the engine ---- */
+/* TCP_CONGESTION on a connection: the algorithm changes, cwnd and
+ * ssthresh stay (Linux's tcp_reinit_congestion_control). */
+void tcb_set_cc(struct tcp_stack *s, tcb *t, const cc_ops *ops);
+/* TCP_MAXSEG: the MSS option we send, capped by user_mss (0: none). */
+static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
+{
+	return user_mss && user_mss < mss ? user_mss : mss;
+}
 
 /* ---- trace helpers (state.c) ---- */
 void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,

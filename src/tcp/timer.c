@@ -9,7 +9,8 @@
  *   delack_at  delayed ACK: armed on in-order data that does not need an
  *              immediate ACK; cleared by any segment carrying our ACK.
  *   close_at   FIN_WAIT_2 of an orphan (fin_timeout): armed on entering
- *              FIN_WAIT_2 without a socket.
+ *              FIN_WAIT_2 without a socket; before that, SO_LINGER's time
+ *              for our FIN to be acknowledged (armed by close()).
  *   keep_at    keepalive (idle/interval/probes), when enabled.
  *
  * An orphan holding rings when not even a minimum ring fits under
@@ -189,10 +190,15 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	if (t->close_at && t->close_at <= now) {
 		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
-		 * it with a reset. */
+		 * it with a reset. Before FIN_WAIT_2 it is SO_LINGER's time
+		 * that ran out (src/api/socket.c): our FIN was not
+		 * acknowledged in time. */
+		bool linger = t->state != HSK_FIN_WAIT_2;
 		t->close_at = 0;
+		if (linger)
+			CNT_INC(s->env, TCPAbortOnLinger);
 		tcb_send_rst(s, t);
-		tcb_closed(s, t, "timer FIN_WAIT_2");
+		tcb_closed(s, t, linger ? "timer SO_LINGER" : "timer FIN_WAIT_2");
 		return;
 	}
 	if (t->rtx_at && t->rtx_at <= now && !rtx_fire(s, t, now))
@@ -204,6 +210,7 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 		rec_sack_timers(s, t, now);
 	if (t->delack_at && t->delack_at <= now) {
 		t->delack_at = 0;
+		qack_delack_missed(t);
 		CNT_INC(s->env, TCPDelayedACKs);
 		tcb_send_ack(s, t);
 	}

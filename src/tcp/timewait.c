@@ -28,7 +28,7 @@ void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 {
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
-		.win = tw->rcv_win,
+		.win = tw->rcv_win, .tos = tw->tos,
 	};
 	if (tw->ts_ok) {        /* RFC 7323 §3.2: on every segment */
 		o.opt.has_ts = true;
@@ -57,6 +57,8 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 	tw->rcv_nxt = t->rcv_nxt;
 	tw->rcv_win = win;
 	tw->ts_ok = t->flags & TF_TS_OK;
+	tw->tos = t->tos;
+	tw->reuse = (t->flags & TF_REUSEADDR) != 0;
 	tw->ts_offset = t->ts_offset;
 	tw->ts_recent = t->ts_recent;
 	tcb_detach(s, t);

@@ -337,7 +337,9 @@ def check_pcap(d, build, art):
                 states: svg.querySelectorAll('text.state:not(.initial)').length,
                 inferred: svg.querySelectorAll('text.state.inferred:not(.initial)').length,
                 warn: !!document.querySelector('#banner .warn')};""")
-    if r["arrows"] != 9 or not r["states"] or r["inferred"] != r["states"] or not r["warn"]:
+    # 10 packets: handshake (3), request, its quick ACK, response, FIN,
+    # ACK, FIN, ACK
+    if r["arrows"] != 10 or not r["states"] or r["inferred"] != r["states"] or not r["warn"]:
         fail("basic from a pcap: %s" % r)
     shot(d, "#diagram", os.path.join(art, "basic-pcap-diagram.png"))
     console_errors(d, "basic from a pcap")

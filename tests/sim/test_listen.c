@@ -155,6 +155,7 @@ static void test_lost_synack_recovered(void **state)
 	assert_int_equal(hsk_send(c, csd, "ok", 2), 2);
 	sim_run(&sm, 2 * MS);
 	expect_seg(&sm, C, A | PSH, 1, 1, 2);
+	expect_seg(&sm, S, A, 1, 3, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 2);
 	assert_int_equal(hsk_abort(c, csd), 0);
 	sim_run(&sm, 2 * MS);
@@ -468,6 +469,7 @@ static void test_reset_before_accept(void **state)
 	expect_seg(&sm, S, SYN | A, 0, 1, 0);
 	expect_seg(&sm, C, A, 1, 1, 0);
 	expect_seg(&sm, C, A | PSH, 1, 1, 3);
+	expect_seg(&sm, S, A, 1, 4, 0);          /* first data: quick ACK */
 	expect_seg(&sm, C, RST | A, 4, 1, 0);
 	expect_no_tx(&sm);
 	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);

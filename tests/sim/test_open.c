@@ -71,6 +71,7 @@ static void test_simultaneous_open(void **state)
 	assert_int_equal(hsk_send(c, a, "hello", 5), 5);
 	expect_seg(&sm, C, A | PSH, 1, 1, 5);
 	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, A, 1, 6, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(s, b, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(hsk_send(s, b, "world!", 6), 6);
@@ -718,6 +719,10 @@ static void test_sequence_wrap(void **state)
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, data, 20);
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 21, iss + 1, A | PSH | FIN, 65535,
 		   data + 20, 20);
+	e = sim_next_tx(&sm);             /* the first data, quick-ACKed */
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.ack, irs + 1 + 20);
 	e = sim_next_tx(&sm);
 	assert_non_null(e);
 	assert_int_equal(e->ev.flags, A);

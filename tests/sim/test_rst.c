@@ -139,6 +139,7 @@ static void test_rst_in_window_challenge(void **state)
 	assert_int_equal(hsk_send(sm->st[S], p.ssd, "still", 5), 5);
 	sim_run(sm, 2 * MS);
 	expect_seg(sm, S, A | PSH, 1, 1, 5);
+	expect_seg(sm, C, A, 1, 6, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(c, p.csd, buf, sizeof(buf)), 5);
 	assert_int_equal(hsk_abort(c, p.csd), 0);
 	expect_seg(sm, C, RST | A, 1, 6, 0);

@@ -44,6 +44,7 @@ enum hsk_error {
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
 	HSK_EOPNOTSUPP = 95,
+	HSK_EAFNOSUPPORT = 97,
 	HSK_EADDRINUSE = 98,
 	HSK_EADDRNOTAVAIL = 99,
 	HSK_ENETUNREACH = 101,
@@ -99,6 +100,49 @@ typedef struct hsk_tuple {
 	uint16_t lport, rport;
 } hsk_tuple;
 
+/* ---- addresses of either family ---- */
+enum { HSK_AF_INET = 2, HSK_AF_INET6 = 10 };   /* Linux's AF_ values */
+
+/* An address that carries its family. IPv4 in host byte order (as the
+ * uint32_t addresses everywhere in this API), IPv6 as its 16 bytes in
+ * network order. scope_id is the zone of a link-local IPv6 address; the
+ * stack has one interface, so it is kept and printed, never checked. */
+typedef struct hsk_addr {
+	uint8_t family;           /* HSK_AF_INET or HSK_AF_INET6 */
+	uint32_t scope_id;
+	union {
+		uint32_t v4;
+		uint8_t v6[16];
+	};
+} hsk_addr;
+
+static inline hsk_addr hsk_addr_v4(uint32_t v4)
+{
+	hsk_addr a = { .family = HSK_AF_INET, .scope_id = 0, .v4 = v4 };
+	return a;
+}
+static inline hsk_addr hsk_addr_v6(const uint8_t v6[16])
+{
+	hsk_addr a = { .family = HSK_AF_INET6, .scope_id = 0, .v4 = 0 };
+	for (int i = 0; i < 16; i++)
+		a.v6[i] = v6[i];
+	return a;
+}
+/* Same family and address (the zone is not compared). */
+bool hsk_addr_eq(const hsk_addr *a, const hsk_addr *b);
+
+/* Room for any address in text, with brackets, zone and port. */
+#define HSK_ADDRSTRLEN 72
+/* "198.18.0.1", "2001:2::1", "[2001:2::1]", "fe80::1%3" (a numeric zone)
+ * or "::ffff:198.18.0.1" (an IPv6 address, v4-mapped): 0, or -HSK_EINVAL. */
+int hsk_addr_parse(const char *str, hsk_addr *a);
+/* The address as text (RFC 5952 for IPv6: lower case, the longest run of
+ * zero groups as ::, a zone as %n) in buf, which it returns; "?" for an
+ * unknown family. */
+const char *hsk_addr_str(const hsk_addr *a, char buf[HSK_ADDRSTRLEN]);
+/* With a port: "198.18.0.1:80", "[2001:2::2]:80" (RFC 5952 §6). */
+const char *hsk_addr_port_str(const hsk_addr *a, uint16_t port, char buf[HSK_ADDRSTRLEN]);
+
 /* ---- tracing: every transition and every segment is an event ---- */
 enum hsk_ev_kind {
 	HSK_EV_STATE = 0, /* a state transition */
@@ -123,6 +167,10 @@ typedef struct hsk_trace_event {
 	uint8_t obj;             /* enum hsk_obj_kind */
 	int sd;                  /* socket descriptor, or -1 */
 	hsk_tuple tuple;         /* from the point of view of this stack */
+	/* HSK_AF_INET; or HSK_AF_INET6, the addresses in laddr6/raddr6
+	 * (tuple.laddr and raddr 0, the ports in the tuple) */
+	uint8_t family;
+	uint8_t laddr6[16], raddr6[16];
 	/* HSK_EV_STATE */
 	uint8_t from, to;        /* enum hsk_tcp_state */
 	const char *cause;       /* "rcv SYN", "timer 2MSL", "close()", ... */
@@ -335,6 +383,20 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns);
 /* The earliest pending deadline, UINT64_MAX when nothing is pending. */
 uint64_t hsk_stack_next_deadline(const hsk_stack *s);
 const hsk_config *hsk_stack_config(const hsk_stack *s);
+/* The stack's addresses: any number of either family, each with its
+ * on-link prefix length (hsk_config.addr is the first IPv4 one). IPv6 is
+ * off until the stack has an IPv6 address. add: 0, -HSK_EAFNOSUPPORT (a
+ * family that is neither), -HSK_EINVAL (an address that cannot be a
+ * host's: unspecified, loopback, multicast, v4-mapped, 0.0.0.0/8, 127/8,
+ * 224/3, or a prefix longer than the address), -HSK_EADDRINUSE (there
+ * already), -HSK_ENOMEM. del: 0, -HSK_EAFNOSUPPORT, -HSK_EADDRNOTAVAIL.
+ * Deleting the first IPv4 address makes the next one the first.
+ * Connections on an address deleted live on (as Linux's). */
+int hsk_stack_add_addr(hsk_stack *s, const hsk_addr *a, unsigned prefix);
+int hsk_stack_del_addr(hsk_stack *s, const hsk_addr *a);
+/* Writes up to max addresses (IPv4 first, each family in byte order) and
+ * their prefix lengths (prefix may be NULL); returns how many there are. */
+size_t hsk_stack_addrs(const hsk_stack *s, hsk_addr *out, unsigned *prefix, size_t max);
 
 /* ---- sockets ----
  *
@@ -408,6 +470,10 @@ enum hsk_sockopt {
 	HSK_TCP_CONGESTION,      /* TCP_CONGESTION: a name, *_str calls only */
 	HSK_SO_ERROR,            /* SO_ERROR: read the pending error (positive),
 				  * cleared */
+	HSK_SO_V6ONLY,           /* IPV6_V6ONLY: 0/1 (default 0): an IPv6
+				  * socket on :: takes IPv6 only; before bind
+				  * or connect, else -HSK_EINVAL; ENOPROTOOPT
+				  * on an IPv4 socket */
 };
 /* The Linux names. */
 #define HSK_TCP_NODELAY HSK_SO_NODELAY
@@ -427,6 +493,12 @@ enum {
  * Errors: EMFILE (max_sockets are open, as Linux's per-process descriptor
  * limit), ENOMEM. */
 int hsk_socket(hsk_stack *s);
+/* A socket of family HSK_AF_INET (what hsk_socket makes) or HSK_AF_INET6.
+ * An IPv6 socket bound to :: and not HSK_SO_V6ONLY also takes IPv4
+ * connections, whose peers it reports as ::ffff:a.b.c.d (Linux's
+ * bindv6only 0).
+ * Errors: EAFNOSUPPORT (another family), and those of hsk_socket. */
+int hsk_socket_family(hsk_stack *s, int family);
 /* addr 0 means the stack's address; port 0 picks one at connect().
  * Errors: EBADF; EINVAL (not a fresh socket, or bound already);
  * EADDRNOTAVAIL (addr is not ours); EADDRINUSE (the port is in use: a
@@ -553,7 +625,8 @@ int hsk_poll(hsk_stack *s, int sd);
 int hsk_sock_error(hsk_stack *s, int sd);
 /* The connection's state (HSK_CLOSED for a fresh socket). Errors: EBADF. */
 int hsk_sock_state(hsk_stack *s, int sd);
-/* The 4-tuple (a fresh or listening socket: the bound address and port).
+/* The 4-tuple (a fresh or listening socket: the bound address and port;
+ * an IPv6 connection's addresses are 0: hsk_sock_name/peer).
  * Errors: EBADF. */
 int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *t);
 /* getsockname(2): our address and port (0.0.0.0:0 before bind/connect).
@@ -568,6 +641,21 @@ int hsk_getpeername(hsk_stack *s, int sd, uint32_t *addr, uint16_t *port);
 int hsk_sock_set_user(hsk_stack *s, int sd, void *user);
 /* The pointer set, NULL when none (or sd is not open). */
 void *hsk_sock_user(hsk_stack *s, int sd);
+
+/* The calls above with addresses of either family; the address must be
+ * of the socket's family (else -HSK_EAFNOSUPPORT). bind: our address or
+ * the wildcard (0.0.0.0, ::): -HSK_EADDRNOTAVAIL for one that is not
+ * ours, -HSK_EADDRINUSE as hsk_bind (an IPv6 wildcard that is not v6only
+ * holds the port for IPv4 too). connect: the source is the bound address
+ * or one of ours chosen for the destination (RFC 6724), -HSK_ENETUNREACH
+ * when there is none. */
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+/* hsk_accept, with the peer's address and port (either may be NULL). */
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port);
+/* getsockname and getpeername: 0, -HSK_EBADF, -HSK_ENOTCONN (peer). */
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
 
 /* What the connection knows about its path, like Linux's TCP_INFO. */
 typedef struct hsk_tcp_info {
@@ -616,7 +704,9 @@ typedef struct hsk_conn_info {
 	uint8_t obj;            /* enum hsk_obj_kind */
 	uint8_t state;          /* enum hsk_tcp_state */
 	int sd;                 /* -1 for orphans, requests, TIME_WAIT */
-	hsk_tuple tuple;
+	hsk_tuple tuple;        /* IPv6: addresses 0, see family */
+	uint8_t family;         /* HSK_AF_INET, or HSK_AF_INET6 with ... */
+	uint8_t laddr6[16], raddr6[16];   /* ... these (listeners: laddr6) */
 	uint32_t send_q, recv_q;  /* bytes; for listeners: accept queue, backlog */
 	uint32_t syn_q;           /* listeners: SYN queue length */
 	uint32_t accept_q;        /* listeners: accept queue length */

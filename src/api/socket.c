@@ -3,6 +3,7 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -19,12 +20,56 @@ static bool addr_overlap(uint32_t a, uint32_t b)
 	return a == 0 || b == 0 || a == b;
 }
 
+static bool zero16(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* Listener l holds IPv4 address addr's port (0: any) if it is an IPv4 one
+ * on it or the wildcard, or an IPv6 wildcard that takes IPv4 too. */
+static bool l4_overlap(const tcp_listener *l, uint32_t addr)
+{
+	if (l->family == HSK_AF_INET6)
+		return !l->v6only && zero16(l->addr6);
+	return addr_overlap(l->addr, addr);
+}
+
 static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
 {
 	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
-		if (l->port == port && addr_overlap(l->addr, addr))
+		if (l->port == port && l4_overlap(l, addr))
 			return true;
 	return false;
+}
+
+/* The same for IPv6 address a6 (NULL: the wildcard, which holds the
+ * port for IPv4 as well unless v6only). */
+static bool port_has_listener6(hsk_stack *s, const uint8_t *a6, bool v6only, uint16_t port)
+{
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family == HSK_AF_INET6) {
+			if (!a6 || zero16(l->addr6) || !memcmp(l->addr6, a6, 16))
+				return true;
+		} else if (!a6 && !v6only) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int hsk_socket_family(hsk_stack *s, int family)
+{
+	if (family != HSK_AF_INET && family != HSK_AF_INET6)
+		return -HSK_EAFNOSUPPORT;
+	int sd = stack_sock_alloc(s);
+	if (sd >= 0)
+		s->socks[sd].inet6 = family == HSK_AF_INET6;
+	return sd;
 }
 
 /* Connections and TIME_WAIT entries on a local port, for bind(): one that
@@ -41,7 +86,7 @@ struct port_walk {
 static void port_walk_node(void *ctx, tbl_node *n)
 {
 	struct port_walk *w = ctx;
-	if (n->key.lport != w->port || !addr_overlap(n->key.laddr, w->addr))
+	if (n->v6 || n->key.lport != w->port || !addr_overlap(n->key.laddr, w->addr))
 		return;
 	bool reuse = n->kind == HSK_OBJ_TCB ? (((tcb *)n)->flags & TF_REUSEADDR) != 0 :
 		     n->kind == HSK_OBJ_TW ? ((tcp_tw *)n)->reuse :
@@ -58,12 +103,14 @@ static bool bind_conflict(hsk_stack *s, int sd, uint32_t addr, uint16_t port,
 			  const sock_opts *o)
 {
 	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
-		if (l->port == port && addr_overlap(l->addr, addr) && !(o->reuseport && l->reuseport))
+		if (l->port == port && l4_overlap(l, addr) && !(o->reuseport && l->reuseport))
 			return true;
 	for (unsigned i = 0; i < s->nsocks; i++) {
 		const hsk_sock *k = &s->socks[i];
+		/* a fresh IPv6 socket holds IPv4's port when bound to :: and
+		 * not v6only */
 		if ((int)i == sd || k->kind != SK_FRESH || k->bport != port ||
-		    !addr_overlap(k->baddr, addr))
+		    (k->inet6 ? k->v6only || k->baddr6 : !addr_overlap(k->baddr, addr)))
 			continue;
 		const sock_opts *ko = sock_opts_get(s, k);
 		if (!((o->reuseaddr && ko->reuseaddr) || (o->reuseport && ko->reuseport)))
@@ -111,14 +158,32 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	return -HSK_EADDRNOTAVAIL;
 }
 
+/* RFC 6056 algorithm 3 for an IPv6 tuple (a6 and tu's rport set). */
+static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
+{
+	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	uint32_t offset = (uint32_t)tuple_hash6(a6, 0, tu->rport, s->env.key0 ^ 0x706f7274,
+						s->env.key1);
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
+		tu->lport = port;
+		if (!tbl_lookup6(&s->tcp.conns, tu, a6) &&
+		    !port_has_listener6(s, a6->l, false, port)) {
+			s->port_counter += i + 1;
+			return 0;
+		}
+	}
+	return -HSK_EADDRNOTAVAIL;
+}
+
 /* Another listener on the port, unless both are of an SO_REUSEPORT group
  * (bound to the same address). */
 static bool listen_conflict(hsk_stack *s, const hsk_sock *k)
 {
 	bool rp = sock_opts_get(s, k)->reuseport;
 	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
-		if (l->port == k->bport && addr_overlap(l->addr, k->baddr) &&
-		    !(rp && l->reuseport && l->addr == k->baddr))
+		if (l->port == k->bport && l4_overlap(l, k->baddr) &&
+		    !(rp && l->reuseport && l->family != HSK_AF_INET6 && l->addr == k->baddr))
 			return true;
 	return false;
 }
@@ -141,7 +206,8 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	}
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
-	if (listen_conflict(s, k))
+	bool v6 = k->inet6;
+	if (v6 ? port_has_listener6(s, k->baddr6, k->v6only, k->bport) : listen_conflict(s, k))
 		return -HSK_EADDRINUSE;
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
@@ -150,6 +216,13 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
+	l->family = (uint8_t)sock_family(k);
+	l->v6only = k->v6only;
+	if (v6 && k->baddr6) {
+		memcpy(l->addr6, k->baddr6, 16);
+		free(k->baddr6);
+		k->baddr6 = NULL;
+	}
 	l->sd = sd;
 	l->flags = k->flags;
 	l->sndbuf = k->sndbuf;
@@ -160,7 +233,11 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	k->kind = SK_LISTEN;
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	tbl_v6addrs la;
+	memset(&la, 0, sizeof(la));
+	memcpy(la.l, l->addr6, 16);
+	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, v6 ? &la : NULL, HSK_CLOSED, HSK_LISTEN,
+			"listen()");
 	if (s->env.cfg.trace)
 		trace_listener(&s->tcp, l);
 	return 0;
@@ -214,12 +291,19 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
 	accepted_opts(s, nk, t);
-	if (peer)
+	nk->inet6 = k->l->family == HSK_AF_INET6;
+	if (peer) {
 		*peer = t->node.key;
+		if (t->node.v6)
+			peer->laddr = peer->raddr = 0;   /* folds: see hsk_sock_peer */
+	}
 	if (ring_len(&t->rcv) || (t->flags & TF_RCVD_FIN) || t->err)
 		stack_notify(s, nsd);
 	return nsd;
 }
+
+static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      tcb **out);
 
 int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out)
 {
@@ -241,15 +325,53 @@ int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out)
 	} else if (tbl_lookup(&s->tcp.conns, &tu)) {
 		return -HSK_EADDRINUSE;
 	}
-	tcb *t = tcb_new(&s->tcp, &tu);
+	return conn_start(s, sd, &tu, NULL, out);
+}
+
+/* A fresh IPv6 socket opens a connection to dst: the source bound or
+ * chosen (RFC 6724). */
+static int conn_open6(hsk_stack *s, int sd, const uint8_t dst[16], uint16_t port, tcb **out)
+{
+	hsk_sock *k = &s->socks[sd];
+	tbl_v6addrs a6;
+
+	if (!port || zero16(dst) || ip6_is_multicast(dst))
+		return -HSK_EINVAL;
+	memcpy(a6.r, dst, 16);
+	if (k->baddr6)
+		memcpy(a6.l, k->baddr6, 16);
+	else if (ip6_select_src(&s->ip, dst, a6.l) < 0)
+		return -HSK_ENETUNREACH;
+	hsk_tuple tu = tbl_key6(&s->tcp.conns, &a6, k->bport, port);
+	if (!tu.lport) {
+		int err = pick_port6(s, &a6, &tu);
+		if (err < 0)
+			return err;
+	} else if (tbl_lookup6(&s->tcp.conns, &tu, &a6)) {
+		return -HSK_EADDRINUSE;
+	}
+	return conn_start(s, sd, &tu, &a6, out);
+}
+
+/* The TCB of a connect() on tuple tu (a6: its IPv6 addresses), in
+ * SYN_SENT (the caller sends the SYN): 0, or the error. */
+static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      tcb **out)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->inet6 ? k->baddr6 : NULL;
+	tcb *t = tcb_new(&s->tcp, tu, a6);
 	if (!t)
 		return -HSK_ENOBUFS;
+	free(baddr6);                   /* the TCB has the address now */
+	if (k->inet6)
+		k->baddr6 = NULL;
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 	sock_opts_to_tcb(s, k, t);
-	t->iss = tcp_isn(&s->tcp, &tu);
+	t->iss = tcp_isn(&s->tcp, tu, a6);
 	t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
 	attach_tcb(s, sd, t);
 	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
@@ -299,6 +421,36 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 			return 0;
 		}
 	}
+	tcp_output(&s->tcp, t);
+	return -HSK_EINPROGRESS;
+}
+
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != sock_family(k))
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_connect(s, sd, a->v4, port);
+	if (k->kind == SK_CONN)
+		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
+	if (k->kind != SK_FRESH)
+		return -HSK_EINVAL;
+	if (ip6_is_v4mapped(a->v6)) {
+		/* An IPv6 socket reaching an IPv4 peer (Linux: unless v6only
+		 * or bound to an IPv6 address). */
+		if (k->v6only || k->baddr6)
+			return -HSK_ENETUNREACH;
+		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
+	}
+	stack_clock_check(s);
+	tcb *t;
+	int err = conn_open6(s, sd, a->v6, port, &t);
+	if (err < 0)
+		return err;
+	/* (TCP_FASTOPEN_CONNECT is IPv4's for now: docs/ipv6.md) */
 	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
@@ -462,7 +614,11 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 				break;
 			}
 		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		tbl_v6addrs la;
+		memset(&la, 0, sizeof(la));
+		memcpy(la.l, l->addr6, 16);
+		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, l->family == HSK_AF_INET6 ? &la : NULL,
+				HSK_LISTEN, HSK_CLOSED, "close()");
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
 		conn_release(s, k->t, abort, sock_opts_get(s, k)->linger_s);
@@ -588,6 +744,8 @@ int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *tu)
 		return -HSK_EBADF;
 	if (k->kind == SK_CONN) {
 		*tu = k->t->node.key;
+		if (k->t->node.v6)
+			tu->laddr = tu->raddr = 0;
 	} else {
 		*tu = (hsk_tuple){ .laddr = k->baddr, .lport = k->bport };
 		if (k->kind == SK_LISTEN)
@@ -676,5 +834,92 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.fastopen = (t->flags & (TF_TFO_CHILD | TF_TFO_ACKED)) != 0,
 		.bytes_acked = tcb_data_acked(t),
 	};
+	return 0;
+}
+
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != sock_family(k))
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_bind(s, sd, a->v4, port);
+	if (k->kind != SK_FRESH || k->bport || k->baddr6)
+		return -HSK_EINVAL;
+	bool any = zero16(a->v6);
+	if (!any && !ip6_is_ours(&s->ip, a->v6))
+		return -HSK_EADDRNOTAVAIL;
+	if (port && port_has_listener6(s, any ? NULL : a->v6, k->v6only, port))
+		return -HSK_EADDRINUSE;
+	if (!any) {
+		k->baddr6 = malloc(16);
+		if (!k->baddr6)
+			return -HSK_ENOMEM;
+		memcpy(k->baddr6, a->v6, 16);
+	}
+	k->bport = port;
+	return 0;
+}
+
+/* An address of a connection as a socket of `family` reports it: IPv4
+ * ones on an IPv6 socket v4-mapped. */
+static hsk_addr conn_addr(const hsk_stack *s, const tcb *t, int family, bool local)
+{
+	if (t->node.v6) {
+		const tbl_v6addrs *a6 = tbl_v6(&s->tcp.conns, &t->node);
+		return hsk_addr_v6(local ? a6->l : a6->r);
+	}
+	uint32_t v4 = local ? t->node.key.laddr : t->node.key.raddr;
+	if (family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	uint8_t m[16] = { [10] = 0xff, [11] = 0xff };
+	wr32(m + 12, v4);
+	return hsk_addr_v6(m);
+}
+
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
+{
+	int nsd = hsk_accept(s, sd, NULL);
+	if (nsd < 0)
+		return nsd;
+	const hsk_sock *k = &s->socks[nsd];
+	if (peer)
+		*peer = conn_addr(s, k->t, sock_family(k), false);
+	if (port)
+		*port = k->t->node.key.rport;
+	return nsd;
+}
+
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_CONN) {
+		*a = conn_addr(s, k->t, sock_family(k), true);
+		*port = k->t->node.key.lport;
+	} else if (k->kind == SK_LISTEN) {
+		*a = sock_family(k) == HSK_AF_INET6 ? hsk_addr_v6(k->l->addr6) : hsk_addr_v4(k->l->addr);
+		*port = k->l->port;
+	} else {
+		static const uint8_t any[16];
+		*a = sock_family(k) != HSK_AF_INET6 ? hsk_addr_v4(k->baddr) :
+		     hsk_addr_v6(k->baddr6 ? k->baddr6 : any);
+		*port = k->bport;
+	}
+	return 0;
+}
+
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	*a = conn_addr(s, k->t, sock_family(k), false);
+	*port = k->t->node.key.rport;
 	return 0;
 }

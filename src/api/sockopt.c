@@ -380,6 +380,15 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 	case HSK_SO_SNDBUF:
 	case HSK_SO_RCVBUF:
 		return set_buf(k, opt, value);
+	case HSK_SO_V6ONLY:
+		/* An IPv6 option (ENOPROTOOPT on IPv4, as Linux), and only
+		 * while nothing is bound. */
+		if (!k->inet6)
+			return -HSK_ENOPROTOOPT;
+		if (k->kind != SK_FRESH || k->bport || k->baddr6)
+			return -HSK_EINVAL;
+		k->v6only = value != 0;
+		return 0;
 	case HSK_SO_KEEPIDLE:
 	case HSK_SO_KEEPINTVL:
 	case HSK_SO_KEEPCNT:
@@ -435,6 +444,11 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 	}
 	case HSK_SO_MAXSEG:
 		*value = get_maxseg(s, k);
+		return 0;
+	case HSK_SO_V6ONLY:
+		if (!k->inet6)
+			return -HSK_ENOPROTOOPT;
+		*value = k->v6only;
 		return 0;
 	case HSK_SO_USER_TIMEOUT:
 		*value = (int)((k->kind == SK_CONN ? k->t->user_timeout_ns :

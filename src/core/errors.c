@@ -19,6 +19,7 @@ static const struct err_desc errors[] = {
 	{ HSK_EMSGSIZE, "EMSGSIZE", "Message too long" },
 	{ HSK_ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available" },
 	{ HSK_EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported" },
+	{ HSK_EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol" },
 	{ HSK_EADDRINUSE, "EADDRINUSE", "Address already in use" },
 	{ HSK_EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address" },
 	{ HSK_ENETUNREACH, "ENETUNREACH", "Network is unreachable" },

@@ -42,7 +42,9 @@ typedef struct sock_opts {
 /* A socket descriptor's slot. A fresh socket keeps its bound address and
  * options; a listening or connected one points at its object. */
 typedef struct hsk_sock {
-	uint8_t kind;             /* enum sock_kind */
+	uint8_t kind : 4;         /* enum sock_kind */
+	uint8_t inet6 : 1;        /* an HSK_AF_INET6 socket (sock_family) */
+	uint8_t v6only : 1;       /* HSK_SO_V6ONLY */
 	bool ev_queued;           /* already on the readiness event queue */
 	uint16_t bport;
 	uint32_t baddr;
@@ -57,6 +59,7 @@ typedef struct hsk_sock {
 		tcp_listener *l;
 		tcb *t;
 		int next_free;
+		uint8_t *baddr6;  /* fresh IPv6: the bound address (NULL: ::) */
 	};
 } hsk_sock;
 
@@ -75,6 +78,11 @@ struct hsk_stack {
 	int *evq;                 /* sds with a pending readiness event */
 	unsigned evq_len, evq_cap;
 };
+
+static inline int sock_family(const hsk_sock *k)
+{
+	return k->inet6 ? HSK_AF_INET6 : HSK_AF_INET;
+}
 
 static inline hsk_sock *sock_get(hsk_stack *s, int sd)
 {

@@ -34,7 +34,7 @@
 
 static bool seg_ect(const tcp_seg *sg)
 {
-	return (sg->ip->tos & IP_ECN_MASK) != IP_ECN_NOT_ECT;
+	return (sg->tos & IP_ECN_MASK) != IP_ECN_NOT_ECT;
 }
 
 void ecn_syn_out(tcp_stack *s, tcb *t, seg_out *o)
@@ -98,7 +98,7 @@ void ecn_rcv_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->ecn &= (uint8_t)~ECN_DEMAND_CWR;
 		t->flags |= TF_ACK_NOW;
 	}
-	if ((sg->ip->tos & IP_ECN_MASK) == IP_ECN_CE) {
+	if ((sg->tos & IP_ECN_MASK) == IP_ECN_CE) {
 		if (!(t->ecn & ECN_DEMAND_CWR)) {
 			qack_enter(s, t, 2);
 			t->ecn |= ECN_DEMAND_CWR;

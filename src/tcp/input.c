@@ -31,6 +31,8 @@
  */
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "tcp/tcp.h"
 #include "tcp/reass.h"
 
@@ -707,56 +709,103 @@ static tcp_verdict closed_input(tcp_stack *s)
 	return TV(TV_RST, NULL);
 }
 
+/* A segment that parsed, its tuple set: to its connection object, its
+ * listener, or the no-connection reply. The same for both families. */
+static void seg_arrives(tcp_stack *s, tcp_seg *sg)
+{
+	sg->seq = seq_of(sg->th.seq);
+	sg->ack = seq_of(sg->th.ack);
+	tbl_node *n = sg->a6 ? tbl_lookup6(&s->conns, &sg->tuple, sg->a6) :
+			       tbl_lookup(&s->conns, &sg->tuple);
+	if (n) {
+		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
+		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg->tuple, sg->a6, &sg->th, sg->len,
+			      NULL);
+		switch (n->kind) {
+		case HSK_OBJ_TCB:
+			tcb_input(s, (tcb *)n, sg);
+			return;
+		case HSK_OBJ_REQ:
+			tcp_reply(s, n, sg, req_input(s, (tcp_req *)n, sg));
+			return;
+		case HSK_OBJ_TW:
+			tcp_reply(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
+			return;
+		}
+		return;
+	}
+	tcp_listener *l = listener_for(s, sg);
+	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
+		      &sg->tuple, sg->a6, &sg->th, sg->len, NULL);
+	/* A listener traces its own drops (why NULL): no object for reply.c. */
+	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
+}
+
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
-	tcp_seg sg = { .ip = ip };
+	tcp_seg sg = { .ip = ip, .tos = ip->tos };
 	size_t plen;
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
 		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
-		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, 0,
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, NULL, 0,
 			      wire_err_name(err));
 		return;
 	}
 	sg.len = (uint32_t)plen;
-	sg.seq = seq_of(sg.th.seq);
-	sg.ack = seq_of(sg.th.ack);
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
+	seg_arrives(s, &sg);
+}
 
-	tbl_node *n = tbl_lookup(&s->conns, &sg.tuple);
-	if (n) {
-		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
-		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg.tuple, &sg.th, sg.len, NULL);
-		switch (n->kind) {
-		case HSK_OBJ_TCB:
-			tcb_input(s, (tcb *)n, &sg);
-			return;
-		case HSK_OBJ_REQ:
-			tcp_reply(s, n, &sg, req_input(s, (tcp_req *)n, &sg));
-			return;
-		case HSK_OBJ_TW:
-			tcp_reply(s, n, &sg, tw_input(s, (tcp_tw *)n, &sg));
-			return;
-		}
+/* The IP layer hands up only segments to a unicast address of ours
+ * (RFC 9293 §3.9.1: never one to a group), so the tuple is a unicast
+ * pair; the checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
+void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
+{
+	tcp_stack *s = ctx;
+	tbl_v6addrs a6;
+	tcp_seg sg = { .a6 = &a6, .tos = ip->tclass };
+	size_t plen;
+
+	memcpy(a6.l, ip->dst, 16);
+	memcpy(a6.r, ip->src, 16);
+	CNT_INC(s->env, InSegs);
+	int err = tcp_parse_ps(buf, len, csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0), true,
+			       &sg.th, &sg.data, &plen);
+	if (err < 0) {
+		count_parse_error(s, err);
+		hsk_tuple tu = { 0 };
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, &a6, NULL, 0,
+			      wire_err_name(err));
 		return;
 	}
-	tcp_listener *l = listener_lookup(s, &sg.tuple);
-	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
-		      &sg.tuple, &sg.th, sg.len, NULL);
-	/* A listener traces its own drops (why NULL): no object for reply.c. */
-	tcp_reply(s, NULL, &sg, l ? listen_input(s, l, &sg) : closed_input(s));
+	sg.len = (uint32_t)plen;
+	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
+	seg_arrives(s, &sg);
 }
 
 void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 {
 	tcp_stack *s = ctx;
+	const ip_icmp_err6 *e6 = ip_icmp_err_v6(e);
 	hsk_tuple tu = { .laddr = e->src, .raddr = e->dst, .lport = e->sport,
 			 .rport = e->dport };
-	tbl_node *n = tbl_lookup(&s->conns, &tu);
+	tbl_node *n;
+	if (e6) {
+		/* ICMPv6 errors come in ICMPv4's terms (ip.h): from the
+		 * lookup on, one path for both. */
+		tbl_v6addrs a6;
+		memcpy(a6.l, e6->src, 16);
+		memcpy(a6.r, e6->dst, 16);
+		tu = tbl_key6(&s->conns, &a6, e->sport, e->dport);
+		n = tbl_lookup6(&s->conns, &tu, &a6);
+	} else {
+		n = tbl_lookup(&s->conns, &tu);
+	}
 	if (!n || n->kind != HSK_OBJ_TCB || e->type != ICMP_DEST_UNREACH)
 		return;
 	tcb *t = (tcb *)n;
@@ -770,6 +819,10 @@ void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 		 * router, or 68 from a forger who wants crumbs) is taken as
 		 * min_pmtu. The MSS only ever shrinks here. */
 		uint32_t pmtu = mtu < s->env->cfg.min_pmtu ? s->env->cfg.min_pmtu : mtu;
+		/* IPv6: the IP layer already raised it to 1280 (RFC 8201
+		 * §4), and min_pmtu is IPv4's knob. */
+		if (e6)
+			pmtu = mtu;
 		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
 			return;         /* min_pmtu configured to nothing */
 		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);

@@ -26,12 +26,35 @@
  * SYN-ACK has been retransmitted synack_retries times and one more timeout
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.
  */
+#include <string.h>
+
 #include "tcp/tcp.h"
+
+static bool any6(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
 
 tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
 {
+	for (tcp_listener *l = s->listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family != HSK_AF_INET6 ? (l->addr == 0 || l->addr == addr) :
+		    (!l->v6only && any6(l->addr6)))
+			return l;
+	}
+	return NULL;
+}
+
+tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
+{
 	for (tcp_listener *l = s->listeners; l; l = l->next)
-		if (l->port == port && (l->addr == 0 || l->addr == addr))
+		if (l->port == port && l->family == HSK_AF_INET6 &&
+		    (any6(l->addr6) || !memcmp(l->addr6, a6, 16)))
 			return l;
 	return NULL;
 }
@@ -47,12 +70,20 @@ tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
 	 * connection, SYN cookies' ACKs included). */
 	unsigned n = 0;
 	for (tcp_listener *m = l; m; m = m->next)
-		n += m->reuseport && m->port == l->port && m->addr == l->addr;
+		n += m->reuseport && m->port == l->port && m->addr == l->addr &&
+		     m->family == l->family;
 	uint32_t pick = (uint32_t)(tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1) % n);
 	for (tcp_listener *m = l; m; m = m->next)
-		if (m->reuseport && m->port == l->port && m->addr == l->addr && pick-- == 0)
+		if (m->reuseport && m->port == l->port && m->addr == l->addr &&
+		    m->family == l->family && pick-- == 0)
 			return m;
 	return l;
+}
+
+tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
+{
+	return sg->a6 ? listener_find6(s, sg->a6->l, sg->tuple.lport) :
+			listener_lookup(s, &sg->tuple);
 }
 
 static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
@@ -89,7 +120,7 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 		o.flags |= HSK_TH_ECE;          /* ECN agreed (ecn.c) */
 	uint8_t cookie[8];
 	if (flags & HSK_TH_SYN) {
-		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
+		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true, r->node.v6);
 		o.opt.mss = mss_cap(o.opt.mss, r->listener->user_mss);
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
@@ -107,7 +138,7 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 			o.opt.ts_ecr = r->ts_recent;
 		}
 	}
-	seg_send(s, &r->node.key, &o, NULL, HSK_OBJ_REQ, -1);
+	seg_send(s, &r->node.key, obj_a6(s, &r->node), &o, NULL, HSK_OBJ_REQ, -1);
 }
 
 void req_free(tcp_stack *s, tcp_req *r)
@@ -117,12 +148,12 @@ void req_free(tcp_stack *s, tcp_req *r)
 	r->listener->syn_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, r->listener);
-	pool_put(&s->req_pool, r);
+	tcp_obj_put(s, &r->node);
 }
 
 static void drop_seg(tcp_stack *s, int obj, const tcp_seg *sg, const char *why)
 {
-	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, &sg->th, sg->len, why);
+	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, sg->a6, &sg->th, sg->len, why);
 }
 
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
@@ -135,12 +166,12 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	l->last_cookie_ns = s->env->now;
 	seg_out o = {
 		.flags = HSK_TH_SYN | HSK_TH_ACK,
-		.seq = cookie_make(s, &sg->tuple, sg->seq, sg->th.opt.mss),
+		.seq = cookie_make(s, &sg->tuple, sg->a6, sg->seq, sg->th.opt.mss),
 		.ack = seq_add(sg->seq, 1), .win = req_window(l), .tos = l->tos,
 	};
-	syn_options(s, &o.opt, -1, 0, true);
+	syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
 	o.opt.mss = mss_cap(o.opt.mss, l->user_mss);
-	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_LISTEN, l->sd);
+	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_LISTEN, l->sd);
 }
 
 /* Cookies are checked only while a flood may be on (Linux's
@@ -158,11 +189,13 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 		  tcp_req *r)
 {
 	*r = (tcp_req){ .listener = l };
+	/* an IPv6 request from its pool keeps its addresses after it */
+	r->node.v6 = sg->a6 != NULL;
 	r->node.key = sg->tuple;
 	r->node.kind = HSK_OBJ_REQ;
 	timer_init(&r->timer);
 	r->irs = sg->seq;
-	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple);
+	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
 	r->peer_wnd = sg->th.win;
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
@@ -186,7 +219,7 @@ tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 			       enum tcp_act act, const char *why)
 {
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, &sg->th,
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, sg->a6, &sg->th,
 		      sg->len, why);
 	return TV(act, NULL);
 }
@@ -225,7 +258,7 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
 	    tfo_syn(s, l, sg, isn, &tfo_cookie))
 		return TV(TV_DONE, NULL);
-	tcp_req *r = pool_get(&s->req_pool);
+	tcp_req *r = tcp_obj_get(s, HSK_OBJ_REQ, &sg->tuple, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
@@ -237,7 +270,7 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	l->syn_q++;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
-	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
+	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
@@ -267,8 +300,8 @@ void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)
 		return;
 	}
 	if (expire || r->retries >= s->env->cfg.synack_retries) {
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-				HSK_CLOSED, "timer SYN-ACK retries exhausted");
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node),
+				HSK_SYN_RECEIVED, HSK_CLOSED, "timer SYN-ACK retries exhausted");
 		req_free(s, r);
 		return;
 	}
@@ -292,9 +325,9 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 	return seq_in(sg->seq, nxt, end) || seq_in(seq_add(sg->seq, len - 1), nxt, end);
 }
 
-tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r)
+tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
 {
-	tcb *t = tcb_new(s, &r->node.key);
+	tcb *t = tcb_new(s, &r->node.key, a6);
 	if (!t)
 		return NULL;
 	t->state = HSK_SYN_RECEIVED;
@@ -348,7 +381,8 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r)
 static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 				      const tcp_seg *sg)
 {
-	tcb *t = listener_child(s, l, r);
+	/* The segment's addresses are the request's (a copy has none). */
+	tcb *t = listener_child(s, l, r, sg->a6);
 	if (!t) {
 		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -375,7 +409,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
 	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
-	uint16_t mss = cookie_check(s, &sg->tuple, iss, irs);
+	uint16_t mss = cookie_check(s, &sg->tuple, sg->a6, iss, irs);
 	if (!mss) {
 		CNT_INC(s->env, SyncookiesFailed);
 		return listen_drop(s, l, sg, TV_RST, "ACK to a listener: bad SYN cookie");
@@ -390,7 +424,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 			return listen_drop(s, l, sg, TV_RST, "accept queue full: reset");
 		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
-	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
+	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
 	/* Cookies carry no window scale, SACK or timestamps. */
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
@@ -423,7 +457,7 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
 		/* RFC 9293: a passive open returns to LISTEN. */
 		CNT_INC(s->env, EmbryonicRsts);
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_LISTEN, "rcv RST");
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
@@ -453,7 +487,7 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 			return TV(TV_DROP, "accept queue full");
 		}
 		tcp_reply(s, &r->node, sg, TV(TV_RST, "accept queue full: reset"));
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_CLOSED, "accept queue full");
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
@@ -525,7 +559,7 @@ void listener_close(tcp_stack *s, tcp_listener *l)
 			break;
 		for (size_t i = 0; i < w.n; i++) {
 			trace_obj_state(s, HSK_OBJ_REQ, &batch[i]->node.key,
-					HSK_SYN_RECEIVED, HSK_CLOSED, "listener closed");
+					obj_a6(s, &batch[i]->node), HSK_SYN_RECEIVED, HSK_CLOSED, "listener closed");
 			req_free(s, batch[i]);
 		}
 	}

@@ -22,10 +22,10 @@ uint8_t wscale_for(uint32_t rcvbuf)
 }
 
 void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
-		 bool synack)
+		 bool synack, bool v6)
 {
 	memset(o, 0, sizeof(*o));
-	o->mss = s->mss;
+	o->mss = tcp_our_mss(s, v6);
 	o->wscale = -1;
 	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
 	if (s->env->cfg.window_scaling && (!synack || peer_wscale >= 0))
@@ -44,9 +44,10 @@ void syn_options_stream(tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 	}
 }
 
-void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
-	      const hsk_ring *ring, int obj, int sd)
+void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
 {
+	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	tcp_hdr th = {
 		.sport = tu->lport, .dport = tu->rport,
 		.seq = o->seq.v, .ack = o->ack.v,
@@ -60,19 +61,25 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	if (!data && o->len) {
 		/* Gather the ring's bytes (which may wrap) straight behind the
 		 * header: tcp_emit leaves payload already in place alone. */
-		uint8_t *at = pkt + IPV4_HDR_LEN + TCP_HDR_LEN + tcp_opts_len(&th.opt);
+		uint8_t *at = pkt + hl + TCP_HDR_LEN + tcp_opts_len(&th.opt);
 		ring_peek(ring, o->ring_off, at, o->len);
 		data = at;
 	}
-	int n = tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
-			 pkt + IPV4_HDR_LEN, sizeof(s->ip->txbuf) - IPV4_HDR_LEN);
+	int n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
+				 pkt + hl, sizeof(s->ip->txbuf) - hl) :
+		     tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
+			      pkt + hl, sizeof(s->ip->txbuf) - hl);
 	if (n < 0)
 		return;
 	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
-	trace_segment(s, HSK_EV_TX, obj, sd, tu, &th, o->len, NULL);
-	ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
+	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
+	/* IP_TOS is IPv4's for now: IPv6's traffic class is 0 (docs/ipv6.md) */
+	if (a6)
+		ip6_output(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, (size_t)n);
+	else
+		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }
 
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
@@ -121,7 +128,7 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 		t->delack_at = 0;
 		t->unacked_segs = 0;
 	}
-	seg_send(s, &t->node.key, o, &t->snd, HSK_OBJ_TCB, t->sd);
+	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, &t->snd, HSK_OBJ_TCB, t->sd);
 }
 
 /* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
@@ -130,7 +137,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 	seg_out o = { .seq = t->iss };
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
-		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
+		syn_options(s, &o.opt, -1, t->rcv_wscale, false, t->node.v6);
 		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
 		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
@@ -141,7 +148,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
 		o.ack = t->rcv_nxt;
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
-			    true);
+			    true, t->node.v6);
 		o.opt.mss = mss_cap(o.opt.mss, t->user_mss);
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
@@ -391,7 +398,7 @@ void send_rst_for(tcp_stack *s, const tcp_seg *sg)
 		o.ack = seq_add(sg->seq, seg_space(sg));
 	}
 	CNT_INC(s->env, RstSentNoSocket);
-	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_NONE, -1);
+	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_NONE, -1);
 }
 
 uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)

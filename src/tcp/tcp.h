@@ -11,10 +11,16 @@
  * Listeners are a fourth, smaller kind kept in their own list.
  *
  * Call chain on input (input.c):
- *   tcp_input -> parse -> lookup -> tcb_input | req_input | tw_input
+ *   tcp_input | tcp_input6 -> parse -> lookup -> tcb_input | req_input | tw_input
  *                                 | listen_input | closed_input
  *             -> tcp_reply (reply.c) acts on the verdict they return
- * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output.
+ * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output | ip6_output.
+ *
+ * Both families run the same code. An IPv6 object is the same struct from
+ * a pool of its own whose slots have room for its two addresses after it
+ * (core/table.h): node.v6 says so, obj_a6() finds them, and its key holds
+ * folds of them. Wherever a tuple travels, an `a6` travels beside it: the
+ * addresses of an IPv6 tuple, NULL for IPv4 (whose key is the tuple).
  */
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
@@ -37,9 +43,12 @@ struct tcp_listener;
 
 /* A parsed incoming segment, passed down the input steps. */
 typedef struct tcp_seg {
-	const ipv4_hdr *ip;
+	const ipv4_hdr *ip;       /* NULL for IPv6 */
+	uint8_t tos;              /* IPv4's TOS or IPv6's traffic class: the
+				   * ECN bits are the same (RFC 3168 §5) */
+	const tbl_v6addrs *a6;    /* IPv6: l = the destination, r = the source */
 	tcp_hdr th;
-	hsk_tuple tuple;          /* our view: laddr = ip->dst */
+	hsk_tuple tuple;          /* our view: laddr = ip->dst (IPv6: folds) */
 	hsk_seq seq, ack;
 	const uint8_t *data;
 	uint32_t len;             /* payload bytes */
@@ -258,8 +267,11 @@ typedef struct tcp_tw {
 
 typedef struct tcp_listener {
 	struct tcp_listener *next;
-	uint32_t addr;            /* 0: any */
+	uint32_t addr;            /* IPv4: 0 any */
 	uint16_t port;
+	uint8_t family;           /* HSK_AF_INET, or HSK_AF_INET6 ... */
+	bool v6only;              /* ... taking IPv4 too unless this */
+	uint8_t addr6[16];        /* IPv6: all zero any */
 	int sd;
 	uint32_t backlog;         /* accept queue limit */
 	uint32_t syn_q, accept_q; /* current lengths */
@@ -303,6 +315,10 @@ typedef struct tcp_stack {
 	const cc_ops *cc_ops;     /* congestion control for new connections */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
+	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's
+	 * two pools share its limit (tcp_obj_get) */
+	hsk_pool tcb_pool6, req_pool6, tw_pool6;
+	uint16_t mss6;            /* ours over IPv6: mtu - 60 */
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
 	size_t orphan_bytes;      /* of which orphans hold */
@@ -320,7 +336,26 @@ typedef struct tcp_stack {
 	struct tfo_cache *tfo;
 } tcp_stack;
 
+/* The addresses of an IPv6 object; NULL for an IPv4 one. */
+static inline const tbl_v6addrs *obj_a6(const tcp_stack *s, const tbl_node *n)
+{
+	return n->v6 ? tbl_v6(&s->conns, n) : NULL;
+}
+/* Our MSS for a family (what a SYN offers and a peer's is capped by). */
+static inline uint16_t tcp_our_mss(const tcp_stack *s, bool v6)
+{
+	return v6 ? s->mss6 : s->mss;
+}
+
 /* ---- tcp.c: the layer's life ---- */
+/* A zeroed connection object of `kind` (TCB, request, TIME_WAIT entry)
+ * for key `key` of the family a6 says: from the IPv6 pool, its addresses
+ * copied after it, when a6 is not NULL. NULL when the kind's limit
+ * (both families together) is reached or memory runs out. Kind, key and
+ * v6 are set; the table is not touched. */
+void *tcp_obj_get(struct tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6);
+/* Back to its pool (it must be out of the table). */
+void tcp_obj_put(struct tcp_stack *s, tbl_node *n);
 /* 0, or a negative HSK_E* (unknown congestion control, no memory). */
 int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 /* Frees every connection object and buffer the layer still holds, except
@@ -328,6 +363,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 void tcp_destroy(tcp_stack *s);
 /* What the IP layer calls (ip_upper). */
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
@@ -349,7 +385,7 @@ static inline void tcp_notify(tcp_stack *s, int sd)
 bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
-		     int from, int to, const char *cause);
+		     const tbl_v6addrs *a6, int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
 /* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
 bool state_synchronized(int st);
@@ -370,9 +406,10 @@ typedef struct seg_out {
 	uint8_t tos;              /* IP TOS byte: DSCP, ECN field (ecn.c) */
 	tcp_opts opt;
 } seg_out;
-/* Emits one segment on tuple tu (our view). obj/sd label the trace. */
-void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
-	      const hsk_ring *ring, int obj, int sd);
+/* Emits one segment on tuple tu (our view; a6 its IPv6 addresses or
+ * NULL). obj/sd label the trace. */
+void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+	      const seg_out *o, const hsk_ring *ring, int obj, int sd);
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
 void tcp_output(struct tcp_stack *s, tcb *t);
@@ -386,8 +423,9 @@ void tcb_send_probe(struct tcp_stack *s, tcb *t);
 void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
 uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
-/* The options of a SYN or SYN-ACK we send. */
-void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+/* The options of a SYN or SYN-ACK we send (v6: over IPv6, its MSS). */
+void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
+		 bool synack, bool v6);
 void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
@@ -444,7 +482,7 @@ void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict 
 tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
-tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu);
+tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
 void tcb_detach(struct tcp_stack *s, tcb *t);
@@ -456,7 +494,7 @@ void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
-hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu);
+hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */
 void tcb_notify(struct tcp_stack *s, tcb *t);
 
@@ -493,7 +531,7 @@ bool tcp_mem_exhausted(const struct tcp_stack *s);
 /* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
  * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
  * the floor itself never above our own MSS. */
-uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss);
+uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss, bool v6);
 /* The payload per segment a path MTU allows this connection (clamped as
  * above, timestamp room taken off). */
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
@@ -511,7 +549,12 @@ void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
 void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
+/* The listener for IPv4 address addr (an IPv4 one, or an IPv6 wildcard
+ * that is not v6only) or IPv6 address a6 (an IPv6 one) and port. */
 tcp_listener *listener_find(struct tcp_stack *s, uint32_t addr, uint16_t port);
+tcp_listener *listener_find6(struct tcp_stack *s, const uint8_t a6[16], uint16_t port);
+/* The listener a segment is for. */
+tcp_listener *listener_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The listener a segment on tuple tu (our view) goes to: with an
  * SO_REUSEPORT group, one of it chosen by a keyed hash of the tuple (so a
  * connection's segments all reach the same one). */
@@ -531,7 +574,8 @@ void req_from_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		  const hsk_seq *isn, tcp_req *r);
 /* A TCB in SYN_RECEIVED from what request r (a copy) describes, on l's
  * accept queue; NULL when the pool is empty. */
-tcb *listener_child(struct tcp_stack *s, tcp_listener *l, const tcp_req *r);
+tcb *listener_child(struct tcp_stack *s, tcp_listener *l, const tcp_req *r,
+		    const tbl_v6addrs *a6);
 void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct tcp_stack *s, tcp_listener *l);
@@ -545,10 +589,12 @@ tcb *listener_accept(struct tcp_stack *s, tcp_listener *l);
 #define COOKIE_VALID_NS (2 * COOKIE_PERIOD_NS)
 /* The ISS of a cookie SYN-ACK answering the SYN (irs, MSS option mss, 0 when
  * absent) on tuple tu. */
-hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
+hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		    hsk_seq irs, uint16_t mss);
 /* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
-uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
+uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
@@ -679,8 +725,8 @@ static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
 
 /* ---- trace helpers (state.c) ---- */
 void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
-		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
-		   const char *reason);
+		   const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+		   uint32_t len, const char *reason);
 /* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
  * s->cfg.trace first, so an untraced stack does not even call it. */
 void trace_listener(struct tcp_stack *s, const tcp_listener *l);

@@ -112,10 +112,10 @@ static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const
 	tcp_req r;
 	req_from_syn(s, l, sg, isn, &r);
 	r.synack_at = 0;                /* its RTT is the TCB's to measure */
-	tcb *t = listener_child(s, l, &r);
+	tcb *t = listener_child(s, l, &r, sg->a6);
 	if (!t)
 		return false;
-	trace_obj_state(s, HSK_OBJ_REQ, &t->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
+	trace_obj_state(s, HSK_OBJ_REQ, &t->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN with Fast Open cookie");
 	t->flags |= TF_TFO_CHILD | TF_TFO_PENDING;
 	l->tfo_pending++;

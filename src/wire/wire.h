@@ -176,6 +176,19 @@ int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
 		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
 
+/* The same four for either family: psum is the pseudo-header's sum
+ * without the length, csum_pseudo(src, dst, IP_PROTO_TCP, 0) for IPv4 or
+ * csum_pseudo6(src, dst, IP_PROTO_TCP, 0) for IPv6 (RFC 8200 §8.1); the
+ * functions add the segment's length, as the IPv4 ones do. */
+int tcp_parse_ps(const uint8_t *buf, size_t len, uint32_t psum, bool verify_csum,
+		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len);
+int tcp_parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum);
+int tcp_emit_ps(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+		uint32_t psum, uint8_t *buf, size_t cap);
+int tcp_emit_summed_ps(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		       uint32_t psum, uint8_t *buf, size_t cap);
+
 /* ---- ICMP (RFC 792), the parts TCP needs ---- */
 enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,
        ICMP_TIME_EXCEEDED = 11 };

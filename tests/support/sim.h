@@ -45,6 +45,7 @@ typedef struct sim {
 	int nlose;
 	/* blackhole[h][f]: lose every segment host h sends with flags f */
 	bool blackhole[SIM_MAX_HOSTS][256];
+	int family;               /* of sim_listen/connect: HSK_AF_INET(6) */
 	/* CE marks (RFC 3168) on ECT packets a host sends: every one, or the
 	 * nth (1-based) ECT packet; ect_seen counts them */
 	bool ce_all[SIM_MAX_HOSTS];
@@ -60,6 +61,11 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
 /* The same with a configuration per host (cfgs[i] NULL: defaults). */
 void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
+/* IPv6 beside IPv4: host i gets 2001:2::1 + i (/64) on its stack and on
+ * the network, and sim_listen, sim_connect and sim_open_pair speak IPv6
+ * from then on (listeners on ::, dual-stack). */
+void sim_use_ipv6(sim *sm);
+hsk_addr sim_addr6(int i);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Brings every stack's clock to the network's (after memnet_step, whose
  * last call may move time past every host's: socket calls then need it). */

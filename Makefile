@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all demo check test test-asan deps fuzz bench bench-deps install clean
+.PHONY: all demo check test test-asan deps fuzz mutate bench bench-scale bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -30,10 +30,21 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 	./scripts/fuzz.sh --coverage
 
+# Mutation testing (docs/mutation.md): slow, not part of check.
+# make mutate MUTATE_ARGS='--fast --filter paws'
+mutate:
+	/usr/bin/python3 scripts/mutate.py $(MUTATE_ARGS)
+
 # handshake beside lwIP (Debian's and built from Debian's source) and Linux;
 # prints figures and ratios, never fails on a time (docs/bench.md)
 bench: all bench-deps
 	./scripts/bench.sh $(BUILD)
+	nice ./scripts/bench-scale.sh $(BUILD)
+
+# issue 11 alone: handshake over TUN (offloads, shards) beside kernel <->
+# kernel over veth, throughput and connections per second (root)
+bench-scale: all
+	nice ./scripts/bench-scale.sh $(BUILD)
 
 bench-deps: deps
 	./scripts/bench-deps.sh $(BUILD)/bench/lwip-src || echo "bench: lwIP from source will not be measured"

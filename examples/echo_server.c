@@ -12,19 +12,17 @@
 #include "handshake.h"
 #include "handshake_loop.h"
 
-enum { MAXSD = 4096, BUF = 16384 };
+enum { BUF = 16384 };
 
 struct conn {
 	char buf[BUF];
 	size_t off, len;
 };
 
-static struct conn *conns[MAXSD];
 static int lsd;
 
-static void serve(hsk_stack *s, int sd)
+static void serve(hsk_stack *s, int sd, struct conn *c)
 {
-	struct conn *c = conns[sd];
 	long n;
 
 	for (;;) {
@@ -45,9 +43,8 @@ static void serve(hsk_stack *s, int sd)
 		c->len = (size_t)n;
 	}
 done:
-	hsk_close(s, sd);
+	hsk_close(s, sd);   /* the pointer goes with the socket */
 	free(c);
-	conns[sd] = NULL;
 }
 
 static void on_socket(void *ctx, hsk_loop *l, int sd, int events)
@@ -57,16 +54,19 @@ static void on_socket(void *ctx, hsk_loop *l, int sd, int events)
 	(void)events;
 
 	if (sd != lsd) {
-		if (sd < MAXSD && conns[sd])
-			serve(s, sd);
+		struct conn *c = hsk_sock_user(s, sd);
+		if (c)
+			serve(s, sd, c);
 		return;
 	}
 	while ((sd = hsk_accept(s, lsd, NULL)) >= 0) {
-		if (sd >= MAXSD || !(conns[sd] = calloc(1, sizeof(struct conn)))) {
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c) {
 			hsk_abort(s, sd);
 			continue;
 		}
-		serve(s, sd);
+		hsk_sock_set_user(s, sd, c);
+		serve(s, sd, c);
 	}
 }
 

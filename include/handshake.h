@@ -34,6 +34,7 @@ extern "C" {
 enum hsk_error {
 	HSK_OK = 0,
 	HSK_EPERM = 1,
+	HSK_ENOENT = 2,
 	HSK_EBADF = 9,
 	HSK_EAGAIN = 11,
 	HSK_ENOMEM = 12,
@@ -43,6 +44,7 @@ enum hsk_error {
 	HSK_EMSGSIZE = 90,
 	HSK_ENOPROTOOPT = 92,
 	HSK_EOPNOTSUPP = 95,
+	HSK_EAFNOSUPPORT = 97,
 	HSK_EADDRINUSE = 98,
 	HSK_EADDRNOTAVAIL = 99,
 	HSK_ENETUNREACH = 101,
@@ -98,6 +100,49 @@ typedef struct hsk_tuple {
 	uint16_t lport, rport;
 } hsk_tuple;
 
+/* ---- addresses of either family ---- */
+enum { HSK_AF_INET = 2, HSK_AF_INET6 = 10 };   /* Linux's AF_ values */
+
+/* An address that carries its family. IPv4 in host byte order (as the
+ * uint32_t addresses everywhere in this API), IPv6 as its 16 bytes in
+ * network order. scope_id is the zone of a link-local IPv6 address; the
+ * stack has one interface, so it is kept and printed, never checked. */
+typedef struct hsk_addr {
+	uint8_t family;           /* HSK_AF_INET or HSK_AF_INET6 */
+	uint32_t scope_id;
+	union {
+		uint32_t v4;
+		uint8_t v6[16];
+	};
+} hsk_addr;
+
+static inline hsk_addr hsk_addr_v4(uint32_t v4)
+{
+	hsk_addr a = { .family = HSK_AF_INET, .scope_id = 0, .v4 = v4 };
+	return a;
+}
+static inline hsk_addr hsk_addr_v6(const uint8_t v6[16])
+{
+	hsk_addr a = { .family = HSK_AF_INET6, .scope_id = 0, .v4 = 0 };
+	for (int i = 0; i < 16; i++)
+		a.v6[i] = v6[i];
+	return a;
+}
+/* Same family and address (the zone is not compared). */
+bool hsk_addr_eq(const hsk_addr *a, const hsk_addr *b);
+
+/* Room for any address in text, with brackets, zone and port. */
+#define HSK_ADDRSTRLEN 72
+/* "198.18.0.1", "2001:2::1", "[2001:2::1]", "fe80::1%3" (a numeric zone)
+ * or "::ffff:198.18.0.1" (an IPv6 address, v4-mapped): 0, or -HSK_EINVAL. */
+int hsk_addr_parse(const char *str, hsk_addr *a);
+/* The address as text (RFC 5952 for IPv6: lower case, the longest run of
+ * zero groups as ::, a zone as %n) in buf, which it returns; "?" for an
+ * unknown family. */
+const char *hsk_addr_str(const hsk_addr *a, char buf[HSK_ADDRSTRLEN]);
+/* With a port: "198.18.0.1:80", "[2001:2::2]:80" (RFC 5952 §6). */
+const char *hsk_addr_port_str(const hsk_addr *a, uint16_t port, char buf[HSK_ADDRSTRLEN]);
+
 /* ---- tracing: every transition and every segment is an event ---- */
 enum hsk_ev_kind {
 	HSK_EV_STATE = 0, /* a state transition */
@@ -122,6 +167,10 @@ typedef struct hsk_trace_event {
 	uint8_t obj;             /* enum hsk_obj_kind */
 	int sd;                  /* socket descriptor, or -1 */
 	hsk_tuple tuple;         /* from the point of view of this stack */
+	/* HSK_AF_INET; or HSK_AF_INET6, the addresses in laddr6/raddr6
+	 * (tuple.laddr and raddr 0, the ports in the tuple) */
+	uint8_t family;
+	uint8_t laddr6[16], raddr6[16];
 	/* HSK_EV_STATE */
 	uint8_t from, to;        /* enum hsk_tcp_state */
 	const char *cause;       /* "rcv SYN", "timer 2MSL", "close()", ... */
@@ -138,6 +187,8 @@ typedef struct hsk_trace_event {
 	uint32_t ts_val, ts_ecr; /* when has_ts */
 	uint8_t nsack;           /* SACK blocks present (0..4) */
 	struct { uint32_t left, right; } sack[4];
+	int8_t fastopen;         /* Fast Open option: -1 absent, 0 a cookie
+				  * request, else the cookie's length */
 	/* HSK_EV_CC: the sending side of a connection (obj TCB), sampled
 	 * after every segment it sends (only while a trace is set) */
 	uint32_t cwnd;           /* bytes */
@@ -222,6 +273,18 @@ typedef struct hsk_config {
 	bool sack;                  /* true: offer and use SACK (tcp_sack) */
 	bool timestamps;            /* true: RFC 7323 timestamps (tcp_timestamps) */
 	bool window_scaling;        /* true: RFC 7323 window scale */
+	/* ECN (RFC 3168), as Linux's tcp_ecn: 0 off; 1 ask for it on our
+	 * SYNs and accept it; 2 (default) accept it when a peer asks */
+	uint8_t ecn;
+	/* TCP Fast Open (RFC 7413), Linux's tcp_fastopen bits: 0x1 client
+	 * (default), 0x2 server (a listener also needs TCP_FASTOPEN), 0x4
+	 * client sends data without a cookie, 0x200 server takes data
+	 * without a cookie, 0x400 server on every listener (queue: its
+	 * backlog). Cookies are keyed with the stack's secret. */
+	unsigned tcp_fastopen;
+	/* Bytes not yet sent a socket may hold (TCP_NOTSENT_LOWAT's default,
+	 * Linux's tcp_notsent_lowat): UINT32_MAX, no limit */
+	uint32_t tcp_notsent_lowat;
 	const char *congestion_control; /* "cubic" (default), "newreno", "none" */
 	uint32_t isn_offset;        /* added to every ISN (0) */
 	bool isn_fixed;             /* false; true: every ISN is isn_offset
@@ -261,7 +324,33 @@ typedef struct hsk_config {
 	/* observation */
 	hsk_trace_fn trace;
 	void *trace_ctx;
+
+	/* Active opens: when set, the ephemeral port search (RFC 6056) takes
+	 * only a port for which port_ok says yes, trying on through the
+	 * range. The shard layer (hsk_shards) passes "the replies of this
+	 * tuple come to my shard". NULL: every free port will do. */
+	bool (*port_ok)(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t lport,
+			uint16_t rport);
+	void *port_ok_ctx;
+	/* The clock contract (see the top of this file): socket calls act at
+	 * the stack's clock. With `clock` set, a build with assertions
+	 * (NDEBUG undefined) checks it on every socket call that may arm a
+	 * timer: a stack clock more than clock_slack_ns behind clock() means
+	 * the driver did not advance the stack first, and the call aborts;
+	 * any build counts it in StaleClock. NULL (default): not checked. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+	uint64_t clock_slack_ns;    /* 10 ms */
 } hsk_config;
+
+/* hsk_config.tcp_fastopen bits, as Linux's. */
+enum {
+	HSK_TFO_CLIENT = 0x1,
+	HSK_TFO_SERVER = 0x2,
+	HSK_TFO_CLIENT_NO_COOKIE = 0x4,
+	HSK_TFO_SERVER_NO_COOKIE = 0x200,
+	HSK_TFO_SERVER_ALL = 0x400,
+};
 
 /* hsk_config.seed: keys from the operating system (the default). */
 #define HSK_SEED_OS 0
@@ -294,65 +383,279 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns);
 /* The earliest pending deadline, UINT64_MAX when nothing is pending. */
 uint64_t hsk_stack_next_deadline(const hsk_stack *s);
 const hsk_config *hsk_stack_config(const hsk_stack *s);
+/* The stack's addresses: any number of either family, each with its
+ * on-link prefix length (hsk_config.addr is the first IPv4 one). IPv6 is
+ * off until the stack has an IPv6 address. add: 0, -HSK_EAFNOSUPPORT (a
+ * family that is neither), -HSK_EINVAL (an address that cannot be a
+ * host's: unspecified, loopback, multicast, v4-mapped, 0.0.0.0/8, 127/8,
+ * 224/3, or a prefix longer than the address), -HSK_EADDRINUSE (there
+ * already), -HSK_ENOMEM. del: 0, -HSK_EAFNOSUPPORT, -HSK_EADDRNOTAVAIL.
+ * Deleting the first IPv4 address makes the next one the first.
+ * Connections on an address deleted live on (as Linux's). */
+int hsk_stack_add_addr(hsk_stack *s, const hsk_addr *a, unsigned prefix);
+int hsk_stack_del_addr(hsk_stack *s, const hsk_addr *a);
+/* Writes up to max addresses (IPv4 first, each family in byte order) and
+ * their prefix lengths (prefix may be NULL); returns how many there are. */
+size_t hsk_stack_addrs(const hsk_stack *s, hsk_addr *out, unsigned *prefix, size_t max);
 
-/* ---- sockets ---- */
+/* ---- sockets ----
+ *
+ * Every call lists the errors it can return (negative HSK_E* values), and
+ * docs/api.md has the same list with each option's Linux counterpart;
+ * tests/sim/test_errors.c makes each of them happen. "EBADF" is always:
+ * sd is not an open socket of this stack. A "pending error" is the error
+ * that ended a connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT), reported
+ * once by the next send/recv/hsk_sock_error and then cleared, as SO_ERROR.
+ * Beyond the lists, an engine bug (a transition the table refuses, counted
+ * in IllegalTransitions) makes connect() fail with ECONNABORTED, shutdown()
+ * with EINVAL, and a connection end with ECONNABORTED pending.
+ */
 enum { HSK_SHUT_RD = 0, HSK_SHUT_WR = 1, HSK_SHUT_RDWR = 2 };
 
 /* Readiness, as poll(2) */
 enum {
-	HSK_POLLIN = 0x001,   /* data, EOF, or a connection to accept */
-	HSK_POLLOUT = 0x004,  /* room to send / connect completed */
+	HSK_POLLIN = 0x001,   /* data (SO_RCVLOWAT bytes), EOF, or a connection
+			       * to accept */
+	HSK_POLLOUT = 0x004,  /* room to send (SO_SNDLOWAT bytes, and below
+			       * TCP_NOTSENT_LOWAT) / connect completed */
 	HSK_POLLERR = 0x008,  /* a pending error (hsk_sock_error) */
 	HSK_POLLHUP = 0x010,  /* both directions closed */
-	HSK_POLLRDHUP = 0x2000, /* the peer sent FIN */
+	HSK_POLLRDHUP = 0x2000, /* the peer sent FIN, or we shut down reading */
+	HSK_POLLDRAINED = 0x10000, /* handshake's own: every byte written has
+			       * been acknowledged (the send buffer is drained;
+			       * lwIP's tcp_sent with nothing left) */
 };
 
+/*
+ * Socket options: hsk_setsockopt/hsk_getsockopt take an int in Linux's
+ * units (the Linux option is named after each); TCP_CONGESTION is a
+ * string (hsk_setsockopt_str). Before connect() or listen() an option is
+ * kept for the connection (accepted sockets inherit their listener's, as
+ * in Linux). docs/api.md says which differ from Linux, and why.
+ */
 enum hsk_sockopt {
-	HSK_SO_NODELAY = 1,      /* disable Nagle */
-	HSK_SO_KEEPALIVE,        /* 0/1 */
-	HSK_SO_KEEPIDLE,         /* seconds */
-	HSK_SO_KEEPINTVL,        /* seconds */
-	HSK_SO_KEEPCNT,
-	HSK_SO_SNDBUF,           /* bytes */
-	HSK_SO_RCVBUF,           /* bytes */
-	HSK_SO_LINGER0,          /* 1: close() sends RST */
-	HSK_SO_USER_TIMEOUT,     /* milliseconds, 0: retry counts rule */
-	HSK_SO_MAXSEG,           /* read: effective MSS */
+	HSK_SO_NODELAY = 1,      /* TCP_NODELAY: 0/1, disable Nagle */
+	HSK_SO_KEEPALIVE,        /* SO_KEEPALIVE: 0/1 */
+	HSK_SO_KEEPIDLE,         /* TCP_KEEPIDLE: seconds, 1..32767 */
+	HSK_SO_KEEPINTVL,        /* TCP_KEEPINTVL: seconds, 1..32767 */
+	HSK_SO_KEEPCNT,          /* TCP_KEEPCNT: 1..127 */
+	HSK_SO_SNDBUF,           /* SO_SNDBUF: bytes; read: twice what was set,
+				  * as Linux (its bookkeeping overhead) */
+	HSK_SO_RCVBUF,           /* SO_RCVBUF: the same */
+	HSK_SO_LINGER0,          /* 1: close() sends RST (SO_LINGER {1, 0}) */
+	HSK_SO_USER_TIMEOUT,     /* TCP_USER_TIMEOUT: milliseconds, 0: retry
+				  * counts rule */
+	HSK_SO_MAXSEG,           /* TCP_MAXSEG: set before connect()/listen()
+				  * (88..32767, 0: none) caps our MSS; read:
+				  * the effective send MSS once connected, else
+				  * what was set, else 536 */
+	HSK_TCP_QUICKACK,        /* TCP_QUICKACK: 1 ACK at once (and leave
+				  * interactive mode); 0 delay ACKs */
+	HSK_IP_TOS,              /* IP_TOS: 0..255, the DSCP of our packets
+				  * (the two ECN bits are TCP's: ignored) */
+	HSK_SO_RCVLOWAT,         /* SO_RCVLOWAT: bytes before POLLIN (1..) */
+	HSK_SO_SNDLOWAT,         /* SO_SNDLOWAT: room before POLLOUT (1..) */
+	HSK_TCP_NOTSENT_LOWAT,   /* TCP_NOTSENT_LOWAT: bytes not yet sent at
+				  * most (POLLOUT below half of it) */
+	HSK_SO_LINGER,           /* SO_LINGER: -1 off, 0 RST on close(), N>0
+				  * seconds for the FIN to be acknowledged */
+	HSK_SO_REUSEADDR,        /* SO_REUSEADDR: 0/1, before bind() */
+	HSK_SO_REUSEPORT,        /* SO_REUSEPORT: 0/1, before bind() */
+	HSK_TCP_DEFER_ACCEPT,    /* TCP_DEFER_ACCEPT: seconds; read: rounded
+				  * up to the SYN-ACK schedule, as Linux */
+	HSK_TCP_FASTOPEN,        /* TCP_FASTOPEN: listener's queue of pending
+				  * Fast Open connections (0: off) */
+	HSK_TCP_FASTOPEN_CONNECT, /* TCP_FASTOPEN_CONNECT: 0/1, before
+				  * connect() */
+	HSK_TCP_CONGESTION,      /* TCP_CONGESTION: a name, *_str calls only */
+	HSK_SO_ERROR,            /* SO_ERROR: read the pending error (positive),
+				  * cleared */
+	HSK_SO_V6ONLY,           /* IPV6_V6ONLY: 0/1 (default 0): an IPv6
+				  * socket on :: takes IPv6 only; before bind
+				  * or connect, else -HSK_EINVAL; ENOPROTOOPT
+				  * on an IPv4 socket */
+};
+/* The Linux names. */
+#define HSK_TCP_NODELAY HSK_SO_NODELAY
+#define HSK_TCP_KEEPIDLE HSK_SO_KEEPIDLE
+#define HSK_TCP_KEEPINTVL HSK_SO_KEEPINTVL
+#define HSK_TCP_KEEPCNT HSK_SO_KEEPCNT
+#define HSK_TCP_USER_TIMEOUT HSK_SO_USER_TIMEOUT
+#define HSK_TCP_MAXSEG HSK_SO_MAXSEG
+
+/* Message flags, with Linux's values. */
+enum {
+	HSK_MSG_PEEK = 0x2,           /* recvv: read without consuming */
+	HSK_MSG_FASTOPEN = 0x20000000, /* sendto: connect with Fast Open */
 };
 
-/* A new socket, or -HSK_EMFILE when max_sockets are open (as Linux's
- * per-process descriptor limit). */
+/* A new socket.
+ * Errors: EMFILE (max_sockets are open, as Linux's per-process descriptor
+ * limit), ENOMEM. */
 int hsk_socket(hsk_stack *s);
-/* addr 0 means the stack's address; port 0 picks an ephemeral port. */
+/* A socket of family HSK_AF_INET (what hsk_socket makes) or HSK_AF_INET6.
+ * An IPv6 socket bound to :: and not HSK_SO_V6ONLY also takes IPv4
+ * connections, whose peers it reports as ::ffff:a.b.c.d (Linux's
+ * bindv6only 0).
+ * Errors: EAFNOSUPPORT (another family), and those of hsk_socket. */
+int hsk_socket_family(hsk_stack *s, int family);
+/* addr 0 means the stack's address; port 0 picks one at connect().
+ * Errors: EBADF; EINVAL (not a fresh socket, or bound already);
+ * EADDRNOTAVAIL (addr is not ours); EADDRINUSE (the port is in use: a
+ * listener, or any socket or connection on it unless both set
+ * SO_REUSEADDR and it is not a listener, or both set SO_REUSEPORT). */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
+/* Listens with a backlog capped by somaxconn (0 or less: 1); on a listening
+ * socket, changes the backlog.
+ * Errors: EBADF; EINVAL (neither fresh nor listening, or not bound to a
+ * port); EADDRINUSE (another listener has the port and not both set
+ * SO_REUSEPORT); ENOBUFS (no memory for the listener). */
 int hsk_listen(hsk_stack *s, int sd, int backlog);
-/* New sd, or -HSK_EAGAIN; -HSK_EMFILE when max_sockets are open: the
- * connection then stays on the accept queue, and once a socket is closed
- * the listener is reported readable again (hsk_stack_events), so an
- * application that accepts on events is never locked out. `peer` may be
- * NULL. */
+/* A connection from the accept queue: its new sd. A Fast Open connection
+ * is there from its SYN on, with the SYN's data readable (SYN_RECEIVED).
+ * `peer` may be NULL.
+ * Errors: EBADF; EINVAL (not listening); EAGAIN (nothing to accept);
+ * EMFILE (max_sockets are open: the connection stays queued, and once a
+ * socket is closed the listener is reported readable again, so an
+ * application that accepts on events is never locked out); ENOMEM. */
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
-/* -HSK_EINPROGRESS: wait for POLLOUT (connected) or POLLERR. */
+/* Opens a connection: -HSK_EINPROGRESS, then POLLOUT (connected) or
+ * POLLERR. With TCP_FASTOPEN_CONNECT and a cookie for addr cached, 0 at
+ * once: the SYN leaves with the first write's data (as Linux).
+ * Errors: EBADF; EINPROGRESS (the normal answer); EALREADY (connecting);
+ * EISCONN (connected); EINVAL (listening, or addr or port 0);
+ * EADDRNOTAVAIL (no ephemeral port free); EADDRINUSE (the bound port has
+ * a connection to addr:port already); ENOBUFS (max_conns connections). */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
-/* Bytes queued (maybe fewer than len), or -HSK_EAGAIN / -HSK_EPIPE / ... */
+/* Queues bytes: how many (maybe fewer than len; 0 for len 0).
+ * Errors: EBADF; ENOTCONN (not connected); a pending error; EAGAIN (no room
+ * now: wait for POLLOUT; also while the handshake is not complete, except
+ * on a Fast Open connection); EPIPE (we shut down writing, or the
+ * connection is closed). */
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len);
-/* Bytes read; 0 at end of stream; -HSK_EAGAIN when nothing is there yet. */
+/* Gathers from iovcnt buffers as one hsk_send; the same errors, and EINVAL
+ * (iovcnt < 0 or > HSK_IOV_MAX, iov NULL with iovcnt > 0, or lengths that
+ * add up past LONG_MAX). */
+typedef struct hsk_iovec {
+	void *base;
+	size_t len;
+} hsk_iovec;
+enum { HSK_IOV_MAX = 1024 };  /* Linux's UIO_MAXIOV */
+long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt);
+/* sendto(2): with HSK_MSG_FASTOPEN on a fresh socket, connects to
+ * addr:port with TCP Fast Open (RFC 7413): with a cookie cached for addr,
+ * buf (as much as fits) leaves on the SYN and the bytes queued are
+ * returned; without one the SYN asks for a cookie and -HSK_EINPROGRESS is
+ * returned, nothing queued (as Linux). Without the flag, or on a
+ * connected socket, hsk_send (addr and port ignored, as Linux does).
+ * Errors: those of hsk_connect and hsk_send, and EOPNOTSUPP
+ * (HSK_MSG_FASTOPEN while hsk_config.tcp_fastopen lacks the client bit);
+ * EINVAL (unknown flags); EPIPE (no HSK_MSG_FASTOPEN on a fresh socket);
+ * ENOTCONN (no HSK_MSG_FASTOPEN on a listening socket). */
+long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
+		uint32_t addr, uint16_t port);
+/* Bytes read; 0 at end of stream (the peer's FIN, or after SHUT_RD once
+ * what was queued is read).
+ * Errors: EBADF; ENOTCONN (not connected); EAGAIN (nothing yet); a pending
+ * error (after the data that arrived before it). */
 long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len);
+/* Scatters into iovcnt buffers as one hsk_recv; flags 0 or HSK_MSG_PEEK
+ * (the bytes stay for the next read). The errors of hsk_recv, and EINVAL
+ * (as hsk_sendv, or unknown flags). */
+long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags);
+/*
+ * Zero copy (as smoltcp's recv_with/send_with): borrow the next contiguous
+ * run of received bytes in place, then release what was consumed; reserve
+ * room at the end of the send buffer, write into it, then commit. A
+ * pointer stays valid until the matching release/commit or the next call
+ * into the stack, whichever comes first, with one exception: the send-side
+ * calls never move the receive ring, so a borrowed run may be copied into
+ * reserved room and committed before it is released (an echo copies each
+ * byte once: examples/zerocopy_echo.c). Not the reverse: a release that
+ * empties the receive ring may give back an empty send ring, reserved
+ * room and all.
+ */
+/* The next run of received bytes in place: its length (up to the end of
+ * the buffer's storage: call again after a release for the rest), 0 at
+ * end of stream. The errors of hsk_recv. */
+long hsk_recv_borrow(hsk_stack *s, int sd, const void **data);
+/* Consumes n bytes of what hsk_recv_borrow showed (as hsk_recv would).
+ * Errors: EBADF; ENOTCONN; EINVAL (n more than is readable). */
+int hsk_recv_release(hsk_stack *s, int sd, size_t n);
+/* Room at the end of the send buffer, in place: its length (contiguous: up
+ * to the end of the storage), to fill and hsk_send_commit. The errors of
+ * hsk_send. */
+long hsk_send_reserve(hsk_stack *s, int sd, void **buf);
+/* Queues n bytes written where hsk_send_reserve pointed, and sends.
+ * Errors: EBADF; ENOTCONN; EINVAL (n more than was reserved); EPIPE. */
+int hsk_send_commit(hsk_stack *s, int sd, size_t n);
+/* SHUT_RD: reads return what is queued, then 0 (data arriving later is
+ * still queued, as Linux); SHUT_WR: FIN after the queued data.
+ * Errors: EBADF; ENOTCONN (not connected, or still connecting); EINVAL
+ * (how is none of HSK_SHUT_*). */
 int hsk_shutdown(hsk_stack *s, int sd, int how);
 /* Releases sd. The connection closes in the background (FIN), or is reset
- * when received data was left unread or linger-zero is set. */
+ * when received data was left unread or SO_LINGER is 0; with SO_LINGER N >
+ * 0 it is reset if our FIN is not acknowledged within N s. close() never
+ * blocks. Errors: EBADF. */
 int hsk_close(hsk_stack *s, int sd);
-/* Sends RST and releases sd. */
+/* Sends RST and releases sd. Errors: EBADF. */
 int hsk_abort(hsk_stack *s, int sd);
+/* Errors: EBADF; ENOPROTOOPT (unknown option, or a string option);
+ * EINVAL (a value out of range, or an option the socket's state does not
+ * take: SO_SNDBUF/SO_RCVBUF once the buffer exists, TCP_FASTOPEN_CONNECT
+ * after connect(), TCP_FASTOPEN on a connection); EOPNOTSUPP
+ * (TCP_FASTOPEN_CONNECT while hsk_config.tcp_fastopen lacks the client
+ * bit); ENOMEM. */
 int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value);
+/* Errors: EBADF; ENOPROTOOPT (unknown option, or a string option). */
 int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value);
-/* HSK_POLL* mask, or a negative error for a bad sd. */
+/* String options (HSK_TCP_CONGESTION: "cubic", "newreno"/"reno", "none";
+ * on a connection the algorithm changes at once, keeping cwnd, as Linux).
+ * Errors: EBADF; ENOPROTOOPT (not a string option); ENOENT (no such
+ * algorithm, as Linux); ENOMEM. */
+int hsk_setsockopt_str(hsk_stack *s, int sd, int opt, const char *value);
+/* The name, NUL-terminated, cut to cap. Errors: EBADF; ENOPROTOOPT;
+ * EINVAL (cap 0). */
+int hsk_getsockopt_str(hsk_stack *s, int sd, int opt, char *buf, size_t cap);
+/* HSK_POLL* mask. Errors: EBADF. */
 int hsk_poll(hsk_stack *s, int sd);
-/* The pending error (positive HSK_E* value), cleared by reading; 0 if none. */
+/* The pending error (positive HSK_E* value), cleared by reading; 0 if
+ * none. Errors: EBADF. */
 int hsk_sock_error(hsk_stack *s, int sd);
-/* The connection's state (HSK_CLOSED for a fresh socket). */
+/* The connection's state (HSK_CLOSED for a fresh socket). Errors: EBADF. */
 int hsk_sock_state(hsk_stack *s, int sd);
+/* The 4-tuple (a fresh or listening socket: the bound address and port;
+ * an IPv6 connection's addresses are 0: hsk_sock_name/peer).
+ * Errors: EBADF. */
 int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *t);
+/* getsockname(2): our address and port (0.0.0.0:0 before bind/connect).
+ * Either pointer may be NULL. Errors: EBADF. */
+int hsk_getsockname(hsk_stack *s, int sd, uint32_t *addr, uint16_t *port);
+/* getpeername(2). Errors: EBADF; ENOTCONN (no connection, or still in
+ * SYN_SENT or CLOSED, as Linux). */
+int hsk_getpeername(hsk_stack *s, int sd, uint32_t *addr, uint16_t *port);
+/* A pointer of the application's, kept with the socket and handed back in
+ * every hsk_event (as epoll_data, lwIP's tcp_arg). Not inherited by
+ * accepted sockets. Errors: EBADF. */
+int hsk_sock_set_user(hsk_stack *s, int sd, void *user);
+/* The pointer set, NULL when none (or sd is not open). */
+void *hsk_sock_user(hsk_stack *s, int sd);
+
+/* The calls above with addresses of either family; the address must be
+ * of the socket's family (else -HSK_EAFNOSUPPORT). bind: our address or
+ * the wildcard (0.0.0.0, ::): -HSK_EADDRNOTAVAIL for one that is not
+ * ours, -HSK_EADDRINUSE as hsk_bind (an IPv6 wildcard that is not v6only
+ * holds the port for IPv4 too). connect: the source is the bound address
+ * or one of ours chosen for the destination (RFC 6724), -HSK_ENETUNREACH
+ * when there is none. */
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
+/* hsk_accept, with the peer's address and port (either may be NULL). */
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port);
+/* getsockname and getpeername: 0, -HSK_EBADF, -HSK_ENOTCONN (peer). */
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
 
 /* What the connection knows about its path, like Linux's TCP_INFO. */
 typedef struct hsk_tcp_info {
@@ -367,24 +670,43 @@ typedef struct hsk_tcp_info {
 	unsigned retransmits;     /* consecutive timeouts now */
 	bool in_recovery;
 	const char *congestion_control;
+	bool ecn;                 /* ECN negotiated (RFC 3168) */
+	bool fastopen;            /* a Fast Open connection whose SYN data the
+				   * peer took (either end) */
+	uint32_t bytes_acked;     /* data bytes the peer acknowledged, modulo
+				   * 2^32 */
 } hsk_tcp_info;
-/* 0, or -HSK_EBADF / -HSK_ENOTCONN. */
+/* Errors: EBADF; ENOTCONN (no connection). */
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti);
 
 /* Readiness events: sockets whose readiness may have changed since the last
  * call, each once. Returns how many were written to `out`. */
 typedef struct hsk_event {
 	int sd;
-	int events; /* current HSK_POLL* mask */
+	int events;     /* current HSK_POLL* mask */
+	void *user;     /* hsk_sock_set_user's pointer */
+	uint32_t acked; /* data bytes the peer acknowledged since the last
+			 * event of this socket (lwIP's tcp_sent) */
 } hsk_event;
 size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max);
+
+/* ---- TCP Fast Open cookies (client side) ----
+ * The cookie a server gave us, as Linux keeps it per destination address
+ * (ip tcp_metrics): to carry it across runs of a program. */
+/* Its length (4..16), the cookie copied into buf[16]. Errors: ENOENT (none
+ * cached for addr). */
+int hsk_fastopen_cookie_get(hsk_stack *s, uint32_t addr, uint8_t buf[16]);
+/* Caches a cookie (len 4..16, even) for addr. Errors: EINVAL; ENOMEM. */
+int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, size_t len);
 
 /* ---- observation: connections and counters ---- */
 typedef struct hsk_conn_info {
 	uint8_t obj;            /* enum hsk_obj_kind */
 	uint8_t state;          /* enum hsk_tcp_state */
 	int sd;                 /* -1 for orphans, requests, TIME_WAIT */
-	hsk_tuple tuple;
+	hsk_tuple tuple;        /* IPv6: addresses 0, see family */
+	uint8_t family;         /* HSK_AF_INET, or HSK_AF_INET6 with ... */
+	uint8_t laddr6[16], raddr6[16];   /* ... these (listeners: laddr6) */
 	uint32_t send_q, recv_q;  /* bytes; for listeners: accept queue, backlog */
 	uint32_t syn_q;           /* listeners: SYN queue length */
 	uint32_t accept_q;        /* listeners: accept queue length */

@@ -52,6 +52,9 @@ for b in lifecycle bulk memory cookies; do
 		-o "$OUT/$b" || exit 1
 done
 gcc $CFLAGS -pthread bench/linux_tcp.c -o "$OUT/linux_tcp" || exit 1
+# the kernel-side load of scripts/bench-scale.sh: built here too, so that
+# the smoke run (make check) keeps it compiling
+gcc $CFLAGS -pthread bench/netload.c -o "$OUT/netload" || exit 1
 # lwIP as Debian ships it (scripts/deps.sh installs liblwip-dev)
 LWIPD=no
 if [ -f /usr/include/lwip/lwip/tcp.h ] && [ -f /usr/include/lwip/lwipopts.h ]; then

@@ -43,6 +43,8 @@ struct client {
 	uint32_t raddr;
 	uint16_t rport, lport;
 	const char *send_path, *recv_path;
+	bool fastopen;            /* --fastopen: TCP_FASTOPEN_CONNECT */
+	const char *cookie_path;  /* --fastopen-cookie FILE */
 	const char *target;       /* HOST:PORT as given */
 	int in, out;              /* files; -1 when not used */
 	uint8_t buf[BUF];
@@ -94,7 +96,10 @@ static void do_send(struct client *c)
 		c->off += (size_t)n;
 		c->tx += (uint64_t)n;
 	}
-	if (c->send_path && c->sent_all && !c->shut && hsk_loop_now(c->l) >= c->shut_at) {
+	/* Not before the handshake (a Fast Open connection is writable in
+	 * SYN_SENT, but shutdown() waits for the connection). */
+	if (c->send_path && c->sent_all && !c->shut && hsk_loop_now(c->l) >= c->shut_at &&
+	    hsk_sock_state(c->s, c->sd) != HSK_SYN_SENT) {
 		int rc = hsk_shutdown(c->s, c->sd, HSK_SHUT_WR);
 		if (rc < 0)
 			fail(c, rc, "shutdown");
@@ -154,7 +159,9 @@ static void progress(struct client *c)
 			return;
 		c->connected = true;
 		c->t_conn = hsk_loop_now(c->l);
-		if (!c->o.quiet) {
+		if (!c->o.quiet && hsk_sock_state(c->s, c->sd) == HSK_SYN_SENT) {
+			fprintf(stderr, "connect: Fast Open: the first data goes on the SYN\n");
+		} else if (!c->o.quiet) {
 			hsk_tuple t;
 			char l[24], r[24];
 			hsk_sock_tuple(c->s, c->sd, &t);
@@ -317,6 +324,10 @@ static void connect_usage(FILE *f)
 		"                     stack's SYN retries decide)\n"
 		"  --linger S         after close, wait at most S s for the close to\n"
 		"                     complete (default 10)\n"
+		"  --fastopen         TCP Fast Open (TCP_FASTOPEN_CONNECT): with a cookie\n"
+		"                     for HOST, the first data goes on the SYN\n"
+		"  --fastopen-cookie FILE  the cookie for HOST: read at start when FILE\n"
+		"                     exists, written at exit when the server gave one\n"
 		"exit status: 0 done, 1 connection error, interrupted or an output file\n"
 		"not written in full, 2 usage\n");
 	net_opt_usage(f);
@@ -347,8 +358,12 @@ static int connect_args(struct client *c, int argc, char **argv)
 			connect_usage(stdout);
 			exit(0);
 		}
+		if (!strcmp(a, "--fastopen")) {
+			c->fastopen = true;
+			continue;
+		}
 		static const char *const opts[] = { "--send", "--recv", "--lport",
-			"--close-delay", "--timeout", "--linger", NULL };
+			"--close-delay", "--timeout", "--linger", "--fastopen-cookie", NULL };
 		const char *opt = NULL;
 		for (int k = 0; opts[k]; k++)
 			if (net_opt_is(a, opts[k]))
@@ -367,6 +382,8 @@ static int connect_args(struct client *c, int argc, char **argv)
 			c->send_path = v;
 		} else if (!strcmp(opt, "--recv")) {
 			c->recv_path = v;
+		} else if (!strcmp(opt, "--fastopen-cookie")) {
+			c->cookie_path = v;
 		} else if (parse_num(v, !strcmp(opt, "--lport") ? 65535 : 1e6, &x) < 0) {
 			fprintf(stderr, "handshake connect: bad %s '%s'\n", opt, v);
 			return 2;
@@ -424,53 +441,64 @@ static int open_files(struct client *c)
 	return 0;
 }
 
-int cmd_connect(int argc, char **argv)
+/* --fastopen-cookie: the cookie as hex on one line, as `ip tcp_metrics`
+ * shows it. A missing or unreadable file is no cookie. */
+static void cookie_load(struct client *c)
 {
-	struct client *c = calloc(1, sizeof(*c));
+	FILE *f = c->cookie_path ? fopen(c->cookie_path, "r") : NULL;
+	uint8_t ck[16];
+	size_t n = 0;
+	unsigned b;
+
+	if (!f)
+		return;
+	while (n < sizeof(ck) && fscanf(f, "%2x", &b) == 1)
+		ck[n++] = (uint8_t)b;
+	fclose(f);
+	if (hsk_fastopen_cookie_set(c->s, c->raddr, ck, n) < 0)
+		fprintf(stderr, "connect: %s: not a Fast Open cookie, ignored\n", c->cookie_path);
+}
+
+static void cookie_save(struct client *c)
+{
+	uint8_t ck[16];
+	int n = c->cookie_path ? hsk_fastopen_cookie_get(c->s, c->raddr, ck) : -1;
+	FILE *f;
+
+	if (n <= 0)
+		return;
+	if (!(f = fopen(c->cookie_path, "w"))) {
+		fprintf(stderr, "connect: %s: %s\n", c->cookie_path, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%02x", ck[i]);
+	fputc('\n', f);
+	fclose(f);
+}
+
+/* The exchange, on the shard whose flow it is: connect, run, close and
+ * linger. The loop's device error (-errno) or 0. */
+static int connect_run(struct client *c)
+{
 	int rc;
 
-	if (!c)
-		return 1;
-	c->o.prog = "connect";
-	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
-	c->in = c->out = -1;
-	c->linger_ns = 10000000000ull;
-	rc = connect_args(c, argc, argv);
-	if (rc || open_files(c) < 0) {
-		free(c);
-		return rc ? rc : 2;
-	}
-	c->l = net_loop_open(&c->o);
-	if (!c->l) {
-		net_opts_done(&c->o);
-		if (c->in > 0)
-			close(c->in);
-		if (c->out > 1)
-			close(c->out);
-		free(c);
-		return 1;
-	}
-	c->s = hsk_loop_stack(c->l);
-	hsk_loop_on_socket(c->l, on_sock, c);
-	hsk_loop_on_tick(c->l, on_tick, c);
-	hsk_loop_on_signal(c->l, on_signal, c);
-	if (c->in >= 0) {
-		struct stat st;
-		/* Not a regular file: read it without blocking, when ready. */
-		if (fstat(c->in, &st) == 0 && !S_ISREG(st.st_mode)) {
-			fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
-			hsk_loop_add_fd(c->l, c->in, EPOLLIN, on_input, c);
-		}
-	}
 	c->t_start = hsk_now_ns();
+	cookie_load(c);
 	c->sd = hsk_socket(c->s);
 	rc = c->sd < 0 ? c->sd : hsk_bind(c->s, c->sd, 0, c->lport);
+	if (rc >= 0 && c->fastopen)
+		rc = hsk_setsockopt(c->s, c->sd, HSK_TCP_FASTOPEN_CONNECT, 1);
 	if (rc >= 0)
 		rc = hsk_connect(c->s, c->sd, c->raddr, c->rport);
-	if (rc < 0 && rc != -HSK_EINPROGRESS)
+	if (rc == 0)
+		progress(c);      /* Fast Open with a cookie: writable at once */
+	if (rc < 0 && rc != -HSK_EINPROGRESS) {
 		fail(c, rc, c->target);
-	else
+		rc = 0;
+	} else {
 		rc = run(c);
+	}
 	if (rc < 0)
 		fprintf(stderr, "connect: device error: %s\n", strerror(-rc));
 	if (c->sd >= 0) {
@@ -485,6 +513,78 @@ int cmd_connect(int argc, char **argv)
 			hsk_loop_linger(c->l, hsk_now_ns() + 500000000ull, 0);
 		}
 	}
+	return rc;
+}
+
+static void stop_shard(void *ctx, hsk_loop *l)
+{
+	(void)ctx;
+	hsk_loop_stop(l);
+}
+
+/* Each shard: the client's runs the exchange, the others carry what
+ * reaches them (packets of its flow on another queue are handed over)
+ * until it is done. */
+static int connect_shard(void *ctx, hsk_loop *l)
+{
+	struct client *c = ctx;
+	int rc;
+
+	if (l != c->l) {
+		rc = hsk_loop_run(l);
+		return rc < 0 ? rc : 0;
+	}
+	rc = connect_run(c);
+	hsk_shards_post_all(c->o.sh, stop_shard, NULL);
+	return rc;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	hsk_loop *l0;
+	unsigned shard = 0;
+	int rc;
+
+	if (!c)
+		return 1;
+	c->o.prog = "connect";
+	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
+	c->in = c->out = -1;
+	c->linger_ns = 10000000000ull;
+	rc = connect_args(c, argc, argv);
+	if (rc || open_files(c) < 0) {
+		free(c);
+		return rc ? rc : 2;
+	}
+	l0 = net_loop_open(&c->o);
+	if (!l0) {
+		net_opts_done(&c->o);
+		if (c->in > 0)
+			close(c->in);
+		if (c->out > 1)
+			close(c->out);
+		free(c);
+		return 1;
+	}
+	/* A given local port decides the shard; an ephemeral one is picked
+	 * by shard 0 among those that bring the replies back to it. */
+	if (c->lport)
+		shard = hsk_shards_of(c->o.sh, c->o.ns.addr, c->lport, c->raddr, c->rport);
+	c->l = hsk_shards_loop(c->o.sh, shard);
+	c->s = hsk_loop_stack(c->l);
+	hsk_loop_on_socket(c->l, on_sock, c);
+	hsk_loop_on_tick(c->l, on_tick, c);
+	hsk_loop_on_signal(c->l, on_signal, c);
+	if (c->in >= 0) {
+		struct stat st;
+		/* Not a regular file: read it without blocking, when ready. */
+		if (fstat(c->in, &st) == 0 && !S_ISREG(st.st_mode)) {
+			fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
+			hsk_loop_add_fd(c->l, c->in, EPOLLIN, on_input, c);
+		}
+	}
+	rc = hsk_shards_run(c->o.sh, connect_shard, c);
 	if (c->interrupted)
 		c->failed = true;
 	if (!c->o.quiet && !c->failed && c->connected) {
@@ -493,13 +593,14 @@ int cmd_connect(int argc, char **argv)
 			" (%.1f MB/s)\n", c->tx, c->rx, secs,
 			secs > 0 ? (double)(c->tx + c->rx) / 1e6 / secs : 0.0);
 	}
+	cookie_save(c);
 	if (c->o.stats)
 		stats_print(stderr, c->l);
-	if (net_report_finish(&c->o, c->s) < 0)
+	if (net_report_finish(&c->o, c->l) < 0)
 		c->failed = true;
 	if (net_outputs_check(&c->o, c->l, true) < 0)
 		c->failed = true;
-	hsk_loop_free(c->l);
+	hsk_shards_free(c->o.sh);
 	if (net_opts_done(&c->o) < 0)
 		c->failed = true;
 	if (c->in > 0)

@@ -26,6 +26,9 @@ enum net_trace { NET_TRACE_NONE = 0, NET_TRACE_TEXT, NET_TRACE_JSON };
 
 typedef struct net_opts {
 	hsk_netspec ns;
+	unsigned threads;       /* --threads (0: one per core, as the device
+				 * allows) */
+	hsk_shards *sh;         /* the shards net_loop_open opened */
 	int trace;              /* enum net_trace */
 	FILE *trace_out;        /* stderr unless --trace-file */
 	const char *trace_path; /* --trace-file, opened by net_loop_open */
@@ -38,16 +41,20 @@ typedef struct net_opts {
 	uint64_t drain_ns;      /* --drain-timeout */
 	bool pcap_failed, trace_failed;   /* reported once */
 	const char *report;     /* --report FILE: the HTML report at exit */
+	bool ecn_given;         /* --ecn N: hsk_config.ecn (tcp_ecn) */
+	uint8_t ecn;
+	unsigned fastopen_bits; /* or-ed into hsk_config.tcp_fastopen */
 	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;
 
 enum { NET_DRAIN_DEFAULT_MS = 2000 };
 
 /*
- * Tries argv[*i] as a shared option (--tun, --tap, --addr, --gw,
+ * Tries argv[*i] as a shared option (--tun, --tap, --xdp, --addr, --gw,
  * --host-addr, --pcap, --trace, --trace-file, --report, --stats, --quiet,
- * --loss, --cross-fins, --delay, --dup, --reorder, --seed, --mtu,
- * --drain-timeout). Returns 1 when consumed
+ * --loss, --cross-fins, --delay, --dup, --reorder, --ce, --seed, --mtu,
+ * --drain-timeout, --ecn, --threads, --queues, --offload, --offload-deny,
+ * --uring, --no-steer, --steer-deny). Returns 1 when consumed
  * (advancing *i past a value), 0 when not a shared option, -1 on a bad
  * value (message printed).
  */
@@ -62,11 +69,14 @@ void net_opt_usage(FILE *f);
 const char *net_opt_value(const char *prog, int argc, char **argv, int *i, const char *opt);
 bool net_opt_is(const char *arg, const char *opt);
 
-/* Opens the trace file (--trace-file), then the device and the loop with
- * a configuration from o (addr, mtu, seed, trace). Call it only once the
- * command line has been checked in full: it creates and truncates the
- * output files. NULL after printing why. */
+/* Opens the trace file (--trace-file), then the device's queues and the
+ * shards (o->sh; one per --threads) with a configuration from o (addr,
+ * mtu, seed, trace): shard 0's loop. Call it only once the command line
+ * has been checked in full: it creates and truncates the output files.
+ * NULL after printing why. Free with hsk_shards_free(o->sh). */
 hsk_loop *net_loop_open(net_opts *o);
+/* "2 shards on 4 queues of tun:hsk0, offloads csum,tso4" for messages. */
+const char *net_shards_desc(net_opts *o, char *buf, size_t cap);
 /* Whether the output files (--pcap, --trace-file) are still being written
  * in full: 0, or -1 after printing the first failure once. With `final`,
  * flushes them first (before the loop is freed). */
@@ -76,20 +86,21 @@ int net_outputs_check(net_opts *o, hsk_loop *l, bool final);
 int net_opts_done(net_opts *o);
 /* "2", "0.5" seconds -> ns (at most 10^6 s). 0 or -1. */
 int net_parse_seconds(const char *v, uint64_t *ns);
-/* With --report: adds the stack's counters and connections to the trace
- * kept for the report and writes the page. Call before freeing the loop.
- * 0, or -1 after printing why. */
-int net_report_finish(net_opts *o, hsk_stack *s);
+/* With --report: adds the counters (summed over the shards) and every
+ * shard's connections to the trace kept for the report and writes the
+ * page. Call after hsk_shards_run, before freeing the shards. 0, or -1
+ * after printing why. */
+int net_report_finish(net_opts *o, hsk_loop *l);
 
 /* "198.18.0.2:80" into buf (at least 24 bytes). */
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);
 
 /* stats.c: the connection table (as `ss -tan`: state, Recv-Q, Send-Q,
- * local, peer; for listeners SYN and accept queue lengths) ... */
-void stats_print_conns(FILE *f, hsk_stack *s);
-/* ... the non-zero counters, device and impairment figures ... */
-void stats_print_counters(FILE *f, hsk_stack *s, struct hsk_dev *dev);
-/* ... and both. */
+ * local, peer; for listeners SYN and accept queue lengths), then each
+ * shard's figures, the non-zero counters summed over the shards, device
+ * and impairment figures. l is any shard's loop; with several shards
+ * each one writes its part in its own thread (hsk_shards_sync), so call
+ * it from shard 0's thread or after hsk_shards_run. */
 void stats_print(FILE *f, hsk_loop *l);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "link/dev.h"
+#include "link/xdp.h"
 #include "netcmd.h"
 #include "trace/trace.h"
 
@@ -97,10 +98,23 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		o->ns.cross_fins = true;
 		return 1;
 	}
+	if (!strcmp(a, "--uring")) {
+		o->ns.uring = true;
+		return 1;
+	}
+	if (!strcmp(a, "--no-steer")) {
+		o->ns.no_steer = true;
+		return 1;
+	}
+	if (!strcmp(a, "--steer-deny")) {
+		o->ns.steer_deny = true;
+		return 1;
+	}
 	static const char *const with_value[] = {
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
-		"--mtu", "--drain-timeout", "--report", NULL,
+		"--mtu", "--drain-timeout", "--report", "--ecn", "--ce", "--xdp", "--threads",
+		"--queues", "--offload", "--offload-deny", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -114,6 +128,25 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		o->ns.tun = v;
 	} else if (!strcmp(opt, "--tap")) {
 		o->ns.tap = v;
+	} else if (!strcmp(opt, "--xdp")) {
+		o->ns.xdp = v;
+	} else if (!strcmp(opt, "--threads") || !strcmp(opt, "--queues")) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (end == v || *end || n < 1 || n > 64)
+			return bad(o, !strcmp(opt, "--threads") ? "thread count (1..64)" :
+				   "queue count (1..64)", v);
+		if (!strcmp(opt, "--threads"))
+			o->threads = (unsigned)n;
+		else
+			o->ns.queues = (unsigned)n;
+	} else if (!strcmp(opt, "--offload") || !strcmp(opt, "--offload-deny")) {
+		unsigned feat;
+		if (tun_features_parse(v, &feat) < 0)
+			return bad(o, "offload list (csum,tso4,tso6,uso,tx-gso, all, none)", v);
+		if (!strcmp(opt, "--offload"))
+			o->ns.offload = v;
+		else
+			o->ns.offload_deny = v;
 	} else if (!strcmp(opt, "--addr")) {
 		if (hsk_parse_cidr(v, &o->ns.addr, &o->ns.prefix) < 0)
 			return bad(o, "address (A.B.C.D/PREFIX)", v);
@@ -143,6 +176,9 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(opt, "--loss")) {
 		if (parse_prob(v, &o->ns.loss) < 0)
 			return bad(o, "loss probability", v);
+	} else if (!strcmp(opt, "--ce")) {
+		if (parse_prob(v, &o->ns.ce) < 0)
+			return bad(o, "CE mark probability", v);
 	} else if (!strcmp(opt, "--dup")) {
 		if (parse_prob(v, &o->ns.dup) < 0)
 			return bad(o, "duplication probability", v);
@@ -161,6 +197,11 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(opt, "--drain-timeout")) {
 		if (net_parse_seconds(v, &o->drain_ns) < 0)
 			return bad(o, "drain timeout (seconds)", v);
+	} else if (!strcmp(opt, "--ecn")) {
+		if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2"))
+			return bad(o, "ECN mode (0, 1 or 2)", v);
+		o->ecn_given = true;
+		o->ecn = (uint8_t)(v[0] - '0');
 	} else if (!strcmp(opt, "--mtu")) {
 		unsigned long m = strtoul(v, &end, 10);
 		if (end == v || *end || m < 68 || m > 65535)
@@ -172,8 +213,24 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 
 int net_opt_check(net_opts *o)
 {
-	if (!o->ns.tun == !o->ns.tap) {
-		fprintf(stderr, "handshake %s: give one of --tun NAME or --tap NAME\n", o->prog);
+	if (!!o->ns.tun + !!o->ns.tap + !!o->ns.xdp != 1) {
+		fprintf(stderr, "handshake %s: give one of --tun NAME, --tap NAME or --xdp IFNAME\n",
+			o->prog);
+		return -1;
+	}
+	if (!o->ns.tun && (o->ns.offload || o->ns.uring || o->ns.no_steer || o->ns.steer_deny)) {
+		fprintf(stderr, "handshake %s: --offload, --uring, --no-steer and --steer-deny are TUN options\n",
+			o->prog);
+		return -1;
+	}
+	if (o->ns.tap && ((o->threads && o->threads > 1) || o->ns.queues > 1)) {
+		fprintf(stderr, "handshake %s: a TAP device has one queue: no --threads or --queues "
+			"over 1\n", o->prog);
+		return -1;
+	}
+	if (o->threads && o->ns.queues && o->ns.queues % o->threads) {
+		fprintf(stderr, "handshake %s: --queues %u is not a multiple of --threads %u\n",
+			o->prog, o->ns.queues, o->threads);
 		return -1;
 	}
 	if (!o->ns.addr) {
@@ -190,14 +247,36 @@ void net_opt_usage(FILE *f)
 	fprintf(f,
 		"device:\n"
 		"  --tun NAME | --tap NAME   attach to (or create) this device\n"
+		"  --xdp IFNAME              AF_XDP on this Ethernet interface (a veth end):\n"
+		"                            one XDP socket per queue, ARP as on TAP\n"
 		"  --addr A.B.C.D/PREFIX     handshake's address (198.18.0.0/15 for tests)\n"
 		"  --host-addr A.B.C.D|none  the kernel side's address when the device\n"
 		"                            has none (default: first other host)\n"
 		"  --gw A.B.C.D              TAP: next hop outside the prefix\n"
 		"  --mtu N                   override the device MTU\n"
+		"TCP:\n"
+		"  --ecn 0|1|2               ECN as Linux's tcp_ecn: 1 ask for it on our\n"
+		"                            SYNs, 2 (default) only accept it, 0 never\n"
+		"scaling (docs/scale.md):\n"
+		"  --threads N               N shards: a stack per thread, each pinned to a\n"
+		"                            core (default: one per core; 1 on TAP or on a\n"
+		"                            TUN device that exists without multi_queue)\n"
+		"  --queues N                device queues (multi-queue TUN, XSKs), a multiple\n"
+		"                            of the threads (default: one per thread; AF_XDP:\n"
+		"                            the interface's receive queues)\n"
+		"  --offload LIST|all|none   TUN offloads: csum,tso4,tso6,uso,tx-gso (those\n"
+		"                            the kernel lacks are left off; default none)\n"
+		"  --uring                   TUN: batched reads and writes through io_uring\n"
+		"  --no-steer                multi-queue TUN without the eBPF steering\n"
+		"                            program: packets reaching the wrong shard are\n"
+		"                            handed over (for tests; also what happens when\n"
+		"                            the program cannot be attached)\n"
+		"  --offload-deny LIST       tests: the kernel seems to refuse these offloads\n"
+		"  --steer-deny              tests: the steering program's attach fails\n"
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
+		"  --ce P                    mark ECT packets CE (congestion experienced)\n"
 		"  --seed N                  replayable run: keys (ISNs, cookies, ports) and\n"
 		"                            impairments from N (default: keys from the OS)\n"
 		"  --cross-fins              hold the first FIN until the other side's\n"
@@ -268,6 +347,8 @@ static void trace_text(net_opts *o, const hsk_trace_event *ev)
 	fputc('\n', f);
 }
 
+/* Called by every shard's stack, each in its own thread: an event's
+ * line is written whole (the stream is locked around it). */
 static void on_trace(void *ctx, const hsk_trace_event *ev)
 {
 	net_opts *o = ctx;
@@ -275,12 +356,40 @@ static void on_trace(void *ctx, const hsk_trace_event *ev)
 	hsk_trace_event e = *ev;
 
 	e.t_ns -= o->t0;
-	if (o->report_tmp)
+	if (o->report_tmp) {
+		flockfile(o->report_tmp);
 		trace_json_line(o->report_tmp, o->prog, &e);
+		funlockfile(o->report_tmp);
+	}
+	if (o->trace == NET_TRACE_NONE)
+		return;
+	flockfile(o->trace_out);
 	if (o->trace == NET_TRACE_JSON)
 		trace_json_line(o->trace_out, o->prog, &e);
-	else if (o->trace == NET_TRACE_TEXT)
+	else
 		trace_text(o, ev);
+	funlockfile(o->trace_out);
+}
+
+/* --threads: given, or one per core as the device allows. False after
+ * printing why not. */
+static bool net_threads(net_opts *o)
+{
+	const char *why = NULL;
+	unsigned def = hsk_netspec_default_shards(&o->ns, &why);
+
+	if (!o->threads) {
+		o->threads = def;
+		if (why && !o->quiet)
+			fprintf(stderr, "%s: 1 thread: %s\n", o->prog, why);
+	}
+	if ((o->threads > 1 || o->ns.queues > 1) && o->ns.tun && tun_existing_mq(o->ns.tun) == 0) {
+		fprintf(stderr, "handshake %s: %s exists without multi_queue: one queue, one "
+			"thread (make it with `ip tuntap add dev %s mode tun multi_queue`, or let "
+			"handshake create it)\n", o->prog, o->ns.tun, o->ns.tun);
+		return false;
+	}
+	return true;
 }
 
 hsk_loop *net_loop_open(net_opts *o)
@@ -305,6 +414,9 @@ hsk_loop *net_loop_open(net_opts *o)
 	 * impairment layer's coin flips use ns.seed either way. */
 	cfg.seed = o->seed_given && o->ns.seed != HSK_SEED_OS ? o->ns.seed : HSK_SEED_OS;
 	cfg.mtu = (uint16_t)o->mtu;
+	if (o->ecn_given)
+		cfg.ecn = o->ecn;
+	cfg.tcp_fastopen |= o->fastopen_bits;
 	if (!o->trace_out)
 		o->trace_out = stderr;
 	o->t0 = hsk_now_ns();
@@ -317,10 +429,40 @@ hsk_loop *net_loop_open(net_opts *o)
 		cfg.trace = on_trace;
 		cfg.trace_ctx = o;
 	}
-	l = hsk_loop_open(&o->ns, &cfg, err, sizeof(err));
-	if (!l)
+	if (!net_threads(o))
+		return NULL;
+	o->sh = hsk_shards_open(&o->ns, &cfg, o->threads, err, sizeof(err));
+	if (!o->sh) {
 		fprintf(stderr, "handshake %s: %s\n", o->prog, err);
+		return NULL;
+	}
+	l = hsk_shards_loop(o->sh, 0);
 	return l;
+}
+
+const char *net_shards_desc(net_opts *o, char *buf, size_t cap)
+{
+	unsigned n = hsk_shards_count(o->sh), q = 0;
+	hsk_dev *d = hsk_loop_dev(hsk_shards_loop(o->sh, 0));
+	char feat[64];
+	size_t k;
+
+	for (unsigned i = 0; i < n; i++)
+		q += hsk_loop_dev_count(hsk_shards_loop(o->sh, i));
+	k = (size_t)snprintf(buf, cap, "%u shard%s on %u queue%s", n, n == 1 ? "" : "s",
+			     q, q == 1 ? "" : "s");
+	if (k < cap && o->ns.offload)
+		k += (size_t)snprintf(buf + k, cap - k, ", offloads %s",
+				      tun_features_str(tun_features(d), feat, sizeof(feat)));
+	if (k < cap && o->ns.uring)
+		k += (size_t)snprintf(buf + k, cap - k, ", io_uring");
+	if (k < cap && tun_steer_note(d))
+		k += (size_t)snprintf(buf + k, cap - k,
+				      ", no steering program (%s): strays handed over",
+				      tun_steer_note(d));
+	if (k < cap && xdp_mode(d))
+		snprintf(buf + k, cap - k, ", xdp %s", xdp_mode(d));
+	return buf;
 }
 
 int net_outputs_check(net_opts *o, hsk_loop *l, bool final)

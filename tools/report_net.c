@@ -35,30 +35,63 @@ static void report_conn(void *ctx, const hsk_conn_info *ci)
 	json_write_str(w->f, row, strlen(row));
 }
 
-int net_report_finish(net_opts *o, hsk_stack *s)
+/* Each shard's part of the summary, one shard after the other. */
+struct report_sum {
+	uint64_t *cnt;
+	struct report_rows w;
+};
+
+static void report_shard(void *ctx, hsk_loop *l)
 {
-	struct report_rows w = { o->report_tmp, 0 };
+	struct report_sum *r = ctx;
+	hsk_stack *s = hsk_loop_stack(l);
+
+	for (size_t i = 0; r->cnt && i < hsk_counter_count(); i++)
+		r->cnt[i] += hsk_counter_get(s, i);
+	hsk_stack_conns(s, report_conn, &r->w);
+}
+
+int net_report_finish(net_opts *o, hsk_loop *l)
+{
+	struct report_sum sum = { NULL, { o->report_tmp, 0 } };
+	hsk_shards *sh = hsk_loop_shards(l);
 	char err[512];
 	uint8_t *buf;
 	long len;
 	size_t i;
 	int rc = 0, n = 0;
+	FILE *rows;
+	char *rows_buf = NULL;
+	size_t rows_len = 0;
 
 	if (!o->report_tmp)
 		return 0;
-	/* the summary: every counter that moved, and what the stack holds */
+	/* the summary: every counter that moved (summed over the shards),
+	 * and what the stacks hold */
+	sum.cnt = calloc(hsk_counter_count(), sizeof(*sum.cnt));
+	rows = open_memstream(&rows_buf, &rows_len);
+	sum.w.f = rows;
+	if (rows && sum.cnt) {
+		if (sh)
+			hsk_shards_sync(sh, report_shard, &sum);
+		else
+			report_shard(&sum, l);
+	}
+	if (rows)
+		fclose(rows);
 	fprintf(o->report_tmp, "{\"ev\":\"summary\",\"host\":\"%s\",\"counters\":{\"%s\":{",
 		o->prog, o->prog);
-	for (i = 0; i < hsk_counter_count(); i++) {
-		uint64_t v = hsk_counter_get(s, i);
-
-		if (v)
+	for (i = 0; sum.cnt && i < hsk_counter_count(); i++) {
+		if (sum.cnt[i])
 			fprintf(o->report_tmp, "%s\"%s\":%" PRIu64, n++ ? "," : "",
-				hsk_counter_name(i), v);
+				hsk_counter_name(i), sum.cnt[i]);
 	}
 	fprintf(o->report_tmp, "}},\"connections\":{\"%s\":[", o->prog);
-	hsk_stack_conns(s, report_conn, &w);
+	if (rows_buf)
+		fwrite(rows_buf, 1, rows_len, o->report_tmp);
 	fputs("]}}\n", o->report_tmp);
+	free(rows_buf);
+	free(sum.cnt);
 	len = ftell(o->report_tmp);
 	buf = len > 0 ? malloc((size_t)len) : NULL;
 	if (!buf || fseek(o->report_tmp, 0, SEEK_SET) != 0 ||

@@ -40,7 +40,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -78,8 +80,14 @@ struct serve_counters {
 	uint64_t drain_closed, drain_reset;
 };
 
+struct serve_set;
+
+/* One per shard: its loop, stack, listener and connections. The options
+ * are the same in all (copied from the command line's); what a limit
+ * counts across shards is in the set. */
 struct server {
-	net_opts o;
+	net_opts *o;
+	struct serve_set *set;
 	hsk_loop *l;
 	hsk_stack *s;
 	int mode;
@@ -87,6 +95,7 @@ struct server {
 	int root;            /* --http: DIR's descriptor */
 	uint16_t port;
 	int backlog;
+	int fastopen;        /* --fastopen N: the listener's TCP_FASTOPEN */
 	int lsd;
 	struct conn *c;
 	unsigned nc;
@@ -96,12 +105,23 @@ struct server {
 	/* limits (0: none) */
 	unsigned max_open, max_per_source;
 	uint64_t idle_ns, request_ns;
-	src_table src;
 	uint64_t next_sweep; /* no timeout can expire before this */
 	uint64_t refuse_note;/* last "refused" message (one a second) */
 	bool draining;
 	uint64_t drain_start, drain_end;
 	struct serve_counters n;
+};
+
+/* What the shards of a server share: the limits' counts. Touched at an
+ * accept and a close, never per packet. */
+struct serve_set {
+	net_opts o;
+	hsk_shards *sh;
+	struct server *sv;      /* one per shard */
+	unsigned n;
+	_Atomic unsigned open, closed;
+	pthread_mutex_t src_mu;
+	src_table src;          /* connections per source address, all shards */
 };
 
 static struct conn *conn_get(struct server *sv, int sd)
@@ -123,6 +143,27 @@ static struct conn *conn_get(struct server *sv, int sd)
 	return &sv->c[sd];
 }
 
+/* --count reached (posted to every shard; ctx: the set). */
+static void count_reached(void *ctx, hsk_loop *l)
+{
+	struct serve_set *set = ctx;
+	struct server *sv = &set->sv[hsk_loop_shard(l)];
+
+	sv->count_reached = true;
+	hsk_loop_stop(l);
+}
+
+/* A connection from addr leaves the limits' counts. */
+static void unadmit(struct server *sv, uint32_t addr)
+{
+	struct serve_set *set = sv->set;
+
+	pthread_mutex_lock(&set->src_mu);
+	src_del(&set->src, addr);
+	pthread_mutex_unlock(&set->src_mu);
+	atomic_fetch_sub(&set->open, 1);
+}
+
 static void conn_release(struct server *sv, int sd, bool abort)
 {
 	struct conn *c = &sv->c[sd];
@@ -132,7 +173,7 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		hsk_abort(sv->s, sd);
 	else
 		hsk_close(sv->s, sd);
-	if (!sv->o.quiet)
+	if (!sv->o->quiet)
 		fprintf(stderr, "serve: %s closed (rx %" PRIu64 " B, tx %" PRIu64 " B)%s\n",
 			net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)),
 			c->rx, c->tx, abort ? " aborted" : "");
@@ -146,14 +187,13 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		close(c->fd);
 	free(c->buf);
 	free(c->req);
-	src_del(&sv->src, c->peer.raddr);
+	unadmit(sv, c->peer.raddr);
 	memset(c, 0, sizeof(*c));
 	sv->open--;
 	sv->closed++;
-	if (sv->max_conns && sv->closed >= (unsigned)sv->max_conns) {
-		sv->count_reached = true;
-		hsk_loop_stop(sv->l);
-	}
+	/* --count: every shard stops once the set has closed that many */
+	if (atomic_fetch_add(&sv->set->closed, 1) + 1 == (unsigned)sv->max_conns)
+		hsk_shards_post_all(sv->set->sh, count_reached, sv->set);
 	if (sv->draining && !sv->open)
 		hsk_loop_stop(sv->l);
 }
@@ -301,7 +341,7 @@ static void conn_work(struct server *sv, int sd, int events)
 	if (!ok || (events & HSK_POLLERR)) {
 		int e = hsk_sock_error(sv->s, sd);
 		char p[24];
-		if (e && !sv->o.quiet)
+		if (e && !sv->o->quiet)
 			fprintf(stderr, "serve: %s: %s\n",
 				net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)),
 				hsk_errno_name(e));
@@ -325,7 +365,7 @@ static void note_refused(struct server *sv, const hsk_tuple *peer, const char *w
 	uint64_t now = hsk_loop_now(sv->l);
 	char p[24];
 
-	if (sv->o.quiet || (sv->refuse_note && now - sv->refuse_note < NS))
+	if (sv->o->quiet || (sv->refuse_note && now - sv->refuse_note < NS))
 		return;
 	sv->refuse_note = now;
 	fprintf(stderr, "serve: %s reset: %s (%" PRIu64 " refused so far)\n",
@@ -333,21 +373,34 @@ static void note_refused(struct server *sv, const hsk_tuple *peer, const char *w
 		sv->n.refused_total + sv->n.refused_source);
 }
 
-/* Whether a new connection from peer is over a limit (then it is reset,
- * counted and logged). */
-static bool over_limit(struct server *sv, const hsk_tuple *peer)
+/* Whether a new connection from peer is within the limits, counted over
+ * every shard: then it is counted in (unadmit takes it out), else it is
+ * to be reset, and is counted and logged. */
+static bool admit(struct server *sv, const hsk_tuple *peer)
 {
-	if (sv->max_open && sv->open >= sv->max_open) {
+	struct serve_set *set = sv->set;
+	unsigned open = atomic_fetch_add(&set->open, 1);
+	int rc;
+
+	if (sv->max_open && open >= sv->max_open) {
+		atomic_fetch_sub(&set->open, 1);
 		sv->n.refused_total++;
 		note_refused(sv, peer, "--max-conn reached");
-		return true;
+		return false;
 	}
-	if (sv->max_per_source && src_count(&sv->src, peer->raddr) >= sv->max_per_source) {
+	pthread_mutex_lock(&set->src_mu);
+	if (sv->max_per_source && src_count(&set->src, peer->raddr) >= sv->max_per_source) {
+		pthread_mutex_unlock(&set->src_mu);
+		atomic_fetch_sub(&set->open, 1);
 		sv->n.refused_source++;
 		note_refused(sv, peer, "--max-conn-per-source reached");
-		return true;
+		return false;
 	}
-	return false;
+	rc = src_add(&set->src, peer->raddr);
+	pthread_mutex_unlock(&set->src_mu);
+	if (rc < 0)
+		atomic_fetch_sub(&set->open, 1);
+	return rc == 0;
 }
 
 /* The earliest time a timeout of c can expire. */
@@ -381,8 +434,12 @@ static void accept_all(struct server *sv)
 
 		if (sd < 0)
 			return;
-		if (over_limit(sv, &peer) || !(c = conn_get(sv, sd)) ||
-		    src_add(&sv->src, peer.raddr) < 0) {
+		if (!admit(sv, &peer)) {
+			hsk_abort(sv->s, sd);
+			continue;
+		}
+		if (!(c = conn_get(sv, sd))) {
+			unadmit(sv, peer.raddr);
 			hsk_abort(sv->s, sd);
 			continue;
 		}
@@ -392,7 +449,7 @@ static void accept_all(struct server *sv)
 		c->t_accept = c->t_active = hsk_loop_now(sv->l);
 		sv->open++;
 		sv->accepted++;
-		if (!sv->o.quiet)
+		if (!sv->o->quiet)
 			fprintf(stderr, "serve: accepted %s\n",
 				net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)));
 		if (sv->mode == M_SEND) {
@@ -454,15 +511,17 @@ static void drain_start(struct server *sv)
 {
 	sv->draining = true;
 	sv->drain_start = hsk_loop_now(sv->l);
-	sv->drain_end = sv->drain_start + sv->o.drain_ns;
+	sv->drain_end = sv->drain_start + sv->o->drain_ns;
 	hsk_loop_wake_at(sv->l, sv->drain_end);
 	if (sv->lsd >= 0) {
 		hsk_close(sv->s, sv->lsd);
 		sv->lsd = -1;
 	}
-	if (!sv->o.quiet)
+	if (!sv->o->quiet && hsk_loop_shard(sv->l) == 0) {
+		unsigned open = atomic_load(&sv->set->open);
 		fprintf(stderr, "serve: stopping: FIN to %u connection%s, %.1f s to close\n",
-			sv->open, sv->open == 1 ? "" : "s", (double)sv->o.drain_ns / 1e9);
+			open, open == 1 ? "" : "s", (double)sv->o->drain_ns / 1e9);
+	}
 	for (unsigned sd = 0; sd < sv->nc; sd++) {
 		struct conn *c = &sv->c[sd];
 
@@ -518,27 +577,62 @@ static void on_tick(void *ctx, hsk_loop *l)
 		drain_reset(sv);
 	else if (now >= sv->next_sweep)
 		sweep(sv, now);
-	net_outputs_check(&sv->o, l, false);
+	if (hsk_loop_shard(l) == 0)
+		net_outputs_check(sv->o, l, false);
 }
 
-static void print_counters(struct server *sv, FILE *f)
+/* Adds a shard's figures to the totals t (ctx: t, whose set says where
+ * the shards are), one shard after the other (hsk_shards_sync). */
+static void sum_shard(void *ctx, hsk_loop *l)
 {
+	struct server *t = ctx, *sv = &t->set->sv[hsk_loop_shard(l)];
+	struct serve_counters *a = &t->n;
+	const struct serve_counters *b = &sv->n;
+
+	t->open += sv->open;
+	t->accepted += sv->accepted;
+	t->closed += sv->closed;
+	t->errors += sv->errors;
+	a->refused_total += b->refused_total;
+	a->refused_source += b->refused_source;
+	a->idle_timeouts += b->idle_timeouts;
+	a->request_timeouts += b->request_timeouts;
+	a->head_too_large += b->head_too_large;
+	a->http_forbidden += b->http_forbidden;
+	a->http_not_found += b->http_not_found;
+	a->drain_closed += b->drain_closed;
+	a->drain_reset += b->drain_reset;
+}
+
+/* The figures of all shards. */
+static struct server serve_totals(struct serve_set *set)
+{
+	struct server t = { .set = set, .max_open = set->sv[0].max_open,
+			    .max_per_source = set->sv[0].max_per_source };
+
+	hsk_shards_sync(set->sh, sum_shard, &t);
+	return t;
+}
+
+static void print_counters(struct serve_set *set, FILE *f)
+{
+	struct server t = serve_totals(set);
 	const struct { const char *name; uint64_t v; } n[] = {
-		{ "RefusedTotal", sv->n.refused_total },
-		{ "RefusedPerSource", sv->n.refused_source },
-		{ "IdleTimeouts", sv->n.idle_timeouts },
-		{ "RequestTimeouts", sv->n.request_timeouts },
-		{ "HeadTooLarge", sv->n.head_too_large },
-		{ "HttpForbidden", sv->n.http_forbidden },
-		{ "HttpNotFound", sv->n.http_not_found },
-		{ "DrainClosed", sv->n.drain_closed },
-		{ "DrainReset", sv->n.drain_reset },
+		{ "RefusedTotal", t.n.refused_total },
+		{ "RefusedPerSource", t.n.refused_source },
+		{ "IdleTimeouts", t.n.idle_timeouts },
+		{ "RequestTimeouts", t.n.request_timeouts },
+		{ "HeadTooLarge", t.n.head_too_large },
+		{ "HttpForbidden", t.n.http_forbidden },
+		{ "HttpNotFound", t.n.http_not_found },
+		{ "DrainClosed", t.n.drain_closed },
+		{ "DrainReset", t.n.drain_reset },
 	};
 	size_t k = sizeof(n) / sizeof(n[0]);
 
 	fprintf(f, "serve: %u open, %u accepted, %u closed, %u errors; limits: "
-		"--max-conn %u, --max-conn-per-source %u (0: none)\n", sv->open,
-		sv->accepted, sv->closed, sv->errors, sv->max_open, sv->max_per_source);
+		"--max-conn %u, --max-conn-per-source %u (0: none)\n", t.open,
+		t.accepted, t.closed, t.errors, t.max_open, t.max_per_source);
 	for (size_t i = 0; i < k; i++)
 		fprintf(f, "  %-24s %12" PRIu64 "%s", n[i].name, n[i].v,
 			i % 2 || i == k - 1 ? "\n" : "");
@@ -549,9 +643,12 @@ static void on_signal(void *ctx, hsk_loop *l, int signo)
 {
 	struct server *sv = ctx;
 
+	/* SIGUSR1: shard 0 prints every shard's figures */
 	if (signo == SIGUSR1) {
-		stats_print(stderr, l);
-		print_counters(sv, stderr);
+		if (hsk_loop_shard(l) == 0) {
+			stats_print(stderr, l);
+			print_counters(sv->set, stderr);
+		}
 	} else if (!sv->draining && !sv->count_reached) {
 		drain_start(sv);
 	} else if (!sv->draining || hsk_loop_now(l) - sv->drain_start >= NS / 4) {
@@ -571,6 +668,8 @@ static void serve_usage(FILE *f)
 		"  --http DIR    serve the regular files beneath DIR over HTTP/1.1\n"
 		"  --send FILE   send FILE (a regular file) to every client, then close\n"
 		"  --backlog N   listen backlog (default 4096)\n"
+		"  --fastopen N  TCP Fast Open (RFC 7413): take data on SYNs with a\n"
+		"                valid cookie, N such connections pending at most\n"
 		"  --count N     exit after N connections have closed\n"
 		"limits (0: none):\n"
 		"  --max-conn N             connections open at once (default 16384)\n"
@@ -583,12 +682,12 @@ static void serve_usage(FILE *f)
 }
 
 /* The numeric options: --port, --backlog, --count, --max-conn,
- * --max-conn-per-source, --idle-timeout, --request-timeout. 1 when a is
+ * --max-conn-per-source, --fastopen, --idle-timeout, --request-timeout. 1 when a is
  * one (-1 on a bad value), 0 when not. */
 static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 {
 	static const char *const opts[] = { "--port", "--backlog", "--count", "--max-conn",
-		"--max-conn-per-source", "--idle-timeout", "--request-timeout", NULL };
+		"--max-conn-per-source", "--fastopen", "--idle-timeout", "--request-timeout", NULL };
 	const char *opt = NULL, *v;
 	unsigned long n = 0;
 	uint64_t ns = 0;
@@ -602,7 +701,7 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 		return 0;
 	if (!(v = net_opt_value("serve", argc, argv, i, opt)))
 		return -1;
-	if (k >= 5) {
+	if (k >= 6) {
 		if (net_parse_seconds(v, &ns) < 0)
 			goto bad;
 	} else {
@@ -618,7 +717,8 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 	case 2: sv->max_conns = (int)n; break;
 	case 3: sv->max_open = (unsigned)n; break;
 	case 4: sv->max_per_source = (unsigned)n; break;
-	case 5: sv->idle_ns = ns; break;
+	case 5: sv->fastopen = (int)n; break;
+	case 6: sv->idle_ns = ns; break;
 	default: sv->request_ns = ns; break;
 	}
 	return 1;
@@ -658,7 +758,7 @@ static int serve_args(struct server *sv, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		int r = net_opt_parse(&sv->o, argc, argv, &i);
+		int r = net_opt_parse(sv->o, argc, argv, &i);
 
 		if (r == 0)
 			r = serve_num_opt(sv, argc, argv, &i);
@@ -687,8 +787,10 @@ static int serve_args(struct server *sv, int argc, char **argv)
 		fprintf(stderr, "handshake serve: --port N is required\n");
 		return 2;
 	}
-	if (net_opt_check(&sv->o) < 0 || serve_check_arg(sv) < 0)
+	if (net_opt_check(sv->o) < 0 || serve_check_arg(sv) < 0)
 		return 2;
+	if (sv->fastopen)
+		sv->o->fastopen_bits |= HSK_TFO_SERVER;
 	return 0;
 }
 
@@ -700,7 +802,7 @@ static int serve_finish(struct server *sv, int rc)
 	if (rc == 0 && sv->count_reached && !sv->draining) {
 		hsk_close(sv->s, sv->lsd);   /* new SYNs are refused meanwhile */
 		sv->lsd = -1;
-		return hsk_loop_linger(sv->l, now + 5ull * NS, sv->o.ns.loss > 0 ? NS : 0);
+		return hsk_loop_linger(sv->l, now + 5ull * NS, sv->o->ns.loss > 0 ? NS : 0);
 	}
 	if (rc != 0 || !sv->draining)
 		return rc;
@@ -721,80 +823,133 @@ static int serve_finish(struct server *sv, int rc)
 	return hsk_loop_linger(sv->l, hsk_now_ns() + NS / 2, 0) < 0 ? -EIO : 0;
 }
 
+/* A shard's run: the loop, then the rest of a graceful stop. */
+static int serve_shard(void *ctx, hsk_loop *l)
+{
+	struct serve_set *set = ctx;
+	struct server *sv = &set->sv[hsk_loop_shard(l)];
+	int rc = serve_finish(sv, hsk_loop_run(l));
+
+	if (rc < 0)
+		fprintf(stderr, "handshake serve: device error: %s\n", strerror(-rc));
+	return rc;
+}
+
+/* Every shard listens on the port (as SO_REUSEPORT): a SYN is answered
+ * and accepted on the shard its flow belongs to. 0 or -1. */
+static int serve_listen(struct serve_set *set, const struct server *tmpl)
+{
+	for (unsigned i = 0; i < set->n; i++) {
+		struct server *sv = &set->sv[i];
+		int rc;
+
+		*sv = *tmpl;
+		sv->set = set;
+		sv->l = hsk_shards_loop(set->sh, i);
+		sv->s = hsk_loop_stack(sv->l);
+		sv->lsd = hsk_socket(sv->s);
+		if (sv->lsd < 0 ||
+		    (sv->fastopen &&
+		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_TCP_FASTOPEN, sv->fastopen)) < 0) ||
+		    (rc = hsk_bind(sv->s, sv->lsd, 0, sv->port)) < 0 ||
+		    (rc = hsk_listen(sv->s, sv->lsd, sv->backlog)) < 0) {
+			fprintf(stderr, "handshake serve: listen on port %u: %s\n", sv->port,
+				hsk_errno_name(sv->lsd < 0 ? sv->lsd : rc));
+			return -1;
+		}
+		hsk_loop_on_socket(sv->l, on_sock, sv);
+		hsk_loop_on_tick(sv->l, on_tick, sv);
+		hsk_loop_on_signal(sv->l, on_signal, sv);
+	}
+	return 0;
+}
+
+static void serve_free_conns(struct server *sv)
+{
+	for (unsigned sd = 0; sd < sv->nc; sd++) {
+		if (sv->c[sd].fd >= 0 && sv->c[sd].used)
+			close(sv->c[sd].fd);
+		free(sv->c[sd].buf);
+		free(sv->c[sd].req);
+	}
+	free(sv->c);
+	sv->c = NULL;
+	sv->nc = 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char *const modes[] = { "echo", "discard", "http", "send" };
-	struct server sv = {
+	static struct serve_set set = {
 		.o = { .prog = "serve", .drain_ns = NET_DRAIN_DEFAULT_MS * 1000000ull },
+	};
+	struct server tmpl = {
+		.o = &set.o,
 		.mode = M_ECHO, .backlog = 4096, .root = -1, .lsd = -1,
 		.max_open = 16384, .max_per_source = 256,
 		.idle_ns = 300ull * NS, .request_ns = 10ull * NS,
 		.next_sweep = UINT64_MAX,
 	};
 	uint64_t key;
-	char a[16];
+	char a[16], desc[160];
+	hsk_loop *l0;
 	int rc;
 
-	rc = serve_args(&sv, argc, argv);
+	rc = serve_args(&tmpl, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	if (rc) {
-		if (sv.root >= 0)
-			close(sv.root);
+		if (tmpl.root >= 0)
+			close(tmpl.root);
 		return rc;
 	}
 	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
 		key = hsk_now_ns();
-	src_init(&sv.src, key);
-	sv.l = net_loop_open(&sv.o);
-	if (!sv.l) {
-		net_opts_done(&sv.o);
-		if (sv.root >= 0)
-			close(sv.root);
+	src_init(&set.src, key);
+	pthread_mutex_init(&set.src_mu, NULL);
+	l0 = net_loop_open(&set.o);
+	if (!l0) {
+		net_opts_done(&set.o);
+		if (tmpl.root >= 0)
+			close(tmpl.root);
+		src_free(&set.src);
 		return 1;
 	}
-	sv.s = hsk_loop_stack(sv.l);
-	sv.lsd = hsk_socket(sv.s);
-	if (sv.lsd < 0 || (rc = hsk_bind(sv.s, sv.lsd, 0, sv.port)) < 0 ||
-	    (rc = hsk_listen(sv.s, sv.lsd, sv.backlog)) < 0) {
-		fprintf(stderr, "handshake serve: listen on port %u: %s\n", sv.port,
-			hsk_errno_name(sv.lsd < 0 ? sv.lsd : rc));
+	set.sh = set.o.sh;
+	set.n = hsk_shards_count(set.sh);
+	set.sv = calloc(set.n, sizeof(*set.sv));
+	if (!set.sv || serve_listen(&set, &tmpl) < 0) {
 		rc = -1;
 		goto out;
 	}
-	hsk_loop_on_socket(sv.l, on_sock, &sv);
-	hsk_loop_on_tick(sv.l, on_tick, &sv);
-	hsk_loop_on_signal(sv.l, on_signal, &sv);
-	if (!sv.o.quiet)
-		fprintf(stderr, "serve: listening on %s:%u (%s) on %s, mtu %u\n",
-			hsk_ipv4_str(sv.o.ns.addr, a), sv.port, modes[sv.mode],
-			hsk_loop_dev(sv.l)->name, hsk_loop_dev(sv.l)->mtu);
-	rc = serve_finish(&sv, hsk_loop_run(sv.l));
-	if (rc < 0)
-		fprintf(stderr, "handshake serve: device error: %s\n", strerror(-rc));
-	if (!sv.o.quiet)
+	if (!set.o.quiet)
+		fprintf(stderr, "serve: listening on %s:%u (%s) on %s, mtu %u, %s\n",
+			hsk_ipv4_str(set.o.ns.addr, a), tmpl.port, modes[tmpl.mode],
+			hsk_loop_dev(l0)->name, hsk_loop_dev(l0)->mtu,
+			net_shards_desc(&set.o, desc, sizeof(desc)));
+	rc = hsk_shards_run(set.sh, serve_shard, &set);
+	if (!set.o.quiet) {
+		struct server t = serve_totals(&set);
 		fprintf(stderr, "serve: %u accepted, %u closed, %u errors\n",
-			sv.accepted, sv.closed, sv.errors);
-	if (sv.o.stats) {
-		stats_print(stderr, sv.l);
-		print_counters(&sv, stderr);
+			t.accepted, t.closed, t.errors);
 	}
+	if (set.o.stats) {
+		stats_print(stderr, l0);
+		print_counters(&set, stderr);
+	}
+	if (net_report_finish(&set.o, l0) < 0)
+		rc = -1;
 out:
-	if (net_outputs_check(&sv.o, sv.l, true) < 0 && rc >= 0)
+	if (net_outputs_check(&set.o, l0, true) < 0 && rc >= 0)
 		rc = -1;
-	for (unsigned sd = 0; sd < sv.nc; sd++) {
-		if (sv.c[sd].fd >= 0 && sv.c[sd].used)
-			close(sv.c[sd].fd);
-		free(sv.c[sd].buf);
-		free(sv.c[sd].req);
-	}
-	free(sv.c);
-	if (net_report_finish(&sv.o, sv.s) < 0)
+	for (unsigned i = 0; set.sv && i < set.n; i++)
+		serve_free_conns(&set.sv[i]);
+	free(set.sv);
+	src_free(&set.src);
+	pthread_mutex_destroy(&set.src_mu);
+	hsk_shards_free(set.sh);
+	if (net_opts_done(&set.o) < 0 && rc >= 0)
 		rc = -1;
-	src_free(&sv.src);
-	hsk_loop_free(sv.l);
-	if (net_opts_done(&sv.o) < 0 && rc >= 0)
-		rc = -1;
-	if (sv.root >= 0)
-		close(sv.root);
+	if (tmpl.root >= 0)
+		close(tmpl.root);
 	return rc < 0 ? 1 : 0;
 }

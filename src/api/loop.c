@@ -1,5 +1,7 @@
 /*
- * The real-time driver: one stack, one device, one epoll set (see loop.h).
+ * The real-time driver: one stack, its devices (one per queue), one epoll
+ * set (see handshake_loop.h). As one shard of several (shards.c) it also
+ * hands packets of other shards' flows over and takes theirs (shard.h).
  *
  * Time is CLOCK_MONOTONIC in nanoseconds. The sleep is an epoll_wait
  * timeout rounded up to the next millisecond, so a timer fires at most 1 ms
@@ -7,7 +9,10 @@
  * (RTO >= 200 ms, delayed ACK 40 ms). Signals arrive through a signalfd, so
  * handlers run as ordinary callbacks between stack calls.
  */
+#define _GNU_SOURCE 1
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +25,18 @@
 
 #include "handshake_loop.h"
 #include "link/dev.h"
+#include "link/steer.h"
+#include "link/xdp.h"
+#include "shard.h"
 
-enum { LOOP_BATCH = 256, LOOP_PKT_MAX = 65536, LOOP_MAX_FDS = 16 };
-enum { TAG_DEV = 0, TAG_SIG = 1, TAG_FD0 = 2 };
+enum {
+	LOOP_BATCH = 256,        /* packets per turn at most, all queues */
+	LOOP_READ = 64,          /* packets per dev_read_batch */
+	LOOP_PKT_MAX = 65536,
+	LOOP_MAX_FDS = 16,
+	LOOP_MAX_DEVS = 64,
+};
+enum { TAG_DEV = 0, TAG_SIG = 1, TAG_WAKE = 2, TAG_FD0 = 3 };
 
 struct loop_fd {
 	int fd;
@@ -32,7 +46,10 @@ struct loop_fd {
 
 struct hsk_loop {
 	hsk_stack *s;
-	hsk_dev *dev;
+	hsk_dev *devs[LOOP_MAX_DEVS];
+	unsigned ndev;
+	hsk_shards *sh;          /* the set this loop is a shard of, or NULL */
+	unsigned shard, nshards; /* its index, and how many there are (1) */
 	uint64_t now;
 	uint64_t wake_at;       /* hsk_loop_wake_at; UINT64_MAX: none */
 	int ep, sfd;
@@ -108,30 +125,80 @@ static uint32_t default_host_addr(uint32_t addr, unsigned prefix)
 	return net + 1 == addr ? net + 2 : net + 1;
 }
 
-struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen)
+static int tun_opts_of(const hsk_netspec *ns, unsigned n, tun_opts *o, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	if (ns->offload && tun_features_parse(ns->offload, &o->offload) < 0) {
+		dev_errf(err, errlen, "bad offload list '%s' (csum,tso4,tso6,uso,tx-gso, all, none)",
+			 ns->offload);
+		return -1;
+	}
+	if (ns->offload_deny && tun_features_parse(ns->offload_deny, &o->probe_deny) < 0) {
+		dev_errf(err, errlen, "bad offload list '%s'", ns->offload_deny);
+		return -1;
+	}
+	o->uring = ns->uring;
+	o->queues = n;
+	o->steer = n > 1 && !ns->no_steer;
+	o->steer_deny = ns->steer_deny;
+	return 0;
+}
+
+/* The drivers of n queues into devs[]: 0 or -1. */
+static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char *err, size_t errlen)
 {
 	uint32_t host = ns->host_addr;
-	hsk_dev *d, *up;
+	tun_opts to;
 
 	if (host == 0)
 		host = default_host_addr(ns->addr, ns->prefix);
 	else if (host == UINT32_MAX)
 		host = 0;
-	if (!!ns->tun == !!ns->tap) {
-		dev_errf(err, errlen, "give exactly one of a TUN or a TAP device");
-		return NULL;
+	if (!!ns->tun + !!ns->tap + !!ns->xdp != 1) {
+		dev_errf(err, errlen, "give exactly one of a TUN, a TAP or an AF_XDP device");
+		return -1;
 	}
-	if (ns->tun)
-		d = tun_open(ns->tun, host, ns->prefix, err, errlen);
-	else
-		d = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
-	if (!d)
-		return NULL;
-	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->delay_ns || ns->cross_fins) {
+	if ((ns->offload || ns->uring) && !ns->tun) {
+		dev_errf(err, errlen, "offloads and io_uring are TUN options");
+		return -1;
+	}
+	if (ns->tap) {
+		if (n != 1) {
+			dev_errf(err, errlen, "a TAP device has one queue, not %u", n);
+			return -1;
+		}
+		devs[0] = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
+		return devs[0] ? 0 : -1;
+	}
+	if (ns->xdp) {
+		xdp_opts xo = {
+			.queues = n, .addr = ns->addr, .prefix = ns->prefix, .gw = ns->gw,
+			.skb_mode = ns->xdp_skb, .force_copy = ns->xdp_copy,
+		};
+		return xdp_open(ns->xdp, &xo, devs, err, errlen);
+	}
+	if (tun_opts_of(ns, n, &to, err, errlen) < 0)
+		return -1;
+	/* A device made with multi_queue takes only multi-queue attaches. */
+	if (n > 1 || tun_existing_mq(ns->tun) == 1)
+		return tun_mq_open(ns->tun, host, ns->prefix, &to, devs, err, errlen);
+	devs[0] = tun_open_opts(ns->tun, host, ns->prefix, &to, err, errlen);
+	return devs[0] ? 0 : -1;
+}
+
+/* Impairment, then pcap, over the driver of queue i (devs[0]'s capture
+ * file is shared by the others). */
+static hsk_dev *add_layers(const hsk_netspec *ns, unsigned i, hsk_dev *d, hsk_dev *first,
+			   char *err, size_t errlen)
+{
+	hsk_dev *up;
+
+	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->ce > 0 || ns->delay_ns ||
+	    ns->cross_fins) {
 		impair_cfg ic = {
-			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder,
+			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder, .ce = ns->ce,
 			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
-			.seed = ns->seed, .cross_fins = ns->cross_fins,
+			.seed = ns->seed + i, .cross_fins = ns->cross_fins,
 		};
 		up = impair_open(d, &ic, err, errlen);
 		if (!up) {
@@ -141,7 +208,8 @@ struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen
 		d = up;
 	}
 	if (ns->pcap) {
-		up = pcap_dev_open(d, ns->pcap, err, errlen);
+		up = i ? pcap_dev_open_shared(d, first, err, errlen)
+		       : pcap_dev_open(d, ns->pcap, err, errlen);
 		if (!up) {
 			dev_close(d);
 			return NULL;
@@ -151,12 +219,110 @@ struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen
 	return d;
 }
 
-/* hsk_link.transmit: straight to the device. */
+int hsk_netspec_open_queues(const hsk_netspec *ns, unsigned n, struct hsk_dev **devs,
+			    char *err, size_t errlen)
+{
+	if (n < 1 || n > LOOP_MAX_DEVS) {
+		dev_errf(err, errlen, "queues: 1 to %d, not %u", LOOP_MAX_DEVS, n);
+		return -1;
+	}
+	if (open_drivers(ns, n, devs, err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		devs[i] = add_layers(ns, i, devs[i], devs[0], err, errlen);
+		if (!devs[i]) {
+			for (unsigned j = 0; j < n; j++)
+				if (j != i)
+					dev_close(devs[j]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct hsk_dev *hsk_netspec_open(const hsk_netspec *ns, char *err, size_t errlen)
+{
+	hsk_dev *d;
+
+	if (ns->queues > 1) {
+		dev_errf(err, errlen, "%u queues: use hsk_netspec_open_queues", ns->queues);
+		return NULL;
+	}
+	return hsk_netspec_open_queues(ns, 1, &d, err, errlen) < 0 ? NULL : d;
+}
+
+/* The cores this process may run on. */
+static unsigned cores(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* The receive queues of a network interface (its rx-N in sysfs). */
+static unsigned if_rx_queues(const char *ifname)
+{
+	char path[128];
+	unsigned n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (strchr(ifname, '/'))
+		return 1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	if (!(d = opendir(path)))
+		return 1;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "rx-", 3);
+	closedir(d);
+	return n ? n : 1;
+}
+
+unsigned hsk_netspec_default_shards(const hsk_netspec *ns, const char **why)
+{
+	unsigned c = cores(), q = ns->queues;
+
+	*why = NULL;
+	if (c > 64)
+		c = 64;
+	if (ns->tap) {
+		*why = "a TAP device has one queue";
+		return 1;
+	}
+	if (ns->xdp && !q)
+		q = if_rx_queues(ns->xdp);
+	if (ns->tun && !q && tun_existing_mq(ns->tun) == 0) {
+		*why = "the TUN device exists without multi_queue";
+		return 1;
+	}
+	if (!q)
+		return c;
+	/* the queues must split evenly among the shards */
+	while (q % c)
+		c--;
+	return c;
+}
+
+/* hsk_link.transmit: to the device at once (a batching device queues it
+ * until dev_flush). With several queues, a flow's packets go out on its
+ * own queue (the kernel's automatic steering, when no program decides,
+ * follows the queue a flow was last sent on); ours are queues shard,
+ * shard + nshards, ... of the device. */
 static void loop_transmit(void *ctx, const uint8_t *pkt, size_t len)
 {
 	hsk_loop *l = ctx;
+	unsigned i = 0;
 
-	dev_write(l->dev, l->now, pkt, len);
+	if (l->ndev > 1) {
+		unsigned ns = l->nshards;
+		unsigned q = steer_packet_queue(pkt, len, l->ndev * ns);
+		i = q % ns == l->shard ? q / ns : 0;
+	}
+	dev_write(l->devs[i], l->now, pkt, len);
 }
 
 static int ep_add(int ep, int fd, uint32_t events, uint64_t tag)
@@ -183,20 +349,23 @@ static int loop_signals(hsk_loop *l)
 	return ep_add(l->ep, l->sfd, EPOLLIN, TAG_SIG);
 }
 
-hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg,
-		       char *err, size_t errlen)
+hsk_loop *loop_create(hsk_dev **devs, unsigned ndev, uint32_t addr, const hsk_config *cfg,
+		      bool signals, char *err, size_t errlen)
 {
 	hsk_link link;
 	hsk_config c;
 	hsk_loop *l;
 
-	l = calloc(1, sizeof(*l));
+	l = ndev && ndev <= LOOP_MAX_DEVS ? calloc(1, sizeof(*l)) : NULL;
 	if (!l) {
-		dev_errf(err, errlen, "out of memory");
-		dev_close(dev);
+		dev_errf(err, errlen, ndev ? "out of memory" : "no device");
+		for (unsigned i = 0; i < ndev; i++)
+			dev_close(devs[i]);
 		return NULL;
 	}
-	l->dev = dev;
+	l->ndev = ndev;
+	memcpy(l->devs, devs, ndev * sizeof(*devs));
+	l->nshards = 1;
 	l->wake_at = UINT64_MAX;
 	l->ep = -1;
 	l->sfd = -1;
@@ -209,13 +378,15 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 	if (!c.addr)
 		c.addr = addr;
 	if (!c.mtu)
-		c.mtu = (uint16_t)(dev->mtu > 65535 ? 65535 : dev->mtu);
+		c.mtu = (uint16_t)(devs[0]->mtu > 65535 ? 65535 : devs[0]->mtu);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (l->ep < 0 || ep_add(l->ep, dev->fd, EPOLLIN, TAG_DEV) < 0 || loop_signals(l) < 0) {
-		dev_errf(err, errlen, "epoll/signalfd: %s", strerror(errno));
-		hsk_loop_free(l);
-		return NULL;
-	}
+	if (l->ep < 0)
+		goto sys;
+	for (unsigned i = 0; i < ndev; i++)
+		if (ep_add(l->ep, devs[i]->fd, EPOLLIN, TAG_DEV) < 0)
+			goto sys;
+	if (signals && loop_signals(l) < 0)
+		goto sys;
 	link.ctx = l;
 	link.transmit = loop_transmit;
 	l->now = hsk_now_ns();
@@ -226,15 +397,34 @@ hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg
 		return NULL;
 	}
 	return l;
+sys:
+	dev_errf(err, errlen, "epoll/signalfd: %s", strerror(errno));
+	hsk_loop_free(l);
+	return NULL;
+}
+
+hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg,
+		       char *err, size_t errlen)
+{
+	return loop_create(&dev, 1, addr, cfg, true, err, errlen);
+}
+
+int loop_set_shard(hsk_loop *l, hsk_shards *sh, unsigned id, unsigned n, int wake_fd)
+{
+	l->sh = sh;
+	l->shard = id;
+	l->nshards = n;
+	return ep_add(l->ep, wake_fd, EPOLLIN, TAG_WAKE) < 0 ? -errno : 0;
 }
 
 hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen)
 {
-	hsk_dev *d = hsk_netspec_open(ns, err, errlen);
+	unsigned n = ns->queues ? ns->queues : 1;
+	hsk_dev *devs[LOOP_MAX_DEVS];
 	hsk_config c;
 
-	if (!d)
+	if (hsk_netspec_open_queues(ns, n, devs, err, errlen) < 0)
 		return NULL;
 	if (cfg)
 		c = *cfg;
@@ -243,7 +433,7 @@ hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 	/* The stack drops packets from its subnet's broadcast address. */
 	if (!c.prefix_len && ns->prefix <= 32)
 		c.prefix_len = (uint8_t)ns->prefix;
-	return hsk_loop_new(d, ns->addr, &c, err, errlen);
+	return loop_create(devs, n, ns->addr, &c, true, err, errlen);
 }
 
 /* hsk_stack_conns callback: the descriptors of live connections. */
@@ -284,6 +474,18 @@ static void loop_reset_open(hsk_loop *l)
 	free(w.sd);
 }
 
+/* Signals that came after the loop's last turn are the loop's, not the
+ * default action's: supervisors repeat them (timeout(1) sends its SIGTERM
+ * to the child and again to its process group), and unblocking one here
+ * would kill a process that has already stopped cleanly. */
+static void loop_drain_signals(hsk_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+}
+
 void hsk_loop_free(hsk_loop *l)
 {
 	if (!l)
@@ -292,8 +494,10 @@ void hsk_loop_free(hsk_loop *l)
 		loop_reset_open(l);
 		hsk_stack_free(l->s);
 	}
-	dev_close(l->dev);
+	for (unsigned i = 0; i < l->ndev; i++)
+		dev_close(l->devs[i]);
 	if (l->sfd >= 0) {
+		loop_drain_signals(l);
 		close(l->sfd);
 		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
 	}
@@ -303,7 +507,11 @@ void hsk_loop_free(hsk_loop *l)
 }
 
 hsk_stack *hsk_loop_stack(hsk_loop *l) { return l->s; }
-struct hsk_dev *hsk_loop_dev(hsk_loop *l) { return l->dev; }
+struct hsk_dev *hsk_loop_dev(hsk_loop *l) { return l->devs[0]; }
+unsigned hsk_loop_dev_count(const hsk_loop *l) { return l->ndev; }
+struct hsk_dev *hsk_loop_dev_at(hsk_loop *l, unsigned i) { return i < l->ndev ? l->devs[i] : NULL; }
+hsk_shards *hsk_loop_shards(const hsk_loop *l) { return l->sh; }
+unsigned hsk_loop_shard(const hsk_loop *l) { return l->shard; }
 uint64_t hsk_loop_now(const hsk_loop *l) { return l->now; }
 void hsk_loop_stop(hsk_loop *l) { l->stop = true; }
 void hsk_loop_resume(hsk_loop *l) { l->stop = false; }
@@ -358,15 +566,23 @@ int hsk_loop_del_fd(hsk_loop *l, int fd)
 	return -ENOENT;
 }
 
+void loop_deliver_signal(hsk_loop *l, int signo)
+{
+	if (l->sig_fn)
+		l->sig_fn(l->sig_ctx, l, signo);
+	else if (signo != SIGUSR1)
+		l->stop = true;
+}
+
 static void loop_signal(hsk_loop *l)
 {
 	struct signalfd_siginfo si;
 
 	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (l->sig_fn)
-			l->sig_fn(l->sig_ctx, l, (int)si.ssi_signo);
-		else if (si.ssi_signo != SIGUSR1)
-			l->stop = true;
+		/* every shard gets it, in its own thread */
+		if (l->sh)
+			shards_forward_signal(l->sh, (int)si.ssi_signo);
+		loop_deliver_signal(l, (int)si.ssi_signo);
 	}
 }
 
@@ -389,27 +605,47 @@ static bool loop_events(hsk_loop *l)
 	return true;
 }
 
+/* Packets in: what other shards handed over, then each queue's batches,
+ * LOOP_BATCH at most (then l->backlog: the next turn comes at once). A
+ * packet of another shard's flow is handed over instead of input. */
+static void loop_input(hsk_loop *l)
+{
+	unsigned budget = LOOP_BATCH;
+	hsk_pkt p[LOOP_READ];
+	bool more = false;
+
+	if (l->nshards > 1)
+		budget -= shards_take(l->sh, l->shard, l, LOOP_BATCH / 2, &more);
+	for (unsigned d = 0; d < l->ndev && budget; d++) {
+		for (;;) {
+			unsigned want = budget < LOOP_READ ? budget : LOOP_READ;
+			long n = dev_read_batch(l->devs[d], l->now, p, want, l->pkt, sizeof(l->pkt));
+
+			if (n < 0) {
+				l->dev_err = (int)n;
+				l->stop = true;
+				return;
+			}
+			for (long i = 0; i < n; i++)
+				if (l->nshards < 2 || !shards_give(l->sh, l->shard, p[i].data, p[i].len))
+					hsk_stack_input(l->s, l->now, p[i].data, p[i].len);
+			budget -= (unsigned)n;
+			if ((unsigned)n < want || !budget)
+				break;
+		}
+	}
+	l->backlog = more || !budget;
+}
+
 /* The work of one turn; everything here is non-blocking. */
 static void loop_turn(hsk_loop *l)
 {
-	int i;
-
 	l->now = hsk_now_ns();
 	if (l->now >= l->wake_at)
 		l->wake_at = UINT64_MAX;   /* this turn is the wake-up */
-	dev_advance(l->dev, l->now);
-	for (i = 0; i < LOOP_BATCH; i++) {
-		long n = dev_read(l->dev, l->now, l->pkt, sizeof(l->pkt));
-		if (n < 0) {
-			l->dev_err = (int)n;
-			l->stop = true;
-			break;
-		}
-		if (n == 0)
-			break;
-		hsk_stack_input(l->s, l->now, l->pkt, (size_t)n);
-	}
-	l->backlog = i == LOOP_BATCH;
+	for (unsigned d = 0; d < l->ndev; d++)
+		dev_advance(l->devs[d], l->now);
+	loop_input(l);
 	hsk_stack_advance(l->s, l->now);
 	loop_events(l);
 	if (l->tick_fn)
@@ -417,18 +653,23 @@ static void loop_turn(hsk_loop *l)
 	/* Callbacks may have queued events of their own. */
 	if (loop_events(l))
 		l->backlog = true;
+	/* Before sleeping: what batching devices hold goes out now. */
+	for (unsigned d = 0; d < l->ndev; d++)
+		dev_flush(l->devs[d], l->now);
 }
 
 static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
 {
-	uint64_t now = hsk_now_ns(), dl, d2, wait;
+	uint64_t now = hsk_now_ns(), dl, wait;
 
 	if (l->backlog)
 		return 0;
 	dl = hsk_stack_next_deadline(l->s);
-	d2 = dev_next_deadline(l->dev);
-	if (d2 < dl)
-		dl = d2;
+	for (unsigned d = 0; d < l->ndev; d++) {
+		uint64_t d2 = dev_next_deadline(l->devs[d]);
+		if (d2 < dl)
+			dl = d2;
+	}
 	if (l->wake_at < dl)
 		dl = l->wake_at;
 	if (max_wait_ns < UINT64_MAX - now && now + max_wait_ns < dl)
@@ -441,24 +682,35 @@ static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
 	return (int)((wait + 999999) / 1000000);
 }
 
+/* The stack's clock must be current before a callback's hsk_* calls:
+ * they stamp and arm timers with it. */
+static void loop_catch_up(hsk_loop *l)
+{
+	l->now = hsk_now_ns();
+	hsk_stack_advance(l->s, l->now);
+}
+
 int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns)
 {
 	struct epoll_event ev[16];
-	int n;
+	int n, timeout = loop_timeout_ms(l, max_wait_ns);
 
-	n = epoll_wait(l->ep, ev, 16, loop_timeout_ms(l, max_wait_ns));
+	n = epoll_wait(l->ep, ev, 16, timeout);
 	if (n < 0 && errno != EINTR)
 		return -errno;
+	if (l->sh)
+		shards_count_turn(l->sh, l->shard, timeout != 0);
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		if (tag == TAG_SIG) {
+			loop_catch_up(l);
 			loop_signal(l);
+		} else if (tag == TAG_WAKE) {
+			loop_catch_up(l);
+			shards_woken(l->sh, l->shard, l);
 		} else if (tag >= TAG_FD0) {
 			struct loop_fd *f = &l->fds[tag - TAG_FD0];
-			/* The stack's clock must be current before the callback's
-			 * hsk_* calls: they stamp and arm timers with it. */
-			l->now = hsk_now_ns();
-			hsk_stack_advance(l->s, l->now);
+			loop_catch_up(l);
 			if (f->fd >= 0 && f->fn)
 				f->fn(f->ctx, l, f->fd, ev[i].events);
 		}
@@ -489,6 +741,16 @@ int hsk_loop_run(hsk_loop *l)
 	return hsk_loop_run_until(l, UINT64_MAX);
 }
 
+/* Packets impairment layers still hold back. */
+static unsigned loop_held(hsk_loop *l)
+{
+	unsigned n = 0;
+
+	for (unsigned d = 0; d < l->ndev; d++)
+		n += impair_held(l->devs[d]);
+	return n;
+}
+
 int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns)
 {
 	bool in_grace = false;
@@ -500,7 +762,7 @@ int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns)
 		int rc;
 
 		hsk_stack_usage(l->s, &u);
-		if (!in_grace && u.tcbs == 0 && u.requests == 0 && !impair_held(l->dev)) {
+		if (!in_grace && u.tcbs == 0 && u.requests == 0 && !loop_held(l)) {
 			if (!tw_grace_ns || !u.timewaits)
 				return 0;
 			in_grace = true;

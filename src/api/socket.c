@@ -3,9 +3,10 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
-#include "stack/stack.h"
+#include "api/api.h"
 
 enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */
 
@@ -14,12 +15,110 @@ int hsk_socket(hsk_stack *s)
 	return stack_sock_alloc(s);
 }
 
+static bool addr_overlap(uint32_t a, uint32_t b)
+{
+	return a == 0 || b == 0 || a == b;
+}
+
+static bool zero16(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* Listener l holds IPv4 address addr's port (0: any) if it is an IPv4 one
+ * on it or the wildcard, or an IPv6 wildcard that takes IPv4 too. */
+static bool l4_overlap(const tcp_listener *l, uint32_t addr)
+{
+	if (l->family == HSK_AF_INET6)
+		return !l->v6only && zero16(l->addr6);
+	return addr_overlap(l->addr, addr);
+}
+
 static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
 {
 	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
-		if (l->port == port && (l->addr == 0 || addr == 0 || l->addr == addr))
+		if (l->port == port && l4_overlap(l, addr))
 			return true;
 	return false;
+}
+
+/* The same for IPv6 address a6 (NULL: the wildcard, which holds the
+ * port for IPv4 as well unless v6only). */
+static bool port_has_listener6(hsk_stack *s, const uint8_t *a6, bool v6only, uint16_t port)
+{
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family == HSK_AF_INET6) {
+			if (!a6 || zero16(l->addr6) || !memcmp(l->addr6, a6, 16))
+				return true;
+		} else if (!a6 && !v6only) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int hsk_socket_family(hsk_stack *s, int family)
+{
+	if (family != HSK_AF_INET && family != HSK_AF_INET6)
+		return -HSK_EAFNOSUPPORT;
+	int sd = stack_sock_alloc(s);
+	if (sd >= 0)
+		s->socks[sd].inet6 = family == HSK_AF_INET6;
+	return sd;
+}
+
+/* Connections and TIME_WAIT entries on a local port, for bind(): one that
+ * would conflict (Linux's inet_bind_conflict: not when both set
+ * SO_REUSEADDR, the other not listening). A walk of the table, for an
+ * explicit bind only. */
+struct port_walk {
+	uint32_t addr;
+	uint16_t port;
+	bool reuse;
+	bool conflict;
+};
+
+static void port_walk_node(void *ctx, tbl_node *n)
+{
+	struct port_walk *w = ctx;
+	if (n->v6 || n->key.lport != w->port || !addr_overlap(n->key.laddr, w->addr))
+		return;
+	bool reuse = n->kind == HSK_OBJ_TCB ? (((tcb *)n)->flags & TF_REUSEADDR) != 0 :
+		     n->kind == HSK_OBJ_TW ? ((tcp_tw *)n)->reuse :
+		     (((tcp_req *)n)->listener->flags & TF_REUSEADDR) != 0;
+	if (!(w->reuse && reuse))
+		w->conflict = true;
+}
+
+/* Is port taken for a socket with these SO_REUSEADDR/SO_REUSEPORT? As
+ * Linux: a listener conflicts unless both set SO_REUSEPORT; any other
+ * socket or connection unless both set SO_REUSEADDR (or, for a fresh
+ * socket, both SO_REUSEPORT). */
+static bool bind_conflict(hsk_stack *s, int sd, uint32_t addr, uint16_t port,
+			  const sock_opts *o)
+{
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
+		if (l->port == port && l4_overlap(l, addr) && !(o->reuseport && l->reuseport))
+			return true;
+	for (unsigned i = 0; i < s->nsocks; i++) {
+		const hsk_sock *k = &s->socks[i];
+		/* a fresh IPv6 socket holds IPv4's port when bound to :: and
+		 * not v6only */
+		if ((int)i == sd || k->kind != SK_FRESH || k->bport != port ||
+		    (k->inet6 ? k->v6only || k->baddr6 : !addr_overlap(k->baddr, addr)))
+			continue;
+		const sock_opts *ko = sock_opts_get(s, k);
+		if (!((o->reuseaddr && ko->reuseaddr) || (o->reuseport && ko->reuseport)))
+			return true;
+	}
+	struct port_walk w = { .addr = addr, .port = port, .reuse = o->reuseaddr };
+	tbl_foreach(&s->tcp.conns, port_walk_node, &w);
+	return w.conflict;
 }
 
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
@@ -31,7 +130,7 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_EINVAL;
 	if (addr && addr != s->ip.addr)
 		return -HSK_EADDRNOTAVAIL;
-	if (port && port_has_listener(s, addr, port))
+	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
 		return -HSK_EADDRINUSE;
 	k->baddr = addr;
 	k->bport = port;
@@ -39,7 +138,8 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 }
 
 /* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
- * start, a counter moves on; the first free tuple wins. */
+ * start, a counter moves on; the first free tuple wins (and, with
+ * cfg.port_ok, the first it accepts: a shard's own ports). */
 static int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
 	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
@@ -48,12 +148,44 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
-		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port)) {
+		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+		    (!s->env.cfg.port_ok ||
+		     s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport))) {
 			s->port_counter += i + 1;
 			return 0;
 		}
 	}
 	return -HSK_EADDRNOTAVAIL;
+}
+
+/* RFC 6056 algorithm 3 for an IPv6 tuple (a6 and tu's rport set). */
+static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
+{
+	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	uint32_t offset = (uint32_t)tuple_hash6(a6, 0, tu->rport, s->env.key0 ^ 0x706f7274,
+						s->env.key1);
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
+		tu->lport = port;
+		if (!tbl_lookup6(&s->tcp.conns, tu, a6) &&
+		    !port_has_listener6(s, a6->l, false, port)) {
+			s->port_counter += i + 1;
+			return 0;
+		}
+	}
+	return -HSK_EADDRNOTAVAIL;
+}
+
+/* Another listener on the port, unless both are of an SO_REUSEPORT group
+ * (bound to the same address). */
+static bool listen_conflict(hsk_stack *s, const hsk_sock *k)
+{
+	bool rp = sock_opts_get(s, k)->reuseport;
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
+		if (l->port == k->bport && l4_overlap(l, k->baddr) &&
+		    !(rp && l->reuseport && l->family != HSK_AF_INET6 && l->addr == k->baddr))
+			return true;
+	return false;
 }
 
 int hsk_listen(hsk_stack *s, int sd, int backlog)
@@ -74,24 +206,38 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	}
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
-	if (port_has_listener(s, k->baddr, k->bport))
+	bool v6 = k->inet6;
+	if (v6 ? port_has_listener6(s, k->baddr6, k->v6only, k->bport) : listen_conflict(s, k))
 		return -HSK_EADDRINUSE;
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
 		return -HSK_ENOBUFS;
+	*l = (tcp_listener){ 0 };
 	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
+	l->family = (uint8_t)sock_family(k);
+	l->v6only = k->v6only;
+	if (v6 && k->baddr6) {
+		memcpy(l->addr6, k->baddr6, 16);
+		free(k->baddr6);
+		k->baddr6 = NULL;
+	}
 	l->sd = sd;
 	l->flags = k->flags;
 	l->sndbuf = k->sndbuf;
 	l->rcvbuf = k->rcvbuf;
+	sock_opts_to_listener(s, k, l);
 	l->next = s->tcp.listeners;
 	s->tcp.listeners = l;
 	k->kind = SK_LISTEN;
 	k->l = l;
 	hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_CLOSED, HSK_LISTEN, "listen()");
+	tbl_v6addrs la;
+	memset(&la, 0, sizeof(la));
+	memcpy(la.l, l->addr6, 16);
+	trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, v6 ? &la : NULL, HSK_CLOSED, HSK_LISTEN,
+			"listen()");
 	if (s->env.cfg.trace)
 		trace_listener(&s->tcp, l);
 	return 0;
@@ -102,8 +248,30 @@ static int attach_tcb(hsk_stack *s, int sd, tcb *t)
 	hsk_sock *k = &s->socks[sd];
 	k->kind = SK_CONN;
 	k->t = t;
+	k->acked_seen = tcb_data_acked(t);
 	t->sd = sd;
 	return sd;
+}
+
+/* What an accepted connection takes from its listener's socket that TCP
+ * did not give it already (tos, MSS, congestion control came with the
+ * SYN). */
+static void accepted_opts(hsk_stack *s, const hsk_sock *nk, tcb *t)
+{
+	const sock_opts *o = sock_opts_get(s, nk);
+	/* They live in the extension: taken only when one is set. */
+	tcb_act *a = o->user_timeout_ns || o->keep_idle_s || o->keep_intvl_s || o->keep_cnt ||
+		     t->act ? tcb_act_get(&s->tcp, t) : NULL;
+	if (!a)
+		return;
+	a->user_timeout_ns = o->user_timeout_ns;
+	a->keep_idle_s = o->keep_idle_s;
+	a->keep_intvl_s = o->keep_intvl_s;
+	a->keep_cnt = o->keep_cnt;
+	if (t->keep_at && o->keep_idle_s) {
+		t->keep_at = s->env.now + keep_idle_ns(&s->tcp, t);
+		tcb_timer_update(&s->tcp, t);
+	}
 }
 
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
@@ -115,20 +283,34 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 		return -HSK_EINVAL;
 	if (!k->l->accept_q)
 		return -HSK_EAGAIN;
+	stack_clock_check(s);
 	int nsd = stack_sock_alloc(s);
 	if (nsd < 0)
 		return nsd;
 	k = &s->socks[sd];              /* the table may have moved */
+	hsk_sock *nk = &s->socks[nsd];
+	if (sock_opts_inherit(nk, k) < 0) {
+		stack_sock_release(s, nsd);
+		return -HSK_ENOMEM;
+	}
 	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
-	if (peer)
+	accepted_opts(s, nk, t);
+	nk->inet6 = k->l->family == HSK_AF_INET6;
+	if (peer) {
 		*peer = t->node.key;
+		if (t->node.v6)
+			peer->laddr = peer->raddr = 0;   /* folds: see hsk_sock_peer */
+	}
 	if (tcb_rcv_len(t) || (t->flags & TF_RCVD_FIN) || t->err)
 		stack_notify(s, nsd);
 	return nsd;
 }
 
-int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      tcb **out);
+
+int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out)
 {
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
@@ -148,21 +330,58 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	} else if (tbl_lookup(&s->tcp.conns, &tu)) {
 		return -HSK_EADDRINUSE;
 	}
-	tcb *t = tcb_new(&s->tcp, &tu);
+	return conn_start(s, sd, &tu, NULL, out);
+}
+
+/* A fresh IPv6 socket opens a connection to dst: the source bound or
+ * chosen (RFC 6724). */
+static int conn_open6(hsk_stack *s, int sd, const uint8_t dst[16], uint16_t port, tcb **out)
+{
+	hsk_sock *k = &s->socks[sd];
+	tbl_v6addrs a6;
+
+	if (!port || zero16(dst) || ip6_is_multicast(dst))
+		return -HSK_EINVAL;
+	memcpy(a6.r, dst, 16);
+	if (k->baddr6)
+		memcpy(a6.l, k->baddr6, 16);
+	else if (ip6_select_src(&s->ip, dst, a6.l) < 0)
+		return -HSK_ENETUNREACH;
+	hsk_tuple tu = tbl_key6(&s->tcp.conns, &a6, k->bport, port);
+	if (!tu.lport) {
+		int err = pick_port6(s, &a6, &tu);
+		if (err < 0)
+			return err;
+	} else if (tbl_lookup6(&s->tcp.conns, &tu, &a6)) {
+		return -HSK_EADDRINUSE;
+	}
+	return conn_start(s, sd, &tu, &a6, out);
+}
+
+/* The TCB of a connect() on tuple tu (a6: its IPv6 addresses), in
+ * SYN_SENT (the caller sends the SYN): 0, or the error. */
+static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      tcb **out)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->inet6 ? k->baddr6 : NULL;
+	tcb *t = tcb_new(&s->tcp, tu, a6);
 	if (!t)
 		return -HSK_ENOBUFS;
-	/* The SYN's timer lives in the TCB's active extension. */
-	if (!tcb_act_get(&s->tcp, t)) {
-		tcb_free(&s->tcp, t);
-		return -HSK_ENOBUFS;
-	}
+	free(baddr6);                   /* the TCB has the address now */
+	if (k->inet6)
+		k->baddr6 = NULL;
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
 	t->rcvbuf = k->rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
-	t->act->user_timeout_ns = k->user_timeout_ns;
-	t->snd_una = t->snd_nxt = t->snd_max = tcp_isn(&s->tcp, &tu);
-	t->act->snd_sml = t->snd_una;
+	t->iss = tcp_isn(&s->tcp, tu, a6);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	/* The SYN's timer lives in the TCB's active extension. */
+	if (sock_opts_to_tcb(s, k, t) < 0 || !tcb_act_get(&s->tcp, t)) {
+		tcb_free(&s->tcp, t);
+		return -HSK_ENOBUFS;
+	}
 	attach_tcb(s, sd, t);
 	/* CLOSED -> SYN_SENT is always legal; should the table ever say no
 	 * (an engine bug), nothing was sent: the socket is fresh again. */
@@ -175,104 +394,112 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_ECONNABORTED;
 	}
 	CNT_INC(&s->env, ActiveOpens);
+	*out = t;
+	return 0;
+}
+
+/* A Fast Open SYN may carry data: a cookie is cached for addr, or the
+ * client sends without one (HSK_TFO_CLIENT_NO_COOKIE). */
+static bool tfo_data_ok(hsk_stack *s, uint32_t addr)
+{
+	const uint8_t *c;
+	uint16_t mss;
+	return tfo_cookie_find(&s->tcp, addr, &c, &mss) ||
+	       (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT_NO_COOKIE);
+}
+
+int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	stack_clock_check(s);
+	bool tfo = sock_opts_get(s, k)->tfo_connect &&
+		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
+	tcb *t;
+	int err = conn_open(s, sd, addr, port, &t);
+	if (err < 0)
+		return err;
+	if (tfo) {
+		/* TCP_FASTOPEN_CONNECT: with a cookie, the SYN waits for the
+		 * first write and carries its data (connect() says 0, as
+		 * Linux); without, the SYN asks for one. */
+		t->flags |= TF_TFO_SYN;
+		if (tfo_data_ok(s, addr)) {
+			t->flags |= TF_TFO_DATA | TF_TFO_DEFER;
+			return 0;
+		}
+	}
 	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
 
-static tcb *conn_of(hsk_stack *s, int sd, int *err)
+int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 {
 	hsk_sock *k = sock_get(s, sd);
-	if (!k) {
-		*err = -HSK_EBADF;
-		return NULL;
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != sock_family(k))
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_connect(s, sd, a->v4, port);
+	if (k->kind == SK_CONN)
+		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
+	if (k->kind != SK_FRESH)
+		return -HSK_EINVAL;
+	if (ip6_is_v4mapped(a->v6)) {
+		/* An IPv6 socket reaching an IPv4 peer (Linux: unless v6only
+		 * or bound to an IPv6 address). */
+		if (k->v6only || k->baddr6)
+			return -HSK_ENETUNREACH;
+		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
 	}
-	if (k->kind != SK_CONN) {
-		*err = -HSK_ENOTCONN;
-		return NULL;
-	}
-	return k->t;
-}
-
-/* A pending error is reported once, then cleared (as SO_ERROR). */
-static int take_error(tcb *t)
-{
-	int e = t->err;
-	t->err = 0;
-	return -e;
-}
-
-long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
+	stack_clock_check(s);
+	tcb *t;
+	int err = conn_open6(s, sd, a->v6, port, &t);
+	if (err < 0)
 		return err;
-	if (t->err)
-		return take_error(t);
-	if (t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED)
-		return -HSK_EAGAIN;
-	if (!state_can_send(t->state) || (t->flags & TF_FIN_QUEUED))
-		return -HSK_EPIPE;
-	if (len == 0)
-		return 0;
-	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
-	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
-	if (tcb_alloc_snd(&s->tcp, t) < 0)
-		return -HSK_EAGAIN;
-	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
-	uint32_t n = ring_write(&t->act->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-	if (n == 0)
-		return -HSK_EAGAIN;
+	/* (TCP_FASTOPEN_CONNECT is IPv4's for now: docs/ipv6.md) */
 	tcp_output(&s->tcp, t);
-	return n;
+	return -HSK_EINPROGRESS;
 }
 
-/* After the user reads, tell the peer when the window has opened enough
- * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
-static void maybe_window_update(hsk_stack *s, tcb *t)
+long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
+		uint32_t addr, uint16_t port)
 {
-	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
-		return;
-	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t space = tcb_rcv_space(&s->tcp, t);
-	/* Only what the window field can carry counts: without window
-	 * scaling the edge cannot move past 65535, whatever was read. */
-	uint32_t most = 65535u << t->rcv_wscale;
-	if (space > most)
-		space = most;
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	/* A pending delayed ACK will carry the news unless the window we
-	 * advertised is nearly closed. */
-	bool urgent = adv < 2u * t->mss || !t->act || !t->act->delack_at;
-	if (space >= adv + step && urgent) {
-		t->flags |= TF_ACK_NOW;
-		tcp_output(&s->tcp, t);
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (flags & ~HSK_MSG_FASTOPEN)
+		return -HSK_EINVAL;
+	if (!(flags & HSK_MSG_FASTOPEN)) {
+		/* As Linux: the address of a connected socket is ignored; an
+		 * unconnected stream socket cannot send. */
+		if (k->kind != SK_CONN)
+			return k->kind == SK_FRESH ? -HSK_EPIPE : -HSK_ENOTCONN;
+		return hsk_send(s, sd, buf, len);
 	}
-}
-
-long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
+	if (!(s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT))
+		return -HSK_EOPNOTSUPP;
+	stack_clock_check(s);
+	tcb *t;
+	int err = conn_open(s, sd, addr, port, &t);
+	if (err < 0)
 		return err;
-	if (tcb_rcv_len(t) && !(t->flags & TF_SHUT_RD)) {
-		hsk_ring *r = &t->act->rcv;
-		uint32_t n = ring_read(r, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-		if (!ring_len(r))
-			tcb_release_idle_rings(&s->tcp, t);
-		else
-			tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
-		maybe_window_update(s, t);
-		tcb_act_put_idle(&s->tcp, t);
-		return n;
+	t->flags |= TF_TFO_SYN;
+	long n = 0;
+	if (tfo_data_ok(s, addr) && len) {
+		/* The SYN's data: as much of buf as it carries (Linux returns
+		 * that count; the rest is the application's to send after). */
+		t->flags |= TF_TFO_DATA | TF_TFO_DEFER;
+		long room = send_room(s, &s->socks[sd], t);
+		if (room > 0)
+			n = ring_write(&t->act->snd, buf, len < (size_t)room ? (uint32_t)len :
+				       (uint32_t)room);
+		t->flags &= ~(uint32_t)TF_TFO_DEFER;
 	}
-	if (t->err)
-		return take_error(t);
-	if ((t->flags & (TF_RCVD_FIN | TF_SHUT_RD)) || t->state == HSK_CLOSED)
-		return 0;
-	return -HSK_EAGAIN;
+	tcp_output(&s->tcp, t);
+	return n > 0 ? n : -HSK_EINPROGRESS;
 }
 
 /* Our side is done sending: queue a FIN behind the data. False when the
@@ -314,11 +541,11 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 		return -HSK_EINVAL;
 	if (t->state == HSK_SYN_SENT || t->state == HSK_CLOSED)
 		return -HSK_ENOTCONN;
-	if (how != HSK_SHUT_WR) {
+	stack_clock_check(s);
+	/* SHUT_RD, as Linux: what is queued stays readable, then reads see
+	 * the end of the stream. */
+	if (how != HSK_SHUT_WR)
 		t->flags |= TF_SHUT_RD;
-		if (t->act)
-			ring_read(&t->act->rcv, NULL, ring_len(&t->act->rcv));
-	}
 	if (how != HSK_SHUT_RD && !queue_fin(s, t, "shutdown()"))
 		return -HSK_EINVAL;
 	tcb_notify(&s->tcp, t);
@@ -327,7 +554,7 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 
 /* close() and abort() on a connection: the TCB lives on as an orphan, or
  * ends now. */
-static void conn_release(hsk_stack *s, tcb *t, bool abort)
+static void conn_release(hsk_stack *s, tcb *t, bool abort, int32_t linger_s)
 {
 	tcb_orphan(&s->tcp, t);
 	if (t->flags & TF_DETACHED) {
@@ -371,14 +598,23 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort)
 		tcb_closed(&s->tcp, t, "close(): no FIN possible");
 		return;
 	}
-	if (t->state == HSK_FIN_WAIT_2 && (!t->act || !t->act->close_at)) {
+	uint64_t close_at = 0;
+	if (t->state == HSK_FIN_WAIT_2 && (!t->act || !t->act->close_at))
+		close_at = s->env.now + s->env.cfg.fin_timeout_ns;
+	else if (linger_s > 0 && !(t->flags & (TF_FIN_ACKED | TF_DETACHED)))
+		/* SO_LINGER N: close() cannot block here, so the time bound is
+		 * the connection's: our FIN not acknowledged within N s, it is
+		 * reset (timer.c, TCPAbortOnLinger). Entering FIN_WAIT_2 ends
+		 * the linger (fin_timeout takes over). */
+		close_at = s->env.now + (uint64_t)linger_s * 1000000000ull;
+	if (close_at) {
 		tcb_act *a = tcb_act_get(&s->tcp, t);
 		if (!a) {
 			tcb_send_rst(&s->tcp, t);
 			tcb_closed(&s->tcp, t, "close(): out of memory");
 			return;
 		}
-		a->close_at = s->env.now + s->env.cfg.fin_timeout_ns;
+		a->close_at = close_at;
 		tcb_timer_update(&s->tcp, t);
 	}
 }
@@ -388,6 +624,7 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	stack_clock_check(s);
 	if (k->kind == SK_LISTEN) {
 		tcp_listener *l = k->l;
 		listener_close(&s->tcp, l);
@@ -397,11 +634,15 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 				break;
 			}
 		hsk_tuple tu = { .laddr = l->addr, .lport = l->port };
-		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, HSK_LISTEN, HSK_CLOSED, "close()");
+		tbl_v6addrs la;
+		memset(&la, 0, sizeof(la));
+		memcpy(la.l, l->addr6, 16);
+		trace_obj_state(&s->tcp, HSK_OBJ_LISTEN, &tu, l->family == HSK_AF_INET6 ? &la : NULL,
+				HSK_LISTEN, HSK_CLOSED, "close()");
 		listener_free(&s->tcp, l);
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
-		conn_release(s, k->t, abort);
+		conn_release(s, k->t, abort, sock_opts_get(s, k)->linger_s);
 	}
 	stack_sock_release(s, sd);
 	return 0;
@@ -409,6 +650,53 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 
 int hsk_close(hsk_stack *s, int sd) { return sock_close(s, sd, false); }
 int hsk_abort(hsk_stack *s, int sd) { return sock_close(s, sd, true); }
+
+/* May the application write now (as hsk_send would take it)? A Fast Open
+ * connection may before its handshake completes: the server's (RFC 7413
+ * §4.2.2), and the client's whose SYN waits for the first write. */
+static bool conn_writable_state(const tcb *t)
+{
+	if (t->state == HSK_SYN_RECEIVED)
+		return t->flags & TF_TFO_CHILD;
+	if (t->state == HSK_SYN_SENT)
+		return t->flags & TF_TFO_DEFER;
+	return state_can_send(t->state);
+}
+
+static int conn_poll(hsk_stack *s, const hsk_sock *k)
+{
+	const tcb *t = k->t;
+	const sock_opts *o = sock_opts_get(s, k);
+	int m = 0;
+	/* POLLIN from SO_RCVLOWAT bytes, or fewer when the window is too
+	 * small for more to come (Linux's tcp_epollin_ready). */
+	uint32_t avail = tcb_rcv_len(t);
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? (uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	if (avail && (avail >= o->rcvlowat || wnd <= t->mss))
+		m |= HSK_POLLIN;
+	if (t->flags & (TF_RCVD_FIN | TF_SHUT_RD))
+		m |= HSK_POLLIN | HSK_POLLRDHUP;
+	if (t->err)
+		m |= HSK_POLLERR;
+	if (t->state == HSK_CLOSED)
+		m |= HSK_POLLHUP | HSK_POLLIN;
+	if (conn_writable_state(t) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT))) {
+		/* SO_SNDLOWAT bytes of room (at most the buffer), and unsent
+		 * bytes below half of TCP_NOTSENT_LOWAT (Linux's wake rule). */
+		uint32_t room = t->act && t->act->snd.buf ? ring_space(&t->act->snd) : t->sndbuf;
+		uint32_t low = o->sndlowat < t->sndbuf ? o->sndlowat : t->sndbuf;
+		uint32_t lim = o->notsent_lowat ? o->notsent_lowat : s->env.cfg.tcp_notsent_lowat;
+		uint64_t notsent2 = 2ull * tcb_notsent(t);
+		if (room && room >= low && (lim == UINT32_MAX || notsent2 < lim))
+			m |= HSK_POLLOUT;
+	}
+	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
+		m |= HSK_POLLHUP;
+	if (t->state != HSK_SYN_SENT && t->state != HSK_SYN_RECEIVED &&
+	    !tcb_snd_len(t) && seq_eq(t->snd_una, t->snd_max))
+		m |= HSK_POLLDRAINED;
+	return m;
+}
 
 int hsk_poll(hsk_stack *s, int sd)
 {
@@ -419,22 +707,7 @@ int hsk_poll(hsk_stack *s, int sd)
 		return HSK_POLLOUT | HSK_POLLHUP;
 	if (k->kind == SK_LISTEN)
 		return k->l->accept_q ? HSK_POLLIN : 0;
-	const tcb *t = k->t;
-	int m = 0;
-	if (tcb_rcv_len(t) || (t->flags & (TF_RCVD_FIN | TF_SHUT_RD)))
-		m |= HSK_POLLIN;
-	if (t->flags & TF_RCVD_FIN)
-		m |= HSK_POLLRDHUP;
-	if (t->err)
-		m |= HSK_POLLERR;
-	if (t->state == HSK_CLOSED)
-		m |= HSK_POLLHUP | HSK_POLLIN;
-	if (state_can_send(t->state) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT)) &&
-	    (!t->act || !t->act->snd.buf || ring_space(&t->act->snd) > 0))
-		m |= HSK_POLLOUT;
-	if ((t->flags & TF_RCVD_FIN) && (t->flags & TF_FIN_QUEUED))
-		m |= HSK_POLLHUP;
-	return m;
+	return conn_poll(s, k);
 }
 
 /* Drains the readiness queue that stack_notify fills. */
@@ -447,8 +720,14 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
 		if (!k)
 			continue; /* closed since */
 		k->ev_queued = false;
-		out[n].sd = sd;
-		out[n].events = hsk_poll(s, sd);
+		out[n] = (hsk_event){ .sd = sd, .events = hsk_poll(s, sd), .user = k->user };
+		if (k->kind == SK_CONN) {
+			/* Bytes acknowledged since the last event (lwIP's
+			 * tcp_sent): SND.UNA moved, SYN and FIN aside. */
+			uint32_t a = tcb_data_acked(k->t);
+			out[n].acked = a - k->acked_seen;
+			k->acked_seen = a;
+		}
 		n++;
 	}
 	if (i && i < s->evq_len)
@@ -486,12 +765,70 @@ int hsk_sock_tuple(hsk_stack *s, int sd, hsk_tuple *tu)
 		return -HSK_EBADF;
 	if (k->kind == SK_CONN) {
 		*tu = k->t->node.key;
+		if (k->t->node.v6)
+			tu->laddr = tu->raddr = 0;
 	} else {
 		*tu = (hsk_tuple){ .laddr = k->baddr, .lport = k->bport };
 		if (k->kind == SK_LISTEN)
 			*tu = (hsk_tuple){ .laddr = k->l->addr, .lport = k->l->port };
 	}
 	return 0;
+}
+
+int hsk_getsockname(hsk_stack *s, int sd, uint32_t *addr, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	hsk_tuple tu;
+	hsk_sock_tuple(s, sd, &tu);
+	if (addr)
+		*addr = tu.laddr;
+	if (port)
+		*port = tu.lport;
+	return 0;
+}
+
+int hsk_getpeername(hsk_stack *s, int sd, uint32_t *addr, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	/* Linux: no peer until connected; none once closed again. */
+	if (k->kind != SK_CONN || k->t->state == HSK_SYN_SENT || k->t->state == HSK_CLOSED)
+		return -HSK_ENOTCONN;
+	if (addr)
+		*addr = k->t->node.key.raddr;
+	if (port)
+		*port = k->t->node.key.rport;
+	return 0;
+}
+
+int hsk_sock_set_user(hsk_stack *s, int sd, void *user)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	k->user = user;
+	return 0;
+}
+
+void *hsk_sock_user(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	return k ? k->user : NULL;
+}
+
+int hsk_fastopen_cookie_get(hsk_stack *s, uint32_t addr, uint8_t buf[16])
+{
+	return tfo_cookie_copy(&s->tcp, addr, buf);
+}
+
+int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, size_t len)
+{
+	if (!cookie || len < TCP_FO_COOKIE_MIN || len > TCP_FO_COOKIE_MAX || (len & 1))
+		return -HSK_EINVAL;
+	return tfo_cookie_store(&s->tcp, addr, cookie, (uint8_t)len, 0);
 }
 
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
@@ -511,9 +848,99 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.unacked = (uint32_t)seq_diff(t->snd_max, t->snd_una),
 		.srtt_ns = t->rtt.srtt, .rttvar_ns = t->rtt.rttvar,
 		.rto_ns = rtt_rto(&t->rtt, &s->tcp.rttp), .min_rtt_ns = t->rtt.min_rtt,
-		.retransmits = t->retries,
+		.retransmits = tcb_retries(t),
 		.in_recovery = tcb_in_recovery(t),
-		.congestion_control = s->tcp.cc_ops ? s->tcp.cc_ops->name : "none",
+		.congestion_control = tcb_cc_ops(t)->name,
+		.ecn = (t->ecn & ECN_OK) != 0,
+		.fastopen = (t->flags & (TF_TFO_CHILD | TF_TFO_ACKED)) != 0,
+		.bytes_acked = tcb_data_acked(t),
 	};
+	return 0;
+}
+
+int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (a->family != sock_family(k))
+		return -HSK_EAFNOSUPPORT;
+	if (a->family == HSK_AF_INET)
+		return hsk_bind(s, sd, a->v4, port);
+	if (k->kind != SK_FRESH || k->bport || k->baddr6)
+		return -HSK_EINVAL;
+	bool any = zero16(a->v6);
+	if (!any && !ip6_is_ours(&s->ip, a->v6))
+		return -HSK_EADDRNOTAVAIL;
+	if (port && port_has_listener6(s, any ? NULL : a->v6, k->v6only, port))
+		return -HSK_EADDRINUSE;
+	if (!any) {
+		k->baddr6 = malloc(16);
+		if (!k->baddr6)
+			return -HSK_ENOMEM;
+		memcpy(k->baddr6, a->v6, 16);
+	}
+	k->bport = port;
+	return 0;
+}
+
+/* An address of a connection as a socket of `family` reports it: IPv4
+ * ones on an IPv6 socket v4-mapped. */
+static hsk_addr conn_addr(const hsk_stack *s, const tcb *t, int family, bool local)
+{
+	if (t->node.v6) {
+		const tbl_v6addrs *a6 = tbl_v6(&s->tcp.conns, &t->node);
+		return hsk_addr_v6(local ? a6->l : a6->r);
+	}
+	uint32_t v4 = local ? t->node.key.laddr : t->node.key.raddr;
+	if (family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	uint8_t m[16] = { [10] = 0xff, [11] = 0xff };
+	wr32(m + 12, v4);
+	return hsk_addr_v6(m);
+}
+
+int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
+{
+	int nsd = hsk_accept(s, sd, NULL);
+	if (nsd < 0)
+		return nsd;
+	const hsk_sock *k = &s->socks[nsd];
+	if (peer)
+		*peer = conn_addr(s, k->t, sock_family(k), false);
+	if (port)
+		*port = k->t->node.key.rport;
+	return nsd;
+}
+
+int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind == SK_CONN) {
+		*a = conn_addr(s, k->t, sock_family(k), true);
+		*port = k->t->node.key.lport;
+	} else if (k->kind == SK_LISTEN) {
+		*a = sock_family(k) == HSK_AF_INET6 ? hsk_addr_v6(k->l->addr6) : hsk_addr_v4(k->l->addr);
+		*port = k->l->port;
+	} else {
+		static const uint8_t any[16];
+		*a = sock_family(k) != HSK_AF_INET6 ? hsk_addr_v4(k->baddr) :
+		     hsk_addr_v6(k->baddr6 ? k->baddr6 : any);
+		*port = k->bport;
+	}
+	return 0;
+}
+
+int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	*a = conn_addr(s, k->t, sock_family(k), false);
+	*port = k->t->node.key.rport;
 	return 0;
 }

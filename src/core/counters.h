@@ -15,6 +15,8 @@
 	X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(ReasmTimeout) \
 	X(FragmentsDropped) \
 	X(ReasmOverlaps) X(ReasmEvictions) X(ReasmSrcEvictions) \
+	/* IpExt: the ECN field of packets received (RFC 3168) */ \
+	X(InNoECTPkts) X(InECT1Pkts) X(InECT0Pkts) X(InCEPkts) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
 	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
@@ -32,16 +34,24 @@
 	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
-	X(TCPDelayedACKs) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
+	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
 	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \
+	X(TCPFastOpenActive) X(TCPFastOpenActiveFail) X(TCPFastOpenPassive) \
+	X(TCPFastOpenPassiveFail) X(TCPFastOpenListenOverflow) \
+	X(TCPFastOpenCookieReqd) X(TCPDeferAcceptDrop) \
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \
 	X(DropNotForUs) X(DropState) X(RstSentNoSocket) X(IllegalTransitions) \
 	/* martians (Linux: in_martian_src/in_martian_dst in rt_cache) */ \
 	X(DropMartianSrc) X(DropMartianDst) \
+	/* ECN: cwnd reductions answering ECE (Linux reduces in its CWR state \
+	 * and counts none) */ \
+	X(TCPECNReduce) \
+	/* a socket call found the stack's clock behind hsk_config.clock */ \
+	X(StaleClock) \
 	/* a send or receive ring refused: over tcp_mem_high, or no memory */ \
 	X(BufferRefused) \
 	/* IPv6 (Ip6 in /proc/net/snmp6); martians and DropNotForUs are \

@@ -9,6 +9,7 @@ struct err_desc {
 static const struct err_desc errors[] = {
 	{ HSK_OK, "OK", "Success" },
 	{ HSK_EPERM, "EPERM", "Operation not permitted" },
+	{ HSK_ENOENT, "ENOENT", "No such file or directory" },
 	{ HSK_EBADF, "EBADF", "Bad socket descriptor" },
 	{ HSK_EAGAIN, "EAGAIN", "Resource temporarily unavailable" },
 	{ HSK_ENOMEM, "ENOMEM", "Out of memory" },
@@ -18,6 +19,7 @@ static const struct err_desc errors[] = {
 	{ HSK_EMSGSIZE, "EMSGSIZE", "Message too long" },
 	{ HSK_ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available" },
 	{ HSK_EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported" },
+	{ HSK_EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol" },
 	{ HSK_EADDRINUSE, "EADDRINUSE", "Address already in use" },
 	{ HSK_EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address" },
 	{ HSK_ENETUNREACH, "ENETUNREACH", "Network is unreachable" },

@@ -8,6 +8,7 @@
 #include "core/rand.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum { TBL_MIN_BUCKETS = 16 };
 
@@ -54,14 +55,14 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 
 /* SipHash-1-3: one round per block, three to finish, from the state the
  * key gives (kept in the table). */
-uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
+static inline uint32_t hash_fam(const hsk_table *t, const hsk_tuple *key, uint64_t fam)
 {
 	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
 	uint64_t m = TUPLE_M0(key);
 	v3 ^= m;
 	SIPROUND;
 	v0 ^= m;
-	m = TUPLE_M1(key);
+	m = TUPLE_M1(key) ^ fam;
 	v3 ^= m;
 	SIPROUND;
 	v0 ^= m;
@@ -70,6 +71,45 @@ uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
 	SIPROUND;
 	SIPROUND;
 	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
+}
+
+uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
+{
+	return hash_fam(t, key, 0);
+}
+
+/* An IPv6 key's last block says so in a byte that is 0 for IPv4 (the
+ * ports take 4 bytes of 7, the length the eighth). */
+#define FAM6 ((uint64_t)6 << 40)
+
+uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key)
+{
+	return hash_fam(t, key, FAM6);
+}
+
+uint32_t tbl_fold6(const hsk_table *t, const uint8_t a[16])
+{
+	return (uint32_t)hsk_siphash13(a, 16, t->fk0, t->fk1);
+}
+
+uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
+		     uint64_t k0, uint64_t k1)
+{
+	uint8_t m[36];
+
+	memcpy(m, a->l, 16);
+	memcpy(m + 16, a->r, 16);
+	m[32] = (uint8_t)lport;
+	m[33] = (uint8_t)(lport >> 8);
+	m[34] = (uint8_t)rport;
+	m[35] = (uint8_t)(rport >> 8);
+	return hsk_siphash(m, sizeof m, k0, k1);
+}
+
+void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size)
+{
+	if (kind < TBL_KINDS)
+		t->obj_size[kind] = (uint16_t)size;
 }
 
 static size_t round_pow2(size_t n)
@@ -90,6 +130,8 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	t->v[1] = 0x646f72616e646f6dULL ^ k1;
 	t->v[2] = 0x6c7967656e657261ULL ^ k0;
 	t->v[3] = 0x7465646279746573ULL ^ k1;
+	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
+	t->fk1 = k1;
 	return t->bucket ? 0 : -HSK_ENOMEM;
 }
 
@@ -154,14 +196,16 @@ static void grow(hsk_table *t)
 	t->mask = 2 * n - 1;
 }
 
-/* The hash of key, from the cache when it is the last tuple seen. */
-static inline uint32_t hash_of(hsk_table *t, const hsk_tuple *key)
+/* The hash of key (an IPv6 one when v6), from the cache when it is the
+ * last tuple seen. */
+static inline uint32_t hash_of(hsk_table *t, const hsk_tuple *key, bool v6)
 {
-	if (t->c_valid && tuple_eq(&t->c_key, key))
+	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
 		return t->c_hash;
-	uint32_t h = tbl_hash(t, key);
+	uint32_t h = v6 ? tbl_hash6(t, key) : tbl_hash(t, key);
 	t->c_key = *key;
 	t->c_hash = h;
+	t->c_v6 = v6;
 	t->c_node = NULL;     /* not known yet */
 	t->c_valid = false;   /* set by the caller once c_node is right */
 	return h;
@@ -173,7 +217,7 @@ void tbl_insert(hsk_table *t, tbl_node *n)
 		migrate(t, TBL_MIGRATE_STEP);
 	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
 		grow(t);
-	uint32_t h = hash_of(t, &n->key);
+	uint32_t h = hash_of(t, &n->key, n->v6);
 	n->hash = h;
 	tbl_node **b = slot(t, h);
 	n->next = *b;
@@ -200,19 +244,43 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 	 * insert of its successor (a TIME_WAIT entry, a TCB). */
 	t->c_key = n->key;
 	t->c_hash = n->hash;
+	t->c_v6 = n->v6;
 	t->c_node = NULL;
 	t->c_valid = true;
 }
 
 tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 {
-	if (t->c_valid && tuple_eq(&t->c_key, key))
+	if (t->c_valid && !t->c_v6 && tuple_eq(&t->c_key, key))
 		return t->c_node;
 	if (t->old)
 		migrate(t, 1);
-	uint32_t h = hash_of(t, key);
+	uint32_t h = hash_of(t, key, false);
 	tbl_node *e = *slot(t, h);
-	while (e && !(e->hash == h && tuple_eq(&e->key, key)))
+	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
+		e = e->next;
+	t->c_node = e;
+	t->c_valid = true;
+	return e;
+}
+
+static inline bool v6_eq(const hsk_table *t, const tbl_node *n, const tbl_v6addrs *a)
+{
+	return !memcmp(tbl_v6(t, n), a, sizeof(*a));
+}
+
+tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
+{
+	/* Folds may collide: only a remembered node is trusted, after its
+	 * addresses are compared. */
+	if (t->c_valid && t->c_v6 && t->c_node && tuple_eq(&t->c_key, key) &&
+	    v6_eq(t, t->c_node, a))
+		return t->c_node;
+	if (t->old)
+		migrate(t, 1);
+	uint32_t h = hash_of(t, key, true);
+	tbl_node *e = *slot(t, h);
+	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && v6_eq(t, e, a)))
 		e = e->next;
 	t->c_node = e;
 	t->c_valid = true;

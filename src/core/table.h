@@ -22,6 +22,16 @@
  * The bucket array stays a power of two of at most 2^24 (the hash bits
  * kept): 16 M buckets, 128 MiB, for up to 32 M nodes at load 2; past that
  * chains grow longer.
+ *
+ * Both families share the table (SPEED-V6 decision 3): a node keeps the 12
+ * bytes of an IPv4 key whatever its family, so an IPv4 object pays nothing
+ * for IPv6. An IPv6 object (node.v6) keeps its two 128-bit addresses right
+ * after itself (its pool's slot is sizeof(obj) + sizeof(tbl_v6addrs); the
+ * table learns sizeof(obj) per kind from tbl_set_obj_size), and its key's
+ * laddr and raddr hold keyed 32-bit folds of them (tbl_fold6), so buckets
+ * spread. The hash of an IPv6 key is the same SipHash of the folds with
+ * the family in its last block; equality compares the family, the folds
+ * and ports, then the full addresses.
  */
 #ifndef HSK_TABLE_H
 #define HSK_TABLE_H
@@ -36,10 +46,19 @@ enum {
 
 typedef struct tbl_node {
 	struct tbl_node *next;
-	hsk_tuple key;       /* laddr, raddr, lport, rport: this stack's view */
-	uint32_t kind : 8;   /* enum hsk_obj_kind of the embedding object */
+	hsk_tuple key;       /* laddr, raddr, lport, rport: this stack's view
+			      * (IPv6: laddr, raddr are the addresses' folds) */
+	uint32_t kind : 7;   /* enum hsk_obj_kind of the embedding object */
+	uint32_t v6 : 1;     /* an IPv6 object: its addresses follow it */
 	uint32_t hash : 24;  /* its tbl_hash (set by tbl_insert) */
 } tbl_node;
+
+/* The addresses of an IPv6 object, right after it: ours, the peer's. */
+typedef struct tbl_v6addrs {
+	uint8_t l[16], r[16];
+} tbl_v6addrs;
+
+enum { TBL_KINDS = 8 };      /* kinds whose object sizes the table keeps */
 
 typedef struct hsk_table {
 	tbl_node **bucket;
@@ -51,12 +70,16 @@ typedef struct hsk_table {
 	size_t moved;
 	uint64_t moves;      /* buckets migrated, ever (tests bound it per op) */
 	uint64_t walks;      /* tbl_foreach calls, ever (tests: none per op) */
-	/* the last tuple hashed: its hash, and its node (NULL: absent) */
+	/* the last tuple hashed: its hash, and its node (NULL: absent; for
+	 * IPv6 absence is not remembered, folds may collide) */
 	hsk_tuple c_key;
 	uint32_t c_hash;
 	bool c_valid;
+	bool c_v6;           /* c_key is an IPv6 key */
 	tbl_node *c_node;
 	uint64_t v[4];       /* SipHash state after the key, precomputed */
+	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
+	uint16_t obj_size[TBL_KINDS]; /* where an IPv6 object's addresses are */
 } hsk_table;
 
 /* 0 or -HSK_ENOMEM (then the table must not be used). initial_buckets is
@@ -83,5 +106,32 @@ static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
 	return a->laddr == b->laddr && a->raddr == b->raddr &&
 	       a->lport == b->lport && a->rport == b->rport;
 }
+
+/* ---- IPv6 objects ---- */
+/* Objects of `kind` are `size` bytes; an IPv6 one's addresses follow. */
+void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size);
+static inline tbl_v6addrs *tbl_v6(const hsk_table *t, const tbl_node *n)
+{
+	return (tbl_v6addrs *)(void *)((char *)(uintptr_t)n + t->obj_size[n->kind]);
+}
+/* A keyed 32-bit fold of an IPv6 address (SipHash-1-3 under a key of
+ * the table's own): what an IPv6 key holds in laddr and raddr. */
+uint32_t tbl_fold6(const hsk_table *t, const uint8_t a[16]);
+/* The key of the IPv6 tuple (a, lport, rport). */
+static inline hsk_tuple tbl_key6(const hsk_table *t, const tbl_v6addrs *a,
+				 uint16_t lport, uint16_t rport)
+{
+	hsk_tuple k = { tbl_fold6(t, a->l), tbl_fold6(t, a->r), lport, rport };
+	return k;
+}
+/* The table's hash of an IPv6 key (the folds, ports and the family). */
+uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key);
+/* The IPv6 node with key `key` (from tbl_key6) and addresses a, or NULL.
+ * tbl_lookup finds IPv4 nodes only, tbl_lookup6 IPv6 ones only. */
+tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a);
+/* SipHash-2-4 of the 36 bytes l, r, lport, rport (ports little-endian)
+ * under (k0, k1): tuple_hash's PRF for an IPv6 tuple. */
+uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
+		     uint64_t k0, uint64_t k1);
 
 #endif

@@ -121,6 +121,14 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		ip_drop(ip, wire_err_name(err));
 		return;
 	}
+	/* Linux's IpExt counters of the ECN field (RFC 3168): the TCP layer
+	 * reads the field from the header it is handed. */
+	switch (h.tos & IP_ECN_MASK) {
+	case IP_ECN_NOT_ECT: CNT_INC(ip->env, InNoECTPkts); break;
+	case IP_ECN_ECT1: CNT_INC(ip->env, InECT1Pkts); break;
+	case IP_ECN_ECT0: CNT_INC(ip->env, InECT0Pkts); break;
+	default: CNT_INC(ip->env, InCEPkts); break;
+	}
 	if (h.dst != ip->addr && !(ip->addrs.n4 > 1 && ip4_is_ours(ip, h.dst))) {
 		CNT_INC(ip->env, InAddrErrors);
 		if (addr_martian(ip, h.dst)) {
@@ -166,9 +174,11 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	}
 }
 
-void ip_output(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto, size_t l4_len)
+void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto, uint8_t tos,
+		   size_t l4_len)
 {
 	ipv4_hdr h = {
+		.tos = tos,
 		.total_len = (uint16_t)(IPV4_HDR_LEN + l4_len),
 		.id = ip->ip_id++,
 		.frag = IPV4_DF,        /* RFC 1191: path MTU discovery */

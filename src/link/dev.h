@@ -63,8 +63,9 @@ struct hsk_dev_ops {
 	 * queued by write). May be NULL. */
 	void (*advance)(hsk_dev *d, uint64_t now);
 	/* Up to n received IPv4 packets (n >= 1): how many, 0 when none is
-	 * ready, or -errno. pkts[i].data stays valid until the next read or
-	 * read_batch on d. May be NULL (dev_read_batch then reads one). */
+	 * ready, or -errno. pkts[i].data stays valid until the next read,
+	 * read_batch or flush on d. May be NULL (dev_read_batch then reads
+	 * one). */
 	long (*read_batch)(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned n);
 	/* Sends what write() queued. May be NULL (write sends at once). */
 	void (*flush)(hsk_dev *d, uint64_t now);
@@ -179,6 +180,8 @@ typedef struct tun_opts {
 	/* multi-queue (tun_mq_open only) */
 	unsigned queues;         /* IFF_MULTI_QUEUE queues (1..256) */
 	bool steer;              /* attach the eBPF steering program (steer.h) */
+	bool steer_deny;         /* tests: its attach fails, so that the
+				  * fallback (no program) runs */
 } tun_opts;
 
 /* tun_open with options: NULL (message in err) when the device cannot be
@@ -198,10 +201,21 @@ int tun_features_parse(const char *s, unsigned *feat);
  * when missing), one hsk_dev each into devs[0..queues): no state is
  * shared between them, so each can live on its own thread. With
  * o->steer, the eBPF steering program makes the kernel put every packet
- * on the queue steer_queue() names (steer.h). 0, or -1 with err set
- * (nothing left open). */
+ * on the queue steer_queue() names (steer.h); when it cannot be attached
+ * (no BPF in the kernel, a build without libbpf, not permitted) the
+ * queues open without it and tun_steer_note says why. 0, or -1 with err
+ * set (nothing left open). */
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen);
+/* Why the steering program asked for is not attached to the TUN device
+ * found below d; NULL when it is, or was not asked for. */
+const char *tun_steer_note(const hsk_dev *d);
+
+/* Whether the TUN/TAP device `name` exists and was made with
+ * IFF_MULTI_QUEUE (`ip tuntap add ... multi_queue`): 1, 0 when it exists
+ * without (then only single-queue attaches work), -1 when it does not
+ * exist (or is no TUN/TAP device). */
+int tun_existing_mq(const char *name);
 
 /* The same for a TAP device; the device answers ARP for `addr` and
  * resolves next hops: destinations inside addr/prefix directly, others
@@ -231,6 +245,10 @@ int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries);
 
 /* Records every packet in both directions to a pcap file (LINKTYPE_RAW). */
 hsk_dev *pcap_dev_open(hsk_dev *lower, const char *path, char *err, size_t errlen);
+/* Another layer writing into the capture file of the pcap layer found
+ * below `other` (the queues of one multi-queue device, each on its own
+ * thread, make one capture). */
+hsk_dev *pcap_dev_open_shared(hsk_dev *lower, hsk_dev *other, char *err, size_t errlen);
 /* The first write error of a pcap layer in the stack below d (-errno; the
  * capture stopped there), 0 when none or no such layer. */
 int pcap_dev_error(const hsk_dev *d);
@@ -243,6 +261,8 @@ typedef struct impair_cfg {
 	double loss;          /* probability a packet is dropped */
 	double dup;           /* probability a packet is delivered twice */
 	double reorder;       /* probability a packet is held back reorder_ns */
+	double ce;            /* probability an ECT packet is marked CE (RFC
+			       * 3168: a congested router's mark) */
 	uint64_t delay_ns;    /* added to every packet */
 	uint64_t reorder_ns;  /* extra delay of a reordered packet (0: 2 ms) */
 	uint64_t seed;
@@ -254,6 +274,7 @@ typedef struct impair_cfg {
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
 	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
+	uint64_t ce_marked;   /* ECT packets marked CE */
 } impair_stats;
 
 hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t errlen);

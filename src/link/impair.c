@@ -1,6 +1,8 @@
 /*
- * Impairment layer: loss, duplication, delay and reordering on any device,
- * in either or both directions, because the kernel here has no netem.
+ * Impairment layer: loss, duplication, delay, reordering and ECN CE marks
+ * on any device, in either or both directions, because the kernel here has
+ * no netem. A CE mark goes only on an ECT packet (RFC 3168 §5: a router
+ * marks what the ends said can take it), with the header checksum redone.
  *
  * Each direction has a queue of held packets sorted by due time. A packet
  * that is neither delayed nor reordered passes straight through; a
@@ -49,6 +51,7 @@ struct impair_dev {
 	/* cross_fins */
 	struct hq gate[2];          /* held behind a FIN, per direction */
 	bool fin_seen[2], crossed;
+	uint8_t cebuf[65536];       /* a sent packet being marked CE */
 };
 
 /* splitmix64: small, seeded, good enough for coin flips. */
@@ -66,6 +69,38 @@ static int imp_chance(struct impair_dev *m, double p)
 	if (p <= 0)
 		return 0;
 	return (double)(imp_next(m) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+/* Whether to mark this packet CE: an IPv4 packet whose ECN field says
+ * ECT(0) or ECT(1), at the configured chance. */
+static bool imp_ce_due(struct impair_dev *m, const uint8_t *p, size_t len)
+{
+	if (m->cfg.ce <= 0 || len < 20 || (p[0] >> 4) != 4)
+		return false;
+	uint8_t ecn = p[1] & 3;
+	if (ecn != 1 && ecn != 2)
+		return false;
+	return imp_chance(m, m->cfg.ce);
+}
+
+/* Marks CE in place and redoes the IPv4 header checksum. */
+static void imp_ce_mark(struct impair_dev *m, uint8_t *p, size_t len)
+{
+	size_t hl = (size_t)(p[0] & 15) * 4;
+	uint32_t sum = 0;
+
+	p[1] |= 3;
+	if (hl < 20 || hl > len)
+		return;
+	p[10] = p[11] = 0;
+	for (size_t i = 0; i < hl; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	p[10] = (uint8_t)(sum >> 8);
+	p[11] = (uint8_t)sum;
+	m->st.ce_marked++;
 }
 
 /* Inserts keeping due order; equal due times keep arrival order. */
@@ -204,6 +239,9 @@ static void gate_release(struct impair_dev *m, int dir, uint64_t now)
 	struct held *h;
 
 	while ((h = hq_pop_due(&m->gate[dir], UINT64_MAX))) {
+		if ((m->cfg.dirs & (dir == DIR_TX ? IMPAIR_TX : IMPAIR_RX)) &&
+		    imp_ce_due(m, h->data, h->len))
+			imp_ce_mark(m, h->data, h->len);
 		if (dir == DIR_TX) {
 			int copies = m->cfg.dirs & IMPAIR_TX ?
 				imp_decide(m, &m->txq, now, h->data, h->len) : 1;
@@ -257,6 +295,8 @@ static long imp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 			d->st.rx_bytes += (uint64_t)n;
 			return n;
 		}
+		if (imp_ce_due(m, buf, (size_t)n))
+			imp_ce_mark(m, buf, (size_t)n);
 		switch (imp_decide(m, &m->rxq, now, buf, (size_t)n)) {
 		case 0:
 			continue;
@@ -285,6 +325,11 @@ static int imp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 	g = gate_check(m, DIR_TX, now, pkt, len);
 	if (g == GATE_HELD)
 		return 0;
+	if ((m->cfg.dirs & IMPAIR_TX) && len <= sizeof(m->cebuf) && imp_ce_due(m, pkt, len)) {
+		memcpy(m->cebuf, pkt, len);
+		imp_ce_mark(m, m->cebuf, len);
+		pkt = m->cebuf;
+	}
 	if (m->cfg.dirs & IMPAIR_TX)
 		copies = imp_decide(m, &m->txq, now, pkt, len);
 	for (int i = 0; i < copies; i++)
@@ -342,7 +387,7 @@ hsk_dev *impair_open(hsk_dev *lower, const impair_cfg *cfg, char *err, size_t er
 	struct impair_dev *m;
 
 	if (!lower || !cfg || cfg->loss < 0 || cfg->loss > 1 || cfg->dup < 0 ||
-	    cfg->dup > 1 || cfg->reorder < 0 || cfg->reorder > 1) {
+	    cfg->dup > 1 || cfg->reorder < 0 || cfg->reorder > 1 || cfg->ce < 0 || cfg->ce > 1) {
 		dev_errf(err, errlen, "impairment probabilities must be within 0..1");
 		return NULL;
 	}

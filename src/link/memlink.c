@@ -37,6 +37,8 @@ typedef struct mhost {
 	struct hsk_memnet *net;
 	int id;
 	uint32_t addr;
+	bool has6;
+	uint8_t addr6[16];      /* with has6: IPv6 packets to it come here */
 	hsk_stack *stack;
 	memnet_sink_fn sink;
 	void *sink_ctx;
@@ -205,6 +207,23 @@ int memnet_host_by_addr(const hsk_memnet *n, uint32_t addr)
 	return -1;
 }
 
+int memnet_host_by_addr6(const hsk_memnet *n, const uint8_t a[16])
+{
+	for (int i = 0; i < n->nhosts; i++)
+		if (n->hosts[i]->has6 && !memcmp(n->hosts[i]->addr6, a, 16))
+			return i;
+	return -1;
+}
+
+int memnet_set_addr6(hsk_memnet *n, int host, const uint8_t a[16])
+{
+	if (host < 0 || host >= n->nhosts || memnet_host_by_addr6(n, a) >= 0)
+		return -1;
+	n->hosts[host]->has6 = true;
+	memcpy(n->hosts[host]->addr6, a, 16);
+	return 0;
+}
+
 static void report_drop(hsk_memnet *n, int from, const char *reason,
 			const uint8_t *pkt, size_t len)
 {
@@ -297,6 +316,8 @@ static void host_transmit(void *ctx, const uint8_t *pkt, size_t len)
 		to = memnet_host_by_addr(n, (uint32_t)pkt[16] << 24 |
 					 (uint32_t)pkt[17] << 16 |
 					 (uint32_t)pkt[18] << 8 | pkt[19]);
+	else if (len >= 40 && (pkt[0] >> 4) == 6)
+		to = memnet_host_by_addr6(n, pkt + 24);
 	if (to < 0) {
 		n->st.unroutable++;
 		report_drop(n, h->id, "unroutable", pkt, len);

@@ -80,6 +80,11 @@ void memnet_set_drop_hook(hsk_memnet *n, memnet_drop_fn fn, void *ctx);
 
 /* The host owning addr, or -1. */
 int memnet_host_by_addr(const hsk_memnet *n, uint32_t addr);
+/* Gives host an IPv6 address: IPv6 packets to it are routed there (one
+ * per host, unicast only; ND is the TAP's, not the simulator's). 0, or
+ * -1 for a bad host or an address another host has. */
+int memnet_set_addr6(hsk_memnet *n, int host, const uint8_t a[16]);
+int memnet_host_by_addr6(const hsk_memnet *n, const uint8_t a[16]);
 
 typedef struct memnet_stats {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted,

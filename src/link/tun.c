@@ -118,6 +118,21 @@ out:
 	return rc;
 }
 
+/* The kernel turns a device's carrier on when we attach, but starts its
+ * transmit queue (replacing the noop qdisc that drops everything) later,
+ * from the linkwatch work, which also sets the operational state behind
+ * IFF_RUNNING. A SYN sent before that is answered into the noop qdisc
+ * and costs a 1 s retransmission: wait for IFF_RUNNING, at most 1 s (a
+ * device that stays down is the kernel's to report, not ours). */
+static void wait_running(int s, struct ifreq *ifr)
+{
+	for (int ms = 0; ms < 1000; ms++) {
+		if (ioctl(s, SIOCGIFFLAGS, ifr) < 0 || (ifr->ifr_flags & IFF_RUNNING))
+			return;
+		usleep(1000);
+	}
+}
+
 int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 		unsigned *mtu, char *err, size_t errlen)
 {
@@ -155,6 +170,7 @@ int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 			goto out;
 		}
 	}
+	wait_running(s, &ifr);
 	rc = 0;
 out:
 	close(s);
@@ -183,6 +199,8 @@ struct tun_dev {
 	bool vnet;               /* IFF_VNET_HDR: every frame starts with one */
 	unsigned link_mtu;
 	int tunfd;               /* the queue's fd (dev.fd is the ring's with io_uring) */
+	char steer_note[96];     /* why the steering program asked for is
+				  * not attached ("": it is, or not asked) */
 	uring_io *u;             /* NULL: plain read/write */
 	uint8_t *arena;          /* read_batch without io_uring */
 	/* a UDP GSO packet being split into datagrams */
@@ -572,6 +590,13 @@ static void tun_flush(hsk_dev *d, uint64_t now)
 	(void)now;
 	for (unsigned i = 0; i < TUN_GSO_FLOWS; i++)
 		tx_slot(t, i);
+	/* The batch read last is done with (dev.h): its buffers are posted
+	 * again now. Left for the next read, a batch that took every buffer
+	 * would leave no read posted, the ring's fd would never become
+	 * readable, and the loop would sleep while the kernel's queue for
+	 * the device overflowed (until a timer woke it). */
+	if (t->u)
+		uring_io_recycle(t->u);
 	if (t->u && uring_io_pending(t->u)) {
 		d->st.tx_calls++;
 		if (uring_io_submit(t->u) < 0)
@@ -706,6 +731,16 @@ unsigned tun_features(const hsk_dev *d)
 	return 0;
 }
 
+const char *tun_steer_note(const hsk_dev *d)
+{
+	for (; d; d = d->lower)
+		if (d->ops == &tun_ops) {
+			const char *n = ((const struct tun_dev *)d)->steer_note;
+			return n[0] ? n : NULL;
+		}
+	return NULL;
+}
+
 /* Sets up the device on an open queue fd. Takes the fd (closed on
  * failure). */
 static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
@@ -729,6 +764,11 @@ static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
 			goto fail;
 		}
 		t->feat = tun_probe_offloads(fd, o->offload, o->probe_deny) | (o->offload & HSK_TUN_TX_GSO);
+	} else {
+		/* Offloads an earlier user set stay with a persistent device:
+		 * the kernel would hand us partial checksums and GSO packets
+		 * with no header to say so (every SYN dropped, InCsumErrors). */
+		ioctl(fd, TUNSETOFFLOAD, 0ul);
 	}
 	if (o->uring) {
 		/* io_uring must wait for packets, not get EAGAIN */
@@ -797,11 +837,31 @@ hsk_dev *tun_open(const char *name, uint32_t host_addr, unsigned prefix,
 
 /* ---- multi-queue ---- */
 
+int tun_existing_mq(const char *name)
+{
+	char path[96];
+	unsigned flags;
+	FILE *f;
+	int n;
+
+	if (!name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fscanf(f, "%x", &flags);
+	fclose(f);
+	if (n != 1)
+		return -1;
+	return (flags & IFF_MULTI_QUEUE) ? 1 : 0;
+}
+
 int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 		const tun_opts *o, hsk_dev **devs, char *err, size_t errlen)
 {
 	int fds[256];
 	unsigned n = o->queues, i, mtu = 1500;
+	char note[96] = "";
 	int flags = IFF_TUN | IFF_MULTI_QUEUE | (o->offload ? IFF_VNET_HDR : 0);
 
 	if (n < 1 || n > 256) {
@@ -818,13 +878,26 @@ int tun_mq_open(const char *name, uint32_t host_addr, unsigned prefix,
 	}
 	if (netif_setup(name, host_addr, prefix, &mtu, err, errlen) < 0)
 		goto fail;
-	if (o->steer && steer_tun_attach(fds[0], err, errlen) < 0)
-		goto fail;
+	/* Without the program the queues still work: the kernel chooses,
+	 * and a shard hands what reaches it wrongly to the right one. */
+	if (o->steer && o->steer_deny)
+		snprintf(note, sizeof(note), "attach refused (--steer-deny)");
+	else if (o->steer && steer_tun_attach(fds[0], note, sizeof(note)) == 0)
+		note[0] = '\0';
+	if (!o->steer || note[0]) {
+		/* A program an earlier user attached stays with the device:
+		 * without steering, the kernel's own choice it is. */
+		int none = -1;
+		ioctl(fds[0], TUNSETSTEERINGEBPF, &none);
+	}
 	for (i = 0; i < n; i++) {
 		char qname[40];
 		snprintf(qname, sizeof(qname), "%s/q%u", name, i);
 		/* tun_wrap takes the fd, even when it fails */
 		devs[i] = tun_wrap(fds[i], qname, mtu, o, err, errlen);
+		if (devs[i])
+			snprintf(((struct tun_dev *)devs[i])->steer_note,
+				 sizeof(note), "%s", note);
 		if (!devs[i]) {
 			for (unsigned j = 0; j < i; j++)
 				dev_close(devs[j]);

@@ -34,6 +34,10 @@ void hsk_config_default(hsk_config *c)
 	c->sack = true;
 	c->timestamps = true;
 	c->window_scaling = true;
+	c->ecn = 2;
+	c->tcp_fastopen = HSK_TFO_CLIENT;
+	c->tcp_notsent_lowat = UINT32_MAX;
+	c->clock_slack_ns = 10000000ull;
 	c->congestion_control = "cubic";
 	c->challenge_ack_limit = 10;
 	c->challenge_ack_window_ns = 1000000000ull;
@@ -70,6 +74,7 @@ static bool config_valid(const hsk_config *c)
 	       c->tcp_mem_low <= c->tcp_mem_pressure &&
 	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
+	       c->ecn <= 2 &&
 	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }
@@ -118,7 +123,8 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 	wheel_init(&e->wheel, now_ns, 1000000);
 	if (ip_init(&s->ip, e, link, cfg->addr) < 0 || tcp_init(&s->tcp, e, &s->ip) < 0)
 		goto fail;
-	s->ip.upper = (ip_upper){ .input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = &s->tcp };
+	s->ip.upper = (ip_upper){ .input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = &s->tcp,
+				  .input6 = tcp_input6 };
 	s->tcp.notify = notify_socket;
 	s->tcp.notify_ctx = s;
 	return s;
@@ -152,6 +158,9 @@ void hsk_stack_free(hsk_stack *s)
 	/* Accept-queue TCBs and half-built ones are in the table too; rings of
 	 * connected sockets are freed here. */
 	free_detached(s);
+	for (unsigned i = 0; i < s->nsocks; i++)
+		if (s->socks[i].kind != SK_FREE)
+			free(s->socks[i].opt);
 	tcp_destroy(&s->tcp);
 	ip_destroy(&s->ip);
 	free(s->socks);
@@ -232,6 +241,9 @@ int stack_sock_alloc(hsk_stack *s)
 void stack_sock_release(hsk_stack *s, int sd)
 {
 	hsk_sock *k = &s->socks[sd];
+	if (k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6)
+		free(k->baddr6);
+	free(k->opt);
 	memset(k, 0, sizeof(*k));
 	k->kind = SK_FREE;
 	k->next_free = s->free_sock;
@@ -299,9 +311,9 @@ void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
 	unsigned lst = 0;
 	for (const tcp_listener *l = s->tcp.listeners; l; l = l->next)
 		lst++;
-	u->tcbs = pool_in_use(&s->tcp.tcb_pool);
-	u->requests = pool_in_use(&s->tcp.req_pool);
-	u->timewaits = pool_in_use(&s->tcp.tw_pool);
+	u->tcbs = pool_in_use(&s->tcp.tcb_pool) + pool_in_use(&s->tcp.tcb_pool6);
+	u->requests = pool_in_use(&s->tcp.req_pool) + pool_in_use(&s->tcp.req_pool6);
+	u->timewaits = pool_in_use(&s->tcp.tw_pool) + pool_in_use(&s->tcp.tw_pool6);
 	u->listeners = lst;
 	u->sockets = s->socks_in_use;
 	u->buffer_bytes = s->tcp.buffer_bytes;
@@ -312,12 +324,21 @@ void hsk_stack_usage(const hsk_stack *s, hsk_usage *u)
 struct conns_walk {
 	hsk_conn_fn fn;
 	void *ctx;
+	const hsk_stack *s;
 };
 
 static void conn_info_node(void *ctx, tbl_node *n)
 {
 	struct conns_walk *w = ctx;
-	hsk_conn_info ci = { .obj = n->kind, .tuple = n->key, .sd = -1 };
+	hsk_conn_info ci = { .obj = n->kind, .tuple = n->key, .sd = -1,
+			     .family = HSK_AF_INET };
+	if (n->v6) {
+		const tbl_v6addrs *a6 = tbl_v6(&w->s->tcp.conns, n);
+		ci.family = HSK_AF_INET6;
+		ci.tuple.laddr = ci.tuple.raddr = 0;
+		memcpy(ci.laddr6, a6->l, 16);
+		memcpy(ci.raddr6, a6->r, 16);
+	}
 	switch (n->kind) {
 	case HSK_OBJ_TCB: {
 		const tcb *t = (const tcb *)n;
@@ -345,10 +366,11 @@ void hsk_stack_conns(hsk_stack *s, hsk_conn_fn fn, void *ctx)
 			.tuple = { .laddr = l->addr, .lport = l->port },
 			.recv_q = l->accept_q, .send_q = l->backlog,
 			.syn_q = l->syn_q, .accept_q = l->accept_q,
-			.backlog = l->backlog,
+			.backlog = l->backlog, .family = l->family,
 		};
+		memcpy(ci.laddr6, l->addr6, 16);
 		fn(ctx, &ci);
 	}
-	struct conns_walk w = { fn, ctx };
+	struct conns_walk w = { fn, ctx, s };
 	tbl_foreach(&s->tcp.conns, conn_info_node, &w);
 }

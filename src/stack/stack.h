@@ -9,6 +9,8 @@
 #ifndef HSK_STACK_H
 #define HSK_STACK_H
 
+#include <assert.h>
+
 #include "core/env.h"
 #include "handshake.h"
 #include "ip/ip.h"
@@ -16,20 +18,48 @@
 
 enum sock_kind { SK_FREE = 0, SK_FRESH, SK_LISTEN, SK_CONN };
 
+/* The rarer options of a socket (src/api/sockopt.c): what the socket
+ * layer itself uses (low-water marks, linger time), and what a fresh
+ * socket keeps for the connection it will make. Allocated when one is
+ * first set; accepted sockets copy their listener's. */
+typedef struct sock_opts {
+	uint64_t user_timeout_ns; /* TCP_USER_TIMEOUT, for the connection */
+	int32_t linger_s;         /* SO_LINGER: -1 off, else seconds */
+	uint32_t rcvlowat;        /* SO_RCVLOWAT: POLLIN from this many bytes */
+	uint32_t sndlowat;        /* SO_SNDLOWAT: POLLOUT when this much room */
+	uint32_t notsent_lowat;   /* TCP_NOTSENT_LOWAT (0: the stack's) */
+	uint32_t tfo_qlen;        /* TCP_FASTOPEN, for listen() */
+	uint32_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/INTVL, 0: stack's */
+	uint8_t keep_cnt;         /* TCP_KEEPCNT, 0: the stack's */
+	uint16_t user_mss;        /* TCP_MAXSEG */
+	uint8_t tos;              /* IP_TOS (ECN bits clear) */
+	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
+	bool reuseaddr, reuseport;
+	bool tfo_connect;         /* TCP_FASTOPEN_CONNECT */
+	const cc_ops *cc;         /* TCP_CONGESTION (NULL: the stack's) */
+} sock_opts;
+
 /* A socket descriptor's slot. A fresh socket keeps its bound address and
  * options; a listening or connected one points at its object. */
 typedef struct hsk_sock {
-	uint8_t kind;             /* enum sock_kind */
+	uint8_t kind : 4;         /* enum sock_kind */
+	uint8_t inet6 : 1;        /* an HSK_AF_INET6 socket (sock_family) */
+	uint8_t v6only : 1;       /* HSK_SO_V6ONLY */
 	bool ev_queued;           /* already on the readiness event queue */
 	uint16_t bport;
 	uint32_t baddr;
-	uint32_t flags;           /* TF_NODELAY, TF_KEEPALIVE, TF_LINGER0 */
+	uint32_t flags;           /* TF_NODELAY, TF_KEEPALIVE, TF_LINGER0,
+				   * TF_PINGPONG */
 	uint32_t sndbuf, rcvbuf;
-	uint64_t user_timeout_ns;
+	uint32_t acked_seen;      /* data bytes acknowledged when last
+				   * reported in an event (hsk_event.acked) */
+	void *user;               /* hsk_sock_set_user */
+	sock_opts *opt;           /* NULL: all defaults */
 	union {
 		tcp_listener *l;
 		tcb *t;
 		int next_free;
+		uint8_t *baddr6;  /* fresh IPv6: the bound address (NULL: ::) */
 	};
 } hsk_sock;
 
@@ -49,15 +79,45 @@ struct hsk_stack {
 	unsigned evq_len, evq_cap;
 };
 
+static inline int sock_family(const hsk_sock *k)
+{
+	return k->inet6 ? HSK_AF_INET6 : HSK_AF_INET;
+}
+
 static inline hsk_sock *sock_get(hsk_stack *s, int sd)
 {
 	if (sd < 0 || (unsigned)sd >= s->nsocks || s->socks[sd].kind == SK_FREE)
 		return NULL;
 	return &s->socks[sd];
 }
+/* The clock contract (hsk_config.clock): a socket call that may arm a
+ * timer must find the stack's clock advanced to the present. Counted in
+ * any build, fatal where assertions are on. */
+static inline void stack_clock_check(hsk_stack *s)
+{
+	const hsk_config *c = &s->env.cfg;
+	if (!c->clock)
+		return;
+	if (c->clock(c->clock_ctx) > s->env.now + c->clock_slack_ns) {
+		CNT_INC(&s->env, StaleClock);
+		assert(!"socket call at a stale clock: call hsk_stack_advance first");
+	}
+}
+
 /* Queues a readiness event for sd (once until drained). */
 void stack_notify(hsk_stack *s, int sd);
 int stack_sock_alloc(hsk_stack *s);
 void stack_sock_release(hsk_stack *s, int sd);
+
+/* ---- src/api/sockopt.c ---- */
+/* A socket's options to read (the defaults when it set none). */
+const sock_opts *sock_opts_get(const hsk_stack *s, const hsk_sock *k);
+/* The connection of a fresh socket takes the options it was given: 0,
+ * or -HSK_ENOMEM (no extension for those that live there). */
+int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t);
+/* The listener of a socket that just listened takes them. */
+void sock_opts_to_listener(const hsk_stack *s, const hsk_sock *k, tcp_listener *l);
+/* An accepted socket copies its listener's: 0 or -HSK_ENOMEM. */
+int sock_opts_inherit(hsk_sock *to, const hsk_sock *from);
 
 #endif

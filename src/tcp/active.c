@@ -40,7 +40,7 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	memset(a, 0, offsetof(tcb_act, cc));
 	a->recover = t->snd_una;
 	a->snd_sml = t->snd_una;
-	cc_init_like(&a->cc, &s->cc_fresh, t->mss);
+	cc_init_like(&a->cc, &s->cc_fresh[t->cc_id], t->mss);
 	a->cc.cwnd = t->cwnd;
 	a->ooo.n = 0;
 	a->ooo.fin_known = false;
@@ -54,12 +54,13 @@ static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 {
 	return !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at &&
 	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->unacked_segs &&
-	       !a->user_timeout_ns &&
-	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt &&
+	       !a->user_timeout_ns && !a->user_mss && !a->retries && !a->win_probes &&
+	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt && !a->listener &&
+	       !(t->flags & (TF_ECN_HIGH | TF_TFO_PENDING)) &&
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
 	       a->cc.mss == (t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss) &&
-	       cc_pristine(&a->cc, &s->cc_fresh);
+	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]);
 }
 
 void tcb_act_put(tcp_stack *s, tcb *t)
@@ -87,11 +88,11 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)
 {
 	if (t->act) {
-		cc_init_like(&t->act->cc, &s->cc_fresh, mss);
+		cc_init_like(&t->act->cc, &s->cc_fresh[t->cc_id], mss);
 		return;
 	}
 	/* What an extension made now would hold. */
 	cc_state c;
-	cc_init_like(&c, &s->cc_fresh, mss);
+	cc_init_like(&c, &s->cc_fresh[t->cc_id], mss);
 	t->cwnd = c.cwnd;
 }

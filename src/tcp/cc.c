@@ -21,6 +21,16 @@ static const cc_ops *const cc_table[] = {
 	&cc_none_ops,
 };
 
+_Static_assert(sizeof(cc_table) / sizeof(cc_table[0]) == CC_ALGOS, "CC_ALGOS");
+
+unsigned cc_index(const cc_ops *ops)
+{
+	for (unsigned i = 0; i < CC_ALGOS; i++)
+		if (cc_table[i] == ops)
+			return i;
+	return 0;
+}
+
 const cc_ops *cc_at(size_t i)
 {
 	return i < sizeof(cc_table) / sizeof(cc_table[0]) ? cc_table[i] : NULL;

@@ -98,6 +98,9 @@ const cc_ops *cc_find(const char *name);
 const cc_ops *cc_default(void);
 /* The i-th algorithm, NULL past the end (for listing them). */
 const cc_ops *cc_at(size_t i);
+/* The algorithms cc_at knows (0 .. CC_ALGOS - 1), and ops' place there. */
+enum { CC_ALGOS = 3 };
+unsigned cc_index(const cc_ops *ops);
 
 /* ---- the calls the engine makes ---- */
 /* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). */

@@ -10,20 +10,19 @@
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
-tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu)
+tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
-	tcb *t = pool_get(&s->tcb_pool);
+	tcb *t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
 	if (!t) {
 		CNT_INC(s->env, TCPAbortOnMemory);
 		return NULL;
 	}
-	t->node.key = *tu;
-	t->node.kind = HSK_OBJ_TCB;
 	timer_init(&t->timer);
 	t->sd = -1;
 	t->state = HSK_CLOSED;
 	t->mss = TCP_DEFAULT_MSS;
 	rtt_init(&t->rtt, &s->rttp);
+	t->cc_id = cc_index(s->cc_ops) & 7;
 	tcb_cc_init(s, t, TCP_DEFAULT_MSS);
 	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	t->sndbuf = s->env->cfg.sndbuf;
@@ -39,6 +38,8 @@ void tcb_detach(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
+	if (t->flags & TF_TFO_PENDING)
+		tfo_child_done(s, t);
 	if (tcb_counted_orphan(t)) {
 		s->orphans--;
 		if (t->act)
@@ -57,7 +58,7 @@ void tcb_free(tcp_stack *s, tcb *t)
 	tcb_detach(s, t);
 	tcb_release_rings(s, t);
 	tcb_act_free(s, t);
-	pool_put(&s->tcb_pool, t);
+	tcp_obj_put(s, &t->node);
 }
 
 void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
@@ -80,12 +81,15 @@ void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 	tcb_closed(s, t, cause);
 }
 
-hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu)
+hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
 	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
-	 * secretkey), M a 4-microsecond clock. */
+	 * secretkey), M a 4-microsecond clock; for IPv6 F takes the 128-bit
+	 * addresses. */
 	uint32_t m = (uint32_t)(s->env->now / 4000);
-	uint32_t f = (uint32_t)tuple_hash(tu, s->env->key0 ^ 0x69736e, s->env->key1);
+	uint64_t k0 = s->env->key0 ^ 0x69736e, k1 = s->env->key1;
+	uint32_t f = (uint32_t)(a6 ? tuple_hash6(a6, tu->lport, tu->rport, k0, k1) :
+				tuple_hash(tu, k0, k1));
 	if (s->env->cfg.isn_fixed)
 		return seq_of(s->env->cfg.isn_offset);
 	return seq_of(m + f + s->env->cfg.isn_offset);
@@ -97,11 +101,12 @@ void tcb_notify(tcp_stack *s, tcb *t)
 		tcp_notify(s, t->sd);
 }
 
-uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss)
+uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
 {
-	uint32_t floor = s->env->cfg.min_snd_mss < s->mss ? s->env->cfg.min_snd_mss : s->mss;
-	if (mss > s->mss)
-		mss = s->mss;
+	uint16_t ours = tcp_our_mss(s, v6);
+	uint32_t floor = s->env->cfg.min_snd_mss < ours ? s->env->cfg.min_snd_mss : ours;
+	if (mss > ours)
+		mss = ours;
 	if (mss < floor)
 		mss = floor;
 	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
@@ -116,15 +121,16 @@ static uint16_t mss_less_ts(uint16_t mss)
 
 uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
 {
-	uint32_t hdrs = IPV4_HDR_LEN + TCP_HDR_LEN;
-	uint16_t mss = tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0);
+	uint32_t hdrs = (t->node.v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + TCP_HDR_LEN;
+	uint16_t mss = mss_cap(tcp_clamp_mss(s, mtu > hdrs ? mtu - hdrs : 0, t->node.v6),
+			       tcb_user_mss(t));
 	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
 }
 
 void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 {
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	t->mss = tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS);
+	t->mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */

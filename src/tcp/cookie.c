@@ -40,25 +40,48 @@ static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
  * SipHash-2-4 of those 16 bytes, H2 of 24 (count and mssind follow): one
  * key, inputs of different lengths, so independent outputs, and the
  * common prefix is hashed once (18 rounds for both instead of 24). */
-static hsk_sip cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, hsk_seq irs)
-{
+/* IPv6: the 32 bytes of the addresses (l, r) take the place of the first
+ * word, four words instead of one, so the prefix is 40 bytes long. */
+typedef struct cookie_pre {
 	hsk_sip st;
-	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
-	sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
-	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
-	return st;
+	size_t len;
+} cookie_pre;
+
+static uint64_t rd64le(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
 }
 
-static uint32_t cookie_h1(const hsk_sip *prefix)
+static cookie_pre cookie_prefix(const tcp_stack *s, const hsk_tuple *tu,
+				const tbl_v6addrs *a6, hsk_seq irs)
 {
-	return (uint32_t)sip_final(prefix, 16);
+	cookie_pre p = { .len = a6 ? 40 : 16 };
+	sip_init(&p.st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	if (a6) {
+		for (int i = 0; i < 16; i += 8)
+			sip_block(&p.st, rd64le(a6->l + i));
+		for (int i = 0; i < 16; i += 8)
+			sip_block(&p.st, rd64le(a6->r + i));
+	} else {
+		sip_block(&p.st, (uint64_t)tu->raddr << 32 | tu->laddr);
+	}
+	sip_block(&p.st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
+	return p;
 }
 
-static uint32_t cookie_h2(const hsk_sip *prefix, uint32_t count, uint32_t mssind)
+static uint32_t cookie_h1(const cookie_pre *prefix)
 {
-	hsk_sip st = *prefix;
+	return (uint32_t)sip_final(&prefix->st, prefix->len);
+}
+
+static uint32_t cookie_h2(const cookie_pre *prefix, uint32_t count, uint32_t mssind)
+{
+	hsk_sip st = prefix->st;
 	sip_block(&st, (uint64_t)mssind << 32 | count);
-	return (uint32_t)sip_final(&st, 24);
+	return (uint32_t)sip_final(&st, prefix->len + 8);
 }
 
 static uint32_t cookie_count(const tcp_stack *s)
@@ -66,7 +89,8 @@ static uint32_t cookie_count(const tcp_stack *s)
 	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
 }
 
-hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss)
+hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
+		    uint16_t mss)
 {
 	uint32_t mssind = 0;
 	for (uint32_t i = sizeof(cookie_mss) / sizeof(cookie_mss[0]) - 1; i > 0; i--)
@@ -75,16 +99,17 @@ hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss
 			break;
 		}
 	uint32_t count = cookie_count(s);
-	hsk_sip prefix = cookie_prefix(s, tu, irs);
+	cookie_pre prefix = cookie_prefix(s, tu, a6, irs);
 	uint32_t h1 = cookie_h1(&prefix);
 	uint32_t h2 = cookie_h2(&prefix, count, mssind);
 	return seq_of(h1 + ((count << COOKIE_COUNT_SHIFT) |
 			    (mssind << COOKIE_MSS_SHIFT) | (h2 & COOKIE_MAC_MASK)));
 }
 
-uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs)
+uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      hsk_seq iss, hsk_seq irs)
 {
-	hsk_sip prefix = cookie_prefix(s, tu, irs);
+	cookie_pre prefix = cookie_prefix(s, tu, a6, irs);
 	uint32_t v = iss.v - cookie_h1(&prefix);
 	uint32_t now = cookie_count(s);
 	uint32_t mssind = (v >> COOKIE_MSS_SHIFT) & 3;

@@ -29,6 +29,8 @@
  *     -> closed_input     nothing: §3.10.7.1
  * The third step (security) and the sixth (URG) have nothing to do here.
  */
+#include <string.h>
+
 #include "tcp/tcp.h"
 #include "tcp/reass.h"
 
@@ -170,7 +172,12 @@ static tcp_verdict rst_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
 	switch (t->state) {
 	case HSK_SYN_RECEIVED:
-		/* Only simultaneous opens reach here as TCBs: active open. */
+		/* A passive Fast Open connection is reset (Linux: ECONNRESET);
+		 * any other TCB here is a simultaneous open: active. */
+		if (t->flags & TF_TFO_CHILD) {
+			tcb_fail(s, t, HSK_ECONNRESET, "rcv RST");
+			break;
+		}
 		CNT_INC(s->env, AttemptFails);
 		tcb_fail(s, t, HSK_ECONNREFUSED, "rcv RST");
 		break;
@@ -228,7 +235,7 @@ static void update_window(tcb *t, const tcp_seg *sg)
 			t->flags &= ~TF_PERSIST;
 			t->act->rtx_at = 0;
 			t->act->first_rtx_at = 0;
-			t->win_probes = 0;
+			t->act->win_probes = 0;
 		}
 	}
 }
@@ -244,11 +251,9 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	bool syn_acked = syn_outstanding(t);
-	if (syn_acked) {
+	if (syn_acked)
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
-		t->flags |= TF_SYN_ACKED;
-	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
 	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {
@@ -278,12 +283,12 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->flags &= ~TF_RTT_TIMING;
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
 	}
-	t->retries = 0;
-	t->win_probes = 0;
 	/* Forward progress ends the backoff (as Linux does). */
 	rtt_backoff_reset(&t->rtt);
 	t->flags &= ~TF_PERSIST;
 	if (a) {
+		a->retries = 0;
+		a->win_probes = 0;
 		a->first_rtx_at = 0;
 		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
 			s->env->now + rtt_rto(&t->rtt, &s->rttp);
@@ -302,9 +307,30 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 	 * with an RTO of 3 s. */
 	if (t->flags & TF_SYN_RETRANS)
 		rtt_fallback(&t->rtt, &s->rttp);
-	tcb_cc_init(s, t, t->mss); /* RFC 6928 IW10 */
+	if (t->flags & TF_TFO_PENDING)
+		tfo_child_established(s, t);    /* its transfer began at the SYN */
+	else
+		tcb_cc_init(s, t, t->mss);      /* RFC 6928 IW10 */
 	if (t->act)
 		t->act->recover = t->snd_una;
+	/* ECN's one reduction per window counts from SND.UNA now (ecn.c):
+	 * ISS (the ACK of a SYN_RECEIVED) or ISS + 1 needs no field, more (a
+	 * Fast Open SYN's data acknowledged) does. */
+	if ((t->ecn & ECN_OK) && seq_eq(t->snd_una, t->iss)) {
+		t->flags |= TF_ECN_ISS;
+	} else if ((t->ecn & ECN_OK) && !seq_eq(t->snd_una, seq_add(t->iss, 1))) {
+		tcb_act *a = tcb_act_get(s, t);
+		if (a) {
+			a->ecn_high = t->snd_una;
+			t->flags |= TF_ECN_HIGH;
+		}
+	}
+	/* SO_KEEPALIVE set before the connection existed starts now. */
+	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	/* A reply this soon after the handshake makes it interactive
+	 * (quickack.c), as Linux's lrcvtime starts at the handshake. */
+	t->lrcv_ms = (uint32_t)(s->env->now / 1000000) ? (uint32_t)(s->env->now / 1000000) : 1;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s->env, PassiveOpens);
 	return true;
@@ -347,19 +373,21 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	/* The peer answered: unanswered zero-window probes start again from
 	 * zero; an orphan's do not (it must not live on answers alone). */
-	if (t->sd >= 0)
-		t->win_probes = 0;
+	if (t->sd >= 0 && t->act)
+		t->act->win_probes = 0;
 	uint32_t old_wnd = t->snd_wnd;
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
+	uint32_t cwnd = tcb_cwnd(t);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
+	ecn_rcv_ack(s, t, sg, flight, cwnd);    /* ECE: once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
@@ -442,8 +470,11 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 	ring_write(&a->rcv, data, len);
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
-	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
+	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
+	 * quick-ACK mode (quickack.c). */
 	if (len >= t->mss && ++a->unacked_segs >= 2)
+		t->flags |= TF_ACK_NOW;
+	else if (qack_now(t))
 		t->flags |= TF_ACK_NOW;
 	else if (!a->delack_at)
 		a->delack_at = s->env->now + s->env->cfg.delack_ns;
@@ -500,8 +531,14 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
-			/* A pure duplicate: say so, with a D-SACK (RFC 2883). */
+			/* A pure duplicate: say so, with a D-SACK (RFC 2883);
+			 * the peer missed our ACK, so ACK at once for a while
+			 * (Linux: DelayedACKLost, quick-ACK mode). */
 			t->flags |= TF_ACK_NOW;
+			if (len) {
+				CNT_INC(s->env, DelayedACKLost);
+				qack_enter(s, t, QACK_MAX);
+			}
 			if (tcb_sack(t) && len)
 				sack_rcv_dsack(&tcb_sack(t)->rcv, seq,
 					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
@@ -511,6 +548,8 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		len -= skip;
 		seq = t->rcv_nxt;
 	}
+	if (len)
+		ecn_rcv_data(s, t, sg);         /* CWR, CE (ecn.c) */
 	if (len && ((t->flags & TF_ORPHAN) ||
 		    ((t->flags & TF_SHUT_RD) && (t->flags & TF_FIN_QUEUED)))) {
 		/* Nobody will read it: tell the peer now (as Linux does, for
@@ -526,12 +565,18 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		 * offered for the text. */
 		CNT_INC(s->env, TCPZeroWindowDrop);
 		t->flags |= TF_ACK_NOW;
+		qack_enter(s, t, QACK_MAX);     /* ACK the reopening at once */
 		return TV_OK;
 	}
+	if (len)
+		qack_on_data(s, t);
+	hsk_seq rcv_before = t->rcv_nxt;
 	if (seq_eq(seq, t->rcv_nxt) && tcb_ooo_empty(t))
 		data_in_order(s, t, data, len, seg_fin, fin_now);
 	else
 		data_reassemble(s, t, seq, data, len, seg_fin, fin_now);
+	if (!seq_eq(t->rcv_nxt, rcv_before))
+		t->flags |= TF_RCV_MOVED;
 	return TV_OK;
 }
 
@@ -547,7 +592,7 @@ static tcp_verdict fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool fin_n
 	if (t->flags & TF_RCVD_FIN)
 		return TV_OK;
 	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
-	t->flags |= TF_RCVD_FIN | TF_ACK_NOW;
+	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
 	tcb_notify(s, t);
 	switch (t->state) {
 	case HSK_ESTABLISHED:
@@ -606,12 +651,18 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_DROP, "no SYN in SYN_SENT");
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
+	if (ack_ok)
+		ecn_rcv_synack(t, sg);
+	else
+		ecn_rcv_syn(t, sg);
 	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
 	tcb_init_stream_opts(s, t, &sg->th.opt);
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;
-	t->snd_wl2 = sg->ack;
+	/* Without the ACK bit the ACK field means nothing (simultaneous
+	 * open): WL2 starts at ISS, as a request's does. */
+	t->snd_wl2 = ack_ok ? sg->ack : t->iss;
 	if (!ack_ok) {
 		/* Simultaneous open: answer with SYN,ACK from the same ISS. */
 		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))
@@ -624,11 +675,11 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	/* The SYN went out with the extension (its timer and send time). */
 	tcb_act *a = t->act;
+	tfo_rcv_synack(s, t, sg);       /* the SYN's cookie and data (tfo.c) */
 	t->snd_una = sg->ack;
-	t->flags |= TF_SYN_ACKED;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
-	t->retries = 0;
+	a->retries = 0;
 	a->first_rtx_at = 0;
 	a->rtx_at = 0;
 	if (!established(s, t, "rcv SYN,ACK"))
@@ -650,10 +701,8 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	t->snd_una = sg->ack;
-	t->flags |= TF_SYN_ACKED;
 	if (t->act)
-		t->act->rtx_at = 0;
-	t->retries = 0;
+		t->act->rtx_at = t->act->retries = 0;
 	if (!established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	update_window(t, sg);
@@ -666,6 +715,8 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
+	if ((t->flags & TF_TFO_PENDING) && tfo_child_syn(s, t, sg))
+		return TV(TV_DONE, NULL);       /* its SYN again (tfo.c) */
 	if (simultaneous_synack(t, sg))
 		return simultaneous_open_done(s, t, sg);
 	if ((v = paws_check(s, t, sg)).act || (v = seq_check(s, t, sg)).act)
@@ -694,56 +745,103 @@ static tcp_verdict closed_input(tcp_stack *s)
 	return TV(TV_RST, NULL);
 }
 
+/* A segment that parsed, its tuple set: to its connection object, its
+ * listener, or the no-connection reply. The same for both families. */
+static void seg_arrives(tcp_stack *s, tcp_seg *sg)
+{
+	sg->seq = seq_of(sg->th.seq);
+	sg->ack = seq_of(sg->th.ack);
+	tbl_node *n = sg->a6 ? tbl_lookup6(&s->conns, &sg->tuple, sg->a6) :
+			       tbl_lookup(&s->conns, &sg->tuple);
+	if (n) {
+		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
+		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg->tuple, sg->a6, &sg->th, sg->len,
+			      NULL);
+		switch (n->kind) {
+		case HSK_OBJ_TCB:
+			tcb_input(s, (tcb *)n, sg);
+			return;
+		case HSK_OBJ_REQ:
+			tcp_reply(s, n, sg, req_input(s, (tcp_req *)n, sg));
+			return;
+		case HSK_OBJ_TW:
+			tcp_reply(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
+			return;
+		}
+		return;
+	}
+	tcp_listener *l = listener_for(s, sg);
+	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
+		      &sg->tuple, sg->a6, &sg->th, sg->len, NULL);
+	/* A listener traces its own drops (why NULL): no object for reply.c. */
+	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
+}
+
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
-	tcp_seg sg = { .ip = ip };
+	tcp_seg sg = { .ip = ip, .tos = ip->tos };
 	size_t plen;
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
 		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
-		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, 0,
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, NULL, 0,
 			      wire_err_name(err));
 		return;
 	}
 	sg.len = (uint32_t)plen;
-	sg.seq = seq_of(sg.th.seq);
-	sg.ack = seq_of(sg.th.ack);
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
+	seg_arrives(s, &sg);
+}
 
-	tbl_node *n = tbl_lookup(&s->conns, &sg.tuple);
-	if (n) {
-		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
-		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg.tuple, &sg.th, sg.len, NULL);
-		switch (n->kind) {
-		case HSK_OBJ_TCB:
-			tcb_input(s, (tcb *)n, &sg);
-			return;
-		case HSK_OBJ_REQ:
-			tcp_reply(s, n, &sg, req_input(s, (tcp_req *)n, &sg));
-			return;
-		case HSK_OBJ_TW:
-			tcp_reply(s, n, &sg, tw_input(s, (tcp_tw *)n, &sg));
-			return;
-		}
+/* The IP layer hands up only segments to a unicast address of ours
+ * (RFC 9293 §3.9.1: never one to a group), so the tuple is a unicast
+ * pair; the checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
+void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
+{
+	tcp_stack *s = ctx;
+	tbl_v6addrs a6;
+	tcp_seg sg = { .a6 = &a6, .tos = ip->tclass };
+	size_t plen;
+
+	memcpy(a6.l, ip->dst, 16);
+	memcpy(a6.r, ip->src, 16);
+	CNT_INC(s->env, InSegs);
+	int err = tcp_parse_ps(buf, len, csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0), true,
+			       &sg.th, &sg.data, &plen);
+	if (err < 0) {
+		count_parse_error(s, err);
+		hsk_tuple tu = { 0 };
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, &a6, NULL, 0,
+			      wire_err_name(err));
 		return;
 	}
-	tcp_listener *l = listener_find(s, ip->dst, sg.th.dport);
-	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
-		      &sg.tuple, &sg.th, sg.len, NULL);
-	/* A listener traces its own drops (why NULL): no object for reply.c. */
-	tcp_reply(s, NULL, &sg, l ? listen_input(s, l, &sg) : closed_input(s));
+	sg.len = (uint32_t)plen;
+	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
+	seg_arrives(s, &sg);
 }
 
 void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 {
 	tcp_stack *s = ctx;
+	const ip_icmp_err6 *e6 = ip_icmp_err_v6(e);
 	hsk_tuple tu = { .laddr = e->src, .raddr = e->dst, .lport = e->sport,
 			 .rport = e->dport };
-	tbl_node *n = tbl_lookup(&s->conns, &tu);
+	tbl_node *n;
+	if (e6) {
+		/* ICMPv6 errors come in ICMPv4's terms (ip.h): from the
+		 * lookup on, one path for both. */
+		tbl_v6addrs a6;
+		memcpy(a6.l, e6->src, 16);
+		memcpy(a6.r, e6->dst, 16);
+		tu = tbl_key6(&s->conns, &a6, e->sport, e->dport);
+		n = tbl_lookup6(&s->conns, &tu, &a6);
+	} else {
+		n = tbl_lookup(&s->conns, &tu);
+	}
 	if (!n || n->kind != HSK_OBJ_TCB || e->type != ICMP_DEST_UNREACH)
 		return;
 	tcb *t = (tcb *)n;
@@ -757,6 +855,10 @@ void tcp_icmp_error(void *ctx, const ip_icmp_err *e)
 		 * router, or 68 from a forger who wants crumbs) is taken as
 		 * min_pmtu. The MSS only ever shrinks here. */
 		uint32_t pmtu = mtu < s->env->cfg.min_pmtu ? s->env->cfg.min_pmtu : mtu;
+		/* IPv6: the IP layer already raised it to 1280 (RFC 8201
+		 * §4), and min_pmtu is IPv4's knob. */
+		if (e6)
+			pmtu = mtu;
 		if (pmtu <= IPV4_HDR_LEN + TCP_HDR_LEN)
 			return;         /* min_pmtu configured to nothing */
 		uint16_t mss = tcb_mss_for_mtu(s, t, pmtu);

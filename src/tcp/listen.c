@@ -27,15 +27,64 @@
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
+static bool any6(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
 tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
 {
+	for (tcp_listener *l = s->listeners; l; l = l->next) {
+		if (l->port != port)
+			continue;
+		if (l->family != HSK_AF_INET6 ? (l->addr == 0 || l->addr == addr) :
+		    (!l->v6only && any6(l->addr6)))
+			return l;
+	}
+	return NULL;
+}
+
+tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
+{
 	for (tcp_listener *l = s->listeners; l; l = l->next)
-		if (l->port == port && (l->addr == 0 || l->addr == addr))
+		if (l->port == port && l->family == HSK_AF_INET6 &&
+		    (any6(l->addr6) || !memcmp(l->addr6, a6, 16)))
 			return l;
 	return NULL;
+}
+
+tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+{
+	tcp_listener *l = listener_find(s, tu->laddr, tu->lport);
+	if (!l || !l->reuseport)
+		return l;
+	/* An SO_REUSEPORT group: the members bound where the first match is;
+	 * one of them by a keyed hash of the 4-tuple, as Linux's
+	 * reuseport_select_sock (the same listener for every segment of a
+	 * connection, SYN cookies' ACKs included). */
+	unsigned n = 0;
+	for (tcp_listener *m = l; m; m = m->next)
+		n += m->reuseport && m->port == l->port && m->addr == l->addr &&
+		     m->family == l->family;
+	uint32_t pick = (uint32_t)(tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1) % n);
+	for (tcp_listener *m = l; m; m = m->next)
+		if (m->reuseport && m->port == l->port && m->addr == l->addr &&
+		    m->family == l->family && pick-- == 0)
+			return m;
+	return l;
+}
+
+tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
+{
+	return sg->a6 ? listener_find6(s, sg->a6->l, sg->tuple.lport) :
+			listener_lookup(s, &sg->tuple);
 }
 
 static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
@@ -66,12 +115,22 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
 	seg_out o = {
 		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
-		.win = r->rcv_wnd,
+		.win = r->rcv_wnd, .tos = r->listener->tos,
 	};
+	if ((flags & HSK_TH_SYN) && r->ecn_ok)
+		o.flags |= HSK_TH_ECE;          /* ECN agreed (ecn.c) */
+	uint8_t cookie[8];
 	if (flags & HSK_TH_SYN) {
-		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true);
+		syn_options(s, &o.opt, r->snd_wscale, r->rcv_wscale, true, r->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, r->listener->user_mss);
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
+		if (r->tfo_cookie) {    /* RFC 7413: the cookie the SYN asked for */
+			tfo_cookie_make(s, &r->node.key, cookie);
+			o.opt.has_fo = true;
+			o.opt.fo_len = sizeof(cookie);
+			o.opt.fo_cookie = cookie;
+		}
 	} else {
 		o.seq = seq_add(r->iss, 1);
 		if (r->ts_ok) {
@@ -80,7 +139,7 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 			o.opt.ts_ecr = r->ts_recent;
 		}
 	}
-	seg_send(s, &r->node.key, &o, NULL, HSK_OBJ_REQ, -1);
+	seg_send(s, &r->node.key, obj_a6(s, &r->node), &o, NULL, HSK_OBJ_REQ, -1);
 }
 
 void req_free(tcp_stack *s, tcp_req *r)
@@ -96,12 +155,12 @@ void req_free(tcp_stack *s, tcp_req *r)
 	r->listener->syn_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, r->listener);
-	pool_put(&s->req_pool, r);
+	tcp_obj_put(s, &r->node);
 }
 
 static void drop_seg(tcp_stack *s, int obj, const tcp_seg *sg, const char *why)
 {
-	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, &sg->th, sg->len, why);
+	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, sg->a6, &sg->th, sg->len, why);
 }
 
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
@@ -114,11 +173,12 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	l->last_cookie_ns = s->env->now;
 	seg_out o = {
 		.flags = HSK_TH_SYN | HSK_TH_ACK,
-		.seq = cookie_make(s, &sg->tuple, sg->seq, sg->th.opt.mss),
-		.ack = seq_add(sg->seq, 1), .win = req_window(l),
+		.seq = cookie_make(s, &sg->tuple, sg->a6, sg->seq, sg->th.opt.mss),
+		.ack = seq_add(sg->seq, 1), .win = req_window(l), .tos = l->tos,
 	};
-	syn_options(s, &o.opt, -1, 0, true);
-	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_LISTEN, l->sd);
+	syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
+	o.opt.mss = mss_cap(o.opt.mss, l->user_mss);
+	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_LISTEN, l->sd);
 }
 
 /* Cookies are checked only while a flood may be on (Linux's
@@ -132,6 +192,29 @@ static bool cookie_recent(const tcp_stack *s, const tcp_listener *l)
 
 static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 
+void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+		  tcp_req *r)
+{
+	*r = (tcp_req){ .listener = l };
+	/* an IPv6 request from its pool keeps its addresses after it */
+	r->node.v6 = sg->a6 != NULL;
+	r->node.key = sg->tuple;
+	r->node.kind = HSK_OBJ_REQ;
+	timer_init(&r->timer);
+	r->irs = sg->seq;
+	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
+	r->peer_wnd = sg->th.win;
+	r->rcv_wnd = req_window_now(s, l);
+	r->mss = sg->th.opt.mss;
+	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
+	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
+	r->ts_recent = sg->th.opt.ts_val;
+	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	r->ecn_ok = ecn_syn_ok(s, sg);
+}
+
 tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	return listen_input_isn(s, l, sg, NULL);
@@ -142,7 +225,7 @@ tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 			       enum tcp_act act, const char *why)
 {
-	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, &sg->th,
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_LISTEN, l->sd, &sg->tuple, sg->a6, &sg->th,
 		      sg->len, why);
 	return TV(act, NULL);
 }
@@ -175,27 +258,20 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		CNT_INC(s->env, ListenDrops);
 		return listen_drop(s, l, sg, TV_DROP, "SYN queue full");
 	}
-	tcp_req *r = pool_get(&s->req_pool);
+	/* TCP Fast Open (tfo.c): a valid cookie makes a TCB at once, with
+	 * the SYN's data; a request for a cookie gets one in the SYN-ACK. */
+	bool tfo_cookie = false;
+	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
+	    tfo_syn(s, l, sg, isn, &tfo_cookie))
+		return TV(TV_DONE, NULL);
+	tcp_req *r = tcp_obj_get(s, HSK_OBJ_REQ, &sg->tuple, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
 		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
-	r->node.key = sg->tuple;
-	r->node.kind = HSK_OBJ_REQ;
-	timer_init(&r->timer);
-	r->listener = l;
-	r->irs = sg->seq;
-	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple);
-	r->peer_wnd = sg->th.win;
-	r->rcv_wnd = req_window_now(s, l);
-	r->mss = sg->th.opt.mss;
-	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
-	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
-	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
-	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
-	r->ts_recent = sg->th.opt.ts_val;
-	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	req_from_syn(s, l, sg, isn, r);
+	r->tfo_cookie = tfo_cookie;
 	tbl_insert(&s->conns, &r->node);
 	r->lnext = l->reqs;
 	if (l->reqs)
@@ -204,7 +280,7 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	l->syn_q++;
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
-	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_LISTEN, HSK_SYN_RECEIVED,
+	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv SYN");
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
@@ -213,9 +289,29 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 
 void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)
 {
-	if (r->retries >= s->env->cfg.synack_retries) {
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
-				HSK_CLOSED, "timer SYN-ACK retries exhausted");
+	/* Linux's syn_ack_recalc: a request whose bare ACK TCP_DEFER_ACCEPT
+	 * held lives out the deferral, quietly (no SYN-ACK) but for the last
+	 * timeout, whose SYN-ACK draws the ACK that is then accepted. */
+	uint8_t defer = r->listener->defer_retrans;
+	bool expire = r->retries >= s->env->cfg.synack_retries &&
+		      (!r->acked || r->retries >= defer);
+	bool resend = !r->acked || r->retries + 1 >= defer;
+	if (r->acked && defer && !expire) {
+		r->retries++;
+		if (resend) {
+			CNT_INC(s->env, TCPSynRetrans);
+			CNT_INC(s->env, RetransSegs);
+			req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+		}
+		uint64_t rto = s->env->cfg.rto_initial_ns << r->retries;
+		if (rto > s->env->cfg.rto_max_ns)
+			rto = s->env->cfg.rto_max_ns;
+		wheel_arm(&s->env->wheel, &r->timer, now + rto);
+		return;
+	}
+	if (expire || r->retries >= s->env->cfg.synack_retries) {
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node),
+				HSK_SYN_RECEIVED, HSK_CLOSED, "timer SYN-ACK retries exhausted");
 		req_free(s, r);
 		return;
 	}
@@ -241,8 +337,9 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
 
 /* When a request's first SYN,ACK went out (its timer was armed then for
  * rto_initial), if it was not sent again; 0 when it was, or for the
- * request a SYN cookie describes (no timer): no RTT sample then (Karn).
- * A SYN,ACK sent at time 0 gives none either, as when this was a field. */
+ * request a SYN cookie or Fast Open describes (no timer): no RTT sample
+ * then (Karn; a Fast Open child times its SYN-ACK itself). A SYN,ACK sent
+ * at time 0 gives none either, as when this was a field. */
 static uint64_t req_synack_at(const tcp_stack *s, const tcp_req *r)
 {
 	if (r->retries || !r->timer.deadline)
@@ -269,25 +366,36 @@ static bool listener_room(tcp_listener *l)
 	return true;
 }
 
-/* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
- * already traced) from what the request remembered, on the accept queue;
- * the usual input steps then move it to ESTABLISHED and take any data.
- * `r` is a copy: a freed request, or one a SYN cookie described. */
-static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-				      const tcp_seg *sg)
+tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
 {
-	tcb *t = listener_room(l) ? tcb_new(s, &r->node.key) : NULL;
-	if (!t) {
-		CNT_INC(s->env, ListenDrops);
-		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
-		return TV(TV_DONE, NULL);
+	tcb *t = listener_room(l) ? tcb_new(s, &r->node.key, a6) : NULL;
+	if (!t)
+		return NULL;
+	/* Options that live in the extension take one (it stays). */
+	if (l->user_mss) {
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a) {
+			tcb_free(s, t);
+			return NULL;
+		}
+		a->user_mss = l->user_mss;
 	}
 	t->state = HSK_SYN_RECEIVED;
-	t->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0));
+	t->flags |= TF_PASSIVE |
+		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
+	if (l->cc) {
+		/* established() (or Fast Open) starts it over with these */
+		t->cc_id = cc_index(l->cc) & 7;
+		if (t->act)
+			t->act->cc.ops = l->cc;
+	}
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
-	t->snd_una = r->iss;
-	t->snd_nxt = t->snd_max = seq_add(r->iss, 1);
+	t->tos = l->tos;
+	t->ecn = r->ecn_ok ? ECN_OK : 0;
+	t->iss = r->iss;
+	t->snd_una = t->iss;
+	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
@@ -310,6 +418,23 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	if (s->env->cfg.trace)
 		trace_listener(s, l);
 	tcp_notify(s, l->sd);
+	return t;
+}
+
+/* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
+ * already traced) from what the request remembered, on the accept queue;
+ * the usual input steps then move it to ESTABLISHED and take any data.
+ * `r` is a copy: a freed request, or one a SYN cookie described. */
+static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
+				      const tcp_seg *sg)
+{
+	/* The segment's addresses are the request's (a copy has none). */
+	tcb *t = listener_child(s, l, r, sg->a6);
+	if (!t) {
+		CNT_INC(s->env, ListenDrops);
+		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
+		return TV(TV_DONE, NULL);
+	}
 	/* The rest of the segment is the TCB's: so is any reply to it. */
 	tcp_verdict v = tcb_input_after_syn(s, t, sg);
 	tcp_reply(s, &t->node, sg, v);
@@ -334,7 +459,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
 	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
-	uint16_t mss = cookie_check(s, &sg->tuple, iss, irs);
+	uint16_t mss = cookie_check(s, &sg->tuple, sg->a6, iss, irs);
 	if (!mss) {
 		CNT_INC(s->env, SyncookiesFailed);
 		return listen_drop(s, l, sg, TV_RST, "ACK to a listener: bad SYN cookie");
@@ -349,7 +474,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 			return listen_drop(s, l, sg, TV_RST, "accept queue full: reset");
 		return listen_drop(s, l, sg, TV_DROP, "accept queue full");
 	}
-	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, HSK_LISTEN, HSK_SYN_RECEIVED,
+	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
 	/* Cookies carry no window scale, SACK or timestamps. */
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
@@ -382,7 +507,7 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
 		/* RFC 9293: a passive open returns to LISTEN. */
 		CNT_INC(s->env, EmbryonicRsts);
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_LISTEN, "rcv RST");
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
@@ -396,6 +521,14 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
 		return TV(TV_RST, "bad ACK");
 	tcp_listener *l = r->listener;
+	/* TCP_DEFER_ACCEPT: a final ACK without data waits (the request
+	 * stays) until data comes or the SYN-ACK timeouts run out, as
+	 * Linux's tcp_check_req. */
+	if (r->retries < l->defer_retrans && sg->len == 0 && !(f & HSK_TH_FIN)) {
+		r->acked = true;
+		CNT_INC(s->env, TCPDeferAcceptDrop);
+		return TV(TV_DROP, "TCP_DEFER_ACCEPT: no data yet");
+	}
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s->env, ListenOverflows);
 		CNT_INC(s->env, ListenDrops);
@@ -404,7 +537,7 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 			return TV(TV_DROP, "accept queue full");
 		}
 		tcp_reply(s, &r->node, sg, TV(TV_RST, "accept queue full: reset"));
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED,
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_CLOSED, "accept queue full");
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
@@ -436,6 +569,9 @@ void listener_close(tcp_stack *s, tcp_listener *l)
 		}
 		tcb_closed(s, t, "listener closed");
 	}
+	/* Fast Open connections accepted but still in SYN_RECEIVED point at
+	 * the listener: they outlive it. */
+	tfo_listener_gone(l);
 	/* Requests vanish silently (the client's ACK will meet a reset),
 	 * oldest first: the list has the newest first. */
 	tcp_req *r = l->reqs;
@@ -443,8 +579,8 @@ void listener_close(tcp_stack *s, tcp_listener *l)
 		r = r->lnext;
 	while (r) {
 		tcp_req *prev = r->lprev;
-		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, HSK_SYN_RECEIVED, HSK_CLOSED,
-				"listener closed");
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node),
+				HSK_SYN_RECEIVED, HSK_CLOSED, "listener closed");
 		req_free(s, r);
 		r = prev;
 	}

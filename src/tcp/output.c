@@ -22,10 +22,10 @@ uint8_t wscale_for(uint32_t rcvbuf)
 }
 
 void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
-		 bool synack)
+		 bool synack, bool v6)
 {
 	memset(o, 0, sizeof(*o));
-	o->mss = s->mss;
+	o->mss = tcp_our_mss(s, v6);
 	o->wscale = -1;
 	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
 	if (s->env->cfg.window_scaling && (!synack || peer_wscale >= 0))
@@ -44,9 +44,10 @@ void syn_options_stream(tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 	}
 }
 
-void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
-	      const hsk_ring *ring, int obj, int sd)
+void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
 {
+	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	tcp_hdr th = {
 		.sport = tu->lport, .dport = tu->rport,
 		.seq = o->seq.v, .ack = o->ack.v,
@@ -60,19 +61,25 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
 	if (!data && o->len) {
 		/* Gather the ring's bytes (which may wrap) straight behind the
 		 * header: tcp_emit leaves payload already in place alone. */
-		uint8_t *at = pkt + IPV4_HDR_LEN + TCP_HDR_LEN + tcp_opts_len(&th.opt);
+		uint8_t *at = pkt + hl + TCP_HDR_LEN + tcp_opts_len(&th.opt);
 		ring_peek(ring, o->ring_off, at, o->len);
 		data = at;
 	}
-	int n = tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
-			 pkt + IPV4_HDR_LEN, sizeof(s->ip->txbuf) - IPV4_HDR_LEN);
+	int n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
+				 pkt + hl, sizeof(s->ip->txbuf) - hl) :
+		     tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
+			      pkt + hl, sizeof(s->ip->txbuf) - hl);
 	if (n < 0)
 		return;
 	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
-	trace_segment(s, HSK_EV_TX, obj, sd, tu, &th, o->len, NULL);
-	ip_output(s->ip, pkt, tu->raddr, IP_PROTO_TCP, (size_t)n);
+	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
+	/* IP_TOS is IPv4's for now: IPv6's traffic class is 0 (docs/ipv6.md) */
+	if (a6)
+		ip6_output(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, (size_t)n);
+	else
+		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }
 
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
@@ -100,6 +107,7 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
+	ecn_out(t, o);          /* TOS byte, ECE, CWR (ecn.c) */
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
@@ -116,32 +124,39 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
+		qack_sent(t, (t->flags & TF_ACK_NOW) || (a && a->delack_at));
 		t->flags &= ~TF_ACK_NOW;
 		if (a) {
 			a->delack_at = 0;
 			a->unacked_segs = 0;
 		}
 	}
-	seg_send(s, &t->node.key, o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
+	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
-static void tcb_send_syn(tcp_stack *s, tcb *t)
+/* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
+static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
-	seg_out o = { .seq = t->snd_una };      /* the ISS: the SYN is outstanding */
+	seg_out o = { .seq = t->iss };
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
-		syn_options(s, &o.opt, -1, t->rcv_wscale, false);
+		syn_options(s, &o.opt, -1, t->rcv_wscale, false, t->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
+		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
 		o.flags = HSK_TH_SYN | HSK_TH_ACK;
 		o.ack = t->rcv_nxt;
 		syn_options(s, &o.opt, (t->flags & TF_WSCALE) ? 0 : -1, t->rcv_wscale,
-			    true);
+			    true, t->node.v6);
+		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
 		hsk_seq edge = seq_add(t->rcv_nxt, o.win);
@@ -149,6 +164,7 @@ static void tcb_send_syn(tcp_stack *s, tcb *t)
 			t->rcv_adv = edge;
 	}
 	tcb_emit(s, t, &o);
+	return o.len;
 }
 
 /* The sequence number just past the last byte the user has written: SND.UNA,
@@ -204,6 +220,29 @@ static bool sws_allows(const tcb *t, uint32_t len, uint32_t avail)
 	return len >= t->max_snd_wnd / 2;
 }
 
+/* Whether the segment of `len` bytes about to go ends this burst: after
+ * it, nothing is queued, the windows allow nothing more, or what would
+ * come next is a short segment Nagle holds back. Its PSH tells the peer to
+ * hand over what it has (RFC 9293 §3.9.1), not only at the end of what the
+ * user wrote: a burst cut by cwnd or the peer's window is pushed too. New
+ * data only: a retransmission keeps the rule of its first sending. */
+static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usable)
+{
+	uint32_t left = avail - len, room = usable - len;
+	uint32_t next = left < room ? left : room;
+	if (next > t->mss)
+		next = t->mss;
+	if (next == 0)
+		return true;
+	if (next == t->mss)
+		return false;
+	/* A short tail goes only where Nagle lets it (this segment is a
+	 * full one, so it is not the small segment outstanding). */
+	return next != left ||
+	       !((t->flags & TF_NODELAY) || !t->act || !seq_gt(t->act->snd_sml, t->snd_una) ||
+		 (t->flags & TF_FIN_QUEUED));
+}
+
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
@@ -245,7 +284,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			.flags = HSK_TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt,
 			.len = len, .ring_off = ring_off(t, t->snd_nxt),
 		};
-		if (len && len == avail)
+		if (len && (len == avail || (is_new && burst_ends(t, len, avail, usable))))
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
@@ -261,6 +300,8 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			a->rtt_seq = seq_add(t->snd_nxt, len);
 			a->rtt_start = s->env->now;
 		}
+		if (is_new && len)
+			qack_data_sent(s, t);
 		tcb_emit(s, t, &o);
 		if (len < t->mss)
 			a->snd_sml = seq_add(t->snd_nxt, len);
@@ -282,17 +323,17 @@ void tcp_output(tcp_stack *s, tcb *t)
 		return;
 	bool sent = false;
 	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->snd_una)) {
+	    seq_eq(t->snd_nxt, t->iss) && !(t->flags & TF_TFO_DEFER)) {
 		/* The SYN's timer and send time are the extension's. */
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)
 			return;
-		if (seq_gt(t->snd_max, t->snd_una))
+		if (seq_gt(t->snd_max, t->iss))
 			CNT_INC(s->env, RetransSegs);
 		else
 			a->rtt_start = s->env->now;
-		tcb_send_syn(s, t);
-		t->snd_nxt = seq_add(t->snd_una, 1);
+		uint32_t data = tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1 + data);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;
@@ -368,7 +409,7 @@ void send_rst_for(tcp_stack *s, const tcp_seg *sg)
 		o.ack = seq_add(sg->seq, seg_space(sg));
 	}
 	CNT_INC(s->env, RstSentNoSocket);
-	seg_send(s, &sg->tuple, &o, NULL, HSK_OBJ_NONE, -1);
+	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_NONE, -1);
 }
 
 uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
@@ -410,6 +451,7 @@ void tcb_retransmit(tcp_stack *s, tcb *t)
 	t->snd_nxt = t->snd_una;
 	t->flags &= ~TF_RTT_TIMING;
 	if (syn_outstanding(t)) {
+		tfo_syn_timeout(s, t);
 		t->flags |= TF_SYN_RETRANS;
 		CNT_INC(s->env, TCPSynRetrans);
 	}

@@ -297,9 +297,9 @@ bool rec_send_lost(tcp_stack *s, tcb *t)
 	if (!k || !k->seg)
 		return false;
 	cc_state *cc = &t->act->cc;
-	hsk_seq start;
-	uint32_t len;
-	while (rack_next_lost(&k->rk, &start, &len)) {
+	hsk_seq start = t->snd_una;
+	uint32_t len = 0;
+	while (rack_next_lost_after(&k->rk, seq_add(start, len), &start, &len)) {
 		if (!cc_room(cc, rack_pipe(&k->rk)))
 			break;
 		uint32_t sent = resend_record(s, t, start, len);

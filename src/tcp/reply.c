@@ -112,7 +112,7 @@ static void trace_drop(tcp_stack *s, const tbl_node *n, const tcp_seg *sg, const
 {
 	int obj = n ? n->kind : HSK_OBJ_NONE;
 	int sd = n && n->kind == HSK_OBJ_TCB ? ((const tcb *)n)->sd : -1;
-	trace_segment(s, HSK_EV_DROP, obj, sd, &sg->tuple, &sg->th, sg->len, why);
+	trace_segment(s, HSK_EV_DROP, obj, sd, &sg->tuple, sg->a6, &sg->th, sg->len, why);
 }
 
 void tcp_reply(tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v)

@@ -614,13 +614,11 @@ void rack_on_rto(rack *r, uint64_t now)
 	}
 }
 
-bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
+static bool next_lost_from(const rack *r, uint32_t i, hsk_seq *start, uint32_t *len)
 {
-	uint32_t i;
-
 	if (r->lost_bytes == 0)
 		return false;
-	for (i = 0; i < r->count; i++) {
+	for (; i < r->count; i++) {
 		const rack_seg *s = rec(r, i);
 
 		if (s->flags & RACK_LOST) {
@@ -630,6 +628,16 @@ bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
 		}
 	}
 	return false;
+}
+
+bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
+{
+	return next_lost_from(r, 0, start, len);
+}
+
+bool rack_next_lost_after(const rack *r, hsk_seq from, hsk_seq *start, uint32_t *len)
+{
+	return next_lost_from(r, rack_find(r, from), start, len);
 }
 
 bool rack_first(const rack *r, hsk_seq *start, uint32_t *len)

@@ -204,6 +204,11 @@ uint64_t rack_detect_loss(rack *r, uint64_t now, uint32_t *newly_lost);
 void rack_on_rto(rack *r, uint64_t now);
 /* The lowest record marked lost and not yet retransmitted. */
 bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len);
+/* The same among the records ending after `from`: a loop that resends
+ * one lost record after another passes the end of the last one, so that
+ * it walks the records once rather than once per resend (O(n^2) with a
+ * tiny MSS and a large window). */
+bool rack_next_lost_after(const rack *r, hsk_seq from, hsk_seq *start, uint32_t *len);
 /* The highest record (what a tail loss probe resends when there is no new
  * data to send). false when nothing is outstanding. */
 bool rack_last(const rack *r, hsk_seq *start, uint32_t *len);

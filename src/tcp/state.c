@@ -5,6 +5,8 @@
  */
 #include <assert.h>
 
+#include <string.h>
+
 #include "tcp/tcp.h"
 
 static const char *const state_names[HSK_STATE_COUNT] = {
@@ -76,15 +78,31 @@ bool state_can_recv(int st)
 	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
 }
 
-void trace_obj_state(tcp_stack *s, int obj, const hsk_tuple *tu, int from,
-		     int to, const char *cause)
+/* An event's tuple: an IPv4 key as it is; of an IPv6 one the ports, and
+ * the addresses beside it (the key's folds mean nothing to a reader). */
+static void ev_tuple(hsk_trace_event *ev, const hsk_tuple *tu, const tbl_v6addrs *a6)
+{
+	ev->family = a6 ? HSK_AF_INET6 : HSK_AF_INET;
+	if (!tu)
+		return;
+	ev->tuple = *tu;
+	if (a6) {
+		ev->tuple.laddr = ev->tuple.raddr = 0;
+		memcpy(ev->laddr6, a6->l, 16);
+		memcpy(ev->raddr6, a6->r, 16);
+	}
+}
+
+void trace_obj_state(tcp_stack *s, int obj, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     int from, int to, const char *cause)
 {
 	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
-		.kind = HSK_EV_STATE, .obj = (uint8_t)obj, .sd = -1, .tuple = *tu,
+		.kind = HSK_EV_STATE, .obj = (uint8_t)obj, .sd = -1,
 		.from = (uint8_t)from, .to = (uint8_t)to, .cause = cause,
 	};
+	ev_tuple(&ev, tu, a6);
 	env_trace(s->env, &ev);
 }
 
@@ -105,9 +123,9 @@ bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
 	if (s->env->cfg.trace) {
 		hsk_trace_event ev = {
 			.kind = HSK_EV_STATE, .obj = HSK_OBJ_TCB, .sd = t->sd,
-			.tuple = t->node.key, .from = (uint8_t)from,
-			.to = (uint8_t)to, .cause = cause,
+			.from = (uint8_t)from, .to = (uint8_t)to, .cause = cause,
 		};
+		ev_tuple(&ev, &t->node.key, obj_a6(s, &t->node));
 		env_trace(s->env, &ev);
 	}
 	tcb_notify(s, t);
@@ -117,9 +135,10 @@ bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
 /* The congestion state of the connection that just sent on tu: one sample
  * per segment, looked up only while tracing, so an untraced stack pays
  * nothing. A detached TCB (out of the table) has no sample. */
-static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint32_t len)
+static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     const tcp_hdr *th, uint32_t len)
 {
-	const tbl_node *n = tbl_lookup(&s->conns, tu);
+	const tbl_node *n = a6 ? tbl_lookup6(&s->conns, tu, a6) : tbl_lookup(&s->conns, tu);
 	if (!n || n->kind != HSK_OBJ_TCB)
 		return;
 	const tcb *t = (const tcb *)n;
@@ -131,7 +150,7 @@ static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint3
 			      !!(th->flags & HSK_TH_FIN));
 	hsk_seq max = seq_gt(end, t->snd_max) ? end : t->snd_max;
 	hsk_trace_event ev = {
-		.kind = HSK_EV_CC, .obj = HSK_OBJ_TCB, .sd = t->sd, .tuple = *tu,
+		.kind = HSK_EV_CC, .obj = HSK_OBJ_TCB, .sd = t->sd,
 		.wscale = -1, .cwnd = tcb_cwnd(t),
 		.ssthresh = tcb_ssthresh(t) >= CC_CWND_MAX ? UINT32_MAX : tcb_ssthresh(t),
 		.flight = (uint32_t)seq_diff(max, t->snd_una),
@@ -139,20 +158,20 @@ static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tcp_hdr *th, uint3
 		.rto_ns = rtt_rto(&t->rtt, &s->rttp), .backoff = t->rtt.backoff,
 		.in_recovery = tcb_in_recovery(t),
 	};
+	ev_tuple(&ev, tu, a6);
 	env_trace(s->env, &ev);
 }
 
 void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
-		   const tcp_hdr *th, uint32_t len, const char *reason)
+		   const tbl_v6addrs *a6, const tcp_hdr *th, uint32_t len, const char *reason)
 {
 	if (!s->env->cfg.trace)
 		return;
 	hsk_trace_event ev = {
 		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
-		.wscale = -1, .reason = reason,
+		.wscale = -1, .reason = reason, .fastopen = -1,
 	};
-	if (tu)
-		ev.tuple = *tu;
+	ev_tuple(&ev, tu, a6);
 	if (th) {
 		ev.flags = th->flags;
 		ev.seq = th->seq;
@@ -166,6 +185,7 @@ void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 		ev.ts_val = th->opt.ts_val;
 		ev.ts_ecr = th->opt.ts_ecr;
 		ev.nsack = th->opt.nsack;
+		ev.fastopen = th->opt.has_fo ? (int8_t)th->opt.fo_len : -1;
 		for (unsigned i = 0; i < th->opt.nsack && i < 4; i++) {
 			ev.sack[i].left = th->opt.sack[i].left;
 			ev.sack[i].right = th->opt.sack[i].right;
@@ -173,7 +193,7 @@ void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
 	}
 	env_trace(s->env, &ev);
 	if (kind == HSK_EV_TX && obj == HSK_OBJ_TCB && tu && th)
-		trace_cc(s, tu, th, len);
+		trace_cc(s, tu, a6, th, len);
 }
 
 /* A listener's queues after a change (only while tracing). */
@@ -185,7 +205,8 @@ void trace_listener(tcp_stack *s, const tcp_listener *l)
 		.kind = HSK_EV_QUEUE, .obj = HSK_OBJ_LISTEN, .sd = l->sd,
 		.tuple = { .laddr = l->addr, .lport = l->port },
 		.wscale = -1, .syn_q = l->syn_q, .accept_q = l->accept_q,
-		.backlog = l->backlog,
+		.backlog = l->backlog, .family = l->family,
 	};
+	memcpy(ev.laddr6, l->addr6, 16);
 	env_trace(s->env, &ev);
 }

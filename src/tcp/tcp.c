@@ -12,6 +12,10 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	s->env = env;
 	s->ip = ip;
 	s->mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+	/* IPv6 links carry at least 1280 bytes (RFC 8200 §5): an MTU below
+	 * that is IPv4's business, IPv6 still assumes 1280. */
+	s->mss6 = (uint16_t)((cfg->mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : cfg->mtu) -
+			     IPV6_HDR_LEN - TCP_HDR_LEN);
 	rtt_params_default(&s->rttp);
 	s->rttp.rto_initial = cfg->rto_initial_ns;
 	s->rttp.rto_min = cfg->rto_min_ns;
@@ -19,7 +23,8 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	s->cc_ops = cc_find(cfg->congestion_control ? cfg->congestion_control : "cubic");
 	if (!s->cc_ops)
 		return -HSK_EINVAL;
-	cc_init(&s->cc_fresh, s->cc_ops, TCP_DEFAULT_MSS, 0);
+	for (unsigned i = 0; i < CC_ALGOS; i++)
+		cc_init(&s->cc_fresh[i], cc_at(i), TCP_DEFAULT_MSS, 0);
 	if (tbl_init(&s->conns, 1024, env->key0, env->key1) < 0)
 		return -HSK_ENOMEM;
 	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
@@ -27,6 +32,12 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	pool_init(&s->tw_pool, sizeof(tcp_tw), cfg->max_tw_buckets);
 	pool_init(&s->lst_pool, sizeof(tcp_listener), cfg->max_sockets);
 	pool_init(&s->act_pool, sizeof(tcb_act), 0);
+	pool_init(&s->tcb_pool6, sizeof(tcb) + sizeof(tbl_v6addrs), cfg->max_conns);
+	pool_init(&s->req_pool6, sizeof(tcp_req) + sizeof(tbl_v6addrs), cfg->max_conns);
+	pool_init(&s->tw_pool6, sizeof(tcp_tw) + sizeof(tbl_v6addrs), cfg->max_tw_buckets);
+	tbl_set_obj_size(&s->conns, HSK_OBJ_TCB, sizeof(tcb));
+	tbl_set_obj_size(&s->conns, HSK_OBJ_REQ, sizeof(tcp_req));
+	tbl_set_obj_size(&s->conns, HSK_OBJ_TW, sizeof(tcp_tw));
 	/* Only one size is cached: send and receive defaults alike. */
 	if (cfg->sndbuf == cfg->rcvbuf) {
 		s->ring_cache_cap = 1;
@@ -34,6 +45,55 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 			s->ring_cache_cap <<= 1;
 	}
 	return 0;
+}
+
+/* A kind's pools: IPv4's, IPv6's. */
+static void obj_pools(tcp_stack *s, int kind, hsk_pool **p4, hsk_pool **p6)
+{
+	switch (kind) {
+	case HSK_OBJ_TCB:
+		*p4 = &s->tcb_pool;
+		*p6 = &s->tcb_pool6;
+		break;
+	case HSK_OBJ_REQ:
+		*p4 = &s->req_pool;
+		*p6 = &s->req_pool6;
+		break;
+	default:
+		*p4 = &s->tw_pool;
+		*p6 = &s->tw_pool6;
+		break;
+	}
+}
+
+void *tcp_obj_get(tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6)
+{
+	hsk_pool *p4, *p6;
+	tbl_node *n;
+
+	obj_pools(s, kind, &p4, &p6);
+	/* One limit for both families: each pool's max is the kind's (0:
+	 * none). */
+	if (p4->max && pool_in_use(p4) + pool_in_use(p6) >= p4->max)
+		return NULL;
+	n = pool_get(a6 ? p6 : p4);
+	if (!n)
+		return NULL;
+	n->key = *key;
+	n->kind = (uint32_t)kind & 0x7f;
+	if (a6) {
+		n->v6 = 1;
+		*tbl_v6(&s->conns, n) = *a6;
+	}
+	return n;
+}
+
+void tcp_obj_put(tcp_stack *s, tbl_node *n)
+{
+	hsk_pool *p4, *p6;
+
+	obj_pools(s, n->kind, &p4, &p6);
+	pool_put(n->v6 ? p6 : p4, n);
 }
 
 void tcb_release_buffers(tcp_stack *s, tcb *t)
@@ -63,8 +123,12 @@ void tcp_destroy(tcp_stack *s)
 	pool_destroy(&s->tw_pool);
 	pool_destroy(&s->lst_pool);
 	pool_destroy(&s->act_pool);
+	pool_destroy(&s->tcb_pool6);
+	pool_destroy(&s->req_pool6);
+	pool_destroy(&s->tw_pool6);
 	while (s->ring_cache_n)
 		free(s->ring_cache[--s->ring_cache_n]);
+	tfo_destroy(s);
 }
 
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now)

@@ -11,10 +11,16 @@
  * Listeners are a fourth, smaller kind kept in their own list.
  *
  * Call chain on input (input.c):
- *   tcp_input -> parse -> lookup -> tcb_input | req_input | tw_input
+ *   tcp_input | tcp_input6 -> parse -> lookup -> tcb_input | req_input | tw_input
  *                                 | listen_input | closed_input
  *             -> tcp_reply (reply.c) acts on the verdict they return
- * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output.
+ * and on output (output.c): tcp_output(tcb) -> seg_send -> ip_output | ip6_output.
+ *
+ * Both families run the same code. An IPv6 object is the same struct from
+ * a pool of its own whose slots have room for its two addresses after it
+ * (core/table.h): node.v6 says so, obj_a6() finds them, and its key holds
+ * folds of them. Wherever a tuple travels, an `a6` travels beside it: the
+ * addresses of an IPv6 tuple, NULL for IPv4 (whose key is the tuple).
  */
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
@@ -37,9 +43,12 @@ struct tcp_listener;
 
 /* A parsed incoming segment, passed down the input steps. */
 typedef struct tcp_seg {
-	const ipv4_hdr *ip;
+	const ipv4_hdr *ip;       /* NULL for IPv6 */
+	uint8_t tos;              /* IPv4's TOS or IPv6's traffic class: the
+				   * ECN bits are the same (RFC 3168 §5) */
+	const tbl_v6addrs *a6;    /* IPv6: l = the destination, r = the source */
 	tcp_hdr th;
-	hsk_tuple tuple;          /* our view: laddr = ip->dst */
+	hsk_tuple tuple;          /* our view: laddr = ip->dst (IPv6: folds) */
 	hsk_seq seq, ack;
 	const uint8_t *data;
 	uint32_t len;             /* payload bytes */
@@ -115,8 +124,33 @@ enum tcb_flag {
 				     * window: send what fits */
 	TF_SND_WAIT = 1u << 20,    /* refused a send ring (tcp_mem_high):
 				    * no POLLOUT until memory is back */
-	TF_SYN_ACKED = 1u << 21,   /* our SYN is acknowledged; until then
-				    * SND.UNA is our ISS */
+	/* apps (issue 8): quick ACKs, Fast Open, SO_REUSEADDR */
+	TF_PINGPONG = 1u << 21,    /* interactive: delayed ACKs ride on data
+				    * (Linux's pingpong mode; TCP_QUICKACK 0) */
+	TF_TFO_CHILD = 1u << 22,   /* passive Fast Open: the SYN's cookie made
+				    * this TCB before the handshake completed */
+	TF_TFO_PENDING = 1u << 23, /* ... and it is still in SYN_RECEIVED,
+				    * counted in its listener's tfo_pending */
+	TF_TFO_SYN = 1u << 24,     /* active: our SYN carries a Fast Open
+				    * option (a cookie or a request) */
+	TF_TFO_DATA = 1u << 25,    /* ... and data (from the send ring) */
+	TF_TFO_DEFER = 1u << 26,   /* TCP_FASTOPEN_CONNECT: the SYN waits for
+				    * the first write */
+	TF_REUSEADDR = 1u << 27,   /* SO_REUSEADDR when the port was bound */
+	TF_TFO_ACKED = 1u << 28,   /* active: the SYN-ACK took our SYN's data */
+	TF_ECN_HIGH = 1u << 29,    /* act->ecn_high is set (ecn.c); without
+				    * it, the edge is ISS + 1, or ISS with: */
+	TF_ECN_ISS = 1u << 31,
+	TF_RCV_MOVED = 1u << 30,   /* RCV.NXT moved past the peer's SYN: data
+				    * (or a FIN) came in order (quickack.c) */
+};
+
+/* tcb.ecn: RFC 3168 state of a connection (Linux's ecn_flags). */
+enum tcb_ecn {
+	ECN_OK = 1u << 0,          /* negotiated on the SYN */
+	ECN_DEMAND_CWR = 1u << 1,  /* CE seen: ECE on our segments until CWR */
+	ECN_QUEUE_CWR = 1u << 2,   /* we reduced: CWR on the next new data */
+	ECN_SEEN = 1u << 3,        /* a CE mark ever arrived */
 };
 
 /* Segment records a connection starts with, inside its tcp_sack: a
@@ -160,16 +194,30 @@ typedef struct tcb_act {
 	uint64_t first_rtx_at;    /* when the current retransmission run began */
 	uint64_t rtt_start;       /* when rtt_seq (or the SYN) was sent */
 	uint64_t user_timeout_ns; /* HSK_SO_USER_TIMEOUT; 0: none */
+	/* a passive Fast Open child in SYN_RECEIVED (TF_TFO_PENDING): its
+	 * listener (NULL once that closed) and its place in the listener's
+	 * list of them (tfo.c) */
+	struct tcp_listener *listener;
+	struct tcb *tfo_next, *tfo_prev;
 	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
 	hsk_seq snd_sml;          /* end of the last small segment (Nagle);
 				   * at most SND.UNA (none) in a new one */
+	hsk_seq ecn_high;         /* with TF_ECN_HIGH: SND.MAX at the last
+				   * reduction for ECE, one per window (RFC
+				   * 3168 §6.1.2), or SND.UNA when established
+				   * if that was neither ISS nor ISS + 1 */
+	hsk_seq irs;              /* a Fast Open child's IRS (tfo_child_syn) */
 	uint32_t ts_flight;       /* our TSval when the data in flight began:
 				   * an echo older than that is not of it */
 	uint32_t keep_idle_s, keep_intvl_s; /* 0: the stack's */
+	uint16_t user_mss;        /* TCP_MAXSEG; 0: none */
 	uint8_t keep_cnt;         /* probes before giving up; 0: the stack's */
 	uint8_t dupacks;          /* consecutive duplicate ACKs */
 	uint8_t unacked_segs;     /* full segments received since our last ACK */
+	uint8_t retries;          /* consecutive retransmissions of snd_una */
+	uint8_t win_probes;       /* zero-window probes since the peer last
+				   * answered (an orphan's: since it began) */
 	bool sack_on;             /* `sack` is in use */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
@@ -179,28 +227,30 @@ typedef struct tcb_act {
 /*
  * A connection. This part is what an idle established connection needs:
  * DESIGN.md's 256 bytes per idle end with the socket slot and the table
- * (192 bytes on x86_64, asserted below). Times here are ns, or ms of the
+ * (200 bytes on x86_64, asserted below). Times here are ns, or ms of the
  * stack's clock in 32 bits where only ms matter (they wrap after 49 days).
+ * What is rarely set (TCP_MAXSEG, keepalive timings, TCP_USER_TIMEOUT) is
+ * in the extension, which it then keeps.
  */
 typedef struct tcb {
 	tbl_node node;            /* key: the 4-tuple; kind HSK_OBJ_TCB */
 	hsk_timer timer;          /* deadline = min of the deadlines */
-	uint8_t state;            /* enum hsk_tcp_state */
-	uint8_t retries;          /* consecutive retransmissions of snd_una */
+	uint8_t state : 4;        /* enum hsk_tcp_state */
+	uint8_t ecn : 4;          /* enum tcb_ecn (ecn.c) */
 	uint8_t snd_wscale : 4;   /* shifts: at most 14 (RFC 7323 §2.3) */
 	uint8_t rcv_wscale : 4;
 	uint8_t err;              /* pending error (positive HSK_E*) */
+	uint8_t keep_probes;      /* unanswered probes so far */
 	uint32_t flags;           /* enum tcb_flag */
 	int sd;                   /* socket descriptor, -1 when orphaned */
-	uint8_t keep_probes;      /* unanswered probes so far */
-	uint8_t win_probes;       /* zero-window probes since the peer last
-				   * answered (an orphan's: since it began) */
 	uint16_t mss;             /* the peer's MSS, capped by ours */
+	uint8_t tos;              /* IP_TOS: DSCP of our packets, ECN bits 0 */
+	uint8_t quick : 5;        /* quick ACKs left, <= QACK_MAX (quickack.c) */
+	uint8_t cc_id : 3;        /* its congestion control: cc_at(cc_id) */
 
-	/* RFC 9293 send and receive variables. ISS is SND.UNA until the SYN
-	 * is acknowledged (TF_SYN_ACKED) and needed no more after; our FIN,
-	 * once sent (TF_FIN_SENT), is SND.MAX - 1. */
-	hsk_seq snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+	/* RFC 9293 send and receive variables; our FIN, once sent
+	 * (TF_FIN_SENT), is SND.MAX - 1 */
+	hsk_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
 	hsk_seq rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint32_t snd_wnd, max_snd_wnd;
 
@@ -213,8 +263,9 @@ typedef struct tcb {
 	uint32_t cwnd;            /* act->cc.cwnd while there is no act (the
 				   * MSS it runs with is then max(mss, 64)) */
 	tcp_rl rl;                /* reply limits (reply.c) */
-	rtt_est rtt;              /* RFC 6298 */
+	uint32_t lrcv_ms;         /* last data received, ms clock (quickack.c) */
 	uint64_t keep_at;         /* keepalive deadline; 0 = not armed */
+	rtt_est rtt;              /* RFC 6298 */
 	tcb_act *act;             /* NULL while idle */
 } tcb;
 
@@ -232,8 +283,11 @@ typedef struct tcp_req {
 	int8_t snd_wscale;        /* the peer's shift, -1 when not offered */
 	uint8_t rcv_wscale;
 	uint8_t retries;
-	bool acked;               /* final ACK seen but the accept queue was full */
+	bool acked;               /* final ACK seen but the accept queue was
+				   * full, or TCP_DEFER_ACCEPT held it */
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
+	bool ecn_ok;              /* the SYN asked for ECN and we agreed */
+	bool tfo_cookie;          /* our SYN-ACK carries a Fast Open cookie */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
@@ -244,15 +298,20 @@ typedef struct tcp_tw {
 	hsk_timer timer;          /* 2MSL */
 	hsk_seq snd_nxt, rcv_nxt;
 	uint16_t rcv_win;         /* window field we send (already scaled) */
-	bool ts_ok;
+	bool ts_ok : 1;
+	bool reuse : 1;           /* SO_REUSEADDR of its socket (bind()) */
+	uint8_t tos;              /* IP_TOS of the connection (its DSCP) */
 	uint32_t ts_offset, ts_recent;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
 } tcp_tw;
 
 typedef struct tcp_listener {
 	struct tcp_listener *next;
-	uint32_t addr;            /* 0: any */
+	uint32_t addr;            /* IPv4: 0 any */
 	uint16_t port;
+	uint8_t family;           /* HSK_AF_INET, or HSK_AF_INET6 ... */
+	bool v6only;              /* ... taking IPv4 too unless this */
+	uint8_t addr6[16];        /* IPv6: all zero any */
 	int sd;
 	uint32_t backlog;         /* accept queue limit */
 	uint32_t syn_q, accept_q; /* current lengths */
@@ -266,6 +325,16 @@ typedef struct tcp_listener {
 	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
 	bool cookies_sent;
 	uint64_t last_cookie_ns;
+	/* apps (issue 8) */
+	bool reuseport;           /* SO_REUSEPORT: one of a group */
+	uint8_t tos;              /* IP_TOS of its SYN-ACKs, inherited */
+	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
+	uint16_t user_mss;        /* TCP_MAXSEG, inherited */
+	uint32_t tfo_qlen;        /* TCP_FASTOPEN: pending Fast Open children
+				   * allowed (0: off) */
+	uint32_t tfo_pending;     /* children still in SYN_RECEIVED */
+	struct tcb *tfo_kids;     /* ... listed through their act (tfo.c) */
+	const cc_ops *cc;         /* TCP_CONGESTION, inherited (NULL: stack's) */
 } tcp_listener;
 
 _Static_assert(offsetof(tcb, timer) == offsetof(tcp_req, timer), "timer offset");
@@ -275,7 +344,7 @@ _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
 /* An idle established end is its TCB, its socket slot and its share of the
  * table: DESIGN.md's 256 bytes (docs/bench.md measures it). */
-_Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 192, "tcb <= 192 B");
+_Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 200, "tcb <= 200 B");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
 /* Free ring buffers of the default size kept for reuse. */
@@ -291,10 +360,15 @@ typedef struct tcp_stack {
 	uint16_t mss;             /* ours: mtu - 40 */
 	rtt_params rttp;          /* RTO bounds and the timestamp clock */
 	const cc_ops *cc_ops;     /* congestion control for new connections */
-	cc_state cc_fresh;        /* cc_init's state for it (cc_init_like) */
+	cc_state cc_fresh[CC_ALGOS]; /* cc_init's state of each algorithm
+				      * (cc_init_like), by cc_index */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	hsk_pool act_pool;        /* tcb_act of connections moving data */
+	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's
+	 * two pools share its limit (tcp_obj_get) */
+	hsk_pool tcb_pool6, req_pool6, tw_pool6;
+	uint16_t mss6;            /* ours over IPv6: mtu - 60 */
 	tcp_listener *listeners;
 	size_t buffer_bytes;      /* send and receive rings in use */
 	size_t orphan_bytes;      /* of which orphans hold */
@@ -307,9 +381,31 @@ typedef struct tcp_stack {
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
 	void (*notify)(void *ctx, int sd);
 	void *notify_ctx;
+	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
+	 * allocated with the first one */
+	struct tfo_cache *tfo;
 } tcp_stack;
 
+/* The addresses of an IPv6 object; NULL for an IPv4 one. */
+static inline const tbl_v6addrs *obj_a6(const tcp_stack *s, const tbl_node *n)
+{
+	return n->v6 ? tbl_v6(&s->conns, n) : NULL;
+}
+/* Our MSS for a family (what a SYN offers and a peer's is capped by). */
+static inline uint16_t tcp_our_mss(const tcp_stack *s, bool v6)
+{
+	return v6 ? s->mss6 : s->mss;
+}
+
 /* ---- tcp.c: the layer's life ---- */
+/* A zeroed connection object of `kind` (TCB, request, TIME_WAIT entry)
+ * for key `key` of the family a6 says: from the IPv6 pool, its addresses
+ * copied after it, when a6 is not NULL. NULL when the kind's limit
+ * (both families together) is reached or memory runs out. Kind, key and
+ * v6 are set; the table is not touched. */
+void *tcp_obj_get(struct tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6);
+/* Back to its pool (it must be out of the table). */
+void tcp_obj_put(struct tcp_stack *s, tbl_node *n);
 /* 0, or a negative HSK_E* (unknown congestion control, no memory). */
 int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 /* Frees every connection object and buffer the layer still holds, except
@@ -317,6 +413,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 void tcp_destroy(tcp_stack *s);
 /* What the IP layer calls (ip_upper). */
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */
 void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
@@ -339,7 +436,7 @@ static inline void tcp_notify(tcp_stack *s, int sd)
 bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
-		     int from, int to, const char *cause);
+		     const tbl_v6addrs *a6, int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
 /* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
 bool state_synchronized(int st);
@@ -357,11 +454,13 @@ typedef struct seg_out {
 	const uint8_t *data;      /* or NULL: take len bytes from the send ring */
 	uint32_t len;
 	uint32_t ring_off;        /* with data == NULL: offset in tcb->snd */
+	uint8_t tos;              /* IP TOS byte: DSCP, ECN field (ecn.c) */
 	tcp_opts opt;
 } seg_out;
-/* Emits one segment on tuple tu (our view). obj/sd label the trace. */
-void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const seg_out *o,
-	      const hsk_ring *ring, int obj, int sd);
+/* Emits one segment on tuple tu (our view; a6 its IPv6 addresses or
+ * NULL). obj/sd label the trace. */
+void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+	      const seg_out *o, const hsk_ring *ring, int obj, int sd);
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
 void tcp_output(struct tcp_stack *s, tcb *t);
@@ -375,8 +474,9 @@ void tcb_send_probe(struct tcp_stack *s, tcb *t);
 void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
 uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
-/* The options of a SYN or SYN-ACK we send. */
-void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale, bool synack);
+/* The options of a SYN or SYN-ACK we send (v6: over IPv6, its MSS). */
+void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
+		 bool synack, bool v6);
 void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 			uint32_t ts_offset, uint32_t ts_ecr);
 /* Our window-scale shift for a receive buffer of rcvbuf bytes. */
@@ -434,7 +534,7 @@ void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict 
 tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
-tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu);
+tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
 void tcb_detach(struct tcp_stack *s, tcb *t);
@@ -446,7 +546,7 @@ void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
-hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu);
+hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */
 void tcb_notify(struct tcp_stack *s, tcb *t);
 
@@ -483,7 +583,7 @@ bool tcp_mem_exhausted(const struct tcp_stack *s);
 /* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
  * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
  * the floor itself never above our own MSS. */
-uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss);
+uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss, bool v6);
 /* The payload per segment a path MTU allows this connection (clamped as
  * above, timestamp room taken off). */
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
@@ -530,9 +630,13 @@ static inline uint32_t tcb_ssthresh(const tcb *t)
 }
 static inline bool tcb_in_recovery(const tcb *t) { return t->act && t->act->cc.in_recovery; }
 static inline uint64_t tcb_rtx_at(const tcb *t) { return t->act ? t->act->rtx_at : 0; }
-/* Our SYN is not acknowledged yet (SND.UNA is then our ISS). */
-static inline bool syn_outstanding(const tcb *t) { return !(t->flags & TF_SYN_ACKED); }
+/* Our SYN is not acknowledged yet. */
+static inline bool syn_outstanding(const tcb *t) { return seq_eq(t->snd_una, t->iss); }
 static inline uint64_t tcb_user_timeout(const tcb *t) { return t->act ? t->act->user_timeout_ns : 0; }
+static inline uint16_t tcb_user_mss(const tcb *t) { return t->act ? t->act->user_mss : 0; }
+static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retries : 0; }
+static inline uint8_t tcb_win_probes(const tcb *t) { return t->act ? t->act->win_probes : 0; }
+static inline const cc_ops *tcb_cc_ops(const tcb *t) { return cc_at(t->cc_id); }
 
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */
@@ -543,7 +647,16 @@ void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
 void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
 
 /* ---- listen.c ---- */
+/* The listener for IPv4 address addr (an IPv4 one, or an IPv6 wildcard
+ * that is not v6only) or IPv6 address a6 (an IPv6 one) and port. */
 tcp_listener *listener_find(struct tcp_stack *s, uint32_t addr, uint16_t port);
+tcp_listener *listener_find6(struct tcp_stack *s, const uint8_t a6[16], uint16_t port);
+/* The listener a segment is for. */
+tcp_listener *listener_for(struct tcp_stack *s, const tcp_seg *sg);
+/* The listener a segment on tuple tu (our view) goes to: with an
+ * SO_REUSEPORT group, one of it chosen by a keyed hash of the tuple (so a
+ * connection's segments all reach the same one). */
+tcp_listener *listener_lookup(struct tcp_stack *s, const hsk_tuple *tu);
 tcp_verdict listen_input(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 /* The same with the ISS of a new request chosen by the caller (a SYN that
  * reopens a connection from TIME_WAIT); isn NULL: RFC 6528. */
@@ -553,6 +666,14 @@ tcp_verdict req_input(struct tcp_stack *s, tcp_req *r, const tcp_seg *sg);
 /* Sends a request's SYN,ACK (flags SYN|ACK) or ACK (flags ACK). */
 void req_send(struct tcp_stack *s, tcp_req *r, uint8_t flags);
 void req_timer_fire(struct tcp_stack *s, tcp_req *r, uint64_t now);
+/* A request described by the SYN sg to listener l (not yet in the table);
+ * isn NULL: RFC 6528. */
+void req_from_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+		  const hsk_seq *isn, tcp_req *r);
+/* A TCB in SYN_RECEIVED from what request r (a copy) describes, on l's
+ * accept queue; NULL when the pool is empty. */
+tcb *listener_child(struct tcp_stack *s, tcp_listener *l, const tcp_req *r,
+		    const tbl_v6addrs *a6);
 void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct tcp_stack *s, tcp_listener *l);
@@ -573,10 +694,12 @@ void listener_free(struct tcp_stack *s, tcp_listener *l);
 #define COOKIE_VALID_NS (2 * COOKIE_PERIOD_NS)
 /* The ISS of a cookie SYN-ACK answering the SYN (irs, MSS option mss, 0 when
  * absent) on tuple tu. */
-hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq irs, uint16_t mss);
+hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		    hsk_seq irs, uint16_t mss);
 /* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
-uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, hsk_seq iss, hsk_seq irs);
+uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		      hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
@@ -586,10 +709,131 @@ void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
 void tw_free(struct tcp_stack *s, tcp_tw *tw);
 
+/* ---- quickack.c: quick-ACK mode and pingpong, as Linux ---- */
+enum { QACK_MAX = 16 };   /* Linux's TCP_MAX_QUICKACKS */
+/* In-order data arrived (before RCV.NXT moves): the first data and data
+ * after an idle RTO enter quick-ACK mode. */
+void qack_on_data(struct tcp_stack *s, tcb *t);
+/* Quick-ACK mode now: up to `max` ACKs at once (Linux's
+ * tcp_enter_quickack_mode), leaving pingpong mode. */
+void qack_enter(struct tcp_stack *s, tcb *t, unsigned max);
+/* ACK this data at once (quick ACKs left and not interactive). */
+static inline bool qack_now(const tcb *t)
+{
+	return t->quick && !(t->flags & TF_PINGPONG);
+}
+/* A segment carrying our ACK leaves; `owed`: an ACK was due. */
+static inline void qack_sent(tcb *t, bool owed)
+{
+	if (owed && t->quick)
+		t->quick--;
+}
+/* New data leaves: a reply within the delayed-ACK time of the last data
+ * received makes the connection interactive (pingpong). */
+void qack_data_sent(struct tcp_stack *s, tcb *t);
+/* The delayed-ACK timer fired: in pingpong mode a reply did not come in
+ * time, so leave it (Linux's tcp_delack_timer_handler). */
+static inline void qack_delack_missed(tcb *t)
+{
+	t->flags &= ~TF_PINGPONG;
+}
+/* TCP_QUICKACK: 1 leaves pingpong mode and sends an ACK owed; 0 enters it. */
+void qack_set(struct tcp_stack *s, tcb *t, bool on);
+
+/* ---- ecn.c: RFC 3168 and the TOS byte, as Linux ---- */
+/* Our SYN (asks when hsk_config.ecn is 1) or SYN-ACK (answers). */
+void ecn_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
+/* A SYN-ACK (SYN_SENT) or a SYN (simultaneous open) confirms ECN or not. */
+void ecn_rcv_synack(tcb *t, const tcp_seg *sg);
+void ecn_rcv_syn(tcb *t, const tcp_seg *sg);
+/* A passive open: does the SYN ask for ECN, and do we agree? */
+bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg);
+/* Any non-SYN segment of a TCB: the TOS byte (ECT(0) on new data), ECE,
+ * CWR. */
+void ecn_out(tcb *t, seg_out *o);
+/* A data segment arrived: CWR ends our ECE, CE starts it. */
+void ecn_rcv_data(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* An acceptable ACK, after loss recovery saw it: ECE reduces cwnd once
+ * per window, from `cwnd` (what it was before this ACK). */
+void ecn_rcv_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight,
+		 uint32_t cwnd);
+
+/* Bytes written and not yet sent (TCP_NOTSENT_LOWAT). */
+static inline uint32_t tcb_notsent(const tcb *t)
+{
+	hsk_seq end = seq_add(t->snd_una, (seq_eq(t->snd_una, t->iss) ? 1u : 0u) +
+			      tcb_snd_len(t));
+	return seq_gt(end, t->snd_max) ? (uint32_t)seq_diff(end, t->snd_max) : 0;
+}
+/* Data bytes the peer has acknowledged (modulo 2^32): SYN and FIN are not
+ * data. */
+static inline uint32_t tcb_data_acked(const tcb *t)
+{
+	uint32_t n = (uint32_t)seq_diff(t->snd_una, t->iss);
+	if (n)
+		n--;
+	if ((t->flags & TF_FIN_ACKED) && n)
+		n--;
+	return n;
+}
+
+/* ---- tfo.c: TCP Fast Open (RFC 7413), both ends, as Linux ---- */
+enum { TFO_COOKIE_LEN = 8 };
+/* Server: the cookie of the client on tuple tu (our view): SipHash of the
+ * two addresses under the stack's secret. */
+void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+/* Server: a SYN reached listener l (server bit on). True when Fast Open
+ * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
+ * sent); false for a normal request, whose SYN-ACK carries a cookie when
+ * *send_cookie. */
+bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+	     bool *send_cookie);
+/* Server: a SYN again, to a Fast Open TCB whose SYN-ACK was lost: true when
+ * it was answered (with the SYN-ACK, rate limited). */
+bool tfo_child_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* Server: the TCB leaves SYN_RECEIVED (or ends): its listener's queue of
+ * pending Fast Open connections has room again. */
+void tfo_child_done(struct tcp_stack *s, tcb *t);
+/* Server: listener l closes: its pending children forget it. */
+void tfo_listener_gone(tcp_listener *l);
+/* Client: what our SYN carries: the option (a cookie, or a request) and
+ * data from the send ring on its first transmission. Returns the data
+ * length. */
+uint32_t tfo_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
+/* Client: the SYN-ACK arrived (snd_una not yet moved): caches its cookie,
+ * drops the SYN's data it acknowledged from the ring and rewinds to
+ * resend what it did not. */
+void tfo_rcv_synack(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* Client: our SYN timed out: note the loss against the cookie. */
+void tfo_syn_timeout(struct tcp_stack *s, tcb *t);
+/* Client: a cookie is cached for addr (and Fast Open is not backing off
+ * after SYN losses): its length, 0 when none. mss: the server's, or 0. */
+uint8_t tfo_cookie_find(struct tcp_stack *s, uint32_t addr, const uint8_t **cookie,
+			uint16_t *mss);
+int tfo_cookie_store(struct tcp_stack *s, uint32_t addr, const uint8_t *cookie,
+		     uint8_t len, uint16_t mss);
+/* Client: the most data a Fast Open SYN to t's peer carries. */
+uint32_t tfo_syn_room(struct tcp_stack *s, const tcb *t);
+void tfo_destroy(struct tcp_stack *s);
+/* The cookie cached for addr into out[16]: its length, or -HSK_ENOENT. */
+int tfo_cookie_copy(struct tcp_stack *s, uint32_t addr, uint8_t out[16]);
+/* Server: the Fast Open TCB's handshake completed (its SYN-ACK's RTT). */
+void tfo_child_established(struct tcp_stack *s, tcb *t);
+
+/* ---- options.c: socket options that reach into the engine ---- */
+/* TCP_CONGESTION on a connection: the algorithm changes, cwnd and
+ * ssthresh stay (Linux's tcp_reinit_congestion_control). */
+void tcb_set_cc(struct tcp_stack *s, tcb *t, const cc_ops *ops);
+/* TCP_MAXSEG: the MSS option we send, capped by user_mss (0: none). */
+static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
+{
+	return user_mss && user_mss < mss ? user_mss : mss;
+}
+
 /* ---- trace helpers (state.c) ---- */
 void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
-		   const hsk_tuple *tu, const tcp_hdr *th, uint32_t len,
-		   const char *reason);
+		   const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+		   uint32_t len, const char *reason);
 /* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
  * s->cfg.trace first, so an untraced stack does not even call it. */
 void trace_listener(struct tcp_stack *s, const tcp_listener *l);

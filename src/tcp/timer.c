@@ -9,7 +9,8 @@
  *   delack_at  delayed ACK: armed on in-order data that does not need an
  *              immediate ACK; cleared by any segment carrying our ACK.
  *   close_at   FIN_WAIT_2 of an orphan (fin_timeout): armed on entering
- *              FIN_WAIT_2 without a socket.
+ *              FIN_WAIT_2 without a socket; before that, SO_LINGER's time
+ *              for our FIN to be acknowledged (armed by close()).
  *   keep_at    keepalive (idle/interval/probes), when enabled.
  *
  * An orphan holding rings when not even a minimum ring fits under
@@ -88,14 +89,14 @@ static bool rtx_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 {
 	if (user_timeout_passed(t, now))
 		return true;
-	return t->retries >= retry_limit(s, t);
+	return t->act->retries >= retry_limit(s, t);
 }
 
 static bool probes_exhausted(tcp_stack *s, const tcb *t, uint64_t now)
 {
 	if (user_timeout_passed(t, now))
 		return true;
-	return t->win_probes >= (t->sd < 0 ? s->env->cfg.orphan_retries : s->env->cfg.retries2);
+	return t->act->win_probes >= (t->sd < 0 ? s->env->cfg.orphan_retries : s->env->cfg.retries2);
 }
 
 /* Returns false when the connection ended (and t may be freed). */
@@ -137,8 +138,8 @@ static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 	}
 	/* RFC 6298 §5.5: back off. */
 	rtt_backoff(&t->rtt);
-	if (probing && t->win_probes < UINT8_MAX)
-		t->win_probes++;
+	if (probing && a->win_probes < UINT8_MAX)
+		a->win_probes++;
 	if (persist) {
 		tcb_send_probe(s, t);   /* the zero window may have opened */
 		CNT_INC(s->env, TCPWinProbe);
@@ -146,11 +147,11 @@ static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 		return true;
 	}
 	if (!zero_wnd)
-		t->retries++;
+		a->retries++;
 	CNT_INC(s->env, TCPTimeouts);
 	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
 	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */
-	cc_on_rto(&a->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), t->retries == 1,
+	cc_on_rto(&a->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), a->retries == 1,
 		  now);
 	a->recover = t->snd_max;
 	a->dupacks = 0;
@@ -204,10 +205,15 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	if (ACT_DUE(t, close_at, now)) {
 		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
-		 * it with a reset. */
+		 * it with a reset. Before FIN_WAIT_2 it is SO_LINGER's time
+		 * that ran out (src/api/socket.c): our FIN was not
+		 * acknowledged in time. */
+		bool linger = t->state != HSK_FIN_WAIT_2;
 		t->act->close_at = 0;
+		if (linger)
+			CNT_INC(s->env, TCPAbortOnLinger);
 		tcb_send_rst(s, t);
-		tcb_closed(s, t, "timer FIN_WAIT_2");
+		tcb_closed(s, t, linger ? "timer SO_LINGER" : "timer FIN_WAIT_2");
 		return;
 	}
 	if (ACT_DUE(t, rtx_at, now) && !rtx_fire(s, t, now))
@@ -219,6 +225,7 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 		rec_sack_timers(s, t, now);
 	if (ACT_DUE(t, delack_at, now)) {
 		t->act->delack_at = 0;
+		qack_delack_missed(t);
 		CNT_INC(s->env, TCPDelayedACKs);
 		tcb_send_ack(s, t);
 	}

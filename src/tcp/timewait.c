@@ -28,14 +28,14 @@ void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 {
 	seg_out o = {
 		.flags = HSK_TH_ACK, .seq = tw->snd_nxt, .ack = tw->rcv_nxt,
-		.win = tw->rcv_win,
+		.win = tw->rcv_win, .tos = tw->tos,
 	};
 	if (tw->ts_ok) {        /* RFC 7323 §3.2: on every segment */
 		o.opt.has_ts = true;
 		o.opt.ts_val = rtt_tsval(&s->rttp, s->env->now, tw->ts_offset);
 		o.opt.ts_ecr = tw->ts_recent;
 	}
-	seg_send(s, &tw->node.key, &o, NULL, HSK_OBJ_TW, -1);
+	seg_send(s, &tw->node.key, obj_a6(s, &tw->node), &o, NULL, HSK_OBJ_TW, -1);
 }
 
 static uint64_t tw_lifetime(const tcp_stack *s) { return 2 * s->env->cfg.msl_ns; }
@@ -44,7 +44,7 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
 		return;
-	tcp_tw *tw = pool_get(&s->tw_pool);
+	tcp_tw *tw = tcp_obj_get(s, HSK_OBJ_TW, &t->node.key, obj_a6(s, &t->node));
 	if (!tw) {
 		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */
 		CNT_INC(s->env, TCPTimeWaitOverflow);
@@ -52,13 +52,13 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 		return;
 	}
 	uint16_t win = tcb_window_field(s, t);
-	tw->node.key = t->node.key;
-	tw->node.kind = HSK_OBJ_TW;
 	timer_init(&tw->timer);
 	tw->snd_nxt = t->snd_max;
 	tw->rcv_nxt = t->rcv_nxt;
 	tw->rcv_win = win;
 	tw->ts_ok = t->flags & TF_TS_OK;
+	tw->tos = t->tos;
+	tw->reuse = (t->flags & TF_REUSEADDR) != 0;
 	tw->ts_offset = t->ts_offset;
 	tw->ts_recent = t->ts_recent;
 	tcb_detach(s, t);
@@ -74,15 +74,15 @@ void tw_free(tcp_stack *s, tcp_tw *tw)
 {
 	wheel_cancel(&s->env->wheel, &tw->timer);
 	tbl_remove(&s->conns, &tw->node);
-	pool_put(&s->tw_pool, tw);
+	tcp_obj_put(s, &tw->node);
 }
 
 void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 {
 	(void)now;
 	CNT_INC(s->env, TW);
-	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT, HSK_CLOSED,
-			"timer 2MSL");
+	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, obj_a6(s, &tw->node), HSK_TIME_WAIT,
+			HSK_CLOSED, "timer 2MSL");
 	tw_free(s, tw);
 }
 
@@ -95,9 +95,9 @@ tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 		/* Only a SYN above the old RCV.NXT (RFC 1122 4.2.2.13, Linux's
 		 * after(seq, rcv_nxt)) may be a new connection. */
 		if (!(f & HSK_TH_ACK) && seq_gt(sg->seq, tw->rcv_nxt)) {
-			tcp_listener *l = listener_find(s, sg->tuple.laddr, sg->tuple.lport);
+			tcp_listener *l = listener_for(s, sg);
 			CNT_INC(s->env, TWRecycled);
-			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, HSK_TIME_WAIT,
+			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, sg->a6, HSK_TIME_WAIT,
 					HSK_CLOSED, "rcv SYN of a new connection");
 			/* RFC 1122 4.2.2.13: the new ISS must be above every
 			 * sequence number of the old incarnation, which the ISN

@@ -41,27 +41,43 @@ static inline __attribute__((always_inline)) int parse_doff(const uint8_t *buf, 
 	return WIRE_OK;
 }
 
-int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
-	      size_t *payload_len)
+/* The pseudo-header sum psum (without the length: both families' sums
+ * take the segment length as a 16-bit term below 64 KiB) and the parse. */
+static inline __attribute__((always_inline)) int parse_ps(const uint8_t *buf, size_t len, uint32_t psum,
+							  bool verify_csum, tcp_hdr *h,
+							  const uint8_t **payload, size_t *payload_len)
 {
 	size_t doff;
 	int err = parse_doff(buf, len, &doff);
 	if (err)
 		return err;
 	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
-	 * against a 16-bit pseudo-header length. */
+	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
+	 * jumbogram, which we do not take). */
 	if (verify_csum &&
 	    (len > 0xffff ||
-	     csum_fold(csum_partial(buf, len,
-				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len))) != 0))
+	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
 		return WIRE_ERR_TCP_CSUM;
 	return parse_rest(buf, len, doff, h, payload, payload_len);
 }
 
-int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
-		   uint32_t *hsum)
+int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
+	      size_t *payload_len)
+{
+	return parse_ps(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), verify_csum, h,
+			payload, payload_len);
+}
+
+int tcp_parse_ps(const uint8_t *buf, size_t len, uint32_t psum, bool verify_csum,
+		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len)
+{
+	return parse_ps(buf, len, psum, verify_csum, h, payload, payload_len);
+}
+
+static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum,
+							       tcp_hdr *h, const uint8_t **payload,
+							       size_t *payload_len, uint32_t *hsum)
 {
 	size_t doff;
 	int err = parse_doff(buf, len, &doff);
@@ -69,8 +85,7 @@ int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 		return err;
 	if (len > 0xffff)
 		return WIRE_ERR_TCP_CSUM;
-	uint32_t sum = csum_partial(buf, doff,
-				    csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len));
+	uint32_t sum = csum_partial(buf, doff, psum + (uint32_t)len);
 	err = parse_rest(buf, len, doff, h, payload, payload_len);
 	/* A segment that fails a later check is counted as tcp_parse counts
 	 * it: as a bad checksum when its checksum is bad too. */
@@ -78,6 +93,20 @@ int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 		return WIRE_ERR_TCP_CSUM;
 	*hsum = sum;
 	return err;
+}
+
+int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
+		   uint32_t *hsum)
+{
+	return parse_hsum_ps(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), h, payload,
+			     payload_len, hsum);
+}
+
+int tcp_parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum)
+{
+	return parse_hsum_ps(buf, len, psum, h, payload, payload_len, hsum);
 }
 
 /* Header and options (checksum field 0); returns the header length, or
@@ -108,8 +137,9 @@ static inline __attribute__((always_inline)) int emit_header(const tcp_hdr *h, s
 	return (int)hlen;
 }
 
-int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
-	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+static inline __attribute__((always_inline)) int emit_ps(const tcp_hdr *h, const uint8_t *payload,
+							 size_t payload_len, uint32_t psum,
+							 uint8_t *buf, size_t cap)
 {
 	int hlen = emit_header(h, payload_len, buf, cap);
 	if (hlen < 0)
@@ -118,13 +148,25 @@ int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	/* A payload already in place (built behind the header) is not copied. */
 	if (payload_len && payload != buf + hlen)
 		memmove(buf + hlen, payload, payload_len);
-	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);
-	wr16(buf + 16, csum_fold(csum_partial(buf, n, sum)));
+	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
 	return (int)n;
 }
 
-int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
-		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+{
+	return emit_ps(h, payload, payload_len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), buf, cap);
+}
+
+int tcp_emit_ps(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+		uint32_t psum, uint8_t *buf, size_t cap)
+{
+	return emit_ps(h, payload, payload_len, psum, buf, cap);
+}
+
+static inline __attribute__((always_inline)) int emit_summed_ps(const tcp_hdr *h, size_t payload_len,
+								uint32_t payload_sum, uint32_t psum,
+								uint8_t *buf, size_t cap)
 {
 	int hlen = emit_header(h, payload_len, buf, cap);
 	if (hlen < 0)
@@ -132,8 +174,20 @@ int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
 	size_t n = (size_t)hlen + payload_len;
 	/* The header is a multiple of 4 bytes: the payload starts at an even
 	 * offset, and its sum adds as it is. */
-	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);
-	sum = csum_partial(buf, (size_t)hlen, csum_add(sum, payload_sum));
+	uint32_t sum = csum_partial(buf, (size_t)hlen, csum_add(psum + (uint32_t)n, payload_sum));
 	wr16(buf + 16, csum_fold(sum));
 	return (int)n;
+}
+
+int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
+{
+	return emit_summed_ps(h, payload_len, payload_sum, csum_pseudo(src, dst, IP_PROTO_TCP, 0),
+			      buf, cap);
+}
+
+int tcp_emit_summed_ps(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		       uint32_t psum, uint8_t *buf, size_t cap)
+{
+	return emit_summed_ps(h, payload_len, payload_sum, psum, buf, cap);
 }

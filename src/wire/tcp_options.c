@@ -1,6 +1,6 @@
 /*
  * TCP options: MSS (RFC 9293), window scale and timestamps (RFC 7323),
- * SACK-permitted and SACK blocks (RFC 2018).
+ * SACK-permitted and SACK blocks (RFC 2018), Fast Open (RFC 7413).
  *
  * Parsing accepts any order and skips unknown kinds by their length; a length
  * byte of 0 or 1, one that runs past the option space, or one that is wrong for
@@ -15,6 +15,8 @@
  *   SACK_PERM alone        01 01 04 02
  *   window scale           01 03 03 ws
  *   SACK blocks            01 01 05 nn <left right>...
+ *   Fast Open request      22 02 01 01
+ *   Fast Open cookie       22 nn <cookie> (01 01 when nn % 4 == 2)
  * A Linux SYN with everything is thus the 20 bytes
  *   02 04 05 b4 04 02 08 0a <tsval> <tsecr> 01 03 03 07.
  * Every piece is a multiple of 4 bytes, so no padding is ever needed. SACK
@@ -26,7 +28,14 @@
 enum {
 	OPTLEN_MSS = 4, OPTLEN_WSCALE = 3, OPTLEN_SACK_PERM = 2,
 	OPTLEN_TIMESTAMP = 10, OPTLEN_SACK_BASE = 2, OPTLEN_SACK_BLOCK = 8,
+	OPTLEN_FO_BASE = 2,
 };
+
+/* Bytes the Fast Open option takes, padded to 4 (0 when absent). */
+static size_t fo_room(const tcp_opts *o)
+{
+	return o->has_fo ? ((size_t)OPTLEN_FO_BASE + o->fo_len + 3) & ~(size_t)3 : 0;
+}
 
 void tcp_opts_init(tcp_opts *o)
 {
@@ -36,6 +45,9 @@ void tcp_opts_init(tcp_opts *o)
 	o->has_ts = false;
 	o->nsack = 0;
 	o->ts_val = o->ts_ecr = 0;
+	o->has_fo = false;
+	o->fo_len = 0;
+	o->fo_cookie = NULL;
 }
 
 static int opt_sack(const uint8_t *p, size_t olen, tcp_opts *o)
@@ -144,6 +156,18 @@ int tcp_opts_parse_all(const uint8_t *p, size_t len, tcp_opts *o)
 			o->ts_val = rd32(p + 2);
 			o->ts_ecr = rd32(p + 6);
 			break;
+		case TCPOPT_FASTOPEN:
+			/* A request (no cookie) or a cookie of 4..16 bytes,
+			 * an even count; any other length is ignored, not
+			 * malformed (Linux's tcp_parse_fastopen_option). */
+			if (olen == OPTLEN_FO_BASE ||
+			    (olen - OPTLEN_FO_BASE >= TCP_FO_COOKIE_MIN &&
+			     olen - OPTLEN_FO_BASE <= TCP_FO_COOKIE_MAX && !(olen & 1))) {
+				o->has_fo = true;
+				o->fo_len = (uint8_t)(olen - OPTLEN_FO_BASE);
+				o->fo_cookie = olen > OPTLEN_FO_BASE ? p + 2 : NULL;
+			}
+			break;
 		default:
 			break; /* unknown: skipped by its length */
 		}
@@ -164,14 +188,16 @@ static size_t opts_base_len(const tcp_opts *o)
 		n += 4;
 	if (o->wscale >= 0)
 		n += 4;
-	return n;
+	return n + fo_room(o);
 }
 
 static size_t opts_nsack(const tcp_opts *o, size_t base)
 {
 	/* base is at most 20 (MSS, SACK_PERM + TS, WSCALE), so at least two
 	 * blocks fit; three beside TS alone, four beside nothing but one
-	 * 4-byte option. */
+	 * 4-byte option. A Fast Open cookie (SYNs only) may leave none. */
+	if (base + 4 + OPTLEN_SACK_BLOCK > TCP_MAX_OPT_LEN)
+		return 0;
 	size_t fit = (TCP_MAX_OPT_LEN - 4 - base) / OPTLEN_SACK_BLOCK;
 	return o->nsack < fit ? o->nsack : fit;
 }
@@ -219,6 +245,16 @@ size_t tcp_opts_write(const tcp_opts *o, uint8_t *p)
 			wr32(p + 4, o->sack[i].right);
 			p += 8;
 		}
+	}
+	if (o->has_fo) {
+		size_t room = fo_room(o);
+		p[0] = TCPOPT_FASTOPEN;
+		p[1] = (uint8_t)(OPTLEN_FO_BASE + o->fo_len);
+		for (size_t i = 0; i < o->fo_len; i++)
+			p[2 + i] = o->fo_cookie[i];
+		for (size_t i = OPTLEN_FO_BASE + o->fo_len; i < room; i++)
+			p[i] = TCPOPT_NOP;
+		p += room;
 	}
 	return (size_t)(p - start);
 }

@@ -88,7 +88,10 @@ enum { TCP_HDR_LEN = 20, TCP_MAX_OPT_LEN = 40 };
 enum {
 	TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2, TCPOPT_WSCALE = 3,
 	TCPOPT_SACK_PERM = 4, TCPOPT_SACK = 5, TCPOPT_TIMESTAMP = 8,
+	TCPOPT_FASTOPEN = 34,         /* RFC 7413 TCP Fast Open cookie */
 };
+/* A Fast Open cookie: 4 to 16 bytes, an even number (RFC 7413 §4.1.1). */
+enum { TCP_FO_COOKIE_MIN = 4, TCP_FO_COOKIE_MAX = 16 };
 enum { TCP_MAX_SACK_BLOCKS = 4 };
 
 typedef struct tcp_sack_block {
@@ -101,7 +104,14 @@ typedef struct tcp_opts {
 	bool sack_ok;
 	bool has_ts;
 	uint8_t nsack;        /* SACK blocks present (0..4) */
+	/* RFC 7413 Fast Open: has_fo with fo_len 0 is a cookie request; a
+	 * cookie is fo_len (4..16, even) bytes at fo_cookie (parsed: inside
+	 * the segment; emitted: wherever the caller keeps it). An option of
+	 * another length is ignored, as Linux does. Zeroed: absent. */
+	bool has_fo;
+	uint8_t fo_len;
 	uint32_t ts_val, ts_ecr;
+	const uint8_t *fo_cookie;
 	tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
 } tcp_opts;
 
@@ -141,7 +151,8 @@ int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 /* Bytes the options in `o` take on the wire, padded to a multiple of 4
  * (SACK blocks that do not fit in 40 bytes are left off, the first kept). */
 size_t tcp_opts_len(const tcp_opts *o);
-/* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks. */
+/* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks,
+ * no Fast Open. */
 void tcp_opts_init(tcp_opts *o);
 /* Parses `len` bytes of option space (as tcp_parse does); WIRE_OK,
  * WIRE_ERR_OPTLEN or WIRE_ERR_MSS_ZERO. The layouts of nearly every
@@ -150,7 +161,8 @@ void tcp_opts_init(tcp_opts *o);
 int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o);
 /* The general parser: any order, unknown kinds skipped by length. */
 int tcp_opts_parse_all(const uint8_t *p, size_t len, tcp_opts *o);
-/* Writes the options in Linux order; returns tcp_opts_len(o). */
+/* Writes the options in Linux order (Fast Open last, NOP-padded to a
+ * multiple of 4 as Linux pads it); returns tcp_opts_len(o). */
 size_t tcp_opts_write(const tcp_opts *o, uint8_t *p);
 /* Writes header + options + payload and the checksum. h->doff and h->csum
  * are computed. Returns bytes written or WIRE_ERR_SPACE. The option order
@@ -163,6 +175,19 @@ int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
  * there): only the header is summed. Same returns as tcp_emit. */
 int tcp_emit_summed(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
 		    uint32_t src, uint32_t dst, uint8_t *buf, size_t cap);
+
+/* The same four for either family: psum is the pseudo-header's sum
+ * without the length, csum_pseudo(src, dst, IP_PROTO_TCP, 0) for IPv4 or
+ * csum_pseudo6(src, dst, IP_PROTO_TCP, 0) for IPv6 (RFC 8200 §8.1); the
+ * functions add the segment's length, as the IPv4 ones do. */
+int tcp_parse_ps(const uint8_t *buf, size_t len, uint32_t psum, bool verify_csum,
+		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len);
+int tcp_parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum);
+int tcp_emit_ps(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
+		uint32_t psum, uint8_t *buf, size_t cap);
+int tcp_emit_summed_ps(const tcp_hdr *h, size_t payload_len, uint32_t payload_sum,
+		       uint32_t psum, uint8_t *buf, size_t cap);
 
 /* ---- ICMP (RFC 792), the parts TCP needs ---- */
 enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,

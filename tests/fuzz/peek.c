@@ -31,9 +31,7 @@ bool peek_conn_get(hsk_stack *s, const hsk_tuple *tu, peek_conn *out)
 	case HSK_OBJ_TCB: {
 		const tcb *t = (const tcb *)n;
 		out->state = t->state;
-		/* The TCB keeps its ISS only while the SYN is unacknowledged
-		 * (it is SND.UNA then); after, SND.UNA stands in. */
-		out->iss = t->snd_una.v;
+		out->iss = t->iss.v;
 		out->snd_una = t->snd_una.v;
 		out->snd_nxt = t->snd_nxt.v;
 		out->snd_max = t->snd_max.v;
@@ -202,6 +200,19 @@ static void check_listener(struct walk *w, const tcp_listener *l)
 	if (listed != l->syn_q)
 		FAIL(w->who, "listener :%u: syn_q %u but %u requests listed", l->port,
 		     l->syn_q, listed);
+	/* Fast Open children still in SYN_RECEIVED: listed through their
+	 * extensions, as many as tfo_pending counts. */
+	uint32_t kids = 0;
+	for (const tcb *t = l->tfo_kids; t; t = t->act->tfo_next) {
+		if (!(t->flags & TF_TFO_PENDING) || t->act->listener != l ||
+		    (t->act->tfo_next && t->act->tfo_next->act->tfo_prev != t))
+			FAIL(w->who, "listener :%u: its Fast Open list is broken", l->port);
+		if (++kids > l->tfo_pending)
+			break;
+	}
+	if (kids != l->tfo_pending)
+		FAIL(w->who, "listener :%u: tfo_pending %u but %u children listed", l->port,
+		     l->tfo_pending, kids);
 	uint32_t reqs = 0;
 	for (unsigned i = 0; i < w->nlst; i++)
 		if (w->lst[i] == l)

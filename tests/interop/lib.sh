@@ -6,6 +6,14 @@
 # as 198.18.0.2, reached through the device. Everything is deleted on exit,
 # whatever happens. Set HSK_BIN to test another handshake binary and
 # HSK_KEEP=1 to keep the temporary directory (logs, pcaps).
+#
+# Variants (test_variant_*.sh run the TUN tests under them; docs/scale.md):
+#   HSK_SHARDS=N     hsk0 is made multi_queue and serve/connect run N shards
+#                    (--threads N: N queues, the eBPF steering program)
+#   HSK_OFFLOAD=L    serve/connect take --offload L (e.g. "all")
+#   HSK_URING=1      ... and --uring
+# NETOPTS holds those options; a test that runs the handshake program
+# itself passes "${NETOPTS[@]}" too.
 
 BUILD=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
 SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR}
@@ -83,7 +91,23 @@ if ! "$HSK" serve --help >/dev/null 2>&1; then
 	exit 1
 fi
 
+NETOPTS=()
+if [ -n "${HSK_SHARDS:-}${HSK_OFFLOAD:-}${HSK_URING:-}" ] && [ "$MODE" != tun ]; then
+	echo "SKIP: the variant (HSK_SHARDS, HSK_OFFLOAD, HSK_URING) is for TUN"
+	exit 77
+fi
+[ -n "${HSK_SHARDS:-}" ] && NETOPTS+=(--threads "$HSK_SHARDS")
+[ -n "${HSK_OFFLOAD:-}" ] && NETOPTS+=(--offload "$HSK_OFFLOAD")
+[ "${HSK_URING:-0}" = 1 ] && NETOPTS+=(--uring)
+
 netns_up "$NS" "$MODE" "$DEV" "$KADDR/24" || fail "cannot create namespace $NS"
+if [ "${HSK_SHARDS:-1}" -gt 1 ]; then
+	# a device with one queue per shard takes only multi-queue attaches
+	{ ip -n "$NS" link del "$DEV" &&
+	  ip -n "$NS" tuntap add dev "$DEV" mode tun multi_queue &&
+	  ip -n "$NS" addr add "$KADDR/24" dev "$DEV" &&
+	  ip -n "$NS" link set "$DEV" up; } || fail "cannot make $DEV multi_queue"
+fi
 
 nsx() {
 	ip netns exec "$NS" "$@"
@@ -94,8 +118,8 @@ nsx() {
 start_serve() {
 	# Not through nsx: $! must be the process itself (ip execs timeout,
 	# which passes our SIGTERM on to handshake).
-	ip netns exec "$NS" timeout 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "$@" \
-		>"$TMP/serve.log" 2>&1 &
+	ip netns exec "$NS" timeout 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
+		"$@" >"$TMP/serve.log" 2>&1 &
 	SERVE_PID=$!
 	for _ in $(seq 100); do
 		grep -q "listening on" "$TMP/serve.log" 2>/dev/null && return 0
@@ -139,7 +163,8 @@ stop_serve() {
 
 # Runs `handshake connect` in the namespace (foreground, bounded in time).
 hsk_connect() {
-	nsx timeout "${CONNECT_TIMEOUT:-60}" "$HSK" connect --$MODE $DEV --addr $HADDR/24 "$@"
+	nsx timeout "${CONNECT_TIMEOUT:-60}" "$HSK" connect --$MODE $DEV --addr $HADDR/24 \
+		"${NETOPTS[@]}" "$@"
 }
 
 peer() {

@@ -29,8 +29,18 @@ expect() { # want_rc pattern args...
 expect 0 "usage: handshake serve" serve --help
 expect 0 "usage: handshake connect" connect --help
 expect 0 "--loss P" serve --help
-expect 2 "give one of --tun NAME or --tap NAME" serve --addr 198.18.0.2/24 --port 7
-expect 2 "give one of --tun NAME or --tap NAME" serve --tun a --tap b --addr 198.18.0.2/24 --port 7
+expect 2 "give one of --tun NAME, --tap NAME or --xdp IFNAME" serve --addr 198.18.0.2/24 --port 7
+expect 2 "give one of --tun NAME, --tap NAME or --xdp IFNAME" serve --tun a --tap b --addr 198.18.0.2/24 --port 7
+expect 2 "give one of --tun NAME, --tap NAME or --xdp IFNAME" serve --tun a --xdp b --addr 198.18.0.2/24 --port 7
+expect 2 "bad thread count" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --threads 0
+expect 2 "bad queue count" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --queues 65
+expect 2 "--queues 3 is not a multiple of --threads 2" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --threads 2 --queues 3
+expect 2 "bad offload list" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --offload tso9
+expect 2 "TUN options" serve --tap hsk9 --addr 198.18.0.2/24 --port 7 --offload all
+expect 2 "TUN options" connect --xdp hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --uring
+expect 2 "a TAP device has one queue" serve --tap hsk9 --addr 198.18.0.2/24 --port 7 --threads 2
+expect 0 "--threads N" serve --help
+expect 0 "--xdp IFNAME" connect --help
 expect 2 "--addr A.B.C.D/PREFIX is required" serve --tun hsk9 --port 7
 expect 2 "--port N is required" serve --tun hsk9 --addr 198.18.0.2/24
 expect 2 "bad address" serve --tun hsk9 --addr 198.18.0.300/24 --port 7

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The two examples against the kernel: examples/echo_server echoes 1 MB
-# for a Python client; examples/http_client fetches a file from Python's
-# http.server and gets ECONNREFUSED from a closed port.
+# The examples against the kernel: examples/echo_server and
+# examples/zerocopy_echo echo 1 MB for a Python client; examples/http_client
+# fetches a file from Python's http.server and gets ECONNREFUSED from a
+# closed port.
 . "$(dirname "$0")/lib.sh"
 
-for x in echo_server http_client; do
+for x in echo_server zerocopy_echo http_client; do
 	[ -x "$BUILD/$x" ] || fail "$BUILD/$x is not built"
 done
 
@@ -16,6 +17,13 @@ sleep 0.3
 peer echo-client $HADDR 7 1048576 nostate >"$TMP/echo.log" 2>&1 || fail "echo_server: $(tail -n 1 "$TMP/echo.log")"
 stop_serve
 echo "echo_server: $(jfield "$TMP/echo.log" ok), 1 MB each way"
+
+ip netns exec "$NS" timeout 30 "$BUILD/zerocopy_echo" $DEV $HADDR/24 7 >"$TMP/zerocopy_echo.log" 2>&1 &
+SERVE_PID=$!
+sleep 0.3
+peer echo-client $HADDR 7 1048576 nostate >"$TMP/zecho.log" 2>&1 || fail "zerocopy_echo: $(tail -n 1 "$TMP/zecho.log")"
+stop_serve
+echo "zerocopy_echo: $(jfield "$TMP/zecho.log" ok), 1 MB each way"
 
 mkdir "$TMP/www"
 head -c 300000 /dev/urandom >"$TMP/www/blob"
@@ -41,4 +49,4 @@ rc=$?
 set -e
 [ $rc = 1 ] && grep -q ECONNREFUSED "$TMP/refused.log" || fail "http_client to a closed port: rc $rc, $(cat "$TMP/refused.log")"
 kill $PEER_PID 2>/dev/null
-echo "PASS: echo_server and http_client work against the kernel"
+echo "PASS: echo_server, zerocopy_echo and http_client work against the kernel"

@@ -23,7 +23,7 @@ echo "  server: RetransSegs $(counter "$TMP/serve.log" RetransSegs), TCPOFOQueue
 [ "$(counter "$TMP/serve.log" RetransSegs)" -gt 0 ] || fail "no retransmissions: was anything lost?"
 
 start_peer_server sink sink-server 5001 "$TMP/down"
-nsx timeout 25 "$HSK" connect --tun $DEV --addr $HADDR/24 $KADDR:5001 --send "$TMP/up" \
+nsx timeout 25 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5001 --send "$TMP/up" \
 	--recv "$TMP/got" --stats $IMPAIR >"$TMP/connect.log" 2>&1 ||
 	fail "the 16 MB exchange failed or took over 25 s"
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"

@@ -34,7 +34,7 @@ PY
 [ "$(counter "$TMP/serve.log" DrainReset)" = 1 ] || fail "DrainReset is not 1"
 
 start_peer_server dserver drain-server 5003
-ip netns exec "$NS" timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 $KADDR:5003 \
+ip netns exec "$NS" timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5003 \
 	--drain-timeout 1 >"$TMP/connect.log" 2>&1 &
 cpid=$!
 for _ in $(seq 100); do

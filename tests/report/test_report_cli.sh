@@ -118,7 +118,8 @@ want = {"198.18.0.1": "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WA
 got = {h: " ".join(p) for h, p in paths.items()}
 assert got == want, got
 segs = sum(1 for e in d["ev"] if e[0] == 1)
-assert segs == 9, segs
+# the handshake, the request, its quick ACK, the response, FIN, ACK, FIN, ACK
+assert segs == 10, segs
 PY
 
 # bad input: a clear message, exit 1, no page

@@ -161,6 +161,30 @@ static void test_window_scale_limit(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 7323 §2.3: a peer's shift above 14 is used as 14 (and logged, in
+ * Linux): 65535 << 15 would not fit the 30-bit window arithmetic. */
+static void test_peer_window_shift_above_14(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 14);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.wscale = 15;
+	sim_peer p;
+	sim_peer_accept_win(&sm, &p, S, PORT, 7000, &syn, 65535);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[S], p.sd, &ti), 0);
+	assert_int_equal(ti.snd_wscale, 14);
+	assert_int_equal(ti.snd_wnd, 65535u << 14);
+	hsk_abort(sm.st[S], p.sd);
+	hsk_close(sm.st[S], p.lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* Keepalive: an idle connection probes after KEEPIDLE; a live peer answers
  * and the connection stays; a vanished one is declared dead after KEEPCNT
  * unanswered probes KEEPINTVL apart (ETIMEDOUT). */
@@ -193,6 +217,11 @@ static void test_keepalive(void **state)
 			/* Probes at 10, 20 and 30 s, each answered. */
 			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
 			assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+			/* Each answer starts the count again: a fourth probe
+			 * at 40 s, no verdict after KEEPCNT answered ones. */
+			sim_run(&sm, 10 * SEC);
+			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 4);
+			assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
 		} else {
 			/* Probes at 10, 12, 14 s; dead at 16 s. */
 			assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
@@ -219,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_receiver_sws),
 		cmocka_unit_test(test_sender_sws),
 		cmocka_unit_test(test_window_scale_limit),
+		cmocka_unit_test(test_peer_window_shift_above_14),
 		cmocka_unit_test(test_keepalive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

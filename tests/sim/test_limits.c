@@ -648,6 +648,7 @@ static size_t pin_run(uint64_t low, uint64_t pressure, uint64_t high, uint64_t s
 				;
 	}
 	assert_int_equal(n, PEERS);
+	sim_sync_clocks(&sm);
 	size_t held = usage(&sm, S).buffer_bytes;
 	*max_q = 0;
 	*small = 0;

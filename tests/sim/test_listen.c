@@ -155,6 +155,7 @@ static void test_lost_synack_recovered(void **state)
 	assert_int_equal(hsk_send(c, csd, "ok", 2), 2);
 	sim_run(&sm, 2 * MS);
 	expect_seg(&sm, C, A | PSH, 1, 1, 2);
+	expect_seg(&sm, S, A, 1, 3, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 2);
 	assert_int_equal(hsk_abort(c, csd), 0);
 	sim_run(&sm, 2 * MS);
@@ -468,6 +469,7 @@ static void test_reset_before_accept(void **state)
 	expect_seg(&sm, S, SYN | A, 0, 1, 0);
 	expect_seg(&sm, C, A, 1, 1, 0);
 	expect_seg(&sm, C, A | PSH, 1, 1, 3);
+	expect_seg(&sm, S, A, 1, 4, 0);          /* first data: quick ACK */
 	expect_seg(&sm, C, RST | A, 4, 1, 0);
 	expect_no_tx(&sm);
 	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);
@@ -486,12 +488,94 @@ static void test_reset_before_accept(void **state)
 	sim_free(&sm);
 }
 
+/* A SYN from a scripted client: the request's ISS and window, from its
+ * SYN,ACK. */
+static uint32_t request_open(sim *sm, uint16_t port, uint32_t irs, uint16_t *win)
+{
+	sim_inject(sm, S, NOHOST, port, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, SYN | A);
+	*win = e->ev.win;
+	return e->ev.seq;
+}
+
+/* What completes a request: an ACK of exactly its SYN,ACK (ISS + 1) in its
+ * window. An ACK of anything else is answered with a reset (seq = SEG.ACK)
+ * and the request stays; an RST,SYN is not answered; an empty segment at
+ * the right window edge (IRS + 1 + RCV.WND) is out of the window, answered
+ * with an ACK. */
+static void test_request_final_ack_checked(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 510);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	const uint32_t irs = 9000;
+	uint16_t win;
+	uint32_t iss = request_open(&sm, 4000, irs, &win);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 2, A, 65535, NULL, 0);
+	expect_abs(&sm, S, RST, iss + 2, 0, 0, 0);
+	/* An RST,SYN repeating the SYN is not a SYN again: never answer a
+	 * reset. */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, RST | SYN, 65535, NULL, 0);
+	assert_null(sim_next_tx(&sm));
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1 + win, iss + 1, A, 65535, NULL, 0);
+	expect_abs(&sm, S, A, iss + 1, irs + 1, 0, 0);
+	assert_null(sim_next_tx(&sm));
+	assert_int_equal(hsk_accept(sm.st[S], lsd, NULL), -HSK_EAGAIN);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1 + win - 1, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(sm.st[S], ssd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run(&sm, 10 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Karn for the handshake: the SYN,ACK was sent twice (its timer fired), so
+ * the final ACK's round trip is ambiguous and gives no RTT sample; a
+ * first SYN,ACK's does. */
+static void test_synack_rtt_sample_karn(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 511);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	uint16_t win;
+	uint32_t iss = request_open(&sm, 4000, 9000, &win);
+	sim_run(&sm, 1500 * MS);                /* the SYN,ACK again at 1 s */
+	expect_abs(&sm, S, SYN | A, iss, 9001, 0, 0);
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 9001, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
+	assert_int_equal(ti.srtt_ns, 0);
+	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
+	expect_abs(&sm, S, RST | A, iss + 1, 9001, 0, 0);
+	/* Answered at once: a sample of 20 ms. */
+	iss = request_open(&sm, 4001, 19000, &win);
+	sim_run(&sm, 20 * MS);
+	sim_inject(&sm, S, NOHOST, 4001, PORT, 19001, iss + 1, A, 65535, NULL, 0);
+	ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
+	assert_int_equal(ti.srtt_ns, 20 * MS);
+	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run(&sm, 10 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synack_retransmission_default),
 		cmocka_unit_test(test_synack_retransmission_configured),
 		cmocka_unit_test(test_lost_synack_recovered),
+		cmocka_unit_test(test_request_final_ack_checked),
+		cmocka_unit_test(test_synack_rtt_sample_karn),
 		cmocka_unit_test(test_accept_overflow),
 		cmocka_unit_test(test_accept_overflow_abort),
 		cmocka_unit_test(test_syn_queue_full),

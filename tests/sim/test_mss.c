@@ -336,6 +336,30 @@ static void test_frag_needed_outside_flight_ignored(void **state)
 	icmp_end(&sm, &p);
 }
 
+/* Fragmentation-needed only ever lowers the MSS (RFC 1191: a larger
+ * next-hop MTU is no news, and a forged one must not raise it past what
+ * the path takes); and an established connection treats port and protocol
+ * unreachable as soft errors (RFC 1122 4.2.3.9: only a connection still
+ * opening is aborted). */
+static void test_icmp_never_raises_mss_nor_aborts(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	icmp_fx(&sm, &p, NULL, 952);
+	frag_needed(&p, 1000, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 948);
+	frag_needed(&p, 1500, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 948);
+	sim_inject_icmp(p.sm, S, SIM_ADDR(6), ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0,
+			p.hport, p.addr, p.port, p.hiss + 1);
+	sim_inject_icmp(p.sm, S, SIM_ADDR(6), ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, 0,
+			p.hport, p.addr, p.port, p.hiss + 1);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_error(sm.st[S], p.sd), 0);
+	icmp_end(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_min_pmtu_configured),
 		cmocka_unit_test(test_floors_validated),
 		cmocka_unit_test(test_frag_needed_outside_flight_ignored),
+		cmocka_unit_test(test_icmp_never_raises_mss_nor_aborts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

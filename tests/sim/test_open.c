@@ -71,6 +71,7 @@ static void test_simultaneous_open(void **state)
 	assert_int_equal(hsk_send(c, a, "hello", 5), 5);
 	expect_seg(&sm, C, A | PSH, 1, 1, 5);
 	sim_run(&sm, 1 * MS + 1);
+	expect_seg(&sm, S, A, 1, 6, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(s, b, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(hsk_send(s, b, "world!", 6), 6);
@@ -96,6 +97,142 @@ static void test_simultaneous_open(void **state)
 	expect_seg(&sm, C, A, 7, 8, 0);
 	sim_run(&sm, 61 * SEC);
 	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Simultaneous open against a peer played by the test. In SYN_RECEIVED
+ * the segment that completes the open must acknowledge our SYN: a SYN,ACK
+ * acknowledging more is a SYN in a synchronized state (challenge ACK,
+ * RFC 5961 §4), an ACK of ISS alone acknowledges nothing (a reset, RFC
+ * 9293 §3.10.7.4, SYN-RECEIVED); neither establishes. Then the right
+ * SYN,ACK does. */
+static void test_simultaneous_open_checks_ack(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 12);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	/* (Host S sends nothing: acks below are absolute.) */
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, 0, SYN, 65535, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 2, SYN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, A, 1, irs + 1, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	assert_int_equal(sim_counter(&sm, C, "TCPSYNChallenge"), 1);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss, A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 0, 0, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_abort(c, a), 0);
+	expect_seg(&sm, C, RST | A, 1, irs + 1, 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* RFC 7323 §2.2: the window field of a SYN is never scaled -- the SYN,ACK
+ * completing a simultaneous open too, though both SYNs agreed on a shift
+ * by then. */
+static void test_simultaneous_open_window_unscaled(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 13);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_true(sm.log[sm.tx_cursor - 1].ev.wscale >= 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1460;
+	o.wscale = 7;
+	/* The SYN's ACK field, meaningless without the ACK bit, is ISS: SYN_SENT
+	 * takes SND.WL2 from it, and a value above ISS + 1 would keep the
+	 * SYN,ACK's window out by the WL2 rule (docs/mutation.md). */
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN, 2000, &o, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 3000, &o,
+			NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
+	assert_int_equal(ti.snd_wnd, 3000);
+	/* From now on the window is scaled. */
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A, 100, NULL, 0);
+	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
+	assert_int_equal(ti.snd_wnd, 100 << 7);
+	assert_int_equal(hsk_abort(c, a), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The ACK field of a SYN without the ACK bit means nothing (RFC 9293
+ * §3.1): SYN_SENT must not take SND.WL2 from it. An ACK field above ISS + 1
+ * (any value will do for half of all ISSs) kept the completing SYN,ACK's
+ * window out by the WL2 rule (found by make mutate's review). */
+static void test_simultaneous_open_syn_ack_field_ignored(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 13);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 5000, SYN, 2000, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 3000, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
+	assert_int_equal(ti.snd_wnd, 3000);
+	assert_int_equal(hsk_abort(c, a), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* RFC 9293 §3.10.7.3: in SYN_SENT an ACK must acknowledge our SYN (ISS <
+ * SEG.ACK =< SND.NXT). A SYN,ACK acknowledging ISS itself, or beyond our
+ * SYN, is answered with a reset (seq = SEG.ACK) and the connect goes on;
+ * the right one establishes. */
+static void test_syn_sent_bad_synack_reset(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 14);
+	hsk_stack *c = sm.st[C];
+	int a = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
+	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	uint32_t iss = sim_iss(&sm, C), irs = 80000;
+	/* (Host S sends nothing: acks below are absolute.) */
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 0, 0, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 2, SYN | A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 2, 0, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_SENT);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	expect_seg(&sm, C, A, 1, irs + 1, 0);
+	assert_int_equal(hsk_abort(c, a), 0);
+	sim_run(&sm, 1 * SEC);
 	sim_assert_no_leaks(&sm);
 	sim_free(&sm);
 }
@@ -718,6 +855,10 @@ static void test_sequence_wrap(void **state)
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, data, 20);
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 21, iss + 1, A | PSH | FIN, 65535,
 		   data + 20, 20);
+	e = sim_next_tx(&sm);             /* the first data, quick-ACKed */
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.ack, irs + 1 + 20);
 	e = sim_next_tx(&sm);
 	assert_non_null(e);
 	assert_int_equal(e->ev.flags, A);
@@ -799,6 +940,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_simultaneous_open_checks_ack),
+		cmocka_unit_test(test_simultaneous_open_window_unscaled),
+		cmocka_unit_test(test_simultaneous_open_syn_ack_field_ignored),
 		cmocka_unit_test(test_simultaneous_open_lost_synacks),
 		cmocka_unit_test(test_synrcvd_rst_back_to_listen),
 		cmocka_unit_test(test_synrcvd_rst_simultaneous_refused),
@@ -806,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_connect_events),
 		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
+		cmocka_unit_test(test_syn_sent_bad_synack_reset),
 		cmocka_unit_test(test_ack_to_listener),
 		cmocka_unit_test(test_data_on_final_ack),
 		cmocka_unit_test(test_mss_option),

@@ -219,6 +219,50 @@ static void test_rtt_not_from_absurd_tsecr(void **state)
 	close_ts(&sm, &p);
 }
 
+/* Two segments sent in order, reordered on the way: the later one arrives
+ * first, beyond RCV.NXT, and its TSval is not taken (RFC 7323 §4.3: only
+ * from SEG.SEQ <= Last.ACK.sent), so the earlier one, with the older
+ * TSval, still passes PAWS and fills the hole. */
+static void test_reordered_segments_pass_paws(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 605);
+	p.tsval = 1002;
+	sim_peer_send(&p, 5, 1, A | PSH, 65535, "5678", 4);
+	assert_int_equal(readable(&sm, &p), 0);
+	p.tsval = 1001;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "1234", 4);
+	assert_int_equal(readable(&sm, &p), 8);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 0);
+	close_ts(&sm, &p);
+}
+
+/* PAWS drops segments it would ACK; an RST is exempt (RFC 7323 §5.3 R1
+ * and Linux's "Reset is accepted even if it did not pass PAWS"): one at
+ * RCV.NXT with an old TSval still resets. */
+static void test_paws_spares_rst(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 606);
+	p.tsval = 2000;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "new", 3);
+	assert_int_equal(readable(&sm, &p), 3);
+	p.tsval = 1500;
+	sim_peer_send(&p, 4, 0, HSK_TH_RST, 0, NULL, 0);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(sm.st[S], p.sd), HSK_ECONNRESET);
+	assert_int_equal(sim_counter(&sm, S, "EstabResets"), 1);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 0);
+	assert_int_equal(hsk_close(sm.st[S], p.sd), 0);
+	assert_int_equal(hsk_close(sm.st[S], p.lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +270,8 @@ int main(void)
 		cmocka_unit_test(test_ts_recent_not_from_unacceptable),
 		cmocka_unit_test(test_paws_rejects_and_limits),
 		cmocka_unit_test(test_paws_24_day_aging),
+		cmocka_unit_test(test_reordered_segments_pass_paws),
+		cmocka_unit_test(test_paws_spares_rst),
 		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

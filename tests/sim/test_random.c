@@ -604,6 +604,7 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 		hsk_stack_advance(sm.st[S], sim_now(&sm));
 		app_poll(a);
 	}
+	sim_sync_clocks(&sm);
 	for (int i = 0; i < CONNS; i++)
 		check_conn(a, seed, i, t);
 	assert_int_equal(a->nsrv, CONNS);

@@ -139,6 +139,7 @@ static void test_rst_in_window_challenge(void **state)
 	assert_int_equal(hsk_send(sm->st[S], p.ssd, "still", 5), 5);
 	sim_run(sm, 2 * MS);
 	expect_seg(sm, S, A | PSH, 1, 1, 5);
+	expect_seg(sm, C, A, 1, 6, 0);          /* first data: quick ACK */
 	assert_int_equal(hsk_recv(c, p.csd, buf, sizeof(buf)), 5);
 	assert_int_equal(hsk_abort(c, p.csd), 0);
 	expect_seg(sm, C, RST | A, 1, 6, 0);
@@ -504,12 +505,35 @@ static void test_rst_carries_timestamp(void **state)
 	pair_end(&p);
 }
 
+/* The RST is checked before the SYN (RFC 5961 §3 before §4, as Linux's
+ * tcp_validate_incoming): an out-of-window segment carrying both is an
+ * RST out of the window, dropped silently -- no challenge ACK. */
+static void test_rst_syn_out_of_window_silent(void **state)
+{
+	(void)state;
+	pair p;
+	pair_open(&p, NULL, 89);
+	sim *sm = &p.sm;
+	hsk_stack *c = sm->st[C];
+	to_client(&p, 1 + 300000, 0, RST | SYN);
+	to_client(&p, 0, 0, RST | SYN);         /* just below RCV.NXT */
+	expect_no_tx(sm);
+	assert_int_equal(sim_counter(sm, C, "DropOutOfWindow"), 2);
+	assert_int_equal(sim_counter(sm, C, "TCPSYNChallenge"), 0);
+	assert_int_equal(sim_counter(sm, C, "TCPChallengeACK"), 0);
+	assert_int_equal(hsk_sock_state(c, p.csd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_abort(c, p.csd), 0);
+	assert_int_equal(hsk_abort(sm->st[S], p.ssd), 0);
+	pair_end(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rst_exact),
 		cmocka_unit_test(test_rst_exact_close_wait),
 		cmocka_unit_test(test_rst_in_window_challenge),
+		cmocka_unit_test(test_rst_syn_out_of_window_silent),
 		cmocka_unit_test(test_syn_in_established),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
 		cmocka_unit_test(test_challenge_ack_limit_configured),

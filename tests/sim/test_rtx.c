@@ -302,6 +302,36 @@ static void test_zero_window_user_timeout(void **state)
 	zero_window_end(&sm, lsd, csd, ssd);
 }
 
+/* TCP_USER_TIMEOUT bounds retransmissions as well: with 3 s, data to a
+ * peer that went silent fails with ETIMEDOUT at the first timeout 3 s or
+ * more after the first transmission -- not after retries2 (15, minutes). */
+static void test_user_timeout_retransmissions(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 314);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C];
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 3000), 0);
+	sim_blackhole(&sm, S, -1, true);
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_send(c, csd, "hello", 5), 5);
+	sim_run(&sm, 10 * SEC);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(c, csd), HSK_ETIMEDOUT);
+	assert_int_equal(sim_counter(&sm, C, "TCPAbortOnTimeout"), 1);
+	const sim_ev *end = NULL;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_STATE)
+			end = &sm.log[i];
+	assert_non_null(end);
+	assert_true(end->ev.t_ns >= t0 + 3 * SEC);
+	assert_true(end->ev.t_ns < t0 + 7 * SEC);
+	assert_true(sim_counter(&sm, C, "TCPTimeouts") < 15);
+	zero_window_end(&sm, lsd, csd, ssd);
+}
+
 /* A fast retransmit resends what was sent, never more: the host sent one
  * small segment, Nagle holds the next 100 bytes back, and three duplicate
  * ACKs must bring back that one byte alone (not 101 bytes, 100 of them
@@ -333,6 +363,65 @@ static void test_fast_retransmit_stops_at_snd_max(void **state)
 	sim_free(&sm);
 }
 
+/* A timeout rewinds SND.NXT for go-back-N, but what was sent stays sent: a
+ * pure ACK sent meanwhile (for the peer's data) carries SND.MAX, or the
+ * peer would take it for an old duplicate. */
+static void test_ack_after_rewind_carries_snd_max(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 315);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1000;                 /* no SACK, no timestamps */
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	hsk_stack *h = sm.st[S];
+	static char d[3000];
+	assert_int_equal(hsk_send(h, p.sd, d, sizeof(d)), (long)sizeof(d));
+	expect_peer_seg(&p, A, 1, 1, 1000);
+	expect_peer_seg(&p, A, 1001, 1, 1000);
+	expect_peer_seg(&p, A | PSH, 2001, 1, 1000);
+	sim_run(&sm, 250 * MS);                 /* the RTO: the first again */
+	expect_peer_seg(&p, A, 1, 1, 1000);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "z", 1);
+	sim_run(&sm, 50 * MS);                  /* the delayed ACK */
+	expect_peer_seg(&p, A, 3001, 2, 0);
+	assert_int_equal(hsk_abort(h, p.sd), 0);
+	assert_int_equal(hsk_close(h, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Nagle holds small new data while a small segment is unacknowledged,
+ * but not the last bytes before our FIN: shutdown() sends them with the
+ * FIN at once (nothing more is coming to fill a segment). */
+static void test_nagle_lets_last_bytes_go_with_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 316);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	hsk_stack *h = sm.st[S];
+	assert_int_equal(hsk_send(h, p.sd, "a", 1), 1);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);
+	assert_int_equal(hsk_send(h, p.sd, "bc", 2), 2);
+	expect_no_tx(&sm);              /* Nagle: "a" is unacknowledged */
+	assert_int_equal(hsk_shutdown(h, p.sd, HSK_SHUT_WR), 0);
+	expect_peer_seg(&p, A | PSH | FIN, 2, 1, 2);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_abort(h, p.sd), 0);
+	assert_int_equal(hsk_close(h, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +433,9 @@ int main(void)
 		cmocka_unit_test(test_zero_window_unanswered_gives_up),
 		cmocka_unit_test(test_zero_window_orphan_gives_up),
 		cmocka_unit_test(test_zero_window_user_timeout),
+		cmocka_unit_test(test_user_timeout_retransmissions),
+		cmocka_unit_test(test_ack_after_rewind_carries_snd_max),
+		cmocka_unit_test(test_nagle_lets_last_bytes_go_with_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

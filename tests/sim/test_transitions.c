@@ -23,7 +23,7 @@ static tcb *new_tcb(sim *sm)
 {
 	hsk_tuple tu = { .laddr = SIM_ADDR(0), .raddr = SIM_ADDR(7), .lport = 1234,
 			 .rport = 80 };
-	tcb *t = tcb_new(&sm->st[0]->tcp, &tu);
+	tcb *t = tcb_new(&sm->st[0]->tcp, &tu, NULL);
 	assert_non_null(t);
 	return t;
 }

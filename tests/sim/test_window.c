@@ -268,6 +268,148 @@ static void test_rst_ending_at_rcv_nxt_dropped(void **state)
 	close_fx(&sm, &p);
 }
 
+/* The host's window as its SYN,ACK offered it (no window scale here). */
+static uint32_t synack_window(const sim *sm)
+{
+	for (size_t i = 0; i < sm->nlog; i++)
+		if (sm->log[i].host == S && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.flags == (HSK_TH_SYN | A))
+			return sm->log[i].ev.win;
+	fail();
+	return 0;
+}
+
+/* An empty segment is acceptable from RCV.NXT up to, not including,
+ * RCV.NXT + RCV.WND (RFC 9293 §3.10.7.4, the second case): at the right
+ * edge itself it is out of the window, dropped and answered with our ACK;
+ * one below it is taken silently. */
+static void test_empty_segment_right_edge(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 808);
+	uint32_t wnd = synack_window(&sm);
+	assert_true(wnd > 1000);
+	sim_peer_send(&p, 1 + wnd - 1, 1, A, 65535, NULL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 0);
+	sim_peer_send(&p, 1 + wnd, 1, A, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 1, 1, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 1);
+	close_fx(&sm, &p);
+}
+
+/* A segment that starts in the window but runs past it: only what fits in
+ * the receive buffer is taken and acknowledged (TCPRcvQDrop); the rest is
+ * the peer's to send again -- never acknowledged and lost. */
+static void test_segment_beyond_window_trimmed(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 1024;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, &cfg, 809);
+	hsk_stack *s = sm.st[S];
+	static char d[1400];
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (char)('a' + i % 26);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 1);
+	char buf[2048];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1024);
+	assert_memory_equal(buf, d, 1024);
+	while (sim_next_tx(&sm))
+		;
+	sim_peer_send(&p, 1025, 1, A | PSH, 65535, d + 1024, sizeof(d) - 1024);
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), (long)sizeof(d) - 1024);
+	assert_memory_equal(buf, d + 1024, sizeof(d) - 1024);
+	close_fx(&sm, &p);
+}
+
+/* RFC 9293 §3.8.6.2.2: the right edge of the window we offered never
+ * moves left, even when the buffer behind it shrinks (SO_RCVBUF lowered
+ * on an idle connection, whose ring was never allocated). */
+static void test_offered_window_not_shrunk(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 810);
+	uint32_t wnd = synack_window(&sm);
+	assert_true(wnd > 16384);
+	assert_int_equal(hsk_setsockopt(sm.st[S], p.sd, HSK_SO_RCVBUF, 16384), 0);
+	static char d[1000];
+	memset(d, 'e', sizeof(d));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1001, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1000);
+	close_fx(&sm, &p);
+}
+
+/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only
+ * by at least min(RCV.BUFF/2, MSS), not by the 100 bytes a reader took. */
+static void test_offered_window_no_crumbs(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 16384;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, &cfg, 811);
+	hsk_stack *s = sm.st[S];
+	uint32_t wnd = synack_window(&sm);
+	assert_int_equal(wnd, 16384);
+	static char d[1000];
+	memset(d, 'e', sizeof(d));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1001, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1000);
+	char buf[100];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 100);
+	expect_no_tx(&sm);
+	sim_peer_send(&p, 1001, 1, A | PSH, 65535, "f", 1);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1002, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, wnd - 1001);
+	close_fx(&sm, &p);
+}
+
+/* Delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 §4.2): once the quick ACKs of
+ * a new connection are spent, an ACK may wait for its timer, but at least
+ * every second full-sized segment is ACKed at once. */
+static void test_ack_every_second_full_segment(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_fx(&sm, &p, NULL, 812);
+	static char d[1460];
+	memset(d, 'q', sizeof(d));
+	uint32_t seq = 1;
+	int quick = 0;
+	for (; quick < 30; quick++) {
+		sim_peer_send(&p, seq, 1, A, 65535, d, sizeof(d));
+		seq += sizeof(d);
+		if (!sim_next_tx(&sm))
+			break;          /* the first delayed ACK */
+	}
+	assert_true(quick >= 2 && quick < 30);
+	sim_peer_send(&p, seq, 1, A, 65535, d, sizeof(d));
+	seq += sizeof(d);
+	expect_peer_seg(&p, A, 1, seq, 0);
+	expect_no_tx(&sm);
+	close_fx(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +420,11 @@ int main(void)
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),
+		cmocka_unit_test(test_empty_segment_right_edge),
+		cmocka_unit_test(test_segment_beyond_window_trimmed),
+		cmocka_unit_test(test_offered_window_not_shrunk),
+		cmocka_unit_test(test_offered_window_no_crumbs),
+		cmocka_unit_test(test_ack_every_second_full_segment),
 		cmocka_unit_test(test_rst_ending_at_rcv_nxt_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@ typedef struct sim_ev {
 	int host;
 	hsk_trace_event ev;
 	char cause[80];
+	uint8_t tos;              /* TX: the IP TOS byte of the packet, as it
+				   * left the host (before any CE mark) */
 } sim_ev;
 
 typedef struct sim {
@@ -43,6 +45,15 @@ typedef struct sim {
 	int nlose;
 	/* blackhole[h][f]: lose every segment host h sends with flags f */
 	bool blackhole[SIM_MAX_HOSTS][256];
+	int family;               /* of sim_listen/connect: HSK_AF_INET(6) */
+	/* CE marks (RFC 3168) on ECT packets a host sends: every one, or the
+	 * nth (1-based) ECT packet; ect_seen counts them */
+	bool ce_all[SIM_MAX_HOSTS];
+	int ce_nth[SIM_MAX_HOSTS][4];
+	int ect_seen[SIM_MAX_HOSTS];
+	int ce_marked[SIM_MAX_HOSTS];
+	/* a packet host h sends with the TOS of the TX event it carries */
+	hsk_link lower[SIM_MAX_HOSTS];
 } sim;
 
 /* cfg may be NULL for defaults; it is used for every host (addr is set). */
@@ -50,7 +61,15 @@ void sim_init(sim *sm, int nhosts, const hsk_config *cfg, uint64_t seed);
 /* The same with a configuration per host (cfgs[i] NULL: defaults). */
 void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_t seed);
 void sim_free(sim *sm);
+/* IPv6 beside IPv4: host i gets 2001:2::1 + i (/64) on its stack and on
+ * the network, and sim_listen, sim_connect and sim_open_pair speak IPv6
+ * from then on (listeners on ::, dual-stack). */
+void sim_use_ipv6(sim *sm);
+hsk_addr sim_addr6(int i);
 void sim_run(sim *sm, uint64_t dt_ns);
+/* Brings every stack's clock to the network's (after memnet_step, whose
+ * last call may move time past every host's: socket calls then need it). */
+void sim_sync_clocks(sim *sm);
 /* Runs until nothing is left to do (no packets, no timers) or `limit`. */
 void sim_run_idle(sim *sm, uint64_t limit_ns);
 uint64_t sim_now(const sim *sm);
@@ -60,6 +79,11 @@ void sim_lose(sim *sm, int host, uint8_t flags, int nth);
 /* Lose every segment `host` sends whose flags are exactly `flags` (on), or
  * stop doing so (off). flags -1: every segment of that host. */
 void sim_blackhole(sim *sm, int host, int flags, bool on);
+/* Mark CE on the nth ECT-marked packet `host` sends (1-based; up to 4
+ * such marks per host), as a congested router would. */
+void sim_ce_mark(sim *sm, int host, int nth);
+/* Mark CE on every ECT-marked packet `host` sends (on), or stop (off). */
+void sim_ce_all(sim *sm, int host, bool on);
 /* The next TX event after the cursor (consumed), or NULL. */
 const sim_ev *sim_next_tx(sim *sm);
 /* TX events in the whole log from `host` with exactly `flags`. */
@@ -105,6 +129,10 @@ void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t 
 void sim_inject_opts(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
 		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
 		     const tcp_opts *opt, const void *data, size_t len);
+/* The same with the IP TOS byte (DSCP, ECN field) too. */
+void sim_inject_tos(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		    const tcp_opts *opt, uint8_t tos, const void *data, size_t len);
 /* An ICMP error from `from_addr` into `host`, quoting the first 8 bytes of a
  * TCP segment the host sent on (lport -> raddr:rport) with sequence number
  * `seq`. mtu: the next-hop MTU of fragmentation-needed. */
@@ -127,6 +155,7 @@ typedef struct sim_peer {
 	bool ts;                  /* send the timestamp option, TSval = tsval */
 	uint32_t tsval;
 	uint32_t ts_ecr;          /* TSecr the peer sends (0: none echoed) */
+	uint8_t tos;              /* IP TOS of the peer's segments (0) */
 	int lsd, sd;              /* the host's listener and connection */
 } sim_peer;
 

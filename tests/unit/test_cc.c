@@ -290,6 +290,8 @@ static void test_reno_recovery_newreno(void **state)
 	assert_int_equal(cc.cwnd, 45 * MSS);       /* 54 - 10 + 1 */
 	ack(&cc, 500, true);                       /* less than an MSS */
 	assert_int_equal(cc.cwnd, 45 * MSS - 500);
+	ack(&cc, MSS, true);                       /* exactly one MSS */
+	assert_int_equal(cc.cwnd, 45 * MSS - 500); /* - 1 + 1 */
 	cc_exit_recovery(&cc, 20 * MSS, 2);
 	assert_int_equal(cc.cwnd, 21 * MSS);       /* min(50, 20 + 1) */
 	cc.cwnd = 100 * MSS;
@@ -501,10 +503,22 @@ static void test_cubic_reduction(void **state)
 	cc.cwnd = 90 * MSS;
 	cc_enter_recovery(&cc, 90 * MSS, true, 5);
 	assert_int_equal(cc_cubic_w_max(&cc), 90 * MSS);
+	cc_exit_recovery(&cc, 63 * MSS, 6);
+	/* ssthresh never goes below 2 MSS (RFC 5681 (4)), though 70 % of
+	 * 2 MSS is 1.4 */
+	cc.cwnd = 2 * MSS;
+	cc_enter_recovery(&cc, 2 * MSS, true, 7);
+	assert_int_equal(cc.ssthresh, 2 * MSS);
+	assert_int_equal(cc.cwnd, 2 * MSS);
+	cc_exit_recovery(&cc, 2 * MSS, 8);
+	cc.ssthresh = 50 * MSS;
+	cc_on_rto(&cc, 2 * MSS, true, 8);       /* the same floor on a timeout */
+	assert_int_equal(cc.ssthresh, 2 * MSS);
+	assert_int_equal(cc.cwnd, MSS);
 	/* Reno halves where CUBIC keeps 70 % */
 	cc_init(&cc, &cc_newreno_ops, MSS, 0);
 	cc.cwnd = 100 * MSS;
-	cc_enter_recovery(&cc, 100 * MSS, true, 6);
+	cc_enter_recovery(&cc, 100 * MSS, true, 9);
 	assert_int_equal(cc.cwnd, 50 * MSS);
 }
 

@@ -3,8 +3,10 @@
  * malformed messages, and errors handed to TCP — port unreachable aborts a
  * connecting socket with ECONNREFUSED, fragmentation-needed lowers the MSS
  * and resends smaller, and errors quoting a segment that is not ours, or
- * quoting too little, are dropped. Outgoing packets are captured by the
- * link callback.
+ * quoting too little, a non-first fragment, another protocol or a broken
+ * IPv4 header, are dropped and counted. Echo replies never exceed the MTU;
+ * echo requests with a non-zero code are not answered. Outgoing packets
+ * are captured by the link callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +167,116 @@ static void test_port_unreachable_aborts_connect(void **state)
 	hsk_stack_free(s);
 }
 
+/* The quoted header came back from the network: only a first fragment of a
+ * TCP segment we sent, with a sane IPv4 header, may reach TCP. Each bad
+ * quote below would abort the connect if it got through; the last, intact,
+ * does. */
+static void test_error_quote_checked(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	tcp_hdr syn;
+	uint8_t good[28], q[28];
+	(void)state;
+
+	int sd = start_connect(s, &c, &syn);
+	memcpy(good, c.pkt[0], sizeof(good));
+	uint64_t not_us = cnt(s, "DropNotForUs"), errs = cnt(s, "IcmpInErrors");
+
+	/* A UDP packet's quote. */
+	memcpy(q, good, sizeof(q));
+	q[9] = IP_PROTO_UDP;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "DropNotForUs"), not_us + 1);
+	/* A later fragment (offset 8 bytes): what follows its IP header is
+	 * not a TCP header. MF alone (a first fragment) would be fine. */
+	memcpy(q, good, sizeof(q));
+	q[6] = 0;
+	q[7] = 1;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "DropNotForUs"), not_us + 2);
+	/* IHL 4 (16 bytes): not an IPv4 header. */
+	memcpy(q, good, sizeof(q));
+	q[0] = 0x44;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "IcmpInErrors"), errs + 1);
+	/* A packet from another source than ours: no connection could match
+	 * it anyway, but it is counted as not ours. */
+	memcpy(q, good, sizeof(q));
+	q[15] ^= 1;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "DropNotForUs"), not_us + 3);
+	/* Version 6. */
+	memcpy(q, good, sizeof(q));
+	q[0] = 0x65;
+	send_error(s, 1001 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_state(s, sd), HSK_SYN_SENT);
+	assert_int_equal(cnt(s, "IcmpInErrors"), errs + 2);
+	assert_int_equal(cnt(s, "DropNotForUs"), not_us + 3);
+
+	/* The intact quote, with MF set (a first fragment): believed. */
+	memcpy(q, good, sizeof(q));
+	q[6] |= IPV4_MF >> 8;
+	send_error(s, 1002 * MS, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, q, sizeof(q));
+	assert_int_equal(hsk_sock_error(s, sd), HSK_ECONNREFUSED);
+	assert_int_equal(hsk_sock_state(s, sd), HSK_CLOSED);
+	hsk_close(s, sd);
+	hsk_stack_free(s);
+}
+
+/* No fragmentation on output: an echo reply must fit the MTU (1500) whole.
+ * 20 + 8 + 1472 bytes does; one byte more does not, and is not answered. */
+static void test_echo_mtu_bound(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 0x00020001 };
+	static uint8_t body[1473], msg[1500], pkt[1600];
+	(void)state;
+
+	memset(body, 0x5a, sizeof(body));
+	int n = icmp_emit(&ih, body, 1472, msg, sizeof(msg));
+	hsk_stack_input(s, 1001 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.len[0], 1500);
+	n = icmp_emit(&ih, body, 1473, msg, sizeof(msg));
+	hsk_stack_input(s, 1002 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "IcmpInEchos"), 2);
+	assert_int_equal(cnt(s, "IcmpOutEchoReps"), 1);
+	assert_int_equal(cnt(s, "IcmpInErrors"), 1);
+	hsk_stack_free(s);
+}
+
+/* RFC 792: an echo request has code 0; anything else is malformed and goes
+ * unanswered. */
+static void test_echo_bad_code(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .code = 1, .rest = 0x00010001 };
+	uint8_t body[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, msg[16], pkt[64];
+	(void)state;
+
+	int n = icmp_emit(&ih, body, sizeof(body), msg, sizeof(msg));
+	assert_true(n > 0);
+	hsk_stack_input(s, 1001 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "IcmpInErrors"), 1);
+	assert_int_equal(cnt(s, "IcmpInEchos"), 0);
+	/* Code 0: answered (the same message is otherwise fine). */
+	ih.code = 0;
+	n = icmp_emit(&ih, body, sizeof(body), msg, sizeof(msg));
+	hsk_stack_input(s, 1002 * MS, pkt, ip_wrap(IP_PROTO_ICMP, msg, (size_t)n, pkt));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "IcmpOutEchoReps"), 1);
+	hsk_stack_free(s);
+}
+
 static void test_frag_needed_lowers_mss(void **state)
 {
 	struct cap c;
@@ -215,6 +327,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo_reply),
 		cmocka_unit_test(test_port_unreachable_aborts_connect),
+		cmocka_unit_test(test_error_quote_checked),
+		cmocka_unit_test(test_echo_bad_code),
+		cmocka_unit_test(test_echo_mtu_bound),
 		cmocka_unit_test(test_frag_needed_lowers_mss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * seed, same fate), loss and duplication happen at about the asked rate,
  * delay holds packets until due, reordering lets later packets overtake,
  * the queue is bounded, and both directions are covered; cross_fins holds
- * the first FIN until the other side's and lets ours out first.
+ * the first FIN until the other side's and lets ours out first; CE marks go
+ * on ECT packets only, with a correct header checksum.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -309,6 +310,81 @@ static void test_cross_fins_theirs_first(void **state)
 	dev_close(d);
 }
 
+/* CE marks (RFC 3168): ECT(0) and ECT(1) packets become CE, both ways,
+ * with the header checksum redone; Not-ECT packets pass untouched. */
+static uint8_t ce_out[40];
+
+static int cfake_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	(void)d;
+	(void)now;
+	assert_int_equal(len, 40);
+	memcpy(ce_out, pkt, 40);
+	return 0;
+}
+
+static const struct hsk_dev_ops cfake_ops = {
+	.read = pfake_read, .write = cfake_write, .close = fake_close,
+};
+
+static uint16_t hdr_sum(const uint8_t *p)
+{
+	uint32_t s = 0;
+	for (int i = 0; i < 20; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static void ip_with_ecn(uint8_t *p, uint8_t ecn)
+{
+	seg(p, F_ACK, 'c');
+	p[1] = (uint8_t)(0xb8 | ecn);           /* DSCP EF kept */
+	p[8] = 64;
+	p[12] = 198, p[13] = 18, p[15] = 1, p[16] = 198, p[17] = 18, p[19] = 2;
+	uint16_t s = (uint16_t)~hdr_sum(p);
+	p[10] = (uint8_t)(s >> 8);
+	p[11] = (uint8_t)s;
+	assert_int_equal(hdr_sum(p), 0xffff);
+}
+
+static void test_ce_marks(void **state)
+{
+	(void)state;
+	impair_cfg c = { .ce = 1.0 };
+	struct pfake *f = calloc(1, sizeof(*f));
+	f->dev.ops = &cfake_ops;
+	f->dev.fd = -1;
+	f->dev.mtu = 1500;
+	hsk_dev *d = impair_open(&f->dev, &c, NULL, 0);
+	assert_non_null(d);
+	uint8_t p[40];
+	static const uint8_t ecn[] = { 0, 1, 2, 3 }, want[] = { 0, 3, 3, 3 };
+	for (int i = 0; i < 4; i++) {
+		ip_with_ecn(p, ecn[i]);
+		dev_write(d, 0, p, 40);
+		assert_int_equal(ce_out[1], 0xb8 | want[i]);
+		assert_int_equal(hdr_sum(ce_out), 0xffff);
+		assert_memory_equal(ce_out + 12, p + 12, 28);
+	}
+	/* Received: marked on the way up. */
+	ip_with_ecn(f->in[f->nin++], 2);
+	uint8_t q[64];
+	assert_int_equal(dev_read(d, 0, q, sizeof(q)), 40);
+	assert_int_equal(q[1], 0xb8 | 3);
+	assert_int_equal(hdr_sum(q), 0xffff);
+	impair_stats st;
+	assert_true(impair_get_stats(d, &st));
+	assert_int_equal(st.ce_marked, 3);      /* ECT(1), ECT(0), and the read */
+	dev_close(d);
+	c.ce = 1.5;
+	f = calloc(1, sizeof(*f));
+	f->dev.ops = &cfake_ops;
+	assert_null(impair_open(&f->dev, &c, NULL, 0));
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_cross_fins_ours_first),
 		cmocka_unit_test(test_cross_fins_theirs_first),
+		cmocka_unit_test(test_ce_marks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,7 +235,8 @@ static void speak_ipv6(hsk_stack *s, struct cap *c)
 }
 
 /* Without input6 a TCP segment is an unknown next header (code 1, as the
- * kernel answers for a protocol it lacks); with it, it goes up. */
+ * kernel answers for a protocol it lacks); with it, it goes up. (The
+ * stack's TCP has input6: taken away here to see the IP layer alone.) */
 static void test_tcp_up(void **state)
 {
 	struct cap c;
@@ -243,6 +244,7 @@ static void test_tcp_up(void **state)
 	uint8_t icmp[8];
 	(void)state;
 
+	s->ip.upper.input6 = NULL;
 	in(s, v6_tcp_syn, sizeof v6_tcp_syn, 1001);
 	assert_int_equal(c.n, 1);
 	memcpy(icmp, c.last + 40, 8);
@@ -278,6 +280,9 @@ static void test_errors_up(void **state)
 	(void)state;
 
 	/* Not handed to an upper layer without IPv6. */
+	s->ip.upper.input6 = NULL;
+	s->ip.upper.ctx = &c;
+	s->ip.upper.icmp_error = up_error;
 	in(s, v6_ptb, sizeof v6_ptb, 1001);
 	assert_int_equal(cnt(s, "Icmp6InPktTooBigs"), 1);
 	assert_int_equal(c.errs, 0);

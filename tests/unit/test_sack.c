@@ -247,12 +247,26 @@ static void test_board_invalid_and_dsack(void **state)
 	assert_true(u.dsack);
 	assert_int_equal(u.dsack_range.start.v, 800);
 	assert_int_equal(u.newly_sacked, 100);
+	/* ... also one ending exactly at SND.UNA: the usual D-SACK, for a
+	 * spurious retransmission of the segment just below it */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 900, 1000 }, 1, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 900);
+	assert_int_equal(u.dsack_range.end.v, 1000);
+	assert_int_equal(u.invalid, 0);
+	assert_int_equal(u.newly_sacked, 0);
 	/* a first block inside the second is a D-SACK */
 	upd(&sb, 1000, 3000, (const uint32_t[]){ 1520, 1540, 1500, 1700 }, 2, &u);
 	assert_true(u.dsack);
 	assert_int_equal(u.dsack_range.start.v, 1520);
 	assert_int_equal(u.newly_sacked, 100);
 	check_board(&sb, (const uint32_t[]){ 1500, 1700 }, 1);
+	/* ... or equal to it (both edges inclusive) */
+	upd(&sb, 1000, 3000, (const uint32_t[]){ 1500, 1700, 1500, 1700 }, 2, &u);
+	assert_true(u.dsack);
+	assert_int_equal(u.dsack_range.start.v, 1500);
+	assert_int_equal(u.dsack_range.end.v, 1700);
+	assert_int_equal(u.newly_sacked, 0);
 	/* an ordinary first block is not */
 	upd(&sb, 1000, 3000, (const uint32_t[]){ 1800, 1900, 1500, 1700 }, 2, &u);
 	assert_false(u.dsack);
@@ -784,6 +798,32 @@ static void test_rack_rto(void **state)
 	assert_true(r.seg[r.head].flags & RACK_LOST);
 	rack_on_rto(&r, 66 * MS);               /* 66 - 63.5 = 2.5: 0..2 ms */
 	assert_int_equal(r.lost_bytes, 300);
+}
+
+/* rack_next_lost_after: the first lost record ending after a sequence,
+ * what rec_send_lost walks the records with, once per loop. */
+static void test_rack_next_lost_after(void **state)
+{
+	rack r;
+	hsk_seq s;
+	uint32_t len;
+
+	(void)state;
+	fx_rack(&r, 1000);
+	rack_on_rto(&r, 5 * MS);                /* 1000..1600 lost */
+	assert_true(rack_next_lost_after(&r, S(1000), &s, &len));
+	assert_int_equal(s.v, 1000);
+	assert_int_equal(len, 100);
+	assert_true(rack_next_lost_after(&r, S(1150), &s, &len));
+	assert_int_equal(s.v, 1100);              /* the record holding 1150 */
+	assert_true(rack_next_lost_after(&r, S(1500), &s, &len));
+	assert_int_equal(s.v, 1500);
+	assert_false(rack_next_lost_after(&r, S(1600), &s, &len));
+	assert_true(rack_on_retransmit(&r, S(1100), 6 * MS));
+	assert_true(rack_next_lost_after(&r, S(1100), &s, &len));
+	assert_int_equal(s.v, 1200);              /* 1100 no longer lost */
+	assert_true(rack_next_lost(&r, &s, &len));
+	assert_int_equal(s.v, 1000);
 }
 
 static void test_rack_seq_wrap(void **state)
@@ -1320,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_rack_retransmission_ambiguity),
 		cmocka_unit_test(test_rack_dsack_widens_window),
 		cmocka_unit_test(test_rack_rto),
+		cmocka_unit_test(test_rack_next_lost_after),
 		cmocka_unit_test(test_rack_seq_wrap),
 		cmocka_unit_test(test_tlp),
 		cmocka_unit_test(test_loop_lossless),

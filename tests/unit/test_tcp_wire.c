@@ -649,6 +649,81 @@ static void test_option_fast_paths(void **state)
 	assert_int_equal(o.ts_ecr, 0x55667788);
 }
 
+/* RFC 7413 Fast Open: a SYN with Linux's options and a cookie request or
+ * an 8-byte cookie is written byte for byte as Linux writes it (the
+ * option last, NOP-padded), and parses back; lengths RFC 7413 does not
+ * allow are ignored, not malformed. */
+static void test_fastopen_option(void **state)
+{
+	(void)state;
+	uint8_t out[80];
+	static const uint8_t cookie[8] = { 0xc0, 0x01, 0xc0, 0x02, 0xc0, 0x03, 0xc0, 0x04 };
+	tcp_hdr h = base_hdr(HSK_TH_SYN);
+	h.opt.mss = 1460;
+	h.opt.sack_ok = true;
+	h.opt.has_ts = true;
+	h.opt.ts_val = 0x01020304;
+	h.opt.wscale = 7;
+	h.opt.has_fo = true;            /* a request: no cookie */
+	static const uint8_t req[] = { 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+				       0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00,
+				       0x01, 0x03, 0x03, 0x07, 0x22, 0x02, 0x01, 0x01 };
+	assert_int_equal(tcp_opts_len(&h.opt), 24);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 44);
+	assert_memory_equal(out + 20, req, sizeof req);
+	tcp_hdr p;
+	const uint8_t *d;
+	size_t dl;
+	assert_int_equal(tcp_parse(out, 44, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_true(p.opt.has_fo);
+	assert_int_equal(p.opt.fo_len, 0);
+	assert_int_equal(p.opt.wscale, 7);
+
+	h.opt.fo_len = sizeof cookie;   /* a cookie, with 5 bytes of data */
+	h.opt.fo_cookie = cookie;
+	static const uint8_t fo[] = { 0x22, 0x0a, 0xc0, 0x01, 0xc0, 0x02, 0xc0, 0x03,
+				      0xc0, 0x04, 0x01, 0x01 };
+	assert_int_equal(tcp_opts_len(&h.opt), 32);
+	assert_int_equal(tcp_emit(&h, (const uint8_t *)"hello", 5, CLIENT, SERVER, out,
+				  sizeof out), 57);
+	assert_memory_equal(out + 40, fo, sizeof fo);
+	assert_int_equal(tcp_parse(out, 57, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_true(p.opt.has_fo);
+	assert_int_equal(p.opt.fo_len, 8);
+	assert_memory_equal(p.opt.fo_cookie, cookie, 8);
+	assert_int_equal(dl, 5);
+	assert_memory_equal(d, "hello", 5);
+
+	/* 16 bytes, the longest, fill the 40 bytes of option space exactly;
+	 * a 6-byte cookie needs no padding. */
+	static const uint8_t c16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	h.opt.fo_len = 16;
+	h.opt.fo_cookie = c16;
+	assert_int_equal(tcp_opts_len(&h.opt), 40);
+	assert_int_equal(tcp_emit(&h, NULL, 0, CLIENT, SERVER, out, sizeof out), 60);
+	assert_int_equal(tcp_parse(out, 60, CLIENT, SERVER, true, &p, &d, &dl), WIRE_OK);
+	assert_int_equal(p.opt.fo_len, 16);
+	assert_memory_equal(p.opt.fo_cookie, c16, 16);
+	tcp_opts six = { .wscale = -1, .has_fo = true, .fo_len = 6, .fo_cookie = c16 };
+	assert_int_equal(tcp_opts_len(&six), 8);
+
+	/* Other lengths: an odd cookie, one too short or too long. */
+	static const uint8_t bad[][20] = {
+		{ 0x22, 0x07, 1, 2, 3, 4, 5, 0x01 },            /* 5 bytes: odd */
+		{ 0x22, 0x04, 1, 2 },                           /* 2 bytes */
+		{ 0x22, 0x14, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18 },
+	};
+	static const size_t bad_len[] = { 8, 4, 20 };
+	for (unsigned i = 0; i < 3; i++) {
+		tcp_opts o;
+		assert_int_equal(tcp_opts_parse(bad[i], bad_len[i], &o), WIRE_OK);
+		assert_false(o.has_fo);
+	}
+	/* A zeroed tcp_opts has no Fast Open option. */
+	tcp_opts z = { .wscale = -1 };
+	assert_int_equal(tcp_opts_len(&z), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_emit_space_and_inplace),
 		cmocka_unit_test(test_parse_hsum_and_emit_summed),
 		cmocka_unit_test(test_option_fast_paths),
+		cmocka_unit_test(test_fastopen_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,40 @@
+/*
+ * What the socket calls share (socket.c, io.c, zerocopy.c, sockopt.c):
+ * the checks before sending and receiving, and what follows them.
+ *
+ *   hsk_send/sendv/sendto/send_reserve  -> send_check, send_room ->
+ *       ring_write (or the caller writes into the ring) -> send_done
+ *   hsk_recv/recvv/recv_borrow          -> recv_ready -> ring_read (or
+ *       the caller reads in place) -> recv_done
+ */
+#ifndef HSK_API_H
+#define HSK_API_H
+
+#include "stack/stack.h"
+
+/* The connection of socket sd, or NULL with *err EBADF / ENOTCONN. */
+tcb *conn_of(hsk_stack *s, int sd, int *err);
+/* A pending error is reported once, then cleared (as SO_ERROR): -err. */
+int take_error(tcb *t);
+/* May t be written to now? 0, or a pending error, -EAGAIN (still
+ * connecting) or -EPIPE. */
+int send_check(tcb *t);
+/* How many bytes may be queued now (> 0), allocating the send ring: the
+ * ring's room, within TCP_NOTSENT_LOWAT and, for a Fast Open SYN still to
+ * go, what the SYN carries; or -EAGAIN. */
+long send_room(hsk_stack *s, const hsk_sock *k, tcb *t);
+/* Bytes were queued: send (a deferred Fast Open SYN leaves now). */
+void send_done(hsk_stack *s, tcb *t);
+/* Readable bytes (> 0); 0 at the end of the stream; or -EAGAIN or the
+ * pending error. */
+long recv_ready(tcb *t);
+/* Bytes were consumed: give back an empty ring, tell the peer of a window
+ * that opened. */
+void recv_done(hsk_stack *s, tcb *t);
+/* The total length of an iovec array, or -EINVAL. */
+long iov_total(const hsk_iovec *iov, int iovcnt);
+/* The connection of a fresh socket sd, to addr:port, in SYN_SENT with
+ * nothing sent yet (hsk_connect's checks and errors). */
+int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * Sending and receiving: hsk_send, hsk_sendv, hsk_recv, hsk_recvv
+ * (MSG_PEEK), and the checks they share with the zero-copy calls
+ * (zerocopy.c) and hsk_sendto (socket.c). Each returns a count or a
+ * negative HSK_E* code, as listed in include/handshake.h.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "api/api.h"
+
+tcb *conn_of(hsk_stack *s, int sd, int *err)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k) {
+		*err = -HSK_EBADF;
+		return NULL;
+	}
+	if (k->kind != SK_CONN) {
+		*err = -HSK_ENOTCONN;
+		return NULL;
+	}
+	return k->t;
+}
+
+int take_error(tcb *t)
+{
+	int e = t->err;
+	t->err = 0;
+	return -e;
+}
+
+long iov_total(const hsk_iovec *iov, int iovcnt)
+{
+	if (iovcnt < 0 || iovcnt > HSK_IOV_MAX || (!iov && iovcnt))
+		return -HSK_EINVAL;
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].len > (size_t)LONG_MAX - total || (!iov[i].base && iov[i].len))
+			return -HSK_EINVAL;
+		total += iov[i].len;
+	}
+	return (long)total;
+}
+
+int send_check(tcb *t)
+{
+	if (t->err)
+		return take_error(t);
+	/* A Fast Open connection may be written to before its handshake
+	 * completes (RFC 7413 §4.2.2; and a client's deferred SYN waits for
+	 * it), any other not yet. */
+	bool tfo_early = (t->state == HSK_SYN_RECEIVED && (t->flags & TF_TFO_CHILD)) ||
+			 (t->state == HSK_SYN_SENT && (t->flags & TF_TFO_DEFER));
+	if ((t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED) && !tfo_early)
+		return -HSK_EAGAIN;
+	if ((!tfo_early && !state_can_send(t->state)) || (t->flags & TF_FIN_QUEUED))
+		return -HSK_EPIPE;
+	return 0;
+}
+
+long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
+	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
+	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
+	if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
+	uint32_t room = ring_space(&t->act->snd);       /* the ring: act is there */
+	/* TCP_NOTSENT_LOWAT: at most that many bytes not yet sent (Linux
+	 * lets the write that crosses it fill one more buffer; here it stops
+	 * at the mark). */
+	const sock_opts *o = sock_opts_get(s, k);
+	uint32_t lim = o->notsent_lowat ? o->notsent_lowat : s->env.cfg.tcp_notsent_lowat;
+	if (lim != UINT32_MAX) {
+		uint32_t ns = tcb_notsent(t);
+		uint32_t left = ns < lim ? lim - ns : 0;
+		if (left < room)
+			room = left;
+	}
+	/* The first write of a deferred Fast Open connect goes on the SYN:
+	 * only what the SYN carries is taken (as Linux returns). */
+	if (t->flags & TF_TFO_DEFER) {
+		uint32_t syn = tfo_syn_room(&s->tcp, t);
+		uint32_t held = ring_len(&t->act->snd);
+		uint32_t left = held < syn ? syn - held : 0;
+		if (left < room)
+			room = left;
+	}
+	return room ? (long)room : -HSK_EAGAIN;
+}
+
+void send_done(hsk_stack *s, tcb *t)
+{
+	t->flags &= ~(uint32_t)TF_TFO_DEFER;    /* the SYN goes now, with data */
+	tcp_output(&s->tcp, t);
+}
+
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	hsk_iovec v = { (void *)(uintptr_t)buf, len };
+	return hsk_sendv(s, sd, &v, 1);
+}
+
+long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = iov_total(iov, iovcnt);
+	if (total < 0)
+		return total;
+	stack_clock_check(s);
+	if ((err = send_check(t)) < 0)
+		return err;
+	if (total == 0)
+		return 0;
+	long room = send_room(s, &s->socks[sd], t);
+	if (room < 0)
+		return room;
+	uint32_t n = 0;
+	for (int i = 0; i < iovcnt && n < (uint32_t)room; i++) {
+		uint32_t want = (uint32_t)room - n;
+		if (iov[i].len < want)
+			want = (uint32_t)iov[i].len;
+		n += ring_write(&t->act->snd, iov[i].base, want);
+	}
+	send_done(s, t);
+	return n;
+}
+
+/* After the user reads, tell the peer when the window has opened enough
+ * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
+static void maybe_window_update(hsk_stack *s, tcb *t)
+{
+	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
+		return;
+	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t space = tcb_rcv_space(&s->tcp, t);
+	/* Only what the window field can carry counts: without window
+	 * scaling the edge cannot move past 65535, whatever was read. */
+	uint32_t most = 65535u << t->rcv_wscale;
+	if (space > most)
+		space = most;
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* A pending delayed ACK will carry the news unless the window we
+	 * advertised is nearly closed. */
+	bool urgent = adv < 2u * t->mss || !t->act || !t->act->delack_at;
+	if (space >= adv + step && urgent) {
+		t->flags |= TF_ACK_NOW;
+		tcp_output(&s->tcp, t);
+	}
+}
+
+long recv_ready(tcb *t)
+{
+	uint32_t n = tcb_rcv_len(t);
+	if (n)
+		return n;
+	if (t->err)
+		return take_error(t);
+	/* The peer's FIN, or SHUT_RD (what was queued has been read). */
+	if ((t->flags & (TF_RCVD_FIN | TF_SHUT_RD)) || t->state == HSK_CLOSED)
+		return 0;
+	return -HSK_EAGAIN;
+}
+
+void recv_done(hsk_stack *s, tcb *t)
+{
+	if (!tcb_rcv_len(t))
+		tcb_release_idle_rings(&s->tcp, t);
+	else
+		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
+	maybe_window_update(s, t);
+	tcb_act_put_idle(&s->tcp, t);
+}
+
+long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
+{
+	hsk_iovec v = { buf, len };
+	return hsk_recvv(s, sd, &v, 1, 0);
+}
+
+long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = iov_total(iov, iovcnt);
+	if (total < 0)
+		return total;
+	if (flags & ~HSK_MSG_PEEK)
+		return -HSK_EINVAL;
+	stack_clock_check(s);
+	long ready = recv_ready(t);
+	if (ready <= 0 || total == 0)
+		return ready <= 0 ? ready : 0;
+	uint32_t n = 0;
+	for (int i = 0; i < iovcnt && n < (uint32_t)ready; i++) {
+		uint32_t want = (uint32_t)ready - n;
+		if (iov[i].len < want)
+			want = (uint32_t)iov[i].len;
+		if (flags & HSK_MSG_PEEK)
+			n += ring_peek(&t->act->rcv, n, iov[i].base, want);
+		else
+			n += ring_read(&t->act->rcv, iov[i].base, want);
+	}
+	if (!(flags & HSK_MSG_PEEK))
+		recv_done(s, t);
+	return n;
+}

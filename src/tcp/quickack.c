@@ -1,0 +1,94 @@
+/*
+ * Quick-ACK mode and pingpong (interactive) mode, as Linux has them
+ * (tcp_input.c: tcp_incr_quickack, tcp_enter_quickack_mode,
+ * tcp_event_data_recv, __tcp_ack_snd_check; tcp_output.c:
+ * tcp_dec_quickack_mode, tcp_event_data_sent; tcp_timer.c:
+ * tcp_delack_timer_handler).
+ *
+ * A receiver that delays every ACK slows a sender in slow start, which
+ * grows its window per ACK: so for the first data of a connection, and
+ * again after an idle RTO, every segment is ACKed at once for a while.
+ *
+ *   quick       ACKs left to send at once: set to rcv_wnd / (2 MSS), at
+ *               least 2, at most 16 (TCP_MAX_QUICKACKS); each segment that
+ *               carries an ACK that was owed spends one.
+ *   entered     on the first data, on data after more than an RTO without
+ *               data, on data that finds our window closed (the window
+ *               changed under the sender) and on duplicate data (the peer
+ *               missed our ACK) with 16; on a CE mark with 2 (ecn.c).
+ *   pingpong    set when we send new data within the delayed-ACK time
+ *               (40 ms, Linux's ATO minimum) of the last data received or
+ *               of the handshake: a request/response exchange, whose ACKs
+ *               ride on the replies. Quick ACKs wait meanwhile. Left when
+ *               the delayed-ACK timer fires (a reply did not come in time),
+ *               on entering quick-ACK mode, and with TCP_QUICKACK 1.
+ *
+ * What differs from Linux: the delayed-ACK time is fixed (delack_ns) where
+ * Linux adapts its ATO between 40 and 200 ms; the quick count divides the
+ * window by the negotiated MSS where Linux estimates the peer's segment
+ * size from what arrives (rcv_mss, 536 at first).
+ */
+#include "tcp/tcp.h"
+
+/* The millisecond clock of lrcv_ms; 0 is kept for "never". */
+static uint32_t ms_clock(const tcp_stack *s)
+{
+	uint32_t ms = (uint32_t)(s->env->now / 1000000);
+	return ms ? ms : 1;
+}
+
+/* Linux's tcp_incr_quickack: the window we advertise over two segments. */
+static void qack_incr(tcb *t, unsigned max)
+{
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t q = wnd / (2u * (t->mss ? t->mss : TCP_DEFAULT_MSS));
+	if (q == 0)
+		q = 2;
+	if (q > max)
+		q = max;
+	if (q > t->quick)
+		t->quick = (uint8_t)q;
+}
+
+void qack_enter(tcp_stack *s, tcb *t, unsigned max)
+{
+	(void)s;
+	qack_incr(t, max);
+	t->flags &= ~TF_PINGPONG;
+}
+
+void qack_on_data(tcp_stack *s, tcb *t)
+{
+	uint32_t now = ms_clock(s);
+	/* RCV.NXT still at IRS + 1: nothing came in order yet */
+	bool first = !(t->flags & TF_RCV_MOVED);
+	uint64_t rto_ms = rtt_rto(&t->rtt, &s->rttp) / 1000000;
+	/* tcp_event_data_recv: the first data, or a gap longer than an RTO
+	 * (the sender had to restart its window). */
+	if (first || !t->lrcv_ms || now - t->lrcv_ms > rto_ms)
+		qack_incr(t, QACK_MAX);
+	t->lrcv_ms = now;
+}
+
+void qack_data_sent(tcp_stack *s, tcb *t)
+{
+	uint32_t ato_ms = (uint32_t)(s->env->cfg.delack_ns / 1000000);
+	if (t->lrcv_ms && ms_clock(s) - t->lrcv_ms < ato_ms)
+		t->flags |= TF_PINGPONG;
+}
+
+void qack_set(tcp_stack *s, tcb *t, bool on)
+{
+	if (!on) {
+		t->flags |= TF_PINGPONG;
+		return;
+	}
+	t->flags &= ~TF_PINGPONG;
+	/* An ACK that waits for its timer goes now (tcp_cleanup_rbuf). */
+	if (t->act && t->act->delack_at &&
+	    (t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT)) {
+		t->flags |= TF_ACK_NOW;
+		tcp_output(s, t);
+	}
+}

@@ -1,0 +1,409 @@
+/*
+ * TCP Fast Open (RFC 7413), both ends, as Linux (net/ipv4/tcp_fastopen.c,
+ * tcp_input.c: tcp_rcv_fastopen_synack, tcp_output.c: tcp_send_syn_data).
+ * hsk_config.tcp_fastopen has Linux's bits (HSK_TFO_*).
+ *
+ * Server (the server bit, and TCP_FASTOPEN's queue length on the
+ * listener, or HSK_TFO_SERVER_ALL):
+ *   SYN with a cookie request   a normal request whose SYN-ACK carries
+ *                               the client's cookie (TCPFastOpenCookieReqd)
+ *   SYN with a valid cookie     a TCB in SYN_RECEIVED at once, on the
+ *                               accept queue with the SYN's data readable,
+ *                               its SYN-ACK acknowledging the data; it may
+ *                               send before the handshake completes
+ *                               (TCPFastOpenPassive)
+ *   SYN with a wrong cookie     a normal request (the data is not taken:
+ *                               the client sends it again), the SYN-ACK
+ *                               with the right cookie (TCPFastOpenPassiveFail)
+ *   queue full                  TCBs still in SYN_RECEIVED reached the
+ *                               listener's TCP_FASTOPEN: a normal request,
+ *                               no cookie (TCPFastOpenListenOverflow)
+ * The cookie is 8 bytes of SipHash-2-4 of the client's and our address
+ * under a key derived from the stack's secret (Linux: SipHash of the
+ * addresses under tcp_fastopen_key), so it is valid as long as the stack's
+ * keys are. No key rotation: a stack's keys live as long as it does.
+ *
+ * Client (the client bit): the cookie a server gave is cached per server
+ * address (Linux's tcp metrics), with the server's MSS. hsk_sendto with
+ * HSK_MSG_FASTOPEN, or connect() and the first write with
+ * TCP_FASTOPEN_CONNECT, open a connection whose SYN carries
+ *   a cookie cached             the cookie and data from the send ring (at
+ *                               most min(our MSS, the server's) - 40 bytes,
+ *                               as Linux leaves room for every option)
+ *   no cookie                   a cookie request, no data (the data goes
+ *                               after the handshake)
+ * The SYN-ACK's cookie is cached. Data the SYN-ACK acknowledges is done
+ * (TCPFastOpenActive); data it does not is sent again at once after the
+ * handshake (TCPFastOpenActiveFail). A retransmitted SYN carries the
+ * cookie but no data (Linux sends its data-less copy). Two SYN timeouts
+ * in a row with Fast Open make the client leave it aside for 60 s << n,
+ * as Linux's syn_loss back-off.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rand.h"
+#include "tcp/tcp.h"
+
+#define TFO_LABEL 0x74666f636f6f6b69ull  /* "tfocooki" */
+enum { TFO_CACHE_SIZE = 256, TFO_OPT_ROOM = 40 };
+
+typedef struct tfo_entry {
+	uint32_t addr;            /* the server; 0: a free slot */
+	uint32_t loss_ms;         /* the last SYN loss (ms clock) */
+	uint16_t mss;             /* the server's MSS, 0: unknown */
+	uint8_t len;              /* cookie length, 0: none yet */
+	uint8_t syn_loss;         /* SYN timeouts in a row with Fast Open */
+	uint8_t cookie[TCP_FO_COOKIE_MAX];
+} tfo_entry;
+
+/* Direct-mapped by a keyed hash of the address: a server's entry may be
+ * taken over by another's, which costs one round trip to get a cookie
+ * again. */
+struct tfo_cache {
+	tfo_entry e[TFO_CACHE_SIZE];
+};
+
+static uint32_t ms_clock(const tcp_stack *s)
+{
+	uint32_t ms = (uint32_t)(s->env->now / 1000000);
+	return ms ? ms : 1;
+}
+
+void tfo_cookie_make(const tcp_stack *s, const hsk_tuple *tu, uint8_t out[8])
+{
+	uint32_t a[2] = { tu->raddr, tu->laddr };
+	uint64_t h = hsk_siphash(a, sizeof(a), s->env->key0 ^ TFO_LABEL, s->env->key1);
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(h >> (8 * i));
+}
+
+static bool cookie_valid(const tcp_stack *s, const tcp_seg *sg)
+{
+	uint8_t want[TFO_COOKIE_LEN];
+	if (sg->th.opt.fo_len != TFO_COOKIE_LEN)
+		return false;
+	tfo_cookie_make(s, &sg->tuple, want);
+	/* Compared in constant time: its bytes are a secret's. */
+	uint8_t diff = 0;
+	for (int i = 0; i < TFO_COOKIE_LEN; i++)
+		diff |= (uint8_t)(want[i] ^ sg->th.opt.fo_cookie[i]);
+	return diff == 0;
+}
+
+/* ---- server ---- */
+
+/* Linux's tcp_fastopen_queue_check: the listener takes Fast Open, and its
+ * queue of connections still in SYN_RECEIVED has room. */
+static bool queue_check(tcp_stack *s, tcp_listener *l)
+{
+	if (!l->tfo_qlen)
+		return false;
+	if (l->tfo_pending >= l->tfo_qlen) {
+		CNT_INC(s->env, TCPFastOpenListenOverflow);
+		return false;
+	}
+	return true;
+}
+
+/* The TCB the valid cookie earns, with the SYN's data, its SYN-ACK sent.
+ * It keeps its listener and IRS in its extension (which its outstanding
+ * SYN-ACK keeps anyway), on the listener's list of pending children. */
+static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
+{
+	tcp_req r;
+	req_from_syn(s, l, sg, isn, &r);
+	tcb *t = listener_child(s, l, &r, sg->a6);
+	if (!t)
+		return false;
+	tcb_act *a = tcb_act_get(s, t);
+	if (!a) {
+		/* Off the accept queue again: listener_child put it last. */
+		l->accept_q--;
+		t->flags &= ~TF_ON_ACCEPTQ;
+		tcb_free(s, t);
+		return false;
+	}
+	trace_obj_state(s, HSK_OBJ_REQ, &t->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
+			"rcv SYN with Fast Open cookie");
+	t->flags |= TF_TFO_CHILD | TF_TFO_PENDING;
+	l->tfo_pending++;
+	a->listener = l;
+	a->irs = sg->seq;
+	a->tfo_next = l->tfo_kids;
+	if (l->tfo_kids)
+		l->tfo_kids->act->tfo_prev = t;
+	l->tfo_kids = t;
+	/* What an established connection has: it may send at once (RFC 7413
+	 * §4.2.2), within the initial window. */
+	tcb_cc_init(s, t, t->mss);
+	a->recover = t->snd_una;
+	t->lrcv_ms = ms_clock(s);
+	t->snd_nxt = t->snd_max = t->iss;       /* the SYN-ACK is still to go */
+	if (sg->len) {
+		if (tcb_alloc_rcv(s, t) == 0) {
+			uint32_t room = tcb_rcv_room(t);
+			uint32_t n = sg->len < room ? sg->len : room;
+			ring_write(&a->rcv, sg->data, n);
+			t->rcv_nxt = seq_add(t->rcv_nxt, n);
+			if (n)
+				t->flags |= TF_RCV_MOVED;
+			t->lrcv_ms = ms_clock(s);
+		} else {
+			CNT_INC(s->env, TCPRcvQDrop);   /* the client sends it again */
+		}
+	}
+	tcp_output(s, t);                       /* SYN-ACK, acking the data */
+	return true;
+}
+
+bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+	     bool *send_cookie)
+{
+	const tcp_opts *o = &sg->th.opt;
+	unsigned cfg = s->env->cfg.tcp_fastopen;
+	*send_cookie = false;
+	if (o->has_fo && o->fo_len == 0)
+		CNT_INC(s->env, TCPFastOpenCookieReqd);
+	if (!(sg->len || o->has_fo) || !queue_check(s, l))
+		return false;
+	if (!(cfg & HSK_TFO_SERVER_NO_COOKIE)) {
+		if (!o->has_fo)
+			return false;
+		if (o->fo_len == 0) {
+			*send_cookie = true;
+			return false;
+		}
+		if (!cookie_valid(s, sg)) {
+			CNT_INC(s->env, TCPFastOpenPassiveFail);
+			*send_cookie = true;
+			return false;
+		}
+	}
+	if (!passive_open(s, l, sg, isn)) {
+		CNT_INC(s->env, TCPFastOpenPassiveFail);
+		return false;
+	}
+	CNT_INC(s->env, TCPFastOpenPassive);
+	return true;
+}
+
+bool tfo_child_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if ((sg->th.flags & (HSK_TH_SYN | HSK_TH_ACK | HSK_TH_RST)) != HSK_TH_SYN ||
+	    !t->act || !seq_eq(sg->seq, t->act->irs))
+		return false;
+	/* The client did not hear our SYN-ACK: say it again, at most once per
+	 * invalid_ratelimit (as a request does, reply.c). */
+	uint32_t now = ms_clock(s);
+	uint32_t gap = (uint32_t)(s->env->cfg.invalid_ratelimit_ns / 1000000);
+	if (t->rl.oow_ms && now - t->rl.oow_ms < gap) {
+		CNT_INC(s->env, TCPACKSkippedSynRecv);
+		return true;
+	}
+	t->rl.oow_ms = now;
+	CNT_INC(s->env, TCPSynRetrans);
+	t->snd_nxt = t->iss;
+	tcp_output(s, t);
+	return true;
+}
+
+void tfo_child_established(tcp_stack *s, tcb *t)
+{
+	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
+	if (!(t->flags & TF_SYN_RETRANS) && t->act && t->act->rtt_start)
+		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - t->act->rtt_start, false,
+			       s->env->now);
+	tfo_child_done(s, t);
+}
+
+void tfo_child_done(tcp_stack *s, tcb *t)
+{
+	(void)s;
+	t->flags &= ~(uint32_t)TF_TFO_PENDING;
+	tcb_act *a = t->act;
+	if (!a)
+		return;
+	tcp_listener *l = a->listener;
+	if (l) {
+		if (l->tfo_pending)
+			l->tfo_pending--;
+		if (a->tfo_prev)
+			a->tfo_prev->act->tfo_next = a->tfo_next;
+		else
+			l->tfo_kids = a->tfo_next;
+		if (a->tfo_next)
+			a->tfo_next->act->tfo_prev = a->tfo_prev;
+	}
+	a->listener = NULL;
+	a->tfo_next = a->tfo_prev = NULL;
+}
+
+void tfo_listener_gone(tcp_listener *l)
+{
+	tcb *t = l->tfo_kids;
+	while (t) {
+		tcb_act *a = t->act;
+		t = a->tfo_next;
+		a->listener = NULL;
+		a->tfo_next = a->tfo_prev = NULL;
+	}
+	l->tfo_kids = NULL;
+}
+
+/* ---- client ---- */
+
+static tfo_entry *cache_slot(tcp_stack *s, uint32_t addr, bool make)
+{
+	if (!s->tfo) {
+		if (!make)
+			return NULL;
+		s->tfo = calloc(1, sizeof(*s->tfo));
+		if (!s->tfo)
+			return NULL;
+	}
+	uint64_t h = hsk_siphash(&addr, sizeof(addr), s->env->key0 ^ TFO_LABEL ^ 1, s->env->key1);
+	tfo_entry *e = &s->tfo->e[h % TFO_CACHE_SIZE];
+	if (e->addr != addr) {
+		if (!make)
+			return NULL;
+		*e = (tfo_entry){ .addr = addr };
+	}
+	return e;
+}
+
+uint8_t tfo_cookie_find(tcp_stack *s, uint32_t addr, const uint8_t **cookie, uint16_t *mss)
+{
+	tfo_entry *e = cache_slot(s, addr, false);
+	if (!e || !e->len)
+		return 0;
+	/* Recurring SYN losses with Fast Open: a middlebox may drop such
+	 * SYNs. Leave it aside for a while (Linux: 60 s << losses). */
+	if (e->syn_loss > 1) {
+		uint64_t wait = 60000ull << (e->syn_loss > 10 ? 10 : e->syn_loss);
+		if (ms_clock(s) - e->loss_ms < wait)
+			return 0;
+	}
+	*cookie = e->cookie;
+	*mss = e->mss;
+	return e->len;
+}
+
+int tfo_cookie_store(tcp_stack *s, uint32_t addr, const uint8_t *cookie, uint8_t len,
+		     uint16_t mss)
+{
+	if (len && (len < TCP_FO_COOKIE_MIN || len > TCP_FO_COOKIE_MAX || (len & 1)))
+		return -HSK_EINVAL;
+	tfo_entry *e = cache_slot(s, addr, true);
+	if (!e)
+		return -HSK_ENOMEM;
+	if (len) {
+		memcpy(e->cookie, cookie, len);
+		e->len = len;
+	}
+	if (mss)
+		e->mss = mss;
+	return 0;
+}
+
+uint32_t tfo_syn_room(tcp_stack *s, const tcb *t)
+{
+	const uint8_t *c;
+	uint16_t mss = 0;
+	uint32_t room = mss_cap(s->mss, tcb_user_mss(t));
+	if (tfo_cookie_find(s, t->node.key.raddr, &c, &mss) && mss && mss < room)
+		room = mss;
+	return room > TFO_OPT_ROOM ? room - TFO_OPT_ROOM : 0;
+}
+
+uint32_t tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
+{
+	if (!(t->flags & TF_TFO_SYN))
+		return 0;
+	const uint8_t *cookie = NULL;
+	uint16_t mss = 0;
+	uint8_t len = tfo_cookie_find(s, t->node.key.raddr, &cookie, &mss);
+	bool no_cookie = s->env->cfg.tcp_fastopen & HSK_TFO_CLIENT_NO_COOKIE;
+	if (len) {
+		o->opt.has_fo = true;
+		o->opt.fo_len = len;
+		o->opt.fo_cookie = cookie;
+	} else if (!no_cookie) {
+		o->opt.has_fo = true;   /* a cookie request */
+		o->opt.fo_len = 0;
+	}
+	/* Data on the first transmission only, and only with a cookie (or
+	 * when the server needs none: no option then, as Linux). */
+	if (!(t->flags & TF_TFO_DATA) || seq_gt(t->snd_max, t->iss) ||
+	    (!len && !no_cookie) || !t->act || !t->act->snd.buf)
+		return 0;
+	uint32_t n = ring_len(&t->act->snd);
+	uint32_t room = tfo_syn_room(s, t);
+	if (n > room)
+		n = room;
+	o->len = n;
+	o->ring_off = 0;
+	return n;
+}
+
+void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	/* A cookie we asked for (or a new one) is kept, with the MSS; one we
+	 * did not ask for is ignored, as Linux. */
+	if ((t->flags & TF_TFO_SYN) && o->has_fo && o->fo_len)
+		tfo_cookie_store(s, t->node.key.raddr, o->fo_cookie, o->fo_len, o->mss);
+	else if (t->flags & TF_TFO_SYN)
+		tfo_cookie_store(s, t->node.key.raddr, NULL, 0, o->mss);
+	if (t->flags & TF_TFO_SYN) {
+		tfo_entry *e = cache_slot(s, t->node.key.raddr, false);
+		if (e && !(t->flags & TF_SYN_RETRANS))
+			e->syn_loss = 0;
+	}
+	if (!(t->flags & TF_TFO_DATA))
+		return;
+	hsk_seq data = seq_add(t->iss, 1);
+	uint32_t acked = seq_gt(sg->ack, data) ? (uint32_t)seq_diff(sg->ack, data) : 0;
+	if (t->act)
+		ring_read(&t->act->snd, NULL, acked);
+	if (seq_lt(sg->ack, t->snd_max)) {
+		/* The server did not take (all of) the data: it goes again
+		 * right after the handshake, as new data (Linux marks it lost
+		 * and retransmits at once). */
+		CNT_INC(s->env, TCPFastOpenActiveFail);
+		t->snd_nxt = t->snd_max = sg->ack;
+		t->flags &= ~(uint32_t)TF_RTT_TIMING;
+	} else if (acked) {
+		CNT_INC(s->env, TCPFastOpenActive);
+		t->flags |= TF_TFO_ACKED;
+	}
+}
+
+void tfo_syn_timeout(tcp_stack *s, tcb *t)
+{
+	if (!(t->flags & TF_TFO_SYN) || (t->flags & TF_SYN_RETRANS))
+		return;
+	tfo_entry *e = cache_slot(s, t->node.key.raddr, false);
+	if (e) {
+		if (e->syn_loss < UINT8_MAX)
+			e->syn_loss++;
+		e->loss_ms = ms_clock(s);
+	}
+}
+
+void tfo_destroy(tcp_stack *s)
+{
+	free(s->tfo);
+	s->tfo = NULL;
+}
+
+/* ---- the public calls over the cache ---- */
+
+int tfo_cookie_copy(tcp_stack *s, uint32_t addr, uint8_t out[16])
+{
+	tfo_entry *e = cache_slot(s, addr, false);
+	if (!e || !e->len)
+		return -HSK_ENOENT;
+	memcpy(out, e->cookie, e->len);
+	return e->len;
+}

@@ -1,0 +1,334 @@
+/*
+ * The socket API beyond BSD's basics (src/api): the user pointer and the
+ * acknowledged-bytes count in events, POLLDRAINED, sendv/recvv, MSG_PEEK,
+ * the zero-copy calls, getsockname/getpeername, sendto, and the clock
+ * contract.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80 };
+
+static void finish(sim *sm, int lsd, int csd, int ssd)
+{
+	hsk_abort(sm->st[C], csd);
+	hsk_close(sm->st[S], ssd);
+	hsk_close(sm->st[S], lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* The pointer set on a socket comes back with each of its events; the
+ * acknowledged bytes are counted once each, in the event after the ACK;
+ * POLLDRAINED once everything written is acknowledged. */
+static void test_user_pointer_and_acked_events(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1201);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int tag_c = 1, tag_s = 2;
+	assert_null(hsk_sock_user(c, csd));
+	assert_int_equal(hsk_sock_set_user(c, csd, &tag_c), 0);
+	assert_int_equal(hsk_sock_set_user(s, ssd, &tag_s), 0);
+	assert_ptr_equal(hsk_sock_user(c, csd), &tag_c);
+	hsk_event ev[8];
+	while (hsk_stack_events(c, ev, 8) || hsk_stack_events(s, ev, 8))
+		;
+	assert_true(hsk_poll(c, csd) & HSK_POLLDRAINED);
+	static char buf[5000];
+	memset(buf, 'u', sizeof(buf));
+	assert_int_equal(hsk_send(c, csd, buf, 3000), 3000);
+	assert_false(hsk_poll(c, csd) & HSK_POLLDRAINED);
+	sim_run(&sm, 5 * MS);
+	uint32_t acked = 0;
+	size_t n;
+	while ((n = hsk_stack_events(c, ev, 8)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(ev[i].sd, csd);
+			assert_ptr_equal(ev[i].user, &tag_c);
+			acked += ev[i].acked;
+			if (acked == 3000)
+				assert_true(ev[i].events & HSK_POLLDRAINED);
+		}
+	assert_int_equal(acked, 3000);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(c, csd, &ti), 0);
+	assert_int_equal(ti.bytes_acked, 3000);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 1);     /* the data */
+	assert_int_equal(ev[0].sd, ssd);
+	assert_ptr_equal(ev[0].user, &tag_s);
+	assert_int_equal(ev[0].acked, 0);
+	assert_true(ev[0].events & HSK_POLLIN);
+	/* An accepted socket starts without one. */
+	int c2 = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 5 * MS);
+	int s2 = sim_accept(&sm, S, lsd);
+	assert_null(hsk_sock_user(s, s2));
+	assert_null(hsk_sock_user(s, 999));
+	hsk_abort(c, c2);
+	hsk_close(s, s2);
+	finish(&sm, lsd, csd, ssd);
+}
+
+/* Scatter/gather and MSG_PEEK. */
+static void test_sendv_recvv_peek(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1202);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	char h[] = "HEAD", b[] = "-body-", t[] = "TAIL";
+	hsk_iovec out[3] = { { h, 4 }, { b, 6 }, { t, 4 } };
+	assert_int_equal(hsk_sendv(c, csd, out, 3), 14);
+	assert_int_equal(hsk_sendv(c, csd, out, 0), 0);
+	sim_run(&sm, 5 * MS);
+	char x[5] = { 0 }, y[20] = { 0 };
+	hsk_iovec in[2] = { { x, 4 }, { y, sizeof(y) } };
+	assert_int_equal(hsk_recvv(s, ssd, in, 2, HSK_MSG_PEEK), 14);
+	assert_string_equal(x, "HEAD");
+	assert_memory_equal(y, "-body-TAIL", 10);
+	char z[20] = { 0 };
+	assert_int_equal(hsk_recv(s, ssd, z, 6), 6);            /* still there */
+	assert_string_equal(z, "HEAD-b");
+	memset(y, 0, sizeof(y));
+	assert_int_equal(hsk_recvv(s, ssd, in, 2, 0), 8);
+	assert_memory_equal(x, "ody-", 4);
+	assert_memory_equal(y, "TAIL", 4);
+	assert_int_equal(hsk_recvv(s, ssd, in, 2, HSK_MSG_PEEK), -HSK_EAGAIN);
+	/* At the end of the stream a peek says 0 too. */
+	hsk_shutdown(c, csd, HSK_SHUT_WR);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_recvv(s, ssd, in, 2, HSK_MSG_PEEK), 0);
+	finish(&sm, lsd, csd, ssd);
+}
+
+/* Zero copy: the receive ring read in place, the send ring written in
+ * place; a run that wraps at the end of the storage comes in two. */
+static void test_zero_copy(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sndbuf = cfg.rcvbuf = 4096;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1203);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	const void *p;
+	assert_int_equal(hsk_recv_borrow(s, ssd, &p), -HSK_EAGAIN);
+	/* 3000 bytes, written in place. */
+	void *w;
+	long room = hsk_send_reserve(c, csd, &w);
+	assert_int_equal(room, 4096);
+	for (int i = 0; i < 3000; i++)
+		((uint8_t *)w)[i] = (uint8_t)i;
+	assert_int_equal(hsk_send_commit(c, csd, 4097), -HSK_EINVAL);
+	assert_int_equal(hsk_send_commit(c, csd, 3000), 0);
+	sim_run(&sm, 10 * MS);
+	long n = hsk_recv_borrow(s, ssd, &p);
+	assert_int_equal(n, 3000);
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(((const uint8_t *)p)[i], (uint8_t)i);
+	assert_int_equal(hsk_recv_release(s, ssd, 3001), -HSK_EINVAL);
+	assert_int_equal(hsk_recv_release(s, ssd, 1000), 0);
+	assert_int_equal(hsk_recv_borrow(s, ssd, &p), 2000);
+	assert_int_equal(((const uint8_t *)p)[0], (uint8_t)1000);
+	assert_int_equal(hsk_recv_release(s, ssd, 2000), 0);
+	/* The next 3000: the send ring (its first 3000 bytes not all
+	 * acknowledged yet) wraps after 4096 - 3000 = 1096 bytes; the rest
+	 * goes in front, as acknowledgments make room. */
+	room = hsk_send_reserve(c, csd, &w);
+	assert_int_equal(room, 1096);
+	memset(w, 'a', 1096);
+	assert_int_equal(hsk_send_commit(c, csd, 1096), 0);
+	long left = 1904;
+	while (left > 0) {
+		room = hsk_send_reserve(c, csd, &w);
+		if (room == -HSK_EAGAIN) {
+			sim_run(&sm, 1 * MS);
+			continue;
+		}
+		assert_true(room > 0);
+		long k = room < left ? room : left;
+		memset(w, 'b', (size_t)k);
+		assert_int_equal(hsk_send_commit(c, csd, (size_t)k), 0);
+		left -= k;
+	}
+	sim_run(&sm, 10 * MS);
+	long got = 0;
+	for (int round = 0; round < 100 && got < 3000; round++) {
+		while ((n = hsk_recv_borrow(s, ssd, &p)) > 0) {
+			for (long i = 0; i < n; i++)
+				assert_int_equal(((const char *)p)[i], got + i < 1096 ? 'a' : 'b');
+			got += n;
+			assert_int_equal(hsk_recv_release(s, ssd, (size_t)n), 0);
+		}
+		assert_int_equal(n, -HSK_EAGAIN);
+		sim_run(&sm, 1 * MS);
+	}
+	assert_int_equal(got, 3000);
+	/* The end of the stream: 0. */
+	hsk_shutdown(c, csd, HSK_SHUT_WR);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_recv_borrow(s, ssd, &p), 0);
+	assert_int_equal(hsk_send_reserve(c, csd, &w), -HSK_EPIPE);
+	assert_int_equal(hsk_send_commit(c, csd, 1), -HSK_EPIPE);
+	finish(&sm, lsd, csd, ssd);
+}
+
+/* getsockname/getpeername as Linux: the bound (or chosen) local end; no
+ * peer before the connection is made or once it is closed. */
+static void test_names(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1204);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	uint32_t a = 1;
+	uint16_t p = 1;
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_getsockname(c, sd, &a, &p), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(p, 0);
+	assert_int_equal(hsk_getpeername(c, sd, &a, &p), -HSK_ENOTCONN);
+	assert_int_equal(hsk_bind(c, sd, 0, 5555), 0);
+	assert_int_equal(hsk_getsockname(c, sd, &a, NULL), 0);
+	assert_int_equal(hsk_getsockname(c, sd, NULL, &p), 0);
+	assert_int_equal(p, 5555);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	assert_int_equal(hsk_getpeername(s, lsd, &a, &p), -HSK_ENOTCONN);
+	assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_getpeername(c, sd, &a, &p), -HSK_ENOTCONN);   /* SYN_SENT */
+	assert_int_equal(hsk_getsockname(c, sd, &a, &p), 0);
+	assert_int_equal(a, SIM_ADDR(C));
+	assert_int_equal(p, 5555);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_getpeername(c, sd, &a, &p), 0);
+	assert_int_equal(a, SIM_ADDR(S));
+	assert_int_equal(p, PORT);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_getpeername(s, ssd, &a, &p), 0);
+	assert_int_equal(a, SIM_ADDR(C));
+	assert_int_equal(p, 5555);
+	assert_int_equal(hsk_getsockname(s, ssd, &a, &p), 0);
+	assert_int_equal(a, SIM_ADDR(S));
+	assert_int_equal(p, PORT);
+	hsk_abort(s, ssd);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_getpeername(c, sd, &a, &p), -HSK_ENOTCONN);   /* CLOSED */
+	assert_int_equal(hsk_getsockname(c, 99, &a, &p), -HSK_EBADF);
+	assert_int_equal(hsk_getpeername(c, 99, &a, &p), -HSK_EBADF);
+	hsk_close(c, sd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* sendto without HSK_MSG_FASTOPEN: hsk_send on a connected socket (the
+ * address ignored, as Linux), EPIPE on a fresh one. */
+static void test_sendto_plain(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1205);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_sendto(c, csd, "abc", 3, 0, 12345, 9), 3);
+	int fresh = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, fresh, "abc", 3, 0, SIM_ADDR(S), PORT), -HSK_EPIPE);
+	assert_int_equal(hsk_sendto(c, 99, "abc", 3, 0x40, SIM_ADDR(S), PORT), -HSK_EBADF);
+	assert_int_equal(hsk_sendto(c, csd, "abc", 3, 0x40, SIM_ADDR(S), PORT), -HSK_EINVAL);
+	assert_int_equal(hsk_sendto(c, csd, "abc", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EISCONN);
+	assert_int_equal(hsk_sendto(s, lsd, "abc", 3, 0, SIM_ADDR(C), PORT), -HSK_ENOTCONN);
+	hsk_close(c, fresh);
+	sim_run(&sm, 5 * MS);
+	char buf[4];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
+	finish(&sm, lsd, csd, ssd);
+}
+
+/* The clock contract: a socket call that may arm a timer, made when the
+ * stack's clock is behind hsk_config.clock, is counted (StaleClock) and,
+ * with assertions on, aborts. Checked in a child process. */
+static uint64_t fake_now;
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void noop_tx(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+static void test_clock_contract(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.addr = SIM_ADDR(0);
+	cfg.seed = 1;
+	cfg.clock = fake_clock;
+	cfg.clock_slack_ns = 5 * MS;
+	hsk_link link = { .transmit = noop_tx };
+	fake_now = 1 * SEC;
+	hsk_stack *s = hsk_stack_new(&cfg, &link, 1 * SEC);
+	assert_non_null(s);
+	int sd = hsk_socket(s);
+	fake_now += 4 * MS;             /* within the slack */
+	assert_int_equal(hsk_connect(s, sd, SIM_ADDR(1), 80), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_counter_by_name(s, "StaleClock"), 0);
+	fake_now += 10 * MS;            /* the driver forgot to advance */
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		hsk_close(s, sd);
+		_exit(hsk_counter_by_name(s, "StaleClock") == 1 ? 0 : 3);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+#ifdef NDEBUG
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);     /* counted */
+#else
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT); /* aborted */
+#endif
+	hsk_stack_advance(s, fake_now);
+	assert_int_equal(hsk_close(s, sd), 0);
+	assert_int_equal(hsk_counter_by_name(s, "StaleClock"), 0);
+	hsk_stack_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_user_pointer_and_acked_events),
+		cmocka_unit_test(test_sendv_recvv_peek),
+		cmocka_unit_test(test_zero_copy),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sendto_plain),
+		cmocka_unit_test(test_clock_contract),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,412 @@
+/*
+ * ECN (RFC 3168) as Linux does it (src/tcp/ecn.c), and IP_TOS: the
+ * negotiation on the SYNs with tcp_ecn 0/1/2, ECT(0) on new data only,
+ * CE echoed with ECE until CWR, the sender's reduction once per window.
+ * The TOS byte of each packet is read where it leaves the host (sim.c
+ * notes it on the TX event); CE marks are put on by the simulated link.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define SYN HSK_TH_SYN
+#define PSH HSK_TH_PSH
+#define ECE HSK_TH_ECE
+#define CWR HSK_TH_CWR
+enum { NOT_ECT = 0, ECT0 = 2, CE = 3 };
+
+static hsk_config cfg_ecn(int ecn)
+{
+	hsk_config c;
+	hsk_config_default(&c);
+	c.ecn = (uint8_t)ecn;
+	return c;
+}
+
+/* The TOS byte of the segment expect_seg just consumed. */
+static uint8_t last_tos(const sim *sm)
+{
+	return sm->log[sm->tx_cursor - 1].tos;
+}
+
+/* listen on S, connect from C; returns the sockets, checks nothing. */
+static void open_raw(sim *sm, int *lsd, int *csd, int *ssd)
+{
+	*lsd = sim_listen(sm, S, PORT, 8);
+	*csd = sim_connect(sm, C, S, PORT);
+	sim_run(sm, 10 * MS);
+	*ssd = sim_accept(sm, S, *lsd);
+}
+
+static void end(sim *sm, int lsd, int csd, int ssd)
+{
+	hsk_abort(sm->st[C], csd);
+	hsk_close(sm->st[S], ssd);
+	hsk_close(sm->st[S], lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* tcp_ecn=1 asks, the default (2) accepts: SYN with ECE|CWR, SYN-ACK with
+ * ECE; data ECT(0) both ways, SYNs and pure ACKs not ECT. */
+static void test_negotiated(void **state)
+{
+	(void)state;
+	hsk_config cc = cfg_ecn(1);
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 901);
+	int lsd, csd, ssd;
+	open_raw(&sm, &lsd, &csd, &ssd);
+	expect_seg(&sm, C, SYN | ECE | CWR, 0, 0, 0);
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	expect_seg(&sm, S, SYN | A | ECE, 0, 1, 0);
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[C], csd, &ti), 0);
+	assert_true(ti.ecn);
+	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
+	assert_true(ti.ecn);
+	int v;
+	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_IP_TOS, &v), 0);
+	assert_int_equal(v, ECT0);             /* Linux's inet->tos shows it */
+	assert_int_equal(hsk_send(sm.st[C], csd, "ping", 4), 4);
+	sim_run(&sm, 5 * MS);
+	expect_seg(&sm, C, A | PSH, 1, 1, 4);
+	assert_int_equal(last_tos(&sm), ECT0);
+	expect_seg(&sm, S, A, 1, 5, 0);        /* quick ACK: not ECT */
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	assert_int_equal(hsk_send(sm.st[S], ssd, "pong", 4), 4);
+	sim_run(&sm, 100 * MS);
+	expect_seg(&sm, S, A | PSH, 1, 5, 4);
+	assert_int_equal(last_tos(&sm), ECT0);
+	assert_int_equal(sim_counter(&sm, S, "InECT0Pkts"), 1);
+	assert_int_equal(sim_counter(&sm, C, "InECT0Pkts"), 1);
+	end(&sm, lsd, csd, ssd);
+}
+
+/* The default on both ends (2): nobody asks, nothing is marked. A server
+ * with tcp_ecn=0 does not answer an ECN SYN. */
+static void test_not_negotiated(void **state)
+{
+	(void)state;
+	for (int server_off = 0; server_off < 2; server_off++) {
+		hsk_config cc = cfg_ecn(server_off ? 1 : 2), sc = cfg_ecn(server_off ? 0 : 2);
+		const hsk_config *cfgs[2] = { &cc, &sc };
+		sim sm;
+		sim_init_hosts(&sm, 2, cfgs, 902);
+		int lsd, csd, ssd;
+		open_raw(&sm, &lsd, &csd, &ssd);
+		expect_seg(&sm, C, server_off ? SYN | ECE | CWR : SYN, 0, 0, 0);
+		expect_seg(&sm, S, SYN | A, 0, 1, 0);
+		expect_seg(&sm, C, A, 1, 1, 0);
+		assert_int_equal(hsk_send(sm.st[C], csd, "x", 1), 1);
+		sim_run(&sm, 5 * MS);
+		expect_seg(&sm, C, A | PSH, 1, 1, 1);
+		assert_int_equal(last_tos(&sm), NOT_ECT);
+		hsk_tcp_info ti;
+		assert_int_equal(hsk_sock_info(sm.st[C], csd, &ti), 0);
+		assert_false(ti.ecn);
+		end(&sm, lsd, csd, ssd);
+	}
+}
+
+/* A lost ECN SYN is sent again without ECE|CWR (Linux's tcp_ecn_fallback:
+ * a middlebox may drop them), so the connection goes without ECN. */
+static void test_syn_retransmitted_without_ecn(void **state)
+{
+	(void)state;
+	hsk_config cc = cfg_ecn(1);
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 903);
+	sim_lose(&sm, C, SYN | ECE | CWR, 1);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 1500 * MS);
+	expect_seg(&sm, C, SYN | ECE | CWR, 0, 0, 0);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[C], csd, &ti), 0);
+	assert_false(ti.ecn);
+	end(&sm, lsd, csd, ssd);
+}
+
+/* The peer asks for ECN on its SYN (as a Linux client with tcp_ecn=1). */
+static void peer_accept_ecn(sim *sm, sim_peer *p, uint8_t syn_tos)
+{
+	*p = (sim_peer){ .sm = sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+			 .hport = PORT, .iss = 1000 };
+	p->lsd = sim_listen(sm, S, PORT, 8);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_inject_tos(sm, S, p->addr, p->port, PORT, p->iss, 0, SYN | ECE | CWR, 65535,
+		       &syn, syn_tos, NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	p->hiss = e->ev.seq;
+	sim_peer_send(p, 1, 1, A, 65535, NULL, 0);
+	p->sd = sim_accept(sm, S, p->lsd);
+}
+
+/* A SYN that is itself ECT-marked is not answered with ECN (Linux: an ECT
+ * SYN hints at a broken path). */
+static void test_ect_syn_not_answered(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 904);
+	sim_peer p;
+	peer_accept_ecn(&sm, &p, ECT0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.flags, SYN | A);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(sm.st[S], p.sd, &ti), 0);
+	assert_false(ti.ecn);
+	hsk_abort(sm.st[S], p.sd);
+	hsk_close(sm.st[S], p.lsd);
+	sim_free(&sm);
+}
+
+/* The receiver: a CE mark on data is echoed with ECE on every segment
+ * until data carries CWR; its ACKs go at once meanwhile. */
+static void test_ce_echoed_until_cwr(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 905);
+	sim_peer p;
+	peer_accept_ecn(&sm, &p, NOT_ECT);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.flags, SYN | A | ECE);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
+	p.tos = ECT0;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "aaaa", 4);
+	expect_no_tx(&sm);                     /* delayed: no quick ACKs */
+	p.tos = CE;
+	sim_peer_send(&p, 5, 1, A | PSH, 65535, "bbbb", 4);
+	expect_peer_seg(&p, A | ECE, 1, 9, 0); /* at once, with ECE */
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	p.tos = ECT0;
+	sim_peer_send(&p, 9, 1, A | PSH, 65535, "cccc", 4);
+	expect_peer_seg(&p, A | ECE, 1, 13, 0);
+	assert_int_equal(hsk_send(s, p.sd, "reply", 5), 5);
+	expect_peer_seg(&p, A | PSH | ECE, 1, 13, 5);
+	assert_int_equal(last_tos(&sm), ECT0);
+	/* CWR: the echo stops, and the ACK goes at once. */
+	sim_peer_send(&p, 13, 6, A | PSH | CWR, 65535, "dddd", 4);
+	expect_peer_seg(&p, A, 6, 17, 0);
+	sim_peer_send(&p, 17, 6, A | PSH, 65535, "eeee", 4);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 6, 21, 0);      /* delayed again, no ECE */
+	assert_int_equal(sim_counter(&sm, S, "InCEPkts"), 1);
+	hsk_abort(s, p.sd);
+	hsk_close(s, p.lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The sender: ECE reduces cwnd once per window (ssthresh from CUBIC, cwnd
+ * = ssthresh), and the next new data carries CWR; ECE again inside the
+ * same window does nothing, after it reduces again. */
+static void test_ece_reduces_once_per_window(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 906);
+	sim_peer p;
+	peer_accept_ecn(&sm, &p, NOT_ECT);
+	hsk_stack *s = sm.st[S];
+	static char data[40 * 1460];
+	memset(data, 'e', sizeof(data));
+	assert_int_equal(hsk_send(s, p.sd, data, sizeof(data)), (long)sizeof(data));
+	uint32_t seq = 1;
+	for (int i = 0; i < 10; i++, seq += 1460) {
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+		assert_int_equal(last_tos(&sm), ECT0);
+	}
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	uint32_t cwnd0 = ti.cwnd;
+	assert_int_equal(cwnd0, 10 * 1460);
+	/* Two segments acknowledged, with ECE: the reduction, once. */
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, 1 + 2 * 1460, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_true(ti.ssthresh < cwnd0);
+	assert_int_equal(ti.cwnd, ti.ssthresh);
+	assert_false(ti.in_recovery);
+	/* cwnd (about 7 segments) is below the 8 still in flight: nothing
+	 * new goes until more is acknowledged; then the first new segment
+	 * carries CWR, and only it. */
+	expect_no_tx(&sm);
+	sim_peer_send(&p, 1, 1 + 6 * 1460, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);   /* same window */
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A | CWR);
+	assert_int_equal(e->ev.seq - p.hiss, seq);
+	assert_int_equal(e->tos, ECT0);
+	while ((e = sim_next_tx(&sm)) != NULL)
+		assert_false(e->ev.flags & CWR);
+	/* Up to the end of that window: still the same event (the echo of
+	 * data sent before the reduction); past it, the CWR segment
+	 * acknowledged with ECE: a new one. */
+	sim_peer_send(&p, 1, seq, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
+	sim_peer_send(&p, 1, seq + 1460, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 2);
+	hsk_abort(s, p.sd);
+	hsk_close(s, p.lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Retransmissions and pure ACKs are never ECT (RFC 3168 §6.1.5). */
+static void test_retransmission_not_ect(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 907);
+	sim_peer p;
+	peer_accept_ecn(&sm, &p, NOT_ECT);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_send(s, p.sd, "lost", 4), 4);
+	expect_peer_seg(&p, A | PSH, 1, 1, 4);
+	assert_int_equal(last_tos(&sm), ECT0);
+	sim_run(&sm, 1500 * MS);
+	expect_peer_seg(&p, A | PSH, 1, 1, 4);          /* the RTO's copy */
+	assert_int_equal(last_tos(&sm), NOT_ECT);
+	hsk_abort(s, p.sd);
+	hsk_close(s, p.lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Between two stacks, a congested link marks two of the sender's
+ * packets: the receiver echoes, the sender reduces and says CWR, nothing
+ * is lost or sent again, every byte arrives. */
+static void test_ce_marks_between_stacks(void **state)
+{
+	(void)state;
+	hsk_config cc = cfg_ecn(1);
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 908);
+	int lsd, csd, ssd;
+	open_raw(&sm, &lsd, &csd, &ssd);
+	sim_ce_mark(&sm, C, 5);
+	sim_ce_mark(&sm, C, 60);
+	static char out[300000], in[300000];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7);
+	size_t sent = 0, got = 0;
+	for (int round = 0; round < 2000 && got < sizeof(out); round++) {
+		long n;
+		if (sent < sizeof(out) &&
+		    (n = hsk_send(sm.st[C], csd, out + sent, sizeof(out) - sent)) > 0)
+			sent += (size_t)n;
+		while ((n = hsk_recv(sm.st[S], ssd, in + got, sizeof(in) - got)) > 0)
+			got += (size_t)n;
+		sim_run(&sm, 1 * MS);
+	}
+	assert_int_equal(got, sizeof(out));
+	assert_memory_equal(in, out, sizeof(out));
+	assert_int_equal(sm.ce_marked[C], 2);
+	assert_int_equal(sim_counter(&sm, S, "InCEPkts"), 2);
+	assert_int_equal(sim_counter(&sm, C, "TCPECNReduce"), 2);
+	assert_true(sim_count_tx(&sm, S, A | ECE) >= 2);
+	int cwr = 0;
+	for (size_t i = 0; i < sm.nlog; i++)
+		cwr += sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX &&
+		       (sm.log[i].ev.flags & (CWR | SYN)) == CWR;
+	assert_int_equal(cwr, 2);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 0);
+	end(&sm, lsd, csd, ssd);
+}
+
+/* IP_TOS: the DSCP on every packet of the connection (SYN, data, ACKs,
+ * the TIME_WAIT entry's, a reset), its ECN bits TCP's own; a listener's
+ * on its SYN-ACKs and accepted connections. */
+static void test_ip_tos(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 909);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_IP_TOS, 0x28), 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_IP_TOS, 0xbb), 0);
+	int v = 0;
+	assert_int_equal(hsk_getsockopt(c, csd, HSK_IP_TOS, &v), 0);
+	assert_int_equal(v, 0xb8);              /* the ECN bits are TCP's */
+	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_int_equal(last_tos(&sm), 0xb8);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	assert_int_equal(last_tos(&sm), 0x28);
+	expect_seg(&sm, C, A, 1, 1, 0);
+	assert_int_equal(last_tos(&sm), 0xb8);
+	assert_int_equal(hsk_send(s, ssd, "hi", 2), 2);
+	sim_run(&sm, 5 * MS);
+	expect_seg(&sm, S, A | PSH, 1, 1, 2);
+	assert_int_equal(last_tos(&sm), 0x28);
+	expect_seg(&sm, C, A, 1, 3, 0);
+	assert_int_equal(last_tos(&sm), 0xb8);
+	char buf[4];
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 2);
+	/* Changed on the connection: from the next packet on. */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_IP_TOS, 0x10), 0);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 5 * MS);
+	expect_seg(&sm, C, HSK_TH_FIN | A, 1, 3, 0);
+	assert_int_equal(last_tos(&sm), 0x10);
+	expect_seg(&sm, S, A, 3, 2, 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(&sm, 5 * MS);
+	expect_seg(&sm, S, HSK_TH_FIN | A, 3, 2, 0);
+	expect_seg(&sm, C, A, 2, 4, 0);         /* from the TIME_WAIT entry */
+	assert_int_equal(last_tos(&sm), 0x10);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_negotiated),
+		cmocka_unit_test(test_not_negotiated),
+		cmocka_unit_test(test_syn_retransmitted_without_ecn),
+		cmocka_unit_test(test_ect_syn_not_answered),
+		cmocka_unit_test(test_ce_echoed_until_cwr),
+		cmocka_unit_test(test_ece_reduces_once_per_window),
+		cmocka_unit_test(test_retransmission_not_ect),
+		cmocka_unit_test(test_ce_marks_between_stacks),
+		cmocka_unit_test(test_ip_tos),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,597 @@
+/*
+ * Every error include/handshake.h lists for a socket call, made to happen
+ * (one test per call, in the order of the header). An error a call lists
+ * and no test here produces is a documentation bug.
+ *
+ * ENOMEM needs an allocator that fails: a child process squeezes its data
+ * segment (RLIMIT_DATA) until malloc fails, then calls. That works where
+ * the allocator is glibc's; under AddressSanitizer (whose allocator
+ * reserves its own memory) those checks are skipped.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_SQUEEZE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_SQUEEZE 1
+#endif
+#endif
+
+enum { C = 0, S = 1, PORT = 80, BAD = 999 };
+
+#define E(call, err) assert_int_equal((call), -(err))
+
+static void finish(sim *sm)
+{
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* A connected pair, and a connection of the client that was reset (its
+ * ECONNRESET pending). */
+static void pair(sim *sm, int *lsd, int *csd, int *ssd)
+{
+	sim_open_pair(sm, C, S, PORT, 8, lsd, csd, ssd);
+}
+
+static int reset_conn(sim *sm, int lsd)
+{
+	int sd = sim_connect(sm, C, S, PORT);
+	sim_run(sm, 10 * MS);
+	/* Accept until this connection's server end (another connection of
+	 * the test may be queued before it); abort only that one. */
+	uint16_t lport, pport;
+	assert_int_equal(hsk_getsockname(sm->st[C], sd, NULL, &lport), 0);
+	for (;;) {
+		int ssd = sim_accept(sm, S, lsd);
+		assert_int_equal(hsk_getpeername(sm->st[S], ssd, NULL, &pport), 0);
+		if (pport == lport) {
+			hsk_abort(sm->st[S], ssd);
+			break;
+		}
+	}
+	sim_run(sm, 5 * MS);
+	assert_int_equal(hsk_sock_state(sm->st[C], sd), HSK_CLOSED);
+	return sd;
+}
+
+static void test_socket(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_sockets = 2;
+	sim sm;
+	sim_init(&sm, 1, &cfg, 1301);
+	hsk_stack *s = sm.st[0];
+	assert_true(hsk_socket(s) >= 0);
+	assert_true(hsk_socket(s) >= 0);
+	E(hsk_socket(s), HSK_EMFILE);
+	sim_free(&sm);
+}
+
+static void test_bind(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1302);
+	hsk_stack *s = sm.st[S];
+	E(hsk_bind(s, BAD, 0, 1), HSK_EBADF);
+	int sd = hsk_socket(s);
+	E(hsk_bind(s, sd, SIM_ADDR(5), 1), HSK_EADDRNOTAVAIL);
+	assert_int_equal(hsk_bind(s, sd, 0, 1), 0);
+	E(hsk_bind(s, sd, 0, 2), HSK_EINVAL);                   /* bound */
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	E(hsk_bind(s, lsd, 0, 3), HSK_EINVAL);                  /* not fresh */
+	int sd2 = hsk_socket(s);
+	E(hsk_bind(s, sd2, 0, PORT), HSK_EADDRINUSE);
+	hsk_close(s, sd);
+	hsk_close(s, sd2);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+static void test_listen(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1303);
+	hsk_stack *s = sm.st[S];
+	E(hsk_listen(s, BAD, 1), HSK_EBADF);
+	int sd = hsk_socket(s);
+	E(hsk_listen(s, sd, 1), HSK_EINVAL);                    /* not bound */
+	int lsd, csd, ssd;
+	pair(&sm, &lsd, &csd, &ssd);
+	E(hsk_listen(s, ssd, 1), HSK_EINVAL);                   /* connected */
+	/* Two sockets bound with SO_REUSEADDR: only one listens. */
+	int a = hsk_socket(s), b = hsk_socket(s);
+	hsk_setsockopt(s, a, HSK_SO_REUSEADDR, 1);
+	hsk_setsockopt(s, b, HSK_SO_REUSEADDR, 1);
+	assert_int_equal(hsk_bind(s, a, 0, 90), 0);
+	assert_int_equal(hsk_bind(s, b, 0, 90), 0);
+	assert_int_equal(hsk_listen(s, a, 1), 0);
+	E(hsk_listen(s, b, 1), HSK_EADDRINUSE);
+	for (int x = 0; x < 5; x++)
+		hsk_close(s, x == 0 ? sd : x == 1 ? a : x == 2 ? b : x == 3 ? ssd : lsd);
+	hsk_abort(sm.st[C], csd);
+	finish(&sm);
+}
+
+static void test_accept(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_sockets = 2;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1304);
+	hsk_stack *s = sm.st[S];
+	E(hsk_accept(s, BAD, NULL), HSK_EBADF);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	E(hsk_accept(s, lsd, NULL), HSK_EAGAIN);
+	int fresh = hsk_socket(s);
+	E(hsk_accept(s, fresh, NULL), HSK_EINVAL);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	E(hsk_accept(s, lsd, NULL), HSK_EMFILE);                /* lsd, fresh */
+	hsk_close(s, fresh);
+	int ssd = hsk_accept(s, lsd, NULL);
+	assert_true(ssd >= 0);
+	hsk_abort(sm.st[C], csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+static void test_connect(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_conns = 3;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1305);
+	hsk_stack *c = sm.st[C];
+	E(hsk_connect(c, BAD, SIM_ADDR(S), PORT), HSK_EBADF);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int sd = hsk_socket(c);
+	E(hsk_connect(c, sd, 0, PORT), HSK_EINVAL);
+	E(hsk_connect(c, sd, SIM_ADDR(S), 0), HSK_EINVAL);
+	E(hsk_connect(c, sd, SIM_ADDR(S), PORT), HSK_EINPROGRESS);
+	E(hsk_connect(c, sd, SIM_ADDR(S), PORT), HSK_EALREADY);
+	sim_run(&sm, 10 * MS);
+	E(hsk_connect(c, sd, SIM_ADDR(S), PORT), HSK_EISCONN);
+	int l2 = sim_listen(&sm, C, 81, 1);
+	E(hsk_connect(c, l2, SIM_ADDR(S), PORT), HSK_EINVAL);  /* listening */
+	/* The same 4-tuple again from a bound port. */
+	uint16_t lport;
+	hsk_getsockname(c, sd, NULL, &lport);
+	int dup = hsk_socket(c);
+	hsk_setsockopt(c, dup, HSK_SO_REUSEADDR, 1);
+	hsk_setsockopt(c, sd, HSK_SO_REUSEADDR, 1);
+	assert_int_equal(hsk_bind(c, dup, 0, lport), 0);
+	E(hsk_connect(c, dup, SIM_ADDR(S), PORT), HSK_EADDRINUSE);
+	/* max_conns (3) TCBs on the client: a fourth cannot be. */
+	int x = sim_connect(&sm, C, 7, 1), y = sim_connect(&sm, C, 7, 2);
+	int z = hsk_socket(c);
+	E(hsk_connect(c, z, SIM_ADDR(S), PORT), HSK_ENOBUFS);
+	for (int k = 0; k < 5; k++)
+		hsk_abort(c, k == 0 ? x : k == 1 ? y : k == 2 ? z : k == 3 ? dup : l2);
+	hsk_abort(c, sd);
+	hsk_close(sm.st[S], 0);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
+/* Every ephemeral port (Linux's 32768..60999) has a connection to the same
+ * server port: EADDRNOTAVAIL. */
+static void test_connect_ports_exhausted(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 1, NULL, 1306);
+	hsk_stack *c = sm.st[0];
+	enum { PORTS = 60999 - 32768 + 1 };
+	for (int i = 0; i < PORTS; i++) {
+		int sd = hsk_socket(c);
+		assert_true(sd >= 0);
+		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(5), PORT), -HSK_EINPROGRESS);
+	}
+	int sd = hsk_socket(c);
+	E(hsk_connect(c, sd, SIM_ADDR(5), PORT), HSK_EADDRNOTAVAIL);
+	sim_free(&sm);
+}
+
+/* send, sendv, sendto, send_reserve, send_commit */
+static void test_send_family(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sndbuf = 4096;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1307);
+	hsk_stack *c = sm.st[C];
+	int lsd, csd, ssd;
+	pair(&sm, &lsd, &csd, &ssd);
+	void *w;
+	int fresh = hsk_socket(c);
+	E(hsk_send(c, BAD, "x", 1), HSK_EBADF);
+	E(hsk_send(c, fresh, "x", 1), HSK_ENOTCONN);
+	E(hsk_send_reserve(c, BAD, &w), HSK_EBADF);
+	E(hsk_send_reserve(c, fresh, &w), HSK_ENOTCONN);
+	E(hsk_send_commit(c, BAD, 1), HSK_EBADF);
+	E(hsk_send_commit(c, fresh, 1), HSK_ENOTCONN);
+	/* EAGAIN: still connecting; and a full buffer (nothing acknowledged). */
+	int conn = hsk_socket(c);
+	hsk_connect(c, conn, SIM_ADDR(S), PORT);
+	E(hsk_send(c, conn, "x", 1), HSK_EAGAIN);
+	E(hsk_send_reserve(c, conn, &w), HSK_EAGAIN);
+	sim_blackhole(&sm, S, -1, true);
+	static char big[8192];
+	assert_int_equal(hsk_send(c, csd, big, sizeof(big)), 4096);
+	E(hsk_send(c, csd, big, 1), HSK_EAGAIN);
+	E(hsk_send_reserve(c, csd, &w), HSK_EAGAIN);
+	E(hsk_send_commit(c, csd, 1), HSK_EINVAL);             /* nothing reserved */
+	sim_blackhole(&sm, S, -1, false);
+	/* EINVAL of the iovec */
+	hsk_iovec iov[2] = { { big, 1 }, { big, 1 } };
+	E(hsk_sendv(c, csd, iov, -1), HSK_EINVAL);
+	E(hsk_sendv(c, csd, iov, HSK_IOV_MAX + 1), HSK_EINVAL);
+	E(hsk_sendv(c, csd, NULL, 1), HSK_EINVAL);
+	hsk_iovec huge[2] = { { big, (size_t)LONG_MAX / 2 + 1 }, { big, (size_t)LONG_MAX / 2 + 1 } };
+	E(hsk_sendv(c, csd, huge, 2), HSK_EINVAL);
+	hsk_iovec nul = { NULL, 1 };
+	E(hsk_sendv(c, csd, &nul, 1), HSK_EINVAL);
+	/* sendto */
+	E(hsk_sendto(c, BAD, "x", 1, 0, SIM_ADDR(S), PORT), HSK_EBADF);
+	E(hsk_sendto(c, csd, "x", 1, 0x1, SIM_ADDR(S), PORT), HSK_EINVAL);
+	E(hsk_sendto(c, fresh, "x", 1, 0, SIM_ADDR(S), PORT), HSK_EPIPE);
+	E(hsk_sendto(sm.st[S], lsd, "x", 1, 0, SIM_ADDR(C), PORT), HSK_ENOTCONN);
+	/* EPIPE: writing shut down. */
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	E(hsk_send(c, csd, "x", 1), HSK_EPIPE);
+	E(hsk_send_reserve(c, csd, &w), HSK_EPIPE);
+	E(hsk_send_commit(c, csd, 1), HSK_EPIPE);
+	E(hsk_sendv(c, csd, iov, 1), HSK_EPIPE);
+	/* A pending error, once; then EPIPE (the connection is closed). */
+	int r = reset_conn(&sm, lsd);
+	E(hsk_send(c, r, "x", 1), HSK_ECONNRESET);
+	E(hsk_send(c, r, "x", 1), HSK_EPIPE);
+	int r2 = reset_conn(&sm, lsd);
+	E(hsk_send_reserve(c, r2, &w), HSK_ECONNRESET);
+	for (int k = 0; k < 4; k++)
+		hsk_abort(c, k == 0 ? fresh : k == 1 ? conn : k == 2 ? r : r2);
+	hsk_abort(c, csd);
+	sim_run(&sm, 10 * MS);
+	while ((ssd = hsk_accept(sm.st[S], lsd, NULL)) >= 0)
+		hsk_close(sm.st[S], ssd);
+	for (int k = 0; k < 8; k++)
+		if (k != lsd)
+			hsk_close(sm.st[S], k);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
+/* sendto with HSK_MSG_FASTOPEN: the errors of connect, and EOPNOTSUPP. */
+static void test_sendto_fastopen(void **state)
+{
+	(void)state;
+	hsk_config off;
+	hsk_config_default(&off);
+	off.tcp_fastopen = 0;
+	const hsk_config *cfgs[2] = { &off, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1308);
+	int sd = hsk_socket(sm.st[C]);
+	E(hsk_sendto(sm.st[C], sd, "x", 1, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), HSK_EOPNOTSUPP);
+	hsk_stack *s = sm.st[S];
+	int t = hsk_socket(s);
+	E(hsk_sendto(s, t, "x", 1, HSK_MSG_FASTOPEN, 0, PORT), HSK_EINVAL);
+	E(hsk_sendto(s, t, "x", 1, HSK_MSG_FASTOPEN, SIM_ADDR(C), PORT), HSK_EINPROGRESS);
+	E(hsk_sendto(s, t, "x", 1, HSK_MSG_FASTOPEN, SIM_ADDR(C), PORT), HSK_EALREADY);
+	hsk_close(sm.st[C], sd);
+	hsk_abort(s, t);
+	finish(&sm);
+}
+
+/* recv, recvv, recv_borrow, recv_release */
+static void test_recv_family(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1309);
+	hsk_stack *c = sm.st[C];
+	int lsd, csd, ssd;
+	pair(&sm, &lsd, &csd, &ssd);
+	char buf[8];
+	const void *p;
+	hsk_iovec iov = { buf, sizeof(buf) };
+	int fresh = hsk_socket(c);
+	E(hsk_recv(c, BAD, buf, 1), HSK_EBADF);
+	E(hsk_recv(c, fresh, buf, 1), HSK_ENOTCONN);
+	E(hsk_recvv(c, BAD, &iov, 1, 0), HSK_EBADF);
+	E(hsk_recvv(c, fresh, &iov, 1, 0), HSK_ENOTCONN);
+	E(hsk_recv_borrow(c, BAD, &p), HSK_EBADF);
+	E(hsk_recv_borrow(c, fresh, &p), HSK_ENOTCONN);
+	E(hsk_recv_release(c, BAD, 1), HSK_EBADF);
+	E(hsk_recv_release(c, fresh, 1), HSK_ENOTCONN);
+	E(hsk_recv(c, csd, buf, 1), HSK_EAGAIN);
+	E(hsk_recvv(c, csd, &iov, 1, 0), HSK_EAGAIN);
+	E(hsk_recv_borrow(c, csd, &p), HSK_EAGAIN);
+	E(hsk_recv_release(c, csd, 1), HSK_EINVAL);
+	E(hsk_recvv(c, csd, &iov, 1, 0x40), HSK_EINVAL);
+	E(hsk_recvv(c, csd, &iov, -1, 0), HSK_EINVAL);
+	E(hsk_recvv(c, csd, NULL, 1, 0), HSK_EINVAL);
+	int r = reset_conn(&sm, lsd);
+	E(hsk_recv(c, r, buf, 1), HSK_ECONNRESET);
+	assert_int_equal(hsk_recv(c, r, buf, 1), 0);            /* then EOF */
+	int r2 = reset_conn(&sm, lsd);
+	E(hsk_recvv(c, r2, &iov, 1, HSK_MSG_PEEK), HSK_ECONNRESET);
+	int r3 = reset_conn(&sm, lsd);
+	E(hsk_recv_borrow(c, r3, &p), HSK_ECONNRESET);
+	hsk_abort(c, csd);
+	for (int k = 0; k < 4; k++)
+		hsk_abort(c, k == 0 ? fresh : k == 1 ? r : k == 2 ? r2 : r3);
+	for (int k = 0; k < 8; k++)
+		if (k != lsd)
+			hsk_close(sm.st[S], k);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
+static void test_shutdown_close(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1310);
+	hsk_stack *c = sm.st[C];
+	E(hsk_shutdown(c, BAD, HSK_SHUT_WR), HSK_EBADF);
+	E(hsk_close(c, BAD), HSK_EBADF);
+	E(hsk_abort(c, BAD), HSK_EBADF);
+	int fresh = hsk_socket(c);
+	E(hsk_shutdown(c, fresh, HSK_SHUT_WR), HSK_ENOTCONN);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int sd = hsk_socket(c);
+	hsk_connect(c, sd, SIM_ADDR(S), PORT);
+	E(hsk_shutdown(c, sd, HSK_SHUT_WR), HSK_ENOTCONN);      /* SYN_SENT */
+	sim_run(&sm, 10 * MS);
+	E(hsk_shutdown(c, sd, 3), HSK_EINVAL);
+	E(hsk_shutdown(c, sd, -1), HSK_EINVAL);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_abort(sm.st[S], ssd);
+	sim_run(&sm, 5 * MS);
+	E(hsk_shutdown(c, sd, HSK_SHUT_RD), HSK_ENOTCONN);      /* CLOSED */
+	assert_int_equal(hsk_close(c, sd), 0);
+	E(hsk_close(c, sd), HSK_EBADF);
+	hsk_close(c, fresh);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
+static void test_sockopt_errors(void **state)
+{
+	(void)state;
+	hsk_config off;
+	hsk_config_default(&off);
+	off.tcp_fastopen = 0;
+	const hsk_config *cfgs[2] = { NULL, &off };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1311);
+	hsk_stack *c = sm.st[C];
+	int v;
+	char name[8];
+	E(hsk_setsockopt(c, BAD, HSK_SO_NODELAY, 1), HSK_EBADF);
+	E(hsk_getsockopt(c, BAD, HSK_SO_NODELAY, &v), HSK_EBADF);
+	E(hsk_setsockopt_str(c, BAD, HSK_TCP_CONGESTION, "cubic"), HSK_EBADF);
+	E(hsk_getsockopt_str(c, BAD, HSK_TCP_CONGESTION, name, 8), HSK_EBADF);
+	int sd = hsk_socket(c);
+	E(hsk_setsockopt(c, sd, 0, 1), HSK_ENOPROTOOPT);
+	E(hsk_setsockopt(c, sd, 1000, 1), HSK_ENOPROTOOPT);
+	E(hsk_getsockopt(c, sd, 1000, &v), HSK_ENOPROTOOPT);
+	E(hsk_setsockopt(c, sd, HSK_TCP_CONGESTION, 1), HSK_ENOPROTOOPT);
+	E(hsk_setsockopt_str(c, sd, HSK_IP_TOS, "1"), HSK_ENOPROTOOPT);
+	E(hsk_getsockopt_str(c, sd, HSK_IP_TOS, name, 8), HSK_ENOPROTOOPT);
+	E(hsk_setsockopt_str(c, sd, HSK_TCP_CONGESTION, "vegas"), HSK_ENOENT);
+	E(hsk_setsockopt_str(c, sd, HSK_TCP_CONGESTION, NULL), HSK_ENOENT);
+	E(hsk_getsockopt_str(c, sd, HSK_TCP_CONGESTION, name, 0), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_KEEPIDLE, 0), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_KEEPCNT, 128), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_USER_TIMEOUT, -1), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_LINGER, -2), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_TCP_MAXSEG, 10), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_SNDLOWAT, 0), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN, -1), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN_CONNECT, 2), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_SO_SNDBUF, -5), HSK_EINVAL);
+	E(hsk_setsockopt(sm.st[S], hsk_socket(sm.st[S]), HSK_TCP_FASTOPEN_CONNECT, 1),
+	  HSK_EOPNOTSUPP);
+	/* The state: buffers once they exist, Fast Open on a connection. */
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	E(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN_CONNECT, 1), HSK_EINVAL);
+	E(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN, 5), HSK_EINVAL);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_send(c, sd, "x", 1), 1);
+	E(hsk_setsockopt(c, sd, HSK_SO_SNDBUF, 8192), HSK_EINVAL);
+	hsk_abort(c, sd);
+	hsk_close(sm.st[S], 1);
+	hsk_close(sm.st[S], 2);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
+/* The calls whose only error is EBADF, and ENOTCONN where listed. */
+static void test_info_calls(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 1, NULL, 1312);
+	hsk_stack *s = sm.st[0];
+	hsk_tuple tu;
+	hsk_tcp_info ti;
+	uint32_t a;
+	uint16_t p;
+	E(hsk_poll(s, BAD), HSK_EBADF);
+	E(hsk_poll(s, -1), HSK_EBADF);
+	E(hsk_sock_error(s, BAD), HSK_EBADF);
+	E(hsk_sock_state(s, BAD), HSK_EBADF);
+	E(hsk_sock_tuple(s, BAD, &tu), HSK_EBADF);
+	E(hsk_getsockname(s, BAD, &a, &p), HSK_EBADF);
+	E(hsk_getpeername(s, BAD, &a, &p), HSK_EBADF);
+	E(hsk_sock_set_user(s, BAD, NULL), HSK_EBADF);
+	E(hsk_sock_info(s, BAD, &ti), HSK_EBADF);
+	int sd = hsk_socket(s);
+	E(hsk_getpeername(s, sd, &a, &p), HSK_ENOTCONN);
+	E(hsk_sock_info(s, sd, &ti), HSK_ENOTCONN);
+	/* Fast Open cookies */
+	uint8_t ck[16];
+	E(hsk_fastopen_cookie_get(s, SIM_ADDR(3), ck), HSK_ENOENT);
+	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), ck, 3), HSK_EINVAL);
+	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), ck, 5), HSK_EINVAL);
+	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), ck, 18), HSK_EINVAL);
+	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), NULL, 8), HSK_EINVAL);
+	hsk_close(s, sd);
+	sim_free(&sm);
+}
+
+/* ENOMEM, with a data segment squeezed until malloc fails. */
+#ifndef NO_SQUEEZE
+static void **hoard;
+static size_t nhoard;
+
+static void squeeze(void)
+{
+	struct rlimit rl = { 0, 0 };
+	getrlimit(RLIMIT_DATA, &rl);
+	rl.rlim_cur = 64u << 20;
+	setrlimit(RLIMIT_DATA, &rl);
+	hoard = malloc(1 << 20);
+	/* Big blocks first, then every small size class: free chunks the
+	 * parent left in glibc's bins would otherwise serve a small request. */
+	size_t size = 1 << 20;
+	while (size >= 8) {
+		void *q;
+		while ((q = malloc(size)) != NULL) {
+			if (hoard && nhoard < (1 << 17))
+				hoard[nhoard++] = q;
+		}
+		size = size > 1024 ? size / 2 : size - 8;
+	}
+}
+
+/* In a child: what `fn` returns with no memory left, as exit status. */
+static int in_squeezed_child(int (*fn)(hsk_stack *s, int sd), hsk_stack *s, int sd)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		squeeze();
+		int rc = fn(s, sd);
+		_exit(rc == -HSK_ENOMEM ? 0 : rc == -HSK_ENOBUFS ? 1 : 2);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int do_socket(hsk_stack *s, int sd)
+{
+	(void)sd;
+	int rc;
+	while ((rc = hsk_socket(s)) >= 0)
+		;
+	return rc;
+}
+static int do_setsockopt(hsk_stack *s, int sd) { return hsk_setsockopt(s, sd, HSK_SO_RCVLOWAT, 5); }
+static int do_setsockopt_str(hsk_stack *s, int sd)
+{
+	return hsk_setsockopt_str(s, sd, HSK_TCP_CONGESTION, "reno");
+}
+static int do_cookie(hsk_stack *s, int sd)
+{
+	(void)sd;
+	static const uint8_t ck[8];
+	return hsk_fastopen_cookie_set(s, SIM_ADDR(9), ck, 8);
+}
+static int do_listen(hsk_stack *s, int sd)
+{
+	hsk_bind(s, sd, 0, 77);
+	return hsk_listen(s, sd, 1);
+}
+static int accept_lsd;
+static int do_accept(hsk_stack *s, int sd)
+{
+	(void)sd;
+	return hsk_accept(s, accept_lsd, NULL);
+}
+#endif
+
+static void test_no_memory(void **state)
+{
+	(void)state;
+#ifdef NO_SQUEEZE
+	skip();
+#else
+	sim sm;
+	sim_init(&sm, 2, NULL, 1313);
+	hsk_stack *s = sm.st[S];
+	int fresh = hsk_socket(s);
+	assert_int_equal(in_squeezed_child(do_socket, s, fresh), 0);
+	assert_int_equal(in_squeezed_child(do_setsockopt, s, fresh), 0);
+	assert_int_equal(in_squeezed_child(do_setsockopt_str, s, fresh), 0);
+	assert_int_equal(in_squeezed_child(do_cookie, s, fresh), 0);
+	assert_int_equal(in_squeezed_child(do_listen, s, fresh), 1);    /* ENOBUFS */
+	/* accept: a listener with options (copied to the new socket). */
+	int lsd = hsk_socket(s);
+	hsk_setsockopt(s, lsd, HSK_SO_RCVLOWAT, 10);
+	hsk_bind(s, lsd, 0, PORT);
+	hsk_listen(s, lsd, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	accept_lsd = lsd;
+	assert_int_equal(in_squeezed_child(do_accept, s, fresh), 0);
+	hsk_abort(sm.st[C], csd);
+	sim_run(&sm, 10 * MS);
+	hsk_close(s, fresh);
+	int sd;
+	while ((sd = hsk_accept(s, lsd, NULL)) >= 0)
+		hsk_close(s, sd);
+	hsk_close(s, lsd);
+	finish(&sm);
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_accept),
+		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_connect_ports_exhausted),
+		cmocka_unit_test(test_send_family),
+		cmocka_unit_test(test_sendto_fastopen),
+		cmocka_unit_test(test_recv_family),
+		cmocka_unit_test(test_shutdown_close),
+		cmocka_unit_test(test_sockopt_errors),
+		cmocka_unit_test(test_info_calls),
+		cmocka_unit_test(test_no_memory),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

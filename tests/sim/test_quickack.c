@@ -1,0 +1,257 @@
+/*
+ * Quick-ACK mode and pingpong mode, as Linux (src/tcp/quickack.c), and PSH
+ * on the last segment of each burst. The peer is played by the test, so
+ * every segment and its time is exact.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, PORT = 80 };
+#define A HSK_TH_ACK
+#define PSH HSK_TH_PSH
+
+static sim_peer open_peer(sim *sm, uint64_t seed)
+{
+	sim_init(sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer p;
+	sim_peer_accept(sm, &p, S, PORT, 1000, &syn);
+	return p;
+}
+
+static void close_peer(sim *sm, sim_peer *p)
+{
+	hsk_abort(sm->st[S], p->sd);
+	hsk_close(sm->st[S], p->lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* The time of the last segment the host sent. */
+static uint64_t last_tx_time(const sim *sm)
+{
+	return sm->log[sm->tx_cursor - 1].ev.t_ns;
+}
+
+/* The first data of a connection is ACKed at once, segment by segment,
+ * 16 times (Linux's TCP_MAX_QUICKACKS: the window is more than 32 MSS);
+ * then ACKs are delayed (40 ms) again. More than an RTO without data
+ * enters quick-ACK mode again. Small segments, so that the "every second
+ * full segment" rule never applies. */
+static void test_quick_acks_at_start_and_after_idle(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 801);
+	char d[100];
+	memset(d, 'x', sizeof(d));
+	uint32_t seq = 1;
+	for (int i = 0; i < 16; i++) {
+		sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+		seq += sizeof(d);
+		expect_peer_seg(&p, A, 1, seq, 0);
+		assert_int_equal(last_tx_time(&sm), sim_now(&sm));   /* at once */
+		sim_run(&sm, 1 * MS);
+	}
+	/* The 17th waits for the delayed-ACK timer. */
+	uint64_t t0 = sim_now(&sm);
+	sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+	seq += sizeof(d);
+	expect_no_tx(&sm);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, seq, 0);
+	assert_int_equal(last_tx_time(&sm) - t0, 40 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPDelayedACKs"), 1);
+	/* Idle for more than the RTO (1 s: no RTT sample, the host has sent
+	 * no data): quick ACKs again. */
+	sim_run(&sm, 2 * SEC);
+	sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+	seq += sizeof(d);
+	expect_peer_seg(&p, A, 1, seq, 0);
+	assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+	expect_no_tx(&sm);
+	close_peer(&sm, &p);
+}
+
+/* Data that finds our window closed, and data we already have (the peer
+ * missed our ACK), enter quick-ACK mode too (Linux's tcp_data_queue); the
+ * duplicate counts DelayedACKLost. */
+static void test_quick_acks_after_duplicate(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 802);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
+	char d[100];
+	memset(d, 'y', sizeof(d));
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	expect_no_tx(&sm);              /* delayed: TCP_QUICKACK 0 */
+	sim_run(&sm, 50 * MS);
+	expect_peer_seg(&p, A, 1, 101, 0);
+	/* The same bytes again: ACKed at once, and quick mode is on. */
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, sizeof(d));
+	expect_peer_seg(&p, A, 1, 101, 0);
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 1);
+	int v = -1;
+	assert_int_equal(hsk_getsockopt(s, p.sd, HSK_TCP_QUICKACK, &v), 0);
+	assert_int_equal(v, 1);
+	sim_peer_send(&p, 101, 1, A | PSH, 65535, d, sizeof(d));
+	expect_peer_seg(&p, A, 1, 201, 0);
+	assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+	close_peer(&sm, &p);
+}
+
+/* TCP_QUICKACK 0 delays ACKs from the first data; 1 sends the ACK that
+ * waits at once and ACKs at once again, as Linux. */
+static void test_quickack_option(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 803);
+	hsk_stack *s = sm.st[S];
+	int v = -1;
+	assert_int_equal(hsk_getsockopt(s, p.sd, HSK_TCP_QUICKACK, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
+	assert_int_equal(hsk_getsockopt(s, p.sd, HSK_TCP_QUICKACK, &v), 0);
+	assert_int_equal(v, 0);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "abc", 3);
+	expect_no_tx(&sm);
+	sim_run(&sm, 10 * MS);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 1), 0);
+	expect_peer_seg(&p, A, 1, 4, 0);            /* the one that waited */
+	sim_peer_send(&p, 4, 1, A | PSH, 65535, "def", 3);
+	expect_peer_seg(&p, A, 1, 7, 0);
+	/* Before connect() it is kept for the connection. */
+	int sd = hsk_socket(sm.st[C]);
+	assert_int_equal(hsk_setsockopt(sm.st[C], sd, HSK_TCP_QUICKACK, 0), 0);
+	assert_int_equal(hsk_getsockopt(sm.st[C], sd, HSK_TCP_QUICKACK, &v), 0);
+	assert_int_equal(v, 0);
+	hsk_close(sm.st[C], sd);
+	close_peer(&sm, &p);
+}
+
+/* A reply within 40 ms of the request makes the connection interactive
+ * (pingpong): the next request is not ACKed at once, the reply carries
+ * the ACK. When no reply comes in time the delayed ACK goes and quick
+ * ACKs resume. */
+static void test_pingpong(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 804);
+	hsk_stack *s = sm.st[S];
+	char buf[64];
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "GET1", 4);
+	expect_peer_seg(&p, A, 1, 5, 0);            /* first data: at once */
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 4);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(s, p.sd, "OK1", 3), 3);
+	expect_peer_seg(&p, A | PSH, 1, 5, 3);
+	sim_run(&sm, 5 * MS);
+	/* The second request rides on nothing: it waits for the reply. */
+	sim_peer_send(&p, 5, 4, A | PSH, 65535, "GET2", 4);
+	expect_no_tx(&sm);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 4);
+	assert_int_equal(hsk_send(s, p.sd, "OK2", 3), 3);
+	expect_peer_seg(&p, A | PSH, 4, 9, 3);
+	/* The third gets no reply: the delayed ACK at 40 ms ends pingpong,
+	 * and the fourth is ACKed at once. */
+	sim_peer_send(&p, 9, 7, A | PSH, 65535, "GET3", 4);
+	uint64_t t0 = sim_now(&sm);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 7, 13, 0);
+	assert_int_equal(last_tx_time(&sm) - t0, 40 * MS);
+	sim_peer_send(&p, 13, 7, A | PSH, 65535, "GET4", 4);
+	expect_peer_seg(&p, A, 7, 17, 0);
+	assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+	close_peer(&sm, &p);
+}
+
+/* Between two stacks, the receiver ACKs each segment of the first flight
+ * at once: ten full segments draw ten ACKs, not five (every second full
+ * segment) and no delayed ACK, as a Linux receiver does; each within a
+ * millisecond (the link's delay) of the data. */
+static void test_first_flight_not_delayed(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 805);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	int mss = 0;
+	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_SO_MAXSEG, &mss), 0);
+	static char buf[100000];
+	memset(buf, 'z', sizeof(buf));
+	assert_int_equal(hsk_send(sm.st[C], csd, buf, 10 * (size_t)mss), 10 * mss);
+	sim_run(&sm, 1 * MS + 1);
+	uint64_t t_data = 0;
+	for (int i = 0; i < 10; i++) {
+		expect_seg(&sm, C, i == 9 ? A | PSH : A, 1 + (uint32_t)(i * mss), 1,
+			   (uint32_t)mss);
+		t_data = last_tx_time(&sm);
+	}
+	for (int i = 0; i < 10; i++) {
+		expect_seg(&sm, S, A, 1, 1 + (uint32_t)((i + 1) * mss), 0);
+		assert_int_equal(last_tx_time(&sm) - t_data, 1 * MS);
+	}
+	assert_int_equal(sim_counter(&sm, S, "TCPDelayedACKs"), 0);
+	hsk_abort(sm.st[C], csd);
+	hsk_close(sm.st[S], ssd);
+	hsk_close(sm.st[S], lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* PSH marks the last segment of each burst: the initial window (10
+ * segments) ends the first burst of a long write, whose end is the last
+ * segment of a later burst; the segments in between have none. */
+static void test_psh_per_burst(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 806);
+	hsk_stack *s = sm.st[S];
+	static char data[20 * 1460];
+	memset(data, 'p', sizeof(data));
+	assert_int_equal(hsk_send(s, p.sd, data, sizeof(data)), (long)sizeof(data));
+	uint32_t seq = 1;
+	for (int i = 0; i < 10; i++, seq += 1460)
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+	expect_no_tx(&sm);
+	/* One ACK of everything: cwnd 20, the other ten go, the last
+	 * pushed. */
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, seq, A, 65535, NULL, 0);
+	for (int i = 0; i < 10; i++, seq += 1460)
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+	expect_no_tx(&sm);
+	close_peer(&sm, &p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quick_acks_at_start_and_after_idle),
+		cmocka_unit_test(test_quick_acks_after_duplicate),
+		cmocka_unit_test(test_quickack_option),
+		cmocka_unit_test(test_pingpong),
+		cmocka_unit_test(test_first_flight_not_delayed),
+		cmocka_unit_test(test_psh_per_burst),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,633 @@
+/*
+ * TCP Fast Open (RFC 7413), both ends (src/tcp/tfo.c), with exact
+ * segments: a cookie asked for and cached, data on the SYN delivered to
+ * the server application before the handshake completes, the fallbacks
+ * (a wrong cookie, a server without Fast Open, a lost SYN), the queue
+ * limit, TCP_FASTOPEN_CONNECT, and Linux's counters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+enum { C = 0, S = 1, C2 = 2, PORT = 80 };
+#define A HSK_TH_ACK
+#define SYN HSK_TH_SYN
+#define PSH HSK_TH_PSH
+#define FIN HSK_TH_FIN
+
+static hsk_config cfg_tfo(unsigned bits)
+{
+	hsk_config c;
+	hsk_config_default(&c);
+	c.tcp_fastopen = bits;
+	return c;
+}
+
+/* The next segment sent: from `host`, with these flags and length (for
+ * the later connections of a test, whose sequence numbers expect_seg's
+ * relative ones cannot follow). Its ISS-relative numbers are checked by
+ * the caller. */
+#define next_seg(sm, host, flags, len) next_seg_at(sm, host, flags, len, __LINE__)
+static const sim_ev *next_seg_at(sim *sm, int host, uint8_t flags, uint32_t len, int line)
+{
+	const sim_ev *e = sim_next_tx(sm);
+	if (!e || e->host != host || e->ev.flags != flags || e->ev.len != len) {
+		fprintf(stderr, "line %d: expected h%d flags %02x len %u, got ", line, host,
+			flags, len);
+		if (e)
+			fprintf(stderr, "h%d flags %02x len %u\n", e->host, e->ev.flags, e->ev.len);
+		else
+			fprintf(stderr, "none\n");
+		fail();
+	}
+	return e;
+}
+
+/* The Fast Open option of the segment expect_seg just consumed. */
+static int last_fo(const sim *sm)
+{
+	return sm->log[sm->tx_cursor - 1].ev.fastopen;
+}
+
+static int tfo_listen(sim *sm, int qlen)
+{
+	hsk_stack *s = sm->st[S];
+	int lsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, qlen), 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 16), 0);
+	int v = -1;
+	assert_int_equal(hsk_getsockopt(s, lsd, HSK_TCP_FASTOPEN, &v), 0);
+	assert_int_equal(v, qlen);
+	return lsd;
+}
+
+/* A first connection from host h asks for a cookie (nothing on its SYN
+ * but the request, -EINPROGRESS), the SYN-ACK brings it; closed again. */
+static void fetch_cookie(sim *sm, int h, int lsd)
+{
+	hsk_stack *c = sm->st[h], *s = sm->st[S];
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, sd, "early", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	sim_run(sm, 10 * MS);
+	int ssd = sim_accept(sm, S, lsd);
+	uint8_t cookie[16];
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), cookie), 8);
+	hsk_abort(c, sd);
+	hsk_close(s, ssd);
+	sim_run(sm, 10 * MS);
+}
+
+/* The first connection asks for a cookie, the second sends its request on
+ * the SYN: the server application reads it before the handshake
+ * completes and answers at once; data on the first segment instead of the
+ * third. */
+static void test_cookie_then_data_on_syn(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1001);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	uint8_t cookie[16];
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), cookie), -HSK_ENOENT);
+
+	/* 1: a cookie request; the data goes after the handshake. */
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "GET /a", 6, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_int_equal(last_fo(&sm), 0);               /* a request */
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	assert_int_equal(last_fo(&sm), 8);               /* the cookie */
+	expect_seg(&sm, C, A, 1, 1, 0);
+	assert_int_equal(last_fo(&sm), -1);
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), cookie), 8);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenCookieReqd"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+
+	/* 2: the request rides on the SYN. */
+	csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "GET /b", 6, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 6);
+	const sim_ev *e = next_seg(&sm, C, SYN, 6);
+	assert_int_equal(e->ev.fastopen, 8);
+	uint32_t ciss = e->ev.seq;
+	sim_run(&sm, 1 * MS);           /* the SYN is in; the client waits */
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, ciss + 1 + 6);      /* the data acknowledged */
+	assert_int_equal(e->ev.fastopen, -1);
+	uint32_t siss = e->ev.seq;
+	/* Before the handshake completes: accept, read, answer. */
+	ssd = hsk_accept(s, lsd, NULL);
+	assert_true(ssd >= 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_SYN_RECEIVED);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLIN);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLOUT);
+	char buf[16];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "GET /b", 6);
+	assert_int_equal(hsk_send(s, ssd, "200", 3), 3);
+	e = next_seg(&sm, S, A | PSH, 3);
+	assert_int_equal(e->ev.seq, siss + 1);
+	assert_int_equal(e->ev.ack, ciss + 7);
+	sim_run(&sm, 1 * MS);           /* the SYN-ACK at the client */
+	e = next_seg(&sm, C, A, 0);
+	assert_int_equal(e->ev.seq, ciss + 7);
+	assert_int_equal(e->ev.ack, siss + 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "200", 3);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(c, csd, &ti), 0);
+	assert_true(ti.fastopen);
+	assert_int_equal(hsk_sock_info(s, ssd, &ti), 0);
+	assert_true(ti.fastopen);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActiveFail"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 0);
+	assert_int_equal(sim_counter(&sm, S, "PassiveOpens"), 2);
+	assert_int_equal(sim_counter(&sm, C, "RetransSegs"), 0);
+	/* A graceful end. */
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* TCP_FASTOPEN_CONNECT: with a cookie, connect() says 0 and sends
+ * nothing; the first write leaves on the SYN. Without one, connect()
+ * asks for a cookie. */
+static void test_fastopen_connect(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1002);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_int_equal(last_fo(&sm), 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+
+	csd = hsk_socket(c);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	int v = 0;
+	assert_int_equal(hsk_getsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_SENT);
+	assert_true(hsk_poll(c, csd) & HSK_POLLOUT);
+	char buf[8];
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), -HSK_EAGAIN);
+	assert_int_equal(hsk_send(c, csd, "abc", 3), 3);
+	const sim_ev *e = next_seg(&sm, C, SYN, 3);
+	assert_int_equal(e->ev.fastopen, 8);
+	assert_int_equal(hsk_send(c, csd, "def", 3), -HSK_EAGAIN);  /* connecting */
+	sim_run(&sm, 10 * MS);
+	ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	/* Set on a connection: refused. */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), -HSK_EINVAL);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A wrong cookie: the server takes no data, answers with the right
+ * cookie (TCPFastOpenPassiveFail); the client sends its data again at
+ * once after the handshake (TCPFastOpenActiveFail) and caches the new
+ * cookie. */
+static void test_wrong_cookie_falls_back(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1003);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	static const uint8_t bad[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), bad, 8), 0);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "hello", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 5);
+	assert_int_equal(last_fo(&sm), 8);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);           /* only the SYN */
+	assert_int_equal(last_fo(&sm), 8);              /* the right cookie */
+	expect_seg(&sm, C, A | PSH, 1, 1, 5);           /* the data again */
+	expect_seg(&sm, S, A, 1, 6, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActiveFail"), 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 0);
+	uint8_t cookie[16];
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), cookie), 8);
+	assert_memory_not_equal(cookie, bad, 8);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	/* The next connection gets through with the new cookie. */
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(&sm, 10 * MS);
+	csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "again", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	ssd = sim_accept(&sm, S, lsd);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A server without Fast Open (the default: client bit only) ignores the
+ * option and the data; the client sends the data after the handshake. */
+static void test_server_without_fastopen(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1004);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	static const uint8_t some[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), some, 8), 0);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "data", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 4);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 4);
+	expect_seg(&sm, S, SYN | A, 0, 1, 0);
+	assert_int_equal(last_fo(&sm), -1);
+	expect_seg(&sm, C, A | PSH, 1, 1, 4);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActiveFail"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenCookieReqd"), 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
+	/* Fast Open off on the client: sendto refuses. */
+	hsk_config off = cfg_tfo(0);
+	sim sm2;
+	sim_init(&sm2, 1, &off, 1);
+	int sd = hsk_socket(sm2.st[0]);
+	assert_int_equal(hsk_sendto(sm2.st[0], sd, "x", 1, HSK_MSG_FASTOPEN, SIM_ADDR(1), 1),
+			 -HSK_EOPNOTSUPP);
+	assert_int_equal(hsk_setsockopt(sm2.st[0], sd, HSK_TCP_FASTOPEN_CONNECT, 1),
+			 -HSK_EOPNOTSUPP);
+	sim_free(&sm2);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The SYN with data is lost: the retransmitted SYN carries the cookie but
+ * no data (as Linux), and the data follows the handshake. */
+static void test_syn_with_data_lost(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1005);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	sm.tx_cursor = sm.nlog;
+	sim_lose(&sm, C, SYN, 1);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "lost?", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	sim_run(&sm, 1500 * MS);
+	const sim_ev *e = next_seg(&sm, C, SYN, 5);
+	uint32_t ciss = e->ev.seq;
+	e = next_seg(&sm, C, SYN, 0);           /* after 1 s: no data */
+	assert_int_equal(e->ev.fastopen, 8);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, ciss + 1);
+	e = next_seg(&sm, C, A | PSH, 5);
+	assert_int_equal(e->ev.seq, ciss + 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActiveFail"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The server's SYN-ACK is lost: the client's SYN again (no data) finds
+ * the Fast Open connection, which answers with its SYN-ACK. */
+static void test_synack_lost(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1006);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	sm.tx_cursor = sm.nlog;
+	sim_lose(&sm, S, SYN | A, 1);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "hi", 2, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 2);
+	sim_run(&sm, 1500 * MS);
+	const sim_ev *e = next_seg(&sm, C, SYN, 2);
+	uint32_t ciss = e->ev.seq;
+	e = next_seg(&sm, S, SYN | A, 0);       /* lost */
+	assert_int_equal(e->ev.ack, ciss + 3);
+	/* The server's own timer and the client's SYN race at 1 s: either
+	 * way a SYN-ACK goes and the connection is made. */
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_true(sim_counter(&sm, S, "TCPSynRetrans") >= 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 2);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* TCP_FASTOPEN 1: one Fast Open connection pending at a time; a second
+ * meanwhile is a normal handshake (TCPFastOpenListenOverflow). Once the
+ * first completes, Fast Open works again. */
+static void test_queue_limit(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[3] = { NULL, &sc, NULL };
+	sim sm;
+	sim_init_hosts(&sm, 3, cfgs, 1007);
+	hsk_stack *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 1);
+	fetch_cookie(&sm, C, lsd);
+	fetch_cookie(&sm, C2, lsd);
+	/* The first client's handshake will not complete for a while. */
+	sim_blackhole(&sm, C, A, true);
+	int a = hsk_socket(sm.st[C]), b = hsk_socket(sm.st[C2]);
+	assert_int_equal(hsk_sendto(sm.st[C], a, "one", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(hsk_sendto(sm.st[C2], b, "two", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenListenOverflow"), 1);
+	assert_int_equal(sim_counter(&sm, C2, "TCPFastOpenActiveFail"), 1);
+	/* Both are served. */
+	int s1 = sim_accept(&sm, S, lsd), s2 = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, s1, buf, sizeof(buf)), 3);
+	assert_int_equal(hsk_recv(s, s2, buf, sizeof(buf)), 3);
+	assert_int_equal(hsk_sock_state(s, s1), HSK_SYN_RECEIVED);
+	/* The first completes: the queue has room again. */
+	sim_blackhole(&sm, C, A, false);
+	sim_run(&sm, 3 * SEC);
+	assert_int_equal(hsk_sock_state(s, s1), HSK_ESTABLISHED);
+	hsk_abort(sm.st[C2], b);
+	hsk_close(s, s2);
+	sim_run(&sm, 10 * MS);
+	b = hsk_socket(sm.st[C2]);
+	assert_int_equal(hsk_sendto(sm.st[C2], b, "six", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
+	s2 = sim_accept(&sm, S, lsd);
+	hsk_abort(sm.st[C], a);
+	hsk_abort(sm.st[C2], b);
+	hsk_close(s, s1);
+	hsk_close(s, s2);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A reset of a Fast Open connection still in SYN_RECEIVED: ECONNRESET
+ * for the application (as Linux), and its place in the queue is free. The
+ * listener closed under an accepted one that is still pending: the
+ * connection lives on. */
+static void test_pending_child_reset_and_orphaned(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1008);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 1);
+	fetch_cookie(&sm, C, lsd);
+	sim_blackhole(&sm, C, A, true);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "req", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	sim_run(&sm, 5 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_SYN_RECEIVED);
+	sim_blackhole(&sm, C, A, false);
+	assert_int_equal(hsk_abort(c, csd), 0);         /* RST,ACK */
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_sock_error(s, ssd), HSK_ECONNRESET);
+	assert_int_equal(sim_counter(&sm, S, "AttemptFails"), 0);
+	hsk_close(s, ssd);
+	/* The queue (1) is free again; the next one is accepted and its
+	 * listener closed while it waits for the final ACK. */
+	sim_blackhole(&sm, C, A, true);
+	csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "req", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
+	ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_blackhole(&sm, C, A, false);
+	sim_run(&sm, 3 * SEC);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* Linux's 0x200 and 0x4: a server that takes data without a cookie, a
+ * client that sends it without one (no option at all). */
+static void test_no_cookie_mode(void **state)
+{
+	(void)state;
+	hsk_config cc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_CLIENT_NO_COOKIE);
+	hsk_config sc = cfg_tfo(HSK_TFO_SERVER | HSK_TFO_SERVER_NO_COOKIE | HSK_TFO_SERVER_ALL);
+	const hsk_config *cfgs[2] = { &cc, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1009);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);  /* no TCP_FASTOPEN: 0x400 */
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "nocookie", 8, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 8);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 8);
+	assert_int_equal(last_fo(&sm), -1);
+	expect_seg(&sm, S, SYN | A, 0, 9, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[16];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 8);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* SYNs with Fast Open lost twice in a row (a middlebox may drop them):
+ * the client leaves the cookie aside for 60 s << 2 (Linux's syn_loss
+ * back-off in tcp_fastopen_cache_get), asking for a cookie instead with
+ * no data on the SYN; after that it sends data on the SYN again. */
+static void test_syn_loss_backoff(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1010);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	sim_blackhole(&sm, C, SYN, true);
+	for (int i = 0; i < 2; i++) {
+		int sd = hsk_socket(c);
+		assert_int_equal(hsk_sendto(c, sd, "drop", 4, HSK_MSG_FASTOPEN,
+					    SIM_ADDR(S), PORT), 4);
+		sim_run(&sm, 1500 * MS);        /* a timeout, one SYN again */
+		hsk_abort(c, sd);
+	}
+	sim_blackhole(&sm, C, SYN, false);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	/* At once: a cookie request, no data (as without a cookie). */
+	int sd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, sd, "wait", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	const sim_ev *e = next_seg(&sm, C, SYN, 0);
+	assert_int_equal(e->ev.fastopen, 0);
+	hsk_abort(c, sd);
+	sim_run(&sm, 10 * MS);                  /* its SYN-ACK meets a RST */
+	/* 240 s after the last loss: the cookie and data on the SYN. */
+	sim_run(&sm, 241 * SEC);
+	sm.tx_cursor = sm.nlog;
+	sd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, sd, "back", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 4);
+	e = next_seg(&sm, C, SYN, 4);
+	assert_int_equal(e->ev.fastopen, 8);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "back", 4);
+	hsk_abort(c, sd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A SYN with data and no Fast Open option, at a Fast Open listener: a
+ * normal handshake, the data not taken, and no cookie offered (the client
+ * did not ask; Linux answers the same). */
+static void test_data_without_option(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1011);
+	hsk_stack *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	sim_peer p = { .sm = &sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+		       .hport = PORT, .iss = 1000, .lsd = lsd };
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_inject_opts(&sm, S, p.addr, p.port, PORT, p.iss, 0, SYN, 65535, &syn, "data", 4);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, p.iss + 1);         /* the data not taken */
+	assert_int_equal(e->ev.fastopen, -1);           /* no cookie */
+	p.hiss = e->ev.seq;
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenCookieReqd"), 0);
+	assert_int_equal(hsk_accept(s, lsd, NULL), -HSK_EAGAIN);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "data", 4);
+	p.sd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 4);
+	hsk_abort(s, p.sd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cookie_then_data_on_syn),
+		cmocka_unit_test(test_fastopen_connect),
+		cmocka_unit_test(test_wrong_cookie_falls_back),
+		cmocka_unit_test(test_server_without_fastopen),
+		cmocka_unit_test(test_syn_with_data_lost),
+		cmocka_unit_test(test_synack_lost),
+		cmocka_unit_test(test_queue_limit),
+		cmocka_unit_test(test_pending_child_reset_and_orphaned),
+		cmocka_unit_test(test_no_cookie_mode),
+		cmocka_unit_test(test_syn_loss_backoff),
+		cmocka_unit_test(test_data_without_option),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

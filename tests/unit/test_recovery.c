@@ -1,0 +1,274 @@
+/*
+ * Loss recovery without SACK (recovery.c, RFC 5681 / RFC 6582), driven
+ * segment by segment: one stack connects to a scripted peer whose SYN-ACK
+ * offers neither SACK nor timestamps; the test writes the peer's ACKs by
+ * hand and reads what the stack sends from the link callback.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handshake.h"
+#include "wire/wire.h"
+
+#define US 0xc6120002u      /* 198.18.0.2: the stack */
+#define PEER 0xc6120001u    /* 198.18.0.1 */
+#define MS 1000000ull
+#define MSS 1000
+#define PEER_ISS 5000u
+
+struct cap {
+	int n;
+	uint8_t pkt[64][1600];
+	size_t len[64];
+};
+
+static void capture(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct cap *c = ctx;
+
+	if (c->n < 64 && len <= sizeof(c->pkt[0])) {
+		memcpy(c->pkt[c->n], pkt, len);
+		c->len[c->n] = len;
+	}
+	c->n++;
+}
+
+static uint64_t cnt(hsk_stack *s, const char *name)
+{
+	return hsk_counter_by_name(s, name);
+}
+
+/* The TCP header and payload length of captured packet i. */
+static tcp_hdr seg_at(const struct cap *c, int i, size_t *dlen)
+{
+	const uint8_t *p, *data;
+	size_t plen;
+	ipv4_hdr ih;
+	tcp_hdr h;
+
+	assert_true(i < c->n && i < 64);
+	assert_int_equal(ipv4_parse(c->pkt[i], c->len[i], &ih, &p, &plen), WIRE_OK);
+	assert_int_equal(tcp_parse(p, plen, ih.src, ih.dst, true, &h, &data, dlen), WIRE_OK);
+	return h;
+}
+
+/* A segment from the peer, with `len` bytes of payload. */
+static void peer_send_data(hsk_stack *s, uint64_t now, const tcp_hdr *th, const void *data,
+			   size_t len)
+{
+	uint8_t seg[200], pkt[300];
+	int n = tcp_emit(th, data, len, PEER, US, seg, sizeof(seg));
+	ipv4_hdr h = { .total_len = (uint16_t)(20 + n), .id = 1, .ttl = 64,
+		       .proto = IP_PROTO_TCP, .src = PEER, .dst = US };
+
+	assert_true(n > 0);
+	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
+	memcpy(pkt + 20, seg, (size_t)n);
+	hsk_stack_input(s, now, pkt, 20 + (size_t)n);
+}
+
+static void peer_send(hsk_stack *s, uint64_t now, const tcp_hdr *th)
+{
+	peer_send_data(s, now, th, NULL, 0);
+}
+
+struct conn {
+	hsk_stack *s;
+	int sd;
+	uint16_t port;          /* ours */
+	uint32_t iss;
+};
+
+/* The peer's pure ACK of `ack` (relative to our ISS). */
+static void peer_ack(struct conn *k, uint64_t now, uint32_t ack)
+{
+	tcp_hdr th = { .sport = 80, .dport = k->port, .seq = PEER_ISS + 1,
+		       .ack = k->iss + ack, .flags = HSK_TH_ACK, .win = 65535,
+		       .opt = { .wscale = -1 } };
+
+	peer_send(k->s, now, &th);
+}
+
+/* Connects at 1000 ms; the peer answers at 1001 ms with MSS 1000 and a
+ * 64 KB window, no SACK, no timestamps, no window scale. */
+static void open_conn(struct conn *k, struct cap *c)
+{
+	hsk_config cfg;
+	hsk_link link = { .ctx = c, .transmit = capture };
+	size_t dlen;
+
+	hsk_config_default(&cfg);
+	cfg.addr = US;
+	cfg.seed = 7;
+	memset(c, 0, sizeof(*c));
+	k->s = hsk_stack_new(&cfg, &link, 1000 * MS);
+	assert_non_null(k->s);
+	k->sd = hsk_socket(k->s);
+	assert_int_equal(hsk_connect(k->s, k->sd, PEER, 80), -HSK_EINPROGRESS);
+	tcp_hdr syn = seg_at(c, 0, &dlen);
+	assert_true(syn.flags & HSK_TH_SYN);
+	k->port = syn.sport;
+	k->iss = syn.seq;
+	tcp_hdr sa = { .sport = 80, .dport = k->port, .seq = PEER_ISS, .ack = k->iss + 1,
+		       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = 65535,
+		       .opt = { .mss = MSS, .wscale = -1 } };
+	peer_send(k->s, 1001 * MS, &sa);
+	assert_int_equal(hsk_sock_state(k->s, k->sd), HSK_ESTABLISHED);
+}
+
+/* RFC 6582 §3.2 (1) (and RFC 5681 §3.2's note on timeouts): after a
+ * retransmission timeout, duplicate ACKs for data sent before it are the
+ * go-back-N resends arriving again, not a new loss: no fast retransmit
+ * until SND.UNA passes what was outstanding at the timeout. After that, the
+ * third duplicate ACK (RFC 5681 §3.2: DupThresh 3), not the second, starts
+ * one. */
+static void test_no_fast_retransmit_after_timeout(void **state)
+{
+	struct cap c;
+	struct conn k;
+	static uint8_t data[15000];
+	size_t dlen;
+	(void)state;
+
+	open_conn(&k, &c);
+	/* Ten segments: the initial window (10 * MSS). */
+	int first = c.n;
+	assert_int_equal(hsk_send(k.s, k.sd, data, 10000), 10000);
+	hsk_stack_advance(k.s, 1002 * MS);
+	assert_int_equal(c.n - first, 10);
+	/* Nothing comes back: the RTO (200 ms after the 1 ms SYN-ACK sample)
+	 * resends the first segment alone (cwnd 1 MSS). */
+	first = c.n;
+	hsk_stack_advance(k.s, 1300 * MS);
+	assert_int_equal(cnt(k.s, "TCPTimeouts"), 1);
+	assert_int_equal(c.n - first, 1);
+	tcp_hdr h = seg_at(&c, first, &dlen);
+	assert_int_equal(h.seq, k.iss + 1);
+	assert_int_equal(dlen, MSS);
+	/* Its ACK: slow start resends the next two (go-back-N). */
+	first = c.n;
+	peer_ack(&k, 1301 * MS, 1001);
+	hsk_stack_advance(k.s, 1301 * MS);
+	assert_int_equal(c.n - first, 2);
+	assert_int_equal(seg_at(&c, first, &dlen).seq, k.iss + 1001);
+	assert_int_equal(seg_at(&c, first + 1, &dlen).seq, k.iss + 2001);
+	/* Three duplicate ACKs of 1001: below `recover`, no fast retransmit. */
+	first = c.n;
+	for (int i = 0; i < 3; i++)
+		peer_ack(&k, 1302 * MS, 1001);
+	hsk_stack_advance(k.s, 1302 * MS);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 0);
+	assert_int_equal(cnt(k.s, "TCPRenoRecovery"), 0);
+	assert_int_equal(c.n, first);
+
+	/* Everything acknowledged: SND.UNA has passed `recover`. New data,
+	 * then three duplicate ACKs of it: fast retransmit of its first
+	 * segment, at once. */
+	peer_ack(&k, 1303 * MS, 10001);
+	first = c.n;
+	assert_int_equal(hsk_send(k.s, k.sd, data, 5000), 5000);
+	hsk_stack_advance(k.s, 1304 * MS);
+	assert_true(c.n - first >= 4);
+	first = c.n;
+	for (int i = 0; i < 2; i++)
+		peer_ack(&k, 1305 * MS, 10001);
+	hsk_stack_advance(k.s, 1305 * MS);
+	assert_int_equal(c.n, first);          /* two are not enough (DupThresh 3) */
+	peer_ack(&k, 1305 * MS, 10001);
+	hsk_stack_advance(k.s, 1305 * MS);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	assert_int_equal(cnt(k.s, "TCPRenoRecovery"), 1);
+	assert_int_equal(c.n - first, 1);
+	h = seg_at(&c, first, &dlen);
+	assert_int_equal(h.seq, k.iss + 10001);
+	assert_int_equal(dlen, MSS);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
+/* RFC 5681 §2: a duplicate ACK carries no data and does not change the
+ * window; only three of those start a fast retransmit. Three ACKs of
+ * SND.UNA that each move the window, or that carry data, do not. */
+static void test_duplicate_ack_definition(void **state)
+{
+	struct cap c;
+	struct conn k;
+	static uint8_t data[10000];
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_send(k.s, k.sd, data, 10000), 10000);
+	hsk_stack_advance(k.s, 1002 * MS);
+	peer_ack(&k, 1003 * MS, 1001);          /* SND.UNA = 1001 */
+	/* Three window updates at SND.UNA: not duplicates. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 1,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK,
+			       .win = (uint16_t)(60000 - 1000 * i), .opt = { .wscale = -1 } };
+		peer_send(k.s, 1004 * MS, &th);
+	}
+	/* Three data segments acknowledging SND.UNA: not duplicates. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 1 + (uint32_t)i,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK | HSK_TH_PSH,
+			       .win = 58000, .opt = { .wscale = -1 } };
+		peer_send_data(k.s, 1005 * MS, &th, "x", 1);
+	}
+	hsk_stack_advance(k.s, 1006 * MS);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 0);
+	assert_int_equal(cnt(k.s, "RetransSegs"), 0);
+	/* Three true duplicates: fast retransmit of SND.UNA. */
+	for (int i = 0; i < 3; i++) {
+		tcp_hdr th = { .sport = 80, .dport = k.port, .seq = PEER_ISS + 4,
+			       .ack = k.iss + 1001, .flags = HSK_TH_ACK,
+			       .win = 58000, .opt = { .wscale = -1 } };
+		peer_send(k.s, 1007 * MS, &th);
+	}
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	assert_int_equal(cnt(k.s, "RetransSegs"), 1);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
+/* Karn on a fast retransmit: the timed segment went twice, so the ACK
+ * that covers it gives no RTT sample (without timestamps nothing says
+ * which copy it acknowledges). */
+static void test_fast_retransmit_not_timed(void **state)
+{
+	struct cap c;
+	struct conn k;
+	static uint8_t data[4000];
+	hsk_tcp_info ti;
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	uint64_t srtt = ti.srtt_ns;             /* the SYN,ACK's 1 ms */
+	assert_int_equal(hsk_send(k.s, k.sd, data, sizeof(data)), (long)sizeof(data));
+	hsk_stack_advance(k.s, 1002 * MS);
+	for (int i = 0; i < 3; i++)
+		peer_ack(&k, 1003 * MS, 1);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	peer_ack(&k, 1150 * MS, 4001);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.srtt_ns, srtt);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_fast_retransmit_after_timeout),
+		cmocka_unit_test(test_duplicate_ack_definition),
+		cmocka_unit_test(test_fast_retransmit_not_timed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -107,11 +107,65 @@ static void test_accept_queue_order(void **state)
 	sim_free(&sm);
 }
 
+/* close() of a Fast Open listener under children still in SYN_RECEIVED
+ * (their final ACKs lost): they are found through the listener's own list
+ * of them, not a walk of the table (main walked it), and live on to
+ * ESTABLISHED without it. */
+static void test_listener_close_forgets_fast_open_children(void **state)
+{
+	(void)state;
+	hsk_config cc, sc;
+	hsk_config_default(&cc);
+	hsk_config_default(&sc);
+	cc.tcp_fastopen = HSK_TFO_CLIENT | HSK_TFO_CLIENT_NO_COOKIE;
+	sc.tcp_fastopen = HSK_TFO_SERVER | HSK_TFO_SERVER_NO_COOKIE;
+	const hsk_config *cfgs[2] = { &cc, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 903);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 8), 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 64), 0);
+	for (int i = 0; i < 20; i++)
+		sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	sim_blackhole(&sm, C, HSK_TH_ACK, true);       /* the final ACKs */
+	int csd[3], ssd[3];
+	for (int i = 0; i < 3; i++) {
+		csd[i] = hsk_socket(c);
+		assert_int_equal(hsk_sendto(c, csd[i], "req", 3, HSK_MSG_FASTOPEN,
+					    SIM_ADDR(S), PORT), 3);
+	}
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 3);
+	for (int i = 0; i < 20; i++)
+		sim_accept(&sm, S, lsd);
+	for (int i = 0; i < 3; i++) {
+		ssd[i] = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_sock_state(s, ssd[i]), HSK_SYN_RECEIVED);
+	}
+	assert_int_equal(s->tcp.listeners->tfo_pending, 3);
+	uint64_t walks = s->tcp.conns.walks;
+	assert_int_equal(hsk_close(s, lsd), 0);
+	assert_int_equal(s->tcp.conns.walks, walks);
+	sim_blackhole(&sm, C, HSK_TH_ACK, false);
+	sim_run(&sm, 3 * SEC);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(hsk_sock_state(s, ssd[i]), HSK_ESTABLISHED);
+		char buf[8];
+		assert_int_equal(hsk_recv(s, ssd[i], buf, sizeof(buf)), 3);
+		hsk_abort(c, csd[i]);
+	}
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listener_close_walks_its_own_requests),
 		cmocka_unit_test(test_accept_queue_order),
+		cmocka_unit_test(test_listener_close_forgets_fast_open_children),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

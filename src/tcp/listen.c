@@ -371,7 +371,21 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
 	tcb *t = listener_room(l) ? tcb_new(s, &r->node.key, a6) : NULL;
 	if (!t)
 		return NULL;
-	/* Options that live in the extension take one (it stays). */
+	t->state = HSK_SYN_RECEIVED;
+	t->flags |= TF_PASSIVE |
+		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
+	if (l->cc)      /* established() (or Fast Open) starts it with these */
+		t->cc_id = cc_index(l->cc) & 7;
+	t->sndbuf = l->sndbuf;
+	t->rcvbuf = l->rcvbuf;
+	t->tos = l->tos;
+	t->ecn = r->ecn_ok ? ECN_OK : 0;
+	t->iss = r->iss;
+	t->snd_una = t->iss;
+	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
+	/* Options that live in the extension take one (it stays), made
+	 * once SND.UNA is set (its recover and snd_sml start there) and
+	 * before the MSS is (TCP_MAXSEG caps it). */
 	if (l->user_mss) {
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a) {
@@ -380,22 +394,6 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
 		}
 		a->user_mss = l->user_mss;
 	}
-	t->state = HSK_SYN_RECEIVED;
-	t->flags |= TF_PASSIVE |
-		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
-	if (l->cc) {
-		/* established() (or Fast Open) starts it over with these */
-		t->cc_id = cc_index(l->cc) & 7;
-		if (t->act)
-			t->act->cc.ops = l->cc;
-	}
-	t->sndbuf = l->sndbuf;
-	t->rcvbuf = l->rcvbuf;
-	t->tos = l->tos;
-	t->ecn = r->ecn_ok ? ECN_OK : 0;
-	t->iss = r->iss;
-	t->snd_una = t->iss;
-	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);

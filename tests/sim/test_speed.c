@@ -160,12 +160,46 @@ static void test_listener_close_forgets_fast_open_children(void **state)
 	sim_free(&sm);
 }
 
+/* A listener with TCP_MAXSEG gives each child an extension at once (the
+ * option lives there): made after SND.UNA is set, Nagle finds no small
+ * segment outstanding and each child's first small write goes at once
+ * (made before, Nagle compared SND.UNA with a zero snd_sml and held the
+ * write of about half the connections for ever). */
+static void test_child_extension_starts_at_snd_una(void **state)
+{
+	(void)state;
+	enum { N = 16 };
+	sim sm;
+	sim_init(&sm, 2, NULL, 904);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_MAXSEG, 1000), 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 64), 0);
+	int csd[N], ssd[N];
+	for (int i = 0; i < N; i++)
+		csd[i] = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < N; i++) {
+		ssd[i] = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_send(s, ssd[i], "hello", 5), 5);
+	}
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < N; i++) {
+		char buf[8];
+		assert_int_equal(hsk_recv(c, csd[i], buf, sizeof(buf)), 5);
+		hsk_abort(c, csd[i]);
+	}
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listener_close_walks_its_own_requests),
 		cmocka_unit_test(test_accept_queue_order),
 		cmocka_unit_test(test_listener_close_forgets_fast_open_children),
+		cmocka_unit_test(test_child_extension_starts_at_snd_una),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,7 +168,9 @@ static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
 		if (!tbl_lookup6(&s->tcp.conns, tu, a6) &&
-		    !port_has_listener6(s, a6->l, false, port)) {
+		    !port_has_listener6(s, a6->l, false, port) &&
+		    (!s->env.cfg.port_ok6 ||
+		     s->env.cfg.port_ok6(s->env.cfg.port_ok_ctx, a6->l, a6->r, port, tu->rport))) {
 			s->port_counter += i + 1;
 			return 0;
 		}
@@ -890,6 +892,21 @@ int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
 	if (port)
 		*port = k->t->node.key.rport;
 	return nsd;
+}
+
+int hsk_select_src(hsk_stack *s, const hsk_addr *dst, hsk_addr *src)
+{
+	if (dst->family == HSK_AF_INET) {
+		if (!s->ip.addr)
+			return -HSK_ENETUNREACH;
+		*src = hsk_addr_v4(s->ip.addr);
+		return 0;
+	}
+	if (dst->family != HSK_AF_INET6)
+		return -HSK_EAFNOSUPPORT;
+	src->family = HSK_AF_INET6;
+	src->scope_id = 0;
+	return ip6_select_src(&s->ip, dst->v6, src->v6) < 0 ? -HSK_ENETUNREACH : 0;
 }
 
 int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)

@@ -66,6 +66,16 @@ void sim_free(sim *sm);
  * from then on (listeners on ::, dual-stack). */
 void sim_use_ipv6(sim *sm);
 hsk_addr sim_addr6(int i);
+/* The family's ways, for scenarios written once for both (HSK_SIM_FAMILY):
+ * host i's address (IPv4, or its IPv6 twin after sim_use_ipv6); a socket
+ * of the family; a bind to the family's wildcard (the error is returned);
+ * a connect to host to_host (the result returned); the MSS a 1500-byte
+ * link gives (1460, or 1440 over IPv6). */
+hsk_addr sim_addr(const sim *sm, int i);
+int sim_socket(sim *sm, int host);
+int sim_bind_any(sim *sm, int host, int sd, uint16_t port);
+int sim_connect_to(sim *sm, int host, int sd, int to_host, uint16_t port);
+unsigned sim_mss(const sim *sm);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Brings every stack's clock to the network's (after memnet_step, whose
  * last call may move time past every host's: socket calls then need it). */

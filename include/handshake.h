@@ -706,6 +706,10 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max);
 int hsk_fastopen_cookie_get(hsk_stack *s, uint32_t addr, uint8_t buf[16]);
 /* Caches a cookie (len 4..16, even) for addr. Errors: EINVAL; ENOMEM. */
 int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, size_t len);
+/* The same for a server of either family (IPv6: keyed by its 128 bits). */
+int hsk_fastopen_cookie_get_addr(hsk_stack *s, const hsk_addr *a, uint8_t buf[16]);
+int hsk_fastopen_cookie_set_addr(hsk_stack *s, const hsk_addr *a, const uint8_t *cookie,
+				 size_t len);
 
 /* ---- observation: connections and counters ---- */
 typedef struct hsk_conn_info {

@@ -453,15 +453,14 @@ static void cookie_load(struct client *c)
 	while (n < sizeof(ck) && fscanf(f, "%2x", &b) == 1)
 		ck[n++] = (uint8_t)b;
 	fclose(f);
-	if (c->raddr.family != HSK_AF_INET || hsk_fastopen_cookie_set(c->s, c->raddr.v4, ck, n) < 0)
+	if (hsk_fastopen_cookie_set_addr(c->s, &c->raddr, ck, n) < 0)
 		fprintf(stderr, "connect: %s: not a Fast Open cookie, ignored\n", c->cookie_path);
 }
 
 static void cookie_save(struct client *c)
 {
 	uint8_t ck[16];
-	int n = c->cookie_path && c->raddr.family == HSK_AF_INET ?
-		hsk_fastopen_cookie_get(c->s, c->raddr.v4, ck) : -1;
+	int n = c->cookie_path ? hsk_fastopen_cookie_get_addr(c->s, &c->raddr, ck) : -1;
 	FILE *f;
 
 	if (n <= 0)

@@ -219,9 +219,15 @@ void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_
 	memnet_set_filter(sm->net, lose_filter, sm);
 	/* HSK_SIM_FAMILY=6: the same scenarios over IPv6 (sim_listen,
 	 * sim_connect and sim_open_pair speak it; docs/ipv6.md) */
-	const char *fam = getenv("HSK_SIM_FAMILY");
-	if (fam && !strcmp(fam, "6"))
+	if (sim_env_ipv6())
 		sim_use_ipv6(sm);
+}
+
+bool sim_env_ipv6(void)
+{
+	const char *fam = getenv("HSK_SIM_FAMILY");
+
+	return fam && !strcmp(fam, "6");
 }
 
 void sim_free(sim *sm)
@@ -338,7 +344,17 @@ int sim_connect(sim *sm, int host, int to_host, uint16_t port)
 
 hsk_addr sim_addr(const sim *sm, int i)
 {
-	return sm->family == HSK_AF_INET6 ? sim_addr6(i) : hsk_addr_v4(SIM_ADDR(i));
+	return sim_twin(sm, SIM_ADDR(i));
+}
+
+hsk_addr sim_twin(const sim *sm, uint32_t v4)
+{
+	uint8_t a[16];
+
+	if (sm->family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	v6_of(v4, a);
+	return hsk_addr_v6(a);
 }
 
 int sim_socket(sim *sm, int host)

@@ -75,9 +75,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
 	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
-	/* IP_TOS is IPv4's for now: IPv6's traffic class is 0 (docs/ipv6.md) */
+	/* IPv6: the TOS byte (IP_TOS, ECT) is the traffic class */
 	if (a6)
-		ip6_output(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, (size_t)n);
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, (size_t)n);
 	else
 		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }

@@ -676,7 +676,8 @@ static inline uint32_t tcb_data_acked(const tcb *t)
 enum { TFO_COOKIE_LEN = 8 };
 /* Server: the cookie of the client on tuple tu (our view): SipHash of the
  * two addresses under the stack's secret. */
-void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     uint8_t out[8]);
 /* Server: a SYN reached listener l (server bit on). True when Fast Open
  * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
  * sent); false for a normal request, whose SYN-ACK carries a cookie when
@@ -701,15 +702,18 @@ void tfo_rcv_synack(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 void tfo_syn_timeout(struct tcp_stack *s, tcb *t);
 /* Client: a cookie is cached for addr (and Fast Open is not backing off
  * after SYN losses): its length, 0 when none. mss: the server's, or 0. */
-uint8_t tfo_cookie_find(struct tcp_stack *s, uint32_t addr, const uint8_t **cookie,
+/* The client's cache is keyed by the server's 16-byte address (IPv4
+ * v4-mapped: tfo_key4). */
+void tfo_key4(uint32_t addr, uint8_t key[16]);
+uint8_t tfo_cookie_find(struct tcp_stack *s, const uint8_t addr[16], const uint8_t **cookie,
 			uint16_t *mss);
-int tfo_cookie_store(struct tcp_stack *s, uint32_t addr, const uint8_t *cookie,
+int tfo_cookie_store(struct tcp_stack *s, const uint8_t addr[16], const uint8_t *cookie,
 		     uint8_t len, uint16_t mss);
 /* Client: the most data a Fast Open SYN to t's peer carries. */
 uint32_t tfo_syn_room(struct tcp_stack *s, const tcb *t);
 void tfo_destroy(struct tcp_stack *s);
 /* The cookie cached for addr into out[16]: its length, or -HSK_ENOENT. */
-int tfo_cookie_copy(struct tcp_stack *s, uint32_t addr, uint8_t out[16]);
+int tfo_cookie_copy(struct tcp_stack *s, const uint8_t addr[16], uint8_t out[16]);
 /* Server: the Fast Open TCB's handshake completed (its SYN-ACK's RTT). */
 void tfo_child_established(struct tcp_stack *s, tcb *t);
 

@@ -196,14 +196,14 @@ static void test_flood_client_gets_in(void **state)
 	sim_run(&sm, 10 * MS);
 	const hsk_trace_event *e = expect_abs(&sm, C, SYN, sim_iss(&sm, C), 0, 0);
 	uint32_t ciss = e->seq;
-	assert_int_equal(e->mss, 1460);
+	assert_int_equal(e->mss, sim_mss(&sm));
 	assert_true(e->wscale >= 0);
 	const sim_ev *sa = sim_next_tx(&sm);
 	assert_non_null(sa);
 	assert_int_equal(sa->host, S);
 	assert_int_equal(sa->ev.flags, SYN | A);
 	assert_int_equal(sa->ev.ack, ciss + 1);
-	assert_int_equal(sa->ev.mss, 1460);
+	assert_int_equal(sa->ev.mss, sim_mss(&sm));
 	assert_int_equal(sa->ev.wscale, -1);
 	assert_int_equal(sa->ev.win, 65535);
 	uint32_t siss = sa->ev.seq;
@@ -218,8 +218,8 @@ static void test_flood_client_gets_in(void **state)
 	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);
 	int ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
-	assert_int_equal(maxseg(&sm, S, ssd), 1460);
-	assert_int_equal(maxseg(&sm, C, csd), 1460);
+	assert_int_equal(maxseg(&sm, S, ssd), sim_mss(&sm));
+	assert_int_equal(maxseg(&sm, C, csd), sim_mss(&sm));
 
 	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
 	for (int i = 0; i < BACKLOG; i++)
@@ -260,7 +260,7 @@ static void test_flood_client_gets_in(void **state)
 	for (size_t i = 0; i < sm.nlog; i++) {
 		const sim_ev *ev = &sm.log[i];
 		if (ev->host == S && ev->ev.kind == HSK_EV_TX && ev->ev.tuple.raddr == SIM_ADDR(C))
-			assert_true(ev->ev.len <= 1460);
+			assert_true(ev->ev.len <= sim_mss(&sm));
 	}
 
 	/* Active close by the client, once the last ACKs are out. */

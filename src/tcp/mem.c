@@ -153,6 +153,8 @@ static void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;  /* the placed bytes go with it */
 	s->buffer_bytes -= r->cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes -= r->cap;

@@ -808,7 +808,11 @@ static void seg_fused(tcp_stack *s, tcp_seg *sg, uint32_t hsum, const hsk_tuple 
 static __attribute__((noinline)) void tcp_input_long(tcp_stack *s, const ipv4_hdr *ip,
 							const uint8_t *buf, size_t len)
 {
-	tcp_seg sg = { .ip = ip, .tos = ip->tos };
+	tcp_seg sg;             /* as in tcp_input: set field by field */
+	sg.ip = ip;
+	sg.tos = ip->tos;
+	sg.a6 = NULL;
+	sg.placed = 0;
 	size_t plen;
 	uint32_t hsum;
 	hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };

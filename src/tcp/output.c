@@ -13,12 +13,14 @@
 
 #include "tcp/tcp.h"
 
+/* The least shift that brings rcvbuf within 16 bits, at most 14: its bit
+ * length above 16 (no loop: called for every SYN and SYN-ACK). */
 uint8_t wscale_for(uint32_t rcvbuf)
 {
-	uint8_t sh = 0;
-	while (sh < 14 && (rcvbuf >> sh) > 65535)
-		sh++;
-	return sh;
+	if (rcvbuf <= 65535)
+		return 0;
+	unsigned sh = 16u - (unsigned)__builtin_clz(rcvbuf);
+	return (uint8_t)(sh < 14 ? sh : 14);
 }
 
 void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,

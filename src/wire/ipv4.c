@@ -73,19 +73,7 @@ int ipv4_emit(const ipv4_hdr *h, uint8_t *buf, size_t cap)
 {
 	if (cap < IPV4_HDR_LEN)
 		return WIRE_ERR_SPACE;
-	uint16_t w0 = (uint16_t)(0x4500 | h->tos);
-	uint16_t w4 = (uint16_t)(h->ttl << 8 | h->proto);
-	/* The checksum straight from the fields: ten 16-bit words. */
-	uint32_t sum = (uint32_t)w0 + h->total_len + h->id + h->frag + w4 +
-		       (h->src >> 16) + (h->src & 0xffff) +
-		       (h->dst >> 16) + (h->dst & 0xffff);
-	wr16(buf, w0);
-	wr16(buf + 2, h->total_len);
-	wr16(buf + 4, h->id);
-	wr16(buf + 6, h->frag);
-	wr16(buf + 8, w4);
-	wr16(buf + 10, csum_fold(sum));
-	wr32(buf + 12, h->src);
-	wr32(buf + 16, h->dst);
+	ipv4_emit_fields(buf, h->tos, h->total_len, h->id, h->frag, h->ttl, h->proto, h->src,
+			 h->dst);
 	return IPV4_HDR_LEN;
 }

@@ -841,13 +841,13 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.tos = ip->tos;
 	sg.a6 = NULL;
 	sg.placed = 0;
-	size_t plen;
+	size_t plen = 0;
 	CNT_INC(s->env, InSegs);
 	if (len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN) {
 		tcp_input_long(s, ip, buf, len);
 		return;
 	}
-	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
+	int err = tcp_parse_inline(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
 		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/csum.h"
+#include "handshake.h"          /* HSK_TH_* */
 
 enum wire_err {
 	WIRE_OK = 0,
@@ -292,6 +293,71 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 	*payload = buf + ihl;
 	*payload_len = total - ihl;
 	return WIRE_OK;
+}
+
+/* The checks and fields after the checksum (SYN+FIN, options). */
+static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len)
+{
+	uint8_t flags = buf[13];
+	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
+		return WIRE_ERR_SYN_FIN;
+	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
+	if (err)
+		return err;
+
+	h->sport = rd16(buf);
+	h->dport = rd16(buf + 2);
+	h->seq = rd32(buf + 4);
+	h->ack = rd32(buf + 8);
+	h->doff = (uint8_t)doff;
+	h->flags = flags;
+	h->win = rd16(buf + 14);
+	h->csum = rd16(buf + 16);
+	h->urp = rd16(buf + 18);
+	*payload = buf + doff;
+	*payload_len = len - doff;
+	return WIRE_OK;
+}
+
+/* The lengths every parse checks first; the data offset, or an error. */
+static inline __attribute__((always_inline)) int tcp_parse_doff(const uint8_t *buf, size_t len, size_t *doff)
+{
+	if (len < TCP_HDR_LEN)
+		return WIRE_ERR_SHORT;
+	*doff = (size_t)(buf[12] >> 4) * 4;
+	if (*doff < TCP_HDR_LEN || *doff > len)
+		return WIRE_ERR_DOFF;
+	return WIRE_OK;
+}
+
+/* The pseudo-header sum psum (without the length: both families' sums
+ * take the segment length as a 16-bit term below 64 KiB) and the parse. */
+static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8_t *buf, size_t len, uint32_t psum,
+							  bool verify_csum, tcp_hdr *h,
+							  const uint8_t **payload, size_t *payload_len)
+{
+	size_t doff;
+	int err = tcp_parse_doff(buf, len, &doff);
+	if (err)
+		return err;
+	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
+	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
+	 * jumbogram, which we do not take). */
+	if (verify_csum &&
+	    (len > 0xffff ||
+	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
+		return WIRE_ERR_TCP_CSUM;
+	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
+}
+
+/* tcp_parse, inline for the TCP layer's input (one per segment). */
+static inline __attribute__((always_inline)) int
+tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, bool verify_csum,
+		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len)
+{
+	return tcp_parse_ps_inline(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), verify_csum,
+				   h, payload, payload_len);
 }
 
 /* ipv4_emit's 20 bytes from the fields themselves, inline (the IP layer's

@@ -81,8 +81,8 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	}
 	n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
 			     pkt + hl, sizeof(s->ip->txbuf) - hl) :
-		 tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
-			  pkt + hl, sizeof(s->ip->txbuf) - hl);
+		 tcp_emit_inline(&th, data, o->len, tu->laddr, tu->raddr,
+				 pkt + hl, sizeof(s->ip->txbuf) - hl);
 sent:
 	if (n < 0)
 		return;

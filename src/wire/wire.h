@@ -360,6 +360,59 @@ tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, boo
 				   h, payload, payload_len);
 }
 
+/* Header and options (checksum field 0); returns the header length, or
+ * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
+static inline __attribute__((always_inline)) int
+tcp_emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
+{
+	enum { MAX_HLEN = TCP_HDR_LEN + TCP_MAX_OPT_LEN };
+	size_t hlen;
+	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
+	    payload_len <= 0xffff - MAX_HLEN) {
+		/* Room for any header: write the options and learn their
+		 * length, instead of computing it twice. */
+		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	} else {
+		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
+		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
+			return WIRE_ERR_SPACE;
+		tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	}
+	wr16(buf, h->sport);
+	wr16(buf + 2, h->dport);
+	wr32(buf + 4, h->seq);
+	wr32(buf + 8, h->ack);
+	buf[12] = (uint8_t)(hlen / 4 << 4);
+	buf[13] = h->flags;
+	wr16(buf + 14, h->win);
+	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
+	return (int)hlen;
+}
+
+static inline __attribute__((always_inline)) int
+tcp_emit_ps_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len, uint32_t psum,
+		   uint8_t *buf, size_t cap)
+{
+	int hlen = tcp_emit_header(h, payload_len, buf, cap);
+	if (hlen < 0)
+		return hlen;
+	size_t n = (size_t)hlen + payload_len;
+	/* A payload already in place (built behind the header) is not copied. */
+	if (payload_len && payload != buf + hlen)
+		memmove(buf + hlen, payload, payload_len);
+	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
+	return (int)n;
+}
+
+/* tcp_emit, inline for the TCP layer's output (one per segment). */
+static inline __attribute__((always_inline)) int
+tcp_emit_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len, uint32_t src,
+		uint32_t dst, uint8_t *buf, size_t cap)
+{
+	return tcp_emit_ps_inline(h, payload, payload_len, csum_pseudo(src, dst, IP_PROTO_TCP, 0),
+				  buf, cap);
+}
+
 /* ipv4_emit's 20 bytes from the fields themselves, inline (the IP layer's
  * output writes one header per packet; ipv4_emit is this with a check of
  * the room). */

@@ -52,7 +52,23 @@ typedef struct tcp_seg {
 	hsk_seq seq, ack;
 	const uint8_t *data;
 	uint32_t len;             /* payload bytes */
+	/* Fused receive (tcp_input): `placed` bytes of the payload, verified,
+	 * already copied into the receive ring past its data, at ring index
+	 * placed_end (head + len) for RCV.NXT = placed_nxt; committed by
+	 * data_in_order while the stack's placed_ring still names the ring. */
+	uint32_t placed, placed_end;
+	hsk_seq placed_nxt;
 } tcp_seg;
+
+/* Payloads of at least this many bytes are checksummed while they are
+ * copied: gathered from the send ring into the packet (seg_send), and
+ * verified while copied into the receive ring (tcp_input). Below it one
+ * pass of csum_partial over the whole segment costs fewer instructions
+ * than a separate header sum plus the bookkeeping (docs/performance.md). */
+#ifndef HSK_TCP_FUSE_MIN
+#define HSK_TCP_FUSE_MIN 4096   /* -DHSK_TCP_FUSE_MIN=1: every segment (tests) */
+#endif
+enum { TCP_FUSE_MIN = HSK_TCP_FUSE_MIN };
 
 /* Sequence space a segment occupies: payload plus one each for SYN, FIN. */
 static inline uint32_t seg_space(const tcp_seg *sg)
@@ -334,6 +350,9 @@ typedef struct tcp_stack {
 	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
 	 * allocated with the first one */
 	struct tfo_cache *tfo;
+	/* The receive ring holding the payload of the segment being processed,
+	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
+	const hsk_ring *placed_ring;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -728,9 +747,19 @@ static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
 }
 
 /* ---- trace helpers (state.c) ---- */
-void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
-		   const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
-		   uint32_t len, const char *reason);
+void trace_segment_ev(struct tcp_stack *s, int kind, int obj, int sd,
+		      const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+		      uint32_t len, const char *reason);
+/* A segment event, when tracing: inline, so that an untraced stack does
+ * not marshal nine arguments for a call that returns at once (~20
+ * instructions per segment, twice per segment). */
+static inline void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
+				 const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+				 uint32_t len, const char *reason)
+{
+	if (s->env->cfg.trace)
+		trace_segment_ev(s, kind, obj, sd, tu, a6, th, len, reason);
+}
 /* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
  * s->cfg.trace first, so an untraced stack does not even call it. */
 void trace_listener(struct tcp_stack *s, const tcp_listener *l);

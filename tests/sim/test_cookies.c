@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 #include "wire/wire.h"
 
 enum { C = 0, S = 1, PORT = 80, BACKLOG = 4 };
@@ -526,6 +527,37 @@ static void test_cookies_off_drops(void **state)
 	sim_free(&sm);
 }
 
+/* The MSS index is authenticated, not only carried: from one tuple's
+ * valid cookie, moving it by any of the amounts an unauthenticated
+ * encoding would use (another index in the top bits, Linux's bits 22-23,
+ * one off) gives no valid cookie, for every MSS of the table; and a
+ * cookie names the MSS it was made for, for its own ISN only. */
+static void test_mss_authenticated(void **state)
+{
+	(void)state;
+	static const uint16_t mss[] = { 536, 1300, 1440, 1460 };
+	static const uint32_t moves[] = { 1u << 30, 2u << 30, 3u << 30, 1u << 22, 2u << 22,
+					  3u << 22, 1, 0xffffffffu };
+	sim sm;
+	sim_init(&sm, 2, NULL, 8);
+	tcp_stack *t = &sm.st[S]->tcp;
+	for (uint32_t i = 0; i < 500; i++) {
+		hsk_tuple k = { SIM_ADDR(S), SPOOF(i), PORT, SPOOF_PORT(i) };
+		hsk_seq irs = { SPOOF_ISN(i) * 7 + i };
+		for (int m = 0; m < 4; m++) {
+			hsk_seq c = cookie_make(t, &k, NULL, irs, mss[m]);
+			assert_int_equal(cookie_check(t, &k, NULL, c, irs), mss[m]);
+			hsk_seq other = { irs.v + 1 };
+			assert_int_equal(cookie_check(t, &k, NULL, c, other), 0);
+			for (unsigned j = 0; j < sizeof(moves) / sizeof(moves[0]); j++) {
+				hsk_seq bad = { c.v + moves[j] };
+				assert_int_equal(cookie_check(t, &k, NULL, bad, irs), 0);
+			}
+		}
+	}
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_mss_encoded),
 		cmocka_unit_test(test_cookie_accept_queue_full),
 		cmocka_unit_test(test_cookies_off_drops),
+		cmocka_unit_test(test_mss_authenticated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -331,6 +331,10 @@ typedef struct hsk_config {
 	 * tuple come to my shard". NULL: every free port will do. */
 	bool (*port_ok)(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t lport,
 			uint16_t rport);
+	/* The same for active opens over IPv6 (16-byte addresses); NULL:
+	 * every free port will do. Both take port_ok_ctx. */
+	bool (*port_ok6)(void *ctx, const uint8_t laddr[16], const uint8_t raddr[16],
+			 uint16_t lport, uint16_t rport);
 	void *port_ok_ctx;
 	/* The clock contract (see the top of this file): socket calls act at
 	 * the stack's clock. With `clock` set, a build with assertions
@@ -653,6 +657,10 @@ int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
 int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
 /* hsk_accept, with the peer's address and port (either may be NULL). */
 int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port);
+/* The source address a connection to dst would get (RFC 6724 for IPv6;
+ * the stack's IPv4 address): 0, -HSK_ENETUNREACH (none of its family or
+ * scope), -HSK_EAFNOSUPPORT. */
+int hsk_select_src(hsk_stack *s, const hsk_addr *dst, hsk_addr *src);
 /* getsockname and getpeername: 0, -HSK_EBADF, -HSK_ENOTCONN (peer). */
 int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
 int hsk_sock_peer(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port);
@@ -698,6 +706,10 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max);
 int hsk_fastopen_cookie_get(hsk_stack *s, uint32_t addr, uint8_t buf[16]);
 /* Caches a cookie (len 4..16, even) for addr. Errors: EINVAL; ENOMEM. */
 int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, size_t len);
+/* The same for a server of either family (IPv6: keyed by its 128 bits). */
+int hsk_fastopen_cookie_get_addr(hsk_stack *s, const hsk_addr *a, uint8_t buf[16]);
+int hsk_fastopen_cookie_set_addr(hsk_stack *s, const hsk_addr *a, const uint8_t *cookie,
+				 size_t len);
 
 /* ---- observation: connections and counters ---- */
 typedef struct hsk_conn_info {

@@ -45,12 +45,27 @@ typedef struct hsk_loop hsk_loop;
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t hsk_now_ns(void);
 
+/* IPv6 addresses a netspec holds at most. */
+#define HSK_NETSPEC_ADDR6 4
+
 /* Which device to open and what to stack on it. */
 typedef struct hsk_netspec {
 	const char *tun;        /* TUN device name, or */
 	const char *tap;        /* TAP device name */
-	uint32_t addr;          /* our address (host order) */
+	uint32_t addr;          /* our IPv4 address (host order); 0: none (an
+				 * IPv6-only stack, with naddr6 > 0) */
 	unsigned prefix;        /* our prefix length */
+	/* IPv6 (docs/ipv6.md): our addresses and prefixes. TUN then passes
+	 * IPv6 packets (dropped otherwise, as always) and its kernel side
+	 * gets host_addr6; TAP gains a link-local address and Neighbor
+	 * Discovery (with DAD); AF_XDP has no IPv6 yet (refused). */
+	hsk_addr addr6[HSK_NETSPEC_ADDR6];
+	unsigned prefix6[HSK_NETSPEC_ADDR6];
+	unsigned naddr6;
+	hsk_addr host_addr6;    /* kernel side's IPv6 address for a device
+				 * with none (family 0: the first other host
+				 * of addr6[0]'s prefix; host_addr UINT32_MAX
+				 * leaves the device alone for both families) */
 	uint32_t gw;            /* TAP: gateway for other destinations (0: none) */
 	uint32_t host_addr;     /* kernel side address given to an unconfigured
 				 * device; 0: the first other host of the prefix;
@@ -104,6 +119,13 @@ unsigned hsk_netspec_default_shards(const hsk_netspec *ns, const char **why);
 
 /* "198.18.0.2/24" -> addr, prefix (32 when absent). 0 or -1. */
 int hsk_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix);
+/* The same for either family: "198.18.0.2/24", "2001:2::2/64" (prefix
+ * 32 or 128 when absent; no brackets, no zone). 0 or -1. */
+int hsk_parse_cidr_addr(const char *s, hsk_addr *a, unsigned *prefix);
+/* Adds an address to ns: an IPv4 one becomes ns->addr (one only), an
+ * IPv6 one joins addr6. 0, or -1 with a reason in *why. */
+int hsk_netspec_add_addr(hsk_netspec *ns, const hsk_addr *a, unsigned prefix,
+			 const char **why);
 /* "198.18.0.1" -> addr. 0 or -1. */
 int hsk_parse_ipv4(const char *s, uint32_t *addr);
 /* addr -> "198.18.0.1" into buf (16 bytes); returns buf. */
@@ -227,6 +249,9 @@ unsigned hsk_loop_shard(const hsk_loop *l);
  * symmetric). */
 unsigned hsk_shards_of(const hsk_shards *sh, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport);
+/* The same for addresses of either family (both of one family). */
+unsigned hsk_shards_of_addr(const hsk_shards *sh, const hsk_addr *laddr, uint16_t lport,
+			    const hsk_addr *raddr, uint16_t rport);
 
 typedef int (*hsk_shard_fn)(void *ctx, hsk_loop *l);
 /* Runs fn on every shard (see above) and returns when every thread has

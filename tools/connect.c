@@ -40,7 +40,7 @@ struct client {
 	hsk_loop *l;
 	hsk_stack *s;
 	int sd;
-	uint32_t raddr;
+	hsk_addr raddr;
 	uint16_t rport, lport;
 	const char *send_path, *recv_path;
 	bool fastopen;            /* --fastopen: TCP_FASTOPEN_CONNECT */
@@ -162,12 +162,14 @@ static void progress(struct client *c)
 		if (!c->o.quiet && hsk_sock_state(c->s, c->sd) == HSK_SYN_SENT) {
 			fprintf(stderr, "connect: Fast Open: the first data goes on the SYN\n");
 		} else if (!c->o.quiet) {
-			hsk_tuple t;
-			char l[24], r[24];
-			hsk_sock_tuple(c->s, c->sd, &t);
+			hsk_addr la = { 0 }, ra = { 0 };
+			uint16_t lp = 0, rp = 0;
+			char l[HSK_ADDRSTRLEN], r[HSK_ADDRSTRLEN];
+			hsk_sock_name(c->s, c->sd, &la, &lp);
+			hsk_sock_peer(c->s, c->sd, &ra, &rp);
 			fprintf(stderr, "connect: %s -> %s established in %.3f ms\n",
-				net_endpoint(t.laddr, t.lport, l, sizeof(l)),
-				net_endpoint(t.raddr, t.rport, r, sizeof(r)),
+				net_endpoint_addr(&la, lp, l, sizeof(l)),
+				net_endpoint_addr(&ra, rp, r, sizeof(r)),
 				(double)(c->t_conn - c->t_start) / 1e6);
 		}
 	}
@@ -401,24 +403,20 @@ static int connect_args(struct client *c, int argc, char **argv)
 		fprintf(stderr, "handshake connect: HOST:PORT is required\n");
 		return 2;
 	}
-	char host[64];
-	const char *colon = strrchr(target, ':');
-	char *end;
-	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || (size_t)(colon - target) >= sizeof(host) || end == colon + 1 || *end ||
-	    !port || port > 65535) {
-		fprintf(stderr, "handshake connect: bad target '%s' (want A.B.C.D:PORT)\n", target);
+	if (net_parse_endpoint("connect", "target", target, &c->raddr, &c->rport) < 0)
 		return 2;
-	}
-	memcpy(host, target, (size_t)(colon - target));
-	host[colon - target] = '\0';
-	if (hsk_parse_ipv4(host, &c->raddr) < 0) {
-		fprintf(stderr, "handshake connect: bad address '%s'\n", host);
-		return 2;
-	}
-	c->rport = (uint16_t)port;
 	c->target = target;
-	return net_opt_check(&c->o) < 0 ? 2 : 0;
+	if (net_opt_check(&c->o) < 0)
+		return 2;
+	if (c->raddr.family == HSK_AF_INET6 && !c->o.ns.naddr6) {
+		fprintf(stderr, "handshake connect: %s is IPv6: give an IPv6 --addr too\n", target);
+		return 2;
+	}
+	if (c->raddr.family == HSK_AF_INET && !c->o.ns.addr) {
+		fprintf(stderr, "handshake connect: %s is IPv4: give an IPv4 --addr too\n", target);
+		return 2;
+	}
+	return 0;
 }
 
 static int open_files(struct client *c)
@@ -455,14 +453,14 @@ static void cookie_load(struct client *c)
 	while (n < sizeof(ck) && fscanf(f, "%2x", &b) == 1)
 		ck[n++] = (uint8_t)b;
 	fclose(f);
-	if (hsk_fastopen_cookie_set(c->s, c->raddr, ck, n) < 0)
+	if (hsk_fastopen_cookie_set_addr(c->s, &c->raddr, ck, n) < 0)
 		fprintf(stderr, "connect: %s: not a Fast Open cookie, ignored\n", c->cookie_path);
 }
 
 static void cookie_save(struct client *c)
 {
 	uint8_t ck[16];
-	int n = c->cookie_path ? hsk_fastopen_cookie_get(c->s, c->raddr, ck) : -1;
+	int n = c->cookie_path ? hsk_fastopen_cookie_get_addr(c->s, &c->raddr, ck) : -1;
 	FILE *f;
 
 	if (n <= 0)
@@ -485,12 +483,13 @@ static int connect_run(struct client *c)
 
 	c->t_start = hsk_now_ns();
 	cookie_load(c);
-	c->sd = hsk_socket(c->s);
-	rc = c->sd < 0 ? c->sd : hsk_bind(c->s, c->sd, 0, c->lport);
+	hsk_addr any = { .family = c->raddr.family };
+	c->sd = hsk_socket_family(c->s, c->raddr.family);
+	rc = c->sd < 0 ? c->sd : hsk_bind_addr(c->s, c->sd, &any, c->lport);
 	if (rc >= 0 && c->fastopen)
 		rc = hsk_setsockopt(c->s, c->sd, HSK_TCP_FASTOPEN_CONNECT, 1);
 	if (rc >= 0)
-		rc = hsk_connect(c->s, c->sd, c->raddr, c->rport);
+		rc = hsk_connect_addr(c->s, c->sd, &c->raddr, c->rport);
 	if (rc == 0)
 		progress(c);      /* Fast Open with a cookie: writable at once */
 	if (rc < 0 && rc != -HSK_EINPROGRESS) {
@@ -514,6 +513,20 @@ static int connect_run(struct client *c)
 		}
 	}
 	return rc;
+}
+
+/* The shard of a given local port: its flow's (IPv6: from the source
+ * address the stack will pick, as the kernel's steering hashes it). */
+static unsigned connect_shard_of(struct client *c)
+{
+	hsk_stack *s = hsk_loop_stack(hsk_shards_loop(c->o.sh, 0));
+	hsk_addr src;
+
+	if (c->raddr.family == HSK_AF_INET)
+		return hsk_shards_of(c->o.sh, c->o.ns.addr, c->lport, c->raddr.v4, c->rport);
+	if (hsk_select_src(s, &c->raddr, &src) < 0)
+		return 0;
+	return hsk_shards_of_addr(c->o.sh, &src, c->lport, &c->raddr, c->rport);
 }
 
 static void stop_shard(void *ctx, hsk_loop *l)
@@ -570,7 +583,7 @@ int cmd_connect(int argc, char **argv)
 	/* A given local port decides the shard; an ephemeral one is picked
 	 * by shard 0 among those that bring the replies back to it. */
 	if (c->lport)
-		shard = hsk_shards_of(c->o.sh, c->o.ns.addr, c->lport, c->raddr, c->rport);
+		shard = connect_shard_of(c);
 	c->l = hsk_shards_loop(c->o.sh, shard);
 	c->s = hsk_loop_stack(c->l);
 	hsk_loop_on_socket(c->l, on_sock, c);

@@ -90,15 +90,44 @@ static void on_trace(void *ctx, const hsk_trace_event *ev)
 	emit(sd->d, sd->col, ev);
 }
 
-static bool parse_tcp(const uint8_t *pkt, size_t len, ipv4_hdr *ip, tcp_hdr *th,
+/* A TCP segment of either family: its tuple into ev (IPv6: the addresses
+ * in laddr6/raddr6, the tuple's 0, as the stack's events). */
+static bool parse_tcp(const uint8_t *pkt, size_t len, hsk_trace_event *ev, tcp_hdr *th,
 		      size_t *plen)
 {
 	const uint8_t *l4, *payload;
 	size_t l4len;
+	ipv4_hdr ip;
+	ipv6_hdr ip6;
 
-	if (ipv4_parse(pkt, len, ip, &l4, &l4len) != WIRE_OK || ip->proto != IP_PROTO_TCP)
+	if (len && pkt[0] >> 4 == 6) {
+		if (ipv6_parse(pkt, len, &ip6, &l4, &l4len) != WIRE_OK ||
+		    ip6.next != IP_PROTO_TCP ||
+		    tcp_parse_ps(l4, l4len, 0, false, th, &payload, plen) != WIRE_OK)
+			return false;
+		ev->family = HSK_AF_INET6;
+		memcpy(ev->laddr6, ip6.src, 16);
+		memcpy(ev->raddr6, ip6.dst, 16);
+		ev->tuple = (hsk_tuple){ 0, 0, th->sport, th->dport };
+		return true;
+	}
+	if (ipv4_parse(pkt, len, &ip, &l4, &l4len) != WIRE_OK || ip.proto != IP_PROTO_TCP ||
+	    tcp_parse(l4, l4len, ip.src, ip.dst, false, th, &payload, plen) != WIRE_OK)
 		return false;
-	return tcp_parse(l4, l4len, ip->src, ip->dst, false, th, &payload, plen) == WIRE_OK;
+	ev->tuple = (hsk_tuple){ ip.src, ip.dst, th->sport, th->dport };
+	return true;
+}
+
+hsk_addr demo_addr(const demo *d, uint32_t v4)
+{
+	static const uint8_t pfx[12] = { 0x20, 0x01, 0x00, 0x02 };
+	uint8_t a[16];
+
+	if (!d->o->ipv6)
+		return hsk_addr_v4(v4);
+	memcpy(a, pfx, 12);
+	wr32(a + 12, v4);
+	return hsk_addr_v6(a);
 }
 
 static const char *link_reason(const char *r)
@@ -121,14 +150,12 @@ static void on_link_drop(void *ctx, uint64_t now, int from, const char *reason,
 	demo *d = ctx;
 	hsk_trace_event ev = { .t_ns = now, .kind = HSK_EV_DROP, .obj = HSK_OBJ_NONE,
 			       .sd = -1, .wscale = -1, .reason = link_reason(reason) };
-	ipv4_hdr ip;
 	tcp_hdr th;
 	size_t plen;
 
 	if (from != d->host[0] && from != d->host[1])
 		return;
-	if (parse_tcp(pkt, len, &ip, &th, &plen)) {
-		ev.tuple = (hsk_tuple){ ip.src, ip.dst, th.sport, th.dport };
+	if (parse_tcp(pkt, len, &ev, &th, &plen)) {
 		ev.flags = th.flags;
 		ev.seq = th.seq;
 		ev.ack = th.ack;
@@ -143,7 +170,7 @@ static void on_link_drop(void *ctx, uint64_t now, int from, const char *reason,
 }
 
 /* ---- pcap: every packet as its sender sent it, stamped with virtual time
- * (nanosecond pcap, LINKTYPE_RAW: bare IPv4) ---- */
+ * (nanosecond pcap, LINKTYPE_RAW: bare IPv4 or IPv6) ---- */
 
 static void pcap_put32(uint8_t *p, uint32_t v)
 {
@@ -178,7 +205,7 @@ static void pcap_record(FILE *f, uint64_t t, const uint8_t *pkt, size_t len)
 static bool on_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 {
 	demo *d = ctx;
-	ipv4_hdr ip;
+	hsk_trace_event ev = { 0 };
 	tcp_hdr th;
 	size_t plen;
 	int side = from == d->host[0] ? DEMO_CLIENT : DEMO_SERVER;
@@ -187,7 +214,7 @@ static bool on_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 		pcap_record(d->o->pcap, demo_now(d), pkt, len);
 	if (!d->filter)
 		return true;
-	if (!parse_tcp(pkt, len, &ip, &th, &plen))
+	if (!parse_tcp(pkt, len, &ev, &th, &plen))
 		return d->filter(d, side, NULL, 0);
 	return d->filter(d, side, &th, plen);
 }
@@ -301,13 +328,14 @@ hsk_stack *demo_stack(demo *d, int side)
 int demo_listen(demo *d, uint16_t port, int backlog)
 {
 	hsk_stack *s = d->st[DEMO_SERVER];
+	hsk_addr any = { .family = d->o->ipv6 ? HSK_AF_INET6 : HSK_AF_INET };
 	int sd, rc;
 
 	sync_clock(d);
-	sd = hsk_socket(s);
+	sd = hsk_socket_family(s, any.family);
 	if (sd < 0)
 		return sd;
-	rc = hsk_bind(s, sd, 0, port);
+	rc = hsk_bind_addr(s, sd, &any, port);
 	if (rc == 0)
 		rc = hsk_listen(s, sd, backlog);
 	if (rc < 0) {
@@ -322,14 +350,15 @@ int demo_listen(demo *d, uint16_t port, int backlog)
 int demo_connect(demo *d, int side, uint16_t lport, uint32_t addr, uint16_t port)
 {
 	hsk_stack *s = d->st[side];
+	hsk_addr to = demo_addr(d, addr), any = { .family = to.family };
 	int sd, rc;
 
 	sync_clock(d);
-	sd = hsk_socket(s);
+	sd = hsk_socket_family(s, to.family);
 	if (sd < 0)
 		return sd;
 	if (lport) {
-		rc = hsk_bind(s, sd, 0, lport);
+		rc = hsk_bind_addr(s, sd, &any, lport);
 		if (rc < 0) {
 			demo_expect(d, false, "%s: bind port %u: %s", side_name[side],
 				    lport, hsk_errno_name(rc));
@@ -337,7 +366,7 @@ int demo_connect(demo *d, int side, uint16_t lport, uint32_t addr, uint16_t port
 			return rc;
 		}
 	}
-	rc = hsk_connect(s, sd, addr, port);
+	rc = hsk_connect_addr(s, sd, &to, port);
 	if (rc < 0 && rc != -HSK_EINPROGRESS) {
 		demo_expect(d, false, "%s: connect: %s", side_name[side], hsk_errno_name(rc));
 		hsk_close(s, sd);
@@ -527,11 +556,15 @@ int demo_shutdown(demo *d, int side, int sd, int how)
 void demo_inject(demo *d, int from, const hsk_tuple *t, uint8_t flags,
 		 uint32_t seq, uint32_t ack, uint16_t win)
 {
-	uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN];
+	uint8_t pkt[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN];
 	tcp_hdr th = { .sport = t->lport, .dport = t->rport, .seq = seq, .ack = ack,
 		       .flags = flags, .win = win };
-	ipv4_hdr ip = { .ttl = 64, .frag = IPV4_DF, .proto = IP_PROTO_TCP,
-			.src = t->laddr, .dst = t->raddr };
+	/* an IPv6 connection's tuple (a trace event's) has no addresses:
+	 * those of the two sides */
+	hsk_addr src = demo_addr(d, t->laddr ? t->laddr : side_addr[from]),
+		 dst = demo_addr(d, t->raddr ? t->raddr : side_addr[!from]);
+	bool v6 = src.family == HSK_AF_INET6;
+	size_t hl = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	hsk_trace_event ev = { .t_ns = demo_now(d), .kind = HSK_EV_TX,
 			       .obj = HSK_OBJ_NONE, .sd = -1, .tuple = *t,
 			       .flags = flags, .seq = seq, .ack = ack, .win = win,
@@ -540,23 +573,39 @@ void demo_inject(demo *d, int from, const hsk_tuple *t, uint8_t flags,
 	int tl;
 
 	th.opt.wscale = -1;
-	tl = tcp_emit(&th, NULL, 0, t->laddr, t->raddr, pkt + IPV4_HDR_LEN,
-		      sizeof(pkt) - IPV4_HDR_LEN);
+	tl = tcp_emit_ps(&th, NULL, 0, v6 ? csum_pseudo6(src.v6, dst.v6, IP_PROTO_TCP, 0) :
+			 csum_pseudo(t->laddr, t->raddr, IP_PROTO_TCP, 0), pkt + hl,
+			 sizeof(pkt) - hl);
 	if (tl < 0) {
 		demo_expect(d, false, "inject: tcp_emit failed (%d)", tl);
 		return;
 	}
-	ip.total_len = (uint16_t)(IPV4_HDR_LEN + tl);
-	if (ipv4_emit(&ip, pkt, sizeof(pkt)) != IPV4_HDR_LEN) {
-		demo_expect(d, false, "inject: ipv4_emit failed");
-		return;
+	if (v6) {
+		ipv6_hdr ip6 = { .payload_len = (uint16_t)tl, .next = IP_PROTO_TCP,
+				 .hop_limit = 64 };
+		memcpy(ip6.src, src.v6, 16);
+		memcpy(ip6.dst, dst.v6, 16);
+		ipv6_emit(&ip6, pkt, sizeof(pkt));
+		/* as the stack's IPv6 events: addresses apart */
+		ev.family = HSK_AF_INET6;
+		memcpy(ev.laddr6, src.v6, 16);
+		memcpy(ev.raddr6, dst.v6, 16);
+		ev.tuple.laddr = ev.tuple.raddr = 0;
+	} else {
+		ipv4_hdr ip = { .ttl = 64, .frag = IPV4_DF, .proto = IP_PROTO_TCP,
+				.src = t->laddr, .dst = t->raddr,
+				.total_len = (uint16_t)(IPV4_HDR_LEN + tl) };
+		if (ipv4_emit(&ip, pkt, sizeof(pkt)) != IPV4_HDR_LEN) {
+			demo_expect(d, false, "inject: ipv4_emit failed");
+			return;
+		}
 	}
 	if (d->o->format == DEMO_TEXT) {
 		demo_note(d, from, "inject %s seq=%" PRIu32 " (crafted, not from the stack)",
 			  trace_flags(flags, fl, sizeof(fl)), seq);
 		diagram_event(d->dg, from, &ev);
 	}
-	hsk_stack_input(d->st[!from], demo_now(d), pkt, (size_t)IPV4_HDR_LEN + (size_t)tl);
+	hsk_stack_input(d->st[!from], demo_now(d), pkt, hl + (size_t)tl);
 }
 
 /* ---- set-up and summary ---- */
@@ -597,6 +646,12 @@ static int demo_setup(demo *d, const demo_opts *o)
 		if (!d->st[i])
 			return -1;
 		memnet_set_stack(d->net, d->host[i], d->st[i]);
+		if (o->ipv6) {
+			hsk_addr a6 = demo_addr(d, side_addr[i]);
+			if (hsk_stack_add_addr(d->st[i], &a6, 64) < 0 ||
+			    memnet_set_addr6(d->net, d->host[i], a6.v6) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -631,11 +686,18 @@ static void conn_add(void *ctx, const hsk_conn_info *ci)
 {
 	static const char *const objs[] = { "tcb", "req", "tw", "listen", "none" };
 	conn_list *cl = ctx;
-	char la[32], ra[32], item[160];
+	char la[HSK_ADDRSTRLEN], ra[HSK_ADDRSTRLEN], item[240];
 	int w;
 
-	fmt_addr(la, sizeof(la), ci->tuple.laddr, ci->tuple.lport);
-	fmt_addr(ra, sizeof(ra), ci->tuple.raddr, ci->tuple.rport);
+	if (ci->family == HSK_AF_INET6) {
+		hsk_addr l = hsk_addr_v6(ci->laddr6), r = hsk_addr_v6(ci->raddr6);
+		char b[HSK_ADDRSTRLEN];
+		snprintf(la, sizeof(la), "%s", hsk_addr_port_str(&l, ci->tuple.lport, b));
+		snprintf(ra, sizeof(ra), "%s", hsk_addr_port_str(&r, ci->tuple.rport, b));
+	} else {
+		fmt_addr(la, sizeof(la), ci->tuple.laddr, ci->tuple.lport);
+		fmt_addr(ra, sizeof(ra), ci->tuple.raddr, ci->tuple.rport);
+	}
 	if (ci->state == HSK_LISTEN)
 		w = snprintf(item, sizeof(item), "LISTEN %s (accept queue %u/%u, SYN queue %u)",
 			     la, ci->accept_q, ci->backlog, ci->syn_q);
@@ -816,7 +878,7 @@ static void demo_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: handshake demo [--scenario NAME] [--format text|json] [--seed N]\n"
-		"                      [--loss P] [--pcap FILE] [--html FILE]\n"
+		"                      [--loss P] [--pcap FILE] [--html FILE] [--ipv6]\n"
 		"       handshake demo --list\n"
 		"\n"
 		"Runs a scripted TCP scenario between a client (198.18.0.1) and a server\n"
@@ -832,6 +894,8 @@ static void demo_usage(FILE *f)
 		"                   to FILE, stamped with virtual time\n"
 		"  --html FILE      also draw the run as a self-contained HTML report\n"
 		"                   (the same as 'handshake report' of the JSON trace)\n"
+		"  --ipv6           the same scenario over IPv6: client 2001:2::c612:1,\n"
+		"                   server 2001:2::c612:2 (2001:2::/96 + the IPv4 address)\n"
 		"  --list           lists the scenarios\n"
 		"  -h, --help       this help\n");
 }
@@ -893,6 +957,8 @@ int demo_main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--list")) {
 			list = true;
+		} else if (!strcmp(a, "--ipv6")) {
+			o.ipv6 = true;
 		} else if (opt_is(a, "--scenario")) {
 			if (!(v = opt_value(argc, argv, &i, "--scenario")))
 				return usage_error("%s needs a value", a);

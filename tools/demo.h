@@ -18,6 +18,7 @@
 #include "handshake.h"
 #include "link/memlink.h"
 #include "trace/trace.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
 
 #define DEMO_CLIENT_ADDR 0xc6120001u /* 198.18.0.1 */
@@ -39,6 +40,7 @@ typedef struct demo_opts {
 	bool quiet;             /* text: the summary only, no diagram */
 	const char *html;       /* --html FILE: the report page, NULL: none */
 	FILE *capture;          /* JSON lines for the report, whatever the format */
+	bool ipv6;              /* --ipv6: the same scenario over IPv6 */
 } demo_opts;
 
 /* Figures a scenario measured, for the summary's "figures" (as numbers). */
@@ -158,8 +160,15 @@ long demo_recv(demo *d, int side, int sd, size_t want, uint64_t max_dt);
 int demo_close(demo *d, int side, int sd);
 int demo_shutdown(demo *d, int side, int sd, int how);
 
-/* Builds a TCP/IPv4 packet from the client's or server's address and hands
- * it straight to the other stack, drawn as an injected segment. */
+/* --ipv6: each IPv4 address a of the demo has the twin 2001:2::/96 + a
+ * (198.18.0.2 -> 2001:2::c612:2), which the stacks own and the network
+ * routes; scenarios keep writing IPv4 addresses, and demo_listen,
+ * demo_connect and demo_inject speak IPv6 with the twins. */
+hsk_addr demo_addr(const demo *d, uint32_t v4);
+
+/* Builds a TCP packet (IPv6 with --ipv6) from the tuple's local address
+ * and hands it straight to the other stack, drawn as an injected
+ * segment. */
 void demo_inject(demo *d, int from, const hsk_tuple *t, uint8_t flags,
 		 uint32_t seq, uint32_t ack, uint16_t win);
 

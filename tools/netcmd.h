@@ -94,6 +94,15 @@ int net_report_finish(net_opts *o, hsk_loop *l);
 
 /* "198.18.0.2:80" into buf (at least 24 bytes). */
 const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap);
+/* Either family: v4 or v6 by `family`; "[2001:2::2]:80", "[::]:*" (port
+ * 0). buf: HSK_ADDRSTRLEN bytes. */
+const char *net_endpoint6(int family, uint32_t v4, const uint8_t v6[16], uint16_t port,
+			  char *buf, size_t cap);
+const char *net_endpoint_addr(const hsk_addr *a, uint16_t port, char *buf, size_t cap);
+/* "198.18.0.2:80" or "[2001:2::2]:80" (a zone as [fe80::1%2]:80): 0, or
+ * -1 after a message ("bad WHAT ...") that says which form was expected. */
+int net_parse_endpoint(const char *prog, const char *what, const char *s, hsk_addr *a,
+		       uint16_t *port);
 
 /* stats.c: the connection table (as `ss -tan`: state, Recv-Q, Send-Q,
  * local, peer; for listeners SYN and accept queue lengths), then each

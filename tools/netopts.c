@@ -2,6 +2,7 @@
  * Options shared by `handshake serve` and `handshake connect`, the loop
  * set-up and the trace printers.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -148,16 +149,29 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		else
 			o->ns.offload_deny = v;
 	} else if (!strcmp(opt, "--addr")) {
-		if (hsk_parse_cidr(v, &o->ns.addr, &o->ns.prefix) < 0)
-			return bad(o, "address (A.B.C.D/PREFIX)", v);
+		hsk_addr ad;
+		unsigned prefix;
+		const char *why;
+		if (hsk_parse_cidr_addr(v, &ad, &prefix) < 0)
+			return bad(o, v[0] == '[' ? "address (no brackets in --addr: "
+				   "2001:2::2/64)" : "address (A.B.C.D/PREFIX or IPV6/PREFIX)", v);
+		if (hsk_netspec_add_addr(&o->ns, &ad, prefix, &why) < 0) {
+			fprintf(stderr, "handshake %s: --addr %s: %s\n", o->prog, v, why);
+			return -1;
+		}
 	} else if (!strcmp(opt, "--gw")) {
 		if (hsk_parse_ipv4(v, &o->ns.gw) < 0)
 			return bad(o, "gateway", v);
 	} else if (!strcmp(opt, "--host-addr")) {
+		hsk_addr ad;
 		if (!strcmp(v, "none"))
 			o->ns.host_addr = UINT32_MAX;
-		else if (hsk_parse_ipv4(v, &o->ns.host_addr) < 0)
-			return bad(o, "host address", v);
+		else if (hsk_addr_parse(v, &ad) < 0 || v[0] == '[')
+			return bad(o, "host address (A.B.C.D, IPV6 or none)", v);
+		else if (ad.family == HSK_AF_INET6)
+			o->ns.host_addr6 = ad;
+		else
+			o->ns.host_addr = ad.v4;
 	} else if (!strcmp(opt, "--pcap")) {
 		o->ns.pcap = v;
 	} else if (!strcmp(opt, "--trace")) {
@@ -233,8 +247,24 @@ int net_opt_check(net_opts *o)
 			o->prog, o->ns.queues, o->threads);
 		return -1;
 	}
-	if (!o->ns.addr) {
-		fprintf(stderr, "handshake %s: --addr A.B.C.D/PREFIX is required\n", o->prog);
+	if (!o->ns.addr && !o->ns.naddr6) {
+		fprintf(stderr, "handshake %s: --addr A.B.C.D/PREFIX is required (or "
+			"IPV6/PREFIX)\n", o->prog);
+		return -1;
+	}
+	if (o->ns.naddr6 && o->ns.xdp) {
+		fprintf(stderr, "handshake %s: --xdp carries IPv4 only for now: an IPv6 --addr "
+			"needs --tun or --tap\n", o->prog);
+		return -1;
+	}
+	if (o->ns.host_addr6.family && !o->ns.naddr6) {
+		fprintf(stderr, "handshake %s: an IPv6 --host-addr needs an IPv6 --addr\n",
+			o->prog);
+		return -1;
+	}
+	if (o->ns.host_addr6.family && o->ns.host_addr == UINT32_MAX) {
+		fprintf(stderr, "handshake %s: --host-addr none and an IPv6 --host-addr\n",
+			o->prog);
 		return -1;
 	}
 	if (!o->seed_given && getrandom(&o->ns.seed, sizeof(o->ns.seed), 0) != sizeof(o->ns.seed))
@@ -249,9 +279,12 @@ void net_opt_usage(FILE *f)
 		"  --tun NAME | --tap NAME   attach to (or create) this device\n"
 		"  --xdp IFNAME              AF_XDP on this Ethernet interface (a veth end):\n"
 		"                            one XDP socket per queue, ARP as on TAP\n"
-		"  --addr A.B.C.D/PREFIX     handshake's address (198.18.0.0/15 for tests)\n"
-		"  --host-addr A.B.C.D|none  the kernel side's address when the device\n"
-		"                            has none (default: first other host)\n"
+		"  --addr A.B.C.D/PREFIX     handshake's address (198.18.0.0/15 for tests);\n"
+		"  --addr IPV6/PREFIX        repeat it for IPv6 (2001:2::/48 for tests), up\n"
+		"                            to 4 (IPv6 alone is fine; not with --xdp)\n"
+		"  --host-addr A.B.C.D|IPV6|none  the kernel side's address of that family\n"
+		"                            when the device has none (default: first\n"
+		"                            other host of the (first) prefix)\n"
 		"  --gw A.B.C.D              TAP: next hop outside the prefix\n"
 		"  --mtu N                   override the device MTU\n"
 		"TCP:\n"
@@ -309,15 +342,87 @@ const char *net_endpoint(uint32_t addr, uint16_t port, char *buf, size_t cap)
 	return buf;
 }
 
+const char *net_endpoint6(int family, uint32_t v4, const uint8_t v6[16], uint16_t port,
+			  char *buf, size_t cap)
+{
+	hsk_addr a;
+	char t[HSK_ADDRSTRLEN];
+
+	if (family != HSK_AF_INET6)
+		return net_endpoint(v4, port, buf, cap);
+	a = hsk_addr_v6(v6);
+	hsk_addr_port_str(&a, port, t);
+	if (!port)
+		strcpy(strrchr(t, ':') + 1, "*");
+	snprintf(buf, cap, "%s", t);
+	return buf;
+}
+
+const char *net_endpoint_addr(const hsk_addr *a, uint16_t port, char *buf, size_t cap)
+{
+	return net_endpoint6(a->family, a->v4, a->v6, port, buf, cap);
+}
+
+int net_parse_endpoint(const char *prog, const char *what, const char *s, hsk_addr *a,
+		       uint16_t *port)
+{
+	char host[HSK_ADDRSTRLEN];
+	const char *colon, *p;
+	unsigned long v;
+	char *end;
+	size_t n;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':') {
+			fprintf(stderr, "handshake %s: bad %s '%s': [IPV6]:PORT, as "
+				"[2001:2::2]:80\n", prog, what, s);
+			return -1;
+		}
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon) {
+			fprintf(stderr, "handshake %s: bad %s '%s': an IPv6 address takes "
+				"brackets before the port, as [2001:2::2]:80\n", prog, what, s);
+			return -1;
+		}
+	}
+	if (!colon) {
+		fprintf(stderr, "handshake %s: bad %s '%s': want A.B.C.D:PORT or "
+			"[IPV6]:PORT\n", prog, what, s);
+		return -1;
+	}
+	n = (size_t)(colon - s);
+	if (n < sizeof(host)) {
+		memcpy(host, s, n);
+		host[n] = '\0';
+	}
+	if (n >= sizeof(host) || n == 0 || hsk_addr_parse(host, a) < 0) {
+		fprintf(stderr, "handshake %s: bad address '%.*s' in %s '%s'\n", prog,
+			(int)(n < 64 ? n : 64), s, what, s);
+		return -1;
+	}
+	p = colon + 1;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (!*p || *end || errno || v < 1 || v > 65535 || !isdigit((unsigned char)*p)) {
+		fprintf(stderr, "handshake %s: bad %s '%s': port 1..65535\n", prog, what, s);
+		return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
 static void trace_text(net_opts *o, const hsk_trace_event *ev)
 {
 	static const char *const kinds[] = { "tcb", "req", "tw", "listen", "-" };
-	char l[24], r[24], fl[40];
+	char l[HSK_ADDRSTRLEN], r[HSK_ADDRSTRLEN], fl[40];
 	double t = (double)(ev->t_ns - o->t0) / 1e9;
 	FILE *f = o->trace_out;
 
-	net_endpoint(ev->tuple.laddr, ev->tuple.lport, l, sizeof(l));
-	net_endpoint(ev->tuple.raddr, ev->tuple.rport, r, sizeof(r));
+	net_endpoint6(ev->family, ev->tuple.laddr, ev->laddr6, ev->tuple.lport, l, sizeof(l));
+	net_endpoint6(ev->family, ev->tuple.raddr, ev->raddr6, ev->tuple.rport, r, sizeof(r));
 	fprintf(f, "%12.6f %-21s %-21s %-6s ", t, l, r, ev->obj < 5 ? kinds[ev->obj] : "?");
 	if (ev->kind == HSK_EV_STATE) {
 		fprintf(f, "%s -> %s (%s)\n", hsk_state_name(ev->from),

@@ -19,10 +19,10 @@ static void report_conn(void *ctx, const hsk_conn_info *ci)
 {
 	static const char *const kinds[] = { "tcb", "req", "tw", "listen", "-" };
 	struct report_rows *w = ctx;
-	char l[24], r[24], row[160];
+	char l[HSK_ADDRSTRLEN], r[HSK_ADDRSTRLEN], row[240];
 
-	net_endpoint(ci->tuple.laddr, ci->tuple.lport, l, sizeof(l));
-	net_endpoint(ci->tuple.raddr, ci->tuple.rport, r, sizeof(r));
+	net_endpoint6(ci->family, ci->tuple.laddr, ci->laddr6, ci->tuple.lport, l, sizeof(l));
+	net_endpoint6(ci->family, ci->tuple.raddr, ci->raddr6, ci->tuple.rport, r, sizeof(r));
 	if (ci->state == HSK_LISTEN)
 		snprintf(row, sizeof(row), "LISTEN %s (accept queue %u/%u, SYN queue %u)", l,
 			 ci->accept_q, ci->backlog, ci->syn_q);

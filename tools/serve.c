@@ -63,7 +63,8 @@ struct conn {
 	bool out_done;       /* nothing more to send: close when flushed */
 	bool shut;           /* draining: our FIN is queued */
 	int fd;              /* file being sent, or -1 */
-	hsk_tuple peer;
+	hsk_addr peer;
+	uint16_t pport;      /* the peer's port */
 	uint8_t *buf;        /* pending output (BUF bytes, on first use) */
 	size_t off, len;
 	char *req;           /* HTTP: the request head so far */
@@ -94,6 +95,7 @@ struct server {
 	const char *arg;     /* DIR or FILE */
 	int root;            /* --http: DIR's descriptor */
 	uint16_t port;
+	hsk_addr bind;       /* --port ADDR:N (family 0: every address) */
 	int backlog;
 	int fastopen;        /* --fastopen N: the listener's TCP_FASTOPEN */
 	int lsd;
@@ -154,12 +156,12 @@ static void count_reached(void *ctx, hsk_loop *l)
 }
 
 /* A connection from addr leaves the limits' counts. */
-static void unadmit(struct server *sv, uint32_t addr)
+static void unadmit(struct server *sv, const hsk_addr *addr)
 {
 	struct serve_set *set = sv->set;
 
 	pthread_mutex_lock(&set->src_mu);
-	src_del(&set->src, addr);
+	src_del(&set->src, src_key(addr));
 	pthread_mutex_unlock(&set->src_mu);
 	atomic_fetch_sub(&set->open, 1);
 }
@@ -167,7 +169,7 @@ static void unadmit(struct server *sv, uint32_t addr)
 static void conn_release(struct server *sv, int sd, bool abort)
 {
 	struct conn *c = &sv->c[sd];
-	char p[24];
+	char p[HSK_ADDRSTRLEN];
 
 	if (abort)
 		hsk_abort(sv->s, sd);
@@ -175,7 +177,7 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		hsk_close(sv->s, sd);
 	if (!sv->o->quiet)
 		fprintf(stderr, "serve: %s closed (rx %" PRIu64 " B, tx %" PRIu64 " B)%s\n",
-			net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)),
+			net_endpoint_addr(&c->peer, c->pport, p, sizeof(p)),
 			c->rx, c->tx, abort ? " aborted" : "");
 	if (sv->draining) {
 		if (abort)
@@ -187,7 +189,7 @@ static void conn_release(struct server *sv, int sd, bool abort)
 		close(c->fd);
 	free(c->buf);
 	free(c->req);
-	unadmit(sv, c->peer.raddr);
+	unadmit(sv, &c->peer);
 	memset(c, 0, sizeof(*c));
 	sv->open--;
 	sv->closed++;
@@ -340,10 +342,10 @@ static void conn_work(struct server *sv, int sd, int events)
 		ok = conn_read(sv, sd, c);   /* output drained: read on */
 	if (!ok || (events & HSK_POLLERR)) {
 		int e = hsk_sock_error(sv->s, sd);
-		char p[24];
+		char p[HSK_ADDRSTRLEN];
 		if (e && !sv->o->quiet)
 			fprintf(stderr, "serve: %s: %s\n",
-				net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)),
+				net_endpoint_addr(&c->peer, c->pport, p, sizeof(p)),
 				hsk_errno_name(e));
 		sv->errors++;
 		conn_release(sv, sd, true);
@@ -360,23 +362,24 @@ static void conn_work(struct server *sv, int sd, int events)
 
 /* Logs a refused connection, at most once a second (a flood must not
  * become a flood of messages). */
-static void note_refused(struct server *sv, const hsk_tuple *peer, const char *why)
+static void note_refused(struct server *sv, const hsk_addr *peer, uint16_t pport,
+			 const char *why)
 {
 	uint64_t now = hsk_loop_now(sv->l);
-	char p[24];
+	char p[HSK_ADDRSTRLEN];
 
 	if (sv->o->quiet || (sv->refuse_note && now - sv->refuse_note < NS))
 		return;
 	sv->refuse_note = now;
 	fprintf(stderr, "serve: %s reset: %s (%" PRIu64 " refused so far)\n",
-		net_endpoint(peer->raddr, peer->rport, p, sizeof(p)), why,
+		net_endpoint_addr(peer, pport, p, sizeof(p)), why,
 		sv->n.refused_total + sv->n.refused_source);
 }
 
 /* Whether a new connection from peer is within the limits, counted over
  * every shard: then it is counted in (unadmit takes it out), else it is
  * to be reset, and is counted and logged. */
-static bool admit(struct server *sv, const hsk_tuple *peer)
+static bool admit(struct server *sv, const hsk_addr *peer, uint16_t pport)
 {
 	struct serve_set *set = sv->set;
 	unsigned open = atomic_fetch_add(&set->open, 1);
@@ -385,18 +388,18 @@ static bool admit(struct server *sv, const hsk_tuple *peer)
 	if (sv->max_open && open >= sv->max_open) {
 		atomic_fetch_sub(&set->open, 1);
 		sv->n.refused_total++;
-		note_refused(sv, peer, "--max-conn reached");
+		note_refused(sv, peer, pport, "--max-conn reached");
 		return false;
 	}
 	pthread_mutex_lock(&set->src_mu);
-	if (sv->max_per_source && src_count(&set->src, peer->raddr) >= sv->max_per_source) {
+	if (sv->max_per_source && src_count(&set->src, src_key(peer)) >= sv->max_per_source) {
 		pthread_mutex_unlock(&set->src_mu);
 		atomic_fetch_sub(&set->open, 1);
 		sv->n.refused_source++;
-		note_refused(sv, peer, "--max-conn-per-source reached");
+		note_refused(sv, peer, pport, "--max-conn-per-source reached");
 		return false;
 	}
-	rc = src_add(&set->src, peer->raddr);
+	rc = src_add(&set->src, src_key(peer));
 	pthread_mutex_unlock(&set->src_mu);
 	if (rc < 0)
 		atomic_fetch_sub(&set->open, 1);
@@ -426,32 +429,41 @@ static void arm_sweep(struct server *sv, uint64_t t)
 
 static void accept_all(struct server *sv)
 {
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 	for (;;) {
-		hsk_tuple peer;
-		int sd = hsk_accept(sv->s, sv->lsd, &peer);
+		hsk_addr peer;
+		uint16_t pport;
+		int sd = hsk_accept_addr(sv->s, sv->lsd, &peer, &pport);
 		struct conn *c;
-		char p[24];
+		char p[HSK_ADDRSTRLEN];
 
 		if (sd < 0)
 			return;
-		if (!admit(sv, &peer)) {
+		/* An IPv4 peer of the dual-stack listener: as IPv4 in the
+		 * messages and in the per-source counts */
+		if (peer.family == HSK_AF_INET6 && !memcmp(peer.v6, v4mapped, 12))
+			peer = hsk_addr_v4((uint32_t)peer.v6[12] << 24 | (uint32_t)peer.v6[13] << 16 |
+					   (uint32_t)peer.v6[14] << 8 | peer.v6[15]);
+		if (!admit(sv, &peer, pport)) {
 			hsk_abort(sv->s, sd);
 			continue;
 		}
 		if (!(c = conn_get(sv, sd))) {
-			unadmit(sv, peer.raddr);
+			unadmit(sv, &peer);
 			hsk_abort(sv->s, sd);
 			continue;
 		}
 		c->used = true;
 		c->fd = -1;
 		c->peer = peer;
+		c->pport = pport;
 		c->t_accept = c->t_active = hsk_loop_now(sv->l);
 		sv->open++;
 		sv->accepted++;
 		if (!sv->o->quiet)
 			fprintf(stderr, "serve: accepted %s\n",
-				net_endpoint(c->peer.raddr, c->peer.rport, p, sizeof(p)));
+				net_endpoint_addr(&c->peer, c->pport, p, sizeof(p)));
 		if (sv->mode == M_SEND) {
 			c->fd = open(sv->arg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 			if (c->fd < 0 || !conn_buf(c)) {
@@ -661,7 +673,10 @@ static void serve_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: handshake serve (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX\n"
-		"                       --port N [--echo | --discard | --http DIR | --send FILE]\n"
+		"                       --port [ADDR:]N [--echo | --discard | --http DIR | --send FILE]\n"
+		"  --port N      listen on port N of every address (both families with\n"
+		"                an IPv6 --addr: a dual-stack socket on [::])\n"
+		"  --port A:N    only on address A: 198.18.0.2:80, [2001:2::2]:80\n"
 		"                       [--backlog N] [--count N] [limits] [options]\n"
 		"  --echo        echo everything back (default)\n"
 		"  --discard     read and drop\n"
@@ -704,6 +719,11 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 	if (k >= 6) {
 		if (net_parse_seconds(v, &ns) < 0)
 			goto bad;
+	} else if (k == 0 && (strchr(v, ':') || v[0] == '[')) {
+		/* --port ADDR:N, [IPV6]:N: that address only */
+		if (net_parse_endpoint("serve", "--port", v, &sv->bind, &sv->port) < 0)
+			return -1;
+		return 1;
 	} else {
 		errno = 0;
 		n = strtoul(v, &end, 10);
@@ -839,6 +859,12 @@ static int serve_shard(void *ctx, hsk_loop *l)
  * and accepted on the shard its flow belongs to. 0 or -1. */
 static int serve_listen(struct serve_set *set, const struct server *tmpl)
 {
+	/* IPv6 on: one dual-stack socket on [::] (or the address asked for) */
+	int fam = tmpl->bind.family ? tmpl->bind.family :
+		  set->o.ns.naddr6 ? HSK_AF_INET6 : HSK_AF_INET;
+	hsk_addr any = { .family = (uint8_t)fam };
+	char a[HSK_ADDRSTRLEN];
+
 	for (unsigned i = 0; i < set->n; i++) {
 		struct server *sv = &set->sv[i];
 		int rc;
@@ -847,13 +873,16 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 		sv->set = set;
 		sv->l = hsk_shards_loop(set->sh, i);
 		sv->s = hsk_loop_stack(sv->l);
-		sv->lsd = hsk_socket(sv->s);
+		sv->lsd = hsk_socket_family(sv->s, fam);
 		if (sv->lsd < 0 ||
 		    (sv->fastopen &&
 		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_TCP_FASTOPEN, sv->fastopen)) < 0) ||
-		    (rc = hsk_bind(sv->s, sv->lsd, 0, sv->port)) < 0 ||
+		    (rc = hsk_bind_addr(sv->s, sv->lsd, tmpl->bind.family ? &tmpl->bind : &any,
+					sv->port)) < 0 ||
 		    (rc = hsk_listen(sv->s, sv->lsd, sv->backlog)) < 0) {
-			fprintf(stderr, "handshake serve: listen on port %u: %s\n", sv->port,
+			fprintf(stderr, "handshake serve: listen on %s: %s\n",
+				net_endpoint_addr(tmpl->bind.family ? &tmpl->bind : &any,
+						  sv->port, a, sizeof(a)),
 				hsk_errno_name(sv->lsd < 0 ? sv->lsd : rc));
 			return -1;
 		}
@@ -862,6 +891,25 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 		hsk_loop_on_signal(sv->l, on_signal, sv);
 	}
 	return 0;
+}
+
+/* "198.18.0.2:80", "[2001:2::2]:80", "198.18.0.2:80 [2001:2::2]:80" (the
+ * dual-stack socket's addresses): what the startup line shows. */
+static const char *listen_desc(const hsk_netspec *ns, const struct server *t, char *buf,
+			       size_t cap)
+{
+	char e[HSK_ADDRSTRLEN];
+	size_t k = 0;
+
+	buf[0] = '\0';
+	if (t->bind.family)
+		return net_endpoint_addr(&t->bind, t->port, buf, cap);
+	if (ns->addr)
+		k += (size_t)snprintf(buf, cap, "%s", net_endpoint(ns->addr, t->port, e, sizeof(e)));
+	for (unsigned i = 0; i < ns->naddr6 && k < cap; i++)
+		k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? " " : "",
+				      net_endpoint_addr(&ns->addr6[i], t->port, e, sizeof(e)));
+	return buf;
 }
 
 static void serve_free_conns(struct server *sv)
@@ -891,7 +939,7 @@ int cmd_serve(int argc, char **argv)
 		.next_sweep = UINT64_MAX,
 	};
 	uint64_t key;
-	char a[16], desc[160];
+	char a[4 * HSK_ADDRSTRLEN + 8], desc[160];
 	hsk_loop *l0;
 	int rc;
 
@@ -922,8 +970,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (!set.o.quiet)
-		fprintf(stderr, "serve: listening on %s:%u (%s) on %s, mtu %u, %s\n",
-			hsk_ipv4_str(set.o.ns.addr, a), tmpl.port, modes[tmpl.mode],
+		fprintf(stderr, "serve: listening on %s (%s) on %s, mtu %u, %s\n",
+			listen_desc(&set.o.ns, &tmpl, a, sizeof(a)), modes[tmpl.mode],
 			hsk_loop_dev(l0)->name, hsk_loop_dev(l0)->mtu,
 			net_shards_desc(&set.o, desc, sizeof(desc)));
 	rc = hsk_shards_run(set.sh, serve_shard, &set);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "handshake.h"
+
 /* ---- serve_http.c ---- */
 
 /* The largest request head (request line and header fields) taken; a
@@ -59,11 +61,16 @@ typedef struct src_table {
 
 void src_init(src_table *t, uint64_t key);
 void src_free(src_table *t);
-/* Connections open from addr. */
-uint32_t src_count(const src_table *t, uint32_t addr);
+/* The key a source counts under: an IPv4 address as it is; an IPv6 one
+ * by its /64, the least a host on a LAN gets (one /128 each would let
+ * a host with a /64 open as many as it likes). A /64's top 32 bits are
+ * never 0 on the wire (martians), so the two families never meet. */
+uint64_t src_key(const hsk_addr *a);
+/* Connections open from addr (a src_key). */
+uint32_t src_count(const src_table *t, uint64_t addr);
 /* One more from addr: 0, or -1 when out of memory. */
-int src_add(src_table *t, uint32_t addr);
+int src_add(src_table *t, uint64_t addr);
 /* One fewer from addr (it must have one). */
-void src_del(src_table *t, uint32_t addr);
+void src_del(src_table *t, uint64_t addr);
 
 #endif

@@ -10,18 +10,29 @@
 #include "serve.h"
 
 struct src_ent {
-	uint32_t addr;
+	uint64_t addr;        /* src_key */
 	uint32_t n;           /* 0: free slot */
 };
 
-static uint32_t src_hash(const src_table *t, uint32_t addr)
+static uint32_t src_hash(const src_table *t, uint64_t addr)
 {
-	uint64_t z = (uint64_t)addr ^ t->key;
+	uint64_t z = addr ^ t->key;
 
 	/* splitmix64's finaliser */
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return (uint32_t)(z ^ (z >> 31)) & (t->cap - 1);
+}
+
+uint64_t src_key(const hsk_addr *a)
+{
+	uint64_t k = 0;
+
+	if (a->family != HSK_AF_INET6)
+		return a->v4;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | a->v6[i];
+	return k;
 }
 
 void src_init(src_table *t, uint64_t key)
@@ -36,7 +47,7 @@ void src_free(src_table *t)
 	t->cap = t->used = 0;
 }
 
-static struct src_ent *src_find(const src_table *t, uint32_t addr)
+static struct src_ent *src_find(const src_table *t, uint64_t addr)
 {
 	if (!t->cap)
 		return NULL;
@@ -49,14 +60,14 @@ static struct src_ent *src_find(const src_table *t, uint32_t addr)
 	}
 }
 
-uint32_t src_count(const src_table *t, uint32_t addr)
+uint32_t src_count(const src_table *t, uint64_t addr)
 {
 	const struct src_ent *e = src_find(t, addr);
 
 	return e ? e->n : 0;
 }
 
-static void src_put(src_table *t, uint32_t addr, uint32_t n)
+static void src_put(src_table *t, uint64_t addr, uint32_t n)
 {
 	uint32_t i = src_hash(t, addr);
 
@@ -84,7 +95,7 @@ static int src_grow(src_table *t)
 	return 0;
 }
 
-int src_add(src_table *t, uint32_t addr)
+int src_add(src_table *t, uint64_t addr)
 {
 	struct src_ent *e = src_find(t, addr);
 
@@ -98,7 +109,7 @@ int src_add(src_table *t, uint32_t addr)
 	return 0;
 }
 
-void src_del(src_table *t, uint32_t addr)
+void src_del(src_table *t, uint64_t addr)
 {
 	struct src_ent *e = src_find(t, addr);
 	uint32_t mask = t->cap - 1, i, j;

@@ -117,10 +117,10 @@ static void snap_rows(struct snap *sn, hsk_stack *s, unsigned shard)
 	hsk_stack_conns(s, collect_conn, &w);
 	for (size_t i = 0; i < w.n; i++) {
 		const hsk_conn_info *ci = &w.rows[i];
-		char l[24], r[24], q[24] = "", sh[8] = "";
+		char l[HSK_ADDRSTRLEN], r[HSK_ADDRSTRLEN], q[24] = "", sh[8] = "";
 
-		net_endpoint(ci->tuple.laddr, ci->tuple.lport, l, sizeof(l));
-		net_endpoint(ci->tuple.raddr, ci->tuple.rport, r, sizeof(r));
+		net_endpoint6(ci->family, ci->tuple.laddr, ci->laddr6, ci->tuple.lport, l, sizeof(l));
+		net_endpoint6(ci->family, ci->tuple.raddr, ci->raddr6, ci->tuple.rport, r, sizeof(r));
 		if (ci->state == HSK_LISTEN)
 			snprintf(q, sizeof(q), "%" PRIu32 "/%" PRIu32, ci->syn_q, ci->accept_q);
 		if (sn->many)

@@ -10,6 +10,7 @@
  * handlers run as ordinary callbacks between stack calls.
  */
 #define _GNU_SOURCE 1
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
@@ -28,6 +29,9 @@
 #include "link/steer.h"
 #include "link/xdp.h"
 #include "shard.h"
+
+#define HSK_STR_(x) #x
+#define HSK_STR(x) HSK_STR_(x)
 
 enum {
 	LOOP_BATCH = 256,        /* packets per turn at most, all queues */
@@ -105,6 +109,75 @@ int hsk_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix)
 	return 0;
 }
 
+int hsk_parse_cidr_addr(const char *s, hsk_addr *a, unsigned *prefix)
+{
+	char buf[80], *slash, *end;
+	unsigned long p;
+
+	if (!s || strlen(s) >= sizeof(buf) || s[0] == '[' || strchr(s, '%'))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (hsk_addr_parse(buf, a) < 0)
+		return -1;
+	p = a->family == HSK_AF_INET ? 32 : 128;
+	if (slash) {
+		unsigned long max = p;
+		p = strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || p > max || !isdigit((unsigned char)slash[1]))
+			return -1;
+	}
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+int hsk_netspec_add_addr(hsk_netspec *ns, const hsk_addr *a, unsigned prefix,
+			 const char **why)
+{
+	const uint8_t *b = a->v6;
+
+	if (a->family == HSK_AF_INET) {
+		if (ns->addr) {
+			*why = "one IPv4 address only";
+			return -1;
+		}
+		if (!a->v4) {
+			*why = "0.0.0.0 is no address";
+			return -1;
+		}
+		ns->addr = a->v4;
+		ns->prefix = prefix;
+		return 0;
+	}
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[15];
+	if (b[0] == 0xff)
+		*why = "a multicast address is no address of ours";
+	else if (!memcmp(b, zero, 15) && b[15] <= 1)
+		*why = "the unspecified and loopback addresses are no address of ours";
+	else if (!memcmp(b, mapped, 12))
+		*why = "an IPv4-mapped address: give the IPv4 address";
+	else if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		*why = "link-local: TAP makes its own from the MAC";
+	else if (ns->naddr6 >= HSK_NETSPEC_ADDR6)
+		*why = "too many IPv6 addresses (at most " HSK_STR(HSK_NETSPEC_ADDR6) ")";
+	else if (prefix < 1)
+		*why = "an IPv6 prefix is 1..128 bits";
+	else
+		*why = NULL;
+	for (unsigned i = 0; !*why && i < ns->naddr6; i++)
+		if (!memcmp(ns->addr6[i].v6, b, 16))
+			*why = "given twice";
+	if (*why)
+		return -1;
+	ns->addr6[ns->naddr6] = *a;
+	ns->addr6[ns->naddr6].scope_id = 0;
+	ns->prefix6[ns->naddr6++] = prefix;
+	return 0;
+}
+
 const char *hsk_ipv4_str(uint32_t addr, char *buf)
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255,
@@ -125,6 +198,38 @@ static uint32_t default_host_addr(uint32_t addr, unsigned prefix)
 	return net + 1 == addr ? net + 2 : net + 1;
 }
 
+/* The same for IPv6 (addr6[0]'s prefix): false when there is none (/127,
+ * /128). The masked prefix has its low bits clear, so +1 and +2 touch
+ * the last byte only. */
+static bool default_host_addr6(const uint8_t a[16], unsigned prefix, uint8_t h[16])
+{
+	if (prefix >= 127)
+		return false;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+		h[i] = bits >= 8 ? a[i] : (uint8_t)(a[i] & (0xff00u >> bits));
+	}
+	h[15] |= 1;
+	if (!memcmp(h, a, 16))
+		h[15] = (uint8_t)(h[15] + 1);
+	return true;
+}
+
+/* The kernel side's IPv6 address on a TUN or TAP device (none asked for,
+ * none possible, or the device has one: nothing). 0 or -1. */
+static int host_setup6(const hsk_netspec *ns, const char *name, char *err, size_t errlen)
+{
+	uint8_t h[16];
+
+	if (!ns->naddr6 || ns->host_addr == UINT32_MAX)
+		return 0;
+	if (ns->host_addr6.family == HSK_AF_INET6)
+		memcpy(h, ns->host_addr6.v6, 16);
+	else if (!default_host_addr6(ns->addr6[0].v6, ns->prefix6[0], h))
+		return 0;
+	return netif_setup6(name, h, ns->prefix6[0], err, errlen);
+}
+
 static int tun_opts_of(const hsk_netspec *ns, unsigned n, tun_opts *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
@@ -141,6 +246,7 @@ static int tun_opts_of(const hsk_netspec *ns, unsigned n, tun_opts *o, char *err
 	o->queues = n;
 	o->steer = n > 1 && !ns->no_steer;
 	o->steer_deny = ns->steer_deny;
+	o->ipv6 = ns->naddr6 > 0;
 	return 0;
 }
 
@@ -150,10 +256,14 @@ static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char 
 	uint32_t host = ns->host_addr;
 	tun_opts to;
 
-	if (host == 0)
+	if (host == 0 && ns->addr)
 		host = default_host_addr(ns->addr, ns->prefix);
 	else if (host == UINT32_MAX)
 		host = 0;
+	if (ns->naddr6 && ns->xdp) {
+		dev_errf(err, errlen, "AF_XDP carries no IPv6 yet (docs/ipv6.md): use --tun or --tap");
+		return -1;
+	}
 	if (!!ns->tun + !!ns->tap + !!ns->xdp != 1) {
 		dev_errf(err, errlen, "give exactly one of a TUN, a TAP or an AF_XDP device");
 		return -1;
@@ -168,6 +278,10 @@ static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char 
 			return -1;
 		}
 		devs[0] = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
+		if (devs[0] && host_setup6(ns, ns->tap, err, errlen) < 0) {
+			dev_close(devs[0]);
+			return -1;
+		}
 		return devs[0] ? 0 : -1;
 	}
 	if (ns->xdp) {
@@ -180,10 +294,18 @@ static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char 
 	if (tun_opts_of(ns, n, &to, err, errlen) < 0)
 		return -1;
 	/* A device made with multi_queue takes only multi-queue attaches. */
-	if (n > 1 || tun_existing_mq(ns->tun) == 1)
-		return tun_mq_open(ns->tun, host, ns->prefix, &to, devs, err, errlen);
-	devs[0] = tun_open_opts(ns->tun, host, ns->prefix, &to, err, errlen);
-	return devs[0] ? 0 : -1;
+	if (n > 1 || tun_existing_mq(ns->tun) == 1) {
+		if (tun_mq_open(ns->tun, host, ns->prefix, &to, devs, err, errlen) < 0)
+			return -1;
+	} else if (!(devs[0] = tun_open_opts(ns->tun, host, ns->prefix, &to, err, errlen))) {
+		return -1;
+	}
+	if (host_setup6(ns, ns->tun, err, errlen) < 0) {
+		for (unsigned i = 0; i < n; i++)
+			dev_close(devs[i]);
+		return -1;
+	}
+	return 0;
 }
 
 /* Impairment, then pcap, over the driver of queue i (devs[0]'s capture
@@ -403,6 +525,40 @@ sys:
 	return NULL;
 }
 
+int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < ns->naddr6; i++) {
+		hsk_addr ll;
+		char a[HSK_ADDRSTRLEN];
+		int rc = hsk_stack_add_addr(l->s, &ns->addr6[i], ns->prefix6[i]);
+
+		if (rc < 0 && rc != -HSK_EADDRINUSE) {
+			dev_errf(err, errlen, "address %s: %s", hsk_addr_str(&ns->addr6[i], a),
+				 hsk_strerror(rc));
+			return -1;
+		}
+		/* TAP: Neighbor Discovery answers for it (after DAD) and
+		 * gives the device a link-local address, the stack's too */
+		ll.family = HSK_AF_INET6;
+		ll.scope_id = 0;
+		rc = tap_add_addr6(l->devs[0], l->now, ns->addr6[i].v6, ns->prefix6[i], true, ll.v6);
+		if (rc == -ENODEV)
+			continue;
+		if (rc < 0 && rc != -EEXIST) {
+			dev_errf(err, errlen, "address %s on the TAP device: %s",
+				 hsk_addr_str(&ns->addr6[i], a), strerror(-rc));
+			return -1;
+		}
+		rc = hsk_stack_add_addr(l->s, &ll, 64);
+		if (rc < 0 && rc != -HSK_EADDRINUSE) {
+			dev_errf(err, errlen, "link-local %s: %s", hsk_addr_str(&ll, a),
+				 hsk_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg,
 		       char *err, size_t errlen)
 {
@@ -433,7 +589,12 @@ hsk_loop *hsk_loop_open(const hsk_netspec *ns, const hsk_config *cfg,
 	/* The stack drops packets from its subnet's broadcast address. */
 	if (!c.prefix_len && ns->prefix <= 32)
 		c.prefix_len = (uint8_t)ns->prefix;
-	return loop_create(devs, n, ns->addr, &c, true, err, errlen);
+	hsk_loop *l = loop_create(devs, n, ns->addr, &c, true, err, errlen);
+	if (l && loop_add_addrs(l, ns, err, errlen) < 0) {
+		hsk_loop_free(l);
+		return NULL;
+	}
+	return l;
 }
 
 /* hsk_stack_conns callback: the descriptors of live connections. */

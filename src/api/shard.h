@@ -32,6 +32,9 @@ struct hsk_dev;
  * created afterwards inherit the block). */
 hsk_loop *loop_create(struct hsk_dev **devs, unsigned ndev, uint32_t addr,
 		      const hsk_config *cfg, bool signals, char *err, size_t errlen);
+/* Gives l's stack the IPv6 addresses of ns (and, on TAP, the device,
+ * which adds a link-local one). 0 or -1 with err set. */
+int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen);
 /* Makes l shard `id` of the n of sh: wake_fd joins its epoll set. 0 or
  * -errno. */
 int loop_set_shard(hsk_loop *l, hsk_shards *sh, unsigned id, unsigned n, int wake_fd);

@@ -380,10 +380,26 @@ static bool port_ok(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t lport, u
 	return hsk_shards_of(s->sh, laddr, lport, raddr, rport) == s->id;
 }
 
+static bool port_ok6(void *ctx, const uint8_t laddr[16], const uint8_t raddr[16],
+		     uint16_t lport, uint16_t rport)
+{
+	struct shard *s = ctx;
+
+	return steer_queue(steer_hash6(laddr, raddr, lport, rport), s->sh->n) == s->id;
+}
+
 unsigned hsk_shards_of(const hsk_shards *sh, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport)
 {
 	return steer_queue(steer_hash(laddr, raddr, lport, rport), sh->n);
+}
+
+unsigned hsk_shards_of_addr(const hsk_shards *sh, const hsk_addr *laddr, uint16_t lport,
+			    const hsk_addr *raddr, uint16_t rport)
+{
+	if (laddr->family == HSK_AF_INET6)
+		return steer_queue(steer_hash6(laddr->v6, raddr->v6, lport, rport), sh->n);
+	return hsk_shards_of(sh, laddr->v4, lport, raddr->v4, rport);
 }
 
 /* The bytes of each ring: 1 MiB up to 5 shards, then halved until a
@@ -449,6 +465,7 @@ static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config 
 			devs[q] = NULL;   /* the loop has them now */
 		if (n > 1) {
 			ci.port_ok = port_ok;
+			ci.port_ok6 = port_ok6;
 			ci.port_ok_ctx = s;
 			/* a replay seed: the same run, distinct keys per shard */
 			if (ci.seed != HSK_SEED_OS)
@@ -457,6 +474,11 @@ static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config 
 		/* Shard 0's loop takes the signals for the set; the threads
 		 * made afterwards inherit their block. */
 		s->l = loop_create(mine, k, ns->addr, &ci, i == 0, err, errlen);
+		if (s->l && loop_add_addrs(s->l, ns, err, errlen) < 0) {
+			for (unsigned q = 0; q < nq; q++)
+				dev_close(devs[q]);
+			return -1;
+		}
 		if (!s->l || loop_set_shard(s->l, sh, i, n, s->wake_fd) < 0) {
 			if (s->l)
 				dev_errf(err, errlen, "epoll: %s", strerror(errno));

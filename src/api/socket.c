@@ -121,6 +121,83 @@ static bool bind_conflict(hsk_stack *s, int sd, uint32_t addr, uint16_t port,
 	return w.conflict;
 }
 
+/* ---- IPv6 binds: the same rules (a6 NULL: the wildcard, which holds
+ * IPv4's port too unless v6only) ---- */
+
+/* An IPv6 bind on (a6, v6only) overlaps listener l's address. */
+static bool l6_overlap(const tcp_listener *l, const uint8_t *a6, bool v6only)
+{
+	if (l->family != HSK_AF_INET6)
+		return !a6 && !v6only;
+	return !a6 || zero16(l->addr6) || !memcmp(l->addr6, a6, 16);
+}
+
+struct port_walk6 {
+	hsk_stack *s;
+	const uint8_t *a6;
+	bool v6only, reuse, conflict;
+	uint16_t port;
+};
+
+static void port_walk_node6(void *ctx, tbl_node *n)
+{
+	struct port_walk6 *w = ctx;
+
+	if (n->key.lport != w->port)
+		return;
+	if (n->v6 ? w->a6 && memcmp(tbl_v6(&w->s->tcp.conns, n)->l, w->a6, 16) :
+	    w->a6 || w->v6only)
+		return;
+	bool reuse = n->kind == HSK_OBJ_TCB ? (((tcb *)n)->flags & TF_REUSEADDR) != 0 :
+		     n->kind == HSK_OBJ_TW ? ((tcp_tw *)n)->reuse :
+		     (((tcp_req *)n)->listener->flags & TF_REUSEADDR) != 0;
+	if (!(w->reuse && reuse))
+		w->conflict = true;
+}
+
+/* bind_conflict for an IPv6 socket: listeners unless both set
+ * SO_REUSEPORT, fresh sockets and connections unless both set
+ * SO_REUSEADDR (fresh ones: or both SO_REUSEPORT). */
+static bool bind_conflict6(hsk_stack *s, int sd, const uint8_t *a6, bool v6only,
+			   uint16_t port, const sock_opts *o)
+{
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
+		if (l->port == port && l6_overlap(l, a6, v6only) && !(o->reuseport && l->reuseport))
+			return true;
+	for (unsigned i = 0; i < s->nsocks; i++) {
+		const hsk_sock *k = &s->socks[i];
+		if ((int)i == sd || k->kind != SK_FRESH || k->bport != port)
+			continue;
+		if (k->inet6 ? a6 && k->baddr6 && memcmp(k->baddr6, a6, 16) : a6 || v6only)
+			continue;
+		const sock_opts *ko = sock_opts_get(s, k);
+		if (!((o->reuseaddr && ko->reuseaddr) || (o->reuseport && ko->reuseport)))
+			return true;
+	}
+	struct port_walk6 w = { .s = s, .a6 = a6, .v6only = v6only, .reuse = o->reuseaddr,
+				.port = port };
+	tbl_foreach(&s->tcp.conns, port_walk_node6, &w);
+	return w.conflict;
+}
+
+/* listen() of an IPv6 socket: another listener on the port overlaps,
+ * unless both set SO_REUSEPORT and are of one group (the same address
+ * and v6only) or, as Linux, of two families (an IPv4 listener beside a
+ * dual-stack one: each its own group). */
+static bool listen_conflict6(hsk_stack *s, const hsk_sock *k)
+{
+	bool rp = sock_opts_get(s, k)->reuseport;
+	static const uint8_t any[16];
+	const uint8_t *a6 = k->baddr6 ? k->baddr6 : any;
+
+	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
+		if (l->port == k->bport && l6_overlap(l, k->baddr6, k->v6only) &&
+		    !(rp && l->reuseport && (l->family != HSK_AF_INET6 ||
+		      (l->v6only == k->v6only && !memcmp(l->addr6, a6, 16)))))
+			return true;
+	return false;
+}
+
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 {
 	hsk_sock *k = sock_get(s, sd);
@@ -168,7 +245,9 @@ static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
 		if (!tbl_lookup6(&s->tcp.conns, tu, a6) &&
-		    !port_has_listener6(s, a6->l, false, port)) {
+		    !port_has_listener6(s, a6->l, false, port) &&
+		    (!s->env.cfg.port_ok6 ||
+		     s->env.cfg.port_ok6(s->env.cfg.port_ok_ctx, a6->l, a6->r, port, tu->rport))) {
 			s->port_counter += i + 1;
 			return 0;
 		}
@@ -207,7 +286,7 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
 	bool v6 = k->inet6;
-	if (v6 ? port_has_listener6(s, k->baddr6, k->v6only, k->bport) : listen_conflict(s, k))
+	if (v6 ? listen_conflict6(s, k) : listen_conflict(s, k))
 		return -HSK_EADDRINUSE;
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
 	if (!l)
@@ -398,14 +477,29 @@ static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6add
 	return 0;
 }
 
-/* A Fast Open SYN may carry data: a cookie is cached for addr, or the
- * client sends without one (HSK_TFO_CLIENT_NO_COOKIE). */
-static bool tfo_data_ok(hsk_stack *s, uint32_t addr)
+/* A Fast Open SYN may carry data: a cookie is cached for the server
+ * (its 16-byte key, tfo_key4 for IPv4), or the client sends without one
+ * (HSK_TFO_CLIENT_NO_COOKIE). */
+static bool tfo_data_ok(hsk_stack *s, const uint8_t key[16])
 {
 	const uint8_t *c;
 	uint16_t mss;
-	return tfo_cookie_find(&s->tcp, addr, &c, &mss) ||
+	return tfo_cookie_find(&s->tcp, key, &c, &mss) ||
 	       (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT_NO_COOKIE);
+}
+
+/* TCP_FASTOPEN_CONNECT on a connection just opened to the server `key`:
+ * with a cookie, the SYN waits for the first write and carries its data
+ * (connect() says 0, as Linux); without, the SYN asks for one. Returns
+ * whether the SYN waits. */
+static bool tfo_connect(hsk_stack *s, tcb *t, const uint8_t key[16])
+{
+	t->flags |= TF_TFO_SYN;
+	if (tfo_data_ok(s, key)) {
+		t->flags |= TF_TFO_DATA | TF_TFO_DEFER;
+		return true;
+	}
+	return false;
 }
 
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
@@ -421,14 +515,10 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	if (err < 0)
 		return err;
 	if (tfo) {
-		/* TCP_FASTOPEN_CONNECT: with a cookie, the SYN waits for the
-		 * first write and carries its data (connect() says 0, as
-		 * Linux); without, the SYN asks for one. */
-		t->flags |= TF_TFO_SYN;
-		if (tfo_data_ok(s, addr)) {
-			t->flags |= TF_TFO_DATA | TF_TFO_DEFER;
+		uint8_t key[16];
+		tfo_key4(addr, key);
+		if (tfo_connect(s, t, key))
 			return 0;
-		}
 	}
 	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
@@ -455,11 +545,14 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
 	}
 	stack_clock_check(s);
+	bool tfo = sock_opts_get(s, k)->tfo_connect &&
+		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
 	tcb *t;
 	int err = conn_open6(s, sd, a->v6, port, &t);
 	if (err < 0)
 		return err;
-	/* (TCP_FASTOPEN_CONNECT is IPv4's for now: docs/ipv6.md) */
+	if (tfo && tfo_connect(s, t, a->v6))
+		return 0;
 	tcp_output(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
@@ -488,7 +581,9 @@ long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 		return err;
 	t->flags |= TF_TFO_SYN;
 	long n = 0;
-	if (tfo_data_ok(s, addr) && len) {
+	uint8_t key[16];
+	tfo_key4(addr, key);
+	if (tfo_data_ok(s, key) && len) {
 		/* The SYN's data: as much of buf as it carries (Linux returns
 		 * that count; the rest is the application's to send after). */
 		t->flags |= TF_TFO_DATA | TF_TFO_DEFER;
@@ -819,16 +914,51 @@ void *hsk_sock_user(hsk_stack *s, int sd)
 	return k ? k->user : NULL;
 }
 
+/* The cache's key of a server address: IPv4 v4-mapped, as tfo_key4. */
+static int tfo_key_of(const hsk_addr *a, uint8_t key[16])
+{
+	if (a->family == HSK_AF_INET)
+		tfo_key4(a->v4, key);
+	else if (a->family == HSK_AF_INET6)
+		memcpy(key, a->v6, 16);
+	else
+		return -HSK_EAFNOSUPPORT;
+	return 0;
+}
+
+int hsk_fastopen_cookie_get_addr(hsk_stack *s, const hsk_addr *a, uint8_t buf[16])
+{
+	uint8_t key[16];
+	int rc = tfo_key_of(a, key);
+
+	return rc < 0 ? rc : tfo_cookie_copy(&s->tcp, key, buf);
+}
+
+int hsk_fastopen_cookie_set_addr(hsk_stack *s, const hsk_addr *a, const uint8_t *cookie,
+				 size_t len)
+{
+	uint8_t key[16];
+	int rc = tfo_key_of(a, key);
+
+	if (rc < 0)
+		return rc;
+	if (!cookie || len < TCP_FO_COOKIE_MIN || len > TCP_FO_COOKIE_MAX || (len & 1))
+		return -HSK_EINVAL;
+	return tfo_cookie_store(&s->tcp, key, cookie, (uint8_t)len, 0);
+}
+
 int hsk_fastopen_cookie_get(hsk_stack *s, uint32_t addr, uint8_t buf[16])
 {
-	return tfo_cookie_copy(&s->tcp, addr, buf);
+	hsk_addr a = hsk_addr_v4(addr);
+
+	return hsk_fastopen_cookie_get_addr(s, &a, buf);
 }
 
 int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, size_t len)
 {
-	if (!cookie || len < TCP_FO_COOKIE_MIN || len > TCP_FO_COOKIE_MAX || (len & 1))
-		return -HSK_EINVAL;
-	return tfo_cookie_store(&s->tcp, addr, cookie, (uint8_t)len, 0);
+	hsk_addr a = hsk_addr_v4(addr);
+
+	return hsk_fastopen_cookie_set_addr(s, &a, cookie, len);
 }
 
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
@@ -872,7 +1002,8 @@ int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 	bool any = zero16(a->v6);
 	if (!any && !ip6_is_ours(&s->ip, a->v6))
 		return -HSK_EADDRNOTAVAIL;
-	if (port && port_has_listener6(s, any ? NULL : a->v6, k->v6only, port))
+	if (port && bind_conflict6(s, sd, any ? NULL : a->v6, k->v6only, port,
+				   sock_opts_get(s, k)))
 		return -HSK_EADDRINUSE;
 	if (!any) {
 		k->baddr6 = malloc(16);
@@ -911,6 +1042,21 @@ int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
 	if (port)
 		*port = k->t->node.key.rport;
 	return nsd;
+}
+
+int hsk_select_src(hsk_stack *s, const hsk_addr *dst, hsk_addr *src)
+{
+	if (dst->family == HSK_AF_INET) {
+		if (!s->ip.addr)
+			return -HSK_ENETUNREACH;
+		*src = hsk_addr_v4(s->ip.addr);
+		return 0;
+	}
+	if (dst->family != HSK_AF_INET6)
+		return -HSK_EAFNOSUPPORT;
+	src->family = HSK_AF_INET6;
+	src->scope_id = 0;
+	return ip6_select_src(&s->ip, dst->v6, src->v6) < 0 ? -HSK_ENETUNREACH : 0;
 }
 
 int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)

@@ -59,6 +59,7 @@
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InAddrErrors) \
 	X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts) X(Ip6InDelivers) \
 	X(Ip6InMcastPkts) X(Ip6OutRequests) \
+	X(Ip6InNoECTPkts) X(Ip6InECT1Pkts) X(Ip6InECT0Pkts) X(Ip6InCEPkts) \
 	X(Ip6ReasmReqds) X(Ip6ReasmOKs) X(Ip6ReasmFails) X(Ip6ReasmTimeout) \
 	X(Ip6FragmentsDropped) X(Ip6ReasmOverlaps) X(Ip6ReasmEvictions) \
 	X(Ip6ReasmSrcEvictions) \

@@ -21,10 +21,10 @@ uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1);
 uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1);
 
 /* SipHash-2-4 a block at a time, for inputs that are whole 8-byte
- * little-endian words and share a prefix (a SYN cookie's two hashes):
- * sip_init, sip_block per word, then sip_final(len) = hsk_siphash of the
- * len = 8 * words bytes; the state can be copied to finish two inputs
- * that start alike. */
+ * little-endian words (a SYN cookie's): sip_init, sip_block per word,
+ * then sip_final(len) = hsk_siphash of the len = 8 * words bytes, or
+ * sip_final_tail for len % 8 more bytes; the state can be copied to
+ * finish two inputs that start alike. */
 typedef struct hsk_sip { uint64_t v[4]; } hsk_sip;
 
 static inline uint64_t sip_rotl(uint64_t x, unsigned b)
@@ -56,6 +56,18 @@ static inline void sip_block(hsk_sip *st, uint64_t m)
 	sip_round(st);
 	sip_round(st);
 	st->v[0] ^= m;
+}
+
+/* The end of a message of len bytes whose last len % 8 bytes (a
+ * little-endian value below 2^(8 * (len % 8))) are `tail`. */
+static inline uint64_t sip_final_tail(const hsk_sip *st, size_t len, uint64_t tail)
+{
+	hsk_sip f = *st;
+	sip_block(&f, (uint64_t)len << 56 | tail);
+	f.v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(&f);
+	return f.v[0] ^ f.v[1] ^ f.v[2] ^ f.v[3];
 }
 
 static inline uint64_t sip_final(const hsk_sip *st, size_t len)

@@ -102,7 +102,7 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	ipv4_hdr h;
 	const uint8_t *payload;
 	size_t plen;
-	int err = ipv4_parse(pkt, len, &h, &payload, &plen);
+	int err = ipv4_parse_inline(pkt, len, &h, &payload, &plen);
 	/* IPv6 costs IPv4 nothing: it is told apart on the error path. A
 	 * stack with no IPv6 address has it off (as Linux's disable_ipv6):
 	 * such a packet is counted and dropped as IPv4 always did. */
@@ -177,18 +177,9 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto, uint8_t tos,
 		   size_t l4_len)
 {
-	ipv4_hdr h = {
-		.tos = tos,
-		.total_len = (uint16_t)(IPV4_HDR_LEN + l4_len),
-		.id = ip->ip_id++,
-		.frag = IPV4_DF,        /* RFC 1191: path MTU discovery */
-		.ttl = 64,
-		.proto = proto,
-		.src = ip->addr,
-		.dst = dst,
-	};
-	if (ipv4_emit(&h, buf, IPV4_HDR_LEN) < 0)
-		return;
+	/* DF: RFC 1191 path MTU discovery */
+	ipv4_emit_fields(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
+			 proto, ip->addr, dst);
 	CNT_INC(ip->env, OutRequests);
 	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
 }

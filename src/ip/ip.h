@@ -157,10 +157,16 @@ uint64_t ip_next_deadline(const ip_layer *ip);
 /* One IPv6 packet from the link (ip_input passes version 6 here). */
 void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len);
 /* buf holds the layer-4 message at buf + IPV6_HDR_LEN; writes the IPv6
- * header in front of it (hop limit 64, flow label 0) and transmits. src
- * must be one of our addresses (ip6_select_src picks one). */
-void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
-		const uint8_t dst[16], uint8_t proto, size_t l4_len);
+ * header in front of it (hop limit 64, flow label 0, traffic class
+ * `tclass`: DSCP and the ECN field, as IPv4's TOS byte) and transmits.
+ * src must be one of our addresses (ip6_select_src picks one). */
+void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
+		   const uint8_t dst[16], uint8_t proto, uint8_t tclass, size_t l4_len);
+static inline void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
+			      const uint8_t dst[16], uint8_t proto, size_t l4_len)
+{
+	ip6_output_tc(ip, buf, src, dst, proto, 0, l4_len);
+}
 
 /* ---- addresses (addr.c) ---- */
 /* Adds an address (a: 4 or 16 bytes, network order) with its on-link

@@ -145,6 +145,13 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		return;
 	}
 	len = IPV6_HDR_LEN + plen;             /* link padding off */
+	/* the ECN field of the traffic class, as IPv4's (snmp6's names) */
+	switch (h.tclass & IP_ECN_MASK) {
+	case IP_ECN_NOT_ECT: CNT_INC(ip->env, Ip6InNoECTPkts); break;
+	case IP_ECN_ECT1: CNT_INC(ip->env, Ip6InECT1Pkts); break;
+	case IP_ECN_ECT0: CNT_INC(ip->env, Ip6InECT0Pkts); break;
+	default: CNT_INC(ip->env, Ip6InCEPkts); break;
+	}
 	mode = dst_check(ip, &h);
 	if (!mode)
 		return;
@@ -183,10 +190,11 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	deliver(ip, &h, pkt, len, &c, mode == 2);
 }
 
-void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
-		const uint8_t dst[16], uint8_t proto, size_t l4_len)
+void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
+		   const uint8_t dst[16], uint8_t proto, uint8_t tclass, size_t l4_len)
 {
 	ipv6_hdr h = {
+		.tclass = tclass,
 		.payload_len = (uint16_t)l4_len,
 		.next = proto,
 		.hop_limit = IP6_HOP_LIMIT,

@@ -1,42 +1,25 @@
 /*
- * Ethernet framing and ARP (RFC 826): see arp.h for the cache's rules.
- * The cache is a small array searched linearly: a TAP link has a handful of
- * neighbours, and max_entries bounds the work per lookup.
+ * Ethernet framing and ARP (RFC 826): see arp.h for the cache's rules. The
+ * cache is the neighbour table of neigh.c, keyed by the 4-byte address.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "link/arp.h"
+#include "link/neigh.h"
 
-enum { ST_FREE = 0, ST_INCOMPLETE, ST_REACHABLE };
 enum { ARP_OP_REQUEST = 1, ARP_OP_REPLY = 2 };
 enum { ARP_FRAME_MAX = ARP_ETH_HDR_LEN + 65535 };
 
-struct arp_pkt {
-	struct arp_pkt *next;
-	size_t len;
-	uint8_t data[];        /* the IPv4 packet */
-};
-
-struct arp_entry {
-	uint32_t addr;
-	uint8_t mac[ARP_MAC_LEN];
-	uint8_t state;
-	uint8_t tries;
-	uint64_t confirmed;    /* REACHABLE: last reply or request seen */
-	uint64_t next_try;     /* INCOMPLETE: next retry; REACHABLE: next refresh */
-	struct arp_pkt *q_head, *q_tail;
-	unsigned q_n;
-};
-
+/* In an entry, `confirmed` is the last reply or request seen (REACHABLE);
+ * `next_try` the next retry (INCOMPLETE) or refresh (REACHABLE). */
 struct arp_cache {
 	uint8_t mac[ARP_MAC_LEN];
 	uint32_t addr;
-	unsigned max_entries, max_pending;
-	arp_stats st;
+	arp_stats st;          /* pending_drops and evictions: in nt */
 	uint8_t *frame;        /* scratch for one outgoing frame */
-	struct arp_entry *e;
+	neigh_table nt;
 };
 
 static const uint8_t bcast[ARP_MAC_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -62,37 +45,19 @@ arp_cache *arp_new(const uint8_t mac[ARP_MAC_LEN], uint32_t addr,
 		return NULL;
 	memcpy(a->mac, mac, ARP_MAC_LEN);
 	a->addr = addr;
-	a->max_entries = max_entries ? max_entries : 1;
-	a->max_pending = max_pending;
 	a->frame = malloc(ARP_FRAME_MAX);
-	a->e = calloc(a->max_entries, sizeof(*a->e));
-	if (!a->frame || !a->e) {
+	if (!a->frame || neigh_init(&a->nt, max_entries, max_pending, sizeof(addr)) < 0) {
 		arp_free(a);
 		return NULL;
 	}
 	return a;
 }
 
-static void entry_drop_queue(arp_cache *a, struct arp_entry *e)
-{
-	struct arp_pkt *p;
-
-	while ((p = e->q_head)) {
-		e->q_head = p->next;
-		a->st.pending_drops++;
-		free(p);
-	}
-	e->q_tail = NULL;
-	e->q_n = 0;
-}
-
 void arp_free(arp_cache *a)
 {
 	if (!a)
 		return;
-	for (unsigned i = 0; a->e && i < a->max_entries; i++)
-		entry_drop_queue(a, &a->e[i]);
-	free(a->e);
+	neigh_fini(&a->nt);
 	free(a->frame);
 	free(a);
 }
@@ -142,50 +107,33 @@ static void send_ip(arp_cache *a, const uint8_t *mac, const uint8_t *pkt, size_t
 	out(ctx, a->frame, ARP_ETH_HDR_LEN + len);
 }
 
-static struct arp_entry *find(const arp_cache *a, uint32_t addr)
+static struct neigh_entry *find(const arp_cache *a, uint32_t addr)
 {
-	for (unsigned i = 0; i < a->max_entries; i++)
-		if (a->e[i].state != ST_FREE && a->e[i].addr == addr)
-			return &a->e[i];
-	return NULL;
+	return neigh_find(&a->nt, &addr);
 }
 
-/* A free slot, or the least recently confirmed REACHABLE one. */
-static struct arp_entry *alloc_entry(arp_cache *a)
+static uint32_t entry_addr(const struct neigh_entry *e)
 {
-	struct arp_entry *victim = NULL;
+	uint32_t addr;
 
-	for (unsigned i = 0; i < a->max_entries; i++) {
-		struct arp_entry *e = &a->e[i];
-		if (e->state == ST_FREE)
-			return e;
-		if (e->state == ST_REACHABLE && (!victim || e->confirmed < victim->confirmed))
-			victim = e;
-	}
-	if (victim) {
-		a->st.evictions++;
-		memset(victim, 0, sizeof(*victim));
-	}
-	return victim;
+	memcpy(&addr, e->addr, sizeof(addr));
+	return addr;
 }
 
-static void confirm(arp_cache *a, struct arp_entry *e, uint64_t now,
+static void confirm(arp_cache *a, struct neigh_entry *e, uint64_t now,
 		    const uint8_t *mac, arp_out_fn out, void *ctx)
 {
-	struct arp_pkt *p;
+	struct neigh_pkt *p;
 
 	memcpy(e->mac, mac, ARP_MAC_LEN);
-	e->state = ST_REACHABLE;
+	e->state = NEIGH_REACHABLE;
 	e->confirmed = now;
 	e->next_try = 0;
 	e->tries = 0;
-	while ((p = e->q_head)) {
-		e->q_head = p->next;
+	while ((p = neigh_pop(e))) {
 		send_ip(a, e->mac, p->data, p->len, out, ctx);
 		free(p);
 	}
-	e->q_tail = NULL;
-	e->q_n = 0;
 }
 
 static void arp_input(arp_cache *a, uint64_t now, const uint8_t *p, size_t len,
@@ -193,7 +141,7 @@ static void arp_input(arp_cache *a, uint64_t now, const uint8_t *p, size_t len,
 {
 	uint32_t spa, tpa;
 	uint16_t op;
-	struct arp_entry *e;
+	struct neigh_entry *e;
 
 	if (len < ARP_PKT_LEN || get16(p) != 1 || get16(p + 2) != ARP_ETHERTYPE_IPV4 ||
 	    p[4] != ARP_MAC_LEN || p[5] != 4) {
@@ -226,11 +174,9 @@ static void arp_input(arp_cache *a, uint64_t now, const uint8_t *p, size_t len,
 	}
 	/* ... and learn it when the message was for us (it will talk to us). */
 	if (!e && spa && spa != a->addr) {
-		e = alloc_entry(a);
-		if (e) {
-			e->addr = spa;
+		e = neigh_alloc(&a->nt, &spa);
+		if (e)
 			confirm(a, e, now, p + 8, out, ctx);
-		}
 	}
 	if (op == ARP_OP_REQUEST)
 		arp_send(a, ARP_OP_REPLY, p + 8, p + 8, spa, out, ctx);
@@ -262,34 +208,14 @@ long arp_eth_input(arp_cache *a, uint64_t now, const uint8_t *frame, size_t len,
 	return (long)(len - ARP_ETH_HDR_LEN);
 }
 
-static int enqueue(arp_cache *a, struct arp_entry *e, const uint8_t *pkt, size_t len)
-{
-	struct arp_pkt *p;
-
-	if (e->q_n >= a->max_pending || !(p = malloc(sizeof(*p) + len))) {
-		a->st.pending_drops++;
-		return -ENOBUFS;
-	}
-	p->next = NULL;
-	p->len = len;
-	memcpy(p->data, pkt, len);
-	if (e->q_tail)
-		e->q_tail->next = p;
-	else
-		e->q_head = p;
-	e->q_tail = p;
-	e->q_n++;
-	return 0;
-}
-
 /* nh's entry when it is resolved and fresh (asking again in its last
  * quarter of life, once a second); NULL otherwise. */
-static struct arp_entry *resolved(arp_cache *a, uint64_t now, uint32_t nh,
-				  arp_out_fn out, void *ctx)
+static struct neigh_entry *resolved(arp_cache *a, uint64_t now, uint32_t nh,
+				    arp_out_fn out, void *ctx)
 {
-	struct arp_entry *e = find(a, nh);
+	struct neigh_entry *e = find(a, nh);
 
-	if (!e || e->state != ST_REACHABLE || now >= e->confirmed + ARP_REACHABLE_NS)
+	if (!e || e->state != NEIGH_REACHABLE || now >= e->confirmed + ARP_REACHABLE_NS)
 		return NULL;
 	if (now >= e->confirmed + ARP_REACHABLE_NS / 4 * 3 && now >= e->next_try) {
 		send_request(a, nh, out, ctx);
@@ -301,7 +227,7 @@ static struct arp_entry *resolved(arp_cache *a, uint64_t now, uint32_t nh,
 bool arp_resolve(arp_cache *a, uint64_t now, uint32_t nh, uint8_t mac[ARP_MAC_LEN],
 		 arp_out_fn out, void *ctx)
 {
-	struct arp_entry *e = resolved(a, now, nh, out, ctx);
+	struct neigh_entry *e = resolved(a, now, nh, out, ctx);
 
 	if (!e)
 		return false;
@@ -312,24 +238,23 @@ bool arp_resolve(arp_cache *a, uint64_t now, uint32_t nh, uint8_t mac[ARP_MAC_LE
 void arp_glean(arp_cache *a, uint64_t now, uint32_t addr, const uint8_t mac[ARP_MAC_LEN],
 	       arp_out_fn out, void *ctx)
 {
-	struct arp_entry *e;
+	struct neigh_entry *e;
 
 	if (!addr || addr == a->addr || (mac[0] & 1))
 		return;
 	e = find(a, addr);
-	if (e && e->state == ST_REACHABLE && !memcmp(e->mac, mac, ARP_MAC_LEN) &&
+	if (e && e->state == NEIGH_REACHABLE && !memcmp(e->mac, mac, ARP_MAC_LEN) &&
 	    now < e->confirmed + ARP_REACHABLE_NS / 2)
 		return;   /* nothing new: keep the per-packet cost a compare */
-	if (!e && !(e = alloc_entry(a)))
+	if (!e && !(e = neigh_alloc(&a->nt, &addr)))
 		return;
-	e->addr = addr;
 	confirm(a, e, now, mac, out, ctx);
 }
 
 int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 	       size_t len, arp_out_fn out, void *ctx)
 {
-	struct arp_entry *e;
+	struct neigh_entry *e;
 
 	if (len > ARP_FRAME_MAX - ARP_ETH_HDR_LEN)
 		return -EMSGSIZE;
@@ -338,19 +263,18 @@ int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 		return 0;
 	}
 	e = find(a, nh);
-	if (e && e->state == ST_REACHABLE) {
-		e->state = ST_INCOMPLETE;   /* expired: resolve again */
+	if (e && e->state == NEIGH_REACHABLE) {
+		e->state = NEIGH_INCOMPLETE;   /* expired: resolve again */
 		e->tries = 0;
 		e->next_try = now;
 	}
 	if (!e) {
-		e = alloc_entry(a);
+		e = neigh_alloc(&a->nt, &nh);
 		if (!e) {
-			a->st.pending_drops++;
+			a->nt.pending_drops++;
 			return -ENOBUFS;
 		}
-		e->addr = nh;
-		e->state = ST_INCOMPLETE;
+		e->state = NEIGH_INCOMPLETE;
 		e->next_try = now;
 	}
 	if (e->tries == 0) {
@@ -358,26 +282,25 @@ int arp_output(arp_cache *a, uint64_t now, uint32_t nh, const uint8_t *pkt,
 		e->tries = 1;
 		e->next_try = now + ARP_RETRY_NS;
 	}
-	return enqueue(a, e, pkt, len);
+	return neigh_enqueue(&a->nt, e, pkt, len);
 }
 
 void arp_advance(arp_cache *a, uint64_t now, arp_out_fn out, void *ctx)
 {
-	for (unsigned i = 0; i < a->max_entries; i++) {
-		struct arp_entry *e = &a->e[i];
+	for (unsigned i = 0; i < a->nt.max_entries; i++) {
+		struct neigh_entry *e = &a->nt.e[i];
 
-		if (e->state == ST_INCOMPLETE && now >= e->next_try) {
+		if (e->state == NEIGH_INCOMPLETE && now >= e->next_try) {
 			if (e->tries >= ARP_RETRIES) {
 				a->st.failed++;
-				entry_drop_queue(a, e);
-				memset(e, 0, sizeof(*e));
+				neigh_clear(&a->nt, e);
 				continue;
 			}
-			send_request(a, e->addr, out, ctx);
+			send_request(a, entry_addr(e), out, ctx);
 			e->tries++;
 			e->next_try = now + ARP_RETRY_NS;
-		} else if (e->state == ST_REACHABLE && now >= e->confirmed + ARP_REACHABLE_NS) {
-			memset(e, 0, sizeof(*e));
+		} else if (e->state == NEIGH_REACHABLE && now >= e->confirmed + ARP_REACHABLE_NS) {
+			neigh_clear(&a->nt, e);
 		}
 	}
 }
@@ -386,13 +309,13 @@ uint64_t arp_next_deadline(const arp_cache *a)
 {
 	uint64_t t = UINT64_MAX;
 
-	for (unsigned i = 0; i < a->max_entries; i++) {
-		const struct arp_entry *e = &a->e[i];
+	for (unsigned i = 0; i < a->nt.max_entries; i++) {
+		const struct neigh_entry *e = &a->nt.e[i];
 		uint64_t x = UINT64_MAX;
 
-		if (e->state == ST_INCOMPLETE)
+		if (e->state == NEIGH_INCOMPLETE)
 			x = e->next_try;
-		else if (e->state == ST_REACHABLE)
+		else if (e->state == NEIGH_REACHABLE)
 			x = e->confirmed + ARP_REACHABLE_NS;
 		if (x < t)
 			t = x;
@@ -402,9 +325,9 @@ uint64_t arp_next_deadline(const arp_cache *a)
 
 bool arp_lookup(const arp_cache *a, uint32_t addr, uint8_t mac[ARP_MAC_LEN])
 {
-	const struct arp_entry *e = find(a, addr);
+	const struct neigh_entry *e = find(a, addr);
 
-	if (!e || e->state != ST_REACHABLE)
+	if (!e || e->state != NEIGH_REACHABLE)
 		return false;
 	memcpy(mac, e->mac, ARP_MAC_LEN);
 	return true;
@@ -412,14 +335,12 @@ bool arp_lookup(const arp_cache *a, uint32_t addr, uint8_t mac[ARP_MAC_LEN])
 
 size_t arp_entries(const arp_cache *a)
 {
-	size_t n = 0;
-
-	for (unsigned i = 0; i < a->max_entries; i++)
-		n += a->e[i].state != ST_FREE;
-	return n;
+	return neigh_count(&a->nt);
 }
 
 void arp_get_stats(const arp_cache *a, arp_stats *st)
 {
 	*st = a->st;
+	st->pending_drops = a->nt.pending_drops;
+	st->evictions = a->nt.evictions;
 }

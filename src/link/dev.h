@@ -182,6 +182,8 @@ typedef struct tun_opts {
 	bool steer;              /* attach the eBPF steering program (steer.h) */
 	bool steer_deny;         /* tests: its attach fails, so that the
 				  * fallback (no program) runs */
+	bool ipv6;               /* pass IPv6 packets up (the stack has an
+				  * IPv6 address); else dropped, counted */
 } tun_opts;
 
 /* tun_open with options: NULL (message in err) when the device cannot be
@@ -293,6 +295,10 @@ int netif_open_tuntap(const char *name, int flags, char *err, size_t errlen);
  * no IPv4 address and host_addr != 0, sets the link up. 0 or -1. */
 int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 		unsigned *mtu, char *err, size_t errlen);
+/* Gives the kernel side host6/prefix (usable at once: no DAD) unless
+ * the device has a global IPv6 address already. 0 or -1 (err set). */
+int netif_setup6(const char *name, const uint8_t host6[16], unsigned prefix,
+		 char *err, size_t errlen);
 /* Formats err like snprintf. */
 void dev_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

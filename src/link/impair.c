@@ -75,9 +75,10 @@ static int imp_chance(struct impair_dev *m, double p)
  * ECT(0) or ECT(1), at the configured chance. */
 static bool imp_ce_due(struct impair_dev *m, const uint8_t *p, size_t len)
 {
-	if (m->cfg.ce <= 0 || len < 20 || (p[0] >> 4) != 4)
+	if (m->cfg.ce <= 0 || len < 20 || ((p[0] >> 4) != 4 && ((p[0] >> 4) != 6 || len < 40)))
 		return false;
-	uint8_t ecn = p[1] & 3;
+	/* IPv6: the low two bits of the traffic class (bits 2-3 of byte 1) */
+	uint8_t ecn = (p[0] >> 4) == 6 ? (p[1] >> 4) & 3 : p[1] & 3;
 	if (ecn != 1 && ecn != 2)
 		return false;
 	return imp_chance(m, m->cfg.ce);
@@ -89,6 +90,11 @@ static void imp_ce_mark(struct impair_dev *m, uint8_t *p, size_t len)
 	size_t hl = (size_t)(p[0] & 15) * 4;
 	uint32_t sum = 0;
 
+	if ((p[0] >> 4) == 6) {
+		p[1] |= 0x30;            /* no header checksum in IPv6 */
+		m->st.ce_marked++;
+		return;
+	}
 	p[1] |= 3;
 	if (hl < 20 || hl > len)
 		return;
@@ -195,11 +201,14 @@ static int imp_decide(struct impair_dev *m, struct hq *q, uint64_t now,
 	return now_copies;
 }
 
-/* An IPv4 packet carrying a TCP segment with FIN (first fragments only). */
+/* An IPv4 packet carrying a TCP segment with FIN (first fragments only),
+ * or an IPv6 one with TCP right after the fixed header (what stacks send). */
 static bool pkt_is_fin(const uint8_t *p, size_t len)
 {
 	size_t ihl;
 
+	if (len >= 54 && p[0] >> 4 == 6)
+		return p[6] == 6 && (p[40 + 13] & 0x01);
 	if (len < 20 || p[0] >> 4 != 4 || p[9] != 6)
 		return false;
 	ihl = (size_t)(p[0] & 15) * 4;

@@ -343,8 +343,17 @@ static void host_transmit(void *ctx, const uint8_t *pkt, size_t len)
 	}
 	/* corrupt the scheduled copy (a duplicate carries the same damage) */
 	if (imp->corrupt > 0 && len > 0 && rng_chance(&n->rng, imp->corrupt)) {
-		p->data[rng_below(&n->rng, len)] ^= (uint8_t)(1 + rng_below(&n->rng, 255));
+		/* (the value drawn before the place: the order the RNG
+		 * was always read in) */
+		uint8_t x = (uint8_t)(1 + rng_below(&n->rng, 255));
+		size_t off = rng_below(&n->rng, len);
+		bool v6 = p->data[0] >> 4 == 6;
+
+		p->data[off] ^= x;
 		n->st.corrupted++;
+		if (v6 && ((off == 0 && x < 16) || (off >= 1 && off <= 3) || off == 7 ||
+			   (off == 6 && p->data[6] == 59)))
+			n->st.corrupted_unchecked++;
 	}
 	if (imp->dup > 0 && rng_chance(&n->rng, imp->dup)) {
 		at = depart + flight_time(n, imp);

@@ -89,6 +89,11 @@ int memnet_host_by_addr6(const hsk_memnet *n, const uint8_t a[16]);
 typedef struct memnet_stats {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted,
 		 filtered, unroutable, queue_drops, livelocks;
+	/* of `corrupted`, those whose damage no check can see: in an IPv6
+	 * packet the traffic class, the flow label or the hop limit (no
+	 * header checksum covers them), or a next header turned into 59
+	 * (no next header: nothing is delivered, nothing counted) */
+	uint64_t corrupted_unchecked;
 } memnet_stats;
 void memnet_get_stats(const hsk_memnet *n, memnet_stats *st);
 

@@ -1,36 +1,17 @@
 /*
- * Neighbor Discovery and DAD: see nd.h for the rules. The cache is arp.c's
- * small array searched linearly (a TAP link has a handful of neighbours;
- * max_entries bounds the work), keyed by 128-bit addresses; the messages
- * are parsed and built by src/wire/nd.c.
+ * Neighbor Discovery and DAD: see nd.h for the rules. The cache is the
+ * neighbour table ARP uses too (neigh.c), keyed by 128-bit addresses; the
+ * messages are parsed and built by src/wire/nd.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "link/nd.h"
+#include "link/neigh.h"
 #include "wire/ipv6.h"
 
-enum { ST_FREE = 0, ST_INCOMPLETE, ST_REACHABLE, ST_STALE };
 enum { ETH_HDR = 14, ND_FRAME_MAX = ETH_HDR + IPV6_HDR_LEN + 65535 };
-
-struct nd_pkt {
-	struct nd_pkt *next;
-	size_t len;
-	uint8_t data[];        /* the IPv6 packet */
-};
-
-struct nd_entry {
-	uint8_t addr[16];
-	uint8_t mac[6];
-	uint8_t state;
-	uint8_t tries;         /* NS sent and not answered */
-	uint64_t confirmed;    /* last confirmation, or when learned */
-	uint64_t used;         /* last packet sent through it */
-	uint64_t next_try;     /* the next NS may go at */
-	struct nd_pkt *q_head, *q_tail;
-	unsigned q_n;
-};
 
 struct nd_addr {
 	uint8_t a[16];
@@ -42,10 +23,9 @@ struct nd_addr {
 
 struct nd_cache {
 	uint8_t mac[6];
-	unsigned max_entries, max_pending;
-	nd_stats st;
+	nd_stats st;           /* pending_drops and evictions: in nt */
 	uint8_t *frame;        /* scratch for one outgoing frame */
-	struct nd_entry *e;
+	neigh_table nt;
 	struct nd_addr *addrs;
 	unsigned naddrs, addr_cap;
 	bool router_cfg, router_set;
@@ -64,11 +44,8 @@ nd_cache *nd_new(const uint8_t mac[6], unsigned max_entries, unsigned max_pendin
 	if (!n)
 		return NULL;
 	memcpy(n->mac, mac, 6);
-	n->max_entries = max_entries ? max_entries : 1;
-	n->max_pending = max_pending;
 	n->frame = malloc(ND_FRAME_MAX);
-	n->e = calloc(n->max_entries, sizeof(*n->e));
-	if (!n->frame || !n->e) {
+	if (!n->frame || neigh_init(&n->nt, max_entries, max_pending, 16) < 0) {
 		nd_free(n);
 		return NULL;
 	}
@@ -77,26 +54,11 @@ nd_cache *nd_new(const uint8_t mac[6], unsigned max_entries, unsigned max_pendin
 	return n;
 }
 
-static void entry_drop_queue(nd_cache *n, struct nd_entry *e)
-{
-	struct nd_pkt *p;
-
-	while ((p = e->q_head)) {
-		e->q_head = p->next;
-		n->st.pending_drops++;
-		free(p);
-	}
-	e->q_tail = NULL;
-	e->q_n = 0;
-}
-
 void nd_free(nd_cache *n)
 {
 	if (!n)
 		return;
-	for (unsigned i = 0; n->e && i < n->max_entries; i++)
-		entry_drop_queue(n, &n->e[i]);
-	free(n->e);
+	neigh_fini(&n->nt);
 	free(n->addrs);
 	free(n->frame);
 	free(n);
@@ -242,70 +204,38 @@ static void send_ip(nd_cache *n, const uint8_t *mac, const uint8_t *pkt, size_t 
 
 /* ---- the cache ---- */
 
-static struct nd_entry *find(const nd_cache *n, const uint8_t a[16])
+static struct neigh_entry *find(const nd_cache *n, const uint8_t a[16])
 {
-	for (unsigned i = 0; i < n->max_entries; i++)
-		if (n->e[i].state != ST_FREE && !memcmp(n->e[i].addr, a, 16))
-			return &n->e[i];
-	return NULL;
+	return neigh_find(&n->nt, a);
 }
 
-/* A free slot, or the least recently confirmed usable one. */
-static struct nd_entry *alloc_entry(nd_cache *n, const uint8_t a[16])
+static void flush_queue(nd_cache *n, struct neigh_entry *e, nd_out_fn out, void *ctx)
 {
-	struct nd_entry *victim = NULL;
+	struct neigh_pkt *p;
 
-	for (unsigned i = 0; i < n->max_entries; i++) {
-		struct nd_entry *e = &n->e[i];
-		if (e->state == ST_FREE) {
-			victim = e;
-			break;
-		}
-		if (e->state != ST_INCOMPLETE &&
-		    (!victim || e->confirmed < victim->confirmed))
-			victim = e;
-	}
-	if (!victim)
-		return NULL;
-	if (victim->state != ST_FREE) {
-		n->st.evictions++;
-		entry_drop_queue(n, victim);
-	}
-	memset(victim, 0, sizeof(*victim));
-	memcpy(victim->addr, a, 16);
-	return victim;
-}
-
-static void flush_queue(nd_cache *n, struct nd_entry *e, nd_out_fn out, void *ctx)
-{
-	struct nd_pkt *p;
-
-	while ((p = e->q_head)) {
-		e->q_head = p->next;
+	while ((p = neigh_pop(e))) {
 		send_ip(n, e->mac, p->data, p->len, out, ctx);
 		free(p);
 	}
-	e->q_tail = NULL;
-	e->q_n = 0;
 }
 
 /* What an NS or RA from `a` tells (§7.2.3, §6.3.4): its MAC, unconfirmed. */
 static void learn(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[6],
 		  nd_out_fn out, void *ctx)
 {
-	struct nd_entry *e = find(n, a);
+	struct neigh_entry *e = find(n, a);
 
 	if (mac[0] & 1)
 		return;                /* a group's MAC is nobody's */
 	if (!e) {
-		e = alloc_entry(n, a);
+		e = neigh_alloc(&n->nt, a);
 		if (!e)
 			return;
-	} else if (e->state != ST_INCOMPLETE && !memcmp(e->mac, mac, 6)) {
+	} else if (e->state != NEIGH_INCOMPLETE && !memcmp(e->mac, mac, 6)) {
 		return;
 	}
 	memcpy(e->mac, mac, 6);
-	e->state = ST_STALE;
+	e->state = NEIGH_STALE;
 	e->confirmed = now;
 	e->tries = 0;
 	flush_queue(n, e, out, ctx);
@@ -360,7 +290,7 @@ static void handle_ns(nd_cache *n, uint64_t now, const ipv6_hdr *h, const nd_msg
 static void handle_na(nd_cache *n, uint64_t now, const nd_msg *m, nd_out_fn out, void *ctx)
 {
 	struct nd_addr *a = find_addr(n, m->target);
-	struct nd_entry *e;
+	struct neigh_entry *e;
 	bool differs;
 
 	if (a) {
@@ -374,11 +304,11 @@ static void handle_na(nd_cache *n, uint64_t now, const nd_msg *m, nd_out_fn out,
 	e = find(n, m->target);
 	if (!e)
 		return;                /* §7.2.5: no entry, nothing to update */
-	if (e->state == ST_INCOMPLETE) {
+	if (e->state == NEIGH_INCOMPLETE) {
 		if (!m->has_tll || (m->tll[0] & 1))
 			return;
 		memcpy(e->mac, m->tll, 6);
-		e->state = (m->flags & ND_NA_SOLICITED) ? ST_REACHABLE : ST_STALE;
+		e->state = (m->flags & ND_NA_SOLICITED) ? NEIGH_REACHABLE : NEIGH_STALE;
 		e->confirmed = now;
 		e->tries = 0;
 		flush_queue(n, e, out, ctx);
@@ -386,18 +316,18 @@ static void handle_na(nd_cache *n, uint64_t now, const nd_msg *m, nd_out_fn out,
 	}
 	differs = m->has_tll && memcmp(e->mac, m->tll, 6);
 	if (!(m->flags & ND_NA_OVERRIDE) && differs) {
-		if (e->state == ST_REACHABLE)
-			e->state = ST_STALE;
+		if (e->state == NEIGH_REACHABLE)
+			e->state = NEIGH_STALE;
 		return;
 	}
 	if (m->has_tll && !(m->tll[0] & 1))
 		memcpy(e->mac, m->tll, 6);
 	if (m->flags & ND_NA_SOLICITED) {
-		e->state = ST_REACHABLE;
+		e->state = NEIGH_REACHABLE;
 		e->confirmed = now;
 		e->tries = 0;
 	} else if (differs) {
-		e->state = ST_STALE;
+		e->state = NEIGH_STALE;
 		e->confirmed = now;
 	}
 }
@@ -494,42 +424,22 @@ long nd_eth_input(nd_cache *n, uint64_t now, const uint8_t *frame, size_t len,
 
 /* ---- output ---- */
 
-static int enqueue(nd_cache *n, struct nd_entry *e, const uint8_t *pkt, size_t len)
-{
-	struct nd_pkt *p;
-
-	if (e->q_n >= n->max_pending || !(p = malloc(sizeof(*p) + len))) {
-		n->st.pending_drops++;
-		return -ENOBUFS;
-	}
-	p->next = NULL;
-	p->len = len;
-	memcpy(p->data, pkt, len);
-	if (e->q_tail)
-		e->q_tail->next = p;
-	else
-		e->q_head = p;
-	e->q_tail = p;
-	e->q_n++;
-	return 0;
-}
-
 /* nh's entry when a packet can go to it now (probing it when its
  * reachability is due to be confirmed); NULL when it must be resolved. */
-static struct nd_entry *usable(nd_cache *n, uint64_t now, const uint8_t nh[16],
+static struct neigh_entry *usable(nd_cache *n, uint64_t now, const uint8_t nh[16],
 			       nd_out_fn out, void *ctx)
 {
-	struct nd_entry *e = find(n, nh);
+	struct neigh_entry *e = find(n, nh);
 
-	if (!e || e->state == ST_INCOMPLETE)
+	if (!e || e->state == NEIGH_INCOMPLETE)
 		return NULL;
-	if (e->state == ST_REACHABLE && now >= e->confirmed + ND_REACHABLE_NS)
-		e->state = ST_STALE;
-	bool due = e->state == ST_STALE ||
+	if (e->state == NEIGH_REACHABLE && now >= e->confirmed + ND_REACHABLE_NS)
+		e->state = NEIGH_STALE;
+	bool due = e->state == NEIGH_STALE ||
 		   now >= e->confirmed + ND_REACHABLE_NS / 4 * 3;
 	if (due && now >= e->next_try) {
 		if (e->tries >= ND_MAX_UCAST_SOLICIT) {
-			e->state = ST_INCOMPLETE;      /* gone quiet: resolve again */
+			e->state = NEIGH_INCOMPLETE;      /* gone quiet: resolve again */
 			e->tries = 0;
 			e->next_try = now;
 			return NULL;
@@ -546,7 +456,7 @@ int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 	      nd_out_fn out, void *ctx)
 {
 	const uint8_t *dst = pkt + 24, *nh;
-	struct nd_entry *e;
+	struct neigh_entry *e;
 	uint8_t mac[6], r[16];
 
 	if (len < IPV6_HDR_LEN || pkt[0] >> 4 != 6)
@@ -572,12 +482,12 @@ int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 	}
 	e = find(n, nh);
 	if (!e) {
-		e = alloc_entry(n, nh);
+		e = neigh_alloc(&n->nt, nh);
 		if (!e) {
-			n->st.pending_drops++;
+			n->nt.pending_drops++;
 			return -ENOBUFS;
 		}
-		e->state = ST_INCOMPLETE;
+		e->state = NEIGH_INCOMPLETE;
 		e->next_try = now;
 	}
 	if (e->tries == 0) {
@@ -585,7 +495,7 @@ int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 		e->tries = 1;
 		e->next_try = now + ND_RETRANS_NS;
 	}
-	return enqueue(n, e, pkt, len);
+	return neigh_enqueue(&n->nt, e, pkt, len);
 }
 
 /* ---- configuration and time ---- */
@@ -662,24 +572,23 @@ void nd_advance(nd_cache *n, uint64_t now, nd_out_fn out, void *ctx)
 	for (unsigned i = 0; i < n->naddrs; i++)
 		if (n->addrs[i].state == ND_ADDR_TENTATIVE && now >= n->addrs[i].dad_end)
 			n->addrs[i].state = ND_ADDR_PREFERRED;
-	for (unsigned i = 0; i < n->max_entries; i++) {
-		struct nd_entry *e = &n->e[i];
+	for (unsigned i = 0; i < n->nt.max_entries; i++) {
+		struct neigh_entry *e = &n->nt.e[i];
 		uint64_t last = e->used > e->confirmed ? e->used : e->confirmed;
 
-		if (e->state == ST_INCOMPLETE && now >= e->next_try) {
+		if (e->state == NEIGH_INCOMPLETE && now >= e->next_try) {
 			if (e->tries >= ND_MAX_MCAST_SOLICIT) {
 				n->st.failed++;
-				entry_drop_queue(n, e);
-				memset(e, 0, sizeof(*e));
+				neigh_clear(&n->nt, e);
 				continue;
 			}
 			send_ns(n, e->addr, NULL, out, ctx);
 			e->tries++;
 			e->next_try = now + ND_RETRANS_NS;
-		} else if (e->state == ST_REACHABLE && now >= e->confirmed + ND_REACHABLE_NS) {
-			e->state = ST_STALE;
-		} else if (e->state == ST_STALE && now >= last + ND_STALE_NS) {
-			memset(e, 0, sizeof(*e));
+		} else if (e->state == NEIGH_REACHABLE && now >= e->confirmed + ND_REACHABLE_NS) {
+			e->state = NEIGH_STALE;
+		} else if (e->state == NEIGH_STALE && now >= last + ND_STALE_NS) {
+			neigh_clear(&n->nt, e);
 		}
 	}
 	if (n->router_set && !n->router_cfg && now >= n->router_until)
@@ -693,16 +602,16 @@ uint64_t nd_next_deadline(const nd_cache *n)
 	for (unsigned i = 0; i < n->naddrs; i++)
 		if (n->addrs[i].state == ND_ADDR_TENTATIVE && n->addrs[i].dad_end < t)
 			t = n->addrs[i].dad_end;
-	for (unsigned i = 0; i < n->max_entries; i++) {
-		const struct nd_entry *e = &n->e[i];
+	for (unsigned i = 0; i < n->nt.max_entries; i++) {
+		const struct neigh_entry *e = &n->nt.e[i];
 		uint64_t last = e->used > e->confirmed ? e->used : e->confirmed;
 		uint64_t x = UINT64_MAX;
 
-		if (e->state == ST_INCOMPLETE)
+		if (e->state == NEIGH_INCOMPLETE)
 			x = e->next_try;
-		else if (e->state == ST_REACHABLE)
+		else if (e->state == NEIGH_REACHABLE)
 			x = e->confirmed + ND_REACHABLE_NS;
-		else if (e->state == ST_STALE)
+		else if (e->state == NEIGH_STALE)
 			x = last + ND_STALE_NS;
 		if (x < t)
 			t = x;
@@ -714,9 +623,9 @@ uint64_t nd_next_deadline(const nd_cache *n)
 
 bool nd_lookup(const nd_cache *n, const uint8_t a[16], uint8_t mac[6])
 {
-	const struct nd_entry *e = find(n, a);
+	const struct neigh_entry *e = find(n, a);
 
-	if (!e || (e->state != ST_REACHABLE && e->state != ST_STALE))
+	if (!e || (e->state != NEIGH_REACHABLE && e->state != NEIGH_STALE))
 		return false;
 	memcpy(mac, e->mac, 6);
 	return true;
@@ -724,14 +633,12 @@ bool nd_lookup(const nd_cache *n, const uint8_t a[16], uint8_t mac[6])
 
 size_t nd_entries(const nd_cache *n)
 {
-	size_t k = 0;
-
-	for (unsigned i = 0; i < n->max_entries; i++)
-		k += n->e[i].state != ST_FREE;
-	return k;
+	return neigh_count(&n->nt);
 }
 
 void nd_get_stats(const nd_cache *n, nd_stats *st)
 {
 	*st = n->st;
+	st->pending_drops = n->nt.pending_drops;
+	st->evictions = n->nt.evictions;
 }

@@ -38,6 +38,17 @@ uint32_t steer_hash(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dpo
 	return hsk_steer_hash(saddr, daddr, sport, dport);
 }
 
+uint32_t steer_fold6(const uint8_t a[16])
+{
+	return hsk_steer_fold6(a);
+}
+
+uint32_t steer_hash6(const uint8_t saddr[16], const uint8_t daddr[16], uint16_t sport,
+		     uint16_t dport)
+{
+	return hsk_steer_hash(hsk_steer_fold6(saddr), hsk_steer_fold6(daddr), sport, dport);
+}
+
 unsigned steer_queue(uint32_t hash, unsigned n)
 {
 	return n ? (hash % HSK_STEER_RETA) % n : 0;

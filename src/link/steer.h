@@ -19,11 +19,16 @@
 
 /* The hash of a tuple (host order; symmetric in the two endpoints). */
 uint32_t steer_hash(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport);
+/* The same for IPv6 addresses (16 bytes each): the addresses folded
+ * to 32 bits (steer_fold6), then steer_hash. */
+uint32_t steer_fold6(const uint8_t a[16]);
+uint32_t steer_hash6(const uint8_t saddr[16], const uint8_t daddr[16], uint16_t sport,
+		     uint16_t dport);
 /* The queue of a hash among n (n >= 1). */
 unsigned steer_queue(uint32_t hash, unsigned n);
-/* The hash of an IPv4 packet (TCP/UDP tuple, an ICMP error's quoted
- * tuple, or the addresses; 0 when it is not IPv4): what the kernel's
- * program computes for it. */
+/* The hash of an IPv4 or IPv6 packet (TCP/UDP tuple, an ICMP error's
+ * quoted tuple, or the addresses; 0 when it is neither): what the
+ * kernel's program computes for it. */
 uint32_t steer_packet_hash(const uint8_t *pkt, size_t len);
 static inline unsigned steer_packet_queue(const uint8_t *pkt, size_t len, unsigned n)
 {

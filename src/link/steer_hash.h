@@ -68,7 +68,13 @@ static inline unsigned int hsk_steer_hash(unsigned int saddr, unsigned int daddr
  *                   the hash is symmetric, so quoting our own packet gives
  *                   the flow's hash);
  *   other IPv4      by the addresses;
- *   not IPv4        0.
+ * IPv6 the same way, each address folded to 32 bits (the XOR of its four
+ * words: with the 16-bit-periodic key that is the Toeplitz over the 36
+ * bytes, what a NIC's RSS hashes for TCP/IPv6 with this 40-byte key):
+ *   TCP/UDP right after the IPv6 header   by the 4-tuple;
+ *   an ICMPv6 error (types 1-4) quoting a TCP/UDP packet   by its tuple;
+ *   anything else (extension headers, fragments)   by the addresses;
+ *   neither IPv4 nor IPv6   0.
  */
 #ifdef HSK_STEER_LOAD
 static inline unsigned int hsk_steer_be32(const unsigned char *p)
@@ -76,11 +82,48 @@ static inline unsigned int hsk_steer_be32(const unsigned char *p)
 	return (unsigned int)p[0] << 24 | (unsigned int)p[1] << 16 | (unsigned int)p[2] << 8 | p[3];
 }
 
+/* An IPv6 address at p folded to 32 bits. */
+static inline unsigned int hsk_steer_fold6(const unsigned char *p)
+{
+	return hsk_steer_be32(p) ^ hsk_steer_be32(p + 4) ^ hsk_steer_be32(p + 8) ^
+	       hsk_steer_be32(p + 12);
+}
+
+static inline unsigned int hsk_steer_packet_hash6(HSK_STEER_CTX ctx)
+{
+	unsigned char ip[40], l4[4], in[40];
+	unsigned int saddr, daddr, sport = 0, dport = 0;
+
+	if (HSK_STEER_LOAD(ctx, 0, ip, 40))
+		return 0;
+	saddr = hsk_steer_fold6(ip + 8);
+	daddr = hsk_steer_fold6(ip + 24);
+	if (ip[6] == 6 || ip[6] == 17) {
+		if (HSK_STEER_LOAD(ctx, 40, l4, 4) == 0) {
+			sport = (unsigned int)l4[0] << 8 | l4[1];
+			dport = (unsigned int)l4[2] << 8 | l4[3];
+		}
+	} else if (ip[6] == 58 && HSK_STEER_LOAD(ctx, 40, l4, 4) == 0 &&
+		   l4[0] >= 1 && l4[0] <= 4 && HSK_STEER_LOAD(ctx, 48, in, 40) == 0 &&
+		   in[0] >> 4 == 6 && (in[6] == 6 || in[6] == 17) &&
+		   HSK_STEER_LOAD(ctx, 88, l4, 4) == 0) {
+		saddr = hsk_steer_fold6(in + 8);
+		daddr = hsk_steer_fold6(in + 24);
+		sport = (unsigned int)l4[0] << 8 | l4[1];
+		dport = (unsigned int)l4[2] << 8 | l4[3];
+	}
+	return hsk_steer_hash(saddr, daddr, sport, dport);
+}
+
 static inline unsigned int hsk_steer_packet_hash(HSK_STEER_CTX ctx)
 {
 	unsigned char ip[20], l4[4], icmp[4], in[20];
 	unsigned int ihl, saddr, daddr, sport = 0, dport = 0, iihl;
 
+	if (HSK_STEER_LOAD(ctx, 0, ip, 1))
+		return 0;
+	if (ip[0] >> 4 == 6)
+		return hsk_steer_packet_hash6(ctx);
 	if (HSK_STEER_LOAD(ctx, 0, ip, 20) || ip[0] >> 4 != 4)
 		return 0;
 	ihl = (ip[0] & 15u) * 4;

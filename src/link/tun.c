@@ -69,8 +69,10 @@ int netif_open_tuntap(const char *name, int flags, char *err, size_t errlen)
 	return fd;
 }
 
-/* RTM_NEWADDR: addr/prefix on interface `ifindex`. */
-static int netif_add_addr(int ifindex, uint32_t addr, unsigned prefix)
+/* RTM_NEWADDR: addr (4 or 16 bytes, network order)/prefix on interface
+ * `ifindex`, with ifa_flags (IFA_F_NODAD for IPv6). 0 or -errno. */
+static int netif_add_addr(int ifindex, int family, const void *addr, unsigned prefix,
+			  unsigned flags)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -80,7 +82,7 @@ static int netif_add_addr(int ifindex, uint32_t addr, unsigned prefix)
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	char reply[512];
 	struct rtattr *rta;
-	uint32_t be = htonl(addr);
+	unsigned alen = family == AF_INET6 ? 16 : 4;
 	int fd, rc = -EIO;
 	long n;
 
@@ -89,15 +91,17 @@ static int netif_add_addr(int ifindex, uint32_t addr, unsigned prefix)
 	req.nh.nlmsg_type = RTM_NEWADDR;
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 	req.nh.nlmsg_seq = 1;
-	req.ifa.ifa_family = AF_INET;
+	req.ifa.ifa_family = (unsigned char)family;
 	req.ifa.ifa_prefixlen = (unsigned char)prefix;
+	req.ifa.ifa_flags = (unsigned char)flags;
 	req.ifa.ifa_index = (unsigned)ifindex;
-	/* IFA_LOCAL and IFA_ADDRESS: the same address (not point-to-point) */
+	/* IFA_LOCAL and IFA_ADDRESS: the same address (not point-to-point;
+	 * IPv6 needs only IFA_ADDRESS, and takes both) */
 	for (int i = 0; i < 2; i++) {
 		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
 		rta->rta_type = i ? IFA_ADDRESS : IFA_LOCAL;
-		rta->rta_len = RTA_LENGTH(4);
-		memcpy(RTA_DATA(rta), &be, 4);
+		rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+		memcpy(RTA_DATA(rta), addr, alen);
 		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 	}
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -116,6 +120,44 @@ static int netif_add_addr(int ifindex, uint32_t addr, unsigned prefix)
 out:
 	close(fd);
 	return rc;
+}
+
+/* Whether interface `name` has an IPv6 address of global scope (from
+ * /proc/net/if_inet6: "addr ifindex prefix scope flags name"). */
+static bool netif_has_global6(const char *name)
+{
+	char line[160], ifn[IFNAMSIZ + 1];
+	unsigned scope;
+	bool found = false;
+	FILE *f = fopen("/proc/net/if_inet6", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*32s %*x %*x %x %*x %16s", &scope, ifn) == 2 &&
+		    scope == 0 && !strcmp(ifn, name))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+int netif_setup6(const char *name, const uint8_t host6[16], unsigned prefix,
+		 char *err, size_t errlen)
+{
+	int e;
+
+	if (netif_has_global6(name))
+		return 0;
+	/* IFA_F_NODAD: usable at once (the tests' namespaces are ours; DAD
+	 * would hold the address tentative for a second or more) */
+	e = netif_add_addr((int)if_nametoindex(name), AF_INET6, host6, prefix, IFA_F_NODAD);
+	if (e < 0 && e != -EEXIST) {
+		dev_errf(err, errlen, "adding an IPv6 address to %s: %s%s", name, strerror(-e),
+			 e == -EACCES || e == -EPERM ? "" :
+			 " (is IPv6 disabled? net.ipv6.conf.NAME.disable_ipv6)");
+		return -1;
+	}
+	return 0;
 }
 
 /* The kernel turns a device's carrier on when we attach, but starts its
@@ -153,7 +195,8 @@ int netif_setup(const char *name, uint32_t host_addr, unsigned prefix,
 	*mtu = (unsigned)ifr.ifr_mtu;
 	/* No IPv4 address yet: give the kernel side one, if we were told. */
 	if (host_addr && ioctl(s, SIOCGIFADDR, &ifr) < 0 && errno == EADDRNOTAVAIL) {
-		int e = netif_add_addr((int)if_nametoindex(name), host_addr, prefix);
+		uint32_t be = htonl(host_addr);
+		int e = netif_add_addr((int)if_nametoindex(name), AF_INET, &be, prefix, 0);
 		if (e < 0 && e != -EEXIST) {
 			dev_errf(err, errlen, "adding address to %s: %s", name, strerror(-e));
 			goto out;
@@ -197,6 +240,7 @@ struct tun_dev {
 	hsk_dev dev;
 	unsigned feat;           /* HSK_TUN_* in effect */
 	bool vnet;               /* IFF_VNET_HDR: every frame starts with one */
+	bool ipv6;               /* IPv6 packets go up (tun_opts.ipv6) */
 	unsigned link_mtu;
 	int tunfd;               /* the queue's fd (dev.fd is the ring's with io_uring) */
 	char steer_note[96];     /* why the steering program asked for is
@@ -226,8 +270,10 @@ static long rx_accept(struct tun_dev *t, const vnet_hdr *h, uint8_t *pkt, size_t
 {
 	vnet_rx_info info;
 
-	if (n == 0 || (pkt[0] >> 4) != 4) {
-		/* IPv6 (router solicitations and the like) is not ours. */
+	if (n == 0 || ((pkt[0] >> 4) != 4 && ((pkt[0] >> 4) != 6 || !t->ipv6))) {
+		/* IPv6 without an IPv6 address of ours (router solicitations
+		 * and the like) is not ours: the stack's counters stay
+		 * IPv4's. */
 		t->dev.st.rx_dropped++;
 		return 0;
 	}
@@ -757,6 +803,7 @@ static hsk_dev *tun_wrap(int fd, const char *name, unsigned link_mtu,
 	t->tunfd = fd;
 	t->link_mtu = link_mtu;
 	t->vnet = o->offload != 0;
+	t->ipv6 = o->ipv6;
 	if (t->vnet) {
 		int sz = VNET_HDR_LEN;
 		if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {

@@ -1,7 +1,9 @@
 /*
  * virtio-net header work for TUN offloads (see vnet.h). Packets are read
- * with fixed offsets: IPv4 only, and on the send side only what the stack
- * builds (no IP options) is ever joined.
+ * with fixed offsets: IPv4 (on the send side only what the stack builds,
+ * no IP options, is ever joined) and IPv6 with TCP right after the fixed
+ * header (what the stack builds; a chain of extension headers is never
+ * joined nor taken as GSO).
  */
 #include <string.h>
 
@@ -36,6 +38,32 @@ static size_t ip_check(const uint8_t *pkt, size_t len, uint8_t proto)
 	return ihl;
 }
 
+/* The IPv6 header length (40) of pkt if it is an IPv6 packet of exactly
+ * len bytes whose next header is `proto` (no extension headers); else 0. */
+static size_t ip6_check(const uint8_t *pkt, size_t len, uint8_t proto)
+{
+	if (len < 40 || pkt[0] >> 4 != 6 || (size_t)rd16(pkt + 4) + 40 != len || pkt[6] != proto)
+		return 0;
+	return 40;
+}
+
+/* Either family: the IP header length for a TCP packet, 0 when neither. */
+static size_t l3_check_tcp(const uint8_t *pkt, size_t len)
+{
+	if (len && pkt[0] >> 4 == 6)
+		return ip6_check(pkt, len, IP_PROTO_TCP);
+	return ip_check(pkt, len, IP_PROTO_TCP);
+}
+
+/* The TCP pseudo-header sum (length included) of a packet of either
+ * family with an hl-byte IP header. */
+static uint32_t tcp_pseudo(const uint8_t *pkt, size_t hl, size_t len)
+{
+	if (hl == 40)
+		return csum_pseudo6(pkt + 8, pkt + 24, IP_PROTO_TCP, (uint32_t)(len - hl));
+	return csum_pseudo(rd32(pkt + 12), rd32(pkt + 16), IP_PROTO_TCP, (uint16_t)(len - hl));
+}
+
 /* ---- receive ---- */
 
 int vnet_rx_fixup(const vnet_hdr *h, uint8_t *pkt, size_t len, vnet_rx_info *info)
@@ -61,8 +89,10 @@ int vnet_rx_fixup(const vnet_hdr *h, uint8_t *pkt, size_t len, vnet_rx_info *inf
 		return VNET_RX_OK;
 	if (!h->gso_size)
 		return VNET_RX_BAD;
-	if (gso == VNET_GSO_TCPV4) {
-		if (!(ihl = ip_check(pkt, len, IP_PROTO_TCP)) || len < ihl + 20)
+	if (gso == VNET_GSO_TCPV4 || gso == VNET_GSO_TCPV6) {
+		ihl = gso == VNET_GSO_TCPV4 ? ip_check(pkt, len, IP_PROTO_TCP) :
+					       ip6_check(pkt, len, IP_PROTO_TCP);
+		if (!ihl || len < ihl + 20)
 			return VNET_RX_BAD;
 		l4 = (size_t)(pkt[ihl + 12] >> 4) * 4;
 		hlen = ihl + l4;
@@ -149,19 +179,21 @@ long vnet_seg_next(vnet_seg_iter *it, uint8_t *out, size_t cap)
 
 /* ---- send ---- */
 
-/* The TCP header length when pkt is a TCP/IPv4 segment with data that a
- * GSO packet could carry (no IP options, no SYN/RST/URG/ECE/CWR); else 0. */
-static size_t joinable(const uint8_t *pkt, size_t len)
+/* The TCP header length when pkt is a TCP segment with data that a GSO
+ * packet could carry (IPv4 without options or IPv6 without extension
+ * headers, *hl set to 20 or 40; no SYN/RST/URG/ECE/CWR); else 0. */
+static size_t joinable(const uint8_t *pkt, size_t len, size_t *hl)
 {
-	size_t thl;
+	size_t thl, h = l3_check_tcp(pkt, len);
 	uint8_t fl;
 
-	if (ip_check(pkt, len, IP_PROTO_TCP) != 20 || len < 40)
+	if ((h != 20 && h != 40) || len < h + 20)
 		return 0;
-	thl = (size_t)(pkt[32] >> 4) * 4;
-	if (thl < 20 || 20 + thl >= len)
+	thl = (size_t)(pkt[h + 12] >> 4) * 4;
+	if (thl < 20 || h + thl >= len)
 		return 0;
-	fl = pkt[33];
+	*hl = h;
+	fl = pkt[h + 13];
 	if (!(fl & TH_ACK) || (fl & (TH_SYN | TH_RST | TH_URG | TH_ECE | TH_CWR)))
 		return 0;
 	return thl;
@@ -171,7 +203,11 @@ bool vnet_gso_same_flow(const vnet_gso *g, const uint8_t *pkt, size_t len)
 {
 	const uint8_t *q = g->buf + VNET_HDR_LEN;
 
-	if (!g->len || len < 24 || pkt[9] != IP_PROTO_TCP || (pkt[0] & 15) != 5)
+	if (!g->len || !len || pkt[0] != q[0])
+		return false;
+	if (pkt[0] >> 4 == 6)   /* addresses and ports: bytes 8..43 */
+		return len >= 44 && pkt[6] == IP_PROTO_TCP && memcmp(pkt + 8, q + 8, 36) == 0;
+	if (len < 24 || pkt[9] != IP_PROTO_TCP || (pkt[0] & 15) != 5)
 		return false;
 	/* addresses and ports: bytes 12..23 of an option-less header */
 	return memcmp(pkt + 12, q + 12, 12) == 0;
@@ -180,43 +216,51 @@ bool vnet_gso_same_flow(const vnet_gso *g, const uint8_t *pkt, size_t len)
 int vnet_gso_add(vnet_gso *g, const uint8_t *pkt, size_t len)
 {
 	uint8_t *q = g->buf + VNET_HDR_LEN;
-	size_t thl = joinable(pkt, len), plen;
+	size_t hl = 0, thl = joinable(pkt, len, &hl), plen;
 
 	if (!thl)
 		return VNET_GSO_NEVER;
-	plen = len - 20 - thl;
+	plen = len - hl - thl;
 	if (!g->len) {
 		if (VNET_HDR_LEN + len > g->cap)
 			return VNET_GSO_NEVER;
 		memcpy(q, pkt, len);
 		g->len = len;
 		g->segs = 1;
+		g->ip_hl = (uint8_t)hl;
 		g->thl = (uint16_t)thl;
 		g->gso_size = (uint16_t)plen;
-		g->next_seq = rd32(pkt + 24) + (uint32_t)plen;
-		g->closed = (pkt[33] & (TH_PSH | TH_FIN)) != 0;
+		g->next_seq = rd32(pkt + hl + 4) + (uint32_t)plen;
+		g->closed = (pkt[hl + 13] & (TH_PSH | TH_FIN)) != 0;
 		return VNET_GSO_ADDED;
 	}
-	if (g->closed || thl != g->thl || plen > g->gso_size ||
+	if (g->closed || hl != g->ip_hl || thl != g->thl || plen > g->gso_size ||
 	    VNET_HDR_LEN + g->len + plen > g->cap || g->len + plen > VNET_MAX_PKT)
 		return VNET_GSO_NO;
-	/* IP: version/IHL and TOS, flags (DF), TTL and protocol, addresses */
-	if (pkt[1] != q[1] || pkt[6] != q[6] || pkt[8] != q[8] ||
-	    memcmp(pkt + 12, q + 12, 8) != 0)
-		return VNET_GSO_NO;
+	if (hl == 20) {
+		/* IP: version/IHL and TOS, flags (DF), TTL and protocol, addresses */
+		if (pkt[1] != q[1] || pkt[6] != q[6] || pkt[8] != q[8] ||
+		    memcmp(pkt + 12, q + 12, 8) != 0)
+			return VNET_GSO_NO;
+	} else {
+		/* IPv6: version, traffic class, flow label; hop limit; addresses */
+		if (memcmp(pkt, q, 4) != 0 || pkt[7] != q[7] || memcmp(pkt + 8, q + 8, 32) != 0)
+			return VNET_GSO_NO;
+	}
 	/* TCP: ports, sequence following on, ACK number, window, options */
-	if (memcmp(pkt + 20, q + 20, 4) != 0 || rd32(pkt + 24) != g->next_seq ||
-	    memcmp(pkt + 28, q + 28, 4) != 0 || memcmp(pkt + 34, q + 34, 2) != 0 ||
-	    memcmp(pkt + 40, q + 40, thl - 20) != 0)
+	if (memcmp(pkt + hl, q + hl, 4) != 0 || rd32(pkt + hl + 4) != g->next_seq ||
+	    memcmp(pkt + hl + 8, q + hl + 8, 4) != 0 ||
+	    memcmp(pkt + hl + 14, q + hl + 14, 2) != 0 ||
+	    memcmp(pkt + hl + 20, q + hl + 20, thl - 20) != 0)
 		return VNET_GSO_NO;
-	memcpy(q + g->len, pkt + 20 + thl, plen);
+	memcpy(q + g->len, pkt + hl + thl, plen);
 	g->len += plen;
 	g->segs++;
 	g->next_seq += (uint32_t)plen;
 	/* The header of a GSO packet carries the flags of its last segment
 	 * (the kernel puts PSH and FIN on the last piece only). */
-	q[33] = pkt[33];
-	if ((pkt[33] & (TH_PSH | TH_FIN)) || plen < g->gso_size)
+	q[hl + 13] = pkt[hl + 13];
+	if ((pkt[hl + 13] & (TH_PSH | TH_FIN)) || plen < g->gso_size)
 		g->closed = true;
 	return VNET_GSO_ADDED;
 }
@@ -225,17 +269,19 @@ size_t vnet_gso_finish(vnet_gso *g)
 {
 	uint8_t *q = g->buf + VNET_HDR_LEN;
 	vnet_hdr h = { 0 };
-	size_t n = g->len;
+	size_t n = g->len, hl = g->ip_hl;
 
 	if (g->segs > 1) {
-		ip_fix(q, 20, n);
-		wr16(q + 36, (uint16_t)~csum_fold(csum_pseudo(rd32(q + 12), rd32(q + 16),
-							      IP_PROTO_TCP, (uint16_t)(n - 20))));
+		if (hl == 20)
+			ip_fix(q, 20, n);
+		else
+			wr16(q + 4, (uint16_t)(n - 40));
+		wr16(q + hl + 16, (uint16_t)~csum_fold(tcp_pseudo(q, hl, n)));
 		h.flags = VNET_F_NEEDS_CSUM;
-		h.gso_type = VNET_GSO_TCPV4;
-		h.hdr_len = (uint16_t)(20 + g->thl);
+		h.gso_type = hl == 20 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;
+		h.hdr_len = (uint16_t)(hl + g->thl);
 		h.gso_size = g->gso_size;
-		h.csum_start = 20;
+		h.csum_start = (uint16_t)hl;
 		h.csum_offset = 16;
 	}
 	memcpy(g->buf, &h, VNET_HDR_LEN);
@@ -251,18 +297,17 @@ bool vnet_tx_hdr(const uint8_t *pkt, size_t len, unsigned link_mtu,
 	size_t ihl, thl;
 
 	memset(h, 0, sizeof(*h));
-	if (len <= link_mtu || !(ihl = ip_check(pkt, len, IP_PROTO_TCP)) || len < ihl + 20)
+	if (len <= link_mtu || !(ihl = l3_check_tcp(pkt, len)) || len < ihl + 20)
 		return false;
 	thl = (size_t)(pkt[ihl + 12] >> 4) * 4;
 	if (thl < 20 || ihl + thl >= len || ihl + thl >= link_mtu)
 		return false;
 	h->flags = VNET_F_NEEDS_CSUM;
-	h->gso_type = VNET_GSO_TCPV4;
+	h->gso_type = pkt[0] >> 4 == 6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
 	h->hdr_len = (uint16_t)(ihl + thl);
 	h->gso_size = (uint16_t)(link_mtu - ihl - thl);
 	h->csum_start = (uint16_t)ihl;
 	h->csum_offset = 16;
-	*csum = (uint16_t)~csum_fold(csum_pseudo(rd32(pkt + 12), rd32(pkt + 16),
-						 IP_PROTO_TCP, (uint16_t)(len - ihl)));
+	*csum = (uint16_t)~csum_fold(tcp_pseudo(pkt, ihl, len));
 	return true;
 }

@@ -9,9 +9,11 @@
  *     stack, which verifies every checksum it receives, sees a whole valid
  *     packet. (docs/scale.md: the interface that would let the stack verify
  *     while it copies instead of a second pass.)
- *   - GSO TCPV4: many TCP segments of one flow (the kernel's TSO, or GRO)
- *     as one IPv4 packet of up to 64 KiB with a valid IP header. The stack
- *     takes it whole, as it takes a segment from a 64 KiB-MTU link.
+ *   - GSO TCPV4 / TCPV6: many TCP segments of one flow (the kernel's TSO,
+ *     or GRO) as one IP packet of up to 64 KiB with a valid IP header
+ *     (IPv6: TCP right after the fixed header, the payload length that
+ *     of the whole). The stack takes it whole, as it takes a segment from
+ *     a 64 KiB-MTU link.
  *   - GSO UDP_L4 (USO): datagrams, which must stay datagrams: split in
  *     software by vnet_seg_next.
  * Send (us -> kernel):
@@ -19,6 +21,7 @@
  *     them, are joined into one GSO packet that the kernel splits again
  *     at gso_size (the way wireguard-go writes to TUN). The kernel sees
  *     exactly the segments the stack built, in one system call.
+ *   Both families; an IPv6 packet with extension headers is never joined.
  *   - vnet_tx_hdr: a TCP packet longer than the link MTU (a stack whose
  *     MTU is larger than the link's) goes out as GSO with
  *     gso_size = MTU - IP header - TCP header (options included).
@@ -67,8 +70,8 @@ typedef struct vnet_rx_info {
 	bool csum_completed;     /* a partial checksum was completed */
 } vnet_rx_info;
 
-/* Checks h against the IPv4 packet pkt[0..len) and completes a partial
- * checksum in place. Returns VNET_RX_OK, VNET_RX_SPLIT or VNET_RX_BAD. */
+/* Checks h against the packet pkt[0..len) (IPv4, or IPv6 for TCPV6 and
+ * a partial checksum) and completes a partial checksum in place. Returns VNET_RX_OK, VNET_RX_SPLIT or VNET_RX_BAD. */
 int vnet_rx_fixup(const vnet_hdr *h, uint8_t *pkt, size_t len, vnet_rx_info *info);
 
 /* Software segmentation of an IPv4 TCP or UDP packet into pieces of
@@ -95,6 +98,7 @@ typedef struct vnet_gso {
 	size_t len;              /* packet bytes after the header; 0: empty */
 	unsigned segs;
 	uint16_t thl, gso_size;
+	uint8_t ip_hl;           /* 20 (IPv4) or 40 (IPv6) */
 	uint32_t next_seq;
 	bool closed;             /* PSH, FIN or a short segment: nothing may follow */
 } vnet_gso;
@@ -115,7 +119,8 @@ bool vnet_gso_same_flow(const vnet_gso *g, const uint8_t *pkt, size_t len);
  * write from g->buf. g is empty afterwards. */
 size_t vnet_gso_finish(vnet_gso *g);
 
-/* The header for one packet sent as it is. A TCP/IPv4 packet longer than
+/* The header for one packet sent as it is. A TCP packet (IPv4, or IPv6
+ * without extension headers: TCPV6) longer than
  * link_mtu gets GSO with gso_size = link_mtu - headers, and *csum is the
  * value its checksum field must carry instead (the pseudo-header sum):
  * returns true then. Otherwise h is plain and false is returned. */

@@ -3,49 +3,37 @@
  * SYN-ACK carries everything the connection needs in its ISS and no request
  * is kept; the final ACK (SEG.ACK - 1) is checked statelessly.
  *
- * The cookie, as Linux builds it (net/ipv4/syncookies.c), in 32 bits:
+ * The cookie, in 32 bits, from one 64-bit keyed hash:
  *
- *   ISS = H1 + (count << 24 | mssind << 22 | H2 & 0x3fffff)   (mod 2^32)
+ *   h   = SipHash-2-4 of the 4-tuple, the client's ISN (SEG.SEQ of the
+ *         SYN) and count, under the stack's key mixed with a cookie label
+ *         (20 bytes for IPv4, 44 for IPv6);
+ *   ISS = lo32(h) + mssind * (hi32(h) | 1)   (mod 2^32)
  *
- *   H1     SipHash-2-4 of the 4-tuple and the client's ISN (SEG.SEQ of
- *          the SYN) under the stack's key mixed with a cookie label: hides
- *          the other fields, so the ISS is as unpredictable as an RFC 6528
- *          one;
- *   count  low 8 bits of a coarse clock, now / 64 s;
- *   mssind 2 bits: the client's MSS as an index into a table of common
- *          values (536, 1300, 1440, 1460), rounded down;
- *   H2     22 bits of SipHash-2-4 of the tuple, the ISN, the full count
- *          and mssind (a longer input under the same key, so an
- *          independent value): the authenticator.
+ *   count  a coarse clock, now / 64 s;
+ *   mssind the client's MSS as an index into a table of common values
+ *          (536, 1300, 1440, 1460), rounded down.
  *
- * A cookie is accepted when its count is the current period's or the
- * previous one's (so it lives between 64 and 128 s, as Linux's 2 minutes)
- * and H2 checks out; a blind forgery succeeds with probability 2^-22 per
- * try. Window scaling, SACK and timestamps are not encoded: a cookie
- * SYN-ACK offers no window scale, so a connection opened by a cookie has an
- * unscaled window (at most 65535 bytes) for its lifetime. A peer MSS below
- * 536 is rounded up to 536, as Linux does.
+ * lo32(h) makes the ISS as unpredictable as an RFC 6528 one and is the
+ * authenticator; the MSS index moves it by a multiple of a secret odd
+ * step, so it is authenticated too (knowing one cookie, another index's
+ * is a guess of hi32(h)). The check recomputes h for the current period
+ * and the previous one (so a cookie lives between 64 and 128 s, as
+ * Linux's 2 minutes) and accepts when ISS - lo32(h) is 0, 1, 2 or 3
+ * steps: a blind forgery succeeds with probability 8 / 2^32 = 2^-29 per
+ * try. Making one costs one SipHash (10 rounds for IPv4) where Linux's
+ * layout (H1 hiding an 8-bit count, H2 a 22-bit MAC) took two. Window
+ * scaling, SACK and timestamps are not encoded: a cookie SYN-ACK offers
+ * no window scale, so a connection opened by a cookie has an unscaled
+ * window (at most 65535 bytes) for its lifetime. A peer MSS below 536 is
+ * rounded up to 536, as Linux does.
  */
 #include "core/rand.h"
 #include "tcp/tcp.h"
 
-enum { COOKIE_MAC_BITS = 22, COOKIE_MSS_SHIFT = 22, COOKIE_COUNT_SHIFT = 24 };
-#define COOKIE_MAC_MASK ((1u << COOKIE_MAC_BITS) - 1)
-#define COOKIE_LABEL 0x636f6f6b69653131ull /* "cookie11" */
+#define COOKIE_LABEL 0x636f6f6b69653132ull /* "cookie12" */
 
 static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
-
-/* The SipHash state after the 16 bytes both hashes start with: laddr,
- * raddr, lport << 16 | rport, irs as little-endian 32-bit words. H1 is
- * SipHash-2-4 of those 16 bytes, H2 of 24 (count and mssind follow): one
- * key, inputs of different lengths, so independent outputs, and the
- * common prefix is hashed once (18 rounds for both instead of 24). */
-/* IPv6: the 32 bytes of the addresses (l, r) take the place of the first
- * word, four words instead of one, so the prefix is 40 bytes long. */
-typedef struct cookie_pre {
-	hsk_sip st;
-	size_t len;
-} cookie_pre;
 
 static uint64_t rd64le(const uint8_t *p)
 {
@@ -55,33 +43,31 @@ static uint64_t rd64le(const uint8_t *p)
 	return v;
 }
 
-static cookie_pre cookie_prefix(const tcp_stack *s, const hsk_tuple *tu,
-				const tbl_v6addrs *a6, hsk_seq irs)
+/* The SipHash state after the whole words of the input: laddr, raddr,
+ * lport << 16 | rport, irs as little-endian 32-bit words (IPv6: the 32
+ * bytes of the addresses l, r in place of the first word). The count
+ * follows as the last 4 bytes (cookie_hash). */
+static inline __attribute__((always_inline)) hsk_sip
+cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs)
 {
-	cookie_pre p = { .len = a6 ? 40 : 16 };
-	sip_init(&p.st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	hsk_sip st;
+	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
 	if (a6) {
 		for (int i = 0; i < 16; i += 8)
-			sip_block(&p.st, rd64le(a6->l + i));
+			sip_block(&st, rd64le(a6->l + i));
 		for (int i = 0; i < 16; i += 8)
-			sip_block(&p.st, rd64le(a6->r + i));
+			sip_block(&st, rd64le(a6->r + i));
 	} else {
-		sip_block(&p.st, (uint64_t)tu->raddr << 32 | tu->laddr);
+		sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
 	}
-	sip_block(&p.st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
-	return p;
+	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
+	return st;
 }
 
-static uint32_t cookie_h1(const cookie_pre *prefix)
+static inline __attribute__((always_inline)) uint64_t
+cookie_hash(const hsk_sip *prefix, bool v6, uint32_t count)
 {
-	return (uint32_t)sip_final(&prefix->st, prefix->len);
-}
-
-static uint32_t cookie_h2(const cookie_pre *prefix, uint32_t count, uint32_t mssind)
-{
-	hsk_sip st = prefix->st;
-	sip_block(&st, (uint64_t)mssind << 32 | count);
-	return (uint32_t)sip_final(&st, prefix->len + 8);
+	return sip_final_tail(prefix, v6 ? 44 : 20, count);
 }
 
 static uint32_t cookie_count(const tcp_stack *s)
@@ -98,28 +84,22 @@ hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hs
 			mssind = i;
 			break;
 		}
-	uint32_t count = cookie_count(s);
-	cookie_pre prefix = cookie_prefix(s, tu, a6, irs);
-	uint32_t h1 = cookie_h1(&prefix);
-	uint32_t h2 = cookie_h2(&prefix, count, mssind);
-	return seq_of(h1 + ((count << COOKIE_COUNT_SHIFT) |
-			    (mssind << COOKIE_MSS_SHIFT) | (h2 & COOKIE_MAC_MASK)));
+	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
+	uint64_t h = cookie_hash(&prefix, a6 != NULL, cookie_count(s));
+	return seq_of((uint32_t)h + mssind * ((uint32_t)(h >> 32) | 1));
 }
 
 uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      hsk_seq iss, hsk_seq irs)
 {
-	cookie_pre prefix = cookie_prefix(s, tu, a6, irs);
-	uint32_t v = iss.v - cookie_h1(&prefix);
+	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
 	uint32_t now = cookie_count(s);
-	uint32_t mssind = (v >> COOKIE_MSS_SHIFT) & 3;
 	for (uint32_t age = 0; age < 2 && age <= now; age++) {
-		uint32_t count = now - age;
-		if ((count & 0xff) != v >> COOKIE_COUNT_SHIFT)
-			continue;
-		uint32_t h2 = cookie_h2(&prefix, count, mssind);
-		if ((h2 & COOKIE_MAC_MASK) == (v & COOKIE_MAC_MASK))
-			return cookie_mss[mssind];
+		uint64_t h = cookie_hash(&prefix, a6 != NULL, now - age);
+		uint32_t d = iss.v - (uint32_t)h, step = (uint32_t)(h >> 32) | 1;
+		for (uint32_t m = 0; m < 4; m++)
+			if (d == m * step)
+				return cookie_mss[m];
 	}
 	return 0;
 }

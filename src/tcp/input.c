@@ -441,8 +441,8 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
  * the receive ring. */
-static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t len,
-			  bool seg_fin, bool *fin_now)
+static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
+			  uint32_t len, bool seg_fin, bool *fin_now)
 {
 	if (len && tcb_alloc_rcv(s, t) < 0) {
 		/* No memory for it (tcp_mem_high): drop it and say where we
@@ -459,15 +459,27 @@ static void data_in_order(tcp_stack *s, tcb *t, const uint8_t *data, uint32_t le
 		all = false;
 	}
 	tcp_sack *k = tcb_sack(t);
+	/* len > 0: the ring, and so the extension, is there */
+	tcb_act *a = t->act;
+	if (len) {
+		/* Bytes tcp_input verified while copying them into this ring,
+		 * still where they were put: commit them instead of copying
+		 * them again. */
+		if (s->placed_ring == &a->rcv && data == sg->data && len <= sg->placed &&
+		    ((a->rcv.head + a->rcv.len) & (a->rcv.cap - 1)) == sg->placed_end &&
+		    seq_eq(t->rcv_nxt, sg->placed_nxt)) {
+			ring_commit(&a->rcv, len);
+			s->placed_ring = NULL;
+		} else {
+			ring_write(&a->rcv, data, len);
+		}
+	}
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	*fin_now = seg_fin && all;
 	if (!len)
 		return;
-	/* len > 0: the ring, and so the extension, is there */
-	tcb_act *a = t->act;
-	ring_write(&a->rcv, data, len);
 	tcb_notify(s, t);
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
@@ -572,7 +584,7 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 		qack_on_data(s, t);
 	hsk_seq rcv_before = t->rcv_nxt;
 	if (seq_eq(seq, t->rcv_nxt) && tcb_ooo_empty(t))
-		data_in_order(s, t, data, len, seg_fin, fin_now);
+		data_in_order(s, t, sg, data, len, seg_fin, fin_now);
 	else
 		data_reassemble(s, t, seq, data, len, seg_fin, fin_now);
 	if (!seq_eq(t->rcv_nxt, rcv_before))
@@ -745,14 +757,21 @@ static tcp_verdict closed_input(tcp_stack *s)
 	return TV(TV_RST, NULL);
 }
 
-/* A segment that parsed, its tuple set: to its connection object, its
- * listener, or the no-connection reply. The same for both families. */
-static void seg_arrives(tcp_stack *s, tcp_seg *sg)
+static tbl_node *seg_lookup(tcp_stack *s, const tcp_seg *sg)
+{
+	return sg->a6 ? tbl_lookup6(&s->conns, &sg->tuple, sg->a6) :
+			tbl_lookup(&s->conns, &sg->tuple);
+}
+
+/* A segment that parsed, its tuple set: to its connection object (n, or
+ * NULL to look it up here), its listener, or the no-connection reply. The
+ * same for both families. */
+static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
 {
 	sg->seq = seq_of(sg->th.seq);
 	sg->ack = seq_of(sg->th.ack);
-	tbl_node *n = sg->a6 ? tbl_lookup6(&s->conns, &sg->tuple, sg->a6) :
-			       tbl_lookup(&s->conns, &sg->tuple);
+	if (!n)
+		n = seg_lookup(s, sg);
 	if (n) {
 		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
 		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg->tuple, sg->a6, &sg->th, sg->len,
@@ -777,13 +796,97 @@ static void seg_arrives(tcp_stack *s, tcp_seg *sg)
 	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
 }
 
+/* The checksum of a long segment whose header parsed (hsum: pseudo-header
+ * and header, tcp_parse_hsum), verified in one pass with the copy of its
+ * payload into the receive ring when the payload is the next in order for
+ * a connection already holding a ring: copied past the ring's data and not
+ * committed, so a bad sum leaves nothing behind (no allocation either);
+ * data_in_order commits what it finds there. Otherwise summed in place. */
+static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
+{
+	uint32_t len = sg->len;
+	tcb *t = (tcb *)n;
+	if (n && n->kind == HSK_OBJ_TCB && t->act && t->act->rcv.buf &&
+	    state_can_recv(t->state) && seq_eq(sg->seq, t->rcv_nxt) &&
+	    !(sg->th.flags & HSK_TH_SYN) && tcb_ooo_empty(t)) {
+		hsk_ring *r = &t->act->rcv;
+		uint32_t room = tcb_rcv_room(t), at = ring_len(r), sum = 0;
+		uint32_t k = ring_write_at_csum(r, at, sg->data, len < room ? len : room, &sum);
+		if (k < len)            /* beyond the window: summed, not kept */
+			sum = csum_block_add(sum, csum_partial(sg->data + k, len - k, 0), k);
+		if (csum_fold(csum_add(hsum, sum)) != 0)
+			return false;
+		sg->placed = k;
+		sg->placed_end = (r->head + at) & (r->cap - 1);
+		sg->placed_nxt = t->rcv_nxt;
+		s->placed_ring = r;
+		return true;
+	}
+	return csum_fold(csum_partial(sg->data, len, hsum)) == 0;
+}
+
+/* A long segment whose header parsed (tcp_parse_hsum: hsum is the sum of
+ * the pseudo-header and the header): the lookup, the checksum
+ * (seg_verify), then SEGMENT ARRIVES. tu0 is what a drop's trace shows. */
+static void seg_fused(tcp_stack *s, tcp_seg *sg, uint32_t hsum, const hsk_tuple *tu0)
+{
+	sg->seq = seq_of(sg->th.seq);
+	tbl_node *n = seg_lookup(s, sg);
+	if (!seg_verify(s, n, sg, hsum)) {
+		count_parse_error(s, WIRE_ERR_TCP_CSUM);
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, tu0, sg->a6, NULL, 0,
+			      wire_err_name(WIRE_ERR_TCP_CSUM));
+		return;
+	}
+	seg_arrives(s, sg, n);
+	s->placed_ring = NULL;
+}
+
+/* tcp_input for a segment with a long payload: its sum is taken while
+ * the payload is copied (seg_verify). */
+static __attribute__((noinline)) void tcp_input_long(tcp_stack *s, const ipv4_hdr *ip,
+							const uint8_t *buf, size_t len)
+{
+	tcp_seg sg;             /* as in tcp_input: set field by field */
+	sg.ip = ip;
+	sg.tos = ip->tos;
+	sg.a6 = NULL;
+	sg.placed = 0;
+	size_t plen;
+	uint32_t hsum;
+	hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
+	int err = tcp_parse_hsum(buf, len, ip->src, ip->dst, &sg.th, &sg.data, &plen, &hsum);
+	if (err < 0) {
+		count_parse_error(s, err);
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, NULL, 0,
+			      wire_err_name(err));
+		return;
+	}
+	sg.len = (uint32_t)plen;
+	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
+				.lport = sg.th.dport, .rport = sg.th.sport };
+	seg_fused(s, &sg, hsum, &tu);
+}
+
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
-	tcp_seg sg = { .ip = ip, .tos = ip->tos };
-	size_t plen;
+	/* Not zeroed as a whole (its ~150 bytes cost ~25 instructions per
+	 * segment): tcp_parse sets every field of the header and the options
+	 * a reader may look at (tcp_opts_parse: sack[] below nsack, the Fast
+	 * Open cookie when has_fo), the rest is set here and below. */
+	tcp_seg sg;
+	sg.ip = ip;
+	sg.tos = ip->tos;
+	sg.a6 = NULL;
+	sg.placed = 0;
+	size_t plen = 0;
 	CNT_INC(s->env, InSegs);
-	int err = tcp_parse(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
+	if (len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN) {
+		tcp_input_long(s, ip, buf, len);
+		return;
+	}
+	int err = tcp_parse_inline(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
 		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
@@ -794,7 +897,7 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.len = (uint32_t)plen;
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
-	seg_arrives(s, &sg);
+	seg_arrives(s, &sg, NULL);
 }
 
 /* The IP layer hands up only segments to a unicast address of ours
@@ -809,19 +912,24 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
+	uint32_t hsum, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
+	hsk_tuple tu = { 0 };
 	CNT_INC(s->env, InSegs);
-	int err = tcp_parse_ps(buf, len, csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0), true,
-			       &sg.th, &sg.data, &plen);
+	bool fused = len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
+	int err = fused ? tcp_parse_hsum_ps(buf, len, psum, &sg.th, &sg.data, &plen, &hsum) :
+			  tcp_parse_ps(buf, len, psum, true, &sg.th, &sg.data, &plen);
 	if (err < 0) {
 		count_parse_error(s, err);
-		hsk_tuple tu = { 0 };
 		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, &a6, NULL, 0,
 			      wire_err_name(err));
 		return;
 	}
 	sg.len = (uint32_t)plen;
 	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
-	seg_arrives(s, &sg);
+	if (fused)
+		seg_fused(s, &sg, hsum, &tu);
+	else
+		seg_arrives(s, &sg, NULL);
 }
 
 void tcp_icmp_error(void *ctx, const ip_icmp_err *e)

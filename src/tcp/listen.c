@@ -60,31 +60,52 @@ tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
 	return NULL;
 }
 
-tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+/* m is of l's SO_REUSEPORT group: both set it, on the same port and
+ * family, bound to the same address (IPv6: and the same v6only). */
+static bool same_group(const tcp_listener *m, const tcp_listener *l)
 {
-	tcp_listener *l = listener_find(s, tu->laddr, tu->lport);
+	return m->reuseport && m->port == l->port && m->family == l->family &&
+	       m->addr == l->addr &&
+	       (l->family != HSK_AF_INET6 ||
+		(m->v6only == l->v6only && !memcmp(m->addr6, l->addr6, 16)));
+}
+
+/* l, or one of its SO_REUSEPORT group picked by h, a keyed hash of the
+ * 4-tuple, as Linux's reuseport_select_sock (the same listener for every
+ * segment of a connection, SYN cookies' ACKs included). */
+static tcp_listener *group_pick(tcp_listener *l, uint64_t h)
+{
+	unsigned n = 0;
+
 	if (!l || !l->reuseport)
 		return l;
-	/* An SO_REUSEPORT group: the members bound where the first match is;
-	 * one of them by a keyed hash of the 4-tuple, as Linux's
-	 * reuseport_select_sock (the same listener for every segment of a
-	 * connection, SYN cookies' ACKs included). */
-	unsigned n = 0;
 	for (tcp_listener *m = l; m; m = m->next)
-		n += m->reuseport && m->port == l->port && m->addr == l->addr &&
-		     m->family == l->family;
-	uint32_t pick = (uint32_t)(tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1) % n);
+		n += same_group(m, l);
+	uint32_t pick = (uint32_t)(h % n);
 	for (tcp_listener *m = l; m; m = m->next)
-		if (m->reuseport && m->port == l->port && m->addr == l->addr &&
-		    m->family == l->family && pick-- == 0)
+		if (same_group(m, l) && pick-- == 0)
 			return m;
 	return l;
 }
 
+tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+{
+	tcp_listener *l = listener_find(s, tu->laddr, tu->lport);
+
+	if (!l || !l->reuseport)
+		return l;
+	return group_pick(l, tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1));
+}
+
 tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
 {
-	return sg->a6 ? listener_find6(s, sg->a6->l, sg->tuple.lport) :
-			listener_lookup(s, &sg->tuple);
+	if (!sg->a6)
+		return listener_lookup(s, &sg->tuple);
+	tcp_listener *l = listener_find6(s, sg->a6->l, sg->tuple.lport);
+	if (!l || !l->reuseport)
+		return l;
+	return group_pick(l, tuple_hash6(sg->a6, sg->tuple.lport, sg->tuple.rport,
+					 s->env->key0 ^ 0x72657573u, s->env->key1));
 }
 
 static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
@@ -126,7 +147,7 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
 		if (r->tfo_cookie) {    /* RFC 7413: the cookie the SYN asked for */
-			tfo_cookie_make(s, &r->node.key, cookie);
+			tfo_cookie_make(s, &r->node.key, obj_a6(s, &r->node), cookie);
 			o.opt.has_fo = true;
 			o.opt.fo_len = sizeof(cookie);
 			o.opt.fo_cookie = cookie;
@@ -342,7 +363,7 @@ static bool req_seq_acceptable(const tcp_req *r, const tcp_seg *sg)
  * at time 0 gives none either, as when this was a field. */
 static uint64_t req_synack_at(const tcp_stack *s, const tcp_req *r)
 {
-	if (r->retries || !r->timer.deadline)
+	if (r->retries || r->synack_again || !r->timer.deadline)
 		return 0;
 	return r->timer.deadline - s->env->cfg.rto_initial_ns;
 }

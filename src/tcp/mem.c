@@ -30,12 +30,15 @@
 
 #include "tcp/tcp.h"
 
+/* The least power of two >= n (1 for 0), at most 2^31; without a loop
+ * (a ring of 256 KiB took 18 rounds, on every allocation). */
 static uint32_t pow2_at_least(uint32_t n)
 {
-	uint32_t c = 1;
-	while (c < n && c < (UINT32_C(1) << 31))
-		c <<= 1;
-	return c;
+	if (n <= 1)
+		return 1;
+	if (n > (UINT32_C(1) << 31))
+		return UINT32_C(1) << 31;
+	return UINT32_C(1) << (32 - __builtin_clz(n - 1));
 }
 
 static uint32_t snd_min(const tcp_stack *s, const tcb *t)
@@ -153,6 +156,8 @@ static void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;  /* the placed bytes go with it */
 	s->buffer_bytes -= r->cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes -= r->cap;

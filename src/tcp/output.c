@@ -13,12 +13,14 @@
 
 #include "tcp/tcp.h"
 
+/* The least shift that brings rcvbuf within 16 bits, at most 14: its bit
+ * length above 16 (no loop: called for every SYN and SYN-ACK). */
 uint8_t wscale_for(uint32_t rcvbuf)
 {
-	uint8_t sh = 0;
-	while (sh < 14 && (rcvbuf >> sh) > 65535)
-		sh++;
-	return sh;
+	if (rcvbuf <= 65535)
+		return 0;
+	unsigned sh = 16u - (unsigned)__builtin_clz(rcvbuf);
+	return (uint8_t)(sh < 14 ? sh : 14);
 }
 
 void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
@@ -58,26 +60,39 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		th.opt.wscale = -1;
 	uint8_t *pkt = s->ip->txbuf;
 	const uint8_t *data = o->data;
+	int n;
 	if (!data && o->len) {
 		/* Gather the ring's bytes (which may wrap) straight behind the
-		 * header: tcp_emit leaves payload already in place alone. */
+		 * header: tcp_emit leaves payload already in place alone. A
+		 * long payload is summed on the way: one pass over it. */
 		uint8_t *at = pkt + hl + TCP_HDR_LEN + tcp_opts_len(&th.opt);
+		if (o->len >= TCP_FUSE_MIN) {
+			uint32_t sum = 0;
+			ring_peek_csum(ring, o->ring_off, at, o->len, &sum);
+			n = tcp_emit_summed_ps(&th, o->len, sum,
+					       a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
+						    csum_pseudo(tu->laddr, tu->raddr,
+								IP_PROTO_TCP, 0),
+					       pkt + hl, sizeof(s->ip->txbuf) - hl);
+			goto sent;
+		}
 		ring_peek(ring, o->ring_off, at, o->len);
 		data = at;
 	}
-	int n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
-				 pkt + hl, sizeof(s->ip->txbuf) - hl) :
-		     tcp_emit(&th, data, o->len, tu->laddr, tu->raddr,
-			      pkt + hl, sizeof(s->ip->txbuf) - hl);
+	n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
+			     pkt + hl, sizeof(s->ip->txbuf) - hl) :
+		 tcp_emit_inline(&th, data, o->len, tu->laddr, tu->raddr,
+				 pkt + hl, sizeof(s->ip->txbuf) - hl);
+sent:
 	if (n < 0)
 		return;
 	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
 	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
-	/* IP_TOS is IPv4's for now: IPv6's traffic class is 0 (docs/ipv6.md) */
+	/* IPv6: the TOS byte (IP_TOS, ECT) is the traffic class */
 	if (a6)
-		ip6_output(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, (size_t)n);
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, (size_t)n);
 	else
 		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
 }

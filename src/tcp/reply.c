@@ -155,6 +155,8 @@ void tcp_reply(tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v)
 			 * tcp_rtx_synack does. */
 			CNT_INC(s->env, TCPSynRetrans);
 			CNT_INC(s->env, RetransSegs);
+			/* Karn: the final ACK may answer either copy. */
+			((tcp_req *)n)->synack_again = true;
 			req_send(s, (tcp_req *)n, HSK_TH_SYN | HSK_TH_ACK);
 		} else {
 			req_send(s, (tcp_req *)n, HSK_TH_ACK);

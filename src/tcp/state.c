@@ -162,11 +162,9 @@ static void trace_cc(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	env_trace(s->env, &ev);
 }
 
-void trace_segment(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
-		   const tbl_v6addrs *a6, const tcp_hdr *th, uint32_t len, const char *reason)
+void trace_segment_ev(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *tu,
+		      const tbl_v6addrs *a6, const tcp_hdr *th, uint32_t len, const char *reason)
 {
-	if (!s->env->cfg.trace)
-		return;
 	hsk_trace_event ev = {
 		.kind = (uint8_t)kind, .obj = (uint8_t)obj, .sd = sd,
 		.wscale = -1, .reason = reason, .fastopen = -1,

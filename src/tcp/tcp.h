@@ -52,7 +52,23 @@ typedef struct tcp_seg {
 	hsk_seq seq, ack;
 	const uint8_t *data;
 	uint32_t len;             /* payload bytes */
+	/* Fused receive (tcp_input): `placed` bytes of the payload, verified,
+	 * already copied into the receive ring past its data, at ring index
+	 * placed_end (head + len) for RCV.NXT = placed_nxt; committed by
+	 * data_in_order while the stack's placed_ring still names the ring. */
+	uint32_t placed, placed_end;
+	hsk_seq placed_nxt;
 } tcp_seg;
+
+/* Payloads of at least this many bytes are checksummed while they are
+ * copied: gathered from the send ring into the packet (seg_send), and
+ * verified while copied into the receive ring (tcp_input). Below it one
+ * pass of csum_partial over the whole segment costs fewer instructions
+ * than a separate header sum plus the bookkeeping (docs/performance.md). */
+#ifndef HSK_TCP_FUSE_MIN
+#define HSK_TCP_FUSE_MIN 4096   /* -DHSK_TCP_FUSE_MIN=1: every segment (tests) */
+#endif
+enum { TCP_FUSE_MIN = HSK_TCP_FUSE_MIN };
 
 /* Sequence space a segment occupies: payload plus one each for SYN, FIN. */
 static inline uint32_t seg_space(const tcp_seg *sg)
@@ -288,6 +304,8 @@ typedef struct tcp_req {
 	bool sack_ok, ts_ok;      /* the SYN offered SACK / timestamps */
 	bool ecn_ok;              /* the SYN asked for ECN and we agreed */
 	bool tfo_cookie;          /* our SYN-ACK carries a Fast Open cookie */
+	bool synack_again;        /* a SYN-ACK went again for a repeated SYN:
+				   * no RTT sample (Karn; req_synack_at) */
 	uint32_t ts_recent;       /* the SYN's TSval */
 	uint32_t ts_offset;
 	uint32_t oow_ms;          /* the last rate-limited reply (reply.c) */
@@ -384,6 +402,9 @@ typedef struct tcp_stack {
 	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
 	 * allocated with the first one */
 	struct tfo_cache *tfo;
+	/* The receive ring holding the payload of the segment being processed,
+	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
+	const hsk_ring *placed_ring;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -781,7 +802,8 @@ static inline uint32_t tcb_data_acked(const tcb *t)
 enum { TFO_COOKIE_LEN = 8 };
 /* Server: the cookie of the client on tuple tu (our view): SipHash of the
  * two addresses under the stack's secret. */
-void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     uint8_t out[8]);
 /* Server: a SYN reached listener l (server bit on). True when Fast Open
  * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
  * sent); false for a normal request, whose SYN-ACK carries a cookie when
@@ -808,15 +830,18 @@ void tfo_rcv_synack(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 void tfo_syn_timeout(struct tcp_stack *s, tcb *t);
 /* Client: a cookie is cached for addr (and Fast Open is not backing off
  * after SYN losses): its length, 0 when none. mss: the server's, or 0. */
-uint8_t tfo_cookie_find(struct tcp_stack *s, uint32_t addr, const uint8_t **cookie,
+/* The client's cache is keyed by the server's 16-byte address (IPv4
+ * v4-mapped: tfo_key4). */
+void tfo_key4(uint32_t addr, uint8_t key[16]);
+uint8_t tfo_cookie_find(struct tcp_stack *s, const uint8_t addr[16], const uint8_t **cookie,
 			uint16_t *mss);
-int tfo_cookie_store(struct tcp_stack *s, uint32_t addr, const uint8_t *cookie,
+int tfo_cookie_store(struct tcp_stack *s, const uint8_t addr[16], const uint8_t *cookie,
 		     uint8_t len, uint16_t mss);
 /* Client: the most data a Fast Open SYN to t's peer carries. */
 uint32_t tfo_syn_room(struct tcp_stack *s, const tcb *t);
 void tfo_destroy(struct tcp_stack *s);
 /* The cookie cached for addr into out[16]: its length, or -HSK_ENOENT. */
-int tfo_cookie_copy(struct tcp_stack *s, uint32_t addr, uint8_t out[16]);
+int tfo_cookie_copy(struct tcp_stack *s, const uint8_t addr[16], uint8_t out[16]);
 /* Server: the Fast Open TCB's handshake completed (its SYN-ACK's RTT). */
 void tfo_child_established(struct tcp_stack *s, tcb *t);
 
@@ -831,9 +856,19 @@ static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
 }
 
 /* ---- trace helpers (state.c) ---- */
-void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
-		   const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
-		   uint32_t len, const char *reason);
+void trace_segment_ev(struct tcp_stack *s, int kind, int obj, int sd,
+		      const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+		      uint32_t len, const char *reason);
+/* A segment event, when tracing: inline, so that an untraced stack does
+ * not marshal nine arguments for a call that returns at once (~20
+ * instructions per segment, twice per segment). */
+static inline void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
+				 const hsk_tuple *tu, const tbl_v6addrs *a6, const tcp_hdr *th,
+				 uint32_t len, const char *reason)
+{
+	if (s->env->cfg.trace)
+		trace_segment_ev(s, kind, obj, sd, tu, a6, th, len, reason);
+}
 /* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
  * s->cfg.trace first, so an untraced stack does not even call it. */
 void trace_listener(struct tcp_stack *s, const tcp_listener *l);

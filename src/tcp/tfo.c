@@ -49,7 +49,7 @@
 enum { TFO_CACHE_SIZE = 256, TFO_OPT_ROOM = 40 };
 
 typedef struct tfo_entry {
-	uint32_t addr;            /* the server; 0: a free slot */
+	uint8_t addr[16];         /* the server (IPv4 v4-mapped); 0: free */
 	uint32_t loss_ms;         /* the last SYN loss (ms clock) */
 	uint16_t mss;             /* the server's MSS, 0: unknown */
 	uint8_t len;              /* cookie length, 0: none yet */
@@ -70,10 +70,21 @@ static uint32_t ms_clock(const tcp_stack *s)
 	return ms ? ms : 1;
 }
 
-void tfo_cookie_make(const tcp_stack *s, const hsk_tuple *tu, uint8_t out[8])
+void tfo_cookie_make(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     uint8_t out[8])
 {
 	uint32_t a[2] = { tu->raddr, tu->laddr };
-	uint64_t h = hsk_siphash(a, sizeof(a), s->env->key0 ^ TFO_LABEL, s->env->key1);
+	uint8_t b[32];
+	uint64_t h;
+
+	/* IPv6: the 128-bit addresses, not the table's folds */
+	if (a6) {
+		memcpy(b, a6->r, 16);
+		memcpy(b + 16, a6->l, 16);
+		h = hsk_siphash(b, sizeof(b), s->env->key0 ^ TFO_LABEL, s->env->key1);
+	} else {
+		h = hsk_siphash(a, sizeof(a), s->env->key0 ^ TFO_LABEL, s->env->key1);
+	}
 	for (int i = 0; i < 8; i++)
 		out[i] = (uint8_t)(h >> (8 * i));
 }
@@ -83,7 +94,7 @@ static bool cookie_valid(const tcp_stack *s, const tcp_seg *sg)
 	uint8_t want[TFO_COOKIE_LEN];
 	if (sg->th.opt.fo_len != TFO_COOKIE_LEN)
 		return false;
-	tfo_cookie_make(s, &sg->tuple, want);
+	tfo_cookie_make(s, &sg->tuple, sg->a6, want);
 	/* Compared in constant time: its bytes are a secret's. */
 	uint8_t diff = 0;
 	for (int i = 0; i < TFO_COOKIE_LEN; i++)
@@ -253,7 +264,26 @@ void tfo_listener_gone(tcp_listener *l)
 
 /* ---- client ---- */
 
-static tfo_entry *cache_slot(tcp_stack *s, uint32_t addr, bool make)
+void tfo_key4(uint32_t addr, uint8_t key[16])
+{
+	memset(key, 0, 10);
+	key[10] = key[11] = 0xff;
+	for (int i = 0; i < 4; i++)
+		key[12 + i] = (uint8_t)(addr >> (24 - 8 * i));
+}
+
+/* A connection's server, as the cache keys it. */
+static const uint8_t *tcb_key(tcp_stack *s, const tcb *t, uint8_t buf[16])
+{
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+
+	if (a6)
+		return a6->r;
+	tfo_key4(t->node.key.raddr, buf);
+	return buf;
+}
+
+static tfo_entry *cache_slot(tcp_stack *s, const uint8_t addr[16], bool make)
 {
 	if (!s->tfo) {
 		if (!make)
@@ -262,17 +292,19 @@ static tfo_entry *cache_slot(tcp_stack *s, uint32_t addr, bool make)
 		if (!s->tfo)
 			return NULL;
 	}
-	uint64_t h = hsk_siphash(&addr, sizeof(addr), s->env->key0 ^ TFO_LABEL ^ 1, s->env->key1);
+	uint64_t h = hsk_siphash(addr, 16, s->env->key0 ^ TFO_LABEL ^ 1, s->env->key1);
 	tfo_entry *e = &s->tfo->e[h % TFO_CACHE_SIZE];
-	if (e->addr != addr) {
+	if (memcmp(e->addr, addr, 16)) {
 		if (!make)
 			return NULL;
-		*e = (tfo_entry){ .addr = addr };
+		*e = (tfo_entry){ .len = 0 };
+		memcpy(e->addr, addr, 16);
 	}
 	return e;
 }
 
-uint8_t tfo_cookie_find(tcp_stack *s, uint32_t addr, const uint8_t **cookie, uint16_t *mss)
+uint8_t tfo_cookie_find(tcp_stack *s, const uint8_t addr[16], const uint8_t **cookie,
+			uint16_t *mss)
 {
 	tfo_entry *e = cache_slot(s, addr, false);
 	if (!e || !e->len)
@@ -289,7 +321,7 @@ uint8_t tfo_cookie_find(tcp_stack *s, uint32_t addr, const uint8_t **cookie, uin
 	return e->len;
 }
 
-int tfo_cookie_store(tcp_stack *s, uint32_t addr, const uint8_t *cookie, uint8_t len,
+int tfo_cookie_store(tcp_stack *s, const uint8_t addr[16], const uint8_t *cookie, uint8_t len,
 		     uint16_t mss)
 {
 	if (len && (len < TCP_FO_COOKIE_MIN || len > TCP_FO_COOKIE_MAX || (len & 1)))
@@ -309,9 +341,10 @@ int tfo_cookie_store(tcp_stack *s, uint32_t addr, const uint8_t *cookie, uint8_t
 uint32_t tfo_syn_room(tcp_stack *s, const tcb *t)
 {
 	const uint8_t *c;
+	uint8_t k[16];
 	uint16_t mss = 0;
-	uint32_t room = mss_cap(s->mss, tcb_user_mss(t));
-	if (tfo_cookie_find(s, t->node.key.raddr, &c, &mss) && mss && mss < room)
+	uint32_t room = mss_cap(tcp_our_mss(s, t->node.v6), tcb_user_mss(t));
+	if (tfo_cookie_find(s, tcb_key(s, t, k), &c, &mss) && mss && mss < room)
 		room = mss;
 	return room > TFO_OPT_ROOM ? room - TFO_OPT_ROOM : 0;
 }
@@ -321,8 +354,9 @@ uint32_t tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
 	if (!(t->flags & TF_TFO_SYN))
 		return 0;
 	const uint8_t *cookie = NULL;
+	uint8_t k[16];
 	uint16_t mss = 0;
-	uint8_t len = tfo_cookie_find(s, t->node.key.raddr, &cookie, &mss);
+	uint8_t len = tfo_cookie_find(s, tcb_key(s, t, k), &cookie, &mss);
 	bool no_cookie = s->env->cfg.tcp_fastopen & HSK_TFO_CLIENT_NO_COOKIE;
 	if (len) {
 		o->opt.has_fo = true;
@@ -349,14 +383,16 @@ uint32_t tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
 void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
+	uint8_t kb[16];
+	const uint8_t *k = tcb_key(s, t, kb);
 	/* A cookie we asked for (or a new one) is kept, with the MSS; one we
 	 * did not ask for is ignored, as Linux. */
 	if ((t->flags & TF_TFO_SYN) && o->has_fo && o->fo_len)
-		tfo_cookie_store(s, t->node.key.raddr, o->fo_cookie, o->fo_len, o->mss);
+		tfo_cookie_store(s, k, o->fo_cookie, o->fo_len, o->mss);
 	else if (t->flags & TF_TFO_SYN)
-		tfo_cookie_store(s, t->node.key.raddr, NULL, 0, o->mss);
+		tfo_cookie_store(s, k, NULL, 0, o->mss);
 	if (t->flags & TF_TFO_SYN) {
-		tfo_entry *e = cache_slot(s, t->node.key.raddr, false);
+		tfo_entry *e = cache_slot(s, k, false);
 		if (e && !(t->flags & TF_SYN_RETRANS))
 			e->syn_loss = 0;
 	}
@@ -381,9 +417,11 @@ void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 void tfo_syn_timeout(tcp_stack *s, tcb *t)
 {
+	uint8_t k[16];
+
 	if (!(t->flags & TF_TFO_SYN) || (t->flags & TF_SYN_RETRANS))
 		return;
-	tfo_entry *e = cache_slot(s, t->node.key.raddr, false);
+	tfo_entry *e = cache_slot(s, tcb_key(s, t, k), false);
 	if (e) {
 		if (e->syn_loss < UINT8_MAX)
 			e->syn_loss++;
@@ -399,7 +437,7 @@ void tfo_destroy(tcp_stack *s)
 
 /* ---- the public calls over the cache ---- */
 
-int tfo_cookie_copy(tcp_stack *s, uint32_t addr, uint8_t out[16])
+int tfo_cookie_copy(tcp_stack *s, const uint8_t addr[16], uint8_t out[16])
 {
 	tfo_entry *e = cache_slot(s, addr, false);
 	if (!e || !e->len)

@@ -171,7 +171,13 @@ void trace_json_line(FILE *out, const char *host, const hsk_trace_event *ev)
 	fprintf(out, ",\"ev\":\"%s\",\"obj\":\"%s\"", ev_name(ev->kind), obj_name(ev->obj));
 	if (ev->sd >= 0)
 		fprintf(out, ",\"sd\":%d", ev->sd);
-	if (t->laddr || t->raddr || t->lport || t->rport) {
+	if (ev->family == HSK_AF_INET6) {
+		hsk_addr l = hsk_addr_v6(ev->laddr6), r = hsk_addr_v6(ev->raddr6);
+		char b[HSK_ADDRSTRLEN];
+
+		fprintf(out, ",\"local\":\"%s\"", hsk_addr_port_str(&l, t->lport, b));
+		fprintf(out, ",\"remote\":\"%s\"", hsk_addr_port_str(&r, t->rport, b));
+	} else if (t->laddr || t->raddr || t->lport || t->rport) {
 		json_addr(out, "local", t->laddr, t->lport);
 		json_addr(out, "remote", t->raddr, t->rport);
 	}

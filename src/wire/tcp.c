@@ -5,74 +5,17 @@
 #include "handshake.h"
 #include "wire.h"
 
-/* The checks and fields after the checksum (SYN+FIN, options). */
-static inline __attribute__((always_inline)) int parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
-		      const uint8_t **payload, size_t *payload_len)
-{
-	uint8_t flags = buf[13];
-	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
-		return WIRE_ERR_SYN_FIN;
-	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
-	if (err)
-		return err;
-
-	h->sport = rd16(buf);
-	h->dport = rd16(buf + 2);
-	h->seq = rd32(buf + 4);
-	h->ack = rd32(buf + 8);
-	h->doff = (uint8_t)doff;
-	h->flags = flags;
-	h->win = rd16(buf + 14);
-	h->csum = rd16(buf + 16);
-	h->urp = rd16(buf + 18);
-	*payload = buf + doff;
-	*payload_len = len - doff;
-	return WIRE_OK;
-}
-
-/* The lengths every parse checks first; the data offset, or an error. */
-static inline __attribute__((always_inline)) int parse_doff(const uint8_t *buf, size_t len, size_t *doff)
-{
-	if (len < TCP_HDR_LEN)
-		return WIRE_ERR_SHORT;
-	*doff = (size_t)(buf[12] >> 4) * 4;
-	if (*doff < TCP_HDR_LEN || *doff > len)
-		return WIRE_ERR_DOFF;
-	return WIRE_OK;
-}
-
-/* The pseudo-header sum psum (without the length: both families' sums
- * take the segment length as a 16-bit term below 64 KiB) and the parse. */
-static inline __attribute__((always_inline)) int parse_ps(const uint8_t *buf, size_t len, uint32_t psum,
-							  bool verify_csum, tcp_hdr *h,
-							  const uint8_t **payload, size_t *payload_len)
-{
-	size_t doff;
-	int err = parse_doff(buf, len, &doff);
-	if (err)
-		return err;
-	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
-	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
-	 * jumbogram, which we do not take). */
-	if (verify_csum &&
-	    (len > 0xffff ||
-	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
-		return WIRE_ERR_TCP_CSUM;
-	return parse_rest(buf, len, doff, h, payload, payload_len);
-}
-
 int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
 	      size_t *payload_len)
 {
-	return parse_ps(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), verify_csum, h,
-			payload, payload_len);
+	return tcp_parse_inline(buf, len, src, dst, verify_csum, h, payload, payload_len);
 }
 
 int tcp_parse_ps(const uint8_t *buf, size_t len, uint32_t psum, bool verify_csum,
 		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len)
 {
-	return parse_ps(buf, len, psum, verify_csum, h, payload, payload_len);
+	return tcp_parse_ps_inline(buf, len, psum, verify_csum, h, payload, payload_len);
 }
 
 static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum,
@@ -80,13 +23,13 @@ static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *bu
 							       size_t *payload_len, uint32_t *hsum)
 {
 	size_t doff;
-	int err = parse_doff(buf, len, &doff);
+	int err = tcp_parse_doff(buf, len, &doff);
 	if (err)
 		return err;
 	if (len > 0xffff)
 		return WIRE_ERR_TCP_CSUM;
 	uint32_t sum = csum_partial(buf, doff, psum + (uint32_t)len);
-	err = parse_rest(buf, len, doff, h, payload, payload_len);
+	err = tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 	/* A segment that fails a later check is counted as tcp_parse counts
 	 * it: as a bad checksum when its checksum is bad too. */
 	if (err && csum_fold(csum_partial(buf + doff, len - doff, sum)) != 0)
@@ -109,66 +52,23 @@ int tcp_parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum, tcp_hdr *h,
 	return parse_hsum_ps(buf, len, psum, h, payload, payload_len, hsum);
 }
 
-/* Header and options (checksum field 0); returns the header length, or
- * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
-static inline __attribute__((always_inline)) int emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
-{
-	enum { MAX_HLEN = TCP_HDR_LEN + TCP_MAX_OPT_LEN };
-	size_t hlen;
-	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
-	    payload_len <= 0xffff - MAX_HLEN) {
-		/* Room for any header: write the options and learn their
-		 * length, instead of computing it twice. */
-		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
-	} else {
-		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
-		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
-			return WIRE_ERR_SPACE;
-		tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
-	}
-	wr16(buf, h->sport);
-	wr16(buf + 2, h->dport);
-	wr32(buf + 4, h->seq);
-	wr32(buf + 8, h->ack);
-	buf[12] = (uint8_t)(hlen / 4 << 4);
-	buf[13] = h->flags;
-	wr16(buf + 14, h->win);
-	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
-	return (int)hlen;
-}
-
-static inline __attribute__((always_inline)) int emit_ps(const tcp_hdr *h, const uint8_t *payload,
-							 size_t payload_len, uint32_t psum,
-							 uint8_t *buf, size_t cap)
-{
-	int hlen = emit_header(h, payload_len, buf, cap);
-	if (hlen < 0)
-		return hlen;
-	size_t n = (size_t)hlen + payload_len;
-	/* A payload already in place (built behind the header) is not copied. */
-	if (payload_len && payload != buf + hlen)
-		memmove(buf + hlen, payload, payload_len);
-	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
-	return (int)n;
-}
-
 int tcp_emit(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	     uint32_t src, uint32_t dst, uint8_t *buf, size_t cap)
 {
-	return emit_ps(h, payload, payload_len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), buf, cap);
+	return tcp_emit_inline(h, payload, payload_len, src, dst, buf, cap);
 }
 
 int tcp_emit_ps(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 		uint32_t psum, uint8_t *buf, size_t cap)
 {
-	return emit_ps(h, payload, payload_len, psum, buf, cap);
+	return tcp_emit_ps_inline(h, payload, payload_len, psum, buf, cap);
 }
 
 static inline __attribute__((always_inline)) int emit_summed_ps(const tcp_hdr *h, size_t payload_len,
 								uint32_t payload_sum, uint32_t psum,
 								uint8_t *buf, size_t cap)
 {
-	int hlen = emit_header(h, payload_len, buf, cap);
+	int hlen = tcp_emit_header(h, payload_len, buf, cap);
 	if (hlen < 0)
 		return hlen;
 	size_t n = (size_t)hlen + payload_len;

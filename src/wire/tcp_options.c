@@ -205,14 +205,15 @@ static size_t opts_nsack(const tcp_opts *o, size_t base)
 size_t tcp_opts_len(const tcp_opts *o)
 {
 	size_t base = opts_base_len(o);
-	size_t ns = opts_nsack(o, base);
+	size_t ns = o->nsack ? opts_nsack(o, base) : 0;
 	return base + (ns ? 4 + OPTLEN_SACK_BLOCK * ns : 0);
 }
 
 size_t tcp_opts_write(const tcp_opts *o, uint8_t *p)
 {
 	uint8_t *start = p;
-	size_t ns = opts_nsack(o, opts_base_len(o));
+	/* most segments carry no SACK blocks: no room to work out */
+	size_t ns = o->nsack ? opts_nsack(o, opts_base_len(o)) : 0;
 	if (o->mss) {
 		wr32(p, (uint32_t)TCPOPT_MSS << 24 | OPTLEN_MSS << 16 | o->mss);
 		p += 4;

@@ -14,8 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/csum.h"
+#include "handshake.h"          /* HSK_TH_* */
 
 enum wire_err {
 	WIRE_OK = 0,
@@ -223,6 +225,214 @@ static inline void wr32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* A source address no packet may carry: 0.0.0.0, the limited broadcast
+ * 255.255.255.255, or a multicast group (224.0.0.0/4). RFC 1122 3.2.1.3. */
+static inline bool ipv4_bad_src(uint32_t a)
+{
+	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;
+}
+
+/* The header's checksum is right: its 32-bit words (ihl is a multiple of
+ * 4) summed in 64 bits, folded; all ones in either byte order. Inline,
+ * so that the parser calls nothing and needs no stack frame. */
+static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
+{
+	uint64_t s = 0;
+	if (ihl == IPV4_HDR_LEN) {
+		/* the usual header, without options: five words, no loop */
+		uint32_t w[5];
+		memcpy(w, p, sizeof(w));
+		s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	} else {
+		for (size_t i = 0; i < ihl; i += 4) {
+			uint32_t w;
+			memcpy(&w, p + i, 4);
+			s += w;
+		}
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
+/* ipv4_parse, inline for the IP layer's input (one per packet). */
+static inline __attribute__((always_inline)) int
+ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **payload,
+		  size_t *payload_len)
+{
+	if (len < IPV4_HDR_LEN)
+		return WIRE_ERR_SHORT;
+	if (buf[0] >> 4 != 4)
+		return WIRE_ERR_VERSION;
+	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+	if (ihl < IPV4_HDR_LEN || ihl > len)
+		return WIRE_ERR_IHL;
+	size_t total = rd16(buf + 2);
+	if (total < ihl || total > len)
+		return WIRE_ERR_TOTLEN;
+	if (!hdr_sum_ok(buf, ihl))
+		return WIRE_ERR_IP_CSUM;
+	uint32_t src = rd32(buf + 12);
+	if (ipv4_bad_src(src))
+		return WIRE_ERR_ADDR;
+
+	h->ihl = (uint8_t)ihl;
+	h->tos = buf[1];
+	h->total_len = (uint16_t)total;
+	h->id = rd16(buf + 4);
+	h->frag = rd16(buf + 6);
+	h->ttl = buf[8];
+	h->proto = buf[9];
+	h->csum = rd16(buf + 10);
+	h->src = src;
+	h->dst = rd32(buf + 16);
+	*payload = buf + ihl;
+	*payload_len = total - ihl;
+	return WIRE_OK;
+}
+
+/* The checks and fields after the checksum (SYN+FIN, options). */
+static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len)
+{
+	uint8_t flags = buf[13];
+	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
+		return WIRE_ERR_SYN_FIN;
+	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
+	if (err)
+		return err;
+
+	h->sport = rd16(buf);
+	h->dport = rd16(buf + 2);
+	h->seq = rd32(buf + 4);
+	h->ack = rd32(buf + 8);
+	h->doff = (uint8_t)doff;
+	h->flags = flags;
+	h->win = rd16(buf + 14);
+	h->csum = rd16(buf + 16);
+	h->urp = rd16(buf + 18);
+	*payload = buf + doff;
+	*payload_len = len - doff;
+	return WIRE_OK;
+}
+
+/* The lengths every parse checks first; the data offset, or an error. */
+static inline __attribute__((always_inline)) int tcp_parse_doff(const uint8_t *buf, size_t len, size_t *doff)
+{
+	if (len < TCP_HDR_LEN)
+		return WIRE_ERR_SHORT;
+	*doff = (size_t)(buf[12] >> 4) * 4;
+	if (*doff < TCP_HDR_LEN || *doff > len)
+		return WIRE_ERR_DOFF;
+	return WIRE_OK;
+}
+
+/* The pseudo-header sum psum (without the length: both families' sums
+ * take the segment length as a 16-bit term below 64 KiB) and the parse. */
+static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8_t *buf, size_t len, uint32_t psum,
+							  bool verify_csum, tcp_hdr *h,
+							  const uint8_t **payload, size_t *payload_len)
+{
+	size_t doff;
+	int err = tcp_parse_doff(buf, len, &doff);
+	if (err)
+		return err;
+	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
+	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
+	 * jumbogram, which we do not take). */
+	if (verify_csum &&
+	    (len > 0xffff ||
+	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
+		return WIRE_ERR_TCP_CSUM;
+	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
+}
+
+/* tcp_parse, inline for the TCP layer's input (one per segment). */
+static inline __attribute__((always_inline)) int
+tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, bool verify_csum,
+		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len)
+{
+	return tcp_parse_ps_inline(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), verify_csum,
+				   h, payload, payload_len);
+}
+
+/* Header and options (checksum field 0); returns the header length, or
+ * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
+static inline __attribute__((always_inline)) int
+tcp_emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
+{
+	enum { MAX_HLEN = TCP_HDR_LEN + TCP_MAX_OPT_LEN };
+	size_t hlen;
+	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
+	    payload_len <= 0xffff - MAX_HLEN) {
+		/* Room for any header: write the options and learn their
+		 * length, instead of computing it twice. */
+		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	} else {
+		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
+		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
+			return WIRE_ERR_SPACE;
+		tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+	}
+	wr16(buf, h->sport);
+	wr16(buf + 2, h->dport);
+	wr32(buf + 4, h->seq);
+	wr32(buf + 8, h->ack);
+	buf[12] = (uint8_t)(hlen / 4 << 4);
+	buf[13] = h->flags;
+	wr16(buf + 14, h->win);
+	wr32(buf + 16, (uint32_t)h->urp); /* checksum 0 while summing */
+	return (int)hlen;
+}
+
+static inline __attribute__((always_inline)) int
+tcp_emit_ps_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len, uint32_t psum,
+		   uint8_t *buf, size_t cap)
+{
+	int hlen = tcp_emit_header(h, payload_len, buf, cap);
+	if (hlen < 0)
+		return hlen;
+	size_t n = (size_t)hlen + payload_len;
+	/* A payload already in place (built behind the header) is not copied. */
+	if (payload_len && payload != buf + hlen)
+		memmove(buf + hlen, payload, payload_len);
+	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
+	return (int)n;
+}
+
+/* tcp_emit, inline for the TCP layer's output (one per segment). */
+static inline __attribute__((always_inline)) int
+tcp_emit_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len, uint32_t src,
+		uint32_t dst, uint8_t *buf, size_t cap)
+{
+	return tcp_emit_ps_inline(h, payload, payload_len, csum_pseudo(src, dst, IP_PROTO_TCP, 0),
+				  buf, cap);
+}
+
+/* ipv4_emit's 20 bytes from the fields themselves, inline (the IP layer's
+ * output writes one header per packet; ipv4_emit is this with a check of
+ * the room). */
+static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_len, uint16_t id,
+				    uint16_t frag, uint8_t ttl, uint8_t proto, uint32_t src,
+				    uint32_t dst)
+{
+	uint16_t w0 = (uint16_t)(0x4500 | tos);
+	uint16_t w4 = (uint16_t)(ttl << 8 | proto);
+	/* The checksum straight from the fields: ten 16-bit words. */
+	uint32_t sum = (uint32_t)w0 + total_len + id + frag + w4 +
+		       (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
+	wr16(buf, w0);
+	wr16(buf + 2, total_len);
+	wr16(buf + 4, id);
+	wr16(buf + 6, frag);
+	wr16(buf + 8, w4);
+	wr16(buf + 10, csum_fold(sum));
+	wr32(buf + 12, src);
+	wr32(buf + 16, dst);
 }
 
 #endif

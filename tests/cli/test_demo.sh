@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every scenario of `handshake demo --list` in text and JSON and checks
-# that basic's JSON trace holds the textbook state sequences.
+# that basic's JSON trace holds the textbook state sequences; then every
+# scenario again over IPv6 (--ipv6).
 # $1: build directory, $2: source directory.
 set -u
 build=${1:?build dir}
@@ -164,5 +165,36 @@ summary = [json.loads(l) for l in open(sys.argv[2]) if '"summary"' in l][0]
 assert n == summary["link"]["sent"], (n, summary["link"])
 PY
 "$bin" demo --pcap /nonexistent/dir/x.pcap >/dev/null 2>&1 && { echo "FAIL: bad --pcap path accepted"; fail=1; }
-[ $fail -eq 0 ] && echo "ok: $(echo $scenarios | wc -w) scenarios"
+
+# --ipv6: every scenario over IPv6 (2001:2::/96 + the IPv4 address), with
+# the same expectations met; basic's JSON shows the IPv6 endpoints, MSS
+# 1440 and the textbook handshake; the pcap holds IPv6 packets only.
+for s in $scenarios; do
+	if ! timeout 60 "$bin" demo --ipv6 --scenario "$s" >"$tmp/$s.v6.txt" 2>&1; then
+		echo "FAIL: $s --ipv6"; grep UNEXPECTED "$tmp/$s.v6.txt"; fail=1
+	fi
+	grep -q "outcome: as expected" "$tmp/$s.v6.txt" || { echo "FAIL: $s --ipv6: outcome"; fail=1; }
+done
+"$bin" demo --ipv6 --format json --pcap "$tmp/v6.pcap" >"$tmp/basic6.json" ||
+	{ echo "FAIL: basic --ipv6 json"; fail=1; }
+python3 - "$tmp/basic6.json" "$tmp/v6.pcap" <<'PY' || { echo "FAIL: basic --ipv6"; fail=1; }
+import json, struct, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+tx = [e for e in ev if e["ev"] == "tx"]
+assert [(e["host"], e["flags"]) for e in tx[:3]] == \
+    [("client", "SYN"), ("server", "SYN,ACK"), ("client", "ACK")], tx[:3]
+assert tx[0]["local"].startswith("[2001:2::c612:1]:") and tx[0]["remote"] == "[2001:2::c612:2]:80", tx[0]
+assert tx[0]["options"]["mss"] == 1440 and tx[1]["options"]["mss"] == 1440, tx[:2]
+st = [e["to"] for e in ev if e["ev"] == "state" and e["host"] == "client"]
+assert st == ["SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED"], st
+data = open(sys.argv[2], "rb").read()
+off, n = 24, 0
+while off < len(data):
+    caplen, = struct.unpack("=I", data[off + 8:off + 12])
+    assert data[off + 16] >> 4 == 6
+    off += 16 + caplen
+    n += 1
+assert n == [e for e in ev if e["ev"] == "summary"][0]["link"]["sent"], n
+PY
+[ $fail -eq 0 ] && echo "ok: $(echo $scenarios | wc -w) scenarios, over IPv4 and IPv6"
 exit $fail

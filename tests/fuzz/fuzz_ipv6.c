@@ -2,7 +2,8 @@
  * libFuzzer target for IPv6: the header, extension-header, ICMPv6 and ND
  * parsers of src/wire, the IP layer's IPv6 input (ip6.c, icmp6.c, the
  * reassembly of frag.c) through a stack, and the TAP's Neighbor Discovery
- * (src/link/nd.c, compiled in here: the fuzz archive leaves out src/link).
+ * (src/link/nd.c and its neighbour table neigh.c, compiled in here: the
+ * fuzz archive leaves out src/link).
  *
  * The input is a script of records, each one packet:
  *   byte 0  mode: bit 0 walk as if to a multicast group, bit 1 force the
@@ -26,6 +27,7 @@
 #include "handshake.h"
 #include "stack/stack.h"
 #include "wire/ipv6.h"
+#include "../../src/link/neigh.c"
 #include "../../src/link/nd.c"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)

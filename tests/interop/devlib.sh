@@ -5,61 +5,9 @@
 # on the new devices and prints its counters as one JSON line at exit.
 # Arguments of the test: the build directory and the source directory.
 
-BUILD=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
-SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR}
-BUILD=$(cd "$BUILD" && pwd)
-SRC=$(cd "$SRC" && pwd)
-TEST=$(basename "$0" .sh)
-
-. "$SRC/scripts/netns.sh"
-
-reason=$(netns_check)
-if [ $? -ne 0 ]; then
-	echo "$reason"
-	exit 77
-fi
-for tool in python3 timeout sha256sum $NEED_TOOLS; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is missing"; exit 77; }
-done
+. "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 
 DT=$BUILD/hsk-devtest
-PEER="$SRC/tests/interop/peer.py"
-NS="hsk-${TEST#test_}-$$"
-TMP=$(mktemp -d "/tmp/hsk-${TEST}.XXXXXX")
-KADDR=198.18.0.1
-HADDR=198.18.0.2
-DT_PID=
-EXTRA_NS=       # more namespaces a script made, deleted on exit too
-
-cleanup() {
-	local rc=$?
-	if [ -n "$DT_PID" ]; then
-		kill "$DT_PID" 2>/dev/null
-		wait "$DT_PID" 2>/dev/null
-	fi
-	netns_down "$NS"
-	for ns in $EXTRA_NS; do
-		netns_down "$ns"
-	done
-	if [ "${HSK_KEEP:-0}" = 1 ]; then
-		echo "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMP"/*.log; do
-		[ -f "$f" ] || continue
-		echo "---- $(basename "$f") (last 20 lines)"
-		tail -n 20 "$f"
-	done
-	exit 1
-}
 
 [ -x "$DT" ] || { echo "FAIL: $DT is not built"; exit 1; }
 
@@ -77,14 +25,6 @@ ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 # (RetransSegs, RstSentNoSocket in the counters).
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_rfc1337=1 >/dev/null 2>&1
 ip -n "$NS" link set lo up
-
-nsx() {
-	ip netns exec "$NS" "$@"
-}
-
-peer() {
-	nsx timeout 60 python3 "$PEER" "$@"
-}
 
 # dt_start NAME ARGS...: hsk-devtest in the namespace, in the background,
 # output in $TMP/NAME.log; waits until it listens. A device this build
@@ -171,13 +111,4 @@ l = open('/proc/net/netstat').read().splitlines()
 for h, v in zip(l[0::2], l[1::2]):
     if h.startswith('TcpExt:'):
         print(dict(zip(h.split(), v.split()))['TCPOFOQueue'])"
-}
-
-sha() {
-	sha256sum "$1" | cut -d' ' -f1
-}
-
-# check COND MESSAGE: fails the test unless the shell arithmetic COND holds.
-check() {
-	(( $1 )) || fail "$2 ($1)"
 }

@@ -15,71 +15,16 @@
 # NETOPTS holds those options; a test that runs the handshake program
 # itself passes "${NETOPTS[@]}" too.
 
-BUILD=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
-SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR}
-BUILD=$(cd "$BUILD" && pwd)
-SRC=$(cd "$SRC" && pwd)
-TEST=$(basename "$0" .sh)
-
-. "$SRC/scripts/netns.sh"
-
-reason=$(netns_check)
-rc=$?
-if [ $rc -ne 0 ]; then
-	echo "$reason"
-	exit 77
-fi
-for tool in python3 ss timeout sha256sum pgrep $NEED_TOOLS; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		echo "SKIP: $tool is missing"
-		exit 77
-	fi
-done
+NEED_TOOLS="ss pgrep $NEED_TOOLS"
+. "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 
 HSK=${HSK_BIN:-$BUILD/handshake}
-PEER="$SRC/tests/interop/peer.py"
-NS="hsk-${TEST#test_}-$$"
-TMP=$(mktemp -d "/tmp/hsk-${TEST}.XXXXXX")
-KADDR=198.18.0.1
-HADDR=198.18.0.2
 DEV=hsk0
 MODE=${MODE:-tun}
-SERVE_PID=
-EXTRA_NS=       # more namespaces a test created, deleted on exit too
 
-cleanup() {
-	local rc=$?
-	# A test may have turned on `set -e`: a kill that finds its process
-	# already gone must not end the cleanup half way (failing a passed
-	# test and leaving the namespace behind).
-	set +e
-	if [ -n "$SERVE_PID" ]; then
-		kill "$SERVE_PID" 2>/dev/null
-		wait "$SERVE_PID" 2>/dev/null
-	fi
-	netns_down "$NS"
-	for ns in $EXTRA_NS; do
-		netns_down "$ns"
-	done
-	if [ "${HSK_KEEP:-0}" = 1 ]; then
-		echo "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	stop_serve   # so that its --stats land in the log
-	for f in "$TMP"/*.log; do
-		[ -f "$f" ] || continue
-		echo "---- $(basename "$f") (last 40 lines)"
-		tail -n 40 "$f"
-	done
-	exit 1
+# so that serve's --stats land in the log of a failed test
+fail_hook() {
+	stop_serve
 }
 
 if [ ! -x "$HSK" ]; then
@@ -108,10 +53,6 @@ if [ "${HSK_SHARDS:-1}" -gt 1 ]; then
 	  ip -n "$NS" addr add "$KADDR/24" dev "$DEV" &&
 	  ip -n "$NS" link set "$DEV" up; } || fail "cannot make $DEV multi_queue"
 fi
-
-nsx() {
-	ip netns exec "$NS" "$@"
-}
 
 # Starts `handshake serve` in the namespace in the background; its output
 # goes to $TMP/serve.log. Waits until it listens.
@@ -167,17 +108,9 @@ hsk_connect() {
 		"${NETOPTS[@]}" "$@"
 }
 
-peer() {
-	nsx timeout 60 python3 "$PEER" "$@"
-}
-
 # A JSON field of the last line of a peer's output.
 jfield() {
 	tail -n 1 "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"
-}
-
-sha() {
-	sha256sum "$1" | cut -d' ' -f1
 }
 
 # A counter's value from a --stats dump in a log (0 when absent).

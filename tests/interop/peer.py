@@ -13,6 +13,7 @@ Modes:
   recv-client HOST PORT SHA      read to EOF (the server closes first): the
                                  socket must be in CLOSE-WAIT then; compare
                                  the sha256; close (LAST-ACK -> gone)
+  (servers listen on 0.0.0.0; with HSK_PEER_V6=1 on [::], dual stack)
   sink-server PORT FILE          accept one connection, read to EOF, then
                                  send FILE and close (the peer half-closed)
   source-server PORT FILE        accept one, send FILE and close first;
@@ -204,9 +205,17 @@ def recv_client(host, port, want_sha):
 
 
 def listener(port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
+    # HSK_PEER_V6=1: a dual-stack socket on [::] (the IPv6 tests; the
+    # others' namespaces have IPv6 off)
+    if os.environ.get("HSK_PEER_V6") == "1":
+        ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("::", port))
+    else:
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("0.0.0.0", port))
     ls.listen(16)
     ls.settimeout(30)
     print("listening", file=sys.stderr, flush=True)
@@ -305,7 +314,7 @@ def many(host, port, n, size):
 
 
 def refused(host, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(10)
     try:
         s.connect((host, port))

@@ -67,6 +67,40 @@ expect 2 "bad drain timeout" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:
 expect 0 "--max-conn-per-source N" serve --help
 expect 0 "--drain-timeout S" connect --help
 
+# IPv6 (docs/ipv6.md): --addr takes IPV6/PREFIX, repeated; endpoints take
+# brackets; each bad form says what it wanted.
+expect 0 "--addr IPV6/PREFIX" serve --help
+expect 0 "\[2001:2::2\]:80" serve --help
+expect 2 "bad address (no brackets in --addr" serve --tun hsk9 --addr '[2001:2::2]/64' --port 7
+expect 2 "bad address (A.B.C.D/PREFIX or IPV6/PREFIX)" serve --tun hsk9 --addr 2001:2::2/129 --port 7
+expect 2 "bad address (A.B.C.D/PREFIX or IPV6/PREFIX)" serve --tun hsk9 --addr 2001:2::zz/64 --port 7
+expect 2 "bad address (A.B.C.D/PREFIX or IPV6/PREFIX)" serve --tun hsk9 --addr 2001:2::2%3/64 --port 7
+expect 2 "an IPv6 prefix is 1..128 bits" serve --tun hsk9 --addr 2001:2::2/0 --port 7
+expect 2 "a multicast address" serve --tun hsk9 --addr ff02::2/64 --port 7
+expect 2 "unspecified and loopback" serve --tun hsk9 --addr ::1/128 --port 7
+expect 2 "IPv4-mapped address" serve --tun hsk9 --addr ::ffff:198.18.0.2/120 --port 7
+expect 2 "link-local" serve --tun hsk9 --addr fe80::2/64 --port 7
+expect 2 "given twice" serve --tun hsk9 --addr 2001:2::2/64 --addr 2001:2::2/64 --port 7
+expect 2 "too many IPv6 addresses" serve --tun hsk9 --addr 2001:2::2/64 --addr 2001:2::3/64 \
+	--addr 2001:2::4/64 --addr 2001:2::5/64 --addr 2001:2::6/64 --port 7
+expect 2 "one IPv4 address only" serve --tun hsk9 --addr 198.18.0.2/24 --addr 198.18.0.3/24 --port 7
+expect 2 "carries IPv4 only" serve --xdp hsk9 --addr 2001:2::2/64 --port 7
+expect 2 "an IPv6 --host-addr needs an IPv6 --addr" serve --tun hsk9 --addr 198.18.0.2/24 \
+	--host-addr 2001:2::1 --port 7
+expect 2 "bad host address" serve --tun hsk9 --addr 2001:2::2/64 --host-addr '[2001:2::1]' --port 7
+expect 2 "bad --port '\[2001:2::2\]80'" serve --tun hsk9 --addr 2001:2::2/64 --port '[2001:2::2]80'
+expect 2 "an IPv6 address takes brackets" serve --tun hsk9 --addr 2001:2::2/64 --port 2001:2::2:80
+expect 2 "bad --port '\[2001:2::2\]:0': port 1..65535" serve --tun hsk9 --addr 2001:2::2/64 \
+	--port '[2001:2::2]:0'
+expect 2 "an IPv6 address takes brackets" connect --tun hsk9 --addr 2001:2::2/64 2001:2::1:80
+expect 2 "bad target '\[2001:2::1\]'" connect --tun hsk9 --addr 2001:2::2/64 '[2001:2::1]'
+expect 2 "bad target '\[2001:2::1:80'" connect --tun hsk9 --addr 2001:2::2/64 '[2001:2::1:80'
+expect 2 "bad address '\[198.18.0.1\]'" connect --tun hsk9 --addr 198.18.0.2/24 '[198.18.0.1]:80'
+expect 2 "bad target '\[2001:2::1\]:65536': port" connect --tun hsk9 --addr 2001:2::2/64 \
+	'[2001:2::1]:65536'
+expect 2 "is IPv6: give an IPv6 --addr too" connect --tun hsk9 --addr 198.18.0.2/24 '[2001:2::1]:80'
+expect 2 "is IPv4: give an IPv4 --addr too" connect --tun hsk9 --addr 2001:2::2/64 198.18.0.1:80
+
 # A rejected command line leaves the output files alone: the trace file
 # is opened only once everything else was accepted.
 tmp=$(mktemp -d)

@@ -557,9 +557,9 @@ static void test_time_wait_new_syn(void **state)
 
 	/* 1 s later, a new connection from the same port. */
 	sim_run(&sm, 1 * SEC);
-	int c2 = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, c2, 0, tu.lport), 0);
-	assert_int_equal(hsk_connect(c, c2, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	int c2 = sim_socket(&sm, C);
+	assert_int_equal(sim_bind_any(&sm, C, c2, tu.lport), 0);
+	assert_int_equal(sim_connect_to(&sm, C, c2, S, PORT), -HSK_EINPROGRESS);
 	e = sim_next_tx(&sm);
 	assert_int_equal(e->ev.flags, SYN);
 	uint32_t c2_iss = e->ev.seq;
@@ -691,9 +691,9 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 	assert_int_equal(timewaits(&sm, S), 1);
 	uint32_t old_snd_nxt = sim_iss(&sm, S) + 1 + TOTAL + 1;
 	sm.tx_cursor = sm.nlog;
-	int c2 = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, c2, 0, tu.lport), 0);
-	assert_int_equal(hsk_connect(c, c2, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	int c2 = sim_socket(&sm, C);
+	assert_int_equal(sim_bind_any(&sm, C, c2, tu.lport), 0);
+	assert_int_equal(sim_connect_to(&sm, C, c2, S, PORT), -HSK_EINPROGRESS);
 	sim_run(&sm, 3 * MS);
 	const sim_ev *e = sim_next_tx(&sm);
 	assert_int_equal(e->ev.flags, SYN);

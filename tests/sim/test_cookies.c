@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 #include "wire/wire.h"
 
 enum { C = 0, S = 1, PORT = 80, BACKLOG = 4 };
@@ -196,14 +197,14 @@ static void test_flood_client_gets_in(void **state)
 	sim_run(&sm, 10 * MS);
 	const hsk_trace_event *e = expect_abs(&sm, C, SYN, sim_iss(&sm, C), 0, 0);
 	uint32_t ciss = e->seq;
-	assert_int_equal(e->mss, 1460);
+	assert_int_equal(e->mss, sim_mss(&sm));
 	assert_true(e->wscale >= 0);
 	const sim_ev *sa = sim_next_tx(&sm);
 	assert_non_null(sa);
 	assert_int_equal(sa->host, S);
 	assert_int_equal(sa->ev.flags, SYN | A);
 	assert_int_equal(sa->ev.ack, ciss + 1);
-	assert_int_equal(sa->ev.mss, 1460);
+	assert_int_equal(sa->ev.mss, sim_mss(&sm));
 	assert_int_equal(sa->ev.wscale, -1);
 	assert_int_equal(sa->ev.win, 65535);
 	uint32_t siss = sa->ev.seq;
@@ -218,8 +219,8 @@ static void test_flood_client_gets_in(void **state)
 	assert_true(hsk_poll(s, lsd) & HSK_POLLIN);
 	int ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
-	assert_int_equal(maxseg(&sm, S, ssd), 1460);
-	assert_int_equal(maxseg(&sm, C, csd), 1460);
+	assert_int_equal(maxseg(&sm, S, ssd), sim_mss(&sm));
+	assert_int_equal(maxseg(&sm, C, csd), sim_mss(&sm));
 
 	expect_state(&sm, S, HSK_CLOSED, HSK_LISTEN);
 	for (int i = 0; i < BACKLOG; i++)
@@ -260,7 +261,7 @@ static void test_flood_client_gets_in(void **state)
 	for (size_t i = 0; i < sm.nlog; i++) {
 		const sim_ev *ev = &sm.log[i];
 		if (ev->host == S && ev->ev.kind == HSK_EV_TX && ev->ev.tuple.raddr == SIM_ADDR(C))
-			assert_true(ev->ev.len <= 1460);
+			assert_true(ev->ev.len <= sim_mss(&sm));
 	}
 
 	/* Active close by the client, once the last ACKs are out. */
@@ -526,6 +527,37 @@ static void test_cookies_off_drops(void **state)
 	sim_free(&sm);
 }
 
+/* The MSS index is authenticated, not only carried: from one tuple's
+ * valid cookie, moving it by any of the amounts an unauthenticated
+ * encoding would use (another index in the top bits, Linux's bits 22-23,
+ * one off) gives no valid cookie, for every MSS of the table; and a
+ * cookie names the MSS it was made for, for its own ISN only. */
+static void test_mss_authenticated(void **state)
+{
+	(void)state;
+	static const uint16_t mss[] = { 536, 1300, 1440, 1460 };
+	static const uint32_t moves[] = { 1u << 30, 2u << 30, 3u << 30, 1u << 22, 2u << 22,
+					  3u << 22, 1, 0xffffffffu };
+	sim sm;
+	sim_init(&sm, 2, NULL, 8);
+	tcp_stack *t = &sm.st[S]->tcp;
+	for (uint32_t i = 0; i < 500; i++) {
+		hsk_tuple k = { SIM_ADDR(S), SPOOF(i), PORT, SPOOF_PORT(i) };
+		hsk_seq irs = { SPOOF_ISN(i) * 7 + i };
+		for (int m = 0; m < 4; m++) {
+			hsk_seq c = cookie_make(t, &k, NULL, irs, mss[m]);
+			assert_int_equal(cookie_check(t, &k, NULL, c, irs), mss[m]);
+			hsk_seq other = { irs.v + 1 };
+			assert_int_equal(cookie_check(t, &k, NULL, c, other), 0);
+			for (unsigned j = 0; j < sizeof(moves) / sizeof(moves[0]); j++) {
+				hsk_seq bad = { c.v + moves[j] };
+				assert_int_equal(cookie_check(t, &k, NULL, bad, irs), 0);
+			}
+		}
+	}
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_mss_encoded),
 		cmocka_unit_test(test_cookie_accept_queue_full),
 		cmocka_unit_test(test_cookies_off_drops),
+		cmocka_unit_test(test_mss_authenticated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,16 @@ static hsk_config cfg_ecn(int ecn)
 	return c;
 }
 
+/* An ECN counter of the simulation's family: "InCEPkts" or, over IPv6,
+ * "Ip6InCEPkts" (snmp6's name). */
+static uint64_t ecn_counter(const sim *sm, int host, const char *name)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%s%s", sm->family == HSK_AF_INET6 ? "Ip6" : "", name);
+	return sim_counter(sm, host, n);
+}
+
 /* The TOS byte of the segment expect_seg just consumed. */
 static uint8_t last_tos(const sim *sm)
 {
@@ -90,8 +100,8 @@ static void test_negotiated(void **state)
 	sim_run(&sm, 100 * MS);
 	expect_seg(&sm, S, A | PSH, 1, 5, 4);
 	assert_int_equal(last_tos(&sm), ECT0);
-	assert_int_equal(sim_counter(&sm, S, "InECT0Pkts"), 1);
-	assert_int_equal(sim_counter(&sm, C, "InECT0Pkts"), 1);
+	assert_int_equal(ecn_counter(&sm, S, "InECT0Pkts"), 1);
+	assert_int_equal(ecn_counter(&sm, C, "InECT0Pkts"), 1);
 	end(&sm, lsd, csd, ssd);
 }
 
@@ -212,7 +222,7 @@ static void test_ce_echoed_until_cwr(void **state)
 	sim_peer_send(&p, 17, 6, A | PSH, 65535, "eeee", 4);
 	sim_run(&sm, 100 * MS);
 	expect_peer_seg(&p, A, 6, 21, 0);      /* delayed again, no ECE */
-	assert_int_equal(sim_counter(&sm, S, "InCEPkts"), 1);
+	assert_int_equal(ecn_counter(&sm, S, "InCEPkts"), 1);
 	hsk_abort(s, p.sd);
 	hsk_close(s, p.lsd);
 	sim_run_idle(&sm, 600 * SEC);
@@ -232,20 +242,21 @@ static void test_ece_reduces_once_per_window(void **state)
 	peer_accept_ecn(&sm, &p, NOT_ECT);
 	hsk_stack *s = sm.st[S];
 	static char data[40 * 1460];
+	const uint32_t mss = sim_mss(&sm);
 	memset(data, 'e', sizeof(data));
-	assert_int_equal(hsk_send(s, p.sd, data, sizeof(data)), (long)sizeof(data));
+	assert_int_equal(hsk_send(s, p.sd, data, 40 * mss), (long)(40 * mss));
 	uint32_t seq = 1;
-	for (int i = 0; i < 10; i++, seq += 1460) {
-		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+	for (int i = 0; i < 10; i++, seq += mss) {
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, mss);
 		assert_int_equal(last_tos(&sm), ECT0);
 	}
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
 	uint32_t cwnd0 = ti.cwnd;
-	assert_int_equal(cwnd0, 10 * 1460);
+	assert_int_equal(cwnd0, 10 * mss);
 	/* Two segments acknowledged, with ECE: the reduction, once. */
 	sim_run(&sm, 10 * MS);
-	sim_peer_send(&p, 1, 1 + 2 * 1460, A | ECE, 65535, NULL, 0);
+	sim_peer_send(&p, 1, 1 + 2 * mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
 	assert_true(ti.ssthresh < cwnd0);
@@ -255,7 +266,7 @@ static void test_ece_reduces_once_per_window(void **state)
 	 * new goes until more is acknowledged; then the first new segment
 	 * carries CWR, and only it. */
 	expect_no_tx(&sm);
-	sim_peer_send(&p, 1, 1 + 6 * 1460, A | ECE, 65535, NULL, 0);
+	sim_peer_send(&p, 1, 1 + 6 * mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);   /* same window */
 	const sim_ev *e = sim_next_tx(&sm);
 	assert_non_null(e);
@@ -269,7 +280,7 @@ static void test_ece_reduces_once_per_window(void **state)
 	 * acknowledged with ECE: a new one. */
 	sim_peer_send(&p, 1, seq, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
-	sim_peer_send(&p, 1, seq + 1460, A | ECE, 65535, NULL, 0);
+	sim_peer_send(&p, 1, seq + mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 2);
 	hsk_abort(s, p.sd);
 	hsk_close(s, p.lsd);
@@ -330,7 +341,7 @@ static void test_ce_marks_between_stacks(void **state)
 	assert_int_equal(got, sizeof(out));
 	assert_memory_equal(in, out, sizeof(out));
 	assert_int_equal(sm.ce_marked[C], 2);
-	assert_int_equal(sim_counter(&sm, S, "InCEPkts"), 2);
+	assert_int_equal(ecn_counter(&sm, S, "InCEPkts"), 2);
 	assert_int_equal(sim_counter(&sm, C, "TCPECNReduce"), 2);
 	assert_true(sim_count_tx(&sm, S, A | ECE) >= 2);
 	int cwr = 0;
@@ -344,23 +355,24 @@ static void test_ce_marks_between_stacks(void **state)
 
 /* IP_TOS: the DSCP on every packet of the connection (SYN, data, ACKs,
  * the TIME_WAIT entry's, a reset), its ECN bits TCP's own; a listener's
- * on its SYN-ACKs and accepted connections. */
+ * on its SYN-ACKs and accepted connections. Over IPv6 (test_ecn_v6) the
+ * same byte is the traffic class, as IPV6_TCLASS. */
 static void test_ip_tos(void **state)
 {
 	(void)state;
 	sim sm;
 	sim_init(&sm, 2, NULL, 909);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_IP_TOS, 0x28), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
-	int csd = hsk_socket(c);
+	int csd = sim_socket(&sm, C);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_IP_TOS, 0xbb), 0);
 	int v = 0;
 	assert_int_equal(hsk_getsockopt(c, csd, HSK_IP_TOS, &v), 0);
 	assert_int_equal(v, 0xb8);              /* the ECN bits are TCP's */
-	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
 	sim_run(&sm, 10 * MS);
 	int ssd = sim_accept(&sm, S, lsd);
 	expect_seg(&sm, C, SYN, 0, 0, 0);

@@ -534,9 +534,9 @@ static void test_request_final_ack_checked(void **state)
 	sim_free(&sm);
 }
 
-/* Karn for the handshake: the SYN,ACK was sent twice (its timer fired), so
- * the final ACK's round trip is ambiguous and gives no RTT sample; a
- * first SYN,ACK's does. */
+/* Karn for the handshake: the SYN,ACK was sent twice (its timer fired, or
+ * the SYN came again), so the final ACK's round trip is ambiguous and
+ * gives no RTT sample; a first SYN,ACK's does. */
 static void test_synack_rtt_sample_karn(void **state)
 {
 	(void)state;
@@ -561,6 +561,19 @@ static void test_synack_rtt_sample_karn(void **state)
 	ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
 	assert_int_equal(ti.srtt_ns, 20 * MS);
+	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
+	expect_abs(&sm, S, RST | A, iss + 1, 19001, 0, 0);
+	/* The SYN came again and was answered by a second SYN,ACK before
+	 * its timer fired: just as ambiguous, no sample. */
+	iss = request_open(&sm, 4002, 29000, &win);
+	sim_run(&sm, 300 * MS);
+	sim_inject(&sm, S, NOHOST, 4002, PORT, 29000, 0, SYN, 65535, NULL, 0);
+	expect_abs(&sm, S, SYN | A, iss, 29001, 0, 0);
+	sim_run(&sm, 20 * MS);
+	sim_inject(&sm, S, NOHOST, 4002, PORT, 29001, iss + 1, A, 65535, NULL, 0);
+	ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_info(sm.st[S], ssd, &ti), 0);
+	assert_int_equal(ti.srtt_ns, 0);
 	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
 	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
 	sim_run(&sm, 10 * SEC);

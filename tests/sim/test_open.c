@@ -23,13 +23,12 @@ enum { C = 0, S = 1, PORT = 80, CPORT = 1111, SPORT = 2222 };
 /* Both hosts bind a fixed port and connect to each other at once. */
 static void simultaneous_connect(sim *sm, int *a, int *b)
 {
-	hsk_stack *c = sm->st[C], *s = sm->st[S];
-	*a = hsk_socket(c);
-	*b = hsk_socket(s);
-	assert_int_equal(hsk_bind(c, *a, 0, CPORT), 0);
-	assert_int_equal(hsk_bind(s, *b, 0, SPORT), 0);
-	assert_int_equal(hsk_connect(c, *a, SIM_ADDR(S), SPORT), -HSK_EINPROGRESS);
-	assert_int_equal(hsk_connect(s, *b, SIM_ADDR(C), CPORT), -HSK_EINPROGRESS);
+	*a = sim_socket(sm, C);
+	*b = sim_socket(sm, S);
+	assert_int_equal(sim_bind_any(sm, C, *a, CPORT), 0);
+	assert_int_equal(sim_bind_any(sm, S, *b, SPORT), 0);
+	assert_int_equal(sim_connect_to(sm, C, *a, S, SPORT), -HSK_EINPROGRESS);
+	assert_int_equal(sim_connect_to(sm, S, *b, C, CPORT), -HSK_EINPROGRESS);
 	expect_seg(sm, C, SYN, 0, 0, 0);
 	expect_seg(sm, S, SYN, 0, 0, 0);
 }
@@ -113,9 +112,10 @@ static void test_simultaneous_open_checks_ack(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 12);
 	hsk_stack *c = sm.st[C];
-	int a = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
-	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	int a = sim_socket(&sm, C);
+	hsk_addr nohost = sim_twin(&sm, NOHOST);
+	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
+	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
 	/* (Host S sends nothing: acks below are absolute.) */
@@ -148,9 +148,10 @@ static void test_simultaneous_open_window_unscaled(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 13);
 	hsk_stack *c = sm.st[C];
-	int a = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
-	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	int a = sim_socket(&sm, C);
+	hsk_addr nohost = sim_twin(&sm, NOHOST);
+	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
+	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	assert_true(sm.log[sm.tx_cursor - 1].ev.wscale >= 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
@@ -189,9 +190,10 @@ static void test_simultaneous_open_syn_ack_field_ignored(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 13);
 	hsk_stack *c = sm.st[C];
-	int a = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
-	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	int a = sim_socket(&sm, C);
+	hsk_addr nohost = sim_twin(&sm, NOHOST);
+	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
+	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 5000, SYN, 2000, NULL, 0);
@@ -217,9 +219,10 @@ static void test_syn_sent_bad_synack_reset(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 14);
 	hsk_stack *c = sm.st[C];
-	int a = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, a, 0, CPORT), 0);
-	assert_int_equal(hsk_connect(c, a, NOHOST, SPORT), -HSK_EINPROGRESS);
+	int a = sim_socket(&sm, C);
+	hsk_addr nohost = sim_twin(&sm, NOHOST);
+	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
+	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 80000;
 	/* (Host S sends nothing: acks below are absolute.) */
@@ -675,14 +678,15 @@ static void test_mss_option(void **state)
 	sim_init(&sm, 2, NULL, 10);
 	int lsd, csd, ssd;
 	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
-	/* SYN and SYN,ACK carry MSS 1460 at MTU 1500; the rest carry none. */
+	/* SYN and SYN,ACK carry MSS 1460 (IPv6: 1440) at MTU 1500; the rest
+	 * carry none. */
 	int syns = 0;
 	for (size_t i = 0; i < sm.nlog; i++) {
 		const hsk_trace_event *ev = &sm.log[i].ev;
 		if (ev->kind != HSK_EV_TX)
 			continue;
 		if (ev->flags & SYN) {
-			assert_int_equal(ev->mss, 1460);
+			assert_int_equal(ev->mss, sim_mss(&sm));
 			syns++;
 		} else {
 			assert_int_equal(ev->mss, 0);
@@ -693,13 +697,13 @@ static void test_mss_option(void **state)
 	/* Timestamps ride on every segment and come out of the payload, so
 	 * the effective MSS is 1460 - 12 (Linux's TCP_MAXSEG says the same). */
 	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_SO_MAXSEG, &v), 0);
-	assert_int_equal(v, 1448);
+	assert_int_equal(v, sim_mss(&sm) - 12);
 	/* 10 KB go in full-sized segments. */
 	static char big[10000];
 	memset(big, 'm', sizeof(big));
 	assert_int_equal(hsk_send(sm.st[C], csd, big, sizeof(big)), (long)sizeof(big));
 	sim_run(&sm, 100 * MS);
-	assert_int_equal(max_len(&sm, C), 1448);
+	assert_int_equal(max_len(&sm, C), sim_mss(&sm) - 12);
 	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
 	sim_run(&sm, 10 * MS);
 	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
@@ -720,7 +724,7 @@ static void test_mss_default_536(void **state)
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
 	const sim_ev *e = sim_next_tx(&sm);
 	assert_int_equal(e->ev.flags, SYN | A);
-	assert_int_equal(e->ev.mss, 1460);  /* ours is still offered */
+	assert_int_equal(e->ev.mss, sim_mss(&sm));  /* ours is still offered */
 	assert_int_equal(e->ev.wscale, -1); /* not offered by the peer */
 	uint32_t iss = e->ev.seq;
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A, 65535, NULL, 0);
@@ -766,14 +770,16 @@ static void test_mss_small_mtu(void **state)
 	int lsd, csd, ssd;
 	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
 	assert_int_equal(sm.log[0].ev.kind, HSK_EV_STATE);
+	/* IPv6: a link MTU below 1280 counts as 1280 (RFC 8200 §5) */
+	const uint32_t mss = sm.family == HSK_AF_INET6 ? 1280 - 60 : 536;
 	for (size_t i = 0; i < sm.nlog; i++)
 		if (sm.log[i].ev.kind == HSK_EV_TX && (sm.log[i].ev.flags & SYN))
-			assert_int_equal(sm.log[i].ev.mss, 536);
+			assert_int_equal(sm.log[i].ev.mss, mss);
 	static char big[5000];
 	memset(big, 'y', sizeof(big));
 	assert_int_equal(hsk_send(sm.st[S], ssd, big, sizeof(big)), 5000);
 	sim_run(&sm, 100 * MS);
-	assert_int_equal(max_len(&sm, S), 536 - 12);    /* timestamps */
+	assert_int_equal(max_len(&sm, S), mss - 12);    /* timestamps */
 	char buf[6000];
 	assert_int_equal(hsk_recv(sm.st[C], csd, buf, sizeof(buf)), 5000);
 	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
@@ -787,18 +793,11 @@ static void test_mss_small_mtu(void **state)
 /* A SYN from NOHOST with an MSS option (0: none) into the server. */
 static void inject_syn_mss(sim *sm, uint16_t sport, uint32_t seq, uint16_t mss)
 {
-	uint8_t pkt[128];
-	tcp_hdr th = { .sport = sport, .dport = PORT, .seq = seq, .flags = SYN,
-		       .win = 65535 };
-	th.opt.mss = mss;
-	th.opt.wscale = -1;
-	int n = tcp_emit(&th, NULL, 0, NOHOST, SIM_ADDR(S), pkt + IPV4_HDR_LEN,
-			 sizeof(pkt) - IPV4_HDR_LEN);
-	assert_true(n > 0);
-	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
-			.proto = IP_PROTO_TCP, .src = NOHOST, .dst = SIM_ADDR(S) };
-	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
-	hsk_stack_input(sm->st[S], sim_now(sm), pkt, (size_t)(IPV4_HDR_LEN + n));
+	tcp_opts o;
+
+	tcp_opts_init(&o);
+	o.mss = mss;
+	sim_inject_opts(sm, S, NOHOST, sport, PORT, seq, 0, SYN, 65535, &o, NULL, 0);
 }
 
 /* The peer's MSS option caps our segments; ours caps a larger one. */
@@ -806,16 +805,17 @@ static void test_mss_clamp(void **state)
 {
 	(void)state;
 	static const uint16_t offered[2] = { 9000, 100 };
-	static const int expect[2] = { 1460, 100 };
+	int expect[2] = { 1460, 100 };
 	for (int k = 0; k < 2; k++) {
 		sim sm;
 		sim_init(&sm, 2, NULL, 16 + (uint64_t)k);
 		hsk_stack *s = sm.st[S];
+		expect[0] = (int)sim_mss(&sm);
 		int lsd = sim_listen(&sm, S, PORT, 8);
 		inject_syn_mss(&sm, 4000, 1000, offered[k]);
 		const sim_ev *e = sim_next_tx(&sm);
 		assert_int_equal(e->ev.flags, SYN | A);
-		assert_int_equal(e->ev.mss, 1460);
+		assert_int_equal(e->ev.mss, sim_mss(&sm));
 		uint32_t iss = e->ev.seq;
 		sim_inject(&sm, S, NOHOST, 4000, PORT, 1001, iss + 1, A, 65535, NULL, 0);
 		int ssd = sim_accept(&sm, S, lsd);
@@ -890,9 +890,9 @@ static void test_isn(void **state)
 	hsk_stack *c = sm.st[C];
 	uint32_t isn[4];
 	for (int i = 0; i < 4; i++) {
-		int sd = hsk_socket(c);
-		assert_int_equal(hsk_bind(c, sd, 0, (uint16_t)(40000 + i)), 0);
-		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		int sd = sim_socket(&sm, C);
+		assert_int_equal(sim_bind_any(&sm, C, sd, (uint16_t)(40000 + i)), 0);
+		assert_int_equal(sim_connect_to(&sm, C, sd, S, PORT), -HSK_EINPROGRESS);
 		const sim_ev *e = sim_next_tx(&sm);
 		assert_int_equal(e->ev.flags, SYN);
 		isn[i] = e->ev.seq;
@@ -905,9 +905,9 @@ static void test_isn(void **state)
 	uint32_t prev = isn[0];
 	for (int k = 1; k <= 2; k++) {
 		sim_run(&sm, 1 * SEC);
-		int sd = hsk_socket(c);
-		assert_int_equal(hsk_bind(c, sd, 0, 40000), 0);
-		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		int sd = sim_socket(&sm, C);
+		assert_int_equal(sim_bind_any(&sm, C, sd, 40000), 0);
+		assert_int_equal(sim_connect_to(&sm, C, sd, S, PORT), -HSK_EINPROGRESS);
 		const sim_ev *e = NULL, *x;
 		while ((x = sim_next_tx(&sm)) != NULL)
 			if (x->host == C && x->ev.flags == SYN)
@@ -922,10 +922,10 @@ static void test_isn(void **state)
 	/* Another stack (another key) picks another ISN for the same tuple. */
 	sim sm2;
 	sim_init(&sm2, 2, NULL, 14);
-	int sd = hsk_socket(sm2.st[C]);
-	assert_int_equal(hsk_bind(sm2.st[C], sd, 0, 40000), 0);
+	int sd = sim_socket(&sm2, C);
+	assert_int_equal(sim_bind_any(&sm2, C, sd, 40000), 0);
 	sim_run(&sm2, 2 * SEC);
-	assert_int_equal(hsk_connect(sm2.st[C], sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_int_equal(sim_connect_to(&sm2, C, sd, S, PORT), -HSK_EINPROGRESS);
 	assert_true(sim_next_tx(&sm2)->ev.seq != prev);
 	assert_int_equal(hsk_abort(sm2.st[C], sd), 0);
 	sim_run(&sm, 10 * MS);

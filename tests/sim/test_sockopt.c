@@ -47,17 +47,17 @@ static void test_maxseg(void **state)
 	sim sm;
 	sim_init(&sm, 2, &cfg, 1101);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_MAXSEG, 1000), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
-	int csd = hsk_socket(c);
+	int csd = sim_socket(&sm, C);
 	assert_int_equal(getopt_(c, csd, HSK_TCP_MAXSEG), 536);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_MAXSEG, 87), -HSK_EINVAL);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_MAXSEG, 32768), -HSK_EINVAL);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_MAXSEG, 1200), 0);
 	assert_int_equal(getopt_(c, csd, HSK_TCP_MAXSEG), 1200);
-	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
 	sim_run(&sm, 10 * MS);
 	const sim_ev *e = sim_next_tx(&sm);
 	assert_int_equal(e->ev.flags, SYN);
@@ -230,13 +230,15 @@ static void test_linger(void **state)
 	finish(&sm);
 }
 
-static int bind_sock(hsk_stack *s, uint16_t port, int reuseaddr, int reuseport)
+/* A socket of the simulation's family bound to its wildcard on the
+ * server (over IPv6: [::], dual stack). */
+static int bind_sock(sim *sm, uint16_t port, int reuseaddr, int reuseport)
 {
-	int sd = hsk_socket(s);
-	assert_true(sd >= 0);
+	hsk_stack *s = sm->st[S];
+	int sd = sim_socket(sm, S);
 	assert_int_equal(hsk_setsockopt(s, sd, HSK_SO_REUSEADDR, reuseaddr), 0);
 	assert_int_equal(hsk_setsockopt(s, sd, HSK_SO_REUSEPORT, reuseport), 0);
-	int rc = hsk_bind(s, sd, 0, port);
+	int rc = sim_bind_any(sm, S, sd, port);
 	if (rc < 0) {
 		hsk_close(s, sd);
 		return rc;
@@ -253,11 +255,11 @@ static void test_reuseaddr(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 1105);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = bind_sock(s, PORT, 1, 0);
+	int lsd = bind_sock(&sm, PORT, 1, 0);
 	assert_true(lsd >= 0);
 	assert_int_equal(getopt_(s, lsd, HSK_SO_REUSEADDR), 1);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
-	assert_int_equal(bind_sock(s, PORT, 1, 0), -HSK_EADDRINUSE);   /* a listener */
+	assert_int_equal(bind_sock(&sm, PORT, 1, 0), -HSK_EADDRINUSE);   /* a listener */
 	int csd = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 10 * MS);
 	int ssd = sim_accept(&sm, S, lsd);
@@ -272,18 +274,18 @@ static void test_reuseaddr(void **state)
 	assert_int_equal(hsk_close(s, lsd), 0);
 	/* A restart: without SO_REUSEADDR the TIME_WAIT entry holds the
 	 * port; with it, the port is taken again. */
-	assert_int_equal(bind_sock(s, PORT, 0, 0), -HSK_EADDRINUSE);
-	lsd = bind_sock(s, PORT, 1, 0);
+	assert_int_equal(bind_sock(&sm, PORT, 0, 0), -HSK_EADDRINUSE);
+	lsd = bind_sock(&sm, PORT, 1, 0);
 	assert_true(lsd >= 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
 	hsk_close(s, lsd);
 	/* Two fresh sockets: only when both set it. */
-	int a = bind_sock(s, 81, 0, 0);
+	int a = bind_sock(&sm, 81, 0, 0);
 	assert_true(a >= 0);
-	assert_int_equal(bind_sock(s, 81, 1, 0), -HSK_EADDRINUSE);
+	assert_int_equal(bind_sock(&sm, 81, 1, 0), -HSK_EADDRINUSE);
 	hsk_close(s, a);
-	a = bind_sock(s, 81, 1, 0);
-	int b = bind_sock(s, 81, 1, 0);
+	a = bind_sock(&sm, 81, 1, 0);
+	int b = bind_sock(&sm, 81, 1, 0);
 	assert_true(a >= 0 && b >= 0);
 	/* ... but then only one may listen. */
 	assert_int_equal(hsk_listen(s, a, 8), 0);
@@ -303,12 +305,12 @@ static void test_reuseport_group(void **state)
 	sim sm;
 	sim_init(&sm, 2, &cfg, 1106);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int l1 = bind_sock(s, PORT, 0, 1), l2 = bind_sock(s, PORT, 0, 1);
+	int l1 = bind_sock(&sm, PORT, 0, 1), l2 = bind_sock(&sm, PORT, 0, 1);
 	assert_true(l1 >= 0 && l2 >= 0);
-	assert_int_equal(bind_sock(s, PORT, 1, 0), -HSK_EADDRINUSE);  /* not of it */
+	assert_int_equal(bind_sock(&sm, PORT, 1, 0), -HSK_EADDRINUSE);  /* not of it */
 	assert_int_equal(hsk_listen(s, l1, 64), 0);
 	assert_int_equal(hsk_listen(s, l2, 64), 0);
-	assert_int_equal(bind_sock(s, PORT, 0, 0), -HSK_EADDRINUSE);
+	assert_int_equal(bind_sock(&sm, PORT, 0, 0), -HSK_EADDRINUSE);
 	enum { N = 40 };
 	int cs[N];
 	for (int i = 0; i < N; i++)
@@ -347,16 +349,16 @@ static void test_congestion(void **state)
 	sim_init(&sm, 2, NULL, 1107);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	char name[16];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_getsockopt_str(s, lsd, HSK_TCP_CONGESTION, name, sizeof(name)), 0);
 	assert_string_equal(name, "cubic");
 	assert_int_equal(hsk_setsockopt_str(s, lsd, HSK_TCP_CONGESTION, "bbr"), -HSK_ENOENT);
 	assert_int_equal(hsk_setsockopt_str(s, lsd, HSK_TCP_CONGESTION, "reno"), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
-	int csd = hsk_socket(c);
+	int csd = sim_socket(&sm, C);
 	assert_int_equal(hsk_setsockopt_str(c, csd, HSK_TCP_CONGESTION, "none"), 0);
-	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
 	sim_run(&sm, 10 * MS);
 	int ssd = sim_accept(&sm, S, lsd);
 	hsk_tcp_info ti;
@@ -400,10 +402,10 @@ static void test_defer_accept(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 1108);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_DEFER_ACCEPT, 5), 0);
 	assert_int_equal(getopt_(s, lsd, HSK_TCP_DEFER_ACCEPT), 7);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
 	assert_int_equal(getopt_(s, lsd, HSK_TCP_DEFER_ACCEPT), 7);
 	/* Data after the handshake: accepted then. */
@@ -451,7 +453,7 @@ static void test_units_and_keepalive(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 1109);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int sd = hsk_socket(c);
+	int sd = sim_socket(&sm, C);
 	assert_int_equal(getopt_(c, sd, HSK_SO_SNDBUF), 2 * 256 * 1024);
 	assert_int_equal(hsk_setsockopt(c, sd, HSK_SO_SNDBUF, 65536), 0);
 	assert_int_equal(getopt_(c, sd, HSK_SO_SNDBUF), 131072);
@@ -462,12 +464,12 @@ static void test_units_and_keepalive(void **state)
 	assert_int_equal(getopt_(c, sd, HSK_TCP_KEEPINTVL), 75);
 	assert_int_equal(getopt_(c, sd, HSK_TCP_KEEPCNT), 9);
 	hsk_close(c, sd);
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_KEEPALIVE, 1), 0);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_KEEPIDLE, 10), 0);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_KEEPINTVL, 2), 0);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_KEEPCNT, 3), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
 	int csd = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 10 * MS);

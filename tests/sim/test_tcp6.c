@@ -313,6 +313,16 @@ static void test_keyed_on_128_bits(void **state)
 	/* and an IPv4 tuple with those ports is another thing */
 	hsk_tuple k4 = { SIM_ADDR(S), SIM_ADDR(C), 80, 40000 };
 	assert_int_equal(cookie_check(t, &k4, NULL, cookie, irs), 0);
+	/* Fast Open cookies: every bit of either address counts, not the
+	 * table's folds */
+	uint8_t fo[8], fo2[8];
+	tfo_cookie_make(t, &k, &a, fo);
+	for (int i = 0; i < 32; i++) {
+		b = a;
+		(i < 16 ? b.l : b.r)[i % 16] ^= 0x02;
+		tfo_cookie_make(t, &k, &b, fo2);
+		assert_memory_not_equal(fo, fo2, 8);
+	}
 	sim_free(&sm);
 }
 
@@ -473,6 +483,94 @@ static void test_icmp6_unreachable(void **state)
 	sim_free(&sm);
 }
 
+/* TCP_FASTOPEN_CONNECT over IPv6: the first connect asks for a cookie,
+ * which the client caches under the server's 128-bit address (not under
+ * its IPv4 twin, nor under an address one bit away); the second connect
+ * waits for the first write and carries it on the SYN, which the server
+ * takes (TCPFastOpenPassive) and hands to the application before the
+ * handshake ends. The server's cookie is keyed on both 128-bit addresses:
+ * the right one for another client address is refused (the SYN-ACK to
+ * that address goes nowhere: memnet routes one IPv6 address per host). */
+static void test_fastopen(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	sim sm;
+	uint8_t ck[16], ck2[16];
+	char buf[8];
+
+	(void)ck;
+	hsk_config_default(&cfg);
+	cfg.tcp_fastopen = HSK_TFO_CLIENT | HSK_TFO_SERVER;
+	open6(&sm, 71, &cfg);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_addr srv = sim_addr6(S), v4 = hsk_addr_v4(SIM_ADDR(S)), near = srv;
+	near.v6[3] ^= 1;
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 8), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+
+	int csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	assert_int_equal(hsk_connect_addr(c, csd, &srv, PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN);
+	assert_int_equal(e->ev.fastopen, 0);              /* a cookie request */
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.fastopen, 8);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_fastopen_cookie_get_addr(c, &srv, ck), 8);
+	assert_int_equal(hsk_fastopen_cookie_get_addr(c, &v4, ck2), -HSK_ENOENT);
+	assert_int_equal(hsk_fastopen_cookie_get_addr(c, &near, ck2), -HSK_ENOENT);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+
+	csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	assert_int_equal(hsk_connect_addr(c, csd, &srv, PORT), 0);   /* waits */
+	assert_int_equal(sim_next_tx(&sm), NULL);
+	assert_int_equal(hsk_send(c, csd, "abc", 3), 3);
+	e = sim_next_tx(&sm);
+	assert_int_equal(e->ev.flags, SYN);
+	assert_int_equal(e->ev.len, 3);
+	assert_int_equal(e->ev.fastopen, 8);
+	assert_int_equal(e->ev.family, HSK_AF_INET6);
+	sim_run(&sm, 10 * MS);
+	ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "InReceives"), 0);      /* all IPv6 */
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(&sm, 10 * MS);
+
+	/* a cookie made for one client address is no good for another: the
+	 * server takes no data and answers with the right cookie */
+	hsk_addr other = sim_addr6(5);
+	assert_int_equal(hsk_stack_add_addr(c, &other, 64), 0);
+	sm.tx_cursor = sm.nlog;
+	csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_bind_addr(c, csd, &other, 0), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	assert_int_equal(hsk_connect_addr(c, csd, &srv, PORT), 0);
+	assert_int_equal(hsk_send(c, csd, "xyz", 3), 3);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	hsk_abort(c, csd);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_pmtu),
 		cmocka_unit_test(test_icmp6_unreachable),
+		cmocka_unit_test(test_fastopen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,7 @@ static void test_cc_samples(void **state)
 		if (e->ev.len == 100) {
 			/* the data is counted as in flight, the window is IW10 */
 			assert_int_equal(sm.log[i + 1].ev.flight, 100);
-			assert_int_equal(sm.log[i + 1].ev.cwnd, 10 * 1448);
+			assert_int_equal(sm.log[i + 1].ev.cwnd, 10 * (sim_mss(&sm) - 12));
 			assert_int_equal(sm.log[i + 1].ev.ssthresh, UINT32_MAX);
 			assert_int_equal(sm.log[i + 1].ev.backoff, 0);
 			assert_true(sm.log[i + 1].ev.srtt_ns > 0);

@@ -83,13 +83,16 @@ static void sim_transmit(void *ctx, const uint8_t *pkt, size_t len)
 		sm->lower[h].transmit(sm->lower[h].ctx, pkt, len);
 		return;
 	}
+	/* IPv4's TOS byte, or IPv6's traffic class (the same bits) */
+	bool v6 = pkt[0] >> 4 == 6;
+	uint8_t tos = v6 ? (uint8_t)((pkt[0] & 15) << 4 | pkt[1] >> 4) : pkt[1];
 	for (size_t i = sm->nlog, k = 0; i-- > 0 && k < 8; k++) {
 		if (sm->log[i].host == h && sm->log[i].ev.kind == HSK_EV_TX) {
-			sm->log[i].tos = pkt[1];
+			sm->log[i].tos = tos;
 			break;
 		}
 	}
-	if ((pkt[1] & 3) == 0) {
+	if ((tos & 3) == 0) {
 		sm->lower[h].transmit(sm->lower[h].ctx, pkt, len);
 		return;
 	}
@@ -102,6 +105,12 @@ static void sim_transmit(void *ctx, const uint8_t *pkt, size_t len)
 		return;
 	}
 	memcpy(buf, pkt, len);
+	if (v6) {
+		buf[1] |= 0x30;         /* no header checksum */
+		sm->ce_marked[h]++;
+		sm->lower[h].transmit(sm->lower[h].ctx, buf, len);
+		return;
+	}
 	buf[1] |= 3;
 	buf[10] = buf[11] = 0;
 	size_t ihl = (size_t)(buf[0] & 15) * 4;
@@ -210,9 +219,15 @@ void sim_init_hosts(sim *sm, int nhosts, const hsk_config *const cfgs[], uint64_
 	memnet_set_filter(sm->net, lose_filter, sm);
 	/* HSK_SIM_FAMILY=6: the same scenarios over IPv6 (sim_listen,
 	 * sim_connect and sim_open_pair speak it; docs/ipv6.md) */
-	const char *fam = getenv("HSK_SIM_FAMILY");
-	if (fam && !strcmp(fam, "6"))
+	if (sim_env_ipv6())
 		sim_use_ipv6(sm);
+}
+
+bool sim_env_ipv6(void)
+{
+	const char *fam = getenv("HSK_SIM_FAMILY");
+
+	return fam && !strcmp(fam, "6");
 }
 
 void sim_free(sim *sm)
@@ -325,6 +340,48 @@ int sim_connect(sim *sm, int host, int to_host, uint16_t port)
 	hsk_addr a = v6 ? sim_addr6(to_host) : hsk_addr_v4(SIM_ADDR(to_host));
 	assert_int_equal(hsk_connect_addr(s, sd, &a, port), -HSK_EINPROGRESS);
 	return sd;
+}
+
+hsk_addr sim_addr(const sim *sm, int i)
+{
+	return sim_twin(sm, SIM_ADDR(i));
+}
+
+hsk_addr sim_twin(const sim *sm, uint32_t v4)
+{
+	uint8_t a[16];
+
+	if (sm->family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	v6_of(v4, a);
+	return hsk_addr_v6(a);
+}
+
+int sim_socket(sim *sm, int host)
+{
+	int sd = hsk_socket_family(sm->st[host], sm->family == HSK_AF_INET6 ? HSK_AF_INET6 :
+					       HSK_AF_INET);
+	assert_true(sd >= 0);
+	return sd;
+}
+
+int sim_bind_any(sim *sm, int host, int sd, uint16_t port)
+{
+	hsk_addr any = { .family = sm->family == HSK_AF_INET6 ? HSK_AF_INET6 : HSK_AF_INET };
+
+	return hsk_bind_addr(sm->st[host], sd, &any, port);
+}
+
+int sim_connect_to(sim *sm, int host, int sd, int to_host, uint16_t port)
+{
+	hsk_addr a = sim_addr(sm, to_host);
+
+	return hsk_connect_addr(sm->st[host], sd, &a, port);
+}
+
+unsigned sim_mss(const sim *sm)
+{
+	return sm->family == HSK_AF_INET6 ? 1440 : 1460;
 }
 
 int sim_accept(sim *sm, int host, int lsd)
@@ -509,7 +566,7 @@ void sim_inject_tos(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint1
 	else
 		th.opt.wscale = -1;
 	if (sm->family == HSK_AF_INET6) {
-		ipv6_hdr h6 = { .next = IP_PROTO_TCP, .hop_limit = 64 };
+		ipv6_hdr h6 = { .tclass = tos, .next = IP_PROTO_TCP, .hop_limit = 64 };
 		v6_of(from_addr, h6.src);
 		v6_of(SIM_ADDR(host), h6.dst);
 		int n6 = tcp_emit_ps(&th, data, len, csum_pseudo6(h6.src, h6.dst, IP_PROTO_TCP, 0),

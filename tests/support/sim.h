@@ -65,7 +65,22 @@ void sim_free(sim *sm);
  * the network, and sim_listen, sim_connect and sim_open_pair speak IPv6
  * from then on (listeners on ::, dual-stack). */
 void sim_use_ipv6(sim *sm);
+/* Whether HSK_SIM_FAMILY=6 asks sim_init for IPv6. */
+bool sim_env_ipv6(void);
 hsk_addr sim_addr6(int i);
+/* The family's ways, for scenarios written once for both (HSK_SIM_FAMILY):
+ * host i's address (IPv4, or its IPv6 twin after sim_use_ipv6); a socket
+ * of the family; a bind to the family's wildcard (the error is returned);
+ * a connect to host to_host (the result returned); the MSS a 1500-byte
+ * link gives (1460, or 1440 over IPv6). */
+hsk_addr sim_addr(const sim *sm, int i);
+/* Any IPv4 address of a scenario as the family has it (over IPv6 its
+ * twin 2001:2::/96 + v4, as the sim_inject helpers build). */
+hsk_addr sim_twin(const sim *sm, uint32_t v4);
+int sim_socket(sim *sm, int host);
+int sim_bind_any(sim *sm, int host, int sd, uint16_t port);
+int sim_connect_to(sim *sm, int host, int sd, int to_host, uint16_t port);
+unsigned sim_mss(const sim *sm);
 void sim_run(sim *sm, uint64_t dt_ns);
 /* Brings every stack's clock to the network's (after memnet_step, whose
  * last call may move time past every host's: socket calls then need it). */

@@ -385,6 +385,80 @@ static void test_ce_marks(void **state)
 	free(f);
 }
 
+/* IPv6: a FIN is a FIN (TCP right after the fixed header), and a CE
+ * mark goes in the traffic class's ECN bits (no header checksum), the
+ * flow label untouched. 60-byte packets, tagged in their last byte. */
+static uint8_t v6_out[8][60];
+static int v6_nout;
+
+static int v6fake_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	(void)d;
+	(void)now;
+	assert_int_equal(len, 60);
+	memcpy(v6_out[v6_nout++ % 8], pkt, 60);
+	return 0;
+}
+
+static long v6fake_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
+{
+	(void)d;
+	(void)now;
+	(void)cap;
+	(void)buf;
+	return 0;
+}
+
+static const struct hsk_dev_ops v6fake_ops = {
+	.read = v6fake_read, .write = v6fake_write, .close = fake_close,
+};
+
+static void seg6(uint8_t *p, uint8_t tcp_flags, uint8_t ecn, char tag)
+{
+	memset(p, 0, 60);
+	p[0] = 0x6b;                            /* traffic class 0xb8 | ecn */
+	p[1] = (uint8_t)(0x80 | ecn << 4 | 0x0a);
+	p[2] = 0xbc, p[3] = 0xde;               /* flow label 0xabcde */
+	p[5] = 20;
+	p[6] = 6;
+	p[7] = 64;
+	p[40 + 13] = tcp_flags;
+	p[59] = (uint8_t)tag;
+}
+
+static void test_ipv6(void **state)
+{
+	impair_cfg c = { .cross_fins = true, .ce = 1.0 };
+	struct pfake *f = calloc(1, sizeof(*f));
+	hsk_dev *d;
+	uint8_t p[60];
+	impair_stats st;
+
+	(void)state;
+	f->dev.ops = &v6fake_ops;
+	f->dev.fd = -1;
+	f->dev.mtu = 1500;
+	d = impair_open(&f->dev, &c, NULL, 0);
+	assert_non_null(d);
+	v6_nout = 0;
+	seg6(p, F_ACK, 2, 'a');
+	dev_write(d, 0, p, 60);
+	assert_int_equal(v6_nout, 1);
+	assert_int_equal(v6_out[0][1], 0x80 | 3 << 4 | 0x0a);   /* ECT(0) -> CE */
+	assert_memory_equal(v6_out[0] + 2, p + 2, 58);
+	seg6(p, F_ACK, 0, 'b');
+	dev_write(d, 0, p, 60);
+	assert_int_equal(v6_out[1][1], p[1]);                  /* Not-ECT: untouched */
+	seg6(p, F_FIN | F_ACK, 0, 'F');
+	dev_write(d, 0, p, 60);
+	assert_int_equal(v6_nout, 2);                          /* our FIN held */
+	assert_int_equal(impair_held(d), 1);
+	assert_true(impair_get_stats(d, &st));
+	assert_int_equal(st.fins_held, 1);
+	assert_int_equal(st.ce_marked, 1);
+	dev_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_cross_fins_ours_first),
 		cmocka_unit_test(test_cross_fins_theirs_first),
 		cmocka_unit_test(test_ce_marks),
+		cmocka_unit_test(test_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

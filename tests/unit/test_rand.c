@@ -119,6 +119,13 @@ static void test_siphash_blocks(void **state)
 		for (int n = 0; n <= 8; n++) {
 			assert_int_equal(sip_final(&st, 8 * (size_t)n),
 					 hsk_siphash(b, 8 * (size_t)n, k0, k1));
+			/* and every length 8n + r with a tail of r bytes */
+			for (int r = 1; r < 8 && n < 8; r++) {
+				uint64_t tail = w[n] & ((UINT64_C(1) << (8 * r)) - 1);
+				assert_int_equal(sip_final_tail(&st, 8 * (size_t)n + (size_t)r,
+								tail),
+						 hsk_siphash(b, 8 * (size_t)n + (size_t)r, k0, k1));
+			}
 			if (n < 8)
 				sip_block(&st, w[n]);
 		}

@@ -141,8 +141,86 @@ static void test_packets(void **state)
 	/* short, and not IPv4 */
 	assert_int_equal(steer_packet_hash(a, 19), 0);
 	assert_int_equal(steer_packet_hash(a, 22), steer_hash(us, peer, 0, 0));
-	a[0] = 0x60;
+	a[0] = 0x50;
 	assert_int_equal(steer_packet_hash(a, 40), 0);
+}
+
+/* A TCP/IPv6 packet (no extension headers) from s to d, 60 bytes. */
+static size_t tcp6_pkt(uint8_t *p, const uint8_t s[16], const uint8_t d[16], uint16_t sp,
+		       uint16_t dp)
+{
+	memset(p, 0, 60);
+	p[0] = 0x60;
+	wr16(p + 4, 20);
+	p[6] = IP_PROTO_TCP;
+	p[7] = 64;
+	memcpy(p + 8, s, 16);
+	memcpy(p + 24, d, 16);
+	wr16(p + 40, sp);
+	wr16(p + 42, dp);
+	p[52] = 0x50;
+	return 60;
+}
+
+static void addr6(uint8_t a[16], uint16_t last)
+{
+	static const uint8_t base[16] = { 0x20, 0x01, 0x00, 0x02 };
+
+	memcpy(a, base, 16);
+	wr16(a + 14, last);
+}
+
+/* IPv6: the 4-tuple with each address folded; the fold is the Toeplitz
+ * over the 36 bytes with the symmetric key (what a NIC computes). */
+static void test_packets6(void **state)
+{
+	uint8_t us[16], peer[16], a[128], b[128], e[128], bytes[36];
+	uint32_t flow;
+
+	(void)state;
+	addr6(us, 2);
+	addr6(peer, 0x1234);
+	peer[9] = 0x77;
+	flow = steer_hash6(us, peer, 40000, 80);
+	memcpy(bytes, us, 16);
+	memcpy(bytes + 16, peer, 16);
+	wr16(bytes + 32, 40000);
+	wr16(bytes + 34, 80);
+	assert_int_equal(flow, steer_toeplitz(steer_symmetric_key, 40, bytes, 36));
+	assert_int_equal(flow, steer_hash6(peer, us, 80, 40000));
+	tcp6_pkt(a, us, peer, 40000, 80);
+	tcp6_pkt(b, peer, us, 80, 40000);
+	assert_int_equal(steer_packet_hash(a, 60), flow);
+	assert_int_equal(steer_packet_hash(b, 60), flow);
+	/* a packet too big from a router about our segment: the flow's */
+	memset(e, 0, 128);
+	e[0] = 0x60;
+	wr16(e + 4, 8 + 60);
+	e[6] = 58;
+	e[7] = 64;
+	addr6(e + 8, 0xfe);
+	memcpy(e + 24, us, 16);
+	e[40] = 2;   /* packet too big */
+	memcpy(e + 48, a, 60);
+	assert_int_equal(steer_packet_hash(e, 108), flow);
+	/* an echo request, a fragment (44) and a destination option (60):
+	 * by the addresses */
+	e[40] = 128;
+	assert_int_equal(steer_packet_hash(e, 108), steer_hash6(e + 8, us, 0, 0));
+	b[6] = 44;
+	assert_int_equal(steer_packet_hash(b, 60), steer_hash6(peer, us, 0, 0));
+	b[6] = 60;
+	assert_int_equal(steer_packet_hash(b, 60), steer_hash6(peer, us, 0, 0));
+	/* short */
+	assert_int_equal(steer_packet_hash(a, 39), 0);
+	assert_int_equal(steer_packet_hash(a, 41), steer_hash6(us, peer, 0, 0));
+	/* the shard of an active open's port comes back to it */
+	for (unsigned q = 0; q < 4; q++) {
+		unsigned hit = 0;
+		for (uint16_t p = 32768; p < 32768 + 64; p++)
+			hit += steer_queue(steer_hash6(us, peer, p, 80), 4) == q;
+		assert_true(hit > 4);
+	}
 }
 
 static void test_spread_and_ports(void **state)
@@ -214,11 +292,49 @@ static void test_bpf_program_agrees(void **state)
 		assert_int_equal(ret, steer_packet_hash(p, len) % 128);
 		checked++;
 	}
-	/* not IPv4: queue 0 on both sides */
-	p[0] = 0x60;
+	/* IPv6: TCP, UDP, an ICMPv6 error quoting TCP, echo, a fragment */
+	for (int i = 0; i < 1000; i++) {
+		uint8_t s6[16], d6[16], q[160];
+		size_t len;
+
+		addr6(s6, (uint16_t)rnd());
+		addr6(d6, (uint16_t)rnd());
+		s6[5] = (uint8_t)rnd();
+		d6[11] = (uint8_t)rnd();
+		len = tcp6_pkt(p, s6, d6, (uint16_t)rnd(), (uint16_t)rnd());
+		switch (i % 5) {
+		case 1:
+			p[6] = IP_PROTO_UDP;
+			break;
+		case 2:
+		case 3:
+			memcpy(q, p, 60);
+			memcpy(q + 48, p, 60);
+			q[6] = 58;
+			memcpy(q + 24, s6, 16);
+			addr6(q + 8, 0xfe);
+			memset(q + 40, 0, 8);
+			q[40] = i % 5 == 2 ? 2 : 128;
+			len = 108;
+			break;
+		case 4:
+			p[6] = 44;
+			break;
+		}
+		if (i % 5 == 2 || i % 5 == 3) {
+			assert_int_equal(steer_prog_run(fd, q, len, &ret), 0);
+			assert_int_equal(ret, steer_packet_hash(q, len) % 128);
+		} else {
+			assert_int_equal(steer_prog_run(fd, p, len, &ret), 0);
+			assert_int_equal(ret, steer_packet_hash(p, len) % 128);
+		}
+		checked++;
+	}
+	/* neither: queue 0 on both sides */
+	p[0] = 0x50;
 	assert_int_equal(steer_prog_run(fd, p, 40, &ret), 0);
 	assert_int_equal(ret, 0);
-	assert_int_equal(checked, 3000);
+	assert_int_equal(checked, 4000);
 	close(fd);
 }
 
@@ -228,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_toeplitz_rss_vectors),
 		cmocka_unit_test(test_fast_form_is_toeplitz_and_symmetric),
 		cmocka_unit_test(test_packets),
+		cmocka_unit_test(test_packets6),
 		cmocka_unit_test(test_spread_and_ports),
 		cmocka_unit_test(test_bpf_program_agrees),
 	};

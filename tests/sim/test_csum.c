@@ -1,0 +1,234 @@
+/*
+ * Checksums on the fused path (docs/performance.md): a segment with at
+ * least TCP_FUSE_MIN bytes of payload is verified while its payload is
+ * copied into the receive ring, and summed while it is gathered from the
+ * send ring. A corrupted byte must still be caught and counted, and
+ * nothing of the segment may reach the application; every byte sent that
+ * way must carry a checksum the receiver's own parse accepts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+#include "tcp/tcp.h"
+#include "wire/wire.h"
+
+enum { C = 0, S = 1, PORT = 80, MTU = 16384, LONG = 8000 };
+_Static_assert((int)LONG >= (int)TCP_FUSE_MIN, "the long segments take the fused path");
+
+static uint8_t pat(uint32_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 8) * 13 + 1);
+}
+
+/* A segment from the peer with `len` bytes of the pattern from stream
+ * offset off (relative seq off + 1), one byte flipped after the checksum
+ * when bad >= 0: built here, as sim_inject's buffer is too short. */
+static void send_long(sim_peer *p, uint32_t off, uint32_t len, long bad)
+{
+	static uint8_t pkt[IPV4_HDR_LEN + 60 + 65536], data[65536];
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = pat(off + i);
+	tcp_hdr th = { .sport = p->port, .dport = p->hport, .seq = p->iss + 1 + off,
+		       .ack = p->hiss + 1, .flags = HSK_TH_ACK, .win = 65535 };
+	tcp_opts_init(&th.opt);
+	int n = tcp_emit(&th, data, len, p->addr, SIM_ADDR(p->host), pkt + IPV4_HDR_LEN,
+			 sizeof(pkt) - IPV4_HDR_LEN);
+	assert_true(n > 0);
+	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
+			.proto = IP_PROTO_TCP, .src = p->addr, .dst = SIM_ADDR(p->host) };
+	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	if (bad >= 0)
+		pkt[IPV4_HDR_LEN + (n - (int)len) + bad] ^= 0x20;
+	hsk_stack_input(p->sm->st[p->host], memnet_now(p->sm->net), pkt,
+			(size_t)(IPV4_HDR_LEN + n));
+}
+
+/* Reads everything the socket holds (at most cap) and checks it is the
+ * pattern from stream offset off. */
+static uint32_t read_check(sim *sm, int sd, uint32_t off, uint32_t cap)
+{
+	static uint8_t buf[65536];
+	assert_true(cap <= sizeof(buf));
+	ssize_t n = hsk_recv(sm->st[S], sd, buf, cap);
+	if (n == -HSK_EAGAIN)
+		return 0;
+	assert_true(n >= 0);
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != pat(off + (uint32_t)i))
+			fail_msg("byte %u: %#x, want %#x", off + (unsigned)i, buf[i],
+				 pat(off + (uint32_t)i));
+	return (uint32_t)n;
+}
+
+static hsk_config big_mtu(uint32_t rcvbuf)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.mtu = MTU;
+	if (rcvbuf)
+		cfg.rcvbuf = rcvbuf;
+	return cfg;
+}
+
+/* In order, a receive ring already there: the payload is placed in the
+ * ring while it is summed. A flipped byte (in the middle, in the last
+ * byte, in the first) drops the segment as a bad checksum, counted; the
+ * application sees none of it, and the good copy then arrives whole. */
+static void test_corrupt_long_segment_dropped(void **state)
+{
+	(void)state;
+	static const long where[] = { 5000, LONG - 1, 0, 1 };
+	for (unsigned w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
+		hsk_config cfg = big_mtu(0);
+		sim sm;
+		sim_init(&sm, 2, &cfg, 11 + w);
+		sim_peer p;
+		tcp_opts syn;
+		tcp_opts_init(&syn);
+		syn.mss = MTU - 40;
+		sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
+		/* 100 bytes first: the receive ring exists (unread) */
+		send_long(&p, 0, 100, -1);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 0);
+		send_long(&p, 100, LONG, where[w]);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 1);
+		assert_int_equal(sim_counter(&sm, S, "InErrs"), 1);
+		/* the good copy, then everything is read: the pattern, no byte
+		 * of the bad one */
+		send_long(&p, 100, LONG, -1);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 1);
+		assert_int_equal(read_check(&sm, p.sd, 0, 65536), 100 + LONG);
+
+		/* The same after a read emptied the ring: the ring is given back
+		 * or kept, and the bad segment is dropped either way. */
+		send_long(&p, 100 + LONG, LONG, where[w]);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 2);
+		assert_int_equal(read_check(&sm, p.sd, 100 + LONG, 65536), 0);
+		send_long(&p, 100 + LONG, LONG, -1);
+		assert_int_equal(read_check(&sm, p.sd, 100 + LONG, 65536), LONG);
+		assert_int_equal(hsk_abort(sm.st[S], p.sd), 0);
+		assert_int_equal(hsk_close(sm.st[S], p.lsd), 0);
+		sim_run(&sm, 1 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
+/* Only the first part of the payload fits the receive buffer: that part is
+ * summed in the copy, the rest in place. A flipped byte in either part
+ * drops the whole segment; nothing of it is kept. The good copy keeps
+ * what fits. */
+static void test_corrupt_beyond_room_dropped(void **state)
+{
+	(void)state;
+	enum { RCVBUF = 16384, FIRST = 10000 };
+	static const long where[] = { 1000, LONG - 10 };
+	for (unsigned w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
+		hsk_config cfg = big_mtu(RCVBUF);
+		sim sm;
+		sim_init(&sm, 2, &cfg, 21 + w);
+		sim_peer p;
+		tcp_opts syn;
+		tcp_opts_init(&syn);
+		syn.mss = MTU - 40;
+		sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
+		send_long(&p, 0, FIRST, -1);
+		/* RCVBUF - FIRST bytes of room: the next 8000 do not all fit */
+		send_long(&p, FIRST, LONG, where[w]);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 1);
+		assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+		/* the good copy: what fits is kept, the rest trimmed */
+		send_long(&p, FIRST, LONG, -1);
+		assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 1);
+		assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 1);
+		assert_int_equal(read_check(&sm, p.sd, 0, 65536), RCVBUF);
+		assert_int_equal(read_check(&sm, p.sd, RCVBUF, 65536), 0);
+		assert_int_equal(hsk_abort(sm.st[S], p.sd), 0);
+		assert_int_equal(hsk_close(sm.st[S], p.lsd), 0);
+		sim_run(&sm, 1 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
+/* Every packet to the server is checked here with the plain parser before
+ * the server sees it. */
+struct check_ctx {
+	sim *sm;
+	unsigned long long long_segs, bad;
+};
+
+static void check_sink(void *ctx, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	struct check_ctx *cc = ctx;
+	ipv4_hdr ih;
+	const uint8_t *tp;
+	size_t tlen;
+	assert_int_equal(ipv4_parse(pkt, len, &ih, &tp, &tlen), WIRE_OK);
+	tcp_hdr th;
+	const uint8_t *data;
+	size_t dlen;
+	if (tcp_parse(tp, tlen, ih.src, ih.dst, true, &th, &data, &dlen) != WIRE_OK)
+		cc->bad++;
+	else if (dlen >= TCP_FUSE_MIN)
+		cc->long_segs++;
+	hsk_stack_input(cc->sm->st[S], now, pkt, len);
+}
+
+/* Long segments summed while they are gathered from the send ring (which
+ * wraps, at odd offsets too): each one's checksum is right by the plain
+ * parser, and the bytes arrive as sent. */
+static void test_long_segments_sent_summed(void **state)
+{
+	(void)state;
+	hsk_config cfg = big_mtu(0);
+	sim sm;
+	sim_init(&sm, 2, &cfg, 31);
+	struct check_ctx cc = { .sm = &sm };
+	memnet_set_sink(sm.net, S, check_sink, &cc);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+	static uint8_t chunk[7777];
+	uint32_t sent = 0, got = 0, total = 3 << 20;
+	while (got < total) {
+		while (sent < total) {
+			uint32_t k = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+			for (uint32_t i = 0; i < k; i++)
+				chunk[i] = pat(sent + i);
+			ssize_t n = hsk_send(sm.st[C], csd, chunk, k);
+			if (n == -HSK_EAGAIN)
+				break;
+			assert_true(n > 0);
+			sent += (uint32_t)n;
+		}
+		sim_run(&sm, 2 * MS);
+		uint32_t n;
+		while ((n = read_check(&sm, ssd, got, 65536)) > 0)
+			got += n;
+	}
+	assert_int_equal(cc.bad, 0);
+	assert_true(cc.long_segs > 100);
+	assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 0);
+	assert_int_equal(hsk_close(sm.st[C], csd), 0);
+	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run_idle(&sm, 300 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_corrupt_long_segment_dropped),
+		cmocka_unit_test(test_corrupt_beyond_room_dropped),
+		cmocka_unit_test(test_long_segments_sent_summed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -138,6 +138,9 @@ enum tcb_flag {
 				    * the first write */
 	TF_REUSEADDR = 1u << 27,   /* SO_REUSEADDR when the port was bound */
 	TF_TFO_ACKED = 1u << 28,   /* active: the SYN-ACK took our SYN's data */
+	TF_TFO_NEWCOOKIE = 1u << 29, /* passive: the SYN's cookie was the
+				      * backup key's; our SYN-ACK brings one
+				      * of the primary */
 };
 
 /* tcb.ecn: RFC 3168 state of a connection (Linux's ecn_flags). */
@@ -300,6 +303,18 @@ _Static_assert(offsetof(tcb, timer) == offsetof(tcp_tw, timer), "timer offset");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
+/* TCP Fast Open server keys (tfo.c), Linux's primary and backup
+ * (tcp_fastopen_key): cookies are made with key[0] and accepted with
+ * either. With rotation (hsk_config.tcp_fastopen_key_rotate_ns) both are
+ * derived from master: key[0] for the current period, key[1] for the one
+ * before. */
+typedef struct tfo_keys {
+	uint64_t master[2];
+	uint64_t key[2][2];
+	bool backup;              /* key[1] in use */
+	uint64_t period;          /* rotation: the period key[] belong to */
+} tfo_keys;
+
 /* Free ring buffers of the default size kept for reuse. */
 enum { TCP_RING_CACHE = 64 };
 
@@ -334,6 +349,7 @@ typedef struct tcp_stack {
 	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
 	 * allocated with the first one */
 	struct tfo_cache *tfo;
+	tfo_keys tfo_keys;        /* our cookies' keys, as a server */
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -675,14 +691,24 @@ static inline uint32_t tcb_data_acked(const tcb *t)
 /* ---- tfo.c: TCP Fast Open (RFC 7413), both ends, as Linux ---- */
 enum { TFO_COOKIE_LEN = 8 };
 /* Server: the cookie of the client on tuple tu (our view): SipHash of the
- * two addresses under the stack's secret. */
-void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+ * two addresses under the primary key. */
+void tfo_cookie_make(struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+/* Server: the keys at init: hsk_config.tcp_fastopen_key, or one derived
+ * from the stack's secret when it is all zero. */
+void tfo_keys_init(struct tcp_stack *s);
+/* Server: new keys (hsk_fastopen_key_set): backup NULL for none. */
+void tfo_keys_set(struct tcp_stack *s, const uint8_t primary[16], const uint8_t *backup);
+/* Server: the keys in use now into out (primary, then backup): 16 or 32. */
+int tfo_keys_get(struct tcp_stack *s, uint8_t out[32]);
 /* Server: a SYN reached listener l (server bit on). True when Fast Open
  * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
  * sent); false for a normal request, whose SYN-ACK carries a cookie when
  * *send_cookie. */
 bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
 	     bool *send_cookie);
+/* Server: a Fast Open TCB's SYN-ACK carries a new cookie (in cookie[8])
+ * when the SYN's was the backup key's. */
+void tfo_synack_out(struct tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8]);
 /* Server: a SYN again, to a Fast Open TCB whose SYN-ACK was lost: true when
  * it was answered (with the SYN-ACK, rate limited). */
 bool tfo_child_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);

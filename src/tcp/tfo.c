@@ -475,6 +475,9 @@ void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	} else if (acked) {
 		CNT_INC(s->env, TCPFastOpenActive);
 		t->flags |= TF_TFO_ACKED;
+		/* The data the first SYN carried, though the SYN sent again
+		 * (snd_nxt at ISS + 1) had none: we go on after it. */
+		t->snd_nxt = sg->ack;
 	}
 }
 

@@ -389,6 +389,15 @@ static void test_synack_lost(void **state)
 	int ssd = sim_accept(&sm, S, lsd);
 	char buf[8];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 2);
+	/* The SYN-ACK took the data the first SYN carried, not the one sent
+	 * again: the client goes on after it (a FIN at ISS + 3, at once). */
+	sm.tx_cursor = sm.nlog;
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	e = next_seg(&sm, C, A | FIN, 0);
+	assert_int_equal(e->ev.seq, ciss + 3);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
 	hsk_abort(c, csd);
 	hsk_close(s, ssd);
 	hsk_close(s, lsd);

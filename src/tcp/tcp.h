@@ -149,6 +149,9 @@ enum tcb_ecn {
 	ECN_DEMAND_CWR = 1u << 1,  /* CE seen: ECE on our segments until CWR */
 	ECN_QUEUE_CWR = 1u << 2,   /* we reduced: CWR on the next new data */
 	ECN_SEEN = 1u << 3,        /* a CE mark ever arrived */
+	ECN_CWR = 1u << 4,         /* in the CWR state: cwnd coming down to
+				    * ssthresh by PRR until SND.UNA passes
+				    * ecn_high (ecn.c) */
 };
 
 /* SACK state of a connection that negotiated SACK (recovery.c): the
@@ -475,6 +478,9 @@ void rec_path_shrunk(struct tcp_stack *s, tcb *t);
 bool rec_send_lost(struct tcp_stack *s, tcb *t);
 /* How much new data congestion control allows now. */
 uint32_t rec_cwnd_room(const tcb *t);
+/* The bytes in the network: RFC 6675's pipe with SACK, else SND.NXT -
+ * SND.UNA. */
+uint32_t rec_pipe(const tcb *t);
 /* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
@@ -667,7 +673,19 @@ void ecn_rcv_data(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 /* An acceptable ACK, after loss recovery saw it: ECE reduces cwnd once
  * per window, from `cwnd` (what it was before this ACK). */
 void ecn_rcv_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight,
-		 uint32_t cwnd);
+		 uint32_t cwnd, uint32_t delivered);
+/* An ACK that delivered `delivered` bytes, the pipe after it: in the CWR
+ * state, PRR sets cwnd and true is returned (no growth); the state ends
+ * once SND.UNA passes ecn_high (false: grow as usual). */
+bool ecn_cwr_ack(struct tcp_stack *s, tcb *t, uint32_t delivered, uint32_t pipe);
+/* A loss starts fast recovery: in the CWR state, it takes over the
+ * reduction under way (true: the caller does not reduce again). */
+bool ecn_cwr_to_recovery(tcb *t, bool sack);
+/* The CWR state ends without completing (RTO, TCP_CONGESTION). */
+static inline void ecn_cwr_abort(tcb *t)
+{
+	t->ecn &= (uint8_t)~ECN_CWR;
+}
 
 /* Bytes written and not yet sent (TCP_NOTSENT_LOWAT). */
 static inline uint32_t tcb_notsent(const tcb *t)

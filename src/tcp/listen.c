@@ -125,7 +125,7 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
 		if (r->tfo_cookie) {    /* RFC 7413: the cookie the SYN asked for */
-			tfo_cookie_make(s, &r->node.key, cookie);
+			tfo_cookie_make(s, &r->node.key, obj_a6(s, &r->node), cookie);
 			o.opt.has_fo = true;
 			o.opt.fo_len = sizeof(cookie);
 			o.opt.fo_cookie = cookie;

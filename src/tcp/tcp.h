@@ -708,9 +708,11 @@ static inline uint32_t tcb_data_acked(const tcb *t)
 
 /* ---- tfo.c: TCP Fast Open (RFC 7413), both ends, as Linux ---- */
 enum { TFO_COOKIE_LEN = 8 };
-/* Server: the cookie of the client on tuple tu (our view): SipHash of the
- * two addresses under the primary key. */
-void tfo_cookie_make(struct tcp_stack *s, const hsk_tuple *tu, uint8_t out[8]);
+/* Server: the cookie of the client on tuple tu (our view; a6 its IPv6
+ * addresses, or NULL): SipHash of the two addresses under the primary
+ * key. */
+void tfo_cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		     uint8_t out[8]);
 /* Server: the keys at init: hsk_config.tcp_fastopen_key, or one derived
  * from the stack's secret when it is all zero. */
 void tfo_keys_init(struct tcp_stack *s);

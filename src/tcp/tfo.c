@@ -176,15 +176,26 @@ int tfo_keys_get(tcp_stack *s, uint8_t out[32])
 	return k->backup ? 32 : 16;
 }
 
-static void cookie_with(const uint64_t key[2], const hsk_tuple *tu, uint8_t out[8])
+/* Over the two addresses: IPv4's, or IPv6's whole (a tuple's IPv6
+ * addresses are folds keyed by each stack's own secret, which the stacks
+ * of a shard set do not share). */
+static void cookie_with(const uint64_t key[2], const hsk_tuple *tu, const tbl_v6addrs *a6,
+			uint8_t out[8])
 {
+	if (a6) {
+		uint8_t a[32];
+		memcpy(a, a6->r, 16);
+		memcpy(a + 16, a6->l, 16);
+		store64(out, hsk_siphash(a, sizeof(a), key[0], key[1]));
+		return;
+	}
 	uint32_t a[2] = { tu->raddr, tu->laddr };
 	store64(out, hsk_siphash(a, sizeof(a), key[0], key[1]));
 }
 
-void tfo_cookie_make(tcp_stack *s, const hsk_tuple *tu, uint8_t out[8])
+void tfo_cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, uint8_t out[8])
 {
-	cookie_with(keys_now(s)->key[0], tu, out);
+	cookie_with(keys_now(s)->key[0], tu, a6, out);
 }
 
 /* Compared in constant time: its bytes are a secret's. */
@@ -204,7 +215,7 @@ static int fo_cookie_check(tcp_stack *s, const tcp_seg *sg)
 	if (sg->th.opt.fo_len != TFO_COOKIE_LEN)
 		return 0;
 	for (int i = 0; i < (k->backup ? 2 : 1); i++) {
-		cookie_with(k->key[i], &sg->tuple, want);
+		cookie_with(k->key[i], &sg->tuple, sg->a6, want);
 		if (cookie_eq(want, sg->th.opt.fo_cookie))
 			return i + 1;
 	}
@@ -306,7 +317,7 @@ void tfo_synack_out(tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8])
 {
 	if (!(t->flags & TF_TFO_NEWCOOKIE))
 		return;
-	tfo_cookie_make(s, &t->node.key, cookie);
+	tfo_cookie_make(s, &t->node.key, obj_a6(s, &t->node), cookie);
 	o->opt.has_fo = true;
 	o->opt.fo_len = TFO_COOKIE_LEN;
 	o->opt.fo_cookie = cookie;

@@ -771,10 +771,21 @@ static void test_shards_share_key(void **state)
 	int lsd = tfo_listen(&sm, 8);
 	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(C) };
 	uint8_t ck[8];
-	tfo_cookie_make(&sm.st[2]->tcp, &tu, ck);
+	tfo_cookie_make(&sm.st[2]->tcp, &tu, NULL, ck);
 	assert_int_equal(hsk_fastopen_cookie_set(sm.st[C], SIM_ADDR(S), ck, 8), 0);
 	assert_true(tfo_try(&sm, lsd, "shard0's"));
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 0);
+	/* IPv6: the same cookie from both shards too (over the addresses,
+	 * not over the tuple's folds, which each stack keys with its own
+	 * secret). */
+	tbl_v6addrs a6 = { .l = { 0x20, 0x01, 0, 2, [15] = 2 }, .r = { 0x20, 0x01, 0, 2, [15] = 1 } };
+	hsk_tuple k0 = tbl_key6(&sm.st[2]->tcp.conns, &a6, PORT, 4000);
+	hsk_tuple k1 = tbl_key6(&sm.st[S]->tcp.conns, &a6, PORT, 4000);
+	assert_true(k0.raddr != k1.raddr);
+	uint8_t c6a[8], c6b[8];
+	tfo_cookie_make(&sm.st[2]->tcp, &k0, &a6, c6a);
+	tfo_cookie_make(&sm.st[S]->tcp, &k1, &a6, c6b);
+	assert_memory_equal(c6a, c6b, 8);
 	/* With the OS's entropy: a drawn key, a new one per set; one shard
 	 * or a key of the application's: left as it is. */
 	hsk_config a, b, one;

@@ -22,13 +22,17 @@
  *                    same segment may carry CWR and a new CE), and quick
  *                    ACKs (2) so the sender hears it soon
  *   ECE on an ACK    the congestion response of a loss, once per window
- *                    (RFC 3168 §6.1.2): ssthresh from the algorithm, cwnd =
- *                    ssthresh; not while loss recovery already reduced; no
+ *                    (RFC 3168 §6.1.2), as Linux's CWR state: ssthresh
+ *                    from the algorithm at once, cwnd brought down to it
+ *                    over the round trip by PRR (RFC 6937), no growth,
+ *                    until SND.UNA passes what was outstanding (ecn_high);
+ *                    then cwnd = ssthresh. Not while loss recovery
+ *                    already reduced; a loss during it turns it into fast
+ *                    recovery without a second reduction; no
  *                    retransmission
- * What differs from Linux: the reduction is at once, where Linux's CWR
- * state lowers cwnd over a round trip with PRR; no accurate ECN (AccECN):
- * it needs the third header flag (AE), a counter option and its own
- * negotiation, more than its gain here.
+ * What differs from Linux: no accurate ECN (AccECN): it needs the third
+ * header flag (AE), a counter option and its own negotiation, more than
+ * its gain here.
  */
 #include "tcp/tcp.h"
 
@@ -107,7 +111,15 @@ void ecn_rcv_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 }
 
-void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint32_t cwnd)
+/* Sent since the reduction began: new data past ecn_high (retransmissions
+ * in the CWR state are rare: a loss turns it into recovery). */
+static uint32_t cwr_sent(const tcb *t)
+{
+	return seq_gt(t->snd_max, t->ecn_high) ? (uint32_t)seq_diff(t->snd_max, t->ecn_high) : 0;
+}
+
+void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint32_t cwnd,
+		 uint32_t delivered)
 {
 	if (!(t->ecn & ECN_OK) || !(sg->th.flags & HSK_TH_ECE) ||
 	    (sg->th.flags & HSK_TH_SYN))
@@ -116,15 +128,41 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	 * the last reduction (the receiver echoes until it sees our CWR,
 	 * which went on that data). Not on top of a loss recovery's
 	 * reduction either. */
-	if (t->cc.in_recovery || !seq_gt(sg->ack, t->ecn_high))
+	if (t->cc.in_recovery || (t->ecn & ECN_CWR) || !seq_gt(sg->ack, t->ecn_high))
 		return;
 	/* The ACK that brings ECE does not grow cwnd (Linux enters its CWR
-	 * state before growth): reduce from what it was. */
+	 * state before growth): reduce from what it was, and this ACK is
+	 * the first step of the reduction. */
 	if (t->cc.cwnd > cwnd)
 		t->cc.cwnd = cwnd;
-	cc_enter_recovery(&t->cc, flight, true, s->env->now);
-	cc_exit_recovery(&t->cc, flight, s->env->now);
+	cc_enter_cwr(&t->cc, flight, s->env->now);
 	t->ecn_high = t->snd_max;
-	t->ecn |= ECN_QUEUE_CWR;
+	t->ecn |= ECN_QUEUE_CWR | ECN_CWR;
 	CNT_INC(s->env, TCPECNReduce);
+	cc_cwr_ack(&t->cc, delivered, rec_pipe(t), 0);
+}
+
+bool ecn_cwr_ack(tcp_stack *s, tcb *t, uint32_t delivered, uint32_t pipe)
+{
+	if (!(t->ecn & ECN_CWR))
+		return false;
+	/* Linux holds the state until something above high_seq is
+	 * acknowledged, so that our CWR has reached the receiver. */
+	if (seq_gt(t->snd_una, t->ecn_high)) {
+		t->ecn &= (uint8_t)~ECN_CWR;
+		cc_end_cwr(&t->cc, s->env->now);
+		return false;
+	}
+	cc_cwr_ack(&t->cc, delivered, pipe, cwr_sent(t));
+	return true;
+}
+
+bool ecn_cwr_to_recovery(tcb *t, bool sack)
+{
+	if (!(t->ecn & ECN_CWR))
+		return false;
+	t->ecn &= (uint8_t)~ECN_CWR;
+	t->cc.prr_out = cwr_sent(t);
+	cc_cwr_to_recovery(&t->cc, sack);
+	return true;
 }

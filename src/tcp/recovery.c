@@ -34,10 +34,20 @@ static bool recovering(const tcb *t)
 	return t->cc.in_recovery || seq_lt(t->snd_una, t->recover);
 }
 
-/* Outside recovery: slow start or congestion avoidance. */
+uint32_t rec_pipe(const tcb *t)
+{
+	if (t->sack && t->sack->seg)
+		return rack_pipe(&t->sack->rk);
+	return (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
+}
+
+/* Outside recovery: slow start or congestion avoidance, or in the CWR
+ * state of an ECN echo the reduction's next step (ecn.c). */
 static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		 uint64_t rtt_sample)
 {
+	if (ecn_cwr_ack(s, t, acked, rec_pipe(t)))
+		return;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
 		.rtt = rtt_sample,
@@ -84,8 +94,9 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 	t->recover = t->snd_max;
 	CNT_INC(s->env, TCPFastRetrans);
 	CNT_INC(s->env, TCPRenoRecovery);
-	cc_enter_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
-			  s->env->now);
+	if (!ecn_cwr_to_recovery(t, false))
+		cc_enter_recovery(&t->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
+				  s->env->now);
 	tcb_resend(s, t, t->snd_una, t->mss);
 	tcb_arm_rtx(s, t, s->env->now);
 }
@@ -189,7 +200,8 @@ static void enter_sack_recovery(tcp_stack *s, tcb *t)
 		return;
 	t->recover = t->snd_max;
 	CNT_INC(s->env, TCPSackRecovery);
-	cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->env->now);
+	if (!ecn_cwr_to_recovery(t, true))
+		cc_enter_recovery(&t->cc, rack_pipe(&t->sack->rk), true, s->env->now);
 	sack_board_start_recovery(&t->sack->board, t->snd_una);
 }
 
@@ -224,6 +236,7 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	if (tlp == RACK_TLP_LOSS) {
 		/* The probe repaired a loss: the congestion response, once. */
 		CNT_INC(s->env, TCPLossProbes);
+		ecn_cwr_abort(t);       /* a reduction of its own, at once */
 		cc_enter_recovery(&t->cc, flight_before, true, s->env->now);
 		cc_exit_recovery(&t->cc, rack_pipe(&k->rk), s->env->now);
 	}
@@ -233,6 +246,8 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 			rack_exit_recovery(&k->rk);
 		} else if (t->cc.in_recovery) {
 			cc_prr_ack(&t->cc, res.delivered, rack_pipe(&k->rk));
+		} else if (ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) {
+			/* the CWR state's step, SACKed bytes counted */
 		} else if (acked) {
 			grow(s, t, acked, flight_before, res.rtt_sample);
 		}

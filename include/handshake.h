@@ -280,8 +280,18 @@ typedef struct hsk_config {
 	 * (default), 0x2 server (a listener also needs TCP_FASTOPEN), 0x4
 	 * client sends data without a cookie, 0x200 server takes data
 	 * without a cookie, 0x400 server on every listener (queue: its
-	 * backlog). Cookies are keyed with the stack's secret. */
+	 * backlog). */
 	unsigned tcp_fastopen;
+	/* The server's cookie key (Linux's tcp_fastopen_key): all zero
+	 * (default), one derived from the stack's secret; hsk_shards gives
+	 * every shard of a set one drawn key. hsk_fastopen_key_set changes
+	 * it at run time. */
+	uint8_t tcp_fastopen_key[16];
+	/* Key rotation (RFC 7413 §4.1.2): every this long of the clock, a
+	 * new key for new cookies, derived from tcp_fastopen_key by the
+	 * period's number (now / interval); cookies of the period before
+	 * stay valid. 0 (default): never, as Linux. */
+	uint64_t tcp_fastopen_key_rotate_ns;
 	/* Bytes not yet sent a socket may hold (TCP_NOTSENT_LOWAT's default,
 	 * Linux's tcp_notsent_lowat): UINT32_MAX, no limit */
 	uint32_t tcp_notsent_lowat;
@@ -710,6 +720,21 @@ int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, 
 int hsk_fastopen_cookie_get_addr(hsk_stack *s, const hsk_addr *a, uint8_t buf[16]);
 int hsk_fastopen_cookie_set_addr(hsk_stack *s, const hsk_addr *a, const uint8_t *cookie,
 				 size_t len);
+
+/* ---- TCP Fast Open keys (server side) ----
+ * Linux's TCP_FASTOPEN_KEY and net.ipv4.tcp_fastopen_key, for the whole
+ * stack: cookies are made with the primary key and accepted with the
+ * primary or the backup. To rotate by hand, set a new primary with the
+ * old one as backup. With hsk_config.tcp_fastopen_key_rotate_ns the
+ * primary given is the master of the rotation (each period's keys are
+ * derived from it) and the backup, or if NULL the primary in use until
+ * now, is accepted until the next period. Each stack of a shard set has
+ * its own: set them all (hsk_shards_post). Errors: EINVAL (primary
+ * NULL). */
+int hsk_fastopen_key_set(hsk_stack *s, const uint8_t primary[16], const uint8_t *backup);
+/* The keys in use now, primary then backup, into out[32]: 32, or 16 when
+ * there is no backup (as Linux's getsockopt). */
+int hsk_fastopen_key_get(hsk_stack *s, uint8_t out[32]);
 
 /* ---- observation: connections and counters ---- */
 typedef struct hsk_conn_info {

@@ -10,7 +10,9 @@
  * four-way close completes before the process and its device go away.
  *
  * SIGINT/SIGTERM end it gracefully: our FIN goes out (after what the
- * stack already holds), the peer has --drain-timeout seconds to close its
+ * stack already holds; a Fast Open connection still in SYN_SENT sends it
+ * once the handshake completes), the peer has --drain-timeout seconds
+ * (default 2) to close its
  * side (what it sends meanwhile is still written to --recv), then the
  * connection is reset; a second signal resets at once (when it comes a
  * quarter second or more after the first: see serve.c).
@@ -261,8 +263,20 @@ static void on_signal(void *ctx, hsk_loop *l, int signo)
 		fprintf(stderr, "connect: %s: closing\n", strsignal(signo));
 }
 
-/* Interrupted: our FIN now, then what the peer still sends until its FIN
- * or the drain deadline. True when the peer closed in time. */
+/* Our FIN, once the connection is made: a Fast Open connection is
+ * writable in SYN_SENT, where shutdown() is refused (ENOTCONN, as Linux
+ * would drop the connection): its FIN waits for the SYN-ACK. */
+static void drain_shut(struct client *c)
+{
+	if (c->shut || hsk_sock_state(c->s, c->sd) == HSK_SYN_SENT)
+		return;
+	hsk_shutdown(c->s, c->sd, HSK_SHUT_WR);
+	c->shut = true;
+}
+
+/* Interrupted: our FIN now (or when the handshake completes), then what
+ * the peer still sends until its FIN or the drain deadline. True when the
+ * peer closed in time. */
 static bool drain(struct client *c)
 {
 	uint64_t now = hsk_now_ns();
@@ -271,14 +285,11 @@ static bool drain(struct client *c)
 		return false;
 	if (c->in >= 0)
 		hsk_loop_del_fd(c->l, c->in);
-	if (!c->shut) {
-		hsk_shutdown(c->s, c->sd, HSK_SHUT_WR);
-		c->shut = true;
-	}
 	c->draining = true;
 	hsk_loop_resume(c->l);
 	do_recv(c);
 	while (!c->eof && !c->failed && now < c->drain_end) {
+		drain_shut(c);
 		if (hsk_loop_run_once(c->l, c->drain_end - now) != 0)
 			break;
 		now = hsk_now_ns();
@@ -565,6 +576,7 @@ int cmd_connect(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);   /* a closed --recv pipe is an error, not a death */
 	c->in = c->out = -1;
 	c->linger_ns = 10000000000ull;
+	c->o.drain_ns = NET_DRAIN_DEFAULT_MS * 1000000ull;   /* as serve */
 	rc = connect_args(c, argc, argv);
 	if (rc || open_files(c) < 0) {
 		free(c);

@@ -57,4 +57,13 @@ void shards_forward_signal(hsk_shards *sh, int signo);
 /* Counts a loop turn and whether it slept. */
 void shards_count_turn(hsk_shards *sh, unsigned self, bool slept);
 
+/* ---- shards.c: the configuration of a set's stacks ---- */
+
+/* What the n stacks of a set share, from the application's c: the memory
+ * bound divided among them, and one Fast Open key (drawn when c has none
+ * and n > 1). 0, or -1 when the entropy source fails. */
+int shards_config(hsk_config *c, unsigned n);
+/* Shard i's own, from the set's: its replay seed (distinct secrets). */
+void shards_config_shard(hsk_config *c, unsigned i);
+
 #endif

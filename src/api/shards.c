@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/rand.h"
 #include "handshake_loop.h"
 #include "link/dev.h"
 #include "link/steer.h"
@@ -415,6 +416,35 @@ static size_t ring_bytes(unsigned n)
 	return b;
 }
 
+int shards_config(hsk_config *c, unsigned n)
+{
+	static const uint8_t zero[sizeof(c->tcp_fastopen_key)];
+
+	/* The set keeps the memory bound of one stack. */
+	c->tcp_mem_low /= n;
+	c->tcp_mem_pressure /= n;
+	c->tcp_mem_high /= n;
+	/* One Fast Open key for the set: a client's next connection may come
+	 * from another port, hence to another shard, with the cookie the
+	 * first shard gave it. */
+	if (n < 2 || memcmp(c->tcp_fastopen_key, zero, sizeof(zero)))
+		return 0;
+	if (c->seed != HSK_SEED_OS) {
+		for (unsigned i = 0; i < sizeof(zero); i++)
+			c->tcp_fastopen_key[i] = (uint8_t)rng_derive(c->seed, 0x74666f6b6579u + i);
+		return 0;
+	}
+	int (*fn)(void *, void *, size_t) = c->entropy ? c->entropy : hsk_os_entropy;
+	return fn(c->entropy_ctx, c->tcp_fastopen_key, sizeof(zero)) < 0 ? -1 : 0;
+}
+
+void shards_config_shard(hsk_config *c, unsigned i)
+{
+	/* a replay seed: the same run, distinct keys per shard */
+	if (c->seed != HSK_SEED_OS)
+		c->seed += i;
+}
+
 /* Opens the queues, the rings and the shards' loops. */
 static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config *cfg,
 			char *err, size_t errlen)
@@ -449,10 +479,10 @@ static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config 
 		hsk_config_default(&c);
 	if (!c.prefix_len && ns->prefix <= 32)
 		c.prefix_len = (uint8_t)ns->prefix;
-	/* The set keeps the memory bound of one stack. */
-	c.tcp_mem_low /= n;
-	c.tcp_mem_pressure /= n;
-	c.tcp_mem_high /= n;
+	if (shards_config(&c, n) < 0) {
+		dev_errf(err, errlen, "no entropy for the shards' Fast Open key");
+		return -1;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct shard *s = &sh->s[i];
 		hsk_dev *mine[SHARDS_MAX];
@@ -467,9 +497,7 @@ static int shards_setup(hsk_shards *sh, const hsk_netspec *ns, const hsk_config 
 			ci.port_ok = port_ok;
 			ci.port_ok6 = port_ok6;
 			ci.port_ok_ctx = s;
-			/* a replay seed: the same run, distinct keys per shard */
-			if (ci.seed != HSK_SEED_OS)
-				ci.seed += i;
+			shards_config_shard(&ci, i);
 		}
 		/* Shard 0's loop takes the signals for the set; the threads
 		 * made afterwards inherit their block. */

@@ -961,6 +961,19 @@ int hsk_fastopen_cookie_set(hsk_stack *s, uint32_t addr, const uint8_t *cookie, 
 	return hsk_fastopen_cookie_set_addr(s, &a, cookie, len);
 }
 
+int hsk_fastopen_key_set(hsk_stack *s, const uint8_t primary[16], const uint8_t *backup)
+{
+	if (!primary)
+		return -HSK_EINVAL;
+	tfo_keys_set(&s->tcp, primary, backup);
+	return 0;
+}
+
+int hsk_fastopen_key_get(hsk_stack *s, uint8_t out[32])
+{
+	return tfo_keys_get(&s->tcp, out);
+}
+
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 {
 	int err = 0;

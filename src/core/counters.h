@@ -40,7 +40,7 @@
 	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \
 	X(TCPFastOpenActive) X(TCPFastOpenActiveFail) X(TCPFastOpenPassive) \
 	X(TCPFastOpenPassiveFail) X(TCPFastOpenListenOverflow) \
-	X(TCPFastOpenCookieReqd) X(TCPDeferAcceptDrop) \
+	X(TCPFastOpenCookieReqd) X(TCPFastOpenPassiveAltKey) X(TCPDeferAcceptDrop) \
 	/* handshake's own: segment validation and parse drops */ \
 	X(DropShort) X(DropBadHeader) X(DropBadOptions) X(DropSynFin) \
 	X(DropNoSocket) X(DropOutOfWindow) X(DropBadAck) X(DropNoMemory) \

@@ -200,13 +200,13 @@ void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now)
 	cc->cwnd = cwnd_clamp(cc->cwnd);
 }
 
-void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe)
+/* RFC 6937: cwnd = pipe + what this ACK lets go (prr_out: bytes sent
+ * since the reduction began). */
+static void prr_step(cc_state *cc, uint32_t delivered, uint32_t pipe)
 {
 	uint64_t want;
 	uint32_t sndcnt, limit;
 
-	if (!cc->in_recovery || !cc->sack || cc->ops->fixed)
-		return;
 	cc->prr_delivered += delivered;
 	if (pipe > cc->ssthresh) {
 		/* proportional: CEIL(prr_delivered * ssthresh / RecoverFS) */
@@ -223,6 +223,53 @@ void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe)
 		sndcnt = cc->ssthresh - pipe < limit ? cc->ssthresh - pipe : limit;
 	}
 	cc->cwnd = cwnd_clamp((uint64_t)pipe + sndcnt);
+}
+
+void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe)
+{
+	if (!cc->in_recovery || !cc->sack || cc->ops->fixed)
+		return;
+	prr_step(cc, delivered, pipe);
+}
+
+void cc_enter_cwr(cc_state *cc, uint32_t flight, uint64_t now)
+{
+	if (cc->ops->fixed)
+		return;
+	cc->prior_cwnd = cc->cwnd;
+	cc->hs_state = CC_HS_DONE;
+	cc->prr_delivered = cc->prr_out = 0;
+	cc->recover_fs = cc->cwnd ? cc->cwnd : 1;   /* Linux: prior_cwnd */
+	cc->ssthresh = cc->ops->ssthresh(cc, flight, now);
+	cc->bytes_acked = 0;
+}
+
+void cc_cwr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe, uint32_t sent)
+{
+	if (cc->ops->fixed || !delivered)
+		return;
+	cc->prr_out = sent;
+	prr_step(cc, delivered, pipe);
+}
+
+void cc_end_cwr(cc_state *cc, uint64_t now)
+{
+	if (cc->ops->fixed)
+		return;
+	cc->cwnd = cc->ssthresh;
+	cc->bytes_acked = 0;
+	if (cc->ops->exit_recovery)
+		cc->ops->exit_recovery(cc, now);
+}
+
+void cc_cwr_to_recovery(cc_state *cc, bool sack)
+{
+	if (cc->ops->fixed || cc->in_recovery)
+		return;
+	cc->in_recovery = true;
+	cc->sack = sack;
+	if (!sack)
+		cc->cwnd = cwnd_clamp((uint64_t)cc->ssthresh + 3 * cc->mss);
 }
 
 void cc_prr_sent(cc_state *cc, uint32_t bytes)

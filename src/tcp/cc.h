@@ -124,6 +124,24 @@ void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now);
 void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe);
 void cc_prr_sent(cc_state *cc, uint32_t bytes);
 
+/*
+ * The CWR state (Linux's tcp_enter_cwr, tcp_cwnd_reduction,
+ * tcp_end_cwnd_reduction), for an ECN echo (RFC 3168 §6.1.2): ssthresh
+ * from the algorithm at once, cwnd brought down to it over the round trip
+ * by PRR (RFC 6937, RecoverFS the cwnd before, as Linux) instead of at
+ * once; no growth meanwhile. cc_enter_cwr begins it (cwnd untouched);
+ * cc_cwr_ack on each ACK with the bytes it delivered, the pipe after it
+ * and the bytes sent since the reduction began; cc_end_cwr once SND.UNA
+ * passes what was outstanding then (cwnd = ssthresh). A loss meanwhile
+ * turns it into fast recovery with the same ssthresh and PRR counts
+ * (cc_cwr_to_recovery: no second reduction, as Linux's
+ * tcp_enter_recovery in CWR). The engine keeps the state (tcb.ecn).
+ */
+void cc_enter_cwr(cc_state *cc, uint32_t flight, uint64_t now);
+void cc_cwr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe, uint32_t sent);
+void cc_end_cwr(cc_state *cc, uint64_t now);
+void cc_cwr_to_recovery(cc_state *cc, bool sack);
+
 /* A duplicate ACK during non-SACK fast recovery: cwnd += MSS (RFC 6582). */
 void cc_on_dupack(cc_state *cc);
 /* Loss detected (third duplicate ACK, SACK IsLost, RACK): ssthresh from the

@@ -22,13 +22,17 @@
  *                    same segment may carry CWR and a new CE), and quick
  *                    ACKs (2) so the sender hears it soon
  *   ECE on an ACK    the congestion response of a loss, once per window
- *                    (RFC 3168 §6.1.2): ssthresh from the algorithm, cwnd =
- *                    ssthresh; not while loss recovery already reduced; no
+ *                    (RFC 3168 §6.1.2), as Linux's CWR state: ssthresh
+ *                    from the algorithm at once, cwnd brought down to it
+ *                    over the round trip by PRR (RFC 6937), no growth,
+ *                    until SND.UNA passes what was outstanding (ecn_high);
+ *                    then cwnd = ssthresh. Not while loss recovery
+ *                    already reduced; a loss during it turns it into fast
+ *                    recovery without a second reduction; no
  *                    retransmission
- * What differs from Linux: the reduction is at once, where Linux's CWR
- * state lowers cwnd over a round trip with PRR; no accurate ECN (AccECN):
- * it needs the third header flag (AE), a counter option and its own
- * negotiation, more than its gain here.
+ * What differs from Linux: no accurate ECN (AccECN): it needs the third
+ * header flag (AE), a counter option and its own negotiation, more than
+ * its gain here.
  */
 #include "tcp/tcp.h"
 
@@ -107,7 +111,23 @@ void ecn_rcv_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 }
 
-void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint32_t cwnd)
+/* Sent since the reduction began: new data past ecn_high (retransmissions
+ * in the CWR state are rare: a loss turns it into recovery). */
+static uint32_t cwr_sent(const tcb *t)
+{
+	hsk_seq high = t->act->ecn_high;
+	return seq_gt(t->snd_max, high) ? (uint32_t)seq_diff(t->snd_max, high) : 0;
+}
+
+/* The CWR state lives in the extension: it begins with data in flight,
+ * and the extension is kept while an ECN edge is stored (TF_ECN_HIGH). */
+static bool in_cwr(const tcb *t)
+{
+	return t->act && t->act->ecn_cwr;
+}
+
+void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint32_t cwnd,
+		 uint32_t delivered)
 {
 	if (!(t->ecn & ECN_OK) || !(sg->th.flags & HSK_TH_ECE) ||
 	    (sg->th.flags & HSK_TH_SYN))
@@ -115,22 +135,51 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	/* Once per window: an ECE is news only on an ACK of data sent after
 	 * the last reduction (the receiver echoes until it sees our CWR,
 	 * which went on that data); before the first, on an ACK of more than
-	 * our SYN. Not on top of a loss recovery's reduction either. */
+	 * our SYN. Not on top of a loss recovery's reduction, nor inside
+	 * the CWR state of the last one. */
 	hsk_seq high = (t->flags & TF_ECN_HIGH) ? t->act->ecn_high :
 		       seq_add(t->iss, (t->flags & TF_ECN_ISS) ? 0 : 1);
-	if (tcb_in_recovery(t) || !seq_gt(sg->ack, high))
+	if (tcb_in_recovery(t) || in_cwr(t) || !seq_gt(sg->ack, high))
 		return;
 	tcb_act *a = tcb_act_get(s, t);
 	if (!a)
 		return;
 	/* The ACK that brings ECE does not grow cwnd (Linux enters its CWR
-	 * state before growth): reduce from what it was. */
+	 * state before growth): reduce from what it was, and this ACK is
+	 * the first step of the reduction. */
 	if (a->cc.cwnd > cwnd)
 		a->cc.cwnd = cwnd;
-	cc_enter_recovery(&a->cc, flight, true, s->env->now);
-	cc_exit_recovery(&a->cc, flight, s->env->now);
+	cc_enter_cwr(&a->cc, flight, s->env->now);
 	a->ecn_high = t->snd_max;
+	a->ecn_cwr = true;
 	t->flags |= TF_ECN_HIGH;
 	t->ecn |= ECN_QUEUE_CWR;
 	CNT_INC(s->env, TCPECNReduce);
+	cc_cwr_ack(&a->cc, delivered, rec_pipe(t), 0);
+}
+
+bool ecn_cwr_ack(tcp_stack *s, tcb *t, uint32_t delivered, uint32_t pipe)
+{
+	if (!in_cwr(t))
+		return false;
+	tcb_act *a = t->act;
+	/* Linux holds the state until something above high_seq is
+	 * acknowledged, so that our CWR has reached the receiver. */
+	if (seq_gt(t->snd_una, a->ecn_high)) {
+		a->ecn_cwr = false;
+		cc_end_cwr(&a->cc, s->env->now);
+		return false;
+	}
+	cc_cwr_ack(&a->cc, delivered, pipe, cwr_sent(t));
+	return true;
+}
+
+bool ecn_cwr_to_recovery(tcb *t, bool sack)
+{
+	if (!in_cwr(t))
+		return false;
+	t->act->ecn_cwr = false;
+	t->act->cc.prr_out = cwr_sent(t);
+	cc_cwr_to_recovery(&t->act->cc, sack);
+	return true;
 }

@@ -119,6 +119,14 @@ static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_DROP, "RST out of window");
 	if (sg->th.flags & HSK_TH_SYN)
 		return syn_challenge(s);
+	/* Text just past the window we offered: the peer does not know our
+	 * window (it sends as if it were larger). ACK at once for a while so
+	 * that it learns it (Linux's tcp_data_queue, "out of window", whose
+	 * tcp_sequence lets a segment at the right edge through). */
+	uint32_t wnd = rcv_window(t);
+	if (sg->len && wnd && seq_eq(sg->seq, seq_add(t->rcv_nxt, wnd)) &&
+	    t->state != HSK_SYN_RECEIVED)
+		qack_enter(s, t, QACK_MAX);
 	return TV(TV_DUPACK, "out of window");
 }
 
@@ -387,7 +395,7 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
-	ecn_rcv_ack(s, t, sg, flight, cwnd);    /* ECE: once per window */
+	ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* ECE: once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send

@@ -153,6 +153,7 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
 	seg_out o = { .seq = t->iss };
+	uint8_t cookie[8];
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
 		syn_options(s, &o.opt, -1, t->rcv_wscale, false, t->node.v6);
@@ -170,6 +171,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
+		tfo_synack_out(s, t, &o, cookie);
 		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
 		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable

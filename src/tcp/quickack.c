@@ -13,9 +13,21 @@
  *               least 2, at most 16 (TCP_MAX_QUICKACKS); each segment that
  *               carries an ACK that was owed spends one.
  *   entered     on the first data, on data after more than an RTO without
- *               data, on data that finds our window closed (the window
- *               changed under the sender) and on duplicate data (the peer
- *               missed our ACK) with 16; on a CE mark with 2 (ecn.c).
+ *               data, on data that finds our window closed or that starts
+ *               at the right edge of a window still open (either way the
+ *               sender does not know our window: each quick ACK tells it)
+ *               and on duplicate data (the peer missed our ACK) with 16;
+ *               on a CE mark with 2 (ecn.c). These are Linux's callers of
+ *               tcp_enter_quickack_mode and tcp_incr_quickack in
+ *               tcp_event_data_recv, tcp_data_queue (its "out of window"
+ *               branch), tcp_send_dupack and tcp_ecn_check_ce.
+ *               tcp_grow_window's one quick ACK per growth of rcv_ssthresh
+ *               has no counterpart: our window is the free buffer from the
+ *               first segment (no ramp to announce), and room that a read
+ *               frees is announced by the window update of hsk_recv (one
+ *               MSS of growth, src/api/io.c). Left out: the window a
+ *               connection gets back when memory pressure ends because
+ *               other connections freed rings waits for its next ACK.
  *   pingpong    set when we send new data within the delayed-ACK time
  *               (40 ms, Linux's ATO minimum) of the last data received or
  *               of the handshake: a request/response exchange, whose ACKs

@@ -36,10 +36,20 @@ static bool recovering(const tcb *t)
 	return t->act->cc.in_recovery || seq_lt(t->snd_una, t->act->recover);
 }
 
-/* Outside recovery: slow start or congestion avoidance. */
+uint32_t rec_pipe(const tcb *t)
+{
+	if (t->act && t->act->sack_on && t->act->sack.seg)
+		return rack_pipe(&t->act->sack.rk);
+	return (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
+}
+
+/* Outside recovery: slow start or congestion avoidance, or in the CWR
+ * state of an ECN echo the reduction's next step (ecn.c). */
 static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		 uint64_t rtt_sample)
 {
+	if (ecn_cwr_ack(s, t, acked, rec_pipe(t)))
+		return;
 	cc_state *cc = &t->act->cc;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
@@ -91,8 +101,9 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 	x->recover = t->snd_max;
 	CNT_INC(s->env, TCPFastRetrans);
 	CNT_INC(s->env, TCPRenoRecovery);
-	cc_enter_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
-			  s->env->now);
+	if (!ecn_cwr_to_recovery(t, false))
+		cc_enter_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
+				  s->env->now);
 	tcb_resend(s, t, t->snd_una, t->mss);
 	tcb_arm_rtx(s, t, s->env->now);
 }
@@ -202,7 +213,8 @@ static void enter_sack_recovery(tcp_stack *s, tcb *t)
 		return;
 	t->act->recover = t->snd_max;
 	CNT_INC(s->env, TCPSackRecovery);
-	cc_enter_recovery(&t->act->cc, rack_pipe(&t->act->sack.rk), true, s->env->now);
+	if (!ecn_cwr_to_recovery(t, true))
+		cc_enter_recovery(&t->act->cc, rack_pipe(&t->act->sack.rk), true, s->env->now);
 	sack_board_start_recovery(&t->act->sack.board, t->snd_una);
 }
 
@@ -238,6 +250,7 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	if (tlp == RACK_TLP_LOSS) {
 		/* The probe repaired a loss: the congestion response, once. */
 		CNT_INC(s->env, TCPLossProbes);
+		ecn_cwr_abort(t);       /* a reduction of its own, at once */
 		cc_enter_recovery(&x->cc, flight_before, true, s->env->now);
 		cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 	}
@@ -247,6 +260,8 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 			rack_exit_recovery(&k->rk);
 		} else if (x->cc.in_recovery) {
 			cc_prr_ack(&x->cc, res.delivered, rack_pipe(&k->rk));
+		} else if (ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) {
+			/* the CWR state's step, SACKed bytes counted */
 		} else if (acked) {
 			grow(s, t, acked, flight_before, res.rtt_sample);
 		}

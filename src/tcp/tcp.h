@@ -235,6 +235,12 @@ typedef struct tcb_act {
 	uint8_t win_probes;       /* zero-window probes since the peer last
 				   * answered (an orphan's: since it began) */
 	bool sack_on;             /* `sack` is in use */
+	bool ecn_cwr;             /* in ECN's CWR state: cwnd coming down to
+				   * ssthresh by PRR until SND.UNA passes
+				   * ecn_high (ecn.c) */
+	bool tfo_newcookie;       /* a passive Fast Open child whose SYN's
+				   * cookie was the backup key's: our SYN-ACK
+				   * brings one of the primary */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
 	tcp_sack sack;
@@ -365,6 +371,18 @@ _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B"
 _Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 200, "tcb <= 200 B");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
+/* TCP Fast Open server keys (tfo.c), Linux's primary and backup
+ * (tcp_fastopen_key): cookies are made with key[0] and accepted with
+ * either. With rotation (hsk_config.tcp_fastopen_key_rotate_ns) both are
+ * derived from master: key[0] for the current period, key[1] for the one
+ * before. */
+typedef struct tfo_keys {
+	uint64_t master[2];
+	uint64_t key[2][2];
+	bool backup;              /* key[1] in use */
+	uint64_t period;          /* rotation: the period key[] belong to */
+} tfo_keys;
+
 /* Free ring buffers of the default size kept for reuse. */
 enum { TCP_RING_CACHE = 64 };
 
@@ -405,6 +423,7 @@ typedef struct tcp_stack {
 	/* The receive ring holding the payload of the segment being processed,
 	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
 	const hsk_ring *placed_ring;
+	tfo_keys tfo_keys;        /* our cookies' keys, as a server */
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -532,6 +551,9 @@ void rec_path_shrunk(struct tcp_stack *s, tcb *t);
 bool rec_send_lost(struct tcp_stack *s, tcb *t);
 /* How much new data congestion control allows now. */
 uint32_t rec_cwnd_room(const tcb *t);
+/* The bytes in the network: RFC 6675's pipe with SACK, else SND.NXT -
+ * SND.UNA. */
+uint32_t rec_pipe(const tcb *t);
 /* RTO with SACK: mark lost per RFC 8985 §6.3 instead of going back N. */
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
@@ -777,7 +799,20 @@ void ecn_rcv_data(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 /* An acceptable ACK, after loss recovery saw it: ECE reduces cwnd once
  * per window, from `cwnd` (what it was before this ACK). */
 void ecn_rcv_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight,
-		 uint32_t cwnd);
+		 uint32_t cwnd, uint32_t delivered);
+/* An ACK that delivered `delivered` bytes, the pipe after it: in the CWR
+ * state, PRR sets cwnd and true is returned (no growth); the state ends
+ * once SND.UNA passes ecn_high (false: grow as usual). */
+bool ecn_cwr_ack(struct tcp_stack *s, tcb *t, uint32_t delivered, uint32_t pipe);
+/* A loss starts fast recovery: in the CWR state, it takes over the
+ * reduction under way (true: the caller does not reduce again). */
+bool ecn_cwr_to_recovery(tcb *t, bool sack);
+/* The CWR state ends without completing (RTO, TCP_CONGESTION). */
+static inline void ecn_cwr_abort(tcb *t)
+{
+	if (t->act)
+		t->act->ecn_cwr = false;
+}
 
 /* Bytes written and not yet sent (TCP_NOTSENT_LOWAT). */
 static inline uint32_t tcb_notsent(const tcb *t)
@@ -800,16 +835,27 @@ static inline uint32_t tcb_data_acked(const tcb *t)
 
 /* ---- tfo.c: TCP Fast Open (RFC 7413), both ends, as Linux ---- */
 enum { TFO_COOKIE_LEN = 8 };
-/* Server: the cookie of the client on tuple tu (our view): SipHash of the
- * two addresses under the stack's secret. */
-void tfo_cookie_make(const struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+/* Server: the cookie of the client on tuple tu (our view; a6 its IPv6
+ * addresses, or NULL): SipHash of the two addresses under the primary
+ * key. */
+void tfo_cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		     uint8_t out[8]);
+/* Server: the keys at init: hsk_config.tcp_fastopen_key, or one derived
+ * from the stack's secret when it is all zero. */
+void tfo_keys_init(struct tcp_stack *s);
+/* Server: new keys (hsk_fastopen_key_set): backup NULL for none. */
+void tfo_keys_set(struct tcp_stack *s, const uint8_t primary[16], const uint8_t *backup);
+/* Server: the keys in use now into out (primary, then backup): 16 or 32. */
+int tfo_keys_get(struct tcp_stack *s, uint8_t out[32]);
 /* Server: a SYN reached listener l (server bit on). True when Fast Open
  * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
  * sent); false for a normal request, whose SYN-ACK carries a cookie when
  * *send_cookie. */
 bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
 	     bool *send_cookie);
+/* Server: a Fast Open TCB's SYN-ACK carries a new cookie (in cookie[8])
+ * when the SYN's was the backup key's. */
+void tfo_synack_out(struct tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8]);
 /* Server: a SYN again, to a Fast Open TCB whose SYN-ACK was lost: true when
  * it was answered (with the SYN-ACK, rate limited). */
 bool tfo_child_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);

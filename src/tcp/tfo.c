@@ -19,9 +19,23 @@
  *                               listener's TCP_FASTOPEN: a normal request,
  *                               no cookie (TCPFastOpenListenOverflow)
  * The cookie is 8 bytes of SipHash-2-4 of the client's and our address
- * under a key derived from the stack's secret (Linux: SipHash of the
- * addresses under tcp_fastopen_key), so it is valid as long as the stack's
- * keys are. No key rotation: a stack's keys live as long as it does.
+ * under the primary key (Linux: SipHash of the addresses under
+ * tcp_fastopen_key). Keys, as Linux's primary and backup (RFC 7413
+ * §4.1.2: a server may rotate them): cookies are made with the primary
+ * and accepted with either.
+ *   at start            hsk_config.tcp_fastopen_key, or one derived from
+ *                       the stack's secret (all zero); a shard set gives
+ *                       all its shards one key (shards.c), so a client
+ *                       that lands on another shard keeps its cookie
+ *   hsk_fastopen_key_set  primary and backup, as Linux's TCP_FASTOPEN_KEY
+ *   rotation            every tcp_fastopen_key_rotate_ns of the clock,
+ *                       period n = now / interval: primary K(master, n),
+ *                       backup K(master, n - 1), master being the key
+ *                       set. A cookie stays valid through the period
+ *                       after the one it was made in. A pure function of
+ *                       the key and the clock, so the stacks of a shard
+ *                       set rotate together without talking. Linux does
+ *                       not rotate by itself (its user sets new keys).
  *
  * Client (the client bit): the cookie a server gave is cached per server
  * address (Linux's tcp metrics), with the server's MSS. hsk_sendto with
@@ -70,36 +84,142 @@ static uint32_t ms_clock(const tcp_stack *s)
 	return ms ? ms : 1;
 }
 
-void tfo_cookie_make(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
-		     uint8_t out[8])
+static uint64_t load64(const uint8_t *p)
 {
-	uint32_t a[2] = { tu->raddr, tu->laddr };
-	uint8_t b[32];
-	uint64_t h;
-
-	/* IPv6: the 128-bit addresses, not the table's folds */
-	if (a6) {
-		memcpy(b, a6->r, 16);
-		memcpy(b + 16, a6->l, 16);
-		h = hsk_siphash(b, sizeof(b), s->env->key0 ^ TFO_LABEL, s->env->key1);
-	} else {
-		h = hsk_siphash(a, sizeof(a), s->env->key0 ^ TFO_LABEL, s->env->key1);
-	}
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(h >> (8 * i));
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
 }
 
-static bool cookie_valid(const tcp_stack *s, const tcp_seg *sg)
+static void store64(uint8_t *p, uint64_t v)
 {
-	uint8_t want[TFO_COOKIE_LEN];
-	if (sg->th.opt.fo_len != TFO_COOKIE_LEN)
-		return false;
-	tfo_cookie_make(s, &sg->tuple, sg->a6, want);
-	/* Compared in constant time: its bytes are a secret's. */
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Period n's key under master. */
+static void key_derive(const uint64_t master[2], uint64_t n, uint64_t out[2])
+{
+	out[0] = hsk_siphash(&n, sizeof(n), master[0], master[1] ^ TFO_LABEL);
+	out[1] = hsk_siphash(&n, sizeof(n), master[0] ^ TFO_LABEL, master[1]);
+}
+
+/* The keys of the present period (rotation), derived when it began. */
+static const tfo_keys *keys_now(tcp_stack *s)
+{
+	tfo_keys *k = &s->tfo_keys;
+	uint64_t every = s->env->cfg.tcp_fastopen_key_rotate_ns;
+	if (!every)
+		return k;
+	uint64_t n = s->env->now / every;
+	if (n != k->period || !k->backup) {
+		key_derive(k->master, n, k->key[0]);
+		key_derive(k->master, n - 1, k->key[1]);
+		k->backup = true;
+		k->period = n;
+	}
+	return k;
+}
+
+void tfo_keys_init(tcp_stack *s)
+{
+	static const uint8_t zero[16];
+	const uint8_t *ck = s->env->cfg.tcp_fastopen_key;
+	tfo_keys *k = &s->tfo_keys;
+	if (memcmp(ck, zero, sizeof(zero))) {
+		k->master[0] = load64(ck);
+		k->master[1] = load64(ck + 8);
+	} else {
+		k->master[0] = s->env->key0 ^ TFO_LABEL;
+		k->master[1] = s->env->key1;
+	}
+	k->key[0][0] = k->master[0];
+	k->key[0][1] = k->master[1];
+	k->backup = false;              /* derived at first use with rotation */
+}
+
+void tfo_keys_set(tcp_stack *s, const uint8_t primary[16], const uint8_t *backup)
+{
+	tfo_keys *k = &s->tfo_keys;
+	uint64_t old[2] = { k->key[0][0], k->key[0][1] };
+	k->master[0] = load64(primary);
+	k->master[1] = load64(primary + 8);
+	k->key[0][0] = k->master[0];
+	k->key[0][1] = k->master[1];
+	k->backup = backup != NULL;
+	if (backup) {
+		k->key[1][0] = load64(backup);
+		k->key[1][1] = load64(backup + 8);
+	}
+	if (!s->env->cfg.tcp_fastopen_key_rotate_ns)
+		return;
+	/* Rotating: this period's key derived from the new master; the
+	 * backup, unless given, the key in use until now, so that the
+	 * cookies just made stay valid through the period. */
+	k->period = s->env->now / s->env->cfg.tcp_fastopen_key_rotate_ns;
+	key_derive(k->master, k->period, k->key[0]);
+	if (!backup) {
+		k->key[1][0] = old[0];
+		k->key[1][1] = old[1];
+	}
+	k->backup = true;
+}
+
+int tfo_keys_get(tcp_stack *s, uint8_t out[32])
+{
+	const tfo_keys *k = keys_now(s);
+	for (int i = 0; i < (k->backup ? 2 : 1); i++) {
+		store64(out + 16 * i, k->key[i][0]);
+		store64(out + 16 * i + 8, k->key[i][1]);
+	}
+	return k->backup ? 32 : 16;
+}
+
+/* Over the two addresses: IPv4's, or IPv6's whole (a tuple's IPv6
+ * addresses are folds keyed by each stack's own secret, which the stacks
+ * of a shard set do not share). */
+static void cookie_with(const uint64_t key[2], const hsk_tuple *tu, const tbl_v6addrs *a6,
+			uint8_t out[8])
+{
+	if (a6) {
+		uint8_t a[32];
+		memcpy(a, a6->r, 16);
+		memcpy(a + 16, a6->l, 16);
+		store64(out, hsk_siphash(a, sizeof(a), key[0], key[1]));
+		return;
+	}
+	uint32_t a[2] = { tu->raddr, tu->laddr };
+	store64(out, hsk_siphash(a, sizeof(a), key[0], key[1]));
+}
+
+void tfo_cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, uint8_t out[8])
+{
+	cookie_with(keys_now(s)->key[0], tu, a6, out);
+}
+
+/* Compared in constant time: its bytes are a secret's. */
+static bool cookie_eq(const uint8_t *a, const uint8_t *b)
+{
 	uint8_t diff = 0;
 	for (int i = 0; i < TFO_COOKIE_LEN; i++)
-		diff |= (uint8_t)(want[i] ^ sg->th.opt.fo_cookie[i]);
+		diff |= (uint8_t)(a[i] ^ b[i]);
 	return diff == 0;
+}
+
+/* 0: not valid; 1: made with the primary key; 2: with the backup. */
+static int fo_cookie_check(tcp_stack *s, const tcp_seg *sg)
+{
+	uint8_t want[TFO_COOKIE_LEN];
+	const tfo_keys *k = keys_now(s);
+	if (sg->th.opt.fo_len != TFO_COOKIE_LEN)
+		return 0;
+	for (int i = 0; i < (k->backup ? 2 : 1); i++) {
+		cookie_with(k->key[i], &sg->tuple, sg->a6, want);
+		if (cookie_eq(want, sg->th.opt.fo_cookie))
+			return i + 1;
+	}
+	return 0;
 }
 
 /* ---- server ---- */
@@ -117,10 +237,12 @@ static bool queue_check(tcp_stack *s, tcp_listener *l)
 	return true;
 }
 
-/* The TCB the valid cookie earns, with the SYN's data, its SYN-ACK sent.
- * It keeps its listener and IRS in its extension (which its outstanding
- * SYN-ACK keeps anyway), on the listener's list of pending children. */
-static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
+/* The TCB the valid cookie earns, with the SYN's data, its SYN-ACK sent
+ * (with a new cookie when the SYN's was the backup key's). It keeps its
+ * listener and IRS in its extension (which its outstanding SYN-ACK keeps
+ * anyway), on the listener's list of pending children. */
+static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+			 bool new_cookie)
 {
 	tcp_req r;
 	req_from_syn(s, l, sg, isn, &r);
@@ -139,6 +261,7 @@ static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const
 			"rcv SYN with Fast Open cookie");
 	t->flags |= TF_TFO_CHILD | TF_TFO_PENDING;
 	l->tfo_pending++;
+	a->tfo_newcookie = new_cookie;
 	a->listener = l;
 	a->irs = sg->seq;
 	a->tfo_next = l->tfo_kids;
@@ -178,6 +301,7 @@ bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *is
 		CNT_INC(s->env, TCPFastOpenCookieReqd);
 	if (!(sg->len || o->has_fo) || !queue_check(s, l))
 		return false;
+	int valid = 1;
 	if (!(cfg & HSK_TFO_SERVER_NO_COOKIE)) {
 		if (!o->has_fo)
 			return false;
@@ -185,18 +309,33 @@ bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *is
 			*send_cookie = true;
 			return false;
 		}
-		if (!cookie_valid(s, sg)) {
+		if (!(valid = fo_cookie_check(s, sg))) {
 			CNT_INC(s->env, TCPFastOpenPassiveFail);
 			*send_cookie = true;
 			return false;
 		}
 	}
-	if (!passive_open(s, l, sg, isn)) {
+	if (!passive_open(s, l, sg, isn, valid == 2)) {
 		CNT_INC(s->env, TCPFastOpenPassiveFail);
 		return false;
 	}
+	/* A backup key's cookie: the SYN-ACK brings one of the primary, so
+	 * the client keeps up with the rotation (Linux's
+	 * TCPFastOpenPassiveAltKey). */
+	if (valid == 2)
+		CNT_INC(s->env, TCPFastOpenPassiveAltKey);
 	CNT_INC(s->env, TCPFastOpenPassive);
 	return true;
+}
+
+void tfo_synack_out(tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8])
+{
+	if (!t->act || !t->act->tfo_newcookie)
+		return;
+	tfo_cookie_make(s, &t->node.key, obj_a6(s, &t->node), cookie);
+	o->opt.has_fo = true;
+	o->opt.fo_len = TFO_COOKIE_LEN;
+	o->opt.fo_cookie = cookie;
 }
 
 bool tfo_child_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
@@ -235,6 +374,7 @@ void tfo_child_done(tcp_stack *s, tcb *t)
 	tcb_act *a = t->act;
 	if (!a)
 		return;
+	a->tfo_newcookie = false;
 	tcp_listener *l = a->listener;
 	if (l) {
 		if (l->tfo_pending)
@@ -412,6 +552,9 @@ void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	} else if (acked) {
 		CNT_INC(s->env, TCPFastOpenActive);
 		t->flags |= TF_TFO_ACKED;
+		/* The data the first SYN carried, though the SYN sent again
+		 * (snd_nxt at ISS + 1) had none: we go on after it. */
+		t->snd_nxt = sg->ack;
 	}
 }
 

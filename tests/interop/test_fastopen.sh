@@ -135,9 +135,36 @@ run_connect data
 grep -q "^$HADDR 0 21 0 $(cat "$TMP/cookie")$" "$TMP/cdata.syns" ||
 	fail "no data and cookie on the SYN: $(cat "$TMP/cdata.syns")"
 grep -q "^$KADDR 1 0 22" "$TMP/cdata.syns" || fail "the SYN-ACK does not take the data: $(cat "$TMP/cdata.syns")"
+# SIGINT while the Fast Open SYN is still out (SYN_SENT, made long by a
+# 600 ms delay each way): connect waits for the handshake, then sends its
+# FIN after the SYN's data; the kernel answers and closes; no RST.
+kpassive=$(( $(tcpext TCPFastOpenPassive) - passive0 ))
+sleep 1.2
+ip netns exec "$NS" timeout 30 "$HSK" connect --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
+	$KADDR:5005 --fastopen --fastopen-cookie "$TMP/cookie" --send "$TMP/req" \
+	--recv "$TMP/respint" --pcap "$TMP/connectint.pcap" --delay 600 --drain-timeout 5 \
+	--stats >"$TMP/connectint.log" 2>&1 &
+cpid=$!
+for _ in $(seq 100); do
+	grep -q "goes on the SYN" "$TMP/connectint.log" 2>/dev/null && break
+	sleep 0.02
+done
+grep -q "goes on the SYN" "$TMP/connectint.log" || fail "connect --fastopen: $(cat "$TMP/connectint.log")"
+child=$(pgrep -P $cpid | head -n 1)
+kill -INT "${child:-$cpid}"
+wait $cpid
+rc=$?
+[ $rc = 1 ] || fail "connect exited $rc after SIGINT in SYN_SENT (want 1): $(cat "$TMP/connectint.log")"
+[ "$(cat "$TMP/respint")" = "got 21" ] ||
+	fail "SIGINT in SYN_SENT: the kernel got no FIN after the SYN's data ('$(cat "$TMP/respint")'): $(cat "$TMP/connectint.log")"
+flags=$(tshark -r "$TMP/connectint.pcap" -Y "ip.src == $HADDR" -T fields -e tcp.flags 2>>"$TMP/tshark.log" | tr '\n' ' ')
+[ "$(tshark -r "$TMP/connectint.pcap" -Y "ip.src == $HADDR && tcp.flags.reset == 1" 2>>"$TMP/tshark.log" | wc -l)" = 0 ] ||
+	fail "SIGINT in SYN_SENT: connect reset the connection: $flags"
+[ "$(tshark -r "$TMP/connectint.pcap" -Y "ip.src == $HADDR && tcp.flags.fin == 1" 2>>"$TMP/tshark.log" | wc -l)" = 1 ] ||
+	fail "SIGINT in SYN_SENT: no FIN from connect: $flags"
+echo "connect -> kernel, SIGINT in SYN_SENT: the handshake completed, FIN after the SYN's data, no RST"
 kill $PEER_PID 2>/dev/null
 wait $PEER_PID 2>/dev/null
-kpassive=$(( $(tcpext TCPFastOpenPassive) - passive0 ))
 [ "$kpassive" = 1 ] || fail "kernel TCPFastOpenPassive moved by $kpassive (want 1)"
 [ "$(counter "$TMP/connectdata.log" TCPFastOpenActive)" = 1 ] || fail "connect: TCPFastOpenActive not 1"
 echo "connect -> kernel: cookie $(cat "$TMP/cookie") kept between runs, 21 bytes on the next run's SYN; kernel TCPFastOpenPassive +$kpassive"

@@ -230,9 +230,13 @@ static void test_ce_echoed_until_cwr(void **state)
 	sim_free(&sm);
 }
 
-/* The sender: ECE reduces cwnd once per window (ssthresh from CUBIC, cwnd
- * = ssthresh), and the next new data carries CWR; ECE again inside the
- * same window does nothing, after it reduces again. */
+/* The sender: ECE reduces cwnd once per window, as Linux's CWR state:
+ * ssthresh from CUBIC at once (0.7 cwnd), cwnd brought down to it over
+ * the round trip by PRR (RFC 6937: 0.7 segment sent per segment
+ * delivered while the pipe is above ssthresh, then up to ssthresh), the
+ * first new data carrying CWR; no growth until SND.UNA passes what was
+ * outstanding, then cwnd = ssthresh. ECE again inside the same window
+ * does nothing, after it reduces again. */
 static void test_ece_reduces_once_per_window(void **state)
 {
 	(void)state;
@@ -254,34 +258,99 @@ static void test_ece_reduces_once_per_window(void **state)
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
 	uint32_t cwnd0 = ti.cwnd;
 	assert_int_equal(cwnd0, 10 * mss);
-	/* Two segments acknowledged, with ECE: the reduction, once. */
+	/* Two segments acknowledged, with ECE: the reduction, once. The
+	 * pipe (8 segments) is above ssthresh (7 segments): PRR lets
+	 * ceil(2 mss * 7 mss / 10 mss) = 1.4 mss go (2044 bytes at MSS
+	 * 1460), one segment, with CWR. */
 	sim_run(&sm, 10 * MS);
 	sim_peer_send(&p, 1, 1 + 2 * mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
-	assert_true(ti.ssthresh < cwnd0);
-	assert_int_equal(ti.cwnd, ti.ssthresh);
+	assert_int_equal(ti.ssthresh, 7 * mss);
+	assert_int_equal(ti.cwnd, 8 * mss + (14 * mss + 9) / 10);
 	assert_false(ti.in_recovery);
-	/* cwnd (about 7 segments) is below the 8 still in flight: nothing
-	 * new goes until more is acknowledged; then the first new segment
-	 * carries CWR, and only it. */
+	expect_peer_seg(&p, A | PSH | CWR, seq, 1, mss);  /* cwnd: no more */
+	assert_int_equal(last_tos(&sm), ECT0);
+	seq += mss;
 	expect_no_tx(&sm);
+	/* Four more, with ECE (the echo of data sent before: the same
+	 * window): the pipe (5 segments) is below ssthresh, so PRR's
+	 * slow-start bound brings cwnd up to ssthresh: 2 segments. */
 	sim_peer_send(&p, 1, 1 + 6 * mss, A | ECE, 65535, NULL, 0);
-	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);   /* same window */
-	const sim_ev *e = sim_next_tx(&sm);
-	assert_non_null(e);
-	assert_int_equal(e->ev.flags, A | CWR);
-	assert_int_equal(e->ev.seq - p.hiss, seq);
-	assert_int_equal(e->tos, ECT0);
-	while ((e = sim_next_tx(&sm)) != NULL)
-		assert_false(e->ev.flags & CWR);
-	/* Up to the end of that window: still the same event (the echo of
-	 * data sent before the reduction); past it, the CWR segment
-	 * acknowledged with ECE: a new one. */
-	sim_peer_send(&p, 1, seq, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
-	sim_peer_send(&p, 1, seq + mss, A | ECE, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_int_equal(ti.cwnd, 7 * mss);
+	for (int i = 0; i < 2; i++, seq += mss) {
+		const sim_ev *e = sim_next_tx(&sm);
+		assert_non_null(e);
+		assert_false(e->ev.flags & CWR);
+		assert_int_equal(e->ev.seq - p.hiss, seq);
+	}
+	expect_no_tx(&sm);
+	/* Everything up to what was outstanding at the reduction: still
+	 * the CWR state (cwnd from PRR, no growth); past it, the state ends
+	 * at ssthresh, and an ECE on that ACK is a new reduction. */
+	sim_peer_send(&p, 1, 1 + 10 * mss, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_true(ti.cwnd <= 7 * mss);
+	sim_peer_send(&p, 1, 1 + 11 * mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 2);
+	hsk_abort(s, p.sd);
+	hsk_close(s, p.lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The CWR state ends once SND.UNA passes what was outstanding: cwnd =
+ * ssthresh, and growth again after. A loss inside it is fast recovery
+ * without a second reduction (ssthresh kept, as Linux). */
+static void test_cwr_ends_at_ssthresh(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 907);
+	sim_peer p;
+	peer_accept_ecn(&sm, &p, NOT_ECT);
+	hsk_stack *s = sm.st[S];
+	static char data[60 * 1460];
+	const uint32_t mss = sim_mss(&sm);
+	memset(data, 'f', sizeof(data));
+	assert_int_equal(hsk_send(s, p.sd, data, sizeof(data)), (long)sizeof(data));
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, 1 + 2 * mss, A | ECE, 65535, NULL, 0);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	uint32_t ssthresh = ti.ssthresh;
+	assert_int_equal(ssthresh, 7 * mss);
+	/* ACKs without ECE up to the end of the window: no growth. */
+	for (uint32_t k = 4; k <= 10; k += 2) {
+		sim_peer_send(&p, 1, 1 + k * mss, A, 65535, NULL, 0);
+		assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+		assert_true(ti.cwnd <= ssthresh);
+		assert_int_equal(ti.ssthresh, ssthresh);
+	}
+	/* Past it: cwnd = ssthresh, then congestion avoidance. */
+	sim_peer_send(&p, 1, 1 + 11 * mss, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_true(ti.cwnd >= ssthresh && ti.cwnd < ssthresh + mss);
+	assert_int_equal(ti.ssthresh, ssthresh);
+	/* A new reduction, then three duplicate ACKs: recovery with the
+	 * same ssthresh. */
+	uint32_t una = 1 + 12 * mss;
+	sim_peer_send(&p, 1, una, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 2);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	uint32_t ss2 = ti.ssthresh;
+	assert_true(ss2 < ssthresh);
+	for (int i = 0; i < 3; i++)
+		sim_peer_send(&p, 1, una, A, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPRenoRecovery") +
+			 sim_counter(&sm, S, "TCPSackRecovery"), 1);
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	assert_true(ti.in_recovery);
+	assert_int_equal(ti.ssthresh, ss2);
 	hsk_abort(s, p.sd);
 	hsk_close(s, p.lsd);
 	sim_run_idle(&sm, 600 * SEC);
@@ -416,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_ect_syn_not_answered),
 		cmocka_unit_test(test_ce_echoed_until_cwr),
 		cmocka_unit_test(test_ece_reduces_once_per_window),
+		cmocka_unit_test(test_cwr_ends_at_ssthresh),
 		cmocka_unit_test(test_retransmission_not_ect),
 		cmocka_unit_test(test_ce_marks_between_stacks),
 		cmocka_unit_test(test_ip_tos),

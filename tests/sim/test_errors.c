@@ -465,6 +465,7 @@ static void test_info_calls(void **state)
 	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), ck, 5), HSK_EINVAL);
 	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), ck, 18), HSK_EINVAL);
 	E(hsk_fastopen_cookie_set(s, SIM_ADDR(3), NULL, 8), HSK_EINVAL);
+	E(hsk_fastopen_key_set(s, NULL, ck), HSK_EINVAL);
 	hsk_close(s, sd);
 	sim_free(&sm);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, PORT = 80 };
 #define A HSK_TH_ACK
@@ -109,6 +110,52 @@ static void test_quick_acks_after_duplicate(void **state)
 	sim_peer_send(&p, 101, 1, A | PSH, 65535, d, sizeof(d));
 	expect_peer_seg(&p, A, 1, 201, 0);
 	assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+	close_peer(&sm, &p);
+}
+
+/* Text at the right edge of the window we offered: the peer sends as if
+ * our window were larger (it missed a change of it). The duplicate ACK
+ * goes at once, and quick-ACK mode is entered so that the data after it
+ * is ACKed at once too, each ACK telling the window again (Linux's
+ * tcp_data_queue "out of window", e.g. a window probe). */
+static void test_quick_acks_after_window_overrun(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 803);
+	hsk_stack *s = sm.st[S];
+	char d[100];
+	memset(d, 'w', sizeof(d));
+	uint32_t seq = 1;
+	for (int i = 0; i < 16; i++) {
+		sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+		seq += sizeof(d);
+		expect_peer_seg(&p, A, 1, seq, 0);
+		sim_run(&sm, 1 * MS);
+	}
+	/* The quick ACKs are spent: the next data waits 40 ms. */
+	sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+	seq += sizeof(d);
+	expect_no_tx(&sm);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, seq, 0);
+	/* 100 bytes at the right edge of the window offered. */
+	tcb *t = s->socks[p.sd].t;
+	uint32_t edge = t->rcv_adv.v - p.iss;
+	assert_true(edge > seq);
+	sim_peer_send(&p, edge, 1, A | PSH, 65535, d, sizeof(d));
+	expect_peer_seg(&p, A, 1, seq, 0);
+	assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+	sim_run(&sm, 1 * MS);
+	/* In the window again: ACKed at once, twice. */
+	for (int i = 0; i < 2; i++) {
+		sim_peer_send(&p, seq, 1, A | PSH, 65535, d, sizeof(d));
+		seq += sizeof(d);
+		expect_peer_seg(&p, A, 1, seq, 0);
+		assert_int_equal(last_tx_time(&sm), sim_now(&sm));
+		sim_run(&sm, 1 * MS);
+	}
+	expect_no_tx(&sm);
 	close_peer(&sm, &p);
 }
 
@@ -248,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quick_acks_at_start_and_after_idle),
 		cmocka_unit_test(test_quick_acks_after_duplicate),
+		cmocka_unit_test(test_quick_acks_after_window_overrun),
 		cmocka_unit_test(test_quickack_option),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_first_flight_not_delayed),

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/shard.h"
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, C2 = 2, PORT = 80 };
 #define A HSK_TH_ACK
@@ -387,6 +389,15 @@ static void test_synack_lost(void **state)
 	int ssd = sim_accept(&sm, S, lsd);
 	char buf[8];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 2);
+	/* The SYN-ACK took the data the first SYN carried, not the one sent
+	 * again: the client goes on after it (a FIN at ISS + 3, at once). */
+	sm.tx_cursor = sm.nlog;
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	e = next_seg(&sm, C, A | FIN, 0);
+	assert_int_equal(e->ev.seq, ciss + 3);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
 	hsk_abort(c, csd);
 	hsk_close(s, ssd);
 	hsk_close(s, lsd);
@@ -614,6 +625,188 @@ static void test_data_without_option(void **state)
 	sim_free(&sm);
 }
 
+/* One Fast Open connection from C with the cached cookie: true when the
+ * server took the SYN's data. */
+static bool tfo_try(sim *sm, int lsd, const char *msg)
+{
+	hsk_stack *c = sm->st[C], *s = sm->st[S];
+	uint64_t before = sim_counter(sm, S, "TCPFastOpenPassive");
+	int csd = hsk_socket(c);
+	int n = (int)strlen(msg);
+	assert_int_equal(hsk_sendto(c, csd, msg, (size_t)n, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), n);
+	sim_run(sm, 10 * MS);
+	int ssd = sim_accept(sm, S, lsd);
+	char buf[16];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), n);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	sim_run(sm, 10 * MS);
+	return sim_counter(sm, S, "TCPFastOpenPassive") > before;
+}
+
+/* RFC 7413 §4.1.2 key rotation every 60 s: a cookie made in period 0 is
+ * taken in period 1 (as the backup key's; the SYN-ACK brings the new
+ * one, TCPFastOpenPassiveAltKey) and refused in period 2. */
+static void test_key_rotation(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.tcp_fastopen_key_rotate_ns = 60 * SEC;
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1012);
+	hsk_stack *c = sm.st[C];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	uint8_t c0[16], c1[16];
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), c0), 8);
+	assert_true(tfo_try(&sm, lsd, "period0"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 0);
+	uint8_t keys0[32], keys1[32];
+	assert_int_equal(hsk_fastopen_key_get(sm.st[S], keys0), 32);
+
+	/* Period 1: the old cookie is the backup key's. */
+	sim_run(&sm, 60 * SEC);
+	assert_int_equal(hsk_fastopen_key_get(sm.st[S], keys1), 32);
+	assert_memory_equal(keys1 + 16, keys0, 16);     /* primary -> backup */
+	assert_memory_not_equal(keys1, keys0, 16);
+	sm.tx_cursor = sm.nlog;
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_sendto(c, csd, "period1", 7, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 7);
+	const sim_ev *e = next_seg(&sm, C, SYN, 7);
+	uint32_t ciss = e->ev.seq;
+	sim_run(&sm, 1 * MS);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, ciss + 8);          /* the data taken */
+	assert_int_equal(e->ev.fastopen, 8);            /* and a new cookie */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	sim_run(&sm, 10 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	hsk_abort(c, csd);
+	hsk_close(sm.st[S], ssd);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), c1), 8);
+	assert_memory_not_equal(c1, c0, 8);
+	assert_true(tfo_try(&sm, lsd, "new"));          /* the primary's */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+
+	/* Period 2: the period-0 cookie is refused, the period-1 one is
+	 * still taken. */
+	sim_run(&sm, 60 * SEC);
+	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), c0, 8), 0);
+	uint64_t fail = sim_counter(&sm, S, "TCPFastOpenPassiveFail");
+	assert_false(tfo_try(&sm, lsd, "stale"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), fail + 1);
+	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), c1, 8), 0);
+	assert_true(tfo_try(&sm, lsd, "period1"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 2);
+	hsk_close(sm.st[S], lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* hsk_fastopen_key_set as Linux's TCP_FASTOPEN_KEY: a new primary with
+ * the old one as backup keeps the cookies given; without the backup they
+ * are refused. */
+static void test_key_set(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1013);
+	hsk_stack *s = sm.st[S];
+	int lsd = tfo_listen(&sm, 8);
+	fetch_cookie(&sm, C, lsd);
+	uint8_t old[32], now[32];
+	assert_int_equal(hsk_fastopen_key_get(s, old), 16);     /* no backup */
+	static const uint8_t k1[16] = "0123456789abcdef", k2[16] = "fedcba9876543210";
+	assert_int_equal(hsk_fastopen_key_set(s, k1, old), 0);
+	assert_int_equal(hsk_fastopen_key_get(s, now), 32);
+	assert_memory_equal(now, k1, 16);
+	assert_memory_equal(now + 16, old, 16);
+	assert_true(tfo_try(&sm, lsd, "backup"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	assert_true(tfo_try(&sm, lsd, "primary"));      /* the new cookie */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	assert_int_equal(hsk_fastopen_key_set(s, k2, NULL), 0);
+	assert_int_equal(hsk_fastopen_key_get(s, now), 16);
+	assert_false(tfo_try(&sm, lsd, "refused"));
+	assert_true(tfo_try(&sm, lsd, "again"));
+	assert_int_equal(hsk_fastopen_key_set(s, NULL, NULL), -HSK_EINVAL);
+	/* A key in the configuration is the primary. */
+	hsk_config kc = sc;
+	memcpy(kc.tcp_fastopen_key, k2, 16);
+	sim sm2;
+	sim_init(&sm2, 1, &kc, 3);
+	assert_int_equal(hsk_fastopen_key_get(sm2.st[0], now), 16);
+	assert_memory_equal(now, k2, 16);
+	sim_free(&sm2);
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* The stacks of a shard set share one key (shards.c): a client whose next
+ * connection comes from another port lands on another shard, which takes
+ * the cookie the first gave. Host 2 plays shard 0, S shard 1 (the same
+ * key, distinct secrets): shard 0's cookie opens a Fast Open connection
+ * to shard 1. */
+static void test_shards_share_key(void **state)
+{
+	(void)state;
+	hsk_config base = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	base.seed = 4242;
+	assert_int_equal(shards_config(&base, 2), 0);
+	hsk_config sh0 = base, sh1 = base;
+	shards_config_shard(&sh0, 0);
+	shards_config_shard(&sh1, 1);
+	assert_true(sh0.seed != sh1.seed);
+	const hsk_config *cfgs[3] = { NULL, &sh1, &sh0 };
+	sim sm;
+	sim_init_hosts(&sm, 3, cfgs, 1014);
+	assert_true(sm.st[S]->env.key0 != sm.st[2]->env.key0);
+	int lsd = tfo_listen(&sm, 8);
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(C) };
+	uint8_t ck[8];
+	tfo_cookie_make(&sm.st[2]->tcp, &tu, NULL, ck);
+	assert_int_equal(hsk_fastopen_cookie_set(sm.st[C], SIM_ADDR(S), ck, 8), 0);
+	assert_true(tfo_try(&sm, lsd, "shard0's"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 0);
+	/* IPv6: the same cookie from both shards too (over the addresses,
+	 * not over the tuple's folds, which each stack keys with its own
+	 * secret). */
+	tbl_v6addrs a6 = { .l = { 0x20, 0x01, 0, 2, [15] = 2 }, .r = { 0x20, 0x01, 0, 2, [15] = 1 } };
+	hsk_tuple k0 = tbl_key6(&sm.st[2]->tcp.conns, &a6, PORT, 4000);
+	hsk_tuple k1 = tbl_key6(&sm.st[S]->tcp.conns, &a6, PORT, 4000);
+	assert_true(k0.raddr != k1.raddr);
+	uint8_t c6a[8], c6b[8];
+	tfo_cookie_make(&sm.st[2]->tcp, &k0, &a6, c6a);
+	tfo_cookie_make(&sm.st[S]->tcp, &k1, &a6, c6b);
+	assert_memory_equal(c6a, c6b, 8);
+	/* With the OS's entropy: a drawn key, a new one per set; one shard
+	 * or a key of the application's: left as it is. */
+	hsk_config a, b, one;
+	hsk_config_default(&a);
+	hsk_config_default(&b);
+	hsk_config_default(&one);
+	assert_int_equal(shards_config(&a, 4), 0);
+	assert_int_equal(shards_config(&b, 4), 0);
+	assert_memory_not_equal(a.tcp_fastopen_key, b.tcp_fastopen_key, 16);
+	hsk_config a2 = a;
+	assert_int_equal(shards_config(&a2, 4), 0);
+	assert_memory_equal(a2.tcp_fastopen_key, a.tcp_fastopen_key, 16);
+	static const uint8_t zero[16];
+	assert_int_equal(shards_config(&one, 1), 0);
+	assert_memory_equal(one.tcp_fastopen_key, zero, 16);
+	hsk_close(sm.st[S], lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +821,9 @@ int main(void)
 		cmocka_unit_test(test_no_cookie_mode),
 		cmocka_unit_test(test_syn_loss_backoff),
 		cmocka_unit_test(test_data_without_option),
+		cmocka_unit_test(test_key_rotation),
+		cmocka_unit_test(test_key_set),
+		cmocka_unit_test(test_shards_share_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

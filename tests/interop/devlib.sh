@@ -34,6 +34,7 @@ ip -n "$NS" link set lo up
 dt_start() {
 	local name=$1
 	shift
+	: >"$TMP/$name.log"     # no stale "listening" line (lib.sh, start_serve)
 	ip netns exec "$NS" timeout 60 "$DT" "$@" >"$TMP/$name.log" 2>&1 &
 	DT_PID=$!
 	DT_LOG=$TMP/$name.log

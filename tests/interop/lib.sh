@@ -58,7 +58,10 @@ fi
 # goes to $TMP/serve.log. Waits until it listens.
 start_serve() {
 	# Not through nsx: $! must be the process itself (ip execs timeout,
-	# which passes our SIGTERM on to handshake).
+	# which passes our SIGTERM on to handshake). The log is emptied here,
+	# not by the background job's redirection: a "listening" line left by
+	# an earlier run must not be found before the new one truncates it.
+	: >"$TMP/serve.log"
 	ip netns exec "$NS" timeout 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
 		"$@" >"$TMP/serve.log" 2>&1 &
 	SERVE_PID=$!
@@ -127,6 +130,7 @@ MB16=$((16 * 1024 * 1024))
 start_peer_server() {
 	local name=$1
 	shift
+	: >"$TMP/$name.log"     # (as in start_serve)
 	ip netns exec "$NS" timeout 60 python3 "$PEER" "$@" >"$TMP/$name.log" 2>&1 &
 	PEER_PID=$!
 	for _ in $(seq 100); do

@@ -118,10 +118,10 @@ done
 for p in $(seq 40000 40100); do
 	[ "$(flow_shard $HADDR $p $KADDR 5009 2)" = 1 ] && break
 done
-start_peer_server sink2 sink-server 5009 "$TMP/data"
+start_peer_server sink-lport sink-server 5009 "$TMP/data"
 hsk_connect $KADDR:5009 --lport $p --send "$TMP/data" --recv "$TMP/got2" --stats \
 	>"$TMP/connect2.log" 2>&1 || fail "connect --lport $p failed"
-wait $PEER_PID || fail "kernel: $(tail -n 1 "$TMP/sink2.log")"
+wait $PEER_PID || fail "kernel: $(tail -n 1 "$TMP/sink-lport.log")"
 cmp -s "$TMP/data" "$TMP/got2" || fail "download (lport $p) differs"
 [ "$(shard_fig "$TMP/connect2.log" 1 6)" = 1 ] && [ "$(counter "$TMP/connect2.log" WrongShard)" = 0 ] ||
 	fail "--lport $p did not run on shard 1: $(grep -A3 '^shards:' "$TMP/connect2.log")"

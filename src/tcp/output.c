@@ -320,6 +320,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 		if (is_new && len)
 			qack_data_sent(s, t);
 		tcb_emit(s, t, &o);
+		/* RFC 6937's prr_out counts every byte sent in recovery, new
+		 * data too (rec_send_lost counts the repairs). */
+		cc_prr_sent(&a->cc, len);
 		if (len < t->mss)
 			a->snd_sml = seq_add(t->snd_nxt, len);
 		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));

@@ -364,6 +364,71 @@ static void test_fast_retransmit_stops_at_snd_max(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 6937 in SACK recovery: prr_out counts every byte sent since the
+ * reduction, new data too. A bulk sender with plenty to send and a window
+ * that never limits it loses one segment; while it recovers, PRR lets out
+ * ssthresh / RecoverFS (0.7 with CUBIC) of what is delivered, so the
+ * bytes sent in recovery come to 0.7 of the flight at its start (422,816
+ * of 605,264). Counting only the repairs let each ACK send more than it
+ * delivered: 905,448, 1.5 times the flight, no reduction at all. */
+static void test_prr_counts_new_data(void **state)
+{
+	(void)state;
+	sim sm;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sndbuf = cfg.rcvbuf = 4u << 20;     /* the window never limits */
+	sim_init(&sm, 2, &cfg, 313);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	static char data[2048 * 1024], got[64 * 1024];
+	memset(data, 'p', sizeof(data));
+	sim_lose(&sm, C, A, 300);       /* the 300th data segment, once */
+	size_t off = 0;
+	for (int i = 0; i < 2000 && off < sizeof(data); i++) {
+		long n = hsk_send(sm.st[C], csd, data + off, sizeof(data) - off);
+		if (n > 0)
+			off += (size_t)n;
+		sim_run(&sm, 2 * MS);
+		while (hsk_recv(sm.st[S], ssd, got, sizeof(got)) > 0)
+			;
+	}
+	sim_run(&sm, 2 * SEC);
+	while (hsk_recv(sm.st[S], ssd, got, sizeof(got)) > 0)
+		;
+	/* The client's recovery in its log: from the first sample in
+	 * recovery to the first one after it. */
+	bool in = false, seen = false;
+	uint32_t flight0 = 0, sent = 0;
+	for (size_t i = 0; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host != C)
+			continue;
+		if (e->ev.kind == HSK_EV_CC) {
+			if (e->ev.in_recovery && !in && !seen) {
+				in = seen = true;
+				flight0 = e->ev.flight;
+			} else if (!e->ev.in_recovery && in) {
+				in = false;
+			}
+		} else if (e->ev.kind == HSK_EV_TX && in) {
+			sent += e->ev.len;
+		}
+	}
+	assert_true(seen);
+	assert_false(in);
+	assert_true(flight0 > 20 * sim_mss(&sm));
+	/* 0.7 of the flight, with room for the rounding of each step */
+	assert_true(sent <= flight0 * 8 / 10);
+	assert_true(sent >= flight0 * 5 / 10);
+	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
+	assert_int_equal(hsk_abort(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* A timeout rewinds SND.NXT for go-back-N, but what was sent stays sent: a
  * pure ACK sent meanwhile (for the peer's data) carries SND.MAX, or the
  * peer would take it for an old duplicate. */
@@ -427,6 +492,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fast_retransmit_stops_at_snd_max),
+		cmocka_unit_test(test_prr_counts_new_data),
 		cmocka_unit_test(test_lost_small_segment_resent),
 		cmocka_unit_test(test_lost_small_segments_go_back_n),
 		cmocka_unit_test(test_window_cut_retransmission_sent),

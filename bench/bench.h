@@ -17,6 +17,9 @@
 
 #define BENCH_CLIENT_ADDR 0xc6120001u /* 198.18.0.1 */
 #define BENCH_SERVER_ADDR 0xc6120002u /* 198.18.0.2 */
+/* Their IPv6 twins, from 2001:2::/48 (RFC 5180) */
+static const uint8_t bench_client_addr6[16] = { 0x20, 0x01, 0, 2, [12] = 0xc6, 0x12, 0, 1 };
+static const uint8_t bench_server_addr6[16] = { 0x20, 0x01, 0, 2, [12] = 0xc6, 0x12, 0, 2 };
 
 /*
  * Two stacks, client (host 0) and server (host 1), on one memnet; or, with
@@ -32,6 +35,7 @@ typedef struct bench_end {
 struct bench_pair {
 	hsk_memnet *net;          /* NULL: direct */
 	hsk_stack *c, *s;
+	bool v6;                  /* bench_pair_use_ipv6: connections over IPv6 */
 	/* direct */
 	uint64_t now;
 	bench_end end[2];
@@ -84,6 +88,51 @@ static inline void bench_pair_init(bench_pair *p, const hsk_config *base)
 			bench_die("hsk_stack_new", i);
 		memnet_set_stack(p->net, i, *st[i]);
 	}
+}
+
+/* Gives both stacks their IPv6 address (/64, as the tests do; the memnet
+ * routes it): bench_lifecycle and the benchmarks then open IPv6
+ * connections. Their IPv4 addresses stay, unused. */
+static inline void bench_pair_use_ipv6(bench_pair *p)
+{
+	const uint8_t *a6[2] = { bench_client_addr6, bench_server_addr6 };
+	hsk_stack *st[2] = { p->c, p->s };
+	for (int i = 0; i < 2; i++) {
+		hsk_addr a = hsk_addr_v6(a6[i]);
+		if (hsk_stack_add_addr(st[i], &a, 64))
+			bench_die("hsk_stack_add_addr", i);
+		if (p->net && memnet_set_addr6(p->net, i, a6[i]))
+			bench_die("memnet_set_addr6", i);
+	}
+	p->v6 = true;
+}
+
+/* A socket of the pair's family; listen on port (any address) */
+static inline int bench_socket(const bench_pair *p, hsk_stack *s)
+{
+	return p->v6 ? hsk_socket_family(s, HSK_AF_INET6) : hsk_socket(s);
+}
+
+static inline int bench_listen(const bench_pair *p, uint16_t port, int backlog)
+{
+	static const uint8_t any6[16];
+	int sd = bench_socket(p, p->s);
+	if (sd < 0)
+		return sd;
+	hsk_addr any = hsk_addr_v6(any6);
+	int r = p->v6 ? hsk_bind_addr(p->s, sd, &any, port) : hsk_bind(p->s, sd, 0, port);
+	if (r || (r = hsk_listen(p->s, sd, backlog)))
+		return r;
+	return sd;
+}
+
+/* connect(2) to the server at port: -HSK_EINPROGRESS when all is well */
+static inline int bench_connect(const bench_pair *p, int sd, uint16_t port)
+{
+	if (!p->v6)
+		return hsk_connect(p->c, sd, BENCH_SERVER_ADDR, port);
+	hsk_addr a = hsk_addr_v6(bench_server_addr6);
+	return hsk_connect_addr(p->c, sd, &a, port);
 }
 
 static inline void bench_pair_free(bench_pair *p)
@@ -152,17 +201,17 @@ static inline void bench_run_for(bench_pair *p, uint64_t dt)
 /*
  * One full lifecycle: connect, accept, a 64-byte request and a 64-byte
  * response, the client closes first (it ends in TIME_WAIT), the server reads
- * the EOF and closes. Everything happens at one virtual instant; returns
+ * the EOF and closes, over the pair's family. Everything happens at one virtual instant; returns
  * the number of problems (0 when every step did what it should).
  */
 static inline int bench_lifecycle(bench_pair *p, int lsd, uint16_t port)
 {
 	static uint8_t req[64], resp[64], buf[128];
 	int bad = 0;
-	int c = hsk_socket(p->c);
+	int c = bench_socket(p, p->c);
 	if (c < 0)
 		return 1;
-	if (hsk_connect(p->c, c, BENCH_SERVER_ADDR, port) != -HSK_EINPROGRESS)
+	if (bench_connect(p, c, port) != -HSK_EINPROGRESS)
 		bad++;
 	bench_pump(p);
 	int s = hsk_accept(p->s, lsd, NULL);

@@ -17,6 +17,8 @@
  *   --direct     the two stacks wired straight to each other through a
  *                FIFO (bench.h), the wiring lwIP gets too; keys hsk_lcd_*.
  *                Without it they sit on a memnet (keys hsk_lc_*).
+ *   --ipv6       the connections over IPv6 (2001:2::c612:1 to
+ *                2001:2::c612:2); keys hsk_lcd6_* / hsk_lc6_*
  *   --batch B    lifecycles between two clock jumps (default 64), i.e. up
  *                to B TIME_WAIT entries standing
  *   --key K      print keys K_* instead
@@ -46,12 +48,14 @@ static unsigned long pkts(const bench_pair *p)
 
 int main(int argc, char **argv)
 {
-	bool direct = false;
+	bool direct = false, v6 = false;
 	long batch = 64, cg = 0;
 	const char *k = NULL;
 	for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
 		if (!strcmp(argv[1], "--direct"))
 			direct = true;
+		else if (!strcmp(argv[1], "--ipv6"))
+			v6 = true;
 		else if (!strcmp(argv[1], "--batch") && argc > 2)
 			batch = atol(argv[2]), argc--, argv++;
 		else if (!strcmp(argv[1], "--key") && argc > 2)
@@ -62,7 +66,7 @@ int main(int argc, char **argv)
 			bench_die("unknown option", 0);
 	}
 	if (!k)
-		k = direct ? "hsk_lcd" : "hsk_lc";
+		k = direct ? (v6 ? "hsk_lcd6" : "hsk_lcd") : (v6 ? "hsk_lc6" : "hsk_lc");
 	double secs = argc > 1 ? atof(argv[1]) : 2.0;
 	long max = argc > 2 ? atol(argv[2]) : 100000000L;
 	if (batch < 1)
@@ -74,9 +78,11 @@ int main(int argc, char **argv)
 		bench_pair_init_direct(&p, &cfg);
 	else
 		bench_pair_init(&p, &cfg);
+	if (v6)
+		bench_pair_use_ipv6(&p);
 
-	int lsd = hsk_socket(p.s);
-	if (lsd < 0 || hsk_bind(p.s, lsd, 0, PORT) || hsk_listen(p.s, lsd, 128))
+	int lsd = bench_listen(&p, PORT, 128);
+	if (lsd < 0)
 		bench_die("listen", lsd);
 
 	/* warm up: pools, tables and caches reach their working size */
@@ -108,6 +114,10 @@ int main(int argc, char **argv)
 	printf("%s_rate %.1f\n", k, (double)done / (t1 - t0));
 	printf("%s_us %.3f\n", k, (t1 - t0) * 1e6 / (double)done);
 	printf("%s_pkts %.2f\n", k, (double)(pkts(&p) - pk0) / (double)done);
+	/* every packet was of the family asked for */
+	unsigned long in6 = (unsigned long)(hsk_counter_by_name(p.c, "Ip6InReceives") +
+					    hsk_counter_by_name(p.s, "Ip6InReceives"));
+	bad += in6 != (v6 ? pkts(&p) : 0);
 	printf("%s_errors %d\n", k, bad + (int)p.q.dropped);
 	printf("%s_leftover %zu\n", k, uc.tcbs + uc.requests + uc.timewaits +
 	       us.tcbs + us.requests + us.timewaits);

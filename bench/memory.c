@@ -16,6 +16,8 @@
  *                         sources, syncookies off, backlog N
  *   memory tw N           N TIME_WAIT entries: N lifecycles with the clock
  *                         standing still (the client keeps every entry)
+ *   memory --ipv6 MODE N  idle, used, synq or tw over IPv6 (2001:2::/48;
+ *                         the SYN flood from 2001:2:0:1::/64): keys mem6_*
  *
  * N has no upper bound here but the machine's memory (10 M connections is
  * issue 7's aim). The delta counts everything the objects make the stack
@@ -29,6 +31,9 @@
 #include "wire/wire.h"
 
 enum { BATCH = 64, PORTS_PER_LISTENER = 20000, PORT0 = 1000 };
+
+static bool v6;            /* --ipv6 */
+static const char *pfx = "mem";
 
 static hsk_config big_cfg(unsigned n)
 {
@@ -51,9 +56,8 @@ static int *listen_ports(bench_pair *p, unsigned n)
 	if (!lsd)
 		bench_die("malloc", nl);
 	for (int i = 0; i < nl; i++) {
-		lsd[i] = hsk_socket(p->s);
-		if (lsd[i] < 0 || hsk_bind(p->s, lsd[i], 0, (uint16_t)(PORT0 + i)) ||
-		    hsk_listen(p->s, lsd[i], (int)n + 64))
+		lsd[i] = bench_listen(p, (uint16_t)(PORT0 + i), (int)n + 64);
+		if (lsd[i] < 0)
 			bench_die("listen", lsd[i]);
 	}
 	return lsd;
@@ -71,12 +75,22 @@ static mark now_mark(void)
 
 static void report(const char *what, mark m0, mark m1, double objs, size_t counted)
 {
-	printf("mem_%s_n %.0f\n", what, objs);
-	printf("mem_%s_counted %zu\n", what, counted);
-	printf("mem_%s_heap_delta %ld\n", what, m1.heap - m0.heap);
-	printf("mem_%s_bytes %.1f\n", what, (double)(m1.heap - m0.heap) / objs);
-	printf("mem_%s_rss_bytes %.1f\n", what, (double)(m1.rss - m0.rss) / objs);
-	printf("mem_%s_secs %.3f\n", what, m1.t - m0.t);
+	printf("%s_%s_n %.0f\n", pfx, what, objs);
+	printf("%s_%s_counted %zu\n", pfx, what, counted);
+	printf("%s_%s_heap_delta %ld\n", pfx, what, m1.heap - m0.heap);
+	printf("%s_%s_bytes %.1f\n", pfx, what, (double)(m1.heap - m0.heap) / objs);
+	printf("%s_%s_rss_bytes %.1f\n", pfx, what, (double)(m1.rss - m0.rss) / objs);
+	printf("%s_%s_secs %.3f\n", pfx, what, m1.t - m0.t);
+}
+
+/* 1 unless every packet either stack took in was of the family asked for */
+static unsigned long family_errors(const bench_pair *p)
+{
+	uint64_t in4 = hsk_counter_by_name(p->c, "InReceives") +
+		       hsk_counter_by_name(p->s, "InReceives");
+	uint64_t in6 = hsk_counter_by_name(p->c, "Ip6InReceives") +
+		       hsk_counter_by_name(p->s, "Ip6InReceives");
+	return v6 ? in4 != 0 || in6 == 0 : in6 != 0 || in4 == 0;
 }
 
 static int idle(unsigned n, bool used)
@@ -84,6 +98,8 @@ static int idle(unsigned n, bool used)
 	hsk_config cfg = big_cfg(n);
 	bench_pair p;
 	bench_pair_init_direct(&p, &cfg);
+	if (v6)
+		bench_pair_use_ipv6(&p);
 	int *lsd = listen_ports(&p, n);
 	static uint8_t msg[64], buf[128];
 	int cs[BATCH], ss[BATCH];
@@ -92,9 +108,9 @@ static int idle(unsigned n, bool used)
 		unsigned b = n - done < BATCH ? n - done : BATCH;
 		int port = (int)(done / PORTS_PER_LISTENER);
 		for (unsigned i = 0; i < b; i++) {
-			cs[i] = hsk_socket(p.c);
+			cs[i] = bench_socket(&p, p.c);
 			long r = cs[i] < 0 ? cs[i] :
-				 hsk_connect(p.c, cs[i], BENCH_SERVER_ADDR, (uint16_t)(PORT0 + port));
+				 bench_connect(&p, cs[i], (uint16_t)(PORT0 + port));
 			if (r != -HSK_EINPROGRESS)
 				bench_die("connect", r);
 		}
@@ -125,16 +141,16 @@ static int idle(unsigned n, bool used)
 	hsk_stack_usage(p.c, &uc);
 	hsk_stack_usage(p.s, &us);
 	report(used ? "used" : "idle", m0, m1, 2.0 * n, uc.tcbs + us.tcbs);
-	printf("mem_%s_buffer_bytes %zu\n", used ? "used" : "idle",
+	printf("%s_%s_buffer_bytes %zu\n", pfx, used ? "used" : "idle",
 	       uc.buffer_bytes + us.buffer_bytes);
 	/* the stacks' caches of free ring buffers: a fixed cost, not per end */
 	size_t cache = (size_t)p.c->tcp.ring_cache_n * p.c->tcp.ring_cache_cap +
 		       (size_t)p.s->tcp.ring_cache_n * p.s->tcp.ring_cache_cap;
-	printf("mem_%s_ring_cache %zu\n", used ? "used" : "idle", cache);
-	printf("mem_%s_net_bytes %.1f\n", used ? "used" : "idle",
+	printf("%s_%s_ring_cache %zu\n", pfx, used ? "used" : "idle", cache);
+	printf("%s_%s_net_bytes %.1f\n", pfx, used ? "used" : "idle",
 	       (double)(m1.heap - m0.heap - (long)cache) / (2.0 * n));
-	printf("mem_%s_errors %lu\n", used ? "used" : "idle",
-	       p.q.dropped + (uc.tcbs + us.tcbs != 2 * (size_t)n));
+	printf("%s_%s_errors %lu\n", pfx, used ? "used" : "idle",
+	       p.q.dropped + (uc.tcbs + us.tcbs != 2 * (size_t)n) + family_errors(&p));
 	free(lsd);
 	bench_pair_free(&p);
 	return 0;
@@ -148,7 +164,8 @@ static void count_tx(void *ctx, const uint8_t *pkt, size_t len)
 }
 
 /* A SYN as Linux sends it (MSS, SACK permitted, timestamps, window scale)
- * from 10.x.y.z:port to the server; returns its length. */
+ * from 10.x.y.z:port to the server (IPv6: from 2001:2:0:1::x.y.z with the
+ * same low bits); returns its length. */
 static size_t craft_syn(uint8_t *pkt, size_t cap, uint32_t src, uint16_t sport,
 			uint32_t dst, uint16_t dport, uint32_t isn)
 {
@@ -159,6 +176,23 @@ static size_t craft_syn(uint8_t *pkt, size_t cap, uint32_t src, uint16_t sport,
 	th.opt.sack_ok = true;
 	th.opt.has_ts = true;
 	th.opt.ts_val = isn ^ 0x5a5a;
+	if (v6) {
+		/* 2001:2:0:1::<src>/64 to the server's IPv6 address */
+		ipv6_hdr h6 = { .next = IP_PROTO_TCP, .hop_limit = 64,
+				.src = { 0x20, 0x01, 0, 2, 0, 0, 0, 1 } };
+		for (int i = 0; i < 4; i++)
+			h6.src[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		memcpy(h6.dst, bench_server_addr6, 16);
+		(void)dst;
+		int n6 = tcp_emit_ps(&th, NULL, 0, csum_pseudo6(h6.src, h6.dst, IP_PROTO_TCP, 0),
+				     pkt + IPV6_HDR_LEN, cap - IPV6_HDR_LEN);
+		if (n6 <= 0)
+			bench_die("tcp_emit_ps", n6);
+		h6.payload_len = (uint16_t)n6;
+		if (ipv6_emit(&h6, pkt, IPV6_HDR_LEN) != IPV6_HDR_LEN)
+			bench_die("ipv6_emit", 0);
+		return (size_t)(IPV6_HDR_LEN + n6);
+	}
 	int n = tcp_emit(&th, NULL, 0, src, dst, pkt + IPV4_HDR_LEN, cap - IPV4_HDR_LEN);
 	if (n <= 0)
 		bench_die("tcp_emit", n);
@@ -179,8 +213,15 @@ static int synq(unsigned n)
 	hsk_stack *s = hsk_stack_new(&cfg, &link, now);
 	if (!s)
 		bench_die("hsk_stack_new", 0);
-	int l = hsk_socket(s);
-	if (l < 0 || hsk_bind(s, l, 0, 80) || hsk_listen(s, l, (int)n + 64))
+	bench_pair one = { .s = s };         /* for bench_listen only */
+	if (v6) {
+		hsk_addr a = hsk_addr_v6(bench_server_addr6);
+		if (hsk_stack_add_addr(s, &a, 64))
+			bench_die("hsk_stack_add_addr", 0);
+		one.v6 = true;
+	}
+	int l = bench_listen(&one, 80, (int)n + 64);
+	if (l < 0)
 		bench_die("listen", l);
 	uint8_t pkt[128];
 	mark m0 = now_mark();
@@ -194,7 +235,9 @@ static int synq(unsigned n)
 	hsk_usage u;
 	hsk_stack_usage(s, &u);
 	report("synq", m0, m1, n, u.requests);
-	printf("mem_synq_synacks %lu\n", sent_pkts);
+	printf("%s_synq_synacks %lu\n", pfx, sent_pkts);
+	printf("%s_synq_errors %d\n", pfx, sent_pkts != n || u.requests != n ||
+	       hsk_counter_by_name(s, v6 ? "Ip6InReceives" : "InReceives") != n);
 	hsk_stack_free(s);
 	return 0;
 }
@@ -204,6 +247,8 @@ static int tw(unsigned n)
 	hsk_config cfg = big_cfg(n);
 	bench_pair p;
 	bench_pair_init_direct(&p, &cfg);
+	if (v6)
+		bench_pair_use_ipv6(&p);
 	int *lsd = listen_ports(&p, n);
 	/* warm the TCB pool and the socket arrays with one lifecycle */
 	int bad = bench_lifecycle(&p, lsd[0], PORT0);
@@ -216,7 +261,8 @@ static int tw(unsigned n)
 	hsk_usage u;
 	hsk_stack_usage(p.c, &u);
 	report("tw", m0, m1, n - 1, u.timewaits);
-	printf("mem_tw_errors %lu\n", (unsigned long)bad + p.q.dropped);
+	printf("%s_tw_errors %lu\n", pfx, (unsigned long)bad + p.q.dropped +
+	       (u.timewaits != n) + family_errors(&p));
 	free(lsd);
 	bench_pair_free(&p);
 	return 0;
@@ -224,6 +270,11 @@ static int tw(unsigned n)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--ipv6")) {
+		v6 = true;
+		pfx = "mem6";
+		argc--, argv++;
+	}
 	const char *mode = argc > 1 ? argv[1] : "sizes";
 	unsigned n = argc > 2 ? (unsigned)atol(argv[2]) : 100000;
 	if (n < 2 || n > 100000000)

@@ -6,7 +6,8 @@
 # with the same in-memory wiring. Wall-clock figures are the median, with
 # min-max, of BENCH_ROUNDS interleaved rounds (handshake, lwIP, lwIP, Linux,
 # handshake, ...); instruction counts come from callgrind. Prints one
-# markdown table with ratios, and where handshake's instructions go.
+# markdown table with ratios, handshake's IPv6 figures beside its IPv4 ones,
+# and where handshake's instructions go.
 # Benchmarks are not tests: nothing here fails on a time. See docs/bench.md.
 #
 #   scripts/bench.sh [BUILD]          BUILD defaults to build (~5 minutes)
@@ -121,6 +122,8 @@ if [ $SMOKE = yes ]; then
 	}
 	smoke hsk_lcd_count "$OUT/lifecycle" --direct 0 200
 	smoke hsk_lc_count "$OUT/lifecycle" 0 200
+	smoke hsk_lcd6_count "$OUT/lifecycle" --direct --ipv6 0 200
+	smoke hsk_lc6_count "$OUT/lifecycle" --ipv6 0 200
 	smoke hsk_bulkd1500_bytes "$OUT/bulk" --direct 1500 0 1048576
 	smoke hsk_bulkd65535_bytes "$OUT/bulk" --direct 65535 0 4194304
 	smoke size_tcb "$OUT/memory" sizes
@@ -128,6 +131,10 @@ if [ $SMOKE = yes ]; then
 	smoke mem_used_bytes "$OUT/memory" used 100
 	smoke mem_synq_bytes "$OUT/memory" synq 1000
 	smoke mem_tw_bytes "$OUT/memory" tw 1000
+	smoke mem6_idle_bytes "$OUT/memory" --ipv6 idle 1000
+	smoke mem6_used_bytes "$OUT/memory" --ipv6 used 100
+	smoke mem6_synq_bytes "$OUT/memory" --ipv6 synq 1000
+	smoke mem6_tw_bytes "$OUT/memory" --ipv6 tw 1000
 	smoke cookie_rate "$OUT/cookies" 0.05
 	smoke linux_lc_count "${IN_NETNS[@]}" 65536 "$OUT/linux_tcp" lifecycle 0 50
 	for v in lwipd lwips; do
@@ -138,14 +145,17 @@ if [ $SMOKE = yes ]; then
 	done
 	# the callgrind path: collection toggled around the measured lifecycles
 	if [ $SAN = no ] && command -v valgrind >/dev/null; then
-		runs=$((runs + 1))
-		valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$OUT/cg.smoke" \
-			"$OUT/lifecycle" --direct --callgrind 64 >>"$LOG" 2>&1
-		ir=$(awk '/^summary:/ { print $2 }' "$OUT/cg.smoke" 2>/dev/null)
-		if [ -z "$ir" ] || [ "$ir" -le 0 ]; then
-			echo "bench smoke: FAILED: callgrind counted nothing"
-			fails=$((fails + 1))
-		fi
+		for fam in "" --ipv6; do
+			runs=$((runs + 1))
+			rm -f "$OUT/cg.smoke"
+			valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$OUT/cg.smoke" \
+				"$OUT/lifecycle" --direct $fam --callgrind 64 >>"$LOG" 2>&1
+			ir=$(awk '/^summary:/ { print $2 }' "$OUT/cg.smoke" 2>/dev/null)
+			if [ -z "$ir" ] || [ "$ir" -le 0 ]; then
+				echo "bench smoke: FAILED: callgrind counted nothing ($fam)"
+				fails=$((fails + 1))
+			fi
+		done
 	fi
 	echo "bench smoke: $runs runs, $fails failed (lwIP: Debian .so $LWIPD," \
 		"from source $LWIPS; log $LOG)"
@@ -226,6 +236,7 @@ for r in $(seq "$ROUNDS"); do
 	[ $LWIPS = yes ] && run 60 "$OUT/lwips" lc "$SECS"
 	linux 65536 "$OUT/linux_tcp" lifecycle "$SECS"
 	run 60 "$OUT/lifecycle" "$SECS"
+	run 60 "$OUT/lifecycle" --direct --ipv6 "$SECS"
 done
 for r in $(seq "$ROUNDS"); do
 	run 60 "$OUT/bulk" --direct 1500 "$SECS"
@@ -238,6 +249,7 @@ for r in $(seq "$ROUNDS"); do
 done
 for r in $(seq "$ROUNDS"); do
 	run 120 "$OUT/memory" idle "$MEM_N"
+	run 120 "$OUT/memory" --ipv6 idle "$MEM_N"
 	[ $LWIPD = yes ] && run 120 "$OUT/lwipd" mem "$MEM_N"
 	[ $LWIPS = yes ] && run 120 "$OUT/lwips" mem "$MEM_N"
 	linux 65536 "$OUT/linux_tcp" mem "$MEM_N"
@@ -248,10 +260,17 @@ RENAME='s/^mem_idle_/mem_big_/' run 900 "$OUT/memory" idle "$CONNS"
 run 120 "$OUT/memory" used "$MEM_N"
 run 300 "$OUT/memory" synq "$CONNS"
 run 300 "$OUT/memory" tw "$CONNS"
+# the same over IPv6 (memory --ipv6: keys mem6_*)
+RENAME='s/^mem6_idle_/mem6_big_/' run 900 "$OUT/memory" --ipv6 idle "$CONNS"
+run 120 "$OUT/memory" --ipv6 used "$MEM_N"
+run 300 "$OUT/memory" --ipv6 synq "$CONNS"
+run 300 "$OUT/memory" --ipv6 tw "$CONNS"
 # instruction counts
 CG_LC=2000 CG_TW=4096 CG_BULK=33554432 CG_SYN=20000
 callgrind hlc "$OUT/lifecycle" --direct --callgrind $CG_LC
 callgrind hlcm "$OUT/lifecycle" --callgrind $CG_LC
+callgrind hlc6 "$OUT/lifecycle" --direct --ipv6 --callgrind $CG_LC
+callgrind hlcm6 "$OUT/lifecycle" --ipv6 --callgrind $CG_LC
 callgrind dlc "$OUT/lwipd" lc --callgrind $CG_LC
 callgrind slc "$OUT/lwips" lc --callgrind $CG_LC
 callgrind htw "$OUT/lifecycle" --direct --batch $CG_TW --callgrind $CG_TW
@@ -347,6 +366,22 @@ echo "|   the same with the stacks' ring caches ($(fmt "$(one mem_used_ring_cach
 echo "| bytes per SYN-queue request (N=$(fmt "$CONNS" 0)) | $(cell mem_synq_bytes 0) | ≤ 128 |"
 echo "| bytes per TIME_WAIT entry (N=$(fmt "$CONNS" 0)) | $(cell mem_tw_bytes 0) | ≤ 96 |"
 echo
+echo "handshake, IPv6 beside IPv4 (the same programs with --ipv6: 2001:2::/48, IPv6 objects from their own pools):"
+echo "| | IPv4 | IPv6 | IPv6 ÷ IPv4 |"
+echo "|---|---:|---:|---:|"
+row6() { # row6 LABEL V4 V6
+	printf "| %s | %s | %s | %s |\n" "$1" "$2" "$3" "$(ratio "$3" "$2")"
+}
+row6 "instructions per lifecycle (wired directly)" "$(per hlc_ir $CG_LC)" "$(per hlc6_ir $CG_LC)"
+row6 "instructions per lifecycle on the memnet" "$(per hlcm_ir $CG_LC)" "$(per hlcm6_ir $CG_LC)"
+row6 "µs per lifecycle (wired directly)" "$(cell hsk_lcd_us 2)" "$(cell hsk_lcd6_us 2)"
+row6 "segments per lifecycle" "$(cell hsk_lcd_pkts 0)" "$(cell hsk_lcd6_pkts 0)"
+row6 "bytes per idle established end (N=$(fmt "$MEM_N" 0))" "$(cell mem_idle_bytes 0)" "$(cell mem6_idle_bytes 0)"
+row6 "bytes per idle established end (N=$(fmt "$CONNS" 0))" "$(cell mem_big_bytes 0)" "$(cell mem6_big_bytes 0)"
+row6 "bytes per end after 64 B each way, without the ring caches (N=$(fmt "$MEM_N" 0))" "$(cell mem_used_net_bytes 0)" "$(cell mem6_used_net_bytes 0)"
+row6 "bytes per SYN-queue request (N=$(fmt "$CONNS" 0))" "$(cell mem_synq_bytes 0)" "$(cell mem6_synq_bytes 0)"
+row6 "bytes per TIME_WAIT entry (N=$(fmt "$CONNS" 0))" "$(cell mem_tw_bytes 0)" "$(cell mem6_tw_bytes 0)"
+echo
 echo "Struct sizes: tcb $(one size_tcb) B, tcp_sack $(one size_sack) B, tcp_req $(one size_req) B," \
 	"tcp_tw $(one size_tw) B, hsk_sock $(one size_sock) B; lwIP tcp_pcb $(one lwipd_size_pcb) B (.so)," \
 	"$(one lwips_size_pcb) B (source); Linux TCP socket $(one linux_size_tcp) B (slab)."
@@ -357,7 +392,8 @@ echo "Linux: instruction counts — (callgrind cannot see the kernel); bulk uses
 # errors: any benchmark that reported one
 bad=$(for f in "$S"/*_errors; do [ -f "$f" ] && awk -v k="$(basename "$f")" '$1 != 0 { print k; exit }' "$f"; done)
 [ -n "$bad" ] && echo "WARNING: errors reported by: $bad (see $LOG)"
-for t in hlc:"a lifecycle (wired directly, $CG_LC lifecycles)" hb1:"bulk at MSS 1460" \
+for t in hlc:"a lifecycle (wired directly, $CG_LC lifecycles)" \
+	 hlc6:"an IPv6 lifecycle (wired directly, $CG_LC lifecycles)" hb1:"bulk at MSS 1460" \
 	 hb64:"bulk at a 64 KiB MTU" hck:"a cookie SYN"; do
 	n=${t%%:*}
 	[ -s "$OUT/top.$n" ] || continue

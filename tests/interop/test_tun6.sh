@@ -17,8 +17,9 @@
 #  5. tshark reads serve's pcap (LINKTYPE_RAW) and shows the IPv6
 #     three-way handshake;
 # then connect (2 shards: an ephemeral port that steers back to its
-# shard, port_ok6) sends 4 MiB to a kernel server on [2001:2::1]:5001 and
-# reads 4 MiB back (equal SHA-256), and is refused by a closed kernel port.
+# shard, port_ok6) sends 16 MiB to a kernel server on [2001:2::1]:5001 and
+# reads 16 MiB back (equal SHA-256), closing first (the kernel's socket in
+# CLOSE-WAIT at the FIN, from ss), and is refused by a closed kernel port.
 NEED_TOOLS="curl tshark"
 . "$(dirname "$0")/lib.sh"
 
@@ -78,8 +79,8 @@ read -r p0 p1 <<<"$(awk '/^shard +cpu/ { on = 1; next } on && NF > 8 { printf "%
 echo "shards: $p0 and $p1 passive opens, WrongShard $(counter "$TMP/serve.log" WrongShard)"
 
 # handshake connects to the kernel over IPv6, from 2 shards
-head -c $((4 << 20)) /dev/urandom >"$TMP/up"
-head -c $((4 << 20)) /dev/urandom >"$TMP/down"
+head -c $MB16 /dev/urandom >"$TMP/up"
+head -c $MB16 /dev/urandom >"$TMP/down"
 HSK_PEER_V6=1 start_peer_server sink sink-server 5001 "$TMP/down"
 nsx timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5001" \
 	--send "$TMP/up" --recv "$TMP/got" --stats >"$TMP/connect.log" 2>&1 ||
@@ -87,11 +88,14 @@ nsx timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"
 [ "$(jfield "$TMP/sink.log" recv_sha)" = "$(sha "$TMP/up")" ] || fail "upload differs"
 [ "$(sha "$TMP/got")" = "$(sha "$TMP/down")" ] || fail "download differs"
+# handshake closed first: the kernel saw its FIN in CLOSE-WAIT (ss)
+[ "$(jfield "$TMP/sink.log" state_at_eof)" = "['CLOSE-WAIT']" ] ||
+	fail "the kernel's state at handshake's FIN: $(jfield "$TMP/sink.log" state_at_eof)"
 grep -q "connect: \[2001:2::2\]:[0-9]* -> \[2001:2::1\]:5001 established" "$TMP/connect.log" ||
 	fail "connect's line: $(grep established "$TMP/connect.log")"
 [ "$(counter "$TMP/connect.log" WrongShard)" -le 2 ] ||
 	fail "connect's replies reached the wrong shard ($(counter "$TMP/connect.log" WrongShard))"
-echo "handshake client over IPv6, 4 MiB each way: $(grep 'connect: sent' "$TMP/connect.log")"
+echo "handshake client over IPv6, 16 MiB each way, the kernel in CLOSE-WAIT at its FIN: $(grep 'connect: sent' "$TMP/connect.log")"
 nsx timeout 10 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5002" \
 	>"$TMP/refused-connect.log" 2>&1 && fail "connect to a closed kernel port succeeded"
 grep -q "ECONNREFUSED" "$TMP/refused-connect.log" ||

@@ -23,7 +23,7 @@ ip -n "$NS" addr add 198.18.0.3/24 dev $DEV || fail "cannot add 198.18.0.3"
 
 # Bounded: the suite stops starting sub-cases after --budget seconds.
 rc=0
-nsx timeout 240 "$PY" -u "$SRC/tests/attack/attack.py" --hsk "$HSK" --dev $DEV \
+nsx timeout --foreground -k 10 240 "$PY" -u "$SRC/tests/attack/attack.py" --hsk "$HSK" --dev $DEV \
 	--haddr $HADDR --kaddr $KADDR --kaddr2 198.18.0.3 --log "$TMP" \
 	--serve-args "${ATTACK_SERVE_ARGS:-}" ${ATTACK_ARGS:-} || rc=$?
 if [ $rc -ne 0 ]; then

@@ -30,7 +30,7 @@ fail=0
 scenarios=$("$bin" demo --list | awk '{print $1}')
 [ -n "$scenarios" ] || { echo "FAIL: --list is empty"; exit 1; }
 for s in $scenarios; do
-	if ! timeout 60 "$bin" demo --scenario "$s" >"$tmp/$s.txt" 2>&1; then
+	if ! timeout --foreground -k 10 60 "$bin" demo --scenario "$s" >"$tmp/$s.txt" 2>&1; then
 		echo "FAIL: $s (text)"; tail -n 30 "$tmp/$s.txt"; fail=1
 	fi
 	grep -q "^summary: $s" "$tmp/$s.txt" || { echo "FAIL: $s: no summary"; fail=1; }
@@ -48,7 +48,7 @@ for s in $scenarios; do
 	else
 		grep -q -- '--->\|<---' "$tmp/$s.txt" || { echo "FAIL: $s: no arrows"; fail=1; }
 	fi
-	if ! timeout 60 "$bin" demo --scenario "$s" --format json >"$tmp/$s.json" 2>"$tmp/$s.err"; then
+	if ! timeout --foreground -k 10 60 "$bin" demo --scenario "$s" --format json >"$tmp/$s.json" 2>"$tmp/$s.err"; then
 		echo "FAIL: $s (json)"; cat "$tmp/$s.err"; fail=1
 	fi
 	# every line is a JSON object with the required keys
@@ -170,7 +170,7 @@ PY
 # the same expectations met; basic's JSON shows the IPv6 endpoints, MSS
 # 1440 and the textbook handshake; the pcap holds IPv6 packets only.
 for s in $scenarios; do
-	if ! timeout 60 "$bin" demo --ipv6 --scenario "$s" >"$tmp/$s.v6.txt" 2>&1; then
+	if ! timeout --foreground -k 10 60 "$bin" demo --ipv6 --scenario "$s" >"$tmp/$s.v6.txt" 2>&1; then
 		echo "FAIL: $s --ipv6"; grep UNEXPECTED "$tmp/$s.v6.txt"; fail=1
 	fi
 	grep -q "outcome: as expected" "$tmp/$s.v6.txt" || { echo "FAIL: $s --ipv6: outcome"; fail=1; }

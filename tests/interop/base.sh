@@ -81,7 +81,7 @@ nsx() {
 }
 
 peer() {
-	nsx timeout 60 python3 "$PEER" "$@"
+	nsx timeout --foreground -k 10 60 python3 "$PEER" "$@"
 }
 
 sha() {

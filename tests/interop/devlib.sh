@@ -35,7 +35,7 @@ dt_start() {
 	local name=$1
 	shift
 	: >"$TMP/$name.log"     # no stale "listening" line (lib.sh, start_serve)
-	ip netns exec "$NS" timeout 60 "$DT" "$@" >"$TMP/$name.log" 2>&1 &
+	ip netns exec "$NS" timeout --foreground -k 10 60 "$DT" "$@" >"$TMP/$name.log" 2>&1 &
 	DT_PID=$!
 	DT_LOG=$TMP/$name.log
 	for _ in $(seq 200); do

@@ -62,7 +62,7 @@ start_serve() {
 	# not by the background job's redirection: a "listening" line left by
 	# an earlier run must not be found before the new one truncates it.
 	: >"$TMP/serve.log"
-	ip netns exec "$NS" timeout 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
+	ip netns exec "$NS" timeout --foreground -k 10 120 "$HSK" serve --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
 		"$@" >"$TMP/serve.log" 2>&1 &
 	SERVE_PID=$!
 	for _ in $(seq 100); do
@@ -107,7 +107,7 @@ stop_serve() {
 
 # Runs `handshake connect` in the namespace (foreground, bounded in time).
 hsk_connect() {
-	nsx timeout "${CONNECT_TIMEOUT:-60}" "$HSK" connect --$MODE $DEV --addr $HADDR/24 \
+	nsx timeout --foreground -k 10 "${CONNECT_TIMEOUT:-60}" "$HSK" connect --$MODE $DEV --addr $HADDR/24 \
 		"${NETOPTS[@]}" "$@"
 }
 
@@ -131,7 +131,7 @@ start_peer_server() {
 	local name=$1
 	shift
 	: >"$TMP/$name.log"     # (as in start_serve)
-	ip netns exec "$NS" timeout 60 python3 "$PEER" "$@" >"$TMP/$name.log" 2>&1 &
+	ip netns exec "$NS" timeout --foreground -k 10 60 python3 "$PEER" "$@" >"$TMP/$name.log" 2>&1 &
 	PEER_PID=$!
 	for _ in $(seq 100); do
 		grep -q "^listening" "$TMP/$name.log" 2>/dev/null && return 0

@@ -19,7 +19,7 @@ big=$(grep -c " rx .* len=6[0-9][0-9][0-9][0-9] " "$TMP/trace.txt")
 echo "echo 16 MB each way at MTU 65535: $(jfield "$TMP/echo.log" mbps) MB/s (both ways), $big segments over 60 kB"
 
 start_serve --port 80 --http "$TMP/www"
-nsx timeout 30 curl -sS -o "$TMP/curl.out" http://$HADDR/data.bin || fail "curl failed"
+nsx timeout --foreground -k 10 30 curl -sS -o "$TMP/curl.out" http://$HADDR/data.bin || fail "curl failed"
 [ "$(sha "$TMP/curl.out")" = "$(sha "$TMP/data")" ] || fail "curl download differs"
 stop_serve
 echo "PASS: 64 KiB MTU, 16 MB each way and over curl"

@@ -35,7 +35,7 @@ grep -q "in use: 0 tcbs, 0 requests" "$TMP/serve.log" || fail "connections left 
 echo "server: $(grep 'in use' "$TMP/serve.log")"
 
 start_serve --port 7 --echo
-ip netns exec "$NS" timeout 30 python3 "$PEER" hold $HADDR 7 20 1.5 >"$TMP/hold.log" 2>&1 &
+ip netns exec "$NS" timeout --foreground -k 10 30 python3 "$PEER" hold $HADDR 7 20 1.5 >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
 for _ in $(seq 100); do
 	grep -q holding "$TMP/hold.log" && break

@@ -102,7 +102,7 @@ echo "CE marks: $marks made by the layer, serve reduced $reduce times (TCPECNRed
 
 # ---- quick ACKs: the kernel sends, serve discards ----
 start_serve --port 9 --discard --pcap "$TMP/qack.pcap"
-nsx timeout 20 python3 - "$HADDR" <<'PY' || fail "the kernel's sender"
+nsx timeout --foreground -k 10 20 python3 - "$HADDR" <<'PY' || fail "the kernel's sender"
 import socket, sys
 s = socket.create_connection((sys.argv[1], 9), 5)
 s.sendall(b"q" * 200000)

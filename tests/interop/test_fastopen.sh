@@ -35,11 +35,11 @@ echo "fast open" >"$TMP/www/hello.txt"
 start_serve --port 80 --http "$TMP/www" --fastopen 16 --pcap "$TMP/serve.pcap" --stats
 active0=$(tcpext TCPFastOpenActive)
 for i in 1 2; do
-	out=$(nsx timeout 10 curl -sS --tcp-fastopen "http://$HADDR/hello.txt" 2>&1) ||
+	out=$(nsx timeout --foreground -k 10 10 curl -sS --tcp-fastopen "http://$HADDR/hello.txt" 2>&1) ||
 		fail "curl --tcp-fastopen ($i): $out"
 	[ "$out" = "fast open" ] || fail "curl ($i) got '$out'"
 done
-nsx timeout 10 python3 - "$HADDR" <<'PY' || fail "Python MSG_FASTOPEN client"
+nsx timeout --foreground -k 10 10 python3 - "$HADDR" <<'PY' || fail "Python MSG_FASTOPEN client"
 import socket, sys
 for i in range(2):
     s = socket.socket()
@@ -82,7 +82,7 @@ reqd=$(counter "$TMP/serve.log" TCPFastOpenCookieReqd)
 echo "kernel client -> serve: 1 cookie request, 3 requests on the SYN; kernel TCPFastOpenActive +$active, serve TCPFastOpenPassive $passive"
 
 # ---- handshake connects, the kernel serves ----
-nsx timeout 30 python3 - "$KADDR" >"$TMP/ksrv.log" 2>&1 <<'PY' &
+nsx timeout --foreground -k 10 30 python3 - "$KADDR" >"$TMP/ksrv.log" 2>&1 <<'PY' &
 import socket, sys
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -140,7 +140,7 @@ grep -q "^$KADDR 1 0 22" "$TMP/cdata.syns" || fail "the SYN-ACK does not take th
 # FIN after the SYN's data; the kernel answers and closes; no RST.
 kpassive=$(( $(tcpext TCPFastOpenPassive) - passive0 ))
 sleep 1.2
-ip netns exec "$NS" timeout 30 "$HSK" connect --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
+ip netns exec "$NS" timeout --foreground -k 10 30 "$HSK" connect --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
 	$KADDR:5005 --fastopen --fastopen-cookie "$TMP/cookie" --send "$TMP/req" \
 	--recv "$TMP/respint" --pcap "$TMP/connectint.pcap" --delay 600 --drain-timeout 5 \
 	--stats >"$TMP/connectint.log" 2>&1 &

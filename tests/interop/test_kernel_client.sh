@@ -30,7 +30,7 @@ grep -q "^total 1: TIME_WAIT 1" "$TMP/serve.log" || fail "handshake is not in TI
 
 start_serve --port 80 --http "$TMP/www" --stats
 t0=$(date +%s.%N)
-nsx timeout 60 curl -sS -o "$TMP/curl.out" -w '%{http_code} %{size_download} %{speed_download}\n' \
+nsx timeout --foreground -k 10 60 curl -sS -o "$TMP/curl.out" -w '%{http_code} %{size_download} %{speed_download}\n' \
 	http://$HADDR/data.bin >"$TMP/curl.log" 2>&1 || fail "curl: $(cat "$TMP/curl.log")"
 echo "curl: $(cat "$TMP/curl.log") (code, bytes, bytes/s)"
 [ "$(sha "$TMP/curl.out")" = "$want" ] || fail "curl download differs"

@@ -14,7 +14,7 @@ start_serve --port 7 --echo --stats $IMPAIR
 # "nostate": a reordered ACK that reaches handshake after its LAST_ACK ->
 # CLOSED draws a RST (RFC 9293 3.10.7.1), which ends the kernel's TIME-WAIT;
 # with reordering that is correct, so only the data is checked here.
-nsx timeout 25 python3 "$PEER" echo-client $HADDR 7 $MB16 nostate >"$TMP/echo.log" 2>&1 ||
+nsx timeout --foreground -k 10 25 python3 "$PEER" echo-client $HADDR 7 $MB16 nostate >"$TMP/echo.log" 2>&1 ||
 	fail "the 16 MB echo failed or took over 25 s: $(tail -n 1 "$TMP/echo.log")"
 stop_serve
 echo "kernel client, echo 16 MB each way: $(jfield "$TMP/echo.log" seconds) s, $(jfield "$TMP/echo.log" mbps) MB/s"
@@ -23,7 +23,7 @@ echo "  server: RetransSegs $(counter "$TMP/serve.log" RetransSegs), TCPOFOQueue
 [ "$(counter "$TMP/serve.log" RetransSegs)" -gt 0 ] || fail "no retransmissions: was anything lost?"
 
 start_peer_server sink sink-server 5001 "$TMP/down"
-nsx timeout 25 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5001 --send "$TMP/up" \
+nsx timeout --foreground -k 10 25 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5001 --send "$TMP/up" \
 	--recv "$TMP/got" --stats $IMPAIR >"$TMP/connect.log" 2>&1 ||
 	fail "the 16 MB exchange failed or took over 25 s"
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"

@@ -17,7 +17,7 @@ stop_serve
 [ "$(counter "$TMP/serve.log" IcmpOutEchoReps)" = 7 ] || fail "expected 7 echo replies"
 [ "$(counter "$TMP/serve.log" ReasmOKs)" = 1 ] || fail "expected one reassembled datagram"
 
-ip netns exec "$NS" timeout 30 "$HSK" serve --tun hskauto --addr 198.18.1.2/24 --port 7 "${NETOPTS[@]}" \
+ip netns exec "$NS" timeout --foreground -k 10 30 "$HSK" serve --tun hskauto --addr 198.18.1.2/24 --port 7 "${NETOPTS[@]}" \
 	>"$TMP/auto.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 100); do

@@ -21,7 +21,7 @@ nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ip
 	net.ipv6.conf.$DEV.disable_ipv6=0 >/dev/null || fail "cannot turn IPv6 on"
 nsx ip -6 addr add 2001:2::1/64 dev $DEV nodad || fail "cannot add 2001:2::1"
 
-ip netns exec "$NS" timeout 60 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+ip netns exec "$NS" timeout --foreground -k 10 60 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
 	--ping6 2001:2::1 --seconds 40 >"$TMP/v6test.log" 2>&1 &
 V6_PID=$!
 for _ in $(seq 100); do
@@ -88,7 +88,7 @@ d = wait(r, lambda d: d[0] == 4 and d[1] == 2)
 res["pp_option"] = [d[1], struct.unpack("!I", d[4:8])[0]] if d else None
 print(json.dumps(res))
 EOF
-nsx timeout 60 python3 "$TMP/k6.py" >"$TMP/k6.log" 2>&1 || fail "kernel side: $(tail -n 3 "$TMP/k6.log")"
+nsx timeout --foreground -k 10 60 python3 "$TMP/k6.py" >"$TMP/k6.log" 2>&1 || fail "kernel side: $(tail -n 3 "$TMP/k6.log")"
 echo "kernel: $(tail -n 1 "$TMP/k6.log")"
 kv() { tail -n 1 "$TMP/k6.log" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 [ "$(kv echo)" = 3 ] || fail "kernel's pings to 2001:2::2: $(kv echo) of 3 answered"

@@ -25,7 +25,7 @@ ip -n "$NS" link add hskr type veth peer name hskf netns "$FAR" || fail "cannot 
 
 head -c $((1024 * 1024)) /dev/urandom >"$TMP/up"
 head -c $((1024 * 1024)) /dev/urandom >"$TMP/down"
-ip netns exec "$FAR" timeout 60 python3 "$PEER" sink-server 5001 "$TMP/down" >"$TMP/far.log" 2>&1 &
+ip netns exec "$FAR" timeout --foreground -k 10 60 python3 "$PEER" sink-server 5001 "$TMP/down" >"$TMP/far.log" 2>&1 &
 PEER_PID=$!
 for _ in $(seq 100); do
 	grep -q "^listening" "$TMP/far.log" 2>/dev/null && break

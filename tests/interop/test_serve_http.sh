@@ -26,7 +26,7 @@ mkfifo "$WWW/fifo"
 # get PATH -> "CODE BODY" (curl keeps the path as given)
 get() {
 	local body code
-	code=$(nsx timeout 5 curl -s --path-as-is -m 3 -o "$TMP/body" -w '%{http_code}' \
+	code=$(nsx timeout --foreground -k 10 5 curl -s --path-as-is -m 3 -o "$TMP/body" -w '%{http_code}' \
 		"http://$HADDR$1")
 	body=$(head -c 100 "$TMP/body" 2>/dev/null | tr -d '\r\n')
 	echo "$code $body"
@@ -56,7 +56,7 @@ r=$(get /sub/in-link)
 # The FIFO: refused without waiting for a writer; meanwhile another
 # client is served.
 t0=$(date +%s%N)
-nsx timeout 5 curl -s -m 3 -o /dev/null -w '%{http_code}' http://$HADDR/fifo >"$TMP/fifo.code" &
+nsx timeout --foreground -k 10 5 curl -s -m 3 -o /dev/null -w '%{http_code}' http://$HADDR/fifo >"$TMP/fifo.code" &
 fifo_pid=$!
 r=$(get /inside.txt)
 wait $fifo_pid
@@ -66,7 +66,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ $ms -lt 2500 ] || fail "FIFO request took $ms ms"
 
 # Slowloris: a head that never ends, while curl is served.
-ip netns exec "$NS" timeout 10 python3 "$PEER" raw-request $HADDR 80 \
+ip netns exec "$NS" timeout --foreground -k 10 10 python3 "$PEER" raw-request $HADDR 80 \
 	'GET /inside.txt HTTP/1.1\r\nHost: x\r\n' >"$TMP/slow.log" 2>&1 &
 slow_pid=$!
 sleep 0.3

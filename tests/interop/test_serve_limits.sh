@@ -14,7 +14,7 @@ ip -n "$NS" addr add $SRC2/24 dev $DEV || fail "cannot add $SRC2"
 # conns_bg NAME SRC N HOLD: a `peer conns` in the background, waits until
 # it has checked its connections; sets CONNS_PID.
 conns_bg() {
-	ip netns exec "$NS" timeout 30 python3 "$PEER" conns $HADDR 7 "$3" "$2" "$4" \
+	ip netns exec "$NS" timeout --foreground -k 10 30 python3 "$PEER" conns $HADDR 7 "$3" "$2" "$4" \
 		>"$TMP/$1.log" 2>&1 &
 	CONNS_PID=$!
 	for _ in $(seq 200); do

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_serve --port 7 --echo --drain-timeout 1 --stats
-ip netns exec "$NS" timeout 30 python3 "$PEER" drain-client $HADDR 7 3 1 >"$TMP/drain.log" 2>&1 &
+ip netns exec "$NS" timeout --foreground -k 10 30 python3 "$PEER" drain-client $HADDR 7 3 1 >"$TMP/drain.log" 2>&1 &
 peer_pid=$!
 for _ in $(seq 100); do
 	grep -q holding "$TMP/drain.log" && break
@@ -34,7 +34,7 @@ PY
 [ "$(counter "$TMP/serve.log" DrainReset)" = 1 ] || fail "DrainReset is not 1"
 
 start_peer_server dserver drain-server 5003
-ip netns exec "$NS" timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5003 \
+ip netns exec "$NS" timeout --foreground -k 10 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5003 \
 	>"$TMP/connect.log" 2>&1 &
 cpid=$!
 for _ in $(seq 100); do

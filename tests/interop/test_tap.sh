@@ -36,7 +36,7 @@ grep -Eq "^arp: [1-9]" "$TMP/serve.log" || fail "serve has no ARP entry for the 
 echo "serve $(grep '^arp:' "$TMP/serve.log")"
 
 start_serve --port 80 --http "$TMP/www"
-nsx timeout 30 curl -sS -o "$TMP/curl.out" http://$HADDR/data.bin || fail "curl failed"
+nsx timeout --foreground -k 10 30 curl -sS -o "$TMP/curl.out" http://$HADDR/data.bin || fail "curl failed"
 [ "$(sha "$TMP/curl.out")" = "$(sha "$TMP/data")" ] || fail "curl download differs"
 stop_serve
 echo "PASS: ARP both ways, connect, ping, echo and curl over TAP"

@@ -23,7 +23,7 @@ nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ip
 	net.ipv6.conf.$DEV.disable_ipv6=0 >/dev/null || fail "cannot turn IPv6 on"
 nsx ip -6 addr add 2001:2::1/64 dev $DEV nodad || fail "cannot add 2001:2::1"
 
-ip netns exec "$NS" timeout 90 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+ip netns exec "$NS" timeout --foreground -k 10 90 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
 	--echo 7 --seconds 80 >"$TMP/v6test.log" 2>&1 &
 V6_PID=$!
 for _ in $(seq 100); do
@@ -102,7 +102,7 @@ d = os.urandom(100000)
 res["v4_ok"] = echo(socket.AF_INET, DST4, d) == d
 print(json.dumps(res))
 EOF
-nsx timeout 120 python3 "$TMP/tcp6.py" >"$TMP/tcp6.log" 2>&1 || fail "kernel side: $(tail -n 3 "$TMP/tcp6.log")"
+nsx timeout --foreground -k 10 120 python3 "$TMP/tcp6.py" >"$TMP/tcp6.log" 2>&1 || fail "kernel side: $(tail -n 3 "$TMP/tcp6.log")"
 echo "kernel: $(tail -n 1 "$TMP/tcp6.log")"
 kv() { tail -n 1 "$TMP/tcp6.log" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 [ "$(kv big_equal)" = True ] || fail "4 MiB over IPv6: $(kv big_len) bytes back, SHA-256 differs"
@@ -143,7 +143,7 @@ while True:
         c.close()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-ip netns exec "$NS" timeout 60 python3 "$TMP/ksrv.py" >"$TMP/ksrv.log" 2>&1 &
+ip netns exec "$NS" timeout --foreground -k 10 60 python3 "$TMP/ksrv.py" >"$TMP/ksrv.log" 2>&1 &
 KSRV=$!
 for _ in $(seq 100); do
 	grep -q listening "$TMP/ksrv.log" 2>/dev/null && break
@@ -155,7 +155,7 @@ h = 0xcbf29ce484222325
 for i in range(1 << 20):
     h = ((h ^ ((i * 7 + (i >> 11)) & 255)) * 0x100000001b3) & 0xffffffffffffffff
 print('%016x' % h)")
-ip netns exec "$NS" timeout 60 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+ip netns exec "$NS" timeout --foreground -k 10 60 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
 	--no-dad --connect '[2001:2::1]:8007' --bytes $((1 << 20)) --seconds 40 \
 	>"$TMP/client.log" 2>&1 || fail "hsk-v6test --connect: $(tail -n 3 "$TMP/client.log")"
 c=$(grep '^{"connect_sent' "$TMP/client.log" | tail -n 1)
@@ -164,7 +164,7 @@ cv() { python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('$1'))" "$
 [ "$(cv connect_done)" = True ] && [ -z "$(cv connect_err)" ] || fail "client: $(cv connect_err)"
 [ "$(cv connect_rcvd)" = $((1 << 20)) ] || fail "client got $(cv connect_rcvd) bytes back"
 [ "$(cv connect_hash)" = "$want" ] || fail "client's echo differs: $(cv connect_hash) != $want"
-ip netns exec "$NS" timeout 30 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
+ip netns exec "$NS" timeout --foreground -k 10 30 "$V6T" --tap $DEV --addr $HADDR/24 --addr6 2001:2::2/64 \
 	--no-dad --connect '[2001:2::1]:8009' --seconds 20 >"$TMP/client2.log" 2>&1
 c=$(grep '^{"connect_sent' "$TMP/client2.log" | tail -n 1)
 [ "$(cv connect_err)" = ECONNREFUSED ] || fail "a closed kernel port: $(cv connect_err)"

@@ -39,9 +39,9 @@ grep -q "listening on 198.18.0.2:80 \[2001:2::2\]:80" "$TMP/serve.log" ||
 	fail "startup line: $(head -n 1 "$TMP/serve.log")"
 
 # 1. curl -6 and curl -4, one listener
-nsx timeout 20 curl -6 -sf -o "$TMP/got6" "http://[2001:2::2]/blob" || fail "curl -6 failed"
+nsx timeout --foreground -k 10 20 curl -6 -sf -o "$TMP/got6" "http://[2001:2::2]/blob" || fail "curl -6 failed"
 [ "$(sha "$TMP/got6")" = "$(sha "$WWW/blob")" ] || fail "curl -6: the file differs"
-nsx timeout 20 curl -4 -sf -o "$TMP/got4" "http://$HADDR/blob" || fail "curl -4 failed"
+nsx timeout --foreground -k 10 20 curl -4 -sf -o "$TMP/got4" "http://$HADDR/blob" || fail "curl -4 failed"
 [ "$(sha "$TMP/got4")" = "$(sha "$WWW/blob")" ] || fail "curl -4: the file differs"
 echo "curl -6 and curl -4: 4 MiB each, SHA-256 equal"
 stop_serve || fail "serve exited with $?"
@@ -59,13 +59,13 @@ echo "tshark: $(wc -l <"$TMP/pcap.txt") IPv6 packets, handshake $hs"
 
 # 2.-4. the echo server
 start_serve --port 7 --echo "${V6OPTS[@]}" --stats
-nsx timeout 40 python3 "$PEER" many 2001:2::2 7 200 16384 >"$TMP/many.log" 2>&1 ||
+nsx timeout --foreground -k 10 40 python3 "$PEER" many 2001:2::2 7 200 16384 >"$TMP/many.log" 2>&1 ||
 	fail "200 IPv6 clients: $(tail -n 1 "$TMP/many.log")"
 echo "200 IPv6 clients at once: $(jfield "$TMP/many.log" echoes_ok) echoes, $(jfield "$TMP/many.log" time_wait) TIME-WAIT, $(jfield "$TMP/many.log" seconds) s"
-nsx timeout 30 python3 "$PEER" echo-client 2001:2::2 7 $MB16 >"$TMP/echo.log" 2>&1 ||
+nsx timeout --foreground -k 10 30 python3 "$PEER" echo-client 2001:2::2 7 $MB16 >"$TMP/echo.log" 2>&1 ||
 	fail "16 MiB echo over IPv6: $(tail -n 1 "$TMP/echo.log")"
 echo "echo 16 MiB each way over IPv6: $(jfield "$TMP/echo.log" seconds) s, $(jfield "$TMP/echo.log" mbps) MB/s"
-nsx timeout 10 python3 "$PEER" refused 2001:2::2 9 >"$TMP/refused.log" 2>&1 ||
+nsx timeout --foreground -k 10 10 python3 "$PEER" refused 2001:2::2 9 >"$TMP/refused.log" 2>&1 ||
 	fail "refused: $(tail -n 1 "$TMP/refused.log")"
 stop_serve || fail "serve exited with $?"
 # per shard: "  0  cpu tcbs reqs tw ActiveOpen PassiveOpen ..."
@@ -82,7 +82,7 @@ echo "shards: $p0 and $p1 passive opens, WrongShard $(counter "$TMP/serve.log" W
 head -c $MB16 /dev/urandom >"$TMP/up"
 head -c $MB16 /dev/urandom >"$TMP/down"
 HSK_PEER_V6=1 start_peer_server sink sink-server 5001 "$TMP/down"
-nsx timeout 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5001" \
+nsx timeout --foreground -k 10 30 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5001" \
 	--send "$TMP/up" --recv "$TMP/got" --stats >"$TMP/connect.log" 2>&1 ||
 	fail "connect over IPv6 failed"
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"
@@ -96,7 +96,7 @@ grep -q "connect: \[2001:2::2\]:[0-9]* -> \[2001:2::1\]:5001 established" "$TMP/
 [ "$(counter "$TMP/connect.log" WrongShard)" -le 2 ] ||
 	fail "connect's replies reached the wrong shard ($(counter "$TMP/connect.log" WrongShard))"
 echo "handshake client over IPv6, 16 MiB each way, the kernel in CLOSE-WAIT at its FIN: $(grep 'connect: sent' "$TMP/connect.log")"
-nsx timeout 10 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5002" \
+nsx timeout --foreground -k 10 10 "$HSK" connect --tun $DEV --addr $HADDR/24 "${V6OPTS[@]}" "[2001:2::1]:5002" \
 	>"$TMP/refused-connect.log" 2>&1 && fail "connect to a closed kernel port succeeded"
 grep -q "ECONNREFUSED" "$TMP/refused-connect.log" ||
 	fail "connect to a closed port: $(tail -n 2 "$TMP/refused-connect.log")"

@@ -32,7 +32,7 @@ ip -n "$NS" link add hskr type veth peer name hskf netns "$FAR" || fail "cannot 
 # 1. PMTU
 head -c $((1024 * 1024)) /dev/urandom >"$TMP/up"
 head -c $((1024 * 1024)) /dev/urandom >"$TMP/down"
-HSK_PEER_V6=1 ip netns exec "$FAR" timeout 60 python3 "$PEER" sink-server 5001 "$TMP/down" \
+HSK_PEER_V6=1 ip netns exec "$FAR" timeout --foreground -k 10 60 python3 "$PEER" sink-server 5001 "$TMP/down" \
 	>"$TMP/far.log" 2>&1 &
 PEER_PID=$!
 for _ in $(seq 100); do
@@ -58,7 +58,7 @@ echo "ICMPv6 packet too big received: $ptb; data segments: $big over 1220 B (bef
 
 # 2. loss and reordering
 start_serve --addr 2001:2::2/64 --port 7 --echo --stats --loss 5% --reorder 5% --seed 42
-nsx timeout 25 python3 "$PEER" echo-client 2001:2::2 7 $((4 << 20)) nostate >"$TMP/echo.log" 2>&1 ||
+nsx timeout --foreground -k 10 25 python3 "$PEER" echo-client 2001:2::2 7 $((4 << 20)) nostate >"$TMP/echo.log" 2>&1 ||
 	fail "the 4 MiB echo failed or took over 25 s: $(tail -n 1 "$TMP/echo.log")"
 stop_serve
 echo "kernel client over IPv6 through 5 % loss and reordering, 4 MiB each way: $(jfield "$TMP/echo.log" seconds) s, $(jfield "$TMP/echo.log" mbps) MB/s"

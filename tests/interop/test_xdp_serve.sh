@@ -31,7 +31,7 @@ skip_if_no_xdp() {
 	fi
 }
 
-ip netns exec "$NS" timeout 60 "$HSK" serve --xdp vx --addr $HADDR/24 --port 7 --echo \
+ip netns exec "$NS" timeout --foreground -k 10 60 "$HSK" serve --xdp vx --addr $HADDR/24 --port 7 --echo \
 	--stats >"$TMP/serve.log" 2>&1 &
 DT_PID=$!
 for _ in $(seq 200); do
@@ -61,10 +61,10 @@ echo "serve on AF_XDP: 16 MB echoed each way with equal SHA-256, 200 clients at 
 	"ring drops $(fig ShardRingDrops "$TMP/serve.log"), RetransSegs $(fig RetransSegs "$TMP/serve.log" || true)"
 
 # handshake as the client
-ip netns exec "$NS" timeout 60 python3 "$PEER" sink-server 5001 "$TMP/data" >"$TMP/sink.log" 2>&1 &
+ip netns exec "$NS" timeout --foreground -k 10 60 python3 "$PEER" sink-server 5001 "$TMP/data" >"$TMP/sink.log" 2>&1 &
 PEER_PID=$!
 for _ in $(seq 100); do grep -q "^listening" "$TMP/sink.log" && break; sleep 0.05; done
-nsx timeout 60 "$HSK" connect --xdp vx --addr $HADDR/24 $KADDR:5001 --send "$TMP/data" \
+nsx timeout --foreground -k 10 60 "$HSK" connect --xdp vx --addr $HADDR/24 $KADDR:5001 --send "$TMP/data" \
 	--recv "$TMP/got" --stats >"$TMP/connect.log" 2>&1 || fail "connect: $(head -n 3 "$TMP/connect.log")"
 wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"
 [ "$(sha "$TMP/got")" = "$(sha "$TMP/data")" ] || fail "download differs"

@@ -20,7 +20,7 @@ rate() { # bytes seconds
 }
 
 kernel_send() {
-	nsx timeout 60 python3 - "$HADDR" "$BYTES" <<'PY'
+	nsx timeout --foreground -k 10 60 python3 - "$HADDR" "$BYTES" <<'PY'
 import socket, sys, time
 host, n = sys.argv[1], int(sys.argv[2])
 buf = b"x" * 65536
@@ -36,7 +36,7 @@ PY
 }
 
 kernel_recv() {
-	nsx timeout 60 python3 - "$HADDR" <<'PY'
+	nsx timeout --foreground -k 10 60 python3 - "$HADDR" <<'PY'
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], 9))
 t0 = time.time()

@@ -16,7 +16,7 @@ head -c $BYTES /dev/urandom >"$TMP/data"
 HSK=$BUILD/handshake
 
 k_send() { # HOST: seconds to send BYTES to HOST:9 and see it closed
-	nsx timeout 60 python3 - "$1" "$BYTES" <<'PY'
+	nsx timeout --foreground -k 10 60 python3 - "$1" "$BYTES" <<'PY'
 import socket, sys, time
 host, n = sys.argv[1], int(sys.argv[2])
 buf = b"x" * 65536
@@ -32,7 +32,7 @@ PY
 }
 
 k_recv() { # HOST: seconds to read to EOF from HOST:9
-	nsx timeout 60 python3 - "$1" <<'PY'
+	nsx timeout --foreground -k 10 60 python3 - "$1" <<'PY'
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], 9))
 t0 = time.time()
@@ -69,9 +69,9 @@ one_dt() {
 one_serve() {
 	local name=$1 dir=$2 t
 	if [ "$dir" = k2h ]; then
-		nsx timeout 60 "$HSK" serve --tun hsk0 --addr $HADDR/24 --port 9 --discard --count 1 >"$TMP/serve.log" 2>&1 &
+		nsx timeout --foreground -k 10 60 "$HSK" serve --tun hsk0 --addr $HADDR/24 --port 9 --discard --count 1 >"$TMP/serve.log" 2>&1 &
 	else
-		nsx timeout 60 "$HSK" serve --tun hsk0 --addr $HADDR/24 --port 9 --send "$TMP/data" --count 1 >"$TMP/serve.log" 2>&1 &
+		nsx timeout --foreground -k 10 60 "$HSK" serve --tun hsk0 --addr $HADDR/24 --port 9 --send "$TMP/data" --count 1 >"$TMP/serve.log" 2>&1 &
 	fi
 	DT_PID=$!
 	for _ in $(seq 100); do grep -q "listening on" "$TMP/serve.log" && break; sleep 0.05; done
@@ -90,7 +90,7 @@ for n in $NSA $NSB; do ip -n $n link set lo up; done
 ip -n $NSA link set va up && ip -n $NSB link set vb up
 one_veth() {
 	local t
-	ip netns exec $NSB timeout 60 python3 -c '
+	ip netns exec $NSB timeout --foreground -k 10 60 python3 -c '
 import socket
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("198.18.7.2", 9)); l.listen(1); print("listening", flush=True)
@@ -98,7 +98,7 @@ c, _ = l.accept()
 while c.recv(262144): pass
 c.close()' >"$TMP/veth.log" 2>&1 &
 	for _ in $(seq 100); do grep -q listening "$TMP/veth.log" && break; sleep 0.05; done
-	t=$(ip netns exec $NSA timeout 60 python3 - 198.18.7.2 "$BYTES" <<'PY'
+	t=$(ip netns exec $NSA timeout --foreground -k 10 60 python3 - 198.18.7.2 "$BYTES" <<'PY'
 import socket, sys, time
 host, n = sys.argv[1], int(sys.argv[2])
 buf = b"x" * 65536

@@ -601,7 +601,9 @@ int hsk_recv_release(hsk_stack *s, int sd, size_t n);
  * hsk_send. */
 long hsk_send_reserve(hsk_stack *s, int sd, void **buf);
 /* Queues n bytes written where hsk_send_reserve pointed, and sends.
- * Errors: EBADF; ENOTCONN; EINVAL (n more than was reserved); EPIPE. */
+ * Errors: EBADF; ENOTCONN; EINVAL (n more than was reserved); those of
+ * hsk_send's state check (EAGAIN while connecting, EPIPE, a pending
+ * error), as hsk_send_reserve returned them. */
 int hsk_send_commit(hsk_stack *s, int sd, size_t n);
 /* SHUT_RD: reads return what is queued, then 0 (data arriving later is
  * still queued, as Linux); SHUT_WR: FIN after the queued data.

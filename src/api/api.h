@@ -23,6 +23,9 @@ int send_check(tcb *t);
  * ring's room, within TCP_NOTSENT_LOWAT and, for a Fast Open SYN still to
  * go, what the SYN carries; or -EAGAIN. */
 long send_room(hsk_stack *s, const hsk_sock *k, tcb *t);
+/* The same without fitting the ring first (which may move it): for
+ * hsk_send_commit, whose bytes are already written where the ring is. */
+long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t);
 /* Bytes were queued: send (a deferred Fast Open SYN leaves now). */
 void send_done(hsk_stack *s, tcb *t);
 /* Readable bytes (> 0); 0 at the end of the stream; or -EAGAIN or the

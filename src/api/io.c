@@ -66,6 +66,11 @@ long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
 	if (tcb_alloc_snd(&s->tcp, t) < 0)
 		return -HSK_EAGAIN;
 	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
+	return send_room_now(s, k, t);
+}
+
+long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
 	uint32_t room = ring_space(&t->act->snd);       /* the ring: act is there */
 	/* TCP_NOTSENT_LOWAT: at most that many bytes not yet sent (Linux
 	 * lets the write that crosses it fill one more buffer; here it stops

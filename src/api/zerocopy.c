@@ -88,14 +88,19 @@ int hsk_send_commit(hsk_stack *s, int sd, size_t n)
 		return err;
 	if (!n)
 		return 0;
-	if (t->flags & TF_FIN_QUEUED)
-		return -HSK_EPIPE;
+	/* What hsk_send_reserve refused (a connection still opening, one
+	 * shut down for writing, an error) has no bytes to commit either. */
+	if ((err = send_check(t)) < 0)
+		return err;
 	uint8_t *p;
 	if (!t->act || !t->act->snd.buf || n > ring_tail(&t->act->snd, &p))
 		return -HSK_EINVAL;
-	/* No more than hsk_send_reserve would offer now: it is not kept, but
-	 * what it offered can only have grown since. */
-	long room = send_room(s, &s->socks[sd], t);
+	/* No more than hsk_send_reserve offered: it is not kept, but it is
+	 * what the ring has room for now, as long as the ring is not fitted
+	 * (moved) in between: that would leave the bytes just written behind
+	 * (a reserve under memory pressure trims the ring, which can lift the
+	 * pressure, and a fit here grew and moved it). */
+	long room = send_room_now(s, &s->socks[sd], t);
 	if (room < 0 || n > (size_t)room)
 		return -HSK_EINVAL;
 	stack_clock_check(s);

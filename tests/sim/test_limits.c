@@ -742,6 +742,78 @@ static void test_orphan_timer_out_of_memory(void **state)
 	sim_free(&sm);
 }
 
+/*
+ * hsk_send_commit takes the bytes where hsk_send_reserve pointed even when
+ * the reserve itself ended the memory pressure. Under pressure a reserve
+ * trims the send ring to what it holds (tcb_fit_snd), which can bring the
+ * total below tcp_mem_low; a commit that fitted the ring again would grow
+ * and move it, and send what the new ring held instead of what the
+ * application wrote. The client here is the pressured side: X (cs[0])
+ * keeps 1 KiB past the server's full 64 KiB window in its 64 KiB send
+ * ring; Y and Z receive 64 KiB each, unread (192 KiB, above pressure);
+ * reading Y gives its ring back (128 KiB: still under pressure, not below
+ * low); X's reserve trims its ring to 4 KiB (68 KiB: below low).
+ */
+static void test_commit_after_reserve_ends_pressure(void **state)
+{
+	(void)state;
+	hsk_config ccfg, scfg;
+	mem_cfg(&ccfg, 100 * K, 160 * K, 1024 * K);
+	hsk_config_default(&scfg);
+	scfg.sndbuf = scfg.rcvbuf = 64 * K;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1207);
+	hsk_stack *c = sm.st[C], *sv = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[128 * K], got[128 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_send(c, cs[0], buf + 64 * K, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	for (int i = 1; i < 3; i++)
+		assert_int_equal(hsk_send(sv, a.held[i], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPMemoryPressures"), 1);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 192 * K);
+	size_t n = 0;
+	long r;
+	while ((r = hsk_recv(c, cs[1], got, sizeof(got))) > 0)
+		n += (size_t)r;
+	assert_int_equal(n, 64 * K);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 128 * K);
+	assert_int_equal(sim_counter(&sm, C, "TCPMemoryPressuresChrono"), 0);
+
+	/* The reserve trims X's ring and the pressure ends inside it. */
+	void *p;
+	long room = hsk_send_reserve(c, cs[0], &p);
+	assert_true(room >= 2 * K);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 4 * K);
+	memcpy(p, buf + 65 * K, 2 * K);
+	assert_int_equal(hsk_send_commit(c, cs[0], 2 * K), 0);
+
+	/* The server reads everything: the last 2 KiB are those written at
+	 * the reserved pointer. */
+	n = 0;
+	for (int i = 0; i < 100 && n < 67 * K; i++) {
+		while ((r = hsk_recv(sv, a.held[0], got + n, sizeof(got) - n)) > 0)
+			n += (size_t)r;
+		app_run(&a, 100 * MS);
+	}
+	assert_int_equal(n, 67 * K);
+	assert_memory_equal(got, buf, 67 * K);
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	a.read_all = true;
+	app_run(&a, 1 * SEC);
+	finish(&sm, &a);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -778,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),
+		cmocka_unit_test(test_commit_after_reserve_ends_pressure),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

@@ -3,7 +3,8 @@
 # (-fsanitize=fuzzer,address,undefined) against the sans-IO core (src/wire,
 # src/ip, src/tcp, src/core, and the socket calls of src/api: everything
 # under src/ but link, trace and the epoll loop), together with the
-# harness's helpers (tests/fuzz/*.c that are not targets), and runs each for
+# harness's helpers (tests/fuzz/*.c that are not targets; a target's own
+# files in tests/fuzz/<target>/), and runs each for
 # $1 seconds (default 600). Prints each target's executions, executions per
 # second and coverage; exits non-zero when a target fails to build or finds
 # a crash (the reproducer is left in the output directory).
@@ -105,7 +106,16 @@ build() {
 		# target reaches counts as 0 % rather than not at all.
 		local lib=("$dir/libcore.a")
 		[ -n "${whole:-}" ] && lib=(-Wl,--whole-archive "$dir/libcore.a" -Wl,--no-whole-archive)
-		if ! "$CC" "${cflags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.c" "${hobjs[@]}" \
+		# A target's own files (tests/fuzz/<t>/*.c): compiled like the
+		# target, with coverage, and linked into it alone.
+		local own=()
+		for s in "tests/fuzz/$t"/*.c; do
+			[ -e "$s" ] || continue
+			o="$dir/obj/${t}_$(basename "${s%.c}").o"
+			"$CC" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" || return 1
+			own+=("$o")
+		done
+		if ! "$CC" "${cflags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.c" "${own[@]}" "${hobjs[@]}" \
 			"${lib[@]}" -o "$dir/$t"; then
 			echo "fuzz.sh: $t failed to build" >&2
 			return 1

@@ -41,56 +41,6 @@ static void do_send(side *x, int sd, size_t len)
 		x->tx_off[sd] += (uint64_t)n;
 }
 
-static void do_recv(side *x, int sd, size_t len)
-{
-	static uint8_t buf[20000];
-	hsk_tuple tu;
-	bool known = sd >= 0 && sd < MAX_SD && hsk_sock_tuple(x->s, sd, &tu) == 0;
-	long n = hsk_recv(x->s, sd, buf, len);
-	if (n > (long)len)
-		FAIL("%s: recv of %zu returned %ld", x->name, len, n);
-	if (n <= 0 || !known)
-		return;
-	hsk_tuple snd = { .laddr = tu.raddr, .raddr = tu.laddr, .lport = tu.rport,
-			  .rport = tu.lport };
-	if (!tainted(&tu) && !(allow & AL_STREAM))
-		for (long i = 0; i < n; i++) {
-			uint8_t want = pattern(&snd, x->rx_off[sd] + (uint64_t)i);
-			if (buf[i] != want)
-				FAIL("%s :%u<-:%u: stream byte %llu is %02x, %02x was sent",
-				     x->name, tu.lport, tu.rport,
-				     (unsigned long long)(x->rx_off[sd] + (uint64_t)i), buf[i],
-				     want);
-		}
-	x->rx_off[sd] += (uint64_t)n;
-}
-
-/* sendv: the stream's next bytes, gathered from up to 8 pieces. */
-static void do_sendv(side *x, int sd, uint16_t arg, rd *r)
-{
-	static uint8_t buf[20000];
-	hsk_iovec iov[8];
-	hsk_tuple tu = { 0 };
-	bool known = sd >= 0 && sd < MAX_SD && hsk_sock_tuple(x->s, sd, &tu) == 0;
-	uint64_t off = known ? x->tx_off[sd] : 0;
-	int cnt = (int)(arg % 9);
-	size_t total = 0;
-	for (int i = 0; i < cnt; i++) {
-		size_t len = u16(r) % 3000;
-		if (total + len > sizeof buf)
-			len = 0;
-		iov[i] = (hsk_iovec){ .base = buf + total, .len = len };
-		for (size_t k = 0; k < len; k++)
-			buf[total + k] = pattern(&tu, off + total + k);
-		total += len;
-	}
-	long n = hsk_sendv(x->s, sd, (arg & 0x8000) ? NULL : iov, cnt);
-	if (n > (long)total)
-		FAIL("%s: sendv of %zu returned %ld", x->name, total, n);
-	if (n > 0 && known)
-		x->tx_off[sd] += (uint64_t)n;
-}
-
 /* Bytes read from sd at rx_off: checked against what was sent. */
 static void check_read(side *x, int sd, const hsk_tuple *tu, const uint8_t *b, long n)
 {
@@ -107,6 +57,54 @@ static void check_read(side *x, int sd, const hsk_tuple *tu, const uint8_t *b, l
 	}
 }
 
+static void do_recv(side *x, int sd, size_t len)
+{
+	static uint8_t buf[20000];
+	hsk_tuple tu;
+	bool known = sd >= 0 && sd < MAX_SD && hsk_sock_tuple(x->s, sd, &tu) == 0;
+	long n = hsk_recv(x->s, sd, buf, len);
+	if (n > (long)len)
+		FAIL("%s: recv of %zu returned %ld", x->name, len, n);
+	if (n <= 0 || !known)
+		return;
+	check_read(x, sd, &tu, buf, n);
+	x->rx_off[sd] += (uint64_t)n;
+}
+
+/* cnt pieces of buf (cnt <= 8), their lengths from the input, none past
+ * cap bytes in all; the total. */
+static size_t read_iov(rd *r, uint8_t *buf, size_t cap, hsk_iovec *iov, int cnt)
+{
+	size_t total = 0;
+	for (int i = 0; i < cnt; i++) {
+		size_t len = u16(r) % 3000;
+		if (total + len > cap)
+			len = 0;
+		iov[i] = (hsk_iovec){ .base = buf + total, .len = len };
+		total += len;
+	}
+	return total;
+}
+
+/* sendv: the stream's next bytes, gathered from up to 8 pieces. */
+static void do_sendv(side *x, int sd, uint16_t arg, rd *r)
+{
+	static uint8_t buf[20000];
+	hsk_iovec iov[8];
+	hsk_tuple tu = { 0 };
+	bool known = sd >= 0 && sd < MAX_SD && hsk_sock_tuple(x->s, sd, &tu) == 0;
+	uint64_t off = known ? x->tx_off[sd] : 0;
+	int cnt = (int)(arg % 9);
+	size_t total = read_iov(r, buf, sizeof buf, iov, cnt);
+	for (size_t k = 0; k < total; k++)
+		buf[k] = pattern(&tu, off + k);
+	long n = hsk_sendv(x->s, sd, (arg & 0x8000) ? NULL : iov, cnt);
+	if (n > (long)total)
+		FAIL("%s: sendv of %zu returned %ld", x->name, total, n);
+	if (n > 0 && known)
+		x->tx_off[sd] += (uint64_t)n;
+}
+
 /* recvv into up to 8 pieces, MSG_PEEK or not (a peek moves nothing: the
  * next read sees the same bytes). */
 static void do_recvv(side *x, int sd, uint16_t arg, rd *r)
@@ -116,14 +114,7 @@ static void do_recvv(side *x, int sd, uint16_t arg, rd *r)
 	hsk_tuple tu;
 	bool known = sd >= 0 && sd < MAX_SD && hsk_sock_tuple(x->s, sd, &tu) == 0;
 	int cnt = (int)(arg % 9);
-	size_t total = 0;
-	for (int i = 0; i < cnt; i++) {
-		size_t len = u16(r) % 3000;
-		if (total + len > sizeof buf)
-			len = 0;
-		iov[i] = (hsk_iovec){ .base = buf + total, .len = len };
-		total += len;
-	}
+	size_t total = read_iov(r, buf, sizeof buf, iov, cnt);
 	int flags = (arg & 0x10) ? HSK_MSG_PEEK : (arg & 0x20) ? 0x40 : 0;
 	long n = hsk_recvv(x->s, sd, iov, cnt, flags);
 	if (n > (long)total)

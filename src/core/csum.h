@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A "sum" below is a ones'-complement sum of big-endian 16-bit words in a
  * uint32_t, not yet folded or complemented; sums add with csum_add().
@@ -61,12 +62,22 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
 				    uint8_t proto, uint32_t len)
 {
-	/* 19 16-bit terms: no overflow of 32 bits. */
-	uint32_t s = proto + (len >> 16) + (len & 0xffff);
-
-	for (int i = 0; i < 16; i += 2)
-		s += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
-	return s;
+	/* Eight 32-bit big-endian words: each is congruent to the sum of its
+	 * two 16-bit halves modulo 0xffff (2^16 = 1), and eight of them fit
+	 * 64 bits; folded below 2^20, the rest adds without overflow. */
+	uint64_t s = 0;
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t a, b;
+		memcpy(&a, src + i, 4);
+		memcpy(&b, dst + i, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		a = __builtin_bswap32(a);
+		b = __builtin_bswap32(b);
+#endif
+		s += (uint64_t)a + b;
+	}
+	s = (s & 0xffff) + (s >> 16 & 0xffff) + (s >> 32);
+	return (uint32_t)s + proto + (len >> 16) + (len & 0xffff);
 }
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);

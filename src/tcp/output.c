@@ -316,6 +316,12 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
+		/* Nothing to send and no FIN due: what the loop below would
+		 * find, without asking the windows (most calls: after an
+		 * ACK, or a segment that only needs ours). */
+		if (!avail && !((t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
+				seq_eq(t->snd_nxt, end)))
+			break;
 		hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
 		uint32_t usable = seq_gt(right, t->snd_nxt) ?
 			(uint32_t)seq_diff(right, t->snd_nxt) : 0;

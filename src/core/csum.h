@@ -62,21 +62,24 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
 				    uint8_t proto, uint32_t len)
 {
-	/* Eight 32-bit big-endian words: each is congruent to the sum of its
-	 * two 16-bit halves modulo 0xffff (2^16 = 1), and eight of them fit
-	 * 64 bits; folded below 2^20, the rest adds without overflow. */
-	uint64_t s = 0;
-	for (int i = 0; i < 16; i += 4) {
-		uint32_t a, b;
-		memcpy(&a, src + i, 4);
-		memcpy(&b, dst + i, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		a = __builtin_bswap32(a);
-		b = __builtin_bswap32(b);
-#endif
-		s += (uint64_t)a + b;
+	/* The 32 address bytes as four 64-bit words in host order, added with
+	 * end-around carry (2^64 - 1 is a multiple of 0xffff), folded to 16
+	 * bits and, on a little-endian host, byte-swapped once: the sum of
+	 * the big-endian 16-bit words (RFC 1071 §2(B)). */
+	uint64_t w[4], s = 0;
+	memcpy(w, src, 16);
+	memcpy(w + 2, dst, 16);
+	for (int i = 0; i < 4; i++) {
+		s += w[i];
+		s += s < w[i];
 	}
-	s = (s & 0xffff) + (s >> 16 & 0xffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s >> 8 | s << 8) & 0xffff;
+#endif
 	return (uint32_t)s + proto + (len >> 16) + (len & 0xffff);
 }
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */

@@ -60,9 +60,9 @@ typedef struct tcp_seg {
 	hsk_seq placed_nxt;
 } tcp_seg;
 
-/* Payloads of at least this many bytes are checksummed while they are
- * copied: gathered from the send ring into the packet (seg_send), and
- * verified while copied into the receive ring (tcp_input). Below it one
+/* Payloads of at least this many bytes are verified while copied into
+ * the receive ring (tcp_input; seg_send sums every payload while it
+ * gathers it, whatever its length). Below it one
  * pass of csum_partial over the whole segment costs fewer instructions
  * than a separate header sum plus the bookkeeping (docs/performance.md). */
 #ifndef HSK_TCP_FUSE_MIN

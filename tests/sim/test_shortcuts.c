@@ -9,7 +9,7 @@
  *   act_eager   a quiescent connection's active extension is kept for a
  *               while (active.c); eager gives it back at once
  *
- * The workload: four connections, each a few rounds of a request and a
+ * The workload: four connections (or 80), each a few rounds of a request and a
  * response of random sizes (a few bytes to 60 KB), pauses between the
  * rounds shorter and longer than the time an extension is kept, then a
  * close by either end; over a network that loses, duplicates and
@@ -27,7 +27,7 @@
 #include "stack/stack.h"
 #include "sim.h"
 
-enum { C = 0, S = 1, PORT0 = 5000, NCONN = 4, MAX_ROUNDS = 5 };
+enum { C = 0, S = 1, PORT0 = 5000, MAX_CONN = 80, MAX_ROUNDS = 5 };
 
 typedef struct knobs {
 	bool act_eager;
@@ -149,7 +149,7 @@ static char *serialize(const sim *sm, size_t *len)
 }
 
 /* The workload for `seed` with the switches `k`: its trace. */
-static char *run(uint64_t seed, const knobs *k, size_t *len)
+static char *run(uint64_t seed, int nconn, const knobs *k, size_t *len)
 {
 	hsk_config cfg;
 	hsk_config_default(&cfg);
@@ -169,8 +169,9 @@ static char *run(uint64_t seed, const knobs *k, size_t *len)
 	memnet_set_impair(sm.net, S, &imp);
 	hsk_rng rng;
 	rng_seed(&rng, seed * 7919);
-	wconn w[NCONN];
-	for (int i = 0; i < NCONN; i++) {
+	static wconn w[MAX_CONN];
+	assert_true(nconn <= MAX_CONN);
+	for (int i = 0; i < nconn; i++) {
 		wconn *x = &w[i];
 		memset(x, 0, sizeof(*x));
 		x->ssd = -1;
@@ -187,17 +188,17 @@ static char *run(uint64_t seed, const knobs *k, size_t *len)
 		x->csd = sim_connect(&sm, C, S, (uint16_t)(PORT0 + i));
 	}
 	int done = 0;
-	for (int step = 0; step < 200000 && done < NCONN; step++) {
+	for (int step = 0; step < 200000 && done < nconn; step++) {
 		sim_run(&sm, 1 * MS);
 		done = 0;
-		for (int i = 0; i < NCONN; i++) {
+		for (int i = 0; i < nconn; i++) {
 			step_conn(&sm, &w[i]);
 			done += w[i].phase == 4;
 		}
 	}
-	assert_int_equal(done, NCONN);
+	assert_int_equal(done, nconn);
 	sim_run(&sm, 130 * SEC);      /* TIME_WAIT passes */
-	for (int i = 0; i < NCONN; i++)
+	for (int i = 0; i < nconn; i++)
 		assert_int_equal(hsk_close(sm.st[S], w[i].lsd), 0);
 	sim_assert_no_leaks(&sm);
 	char *out = serialize(&sm, len);
@@ -205,11 +206,11 @@ static char *run(uint64_t seed, const knobs *k, size_t *len)
 	return out;
 }
 
-static void compare(uint64_t seed, const knobs *slow)
+static void compare(uint64_t seed, int nconn, const knobs *slow)
 {
 	static const knobs fast = { 0 };
 	size_t la, lb;
-	char *a = run(seed, &fast, &la), *b = run(seed, slow, &lb);
+	char *a = run(seed, nconn, &fast, &la), *b = run(seed, nconn, slow, &lb);
 	if (getenv("SHORTCUTS_DEBUG"))
 		fprintf(stderr, "seed %llu: %zu bytes of trace\n", (unsigned long long)seed, la);
 	if (la != lb || memcmp(a, b, la)) {
@@ -228,14 +229,28 @@ static void test_act_kept(void **state)
 {
 	(void)state;
 	const knobs slow = { .act_eager = true };
-	for (uint64_t seed = 1; seed <= 16; seed++)
-		compare(seed, &slow);
+	/* HSK_SHORTCUT_SEEDS=N: more seeds (a longer run by hand) */
+	const char *env = getenv("HSK_SHORTCUT_SEEDS");
+	uint64_t n = env ? (uint64_t)atoll(env) : 16;
+	for (uint64_t seed = 1; seed <= n; seed++)
+		compare(seed, 4, &slow);
+}
+
+/* More connections at once than extensions are kept (64): the oldest are
+ * given back as new ones go quiescent. */
+static void test_act_kept_many(void **state)
+{
+	(void)state;
+	const knobs slow = { .act_eager = true };
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		compare(seed, MAX_CONN, &slow);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_act_kept),
+		cmocka_unit_test(test_act_kept_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

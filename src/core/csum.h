@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A "sum" below is a ones'-complement sum of big-endian 16-bit words in a
  * uint32_t, not yet folded or complemented; sums add with csum_add().
@@ -61,12 +62,25 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
 				    uint8_t proto, uint32_t len)
 {
-	/* 19 16-bit terms: no overflow of 32 bits. */
-	uint32_t s = proto + (len >> 16) + (len & 0xffff);
-
-	for (int i = 0; i < 16; i += 2)
-		s += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
-	return s;
+	/* The 32 address bytes as four 64-bit words in host order, added with
+	 * end-around carry (2^64 - 1 is a multiple of 0xffff), folded to 16
+	 * bits and, on a little-endian host, byte-swapped once: the sum of
+	 * the big-endian 16-bit words (RFC 1071 §2(B)). */
+	uint64_t w[4], s = 0;
+	memcpy(w, src, 16);
+	memcpy(w + 2, dst, 16);
+	for (int i = 0; i < 4; i++) {
+		s += w[i];
+		s += s < w[i];
+	}
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s >> 8 | s << 8) & 0xffff;
+#endif
+	return (uint32_t)s + proto + (len >> 16) + (len & 0xffff);
 }
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);

@@ -190,6 +190,8 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns)
 	/* Every timer on the wheel is a TCP object's. */
 	while ((tm = wheel_pop_expired(&e->wheel, e->now)) != NULL)
 		tcp_timer_fire(&s->tcp, tm, e->now);
+	if (s->tcp.act_idle_head)
+		tcb_act_reap(&s->tcp, e->now);
 	ip_advance(&s->ip);
 }
 

@@ -24,11 +24,29 @@
  * rtt_start (with TF_RTT_TIMING); recover and snd_sml are at most SND.UNA
  * at quiescence, where a new extension puts them: only "SND.UNA <
  * recover" and "snd_sml > SND.UNA" are ever asked.
+ *
+ * Since a new extension would be what the quiescent one is, there is no
+ * hurry to give it back either: a request/response connection goes
+ * quiescent and busy again several times a lifecycle (after the
+ * handshake, after each request and response), and each round trip
+ * through the pool cost ~240 instructions. So a quiescent extension is
+ * kept, on a list of the stack's, oldest first, and given back once it
+ * has stayed unused for ACT_KEEP_NS of the stack's clock (tcb_act_reap,
+ * from hsk_stack_advance), or when more than ACT_KEEP_MAX are kept (the
+ * oldest goes). What goes back is checked then, as it would have been at
+ * once: one that is not quiescent after all stays with its connection.
+ * act_eager gives each back at once (tests/sim/test_shortcuts.c runs
+ * workloads both ways and compares the traces).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
+
+/* About a delayed-ACK time: a reply within it finds the extension. */
+#define ACT_KEEP_NS (40ull * 1000000ull)
+/* At most this many kept per stack: ~80 KB. */
+enum { ACT_KEEP_MAX = 64 };
 
 tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 {
@@ -63,7 +81,7 @@ static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]);
 }
 
-void tcb_act_put(tcp_stack *s, tcb *t)
+static void act_put_now(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
 	if (!a || !act_quiescent(s, t, a))
@@ -74,11 +92,77 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 	t->act = NULL;
 }
 
+/* ---- the list of kept extensions ---- */
+
+static void idle_unlink(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (a->idle_prev)
+		a->idle_prev->act->idle_next = a->idle_next;
+	else
+		s->act_idle_head = a->idle_next;
+	if (a->idle_next)
+		a->idle_next->act->idle_prev = a->idle_prev;
+	else
+		s->act_idle_tail = a->idle_prev;
+	a->idle_listed = false;
+	s->act_idle_n--;
+}
+
+static void idle_append(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	a->idle_next = NULL;
+	a->idle_prev = s->act_idle_tail;
+	if (s->act_idle_tail)
+		s->act_idle_tail->act->idle_next = t;
+	else
+		s->act_idle_head = t;
+	s->act_idle_tail = t;
+	a->idle_listed = true;
+	s->act_idle_n++;
+}
+
+/* The oldest kept extension goes back (when quiescent). */
+static void idle_pop(tcp_stack *s)
+{
+	tcb *t = s->act_idle_head;
+	idle_unlink(s, t);
+	act_put_now(s, t);
+}
+
+void tcb_act_put(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a)
+		return;
+	if (s->act_eager) {
+		act_put_now(s, t);
+		return;
+	}
+	a->idle_at = s->env->now;
+	if (s->act_idle_tail == t)
+		return;
+	if (a->idle_listed)
+		idle_unlink(s, t);
+	idle_append(s, t);
+	if (s->act_idle_n > ACT_KEEP_MAX)
+		idle_pop(s);
+}
+
+void tcb_act_reap(tcp_stack *s, uint64_t now)
+{
+	while (s->act_idle_head && now - s->act_idle_head->act->idle_at >= ACT_KEEP_NS)
+		idle_pop(s);
+}
+
 void tcb_act_free(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
 	if (!a)
 		return;
+	if (a->idle_listed)
+		idle_unlink(s, t);
 	if (a->sack_on && a->sack.seg && a->sack.seg != a->sack.seg0)
 		free(a->sack.seg);
 	pool_put(&s->act_pool, a);

@@ -339,3 +339,28 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 		room = rcv_min(s, t);
 	return room;
 }
+
+/* Here beside the room it offers, so that the two inline into it (every
+ * segment a TCB sends asks for it). */
+uint16_t tcb_window_field(tcp_stack *s, tcb *t)
+{
+	uint32_t space = tcb_rcv_space(s, t);
+	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
+	 * right edge at least where it was. */
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	if (space < promised)
+		space = promised;
+	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right edge
+	 * only by at least min(RCV.BUFF/2, MSS), never by crumbs. */
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	if (space > promised && space - promised < step)
+		space = promised;
+	uint32_t field = space >> t->rcv_wscale;
+	if (field > 65535)
+		field = 65535;
+	hsk_seq edge = seq_add(t->rcv_nxt, field << t->rcv_wscale);
+	if (seq_gt(edge, t->rcv_adv))
+		t->rcv_adv = edge;
+	return (uint16_t)field;
+}

@@ -46,78 +46,101 @@ void syn_options_stream(tcp_stack *s, tcp_opts *o, bool sack, bool ts,
 	}
 }
 
+/* A 32-bit header word, stored big-endian and added to the running sum: a
+ * word's value is congruent to the sum of its two 16-bit halves modulo
+ * 0xffff, so the header is summed from registers as it is written, never
+ * read back (and a 64-bit sum of a few words cannot overflow). */
+static inline void put32(uint8_t *p, uint32_t v, uint64_t *sum)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t be = __builtin_bswap32(v);
+	memcpy(p, &be, 4);
+#else
+	wr32(p, v);
+#endif
+	*sum += v;
+}
+
+/* The options as tcp_opts_write would write them, with the one shape most
+ * segments of a connection have (timestamps alone: NOP, NOP, TS) or none
+ * written directly. Returns their length. */
+static size_t opts_put(const tcp_opts *op, bool syn, uint8_t *p, uint64_t *sum)
+{
+	/* Window scale is a SYN option only (RFC 7323 §2.2). */
+	bool plain = !op->mss && !op->sack_ok && !op->nsack && !op->has_fo &&
+		     (!syn || op->wscale < 0);
+	if (plain && op->has_ts) {
+		put32(p, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		      sum);
+		put32(p + 4, op->ts_val, sum);
+		put32(p + 8, op->ts_ecr, sum);
+		return 12;
+	}
+	if (plain)
+		return 0;
+	tcp_opts tmp;
+	if (!syn && op->wscale >= 0) {
+		tmp = *op;
+		tmp.wscale = -1;
+		op = &tmp;
+	}
+	size_t n = tcp_opts_write(op, p);
+	*sum += csum_partial(p, n, 0);
+	return n;
+}
+
+/*
+ * One segment into the IP layer's buffer, then out. Written here rather
+ * than by wire's tcp_emit, for the send path's sake: the header's words
+ * are summed as they are stored, and the payload is summed while it is
+ * copied (from the send ring or o->data), so every byte of the segment is
+ * touched once. The bytes are exactly tcp_emit's (tests/unit/test_output.c
+ * checks them against it).
+ */
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
-	tcp_hdr th = {
-		.sport = tu->lport, .dport = tu->rport,
-		.seq = o->seq.v, .ack = o->ack.v,
-		.flags = o->flags, .win = o->win, .opt = o->opt,
-	};
-	/* Window scale is a SYN option only (RFC 7323 §2.2). */
-	if (!(o->flags & HSK_TH_SYN))
-		th.opt.wscale = -1;
-	uint8_t *pkt = s->ip->txbuf;
-	const uint8_t *data = o->data;
-	int n;
-	if (!data && o->len) {
-		/* Gather the ring's bytes (which may wrap) straight behind the
-		 * header: tcp_emit leaves payload already in place alone. A
-		 * long payload is summed on the way: one pass over it. */
-		uint8_t *at = pkt + hl + TCP_HDR_LEN + tcp_opts_len(&th.opt);
-		if (o->len >= TCP_FUSE_MIN) {
-			uint32_t sum = 0;
-			ring_peek_csum(ring, o->ring_off, at, o->len, &sum);
-			n = tcp_emit_summed_ps(&th, o->len, sum,
-					       a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
-						    csum_pseudo(tu->laddr, tu->raddr,
-								IP_PROTO_TCP, 0),
-					       pkt + hl, sizeof(s->ip->txbuf) - hl);
-			goto sent;
-		}
-		ring_peek(ring, o->ring_off, at, o->len);
-		data = at;
-	}
-	n = a6 ? tcp_emit_ps(&th, data, o->len, csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0),
-			     pkt + hl, sizeof(s->ip->txbuf) - hl) :
-		 tcp_emit_inline(&th, data, o->len, tu->laddr, tu->raddr,
-				 pkt + hl, sizeof(s->ip->txbuf) - hl);
-sent:
-	if (n < 0)
+	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
+	uint64_t sum = 0;
+	size_t hlen = TCP_HDR_LEN + opts_put(&o->opt, o->flags & HSK_TH_SYN, h + TCP_HDR_LEN,
+					     &sum);
+	size_t n = hlen + o->len;
+	if (n > sizeof(s->ip->txbuf) - hl || n > 0xffff)
 		return;
+	uint32_t pay = 0;
+	if (o->len) {
+		if (o->data)
+			pay = csum_copy(h + hlen, o->data, o->len, 0);
+		else
+			ring_peek_csum(ring, o->ring_off, h + hlen, o->len, &pay);
+	}
+	put32(h, (uint32_t)tu->lport << 16 | tu->rport, &sum);
+	put32(h + 4, o->seq.v, &sum);
+	put32(h + 8, o->ack.v, &sum);
+	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
+	sum += (a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
+		     csum_pseudo(tu->laddr, tu->raddr, IP_PROTO_TCP, 0)) + n;
+	uint32_t all = csum_add(csum_add((uint32_t)sum, (uint32_t)(sum >> 32)), pay);
+	put32(h + 16, (uint32_t)csum_fold(all) << 16, &sum);   /* urgent pointer 0 */
 	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
-	trace_segment(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
+	if (s->env->cfg.trace) {
+		tcp_hdr th = {
+			.sport = tu->lport, .dport = tu->rport,
+			.seq = o->seq.v, .ack = o->ack.v,
+			.flags = o->flags, .win = o->win, .opt = o->opt,
+		};
+		if (!(o->flags & HSK_TH_SYN))
+			th.opt.wscale = -1;
+		trace_segment_ev(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
+	}
 	/* IPv6: the TOS byte (IP_TOS, ECT) is the traffic class */
 	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, (size_t)n);
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, n);
 	else
-		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, (size_t)n);
-}
-
-uint16_t tcb_window_field(tcp_stack *s, tcb *t)
-{
-	uint32_t space = tcb_rcv_space(s, t);
-	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
-	 * right edge at least where it was. */
-	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	if (space < promised)
-		space = promised;
-	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right edge
-	 * only by at least min(RCV.BUFF/2, MSS), never by crumbs. */
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	if (space > promised && space - promised < step)
-		space = promised;
-	uint32_t field = space >> t->rcv_wscale;
-	if (field > 65535)
-		field = 65535;
-	hsk_seq edge = seq_add(t->rcv_nxt, field << t->rcv_wscale);
-	if (seq_gt(edge, t->rcv_adv))
-		t->rcv_adv = edge;
-	return (uint16_t)field;
+		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, n);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
@@ -131,7 +154,10 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	tcb_act *a = t->act;
-	if (a && a->sack_on && !(o->flags & (HSK_TH_SYN | HSK_TH_RST))) {
+	/* (With nothing to report -- no D-SACK, no block, nothing held out
+	 * of order -- the blocks would be none.) */
+	if (a && a->sack_on && !(o->flags & (HSK_TH_SYN | HSK_TH_RST)) &&
+	    (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n)) {
 		/* SACK blocks where they fit beside the payload. */
 		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
 		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
@@ -267,6 +293,12 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
+		/* Nothing to send and no FIN due: what the loop below would
+		 * find, without asking the windows (most calls: after an
+		 * ACK, or a segment that only needs ours). */
+		if (!avail && !((t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
+				seq_eq(t->snd_nxt, end)))
+			break;
 		hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
 		uint32_t usable = seq_gt(right, t->snd_nxt) ?
 			(uint32_t)seq_diff(right, t->snd_nxt) : 0;

@@ -60,9 +60,9 @@ typedef struct tcp_seg {
 	hsk_seq placed_nxt;
 } tcp_seg;
 
-/* Payloads of at least this many bytes are checksummed while they are
- * copied: gathered from the send ring into the packet (seg_send), and
- * verified while copied into the receive ring (tcp_input). Below it one
+/* Payloads of at least this many bytes are verified while copied into
+ * the receive ring (tcp_input; seg_send sums every payload while it
+ * gathers it, whatever its length). Below it one
  * pass of csum_partial over the whole segment costs fewer instructions
  * than a separate header sum plus the bookkeeping (docs/performance.md). */
 #ifndef HSK_TCP_FUSE_MIN
@@ -215,6 +215,11 @@ typedef struct tcb_act {
 	 * list of them (tfo.c) */
 	struct tcp_listener *listener;
 	struct tcb *tfo_next, *tfo_prev;
+	/* On the stack's list of extensions kept past quiescence (active.c):
+	 * its neighbours there, and when it last went quiescent */
+	struct tcb *idle_next, *idle_prev;
+	uint64_t idle_at;
+	bool idle_listed;
 	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
 	hsk_seq snd_sml;          /* end of the last small segment (Nagle);
@@ -424,6 +429,12 @@ typedef struct tcp_stack {
 	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
 	const hsk_ring *placed_ring;
 	tfo_keys tfo_keys;        /* our cookies' keys, as a server */
+	/* Extensions of quiescent connections kept for a while (active.c),
+	 * oldest first; act_eager gives each back at once instead (tests
+	 * compare the two) */
+	struct tcb *act_idle_head, *act_idle_tail;
+	unsigned act_idle_n;
+	bool act_eager;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -645,8 +656,9 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
 	return t->act ? t->act : tcb_act_new(s, t);
 }
 /* At the end of an event (a segment, a timer, a socket call): gives the
- * extension back if the connection is quiescent (active.c). The quick
- * tests here fail for any connection still moving data. */
+ * extension back if the connection is quiescent (active.c), after
+ * ACT_KEEP_NS. The quick tests here fail for any connection still moving
+ * data. */
 static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
 {
 	const tcb_act *a = t->act;
@@ -655,6 +667,9 @@ static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
 }
 /* Frees it whatever it holds (the TCB is being freed). */
 void tcb_act_free(struct tcp_stack *s, tcb *t);
+/* Gives back the kept extensions that have been quiescent for
+ * ACT_KEEP_NS by `now` (the stack's clock moved on). */
+void tcb_act_reap(struct tcp_stack *s, uint64_t now);
 /* Congestion control starts over for `mss` (cc_init): in the extension,
  * or in the TCB's cwnd when there is none. */
 void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss);

@@ -457,20 +457,7 @@ static void test_time_wait_lost_final_ack(void **state)
 /* Sets up a client in TIME_WAIT; returns the client's local port. */
 static uint16_t client_in_time_wait(sim *sm, int *lsd)
 {
-	int csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, lsd, &csd, &ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(sm->st[C], csd, &tu);
-	assert_int_equal(hsk_close(sm->st[C], csd), 0);
-	sim_run(sm, 2 * MS + 1);
-	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
-	sim_run(sm, 2 * MS + 1);
-	expect_seg(sm, C, FIN | A, 1, 1, 0);
-	expect_seg(sm, S, A, 1, 2, 0);
-	expect_seg(sm, S, FIN | A, 1, 2, 0);
-	expect_seg(sm, C, A, 2, 2, 0);
-	assert_int_equal(timewaits(sm, C), 1);
-	return tu.lport;
+	return sim_time_wait_client(sm, PORT, lsd);
 }
 
 /* RFC 1337: an RST in TIME_WAIT is ignored, whatever its sequence number. */

@@ -24,30 +24,18 @@ enum { C = 0, S = 1, PORT = 80, FLOOD = 1000 };
 #define RST HSK_TH_RST
 #define NOHOST SIM_ADDR(7)
 
-typedef struct pair {
-	sim sm;
-	int lsd, csd, ssd;
-	uint16_t cport;
-	uint32_t c_iss, s_iss;
-} pair;
+typedef sim_pair pair;
 
 static void pair_open(pair *p, const hsk_config *cfg, uint64_t seed)
 {
-	sim_init(&p->sm, 2, cfg, seed);
-	sim_open_pair(&p->sm, C, S, PORT, 8, &p->lsd, &p->csd, &p->ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(p->sm.st[C], p->csd, &tu);
-	p->cport = tu.lport;
-	p->c_iss = sim_iss(&p->sm, C);
-	p->s_iss = sim_iss(&p->sm, S);
+	sim_pair_open(p, cfg, seed, PORT);
 }
 
 /* A segment "from the server" into the client, seq/ack relative. */
 static void to_client(pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
 		      const void *data, size_t len)
 {
-	sim_inject(&p->sm, C, SIM_ADDR(S), PORT, p->cport, p->s_iss + rseq,
-		   (flags & A) ? p->c_iss + rack : 0, flags, 65535, data, len);
+	sim_pair_to_client(p, rseq, rack, flags, data, len);
 }
 
 /* TX events of `host` with exactly `flags` since log index `from`. */
@@ -201,25 +189,10 @@ static void test_oow_data_always_answered(void **state)
 	pair_end(&p);
 }
 
-/* A client in TIME_WAIT (its peer closed first). */
+/* A client in TIME_WAIT (it closed first). */
 static uint16_t client_in_time_wait(sim *sm, int *lsd)
 {
-	int csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, lsd, &csd, &ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(sm->st[C], csd, &tu);
-	assert_int_equal(hsk_close(sm->st[C], csd), 0);
-	sim_run(sm, 2 * MS + 1);
-	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
-	sim_run(sm, 2 * MS + 1);
-	expect_seg(sm, C, FIN | A, 1, 1, 0);
-	expect_seg(sm, S, A, 1, 2, 0);
-	expect_seg(sm, S, FIN | A, 1, 2, 0);
-	expect_seg(sm, C, A, 2, 2, 0);
-	hsk_usage u;
-	hsk_stack_usage(sm->st[C], &u);
-	assert_int_equal(u.timewaits, 1);
-	return tu.lport;
+	return sim_time_wait_client(sm, PORT, lsd);
 }
 
 /* TIME_WAIT: 1,000 out-of-window ACKs draw one ACK, and 1,000 old SYNs

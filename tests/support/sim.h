@@ -195,4 +195,27 @@ void sim_peer_expect(sim_peer *p, uint8_t flags, uint32_t rseq, uint32_t rack,
 /* TX events of the host since log index `from`. */
 int sim_count_tx_since(const sim *sm, int host, size_t from);
 
+/*
+ * A connection from host 0 (the client) to host 1 (the server) on `port`
+ * (sim_init, then sim_open_pair with backlog 8), for tests that play the
+ * server's side by injecting segments into the client: the client's port
+ * and both ends' ISS.
+ */
+typedef struct sim_pair {
+	sim sm;
+	int lsd, csd, ssd;
+	uint16_t port, cport;
+	uint32_t c_iss, s_iss;
+} sim_pair;
+void sim_pair_open(sim_pair *p, const hsk_config *cfg, uint64_t seed, uint16_t port);
+/* A segment "from the server" into the client, window 65535: seq relative
+ * to the server's ISS, ack (used only with HSK_TH_ACK) to the client's. */
+void sim_pair_to_client(sim_pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
+			const void *data, size_t len);
+/* A client in TIME_WAIT: host 0 connects to host 1 on `port`, closes first,
+ * then the server closes; checks the four segments of the close and the
+ * client's TIME_WAIT entry. Returns the client's port; *lsd is the
+ * server's listener, still open. */
+uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd);
+
 #endif

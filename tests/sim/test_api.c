@@ -19,12 +19,7 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static void finish(sim *sm, int lsd, int csd, int ssd)
 {
-	hsk_abort(sm->st[C], csd);
-	hsk_close(sm->st[S], ssd);
-	hsk_close(sm->st[S], lsd);
-	sim_run_idle(sm, 600 * SEC);
-	sim_assert_no_leaks(sm);
-	sim_free(sm);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
 }
 
 /* The pointer set on a socket comes back with each of its events; the

@@ -57,12 +57,7 @@ static void open_raw(sim *sm, int *lsd, int *csd, int *ssd)
 
 static void end(sim *sm, int lsd, int csd, int ssd)
 {
-	hsk_abort(sm->st[C], csd);
-	hsk_close(sm->st[S], ssd);
-	hsk_close(sm->st[S], lsd);
-	sim_run_idle(sm, 600 * SEC);
-	sim_assert_no_leaks(sm);
-	sim_free(sm);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
 }
 
 /* Client C with tcp_ecn = ecn, server S with the default (2). */

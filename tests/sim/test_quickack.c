@@ -256,12 +256,7 @@ static void test_first_flight_not_delayed(void **state)
 		assert_int_equal(last_tx_time(&sm) - t_data, 1 * MS);
 	}
 	assert_int_equal(sim_counter(&sm, S, "TCPDelayedACKs"), 0);
-	hsk_abort(sm.st[C], csd);
-	hsk_close(sm.st[S], ssd);
-	hsk_close(sm.st[S], lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 }
 
 /* PSH marks the last segment of each burst: the initial window (10

@@ -777,3 +777,13 @@ uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd)
 	assert_int_equal(u.timewaits, 1);
 	return tu.lport;
 }
+
+void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd)
+{
+	hsk_abort(sm->st[client], csd);
+	hsk_close(sm->st[server], ssd);
+	hsk_close(sm->st[server], lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}

@@ -113,6 +113,10 @@ int sim_accept(sim *sm, int host, int lsd);
  * the three handshake segments and ESTABLISHED at both ends. */
 void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
 		   int *lsd, int *csd, int *ssd);
+/* The end of a test on such a pair: the client aborts csd, the server
+ * closes ssd and the listener lsd; every timer runs out (600 s at most),
+ * no pool holds anything, and the simulation is freed. */
+void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd);
 
 /* ISS and IRS as seen in the log (the first SYN each host sent). */
 uint32_t sim_iss(const sim *sm, int host);

@@ -29,6 +29,20 @@ static hsk_tuple mk_tuple(uint32_t la, uint32_t ra, uint16_t lp, uint16_t rp)
 	return t;
 }
 
+/* The 12 bytes the tuple hashes read: the local and remote address, the
+ * local and remote port, each little-endian. */
+static void tuple_bytes(const hsk_tuple *t, uint8_t b[12])
+{
+	for (int j = 0; j < 4; j++) {
+		b[j] = (uint8_t)(t->laddr >> (8 * j));
+		b[4 + j] = (uint8_t)(t->raddr >> (8 * j));
+	}
+	b[8] = (uint8_t)t->lport;
+	b[9] = (uint8_t)(t->lport >> 8);
+	b[10] = (uint8_t)t->rport;
+	b[11] = (uint8_t)(t->rport >> 8);
+}
+
 static void test_tuple_hash_is_siphash(void **state)
 {
 	(void)state;
@@ -39,14 +53,7 @@ static void test_tuple_hash_is_siphash(void **state)
 		hsk_tuple t = mk_tuple((uint32_t)x, (uint32_t)(x >> 32),
 		                       (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
 		uint8_t b[12];
-		for (int j = 0; j < 4; j++) {
-			b[j] = (uint8_t)(t.laddr >> (8 * j));
-			b[4 + j] = (uint8_t)(t.raddr >> (8 * j));
-		}
-		b[8] = (uint8_t)t.lport;
-		b[9] = (uint8_t)(t.lport >> 8);
-		b[10] = (uint8_t)t.rport;
-		b[11] = (uint8_t)(t.rport >> 8);
+		tuple_bytes(&t, b);
 		assert_int_equal(tuple_hash(&t, k0, k1), hsk_siphash(b, 12, k0, k1));
 	}
 	/* the table's hash: SipHash-1-3 of the same bytes, low 24 bits */
@@ -55,14 +62,7 @@ static void test_tuple_hash_is_siphash(void **state)
 		hsk_tuple t = mk_tuple((uint32_t)x, (uint32_t)(x >> 32),
 		                       (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
 		uint8_t b[12];
-		for (int j = 0; j < 4; j++) {
-			b[j] = (uint8_t)(t.laddr >> (8 * j));
-			b[4 + j] = (uint8_t)(t.raddr >> (8 * j));
-		}
-		b[8] = (uint8_t)t.lport;
-		b[9] = (uint8_t)(t.lport >> 8);
-		b[10] = (uint8_t)t.rport;
-		b[11] = (uint8_t)(t.rport >> 8);
+		tuple_bytes(&t, b);
 		hsk_table tb;
 		assert_int_equal(tbl_init(&tb, 16, k0, k1), 0);
 		assert_int_equal(tbl_hash(&tb, &t), hsk_siphash13(b, 12, k0, k1) & 0xffffff);

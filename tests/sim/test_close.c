@@ -21,16 +21,12 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static size_t timewaits(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.timewaits;
+	return sim_usage(sm, host).timewaits;
 }
 
 static size_t tcbs(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.tcbs;
+	return sim_usage(sm, host).tcbs;
 }
 
 /* Time of the last event consumed by expect_seg. */

@@ -194,9 +194,7 @@ static void qmax_cb(void *ctx, const hsk_conn_info *ci)
 
 static hsk_usage usage(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u;
+	return sim_usage(sm, host);
 }
 
 /*

@@ -41,9 +41,7 @@ static void expect_abs_(sim *sm, int host, uint8_t flags, uint32_t seq, uint32_t
 
 static size_t requests(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.requests;
+	return sim_usage(sm, host).requests;
 }
 
 /* The client's ACKs are all lost: the server retransmits its SYN,ACK at

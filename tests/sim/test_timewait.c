@@ -23,9 +23,7 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static size_t timewaits(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.timewaits;
+	return sim_usage(sm, host).timewaits;
 }
 
 typedef struct tw_fx {

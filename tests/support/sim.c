@@ -772,9 +772,7 @@ uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd)
 	expect_seg(sm, 1, HSK_TH_ACK, 1, 2, 0);
 	expect_seg(sm, 1, HSK_TH_FIN | HSK_TH_ACK, 1, 2, 0);
 	expect_seg(sm, 0, HSK_TH_ACK, 2, 2, 0);
-	hsk_usage u;
-	hsk_stack_usage(sm->st[0], &u);
-	assert_int_equal(u.timewaits, 1);
+	assert_int_equal(sim_usage(sm, 0).timewaits, 1);
 	return tu.lport;
 }
 
@@ -786,4 +784,11 @@ void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd)
 	sim_run_idle(sm, 600 * SEC);
 	sim_assert_no_leaks(sm);
 	sim_free(sm);
+}
+
+hsk_usage sim_usage(const sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u;
 }

@@ -139,6 +139,8 @@ void sim_state_path(const sim *sm, int host, int obj_mask, char *buf, size_t cap
 /* Every pool of every host is empty. */
 void sim_assert_no_leaks(sim *sm);
 uint64_t sim_counter(const sim *sm, int host, const char *name);
+/* What host's pools hold now (hsk_stack_usage). */
+hsk_usage sim_usage(const sim *sm, int host);
 
 /* Build and inject a raw TCP segment into `host` as if from `from_addr`. */
 void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,

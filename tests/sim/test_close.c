@@ -35,16 +35,24 @@ static uint64_t last_tx_time(const sim *sm)
 	return sm->log[sm->tx_cursor - 1].ev.t_ns;
 }
 
+/* Two hosts with the configuration cfg (NULL: the defaults), the client
+ * connected to the server's listener (sim_open_pair). */
+static void open_fx(sim *sm, const hsk_config *cfg, uint64_t seed, int *lsd, int *csd,
+		    int *ssd)
+{
+	sim_init(sm, 2, cfg, seed);
+	sim_open_pair(sm, C, S, PORT, 8, lsd, csd, ssd);
+}
+
 /* The server's ACK of the client's FIN is lost, so the server's FIN is the
  * first to acknowledge it: FIN_WAIT_1 -> TIME_WAIT directly. */
 static void test_fin_wait_1_to_time_wait(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 60);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 60, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, S, A, 1);
 	assert_int_equal(hsk_close(c, csd), 0);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
@@ -80,10 +88,9 @@ static void test_simultaneous_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 61);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 61, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
 	assert_int_equal(hsk_close(s, ssd), 0);
@@ -121,10 +128,9 @@ static void test_simultaneous_close_lost_fin(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 71);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 71, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -162,10 +168,9 @@ static void test_passive_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 62);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 62, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
 	sim_run(&sm, 2 * MS + 1);
@@ -216,10 +221,9 @@ static void test_half_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 63);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 63, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
 	assert_false(hsk_poll(c, csd) & HSK_POLLOUT);
@@ -281,10 +285,9 @@ static void test_fin_retransmission(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 64);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 64, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	sim_lose(&sm, C, FIN | A, 2);
 	uint64_t t0 = sim_now(&sm);
@@ -320,10 +323,9 @@ static void test_fin_wait_2_timeout(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 65);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 65, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
 	sim_run(&sm, 3 * MS);
@@ -362,10 +364,9 @@ static void test_fin_wait_2_not_orphan(void **state)
 	hsk_config_default(&cfg);
 	cfg.fin_timeout_ns = 5 * SEC;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 66);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, &cfg, 66, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	sim_run(&sm, 200 * SEC);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
@@ -396,10 +397,9 @@ static void test_time_wait_lost_final_ack(void **state)
 	hsk_config_default(&cfg);
 	cfg.msl_ns = 5 * SEC;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 67);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, &cfg, 67, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	/* One exchange gives the server an RTT sample: RTO 200 ms (floor). */
 	char buf[4];
 	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
@@ -503,10 +503,9 @@ static void test_time_wait_new_syn(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 69);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 69, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
 	assert_int_equal(hsk_close(s, ssd), 0);
@@ -591,10 +590,9 @@ static void test_shut_rd_keeps_connection(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 70);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 70, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_RD), 0);
 	expect_no_tx(&sm);
 	char buf[8];
@@ -645,10 +643,9 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 73);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	open_fx(&sm, NULL, 73, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
 	enum { TOTAL = 100 * 1024 };

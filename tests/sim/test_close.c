@@ -572,13 +572,7 @@ static void test_time_wait_new_syn(void **state)
 	sim_run(&sm, 2 * MS);
 	assert_int_equal(hsk_recv(s, s2, buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "new", 3);
-	assert_int_equal(hsk_close(c, c2), 0);
-	sim_run(&sm, 2 * MS);
-	assert_int_equal(hsk_close(s, s2), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, c2, s2, 2 * MS);
 }
 
 /* shutdown(SHUT_RD) alone does not close the connection: data that still
@@ -685,13 +679,7 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 	assert_int_equal(e->ev.seq, old_snd_nxt + 65535 + 2);
 	assert_int_equal(hsk_sock_state(c, c2), HSK_ESTABLISHED);
 	int s2 = sim_accept(&sm, S, lsd);
-	assert_int_equal(hsk_close(c, c2), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, s2), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, c2, s2, 3 * MS);
 }
 
 /* Past max_tw_buckets a connection closes without TIME_WAIT

@@ -75,13 +75,7 @@ static void test_lost_small_segment_resent(void **state)
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(sim_counter(&sm, C, "TCPTimeouts"), 1);
-	assert_int_equal(hsk_close(c, csd), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, ssd), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 3 * MS);
 }
 
 /* Two small writes, both lost: Minshall's Nagle held the second while the

@@ -191,13 +191,7 @@ static void test_lost_syn_recovered(void **state)
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
 	/* Without a lost SYN, the same loss is repaired after the RTO of
 	 * the SYN's sample (the floor, 200 ms): see test_fin_retransmission. */
-	assert_int_equal(hsk_close(c, csd), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, ssd), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 3 * MS);
 }
 
 /* Times (relative to t0, ms) of the TX events of `host` with `flags`. */

@@ -786,6 +786,18 @@ void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd)
 	sim_free(sm);
 }
 
+void sim_finish_pair_graceful(sim *sm, int client, int server, int lsd, int csd, int ssd,
+			      uint64_t gap_ns)
+{
+	assert_int_equal(hsk_close(sm->st[client], csd), 0);
+	sim_run(sm, gap_ns);
+	assert_int_equal(hsk_close(sm->st[server], ssd), 0);
+	assert_int_equal(hsk_close(sm->st[server], lsd), 0);
+	sim_run(sm, 61 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 hsk_usage sim_usage(const sim *sm, int host)
 {
 	hsk_usage u;

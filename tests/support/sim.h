@@ -117,6 +117,11 @@ void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
  * closes ssd and the listener lsd; every timer runs out (600 s at most),
  * no pool holds anything, and the simulation is freed. */
 void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd);
+/* The same, gracefully: the client closes csd and, gap_ns later, the
+ * server closes ssd and lsd (each close must succeed); then 61 s for
+ * TIME_WAIT, the pools checked empty, the simulation freed. */
+void sim_finish_pair_graceful(sim *sm, int client, int server, int lsd, int csd, int ssd,
+			      uint64_t gap_ns);
 
 /* ISS and IRS as seen in the log (the first SYN each host sent). */
 uint32_t sim_iss(const sim *sm, int host);

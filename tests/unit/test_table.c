@@ -124,15 +124,22 @@ static void check_all(hsk_table *t, conn *c, int n, int step)
 		assert_ptr_equal(tbl_lookup(t, &c[i].node.key), &c[i].node);
 }
 
+/* n zeroed nodes, and an empty table of `buckets` buckets keyed (k0, k1). */
+static conn *table_fx(hsk_table *t, size_t n, size_t buckets, uint64_t k0, uint64_t k1)
+{
+	conn *c = calloc(n, sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(tbl_init(t, buckets, k0, k1), 0);
+	return c;
+}
+
 /* 100k tuples: insert, grow, look up, remove half, look up again. */
 static void test_many(void **state)
 {
 	(void)state;
 	enum { N = 100000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 1, 0x1111, 0x2222), 0);
+	conn *c = table_fx(&t, N, 1, 0x1111, 0x2222);
 	for (int i = 0; i < N; i++) {
 		/* one server address and port, clients from a /16: the shape a
 		 * busy listener sees, distinct by construction */
@@ -244,10 +251,8 @@ static void test_growth_steps(void **state)
 {
 	(void)state;
 	enum { N = 3000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 16, 7, 8), 0);
+	conn *c = table_fx(&t, N, 16, 7, 8);
 	for (int i = 0; i < N; i++) {
 		size_t before = t.mask + 1;
 		bool migrating = t.old != NULL;
@@ -277,10 +282,8 @@ static void test_million_bounded(void **state)
 {
 	(void)state;
 	enum { N = 1000000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 16, 0xabc, 0xdef), 0);
+	conn *c = table_fx(&t, N, 16, 0xabc, 0xdef);
 	uint64_t worst = 0, growths = 0;
 	for (int i = 0; i < N; i++) {
 		c[i].node.key = mk_tuple(0xc6120001, 0xc6120000 + (uint32_t)(i >> 16), 80,

@@ -35,15 +35,6 @@ static uint64_t last_tx_time(const sim *sm)
 	return sm->log[sm->tx_cursor - 1].ev.t_ns;
 }
 
-/* Two hosts with the configuration cfg (NULL: the defaults), the client
- * connected to the server's listener (sim_open_pair). */
-static void open_fx(sim *sm, const hsk_config *cfg, uint64_t seed, int *lsd, int *csd,
-		    int *ssd)
-{
-	sim_init(sm, 2, cfg, seed);
-	sim_open_pair(sm, C, S, PORT, 8, lsd, csd, ssd);
-}
-
 /* The server's ACK of the client's FIN is lost, so the server's FIN is the
  * first to acknowledge it: FIN_WAIT_1 -> TIME_WAIT directly. */
 static void test_fin_wait_1_to_time_wait(void **state)
@@ -51,7 +42,7 @@ static void test_fin_wait_1_to_time_wait(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 60, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 60, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, S, A, 1);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -89,7 +80,7 @@ static void test_simultaneous_close(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 61, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 61, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -129,7 +120,7 @@ static void test_simultaneous_close_lost_fin(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 71, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 71, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	uint64_t t0 = sim_now(&sm);
@@ -169,7 +160,7 @@ static void test_passive_close(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 62, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 62, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
@@ -222,7 +213,7 @@ static void test_half_close(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 63, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 63, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
@@ -286,7 +277,7 @@ static void test_fin_retransmission(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 64, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 64, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	sim_lose(&sm, C, FIN | A, 2);
@@ -324,7 +315,7 @@ static void test_fin_wait_2_timeout(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 65, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 65, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -365,7 +356,7 @@ static void test_fin_wait_2_not_orphan(void **state)
 	cfg.fin_timeout_ns = 5 * SEC;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, &cfg, 66, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 66, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	sim_run(&sm, 200 * SEC);
@@ -398,7 +389,7 @@ static void test_time_wait_lost_final_ack(void **state)
 	cfg.msl_ns = 5 * SEC;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, &cfg, 67, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 67, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	/* One exchange gives the server an RTT sample: RTO 200 ms (floor). */
 	char buf[4];
@@ -504,7 +495,7 @@ static void test_time_wait_new_syn(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 69, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 69, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
@@ -585,7 +576,7 @@ static void test_shut_rd_keeps_connection(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 70, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 70, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_RD), 0);
 	expect_no_tx(&sm);
@@ -638,7 +629,7 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	open_fx(&sm, NULL, 73, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 73, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);

@@ -684,9 +684,8 @@ static void test_mss_option(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 10);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 10, PORT, &lsd, &csd, &ssd);
 	/* SYN and SYN,ACK carry MSS 1460 (IPv6: 1440) at MTU 1500; the rest
 	 * carry none. */
 	int syns = 0;
@@ -768,9 +767,8 @@ static void test_mss_small_mtu(void **state)
 	hsk_config_default(&cfg);
 	cfg.mtu = 576;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 12);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 12, PORT, &lsd, &csd, &ssd);
 	assert_int_equal(sm.log[0].ev.kind, HSK_EV_STATE);
 	/* IPv6: a link MTU below 1280 counts as 1280 (RFC 8200 §5) */
 	const uint32_t mss = sm.family == HSK_AF_INET6 ? 1280 - 60 : 536;

@@ -236,9 +236,8 @@ static void test_first_flight_not_delayed(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 805);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 805, PORT, &lsd, &csd, &ssd);
 	int mss = 0;
 	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_SO_MAXSEG, &mss), 0);
 	static char buf[100000];

@@ -58,10 +58,9 @@ static void test_lost_small_segment_resent(void **state)
 	(void)state;
 	hsk_config cfg = no_sack();
 	sim sm;
-	sim_init(&sm, 2, &cfg, 300);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 300, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, A | PSH, 1);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_send(c, csd, "hello", 5), 5);
@@ -85,10 +84,9 @@ static void test_lost_small_segments_go_back_n(void **state)
 	(void)state;
 	hsk_config cfg = no_sack();
 	sim sm;
-	sim_init(&sm, 2, &cfg, 301);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 301, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, C, A | PSH, true);
 	assert_int_equal(hsk_send(c, csd, "ab", 2), 2);
 	assert_int_equal(hsk_send(c, csd, "cd", 2), 2);   /* Nagle: waits */
@@ -287,9 +285,8 @@ static void test_zero_window_user_timeout(void **state)
 	hsk_config_default(&cfg);
 	cfg.rcvbuf = 4096;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 313);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 313, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C];
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 30000), 0);
 	static char d[100000];
@@ -321,9 +318,8 @@ static void test_user_timeout_retransmissions(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 314);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 314, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C];
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 3000), 0);
 	sim_blackhole(&sm, S, -1, true);

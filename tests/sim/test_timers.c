@@ -212,10 +212,9 @@ static void test_orphan_fin_retries(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 105);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 105, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, S, -1, true);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -250,10 +249,9 @@ static void test_data_retries2(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 106);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 106, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, S, -1, true);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_send(c, csd, "ping", 4), 4);

@@ -776,6 +776,13 @@ uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd)
 	return tu.lport;
 }
 
+void sim_init_pair(sim *sm, const hsk_config *cfg, uint64_t seed, uint16_t port,
+		   int *lsd, int *csd, int *ssd)
+{
+	sim_init(sm, 2, cfg, seed);
+	sim_open_pair(sm, 0, 1, port, 8, lsd, csd, ssd);
+}
+
 void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd)
 {
 	hsk_abort(sm->st[client], csd);

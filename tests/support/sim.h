@@ -113,6 +113,11 @@ int sim_accept(sim *sm, int host, int lsd);
  * the three handshake segments and ESTABLISHED at both ends. */
 void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
 		   int *lsd, int *csd, int *ssd);
+/* sim_init with two hosts and cfg (NULL: defaults), then sim_open_pair
+ * from host 0 to host 1 on `port`, backlog 8: the set-up most scenarios
+ * start from. */
+void sim_init_pair(sim *sm, const hsk_config *cfg, uint64_t seed, uint16_t port,
+		   int *lsd, int *csd, int *ssd);
 /* The end of a test on such a pair: the client aborts csd, the server
  * closes ssd and the listener lsd; every timer runs out (600 s at most),
  * no pool holds anything, and the simulation is freed. */

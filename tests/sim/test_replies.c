@@ -38,6 +38,15 @@ static void to_client(pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
 	sim_pair_to_client(p, rseq, rack, flags, data, len);
 }
 
+/* A pair whose client answers into a blackhole (its segments are only
+ * seen in the log): the log index from which they count. */
+static size_t flood_open(pair *p, const hsk_config *cfg, uint64_t seed)
+{
+	pair_open(p, cfg, seed);
+	sim_blackhole(&p->sm, C, -1, true);
+	return p->sm.nlog;
+}
+
 /* TX events of `host` with exactly `flags` since log index `from`. */
 static int replies(const sim *sm, int host, uint8_t flags, size_t from)
 {
@@ -70,10 +79,8 @@ static void test_oow_syn_challenge_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 500);
+	size_t mark = flood_open(&p, NULL, 500);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	to_client(&p, 1 + 0x40000000u, 0, SYN, NULL, 0);
 	expect_seg(sm, C, A, 1, 1, 0);
 	for (int i = 1; i < FLOOD; i++)
@@ -94,11 +101,9 @@ static void test_bad_ack_challenge_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 501);
+	size_t mark = flood_open(&p, NULL, 501);
 	sim *sm = &p.sm;
 	hsk_stack *c = sm->st[C];
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < FLOOD; i++)
 		to_client(&p, 1, 1 + 100000, A | PSH, "x", 1);   /* unsent */
 	assert_int_equal(replies(sm, C, A, mark), 10);
@@ -128,10 +133,8 @@ static void test_oow_ack_rate_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 502);
+	size_t mark = flood_open(&p, NULL, 502);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < FLOOD; i++)
 		to_client(&p, 1 + 0x40000000u, 1, A, NULL, 0);
 	expect_seg(sm, C, A, 1, 1, 0);
@@ -158,10 +161,8 @@ static void test_oow_ack_interval_configured(void **state)
 	hsk_config_default(&cfg);
 	cfg.invalid_ratelimit_ns = 50 * MS;
 	pair p;
-	pair_open(&p, &cfg, 503);
+	size_t mark = flood_open(&p, &cfg, 503);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < 10; i++) {
 		to_client(&p, 0, 1, A, NULL, 0);        /* just below RCV.NXT */
 		to_client(&p, 0, 1, A, NULL, 0);
@@ -178,10 +179,8 @@ static void test_oow_data_always_answered(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 504);
+	size_t mark = flood_open(&p, NULL, 504);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < 3; i++)
 		to_client(&p, 1 - 100, 1, A | PSH, "old", 3);
 	assert_int_equal(sim_count_tx_since(sm, C, mark), 3);

@@ -168,11 +168,7 @@ static void test_peer_window_shift_above_14(void **state)
 	assert_int_equal(hsk_sock_info(sm.st[S], p.sd, &ti), 0);
 	assert_int_equal(ti.snd_wscale, 14);
 	assert_int_equal(ti.snd_wnd, 65535u << 14);
-	hsk_abort(sm.st[S], p.sd);
-	hsk_close(sm.st[S], p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_peer_finish(&p);
 }
 
 /* Keepalive: an idle connection probes after KEEPIDLE; a live peer answers

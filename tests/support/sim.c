@@ -739,6 +739,16 @@ int sim_count_tx_since(const sim *sm, int host, size_t from)
 	return n;
 }
 
+void sim_peer_finish(sim_peer *p)
+{
+	sim *sm = p->sm;
+	hsk_abort(sm->st[p->host], p->sd);
+	hsk_close(sm->st[p->host], p->lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 void sim_pair_open(sim_pair *p, const hsk_config *cfg, uint64_t seed, uint16_t port)
 {
 	sim_init(&p->sm, 2, cfg, seed);

@@ -210,6 +210,10 @@ void sim_peer_expect(sim_peer *p, uint8_t flags, uint32_t rseq, uint32_t rack,
 		     uint32_t len, const char *file, int line);
 /* TX events of the host since log index `from`. */
 int sim_count_tx_since(const sim *sm, int host, size_t from);
+/* The end of a test with a peer: the host aborts the peer's connection and
+ * closes its listener; every timer runs out (600 s at most), no pool holds
+ * anything, and the simulation is freed. */
+void sim_peer_finish(sim_peer *p);
 
 /*
  * A connection from host 0 (the client) to host 1 (the server) on `port`

@@ -19,12 +19,7 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static void finish(sim *sm, int lsd, int csd, int ssd)
 {
-	hsk_abort(sm->st[C], csd);
-	hsk_close(sm->st[S], ssd);
-	hsk_close(sm->st[S], lsd);
-	sim_run_idle(sm, 600 * SEC);
-	sim_assert_no_leaks(sm);
-	sim_free(sm);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
 }
 
 /* The pointer set on a socket comes back with each of its events; the
@@ -34,9 +29,8 @@ static void test_user_pointer_and_acked_events(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 1201);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 1201, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int tag_c = 1, tag_s = 2;
 	assert_null(hsk_sock_user(c, csd));
@@ -87,9 +81,8 @@ static void test_sendv_recvv_peek(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 1202);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 1202, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	char h[] = "HEAD", b[] = "-body-", t[] = "TAIL";
 	hsk_iovec out[3] = { { h, 4 }, { b, 6 }, { t, 4 } };
@@ -125,9 +118,8 @@ static void test_zero_copy(void **state)
 	hsk_config_default(&cfg);
 	cfg.sndbuf = cfg.rcvbuf = 4096;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 1203);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 1203, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	const void *p;
 	assert_int_equal(hsk_recv_borrow(s, ssd, &p), -HSK_EAGAIN);
@@ -246,9 +238,8 @@ static void test_sendto_plain(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 1205);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 1205, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_sendto(c, csd, "abc", 3, 0, 12345, 9), 3);
 	int fresh = hsk_socket(c);

@@ -21,16 +21,12 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static size_t timewaits(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.timewaits;
+	return sim_usage(sm, host).timewaits;
 }
 
 static size_t tcbs(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.tcbs;
+	return sim_usage(sm, host).tcbs;
 }
 
 /* Time of the last event consumed by expect_seg. */
@@ -45,10 +41,9 @@ static void test_fin_wait_1_to_time_wait(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 60);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 60, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, S, A, 1);
 	assert_int_equal(hsk_close(c, csd), 0);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
@@ -84,10 +79,9 @@ static void test_simultaneous_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 61);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 61, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
 	assert_int_equal(hsk_close(s, ssd), 0);
@@ -125,10 +119,9 @@ static void test_simultaneous_close_lost_fin(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 71);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 71, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -166,10 +159,9 @@ static void test_passive_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 62);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 62, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
 	sim_run(&sm, 2 * MS + 1);
@@ -220,10 +212,9 @@ static void test_half_close(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 63);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 63, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
 	assert_false(hsk_poll(c, csd) & HSK_POLLOUT);
@@ -285,10 +276,9 @@ static void test_fin_retransmission(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 64);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 64, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, FIN | A, 1);
 	sim_lose(&sm, C, FIN | A, 2);
 	uint64_t t0 = sim_now(&sm);
@@ -324,10 +314,9 @@ static void test_fin_wait_2_timeout(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 65);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 65, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
 	sim_run(&sm, 3 * MS);
@@ -366,10 +355,9 @@ static void test_fin_wait_2_not_orphan(void **state)
 	hsk_config_default(&cfg);
 	cfg.fin_timeout_ns = 5 * SEC;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 66);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 66, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
 	sim_run(&sm, 200 * SEC);
 	expect_seg(&sm, C, FIN | A, 1, 1, 0);
@@ -400,10 +388,9 @@ static void test_time_wait_lost_final_ack(void **state)
 	hsk_config_default(&cfg);
 	cfg.msl_ns = 5 * SEC;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 67);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 67, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	/* One exchange gives the server an RTT sample: RTO 200 ms (floor). */
 	char buf[4];
 	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
@@ -457,20 +444,7 @@ static void test_time_wait_lost_final_ack(void **state)
 /* Sets up a client in TIME_WAIT; returns the client's local port. */
 static uint16_t client_in_time_wait(sim *sm, int *lsd)
 {
-	int csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, lsd, &csd, &ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(sm->st[C], csd, &tu);
-	assert_int_equal(hsk_close(sm->st[C], csd), 0);
-	sim_run(sm, 2 * MS + 1);
-	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
-	sim_run(sm, 2 * MS + 1);
-	expect_seg(sm, C, FIN | A, 1, 1, 0);
-	expect_seg(sm, S, A, 1, 2, 0);
-	expect_seg(sm, S, FIN | A, 1, 2, 0);
-	expect_seg(sm, C, A, 2, 2, 0);
-	assert_int_equal(timewaits(sm, C), 1);
-	return tu.lport;
+	return sim_time_wait_client(sm, PORT, lsd);
 }
 
 /* RFC 1337: an RST in TIME_WAIT is ignored, whatever its sequence number. */
@@ -520,10 +494,9 @@ static void test_time_wait_new_syn(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 69);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 69, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
 	assert_int_equal(hsk_close(s, ssd), 0);
@@ -590,13 +563,7 @@ static void test_time_wait_new_syn(void **state)
 	sim_run(&sm, 2 * MS);
 	assert_int_equal(hsk_recv(s, s2, buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "new", 3);
-	assert_int_equal(hsk_close(c, c2), 0);
-	sim_run(&sm, 2 * MS);
-	assert_int_equal(hsk_close(s, s2), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, c2, s2, 2 * MS);
 }
 
 /* shutdown(SHUT_RD) alone does not close the connection: data that still
@@ -608,10 +575,9 @@ static void test_shut_rd_keeps_connection(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 70);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 70, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_RD), 0);
 	expect_no_tx(&sm);
 	char buf[8];
@@ -662,10 +628,9 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 73);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 73, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
 	enum { TOTAL = 100 * 1024 };
@@ -705,13 +670,7 @@ static void test_time_wait_recycle_iss_above_old(void **state)
 	assert_int_equal(e->ev.seq, old_snd_nxt + 65535 + 2);
 	assert_int_equal(hsk_sock_state(c, c2), HSK_ESTABLISHED);
 	int s2 = sim_accept(&sm, S, lsd);
-	assert_int_equal(hsk_close(c, c2), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, s2), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, c2, s2, 3 * MS);
 }
 
 /* Past max_tw_buckets a connection closes without TIME_WAIT

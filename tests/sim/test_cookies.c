@@ -103,9 +103,7 @@ static const hsk_trace_event *expect_abs_(sim *sm, int host, uint8_t flags, uint
 
 static hsk_usage usage(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u;
+	return sim_usage(sm, host);
 }
 
 static int maxseg(sim *sm, int host, int sd)

@@ -57,12 +57,15 @@ static void open_raw(sim *sm, int *lsd, int *csd, int *ssd)
 
 static void end(sim *sm, int lsd, int csd, int ssd)
 {
-	hsk_abort(sm->st[C], csd);
-	hsk_close(sm->st[S], ssd);
-	hsk_close(sm->st[S], lsd);
-	sim_run_idle(sm, 600 * SEC);
-	sim_assert_no_leaks(sm);
-	sim_free(sm);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
+}
+
+/* Client C with tcp_ecn = ecn, server S with the default (2). */
+static void init_client_ecn(sim *sm, int ecn, uint64_t seed)
+{
+	hsk_config cc = cfg_ecn(ecn);
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim_init_hosts(sm, 2, cfgs, seed);
 }
 
 /* tcp_ecn=1 asks, the default (2) accepts: SYN with ECE|CWR, SYN-ACK with
@@ -70,10 +73,8 @@ static void end(sim *sm, int lsd, int csd, int ssd)
 static void test_negotiated(void **state)
 {
 	(void)state;
-	hsk_config cc = cfg_ecn(1);
-	const hsk_config *cfgs[2] = { &cc, NULL };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 901);
+	init_client_ecn(&sm, 1, 901);
 	int lsd, csd, ssd;
 	open_raw(&sm, &lsd, &csd, &ssd);
 	expect_seg(&sm, C, SYN | ECE | CWR, 0, 0, 0);
@@ -136,10 +137,8 @@ static void test_not_negotiated(void **state)
 static void test_syn_retransmitted_without_ecn(void **state)
 {
 	(void)state;
-	hsk_config cc = cfg_ecn(1);
-	const hsk_config *cfgs[2] = { &cc, NULL };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 903);
+	init_client_ecn(&sm, 1, 903);
 	sim_lose(&sm, C, SYN | ECE | CWR, 1);
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	int csd = sim_connect(&sm, C, S, PORT);
@@ -173,15 +172,29 @@ static void peer_accept_ecn(sim *sm, sim_peer *p, uint8_t syn_tos)
 	p->sd = sim_accept(sm, S, p->lsd);
 }
 
+/* The same on a new simulation whose stacks have the default (2). */
+static void peer_fx(sim *sm, sim_peer *p, uint64_t seed, uint8_t syn_tos)
+{
+	sim_init(sm, 2, NULL, seed);
+	peer_accept_ecn(sm, p, syn_tos);
+}
+
+/* The host aborts the peer's connection and closes its listener; nothing
+ * is left once every timer has run. */
+static void peer_end(sim *sm, sim_peer *p)
+{
+	(void)sm;
+	sim_peer_finish(p);
+}
+
 /* A SYN that is itself ECT-marked is not answered with ECN (Linux: an ECT
  * SYN hints at a broken path). */
 static void test_ect_syn_not_answered(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 904);
 	sim_peer p;
-	peer_accept_ecn(&sm, &p, ECT0);
+	peer_fx(&sm, &p, 904, ECT0);
 	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.flags, SYN | A);
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(sm.st[S], p.sd, &ti), 0);
@@ -197,9 +210,8 @@ static void test_ce_echoed_until_cwr(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 905);
 	sim_peer p;
-	peer_accept_ecn(&sm, &p, NOT_ECT);
+	peer_fx(&sm, &p, 905, NOT_ECT);
 	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.flags, SYN | A | ECE);
 	hsk_stack *s = sm.st[S];
 	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
@@ -223,11 +235,7 @@ static void test_ce_echoed_until_cwr(void **state)
 	sim_run(&sm, 100 * MS);
 	expect_peer_seg(&p, A, 6, 21, 0);      /* delayed again, no ECE */
 	assert_int_equal(ecn_counter(&sm, S, "InCEPkts"), 1);
-	hsk_abort(s, p.sd);
-	hsk_close(s, p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* The sender: ECE reduces cwnd once per window, as Linux's CWR state:
@@ -241,9 +249,8 @@ static void test_ece_reduces_once_per_window(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 906);
 	sim_peer p;
-	peer_accept_ecn(&sm, &p, NOT_ECT);
+	peer_fx(&sm, &p, 906, NOT_ECT);
 	hsk_stack *s = sm.st[S];
 	static char data[40 * 1460];
 	const uint32_t mss = sim_mss(&sm);
@@ -296,11 +303,7 @@ static void test_ece_reduces_once_per_window(void **state)
 	assert_true(ti.cwnd <= 7 * mss);
 	sim_peer_send(&p, 1, 1 + 11 * mss, A | ECE, 65535, NULL, 0);
 	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 2);
-	hsk_abort(s, p.sd);
-	hsk_close(s, p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* The CWR state ends once SND.UNA passes what was outstanding: cwnd =
@@ -310,9 +313,8 @@ static void test_cwr_ends_at_ssthresh(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 907);
 	sim_peer p;
-	peer_accept_ecn(&sm, &p, NOT_ECT);
+	peer_fx(&sm, &p, 907, NOT_ECT);
 	hsk_stack *s = sm.st[S];
 	static char data[60 * 1460];
 	const uint32_t mss = sim_mss(&sm);
@@ -351,11 +353,7 @@ static void test_cwr_ends_at_ssthresh(void **state)
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
 	assert_true(ti.in_recovery);
 	assert_int_equal(ti.ssthresh, ss2);
-	hsk_abort(s, p.sd);
-	hsk_close(s, p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* Retransmissions and pure ACKs are never ECT (RFC 3168 §6.1.5). */
@@ -363,9 +361,8 @@ static void test_retransmission_not_ect(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 907);
 	sim_peer p;
-	peer_accept_ecn(&sm, &p, NOT_ECT);
+	peer_fx(&sm, &p, 907, NOT_ECT);
 	hsk_stack *s = sm.st[S];
 	assert_int_equal(hsk_send(s, p.sd, "lost", 4), 4);
 	expect_peer_seg(&p, A | PSH, 1, 1, 4);
@@ -373,11 +370,7 @@ static void test_retransmission_not_ect(void **state)
 	sim_run(&sm, 1500 * MS);
 	expect_peer_seg(&p, A | PSH, 1, 1, 4);          /* the RTO's copy */
 	assert_int_equal(last_tos(&sm), NOT_ECT);
-	hsk_abort(s, p.sd);
-	hsk_close(s, p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* Between two stacks, a congested link marks two of the sender's
@@ -386,10 +379,8 @@ static void test_retransmission_not_ect(void **state)
 static void test_ce_marks_between_stacks(void **state)
 {
 	(void)state;
-	hsk_config cc = cfg_ecn(1);
-	const hsk_config *cfgs[2] = { &cc, NULL };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 908);
+	init_client_ecn(&sm, 1, 908);
 	int lsd, csd, ssd;
 	open_raw(&sm, &lsd, &csd, &ssd);
 	sim_ce_mark(&sm, C, 5);

@@ -85,12 +85,7 @@ static void test_receiver_sws(void **state)
 			edge = e2;
 		have_edge = true;
 	}
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 }
 
 /* A peer that offers a window far smaller than it once did gets no
@@ -153,12 +148,7 @@ static void test_window_scale_limit(void **state)
 	hsk_usage u;
 	hsk_stack_usage(sm.st[C], &u);
 	assert_int_equal(u.buffer_bytes, 0);
-	hsk_abort(sm.st[C], csd);
-	hsk_close(sm.st[S], ssd);
-	hsk_close(sm.st[S], lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 }
 
 /* RFC 7323 §2.3: a peer's shift above 14 is used as 14 (and logged, in
@@ -178,11 +168,7 @@ static void test_peer_window_shift_above_14(void **state)
 	assert_int_equal(hsk_sock_info(sm.st[S], p.sd, &ti), 0);
 	assert_int_equal(ti.snd_wscale, 14);
 	assert_int_equal(ti.snd_wnd, 65535u << 14);
-	hsk_abort(sm.st[S], p.sd);
-	hsk_close(sm.st[S], p.lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_peer_finish(&p);
 }
 
 /* Keepalive: an idle connection probes after KEEPIDLE; a live peer answers

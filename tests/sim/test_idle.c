@@ -40,10 +40,9 @@ static void test_request_response_leaves_nothing(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 700);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 700, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(s, ssd, &ti), 0);
 	assert_true(ti.sack);

@@ -109,6 +109,14 @@ static void finish(sim *sm, srv_app *a)
 	sim_run_idle(sm, 3600 * SEC);
 }
 
+/* finish, then nothing is left in any pool; the simulation is freed. */
+static void app_end(sim *sm, srv_app *a)
+{
+	finish(sm, a);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 /*
  * The socket table, scaled down: "~70 K full handshakes from one client
  * filled the 65,536-socket table and locked out legitimate clients". Here
@@ -172,9 +180,7 @@ static void test_socket_table_full_recovers(void **state)
 	for (int i = 0; i < 200; i++)
 		hsk_abort(sm.st[C], flood[i]);
 	hsk_abort(sm.st[C2], csd);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 static void qmax_cb(void *ctx, const hsk_conn_info *ci)
@@ -188,9 +194,7 @@ static void qmax_cb(void *ctx, const hsk_conn_info *ci)
 
 static hsk_usage usage(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u;
+	return sim_usage(sm, host);
 }
 
 /*
@@ -256,9 +260,7 @@ static void test_orphan_limit(void **state)
 	for (int i = 10; i < 14; i++)
 		assert_int_equal(hsk_close(c, cs[i]), 0);
 	(void)s;
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /* ---- buffer memory (tcp_mem) ---- */
@@ -272,6 +274,22 @@ static void mem_cfg(hsk_config *cfg, uint64_t low, uint64_t pressure, uint64_t h
 	cfg->tcp_mem_low = low;
 	cfg->tcp_mem_pressure = pressure;
 	cfg->tcp_mem_high = high;
+}
+
+/* Host C, a client whose receive buffer is crcvbuf (0: the default), and
+ * host S with the memory limits of mem_cfg, its application listening on
+ * PORT (backlog 16). */
+static void mem_fx(sim *sm, srv_app *a, uint64_t low, uint64_t pressure, uint64_t high,
+		   uint32_t crcvbuf, uint64_t seed)
+{
+	hsk_config scfg, ccfg;
+	mem_cfg(&scfg, low, pressure, high);
+	hsk_config_default(&ccfg);
+	if (crcvbuf)
+		ccfg.rcvbuf = crcvbuf;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim_init_hosts(sm, 2, cfgs, seed);
+	*a = (srv_app){ .sm = sm, .lsd = sim_listen(sm, S, PORT, 16) };
 }
 
 static void fill(uint8_t *buf, size_t n)
@@ -356,13 +374,10 @@ static void open_conns(srv_app *a, int *cs, int from, int to)
 static void test_mem_pressure(void **state)
 {
 	(void)state;
-	hsk_config scfg;
-	mem_cfg(&scfg, 192 * K, 256 * K, 1024 * K);
-	const hsk_config *cfgs[] = { NULL, &scfg };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1202);
+	srv_app a;
+	mem_fx(&sm, &a, 192 * K, 256 * K, 1024 * K, 0, 1202);
 	hsk_stack *c = sm.st[C];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
 	static uint8_t buf[128 * K];
 	fill(buf, sizeof(buf));
 	int cs[8];
@@ -420,9 +435,7 @@ static void test_mem_pressure(void **state)
 	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), pressures);
 	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
 	hsk_close(c, cs[0]);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /*
@@ -437,13 +450,10 @@ static void test_mem_pressure(void **state)
 static void test_mem_high(void **state)
 {
 	(void)state;
-	hsk_config scfg;
-	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
-	const hsk_config *cfgs[] = { NULL, &scfg };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1203);
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 130 * K, 0, 1203);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
 	static uint8_t buf[64 * K];
 	fill(buf, sizeof(buf));
 	int cs[4];
@@ -476,9 +486,7 @@ static void test_mem_high(void **state)
 	for (int i = 0; i < 4; i++)
 		hsk_close(c, cs[i]);
 	app_run(&a, 1 * SEC);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /*
@@ -492,15 +500,10 @@ static void test_mem_high(void **state)
 static void test_mem_high_resets_orphans_first(void **state)
 {
 	(void)state;
-	hsk_config scfg, ccfg;
-	mem_cfg(&scfg, 96 * K, 128 * K, 160 * K);
-	hsk_config_default(&ccfg);
-	ccfg.rcvbuf = 4096;
-	const hsk_config *cfgs[] = { &ccfg, &scfg };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1204);
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 160 * K, 4096, 1204);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
 	static uint8_t buf[64 * K];
 	fill(buf, sizeof(buf));
 	int cs[3];
@@ -530,9 +533,7 @@ static void test_mem_high_resets_orphans_first(void **state)
 	a.nheld = 1;
 	for (int i = 0; i < 3; i++)
 		hsk_close(c, cs[i]);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /*
@@ -543,15 +544,10 @@ static void test_mem_high_resets_orphans_first(void **state)
 static void test_close_out_of_memory_resets(void **state)
 {
 	(void)state;
-	hsk_config scfg, ccfg;
-	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
-	hsk_config_default(&ccfg);
-	ccfg.rcvbuf = 4096;
-	const hsk_config *cfgs[] = { &ccfg, &scfg };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1205);
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 130 * K, 4096, 1205);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
 	static uint8_t buf[64 * K];
 	fill(buf, sizeof(buf));
 	int cs[2];
@@ -575,9 +571,7 @@ static void test_close_out_of_memory_resets(void **state)
 	a.nheld = 0;
 	hsk_close(c, cs[0]);
 	hsk_abort(c, cs[1]);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /* ---- peers that never read ----
@@ -708,15 +702,10 @@ static void noop_transmit(void *ctx, const uint8_t *pkt, size_t len)
 static void test_orphan_timer_out_of_memory(void **state)
 {
 	(void)state;
-	hsk_config scfg, ccfg;
-	mem_cfg(&scfg, 96 * K, 128 * K, 130 * K);
-	hsk_config_default(&ccfg);
-	ccfg.rcvbuf = 4096;
-	const hsk_config *cfgs[] = { &ccfg, &scfg };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1208);
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 130 * K, 4096, 1208);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
 	static uint8_t buf[64 * K];
 	fill(buf, sizeof(buf));
 	int cs[2];
@@ -737,9 +726,7 @@ static void test_orphan_timer_out_of_memory(void **state)
 	a.nheld = 1;
 	hsk_close(c, cs[0]);
 	hsk_abort(c, cs[1]);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /*
@@ -809,9 +796,7 @@ static void test_commit_after_reserve_ends_pressure(void **state)
 		hsk_close(c, cs[i]);
 	a.read_all = true;
 	app_run(&a, 1 * SEC);
-	finish(&sm, &a);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	app_end(&sm, &a);
 }
 
 /* The tcp_mem knobs are checked: in order, high not zero. */

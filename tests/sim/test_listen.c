@@ -41,9 +41,7 @@ static void expect_abs_(sim *sm, int host, uint8_t flags, uint32_t seq, uint32_t
 
 static size_t requests(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.requests;
+	return sim_usage(sm, host).requests;
 }
 
 /* The client's ACKs are all lost: the server retransmits its SYN,ACK at
@@ -379,13 +377,7 @@ static void test_syn_queue_full(void **state)
 	int ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
 	assert_int_equal(sim_counter(&sm, S, "TCPReqQFullDrop"), 2);
-	assert_int_equal(hsk_close(c, csd), 0);
-	sim_run(&sm, 2 * MS);
-	assert_int_equal(hsk_close(s, ssd), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 2 * MS);
 }
 
 /* A listener's backlog caps the SYN queue at max_syn_backlog. */

@@ -33,6 +33,51 @@ static void simultaneous_connect(sim *sm, int *a, int *b)
 	expect_seg(sm, S, SYN, 0, 0, 0);
 }
 
+/* Host C binds CPORT and connects to NOHOST:SPORT, a peer the test plays:
+ * its SYN goes out. */
+static int connect_nohost(sim *sm, uint64_t seed)
+{
+	sim_init(sm, 2, NULL, seed);
+	hsk_stack *c = sm->st[C];
+	int a = sim_socket(sm, C);
+	hsk_addr nohost = sim_twin(sm, NOHOST);
+	assert_int_equal(sim_bind_any(sm, C, a, CPORT), 0);
+	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
+	expect_seg(sm, C, SYN, 0, 0, 0);
+	return a;
+}
+
+/* The end of a connect_nohost test: C aborts, nothing is left after 1 s. */
+static void abort_end(sim *sm, int a)
+{
+	assert_int_equal(hsk_abort(sm->st[C], a), 0);
+	sim_run(sm, 1 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* A SYN from NOHOST:sport with ISN irs into the server's listener on
+ * PORT; its answer, a SYN,ACK. */
+static const sim_ev *syn_from_nohost(sim *sm, uint16_t sport, uint32_t irs)
+{
+	sim_inject(sm, S, NOHOST, sport, PORT, irs, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, SYN | A);
+	return e;
+}
+
+/* The end of a sim_open_pair test: C aborts, S closes both sockets. */
+static void pair_end(sim *sm, int lsd, int csd, int ssd)
+{
+	assert_int_equal(hsk_abort(sm->st[C], csd), 0);
+	sim_run(sm, 10 * MS);
+	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm->st[S], lsd), 0);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 static void test_simultaneous_open(void **state)
 {
 	(void)state;
@@ -110,13 +155,8 @@ static void test_simultaneous_open_checks_ack(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 12);
+	int a = connect_nohost(&sm, 12);
 	hsk_stack *c = sm.st[C];
-	int a = sim_socket(&sm, C);
-	hsk_addr nohost = sim_twin(&sm, NOHOST);
-	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
-	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
-	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
 	/* (Host S sends nothing: acks below are absolute.) */
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, 0, SYN, 65535, NULL, 0);
@@ -146,13 +186,8 @@ static void test_simultaneous_open_window_unscaled(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 13);
+	int a = connect_nohost(&sm, 13);
 	hsk_stack *c = sm.st[C];
-	int a = sim_socket(&sm, C);
-	hsk_addr nohost = sim_twin(&sm, NOHOST);
-	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
-	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
-	expect_seg(&sm, C, SYN, 0, 0, 0);
 	assert_true(sm.log[sm.tx_cursor - 1].ev.wscale >= 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
 	tcp_opts o;
@@ -174,10 +209,7 @@ static void test_simultaneous_open_window_unscaled(void **state)
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A, 100, NULL, 0);
 	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
 	assert_int_equal(ti.snd_wnd, 100 << 7);
-	assert_int_equal(hsk_abort(c, a), 0);
-	sim_run(&sm, 1 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	abort_end(&sm, a);
 }
 
 /* The ACK field of a SYN without the ACK bit means nothing (RFC 9293
@@ -188,13 +220,8 @@ static void test_simultaneous_open_syn_ack_field_ignored(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 13);
+	int a = connect_nohost(&sm, 13);
 	hsk_stack *c = sm.st[C];
-	int a = sim_socket(&sm, C);
-	hsk_addr nohost = sim_twin(&sm, NOHOST);
-	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
-	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
-	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 70000;
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 5000, SYN, 2000, NULL, 0);
 	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
@@ -203,10 +230,7 @@ static void test_simultaneous_open_syn_ack_field_ignored(void **state)
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(c, a, &ti), 0);
 	assert_int_equal(ti.snd_wnd, 3000);
-	assert_int_equal(hsk_abort(c, a), 0);
-	sim_run(&sm, 1 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	abort_end(&sm, a);
 }
 
 /* RFC 9293 §3.10.7.3: in SYN_SENT an ACK must acknowledge our SYN (ISS <
@@ -217,13 +241,8 @@ static void test_syn_sent_bad_synack_reset(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 14);
+	int a = connect_nohost(&sm, 14);
 	hsk_stack *c = sm.st[C];
-	int a = sim_socket(&sm, C);
-	hsk_addr nohost = sim_twin(&sm, NOHOST);
-	assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
-	assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
-	expect_seg(&sm, C, SYN, 0, 0, 0);
 	uint32_t iss = sim_iss(&sm, C), irs = 80000;
 	/* (Host S sends nothing: acks below are absolute.) */
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN | A, 65535, NULL, 0);
@@ -234,10 +253,7 @@ static void test_syn_sent_bad_synack_reset(void **state)
 	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
 	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
 	expect_seg(&sm, C, A, 1, irs + 1, 0);
-	assert_int_equal(hsk_abort(c, a), 0);
-	sim_run(&sm, 1 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	abort_end(&sm, a);
 }
 
 /* A passive SYN_RECEIVED is a request on the SYN queue; an RST at exactly
@@ -250,11 +266,8 @@ static void test_synrcvd_rst_back_to_listen(void **state)
 	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	const uint32_t irs = 5000;
-	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
-	const sim_ev *e = sim_next_tx(&sm);
-	assert_non_null(e);
+	const sim_ev *e = syn_from_nohost(&sm, 4000, irs);
 	assert_int_equal(e->host, S);
-	assert_int_equal(e->ev.flags, SYN | A);
 	assert_int_equal(e->ev.ack, irs + 1);
 	uint32_t iss = e->ev.seq;
 	hsk_usage u;
@@ -613,9 +626,7 @@ static void test_data_on_final_ack(void **state)
 	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	const uint32_t irs = 0x7ffffff0u; /* wraps nothing, but is large */
-	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
-	const sim_ev *e = sim_next_tx(&sm);
-	assert_int_equal(e->ev.flags, SYN | A);
+	const sim_ev *e = syn_from_nohost(&sm, 4000, irs);
 	uint32_t iss = e->ev.seq;
 	sim_inject(&sm, S, NOHOST, 4000, PORT, irs + 1, iss + 1, A | PSH, 65535,
 		   "GET / HTTP/1.0\r\n\r\n", 18);
@@ -639,9 +650,7 @@ static void test_data_on_final_ack(void **state)
 	expect_state(&sm, S, HSK_SYN_RECEIVED, HSK_ESTABLISHED);
 	assert_int_equal(sim_counter(&sm, S, "PassiveOpens"), 1);
 	/* FIN on the final ACK too: data, then EOF. */
-	sim_inject(&sm, S, NOHOST, 4001, PORT, irs, 0, SYN, 65535, NULL, 0);
-	e = sim_next_tx(&sm);
-	assert_int_equal(e->ev.flags, SYN | A);
+	e = syn_from_nohost(&sm, 4001, irs);
 	uint32_t iss2 = e->ev.seq;
 	sim_inject(&sm, S, NOHOST, 4001, PORT, irs + 1, iss2 + 1, A | PSH | FIN, 65535,
 		   "bye", 3);
@@ -675,9 +684,8 @@ static void test_mss_option(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 10);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 10, PORT, &lsd, &csd, &ssd);
 	/* SYN and SYN,ACK carry MSS 1460 (IPv6: 1440) at MTU 1500; the rest
 	 * carry none. */
 	int syns = 0;
@@ -704,12 +712,7 @@ static void test_mss_option(void **state)
 	assert_int_equal(hsk_send(sm.st[C], csd, big, sizeof(big)), (long)sizeof(big));
 	sim_run(&sm, 100 * MS);
 	assert_int_equal(max_len(&sm, C), sim_mss(&sm) - 12);
-	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
-	sim_run(&sm, 10 * MS);
-	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
-	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	pair_end(&sm, lsd, csd, ssd);
 }
 
 /* A SYN without an MSS option: 536 (RFC 9293 §3.7.1). */
@@ -721,9 +724,7 @@ static void test_mss_default_536(void **state)
 	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	const uint32_t irs = 100;
-	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
-	const sim_ev *e = sim_next_tx(&sm);
-	assert_int_equal(e->ev.flags, SYN | A);
+	const sim_ev *e = syn_from_nohost(&sm, 4000, irs);
 	assert_int_equal(e->ev.mss, sim_mss(&sm));  /* ours is still offered */
 	assert_int_equal(e->ev.wscale, -1); /* not offered by the peer */
 	uint32_t iss = e->ev.seq;
@@ -766,9 +767,8 @@ static void test_mss_small_mtu(void **state)
 	hsk_config_default(&cfg);
 	cfg.mtu = 576;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 12);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 12, PORT, &lsd, &csd, &ssd);
 	assert_int_equal(sm.log[0].ev.kind, HSK_EV_STATE);
 	/* IPv6: a link MTU below 1280 counts as 1280 (RFC 8200 §5) */
 	const uint32_t mss = sm.family == HSK_AF_INET6 ? 1280 - 60 : 536;
@@ -782,12 +782,7 @@ static void test_mss_small_mtu(void **state)
 	assert_int_equal(max_len(&sm, S), mss - 12);    /* timestamps */
 	char buf[6000];
 	assert_int_equal(hsk_recv(sm.st[C], csd, buf, sizeof(buf)), 5000);
-	assert_int_equal(hsk_abort(sm.st[C], csd), 0);
-	sim_run(&sm, 10 * MS);
-	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
-	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	pair_end(&sm, lsd, csd, ssd);
 }
 
 /* A SYN from NOHOST with an MSS option (0: none) into the server. */
@@ -844,9 +839,7 @@ static void test_sequence_wrap(void **state)
 	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	const uint32_t irs = 0xfffffff0u;
-	sim_inject(&sm, S, NOHOST, 4000, PORT, irs, 0, SYN, 65535, NULL, 0);
-	const sim_ev *e = sim_next_tx(&sm);
-	assert_int_equal(e->ev.flags, SYN | A);
+	const sim_ev *e = syn_from_nohost(&sm, 4000, irs);
 	assert_int_equal(e->ev.ack, 0xfffffff1u);
 	uint32_t iss = e->ev.seq;
 	char data[40];

@@ -30,11 +30,8 @@ static sim_peer open_peer(sim *sm, uint64_t seed)
 
 static void close_peer(sim *sm, sim_peer *p)
 {
-	hsk_abort(sm->st[S], p->sd);
-	hsk_close(sm->st[S], p->lsd);
-	sim_run_idle(sm, 600 * SEC);
-	sim_assert_no_leaks(sm);
-	sim_free(sm);
+	(void)sm;
+	sim_peer_finish(p);
 }
 
 /* The time of the last segment the host sent. */
@@ -236,9 +233,8 @@ static void test_first_flight_not_delayed(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 805);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 805, PORT, &lsd, &csd, &ssd);
 	int mss = 0;
 	assert_int_equal(hsk_getsockopt(sm.st[C], csd, HSK_SO_MAXSEG, &mss), 0);
 	static char buf[100000];
@@ -256,12 +252,7 @@ static void test_first_flight_not_delayed(void **state)
 		assert_int_equal(last_tx_time(&sm) - t_data, 1 * MS);
 	}
 	assert_int_equal(sim_counter(&sm, S, "TCPDelayedACKs"), 0);
-	hsk_abort(sm.st[C], csd);
-	hsk_close(sm.st[S], ssd);
-	hsk_close(sm.st[S], lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 }
 
 /* PSH marks the last segment of each burst: the initial window (10

@@ -24,30 +24,27 @@ enum { C = 0, S = 1, PORT = 80, FLOOD = 1000 };
 #define RST HSK_TH_RST
 #define NOHOST SIM_ADDR(7)
 
-typedef struct pair {
-	sim sm;
-	int lsd, csd, ssd;
-	uint16_t cport;
-	uint32_t c_iss, s_iss;
-} pair;
+typedef sim_pair pair;
 
 static void pair_open(pair *p, const hsk_config *cfg, uint64_t seed)
 {
-	sim_init(&p->sm, 2, cfg, seed);
-	sim_open_pair(&p->sm, C, S, PORT, 8, &p->lsd, &p->csd, &p->ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(p->sm.st[C], p->csd, &tu);
-	p->cport = tu.lport;
-	p->c_iss = sim_iss(&p->sm, C);
-	p->s_iss = sim_iss(&p->sm, S);
+	sim_pair_open(p, cfg, seed, PORT);
 }
 
 /* A segment "from the server" into the client, seq/ack relative. */
 static void to_client(pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
 		      const void *data, size_t len)
 {
-	sim_inject(&p->sm, C, SIM_ADDR(S), PORT, p->cport, p->s_iss + rseq,
-		   (flags & A) ? p->c_iss + rack : 0, flags, 65535, data, len);
+	sim_pair_to_client(p, rseq, rack, flags, data, len);
+}
+
+/* A pair whose client answers into a blackhole (its segments are only
+ * seen in the log): the log index from which they count. */
+static size_t flood_open(pair *p, const hsk_config *cfg, uint64_t seed)
+{
+	pair_open(p, cfg, seed);
+	sim_blackhole(&p->sm, C, -1, true);
+	return p->sm.nlog;
 }
 
 /* TX events of `host` with exactly `flags` since log index `from`. */
@@ -82,10 +79,8 @@ static void test_oow_syn_challenge_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 500);
+	size_t mark = flood_open(&p, NULL, 500);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	to_client(&p, 1 + 0x40000000u, 0, SYN, NULL, 0);
 	expect_seg(sm, C, A, 1, 1, 0);
 	for (int i = 1; i < FLOOD; i++)
@@ -106,11 +101,9 @@ static void test_bad_ack_challenge_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 501);
+	size_t mark = flood_open(&p, NULL, 501);
 	sim *sm = &p.sm;
 	hsk_stack *c = sm->st[C];
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < FLOOD; i++)
 		to_client(&p, 1, 1 + 100000, A | PSH, "x", 1);   /* unsent */
 	assert_int_equal(replies(sm, C, A, mark), 10);
@@ -140,10 +133,8 @@ static void test_oow_ack_rate_limited(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 502);
+	size_t mark = flood_open(&p, NULL, 502);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < FLOOD; i++)
 		to_client(&p, 1 + 0x40000000u, 1, A, NULL, 0);
 	expect_seg(sm, C, A, 1, 1, 0);
@@ -170,10 +161,8 @@ static void test_oow_ack_interval_configured(void **state)
 	hsk_config_default(&cfg);
 	cfg.invalid_ratelimit_ns = 50 * MS;
 	pair p;
-	pair_open(&p, &cfg, 503);
+	size_t mark = flood_open(&p, &cfg, 503);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < 10; i++) {
 		to_client(&p, 0, 1, A, NULL, 0);        /* just below RCV.NXT */
 		to_client(&p, 0, 1, A, NULL, 0);
@@ -190,10 +179,8 @@ static void test_oow_data_always_answered(void **state)
 {
 	(void)state;
 	pair p;
-	pair_open(&p, NULL, 504);
+	size_t mark = flood_open(&p, NULL, 504);
 	sim *sm = &p.sm;
-	sim_blackhole(sm, C, -1, true);
-	size_t mark = sm->nlog;
 	for (int i = 0; i < 3; i++)
 		to_client(&p, 1 - 100, 1, A | PSH, "old", 3);
 	assert_int_equal(sim_count_tx_since(sm, C, mark), 3);
@@ -201,25 +188,10 @@ static void test_oow_data_always_answered(void **state)
 	pair_end(&p);
 }
 
-/* A client in TIME_WAIT (its peer closed first). */
+/* A client in TIME_WAIT (it closed first). */
 static uint16_t client_in_time_wait(sim *sm, int *lsd)
 {
-	int csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, lsd, &csd, &ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(sm->st[C], csd, &tu);
-	assert_int_equal(hsk_close(sm->st[C], csd), 0);
-	sim_run(sm, 2 * MS + 1);
-	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
-	sim_run(sm, 2 * MS + 1);
-	expect_seg(sm, C, FIN | A, 1, 1, 0);
-	expect_seg(sm, S, A, 1, 2, 0);
-	expect_seg(sm, S, FIN | A, 1, 2, 0);
-	expect_seg(sm, C, A, 2, 2, 0);
-	hsk_usage u;
-	hsk_stack_usage(sm->st[C], &u);
-	assert_int_equal(u.timewaits, 1);
-	return tu.lport;
+	return sim_time_wait_client(sm, PORT, lsd);
 }
 
 /* TIME_WAIT: 1,000 out-of-window ACKs draw one ACK, and 1,000 old SYNs

@@ -19,29 +19,17 @@ enum { C = 0, S = 1, PORT = 80 };
 #define PSH HSK_TH_PSH
 #define RST HSK_TH_RST
 
-typedef struct pair {
-	sim sm;
-	int lsd, csd, ssd;
-	uint16_t cport;
-	uint32_t c_iss, s_iss;
-} pair;
+typedef sim_pair pair;
 
 static void pair_open(pair *p, const hsk_config *cfg, uint64_t seed)
 {
-	sim_init(&p->sm, 2, cfg, seed);
-	sim_open_pair(&p->sm, C, S, PORT, 8, &p->lsd, &p->csd, &p->ssd);
-	hsk_tuple tu;
-	hsk_sock_tuple(p->sm.st[C], p->csd, &tu);
-	p->cport = tu.lport;
-	p->c_iss = sim_iss(&p->sm, C);
-	p->s_iss = sim_iss(&p->sm, S);
+	sim_pair_open(p, cfg, seed, PORT);
 }
 
 /* A segment "from the server" into the client, seq/ack relative. */
 static void to_client(pair *p, uint32_t rseq, uint32_t rack, uint8_t flags)
 {
-	sim_inject(&p->sm, C, SIM_ADDR(S), PORT, p->cport, p->s_iss + rseq,
-		   (flags & A) ? p->c_iss + rack : 0, flags, 65535, NULL, 0);
+	sim_pair_to_client(p, rseq, rack, flags, NULL, 0);
 }
 
 static void pair_end(pair *p)

@@ -30,6 +30,27 @@ static hsk_config no_sack(void)
 	return cfg;
 }
 
+/* The server (S) accepts a connection from a peer the test plays, whose
+ * SYN carries an MSS option alone (no SACK, no timestamps). */
+static void peer_fx(sim *sm, sim_peer *p, const hsk_config *cfg, uint64_t seed, uint16_t mss)
+{
+	sim_init(sm, 2, cfg, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = mss;
+	sim_peer_accept(sm, p, S, PORT, 5000, &syn);
+}
+
+/* The server aborts the peer's connection and closes its listener. */
+static void peer_end(sim *sm, sim_peer *p)
+{
+	assert_int_equal(hsk_abort(sm->st[S], p->sd), 0);
+	assert_int_equal(hsk_close(sm->st[S], p->lsd), 0);
+	sim_run(sm, 100 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 /* send("hello"), the first copy lost, no SACK: the timeout resends it
  * (Nagle holds back only new data) and it arrives. */
 static void test_lost_small_segment_resent(void **state)
@@ -37,10 +58,9 @@ static void test_lost_small_segment_resent(void **state)
 	(void)state;
 	hsk_config cfg = no_sack();
 	sim sm;
-	sim_init(&sm, 2, &cfg, 300);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 300, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_lose(&sm, C, A | PSH, 1);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_send(c, csd, "hello", 5), 5);
@@ -54,13 +74,7 @@ static void test_lost_small_segment_resent(void **state)
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(sim_counter(&sm, C, "TCPTimeouts"), 1);
-	assert_int_equal(hsk_close(c, csd), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, ssd), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 3 * MS);
 }
 
 /* Two small writes, both lost: Minshall's Nagle held the second while the
@@ -70,10 +84,9 @@ static void test_lost_small_segments_go_back_n(void **state)
 	(void)state;
 	hsk_config cfg = no_sack();
 	sim sm;
-	sim_init(&sm, 2, &cfg, 301);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 301, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, C, A | PSH, true);
 	assert_int_equal(hsk_send(c, csd, "ab", 2), 2);
 	assert_int_equal(hsk_send(c, csd, "cd", 2), 2);   /* Nagle: waits */
@@ -105,13 +118,9 @@ static void test_window_cut_retransmission_sent(void **state)
 	(void)state;
 	hsk_config cfg = no_sack();
 	sim sm;
-	sim_init(&sm, 2, &cfg, 302);
-	tcp_opts syn;
-	const uint32_t mss = sim_mss(&sm);     /* 1460, or 1440 over IPv6 */
-	tcp_opts_init(&syn);
-	syn.mss = 1460;
 	sim_peer p;
-	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	peer_fx(&sm, &p, &cfg, 302, 1460);
+	const uint32_t mss = sim_mss(&sm);     /* 1460, or 1440 over IPv6 */
 	hsk_stack *s = sm.st[S];
 	static char data[3000];
 	memset(data, 'r', sizeof(data));
@@ -276,9 +285,8 @@ static void test_zero_window_user_timeout(void **state)
 	hsk_config_default(&cfg);
 	cfg.rcvbuf = 4096;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 313);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 313, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C];
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 30000), 0);
 	static char d[100000];
@@ -310,9 +318,8 @@ static void test_user_timeout_retransmissions(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 314);
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 314, PORT, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C];
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_USER_TIMEOUT, 3000), 0);
 	sim_blackhole(&sm, S, -1, true);
@@ -341,12 +348,8 @@ static void test_fast_retransmit_stops_at_snd_max(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 310);
-	tcp_opts syn;
-	tcp_opts_init(&syn);
-	syn.mss = 1460;                 /* no SACK, no timestamps */
 	sim_peer p;
-	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	peer_fx(&sm, &p, NULL, 310, 1460);
 	hsk_stack *h = sm.st[S];
 	static char more[100];
 	assert_int_equal(hsk_send(h, p.sd, "a", 1), 1);
@@ -357,11 +360,7 @@ static void test_fast_retransmit_stops_at_snd_max(void **state)
 		sim_peer_send(&p, 1, 1, A, 65535, NULL, 0);
 	expect_peer_seg(&p, A | PSH, 1, 1, 1);   /* "a" again, alone */
 	expect_no_tx(&sm);
-	assert_int_equal(hsk_abort(h, p.sd), 0);
-	assert_int_equal(hsk_close(h, p.lsd), 0);
-	sim_run(&sm, 100 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* RFC 6937 in SACK recovery: prr_out counts every byte sent since the
@@ -436,12 +435,8 @@ static void test_ack_after_rewind_carries_snd_max(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 315);
-	tcp_opts syn;
-	tcp_opts_init(&syn);
-	syn.mss = 1000;                 /* no SACK, no timestamps */
 	sim_peer p;
-	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	peer_fx(&sm, &p, NULL, 315, 1000);
 	hsk_stack *h = sm.st[S];
 	static char d[3000];
 	assert_int_equal(hsk_send(h, p.sd, d, sizeof(d)), (long)sizeof(d));
@@ -453,11 +448,7 @@ static void test_ack_after_rewind_carries_snd_max(void **state)
 	sim_peer_send(&p, 1, 1, A | PSH, 65535, "z", 1);
 	sim_run(&sm, 50 * MS);                  /* the delayed ACK */
 	expect_peer_seg(&p, A, 3001, 2, 0);
-	assert_int_equal(hsk_abort(h, p.sd), 0);
-	assert_int_equal(hsk_close(h, p.lsd), 0);
-	sim_run(&sm, 100 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 /* Nagle holds small new data while a small segment is unacknowledged,
@@ -467,12 +458,8 @@ static void test_nagle_lets_last_bytes_go_with_fin(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 316);
-	tcp_opts syn;
-	tcp_opts_init(&syn);
-	syn.mss = 1460;
 	sim_peer p;
-	sim_peer_accept(&sm, &p, S, PORT, 5000, &syn);
+	peer_fx(&sm, &p, NULL, 316, 1460);
 	hsk_stack *h = sm.st[S];
 	assert_int_equal(hsk_send(h, p.sd, "a", 1), 1);
 	expect_peer_seg(&p, A | PSH, 1, 1, 1);
@@ -481,11 +468,7 @@ static void test_nagle_lets_last_bytes_go_with_fin(void **state)
 	assert_int_equal(hsk_shutdown(h, p.sd, HSK_SHUT_WR), 0);
 	expect_peer_seg(&p, A | PSH | FIN, 2, 1, 2);
 	expect_no_tx(&sm);
-	assert_int_equal(hsk_abort(h, p.sd), 0);
-	assert_int_equal(hsk_close(h, p.lsd), 0);
-	sim_run(&sm, 100 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	peer_end(&sm, &p);
 }
 
 int main(void)

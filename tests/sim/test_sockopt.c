@@ -96,10 +96,9 @@ static void test_lowat(void **state)
 	hsk_config_default(&cfg);
 	cfg.sndbuf = 8192;
 	sim sm;
-	sim_init(&sm, 2, &cfg, 1102);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, &cfg, 1102, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(getopt_(s, ssd, HSK_SO_RCVLOWAT), 1);
 	assert_int_equal(hsk_setsockopt(s, ssd, HSK_SO_RCVLOWAT, 100), 0);
 	assert_int_equal(getopt_(s, ssd, HSK_SO_RCVLOWAT), 100);
@@ -141,10 +140,9 @@ static void test_notsent_lowat(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 1103);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 1103, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(getopt_(c, csd, HSK_TCP_NOTSENT_LOWAT), 0);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 16384), 0);
 	assert_int_equal(getopt_(c, csd, HSK_TCP_NOTSENT_LOWAT), 16384);
@@ -183,10 +181,9 @@ static void test_linger(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 1104);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 1104, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	assert_int_equal(getopt_(c, csd, HSK_SO_LINGER), -1);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_LINGER, -2), -HSK_EINVAL);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_LINGER, 3), 0);

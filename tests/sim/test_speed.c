@@ -18,9 +18,7 @@ enum { C = 0, S = 1, PORT = 80, OTHER = 81 };
 
 static hsk_usage usage(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u;
+	return sim_usage(sm, host);
 }
 
 /* close() of a listener drops its SYN-queue requests through its own list:

@@ -285,12 +285,7 @@ static void test_nagle_and_nodelay(void **state)
 		char buf[32];
 		assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 20);
 		assert_memory_equal(buf, "0123456789abcdefghij", 20);
-		hsk_abort(c, csd);
-		hsk_close(s, ssd);
-		hsk_close(s, lsd);
-		sim_run_idle(&sm, 600 * SEC);
-		sim_assert_no_leaks(&sm);
-		sim_free(&sm);
+		sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 	}
 }
 

@@ -69,14 +69,59 @@ static int tfo_listen(sim *sm, int qlen)
 	return lsd;
 }
 
+/* Client C with the default Fast Open bits (client only), server S with
+ * client and server, listening on PORT with a Fast Open queue of qlen. */
+static int tfo_setup_cfg(sim *sm, const hsk_config *sc, uint64_t seed, int qlen)
+{
+	const hsk_config *cfgs[2] = { NULL, sc };
+	sim_init_hosts(sm, 2, cfgs, seed);
+	return tfo_listen(sm, qlen);
+}
+
+static int tfo_setup(sim *sm, uint64_t seed, int qlen)
+{
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	return tfo_setup_cfg(sm, &sc, seed, qlen);
+}
+
+/* The end of a test: every timer run out, nothing left in any pool. */
+static void tfo_end(sim *sm)
+{
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* The same after closing the listener. */
+static void tfo_finish(sim *sm, int lsd)
+{
+	hsk_close(sm->st[S], lsd);
+	tfo_end(sm);
+}
+
+/* A new socket of host h sends msg with MSG_FASTOPEN to S:PORT; sendto
+ * says want. */
+static int tfo_send(sim *sm, int h, const char *msg, int want)
+{
+	int sd = hsk_socket(sm->st[h]);
+	assert_int_equal(hsk_sendto(sm->st[h], sd, msg, strlen(msg), HSK_MSG_FASTOPEN,
+				    SIM_ADDR(S), PORT), want);
+	return sd;
+}
+
+/* Client C aborts csd, the server closes its end ssd. */
+static void tfo_drop(sim *sm, int csd, int ssd)
+{
+	hsk_abort(sm->st[C], csd);
+	hsk_close(sm->st[S], ssd);
+}
+
 /* A first connection from host h asks for a cookie (nothing on its SYN
  * but the request, -EINPROGRESS), the SYN-ACK brings it; closed again. */
 static void fetch_cookie(sim *sm, int h, int lsd)
 {
 	hsk_stack *c = sm->st[h], *s = sm->st[S];
-	int sd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, sd, "early", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
-			 -HSK_EINPROGRESS);
+	int sd = tfo_send(sm, h, "early", -HSK_EINPROGRESS);
 	sim_run(sm, 10 * MS);
 	int ssd = sim_accept(sm, S, lsd);
 	uint8_t cookie[16];
@@ -93,19 +138,14 @@ static void fetch_cookie(sim *sm, int h, int lsd)
 static void test_cookie_then_data_on_syn(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1001);
+	int lsd = tfo_setup(&sm, 1001, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	uint8_t cookie[16];
 	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), cookie), -HSK_ENOENT);
 
 	/* 1: a cookie request; the data goes after the handshake. */
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "GET /a", 6, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
-			 -HSK_EINPROGRESS);
+	int csd = tfo_send(&sm, C, "GET /a", -HSK_EINPROGRESS);
 	sim_run(&sm, 10 * MS);
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	assert_int_equal(last_fo(&sm), 0);               /* a request */
@@ -118,14 +158,12 @@ static void test_cookie_then_data_on_syn(void **state)
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
 	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 0);
 	int ssd = sim_accept(&sm, S, lsd);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
+	tfo_drop(&sm, csd, ssd);
 	sim_run(&sm, 10 * MS);
 	sm.tx_cursor = sm.nlog;
 
 	/* 2: the request rides on the SYN. */
-	csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "GET /b", 6, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 6);
+	csd = tfo_send(&sm, C, "GET /b", 6);
 	const sim_ev *e = next_seg(&sm, C, SYN, 6);
 	assert_int_equal(e->ev.fastopen, 8);
 	uint32_t ciss = e->ev.seq;
@@ -172,10 +210,7 @@ static void test_cookie_then_data_on_syn(void **state)
 	sim_run(&sm, 5 * MS);
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
 	assert_int_equal(hsk_close(s, ssd), 0);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 /* TCP_FASTOPEN_CONNECT: with a cookie, connect() says 0 and sends
@@ -184,12 +219,9 @@ static void test_cookie_then_data_on_syn(void **state)
 static void test_fastopen_connect(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1002);
+	int lsd = tfo_setup(&sm, 1002, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	int csd = hsk_socket(c);
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
 	assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
@@ -197,8 +229,7 @@ static void test_fastopen_connect(void **state)
 	expect_seg(&sm, C, SYN, 0, 0, 0);
 	assert_int_equal(last_fo(&sm), 0);
 	int ssd = sim_accept(&sm, S, lsd);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
+	tfo_drop(&sm, csd, ssd);
 	sim_run(&sm, 10 * MS);
 	sm.tx_cursor = sm.nlog;
 
@@ -229,12 +260,8 @@ static void test_fastopen_connect(void **state)
 	assert_int_equal(sim_counter(&sm, C, "TCPFastOpenActive"), 1);
 	/* Set on a connection: refused. */
 	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), -HSK_EINVAL);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* A wrong cookie: the server takes no data, answers with the right
@@ -244,16 +271,12 @@ static void test_fastopen_connect(void **state)
 static void test_wrong_cookie_falls_back(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1003);
+	int lsd = tfo_setup(&sm, 1003, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	static const uint8_t bad[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), bad, 8), 0);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "hello", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	int csd = tfo_send(&sm, C, "hello", 5);
 	sim_run(&sm, 10 * MS);
 	expect_seg(&sm, C, SYN, 0, 0, 5);
 	assert_int_equal(last_fo(&sm), 8);
@@ -272,20 +295,14 @@ static void test_wrong_cookie_falls_back(void **state)
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
 	/* The next connection gets through with the new cookie. */
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
+	tfo_drop(&sm, csd, ssd);
 	sim_run(&sm, 10 * MS);
-	csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "again", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	csd = tfo_send(&sm, C, "again", 5);
 	sim_run(&sm, 10 * MS);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
 	ssd = sim_accept(&sm, S, lsd);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* A server without Fast Open (the default: client bit only) ignores the
@@ -299,8 +316,7 @@ static void test_server_without_fastopen(void **state)
 	int lsd = sim_listen(&sm, S, PORT, 8);
 	static const uint8_t some[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
 	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), some, 8), 0);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "data", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 4);
+	int csd = tfo_send(&sm, C, "data", 4);
 	sim_run(&sm, 10 * MS);
 	expect_seg(&sm, C, SYN, 0, 0, 4);
 	expect_seg(&sm, S, SYN | A, 0, 1, 0);
@@ -321,12 +337,8 @@ static void test_server_without_fastopen(void **state)
 	assert_int_equal(hsk_setsockopt(sm2.st[0], sd, HSK_TCP_FASTOPEN_CONNECT, 1),
 			 -HSK_EOPNOTSUPP);
 	sim_free(&sm2);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* The SYN with data is lost: the retransmitted SYN carries the cookie but
@@ -334,17 +346,13 @@ static void test_server_without_fastopen(void **state)
 static void test_syn_with_data_lost(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1005);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
+	int lsd = tfo_setup(&sm, 1005, 8);
+	hsk_stack *s = sm.st[S];
 	fetch_cookie(&sm, C, lsd);
 	sm.tx_cursor = sm.nlog;
 	sim_lose(&sm, C, SYN, 1);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "lost?", 5, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 5);
+	int csd = tfo_send(&sm, C, "lost?", 5);
 	sim_run(&sm, 1500 * MS);
 	const sim_ev *e = next_seg(&sm, C, SYN, 5);
 	uint32_t ciss = e->ev.seq;
@@ -358,12 +366,8 @@ static void test_syn_with_data_lost(void **state)
 	int ssd = sim_accept(&sm, S, lsd);
 	char buf[8];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* The server's SYN-ACK is lost: the client's SYN again (no data) finds
@@ -371,17 +375,13 @@ static void test_syn_with_data_lost(void **state)
 static void test_synack_lost(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1006);
+	int lsd = tfo_setup(&sm, 1006, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	fetch_cookie(&sm, C, lsd);
 	sm.tx_cursor = sm.nlog;
 	sim_lose(&sm, S, SYN | A, 1);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "hi", 2, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 2);
+	int csd = tfo_send(&sm, C, "hi", 2);
 	sim_run(&sm, 1500 * MS);
 	const sim_ev *e = next_seg(&sm, C, SYN, 2);
 	uint32_t ciss = e->ev.seq;
@@ -404,12 +404,8 @@ static void test_synack_lost(void **state)
 	sim_run(&sm, 10 * MS);
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
 	assert_int_equal(hsk_send(c, csd, "x", 1), -HSK_EPIPE);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* TCP_FASTOPEN 1: one Fast Open connection pending at a time; a second
@@ -450,8 +446,7 @@ static void test_queue_limit(void **state)
 	hsk_abort(sm.st[C2], b);
 	hsk_close(s, s2);
 	sim_run(&sm, 10 * MS);
-	b = hsk_socket(sm.st[C2]);
-	assert_int_equal(hsk_sendto(sm.st[C2], b, "six", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	b = tfo_send(&sm, C2, "six", 3);
 	sim_run(&sm, 5 * MS);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
 	s2 = sim_accept(&sm, S, lsd);
@@ -459,10 +454,7 @@ static void test_queue_limit(void **state)
 	hsk_abort(sm.st[C2], b);
 	hsk_close(s, s1);
 	hsk_close(s, s2);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 /* A reset of a Fast Open connection still in SYN_RECEIVED: ECONNRESET
@@ -472,16 +464,12 @@ static void test_queue_limit(void **state)
 static void test_pending_child_reset_and_orphaned(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1008);
+	int lsd = tfo_setup(&sm, 1008, 1);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 1);
 	fetch_cookie(&sm, C, lsd);
 	sim_blackhole(&sm, C, A, true);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "req", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	int csd = tfo_send(&sm, C, "req", 3);
 	sim_run(&sm, 5 * MS);
 	int ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_SYN_RECEIVED);
@@ -494,8 +482,7 @@ static void test_pending_child_reset_and_orphaned(void **state)
 	/* The queue (1) is free again; the next one is accepted and its
 	 * listener closed while it waits for the final ACK. */
 	sim_blackhole(&sm, C, A, true);
-	csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "req", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 3);
+	csd = tfo_send(&sm, C, "req", 3);
 	sim_run(&sm, 5 * MS);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
 	ssd = sim_accept(&sm, S, lsd);
@@ -503,11 +490,8 @@ static void test_pending_child_reset_and_orphaned(void **state)
 	sim_blackhole(&sm, C, A, false);
 	sim_run(&sm, 3 * SEC);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_end(&sm);
 }
 
 /* Linux's 0x200 and 0x4: a server that takes data without a cookie, a
@@ -520,10 +504,9 @@ static void test_no_cookie_mode(void **state)
 	const hsk_config *cfgs[2] = { &cc, &sc };
 	sim sm;
 	sim_init_hosts(&sm, 2, cfgs, 1009);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);  /* no TCP_FASTOPEN: 0x400 */
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "nocookie", 8, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 8);
+	int csd = tfo_send(&sm, C, "nocookie", 8);
 	sim_run(&sm, 10 * MS);
 	expect_seg(&sm, C, SYN, 0, 0, 8);
 	assert_int_equal(last_fo(&sm), -1);
@@ -533,12 +516,8 @@ static void test_no_cookie_mode(void **state)
 	int ssd = sim_accept(&sm, S, lsd);
 	char buf[16];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 8);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* SYNs with Fast Open lost twice in a row (a middlebox may drop them):
@@ -548,18 +527,13 @@ static void test_no_cookie_mode(void **state)
 static void test_syn_loss_backoff(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1010);
+	int lsd = tfo_setup(&sm, 1010, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	fetch_cookie(&sm, C, lsd);
 	sim_blackhole(&sm, C, SYN, true);
 	for (int i = 0; i < 2; i++) {
-		int sd = hsk_socket(c);
-		assert_int_equal(hsk_sendto(c, sd, "drop", 4, HSK_MSG_FASTOPEN,
-					    SIM_ADDR(S), PORT), 4);
+		int sd = tfo_send(&sm, C, "drop", 4);
 		sim_run(&sm, 1500 * MS);        /* a timeout, one SYN again */
 		hsk_abort(c, sd);
 	}
@@ -567,9 +541,7 @@ static void test_syn_loss_backoff(void **state)
 	sim_run(&sm, 10 * MS);
 	sm.tx_cursor = sm.nlog;
 	/* At once: a cookie request, no data (as without a cookie). */
-	int sd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, sd, "wait", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
-			 -HSK_EINPROGRESS);
+	int sd = tfo_send(&sm, C, "wait", -HSK_EINPROGRESS);
 	const sim_ev *e = next_seg(&sm, C, SYN, 0);
 	assert_int_equal(e->ev.fastopen, 0);
 	hsk_abort(c, sd);
@@ -577,8 +549,7 @@ static void test_syn_loss_backoff(void **state)
 	/* 240 s after the last loss: the cookie and data on the SYN. */
 	sim_run(&sm, 241 * SEC);
 	sm.tx_cursor = sm.nlog;
-	sd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, sd, "back", 4, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 4);
+	sd = tfo_send(&sm, C, "back", 4);
 	e = next_seg(&sm, C, SYN, 4);
 	assert_int_equal(e->ev.fastopen, 8);
 	sim_run(&sm, 10 * MS);
@@ -587,12 +558,8 @@ static void test_syn_loss_backoff(void **state)
 	char buf[8];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "back", 4);
-	hsk_abort(c, sd);
-	hsk_close(s, ssd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_drop(&sm, sd, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* A SYN with data and no Fast Open option, at a Fast Open listener: a
@@ -601,12 +568,9 @@ static void test_syn_loss_backoff(void **state)
 static void test_data_without_option(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1011);
+	int lsd = tfo_setup(&sm, 1011, 8);
 	hsk_stack *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	sim_peer p = { .sm = &sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
 		       .hport = PORT, .iss = 1000, .lsd = lsd };
 	tcp_opts syn;
@@ -625,27 +589,21 @@ static void test_data_without_option(void **state)
 	char buf[8];
 	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 4);
 	hsk_abort(s, p.sd);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 /* One Fast Open connection from C with the cached cookie: true when the
  * server took the SYN's data. */
 static bool tfo_try(sim *sm, int lsd, const char *msg)
 {
-	hsk_stack *c = sm->st[C], *s = sm->st[S];
 	uint64_t before = sim_counter(sm, S, "TCPFastOpenPassive");
-	int csd = hsk_socket(c);
 	int n = (int)strlen(msg);
-	assert_int_equal(hsk_sendto(c, csd, msg, (size_t)n, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), n);
+	int csd = tfo_send(sm, C, msg, n);
 	sim_run(sm, 10 * MS);
 	int ssd = sim_accept(sm, S, lsd);
 	char buf[16];
-	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), n);
-	hsk_abort(c, csd);
-	hsk_close(s, ssd);
+	assert_int_equal(hsk_recv(sm->st[S], ssd, buf, sizeof(buf)), n);
+	tfo_drop(sm, csd, ssd);
 	sim_run(sm, 10 * MS);
 	return sim_counter(sm, S, "TCPFastOpenPassive") > before;
 }
@@ -658,11 +616,9 @@ static void test_key_rotation(void **state)
 	(void)state;
 	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
 	sc.tcp_fastopen_key_rotate_ns = 60 * SEC;
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1012);
+	int lsd = tfo_setup_cfg(&sm, &sc, 1012, 8);
 	hsk_stack *c = sm.st[C];
-	int lsd = tfo_listen(&sm, 8);
 	fetch_cookie(&sm, C, lsd);
 	uint8_t c0[16], c1[16];
 	assert_int_equal(hsk_fastopen_cookie_get(c, SIM_ADDR(S), c0), 8);
@@ -677,8 +633,7 @@ static void test_key_rotation(void **state)
 	assert_memory_equal(keys1 + 16, keys0, 16);     /* primary -> backup */
 	assert_memory_not_equal(keys1, keys0, 16);
 	sm.tx_cursor = sm.nlog;
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_sendto(c, csd, "period1", 7, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), 7);
+	int csd = tfo_send(&sm, C, "period1", 7);
 	const sim_ev *e = next_seg(&sm, C, SYN, 7);
 	uint32_t ciss = e->ev.seq;
 	sim_run(&sm, 1 * MS);
@@ -706,10 +661,7 @@ static void test_key_rotation(void **state)
 	assert_int_equal(hsk_fastopen_cookie_set(c, SIM_ADDR(S), c1, 8), 0);
 	assert_true(tfo_try(&sm, lsd, "period1"));
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 2);
-	hsk_close(sm.st[S], lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 /* hsk_fastopen_key_set as Linux's TCP_FASTOPEN_KEY: a new primary with
@@ -718,12 +670,9 @@ static void test_key_rotation(void **state)
 static void test_key_set(void **state)
 {
 	(void)state;
-	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
-	const hsk_config *cfgs[2] = { NULL, &sc };
 	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1013);
+	int lsd = tfo_setup(&sm, 1013, 8);
 	hsk_stack *s = sm.st[S];
-	int lsd = tfo_listen(&sm, 8);
 	fetch_cookie(&sm, C, lsd);
 	uint8_t old[32], now[32];
 	assert_int_equal(hsk_fastopen_key_get(s, old), 16);     /* no backup */
@@ -742,17 +691,14 @@ static void test_key_set(void **state)
 	assert_true(tfo_try(&sm, lsd, "again"));
 	assert_int_equal(hsk_fastopen_key_set(s, NULL, NULL), -HSK_EINVAL);
 	/* A key in the configuration is the primary. */
-	hsk_config kc = sc;
+	hsk_config kc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
 	memcpy(kc.tcp_fastopen_key, k2, 16);
 	sim sm2;
 	sim_init(&sm2, 1, &kc, 3);
 	assert_int_equal(hsk_fastopen_key_get(sm2.st[0], now), 16);
 	assert_memory_equal(now, k2, 16);
 	sim_free(&sm2);
-	hsk_close(s, lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 /* The stacks of a shard set share one key (shards.c): a client whose next
@@ -807,10 +753,7 @@ static void test_shards_share_key(void **state)
 	static const uint8_t zero[16];
 	assert_int_equal(shards_config(&one, 1), 0);
 	assert_memory_equal(one.tcp_fastopen_key, zero, 16);
-	hsk_close(sm.st[S], lsd);
-	sim_run_idle(&sm, 600 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	tfo_finish(&sm, lsd);
 }
 
 int main(void)

@@ -191,13 +191,7 @@ static void test_lost_syn_recovered(void **state)
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 4);
 	/* Without a lost SYN, the same loss is repaired after the RTO of
 	 * the SYN's sample (the floor, 200 ms): see test_fin_retransmission. */
-	assert_int_equal(hsk_close(c, csd), 0);
-	sim_run(&sm, 3 * MS);
-	assert_int_equal(hsk_close(s, ssd), 0);
-	assert_int_equal(hsk_close(s, lsd), 0);
-	sim_run(&sm, 61 * SEC);
-	sim_assert_no_leaks(&sm);
-	sim_free(&sm);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 3 * MS);
 }
 
 /* Times (relative to t0, ms) of the TX events of `host` with `flags`. */
@@ -218,10 +212,9 @@ static void test_orphan_fin_retries(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 105);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 105, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, S, -1, true);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_close(c, csd), 0);
@@ -256,10 +249,9 @@ static void test_data_retries2(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 106);
-	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 106, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	sim_blackhole(&sm, S, -1, true);
 	uint64_t t0 = sim_now(&sm);
 	assert_int_equal(hsk_send(c, csd, "ping", 4), 4);

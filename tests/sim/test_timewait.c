@@ -23,9 +23,7 @@ enum { C = 0, S = 1, PORT = 80 };
 
 static size_t timewaits(sim *sm, int host)
 {
-	hsk_usage u;
-	hsk_stack_usage(sm->st[host], &u);
-	return u.timewaits;
+	return sim_usage(sm, host).timewaits;
 }
 
 typedef struct tw_fx {
@@ -178,10 +176,9 @@ static void test_syn_boundary_at_rcv_nxt(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 704);
-	hsk_stack *c = sm.st[C];
 	int lsd, csd, ssd;
-	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	sim_init_pair(&sm, NULL, 704, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C];
 	hsk_tuple tu;
 	hsk_sock_tuple(c, csd, &tu);
 	assert_int_equal(hsk_close(sm.st[S], ssd), 0);

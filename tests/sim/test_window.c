@@ -22,14 +22,30 @@ enum { S = 1, PORT = 80 };
 #define FIN HSK_TH_FIN
 
 /* The host (S) accepts a connection from the peer: MSS 1460, no other
- * option, window 65535. */
-static void open_fx(sim *sm, sim_peer *p, const hsk_config *cfg, uint64_t seed)
+ * option, the peer's window `win`. */
+static void open_win_fx(sim *sm, sim_peer *p, const hsk_config *cfg, uint64_t seed,
+			uint16_t win)
 {
 	sim_init(sm, 2, cfg, seed);
 	tcp_opts syn;
 	tcp_opts_init(&syn);
 	syn.mss = 1460;
-	sim_peer_accept(sm, p, S, PORT, 3000, &syn);
+	sim_peer_accept_win(sm, p, S, PORT, 3000, &syn, win);
+}
+
+/* The same with window 65535. */
+static void open_fx(sim *sm, sim_peer *p, const hsk_config *cfg, uint64_t seed)
+{
+	open_win_fx(sm, p, cfg, seed, 65535);
+}
+
+/* The same with a receive buffer (SO_RCVBUF) of rcvbuf bytes at the host. */
+static void open_rcvbuf_fx(sim *sm, sim_peer *p, uint32_t rcvbuf, uint64_t seed)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = rcvbuf;
+	open_fx(sm, p, &cfg, seed);
 }
 
 static void close_fx(sim *sm, sim_peer *p)
@@ -125,12 +141,9 @@ static void test_wl2_equal_ack_updates(void **state)
 static void test_zero_window_still_takes_ack(void **state)
 {
 	(void)state;
-	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.rcvbuf = 1024;
 	sim sm;
 	sim_peer p;
-	open_fx(&sm, &p, &cfg, 803);
+	open_rcvbuf_fx(&sm, &p, 1024, 803);
 	hsk_stack *s = sm.st[S];
 	static char fill[1024];
 	memset(fill, 'f', sizeof(fill));
@@ -217,12 +230,8 @@ static void test_ack_acceptability_bounds(void **state)
 {
 	(void)state;
 	sim sm;
-	sim_init(&sm, 2, NULL, 806);
-	tcp_opts syn;
-	tcp_opts_init(&syn);
-	syn.mss = 1460;
 	sim_peer p;
-	sim_peer_accept_win(&sm, &p, S, PORT, 3000, &syn, 1000);
+	open_win_fx(&sm, &p, NULL, 806, 1000);
 	hsk_stack *s = sm.st[S];
 	static char d[2000];
 	memset(d, 'd', sizeof(d));
@@ -307,12 +316,9 @@ static void test_empty_segment_right_edge(void **state)
 static void test_segment_beyond_window_trimmed(void **state)
 {
 	(void)state;
-	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.rcvbuf = 1024;
 	sim sm;
 	sim_peer p;
-	open_fx(&sm, &p, &cfg, 809);
+	open_rcvbuf_fx(&sm, &p, 1024, 809);
 	hsk_stack *s = sm.st[S];
 	static char d[1400];
 	for (size_t i = 0; i < sizeof(d); i++)
@@ -358,12 +364,9 @@ static void test_offered_window_not_shrunk(void **state)
 static void test_offered_window_no_crumbs(void **state)
 {
 	(void)state;
-	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.rcvbuf = 16384;
 	sim sm;
 	sim_peer p;
-	open_fx(&sm, &p, &cfg, 811);
+	open_rcvbuf_fx(&sm, &p, 16384, 811);
 	hsk_stack *s = sm.st[S];
 	uint32_t wnd = synack_window(&sm);
 	assert_int_equal(wnd, 16384);

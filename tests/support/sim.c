@@ -738,3 +738,86 @@ int sim_count_tx_since(const sim *sm, int host, size_t from)
 			n++;
 	return n;
 }
+
+void sim_peer_finish(sim_peer *p)
+{
+	sim *sm = p->sm;
+	hsk_abort(sm->st[p->host], p->sd);
+	hsk_close(sm->st[p->host], p->lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+void sim_pair_open(sim_pair *p, const hsk_config *cfg, uint64_t seed, uint16_t port)
+{
+	sim_init(&p->sm, 2, cfg, seed);
+	sim_open_pair(&p->sm, 0, 1, port, 8, &p->lsd, &p->csd, &p->ssd);
+	hsk_tuple tu;
+	hsk_sock_tuple(p->sm.st[0], p->csd, &tu);
+	p->port = port;
+	p->cport = tu.lport;
+	p->c_iss = sim_iss(&p->sm, 0);
+	p->s_iss = sim_iss(&p->sm, 1);
+}
+
+void sim_pair_to_client(sim_pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
+			const void *data, size_t len)
+{
+	sim_inject(&p->sm, 0, SIM_ADDR(1), p->port, p->cport, p->s_iss + rseq,
+		   (flags & HSK_TH_ACK) ? p->c_iss + rack : 0, flags, 65535, data, len);
+}
+
+uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd)
+{
+	int csd, ssd;
+	sim_open_pair(sm, 0, 1, port, 8, lsd, &csd, &ssd);
+	hsk_tuple tu;
+	hsk_sock_tuple(sm->st[0], csd, &tu);
+	assert_int_equal(hsk_close(sm->st[0], csd), 0);
+	sim_run(sm, 2 * MS + 1);
+	assert_int_equal(hsk_close(sm->st[1], ssd), 0);
+	sim_run(sm, 2 * MS + 1);
+	expect_seg(sm, 0, HSK_TH_FIN | HSK_TH_ACK, 1, 1, 0);
+	expect_seg(sm, 1, HSK_TH_ACK, 1, 2, 0);
+	expect_seg(sm, 1, HSK_TH_FIN | HSK_TH_ACK, 1, 2, 0);
+	expect_seg(sm, 0, HSK_TH_ACK, 2, 2, 0);
+	assert_int_equal(sim_usage(sm, 0).timewaits, 1);
+	return tu.lport;
+}
+
+void sim_init_pair(sim *sm, const hsk_config *cfg, uint64_t seed, uint16_t port,
+		   int *lsd, int *csd, int *ssd)
+{
+	sim_init(sm, 2, cfg, seed);
+	sim_open_pair(sm, 0, 1, port, 8, lsd, csd, ssd);
+}
+
+void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd)
+{
+	hsk_abort(sm->st[client], csd);
+	hsk_close(sm->st[server], ssd);
+	hsk_close(sm->st[server], lsd);
+	sim_run_idle(sm, 600 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+void sim_finish_pair_graceful(sim *sm, int client, int server, int lsd, int csd, int ssd,
+			      uint64_t gap_ns)
+{
+	assert_int_equal(hsk_close(sm->st[client], csd), 0);
+	sim_run(sm, gap_ns);
+	assert_int_equal(hsk_close(sm->st[server], ssd), 0);
+	assert_int_equal(hsk_close(sm->st[server], lsd), 0);
+	sim_run(sm, 61 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+hsk_usage sim_usage(const sim *sm, int host)
+{
+	hsk_usage u;
+	hsk_stack_usage(sm->st[host], &u);
+	return u;
+}

@@ -113,6 +113,20 @@ int sim_accept(sim *sm, int host, int lsd);
  * the three handshake segments and ESTABLISHED at both ends. */
 void sim_open_pair(sim *sm, int client, int server, uint16_t port, int backlog,
 		   int *lsd, int *csd, int *ssd);
+/* sim_init with two hosts and cfg (NULL: defaults), then sim_open_pair
+ * from host 0 to host 1 on `port`, backlog 8: the set-up most scenarios
+ * start from. */
+void sim_init_pair(sim *sm, const hsk_config *cfg, uint64_t seed, uint16_t port,
+		   int *lsd, int *csd, int *ssd);
+/* The end of a test on such a pair: the client aborts csd, the server
+ * closes ssd and the listener lsd; every timer runs out (600 s at most),
+ * no pool holds anything, and the simulation is freed. */
+void sim_finish_pair(sim *sm, int client, int server, int lsd, int csd, int ssd);
+/* The same, gracefully: the client closes csd and, gap_ns later, the
+ * server closes ssd and lsd (each close must succeed); then 61 s for
+ * TIME_WAIT, the pools checked empty, the simulation freed. */
+void sim_finish_pair_graceful(sim *sm, int client, int server, int lsd, int csd, int ssd,
+			      uint64_t gap_ns);
 
 /* ISS and IRS as seen in the log (the first SYN each host sent). */
 uint32_t sim_iss(const sim *sm, int host);
@@ -135,6 +149,8 @@ void sim_state_path(const sim *sm, int host, int obj_mask, char *buf, size_t cap
 /* Every pool of every host is empty. */
 void sim_assert_no_leaks(sim *sm);
 uint64_t sim_counter(const sim *sm, int host, const char *name);
+/* What host's pools hold now (hsk_stack_usage). */
+hsk_usage sim_usage(const sim *sm, int host);
 
 /* Build and inject a raw TCP segment into `host` as if from `from_addr`. */
 void sim_inject(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
@@ -194,5 +210,32 @@ void sim_peer_expect(sim_peer *p, uint8_t flags, uint32_t rseq, uint32_t rack,
 		     uint32_t len, const char *file, int line);
 /* TX events of the host since log index `from`. */
 int sim_count_tx_since(const sim *sm, int host, size_t from);
+/* The end of a test with a peer: the host aborts the peer's connection and
+ * closes its listener; every timer runs out (600 s at most), no pool holds
+ * anything, and the simulation is freed. */
+void sim_peer_finish(sim_peer *p);
+
+/*
+ * A connection from host 0 (the client) to host 1 (the server) on `port`
+ * (sim_init, then sim_open_pair with backlog 8), for tests that play the
+ * server's side by injecting segments into the client: the client's port
+ * and both ends' ISS.
+ */
+typedef struct sim_pair {
+	sim sm;
+	int lsd, csd, ssd;
+	uint16_t port, cport;
+	uint32_t c_iss, s_iss;
+} sim_pair;
+void sim_pair_open(sim_pair *p, const hsk_config *cfg, uint64_t seed, uint16_t port);
+/* A segment "from the server" into the client, window 65535: seq relative
+ * to the server's ISS, ack (used only with HSK_TH_ACK) to the client's. */
+void sim_pair_to_client(sim_pair *p, uint32_t rseq, uint32_t rack, uint8_t flags,
+			const void *data, size_t len);
+/* A client in TIME_WAIT: host 0 connects to host 1 on `port`, closes first,
+ * then the server closes; checks the four segments of the close and the
+ * client's TIME_WAIT entry. Returns the client's port; *lsd is the
+ * server's listener, still open. */
+uint16_t sim_time_wait_client(sim *sm, uint16_t port, int *lsd);
 
 #endif

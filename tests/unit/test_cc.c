@@ -153,6 +153,23 @@ static void test_hystart_steady(void **state)
 	assert_int_equal(cc.hs_state, CC_HS_SS);
 }
 
+/* A NewReno sender from time 0: three rounds of 20 ms in slow start
+ * (80 MSS), then two of 30 ms, a rise that puts HyStart++ in conservative
+ * slow start. */
+static void hystart_css(cc_state *cc)
+{
+	int r;
+
+	now = 0;
+	cc_init(cc, &cc_newreno_ops, MSS, 0);
+	for (r = 0; r < 3; r++)
+		round_trip_sample(cc, 20 * MS, 20 * MS);
+	assert_int_equal(cc->cwnd, 80 * MSS);
+	round_trip_sample(cc, 30 * MS, 30 * MS);
+	round_trip_sample(cc, 30 * MS, 30 * MS);
+	assert_int_equal(cc->hs_state, CC_HS_CSS);
+}
+
 /* A queue builds (the RTT rises by 10 ms, more than RttThresh = 4 ms):
  * conservative slow start grows a quarter as fast, and after CSS_ROUNDS
  * rounds of it congestion avoidance begins at that window. */
@@ -163,14 +180,7 @@ static void test_hystart_delay_rise(void **state)
 	int r;
 
 	(void)state;
-	now = 0;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	for (r = 0; r < 3; r++)
-		round_trip_sample(&cc, 20 * MS, 20 * MS);
-	assert_int_equal(cc.cwnd, 80 * MSS);
-	round_trip_sample(&cc, 30 * MS, 30 * MS);
-	round_trip_sample(&cc, 30 * MS, 30 * MS);
-	assert_int_equal(cc.hs_state, CC_HS_CSS);
+	hystart_css(&cc);
 	assert_true(cc.cwnd < 320 * MSS);       /* not doubled twice */
 	w = cc.cwnd;
 	round_trip_sample(&cc, 30 * MS, 30 * MS);
@@ -198,13 +208,7 @@ static void test_hystart_spurious_and_loss(void **state)
 	int r;
 
 	(void)state;
-	now = 0;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	for (r = 0; r < 3; r++)
-		round_trip_sample(&cc, 20 * MS, 20 * MS);
-	round_trip_sample(&cc, 30 * MS, 30 * MS);
-	round_trip_sample(&cc, 30 * MS, 30 * MS);
-	assert_int_equal(cc.hs_state, CC_HS_CSS);
+	hystart_css(&cc);
 	round_trip_sample(&cc, 20 * MS, 20 * MS);
 	assert_int_equal(cc.hs_state, CC_HS_SS);
 	w = cc.cwnd;
@@ -242,14 +246,21 @@ static void test_reno_linear(void **state)
 	}
 }
 
+/* A NewReno sender with a window of `segs` MSS meets a loss at time t:
+ * into recovery, with SACK or without. */
+static void reno_loss(cc_state *cc, uint32_t segs, bool sack, uint64_t t)
+{
+	cc_init(cc, &cc_newreno_ops, MSS, 0);
+	cc->cwnd = segs * MSS;
+	cc_enter_recovery(cc, segs * MSS, sack, t);
+}
+
 static void test_reno_recovery_sack(void **state)
 {
 	cc_state cc;
 
 	(void)state;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	cc.cwnd = 100 * MSS;
-	cc_enter_recovery(&cc, 100 * MSS, true, 1);
+	reno_loss(&cc, 100, true, 1);
 	assert_true(cc.in_recovery);
 	assert_int_equal(cc.ssthresh, 50 * MSS);
 	assert_int_equal(cc.cwnd, 50 * MSS);
@@ -279,9 +290,7 @@ static void test_reno_recovery_newreno(void **state)
 	cc_state cc;
 
 	(void)state;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	cc.cwnd = 100 * MSS;
-	cc_enter_recovery(&cc, 100 * MSS, false, 1);
+	reno_loss(&cc, 100, false, 1);
 	assert_int_equal(cc.ssthresh, 50 * MSS);
 	assert_int_equal(cc.cwnd, 53 * MSS);       /* ssthresh + 3 MSS */
 	cc_on_dupack(&cc);
@@ -310,9 +319,7 @@ static void test_prr_proportional(void **state)
 	bool prev_sent = false;
 
 	(void)state;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	cc.cwnd = 20 * MSS;
-	cc_enter_recovery(&cc, 20 * MSS, true, 0);
+	reno_loss(&cc, 20, true, 0);
 	assert_int_equal(cc.ssthresh, 10 * MSS);
 	for (k = 0; k < 19; k++) {
 		pipe -= MSS;                 /* one more segment SACKed */
@@ -346,9 +353,7 @@ static void test_prr_reduction_bound(void **state)
 	uint32_t pipe = 5 * MSS, k, n;
 
 	(void)state;
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	cc.cwnd = 20 * MSS;
-	cc_enter_recovery(&cc, 20 * MSS, true, 0);   /* 15 of 20 lost */
+	reno_loss(&cc, 20, true, 0);   /* 15 of 20 lost */
 	for (k = 0; k < 3; k++) {
 		pipe -= MSS;
 		cc_prr_ack(&cc, MSS, pipe);
@@ -516,9 +521,7 @@ static void test_cubic_reduction(void **state)
 	assert_int_equal(cc.ssthresh, 2 * MSS);
 	assert_int_equal(cc.cwnd, MSS);
 	/* Reno halves where CUBIC keeps 70 % */
-	cc_init(&cc, &cc_newreno_ops, MSS, 0);
-	cc.cwnd = 100 * MSS;
-	cc_enter_recovery(&cc, 100 * MSS, true, 9);
+	reno_loss(&cc, 100, true, 9);
 	assert_int_equal(cc.cwnd, 50 * MSS);
 }
 

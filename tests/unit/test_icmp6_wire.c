@@ -12,19 +12,11 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "wire/ipv6.h"
 #include "ipv6_vectors.h"
 
 static const uint8_t KMAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *b = malloc(n ? n : 1);
-	assert_non_null(b);
-	if (n)
-		memcpy(b, p, n);
-	return b;
-}
 
 /* The ICMPv6 message of a captured packet with no extension headers. */
 static int parse_icmp(const uint8_t *pkt, size_t len, icmp_hdr *h, size_t *body_len)

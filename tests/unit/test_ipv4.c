@@ -11,17 +11,9 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "wire/wire.h"
 #include "wire_vectors.h"
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *b = malloc(n ? n : 1);
-	assert_non_null(b);
-	if (n)
-		memcpy(b, p, n);
-	return b;
-}
 
 /* Recomputes the header checksum after a test edits a field. */
 static void ip_fix_csum(uint8_t *b)

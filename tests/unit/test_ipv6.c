@@ -14,20 +14,12 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "wire/ipv6.h"
 #include "ipv6_vectors.h"
 
 static const uint8_t K[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 1 };  /* 2001:2::1 */
 static const uint8_t U[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 2 };  /* 2001:2::2 */
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *b = malloc(n ? n : 1);
-	assert_non_null(b);
-	if (n)
-		memcpy(b, p, n);
-	return b;
-}
 
 static int walk(const uint8_t *p, size_t len, unsigned flags, ipv6_chain *c)
 {

@@ -11,14 +11,20 @@
 #define MS RTT_NS_PER_MS
 #define US 1000ull
 
+/* The default parameters and an estimator without a sample. */
+static void fresh(rtt_params *p, rtt_est *e)
+{
+	rtt_params_default(p);
+	rtt_init(e, p);
+}
+
 static void test_initial_rto(void **state)
 {
 	rtt_params p;
 	rtt_est e;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	assert_false(rtt_has_sample(&e));
 	assert_int_equal(rtt_rto(&e, &p), 1000 * MS);
 	assert_int_equal(rtt_srtt_or(&e, 7), 7);
@@ -30,8 +36,7 @@ static void test_first_and_second_sample(void **state)
 	rtt_est e;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	/* (2.2): SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR */
 	assert_true(rtt_add_sample(&e, &p, 100 * MS, false, 0));
 	assert_int_equal(e.srtt, 100 * MS);
@@ -58,8 +63,7 @@ static void test_min_clamp_and_granularity(void **state)
 	int i;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	rtt_add_sample(&e, &p, 1 * MS, false, 0);
 	assert_int_equal(rtt_rto(&e, &p), 200 * MS);   /* 3 ms clamped up */
 
@@ -80,8 +84,7 @@ static void test_max_clamp(void **state)
 	rtt_est e;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	rtt_add_sample(&e, &p, 100000 * MS, false, 0);
 	assert_int_equal(rtt_rto(&e, &p), 120000 * MS);
 	/* an initial RTO above the maximum is clamped too */
@@ -97,8 +100,7 @@ static void test_backoff(void **state)
 	int i;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	rtt_backoff(&e);
 	assert_int_equal(rtt_rto(&e, &p), 2000 * MS);
 	rtt_backoff(&e);
@@ -124,8 +126,7 @@ static void test_karn(void **state)
 	rtt_est e;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	rtt_add_sample(&e, &p, 100 * MS, false, 0);
 	rtt_backoff(&e);
 	rtt_backoff(&e);
@@ -150,8 +151,7 @@ static void test_timestamps(void **state)
 	uint32_t off = 7, ecr;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	assert_int_equal(rtt_tsval(&p, now, off), 1007);
 	ecr = rtt_tsval(&p, 900 * MS, off);
 	assert_true(rtt_ts_sample(&e, &p, now, off, ecr));
@@ -176,8 +176,7 @@ static void test_timestamps_wrap(void **state)
 	uint32_t ecr;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	ecr = rtt_tsval(&p, 10 * MS, off);
 	assert_true(ecr > 0xfffff000u);
 	assert_true(rtt_tsval(&p, 50 * MS, off) < 100);
@@ -191,8 +190,7 @@ static void test_min_rtt_window(void **state)
 	rtt_est e;
 
 	(void)state;
-	rtt_params_default(&p);
-	rtt_init(&e, &p);
+	fresh(&p, &e);
 	rtt_add_sample(&e, &p, 30 * MS, false, 0);
 	rtt_add_sample(&e, &p, 20 * MS, false, 1 * MS);
 	rtt_add_sample(&e, &p, 50 * MS, false, 2 * MS);

@@ -29,6 +29,20 @@ static hsk_tuple mk_tuple(uint32_t la, uint32_t ra, uint16_t lp, uint16_t rp)
 	return t;
 }
 
+/* The 12 bytes the tuple hashes read: the local and remote address, the
+ * local and remote port, each little-endian. */
+static void tuple_bytes(const hsk_tuple *t, uint8_t b[12])
+{
+	for (int j = 0; j < 4; j++) {
+		b[j] = (uint8_t)(t->laddr >> (8 * j));
+		b[4 + j] = (uint8_t)(t->raddr >> (8 * j));
+	}
+	b[8] = (uint8_t)t->lport;
+	b[9] = (uint8_t)(t->lport >> 8);
+	b[10] = (uint8_t)t->rport;
+	b[11] = (uint8_t)(t->rport >> 8);
+}
+
 static void test_tuple_hash_is_siphash(void **state)
 {
 	(void)state;
@@ -39,14 +53,7 @@ static void test_tuple_hash_is_siphash(void **state)
 		hsk_tuple t = mk_tuple((uint32_t)x, (uint32_t)(x >> 32),
 		                       (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
 		uint8_t b[12];
-		for (int j = 0; j < 4; j++) {
-			b[j] = (uint8_t)(t.laddr >> (8 * j));
-			b[4 + j] = (uint8_t)(t.raddr >> (8 * j));
-		}
-		b[8] = (uint8_t)t.lport;
-		b[9] = (uint8_t)(t.lport >> 8);
-		b[10] = (uint8_t)t.rport;
-		b[11] = (uint8_t)(t.rport >> 8);
+		tuple_bytes(&t, b);
 		assert_int_equal(tuple_hash(&t, k0, k1), hsk_siphash(b, 12, k0, k1));
 	}
 	/* the table's hash: SipHash-1-3 of the same bytes, low 24 bits */
@@ -55,14 +62,7 @@ static void test_tuple_hash_is_siphash(void **state)
 		hsk_tuple t = mk_tuple((uint32_t)x, (uint32_t)(x >> 32),
 		                       (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
 		uint8_t b[12];
-		for (int j = 0; j < 4; j++) {
-			b[j] = (uint8_t)(t.laddr >> (8 * j));
-			b[4 + j] = (uint8_t)(t.raddr >> (8 * j));
-		}
-		b[8] = (uint8_t)t.lport;
-		b[9] = (uint8_t)(t.lport >> 8);
-		b[10] = (uint8_t)t.rport;
-		b[11] = (uint8_t)(t.rport >> 8);
+		tuple_bytes(&t, b);
 		hsk_table tb;
 		assert_int_equal(tbl_init(&tb, 16, k0, k1), 0);
 		assert_int_equal(tbl_hash(&tb, &t), hsk_siphash13(b, 12, k0, k1) & 0xffffff);
@@ -124,15 +124,22 @@ static void check_all(hsk_table *t, conn *c, int n, int step)
 		assert_ptr_equal(tbl_lookup(t, &c[i].node.key), &c[i].node);
 }
 
+/* n zeroed nodes, and an empty table of `buckets` buckets keyed (k0, k1). */
+static conn *table_fx(hsk_table *t, size_t n, size_t buckets, uint64_t k0, uint64_t k1)
+{
+	conn *c = calloc(n, sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(tbl_init(t, buckets, k0, k1), 0);
+	return c;
+}
+
 /* 100k tuples: insert, grow, look up, remove half, look up again. */
 static void test_many(void **state)
 {
 	(void)state;
 	enum { N = 100000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 1, 0x1111, 0x2222), 0);
+	conn *c = table_fx(&t, N, 1, 0x1111, 0x2222);
 	for (int i = 0; i < N; i++) {
 		/* one server address and port, clients from a /16: the shape a
 		 * busy listener sees, distinct by construction */
@@ -244,10 +251,8 @@ static void test_growth_steps(void **state)
 {
 	(void)state;
 	enum { N = 3000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 16, 7, 8), 0);
+	conn *c = table_fx(&t, N, 16, 7, 8);
 	for (int i = 0; i < N; i++) {
 		size_t before = t.mask + 1;
 		bool migrating = t.old != NULL;
@@ -277,10 +282,8 @@ static void test_million_bounded(void **state)
 {
 	(void)state;
 	enum { N = 1000000 };
-	conn *c = calloc(N, sizeof *c);
-	assert_non_null(c);
 	hsk_table t;
-	assert_int_equal(tbl_init(&t, 16, 0xabc, 0xdef), 0);
+	conn *c = table_fx(&t, N, 16, 0xabc, 0xdef);
 	uint64_t worst = 0, growths = 0;
 	for (int i = 0; i < N; i++) {
 		c[i].node.key = mk_tuple(0xc6120001, 0xc6120000 + (uint32_t)(i >> 16), 80,

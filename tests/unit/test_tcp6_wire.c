@@ -16,20 +16,11 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "handshake.h"
 #include "wire/ipv6.h"
 #include "wire/wire.h"
 #include "ipv6_vectors.h"
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *b = malloc(n ? n : 1);
-
-	assert_non_null(b);
-	if (n)
-		memcpy(b, p, n);
-	return b;
-}
 
 struct v6seg {
 	const uint8_t *pkt;

@@ -11,20 +11,12 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "handshake.h"
 #include "wire/wire.h"
 #include "wire_vectors.h"
 
 enum { CLIENT = 0xc6120002, SERVER = 0xc6120001 }; /* 198.18.0.2, .1 */
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *b = malloc(n ? n : 1);
-	assert_non_null(b);
-	if (n)
-		memcpy(b, p, n);
-	return b;
-}
 
 struct seg_case {
 	const char *name;

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "capture.h"
 #include "handshake.h"
 #include "wire/wire.h"
 
@@ -24,27 +25,11 @@
 #define PEER 0xc6120001u    /* 198.18.0.1 */
 #define MS 1000000ull
 
-struct cap {
-	int n;
-	uint8_t pkt[64][1600];
-	size_t len[64];
-};
 
-static void capture(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct cap *c = ctx;
-
-	if (c->n < 64 && len <= sizeof(c->pkt[0])) {
-		memcpy(c->pkt[c->n], pkt, len);
-		c->len[c->n] = len;
-	}
-	c->n++;
-}
-
-static hsk_stack *new_stack(struct cap *c)
+static hsk_stack *new_stack(pkt_cap *c)
 {
 	hsk_config cfg;
-	hsk_link link = { .ctx = c, .transmit = capture };
+	hsk_link link = { .ctx = c, .transmit = pkt_capture };
 
 	hsk_config_default(&cfg);
 	cfg.addr = US;
@@ -83,7 +68,7 @@ static void send_error(hsk_stack *s, uint64_t now, uint8_t type, uint8_t code,
 
 static void test_echo_reply(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 0x12340005 };
 	uint8_t body[56], msg[64], pkt[100];
@@ -123,7 +108,7 @@ static void test_echo_reply(void **state)
 }
 
 /* Starts a connection to PEER:80; returns the sd and the captured SYN. */
-static int start_connect(hsk_stack *s, struct cap *c, tcp_hdr *syn)
+static int start_connect(hsk_stack *s, pkt_cap *c, tcp_hdr *syn)
 {
 	int sd = hsk_socket(s);
 	const uint8_t *payload, *data;
@@ -141,7 +126,7 @@ static int start_connect(hsk_stack *s, struct cap *c, tcp_hdr *syn)
 
 static void test_port_unreachable_aborts_connect(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	tcp_hdr syn;
 	uint8_t q[28];
@@ -173,7 +158,7 @@ static void test_port_unreachable_aborts_connect(void **state)
  * does. */
 static void test_error_quote_checked(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	tcp_hdr syn;
 	uint8_t good[28], q[28];
@@ -232,7 +217,7 @@ static void test_error_quote_checked(void **state)
  * 20 + 8 + 1472 bytes does; one byte more does not, and is not answered. */
 static void test_echo_mtu_bound(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .rest = 0x00020001 };
 	static uint8_t body[1473], msg[1500], pkt[1600];
@@ -256,7 +241,7 @@ static void test_echo_mtu_bound(void **state)
  * unanswered. */
 static void test_echo_bad_code(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	icmp_hdr ih = { .type = ICMP_ECHO_REQUEST, .code = 1, .rest = 0x00010001 };
 	uint8_t body[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, msg[16], pkt[64];
@@ -279,7 +264,7 @@ static void test_echo_bad_code(void **state)
 
 static void test_frag_needed_lowers_mss(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	hsk_stack *s = new_stack(&c);
 	uint8_t seg[100], pkt[200], payload3k[3000] = { 0 }, q[28];
 	const uint8_t *p, *data;

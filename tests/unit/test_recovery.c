@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "capture.h"
 #include "handshake.h"
 #include "wire/wire.h"
 
@@ -22,22 +23,6 @@
 #define MSS 1000
 #define PEER_ISS 5000u
 
-struct cap {
-	int n;
-	uint8_t pkt[64][1600];
-	size_t len[64];
-};
-
-static void capture(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct cap *c = ctx;
-
-	if (c->n < 64 && len <= sizeof(c->pkt[0])) {
-		memcpy(c->pkt[c->n], pkt, len);
-		c->len[c->n] = len;
-	}
-	c->n++;
-}
 
 static uint64_t cnt(hsk_stack *s, const char *name)
 {
@@ -45,7 +30,7 @@ static uint64_t cnt(hsk_stack *s, const char *name)
 }
 
 /* The TCP header and payload length of captured packet i. */
-static tcp_hdr seg_at(const struct cap *c, int i, size_t *dlen)
+static tcp_hdr seg_at(const pkt_cap *c, int i, size_t *dlen)
 {
 	const uint8_t *p, *data;
 	size_t plen;
@@ -97,10 +82,10 @@ static void peer_ack(struct conn *k, uint64_t now, uint32_t ack)
 
 /* Connects at 1000 ms; the peer answers at 1001 ms with MSS 1000 and a
  * 64 KB window, no SACK, no timestamps, no window scale. */
-static void open_conn(struct conn *k, struct cap *c)
+static void open_conn(struct conn *k, pkt_cap *c)
 {
 	hsk_config cfg;
-	hsk_link link = { .ctx = c, .transmit = capture };
+	hsk_link link = { .ctx = c, .transmit = pkt_capture };
 	size_t dlen;
 
 	hsk_config_default(&cfg);
@@ -130,7 +115,7 @@ static void open_conn(struct conn *k, struct cap *c)
  * one. */
 static void test_no_fast_retransmit_after_timeout(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	struct conn k;
 	static uint8_t data[15000];
 	size_t dlen;
@@ -197,7 +182,7 @@ static void test_no_fast_retransmit_after_timeout(void **state)
  * SND.UNA that each move the window, or that carry data, do not. */
 static void test_duplicate_ack_definition(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	struct conn k;
 	static uint8_t data[10000];
 	(void)state;
@@ -241,7 +226,7 @@ static void test_duplicate_ack_definition(void **state)
  * which copy it acknowledges). */
 static void test_fast_retransmit_not_timed(void **state)
 {
-	struct cap c;
+	pkt_cap c;
 	struct conn k;
 	static uint8_t data[4000];
 	hsk_tcp_info ti;

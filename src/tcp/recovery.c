@@ -309,7 +309,8 @@ bool rec_send_lost(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = tcb_sack(t);
 	bool any = false;
-	if (!k || !k->seg)
+	/* Nothing marked lost (the loss-free case, on every send): no walk. */
+	if (!k || !k->seg || !k->rk.lost_bytes)
 		return false;
 	cc_state *cc = &t->act->cc;
 	hsk_seq start = t->snd_una;

@@ -637,6 +637,8 @@ bool rack_next_lost(const rack *r, hsk_seq *start, uint32_t *len)
 
 bool rack_next_lost_after(const rack *r, hsk_seq from, hsk_seq *start, uint32_t *len)
 {
+	if (r->lost_bytes == 0)
+		return false;   /* before the search for where to start */
 	return next_lost_from(r, rack_find(r, from), start, len);
 }
 

@@ -749,9 +749,100 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return tcb_input_after_syn(s, t, sg);
 }
 
+/* ---- header prediction ----
+ * Van Jacobson's (BSD's tcp_input, Linux's tcp_rcv_established): in
+ * ESTABLISHED (or CLOSE_WAIT, for an ACK), a segment that is what the
+ * connection expects next -- at
+ * RCV.NXT, ACK (and PSH) its only flags, no SACK blocks, a timestamp not
+ * older than TS.Recent when they are on, an ACK in SND.UNA..SND.MAX --
+ * passes the PAWS, sequence, RST, SYN and ACK checks of SEGMENT ARRIVES
+ * without their being made. Two shapes go the short way:
+ *  (a) a pure ACK of new data: window, SND.UNA, loss recovery, and the
+ *      rings given back, as ack_input does them for ESTABLISHED;
+ *  (b) data that fits the window we offered, nothing held out of order,
+ *      on a connection someone reads: the ACK step, then straight to
+ *      data_in_order.
+ * Everything else takes the steps. The short way does what the steps
+ * would, in their order, leaving out only what cannot apply; with
+ * tcp_stack.no_fastpath it is never taken, and tests/sim/test_fastpath.c
+ * runs random connections both ways and compares every event. */
+static bool hp_predicted(const tcp_stack *s, const tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	if ((t->state != HSK_ESTABLISHED && t->state != HSK_CLOSE_WAIT) ||
+	    (sg->th.flags & ~HSK_TH_PSH) != HSK_TH_ACK ||
+	    !seq_eq(sg->seq, t->rcv_nxt) || o->nsack || s->no_fastpath ||
+	    (t->flags & (TF_TFO_PENDING | TF_ORPHAN | TF_SHUT_RD)))
+		return false;
+	/* PAWS (paws_check) and ack_check would pass */
+	if ((t->flags & TF_TS_OK) && (!o->has_ts || (int32_t)(o->ts_val - t->ts_recent) < 0))
+		return false;
+	if (seq_lt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max) ||
+	    seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd)))
+		return false;
+	if (sg->len == 0)
+		return seq_gt(sg->ack, t->snd_una);                     /* (a) */
+	return t->state == HSK_ESTABLISHED && sg->len <= rcv_window(t) &&  /* (b) */
+	       tcb_ooo_empty(t);
+}
+
+/* (a): ack_input for a pure ACK that advances SND.UNA in ESTABLISHED or
+ * CLOSE_WAIT (no duplicate to count, no ECE to answer, no FIN of ours to
+ * be acknowledged), then nothing for data_input and fin_input to do. */
+static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (t->sd >= 0 && t->act)
+		t->act->win_probes = 0;
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	update_window(t, sg);
+	uint32_t acked = ack_advance(s, t, sg);
+	if (tcb_sack(t))
+		rec_sack_ack(s, t, sg, acked, flight);
+	else
+		rec_on_ack(s, t, acked, flight);
+	if (!tcb_snd_len(t))
+		tcb_release_idle_rings(s, t);
+	else if (s->mem_pressure)
+		tcb_fit_snd(s, t);
+}
+
+/* (b): data_input for text at RCV.NXT within the window, nothing out of
+ * order, the connection not shut for reading: then fin_input has nothing
+ * to do (no FIN). */
+static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	bool fin_now;
+	ecn_rcv_data(s, t, sg);
+	qack_on_data(s, t);
+	hsk_seq rcv_before = t->rcv_nxt;
+	data_in_order(s, t, sg, sg->data, sg->len, false, &fin_now);
+	if (!seq_eq(t->rcv_nxt, rcv_before))    /* not when no memory for it */
+		t->flags |= TF_RCV_MOVED;
+}
+
+/* The short way: keepalive and TS.Recent as tcb_steps and
+ * tcb_input_after_syn, then (a) or (b), then tcp_output. */
+static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	t->keep_probes = 0;
+	ts_update(s, t, sg);
+	if (sg->len == 0) {
+		hp_ack(s, t, sg);
+	} else {
+		tcp_verdict v = ack_input(s, t, sg);
+		if (v.act)
+			return v;
+		hp_data(s, t, sg);
+	}
+	tcp_output(s, t);
+	return TV_OK;
+}
+
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	tcp_verdict v = tcb_steps(s, t, sg);
+	tcp_verdict v = hp_predicted(s, t, sg) ? hp_input(s, t, sg) : tcb_steps(s, t, sg);
 	tcp_reply(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);

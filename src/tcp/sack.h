@@ -194,6 +194,11 @@ bool rack_on_retransmit(rack *r, hsk_seq start, uint64_t now);
 /* An ACK arrived: pops acked records, marks SACKed ones, updates the RACK
  * state, detects reordering and losses (RFC 8985 §6.2 steps 1-5). */
 void rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
+/* rack_on_ack for an ACK without SACK blocks (a->nblk 0, no D-SACK)
+ * while no record is SACKed, lost or retransmitted (segs_sacked,
+ * lost_bytes and retrans_segs all 0): the same result and state, without
+ * the generic bookkeeping (recovery.c's loss-free path). */
+void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res);
 /* Fast or RTO recovery ended (§6.2 step 4: reo_wnd_persist). */
 void rack_exit_recovery(rack *r);
 /* The reordering timer fired: RACK_detect_loss again. Returns the next

@@ -424,6 +424,11 @@ typedef struct tcp_stack {
 	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
 	const hsk_ring *placed_ring;
 	tfo_keys tfo_keys;        /* our cookies' keys, as a server */
+	/* Tests only: every segment takes the general steps of SEGMENT
+	 * ARRIVES and every ACK the general loss recovery, never header
+	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c
+	 * compares the two ways). */
+	bool no_fastpath;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */

@@ -221,7 +221,8 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
 }
 
-static void update_window(tcb *t, const tcp_seg *sg)
+/* Inline: on every ACK, from three places. */
+static inline __attribute__((always_inline)) void update_window(tcb *t, const tcp_seg *sg)
 {
 	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
 	 * newer than the last window update (SND.WL1, then SND.WL2), may
@@ -395,7 +396,8 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
-	ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* ECE: once per window */
+	if ((t->ecn & ECN_OK) && (sg->th.flags & HSK_TH_ECE))
+		ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
@@ -452,7 +454,8 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
 			  uint32_t len, bool seg_fin, bool *fin_now)
 {
-	if (len && tcb_alloc_rcv(s, t) < 0) {
+	/* (the ring there: nothing to allocate, no call) */
+	if (len && !(t->act && t->act->rcv.buf) && tcb_alloc_rcv(s, t) < 0) {
 		/* No memory for it (tcp_mem_high): drop it and say where we
 		 * are; the peer sends it again. */
 		CNT_INC(s->env, TCPRcvQDrop);
@@ -812,7 +815,8 @@ static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	bool fin_now;
-	ecn_rcv_data(s, t, sg);
+	if (t->ecn & ECN_OK)
+		ecn_rcv_data(s, t, sg);
 	qack_on_data(s, t);
 	hsk_seq rcv_before = t->rcv_nxt;
 	data_in_order(s, t, sg, sg->data, sg->len, false, &fin_now);
@@ -843,7 +847,8 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v = hp_predicted(s, t, sg) ? hp_input(s, t, sg) : tcb_steps(s, t, sg);
-	tcp_reply(s, &t->node, sg, v);
+	if (v.act != TV_ACCEPT)
+		tcp_reply(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 }

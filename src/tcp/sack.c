@@ -611,7 +611,17 @@ void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res)
 	}
 	res->rtt_sample = sample;
 	r->reo_wnd = rack_reo_wnd(r, a);
-	res->reo_timeout = rack_detect_loss(r, a->now, &res->newly_lost);
+	/* rack_detect_loss stops at the first record when it was sent no
+	 * earlier than the newest delivered one (nothing here was
+	 * retransmitted); it walks on only after a retransmission delivered
+	 * earlier, sent later than what is still out. */
+	if (r->have_ts && r->count &&
+	    sent_after(r->xmit_ts, r->end_seq, rec(r, 0)->xmit, rec(r, 0)->end)) {
+		res->reo_timeout = rack_detect_loss(r, a->now, &res->newly_lost);
+	} else {
+		res->reo_timeout = 0;
+		res->newly_lost = 0;
+	}
 }
 
 uint64_t rack_detect_loss(rack *r, uint64_t now, uint32_t *newly_lost)

@@ -834,6 +834,13 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	ts_update(s, t, sg);
 	if (sg->len == 0) {
 		hp_ack(s, t, sg);
+	} else if (seq_eq(sg->ack, t->snd_una) && !tcb_sack(t)) {
+		/* ack_input when the ACK takes nothing and there is no SACK
+		 * state to see it (a receiver's common case): the window */
+		if (t->sd >= 0 && t->act)
+			t->act->win_probes = 0;
+		update_window(t, sg);
+		hp_data(s, t, sg);
 	} else {
 		tcp_verdict v = ack_input(s, t, sg);
 		if (v.act)

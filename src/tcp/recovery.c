@@ -153,9 +153,6 @@ void rec_sack_free(tcb *t)
 static bool records_grow(tcb *t)
 {
 	tcp_sack *k = &t->act->sack;
-	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
-	while (max < want && max < (1u << 20))
-		max <<= 1;
 	if (!k->seg) {
 		/* RACK's state is rec_sack_init's until the first record
 		 * (nothing reads or moves it while seg is NULL): only the
@@ -166,6 +163,9 @@ static bool records_grow(tcb *t)
 		k->seg_cap = SACK_RECORDS_FIRST;
 		return true;
 	}
+	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
+	while (max < want && max < (1u << 20))
+		max <<= 1;
 	uint32_t cap = 2 * k->seg_cap;
 	if (k->seg_cap >= max)
 		return false;

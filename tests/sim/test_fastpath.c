@@ -31,9 +31,9 @@
 enum { C = 0, S = 1, PORT = 9, CONNS = 6 };
 
 #if defined(__SANITIZE_ADDRESS__)
-enum { DEFAULT_RUNS = 6 };
+enum { DEFAULT_RUNS = 10 };
 #else
-enum { DEFAULT_RUNS = 24 };
+enum { DEFAULT_RUNS = 80 };
 #endif
 
 typedef struct mode {

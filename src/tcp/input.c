@@ -271,7 +271,7 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->flags |= TF_FIN_ACKED;
 	}
 	if (a)
-		ring_read(&a->snd, NULL, acked);
+		ring_drop(&a->snd, acked);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;

@@ -726,27 +726,6 @@ bool rack_last(const rack *r, hsk_seq *start, uint32_t *len)
 
 /* ---- TLP ---- */
 
-bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery)
-{
-	return sack_ok && !in_recovery && r->segs_sacked == 0 && !r->tlp_on && r->count > 0;
-}
-
-uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now, uint64_t rto_at)
-{
-	uint64_t pto, at;
-
-	if (srtt) {
-		pto = 2 * srtt;
-		/* a lone segment may wait for the receiver's delayed ACK */
-		if (r->count == 1)
-			pto += RACK_WCDELACKT_NS;
-	} else {
-		pto = 1000000000ull;
-	}
-	at = now + pto;
-	return rto_at && at > rto_at ? rto_at : at;
-}
-
 void rack_tlp_sent(rack *r, hsk_seq snd_nxt, bool is_retrans)
 {
 	r->tlp_on = true;

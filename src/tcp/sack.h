@@ -230,10 +230,28 @@ static inline uint32_t rack_pipe(const rack *r)
 enum { RACK_WCDELACKT_NS = 200000000 };   /* worst-case delayed ACK */
 /* May a probe timer be armed: SACK on, nothing SACKed, not in recovery,
  * no probe outstanding, something in flight. */
-bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery);
+static inline bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery)
+{
+	return sack_ok && !in_recovery && r->segs_sacked == 0 && !r->tlp_on && r->count > 0;
+}
 /* The PTO (§7.2), capped so that it fires no later than the RTO would:
  * returns the absolute deadline. rto_at: when the RTO timer would fire. */
-uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now, uint64_t rto_at);
+static inline uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now,
+					 uint64_t rto_at)
+{
+	uint64_t pto, at;
+
+	if (srtt) {
+		pto = 2 * srtt;
+		/* a lone segment may wait for the receiver's delayed ACK */
+		if (r->count == 1)
+			pto += RACK_WCDELACKT_NS;
+	} else {
+		pto = 1000000000ull;
+	}
+	at = now + pto;
+	return rto_at && at > rto_at ? rto_at : at;
+}
 /* A probe was sent (new data when there was some to send, else the last
  * segment again); snd_nxt is after the probe. */
 void rack_tlp_sent(rack *r, hsk_seq snd_nxt, bool is_retrans);

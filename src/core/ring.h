@@ -28,6 +28,15 @@ uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n);
 uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Consumes up to n bytes into dst (dst may be NULL to discard). */
 uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n);
+/* ring_read(r, NULL, n), inline: acknowledged bytes leave the send ring. */
+static inline void ring_drop(hsk_ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	r->len -= n;
+	if (n)
+		r->head = (r->head + n) & (r->cap - 1);
+}
 /* Writes n bytes at `off`
  * bytes after the head, beyond len, without changing len (out-of-order data
  * held for reassembly). Returns bytes written (bounded by cap): 0 when

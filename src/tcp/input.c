@@ -29,6 +29,7 @@
  *     -> closed_input     nothing: §3.10.7.1
  * The third step (security) and the sixth (URG) have nothing to do here.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
@@ -221,7 +222,8 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
 }
 
-static void update_window(tcb *t, const tcp_seg *sg)
+/* Inline: on every ACK, from three places. */
+static inline __attribute__((always_inline)) void update_window(tcb *t, const tcp_seg *sg)
 {
 	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
 	 * newer than the last window update (SND.WL1, then SND.WL2), may
@@ -269,7 +271,7 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->flags |= TF_FIN_ACKED;
 	}
 	if (a)
-		ring_read(&a->snd, NULL, acked);
+		ring_drop(&a->snd, acked);
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
@@ -395,7 +397,8 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
-	ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* ECE: once per window */
+	if ((t->ecn & ECN_OK) && (sg->th.flags & HSK_TH_ECE))
+		ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);
 	/* Everything acknowledged, and loss recovery has seen it: the send
@@ -452,7 +455,8 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
 			  uint32_t len, bool seg_fin, bool *fin_now)
 {
-	if (len && tcb_alloc_rcv(s, t) < 0) {
+	/* (the ring there: nothing to allocate, no call) */
+	if (len && !(t->act && t->act->rcv.buf) && tcb_alloc_rcv(s, t) < 0) {
 		/* No memory for it (tcp_mem_high): drop it and say where we
 		 * are; the peer sends it again. */
 		CNT_INC(s->env, TCPRcvQDrop);
@@ -749,10 +753,110 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return tcb_input_after_syn(s, t, sg);
 }
 
+/* ---- header prediction ----
+ * Van Jacobson's (BSD's tcp_input, Linux's tcp_rcv_established): in
+ * ESTABLISHED (or CLOSE_WAIT, for an ACK), a segment that is what the
+ * connection expects next -- at
+ * RCV.NXT, ACK (and PSH) its only flags, no SACK blocks, a timestamp not
+ * older than TS.Recent when they are on, an ACK in SND.UNA..SND.MAX --
+ * passes the PAWS, sequence, RST, SYN and ACK checks of SEGMENT ARRIVES
+ * without their being made. Two shapes go the short way:
+ *  (a) a pure ACK of new data: window, SND.UNA, loss recovery, and the
+ *      rings given back, as ack_input does them for ESTABLISHED;
+ *  (b) data that fits the window we offered, nothing held out of order,
+ *      on a connection someone reads: the ACK step, then straight to
+ *      data_in_order.
+ * Everything else takes the steps. The short way does what the steps
+ * would, in their order, leaving out only what cannot apply; with
+ * tcp_stack.no_fastpath it is never taken, and tests/sim/test_fastpath.c
+ * runs random connections both ways and compares every event. */
+static bool hp_predicted(const tcp_stack *s, const tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	if ((t->state != HSK_ESTABLISHED && t->state != HSK_CLOSE_WAIT) ||
+	    (sg->th.flags & ~HSK_TH_PSH) != HSK_TH_ACK ||
+	    !seq_eq(sg->seq, t->rcv_nxt) || o->nsack || s->no_fastpath ||
+	    (t->flags & (TF_TFO_PENDING | TF_ORPHAN | TF_SHUT_RD)))
+		return false;
+	/* PAWS (paws_check) and ack_check would pass */
+	if ((t->flags & TF_TS_OK) && (!o->has_ts || (int32_t)(o->ts_val - t->ts_recent) < 0))
+		return false;
+	if (seq_lt(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max) ||
+	    seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd)))
+		return false;
+	if (sg->len == 0)
+		return seq_gt(sg->ack, t->snd_una);                     /* (a) */
+	return t->state == HSK_ESTABLISHED && sg->len <= rcv_window(t) &&  /* (b) */
+	       tcb_ooo_empty(t);
+}
+
+/* (a): ack_input for a pure ACK that advances SND.UNA in ESTABLISHED or
+ * CLOSE_WAIT (no duplicate to count, no ECE to answer, no FIN of ours to
+ * be acknowledged), then nothing for data_input and fin_input to do. */
+static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (t->sd >= 0 && t->act)
+		t->act->win_probes = 0;
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	update_window(t, sg);
+	uint32_t acked = ack_advance(s, t, sg);
+	if (tcb_sack(t))
+		rec_sack_ack(s, t, sg, acked, flight);
+	else
+		rec_on_ack(s, t, acked, flight);
+	if (!tcb_snd_len(t))
+		tcb_release_idle_rings(s, t);
+	else if (s->mem_pressure)
+		tcb_fit_snd(s, t);
+}
+
+/* (b): data_input for text at RCV.NXT within the window, nothing out of
+ * order, the connection not shut for reading: then fin_input has nothing
+ * to do (no FIN). */
+static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	bool fin_now;
+	if (t->ecn & ECN_OK)
+		ecn_rcv_data(s, t, sg);
+	qack_on_data(s, t);
+	hsk_seq rcv_before = t->rcv_nxt;
+	data_in_order(s, t, sg, sg->data, sg->len, false, &fin_now);
+	if (!seq_eq(t->rcv_nxt, rcv_before))    /* not when no memory for it */
+		t->flags |= TF_RCV_MOVED;
+}
+
+/* The short way: keepalive and TS.Recent as tcb_steps and
+ * tcb_input_after_syn, then (a) or (b), then tcp_output. */
+static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	if (t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	t->keep_probes = 0;
+	ts_update(s, t, sg);
+	if (sg->len == 0) {
+		hp_ack(s, t, sg);
+	} else if (seq_eq(sg->ack, t->snd_una) && !tcb_sack(t)) {
+		/* ack_input when the ACK takes nothing and there is no SACK
+		 * state to see it (a receiver's common case): the window */
+		if (t->sd >= 0 && t->act)
+			t->act->win_probes = 0;
+		update_window(t, sg);
+		hp_data(s, t, sg);
+	} else {
+		tcp_verdict v = ack_input(s, t, sg);
+		if (v.act)
+			return v;
+		hp_data(s, t, sg);
+	}
+	tcp_output(s, t);
+	return TV_OK;
+}
+
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	tcp_verdict v = tcb_steps(s, t, sg);
-	tcp_reply(s, &t->node, sg, v);
+	tcp_verdict v = hp_predicted(s, t, sg) ? hp_input(s, t, sg) : tcb_steps(s, t, sg);
+	if (v.act != TV_ACCEPT)
+		tcp_reply(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 }
@@ -908,6 +1012,33 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	seg_arrives(s, &sg, NULL);
 }
 
+/* csum_pseudo6(src, dst, TCP, 0) up to a multiple of 0xffff, at most
+ * 0xffff + 6 (the parser adds the length to it): the two addresses are
+ * 32 bytes in a row, summed in four 64-bit words with end-around carry
+ * (csum_pseudo6 adds them a byte pair at a time, ~80 instructions per
+ * segment). A sum of host-order words is the byte-swapped sum of the
+ * big-endian ones (RFC 1071 §2(B)). */
+static inline uint32_t pseudo6_sum(const ipv6_hdr *ip)
+{
+	_Static_assert(offsetof(ipv6_hdr, dst) == offsetof(ipv6_hdr, src) + 16,
+		       "the addresses are contiguous");
+	uint64_t w[4], s;
+	memcpy(w, ip->src, sizeof(w));
+	s = w[0] + w[1];
+	s += s < w[1];
+	s += w[2];
+	s += s < w[2];
+	s += w[3];
+	s += s < w[3];
+	uint32_t f = (uint32_t)csum_add((uint32_t)s, (uint32_t)(s >> 32));
+	f = (f & 0xffff) + (f >> 16);
+	f = (f & 0xffff) + (f >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	f = ((f & 0xff) << 8) | (f >> 8);
+#endif
+	return f + IP_PROTO_TCP;
+}
+
 /* The IP layer hands up only segments to a unicast address of ours
  * (RFC 9293 §3.9.1: never one to a group), so the tuple is a unicast
  * pair; the checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
@@ -920,7 +1051,7 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
-	uint32_t hsum, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
+	uint32_t hsum, psum = pseudo6_sum(ip);
 	hsk_tuple tu = { 0 };
 	CNT_INC(s->env, InSegs);
 	bool fused = len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;

@@ -75,10 +75,11 @@ void qack_on_data(tcp_stack *s, tcb *t)
 	uint32_t now = ms_clock(s);
 	/* RCV.NXT still at IRS + 1: nothing came in order yet */
 	bool first = !(t->flags & TF_RCV_MOVED);
-	uint64_t rto_ms = rtt_rto(&t->rtt, &s->rttp) / 1000000;
+	uint32_t gap = now - t->lrcv_ms;
 	/* tcp_event_data_recv: the first data, or a gap longer than an RTO
-	 * (the sender had to restart its window). */
-	if (first || !t->lrcv_ms || now - t->lrcv_ms > rto_ms)
+	 * (the sender had to restart its window). No gap (data in the same
+	 * ms, as in a bulk transfer): no RTO to work out. */
+	if (first || !t->lrcv_ms || (gap && gap > rtt_rto(&t->rtt, &s->rttp) / 1000000))
 		qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
 }

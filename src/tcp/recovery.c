@@ -153,15 +153,19 @@ void rec_sack_free(tcb *t)
 static bool records_grow(tcb *t)
 {
 	tcp_sack *k = &t->act->sack;
-	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
-	while (max < want && max < (1u << 20))
-		max <<= 1;
 	if (!k->seg) {
-		rack_init(&k->rk, k->seg0, SACK_RECORDS_FIRST);
+		/* RACK's state is rec_sack_init's until the first record
+		 * (nothing reads or moves it while seg is NULL): only the
+		 * storage is new. */
+		k->rk.seg = k->seg0;
+		k->rk.cap = SACK_RECORDS_FIRST;
 		k->seg = k->seg0;
 		k->seg_cap = SACK_RECORDS_FIRST;
 		return true;
 	}
+	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
+	while (max < want && max < (1u << 20))
+		max <<= 1;
 	uint32_t cap = 2 * k->seg_cap;
 	if (k->seg_cap >= max)
 		return false;
@@ -218,6 +222,45 @@ static void enter_sack_recovery(tcp_stack *s, tcb *t)
 	sack_board_start_recovery(&t->act->sack.board, t->snd_una);
 }
 
+/* Nothing to recover and nothing to learn from SACK: no block in the
+ * ACK, nothing SACKed, marked lost or retransmitted, no probe out, not
+ * recovering. The common ACK of a loss-free exchange. */
+static bool rec_quiet(const tcb *t, const tcp_sack *k, const tcp_opts *o)
+{
+	const rack *r = &k->rk;
+	return o->nsack == 0 && k->board.n == 0 && (r->segs_sacked | r->lost_bytes |
+						     r->retrans_segs) == 0 &&
+	       !r->tlp_on && !recovering(t);
+}
+
+/* rec_sack_ack when rec_quiet: the scoreboard has nothing to merge or
+ * drop (only HighRxt follows SND.UNA), RACK pops records delivered in
+ * order (rack_on_cum_ack), no probe is resolved; then the growth, and the
+ * loss check as rec_sack_ack does it (a retransmission acknowledged
+ * before may still show older records lost). The same state and sends as
+ * the general path (tests/sim/test_fastpath.c compares them). */
+static void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sack *k, uint32_t acked,
+			  uint32_t flight_before)
+{
+	if (seq_lt(k->board.high_rxt, t->snd_una))
+		k->board.high_rxt = t->snd_una;
+	rack_ack ra = {
+		.snd_una = t->snd_una, .snd_nxt = t->snd_max, .min_rtt = t->rtt.min_rtt,
+		.srtt = t->rtt.srtt, .now = s->env->now,
+	};
+	rack_result res;
+	rack_on_cum_ack(&k->rk, &ra, &res);
+	if (res.rtt_sample && acked)
+		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, s->env->now);
+	if ((acked || res.delivered) && !ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk)) &&
+	    acked)
+		grow(s, t, acked, flight_before, res.rtt_sample);
+	if (res.newly_lost || k->rk.lost_bytes)
+		enter_sack_recovery(s, t);
+	k->reo_at = res.reo_timeout ? s->env->now + res.reo_timeout : 0;
+	k->tlp_at = 0;
+}
+
 void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before)
 {
@@ -227,6 +270,10 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	if (!k->seg) {          /* nothing ever sent with records */
 		if (acked)
 			rec_on_ack(s, t, acked, flight_before);
+		return;
+	}
+	if (!s->no_fastpath && rec_quiet(t, k, o)) {
+		rec_quiet_ack(s, t, k, acked, flight_before);
 		return;
 	}
 	sack_update u;
@@ -305,12 +352,11 @@ void rec_path_shrunk(tcp_stack *s, tcb *t)
 	}
 }
 
-bool rec_send_lost(tcp_stack *s, tcb *t)
+/* rec_send_lost's walk, out of line so that the test in front of it
+ * costs no frame. */
+static __attribute__((noinline)) bool send_lost(tcp_stack *s, tcb *t, tcp_sack *k)
 {
-	tcp_sack *k = tcb_sack(t);
 	bool any = false;
-	if (!k || !k->seg)
-		return false;
 	cc_state *cc = &t->act->cc;
 	hsk_seq start = t->snd_una;
 	uint32_t len = 0;
@@ -327,6 +373,15 @@ bool rec_send_lost(tcp_stack *s, tcb *t)
 		any = true;
 	}
 	return any;
+}
+
+bool rec_send_lost(tcp_stack *s, tcb *t)
+{
+	tcp_sack *k = tcb_sack(t);
+	/* Nothing marked lost (the loss-free case, on every send): no walk. */
+	if (!k || !k->seg || !k->rk.lost_bytes)
+		return false;
+	return send_lost(s, t, k);
 }
 
 void rec_sack_rto(tcp_stack *s, tcb *t)
@@ -402,6 +457,10 @@ void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room)
 	tcp_sack *k = tcb_sack(t);
 	if (!k || room < 12)
 		return;
+	if (!k->rcv.dsack && !k->rcv.n && reass_empty(&t->act->ooo)) {
+		o->nsack = 0;   /* nothing to report: what sack_rcv_fill says */
+		return;
+	}
 	unsigned max = (room - 4) / 8;
 	if (max > TCP_MAX_SACK_BLOCKS)
 		max = TCP_MAX_SACK_BLOCKS;

@@ -99,7 +99,7 @@ bool rtt_ts_sample(rtt_est *e, const rtt_params *p, uint64_t now, uint32_t ts_of
 	return rtt_add_sample(e, p, (uint64_t)ticks * p->ts_tick, false, now);
 }
 
-uint64_t rtt_rto(const rtt_est *e, const rtt_params *p)
+uint64_t rtt_rto_any(const rtt_est *e, const rtt_params *p)
 {
 	uint64_t rto = rtt_base_rto(e, p);
 	unsigned i;

@@ -81,7 +81,20 @@ static inline uint32_t rtt_tsval(const rtt_params *p, uint64_t now, uint32_t ts_
 
 /* The timeout to arm now: the base RTO doubled per backoff, capped at
  * rto_max. */
-uint64_t rtt_rto(const rtt_est *e, const rtt_params *p);
+uint64_t rtt_rto_any(const rtt_est *e, const rtt_params *p);
+static inline uint64_t rtt_rto(const rtt_est *e, const rtt_params *p)
+{
+	/* Inline for the case of every ACK of a transfer: a sample, no
+	 * backoff (rtt_base_rto's sum, clamped once). */
+	if (e->srtt && !e->backoff) {
+		uint64_t var4 = 4 * (uint64_t)e->rttvar;
+		uint64_t rto = e->srtt + (var4 > p->granularity ? var4 : p->granularity);
+		if (rto < p->rto_min)
+			rto = p->rto_min;
+		return rto > p->rto_max ? p->rto_max : rto;
+	}
+	return rtt_rto_any(e, p);
+}
 /* The retransmission timer expired (RFC 6298 (5.5)): double the RTO. */
 void rtt_backoff(rtt_est *e);
 /* The base RTO (without backoff): from SRTT and RTTVAR, clamped; before

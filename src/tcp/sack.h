@@ -194,6 +194,11 @@ bool rack_on_retransmit(rack *r, hsk_seq start, uint64_t now);
 /* An ACK arrived: pops acked records, marks SACKed ones, updates the RACK
  * state, detects reordering and losses (RFC 8985 §6.2 steps 1-5). */
 void rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
+/* rack_on_ack for an ACK without SACK blocks (a->nblk 0, no D-SACK)
+ * while no record is SACKed, lost or retransmitted (segs_sacked,
+ * lost_bytes and retrans_segs all 0): the same result and state, without
+ * the generic bookkeeping (recovery.c's loss-free path). */
+void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res);
 /* Fast or RTO recovery ended (§6.2 step 4: reo_wnd_persist). */
 void rack_exit_recovery(rack *r);
 /* The reordering timer fired: RACK_detect_loss again. Returns the next
@@ -225,10 +230,28 @@ static inline uint32_t rack_pipe(const rack *r)
 enum { RACK_WCDELACKT_NS = 200000000 };   /* worst-case delayed ACK */
 /* May a probe timer be armed: SACK on, nothing SACKed, not in recovery,
  * no probe outstanding, something in flight. */
-bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery);
+static inline bool rack_tlp_may_arm(const rack *r, bool sack_ok, bool in_recovery)
+{
+	return sack_ok && !in_recovery && r->segs_sacked == 0 && !r->tlp_on && r->count > 0;
+}
 /* The PTO (§7.2), capped so that it fires no later than the RTO would:
  * returns the absolute deadline. rto_at: when the RTO timer would fire. */
-uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now, uint64_t rto_at);
+static inline uint64_t rack_pto_deadline(const rack *r, uint64_t srtt, uint64_t now,
+					 uint64_t rto_at)
+{
+	uint64_t pto, at;
+
+	if (srtt) {
+		pto = 2 * srtt;
+		/* a lone segment may wait for the receiver's delayed ACK */
+		if (r->count == 1)
+			pto += RACK_WCDELACKT_NS;
+	} else {
+		pto = 1000000000ull;
+	}
+	at = now + pto;
+	return rto_at && at > rto_at ? rto_at : at;
+}
 /* A probe was sent (new data when there was some to send, else the last
  * segment again); snd_nxt is after the probe. */
 void rack_tlp_sent(rack *r, hsk_seq snd_nxt, bool is_retrans);

@@ -435,6 +435,11 @@ typedef struct tcp_stack {
 	struct tcb *act_idle_head, *act_idle_tail;
 	unsigned act_idle_n;
 	bool act_eager;
+	/* Tests only: every segment takes the general steps of SEGMENT
+	 * ARRIVES and every ACK the general loss recovery, never header
+	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c
+	 * compares the two ways). */
+	bool no_fastpath;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */

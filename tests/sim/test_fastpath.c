@@ -1,0 +1,382 @@
+/*
+ * The receive side's short ways change nothing: header prediction
+ * (input.c: a pure ACK of new data, in-order data at RCV.NXT) and the
+ * loss-free ACK of the SACK recovery (recovery.c: rec_quiet_ack,
+ * rack_on_cum_ack) must do exactly what the general steps do. Each run
+ * here is made twice with the same seed, once as the stack runs and once
+ * with tcp_stack.no_fastpath on both hosts (every segment through the
+ * general steps), over a network that loses, duplicates, reorders,
+ * delays and corrupts packets, with SACK, timestamps, window scaling and
+ * ECN on and off, small and large receive buffers (zero windows, window
+ * updates), and applications that write and read in random pieces and
+ * sometimes stop reading. Every trace event of both hosts (each segment
+ * sent, received and dropped with all its fields and options, each
+ * state change, the congestion state after each segment sent) and every
+ * counter must be the same, byte for byte, and every byte must arrive.
+ *
+ * HSK_FASTPATH_RUNS=<n> sets the runs per mode; SIM_PRINT=1 traces.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/rand.h"
+#include "sim.h"
+#include "stack/stack.h"
+
+enum { C = 0, S = 1, PORT = 9, CONNS = 6 };
+
+#if defined(__SANITIZE_ADDRESS__)
+enum { DEFAULT_RUNS = 10 };
+#else
+enum { DEFAULT_RUNS = 80 };
+#endif
+
+typedef struct mode {
+	const char *name;
+	bool sack, ts, wscale;
+	uint8_t ecn;
+} mode;
+
+typedef struct end {
+	int sd;
+	size_t out_len, out_off;  /* pattern bytes to write, written */
+	size_t in_len;            /* bytes read (checked against the pattern) */
+	size_t chunk;             /* at most this much per hsk_send */
+	size_t rchunk;            /* at most this much per hsk_recv */
+	bool shut, eof, closed, bad;
+	unsigned lazy;            /* 1 in lazy polls reads nothing */
+	uint64_t linger;          /* ns between the last write and the
+				   * shutdown (the data flows in ESTABLISHED) */
+	uint64_t written_at;      /* when the last byte was written, or 0 */
+} end;
+
+typedef struct app {
+	sim *sm;
+	hsk_rng rng;
+	int lsd;
+	end cli[CONNS], srv[CONNS];
+	int nsrv;
+	bool force;               /* nothing happened for a tick: all read */
+} app;
+
+/* Byte i of every stream. */
+static uint8_t pat(size_t i)
+{
+	uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull;
+	x ^= x >> 31;
+	return (uint8_t)(x * 0xbf58476d1ce4e5b9ull >> 40);
+}
+
+static void end_init(app *a, end *e)
+{
+	/* Mostly exchanges of a few hundred bytes, some bulk. */
+	switch (rng_below(&a->rng, 4)) {
+	case 0:
+		e->out_len = 0;
+		break;
+	case 1:
+		e->out_len = 1 + rng_below(&a->rng, 300);
+		break;
+	case 2:
+		e->out_len = 1 + rng_below(&a->rng, 6000);
+		break;
+	default:
+		e->out_len = 1 + rng_below(&a->rng, 200000);
+		break;
+	}
+	e->chunk = 1 + rng_below(&a->rng, 3) * 700 + rng_below(&a->rng, 9000);
+	e->rchunk = 1 + rng_below(&a->rng, 5000);
+	e->lazy = rng_below(&a->rng, 3) == 0 ? 2 + rng_below(&a->rng, 3) : 0;
+	static const uint64_t linger[] = { 0, 20 * MS, 300 * MS, 3 * SEC };
+	e->linger = linger[rng_below(&a->rng, 4)];
+}
+
+static void end_poll(app *a, hsk_stack *st, end *e)
+{
+	uint8_t buf[8192];
+	if (e->closed)
+		return;
+	while (e->out_off < e->out_len) {
+		size_t n = e->out_len - e->out_off;
+		if (n > e->chunk)
+			n = e->chunk;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pat(e->out_off + i);
+		long w = hsk_send(st, e->sd, buf, n);
+		if (w <= 0) {
+			if (w != -HSK_EAGAIN && w != -HSK_ENOTCONN)
+				e->bad = true;  /* ENOTCONN: still connecting */
+			break;
+		}
+		e->out_off += (size_t)w;
+	}
+	uint64_t now = sim_now(a->sm);
+	if (e->out_off == e->out_len && !e->written_at)
+		e->written_at = now;
+	if (e->written_at && !e->shut && now >= e->written_at + e->linger) {
+		int r = hsk_shutdown(st, e->sd, HSK_SHUT_WR);
+		if (r == 0)
+			e->shut = true;
+		else if (r != -HSK_ENOTCONN)
+			e->bad = true;
+	}
+	if (a->force || !e->lazy || rng_below(&a->rng, e->lazy)) {
+		for (;;) {
+			size_t cap = e->rchunk < sizeof(buf) ? e->rchunk : sizeof(buf);
+			long n = hsk_recv(st, e->sd, buf, cap);
+			if (n > 0) {
+				for (long i = 0; i < n; i++)
+					if (buf[i] != pat(e->in_len + (size_t)i))
+						e->bad = true;
+				e->in_len += (size_t)n;
+				continue;
+			}
+			if (n == 0)
+				e->eof = true;
+			else if (n != -HSK_EAGAIN && n != -HSK_ENOTCONN)
+				e->bad = true;
+			break;
+		}
+	}
+	if (e->eof && e->shut) {
+		assert_int_equal(hsk_close(st, e->sd), 0);
+		e->closed = true;
+	}
+}
+
+static void app_poll(app *a)
+{
+	hsk_stack *cs = a->sm->st[C], *ss = a->sm->st[S];
+	for (;;) {
+		int sd = hsk_accept(ss, a->lsd, NULL);
+		if (sd < 0)
+			break;
+		assert_true(a->nsrv < CONNS);
+		end *e = &a->srv[a->nsrv++];
+		e->sd = sd;
+	}
+	for (int i = 0; i < a->nsrv; i++)
+		end_poll(a, ss, &a->srv[i]);
+	for (int i = 0; i < CONNS; i++)
+		end_poll(a, cs, &a->cli[i]);
+}
+
+static bool all_closed(const app *a)
+{
+	for (int i = 0; i < CONNS; i++)
+		if (!a->cli[i].closed || (i < a->nsrv && !a->srv[i].closed))
+			return false;
+	return a->nsrv == CONNS;
+}
+
+/* One event as text: every field the trace gives. */
+static void ev_text(const sim_ev *e, char *out, size_t cap)
+{
+	const hsk_trace_event *v = &e->ev;
+	int n = snprintf(out, cap,
+			 "t=%llu h%d k%u o%u sd%d %08x:%u>%08x:%u f%u %u>%u [%s] fl=%02x seq=%u "
+			 "ack=%u len=%u win=%u mss=%u ws=%d sok=%d ts=%d/%u/%u nsack=%u",
+			 (unsigned long long)v->t_ns, e->host, v->kind, v->obj, v->sd,
+			 v->tuple.laddr, v->tuple.lport, v->tuple.raddr, v->tuple.rport,
+			 v->family, v->from, v->to, e->cause, v->flags, v->seq, v->ack, v->len,
+			 v->win, v->mss, v->wscale, v->sack_ok, v->has_ts, v->ts_val, v->ts_ecr,
+			 v->nsack);
+	for (unsigned i = 0; i < v->nsack && i < 4 && n > 0 && (size_t)n < cap; i++)
+		n += snprintf(out + n, cap - (size_t)n, " %u-%u", v->sack[i].left,
+			      v->sack[i].right);
+	if (n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n,
+			 " fo=%d cwnd=%u ssth=%u flight=%u swnd=%u srtt=%llu rto=%llu bo=%u rec=%d "
+			 "q=%u/%u/%u tos=%u",
+			 v->fastopen, v->cwnd, v->ssthresh, v->flight, v->snd_wnd,
+			 (unsigned long long)v->srtt_ns, (unsigned long long)v->rto_ns,
+			 v->backoff, v->in_recovery, v->syn_q, v->accept_q, v->backlog,
+			 v->kind == HSK_EV_TX ? e->tos : 0);   /* set for TX only */
+}
+
+typedef struct outcome {
+	char **ev;
+	size_t nev;
+	uint64_t *cnt;            /* counters of both hosts */
+	size_t ncnt;
+	size_t bytes;             /* application bytes delivered */
+} outcome;
+
+static void run(const mode *md, uint64_t seed, bool slow, outcome *out)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sack = md->sack;
+	cfg.timestamps = md->ts;
+	cfg.window_scaling = md->wscale;
+	cfg.ecn = md->ecn;
+	cfg.syn_retries = cfg.synack_retries = 15;
+	cfg.orphan_retries = 15;
+	/* every other run a small receive buffer: zero windows, updates */
+	if (seed & 1)
+		cfg.rcvbuf = 8192 + (uint32_t)(seed % 7) * 4096;
+	sim sm;
+	sim_init(&sm, 2, &cfg, seed);
+	double loss = 0.03 * (double)(seed % 4);        /* 0, 3, 6, 9 % */
+	memnet_impair imp = {
+		.loss = loss, .dup = 0.02, .reorder = 0.05, .reorder_ns = 3 * MS,
+		.corrupt = seed % 3 == 1 ? 0.01 : 0, .delay_ns = 5 * MS,
+		/* jitter reorders most segments; without, 5 % are */
+		.jitter_ns = seed % 3 == 2 ? 2 * MS : 0,
+	};
+	memnet_set_impair(sm.net, C, &imp);
+	memnet_set_impair(sm.net, S, &imp);
+	if (md->ecn)
+		sim_ce_mark(&sm, C, 7), sim_ce_mark(&sm, S, 11);
+	for (int h = 0; h < 2; h++)
+		sm.st[h]->tcp.no_fastpath = slow;
+
+	app *a = calloc(1, sizeof(*a));
+	assert_non_null(a);
+	a->sm = &sm;
+	rng_seed(&a->rng, seed);
+	a->lsd = sim_listen(&sm, S, PORT, 64);
+	for (int i = 0; i < CONNS; i++) {
+		end_init(a, &a->cli[i]);
+		end_init(a, &a->srv[i]);
+		a->cli[i].sd = sim_connect(&sm, C, S, PORT);
+	}
+	uint64_t stop = sim_now(&sm) + 3600 * SEC;
+	/* In ticks of at most 10 ms, so that the applications see the time
+	 * pass (a tick without an event: every lazy one reads), until every
+	 * end has closed; then until nothing is left to do. */
+	while (sim_now(&sm) < stop && !all_closed(a)) {
+		bool more = memnet_step(sm.net, sim_now(&sm) + 10 * MS);
+		hsk_stack_advance(sm.st[C], sim_now(&sm));
+		hsk_stack_advance(sm.st[S], sim_now(&sm));
+		a->force = !more;
+		app_poll(a);
+	}
+	while (memnet_step(sm.net, stop)) {
+		hsk_stack_advance(sm.st[C], sim_now(&sm));
+		hsk_stack_advance(sm.st[S], sim_now(&sm));
+	}
+	sim_sync_clocks(&sm);
+	/* Every byte arrived, in order, each way (the server ends were
+	 * accepted in some order: match them by what they received). */
+	assert_int_equal(a->nsrv, CONNS);
+	out->bytes = 0;
+	for (int i = 0; i < CONNS; i++) {
+		end *c = &a->cli[i];
+		assert_true(c->closed && !c->bad);
+		out->bytes += c->in_len;
+	}
+	for (int i = 0; i < a->nsrv; i++) {
+		end *e = &a->srv[i];
+		assert_true(e->closed && !e->bad);
+		out->bytes += e->in_len;
+	}
+	assert_int_equal(hsk_close(sm.st[S], a->lsd), 0);
+	sim_assert_no_leaks(&sm);
+
+	out->nev = sm.nlog;
+	out->ev = calloc(sm.nlog ? sm.nlog : 1, sizeof(char *));
+	assert_non_null(out->ev);
+	for (size_t i = 0; i < sm.nlog; i++) {
+		char line[1024];
+		ev_text(&sm.log[i], line, sizeof(line));
+		out->ev[i] = strdup(line);
+		assert_non_null(out->ev[i]);
+	}
+	out->ncnt = 2 * hsk_counter_count();
+	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
+	assert_non_null(out->cnt);
+	for (size_t i = 0; i < hsk_counter_count(); i++) {
+		out->cnt[2 * i] = hsk_counter_get(sm.st[C], i);
+		out->cnt[2 * i + 1] = hsk_counter_get(sm.st[S], i);
+	}
+	free(a);
+	sim_free(&sm);
+}
+
+static void outcome_free(outcome *o)
+{
+	for (size_t i = 0; i < o->nev; i++)
+		free(o->ev[i]);
+	free(o->ev);
+	free(o->cnt);
+}
+
+static void run_mode(const mode *md)
+{
+	const char *env = getenv("HSK_FASTPATH_RUNS");
+	int runs = env ? atoi(env) : DEFAULT_RUNS;
+	size_t events = 0, bytes = 0;
+	for (int r = 0; r < runs; r++) {
+		uint64_t seed = 7000 + (uint64_t)r;
+		outcome fast, slow;
+		run(md, seed, false, &fast);
+		run(md, seed, true, &slow);
+		size_t n = fast.nev < slow.nev ? fast.nev : slow.nev;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(fast.ev[i], slow.ev[i]) != 0) {
+				fprintf(stderr, "%s seed %llu: event %zu differs\n  fast: %s\n  slow: %s\n",
+					md->name, (unsigned long long)seed, i, fast.ev[i],
+					slow.ev[i]);
+				fail();
+			}
+		}
+		if (fast.nev != slow.nev) {
+			fprintf(stderr, "%s seed %llu: %zu events with the short ways, %zu without\n",
+				md->name, (unsigned long long)seed, fast.nev, slow.nev);
+			fail();
+		}
+		for (size_t i = 0; i < fast.ncnt; i++) {
+			if (fast.cnt[i] != slow.cnt[i]) {
+				fprintf(stderr, "%s seed %llu: host %zu counter %s: %llu vs %llu\n",
+					md->name, (unsigned long long)seed, i % 2,
+					hsk_counter_name(i / 2), (unsigned long long)fast.cnt[i],
+					(unsigned long long)slow.cnt[i]);
+				fail();
+			}
+		}
+		assert_int_equal(fast.bytes, slow.bytes);
+		events += fast.nev;
+		bytes += fast.bytes;
+		outcome_free(&fast);
+		outcome_free(&slow);
+	}
+	fprintf(stderr, "fastpath %s: %d runs, %zu events and %zu bytes the same both ways\n",
+		md->name, runs, events, bytes);
+	assert_true(runs == 0 || bytes > 0);
+}
+
+#define MODE_TEST(fn, ...) \
+	static void fn(void **state) \
+	{ \
+		(void)state; \
+		static const mode md = { __VA_ARGS__ }; \
+		run_mode(&md); \
+	}
+
+MODE_TEST(test_sack_ts, "SACK, timestamps", .sack = true, .ts = true, .wscale = true)
+MODE_TEST(test_sack_only, "SACK", .sack = true, .ts = false, .wscale = true)
+MODE_TEST(test_ts_only, "timestamps", .sack = false, .ts = true, .wscale = true)
+MODE_TEST(test_plain, "no SACK, timestamps, window scaling", .sack = false, .ts = false,
+	  .wscale = false)
+MODE_TEST(test_ecn, "SACK, timestamps, ECN with CE marks", .sack = true, .ts = true,
+	  .wscale = true, .ecn = 1)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sack_ts),
+		cmocka_unit_test(test_sack_only),
+		cmocka_unit_test(test_ts_only),
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_ecn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

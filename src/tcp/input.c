@@ -1012,33 +1012,6 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	seg_arrives(s, &sg, NULL);
 }
 
-/* csum_pseudo6(src, dst, TCP, 0) up to a multiple of 0xffff, at most
- * 0xffff + 6 (the parser adds the length to it): the two addresses are
- * 32 bytes in a row, summed in four 64-bit words with end-around carry
- * (csum_pseudo6 adds them a byte pair at a time, ~80 instructions per
- * segment). A sum of host-order words is the byte-swapped sum of the
- * big-endian ones (RFC 1071 §2(B)). */
-static inline uint32_t pseudo6_sum(const ipv6_hdr *ip)
-{
-	_Static_assert(offsetof(ipv6_hdr, dst) == offsetof(ipv6_hdr, src) + 16,
-		       "the addresses are contiguous");
-	uint64_t w[4], s;
-	memcpy(w, ip->src, sizeof(w));
-	s = w[0] + w[1];
-	s += s < w[1];
-	s += w[2];
-	s += s < w[2];
-	s += w[3];
-	s += s < w[3];
-	uint32_t f = (uint32_t)csum_add((uint32_t)s, (uint32_t)(s >> 32));
-	f = (f & 0xffff) + (f >> 16);
-	f = (f & 0xffff) + (f >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	f = ((f & 0xff) << 8) | (f >> 8);
-#endif
-	return f + IP_PROTO_TCP;
-}
-
 /* The IP layer hands up only segments to a unicast address of ours
  * (RFC 9293 §3.9.1: never one to a group), so the tuple is a unicast
  * pair; the checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
@@ -1051,7 +1024,7 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
-	uint32_t hsum, psum = pseudo6_sum(ip);
+	uint32_t hsum, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
 	hsk_tuple tu = { 0 };
 	CNT_INC(s->env, InSegs);
 	bool fused = len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;

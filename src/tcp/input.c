@@ -654,6 +654,15 @@ tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
+/* An acceptable segment from the peer: the keepalive idle time starts
+ * again, and a probe (if one was out) has its answer. */
+static inline void keepalive_heard(tcp_stack *s, tcb *t)
+{
+	if (t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	t->keep_probes = 0;
+}
+
 /* RFC 9293 §3.10.7.3 */
 static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
@@ -747,9 +756,7 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return v;
 	if ((v = rst_check(s, t, sg)).act || (v = syn_check(s, sg)).act)
 		return v;
-	if (t->keep_at)
-		t->keep_at = s->env->now + keep_idle_ns(s, t);
-	t->keep_probes = 0;
+	keepalive_heard(s, t);
 	return tcb_input_after_syn(s, t, sg);
 }
 
@@ -829,9 +836,7 @@ static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * tcb_input_after_syn, then (a) or (b), then tcp_output. */
 static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	if (t->keep_at)
-		t->keep_at = s->env->now + keep_idle_ns(s, t);
-	t->keep_probes = 0;
+	keepalive_heard(s, t);
 	ts_update(s, t, sg);
 	if (sg->len == 0) {
 		hp_ack(s, t, sg);

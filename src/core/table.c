@@ -55,7 +55,8 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 
 /* SipHash-1-3: one round per block, three to finish, from the state the
  * key gives (kept in the table). */
-static inline uint32_t hash_fam(const hsk_table *t, const hsk_tuple *key, uint64_t fam)
+static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
+								 const hsk_tuple *key, uint64_t fam)
 {
 	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
 	uint64_t m = TUPLE_M0(key);

@@ -424,6 +424,7 @@ typedef struct tcp_stack {
 	 * placed but not committed (tcp_seg.placed); ring_release forgets it */
 	const hsk_ring *placed_ring;
 	tfo_keys tfo_keys;        /* our cookies' keys, as a server */
+	bool syn_fast_off;        /* tests: never tcp_input4 (listen.c) */
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -453,6 +454,9 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 void tcp_destroy(tcp_stack *s);
 /* What the IP layer calls (ip_upper). */
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+/* ip_upper.input while SYNs are answered with cookies (listen.c): such a
+ * SYN takes a path of its own (syn_cookie_fast), the rest tcp_input. */
+void tcp_input4(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */

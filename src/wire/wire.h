@@ -215,6 +215,32 @@ int icmp_emit(const icmp_hdr *h, const uint8_t *body, size_t body_len,
 	      uint8_t *buf, size_t cap);
 
 /* ---- byte helpers ---- */
+/* Big-endian loads and stores at any alignment: one move and a byte swap
+ * (the compiler does not always merge the byte-wise form of a store). */
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+#else
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t rd32(const uint8_t *p)
 {
@@ -226,6 +252,7 @@ static inline void wr32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
+#endif
 
 /* A source address no packet may carry: 0.0.0.0, the limited broadcast
  * 255.255.255.255, or a multicast group (224.0.0.0/4). RFC 1122 3.2.1.3. */
@@ -360,6 +387,68 @@ tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, boo
 				   h, payload, payload_len);
 }
 
+/* The checksum of a segment of len bytes is right (psum: the
+ * pseudo-header's sum without the length): tcp_parse's check, with the
+ * segment of whole 32-bit words a header-only SYN is (at most 60 bytes)
+ * summed inline in native order, as hdr_sum_ok sums an IPv4 header, and
+ * anything else by csum_partial. Both test that the ones'-complement sum
+ * of a non-zero total is all ones, which a byte swap keeps. */
+static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf, size_t len,
+							     uint32_t psum)
+{
+	if (len > 60 || (len & 3))
+		return len <= 0xffff &&
+		       csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
+	/* 64-bit words with end-around carry (add, adc), the last 4
+	 * bytes alone when len is not a multiple of 8 */
+	uint64_t s = 0, w;
+	uint32_t w4 = 0;
+	if (len & 4)
+		memcpy(&w4, buf + len - 4, 4);
+	s = w4;
+#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
+	switch (len >> 3) {   /* no loop: 20 to 60 bytes */
+	case 7: SUM8(48); /* fall through */
+	case 6: SUM8(40); /* fall through */
+	case 5: SUM8(32); /* fall through */
+	case 4: SUM8(24); /* fall through */
+	case 3: SUM8(16); /* fall through */
+	case 2: SUM8(8); /* fall through */
+	default: SUM8(0);
+	}
+#undef SUM8
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the big-endian sum the pseudo-header's adds to */
+	s = ((s & 0xff) << 8) | (s >> 8);
+#endif
+	return csum_fold((uint32_t)s + psum + (uint32_t)len) == 0;
+}
+
+/* The MSS option of a SYN whose options are a layout tcp_opts_parse takes
+ * without its loop (Linux's: MSS, SACK_PERM + TS, NOP WSCALE), MSS alone,
+ * or none: the MSS (0: none); -1 for any other layout, which the caller
+ * hands to tcp_opts_parse. A layout taken here parses there without error
+ * to this MSS (tests/unit/test_syn_fast.c holds it to that). */
+static inline __attribute__((always_inline)) int tcp_syn_opts_mss(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (len != 20 && len != 4)
+		return -1;
+	uint32_t w0 = rd32(p);
+	if (w0 >> 16 != (TCPOPT_MSS << 8 | 4) || !(w0 & 0xffff))
+		return -1;
+	if (len == 20 && (rd32(p + 4) != ((uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+					    TCPOPT_TIMESTAMP << 8 | 10) ||
+			  rd32(p + 16) >> 8 != ((uint32_t)TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | 3)))
+		return -1;
+	return (int)(w0 & 0xffff);
+}
+
 /* Header and options (checksum field 0); returns the header length, or
  * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
 static inline __attribute__((always_inline)) int
@@ -420,17 +509,16 @@ static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_le
 				    uint16_t frag, uint8_t ttl, uint8_t proto, uint32_t src,
 				    uint32_t dst)
 {
-	uint16_t w0 = (uint16_t)(0x4500 | tos);
-	uint16_t w4 = (uint16_t)(ttl << 8 | proto);
-	/* The checksum straight from the fields: ten 16-bit words. */
-	uint32_t sum = (uint32_t)w0 + total_len + id + frag + w4 +
-		       (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
-	wr16(buf, w0);
-	wr16(buf + 2, total_len);
-	wr16(buf + 4, id);
-	wr16(buf + 6, frag);
-	wr16(buf + 8, w4);
-	wr16(buf + 10, csum_fold(sum));
+	/* The header as five 32-bit words, and its checksum straight from
+	 * them (the checksum's place 0 while summing). */
+	uint32_t w0 = (uint32_t)(0x4500 | tos) << 16 | total_len;
+	uint32_t w1 = (uint32_t)id << 16 | frag;
+	uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
+	uint64_t sum = (uint64_t)w0 + w1 + w2 + src + dst;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	wr32(buf, w0);
+	wr32(buf + 4, w1);
+	wr32(buf + 8, w2 | csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)));
 	wr32(buf + 12, src);
 	wr32(buf + 16, dst);
 }

@@ -199,11 +199,12 @@ static void grow(hsk_table *t)
 
 /* The hash of key (an IPv6 one when v6), from the cache when it is the
  * last tuple seen. */
-static inline uint32_t hash_of(hsk_table *t, const hsk_tuple *key, bool v6)
+static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, const hsk_tuple *key,
+								bool v6)
 {
 	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
 		return t->c_hash;
-	uint32_t h = v6 ? tbl_hash6(t, key) : tbl_hash(t, key);
+	uint32_t h = hash_fam(t, key, v6 ? FAM6 : 0);
 	t->c_key = *key;
 	t->c_hash = h;
 	t->c_v6 = v6;

@@ -123,12 +123,11 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	}
 	/* Linux's IpExt counters of the ECN field (RFC 3168): the TCP layer
 	 * reads the field from the header it is handed. */
-	switch (h.tos & IP_ECN_MASK) {
-	case IP_ECN_NOT_ECT: CNT_INC(ip->env, InNoECTPkts); break;
-	case IP_ECN_ECT1: CNT_INC(ip->env, InECT1Pkts); break;
-	case IP_ECN_ECT0: CNT_INC(ip->env, InECT0Pkts); break;
-	default: CNT_INC(ip->env, InCEPkts); break;
-	}
+	_Static_assert(CNT_InNoECTPkts + IP_ECN_ECT1 == CNT_InECT1Pkts &&
+		       CNT_InNoECTPkts + IP_ECN_ECT0 == CNT_InECT0Pkts &&
+		       CNT_InNoECTPkts + IP_ECN_CE == CNT_InCEPkts,
+		       "the four counters in the field's order");
+	ip->env->cnt.v[CNT_InNoECTPkts + (h.tos & IP_ECN_MASK)]++;
 	if (h.dst != ip->addr && !(ip->addrs.n4 > 1 && ip4_is_ours(ip, h.dst))) {
 		CNT_INC(ip->env, InAddrErrors);
 		if (addr_martian(ip, h.dst)) {

@@ -95,13 +95,19 @@ static tcp_listener *group_pick(tcp_listener *l, uint64_t h)
 	return l;
 }
 
-tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+static inline __attribute__((always_inline)) tcp_listener *
+lookup4(tcp_stack *s, const hsk_tuple *tu)
 {
 	tcp_listener *l = find4(s, tu->laddr, tu->lport);
 
 	if (!l || !l->reuseport)
 		return l;
 	return group_pick(l, tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1));
+}
+
+tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+{
+	return lookup4(s, tu);
 }
 
 tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
@@ -250,7 +256,7 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 			 .rport = rd16(buf) };
 	/* The listener first: a SYN that makes a request takes the general
 	 * path after only this much. */
-	tcp_listener *l = listener_lookup(s, &tu);
+	tcp_listener *l = lookup4(s, &tu);
 	if (!l || l->syn_q < syn_queue_limit(s, l) || !s->env->cfg.syncookies) {
 		/* no flood here (any more): segments go straight to
 		 * tcp_input again until the next cookie */

@@ -293,11 +293,14 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 {
 	if (len < IPV4_HDR_LEN)
 		return WIRE_ERR_SHORT;
-	if (buf[0] >> 4 != 4)
-		return WIRE_ERR_VERSION;
-	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-	if (ihl < IPV4_HDR_LEN || ihl > len)
-		return WIRE_ERR_IHL;
+	size_t ihl = IPV4_HDR_LEN;
+	if (buf[0] != (4 << 4 | IPV4_HDR_LEN / 4)) {   /* not the usual 0x45 */
+		if (buf[0] >> 4 != 4)
+			return WIRE_ERR_VERSION;
+		ihl = (size_t)(buf[0] & 0x0f) * 4;
+		if (ihl < IPV4_HDR_LEN || ihl > len)
+			return WIRE_ERR_IHL;
+	}
 	size_t total = rd16(buf + 2);
 	if (total < ihl || total > len)
 		return WIRE_ERR_TOTLEN;

@@ -197,13 +197,10 @@ static void grow(hsk_table *t)
 	t->mask = 2 * n - 1;
 }
 
-/* The hash of key (an IPv6 one when v6), from the cache when it is the
- * last tuple seen. */
-static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, const hsk_tuple *key,
-								bool v6)
+/* hash_of for a key the cache does not hold (its caller checked). */
+static inline __attribute__((always_inline)) uint32_t hash_new(hsk_table *t,
+								 const hsk_tuple *key, bool v6)
 {
-	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
-		return t->c_hash;
 	uint32_t h = hash_fam(t, key, v6 ? FAM6 : 0);
 	t->c_key = *key;
 	t->c_hash = h;
@@ -211,6 +208,16 @@ static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, cons
 	t->c_node = NULL;     /* not known yet */
 	t->c_valid = false;   /* set by the caller once c_node is right */
 	return h;
+}
+
+/* The hash of key (an IPv6 one when v6), from the cache when it is the
+ * last tuple seen. */
+static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, const hsk_tuple *key,
+								bool v6)
+{
+	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
+		return t->c_hash;
+	return hash_new(t, key, v6);
 }
 
 void tbl_insert(hsk_table *t, tbl_node *n)
@@ -257,7 +264,8 @@ tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 		return t->c_node;
 	if (t->old)
 		migrate(t, 1);
-	uint32_t h = hash_of(t, key, false);
+	/* not the cache's key (just checked; migrate leaves the cache) */
+	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
 	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
 		e = e->next;

@@ -303,20 +303,20 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	uint32_t ack = irs.v + 1;
 	uint16_t win = req_window(l);
 	enum { SYNACK_LEN = TCP_HDR_LEN + 4 };
+	/* The header as 32-bit words (checksum and urgent pointer 0), its
+	 * checksum the sum of those words and the pseudo-header's. */
+	uint32_t w0 = (uint32_t)tu.lport << 16 | tu.rport;
+	uint32_t w3 = (uint32_t)(SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK) << 16 | win;
+	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
+	uint64_t sum = (uint64_t)psum + SYNACK_LEN + w0 + iss.v + ack + w3 + w5;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
 	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
-	wr16(p, tu.lport);
-	wr16(p + 2, tu.rport);
+	wr32(p, w0);
 	wr32(p + 4, iss.v);
 	wr32(p + 8, ack);
-	wr16(p + 12, SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK);
-	wr16(p + 14, win);
-	wr32(p + 16, 0);                /* checksum, urgent pointer */
-	wr32(p + 20, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss);
-	uint32_t sum = psum + SYNACK_LEN +
-		       tu.lport + tu.rport + (iss.v >> 16) + (iss.v & 0xffff) + (ack >> 16) +
-		       (ack & 0xffff) + (SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK) + win +
-		       (TCPOPT_MSS << 8 | 4) + mss;
-	wr16(p + 16, csum_fold(sum));
+	wr32(p + 12, w3);
+	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
+	wr32(p + 20, w5);
 	CNT_INC(s->env, OutSegs);
 	if (s->env->cfg.trace) {
 		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,

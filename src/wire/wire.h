@@ -402,33 +402,34 @@ static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf,
 	if (len > 60 || (len & 3))
 		return len <= 0xffff &&
 		       csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
-	/* 64-bit words with end-around carry (add, adc), the last 4
-	 * bytes alone when len is not a multiple of 8 */
-	uint64_t s = 0, w;
-	uint32_t w4 = 0;
-	if (len & 4)
+	/* 64-bit words with end-around carry (add, adc) in native order,
+	 * the last 4 bytes alone when len is not a multiple of 8, and the
+	 * pseudo-header's sum (big-endian words) turned to native order: on
+	 * a little-endian host a rotation by 8 (csum_shift). */
+	uint32_t ps = psum + (uint32_t)len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	ps = ps >> 8 | ps << 24;
+#endif
+	uint64_t s = ps, w;
+	if (len & 4) {
+		uint32_t w4;
 		memcpy(&w4, buf + len - 4, 4);
-	s = w4;
+		s += w4;
+	}
 #define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
-	switch (len >> 3) {   /* no loop: 20 to 60 bytes */
-	case 7: SUM8(48); /* fall through */
-	case 6: SUM8(40); /* fall through */
-	case 5: SUM8(32); /* fall through */
-	case 4: SUM8(24); /* fall through */
-	case 3: SUM8(16); /* fall through */
-	case 2: SUM8(8); /* fall through */
-	default: SUM8(0);
+	if (len >> 3 == 5) {    /* Linux's SYN: 40 bytes */
+		SUM8(0); SUM8(8); SUM8(16); SUM8(24); SUM8(32);
+	} else {
+		for (size_t i = 0; i < (len & ~(size_t)7); i += 8)
+			SUM8(i);
 	}
 #undef SUM8
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* the big-endian sum the pseudo-header's adds to */
-	s = ((s & 0xff) << 8) | (s >> 8);
-#endif
-	return csum_fold((uint32_t)s + psum + (uint32_t)len) == 0;
+	/* all ones in either byte order: the sum of a non-zero total */
+	return s == 0xffff;
 }
 
 /* The MSS option of a SYN whose options are a layout tcp_opts_parse takes

@@ -325,6 +325,75 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 	return WIRE_OK;
 }
 
+/* Segments of at most TCP_SUM_SHORT bytes, a multiple of 4 (a SYN, a
+ * SYN-ACK, a bare ACK, a FIN), are summed inline rather than by
+ * csum_partial: no call, no loop for the usual 40 bytes. */
+enum { TCP_SUM_SHORT = 60 };
+static inline bool tcp_sum_short(size_t len)
+{
+	return len <= TCP_SUM_SHORT && !(len & 3);
+}
+
+/* The ones'-complement sum of such a segment (at least 20 bytes) and of
+ * the pseudo-header's sum psum + len, folded to 16 bits in native byte
+ * order: 64-bit words with end-around carry (add, adc), the last 4 bytes
+ * alone when len is not a multiple of 8, and psum + len (big-endian
+ * words) turned to native order, which on a little-endian host is a
+ * rotation by 8 (csum_shift). Never 0: the total is not. */
+static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8_t *buf,
+								     size_t len, uint32_t psum)
+{
+	uint32_t ps = psum + (uint32_t)len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	ps = ps >> 8 | ps << 24;
+#endif
+	uint64_t s = ps, w;
+	if (len & 4) {
+		uint32_t w4;
+		memcpy(&w4, buf + len - 4, 4);
+		s += w4;
+	}
+#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
+	if (len >> 3 == 5) {    /* a SYN with Linux's options: 40 bytes */
+		SUM8(0); SUM8(8); SUM8(16); SUM8(24); SUM8(32);
+	} else {
+		for (size_t i = 0; i < (len & ~(size_t)7); i += 8)
+			SUM8(i);
+	}
+#undef SUM8
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+/* The checksum of a segment of len >= 20 bytes is right (psum: the
+ * pseudo-header's sum without the length): tcp_parse's check. A short
+ * segment's sum is all ones in either byte order when csum_partial's is. */
+static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf, size_t len,
+							     uint32_t psum)
+{
+	if (tcp_sum_short(len))
+		return tcp_sum_native(buf, len, psum) == 0xffff;
+	return len <= 0xffff && csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
+}
+
+/* The checksum field of a segment of len >= 20 bytes whose own is 0:
+ * csum_fold(csum_partial(buf, len, psum + len)), bit for bit (both sums
+ * are non-zero, so both fold to the same value in 1..0xffff). */
+static inline __attribute__((always_inline)) uint16_t tcp_sum_field(const uint8_t *buf,
+								    size_t len, uint32_t psum)
+{
+	if (!tcp_sum_short(len))
+		return csum_fold(csum_partial(buf, len, psum + (uint32_t)len));
+	uint32_t s = tcp_sum_native(buf, len, psum);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s & 0xff) << 8 | s >> 8;
+#endif
+	return (uint16_t)~s;
+}
+
 /* The checks and fields after the checksum (SYN+FIN, options). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
@@ -374,9 +443,7 @@ static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8
 	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
 	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
 	 * jumbogram, which we do not take). */
-	if (verify_csum &&
-	    (len > 0xffff ||
-	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
+	if (verify_csum && !tcp_sum_ok(buf, len, psum))
 		return WIRE_ERR_TCP_CSUM;
 	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 }
@@ -388,48 +455,6 @@ tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, boo
 {
 	return tcp_parse_ps_inline(buf, len, csum_pseudo(src, dst, IP_PROTO_TCP, 0), verify_csum,
 				   h, payload, payload_len);
-}
-
-/* The checksum of a segment of len bytes is right (psum: the
- * pseudo-header's sum without the length): tcp_parse's check, with the
- * segment of whole 32-bit words a header-only SYN is (at most 60 bytes)
- * summed inline in native order, as hdr_sum_ok sums an IPv4 header, and
- * anything else by csum_partial. Both test that the ones'-complement sum
- * of a non-zero total is all ones, which a byte swap keeps. */
-static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf, size_t len,
-							     uint32_t psum)
-{
-	if (len > 60 || (len & 3))
-		return len <= 0xffff &&
-		       csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
-	/* 64-bit words with end-around carry (add, adc) in native order,
-	 * the last 4 bytes alone when len is not a multiple of 8, and the
-	 * pseudo-header's sum (big-endian words) turned to native order: on
-	 * a little-endian host a rotation by 8 (csum_shift). */
-	uint32_t ps = psum + (uint32_t)len;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	ps = ps >> 8 | ps << 24;
-#endif
-	uint64_t s = ps, w;
-	if (len & 4) {
-		uint32_t w4;
-		memcpy(&w4, buf + len - 4, 4);
-		s += w4;
-	}
-#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
-	if (len >> 3 == 5) {    /* Linux's SYN: 40 bytes */
-		SUM8(0); SUM8(8); SUM8(16); SUM8(24); SUM8(32);
-	} else {
-		for (size_t i = 0; i < (len & ~(size_t)7); i += 8)
-			SUM8(i);
-	}
-#undef SUM8
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	/* all ones in either byte order: the sum of a non-zero total */
-	return s == 0xffff;
 }
 
 /* The MSS option of a SYN whose options are a layout tcp_opts_parse takes
@@ -493,7 +518,7 @@ tcp_emit_ps_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	/* A payload already in place (built behind the header) is not copied. */
 	if (payload_len && payload != buf + hlen)
 		memmove(buf + hlen, payload, payload_len);
-	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
+	wr16(buf + 16, tcp_sum_field(buf, n, psum));
 	return (int)n;
 }
 

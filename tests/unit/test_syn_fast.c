@@ -6,7 +6,7 @@
  *    and reads the MSS it reads (every one- and two-byte change of Linux's
  *    SYN layout and of MSS alone, and random option spaces);
  *  - tcp_sum_ok says what csum_partial says (random segments, right and
- *    wrong sums);
+ *    wrong sums), and tcp_sum_field writes the field csum_partial gives;
  *  - a stack whose SYNs all take the general path (tcp_stack.syn_fast_off)
  *    and one that uses the dedicated path, fed the same random flood
  *    (good SYNs; SYNs with odd options, bad sums, data, other flags,
@@ -115,7 +115,7 @@ static void test_opts_fast_never_wider(void **state)
 	assert_true(taken > 1000 && taken < tried);
 }
 
-static void test_sum_ok_is_csum_partial(void **state)
+static void test_sums_are_csum_partials(void **state)
 {
 	(void)state;
 	uint8_t seg[64];
@@ -128,6 +128,13 @@ static void test_sum_ok_is_csum_partial(void **state)
 		if (n & 1)      /* many all-zero and all-one words */
 			memset(seg + rnd() % (len / 2), (rnd() & 1) ? 0xff : 0, len / 2);
 		uint32_t psum = csum_pseudo(rnd(), rnd(), IP_PROTO_TCP, 0);
+		/* the emitted field, bit for bit */
+		uint8_t f[2] = { seg[16], seg[17] };
+		wr16(seg + 16, 0);
+		assert_int_equal(tcp_sum_field(seg, len, psum),
+				 csum_fold(csum_partial(seg, len, psum + (uint32_t)len)));
+		seg[16] = f[0];
+		seg[17] = f[1];
 		if (n % 3 == 0) {       /* a right sum, and then maybe one bit off */
 			wr16(seg + 16, 0);
 			wr16(seg + 16, csum_fold(csum_partial(seg, len, psum + (uint32_t)len)));
@@ -376,7 +383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts_fast_never_wider),
-		cmocka_unit_test(test_sum_ok_is_csum_partial),
+		cmocka_unit_test(test_sums_are_csum_partials),
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),
 		cmocka_unit_test(test_flood_same_both_ways_listener_opts),

@@ -244,8 +244,8 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
  * cookie_syn and do nothing else; then it does what that path does (the
  * same counters, trace events, table lookup, cookie and SYN-ACK bytes)
  * with the checksum summed inline, the MSS read from the common option
- * layout, and the SYN-ACK (MSS its only option) written field by field,
- * its checksum summed from the fields. Any other segment goes to
+ * layout, and the SYN-ACK (MSS its only option) written as six 32-bit
+ * words whose sum is its checksum. Any other segment goes to
  * tcp_input untouched, and so does this one on any doubt: a bad
  * checksum, options the general parser must look at or refuses.
  * tcp_stack.syn_fast_off keeps it off (tests compare the two ways). */

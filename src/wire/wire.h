@@ -394,6 +394,56 @@ static inline __attribute__((always_inline)) uint16_t tcp_sum_field(const uint8_
 	return (uint16_t)~s;
 }
 
+/* The option layouts nearly every segment carries, as Linux and this
+ * stack write them, parsed without the loop, inline for the TCP input:
+ * none, TS alone (NOP NOP TS: every segment of a connection with
+ * timestamps), and a SYN's or SYN-ACK's MSS, SACK_PERM + TS, NOP WSCALE
+ * with a non-zero MSS. true: *o is what tcp_opts_parse_all gives; false:
+ * another layout (or an MSS of 0), for the general parser (which sets *o
+ * afresh). */
+static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p, size_t len,
+								tcp_opts *o)
+{
+	enum {
+		W_NOP_NOP_TS = TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		W_SACKP_TS = TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		W_NOP_WSCALE = TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | 3,
+	};
+	/* tcp_opts_init's fields (sack[] is read only below nsack) */
+	o->wscale = -1;
+	o->nsack = 0;
+	o->has_fo = false;
+	o->fo_len = 0;
+	o->fo_cookie = NULL;
+	uint32_t w = 0;
+	if (len == 12 && (w = rd32(p)) == (uint32_t)W_NOP_NOP_TS) {
+		o->mss = 0;
+		o->sack_ok = false;
+		o->has_ts = true;
+		o->ts_val = rd32(p + 4);
+		o->ts_ecr = rd32(p + 8);
+		return true;
+	}
+	if (len == 0) {
+		o->mss = 0;
+		o->sack_ok = false;
+		o->has_ts = false;
+		o->ts_val = o->ts_ecr = 0;
+		return true;
+	}
+	if (len == 20 && (w = rd32(p)) >> 16 == (TCPOPT_MSS << 8 | 4) && (w & 0xffff) &&
+	    rd32(p + 4) == (uint32_t)W_SACKP_TS && rd32(p + 16) >> 8 == (uint32_t)W_NOP_WSCALE) {
+		o->mss = (uint16_t)w;
+		o->sack_ok = true;
+		o->has_ts = true;
+		o->ts_val = rd32(p + 8);
+		o->ts_ecr = rd32(p + 12);
+		o->wscale = (int8_t)(p[19] > 127 ? 127 : p[19]);
+		return true;
+	}
+	return false;
+}
+
 /* The checks and fields after the checksum (SYN+FIN, options). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
@@ -401,9 +451,11 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	uint8_t flags = buf[13];
 	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
 		return WIRE_ERR_SYN_FIN;
-	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
-	if (err)
-		return err;
+	if (!tcp_opts_fast(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt)) {
+		int err = tcp_opts_parse_all(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
+		if (err)
+			return err;
+	}
 
 	h->sport = rd16(buf);
 	h->dport = rd16(buf + 2);

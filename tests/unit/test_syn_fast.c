@@ -4,7 +4,8 @@
  * nothing but the cost:
  *  - tcp_syn_opts_mss takes no option layout the general parser refuses,
  *    and reads the MSS it reads (every one- and two-byte change of Linux's
- *    SYN layout and of MSS alone, and random option spaces);
+ *    SYN layout and of MSS alone, and random option spaces); nor does
+ *    tcp_opts_fast (the TCP input's), which reads what it reads;
  *  - tcp_sum_ok says what csum_partial says (random segments, right and
  *    wrong sums), and tcp_sum_field writes the field csum_partial gives;
  *  - a stack whose SYNs all take the general path (tcp_stack.syn_fast_off)
@@ -57,6 +58,57 @@ static unsigned check_layout(const uint8_t *p, size_t len)
 	assert_int_equal(tcp_opts_parse(p, len, &o2), WIRE_OK);
 	assert_int_equal(o2.mss, mss);
 	return 1;
+}
+
+/* Whatever tcp_opts_fast takes, the general parser takes, to the same. */
+static unsigned check_fast(const uint8_t *p, size_t len)
+{
+	tcp_opts f, a;
+	memset(&f, 0x5a, sizeof(f));    /* every field it leaves is seen */
+	if (!tcp_opts_fast(p, len, &f))
+		return 0;
+	assert_int_equal(tcp_opts_parse_all(p, len, &a), WIRE_OK);
+	assert_int_equal(f.mss, a.mss);
+	assert_int_equal(f.wscale, a.wscale);
+	assert_int_equal(f.sack_ok, a.sack_ok);
+	assert_int_equal(f.has_ts, a.has_ts);
+	assert_int_equal(f.ts_val, a.ts_val);
+	assert_int_equal(f.ts_ecr, a.ts_ecr);
+	assert_int_equal(f.nsack, a.nsack);
+	assert_int_equal(f.has_fo, a.has_fo);
+	assert_int_equal(f.fo_len, a.fo_len);
+	assert_ptr_equal(f.fo_cookie, a.fo_cookie);
+	return 1;
+}
+
+static void test_opts_fast_is_parse_all(void **state)
+{
+	(void)state;
+	static const uint8_t ts[12] = { 1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t p[40];
+	unsigned taken = 0;
+	for (size_t i = 0; i < 20; i++)
+		for (unsigned v = 0; v < 256; v++) {
+			memcpy(p, linux_syn_opts, 20);
+			p[i] = (uint8_t)v;
+			taken += check_fast(p, 20);
+			if (i < 12) {
+				memcpy(p, ts, 12);
+				p[i] = (uint8_t)v;
+				taken += check_fast(p, 12);
+			}
+		}
+	rnd_state = 0xfa57;
+	for (int n = 0; n < 200000; n++) {
+		size_t len = rnd() % 41;
+		for (size_t i = 0; i < len; i++)
+			p[i] = (uint8_t)rnd();
+		taken += check_fast(p, len);
+	}
+	for (size_t len = 0; len <= 20; len++)
+		taken += check_fast(linux_syn_opts, len);
+	assert_true(check_fast(ts, 12) && check_fast(linux_syn_opts, 20) && check_fast(p, 0));
+	assert_true(taken > 1000);
 }
 
 static void test_opts_fast_never_wider(void **state)
@@ -383,6 +435,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts_fast_never_wider),
+		cmocka_unit_test(test_opts_fast_is_parse_all),
 		cmocka_unit_test(test_sums_are_csum_partials),
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),

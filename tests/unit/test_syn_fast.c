@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "stack/stack.h"
 #include "trace/trace.h"
@@ -431,6 +432,104 @@ static void test_flood_same_both_ways_listener_opts(void **state)
 	flood_both_ways(false, true);
 }
 
+/* The wire fuzzer's corpus (tests/fuzz/corpus/fuzz_wire: IPv4 packets
+ * and bare TCP segments, odd ones mostly) through both readers, and into
+ * both stacks as IPv4 packets addressed to the listener: as they are, and
+ * made into SYNs with both checksums right, so that they reach the
+ * dedicated path's checks. */
+static void fix_sums(uint8_t *pkt, size_t len)
+{
+	size_t ihl = (size_t)(pkt[0] & 15) * 4;
+	if (ihl < IPV4_HDR_LEN || ihl + TCP_HDR_LEN > len)
+		return;
+	wr16(pkt + 2, (uint16_t)len);
+	wr16(pkt + 10, 0);
+	wr16(pkt + 10, csum_fold(csum_partial(pkt, ihl, 0)));
+	uint8_t *t = pkt + ihl;
+	size_t n = len - ihl;
+	wr16(t + 16, 0);
+	wr16(t + 16, csum_fold(csum_partial(t, n, csum_pseudo(rd32(pkt + 12), rd32(pkt + 16),
+							      IP_PROTO_TCP, (uint16_t)n))));
+}
+
+static void test_fuzz_corpus_both_ways(void **state)
+{
+	(void)state;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", __FILE__);
+	char *cut = strstr(dir, "tests/unit/test_syn_fast.c");
+	assert_non_null(cut);
+	strcpy(cut, "tests/fuzz/corpus/fuzz_wire");
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	run fast, slow;
+	uint64_t now = 10 * SEC;
+	run_open(&fast, true, true, false, now);
+	run_open(&slow, true, false, false, now);
+	rnd_state = 0xc0;
+	for (int i = 0; i < 6; i++) {   /* the SYN queue full, a cookie sent */
+		uint8_t pkt[256];
+		uint8_t *t = pkt + IPV4_HDR_LEN;
+		tcp_hdr th = { .sport = (uint16_t)(1000 + i), .dport = 80, .seq = rnd(),
+			       .flags = HSK_TH_SYN, .win = 1000, .opt = { .wscale = -1 } };
+		int n = tcp_emit(&th, NULL, 0, 0xc6130001u, SRV, t, 128);
+		size_t len = ip_wrap(pkt, 0xc6130001u, (size_t)n, 0);
+		hsk_stack_input(fast.s, now, pkt, len);
+		hsk_stack_input(slow.s, now, pkt, len);
+	}
+	assert_true(fast.s->ip.upper.input == tcp_input4);
+	unsigned files = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		uint8_t in[2048], pkt[2048];
+		size_t len = fread(in, 1, sizeof(in), f);
+		fclose(f);
+		files++;
+		/* its option space, read as a TCP header's and an IPv4 packet's */
+		for (size_t off = 0; off <= IPV4_HDR_LEN; off += IPV4_HDR_LEN) {
+			if (len < off + TCP_HDR_LEN)
+				continue;
+			size_t doff = (size_t)(in[off + 12] >> 4) * 4;
+			if (doff >= TCP_HDR_LEN && off + doff <= len) {
+				check_layout(in + off + TCP_HDR_LEN, doff - TCP_HDR_LEN);
+				check_fast(in + off + TCP_HDR_LEN, doff - TCP_HDR_LEN);
+			}
+		}
+		/* into both stacks: as it is, then as a SYN to us from a
+		 * peer, with the sums right */
+		hsk_stack_input(fast.s, now, in, len);
+		hsk_stack_input(slow.s, now, in, len);
+		if (len < IPV4_HDR_LEN + TCP_HDR_LEN)
+			continue;
+		memcpy(pkt, in, len);
+		pkt[0] = (uint8_t)(0x40 | (pkt[0] & 15));
+		wr16(pkt + 6, 0);               /* no fragment */
+		pkt[9] = IP_PROTO_TCP;
+		wr32(pkt + 12, 0xc6130000u + files % 200);
+		wr32(pkt + 16, SRV);
+		size_t ihl = (size_t)(pkt[0] & 15) * 4;
+		if (ihl < IPV4_HDR_LEN || ihl + TCP_HDR_LEN > len)
+			continue;
+		wr16(pkt + ihl + 2, 80);
+		pkt[ihl + 13] = HSK_TH_SYN;
+		fix_sums(pkt, len);
+		hsk_stack_input(fast.s, now, pkt, len);
+		hsk_stack_input(slow.s, now, pkt, len);
+	}
+	closedir(d);
+	compare(&fast, &slow);
+	assert_true(files >= 20);
+	assert_true(hsk_counter_by_name(fast.s, "SyncookiesSent") > 10);
+	run_close(&fast);
+	run_close(&slow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),
 		cmocka_unit_test(test_flood_same_both_ways_listener_opts),
+		cmocka_unit_test(test_fuzz_corpus_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -540,8 +540,20 @@ tcp_emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
 	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
 	    payload_len <= 0xffff - MAX_HLEN) {
 		/* Room for any header: write the options and learn their
-		 * length, instead of computing it twice. */
-		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+		 * length, instead of computing it twice. Timestamps alone
+		 * (every segment of a connection with them but its SYN) are
+		 * written here, as tcp_opts_write writes them. */
+		const tcp_opts *o = &h->opt;
+		if (o->has_ts && !o->mss && !o->sack_ok && o->wscale < 0 && !o->nsack &&
+		    !o->has_fo) {
+			wr32(buf + TCP_HDR_LEN, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10);
+			wr32(buf + TCP_HDR_LEN + 4, o->ts_val);
+			wr32(buf + TCP_HDR_LEN + 8, o->ts_ecr);
+			hlen = TCP_HDR_LEN + 12;
+		} else {
+			hlen = TCP_HDR_LEN + tcp_opts_write(o, buf + TCP_HDR_LEN);
+		}
 	} else {
 		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
 		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)

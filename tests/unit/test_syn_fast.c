@@ -8,6 +8,8 @@
  *    tcp_opts_fast (the TCP input's), which reads what it reads;
  *  - tcp_sum_ok says what csum_partial says (random segments, right and
  *    wrong sums), and tcp_sum_field writes the field csum_partial gives;
+ *  - tcp_emit, which writes timestamps alone itself, writes the options
+ *    tcp_opts_write writes;
  *  - a stack whose SYNs all take the general path (tcp_stack.syn_fast_off)
  *    and one that uses the dedicated path, fed the same random flood
  *    (good SYNs; SYNs with odd options, bad sums, data, other flags,
@@ -199,6 +201,42 @@ static void test_sums_are_csum_partials(void **state)
 		good += want;
 	}
 	assert_true(good > 10000);
+}
+
+/* tcp_emit writes timestamps alone itself: the bytes tcp_opts_write
+ * writes, for every mix of options. */
+static void test_emit_options_are_opts_write(void **state)
+{
+	(void)state;
+	rnd_state = 0xe1;
+	unsigned ts_alone = 0;
+	for (int n = 0; n < 20000; n++) {
+		uint8_t seg[128], want[64];
+		uint8_t cookie[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+		tcp_hdr th = { .sport = 1, .dport = 2, .seq = rnd(), .ack = rnd(),
+			       .flags = HSK_TH_ACK, .win = 100 };
+		th.opt.mss = (uint16_t)(rnd() % 4 ? 0 : 1 + rnd() % 9000);
+		th.opt.wscale = (int8_t)(rnd() % 4 ? -1 : (int)(rnd() % 15));
+		th.opt.sack_ok = rnd() % 4 == 0;
+		th.opt.has_ts = rnd() % 4 != 0;
+		th.opt.ts_val = rnd();
+		th.opt.ts_ecr = rnd();
+		th.opt.nsack = (uint8_t)(rnd() % 4 ? 0 : 1 + rnd() % 4);
+		for (int i = 0; i < th.opt.nsack; i++)
+			th.opt.sack[i] = (tcp_sack_block){ rnd(), rnd() };
+		if (rnd() % 8 == 0) {
+			th.opt.has_fo = true;
+			th.opt.fo_len = sizeof(cookie);
+			th.opt.fo_cookie = cookie;
+		}
+		int len = tcp_emit(&th, NULL, 0, 0xc6130001u, SRV, seg, sizeof(seg));
+		size_t olen = tcp_opts_write(&th.opt, want);
+		assert_int_equal(len, TCP_HDR_LEN + olen);
+		assert_int_equal(olen, tcp_opts_len(&th.opt));
+		assert_memory_equal(seg + TCP_HDR_LEN, want, olen);
+		ts_alone += olen == 12 && th.opt.has_ts;
+	}
+	assert_true(ts_alone > 1000);
 }
 
 /* ---- the dedicated path against the general one ---- */
@@ -536,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_opts_fast_never_wider),
 		cmocka_unit_test(test_opts_fast_is_parse_all),
 		cmocka_unit_test(test_sums_are_csum_partials),
+		cmocka_unit_test(test_emit_options_are_opts_write),
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),
 		cmocka_unit_test(test_flood_same_both_ways_listener_opts),

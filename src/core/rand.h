@@ -65,8 +65,10 @@ static inline uint64_t sip_final_tail(const hsk_sip *st, size_t len, uint64_t ta
 	hsk_sip f = *st;
 	sip_block(&f, (uint64_t)len << 56 | tail);
 	f.v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
 	return f.v[0] ^ f.v[1] ^ f.v[2] ^ f.v[3];
 }
 
@@ -75,8 +77,10 @@ static inline uint64_t sip_final(const hsk_sip *st, size_t len)
 	hsk_sip f = *st;
 	sip_block(&f, (uint64_t)len << 56);
 	f.v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
+	sip_round(&f);
 	return f.v[0] ^ f.v[1] ^ f.v[2] ^ f.v[3];
 }
 

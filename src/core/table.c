@@ -55,7 +55,8 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 
 /* SipHash-1-3: one round per block, three to finish, from the state the
  * key gives (kept in the table). */
-static inline uint32_t hash_fam(const hsk_table *t, const hsk_tuple *key, uint64_t fam)
+static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
+								 const hsk_tuple *key, uint64_t fam)
 {
 	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
 	uint64_t m = TUPLE_M0(key);
@@ -196,19 +197,27 @@ static void grow(hsk_table *t)
 	t->mask = 2 * n - 1;
 }
 
-/* The hash of key (an IPv6 one when v6), from the cache when it is the
- * last tuple seen. */
-static inline uint32_t hash_of(hsk_table *t, const hsk_tuple *key, bool v6)
+/* hash_of for a key the cache does not hold (its caller checked). */
+static inline __attribute__((always_inline)) uint32_t hash_new(hsk_table *t,
+								 const hsk_tuple *key, bool v6)
 {
-	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
-		return t->c_hash;
-	uint32_t h = v6 ? tbl_hash6(t, key) : tbl_hash(t, key);
+	uint32_t h = hash_fam(t, key, v6 ? FAM6 : 0);
 	t->c_key = *key;
 	t->c_hash = h;
 	t->c_v6 = v6;
 	t->c_node = NULL;     /* not known yet */
 	t->c_valid = false;   /* set by the caller once c_node is right */
 	return h;
+}
+
+/* The hash of key (an IPv6 one when v6), from the cache when it is the
+ * last tuple seen. */
+static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, const hsk_tuple *key,
+								bool v6)
+{
+	if (t->c_valid && t->c_v6 == v6 && tuple_eq(&t->c_key, key))
+		return t->c_hash;
+	return hash_new(t, key, v6);
 }
 
 void tbl_insert(hsk_table *t, tbl_node *n)
@@ -255,7 +264,8 @@ tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 		return t->c_node;
 	if (t->old)
 		migrate(t, 1);
-	uint32_t h = hash_of(t, key, false);
+	/* not the cache's key (just checked; migrate leaves the cache) */
+	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
 	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
 		e = e->next;

@@ -123,12 +123,11 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	}
 	/* Linux's IpExt counters of the ECN field (RFC 3168): the TCP layer
 	 * reads the field from the header it is handed. */
-	switch (h.tos & IP_ECN_MASK) {
-	case IP_ECN_NOT_ECT: CNT_INC(ip->env, InNoECTPkts); break;
-	case IP_ECN_ECT1: CNT_INC(ip->env, InECT1Pkts); break;
-	case IP_ECN_ECT0: CNT_INC(ip->env, InECT0Pkts); break;
-	default: CNT_INC(ip->env, InCEPkts); break;
-	}
+	_Static_assert(CNT_InNoECTPkts + IP_ECN_ECT1 == CNT_InECT1Pkts &&
+		       CNT_InNoECTPkts + IP_ECN_ECT0 == CNT_InECT0Pkts &&
+		       CNT_InNoECTPkts + IP_ECN_CE == CNT_InCEPkts,
+		       "the four counters in the field's order");
+	ip->env->cnt.v[CNT_InNoECTPkts + (h.tos & IP_ECN_MASK)]++;
 	if (h.dst != ip->addr && !(ip->addrs.n4 > 1 && ip4_is_ours(ip, h.dst))) {
 		CNT_INC(ip->env, InAddrErrors);
 		if (addr_martian(ip, h.dst)) {
@@ -158,11 +157,12 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		h.total_len = (uint16_t)(h.ihl + plen > 65535 ? 65535 : h.ihl + plen);
 		h.frag = 0;
 	}
-	switch (h.proto) {
-	case IP_PROTO_TCP:
+	if (h.proto == IP_PROTO_TCP) {  /* nearly every packet: no jump table */
 		CNT_INC(ip->env, InDelivers);
 		ip->upper.input(ip->upper.ctx, &h, payload, plen);
-		break;
+		return;
+	}
+	switch (h.proto) {
 	case IP_PROTO_ICMP:
 		CNT_INC(ip->env, InDelivers);
 		icmp_input(ip, &h, payload, plen);

@@ -28,65 +28,12 @@
  * window (at most 65535 bytes) for its lifetime. A peer MSS below 536 is
  * rounded up to 536, as Linux does.
  */
-#include "core/rand.h"
-#include "tcp/tcp.h"
-
-#define COOKIE_LABEL 0x636f6f6b69653132ull /* "cookie12" */
-
-static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
-
-static uint64_t rd64le(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* The SipHash state after the whole words of the input: laddr, raddr,
- * lport << 16 | rport, irs as little-endian 32-bit words (IPv6: the 32
- * bytes of the addresses l, r in place of the first word). The count
- * follows as the last 4 bytes (cookie_hash). */
-static inline __attribute__((always_inline)) hsk_sip
-cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs)
-{
-	hsk_sip st;
-	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
-	if (a6) {
-		for (int i = 0; i < 16; i += 8)
-			sip_block(&st, rd64le(a6->l + i));
-		for (int i = 0; i < 16; i += 8)
-			sip_block(&st, rd64le(a6->r + i));
-	} else {
-		sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
-	}
-	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
-	return st;
-}
-
-static inline __attribute__((always_inline)) uint64_t
-cookie_hash(const hsk_sip *prefix, bool v6, uint32_t count)
-{
-	return sip_final_tail(prefix, v6 ? 44 : 20, count);
-}
-
-static uint32_t cookie_count(const tcp_stack *s)
-{
-	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
-}
+#include "tcp/cookie.h"
 
 hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
 		    uint16_t mss)
 {
-	uint32_t mssind = 0;
-	for (uint32_t i = sizeof(cookie_mss) / sizeof(cookie_mss[0]) - 1; i > 0; i--)
-		if (mss >= cookie_mss[i]) {
-			mssind = i;
-			break;
-		}
-	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
-	uint64_t h = cookie_hash(&prefix, a6 != NULL, cookie_count(s));
-	return seq_of((uint32_t)h + mssind * ((uint32_t)(h >> 32) | 1));
+	return cookie_iss(s, tu, a6, irs, mss);
 }
 
 uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/cookie.h"
 #include "tcp/tcp.h"
 
 static bool any6(const uint8_t a[16])
@@ -39,7 +40,8 @@ static bool any6(const uint8_t a[16])
 	return true;
 }
 
-tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
+static inline __attribute__((always_inline)) tcp_listener *
+find4(tcp_stack *s, uint32_t addr, uint16_t port)
 {
 	for (tcp_listener *l = s->listeners; l; l = l->next) {
 		if (l->port != port)
@@ -49,6 +51,11 @@ tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
 			return l;
 	}
 	return NULL;
+}
+
+tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
+{
+	return find4(s, addr, port);
 }
 
 tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
@@ -88,13 +95,19 @@ static tcp_listener *group_pick(tcp_listener *l, uint64_t h)
 	return l;
 }
 
-tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+static inline __attribute__((always_inline)) tcp_listener *
+lookup4(tcp_stack *s, const hsk_tuple *tu)
 {
-	tcp_listener *l = listener_find(s, tu->laddr, tu->lport);
+	tcp_listener *l = find4(s, tu->laddr, tu->lport);
 
 	if (!l || !l->reuseport)
 		return l;
 	return group_pick(l, tuple_hash(tu, s->env->key0 ^ 0x72657573u, s->env->key1));
+}
+
+tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
+{
+	return lookup4(s, tu);
 }
 
 tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
@@ -184,6 +197,22 @@ static void drop_seg(tcp_stack *s, int obj, const tcp_seg *sg, const char *why)
 	trace_segment(s, HSK_EV_DROP, obj, -1, &sg->tuple, sg->a6, &sg->th, sg->len, why);
 }
 
+/* While SYNs are answered with cookies, the IP layer hands IPv4 segments
+ * to tcp_input4 (which tries syn_cookie_fast on SYNs first), otherwise to
+ * tcp_input: a stack under no flood pays nothing for the dedicated path.
+ * Armed by a cookie SYN-ACK sent (cookie_syn), disarmed by a SYN that
+ * meets a listener not answering with cookies. */
+static void syn_fast_arm(tcp_stack *s, bool on)
+{
+	ip_upper *u = &s->ip->upper;
+	if (s->syn_fast_off || u->ctx != s)
+		return;
+	if (on && u->input == tcp_input)
+		u->input = tcp_input4;
+	else if (!on && u->input == tcp_input4)
+		u->input = tcp_input;
+}
+
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
  * offers our MSS and no window scale (cookie.c). */
 static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
@@ -200,6 +229,113 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
 	o.opt.mss = mss_cap(o.opt.mss, l->user_mss);
 	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_LISTEN, l->sd);
+	if (!sg->a6)
+		syn_fast_arm(s, true);
+}
+
+/* ---- A SYN answered with a cookie, on a path of its own ----
+ *
+ * Under a flood nearly every segment is a SYN that a listener with a full
+ * SYN queue answers with a cookie. The general path (tcp_input: a whole
+ * tcp_seg and tcp_hdr, seg_arrives, listen_input_isn, cookie_syn, then
+ * seg_send: tcp_emit, tcp_opts_write, csum_partial) spends most of its
+ * ~1,250 instructions on generality such a SYN does not need. This path
+ * first decides, changing nothing, that the general path would reach
+ * cookie_syn and do nothing else; then it does what that path does (the
+ * same counters, trace events, table lookup, cookie and SYN-ACK bytes)
+ * with the checksum summed inline, the MSS read from the common option
+ * layout, and the SYN-ACK (MSS its only option) written as six 32-bit
+ * words whose sum is its checksum. Any other segment goes to
+ * tcp_input untouched, and so does this one on any doubt: a bad
+ * checksum, options the general parser must look at or refuses.
+ * tcp_stack.syn_fast_off keeps it off (tests compare the two ways). */
+static inline __attribute__((always_inline)) bool
+syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
+{
+	hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src, .lport = rd16(buf + 2),
+			 .rport = rd16(buf) };
+	/* The listener first: a SYN that makes a request takes the general
+	 * path after only this much. */
+	tcp_listener *l = lookup4(s, &tu);
+	if (!l || l->syn_q < syn_queue_limit(s, l) || !s->env->cfg.syncookies) {
+		/* no flood here (any more): segments go straight to
+		 * tcp_input again until the next cookie */
+		syn_fast_arm(s, false);
+		return false;
+	}
+	if (l->accept_q >= l->backlog)
+		return false;
+	size_t doff = (size_t)(buf[12] >> 4) * 4;
+	/* the pseudo-header's sum: the SYN-ACK's too (the same addresses) */
+	uint32_t psum = csum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, 0);
+	if (doff < TCP_HDR_LEN || doff > len || !tcp_sum_ok(buf, len, psum))
+		return false;
+	int peer_mss = tcp_syn_opts_mss(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN);
+	if (peer_mss < 0) {
+		tcp_opts o;
+		if (tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &o) != WIRE_OK)
+			return false;
+		peer_mss = o.mss;
+	}
+	uint16_t mss = mss_cap(tcp_our_mss(s, false), l->user_mss);
+	/* The tuple's own object (a request, a connection, TIME_WAIT) takes
+	 * the SYN: the general path then finds it again in the table's
+	 * cache, so the table sees one lookup either way. */
+	if (!mss || tbl_lookup(&s->conns, &tu))
+		return false;
+
+	/* From here on, the general path's effects, in its order. */
+	hsk_seq irs = seq_of(rd32(buf + 4));
+	CNT_INC(s->env, InSegs);
+	if (s->env->cfg.trace) {
+		tcp_hdr th;
+		const uint8_t *data;
+		size_t plen;
+		if (tcp_parse(buf, len, ip->src, ip->dst, false, &th, &data, &plen) == WIRE_OK)
+			trace_segment_ev(s, HSK_EV_RX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th,
+					 (uint32_t)plen, NULL);
+	}
+	CNT_INC(s->env, TCPReqQFullDoCookies);
+	CNT_INC(s->env, SyncookiesSent);
+	l->cookies_sent = true;
+	l->last_cookie_ns = s->env->now;
+	hsk_seq iss = cookie_iss(s, &tu, NULL, irs, (uint16_t)peer_mss);
+	uint32_t ack = irs.v + 1;
+	uint16_t win = req_window(l);
+	enum { SYNACK_LEN = TCP_HDR_LEN + 4 };
+	/* The header as 32-bit words (checksum and urgent pointer 0), its
+	 * checksum the sum of those words and the pseudo-header's. */
+	uint32_t w0 = (uint32_t)tu.lport << 16 | tu.rport;
+	uint32_t w3 = (uint32_t)(SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK) << 16 | win;
+	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
+	uint64_t sum = (uint64_t)psum + SYNACK_LEN + w0 + iss.v + ack + w3 + w5;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
+	wr32(p, w0);
+	wr32(p + 4, iss.v);
+	wr32(p + 8, ack);
+	wr32(p + 12, w3);
+	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
+	wr32(p + 20, w5);
+	CNT_INC(s->env, OutSegs);
+	if (s->env->cfg.trace) {
+		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,
+			       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = win,
+			       .opt = { .mss = mss, .wscale = -1 } };
+		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
+	}
+	ip_output_tos(s->ip, pkt, tu.raddr, IP_PROTO_TCP, l->tos, SYNACK_LEN);
+	return true;
+}
+
+void tcp_input4(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
+{
+	tcp_stack *s = ctx;
+	if (len >= TCP_HDR_LEN &&
+	    (buf[13] & (HSK_TH_SYN | HSK_TH_ACK | HSK_TH_RST | HSK_TH_FIN)) == HSK_TH_SYN &&
+	    len < TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN && syn_cookie_fast(s, ip, buf, len))
+		return;
+	tcp_input(ctx, ip, buf, len);
 }
 
 /* Cookies are checked only while a flood may be on (Linux's

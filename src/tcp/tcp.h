@@ -435,11 +435,16 @@ typedef struct tcp_stack {
 	struct tcb *act_idle_head, *act_idle_tail;
 	unsigned act_idle_n;
 	bool act_eager;
-	/* Tests only: every segment takes the general steps of SEGMENT
+	/* Tests only, each turning one short way off so that a test can
+	 * run a workload both ways and compare the traces:
+	 * no_fastpath: every segment takes the general steps of SEGMENT
 	 * ARRIVES and every ACK the general loss recovery, never header
-	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c
-	 * compares the two ways). */
+	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c);
+	 * syn_fast_off: a cookie SYN never takes tcp_input4's own path
+	 * (listen.c; tests/unit/test_syn_fast.c). act_eager above is the
+	 * third (tests/sim/test_shortcuts.c). */
 	bool no_fastpath;
+	bool syn_fast_off;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -469,6 +474,9 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 void tcp_destroy(tcp_stack *s);
 /* What the IP layer calls (ip_upper). */
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
+/* ip_upper.input while SYNs are answered with cookies (listen.c): such a
+ * SYN takes a path of its own (syn_cookie_fast), the rest tcp_input. */
+void tcp_input4(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t len);
 void tcp_icmp_error(void *ctx, const ip_icmp_err *err);
 /* A wheel timer of a TCP object is due. */

@@ -65,43 +65,9 @@ static int opt_sack(const uint8_t *p, size_t olen, tcp_opts *o)
 	return WIRE_OK;
 }
 
-/* The layouts nearly every segment carries, as Linux and this stack write
- * them, parsed without the loop: TS alone (every segment of a connection
- * with timestamps), and a SYN's or SYN-ACK's MSS, SACK_PERM + TS, WSCALE.
- * Anything else (or an MSS of 0) goes through the general parser. */
-#define W_NOP_NOP_TS  ((uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | \
-		       TCPOPT_TIMESTAMP << 8 | OPTLEN_TIMESTAMP)
-#define W_SACKP_TS    ((uint32_t)TCPOPT_SACK_PERM << 24 | OPTLEN_SACK_PERM << 16 | \
-		       TCPOPT_TIMESTAMP << 8 | OPTLEN_TIMESTAMP)
-#define W_NOP_WSCALE  ((uint32_t)TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | OPTLEN_WSCALE)
-
-static inline bool opts_fast(const uint8_t *p, size_t len, tcp_opts *o)
-{
-	if (len == 0)
-		return true;
-	if (len == 12 && rd32(p) == W_NOP_NOP_TS) {
-		o->has_ts = true;
-		o->ts_val = rd32(p + 4);
-		o->ts_ecr = rd32(p + 8);
-		return true;
-	}
-	if (len == 20 && rd16(p) == (TCPOPT_MSS << 8 | OPTLEN_MSS) && rd16(p + 2) &&
-	    rd32(p + 4) == W_SACKP_TS && rd32(p + 16) >> 8 == W_NOP_WSCALE) {
-		o->mss = rd16(p + 2);
-		o->sack_ok = true;
-		o->has_ts = true;
-		o->ts_val = rd32(p + 8);
-		o->ts_ecr = rd32(p + 12);
-		o->wscale = (int8_t)(p[19] > 127 ? 127 : p[19]);
-		return true;
-	}
-	return false;
-}
-
 int tcp_opts_parse(const uint8_t *p, size_t len, tcp_opts *o)
 {
-	tcp_opts_init(o);
-	if (opts_fast(p, len, o))
+	if (tcp_opts_fast(p, len, o))
 		return WIRE_OK;
 	return tcp_opts_parse_all(p, len, o);
 }

@@ -215,6 +215,32 @@ int icmp_emit(const icmp_hdr *h, const uint8_t *body, size_t body_len,
 	      uint8_t *buf, size_t cap);
 
 /* ---- byte helpers ---- */
+/* Big-endian loads and stores at any alignment: one move and a byte swap
+ * (the compiler does not always merge the byte-wise form of a store). */
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+#else
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t rd32(const uint8_t *p)
 {
@@ -226,6 +252,7 @@ static inline void wr32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
+#endif
 
 /* A source address no packet may carry: 0.0.0.0, the limited broadcast
  * 255.255.255.255, or a multicast group (224.0.0.0/4). RFC 1122 3.2.1.3. */
@@ -266,11 +293,14 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 {
 	if (len < IPV4_HDR_LEN)
 		return WIRE_ERR_SHORT;
-	if (buf[0] >> 4 != 4)
-		return WIRE_ERR_VERSION;
-	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-	if (ihl < IPV4_HDR_LEN || ihl > len)
-		return WIRE_ERR_IHL;
+	size_t ihl = IPV4_HDR_LEN;
+	if (buf[0] != (4 << 4 | IPV4_HDR_LEN / 4)) {   /* not the usual 0x45 */
+		if (buf[0] >> 4 != 4)
+			return WIRE_ERR_VERSION;
+		ihl = (size_t)(buf[0] & 0x0f) * 4;
+		if (ihl < IPV4_HDR_LEN || ihl > len)
+			return WIRE_ERR_IHL;
+	}
 	size_t total = rd16(buf + 2);
 	if (total < ihl || total > len)
 		return WIRE_ERR_TOTLEN;
@@ -295,6 +325,125 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 	return WIRE_OK;
 }
 
+/* Segments of at most TCP_SUM_SHORT bytes, a multiple of 4 (a SYN, a
+ * SYN-ACK, a bare ACK, a FIN), are summed inline rather than by
+ * csum_partial: no call, no loop for the usual 40 bytes. */
+enum { TCP_SUM_SHORT = 60 };
+static inline bool tcp_sum_short(size_t len)
+{
+	return len <= TCP_SUM_SHORT && !(len & 3);
+}
+
+/* The ones'-complement sum of such a segment (at least 20 bytes) and of
+ * the pseudo-header's sum psum + len, folded to 16 bits in native byte
+ * order: 64-bit words with end-around carry (add, adc), the last 4 bytes
+ * alone when len is not a multiple of 8, and psum + len (big-endian
+ * words) turned to native order, which on a little-endian host is a
+ * rotation by 8 (csum_shift). Never 0: the total is not. */
+static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8_t *buf,
+								     size_t len, uint32_t psum)
+{
+	uint32_t ps = psum + (uint32_t)len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	ps = ps >> 8 | ps << 24;
+#endif
+	uint64_t s = ps, w;
+	if (len & 4) {
+		uint32_t w4;
+		memcpy(&w4, buf + len - 4, 4);
+		s += w4;
+	}
+#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
+	if (len >> 3 == 5) {    /* a SYN with Linux's options: 40 bytes */
+		SUM8(0); SUM8(8); SUM8(16); SUM8(24); SUM8(32);
+	} else {
+		for (size_t i = 0; i < (len & ~(size_t)7); i += 8)
+			SUM8(i);
+	}
+#undef SUM8
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+/* The checksum of a segment of len >= 20 bytes is right (psum: the
+ * pseudo-header's sum without the length): tcp_parse's check. A short
+ * segment's sum is all ones in either byte order when csum_partial's is. */
+static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf, size_t len,
+							     uint32_t psum)
+{
+	if (tcp_sum_short(len))
+		return tcp_sum_native(buf, len, psum) == 0xffff;
+	return len <= 0xffff && csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
+}
+
+/* The checksum field of a segment of len >= 20 bytes whose own is 0:
+ * csum_fold(csum_partial(buf, len, psum + len)), bit for bit (both sums
+ * are non-zero, so both fold to the same value in 1..0xffff). */
+static inline __attribute__((always_inline)) uint16_t tcp_sum_field(const uint8_t *buf,
+								    size_t len, uint32_t psum)
+{
+	if (!tcp_sum_short(len))
+		return csum_fold(csum_partial(buf, len, psum + (uint32_t)len));
+	uint32_t s = tcp_sum_native(buf, len, psum);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s & 0xff) << 8 | s >> 8;
+#endif
+	return (uint16_t)~s;
+}
+
+/* The option layouts nearly every segment carries, as Linux and this
+ * stack write them, parsed without the loop, inline for the TCP input:
+ * none, TS alone (NOP NOP TS: every segment of a connection with
+ * timestamps), and a SYN's or SYN-ACK's MSS, SACK_PERM + TS, NOP WSCALE
+ * with a non-zero MSS. true: *o is what tcp_opts_parse_all gives; false:
+ * another layout (or an MSS of 0), for the general parser (which sets *o
+ * afresh). */
+static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p, size_t len,
+								tcp_opts *o)
+{
+	enum {
+		W_NOP_NOP_TS = TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		W_SACKP_TS = TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		W_NOP_WSCALE = TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | 3,
+	};
+	/* tcp_opts_init's fields (sack[] is read only below nsack) */
+	o->wscale = -1;
+	o->nsack = 0;
+	o->has_fo = false;
+	o->fo_len = 0;
+	o->fo_cookie = NULL;
+	uint32_t w = 0;
+	if (len == 12 && (w = rd32(p)) == (uint32_t)W_NOP_NOP_TS) {
+		o->mss = 0;
+		o->sack_ok = false;
+		o->has_ts = true;
+		o->ts_val = rd32(p + 4);
+		o->ts_ecr = rd32(p + 8);
+		return true;
+	}
+	if (len == 0) {
+		o->mss = 0;
+		o->sack_ok = false;
+		o->has_ts = false;
+		o->ts_val = o->ts_ecr = 0;
+		return true;
+	}
+	if (len == 20 && (w = rd32(p)) >> 16 == (TCPOPT_MSS << 8 | 4) && (w & 0xffff) &&
+	    rd32(p + 4) == (uint32_t)W_SACKP_TS && rd32(p + 16) >> 8 == (uint32_t)W_NOP_WSCALE) {
+		o->mss = (uint16_t)w;
+		o->sack_ok = true;
+		o->has_ts = true;
+		o->ts_val = rd32(p + 8);
+		o->ts_ecr = rd32(p + 12);
+		o->wscale = (int8_t)(p[19] > 127 ? 127 : p[19]);
+		return true;
+	}
+	return false;
+}
+
 /* The checks and fields after the checksum (SYN+FIN, options). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
@@ -302,9 +451,11 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	uint8_t flags = buf[13];
 	if ((flags & (HSK_TH_SYN | HSK_TH_FIN)) == (HSK_TH_SYN | HSK_TH_FIN))
 		return WIRE_ERR_SYN_FIN;
-	int err = tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
-	if (err)
-		return err;
+	if (!tcp_opts_fast(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt)) {
+		int err = tcp_opts_parse_all(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &h->opt);
+		if (err)
+			return err;
+	}
 
 	h->sport = rd16(buf);
 	h->dport = rd16(buf + 2);
@@ -344,9 +495,7 @@ static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8
 	/* An IPv4 payload is below 64 KiB; a longer buffer cannot be checked
 	 * against a 16-bit pseudo-header length (nor an IPv6 one without a
 	 * jumbogram, which we do not take). */
-	if (verify_csum &&
-	    (len > 0xffff ||
-	     csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) != 0))
+	if (verify_csum && !tcp_sum_ok(buf, len, psum))
 		return WIRE_ERR_TCP_CSUM;
 	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 }
@@ -360,6 +509,27 @@ tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, boo
 				   h, payload, payload_len);
 }
 
+/* The MSS option of a SYN whose options are a layout tcp_opts_parse takes
+ * without its loop (Linux's: MSS, SACK_PERM + TS, NOP WSCALE), MSS alone,
+ * or none: the MSS (0: none); -1 for any other layout, which the caller
+ * hands to tcp_opts_parse. A layout taken here parses there without error
+ * to this MSS (tests/unit/test_syn_fast.c holds it to that). */
+static inline __attribute__((always_inline)) int tcp_syn_opts_mss(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (len != 20 && len != 4)
+		return -1;
+	uint32_t w0 = rd32(p);
+	if (w0 >> 16 != (TCPOPT_MSS << 8 | 4) || !(w0 & 0xffff))
+		return -1;
+	if (len == 20 && (rd32(p + 4) != ((uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+					    TCPOPT_TIMESTAMP << 8 | 10) ||
+			  rd32(p + 16) >> 8 != ((uint32_t)TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | 3)))
+		return -1;
+	return (int)(w0 & 0xffff);
+}
+
 /* Header and options (checksum field 0); returns the header length, or
  * WIRE_ERR_SPACE when header + payload_len do not fit cap or 64 KiB. */
 static inline __attribute__((always_inline)) int
@@ -370,8 +540,20 @@ tcp_emit_header(const tcp_hdr *h, size_t payload_len, uint8_t *buf, size_t cap)
 	if (cap >= MAX_HLEN && payload_len <= cap - MAX_HLEN &&
 	    payload_len <= 0xffff - MAX_HLEN) {
 		/* Room for any header: write the options and learn their
-		 * length, instead of computing it twice. */
-		hlen = TCP_HDR_LEN + tcp_opts_write(&h->opt, buf + TCP_HDR_LEN);
+		 * length, instead of computing it twice. Timestamps alone
+		 * (every segment of a connection with them but its SYN) are
+		 * written here, as tcp_opts_write writes them. */
+		const tcp_opts *o = &h->opt;
+		if (o->has_ts && !o->mss && !o->sack_ok && o->wscale < 0 && !o->nsack &&
+		    !o->has_fo) {
+			wr32(buf + TCP_HDR_LEN, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10);
+			wr32(buf + TCP_HDR_LEN + 4, o->ts_val);
+			wr32(buf + TCP_HDR_LEN + 8, o->ts_ecr);
+			hlen = TCP_HDR_LEN + 12;
+		} else {
+			hlen = TCP_HDR_LEN + tcp_opts_write(o, buf + TCP_HDR_LEN);
+		}
 	} else {
 		hlen = TCP_HDR_LEN + tcp_opts_len(&h->opt);
 		if (cap < hlen || payload_len > cap - hlen || payload_len > 0xffff - hlen)
@@ -400,7 +582,7 @@ tcp_emit_ps_inline(const tcp_hdr *h, const uint8_t *payload, size_t payload_len,
 	/* A payload already in place (built behind the header) is not copied. */
 	if (payload_len && payload != buf + hlen)
 		memmove(buf + hlen, payload, payload_len);
-	wr16(buf + 16, csum_fold(csum_partial(buf, n, psum + (uint32_t)n)));
+	wr16(buf + 16, tcp_sum_field(buf, n, psum));
 	return (int)n;
 }
 
@@ -420,17 +602,16 @@ static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_le
 				    uint16_t frag, uint8_t ttl, uint8_t proto, uint32_t src,
 				    uint32_t dst)
 {
-	uint16_t w0 = (uint16_t)(0x4500 | tos);
-	uint16_t w4 = (uint16_t)(ttl << 8 | proto);
-	/* The checksum straight from the fields: ten 16-bit words. */
-	uint32_t sum = (uint32_t)w0 + total_len + id + frag + w4 +
-		       (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
-	wr16(buf, w0);
-	wr16(buf + 2, total_len);
-	wr16(buf + 4, id);
-	wr16(buf + 6, frag);
-	wr16(buf + 8, w4);
-	wr16(buf + 10, csum_fold(sum));
+	/* The header as five 32-bit words, and its checksum straight from
+	 * them (the checksum's place 0 while summing). */
+	uint32_t w0 = (uint32_t)(0x4500 | tos) << 16 | total_len;
+	uint32_t w1 = (uint32_t)id << 16 | frag;
+	uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
+	uint64_t sum = (uint64_t)w0 + w1 + w2 + src + dst;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	wr32(buf, w0);
+	wr32(buf + 4, w1);
+	wr32(buf + 8, w2 | csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)));
 	wr32(buf + 12, src);
 	wr32(buf + 16, dst);
 }

@@ -1,0 +1,69 @@
+/*
+ * The SYN cookie's computation (cookie.c says what it is), inline for the
+ * dedicated SYN path (listen.c, syn_cookie_fast) and cookie.c.
+ */
+#ifndef HSK_TCP_COOKIE_H
+#define HSK_TCP_COOKIE_H
+
+#include "core/rand.h"
+#include "tcp/tcp.h"
+
+#define COOKIE_LABEL 0x636f6f6b69653132ull /* "cookie12" */
+
+static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
+
+static inline uint64_t rd64le(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The SipHash state after the whole words of the input: laddr, raddr,
+ * lport << 16 | rport, irs as little-endian 32-bit words (IPv6: the 32
+ * bytes of the addresses l, r in place of the first word). The count
+ * follows as the last 4 bytes (cookie_hash). */
+static inline __attribute__((always_inline)) hsk_sip
+cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs)
+{
+	hsk_sip st;
+	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	if (a6) {
+		for (int i = 0; i < 16; i += 8)
+			sip_block(&st, rd64le(a6->l + i));
+		for (int i = 0; i < 16; i += 8)
+			sip_block(&st, rd64le(a6->r + i));
+	} else {
+		sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
+	}
+	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
+	return st;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+cookie_hash(const hsk_sip *prefix, bool v6, uint32_t count)
+{
+	return sip_final_tail(prefix, v6 ? 44 : 20, count);
+}
+
+static inline uint32_t cookie_count(const tcp_stack *s)
+{
+	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
+}
+
+/* cookie_make, inline. */
+static inline __attribute__((always_inline)) hsk_seq
+cookie_iss(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
+	   uint16_t mss)
+{
+	/* the index of the largest cookie_mss[] <= mss (0 below 1300),
+	 * the commonest (1460) first */
+	uint32_t mssind = mss >= cookie_mss[3] ? 3 : mss >= cookie_mss[2] ? 2 :
+			  mss >= cookie_mss[1] ? 1 : 0;
+	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
+	uint64_t h = cookie_hash(&prefix, a6 != NULL, cookie_count(s));
+	return seq_of((uint32_t)h + mssind * ((uint32_t)(h >> 32) | 1));
+}
+
+#endif

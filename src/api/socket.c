@@ -205,7 +205,7 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_EBADF;
 	if (k->kind != SK_FRESH || k->bport)
 		return -HSK_EINVAL;
-	if (addr && addr != s->ip.addr)
+	if (addr && !ip4_is_ours(&s->ip, addr))
 		return -HSK_EADDRNOTAVAIL;
 	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
 		return -HSK_EADDRINUSE;

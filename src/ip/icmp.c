@@ -38,7 +38,7 @@ static void icmp_echo(ip_layer *ip, const ipv4_hdr *iph, const icmp_hdr *h,
 		return;
 	CNT_INC(ip->env, IcmpOutMsgs);
 	CNT_INC(ip->env, IcmpOutEchoReps);
-	ip_output(ip, buf, iph->src, IP_PROTO_ICMP, (size_t)n);
+	ip_output(ip, buf, iph->dst, iph->src, IP_PROTO_ICMP, (size_t)n);
 }
 
 /* The quoted packet of a destination-unreachable or time-exceeded message. */
@@ -61,7 +61,7 @@ static void icmp_error(ip_layer *ip, const icmp_hdr *h,
 	src = rd32(q + 12);
 	dst = rd32(q + 16);
 	/* Not a TCP segment we sent, or not its first fragment: nothing to do. */
-	if (q[9] != IP_PROTO_TCP || src != ip->addr || (rd16(q + 6) & IPV4_FRAG_MASK)) {
+	if (q[9] != IP_PROTO_TCP || !ip4_is_ours(ip, src) || (rd16(q + 6) & IPV4_FRAG_MASK)) {
 		CNT_INC(ip->env, DropNotForUs);
 		return;
 	}

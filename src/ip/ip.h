@@ -135,16 +135,17 @@ void ip_destroy(ip_layer *ip);
  * dropped it (InHdrErrors). */
 void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len);
 /* buf holds the layer-4 message at buf + IPV4_HDR_LEN; writes the IPv4
- * header in front of it (source: our address, TOS byte `tos`: DSCP and the
- * ECN field, RFC 2474 and RFC 3168, as the protocol above chose them) and
- * transmits. */
-void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto, uint8_t tos,
-		   size_t l4_len);
+ * header in front of it (source `src`: one of our addresses, the one the
+ * flow or the request is on, which the layer above summed its checksum
+ * with; TOS byte `tos`: DSCP and the ECN field, RFC 2474 and RFC 3168, as
+ * the protocol above chose them) and transmits. */
+void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		   uint8_t tos, size_t l4_len);
 /* The same with TOS 0. */
-static inline void ip_output(ip_layer *ip, uint8_t *buf, uint32_t dst, uint8_t proto,
-			     size_t l4_len)
+static inline void ip_output(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst,
+			     uint8_t proto, size_t l4_len)
 {
-	ip_output_tos(ip, buf, dst, proto, 0, l4_len);
+	ip_output_tos(ip, buf, src, dst, proto, 0, l4_len);
 }
 /* The ECN field of the TOS byte (RFC 3168 §5). */
 enum { IP_ECN_NOT_ECT = 0, IP_ECN_ECT1 = 1, IP_ECN_ECT0 = 2, IP_ECN_CE = 3,

@@ -324,7 +324,7 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 			       .opt = { .mss = mss, .wscale = -1 } };
 		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
 	}
-	ip_output_tos(s->ip, pkt, tu.raddr, IP_PROTO_TCP, l->tos, SYNACK_LEN);
+	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, SYNACK_LEN);
 	return true;
 }
 

@@ -140,7 +140,7 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	if (a6)
 		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, n);
 	else
-		ip_output_tos(s->ip, pkt, tu->raddr, IP_PROTO_TCP, o->tos, n);
+		ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, o->tos, n);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)

@@ -544,10 +544,11 @@ void tfo_rcv_synack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		ring_read(&t->act->snd, NULL, acked);
 	if (seq_lt(sg->ack, t->snd_max)) {
 		/* The server did not take (all of) the data: it goes again
-		 * right after the handshake, as new data (Linux marks it lost
-		 * and retransmits at once). */
+		 * right after the handshake, as a retransmission (Linux marks
+		 * it lost and retransmits at once). SND.MAX stays where the
+		 * SYN left it: those bytes were sent. */
 		CNT_INC(s->env, TCPFastOpenActiveFail);
-		t->snd_nxt = t->snd_max = sg->ack;
+		t->snd_nxt = sg->ack;
 		t->flags &= ~(uint32_t)TF_RTT_TIMING;
 	} else if (acked) {
 		CNT_INC(s->env, TCPFastOpenActive);

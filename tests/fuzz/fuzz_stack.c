@@ -433,6 +433,20 @@ static void note_syn(side *x, const uint8_t *pkt, size_t len)
 		note_syn_tcp(x, ih.src, pl, pn);
 }
 
+/* The segment just delivered ended the tuple's object (a RST, the last
+ * ACK): the stack forgot it, so a SYN on it later is a new incarnation
+ * even with the same ISS (RFC 6528's ISN at the same instant), and its
+ * record starts over then (the incarnation count stays: it taints). */
+static void forget_if_gone(side *x, const seginfo *si, const peek_conn *before)
+{
+	peek_conn now;
+	if (!si->valid || before->obj == PEEK_NONE || peek_conn_get(x->s, &si->tu, &now))
+		return;
+	conn_rec *c = rec_find(x, &si->tu, false);
+	if (c)
+		c->have_iss = c->have_max = c->have_wnd = c->sent_new = false;
+}
+
 /* One packet into stack x. si describes the TCP segment it carries (or,
  * for a fragment, the segment the datagram holds); NULL: parse it. */
 void deliver(side *x, const uint8_t *pkt, size_t len, const seginfo *si)
@@ -451,6 +465,7 @@ void deliver(side *x, const uint8_t *pkt, size_t len, const seginfo *si)
 		pkt_show((double)H.now / 1e9 - 1000, x->name, "rx", pkt, len);
 	hsk_stack_input(x->s, H.now, pkt, len);
 	step_end(x, si, &before);
+	forget_if_gone(x, si, &before);
 	advance(x);
 }
 

@@ -18,8 +18,7 @@
 #   BENCH_ROUNDS=7 BENCH_SECS=1       rounds, seconds per timed run
 #   BENCH_MEM_N=10000                 connections per memory round (all stacks)
 #   BENCH_CONNS=100000                handshake alone: idle connections, SYN-queue
-#                                     requests and TIME_WAIT entries (10000000:
-#                                     issue 7's 10 M: about 11 GB today)
+#                                     requests and TIME_WAIT entries
 #   BENCH_HUGE=10000000               handshake alone: issue 7's 10 M concurrent
 #                                     established connections, held at once
 #                                     (~5.8 GB, ~1 minute; 0 skips it; skipped

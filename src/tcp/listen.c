@@ -159,7 +159,8 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 		o.opt.mss = mss_cap(o.opt.mss, r->listener->user_mss);
 		syn_options_stream(s, &o.opt, r->sack_ok, r->ts_ok, r->ts_offset,
 				   r->ts_recent);
-		if (r->tfo_cookie) {    /* RFC 7413: the cookie the SYN asked for */
+		/* RFC 7413: the cookie the SYN asked for, where it fits */
+		if (r->tfo_cookie && tfo_opt_fits(s, &o.opt, r->node.v6, sizeof(cookie))) {
 			tfo_cookie_make(s, &r->node.key, obj_a6(s, &r->node), cookie);
 			o.opt.has_fo = true;
 			o.opt.fo_len = sizeof(cookie);

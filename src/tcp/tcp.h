@@ -881,8 +881,12 @@ int tfo_keys_get(struct tcp_stack *s, uint8_t out[32]);
  * *send_cookie. */
 bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
 	     bool *send_cookie);
+/* Whether a Fast Open option with len cookie bytes fits beside the
+ * options o of a SYN or SYN-ACK in a segment of our MSS: on a tiny link
+ * MTU (down to IPv4's 68) it does not, and is left out. */
+bool tfo_opt_fits(struct tcp_stack *s, const tcp_opts *o, bool v6, uint8_t len);
 /* Server: a Fast Open TCB's SYN-ACK carries a new cookie (in cookie[8])
- * when the SYN's was the backup key's. */
+ * when the SYN's was the backup key's (and it fits). */
 void tfo_synack_out(struct tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8]);
 /* Server: a SYN again, to a Fast Open TCB whose SYN-ACK was lost: true when
  * it was answered (with the SYN-ACK, rate limited). */

@@ -328,9 +328,18 @@ bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *is
 	return true;
 }
 
+bool tfo_opt_fits(tcp_stack *s, const tcp_opts *o, bool v6, uint8_t len)
+{
+	tcp_opts with = *o;
+	with.has_fo = true;
+	with.fo_len = len;
+	return tcp_opts_len(&with) <= tcp_our_mss(s, v6);
+}
+
 void tfo_synack_out(tcp_stack *s, tcb *t, seg_out *o, uint8_t cookie[8])
 {
-	if (!t->act || !t->act->tfo_newcookie)
+	if (!t->act || !t->act->tfo_newcookie ||
+	    !tfo_opt_fits(s, &o->opt, t->node.v6, TFO_COOKIE_LEN))
 		return;
 	tfo_cookie_make(s, &t->node.key, obj_a6(s, &t->node), cookie);
 	o->opt.has_fo = true;
@@ -498,6 +507,13 @@ uint32_t tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
 	uint16_t mss = 0;
 	uint8_t len = tfo_cookie_find(s, tcb_key(s, t, k), &cookie, &mss);
 	bool no_cookie = s->env->cfg.tcp_fastopen & HSK_TFO_CLIENT_NO_COOKIE;
+	/* The SACK and timestamp options join the SYN after this: room for
+	 * them too, or no Fast Open option (and no data) on a tiny MTU. */
+	tcp_opts full = o->opt;
+	full.sack_ok = s->env->cfg.sack;
+	full.has_ts = s->env->cfg.timestamps;
+	if (!tfo_opt_fits(s, &full, t->node.v6, len))
+		return 0;
 	if (len) {
 		o->opt.has_fo = true;
 		o->opt.fo_len = len;

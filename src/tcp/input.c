@@ -703,6 +703,11 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->snd_nxt = t->snd_una;
 		/* The SYN,ACK is a new segment, not a retransmission. */
 		t->snd_max = t->snd_una;
+		/* A Fast Open connect that held its SYN for the first write
+		 * (TCP_FASTOPEN_CONNECT) answers now: the peer is opening, and
+		 * nothing would send the SYN,ACK or arm its timer (the TCB
+		 * stayed for ever once closed: found by fuzz_stack). */
+		t->flags &= ~(uint32_t)TF_TFO_DEFER;
 		tcp_output(s, t);
 		return TV_OK;
 	}

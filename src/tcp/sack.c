@@ -572,43 +572,9 @@ void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res)
 
 	res->acked = res->delivered = 0;
 	res->newly_sacked = 0;
-	/* rack_cum_ack with no record SACKed, lost or retransmitted */
-	while (r->count) {
-		rack_seg *s = rec(r, 0);
-		uint32_t len = rec_len(s);
-
-		if (seq_gt(s->end, a->snd_una)) {
-			if (seq_gt(a->snd_una, s->start)) {
-				uint32_t d = span(s->start, a->snd_una);
-
-				res->delivered += d;
-				res->acked += d;
-				r->bytes -= d;
-				s->start = a->snd_una;
-			}
-			break;
-		}
-		res->delivered += len;
-		res->acked += len;
-		/* rack_delivered for an original transmission */
-		uint64_t rtt = a->now - s->xmit;
-		if (!r->have_fack || seq_gt(s->end, r->fack)) {
-			r->fack = s->end;
-			r->have_fack = true;
-		} else if (seq_lt(s->end, r->fack)) {
-			r->reordering_seen = true;
-		}
-		if (!r->have_ts || sent_after(s->xmit, s->end, r->xmit_ts, r->end_seq)) {
-			r->xmit_ts = s->xmit;
-			r->end_seq = s->end;
-			r->rtt = rtt;
-			r->have_ts = true;
-		}
-		sample = rtt ? rtt : 1;
-		r->bytes -= len;
-		r->head = (r->head + 1) & (r->cap - 1);
-		r->count--;
-	}
+	/* no record is SACKed, lost or retransmitted: the cumulative ACK's
+	 * walk is all there is to do */
+	rack_cum_ack(r, a, res, &sample);
 	res->rtt_sample = sample;
 	r->reo_wnd = rack_reo_wnd(r, a);
 	/* rack_detect_loss stops at the first record when it was sent no

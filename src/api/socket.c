@@ -214,6 +214,27 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+/* RFC 6056 algorithm 3's offset for the IPv4 tuple key (lport 0) or the
+ * IPv6 one (a6 not NULL, key's ports): a keyed hash, the last one
+ * remembered (a client connecting to one server again and again). */
+static uint32_t port_offset(hsk_stack *s, const hsk_tuple *key, const tbl_v6addrs *a6)
+{
+	tcp_stack *ts = &s->tcp;
+	if (!ts->conn_long && ts->poff_valid && ts->poff_v6 == (a6 != NULL) &&
+	    tuple_eq(&ts->poff_key, key) && (!a6 || !memcmp(&ts->poff_a6, a6, sizeof(*a6))))
+		return ts->poff;
+	uint64_t k0 = s->env.key0 ^ 0x706f7274, k1 = s->env.key1;
+	uint32_t off = (uint32_t)(a6 ? tuple_hash6(a6, 0, key->rport, k0, k1) :
+				  tuple_hash(key, k0, k1));
+	ts->poff_key = *key;
+	if (a6)
+		ts->poff_a6 = *a6;
+	ts->poff = off;
+	ts->poff_v6 = a6 != NULL;
+	ts->poff_valid = true;
+	return off;
+}
+
 /* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
  * start, a counter moves on; the first free tuple wins (and, with
  * cfg.port_ok, the first it accepts: a shard's own ports). */
@@ -221,7 +242,7 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
 	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
 	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
-	uint32_t offset = (uint32_t)tuple_hash(&key, s->env.key0 ^ 0x706f7274, s->env.key1);
+	uint32_t offset = port_offset(s, &key, NULL);
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
@@ -239,8 +260,8 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
 {
 	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-	uint32_t offset = (uint32_t)tuple_hash6(a6, 0, tu->rport, s->env.key0 ^ 0x706f7274,
-						s->env.key1);
+	hsk_tuple key = { .rport = tu->rport };
+	uint32_t offset = port_offset(s, &key, a6);
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;

@@ -5,7 +5,7 @@
  * The sum is on the per-segment path of every send and receive, over every
  * byte, so it has three kernels, all summing in host byte order:
  * - scalar: 64-bit words with end-around carry (an add and an add of the
- *   carry per 8 bytes), for short buffers, the tails, and hosts other than
+ *   carry per 8 bytes), for short buffers and hosts other than
  *   x86-64;
  * - SSE2 (every x86-64) and AVX2 (chosen at run time): each 16-bit word has
  *   0x8000 subtracted (an XOR of the sign bit) so that PMADDWD, which
@@ -169,15 +169,29 @@ static inline uint64_t unbias(int64_t lanes, size_t bytes)
 	return (uint64_t)(lanes + (int64_t)bytes * 16384);
 }
 
+/* Bytes 0..31 zero, 32..63 all ones: V bytes loaded from 32 - V + r keep
+ * the last r bytes of a vector and clear the others. */
+static const uint8_t tail_mask[64] __attribute__((aligned(64))) = {
+	[32] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
 /* The vector kernels, one definition for SSE2 (V = 16) and AVX2 (V = 32):
- * NAME_body sums, and copies to dst when `copy` (a constant, so each
- * instance has one loop), the first len & ~(V - 1) bytes into s; the
- * caller does the rest. Eight vectors per iteration, their PMADDWD
- * results added in a tree into one accumulator (gcc keeps a register copy
- * per accumulator per iteration: one is cheapest); dst is addressed as an
- * offset from p, so one pointer moves. Every CSUM_VEC_BLOCK vectors the
- * lanes go into s. */
-#define CSUM_KERNEL(NAME, TARGET, V, vec, LOAD, STORE, XOR, MADD, ADD, SET1, ZERO, HSUM) \
+ * NAME_body returns the sum of len >= V bytes, and copies them to dst
+ * when `copy` (a constant, so each instance has one loop). Eight vectors
+ * per iteration, their PMADDWD results added in a tree into one
+ * accumulator (gcc keeps a register copy per accumulator per iteration:
+ * one is cheapest), then 4, 2, 1 as the count says, without a loop; dst
+ * is addressed as an offset from p, so one pointer moves. Every
+ * CSUM_VEC_BLOCK vectors the lanes go into the sum. No scalar tail: an
+ * odd last byte is taken alone, and the last len % V bytes are the end
+ * of one more vector loaded from len - V (an even offset, so its words
+ * are the stream's), its first bytes cleared by a mask and, when
+ * copying, stored whole (rewriting bytes already copied, with the same
+ * values). A short buffer's set-up, tail and horizontal sum cost more
+ * than its loop: this keeps a 1.5 KiB segment's near the loop's own. */
+#define CSUM_KERNEL(NAME, TARGET, V, vec, LOAD, STORE, XOR, MADD, ADD, AND, SET1, ZERO, HSUM) \
 static inline __attribute__((always_inline, target(TARGET))) vec \
 NAME##_step1(const uint8_t *p, uintptr_t delta, const bool copy) \
 { \
@@ -194,15 +208,30 @@ NAME##_step4(const uint8_t *p, uintptr_t delta, const bool copy) \
 		       NAME##_step1(p + 3 * (V), delta, copy))); \
 } \
 static inline __attribute__((always_inline, target(TARGET))) uint64_t \
-NAME##_body(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s, const bool copy) \
+NAME##_body(uint8_t *dst, const uint8_t *p, size_t len, const bool copy) \
 { \
 	uintptr_t delta = (uintptr_t)dst - (uintptr_t)p; \
-	size_t n = len / (V); \
+	uint64_t s = 0; \
+	if (len & 1) { \
+		len--; \
+		if (copy) \
+			dst[len] = p[len]; \
+		s = ODD_BYTE(p[len]); \
+	} \
+	size_t n = len / (V), r = len % (V), tail = 0; \
+	vec a = ZERO(); \
+	if (r) { \
+		const uint8_t *w = p + len - (V); \
+		vec x = LOAD((const vec *)(const void *)w); \
+		if (copy) \
+			STORE((vec *)(uintptr_t)((uintptr_t)w + delta), x); \
+		x = AND(x, LOAD((const vec *)(const void *)(tail_mask + 32 - (V) + r))); \
+		a = MADD(XOR(x, SET1((short)0x8000)), SET1(1)); \
+		tail = (V); \
+	} \
 	while (n) { \
 		size_t blk = n < CSUM_VEC_BLOCK ? n : CSUM_VEC_BLOCK; \
 		const uint8_t *end8 = p + (V) * (blk & ~(size_t)7); \
-		const uint8_t *end = p + (V) * blk; \
-		vec a = ZERO(); \
 		for (; p != end8; p += 8 * (V)) \
 			a = ADD(a, ADD(NAME##_step4(p, delta, copy), \
 				       NAME##_step4(p + 4 * (V), delta, copy))); \
@@ -210,13 +239,30 @@ NAME##_body(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s, const bool c
 			a = ADD(a, NAME##_step4(p, delta, copy)); \
 			p += 4 * (V); \
 		} \
-		for (; p != end; p += (V)) \
+		if (blk & 2) { \
+			a = ADD(a, ADD(NAME##_step1(p, delta, copy), \
+				       NAME##_step1(p + (V), delta, copy))); \
+			p += 2 * (V); \
+		} \
+		if (blk & 1) { \
 			a = ADD(a, NAME##_step1(p, delta, copy)); \
-		s = add64(s, unbias(HSUM(a), (V) * blk)); \
+			p += (V); \
+		} \
+		s = add64(s, unbias(HSUM(a), (V) * blk + tail)); \
+		a = ZERO(); \
+		tail = 0; \
 		n -= blk; \
 	} \
 	return s; \
 }
+
+/* An odd last byte is the high half of its word in network order, i.e.
+ * the low half on a little-endian host (as tail_sum takes it). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ODD_BYTE(b) ((uint64_t)(b) << 8)
+#else
+#define ODD_BYTE(b) ((uint64_t)(b))
+#endif
 
 /* The four signed 32-bit lanes of an SSE2 vector, summed in 64 bits. */
 static inline int64_t hsum_sse2(__m128i a)
@@ -240,39 +286,33 @@ hsum_avx2(__m256i a)
 }
 
 CSUM_KERNEL(sse2, "sse2", 16, __m128i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128,
-	    _mm_madd_epi16, _mm_add_epi32, _mm_set1_epi16, _mm_setzero_si128, hsum_sse2)
+	    _mm_madd_epi16, _mm_add_epi32, _mm_and_si128, _mm_set1_epi16, _mm_setzero_si128,
+	    hsum_sse2)
 CSUM_KERNEL(avx2, "avx2", 32, __m256i, _mm256_loadu_si256, _mm256_storeu_si256,
-	    _mm256_xor_si256, _mm256_madd_epi16, _mm256_add_epi32, _mm256_set1_epi16,
-	    _mm256_setzero_si256, hsum_avx2)
+	    _mm256_xor_si256, _mm256_madd_epi16, _mm256_add_epi32, _mm256_and_si256,
+	    _mm256_set1_epi16, _mm256_setzero_si256, hsum_avx2)
 
-static uint64_t sum_sse2(const uint8_t *p, size_t len, uint64_t s)
+/* (len >= CSUM_VEC_MIN: at least one vector) */
+static uint64_t sum_sse2(const uint8_t *p, size_t len)
 {
-	size_t done = len & ~(size_t)15;
-	s = sse2_body(NULL, p, len, s, false);
-	return scalar_body(NULL, p + done, len - done, s);
+	return sse2_body(NULL, p, len, false);
 }
 
-static uint64_t copy_sse2(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s)
+static uint64_t copy_sse2(uint8_t *dst, const uint8_t *p, size_t len)
 {
-	size_t done = len & ~(size_t)15;
-	s = sse2_body(dst, p, len, s, true);
-	return scalar_body(dst + done, p + done, len - done, s);
+	return sse2_body(dst, p, len, true);
 }
 
 __attribute__((target("avx2")))
-static uint64_t sum_avx2(const uint8_t *p, size_t len, uint64_t s)
+static uint64_t sum_avx2(const uint8_t *p, size_t len)
 {
-	size_t done = len & ~(size_t)31;
-	s = avx2_body(NULL, p, len, s, false);
-	return scalar_body(NULL, p + done, len - done, s);
+	return avx2_body(NULL, p, len, false);
 }
 
 __attribute__((target("avx2")))
-static uint64_t copy_avx2(uint8_t *dst, const uint8_t *p, size_t len, uint64_t s)
+static uint64_t copy_avx2(uint8_t *dst, const uint8_t *p, size_t len)
 {
-	size_t done = len & ~(size_t)31;
-	s = avx2_body(dst, p, len, s, true);
-	return scalar_body(dst + done, p + done, len - done, s);
+	return avx2_body(dst, p, len, true);
 }
 
 static bool have_avx2(void)
@@ -295,6 +335,78 @@ static int kernel_of(void)
 #endif
 }
 
+/* 64-bit host-order sum -> a 32-bit sum of big-endian words: the halves
+ * added with end-around carry, then on a little-endian host the bytes of
+ * each word swapped. A rotation by 8 does that up to ones'-complement
+ * equivalence (it multiplies by 2^24, which is 256 modulo 65535, as a swap
+ * of 16 bits does), in one instruction instead of a fold and a swap. */
+static inline uint32_t finish(uint64_t s)
+{
+	uint32_t v = add32((uint32_t)s, (uint32_t)(s >> 32));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return v;
+#else
+	return v >> 8 | v << 24;
+#endif
+}
+
+/* A long buffer goes straight to the kernel for this CPU through a pointer
+ * (no wrapper frame, no test of the forced kernel per call), chosen on
+ * the first call and again after csum_set_kernel. Threads that race to
+ * choose store the same pointer (relaxed atomics: a plain load and store). */
+typedef uint64_t sum_fn(const uint8_t *p, size_t len);
+typedef uint64_t copy_fn(uint8_t *d, const uint8_t *p, size_t len);
+static sum_fn sum_pick;
+static copy_fn copy_pick;
+static sum_fn *sum_long = sum_pick;
+static copy_fn *copy_long = copy_pick;
+
+static uint64_t sum_scalar0(const uint8_t *p, size_t len)
+{
+	return sum_scalar(p, len, 0);
+}
+
+static uint64_t copy_scalar0(uint8_t *d, const uint8_t *p, size_t len)
+{
+	return copy_scalar(d, p, len, 0);
+}
+
+static sum_fn *sum_for(int k)
+{
+	switch (k) {
+#ifdef CSUM_X86
+	case CSUM_AVX2: return sum_avx2;
+	case CSUM_SSE2: return sum_sse2;
+#endif
+	default: return sum_scalar0;
+	}
+}
+
+static copy_fn *copy_for(int k)
+{
+	switch (k) {
+#ifdef CSUM_X86
+	case CSUM_AVX2: return copy_avx2;
+	case CSUM_SSE2: return copy_sse2;
+#endif
+	default: return copy_scalar0;
+	}
+}
+
+static uint64_t sum_pick(const uint8_t *p, size_t len)
+{
+	sum_fn *f = sum_for(kernel_of());
+	__atomic_store_n(&sum_long, f, __ATOMIC_RELAXED);
+	return f(p, len);
+}
+
+static uint64_t copy_pick(uint8_t *d, const uint8_t *p, size_t len)
+{
+	copy_fn *f = copy_for(kernel_of());
+	__atomic_store_n(&copy_long, f, __ATOMIC_RELAXED);
+	return f(d, p, len);
+}
+
 int csum_set_kernel(int k)
 {
 	switch (k) {
@@ -313,46 +425,9 @@ int csum_set_kernel(int k)
 		return -1;
 	}
 	csum_kernel_forced = k;
+	__atomic_store_n(&sum_long, sum_pick, __ATOMIC_RELAXED);
+	__atomic_store_n(&copy_long, copy_pick, __ATOMIC_RELAXED);
 	return 0;
-}
-
-/* 64-bit host-order sum -> a 32-bit sum of big-endian words: the halves
- * added with end-around carry, then on a little-endian host the bytes of
- * each word swapped. A rotation by 8 does that up to ones'-complement
- * equivalence (it multiplies by 2^24, which is 256 modulo 65535, as a swap
- * of 16 bits does), in one instruction instead of a fold and a swap. */
-static inline uint32_t finish(uint64_t s)
-{
-	uint32_t v = add32((uint32_t)s, (uint32_t)(s >> 32));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return v;
-#else
-	return v >> 8 | v << 24;
-#endif
-}
-
-/* A long buffer: the vector kernel for this CPU (not inlined: the short
- * path keeps its registers and needs no stack frame). */
-static __attribute__((noinline)) uint64_t sum_long(const uint8_t *p, size_t len)
-{
-	switch (kernel_of()) {
-#ifdef CSUM_X86
-	case CSUM_AVX2: return sum_avx2(p, len, 0);
-	case CSUM_SSE2: return sum_sse2(p, len, 0);
-#endif
-	default: return sum_scalar(p, len, 0);
-	}
-}
-
-static __attribute__((noinline)) uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len)
-{
-	switch (kernel_of()) {
-#ifdef CSUM_X86
-	case CSUM_AVX2: return copy_avx2(d, p, len, 0);
-	case CSUM_SSE2: return copy_sse2(d, p, len, 0);
-#endif
-	default: return copy_scalar(d, p, len, 0);
-	}
 }
 
 /* Headers and short payloads (len < CSUM_VEC_MIN), inline: two words per
@@ -372,7 +447,8 @@ static inline __attribute__((always_inline)) uint64_t short_sum(const uint8_t *p
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	uint64_t s = len < CSUM_VEC_MIN ? short_sum(p, len) : sum_long(p, len);
+	uint64_t s = len < CSUM_VEC_MIN ? short_sum(p, len) :
+					   __atomic_load_n(&sum_long, __ATOMIC_RELAXED)(p, len);
 	return add32(sum, finish(s));
 }
 
@@ -386,7 +462,7 @@ uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
 		memcpy(d, p, len);
 		s = short_sum(p, len);
 	} else {
-		s = copy_long(d, p, len);
+		s = __atomic_load_n(&copy_long, __ATOMIC_RELAXED)(d, p, len);
 	}
 	return add32(sum, finish(s));
 }

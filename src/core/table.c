@@ -23,6 +23,16 @@ _Static_assert(sizeof(void *) != 8 || sizeof(tbl_node) == 24,
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
+static inline uint64_t le64(const uint8_t *p)
+{
+	uint64_t m;
+	memcpy(&m, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	m = __builtin_bswap64(m);
+#endif
+	return m;
+}
+
 /* The tuple as the 12 little-endian bytes laddr, raddr, lport, rport: one
  * full SipHash block and the 4-byte tail with the length on top (equal to
  * hsk_siphash / hsk_siphash13 of those bytes; the tests check it). */
@@ -88,23 +98,85 @@ uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key)
 	return hash_fam(t, key, FAM6);
 }
 
-uint32_t tbl_fold6(const hsk_table *t, const uint8_t a[16])
+/* hsk_siphash13(a, 16, fk0, fk1) from the state the key gives (fv): two
+ * full blocks, then the empty tail with the length 16 on top. */
+static __attribute__((noinline)) uint32_t fold_compute(const hsk_table *t, const uint8_t a[16])
 {
-	return (uint32_t)hsk_siphash13(a, 16, t->fk0, t->fk1);
+	uint64_t v0 = t->fv[0], v1 = t->fv[1], v2 = t->fv[2], v3 = t->fv[3];
+	uint64_t m = le64(a);
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	m = le64(a + 8);
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	m = (uint64_t)16 << 56;
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
 }
 
+static inline bool addr16_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (t->f_ok[i] && addr16_eq(t->f_addr[i], a)) {
+			t->f_last = (uint8_t)i;
+			return t->f_fold[i];
+		}
+	}
+	unsigned i = t->f_last ^ 1u;      /* the entry used less recently */
+	uint32_t f = fold_compute(t, a);
+	memcpy(t->f_addr[i], a, 16);
+	t->f_fold[i] = f;
+	t->f_ok[i] = true;
+	t->f_last = (uint8_t)i;
+	return f;
+}
+
+/* SipHash-2-4 of the 36 bytes, written out: four full blocks (the two
+ * addresses), then the ports with the length 36 on top. */
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
 		     uint64_t k0, uint64_t k1)
 {
-	uint8_t m[36];
-
-	memcpy(m, a->l, 16);
-	memcpy(m + 16, a->r, 16);
-	m[32] = (uint8_t)lport;
-	m[33] = (uint8_t)(lport >> 8);
-	m[34] = (uint8_t)rport;
-	m[35] = (uint8_t)(rport >> 8);
-	return hsk_siphash(m, sizeof m, k0, k1);
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	const uint8_t *blk[4] = { a->l, a->l + 8, a->r, a->r + 8 };
+	for (int i = 0; i < 4; i++) {
+		uint64_t m = le64(blk[i]);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t m = (uint64_t)36 << 56 | (uint64_t)rport << 16 | lport;
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size)
@@ -133,6 +205,10 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	t->v[3] = 0x7465646279746573ULL ^ k1;
 	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
 	t->fk1 = k1;
+	t->fv[0] = 0x736f6d6570736575ULL ^ t->fk0;
+	t->fv[1] = 0x646f72616e646f6dULL ^ t->fk1;
+	t->fv[2] = 0x6c7967656e657261ULL ^ t->fk0;
+	t->fv[3] = 0x7465646279746573ULL ^ t->fk1;
 	return t->bucket ? 0 : -HSK_ENOMEM;
 }
 
@@ -258,13 +334,41 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 	t->c_valid = true;
 }
 
-tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
+void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 {
-	if (t->c_valid && !t->c_v6 && tuple_eq(&t->c_key, key))
-		return t->c_node;
+	/* tbl_remove's steps */
+	if (t->old)
+		migrate(t, TBL_MIGRATE_STEP);
+	for (tbl_node **pp = slot(t, old->hash); *pp; pp = &(*pp)->next) {
+		if (*pp == old) {
+			*pp = old->next;
+			old->next = NULL;
+			t->count--;
+			break;
+		}
+	}
+	/* tbl_insert's, with the hash the cache would have given */
+	if (t->old)
+		migrate(t, TBL_MIGRATE_STEP);
+	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
+		grow(t);
+	n->hash = old->hash;
+	tbl_node **b = slot(t, n->hash);
+	n->next = *b;
+	*b = n;
+	t->count++;
+	t->c_key = n->key;
+	t->c_hash = n->hash;
+	t->c_v6 = n->v6;
+	t->c_node = n;
+	t->c_valid = true;
+}
+
+tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
+{
 	if (t->old)
 		migrate(t, 1);
-	/* not the cache's key (just checked; migrate leaves the cache) */
+	/* not the cache's key (tbl_lookup checked; migrate leaves the cache) */
 	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
 	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
@@ -274,23 +378,18 @@ tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 	return e;
 }
 
-static inline bool v6_eq(const hsk_table *t, const tbl_node *n, const tbl_v6addrs *a)
-{
-	return !memcmp(tbl_v6(t, n), a, sizeof(*a));
-}
-
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
 {
 	/* Folds may collide: only a remembered node is trusted, after its
 	 * addresses are compared. */
 	if (t->c_valid && t->c_v6 && t->c_node && tuple_eq(&t->c_key, key) &&
-	    v6_eq(t, t->c_node, a))
+	    tbl_v6_eq(t, t->c_node, a))
 		return t->c_node;
 	if (t->old)
 		migrate(t, 1);
 	uint32_t h = hash_of(t, key, true);
 	tbl_node *e = *slot(t, h);
-	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && v6_eq(t, e, a)))
+	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && tbl_v6_eq(t, e, a)))
 		e = e->next;
 	t->c_node = e;
 	t->c_valid = true;

@@ -81,6 +81,14 @@ typedef struct hsk_table {
 	tbl_node *c_node;
 	uint64_t v[4];       /* SipHash state after the key, precomputed */
 	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
+	uint64_t fv[4];      /* SipHash state after that key */
+	/* the last two addresses folded and their folds (f_ok: the entry
+	 * holds one; f_last: the one used last, the other goes first): a
+	 * segment's two addresses, ours and the peer's, fold once */
+	uint8_t f_addr[2][16];
+	uint32_t f_fold[2];
+	bool f_ok[2];
+	uint8_t f_last;
 	uint16_t obj_size[TBL_KINDS]; /* where an IPv6 object's addresses are */
 } hsk_table;
 
@@ -92,7 +100,12 @@ void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
 void tbl_insert(hsk_table *t, tbl_node *n);
 /* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
-tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key);
+/* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
+ * family (a TIME_WAIT entry for its TCB): the same table after, chains,
+ * growth and cache alike, without hashing or looking at the cache. */
+void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
+/* The lookup past the one-entry cache (table.c). */
+tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
 /* Calls fn for every node; fn must not insert or remove. O(n): nothing on
  * a per-segment or per-connection path may call it (walks counts them). */
@@ -116,6 +129,15 @@ static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
+/* The IPv4 node with key `key`, or NULL. The cache's answer is taken
+ * here, inline: a connection's segments in a row pay no call. */
+static inline tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
+{
+	if (t->c_valid && !t->c_v6 && tuple_eq(&t->c_key, key))
+		return t->c_node;
+	return tbl_lookup_miss(t, key);
+}
+
 /* ---- IPv6 objects ---- */
 /* Objects of `kind` are `size` bytes; an IPv6 one's addresses follow. */
 void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size);
@@ -124,10 +146,11 @@ static inline tbl_v6addrs *tbl_v6(const hsk_table *t, const tbl_node *n)
 	return (tbl_v6addrs *)(void *)((char *)(uintptr_t)n + t->obj_size[n->kind]);
 }
 /* A keyed 32-bit fold of an IPv6 address (SipHash-1-3 under a key of
- * the table's own): what an IPv6 key holds in laddr and raddr. */
-uint32_t tbl_fold6(const hsk_table *t, const uint8_t a[16]);
+ * the table's own): what an IPv6 key holds in laddr and raddr. The last
+ * two are remembered (the table's f_ cache). */
+uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16]);
 /* The key of the IPv6 tuple (a, lport, rport). */
-static inline hsk_tuple tbl_key6(const hsk_table *t, const tbl_v6addrs *a,
+static inline hsk_tuple tbl_key6(hsk_table *t, const tbl_v6addrs *a,
 				 uint16_t lport, uint16_t rport)
 {
 	hsk_tuple k = { tbl_fold6(t, a->l), tbl_fold6(t, a->r), lport, rport };
@@ -135,6 +158,19 @@ static inline hsk_tuple tbl_key6(const hsk_table *t, const tbl_v6addrs *a,
 }
 /* The table's hash of an IPv6 key (the folds, ports and the family). */
 uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key);
+/* Node n (an IPv6 one) has the addresses a. */
+static inline bool tbl_v6_eq(const hsk_table *t, const tbl_node *n, const tbl_v6addrs *a)
+{
+	const char *p = (const char *)tbl_v6(t, n), *q = (const char *)a;
+	uint64_t d = 0;
+	for (int i = 0; i < 32; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, p + i, 8);
+		memcpy(&y, q + i, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
 /* The IPv6 node with key `key` (from tbl_key6) and addresses a, or NULL.
  * tbl_lookup finds IPv4 nodes only, tbl_lookup6 IPv6 ones only. */
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a);

@@ -52,6 +52,19 @@
  * timers (d above B_6(c) + 64^6) are re-placed only when n leaves c's
  * 2^36-tick block.
  *
+ * Pending. wheel_arm() does not place: it sets the deadline and the order
+ * and appends the timer to `pending` (re-arming a pending timer only
+ * rewrites the two; cancelling one unlinks it). Every pending timer is
+ * placed (flush()) before anything reads the lists: at the start of
+ * wheel_pop_expired() (after advance(), so it lands where it belongs at
+ * the new tick) and of wheel_next_deadline(). P is about filed timers;
+ * pending ones wait outside the levels, so advance() need not look at
+ * them. What the wheel answers depends only on the (deadline, order) keys
+ * of the timers armed, never on when or in which order they were placed
+ * (within a slot, placement order only decides the sorted flag and the
+ * cache, and `overdue` is sorted by key before it is popped), so deferred
+ * placing answers exactly what immediate placing would.
+ *
  * Pop order. Timers reach `overdue` in nondecreasing tick order (levels and
  * slots are emptied in order, and everything already there has tick <= c <
  * anything arriving), but unsorted within a tick, and wheel_arm() may add a
@@ -68,6 +81,9 @@
 /* Flags in a list head's `order`. */
 #define WH_UNSORTED 1u  /* a timer was appended below the tail's deadline */
 #define WH_STALE 2u     /* the cached least deadline left (implies UNSORTED) */
+
+/* In a timer's `order`: armed and on `pending`, not placed yet. */
+#define ORDER_PENDING (1ULL << 63)
 
 _Static_assert(WHEEL_SLOTS == 1 << LVL_BITS, "a level is 6 bits of ticks");
 _Static_assert(WHEEL_SLOTS == 64, "occupied[] is one 64-bit word per level");
@@ -168,10 +184,11 @@ static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
 	list_append(h, t);
 }
 
-static void wheel_place(hsk_wheel *w, hsk_timer *t)
+/* Files t where locate(c, tick(deadline)) puts it; c is the wheel's tick. */
+static inline __attribute__((always_inline)) void place_at(hsk_wheel *w, hsk_timer *t, uint64_t c)
 {
 	unsigned s = 0;
-	int lvl = wheel_locate(wheel_tick(w, w->now), wheel_tick(w, t->deadline), &s);
+	int lvl = wheel_locate(c, wheel_tick(w, t->deadline), &s);
 	if (lvl == LOC_OVERDUE) {
 		overdue_add(w, t);
 	} else if (lvl == LOC_OVERFLOW) {
@@ -181,6 +198,13 @@ static void wheel_place(hsk_wheel *w, hsk_timer *t)
 		mlist_add(&w->slot[lvl][s], t);
 	}
 }
+
+/* place_at out of line, for flush() and the cascade (wheel_advance). */
+static void place_moved(hsk_wheel *w, hsk_timer *t, uint64_t c)
+{
+	place_at(w, t, c);
+}
+
 
 /* ---- the API ---- */
 
@@ -193,8 +217,10 @@ void wheel_init(hsk_wheel *w, uint64_t now_ns, uint64_t tick_ns)
 	w->tick_shift = 63u - (unsigned)__builtin_clzll(tick_ns);
 	w->tick_ns = 1ULL << w->tick_shift;
 	w->count = 0;
+	w->file_now = false;
 	list_init(&w->overdue);
 	list_init(&w->overflow);
+	list_init(&w->pending);
 	for (int l = 0; l < WHEEL_LEVELS; l++) {
 		w->occupied[l] = 0;
 		for (int s = 0; s < WHEEL_SLOTS; s++)
@@ -202,12 +228,11 @@ void wheel_init(hsk_wheel *w, uint64_t now_ns, uint64_t tick_ns)
 	}
 }
 
-void wheel_cancel(hsk_wheel *w, hsk_timer *t)
+/* Unlinks an armed t; c is the wheel's tick. */
+static inline __attribute__((always_inline)) void unlink_at(hsk_wheel *w, hsk_timer *t, uint64_t c)
 {
-	if (!timer_armed(t))
-		return;
 	unsigned s = 0;
-	int lvl = wheel_locate(wheel_tick(w, w->now), wheel_tick(w, t->deadline), &s);
+	int lvl = wheel_locate(c, wheel_tick(w, t->deadline), &s);
 	list_unlink(t);
 	w->count--;
 	if (lvl == LOC_OVERDUE)
@@ -226,13 +251,64 @@ void wheel_cancel(hsk_wheel *w, hsk_timer *t)
 	}
 }
 
+void wheel_cancel(hsk_wheel *w, hsk_timer *t)
+{
+	if (!timer_armed(t))
+		return;
+	if (t->order & ORDER_PENDING) {
+		list_unlink(t);
+		w->count--;
+		return;
+	}
+	unlink_at(w, t, wheel_tick(w, w->now));
+}
+
+/* The rarer ways of wheel_arm, out of line so that its common ones (a
+ * timer unarmed or pending) need no stack frame: placed at once
+ * (file_now), or a placed timer taken out to the pending list. */
+static __attribute__((noinline)) void arm_slow(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+{
+	if (w->file_now) {
+		wheel_cancel(w, t);
+		t->deadline = deadline;
+		t->order = w->next_order++;
+		place_moved(w, t, wheel_tick(w, w->now));
+		w->count++;
+		return;
+	}
+	unlink_at(w, t, wheel_tick(w, w->now));
+	list_append(&w->pending, t);
+	w->count++;
+	t->deadline = deadline;
+	t->order = w->next_order++ | ORDER_PENDING;
+}
+
 void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 {
-	wheel_cancel(w, t);
+	if (w->file_now || (timer_armed(t) && !(t->order & ORDER_PENDING))) {
+		arm_slow(w, t, deadline);
+		return;
+	}
+	if (!timer_armed(t)) {
+		list_append(&w->pending, t);
+		w->count++;
+	}
 	t->deadline = deadline;
-	t->order = w->next_order++;
-	wheel_place(w, t);
-	w->count++;
+	t->order = w->next_order++ | ORDER_PENDING;
+}
+
+/* Places every pending timer at the wheel's current tick. */
+static void flush(hsk_wheel *w)
+{
+	uint64_t c = wheel_tick(w, w->now);
+	hsk_timer *h = &w->pending, *t = h->next;
+	list_init(h);
+	while (t != h) {
+		hsk_timer *next = t->next;
+		t->order &= ~ORDER_PENDING;
+		place_moved(w, t, c);
+		t = next;
+	}
 }
 
 /* Moves the wheel from tick c to tick n = tick(now), restoring P. */
@@ -260,7 +336,7 @@ static void wheel_advance(hsk_wheel *w, uint64_t now)
 			while (!list_empty(h)) {
 				hsk_timer *t = h->next;
 				list_unlink(t);
-				wheel_place(w, t); /* lands below lvl: never h */
+				place_moved(w, t, n); /* lands below lvl: never h */
 			}
 			h->order = 0;
 		}
@@ -279,7 +355,7 @@ static void wheel_advance(hsk_wheel *w, uint64_t now)
 		while (!list_empty(&tmp)) {
 			hsk_timer *t = tmp.next;
 			list_unlink(t);
-			wheel_place(w, t);
+			place_moved(w, t, n);
 		}
 	}
 }
@@ -352,6 +428,8 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 {
 	if (now > w->now)
 		wheel_advance(w, now);
+	if (!list_empty(&w->pending))
+		flush(w);
 	hsk_timer *h = &w->overdue;
 	if (!list_empty(h)) {
 		if (h->order)
@@ -390,6 +468,10 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 
 uint64_t wheel_next_deadline(const hsk_wheel *w)
 {
+	/* Filing changes no answer (the wheel is logically const); the
+	 * wheel itself is never a const object (it lives in a stack). */
+	if (!list_empty(&w->pending))
+		flush((hsk_wheel *)w);
 	const hsk_timer *h = &w->overdue;
 	if (!list_empty(h))
 		return h->order ? list_min(h) : h->next->deadline;
@@ -403,10 +485,14 @@ bool wheel_check(const hsk_wheel *w)
 {
 	uint64_t c = wheel_tick(w, w->now);
 	size_t n = 0;
-	const hsk_timer *h = &w->overdue;
+	const hsk_timer *h = &w->pending;
+	for (const hsk_timer *t = h->next; t != h; t = t->next, n++)
+		if (t->next->prev != t || !t->prev || !(t->order & ORDER_PENDING))
+			return false;
+	h = &w->overdue;
 	for (const hsk_timer *t = h->next; t != h; t = t->next, n++) {
 		unsigned s;
-		if (t->next->prev != t || !t->prev ||
+		if (t->next->prev != t || !t->prev || (t->order & ORDER_PENDING) ||
 		    wheel_locate(c, wheel_tick(w, t->deadline), &s) != LOC_OVERDUE)
 			return false;
 		if (!h->order && t->next != h && timer_before(t->next, t))
@@ -422,6 +508,7 @@ bool wheel_check(const hsk_wheel *w)
 				unsigned ts = 0;
 				int tl = wheel_locate(c, wheel_tick(w, t->deadline), &ts);
 				if (t->next->prev != t || !t->prev || tl != l ||
+				    (t->order & ORDER_PENDING) ||
 				    (l < WHEEL_LEVELS && (int)ts != s))
 					return false;
 			}

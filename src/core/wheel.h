@@ -17,6 +17,15 @@
  * beyond the span wait in `overflow` and are re-placed when the clock
  * crosses into their 2^36-tick block.
  *
+ * Filing is deferred: wheel_arm() puts a timer on the `pending` list (O(1),
+ * no placing), and a timer re-armed or cancelled while pending never
+ * touches a slot. wheel_pop_expired() and wheel_next_deadline() file the
+ * pending timers first, so what they answer is exactly what immediate
+ * filing would answer: a connection whose timer moves several times per
+ * event (or per burst of events between two looks at the wheel) pays for
+ * one placing. A pending timer carries its deadline and arming order
+ * already (order's top bit marks it pending).
+ *
  * List heads are hsk_timer too. In a slot or overflow head, `deadline` caches
  * the least deadline in the list and `order` holds flags: the list is not
  * known to be in deadline order; the cache is stale (its timer was cancelled
@@ -33,7 +42,8 @@
 typedef struct hsk_timer {
 	struct hsk_timer *next, *prev;  /* NULL prev: not armed */
 	uint64_t deadline;
-	uint64_t order;                 /* arming sequence, for stable ties */
+	uint64_t order;                 /* arming sequence, for stable ties
+					 * (below 2^63; the top bit: pending) */
 } hsk_timer;
 
 enum { WHEEL_LEVELS = 6, WHEEL_SLOTS = 64 };
@@ -46,6 +56,10 @@ typedef struct hsk_wheel {
 	size_t count;
 	hsk_timer overdue;              /* list head: deadline's tick <= now's */
 	hsk_timer overflow;             /* list head: beyond the wheel's span */
+	hsk_timer pending;              /* list head: armed, not filed yet */
+	bool file_now;                  /* no deferred filing: wheel_arm()
+					 * places at once (tests compare the
+					 * two ways; set before arming) */
 	hsk_timer slot[WHEEL_LEVELS][WHEEL_SLOTS]; /* list heads */
 	uint64_t occupied[WHEEL_LEVELS];           /* bitmap of non-empty slots */
 } hsk_wheel;
@@ -66,9 +80,11 @@ void wheel_cancel(hsk_wheel *w, hsk_timer *t);
  * returned). The caller may arm and cancel timers between calls. */
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now);
 /* The earliest deadline armed, UINT64_MAX when none. It may be <= now (a
- * timer armed in the past, not popped yet). O(1), except that it scans the
- * one list holding the earliest timers when the cached least deadline of
- * that list was cancelled since the last wheel_pop_expired(). */
+ * timer armed in the past, not popped yet). O(1) plus the filing of the
+ * timers pending (it files them: the wheel is logically const), except
+ * that it scans the one list holding the earliest timers when the cached
+ * least deadline of that list was cancelled since the last
+ * wheel_pop_expired(). */
 uint64_t wheel_next_deadline(const hsk_wheel *w);
 static inline size_t wheel_count(const hsk_wheel *w) { return w->count; }
 /* Walks every list and checks the wheel's invariants (for tests). O(n). */

@@ -173,13 +173,3 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		break;
 	}
 }
-
-void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-		   uint8_t tos, size_t l4_len)
-{
-	/* DF: RFC 1191 path MTU discovery */
-	ipv4_emit_fields(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
-			 proto, src, dst);
-	CNT_INC(ip->env, OutRequests);
-	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
-}

@@ -16,6 +16,8 @@
 #ifndef HSK_IP_H
 #define HSK_IP_H
 
+#include <string.h>
+
 #include "core/env.h"
 #include "handshake.h"
 #include "wire/ipv6.h"
@@ -139,8 +141,16 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len);
  * flow or the request is on, which the layer above summed its checksum
  * with; TOS byte `tos`: DSCP and the ECN field, RFC 2474 and RFC 3168, as
  * the protocol above chose them) and transmits. */
-void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-		   uint8_t tos, size_t l4_len);
+static inline void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst,
+				 uint8_t proto, uint8_t tos, size_t l4_len)
+{
+	/* Inline: once per packet sent, and a call's frame cost a third of
+	 * the header's writing. DF: RFC 1191 path MTU discovery. */
+	ipv4_emit_fields(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
+			 proto, src, dst);
+	CNT_INC(ip->env, OutRequests);
+	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
+}
 /* The same with TOS 0. */
 static inline void ip_output(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst,
 			     uint8_t proto, size_t l4_len)
@@ -161,8 +171,23 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len);
  * header in front of it (hop limit 64, flow label 0, traffic class
  * `tclass`: DSCP and the ECN field, as IPv4's TOS byte) and transmits.
  * src must be one of our addresses (ip6_select_src picks one). */
-void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
-		   const uint8_t dst[16], uint8_t proto, uint8_t tclass, size_t l4_len);
+static inline void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
+				 const uint8_t dst[16], uint8_t proto, uint8_t tclass,
+				 size_t l4_len)
+{
+	if (l4_len > 65535)
+		return;
+	/* ipv6_emit's bytes, from the arguments (no ipv6_hdr in between,
+	 * inline: once per packet sent) */
+	wr32(buf, 6u << 28 | (uint32_t)tclass << 20);
+	wr16(buf + 4, (uint16_t)l4_len);
+	buf[6] = proto;
+	buf[7] = IP6_HOP_LIMIT;
+	memcpy(buf + 8, src, 16);
+	memcpy(buf + 24, dst, 16);
+	CNT_INC(ip->env, Ip6OutRequests);
+	ip->link.transmit(ip->link.ctx, buf, IPV6_HDR_LEN + l4_len);
+}
 static inline void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
 			      const uint8_t dst[16], uint8_t proto, size_t l4_len)
 {
@@ -182,7 +207,22 @@ int ip_addr_del(ip_layer *ip, int family, const uint8_t *a);
 const ip_addr *ip_addr_find(const ip_layer *ip, int family, const uint8_t *a);
 static inline bool ip6_is_ours(const ip_layer *ip, const uint8_t a[16])
 {
-	return ip->addrs.n6 && ip_addr_find(ip, IP_FAM6, a);
+	const ip_addrs *s = &ip->addrs;
+	if (s->n6 <= 4) {
+		/* A few IPv6 addresses (a host's: link-local, a global or
+		 * two; they follow IPv4's): each compared as two words, not
+		 * searched for (twice per packet received). */
+		uint64_t y[2];
+		memcpy(y, a, 16);
+		for (unsigned i = s->n4; i < s->n4 + s->n6; i++) {
+			uint64_t x[2];
+			memcpy(x, s->v[i].a, 16);
+			if (((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0)
+				return true;
+		}
+		return false;
+	}
+	return ip_addr_find(ip, IP_FAM6, a);
 }
 bool ip4_is_ours(const ip_layer *ip, uint32_t a);
 /* a is a multicast group we listen to: all-nodes (ff02::1), or the

@@ -160,6 +160,16 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		ip6_drop(ip, "ip6_martian_src");
 		return;
 	}
+	if (h.next == IP_PROTO_TCP) {
+		/* No extension header (nearly every packet): what ipv6_walk
+		 * finds, without its call and the zeroing of the chain
+		 * (deliver reads these three fields). */
+		c.proto = IP_PROTO_TCP;
+		c.proto_ptr = 6;
+		c.off = IPV6_HDR_LEN;
+		deliver(ip, &h, pkt, len, &c, mode == 2);
+		return;
+	}
 	unsigned flags = mode == 2 ? IPV6_WALK_DST_MCAST : 0;
 	err = ipv6_walk(pkt, len, IPV6_HDR_LEN, h.next, 6, flags, &c);
 	if (err < 0) {
@@ -188,24 +198,4 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		}
 	}
 	deliver(ip, &h, pkt, len, &c, mode == 2);
-}
-
-void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
-		   const uint8_t dst[16], uint8_t proto, uint8_t tclass, size_t l4_len)
-{
-	ipv6_hdr h = {
-		.tclass = tclass,
-		.payload_len = (uint16_t)l4_len,
-		.next = proto,
-		.hop_limit = IP6_HOP_LIMIT,
-	};
-
-	if (l4_len > 65535)
-		return;
-	memcpy(h.src, src, 16);
-	memcpy(h.dst, dst, 16);
-	if (ipv6_emit(&h, buf, IPV6_HDR_LEN) < 0)
-		return;
-	CNT_INC(ip->env, Ip6OutRequests);
-	ip->link.transmit(ip->link.ctx, buf, IPV6_HDR_LEN + l4_len);
 }

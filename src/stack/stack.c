@@ -102,9 +102,24 @@ static int stack_keys(hsk_env *e, const hsk_config *cfg)
 	return 0;
 }
 
+/* stack_notify, for the TCP layer's callback (once per segment that
+ * changes what a socket would see): its body here, not a call more. */
 static void notify_socket(void *ctx, int sd)
 {
-	stack_notify(ctx, sd);
+	hsk_stack *s = ctx;
+	hsk_sock *k = sock_get(s, sd);
+	if (!k || k->ev_queued)
+		return;
+	if (s->evq_len == s->evq_cap) {
+		unsigned n = s->evq_cap ? s->evq_cap * 2 : 64;
+		int *q = realloc(s->evq, n * sizeof(*q));
+		if (!q)
+			return; /* the socket's poll state is still right */
+		s->evq = q;
+		s->evq_cap = n;
+	}
+	s->evq[s->evq_len++] = sd;
+	k->ev_queued = true;
 }
 
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
@@ -265,19 +280,7 @@ void stack_sock_release(hsk_stack *s, int sd)
 
 void stack_notify(hsk_stack *s, int sd)
 {
-	hsk_sock *k = sock_get(s, sd);
-	if (!k || k->ev_queued)
-		return;
-	if (s->evq_len == s->evq_cap) {
-		unsigned n = s->evq_cap ? s->evq_cap * 2 : 64;
-		int *q = realloc(s->evq, n * sizeof(*q));
-		if (!q)
-			return; /* the socket's poll state is still right */
-		s->evq = q;
-		s->evq_cap = n;
-	}
-	s->evq[s->evq_len++] = sd;
-	k->ev_queued = true;
+	notify_socket(s, sd);
 }
 
 /* ---- counters and observation ---- */

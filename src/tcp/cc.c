@@ -55,13 +55,6 @@ const cc_ops *cc_default(void)
 	return &cc_cubic_ops;
 }
 
-uint32_t cc_initial_window(uint32_t mss)
-{
-	uint32_t lo = 2 * mss > 14600 ? 2 * mss : 14600;
-
-	return 10 * mss < lo ? 10 * mss : lo;
-}
-
 static uint32_t cwnd_clamp(uint64_t w)
 {
 	return w > CC_CWND_MAX ? CC_CWND_MAX : (uint32_t)w;

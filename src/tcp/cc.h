@@ -103,8 +103,14 @@ enum { CC_ALGOS = 3 };
 unsigned cc_index(const cc_ops *ops);
 
 /* ---- the calls the engine makes ---- */
-/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). */
-uint32_t cc_initial_window(uint32_t mss);
+/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). In line: every
+ * connection's extension starts with it. */
+static inline uint32_t cc_initial_window(uint32_t mss)
+{
+	uint32_t lo = 2 * mss > 14600 ? 2 * mss : 14600;
+
+	return 10 * mss < lo ? 10 * mss : lo;
+}
 /* A connection becomes established with this MSS. */
 void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now);
 /* An ACK advanced snd_una. Outside recovery: slow start or congestion

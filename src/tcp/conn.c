@@ -10,13 +10,9 @@
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
-tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
+void tcb_fresh_init(tcp_stack *s, tcb *t)
 {
-	tcb *t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
-	if (!t) {
-		CNT_INC(s->env, TCPAbortOnMemory);
-		return NULL;
-	}
+	t->node.kind = HSK_OBJ_TCB;
 	timer_init(&t->timer);
 	t->sd = -1;
 	t->state = HSK_CLOSED;
@@ -24,11 +20,42 @@ tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 	rtt_init(&t->rtt, &s->rttp);
 	t->cc_id = cc_index(s->cc_ops) & 7;
 	tcb_cc_init(s, t, TCP_DEFAULT_MSS);
-	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	t->sndbuf = s->env->cfg.sndbuf;
 	t->rcvbuf = s->env->cfg.rcvbuf;
 	t->rcv_wscale = wscale_for(t->rcvbuf);
-	tbl_insert(&s->conns, &t->node);
+}
+
+tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
+{
+	return tcb_new_at(s, tu, a6, NULL);
+}
+
+tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_node *prev)
+{
+	tcb *t;
+	if (s->conn_long) {
+		/* the long way: a zeroed slot, every field set here */
+		t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
+		if (t)
+			tcb_fresh_init(s, t);
+	} else {
+		/* the same bytes from the copy tcp_init made */
+		t = tcp_obj_slot(s, HSK_OBJ_TCB, a6);
+		if (t) {
+			memcpy(t, &s->tcb_fresh, sizeof(*t));
+			t->node.key = *tu;
+			t->node.v6 = a6 != NULL;
+		}
+	}
+	if (!t) {
+		CNT_INC(s->env, TCPAbortOnMemory);
+		return NULL;
+	}
+	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	if (prev)
+		tbl_replace(&s->conns, prev, &t->node);
+	else
+		tbl_insert(&s->conns, &t->node);
 	return t;
 }
 
@@ -36,8 +63,16 @@ tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
  * for whoever still holds it. */
 void tcb_detach(tcp_stack *s, tcb *t)
 {
-	if (t->flags & TF_DETACHED)
+	tcb_detach_to(s, t, NULL);
+}
+
+void tcb_detach_to(tcp_stack *s, tcb *t, tbl_node *succ)
+{
+	if (t->flags & TF_DETACHED) {
+		if (succ)
+			tbl_insert(&s->conns, succ);
 		return;
+	}
 	if (t->flags & TF_TFO_PENDING)
 		tfo_child_done(s, t);
 	if (tcb_counted_orphan(t)) {
@@ -46,7 +81,10 @@ void tcb_detach(tcp_stack *s, tcb *t)
 			s->orphan_bytes -= t->act->snd.cap + t->act->rcv.cap;
 	}
 	wheel_cancel(&s->env->wheel, &t->timer);
-	tbl_remove(&s->conns, &t->node);
+	if (succ)
+		tbl_replace(&s->conns, &t->node, succ);
+	else
+		tbl_remove(&s->conns, &t->node);
 	if (t->act)
 		t->act->rtx_at = t->act->delack_at = t->act->close_at = 0;
 	t->keep_at = 0;

@@ -483,7 +483,16 @@ static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t
 			ring_commit(&a->rcv, len);
 			s->placed_ring = NULL;
 		} else {
-			ring_write(&a->rcv, data, len);
+			/* ring_write's usual case here (no wrap; len <= room,
+			 * so it fits): no call for its frame and its test. */
+			hsk_ring *r = &a->rcv;
+			uint32_t pos = (r->head + r->len) & (r->cap - 1);
+			if (len <= r->cap - pos && len <= r->cap - r->len) {
+				memcpy(r->buf + pos, data, len);
+				r->len += len;
+			} else {
+				ring_write(r, data, len);
+			}
 		}
 	}
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
@@ -723,15 +732,19 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (!established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	t->flags |= TF_ACK_NOW;
-	/* Data or FIN riding on the SYN-ACK follow the SYN. */
-	tcp_seg rest = *sg;
-	rest.seq = seq_add(sg->seq, 1);
-	rest.th.flags &= (uint8_t)~HSK_TH_SYN;
-	bool fin_now;
-	tcp_verdict v;
-	if ((v = data_input(s, t, &rest, &fin_now)).act ||
-	    (v = fin_input(s, t, &rest, fin_now)).act)
-		return v;
+	/* Data or FIN riding on the SYN-ACK follow the SYN. Without either
+	 * the two steps do nothing (data_input and fin_input return at
+	 * once): no copy of the segment for them. */
+	if (sg->len || (sg->th.flags & HSK_TH_FIN)) {
+		tcp_seg rest = *sg;
+		rest.seq = seq_add(sg->seq, 1);
+		rest.th.flags &= (uint8_t)~HSK_TH_SYN;
+		bool fin_now;
+		tcp_verdict v;
+		if ((v = data_input(s, t, &rest, &fin_now)).act ||
+		    (v = fin_input(s, t, &rest, fin_now)).act)
+			return v;
+	}
 	tcp_output(s, t);
 	return TV_OK;
 }
@@ -918,6 +931,11 @@ static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
 	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
 }
 
+/* Payloads of at least this many bytes are verified while they are copied
+ * into the receive ring (seg_verify); shorter ones, and ACKs, are summed
+ * in place with their header. TCP_FUSE_MIN (tcp.h) only lowers it. */
+enum { TCP_RX_FUSE_MIN = TCP_FUSE_MIN };
+
 /* The checksum of a long segment whose header parsed (hsum: pseudo-header
  * and header, tcp_parse_hsum), verified in one pass with the copy of its
  * payload into the receive ring when the payload is the next in order for
@@ -928,18 +946,27 @@ static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
 {
 	uint32_t len = sg->len;
 	tcb *t = (tcb *)n;
+	/* (ESTABLISHED first: state_can_recv is a call) */
 	if (n && n->kind == HSK_OBJ_TCB && t->act && t->act->rcv.buf &&
-	    state_can_recv(t->state) && seq_eq(sg->seq, t->rcv_nxt) &&
-	    !(sg->th.flags & HSK_TH_SYN) && tcb_ooo_empty(t)) {
+	    (t->state == HSK_ESTABLISHED || state_can_recv(t->state)) &&
+	    seq_eq(sg->seq, t->rcv_nxt) && !(sg->th.flags & HSK_TH_SYN) && tcb_ooo_empty(t)) {
 		hsk_ring *r = &t->act->rcv;
-		uint32_t room = tcb_rcv_room(t), at = ring_len(r), sum = 0;
-		uint32_t k = ring_write_at_csum(r, at, sg->data, len < room ? len : room, &sum);
+		/* tcb_rcv_room, with the ring there */
+		uint32_t limit = t->rcvbuf < r->cap ? t->rcvbuf : r->cap, at = ring_len(r);
+		uint32_t room = limit > at ? limit - at : 0, k = len < room ? len : room, sum;
+		uint32_t pos = (r->head + at) & (r->cap - 1);
+		if (k <= r->cap - pos) {        /* no wrap: one fused copy */
+			sum = csum_copy(r->buf + pos, sg->data, k, 0);
+		} else {
+			sum = 0;
+			k = ring_write_at_csum(r, at, sg->data, k, &sum);
+		}
 		if (k < len)            /* beyond the window: summed, not kept */
 			sum = csum_block_add(sum, csum_partial(sg->data + k, len - k, 0), k);
 		if (csum_fold(csum_add(hsum, sum)) != 0)
 			return false;
 		sg->placed = k;
-		sg->placed_end = (r->head + at) & (r->cap - 1);
+		sg->placed_end = pos;
 		sg->placed_nxt = t->rcv_nxt;
 		s->placed_ring = r;
 		return true;
@@ -947,47 +974,27 @@ static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
 	return csum_fold(csum_partial(sg->data, len, hsum)) == 0;
 }
 
-/* A long segment whose header parsed (tcp_parse_hsum: hsum is the sum of
- * the pseudo-header and the header): the lookup, the checksum
- * (seg_verify), then SEGMENT ARRIVES. tu0 is what a drop's trace shows. */
-static void seg_fused(tcp_stack *s, tcp_seg *sg, uint32_t hsum, const hsk_tuple *tu0)
+/* A segment with a payload of at least TCP_RX_FUSE_MIN bytes whose header
+ * parsed (tcp_parse_fuse_inline: hsum is the sum of the pseudo-header and
+ * the header): the lookup, the checksum (seg_verify), then SEGMENT
+ * ARRIVES. A drop's trace shows the addresses only (IPv6: none), as
+ * tcp_parse's checksum error does. */
+static inline __attribute__((always_inline)) void seg_fused(tcp_stack *s, tcp_seg *sg,
+							 uint32_t hsum)
 {
 	sg->seq = seq_of(sg->th.seq);
 	tbl_node *n = seg_lookup(s, sg);
 	if (!seg_verify(s, n, sg, hsum)) {
+		hsk_tuple tu0 = { 0 };
+		if (!sg->a6)
+			tu0 = (hsk_tuple){ .laddr = sg->ip->dst, .raddr = sg->ip->src };
 		count_parse_error(s, WIRE_ERR_TCP_CSUM);
-		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, tu0, sg->a6, NULL, 0,
+		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu0, sg->a6, NULL, 0,
 			      wire_err_name(WIRE_ERR_TCP_CSUM));
 		return;
 	}
 	seg_arrives(s, sg, n);
 	s->placed_ring = NULL;
-}
-
-/* tcp_input for a segment with a long payload: its sum is taken while
- * the payload is copied (seg_verify). */
-static __attribute__((noinline)) void tcp_input_long(tcp_stack *s, const ipv4_hdr *ip,
-							const uint8_t *buf, size_t len)
-{
-	tcp_seg sg;             /* as in tcp_input: set field by field */
-	sg.ip = ip;
-	sg.tos = ip->tos;
-	sg.a6 = NULL;
-	sg.placed = 0;
-	size_t plen;
-	uint32_t hsum;
-	hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
-	int err = tcp_parse_hsum(buf, len, ip->src, ip->dst, &sg.th, &sg.data, &plen, &hsum);
-	if (err < 0) {
-		count_parse_error(s, err);
-		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, NULL, NULL, 0,
-			      wire_err_name(err));
-		return;
-	}
-	sg.len = (uint32_t)plen;
-	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
-				.lport = sg.th.dport, .rport = sg.th.sport };
-	seg_fused(s, &sg, hsum, &tu);
 }
 
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
@@ -1003,12 +1010,10 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.a6 = NULL;
 	sg.placed = 0;
 	size_t plen = 0;
+	uint32_t hsum = 0;
 	CNT_INC(s->env, InSegs);
-	if (len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN) {
-		tcp_input_long(s, ip, buf, len);
-		return;
-	}
-	int err = tcp_parse_inline(buf, len, ip->src, ip->dst, true, &sg.th, &sg.data, &plen);
+	int err = tcp_parse_fuse_inline(buf, len, csum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, 0),
+					TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen, &hsum);
 	if (err < 0) {
 		count_parse_error(s, err);
 		hsk_tuple tu = { .laddr = ip->dst, .raddr = ip->src };
@@ -1019,7 +1024,10 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.len = (uint32_t)plen;
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
-	seg_arrives(s, &sg, NULL);
+	if (err)
+		seg_fused(s, &sg, hsum);
+	else
+		seg_arrives(s, &sg, NULL);
 }
 
 /* The IP layer hands up only segments to a unicast address of ours
@@ -1029,18 +1037,21 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
 	tbl_v6addrs a6;
-	tcp_seg sg = { .a6 = &a6, .tos = ip->tclass };
-	size_t plen;
+	tcp_seg sg;             /* as in tcp_input: set field by field */
+	sg.ip = NULL;
+	sg.tos = ip->tclass;
+	sg.a6 = &a6;
+	sg.placed = 0;
+	size_t plen = 0;
 
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
-	uint32_t hsum, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
-	hsk_tuple tu = { 0 };
+	uint32_t hsum = 0, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
 	CNT_INC(s->env, InSegs);
-	bool fused = len >= TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
-	int err = fused ? tcp_parse_hsum_ps(buf, len, psum, &sg.th, &sg.data, &plen, &hsum) :
-			  tcp_parse_ps(buf, len, psum, true, &sg.th, &sg.data, &plen);
+	int err = tcp_parse_fuse_inline(buf, len, psum, TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen,
+					&hsum);
 	if (err < 0) {
+		hsk_tuple tu = { 0 };
 		count_parse_error(s, err);
 		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu, &a6, NULL, 0,
 			      wire_err_name(err));
@@ -1048,8 +1059,8 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 	}
 	sg.len = (uint32_t)plen;
 	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
-	if (fused)
-		seg_fused(s, &sg, hsum, &tu);
+	if (err)
+		seg_fused(s, &sg, hsum);
 	else
 		seg_arrives(s, &sg, NULL);
 }

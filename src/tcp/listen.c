@@ -177,10 +177,10 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 	seg_send(s, &r->node.key, obj_a6(s, &r->node), &o, NULL, HSK_OBJ_REQ, -1);
 }
 
-void req_free(tcp_stack *s, tcp_req *r)
+/* req_free's steps after the timer and the table: the request leaves
+ * its listener's SYN queue. */
+static void req_unhook(tcp_stack *s, tcp_req *r)
 {
-	wheel_cancel(&s->env->wheel, &r->timer);
-	tbl_remove(&s->conns, &r->node);
 	if (r->lprev)
 		r->lprev->lnext = r->lnext;
 	else
@@ -190,6 +190,13 @@ void req_free(tcp_stack *s, tcp_req *r)
 	r->listener->syn_q--;
 	if (s->env->cfg.trace)
 		trace_listener(s, r->listener);
+}
+
+void req_free(tcp_stack *s, tcp_req *r)
+{
+	wheel_cancel(&s->env->wheel, &r->timer);
+	tbl_remove(&s->conns, &r->node);
+	req_unhook(s, r);
 	tcp_obj_put(s, &r->node);
 }
 
@@ -422,7 +429,8 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
 	    tfo_syn(s, l, sg, isn, &tfo_cookie))
 		return TV(TV_DONE, NULL);
-	tcp_req *r = tcp_obj_get(s, HSK_OBJ_REQ, &sg->tuple, sg->a6);
+	/* not zeroed: req_from_syn assigns all of it */
+	tcp_req *r = tcp_obj_slot(s, HSK_OBJ_REQ, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
@@ -524,9 +532,19 @@ static bool listener_room(tcp_listener *l)
 	return true;
 }
 
-tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
+/* listener_child; prev not NULL: the request r was copied from, out of
+ * its queue but still in the table, which the TCB replaces there (or
+ * which leaves it when there is none); its slot goes back to the pool. */
+static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
+			      const tbl_v6addrs *a6, tcp_req *prev)
 {
-	tcb *t = listener_room(l) ? tcb_new(s, &r->node.key, a6) : NULL;
+	tcb *t = listener_room(l) ? tcb_new_at(s, &r->node.key, a6, prev ? &prev->node : NULL) :
+		 NULL;
+	if (prev) {
+		if (!t)
+			tbl_remove(&s->conns, &prev->node);
+		tcp_obj_put(s, &prev->node);
+	}
 	if (!t)
 		return NULL;
 	t->state = HSK_SYN_RECEIVED;
@@ -577,15 +595,20 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
 	return t;
 }
 
+tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
+{
+	return listener_child_at(s, l, r, a6, NULL);
+}
+
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
  * `r` is a copy: a freed request, or one a SYN cookie described. */
 static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-				      const tcp_seg *sg)
+				      const tcp_seg *sg, tcp_req *prev)
 {
 	/* The segment's addresses are the request's (a copy has none). */
-	tcb *t = listener_child(s, l, r, sg->a6);
+	tcb *t = listener_child_at(s, l, r, sg->a6, prev);
 	if (!t) {
 		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -602,10 +625,16 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 static tcp_verdict req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	tcp_listener *l = r->listener;
-	/* The TCB takes over the tuple; free the request first. */
+	/* The TCB takes over the tuple, and the request's place in the
+	 * table (tbl_replace: as freeing it first, then inserting). */
 	tcp_req copy = *r;
-	req_free(s, r);
-	return handshake_complete(s, l, &copy, sg);
+	if (s->conn_long) {     /* the long way (tests compare) */
+		req_free(s, r);
+		return handshake_complete(s, l, &copy, sg, NULL);
+	}
+	wheel_cancel(&s->env->wheel, &r->timer);
+	req_unhook(s, r);
+	return handshake_complete(s, l, &copy, sg, r);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
@@ -636,7 +665,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
 		      .snd_wscale = -1, .peer_wnd = sg->th.win,
 		      .rcv_wnd = req_window(l) };
-	return handshake_complete(s, l, &c, sg);
+	return handshake_complete(s, l, &c, sg, NULL);
 }
 
 /* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);

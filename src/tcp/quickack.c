@@ -70,24 +70,37 @@ void qack_enter(tcp_stack *s, tcb *t, unsigned max)
 	t->flags &= ~TF_PINGPONG;
 }
 
-void qack_on_data(tcp_stack *s, tcb *t)
+/* The rest of qack_on_data, off its common path. */
+static __attribute__((noinline)) void qack_on_data_slow(tcp_stack *s, tcb *t, uint32_t now)
 {
-	uint32_t now = ms_clock(s);
 	/* RCV.NXT still at IRS + 1: nothing came in order yet */
 	bool first = !(t->flags & TF_RCV_MOVED);
 	uint32_t gap = now - t->lrcv_ms;
 	/* tcp_event_data_recv: the first data, or a gap longer than an RTO
-	 * (the sender had to restart its window). No gap (data in the same
-	 * ms, as in a bulk transfer): no RTO to work out. */
-	if (first || !t->lrcv_ms || (gap && gap > rtt_rto(&t->rtt, &s->rttp) / 1000000))
+	 * (the sender had to restart its window). */
+	if (first || !t->lrcv_ms || gap > rtt_rto(&t->rtt, &s->rttp) / 1000000)
 		qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
 }
 
+void qack_on_data(tcp_stack *s, tcb *t)
+{
+	uint32_t now = ms_clock(s);
+	/* No gap (data in the same ms, as in a bulk transfer) after the
+	 * first: nothing to do, and no RTO to work out. */
+	if (t->lrcv_ms == now && (t->flags & TF_RCV_MOVED))
+		return;
+	qack_on_data_slow(s, t, now);
+}
+
 void qack_data_sent(tcp_stack *s, tcb *t)
 {
+	/* Already interactive (every reply of a bulk sender): nothing to
+	 * set, so no clock to read. */
+	if (!t->lrcv_ms || (t->flags & TF_PINGPONG))
+		return;
 	uint32_t ato_ms = (uint32_t)(s->env->cfg.delack_ns / 1000000);
-	if (t->lrcv_ms && ms_clock(s) - t->lrcv_ms < ato_ms)
+	if (ms_clock(s) - t->lrcv_ms < ato_ms)
 		t->flags |= TF_PINGPONG;
 }
 

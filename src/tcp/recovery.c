@@ -43,13 +43,11 @@ uint32_t rec_pipe(const tcb *t)
 	return (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
 }
 
-/* Outside recovery: slow start or congestion avoidance, or in the CWR
- * state of an ECN echo the reduction's next step (ecn.c). */
-static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
-		 uint64_t rtt_sample)
+/* Outside recovery and the CWR state: slow start or congestion
+ * avoidance. */
+static void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+		    uint64_t rtt_sample)
 {
-	if (ecn_cwr_ack(s, t, acked, rec_pipe(t)))
-		return;
 	cc_state *cc = &t->act->cc;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
@@ -58,6 +56,15 @@ static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		.cwnd_limited = flight_before + t->mss >= cc->cwnd,
 	};
 	cc_on_ack(cc, &a, s->env->now);
+}
+
+/* Outside recovery: cc_grow, or in the CWR state of an ECN echo the
+ * reduction's next step (ecn.c). */
+static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+		 uint64_t rtt_sample)
+{
+	if (!ecn_cwr_ack(s, t, acked, rec_pipe(t)))
+		cc_grow(s, t, acked, flight_before, rtt_sample);
 }
 
 void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
@@ -110,23 +117,27 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
 
-int rec_sack_init(tcp_stack *s, tcb *t)
+/* The SACK state begins: each part is initialised here; the records are
+ * written by rack_on_send before they are read. */
+static inline void sack_start(tcb_act *x, hsk_seq snd_una)
 {
-	tcb_act *x = tcb_act_get(s, t);
-	if (!x)
-		return -HSK_ENOMEM;
-	if (x->sack_on)
-		return 0;
-	/* Each part is initialised here; the records are written by
-	 * rack_on_send before they are read. */
 	tcp_sack *k = &x->sack;
 	sack_rcv_init(&k->rcv);
-	sack_board_init(&k->board, t->snd_una);
+	sack_board_init(&k->board, snd_una);
 	rack_init(&k->rk, NULL, 0);
 	k->seg = NULL;
 	k->seg_cap = 0;
 	k->reo_at = k->tlp_at = 0;
 	x->sack_on = true;
+}
+
+int rec_sack_init(tcp_stack *s, tcb *t)
+{
+	tcb_act *x = tcb_act_get(s, t);
+	if (!x)
+		return -HSK_ENOMEM;
+	if (!x->sack_on)
+		sack_start(x, t->snd_una);
 	return 0;
 }
 
@@ -181,10 +192,11 @@ static bool records_grow(tcb *t)
 	return true;
 }
 
-bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
+/* rec_sent when the records are not there yet or full: take them, grow
+ * them (or give up SACK when there is no memory for its state). */
+static __attribute__((noinline)) bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_seq start,
+						    uint32_t len, bool fin)
 {
-	if (!(t->flags & TF_SACK_OK))
-		return true;
 	if ((!t->act || !t->act->sack_on) && rec_sack_init(s, t) < 0) {
 		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
 		return true;
@@ -195,9 +207,46 @@ bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 		if (!records_grow(t))
 			return false;   /* all records in use: wait for ACKs */
 	if (len)
-		rack_on_send(&k->rk, start, len, s->env->now);
+		rack_push(&k->rk, start, len, s->env->now);
 	if (fin)
-		rack_on_send(&k->rk, seq_add(start, len), 1, s->env->now);
+		rack_push(&k->rk, seq_add(start, len), 1, s->env->now);
+	return true;
+}
+
+/* rec_sent on an extension whose SACK state is not in use (a connection
+ * sends after being idle): rec_sack_init, then records_grow's first step
+ * (the records inside tcp_sack), then the records, without the calls. */
+static __attribute__((noinline)) bool rec_sent_start(tcb_act *x, hsk_seq snd_una,
+						     hsk_seq start, uint32_t len, bool fin,
+						     uint64_t now)
+{
+	tcp_sack *k = &x->sack;
+	sack_start(x, snd_una);
+	k->rk.seg = k->seg = k->seg0;
+	k->rk.cap = k->seg_cap = SACK_RECORDS_FIRST;
+	if (len)
+		rack_push(&k->rk, start, len, now);
+	if (fin)
+		rack_push(&k->rk, seq_add(start, len), 1, now);
+	return true;
+}
+
+bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
+{
+	if (!(t->flags & TF_SACK_OK))
+		return true;
+	/* Every segment sent: a record free in the ring there is (the
+	 * ring's capacity is 0 before it is taken, so `seg` needs no test
+	 * of its own when a record is written). */
+	tcb_act *x = t->act;
+	if (x && !x->sack_on)
+		return rec_sent_start(x, t->snd_una, start, len, fin, s->env->now);
+	if (!x || !len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
+		return rec_sent_grow(s, t, start, len, fin);
+	rack *r = &x->sack.rk;
+	rack_push(r, start, len, s->env->now);
+	if (fin)
+		rack_push(r, seq_add(start, len), 1, s->env->now);
 	return true;
 }
 
@@ -239,43 +288,34 @@ static bool rec_quiet(const tcb *t, const tcp_sack *k, const tcp_opts *o)
  * loss check as rec_sack_ack does it (a retransmission acknowledged
  * before may still show older records lost). The same state and sends as
  * the general path (tests/sim/test_fastpath.c compares them). */
-static void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sack *k, uint32_t acked,
-			  uint32_t flight_before)
+static __attribute__((noinline)) void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sack *k,
+						     uint32_t acked, uint32_t flight_before)
 {
 	if (seq_lt(k->board.high_rxt, t->snd_una))
 		k->board.high_rxt = t->snd_una;
-	rack_ack ra = {
-		.snd_una = t->snd_una, .snd_nxt = t->snd_max, .min_rtt = t->rtt.min_rtt,
-		.srtt = t->rtt.srtt, .now = s->env->now,
-	};
+	uint64_t now = s->env->now;
 	rack_result res;
-	rack_on_cum_ack(&k->rk, &ra, &res);
+	rack_on_cum_ack(&k->rk, t->snd_una, t->rtt.min_rtt, t->rtt.srtt, now, &res);
 	if (res.rtt_sample && acked)
-		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, s->env->now);
-	if ((acked || res.delivered) && !ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk)) &&
-	    acked)
-		grow(s, t, acked, flight_before, res.rtt_sample);
+		rtt_add_sample(&t->rtt, &s->rttp, res.rtt_sample, false, now);
+	/* ecn_cwr_ack does nothing outside the CWR state; after it said no
+	 * (and may have ended the state), grow's own call would say no. */
+	if ((acked || res.delivered) &&
+	    !(t->act->ecn_cwr && ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) && acked)
+		cc_grow(s, t, acked, flight_before, res.rtt_sample);
 	if (res.newly_lost || k->rk.lost_bytes)
 		enter_sack_recovery(s, t);
-	k->reo_at = res.reo_timeout ? s->env->now + res.reo_timeout : 0;
+	k->reo_at = res.reo_timeout ? now + res.reo_timeout : 0;
 	k->tlp_at = 0;
 }
 
-void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
-		  uint32_t flight_before)
+/* rec_sack_ack otherwise: the scoreboard, RACK, the probe, recovery. */
+static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg,
+					       uint32_t acked, uint32_t flight_before)
 {
 	tcb_act *x = t->act;
 	tcp_sack *k = &x->sack;
 	const tcp_opts *o = &sg->th.opt;
-	if (!k->seg) {          /* nothing ever sent with records */
-		if (acked)
-			rec_on_ack(s, t, acked, flight_before);
-		return;
-	}
-	if (!s->no_fastpath && rec_quiet(t, k, o)) {
-		rec_quiet_ack(s, t, k, acked, flight_before);
-		return;
-	}
 	sack_update u;
 	sack_board_ack(&k->board, t->snd_una);
 	sack_board_update(&k->board, t->snd_una, t->snd_max, o->sack, o->nsack, &u);
@@ -310,7 +350,8 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		} else if (ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) {
 			/* the CWR state's step, SACKed bytes counted */
 		} else if (acked) {
-			grow(s, t, acked, flight_before, res.rtt_sample);
+			/* ecn_cwr_ack said no: grow's call would too */
+			cc_grow(s, t, acked, flight_before, res.rtt_sample);
 		}
 	}
 	hsk_seq lost;
@@ -319,6 +360,20 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		enter_sack_recovery(s, t);
 	k->reo_at = res.reo_timeout ? s->env->now + res.reo_timeout : 0;
 	k->tlp_at = 0;
+}
+
+void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
+		  uint32_t flight_before)
+{
+	tcp_sack *k = &t->act->sack;
+	if (!k->seg) {          /* nothing ever sent with records */
+		if (acked)
+			rec_on_ack(s, t, acked, flight_before);
+	} else if (!s->no_fastpath && rec_quiet(t, k, &sg->th.opt)) {
+		rec_quiet_ack(s, t, k, acked, flight_before);
+	} else {
+		sack_ack(s, t, sg, acked, flight_before);
+	}
 }
 
 /* Sends a record again, in as many segments as today's MSS needs. */

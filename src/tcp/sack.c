@@ -21,11 +21,6 @@ static bool touches(hsk_seq a, hsk_seq b, hsk_seq c, hsk_seq d)
 
 /* ================= (a) receiver ================= */
 
-void sack_rcv_init(sack_rcv *rs)
-{
-	memset(rs, 0, sizeof(*rs));
-}
-
 void sack_rcv_update(sack_rcv *rs, hsk_seq start, hsk_seq end)
 {
 	sack_range keep[TCP_MAX_SACK_BLOCKS];
@@ -112,15 +107,6 @@ unsigned sack_rcv_fill(sack_rcv *rs, const reass *q, tcp_sack_block *out, unsign
 }
 
 /* ================= (b) sender scoreboard ================= */
-
-void sack_board_init(sack_board *sb, hsk_seq snd_una)
-{
-	/* r[] is read only below n: not cleared (~270 bytes per init). */
-	sb->n = 0;
-	sb->overflowed = false;
-	sb->sacked = 0;
-	sb->high_rxt = snd_una;
-}
 
 void sack_board_ack(sack_board *sb, hsk_seq snd_una)
 {
@@ -324,14 +310,6 @@ static uint32_t rec_len(const rack_seg *s)
 	return span(s->start, s->end);
 }
 
-void rack_init(rack *r, rack_seg *storage, uint32_t cap)
-{
-	memset(r, 0, sizeof(*r));
-	r->seg = storage;
-	r->cap = cap;
-	r->reo_wnd_mult = 1;
-}
-
 void rack_move(rack *r, rack_seg *storage, uint32_t cap)
 {
 	/* Unwrap the records into the new ring, oldest first. */
@@ -392,10 +370,9 @@ bool rack_on_retransmit(rack *r, hsk_seq start, uint64_t now)
 	return true;
 }
 
-/* RACK_sent_after (RFC 8985 §6.2) */
 static bool sent_after(uint64_t t1, hsk_seq s1, uint64_t t2, hsk_seq s2)
 {
-	return t1 > t2 || (t1 == t2 && seq_gt(s1, s2));
+	return rack_sent_after(t1, s1, t2, s2);
 }
 
 /* Steps 2 and 3 for one newly delivered record. Returns an unambiguous RTT
@@ -564,30 +541,6 @@ void rack_on_ack(rack *r, const rack_ack *a, rack_result *res)
 	res->rtt_sample = cum_sample ? cum_sample : sack_sample;
 	r->reo_wnd = rack_reo_wnd(r, a);
 	res->reo_timeout = rack_detect_loss(r, a->now, &res->newly_lost);
-}
-
-void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res)
-{
-	uint64_t sample = 0;
-
-	res->acked = res->delivered = 0;
-	res->newly_sacked = 0;
-	/* no record is SACKed, lost or retransmitted: the cumulative ACK's
-	 * walk is all there is to do */
-	rack_cum_ack(r, a, res, &sample);
-	res->rtt_sample = sample;
-	r->reo_wnd = rack_reo_wnd(r, a);
-	/* rack_detect_loss stops at the first record when it was sent no
-	 * earlier than the newest delivered one (nothing here was
-	 * retransmitted); it walks on only after a retransmission delivered
-	 * earlier, sent later than what is still out. */
-	if (r->have_ts && r->count &&
-	    sent_after(r->xmit_ts, r->end_seq, rec(r, 0)->xmit, rec(r, 0)->end)) {
-		res->reo_timeout = rack_detect_loss(r, a->now, &res->newly_lost);
-	} else {
-		res->reo_timeout = 0;
-		res->newly_lost = 0;
-	}
 }
 
 uint64_t rack_detect_loss(rack *r, uint64_t now, uint32_t *newly_lost)

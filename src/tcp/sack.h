@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcp/reass.h"
 #include "tcp/seq.h"
@@ -40,7 +41,10 @@ typedef struct sack_rcv {
 	sack_range blk[TCP_MAX_SACK_BLOCKS];   /* most recent first */
 } sack_rcv;
 
-void sack_rcv_init(sack_rcv *rs);
+static inline void sack_rcv_init(sack_rcv *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+}
 /* A segment landed in held range [start, end) (reass_result's block):
  * that block goes first; blocks it swallowed are dropped. */
 void sack_rcv_update(sack_rcv *rs, hsk_seq start, hsk_seq end);
@@ -78,7 +82,14 @@ typedef struct sack_update {
 	unsigned invalid;         /* blocks ignored as impossible */
 } sack_update;
 
-void sack_board_init(sack_board *sb, hsk_seq snd_una);
+static inline void sack_board_init(sack_board *sb, hsk_seq snd_una)
+{
+	/* r[] is read only below n: not cleared (~270 bytes per init). */
+	sb->n = 0;
+	sb->overflowed = false;
+	sb->sacked = 0;
+	sb->high_rxt = snd_una;
+}
 static inline void sack_board_clear(sack_board *sb, hsk_seq snd_una) { sack_board_init(sb, snd_una); }
 /* Processes the SACK blocks of an ACK after SND.UNA was advanced to
  * snd_una (drops what the cumulative ACK covers). snd_max is the highest
@@ -180,7 +191,13 @@ typedef struct rack_result {
 } rack_result;
 
 /* storage: cap records, cap a power of two (2 * sndbuf / mss is ample). */
-void rack_init(rack *r, rack_seg *storage, uint32_t cap);
+static inline void rack_init(rack *r, rack_seg *storage, uint32_t cap)
+{
+	memset(r, 0, sizeof(*r));
+	r->seg = storage;
+	r->cap = cap;
+	r->reo_wnd_mult = 1;
+}
 static inline bool rack_full(const rack *r) { return r->count == r->cap; }
 /* Moves the records to new storage of cap (a power of two >= count); the
  * caller frees the old storage. */
@@ -188,17 +205,29 @@ void rack_move(rack *r, rack_seg *storage, uint32_t cap);
 /* New data [start, start+len) went out at now (start must be SND.NXT).
  * 0, or -HSK_ENOBUFS when no record is free (do not send it yet). */
 int rack_on_send(rack *r, hsk_seq start, uint32_t len, uint64_t now);
+/* rack_on_send when a record is known to be free and len > 0. */
+static inline void rack_push(rack *r, hsk_seq start, uint32_t len, uint64_t now)
+{
+	rack_seg *s = &r->seg[(r->head + r->count) & (r->cap - 1)];
+
+	s->start = start;
+	s->end = seq_add(start, len);
+	s->xmit = now;
+	s->flags = 0;
+	r->count++;
+	r->bytes += len;
+}
 /* The record starting at `start` was sent again at now. false when no
  * record starts there. */
 bool rack_on_retransmit(rack *r, hsk_seq start, uint64_t now);
 /* An ACK arrived: pops acked records, marks SACKed ones, updates the RACK
  * state, detects reordering and losses (RFC 8985 §6.2 steps 1-5). */
 void rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
-/* rack_on_ack for an ACK without SACK blocks (a->nblk 0, no D-SACK)
- * while no record is SACKed, lost or retransmitted (segs_sacked,
- * lost_bytes and retrans_segs all 0): the same result and state, without
- * the generic bookkeeping (recovery.c's loss-free path). */
-void rack_on_cum_ack(rack *r, const rack_ack *a, rack_result *res);
+/* RACK_sent_after (RFC 8985 §6.2) */
+static inline bool rack_sent_after(uint64_t t1, hsk_seq s1, uint64_t t2, hsk_seq s2)
+{
+	return t1 > t2 || (t1 == t2 && seq_gt(s1, s2));
+}
 /* Fast or RTO recovery ended (§6.2 step 4: reo_wnd_persist). */
 void rack_exit_recovery(rack *r);
 /* The reordering timer fired: RACK_detect_loss again. Returns the next
@@ -265,5 +294,107 @@ enum rack_tlp_verdict {
  * it has one (dsack true); `dupack_no_sack`: a duplicate ACK without SACK. */
 int rack_tlp_on_ack(rack *r, hsk_seq ack, bool dsack, hsk_seq dsack_end,
 		    bool dupack_no_sack);
+
+/* rack_cum_ack for rack_on_cum_ack's records (no flag set on any) while
+ * the first one is wholly acknowledged: rack_delivered's steps 2 and 3 and
+ * rack_pop, record by record, with RACK's state in locals. Returns the
+ * bytes acknowledged; *sample as rack_cum_ack's. */
+static inline uint32_t rack_cum_ack_walk(rack *r, hsk_seq snd_una, uint64_t now,
+					  uint64_t *sample)
+{
+	rack_seg *seg = r->seg, *s = &seg[r->head];
+	uint32_t mask = r->cap - 1, head = r->head, n = r->count, acked = 0;
+	hsk_seq fack = r->fack, end_seq = r->end_seq;
+	uint64_t xmit_ts = r->xmit_ts;
+	bool newest = false;
+
+	/* Without a fack or a newest delivered segment yet, the first record
+	 * becomes both: a fack and a newest one it is sure to pass. */
+	if (!r->have_fack)
+		fack = s->start;
+	if (!r->have_ts) {
+		xmit_ts = 0;
+		end_seq = s->start;
+	}
+	do {
+		s = &seg[head];
+		hsk_seq end = s->end;
+		uint64_t x = s->xmit;
+
+		acked += (uint32_t)seq_diff(end, s->start);
+		if (seq_gt(end, fack))
+			fack = end;
+		else if (seq_lt(end, fack))
+			r->reordering_seen = true;  /* step 3, never retransmitted */
+		if (rack_sent_after(x, end, xmit_ts, end_seq)) {
+			xmit_ts = x;
+			end_seq = end;
+			newest = true;
+		}
+		head = (head + 1) & mask;
+	} while (--n && seq_le(seg[head].end, snd_una));
+	/* RACK.rtt is the newest one's (now is the same for all) */
+	if (newest) {
+		r->xmit_ts = xmit_ts;
+		r->end_seq = end_seq;
+		r->rtt = now - xmit_ts;
+	}
+	r->fack = fack;
+	r->have_fack = r->have_ts = true;
+	r->head = head;
+	r->count = n;
+	r->bytes -= acked;
+	*sample = now - s->xmit ? now - s->xmit : 1;
+	return acked;
+}
+
+/* rack_on_ack for an ACK to snd_una without SACK blocks (no D-SACK),
+ * outside recovery, while no record is SACKed, lost or retransmitted
+ * (segs_sacked, lost_bytes and retrans_segs all 0): the same result and
+ * state, without the generic bookkeeping (recovery.c's loss-free path,
+ * which takes it in line). min_rtt and srtt are rack_ack's.
+ * tests/unit/test_sack.c holds it equal to rack_on_ack. */
+static inline void rack_on_cum_ack(rack *r, hsk_seq snd_una, uint64_t min_rtt,
+				   uint64_t srtt, uint64_t now, rack_result *res)
+{
+	uint64_t sample = 0;
+	uint32_t acked = 0;
+
+	/* rack_cum_ack for records without flags: what it does with the
+	 * records wholly acknowledged, then the one partly acknowledged */
+	if (r->count && seq_le(r->seg[r->head].end, snd_una))
+		acked = rack_cum_ack_walk(r, snd_una, now, &sample);
+	if (r->count && seq_gt(snd_una, r->seg[r->head].start)) {
+		/* part of a segment: trim, keep its time */
+		rack_seg *s = &r->seg[r->head];
+		uint32_t d = (uint32_t)seq_diff(snd_una, s->start);
+
+		r->bytes -= d;
+		acked += d;
+		s->start = snd_una;
+	}
+	res->acked = res->delivered = acked;
+	res->newly_sacked = 0;
+	res->rtt_sample = sample;
+	/* rack_reo_wnd without a D-SACK, outside recovery, nothing SACKed */
+	if (r->dsack_round_on && seq_ge(snd_una, r->dsack_round))
+		r->dsack_round_on = false;
+	uint64_t w = (uint64_t)r->reo_wnd_mult * min_rtt / 4;
+	r->reo_wnd = srtt && w > srtt ? srtt : w;
+	/* rack_detect_loss stops at the first record when it was sent no
+	 * earlier than the newest delivered one (nothing here was
+	 * retransmitted); it walks on only after a retransmission delivered
+	 * earlier, sent later than what is still out. */
+	if (r->have_ts && r->count &&
+	    rack_sent_after(r->xmit_ts, r->end_seq, r->seg[r->head].xmit, r->seg[r->head].end)) {
+		uint32_t lost = 0;      /* (not res's: res stays in registers) */
+
+		res->reo_timeout = rack_detect_loss(r, now, &lost);
+		res->newly_lost = lost;
+	} else {
+		res->reo_timeout = 0;
+		res->newly_lost = 0;
+	}
+}
 
 #endif

@@ -3,6 +3,7 @@
  * and the dispatch of a due wheel timer to the object that owns it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
@@ -39,6 +40,8 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	tbl_set_obj_size(&s->conns, HSK_OBJ_TCB, sizeof(tcb));
 	tbl_set_obj_size(&s->conns, HSK_OBJ_REQ, sizeof(tcp_req));
 	tbl_set_obj_size(&s->conns, HSK_OBJ_TW, sizeof(tcp_tw));
+	memset(&s->tcb_fresh, 0, sizeof(s->tcb_fresh));
+	tcb_fresh_init(s, &s->tcb_fresh);
 	/* Only one size is cached: send and receive defaults alike. */
 	if (cfg->sndbuf == cfg->rcvbuf) {
 		s->ring_cache_cap = 1;
@@ -67,25 +70,33 @@ static void obj_pools(tcp_stack *s, int kind, hsk_pool **p4, hsk_pool **p6)
 	}
 }
 
-void *tcp_obj_get(tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6)
+/* A slot of kind's pool for the family a6 says, within the kind's limit
+ * (both families together), not zeroed; an IPv6 one has its addresses. */
+void *tcp_obj_slot(tcp_stack *s, int kind, const tbl_v6addrs *a6)
 {
 	hsk_pool *p4, *p6;
-	tbl_node *n;
 
 	obj_pools(s, kind, &p4, &p6);
 	/* One limit for both families: each pool's max is the kind's (0:
 	 * none). */
 	if (p4->max && pool_in_use(p4) + pool_in_use(p6) >= p4->max)
 		return NULL;
-	n = pool_get(a6 ? p6 : p4);
+	char *o = pool_get_raw(a6 ? p6 : p4);
+	if (o && a6)
+		memcpy(o + s->conns.obj_size[kind], a6, sizeof(*a6));
+	return o;
+}
+
+void *tcp_obj_get(tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6)
+{
+	tbl_node *n = tcp_obj_slot(s, kind, a6);
 	if (!n)
 		return NULL;
+	/* zeroed up to the addresses (the slot's rest) */
+	memset(n, 0, s->conns.obj_size[kind]);
 	n->key = *key;
 	n->kind = (uint32_t)kind & 0x7f;
-	if (a6) {
-		n->v6 = 1;
-		*tbl_v6(&s->conns, n) = *a6;
-	}
+	n->v6 = a6 != NULL;
 	return n;
 }
 

@@ -445,6 +445,22 @@ typedef struct tcp_stack {
 	 * third (tests/sim/test_shortcuts.c). */
 	bool no_fastpath;
 	bool syn_fast_off;
+	/* A new TCB is a copy of tcb_fresh, what tcb_new's long way makes of
+	 * a zeroed slot before the tuple and ts_offset (built by tcp_init:
+	 * the configuration and congestion control never change after);
+	 * conn_long makes every TCB the long way, and a request's TCB and
+	 * a TCB's TIME_WAIT entry leave and enter the table in two steps,
+	 * not one tbl_replace (tests/unit/test_conn_fast.c and
+	 * tests/sim/test_conn_shortcuts.c compare the two). */
+	bool conn_long;
+	tcb tcb_fresh;
+	/* The last RFC 6056 offset pick_port computed and the tuple it is of
+	 * (lport 0; IPv6: the addresses too): a client's connections to one
+	 * server hash it once (socket.c; conn_long: every time) */
+	hsk_tuple poff_key;
+	tbl_v6addrs poff_a6;
+	uint32_t poff;
+	bool poff_valid, poff_v6;
 } tcp_stack;
 
 /* The addresses of an IPv6 object; NULL for an IPv4 one. */
@@ -465,6 +481,11 @@ static inline uint16_t tcp_our_mss(const tcp_stack *s, bool v6)
  * (both families together) is reached or memory runs out. Kind, key and
  * v6 are set; the table is not touched. */
 void *tcp_obj_get(struct tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6);
+/* The same slot NOT zeroed and its node not set, only the addresses
+ * copied after it (a6 not NULL): for a caller that writes every byte of
+ * the object (tcb_new copies tcb_fresh, req_from_syn assigns the whole
+ * request). */
+void *tcp_obj_slot(struct tcp_stack *s, int kind, const tbl_v6addrs *a6);
 /* Back to its pool (it must be out of the table). */
 void tcp_obj_put(struct tcp_stack *s, tbl_node *n);
 /* 0, or a negative HSK_E* (unknown congestion control, no memory). */
@@ -602,9 +623,20 @@ tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
 tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
+/* The same taking the place of prev (not NULL: a request with its key,
+ * left in the table for this): tbl_replace instead of tbl_insert. On
+ * NULL prev is still in the table. */
+tcb *tcb_new_at(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+		tbl_node *prev);
+/* What tcb_new makes of a zeroed TCB before its tuple and ts_offset:
+ * tcp_stack's tcb_fresh (t zeroed by the caller). */
+void tcb_fresh_init(struct tcp_stack *s, tcb *t);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
 void tcb_detach(struct tcp_stack *s, tcb *t);
+/* tcb_detach, then its successor (a TIME_WAIT entry with its key) in the
+ * table where it was: tbl_replace, one step instead of two. */
+void tcb_detach_to(struct tcp_stack *s, tcb *t, tbl_node *succ);
 /* Unhooks and frees: table, timer, buffers. */
 void tcb_free(struct tcp_stack *s, tcb *t);
 /* Ends a connection with an error (reset, timeout): CLOSED, the socket sees

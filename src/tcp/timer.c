@@ -32,39 +32,58 @@
  */
 #include "tcp/tcp.h"
 
-/* The earlier of two deadlines, 0 being "not armed": shifted down by one,
- * 0 becomes the largest value, so a plain minimum does it (cmov, no
- * branches; tcb_timer_update runs after every event). */
-static inline uint64_t min_nonzero(uint64_t a, uint64_t b)
+/* The earlier of two deadlines minus one, 0 ("not armed") counting as the
+ * largest: deadlines are carried minus one, so that 0 becomes UINT64_MAX
+ * and a plain minimum does it (cmov, no branches; tcb_timer_update runs
+ * after every event). */
+static inline uint64_t min_m1(uint64_t m, uint64_t b)
 {
-	uint64_t x = a - 1, y = b - 1;
-	return (x < y ? x : y) + 1;
+	b -= 1;
+	return b < m ? b : m;
 }
 
 void tcb_timer_update(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
-	uint64_t d = t->keep_at;
+	uint64_t m = t->keep_at - 1;
 	const tcb_act *a = t->act;
 	if (a) {
-		d = min_nonzero(min_nonzero(a->rtx_at, a->delack_at), min_nonzero(a->close_at, d));
+		m = min_m1(min_m1(min_m1(m, a->rtx_at), a->delack_at), a->close_at);
 		if (a->sack_on)
-			d = min_nonzero(d, min_nonzero(a->sack.reo_at, a->sack.tlp_at));
+			m = min_m1(min_m1(m, a->sack.reo_at), a->sack.tlp_at);
 	}
-	if (!d)
+	if (m == UINT64_MAX)
 		wheel_cancel(&s->env->wheel, &t->timer);
-	else if (!timer_armed(&t->timer) || t->timer.deadline != d)
-		wheel_arm(&s->env->wheel, &t->timer, d);
+	else if (!timer_armed(&t->timer) || t->timer.deadline != m + 1)
+		wheel_arm(&s->env->wheel, &t->timer, m + 1);
+}
+
+/* tcb_arm_rtx with the RTO given. */
+static inline void arm_rtx_at(tcp_stack *s, tcb *t, uint64_t now, uint64_t rto)
+{
+	tcb_act *a = t->act;  /* something is in flight, or data waits */
+	a->rtx_at = now + rto;
+	if (!a->first_rtx_at)
+		a->first_rtx_at = now;
+	tcb_timer_update(s, t);
+}
+
+/* Before a sample or when backed off: the RTO takes a call, kept out of
+ * the common path so that it needs no stack frame. */
+static __attribute__((noinline)) void arm_rtx_any(tcp_stack *s, tcb *t, uint64_t now)
+{
+	arm_rtx_at(s, t, now, rtt_rto_any(&t->rtt, &s->rttp));
 }
 
 void tcb_arm_rtx(tcp_stack *s, tcb *t, uint64_t now)
 {
-	tcb_act *a = t->act;  /* something is in flight, or data waits */
-	a->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
-	if (!a->first_rtx_at)
-		a->first_rtx_at = now;
-	tcb_timer_update(s, t);
+	const rtt_est *e = &t->rtt;
+	if (!e->srtt || e->backoff) {
+		arm_rtx_any(s, t, now);
+		return;
+	}
+	arm_rtx_at(s, t, now, rtt_rto(e, &s->rttp));
 }
 
 static unsigned retry_limit(tcp_stack *s, const tcb *t)

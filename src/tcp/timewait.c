@@ -44,7 +44,8 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
 		return;
-	tcp_tw *tw = tcp_obj_get(s, HSK_OBJ_TW, &t->node.key, obj_a6(s, &t->node));
+	/* not zeroed: assigned whole below */
+	tcp_tw *tw = tcp_obj_slot(s, HSK_OBJ_TW, obj_a6(s, &t->node));
 	if (!tw) {
 		/* Like Linux past tcp_max_tw_buckets: close without TIME_WAIT. */
 		CNT_INC(s->env, TCPTimeWaitOverflow);
@@ -52,17 +53,21 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 		return;
 	}
 	uint16_t win = tcb_window_field(s, t);
-	timer_init(&tw->timer);
-	tw->snd_nxt = t->snd_max;
-	tw->rcv_nxt = t->rcv_nxt;
-	tw->rcv_win = win;
-	tw->ts_ok = t->flags & TF_TS_OK;
-	tw->tos = t->tos;
-	tw->reuse = (t->flags & TF_REUSEADDR) != 0;
-	tw->ts_offset = t->ts_offset;
-	tw->ts_recent = t->ts_recent;
-	tcb_detach(s, t);
-	tbl_insert(&s->conns, &tw->node);
+	*tw = (tcp_tw){
+		.node = { .key = t->node.key, .kind = HSK_OBJ_TW, .v6 = t->node.v6 },
+		.snd_nxt = t->snd_max, .rcv_nxt = t->rcv_nxt, .rcv_win = win,
+		.ts_ok = (t->flags & TF_TS_OK) != 0, .tos = t->tos,
+		.reuse = (t->flags & TF_REUSEADDR) != 0,
+		.ts_offset = t->ts_offset, .ts_recent = t->ts_recent,
+	};
+	/* out of the table, the entry in its place (the long way: out,
+	 * then in; tests compare) */
+	if (s->conn_long) {
+		tcb_detach(s, t);
+		tbl_insert(&s->conns, &tw->node);
+	} else {
+		tcb_detach_to(s, t, &tw->node);
+	}
 	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	if (t->sd < 0)
 		tcb_free(s, t);

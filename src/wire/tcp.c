@@ -28,7 +28,7 @@ static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *bu
 		return err;
 	if (len > 0xffff)
 		return WIRE_ERR_TCP_CSUM;
-	uint32_t sum = csum_partial(buf, doff, psum + (uint32_t)len);
+	uint32_t sum = tcp_hdr_sum(buf, doff, psum + (uint32_t)len);
 	err = tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 	/* A segment that fails a later check is counted as tcp_parse counts
 	 * it: as a bad checksum when its checksum is bad too. */

@@ -500,6 +500,68 @@ static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8
 	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 }
 
+/* The sum (as csum_partial gives it: big-endian words, not folded) of a
+ * TCP header of doff bytes (a multiple of 4, 20..60: tcp_parse_doff
+ * checked it) plus ps (the pseudo-header's sum with the length): inline,
+ * as tcp_sum_native, instead of a call to csum_partial for 32 bytes. */
+static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t *buf, size_t doff,
+								 uint32_t ps)
+{
+	uint64_t s = 0, w;
+	if (doff & 4) {
+		uint32_t w4;
+		memcpy(&w4, buf + doff - 4, 4);
+		s = w4;
+	}
+#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
+	if (doff == 32) {       /* with timestamps: nearly every segment */
+		SUM8(0); SUM8(8); SUM8(16); SUM8(24);
+	} else {
+		for (size_t i = 0; i < (doff & ~(size_t)7); i += 8)
+			SUM8(i);
+	}
+#undef SUM8
+	/* to 32 bits with end-around carry; on a little-endian host a
+	 * rotation by 8 makes it a sum of big-endian words (csum.c: finish) */
+	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	v += hi;
+	v += v < hi;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = v >> 8 | v << 24;
+#endif
+	return csum_add(v, ps);
+}
+
+/* tcp_parse_ps_inline for the TCP input, which verifies a payload of at
+ * least fuse_min bytes while it copies it: for such a segment the
+ * checksum is not verified here; *hsum is the pseudo-header and header
+ * sum (tcp_parse_hsum's) and the return 1. Otherwise tcp_parse_ps_inline
+ * with the checksum verified (WIRE_OK), or an error. */
+static inline __attribute__((always_inline)) int
+tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint32_t psum, size_t fuse_min, tcp_hdr *h,
+		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum)
+{
+	size_t doff;
+	int err = tcp_parse_doff(buf, len, &doff);
+	if (err)
+		return err;
+	if (len - doff < fuse_min) {
+		if (!tcp_sum_ok(buf, len, psum))
+			return WIRE_ERR_TCP_CSUM;
+		return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
+	}
+	if (len > 0xffff)
+		return WIRE_ERR_TCP_CSUM;
+	uint32_t sum = tcp_hdr_sum(buf, doff, psum + (uint32_t)len);
+	err = tcp_parse_rest(buf, len, doff, h, payload, payload_len);
+	/* A segment that fails a later check is counted as tcp_parse counts
+	 * it: as a bad checksum when its checksum is bad too. */
+	if (err && csum_fold(csum_partial(buf + doff, len - doff, sum)) != 0)
+		return WIRE_ERR_TCP_CSUM;
+	*hsum = sum;
+	return err ? err : 1;
+}
+
 /* tcp_parse, inline for the TCP layer's input (one per segment). */
 static inline __attribute__((always_inline)) int
 tcp_parse_inline(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, bool verify_csum,

@@ -606,6 +606,146 @@ static void test_rack_records(void **state)
 	assert_int_equal(res.rtt_sample, 60 * MS);
 }
 
+/* rack_on_cum_ack (recovery.c's loss-free ACK) against rack_on_ack, the
+ * general way, on random rings of records without flags: wrapped or not,
+ * with gaps, any send times, RACK's state before anything was delivered
+ * or after, ACKs of nothing, of part of a record, of some or all. The
+ * result, every field of the RACK state and every record must agree. */
+static uint64_t xs(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void expect_same_rack(const rack *a, const rack *b, const rack_seg *sa,
+			     const rack_seg *sb)
+{
+	assert_int_equal(a->cap, b->cap);
+	assert_int_equal(a->head, b->head);
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->bytes, b->bytes);
+	assert_int_equal(a->sacked_bytes, b->sacked_bytes);
+	assert_int_equal(a->lost_bytes, b->lost_bytes);
+	assert_int_equal(a->segs_sacked, b->segs_sacked);
+	assert_int_equal(a->retrans_segs, b->retrans_segs);
+	assert_int_equal(a->have_ts, b->have_ts);
+	if (a->have_ts) {
+		assert_int_equal(a->xmit_ts, b->xmit_ts);
+		assert_int_equal(a->end_seq.v, b->end_seq.v);
+		assert_int_equal(a->rtt, b->rtt);
+	}
+	assert_int_equal(a->have_fack, b->have_fack);
+	if (a->have_fack)
+		assert_int_equal(a->fack.v, b->fack.v);
+	assert_int_equal(a->reo_wnd, b->reo_wnd);
+	assert_int_equal(a->dsack_round_on, b->dsack_round_on);
+	assert_int_equal(a->dsack_round.v, b->dsack_round.v);
+	assert_int_equal(a->reo_wnd_mult, b->reo_wnd_mult);
+	assert_int_equal(a->reo_wnd_persist, b->reo_wnd_persist);
+	assert_int_equal(a->reordering_seen, b->reordering_seen);
+	assert_int_equal(a->tlp_on, b->tlp_on);
+	for (uint32_t i = 0; i < a->count; i++) {
+		const rack_seg *x = &sa[(a->head + i) & (a->cap - 1)];
+		const rack_seg *y = &sb[(b->head + i) & (b->cap - 1)];
+
+		assert_int_equal(x->start.v, y->start.v);
+		assert_int_equal(x->end.v, y->end.v);
+		assert_int_equal(x->xmit, y->xmit);
+		assert_int_equal(x->flags, y->flags);
+	}
+}
+
+static void test_rack_cum_ack_equals_general(void **state)
+{
+	enum { CAP = 32 };
+	static rack_seg sa[CAP], sb[CAP];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned popped = 0, samples = 0;
+
+	(void)state;
+	for (int trial = 0; trial < 20000; trial++) {
+		rack a, b;
+		rack_result ra, rb;
+		uint32_t n = (uint32_t)(xs(&x) % (CAP + 1));
+		uint32_t seq = (uint32_t)xs(&x), first = seq;
+		uint64_t t = xs(&x) % (1000 * MS);
+
+		rack_init(&a, sa, CAP);
+		a.head = (uint32_t)(xs(&x) % CAP);      /* wrapped, or not */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t len = 1 + (uint32_t)(xs(&x) % 3000);
+
+			if (xs(&x) % 8 == 0)
+				seq += (uint32_t)(xs(&x) % 5000);   /* a gap */
+			if (i == 0)
+				first = seq;
+			switch (xs(&x) % 4) {                    /* any send times */
+			case 0: break;
+			case 1: t += xs(&x) % (5 * MS); break;
+			case 2: t -= t > 2 * MS ? xs(&x) % (2 * MS) : 0; break;
+			default: t = xs(&x) % (1000 * MS); break;
+			}
+			assert_int_equal(rack_on_send(&a, S(seq), len, t), 0);
+			seq += len;
+		}
+		/* RACK's state from earlier ACKs, or none yet */
+		if (xs(&x) % 3) {
+			a.have_fack = true;
+			a.fack = S(first + (uint32_t)(xs(&x) % 20000) - 10000);
+		}
+		if (xs(&x) % 3) {
+			a.have_ts = true;
+			a.xmit_ts = xs(&x) % 3 ? t - xs(&x) % (t + 1) : xs(&x) % (1000 * MS);
+			a.end_seq = S(first + (uint32_t)(xs(&x) % 20000) - 10000);
+			a.rtt = xs(&x) % (100 * MS);
+		}
+		a.reordering_seen = xs(&x) % 4 == 0;
+		a.reo_wnd_mult = (uint8_t)(1 + xs(&x) % 4);
+		a.reo_wnd_persist = (uint8_t)(xs(&x) % 17);
+		if (xs(&x) % 3 == 0) {
+			a.dsack_round_on = true;
+			a.dsack_round = S(first + (uint32_t)(xs(&x) % 40000));
+		}
+		a.reo_wnd = xs(&x);
+		/* an ACK anywhere from below the first record to past the last */
+		uint32_t una = first + (uint32_t)(xs(&x) % (seq - first + 2000)) - 1000;
+		if (xs(&x) % 4 == 0 && n)
+			una = seq;
+		uint64_t now = t + xs(&x) % (50 * MS);
+		if (xs(&x) % 8 == 0)
+			now = t;                /* the same instant: an RTT of 0 */
+		uint64_t min_rtt = xs(&x) % 3 ? xs(&x) % (40 * MS) : 0;
+		uint64_t srtt = xs(&x) % 3 ? xs(&x) % (60 * MS) : 0;
+		/* what the engine sends: nothing above the records, no ACK
+		 * below what was acknowledged before */
+		if (n && seq_lt(S(una), S(first)))
+			una = first;
+		if (!n || seq_gt(S(una), S(seq)))
+			una = n ? seq : first;
+		memcpy(sb, sa, sizeof(sa));
+		b = a;
+		b.seg = sb;
+		rack_ack ack = { .snd_una = S(una), .snd_nxt = S(seq), .min_rtt = min_rtt,
+				 .srtt = srtt, .now = now };
+		rack_on_ack(&b, &ack, &rb);
+		uint32_t before = a.count;
+		rack_on_cum_ack(&a, S(una), min_rtt, srtt, now, &ra);
+		popped += before - a.count;
+		samples += ra.rtt_sample != 0;
+		assert_int_equal(ra.acked, rb.acked);
+		assert_int_equal(ra.delivered, rb.delivered);
+		assert_int_equal(ra.newly_sacked, rb.newly_sacked);
+		assert_int_equal(ra.newly_lost, rb.newly_lost);
+		assert_int_equal(ra.rtt_sample, rb.rtt_sample);
+		assert_int_equal(ra.reo_timeout, rb.reo_timeout);
+		expect_same_rack(&a, &b, sa, sb);
+	}
+	/* the walks were walked */
+	assert_true(popped > 50000 && samples > 5000);
+}
+
 static void test_rack_loss_by_time(void **state)
 {
 	rack r;
@@ -1354,6 +1494,7 @@ int main(void)
 		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_board_vs_model),
 		cmocka_unit_test(test_rack_records),
+		cmocka_unit_test(test_rack_cum_ack_equals_general),
 		cmocka_unit_test(test_rack_loss_by_time),
 		cmocka_unit_test(test_rack_dupthresh_no_window),
 		cmocka_unit_test(test_rack_reordering),

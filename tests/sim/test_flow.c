@@ -228,6 +228,60 @@ static void test_keepalive(void **state)
 	}
 }
 
+/* Keepalive is for an idle connection: with data in flight to a peer that
+ * went silent (retransmission judges it) or waiting behind its closed
+ * window (the persist timer does), no keepalive probe goes and keepalive
+ * does not declare the connection dead after KEEPIDLE + KEEPCNT *
+ * KEEPINTVL; once the peer is back, every byte arrives. */
+static void test_keepalive_waits_for_data(void **state)
+{
+	(void)state;
+	static char buf[40000], got[40000];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 1);
+	for (int persist = 0; persist < 2; persist++) {
+		hsk_config cfg;
+		hsk_config_default(&cfg);
+		cfg.rcvbuf = 16384;
+		sim sm;
+		sim_init(&sm, 2, &cfg, 15);
+		int lsd, csd, ssd;
+		sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPIDLE, 10), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPINTVL, 2), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPCNT, 3), 0);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPALIVE, 1), 0);
+		size_t n = persist ? sizeof(buf) : 1000;
+		if (persist) {
+			/* The server reads nothing: its window closes with
+			 * data still waiting in the client's send buffer;
+			 * then it goes silent. */
+			assert_int_equal(hsk_send(c, csd, buf, n), (long)n);
+			sim_run(&sm, 2 * SEC);
+			assert_int_equal(last_win_from(&sm, S), 0);
+		}
+		sim_blackhole(&sm, S, -1, true);
+		if (!persist)
+			assert_int_equal(hsk_send(c, csd, buf, n), (long)n);
+		sim_run(&sm, 40 * SEC);
+		assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 0);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+		sim_blackhole(&sm, S, -1, false);
+		size_t have = 0;
+		for (int round = 0; round < 400 && have < n; round++) {
+			sim_run(&sm, SEC);
+			long r = hsk_recv(s, ssd, got + have, n - have);
+			if (r > 0)
+				have += (size_t)r;
+		}
+		assert_int_equal(have, n);
+		assert_memory_equal(got, buf, n);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+		sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_window_scale_limit),
 		cmocka_unit_test(test_peer_window_shift_above_14),
 		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_keepalive_waits_for_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -710,8 +710,13 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		if (!tcb_set_state(s, t, HSK_SYN_RECEIVED, "rcv SYN"))
 			return TV(TV_DROP, "illegal transition");
 		t->snd_nxt = t->snd_una;
-		/* The SYN,ACK is a new segment, not a retransmission. */
-		t->snd_max = t->snd_una;
+		/* The SYN,ACK is a new segment, not a retransmission; but
+		 * data our SYN carried (Fast Open) stays sent: the peer may
+		 * acknowledge it, and SND.MAX going back would make that a
+		 * bad ACK (and the data "new" again below what was sent).
+		 * Then the SYN,ACK counts as a retransmission. */
+		if (seq_diff(t->snd_max, t->snd_una) <= 1)
+			t->snd_max = t->snd_una;
 		/* A Fast Open connect that held its SYN for the first write
 		 * (TCP_FASTOPEN_CONNECT) answers now: the peer is opening, and
 		 * nothing would send the SYN,ACK or arm its timer (the TCB

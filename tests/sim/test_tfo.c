@@ -759,6 +759,64 @@ static void test_shards_share_key(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* Simultaneous open of a Fast Open connect whose SYN carried data: a SYN
+ * (no ACK) from the server crosses ours. Our SYN,ACK repeats the SYN, and
+ * the data sent on it stays sent (SND.MAX is kept), so that the peer's ACK
+ * of that data is acceptable and completes the open; when the peer
+ * acknowledges the SYN alone, the data goes again. (Found by fuzz_stack:
+ * SND.MAX went back to ISS, the data became "new" below what was sent, and
+ * the peer's ACK of it, with nothing sent again while its window was
+ * closed, was a bad ACK in SYN_RECEIVED: a reset.) */
+static void test_simultaneous_open_data_on_syn(void **state)
+{
+	(void)state;
+	for (int data_acked = 0; data_acked < 2; data_acked++) {
+		sim sm;
+		int lsd = tfo_setup(&sm, 1020 + (uint64_t)data_acked, 8);
+		hsk_stack *c = sm.st[C];
+		fetch_cookie(&sm, C, lsd);
+		sm.tx_cursor = sm.nlog;
+		sim_blackhole(&sm, C, -1, true);        /* the server sees none of it */
+		int csd = tfo_send(&sm, C, "hello", 5);
+		uint32_t ciss = next_seg(&sm, C, SYN, 5)->ev.seq;
+		hsk_addr me;
+		uint16_t cport = 0;
+		assert_int_equal(hsk_sock_name(c, csd, &me, &cport), 0);
+		enum { PISS = 5000 };
+		/* Its window is closed: nothing but the SYN,ACK can go. */
+		sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, PISS, 0, SYN, 0, NULL, 0);
+		sim_run(&sm, MS);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_RECEIVED);
+		const sim_ev *e = sim_next_tx(&sm);
+		assert_non_null(e);
+		assert_int_equal(e->ev.flags & (SYN | A), SYN | A);
+		assert_int_equal(e->ev.seq, ciss);
+		assert_int_equal(e->ev.ack, PISS + 1);
+		assert_null(sim_next_tx(&sm));
+		size_t mark = sm.nlog;
+		sim_inject(&sm, C, SIM_ADDR(S), PORT, cport, PISS + 1,
+			   ciss + 1 + (data_acked ? 5 : 0), A, 65535, NULL, 0);
+		sim_run(&sm, MS);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+		for (size_t i = mark; i < sm.nlog; i++)
+			assert_false(sm.log[i].ev.kind == HSK_EV_TX &&
+				     (sm.log[i].ev.flags & HSK_TH_RST));
+		if (!data_acked) {
+			/* The data again, from SND.UNA, once the RTO runs out. */
+			sim_run(&sm, 3 * SEC);
+			bool again = false;
+			for (size_t i = mark; i < sm.nlog; i++)
+				if (sm.log[i].host == C && sm.log[i].ev.kind == HSK_EV_TX &&
+				    sm.log[i].ev.seq == ciss + 1 && sm.log[i].ev.len == 5)
+					again = true;
+			assert_true(again);
+		}
+		hsk_abort(c, csd);
+		sim_blackhole(&sm, C, -1, false);
+		tfo_finish(&sm, lsd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_key_rotation),
 		cmocka_unit_test(test_key_set),
 		cmocka_unit_test(test_shards_share_key),
+		cmocka_unit_test(test_simultaneous_open_data_on_syn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

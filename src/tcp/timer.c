@@ -204,12 +204,13 @@ static unsigned keep_cnt(const tcp_stack *s, const tcb *t)
 static bool keepalive_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	t->keep_at = 0;
-	if (!(t->flags & TF_KEEPALIVE) || t->state != HSK_ESTABLISHED)
+	if (!(t->flags & TF_KEEPALIVE) || !state_synchronized(t->state))
 		return true;
-	/* Keepalive is for an idle connection (RFC 9293 §3.8.4): with data
-	 * in flight or waiting to go, retransmission or the persist timer
-	 * judges the peer, under their own limits. As Linux, look again a
-	 * whole idle time later. */
+	/* Keepalive is for an idle connection (RFC 9293 §3.8.4), half-closed
+	 * ones (CLOSE_WAIT, FIN_WAIT_2) included, as Linux: with data or a
+	 * FIN in flight or waiting to go, retransmission or the persist
+	 * timer judges the peer, under their own limits; look again a whole
+	 * idle time later. */
 	if (!seq_eq(t->snd_una, t->snd_max) || (t->act && ring_len(&t->act->snd))) {
 		t->keep_at = now + keep_idle_ns(s, t);
 		return true;

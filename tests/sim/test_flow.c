@@ -282,6 +282,41 @@ static void test_keepalive_waits_for_data(void **state)
 	}
 }
 
+/* A half-closed connection is kept alive too (as Linux): the end in
+ * FIN_WAIT_2 (it shut down its sending half, the peer may still send) and
+ * the end in CLOSE_WAIT (the peer did) each find out that the peer
+ * vanished: three unanswered probes, then ETIMEDOUT. */
+static void test_keepalive_half_closed(void **state)
+{
+	(void)state;
+	for (int close_wait = 0; close_wait < 2; close_wait++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 16);
+		int lsd, csd, ssd;
+		sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+		int me = close_wait ? S : C, peer = close_wait ? C : S;
+		hsk_stack *h = sm.st[me];
+		int sd = close_wait ? ssd : csd;
+		assert_int_equal(hsk_setsockopt(h, sd, HSK_SO_KEEPIDLE, 10), 0);
+		assert_int_equal(hsk_setsockopt(h, sd, HSK_SO_KEEPINTVL, 2), 0);
+		assert_int_equal(hsk_setsockopt(h, sd, HSK_SO_KEEPCNT, 3), 0);
+		assert_int_equal(hsk_setsockopt(h, sd, HSK_SO_KEEPALIVE, 1), 0);
+		assert_int_equal(hsk_shutdown(sm.st[C], csd, HSK_SHUT_WR), 0);
+		sim_run(&sm, 100 * MS);
+		assert_int_equal(hsk_sock_state(h, sd),
+				 close_wait ? HSK_CLOSE_WAIT : HSK_FIN_WAIT_2);
+		sim_blackhole(&sm, peer, -1, true);
+		sim_run(&sm, 9 * SEC);
+		assert_int_equal(sim_counter(&sm, me, "TCPKeepAlive"), 0);
+		sim_run(&sm, 10 * SEC);
+		assert_int_equal(sim_counter(&sm, me, "TCPKeepAlive"), 3);
+		assert_int_equal(hsk_sock_state(h, sd), HSK_CLOSED);
+		assert_int_equal(hsk_sock_error(h, sd), HSK_ETIMEDOUT);
+		sim_blackhole(&sm, peer, -1, false);
+		sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_peer_window_shift_above_14),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_keepalive_waits_for_data),
+		cmocka_unit_test(test_keepalive_half_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,23 @@ _Static_assert(sizeof(void *) != 8 || sizeof(tbl_node) == 24,
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
+/* SipHash's state from its key, one message block with c rounds, and the
+ * finish with d rounds after the last block (the length is in that one). */
+#define SIP_STATE(k0, k1) \
+	uint64_t v0 = 0x736f6d6570736575ULL ^ (k0), v1 = 0x646f72616e646f6dULL ^ (k1), \
+		 v2 = 0x6c7967656e657261ULL ^ (k0), v3 = 0x7465646279746573ULL ^ (k1)
+#define SIP_BLOCK13(m) do { uint64_t m_ = (m); v3 ^= m_; SIPROUND; v0 ^= m_; } while (0)
+#define SIP_BLOCK24(m) do { uint64_t m_ = (m); v3 ^= m_; SIPROUND; SIPROUND; v0 ^= m_; } while (0)
+#define SIP_FINISH13 do { v2 ^= 0xff; SIPROUND; SIPROUND; SIPROUND; } while (0)
+#define SIP_FINISH24 do { v2 ^= 0xff; SIPROUND; SIPROUND; SIPROUND; SIPROUND; } while (0)
+
+/* SIP_STATE kept, for hashes that start from it. */
+static void sip_state(uint64_t v[4], uint64_t k0, uint64_t k1)
+{
+	SIP_STATE(k0, k1);
+	v[0] = v0, v[1] = v1, v[2] = v2, v[3] = v3;
+}
+
 static inline uint64_t le64(const uint8_t *p)
 {
 	uint64_t m;
@@ -41,25 +58,10 @@ static inline uint64_t le64(const uint8_t *p)
 
 uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t m = TUPLE_M0(key);
-	v3 ^= m;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m;
-	m = TUPLE_M1(key);
-	v3 ^= m;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
+	SIP_STATE(k0, k1);
+	SIP_BLOCK24(TUPLE_M0(key));
+	SIP_BLOCK24(TUPLE_M1(key));
+	SIP_FINISH24;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -69,18 +71,9 @@ static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *
 								 const hsk_tuple *key, uint64_t fam)
 {
 	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
-	uint64_t m = TUPLE_M0(key);
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	m = TUPLE_M1(key) ^ fam;
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
+	SIP_BLOCK13(TUPLE_M0(key));
+	SIP_BLOCK13(TUPLE_M1(key) ^ fam);
+	SIP_FINISH13;
 	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
 }
 
@@ -103,22 +96,10 @@ uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key)
 static __attribute__((noinline)) uint32_t fold_compute(const hsk_table *t, const uint8_t a[16])
 {
 	uint64_t v0 = t->fv[0], v1 = t->fv[1], v2 = t->fv[2], v3 = t->fv[3];
-	uint64_t m = le64(a);
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	m = le64(a + 8);
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	m = (uint64_t)16 << 56;
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
+	SIP_BLOCK13(le64(a));
+	SIP_BLOCK13(le64(a + 8));
+	SIP_BLOCK13((uint64_t)16 << 56);
+	SIP_FINISH13;
 	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
 }
 
@@ -154,28 +135,12 @@ uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
 		     uint64_t k0, uint64_t k1)
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	SIP_STATE(k0, k1);
 	const uint8_t *blk[4] = { a->l, a->l + 8, a->r, a->r + 8 };
-	for (int i = 0; i < 4; i++) {
-		uint64_t m = le64(blk[i]);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	uint64_t m = (uint64_t)36 << 56 | (uint64_t)rport << 16 | lport;
-	v3 ^= m;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
+	for (int i = 0; i < 4; i++)
+		SIP_BLOCK24(le64(blk[i]));
+	SIP_BLOCK24((uint64_t)36 << 56 | (uint64_t)rport << 16 | lport);
+	SIP_FINISH24;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -199,16 +164,10 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	*t = (hsk_table){ 0 };
 	t->bucket = calloc(n, sizeof *t->bucket);
 	t->mask = t->bucket ? n - 1 : 0;
-	t->v[0] = 0x736f6d6570736575ULL ^ k0;
-	t->v[1] = 0x646f72616e646f6dULL ^ k1;
-	t->v[2] = 0x6c7967656e657261ULL ^ k0;
-	t->v[3] = 0x7465646279746573ULL ^ k1;
+	sip_state(t->v, k0, k1);
 	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
 	t->fk1 = k1;
-	t->fv[0] = 0x736f6d6570736575ULL ^ t->fk0;
-	t->fv[1] = 0x646f72616e646f6dULL ^ t->fk1;
-	t->fv[2] = 0x6c7967656e657261ULL ^ t->fk0;
-	t->fv[3] = 0x7465646279746573ULL ^ t->fk1;
+	sip_state(t->fv, t->fk0, t->fk1);
 	return t->bucket ? 0 : -HSK_ENOMEM;
 }
 

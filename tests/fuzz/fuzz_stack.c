@@ -170,14 +170,21 @@ static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_le
 			     "MSS is %u", x->name, dn, th->doff - (size_t)TCP_HDR_LEN,
 			     th->sport, th->dport, c->peer_mss);
 	}
+	if (c && (th->flags & HSK_TH_RST))
+		c->sent_rst = true;
 	if (!c || (th->flags & HSK_TH_RST))
 		return;                 /* a reset's sequence number is the peer's */
 	uint32_t syn = !!(th->flags & HSK_TH_SYN), fin = !!(th->flags & HSK_TH_FIN);
-	if (syn && (!c->have_iss || c->iss != th->seq)) {
+	/* A bare SYN after the stack reset the tuple (a timer's reset: no
+	 * delivered segment ended it, forget_if_gone did not see it go) opens
+	 * it again, even with the same ISS (isn_fixed: every ISN the same). */
+	bool reopened = syn && !(th->flags & HSK_TH_ACK) && c->sent_rst;
+	if (syn && (!c->have_iss || c->iss != th->seq || reopened)) {
 		/* A new incarnation of the tuple: start over. Old segments of
 		 * the previous one may land in the new one's window, so its
 		 * byte stream is not checked. */
 		c->have_iss = true;
+		c->sent_rst = false;
 		c->iss = th->seq;
 		c->have_max = c->have_wnd = c->sent_new = false;
 		if (++c->incarnations > 1)

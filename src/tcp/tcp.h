@@ -61,8 +61,9 @@ typedef struct tcp_seg {
 } tcp_seg;
 
 /* Payloads of at least this many bytes are verified while copied into
- * the receive ring (tcp_input; seg_send sums every payload while it
- * gathers it, whatever its length). Below it one
+ * the receive ring (tcp_input; those header prediction takes as the next
+ * data in order from 128 bytes, hp_fused; seg_send sums every payload
+ * while it gathers it, whatever its length). Below it one
  * pass of csum_partial over the whole segment costs fewer instructions
  * than a separate header sum plus the bookkeeping (docs/performance.md). */
 #ifndef HSK_TCP_FUSE_MIN

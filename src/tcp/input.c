@@ -160,7 +160,8 @@ static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
  * move it -- and that starts at or before what we have acknowledged
  * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
-static void ts_update(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) void ts_update(tcp_stack *s, tcb *t,
+							       const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
@@ -303,7 +304,7 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
 			s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	}
-	tcb_notify(s, t);
+	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	return acked;
 }
 
@@ -455,7 +456,7 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint32_t len)
 {
-	tcb_notify(s, t);
+	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
 	 * quick-ACK mode (quickack.c). */

@@ -705,7 +705,8 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
  * extension back if the connection is quiescent (active.c), after
  * ACT_KEEP_NS. The quick tests here fail for any connection still moving
  * data. */
-static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
+static inline __attribute__((always_inline)) void tcb_act_put_idle(struct tcp_stack *s,
+									 tcb *t)
 {
 	const tcb_act *a = t->act;
 	if (a && !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at)

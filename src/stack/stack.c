@@ -102,6 +102,21 @@ static int stack_keys(hsk_env *e, const hsk_config *cfg)
 	return 0;
 }
 
+/* notify_socket's queue is full: grows it and queues sd (the socket's
+ * poll state is right even when this fails). Out of line, so that the
+ * common case needs no stack frame. */
+static __attribute__((noinline)) void notify_socket_grow(hsk_stack *s, hsk_sock *k, int sd)
+{
+	unsigned n = s->evq_cap ? s->evq_cap * 2 : 64;
+	int *q = realloc(s->evq, n * sizeof(*q));
+	if (!q)
+		return;
+	s->evq = q;
+	s->evq_cap = n;
+	s->evq[s->evq_len++] = sd;
+	k->ev_queued = true;
+}
+
 /* stack_notify, for the TCP layer's callback (once per segment that
  * changes what a socket would see): its body here, not a call more. */
 static void notify_socket(void *ctx, int sd)
@@ -111,12 +126,8 @@ static void notify_socket(void *ctx, int sd)
 	if (!k || k->ev_queued)
 		return;
 	if (s->evq_len == s->evq_cap) {
-		unsigned n = s->evq_cap ? s->evq_cap * 2 : 64;
-		int *q = realloc(s->evq, n * sizeof(*q));
-		if (!q)
-			return; /* the socket's poll state is still right */
-		s->evq = q;
-		s->evq_cap = n;
+		notify_socket_grow(s, k, sd);
+		return;
 	}
 	s->evq[s->evq_len++] = sd;
 	k->ev_queued = true;

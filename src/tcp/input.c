@@ -160,7 +160,8 @@ static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
  * move it -- and that starts at or before what we have acknowledged
  * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
-static void ts_update(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) void ts_update(tcp_stack *s, tcb *t,
+							       const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
@@ -303,7 +304,7 @@ static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
 			s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	}
-	tcb_notify(s, t);
+	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	return acked;
 }
 
@@ -450,58 +451,12 @@ static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
-/* Bytes arriving at RCV.NXT with nothing held out of order: straight into
- * the receive ring. */
-static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
-			  uint32_t len, bool seg_fin, bool *fin_now)
+/* len > 0 bytes have joined the receive ring in order: the reader is told,
+ * and the ACK is due at once or later. */
+static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t, tcb_act *a,
+							   uint32_t len)
 {
-	/* (the ring there: nothing to allocate, no call) */
-	if (len && !(t->act && t->act->rcv.buf) && tcb_alloc_rcv(s, t) < 0) {
-		/* No memory for it (tcp_mem_high): drop it and say where we
-		 * are; the peer sends it again. */
-		CNT_INC(s->env, TCPRcvQDrop);
-		t->flags |= TF_ACK_NOW;
-		return;
-	}
-	uint32_t room = tcb_rcv_room(t);
-	bool all = true;
-	if (len > room) {
-		CNT_INC(s->env, TCPRcvQDrop);
-		len = room;
-		all = false;
-	}
-	tcp_sack *k = tcb_sack(t);
-	/* len > 0: the ring, and so the extension, is there */
-	tcb_act *a = t->act;
-	if (len) {
-		/* Bytes tcp_input verified while copying them into this ring,
-		 * still where they were put: commit them instead of copying
-		 * them again. */
-		if (s->placed_ring == &a->rcv && data == sg->data && len <= sg->placed &&
-		    ((a->rcv.head + a->rcv.len) & (a->rcv.cap - 1)) == sg->placed_end &&
-		    seq_eq(t->rcv_nxt, sg->placed_nxt)) {
-			ring_commit(&a->rcv, len);
-			s->placed_ring = NULL;
-		} else {
-			/* ring_write's usual case here (no wrap; len <= room,
-			 * so it fits): no call for its frame and its test. */
-			hsk_ring *r = &a->rcv;
-			uint32_t pos = (r->head + r->len) & (r->cap - 1);
-			if (len <= r->cap - pos && len <= r->cap - r->len) {
-				memcpy(r->buf + pos, data, len);
-				r->len += len;
-			} else {
-				ring_write(r, data, len);
-			}
-		}
-	}
-	t->rcv_nxt = seq_add(t->rcv_nxt, len);
-	if (k)
-		sack_rcv_advance(&k->rcv, t->rcv_nxt);
-	*fin_now = seg_fin && all;
-	if (!len)
-		return;
-	tcb_notify(s, t);
+	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
 	 * quick-ACK mode (quickack.c). */
@@ -511,6 +466,58 @@ static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t
 		t->flags |= TF_ACK_NOW;
 	else if (!a->delack_at)
 		a->delack_at = s->env->now + s->env->cfg.delack_ns;
+}
+
+/* Bytes arriving at RCV.NXT with nothing held out of order: straight into
+ * the receive ring. */
+static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
+			  uint32_t len, bool seg_fin, bool *fin_now)
+{
+	tcb_act *a = t->act;
+	bool all = true;
+	/* Bytes tcp_input verified while copying them into this ring, still
+	 * where they were put: commit them instead of copying them again
+	 * (ring_commit: they fit, as they did when placed). */
+	if (len && a && s->placed_ring == &a->rcv && data == sg->data && len <= sg->placed &&
+	    ((a->rcv.head + a->rcv.len) & (a->rcv.cap - 1)) == sg->placed_end &&
+	    seq_eq(t->rcv_nxt, sg->placed_nxt)) {
+		a->rcv.len += len;
+		s->placed_ring = NULL;
+	} else if (len) {
+		/* (the ring there: nothing to allocate, no call) */
+		if (!(a && a->rcv.buf) && tcb_alloc_rcv(s, t) < 0) {
+			/* No memory for it (tcp_mem_high): drop it and say
+			 * where we are; the peer sends it again. */
+			CNT_INC(s->env, TCPRcvQDrop);
+			t->flags |= TF_ACK_NOW;
+			return;
+		}
+		uint32_t room = tcb_rcv_room(t);
+		if (len > room) {
+			CNT_INC(s->env, TCPRcvQDrop);
+			len = room;
+			all = false;
+		}
+		/* ring_write's usual case here (no wrap; len <= room, so it
+		 * fits): no call for its frame and its test. */
+		a = t->act;     /* len > 0: the ring, and so the extension */
+		hsk_ring *r = &a->rcv;
+		uint32_t pos = (r->head + r->len) & (r->cap - 1);
+		if (len <= r->cap - pos && len <= r->cap - r->len) {
+			memcpy(r->buf + pos, data, len);
+			r->len += len;
+		} else {
+			ring_write(r, data, len);
+		}
+	}
+	tcp_sack *k = tcb_sack(t);
+	t->rcv_nxt = seq_add(t->rcv_nxt, len);
+	if (k)
+		sack_rcv_advance(&k->rcv, t->rcv_nxt);
+	*fin_now = seg_fin && all;
+	if (!len)
+		return;
+	data_rcvd(s, t, a, len);
 }
 
 /* Anything else goes through the reassembly queue, which places bytes at
@@ -800,7 +807,9 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * would, in their order, leaving out only what cannot apply; with
  * tcp_stack.no_fastpath it is never taken, and tests/sim/test_fastpath.c
  * runs random connections both ways and compares every event. */
-static bool hp_predicted(const tcp_stack *s, const tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *s,
+								 const tcb *t,
+								 const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if ((t->state != HSK_ESTABLISHED && t->state != HSK_CLOSE_WAIT) ||
@@ -855,15 +864,11 @@ static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		t->flags |= TF_RCV_MOVED;
 }
 
-/* The short way: keepalive and TS.Recent as tcb_steps and
- * tcb_input_after_syn, then (a) or (b), then tcp_output. */
-static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+/* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output. */
+static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack *s, tcb *t,
+									    const tcp_seg *sg)
 {
-	keepalive_heard(s, t);
-	ts_update(s, t, sg);
-	if (sg->len == 0) {
-		hp_ack(s, t, sg);
-	} else if (seq_eq(sg->ack, t->snd_una) && !tcb_sack(t)) {
+	if (seq_eq(sg->ack, t->snd_una) && !tcb_sack(t)) {
 		/* ack_input when the ACK takes nothing and there is no SACK
 		 * state to see it (a receiver's common case): the window */
 		if (t->sd >= 0 && t->act)
@@ -876,6 +881,19 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 			return v;
 		hp_data(s, t, sg);
 	}
+	tcp_output(s, t);
+	return TV_OK;
+}
+
+/* The short way: keepalive and TS.Recent as tcb_steps and
+ * tcb_input_after_syn, then (a) or (b), then tcp_output. */
+static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	keepalive_heard(s, t);
+	ts_update(s, t, sg);
+	if (sg->len)
+		return hp_input_data(s, t, sg);
+	hp_ack(s, t, sg);
 	tcp_output(s, t);
 	return TV_OK;
 }
@@ -897,7 +915,8 @@ static tcp_verdict closed_input(tcp_stack *s)
 	return TV(TV_RST, NULL);
 }
 
-static tbl_node *seg_lookup(tcp_stack *s, const tcp_seg *sg)
+static inline __attribute__((always_inline)) tbl_node *seg_lookup(tcp_stack *s,
+								   const tcp_seg *sg)
 {
 	return sg->a6 ? tbl_lookup6(&s->conns, &sg->tuple, sg->a6) :
 			tbl_lookup(&s->conns, &sg->tuple);
@@ -936,10 +955,13 @@ static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
 	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
 }
 
-/* Payloads of at least this many bytes are verified while they are copied
- * into the receive ring (seg_verify); shorter ones, and ACKs, are summed
- * in place with their header. TCP_FUSE_MIN (tcp.h) only lowers it. */
-enum { TCP_RX_FUSE_MIN = TCP_FUSE_MIN };
+/* Payloads of at least this many bytes are parsed with the sum of their
+ * header only (tcp_parse_fuse_inline) and verified in seg_fused: while
+ * they are copied into the receive ring when header prediction takes them
+ * as the next data in order (hp_fused), otherwise summed in place or, from
+ * TCP_FUSE_MIN on, while copied by seg_verify. Shorter ones, and ACKs, are
+ * summed in place with their header. TCP_FUSE_MIN (tcp.h) only lowers it. */
+enum { TCP_RX_FUSE_MIN = TCP_FUSE_MIN < 128 ? TCP_FUSE_MIN : 128 };
 
 /* The checksum of a long segment whose header parsed (hsum: pseudo-header
  * and header, tcp_parse_hsum), verified in one pass with the copy of its
@@ -952,7 +974,7 @@ static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
 	uint32_t len = sg->len;
 	tcb *t = (tcb *)n;
 	/* (ESTABLISHED first: state_can_recv is a call) */
-	if (n && n->kind == HSK_OBJ_TCB && t->act && t->act->rcv.buf &&
+	if (len >= TCP_FUSE_MIN && n && n->kind == HSK_OBJ_TCB && t->act && t->act->rcv.buf &&
 	    (t->state == HSK_ESTABLISHED || state_can_recv(t->state)) &&
 	    seq_eq(sg->seq, t->rcv_nxt) && !(sg->th.flags & HSK_TH_SYN) && tcb_ooo_empty(t)) {
 		hsk_ring *r = &t->act->rcv;
@@ -979,23 +1001,104 @@ static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
 	return csum_fold(csum_partial(sg->data, len, hsum)) == 0;
 }
 
+/* A segment whose checksum is wrong: counted and traced as tcp_parse's
+ * WIRE_ERR_TCP_CSUM, with the addresses only (IPv6: none). */
+static __attribute__((noinline, cold)) void seg_bad_csum(tcp_stack *s, const tcp_seg *sg)
+{
+	hsk_tuple tu0 = { 0 };
+	if (!sg->a6)
+		tu0 = (hsk_tuple){ .laddr = sg->ip->dst, .raddr = sg->ip->src };
+	count_parse_error(s, WIRE_ERR_TCP_CSUM);
+	trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu0, sg->a6, NULL, 0,
+		      wire_err_name(WIRE_ERR_TCP_CSUM));
+}
+
+/* Header prediction's data segment (hp_predicted's shape (b)) for a
+ * connection whose receive ring is there and has room for all of it: the
+ * payload is copied past the ring's data while it is summed, and not
+ * committed. A bad sum is a counted drop, exactly as tcp_parse's, and the
+ * ring's length is unchanged (the bytes are unseen). A good segment goes
+ * the short way at once (what seg_arrives, tcb_input and hp_input do,
+ * without asking hp_predicted again): the placed bytes are committed in
+ * line when the ACK takes nothing and there is no SACK state, otherwise by
+ * data_in_order if the ACK step left them where they are. Returns false,
+ * with nothing done, for any other segment (which seg_fused verifies). */
+static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t, tcp_seg *sg,
+							 uint32_t hsum)
+{
+	tcb_act *a = t->act;
+	if (!a || !a->rcv.buf)
+		return false;
+	sg->ack = seq_of(sg->th.ack);
+	if (!hp_predicted(s, t, sg))
+		return false;
+	hsk_ring *r = &a->rcv;
+	uint32_t len = sg->len, at = ring_len(r);
+	uint32_t limit = t->rcvbuf < r->cap ? t->rcvbuf : r->cap;       /* tcb_rcv_room */
+	if (at > limit || len > limit - at)
+		return false;
+	uint32_t pos = (r->head + at) & (r->cap - 1), sum;
+	if (len <= r->cap - pos) {
+		sum = csum_copy(r->buf + pos, sg->data, len, 0);
+	} else {
+		sum = 0;
+		ring_write_at_csum(r, at, sg->data, len, &sum);
+	}
+	if (csum_fold(csum_add(hsum, sum)) != 0) {
+		seg_bad_csum(s, sg);
+		return true;
+	}
+	trace_segment(s, HSK_EV_RX, HSK_OBJ_TCB, t->sd, &sg->tuple, sg->a6, &sg->th, sg->len,
+		      NULL);
+	keepalive_heard(s, t);
+	ts_update(s, t, sg);
+	if (seq_eq(sg->ack, t->snd_una) && !tcb_sack(t)) {
+		/* hp_input_data's first way, with nothing between the copy
+		 * and the commit that touches the ring: the window, then
+		 * hp_data and data_in_order for bytes already in place (no
+		 * SACK state to advance) */
+		if (t->sd >= 0)
+			a->win_probes = 0;
+		update_window(t, sg);
+		if (t->ecn & ECN_OK)
+			ecn_rcv_data(s, t, sg);
+		qack_on_data(s, t);
+		r->len += len;
+		t->rcv_nxt = seq_add(t->rcv_nxt, len);
+		data_rcvd(s, t, a, len);
+		t->flags |= TF_RCV_MOVED;
+		tcp_output(s, t);
+		tcb_act_put_idle(s, t);
+		return true;
+	}
+	/* The ACK step may give the ring back (and take another): the
+	 * placed bytes are committed by data_in_order only if still there */
+	sg->placed = len;
+	sg->placed_end = pos;
+	sg->placed_nxt = t->rcv_nxt;
+	s->placed_ring = r;
+	tcp_verdict v = hp_input_data(s, t, sg);
+	if (v.act != TV_ACCEPT)
+		tcp_reply(s, &t->node, sg, v);
+	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
+		tcb_act_put_idle(s, t);
+	s->placed_ring = NULL;
+	return true;
+}
+
 /* A segment with a payload of at least TCP_RX_FUSE_MIN bytes whose header
  * parsed (tcp_parse_fuse_inline: hsum is the sum of the pseudo-header and
- * the header): the lookup, the checksum (seg_verify), then SEGMENT
- * ARRIVES. A drop's trace shows the addresses only (IPv6: none), as
- * tcp_parse's checksum error does. */
+ * the header): the lookup, then header prediction's fused copy (hp_fused)
+ * or the checksum (seg_verify) and SEGMENT ARRIVES. */
 static inline __attribute__((always_inline)) void seg_fused(tcp_stack *s, tcp_seg *sg,
 							 uint32_t hsum)
 {
 	sg->seq = seq_of(sg->th.seq);
 	tbl_node *n = seg_lookup(s, sg);
+	if (n && n->kind == HSK_OBJ_TCB && hp_fused(s, (tcb *)n, sg, hsum))
+		return;
 	if (!seg_verify(s, n, sg, hsum)) {
-		hsk_tuple tu0 = { 0 };
-		if (!sg->a6)
-			tu0 = (hsk_tuple){ .laddr = sg->ip->dst, .raddr = sg->ip->src };
-		count_parse_error(s, WIRE_ERR_TCP_CSUM);
-		trace_segment(s, HSK_EV_DROP, HSK_OBJ_NONE, -1, &tu0, sg->a6, NULL, 0,
-			      wire_err_name(WIRE_ERR_TCP_CSUM));
+		seg_bad_csum(s, sg);
 		return;
 	}
 	seg_arrives(s, sg, n);

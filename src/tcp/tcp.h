@@ -61,8 +61,9 @@ typedef struct tcp_seg {
 } tcp_seg;
 
 /* Payloads of at least this many bytes are verified while copied into
- * the receive ring (tcp_input; seg_send sums every payload while it
- * gathers it, whatever its length). Below it one
+ * the receive ring (tcp_input; those header prediction takes as the next
+ * data in order from 128 bytes, hp_fused; seg_send sums every payload
+ * while it gathers it, whatever its length). Below it one
  * pass of csum_partial over the whole segment costs fewer instructions
  * than a separate header sum plus the bookkeeping (docs/performance.md). */
 #ifndef HSK_TCP_FUSE_MIN
@@ -704,7 +705,8 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
  * extension back if the connection is quiescent (active.c), after
  * ACT_KEEP_NS. The quick tests here fail for any connection still moving
  * data. */
-static inline void tcb_act_put_idle(struct tcp_stack *s, tcb *t)
+static inline __attribute__((always_inline)) void tcb_act_put_idle(struct tcp_stack *s,
+									 tcb *t)
 {
 	const tcb_act *a = t->act;
 	if (a && !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at)

@@ -1,8 +1,9 @@
 /*
  * Checksums on the fused path (docs/performance.md): a segment with at
  * least TCP_FUSE_MIN bytes of payload is verified while its payload is
- * copied into the receive ring, and summed while it is gathered from the
- * send ring. A corrupted byte must still be caught and counted, and
+ * copied into the receive ring, as is one of any length from 128 bytes
+ * that header prediction takes as the next data in order (hp_fused); every
+ * payload is summed while it is gathered from the send ring. A corrupted byte must still be caught and counted, and
  * nothing of the segment may reach the application; every byte sent that
  * way must carry a checksum the receiver's own parse accepts.
  */
@@ -37,6 +38,11 @@ static void send_long(sim_peer *p, uint32_t off, uint32_t len, long bad)
 	tcp_hdr th = { .sport = p->port, .dport = p->hport, .seq = p->iss + 1 + off,
 		       .ack = p->hiss + 1, .flags = HSK_TH_ACK, .win = 65535 };
 	tcp_opts_init(&th.opt);
+	if (p->ts) {
+		th.opt.has_ts = true;
+		th.opt.ts_val = p->tsval;
+		th.opt.ts_ecr = p->ts_ecr;
+	}
 	int n = tcp_emit(&th, data, len, p->addr, SIM_ADDR(p->host), pkt + IPV4_HDR_LEN,
 			 sizeof(pkt) - IPV4_HDR_LEN);
 	assert_true(n > 0);
@@ -118,6 +124,67 @@ static void test_corrupt_long_segment_dropped(void **state)
 		sim_assert_no_leaks(&sm);
 		sim_free(&sm);
 	}
+}
+
+/* Full-MSS segments at the default MTU, with timestamps, as a bulk
+ * transfer's: header prediction takes each as the next data in order and
+ * verifies it while copying it into the ring (hp_fused). One byte flipped
+ * (first, second, middle, last; segments placed across the ring's wrap,
+ * at odd offsets, as reads of odd sizes move its head) drops the segment
+ * as a bad checksum, counted, with no reply and nothing of it readable;
+ * the peer's retransmission then arrives whole and the stream goes on. */
+static void test_corrupt_mss_segment_dropped(void **state)
+{
+	(void)state;
+	enum { MSS = 1460 - 12, SEGS = 240 };
+	static const long where[] = { 0, 1, 700, MSS - 1 };
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 16384;     /* a small ring: its end comes round often */
+	sim sm;
+	sim_init(&sm, 2, &cfg, 41);
+	sim_peer p;
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_ts = true;
+	syn.ts_val = 5000;
+	sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
+	assert_true(p.ts);
+	p.ts_ecr = 1;
+	/* 100 bytes first: the receive ring exists (unread) */
+	send_long(&p, 0, 100, -1);
+	uint32_t off = 100, got = 0, bad = 0;
+	for (uint32_t i = 0; i < SEGS; i++) {
+		p.tsval++;
+		if (i % 5 == 2) {
+			size_t from = sm.nlog;
+			send_long(&p, off, MSS, where[bad % 4]);
+			bad++;
+			assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), bad);
+			assert_int_equal(sim_counter(&sm, S, "InErrs"), bad);
+			assert_int_equal(sim_count_tx_since(&sm, S, from), 0);
+			/* nothing of it readable: the ring ends at off (a
+			 * release of more than is there fails, taking nothing) */
+			assert_int_equal(hsk_recv_release(sm.st[S], p.sd, off - got + 1),
+					 -HSK_EINVAL);
+		}
+		send_long(&p, off, MSS, -1);
+		off += MSS;
+		/* reads of odd sizes, the ring never emptied (so it is there
+		 * for the next segment): its end wraps anywhere */
+		if (i % 3 == 0)
+			got += read_check(&sm, p.sd, got, off - got - 1 - i * 13 % 500);
+	}
+	got += read_check(&sm, p.sd, got, 65536);
+	assert_int_equal(got, off);
+	assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), bad);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 0);
+	assert_int_equal(hsk_abort(sm.st[S], p.sd), 0);
+	assert_int_equal(hsk_close(sm.st[S], p.lsd), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
 }
 
 /* Only the first part of the payload fits the receive buffer: that part is
@@ -223,12 +290,74 @@ static void test_long_segments_sent_summed(void **state)
 	sim_free(&sm);
 }
 
+/* A bulk transfer between two stacks at the default MTU in which every
+ * 40th full-sized data segment to the server arrives with one payload
+ * byte flipped: each is dropped and counted, the client retransmits it,
+ * and the stream arrives intact. */
+struct flip_ctx {
+	sim *sm;
+	unsigned long long full, flipped;
+};
+
+static void flip_sink(void *ctx, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	struct flip_ctx *fc = ctx;
+	static uint8_t copy[2048];
+	if (len == 1500 && len <= sizeof(copy) && ++fc->full % 40 == 0) {
+		memcpy(copy, pkt, len);
+		copy[len - 1 - fc->flipped * 97 % 1400] ^= 0x04;
+		fc->flipped++;
+		pkt = copy;
+	}
+	hsk_stack_input(fc->sm->st[S], now, pkt, len);
+}
+
+static void test_corrupt_mss_in_bulk(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 51);
+	struct flip_ctx fc = { .sm = &sm };
+	memnet_set_sink(sm.net, S, flip_sink, &fc);
+	int lsd, csd, ssd;
+	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
+	static uint8_t chunk[5000];
+	uint32_t sent = 0, got = 0, total = 1 << 20;
+	while (got < total) {
+		while (sent < total) {
+			uint32_t k = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+			for (uint32_t i = 0; i < k; i++)
+				chunk[i] = pat(sent + i);
+			ssize_t n = hsk_send(sm.st[C], csd, chunk, k);
+			if (n == -HSK_EAGAIN)
+				break;
+			assert_true(n > 0);
+			sent += (uint32_t)n;
+		}
+		sim_run(&sm, 2 * MS);
+		uint32_t n;
+		while ((n = read_check(&sm, ssd, got, 65536)) > 0)
+			got += n;
+	}
+	assert_true(fc.flipped > 10);
+	assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), fc.flipped);
+	assert_true(sim_counter(&sm, C, "RetransSegs") >= fc.flipped);
+	assert_int_equal(hsk_close(sm.st[C], csd), 0);
+	assert_int_equal(hsk_close(sm.st[S], ssd), 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run_idle(&sm, 300 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corrupt_long_segment_dropped),
+		cmocka_unit_test(test_corrupt_mss_segment_dropped),
 		cmocka_unit_test(test_corrupt_beyond_room_dropped),
 		cmocka_unit_test(test_long_segments_sent_summed),
+		cmocka_unit_test(test_corrupt_mss_in_bulk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

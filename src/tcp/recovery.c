@@ -45,15 +45,19 @@ uint32_t rec_pipe(const tcb *t)
 
 /* Outside recovery and the CWR state: slow start or congestion
  * avoidance. */
-static void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
-		    uint64_t rtt_sample)
+static inline void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+			   uint64_t rtt_sample)
 {
 	cc_state *cc = &t->act->cc;
+	/* RFC 7661: grow only while the window is what limits us. Outside
+	 * recovery (always so here) cc_on_ack does nothing else for an ACK
+	 * that is not cwnd-limited, so it is not called for one (most ACKs
+	 * of a transfer the receiver's window or the application limits). */
+	if (flight_before + t->mss < cc->cwnd)
+		return;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
-		.rtt = rtt_sample,
-		/* RFC 7661: grow only while the window is what limits us. */
-		.cwnd_limited = flight_before + t->mss >= cc->cwnd,
+		.rtt = rtt_sample, .cwnd_limited = true,
 	};
 	cc_on_ack(cc, &a, s->env->now);
 }

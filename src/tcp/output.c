@@ -321,6 +321,11 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
 	hsk_seq end = data_end(t);
+	/* The window field, computed for the burst's first segment and
+	 * reused for the rest: nothing in the loop moves RCV.NXT or fills
+	 * the receive ring, and tcb_window_field, once it has moved rcv_adv,
+	 * answers the same again (tcp_stack.no_fastpath: every time). */
+	int32_t win = -1;
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
@@ -368,7 +373,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
-		o.win = tcb_window_field(s, t);
+		if (win < 0 || s->no_fastpath)
+			win = tcb_window_field(s, t);
+		o.win = (uint16_t)win;
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))

@@ -175,7 +175,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	ecn_out(t, o);          /* TOS byte, ECE, CWR (ecn.c) */
+	o->tos = t->tos;
+	if (t->ecn & ECN_OK)
+		ecn_out(t, o);  /* ECT, ECE, CWR (ecn.c) */
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {

@@ -149,8 +149,10 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	put32(h + 4, o->seq.v, &sum);
 	put32(h + 8, o->ack.v, &sum);
 	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
+	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
+	 * are, as the header's (csum_pseudo's halves, without the splitting). */
 	sum += (a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
-		     csum_pseudo(tu->laddr, tu->raddr, IP_PROTO_TCP, 0)) + n;
+		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n;
 	uint32_t all = csum_add(csum_add((uint32_t)sum, (uint32_t)(sum >> 32)), pay);
 	put32(h + 16, (uint32_t)csum_fold(all) << 16, &sum);   /* urgent pointer 0 */
 	CNT_INC(s->env, OutSegs);

@@ -441,17 +441,18 @@ void tcp_output(tcp_stack *s, tcb *t)
 		tcb_send_ack(s, t);
 	/* Something in flight was sent by this TCB, data waiting is in its
 	 * ring: either way the extension is there. (A passive open's
-	 * SYN,ACK in flight was its request's: no timer here for it.) */
+	 * SYN,ACK in flight was its request's: no timer here for it.) The
+	 * deadlines are set here and the wheel once, at the end. */
 	tcb_act *a = t->act;
 	if (a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST))) {
 		t->flags &= ~TF_PERSIST;
-		tcb_arm_rtx(s, t, s->env->now);
+		tcb_set_rtx(s, t, s->env->now);
 	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
 		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
-		tcb_arm_rtx(s, t, s->env->now);
+		tcb_set_rtx(s, t, s->env->now);
 	}
 	if (sent && tcb_sack(t))
 		rec_arm_tlp(s, t);

@@ -810,6 +810,16 @@ static inline void tcb_timer_update(struct tcp_stack *s, tcb *t)
 }
 void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
 void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
+/* tcb_arm_rtx without the wheel: rtx_at (and first_rtx_at) for an RTO
+ * from now, for a caller that ends with tcb_timer_update (tcp_output
+ * does: the wheel is set once, to the earliest of all the deadlines). */
+static inline void tcb_set_rtx(struct tcp_stack *s, tcb *t, uint64_t now)
+{
+	tcb_act *a = t->act;  /* something is in flight, or data waits */
+	a->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
+	if (!a->first_rtx_at)
+		a->first_rtx_at = now;
+}
 
 /* ---- listen.c ---- */
 /* The listener for IPv4 address addr (an IPv4 one, or an IPv6 wildcard

@@ -439,7 +439,8 @@ typedef struct tcp_stack {
 	 * run a workload both ways and compare the traces:
 	 * no_fastpath: every segment takes the general steps of SEGMENT
 	 * ARRIVES and every ACK the general loss recovery, never header
-	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c);
+	 * prediction or the loss-free shortcuts, and each segment of a
+	 * burst works out its own window field (tests/sim/test_fastpath.c);
 	 * syn_fast_off: a cookie SYN never takes tcp_input4's own path
 	 * (listen.c; tests/unit/test_syn_fast.c). act_eager above is the
 	 * third (tests/sim/test_shortcuts.c). */

@@ -327,8 +327,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 	hsk_seq end = data_end(t);
 	/* The window field, computed for the burst's first segment and
 	 * reused for the rest: nothing in the loop moves RCV.NXT or fills
-	 * the receive ring, and tcb_window_field, once it has moved rcv_adv,
-	 * answers the same again (tcp_stack.no_fastpath: every time). */
+	 * the receive ring (link.transmit may not call back into the
+	 * stack), and tcb_window_field, once it has moved rcv_adv, answers
+	 * the same again (tcp_stack.no_fastpath: every time). */
 	int32_t win = -1;
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?

@@ -265,12 +265,6 @@ void cc_cwr_to_recovery(cc_state *cc, bool sack)
 		cc->cwnd = cwnd_clamp((uint64_t)cc->ssthresh + 3 * cc->mss);
 }
 
-void cc_prr_sent(cc_state *cc, uint32_t bytes)
-{
-	if (cc->in_recovery)
-		cc->prr_out += bytes;
-}
-
 void cc_on_dupack(cc_state *cc)
 {
 	if (cc->in_recovery && !cc->sack && !cc->ops->fixed)

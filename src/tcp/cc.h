@@ -128,7 +128,12 @@ void cc_on_ack(cc_state *cc, const cc_ack *a, uint64_t now);
  * sent during recovery (new data and retransmissions) with cc_prr_sent.
  */
 void cc_prr_ack(cc_state *cc, uint32_t delivered, uint32_t pipe);
-void cc_prr_sent(cc_state *cc, uint32_t bytes);
+static inline void cc_prr_sent(cc_state *cc, uint32_t bytes)
+{
+	/* Inline: asked for each segment sent, in recovery or not. */
+	if (cc->in_recovery)
+		cc->prr_out += bytes;
+}
 
 /*
  * The CWR state (Linux's tcp_enter_cwr, tcp_cwnd_reduction,

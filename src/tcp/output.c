@@ -149,8 +149,10 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	put32(h + 4, o->seq.v, &sum);
 	put32(h + 8, o->ack.v, &sum);
 	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
+	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
+	 * are, as the header's (csum_pseudo's halves, without the splitting). */
 	sum += (a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
-		     csum_pseudo(tu->laddr, tu->raddr, IP_PROTO_TCP, 0)) + n;
+		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n;
 	uint32_t all = csum_add(csum_add((uint32_t)sum, (uint32_t)(sum >> 32)), pay);
 	put32(h + 16, (uint32_t)csum_fold(all) << 16, &sum);   /* urgent pointer 0 */
 	CNT_INC(s->env, OutSegs);
@@ -175,7 +177,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	ecn_out(t, o);          /* TOS byte, ECE, CWR (ecn.c) */
+	o->tos = t->tos;
+	if (t->ecn & ECN_OK)
+		ecn_out(t, o);  /* ECT, ECE, CWR (ecn.c) */
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
@@ -321,6 +325,12 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
 	hsk_seq end = data_end(t);
+	/* The window field, computed for the burst's first segment and
+	 * reused for the rest: nothing in the loop moves RCV.NXT or fills
+	 * the receive ring (link.transmit may not call back into the
+	 * stack), and tcb_window_field, once it has moved rcv_adv, answers
+	 * the same again (tcp_stack.no_fastpath: every time). */
+	int32_t win = -1;
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
@@ -368,7 +378,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
-		o.win = tcb_window_field(s, t);
+		if (win < 0 || s->no_fastpath)
+			win = tcb_window_field(s, t);
+		o.win = (uint16_t)win;
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
@@ -430,17 +442,18 @@ void tcp_output(tcp_stack *s, tcb *t)
 		tcb_send_ack(s, t);
 	/* Something in flight was sent by this TCB, data waiting is in its
 	 * ring: either way the extension is there. (A passive open's
-	 * SYN,ACK in flight was its request's: no timer here for it.) */
+	 * SYN,ACK in flight was its request's: no timer here for it.) The
+	 * deadlines are set here and the wheel once, at the end. */
 	tcb_act *a = t->act;
 	if (a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST))) {
 		t->flags &= ~TF_PERSIST;
-		tcb_arm_rtx(s, t, s->env->now);
+		tcb_set_rtx(s, t, s->env->now);
 	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
 		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
-		tcb_arm_rtx(s, t, s->env->now);
+		tcb_set_rtx(s, t, s->env->now);
 	}
 	if (sent && tcb_sack(t))
 		rec_arm_tlp(s, t);

@@ -93,12 +93,9 @@ void qack_on_data(tcp_stack *s, tcb *t)
 	qack_on_data_slow(s, t, now);
 }
 
-void qack_data_sent(tcp_stack *s, tcb *t)
+void qack_data_sent_clock(tcp_stack *s, tcb *t)
 {
-	/* Already interactive (every reply of a bulk sender): nothing to
-	 * set, so no clock to read. */
-	if (!t->lrcv_ms || (t->flags & TF_PINGPONG))
-		return;
+	/* (qack_data_sent, inline, has tested for nothing to set.) */
 	uint32_t ato_ms = (uint32_t)(s->env->cfg.delack_ns / 1000000);
 	if (ms_clock(s) - t->lrcv_ms < ato_ms)
 		t->flags |= TF_PINGPONG;

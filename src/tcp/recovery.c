@@ -45,15 +45,19 @@ uint32_t rec_pipe(const tcb *t)
 
 /* Outside recovery and the CWR state: slow start or congestion
  * avoidance. */
-static void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
-		    uint64_t rtt_sample)
+static inline void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
+			   uint64_t rtt_sample)
 {
 	cc_state *cc = &t->act->cc;
+	/* RFC 7661: grow only while the window is what limits us. Outside
+	 * recovery (always so here) cc_on_ack does nothing else for an ACK
+	 * that is not cwnd-limited, so it is not called for one (most ACKs
+	 * of a transfer the receiver's window or the application limits). */
+	if (flight_before + t->mss < cc->cwnd)
+		return;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
-		.rtt = rtt_sample,
-		/* RFC 7661: grow only while the window is what limits us. */
-		.cwnd_limited = flight_before + t->mss >= cc->cwnd,
+		.rtt = rtt_sample, .cwnd_limited = true,
 	};
 	cc_on_ack(cc, &a, s->env->now);
 }
@@ -231,33 +235,13 @@ static __attribute__((noinline)) bool rec_sent_start(tcb_act *x, hsk_seq snd_una
 	return true;
 }
 
-bool rec_sent(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
+bool rec_sent_slow(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
-	if (!(t->flags & TF_SACK_OK))
-		return true;
-	/* Every segment sent: a record free in the ring there is (the
-	 * ring's capacity is 0 before it is taken, so `seg` needs no test
-	 * of its own when a record is written). */
+	/* (rec_sent, inline, has written the usual segment's record.) */
 	tcb_act *x = t->act;
 	if (x && !x->sack_on)
 		return rec_sent_start(x, t->snd_una, start, len, fin, s->env->now);
-	if (!x || !len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
-		return rec_sent_grow(s, t, start, len, fin);
-	rack *r = &x->sack.rk;
-	rack_push(r, start, len, s->env->now);
-	if (fin)
-		rack_push(r, seq_add(start, len), 1, s->env->now);
-	return true;
-}
-
-uint32_t rec_cwnd_room(const tcb *t)
-{
-	const tcp_sack *k = tcb_sack(t);
-	if (k && k->seg)
-		return cc_room(&t->act->cc, rack_pipe(&k->rk));
-	uint32_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
-	uint32_t cwnd = tcb_cwnd(t);
-	return cwnd > flight ? cwnd - flight : 0;
+	return rec_sent_grow(s, t, start, len, fin);
 }
 
 static void enter_sack_recovery(tcp_stack *s, tcb *t)
@@ -407,9 +391,8 @@ void rec_path_shrunk(tcp_stack *s, tcb *t)
 	}
 }
 
-/* rec_send_lost's walk, out of line so that the test in front of it
- * costs no frame. */
-static __attribute__((noinline)) bool send_lost(tcp_stack *s, tcb *t, tcp_sack *k)
+/* rec_send_lost's walk (the test in front of it is inline in tcp.h). */
+bool rec_send_lost_walk(tcp_stack *s, tcb *t, tcp_sack *k)
 {
 	bool any = false;
 	cc_state *cc = &t->act->cc;
@@ -428,15 +411,6 @@ static __attribute__((noinline)) bool send_lost(tcp_stack *s, tcb *t, tcp_sack *
 		any = true;
 	}
 	return any;
-}
-
-bool rec_send_lost(tcp_stack *s, tcb *t)
-{
-	tcp_sack *k = tcb_sack(t);
-	/* Nothing marked lost (the loss-free case, on every send): no walk. */
-	if (!k || !k->seg || !k->rk.lost_bytes)
-		return false;
-	return send_lost(s, t, k);
 }
 
 void rec_sack_rto(tcp_stack *s, tcb *t)

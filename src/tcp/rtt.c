@@ -45,46 +45,6 @@ void rtt_fallback(rtt_est *e, const rtt_params *p)
 		e->fallback = 1;
 }
 
-static void rtt_min_update(rtt_est *e, uint64_t rtt, uint64_t now)
-{
-	/* A plain minimum would never forget a path that got longer (a route
-	 * change); restart it when it is older than the window. */
-	if (e->min_rtt == 0 || rtt <= e->min_rtt ||
-	    now - e->min_rtt_at > RTT_MIN_RTT_WIN_NS) {
-		e->min_rtt = rtt;
-		e->min_rtt_at = now;
-	}
-}
-
-bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguous,
-		    uint64_t now)
-{
-	(void)p;        /* the RTO is computed from SRTT and RTTVAR when asked */
-	if (ambiguous)
-		return false;   /* Karn: which transmission was acked? */
-	if (rtt == 0)
-		rtt = 1;        /* keeps srtt != 0 meaning "have a sample" */
-	if (rtt > RTT_NS_MAX)
-		rtt = RTT_NS_MAX;
-	uint64_t srtt = e->srtt;
-	if (srtt == 0) {
-		/* (2.2) first measurement */
-		e->srtt = rtt;
-		e->rttvar = rtt / 2;
-	} else {
-		/* (2.3) RTTVAR first, with the old SRTT */
-		uint64_t err = srtt > rtt ? srtt - rtt : rtt - srtt;
-		uint64_t var = e->rttvar;
-
-		e->rttvar = var - var / 4 + err / 4;
-		srtt = srtt - srtt / 8 + rtt / 8;
-		e->srtt = srtt ? srtt : 1;
-	}
-	e->backoff = 0;
-	rtt_min_update(e, rtt, now);
-	return true;
-}
-
 bool rtt_ts_sample(rtt_est *e, const rtt_params *p, uint64_t now, uint32_t ts_offset,
 		   uint32_t ts_ecr)
 {

@@ -51,6 +51,18 @@ void rtt_params_default(rtt_params *p);
 /* No sample yet: RTO = rto_initial clamped to [rto_min, rto_max]. */
 void rtt_init(rtt_est *e, const rtt_params *p);
 
+/* min_rtt follows a sample (rtt_add_sample). */
+static inline void rtt_min_update(rtt_est *e, uint64_t rtt, uint64_t now)
+{
+	/* A plain minimum would never forget a path that got longer (a route
+	 * change); restart it when it is older than the window. */
+	if (e->min_rtt == 0 || rtt <= e->min_rtt ||
+	    now - e->min_rtt_at > RTT_MIN_RTT_WIN_NS) {
+		e->min_rtt = rtt;
+		e->min_rtt_at = now;
+	}
+}
+
 /*
  * Feeds one RTT measurement taken at `now`. `ambiguous` says the sample was
  * timed on a segment that was retransmitted and has no timestamp echo to
@@ -59,8 +71,36 @@ void rtt_init(rtt_est *e, const rtt_params *p);
  * first one sets SRTT = R, RTTVAR = R/2), recomputes the RTO, clears the
  * backoff and updates min_rtt. Returns whether the sample was used.
  */
-bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt, bool ambiguous,
-		    uint64_t now);
+/* Inline: every ACK of a transfer that acknowledges new data gives one
+ * (the call and its frame cost about a fifth of it). */
+static inline bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt,
+				  bool ambiguous, uint64_t now)
+{
+	(void)p;        /* the RTO is computed from SRTT and RTTVAR when asked */
+	if (ambiguous)
+		return false;   /* Karn: which transmission was acked? */
+	if (rtt == 0)
+		rtt = 1;        /* keeps srtt != 0 meaning "have a sample" */
+	if (rtt > RTT_NS_MAX)
+		rtt = RTT_NS_MAX;
+	uint64_t srtt = e->srtt;
+	if (srtt == 0) {
+		/* (2.2) first measurement */
+		e->srtt = rtt;
+		e->rttvar = rtt / 2;
+	} else {
+		/* (2.3) RTTVAR first, with the old SRTT */
+		uint64_t err = srtt > rtt ? srtt - rtt : rtt - srtt;
+		uint64_t var = e->rttvar;
+
+		e->rttvar = var - var / 4 + err / 4;
+		srtt = srtt - srtt / 8 + rtt / 8;
+		e->srtt = srtt ? srtt : 1;
+	}
+	e->backoff = 0;
+	rtt_min_update(e, rtt, now);
+	return true;
+}
 
 /*
  * RFC 7323 §4.1: the sample from the timestamp echo of an ACK that

@@ -440,7 +440,8 @@ typedef struct tcp_stack {
 	 * run a workload both ways and compare the traces:
 	 * no_fastpath: every segment takes the general steps of SEGMENT
 	 * ARRIVES and every ACK the general loss recovery, never header
-	 * prediction or the loss-free shortcuts (tests/sim/test_fastpath.c);
+	 * prediction or the loss-free shortcuts, and each segment of a
+	 * burst works out its own window field (tests/sim/test_fastpath.c);
 	 * syn_fast_off: a cookie SYN never takes tcp_input4's own path
 	 * (listen.c; tests/unit/test_syn_fast.c). act_eager above is the
 	 * third (tests/sim/test_shortcuts.c). */
@@ -584,19 +585,16 @@ int rec_sack_init(struct tcp_stack *s, tcb *t);
 void rec_sack_free(tcb *t);
 /* Nothing in flight, held or owed: the SACK state may go. */
 bool rec_sack_idle(const tcb *t);
-/* Record new data [start, start+len) (and a FIN after it) as sent; false
- * when no record is free (stop sending for now). */
-bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+/* rec_sent when the SACK state is not in use yet, the segment has no
+ * data or its records are full. */
+bool rec_sent_slow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
 void rec_sack_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
 /* The path MTU shrank (ICMP fragmentation needed): resend the oldest. */
 void rec_path_shrunk(struct tcp_stack *s, tcb *t);
-/* Retransmit records marked lost while the congestion window allows. */
-/* Returns whether anything was sent. */
-bool rec_send_lost(struct tcp_stack *s, tcb *t);
-/* How much new data congestion control allows now. */
-uint32_t rec_cwnd_room(const tcb *t);
+/* rec_send_lost's walk: records are marked lost. */
+bool rec_send_lost_walk(struct tcp_stack *s, tcb *t, tcp_sack *k);
 /* The bytes in the network: RFC 6675's pipe with SACK, else SND.NXT -
  * SND.UNA. */
 uint32_t rec_pipe(const tcb *t);
@@ -743,13 +741,88 @@ static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retrie
 static inline uint8_t tcb_win_probes(const tcb *t) { return t->act ? t->act->win_probes : 0; }
 static inline const cc_ops *tcb_cc_ops(const tcb *t) { return cc_at(t->cc_id); }
 
+/* Inline, with the send path (each segment of a burst asks for both): */
+/* How much new data congestion control allows now (recovery.c). */
+static inline uint32_t rec_cwnd_room(const tcb *t)
+{
+	const tcp_sack *k = tcb_sack(t);
+	if (k && k->seg)
+		return cc_room(&t->act->cc, rack_pipe(&k->rk));
+	uint32_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
+	uint32_t cwnd = tcb_cwnd(t);
+	return cwnd > flight ? cwnd - flight : 0;
+}
+/* Retransmit records marked lost while the congestion window allows.
+ * Returns whether anything was sent. Nothing marked lost (the loss-free
+ * case, on every tcp_output): no call. */
+static inline bool rec_send_lost(struct tcp_stack *s, tcb *t)
+{
+	tcp_sack *k = tcb_sack(t);
+	if (!k || !k->seg || !k->rk.lost_bytes)
+		return false;
+	return rec_send_lost_walk(s, t, k);
+}
+/* Record new data [start, start+len) (and a FIN after it) as sent; false
+ * when no record is free (stop sending for now). The usual segment: one
+ * record free in the ring there is (its capacity is 0 before it is taken,
+ * so `seg` needs no test of its own); rec_sent_slow otherwise. */
+static inline bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len,
+			    bool fin)
+{
+	if (!(t->flags & TF_SACK_OK))
+		return true;
+	tcb_act *x = t->act;
+	if (!x || !x->sack_on || !len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
+		return rec_sent_slow(s, t, start, len, fin);
+	rack *r = &x->sack.rk;
+	rack_push(r, start, len, s->env->now);
+	if (fin)
+		rack_push(r, seq_add(start, len), 1, s->env->now);
+	return true;
+}
+
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */
 uint64_t keep_idle_ns(const struct tcp_stack *s, const tcb *t);
-/* Re-arms the TCB's wheel timer at the earliest of its deadlines. */
-void tcb_timer_update(struct tcp_stack *s, tcb *t);
+/* The earlier of two deadlines minus one, 0 ("not armed") counting as the
+ * largest: deadlines are carried minus one, so that 0 becomes UINT64_MAX
+ * and a plain minimum does it (cmov, no branches). */
+static inline uint64_t timer_min_m1(uint64_t m, uint64_t b)
+{
+	b -= 1;
+	return b < m ? b : m;
+}
+/* Re-arms the TCB's wheel timer at the earliest of its deadlines. Inline:
+ * it runs after every event (each tcp_output, segment and socket call). */
+static inline void tcb_timer_update(struct tcp_stack *s, tcb *t)
+{
+	if (t->flags & TF_DETACHED)
+		return;
+	uint64_t m = t->keep_at - 1;
+	const tcb_act *a = t->act;
+	if (a) {
+		m = timer_min_m1(timer_min_m1(timer_min_m1(m, a->rtx_at), a->delack_at),
+				 a->close_at);
+		if (a->sack_on)
+			m = timer_min_m1(timer_min_m1(m, a->sack.reo_at), a->sack.tlp_at);
+	}
+	if (m == UINT64_MAX)
+		wheel_cancel(&s->env->wheel, &t->timer);
+	else if (!timer_armed(&t->timer) || t->timer.deadline != m + 1)
+		wheel_arm(&s->env->wheel, &t->timer, m + 1);
+}
 void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
 void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);
+/* tcb_arm_rtx without the wheel: rtx_at (and first_rtx_at) for an RTO
+ * from now, for a caller that ends with tcb_timer_update (tcp_output
+ * does: the wheel is set once, to the earliest of all the deadlines). */
+static inline void tcb_set_rtx(struct tcp_stack *s, tcb *t, uint64_t now)
+{
+	tcb_act *a = t->act;  /* something is in flight, or data waits */
+	a->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
+	if (!a->first_rtx_at)
+		a->first_rtx_at = now;
+}
 
 /* ---- listen.c ---- */
 /* The listener for IPv4 address addr (an IPv4 one, or an IPv6 wildcard
@@ -835,7 +908,14 @@ static inline void qack_sent(tcb *t, bool owed)
 }
 /* New data leaves: a reply within the delayed-ACK time of the last data
  * received makes the connection interactive (pingpong). */
-void qack_data_sent(struct tcp_stack *s, tcb *t);
+void qack_data_sent_clock(struct tcp_stack *s, tcb *t);
+static inline void qack_data_sent(struct tcp_stack *s, tcb *t)
+{
+	/* Already interactive (every reply of a bulk sender), or no data
+	 * received yet: nothing to set, so no clock to read. */
+	if (t->lrcv_ms && !(t->flags & TF_PINGPONG))
+		qack_data_sent_clock(s, t);
+}
 /* The delayed-ACK timer fired: in pingpong mode a reply did not come in
  * time, so leave it (Linux's tcp_delack_timer_handler). */
 static inline void qack_delack_missed(tcb *t)

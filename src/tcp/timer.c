@@ -32,33 +32,6 @@
  */
 #include "tcp/tcp.h"
 
-/* The earlier of two deadlines minus one, 0 ("not armed") counting as the
- * largest: deadlines are carried minus one, so that 0 becomes UINT64_MAX
- * and a plain minimum does it (cmov, no branches; tcb_timer_update runs
- * after every event). */
-static inline uint64_t min_m1(uint64_t m, uint64_t b)
-{
-	b -= 1;
-	return b < m ? b : m;
-}
-
-void tcb_timer_update(tcp_stack *s, tcb *t)
-{
-	if (t->flags & TF_DETACHED)
-		return;
-	uint64_t m = t->keep_at - 1;
-	const tcb_act *a = t->act;
-	if (a) {
-		m = min_m1(min_m1(min_m1(m, a->rtx_at), a->delack_at), a->close_at);
-		if (a->sack_on)
-			m = min_m1(min_m1(m, a->sack.reo_at), a->sack.tlp_at);
-	}
-	if (m == UINT64_MAX)
-		wheel_cancel(&s->env->wheel, &t->timer);
-	else if (!timer_armed(&t->timer) || t->timer.deadline != m + 1)
-		wheel_arm(&s->env->wheel, &t->timer, m + 1);
-}
-
 /* tcb_arm_rtx with the RTO given. */
 static inline void arm_rtx_at(tcp_stack *s, tcb *t, uint64_t now, uint64_t rto)
 {

@@ -248,12 +248,59 @@ static void test_fast_retransmit_not_timed(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* RFC 7661: the window grows only while it is what limits the sender.
+ * ACKs of an application-limited flight (3 segments of a 10-segment
+ * window) leave cwnd as it was; once the flight fills the window, each
+ * ACK grows it (slow start: by the bytes it acknowledges). cc_grow skips
+ * cc_on_ack for the first kind: this fails if growth happens while not
+ * cwnd-limited, or does not happen while cwnd-limited. */
+static void test_growth_only_when_cwnd_limited(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	static uint8_t data[20000];
+	hsk_tcp_info ti;
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	uint32_t iw = ti.cwnd;
+	assert_int_equal(iw, 10 * MSS);
+	/* Three segments, acknowledged one by one: flight + MSS < cwnd. */
+	assert_int_equal(hsk_send(k.s, k.sd, data, 3 * MSS), 3 * MSS);
+	hsk_stack_advance(k.s, 1002 * MS);
+	for (uint32_t i = 1; i <= 3; i++)
+		peer_ack(&k, 1003 * MS, 1 + i * MSS);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.cwnd, iw);
+	/* A flight of nine: 9 MSS + MSS reaches cwnd, so its first ACK is
+	 * cwnd-limited: +1 MSS. */
+	int first = c.n;
+	assert_int_equal(hsk_send(k.s, k.sd, data, 9 * MSS), 9 * MSS);
+	hsk_stack_advance(k.s, 1004 * MS);
+	assert_int_equal(c.n - first, 9);
+	peer_ack(&k, 1005 * MS, 1 + 4 * MSS);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.cwnd, iw + MSS);
+	/* Eight in flight now, nothing more to send: 8 MSS + MSS < 11 MSS,
+	 * so the rest of the ACKs are not cwnd-limited. */
+	for (uint32_t i = 5; i <= 12; i++)
+		peer_ack(&k, 1006 * MS, 1 + i * MSS);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.cwnd, iw + MSS);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_fast_retransmit_after_timeout),
 		cmocka_unit_test(test_duplicate_ack_definition),
 		cmocka_unit_test(test_fast_retransmit_not_timed),
+		cmocka_unit_test(test_growth_only_when_cwnd_limited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

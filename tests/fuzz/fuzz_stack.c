@@ -190,6 +190,10 @@ static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_le
 		if (++c->incarnations > 1)
 			taint(&tu);
 	}
+	if (syn && (th->flags & HSK_TH_ACK)) {
+		peek_conn p;
+		c->cookie_synack = !peek_conn_get(x->s, &tu, &p);
+	}
 	uint32_t data_end = th->seq + syn + (uint32_t)dn;
 	uint32_t end = data_end + fin;
 	if (!c->touched && x->ntouched++ < 8)
@@ -347,6 +351,14 @@ static void check_sent(side *x)
 		peek_conn p;
 		if (!c->have_max || !peek_conn_get(x->s, &c->tu, &p) || p.obj != HSK_OBJ_TCB)
 			continue;
+		if (c->cookie_synack && p.iss != c->iss) {
+			/* A cookie SYN-ACK keeps nothing: the ACK of an older
+			 * one, still valid, made this TCB with that one's ISS. */
+			c->iss = p.iss;
+			c->snd_max = p.snd_max;
+			c->cookie_synack = false;
+			continue;
+		}
 		if (s_gt(c->snd_max, p.snd_max)) {
 			if ((allow & AL_RESEND) &&
 			    (straddled || (c->resent_past && s_le(c->snd_max, c->resent_max)))) {

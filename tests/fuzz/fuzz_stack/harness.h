@@ -93,6 +93,7 @@ typedef struct conn_rec {
 	hsk_tuple tu;             /* the stack's view */
 	bool have_iss, have_max, have_wnd, seen_syn;
 	bool sent_rst;            /* the stack reset it: a bare SYN is a new one */
+	bool cookie_synack;       /* the last SYN-ACK left no object (a cookie) */
 	bool mss_unknown;         /* a SYN came in garbage fragments */
 	bool tiny_mss;            /* an MSS < 64 or a path MTU < 576 was offered */
 	uint32_t iss;

@@ -37,10 +37,21 @@ def _(ctx):
              f"{ctx.link.tx_dropped() - d0} dropped by the device")
     data = P.payload(600, b"after the fragment flood-")
     seg = P.tcp(c.src, c.dst, c.sport, c.dport, c.snd_nxt, c.rcv_nxt, P.ACK | P.PSH, data=data)
-    ctx.link.send(*P.fragments(c.src, c.dst, P.PROTO_TCP, P.split(seg, [312]), 0x5151))
-    got = c.recv(len(data), 1.0)
+    # Sent again after a second without an echo, as TCP would: a loaded
+    # machine's device can drop the flood's tail and these fragments with
+    # it (ASan build, load 4: 23 dropped). Locked out, all three fail.
+    got = b""
+    for attempt in range(3):
+        d1 = ctx.link.tx_dropped()
+        ctx.link.send(*P.fragments(c.src, c.dst, P.PROTO_TCP, P.split(seg, [312]),
+                                   0x5151 + attempt))
+        got += c.recv(len(data) - len(got), 1.0)
+        if len(got) >= len(data):
+            break
+        ctx.info(f"try {attempt + 1}: {len(got)}/{len(data)} bytes echoed, "
+                 f"{ctx.link.tx_dropped() - d1} dropped by the device meanwhile")
     expect(got == data, f"a fragmented segment after {FRAG_FLOOD} spoofed fragments: "
-           f"{len(got)}/{len(data)} bytes echoed")
+           f"{len(got)}/{len(data)} bytes echoed in 3 tries")
 
 
 def client(addr, results, i, delay):

@@ -248,6 +248,31 @@ static void check_sink(void *ctx, uint64_t now, const uint8_t *pkt, size_t len)
 	hsk_stack_input(cc->sm->st[S], now, pkt, len);
 }
 
+/* Sends `total` bytes of pat() from the client in writes of up to `chunk`
+ * bytes, the server reading (each byte checked) until all arrived. */
+static void stream_pattern(sim *sm, int csd, int ssd, uint32_t chunk, uint32_t total)
+{
+	static uint8_t buf[8192];
+	assert_true(chunk <= sizeof(buf));
+	uint32_t sent = 0, got = 0;
+	while (got < total) {
+		while (sent < total) {
+			uint32_t k = total - sent < chunk ? total - sent : chunk;
+			for (uint32_t i = 0; i < k; i++)
+				buf[i] = pat(sent + i);
+			ssize_t n = hsk_send(sm->st[C], csd, buf, k);
+			if (n == -HSK_EAGAIN)
+				break;
+			assert_true(n > 0);
+			sent += (uint32_t)n;
+		}
+		sim_run(sm, 2 * MS);
+		uint32_t n;
+		while ((n = read_check(sm, ssd, got, 65536)) > 0)
+			got += n;
+	}
+}
+
 /* Long segments summed while they are gathered from the send ring (which
  * wraps, at odd offsets too): each one's checksum is right by the plain
  * parser, and the bytes arrive as sent. */
@@ -261,24 +286,7 @@ static void test_long_segments_sent_summed(void **state)
 	memnet_set_sink(sm.net, S, check_sink, &cc);
 	int lsd, csd, ssd;
 	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
-	static uint8_t chunk[7777];
-	uint32_t sent = 0, got = 0, total = 3 << 20;
-	while (got < total) {
-		while (sent < total) {
-			uint32_t k = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
-			for (uint32_t i = 0; i < k; i++)
-				chunk[i] = pat(sent + i);
-			ssize_t n = hsk_send(sm.st[C], csd, chunk, k);
-			if (n == -HSK_EAGAIN)
-				break;
-			assert_true(n > 0);
-			sent += (uint32_t)n;
-		}
-		sim_run(&sm, 2 * MS);
-		uint32_t n;
-		while ((n = read_check(&sm, ssd, got, 65536)) > 0)
-			got += n;
-	}
+	stream_pattern(&sm, csd, ssd, 7777, 3 << 20);
 	assert_int_equal(cc.bad, 0);
 	assert_true(cc.long_segs > 100);
 	assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), 0);
@@ -321,24 +329,7 @@ static void test_corrupt_mss_in_bulk(void **state)
 	memnet_set_sink(sm.net, S, flip_sink, &fc);
 	int lsd, csd, ssd;
 	sim_open_pair(&sm, C, S, PORT, 4, &lsd, &csd, &ssd);
-	static uint8_t chunk[5000];
-	uint32_t sent = 0, got = 0, total = 1 << 20;
-	while (got < total) {
-		while (sent < total) {
-			uint32_t k = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
-			for (uint32_t i = 0; i < k; i++)
-				chunk[i] = pat(sent + i);
-			ssize_t n = hsk_send(sm.st[C], csd, chunk, k);
-			if (n == -HSK_EAGAIN)
-				break;
-			assert_true(n > 0);
-			sent += (uint32_t)n;
-		}
-		sim_run(&sm, 2 * MS);
-		uint32_t n;
-		while ((n = read_check(&sm, ssd, got, 65536)) > 0)
-			got += n;
-	}
+	stream_pattern(&sm, csd, ssd, 5000, 1 << 20);
 	assert_true(fc.flipped > 10);
 	assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), fc.flipped);
 	assert_true(sim_counter(&sm, C, "RetransSegs") >= fc.flipped);

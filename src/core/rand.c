@@ -5,74 +5,26 @@
  * ("Fast random integer generation in an interval", 2019).
  */
 #include "core/rand.h"
+#include "core/siphash.h"
 
 #include <string.h>
 
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-/* Little-endian load of 8 bytes whatever the host order. */
-static inline uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-#define SIPROUND(v0, v1, v2, v3) do { \
-	v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
-	v2 += v3; v3 = rotl(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = rotl(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
-} while (0)
-
-/* SipHash-c-d: c rounds per message block, d to finish. Inlined with
- * constant rounds into each of the two public functions, the round loops
- * unrolled (they were not, and cost a SYN cookie 84 instructions). */
+/* SipHash-c-d of any bytes (siphash.h), inlined with constant rounds into
+ * each of the two public functions so that the rounds unroll (a loop
+ * cost a SYN cookie 84 instructions). */
 static inline __attribute__((always_inline)) uint64_t
 siphash_cd(const uint8_t *p, size_t len, uint64_t k0, uint64_t k1, int c, int d)
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	hsk_sip st = sip_init(k0, k1);
 	const uint8_t *end = p + (len & ~(size_t)7);
 
-	for (; p != end; p += 8) {
-		uint64_t m = load_le64(p);
-		v3 ^= m;
-#pragma GCC unroll 4
-		for (int i = 0; i < c; i++)
-			SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	/* Last block: the 0..7 remaining bytes and the length mod 256 on top. */
-	uint64_t b = (uint64_t)len << 56;
-	switch (len & 7) {
-	case 7: b |= (uint64_t)p[6] << 48; /* fall through */
-	case 6: b |= (uint64_t)p[5] << 40; /* fall through */
-	case 5: b |= (uint64_t)p[4] << 32; /* fall through */
-	case 4: b |= (uint64_t)p[3] << 24; /* fall through */
-	case 3: b |= (uint64_t)p[2] << 16; /* fall through */
-	case 2: b |= (uint64_t)p[1] << 8;  /* fall through */
-	case 1: b |= (uint64_t)p[0];       /* fall through */
-	case 0: break;
-	}
-	v3 ^= b;
-#pragma GCC unroll 4
-	for (int i = 0; i < c; i++)
-		SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-#pragma GCC unroll 4
-	for (int i = 0; i < d; i++)
-		SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	for (; p != end; p += 8)
+		sip_absorb(&st, sip_le64(p), c);
+	uint64_t tail = 0;
+	for (size_t i = len & 7; i > 0; i--)
+		tail = tail << 8 | p[i - 1];
+	sip_absorb(&st, sip_last_word(len, tail), c);
+	return sip_finish(st, d);
 }
 
 uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
@@ -83,6 +35,11 @@ uint64_t hsk_siphash(const void *data, size_t len, uint64_t k0, uint64_t k1)
 uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1)
 {
 	return siphash_cd(data, len, k0, k1, 1, 3);
+}
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
 }
 
 static inline uint64_t splitmix64(uint64_t *x)

@@ -5,7 +5,6 @@
  * have already gone to the new one.
  */
 #include "core/table.h"
-#include "core/rand.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,54 +14,18 @@ enum { TBL_MIN_BUCKETS = 16 };
 _Static_assert(sizeof(void *) != 8 || sizeof(tbl_node) == 24,
 	       "the hash lives in the node's padding: no byte added");
 
-#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-} while (0)
-
-/* SipHash's state from its key, one message block with c rounds, and the
- * finish with d rounds after the last block (the length is in that one). */
-#define SIP_STATE(k0, k1) \
-	uint64_t v0 = 0x736f6d6570736575ULL ^ (k0), v1 = 0x646f72616e646f6dULL ^ (k1), \
-		 v2 = 0x6c7967656e657261ULL ^ (k0), v3 = 0x7465646279746573ULL ^ (k1)
-#define SIP_BLOCK13(m) do { uint64_t m_ = (m); v3 ^= m_; SIPROUND; v0 ^= m_; } while (0)
-#define SIP_BLOCK24(m) do { uint64_t m_ = (m); v3 ^= m_; SIPROUND; SIPROUND; v0 ^= m_; } while (0)
-#define SIP_FINISH13 do { v2 ^= 0xff; SIPROUND; SIPROUND; SIPROUND; } while (0)
-#define SIP_FINISH24 do { v2 ^= 0xff; SIPROUND; SIPROUND; SIPROUND; SIPROUND; } while (0)
-
-/* SIP_STATE kept, for hashes that start from it. */
-static void sip_state(uint64_t v[4], uint64_t k0, uint64_t k1)
-{
-	SIP_STATE(k0, k1);
-	v[0] = v0, v[1] = v1, v[2] = v2, v[3] = v3;
-}
-
-static inline uint64_t le64(const uint8_t *p)
-{
-	uint64_t m;
-	memcpy(&m, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	m = __builtin_bswap64(m);
-#endif
-	return m;
-}
-
 /* The tuple as the 12 little-endian bytes laddr, raddr, lport, rport: one
  * full SipHash block and the 4-byte tail with the length on top (equal to
  * hsk_siphash / hsk_siphash13 of those bytes; the tests check it). */
 #define TUPLE_M0(k) ((uint64_t)(k)->laddr | (uint64_t)(k)->raddr << 32)
-#define TUPLE_M1(k) ((uint64_t)12 << 56 | (uint64_t)(k)->rport << 16 | (k)->lport)
+#define TUPLE_M1(k) sip_last_word(12, (uint64_t)(k)->rport << 16 | (k)->lport)
 
 uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 {
-	SIP_STATE(k0, k1);
-	SIP_BLOCK24(TUPLE_M0(key));
-	SIP_BLOCK24(TUPLE_M1(key));
-	SIP_FINISH24;
-	return v0 ^ v1 ^ v2 ^ v3;
+	hsk_sip st = sip_init(k0, k1);
+	sip_absorb(&st, TUPLE_M0(key), 2);
+	sip_absorb(&st, TUPLE_M1(key), 2);
+	return sip_finish(st, 4);
 }
 
 /* SipHash-1-3: one round per block, three to finish, from the state the
@@ -70,11 +33,10 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
 								 const hsk_tuple *key, uint64_t fam)
 {
-	uint64_t v0 = t->v[0], v1 = t->v[1], v2 = t->v[2], v3 = t->v[3];
-	SIP_BLOCK13(TUPLE_M0(key));
-	SIP_BLOCK13(TUPLE_M1(key) ^ fam);
-	SIP_FINISH13;
-	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
+	hsk_sip st = t->v;
+	sip_absorb(&st, TUPLE_M0(key), 1);
+	sip_absorb(&st, TUPLE_M1(key) ^ fam, 1);
+	return (uint32_t)sip_finish(st, 3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
 }
 
 uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
@@ -95,12 +57,11 @@ uint32_t tbl_hash6(const hsk_table *t, const hsk_tuple *key)
  * full blocks, then the empty tail with the length 16 on top. */
 static __attribute__((noinline)) uint32_t fold_compute(const hsk_table *t, const uint8_t a[16])
 {
-	uint64_t v0 = t->fv[0], v1 = t->fv[1], v2 = t->fv[2], v3 = t->fv[3];
-	SIP_BLOCK13(le64(a));
-	SIP_BLOCK13(le64(a + 8));
-	SIP_BLOCK13((uint64_t)16 << 56);
-	SIP_FINISH13;
-	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
+	hsk_sip st = t->fv;
+	sip_absorb(&st, sip_le64(a), 1);
+	sip_absorb(&st, sip_le64(a + 8), 1);
+	sip_absorb(&st, sip_last_word(16, 0), 1);
+	return (uint32_t)sip_finish(st, 3);
 }
 
 static inline bool addr16_eq(const uint8_t *a, const uint8_t *b)
@@ -135,13 +96,12 @@ uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
 		     uint64_t k0, uint64_t k1)
 {
-	SIP_STATE(k0, k1);
+	hsk_sip st = sip_init(k0, k1);
 	const uint8_t *blk[4] = { a->l, a->l + 8, a->r, a->r + 8 };
 	for (int i = 0; i < 4; i++)
-		SIP_BLOCK24(le64(blk[i]));
-	SIP_BLOCK24((uint64_t)36 << 56 | (uint64_t)rport << 16 | lport);
-	SIP_FINISH24;
-	return v0 ^ v1 ^ v2 ^ v3;
+		sip_absorb(&st, sip_le64(blk[i]), 2);
+	sip_absorb(&st, sip_last_word(36, (uint64_t)rport << 16 | lport), 2);
+	return sip_finish(st, 4);
 }
 
 void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size)
@@ -164,10 +124,10 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	*t = (hsk_table){ 0 };
 	t->bucket = calloc(n, sizeof *t->bucket);
 	t->mask = t->bucket ? n - 1 : 0;
-	sip_state(t->v, k0, k1);
+	t->v = sip_init(k0, k1);
 	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
 	t->fk1 = k1;
-	sip_state(t->fv, t->fk0, t->fk1);
+	t->fv = sip_init(t->fk0, t->fk1);
 	return t->bucket ? 0 : -HSK_ENOMEM;
 }
 

@@ -38,6 +38,7 @@
 
 #include <string.h>
 
+#include "core/siphash.h"
 #include "handshake.h"
 
 enum {
@@ -79,9 +80,9 @@ typedef struct hsk_table {
 	bool c_valid;
 	bool c_v6;           /* c_key is an IPv6 key */
 	tbl_node *c_node;
-	uint64_t v[4];       /* SipHash state after the key, precomputed */
+	hsk_sip v;           /* SipHash state after the key, precomputed */
 	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
-	uint64_t fv[4];      /* SipHash state after that key */
+	hsk_sip fv;          /* SipHash state after that key */
 	/* the last two addresses folded and their folds (f_ok: the entry
 	 * holds one; f_last: the one used last, the other goes first): a
 	 * segment's two addresses, ours and the peer's, fold once */

@@ -5,20 +5,12 @@
 #ifndef HSK_TCP_COOKIE_H
 #define HSK_TCP_COOKIE_H
 
-#include "core/rand.h"
+#include "core/siphash.h"
 #include "tcp/tcp.h"
 
 #define COOKIE_LABEL 0x636f6f6b69653132ull /* "cookie12" */
 
 static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
-
-static inline uint64_t rd64le(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* The SipHash state after the whole words of the input: laddr, raddr,
  * lport << 16 | rport, irs as little-endian 32-bit words (IPv6: the 32
@@ -27,13 +19,12 @@ static inline uint64_t rd64le(const uint8_t *p)
 static inline __attribute__((always_inline)) hsk_sip
 cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs)
 {
-	hsk_sip st;
-	sip_init(&st, s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	hsk_sip st = sip_init(s->env->key0 ^ COOKIE_LABEL, s->env->key1);
 	if (a6) {
 		for (int i = 0; i < 16; i += 8)
-			sip_block(&st, rd64le(a6->l + i));
+			sip_block(&st, sip_le64(a6->l + i));
 		for (int i = 0; i < 16; i += 8)
-			sip_block(&st, rd64le(a6->r + i));
+			sip_block(&st, sip_le64(a6->r + i));
 	} else {
 		sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
 	}

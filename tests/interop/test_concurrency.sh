@@ -37,10 +37,11 @@ echo "server: $(grep 'in use' "$TMP/serve.log")"
 start_serve --port 7 --echo
 ip netns exec "$NS" timeout --foreground -k 10 30 python3 "$PEER" hold $HADDR 7 20 1.5 >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 100); do
+for _ in $(seq 1000); do   # up to 20 s: the ASan build on a loaded machine
 	grep -q holding "$TMP/hold.log" && break
 	sleep 0.02
 done
+grep -q holding "$TMP/hold.log" || fail "hold: $(cat "$TMP/hold.log")"
 serve_signal USR1
 sleep 0.3
 wait $HOLD_PID || fail "holding clients failed"

@@ -11,7 +11,7 @@
 start_serve --port 7 --echo --drain-timeout 1 --stats
 ip netns exec "$NS" timeout --foreground -k 10 30 python3 "$PEER" drain-client $HADDR 7 3 1 >"$TMP/drain.log" 2>&1 &
 peer_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do    # up to 20 s: the ASan build on a loaded machine
 	grep -q holding "$TMP/drain.log" && break
 	sleep 0.05
 done

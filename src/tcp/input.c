@@ -924,8 +924,10 @@ static inline __attribute__((always_inline)) tbl_node *seg_lookup(tcp_stack *s,
 
 /* A segment that parsed, its tuple set: to its connection object (n, or
  * NULL to look it up here), its listener, or the no-connection reply. The
- * same for both families. */
-static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
+ * same for both families. Inline in tcp_input and tcp_input6 (one call in
+ * each, once per segment): no frame of its own to build. */
+static inline __attribute__((always_inline)) void seg_arrives(tcp_stack *s, tcp_seg *sg,
+								tbl_node *n)
 {
 	sg->seq = seq_of(sg->th.seq);
 	sg->ack = seq_of(sg->th.ack);
@@ -1089,20 +1091,22 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 /* A segment with a payload of at least TCP_RX_FUSE_MIN bytes whose header
  * parsed (tcp_parse_fuse_inline: hsum is the sum of the pseudo-header and
  * the header): the lookup, then header prediction's fused copy (hp_fused)
- * or the checksum (seg_verify) and SEGMENT ARRIVES. */
-static inline __attribute__((always_inline)) void seg_fused(tcp_stack *s, tcp_seg *sg,
-							 uint32_t hsum)
+ * or the checksum (seg_verify). true: the segment is done with (taken or
+ * dropped); false: verified, for SEGMENT ARRIVES with its object *np (the
+ * caller's one call of seg_arrives, then placed_ring cleared). */
+static inline __attribute__((always_inline)) bool seg_fused(tcp_stack *s, tcp_seg *sg,
+							 uint32_t hsum, tbl_node **np)
 {
 	sg->seq = seq_of(sg->th.seq);
 	tbl_node *n = seg_lookup(s, sg);
 	if (n && n->kind == HSK_OBJ_TCB && hp_fused(s, (tcb *)n, sg, hsum))
-		return;
+		return true;
 	if (!seg_verify(s, n, sg, hsum)) {
 		seg_bad_csum(s, sg);
-		return;
+		return true;
 	}
-	seg_arrives(s, sg, n);
-	s->placed_ring = NULL;
+	*np = n;
+	return false;
 }
 
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
@@ -1132,10 +1136,11 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.len = (uint32_t)plen;
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
-	if (err)
-		seg_fused(s, &sg, hsum);
-	else
-		seg_arrives(s, &sg, NULL);
+	tbl_node *n = NULL;
+	if (err && seg_fused(s, &sg, hsum, &n))
+		return;
+	seg_arrives(s, &sg, n);
+	s->placed_ring = NULL;          /* what seg_verify placed, if unused */
 }
 
 /* The IP layer hands up only segments to a unicast address of ours
@@ -1167,10 +1172,11 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 	}
 	sg.len = (uint32_t)plen;
 	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
-	if (err)
-		seg_fused(s, &sg, hsum);
-	else
-		seg_arrives(s, &sg, NULL);
+	tbl_node *n = NULL;
+	if (err && seg_fused(s, &sg, hsum, &n))
+		return;
+	seg_arrives(s, &sg, n);
+	s->placed_ring = NULL;          /* what seg_verify placed, if unused */
 }
 
 void tcp_icmp_error(void *ctx, const ip_icmp_err *e)

@@ -133,12 +133,6 @@ hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 	return seq_of(m + f + s->env->cfg.isn_offset);
 }
 
-void tcb_notify(tcp_stack *s, tcb *t)
-{
-	if (t->sd >= 0)
-		tcp_notify(s, t->sd);
-}
-
 uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
 {
 	uint16_t ours = tcp_our_mss(s, v6);

@@ -57,28 +57,6 @@ bool tcp_transition_legal(int from, int to)
 	return (legal[from] >> to) & 1;
 }
 
-bool state_synchronized(int st)
-{
-	switch (st) {
-	case HSK_SYN_RECEIVED: case HSK_ESTABLISHED: case HSK_FIN_WAIT_1:
-	case HSK_FIN_WAIT_2: case HSK_CLOSE_WAIT: case HSK_CLOSING:
-	case HSK_LAST_ACK: case HSK_TIME_WAIT:
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool state_can_send(int st)
-{
-	return st == HSK_ESTABLISHED || st == HSK_CLOSE_WAIT;
-}
-
-bool state_can_recv(int st)
-{
-	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
-}
-
 /* An event's tuple: an IPv4 key as it is; of an IPv6 one the ports, and
  * the addresses beside it (the key's folds mean nothing to a reader). */
 static void ev_tuple(hsk_trace_event *ev, const hsk_tuple *tu, const tbl_v6addrs *a6)

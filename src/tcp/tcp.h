@@ -525,12 +525,25 @@ bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     const tbl_v6addrs *a6, int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
-/* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
-bool state_synchronized(int st);
+/* States in which the connection is synchronized (RFC 9293 §3.10.7.4).
+ * These three are inline: asked on every segment with data and by the
+ * socket calls, each is one test of a bit set. */
+static inline bool state_synchronized(int st)
+{
+	return st == HSK_SYN_RECEIVED || st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 ||
+	       st == HSK_FIN_WAIT_2 || st == HSK_CLOSE_WAIT || st == HSK_CLOSING ||
+	       st == HSK_LAST_ACK || st == HSK_TIME_WAIT;
+}
 /* States in which we may still send data. */
-bool state_can_send(int st);
+static inline bool state_can_send(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_CLOSE_WAIT;
+}
 /* States in which the peer may still send data. */
-bool state_can_recv(int st);
+static inline bool state_can_recv(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
+}
 
 /* ---- output.c ---- */
 enum { TCP_DEFAULT_MSS = 536 };
@@ -646,7 +659,10 @@ void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */
-void tcb_notify(struct tcp_stack *s, tcb *t);
+static inline void tcb_notify(struct tcp_stack *s, tcb *t)
+{
+	tcp_notify(s, t->sd);
+}
 
 /* ---- mem.c: buffers and their memory (tcp_mem) ---- */
 /* An orphan: closed by the user, still in the table. */

@@ -520,7 +520,22 @@ static inline void tcp_notify(tcp_stack *s, int sd)
  * asserts (debug builds), counts IllegalTransitions, leaves the state as it
  * was and returns false; the caller must then give up what it was doing
  * (drop the segment, skip the timer action). */
-bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
+__attribute__((cold)) bool tcb_set_state_slow(struct tcp_stack *s, tcb *t, int to,
+					   const char *cause);
+/* The legal transitions: bit `to` of tcp_legal_next[from] (state.c). */
+extern const uint16_t tcp_legal_next[16];
+static inline bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause)
+{
+	/* The common case, inline (about nine per connection): untraced and
+	 * legal (so not to the same state): the state, and the socket told. */
+	if (__builtin_expect(!s->env->cfg.trace && (unsigned)to < HSK_STATE_COUNT &&
+			     ((tcp_legal_next[t->state] >> to) & 1), 1)) {
+		t->state = (uint8_t)to;
+		tcp_notify(s, t->sd);
+		return true;
+	}
+	return tcb_set_state_slow(s, t, to, cause);
+}
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     const tbl_v6addrs *a6, int from, int to, const char *cause);

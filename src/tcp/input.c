@@ -254,7 +254,8 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg)
 {
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the

@@ -471,8 +471,10 @@ static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
  * the receive ring. */
-static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
-			  uint32_t len, bool seg_fin, bool *fin_now)
+static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg,
+								  const uint8_t *data, uint32_t len,
+								  bool seg_fin, bool *fin_now)
 {
 	tcb_act *a = t->act;
 	bool all = true;

@@ -562,7 +562,8 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 
 /* Seventh: segment text. Sets *fin_now when the peer's FIN is the next
  * thing in order, for fin_input. */
-static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
+static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s, tcb *t,
+								      const tcp_seg *sg, bool *fin_now)
 {
 	const uint8_t *data = sg->data;
 	uint32_t len = sg->len;

@@ -372,7 +372,8 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
-static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
+								     const tcp_seg *sg)
 {
 	if (t->state == HSK_SYN_RECEIVED) {
 		if (!established(s, t, "rcv ACK"))

@@ -626,7 +626,8 @@ static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s
 }
 
 /* Eighth: FIN. */
-static tcp_verdict fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
+static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s, tcb *t,
+								     const tcp_seg *sg, bool fin_now)
 {
 	if (!fin_now) {
 		/* A repeated FIN, or one beyond a gap: say where we are. */

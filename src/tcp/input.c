@@ -858,7 +858,8 @@ static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 /* (b): data_input for text at RCV.NXT within the window, nothing out of
  * order, the connection not shut for reading: then fin_input has nothing
  * to do (no FIN). */
-static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) void hp_data(tcp_stack *s, tcb *t,
+							    const tcp_seg *sg)
 {
 	bool fin_now;
 	if (t->ecn & ECN_OK)
@@ -880,13 +881,12 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 		if (t->sd >= 0 && t->act)
 			t->act->win_probes = 0;
 		update_window(t, sg);
-		hp_data(s, t, sg);
 	} else {
 		tcp_verdict v = ack_input(s, t, sg);
 		if (v.act)
 			return v;
-		hp_data(s, t, sg);
 	}
+	hp_data(s, t, sg);
 	tcp_output(s, t);
 	return TV_OK;
 }

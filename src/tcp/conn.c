@@ -93,7 +93,9 @@ void tcb_detach_to(tcp_stack *s, tcb *t, tbl_node *succ)
 
 void tcb_free(tcp_stack *s, tcb *t)
 {
-	tcb_detach(s, t);
+	/* (tcb_closed and TIME_WAIT's entry detach it first: no call then) */
+	if (!(t->flags & TF_DETACHED))
+		tcb_detach(s, t);
 	tcb_release_rings(s, t);
 	tcb_act_free(s, t);
 	tcp_obj_put(s, &t->node);

@@ -940,9 +940,12 @@ static inline __attribute__((always_inline)) void seg_arrives(tcp_stack *s, tcp_
 	if (!n)
 		n = seg_lookup(s, sg);
 	if (n) {
-		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
-		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg->tuple, sg->a6, &sg->th, sg->len,
-			      NULL);
+		/* trace_segment's test first: the socket is looked at only
+		 * when tracing */
+		if (s->env->cfg.trace)
+			trace_segment_ev(s, HSK_EV_RX, n->kind,
+					 n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1, &sg->tuple,
+					 sg->a6, &sg->th, sg->len, NULL);
 		switch (n->kind) {
 		case HSK_OBJ_TCB:
 			tcb_input(s, (tcb *)n, sg);

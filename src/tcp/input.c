@@ -907,8 +907,7 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v = hp_predicted(s, t, sg) ? hp_input(s, t, sg) : tcb_steps(s, t, sg);
-	if (v.act != TV_ACCEPT)
-		tcp_reply(s, &t->node, sg, v);
+	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 }
@@ -951,10 +950,10 @@ static inline __attribute__((always_inline)) void seg_arrives(tcp_stack *s, tcp_
 			tcb_input(s, (tcb *)n, sg);
 			return;
 		case HSK_OBJ_REQ:
-			tcp_reply(s, n, sg, req_input(s, (tcp_req *)n, sg));
+			tcp_reply_owed(s, n, sg, req_input(s, (tcp_req *)n, sg));
 			return;
 		case HSK_OBJ_TW:
-			tcp_reply(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
+			tcp_reply_owed(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
 			return;
 		}
 		return;
@@ -963,7 +962,7 @@ static inline __attribute__((always_inline)) void seg_arrives(tcp_stack *s, tcp_
 	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
 		      &sg->tuple, sg->a6, &sg->th, sg->len, NULL);
 	/* A listener traces its own drops (why NULL): no object for reply.c. */
-	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
+	tcp_reply_owed(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
 }
 
 /* Payloads of at least this many bytes are parsed with the sum of their
@@ -1089,8 +1088,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 	sg->placed_nxt = t->rcv_nxt;
 	s->placed_ring = r;
 	tcp_verdict v = hp_input_data(s, t, sg);
-	if (v.act != TV_ACCEPT)
-		tcp_reply(s, &t->node, sg, v);
+	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 	s->placed_ring = NULL;

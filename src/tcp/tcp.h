@@ -642,6 +642,14 @@ void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
  * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
  * and TV_DONE do nothing (n may be gone after TV_DONE). */
 void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
+/* tcp_reply where the input's verdicts end (input.c, listen.c): most are
+ * TV_ACCEPT or TV_DONE, which make no call. */
+static inline void tcp_reply_owed(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg,
+				  tcp_verdict v)
+{
+	if (v.act != TV_ACCEPT && v.act != TV_DONE)
+		tcp_reply(s, n, sg, v);
+}
 
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK

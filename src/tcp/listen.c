@@ -444,10 +444,11 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		l->reqs->lprev = r;
 	l->reqs = r;
 	l->syn_q++;
-	if (s->env->cfg.trace)
+	if (s->env->cfg.trace) {        /* (both are nothing untraced: no call) */
 		trace_listener(s, l);
-	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
-			"rcv SYN");
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN,
+				HSK_SYN_RECEIVED, "rcv SYN");
+	}
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);

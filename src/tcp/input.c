@@ -740,7 +740,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	/* The SYN went out with the extension (its timer and send time). */
 	tcb_act *a = t->act;
-	tfo_rcv_synack(s, t, sg);       /* the SYN's cookie and data (tfo.c) */
+	/* the SYN's cookie and data (tfo.c): nothing to do there for a SYN
+	 * that asked for no cookie and carried no data */
+	if (t->flags & (TF_TFO_SYN | TF_TFO_DATA))
+		tfo_rcv_synack(s, t, sg);
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);

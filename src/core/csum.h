@@ -63,24 +63,29 @@ static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16]
 				    uint8_t proto, uint32_t len)
 {
 	/* The 32 address bytes as four 64-bit words in host order, added with
-	 * end-around carry (2^64 - 1 is a multiple of 0xffff), folded to 16
-	 * bits and, on a little-endian host, byte-swapped once: the sum of
-	 * the big-endian 16-bit words (RFC 1071 §2(B)). */
-	uint64_t w[4], s = 0;
+	 * end-around carry (2^64 - 1 is a multiple of 0xffff; the carry from
+	 * __builtin_add_overflow, which the compiler keeps in the flag: add,
+	 * adc), folded to 16 bits (to 32 by an add with carry, to 16 by
+	 * adding the word rotated by 16: the high half is then the halves'
+	 * sum, end-around) and, on a little-endian host, byte-swapped once:
+	 * the sum of the big-endian 16-bit words (RFC 1071 §2(B)). */
+	uint64_t w[4], s;
 	memcpy(w, src, 16);
 	memcpy(w + 2, dst, 16);
-	for (int i = 0; i < 4; i++) {
-		s += w[i];
-		s += s < w[i];
+	s = w[0];
+	for (int i = 1; i < 4; i++) {
+		unsigned c = __builtin_add_overflow(s, w[i], &s);
+		s += c;
 	}
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
+	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	v += hi;
+	v += v < hi;
+	v += v >> 16 | v << 16;
+	v >>= 16;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = (s >> 8 | s << 8) & 0xffff;
+	v = (v >> 8 | v << 8) & 0xffff;
 #endif
-	return (uint32_t)s + proto + (len >> 16) + (len & 0xffff);
+	return v + proto + (len >> 16) + (len & 0xffff);
 }
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);

@@ -90,8 +90,8 @@ static void walk_failed(ip_layer *ip, int err, const ipv6_chain *c,
 }
 
 /* The upper layer of a packet whose chain ended at c->proto. */
-static void deliver(ip_layer *ip, ipv6_hdr *h, const uint8_t *pkt, size_t len,
-		    const ipv6_chain *c, bool mcast)
+static inline void deliver(ip_layer *ip, ipv6_hdr *h, const uint8_t *pkt, size_t len,
+			   const ipv6_chain *c, bool mcast)
 {
 	const uint8_t *l4 = pkt + c->off;
 	size_t l4_len = len - c->off;
@@ -122,6 +122,44 @@ static void deliver(ip_layer *ip, ipv6_hdr *h, const uint8_t *pkt, size_t len,
 	CNT_INC(ip->env, Ip6InUnknownProtos);
 	ip6_drop(ip, "ip6_unknown_protocol");
 	icmp6_send_error(ip, pkt, len, ICMP6_PARAM_PROB, ICMP6_PP_NEXTHDR, c->proto_ptr, false);
+}
+
+/* The extension headers of a packet that has some: walked to the upper
+ * layer (c), a fragment reassembled first (*pkt, *len and the header's
+ * payload length are then the whole packet's). false: the packet went no
+ * further (a bad chain, counted and answered; a fragment held). */
+static __attribute__((noinline)) bool ip6_walk_chain(ip_layer *ip, ipv6_hdr *h,
+						     const uint8_t **pkt, size_t *len,
+						     ipv6_chain *c, bool mcast)
+{
+	unsigned flags = mcast ? IPV6_WALK_DST_MCAST : 0;
+	int err = ipv6_walk(*pkt, *len, IPV6_HDR_LEN, h->next, 6, flags, c);
+	if (err < 0) {
+		walk_failed(ip, err, c, *pkt, *len);
+		return false;
+	}
+	if (c->is_frag) {
+		const uint8_t *whole;
+		size_t at, nh_ptr;
+		long n = reasm_input6(ip->reasm6, ip->env->now, *pkt, *len, c, &whole,
+				      &at, &nh_ptr, &ip->env->cnt);
+		if (n <= 0)
+			return false;
+		/* The chain reads on after the unfragmentable part; a second
+		 * fragment header in the reassembled packet is not reassembled
+		 * again (it would be a fragment of a fragment). */
+		*pkt = whole;
+		*len = (size_t)n;
+		h->payload_len = (uint16_t)(*len - IPV6_HDR_LEN);
+		err = ipv6_walk(*pkt, *len, at, (*pkt)[nh_ptr], nh_ptr, flags, c);
+		if (err == WIRE_OK && c->is_frag)
+			err = WIRE_ERR_EXTHDR;
+		if (err < 0) {
+			walk_failed(ip, err, c, *pkt, *len);
+			return false;
+		}
+	}
+	return true;
 }
 
 void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
@@ -167,35 +205,9 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		c.proto = IP_PROTO_TCP;
 		c.proto_ptr = 6;
 		c.off = IPV6_HDR_LEN;
-		deliver(ip, &h, pkt, len, &c, mode == 2);
+	} else if (!ip6_walk_chain(ip, &h, &pkt, &len, &c, mode == 2)) {
 		return;
 	}
-	unsigned flags = mode == 2 ? IPV6_WALK_DST_MCAST : 0;
-	err = ipv6_walk(pkt, len, IPV6_HDR_LEN, h.next, 6, flags, &c);
-	if (err < 0) {
-		walk_failed(ip, err, &c, pkt, len);
-		return;
-	}
-	if (c.is_frag) {
-		const uint8_t *whole;
-		size_t at, nh_ptr;
-		long n = reasm_input6(ip->reasm6, ip->env->now, pkt, len, &c, &whole,
-				      &at, &nh_ptr, &ip->env->cnt);
-		if (n <= 0)
-			return;
-		/* The chain reads on after the unfragmentable part; a second
-		 * fragment header in the reassembled packet is not reassembled
-		 * again (it would be a fragment of a fragment). */
-		pkt = whole;
-		len = (size_t)n;
-		h.payload_len = (uint16_t)(len - IPV6_HDR_LEN);
-		err = ipv6_walk(pkt, len, at, pkt[nh_ptr], nh_ptr, flags, &c);
-		if (err == WIRE_OK && c.is_frag)
-			err = WIRE_ERR_EXTHDR;
-		if (err < 0) {
-			walk_failed(ip, err, &c, pkt, len);
-			return;
-		}
-	}
+	/* deliver's one call: inline, no frame of its own per packet */
 	deliver(ip, &h, pkt, len, &c, mode == 2);
 }

@@ -93,7 +93,9 @@ void tcb_detach_to(tcp_stack *s, tcb *t, tbl_node *succ)
 
 void tcb_free(tcp_stack *s, tcb *t)
 {
-	tcb_detach(s, t);
+	/* (tcb_closed and TIME_WAIT's entry detach it first: no call then) */
+	if (!(t->flags & TF_DETACHED))
+		tcb_detach(s, t);
 	tcb_release_rings(s, t);
 	tcb_act_free(s, t);
 	tcp_obj_put(s, &t->node);
@@ -131,12 +133,6 @@ hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 	if (s->env->cfg.isn_fixed)
 		return seq_of(s->env->cfg.isn_offset);
 	return seq_of(m + f + s->env->cfg.isn_offset);
-}
-
-void tcb_notify(tcp_stack *s, tcb *t)
-{
-	if (t->sd >= 0)
-		tcp_notify(s, t->sd);
 }
 
 uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)

@@ -254,7 +254,8 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static uint32_t ack_advance(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg)
 {
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
@@ -371,7 +372,8 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
-static tcp_verdict ack_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
+								     const tcp_seg *sg)
 {
 	if (t->state == HSK_SYN_RECEIVED) {
 		if (!established(s, t, "rcv ACK"))
@@ -470,8 +472,10 @@ static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
  * the receive ring. */
-static void data_in_order(tcp_stack *s, tcb *t, const tcp_seg *sg, const uint8_t *data,
-			  uint32_t len, bool seg_fin, bool *fin_now)
+static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg,
+								  const uint8_t *data, uint32_t len,
+								  bool seg_fin, bool *fin_now)
 {
 	tcb_act *a = t->act;
 	bool all = true;
@@ -559,7 +563,8 @@ static void data_reassemble(tcp_stack *s, tcb *t, hsk_seq seq, const uint8_t *da
 
 /* Seventh: segment text. Sets *fin_now when the peer's FIN is the next
  * thing in order, for fin_input. */
-static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin_now)
+static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s, tcb *t,
+								      const tcp_seg *sg, bool *fin_now)
 {
 	const uint8_t *data = sg->data;
 	uint32_t len = sg->len;
@@ -621,7 +626,8 @@ static tcp_verdict data_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool *fin
 }
 
 /* Eighth: FIN. */
-static tcp_verdict fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg, bool fin_now)
+static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s, tcb *t,
+								     const tcp_seg *sg, bool fin_now)
 {
 	if (!fin_now) {
 		/* A repeated FIN, or one beyond a gap: say where we are. */
@@ -734,7 +740,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	}
 	/* The SYN went out with the extension (its timer and send time). */
 	tcb_act *a = t->act;
-	tfo_rcv_synack(s, t, sg);       /* the SYN's cookie and data (tfo.c) */
+	/* the SYN's cookie and data (tfo.c): nothing to do there for a SYN
+	 * that asked for no cookie and carried no data */
+	if (t->flags & (TF_TFO_SYN | TF_TFO_DATA))
+		tfo_rcv_synack(s, t, sg);
 	t->snd_una = sg->ack;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
@@ -852,7 +861,8 @@ static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 /* (b): data_input for text at RCV.NXT within the window, nothing out of
  * order, the connection not shut for reading: then fin_input has nothing
  * to do (no FIN). */
-static void hp_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
+static inline __attribute__((always_inline)) void hp_data(tcp_stack *s, tcb *t,
+							    const tcp_seg *sg)
 {
 	bool fin_now;
 	if (t->ecn & ECN_OK)
@@ -874,13 +884,12 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 		if (t->sd >= 0 && t->act)
 			t->act->win_probes = 0;
 		update_window(t, sg);
-		hp_data(s, t, sg);
 	} else {
 		tcp_verdict v = ack_input(s, t, sg);
 		if (v.act)
 			return v;
-		hp_data(s, t, sg);
 	}
+	hp_data(s, t, sg);
 	tcp_output(s, t);
 	return TV_OK;
 }
@@ -901,8 +910,7 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static void tcb_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v = hp_predicted(s, t, sg) ? hp_input(s, t, sg) : tcb_steps(s, t, sg);
-	if (v.act != TV_ACCEPT)
-		tcp_reply(s, &t->node, sg, v);
+	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 }
@@ -924,26 +932,31 @@ static inline __attribute__((always_inline)) tbl_node *seg_lookup(tcp_stack *s,
 
 /* A segment that parsed, its tuple set: to its connection object (n, or
  * NULL to look it up here), its listener, or the no-connection reply. The
- * same for both families. */
-static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
+ * same for both families. Inline in tcp_input and tcp_input6 (one call in
+ * each, once per segment): no frame of its own to build. */
+static inline __attribute__((always_inline)) void seg_arrives(tcp_stack *s, tcp_seg *sg,
+								tbl_node *n)
 {
 	sg->seq = seq_of(sg->th.seq);
 	sg->ack = seq_of(sg->th.ack);
 	if (!n)
 		n = seg_lookup(s, sg);
 	if (n) {
-		int sd = n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1;
-		trace_segment(s, HSK_EV_RX, n->kind, sd, &sg->tuple, sg->a6, &sg->th, sg->len,
-			      NULL);
+		/* trace_segment's test first: the socket is looked at only
+		 * when tracing */
+		if (s->env->cfg.trace)
+			trace_segment_ev(s, HSK_EV_RX, n->kind,
+					 n->kind == HSK_OBJ_TCB ? ((tcb *)n)->sd : -1, &sg->tuple,
+					 sg->a6, &sg->th, sg->len, NULL);
 		switch (n->kind) {
 		case HSK_OBJ_TCB:
 			tcb_input(s, (tcb *)n, sg);
 			return;
 		case HSK_OBJ_REQ:
-			tcp_reply(s, n, sg, req_input(s, (tcp_req *)n, sg));
+			tcp_reply_owed(s, n, sg, req_input(s, (tcp_req *)n, sg));
 			return;
 		case HSK_OBJ_TW:
-			tcp_reply(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
+			tcp_reply_owed(s, n, sg, tw_input(s, (tcp_tw *)n, sg));
 			return;
 		}
 		return;
@@ -952,7 +965,7 @@ static void seg_arrives(tcp_stack *s, tcp_seg *sg, tbl_node *n)
 	trace_segment(s, HSK_EV_RX, l ? HSK_OBJ_LISTEN : HSK_OBJ_NONE, l ? l->sd : -1,
 		      &sg->tuple, sg->a6, &sg->th, sg->len, NULL);
 	/* A listener traces its own drops (why NULL): no object for reply.c. */
-	tcp_reply(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
+	tcp_reply_owed(s, NULL, sg, l ? listen_input(s, l, sg) : closed_input(s));
 }
 
 /* Payloads of at least this many bytes are parsed with the sum of their
@@ -1078,8 +1091,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 	sg->placed_nxt = t->rcv_nxt;
 	s->placed_ring = r;
 	tcp_verdict v = hp_input_data(s, t, sg);
-	if (v.act != TV_ACCEPT)
-		tcp_reply(s, &t->node, sg, v);
+	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 	s->placed_ring = NULL;
@@ -1089,20 +1101,22 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 /* A segment with a payload of at least TCP_RX_FUSE_MIN bytes whose header
  * parsed (tcp_parse_fuse_inline: hsum is the sum of the pseudo-header and
  * the header): the lookup, then header prediction's fused copy (hp_fused)
- * or the checksum (seg_verify) and SEGMENT ARRIVES. */
-static inline __attribute__((always_inline)) void seg_fused(tcp_stack *s, tcp_seg *sg,
-							 uint32_t hsum)
+ * or the checksum (seg_verify). true: the segment is done with (taken or
+ * dropped); false: verified, for SEGMENT ARRIVES with its object *np (the
+ * caller's one call of seg_arrives, then placed_ring cleared). */
+static inline __attribute__((always_inline)) bool seg_fused(tcp_stack *s, tcp_seg *sg,
+							 uint32_t hsum, tbl_node **np)
 {
 	sg->seq = seq_of(sg->th.seq);
 	tbl_node *n = seg_lookup(s, sg);
 	if (n && n->kind == HSK_OBJ_TCB && hp_fused(s, (tcb *)n, sg, hsum))
-		return;
+		return true;
 	if (!seg_verify(s, n, sg, hsum)) {
 		seg_bad_csum(s, sg);
-		return;
+		return true;
 	}
-	seg_arrives(s, sg, n);
-	s->placed_ring = NULL;
+	*np = n;
+	return false;
 }
 
 void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
@@ -1132,10 +1146,11 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	sg.len = (uint32_t)plen;
 	sg.tuple = (hsk_tuple){ .laddr = ip->dst, .raddr = ip->src,
 				.lport = sg.th.dport, .rport = sg.th.sport };
-	if (err)
-		seg_fused(s, &sg, hsum);
-	else
-		seg_arrives(s, &sg, NULL);
+	tbl_node *n = NULL;
+	if (err && seg_fused(s, &sg, hsum, &n))
+		return;
+	seg_arrives(s, &sg, n);
+	s->placed_ring = NULL;          /* what seg_verify placed, if unused */
 }
 
 /* The IP layer hands up only segments to a unicast address of ours
@@ -1167,10 +1182,11 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 	}
 	sg.len = (uint32_t)plen;
 	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
-	if (err)
-		seg_fused(s, &sg, hsum);
-	else
-		seg_arrives(s, &sg, NULL);
+	tbl_node *n = NULL;
+	if (err && seg_fused(s, &sg, hsum, &n))
+		return;
+	seg_arrives(s, &sg, n);
+	s->placed_ring = NULL;          /* what seg_verify placed, if unused */
 }
 
 void tcp_icmp_error(void *ctx, const ip_icmp_err *e)

@@ -444,10 +444,11 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		l->reqs->lprev = r;
 	l->reqs = r;
 	l->syn_q++;
-	if (s->env->cfg.trace)
+	if (s->env->cfg.trace) {        /* (both are nothing untraced: no call) */
 		trace_listener(s, l);
-	trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
-			"rcv SYN");
+		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN,
+				HSK_SYN_RECEIVED, "rcv SYN");
+	}
 	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
@@ -616,7 +617,7 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 	}
 	/* The rest of the segment is the TCB's: so is any reply to it. */
 	tcp_verdict v = tcb_input_after_syn(s, t, sg);
-	tcp_reply(s, &t->node, sg, v);
+	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);
 	return TV(TV_DONE, NULL);

@@ -29,11 +29,12 @@ const char *hsk_state_name(int st)
 }
 
 #define BIT(st) (1u << (st))
-/* legal[from] is the set of states `from` may move to. Every state may go
- * to CLOSED (reset, abort, timeout) except LISTEN's requests, which return
- * to LISTEN on a reset. No state may move to itself. Sixteen rows, the
- * values a TCB's 4-bit state can hold (those past the states: none). */
-static const uint16_t legal[16] = {
+/* tcp_legal_next[from] is the set of states `from` may move to (read by
+ * tcb_set_state, inline in tcp.h). Every state may go to CLOSED (reset,
+ * abort, timeout) except LISTEN's requests, which return to LISTEN on a
+ * reset. No state may move to itself. Sixteen rows, the values a TCB's
+ * 4-bit state can hold (those past the states: none). */
+const uint16_t tcp_legal_next[16] = {
 	[HSK_CLOSED] = BIT(HSK_LISTEN) | BIT(HSK_SYN_SENT),
 	[HSK_LISTEN] = BIT(HSK_SYN_RECEIVED) | BIT(HSK_CLOSED),
 	[HSK_SYN_SENT] = BIT(HSK_SYN_RECEIVED) | BIT(HSK_ESTABLISHED) | BIT(HSK_CLOSED),
@@ -54,29 +55,7 @@ bool tcp_transition_legal(int from, int to)
 {
 	if (from < 0 || from >= HSK_STATE_COUNT || to < 0 || to >= HSK_STATE_COUNT)
 		return false;
-	return (legal[from] >> to) & 1;
-}
-
-bool state_synchronized(int st)
-{
-	switch (st) {
-	case HSK_SYN_RECEIVED: case HSK_ESTABLISHED: case HSK_FIN_WAIT_1:
-	case HSK_FIN_WAIT_2: case HSK_CLOSE_WAIT: case HSK_CLOSING:
-	case HSK_LAST_ACK: case HSK_TIME_WAIT:
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool state_can_send(int st)
-{
-	return st == HSK_ESTABLISHED || st == HSK_CLOSE_WAIT;
-}
-
-bool state_can_recv(int st)
-{
-	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
+	return (tcp_legal_next[from] >> to) & 1;
 }
 
 /* An event's tuple: an IPv4 key as it is; of an IPv6 one the ports, and
@@ -107,9 +86,9 @@ void trace_obj_state(tcp_stack *s, int obj, const hsk_tuple *tu, const tbl_v6add
 	env_trace(s->env, &ev);
 }
 
-/* tcb_set_state for what its fast way does not take: a transition to the
- * same state, an illegal one, or any while tracing. */
-static __attribute__((noinline, cold)) bool set_state_slow(tcp_stack *s, tcb *t, int to, const char *cause)
+/* tcb_set_state (tcp.h) for what its fast way does not take: a
+ * transition to the same state, an illegal one, or any while tracing. */
+bool tcb_set_state_slow(tcp_stack *s, tcb *t, int to, const char *cause)
 {
 	int from = t->state;
 	if (from == to)
@@ -133,19 +112,6 @@ static __attribute__((noinline, cold)) bool set_state_slow(tcp_stack *s, tcb *t,
 	}
 	tcb_notify(s, t);
 	return true;
-}
-
-bool tcb_set_state(tcp_stack *s, tcb *t, int to, const char *cause)
-{
-	/* The common case, with no frame to build: untraced and legal (so
-	 * not to the same state): the state, and the socket told. */
-	if (__builtin_expect(!s->env->cfg.trace && (unsigned)to < HSK_STATE_COUNT &&
-			     ((legal[t->state] >> to) & 1), 1)) {
-		t->state = (uint8_t)to;
-		tcp_notify(s, t->sd);
-		return true;
-	}
-	return set_state_slow(s, t, to, cause);
 }
 
 /* The congestion state of the connection that just sent on tu: one sample

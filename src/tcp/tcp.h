@@ -520,17 +520,45 @@ static inline void tcp_notify(tcp_stack *s, int sd)
  * asserts (debug builds), counts IllegalTransitions, leaves the state as it
  * was and returns false; the caller must then give up what it was doing
  * (drop the segment, skip the timer action). */
-bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause);
+__attribute__((cold)) bool tcb_set_state_slow(struct tcp_stack *s, tcb *t, int to,
+					   const char *cause);
+/* The legal transitions: bit `to` of tcp_legal_next[from] (state.c). */
+extern const uint16_t tcp_legal_next[16];
+static inline bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause)
+{
+	/* The common case, inline (about nine per connection): untraced and
+	 * legal (so not to the same state): the state, and the socket told. */
+	if (__builtin_expect(!s->env->cfg.trace && (unsigned)to < HSK_STATE_COUNT &&
+			     ((tcp_legal_next[t->state] >> to) & 1), 1)) {
+		t->state = (uint8_t)to;
+		tcp_notify(s, t->sd);
+		return true;
+	}
+	return tcb_set_state_slow(s, t, to, cause);
+}
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     const tbl_v6addrs *a6, int from, int to, const char *cause);
 bool tcp_transition_legal(int from, int to);
-/* States in which the connection is synchronized (RFC 9293 §3.10.7.4). */
-bool state_synchronized(int st);
+/* States in which the connection is synchronized (RFC 9293 §3.10.7.4).
+ * These three are inline: asked on every segment with data and by the
+ * socket calls, each is one test of a bit set. */
+static inline bool state_synchronized(int st)
+{
+	return st == HSK_SYN_RECEIVED || st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 ||
+	       st == HSK_FIN_WAIT_2 || st == HSK_CLOSE_WAIT || st == HSK_CLOSING ||
+	       st == HSK_LAST_ACK || st == HSK_TIME_WAIT;
+}
 /* States in which we may still send data. */
-bool state_can_send(int st);
+static inline bool state_can_send(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_CLOSE_WAIT;
+}
 /* States in which the peer may still send data. */
-bool state_can_recv(int st);
+static inline bool state_can_recv(int st)
+{
+	return st == HSK_ESTABLISHED || st == HSK_FIN_WAIT_1 || st == HSK_FIN_WAIT_2;
+}
 
 /* ---- output.c ---- */
 enum { TCP_DEFAULT_MSS = 536 };
@@ -614,6 +642,14 @@ void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
  * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
  * and TV_DONE do nothing (n may be gone after TV_DONE). */
 void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
+/* tcp_reply where the input's verdicts end (input.c, listen.c): most are
+ * TV_ACCEPT or TV_DONE, which make no call. */
+static inline void tcp_reply_owed(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg,
+				  tcp_verdict v)
+{
+	if (v.act != TV_ACCEPT && v.act != TV_DONE)
+		tcp_reply(s, n, sg, v);
+}
 
 /* ---- input.c ---- */
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
@@ -646,7 +682,10 @@ void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number. */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */
-void tcb_notify(struct tcp_stack *s, tcb *t);
+static inline void tcb_notify(struct tcp_stack *s, tcb *t)
+{
+	tcp_notify(s, t->sd);
+}
 
 /* ---- mem.c: buffers and their memory (tcp_mem) ---- */
 /* An orphan: closed by the user, still in the table. */

@@ -261,6 +261,45 @@ static inline bool ipv4_bad_src(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;
 }
 
+/* s plus the n (at most 7) 8-byte words at buf, with end-around carry:
+ * one add and one add-with-carry a word, no loop (a TCP header of 20..60
+ * bytes has at most 7, an IPv4 header without options 2 and a half). The carry comes from __builtin_add_overflow,
+ * which the compiler keeps in the flag (s += w; s += s < w unrolled was
+ * compiled into compare-and-set sequences). */
+static inline __attribute__((always_inline)) uint64_t sum_words8(const uint8_t *buf, size_t n,
+								 uint64_t s)
+{
+	uint64_t w;
+	bool c;
+#define SUM8(i) (memcpy(&w, buf + 8 * (i), 8), c = __builtin_add_overflow(s, w, &s), s += c)
+	switch (n) {
+	case 7: SUM8(6); /* fall through */
+	case 6: SUM8(5); /* fall through */
+	case 5: SUM8(4); /* fall through */
+	case 4: SUM8(3); /* fall through */
+	case 3: SUM8(2); /* fall through */
+	case 2: SUM8(1); /* fall through */
+	case 1: SUM8(0); /* fall through */
+	default: break;
+	}
+#undef SUM8
+	return s;
+}
+
+/* s folded to 16 bits with end-around carry: the value in 1..0xffff
+ * that folding it 32, 16, 16 and 16 bits at a time gives (0 stays 0; both
+ * are s modulo 0xffff): 64 to 32 bits by an add with carry, then 32 to 16
+ * by adding the word rotated by 16, whose high half is then the sum of
+ * the halves with the carry out of the low half in. */
+static inline __attribute__((always_inline)) uint32_t sum_fold64(uint64_t s)
+{
+	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	v += hi;
+	v += v < hi;
+	v += v >> 16 | v << 16;
+	return v >> 16;
+}
+
 /* The header's checksum is right: its 32-bit words (ihl is a multiple of
  * 4) summed in 64 bits, folded; all ones in either byte order. Inline,
  * so that the parser calls nothing and needs no stack frame. */
@@ -268,10 +307,11 @@ static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 {
 	uint64_t s = 0;
 	if (ihl == IPV4_HDR_LEN) {
-		/* the usual header, without options: five words, no loop */
-		uint32_t w[5];
-		memcpy(w, p, sizeof(w));
-		s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		/* the usual header, without options: two 8-byte words and
+		 * the last 4 bytes, no loop */
+		uint32_t w4;
+		memcpy(&w4, p + 16, 4);
+		s = sum_words8(p, 2, w4);
 	} else {
 		for (size_t i = 0; i < ihl; i += 4) {
 			uint32_t w;
@@ -279,11 +319,7 @@ static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 			s += w;
 		}
 	}
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	return sum_fold64(s) == 0xffff;
 }
 
 /* ipv4_parse, inline for the IP layer's input (one per packet). */
@@ -347,25 +383,13 @@ static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	ps = ps >> 8 | ps << 24;
 #endif
-	uint64_t s = ps, w;
+	uint64_t s = ps;
 	if (len & 4) {
 		uint32_t w4;
 		memcpy(&w4, buf + len - 4, 4);
 		s += w4;
 	}
-#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
-	if (len >> 3 == 5) {    /* a SYN with Linux's options: 40 bytes */
-		SUM8(0); SUM8(8); SUM8(16); SUM8(24); SUM8(32);
-	} else {
-		for (size_t i = 0; i < (len & ~(size_t)7); i += 8)
-			SUM8(i);
-	}
-#undef SUM8
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
+	return sum_fold64(sum_words8(buf, len >> 3, s));
 }
 
 /* The checksum of a segment of len >= 20 bytes is right (psum: the
@@ -507,20 +531,13 @@ static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8
 static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t *buf, size_t doff,
 								 uint32_t ps)
 {
-	uint64_t s = 0, w;
+	uint64_t s = 0;
 	if (doff & 4) {
 		uint32_t w4;
 		memcpy(&w4, buf + doff - 4, 4);
 		s = w4;
 	}
-#define SUM8(i) (memcpy(&w, buf + (i), 8), s += w, s += s < w)
-	if (doff == 32) {       /* with timestamps: nearly every segment */
-		SUM8(0); SUM8(8); SUM8(16); SUM8(24);
-	} else {
-		for (size_t i = 0; i < (doff & ~(size_t)7); i += 8)
-			SUM8(i);
-	}
-#undef SUM8
+	s = sum_words8(buf, doff >> 3, s);
 	/* to 32 bits with end-around carry; on a little-endian host a
 	 * rotation by 8 makes it a sum of big-endian words (csum.c: finish) */
 	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);

@@ -8,6 +8,8 @@
  *    tcp_opts_fast (the TCP input's), which reads what it reads;
  *  - tcp_sum_ok says what csum_partial says (random segments, right and
  *    wrong sums), and tcp_sum_field writes the field csum_partial gives;
+ *    so do the IPv4 header's check and the TCP header's sum, and the
+ *    short fold is the long one;
  *  - tcp_emit, which writes timestamps alone itself, writes the options
  *    tcp_opts_write writes;
  *  - a stack whose SYNs all take the general path (tcp_stack.syn_fast_off)
@@ -199,6 +201,60 @@ static void test_sums_are_csum_partials(void **state)
 		bool want = csum_fold(csum_partial(seg, len, psum + (uint32_t)len)) == 0;
 		assert_int_equal(tcp_sum_ok(seg, len, psum), want);
 		good += want;
+	}
+	assert_true(good > 10000);
+}
+
+/* The inline sums' pieces (wire.h): sum_fold64 is the fold 32, 16, 16,
+ * 16 bits at a time; the IPv4 header check (hdr_sum_ok, two 8-byte words
+ * and 4 bytes for the usual header) and the TCP header's sum
+ * (tcp_hdr_sum) say what csum_partial says, for every header length. */
+static uint32_t fold_long(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+static void test_folds_and_header_sums(void **state)
+{
+	(void)state;
+	static const uint64_t edge[] = {
+		0, 1, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xffffffffu, 0x100000000ull,
+		0xffff0000ffffull, 0xfffffffffffeull, 0xffffffff00000000ull,
+		0xfffffffffffffffeull, 0xffffffffffffffffull, 0x8000000080000000ull,
+	};
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		assert_int_equal(sum_fold64(edge[i]), fold_long(edge[i]));
+	rnd_state = 0xf01d;
+	for (int n = 0; n < 200000; n++) {
+		uint64_t v = (uint64_t)rnd() << 32 | rnd();
+		if (n & 1)      /* many carries: halves near all ones */
+			v |= (n & 2) ? 0xffff0000ffff0000ull : 0x0000ffff0000ffffull;
+		assert_int_equal(sum_fold64(v), fold_long(v));
+	}
+	uint8_t h[60];
+	unsigned good = 0;
+	for (int n = 0; n < 200000; n++) {
+		size_t len = (n & 3) ? IPV4_HDR_LEN : 4 * (5 + rnd() % 11);
+		for (size_t i = 0; i < len; i++)
+			h[i] = (uint8_t)rnd();
+		if (n & 4)
+			memset(h + rnd() % (len / 2), (rnd() & 1) ? 0xff : 0, len / 2);
+		if (n % 3 == 0) {       /* a right sum, and then maybe one bit off */
+			wr16(h + 10, 0);
+			wr16(h + 10, csum_fold(csum_partial(h, len, 0)));
+			if (n % 2)
+				h[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
+		}
+		bool want = csum_fold(csum_partial(h, len, 0)) == 0;
+		assert_int_equal(hdr_sum_ok(h, len), want);
+		good += want;
+		uint32_t ps = rnd() & 0x3ffff;
+		assert_int_equal(csum_fold(tcp_hdr_sum(h, len, ps)),
+				 csum_fold(csum_partial(h, len, ps)));
 	}
 	assert_true(good > 10000);
 }
@@ -574,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_opts_fast_never_wider),
 		cmocka_unit_test(test_opts_fast_is_parse_all),
 		cmocka_unit_test(test_sums_are_csum_partials),
+		cmocka_unit_test(test_folds_and_header_sums),
 		cmocka_unit_test(test_emit_options_are_opts_write),
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),

@@ -80,8 +80,7 @@ static void mem_wake_senders(tcp_stack *s)
 	tbl_foreach(&s->conns, wake_sender, s);
 }
 
-/* The total went down: pressure may end, waiting senders may go on. */
-static void mem_released(tcp_stack *s)
+static __attribute__((noinline)) void mem_released_slow(tcp_stack *s)
 {
 	if (s->mem_pressure && s->buffer_bytes < s->env->cfg.tcp_mem_low) {
 		s->mem_pressure = false;
@@ -90,6 +89,14 @@ static void mem_released(tcp_stack *s)
 	if (s->snd_waiters &&
 	    s->buffer_bytes + pow2_at_least(s->env->cfg.sndbuf_min) <= s->env->cfg.tcp_mem_high)
 		mem_wake_senders(s);
+}
+
+/* The total went down: pressure may end, waiting senders may go on
+ * (neither: nothing to do, the usual case, in line). */
+static inline void mem_released(tcp_stack *s)
+{
+	if (s->mem_pressure || s->snd_waiters)
+		mem_released_slow(s);
 }
 
 bool tcp_mem_exhausted(const tcp_stack *s)
@@ -184,13 +191,10 @@ static bool mem_admit(tcp_stack *s, const tcb *t, uint32_t cap)
 	return false;
 }
 
-/* A ring of `want` bytes (rounded up to a power of two), or of `min`
- * under pressure. */
-static int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+/* ring_alloc but for its usual case (below). */
+static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_ring *r,
+						     uint32_t cap, uint32_t want, uint32_t min)
 {
-	if (r->buf)
-		return 0;
-	uint32_t cap = pow2_at_least(want);
 	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
 		mem_enter_pressure(s);
 	if (s->mem_pressure)
@@ -206,6 +210,26 @@ static int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t
 	s->buffer_bytes += r->cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += r->cap;
+	return 0;
+}
+
+/* A ring of `want` bytes (rounded up to a power of two), or of `min`
+ * under pressure. The usual case -- no pressure now nor after this ring
+ * (so below tcp_mem_high too: the configuration keeps pressure <= high)
+ * and a cached buffer of its size -- in line: what ring_alloc_slow does
+ * then, without its frame. */
+static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+{
+	if (r->buf)
+		return 0;
+	uint32_t cap = pow2_at_least(want);
+	if (s->mem_pressure || s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure ||
+	    cap != s->ring_cache_cap || !s->ring_cache_n || s->no_fastpath)
+		return ring_alloc_slow(s, t, r, cap, want, min);
+	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+	s->buffer_bytes += cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes += cap;
 	return 0;
 }
 
@@ -349,13 +373,16 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	if (space < promised)
+	if (space <= promised) {
 		space = promised;
-	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right edge
-	 * only by at least min(RCV.BUFF/2, MSS), never by crumbs. */
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	if (space > promised && space - promised < step)
-		space = promised;
+	} else {
+		/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right
+		 * edge only by at least min(RCV.BUFF/2, MSS), never by crumbs
+		 * (the step is asked only when the edge would move). */
+		uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+		if (space - promised < step)
+			space = promised;
+	}
 	uint32_t field = space >> t->rcv_wscale;
 	if (field > 65535)
 		field = 65535;

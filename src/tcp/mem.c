@@ -325,8 +325,8 @@ void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
 		ring_release(s, t, &a->rcv);
 	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!a->snd.buf && !a->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
+	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
+		rec_sack_free_idle(t);
 }
 
 void tcb_release_rings(tcp_stack *s, tcb *t)

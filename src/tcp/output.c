@@ -209,6 +209,13 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
+/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
+static uint16_t syn_window(const tcp_stack *s, const tcb *t)
+{
+	uint32_t space = tcb_rcv_space(s, t);
+	return (uint16_t)(space > 65535 ? 65535 : space);
+}
+
 /* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
@@ -221,7 +228,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		o.win = syn_window(s, t);
 		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
@@ -233,7 +240,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		tfo_synack_out(s, t, &o, cookie);
-		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		o.win = syn_window(s, t);
 		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */

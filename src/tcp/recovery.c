@@ -145,17 +145,10 @@ int rec_sack_init(tcp_stack *s, tcb *t)
 	return 0;
 }
 
-bool rec_sack_idle(const tcb *t)
+void rec_sack_free_idle(tcb *t)
 {
-	const tcp_sack *k = tcb_sack(t);
-	return k && seq_eq(t->snd_una, t->snd_max) && k->rk.count == 0 &&
-	       !k->rcv.dsack && !recovering(t);
-}
-
-void rec_sack_free(tcb *t)
-{
-	tcp_sack *k = tcb_sack(t);
-	if (!k)
+	tcp_sack *k = &t->act->sack;    /* sack_on: the caller's test */
+	if (!seq_eq(t->snd_una, t->snd_max) || k->rk.count || k->rcv.dsack || recovering(t))
 		return;
 	if (k->seg != k->seg0)
 		free(k->seg);

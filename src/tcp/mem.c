@@ -159,7 +159,7 @@ static void mem_reset_orphans(tcp_stack *s, const tcb *except)
 /* Buffers of the stack's default size go back to a small cache instead
  * of to malloc (not under pressure): a request/response connection frees
  * and takes one per message, and an idle connection holds none. */
-static void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
+static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;

@@ -424,8 +424,9 @@ void tcp_output(tcp_stack *s, tcb *t)
 	if (t->flags & TF_DETACHED)
 		return;
 	bool sent = false;
-	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->iss) && !(t->flags & TF_TFO_DEFER)) {
+	/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
+	if (seq_eq(t->snd_nxt, t->iss) && (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+	    !(t->flags & TF_TFO_DEFER)) {
 		/* The SYN's timer and send time are the extension's. */
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)

@@ -213,9 +213,8 @@ static __attribute__((noinline)) bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_se
 /* rec_sent on an extension whose SACK state is not in use (a connection
  * sends after being idle): rec_sack_init, then records_grow's first step
  * (the records inside tcp_sack), then the records, without the calls. */
-static __attribute__((noinline)) bool rec_sent_start(tcb_act *x, hsk_seq snd_una,
-						     hsk_seq start, uint32_t len, bool fin,
-						     uint64_t now)
+static inline bool rec_sent_start(tcb_act *x, hsk_seq snd_una, hsk_seq start, uint32_t len,
+				  bool fin, uint64_t now)
 {
 	tcp_sack *k = &x->sack;
 	sack_start(x, snd_una);

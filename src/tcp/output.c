@@ -328,6 +328,18 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 		 (t->flags & TF_FIN_QUEUED));
 }
 
+/* tcb_send_ack, in line in tcp_output. */
+static inline void send_ack(tcp_stack *s, tcb *t)
+{
+	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
+	 * go-back-N, an ACK from the rewound point would look old to the
+	 * peer and be dropped. */
+	seg_out o;
+	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
+	o.win = tcb_window_field(s, t);
+	tcb_emit(s, t, &o);
+}
+
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
 {
 	bool sent = false;
@@ -447,7 +459,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 		sent |= send_data_and_fin(s, t);
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
-		tcb_send_ack(s, t);
+		send_ack(s, t);
 	/* Something in flight was sent by this TCB, data waiting is in its
 	 * ring: either way the extension is there. (A passive open's
 	 * SYN,ACK in flight was its request's: no timer here for it.) The
@@ -470,13 +482,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 
 void tcb_send_ack(tcp_stack *s, tcb *t)
 {
-	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
-	 * go-back-N, an ACK from the rewound point would look old to the
-	 * peer and be dropped. */
-	seg_out o;
-	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
-	o.win = tcb_window_field(s, t);
-	tcb_emit(s, t, &o);
+	send_ack(s, t);
 }
 
 void tcb_send_probe(tcp_stack *s, tcb *t)

@@ -47,16 +47,18 @@ int send_check(tcb *t)
 {
 	if (t->err)
 		return take_error(t);
-	/* A Fast Open connection may be written to before its handshake
-	 * completes (RFC 7413 §4.2.2; and a client's deferred SYN waits for
-	 * it), any other not yet. */
-	bool tfo_early = (t->state == HSK_SYN_RECEIVED && (t->flags & TF_TFO_CHILD)) ||
-			 (t->state == HSK_SYN_SENT && (t->flags & TF_TFO_DEFER));
-	if ((t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED) && !tfo_early)
-		return -HSK_EAGAIN;
-	if ((!tfo_early && !state_can_send(t->state)) || (t->flags & TF_FIN_QUEUED))
+	if (t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED) {
+		/* A Fast Open connection may be written to before its
+		 * handshake completes (RFC 7413 §4.2.2; and a client's
+		 * deferred SYN waits for it), any other not yet. */
+		bool tfo_early = t->state == HSK_SYN_RECEIVED ? (t->flags & TF_TFO_CHILD) :
+							       (t->flags & TF_TFO_DEFER);
+		if (!tfo_early)
+			return -HSK_EAGAIN;
+	} else if (!state_can_send(t->state)) {
 		return -HSK_EPIPE;
-	return 0;
+	}
+	return (t->flags & TF_FIN_QUEUED) ? -HSK_EPIPE : 0;
 }
 
 long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)

@@ -294,8 +294,12 @@ void tcb_fit_snd(tcp_stack *s, tcb *t)
 			ring_move(s, t, r, pow2_at_least(need));
 		return;
 	}
+	/* (A ring's size is a power of two: below pow2_at_least(sndbuf)
+	 * exactly when below sndbuf, which is at most 1 GiB.) */
+	if (r->cap >= t->sndbuf)
+		return;
 	uint32_t full = pow2_at_least(t->sndbuf);
-	if (r->cap < full && s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
+	if (s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
 		ring_move(s, t, r, full);
 }
 

@@ -222,10 +222,12 @@ static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, u
 {
 	if (r->buf)
 		return 0;
-	uint32_t cap = pow2_at_least(want);
-	if (s->mem_pressure || s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure ||
-	    cap != s->ring_cache_cap || !s->ring_cache_n || s->no_fastpath)
-		return ring_alloc_slow(s, t, r, cap, want, min);
+	/* pow2_at_least(want) is the cached size exactly when want is in
+	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
+	uint32_t cap = s->ring_cache_cap;
+	if (want > cap || want <= cap / 2 || !s->ring_cache_n || s->mem_pressure ||
+	    s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure || s->no_fastpath)
+		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, min);
 	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))

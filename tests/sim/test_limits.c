@@ -858,6 +858,43 @@ static void test_snd_ring_grows_back(void **state)
 	app_end(&sm, &a);
 }
 
+/*
+ * A ring is the socket's size, whatever the cache of free rings holds:
+ * with rings of the default 64 KiB in the cache (the first connection's,
+ * given back once its data was acknowledged), a connection whose
+ * SO_SNDBUF is 4 KiB gets a send ring of 4 KiB, one whose SO_RCVBUF is
+ * 128 KiB a receive ring of 128 KiB (ring_alloc takes a cached one only
+ * for a size that rounds up to it).
+ */
+static void test_small_sndbuf_ring(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 192 * K, 256 * K, 1024 * K, 0, 1209);
+	hsk_stack *c = sm.st[C], *sv = sm.st[S];
+	static uint8_t buf[8 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_setsockopt(sv, a.held[1], HSK_SO_SNDBUF, 4 * K), 0);
+	assert_int_equal(hsk_setsockopt(sv, a.held[2], HSK_SO_RCVBUF, 128 * K), 0);
+	assert_int_equal(hsk_send(sv, a.held[0], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_int_equal(hsk_send(sv, a.held[1], buf, 8 * K), 4 * K);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 4 * K);
+	/* (held[1]'s bytes are acknowledged meanwhile: its ring goes) */
+	assert_int_equal(hsk_send(c, cs[2], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	a.read_all = true;
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -896,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_orphan_timer_out_of_memory),
 		cmocka_unit_test(test_commit_after_reserve_ends_pressure),
 		cmocka_unit_test(test_snd_ring_grows_back),
+		cmocka_unit_test(test_small_sndbuf_ring),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

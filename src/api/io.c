@@ -47,16 +47,18 @@ int send_check(tcb *t)
 {
 	if (t->err)
 		return take_error(t);
-	/* A Fast Open connection may be written to before its handshake
-	 * completes (RFC 7413 §4.2.2; and a client's deferred SYN waits for
-	 * it), any other not yet. */
-	bool tfo_early = (t->state == HSK_SYN_RECEIVED && (t->flags & TF_TFO_CHILD)) ||
-			 (t->state == HSK_SYN_SENT && (t->flags & TF_TFO_DEFER));
-	if ((t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED) && !tfo_early)
-		return -HSK_EAGAIN;
-	if ((!tfo_early && !state_can_send(t->state)) || (t->flags & TF_FIN_QUEUED))
+	if (t->state == HSK_SYN_SENT || t->state == HSK_SYN_RECEIVED) {
+		/* A Fast Open connection may be written to before its
+		 * handshake completes (RFC 7413 §4.2.2; and a client's
+		 * deferred SYN waits for it), any other not yet. */
+		bool tfo_early = t->state == HSK_SYN_RECEIVED ? (t->flags & TF_TFO_CHILD) :
+							       (t->flags & TF_TFO_DEFER);
+		if (!tfo_early)
+			return -HSK_EAGAIN;
+	} else if (!state_can_send(t->state)) {
 		return -HSK_EPIPE;
-	return 0;
+	}
+	return (t->flags & TF_FIN_QUEUED) ? -HSK_EPIPE : 0;
 }
 
 long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
@@ -101,21 +103,20 @@ void send_done(hsk_stack *s, tcb *t)
 	tcp_output(&s->tcp, t);
 }
 
-long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+/* iov_total of a single buffer (hsk_send, hsk_recv): no loop, no count
+ * to check. */
+static inline long buf_total(const void *buf, size_t len)
 {
-	hsk_iovec v = { (void *)(uintptr_t)buf, len };
-	return hsk_sendv(s, sd, &v, 1);
+	if (len > (size_t)LONG_MAX || (!buf && len))
+		return -HSK_EINVAL;
+	return (long)len;
 }
 
-long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
+/* hsk_sendv once the connection and the total are known good. */
+static long sendv_total(hsk_stack *s, int sd, tcb *t, const hsk_iovec *iov, int iovcnt,
+			long total)
 {
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = iov_total(iov, iovcnt);
-	if (total < 0)
-		return total;
+	int err;
 	stack_clock_check(s);
 	if ((err = send_check(t)) < 0)
 		return err;
@@ -133,6 +134,31 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
 	}
 	send_done(s, t);
 	return n;
+}
+
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = buf_total(buf, len);
+	if (total < 0)
+		return total;
+	hsk_iovec v = { (void *)(uintptr_t)buf, len };
+	return sendv_total(s, sd, t, &v, 1, total);
+}
+
+long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = iov_total(iov, iovcnt);
+	if (total < 0)
+		return total;
+	return sendv_total(s, sd, t, iov, iovcnt, total);
 }
 
 /* After the user reads, tell the peer when the window has opened enough
@@ -182,23 +208,10 @@ void recv_done(hsk_stack *s, tcb *t)
 	tcb_act_put_idle(&s->tcp, t);
 }
 
-long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
+/* hsk_recvv once the connection, the total and the flags are known good. */
+static long recvv_total(hsk_stack *s, tcb *t, const hsk_iovec *iov, int iovcnt, long total,
+			int flags)
 {
-	hsk_iovec v = { buf, len };
-	return hsk_recvv(s, sd, &v, 1, 0);
-}
-
-long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = iov_total(iov, iovcnt);
-	if (total < 0)
-		return total;
-	if (flags & ~HSK_MSG_PEEK)
-		return -HSK_EINVAL;
 	stack_clock_check(s);
 	long ready = recv_ready(t);
 	if (ready <= 0 || total == 0)
@@ -216,4 +229,31 @@ long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags
 	if (!(flags & HSK_MSG_PEEK))
 		recv_done(s, t);
 	return n;
+}
+
+long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = buf_total(buf, len);
+	if (total < 0)
+		return total;
+	hsk_iovec v = { buf, len };
+	return recvv_total(s, t, &v, 1, total, 0);
+}
+
+long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long total = iov_total(iov, iovcnt);
+	if (total < 0)
+		return total;
+	if (flags & ~HSK_MSG_PEEK)
+		return -HSK_EINVAL;
+	return recvv_total(s, t, iov, iovcnt, total, flags);
 }

@@ -80,8 +80,7 @@ static void mem_wake_senders(tcp_stack *s)
 	tbl_foreach(&s->conns, wake_sender, s);
 }
 
-/* The total went down: pressure may end, waiting senders may go on. */
-static void mem_released(tcp_stack *s)
+static __attribute__((noinline)) void mem_released_slow(tcp_stack *s)
 {
 	if (s->mem_pressure && s->buffer_bytes < s->env->cfg.tcp_mem_low) {
 		s->mem_pressure = false;
@@ -90,6 +89,14 @@ static void mem_released(tcp_stack *s)
 	if (s->snd_waiters &&
 	    s->buffer_bytes + pow2_at_least(s->env->cfg.sndbuf_min) <= s->env->cfg.tcp_mem_high)
 		mem_wake_senders(s);
+}
+
+/* The total went down: pressure may end, waiting senders may go on
+ * (neither: nothing to do, the usual case, in line). */
+static inline void mem_released(tcp_stack *s)
+{
+	if (s->mem_pressure || s->snd_waiters)
+		mem_released_slow(s);
 }
 
 bool tcp_mem_exhausted(const tcp_stack *s)
@@ -152,7 +159,7 @@ static void mem_reset_orphans(tcp_stack *s, const tcb *except)
 /* Buffers of the stack's default size go back to a small cache instead
  * of to malloc (not under pressure): a request/response connection frees
  * and takes one per message, and an idle connection holds none. */
-static void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
+static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;
@@ -184,13 +191,10 @@ static bool mem_admit(tcp_stack *s, const tcb *t, uint32_t cap)
 	return false;
 }
 
-/* A ring of `want` bytes (rounded up to a power of two), or of `min`
- * under pressure. */
-static int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+/* ring_alloc but for its usual case (below). */
+static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_ring *r,
+						     uint32_t cap, uint32_t want, uint32_t min)
 {
-	if (r->buf)
-		return 0;
-	uint32_t cap = pow2_at_least(want);
 	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
 		mem_enter_pressure(s);
 	if (s->mem_pressure)
@@ -206,6 +210,28 @@ static int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t
 	s->buffer_bytes += r->cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += r->cap;
+	return 0;
+}
+
+/* A ring of `want` bytes (rounded up to a power of two), or of `min`
+ * under pressure. The usual case -- no pressure now nor after this ring
+ * (so below tcp_mem_high too: the configuration keeps pressure <= high)
+ * and a cached buffer of its size -- in line: what ring_alloc_slow does
+ * then, without its frame. */
+static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+{
+	if (r->buf)
+		return 0;
+	/* pow2_at_least(want) is the cached size exactly when want is in
+	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
+	uint32_t cap = s->ring_cache_cap;
+	if (want > cap || want <= cap / 2 || !s->ring_cache_n || s->mem_pressure ||
+	    s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure || s->no_fastpath)
+		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, min);
+	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+	s->buffer_bytes += cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes += cap;
 	return 0;
 }
 
@@ -270,8 +296,12 @@ void tcb_fit_snd(tcp_stack *s, tcb *t)
 			ring_move(s, t, r, pow2_at_least(need));
 		return;
 	}
+	/* (A ring's size is a power of two: below pow2_at_least(sndbuf)
+	 * exactly when below sndbuf, which is at most 1 GiB.) */
+	if (r->cap >= t->sndbuf)
+		return;
 	uint32_t full = pow2_at_least(t->sndbuf);
-	if (r->cap < full && s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
+	if (s->buffer_bytes - r->cap + full <= s->env->cfg.tcp_mem_pressure)
 		ring_move(s, t, r, full);
 }
 
@@ -301,8 +331,8 @@ void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
 		ring_release(s, t, &a->rcv);
 	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (!a->snd.buf && !a->rcv.buf && ooo_empty && rec_sack_idle(t))
-		rec_sack_free(t);
+	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
+		rec_sack_free_idle(t);
 }
 
 void tcb_release_rings(tcp_stack *s, tcb *t)
@@ -349,13 +379,16 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	if (space < promised)
+	if (space <= promised) {
 		space = promised;
-	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right edge
-	 * only by at least min(RCV.BUFF/2, MSS), never by crumbs. */
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	if (space > promised && space - promised < step)
-		space = promised;
+	} else {
+		/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right
+		 * edge only by at least min(RCV.BUFF/2, MSS), never by crumbs
+		 * (the step is asked only when the edge would move). */
+		uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+		if (space - promised < step)
+			space = promised;
+	}
 	uint32_t field = space >> t->rcv_wscale;
 	if (field > 65535)
 		field = 65535;

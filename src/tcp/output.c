@@ -209,6 +209,13 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
+/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
+static uint16_t syn_window(const tcp_stack *s, const tcb *t)
+{
+	uint32_t space = tcb_rcv_space(s, t);
+	return (uint16_t)(space > 65535 ? 65535 : space);
+}
+
 /* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
@@ -221,7 +228,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		o.win = syn_window(s, t);
 		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
@@ -233,7 +240,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		tfo_synack_out(s, t, &o, cookie);
-		o.win = (uint16_t)(tcb_rcv_space(s, t) > 65535 ? 65535 : tcb_rcv_space(s, t));
+		o.win = syn_window(s, t);
 		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
@@ -319,6 +326,18 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 	return next != left ||
 	       !((t->flags & TF_NODELAY) || !t->act || !seq_gt(t->act->snd_sml, t->snd_una) ||
 		 (t->flags & TF_FIN_QUEUED));
+}
+
+/* tcb_send_ack, in line in tcp_output. */
+static inline void send_ack(tcp_stack *s, tcb *t)
+{
+	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
+	 * go-back-N, an ACK from the rewound point would look old to the
+	 * peer and be dropped. */
+	seg_out o;
+	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
+	o.win = tcb_window_field(s, t);
+	tcb_emit(s, t, &o);
 }
 
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
@@ -417,8 +436,9 @@ void tcp_output(tcp_stack *s, tcb *t)
 	if (t->flags & TF_DETACHED)
 		return;
 	bool sent = false;
-	if ((t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    seq_eq(t->snd_nxt, t->iss) && !(t->flags & TF_TFO_DEFER)) {
+	/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
+	if (seq_eq(t->snd_nxt, t->iss) && (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+	    !(t->flags & TF_TFO_DEFER)) {
 		/* The SYN's timer and send time are the extension's. */
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)
@@ -439,7 +459,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 		sent |= send_data_and_fin(s, t);
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
-		tcb_send_ack(s, t);
+		send_ack(s, t);
 	/* Something in flight was sent by this TCB, data waiting is in its
 	 * ring: either way the extension is there. (A passive open's
 	 * SYN,ACK in flight was its request's: no timer here for it.) The
@@ -462,13 +482,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 
 void tcb_send_ack(tcp_stack *s, tcb *t)
 {
-	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
-	 * go-back-N, an ACK from the rewound point would look old to the
-	 * peer and be dropped. */
-	seg_out o;
-	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
-	o.win = tcb_window_field(s, t);
-	tcb_emit(s, t, &o);
+	send_ack(s, t);
 }
 
 void tcb_send_probe(tcp_stack *s, tcb *t)

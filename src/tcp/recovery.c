@@ -145,17 +145,10 @@ int rec_sack_init(tcp_stack *s, tcb *t)
 	return 0;
 }
 
-bool rec_sack_idle(const tcb *t)
+void rec_sack_free_idle(tcb *t)
 {
-	const tcp_sack *k = tcb_sack(t);
-	return k && seq_eq(t->snd_una, t->snd_max) && k->rk.count == 0 &&
-	       !k->rcv.dsack && !recovering(t);
-}
-
-void rec_sack_free(tcb *t)
-{
-	tcp_sack *k = tcb_sack(t);
-	if (!k)
+	tcp_sack *k = &t->act->sack;    /* sack_on: the caller's test */
+	if (!seq_eq(t->snd_una, t->snd_max) || k->rk.count || k->rcv.dsack || recovering(t))
 		return;
 	if (k->seg != k->seg0)
 		free(k->seg);
@@ -220,9 +213,8 @@ static __attribute__((noinline)) bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_se
 /* rec_sent on an extension whose SACK state is not in use (a connection
  * sends after being idle): rec_sack_init, then records_grow's first step
  * (the records inside tcp_sack), then the records, without the calls. */
-static __attribute__((noinline)) bool rec_sent_start(tcb_act *x, hsk_seq snd_una,
-						     hsk_seq start, uint32_t len, bool fin,
-						     uint64_t now)
+static inline bool rec_sent_start(tcb_act *x, hsk_seq snd_una, hsk_seq start, uint32_t len,
+				  bool fin, uint64_t now)
 {
 	tcp_sack *k = &x->sack;
 	sack_start(x, snd_una);

@@ -610,9 +610,9 @@ void rec_on_dupack(struct tcp_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985), in the active
  * extension (which rec_sack_init takes when there is none). */
 int rec_sack_init(struct tcp_stack *s, tcb *t);
-void rec_sack_free(tcb *t);
-/* Nothing in flight, held or owed: the SACK state may go. */
-bool rec_sack_idle(const tcb *t);
+/* The SACK state in use (sack_on) goes when nothing is in flight, held or
+ * owed: no record, no D-SACK to report, no recovery. */
+void rec_sack_free_idle(tcb *t);
 /* rec_sent when the SACK state is not in use yet, the segment has no
  * data or its records are full. */
 bool rec_sent_slow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);

@@ -257,6 +257,11 @@ static void test_send_family(void **state)
 	E(hsk_sendv(c, csd, huge, 2), HSK_EINVAL);
 	hsk_iovec nul = { NULL, 1 };
 	E(hsk_sendv(c, csd, &nul, 1), HSK_EINVAL);
+	/* hsk_send's one buffer, checked without iov_total: the same answers */
+	E(hsk_send(c, csd, NULL, 1), HSK_EINVAL);
+	E(hsk_send(c, csd, big, (size_t)LONG_MAX + 1), HSK_EINVAL);
+	assert_int_equal(hsk_send(c, csd, NULL, 0), 0);
+	E(hsk_send(c, BAD, NULL, 1), HSK_EBADF);       /* the socket first */
 	/* sendto */
 	E(hsk_sendto(c, BAD, "x", 1, 0, SIM_ADDR(S), PORT), HSK_EBADF);
 	E(hsk_sendto(c, csd, "x", 1, 0x1, SIM_ADDR(S), PORT), HSK_EINVAL);
@@ -337,6 +342,11 @@ static void test_recv_family(void **state)
 	E(hsk_recvv(c, csd, &iov, 1, 0x40), HSK_EINVAL);
 	E(hsk_recvv(c, csd, &iov, -1, 0), HSK_EINVAL);
 	E(hsk_recvv(c, csd, NULL, 1, 0), HSK_EINVAL);
+	/* hsk_recv's one buffer, checked without iov_total: the same answers */
+	E(hsk_recv(c, csd, NULL, 1), HSK_EINVAL);
+	E(hsk_recv(c, csd, buf, (size_t)LONG_MAX + 1), HSK_EINVAL);
+	E(hsk_recv(c, BAD, NULL, 1), HSK_EBADF);
+	E(hsk_recv(c, csd, NULL, 0), HSK_EAGAIN);
 	int r = reset_conn(&sm, lsd);
 	E(hsk_recv(c, r, buf, 1), HSK_ECONNRESET);
 	assert_int_equal(hsk_recv(c, r, buf, 1), 0);            /* then EOF */

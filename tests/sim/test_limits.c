@@ -799,6 +799,102 @@ static void test_commit_after_reserve_ends_pressure(void **state)
 	app_end(&sm, &a);
 }
 
+/*
+ * A send ring trimmed under pressure grows back to sndbuf at the next
+ * write once the pressure is over (tcb_fit_snd; its quick exit compares
+ * the ring with sndbuf itself). The setup of the test above: X's ring
+ * trimmed to 4 KiB by a reserve that ends the pressure, its bytes held
+ * (the server's window is full); then a write of 1 KiB finds it 4 KiB and
+ * moves it into 64 KiB, the bytes in order.
+ */
+static void test_snd_ring_grows_back(void **state)
+{
+	(void)state;
+	hsk_config ccfg, scfg;
+	mem_cfg(&ccfg, 100 * K, 160 * K, 1024 * K);
+	hsk_config_default(&scfg);
+	scfg.sndbuf = scfg.rcvbuf = 64 * K;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1208);
+	hsk_stack *c = sm.st[C], *sv = sm.st[S];
+	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
+	static uint8_t buf[128 * K], got[128 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_send(c, cs[0], buf + 64 * K, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	for (int i = 1; i < 3; i++)
+		assert_int_equal(hsk_send(sv, a.held[i], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 192 * K);
+	long r;
+	while ((r = hsk_recv(c, cs[1], got, sizeof(got))) > 0)
+		;
+	void *p;
+	assert_true(hsk_send_reserve(c, cs[0], &p) >= 2 * K);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 4 * K);
+	memcpy(p, buf + 65 * K, 2 * K);
+	assert_int_equal(hsk_send_commit(c, cs[0], 2 * K), 0);
+
+	/* No pressure now: the next write grows the ring back. */
+	assert_int_equal(hsk_send(c, cs[0], buf + 67 * K, 1 * K), 1 * K);
+	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 64 * K);
+	size_t n = 0;
+	for (int i = 0; i < 100 && n < 68 * K; i++) {
+		while ((r = hsk_recv(sv, a.held[0], got + n, sizeof(got) - n)) > 0)
+			n += (size_t)r;
+		app_run(&a, 100 * MS);
+	}
+	assert_int_equal(n, 68 * K);
+	assert_memory_equal(got, buf, 68 * K);
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	a.read_all = true;
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
+ * A ring is the socket's size, whatever the cache of free rings holds:
+ * with rings of the default 64 KiB in the cache (the first connection's,
+ * given back once its data was acknowledged), a connection whose
+ * SO_SNDBUF is 4 KiB gets a send ring of 4 KiB, one whose SO_RCVBUF is
+ * 128 KiB a receive ring of 128 KiB (ring_alloc takes a cached one only
+ * for a size that rounds up to it).
+ */
+static void test_small_sndbuf_ring(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 192 * K, 256 * K, 1024 * K, 0, 1209);
+	hsk_stack *c = sm.st[C], *sv = sm.st[S];
+	static uint8_t buf[8 * K];
+	fill(buf, sizeof(buf));
+	int cs[3];
+	open_conns(&a, cs, 0, 3);
+	assert_int_equal(hsk_setsockopt(sv, a.held[1], HSK_SO_SNDBUF, 4 * K), 0);
+	assert_int_equal(hsk_setsockopt(sv, a.held[2], HSK_SO_RCVBUF, 128 * K), 0);
+	assert_int_equal(hsk_send(sv, a.held[0], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_int_equal(hsk_send(sv, a.held[1], buf, 8 * K), 4 * K);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 4 * K);
+	/* (held[1]'s bytes are acknowledged meanwhile: its ring goes) */
+	assert_int_equal(hsk_send(c, cs[2], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 128 * K);
+	a.read_all = true;
+	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -836,6 +932,8 @@ int main(void)
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),
 		cmocka_unit_test(test_commit_after_reserve_ends_pressure),
+		cmocka_unit_test(test_snd_ring_grows_back),
+		cmocka_unit_test(test_small_sndbuf_ring),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

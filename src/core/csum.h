@@ -7,6 +7,7 @@
 #ifndef HSK_CSUM_H
 #define HSK_CSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,6 +58,47 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
 	       proto + len;
 }
+
+/* s plus the n (at most 7) 8-byte words at buf, with end-around carry:
+ * one add and one add-with-carry a word, no loop (a TCP header of 20..60
+ * bytes has at most 7, an IPv4 header without options 2 and a half). The
+ * carry comes from __builtin_add_overflow, which the compiler keeps in
+ * the flag (s += w; s += s < w unrolled was compiled into compare-and-set
+ * sequences). */
+static inline __attribute__((always_inline)) uint64_t sum_words8(const uint8_t *buf, size_t n,
+								 uint64_t s)
+{
+	uint64_t w;
+	bool c;
+#define SUM8(i) (memcpy(&w, buf + 8 * (i), 8), c = __builtin_add_overflow(s, w, &s), s += c)
+	switch (n) {
+	case 7: SUM8(6); /* fall through */
+	case 6: SUM8(5); /* fall through */
+	case 5: SUM8(4); /* fall through */
+	case 4: SUM8(3); /* fall through */
+	case 3: SUM8(2); /* fall through */
+	case 2: SUM8(1); /* fall through */
+	case 1: SUM8(0); /* fall through */
+	default: break;
+	}
+#undef SUM8
+	return s;
+}
+
+/* s folded to 16 bits with end-around carry: the value in 1..0xffff
+ * that folding it 32, 16, 16 and 16 bits at a time gives (0 stays 0; both
+ * are s modulo 0xffff): 64 to 32 bits by an add with carry, then 32 to 16
+ * by adding the word rotated by 16, whose high half is then the sum of
+ * the halves with the carry out of the low half in. */
+static inline __attribute__((always_inline)) uint32_t sum_fold64(uint64_t s)
+{
+	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	v += hi;
+	v += v < hi;
+	v += v >> 16 | v << 16;
+	return v >> 16;
+}
+
 /* The IPv6 pseudo-header sum for TCP/UDP/ICMPv6 (RFC 8200 §8.1): both
  * 128-bit addresses, the upper-layer length (32 bits) and next header. */
 static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
@@ -65,10 +107,9 @@ static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16]
 	/* The 32 address bytes as four 64-bit words in host order, added with
 	 * end-around carry (2^64 - 1 is a multiple of 0xffff; the carry from
 	 * __builtin_add_overflow, which the compiler keeps in the flag: add,
-	 * adc), folded to 16 bits (to 32 by an add with carry, to 16 by
-	 * adding the word rotated by 16: the high half is then the halves'
-	 * sum, end-around) and, on a little-endian host, byte-swapped once:
-	 * the sum of the big-endian 16-bit words (RFC 1071 §2(B)). */
+	 * adc), folded to 16 bits (sum_fold64) and, on a little-endian host,
+	 * byte-swapped once: the sum of the big-endian 16-bit words (RFC 1071
+	 * §2(B)). */
 	uint64_t w[4], s;
 	memcpy(w, src, 16);
 	memcpy(w + 2, dst, 16);
@@ -77,11 +118,7 @@ static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16]
 		unsigned c = __builtin_add_overflow(s, w[i], &s);
 		s += c;
 	}
-	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
-	v += hi;
-	v += v < hi;
-	v += v >> 16 | v << 16;
-	v >>= 16;
+	uint32_t v = sum_fold64(s);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	v = (v >> 8 | v << 8) & 0xffff;
 #endif

@@ -261,45 +261,6 @@ static inline bool ipv4_bad_src(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;
 }
 
-/* s plus the n (at most 7) 8-byte words at buf, with end-around carry:
- * one add and one add-with-carry a word, no loop (a TCP header of 20..60
- * bytes has at most 7, an IPv4 header without options 2 and a half). The carry comes from __builtin_add_overflow,
- * which the compiler keeps in the flag (s += w; s += s < w unrolled was
- * compiled into compare-and-set sequences). */
-static inline __attribute__((always_inline)) uint64_t sum_words8(const uint8_t *buf, size_t n,
-								 uint64_t s)
-{
-	uint64_t w;
-	bool c;
-#define SUM8(i) (memcpy(&w, buf + 8 * (i), 8), c = __builtin_add_overflow(s, w, &s), s += c)
-	switch (n) {
-	case 7: SUM8(6); /* fall through */
-	case 6: SUM8(5); /* fall through */
-	case 5: SUM8(4); /* fall through */
-	case 4: SUM8(3); /* fall through */
-	case 3: SUM8(2); /* fall through */
-	case 2: SUM8(1); /* fall through */
-	case 1: SUM8(0); /* fall through */
-	default: break;
-	}
-#undef SUM8
-	return s;
-}
-
-/* s folded to 16 bits with end-around carry: the value in 1..0xffff
- * that folding it 32, 16, 16 and 16 bits at a time gives (0 stays 0; both
- * are s modulo 0xffff): 64 to 32 bits by an add with carry, then 32 to 16
- * by adding the word rotated by 16, whose high half is then the sum of
- * the halves with the carry out of the low half in. */
-static inline __attribute__((always_inline)) uint32_t sum_fold64(uint64_t s)
-{
-	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
-	v += hi;
-	v += v < hi;
-	v += v >> 16 | v << 16;
-	return v >> 16;
-}
-
 /* The header's checksum is right: its 32-bit words (ihl is a multiple of
  * 4) summed in 64 bits, folded; all ones in either byte order. Inline,
  * so that the parser calls nothing and needs no stack frame. */

@@ -94,22 +94,30 @@ static int pool_grow(hsk_pool *p)
 	return 0;
 }
 
+/* pool_get_raw with the free list empty: a never-used object of the
+ * newest chunk, or of a new one. Out of line, so that taking one from the
+ * free list (the usual case) needs no stack frame. */
+static __attribute__((noinline)) void *pool_get_new(hsk_pool *p)
+{
+	if (p->bump_left == 0 && pool_grow(p) != 0)
+		return NULL;
+	void *o = p->bump;
+	p->bump += p->obj_size;
+	p->bump_left--;
+	UNPOISON(o, p->obj_size);
+	p->in_use++;
+	return o;
+}
+
 void *pool_get_raw(hsk_pool *p)
 {
 	if (p->in_use >= p->max)
 		return NULL;
 	void *o = p->free_list;
-	if (o) {
-		UNPOISON(o, p->obj_size);
-		p->free_list = *(void **)o;
-	} else {
-		if (p->bump_left == 0 && pool_grow(p) != 0)
-			return NULL;
-		o = p->bump;
-		p->bump += p->obj_size;
-		p->bump_left--;
-		UNPOISON(o, p->obj_size);
-	}
+	if (!o)
+		return pool_get_new(p);
+	UNPOISON(o, p->obj_size);
+	p->free_list = *(void **)o;
 	p->in_use++;
 	return o;
 }

@@ -175,9 +175,10 @@ static void migrate(hsk_table *t, size_t steps)
 	}
 }
 
-/* Starts a doubling: the current array becomes the old one. On an
+/* Starts a doubling: the current array becomes the old one (out of line:
+ * rare, and its call to calloc would give its callers a stack frame). On an
  * allocation failure the table stays as it is (and tries again later). */
-static void grow(hsk_table *t)
+static __attribute__((noinline)) void grow(hsk_table *t)
 {
 	size_t n = t->mask + 1;
 	if (n >= ((size_t)1 << TBL_HASH_BITS) || n > SIZE_MAX / 2 / sizeof *t->bucket)

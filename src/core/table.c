@@ -233,10 +233,9 @@ void tbl_insert(hsk_table *t, tbl_node *n)
 	t->c_valid = true;
 }
 
-void tbl_remove(hsk_table *t, tbl_node *n)
+/* tbl_remove after its migration step, if any. */
+static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
 {
-	if (t->old)
-		migrate(t, TBL_MIGRATE_STEP);
 	for (tbl_node **pp = slot(t, n->hash); *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
@@ -254,9 +253,36 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 	t->c_valid = true;
 }
 
-void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
+/* tbl_remove while the table grows (out of line: tbl_remove's usual case
+ * then needs no stack frame). */
+static __attribute__((noinline)) void remove_migrating(hsk_table *t, tbl_node *n)
 {
-	/* tbl_remove's steps */
+	migrate(t, TBL_MIGRATE_STEP);
+	remove_node(t, n);
+}
+
+void tbl_remove(hsk_table *t, tbl_node *n)
+{
+	if (t->old)
+		remove_migrating(t, n);
+	else
+		remove_node(t, n);
+}
+
+/* n takes the place in the cache that tbl_insert would give it. */
+static inline void cache_node(hsk_table *t, tbl_node *n)
+{
+	t->c_key = n->key;
+	t->c_hash = n->hash;
+	t->c_v6 = n->v6;
+	t->c_node = n;
+	t->c_valid = true;
+}
+
+/* tbl_replace while the table grows or is due to: tbl_remove's steps,
+ * then tbl_insert's with the hash the cache would have given. */
+static __attribute__((noinline)) void replace_steps(hsk_table *t, tbl_node *old, tbl_node *n)
+{
 	if (t->old)
 		migrate(t, TBL_MIGRATE_STEP);
 	for (tbl_node **pp = slot(t, old->hash); *pp; pp = &(*pp)->next) {
@@ -267,7 +293,6 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 			break;
 		}
 	}
-	/* tbl_insert's, with the hash the cache would have given */
 	if (t->old)
 		migrate(t, TBL_MIGRATE_STEP);
 	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
@@ -277,11 +302,30 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 	n->next = *b;
 	*b = n;
 	t->count++;
-	t->c_key = n->key;
-	t->c_hash = n->hash;
-	t->c_v6 = n->v6;
-	t->c_node = n;
-	t->c_valid = true;
+	cache_node(t, n);
+}
+
+void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
+{
+	/* Those steps when nothing migrates and old's removal leaves the
+	 * count below the load (so that the insert does not grow): the one
+	 * array, old's chain is n's (the same hash), the count the same. */
+	if (t->old || t->count > TBL_MAX_LOAD * (t->mask + 1)) {
+		replace_steps(t, old, n);
+		return;
+	}
+	tbl_node **b = &t->bucket[old->hash & t->mask];
+	for (tbl_node **pp = b; *pp; pp = &(*pp)->next) {
+		if (*pp == old) {
+			*pp = old->next;
+			old->next = NULL;
+			break;
+		}
+	}
+	n->hash = old->hash;
+	n->next = *b;
+	*b = n;
+	cache_node(t, n);
 }
 
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)

@@ -102,8 +102,9 @@ void tbl_insert(hsk_table *t, tbl_node *n);
 /* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
 /* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
- * family (a TIME_WAIT entry for its TCB): the same table after, chains,
- * growth and cache alike, without hashing or looking at the cache. */
+ * family (a TIME_WAIT entry for its TCB), old in the table: the same
+ * table after, chains, growth and cache alike, without hashing or looking
+ * at the cache. */
 void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
 /* The lookup past the one-entry cache (table.c). */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);

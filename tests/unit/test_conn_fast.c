@@ -23,7 +23,7 @@
  *  - tbl_replace leaves the table exactly as tbl_remove then tbl_insert
  *    would (chains in the same order, count, growth and migration, the
  *    cache), through random inserts, removes and replacements past
- *    several doublings;
+ *    several doublings, and where the insert would start a doubling;
  *  - pick_port remembers its last RFC 6056 offset: two stacks alike but
  *    for conn_long (which hashes every time), connecting in the same
  *    random order to a few servers (addresses, ports, IPv4 and IPv6
@@ -445,6 +445,40 @@ static void test_replace_equals_remove_insert(void **state)
 	tbl_destroy(&b);
 }
 
+/* tbl_replace's short way (no migration, the count within the load)
+ * and its general steps meet where tbl_insert would grow: a table whose
+ * growth was refused (a failed calloc, as if) holds more than the load;
+ * at the load it does not grow, one node past it starts growing, as
+ * tbl_remove then tbl_insert do. */
+static void test_replace_at_the_load(void **state)
+{
+	(void)state;
+	for (size_t extra = 0; extra < 2; extra++) {
+		hsk_table a, b;
+		assert_int_equal(tbl_init(&a, 16, 5, 6), 0);
+		assert_int_equal(tbl_init(&b, 16, 5, 6), 0);
+		static rnode na[21], nb[21];
+		for (int i = 0; i < 20; i++) {
+			hsk_tuple k = { 0xc6120000u + (uint32_t)i, 0xc6130000u, (uint16_t)i, 80 };
+			na[i] = (rnode){ .node = { .key = k }, .id = i + 1 };
+			nb[i] = na[i];
+			tbl_insert(&a, &na[i].node);
+			tbl_insert(&b, &nb[i].node);
+		}
+		/* nodes the table counts but does not hold: never walked */
+		a.count = b.count = TBL_MAX_LOAD * (a.mask + 1) + extra;
+		na[20] = (rnode){ .node = { .key = na[7].node.key }, .id = 21 };
+		nb[20] = na[20];
+		tbl_replace(&a, &na[7].node, &na[20].node);
+		tbl_remove(&b, &nb[7].node);
+		tbl_insert(&b, &nb[20].node);
+		assert_int_equal(a.old != NULL, extra == 1);
+		expect_tables_equal(&a, &b);
+		tbl_destroy(&a);
+		tbl_destroy(&b);
+	}
+}
+
 static uint16_t connect_one(hsk_stack *s, unsigned dst)
 {
 	bool v6 = dst & 4;
@@ -496,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_lookup6_cache_compares_all),
 		cmocka_unit_test(test_tw_slot_all_written),
 		cmocka_unit_test(test_replace_equals_remove_insert),
+		cmocka_unit_test(test_replace_at_the_load),
 		cmocka_unit_test(test_port_offset_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

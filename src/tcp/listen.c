@@ -533,21 +533,22 @@ static bool listener_room(tcp_listener *l)
 	return true;
 }
 
-/* listener_child; prev not NULL: the request r was copied from, out of
+/* listener_child; prev not NULL: the request itself (r is prev), out of
  * its queue but still in the table, which the TCB replaces there (or
- * which leaves it when there is none); its slot goes back to the pool. */
+ * which leaves it when there is none); its slot goes back to the pool
+ * once the TCB has read it. */
 static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 			      const tbl_v6addrs *a6, tcp_req *prev)
 {
 	tcb *t = listener_room(l) ? tcb_new_at(s, &r->node.key, a6, prev ? &prev->node : NULL) :
 		 NULL;
-	if (prev) {
-		if (!t)
+	if (!t) {
+		if (prev) {
 			tbl_remove(&s->conns, &prev->node);
-		tcp_obj_put(s, &prev->node);
-	}
-	if (!t)
+			tcp_obj_put(s, &prev->node);
+		}
 		return NULL;
+	}
 	t->state = HSK_SYN_RECEIVED;
 	t->flags |= TF_PASSIVE |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
@@ -567,6 +568,8 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a) {
 			tcb_free(s, t);
+			if (prev)
+				tcp_obj_put(s, &prev->node);
 			return NULL;
 		}
 		a->user_mss = l->user_mss;
@@ -587,6 +590,8 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = r->iss;
+	if (prev)       /* r's last use */
+		tcp_obj_put(s, &prev->node);
 	t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
@@ -604,7 +609,8 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
- * `r` is a copy: a freed request, or one a SYN cookie described. */
+ * `r` is a copy (of a freed request, or one a SYN cookie described), or
+ * the request prev itself. */
 static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 				      const tcp_seg *sg, tcp_req *prev)
 {
@@ -627,15 +633,16 @@ static tcp_verdict req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	tcp_listener *l = r->listener;
 	/* The TCB takes over the tuple, and the request's place in the
-	 * table (tbl_replace: as freeing it first, then inserting). */
-	tcp_req copy = *r;
+	 * table (tbl_replace: as freeing it first, then inserting); the
+	 * request's slot goes back once the TCB has read it. */
 	if (s->conn_long) {     /* the long way (tests compare) */
+		tcp_req copy = *r;
 		req_free(s, r);
 		return handshake_complete(s, l, &copy, sg, NULL);
 	}
 	wheel_cancel(&s->env->wheel, &r->timer);
 	req_unhook(s, r);
-	return handshake_complete(s, l, &copy, sg, r);
+	return handshake_complete(s, l, r, sg, r);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie

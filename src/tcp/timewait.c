@@ -86,8 +86,9 @@ void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 {
 	(void)now;
 	CNT_INC(s->env, TW);
-	trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, obj_a6(s, &tw->node), HSK_TIME_WAIT,
-			HSK_CLOSED, "timer 2MSL");
+	if (s->env->cfg.trace)  /* (nothing untraced: no call) */
+		trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, obj_a6(s, &tw->node),
+				HSK_TIME_WAIT, HSK_CLOSED, "timer 2MSL");
 	tw_free(s, tw);
 }
 

@@ -216,13 +216,10 @@ static inline __attribute__((always_inline)) uint32_t hash_of(hsk_table *t, cons
 	return hash_new(t, key, v6);
 }
 
-void tbl_insert(hsk_table *t, tbl_node *n)
+/* tbl_insert after its growth step, with n's hash. */
+static inline __attribute__((always_inline)) void insert_node(hsk_table *t, tbl_node *n,
+							       uint32_t h)
 {
-	if (t->old)
-		migrate(t, TBL_MIGRATE_STEP);
-	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
-		grow(t);
-	uint32_t h = hash_of(t, &n->key, n->v6);
 	n->hash = h;
 	tbl_node **b = slot(t, h);
 	n->next = *b;
@@ -231,6 +228,28 @@ void tbl_insert(hsk_table *t, tbl_node *n)
 	/* The cache now knows this tuple's node. */
 	t->c_node = n;
 	t->c_valid = true;
+}
+
+/* tbl_insert's rarer ways, out of line so that its usual one (no growth
+ * under way nor due, the hash in the cache) needs no stack frame: a
+ * growth step, or a tuple the cache does not hold. */
+static __attribute__((noinline)) void insert_steps(hsk_table *t, tbl_node *n)
+{
+	if (t->old)
+		migrate(t, TBL_MIGRATE_STEP);
+	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
+		grow(t);
+	insert_node(t, n, hash_of(t, &n->key, n->v6));
+}
+
+void tbl_insert(hsk_table *t, tbl_node *n)
+{
+	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
+	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
+		insert_steps(t, n);
+		return;
+	}
+	insert_node(t, n, t->c_hash);
 }
 
 /* tbl_remove after its migration step, if any. */

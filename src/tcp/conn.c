@@ -175,14 +175,19 @@ void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 	}
 }
 
-void tcb_init_stream_opts(tcp_stack *s, tcb *t, const tcp_opts *peer)
+void tcb_init_stream(tcp_stack *s, tcb *t, bool sack_ok, bool has_ts, uint32_t ts_val)
 {
-	if (peer->sack_ok && s->env->cfg.sack)
+	if (sack_ok && s->env->cfg.sack)
 		t->flags |= TF_SACK_OK;
-	if (peer->has_ts && s->env->cfg.timestamps) {
+	if (has_ts && s->env->cfg.timestamps) {
 		t->flags |= TF_TS_OK;
-		t->ts_recent = peer->ts_val;
+		t->ts_recent = ts_val;
 		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
 		t->mss = mss_less_ts(t->mss);
 	}
+}
+
+void tcb_init_stream_opts(tcp_stack *s, tcb *t, const tcp_opts *peer)
+{
+	tcb_init_stream(s, t, peer->sack_ok, peer->has_ts, peer->ts_val);
 }

@@ -579,9 +579,7 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;
-	tcp_opts peer = { .sack_ok = r->sack_ok, .has_ts = r->ts_ok,
-			  .ts_val = r->ts_recent };
-	tcb_init_stream_opts(s, t, &peer);
+	tcb_init_stream(s, t, r->sack_ok, r->ts_ok, r->ts_recent);
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);

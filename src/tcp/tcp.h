@@ -726,8 +726,10 @@ uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss, bool v6);
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
 void tcb_init_from_syn(struct tcp_stack *s, tcb *t, uint16_t mss,
 		       int8_t peer_wscale);
-/* SACK and timestamps as the peer's SYN offered them (and we allow). */
+/* SACK and timestamps as the peer's SYN offered them (and we allow);
+ * tcb_init_stream takes them as a request kept them. */
 void tcb_init_stream_opts(struct tcp_stack *s, tcb *t, const tcp_opts *peer);
+void tcb_init_stream(struct tcp_stack *s, tcb *t, bool sack_ok, bool has_ts, uint32_t ts_val);
 
 /* ---- active.c: the active extension (tcb_act) ---- */
 tcb_act *tcb_act_new(struct tcp_stack *s, tcb *t);

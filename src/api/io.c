@@ -112,9 +112,10 @@ static inline long buf_total(const void *buf, size_t len)
 	return (long)len;
 }
 
-/* hsk_sendv once the connection and the total are known good. */
-static long sendv_total(hsk_stack *s, int sd, tcb *t, const hsk_iovec *iov, int iovcnt,
-			long total)
+/* What hsk_send and hsk_sendv share once the connection and the total
+ * are known good: the room to write into (> 0), 0 for nothing to write,
+ * or the error. */
+static long send_begin(hsk_stack *s, int sd, tcb *t, long total)
 {
 	int err;
 	stack_clock_check(s);
@@ -122,8 +123,37 @@ static long sendv_total(hsk_stack *s, int sd, tcb *t, const hsk_iovec *iov, int 
 		return err;
 	if (total == 0)
 		return 0;
-	long room = send_room(s, &s->socks[sd], t);
+	return send_room(s, &s->socks[sd], t);
+}
+
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long room = buf_total(buf, len);
 	if (room < 0)
+		return room;
+	if ((room = send_begin(s, sd, t, room)) <= 0)
+		return room;
+	/* One buffer: written as one piece, no vector to walk. */
+	uint32_t n = ring_write(&t->act->snd, buf, len < (size_t)room ? (uint32_t)len :
+			       (uint32_t)room);
+	send_done(s, t);
+	return n;
+}
+
+long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long room = iov_total(iov, iovcnt);
+	if (room < 0)
+		return room;
+	if ((room = send_begin(s, sd, t, room)) <= 0)
 		return room;
 	uint32_t n = 0;
 	for (int i = 0; i < iovcnt && n < (uint32_t)room; i++) {
@@ -134,31 +164,6 @@ static long sendv_total(hsk_stack *s, int sd, tcb *t, const hsk_iovec *iov, int 
 	}
 	send_done(s, t);
 	return n;
-}
-
-long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = buf_total(buf, len);
-	if (total < 0)
-		return total;
-	hsk_iovec v = { (void *)(uintptr_t)buf, len };
-	return sendv_total(s, sd, t, &v, 1, total);
-}
-
-long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = iov_total(iov, iovcnt);
-	if (total < 0)
-		return total;
-	return sendv_total(s, sd, t, iov, iovcnt, total);
 }
 
 /* After the user reads, tell the peer when the window has opened enough
@@ -208,14 +213,47 @@ void recv_done(hsk_stack *s, tcb *t)
 	tcb_act_put_idle(&s->tcp, t);
 }
 
-/* hsk_recvv once the connection, the total and the flags are known good. */
-static long recvv_total(hsk_stack *s, tcb *t, const hsk_iovec *iov, int iovcnt, long total,
-			int flags)
+/* What hsk_recv and hsk_recvv share once the connection and the total
+ * are known good: the bytes ready (> 0), 0 at the end of the stream or
+ * for nothing to read, or the error. */
+static long recv_begin(hsk_stack *s, tcb *t, long total)
 {
 	stack_clock_check(s);
 	long ready = recv_ready(t);
-	if (ready <= 0 || total == 0)
-		return ready <= 0 ? ready : 0;
+	return ready > 0 && total == 0 ? 0 : ready;
+}
+
+long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long ready = buf_total(buf, len);
+	if (ready < 0)
+		return ready;
+	if ((ready = recv_begin(s, t, ready)) <= 0)
+		return ready;
+	/* One buffer: read as one piece, no vector to walk. */
+	uint32_t n = ring_read(&t->act->rcv, buf, len < (size_t)ready ? (uint32_t)len :
+			       (uint32_t)ready);
+	recv_done(s, t);
+	return n;
+}
+
+long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)
+{
+	int err = 0;
+	tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	long ready = iov_total(iov, iovcnt);
+	if (ready < 0)
+		return ready;
+	if (flags & ~HSK_MSG_PEEK)
+		return -HSK_EINVAL;
+	if ((ready = recv_begin(s, t, ready)) <= 0)
+		return ready;
 	uint32_t n = 0;
 	for (int i = 0; i < iovcnt && n < (uint32_t)ready; i++) {
 		uint32_t want = (uint32_t)ready - n;
@@ -229,31 +267,4 @@ static long recvv_total(hsk_stack *s, tcb *t, const hsk_iovec *iov, int iovcnt, 
 	if (!(flags & HSK_MSG_PEEK))
 		recv_done(s, t);
 	return n;
-}
-
-long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = buf_total(buf, len);
-	if (total < 0)
-		return total;
-	hsk_iovec v = { buf, len };
-	return recvv_total(s, t, &v, 1, total, 0);
-}
-
-long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)
-{
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long total = iov_total(iov, iovcnt);
-	if (total < 0)
-		return total;
-	if (flags & ~HSK_MSG_PEEK)
-		return -HSK_EINVAL;
-	return recvv_total(s, t, iov, iovcnt, total, flags);
 }

@@ -814,16 +814,20 @@ static int conn_poll(hsk_stack *s, const hsk_sock *k)
 	return m;
 }
 
-int hsk_poll(hsk_stack *s, int sd)
+/* hsk_poll of a socket known to be open. */
+static int sock_poll(hsk_stack *s, const hsk_sock *k)
 {
-	hsk_sock *k = sock_get(s, sd);
-	if (!k)
-		return -HSK_EBADF;
 	if (k->kind == SK_FRESH)
 		return HSK_POLLOUT | HSK_POLLHUP;
 	if (k->kind == SK_LISTEN)
 		return k->l->accept_q ? HSK_POLLIN : 0;
 	return conn_poll(s, k);
+}
+
+int hsk_poll(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	return k ? sock_poll(s, k) : -HSK_EBADF;
 }
 
 /* Drains the readiness queue that stack_notify fills. */
@@ -836,7 +840,7 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
 		if (!k)
 			continue; /* closed since */
 		k->ev_queued = false;
-		out[n] = (hsk_event){ .sd = sd, .events = hsk_poll(s, sd), .user = k->user };
+		out[n] = (hsk_event){ .sd = sd, .events = sock_poll(s, k), .user = k->user };
 		if (k->kind == SK_CONN) {
 			/* Bytes acknowledged since the last event (lwIP's
 			 * tcp_sent): SND.UNA moved, SYN and FIN aside. */

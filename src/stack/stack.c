@@ -258,7 +258,9 @@ int stack_sock_alloc(hsk_stack *s)
 	int sd = s->free_sock;
 	hsk_sock *k = &s->socks[sd];
 	s->free_sock = k->next_free;
-	memset(k, 0, sizeof(*k));
+	/* A free slot is zero but for the free list's link (the new slots
+	 * above, stack_sock_release): only that is cleared again. */
+	k->baddr6 = NULL;
 	k->kind = SK_FRESH;
 	k->sndbuf = s->env.cfg.sndbuf;
 	k->rcvbuf = s->env.cfg.rcvbuf;

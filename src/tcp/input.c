@@ -435,9 +435,8 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	case HSK_CLOSING:
 		if (fin_acked) {
 			/* On the peer's FIN again (it lost our ACK): ACK it. */
-			if (seg_space(sg))
-				tcb_send_ack(s, t);
-			tw_enter(s, t, "rcv ACK of FIN");
+			uint16_t win = seg_space(sg) ? tcb_send_ack(s, t) : tcb_window_field(s, t);
+			tw_enter(s, t, "rcv ACK of FIN", win);
 			return TV(TV_DONE, NULL);
 		}
 		break;
@@ -651,12 +650,10 @@ static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s,
 				return TV(TV_DROP, "illegal transition");
 			break;
 		}
-		tcb_send_ack(s, t);
-		tw_enter(s, t, "rcv FIN,ACK");
+		tw_enter(s, t, "rcv FIN,ACK", tcb_send_ack(s, t));
 		return TV(TV_DONE, NULL);
 	case HSK_FIN_WAIT_2:
-		tcb_send_ack(s, t);
-		tw_enter(s, t, "rcv FIN");
+		tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
 		return TV(TV_DONE, NULL);
 	}
 	return TV_OK;

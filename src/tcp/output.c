@@ -328,8 +328,8 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 		 (t->flags & TF_FIN_QUEUED));
 }
 
-/* tcb_send_ack, in line in tcp_output. */
-static inline void send_ack(tcp_stack *s, tcb *t)
+/* tcb_send_ack, in line in tcp_output; returns the window field sent. */
+static inline uint16_t send_ack(tcp_stack *s, tcb *t)
 {
 	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
 	 * go-back-N, an ACK from the rewound point would look old to the
@@ -338,6 +338,7 @@ static inline void send_ack(tcp_stack *s, tcb *t)
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
 	o.win = tcb_window_field(s, t);
 	tcb_emit(s, t, &o);
+	return o.win;
 }
 
 static bool send_data_and_fin(tcp_stack *s, tcb *t)
@@ -480,9 +481,9 @@ void tcp_output(tcp_stack *s, tcb *t)
 	tcb_timer_update(s, t);
 }
 
-void tcb_send_ack(tcp_stack *s, tcb *t)
+uint16_t tcb_send_ack(tcp_stack *s, tcb *t)
 {
-	send_ack(s, t);
+	return send_ack(s, t);
 }
 
 void tcb_send_probe(tcp_stack *s, tcb *t)

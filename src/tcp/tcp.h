@@ -580,7 +580,8 @@ void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
  * owed; arms the retransmission timer. */
 void tcp_output(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
-void tcb_send_ack(struct tcp_stack *s, tcb *t);
+/* Returns the window field it sent (tw_enter's, when nothing moved since). */
+uint16_t tcb_send_ack(struct tcp_stack *s, tcb *t);
 void tcb_send_rst(struct tcp_stack *s, tcb *t);
 /* A window or keepalive probe: an ACK with SEG.SEQ = SND.UNA - 1. */
 void tcb_send_probe(struct tcp_stack *s, tcb *t);
@@ -921,8 +922,11 @@ uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addr
 		      hsk_seq iss, hsk_seq irs);
 
 /* ---- timewait.c ---- */
-/* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. */
-void tw_enter(struct tcp_stack *s, tcb *t, const char *cause);
+/* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. win
+ * is the entry's window field: that of the ACK just sent (tcb_send_ack's;
+ * nothing it depends on moves between the two, and tcb_window_field asked
+ * again answers the same), or tcb_window_field's when none was sent. */
+void tw_enter(struct tcp_stack *s, tcb *t, const char *cause, uint16_t win);
 tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);

@@ -40,7 +40,7 @@ void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 
 static uint64_t tw_lifetime(const tcp_stack *s) { return 2 * s->env->cfg.msl_ns; }
 
-void tw_enter(tcp_stack *s, tcb *t, const char *cause)
+void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 {
 	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
 		return;
@@ -52,7 +52,6 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause)
 		tcb_closed(s, t, "TIME_WAIT table full");
 		return;
 	}
-	uint16_t win = tcb_window_field(s, t);
 	*tw = (tcp_tw){
 		.node = { .key = t->node.key, .kind = HSK_OBJ_TW, .v6 = t->node.v6 },
 		.snd_nxt = t->snd_max, .rcv_nxt = t->rcv_nxt, .rcv_win = win,

@@ -19,7 +19,8 @@
  *    hsk_siphash of them (random addresses, ports and keys);
  *  - tw_enter's TIME_WAIT entry, from a slot it does not zero, holds
  *    what its TCB had, every other field zero, from a slot full of
- *    garbage (IPv4 and IPv6);
+ *    garbage (IPv4 and IPv6); its window is the one the ACK of the FIN
+ *    just carried (tcb_send_ack's, not computed again);
  *  - tbl_replace leaves the table exactly as tbl_remove then tbl_insert
  *    would (chains in the same order, count, growth and migration, the
  *    cache), through random inserts, removes and replacements past
@@ -344,6 +345,15 @@ static void tw_from_garbage(bool v6)
 	assert_int_equal(tw->ts_recent, t->ts_recent);
 	assert_int_equal(tw->oow_ms, 0);
 	assert_int_equal(tw->rcv_win, tcb_window_field(&c->tcp, t));
+	/* tw_enter takes the window field of the ACK of the FIN just sent:
+	 * the client's last segment carried the entry's window. */
+	const sim_ev *ack = NULL;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == 0 && sm.log[i].ev.kind == HSK_EV_TX)
+			ack = &sm.log[i];
+	assert_non_null(ack);
+	assert_int_equal(ack->ev.flags, HSK_TH_ACK);
+	assert_int_equal(ack->ev.win, tw->rcv_win);
 	sim_finish_pair(&sm, 0, 1, lsd, csd, -1);
 	unsetenv("HSK_SIM_FAMILY");
 }

@@ -730,132 +730,112 @@ static void test_orphan_timer_out_of_memory(void **state)
 }
 
 /*
+ * The pressured client of the next two tests: X (cs[0]) keeps 1 KiB past
+ * the server's full 64 KiB window in its 64 KiB send ring; Y and Z
+ * receive 64 KiB each, unread (192 KiB, above pressure); reading Y gives
+ * its ring back (128 KiB: still under pressure, not below low); X's
+ * reserve then trims its ring to 4 KiB (68 KiB: below low), and 2 KiB
+ * written at the reserved pointer are committed.
+ */
+typedef struct pressured {
+	sim sm;
+	srv_app a;
+	int cs[3];
+} pressured;
+
+static uint8_t pr_buf[128 * K], pr_got[128 * K];
+
+static void pressured_commit(pressured *f, uint64_t seed)
+{
+	hsk_config ccfg, scfg;
+	mem_cfg(&ccfg, 100 * K, 160 * K, 1024 * K);
+	hsk_config_default(&scfg);
+	scfg.sndbuf = scfg.rcvbuf = 64 * K;
+	const hsk_config *cfgs[] = { &ccfg, &scfg };
+	sim_init_hosts(&f->sm, 2, cfgs, seed);
+	hsk_stack *c = f->sm.st[C], *sv = f->sm.st[S];
+	f->a = (srv_app){ .sm = &f->sm, .lsd = sim_listen(&f->sm, S, PORT, 16) };
+	fill(pr_buf, sizeof(pr_buf));
+	open_conns(&f->a, f->cs, 0, 3);
+	assert_int_equal(hsk_send(c, f->cs[0], pr_buf, 64 * K), 64 * K);
+	app_run(&f->a, 1 * SEC);
+	assert_int_equal(hsk_send(c, f->cs[0], pr_buf + 64 * K, 1 * K), 1 * K);
+	app_run(&f->a, 1 * SEC);
+	for (int i = 1; i < 3; i++)
+		assert_int_equal(hsk_send(sv, f->a.held[i], pr_buf, 64 * K), 64 * K);
+	app_run(&f->a, 1 * SEC);
+	assert_int_equal(sim_counter(&f->sm, C, "TCPMemoryPressures"), 1);
+	assert_int_equal(usage(&f->sm, C).buffer_bytes, 192 * K);
+	size_t n = 0;
+	long r;
+	while ((r = hsk_recv(c, f->cs[1], pr_got, sizeof(pr_got))) > 0)
+		n += (size_t)r;
+	assert_int_equal(n, 64 * K);
+	assert_int_equal(usage(&f->sm, C).buffer_bytes, 128 * K);
+	assert_int_equal(sim_counter(&f->sm, C, "TCPMemoryPressuresChrono"), 0);
+
+	/* The reserve trims X's ring and the pressure ends inside it. */
+	void *p;
+	long room = hsk_send_reserve(c, f->cs[0], &p);
+	assert_true(room >= 2 * K);
+	assert_int_equal(usage(&f->sm, C).buffer_bytes, 64 * K + 4 * K);
+	memcpy(p, pr_buf + 65 * K, 2 * K);
+	assert_int_equal(hsk_send_commit(c, f->cs[0], 2 * K), 0);
+}
+
+/* The server reads the first `len` bytes of pr_buf from X, in order; then
+ * the connections close. */
+static void pressured_finish(pressured *f, size_t len)
+{
+	size_t n = 0;
+	long r;
+	for (int i = 0; i < 100 && n < len; i++) {
+		while ((r = hsk_recv(f->sm.st[S], f->a.held[0], pr_got + n,
+				     sizeof(pr_got) - n)) > 0)
+			n += (size_t)r;
+		app_run(&f->a, 100 * MS);
+	}
+	assert_int_equal(n, len);
+	assert_memory_equal(pr_got, pr_buf, len);
+	for (int i = 0; i < 3; i++)
+		hsk_close(f->sm.st[C], f->cs[i]);
+	f->a.read_all = true;
+	app_run(&f->a, 1 * SEC);
+	app_end(&f->sm, &f->a);
+}
+
+/*
  * hsk_send_commit takes the bytes where hsk_send_reserve pointed even when
  * the reserve itself ended the memory pressure. Under pressure a reserve
  * trims the send ring to what it holds (tcb_fit_snd), which can bring the
  * total below tcp_mem_low; a commit that fitted the ring again would grow
  * and move it, and send what the new ring held instead of what the
- * application wrote. The client here is the pressured side: X (cs[0])
- * keeps 1 KiB past the server's full 64 KiB window in its 64 KiB send
- * ring; Y and Z receive 64 KiB each, unread (192 KiB, above pressure);
- * reading Y gives its ring back (128 KiB: still under pressure, not below
- * low); X's reserve trims its ring to 4 KiB (68 KiB: below low).
+ * application wrote (pressured_commit). The server reads everything: the
+ * last 2 KiB are those written at the reserved pointer.
  */
 static void test_commit_after_reserve_ends_pressure(void **state)
 {
 	(void)state;
-	hsk_config ccfg, scfg;
-	mem_cfg(&ccfg, 100 * K, 160 * K, 1024 * K);
-	hsk_config_default(&scfg);
-	scfg.sndbuf = scfg.rcvbuf = 64 * K;
-	const hsk_config *cfgs[] = { &ccfg, &scfg };
-	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1207);
-	hsk_stack *c = sm.st[C], *sv = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
-	static uint8_t buf[128 * K], got[128 * K];
-	fill(buf, sizeof(buf));
-	int cs[3];
-	open_conns(&a, cs, 0, 3);
-	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
-	app_run(&a, 1 * SEC);
-	assert_int_equal(hsk_send(c, cs[0], buf + 64 * K, 1 * K), 1 * K);
-	app_run(&a, 1 * SEC);
-	for (int i = 1; i < 3; i++)
-		assert_int_equal(hsk_send(sv, a.held[i], buf, 64 * K), 64 * K);
-	app_run(&a, 1 * SEC);
-	assert_int_equal(sim_counter(&sm, C, "TCPMemoryPressures"), 1);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 192 * K);
-	size_t n = 0;
-	long r;
-	while ((r = hsk_recv(c, cs[1], got, sizeof(got))) > 0)
-		n += (size_t)r;
-	assert_int_equal(n, 64 * K);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 128 * K);
-	assert_int_equal(sim_counter(&sm, C, "TCPMemoryPressuresChrono"), 0);
-
-	/* The reserve trims X's ring and the pressure ends inside it. */
-	void *p;
-	long room = hsk_send_reserve(c, cs[0], &p);
-	assert_true(room >= 2 * K);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 4 * K);
-	memcpy(p, buf + 65 * K, 2 * K);
-	assert_int_equal(hsk_send_commit(c, cs[0], 2 * K), 0);
-
-	/* The server reads everything: the last 2 KiB are those written at
-	 * the reserved pointer. */
-	n = 0;
-	for (int i = 0; i < 100 && n < 67 * K; i++) {
-		while ((r = hsk_recv(sv, a.held[0], got + n, sizeof(got) - n)) > 0)
-			n += (size_t)r;
-		app_run(&a, 100 * MS);
-	}
-	assert_int_equal(n, 67 * K);
-	assert_memory_equal(got, buf, 67 * K);
-	for (int i = 0; i < 3; i++)
-		hsk_close(c, cs[i]);
-	a.read_all = true;
-	app_run(&a, 1 * SEC);
-	app_end(&sm, &a);
+	static pressured f;
+	pressured_commit(&f, 1207);
+	pressured_finish(&f, 67 * K);
 }
 
 /*
  * A send ring trimmed under pressure grows back to sndbuf at the next
  * write once the pressure is over (tcb_fit_snd; its quick exit compares
- * the ring with sndbuf itself). The setup of the test above: X's ring
- * trimmed to 4 KiB by a reserve that ends the pressure, its bytes held
- * (the server's window is full); then a write of 1 KiB finds it 4 KiB and
- * moves it into 64 KiB, the bytes in order.
+ * the ring with sndbuf itself): after pressured_commit, a write of 1 KiB
+ * finds X's ring 4 KiB and moves it into 64 KiB, the bytes in order.
  */
 static void test_snd_ring_grows_back(void **state)
 {
 	(void)state;
-	hsk_config ccfg, scfg;
-	mem_cfg(&ccfg, 100 * K, 160 * K, 1024 * K);
-	hsk_config_default(&scfg);
-	scfg.sndbuf = scfg.rcvbuf = 64 * K;
-	const hsk_config *cfgs[] = { &ccfg, &scfg };
-	sim sm;
-	sim_init_hosts(&sm, 2, cfgs, 1208);
-	hsk_stack *c = sm.st[C], *sv = sm.st[S];
-	srv_app a = { .sm = &sm, .lsd = sim_listen(&sm, S, PORT, 16) };
-	static uint8_t buf[128 * K], got[128 * K];
-	fill(buf, sizeof(buf));
-	int cs[3];
-	open_conns(&a, cs, 0, 3);
-	assert_int_equal(hsk_send(c, cs[0], buf, 64 * K), 64 * K);
-	app_run(&a, 1 * SEC);
-	assert_int_equal(hsk_send(c, cs[0], buf + 64 * K, 1 * K), 1 * K);
-	app_run(&a, 1 * SEC);
-	for (int i = 1; i < 3; i++)
-		assert_int_equal(hsk_send(sv, a.held[i], buf, 64 * K), 64 * K);
-	app_run(&a, 1 * SEC);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 192 * K);
-	long r;
-	while ((r = hsk_recv(c, cs[1], got, sizeof(got))) > 0)
-		;
-	void *p;
-	assert_true(hsk_send_reserve(c, cs[0], &p) >= 2 * K);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 4 * K);
-	memcpy(p, buf + 65 * K, 2 * K);
-	assert_int_equal(hsk_send_commit(c, cs[0], 2 * K), 0);
-
+	static pressured f;
+	pressured_commit(&f, 1208);
 	/* No pressure now: the next write grows the ring back. */
-	assert_int_equal(hsk_send(c, cs[0], buf + 67 * K, 1 * K), 1 * K);
-	assert_int_equal(usage(&sm, C).buffer_bytes, 64 * K + 64 * K);
-	size_t n = 0;
-	for (int i = 0; i < 100 && n < 68 * K; i++) {
-		while ((r = hsk_recv(sv, a.held[0], got + n, sizeof(got) - n)) > 0)
-			n += (size_t)r;
-		app_run(&a, 100 * MS);
-	}
-	assert_int_equal(n, 68 * K);
-	assert_memory_equal(got, buf, 68 * K);
-	for (int i = 0; i < 3; i++)
-		hsk_close(c, cs[i]);
-	a.read_all = true;
-	app_run(&a, 1 * SEC);
-	app_end(&sm, &a);
+	assert_int_equal(hsk_send(f.sm.st[C], f.cs[0], pr_buf + 67 * K, 1 * K), 1 * K);
+	assert_int_equal(usage(&f.sm, C).buffer_bytes, 64 * K + 64 * K);
+	pressured_finish(&f, 68 * K);
 }
 
 /*

@@ -126,6 +126,9 @@ typedef struct ip_layer {
 	ip_reasm *reasm6;         /* IPv6 reassembly, allocated with ip */
 	uint32_t icmp6_tokens;    /* error rate limit: tokens left ... */
 	uint64_t icmp6_refill;    /* ... and when the next one is due */
+	ipv4_hdr rx;              /* the header of the TCP segment ip_input
+				   * hands up (upper.input may not call back
+				   * into ip_input, so one is enough) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

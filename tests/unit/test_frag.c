@@ -592,18 +592,26 @@ static void count_tx(void *ctx, const uint8_t *pkt, size_t len)
 	((struct replies *)ctx)->n++;
 }
 
-/* A fragment of an ICMP datagram from src: bytes [off, off+len) of msg. */
-static void send_frag(hsk_stack *s, uint64_t now, uint32_t src, uint16_t id,
-		      const uint8_t *msg, uint32_t off, uint32_t len, bool more)
+/* A fragment of a `proto` datagram from src: bytes [off, off+len) of msg. */
+static void send_frag_proto(hsk_stack *s, uint64_t now, uint8_t proto, uint32_t src,
+			    uint16_t id, const uint8_t *msg, uint32_t off, uint32_t len,
+			    bool more)
 {
 	uint8_t pkt[1600];
 	ipv4_hdr h = { .total_len = (uint16_t)(20 + len), .id = id, .ttl = 64,
-		       .proto = IP_PROTO_ICMP, .src = src, .dst = STK_US,
+		       .proto = proto, .src = src, .dst = STK_US,
 		       .frag = (uint16_t)(off / 8 | (more ? IPV4_MF : 0)) };
 
 	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
 	memcpy(pkt + 20, msg + off, len);
 	hsk_stack_input(s, now, pkt, 20 + len);
+}
+
+/* The same for ICMP. */
+static void send_frag(hsk_stack *s, uint64_t now, uint32_t src, uint16_t id,
+		      const uint8_t *msg, uint32_t off, uint32_t len, bool more)
+{
+	send_frag_proto(s, now, IP_PROTO_ICMP, src, id, msg, off, len, more);
 }
 
 /* A 1000-byte echo request in two fragments from PEER: answered? */
@@ -663,6 +671,31 @@ static void test_stack_lockout_one_source(void **state)
 	hsk_stack_free(s);
 }
 
+/* A TCP SYN in two fragments is reassembled before TCP sees it: the
+ * listener answers it once, when the second arrives (ip_input's usual
+ * way takes only a whole datagram). */
+static void test_stack_tcp_fragments(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	int sd = hsk_socket(s);
+	tcp_hdr th = { .sport = 40000, .dport = 80, .seq = 1000, .flags = HSK_TH_SYN,
+		       .win = 65535, .opt = { .mss = 1460, .wscale = -1 } };
+	uint8_t seg[64];
+	(void)state;
+
+	assert_int_equal(hsk_bind(s, sd, 0, 80), 0);
+	assert_int_equal(hsk_listen(s, sd, 16), 0);
+	assert_int_equal(tcp_emit(&th, NULL, 0, STK_PEER, STK_US, seg, sizeof(seg)), 24);
+	send_frag_proto(s, 2 * SEC, IP_PROTO_TCP, STK_PEER, 7, seg, 0, 16, true);
+	assert_int_equal(rp.n, 0);
+	send_frag_proto(s, 2 * SEC, IP_PROTO_TCP, STK_PEER, 7, seg, 16, 8, false);
+	assert_int_equal(rp.n, 1);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmOKs"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "InSegs"), 1);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_random_fragments),
 		cmocka_unit_test(test_stack_lockout_many_sources),
 		cmocka_unit_test(test_stack_lockout_one_source),
+		cmocka_unit_test(test_stack_tcp_fragments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,7 +104,7 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 	ipv4_hdr h;
 	const uint8_t *payload;
 	size_t plen;
-	int err = ipv4_parse_inline(pkt, len, &h, &payload, &plen);
+	int err = ipv4_parse(pkt, len, &h, &payload, &plen);
 	/* IPv6 costs IPv4 nothing: it is told apart on the error path. A
 	 * stack with no IPv6 address has it off (as Linux's disable_ipv6):
 	 * such a packet is counted and dropped as IPv4 always did. */

@@ -6,7 +6,13 @@
 int ipv4_parse(const uint8_t *buf, size_t len, ipv4_hdr *h,
 	       const uint8_t **payload, size_t *payload_len)
 {
-	return ipv4_parse_inline(buf, len, h, payload, payload_len);
+	int err = ipv4_parse_inline(buf, len, h, payload, payload_len);
+	if (err == WIRE_OK) {
+		h->id = rd16(buf + 4);
+		h->ttl = buf[8];
+		h->csum = rd16(buf + 10);
+	}
+	return err;
 }
 
 int ipv4_emit(const ipv4_hdr *h, uint8_t *buf, size_t cap)

@@ -9,13 +9,19 @@ int tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	      bool verify_csum, tcp_hdr *h, const uint8_t **payload,
 	      size_t *payload_len)
 {
-	return tcp_parse_inline(buf, len, src, dst, verify_csum, h, payload, payload_len);
+	int err = tcp_parse_inline(buf, len, src, dst, verify_csum, h, payload, payload_len);
+	if (err == WIRE_OK)
+		tcp_parse_unread(buf, h);
+	return err;
 }
 
 int tcp_parse_ps(const uint8_t *buf, size_t len, uint32_t psum, bool verify_csum,
 		 tcp_hdr *h, const uint8_t **payload, size_t *payload_len)
 {
-	return tcp_parse_ps_inline(buf, len, psum, verify_csum, h, payload, payload_len);
+	int err = tcp_parse_ps_inline(buf, len, psum, verify_csum, h, payload, payload_len);
+	if (err == WIRE_OK)
+		tcp_parse_unread(buf, h);
+	return err;
 }
 
 static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *buf, size_t len, uint32_t psum,
@@ -35,6 +41,8 @@ static inline __attribute__((always_inline)) int parse_hsum_ps(const uint8_t *bu
 	if (err && csum_fold(csum_partial(buf + doff, len - doff, sum)) != 0)
 		return WIRE_ERR_TCP_CSUM;
 	*hsum = sum;
+	if (err == WIRE_OK)
+		tcp_parse_unread(buf, h);
 	return err;
 }
 

@@ -283,7 +283,9 @@ static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 	return sum_fold64(s) == 0xffff;
 }
 
-/* ipv4_parse, inline for the IP layer's input (one per packet). */
+/* ipv4_parse, inline for the IP layer's input (one per packet), without
+ * the fields no layer above reads: id, ttl and csum are left as they were
+ * (ipv4_parse sets them, as the reassembly needs the id). */
 static inline __attribute__((always_inline)) int
 ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **payload,
 		  size_t *payload_len)
@@ -310,11 +312,8 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 	h->ihl = (uint8_t)ihl;
 	h->tos = buf[1];
 	h->total_len = (uint16_t)total;
-	h->id = rd16(buf + 4);
 	h->frag = rd16(buf + 6);
-	h->ttl = buf[8];
 	h->proto = buf[9];
-	h->csum = rd16(buf + 10);
 	h->src = src;
 	h->dst = rd32(buf + 16);
 	*payload = buf + ihl;
@@ -429,7 +428,9 @@ static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p
 	return false;
 }
 
-/* The checks and fields after the checksum (SYN+FIN, options). */
+/* The checks and fields after the checksum (SYN+FIN, options). The
+ * checksum and urgent pointer fields, which the engine never reads, are
+ * left to tcp_parse_unread (the parse functions of tcp.c). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
 {
@@ -449,11 +450,16 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	h->doff = (uint8_t)doff;
 	h->flags = flags;
 	h->win = rd16(buf + 14);
-	h->csum = rd16(buf + 16);
-	h->urp = rd16(buf + 18);
 	*payload = buf + doff;
 	*payload_len = len - doff;
 	return WIRE_OK;
+}
+
+/* The fields tcp_parse_rest leaves out. */
+static inline void tcp_parse_unread(const uint8_t *buf, tcp_hdr *h)
+{
+	h->csum = rd16(buf + 16);
+	h->urp = rd16(buf + 18);
 }
 
 /* The lengths every parse checks first; the data offset, or an error. */
@@ -514,7 +520,8 @@ static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t 
  * least fuse_min bytes while it copies it: for such a segment the
  * checksum is not verified here; *hsum is the pseudo-header and header
  * sum (tcp_parse_hsum's) and the return 1. Otherwise tcp_parse_ps_inline
- * with the checksum verified (WIRE_OK), or an error. */
+ * with the checksum verified (WIRE_OK), or an error. h->csum and h->urp
+ * are not set (tcp_parse_rest). */
 static inline __attribute__((always_inline)) int
 tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint32_t psum, size_t fuse_min, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum)

@@ -392,37 +392,34 @@ static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p
 		W_NOP_NOP_TS = TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
 		W_SACKP_TS = TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
 		W_NOP_WSCALE = TCPOPT_NOP << 16 | TCPOPT_WSCALE << 8 | 3,
+		/* mss .. fo_len: 8 bytes, set with one store (sack[] is read
+		 * only below nsack) */
+		HEAD = offsetof(tcp_opts, ts_val),
 	};
-	/* tcp_opts_init's fields (sack[] is read only below nsack) */
-	o->wscale = -1;
-	o->nsack = 0;
-	o->has_fo = false;
-	o->fo_len = 0;
+	_Static_assert(offsetof(tcp_opts, ts_val) == 8 && offsetof(tcp_opts, fo_len) == 7,
+		       "the small fields of tcp_opts are its first 8 bytes");
+	static const tcp_opts ts_alone = { .wscale = -1, .has_ts = true };
+	static const tcp_opts none = { .wscale = -1 };
+	static const tcp_opts syn = { .sack_ok = true, .has_ts = true };
 	o->fo_cookie = NULL;
 	uint32_t w = 0;
 	if (len == 12 && (w = rd32(p)) == (uint32_t)W_NOP_NOP_TS) {
-		o->mss = 0;
-		o->sack_ok = false;
-		o->has_ts = true;
+		memcpy(o, &ts_alone, HEAD);
 		o->ts_val = rd32(p + 4);
 		o->ts_ecr = rd32(p + 8);
 		return true;
 	}
 	if (len == 0) {
-		o->mss = 0;
-		o->sack_ok = false;
-		o->has_ts = false;
-		o->ts_val = o->ts_ecr = 0;
+		memcpy(o, &none, HEAD + 8);     /* and ts_val, ts_ecr 0 */
 		return true;
 	}
 	if (len == 20 && (w = rd32(p)) >> 16 == (TCPOPT_MSS << 8 | 4) && (w & 0xffff) &&
 	    rd32(p + 4) == (uint32_t)W_SACKP_TS && rd32(p + 16) >> 8 == (uint32_t)W_NOP_WSCALE) {
+		memcpy(o, &syn, HEAD);
 		o->mss = (uint16_t)w;
-		o->sack_ok = true;
-		o->has_ts = true;
+		o->wscale = (int8_t)(p[19] > 127 ? 127 : p[19]);
 		o->ts_val = rd32(p + 8);
 		o->ts_ecr = rd32(p + 12);
-		o->wscale = (int8_t)(p[19] > 127 ? 127 : p[19]);
 		return true;
 	}
 	return false;

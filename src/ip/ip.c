@@ -97,22 +97,14 @@ static bool addr_martian(const ip_layer *ip, uint32_t a)
 	return top == 0 || top == 127 || top >= 224 || a == subnet_broadcast(ip);
 }
 
-/* Any packet, every check in its order and counted (ip_input takes the
- * usual one itself). */
+/* Any IPv4 packet, every check in its order and counted (ip_input takes
+ * the usual one itself, and IPv6). */
 static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *pkt, size_t len)
 {
 	ipv4_hdr h;
 	const uint8_t *payload;
 	size_t plen;
 	int err = ipv4_parse(pkt, len, &h, &payload, &plen);
-	/* IPv6 costs IPv4 nothing: it is told apart on the error path. A
-	 * stack with no IPv6 address has it off (as Linux's disable_ipv6):
-	 * such a packet is counted and dropped as IPv4 always did. */
-	if ((err == WIRE_ERR_VERSION || err == WIRE_ERR_SHORT) && ip->addrs.n6 &&
-	    len && pkt[0] >> 4 == 6) {
-		ip6_input(ip, pkt, len);
-		return;
-	}
 	CNT_INC(ip->env, InReceives);
 	if (err < 0) {
 		/* The wire layer already refuses the worst sources. */
@@ -186,8 +178,20 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	ipv4_hdr *h = &ip->rx;
 	const uint8_t *payload;
 	size_t plen;
-	if (ipv4_parse_inline(pkt, len, h, &payload, &plen) != WIRE_OK ||
-	    h->proto != IP_PROTO_TCP || h->dst != ip->addr || ip->addrs.n4 > 1 ||
+	int err = ipv4_parse_inline(pkt, len, h, &payload, &plen);
+	if (err != WIRE_OK) {
+		/* IPv6 costs IPv4 nothing: it is told apart on the error path.
+		 * A stack with no IPv6 address has it off (as Linux's
+		 * disable_ipv6): such a packet is counted and dropped as IPv4
+		 * always did. */
+		if ((err == WIRE_ERR_VERSION || err == WIRE_ERR_SHORT) && ip->addrs.n6 &&
+		    len && pkt[0] >> 4 == 6)
+			ip6_input(ip, pkt, len);
+		else
+			ip_input_all(ip, pkt, len);
+		return;
+	}
+	if (h->proto != IP_PROTO_TCP || h->dst != ip->addr || ip->addrs.n4 > 1 ||
 	    addr_martian(ip, h->src) || h->src == ip->addr || ipv4_is_fragment(h)) {
 		ip_input_all(ip, pkt, len);
 		return;

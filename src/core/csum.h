@@ -59,9 +59,10 @@ static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, ui
 	       proto + len;
 }
 
-/* s plus the n (at most 7) 8-byte words at buf, with end-around carry:
+/* s plus the n (at most 15) 8-byte words at buf, with end-around carry:
  * one add and one add-with-carry a word, no loop (a TCP header of 20..60
- * bytes has at most 7, an IPv4 header without options 2 and a half). The
+ * bytes has at most 7, an IPv4 header without options 2 and a half, a
+ * segment the TCP input sums inline at most 15: wire.h). The
  * carry comes from __builtin_add_overflow, which the compiler keeps in
  * the flag (s += w; s += s < w unrolled was compiled into compare-and-set
  * sequences). */
@@ -72,6 +73,14 @@ static inline __attribute__((always_inline)) uint64_t sum_words8(const uint8_t *
 	bool c;
 #define SUM8(i) (memcpy(&w, buf + 8 * (i), 8), c = __builtin_add_overflow(s, w, &s), s += c)
 	switch (n) {
+	case 15: SUM8(14); /* fall through */
+	case 14: SUM8(13); /* fall through */
+	case 13: SUM8(12); /* fall through */
+	case 12: SUM8(11); /* fall through */
+	case 11: SUM8(10); /* fall through */
+	case 10: SUM8(9); /* fall through */
+	case 9: SUM8(8); /* fall through */
+	case 8: SUM8(7); /* fall through */
 	case 7: SUM8(6); /* fall through */
 	case 6: SUM8(5); /* fall through */
 	case 5: SUM8(4); /* fall through */

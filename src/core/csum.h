@@ -54,9 +54,11 @@ static inline uint16_t csum_fold(uint32_t sum)
 /* The IPv4 pseudo-header sum for TCP/UDP (addresses host order). */
 static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
-	/* Six 16-bit terms: at most 6 * 0xffff, no overflow of 32 bits. */
-	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
-	       proto + len;
+	/* The addresses as 32-bit words (2^16 is 1 modulo 0xffff: a word is
+	 * congruent to its halves' sum), then one fold of 16 bits: below
+	 * 0x30002, so that a caller may add a length and more to it. */
+	uint64_t s = (uint64_t)src + dst + proto + len;
+	return (uint32_t)(s & 0xffff) + (uint32_t)(s >> 16);
 }
 
 /* s plus the n (at most 15) 8-byte words at buf, with end-around carry:

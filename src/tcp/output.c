@@ -432,32 +432,56 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 	return sent;
 }
 
+/* Whether tcp_output may have more than an ACK to send: the SYN (SND.NXT
+ * still at the ISS), data past SND.NXT, the FIN at SND.NXT, or repairs of
+ * data marked lost. When it has none of them (after most ACKs, and after
+ * segments that only need ours) its sending steps would send nothing: the
+ * SYN is not due, rec_send_lost finds nothing lost and the loop of
+ * send_data_and_fin stops at once (no data, no FIN due). */
+static inline bool output_due(const tcb *t)
+{
+	if (seq_eq(t->snd_nxt, t->iss))
+		return true;
+	hsk_seq end = data_end(t);
+	if (seq_lt(t->snd_nxt, end))
+		return true;
+	if (seq_eq(t->snd_nxt, end) && (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED))
+		return true;
+	const tcb_act *a = t->act;
+	return a && a->sack_on && a->sack.rk.lost_bytes;
+}
+
 void tcp_output(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
 		return;
 	bool sent = false;
-	/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
-	if (seq_eq(t->snd_nxt, t->iss) && (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-	    !(t->flags & TF_TFO_DEFER)) {
-		/* The SYN's timer and send time are the extension's. */
-		tcb_act *a = tcb_act_get(s, t);
-		if (!a)
-			return;
-		if (seq_gt(t->snd_max, t->iss))
-			CNT_INC(s->env, RetransSegs);
-		else
-			a->rtt_start = s->env->now;
-		uint32_t data = tcb_send_syn(s, t);
-		t->snd_nxt = seq_add(t->iss, 1 + data);
-		if (seq_gt(t->snd_nxt, t->snd_max))
-			t->snd_max = t->snd_nxt;
-		sent = true;
-	}
-	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
-	    t->state != HSK_TIME_WAIT) {
-		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
-		sent |= send_data_and_fin(s, t);
+	/* Seven calls of a lifecycle's twelve have nothing due but perhaps
+	 * an ACK, and skip the steps (tcp_stack.no_fastpath: never). */
+	if (s->no_fastpath || output_due(t)) {
+		/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
+		if (seq_eq(t->snd_nxt, t->iss) &&
+		    (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+		    !(t->flags & TF_TFO_DEFER)) {
+			/* The SYN's timer and send time are the extension's. */
+			tcb_act *a = tcb_act_get(s, t);
+			if (!a)
+				return;
+			if (seq_gt(t->snd_max, t->iss))
+				CNT_INC(s->env, RetransSegs);
+			else
+				a->rtt_start = s->env->now;
+			uint32_t data = tcb_send_syn(s, t);
+			t->snd_nxt = seq_add(t->iss, 1 + data);
+			if (seq_gt(t->snd_nxt, t->snd_max))
+				t->snd_max = t->snd_nxt;
+			sent = true;
+		}
+		if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
+		    t->state != HSK_TIME_WAIT) {
+			sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
+			sent |= send_data_and_fin(s, t);
+		}
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);

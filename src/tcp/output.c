@@ -62,32 +62,77 @@ static inline void put32(uint8_t *p, uint32_t v, uint64_t *sum)
 	*sum += v;
 }
 
+/* Options written and their sum (a 64-bit sum of a few words). */
+typedef struct opts_sum {
+	uint64_t sum;
+	size_t len;
+} opts_sum;
+
+/* The options of a SYN, SACK blocks, Fast Open: what opts_put does not
+ * write itself. Everything but SACK blocks and Fast Open word by word
+ * (kind, length), as tcp_opts_write lays them out: MSS (2, 4), timestamps
+ * (8, 10) after SACK-permitted (4, 2) or two NOPs, or SACK-permitted
+ * alone after two NOPs, window scale (3, 3) after a NOP on a SYN. */
+static __attribute__((noinline)) opts_sum opts_put_other(const tcp_opts *op, bool syn,
+							  uint8_t *p)
+{
+	uint64_t sum = 0;
+	if (op->nsack || op->has_fo) {
+		tcp_opts tmp;
+		if (!syn && op->wscale >= 0) {
+			tmp = *op;
+			tmp.wscale = -1;
+			op = &tmp;
+		}
+		size_t n = tcp_opts_write(op, p);
+		return (opts_sum){ csum_partial(p, n, 0), n };
+	}
+	uint8_t *q = p;
+	if (op->mss) {
+		put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | op->mss, &sum);
+		q += 4;
+	}
+	if (op->has_ts) {
+		put32(q, op->sack_ok ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+				       TCPOPT_TIMESTAMP << 8 | 10
+				     : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				       TCPOPT_TIMESTAMP << 8 | 10, &sum);
+		put32(q + 4, op->ts_val, &sum);
+		put32(q + 8, op->ts_ecr, &sum);
+		q += 12;
+	} else if (op->sack_ok) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 |
+			 2, &sum);
+		q += 4;
+	}
+	/* Window scale is a SYN option only (RFC 7323 §2.2). */
+	if (syn && op->wscale >= 0) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
+			 (uint8_t)op->wscale, &sum);
+		q += 4;
+	}
+	return (opts_sum){ sum, (size_t)(q - p) };
+}
+
 /* The options as tcp_opts_write would write them, with the one shape most
  * segments of a connection have (timestamps alone: NOP, NOP, TS) or none
- * written directly. Returns their length. */
-static size_t opts_put(const tcp_opts *op, bool syn, uint8_t *p, uint64_t *sum)
+ * written here, the others by opts_put_other. */
+static inline opts_sum opts_put(const tcp_opts *op, bool syn, uint8_t *p)
 {
 	/* Window scale is a SYN option only (RFC 7323 §2.2). */
 	bool plain = !op->mss && !op->sack_ok && !op->nsack && !op->has_fo &&
 		     (!syn || op->wscale < 0);
 	if (plain && op->has_ts) {
+		uint64_t sum = 0;
 		put32(p, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
-		      sum);
-		put32(p + 4, op->ts_val, sum);
-		put32(p + 8, op->ts_ecr, sum);
-		return 12;
+		      &sum);
+		put32(p + 4, op->ts_val, &sum);
+		put32(p + 8, op->ts_ecr, &sum);
+		return (opts_sum){ sum, 12 };
 	}
 	if (plain)
-		return 0;
-	tcp_opts tmp;
-	if (!syn && op->wscale >= 0) {
-		tmp = *op;
-		tmp.wscale = -1;
-		op = &tmp;
-	}
-	size_t n = tcp_opts_write(op, p);
-	*sum += csum_partial(p, n, 0);
-	return n;
+		return (opts_sum){ 0, 0 };
+	return opts_put_other(op, syn, p);
 }
 
 /* `*o = (seg_out){ .flags, .seq, .ack }` but for the SACK blocks, which
@@ -132,9 +177,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
-	uint64_t sum = 0;
-	size_t hlen = TCP_HDR_LEN + opts_put(&o->opt, o->flags & HSK_TH_SYN, h + TCP_HDR_LEN,
-					     &sum);
+	opts_sum op = opts_put(&o->opt, o->flags & HSK_TH_SYN, h + TCP_HDR_LEN);
+	uint64_t sum = op.sum;
+	size_t hlen = TCP_HDR_LEN + op.len;
 	size_t n = hlen + o->len;
 	if (n > sizeof(s->ip->txbuf) - hl || n > 0xffff)
 		return;

@@ -1,10 +1,11 @@
 /*
  * The send path writes its segments itself (output.c, seg_send): header
  * words summed as they are stored, timestamps-only options written
- * directly, the payload summed while it is copied. Every segment must be
- * byte for byte what wire's tcp_emit makes of the same header -- with any
- * options, flags, payload length (from a buffer, or from a send ring
- * across its wrap), over IPv4 and IPv6 -- and must verify.
+ * directly, a SYN's options word by word, the payload summed while it is
+ * copied. Every segment must be byte for byte what wire's tcp_emit makes
+ * of the same header -- with any options, flags, payload length (from a
+ * buffer, or from a send ring across its wrap), over IPv4 and IPv6 -- and
+ * must verify.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,7 +68,7 @@ static void test_segments_as_tcp_emit(void **state)
 	static uint8_t data[2000], want[IP_TXBUF];
 	hsk_ring ring;
 	assert_int_equal(ring_init(&ring, 4096), 0);
-	unsigned ts_only = 0, none = 0, payload = 0, wrapped = 0;
+	unsigned ts_only = 0, none = 0, words = 0, payload = 0, wrapped = 0;
 	for (int i = 0; i < 20000; i++) {
 		bool v6 = rng_below(&r, 2);
 		tbl_v6addrs a6;
@@ -139,10 +140,13 @@ static void test_segments_as_tcp_emit(void **state)
 			     th.opt.wscale < 0;
 		ts_only += plain && th.opt.has_ts;
 		none += plain && !th.opt.has_ts;
+		/* the SYNs' shapes, written word by word (opts_put_other) */
+		words += !plain && !th.opt.nsack && !th.opt.has_fo;
 		payload += len > 0;
 	}
 	/* every path was taken, many times */
-	assert_true(ts_only > 2000 && none > 1000 && payload > 5000 && wrapped > 100);
+	assert_true(ts_only > 2000 && none > 1000 && words > 2000 && payload > 5000 &&
+		    wrapped > 100);
 	ring_destroy(&ring);
 	hsk_stack_free(st);
 }

@@ -197,9 +197,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
 	 * are, as the header's (csum_pseudo's halves, without the splitting). */
 	sum += (a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
-		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n;
-	uint32_t all = csum_add(csum_add((uint32_t)sum, (uint32_t)(sum >> 32)), pay);
-	put32(h + 16, (uint32_t)csum_fold(all) << 16, &sum);   /* urgent pointer 0 */
+		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n + pay;
+	/* the checksum, and the urgent pointer 0 */
+	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
 	CNT_INC(s->env, OutSegs);
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);

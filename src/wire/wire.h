@@ -648,15 +648,15 @@ static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_le
 				    uint32_t dst)
 {
 	/* The header as five 32-bit words, and its checksum straight from
-	 * them (the checksum's place 0 while summing). */
+	 * them (the checksum's place 0 while summing; a word is congruent to
+	 * the sum of its halves modulo 0xffff, and sum_fold64 folds). */
 	uint32_t w0 = (uint32_t)(0x4500 | tos) << 16 | total_len;
 	uint32_t w1 = (uint32_t)id << 16 | frag;
 	uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
 	uint64_t sum = (uint64_t)w0 + w1 + w2 + src + dst;
-	sum = (sum & 0xffffffffu) + (sum >> 32);
 	wr32(buf, w0);
 	wr32(buf + 4, w1);
-	wr32(buf + 8, w2 | csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)));
+	wr32(buf + 8, w2 | (uint16_t)~sum_fold64(sum));
 	wr32(buf + 12, src);
 	wr32(buf + 16, dst);
 }

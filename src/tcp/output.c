@@ -170,10 +170,13 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
  * are summed as they are stored, and the payload is summed while it is
  * copied (from the send ring or o->data), so every byte of the segment is
  * touched once. The bytes are exactly tcp_emit's (tests/unit/test_output.c
- * checks them against it).
+ * checks them against it). seg_send for the requests, TIME_WAIT and
+ * resets; in line in tcb_emit, which sends every segment of a TCB (a
+ * frame, seven arguments and their spills less per segment).
  */
-void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
-	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
+static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
+							  const tbl_v6addrs *a6, const seg_out *o,
+							  const hsk_ring *ring, int obj, int sd)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
@@ -220,6 +223,12 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, o->tos, n);
 }
 
+void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
+{
+	seg_put(s, tu, a6, o, ring, obj, sd);
+}
+
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
 	o->tos = t->tos;
@@ -251,7 +260,7 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 			a->unacked_segs = 0;
 		}
 	}
-	seg_send(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
+	seg_put(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */

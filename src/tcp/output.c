@@ -229,7 +229,11 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	seg_put(s, tu, a6, o, ring, obj, sd);
 }
 
-static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
+/* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
+ * every segment of it carries, the ACK's bookkeeping. In line where most
+ * segments leave (the pure ACK, the send loop), so that o stays in
+ * registers; tcb_emit for the others. */
+static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, seg_out *o)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK)
@@ -261,6 +265,11 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 		}
 	}
 	seg_put(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
+}
+
+static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
+{
+	tcb_put(s, t, o);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -391,7 +400,7 @@ static inline uint16_t send_ack(tcp_stack *s, tcb *t)
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
 	o.win = tcb_window_field(s, t);
-	tcb_emit(s, t, &o);
+	tcb_put(s, t, &o);
 	return o.win;
 }
 
@@ -468,7 +477,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 		}
 		if (is_new && len)
 			qack_data_sent(s, t);
-		tcb_emit(s, t, &o);
+		tcb_put(s, t, &o);
 		/* RFC 6937's prr_out counts every byte sent in recovery, new
 		 * data too (rec_send_lost counts the repairs). */
 		cc_prr_sent(&a->cc, len);

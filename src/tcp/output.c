@@ -566,7 +566,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 	}
 	if (sent && tcb_sack(t))
 		rec_arm_tlp(s, t);
-	tcb_timer_update(s, t);
+	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

@@ -834,12 +834,10 @@ static inline uint64_t timer_min_m1(uint64_t m, uint64_t b)
 	b -= 1;
 	return b < m ? b : m;
 }
-/* Re-arms the TCB's wheel timer at the earliest of its deadlines. Inline:
- * it runs after every event (each tcp_output, segment and socket call). */
-static inline void tcb_timer_update(struct tcp_stack *s, tcb *t)
+/* Re-arms the TCB's wheel timer at the earliest of its deadlines, for a
+ * TCB in the table (tcb_timer_update asks). */
+static inline void tcb_timer_set(struct tcp_stack *s, tcb *t)
 {
-	if (t->flags & TF_DETACHED)
-		return;
 	uint64_t m = t->keep_at - 1;
 	const tcb_act *a = t->act;
 	if (a) {
@@ -852,6 +850,13 @@ static inline void tcb_timer_update(struct tcp_stack *s, tcb *t)
 		wheel_cancel(&s->env->wheel, &t->timer);
 	else if (!timer_armed(&t->timer) || t->timer.deadline != m + 1)
 		wheel_arm(&s->env->wheel, &t->timer, m + 1);
+}
+/* tcb_timer_set unless the TCB is out of the table. Inline: it runs after
+ * every event (each tcp_output, segment and socket call). */
+static inline void tcb_timer_update(struct tcp_stack *s, tcb *t)
+{
+	if (!(t->flags & TF_DETACHED))
+		tcb_timer_set(s, t);
 }
 void tcb_timer_fire(struct tcp_stack *s, tcb *t, uint64_t now);
 void tcb_arm_rtx(struct tcp_stack *s, tcb *t, uint64_t now);

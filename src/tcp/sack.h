@@ -297,63 +297,57 @@ int rack_tlp_on_ack(rack *r, hsk_seq ack, bool dsack, hsk_seq dsack_end,
 
 /* rack_cum_ack for rack_on_cum_ack's records (no flag set on any) while
  * the first one is wholly acknowledged: rack_delivered's steps 2 and 3 and
- * rack_pop, record by record, with RACK's state in locals. Returns the
- * bytes acknowledged; *sample as rack_cum_ack's. */
+ * rack_pop for the records acknowledged. Returns the bytes acknowledged;
+ * *sample as rack_cum_ack's.
+ *
+ * Records are written in sequence order at the stack's time, which never
+ * goes back, and only a retransmission (RACK_RETRANS, none here) sends
+ * one again: their ends rise and their send times do not fall. So what
+ * the general walk learns record by record comes from two of them: step
+ * 3's reordering only from the first (a later one ends above it, hence
+ * above the fack the first left), the fack, the newest delivered segment
+ * (RACK.xmit_ts, end_seq, rtt) and the sample only from the last, which
+ * was sent after each of the others (rack_sent_after: no earlier, and a
+ * higher end). */
 static inline uint32_t rack_cum_ack_walk(rack *r, hsk_seq snd_una, uint64_t now,
 					  uint64_t *sample)
 {
-	rack_seg *seg = r->seg, *s = &seg[r->head];
+	rack_seg *seg = r->seg;
 	uint32_t mask = r->cap - 1, head = r->head, n = r->count, acked = 0;
-	hsk_seq fack = r->fack, end_seq = r->end_seq;
-	uint64_t xmit_ts = r->xmit_ts;
-	bool newest = false;
+	const rack_seg *last;
 
-	/* Without a fack or a newest delivered segment yet, the first record
-	 * becomes both: a fack and a newest one it is sure to pass. */
-	if (!r->have_fack)
-		fack = s->start;
-	if (!r->have_ts) {
-		xmit_ts = 0;
-		end_seq = s->start;
-	}
+	if (r->have_fack && seq_lt(seg[head].end, r->fack))
+		r->reordering_seen = true;  /* step 3, never retransmitted */
 	do {
-		s = &seg[head];
-		hsk_seq end = s->end;
-		uint64_t x = s->xmit;
-
-		acked += (uint32_t)seq_diff(end, s->start);
-		if (seq_gt(end, fack))
-			fack = end;
-		else if (seq_lt(end, fack))
-			r->reordering_seen = true;  /* step 3, never retransmitted */
-		if (rack_sent_after(x, end, xmit_ts, end_seq)) {
-			xmit_ts = x;
-			end_seq = end;
-			newest = true;
-		}
+		last = &seg[head];
+		acked += (uint32_t)seq_diff(last->end, last->start);
 		head = (head + 1) & mask;
 	} while (--n && seq_le(seg[head].end, snd_una));
-	/* RACK.rtt is the newest one's (now is the same for all) */
-	if (newest) {
-		r->xmit_ts = xmit_ts;
-		r->end_seq = end_seq;
-		r->rtt = now - xmit_ts;
+	hsk_seq end = last->end;
+	uint64_t x = last->xmit;
+	if (!r->have_fack || seq_gt(end, r->fack))
+		r->fack = end;
+	if (!r->have_ts || rack_sent_after(x, end, r->xmit_ts, r->end_seq)) {
+		r->xmit_ts = x;
+		r->end_seq = end;
+		r->rtt = now - x;
 	}
-	r->fack = fack;
 	r->have_fack = r->have_ts = true;
 	r->head = head;
 	r->count = n;
 	r->bytes -= acked;
-	*sample = now - s->xmit ? now - s->xmit : 1;
+	*sample = now - x ? now - x : 1;
 	return acked;
 }
 
 /* rack_on_ack for an ACK to snd_una without SACK blocks (no D-SACK),
  * outside recovery, while no record is SACKed, lost or retransmitted
- * (segs_sacked, lost_bytes and retrans_segs all 0): the same result and
- * state, without the generic bookkeeping (recovery.c's loss-free path,
- * which takes it in line). min_rtt and srtt are rack_ack's.
- * tests/unit/test_sack.c holds it equal to rack_on_ack. */
+ * (segs_sacked, lost_bytes and retrans_segs all 0), the records written
+ * by rack_on_send or rack_push at times that do not fall (the stack's
+ * clock): the same result and state, without the generic bookkeeping
+ * (recovery.c's loss-free path, which takes it in line). min_rtt and
+ * srtt are rack_ack's. tests/unit/test_rack.c holds it equal to
+ * rack_on_ack. */
 static inline void rack_on_cum_ack(rack *r, hsk_seq snd_una, uint64_t min_rtt,
 				   uint64_t srtt, uint64_t now, rack_result *res)
 {

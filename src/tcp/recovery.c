@@ -279,7 +279,9 @@ static __attribute__((noinline)) void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sa
 	if ((acked || res.delivered) &&
 	    !(t->act->ecn_cwr && ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) && acked)
 		cc_grow(s, t, acked, flight_before, res.rtt_sample);
-	if (res.newly_lost || k->rk.lost_bytes)
+	/* (rack_next_lost's test: nothing was marked lost before, nor
+	 * popped since, so what is marked now is what was newly.) */
+	if (res.newly_lost)
 		enter_sack_recovery(s, t);
 	k->reo_at = res.reo_timeout ? now + res.reo_timeout : 0;
 	k->tlp_at = 0;

@@ -424,7 +424,9 @@ void rec_arm_tlp(tcp_stack *s, tcb *t)
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;
 	uint64_t rtx_at = t->act->rtx_at;
-	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, rtx_at);
+	/* Not capped by the RTO here: the cap at the end gives the same
+	 * (what is added in between is added to both or capped away). */
+	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, 0);
 	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
 	 * flight; a receiver may as well delay while it holds less than two
 	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */

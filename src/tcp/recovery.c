@@ -150,9 +150,9 @@ void rec_sack_free_idle(tcb *t)
 	tcp_sack *k = &t->act->sack;    /* sack_on: the caller's test */
 	if (!seq_eq(t->snd_una, t->snd_max) || k->rk.count || k->rcv.dsack || recovering(t))
 		return;
-	if (k->seg != k->seg0)
-		free(k->seg);
 	t->act->sack_on = false;
+	if (k->seg != k->seg0)
+		free(k->seg);   /* last: nothing to keep across the call */
 }
 
 /* Records start with the 16 inside tcp_sack and double when full, up to
@@ -419,14 +419,15 @@ void rec_sack_rto(tcp_stack *s, tcb *t)
 void rec_arm_tlp(tcp_stack *s, tcb *t)
 {
 	tcp_sack *k = tcb_sack(t);
-	if (!k || !k->seg || !t->act->rtx_at || !rtt_has_sample(&t->rtt))
+	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
+	if (!k || !k->seg || !t->act->rtx_at || !srtt)
 		return;
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;
 	uint64_t rtx_at = t->act->rtx_at;
 	/* Not capped by the RTO here: the cap at the end gives the same
 	 * (what is added in between is added to both or capped away). */
-	k->tlp_at = rack_pto_deadline(&k->rk, t->rtt.srtt, s->env->now, 0);
+	k->tlp_at = rack_pto_deadline(&k->rk, srtt, s->env->now, 0);
 	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
 	 * flight; a receiver may as well delay while it holds less than two
 	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */

@@ -43,7 +43,9 @@ typedef struct sack_rcv {
 
 static inline void sack_rcv_init(sack_rcv *rs)
 {
-	memset(rs, 0, sizeof(*rs));
+	/* blk[] is read only below n, dblk only while dsack: not cleared */
+	rs->n = 0;
+	rs->dsack = false;
 }
 /* A segment landed in held range [start, end) (reass_result's block):
  * that block goes first; blocks it swallowed are dropped. */

@@ -11,8 +11,12 @@
  * updates), and applications that write and read in random pieces and
  * sometimes stop reading. Every trace event of both hosts (each segment
  * sent, received and dropped with all its fields and options, each
- * state change, the congestion state after each segment sent) and every
- * counter must be the same, byte for byte, and every byte must arrive.
+ * state change, the congestion state after each segment sent), every
+ * counter and, after each tick, the loss recovery state of each open
+ * connection (RACK's records and state, the scoreboard, the reordering
+ * and probe timers: what the trace does not show, and what a later loss
+ * would be judged by) must be the same, byte for byte, and every byte
+ * must arrive.
  *
  * HSK_FASTPATH_RUNS=<n> sets the runs per mode; SIM_PRINT=1 traces.
  */
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/api.h"
 #include "core/rand.h"
 #include "sim.h"
 #include "stack/stack.h"
@@ -62,6 +67,9 @@ typedef struct app {
 	end cli[CONNS], srv[CONNS];
 	int nsrv;
 	bool force;               /* nothing happened for a tick: all read */
+	char rec_last[2][CONNS][4096]; /* each end's last rec_text */
+	char **rec;               /* rec_text lines, when they changed */
+	size_t nrec, caprec;
 } app;
 
 /* Byte i of every stream. */
@@ -168,6 +176,66 @@ static void app_poll(app *a)
 		end_poll(a, cs, &a->cli[i]);
 }
 
+/* The loss recovery state of a connection as text: RACK's records and
+ * state, the scoreboard, the timers; "-" without SACK state. */
+static void rec_text(const tcb *t, char *out, size_t cap)
+{
+	const tcp_sack *k = tcb_sack(t);
+	if (!k) {
+		snprintf(out, cap, "-");
+		return;
+	}
+	const rack *r = &k->rk;
+	int n = snprintf(out, cap,
+			 "una=%u max=%u seg=%d n=%u bytes=%u sacked=%u/%u lost=%u rx=%u "
+			 "ts=%d:%llu:%u rtt=%llu fack=%d:%u reo=%llu dsr=%d:%u mult=%u/%u "
+			 "reord=%d tlp=%d:%d:%u board=%u:%d:%u:%u reo_at=%llu tlp_at=%llu",
+			 t->snd_una.v, t->snd_max.v, k->seg != NULL, r->count, r->bytes,
+			 r->sacked_bytes, r->segs_sacked, r->lost_bytes, r->retrans_segs,
+			 r->have_ts, (unsigned long long)(r->have_ts ? r->xmit_ts : 0),
+			 r->have_ts ? r->end_seq.v : 0, (unsigned long long)r->rtt, r->have_fack,
+			 r->have_fack ? r->fack.v : 0, (unsigned long long)r->reo_wnd,
+			 r->dsack_round_on, r->dsack_round.v, r->reo_wnd_mult, r->reo_wnd_persist,
+			 r->reordering_seen, r->tlp_on, r->tlp_is_retrans, r->tlp_end_seq.v,
+			 k->board.n, k->board.overflowed, k->board.sacked, k->board.high_rxt.v,
+			 (unsigned long long)k->reo_at, (unsigned long long)k->tlp_at);
+	for (uint32_t i = 0; i < r->count && n > 0 && (size_t)n < cap; i++) {
+		const rack_seg *g = &r->seg[(r->head + i) & (r->cap - 1)];
+		n += snprintf(out + n, cap - (size_t)n, " %u-%u@%llu/%u", g->start.v, g->end.v,
+			      (unsigned long long)g->xmit, g->flags);
+	}
+}
+
+/* Logs each open end's rec_text when it changed since the last tick. */
+static void rec_log(app *a)
+{
+	for (int h = 0; h < 2; h++) {
+		end *ends = h == C ? a->cli : a->srv;
+		int n = h == C ? CONNS : a->nsrv;
+		for (int i = 0; i < n; i++) {
+			int err;
+			tcb *t = ends[i].closed ? NULL : conn_of(a->sm->st[h], ends[i].sd, &err);
+			if (!t)
+				continue;
+			char line[4096];
+			int m = snprintf(line, sizeof(line), "h%d e%d ", h, i);
+			rec_text(t, line + m, sizeof(line) - (size_t)m);
+			char *last = a->rec_last[h][i];
+			if (strcmp(last, line) == 0)
+				continue;
+			snprintf(last, sizeof(a->rec_last[h][i]), "%s", line);
+			if (a->nrec == a->caprec) {
+				a->caprec = a->caprec ? 2 * a->caprec : 256;
+				a->rec = realloc(a->rec, a->caprec * sizeof(char *));
+				assert_non_null(a->rec);
+			}
+			a->rec[a->nrec] = strdup(line);
+			assert_non_null(a->rec[a->nrec]);
+			a->nrec++;
+		}
+	}
+}
+
 static bool all_closed(const app *a)
 {
 	for (int i = 0; i < CONNS; i++)
@@ -204,6 +272,8 @@ static void ev_text(const sim_ev *e, char *out, size_t cap)
 typedef struct outcome {
 	char **ev;
 	size_t nev;
+	char **rec;               /* rec_log's lines */
+	size_t nrec;
 	uint64_t *cnt;            /* counters of both hosts */
 	size_t ncnt;
 	size_t bytes;             /* application bytes delivered */
@@ -258,6 +328,7 @@ static void run(const mode *md, uint64_t seed, bool slow, outcome *out)
 		hsk_stack_advance(sm.st[S], sim_now(&sm));
 		a->force = !more;
 		app_poll(a);
+		rec_log(a);
 	}
 	while (memnet_step(sm.net, stop)) {
 		hsk_stack_advance(sm.st[C], sim_now(&sm));
@@ -280,6 +351,8 @@ static void run(const mode *md, uint64_t seed, bool slow, outcome *out)
 	}
 	assert_int_equal(hsk_close(sm.st[S], a->lsd), 0);
 	sim_assert_no_leaks(&sm);
+	out->rec = a->rec;
+	out->nrec = a->nrec;
 
 	out->nev = sm.nlog;
 	out->ev = calloc(sm.nlog ? sm.nlog : 1, sizeof(char *));
@@ -306,6 +379,9 @@ static void outcome_free(outcome *o)
 	for (size_t i = 0; i < o->nev; i++)
 		free(o->ev[i]);
 	free(o->ev);
+	for (size_t i = 0; i < o->nrec; i++)
+		free(o->rec[i]);
+	free(o->rec);
 	free(o->cnt);
 }
 
@@ -313,7 +389,7 @@ static void run_mode(const mode *md)
 {
 	const char *env = getenv("HSK_FASTPATH_RUNS");
 	int runs = env ? atoi(env) : DEFAULT_RUNS;
-	size_t events = 0, bytes = 0;
+	size_t events = 0, bytes = 0, recs = 0;
 	for (int r = 0; r < runs; r++) {
 		uint64_t seed = 7000 + (uint64_t)r;
 		outcome fast, slow;
@@ -328,6 +404,21 @@ static void run_mode(const mode *md)
 				fail();
 			}
 		}
+		size_t m = fast.nrec < slow.nrec ? fast.nrec : slow.nrec;
+		for (size_t i = 0; i < m; i++) {
+			if (strcmp(fast.rec[i], slow.rec[i]) != 0) {
+				fprintf(stderr, "%s seed %llu: recovery state %zu differs\n  fast: %s\n  slow: %s\n",
+					md->name, (unsigned long long)seed, i, fast.rec[i],
+					slow.rec[i]);
+				fail();
+			}
+		}
+		if (fast.nrec != slow.nrec) {
+			fprintf(stderr, "%s seed %llu: %zu recovery states with the short ways, %zu without\n",
+				md->name, (unsigned long long)seed, fast.nrec, slow.nrec);
+			fail();
+		}
+		recs += fast.nrec;
 		if (fast.nev != slow.nev) {
 			fprintf(stderr, "%s seed %llu: %zu events with the short ways, %zu without\n",
 				md->name, (unsigned long long)seed, fast.nev, slow.nev);
@@ -348,9 +439,10 @@ static void run_mode(const mode *md)
 		outcome_free(&fast);
 		outcome_free(&slow);
 	}
-	fprintf(stderr, "fastpath %s: %d runs, %zu events and %zu bytes the same both ways\n",
-		md->name, runs, events, bytes);
+	fprintf(stderr, "fastpath %s: %d runs, %zu events, %zu recovery states and %zu bytes "
+		"the same both ways\n", md->name, runs, events, recs, bytes);
 	assert_true(runs == 0 || bytes > 0);
+	assert_true(runs == 0 || !md->sack || recs > 0);
 }
 
 #define MODE_TEST(fn, ...) \

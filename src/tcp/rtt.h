@@ -94,8 +94,8 @@ static inline bool rtt_add_sample(rtt_est *e, const rtt_params *p, uint64_t rtt,
 		uint64_t var = e->rttvar;
 
 		e->rttvar = var - var / 4 + err / 4;
-		srtt = srtt - srtt / 8 + rtt / 8;
-		e->srtt = srtt ? srtt : 1;
+		/* never 0: srtt / 8 < srtt when srtt >= 1 */
+		e->srtt = srtt - srtt / 8 + rtt / 8;
 	}
 	e->backoff = 0;
 	rtt_min_update(e, rtt, now);

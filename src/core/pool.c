@@ -9,23 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POOL_ASAN 1
-#endif
-#endif
-
-#ifdef POOL_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 enum {
 	POOL_FIRST_CHUNK = 16,          /* objects */
 	POOL_CHUNK_BYTES = 256 * 1024,  /* growth stops doubling here */
@@ -90,34 +73,20 @@ static int pool_grow(hsk_pool *p)
 	p->bump_left = n;
 	p->per_chunk = n;
 	p->total += n;
-	POISON(c->obj, n * p->obj_size);
+	POOL_POISON(c->obj, n * p->obj_size);
 	return 0;
 }
 
-/* pool_get_raw with the free list empty: a never-used object of the
- * newest chunk, or of a new one. Out of line, so that taking one from the
- * free list (the usual case) needs no stack frame. */
-static __attribute__((noinline)) void *pool_get_new(hsk_pool *p)
+/* pool_get_raw's rare way (pool.h): out of line, so that taking one from
+ * the free list (the usual case) needs no stack frame. */
+void *pool_get_new(hsk_pool *p)
 {
 	if (p->bump_left == 0 && pool_grow(p) != 0)
 		return NULL;
 	void *o = p->bump;
 	p->bump += p->obj_size;
 	p->bump_left--;
-	UNPOISON(o, p->obj_size);
-	p->in_use++;
-	return o;
-}
-
-void *pool_get_raw(hsk_pool *p)
-{
-	if (p->in_use >= p->max)
-		return NULL;
-	void *o = p->free_list;
-	if (!o)
-		return pool_get_new(p);
-	UNPOISON(o, p->obj_size);
-	p->free_list = *(void **)o;
+	POOL_UNPOISON(o, p->obj_size);
 	p->in_use++;
 	return o;
 }
@@ -126,14 +95,4 @@ void *pool_get(hsk_pool *p)
 {
 	void *o = pool_get_raw(p);
 	return o ? memset(o, 0, p->obj_size) : NULL;
-}
-
-void pool_put(hsk_pool *p, void *obj)
-{
-	if (!obj)
-		return;
-	*(void **)obj = p->free_list;
-	p->free_list = obj;
-	p->in_use--;
-	POISON((char *)obj + sizeof(void *), p->obj_size - sizeof(void *));
 }

@@ -15,6 +15,23 @@
 
 #include <stddef.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+
+#ifdef POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct hsk_pool {
 	size_t obj_size;     /* rounded up to pointer alignment */
 	size_t per_chunk;    /* objects in the last chunk allocated */
@@ -30,11 +47,34 @@ void pool_init(hsk_pool *p, size_t obj_size, size_t max_objects);
 void pool_destroy(hsk_pool *p);   /* frees every chunk, objects in use too */
 /* A zeroed object, or NULL at `max` or when memory runs out. */
 void *pool_get(hsk_pool *p);
+/* pool_get_raw with the free list empty (pool.c): a never-used object of
+ * the newest chunk, or of a new one. */
+void *pool_get_new(hsk_pool *p);
 /* The same without the zeroing, for objects whose every field the caller
- * sets (a large object most of which is storage used later). */
-void *pool_get_raw(hsk_pool *p);
+ * sets (a large object most of which is storage used later). In line:
+ * the usual case is the free list's head, a few instructions. */
+static inline void *pool_get_raw(hsk_pool *p)
+{
+	if (p->in_use >= p->max)
+		return NULL;
+	void *o = p->free_list;
+	if (!o)
+		return pool_get_new(p);
+	POOL_UNPOISON(o, p->obj_size);
+	p->free_list = *(void **)o;
+	p->in_use++;
+	return o;
+}
 /* obj must come from this pool's pool_get(); NULL is ignored. */
-void pool_put(hsk_pool *p, void *obj);
+static inline void pool_put(hsk_pool *p, void *obj)
+{
+	if (!obj)
+		return;
+	*(void **)obj = p->free_list;
+	p->free_list = obj;
+	p->in_use--;
+	POOL_POISON((char *)obj + sizeof(void *), p->obj_size - sizeof(void *));
+}
 static inline size_t pool_in_use(const hsk_pool *p) { return p->in_use; }
 
 #endif

@@ -51,42 +51,6 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	return 0;
 }
 
-/* A kind's pools: IPv4's, IPv6's. */
-static void obj_pools(tcp_stack *s, int kind, hsk_pool **p4, hsk_pool **p6)
-{
-	switch (kind) {
-	case HSK_OBJ_TCB:
-		*p4 = &s->tcb_pool;
-		*p6 = &s->tcb_pool6;
-		break;
-	case HSK_OBJ_REQ:
-		*p4 = &s->req_pool;
-		*p6 = &s->req_pool6;
-		break;
-	default:
-		*p4 = &s->tw_pool;
-		*p6 = &s->tw_pool6;
-		break;
-	}
-}
-
-/* A slot of kind's pool for the family a6 says, within the kind's limit
- * (both families together), not zeroed; an IPv6 one has its addresses. */
-void *tcp_obj_slot(tcp_stack *s, int kind, const tbl_v6addrs *a6)
-{
-	hsk_pool *p4, *p6;
-
-	obj_pools(s, kind, &p4, &p6);
-	/* One limit for both families: each pool's max is the kind's (0:
-	 * none). */
-	if (p4->max && pool_in_use(p4) + pool_in_use(p6) >= p4->max)
-		return NULL;
-	char *o = pool_get_raw(a6 ? p6 : p4);
-	if (o && a6)
-		memcpy(o + s->conns.obj_size[kind], a6, sizeof(*a6));
-	return o;
-}
-
 void *tcp_obj_get(tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6)
 {
 	tbl_node *n = tcp_obj_slot(s, kind, a6);
@@ -98,14 +62,6 @@ void *tcp_obj_get(tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addr
 	n->kind = (uint32_t)kind & 0x7f;
 	n->v6 = a6 != NULL;
 	return n;
-}
-
-void tcp_obj_put(tcp_stack *s, tbl_node *n)
-{
-	hsk_pool *p4, *p6;
-
-	obj_pools(s, n->kind, &p4, &p6);
-	pool_put(n->v6 ? p6 : p4, n);
 }
 
 void tcb_release_buffers(tcp_stack *s, tcb *t)

@@ -483,13 +483,40 @@ static inline uint16_t tcp_our_mss(const tcp_stack *s, bool v6)
  * (both families together) is reached or memory runs out. Kind, key and
  * v6 are set; the table is not touched. */
 void *tcp_obj_get(struct tcp_stack *s, int kind, const hsk_tuple *key, const tbl_v6addrs *a6);
+/* A kind's pool for a family. */
+static inline hsk_pool *tcp_obj_pool(tcp_stack *s, int kind, bool v6)
+{
+	switch (kind) {
+	case HSK_OBJ_TCB:
+		return v6 ? &s->tcb_pool6 : &s->tcb_pool;
+	case HSK_OBJ_REQ:
+		return v6 ? &s->req_pool6 : &s->req_pool;
+	default:
+		return v6 ? &s->tw_pool6 : &s->tw_pool;
+	}
+}
 /* The same slot NOT zeroed and its node not set, only the addresses
  * copied after it (a6 not NULL): for a caller that writes every byte of
  * the object (tcb_new copies tcb_fresh, req_from_syn assigns the whole
- * request). */
-void *tcp_obj_slot(struct tcp_stack *s, int kind, const tbl_v6addrs *a6);
+ * request). In line: every caller names its kind, so the pools are
+ * known where it is compiled. */
+static inline void *tcp_obj_slot(tcp_stack *s, int kind, const tbl_v6addrs *a6)
+{
+	hsk_pool *p4 = tcp_obj_pool(s, kind, false), *p6 = tcp_obj_pool(s, kind, true);
+	/* One limit for both families: each pool's max is the kind's
+	 * (SIZE_MAX: none). */
+	if (pool_in_use(p4) + pool_in_use(p6) >= p4->max)
+		return NULL;
+	char *o = pool_get_raw(a6 ? p6 : p4);
+	if (o && a6)
+		memcpy(o + s->conns.obj_size[kind], a6, sizeof(*a6));
+	return o;
+}
 /* Back to its pool (it must be out of the table). */
-void tcp_obj_put(struct tcp_stack *s, tbl_node *n);
+static inline void tcp_obj_put(tcp_stack *s, tbl_node *n)
+{
+	pool_put(tcp_obj_pool(s, n->kind, n->v6), n);
+}
 /* 0, or a negative HSK_E* (unknown congestion control, no memory). */
 int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip);
 /* Frees every connection object and buffer the layer still holds, except

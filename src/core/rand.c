@@ -37,11 +37,6 @@ uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1)
 	return siphash_cd(data, len, k0, k1, 1, 3);
 }
 
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
 static inline uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -56,20 +51,6 @@ void rng_seed(hsk_rng *r, uint64_t seed)
 	 * never the all-zero fixed point of xoshiro. */
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&seed);
-}
-
-uint64_t rng_next(hsk_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
 }
 
 uint64_t rng_below(hsk_rng *r, uint64_t n)

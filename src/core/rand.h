@@ -23,7 +23,20 @@ uint64_t hsk_siphash13(const void *data, size_t len, uint64_t k0, uint64_t k1);
 /* xoshiro256** seeded through splitmix64. */
 typedef struct hsk_rng { uint64_t s[4]; } hsk_rng;
 void rng_seed(hsk_rng *r, uint64_t seed);
-uint64_t rng_next(hsk_rng *r);
+/* In line: a handful of shifts and XORs, drawn for each connection. */
+static inline uint64_t rng_next(hsk_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = s[3] << 45 | s[3] >> 19;
+	return result;
+}
 /* Uniform in [0, n) (n > 0), without modulo bias. */
 uint64_t rng_below(hsk_rng *r, uint64_t n);
 /* True with probability p (0..1). */

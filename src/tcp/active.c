@@ -58,7 +58,10 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	memset(a, 0, offsetof(tcb_act, cc));
 	a->recover = t->snd_una;
 	a->snd_sml = t->snd_una;
-	cc_init_like(&a->cc, &s->cc_fresh[t->cc_id], t->mss);
+	/* cc_init_like's state, but for cwnd: the TCB kept that (no initial
+	 * window worked out to be overwritten) */
+	a->cc = s->cc_fresh[t->cc_id];
+	a->cc.mss = t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss;
 	a->cc.cwnd = t->cwnd;
 	a->ooo.n = 0;
 	a->ooo.fin_known = false;

@@ -775,8 +775,14 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
 static inline __attribute__((always_inline)) void tcb_act_put_idle(struct tcp_stack *s,
 									 tcb *t)
 {
-	const tcb_act *a = t->act;
-	if (a && !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at)
+	tcb_act *a = t->act;
+	if (!a || a->snd.buf || a->rcv.buf || a->sack_on || a->rtx_at || a->delack_at)
+		return;
+	/* Already the newest kept (as after each segment of a request and
+	 * its response): only its time moves, as tcb_act_put would do. */
+	if (s->act_idle_tail == t)
+		a->idle_at = s->env->now;
+	else
 		tcb_act_put(s, t);
 }
 /* Frees it whatever it holds (the TCB is being freed). */

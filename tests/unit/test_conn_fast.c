@@ -31,7 +31,13 @@
  *    that differ in the last byte), pick the same local ports;
  *  - tbl_lookup6's cache hit compares all 32 bytes of the
  *    addresses: a node that differs from the key's in any one byte is
- *    not returned.
+ *    not returned;
+ *  - tcb_act_new copies the congestion state it starts from itself:
+ *    under each congestion control, for MSS below and above CC_MIN_MSS,
+ *    it is cc_init_like's with the TCB's cwnd;
+ *  - tcb_act_put_idle, for an extension already the newest kept, only
+ *    moves its time (as tcb_act_put): reaped ACT_KEEP_NS after its last
+ *    quiescence, not its first.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -530,6 +536,56 @@ static void test_port_offset_memo(void **state)
 	hsk_stack_free(slow);
 }
 
+static void test_act_new_cc(void **state)
+{
+	(void)state;
+	static const char *const ccs[] = { "cubic", "newreno", "none" };
+	static const uint16_t msss[] = { 10, 64, 536, 1448 };
+	for (size_t c = 0; c < 3; c++) {
+		hsk_stack *s = stack_with(ccs[c], 65536);
+		for (size_t m = 0; m < 4; m++) {
+			hsk_tuple k = { 0xc6120001u, 0xc6120002u, (uint16_t)(1000 + m), 80 };
+			tcb *t = tcb_new(&s->tcp, &k, NULL);
+			assert_non_null(t);
+			t->mss = msss[m];
+			t->cwnd = 12345u + (uint32_t)m;
+			tcb_act *a = tcb_act_get(&s->tcp, t);
+			assert_non_null(a);
+			cc_state want;
+			memset(&want, 0, sizeof(want));
+			cc_init_like(&want, &s->tcp.cc_fresh[t->cc_id], t->mss);
+			want.cwnd = t->cwnd;
+			assert_memory_equal(&a->cc, &want, sizeof(want));
+			tcb_free(&s->tcp, t);
+		}
+		hsk_stack_free(s);
+	}
+}
+
+static void test_act_put_idle_dates(void **state)
+{
+	(void)state;
+	const uint64_t ms = 1000000ull, keep = 40 * ms;   /* active.c's ACT_KEEP_NS */
+	hsk_stack *s = stack_with("cubic", 65536);
+	hsk_tuple k = { 0xc6120001u, 0xc6120002u, 1000, 80 };
+	tcb *t = tcb_new(&s->tcp, &k, NULL);
+	assert_non_null(t);
+	assert_non_null(tcb_act_get(&s->tcp, t));
+	uint64_t t0 = s->env.now;
+	tcb_act_put_idle(&s->tcp, t);           /* kept: the newest */
+	assert_ptr_equal(s->tcp.act_idle_tail, t);
+	assert_true(t->act->idle_at == t0);
+	s->env.now = t0 + 30 * ms;
+	tcb_act_put_idle(&s->tcp, t);           /* quiescent again, later */
+	assert_true(t->act->idle_at == t0 + 30 * ms);
+	tcb_act_reap(&s->tcp, t0 + keep + 1);   /* from the first: too soon */
+	assert_non_null(t->act);
+	tcb_act_reap(&s->tcp, t0 + 30 * ms + keep);
+	assert_null(t->act);
+	tcb_free(&s->tcp, t);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +598,8 @@ int main(void)
 		cmocka_unit_test(test_replace_equals_remove_insert),
 		cmocka_unit_test(test_replace_at_the_load),
 		cmocka_unit_test(test_port_offset_memo),
+		cmocka_unit_test(test_act_new_cc),
+		cmocka_unit_test(test_act_put_idle_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -473,8 +473,10 @@ static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6add
 		k->baddr6 = NULL;
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
-	t->rcvbuf = k->rcvbuf;
-	t->rcv_wscale = wscale_for(t->rcvbuf);
+	if (k->rcvbuf != t->rcvbuf) {   /* the fresh TCB's are the defaults' */
+		t->rcvbuf = k->rcvbuf;
+		t->rcv_wscale = wscale_for(t->rcvbuf);
+	}
 	t->iss = tcp_isn(&s->tcp, tu, a6);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	/* The SYN's timer lives in the TCB's active extension. */

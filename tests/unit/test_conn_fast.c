@@ -32,6 +32,10 @@
  *  - tbl_lookup6's cache hit compares all 32 bytes of the
  *    addresses: a node that differs from the key's in any one byte is
  *    not returned;
+ *  - conn_start works out the window scale again only for a socket
+ *    whose SO_RCVBUF is not the fresh TCB's (the default's): connected
+ *    with the default, a smaller and a larger buffer, each TCB has its
+ *    socket's buffer and wscale_for of it;
  *  - tcb_act_new copies the congestion state it starts from itself:
  *    under each congestion control, for MSS below and above CC_MIN_MSS,
  *    it is cc_init_like's with the TCB's cwnd;
@@ -536,6 +540,29 @@ static void test_port_offset_memo(void **state)
 	hsk_stack_free(slow);
 }
 
+static void test_connect_rcvbuf(void **state)
+{
+	(void)state;
+	static const int bufs[] = { 0, 16384, 4 << 20 };     /* 0: the default */
+	hsk_stack *s = stack_with("cubic", 65536);
+	for (size_t i = 0; i < 3; i++) {
+		int sd = hsk_socket(s);
+		assert_true(sd >= 0);
+		if (bufs[i])
+			assert_int_equal(hsk_setsockopt(s, sd, HSK_SO_RCVBUF, bufs[i]), 0);
+		int v;
+		assert_int_equal(hsk_getsockopt(s, sd, HSK_SO_RCVBUF, &v), 0);
+		assert_int_equal(hsk_connect(s, sd, 0xc6120010u, (uint16_t)(80 + i)),
+				 -HSK_EINPROGRESS);
+		const tcb *t = s->socks[sd].t;
+		assert_int_equal(2 * t->rcvbuf, (uint32_t)v);
+		assert_int_equal(t->rcv_wscale, wscale_for(t->rcvbuf));
+		if (bufs[i] == 4 << 20)         /* one the default's would not be */
+			assert_int_not_equal(t->rcv_wscale, wscale_for(65536));
+	}
+	hsk_stack_free(s);
+}
+
 static void test_act_new_cc(void **state)
 {
 	(void)state;
@@ -598,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_replace_equals_remove_insert),
 		cmocka_unit_test(test_replace_at_the_load),
 		cmocka_unit_test(test_port_offset_memo),
+		cmocka_unit_test(test_connect_rcvbuf),
 		cmocka_unit_test(test_act_new_cc),
 		cmocka_unit_test(test_act_put_idle_dates),
 	};

@@ -22,6 +22,8 @@
  *   anything else          duplicate ACK: text, any other FIN, out of
  *                          window (rate limited when it has no text)
  */
+#include <assert.h>
+
 #include "tcp/tcp.h"
 
 void tw_send_ack(tcp_stack *s, tcp_tw *tw)
@@ -74,11 +76,18 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		tcb_notify(s, t);
 }
 
+/* The entry leaves the table and goes back to its pool; its timer is
+ * not armed. */
+static void tw_drop(tcp_stack *s, tcp_tw *tw)
+{
+	tbl_remove(&s->conns, &tw->node);
+	tcp_obj_put(s, &tw->node);
+}
+
 void tw_free(tcp_stack *s, tcp_tw *tw)
 {
 	wheel_cancel(&s->env->wheel, &tw->timer);
-	tbl_remove(&s->conns, &tw->node);
-	tcp_obj_put(s, &tw->node);
+	tw_drop(s, tw);
 }
 
 void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
@@ -88,7 +97,10 @@ void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 	if (s->env->cfg.trace)  /* (nothing untraced: no call) */
 		trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, obj_a6(s, &tw->node),
 				HSK_TIME_WAIT, HSK_CLOSED, "timer 2MSL");
-	tw_free(s, tw);
+	/* wheel_pop_expired disarmed the timer it hands over: nothing to
+	 * cancel */
+	assert(!timer_armed(&tw->timer));
+	tw_drop(s, tw);
 }
 
 tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)

@@ -385,6 +385,20 @@ static void outcome_free(outcome *o)
 	free(o->cnt);
 }
 
+/* The first n lines of the two runs' logs (events or recovery states)
+ * are the same. */
+static void same_lines(const mode *md, uint64_t seed, const char *what, char **fast,
+		       char **slow, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(fast[i], slow[i]) != 0) {
+			fprintf(stderr, "%s seed %llu: %s %zu differs\n  fast: %s\n  slow: %s\n",
+				md->name, (unsigned long long)seed, what, i, fast[i], slow[i]);
+			fail();
+		}
+	}
+}
+
 static void run_mode(const mode *md)
 {
 	const char *env = getenv("HSK_FASTPATH_RUNS");
@@ -395,24 +409,10 @@ static void run_mode(const mode *md)
 		outcome fast, slow;
 		run(md, seed, false, &fast);
 		run(md, seed, true, &slow);
-		size_t n = fast.nev < slow.nev ? fast.nev : slow.nev;
-		for (size_t i = 0; i < n; i++) {
-			if (strcmp(fast.ev[i], slow.ev[i]) != 0) {
-				fprintf(stderr, "%s seed %llu: event %zu differs\n  fast: %s\n  slow: %s\n",
-					md->name, (unsigned long long)seed, i, fast.ev[i],
-					slow.ev[i]);
-				fail();
-			}
-		}
-		size_t m = fast.nrec < slow.nrec ? fast.nrec : slow.nrec;
-		for (size_t i = 0; i < m; i++) {
-			if (strcmp(fast.rec[i], slow.rec[i]) != 0) {
-				fprintf(stderr, "%s seed %llu: recovery state %zu differs\n  fast: %s\n  slow: %s\n",
-					md->name, (unsigned long long)seed, i, fast.rec[i],
-					slow.rec[i]);
-				fail();
-			}
-		}
+		same_lines(md, seed, "event", fast.ev, slow.ev,
+			   fast.nev < slow.nev ? fast.nev : slow.nev);
+		same_lines(md, seed, "recovery state", fast.rec, slow.rec,
+			   fast.nrec < slow.nrec ? fast.nrec : slow.nrec);
 		if (fast.nrec != slow.nrec) {
 			fprintf(stderr, "%s seed %llu: %zu recovery states with the short ways, %zu without\n",
 				md->name, (unsigned long long)seed, fast.nrec, slow.nrec);

@@ -84,6 +84,11 @@ static uint32_t rcv_window(const tcb *t)
  *    one outside the window stays silently dropped (RFC 5961 §3.2). */
 static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 {
+	/* At RCV.NXT every case below accepts (an empty window takes it for
+	 * its ACK; a window starts at RCV.NXT): the segment in order, as
+	 * nearly every one is, with one compare. */
+	if (seq_eq(sg->seq, t->rcv_nxt))
+		return true;
 	uint32_t len = seg_space(sg);
 	uint32_t wnd = rcv_window(t);
 	hsk_seq end = seq_add(t->rcv_nxt, wnd);
@@ -582,7 +587,8 @@ static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s
 	hsk_seq seq = sg->seq;
 	bool seg_fin = sg->th.flags & HSK_TH_FIN;
 	*fin_now = false;
-	if (!state_can_recv(t->state) || (len == 0 && !seg_fin))
+	/* (a pure ACK first: the state needs no look then) */
+	if ((len == 0 && !seg_fin) || !state_can_recv(t->state))
 		return TV_OK;   /* after the peer's FIN nothing more is data */
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);

@@ -395,11 +395,10 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	if (t->state == HSK_SYN_RECEIVED) {
 		if (!established(s, t, "rcv ACK"))
 			return TV(TV_DROP, "illegal transition");
-		t->snd_wl1 = sg->seq;   /* take this segment's window */
+		/* Take this segment's window: update_window below does, its
+		 * ACK being in SND.UNA + 1..SND.MAX (ack_check). */
+		t->snd_wl1 = sg->seq;
 		t->snd_wl2 = sg->ack;
-		t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
-		if (t->snd_wnd > t->max_snd_wnd)
-			t->max_snd_wnd = t->snd_wnd;
 	}
 	/* The peer answered: unanswered zero-window probes start again from
 	 * zero; an orphan's do not (it must not live on answers alone). */

@@ -857,8 +857,7 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
  * be acknowledged), then nothing for data_input and fin_input to do. */
 static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
-	if (t->sd >= 0 && t->act)
-		t->act->win_probes = 0;
+	/* (the zero-window probes: ack_advance zeroes them) */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = ack_advance(s, t, sg);

@@ -240,15 +240,10 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
 }
 
-/* Inline: on every ACK, from three places. */
-static inline __attribute__((always_inline)) void update_window(tcb *t, const tcp_seg *sg)
+/* update_window for an ACK known to be in SND.UNA..SND.MAX (header
+ * prediction's: hp_predicted tested it). Inline: on every ACK. */
+static inline __attribute__((always_inline)) void take_window(tcb *t, const tcp_seg *sg)
 {
-	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
-	 * newer than the last window update (SND.WL1, then SND.WL2), may
-	 * change the window: an old ACK carries a stale one. The window of a
-	 * SYN is never scaled. */
-	if (!seq_between(sg->ack, t->snd_una, t->snd_max))
-		return;
 	if (seq_lt(t->snd_wl1, sg->seq) ||
 	    (seq_eq(t->snd_wl1, sg->seq) && seq_le(t->snd_wl2, sg->ack))) {
 		uint32_t shift = (sg->th.flags & HSK_TH_SYN) ? 0 : t->snd_wscale;
@@ -266,6 +261,16 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 			t->act->win_probes = 0;
 		}
 	}
+}
+
+static inline __attribute__((always_inline)) void update_window(tcb *t, const tcp_seg *sg)
+{
+	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
+	 * newer than the last window update (SND.WL1, then SND.WL2), may
+	 * change the window: an old ACK carries a stale one. The window of a
+	 * SYN is never scaled. */
+	if (seq_between(sg->ack, t->snd_una, t->snd_max))
+		take_window(t, sg);
 }
 
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
@@ -859,7 +864,7 @@ static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	/* (the zero-window probes: ack_advance zeroes them) */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-	update_window(t, sg);
+	take_window(t, sg);
 	uint32_t acked = ack_advance(s, t, sg);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
@@ -896,7 +901,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 		 * state to see it (a receiver's common case): the window */
 		if (t->sd >= 0 && t->act)
 			t->act->win_probes = 0;
-		update_window(t, sg);
+		take_window(t, sg);
 	} else {
 		tcp_verdict v = ack_input(s, t, sg);
 		if (v.act)
@@ -1085,7 +1090,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 		 * SACK state to advance) */
 		if (t->sd >= 0)
 			a->win_probes = 0;
-		update_window(t, sg);
+		take_window(t, sg);
 		if (t->ecn & ECN_OK)
 			ecn_rcv_data(s, t, sg);
 		qack_on_data(s, t);

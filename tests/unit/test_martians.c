@@ -218,12 +218,39 @@ static void test_prefix_decides_broadcast(void **state)
 	hsk_stack_free(s);
 }
 
+/* A stack with a second address: a packet from either of its addresses
+ * is a land attack, to either of them; a real peer reaches both. */
+static void test_second_address(void **state)
+{
+	const uint32_t us2 = 0xc6120005u;      /* 198.18.0.5 */
+	struct cap c;
+	hsk_stack *s = new_stack(&c, 24);
+	hsk_addr a2 = hsk_addr_v4(us2);
+	(void)state;
+
+	assert_int_equal(hsk_stack_add_addr(s, &a2, 24), 0);
+	send_syn(s, us2, US);
+	send_syn(s, US, us2);
+	send_syn(s, us2, us2);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 3);
+	assert_int_equal(cnt(s, "InSegs"), 0);
+	send_syn(s, PEER, US);
+	assert_int_equal(c.n, 1);
+	expect_synack(&c, PEER);
+	send_syn(s, PEER, us2);
+	assert_int_equal(c.n, 2);
+	expect_synack(&c, PEER);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_martian_sources),
 		cmocka_unit_test(test_martian_destinations),
 		cmocka_unit_test(test_prefix_decides_broadcast),
+		cmocka_unit_test(test_second_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,30 +208,47 @@ static inline int bench_lifecycle(bench_pair *p, int lsd, uint16_t port)
 {
 	static uint8_t req[64], resp[64], buf[128];
 	int bad = 0;
+	BENCH_STEP("00 between lifecycles");
 	int c = bench_socket(p, p->c);
+	BENCH_STEP("01 socket");
 	if (c < 0)
 		return 1;
 	if (bench_connect(p, c, port) != -HSK_EINPROGRESS)
 		bad++;
+	BENCH_STEP("02 connect: SYN out");
 	bench_pump(p);
+	BENCH_STEP("03 SYN, SYN-ACK, ACK through");
 	int s = hsk_accept(p->s, lsd, NULL);
+	BENCH_STEP("04 accept");
 	if (s < 0) {
 		hsk_abort(p->c, c);
 		bench_pump(p);
 		return bad + 1;
 	}
 	bad += hsk_send(p->c, c, req, sizeof(req)) != (long)sizeof(req);
+	BENCH_STEP("05 client send: request out");
 	bench_pump(p);
+	BENCH_STEP("06 request in, its ACK through");
 	bad += hsk_recv(p->s, s, buf, sizeof(buf)) != (long)sizeof(req);
+	BENCH_STEP("07 server recv");
 	bad += hsk_send(p->s, s, resp, sizeof(resp)) != (long)sizeof(resp);
+	BENCH_STEP("08 server send: response out");
 	bench_pump(p);
+	BENCH_STEP("09 response in");
 	bad += hsk_recv(p->c, c, buf, sizeof(buf)) != (long)sizeof(resp);
+	BENCH_STEP("10 client recv");
 	bad += hsk_close(p->c, c) != 0;
+	BENCH_STEP("11 client close: FIN out");
 	bench_pump(p);
+	BENCH_STEP("12 FIN in, its ACK through");
 	bad += hsk_recv(p->s, s, buf, sizeof(buf)) != 0;
+	BENCH_STEP("13 server recv: end of stream");
 	bad += hsk_close(p->s, s) != 0;
+	BENCH_STEP("14 server close: FIN out");
 	bench_pump(p);
+	BENCH_STEP("15 FIN in, its ACK through");
 	bench_drain_events(p);
+	BENCH_STEP("16 events read");
 	return bad;
 }
 

@@ -22,6 +22,10 @@
  *   --batch B    lifecycles between two clock jumps (default 64), i.e. up
  *                to B TIME_WAIT entries standing
  *   --key K      print keys K_* instead
+ *
+ * Built with -DBENCH_STEPS (scripts/bench.sh's lifecycle-steps), the
+ * --callgrind run also has callgrind write its counts at each step of the
+ * lifecycle (BENCH_STEP, bench/util.h): the step-by-step table.
  */
 #include "bench.h"
 
@@ -34,6 +38,7 @@ static int run(bench_pair *p, int lsd, long n)
 	for (long i = 0; i < n; i++)
 		bad += bench_lifecycle(p, lsd, PORT);
 	bench_run_for(p, 2 * hsk_stack_config(p->c)->msl_ns + BENCH_SEC);
+	BENCH_STEP("17 TIME_WAIT reaped");
 	return bad;
 }
 
@@ -93,8 +98,10 @@ int main(int argc, char **argv)
 	double t0 = bench_wall(), t1;
 	if (cg) {
 		CALLGRIND_TOGGLE_COLLECT;
+		BENCH_STEPS_ON(1);
 		for (; done < cg; done += batch)
 			bad += run(&p, lsd, cg - done < batch ? cg - done : batch);
+		BENCH_STEPS_ON(0);
 		CALLGRIND_TOGGLE_COLLECT;
 		done = cg;
 	} else {

@@ -20,7 +20,8 @@
  *       lifecycles of the same shape as bench/lifecycle.c: connect,
  *       accept, 64-byte request and response, the client closes first, the
  *       server reads EOF and closes; after every B (64) lifecycles lwIP's
- *       TCP clock jumps by 2*MSL and tcp_slowtmr reaps TIME_WAIT
+ *       TCP clock jumps by 2*MSL and tcp_slowtmr reaps TIME_WAIT; built
+ *       with -DBENCH_STEPS, the same step marks as bench_lifecycle's
  *   lwip bulk [--key K] MTU [SECONDS [MAX_BYTES] | --callgrind BYTES]
  *       bench/bulk.c's loop: 64 KiB writes until the send buffer is full,
  *       deliver, read everything in 64 KiB reads, deliver, repeat
@@ -359,9 +360,12 @@ static int lifecycle(acceptor *a, lend *c)
 	static uint8_t req[64], resp[64], buf[128];
 	int bad = 0;
 	a->n = 0;
+	BENCH_STEP("00 between lifecycles");
 	if (lconnect(c, PORT))
 		return 1;
+	BENCH_STEP("02 connect: SYN out");
 	pump();
+	BENCH_STEP("03 SYN, SYN-ACK, ACK through");
 	if (a->n != 1 || !c->pcb) {
 		if (c->pcb)
 			tcp_abort(c->pcb);
@@ -371,16 +375,27 @@ static int lifecycle(acceptor *a, lend *c)
 	}
 	lend *s = &a->slot[0];
 	bad += lwrite(c, req, sizeof(req)) != (long)sizeof(req);
+	BENCH_STEP("05 client send: request out");
 	pump();
+	BENCH_STEP("06 request in, its ACK through");
 	bad += lread(s, buf, sizeof(buf)) != (long)sizeof(req);
+	BENCH_STEP("07 server recv");
 	bad += lwrite(s, resp, sizeof(resp)) != (long)sizeof(resp);
+	BENCH_STEP("08 server send: response out");
 	pump();
+	BENCH_STEP("09 response in");
 	bad += lread(c, buf, sizeof(buf)) != (long)sizeof(resp);
+	BENCH_STEP("10 client recv");
 	bad += lclose(c) != 0;
+	BENCH_STEP("11 client close: FIN out");
 	pump();
+	BENCH_STEP("12 FIN in, its ACK through");
 	bad += lread(s, buf, sizeof(buf)) != 0;
+	BENCH_STEP("13 server recv: end of stream");
 	bad += lclose(s) != 0;
+	BENCH_STEP("14 server close: FIN out");
 	pump();
+	BENCH_STEP("15 FIN in, its ACK through");
 	return bad;
 }
 
@@ -390,6 +405,7 @@ static int run_batch(acceptor *a, lend *c, long n)
 	for (long i = 0; i < n; i++)
 		bad += lifecycle(a, c);
 	jump_2msl();
+	BENCH_STEP("17 TIME_WAIT reaped");
 	return bad;
 }
 
@@ -432,8 +448,10 @@ static int lc_main(int argc, char **argv)
 	double t0 = bench_wall(), t1;
 	if (cg) {
 		CALLGRIND_TOGGLE_COLLECT;
+		BENCH_STEPS_ON(1);
 		for (; done < cg; done += batch)
 			bad += run_batch(&a, &client, cg - done < batch ? cg - done : batch);
+		BENCH_STEPS_ON(0);
 		CALLGRIND_TOGGLE_COLLECT;
 		done = cg;
 	} else {

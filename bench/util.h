@@ -27,6 +27,24 @@
 #define CALLGRIND_TOGGLE_COLLECT do { } while (0)
 #endif
 
+/*
+ * Step marks of a lifecycle (bench_lifecycle in bench.h, lifecycle in
+ * lwip.c mark the same steps). In the programs built with -DBENCH_STEPS
+ * (scripts/bench.sh's lifecycle-steps and lwips-steps) callgrind writes
+ * its counts at each mark while bench_steps_on, so that a lifecycle's
+ * instructions are seen step by step beside lwIP's; a mark ends the step
+ * it names. Elsewhere a mark is nothing, so it costs the measured
+ * programs nothing.
+ */
+#if defined(BENCH_STEPS) && defined(BENCH_HAVE_CALLGRIND)
+static int bench_steps_on;
+#define BENCH_STEPS_ON(on) (bench_steps_on = (on))
+#define BENCH_STEP(name) do { if (bench_steps_on) CALLGRIND_DUMP_STATS_AT(name); } while (0)
+#else
+#define BENCH_STEPS_ON(on) ((void)(on))
+#define BENCH_STEP(name) do { } while (0)
+#endif
+
 #define BENCH_SEC 1000000000ull
 #define BENCH_MS 1000000ull
 

@@ -56,6 +56,10 @@ for b in lifecycle bulk memory cookies; do
 	gcc $CFLAGS -Iinclude -Isrc "bench/$b.c" "$BUILD/libhandshake.a" -lpcap \
 		-o "$OUT/$b" || exit 1
 done
+# the lifecycle with its step marks (bench/util.h BENCH_STEP), for the
+# step-by-step table
+gcc $CFLAGS -DBENCH_STEPS -Iinclude -Isrc bench/lifecycle.c "$BUILD/libhandshake.a" -lpcap \
+	-o "$OUT/lifecycle-steps" || exit 1
 gcc $CFLAGS -pthread bench/linux_tcp.c -o "$OUT/linux_tcp" || exit 1
 # the kernel-side load of scripts/bench-scale.sh: built here too, so that
 # the smoke run (make check) keeps it compiling
@@ -88,6 +92,8 @@ if [ -f "$LWSRC/src/core/tcp_in.c" ]; then
 	fi
 	[ -f "$lib" ] && gcc $CFLAGS -DLWIP_KEY='"lwips"' -Ibench/lwip -I"$LWSRC/src/include" \
 		bench/lwip.c "$lib" -o "$OUT/lwips" && LWIPS=yes
+	[ $LWIPS = yes ] && { gcc $CFLAGS -DBENCH_STEPS -DLWIP_KEY='"lwips"' -Ibench/lwip \
+		-I"$LWSRC/src/include" bench/lwip.c "$lib" -o "$OUT/lwips-steps" || LWIPS=no; }
 	[ $LWIPS = yes ] || echo "bench: lwIP from source did not build (see above)"
 fi
 
@@ -102,6 +108,28 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 	NETNS=yes
 	IN_NETNS=(unshare -n sh -c 'ip link set lo up mtu "$0" && exec "$@"')
 fi
+
+# steps NAME N CMD...: CMD (a lifecycle program built with -DBENCH_STEPS,
+# run with --callgrind N) under callgrind, which writes its counts at each
+# step mark; $OUT/steps.NAME gets "instructions per lifecycle<TAB>step"
+# for each step, in the marks' order. Returns 1 when callgrind is missing
+# or counted nothing.
+steps() {
+	local name=$1 n=$2 f=$OUT/callgrind.steps.$1
+	shift 2
+	command -v valgrind >/dev/null || return 1
+	rm -f "$f" "$OUT/steps.$name"
+	GLIBC_TUNABLES=glibc.cpu.x86_rep_stosb_threshold=0x7fffffff:glibc.cpu.x86_rep_movsb_threshold=0x7fffffff \
+	timeout 600 valgrind --tool=callgrind --collect-atstart=no --combine-dumps=yes \
+		--dump-line=no --callgrind-out-file="$f" "$@" --callgrind "$n" >>"$LOG" 2>&1
+	awk -v n="$n" '/^desc: Trigger: Client Request: / {
+			sub(/^desc: Trigger: Client Request: /, ""); step = $0 }
+		/^totals:/ { if (step != "") sum[step] += $2; step = "" }
+		END { for (k in sum) printf "%.0f\t%s\n", sum[k] / n, k }' "$f" |
+		sort -t"$(printf '\t')" -k2 >"$OUT/steps.$name"
+	rm -f "$f"
+	[ -s "$OUT/steps.$name" ]
+}
 
 # ---- smoke: every program runs briefly and reports no error ----
 if [ $SMOKE = yes ]; then
@@ -160,6 +188,13 @@ if [ $SMOKE = yes ]; then
 				fails=$((fails + 1))
 			fi
 		done
+		# the step build: every one of its 18 marks counted
+		runs=$((runs + 1))
+		if ! steps smoke 64 "$OUT/lifecycle-steps" --direct ||
+		   [ "$(awk '$1 > 0' "$OUT/steps.smoke" | wc -l)" != 18 ]; then
+			echo "bench smoke: FAILED: the lifecycle's step marks (steps.smoke)"
+			fails=$((fails + 1))
+		fi
 	fi
 	echo "bench smoke: $runs runs, $fails failed (lwIP: Debian .so $LWIPD," \
 		"from source $LWIPS; log $LOG)"
@@ -299,6 +334,9 @@ callgrind sb1 "$OUT/lwips" bulk --callgrind $CG_BULK 1500
 callgrind hb64 "$OUT/bulk" --direct --callgrind $((4 * CG_BULK)) 65535
 callgrind sb64 "$OUT/lwips" bulk --callgrind $((4 * CG_BULK)) 65535
 callgrind hck "$OUT/cookies" --callgrind $CG_SYN
+CG_STEPS=256
+steps hsk $CG_STEPS "$OUT/lifecycle-steps" --direct || true
+[ $LWIPS = yes ] && { steps lwips $CG_STEPS "$OUT/lwips-steps" lc || true; }
 
 if [ "${BENCH_RAW:-0}" = 1 ]; then
 	for f in "$S"/*; do echo "$(basename "$f") $(tr '\n' ' ' <"$f")"; done
@@ -416,6 +454,30 @@ echo "Linux: instruction counts — (callgrind cannot see the kernel); bulk uses
 # errors: any benchmark that reported one
 bad=$(for f in "$S"/*_errors; do [ -f "$f" ] && awk -v k="$(basename "$f")" '$1 != 0 { print k; exit }' "$f"; done)
 [ -n "$bad" ] && echo "WARNING: errors reported by: $bad (see $LOG)"
+if [ -s "$OUT/steps.hsk" ]; then
+	echo
+	echo "A lifecycle step by step (callgrind, instructions per lifecycle over $CG_STEPS" \
+		"lifecycles of the programs built with their step marks, which add ~15 each):"
+	echo "| step | handshake | lwIP from source | ÷ lwIP src |"
+	echo "|---|---:|---:|---:|"
+	# lwIP has no socket or accept call (its connect makes the pcb, its
+	# listener hands over the connection by callback) and no event queue
+	touch "$OUT/steps.lwips"
+	join -t"$(printf '\t')" -1 2 -2 2 -a 1 -e — -o 0,1.1,2.1 \
+		<(sort -t"$(printf '\t')" -k2 "$OUT/steps.hsk") \
+		<(sort -t"$(printf '\t')" -k2 "$OUT/steps.lwips") |
+	while IFS="$(printf '\t')" read -r step h l; do
+		row_h=$(fmt "$h" 0)
+		[ "$l" = — ] && row_l=— || row_l=$(fmt "$l" 0)
+		echo "| ${step#?? } | $row_h | $row_l | $(ratio "$h" "$l") |"
+	done
+	th=$(awk '{ t += $1 } END { print t }' "$OUT/steps.hsk")
+	tl=$(awk '{ t += $1 } END { print t }' "$OUT/steps.lwips")
+	echo "| all steps | $(fmt "$th" 0) | $( [ -s "$OUT/steps.lwips" ] && fmt "$tl" 0 || echo —) | $(ratio "$th" "${tl:-0}") |"
+	echo "(The request's step is two segments in handshake, one in lwIP: handshake" \
+		"acknowledges a connection's first data segment at once, as Linux does, where" \
+		"lwIP delays the ACK and sends it with the response.)"
+fi
 for t in hlc:"a lifecycle (wired directly, $CG_LC lifecycles)" \
 	 hlc6:"an IPv6 lifecycle (wired directly, $CG_LC lifecycles)" hb1:"bulk at MSS 1460" \
 	 hb64:"bulk at a 64 KiB MTU" hck:"a cookie SYN"; do

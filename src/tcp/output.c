@@ -114,15 +114,23 @@ static __attribute__((noinline)) opts_sum opts_put_other(const tcp_opts *op, boo
 	return (opts_sum){ sum, (size_t)(q - p) };
 }
 
-/* The options as tcp_opts_write would write them, with the one shape most
- * segments of a connection have (timestamps alone: NOP, NOP, TS) or none
- * written here, the others by opts_put_other. */
-static inline opts_sum opts_put(const tcp_opts *op, bool syn, uint8_t *p)
+/* Whether the options have the one shape most segments of a connection
+ * have: timestamps alone (NOP, NOP, TS) or none. Window scale is a SYN
+ * option only (RFC 7323 §2.2). */
+static inline bool opts_plain(const tcp_opts *op, bool syn)
 {
-	/* Window scale is a SYN option only (RFC 7323 §2.2). */
-	bool plain = !op->mss && !op->sack_ok && !op->nsack && !op->has_fo &&
-		     (!syn || op->wscale < 0);
-	if (plain && op->has_ts) {
+	return !op->mss && !op->sack_ok && !op->nsack && !op->has_fo &&
+	       (!syn || op->wscale < 0);
+}
+
+/* The options as tcp_opts_write would write them: the plain shape
+ * (opts_plain, or what the caller knows of it) here, the others by
+ * opts_put_other. */
+static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_t *p)
+{
+	if (!plain)
+		return opts_put_other(op, syn, p);
+	if (op->has_ts) {
 		uint64_t sum = 0;
 		put32(p, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
 		      &sum);
@@ -130,9 +138,7 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, uint8_t *p)
 		put32(p + 8, op->ts_ecr, &sum);
 		return (opts_sum){ sum, 12 };
 	}
-	if (plain)
-		return (opts_sum){ 0, 0 };
-	return opts_put_other(op, syn, p);
+	return (opts_sum){ 0, 0 };
 }
 
 /* `*o = (seg_out){ .flags, .seq, .ack }` but for the SACK blocks, which
@@ -172,15 +178,17 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
  * touched once. The bytes are exactly tcp_emit's (tests/unit/test_output.c
  * checks them against it). seg_send for the requests, TIME_WAIT and
  * resets; in line in tcb_emit, which sends every segment of a TCB (a
- * frame, seven arguments and their spills less per segment).
+ * frame, seven arguments and their spills less per segment). `plain`: the
+ * options have opts_plain's shape (tcb_put knows it without testing).
  */
 static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
 							  const tbl_v6addrs *a6, const seg_out *o,
-							  const hsk_ring *ring, int obj, int sd)
+							  const hsk_ring *ring, int obj, int sd,
+							  bool plain)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
-	opts_sum op = opts_put(&o->opt, o->flags & HSK_TH_SYN, h + TCP_HDR_LEN);
+	opts_sum op = opts_put(&o->opt, o->flags & HSK_TH_SYN, plain, h + TCP_HDR_LEN);
 	uint64_t sum = op.sum;
 	size_t hlen = TCP_HDR_LEN + op.len;
 	size_t n = hlen + o->len;
@@ -226,7 +234,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
 {
-	seg_put(s, tu, a6, o, ring, obj, sd);
+	seg_put(s, tu, a6, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
 /* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
@@ -246,6 +254,9 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	tcb_act *a = t->act;
+	/* A TCB's options but the SYN's are the timestamps alone or none
+	 * (opts_plain: seg_init zeroes the others), or SACK blocks too. */
+	bool plain = !(o->flags & HSK_TH_SYN);
 	/* (With nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none.) */
 	if (a && a->sack_on && !(o->flags & (HSK_TH_SYN | HSK_TH_RST)) &&
@@ -254,6 +265,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
 		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
 		rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
+		plain = false;
 	}
 	if (o->flags & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
@@ -264,7 +276,8 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 			a->unacked_segs = 0;
 		}
 	}
-	seg_put(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd);
+	seg_put(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd,
+		plain);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
@@ -415,31 +428,35 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 	 * stack), and tcb_window_field, once it has moved rcv_adv, answers
 	 * the same again (tcp_stack.no_fastpath: every time). */
 	int32_t win = -1;
+	/* A FIN is due at `end` (the loop moves neither flag). */
+	bool fin_due = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
 	for (;;) {
 		uint32_t avail = seq_gt(end, t->snd_nxt) ?
 			(uint32_t)seq_diff(end, t->snd_nxt) : 0;
-		/* Nothing to send and no FIN due: what the loop below would
-		 * find, without asking the windows (most calls: after an
-		 * ACK, or a segment that only needs ours). */
-		if (!avail && !((t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
-				seq_eq(t->snd_nxt, end)))
+		/* Nothing to send and no FIN due (most calls: after an ACK,
+		 * or a segment that only needs ours). */
+		if (!avail && !(fin_due && seq_eq(t->snd_nxt, end)))
 			break;
-		hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
-		uint32_t usable = seq_gt(right, t->snd_nxt) ?
-			(uint32_t)seq_diff(right, t->snd_nxt) : 0;
-		uint32_t room = rec_cwnd_room(t);
-		if (room < usable)
-			usable = room;
-		uint32_t len = avail < usable ? avail : usable;
-		if (len > t->mss)
-			len = t->mss;
+		/* The windows limit data only: a FIN alone (len 0) goes
+		 * whatever they are, so they are not asked for it. */
+		uint32_t len = 0, usable = 0;
+		if (avail) {
+			hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
+			usable = seq_gt(right, t->snd_nxt) ?
+				(uint32_t)seq_diff(right, t->snd_nxt) : 0;
+			uint32_t room = rec_cwnd_room(t);
+			if (room < usable)
+				usable = room;
+			len = avail < usable ? avail : usable;
+			if (len > t->mss)
+				len = t->mss;
+			if (!len)
+				break;  /* the windows allow nothing */
+		}
 		/* A FIN may follow an unacknowledged SYN,ACK: close() in
 		 * SYN_RECEIVED sends it at once (RFC 9293 §3.10.4, as Linux);
 		 * tcp_output has (re)sent the SYN before we get here. */
-		bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED) &&
-			   len == avail;
-		if (len == 0 && !(fin && seq_eq(t->snd_nxt, end)))
-			break;
+		bool fin = fin_due && len == avail;
 		/* Nagle and SWS avoidance hold back new data only: bytes sent
 		 * once already go again as soon as the window allows (RFC
 		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment

@@ -211,9 +211,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n + pay;
 	/* the checksum, and the urgent pointer 0 */
 	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
-	CNT_INC(s->env, OutSegs);
-	if (o->flags & HSK_TH_RST)
-		CNT_INC(s->env, OutRsts);
+	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
 		tcp_hdr th = {
 			.sport = tu->lport, .dport = tu->rport,
@@ -234,14 +232,19 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	      const seg_out *o, const hsk_ring *ring, int obj, int sd)
 {
+	if (o->flags & HSK_TH_RST)
+		CNT_INC(s->env, OutRsts);
 	seg_put(s, tu, a6, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
 /* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
  * every segment of it carries, the ACK's bookkeeping. In line where most
  * segments leave (the pure ACK, the send loop), so that o stays in
- * registers; tcb_emit for the others. */
-static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, seg_out *o)
+ * registers; tcb_emit for the others. tsval: the TSval of now when the
+ * caller has it (the send loop's segments share one: the clock does not
+ * move during a call), or NULL. */
+static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, seg_out *o,
+							  const uint32_t *tsval)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK)
@@ -250,7 +253,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
 	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
 		o->opt.has_ts = true;
-		o->opt.ts_val = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+		o->opt.ts_val = tsval ? *tsval : rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	tcb_act *a = t->act;
@@ -282,7 +285,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, o);
+	tcb_put(s, t, o, NULL);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -414,20 +417,21 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
 	o.win = tcb_window_field(s, t);
-	tcb_put(s, t, &o);
+	tcb_put(s, t, &o, NULL);
 	return o.win;
 }
 
-static bool send_data_and_fin(tcp_stack *s, tcb *t)
+/* end: data_end(t) (tcp_output's). */
+static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 {
 	bool sent = false;
-	hsk_seq end = data_end(t);
 	/* The window field, computed for the burst's first segment and
 	 * reused for the rest: nothing in the loop moves RCV.NXT or fills
 	 * the receive ring (link.transmit may not call back into the
 	 * stack), and tcb_window_field, once it has moved rcv_adv, answers
 	 * the same again (tcp_stack.no_fastpath: every time). */
 	int32_t win = -1;
+	uint32_t tsval = 0;     /* with win: the TSval of now */
 	/* A FIN is due at `end` (the loop moves neither flag). */
 	bool fin_due = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
 	for (;;) {
@@ -479,13 +483,15 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
-		if (win < 0 || s->no_fastpath)
+		if (win < 0 || s->no_fastpath) {
 			win = tcb_window_field(s, t);
+			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+		}
 		o.win = (uint16_t)win;
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
-			a->ts_flight = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+			a->ts_flight = tsval;
 		if (!is_new)
 			CNT_INC(s->env, RetransSegs);
 		else if (!(t->flags & TF_RTT_TIMING) && len) {
@@ -495,7 +501,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
 		}
 		if (is_new && len)
 			qack_data_sent(s, t);
-		tcb_put(s, t, &o);
+		tcb_put(s, t, &o, &tsval);
 		/* RFC 6937's prr_out counts every byte sent in recovery, new
 		 * data too (rec_send_lost counts the repairs). */
 		cc_prr_sent(&a->cc, len);
@@ -518,12 +524,11 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t)
  * data marked lost. When it has none of them (after most ACKs, and after
  * segments that only need ours) its sending steps would send nothing: the
  * SYN is not due, rec_send_lost finds nothing lost and the loop of
- * send_data_and_fin stops at once (no data, no FIN due). */
-static inline bool output_due(const tcb *t)
+ * send_data_and_fin stops at once (no data, no FIN due). end: data_end(t). */
+static inline bool output_due(const tcb *t, hsk_seq end)
 {
 	if (seq_eq(t->snd_nxt, t->iss))
 		return true;
-	hsk_seq end = data_end(t);
 	if (seq_lt(t->snd_nxt, end))
 		return true;
 	if (seq_eq(t->snd_nxt, end) && (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED))
@@ -537,9 +542,12 @@ void tcp_output(tcp_stack *s, tcb *t)
 	if (t->flags & TF_DETACHED)
 		return;
 	bool sent = false;
+	/* The end of the data written: nothing below moves SND.UNA or the
+	 * ring's length (sending moves SND.NXT and SND.MAX only). */
+	hsk_seq end = data_end(t);
 	/* Seven calls of a lifecycle's twelve have nothing due but perhaps
 	 * an ACK, and skip the steps (tcp_stack.no_fastpath: never). */
-	if (s->no_fastpath || output_due(t)) {
+	if (s->no_fastpath || output_due(t, end)) {
 		/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
 		if (seq_eq(t->snd_nxt, t->iss) &&
 		    (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
@@ -561,7 +569,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 		if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
 		    t->state != HSK_TIME_WAIT) {
 			sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
-			sent |= send_data_and_fin(s, t);
+			sent |= send_data_and_fin(s, t, end);
 		}
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
@@ -574,7 +582,7 @@ void tcp_output(tcp_stack *s, tcb *t)
 	if (a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST))) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
-	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(data_end(t), t->snd_nxt) &&
+	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&
 		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
@@ -605,6 +613,7 @@ void tcb_send_rst(tcp_stack *s, tcb *t)
 {
 	seg_out o;
 	seg_init(&o, HSK_TH_RST | HSK_TH_ACK, t->snd_max, t->rcv_nxt);
+	CNT_INC(s->env, OutRsts);
 	tcb_emit(s, t, &o);
 }
 

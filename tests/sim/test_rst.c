@@ -340,6 +340,9 @@ static void test_abort(void **state)
 	assert_int_equal(hsk_abort(c, p.csd), 0);
 	expect_seg(sm, C, RST | A, 5, 1, 0);
 	expect_no_tx(sm);
+	/* A TCB's reset is counted (tcb_send_rst), as one answering a
+	 * segment with no connection is (seg_send), below. */
+	assert_int_equal(sim_counter(sm, C, "OutRsts"), 1);
 	assert_int_equal(hsk_abort(c, p.csd), -HSK_EBADF);
 	/* The server never got the data, so the RST (seq 5) is in its window
 	 * but not at RCV.NXT (1): a challenge ACK, which the client, having
@@ -348,6 +351,7 @@ static void test_abort(void **state)
 	expect_seg(sm, S, A, 1, 1, 0);
 	expect_seg(sm, C, RST, 1, 0, 0);
 	expect_no_tx(sm);
+	assert_int_equal(sim_counter(sm, C, "OutRsts"), 2);
 	assert_int_equal(sim_counter(sm, S, "TCPChallengeACK"), 1);
 	assert_int_equal(hsk_sock_error(s, p.ssd), HSK_ECONNRESET);
 	char buf[8];

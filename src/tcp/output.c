@@ -460,7 +460,8 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		/* A FIN may follow an unacknowledged SYN,ACK: close() in
 		 * SYN_RECEIVED sends it at once (RFC 9293 §3.10.4, as Linux);
 		 * tcp_output has (re)sent the SYN before we get here. */
-		bool fin = fin_due && len == avail;
+		bool last = len == avail;       /* all that is left */
+		bool fin = fin_due && last;
 		/* Nagle and SWS avoidance hold back new data only: bytes sent
 		 * once already go again as soon as the window allows (RFC
 		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment
@@ -479,7 +480,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		seg_init(&o, HSK_TH_ACK, t->snd_nxt, t->rcv_nxt);
 		o.len = len;
 		o.ring_off = ring_off(t, t->snd_nxt);
-		if (len && (len == avail || (is_new && burst_ends(t, len, avail, usable))))
+		if (len && (last || (is_new && burst_ends(t, len, avail, usable))))
 			o.flags |= HSK_TH_PSH;
 		if (fin)
 			o.flags |= HSK_TH_FIN;
@@ -513,7 +514,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		sent = true;
-		if (fin)
+		/* All of it sent, with the FIN when one was due: the next
+		 * turn would find nothing. */
+		if (last)
 			break;
 	}
 	return sent;

@@ -242,16 +242,20 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
  * segments leave (the pure ACK, the send loop), so that o stays in
  * registers; tcb_emit for the others. tsval: the TSval of now when the
  * caller has it (the send loop's segments share one: the clock does not
- * move during a call), or NULL. */
+ * move during a call), or NULL. any: o may be a SYN (without an ACK) or a
+ * reset, tcb_emit's; the pure ACK's and the send loop's are ACKs, and
+ * neither (their flags are not tested). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, seg_out *o,
-							  const uint32_t *tsval)
+							  const uint32_t *tsval, bool any)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK)
 		ecn_out(t, o);  /* ECT, ECE, CWR (ecn.c) */
+	/* SYN, RST and ACK as o has them (ecn_out moves ECE and CWR only) */
+	uint8_t ctl = any ? o->flags : HSK_TH_ACK;
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
 	 * a reset too (it SHOULD; Linux does). A SYN builds its own. */
-	if ((t->flags & TF_TS_OK) && !(o->flags & HSK_TH_SYN)) {
+	if ((t->flags & TF_TS_OK) && !(ctl & HSK_TH_SYN)) {
 		o->opt.has_ts = true;
 		o->opt.ts_val = tsval ? *tsval : rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
@@ -259,10 +263,10 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	tcb_act *a = t->act;
 	/* A TCB's options but the SYN's are the timestamps alone or none
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too. */
-	bool plain = !(o->flags & HSK_TH_SYN);
+	bool plain = !(ctl & HSK_TH_SYN);
 	/* (With nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none.) */
-	if (a && a->sack_on && !(o->flags & (HSK_TH_SYN | HSK_TH_RST)) &&
+	if (a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
 	    (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n)) {
 		/* SACK blocks where they fit beside the payload. */
 		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
@@ -270,7 +274,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
 		plain = false;
 	}
-	if (o->flags & HSK_TH_ACK) {
+	if (ctl & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		qack_sent(t, (t->flags & TF_ACK_NOW) || (a && a->delack_at));
 		t->flags &= ~TF_ACK_NOW;
@@ -285,7 +289,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, o, NULL);
+	tcb_put(s, t, o, NULL, true);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -417,7 +421,7 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
 	o.win = tcb_window_field(s, t);
-	tcb_put(s, t, &o, NULL);
+	tcb_put(s, t, &o, NULL, false);
 	return o.win;
 }
 
@@ -502,7 +506,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		}
 		if (is_new && len)
 			qack_data_sent(s, t);
-		tcb_put(s, t, &o, &tsval);
+		tcb_put(s, t, &o, &tsval, false);
 		/* RFC 6937's prr_out counts every byte sent in recovery, new
 		 * data too (rec_send_lost counts the repairs). */
 		cc_prr_sent(&a->cc, len);

@@ -14,18 +14,11 @@ enum { TBL_MIN_BUCKETS = 16 };
 _Static_assert(sizeof(void *) != 8 || sizeof(tbl_node) == 24,
 	       "the hash lives in the node's padding: no byte added");
 
-/* The tuple as the 12 little-endian bytes laddr, raddr, lport, rport: one
- * full SipHash block and the 4-byte tail with the length on top (equal to
- * hsk_siphash / hsk_siphash13 of those bytes; the tests check it). */
-#define TUPLE_M0(k) ((uint64_t)(k)->laddr | (uint64_t)(k)->raddr << 32)
-#define TUPLE_M1(k) sip_last_word(12, (uint64_t)(k)->rport << 16 | (k)->lport)
 
 uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 {
 	hsk_sip st = sip_init(k0, k1);
-	sip_absorb(&st, TUPLE_M0(key), 2);
-	sip_absorb(&st, TUPLE_M1(key), 2);
-	return sip_finish(st, 4);
+	return tuple_hash_from(&st, key);
 }
 
 /* SipHash-1-3: one round per block, three to finish, from the state the
@@ -96,7 +89,14 @@ uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
 		     uint64_t k0, uint64_t k1)
 {
-	hsk_sip st = sip_init(k0, k1);
+	hsk_sip v = sip_init(k0, k1);
+	return tuple_hash6_from(&v, a, lport, rport);
+}
+
+uint64_t tuple_hash6_from(const hsk_sip *v, const tbl_v6addrs *a, uint16_t lport,
+			  uint16_t rport)
+{
+	hsk_sip st = *v;
 	const uint8_t *blk[4] = { a->l, a->l + 8, a->r, a->r + 8 };
 	for (int i = 0; i < 4; i++)
 		sip_absorb(&st, sip_le64(blk[i]), 2);

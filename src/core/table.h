@@ -115,9 +115,23 @@ void tbl_foreach(hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx);
 /* The table's hash of a tuple: SipHash-1-3 of laddr, raddr, lport, rport
  * as 12 little-endian bytes under the table's key, low 24 bits. */
 uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key);
+/* The tuple as the 12 little-endian bytes laddr, raddr, lport, rport: one
+ * full SipHash block and the 4-byte tail with the length on top (equal to
+ * hsk_siphash / hsk_siphash13 of those bytes; the tests check it). */
+#define TUPLE_M0(k) ((uint64_t)(k)->laddr | (uint64_t)(k)->raddr << 32)
+#define TUPLE_M1(k) sip_last_word(12, (uint64_t)(k)->rport << 16 | (k)->lport)
 /* SipHash-2-4 of the tuple as those 12 bytes under (k0, k1): the PRF for
  * ISNs (RFC 6528) and port offsets (RFC 6056), not used by the table. */
 uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1);
+/* The same from the state sip_init(k0, k1) gives (kept by a caller that
+ * hashes under one key again and again: tcp_isn). */
+SIP_INLINE uint64_t tuple_hash_from(const hsk_sip *v, const hsk_tuple *key)
+{
+	hsk_sip st = *v;
+	sip_absorb(&st, TUPLE_M0(key), 2);
+	sip_absorb(&st, TUPLE_M1(key), 2);
+	return sip_finish(st, 4);
+}
 static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
 {
 	/* 12 bytes without padding: two loads and compares a side */
@@ -180,5 +194,8 @@ tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a);
  * under (k0, k1): tuple_hash's PRF for an IPv6 tuple. */
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,
 		     uint64_t k0, uint64_t k1);
+/* The same from the state sip_init(k0, k1) gives. */
+uint64_t tuple_hash6_from(const hsk_sip *v, const tbl_v6addrs *a, uint16_t lport,
+			  uint16_t rport);
 
 #endif

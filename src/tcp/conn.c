@@ -126,12 +126,11 @@ hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
 	 * secretkey), M a 4-microsecond clock; for IPv6 F takes the 128-bit
 	 * addresses. */
-	uint32_t m = (uint32_t)(s->env->now / 4000);
-	uint64_t k0 = s->env->key0 ^ 0x69736e, k1 = s->env->key1;
-	uint32_t f = (uint32_t)(a6 ? tuple_hash6(a6, tu->lport, tu->rport, k0, k1) :
-				tuple_hash(tu, k0, k1));
 	if (s->env->cfg.isn_fixed)
 		return seq_of(s->env->cfg.isn_offset);
+	uint32_t m = (uint32_t)(s->env->now / 4000);
+	uint32_t f = (uint32_t)(a6 ? tuple_hash6_from(&s->isn_v, a6, tu->lport, tu->rport) :
+				tuple_hash_from(&s->isn_v, tu));
 	return seq_of(m + f + s->env->cfg.isn_offset);
 }
 

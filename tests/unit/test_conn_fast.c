@@ -39,6 +39,10 @@
  *  - tcb_act_new copies the congestion state it starts from itself:
  *    under each congestion control, for MSS below and above CC_MIN_MSS,
  *    it is cc_init_like's with the TCB's cwnd;
+ *  - tcp_isn hashes from the SipHash state its key gives, kept in
+ *    tcp_stack: over random tuples (IPv4 and IPv6) and clocks, the ISN
+ *    is the 4-microsecond clock plus hsk_siphash of the tuple's bytes
+ *    under the stack's key with the ISN label, plus isn_offset;
  *  - tcb_act_put_idle, for an extension already the newest kept, only
  *    moves its time (as tcb_act_put): reaped ACT_KEEP_NS after its last
  *    quiescence, not its first.
@@ -282,6 +286,44 @@ static void test_tuple_hash6(void **state)
 		m[35] = (uint8_t)(rp >> 8);
 		assert_true(tuple_hash6(&a, lp, rp, k0, k1) == hsk_siphash(m, 36, k0, k1));
 	}
+}
+
+static void test_isn_is_siphash(void **state)
+{
+	(void)state;
+	hsk_stack *s = stack_with("cubic", 65536);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	uint64_t k0 = s->env.key0 ^ TCP_ISN_LABEL, k1 = s->env.key1;
+	for (int n = 0; n < 1000; n++) {
+		s->env.now = xs(&x) >> 8;
+		s->env.cfg.isn_offset = (uint32_t)xs(&x);
+		uint32_t m = (uint32_t)(s->env.now / 4000) + s->env.cfg.isn_offset;
+		hsk_tuple tu = { (uint32_t)xs(&x), (uint32_t)xs(&x), (uint16_t)xs(&x),
+				 (uint16_t)xs(&x) };
+		uint8_t b[36];
+		for (int i = 0; i < 4; i++) {
+			b[i] = (uint8_t)(tu.laddr >> 8 * i);
+			b[4 + i] = (uint8_t)(tu.raddr >> 8 * i);
+		}
+		b[8] = (uint8_t)tu.lport;
+		b[9] = (uint8_t)(tu.lport >> 8);
+		b[10] = (uint8_t)tu.rport;
+		b[11] = (uint8_t)(tu.rport >> 8);
+		assert_int_equal(tcp_isn(&s->tcp, &tu, NULL).v,
+				 (uint32_t)(m + (uint32_t)hsk_siphash(b, 12, k0, k1)));
+		tbl_v6addrs a;
+		for (int i = 0; i < 16; i++) {
+			a.l[i] = b[i] = (uint8_t)xs(&x);
+			a.r[i] = b[16 + i] = (uint8_t)xs(&x);
+		}
+		b[32] = (uint8_t)tu.lport;
+		b[33] = (uint8_t)(tu.lport >> 8);
+		b[34] = (uint8_t)tu.rport;
+		b[35] = (uint8_t)(tu.rport >> 8);
+		assert_int_equal(tcp_isn(&s->tcp, &tu, &a).v,
+				 (uint32_t)(m + (uint32_t)hsk_siphash(b, 36, k0, k1)));
+	}
+	hsk_stack_free(s);
 }
 
 typedef struct obj6 {
@@ -620,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_req_slot_all_written),
 		cmocka_unit_test(test_fold_cache),
 		cmocka_unit_test(test_tuple_hash6),
+		cmocka_unit_test(test_isn_is_siphash),
 		cmocka_unit_test(test_lookup6_cache_compares_all),
 		cmocka_unit_test(test_tw_slot_all_written),
 		cmocka_unit_test(test_replace_equals_remove_insert),

@@ -27,7 +27,10 @@ void tcb_fresh_init(tcp_stack *s, tcb *t)
 
 tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
-	return tcb_new_at(s, tu, a6, NULL);
+	tcb *t = tcb_new_at(s, tu, a6, NULL);
+	if (t)
+		t->ts_offset = (uint32_t)rng_next(&s->env->rng);
+	return t;
 }
 
 tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_node *prev)
@@ -51,7 +54,6 @@ tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_no
 		CNT_INC(s->env, TCPAbortOnMemory);
 		return NULL;
 	}
-	t->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	if (prev)
 		tbl_replace(&s->conns, prev, &t->node);
 	else

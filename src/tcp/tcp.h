@@ -686,9 +686,11 @@ static inline void tcp_reply_owed(struct tcp_stack *s, tbl_node *n, const tcp_se
 tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
+/* A new TCB for tu, in the table, with a random ts_offset (a connect's). */
 tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
-/* The same taking the place of prev (not NULL: a request with its key,
- * left in the table for this): tbl_replace instead of tbl_insert. On
+/* The same without the ts_offset (0: the caller's, a passive TCB takes its
+ * request's), taking the place of prev when not NULL (a request with its
+ * key, left in the table for this): tbl_replace instead of tbl_insert. On
  * NULL prev is still in the table. */
 tcb *tcb_new_at(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		tbl_node *prev);

@@ -162,10 +162,11 @@ uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
 	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
 }
 
-void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
+void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		       uint32_t ts_val)
 {
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	t->mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
+	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -174,21 +175,11 @@ void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale)
 		t->snd_wscale = 0;
 		t->rcv_wscale = 0;
 	}
-}
-
-void tcb_init_stream(tcp_stack *s, tcb *t, bool sack_ok, bool has_ts, uint32_t ts_val)
-{
-	if (sack_ok && s->env->cfg.sack)
-		t->flags |= TF_SACK_OK;
-	if (has_ts && s->env->cfg.timestamps) {
-		t->flags |= TF_TS_OK;
+	t->flags |= opts;
+	if (opts & TF_TS_OK) {
 		t->ts_recent = ts_val;
 		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
-		t->mss = mss_less_ts(t->mss);
+		mss = mss_less_ts(mss);
 	}
-}
-
-void tcb_init_stream_opts(tcp_stack *s, tcb *t, const tcp_opts *peer)
-{
-	tcb_init_stream(s, t, peer->sack_ok, peer->has_ts, peer->ts_val);
+	t->mss = mss;
 }

@@ -729,8 +729,8 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		ecn_rcv_synack(t, sg);
 	else
 		ecn_rcv_syn(t, sg);
-	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale);
-	tcb_init_stream_opts(s, t, &sg->th.opt);
+	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale,
+			  tcb_syn_opts(s, sg->th.opt.sack_ok, sg->th.opt.has_ts), sg->th.opt.ts_val);
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;

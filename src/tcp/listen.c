@@ -576,10 +576,10 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
-	tcb_init_from_syn(s, t, r->mss, r->snd_wscale);
+	tcb_init_from_syn(s, t, r->mss, r->snd_wscale,
+			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;
-	tcb_init_stream(s, t, r->sack_ok, r->ts_ok, r->ts_recent);
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);

@@ -875,6 +875,44 @@ static void test_sequence_wrap(void **state)
 
 /* RFC 6528: ISN = M + F(tuple, key). Different tuples, different ISNs;
  * the same tuple later: a larger ISN, by the 4 us clock. */
+/* A SYN,ACK offering SACK and timestamps to a client whose configuration
+ * turns either off (its SYN did not offer it): the connection takes only
+ * what both allow, and the MSS leaves room for timestamps only when on. */
+static void test_synack_options_configured_off(void **state)
+{
+	(void)state;
+	for (int m = 0; m < 4; m++) {
+		hsk_config cfg;
+		hsk_config_default(&cfg);
+		cfg.sack = m & 1;
+		cfg.timestamps = (m >> 1) & 1;
+		sim sm;
+		sim_init(&sm, 2, &cfg, 15);
+		hsk_stack *c = sm.st[C];
+		int a = sim_socket(&sm, C);
+		hsk_addr nohost = sim_twin(&sm, NOHOST);
+		assert_int_equal(sim_bind_any(&sm, C, a, CPORT), 0);
+		assert_int_equal(hsk_connect_addr(c, a, &nohost, SPORT), -HSK_EINPROGRESS);
+		expect_seg(&sm, C, SYN, 0, 0, 0);
+		uint32_t iss = sim_iss(&sm, C), irs = 5000;
+		tcp_opts o = { .mss = 1000, .wscale = -1, .sack_ok = true, .has_ts = true,
+			       .ts_val = 777 };
+		sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, &o,
+				NULL, 0);
+		assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+		const sim_ev *e = sim_next_tx(&sm);
+		assert_non_null(e);
+		assert_int_equal(e->ev.flags, A);
+		assert_int_equal(e->ev.has_ts, cfg.timestamps);
+		hsk_tcp_info ti;
+		assert_int_equal(hsk_sock_info(c, a, &ti), 0);
+		assert_int_equal(ti.sack, cfg.sack);
+		assert_int_equal(ti.timestamps, cfg.timestamps);
+		assert_int_equal(ti.mss, cfg.timestamps ? 1000 - 12 : 1000);
+		abort_end(&sm, a);
+	}
+}
+
 static void test_isn(void **state)
 {
 	(void)state;
@@ -951,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_mss_small_mtu),
 		cmocka_unit_test(test_mss_clamp),
 		cmocka_unit_test(test_sequence_wrap),
+		cmocka_unit_test(test_synack_options_configured_off),
 		cmocka_unit_test(test_isn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -464,13 +464,13 @@ static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6add
 		      tcb **out)
 {
 	hsk_sock *k = &s->socks[sd];
-	uint8_t *baddr6 = k->inet6 ? k->baddr6 : NULL;
 	tcb *t = tcb_new(&s->tcp, tu, a6);
 	if (!t)
 		return -HSK_ENOBUFS;
-	free(baddr6);                   /* the TCB has the address now */
-	if (k->inet6)
+	if (k->inet6 && k->baddr6) {    /* the TCB has the address now */
+		free(k->baddr6);
 		k->baddr6 = NULL;
+	}
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
 	if (k->rcvbuf != t->rcvbuf) {   /* the fresh TCB's are the defaults' */

@@ -61,14 +61,25 @@ int send_check(tcb *t)
 	return (t->flags & TF_FIN_QUEUED) ? -HSK_EPIPE : 0;
 }
 
+/* send_room, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
+								tcb *t)
+{
+	/* A ring held fits memory (pressure trims it, its end grows it);
+	 * one taken now is already of the size memory allows (tcb_fit_snd
+	 * would find nothing to do). No ring and no memory for one
+	 * (tcp_mem_high): -HSK_EAGAIN, as Linux's non-blocking send; POLLOUT
+	 * comes back with the memory. */
+	if (t->act && t->act->snd.buf)
+		tcb_fit_snd(&s->tcp, t);
+	else if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	return send_room_now(s, k, t);
+}
+
 long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
 {
-	/* No ring and no memory for one (tcp_mem_high): -HSK_EAGAIN, as
-	 * Linux's non-blocking send; POLLOUT comes back with the memory. */
-	if (tcb_alloc_snd(&s->tcp, t) < 0)
-		return -HSK_EAGAIN;
-	tcb_fit_snd(&s->tcp, t);      /* memory pressure trims it, its end grows it */
-	return send_room_now(s, k, t);
+	return send_room_in(s, k, t);
 }
 
 long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
@@ -115,7 +126,8 @@ static inline long buf_total(const void *buf, size_t len)
 /* What hsk_send and hsk_sendv share once the connection and the total
  * are known good: the room to write into (> 0), 0 for nothing to write,
  * or the error. */
-static long send_begin(hsk_stack *s, int sd, tcb *t, long total)
+static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int sd, tcb *t,
+							      long total)
 {
 	int err;
 	stack_clock_check(s);
@@ -123,7 +135,7 @@ static long send_begin(hsk_stack *s, int sd, tcb *t, long total)
 		return err;
 	if (total == 0)
 		return 0;
-	return send_room(s, &s->socks[sd], t);
+	return send_room_in(s, &s->socks[sd], t);
 }
 
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)

@@ -287,8 +287,6 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
  * grows back to sndbuf when the user writes into it. */
 void tcb_fit_snd(tcp_stack *s, tcb *t)
 {
-	if (!t->act || !t->act->snd.buf)
-		return;
 	hsk_ring *r = &t->act->snd;
 	if (s->mem_pressure) {
 		uint32_t need = ring_len(r) > snd_min(s, t) ? ring_len(r) : snd_min(s, t);

@@ -735,7 +735,8 @@ void tcb_orphan(struct tcp_stack *s, tcb *t);
 int tcb_alloc_snd(struct tcp_stack *s, tcb *t);
 int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
 /* Resize the rings as memory pressure asks: the send ring trimmed to what
- * it holds under pressure; either grown back after it. */
+ * it holds under pressure; either grown back after it. tcb_fit_snd: for a
+ * TCB that holds a send ring. */
 void tcb_fit_snd(struct tcp_stack *s, tcb *t);
 void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
 /* Gives back the send ring once everything is acknowledged and the receive

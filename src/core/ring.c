@@ -38,44 +38,6 @@ void ring_destroy(hsk_ring *r)
 	r->cap = r->head = r->len = 0;
 }
 
-/* Copies n bytes in at ring offset off (from the head); n + off <= cap. */
-static inline void ring_put(hsk_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
-{
-	uint32_t pos = (r->head + off) & (r->cap - 1);
-	uint32_t first = r->cap - pos;
-	if (first >= n) {
-		memcpy(r->buf + pos, src, n);
-	} else {
-		memcpy(r->buf + pos, src, first);
-		memcpy(r->buf, src + first, n - first);
-	}
-}
-
-/* Copies n bytes out from ring offset off; n + off <= cap. */
-static inline void ring_get(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
-{
-	uint32_t pos = (r->head + off) & (r->cap - 1);
-	uint32_t first = r->cap - pos;
-	if (first >= n) {
-		memcpy(dst, r->buf + pos, n);
-	} else {
-		memcpy(dst, r->buf + pos, first);
-		memcpy(dst + first, r->buf, n - first);
-	}
-}
-
-uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n)
-{
-	uint32_t space = r->cap - r->len;
-	if (n > space)
-		n = space;
-	if (n == 0)
-		return 0;
-	ring_put(r, r->len, src, n);
-	r->len += n;
-	return n;
-}
-
 uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n)
 {
 	if (off >= r->len)
@@ -84,21 +46,6 @@ uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n)
 		n = r->len - off;
 	if (n)
 		ring_get(r, off, dst, n);
-	return n;
-}
-
-uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
-{
-	if (n > r->len)
-		n = r->len;
-	if (n == 0)
-		return 0;
-	if (dst)
-		ring_get(r, 0, dst, n);
-	r->len -= n;
-	/* The head only moves forward, even when the ring empties: data placed
-	 * past len by ring_write_at() stays where its offsets say. */
-	r->head = (r->head + n) & (r->cap - 1);
 	return n;
 }
 

@@ -7,6 +7,7 @@
 #define HSK_RING_H
 
 #include <stdint.h>
+#include <string.h>
 
 typedef struct hsk_ring {
 	uint8_t *buf;
@@ -21,13 +22,67 @@ int ring_init(hsk_ring *r, uint32_t cap);
 void ring_destroy(hsk_ring *r);
 static inline uint32_t ring_len(const hsk_ring *r) { return r->len; }
 static inline uint32_t ring_space(const hsk_ring *r) { return r->cap - r->len; }
-/* Appends up to n bytes; returns how many fit. */
-uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n);
+
+/* Copies n bytes in at ring offset off (from the head); n + off <= cap. */
+static inline void ring_put(hsk_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos;
+	if (first >= n) {
+		memcpy(r->buf + pos, src, n);
+	} else {
+		memcpy(r->buf + pos, src, first);
+		memcpy(r->buf, src + first, n - first);
+	}
+}
+
+/* Copies n bytes out from ring offset off; n + off <= cap. */
+static inline void ring_get(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos;
+	if (first >= n) {
+		memcpy(dst, r->buf + pos, n);
+	} else {
+		memcpy(dst, r->buf + pos, first);
+		memcpy(dst + first, r->buf, n - first);
+	}
+}
+
+/* Appends up to n bytes; returns how many fit. In line (the socket
+ * calls and in-order data: a call's frame cost as much as a short copy). */
+static inline uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n)
+{
+	uint32_t space = r->cap - r->len;
+	if (n > space)
+		n = space;
+	if (n == 0)
+		return 0;
+	ring_put(r, r->len, src, n);
+	r->len += n;
+	return n;
+}
+
 /* Copies up to n bytes starting `off` bytes after the head, without
  * consuming; returns bytes copied. */
 uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n);
-/* Consumes up to n bytes into dst (dst may be NULL to discard). */
-uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n);
+/* Consumes up to n bytes into dst (dst may be NULL to discard). In line,
+ * as ring_write. */
+static inline uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	if (n == 0)
+		return 0;
+	if (dst)
+		ring_get(r, 0, dst, n);
+	r->len -= n;
+	/* The head only moves forward, even when the ring empties: data placed
+	 * past len by ring_write_at() stays where its offsets say. */
+	r->head = (r->head + n) & (r->cap - 1);
+	return n;
+}
+
 /* ring_read(r, NULL, n), inline: acknowledged bytes leave the send ring. */
 static inline void ring_drop(hsk_ring *r, uint32_t n)
 {

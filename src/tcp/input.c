@@ -522,17 +522,8 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 			len = room;
 			all = false;
 		}
-		/* ring_write's usual case here (no wrap; len <= room, so it
-		 * fits): no call for its frame and its test. */
 		a = t->act;     /* len > 0: the ring, and so the extension */
-		hsk_ring *r = &a->rcv;
-		uint32_t pos = (r->head + r->len) & (r->cap - 1);
-		if (len <= r->cap - pos && len <= r->cap - r->len) {
-			memcpy(r->buf + pos, data, len);
-			r->len += len;
-		} else {
-			ring_write(r, data, len);
-		}
+		ring_write(&a->rcv, data, len);
 	}
 	tcp_sack *k = tcb_sack(t);
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);

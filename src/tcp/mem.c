@@ -191,14 +191,29 @@ static bool mem_admit(tcp_stack *s, const tcb *t, uint32_t cap)
 	return false;
 }
 
+/* The least a ring may be under pressure: the minimum buffer, and a
+ * receive ring never smaller than the window already offered (what was
+ * promised must fit; the ring is empty when it is allocated). */
+static uint32_t ring_min(const tcp_stack *s, const tcb *t, bool rcv)
+{
+	if (!rcv)
+		return snd_min(s, t);
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t min = rcv_min(s, t);
+	return promised > min ? promised : min;
+}
+
 /* ring_alloc but for its usual case (below). */
 static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_ring *r,
-						     uint32_t cap, uint32_t want, uint32_t min)
+						     uint32_t cap, uint32_t want, bool rcv)
 {
 	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
 		mem_enter_pressure(s);
-	if (s->mem_pressure)
+	if (s->mem_pressure) {
+		uint32_t min = ring_min(s, t, rcv);
 		cap = pow2_at_least(min < want ? min : want);
+	}
 	if (!mem_admit(s, t, cap))
 		return -HSK_ENOBUFS;
 	if (cap == s->ring_cache_cap && s->ring_cache_n) {
@@ -213,21 +228,21 @@ static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_r
 	return 0;
 }
 
-/* A ring of `want` bytes (rounded up to a power of two), or of `min`
- * under pressure. The usual case -- no pressure now nor after this ring
- * (so below tcp_mem_high too: the configuration keeps pressure <= high)
- * and a cached buffer of its size -- in line: what ring_alloc_slow does
- * then, without its frame. */
-static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, uint32_t min)
+/* A ring of `want` bytes (rounded up to a power of two), or of
+ * ring_min's under pressure (rcv: the receive ring's), for r that has
+ * none (the callers' test). The usual case -- no pressure now nor after
+ * this ring (so below tcp_mem_high too: the configuration keeps pressure
+ * <= high) and a cached buffer of its size -- in line: what
+ * ring_alloc_slow does then, without its frame (nor the minimum, which
+ * only pressure asks for). */
+static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, bool rcv)
 {
-	if (r->buf)
-		return 0;
 	/* pow2_at_least(want) is the cached size exactly when want is in
 	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
 	uint32_t cap = s->ring_cache_cap;
 	if (want > cap || want <= cap / 2 || !s->ring_cache_n || s->mem_pressure ||
 	    s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure || s->no_fastpath)
-		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, min);
+		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, rcv);
 	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))
@@ -256,7 +271,7 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 int tcb_alloc_snd(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = tcb_act_get(s, t);
-	if (a && ring_alloc(s, t, &a->snd, t->sndbuf, snd_min(s, t)) == 0) {
+	if (a && ring_alloc(s, t, &a->snd, t->sndbuf, false) == 0) {
 		t->flags &= ~TF_SND_WAIT;
 		return 0;
 	}
@@ -268,17 +283,12 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 
 int tcb_alloc_rcv(tcp_stack *s, tcb *t)
 {
-	/* Never smaller than the window already offered: what was promised
-	 * must fit (the ring is empty when it is allocated). */
 	tcb_act *a = tcb_act_get(s, t);
 	if (!a)
 		return -HSK_ENOBUFS;
 	if (a->rcv.buf)
 		return 0;
-	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t min = rcv_min(s, t);
-	return ring_alloc(s, t, &a->rcv, t->rcvbuf, promised > min ? promised : min);
+	return ring_alloc(s, t, &a->rcv, t->rcvbuf, true);
 }
 
 /* The send ring's size follows memory: under pressure it shrinks to what

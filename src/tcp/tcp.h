@@ -731,7 +731,8 @@ static inline bool tcb_counted_orphan(const tcb *t)
 void tcb_orphan(struct tcp_stack *s, tcb *t);
 /* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
  * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
- * (receive: drop the data). */
+ * (receive: drop the data). tcb_alloc_snd: for a TCB without a send ring
+ * (send_room's test); tcb_alloc_rcv answers 0 when the ring is there. */
 int tcb_alloc_snd(struct tcp_stack *s, tcb *t);
 int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
 /* Resize the rings as memory pressure asks: the send ring trimmed to what

@@ -387,17 +387,21 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	if (space <= promised) {
-		space = promised;
-	} else {
-		/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the right
-		 * edge only by at least min(RCV.BUFF/2, MSS), never by crumbs
-		 * (the step is asked only when the edge would move). */
-		uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-		if (space - promised < step)
-			space = promised;
+	/* Receiver SWS avoidance (ibid.): move the right edge only by at
+	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	uint32_t field;
+	bool stays = space <= promised || space - promised < step;
+	if (promised && stays) {
+		/* The edge stays (most segments): the field is what was
+		 * promised, scaled down, so it never reaches past rcv_adv,
+		 * which stays too. */
+		field = promised >> t->rcv_wscale;
+		return field > 65535 ? 65535 : (uint16_t)field;
 	}
-	uint32_t field = space >> t->rcv_wscale;
+	if (stays)
+		space = 0;      /* nothing promised: the edge is RCV.NXT */
+	field = space >> t->rcv_wscale;
 	if (field > 65535)
 		field = 65535;
 	hsk_seq edge = seq_add(t->rcv_nxt, field << t->rcv_wscale);

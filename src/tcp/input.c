@@ -70,6 +70,14 @@ static uint32_t rcv_window(const tcb *t)
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
 }
 
+/* tcb_rcv_room for a TCB whose receive ring is there: what rcvbuf and the
+ * ring's size still allow, in line. */
+static inline uint32_t ring_room(const tcb *t, const hsk_ring *r)
+{
+	uint32_t limit = t->rcvbuf < r->cap ? t->rcvbuf : r->cap, at = ring_len(r);
+	return limit > at ? limit - at : 0;
+}
+
 /* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability,
  * with the two allowances the RFC and the common stacks make so that an
  * ACK is not lost with the text around it:
@@ -516,13 +524,13 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 			t->flags |= TF_ACK_NOW;
 			return;
 		}
-		uint32_t room = tcb_rcv_room(t);
+		a = t->act;     /* len > 0: the ring, and so the extension */
+		uint32_t room = ring_room(t, &a->rcv);
 		if (len > room) {
 			CNT_INC(s->env, TCPRcvQDrop);
 			len = room;
 			all = false;
 		}
-		a = t->act;     /* len > 0: the ring, and so the extension */
 		ring_write(&a->rcv, data, len);
 	}
 	tcp_sack *k = tcb_sack(t);
@@ -1000,9 +1008,8 @@ static bool seg_verify(tcp_stack *s, tbl_node *n, tcp_seg *sg, uint32_t hsum)
 	    (t->state == HSK_ESTABLISHED || state_can_recv(t->state)) &&
 	    seq_eq(sg->seq, t->rcv_nxt) && !(sg->th.flags & HSK_TH_SYN) && tcb_ooo_empty(t)) {
 		hsk_ring *r = &t->act->rcv;
-		/* tcb_rcv_room, with the ring there */
-		uint32_t limit = t->rcvbuf < r->cap ? t->rcvbuf : r->cap, at = ring_len(r);
-		uint32_t room = limit > at ? limit - at : 0, k = len < room ? len : room, sum;
+		uint32_t room = ring_room(t, r), at = ring_len(r);
+		uint32_t k = len < room ? len : room, sum;
 		uint32_t pos = (r->head + at) & (r->cap - 1);
 		if (k <= r->cap - pos) {        /* no wrap: one fused copy */
 			sum = csum_copy(r->buf + pos, sg->data, k, 0);
@@ -1056,8 +1063,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 		return false;
 	hsk_ring *r = &a->rcv;
 	uint32_t len = sg->len, at = ring_len(r);
-	uint32_t limit = t->rcvbuf < r->cap ? t->rcvbuf : r->cap;       /* tcb_rcv_room */
-	if (at > limit || len > limit - at)
+	if (len > ring_room(t, r))
 		return false;
 	uint32_t pos = (r->head + at) & (r->cap - 1), sum;
 	if (len <= r->cap - pos) {

@@ -400,6 +400,26 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
+/* LAST_ACK: our FIN is acknowledged, the segment has nothing to answer
+ * (no text, no FIN) and no socket holds the TCB (closed: tcb_closed frees
+ * it; in LAST_ACK it was accepted, our FIN is close()'s). The
+ * connection ends on it, before loss recovery, congestion control and
+ * ECN look at the ACK: what they would learn is for nobody, and tcb_free
+ * gives the rings and the SACK state back at once (what
+ * tcb_release_idle_rings would do first). Not when the ACK is one they
+ * count something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
+ * open (its rings go when idle, as ever): then ack_input's switch closes
+ * it. */
+static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
+								 const tcp_seg *sg)
+{
+	const tcp_sack *k = tcb_sack(t);
+	return (t->flags & TF_FIN_ACKED) && t->sd < 0 && !sg->len &&
+	       !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
+	       !(k && k->rk.tlp_on);
+}
+
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
 static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
@@ -422,6 +442,10 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
+	if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
+		tcb_closed(s, t, "rcv ACK of FIN");
+		return TV(TV_DONE, NULL);
+	}
 	uint32_t cwnd = tcb_cwnd(t);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);

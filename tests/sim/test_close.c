@@ -707,6 +707,160 @@ static void test_time_wait_overflow(void **state)
 	sim_free(&sm);
 }
 
+/*
+ * The last ACK of a passive close ends the connection before loss
+ * recovery, congestion control and ECN look at it (input.c,
+ * last_ack_ends) -- but not when they have something to count, nor for a
+ * socket still open. A peer the test plays (SACK, ECN if asked) opens to
+ * S; S sends 10 bytes, then the peer's FIN (acknowledging them when
+ * `ack_data`) puts S in CLOSE_WAIT, S closes (or shuts down writing:
+ * `keep_open`) and is in LAST_ACK. 5 bytes go first, for an RTT sample.
+ * With `probe` S sends 3,000 bytes instead, unanswered until the tail
+ * loss probe has sent the last segment again. Returns the ACK of S's
+ * FIN (relative).
+ */
+static uint32_t last_ack_fx(sim *sm, sim_peer *p, uint64_t seed, bool ecn, bool ack_data,
+			    bool keep_open, bool probe)
+{
+	static const uint8_t data[3000];
+	uint32_t n = probe ? sizeof(data) : 10;
+	sim_init(sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1000;
+	syn.sack_ok = true;
+	*p = (sim_peer){ .sm = sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+			 .hport = PORT, .iss = 5000 };
+	p->lsd = sim_listen(sm, S, PORT, 8);
+	sim_inject_opts(sm, S, p->addr, p->port, PORT, p->iss, 0,
+			SYN | (ecn ? HSK_TH_ECE | HSK_TH_CWR : 0), 65535, &syn, NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags & (SYN | A), SYN | A);
+	p->hiss = e->ev.seq;
+	sim_peer_send(p, 1, 1, A, 65535, NULL, 0);
+	p->sd = sim_accept(sm, S, p->lsd);
+	hsk_stack *s = sm->st[S];
+	/* first an exchange for an RTT sample (a probe needs one) */
+	assert_int_equal(hsk_send(s, p->sd, "hello", 5), 5);
+	expect_peer_seg(p, A | PSH, 1, 1, 5);
+	sim_run(sm, 5 * MS);
+	sim_peer_send(p, 1, 6, A, 65535, NULL, 0);
+	assert_int_equal(hsk_send(s, p->sd, data, n), n);
+	if (probe) {
+		/* three segments, unanswered: the tail loss probe sends the
+		 * last one again (2 SRTT and its slack: 11 ms) */
+		sim_run(sm, 20 * MS);
+		expect_peer_seg(p, A, 6, 1, 1000);
+		expect_peer_seg(p, A, 1006, 1, 1000);
+		expect_peer_seg(p, A | PSH, 2006, 1, 1000);
+		expect_peer_seg(p, A | PSH, 2006, 1, 1000);
+	} else {
+		expect_peer_seg(p, A | PSH, 6, 1, n);
+	}
+	sim_peer_send(p, 1, ack_data ? 6 + n : 6, FIN | A, 65535, NULL, 0);
+	expect_peer_seg(p, A, 6 + n, 2, 0);
+	assert_int_equal(hsk_sock_state(s, p->sd), HSK_CLOSE_WAIT);
+	if (keep_open)
+		assert_int_equal(hsk_shutdown(s, p->sd, HSK_SHUT_WR), 0);
+	else
+		assert_int_equal(hsk_close(s, p->sd), 0);
+	expect_peer_seg(p, FIN | A, 6 + n, 2, 0);
+	assert_int_equal(tcbs(sm, S), 1);
+	return 7 + n;           /* the ACK of the FIN */
+}
+
+static void last_ack_end(sim *sm, sim_peer *p, bool keep_open)
+{
+	assert_int_equal(tcbs(sm, S), keep_open ? 1 : 0);      /* CLOSED */
+	expect_no_tx(sm);
+	if (keep_open)
+		assert_int_equal(hsk_close(sm->st[S], p->sd), 0);
+	assert_int_equal(hsk_close(sm->st[S], p->lsd), 0);
+	sim_run(sm, 100 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* The last ACK reports a duplicate (D-SACK, RFC 2883): counted. */
+static void test_last_ack_dsack_counted(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	uint32_t end = last_ack_fx(&sm, &p, 81, false, true, false, false);
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.nsack = 1;
+	o.sack[0] = (tcp_sack_block){ p.hiss + 6, p.hiss + end - 1 };
+	sim_inject_opts(&sm, S, p.addr, p.port, PORT, p.iss + 2, p.hiss + end, A, 65535, &o,
+			NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPDSACKRecv"), 1);
+	last_ack_end(&sm, &p, false);
+}
+
+/* The last ACK echoes congestion (ECE) on our data: the reduction is
+ * counted, as on any ACK. */
+static void test_last_ack_ece_counted(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	uint32_t end = last_ack_fx(&sm, &p, 82, true, false, false, false);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 0);
+	sim_peer_send(&p, 2, end, A | HSK_TH_ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
+	last_ack_end(&sm, &p, false);
+}
+
+/* A loss probe was out (the data sent again) and the last ACK covers it
+ * and more: the probe repaired a loss, counted. */
+static void test_last_ack_probe_counted(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	uint32_t end = last_ack_fx(&sm, &p, 83, false, false, false, true);
+	assert_int_equal(sim_counter(&sm, S, "TCPLossProbes"), 0);
+	sim_peer_send(&p, 2, end, A, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPLossProbes"), 1);
+	last_ack_end(&sm, &p, false);
+}
+
+/* The socket is still open (shutdown, not close): the connection ends,
+ * and its send ring, all acknowledged, goes at once as on any idle ACK,
+ * not when the socket is closed. */
+static void test_last_ack_open_socket_rings(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	uint32_t end = last_ack_fx(&sm, &p, 84, false, false, true, false);
+	assert_true(sim_usage(&sm, S).buffer_bytes > 0);
+	sim_peer_send(&p, 2, end, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_CLOSED);
+	assert_int_equal(sim_usage(&sm, S).buffer_bytes, 0);
+	last_ack_end(&sm, &p, true);
+}
+
+/* The last ACK comes with the peer's FIN again (it missed our ACK), or
+ * with text: either is answered, then the connection ends. */
+static void test_last_ack_answered(void **state)
+{
+	(void)state;
+	for (int text = 0; text < 2; text++) {
+		sim sm;
+		sim_peer p;
+		uint32_t end = last_ack_fx(&sm, &p, 85 + (uint64_t)text, false, true, false, false);
+		if (text)
+			sim_peer_send(&p, 2, end, A | PSH, 65535, "x", 1);
+		else
+			sim_peer_send(&p, 1, end, FIN | A, 65535, NULL, 0);
+		expect_peer_seg(&p, A, end, 2, 0);
+		last_ack_end(&sm, &p, false);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +878,11 @@ int main(void)
 		cmocka_unit_test(test_shut_rd_keeps_connection),
 		cmocka_unit_test(test_time_wait_overflow),
 		cmocka_unit_test(test_time_wait_recycle_iss_above_old),
+		cmocka_unit_test(test_last_ack_dsack_counted),
+		cmocka_unit_test(test_last_ack_ece_counted),
+		cmocka_unit_test(test_last_ack_probe_counted),
+		cmocka_unit_test(test_last_ack_open_socket_rings),
+		cmocka_unit_test(test_last_ack_answered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

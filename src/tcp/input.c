@@ -704,18 +704,26 @@ static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s,
 	return TV_OK;
 }
 
-tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
+/* The fifth step's second half to the end, for a segment whose checks
+ * passed. */
+static tcp_verdict tcb_input_checked(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	bool fin_now;
-	if ((v = ack_check(s, t, sg)).act)
-		return v;
-	ts_update(s, t, sg);
 	if ((v = ack_input(s, t, sg)).act || (v = data_input(s, t, sg, &fin_now)).act ||
 	    (v = fin_input(s, t, sg, fin_now)).act)
 		return v;
 	tcp_output(s, t);
 	return TV_OK;
+}
+
+tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	tcp_verdict v;
+	if ((v = ack_check(s, t, sg)).act)
+		return v;
+	ts_update(s, t, sg);
+	return tcb_input_checked(s, t, sg);
 }
 
 /* An acceptable segment from the peer: the keepalive idle time starts
@@ -824,11 +832,42 @@ static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *s
 	return TV_OK;
 }
 
+/* A segment in order that header prediction left (the four of a close:
+ * a FIN, the ACK of one in FIN_WAIT_1 or LAST_ACK; text with a FIN, ECE
+ * or CWR), past SYN_RECEIVED: at RCV.NXT, ACK without SYN or RST, a
+ * timestamp not older than TS.Recent when they are on, an ACK in
+ * SND.UNA - MAX.SND.WND..SND.MAX. It passes the steps before the ACK's
+ * without their being made -- a Fast Open child's SYN again
+ * (tfo_child_syn) and the simultaneous open's SYN,ACK have the SYN bit;
+ * PAWS (paws_check), the sequence (seq_check), RST and SYN checks -- and
+ * ack_check, and ts_update's tests pass (hp_ts_update). With
+ * tcp_stack.no_fastpath the steps are taken (test_fastpath compares);
+ * test_paws, test_rst, test_window and test_open fail when a test here
+ * is left out. */
+static inline __attribute__((always_inline)) bool steps_predicted(const tcp_stack *s,
+								   const tcb *t,
+								   const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	return t->state != HSK_SYN_RECEIVED &&
+	       (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
+	       seq_eq(sg->seq, t->rcv_nxt) && !s->no_fastpath &&
+	       (!(t->flags & TF_TS_OK) ||
+		(o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0)) &&
+	       !seq_gt(sg->ack, t->snd_max) &&
+	       !seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd));
+}
+
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
+	if (steps_predicted(s, t, sg)) {
+		keepalive_heard(s, t);
+		hp_ts_update(s, t, sg);
+		return tcb_input_checked(s, t, sg);
+	}
 	if ((t->flags & TF_TFO_PENDING) && tfo_child_syn(s, t, sg))
 		return TV(TV_DONE, NULL);       /* its SYN again (tfo.c) */
 	if (simultaneous_synack(t, sg))

@@ -263,6 +263,35 @@ static void test_paws_spares_rst(void **state)
 	sim_free(&sm);
 }
 
+/* A segment without the option on a connection with timestamps (here the
+ * peer's FIN) is taken (paws_check has nothing to compare), but
+ * TS.Recent stays the last TSval (ts_update): the ACK of the FIN echoes
+ * it. The peer's clock first goes a long way (in steps PAWS takes), so
+ * that the missing option's zero would not look old. */
+static void test_ts_recent_kept_without_option(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 607);
+	for (uint32_t i = 1; i <= 3; i++) {
+		p.tsval = i * 0x40000000u;
+		sim_peer_send(&p, i, 1, A | PSH, 65535, "x", 1);
+		assert_int_equal(readable(&sm, &p), 1);
+	}
+	sm.tx_cursor = sm.nlog;
+	p.ts = false;
+	sim_peer_send(&p, 4, 1, A | HSK_TH_FIN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, A);
+	assert_int_equal(e->ev.ack, p.iss + 5);
+	assert_true(e->ev.has_ts);
+	assert_int_equal(e->ev.ts_ecr, 0xc0000000u);
+	assert_int_equal(hsk_sock_state(sm.st[S], p.sd), HSK_CLOSE_WAIT);
+	close_ts(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_reordered_segments_pass_paws),
 		cmocka_unit_test(test_paws_spares_rst),
 		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),
+		cmocka_unit_test(test_ts_recent_kept_without_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,39 @@ static void test_syn_in_established(void **state)
 	pair_end(&p);
 }
 
+/* A SYN,ACK at RCV.NXT, acknowledging what was sent, in a synchronized
+ * state: still a SYN, challenged (RFC 5961 §4.2), never taken for its ACK
+ * (a connection that is closing too). Without timestamps, which the
+ * injected segments do not carry. */
+static void test_synack_at_rcv_nxt_challenged(void **state)
+{
+	(void)state;
+	pair p;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.timestamps = false;
+	pair_open(&p, &cfg, 84);
+	sim *sm = &p.sm;
+	hsk_stack *c = sm->st[C];
+	to_client(&p, 1, 1, SYN | A);
+	expect_seg(sm, C, A, 1, 1, 0);
+	assert_int_equal(hsk_sock_state(c, p.csd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(sm, C, "TCPSYNChallenge"), 1);
+	assert_int_equal(hsk_shutdown(c, p.csd, HSK_SHUT_WR), 0);
+	expect_seg(sm, C, FIN | A, 1, 1, 0);
+	sim_blackhole(sm, S, -1, true);     /* the server's ACK is lost */
+	sim_run(sm, 10 * MS);
+	expect_seg(sm, S, A, 1, 2, 0);
+	to_client(&p, 1, 2, SYN | A);       /* the ACK of our FIN, with SYN */
+	expect_seg(sm, C, A, 2, 1, 0);
+	assert_int_equal(hsk_sock_state(c, p.csd), HSK_FIN_WAIT_1);
+	assert_int_equal(sim_counter(sm, C, "TCPSYNChallenge"), 2);
+	sim_blackhole(sm, S, -1, false);
+	assert_int_equal(hsk_abort(c, p.csd), 0);
+	assert_int_equal(hsk_abort(sm->st[S], p.ssd), 0);
+	pair_end(&p);
+}
+
 /* 20 in-window RSTs inside one second: challenge_ack_limit (10) ACKs, the
  * other 10 counted as TCPChallengeACKLimited; a new window, a new ACK. */
 static void test_challenge_ack_rate_limit(void **state)
@@ -527,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_rst_in_window_challenge),
 		cmocka_unit_test(test_rst_syn_out_of_window_silent),
 		cmocka_unit_test(test_syn_in_established),
+		cmocka_unit_test(test_synack_at_rcv_nxt_challenged),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
 		cmocka_unit_test(test_challenge_ack_limit_configured),
 		cmocka_unit_test(test_rst_in_closing_states),

@@ -683,7 +683,9 @@ static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s,
 		return TV_OK;
 	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
 	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
-	tcb_notify(s, t);
+	/* The socket is told by the transition (tcb_set_state: to
+	 * CLOSE_WAIT, CLOSING or TIME_WAIT; the FIN comes only in the three
+	 * states data_input takes text in). */
 	switch (t->state) {
 	case HSK_ESTABLISHED:
 		if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))

@@ -108,13 +108,13 @@ void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
 	/* Every state may close; should the table ever refuse it (a bug,
 	 * asserted in debug builds), the connection ends all the same rather
 	 * than live on unreachable. */
-	if (!tcb_set_state(s, t, HSK_CLOSED, cause))
+	if (!tcb_set_state(s, t, HSK_CLOSED, cause)) {
 		t->err = t->err ? t->err : HSK_ECONNABORTED;
-	tcb_detach(s, t);
+		tcb_notify(s, t);       /* (the transition tells it otherwise) */
+	}
+	tcb_detach_to(s, t, NULL);
 	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
 		tcb_free(s, t);
-	else
-		tcb_notify(s, t);
 }
 
 void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)

@@ -70,10 +70,9 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		tcb_detach_to(s, t, &tw->node);
 	}
 	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
+	/* (a socket still open was told by the transition) */
 	if (t->sd < 0)
 		tcb_free(s, t);
-	else
-		tcb_notify(s, t);
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is

@@ -9,6 +9,8 @@
  *   tcp_input: parse, count, look up the 4-tuple, tcp_reply(verdict)
  *     -> tcb_input        a full connection
  *          syn_sent_input          §3.10.7.3
+ *          steps_predicted         a segment in order: the checks below
+ *                                  pass unmade, on to tcb_input_checked
  *          simultaneous_synack     the SYN-ACK completing a simultaneous open
  *          paws_check              first: timestamps (RFC 7323 §5.3 R1)
  *          seq_check               first: sequence number
@@ -18,8 +20,10 @@
  *            ack_check             fifth: is the ACK plausible (RFC 5961 §5)
  *            ts_update             TS.Recent from the accepted segment
  *                                  (RFC 7323 §4.3)
+ *            tcb_input_checked     the rest:
  *            ack_input             fifth: window, SND.UNA, loss recovery
  *                                  (recovery.c), the closing states
+ *                                  (last_ack_ends: LAST_ACK's last ACK)
  *            data_input            seventh: segment text (in order, or
  *                                  through reassembly)
  *            fin_input             eighth: FIN

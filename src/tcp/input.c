@@ -101,18 +101,14 @@ static bool seq_acceptable(const tcb *t, const tcp_seg *sg)
 	 * nearly every one is, with one compare. */
 	if (seq_eq(sg->seq, t->rcv_nxt))
 		return true;
+	/* Elsewhere an empty window accepts nothing (RCV.NXT was its one
+	 * acceptable start): the ranges below are then empty. */
 	uint32_t len = seg_space(sg);
-	uint32_t wnd = rcv_window(t);
-	hsk_seq end = seq_add(t->rcv_nxt, wnd);
-	if (len == 0) {
-		if (wnd == 0)
-			return seq_eq(sg->seq, t->rcv_nxt);
+	hsk_seq end = seq_add(t->rcv_nxt, rcv_window(t));
+	if (len == 0)
 		return seq_in(sg->seq, t->rcv_nxt, end);
-	}
 	if (seq_eq(seq_add(sg->seq, len), t->rcv_nxt) && !(sg->th.flags & HSK_TH_RST))
 		return true;
-	if (wnd == 0)
-		return seq_eq(sg->seq, t->rcv_nxt);
 	return seq_in(sg->seq, t->rcv_nxt, end) ||
 	       seq_in(seq_add(sg->seq, len - 1), t->rcv_nxt, end);
 }

@@ -544,17 +544,29 @@ static inline bool output_due(const tcb *t, hsk_seq end)
 	return a && a->sack_on && a->sack.rk.lost_bytes;
 }
 
-void tcp_output(tcp_stack *s, tcb *t)
+/* Something is in flight and no RTO is armed for it, or the persist
+ * timer runs in its place (something in flight was sent by this TCB, so
+ * the extension is there; a passive open's SYN,ACK in flight was its
+ * request's: no timer here for it). */
+static inline bool rtx_due(const tcb *t)
 {
-	if (t->flags & TF_DETACHED)
-		return;
+	const tcb_act *a = t->act;
+	return a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST));
+}
+
+/* tcp_output's steps for a call with something due (output_due, or
+ * tcp_stack.no_fastpath) or owed: the SYN, repairs, data and FIN, the
+ * ACK owed now, then the timers (the RTO for what is in flight, the
+ * persist timer, TLP, and the wheel once, at the earliest of the
+ * deadlines). Out of line: the frame of the sending (a segment on the
+ * stack, the registers kept across it) is not paid by the calls that
+ * only set the wheel. end: data_end(t). */
+static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq end, bool due)
+{
 	bool sent = false;
-	/* The end of the data written: nothing below moves SND.UNA or the
-	 * ring's length (sending moves SND.NXT and SND.MAX only). */
-	hsk_seq end = data_end(t);
 	/* Seven calls of a lifecycle's twelve have nothing due but perhaps
-	 * an ACK, and skip the steps (tcp_stack.no_fastpath: never). */
-	if (s->no_fastpath || output_due(t, end)) {
+	 * an ACK, and skip the steps. */
+	if (due) {
 		/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
 		if (seq_eq(t->snd_nxt, t->iss) &&
 		    (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
@@ -581,15 +593,11 @@ void tcp_output(tcp_stack *s, tcb *t)
 	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
-	/* Something in flight was sent by this TCB, data waiting is in its
-	 * ring: either way the extension is there. (A passive open's
-	 * SYN,ACK in flight was its request's: no timer here for it.) The
-	 * deadlines are set here and the wheel once, at the end. */
 	tcb_act *a = t->act;
-	if (a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST))) {
+	if (rtx_due(t)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
-	} else if (a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&
+	} else if (due && a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&
 		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
 		/* Data waits, nothing in flight: the window is closed (or too
 		 * small to use): probe it (RFC 9293 §3.8.6.1). */
@@ -599,6 +607,24 @@ void tcp_output(tcp_stack *s, tcb *t)
 	if (sent && tcb_sack(t))
 		rec_arm_tlp(s, t);
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
+}
+
+void tcp_output(tcp_stack *s, tcb *t)
+{
+	if (t->flags & TF_DETACHED)
+		return;
+	/* The end of the data written: nothing below moves SND.UNA or the
+	 * ring's length (sending moves SND.NXT and SND.MAX only). */
+	hsk_seq end = data_end(t);
+	bool due = s->no_fastpath || output_due(t, end);
+	/* Four calls of a lifecycle's twelve (after an ACK, or data whose
+	 * ACK may wait) have nothing to do but set the wheel: nothing due,
+	 * no ACK owed now, no RTO to start, and no data waiting past SND.NXT
+	 * (output_due's second test) for the persist timer. */
+	if (due || (t->flags & TF_ACK_NOW) || rtx_due(t))
+		output_send(s, t, end, due);
+	else
+		tcb_timer_set(s, t);
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

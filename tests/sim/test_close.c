@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/api.h"
 #include "sim.h"
 
 enum { C = 0, S = 1, PORT = 80 };
@@ -861,6 +862,96 @@ static void test_last_ack_answered(void **state)
 	}
 }
 
+/*
+ * The ACK of our FIN and of nothing else frees the SACK state at once
+ * (recovery.c, rec_quiet_ack0), as tcb_release_idle_rings would right
+ * after -- but only then: not on an ACK that leaves the FIN out, nor
+ * while bytes wait to be read. S (SACK on, its socket open: shut down
+ * for writing) sends 10 bytes, acknowledged; with `unread` the peer's 5
+ * bytes stay unread. Then S's FIN is out (FIN_WAIT_1).
+ */
+static tcb *fin_ack_fx(sim *sm, sim_peer *p, uint64_t seed, bool unread, bool slow)
+{
+	sim_init(sm, 2, NULL, seed);
+	sm->st[S]->tcp.no_fastpath = slow;
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1000;
+	syn.sack_ok = true;
+	*p = (sim_peer){ .sm = sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+			 .hport = PORT, .iss = 5000 };
+	p->lsd = sim_listen(sm, S, PORT, 8);
+	sim_inject_opts(sm, S, p->addr, p->port, PORT, p->iss, 0, SYN, 65535, &syn, NULL, 0);
+	const sim_ev *e = sim_next_tx(sm);
+	assert_non_null(e);
+	p->hiss = e->ev.seq;
+	sim_peer_send(p, 1, 1, A, 65535, NULL, 0);
+	p->sd = sim_accept(sm, S, p->lsd);
+	hsk_stack *s = sm->st[S];
+	assert_int_equal(hsk_send(s, p->sd, "0123456789", 10), 10);
+	expect_peer_seg(p, A | PSH, 1, 1, 10);
+	sim_peer_send(p, 1, 11, A | (unread ? PSH : 0), 65535, unread ? "abcde" : NULL,
+		      unread ? 5 : 0);
+	assert_int_equal(hsk_shutdown(s, p->sd, HSK_SHUT_WR), 0);
+	expect_peer_seg(p, FIN | A, 11, unread ? 6 : 1, 0);
+	int err;
+	tcb *t = conn_of(s, p->sd, &err);
+	assert_non_null(t);
+	assert_int_equal(t->state, HSK_FIN_WAIT_1);
+	assert_true(t->act && t->act->sack_on);
+	return t;
+}
+
+static void fin_ack_end(sim *sm, sim_peer *p)
+{
+	assert_int_equal(hsk_close(sm->st[S], p->sd), 0);
+	assert_int_equal(hsk_close(sm->st[S], p->lsd), 0);
+	sim_run(sm, 100 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
+/* A window update that leaves the FIN out keeps the state (the FIN's
+ * record); the ACK of the FIN frees it, the same with the short ways
+ * on and off. */
+static void test_fin_ack_frees_sack(void **state)
+{
+	(void)state;
+	for (int slow = 0; slow < 2; slow++) {
+		sim sm;
+		sim_peer p;
+		tcb *t = fin_ack_fx(&sm, &p, 91, false, slow);
+		sim_peer_send(&p, 1, 11, A, 60000, NULL, 0);
+		assert_int_equal(t->state, HSK_FIN_WAIT_1);
+		assert_true(t->act->sack_on);
+		assert_int_equal(t->act->sack.rk.count, 1);
+		sim_peer_send(&p, 1, 12, A, 60000, NULL, 0);
+		assert_int_equal(t->state, HSK_FIN_WAIT_2);
+		assert_true(!t->act || !t->act->sack_on);
+		assert_int_equal(sim_usage(&sm, S).buffer_bytes, 0);
+		expect_no_tx(&sm);
+		fin_ack_end(&sm, &p);
+	}
+}
+
+/* Bytes wait to be read: the ACK of the FIN keeps the SACK state (and
+ * the receive ring); reading them gives both back. */
+static void test_fin_ack_unread_keeps_sack(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	tcb *t = fin_ack_fx(&sm, &p, 92, true, false);
+	sim_peer_send(&p, 6, 12, A, 65535, NULL, 0);
+	assert_int_equal(t->state, HSK_FIN_WAIT_2);
+	assert_true(t->act->sack_on);
+	char buf[16];
+	assert_int_equal(hsk_recv(sm.st[S], p.sd, buf, sizeof(buf)), 5);
+	assert_true(!t->act || !t->act->sack_on);
+	assert_int_equal(sim_usage(&sm, S).buffer_bytes, 0);
+	fin_ack_end(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -883,6 +974,8 @@ int main(void)
 		cmocka_unit_test(test_last_ack_probe_counted),
 		cmocka_unit_test(test_last_ack_open_socket_rings),
 		cmocka_unit_test(test_last_ack_answered),
+		cmocka_unit_test(test_fin_ack_frees_sack),
+		cmocka_unit_test(test_fin_ack_unread_keeps_sack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

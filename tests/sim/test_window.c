@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/api.h"
 #include "sim.h"
 
 enum { S = 1, PORT = 80 };
@@ -137,14 +138,16 @@ static void test_wl2_equal_ack_updates(void **state)
 /* Our receive window is zero; the peer's next segment at RCV.NXT carries a
  * byte (dropped: TCPZeroWindowDrop) and the ACK of our data, which must
  * still be processed (RFC 9293: "special allowance should be made to
- * accept valid ACKs ... when RCV.WND is zero"). */
-static void test_zero_window_still_takes_ack(void **state)
+ * accept valid ACKs ... when RCV.WND is zero"). Both ways: the close's
+ * short way (steps_predicted) takes such a segment past the acceptability
+ * test, the steps (slow: tcp_stack.no_fastpath) through it. */
+static void zero_window_takes_ack(bool slow)
 {
-	(void)state;
 	sim sm;
 	sim_peer p;
 	open_rcvbuf_fx(&sm, &p, 1024, 803);
 	hsk_stack *s = sm.st[S];
+	s->tcp.no_fastpath = slow;
 	static char fill[1024];
 	memset(fill, 'f', sizeof(fill));
 	sim_peer_send(&p, 1, 1, A | PSH, 65535, fill, sizeof(fill));
@@ -166,6 +169,18 @@ static void test_zero_window_still_takes_ack(void **state)
 	char buf[2048];
 	assert_int_equal(hsk_recv(s, p.sd, buf, sizeof(buf)), 1024);
 	close_fx(&sm, &p);
+}
+
+static void test_zero_window_still_takes_ack(void **state)
+{
+	(void)state;
+	zero_window_takes_ack(false);
+}
+
+static void test_zero_window_still_takes_ack_slow(void **state)
+{
+	(void)state;
+	zero_window_takes_ack(true);
 }
 
 /* Simultaneous close: we sent our FIN and got the peer's (CLOSING). Our
@@ -420,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_wl1_reordered_segment),
 		cmocka_unit_test(test_wl2_equal_ack_updates),
 		cmocka_unit_test(test_zero_window_still_takes_ack),
+		cmocka_unit_test(test_zero_window_still_takes_ack_slow),
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),

@@ -240,6 +240,11 @@ static inline void wr32(uint8_t *p, uint32_t v)
 	v = __builtin_bswap32(v);
 	memcpy(p, &v, 4);
 }
+static inline void wr64(uint8_t *p, uint64_t v)
+{
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
 #else
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t rd32(const uint8_t *p)
@@ -251,6 +256,11 @@ static inline void wr32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline void wr64(uint8_t *p, uint64_t v)
+{
+	wr32(p, (uint32_t)(v >> 32));
+	wr32(p + 4, (uint32_t)v);
 }
 #endif
 
@@ -653,11 +663,13 @@ static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_le
 	uint32_t w0 = (uint32_t)(0x4500 | tos) << 16 | total_len;
 	uint32_t w1 = (uint32_t)id << 16 | frag;
 	uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
-	uint64_t sum = (uint64_t)w0 + w1 + w2 + src + dst;
-	wr32(buf, w0);
-	wr32(buf + 4, w1);
-	wr32(buf + 8, w2 | (uint16_t)~sum_fold64(sum));
-	wr32(buf + 12, src);
+	uint64_t sum = (uint64_t)src + dst + w0 + w1 + w2;
+	/* Stored as two 64-bit words and one 32-bit: as five 32-bit ones,
+	 * gcc gathered four of them into a vector register (a movd per word
+	 * and three shuffles) before one store. (The sum with src + dst
+	 * first: 8 instructions fewer per lifecycle as gcc orders it.) */
+	wr64(buf, (uint64_t)w0 << 32 | w1);
+	wr64(buf + 8, (uint64_t)(w2 | (uint16_t)~sum_fold64(sum)) << 32 | src);
 	wr32(buf + 16, dst);
 }
 

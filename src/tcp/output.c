@@ -62,6 +62,19 @@ static inline void put32(uint8_t *p, uint32_t v, uint64_t *sum)
 	*sum += v;
 }
 
+/* The ports' word, lport << 16 | rport, read as one: the two are adjacent
+ * in the tuple (a load and a rotation, not two loads, a shift and an or). */
+_Static_assert(offsetof(hsk_tuple, rport) == offsetof(hsk_tuple, lport) + 2, "ports");
+static inline uint32_t tuple_ports(const hsk_tuple *tu)
+{
+	uint32_t w;
+	memcpy(&w, (const uint8_t *)tu + offsetof(hsk_tuple, lport), 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = w << 16 | w >> 16;  /* rport << 16 | lport as loaded */
+#endif
+	return w;
+}
+
 /* Options written and their sum (a 64-bit sum of a few words). */
 typedef struct opts_sum {
 	uint64_t sum;
@@ -201,7 +214,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		else
 			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
 	}
-	put32(h, (uint32_t)tu->lport << 16 | tu->rport, &sum);
+	put32(h, tuple_ports(tu), &sum);
 	put32(h + 4, o->seq.v, &sum);
 	put32(h + 8, o->ack.v, &sum);
 	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);

@@ -27,7 +27,6 @@ uint8_t wscale_for(uint32_t rcvbuf)
 void syn_options(tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
 		 bool synack, bool v6)
 {
-	memset(o, 0, sizeof(*o));
 	o->mss = tcp_our_mss(s, v6);
 	o->wscale = -1;
 	/* A SYN offers window scaling; a SYN-ACK answers only an offer. */
@@ -154,20 +153,21 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_
 	return (opts_sum){ 0, 0 };
 }
 
-/* `*o = (seg_out){ .flags, .seq, .ack }` but for the SACK blocks, which
- * are read only below opt.nsack (0 here; rec_fill_blocks writes them with
- * it): a struct initializer zeroes all of its ~100 bytes (a rep stos of
- * 12 words, counted per word under callgrind) on every segment sent. */
-static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack)
+/* `*o = (seg_out){ .flags, .seq, .ack, .win }` but for the SACK blocks,
+ * which are read only below opt.nsack (0 here; rec_fill_blocks writes them
+ * with it): a struct initializer zeroes all of its ~100 bytes (a rep stos
+ * of 12 words, counted per word under callgrind) on every segment sent.
+ * Nor the TOS byte: every segment of a TCB leaves by tcb_put, which sets
+ * it. */
+static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack, uint16_t win)
 {
 	o->flags = flags;
 	o->seq = seq;
 	o->ack = ack;
-	o->win = 0;
+	o->win = win;
 	o->data = NULL;
 	o->len = 0;
 	o->ring_off = 0;
-	o->tos = 0;
 	memset(&o->opt, 0, offsetof(tcp_opts, sack));
 }
 
@@ -316,7 +316,7 @@ static uint16_t syn_window(const tcp_stack *s, const tcb *t)
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
 	seg_out o;
-	seg_init(&o, 0, t->iss, seq_of(0));
+	seg_init(&o, 0, t->iss, seq_of(0), 0);    /* the window below */
 	uint8_t cookie[8];
 	if (t->state == HSK_SYN_SENT) {
 		o.flags = HSK_TH_SYN;
@@ -432,8 +432,7 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	 * go-back-N, an ACK from the rewound point would look old to the
 	 * peer and be dropped. */
 	seg_out o;
-	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt);
-	o.win = tcb_window_field(s, t);
+	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, tcb_window_field(s, t));
 	tcb_put(s, t, &o, NULL, false);
 	return o.win;
 }
@@ -493,19 +492,19 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)
 			break;
-		seg_out o;
-		seg_init(&o, HSK_TH_ACK, t->snd_nxt, t->rcv_nxt);
-		o.len = len;
-		o.ring_off = ring_off(t, t->snd_nxt);
+		uint8_t flags = HSK_TH_ACK;
 		if (len && (last || (is_new && burst_ends(t, len, avail, usable))))
-			o.flags |= HSK_TH_PSH;
+			flags |= HSK_TH_PSH;
 		if (fin)
-			o.flags |= HSK_TH_FIN;
+			flags |= HSK_TH_FIN;
 		if (win < 0 || s->no_fastpath) {
 			win = tcb_window_field(s, t);
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
-		o.win = (uint16_t)win;
+		seg_out o;
+		seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, (uint16_t)win);
+		o.len = len;
+		o.ring_off = ring_off(t, t->snd_nxt);
 		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
@@ -650,15 +649,15 @@ void tcb_send_probe(tcp_stack *s, tcb *t)
 	/* SND.UNA - 1 is old to the peer: it answers with an ACK carrying
 	 * its current window, and no sequence space is used. */
 	seg_out o;
-	seg_init(&o, HSK_TH_ACK, seq_add(t->snd_una, (uint32_t)-1), t->rcv_nxt);
-	o.win = tcb_window_field(s, t);
+	seg_init(&o, HSK_TH_ACK, seq_add(t->snd_una, (uint32_t)-1), t->rcv_nxt,
+		 tcb_window_field(s, t));
 	tcb_emit(s, t, &o);
 }
 
 void tcb_send_rst(tcp_stack *s, tcb *t)
 {
 	seg_out o;
-	seg_init(&o, HSK_TH_RST | HSK_TH_ACK, t->snd_max, t->rcv_nxt);
+	seg_init(&o, HSK_TH_RST | HSK_TH_ACK, t->snd_max, t->rcv_nxt, 0);
 	CNT_INC(s->env, OutRsts);
 	tcb_emit(s, t, &o);
 }
@@ -701,10 +700,9 @@ uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 		return 0;
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK | (fin ? HSK_TH_FIN : 0) | (len == avail && len ? HSK_TH_PSH : 0),
-		 seq, t->rcv_nxt);
+		 seq, t->rcv_nxt, tcb_window_field(s, t));
 	o.len = len;
 	o.ring_off = ring_off(t, seq);
-	o.win = tcb_window_field(s, t);
 	/* Karn: a timed segment that is sent again gives no sample. */
 	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->act->rtt_seq))
 		t->flags &= ~TF_RTT_TIMING;

@@ -618,7 +618,8 @@ void tcb_send_probe(struct tcp_stack *s, tcb *t);
 void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
 uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
-/* The options of a SYN or SYN-ACK we send (v6: over IPv6, its MSS). */
+/* The options of a SYN or SYN-ACK we send (v6: over IPv6, its MSS), in
+ * o zeroed by the caller (its seg_out's initializer, or seg_init). */
 void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
 		 bool synack, bool v6);
 void syn_options_stream(struct tcp_stack *s, tcp_opts *o, bool sack, bool ts,

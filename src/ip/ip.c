@@ -170,34 +170,41 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 
 /* The usual packet, an IPv4 TCP segment to our one address from a
  * unicast source, not a fragment, passes ip_input_all's tests and
- * counters in a row and goes up with a tail call: its header is kept in
- * ip->rx, not in a frame of this function. Anything else, parsed again,
- * is ip_input_all's. */
+ * counters in a row and goes up with a tail call: of its header, what TCP
+ * reads (the addresses, the ECN field: ip_upper) is kept in ip->rx, not
+ * in a frame of this function. The rest of the header is read where it
+ * is. The source is tested once: addr_martian refuses every source
+ * ipv4_parse's ipv4_bad_src does (0/8, 224/4, 240/4), so such a packet is
+ * ip_input_all's, which parses it again and counts it as it always has.
+ * Anything else is ip_input_all's too. */
 void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 {
-	ipv4_hdr *h = &ip->rx;
-	const uint8_t *payload;
-	size_t plen;
-	int err = ipv4_parse_inline(pkt, len, h, &payload, &plen);
-	if (err != WIRE_OK) {
+	size_t total;
+	int ihl = ipv4_hdr_check(pkt, len, &total);
+	if (ihl < 0) {
 		/* IPv6 costs IPv4 nothing: it is told apart on the error path.
 		 * A stack with no IPv6 address has it off (as Linux's
 		 * disable_ipv6): such a packet is counted and dropped as IPv4
 		 * always did. */
-		if ((err == WIRE_ERR_VERSION || err == WIRE_ERR_SHORT) && ip->addrs.n6 &&
+		if ((ihl == WIRE_ERR_VERSION || ihl == WIRE_ERR_SHORT) && ip->addrs.n6 &&
 		    len && pkt[0] >> 4 == 6)
 			ip6_input(ip, pkt, len);
 		else
 			ip_input_all(ip, pkt, len);
 		return;
 	}
-	if (h->proto != IP_PROTO_TCP || h->dst != ip->addr || ip->addrs.n4 > 1 ||
-	    addr_martian(ip, h->src) || h->src == ip->addr || ipv4_is_fragment(h)) {
+	ipv4_hdr *h = &ip->rx;
+	h->src = rd32(pkt + 12);
+	h->dst = rd32(pkt + 16);
+	if (pkt[9] != IP_PROTO_TCP || h->dst != ip->addr || ip->addrs.n4 > 1 ||
+	    addr_martian(ip, h->src) || h->src == ip->addr ||
+	    (rd16(pkt + 6) & (IPV4_MF | IPV4_FRAG_MASK))) {
 		ip_input_all(ip, pkt, len);
 		return;
 	}
+	h->tos = pkt[1];
 	CNT_INC(ip->env, InReceives);
 	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
 	CNT_INC(ip->env, InDelivers);
-	ip->upper.input(ip->upper.ctx, h, payload, plen);
+	ip->upper.input(ip->upper.ctx, h, pkt + ihl, total - (size_t)ihl);
 }

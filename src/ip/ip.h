@@ -69,6 +69,9 @@ static inline const ip_icmp_err6 *ip_icmp_err_v6(const ip_icmp_err *e)
  * protocol speaks no IPv6 (its segments are answered as an unrecognized
  * next header, and ICMPv6 errors are not handed up). */
 typedef struct ip_upper {
+	/* One segment to our address: of ip, src, dst and tos are the
+	 * packet's; the other fields are set only off the IPv4 fast path
+	 * (ip_input), and nothing above reads them. */
 	void (*input)(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t len);
 	void (*icmp_error)(void *ctx, const ip_icmp_err *err);
 	void *ctx;
@@ -126,9 +129,10 @@ typedef struct ip_layer {
 	ip_reasm *reasm6;         /* IPv6 reassembly, allocated with ip */
 	uint32_t icmp6_tokens;    /* error rate limit: tokens left ... */
 	uint64_t icmp6_refill;    /* ... and when the next one is due */
-	ipv4_hdr rx;              /* the header of the TCP segment ip_input
-				   * hands up (upper.input may not call back
-				   * into ip_input, so one is enough) */
+	ipv4_hdr rx;              /* the addresses and TOS of the TCP segment
+				   * ip_input hands up (upper.input may not
+				   * call back into ip_input, so one is
+				   * enough) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

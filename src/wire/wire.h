@@ -293,12 +293,13 @@ static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 	return sum_fold64(s) == 0xffff;
 }
 
-/* ipv4_parse, inline for the IP layer's input (one per packet), without
- * the fields no layer above reads: id, ttl and csum are left as they were
- * (ipv4_parse sets them, as the reassembly needs the id). */
-static inline __attribute__((always_inline)) int
-ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **payload,
-		  size_t *payload_len)
+/* The checks of ipv4_parse before the source's, in its order (length,
+ * version, header length, total length, header checksum), inline for the
+ * IP layer's input: the header length (20..60) and *total the total
+ * length, or an error. ipv4_parse checks the source next (ipv4_bad_src);
+ * the IP layer's martian test covers that one. */
+static inline __attribute__((always_inline)) int ipv4_hdr_check(const uint8_t *buf, size_t len,
+								size_t *total)
 {
 	if (len < IPV4_HDR_LEN)
 		return WIRE_ERR_SHORT;
@@ -310,25 +311,13 @@ ipv4_parse_inline(const uint8_t *buf, size_t len, ipv4_hdr *h, const uint8_t **p
 		if (ihl < IPV4_HDR_LEN || ihl > len)
 			return WIRE_ERR_IHL;
 	}
-	size_t total = rd16(buf + 2);
-	if (total < ihl || total > len)
+	size_t t = rd16(buf + 2);
+	if (t < ihl || t > len)
 		return WIRE_ERR_TOTLEN;
 	if (!hdr_sum_ok(buf, ihl))
 		return WIRE_ERR_IP_CSUM;
-	uint32_t src = rd32(buf + 12);
-	if (ipv4_bad_src(src))
-		return WIRE_ERR_ADDR;
-
-	h->ihl = (uint8_t)ihl;
-	h->tos = buf[1];
-	h->total_len = (uint16_t)total;
-	h->frag = rd16(buf + 6);
-	h->proto = buf[9];
-	h->src = src;
-	h->dst = rd32(buf + 16);
-	*payload = buf + ihl;
-	*payload_len = total - ihl;
-	return WIRE_OK;
+	*total = t;
+	return (int)ihl;
 }
 
 /* Segments of at most TCP_SUM_SHORT bytes, a multiple of 4 (a SYN, a

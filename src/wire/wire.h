@@ -271,9 +271,22 @@ static inline bool ipv4_bad_src(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;
 }
 
+/* A ones'-complement sum in 64 bits (end-around carry), not 0, folds to
+ * all ones (sum_fold64(s) == 0xffff, the check of a received checksum)
+ * exactly when s is a multiple of 0xffff: 2^64 - 1 is one, so s is
+ * congruent modulo 0xffff to the sum it stands for, and the fold is that
+ * sum's representative in 1..0xffff. A multiply and a compare (gcc's
+ * test of divisibility by an odd constant) instead of the fold's eight
+ * instructions and its compare; test_syn_fast holds it to the fold. */
+static inline bool sum_all_ones(uint64_t s)
+{
+	return s % 0xffff == 0;
+}
+
 /* The header's checksum is right: its 32-bit words (ihl is a multiple of
- * 4) summed in 64 bits, folded; all ones in either byte order. Inline,
- * so that the parser calls nothing and needs no stack frame. */
+ * 4) summed in 64 bits, all ones in either byte order (sum_all_ones: the
+ * version makes the sum non-zero). Inline, so that the parser calls
+ * nothing and needs no stack frame. */
 static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 {
 	uint64_t s = 0;
@@ -290,7 +303,7 @@ static inline bool hdr_sum_ok(const uint8_t *p, size_t ihl)
 			s += w;
 		}
 	}
-	return sum_fold64(s) == 0xffff;
+	return sum_all_ones(s);
 }
 
 /* The checks of ipv4_parse before the source's, in its order (length,
@@ -331,13 +344,14 @@ static inline bool tcp_sum_short(size_t len)
 }
 
 /* The ones'-complement sum of such a segment (at least 20 bytes) and of
- * the pseudo-header's sum psum + len, folded to 16 bits in native byte
- * order: 64-bit words with end-around carry (add, adc), the last 4 bytes
- * alone when len is not a multiple of 8, and psum + len (big-endian
- * words) turned to native order, which on a little-endian host is a
- * rotation by 8 (csum_shift). Never 0: the total is not. */
-static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8_t *buf,
-								     size_t len, uint32_t psum)
+ * the pseudo-header's sum psum + len, in 64 bits, in native byte order:
+ * 64-bit words with end-around carry (add, adc), the last 4 bytes alone
+ * when len is not a multiple of 8, and psum + len (big-endian words)
+ * turned to native order, which on a little-endian host is a rotation by
+ * 8 (csum_shift). Never 0: psum + len is not, and an end-around carry
+ * never makes a sum 0. */
+static inline __attribute__((always_inline)) uint64_t tcp_sum_native64(const uint8_t *buf,
+								       size_t len, uint32_t psum)
 {
 	uint32_t ps = psum + (uint32_t)len;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -349,7 +363,14 @@ static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8
 		memcpy(&w4, buf + len - 4, 4);
 		s += w4;
 	}
-	return sum_fold64(sum_words8(buf, len >> 3, s));
+	return sum_words8(buf, len >> 3, s);
+}
+
+/* The same folded to 16 bits (never 0). */
+static inline __attribute__((always_inline)) uint32_t tcp_sum_native(const uint8_t *buf,
+								     size_t len, uint32_t psum)
+{
+	return sum_fold64(tcp_sum_native64(buf, len, psum));
 }
 
 /* The checksum of a segment of len >= 20 bytes is right (psum: the
@@ -359,7 +380,7 @@ static inline __attribute__((always_inline)) bool tcp_sum_ok(const uint8_t *buf,
 							     uint32_t psum)
 {
 	if (tcp_sum_short(len))
-		return tcp_sum_native(buf, len, psum) == 0xffff;
+		return sum_all_ones(tcp_sum_native64(buf, len, psum));
 	return len <= 0xffff && csum_fold(csum_partial(buf, len, psum + (uint32_t)len)) == 0;
 }
 

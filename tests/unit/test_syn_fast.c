@@ -257,6 +257,21 @@ static void test_folds_and_header_sums(void **state)
 				 csum_fold(csum_partial(h, len, ps)));
 	}
 	assert_true(good > 10000);
+	/* sum_all_ones (the receive checks' test) is the fold's all ones for
+	 * any sum but 0, which no check hands it: multiples of 0xffff among
+	 * the edges and drawn (true), and their neighbours (false) */
+	for (size_t i = 1; i < sizeof(edge) / sizeof(edge[0]); i++)
+		assert_int_equal(sum_all_ones(edge[i]), fold_long(edge[i]) == 0xffff);
+	unsigned ones = 0;
+	for (int n = 0; n < 200000; n++) {
+		uint64_t v = ((uint64_t)rnd() << 32 | rnd()) % (UINT64_MAX / 0xffff) * 0xffff;
+		v += (uint64_t)(n % 3) - 1;     /* v - 1, v, v + 1 */
+		if (!v)
+			continue;
+		assert_int_equal(sum_all_ones(v), fold_long(v) == 0xffff);
+		ones += sum_all_ones(v);
+	}
+	assert_true(ones > 60000);
 }
 
 /* tcp_emit writes timestamps alone itself: the bytes tcp_opts_write

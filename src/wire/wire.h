@@ -446,9 +446,10 @@ static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p
 	return false;
 }
 
-/* The checks and fields after the checksum (SYN+FIN, options). The
- * checksum and urgent pointer fields, which the engine never reads, are
- * left to tcp_parse_unread (the parse functions of tcp.c). */
+/* The checks and fields after the checksum (SYN+FIN, options). The data
+ * offset, checksum and urgent pointer fields, which the engine never
+ * reads (it has the payload), are left to tcp_parse_unread (the parse
+ * functions of tcp.c). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
 {
@@ -465,7 +466,6 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	h->dport = rd16(buf + 2);
 	h->seq = rd32(buf + 4);
 	h->ack = rd32(buf + 8);
-	h->doff = (uint8_t)doff;
 	h->flags = flags;
 	h->win = rd16(buf + 14);
 	*payload = buf + doff;
@@ -473,9 +473,11 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	return WIRE_OK;
 }
 
-/* The fields tcp_parse_rest leaves out. */
+/* The fields tcp_parse_rest leaves out (of a header tcp_parse_doff
+ * passed). */
 static inline void tcp_parse_unread(const uint8_t *buf, tcp_hdr *h)
 {
+	h->doff = (uint8_t)((buf[12] >> 4) * 4);
 	h->csum = rd16(buf + 16);
 	h->urp = rd16(buf + 18);
 }

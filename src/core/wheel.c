@@ -191,12 +191,14 @@ static inline __attribute__((always_inline)) void place_at(hsk_wheel *w, hsk_tim
 	int lvl = wheel_locate(c, wheel_tick(w, t->deadline), &s);
 	if (lvl == LOC_OVERDUE) {
 		overdue_add(w, t);
-	} else if (lvl == LOC_OVERFLOW) {
-		mlist_add(&w->overflow, t);
-	} else {
-		w->occupied[lvl] |= 1ULL << s;
-		mlist_add(&w->slot[lvl][s], t);
+		return;
 	}
+	hsk_timer *h = &w->overflow;
+	if (lvl != LOC_OVERFLOW) {
+		w->occupied[lvl] |= 1ULL << s;
+		h = &w->slot[lvl][s];
+	}
+	mlist_add(h, t);
 }
 
 /* place_at out of line, for flush() and the cascade (wheel_advance). */
@@ -297,8 +299,10 @@ void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 	t->order = w->next_order++ | ORDER_PENDING;
 }
 
-/* Places every pending timer at the wheel's current tick. */
-static void flush(hsk_wheel *w)
+/* Places every pending timer at the wheel's current tick. (Out of line,
+ * as wheel_advance and refresh_first are: wheel_pop_expired's usual call,
+ * a timer due or none, then needs no stack frame.) */
+static __attribute__((noinline)) void flush(hsk_wheel *w)
 {
 	uint64_t c = wheel_tick(w, w->now);
 	hsk_timer *h = &w->pending, *t = h->next;
@@ -312,7 +316,7 @@ static void flush(hsk_wheel *w)
 }
 
 /* Moves the wheel from tick c to tick n = tick(now), restoring P. */
-static void wheel_advance(hsk_wheel *w, uint64_t now)
+static __attribute__((noinline)) void wheel_advance(hsk_wheel *w, uint64_t now)
 {
 	uint64_t c = wheel_tick(w, w->now), n = wheel_tick(w, now);
 	w->now = now;
@@ -424,6 +428,30 @@ static inline const hsk_timer *wheel_first_list(const hsk_wheel *w)
 	return list_empty(&w->overflow) ? 0 : &w->overflow;
 }
 
+/* Nothing due: refresh a stale cache where wheel_next_deadline() will
+ * look, so that it answers without scanning. A list made of a few sorted
+ * runs (in order but for a few timers) is sorted instead, which costs
+ * about as much and makes later cancels of its first timers O(1) again. */
+static __attribute__((noinline)) void refresh_first(hsk_wheel *w)
+{
+	hsk_timer *f = (hsk_timer *)wheel_first_list(w);
+	if (f && (f->order & WH_STALE)) {
+		uint64_t m = UINT64_MAX;
+		unsigned runs = 1;
+		for (const hsk_timer *t = f->next; t != f; t = t->next) {
+			if (t->deadline < m)
+				m = t->deadline;
+			runs += t->next != f && t->next->deadline < t->deadline;
+		}
+		if (runs <= 4) {
+			list_sort(f);
+		} else {
+			f->deadline = m;
+			f->order &= ~WH_STALE;
+		}
+	}
+}
+
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 {
 	if (now > w->now)
@@ -442,27 +470,7 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 		}
 		return 0;
 	}
-	/* Nothing due: refresh a stale cache where wheel_next_deadline() will
-	 * look, so that it answers without scanning. A list made of a few
-	 * sorted runs (in order but for a few timers) is sorted instead, which
-	 * costs about as much and makes later cancels of its first timers O(1)
-	 * again. */
-	hsk_timer *f = (hsk_timer *)wheel_first_list(w);
-	if (f && (f->order & WH_STALE)) {
-		uint64_t m = UINT64_MAX;
-		unsigned runs = 1;
-		for (const hsk_timer *t = f->next; t != f; t = t->next) {
-			if (t->deadline < m)
-				m = t->deadline;
-			runs += t->next != f && t->next->deadline < t->deadline;
-		}
-		if (runs <= 4) {
-			list_sort(f);
-		} else {
-			f->deadline = m;
-			f->order &= ~WH_STALE;
-		}
-	}
+	refresh_first(w);
 	return 0;
 }
 

@@ -55,7 +55,16 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	tcb_act *a = pool_get_raw(&s->act_pool);
 	if (!a)
 		return NULL;
-	memset(a, 0, offsetof(tcb_act, cc));
+	/* Everything before cc zeroed, in pieces of at most 64 bytes: GCC
+	 * stores each with four vector moves (12 for the 192 bytes), where
+	 * one memset of the whole becomes a `rep stosq` (24 steps counted,
+	 * and its set-up, slow to start on x86). */
+	_Static_assert(offsetof(tcb_act, cc) > 128 && offsetof(tcb_act, cc) <= 192,
+		       "three pieces of at most 64 bytes");
+	char *z = (char *)a;
+	memset(z, 0, 64);
+	memset(z + 64, 0, 64);
+	memset(z + 128, 0, offsetof(tcb_act, cc) - 128);
 	a->recover = t->snd_una;
 	a->snd_sml = t->snd_una;
 	/* cc_init_like's state, but for cwnd: the TCB kept that (no initial

@@ -43,6 +43,10 @@
  *    tcp_stack: over random tuples (IPv4 and IPv6) and clocks, the ISN
  *    is the 4-microsecond clock plus hsk_siphash of the tuple's bytes
  *    under the stack's key with the ISN label, plus isn_offset;
+ *  - tcb_act_new zeroes everything before the congestion state (in
+ *    pieces, not one memset): from a slot a freed extension left full
+ *    of garbage, every byte before cc is zero but recover and snd_sml
+ *    (SND.UNA);
  *  - tcb_act_put_idle, for an extension already the newest kept, only
  *    moves its time (as tcb_act_put): reaped ACT_KEEP_NS after its last
  *    quiescence, not its first.
@@ -631,6 +635,31 @@ static void test_act_new_cc(void **state)
 	}
 }
 
+static void test_act_new_zeroed(void **state)
+{
+	(void)state;
+	hsk_stack *s = stack_with("cubic", 65536);
+	hsk_tuple k = { 0xc6120001u, 0xc6120002u, 1000, 80 };
+	tcb *t = tcb_new(&s->tcp, &k, NULL);
+	assert_non_null(t);
+	tcb_act *a = tcb_act_get(&s->tcp, t);
+	assert_non_null(a);
+	/* garbage everywhere before cc, but what tcb_act_free reads */
+	memset(a, 0xa5, offsetof(tcb_act, cc));
+	a->idle_listed = false;
+	a->sack_on = false;
+	tcb_act_free(&s->tcp, t);
+	t->snd_una = seq_of(0x12345678u);
+	tcb_act *b = tcb_act_get(&s->tcp, t);
+	assert_ptr_equal(b, a);                 /* the slot it left */
+	tcb_act want;
+	memset(&want, 0, offsetof(tcb_act, cc));
+	want.recover = want.snd_sml = t->snd_una;
+	assert_memory_equal(b, &want, offsetof(tcb_act, cc));
+	tcb_free(&s->tcp, t);
+	hsk_stack_free(s);
+}
+
 static void test_act_put_idle_dates(void **state)
 {
 	(void)state;
@@ -670,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_port_offset_memo),
 		cmocka_unit_test(test_connect_rcvbuf),
 		cmocka_unit_test(test_act_new_cc),
+		cmocka_unit_test(test_act_new_zeroed),
 		cmocka_unit_test(test_act_put_idle_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,10 @@
  * past deadline anywhere. Appending notes whether the list is still sorted
  * by (deadline, order); pop sorts it only when it is not (a natural merge
  * sort: O(k) on sorted runs, O(k log k) at worst for the k timers due).
+ * A slot list known to be sorted whose last timer is due (so all of it)
+ * is appended whole (overdue_splice): the list and flag each timer's
+ * appending would leave, without moving them one by one (a slot of
+ * TIME_WAIT timers reaped at once).
  */
 #include "core/wheel.h"
 
@@ -79,7 +83,8 @@
 #define LOC_OVERFLOW WHEEL_LEVELS
 
 /* Flags in a list head's `order`. */
-#define WH_UNSORTED 1u  /* a timer was appended below the tail's deadline */
+#define WH_UNSORTED 1u  /* a timer was appended before the tail (by
+			 * deadline, then order) */
 #define WH_STALE 2u     /* the cached least deadline left (implies UNSORTED) */
 
 /* In a timer's `order`: armed and on `pending`, not placed yet. */
@@ -152,19 +157,21 @@ static inline int wheel_locate(uint64_t c, uint64_t d, unsigned *slot)
 }
 
 /* Appends to a slot or overflow list. The head caches the least deadline
- * and notes whether the list is still in deadline order: timers armed at a
- * fixed interval from a clock that only moves forward (TIME_WAIT, SYN-ACK
- * and most retransmission timers) arrive in order, and in a sorted list the
- * least deadline after a cancel is simply the first. A deadline at or below
- * the cache is the new least even when the cache is stale (a stale cache is
- * a lower bound of what remains). */
+ * and notes whether the list is still in (deadline, order) order: timers
+ * armed at a fixed interval from a clock that only moves forward
+ * (TIME_WAIT, SYN-ACK and most retransmission timers) arrive in order, in
+ * a sorted list the least deadline after a cancel is simply the first,
+ * and a sorted slot whose timers all fall due goes to `overdue` whole
+ * (overdue_splice). A deadline at or below the cache is the new least
+ * even when the cache is stale (a stale cache is a lower bound of what
+ * remains). */
 static inline void mlist_add(hsk_timer *h, hsk_timer *t)
 {
 	if (list_empty(h)) {
 		h->deadline = t->deadline;
 		h->order = 0;
 	} else {
-		if (t->deadline < h->prev->deadline)
+		if (timer_before(t, h->prev))
 			h->order |= WH_UNSORTED;
 		if (t->deadline <= h->deadline) {
 			h->deadline = t->deadline;
@@ -182,6 +189,25 @@ static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
 	else if (timer_before(t, h->prev))
 		h->order = WH_UNSORTED;
 	list_append(h, t);
+}
+
+/* Moves the whole of a non-empty slot list h, sorted by (deadline, order),
+ * to the end of `overdue`: exactly what overdue_add of each timer in turn
+ * would leave (the same list, the same flag: inside h no timer is before
+ * its predecessor, so only the first can set it), in O(1). h is left
+ * empty. */
+static inline void overdue_splice(hsk_wheel *w, hsk_timer *h)
+{
+	hsk_timer *o = &w->overdue;
+	if (list_empty(o))
+		o->order = 0;
+	else if (timer_before(h->next, o->prev))
+		o->order = WH_UNSORTED;
+	h->next->prev = o->prev;
+	o->prev->next = h->next;
+	h->prev->next = o;
+	o->prev = h->prev;
+	h->next = h->prev = h;
 }
 
 /* Files t where locate(c, tick(deadline)) puts it; c is the wheel's tick. */
@@ -337,10 +363,16 @@ static __attribute__((noinline)) void wheel_advance(hsk_wheel *w, uint64_t now)
 			unsigned s = (unsigned)__builtin_ctzll(occ);
 			occ &= occ - 1;
 			hsk_timer *h = &w->slot[lvl][s];
-			while (!list_empty(h)) {
-				hsk_timer *t = h->next;
-				list_unlink(t);
-				place_moved(w, t, n); /* lands below lvl: never h */
+			if (!(h->order & WH_UNSORTED) && wheel_tick(w, h->prev->deadline) <= n) {
+				/* sorted, and its last timer is due: all of it
+				 * goes to overdue, as place_moved would put each */
+				overdue_splice(w, h);
+			} else {
+				while (!list_empty(h)) {
+					hsk_timer *t = h->next;
+					list_unlink(t);
+					place_moved(w, t, n); /* lands below lvl: never h */
+				}
 			}
 			h->order = 0;
 		}
@@ -528,7 +560,7 @@ bool wheel_check(const hsk_wheel *w)
 				return false;
 			for (const hsk_timer *t = h->next; !(h->order & WH_UNSORTED) &&
 			     t->next != h; t = t->next)
-				if (t->next->deadline < t->deadline)
+				if (timer_before(t->next, t))
 					return false;
 		}
 	}

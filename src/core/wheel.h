@@ -28,8 +28,8 @@
  *
  * List heads are hsk_timer too. In a slot or overflow head, `deadline` caches
  * the least deadline in the list and `order` holds flags: the list is not
- * known to be in deadline order; the cache is stale (its timer was cancelled
- * from an unsorted list). In `overdue`, `order` is nonzero when the list is
+ * known to be in (deadline, order) order; the cache is stale (its timer was
+ * cancelled from an unsorted list). In `overdue`, `order` is nonzero when the list is
  * not known to be sorted.
  */
 #ifndef HSK_WHEEL_H

@@ -106,9 +106,12 @@ static inline bool list_empty(const hsk_timer *h) { return h->next == h; }
 
 static inline void list_append(hsk_timer *h, hsk_timer *t)
 {
-	t->prev = h->prev;
+	hsk_timer *last = h->prev;
+	/* (in this order GCC stores the two links of t as two words, not
+	 * packed into one vector first) */
 	t->next = h;
-	h->prev->next = t;
+	last->next = t;
+	t->prev = last;
 	h->prev = t;
 }
 
@@ -171,12 +174,14 @@ static inline void mlist_add(hsk_timer *h, hsk_timer *t)
 		h->deadline = t->deadline;
 		h->order = 0;
 	} else {
+		uint64_t flags = h->order;
 		if (timer_before(t, h->prev))
-			h->order |= WH_UNSORTED;
+			flags |= WH_UNSORTED;
 		if (t->deadline <= h->deadline) {
 			h->deadline = t->deadline;
-			h->order &= ~WH_STALE;
+			flags &= ~WH_STALE;
 		}
+		h->order = flags;
 	}
 	list_append(h, t);
 }

@@ -287,21 +287,34 @@ static __attribute__((noinline)) void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sa
 	k->tlp_at = 0;
 }
 
-/* rec_quiet_ack for an ACK that moved SND.UNA over our FIN (or SYN)
- * alone (acked 0: no RTT sample, nothing to grow). When it leaves nothing
- * in flight, no CWR step is due and nothing is held to receive (no byte
- * in the rings, none out of order, no D-SACK to report), rec_quiet_ack
- * would only pop the last records and move HighRxt, and
- * tcb_release_idle_rings, which ack_input calls right after, would free
- * the state (rec_sack_free_idle): it goes now instead. */
-static __attribute__((noinline)) void rec_quiet_ack0(tcp_stack *s, tcb *t, tcp_sack *k,
-						      uint32_t flight_before)
+/* rec_quiet_ack for an ACK that leaves nothing in flight after something
+ * was (SND.UNA at SND.MAX). When no CWR step is due and nothing is held to
+ * send or receive (no byte in the rings, none out of order, no D-SACK to
+ * report), tcb_release_idle_rings, which ack_input calls right after,
+ * would free the state (rec_sack_free_idle): rec_quiet_ack's work on it
+ * (HighRxt, RACK's records and state, the reordering window and timers)
+ * would be for nothing. It goes now instead; what outlives it is what
+ * rec_quiet_ack gave the TCB: the RTT sample and the growth of cwnd. */
+static __attribute__((noinline)) void rec_quiet_all(tcp_stack *s, tcb *t, tcp_sack *k,
+						     uint32_t acked, uint32_t flight_before)
 {
 	tcb_act *x = t->act;
-	if (!flight_before || !seq_eq(t->snd_una, t->snd_max) || x->ecn_cwr ||
-	    k->rcv.dsack || ring_len(&x->snd) || ring_len(&x->rcv) || !reass_empty(&x->ooo)) {
-		rec_quiet_ack(s, t, k, 0, flight_before);
+	if (!flight_before || x->ecn_cwr || k->rcv.dsack || ring_len(&x->snd) ||
+	    ring_len(&x->rcv) || !reass_empty(&x->ooo)) {
+		rec_quiet_ack(s, t, k, acked, flight_before);
 		return;
+	}
+	if (acked) {
+		/* rack_cum_ack_walk's sample: every record is acknowledged,
+		 * and the last one was sent after all the others. */
+		const rack *r = &k->rk;
+		uint64_t now = s->env->now, sample = 0;
+		if (r->count) {
+			uint64_t d = now - r->seg[(r->head + r->count - 1) & (r->cap - 1)].xmit;
+			sample = d ? d : 1;
+			rtt_add_sample(&t->rtt, &s->rttp, sample, false, now);
+		}
+		cc_grow(s, t, acked, flight_before, sample);
 	}
 	x->sack_on = false;
 	if (k->seg != k->seg0)
@@ -369,10 +382,10 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		if (acked)
 			rec_on_ack(s, t, acked, flight_before);
 	} else if (!s->no_fastpath && rec_quiet(t, k, &sg->th.opt)) {
-		if (acked)
-			rec_quiet_ack(s, t, k, acked, flight_before);
+		if (seq_eq(t->snd_una, t->snd_max))
+			rec_quiet_all(s, t, k, acked, flight_before);
 		else
-			rec_quiet_ack0(s, t, k, flight_before);
+			rec_quiet_ack(s, t, k, acked, flight_before);
 	} else {
 		sack_ack(s, t, sg, acked, flight_before);
 	}

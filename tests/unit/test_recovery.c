@@ -81,8 +81,8 @@ static void peer_ack(struct conn *k, uint64_t now, uint32_t ack)
 }
 
 /* Connects at 1000 ms; the peer answers at 1001 ms with MSS 1000 and a
- * 64 KB window, no SACK, no timestamps, no window scale. */
-static void open_conn(struct conn *k, pkt_cap *c)
+ * 64 KB window, no timestamps, no window scale, SACK when `sack`. */
+static void open_conn_sack(struct conn *k, pkt_cap *c, bool sack)
 {
 	hsk_config cfg;
 	hsk_link link = { .ctx = c, .transmit = pkt_capture };
@@ -102,9 +102,15 @@ static void open_conn(struct conn *k, pkt_cap *c)
 	k->iss = syn.seq;
 	tcp_hdr sa = { .sport = 80, .dport = k->port, .seq = PEER_ISS, .ack = k->iss + 1,
 		       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = 65535,
-		       .opt = { .mss = MSS, .wscale = -1 } };
+		       .opt = { .mss = MSS, .wscale = -1, .sack_ok = sack } };
 	peer_send(k->s, 1001 * MS, &sa);
 	assert_int_equal(hsk_sock_state(k->s, k->sd), HSK_ESTABLISHED);
+}
+
+/* The same without SACK. */
+static void open_conn(struct conn *k, pkt_cap *c)
+{
+	open_conn_sack(k, c, false);
 }
 
 /* RFC 6582 §3.2 (1) (and RFC 5681 §3.2's note on timeouts): after a
@@ -294,6 +300,41 @@ static void test_growth_only_when_cwnd_limited(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* With SACK, an ACK of everything in flight, nothing else held (the
+ * SACK state is given up at once: recovery.c, rec_quiet_all) still takes
+ * RACK's RTT sample from the newest record and grows a full window. Five
+ * segments at 1001 ms, five more at 1002 ms (the window full), all
+ * acknowledged at 1005 ms: the sample is 3 ms (not the first record's
+ * 4 ms) and slow start adds what was acknowledged. */
+static void test_sack_ack_of_all(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	static uint8_t data[10 * MSS];
+	hsk_tcp_info ti;
+	(void)state;
+
+	open_conn_sack(&k, &c, true);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	uint32_t iw = ti.cwnd;
+	assert_int_equal(iw, 10 * MSS);
+	assert_int_equal(ti.srtt_ns, 1 * MS);   /* the SYN,ACK's */
+	int first = c.n;
+	assert_int_equal(hsk_send(k.s, k.sd, data, 5 * MSS), 5 * MSS);
+	hsk_stack_advance(k.s, 1002 * MS);
+	assert_int_equal(hsk_send(k.s, k.sd, data, 5 * MSS), 5 * MSS);
+	hsk_stack_advance(k.s, 1002 * MS);
+	assert_int_equal(c.n - first, 10);
+	peer_ack(&k, 1005 * MS, 1 + 10 * MSS);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	/* RFC 6298 (2.3): 7/8 of 1 ms and 1/8 of 3 ms */
+	assert_int_equal(ti.srtt_ns, 1 * MS - 1 * MS / 8 + 3 * MS / 8);
+	assert_int_equal(ti.cwnd, iw + 10 * MSS);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_ack_definition),
 		cmocka_unit_test(test_fast_retransmit_not_timed),
 		cmocka_unit_test(test_growth_only_when_cwnd_limited),
+		cmocka_unit_test(test_sack_ack_of_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,17 +30,22 @@ typedef struct rtt_params {
 } rtt_params;
 
 /* 32 bytes, in every TCB: RTTs in 48 bits of ns (78 hours; a sample
- * beyond counts as that), the base RTO computed from them when needed. */
+ * beyond counts as that), the base RTO computed from them when needed.
+ * Only SRTT shares its word (with the backoff); RTTVAR and min_rtt have
+ * one each, as whole words (no masks to read or write them: they never
+ * exceed RTT_NS_MAX, a sample's bound, and RTTVAR's mean of two values
+ * under it is under it too). */
 #define RTT_NS_MAX ((UINT64_C(1) << 48) - 1)
 typedef struct rtt_est {
 	uint64_t srtt : 48;       /* 0 until the first sample */
 	uint64_t backoff : 8;     /* exponential backoff shift */
 	uint64_t fallback : 1;    /* no sample, SYN retransmitted: base RTO
 				   * RTT_FALLBACK_NS (rtt_fallback) */
-	uint64_t rttvar : 48;
-	uint64_t min_rtt : 48;    /* windowed minimum (for RACK); 0: none */
+	uint64_t rttvar;          /* at most RTT_NS_MAX */
+	uint64_t min_rtt;         /* windowed minimum (for RACK); 0: none */
 	uint64_t min_rtt_at;      /* when min_rtt was taken */
 } rtt_est;
+_Static_assert(sizeof(rtt_est) == 32, "rtt_est is 32 bytes in every TCB");
 
 /* RFC 6298 §5.7: the RTO once the handshake is done when the SYN was
  * retransmitted and no sample was taken (Linux's TCP_TIMEOUT_FALLBACK). */

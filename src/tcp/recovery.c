@@ -45,15 +45,20 @@ uint32_t rec_pipe(const tcb *t)
 
 /* Outside recovery and the CWR state: slow start or congestion
  * avoidance. */
+/* RFC 7661: grow only while the window is what limits us. Outside
+ * recovery (always so here) cc_on_ack does nothing else for an ACK that
+ * is not cwnd-limited, so it is not called for one (most ACKs of a
+ * transfer the receiver's window or the application limits). */
+static inline bool cwnd_limited(const tcb *t, uint32_t flight_before)
+{
+	return flight_before + t->mss >= t->act->cc.cwnd;
+}
+
 static inline void cc_grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 			   uint64_t rtt_sample)
 {
 	cc_state *cc = &t->act->cc;
-	/* RFC 7661: grow only while the window is what limits us. Outside
-	 * recovery (always so here) cc_on_ack does nothing else for an ACK
-	 * that is not cwnd-limited, so it is not called for one (most ACKs
-	 * of a transfer the receiver's window or the application limits). */
-	if (flight_before + t->mss < cc->cwnd)
+	if (!cwnd_limited(t, flight_before))
 		return;
 	cc_ack a = {
 		.acked = acked, .flight = flight_before, .srtt = t->rtt.srtt,
@@ -287,6 +292,14 @@ static __attribute__((noinline)) void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sa
 	k->tlp_at = 0;
 }
 
+/* cc_grow out of line, for rec_quiet_all: the frame of its call (the
+ * cc_ack on the stack) is paid only when it is made (cwnd_limited). */
+static __attribute__((noinline)) void cc_grow_call(tcp_stack *s, tcb *t, uint32_t acked,
+						   uint32_t flight_before, uint64_t rtt_sample)
+{
+	cc_grow(s, t, acked, flight_before, rtt_sample);
+}
+
 /* rec_quiet_ack for an ACK that leaves nothing in flight after something
  * was (SND.UNA at SND.MAX). When no CWR step is due and nothing is held to
  * send or receive (no byte in the rings, none out of order, no D-SACK to
@@ -294,31 +307,34 @@ static __attribute__((noinline)) void rec_quiet_ack(tcp_stack *s, tcb *t, tcp_sa
  * would free the state (rec_sack_free_idle): rec_quiet_ack's work on it
  * (HighRxt, RACK's records and state, the reordering window and timers)
  * would be for nothing. It goes now instead; what outlives it is what
- * rec_quiet_ack gave the TCB: the RTT sample and the growth of cwnd. */
+ * rec_quiet_ack gave the TCB: the RTT sample and the growth of cwnd.
+ * (Records grown past seg0, which a burst of data leaves, go the long
+ * way: the free is rec_sack_free_idle's, and this function calls nothing
+ * but cc_grow_call, last, when cwnd-limited.) */
 static __attribute__((noinline)) void rec_quiet_all(tcp_stack *s, tcb *t, tcp_sack *k,
 						     uint32_t acked, uint32_t flight_before)
 {
 	tcb_act *x = t->act;
 	if (!flight_before || x->ecn_cwr || k->rcv.dsack || ring_len(&x->snd) ||
-	    ring_len(&x->rcv) || !reass_empty(&x->ooo)) {
+	    ring_len(&x->rcv) || !reass_empty(&x->ooo) || k->seg != k->seg0) {
 		rec_quiet_ack(s, t, k, acked, flight_before);
 		return;
 	}
-	if (acked) {
-		/* rack_cum_ack_walk's sample: every record is acknowledged,
-		 * and the last one was sent after all the others. */
-		const rack *r = &k->rk;
-		uint64_t now = s->env->now, sample = 0;
-		if (r->count) {
-			uint64_t d = now - r->seg[(r->head + r->count - 1) & (r->cap - 1)].xmit;
-			sample = d ? d : 1;
-			rtt_add_sample(&t->rtt, &s->rttp, sample, false, now);
-		}
-		cc_grow(s, t, acked, flight_before, sample);
-	}
 	x->sack_on = false;
-	if (k->seg != k->seg0)
-		free(k->seg);
+	if (!acked)
+		return;
+	/* rack_cum_ack_walk's sample: every record is acknowledged, and the
+	 * last one was sent after all the others. */
+	const rack *r = &k->rk;
+	uint64_t sample = 0;
+	if (r->count) {
+		uint64_t now = s->env->now;
+		uint64_t d = now - r->seg[(r->head + r->count - 1) & (r->cap - 1)].xmit;
+		sample = d ? d : 1;
+		rtt_add_sample(&t->rtt, &s->rttp, sample, false, now);
+	}
+	if (cwnd_limited(t, flight_before))
+		cc_grow_call(s, t, acked, flight_before, sample);
 }
 
 /* rec_sack_ack otherwise: the scoreboard, RACK, the probe, recovery. */

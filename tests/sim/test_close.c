@@ -863,12 +863,13 @@ static void test_last_ack_answered(void **state)
 }
 
 /*
- * The ACK of our FIN and of nothing else frees the SACK state at once
- * (recovery.c, rec_quiet_ack0), as tcb_release_idle_rings would right
- * after -- but only then: not on an ACK that leaves the FIN out, nor
- * while bytes wait to be read. S (SACK on, its socket open: shut down
- * for writing) sends 10 bytes, acknowledged; with `unread` the peer's 5
- * bytes stay unread. Then S's FIN is out (FIN_WAIT_1).
+ * The ACK of our FIN and of nothing else (an ACK of everything in
+ * flight) frees the SACK state at once (recovery.c, rec_quiet_all), as
+ * tcb_release_idle_rings would right after -- but only then: not on an
+ * ACK that leaves the FIN out, nor while bytes wait to be read. S (SACK
+ * on, its socket open: shut down for writing) sends 10 bytes,
+ * acknowledged; with `unread` the peer's 5 bytes stay unread. Then S's
+ * FIN is out (FIN_WAIT_1).
  */
 static tcb *fin_ack_fx(sim *sm, sim_peer *p, uint64_t seed, bool unread, bool slow)
 {

@@ -147,10 +147,17 @@ static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
 
 void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
-	seg_out o = {
-		.flags = flags, .seq = r->iss, .ack = seq_add(r->irs, 1),
-		.win = r->rcv_wnd, .tos = r->listener->tos,
-	};
+	/* Zeroed in two pieces of at most 64 bytes, as req_from_syn does
+	 * (vector stores, not a rep stosq). */
+	seg_out o;
+	_Static_assert(sizeof(seg_out) > 64 && sizeof(seg_out) <= 128, "two pieces");
+	memset(&o, 0, 64);
+	memset((char *)&o + 64, 0, sizeof(o) - 64);
+	o.flags = flags;
+	o.seq = r->iss;
+	o.ack = seq_add(r->irs, 1);
+	o.win = r->rcv_wnd;
+	o.tos = r->listener->tos;
 	if ((flags & HSK_TH_SYN) && r->ecn_ok)
 		o.flags |= HSK_TH_ECE;          /* ECN agreed (ecn.c) */
 	uint8_t cookie[8];

@@ -816,14 +816,18 @@ static int conn_poll(hsk_stack *s, const hsk_sock *k)
 	return m;
 }
 
-/* hsk_poll of a socket known to be open. */
-static int sock_poll(hsk_stack *s, const hsk_sock *k)
+/* hsk_poll of an open socket that is not a connection. */
+static int plain_poll(const hsk_sock *k)
 {
 	if (k->kind == SK_FRESH)
 		return HSK_POLLOUT | HSK_POLLHUP;
-	if (k->kind == SK_LISTEN)
-		return k->l->accept_q ? HSK_POLLIN : 0;
-	return conn_poll(s, k);
+	return k->l->accept_q ? HSK_POLLIN : 0;
+}
+
+/* hsk_poll of a socket known to be open. */
+static int sock_poll(hsk_stack *s, const hsk_sock *k)
+{
+	return k->kind == SK_CONN ? conn_poll(s, k) : plain_poll(k);
 }
 
 int hsk_poll(hsk_stack *s, int sd)
@@ -832,10 +836,18 @@ int hsk_poll(hsk_stack *s, int sd)
 	return k ? sock_poll(s, k) : -HSK_EBADF;
 }
 
-/* Drains the readiness queue that stack_notify fills. */
-size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
+/* Drops the first i entries of the readiness queue. */
+static inline void evq_drop(hsk_stack *s, size_t i)
 {
-	size_t n = 0, i = 0;
+	if (i && i < s->evq_len)
+		memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
+	s->evq_len -= (unsigned)i;
+}
+
+/* hsk_stack_events from queue entry i on, with n events in out already. */
+static __attribute__((noinline)) size_t events_from(hsk_stack *s, hsk_event *out, size_t max,
+						    size_t i, size_t n)
+{
 	for (; i < s->evq_len && n < max; i++) {
 		int sd = s->evq[i];
 		hsk_sock *k = sock_get(s, sd);
@@ -852,9 +864,32 @@ size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
 		}
 		n++;
 	}
-	if (i && i < s->evq_len)
-		memmove(s->evq, s->evq + i, (s->evq_len - i) * sizeof(*s->evq));
-	s->evq_len -= (unsigned)i;
+	evq_drop(s, i);
+	return n;
+}
+
+/* Drains the readiness queue that stack_notify fills. Most entries are of
+ * sockets closed since (each connection is notified as it closes) or of
+ * listeners: this loop passes over the former and reports the latter
+ * without a call, and so saves no registers. From the first open
+ * connection on (conn_poll is a call), or when out is full (entries stay
+ * queued: memmove is a call), events_from does the rest. */
+size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	for (; i < s->evq_len; i++) {
+		if (n == max)
+			return events_from(s, out, max, i, n);
+		int sd = s->evq[i];
+		hsk_sock *k = sock_get(s, sd);
+		if (!k)
+			continue; /* closed since */
+		if (k->kind == SK_CONN)
+			return events_from(s, out, max, i, n);
+		k->ev_queued = false;
+		out[n++] = (hsk_event){ .sd = sd, .events = plain_poll(k), .user = k->user };
+	}
+	s->evq_len = 0;
 	return n;
 }
 

@@ -358,10 +358,96 @@ static void test_clock_contract(void **state)
 	hsk_stack_free(s);
 }
 
+/* hsk_stack_events passes over closed sockets' entries and reports
+ * listeners and fresh sockets in a loop of its own, and hands the rest
+ * to the general one at the first connection or when out is full: each
+ * of those ways reports as the general loop did. */
+static void test_events_walk(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1207, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_event ev[8];
+	while (hsk_stack_events(c, ev, 8) || hsk_stack_events(s, ev, 8))
+		;
+	/* The listener's event, then a connection's (its acked count too). */
+	int c2 = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(s, ssd, "abc", 3), 3);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(c, csd, "abc", 3), 3);      /* ACKs it */
+	sim_run(&sm, 5 * MS);
+	memset(ev, 0x5a, sizeof(ev));
+	assert_int_equal(hsk_stack_events(s, ev, 1), 1);
+	assert_int_equal(ev[0].sd, lsd);
+	assert_int_equal(ev[0].events, HSK_POLLIN);
+	assert_int_equal(ev[0].acked, 0);
+	assert_int_equal(ev[1].sd, 0x5a5a5a5a);      /* out[1] untouched */
+	assert_int_equal(hsk_stack_events(s, ev, 8), 1);
+	assert_int_equal(ev[0].sd, ssd);
+	assert_true(ev[0].events & HSK_POLLIN);
+	assert_int_equal(ev[0].acked, 3);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 0);
+	/* A connection closed with its event queued, its descriptor taken
+	 * by a fresh socket before the drain: the entry reports the fresh
+	 * socket. With the listener's event after it and out one long. */
+	int s2 = hsk_accept(s, lsd, NULL);
+	assert_true(s2 >= 0);
+	assert_int_equal(hsk_send(c, c2, "x", 1), 1);
+	sim_run(&sm, 5 * MS);
+	int c3 = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 5 * MS);
+	assert_true(c3 >= 0);
+	assert_int_equal(hsk_close(s, s2), 0);
+	int f = hsk_socket(s);
+	assert_int_equal(f, s2);
+	memset(ev, 0x5a, sizeof(ev));
+	assert_int_equal(hsk_stack_events(s, ev, 1), 1);
+	assert_int_equal(ev[0].sd, f);
+	assert_int_equal(ev[0].events, HSK_POLLOUT | HSK_POLLHUP);
+	assert_int_equal(ev[1].sd, 0x5a5a5a5a);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 1);
+	assert_int_equal(ev[0].sd, lsd);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 0);
+	/* out zero long: the entries stay, a closed socket's included (it
+	 * reports the socket that takes its descriptor). */
+	int s3 = hsk_accept(s, lsd, NULL);
+	assert_true(s3 >= 0);
+	assert_int_equal(hsk_send(c, c3, "y", 1), 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_close(s, s3), 0);
+	assert_int_equal(hsk_stack_events(s, ev, 0), 0);
+	int f3 = hsk_socket(s);
+	assert_int_equal(f3, s3);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 1);
+	assert_int_equal(ev[0].sd, f3);
+	/* Closed entries only: none reported, and none left to report a
+	 * descriptor taken later. */
+	sim_run(&sm, 500 * MS);                 /* the delayed ACKs */
+	while (hsk_stack_events(c, ev, 8))
+		;
+	assert_int_equal(hsk_send(s, ssd, "z", 1), 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_close(c, csd), 0);
+	assert_int_equal(hsk_stack_events(c, ev, 8), 0);
+	int f4 = hsk_socket(c);
+	assert_int_equal(f4, csd);
+	assert_int_equal(hsk_stack_events(c, ev, 8), 0);
+	hsk_close(c, f4);
+	hsk_close(s, f);
+	hsk_close(s, f3);
+	hsk_close(c, c2);
+	hsk_close(c, c3);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_pointer_and_acked_events),
+		cmocka_unit_test(test_events_walk),
 		cmocka_unit_test(test_sendv_recvv_peek),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),

@@ -33,6 +33,7 @@
  *     -> closed_input     nothing: §3.10.7.1
  * The third step (security) and the sixth (URG) have nothing to do here.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -726,6 +727,50 @@ tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return v;
 	ts_update(s, t, sg);
 	return tcb_input_checked(s, t, sg);
+}
+
+/* The handshake's third ACK, for the TCB handshake_complete (listen.c)
+ * has just made from a request or a SYN cookie: SYN_RECEIVED, SND.UNA at
+ * the ISS, SND.NXT = SND.MAX = ISS + 1 = SEG.ACK (req_input and cookie_ack
+ * checked it, or built the ISS from it), no socket yet. ack_check passes
+ * unmade. A pure ACK (no text, no FIN, no ECE) to a TCB without an
+ * extension (none is taken but for TCP_MAXSEG: nothing sent, no ring, no
+ * SACK or loss recovery state, no timer but keepalive's) then has only
+ * TS.Recent, the transition, the window and SND.UNA to take: the other
+ * steps of tcb_input_checked provably do nothing -- ack_advance
+ * acknowledges the SYN alone (no bytes, no RTT sample: the SYN,ACK's was
+ * taken from the request; the socket to tell is not there),
+ * rec_on_ack and tcb_release_idle_rings return without an extension,
+ * data_input and fin_input have neither text nor FIN, and tcp_output
+ * finds nothing due, no ACK owed and nothing in flight, so it only sets
+ * the wheel (SO_KEEPALIVE's timer, started by established). SACK blocks
+ * need no test: without the SACK state nothing reads them here. Anything
+ * else, or tcp_stack.no_fastpath, takes the steps; test_fastpath's
+ * test_third_ack compares the two ways for each shape. */
+tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	assert(t->state == HSK_SYN_RECEIVED && t->sd < 0 && seq_eq(t->snd_una, t->iss) &&
+	       seq_eq(t->snd_nxt, t->snd_max) && seq_eq(t->snd_max, seq_add(t->iss, 1)) &&
+	       seq_eq(sg->ack, t->snd_max) && (sg->th.flags & HSK_TH_ACK));
+	if (sg->len || (sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) || t->act || s->no_fastpath)
+		return tcb_input_after_syn(s, t, sg);
+	assert(!(t->flags & (TF_PERSIST | TF_FIN_SENT | TF_RTT_TIMING | TF_ACK_NOW |
+			     TF_DETACHED | TF_TFO_PENDING)));
+	ts_update(s, t, sg);
+	if (!established(s, t, "rcv ACK"))
+		return TV(TV_DROP, "illegal transition");
+	assert(!t->act);
+	/* ack_input: SND.WL1 and SND.WL2 are this segment's, so its window
+	 * is taken (take_window, without a SYN bit or a persist timer); the
+	 * backoff was reset by established. */
+	t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
+	if (t->snd_wnd > t->max_snd_wnd)
+		t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = sg->seq;
+	t->snd_wl2 = sg->ack;
+	t->snd_una = sg->ack;
+	tcb_timer_set(s, t);
+	return TV_OK;
 }
 
 /* An acceptable segment from the peer: the keepalive idle time starts

@@ -632,7 +632,7 @@ static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_r
 		return TV(TV_DONE, NULL);
 	}
 	/* The rest of the segment is the TCB's: so is any reply to it. */
-	tcp_verdict v = tcb_input_after_syn(s, t, sg);
+	tcp_verdict v = tcb_input_synrcvd_ack(s, t, sg);
 	tcp_reply_owed(s, &t->node, sg, v);
 	if (v.act != TV_DONE)           /* TV_DONE: t may be gone */
 		tcb_act_put_idle(s, t);

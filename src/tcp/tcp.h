@@ -685,6 +685,9 @@ static inline void tcp_reply_owed(struct tcp_stack *s, tbl_node *n, const tcp_se
 /* Steps of SEGMENT ARRIVES for a TCB in a synchronized state, from the ACK
  * check on (used when a request is promoted by the final ACK). */
 tcp_verdict tcb_input_after_syn(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* The same for the handshake's third ACK to a TCB just made from a request
+ * or a SYN cookie (SEG.ACK = ISS + 1), with a short way for a pure ACK. */
+tcp_verdict tcb_input_synrcvd_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 
 /* ---- conn.c: TCB life cycle ---- */
 /* A new TCB for tu, in the table, with a random ts_offset (a connect's). */

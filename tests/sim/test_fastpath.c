@@ -461,6 +461,194 @@ MODE_TEST(test_plain, "no SACK, timestamps, window scaling", .sack = false, .ts 
 MODE_TEST(test_ecn, "SACK, timestamps, ECN with CE marks", .sack = true, .ts = true,
 	  .wscale = true, .ecn = 1)
 
+/* ---- the handshake's third ACK (input.c, tcb_input_synrcvd_ack) ----
+ * A peer played here opens a connection to host S and sends a third ACK
+ * of one shape; the server accepts, writes, is acknowledged once and
+ * closes. The same with tcp_stack.no_fastpath (the steps) must give the
+ * same events and counters. The pure ACK goes the short way; a window
+ * other than the SYN's, TS.Recent moved or not, SO_KEEPALIVE's timer and
+ * a SYN cookie's TCB are what it must still get right; text, a FIN, ECE,
+ * an extension (TCP_MAXSEG), SACK blocks, a wrong ACK or sequence number
+ * must come out as the steps make them. */
+typedef struct third {
+	const char *name;
+	uint8_t flags;            /* beside ACK */
+	uint32_t dack, dseq;      /* SEG.ACK - (ISS + 1), SEG.SEQ - (IRS + 1) */
+	uint16_t win;             /* unscaled (the SYN's: 2000) */
+	size_t len;               /* text */
+	int ts;                   /* 0: TSval newer than the SYN's, 1: the same,
+				   * 2: older, 3: none */
+	uint8_t nsack;
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
+	bool keepalive, maxseg, cookie;
+	bool idle;                /* not accepted for 12 s (keepalive's probes) */
+} third;
+
+static void run_third(const third *v, bool slow, outcome *out)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	/* (a TCB not yet accepted has the stack's keepalive times) */
+	cfg.keepalive_idle_ns = 5 * SEC;
+	cfg.keepalive_intvl_ns = 1 * SEC;
+	if (v->plain)
+		cfg.sack = cfg.timestamps = cfg.window_scaling = false, cfg.ecn = 0;
+	else
+		cfg.ecn = 1;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 4242);
+	sm.st[S]->tcp.no_fastpath = slow;
+	hsk_stack *st = sm.st[S];
+	int lsd = hsk_socket(st);
+	assert_true(lsd >= 0);
+	if (v->keepalive)
+		assert_int_equal(hsk_setsockopt(st, lsd, HSK_SO_KEEPALIVE, 1), 0);
+	if (v->maxseg)
+		assert_int_equal(hsk_setsockopt(st, lsd, HSK_SO_MAXSEG, 1100), 0);
+	assert_int_equal(hsk_bind(st, lsd, 0, 80), 0);
+	assert_int_equal(hsk_listen(st, lsd, 4), 0);
+	if (v->cookie)          /* the SYN queue full: a cookie for the peer */
+		for (uint32_t i = 1; i <= 4; i++)
+			sim_inject(&sm, S, 0x0a000000u + i, 5000, 80, 77 * i, 0, HSK_TH_SYN,
+				   2000, NULL, 0);
+	uint32_t peer = SIM_ADDR(7), irs = 123456;
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1200;
+	o.wscale = 3;
+	o.sack_ok = true;
+	o.has_ts = true;
+	o.ts_val = 1000;
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs, 0,
+			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, &o, NULL, 0);
+	const sim_ev *e;
+	while ((e = sim_next_tx(&sm)) && e->ev.tuple.raddr != peer)
+		;
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags & (HSK_TH_SYN | HSK_TH_ACK), HSK_TH_SYN | HSK_TH_ACK);
+	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
+	sim_run(&sm, 7 * MS);
+	tcp_opts_init(&o);
+	if (v->ts != 3) {
+		o.has_ts = true;
+		o.ts_val = v->ts == 0 ? 1003 : v->ts == 1 ? 1000 : 990;
+		o.ts_ecr = ecr;
+	}
+	o.nsack = v->nsack;
+	for (unsigned i = 0; i < v->nsack; i++)
+		o.sack[i] = (tcp_sack_block){ iss + 1 + 100 * i, iss + 51 + 100 * i };
+	static const uint8_t text[300] = { 1, 2, 3 };
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1 + v->dseq, iss + 1 + v->dack,
+			HSK_TH_ACK | v->flags, v->win, &o, text, v->len);
+	sim_run(&sm, 3 * MS);
+	if (v->idle)
+		sim_run(&sm, 12 * SEC);
+	int sd = hsk_accept(st, lsd, NULL);
+	if (sd >= 0) {
+		static const uint8_t big[20000];
+		(void)hsk_send(st, sd, big, sizeof(big));
+		sim_run(&sm, 20 * MS);
+		if (v->ts != 3)
+			o.ts_val = 1010;
+		o.nsack = 0;
+		/* An ACK 4,000 below SND.UNA: old, or too old when MAX.SND.WND
+		 * is the SYN's unscaled window (RFC 5961 §5.2). */
+		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1 + (uint32_t)v->len,
+				iss + 1 - 4000, HSK_TH_ACK, 3000, &o, NULL, 0);
+		sim_run(&sm, 5 * MS);
+		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1 + (uint32_t)v->len,
+				iss + 1 + 3000, HSK_TH_ACK, 3000, &o, NULL, 0);
+		sim_run(&sm, 12 * SEC);         /* retransmissions, keepalive */
+		assert_int_equal(hsk_close(st, sd), 0);
+		sim_run(&sm, 2 * SEC);
+	}
+	out->nev = sm.nlog;
+	out->ev = calloc(sm.nlog ? sm.nlog : 1, sizeof(char *));
+	assert_non_null(out->ev);
+	for (size_t i = 0; i < sm.nlog; i++) {
+		char line[1024];
+		ev_text(&sm.log[i], line, sizeof(line));
+		out->ev[i] = strdup(line);
+		assert_non_null(out->ev[i]);
+	}
+	out->rec = NULL;
+	out->nrec = 0;
+	out->ncnt = hsk_counter_count();
+	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
+	assert_non_null(out->cnt);
+	for (size_t i = 0; i < out->ncnt; i++)
+		out->cnt[i] = hsk_counter_get(st, i);
+	out->bytes = (size_t)(sd >= 0);
+	sim_free(&sm);
+}
+
+static void test_third_ack(void **state)
+{
+	(void)state;
+	static const third shapes[] = {
+		{ "pure" , .win = 2000 },
+		{ "pure, plain", .win = 2000, .plain = true, .ts = 3 },
+		{ "window update", .win = 37 },
+		{ "zero window", .win = 0 },
+		{ "same TSval", .win = 2000, .ts = 1 },
+		{ "old TSval", .win = 2000, .ts = 2 },
+		{ "no timestamp", .win = 2000, .ts = 3 },
+		{ "SACK blocks", .win = 2000, .nsack = 2 },
+		{ "keepalive", .win = 2000, .keepalive = true },
+		{ "keepalive, not accepted", .win = 2000, .keepalive = true, .idle = true },
+		{ "keepalive, plain", .win = 2000, .keepalive = true, .plain = true, .ts = 3 },
+		{ "cookie", .win = 2000, .cookie = true },
+		{ "cookie, plain", .win = 2000, .cookie = true, .plain = true, .ts = 3 },
+		{ "TCP_MAXSEG", .win = 2000, .maxseg = true },
+		{ "text", .win = 2000, .len = 300 },
+		{ "text and PSH", .flags = HSK_TH_PSH, .win = 2000, .len = 100 },
+		{ "FIN", .flags = HSK_TH_FIN, .win = 2000 },
+		{ "text and FIN", .flags = HSK_TH_FIN, .win = 2000, .len = 100 },
+		{ "ECE", .flags = HSK_TH_ECE, .win = 2000 },
+		{ "CWR", .flags = HSK_TH_CWR, .win = 2000 },
+		{ "ACK of ISS + 2", .dack = 1, .win = 2000 },
+		{ "ACK of ISS", .dack = (uint32_t)-1, .win = 2000 },
+		{ "SEQ past RCV.NXT", .dseq = 10, .win = 2000 },
+		{ "cookie, text", .win = 2000, .cookie = true, .len = 50 },
+		{ "cookie, FIN", .flags = HSK_TH_FIN, .win = 2000, .cookie = true },
+	};
+	size_t events = 0;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const third *v = &shapes[i];
+		outcome fast, slow;
+		run_third(v, false, &fast);
+		run_third(v, true, &slow);
+		size_t n = fast.nev < slow.nev ? fast.nev : slow.nev;
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(fast.ev[j], slow.ev[j]) != 0) {
+				fprintf(stderr, "third ACK, %s: event %zu differs\n  fast: %s\n"
+					"  slow: %s\n", v->name, j, fast.ev[j], slow.ev[j]);
+				fail();
+			}
+		}
+		if (fast.nev != slow.nev) {
+			fprintf(stderr, "third ACK, %s: %zu events with the short way, %zu "
+				"without\n", v->name, fast.nev, slow.nev);
+			fail();
+		}
+		for (size_t j = 0; j < fast.ncnt; j++) {
+			if (fast.cnt[j] != slow.cnt[j]) {
+				fprintf(stderr, "third ACK, %s: counter %s: %llu vs %llu\n",
+					v->name, hsk_counter_name(j),
+					(unsigned long long)fast.cnt[j],
+					(unsigned long long)slow.cnt[j]);
+				fail();
+			}
+		}
+		assert_int_equal(fast.bytes, slow.bytes);
+		events += fast.nev;
+		outcome_free(&fast);
+		outcome_free(&slow);
+	}
+	fprintf(stderr, "fastpath third ACK: %zu shapes, %zu events the same both ways\n",
+		sizeof(shapes) / sizeof(shapes[0]), events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_ts_only),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_ecn),
+		cmocka_unit_test(test_third_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

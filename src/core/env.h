@@ -15,11 +15,22 @@
 typedef struct hsk_env {
 	hsk_config cfg;
 	uint64_t now;             /* the driver's clock at the last call */
+	uint32_t now_ms;          /* (uint32_t)(now / 1000000): ms, for
+				   * TS.Recent's age and the quick-ACK clock;
+				   * set with now (env_set_now) */
 	hsk_counters cnt;
 	uint64_t key0, key1;      /* secret: table hash, ISNs, cookies, ports */
 	hsk_rng rng;
 	hsk_wheel wheel;          /* every timer of the stack */
 } hsk_env;
+
+/* The clock moves (or is set): the ms beside it, one division per move
+ * instead of one per reader. */
+static inline void env_set_now(hsk_env *e, uint64_t now)
+{
+	e->now = now;
+	e->now_ms = (uint32_t)(now / 1000000);
+}
 
 /* Stamps ev with the clock and hands it to the trace hook, if any. */
 static inline void env_trace(const hsk_env *e, hsk_trace_event *ev)

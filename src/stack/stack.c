@@ -142,7 +142,7 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 		return NULL;
 	hsk_env *e = &s->env;
 	e->cfg = *cfg;
-	e->now = now_ns;
+	env_set_now(e, now_ns);
 	s->free_sock = -1;
 	if (stack_keys(e, cfg) < 0)
 		goto fail;
@@ -199,7 +199,7 @@ const hsk_config *hsk_stack_config(const hsk_stack *s) { return &s->env.cfg; }
 void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t len)
 {
 	if (now_ns > s->env.now)
-		s->env.now = now_ns;
+		env_set_now(&s->env, now_ns);
 	/* No timers first: a packet read late sat in the device since before
 	 * an overdue timer's deadline, and may be the ACK that cancels it
 	 * (firing first would retransmit spuriously). The driver advances
@@ -211,7 +211,7 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns)
 {
 	hsk_env *e = &s->env;
 	if (now_ns > e->now)
-		e->now = now_ns;
+		env_set_now(e, now_ns);
 	hsk_timer *tm;
 	/* Every timer on the wheel is a TCP object's. */
 	while ((tm = wheel_pop_expired(&e->wheel, e->now)) != NULL)

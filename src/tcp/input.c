@@ -150,7 +150,7 @@ static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static bool ts_fresh(const tcp_stack *s, const tcb *t, const tcp_opts *o)
 {
 	return (int32_t)(o->ts_val - t->ts_recent) >= 0 ||
-	       (uint32_t)(s->env->now / 1000000) - t->ts_recent_ms > PAWS_IDLE_MS;
+	       s->env->now_ms - t->ts_recent_ms > PAWS_IDLE_MS;
 }
 
 /* RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose
@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) void ts_update(tcp_stack *s, tcb *t
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
 	    seq_le(sg->seq, t->rcv_nxt)) {
 		t->ts_recent = o->ts_val;
-		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
+		t->ts_recent_ms = s->env->now_ms;
 	}
 }
 
@@ -193,7 +193,7 @@ static inline __attribute__((always_inline)) void hp_ts_update(tcp_stack *s, tcb
 {
 	if (t->flags & TF_TS_OK) {
 		t->ts_recent = sg->th.opt.ts_val;
-		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
+		t->ts_recent_ms = s->env->now_ms;
 	}
 }
 
@@ -373,7 +373,7 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 		t->keep_at = s->env->now + keep_idle_ns(s, t);
 	/* A reply this soon after the handshake makes it interactive
 	 * (quickack.c), as Linux's lrcvtime starts at the handshake. */
-	t->lrcv_ms = (uint32_t)(s->env->now / 1000000) ? (uint32_t)(s->env->now / 1000000) : 1;
+	t->lrcv_ms = s->env->now_ms ? s->env->now_ms : 1;
 	if (t->flags & TF_PASSIVE)
 		CNT_INC(s->env, PassiveOpens);
 	return true;

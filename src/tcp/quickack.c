@@ -45,7 +45,7 @@
 /* The millisecond clock of lrcv_ms; 0 is kept for "never". */
 static uint32_t ms_clock(const tcp_stack *s)
 {
-	uint32_t ms = (uint32_t)(s->env->now / 1000000);
+	uint32_t ms = s->env->now_ms;
 	return ms ? ms : 1;
 }
 

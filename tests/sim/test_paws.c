@@ -159,6 +159,35 @@ static void test_paws_24_day_aging(void **state)
 	close_ts(&sm, &p);
 }
 
+/* The same when the driver hands the segment that sets TS.Recent in before
+ * it advances the stack: hsk_stack_input alone moves the clock (5 s on
+ * here), and the ms TS.Recent's age counts from with it (env_set_now). */
+static void test_paws_aging_from_input_clock(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_ts(&sm, &p, 604);
+	sim_run(&sm, 100 * MS);
+	/* The network's clock moves on, no stack is advanced to it. */
+	assert_false(memnet_step(sm.net, sim_now(&sm) + 5 * SEC + 7 * MS));
+	p.tsval = 50000;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, "a", 1);
+	uint64_t taken = sim_now(&sm);
+	assert_int_equal(readable(&sm, &p), 1);
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 2, 0);
+	p.tsval = 10;
+	sim_run(&sm, taken + 24 * DAY - sim_now(&sm));
+	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(&sm, &p), 0);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
+	sim_run(&sm, 1 * MS);
+	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(&sm, &p), 1);
+	close_ts(&sm, &p);
+}
+
 /* The TSval of the data segment the host sent last. */
 static uint32_t last_tsval(sim *sm)
 {
@@ -299,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_ts_recent_not_from_unacceptable),
 		cmocka_unit_test(test_paws_rejects_and_limits),
 		cmocka_unit_test(test_paws_24_day_aging),
+		cmocka_unit_test(test_paws_aging_from_input_clock),
 		cmocka_unit_test(test_reordered_segments_pass_paws),
 		cmocka_unit_test(test_paws_spares_rst),
 		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),

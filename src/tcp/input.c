@@ -250,12 +250,13 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 }
 
 /* update_window for an ACK known to be in SND.UNA..SND.MAX (header
- * prediction's: hp_predicted tested it). Inline: on every ACK. */
-static inline __attribute__((always_inline)) void take_window(tcb *t, const tcp_seg *sg)
+ * prediction's: hp_predicted tested it), its window shifted by `shift`.
+ * Inline: on every ACK. */
+static inline __attribute__((always_inline)) void take_window_shift(tcb *t, const tcp_seg *sg,
+								      uint32_t shift)
 {
 	if (seq_lt(t->snd_wl1, sg->seq) ||
 	    (seq_eq(t->snd_wl1, sg->seq) && seq_le(t->snd_wl2, sg->ack))) {
-		uint32_t shift = (sg->th.flags & HSK_TH_SYN) ? 0 : t->snd_wscale;
 		t->snd_wnd = (uint32_t)sg->th.win << shift;
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
@@ -272,12 +273,22 @@ static inline __attribute__((always_inline)) void take_window(tcb *t, const tcp_
 	}
 }
 
+/* The same for a segment without SYN, whose window is scaled: every one
+ * that takes a window but the simultaneous open's SYN,ACK
+ * (simultaneous_open_done). A SYN reaches neither header prediction nor
+ * ack_input: syn_check, simultaneous_synack and tfo_child_syn take it in
+ * a TCB, req_input and listen_input before a request's TCB is made. */
+static inline __attribute__((always_inline)) void take_window(tcb *t, const tcp_seg *sg)
+{
+	assert(!(sg->th.flags & HSK_TH_SYN));
+	take_window_shift(t, sg, t->snd_wscale);
+}
+
+/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment newer
+ * than the last window update (SND.WL1, then SND.WL2), may change the
+ * window: an old ACK carries a stale one. */
 static inline __attribute__((always_inline)) void update_window(tcb *t, const tcp_seg *sg)
 {
-	/* RFC 9293 §3.10.7.4: only an ACK in SND.UNA..SND.NXT, on a segment
-	 * newer than the last window update (SND.WL1, then SND.WL2), may
-	 * change the window: an old ACK carries a stale one. The window of a
-	 * SYN is never scaled. */
 	if (seq_between(sg->ack, t->snd_una, t->snd_max))
 		take_window(t, sg);
 }
@@ -874,7 +885,9 @@ static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *s
 		t->act->rtx_at = t->act->retries = 0;
 	if (!established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
-	update_window(t, sg);
+	/* update_window: SEG.ACK is SND.NXT (simultaneous_synack), now
+	 * SND.UNA; the window of a SYN is never scaled. */
+	take_window_shift(t, sg, 0);
 	tcp_output(s, t);
 	return TV_OK;
 }

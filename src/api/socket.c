@@ -412,9 +412,7 @@ static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6add
 
 int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out)
 {
-	hsk_sock *k = sock_get(s, sd);
-	if (!k)
-		return -HSK_EBADF;
+	hsk_sock *k = &s->socks[sd];    /* the caller's sock_get found it */
 	if (k->kind == SK_CONN)
 		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
 	if (k->kind != SK_FRESH)
@@ -479,8 +477,10 @@ static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6add
 	}
 	t->iss = tcp_isn(&s->tcp, tu, a6);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	/* The SYN's timer lives in the TCB's active extension. */
-	if (sock_opts_to_tcb(s, k, t) < 0 || !tcb_act_get(&s->tcp, t)) {
+	/* The SYN's timer lives in the TCB's active extension. A socket
+	 * without options (k->opt NULL) has the defaults' tos, congestion
+	 * control and flags, which the fresh TCB holds already. */
+	if ((k->opt && sock_opts_to_tcb(s, k, t) < 0) || !tcb_act_get(&s->tcp, t)) {
 		tcb_free(&s->tcp, t);
 		return -HSK_ENOBUFS;
 	}

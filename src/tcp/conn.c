@@ -100,7 +100,8 @@ void tcb_free(tcp_stack *s, tcb *t)
 		tcb_detach(s, t);
 	tcb_release_rings(s, t);
 	tcb_act_free(s, t);
-	tcp_obj_put(s, &t->node);
+	/* (tcp_obj_put with the kind known: no switch over the kinds) */
+	pool_put(tcp_obj_pool(s, HSK_OBJ_TCB, t->node.v6), t);
 }
 
 void tcb_closed(tcp_stack *s, tcb *t, const char *cause)

@@ -358,7 +358,13 @@ static int attach_tcb(hsk_stack *s, int sd, tcb *t)
  * SYN). */
 static void accepted_opts(hsk_stack *s, const hsk_sock *nk, tcb *t)
 {
-	const sock_opts *o = sock_opts_get(s, nk);
+	/* Without options (nk->opt NULL: the listener had none) there is
+	 * nothing to take: an extension made before accept() holds the
+	 * defaults' zeros already (only a connected socket's setsockopt
+	 * and this function write them). */
+	if (!nk->opt)
+		return;
+	const sock_opts *o = nk->opt;
 	/* They live in the extension: taken only when one is set. */
 	tcb_act *a = o->user_timeout_ns || o->keep_idle_s || o->keep_intvl_s || o->keep_cnt ||
 		     t->act ? tcb_act_get(&s->tcp, t) : NULL;
@@ -531,7 +537,7 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	if (!k)
 		return -HSK_EBADF;
 	stack_clock_check(s);
-	bool tfo = sock_opts_get(s, k)->tfo_connect &&
+	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
 		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
 	tcb *t;
 	int err = conn_open(s, sd, addr, port, &t);
@@ -568,7 +574,7 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
 	}
 	stack_clock_check(s);
-	bool tfo = sock_opts_get(s, k)->tfo_connect &&
+	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
 		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
 	tcb *t;
 	int err = conn_open6(s, sd, a->v6, port, &t);
@@ -760,7 +766,8 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 		listener_free(&s->tcp, l);
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
-		conn_release(s, k->t, abort, sock_opts_get(s, k)->linger_s);
+		/* (k->opt NULL: the defaults', no SO_LINGER time) */
+		conn_release(s, k->t, abort, k->opt ? k->opt->linger_s : -1);
 	}
 	stack_sock_release(s, sd);
 	return 0;

@@ -284,15 +284,8 @@ static inline __attribute__((always_inline)) void unlink_at(hsk_wheel *w, hsk_ti
 	}
 }
 
-void wheel_cancel(hsk_wheel *w, hsk_timer *t)
+void wheel_cancel_placed(hsk_wheel *w, hsk_timer *t)
 {
-	if (!timer_armed(t))
-		return;
-	if (t->order & ORDER_PENDING) {
-		list_unlink(t);
-		w->count--;
-		return;
-	}
 	unlink_at(w, t, wheel_tick(w, w->now));
 }
 

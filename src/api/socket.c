@@ -395,7 +395,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 		return nsd;
 	k = &s->socks[sd];              /* the table may have moved */
 	hsk_sock *nk = &s->socks[nsd];
-	if (sock_opts_inherit(nk, k) < 0) {
+	if (k->opt && sock_opts_inherit(nk, k) < 0) {   /* (none: nothing to copy) */
 		stack_sock_release(s, nsd);
 		return -HSK_ENOMEM;
 	}

@@ -463,8 +463,9 @@ static int conn_open6(hsk_stack *s, int sd, const uint8_t dst[16], uint16_t port
 }
 
 /* The TCB of a connect() on tuple tu (a6: its IPv6 addresses), in
- * SYN_SENT (the caller sends the SYN): 0, or the error. */
-static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
+ * SYN_SENT (the caller sends the SYN): 0, or the error. (In line in
+ * conn_open and conn_open6: a frame less per connect, ~27.) */
+static inline __attribute__((always_inline)) int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      tcb **out)
 {
 	hsk_sock *k = &s->socks[sd];

@@ -416,7 +416,12 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 static int conn_start(hsk_stack *s, int sd, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      tcb **out);
 
-int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out)
+/* The connection of socket sd (one sock_get found), to addr:port, in
+ * SYN_SENT with nothing sent yet (hsk_connect's checks and errors). In
+ * line in hsk_connect and hsk_sendto (Fast Open): a frame less per
+ * connect. */
+static inline __attribute__((always_inline)) int conn_open(hsk_stack *s, int sd, uint32_t addr,
+							    uint16_t port, tcb **out)
 {
 	hsk_sock *k = &s->socks[sd];    /* the caller's sock_get found it */
 	if (k->kind == SK_CONN)

@@ -36,8 +36,5 @@ long recv_ready(tcb *t);
 void recv_done(hsk_stack *s, tcb *t);
 /* The total length of an iovec array, or -EINVAL. */
 long iov_total(const hsk_iovec *iov, int iovcnt);
-/* The connection of a fresh socket sd, to addr:port, in SYN_SENT with
- * nothing sent yet (hsk_connect's checks and errors). */
-int conn_open(hsk_stack *s, int sd, uint32_t addr, uint16_t port, tcb **out);
 
 #endif

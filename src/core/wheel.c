@@ -87,8 +87,8 @@
 			 * deadline, then order) */
 #define WH_STALE 2u     /* the cached least deadline left (implies UNSORTED) */
 
-/* In a timer's `order`: armed and on `pending`, not placed yet. */
-#define ORDER_PENDING (1ULL << 63)
+/* (ORDER_PENDING, in a timer's `order`: armed and on `pending`, not
+ * placed yet; wheel.h, for wheel_arm in line.) */
 
 _Static_assert(WHEEL_SLOTS == 1 << LVL_BITS, "a level is 6 bits of ticks");
 _Static_assert(WHEEL_SLOTS == 64, "occupied[] is one 64-bit word per level");
@@ -284,22 +284,14 @@ static inline __attribute__((always_inline)) void unlink_at(hsk_wheel *w, hsk_ti
 	}
 }
 
-void wheel_cancel(hsk_wheel *w, hsk_timer *t)
+void wheel_cancel_placed(hsk_wheel *w, hsk_timer *t)
 {
-	if (!timer_armed(t))
-		return;
-	if (t->order & ORDER_PENDING) {
-		list_unlink(t);
-		w->count--;
-		return;
-	}
 	unlink_at(w, t, wheel_tick(w, w->now));
 }
 
-/* The rarer ways of wheel_arm, out of line so that its common ones (a
- * timer unarmed or pending) need no stack frame: placed at once
- * (file_now), or a placed timer taken out to the pending list. */
-static __attribute__((noinline)) void arm_slow(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+/* The rarer ways of wheel_arm (wheel.h): placed at once (file_now), or
+ * a placed timer taken out to the pending list. */
+void wheel_arm_slow(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 {
 	if (w->file_now) {
 		wheel_cancel(w, t);
@@ -316,19 +308,6 @@ static __attribute__((noinline)) void arm_slow(hsk_wheel *w, hsk_timer *t, uint6
 	t->order = w->next_order++ | ORDER_PENDING;
 }
 
-void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
-{
-	if (w->file_now || (timer_armed(t) && !(t->order & ORDER_PENDING))) {
-		arm_slow(w, t, deadline);
-		return;
-	}
-	if (!timer_armed(t)) {
-		list_append(&w->pending, t);
-		w->count++;
-	}
-	t->deadline = deadline;
-	t->order = w->next_order++ | ORDER_PENDING;
-}
 
 /* Places every pending timer at the wheel's current tick. (Out of line,
  * as wheel_advance and refresh_first are: wheel_pop_expired's usual call,

@@ -80,7 +80,8 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 static void tw_drop(tcp_stack *s, tcp_tw *tw)
 {
 	tbl_remove(&s->conns, &tw->node);
-	tcp_obj_put(s, &tw->node);
+	/* (tcp_obj_put with the kind known: no switch over the kinds) */
+	pool_put(tcp_obj_pool(s, HSK_OBJ_TW, tw->node.v6), tw);
 }
 
 void tw_free(tcp_stack *s, tcp_tw *tw)

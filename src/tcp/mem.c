@@ -367,7 +367,10 @@ uint32_t tcb_rcv_room(const tcb *t)
 	return limit > used ? limit - used : 0;
 }
 
-uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
+/* tcb_rcv_space, in line in tcb_window_field (which asks for it only
+ * when the edge is not known to stay). */
+static inline __attribute__((always_inline)) uint32_t rcv_space_in(const tcp_stack *s,
+								 const tcb *t)
 {
 	uint32_t room = tcb_rcv_room(t);
 	/* Under pressure the window grows no further than the minimum buffer
@@ -378,11 +381,15 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 	return room;
 }
 
+uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
+{
+	return rcv_space_in(s, t);
+}
+
 /* Here beside the room it offers, so that the two inline into it (every
  * segment a TCB sends asks for it). */
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 {
-	uint32_t space = tcb_rcv_space(s, t);
 	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
@@ -391,11 +398,19 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
 	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
 	uint32_t field;
-	bool stays = space <= promised || space - promised < step;
+	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
+	 * than a step short of that (most segments: a window offered in
+	 * full, a few bytes since), it stays whatever the ring holds, and
+	 * the space is not worked out. (step <= rcvbuf / 2: no wrap.) */
+	bool stays = promised > t->rcvbuf - step;
+	uint32_t space = 0;
+	if (!stays) {
+		space = rcv_space_in(s, t);
+		stays = space <= promised || space - promised < step;
+	}
 	if (promised && stays) {
-		/* The edge stays (most segments): the field is what was
-		 * promised, scaled down, so it never reaches past rcv_adv,
-		 * which stays too. */
+		/* The edge stays: the field is what was promised, scaled
+		 * down, so it never reaches past rcv_adv, which stays too. */
 		field = promised >> t->rcv_wscale;
 		return field > 65535 ? 65535 : (uint16_t)field;
 	}

@@ -186,13 +186,19 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 		return;
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* The space is at most rcvbuf (tcb_rcv_room): an edge offered less
+	 * than a step short of that cannot move (a small read after a
+	 * window offered in full, the usual case), whatever the ring
+	 * holds. (step <= rcvbuf / 2: no wrap.) */
+	if (adv > t->rcvbuf - step)
+		return;
 	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
 	uint32_t most = 65535u << t->rcv_wscale;
 	if (space > most)
 		space = most;
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
 	/* A pending delayed ACK will carry the news unless the window we
 	 * advertised is nearly closed. */
 	bool urgent = adv < 2u * t->mss || !t->act || !t->act->delack_at;

@@ -156,23 +156,42 @@ static void mem_reset_orphans(tcp_stack *s, const tcb *except)
 
 /* ---- rings ---- */
 
+/* The ring's bytes leave the count (and the placed bytes go with it). */
+static inline void ring_uncount(tcp_stack *s, tcb *t, const hsk_ring *r)
+{
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;
+	s->buffer_bytes -= r->cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes -= r->cap;
+}
+
+/* Its buffer into the cache: the caller knows it is of the cached size,
+ * that the cache has room and that there is no pressure. */
+static inline void ring_to_cache(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	ring_uncount(s, t, r);
+	s->ring_cache[s->ring_cache_n++] = r->buf;
+	*r = (hsk_ring){ 0 };
+}
+
 /* Buffers of the stack's default size go back to a small cache instead
  * of to malloc (not under pressure): a request/response connection frees
  * and takes one per message, and an idle connection holds none. */
+static inline bool ring_cacheable(const tcp_stack *s, const hsk_ring *r)
+{
+	return r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE &&
+	       !s->mem_pressure;
+}
+
 static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;
-	if (r == s->placed_ring)
-		s->placed_ring = NULL;  /* the placed bytes go with it */
-	s->buffer_bytes -= r->cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes -= r->cap;
-	if (r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE &&
-	    !s->mem_pressure) {
-		s->ring_cache[s->ring_cache_n++] = r->buf;
-		*r = (hsk_ring){ 0 };
+	if (ring_cacheable(s, r)) {
+		ring_to_cache(s, t, r);
 	} else {
+		ring_uncount(s, t, r);
 		ring_destroy(r);
 	}
 	mem_released(s);
@@ -327,17 +346,48 @@ void tcb_fit_rcv(tcp_stack *s, tcb *t)
 		ring_move(s, t, r, full);
 }
 
+/* tcb_release_idle_rings in general: from where its usual case (below)
+ * stopped, what is left to release. */
+static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tcb_act *a,
+							bool ooo_empty)
+{
+	if (a->snd.buf && !ring_len(&a->snd))
+		ring_release(s, t, &a->snd);
+	/* Out-of-order bytes live past the in-order ones: keep those. */
+	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
+		ring_release(s, t, &a->rcv);
+	/* Quiescent: the SACK state holds nothing worth keeping either. */
+	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
+		rec_sack_free_idle(t);
+}
+
+/* ring_release's usual case: the ring goes to the cache, and
+ * mem_released has nothing to do (no pressure, no sender waiting). */
+static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
+{
+	return ring_cacheable(s, r) && !s->snd_waiters;
+}
+
+/* Each empty ring whose release is the usual case is released here
+ * without a call, so without a frame; at the first that is not,
+ * release_idle_slow takes over. */
 void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
 	if (!a)
 		return;
 	bool ooo_empty = reass_empty(&a->ooo);
-	if (a->snd.buf && !ring_len(&a->snd))
-		ring_release(s, t, &a->snd);
+	if (a->snd.buf && !ring_len(&a->snd)) {
+		if (!ring_release_quick(s, &a->snd))
+			return release_idle_slow(s, t, a, ooo_empty);
+		ring_to_cache(s, t, &a->snd);
+	}
 	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
-		ring_release(s, t, &a->rcv);
+	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty) {
+		if (!ring_release_quick(s, &a->rcv))
+			return release_idle_slow(s, t, a, ooo_empty);
+		ring_to_cache(s, t, &a->rcv);
+	}
 	/* Quiescent: the SACK state holds nothing worth keeping either. */
 	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
 		rec_sack_free_idle(t);

@@ -43,7 +43,8 @@ long iov_total(const hsk_iovec *iov, int iovcnt)
 	return (long)total;
 }
 
-int send_check(tcb *t)
+/* send_check, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) int send_check_in(tcb *t)
 {
 	if (t->err)
 		return take_error(t);
@@ -61,28 +62,14 @@ int send_check(tcb *t)
 	return (t->flags & TF_FIN_QUEUED) ? -HSK_EPIPE : 0;
 }
 
-/* send_room, in line in send_begin (hsk_send's way). */
-static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
-								tcb *t)
+int send_check(tcb *t)
 {
-	/* A ring held fits memory (pressure trims it, its end grows it);
-	 * one taken now is already of the size memory allows (tcb_fit_snd
-	 * would find nothing to do). No ring and no memory for one
-	 * (tcp_mem_high): -HSK_EAGAIN, as Linux's non-blocking send; POLLOUT
-	 * comes back with the memory. */
-	if (t->act && t->act->snd.buf)
-		tcb_fit_snd(&s->tcp, t);
-	else if (tcb_alloc_snd(&s->tcp, t) < 0)
-		return -HSK_EAGAIN;
-	return send_room_now(s, k, t);
+	return send_check_in(t);
 }
 
-long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
-{
-	return send_room_in(s, k, t);
-}
-
-long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
+/* send_room_now, in line in send_room_in. */
+static inline __attribute__((always_inline)) long send_room_now_in(hsk_stack *s,
+								    const hsk_sock *k, tcb *t)
 {
 	uint32_t room = ring_space(&t->act->snd);       /* the ring: act is there */
 	/* TCP_NOTSENT_LOWAT: at most that many bytes not yet sent (Linux
@@ -108,6 +95,32 @@ long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
 	return room ? (long)room : -HSK_EAGAIN;
 }
 
+/* send_room, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
+								tcb *t)
+{
+	/* A ring held fits memory (pressure trims it, its end grows it);
+	 * one taken now is already of the size memory allows (tcb_fit_snd
+	 * would find nothing to do). No ring and no memory for one
+	 * (tcp_mem_high): -HSK_EAGAIN, as Linux's non-blocking send; POLLOUT
+	 * comes back with the memory. */
+	if (t->act && t->act->snd.buf)
+		tcb_fit_snd(&s->tcp, t);
+	else if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	return send_room_now_in(s, k, t);
+}
+
+long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
+	return send_room_in(s, k, t);
+}
+
+long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
+	return send_room_now_in(s, k, t);
+}
+
 void send_done(hsk_stack *s, tcb *t)
 {
 	t->flags &= ~(uint32_t)TF_TFO_DEFER;    /* the SYN goes now, with data */
@@ -131,7 +144,7 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 {
 	int err;
 	stack_clock_check(s);
-	if ((err = send_check(t)) < 0)
+	if ((err = send_check_in(t)) < 0)
 		return err;
 	if (total == 0)
 		return 0;

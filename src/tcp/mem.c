@@ -393,14 +393,19 @@ void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 		rec_sack_free_idle(t);
 }
 
-void tcb_release_rings(tcp_stack *s, tcb *t)
+static __attribute__((noinline)) void release_rings_held(tcp_stack *s, tcb *t)
 {
-	if (t->flags & TF_SND_WAIT)
-		t->flags &= ~TF_SND_WAIT;
-	if (!t->act)
-		return;
 	ring_release(s, t, &t->act->snd);
 	ring_release(s, t, &t->act->rcv);
+}
+
+void tcb_release_rings(tcp_stack *s, tcb *t)
+{
+	t->flags &= ~(uint32_t)TF_SND_WAIT;
+	/* Usually no ring is left (an idle connection's went back): then
+	 * no call, so no frame for the releases' calls. */
+	if (t->act && (t->act->snd.buf || t->act->rcv.buf))
+		release_rings_held(s, t);
 }
 
 /* ---- windows ---- */

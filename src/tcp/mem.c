@@ -247,25 +247,37 @@ static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_r
 	return 0;
 }
 
-/* A ring of `want` bytes (rounded up to a power of two), or of
- * ring_min's under pressure (rcv: the receive ring's), for r that has
- * none (the callers' test). The usual case -- no pressure now nor after
- * this ring (so below tcp_mem_high too: the configuration keeps pressure
- * <= high) and a cached buffer of its size -- in line: what
- * ring_alloc_slow does then, without its frame (nor the minimum, which
- * only pressure asks for). */
-static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, bool rcv)
+/* ring_alloc's usual case: no pressure now nor after a ring of the cached
+ * size (so below tcp_mem_high too: the configuration keeps pressure <=
+ * high) and a cached buffer of the size `want` rounds to. */
+static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
 {
 	/* pow2_at_least(want) is the cached size exactly when want is in
 	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
 	uint32_t cap = s->ring_cache_cap;
-	if (want > cap || want <= cap / 2 || !s->ring_cache_n || s->mem_pressure ||
-	    s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure || s->no_fastpath)
-		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, rcv);
+	return want <= cap && want > cap / 2 && s->ring_cache_n && !s->mem_pressure &&
+	       s->buffer_bytes + cap <= s->env->cfg.tcp_mem_pressure && !s->no_fastpath;
+}
+
+/* What ring_alloc_slow does then, without its frame (nor the minimum,
+ * which only pressure asks for). */
+static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	uint32_t cap = s->ring_cache_cap;
 	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += cap;
+}
+
+/* A ring of `want` bytes (rounded up to a power of two), or of
+ * ring_min's under pressure (rcv: the receive ring's), for r that has
+ * none (the callers' test); the usual case in line. */
+static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, bool rcv)
+{
+	if (!ring_alloc_quick(s, want))
+		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, rcv);
+	ring_from_cache(s, t, r);
 	return 0;
 }
 
@@ -287,7 +299,8 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 	mem_released(s);
 }
 
-int tcb_alloc_snd(tcp_stack *s, tcb *t)
+/* tcb_alloc_snd in general (below: its usual case). */
+static __attribute__((noinline)) int alloc_snd_slow(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = tcb_act_get(s, t);
 	if (a && ring_alloc(s, t, &a->snd, t->sndbuf, false) == 0) {
@@ -300,7 +313,19 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 	return -HSK_EAGAIN;
 }
 
-int tcb_alloc_rcv(tcp_stack *s, tcb *t)
+/* The extension there and a ring from the cache: no call, so no frame
+ * (the general way's calls, tcb_act_new and ring_alloc_slow, need one). */
+int tcb_alloc_snd(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a || !ring_alloc_quick(s, t->sndbuf))
+		return alloc_snd_slow(s, t);
+	ring_from_cache(s, t, &a->snd);
+	t->flags &= ~TF_SND_WAIT;
+	return 0;
+}
+
+static __attribute__((noinline)) int alloc_rcv_slow(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = tcb_act_get(s, t);
 	if (!a)
@@ -308,6 +333,18 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
 	if (a->rcv.buf)
 		return 0;
 	return ring_alloc(s, t, &a->rcv, t->rcvbuf, true);
+}
+
+/* The same for the receive ring. */
+int tcb_alloc_rcv(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (a && a->rcv.buf)
+		return 0;
+	if (!a || !ring_alloc_quick(s, t->rcvbuf))
+		return alloc_rcv_slow(s, t);
+	ring_from_cache(s, t, &a->rcv);
+	return 0;
 }
 
 /* The send ring's size follows memory: under pressure it shrinks to what

@@ -493,7 +493,8 @@ static void test_mem_high(void **state)
 /*
  * A sender refused a ring is told when one is released, even a ring that
  * goes back to the cache with no pressure on (mem.c's release of an idle
- * ring without a call leaves a waiting sender to the general way). The
+ * ring without a call leaves a waiting sender to the general way), and
+ * is no longer waiting once it takes a ring from the cache. The
  * waiting is made by hand: with pressure over, it is left only when the
  * memory came back below tcp_mem_low but not by a send ring's worth.
  */
@@ -519,6 +520,19 @@ static void test_waiting_sender_told_without_pressure(void **state)
 	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
 	assert_true(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
 	assert_int_equal(s->tcp.snd_waiters, 0);
+
+	/* A waiting sender that finds a ring (the cached one) when it
+	 * writes again is no longer waiting (its extension there: it has
+	 * just read). */
+	assert_int_equal(hsk_send(c, cs[1], "y", 1), 1);
+	app_run(&a, 100 * MS);
+	assert_int_equal(hsk_recv(s, a.held[1], buf, sizeof(buf)), 1);
+	assert_non_null(t->act);
+	t->flags |= TF_SND_WAIT;
+	s->tcp.snd_waiters = 1;
+	assert_false(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
+	assert_int_equal(hsk_send(s, a.held[1], "x", 1), 1);
+	assert_true(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
 	for (int i = 0; i < 2; i++)
 		hsk_close(c, cs[i]);
 	app_run(&a, 1 * SEC);

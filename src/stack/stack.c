@@ -230,42 +230,55 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 
 /* ---- sockets and readiness events ---- */
 
-int stack_sock_alloc(hsk_stack *s)
+/* The first free slot, made a fresh socket (there is one). */
+static inline int sock_take(hsk_stack *s)
 {
-	if (s->free_sock < 0) {
-		if (s->nsocks >= s->env.cfg.max_sockets) {
-			/* As Linux at its descriptor limit. An accept() refused
-			 * here leaves its connection queued; stack_sock_release
-			 * tells the listeners when a slot frees. */
-			s->socks_starved = true;
-			return -HSK_EMFILE;
-		}
-		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
-		if (n > s->env.cfg.max_sockets)
-			n = s->env.cfg.max_sockets;
-		hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
-		if (!ns)
-			return -HSK_ENOMEM;
-		memset(ns + s->nsocks, 0, (n - s->nsocks) * sizeof(*ns));
-		/* Chain the new slots so that the lowest sd is handed out first. */
-		for (unsigned i = n; i-- > s->nsocks;) {
-			ns[i].next_free = s->free_sock;
-			s->free_sock = (int)i;
-		}
-		s->socks = ns;
-		s->nsocks = n;
-	}
 	int sd = s->free_sock;
 	hsk_sock *k = &s->socks[sd];
 	s->free_sock = k->next_free;
 	/* A free slot is zero but for the free list's link (the new slots
-	 * above, stack_sock_release): only that is cleared again. */
+	 * below, stack_sock_release): only that is cleared again. */
 	k->baddr6 = NULL;
 	k->kind = SK_FRESH;
 	k->sndbuf = s->env.cfg.sndbuf;
 	k->rcvbuf = s->env.cfg.rcvbuf;
 	s->socks_in_use++;
 	return sd;
+}
+
+/* stack_sock_alloc with no free slot: the table grows first. Out of line,
+ * so that taking a free slot needs no frame. */
+static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
+{
+	if (s->nsocks >= s->env.cfg.max_sockets) {
+		/* As Linux at its descriptor limit. An accept() refused
+		 * here leaves its connection queued; stack_sock_release
+		 * tells the listeners when a slot frees. */
+		s->socks_starved = true;
+		return -HSK_EMFILE;
+	}
+	unsigned n = s->nsocks ? s->nsocks * 2 : 16;
+	if (n > s->env.cfg.max_sockets)
+		n = s->env.cfg.max_sockets;
+	hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
+	if (!ns)
+		return -HSK_ENOMEM;
+	memset(ns + s->nsocks, 0, (n - s->nsocks) * sizeof(*ns));
+	/* Chain the new slots so that the lowest sd is handed out first. */
+	for (unsigned i = n; i-- > s->nsocks;) {
+		ns[i].next_free = s->free_sock;
+		s->free_sock = (int)i;
+	}
+	s->socks = ns;
+	s->nsocks = n;
+	return sock_take(s);
+}
+
+int stack_sock_alloc(hsk_stack *s)
+{
+	if (s->free_sock < 0)
+		return sock_alloc_grow(s);
+	return sock_take(s);
 }
 
 /* What stack_sock_release leaves to a call, rare: the socket's options

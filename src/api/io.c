@@ -43,7 +43,8 @@ long iov_total(const hsk_iovec *iov, int iovcnt)
 	return (long)total;
 }
 
-int send_check(tcb *t)
+/* send_check, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) int send_check_in(tcb *t)
 {
 	if (t->err)
 		return take_error(t);
@@ -61,28 +62,14 @@ int send_check(tcb *t)
 	return (t->flags & TF_FIN_QUEUED) ? -HSK_EPIPE : 0;
 }
 
-/* send_room, in line in send_begin (hsk_send's way). */
-static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
-								tcb *t)
+int send_check(tcb *t)
 {
-	/* A ring held fits memory (pressure trims it, its end grows it);
-	 * one taken now is already of the size memory allows (tcb_fit_snd
-	 * would find nothing to do). No ring and no memory for one
-	 * (tcp_mem_high): -HSK_EAGAIN, as Linux's non-blocking send; POLLOUT
-	 * comes back with the memory. */
-	if (t->act && t->act->snd.buf)
-		tcb_fit_snd(&s->tcp, t);
-	else if (tcb_alloc_snd(&s->tcp, t) < 0)
-		return -HSK_EAGAIN;
-	return send_room_now(s, k, t);
+	return send_check_in(t);
 }
 
-long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
-{
-	return send_room_in(s, k, t);
-}
-
-long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
+/* send_room_now, in line in send_room_in. */
+static inline __attribute__((always_inline)) long send_room_now_in(hsk_stack *s,
+								    const hsk_sock *k, tcb *t)
 {
 	uint32_t room = ring_space(&t->act->snd);       /* the ring: act is there */
 	/* TCP_NOTSENT_LOWAT: at most that many bytes not yet sent (Linux
@@ -108,6 +95,32 @@ long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
 	return room ? (long)room : -HSK_EAGAIN;
 }
 
+/* send_room, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
+								tcb *t)
+{
+	/* A ring held fits memory (pressure trims it, its end grows it);
+	 * one taken now is already of the size memory allows (tcb_fit_snd
+	 * would find nothing to do). No ring and no memory for one
+	 * (tcp_mem_high): -HSK_EAGAIN, as Linux's non-blocking send; POLLOUT
+	 * comes back with the memory. */
+	if (t->act && t->act->snd.buf)
+		tcb_fit_snd(&s->tcp, t);
+	else if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	return send_room_now_in(s, k, t);
+}
+
+long send_room(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
+	return send_room_in(s, k, t);
+}
+
+long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t)
+{
+	return send_room_now_in(s, k, t);
+}
+
 void send_done(hsk_stack *s, tcb *t)
 {
 	t->flags &= ~(uint32_t)TF_TFO_DEFER;    /* the SYN goes now, with data */
@@ -131,7 +144,7 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 {
 	int err;
 	stack_clock_check(s);
-	if ((err = send_check(t)) < 0)
+	if ((err = send_check_in(t)) < 0)
 		return err;
 	if (total == 0)
 		return 0;
@@ -186,13 +199,19 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 		return;
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
 		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* The space is at most rcvbuf (tcb_rcv_room): an edge offered less
+	 * than a step short of that cannot move (a small read after a
+	 * window offered in full, the usual case), whatever the ring
+	 * holds. (step <= rcvbuf / 2: no wrap.) */
+	if (adv > t->rcvbuf - step)
+		return;
 	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
 	uint32_t most = 65535u << t->rcv_wscale;
 	if (space > most)
 		space = most;
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
 	/* A pending delayed ACK will carry the news unless the window we
 	 * advertised is nearly closed. */
 	bool urgent = adv < 2u * t->mss || !t->act || !t->act->delack_at;

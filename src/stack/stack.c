@@ -230,36 +230,14 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 
 /* ---- sockets and readiness events ---- */
 
-int stack_sock_alloc(hsk_stack *s)
+/* The first free slot, made a fresh socket (there is one). */
+static inline int sock_take(hsk_stack *s)
 {
-	if (s->free_sock < 0) {
-		if (s->nsocks >= s->env.cfg.max_sockets) {
-			/* As Linux at its descriptor limit. An accept() refused
-			 * here leaves its connection queued; stack_sock_release
-			 * tells the listeners when a slot frees. */
-			s->socks_starved = true;
-			return -HSK_EMFILE;
-		}
-		unsigned n = s->nsocks ? s->nsocks * 2 : 16;
-		if (n > s->env.cfg.max_sockets)
-			n = s->env.cfg.max_sockets;
-		hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
-		if (!ns)
-			return -HSK_ENOMEM;
-		memset(ns + s->nsocks, 0, (n - s->nsocks) * sizeof(*ns));
-		/* Chain the new slots so that the lowest sd is handed out first. */
-		for (unsigned i = n; i-- > s->nsocks;) {
-			ns[i].next_free = s->free_sock;
-			s->free_sock = (int)i;
-		}
-		s->socks = ns;
-		s->nsocks = n;
-	}
 	int sd = s->free_sock;
 	hsk_sock *k = &s->socks[sd];
 	s->free_sock = k->next_free;
 	/* A free slot is zero but for the free list's link (the new slots
-	 * above, stack_sock_release): only that is cleared again. */
+	 * below, stack_sock_release): only that is cleared again. */
 	k->baddr6 = NULL;
 	k->kind = SK_FRESH;
 	k->sndbuf = s->env.cfg.sndbuf;
@@ -268,17 +246,48 @@ int stack_sock_alloc(hsk_stack *s)
 	return sd;
 }
 
-void stack_sock_release(hsk_stack *s, int sd)
+/* stack_sock_alloc with no free slot: the table grows first. Out of line,
+ * so that taking a free slot needs no frame. */
+static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
 {
-	hsk_sock *k = &s->socks[sd];
-	if (k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6)
-		free(k->baddr6);
-	free(k->opt);
-	memset(k, 0, sizeof(*k));
-	k->kind = SK_FREE;
-	k->next_free = s->free_sock;
-	s->free_sock = sd;
-	s->socks_in_use--;
+	if (s->nsocks >= s->env.cfg.max_sockets) {
+		/* As Linux at its descriptor limit. An accept() refused
+		 * here leaves its connection queued; stack_sock_release
+		 * tells the listeners when a slot frees. */
+		s->socks_starved = true;
+		return -HSK_EMFILE;
+	}
+	unsigned n = s->nsocks ? s->nsocks * 2 : 16;
+	if (n > s->env.cfg.max_sockets)
+		n = s->env.cfg.max_sockets;
+	hsk_sock *ns = realloc(s->socks, n * sizeof(*ns));
+	if (!ns)
+		return -HSK_ENOMEM;
+	memset(ns + s->nsocks, 0, (n - s->nsocks) * sizeof(*ns));
+	/* Chain the new slots so that the lowest sd is handed out first. */
+	for (unsigned i = n; i-- > s->nsocks;) {
+		ns[i].next_free = s->free_sock;
+		s->free_sock = (int)i;
+	}
+	s->socks = ns;
+	s->nsocks = n;
+	return sock_take(s);
+}
+
+int stack_sock_alloc(hsk_stack *s)
+{
+	if (s->free_sock < 0)
+		return sock_alloc_grow(s);
+	return sock_take(s);
+}
+
+/* What stack_sock_release leaves to a call, rare: the socket's options
+ * and bound IPv6 address to free, listeners to tell. */
+static __attribute__((noinline)) void sock_release_rest(hsk_stack *s, sock_opts *opt,
+							 uint8_t *baddr6)
+{
+	free(baddr6);
+	free(opt);
 	/* Readiness events report changes: a listener whose accept() failed
 	 * for want of a socket may see no new connection (its queue is full),
 	 * so without this an event-driven application would never accept
@@ -289,6 +298,22 @@ void stack_sock_release(hsk_stack *s, int sd)
 			if (l->accept_q)
 				stack_notify(s, l->sd);
 	}
+}
+
+/* Usually the socket has nothing to free (no option set) and no listener
+ * waits for a slot: then no call (free(NULL) was one), so no frame. */
+void stack_sock_release(hsk_stack *s, int sd)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
+	sock_opts *opt = k->opt;
+	memset(k, 0, sizeof(*k));
+	k->kind = SK_FREE;
+	k->next_free = s->free_sock;
+	s->free_sock = sd;
+	s->socks_in_use--;
+	if (opt || baddr6 || s->socks_starved)
+		sock_release_rest(s, opt, baddr6);
 }
 
 void stack_notify(hsk_stack *s, int sd)

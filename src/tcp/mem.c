@@ -156,23 +156,42 @@ static void mem_reset_orphans(tcp_stack *s, const tcb *except)
 
 /* ---- rings ---- */
 
+/* The ring's bytes leave the count (and the placed bytes go with it). */
+static inline void ring_uncount(tcp_stack *s, tcb *t, const hsk_ring *r)
+{
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;
+	s->buffer_bytes -= r->cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes -= r->cap;
+}
+
+/* Its buffer into the cache: the caller knows it is of the cached size,
+ * that the cache has room and that there is no pressure. */
+static inline void ring_to_cache(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	ring_uncount(s, t, r);
+	s->ring_cache[s->ring_cache_n++] = r->buf;
+	*r = (hsk_ring){ 0 };
+}
+
 /* Buffers of the stack's default size go back to a small cache instead
  * of to malloc (not under pressure): a request/response connection frees
  * and takes one per message, and an idle connection holds none. */
+static inline bool ring_cacheable(const tcp_stack *s, const hsk_ring *r)
+{
+	return r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE &&
+	       !s->mem_pressure;
+}
+
 static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	if (!r->buf)
 		return;
-	if (r == s->placed_ring)
-		s->placed_ring = NULL;  /* the placed bytes go with it */
-	s->buffer_bytes -= r->cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes -= r->cap;
-	if (r->cap == s->ring_cache_cap && s->ring_cache_n < TCP_RING_CACHE &&
-	    !s->mem_pressure) {
-		s->ring_cache[s->ring_cache_n++] = r->buf;
-		*r = (hsk_ring){ 0 };
+	if (ring_cacheable(s, r)) {
+		ring_to_cache(s, t, r);
 	} else {
+		ring_uncount(s, t, r);
 		ring_destroy(r);
 	}
 	mem_released(s);
@@ -228,25 +247,37 @@ static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_r
 	return 0;
 }
 
-/* A ring of `want` bytes (rounded up to a power of two), or of
- * ring_min's under pressure (rcv: the receive ring's), for r that has
- * none (the callers' test). The usual case -- no pressure now nor after
- * this ring (so below tcp_mem_high too: the configuration keeps pressure
- * <= high) and a cached buffer of its size -- in line: what
- * ring_alloc_slow does then, without its frame (nor the minimum, which
- * only pressure asks for). */
-static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, bool rcv)
+/* ring_alloc's usual case: no pressure now nor after a ring of the cached
+ * size (so below tcp_mem_high too: the configuration keeps pressure <=
+ * high) and a cached buffer of the size `want` rounds to. */
+static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
 {
 	/* pow2_at_least(want) is the cached size exactly when want is in
 	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
 	uint32_t cap = s->ring_cache_cap;
-	if (want > cap || want <= cap / 2 || !s->ring_cache_n || s->mem_pressure ||
-	    s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure || s->no_fastpath)
-		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, rcv);
+	return want <= cap && want > cap / 2 && s->ring_cache_n && !s->mem_pressure &&
+	       s->buffer_bytes + cap <= s->env->cfg.tcp_mem_pressure && !s->no_fastpath;
+}
+
+/* What ring_alloc_slow does then, without its frame (nor the minimum,
+ * which only pressure asks for). */
+static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	uint32_t cap = s->ring_cache_cap;
 	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += cap;
+}
+
+/* A ring of `want` bytes (rounded up to a power of two), or of
+ * ring_min's under pressure (rcv: the receive ring's), for r that has
+ * none (the callers' test); the usual case in line. */
+static inline int ring_alloc(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t want, bool rcv)
+{
+	if (!ring_alloc_quick(s, want))
+		return ring_alloc_slow(s, t, r, pow2_at_least(want), want, rcv);
+	ring_from_cache(s, t, r);
 	return 0;
 }
 
@@ -268,7 +299,8 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 	mem_released(s);
 }
 
-int tcb_alloc_snd(tcp_stack *s, tcb *t)
+/* tcb_alloc_snd in general (below: its usual case). */
+static __attribute__((noinline)) int alloc_snd_slow(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = tcb_act_get(s, t);
 	if (a && ring_alloc(s, t, &a->snd, t->sndbuf, false) == 0) {
@@ -281,7 +313,19 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 	return -HSK_EAGAIN;
 }
 
-int tcb_alloc_rcv(tcp_stack *s, tcb *t)
+/* The extension there and a ring from the cache: no call, so no frame
+ * (the general way's calls, tcb_act_new and ring_alloc_slow, need one). */
+int tcb_alloc_snd(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a || !ring_alloc_quick(s, t->sndbuf))
+		return alloc_snd_slow(s, t);
+	ring_from_cache(s, t, &a->snd);
+	t->flags &= ~TF_SND_WAIT;
+	return 0;
+}
+
+static __attribute__((noinline)) int alloc_rcv_slow(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = tcb_act_get(s, t);
 	if (!a)
@@ -289,6 +333,18 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
 	if (a->rcv.buf)
 		return 0;
 	return ring_alloc(s, t, &a->rcv, t->rcvbuf, true);
+}
+
+/* The same for the receive ring. */
+int tcb_alloc_rcv(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (a && a->rcv.buf)
+		return 0;
+	if (!a || !ring_alloc_quick(s, t->rcvbuf))
+		return alloc_rcv_slow(s, t);
+	ring_from_cache(s, t, &a->rcv);
+	return 0;
 }
 
 /* The send ring's size follows memory: under pressure it shrinks to what
@@ -327,12 +383,11 @@ void tcb_fit_rcv(tcp_stack *s, tcb *t)
 		ring_move(s, t, r, full);
 }
 
-void tcb_release_idle_rings(tcp_stack *s, tcb *t)
+/* tcb_release_idle_rings in general: from where its usual case (below)
+ * stopped, what is left to release. */
+static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tcb_act *a,
+							bool ooo_empty)
 {
-	tcb_act *a = t->act;
-	if (!a)
-		return;
-	bool ooo_empty = reass_empty(&a->ooo);
 	if (a->snd.buf && !ring_len(&a->snd))
 		ring_release(s, t, &a->snd);
 	/* Out-of-order bytes live past the in-order ones: keep those. */
@@ -343,14 +398,51 @@ void tcb_release_idle_rings(tcp_stack *s, tcb *t)
 		rec_sack_free_idle(t);
 }
 
-void tcb_release_rings(tcp_stack *s, tcb *t)
+/* ring_release's usual case: the ring goes to the cache, and
+ * mem_released has nothing to do (no pressure, no sender waiting). */
+static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
 {
-	if (t->flags & TF_SND_WAIT)
-		t->flags &= ~TF_SND_WAIT;
-	if (!t->act)
+	return ring_cacheable(s, r) && !s->snd_waiters;
+}
+
+/* Each empty ring whose release is the usual case is released here
+ * without a call, so without a frame; at the first that is not,
+ * release_idle_slow takes over. */
+void tcb_release_idle_rings(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	if (!a)
 		return;
+	bool ooo_empty = reass_empty(&a->ooo);
+	if (a->snd.buf && !ring_len(&a->snd)) {
+		if (!ring_release_quick(s, &a->snd))
+			return release_idle_slow(s, t, a, ooo_empty);
+		ring_to_cache(s, t, &a->snd);
+	}
+	/* Out-of-order bytes live past the in-order ones: keep those. */
+	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty) {
+		if (!ring_release_quick(s, &a->rcv))
+			return release_idle_slow(s, t, a, ooo_empty);
+		ring_to_cache(s, t, &a->rcv);
+	}
+	/* Quiescent: the SACK state holds nothing worth keeping either. */
+	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
+		rec_sack_free_idle(t);
+}
+
+static __attribute__((noinline)) void release_rings_held(tcp_stack *s, tcb *t)
+{
 	ring_release(s, t, &t->act->snd);
 	ring_release(s, t, &t->act->rcv);
+}
+
+void tcb_release_rings(tcp_stack *s, tcb *t)
+{
+	t->flags &= ~(uint32_t)TF_SND_WAIT;
+	/* Usually no ring is left (an idle connection's went back): then
+	 * no call, so no frame for the releases' calls. */
+	if (t->act && (t->act->snd.buf || t->act->rcv.buf))
+		release_rings_held(s, t);
 }
 
 /* ---- windows ---- */
@@ -367,7 +459,10 @@ uint32_t tcb_rcv_room(const tcb *t)
 	return limit > used ? limit - used : 0;
 }
 
-uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
+/* tcb_rcv_space, in line in tcb_window_field (which asks for it only
+ * when the edge is not known to stay). */
+static inline __attribute__((always_inline)) uint32_t rcv_space_in(const tcp_stack *s,
+								 const tcb *t)
 {
 	uint32_t room = tcb_rcv_room(t);
 	/* Under pressure the window grows no further than the minimum buffer
@@ -378,11 +473,15 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 	return room;
 }
 
+uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
+{
+	return rcv_space_in(s, t);
+}
+
 /* Here beside the room it offers, so that the two inline into it (every
  * segment a TCB sends asks for it). */
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 {
-	uint32_t space = tcb_rcv_space(s, t);
 	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
 	 * right edge at least where it was. */
 	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
@@ -391,11 +490,19 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
 	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
 	uint32_t field;
-	bool stays = space <= promised || space - promised < step;
+	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
+	 * than a step short of that (most segments: a window offered in
+	 * full, a few bytes since), it stays whatever the ring holds, and
+	 * the space is not worked out. (step <= rcvbuf / 2: no wrap.) */
+	bool stays = promised > t->rcvbuf - step;
+	uint32_t space = 0;
+	if (!stays) {
+		space = rcv_space_in(s, t);
+		stays = space <= promised || space - promised < step;
+	}
 	if (promised && stays) {
-		/* The edge stays (most segments): the field is what was
-		 * promised, scaled down, so it never reaches past rcv_adv,
-		 * which stays too. */
+		/* The edge stays: the field is what was promised, scaled
+		 * down, so it never reaches past rcv_adv, which stays too. */
 		field = promised >> t->rcv_wscale;
 		return field > 65535 ? 65535 : (uint16_t)field;
 	}

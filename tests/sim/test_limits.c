@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, C2 = 2, PORT = 80 };
 
@@ -490,6 +491,55 @@ static void test_mem_high(void **state)
 }
 
 /*
+ * A sender refused a ring is told when one is released, even a ring that
+ * goes back to the cache with no pressure on (mem.c's release of an idle
+ * ring without a call leaves a waiting sender to the general way), and
+ * is no longer waiting once it takes a ring from the cache. The
+ * waiting is made by hand: with pressure over, it is left only when the
+ * memory came back below tcp_mem_low but not by a send ring's worth.
+ */
+static void test_waiting_sender_told_without_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 130 * K, 0, 1209);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	assert_int_equal(hsk_send(c, cs[0], "request", 7), 7);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+
+	tcb *t = s->socks[a.held[1]].t;
+	t->flags |= TF_SND_WAIT;
+	s->tcp.snd_waiters = 1;
+	assert_false(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
+	char buf[16];
+	assert_int_equal(hsk_recv(s, a.held[0], buf, sizeof(buf)), 7);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_true(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
+	assert_int_equal(s->tcp.snd_waiters, 0);
+
+	/* A waiting sender that finds a ring (the cached one) when it
+	 * writes again is no longer waiting (its extension there: it has
+	 * just read). */
+	assert_int_equal(hsk_send(c, cs[1], "y", 1), 1);
+	app_run(&a, 100 * MS);
+	assert_int_equal(hsk_recv(s, a.held[1], buf, sizeof(buf)), 1);
+	assert_non_null(t->act);
+	t->flags |= TF_SND_WAIT;
+	s->tcp.snd_waiters = 1;
+	assert_false(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
+	assert_int_equal(hsk_send(s, a.held[1], "x", 1), 1);
+	assert_true(hsk_poll(s, a.held[1]) & HSK_POLLOUT);
+	for (int i = 0; i < 2; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
  * Orphans holding memory are the first to go. Two connections whose
  * clients never read (4 KiB windows) hold 64 KiB send rings each after
  * the server writes and closes them: orphans with 120 KiB unsent. A live
@@ -908,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_orphan_limit),
 		cmocka_unit_test(test_mem_pressure),
 		cmocka_unit_test(test_mem_high),
+		cmocka_unit_test(test_waiting_sender_told_without_pressure),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),

@@ -191,6 +191,20 @@ typedef struct tcp_sack {
 	rack_seg seg0[SACK_RECORDS_FIRST];
 } tcp_sack;
 
+/* What every segment of a connection shares in its headers, worked out
+ * once (seg_tpl_fill, when its extension is made; the tuple never
+ * changes): the ports' word as on the wire, the sum of the pseudo-header
+ * without the length plus that word (as seg_put sums header words: host
+ * order, not folded), and for IPv4 the IP header's addresses as on the
+ * wire and their sum (ip_output_pre). */
+typedef struct seg_tpl {
+	uint64_t psum;
+	uint64_t ip_sum;          /* IPv4 only */
+	uint32_t ports;
+	uint8_t ip_addrs[8];      /* IPv4 only */
+} seg_tpl;
+void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu, const tbl_v6addrs *a6);
+
 /*
  * The active extension of a TCB (active.c): everything a connection needs
  * only while it moves data, recovers a loss, waits on a timer other than
@@ -250,6 +264,7 @@ typedef struct tcb_act {
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
 	tcp_sack sack;
+	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
 } tcb_act;
 
 /*

@@ -61,46 +61,6 @@ static inline void put32(uint8_t *p, uint32_t v, uint64_t *sum)
 	*sum += v;
 }
 
-/* The ports' word, lport << 16 | rport, read as one: the two are adjacent
- * in the tuple (a load and a rotation, not two loads, a shift and an or). */
-_Static_assert(offsetof(hsk_tuple, rport) == offsetof(hsk_tuple, lport) + 2, "ports");
-static inline uint32_t tuple_ports(const hsk_tuple *tu)
-{
-	uint32_t w;
-	memcpy(&w, (const uint8_t *)tu + offsetof(hsk_tuple, lport), 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = w << 16 | w >> 16;  /* rport << 16 | lport as loaded */
-#endif
-	return w;
-}
-
-/* A flow's seg_tpl (tcp.h): what seg_put would otherwise work out from
- * the tuple for every segment. In line in seg_send (the requests,
- * TIME_WAIT, resets) and for a TCB without an extension. */
-static inline __attribute__((always_inline)) void tpl_fill(seg_tpl *tp, const hsk_tuple *tu,
-							   const tbl_v6addrs *a6)
-{
-	uint32_t ports = tuple_ports(tu);
-	wr32((uint8_t *)&tp->ports, ports);
-	if (a6) {
-		tp->psum = (uint64_t)csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) + ports;
-		tp->ip_sum = 0;         /* (IPv4's, unused) */
-		memset(tp->ip_addrs, 0, sizeof(tp->ip_addrs));
-		return;
-	}
-	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
-	 * are, as the header's (csum_pseudo's halves, without the splitting). */
-	tp->psum = (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP + ports;
-	tp->ip_sum = ip_pre_sum(IP_PROTO_TCP, tu->laddr, tu->raddr);
-	wr32(tp->ip_addrs, tu->laddr);
-	wr32(tp->ip_addrs + 4, tu->raddr);
-}
-
-void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu, const tbl_v6addrs *a6)
-{
-	tpl_fill(tp, tu, a6);
-}
-
 /* Options written and their sum (a 64-bit sum of a few words). */
 typedef struct opts_sum {
 	uint64_t sum;
@@ -273,7 +233,7 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
 	seg_tpl tp;
-	tpl_fill(&tp, tu, a6);
+	seg_tpl_fill(&tp, tu, a6);
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
@@ -327,7 +287,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
 	seg_tpl tmp;
 	if (!a)
-		tpl_fill(&tmp, &t->node.key, a6);
+		seg_tpl_fill(&tmp, &t->node.key, a6);
 	seg_put(s, &t->node.key, a6, a ? &a->tpl : &tmp, o, a ? &a->snd : NULL, HSK_OBJ_TCB,
 		t->sd, plain);
 }

@@ -203,7 +203,40 @@ typedef struct seg_tpl {
 	uint32_t ports;
 	uint8_t ip_addrs[8];      /* IPv4 only */
 } seg_tpl;
-void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu, const tbl_v6addrs *a6);
+/* The ports' word, lport << 16 | rport, read as one: the two are adjacent
+ * in the tuple (a load and a rotation, not two loads, a shift and an or). */
+_Static_assert(offsetof(hsk_tuple, rport) == offsetof(hsk_tuple, lport) + 2, "ports");
+static inline uint32_t tuple_ports(const hsk_tuple *tu)
+{
+	uint32_t w;
+	memcpy(&w, (const uint8_t *)tu + offsetof(hsk_tuple, lport), 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = w << 16 | w >> 16;  /* rport << 16 | lport as loaded */
+#endif
+	return w;
+}
+
+/* A flow's seg_tpl: what seg_put (output.c) would otherwise work out from
+ * the tuple for every segment. By tcb_act_new, and in line in seg_send
+ * (the requests, TIME_WAIT, resets) and for a TCB without an extension. */
+static inline __attribute__((always_inline)) void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu,
+							       const tbl_v6addrs *a6)
+{
+	uint32_t ports = tuple_ports(tu);
+	wr32((uint8_t *)&tp->ports, ports);
+	if (a6) {
+		tp->psum = (uint64_t)csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) + ports;
+		tp->ip_sum = 0;         /* (IPv4's, unused) */
+		memset(tp->ip_addrs, 0, sizeof(tp->ip_addrs));
+		return;
+	}
+	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
+	 * are, as the header's (csum_pseudo's halves, without the splitting). */
+	tp->psum = (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP + ports;
+	tp->ip_sum = ip_pre_sum(IP_PROTO_TCP, tu->laddr, tu->raddr);
+	wr32(tp->ip_addrs, tu->laddr);
+	wr32(tp->ip_addrs + 4, tu->raddr);
+}
 
 /*
  * The active extension of a TCB (active.c): everything a connection needs

@@ -608,8 +608,9 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
-	if (sent && tcb_sack(t))
-		rec_arm_tlp(s, t);
+	tcp_sack *k;
+	if (sent && (k = tcb_sack(t)) != NULL)
+		rec_arm_tlp(s, t, k);
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 

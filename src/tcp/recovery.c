@@ -469,11 +469,11 @@ void rec_sack_rto(tcp_stack *s, tcb *t)
 	rec_send_lost(s, t);
 }
 
-void rec_arm_tlp(tcp_stack *s, tcb *t)
+void rec_arm_tlp(tcp_stack *s, tcb *t, tcp_sack *k)
 {
-	tcp_sack *k = tcb_sack(t);
 	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
-	if (!k || !k->seg || !t->act->rtx_at || !srtt)
+	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
+	if (!t->act->rtx_at || !srtt)
 		return;
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;

@@ -708,8 +708,9 @@ uint32_t rec_pipe(const tcb *t);
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
 void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
-/* Arms the probe timer when RFC 8985 §7.2 allows. */
-void rec_arm_tlp(struct tcp_stack *s, tcb *t);
+/* Arms the probe timer when RFC 8985 §7.2 allows; k: tcb_sack(t), not
+ * NULL (the caller's test). */
+void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);

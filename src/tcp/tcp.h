@@ -184,8 +184,8 @@ typedef struct tcp_sack {
 	sack_board board;
 	rack rk;
 	rack_seg *seg;            /* record storage: NULL until the first send,
-				   * then seg0 or, past it, malloc'ed */
-	uint32_t seg_cap;
+				   * then seg0 or, past it, malloc'ed (its
+				   * capacity: rk.cap) */
 	uint64_t reo_at;          /* RACK reordering timer; 0: not armed */
 	uint64_t tlp_at;          /* tail loss probe timer; 0: not armed */
 	rack_seg seg0[SACK_RECORDS_FIRST];

@@ -158,6 +158,22 @@ static inline void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint3
 	CNT_INC(ip->env, OutRequests);
 	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
 }
+/* What ip_output_pre needs of a flow, worked out once: its addresses in
+ * network order (source first) and ip_pre_sum's ksum. */
+static inline uint64_t ip_pre_sum(uint8_t proto, uint32_t src, uint32_t dst)
+{
+	return ipv4_pre_sum(64, proto, src, dst);
+}
+/* ip_output_tos for a flow whose addresses and ksum were worked out once
+ * (a TCP connection's: tcb_act's seg_tpl). The same bytes. */
+static inline void ip_output_pre(ip_layer *ip, uint8_t *buf, const uint8_t addrs[8],
+				 uint64_t ksum, uint8_t proto, uint8_t tos, size_t l4_len)
+{
+	ipv4_emit_pre(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
+		      proto, addrs, ksum);
+	CNT_INC(ip->env, OutRequests);
+	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
+}
 /* The same with TOS 0. */
 static inline void ip_output(ip_layer *ip, uint8_t *buf, uint32_t src, uint32_t dst,
 			     uint8_t proto, size_t l4_len)

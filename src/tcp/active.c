@@ -76,6 +76,7 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	a->ooo.fin_known = false;
 	a->ooo.fin_seq = seq_of(0);
 	a->ooo.held = 0;
+	seg_tpl_fill(&a->tpl, &t->node.key, obj_a6(s, &t->node));
 	t->act = a;
 	return a;
 }

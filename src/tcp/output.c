@@ -61,19 +61,6 @@ static inline void put32(uint8_t *p, uint32_t v, uint64_t *sum)
 	*sum += v;
 }
 
-/* The ports' word, lport << 16 | rport, read as one: the two are adjacent
- * in the tuple (a load and a rotation, not two loads, a shift and an or). */
-_Static_assert(offsetof(hsk_tuple, rport) == offsetof(hsk_tuple, lport) + 2, "ports");
-static inline uint32_t tuple_ports(const hsk_tuple *tu)
-{
-	uint32_t w;
-	memcpy(&w, (const uint8_t *)tu + offsetof(hsk_tuple, lport), 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = w << 16 | w >> 16;  /* rport << 16 | lport as loaded */
-#endif
-	return w;
-}
-
 /* Options written and their sum (a 64-bit sum of a few words). */
 typedef struct opts_sum {
 	uint64_t sum;
@@ -195,9 +182,9 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
  * options have opts_plain's shape (tcb_put knows it without testing).
  */
 static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
-							  const tbl_v6addrs *a6, const seg_out *o,
-							  const hsk_ring *ring, int obj, int sd,
-							  bool plain)
+							  const tbl_v6addrs *a6, const seg_tpl *tp,
+							  const seg_out *o, const hsk_ring *ring,
+							  int obj, int sd, bool plain)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
@@ -214,14 +201,12 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		else
 			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
 	}
-	put32(h, tuple_ports(tu), &sum);
+	memcpy(h, &tp->ports, 4);
 	put32(h + 4, o->seq.v, &sum);
 	put32(h + 8, o->ack.v, &sum);
 	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
-	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
-	 * are, as the header's (csum_pseudo's halves, without the splitting). */
-	sum += (a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
-		     (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP) + n + pay;
+	/* the pseudo-header and the ports' word (the template's) */
+	sum += tp->psum + n + pay;
 	/* the checksum, and the urgent pointer 0 */
 	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
@@ -239,7 +224,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 	if (a6)
 		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, n);
 	else
-		ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, o->tos, n);
+		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, o->tos, n);
 }
 
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
@@ -247,7 +232,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 {
 	if (o->flags & HSK_TH_RST)
 		CNT_INC(s->env, OutRsts);
-	seg_put(s, tu, a6, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
+	seg_tpl tp;
+	seg_tpl_fill(&tp, tu, a6);
+	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
 /* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
@@ -258,8 +245,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
  * move during a call), or NULL. any: o may be a SYN (without an ACK) or a
  * reset, tcb_emit's; the pure ACK's and the send loop's are ACKs, and
  * neither (their flags are not tested). */
-static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, seg_out *o,
-							  const uint32_t *tsval, bool any)
+static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
+							  seg_out *o, const uint32_t *tsval,
+							  bool any)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK)
@@ -273,7 +261,6 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		o->opt.ts_val = tsval ? *tsval : rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		o->opt.ts_ecr = t->ts_recent;
 	}
-	tcb_act *a = t->act;
 	/* A TCB's options but the SYN's are the timestamps alone or none
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too. */
 	bool plain = !(ctl & HSK_TH_SYN);
@@ -296,13 +283,18 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 			a->unacked_segs = 0;
 		}
 	}
-	seg_put(s, &t->node.key, obj_a6(s, &t->node), o, a ? &a->snd : NULL, HSK_OBJ_TCB, t->sd,
-		plain);
+	/* The extension's template; worked out here without one. */
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+	seg_tpl tmp;
+	if (!a)
+		seg_tpl_fill(&tmp, &t->node.key, a6);
+	seg_put(s, &t->node.key, a6, a ? &a->tpl : &tmp, o, a ? &a->snd : NULL, HSK_OBJ_TCB,
+		t->sd, plain);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, o, NULL, true);
+	tcb_put(s, t, t->act, o, NULL, true);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -433,7 +425,7 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, tcb_window_field(s, t));
-	tcb_put(s, t, &o, NULL, false);
+	tcb_put(s, t, t->act, &o, NULL, false);
 	return o.win;
 }
 
@@ -518,7 +510,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		}
 		if (is_new && len)
 			qack_data_sent(s, t);
-		tcb_put(s, t, &o, &tsval, false);
+		tcb_put(s, t, a, &o, &tsval, false);
 		/* RFC 6937's prr_out counts every byte sent in recovery, new
 		 * data too (rec_send_lost counts the repairs). */
 		cc_prr_sent(&a->cc, len);
@@ -616,8 +608,9 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
-	if (sent && tcb_sack(t))
-		rec_arm_tlp(s, t);
+	tcp_sack *k;
+	if (sent && (k = tcb_sack(t)) != NULL)
+		rec_arm_tlp(s, t, k);
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 

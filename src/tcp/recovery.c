@@ -135,7 +135,6 @@ static inline void sack_start(tcb_act *x, hsk_seq snd_una)
 	sack_board_init(&k->board, snd_una);
 	rack_init(&k->rk, NULL, 0);
 	k->seg = NULL;
-	k->seg_cap = 0;
 	k->reo_at = k->tlp_at = 0;
 	x->sack_on = true;
 }
@@ -173,14 +172,13 @@ static bool records_grow(tcb *t)
 		k->rk.seg = k->seg0;
 		k->rk.cap = SACK_RECORDS_FIRST;
 		k->seg = k->seg0;
-		k->seg_cap = SACK_RECORDS_FIRST;
 		return true;
 	}
 	uint32_t want = 2 * (t->sndbuf / (t->mss ? t->mss : 536)) + 8, max = 16;
 	while (max < want && max < (1u << 20))
 		max <<= 1;
-	uint32_t cap = 2 * k->seg_cap;
-	if (k->seg_cap >= max)
+	uint32_t cap = 2 * k->rk.cap;
+	if (k->rk.cap >= max)
 		return false;
 	/* Not zeroed: rack_on_send writes every field of a record. */
 	rack_seg *seg = malloc(cap * sizeof(*seg));
@@ -190,7 +188,6 @@ static bool records_grow(tcb *t)
 	if (k->seg != k->seg0)
 		free(k->seg);
 	k->seg = seg;
-	k->seg_cap = cap;
 	return true;
 }
 
@@ -224,7 +221,7 @@ static inline bool rec_sent_start(tcb_act *x, hsk_seq snd_una, hsk_seq start, ui
 	tcp_sack *k = &x->sack;
 	sack_start(x, snd_una);
 	k->rk.seg = k->seg = k->seg0;
-	k->rk.cap = k->seg_cap = SACK_RECORDS_FIRST;
+	k->rk.cap = SACK_RECORDS_FIRST;
 	if (len)
 		rack_push(&k->rk, start, len, now);
 	if (fin)
@@ -469,11 +466,11 @@ void rec_sack_rto(tcp_stack *s, tcb *t)
 	rec_send_lost(s, t);
 }
 
-void rec_arm_tlp(tcp_stack *s, tcb *t)
+void rec_arm_tlp(tcp_stack *s, tcb *t, tcp_sack *k)
 {
-	tcp_sack *k = tcb_sack(t);
 	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
-	if (!k || !k->seg || !t->act->rtx_at || !srtt)
+	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
+	if (!t->act->rtx_at || !srtt)
 		return;
 	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
 		return;

@@ -184,12 +184,59 @@ typedef struct tcp_sack {
 	sack_board board;
 	rack rk;
 	rack_seg *seg;            /* record storage: NULL until the first send,
-				   * then seg0 or, past it, malloc'ed */
-	uint32_t seg_cap;
+				   * then seg0 or, past it, malloc'ed (its
+				   * capacity: rk.cap) */
 	uint64_t reo_at;          /* RACK reordering timer; 0: not armed */
 	uint64_t tlp_at;          /* tail loss probe timer; 0: not armed */
 	rack_seg seg0[SACK_RECORDS_FIRST];
 } tcp_sack;
+
+/* What every segment of a connection shares in its headers, worked out
+ * once (seg_tpl_fill, when its extension is made; the tuple never
+ * changes): the ports' word as on the wire, the sum of the pseudo-header
+ * without the length plus that word (as seg_put sums header words: host
+ * order, not folded), and for IPv4 the IP header's addresses as on the
+ * wire and their sum (ip_output_pre). */
+typedef struct seg_tpl {
+	uint64_t psum;
+	uint64_t ip_sum;          /* IPv4 only */
+	uint32_t ports;
+	uint8_t ip_addrs[8];      /* IPv4 only */
+} seg_tpl;
+/* The ports' word, lport << 16 | rport, read as one: the two are adjacent
+ * in the tuple (a load and a rotation, not two loads, a shift and an or). */
+_Static_assert(offsetof(hsk_tuple, rport) == offsetof(hsk_tuple, lport) + 2, "ports");
+static inline uint32_t tuple_ports(const hsk_tuple *tu)
+{
+	uint32_t w;
+	memcpy(&w, (const uint8_t *)tu + offsetof(hsk_tuple, lport), 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = w << 16 | w >> 16;  /* rport << 16 | lport as loaded */
+#endif
+	return w;
+}
+
+/* A flow's seg_tpl: what seg_put (output.c) would otherwise work out from
+ * the tuple for every segment. By tcb_act_new, and in line in seg_send
+ * (the requests, TIME_WAIT, resets) and for a TCB without an extension. */
+static inline __attribute__((always_inline)) void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu,
+							       const tbl_v6addrs *a6)
+{
+	uint32_t ports = tuple_ports(tu);
+	wr32((uint8_t *)&tp->ports, ports);
+	if (a6) {
+		tp->psum = (uint64_t)csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) + ports;
+		tp->ip_sum = 0;         /* (IPv4's, unused) */
+		memset(tp->ip_addrs, 0, sizeof(tp->ip_addrs));
+		return;
+	}
+	/* The pseudo-header: IPv4's addresses added as the 32-bit words they
+	 * are, as the header's (csum_pseudo's halves, without the splitting). */
+	tp->psum = (uint64_t)tu->laddr + tu->raddr + IP_PROTO_TCP + ports;
+	tp->ip_sum = ip_pre_sum(IP_PROTO_TCP, tu->laddr, tu->raddr);
+	wr32(tp->ip_addrs, tu->laddr);
+	wr32(tp->ip_addrs + 4, tu->raddr);
+}
 
 /*
  * The active extension of a TCB (active.c): everything a connection needs
@@ -250,6 +297,7 @@ typedef struct tcb_act {
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
 	tcp_sack sack;
+	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
 } tcb_act;
 
 /*
@@ -660,8 +708,9 @@ uint32_t rec_pipe(const tcb *t);
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
 void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
-/* Arms the probe timer when RFC 8985 §7.2 allows. */
-void rec_arm_tlp(struct tcp_stack *s, tcb *t);
+/* Arms the probe timer when RFC 8985 §7.2 allows; k: tcb_sack(t), not
+ * NULL (the caller's test). */
+void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);

@@ -685,4 +685,27 @@ static inline void ipv4_emit_fields(uint8_t *buf, uint8_t tos, uint16_t total_le
 	wr32(buf + 16, dst);
 }
 
+/* ipv4_emit_fields' sum of what a flow's packets share: the addresses and
+ * the TTL and protocol word (ipv4_emit_pre's ksum). */
+static inline uint64_t ipv4_pre_sum(uint8_t ttl, uint8_t proto, uint32_t src, uint32_t dst)
+{
+	return (uint64_t)src + dst + ((uint32_t)ttl << 24 | (uint32_t)proto << 16);
+}
+
+/* ipv4_emit_fields' 20 bytes for a flow whose addresses are known in
+ * network order (addrs: source, then destination) and whose ipv4_pre_sum
+ * (ksum) is known: the same bytes, without the addresses' swaps and sums. */
+static inline void ipv4_emit_pre(uint8_t *buf, uint8_t tos, uint16_t total_len, uint16_t id,
+				 uint16_t frag, uint8_t ttl, uint8_t proto,
+				 const uint8_t addrs[8], uint64_t ksum)
+{
+	uint32_t w0 = (uint32_t)(0x4500 | tos) << 16 | total_len;
+	uint32_t w1 = (uint32_t)id << 16 | frag;
+	uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
+	uint64_t sum = ksum + w0 + w1;
+	wr64(buf, (uint64_t)w0 << 32 | w1);
+	wr32(buf + 8, w2 | (uint16_t)~sum_fold64(sum));
+	memcpy(buf + 12, addrs, 8);
+}
+
 #endif

@@ -5,7 +5,8 @@
  * copied. Every segment must be byte for byte what wire's tcp_emit makes
  * of the same header -- with any options, flags, payload length (from a
  * buffer, or from a send ring across its wrap), over IPv4 and IPv6 -- and
- * must verify.
+ * must verify. A TCB's segments, built from its extension's template,
+ * carry its tuple's ports, addresses and sums.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,6 +152,97 @@ static void test_segments_as_tcp_emit(void **state)
 	hsk_stack_free(st);
 }
 
+static uint8_t captured[IP_TXBUF];
+static size_t captured_len;
+
+static void capture(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	memcpy(captured, pkt, len);
+	captured_len = len;
+}
+
+/* A TCB's segments take the ports, the addresses and the constant parts of
+ * the pseudo-header's and the IPv4 header's sums from its extension's
+ * template (seg_tpl, filled by tcb_act_new): they must be the TCB's own,
+ * also in an extension another TCB of another tuple (or family) had before
+ * (the pool's slot again). Each segment is checked against the tuple: the
+ * IPv4 header byte for byte as ipv4_emit writes it, the IPv6 addresses,
+ * the ports and the TCP checksum. */
+static void test_tcb_template(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.addr = 0xc6120001;
+	cfg.seed = 1;
+	hsk_link link = { .transmit = capture };
+	hsk_stack *st = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(st);
+	hsk_rng r;
+	rng_seed(&r, 5);
+	unsigned reused = 0, fams = 0;
+	tcb_act *last = NULL;
+	bool last_v6 = false;
+	for (int i = 0; i < 4000; i++) {
+		bool v6 = rng_below(&r, 2);
+		tbl_v6addrs a6;
+		for (int j = 0; j < 16; j++) {
+			a6.l[j] = (uint8_t)rng_next(&r);
+			a6.r[j] = (uint8_t)rng_next(&r);
+		}
+		hsk_tuple tu = {
+			.laddr = (uint32_t)rng_next(&r), .raddr = (uint32_t)rng_next(&r),
+			.lport = (uint16_t)rng_next(&r), .rport = (uint16_t)rng_next(&r),
+		};
+		tcb *t = tcb_new(&st->tcp, &tu, v6 ? &a6 : NULL);
+		assert_non_null(t);
+		t->snd_max = seq_of((uint32_t)rng_next(&r));
+		t->rcv_nxt = seq_of((uint32_t)rng_next(&r));
+		t->tos = (uint8_t)(rng_next(&r) & 0xfc);
+		tcb_act *a = tcb_act_get(&st->tcp, t);
+		assert_non_null(a);
+		reused += a == last;
+		fams += a == last && v6 != last_v6;
+		last = a;
+		last_v6 = v6;
+		uint16_t id = st->ip.ip_id;
+		captured_len = 0;
+		uint16_t win = tcb_send_ack(&st->tcp, t);
+		size_t hl = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+		assert_true(captured_len >= hl + TCP_HDR_LEN);
+		if (v6) {
+			assert_memory_equal(captured + 8, a6.l, 16);
+			assert_memory_equal(captured + 24, a6.r, 16);
+		} else {
+			ipv4_hdr ih = {
+				.tos = t->tos, .total_len = (uint16_t)captured_len, .id = id,
+				.frag = IPV4_DF, .ttl = 64, .proto = IP_PROTO_TCP,
+				.src = tu.laddr, .dst = tu.raddr,
+			};
+			uint8_t want[IPV4_HDR_LEN];
+			assert_int_equal(ipv4_emit(&ih, want, sizeof(want)), IPV4_HDR_LEN);
+			assert_memory_equal(captured, want, IPV4_HDR_LEN);
+		}
+		uint32_t psum = v6 ? csum_pseudo6(a6.l, a6.r, IP_PROTO_TCP, 0) :
+				     csum_pseudo(tu.laddr, tu.raddr, IP_PROTO_TCP, 0);
+		tcp_hdr th;
+		const uint8_t *pl;
+		size_t pll;
+		assert_int_equal(tcp_parse_ps(captured + hl, captured_len - hl, psum, true, &th,
+					      &pl, &pll), WIRE_OK);
+		assert_int_equal(th.sport, tu.lport);
+		assert_int_equal(th.dport, tu.rport);
+		assert_int_equal(th.seq, t->snd_max.v);
+		assert_int_equal(th.ack, t->rcv_nxt.v);
+		assert_int_equal(th.win, win);
+		tcb_free(&st->tcp, t);
+	}
+	/* most extensions were another TCB's, some of the other family */
+	assert_true(reused > 3000 && fams > 1000);
+	hsk_stack_free(st);
+}
+
 /* csum_pseudo6 (64-bit words, folded and swapped) against the textbook
  * sum of 16-bit big-endian words, on random and extreme addresses. */
 static void test_pseudo6_textbook(void **state)
@@ -181,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segments_as_tcp_emit),
 		cmocka_unit_test(test_pseudo6_textbook),
+		cmocka_unit_test(test_tcb_template),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

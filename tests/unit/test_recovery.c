@@ -335,6 +335,101 @@ static void test_sack_ack_of_all(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* The peer's segment of `len` bytes at `seq` (relative to its ISS),
+ * acknowledging `ack` (relative to our ISS). */
+static void peer_data(struct conn *k, uint64_t now, uint32_t seq, uint32_t ack, size_t len)
+{
+	static const uint8_t bytes[100];     /* (peer_send_data: 200 bytes a segment) */
+	tcp_hdr th = { .sport = 80, .dport = k->port, .seq = PEER_ISS + seq,
+		       .ack = k->iss + ack, .flags = HSK_TH_ACK, .win = 65535,
+		       .opt = { .wscale = -1 } };
+
+	assert_true(len <= sizeof(bytes));
+	peer_send_data(k->s, now, &th, bytes, len);
+}
+
+/* RFC 2883: a D-SACK the ACK that answered the duplicate had no room for
+ * (it went on a full-sized data segment) is still owed, and an ACK of
+ * everything in flight in between does not lose it (recovery.c,
+ * rec_quiet_all: with a D-SACK to report the SACK state stays). The next
+ * ACK (here the answer to an old segment) carries it. Leaves the SACK
+ * state on with nothing in flight, nothing held, no D-SACK owed. */
+static void dsack_past_ack_of_all(struct conn *k, pkt_cap *c)
+{
+	static uint8_t data[11 * MSS];
+	uint8_t got[200];
+	size_t dlen;
+
+	open_conn_sack(k, c, true);
+	peer_data(k, 1002 * MS, 1, 1, 100);
+	hsk_stack_advance(k->s, 1300 * MS);     /* its ACK out, delayed or not */
+	assert_int_equal(hsk_recv(k->s, k->sd, got, sizeof(got)), 100);
+	/* 11 segments: the initial window takes 10 */
+	int first = c->n;
+	assert_int_equal(hsk_send(k->s, k->sd, data, 11 * MSS), 11 * MSS);
+	assert_int_equal(c->n - first, 10);
+	/* The first acknowledged, with the peer's 100 bytes again: the
+	 * eleventh segment goes, full, with the ACK (no room for blocks). */
+	first = c->n;
+	peer_data(k, 1301 * MS, 1, 1 + MSS, 100);
+	assert_int_equal(c->n - first, 1);
+	tcp_hdr h = seg_at(c, first, &dlen);
+	assert_int_equal(dlen, MSS);
+	assert_int_equal(h.ack, PEER_ISS + 101);
+	assert_int_equal(h.opt.nsack, 0);
+	/* Everything acknowledged: nothing to answer. */
+	peer_data(k, 1302 * MS, 101, 1 + 11 * MSS, 0);
+	assert_int_equal(c->n - first, 1);
+	/* An old segment: the answer reports the duplicate. */
+	peer_data(k, 1303 * MS, 1, 1 + 11 * MSS, 0);
+	assert_int_equal(c->n - first, 2);
+	h = seg_at(c, first + 1, &dlen);
+	assert_int_equal(dlen, 0);
+	assert_int_equal(h.ack, PEER_ISS + 101);
+	assert_int_equal(h.opt.nsack, 1);
+	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 1);
+	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 101);
+}
+
+static void test_dsack_outlives_ack_of_all(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	(void)state;
+
+	dsack_past_ack_of_all(&k, &c);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
+/* An ACK that acknowledges nothing with nothing in flight (here a data
+ * segment from the peer) is no "ACK of everything" (recovery.c,
+ * rec_quiet_all's !flight_before): the SACK state stays as it is (on,
+ * after dsack_past_ack_of_all), and a duplicate of that data is reported
+ * with a D-SACK. */
+static void test_idle_ack_keeps_sack_state(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	size_t dlen;
+	(void)state;
+
+	dsack_past_ack_of_all(&k, &c);
+	peer_data(&k, 1304 * MS, 101, 1 + 11 * MSS, 100);       /* nothing in flight */
+	hsk_stack_advance(k.s, 1600 * MS);
+	int first = c.n;
+	peer_data(&k, 1601 * MS, 101, 1 + 11 * MSS, 100);       /* again */
+	assert_int_equal(c.n - first, 1);
+	tcp_hdr h = seg_at(&c, first, &dlen);
+	assert_int_equal(dlen, 0);
+	assert_int_equal(h.ack, PEER_ISS + 201);
+	assert_int_equal(h.opt.nsack, 1);
+	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 101);
+	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 201);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_fast_retransmit_not_timed),
 		cmocka_unit_test(test_growth_only_when_cwnd_limited),
 		cmocka_unit_test(test_sack_ack_of_all),
+		cmocka_unit_test(test_dsack_outlives_ack_of_all),
+		cmocka_unit_test(test_idle_ack_keeps_sack_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

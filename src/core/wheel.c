@@ -104,24 +104,6 @@ static inline void list_init(hsk_timer *h)
 
 static inline bool list_empty(const hsk_timer *h) { return h->next == h; }
 
-static inline void list_append(hsk_timer *h, hsk_timer *t)
-{
-	hsk_timer *last = h->prev;
-	/* (in this order GCC stores the two links of t as two words, not
-	 * packed into one vector first) */
-	t->next = h;
-	last->next = t;
-	t->prev = last;
-	h->prev = t;
-}
-
-static inline void list_unlink(hsk_timer *t)
-{
-	t->prev->next = t->next;
-	t->next->prev = t->prev;
-	t->next = t->prev = 0;
-}
-
 /* The least deadline of a non-empty list, by scanning it. */
 static uint64_t list_min(const hsk_timer *h)
 {
@@ -183,7 +165,7 @@ static inline void mlist_add(hsk_timer *h, hsk_timer *t)
 		}
 		h->order = flags;
 	}
-	list_append(h, t);
+	timer_list_append(h, t);
 }
 
 static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
@@ -193,7 +175,7 @@ static inline void overdue_add(hsk_wheel *w, hsk_timer *t)
 		h->order = 0;
 	else if (timer_before(t, h->prev))
 		h->order = WH_UNSORTED;
-	list_append(h, t);
+	timer_list_append(h, t);
 }
 
 /* Moves the whole of a non-empty slot list h, sorted by (deadline, order),
@@ -266,7 +248,7 @@ static inline __attribute__((always_inline)) void unlink_at(hsk_wheel *w, hsk_ti
 {
 	unsigned s = 0;
 	int lvl = wheel_locate(c, wheel_tick(w, t->deadline), &s);
-	list_unlink(t);
+	timer_list_unlink(t);
 	w->count--;
 	if (lvl == LOC_OVERDUE)
 		return; /* removing an element keeps a sorted list sorted */
@@ -302,7 +284,7 @@ void wheel_arm_slow(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 		return;
 	}
 	unlink_at(w, t, wheel_tick(w, w->now));
-	list_append(&w->pending, t);
+	timer_list_append(&w->pending, t);
 	w->count++;
 	t->deadline = deadline;
 	t->order = w->next_order++ | ORDER_PENDING;
@@ -354,7 +336,7 @@ static __attribute__((noinline)) void wheel_advance(hsk_wheel *w, uint64_t now)
 			} else {
 				while (!list_empty(h)) {
 					hsk_timer *t = h->next;
-					list_unlink(t);
+					timer_list_unlink(t);
 					place_moved(w, t, n); /* lands below lvl: never h */
 				}
 			}
@@ -374,7 +356,7 @@ static __attribute__((noinline)) void wheel_advance(hsk_wheel *w, uint64_t now)
 		list_init(&w->overflow);
 		while (!list_empty(&tmp)) {
 			hsk_timer *t = tmp.next;
-			list_unlink(t);
+			timer_list_unlink(t);
 			place_moved(w, t, n);
 		}
 	}
@@ -480,7 +462,7 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 			list_sort(h);
 		hsk_timer *t = h->next;
 		if (t->deadline <= now) {
-			list_unlink(t);
+			timer_list_unlink(t);
 			w->count--;
 			return t;
 		}

@@ -70,6 +70,24 @@ static inline void timer_init(hsk_timer *t) { t->next = t->prev = 0; t->deadline
 static inline bool timer_armed(const hsk_timer *t) { return t->prev != 0; }
 /* In a timer's `order`: armed and on `pending`, not placed yet. */
 #define ORDER_PENDING (1ULL << 63)
+/* The timer lists (circular, doubly linked, with a sentinel head): here
+ * for wheel_arm and wheel_cancel in line. */
+static inline void timer_list_append(hsk_timer *h, hsk_timer *t)
+{
+	hsk_timer *last = h->prev;
+	/* (in this order GCC stores the two links of t as two words, not
+	 * packed into one vector first) */
+	t->next = h;
+	last->next = t;
+	t->prev = last;
+	h->prev = t;
+}
+static inline void timer_list_unlink(hsk_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = 0;
+}
 /* Arms (or re-arms) t for `deadline`; a deadline in the past fires at the
  * next wheel_pop_expired. A re-armed timer ranks as armed last among equal
  * deadlines. */
@@ -84,12 +102,7 @@ static inline void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 		return;
 	}
 	if (!timer_armed(t)) {
-		/* list_append(&w->pending, t) */
-		hsk_timer *h = &w->pending, *last = h->prev;
-		t->next = h;
-		last->next = t;
-		t->prev = last;
-		h->prev = t;
+		timer_list_append(&w->pending, t);
 		w->count++;
 	}
 	t->deadline = deadline;
@@ -104,10 +117,7 @@ static inline void wheel_cancel(hsk_wheel *w, hsk_timer *t)
 	if (!timer_armed(t))
 		return;
 	if (t->order & ORDER_PENDING) {
-		/* list_unlink(t) */
-		t->prev->next = t->next;
-		t->next->prev = t->prev;
-		t->next = t->prev = 0;
+		timer_list_unlink(t);
 		w->count--;
 		return;
 	}

@@ -143,6 +143,10 @@ void ip_destroy(ip_layer *ip);
  * has an IPv6 address — until then version 6 is dropped as IPv4 always
  * dropped it (InHdrErrors). */
 void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len);
+/* The TTL of every IPv4 packet sent: the Assigned Numbers default
+ * (RFC 1700), Linux's ip_default_ttl. */
+enum { IPV4_TTL_SENT = 64 };
+
 /* buf holds the layer-4 message at buf + IPV4_HDR_LEN; writes the IPv4
  * header in front of it (source `src`: one of our addresses, the one the
  * flow or the request is on, which the layer above summed its checksum
@@ -153,7 +157,7 @@ static inline void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint3
 {
 	/* Inline: once per packet sent, and a call's frame cost a third of
 	 * the header's writing. DF: RFC 1191 path MTU discovery. */
-	ipv4_emit_fields(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
+	ipv4_emit_fields(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, IPV4_TTL_SENT,
 			 proto, src, dst);
 	CNT_INC(ip->env, OutRequests);
 	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);
@@ -162,14 +166,14 @@ static inline void ip_output_tos(ip_layer *ip, uint8_t *buf, uint32_t src, uint3
  * network order (source first) and ip_pre_sum's ksum. */
 static inline uint64_t ip_pre_sum(uint8_t proto, uint32_t src, uint32_t dst)
 {
-	return ipv4_pre_sum(64, proto, src, dst);
+	return ipv4_pre_sum(IPV4_TTL_SENT, proto, src, dst);
 }
 /* ip_output_tos for a flow whose addresses and ksum were worked out once
  * (a TCP connection's: tcb_act's seg_tpl). The same bytes. */
 static inline void ip_output_pre(ip_layer *ip, uint8_t *buf, const uint8_t addrs[8],
 				 uint64_t ksum, uint8_t proto, uint8_t tos, size_t l4_len)
 {
-	ipv4_emit_pre(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, 64,
+	ipv4_emit_pre(buf, tos, (uint16_t)(IPV4_HDR_LEN + l4_len), ip->ip_id++, IPV4_DF, IPV4_TTL_SENT,
 		      proto, addrs, ksum);
 	CNT_INC(ip->env, OutRequests);
 	ip->link.transmit(ip->link.ctx, buf, IPV4_HDR_LEN + l4_len);

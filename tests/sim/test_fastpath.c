@@ -279,6 +279,20 @@ typedef struct outcome {
 	size_t bytes;             /* application bytes delivered */
 } outcome;
 
+/* The run's trace events, as text, into out. */
+static void events_as_text(const sim *sm, outcome *out)
+{
+	out->nev = sm->nlog;
+	out->ev = calloc(sm->nlog ? sm->nlog : 1, sizeof(char *));
+	assert_non_null(out->ev);
+	for (size_t i = 0; i < sm->nlog; i++) {
+		char line[1024];
+		ev_text(&sm->log[i], line, sizeof(line));
+		out->ev[i] = strdup(line);
+		assert_non_null(out->ev[i]);
+	}
+}
+
 static void run(const mode *md, uint64_t seed, bool slow, outcome *out)
 {
 	hsk_config cfg;
@@ -354,15 +368,7 @@ static void run(const mode *md, uint64_t seed, bool slow, outcome *out)
 	out->rec = a->rec;
 	out->nrec = a->nrec;
 
-	out->nev = sm.nlog;
-	out->ev = calloc(sm.nlog ? sm.nlog : 1, sizeof(char *));
-	assert_non_null(out->ev);
-	for (size_t i = 0; i < sm.nlog; i++) {
-		char line[1024];
-		ev_text(&sm.log[i], line, sizeof(line));
-		out->ev[i] = strdup(line);
-		assert_non_null(out->ev[i]);
-	}
+	events_as_text(&sm, out);
 	out->ncnt = 2 * hsk_counter_count();
 	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
 	assert_non_null(out->cnt);
@@ -562,15 +568,7 @@ static void run_third(const third *v, bool slow, outcome *out)
 		assert_int_equal(hsk_close(st, sd), 0);
 		sim_run(&sm, 2 * SEC);
 	}
-	out->nev = sm.nlog;
-	out->ev = calloc(sm.nlog ? sm.nlog : 1, sizeof(char *));
-	assert_non_null(out->ev);
-	for (size_t i = 0; i < sm.nlog; i++) {
-		char line[1024];
-		ev_text(&sm.log[i], line, sizeof(line));
-		out->ev[i] = strdup(line);
-		assert_non_null(out->ev[i]);
-	}
+	events_as_text(&sm, out);
 	out->rec = NULL;
 	out->nrec = 0;
 	out->ncnt = hsk_counter_count();

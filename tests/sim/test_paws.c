@@ -123,6 +123,29 @@ static void test_paws_rejects_and_limits(void **state)
 	close_ts(&sm, &p);
 }
 
+/* TS.Recent taken from "a" (TSval 50000); 24 days on, a wrapped TSval
+ * (10) is still refused (PAWSEstab), 1 ms later taken: RFC 7323 §5.5's
+ * aging, to the ms. */
+static void paws_ages_at_24_days(sim *sm, sim_peer *p)
+{
+	p->tsval = 50000;
+	sim_peer_send(p, 1, 1, A | PSH, 65535, "a", 1);
+	uint64_t taken = sim_now(sm);
+	assert_int_equal(readable(sm, p), 1);
+	sim_run(sm, 100 * MS);
+	expect_peer_seg(p, A, 1, 2, 0);
+	/* A wrapped clock after a long silence looks "older". */
+	p->tsval = 10;
+	sim_run(sm, taken + 24 * DAY - sim_now(sm));
+	sim_peer_send(p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(sm, p), 0);
+	assert_int_equal(sim_counter(sm, S, "PAWSEstab"), 1);
+	sim_run(sm, 1 * MS);
+	sim_peer_send(p, 2, 1, A | PSH, 65535, "b", 1);
+	assert_int_equal(readable(sm, p), 1);
+	assert_int_equal(sim_counter(sm, S, "PAWSEstab"), 1);
+}
+
 /* RFC 7323 §5.5: after more than 24 days without an accepted segment,
  * TS.Recent is not trusted: an older TSval is accepted and becomes
  * TS.Recent. At exactly 24 days it still fails. */
@@ -132,22 +155,7 @@ static void test_paws_24_day_aging(void **state)
 	sim sm;
 	sim_peer p;
 	open_ts(&sm, &p, 603);
-	p.tsval = 50000;
-	sim_peer_send(&p, 1, 1, A | PSH, 65535, "a", 1);
-	uint64_t taken = sim_now(&sm);
-	assert_int_equal(readable(&sm, &p), 1);
-	sim_run(&sm, 100 * MS);
-	expect_peer_seg(&p, A, 1, 2, 0);
-	/* A wrapped clock after a long silence looks "older". */
-	p.tsval = 10;
-	sim_run(&sm, taken + 24 * DAY - sim_now(&sm));
-	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
-	assert_int_equal(readable(&sm, &p), 0);
-	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
-	sim_run(&sm, 1 * MS);
-	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
-	assert_int_equal(readable(&sm, &p), 1);
-	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
+	paws_ages_at_24_days(&sm, &p);
 	/* It became TS.Recent: the clock goes on from there. */
 	p.tsval = 11;
 	sim_peer_send(&p, 3, 1, A | PSH, 65535, "c", 1);
@@ -171,20 +179,7 @@ static void test_paws_aging_from_input_clock(void **state)
 	sim_run(&sm, 100 * MS);
 	/* The network's clock moves on, no stack is advanced to it. */
 	assert_false(memnet_step(sm.net, sim_now(&sm) + 5 * SEC + 7 * MS));
-	p.tsval = 50000;
-	sim_peer_send(&p, 1, 1, A | PSH, 65535, "a", 1);
-	uint64_t taken = sim_now(&sm);
-	assert_int_equal(readable(&sm, &p), 1);
-	sim_run(&sm, 100 * MS);
-	expect_peer_seg(&p, A, 1, 2, 0);
-	p.tsval = 10;
-	sim_run(&sm, taken + 24 * DAY - sim_now(&sm));
-	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
-	assert_int_equal(readable(&sm, &p), 0);
-	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), 1);
-	sim_run(&sm, 1 * MS);
-	sim_peer_send(&p, 2, 1, A | PSH, 65535, "b", 1);
-	assert_int_equal(readable(&sm, &p), 1);
+	paws_ages_at_24_days(&sm, &p);
 	close_ts(&sm, &p);
 }
 

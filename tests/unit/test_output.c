@@ -20,6 +20,19 @@
 #include "core/rand.h"
 #include "stack/stack.h"
 
+/* A stack on 198.18.0.1 whose packets go to tx. */
+static hsk_stack *output_stack(void (*tx)(void *, const uint8_t *, size_t))
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.addr = 0xc6120001;
+	cfg.seed = 1;
+	hsk_link link = { .transmit = tx };
+	hsk_stack *st = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(st);
+	return st;
+}
+
 static void drop(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx, (void)pkt, (void)len;
@@ -57,13 +70,7 @@ static void random_opts(hsk_rng *r, tcp_opts *o, uint8_t cookie[16])
 static void test_segments_as_tcp_emit(void **state)
 {
 	(void)state;
-	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.addr = 0xc6120001;
-	cfg.seed = 1;
-	hsk_link link = { .transmit = drop };
-	hsk_stack *st = hsk_stack_new(&cfg, &link, 0);
-	assert_non_null(st);
+	hsk_stack *st = output_stack(drop);
 	hsk_rng r;
 	rng_seed(&r, 42);
 	static uint8_t data[2000], want[IP_TXBUF];
@@ -172,13 +179,7 @@ static void capture(void *ctx, const uint8_t *pkt, size_t len)
 static void test_tcb_template(void **state)
 {
 	(void)state;
-	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.addr = 0xc6120001;
-	cfg.seed = 1;
-	hsk_link link = { .transmit = capture };
-	hsk_stack *st = hsk_stack_new(&cfg, &link, 0);
-	assert_non_null(st);
+	hsk_stack *st = output_stack(capture);
 	hsk_rng r;
 	rng_seed(&r, 5);
 	unsigned reused = 0, fams = 0;

@@ -33,6 +33,19 @@ static hsk_stack *output_stack(void (*tx)(void *, const uint8_t *, size_t))
 	return st;
 }
 
+/* A random tuple, and random IPv6 addresses for it. */
+static void random_flow(hsk_rng *r, hsk_tuple *tu, tbl_v6addrs *a6)
+{
+	for (int j = 0; j < 16; j++) {
+		a6->l[j] = (uint8_t)rng_next(r);
+		a6->r[j] = (uint8_t)rng_next(r);
+	}
+	*tu = (hsk_tuple){
+		.laddr = (uint32_t)rng_next(r), .raddr = (uint32_t)rng_next(r),
+		.lport = (uint16_t)rng_next(r), .rport = (uint16_t)rng_next(r),
+	};
+}
+
 static void drop(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx, (void)pkt, (void)len;
@@ -80,14 +93,8 @@ static void test_segments_as_tcp_emit(void **state)
 	for (int i = 0; i < 20000; i++) {
 		bool v6 = rng_below(&r, 2);
 		tbl_v6addrs a6;
-		for (int j = 0; j < 16; j++) {
-			a6.l[j] = (uint8_t)rng_next(&r);
-			a6.r[j] = (uint8_t)rng_next(&r);
-		}
-		hsk_tuple tu = {
-			.laddr = (uint32_t)rng_next(&r), .raddr = (uint32_t)rng_next(&r),
-			.lport = (uint16_t)rng_next(&r), .rport = (uint16_t)rng_next(&r),
-		};
+		hsk_tuple tu;
+		random_flow(&r, &tu, &a6);
 		uint8_t cookie[16];
 		seg_out o = {
 			.flags = (uint8_t)rng_next(&r), .seq = seq_of((uint32_t)rng_next(&r)),
@@ -188,14 +195,8 @@ static void test_tcb_template(void **state)
 	for (int i = 0; i < 4000; i++) {
 		bool v6 = rng_below(&r, 2);
 		tbl_v6addrs a6;
-		for (int j = 0; j < 16; j++) {
-			a6.l[j] = (uint8_t)rng_next(&r);
-			a6.r[j] = (uint8_t)rng_next(&r);
-		}
-		hsk_tuple tu = {
-			.laddr = (uint32_t)rng_next(&r), .raddr = (uint32_t)rng_next(&r),
-			.lport = (uint16_t)rng_next(&r), .rport = (uint16_t)rng_next(&r),
-		};
+		hsk_tuple tu;
+		random_flow(&r, &tu, &a6);
 		tcb *t = tcb_new(&st->tcp, &tu, v6 ? &a6 : NULL);
 		assert_non_null(t);
 		t->snd_max = seq_of((uint32_t)rng_next(&r));

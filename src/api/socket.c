@@ -775,7 +775,7 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
 		/* (k->opt NULL: the defaults', no SO_LINGER time) */
-		conn_release(s, k->t, abort, k->opt ? k->opt->linger_s : -1);
+		conn_release(s, k->t, abort, k->opt ? k->opt->linger_s : SOCK_LINGER_OFF);
 	}
 	stack_sock_release(s, sd);
 	return 0;

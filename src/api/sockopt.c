@@ -17,7 +17,7 @@
 #include "stack/stack.h"
 
 static const sock_opts opts_default = {
-	.linger_s = -1, .rcvlowat = 1, .sndlowat = 1,
+	.linger_s = SOCK_LINGER_OFF, .rcvlowat = 1, .sndlowat = 1,
 };
 
 const sock_opts *sock_opts_get(const hsk_stack *s, const hsk_sock *k)
@@ -378,7 +378,7 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 			sock_opts *o = opts_mut(k);
 			if (!o)
 				return -HSK_ENOMEM;
-			o->linger_s = value ? 0 : -1;
+			o->linger_s = value ? 0 : SOCK_LINGER_OFF;
 		}
 		if (k->kind == SK_CONN && opt == HSK_SO_KEEPALIVE) {
 			tcb *t = k->t;

@@ -21,10 +21,15 @@ enum sock_kind { SK_FREE = 0, SK_FRESH, SK_LISTEN, SK_CONN };
 /* The rarer options of a socket (src/api/sockopt.c): what the socket
  * layer itself uses (low-water marks, linger time), and what a fresh
  * socket keeps for the connection it will make. Allocated when one is
- * first set; accepted sockets copy their listener's. */
+ * first set; accepted sockets copy their listener's. Without them (opt
+ * NULL) the defaults hold (sockopt.c): all zero but the linger time
+ * (SOCK_LINGER_OFF) and the low-water marks (1). connect(), accept() and
+ * close() rely on that and read nothing then (socket.c);
+ * test_sockopt's test_defaults_without_options compares the two ways. */
+enum { SOCK_LINGER_OFF = -1 };
 typedef struct sock_opts {
 	uint64_t user_timeout_ns; /* TCP_USER_TIMEOUT, for the connection */
-	int32_t linger_s;         /* SO_LINGER: -1 off, else seconds */
+	int32_t linger_s;         /* SO_LINGER: SOCK_LINGER_OFF, else seconds */
 	uint32_t rcvlowat;        /* SO_RCVLOWAT: POLLIN from this many bytes */
 	uint32_t sndlowat;        /* SO_SNDLOWAT: POLLOUT when this much room */
 	uint32_t notsent_lowat;   /* TCP_NOTSENT_LOWAT (0: the stack's) */

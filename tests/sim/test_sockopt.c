@@ -486,6 +486,58 @@ static void test_units_and_keepalive(void **state)
 	finish(&sm);
 }
 
+/* A socket without options (no sock_opts allocated) takes the defaults
+ * without reading them: connect(), accept() and close() skip the copy
+ * (socket.c, "NULL: the defaults'"). A socket whose options were
+ * allocated by setting one to its default value takes the general way.
+ * Both must end up the same, on the connecting and the accepted side: if
+ * a default changes without those skips, this fails. */
+static void test_defaults_without_options(void **state)
+{
+	(void)state;
+	static const int opts[] = {
+		HSK_IP_TOS, HSK_SO_KEEPALIVE, HSK_TCP_KEEPIDLE, HSK_TCP_KEEPINTVL,
+		HSK_TCP_KEEPCNT, HSK_TCP_USER_TIMEOUT, HSK_SO_REUSEADDR, HSK_SO_LINGER,
+		HSK_SO_RCVLOWAT, HSK_TCP_FASTOPEN_CONNECT,
+	};
+	sim sm;
+	sim_init(&sm, 2, NULL, 1110);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int csd[2], ssd[2], lsd[2];
+	for (int i = 0; i < 2; i++) {
+		lsd[i] = sim_socket(&sm, S);
+		csd[i] = sim_socket(&sm, C);
+		if (i) {                /* the defaults, set: options allocated */
+			assert_int_equal(hsk_setsockopt(s, lsd[i], HSK_SO_RCVLOWAT, 1), 0);
+			assert_int_equal(hsk_setsockopt(c, csd[i], HSK_SO_RCVLOWAT, 1), 0);
+		}
+		assert_int_equal(sim_bind_any(&sm, S, lsd[i], (uint16_t)(PORT + i)), 0);
+		assert_int_equal(hsk_listen(s, lsd[i], 8), 0);
+		assert_int_equal(sim_connect_to(&sm, C, csd[i], S, (uint16_t)(PORT + i)),
+				 -HSK_EINPROGRESS);
+		sim_run(&sm, 10 * MS);
+		ssd[i] = sim_accept(&sm, S, lsd[i]);
+		assert_true(ssd[i] >= 0);
+	}
+	for (size_t j = 0; j < sizeof(opts) / sizeof(opts[0]); j++) {
+		assert_int_equal(getopt_(c, csd[0], opts[j]), getopt_(c, csd[1], opts[j]));
+		assert_int_equal(getopt_(s, ssd[0], opts[j]), getopt_(s, ssd[1], opts[j]));
+	}
+	hsk_tcp_info a, b;
+	assert_int_equal(hsk_sock_info(c, csd[0], &a), 0);
+	assert_int_equal(hsk_sock_info(c, csd[1], &b), 0);
+	assert_string_equal(a.congestion_control, b.congestion_control);
+	assert_int_equal(hsk_sock_info(s, ssd[0], &a), 0);
+	assert_int_equal(hsk_sock_info(s, ssd[1], &b), 0);
+	assert_string_equal(a.congestion_control, b.congestion_control);
+	for (int i = 0; i < 2; i++) {
+		hsk_close(c, csd[i]);
+		hsk_close(s, ssd[i]);
+		hsk_close(s, lsd[i]);
+	}
+	finish(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_congestion),
 		cmocka_unit_test(test_defer_accept),
 		cmocka_unit_test(test_units_and_keepalive),
+		cmocka_unit_test(test_defaults_without_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

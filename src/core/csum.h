@@ -135,6 +135,52 @@ static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16]
 #endif
 	return v + proto + (len >> 16) + (len & 0xffff);
 }
+/* A sum of big-endian 16-bit words (be, below 2^56) as a sum of the same
+ * words read in host order, for the sums the TCP input makes in 64-bit
+ * host-order words (wire.h): on a little-endian host a word read in host
+ * order is its value byte-swapped, which is that value times 2^8 modulo
+ * 0xffff (hi * 2^8 + lo becomes lo * 2^8 + hi, and 2^16 is 1 modulo
+ * 0xffff), so be << 8 stands for be among such words, unfolded and
+ * unswapped; on a big-endian host they are the same. */
+static inline __attribute__((always_inline)) uint64_t csum_native(uint64_t be)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return be << 8;
+#else
+	return be;
+#endif
+}
+
+/* The IPv4 pseudo-header's sum (addresses host order, the upper-layer
+ * length len included) as a sum of host-order words (csum_native): no
+ * fold, below 2^43. */
+static inline __attribute__((always_inline)) uint64_t csum_pseudo_native(uint32_t src,
+									 uint32_t dst,
+									 uint8_t proto,
+									 uint32_t len)
+{
+	return csum_native((uint64_t)src + dst + proto + len);
+}
+
+/* The IPv6 one (RFC 8200 §8.1) the same way: the 32 address bytes as four
+ * 64-bit host-order words added with end-around carry (as csum_pseudo6,
+ * without its fold and swap), then next header and length (below 2^32).
+ * Any 64-bit value, never 0 (proto is not). */
+static inline __attribute__((always_inline)) uint64_t
+csum_pseudo6_native(const uint8_t src[16], const uint8_t dst[16], uint8_t proto, uint32_t len)
+{
+	uint64_t w[4], s;
+	memcpy(w, src, 16);
+	memcpy(w + 2, dst, 16);
+	s = w[0];
+	for (int i = 1; i < 4; i++) {
+		unsigned c = __builtin_add_overflow(s, w[i], &s);
+		s += c;
+	}
+	unsigned c = __builtin_add_overflow(s, csum_native((uint64_t)proto + len), &s);
+	return s + c;
+}
+
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
 /* The same for a 32-bit field (e.g. an address or sequence number). */

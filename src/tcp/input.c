@@ -1260,7 +1260,9 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	size_t plen = 0;
 	uint32_t hsum = 0;
 	CNT_INC(s->env, InSegs);
-	int err = tcp_parse_fuse_inline(buf, len, csum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, 0),
+	int err = tcp_parse_fuse_inline(buf, len,
+					csum_pseudo_native(ip->src, ip->dst, IP_PROTO_TCP,
+							   (uint32_t)len),
 					TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen, &hsum);
 	if (err < 0) {
 		count_parse_error(s, err);
@@ -1295,9 +1297,10 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
-	uint32_t hsum = 0, psum = csum_pseudo6(ip->src, ip->dst, IP_PROTO_TCP, 0);
+	uint32_t hsum = 0;
+	uint64_t ns = csum_pseudo6_native(ip->src, ip->dst, IP_PROTO_TCP, (uint32_t)len);
 	CNT_INC(s->env, InSegs);
-	int err = tcp_parse_fuse_inline(buf, len, psum, TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen,
+	int err = tcp_parse_fuse_inline(buf, len, ns, TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen,
 					&hsum);
 	if (err < 0) {
 		hsk_tuple tu = { 0 };

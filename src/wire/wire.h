@@ -344,26 +344,29 @@ static inline bool tcp_sum_short(size_t len)
 }
 
 /* The ones'-complement sum of such a segment (at least 20 bytes) and of
- * the pseudo-header's sum psum + len, in 64 bits, in native byte order:
- * 64-bit words with end-around carry (add, adc), the last 4 bytes alone
- * when len is not a multiple of 8, and psum + len (big-endian words)
- * turned to native order, which on a little-endian host is a rotation by
- * 8 (csum_shift). Never 0: psum + len is not, and an end-around carry
- * never makes a sum 0. */
-static inline __attribute__((always_inline)) uint64_t tcp_sum_native64(const uint8_t *buf,
-								       size_t len, uint32_t psum)
+ * ns, in 64 bits, in host byte order: 64-bit words with end-around carry
+ * (add, adc), the last 4 bytes alone when len is not a multiple of 8. ns
+ * is the pseudo-header's sum with the length as host-order words
+ * (csum_native: csum_pseudo_native, csum_pseudo6_native): any 64-bit
+ * value but 0. Never 0: an end-around carry never makes a sum 0. */
+static inline __attribute__((always_inline)) uint64_t tcp_sum_words(const uint8_t *buf,
+								    size_t len, uint64_t ns)
 {
-	uint32_t ps = psum + (uint32_t)len;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	ps = ps >> 8 | ps << 24;
-#endif
-	uint64_t s = ps;
+	uint64_t s = ns;
 	if (len & 4) {
 		uint32_t w4;
 		memcpy(&w4, buf + len - 4, 4);
-		s += w4;
+		bool c = __builtin_add_overflow(s, (uint64_t)w4, &s);
+		s += c;
 	}
 	return sum_words8(buf, len >> 3, s);
+}
+
+/* The same with the pseudo-header's sum psum + len (big-endian words). */
+static inline __attribute__((always_inline)) uint64_t tcp_sum_native64(const uint8_t *buf,
+								       size_t len, uint32_t psum)
+{
+	return tcp_sum_words(buf, len, csum_native((uint64_t)psum + len));
 }
 
 /* The same folded to 16 bits (never 0). */
@@ -511,20 +514,15 @@ static inline __attribute__((always_inline)) int tcp_parse_ps_inline(const uint8
 	return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 }
 
-/* The sum (as csum_partial gives it: big-endian words, not folded) of a
- * TCP header of doff bytes (a multiple of 4, 20..60: tcp_parse_doff
- * checked it) plus ps (the pseudo-header's sum with the length): inline,
- * as tcp_sum_native, instead of a call to csum_partial for 32 bytes. */
-static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t *buf, size_t doff,
-								 uint32_t ps)
+/* The sum (as csum_partial gives it: big-endian words, not folded, not
+ * 0 unless all is 0) of a TCP header of doff bytes (a multiple of 4,
+ * 20..60: tcp_parse_doff checked it) plus ns, the pseudo-header's sum
+ * with the length as host-order words (tcp_sum_words): inline, instead of
+ * a call to csum_partial for 32 bytes. */
+static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum_native(const uint8_t *buf,
+									size_t doff, uint64_t ns)
 {
-	uint64_t s = 0;
-	if (doff & 4) {
-		uint32_t w4;
-		memcpy(&w4, buf + doff - 4, 4);
-		s = w4;
-	}
-	s = sum_words8(buf, doff >> 3, s);
+	uint64_t s = tcp_sum_words(buf, doff, ns);
 	/* to 32 bits with end-around carry; on a little-endian host a
 	 * rotation by 8 makes it a sum of big-endian words (csum.c: finish) */
 	uint32_t v = (uint32_t)s, hi = (uint32_t)(s >> 32);
@@ -533,7 +531,26 @@ static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	v = v >> 8 | v << 24;
 #endif
-	return csum_add(v, ps);
+	return v;
+}
+
+/* The same plus ps, a sum of big-endian words (the pseudo-header's with
+ * the length). */
+static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t *buf, size_t doff,
+								 uint32_t ps)
+{
+	return tcp_hdr_sum_native(buf, doff, csum_native(ps));
+}
+
+/* ns (host-order words, csum_native) as a sum of big-endian words: folded
+ * to 16 bits and, on a little-endian host, byte-swapped. */
+static inline uint32_t csum_of_native(uint64_t ns)
+{
+	uint32_t v = sum_fold64(ns);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = (v >> 8 | v << 8) & 0xffff;
+#endif
+	return v;
 }
 
 /* tcp_parse_ps_inline for the TCP input, which verifies a payload of at
@@ -541,9 +558,12 @@ static inline __attribute__((always_inline)) uint32_t tcp_hdr_sum(const uint8_t 
  * checksum is not verified here; *hsum is the pseudo-header and header
  * sum (tcp_parse_hsum's) and the return 1. Otherwise tcp_parse_ps_inline
  * with the checksum verified (WIRE_OK), or an error. h->csum and h->urp
- * are not set (tcp_parse_rest). */
+ * are not set (tcp_parse_rest). The pseudo-header's sum comes as ns, its
+ * length len included, in host-order words (csum_pseudo_native,
+ * csum_pseudo6_native): the short segments' sum starts from it, with no
+ * fold and no byte swap of the pseudo-header's. */
 static inline __attribute__((always_inline)) int
-tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint32_t psum, size_t fuse_min, tcp_hdr *h,
+tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint64_t ns, size_t fuse_min, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum)
 {
 	size_t doff;
@@ -551,13 +571,15 @@ tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint32_t psum, size_t fuse
 	if (err)
 		return err;
 	if (len - doff < fuse_min) {
-		if (!tcp_sum_ok(buf, len, psum))
+		/* (tcp_sum_ok's two ways) */
+		if (tcp_sum_short(len) ? !sum_all_ones(tcp_sum_words(buf, len, ns)) :
+		    len > 0xffff || csum_fold(csum_partial(buf, len, csum_of_native(ns))) != 0)
 			return WIRE_ERR_TCP_CSUM;
 		return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 	}
 	if (len > 0xffff)
 		return WIRE_ERR_TCP_CSUM;
-	uint32_t sum = tcp_hdr_sum(buf, doff, psum + (uint32_t)len);
+	uint32_t sum = tcp_hdr_sum_native(buf, doff, ns);
 	err = tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 	/* A segment that fails a later check is counted as tcp_parse counts
 	 * it: as a bad checksum when its checksum is bad too. */

@@ -274,6 +274,78 @@ static void test_folds_and_header_sums(void **state)
 	assert_true(ones > 60000);
 }
 
+/* The TCP input's sums start from the pseudo-header's in host-order
+ * words (csum_pseudo_native, csum_pseudo6_native: no fold, no swap):
+ * tcp_parse_fuse_inline says what csum_partial over the pseudo-header and
+ * the segment says, for IPv4 and IPv6 pseudo-headers (addresses drawn,
+ * all zeros and all ones, and IPv6 sums just below 2^64: the end-around
+ * carries), segments
+ * short (summed inline), medium (csum_partial) and long (the header's sum
+ * handed back, hsum), right sums and one bit off. */
+static void test_input_sums_from_native_pseudo_headers(void **state)
+{
+	(void)state;
+	uint8_t seg[200], a[16], b[16];
+	rnd_state = 0x9a7e;
+	unsigned good = 0, bad = 0, longs = 0;
+	for (int n = 0; n < 200000; n++) {
+		bool v6 = n & 1;
+		for (int i = 0; i < 16; i++) {
+			a[i] = (uint8_t)rnd();
+			b[i] = (uint8_t)rnd();
+		}
+		if (n % 5 == 1) {
+			memset(a, 0xff, 16);
+			memset(b, 0xff, 16);
+		} else if (n % 5 == 3) {
+			memset(a, 0, 16);
+			memset(b, (n & 2) ? 0xff : 0, 16);
+		}
+		size_t len = (n & 2) ? 20 + 4 * (rnd() % 27) : 20 + rnd() % 180;
+		if (v6 && n % 5 == 4) {
+			/* the pseudo-header's sum a little below 2^64: the
+			 * segment's first words carry out of it */
+			uint64_t w0 = UINT64_MAX - csum_native(IP_PROTO_TCP + len) - rnd() % 0x10000;
+			memset(a, 0, 16);
+			memset(b, 0, 16);
+			memcpy(a, &w0, 8);
+		}
+		for (size_t i = 0; i < len; i++)
+			seg[i] = (uint8_t)rnd();
+		if (n & 4)      /* many all-zero and all-one words */
+			memset(seg + 20 + rnd() % (len / 2), (rnd() & 1) ? 0xff : 0, len / 2 - 10);
+		seg[12] = 5 << 4;                       /* no options */
+		seg[13] = HSK_TH_ACK;
+		uint32_t psum = v6 ? csum_pseudo6(a, b, IP_PROTO_TCP, (uint32_t)len) :
+				     csum_pseudo(rd32(a), rd32(b), IP_PROTO_TCP, (uint16_t)len);
+		uint64_t ns = v6 ? csum_pseudo6_native(a, b, IP_PROTO_TCP, (uint32_t)len) :
+				   csum_pseudo_native(rd32(a), rd32(b), IP_PROTO_TCP, (uint32_t)len);
+		assert_int_equal(csum_fold(csum_of_native(ns)), csum_fold(psum));
+		if (n % 3) {            /* a right sum, and then maybe one bit off */
+			wr16(seg + 16, 0);
+			wr16(seg + 16, csum_fold(csum_partial(seg, len, psum)));
+			size_t at = rnd() % (len - 2);  /* not the data offset, flags */
+			if (n % 3 == 2)
+				seg[at < 12 ? at : at + 2] ^= (uint8_t)(1u << (rnd() % 8));
+		}
+		bool want = csum_fold(csum_partial(seg, len, psum)) == 0;
+		tcp_hdr h;
+		const uint8_t *data = NULL;
+		size_t plen = 0;
+		uint32_t hsum = 0;
+		int err = tcp_parse_fuse_inline(seg, len, ns, 128, &h, &data, &plen, &hsum);
+		if (err == 1) {         /* long: the payload's sum is the caller's */
+			longs++;
+			assert_true(plen >= 128);
+			err = csum_fold(csum_partial(data, plen, hsum)) ? WIRE_ERR_TCP_CSUM : WIRE_OK;
+		}
+		assert_int_equal(err, want ? WIRE_OK : WIRE_ERR_TCP_CSUM);
+		good += want;
+		bad += !want;
+	}
+	assert_true(good > 50000 && bad > 50000 && longs > 10000);
+}
+
 /* tcp_emit writes timestamps alone itself: the bytes tcp_opts_write
  * writes, for every mix of options. */
 static void test_emit_options_are_opts_write(void **state)
@@ -646,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_opts_fast_is_parse_all),
 		cmocka_unit_test(test_sums_are_csum_partials),
 		cmocka_unit_test(test_folds_and_header_sums),
+		cmocka_unit_test(test_input_sums_from_native_pseudo_headers),
 		cmocka_unit_test(test_emit_options_are_opts_write),
 		cmocka_unit_test(test_flood_same_both_ways),
 		cmocka_unit_test(test_flood_same_both_ways_traced),

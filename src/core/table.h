@@ -36,6 +36,7 @@
 #ifndef HSK_TABLE_H
 #define HSK_TABLE_H
 
+#include <stddef.h>
 #include <string.h>
 
 #include "core/siphash.h"
@@ -77,8 +78,13 @@ typedef struct hsk_table {
 	 * IPv6 absence is not remembered, folds may collide) */
 	hsk_tuple c_key;
 	uint32_t c_hash;
-	bool c_valid;
-	bool c_v6;           /* c_key is an IPv6 key */
+	union {
+		struct {
+			bool c_valid;
+			bool c_v6;   /* c_key is an IPv6 key */
+		};
+		uint16_t c_kind;     /* both at once (tbl_lookup: TBL_C_V4) */
+	};
 	tbl_node *c_node;
 	hsk_sip v;           /* SipHash state after the key, precomputed */
 	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
@@ -145,11 +151,21 @@ static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
+/* c_kind when c_valid is true and c_v6 false (a bool is one byte, 0 or
+ * 1; c_valid the first): one compare for the cache's two flags. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+enum { TBL_C_V4 = 0x0100 };
+#else
+enum { TBL_C_V4 = 0x0001 };
+#endif
+
 /* The IPv4 node with key `key`, or NULL. The cache's answer is taken
  * here, inline: a connection's segments in a row pay no call. */
 static inline tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 {
-	if (t->c_valid && !t->c_v6 && tuple_eq(&t->c_key, key))
+	_Static_assert(sizeof(bool) == 1 && offsetof(hsk_table, c_v6) ==
+		       offsetof(hsk_table, c_valid) + 1, "c_kind is c_valid, c_v6");
+	if (t->c_kind == TBL_C_V4 && tuple_eq(&t->c_key, key))
 		return t->c_node;
 	return tbl_lookup_miss(t, key);
 }

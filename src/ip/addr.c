@@ -106,7 +106,7 @@ int ip_addr_add(ip_layer *ip, int family, const uint8_t *a, unsigned prefix)
 	if (family == IP_FAM4) {
 		s->n4++;
 		if (!ip->addr)
-			ip->addr = rd32(a);
+			ip_set_addr(ip, rd32(a));
 	} else {
 		s->n6++;
 	}
@@ -132,7 +132,7 @@ int ip_addr_del(ip_layer *ip, int family, const uint8_t *a)
 	}
 	s->n4--;
 	if (rd32(a) == ip->addr)
-		ip->addr = s->n4 ? rd32(s->v[0].a) : 0;
+		ip_set_addr(ip, s->n4 ? rd32(s->v[0].a) : 0);
 	return 0;
 }
 

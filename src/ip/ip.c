@@ -9,6 +9,7 @@
  * which TCP must never answer (RFC 1122 §4.2.3.10, kept by RFC 9293) and
  * ICMP echo need not (RFC 1122 §3.2.2.6) — are dropped too.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr)
 
 	ip->env = env;
 	ip->link = *link;
-	ip->addr = addr;
+	ip_set_addr(ip, addr);
 	/* The configured address heads the list; one the list refuses (a
 	 * test's odd choice) still works as ip->addr, as it always has. */
 	wr32(a4, addr);
@@ -86,15 +87,25 @@ static uint32_t subnet_broadcast(const ip_layer *ip)
 	return ip->addr | (0xffffffffu >> p);
 }
 
+void ip_set_addr(ip_layer *ip, uint32_t a)
+{
+	ip->addr = a;
+	ip->bcast = subnet_broadcast(ip);
+}
+
 /* Addresses that are never a unicast peer: "this network" 0/8 (a source
  * only while a host boots, for BOOTP/DHCP, which is UDP: never ours),
  * loopback 127/8 (never off the host), multicast 224/4, the reserved 240/4
- * with the limited broadcast 255.255.255.255, and our subnet's broadcast. */
-static bool addr_martian(const ip_layer *ip, uint32_t a)
+ * with the limited broadcast 255.255.255.255, and our subnet's broadcast
+ * (ip->bcast: worked out when the address is set, not per packet; a
+ * stack's configuration does not change under it, which Debug builds
+ * assert). */
+static inline bool addr_martian(const ip_layer *ip, uint32_t a)
 {
 	uint32_t top = a >> 24;
 
-	return top == 0 || top == 127 || top >= 224 || a == subnet_broadcast(ip);
+	assert(ip->bcast == subnet_broadcast(ip));
+	return top == 0 || top == 127 || top >= 224 || a == ip->bcast;
 }
 
 /* Any IPv4 packet, every check in its order and counted (ip_input takes

@@ -122,6 +122,9 @@ typedef struct ip_layer {
 	hsk_env *env;
 	hsk_link link;
 	uint32_t addr;            /* ours (the first IPv4 address) */
+	uint32_t bcast;           /* our subnet's broadcast for addr and
+				   * cfg.prefix_len, 0 when none (ip_set_addr
+				   * sets both) */
 	uint16_t ip_id;           /* identification of the next packet */
 	ip_reasm *reasm;
 	ip_upper upper;
@@ -138,6 +141,8 @@ typedef struct ip_layer {
 
 /* Sets up ip on env; 0, or -HSK_ENOMEM. */
 int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr);
+/* ip->addr = a, and the subnet broadcast that goes with it (ip->bcast). */
+void ip_set_addr(ip_layer *ip, uint32_t a);
 void ip_destroy(ip_layer *ip);
 /* One packet from the link: IPv4, or IPv6 (to ip6_input) once the stack
  * has an IPv6 address — until then version 6 is dropped as IPv4 always

@@ -218,6 +218,30 @@ static void test_prefix_decides_broadcast(void **state)
 	hsk_stack_free(s);
 }
 
+/* The address moves (deleted, another added): the subnet's broadcast,
+ * which the IP layer works out when its address is set (ip->bcast), is
+ * the new address's, and the old one's is an ordinary host. */
+static void test_broadcast_follows_address(void **state)
+{
+	const uint32_t us2 = 0xc6130002u;      /* 198.19.0.2 */
+	struct cap c;
+	hsk_stack *s = new_stack(&c, 24);
+	hsk_addr a1 = hsk_addr_v4(US), a2 = hsk_addr_v4(us2);
+	(void)state;
+
+	assert_int_equal(hsk_stack_del_addr(s, &a1), 0);
+	assert_int_equal(hsk_stack_add_addr(s, &a2, 24), 0);
+	send_syn(s, 0xc61300ffu, us2);          /* 198.19.0.255: a broadcast */
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	assert_int_equal(cnt(s, "InSegs"), 0);
+	send_syn(s, 0xc61200ffu, us2);          /* 198.18.0.255: a host now */
+	assert_int_equal(c.n, 1);
+	expect_synack(&c, 0xc61200ffu);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	hsk_stack_free(s);
+}
+
 /* A stack with a second address: a packet from either of its addresses
  * is a land attack, to either of them; a real peer reaches both. */
 static void test_second_address(void **state)
@@ -251,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_martian_destinations),
 		cmocka_unit_test(test_prefix_decides_broadcast),
 		cmocka_unit_test(test_second_address),
+		cmocka_unit_test(test_broadcast_follows_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

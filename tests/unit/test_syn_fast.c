@@ -312,8 +312,10 @@ static void test_input_sums_from_native_pseudo_headers(void **state)
 		}
 		for (size_t i = 0; i < len; i++)
 			seg[i] = (uint8_t)rnd();
-		if (n & 4)      /* many all-zero and all-one words */
-			memset(seg + 20 + rnd() % (len / 2), (rnd() & 1) ? 0xff : 0, len / 2 - 10);
+		if (n & 4) {    /* many all-zero and all-one words */
+			size_t at = rnd() % len;
+			memset(seg + at, (rnd() & 1) ? 0xff : 0, (len - at) / 2 + 1);
+		}
 		seg[12] = 5 << 4;                       /* no options */
 		seg[13] = HSK_TH_ACK;
 		uint32_t psum = v6 ? csum_pseudo6(a, b, IP_PROTO_TCP, (uint32_t)len) :

@@ -69,7 +69,8 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 	} else {
 		tcb_detach_to(s, t, &tw->node);
 	}
-	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
+	/* every entry lives 2MSL: on the wheel's fifo, in order */
+	wheel_arm_fifo(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	/* (a socket still open was told by the transition) */
 	if (t->sd < 0)
 		tcb_free(s, t);
@@ -134,7 +135,7 @@ tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 	    (seq_eq(seq_add(sg->seq, seg_space(sg)), tw->rcv_nxt) ||
 	     seq_eq(sg->seq, tw->rcv_nxt))) {
 		/* The peer did not hear our ACK of its FIN. */
-		wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
+		wheel_arm_fifo(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 		return TV(TV_DUPACK, "FIN in TIME_WAIT: ACK, restart 2MSL");
 	}
 	if (sg->len || fin || !seq_eq(sg->seq, tw->rcv_nxt))

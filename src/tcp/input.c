@@ -412,26 +412,6 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
-/* LAST_ACK: our FIN is acknowledged, the segment has nothing to answer
- * (no text, no FIN) and no socket holds the TCB (closed: tcb_closed frees
- * it; in LAST_ACK it was accepted, our FIN is close()'s). The
- * connection ends on it, before loss recovery, congestion control and
- * ECN look at the ACK: what they would learn is for nobody, and tcb_free
- * gives the rings and the SACK state back at once (what
- * tcb_release_idle_rings would do first). Not when the ACK is one they
- * count something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
- * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
- * open (its rings go when idle, as ever): then ack_input's switch closes
- * it. */
-static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
-								 const tcp_seg *sg)
-{
-	const tcp_sack *k = tcb_sack(t);
-	return (t->flags & TF_FIN_ACKED) && t->sd < 0 && !sg->len &&
-	       !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
-	       !(k && k->rk.tlp_on);
-}
-
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
 static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
@@ -454,10 +434,6 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
-	if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
-		tcb_closed(s, t, "rcv ACK of FIN");
-		return TV(TV_DONE, NULL);
-	}
 	uint32_t cwnd = tcb_cwnd(t);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
@@ -918,12 +894,39 @@ static inline __attribute__((always_inline)) bool steps_predicted(const tcp_stac
 	       !seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd));
 }
 
+/* LAST_ACK, the steps predicted: the ACK covers our FIN (sent, and
+ * SEG.ACK = SND.MAX), the segment has nothing to answer (no text, no FIN)
+ * and no socket holds the TCB (closed: tcb_closed frees it; in LAST_ACK
+ * it was accepted, our FIN is close()'s). The connection ends on it at
+ * once: keepalive, TS.Recent, the window and SND.UNA (ack_advance: its
+ * RTT sample and timers), loss recovery, congestion control, ECN and
+ * tcb_release_idle_rings would only change a TCB about to be freed
+ * (the socket to tell is gone; tcb_free gives the rings and the SACK
+ * state back, in the same order). Not when the ACK is one they count
+ * something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
+ * open (its rings go when idle, as ever): then ack_input's switch closes
+ * it, as it does with tcp_stack.no_fastpath (test_fastpath compares;
+ * test_close's test_last_ack_* fail with a condition left out). */
+static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
+								 const tcp_seg *sg)
+{
+	const tcp_sack *k = tcb_sack(t);
+	return (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max) && t->sd < 0 &&
+	       !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
+	       !(k && k->rk.tlp_on);
+}
+
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
 	if (steps_predicted(s, t, sg)) {
+		if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
+			tcb_closed(s, t, "rcv ACK of FIN");
+			return TV(TV_DONE, NULL);
+		}
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);

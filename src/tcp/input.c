@@ -917,6 +917,34 @@ static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
 	       !(k && k->rk.tlp_on);
 }
 
+/* FIN_WAIT_2, the steps predicted: the peer's FIN, nothing else (no
+ * text, only ACK and PSH beside it), to an orphan (no socket: tw_enter
+ * frees the TCB) without SACK state or bytes held out of order. The
+ * steps would take TS.Recent, the window (the ACK we send is traced with
+ * it), find nothing acknowledged (SND.UNA = SND.MAX since our FIN's ACK,
+ * and SEG.ACK <= SND.MAX), nothing in flight, no text, and then the FIN
+ * (fin_input): that is all this does. Keepalive's restart and the
+ * zero-window probes are left out: tw_enter frees the TCB. With
+ * tcp_stack.no_fastpath the steps are taken (test_fastpath compares). */
+static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
+								  const tcp_seg *sg)
+{
+	return (sg->th.flags & ~HSK_TH_PSH) == (HSK_TH_FIN | HSK_TH_ACK) && !sg->len &&
+	       t->sd < 0 && !tcb_sack(t) && tcb_ooo_empty(t);
+}
+
+static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, tcb *t,
+								   const tcp_seg *sg)
+{
+	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & TF_RCVD_FIN));
+	hp_ts_update(s, t, sg);
+	update_window(t, sg);
+	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
+	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
+	tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
+	return TV(TV_DONE, NULL);
+}
+
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
@@ -927,6 +955,8 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 			tcb_closed(s, t, "rcv ACK of FIN");
 			return TV(TV_DONE, NULL);
 		}
+		if (t->state == HSK_FIN_WAIT_2 && fin_wait_2_fin(t, sg))
+			return fin_wait_2_fin_input(s, t, sg);
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);

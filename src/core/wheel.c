@@ -75,6 +75,16 @@
  * is appended whole (overdue_splice): the list and flag each timer's
  * appending would leave, without moving them one by one (a slot of
  * TIME_WAIT timers reaped at once).
+ *
+ * Fifo. wheel_arm_fifo() appends a timer whose deadline is not before the
+ * last one's there to `fifo`; the orders only grow, so `fifo` is sorted by
+ * (deadline, order) and its head is its earliest. Nothing there is ever
+ * placed or moved (TIME_WAIT's entries, all of the same 2MSL, wait there:
+ * no filing at level 2, no cascade). The earliest armed timer is the
+ * earlier of fifo's head and the wheel's; and when fifo's head is due
+ * (deadline <= now, the wheel advanced to now) every timer of the wheel
+ * before it has a tick <= now's, so is in `overdue`: pop compares the two
+ * heads alone.
  */
 #include "core/wheel.h"
 
@@ -236,6 +246,9 @@ void wheel_init(hsk_wheel *w, uint64_t now_ns, uint64_t tick_ns)
 	list_init(&w->overdue);
 	list_init(&w->overflow);
 	list_init(&w->pending);
+	list_init(&w->fifo);
+	w->fifo.deadline = 0;   /* wheel_arm_fifo: no deadline is before an
+				 * empty fifo's last */
 	for (int l = 0; l < WHEEL_LEVELS; l++) {
 		w->occupied[l] = 0;
 		for (int s = 0; s < WHEEL_SLOTS; s++)
@@ -266,8 +279,15 @@ static inline __attribute__((always_inline)) void unlink_at(hsk_wheel *w, hsk_ti
 	}
 }
 
+/* (and a timer on `fifo`: a test here rather than in every in-line
+ * wheel_cancel) */
 void wheel_cancel_placed(hsk_wheel *w, hsk_timer *t)
 {
+	if (t->order & ORDER_FIFO) {
+		timer_list_unlink(t);
+		w->count--;
+		return;
+	}
 	unlink_at(w, t, wheel_tick(w, w->now));
 }
 
@@ -283,7 +303,12 @@ void wheel_arm_slow(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 		w->count++;
 		return;
 	}
-	unlink_at(w, t, wheel_tick(w, w->now));
+	if (t->order & ORDER_FIFO) {
+		timer_list_unlink(t);
+		w->count--;
+	} else {
+		unlink_at(w, t, wheel_tick(w, w->now));
+	}
 	timer_list_append(&w->pending, t);
 	w->count++;
 	t->deadline = deadline;
@@ -450,23 +475,41 @@ static __attribute__((noinline)) void refresh_first(hsk_wheel *w)
 	}
 }
 
+/* (deadline, order) comparison of f, on `fifo`, with t, on `overdue`. */
+static inline bool fifo_before(const hsk_timer *f, const hsk_timer *t)
+{
+	return f->deadline < t->deadline ||
+	       (f->deadline == t->deadline && (f->order & ~ORDER_FIFO) < t->order);
+}
+
+/* The head of `fifo` competes with the head of `overdue` alone: when it
+ * is due, every timer before it is due too, so filed in `overdue` (a
+ * timer in a slot has a tick above the wheel's, so a deadline above
+ * `now`); when it is not, a due head of `overdue` is before it. */
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 {
 	if (now > w->now)
 		wheel_advance(w, now);
 	if (!list_empty(&w->pending))
 		flush(w);
-	hsk_timer *h = &w->overdue;
+	hsk_timer *h = &w->overdue, *f = w->fifo.next;
 	if (!list_empty(h)) {
 		if (h->order)
 			list_sort(h);
 		hsk_timer *t = h->next;
+		if (f != &w->fifo && fifo_before(f, t))
+			t = f;
 		if (t->deadline <= now) {
 			timer_list_unlink(t);
 			w->count--;
 			return t;
 		}
 		return 0;
+	}
+	if (f != &w->fifo && f->deadline <= now) {
+		timer_list_unlink(f);
+		w->count--;
+		return f;
 	}
 	refresh_first(w);
 	return 0;
@@ -478,13 +521,15 @@ uint64_t wheel_next_deadline(const hsk_wheel *w)
 	 * wheel itself is never a const object (it lives in a stack). */
 	if (!list_empty(&w->pending))
 		flush((hsk_wheel *)w);
+	uint64_t f = list_empty(&w->fifo) ? UINT64_MAX : w->fifo.next->deadline, d;
 	const hsk_timer *h = &w->overdue;
 	if (!list_empty(h))
-		return h->order ? list_min(h) : h->next->deadline;
-	h = wheel_first_list(w);
-	if (!h)
-		return UINT64_MAX;
-	return (h->order & WH_STALE) ? list_min(h) : h->deadline;
+		d = h->order ? list_min(h) : h->next->deadline;
+	else if ((h = wheel_first_list(w)) != NULL)
+		d = (h->order & WH_STALE) ? list_min(h) : h->deadline;
+	else
+		d = UINT64_MAX;
+	return f < d ? f : d;
 }
 
 bool wheel_check(const hsk_wheel *w)
@@ -495,10 +540,15 @@ bool wheel_check(const hsk_wheel *w)
 	for (const hsk_timer *t = h->next; t != h; t = t->next, n++)
 		if (t->next->prev != t || !t->prev || !(t->order & ORDER_PENDING))
 			return false;
+	h = &w->fifo;
+	for (const hsk_timer *t = h->next; t != h; t = t->next, n++)
+		if (t->next->prev != t || !t->prev || (t->order & ORDER_PENDING) ||
+		    !(t->order & ORDER_FIFO) || (t->next != h && timer_before(t->next, t)))
+			return false;
 	h = &w->overdue;
 	for (const hsk_timer *t = h->next; t != h; t = t->next, n++) {
 		unsigned s;
-		if (t->next->prev != t || !t->prev || (t->order & ORDER_PENDING) ||
+		if (t->next->prev != t || !t->prev || (t->order & (ORDER_PENDING | ORDER_FIFO)) ||
 		    wheel_locate(c, wheel_tick(w, t->deadline), &s) != LOC_OVERDUE)
 			return false;
 		if (!h->order && t->next != h && timer_before(t->next, t))
@@ -514,7 +564,7 @@ bool wheel_check(const hsk_wheel *w)
 				unsigned ts = 0;
 				int tl = wheel_locate(c, wheel_tick(w, t->deadline), &ts);
 				if (t->next->prev != t || !t->prev || tl != l ||
-				    (t->order & ORDER_PENDING) ||
+				    (t->order & (ORDER_PENDING | ORDER_FIFO)) ||
 				    (l < WHEEL_LEVELS && (int)ts != s))
 					return false;
 			}

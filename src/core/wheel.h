@@ -57,6 +57,9 @@ typedef struct hsk_wheel {
 	hsk_timer overdue;              /* list head: deadline's tick <= now's */
 	hsk_timer overflow;             /* list head: beyond the wheel's span */
 	hsk_timer pending;              /* list head: armed, not filed yet */
+	hsk_timer fifo;                 /* list head: armed by wheel_arm_fifo,
+					 * in (deadline, order) order, never
+					 * filed */
 	bool file_now;                  /* no deferred filing: wheel_arm()
 					 * places at once (tests compare the
 					 * two ways; set before arming) */
@@ -70,6 +73,8 @@ static inline void timer_init(hsk_timer *t) { t->next = t->prev = 0; t->deadline
 static inline bool timer_armed(const hsk_timer *t) { return t->prev != 0; }
 /* In a timer's `order`: armed and on `pending`, not placed yet. */
 #define ORDER_PENDING (1ULL << 63)
+/* In a timer's `order`: armed and on `fifo` (wheel_arm_fifo). */
+#define ORDER_FIFO (1ULL << 62)
 /* The timer lists (circular, doubly linked, with a sentinel head): here
  * for wheel_arm and wheel_cancel in line. */
 static inline void timer_list_append(hsk_timer *h, hsk_timer *t)
@@ -109,8 +114,8 @@ static inline void wheel_arm(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
 	t->order = w->next_order++ | ORDER_PENDING;
 }
 /* Disarms t; harmless when it is not armed. In line but for a timer
- * placed in a slot (wheel_cancel_placed): one not armed or pending is
- * a test or an unlink (about eight a connection's life). */
+ * placed in a slot or on `fifo` (wheel_cancel_placed): one not armed or
+ * pending is a test or an unlink (about eight a connection's life). */
 void wheel_cancel_placed(hsk_wheel *w, hsk_timer *t);
 static inline void wheel_cancel(hsk_wheel *w, hsk_timer *t)
 {
@@ -122,6 +127,26 @@ static inline void wheel_cancel(hsk_wheel *w, hsk_timer *t)
 		return;
 	}
 	wheel_cancel_placed(w, t);
+}
+/* wheel_arm for timers whose deadlines come in the order they are armed
+ * (a fixed lifetime from a clock that only moves forward: TIME_WAIT's
+ * 2MSL): such a timer is appended to `fifo`, which that order keeps
+ * sorted by (deadline, order), and is never filed in a slot nor moved
+ * down the levels; wheel_pop_expired and wheel_next_deadline look at the
+ * head of `fifo` beside the wheel's, so what they answer is what
+ * wheel_arm would have made them answer. A deadline before the last on
+ * `fifo` (the lifetime shortened), or file_now, takes wheel_arm. */
+static inline void wheel_arm_fifo(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+{
+	wheel_cancel(w, t);
+	if (w->file_now || deadline < w->fifo.prev->deadline) {
+		wheel_arm(w, t, deadline);
+		return;
+	}
+	timer_list_append(&w->fifo, t);
+	w->count++;
+	t->deadline = deadline;
+	t->order = w->next_order++ | ORDER_FIFO;
 }
 /* Removes and returns one timer with deadline <= now (earliest first, ties
  * in arming order), or NULL. The returned timer is disarmed. Advances the

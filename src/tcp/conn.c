@@ -69,8 +69,8 @@ tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_no
 }
 
 /* Takes the TCB out of the table and stops its timers; the memory stays
- * for whoever still holds it. (tcb_detach and tcb_detach_to; in line in
- * tcb_closed, as free_detached is: a frame and a call less each.) */
+ * for whoever still holds it. (tcb_detach's; in line in end_to, as
+ * free_detached is: a frame and a call less each.) */
 static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t,
 							     tbl_node *succ)
 {
@@ -102,11 +102,6 @@ void tcb_detach(tcp_stack *s, tcb *t)
 	detach_to(s, t, NULL);
 }
 
-void tcb_detach_to(tcp_stack *s, tcb *t, tbl_node *succ)
-{
-	detach_to(s, t, succ);
-}
-
 /* A detached TCB's memory back (tcb_free's, in line in tcb_closed). */
 static inline __attribute__((always_inline)) void free_detached(tcp_stack *s, tcb *t)
 {
@@ -118,10 +113,25 @@ static inline __attribute__((always_inline)) void free_detached(tcp_stack *s, tc
 
 void tcb_free(tcp_stack *s, tcb *t)
 {
-	/* (tcb_closed and TIME_WAIT's entry detach it first: no call then) */
+	/* (tcb_closed and TIME_WAIT's entry do not come here) */
 	if (!(t->flags & TF_DETACHED))
 		tcb_detach(s, t);
 	free_detached(s, t);
+}
+
+/* Out of the table (succ, if any, in its place), and the memory back
+ * when no socket or accept queue holds the TCB: tcb_closed's end, and
+ * TIME_WAIT's entry's (one call for the detach and the free). */
+static inline __attribute__((always_inline)) void end_to(tcp_stack *s, tcb *t, tbl_node *succ)
+{
+	detach_to(s, t, succ);
+	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
+		free_detached(s, t);
+}
+
+void tcb_end_to(tcp_stack *s, tcb *t, tbl_node *succ)
+{
+	end_to(s, t, succ);
 }
 
 void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
@@ -133,9 +143,7 @@ void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
 		t->err = t->err ? t->err : HSK_ECONNABORTED;
 		tcb_notify(s, t);       /* (the transition tells it otherwise) */
 	}
-	detach_to(s, t, NULL);
-	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
-		free_detached(s, t);
+	end_to(s, t, NULL);
 }
 
 void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)

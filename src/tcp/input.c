@@ -412,26 +412,6 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
-/* LAST_ACK: our FIN is acknowledged, the segment has nothing to answer
- * (no text, no FIN) and no socket holds the TCB (closed: tcb_closed frees
- * it; in LAST_ACK it was accepted, our FIN is close()'s). The
- * connection ends on it, before loss recovery, congestion control and
- * ECN look at the ACK: what they would learn is for nobody, and tcb_free
- * gives the rings and the SACK state back at once (what
- * tcb_release_idle_rings would do first). Not when the ACK is one they
- * count something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
- * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
- * open (its rings go when idle, as ever): then ack_input's switch closes
- * it. */
-static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
-								 const tcp_seg *sg)
-{
-	const tcp_sack *k = tcb_sack(t);
-	return (t->flags & TF_FIN_ACKED) && t->sd < 0 && !sg->len &&
-	       !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
-	       !(k && k->rk.tlp_on);
-}
-
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
 static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
@@ -454,10 +434,6 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
-	if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
-		tcb_closed(s, t, "rcv ACK of FIN");
-		return TV(TV_DONE, NULL);
-	}
 	uint32_t cwnd = tcb_cwnd(t);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
@@ -918,12 +894,69 @@ static inline __attribute__((always_inline)) bool steps_predicted(const tcp_stac
 	       !seq_lt(sg->ack, seq_add(t->snd_una, -t->max_snd_wnd));
 }
 
+/* LAST_ACK, the steps predicted: the ACK covers our FIN (sent, and
+ * SEG.ACK = SND.MAX), the segment has nothing to answer (no text, no FIN)
+ * and no socket holds the TCB (closed: tcb_closed frees it; in LAST_ACK
+ * it was accepted, our FIN is close()'s). The connection ends on it at
+ * once: keepalive, TS.Recent, the window and SND.UNA (ack_advance: its
+ * RTT sample and timers), loss recovery, congestion control, ECN and
+ * tcb_release_idle_rings would only change a TCB about to be freed
+ * (the socket to tell is gone; tcb_free gives the rings and the SACK
+ * state back, in the same order). Not when the ACK is one they count
+ * something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
+ * open (its rings go when idle, as ever): then ack_input's switch closes
+ * it, as it does with tcp_stack.no_fastpath (test_fastpath compares;
+ * test_close's test_last_ack_* fail with a condition left out). */
+static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
+								 const tcp_seg *sg)
+{
+	const tcp_sack *k = tcb_sack(t);
+	return (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max) && t->sd < 0 &&
+	       !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
+	       !(k && k->rk.tlp_on);
+}
+
+/* FIN_WAIT_2, the steps predicted: the peer's FIN, nothing else (no
+ * text, only ACK and PSH beside it), to an orphan (no socket: tw_enter
+ * frees the TCB) without SACK state or bytes held out of order. The
+ * steps would take TS.Recent, the window (the ACK we send is traced with
+ * it), find nothing acknowledged (SND.UNA = SND.MAX since our FIN's ACK,
+ * and SEG.ACK <= SND.MAX), nothing in flight, no text, and then the FIN
+ * (fin_input): that is all this does. Keepalive's restart and the
+ * zero-window probes are left out: tw_enter frees the TCB. With
+ * tcp_stack.no_fastpath the steps are taken (test_fastpath compares). */
+static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
+								  const tcp_seg *sg)
+{
+	return (sg->th.flags & ~HSK_TH_PSH) == (HSK_TH_FIN | HSK_TH_ACK) && !sg->len &&
+	       t->sd < 0 && !tcb_sack(t) && tcb_ooo_empty(t);
+}
+
+static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, tcb *t,
+								   const tcp_seg *sg)
+{
+	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & TF_RCVD_FIN));
+	hp_ts_update(s, t, sg);
+	update_window(t, sg);
+	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
+	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
+	tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
+	return TV(TV_DONE, NULL);
+}
+
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
 	if (steps_predicted(s, t, sg)) {
+		if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
+			tcb_closed(s, t, "rcv ACK of FIN");
+			return TV(TV_DONE, NULL);
+		}
+		if (t->state == HSK_FIN_WAIT_2 && fin_wait_2_fin(t, sg))
+			return fin_wait_2_fin_input(s, t, sg);
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);

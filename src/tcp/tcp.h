@@ -753,9 +753,11 @@ void tcb_fresh_init(struct tcp_stack *s, tcb *t);
 /* Takes a TCB out of the table and stops its timers (TF_DETACHED); the
  * memory stays for the socket that still holds it. */
 void tcb_detach(struct tcp_stack *s, tcb *t);
-/* tcb_detach, then its successor (a TIME_WAIT entry with its key) in the
- * table where it was: tbl_replace, one step instead of two. */
-void tcb_detach_to(struct tcp_stack *s, tcb *t, tbl_node *succ);
+/* tcb_detach, then its successor (a TIME_WAIT entry with its key; or
+ * NULL) in the table where it was: tbl_replace, one step instead of two;
+ * then, as tcb_closed, the TCB freed when nobody holds it (no socket, not
+ * on an accept queue). */
+void tcb_end_to(struct tcp_stack *s, tcb *t, tbl_node *succ);
 /* Unhooks and frees: table, timer, buffers. */
 void tcb_free(struct tcp_stack *s, tcb *t);
 /* Ends a connection with an error (reset, timeout): CLOSED, the socket sees

@@ -61,18 +61,16 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		.reuse = (t->flags & TF_REUSEADDR) != 0,
 		.ts_offset = t->ts_offset, .ts_recent = t->ts_recent,
 	};
+	/* every entry lives 2MSL: on the wheel's fifo, in order */
+	wheel_arm_fifo(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	/* out of the table, the entry in its place (the long way: out,
-	 * then in; tests compare) */
+	 * then in; tests compare), and the TCB freed unless a socket still
+	 * open holds it (told by the transition) */
 	if (s->conn_long) {
 		tcb_detach(s, t);
 		tbl_insert(&s->conns, &tw->node);
-	} else {
-		tcb_detach_to(s, t, &tw->node);
 	}
-	wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
-	/* (a socket still open was told by the transition) */
-	if (t->sd < 0)
-		tcb_free(s, t);
+	tcb_end_to(s, t, s->conn_long ? NULL : &tw->node);
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is
@@ -134,7 +132,7 @@ tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 	    (seq_eq(seq_add(sg->seq, seg_space(sg)), tw->rcv_nxt) ||
 	     seq_eq(sg->seq, tw->rcv_nxt))) {
 		/* The peer did not hear our ACK of its FIN. */
-		wheel_arm(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
+		wheel_arm_fifo(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 		return TV(TV_DUPACK, "FIN in TIME_WAIT: ACK, restart 2MSL");
 	}
 	if (sg->len || fin || !seq_eq(sg->seq, tw->rcv_nxt))

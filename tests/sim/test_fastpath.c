@@ -490,6 +490,38 @@ typedef struct third {
 	bool idle;                /* not accepted for 12 s (keepalive's probes) */
 } third;
 
+/* fast and slow gave the same events, counters and bytes (what, name: for
+ * the message); frees both, returns the number of events. */
+static size_t outcomes_same(const char *what, const char *name, outcome *fast, outcome *slow)
+{
+	size_t n = fast->nev < slow->nev ? fast->nev : slow->nev;
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(fast->ev[j], slow->ev[j]) != 0) {
+			fprintf(stderr, "%s, %s: event %zu differs\n  fast: %s\n  slow: %s\n",
+				what, name, j, fast->ev[j], slow->ev[j]);
+			fail();
+		}
+	}
+	if (fast->nev != slow->nev) {
+		fprintf(stderr, "%s, %s: %zu events with the short way, %zu without\n", what,
+			name, fast->nev, slow->nev);
+		fail();
+	}
+	for (size_t j = 0; j < fast->ncnt; j++) {
+		if (fast->cnt[j] != slow->cnt[j]) {
+			fprintf(stderr, "%s, %s: counter %s: %llu vs %llu\n", what, name,
+				hsk_counter_name(j), (unsigned long long)fast->cnt[j],
+				(unsigned long long)slow->cnt[j]);
+			fail();
+		}
+	}
+	assert_int_equal(fast->bytes, slow->bytes);
+	n = fast->nev;
+	outcome_free(fast);
+	outcome_free(slow);
+	return n;
+}
+
 static void run_third(const third *v, bool slow, outcome *out)
 {
 	hsk_config cfg;
@@ -616,35 +648,141 @@ static void test_third_ack(void **state)
 		outcome fast, slow;
 		run_third(v, false, &fast);
 		run_third(v, true, &slow);
-		size_t n = fast.nev < slow.nev ? fast.nev : slow.nev;
-		for (size_t j = 0; j < n; j++) {
-			if (strcmp(fast.ev[j], slow.ev[j]) != 0) {
-				fprintf(stderr, "third ACK, %s: event %zu differs\n  fast: %s\n"
-					"  slow: %s\n", v->name, j, fast.ev[j], slow.ev[j]);
-				fail();
-			}
-		}
-		if (fast.nev != slow.nev) {
-			fprintf(stderr, "third ACK, %s: %zu events with the short way, %zu "
-				"without\n", v->name, fast.nev, slow.nev);
-			fail();
-		}
-		for (size_t j = 0; j < fast.ncnt; j++) {
-			if (fast.cnt[j] != slow.cnt[j]) {
-				fprintf(stderr, "third ACK, %s: counter %s: %llu vs %llu\n",
-					v->name, hsk_counter_name(j),
-					(unsigned long long)fast.cnt[j],
-					(unsigned long long)slow.cnt[j]);
-				fail();
-			}
-		}
-		assert_int_equal(fast.bytes, slow.bytes);
-		events += fast.nev;
-		outcome_free(&fast);
-		outcome_free(&slow);
+		events += outcomes_same("third ACK", v->name, &fast, &slow);
 	}
 	fprintf(stderr, "fastpath third ACK: %zu shapes, %zu events the same both ways\n",
 		sizeof(shapes) / sizeof(shapes[0]), events);
+}
+
+/* ---- the peer's FIN in FIN_WAIT_2 (input.c, fin_wait_2_fin) ----
+ * A peer played here opens a connection to host S; S accepts, sends 100
+ * bytes, which the peer acknowledges, and closes (or shuts down writing:
+ * `open`); the peer acknowledges the FIN (FIN_WAIT_2) and sends its own
+ * in one shape, then again a second later (TIME_WAIT's ACK echoes the
+ * timestamp the entry kept), and TIME_WAIT passes. The same with
+ * tcp_stack.no_fastpath (the steps) must give the same events and
+ * counters: the bare FIN to an orphan goes the short way; the window and
+ * TSval it carries are what it must still take; text, ECE, bytes held out
+ * of order, a socket still open must come out as the steps make them. */
+typedef struct fin2 {
+	const char *name;
+	uint8_t flags;            /* beside FIN and ACK */
+	uint16_t win;             /* the peer's window (unscaled; 2000 before) */
+	size_t len;               /* text before the FIN */
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
+	bool ooo;                 /* 10 bytes out of order held before the close */
+	bool open;                /* shutdown, the socket closed after TIME_WAIT */
+} fin2;
+
+static void run_fin2(const fin2 *v, bool slow, outcome *out)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	if (v->plain)
+		cfg.sack = cfg.timestamps = cfg.window_scaling = false, cfg.ecn = 0;
+	else
+		cfg.ecn = 1;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 4243);
+	sm.st[S]->tcp.no_fastpath = slow;
+	hsk_stack *st = sm.st[S];
+	int lsd = hsk_socket(st);
+	assert_true(lsd >= 0);
+	assert_int_equal(hsk_bind(st, lsd, 0, 80), 0);
+	assert_int_equal(hsk_listen(st, lsd, 4), 0);
+	uint32_t peer = SIM_ADDR(7), irs = 123456, tsv = 1000;
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1200;
+	o.wscale = 3;
+	o.sack_ok = true;
+	o.has_ts = true;
+	o.ts_val = tsv;
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs, 0,
+			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, &o, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags & (HSK_TH_SYN | HSK_TH_ACK), HSK_TH_SYN | HSK_TH_ACK);
+	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
+	sim_run(&sm, 7 * MS);
+	tcp_opts_init(&o);
+	o.has_ts = true;
+	o.ts_val = ++tsv;
+	o.ts_ecr = ecr;
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 1, HSK_TH_ACK, 2000, &o, NULL, 0);
+	int sd = hsk_accept(st, lsd, NULL);
+	assert_true(sd >= 0);
+	static const uint8_t text[100] = { 1, 2, 3 };
+	assert_int_equal(hsk_send(st, sd, text, sizeof(text)), sizeof(text));
+	sim_run(&sm, 7 * MS);
+	o.ts_val = ++tsv;
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 101, HSK_TH_ACK, 2000, &o, NULL, 0);
+	if (v->ooo) {
+		o.ts_val = ++tsv;
+		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 51, iss + 101, HSK_TH_ACK, 2000, &o,
+				text, 10);
+	}
+	sim_run(&sm, 7 * MS);
+	if (v->open)
+		assert_int_equal(hsk_shutdown(st, sd, HSK_SHUT_WR), 0);
+	else
+		assert_int_equal(hsk_close(st, sd), 0);
+	sim_run(&sm, 7 * MS);
+	o.ts_val = ++tsv;
+	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 102, HSK_TH_ACK, 2000, &o, NULL, 0);
+	sim_run(&sm, 7 * MS);
+	/* the FIN, twice */
+	for (int k = 0; k < 2; k++) {
+		if (!v->plain)
+			o.ts_val = tsv += 5;
+		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 102,
+				HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, v->plain ? NULL : &o,
+				text, v->len);
+		sim_run(&sm, 1 * SEC);
+	}
+	sim_run(&sm, 70 * SEC);
+	if (v->open)
+		assert_int_equal(hsk_close(st, sd), 0);
+	assert_int_equal(hsk_close(st, lsd), 0);
+	sim_run(&sm, 1 * SEC);
+	events_as_text(&sm, out);
+	out->rec = NULL;
+	out->nrec = 0;
+	out->ncnt = hsk_counter_count();
+	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
+	assert_non_null(out->cnt);
+	for (size_t i = 0; i < out->ncnt; i++)
+		out->cnt[i] = hsk_counter_get(st, i);
+	out->bytes = 0;
+	sim_free(&sm);
+}
+
+static void test_fin_wait_2_fin(void **state)
+{
+	(void)state;
+	static const fin2 shapes[] = {
+		{ "bare", .win = 2000 },
+		{ "PSH", .flags = HSK_TH_PSH, .win = 2000 },
+		{ "window update", .win = 37 },
+		{ "plain", .win = 2000, .plain = true },
+		{ "text", .win = 2000, .len = 10 },
+		{ "ECE", .flags = HSK_TH_ECE, .win = 2000 },
+		{ "CWR", .flags = HSK_TH_CWR, .win = 2000 },
+		{ "out of order held", .win = 2000, .ooo = true },
+		{ "out of order held, plain", .win = 2000, .ooo = true, .plain = true },
+		{ "socket open", .win = 2000, .open = true },
+		{ "socket open, text", .win = 2000, .open = true, .len = 10 },
+	};
+	size_t events = 0;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const fin2 *v = &shapes[i];
+		outcome fast, slow;
+		run_fin2(v, false, &fast);
+		run_fin2(v, true, &slow);
+		events += outcomes_same("FIN in FIN_WAIT_2", v->name, &fast, &slow);
+	}
+	fprintf(stderr, "fastpath FIN in FIN_WAIT_2: %zu shapes, %zu events the same both "
+		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
 }
 
 int main(void)
@@ -656,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_ecn),
 		cmocka_unit_test(test_third_ack),
+		cmocka_unit_test(test_fin_wait_2_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,9 +5,12 @@
  * arms, re-arms and cancels between two looks at the wheel, deadlines
  * that tie with others, timers armed from inside the pop loop) and must
  * pop the same timers in the same order and report the same next deadline
- * and count throughout. */
+ * and count throughout. With `fifo`, some arms are wheel_arm_fifo's (a
+ * fixed lifetime, as TIME_WAIT's, or now and then any deadline): the
+ * deferring wheel keeps those on its fifo, the other places them. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@ typedef struct pair {
 	hsk_wheel a, b;          /* a defers, b files at once */
 	hsk_timer ta[N], tb[N];
 	uint64_t now;
+	bool fifo;               /* some arms are wheel_arm_fifo's */
 } pair;
 
 static uint64_t pick_deadline(hsk_rng *g, const pair *p)
@@ -48,7 +52,13 @@ static uint64_t pick_deadline(hsk_rng *g, const pair *p)
 static void both_arm_or_cancel(hsk_rng *g, pair *p)
 {
 	int i = (int)rng_below(g, N);
-	if (rng_below(g, 4)) {
+	if (p->fifo && rng_below(g, 3) == 0) {
+		/* mostly a fixed lifetime from now; sometimes an earlier
+		 * deadline than the fifo's last (wheel_arm's way then) */
+		uint64_t d = rng_below(g, 8) ? p->now + 60000 * MS : pick_deadline(g, p);
+		wheel_arm_fifo(&p->a, &p->ta[i], d);
+		wheel_arm_fifo(&p->b, &p->tb[i], d);
+	} else if (rng_below(g, 4)) {
 		uint64_t d = pick_deadline(g, p);
 		wheel_arm(&p->a, &p->ta[i], d);
 		wheel_arm(&p->b, &p->tb[i], d);
@@ -78,13 +88,14 @@ static void both_pop(hsk_rng *g, pair *p, uint64_t now)
 	}
 }
 
-static void run(uint64_t seed, uint64_t tick_ns, int ops)
+static void run_with(uint64_t seed, uint64_t tick_ns, int ops, bool fifo)
 {
 	hsk_rng g;
 	rng_seed(&g, seed);
 	pair *p = calloc(1, sizeof(*p));
 	assert_non_null(p);
 	p->now = 5 * MS;
+	p->fifo = fifo;
 	wheel_init(&p->a, p->now, tick_ns);
 	wheel_init(&p->b, p->now, tick_ns);
 	p->b.file_now = true;
@@ -125,6 +136,11 @@ static void run(uint64_t seed, uint64_t tick_ns, int ops)
 	free(p);
 }
 
+static void run(uint64_t seed, uint64_t tick_ns, int ops)
+{
+	run_with(seed, tick_ns, ops, false);
+}
+
 static void test_defer_1ms(void **state)
 {
 	(void)state;
@@ -135,6 +151,70 @@ static void test_defer_1ns(void **state)
 {
 	(void)state;
 	run(2, 1, 20000);
+}
+
+static void test_fifo_1ms(void **state)
+{
+	(void)state;
+	run_with(3, MS, 20000, true);
+}
+
+static void test_fifo_1ns(void **state)
+{
+	(void)state;
+	run_with(4, 1, 20000, true);
+}
+
+/* The fifo's timers take their turn among the wheel's by (deadline,
+ * order): a tie goes to the one armed first, whichever list holds it; a
+ * deadline before the fifo's last goes to the wheel; a fifo timer
+ * re-armed with wheel_arm or cancelled leaves the fifo. */
+static void test_fifo_order(void **state)
+{
+	(void)state;
+	hsk_wheel w;
+	hsk_timer a, b, c, d, e;
+	wheel_init(&w, 0, MS);
+	timer_init(&a);
+	timer_init(&b);
+	timer_init(&c);
+	timer_init(&d);
+	timer_init(&e);
+	wheel_arm(&w, &a, 60000 * MS);
+	wheel_arm_fifo(&w, &b, 60000 * MS);    /* ties with a, armed after */
+	wheel_arm_fifo(&w, &c, 60000 * MS);
+	wheel_arm(&w, &d, 60000 * MS);         /* after c */
+	wheel_arm_fifo(&w, &e, 100 * MS);      /* before c: the wheel's */
+	assert_ptr_equal(w.fifo.next, &b);
+	assert_ptr_equal(w.fifo.prev, &c);
+	assert_int_equal(wheel_count(&w), 5);
+	assert_true(wheel_check(&w));
+	assert_int_equal(wheel_next_deadline(&w), 100 * MS);
+	assert_null(wheel_pop_expired(&w, 99 * MS));
+	assert_ptr_equal(wheel_pop_expired(&w, 100 * MS), &e);
+	assert_int_equal(wheel_next_deadline(&w), 60000 * MS);
+	assert_null(wheel_pop_expired(&w, 60000 * MS - 1));
+	wheel_arm(&w, &b, 60000 * MS);         /* off the fifo, after d */
+	wheel_cancel(&w, &c);
+	assert_false(timer_armed(&c));
+	assert_true(wheel_check(&w));
+	wheel_arm_fifo(&w, &c, 60000 * MS);    /* back, last */
+	wheel_arm(&w, &e, 60000 * MS);         /* the wheel's, after c */
+	assert_true(wheel_check(&w));
+	assert_ptr_equal(wheel_pop_expired(&w, 60000 * MS), &a);
+	assert_ptr_equal(wheel_pop_expired(&w, 60000 * MS), &d);
+	assert_ptr_equal(wheel_pop_expired(&w, 60000 * MS), &b);
+	assert_ptr_equal(wheel_pop_expired(&w, 60000 * MS), &c);
+	assert_ptr_equal(wheel_pop_expired(&w, 60000 * MS), &e);
+	assert_null(wheel_pop_expired(&w, UINT64_MAX));
+	assert_int_equal(wheel_count(&w), 0);
+	assert_int_equal(wheel_next_deadline(&w), UINT64_MAX);
+	/* alone, without the wheel's overdue list */
+	wheel_arm_fifo(&w, &a, 70000 * MS);
+	assert_int_equal(wheel_next_deadline(&w), 70000 * MS);
+	assert_null(wheel_pop_expired(&w, 70000 * MS - 1));
+	assert_ptr_equal(wheel_pop_expired(&w, 70000 * MS), &a);
+	assert_true(wheel_check(&w));
 }
 
 /* A timer re-armed while pending ranks by its last arming: armed after
@@ -171,6 +251,9 @@ int main(void)
 		cmocka_unit_test(test_defer_1ms),
 		cmocka_unit_test(test_defer_1ns),
 		cmocka_unit_test(test_rearm_pending_ranks_last),
+		cmocka_unit_test(test_fifo_1ms),
+		cmocka_unit_test(test_fifo_1ns),
+		cmocka_unit_test(test_fifo_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -497,7 +497,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, (uint16_t)win);
 		o.len = len;
 		o.ring_off = ring_off(t, t->snd_nxt);
-		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
+		if (is_new && !rec_sent(s, t, a, t->snd_nxt, len, fin))
 			break;          /* no segment record free */
 		if (is_new && seq_eq(t->snd_una, t->snd_max))
 			a->ts_flight = tsval;

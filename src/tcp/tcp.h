@@ -691,9 +691,12 @@ int rec_sack_init(struct tcp_stack *s, tcb *t);
 /* The SACK state in use (sack_on) goes when nothing is in flight, held or
  * owed: no record, no D-SACK to report, no recovery. */
 void rec_sack_free_idle(tcb *t);
-/* rec_sent when the SACK state is not in use yet, the segment has no
- * data or its records are full. */
-bool rec_sent_slow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+/* rec_sent when the SACK state is not in use yet: it starts with the
+ * segment's records. */
+bool rec_sent_start(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+/* rec_sent when the SACK state is in use and the segment has no data or
+ * its records are not there or full. */
+bool rec_sent_grow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
 void rec_sack_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
@@ -708,9 +711,6 @@ uint32_t rec_pipe(const tcb *t);
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
 void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
-/* Arms the probe timer when RFC 8985 §7.2 allows; k: tcb_sack(t), not
- * NULL (the caller's test). */
-void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
@@ -905,18 +905,50 @@ static inline bool rec_send_lost(struct tcp_stack *s, tcb *t)
 		return false;
 	return rec_send_lost_walk(s, t, k);
 }
+/* As Linux (TCP_TIMEOUT_MIN): some slack over 2*SRTT, since a
+ * sub-millisecond RTT is shorter than a busy host's scheduling. */
+enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
+/* Arms the probe timer when RFC 8985 §7.2 allows, after tcp_output sent
+ * something (its one caller, in line there: four bursts a lifecycle);
+ * k: tcb_sack(t), not NULL (the caller's test). Something is in flight
+ * and the RTO is armed for it (tcp_output armed it before the call), so
+ * rtx_at is not 0. */
+static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
+{
+	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
+	const tcb_act *a = t->act;
+	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
+	if (!srtt ||
+	    !rack_tlp_may_arm(&k->rk, true,
+			      a->cc.in_recovery || seq_lt(t->snd_una, a->recover)))
+		return;
+	/* Not capped by the RTO here: the cap at the end gives the same
+	 * (what is added in between is added to both or capped away). */
+	uint64_t at = rack_pto_deadline(&k->rk, srtt, s->env->now, 0);
+	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
+	 * flight; a receiver may as well delay while it holds less than two
+	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	if (k->rk.count > 1 && flight < 2u * t->mss)
+		at += RACK_WCDELACKT_NS;
+	at += TLP_SLACK_NS;
+	k->tlp_at = at < a->rtx_at ? at : a->rtx_at;
+}
 /* Record new data [start, start+len) (and a FIN after it) as sent; false
- * when no record is free (stop sending for now). The usual segment: one
- * record free in the ring there is (its capacity is 0 before it is taken,
- * so `seg` needs no test of its own); rec_sent_slow otherwise. */
-static inline bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len,
-			    bool fin)
+ * when no record is free (stop sending for now). x: t's extension (the
+ * send loop has taken it). The first segment after an idle time starts
+ * the SACK state (rec_sent_start); the usual one has a record free in
+ * the ring there is (its capacity is 0 before it is taken, so `seg`
+ * needs no test of its own); rec_sent_grow otherwise. */
+static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
+			    uint32_t len, bool fin)
 {
 	if (!(t->flags & TF_SACK_OK))
 		return true;
-	tcb_act *x = t->act;
-	if (!x || !x->sack_on || !len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
-		return rec_sent_slow(s, t, start, len, fin);
+	if (!x->sack_on)
+		return rec_sent_start(s, t, start, len, fin);
+	if (!len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
+		return rec_sent_grow(s, t, start, len, fin);
 	rack *r = &x->sack.rk;
 	rack_push(r, start, len, s->env->now);
 	if (fin)

@@ -934,17 +934,16 @@ static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
 	at += TLP_SLACK_NS;
 	k->tlp_at = at < a->rtx_at ? at : a->rtx_at;
 }
-/* Record new data [start, start+len) (and a FIN after it) as sent; false
- * when no record is free (stop sending for now). x: t's extension (the
- * send loop has taken it). The first segment after an idle time starts
- * the SACK state (rec_sent_start); the usual one has a record free in
- * the ring there is (its capacity is 0 before it is taken, so `seg`
- * needs no test of its own); rec_sent_grow otherwise. */
+/* Record new data [start, start+len) (and a FIN after it) of a connection
+ * with SACK (TF_SACK_OK) as sent; false when no record is free (stop
+ * sending for now). x: t's extension (the send loop has taken it). The
+ * first segment after an idle time starts the SACK state
+ * (rec_sent_start); the usual one has a record free in the ring there is
+ * (its capacity is 0 before it is taken, so `seg` needs no test of its
+ * own); rec_sent_grow otherwise. */
 static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
 			    uint32_t len, bool fin)
 {
-	if (!(t->flags & TF_SACK_OK))
-		return true;
 	if (!x->sack_on)
 		return rec_sent_start(s, t, start, len, fin);
 	if (!len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)

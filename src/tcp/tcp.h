@@ -25,6 +25,8 @@
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
 
+#include <assert.h>
+
 #include "core/env.h"
 #include "core/pool.h"
 #include "core/ring.h"
@@ -917,6 +919,7 @@ static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
 {
 	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
 	const tcb_act *a = t->act;
+	assert(a->rtx_at);
 	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
 	if (!srtt ||
 	    !rack_tlp_may_arm(&k->rk, true,

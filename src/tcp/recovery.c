@@ -308,12 +308,13 @@ static __attribute__((noinline)) void rec_quiet_all(tcp_stack *s, tcb *t, tcp_sa
 	if (!acked)
 		return;
 	/* rack_cum_ack_walk's sample: every record is acknowledged, and the
-	 * last one was sent after all the others. */
+	 * last one was sent after all the others. (The records are seg0's,
+	 * tested above: their capacity is SACK_RECORDS_FIRST.) */
 	const rack *r = &k->rk;
 	uint64_t sample = 0;
 	if (r->count) {
 		uint64_t now = s->env->now;
-		uint64_t d = now - r->seg[(r->head + r->count - 1) & (r->cap - 1)].xmit;
+		uint64_t d = now - k->seg0[(r->head + r->count - 1) & (SACK_RECORDS_FIRST - 1)].xmit;
 		sample = d ? d : 1;
 		rtt_add_sample(&t->rtt, &s->rttp, sample, false, now);
 	}

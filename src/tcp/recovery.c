@@ -125,19 +125,6 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
 
-/* The SACK state begins: each part is initialised here; the records are
- * written by rack_on_send before they are read. */
-static inline void sack_start(tcb_act *x, hsk_seq snd_una)
-{
-	tcp_sack *k = &x->sack;
-	sack_rcv_init(&k->rcv);
-	sack_board_init(&k->board, snd_una);
-	rack_init(&k->rk, NULL, 0);
-	k->seg = NULL;
-	k->reo_at = k->tlp_at = 0;
-	x->sack_on = true;
-}
-
 int rec_sack_init(tcp_stack *s, tcb *t)
 {
 	tcb_act *x = tcb_act_get(s, t);
@@ -204,24 +191,6 @@ bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 		rack_push(&k->rk, start, len, s->env->now);
 	if (fin)
 		rack_push(&k->rk, seq_add(start, len), 1, s->env->now);
-	return true;
-}
-
-/* rec_sent on an extension whose SACK state is not in use (a connection
- * sends after being idle): rec_sack_init, then records_grow's first step
- * (the records inside tcp_sack), then the records, without the calls. */
-bool rec_sent_start(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
-{
-	tcb_act *x = t->act;
-	tcp_sack *k = &x->sack;
-	uint64_t now = s->env->now;
-	sack_start(x, t->snd_una);
-	k->rk.seg = k->seg = k->seg0;
-	k->rk.cap = SACK_RECORDS_FIRST;
-	if (len)
-		rack_push(&k->rk, start, len, now);
-	if (fin)
-		rack_push(&k->rk, seq_add(start, len), 1, now);
 	return true;
 }
 

@@ -693,9 +693,6 @@ int rec_sack_init(struct tcp_stack *s, tcb *t);
 /* The SACK state in use (sack_on) goes when nothing is in flight, held or
  * owed: no record, no D-SACK to report, no recovery. */
 void rec_sack_free_idle(tcb *t);
-/* rec_sent when the SACK state is not in use yet: it starts with the
- * segment's records. */
-bool rec_sent_start(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* rec_sent when the SACK state is in use and the segment has no data or
  * its records are not there or full. */
 bool rec_sent_grow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
@@ -937,6 +934,37 @@ static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
 	at += TLP_SLACK_NS;
 	k->tlp_at = at < a->rtx_at ? at : a->rtx_at;
 }
+/* The SACK state begins: each part is initialised here; the records are
+ * written by rack_on_send before they are read. */
+static inline void sack_start(tcb_act *x, hsk_seq snd_una)
+{
+	tcp_sack *k = &x->sack;
+	sack_rcv_init(&k->rcv);
+	sack_board_init(&k->board, snd_una);
+	rack_init(&k->rk, NULL, 0);
+	k->seg = NULL;
+	k->reo_at = k->tlp_at = 0;
+	x->sack_on = true;
+}
+/* rec_sent on an extension x whose SACK state is not in use (a
+ * connection sends after being idle): rec_sack_init, then records_grow's
+ * first step (the records inside tcp_sack), then the records, without the
+ * calls. In line in the send loop: four bursts of a lifecycle start so. */
+static inline bool rec_sent_start(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
+				  uint32_t len, bool fin)
+{
+	tcp_sack *k = &x->sack;
+	uint64_t now = s->env->now;
+	sack_start(x, t->snd_una);
+	k->rk.seg = k->seg = k->seg0;
+	k->rk.cap = SACK_RECORDS_FIRST;
+	if (len)
+		rack_push(&k->rk, start, len, now);
+	if (fin)
+		rack_push(&k->rk, seq_add(start, len), 1, now);
+	return true;
+}
+
 /* Record new data [start, start+len) (and a FIN after it) of a connection
  * with SACK (TF_SACK_OK) as sent; false when no record is free (stop
  * sending for now). x: t's extension (the send loop has taken it). The
@@ -948,7 +976,7 @@ static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq sta
 			    uint32_t len, bool fin)
 {
 	if (!x->sack_on)
-		return rec_sent_start(s, t, start, len, fin);
+		return rec_sent_start(s, t, x, start, len, fin);
 	if (!len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
 		return rec_sent_grow(s, t, start, len, fin);
 	rack *r = &x->sack.rk;

@@ -497,16 +497,25 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, (uint16_t)win);
 		o.len = len;
 		o.ring_off = ring_off(t, t->snd_nxt);
-		if (is_new && !rec_sent(s, t, t->snd_nxt, len, fin))
-			break;          /* no segment record free */
-		if (is_new && seq_eq(t->snd_una, t->snd_max))
-			a->ts_flight = tsval;
-		if (!is_new)
+		if (!is_new) {
 			CNT_INC(s->env, RetransSegs);
-		else if (!(t->flags & TF_RTT_TIMING) && len) {
-			t->flags |= TF_RTT_TIMING;
-			a->rtt_seq = seq_add(t->snd_nxt, len);
-			a->rtt_start = s->env->now;
+		} else if (t->flags & TF_SACK_OK) {
+			/* With SACK each new segment has a record, which
+			 * times it (RACK): ack_advance takes no sample from
+			 * ts_flight or the one timed segment while records
+			 * are there, and an ACK of new data always finds
+			 * them (the SACK state goes only when nothing is in
+			 * flight). */
+			if (!rec_sent(s, t, a, t->snd_nxt, len, fin))
+				break;          /* no segment record free */
+		} else {
+			if (seq_eq(t->snd_una, t->snd_max))
+				a->ts_flight = tsval;
+			if (!(t->flags & TF_RTT_TIMING) && len) {
+				t->flags |= TF_RTT_TIMING;
+				a->rtt_seq = seq_add(t->snd_nxt, len);
+				a->rtt_start = s->env->now;
+			}
 		}
 		if (is_new && len)
 			qack_data_sent(s, t);

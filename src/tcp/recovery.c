@@ -20,7 +20,6 @@
 #include "tcp/tcp.h"
 
 enum { DUPTHRESH = 3 };
-enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
 
 /* Everything here runs for a connection with something in flight, or
  * SACK state: its active extension is there. */
@@ -126,19 +125,6 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 
 /* ---- with SACK: scoreboard and RACK-TLP ---- */
 
-/* The SACK state begins: each part is initialised here; the records are
- * written by rack_on_send before they are read. */
-static inline void sack_start(tcb_act *x, hsk_seq snd_una)
-{
-	tcp_sack *k = &x->sack;
-	sack_rcv_init(&k->rcv);
-	sack_board_init(&k->board, snd_una);
-	rack_init(&k->rk, NULL, 0);
-	k->seg = NULL;
-	k->reo_at = k->tlp_at = 0;
-	x->sack_on = true;
-}
-
 int rec_sack_init(tcp_stack *s, tcb *t)
 {
 	tcb_act *x = tcb_act_get(s, t);
@@ -191,15 +177,11 @@ static bool records_grow(tcb *t)
 	return true;
 }
 
-/* rec_sent when the records are not there yet or full: take them, grow
- * them (or give up SACK when there is no memory for its state). */
-static __attribute__((noinline)) bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_seq start,
-						    uint32_t len, bool fin)
+/* rec_sent when the SACK state is in use and the records are not there
+ * yet (it started for data received out of order) or full, or the
+ * segment is a FIN alone: take them, grow them. */
+bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
 {
-	if ((!t->act || !t->act->sack_on) && rec_sack_init(s, t) < 0) {
-		t->flags &= ~TF_SACK_OK;        /* no memory: plain recovery */
-		return true;
-	}
 	tcp_sack *k = &t->act->sack;
 	unsigned need = (len ? 1 : 0) + (fin ? 1 : 0);
 	while (!k->seg || k->rk.count + need > k->rk.cap)
@@ -210,32 +192,6 @@ static __attribute__((noinline)) bool rec_sent_grow(tcp_stack *s, tcb *t, hsk_se
 	if (fin)
 		rack_push(&k->rk, seq_add(start, len), 1, s->env->now);
 	return true;
-}
-
-/* rec_sent on an extension whose SACK state is not in use (a connection
- * sends after being idle): rec_sack_init, then records_grow's first step
- * (the records inside tcp_sack), then the records, without the calls. */
-static inline bool rec_sent_start(tcb_act *x, hsk_seq snd_una, hsk_seq start, uint32_t len,
-				  bool fin, uint64_t now)
-{
-	tcp_sack *k = &x->sack;
-	sack_start(x, snd_una);
-	k->rk.seg = k->seg = k->seg0;
-	k->rk.cap = SACK_RECORDS_FIRST;
-	if (len)
-		rack_push(&k->rk, start, len, now);
-	if (fin)
-		rack_push(&k->rk, seq_add(start, len), 1, now);
-	return true;
-}
-
-bool rec_sent_slow(tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin)
-{
-	/* (rec_sent, inline, has written the usual segment's record.) */
-	tcb_act *x = t->act;
-	if (x && !x->sack_on)
-		return rec_sent_start(x, t->snd_una, start, len, fin, s->env->now);
-	return rec_sent_grow(s, t, start, len, fin);
 }
 
 static void enter_sack_recovery(tcp_stack *s, tcb *t)
@@ -321,12 +277,13 @@ static __attribute__((noinline)) void rec_quiet_all(tcp_stack *s, tcb *t, tcp_sa
 	if (!acked)
 		return;
 	/* rack_cum_ack_walk's sample: every record is acknowledged, and the
-	 * last one was sent after all the others. */
+	 * last one was sent after all the others. (The records are seg0's,
+	 * tested above: their capacity is SACK_RECORDS_FIRST.) */
 	const rack *r = &k->rk;
 	uint64_t sample = 0;
 	if (r->count) {
 		uint64_t now = s->env->now;
-		uint64_t d = now - r->seg[(r->head + r->count - 1) & (r->cap - 1)].xmit;
+		uint64_t d = now - k->seg0[(r->head + r->count - 1) & (SACK_RECORDS_FIRST - 1)].xmit;
 		sample = d ? d : 1;
 		rtt_add_sample(&t->rtt, &s->rttp, sample, false, now);
 	}
@@ -464,31 +421,6 @@ void rec_sack_rto(tcp_stack *s, tcb *t)
 	t->act->recover = t->snd_max;
 	k->reo_at = k->tlp_at = 0;
 	rec_send_lost(s, t);
-}
-
-void rec_arm_tlp(tcp_stack *s, tcb *t, tcp_sack *k)
-{
-	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
-	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
-	if (!t->act->rtx_at || !srtt)
-		return;
-	if (!rack_tlp_may_arm(&k->rk, true, recovering(t)))
-		return;
-	uint64_t rtx_at = t->act->rtx_at;
-	/* Not capped by the RTO here: the cap at the end gives the same
-	 * (what is added in between is added to both or capped away). */
-	k->tlp_at = rack_pto_deadline(&k->rk, srtt, s->env->now, 0);
-	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
-	 * flight; a receiver may as well delay while it holds less than two
-	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
-	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-	if (k->rk.count > 1 && flight < 2u * t->mss)
-		k->tlp_at += RACK_WCDELACKT_NS;
-	/* As Linux (TCP_TIMEOUT_MIN): some slack over 2*SRTT, since a
-	 * sub-millisecond RTT is shorter than a busy host's scheduling. */
-	k->tlp_at += TLP_SLACK_NS;
-	if (k->tlp_at > rtx_at)
-		k->tlp_at = rtx_at;
 }
 
 /* RFC 8985 §7.3: send one new segment if there is one and the window

@@ -25,6 +25,8 @@
 #ifndef HSK_TCP_H
 #define HSK_TCP_H
 
+#include <assert.h>
+
 #include "core/env.h"
 #include "core/pool.h"
 #include "core/ring.h"
@@ -691,9 +693,9 @@ int rec_sack_init(struct tcp_stack *s, tcb *t);
 /* The SACK state in use (sack_on) goes when nothing is in flight, held or
  * owed: no record, no D-SACK to report, no recovery. */
 void rec_sack_free_idle(tcb *t);
-/* rec_sent when the SACK state is not in use yet, the segment has no
- * data or its records are full. */
-bool rec_sent_slow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
+/* rec_sent when the SACK state is in use and the segment has no data or
+ * its records are not there or full. */
+bool rec_sent_grow(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len, bool fin);
 /* The ACK field of a segment (after SND.UNA has moved, if it did). */
 void rec_sack_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 		  uint32_t flight_before);
@@ -708,9 +710,6 @@ uint32_t rec_pipe(const tcb *t);
 void rec_sack_rto(struct tcp_stack *s, tcb *t);
 /* The reordering or probe timer is due. */
 void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
-/* Arms the probe timer when RFC 8985 §7.2 allows; k: tcb_sack(t), not
- * NULL (the caller's test). */
-void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
@@ -907,18 +906,81 @@ static inline bool rec_send_lost(struct tcp_stack *s, tcb *t)
 		return false;
 	return rec_send_lost_walk(s, t, k);
 }
-/* Record new data [start, start+len) (and a FIN after it) as sent; false
- * when no record is free (stop sending for now). The usual segment: one
- * record free in the ring there is (its capacity is 0 before it is taken,
- * so `seg` needs no test of its own); rec_sent_slow otherwise. */
-static inline bool rec_sent(struct tcp_stack *s, tcb *t, hsk_seq start, uint32_t len,
-			    bool fin)
+/* As Linux (TCP_TIMEOUT_MIN): some slack over 2*SRTT, since a
+ * sub-millisecond RTT is shorter than a busy host's scheduling. */
+enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
+/* Arms the probe timer when RFC 8985 §7.2 allows, after tcp_output sent
+ * something (its one caller, in line there: four bursts a lifecycle);
+ * k: tcb_sack(t), not NULL (the caller's test). Something is in flight
+ * and the RTO is armed for it (tcp_output armed it before the call), so
+ * rtx_at is not 0. */
+static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
 {
-	if (!(t->flags & TF_SACK_OK))
-		return true;
-	tcb_act *x = t->act;
-	if (!x || !x->sack_on || !len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
-		return rec_sent_slow(s, t, start, len, fin);
+	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
+	const tcb_act *a = t->act;
+	assert(a->rtx_at);
+	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
+	if (!srtt ||
+	    !rack_tlp_may_arm(&k->rk, true,
+			      a->cc.in_recovery || seq_lt(t->snd_una, a->recover)))
+		return;
+	/* Not capped by the RTO here: the cap at the end gives the same
+	 * (what is added in between is added to both or capped away). */
+	uint64_t at = rack_pto_deadline(&k->rk, srtt, s->env->now, 0);
+	/* RFC 8985 §7.2 allows for a delayed ACK when one segment is in
+	 * flight; a receiver may as well delay while it holds less than two
+	 * full segments (RFC 9293 §3.8.6.3), so allow for it then too. */
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	if (k->rk.count > 1 && flight < 2u * t->mss)
+		at += RACK_WCDELACKT_NS;
+	at += TLP_SLACK_NS;
+	k->tlp_at = at < a->rtx_at ? at : a->rtx_at;
+}
+/* The SACK state begins: each part is initialised here; the records are
+ * written by rack_on_send before they are read. */
+static inline void sack_start(tcb_act *x, hsk_seq snd_una)
+{
+	tcp_sack *k = &x->sack;
+	sack_rcv_init(&k->rcv);
+	sack_board_init(&k->board, snd_una);
+	rack_init(&k->rk, NULL, 0);
+	k->seg = NULL;
+	k->reo_at = k->tlp_at = 0;
+	x->sack_on = true;
+}
+/* rec_sent on an extension x whose SACK state is not in use (a
+ * connection sends after being idle): rec_sack_init, then records_grow's
+ * first step (the records inside tcp_sack), then the records, without the
+ * calls. In line in the send loop: four bursts of a lifecycle start so. */
+static inline bool rec_sent_start(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
+				  uint32_t len, bool fin)
+{
+	tcp_sack *k = &x->sack;
+	uint64_t now = s->env->now;
+	sack_start(x, t->snd_una);
+	k->rk.seg = k->seg = k->seg0;
+	k->rk.cap = SACK_RECORDS_FIRST;
+	if (len)
+		rack_push(&k->rk, start, len, now);
+	if (fin)
+		rack_push(&k->rk, seq_add(start, len), 1, now);
+	return true;
+}
+
+/* Record new data [start, start+len) (and a FIN after it) of a connection
+ * with SACK (TF_SACK_OK) as sent; false when no record is free (stop
+ * sending for now). x: t's extension (the send loop has taken it). The
+ * first segment after an idle time starts the SACK state
+ * (rec_sent_start); the usual one has a record free in the ring there is
+ * (its capacity is 0 before it is taken, so `seg` needs no test of its
+ * own); rec_sent_grow otherwise. */
+static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
+			    uint32_t len, bool fin)
+{
+	if (!x->sack_on)
+		return rec_sent_start(s, t, x, start, len, fin);
+	if (!len || x->sack.rk.count + 1 + fin > x->sack.rk.cap)
+		return rec_sent_grow(s, t, start, len, fin);
 	rack *r = &x->sack.rk;
 	rack_push(r, start, len, s->env->now);
 	if (fin)

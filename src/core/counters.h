@@ -33,7 +33,7 @@
 	X(TCPReqQFullDrop) X(TCPReqQFullDoCookies) X(TCPTimeouts) \
 	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
-	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) \
+	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) X(TCPHPHits) \
 	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \

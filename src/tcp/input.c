@@ -1073,8 +1073,13 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	keepalive_heard(s, t);
 	hp_ts_update(s, t, sg);
-	if (sg->len)
+	/* Linux's names: which segments went the short way (test_fastpath
+	 * tells the two ways apart by them) */
+	if (sg->len) {
+		CNT_INC(s->env, TCPHPHits);
 		return hp_input_data(s, t, sg);
+	}
+	CNT_INC(s->env, TCPHPAcks);
 	hp_ack(s, t, sg);
 	tcp_output(s, t);
 	return TV_OK;

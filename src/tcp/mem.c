@@ -106,19 +106,6 @@ bool tcp_mem_exhausted(const tcp_stack *s)
 
 /* ---- orphans ---- */
 
-void tcb_orphan(tcp_stack *s, tcb *t)
-{
-	t->sd = -1;
-	if (t->flags & TF_ORPHAN)
-		return;
-	t->flags |= TF_ORPHAN;
-	if (tcb_counted_orphan(t)) {
-		s->orphans++;
-		if (t->act)
-			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
-	}
-}
-
 struct orphan_sweep {
 	const tcb *except;
 	tcb *list[256];

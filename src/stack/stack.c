@@ -281,10 +281,9 @@ int stack_sock_alloc(hsk_stack *s)
 	return sock_take(s);
 }
 
-/* What stack_sock_release leaves to a call, rare: the socket's options
- * and bound IPv6 address to free, listeners to tell. */
-static __attribute__((noinline)) void sock_release_rest(hsk_stack *s, sock_opts *opt,
-							 uint8_t *baddr6)
+/* What stack_sock_release (stack.h) leaves to a call, rare: the socket's
+ * options and bound IPv6 address to free, listeners to tell. */
+void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6)
 {
 	free(baddr6);
 	free(opt);
@@ -298,22 +297,6 @@ static __attribute__((noinline)) void sock_release_rest(hsk_stack *s, sock_opts 
 			if (l->accept_q)
 				stack_notify(s, l->sd);
 	}
-}
-
-/* Usually the socket has nothing to free (no option set) and no listener
- * waits for a slot: then no call (free(NULL) was one), so no frame. */
-void stack_sock_release(hsk_stack *s, int sd)
-{
-	hsk_sock *k = &s->socks[sd];
-	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
-	sock_opts *opt = k->opt;
-	memset(k, 0, sizeof(*k));
-	k->kind = SK_FREE;
-	k->next_free = s->free_sock;
-	s->free_sock = sd;
-	s->socks_in_use--;
-	if (opt || baddr6 || s->socks_starved)
-		sock_release_rest(s, opt, baddr6);
 }
 
 void stack_notify(hsk_stack *s, int sd)

@@ -10,6 +10,7 @@
 #define HSK_STACK_H
 
 #include <assert.h>
+#include <string.h>
 
 #include "core/env.h"
 #include "handshake.h"
@@ -112,7 +113,24 @@ static inline void stack_clock_check(hsk_stack *s)
 /* Queues a readiness event for sd (once until drained). */
 void stack_notify(hsk_stack *s, int sd);
 int stack_sock_alloc(hsk_stack *s);
-void stack_sock_release(hsk_stack *s, int sd);
+/* stack_sock_release's rare part (stack.c): frees, starved listeners. */
+void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6);
+/* Socket sd's slot goes back to the free list. In line (close() and a
+ * failed accept()): usually the socket has nothing to free (no option
+ * set) and no listener waits for a slot, so there is no call at all. */
+static inline void stack_sock_release(hsk_stack *s, int sd)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
+	sock_opts *opt = k->opt;
+	memset(k, 0, sizeof(*k));
+	k->kind = SK_FREE;
+	k->next_free = s->free_sock;
+	s->free_sock = sd;
+	s->socks_in_use--;
+	if (opt || baddr6 || s->socks_starved)
+		sock_release_rest(s, opt, baddr6);
+}
 
 /* ---- src/api/sockopt.c ---- */
 /* A socket's options to read (the defaults when it set none). */

@@ -118,12 +118,17 @@ static __attribute__((noinline)) void notify_socket_grow(hsk_stack *s, hsk_sock 
 }
 
 /* stack_notify, for the TCP layer's callback (once per segment that
- * changes what a socket would see): its body here, not a call more. */
+ * changes what a socket would see): its body here, not a call more. sd
+ * names an open socket: a TCB's sd (tcp_notify passes none below 0) is
+ * its socket's from attach_tcb until close() orphans it (tcb_orphan sets
+ * -1 before the slot is released), a listener's until its close; so
+ * sock_get's tests (in range, slot in use) are not made again here. */
 static void notify_socket(void *ctx, int sd)
 {
 	hsk_stack *s = ctx;
-	hsk_sock *k = sock_get(s, sd);
-	if (!k || k->ev_queued)
+	assert(sock_get(s, sd) != NULL);
+	hsk_sock *k = &s->socks[sd];
+	if (k->ev_queued)
 		return;
 	if (s->evq_len == s->evq_cap) {
 		notify_socket_grow(s, k, sd);

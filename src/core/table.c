@@ -347,10 +347,10 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 	cache_node(t, n);
 }
 
-tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
+/* tbl_lookup_miss after its migration step, if any. */
+static inline __attribute__((always_inline)) tbl_node *lookup4(hsk_table *t,
+								const hsk_tuple *key)
 {
-	if (t->old)
-		migrate(t, 1);
 	/* not the cache's key (tbl_lookup checked; migrate leaves the cache) */
 	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
@@ -359,6 +359,21 @@ tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
 	t->c_node = e;
 	t->c_valid = true;
 	return e;
+}
+
+/* tbl_lookup_miss while the table grows (out of line: the usual miss then
+ * needs no stack frame, as tbl_remove). */
+static __attribute__((noinline)) tbl_node *lookup_migrating(hsk_table *t, const hsk_tuple *key)
+{
+	migrate(t, 1);
+	return lookup4(t, key);
+}
+
+tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
+{
+	if (t->old)
+		return lookup_migrating(t, key);
+	return lookup4(t, key);
 }
 
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)

@@ -376,6 +376,28 @@ tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
 	return lookup4(t, key);
 }
 
+/* tbl_lookup6 past its cache, after the migration step if any. */
+static inline __attribute__((always_inline)) tbl_node *lookup6(hsk_table *t,
+								const hsk_tuple *key,
+								const tbl_v6addrs *a)
+{
+	uint32_t h = hash_of(t, key, true);
+	tbl_node *e = *slot(t, h);
+	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && tbl_v6_eq(t, e, a)))
+		e = e->next;
+	t->c_node = e;
+	t->c_valid = true;
+	return e;
+}
+
+/* tbl_lookup6 while the table grows (out of line, as lookup_migrating). */
+static __attribute__((noinline)) tbl_node *lookup6_migrating(hsk_table *t, const hsk_tuple *key,
+							     const tbl_v6addrs *a)
+{
+	migrate(t, 1);
+	return lookup6(t, key, a);
+}
+
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
 {
 	/* Folds may collide: only a remembered node is trusted, after its
@@ -384,14 +406,8 @@ tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
 	    tbl_v6_eq(t, t->c_node, a))
 		return t->c_node;
 	if (t->old)
-		migrate(t, 1);
-	uint32_t h = hash_of(t, key, true);
-	tbl_node *e = *slot(t, h);
-	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && tbl_v6_eq(t, e, a)))
-		e = e->next;
-	t->c_node = e;
-	t->c_valid = true;
-	return e;
+		return lookup6_migrating(t, key, a);
+	return lookup6(t, key, a);
 }
 
 static void foreach_array(tbl_node **a, size_t from, size_t n,

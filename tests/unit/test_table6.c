@@ -213,6 +213,52 @@ static void test_many(void **state)
 	done(t);
 }
 
+/* An IPv6 lookup past the cache moves one bucket while the table grows
+ * (lookup6_migrating), found or not, and none when nothing migrates. */
+static void test_lookup6_migrates(void **state)
+{
+	(void)state;
+	hsk_table *t = table(0x6161);
+	obj *o[40];
+	int n = 0;
+	while (!t->old) {
+		tbl_v6addrs a = addrs((uint32_t)n, 5);
+		o[n] = new6(t, &a, 443, 2000, n);
+		tbl_insert(t, &o[n]->node);
+		n++;
+	}
+	for (int j = 0; t->old; j++) {
+		uint64_t m0 = t->moves;
+		tbl_v6addrs b = addrs(0xdead0000u + (uint32_t)j, 5);
+		hsk_tuple kb = tbl_key6(t, &b, 443, 2000);
+		assert_null(tbl_lookup6(t, &kb, &b));
+		assert_true(t->moves == m0 + 1 || !t->old);
+		if (!t->old)
+			break;
+		m0 = t->moves;
+		tbl_v6addrs a = addrs((uint32_t)(j % n), 5);
+		hsk_tuple ka = tbl_key6(t, &a, 443, 2000);
+		assert_ptr_equal(tbl_lookup6(t, &ka, &a), &o[j % n]->node);
+		assert_true(t->moves == m0 + 1 || !t->old);
+	}
+	assert_null(t->old);
+	uint64_t m0 = t->moves;
+	tbl_v6addrs b = addrs(0xbeef, 5);
+	hsk_tuple kb = tbl_key6(t, &b, 443, 2000);
+	assert_null(tbl_lookup6(t, &kb, &b));
+	for (int i = 0; i < n; i++) {
+		tbl_v6addrs a = addrs((uint32_t)i, 5);
+		hsk_tuple ka = tbl_key6(t, &a, 443, 2000);
+		assert_ptr_equal(tbl_lookup6(t, &ka, &a), &o[i]->node);
+	}
+	assert_int_equal(t->moves, m0);
+	for (int i = 0; i < n; i++) {
+		tbl_remove(t, &o[i]->node);
+		free(o[i]);
+	}
+	done(t);
+}
+
 static void test_hashes(void **state)
 {
 	hsk_table *t = table(4), *u = table(5);
@@ -254,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_families_apart),
 		cmocka_unit_test(test_fold_collision),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_lookup6_migrates),
 		cmocka_unit_test(test_hashes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,25 +235,9 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 
 /* ---- sockets and readiness events ---- */
 
-/* The first free slot, made a fresh socket (there is one). */
-static inline int sock_take(hsk_stack *s)
-{
-	int sd = s->free_sock;
-	hsk_sock *k = &s->socks[sd];
-	s->free_sock = k->next_free;
-	/* A free slot is zero but for the free list's link (the new slots
-	 * below, stack_sock_release): only that is cleared again. */
-	k->baddr6 = NULL;
-	k->kind = SK_FRESH;
-	k->sndbuf = s->env.cfg.sndbuf;
-	k->rcvbuf = s->env.cfg.rcvbuf;
-	s->socks_in_use++;
-	return sd;
-}
-
-/* stack_sock_alloc with no free slot: the table grows first. Out of line,
- * so that taking a free slot needs no frame. */
-static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
+/* stack_sock_alloc (stack.h) with no free slot: the table grows first.
+ * Out of line, so that taking a free slot needs no call. */
+int sock_alloc_grow(hsk_stack *s)
 {
 	if (s->nsocks >= s->env.cfg.max_sockets) {
 		/* As Linux at its descriptor limit. An accept() refused
@@ -276,13 +260,6 @@ static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
 	}
 	s->socks = ns;
 	s->nsocks = n;
-	return sock_take(s);
-}
-
-int stack_sock_alloc(hsk_stack *s)
-{
-	if (s->free_sock < 0)
-		return sock_alloc_grow(s);
 	return sock_take(s);
 }
 

@@ -112,7 +112,32 @@ static inline void stack_clock_check(hsk_stack *s)
 
 /* Queues a readiness event for sd (once until drained). */
 void stack_notify(hsk_stack *s, int sd);
-int stack_sock_alloc(hsk_stack *s);
+/* The first free slot, made a fresh socket (there is one). */
+static inline int sock_take(hsk_stack *s)
+{
+	int sd = s->free_sock;
+	hsk_sock *k = &s->socks[sd];
+	s->free_sock = k->next_free;
+	/* A free slot is zero but for the free list's link (the new slots
+	 * of sock_alloc_grow, stack_sock_release): only that is cleared
+	 * again. */
+	k->baddr6 = NULL;
+	k->kind = SK_FRESH;
+	k->sndbuf = s->env.cfg.sndbuf;
+	k->rcvbuf = s->env.cfg.rcvbuf;
+	s->socks_in_use++;
+	return sd;
+}
+/* stack_sock_alloc with no free slot (stack.c): the table grows. */
+int sock_alloc_grow(hsk_stack *s);
+/* A fresh socket's sd, or -HSK_EMFILE / -HSK_ENOMEM. In line (socket(),
+ * accept()): taking a free slot is a few stores. */
+static inline int stack_sock_alloc(hsk_stack *s)
+{
+	if (s->free_sock < 0)
+		return sock_alloc_grow(s);
+	return sock_take(s);
+}
 /* stack_sock_release's rare part (stack.c): frees, starved listeners. */
 void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6);
 /* Socket sd's slot goes back to the free list. In line (close() and a

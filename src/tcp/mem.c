@@ -25,6 +25,7 @@
  * So one connection pins at most its two rings, and all of them together
  * at most tcp_mem_high.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,7 +252,12 @@ static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
 static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	uint32_t cap = s->ring_cache_cap;
-	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+	/* A ring without storage is all zero (a new extension's, and what
+	 * ring_to_cache and ring_destroy leave; no byte, so head and len
+	 * never moved): only the buffer and its size are stored. */
+	assert(!r->buf && !r->head && !r->len);
+	r->buf = s->ring_cache[--s->ring_cache_n];
+	r->cap = cap;
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += cap;

@@ -395,7 +395,11 @@ static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tc
  * mem_released has nothing to do (no pressure, no sender waiting). */
 static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
 {
-	return ring_cacheable(s, r) && !s->snd_waiters;
+	/* (As branches: GCC's if-conversion of the four made a setcc
+	 * chain that tested every one.) */
+	if (r->cap != s->ring_cache_cap || s->ring_cache_n >= TCP_RING_CACHE)
+		return false;
+	return !s->mem_pressure && !s->snd_waiters;
 }
 
 /* Each empty ring whose release is the usual case is released here

@@ -92,7 +92,9 @@ static inline int sock_family(const hsk_sock *k)
 
 static inline hsk_sock *sock_get(hsk_stack *s, int sd)
 {
-	if (sd < 0 || (unsigned)sd >= s->nsocks || s->socks[sd].kind == SK_FREE)
+	/* One compare for both ends: a negative sd is above any nsocks as
+	 * an unsigned (GCC kept the two tests apart). */
+	if ((unsigned)sd >= s->nsocks || s->socks[sd].kind == SK_FREE)
 		return NULL;
 	return &s->socks[sd];
 }

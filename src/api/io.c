@@ -75,8 +75,9 @@ static inline __attribute__((always_inline)) long send_room_now_in(hsk_stack *s,
 	/* TCP_NOTSENT_LOWAT: at most that many bytes not yet sent (Linux
 	 * lets the write that crosses it fill one more buffer; here it stops
 	 * at the mark). */
-	const sock_opts *o = sock_opts_get(s, k);
-	uint32_t lim = o->notsent_lowat ? o->notsent_lowat : s->env.cfg.tcp_notsent_lowat;
+	/* (k->opt NULL: the defaults', no TCP_NOTSENT_LOWAT of its own) */
+	uint32_t lim = k->opt && k->opt->notsent_lowat ? k->opt->notsent_lowat :
+		       s->env.cfg.tcp_notsent_lowat;
 	if (lim != UINT32_MAX) {
 		uint32_t ns = tcb_notsent(t);
 		uint32_t left = ns < lim ? lim - ns : 0;

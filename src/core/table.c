@@ -67,21 +67,51 @@ static inline bool addr16_eq(const uint8_t *a, const uint8_t *b)
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
-uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
+/* Entry i of the fold cache holds a. */
+static inline __attribute__((always_inline)) bool fold_hit(const hsk_table *t, unsigned i,
+							   const uint8_t a[16])
 {
-	for (unsigned i = 0; i < 2; i++) {
-		if (t->f_ok[i] && addr16_eq(t->f_addr[i], a)) {
-			t->f_last = (uint8_t)i;
-			return t->f_fold[i];
-		}
-	}
-	unsigned i = t->f_last ^ 1u;      /* the entry used less recently */
+	return t->f_ok[i] && addr16_eq(t->f_addr[i], a);
+}
+
+/* tbl_fold6 when neither entry holds a: the fold goes to entry i, the one
+ * used less recently (out of line: the hits then need no frame). */
+static __attribute__((noinline)) uint32_t fold_miss(hsk_table *t, const uint8_t a[16],
+						    unsigned i)
+{
 	uint32_t f = fold_compute(t, a);
 	memcpy(t->f_addr[i], a, 16);
 	t->f_fold[i] = f;
 	t->f_ok[i] = true;
 	t->f_last = (uint8_t)i;
 	return f;
+}
+
+uint32_t tbl_fold6(hsk_table *t, const uint8_t a[16])
+{
+	/* The entry used less recently first: a segment's key folds its
+	 * two addresses in turn, segment after segment, so that is the one
+	 * asked for (a compare of 16 bytes saved on every other fold). Each
+	 * way with constant indices. */
+	unsigned i;     /* the entry a goes to when neither holds it */
+	if (t->f_last) {
+		if (fold_hit(t, 0, a)) {
+			t->f_last = 0;
+			return t->f_fold[0];
+		}
+		if (fold_hit(t, 1, a))
+			return t->f_fold[1];
+		i = 0;
+	} else {
+		if (fold_hit(t, 1, a)) {
+			t->f_last = 1;
+			return t->f_fold[1];
+		}
+		if (fold_hit(t, 0, a))
+			return t->f_fold[0];
+		i = 1;
+	}
+	return fold_miss(t, a, i);
 }
 
 /* SipHash-2-4 of the 36 bytes, written out: four full blocks (the two
@@ -347,10 +377,10 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 	cache_node(t, n);
 }
 
-tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
+/* tbl_lookup_miss after its migration step, if any. */
+static inline __attribute__((always_inline)) tbl_node *lookup4(hsk_table *t,
+								const hsk_tuple *key)
 {
-	if (t->old)
-		migrate(t, 1);
 	/* not the cache's key (tbl_lookup checked; migrate leaves the cache) */
 	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
@@ -361,6 +391,43 @@ tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
 	return e;
 }
 
+/* tbl_lookup_miss while the table grows (out of line: the usual miss then
+ * needs no stack frame, as tbl_remove). */
+static __attribute__((noinline)) tbl_node *lookup_migrating(hsk_table *t, const hsk_tuple *key)
+{
+	migrate(t, 1);
+	return lookup4(t, key);
+}
+
+tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key)
+{
+	if (t->old)
+		return lookup_migrating(t, key);
+	return lookup4(t, key);
+}
+
+/* tbl_lookup6 past its cache, after the migration step if any. */
+static inline __attribute__((always_inline)) tbl_node *lookup6(hsk_table *t,
+								const hsk_tuple *key,
+								const tbl_v6addrs *a)
+{
+	uint32_t h = hash_of(t, key, true);
+	tbl_node *e = *slot(t, h);
+	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && tbl_v6_eq(t, e, a)))
+		e = e->next;
+	t->c_node = e;
+	t->c_valid = true;
+	return e;
+}
+
+/* tbl_lookup6 while the table grows (out of line, as lookup_migrating). */
+static __attribute__((noinline)) tbl_node *lookup6_migrating(hsk_table *t, const hsk_tuple *key,
+							     const tbl_v6addrs *a)
+{
+	migrate(t, 1);
+	return lookup6(t, key, a);
+}
+
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
 {
 	/* Folds may collide: only a remembered node is trusted, after its
@@ -369,14 +436,8 @@ tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a)
 	    tbl_v6_eq(t, t->c_node, a))
 		return t->c_node;
 	if (t->old)
-		migrate(t, 1);
-	uint32_t h = hash_of(t, key, true);
-	tbl_node *e = *slot(t, h);
-	while (e && !(e->hash == h && e->v6 && tuple_eq(&e->key, key) && tbl_v6_eq(t, e, a)))
-		e = e->next;
-	t->c_node = e;
-	t->c_valid = true;
-	return e;
+		return lookup6_migrating(t, key, a);
+	return lookup6(t, key, a);
 }
 
 static void foreach_array(tbl_node **a, size_t from, size_t n,

@@ -118,12 +118,17 @@ static __attribute__((noinline)) void notify_socket_grow(hsk_stack *s, hsk_sock 
 }
 
 /* stack_notify, for the TCP layer's callback (once per segment that
- * changes what a socket would see): its body here, not a call more. */
+ * changes what a socket would see): its body here, not a call more. sd
+ * names an open socket: a TCB's sd (tcp_notify passes none below 0) is
+ * its socket's from attach_tcb until close() orphans it (tcb_orphan sets
+ * -1 before the slot is released), a listener's until its close; so
+ * sock_get's tests (in range, slot in use) are not made again here. */
 static void notify_socket(void *ctx, int sd)
 {
 	hsk_stack *s = ctx;
-	hsk_sock *k = sock_get(s, sd);
-	if (!k || k->ev_queued)
+	assert(sock_get(s, sd) != NULL);
+	hsk_sock *k = &s->socks[sd];
+	if (k->ev_queued)
 		return;
 	if (s->evq_len == s->evq_cap) {
 		notify_socket_grow(s, k, sd);
@@ -230,25 +235,9 @@ uint64_t hsk_stack_next_deadline(const hsk_stack *s)
 
 /* ---- sockets and readiness events ---- */
 
-/* The first free slot, made a fresh socket (there is one). */
-static inline int sock_take(hsk_stack *s)
-{
-	int sd = s->free_sock;
-	hsk_sock *k = &s->socks[sd];
-	s->free_sock = k->next_free;
-	/* A free slot is zero but for the free list's link (the new slots
-	 * below, stack_sock_release): only that is cleared again. */
-	k->baddr6 = NULL;
-	k->kind = SK_FRESH;
-	k->sndbuf = s->env.cfg.sndbuf;
-	k->rcvbuf = s->env.cfg.rcvbuf;
-	s->socks_in_use++;
-	return sd;
-}
-
-/* stack_sock_alloc with no free slot: the table grows first. Out of line,
- * so that taking a free slot needs no frame. */
-static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
+/* stack_sock_alloc (stack.h) with no free slot: the table grows first.
+ * Out of line, so that taking a free slot needs no call. */
+int sock_alloc_grow(hsk_stack *s)
 {
 	if (s->nsocks >= s->env.cfg.max_sockets) {
 		/* As Linux at its descriptor limit. An accept() refused
@@ -274,17 +263,9 @@ static __attribute__((noinline)) int sock_alloc_grow(hsk_stack *s)
 	return sock_take(s);
 }
 
-int stack_sock_alloc(hsk_stack *s)
-{
-	if (s->free_sock < 0)
-		return sock_alloc_grow(s);
-	return sock_take(s);
-}
-
-/* What stack_sock_release leaves to a call, rare: the socket's options
- * and bound IPv6 address to free, listeners to tell. */
-static __attribute__((noinline)) void sock_release_rest(hsk_stack *s, sock_opts *opt,
-							 uint8_t *baddr6)
+/* What stack_sock_release (stack.h) leaves to a call, rare: the socket's
+ * options and bound IPv6 address to free, listeners to tell. */
+void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6)
 {
 	free(baddr6);
 	free(opt);
@@ -298,22 +279,6 @@ static __attribute__((noinline)) void sock_release_rest(hsk_stack *s, sock_opts 
 			if (l->accept_q)
 				stack_notify(s, l->sd);
 	}
-}
-
-/* Usually the socket has nothing to free (no option set) and no listener
- * waits for a slot: then no call (free(NULL) was one), so no frame. */
-void stack_sock_release(hsk_stack *s, int sd)
-{
-	hsk_sock *k = &s->socks[sd];
-	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
-	sock_opts *opt = k->opt;
-	memset(k, 0, sizeof(*k));
-	k->kind = SK_FREE;
-	k->next_free = s->free_sock;
-	s->free_sock = sd;
-	s->socks_in_use--;
-	if (opt || baddr6 || s->socks_starved)
-		sock_release_rest(s, opt, baddr6);
 }
 
 void stack_notify(hsk_stack *s, int sd)

@@ -10,6 +10,7 @@
 #define HSK_STACK_H
 
 #include <assert.h>
+#include <string.h>
 
 #include "core/env.h"
 #include "handshake.h"
@@ -91,7 +92,9 @@ static inline int sock_family(const hsk_sock *k)
 
 static inline hsk_sock *sock_get(hsk_stack *s, int sd)
 {
-	if (sd < 0 || (unsigned)sd >= s->nsocks || s->socks[sd].kind == SK_FREE)
+	/* One compare for both ends: a negative sd is above any nsocks as
+	 * an unsigned (GCC kept the two tests apart). */
+	if ((unsigned)sd >= s->nsocks || s->socks[sd].kind == SK_FREE)
 		return NULL;
 	return &s->socks[sd];
 }
@@ -111,8 +114,50 @@ static inline void stack_clock_check(hsk_stack *s)
 
 /* Queues a readiness event for sd (once until drained). */
 void stack_notify(hsk_stack *s, int sd);
-int stack_sock_alloc(hsk_stack *s);
-void stack_sock_release(hsk_stack *s, int sd);
+/* The first free slot, made a fresh socket (there is one). */
+static inline int sock_take(hsk_stack *s)
+{
+	int sd = s->free_sock;
+	hsk_sock *k = &s->socks[sd];
+	s->free_sock = k->next_free;
+	/* A free slot is zero but for the free list's link (the new slots
+	 * of sock_alloc_grow, stack_sock_release): only that is cleared
+	 * again. */
+	k->baddr6 = NULL;
+	k->kind = SK_FRESH;
+	k->sndbuf = s->env.cfg.sndbuf;
+	k->rcvbuf = s->env.cfg.rcvbuf;
+	s->socks_in_use++;
+	return sd;
+}
+/* stack_sock_alloc with no free slot (stack.c): the table grows. */
+int sock_alloc_grow(hsk_stack *s);
+/* A fresh socket's sd, or -HSK_EMFILE / -HSK_ENOMEM. In line (socket(),
+ * accept()): taking a free slot is a few stores. */
+static inline int stack_sock_alloc(hsk_stack *s)
+{
+	if (s->free_sock < 0)
+		return sock_alloc_grow(s);
+	return sock_take(s);
+}
+/* stack_sock_release's rare part (stack.c): frees, starved listeners. */
+void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6);
+/* Socket sd's slot goes back to the free list. In line (close() and a
+ * failed accept()): usually the socket has nothing to free (no option
+ * set) and no listener waits for a slot, so there is no call at all. */
+static inline void stack_sock_release(hsk_stack *s, int sd)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
+	sock_opts *opt = k->opt;
+	memset(k, 0, sizeof(*k));
+	k->kind = SK_FREE;
+	k->next_free = s->free_sock;
+	s->free_sock = sd;
+	s->socks_in_use--;
+	if (opt || baddr6 || s->socks_starved)
+		sock_release_rest(s, opt, baddr6);
+}
 
 /* ---- src/api/sockopt.c ---- */
 /* A socket's options to read (the defaults when it set none). */

@@ -25,6 +25,7 @@
  * So one connection pins at most its two rings, and all of them together
  * at most tcp_mem_high.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,19 +106,6 @@ bool tcp_mem_exhausted(const tcp_stack *s)
 }
 
 /* ---- orphans ---- */
-
-void tcb_orphan(tcp_stack *s, tcb *t)
-{
-	t->sd = -1;
-	if (t->flags & TF_ORPHAN)
-		return;
-	t->flags |= TF_ORPHAN;
-	if (tcb_counted_orphan(t)) {
-		s->orphans++;
-		if (t->act)
-			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
-	}
-}
 
 struct orphan_sweep {
 	const tcb *except;
@@ -264,7 +252,12 @@ static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
 static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
 {
 	uint32_t cap = s->ring_cache_cap;
-	*r = (hsk_ring){ .buf = s->ring_cache[--s->ring_cache_n], .cap = cap };
+	/* A ring without storage is all zero (a new extension's, and what
+	 * ring_to_cache and ring_destroy leave; no byte, so head and len
+	 * never moved): only the buffer and its size are stored. */
+	assert(!r->buf && !r->head && !r->len);
+	r->buf = s->ring_cache[--s->ring_cache_n];
+	r->cap = cap;
 	s->buffer_bytes += cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes += cap;
@@ -402,7 +395,11 @@ static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tc
  * mem_released has nothing to do (no pressure, no sender waiting). */
 static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
 {
-	return ring_cacheable(s, r) && !s->snd_waiters;
+	/* (As branches: GCC's if-conversion of the four made a setcc
+	 * chain that tested every one.) */
+	if (r->cap != s->ring_cache_cap || s->ring_cache_n >= TCP_RING_CACHE)
+		return false;
+	return !s->mem_pressure && !s->snd_waiters;
 }
 
 /* Each empty ring whose release is the usual case is released here
@@ -478,28 +475,15 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 	return rcv_space_in(s, t);
 }
 
-/* Here beside the room it offers, so that the two inline into it (every
- * segment a TCB sends asks for it). */
-uint16_t tcb_window_field(tcp_stack *s, tcb *t)
+/* tcb_window_field when the edge may move (below): the space worked out,
+ * out of line so that the usual way needs no more registers than its
+ * own. Here beside the room it offers, so that the two inline into it. */
+static __attribute__((noinline)) uint16_t window_field_space(tcp_stack *s, tcb *t,
+							     uint32_t promised, uint32_t step)
 {
-	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
-	 * right edge at least where it was. */
-	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	/* Receiver SWS avoidance (ibid.): move the right edge only by at
-	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	uint32_t space = rcv_space_in(s, t);
+	bool stays = space <= promised || space - promised < step;
 	uint32_t field;
-	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
-	 * than a step short of that (most segments: a window offered in
-	 * full, a few bytes since), it stays whatever the ring holds, and
-	 * the space is not worked out. (step <= rcvbuf / 2: no wrap.) */
-	bool stays = promised > t->rcvbuf - step;
-	uint32_t space = 0;
-	if (!stays) {
-		space = rcv_space_in(s, t);
-		stays = space <= promised || space - promised < step;
-	}
 	if (promised && stays) {
 		/* The edge stays: the field is what was promised, scaled
 		 * down, so it never reaches past rcv_adv, which stays too. */
@@ -515,4 +499,27 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	if (seq_gt(edge, t->rcv_adv))
 		t->rcv_adv = edge;
 	return (uint16_t)field;
+}
+
+/* Every segment a TCB sends asks for it. */
+uint16_t tcb_window_field(tcp_stack *s, tcb *t)
+{
+	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
+	 * right edge at least where it was. */
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	/* Receiver SWS avoidance (ibid.): move the right edge only by at
+	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
+	 * than a step short of that (most segments: a window offered in
+	 * full, a few bytes since), it stays whatever the ring holds, and
+	 * the space is not worked out: the field is what was promised
+	 * (not 0: more than rcvbuf - step >= rcvbuf / 2), scaled down.
+	 * (step <= rcvbuf / 2: no wrap.) */
+	if (promised > t->rcvbuf - step) {
+		uint32_t field = promised >> t->rcv_wscale;
+		return field > 65535 ? 65535 : (uint16_t)field;
+	}
+	return window_field_space(s, t, promised, step);
 }

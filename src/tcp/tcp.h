@@ -781,8 +781,20 @@ static inline bool tcb_counted_orphan(const tcb *t)
 	return (t->flags & (TF_ORPHAN | TF_DETACHED)) == TF_ORPHAN;
 }
 /* close(): the user lets go; the TCB lives on as an orphan (counted in
- * the stack's orphans and orphan_bytes) until it leaves the table. */
-void tcb_orphan(struct tcp_stack *s, tcb *t);
+ * the stack's orphans and orphan_bytes) until it leaves the table. In
+ * line: a few stores, once per close. */
+static inline void tcb_orphan(struct tcp_stack *s, tcb *t)
+{
+	t->sd = -1;
+	if (t->flags & TF_ORPHAN)
+		return;
+	t->flags |= TF_ORPHAN;
+	if (tcb_counted_orphan(t)) {
+		s->orphans++;
+		if (t->act)
+			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
+	}
+}
 /* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
  * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
  * (receive: drop the data). tcb_alloc_snd: for a TCB without a send ring

@@ -540,6 +540,38 @@ static void test_waiting_sender_told_without_pressure(void **state)
 }
 
 /*
+ * Under pressure an emptied ring of the cached size is freed, not cached
+ * (mem.c's release of an idle ring without a call takes the cache only
+ * with no pressure on), and that release can end the pressure. The
+ * pressure is set by hand, as the waiting above: one 64 KiB ring under
+ * tcp_mem_low once it is read.
+ */
+static void test_idle_ring_freed_under_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 1024 * K, 0, 1213);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int cs[1];
+	open_conns(&a, cs, 0, 1);
+	assert_int_equal(hsk_send(c, cs[0], "request", 7), 7);
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	unsigned cached = s->tcp.ring_cache_n;
+	s->tcp.mem_pressure = true;
+	s->tcp.mem_pressure_at = s->env.now;
+	char buf[16];
+	assert_int_equal(hsk_recv(s, a.held[0], buf, sizeof(buf)), 7);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_int_equal(s->tcp.ring_cache_n, cached);  /* freed */
+	assert_false(s->tcp.mem_pressure);               /* below low now */
+	hsk_close(c, cs[0]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
  * Orphans holding memory are the first to go. Two connections whose
  * clients never read (4 KiB windows) hold 64 KiB send rings each after
  * the server writes and closes them: orphans with 120 KiB unsent. A live
@@ -959,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_mem_pressure),
 		cmocka_unit_test(test_mem_high),
 		cmocka_unit_test(test_waiting_sender_told_without_pressure),
+		cmocka_unit_test(test_idle_ring_freed_under_pressure),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),

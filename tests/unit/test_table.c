@@ -275,6 +275,43 @@ static void test_growth_steps(void **state)
 	free(c);
 }
 
+/* A lookup past the cache moves one bucket while the table grows (the
+ * miss's out-of-line way, lookup_migrating), found or not, and finds the
+ * same nodes; none when nothing migrates (the usual miss). */
+static void test_lookup_miss_migrates(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	hsk_table t;
+	conn *c = table_fx(&t, N, 16, 0x5151, 0x7373);
+	int i = 0;
+	while (!t.old) {          /* up to the first doubling: 32 in 16 buckets */
+		c[i].node.key = mk_tuple((uint32_t)i, 9, 80, 1000);
+		tbl_insert(&t, &c[i].node);
+		i++;
+	}
+	for (int j = 0; t.old; j++) {
+		uint64_t m0 = t.moves;
+		hsk_tuple absent = mk_tuple(0xdead0000u + (uint32_t)j, 9, 80, 1000);
+		assert_null(tbl_lookup(&t, &absent));
+		assert_true(t.moves == m0 + 1 || !t.old);
+		m0 = t.moves;
+		if (!t.old)
+			break;
+		assert_ptr_equal(tbl_lookup(&t, &c[j % i].node.key), &c[j % i].node);
+		assert_true(t.moves == m0 + 1 || !t.old);
+	}
+	assert_null(t.old);       /* lookups alone finished the migration */
+	uint64_t m0 = t.moves;
+	hsk_tuple absent = mk_tuple(0xbeef, 9, 80, 1000);
+	assert_null(tbl_lookup(&t, &absent));
+	assert_ptr_equal(tbl_lookup(&t, &c[3].node.key), &c[3].node);
+	assert_int_equal(t.moves, m0);
+	check_all(&t, c, i, 1);
+	tbl_destroy(&t);
+	free(c);
+}
+
 /* A million inserts: no insert, remove or lookup moves more than
  * TBL_MIGRATE_STEP buckets (plus one for a lookup), whatever the size,
  * and every node stays reachable; the old array goes once it is empty. */
@@ -379,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_growth_steps),
+		cmocka_unit_test(test_lookup_miss_migrates),
 		cmocka_unit_test(test_million_bounded),
 		cmocka_unit_test(test_cache_against_model),
 	};

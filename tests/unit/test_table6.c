@@ -213,6 +213,87 @@ static void test_many(void **state)
 	done(t);
 }
 
+/* An IPv6 lookup past the cache moves one bucket while the table grows
+ * (lookup6_migrating), found or not, and none when nothing migrates. */
+static void test_lookup6_migrates(void **state)
+{
+	(void)state;
+	hsk_table *t = table(0x6161);
+	obj *o[40];
+	int n = 0;
+	while (!t->old) {
+		tbl_v6addrs a = addrs((uint32_t)n, 5);
+		o[n] = new6(t, &a, 443, 2000, n);
+		tbl_insert(t, &o[n]->node);
+		n++;
+	}
+	for (int j = 0; t->old; j++) {
+		uint64_t m0 = t->moves;
+		tbl_v6addrs b = addrs(0xdead0000u + (uint32_t)j, 5);
+		hsk_tuple kb = tbl_key6(t, &b, 443, 2000);
+		assert_null(tbl_lookup6(t, &kb, &b));
+		assert_true(t->moves == m0 + 1 || !t->old);
+		if (!t->old)
+			break;
+		m0 = t->moves;
+		tbl_v6addrs a = addrs((uint32_t)(j % n), 5);
+		hsk_tuple ka = tbl_key6(t, &a, 443, 2000);
+		assert_ptr_equal(tbl_lookup6(t, &ka, &a), &o[j % n]->node);
+		assert_true(t->moves == m0 + 1 || !t->old);
+	}
+	assert_null(t->old);
+	uint64_t m0 = t->moves;
+	tbl_v6addrs b = addrs(0xbeef, 5);
+	hsk_tuple kb = tbl_key6(t, &b, 443, 2000);
+	assert_null(tbl_lookup6(t, &kb, &b));
+	for (int i = 0; i < n; i++) {
+		tbl_v6addrs a = addrs((uint32_t)i, 5);
+		hsk_tuple ka = tbl_key6(t, &a, 443, 2000);
+		assert_ptr_equal(tbl_lookup6(t, &ka, &a), &o[i]->node);
+	}
+	assert_int_equal(t->moves, m0);
+	for (int i = 0; i < n; i++) {
+		tbl_remove(t, &o[i]->node);
+		free(o[i]);
+	}
+	done(t);
+}
+
+/* The fold cache (two entries, the one used less recently asked first
+ * and replaced): whatever the order of the addresses asked for, each
+ * fold is SipHash-1-3 of the address under the table's fold key, and an
+ * address asked for again right after another one is not folded anew. */
+static void test_fold_cache(void **state)
+{
+	(void)state;
+	hsk_table *t = table(9);
+	tbl_v6addrs pool[3] = { addrs(1, 2), addrs(3, 4), addrs(5, 6) };
+	uint64_t r = 12345;
+	for (int n = 0; n < 3000; n++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		const tbl_v6addrs *x = &pool[(r >> 33) % 3];
+		const uint8_t *a = (r >> 40) & 1 ? x->l : x->r;
+		uint32_t want = (uint32_t)hsk_siphash13(a, 16, t->fk0, t->fk1);
+		assert_true(tbl_fold6(t, a) == want);
+		/* the entry just used holds it now, the other the one before */
+		assert_true(t->f_ok[t->f_last]);
+		assert_memory_equal(t->f_addr[t->f_last], a, 16);
+		assert_true(t->f_fold[t->f_last] == want);
+	}
+	/* two addresses in turn, as a segment's key: both stay cached */
+	uint8_t keep[2][16];
+	memcpy(keep[0], pool[0].l, 16);
+	memcpy(keep[1], pool[0].r, 16);
+	tbl_fold6(t, keep[0]);
+	tbl_fold6(t, keep[1]);
+	for (int n = 0; n < 10; n++) {
+		assert_true(tbl_fold6(t, keep[n & 1]) ==
+			    (uint32_t)hsk_siphash13(keep[n & 1], 16, t->fk0, t->fk1));
+		assert_memory_equal(t->f_addr[t->f_last ^ 1u], keep[(n + 1) & 1], 16);
+	}
+	done(t);
+}
+
 static void test_hashes(void **state)
 {
 	hsk_table *t = table(4), *u = table(5);
@@ -254,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_families_apart),
 		cmocka_unit_test(test_fold_collision),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_lookup6_migrates),
+		cmocka_unit_test(test_fold_cache),
 		cmocka_unit_test(test_hashes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

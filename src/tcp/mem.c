@@ -395,8 +395,9 @@ static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tc
  * mem_released has nothing to do (no pressure, no sender waiting). */
 static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
 {
-	/* (As branches: GCC's if-conversion of the four made a setcc
-	 * chain that tested every one.) */
+	/* ring_cacheable's three tests and no sender waiting, as branches
+	 * (GCC's if-conversion of the four made a setcc chain that tested
+	 * every one). */
 	if (r->cap != s->ring_cache_cap || s->ring_cache_n >= TCP_RING_CACHE)
 		return false;
 	return !s->mem_pressure && !s->snd_waiters;
@@ -475,6 +476,14 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 	return rcv_space_in(s, t);
 }
 
+/* The window field when the edge stays: what was promised, scaled down,
+ * so that it never reaches past rcv_adv, which stays too. */
+static inline uint16_t promised_field(const tcb *t, uint32_t promised)
+{
+	uint32_t field = promised >> t->rcv_wscale;
+	return field > 65535 ? 65535 : (uint16_t)field;
+}
+
 /* tcb_window_field when the edge may move (below): the space worked out,
  * out of line so that the usual way needs no more registers than its
  * own. Here beside the room it offers, so that the two inline into it. */
@@ -484,12 +493,8 @@ static __attribute__((noinline)) uint16_t window_field_space(tcp_stack *s, tcb *
 	uint32_t space = rcv_space_in(s, t);
 	bool stays = space <= promised || space - promised < step;
 	uint32_t field;
-	if (promised && stays) {
-		/* The edge stays: the field is what was promised, scaled
-		 * down, so it never reaches past rcv_adv, which stays too. */
-		field = promised >> t->rcv_wscale;
-		return field > 65535 ? 65535 : (uint16_t)field;
-	}
+	if (promised && stays)
+		return promised_field(t, promised);
 	if (stays)
 		space = 0;      /* nothing promised: the edge is RCV.NXT */
 	field = space >> t->rcv_wscale;
@@ -517,9 +522,7 @@ uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 	 * the space is not worked out: the field is what was promised
 	 * (not 0: more than rcvbuf - step >= rcvbuf / 2), scaled down.
 	 * (step <= rcvbuf / 2: no wrap.) */
-	if (promised > t->rcvbuf - step) {
-		uint32_t field = promised >> t->rcv_wscale;
-		return field > 65535 ? 65535 : (uint16_t)field;
-	}
+	if (promised > t->rcvbuf - step)
+		return promised_field(t, promised);
 	return window_field_space(s, t, promised, step);
 }

@@ -6,6 +6,7 @@
  */
 #include "core/table.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,12 +295,18 @@ static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_
 		}
 	}
 	/* The tuple is absent now: remember that, with its hash, for the
-	 * insert of its successor (a TIME_WAIT entry, a TCB). */
-	t->c_key = n->key;
-	t->c_hash = n->hash;
-	t->c_v6 = n->v6;
+	 * insert of its successor (a TIME_WAIT entry, a TCB). When the
+	 * cache holds n (the segment that ends it was looked up) it has its
+	 * key, hash and family already (see cache_node). */
+	assert(t->c_node != n || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
+				  tuple_eq(&t->c_key, &n->key)));
+	if (t->c_node != n) {
+		t->c_key = n->key;
+		t->c_hash = n->hash;
+		t->c_v6 = n->v6;
+		t->c_valid = true;
+	}
 	t->c_node = NULL;
-	t->c_valid = true;
 }
 
 /* tbl_remove while the table grows (out of line: tbl_remove's usual case
@@ -318,14 +325,22 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 		remove_node(t, n);
 }
 
-/* n takes the place in the cache that tbl_insert would give it. */
-static inline void cache_node(hsk_table *t, tbl_node *n)
+/* n takes the place in the cache that tbl_insert would give it; old had
+ * the same key, hash and family. A cache that holds a node is valid and
+ * has that node's key, hash and family (every store of c_node but
+ * remove_node's NULL follows them): when it holds old, only the node
+ * changes. */
+static inline void cache_node(hsk_table *t, const tbl_node *old, tbl_node *n)
 {
-	t->c_key = n->key;
-	t->c_hash = n->hash;
-	t->c_v6 = n->v6;
+	assert(t->c_node != old || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
+				    tuple_eq(&t->c_key, &n->key)));
+	if (t->c_node != old) {
+		t->c_key = n->key;
+		t->c_hash = n->hash;
+		t->c_v6 = n->v6;
+		t->c_valid = true;
+	}
 	t->c_node = n;
-	t->c_valid = true;
 }
 
 /* tbl_replace while the table grows or is due to: tbl_remove's steps,
@@ -351,7 +366,7 @@ static __attribute__((noinline)) void replace_steps(hsk_table *t, tbl_node *old,
 	n->next = *b;
 	*b = n;
 	t->count++;
-	cache_node(t, n);
+	cache_node(t, old, n);
 }
 
 void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
@@ -374,7 +389,7 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 	n->hash = old->hash;
 	n->next = *b;
 	*b = n;
-	cache_node(t, n);
+	cache_node(t, old, n);
 }
 
 /* tbl_lookup_miss after its migration step, if any. */

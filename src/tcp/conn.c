@@ -70,9 +70,14 @@ tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_no
 
 /* Takes the TCB out of the table and stops its timers; the memory stays
  * for whoever still holds it. (tcb_detach's; in line in end_to, as
- * free_detached is: a frame and a call less each.) */
+ * free_detached is: a frame and a call less each.) When it is freed next
+ * (held false: end_to's usual case), the deadlines of a kept TCB (the
+ * extension's, keepalive's) are for nobody: tcb_act_free and pool_put
+ * give the memory back, and tcb_act_new and new_at set every field
+ * again. TF_DETACHED is set all the same: the rings' release reads it
+ * (an orphan's bytes were uncounted here). */
 static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t,
-							     tbl_node *succ)
+							     tbl_node *succ, bool held)
 {
 	if (t->flags & TF_DETACHED) {
 		if (succ)
@@ -91,15 +96,17 @@ static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t
 		tbl_replace(&s->conns, &t->node, succ);
 	else
 		tbl_remove(&s->conns, &t->node);
+	t->flags |= TF_DETACHED;        /* (the rings' release counts no orphan) */
+	if (!held)
+		return;
 	if (t->act)
 		t->act->rtx_at = t->act->delack_at = t->act->close_at = 0;
 	t->keep_at = 0;
-	t->flags |= TF_DETACHED;
 }
 
 void tcb_detach(tcp_stack *s, tcb *t)
 {
-	detach_to(s, t, NULL);
+	detach_to(s, t, NULL, true);
 }
 
 /* A detached TCB's memory back (tcb_free's, in line in tcb_closed). */
@@ -124,8 +131,10 @@ void tcb_free(tcp_stack *s, tcb *t)
  * TIME_WAIT's entry's (one call for the detach and the free). */
 static inline __attribute__((always_inline)) void end_to(tcp_stack *s, tcb *t, tbl_node *succ)
 {
-	detach_to(s, t, succ);
-	if (t->sd < 0 && !(t->flags & TF_ON_ACCEPTQ))
+	/* (the detach changes neither) */
+	bool held = t->sd >= 0 || (t->flags & TF_ON_ACCEPTQ);
+	detach_to(s, t, succ, held);
+	if (!held)
 		free_detached(s, t);
 }
 

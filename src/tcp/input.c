@@ -434,14 +434,17 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	bool advanced = seq_gt(sg->ack, t->snd_una);
 	update_window(t, sg);
 	uint32_t acked = advanced ? ack_advance(s, t, sg) : 0;
-	uint32_t cwnd = tcb_cwnd(t);
+	/* ECE: the window before loss recovery's growth, for ECN's
+	 * reduction (asked for only then; recovery leaves t->ecn alone) */
+	bool ece = (t->ecn & ECN_OK) && (sg->th.flags & HSK_TH_ECE);
+	uint32_t cwnd = ece ? tcb_cwnd(t) : 0;
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
 		rec_on_ack(s, t, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
-	if ((t->ecn & ECN_OK) && (sg->th.flags & HSK_TH_ECE))
+	if (ece)
 		ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* once per window */
 	if (!advanced && seg_space(sg) == 0)
 		CNT_INC(s->env, TCPPureAcks);

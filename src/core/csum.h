@@ -110,17 +110,13 @@ static inline __attribute__((always_inline)) uint32_t sum_fold64(uint64_t s)
 	return v >> 16;
 }
 
-/* The IPv6 pseudo-header sum for TCP/UDP/ICMPv6 (RFC 8200 §8.1): both
- * 128-bit addresses, the upper-layer length (32 bits) and next header. */
-static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
-				    uint8_t proto, uint32_t len)
+/* The 32 bytes of two IPv6 addresses as four 64-bit words in host order,
+ * added with end-around carry (2^64 - 1 is a multiple of 0xffff; the
+ * carry from __builtin_add_overflow, which the compiler keeps in the
+ * flag: add, adc): a sum of host-order 16-bit words, not folded. */
+static inline __attribute__((always_inline)) uint64_t addr6_pair_sum(const uint8_t src[16],
+								    const uint8_t dst[16])
 {
-	/* The 32 address bytes as four 64-bit words in host order, added with
-	 * end-around carry (2^64 - 1 is a multiple of 0xffff; the carry from
-	 * __builtin_add_overflow, which the compiler keeps in the flag: add,
-	 * adc), folded to 16 bits (sum_fold64) and, on a little-endian host,
-	 * byte-swapped once: the sum of the big-endian 16-bit words (RFC 1071
-	 * §2(B)). */
 	uint64_t w[4], s;
 	memcpy(w, src, 16);
 	memcpy(w + 2, dst, 16);
@@ -129,7 +125,18 @@ static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16]
 		unsigned c = __builtin_add_overflow(s, w[i], &s);
 		s += c;
 	}
-	uint32_t v = sum_fold64(s);
+	return s;
+}
+
+/* The IPv6 pseudo-header sum for TCP/UDP/ICMPv6 (RFC 8200 §8.1): both
+ * 128-bit addresses, the upper-layer length (32 bits) and next header. */
+static inline uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
+				    uint8_t proto, uint32_t len)
+{
+	/* The addresses' sum folded to 16 bits (sum_fold64) and, on a
+	 * little-endian host, byte-swapped once: the sum of the big-endian
+	 * 16-bit words (RFC 1071 §2(B)). */
+	uint32_t v = sum_fold64(addr6_pair_sum(src, dst));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	v = (v >> 8 | v << 8) & 0xffff;
 #endif
@@ -162,21 +169,14 @@ static inline __attribute__((always_inline)) uint64_t csum_pseudo_native(uint32_
 	return csum_native((uint64_t)src + dst + proto + len);
 }
 
-/* The IPv6 one (RFC 8200 §8.1) the same way: the 32 address bytes as four
- * 64-bit host-order words added with end-around carry (as csum_pseudo6,
- * without its fold and swap), then next header and length (below 2^32).
- * Any 64-bit value, never 0 (proto is not). */
+/* The IPv6 one (RFC 8200 §8.1) the same way: the addresses' sum (as
+ * csum_pseudo6, without its fold and swap), then next header and length
+ * (below 2^32), with end-around carry. Any 64-bit value, never 0 (proto
+ * is not). */
 static inline __attribute__((always_inline)) uint64_t
 csum_pseudo6_native(const uint8_t src[16], const uint8_t dst[16], uint8_t proto, uint32_t len)
 {
-	uint64_t w[4], s;
-	memcpy(w, src, 16);
-	memcpy(w + 2, dst, 16);
-	s = w[0];
-	for (int i = 1; i < 4; i++) {
-		unsigned c = __builtin_add_overflow(s, w[i], &s);
-		s += c;
-	}
+	uint64_t s = addr6_pair_sum(src, dst);
 	unsigned c = __builtin_add_overflow(s, csum_native((uint64_t)proto + len), &s);
 	return s + c;
 }

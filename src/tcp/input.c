@@ -412,6 +412,25 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
+/* FIN_WAIT_1, our FIN acknowledged (and no FIN of the peer's with it):
+ * FIN_WAIT_2, an orphan's with the time it may wait there. */
+static inline __attribute__((always_inline)) tcp_verdict fin_wait_2_enter(tcp_stack *s,
+									    tcb *t)
+{
+	if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
+		return TV(TV_DROP, "illegal transition");
+	if (t->sd < 0) {
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a) {
+			tcb_send_rst(s, t);
+			tcb_closed(s, t, "out of memory");
+			return TV(TV_DONE, NULL);
+		}
+		a->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
+	}
+	return TV_OK;
+}
+
 /* Fifth, second half: the ACK is plausible: the window, SND.UNA, loss
  * recovery, and what our acknowledged FIN means in the closing states. */
 static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s, tcb *t,
@@ -462,19 +481,8 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	case HSK_FIN_WAIT_1:
 		/* With the peer's FIN in the same segment, fin_input goes
 		 * straight to TIME_WAIT (FIN_WAIT_1 -> TIME_WAIT). */
-		if (fin_acked && !fin_here) {
-			if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
-				return TV(TV_DROP, "illegal transition");
-			if (t->sd < 0) {
-				tcb_act *a = tcb_act_get(s, t);
-				if (!a) {
-					tcb_send_rst(s, t);
-					tcb_closed(s, t, "out of memory");
-					return TV(TV_DONE, NULL);
-				}
-				a->close_at = s->env->now + s->env->cfg.fin_timeout_ns;
-			}
-		}
+		if (fin_acked && !fin_here)
+			return fin_wait_2_enter(s, t);
 		break;
 	case HSK_CLOSING:
 		if (fin_acked) {
@@ -660,6 +668,14 @@ static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s
 	return TV_OK;
 }
 
+/* The peer's FIN, next in order, taken: it has a sequence number, and
+ * the ACK of it goes at once. */
+static inline void fin_taken(tcb *t)
+{
+	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
+	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
+}
+
 /* Eighth: FIN. */
 static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s, tcb *t,
 								     const tcp_seg *sg, bool fin_now)
@@ -672,8 +688,7 @@ static inline __attribute__((always_inline)) tcp_verdict fin_input(tcp_stack *s,
 	}
 	if (t->flags & TF_RCVD_FIN)
 		return TV_OK;
-	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
-	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
+	fin_taken(t);
 	/* The socket is told by the transition (tcb_set_state: to
 	 * CLOSE_WAIT, CLOSING or TIME_WAIT; the FIN comes only in the three
 	 * states data_input takes text in). */
@@ -871,6 +886,30 @@ static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *s
 	return TV_OK;
 }
 
+/* ack_input up to its switch of the closing states, for an ACK in
+ * SND.UNA + 1..SND.MAX without ECE outside SYN_RECEIVED: no duplicate to
+ * count, no ECN reduction, SND.UNA advances. For header prediction's pure
+ * ACK (a) and our FIN's in FIN_WAIT_1 (fin_wait_1_acked). */
+static inline __attribute__((always_inline)) void ack_forward(tcp_stack *s, tcb *t,
+								const tcp_seg *sg)
+{
+	assert(seq_gt(sg->ack, t->snd_una) && !seq_gt(sg->ack, t->snd_max) &&
+	       !(sg->th.flags & HSK_TH_ECE) && t->state != HSK_SYN_RECEIVED);
+	/* (the zero-window probes: ack_advance zeroes them; update_window's
+	 * test passes) */
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	take_window(t, sg);
+	uint32_t acked = ack_advance(s, t, sg);
+	if (tcb_sack(t))
+		rec_sack_ack(s, t, sg, acked, flight);
+	else
+		rec_on_ack(s, t, acked, flight);
+	if (!tcb_snd_len(t))
+		tcb_release_idle_rings(s, t);
+	else if (s->mem_pressure)
+		tcb_fit_snd(s, t);
+}
+
 /* A segment in order that header prediction left (the four of a close:
  * a FIN, the ACK of one in FIN_WAIT_1 or LAST_ACK; text with a FIN, ECE
  * or CWR), past SYN_RECEIVED: at RCV.NXT, ACK without SYN or RST, a
@@ -942,10 +981,40 @@ static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, 
 	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & TF_RCVD_FIN));
 	hp_ts_update(s, t, sg);
 	update_window(t, sg);
-	t->rcv_nxt = seq_add(t->rcv_nxt, 1);
-	t->flags |= TF_RCVD_FIN | TF_ACK_NOW | TF_RCV_MOVED;
+	fin_taken(t);
 	tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
 	return TV(TV_DONE, NULL);
+}
+
+/* FIN_WAIT_1, the steps predicted: the first ACK of our FIN (sent, and
+ * SEG.ACK = SND.MAX > SND.UNA: not when an earlier one came with a FIN
+ * beyond a gap, which left the state as it was), without text, FIN or
+ * ECE (CWR is for text; URG is ignored). ack_input is then ack_forward
+ * and its switch's FIN_WAIT_1 case; data_input and fin_input find
+ * neither text nor FIN. With
+ * tcp_stack.no_fastpath the steps are taken (test_fastpath's
+ * test_fin_wait_1_ack compares). */
+static inline __attribute__((always_inline)) bool fin_wait_1_acked(const tcb *t,
+								    const tcp_seg *sg)
+{
+	return !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->len &&
+	       (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max) &&
+	       seq_gt(sg->ack, t->snd_una);
+}
+
+static __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *t,
+								     const tcp_seg *sg)
+{
+	assert(!(t->flags & TF_FIN_ACKED));
+	keepalive_heard(s, t);
+	hp_ts_update(s, t, sg);
+	ack_forward(s, t, sg);
+	assert(t->flags & TF_FIN_ACKED);
+	tcp_verdict v = fin_wait_2_enter(s, t);
+	if (v.act)
+		return v;
+	tcp_output(s, t);
+	return TV_OK;
 }
 
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
@@ -954,12 +1023,15 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
 	if (steps_predicted(s, t, sg)) {
+		/* the close's segments: each state's short way */
 		if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
 			tcb_closed(s, t, "rcv ACK of FIN");
 			return TV(TV_DONE, NULL);
 		}
 		if (t->state == HSK_FIN_WAIT_2 && fin_wait_2_fin(t, sg))
 			return fin_wait_2_fin_input(s, t, sg);
+		if (t->state == HSK_FIN_WAIT_1 && fin_wait_1_acked(t, sg))
+			return fin_wait_1_acked_input(s, t, sg);
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);
@@ -1015,25 +1087,6 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
 	       tcb_ooo_empty(t);
 }
 
-/* (a): ack_input for a pure ACK that advances SND.UNA in ESTABLISHED or
- * CLOSE_WAIT (no duplicate to count, no ECE to answer, no FIN of ours to
- * be acknowledged), then nothing for data_input and fin_input to do. */
-static void hp_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
-{
-	/* (the zero-window probes: ack_advance zeroes them) */
-	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-	take_window(t, sg);
-	uint32_t acked = ack_advance(s, t, sg);
-	if (tcb_sack(t))
-		rec_sack_ack(s, t, sg, acked, flight);
-	else
-		rec_on_ack(s, t, acked, flight);
-	if (!tcb_snd_len(t))
-		tcb_release_idle_rings(s, t);
-	else if (s->mem_pressure)
-		tcb_fit_snd(s, t);
-}
-
 /* (b): data_input for text at RCV.NXT within the window, nothing out of
  * order, the connection not shut for reading: then fin_input has nothing
  * to do (no FIN). */
@@ -1083,7 +1136,7 @@ static tcp_verdict hp_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return hp_input_data(s, t, sg);
 	}
 	CNT_INC(s->env, TCPHPAcks);
-	hp_ack(s, t, sg);
+	ack_forward(s, t, sg);          /* (a) */
 	tcp_output(s, t);
 	return TV_OK;
 }

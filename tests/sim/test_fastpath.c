@@ -688,87 +688,117 @@ typedef struct fin2 {
 	bool open;                /* shutdown, the socket closed after TIME_WAIT */
 } fin2;
 
-static void run_fin2(const fin2 *v, bool slow, outcome *out)
+/* A connection from a peer played here to host S's port 80, accepted:
+ * the state the close tests start from. */
+typedef struct peer {
+	sim sm;
+	hsk_stack *st;
+	int lsd, sd;
+	uint32_t addr, irs, iss, tsv;
+	tcp_opts o;               /* the peer's options (TSval tsv) */
+} peer;
+
+static void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
 {
 	hsk_config cfg;
 	hsk_config_default(&cfg);
-	if (v->plain)
+	if (plain)
 		cfg.sack = cfg.timestamps = cfg.window_scaling = false, cfg.ecn = 0;
 	else
 		cfg.ecn = 1;
-	sim sm;
-	sim_init(&sm, 2, &cfg, 4243);
-	sm.st[S]->tcp.no_fastpath = slow;
-	hsk_stack *st = sm.st[S];
-	int lsd = hsk_socket(st);
-	assert_true(lsd >= 0);
-	assert_int_equal(hsk_bind(st, lsd, 0, 80), 0);
-	assert_int_equal(hsk_listen(st, lsd, 4), 0);
-	uint32_t peer = SIM_ADDR(7), irs = 123456, tsv = 1000;
-	tcp_opts o;
-	tcp_opts_init(&o);
-	o.mss = 1200;
-	o.wscale = 3;
-	o.sack_ok = true;
-	o.has_ts = true;
-	o.ts_val = tsv;
-	sim_inject_opts(&sm, S, peer, 4000, 80, irs, 0,
-			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, &o, NULL, 0);
-	const sim_ev *e = sim_next_tx(&sm);
+	sim_init(&p->sm, 2, &cfg, seed);
+	p->sm.st[S]->tcp.no_fastpath = slow;
+	p->st = p->sm.st[S];
+	p->lsd = hsk_socket(p->st);
+	assert_true(p->lsd >= 0);
+	assert_int_equal(hsk_bind(p->st, p->lsd, 0, 80), 0);
+	assert_int_equal(hsk_listen(p->st, p->lsd, 4), 0);
+	p->addr = SIM_ADDR(7);
+	p->irs = 123456;
+	p->tsv = 1000;
+	tcp_opts *o = &p->o;
+	tcp_opts_init(o);
+	o->mss = 1200;
+	o->wscale = 3;
+	o->sack_ok = true;
+	o->has_ts = true;
+	o->ts_val = p->tsv;
+	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs, 0,
+			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, o, NULL, 0);
+	const sim_ev *e = sim_next_tx(&p->sm);
 	assert_non_null(e);
 	assert_int_equal(e->ev.flags & (HSK_TH_SYN | HSK_TH_ACK), HSK_TH_SYN | HSK_TH_ACK);
-	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
-	sim_run(&sm, 7 * MS);
-	tcp_opts_init(&o);
-	o.has_ts = true;
-	o.ts_val = ++tsv;
-	o.ts_ecr = ecr;
-	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 1, HSK_TH_ACK, 2000, &o, NULL, 0);
-	int sd = hsk_accept(st, lsd, NULL);
-	assert_true(sd >= 0);
-	static const uint8_t text[100] = { 1, 2, 3 };
-	assert_int_equal(hsk_send(st, sd, text, sizeof(text)), sizeof(text));
-	sim_run(&sm, 7 * MS);
-	o.ts_val = ++tsv;
-	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 101, HSK_TH_ACK, 2000, &o, NULL, 0);
-	if (v->ooo) {
-		o.ts_val = ++tsv;
-		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 51, iss + 101, HSK_TH_ACK, 2000, &o,
-				text, 10);
-	}
-	sim_run(&sm, 7 * MS);
-	if (v->open)
-		assert_int_equal(hsk_shutdown(st, sd, HSK_SHUT_WR), 0);
-	else
-		assert_int_equal(hsk_close(st, sd), 0);
-	sim_run(&sm, 7 * MS);
-	o.ts_val = ++tsv;
-	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 102, HSK_TH_ACK, 2000, &o, NULL, 0);
-	sim_run(&sm, 7 * MS);
-	/* the FIN, twice */
-	for (int k = 0; k < 2; k++) {
-		if (!v->plain)
-			o.ts_val = tsv += 5;
-		sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1, iss + 102,
-				HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, v->plain ? NULL : &o,
-				text, v->len);
-		sim_run(&sm, 1 * SEC);
-	}
-	sim_run(&sm, 70 * SEC);
-	if (v->open)
-		assert_int_equal(hsk_close(st, sd), 0);
-	assert_int_equal(hsk_close(st, lsd), 0);
-	sim_run(&sm, 1 * SEC);
-	events_as_text(&sm, out);
+	p->iss = e->ev.seq;
+	uint32_t ecr = e->ev.ts_val;
+	sim_run(&p->sm, 7 * MS);
+	tcp_opts_init(o);
+	o->has_ts = true;
+	o->ts_val = ++p->tsv;
+	o->ts_ecr = ecr;
+	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs + 1, p->iss + 1, HSK_TH_ACK, 2000,
+			o, NULL, 0);
+	p->sd = hsk_accept(p->st, p->lsd, NULL);
+	assert_true(p->sd >= 0);
+}
+
+/* A segment from the peer, SEG.SEQ = IRS + 1 + dseq, SEG.ACK = ISS + 1 +
+ * dack, with the next TSval. */
+static void peer_send(peer *p, uint32_t dseq, uint32_t dack, uint8_t flags, uint16_t win,
+		      const uint8_t *text, size_t len)
+{
+	p->o.ts_val = ++p->tsv;
+	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs + 1 + dseq, p->iss + 1 + dack,
+			flags, win, &p->o, text, len);
+}
+
+/* The run's events and S's counters into out; frees the simulation. */
+static void peer_outcome(peer *p, outcome *out)
+{
+	events_as_text(&p->sm, out);
 	out->rec = NULL;
 	out->nrec = 0;
 	out->ncnt = hsk_counter_count();
 	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
 	assert_non_null(out->cnt);
 	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(st, i);
+		out->cnt[i] = hsk_counter_get(p->st, i);
 	out->bytes = 0;
-	sim_free(&sm);
+	sim_free(&p->sm);
+}
+
+static void run_fin2(const fin2 *v, bool slow, outcome *out)
+{
+	peer p;
+	peer_open(&p, v->plain, slow, 4243);
+	static const uint8_t text[100] = { 1, 2, 3 };
+	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
+	sim_run(&p.sm, 7 * MS);
+	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	if (v->ooo)
+		peer_send(&p, 50, 100, HSK_TH_ACK, 2000, text, 10);
+	sim_run(&p.sm, 7 * MS);
+	if (v->open)
+		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
+	else
+		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	sim_run(&p.sm, 7 * MS);
+	peer_send(&p, 0, 101, HSK_TH_ACK, 2000, NULL, 0);
+	sim_run(&p.sm, 7 * MS);
+	/* the FIN, twice */
+	for (int k = 0; k < 2; k++) {
+		if (!v->plain)
+			p.o.ts_val = p.tsv += 5;
+		sim_inject_opts(&p.sm, S, p.addr, 4000, 80, p.irs + 1, p.iss + 102,
+				HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, v->plain ? NULL : &p.o,
+				text, v->len);
+		sim_run(&p.sm, 1 * SEC);
+	}
+	sim_run(&p.sm, 70 * SEC);
+	if (v->open)
+		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
 }
 
 static void test_fin_wait_2_fin(void **state)
@@ -799,6 +829,100 @@ static void test_fin_wait_2_fin(void **state)
 		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
 }
 
+/* ---- our FIN acknowledged in FIN_WAIT_1 (input.c, fin_wait_1_acked) ----
+ * S sends 100 bytes to a peer played here (acknowledged before the close
+ * or not: `unacked`) and closes (or shuts down writing: `open`); the peer
+ * acknowledges in one shape, then sends its FIN, and TIME_WAIT passes.
+ * The same with tcp_stack.no_fastpath (the steps) must give the same
+ * events and counters: the first ACK of the FIN, without text, FIN or
+ * ECE, goes the short way (with the last bytes or alone, to an orphan or
+ * not); an ACK short of the FIN, one of bytes sent while the FIN waits
+ * for the window, one after the FIN was acknowledged (with a FIN beyond
+ * a gap) must come out as the steps make them. */
+typedef struct fin1 {
+	const char *name;
+	uint8_t flags;            /* beside ACK */
+	uint32_t dack;            /* SEG.ACK - (ISS + 1): 101 is the FIN's */
+	uint16_t win;             /* the peer's window (unscaled; 2000 before) */
+	size_t len;               /* text */
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
+	bool unacked;             /* the 100 bytes unacknowledged at the close */
+	bool gap_fin;             /* first the FIN's ACK with a FIN beyond a gap */
+	bool held;                /* a window of 40 bytes: the FIN waits (SEG.ACK
+				   * = SND.MAX then acknowledges bytes only) */
+	bool open;                /* shutdown, the socket closed after TIME_WAIT */
+} fin1;
+
+static void run_fin1(const fin1 *v, bool slow, outcome *out)
+{
+	peer p;
+	peer_open(&p, v->plain, slow, 4244);
+	static const uint8_t text[100] = { 1, 2, 3 };
+	if (v->held)
+		peer_send(&p, 0, 0, HSK_TH_ACK, 5, NULL, 0);
+	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
+	sim_run(&p.sm, 7 * MS);
+	if (!v->unacked && !v->held)
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	sim_run(&p.sm, 7 * MS);
+	if (v->open)
+		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
+	else
+		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	sim_run(&p.sm, v->held ? 300 * MS : 7 * MS);    /* (40 bytes go: SWS's timer) */
+	if (v->gap_fin) {
+		peer_send(&p, 20, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	peer_send(&p, 0, v->dack, HSK_TH_ACK | v->flags, v->win, text, v->len);
+	sim_run(&p.sm, 7 * MS);
+	peer_send(&p, (uint32_t)v->len, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+	sim_run(&p.sm, 1 * SEC);
+	sim_run(&p.sm, 70 * SEC);
+	if (v->open)
+		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+}
+
+static void test_fin_wait_1_ack(void **state)
+{
+	(void)state;
+	static const fin1 shapes[] = {
+		{ "bare", .dack = 101, .win = 2000 },
+		{ "PSH", .flags = HSK_TH_PSH, .dack = 101, .win = 2000 },
+		{ "window update", .dack = 101, .win = 37 },
+		{ "plain", .dack = 101, .win = 2000, .plain = true },
+		{ "bytes and FIN", .dack = 101, .win = 2000, .unacked = true },
+		{ "bytes and FIN, plain", .dack = 101, .win = 2000, .unacked = true,
+		  .plain = true },
+		{ "bytes, not the FIN", .dack = 100, .win = 2000, .unacked = true },
+		{ "some bytes", .dack = 50, .win = 2000, .unacked = true },
+		{ "text", .dack = 101, .win = 2000, .len = 10 },
+		{ "FIN", .flags = HSK_TH_FIN, .dack = 101, .win = 2000 },
+		{ "ECE", .flags = HSK_TH_ECE, .dack = 101, .win = 2000 },
+		{ "ECE, bytes and FIN", .flags = HSK_TH_ECE, .dack = 101, .win = 2000,
+		  .unacked = true },
+		{ "CWR", .flags = HSK_TH_CWR, .dack = 101, .win = 2000 },
+		{ "after a FIN beyond a gap", .dack = 101, .win = 2000, .gap_fin = true },
+		{ "FIN held back", .dack = 40, .win = 5, .held = true },
+		{ "socket open", .dack = 101, .win = 2000, .open = true },
+		{ "socket open, bytes and FIN", .dack = 101, .win = 2000, .open = true,
+		  .unacked = true },
+	};
+	size_t events = 0;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const fin1 *v = &shapes[i];
+		outcome fast, slow;
+		run_fin1(v, false, &fast);
+		run_fin1(v, true, &slow);
+		events += outcomes_same("ACK in FIN_WAIT_1", v->name, &fast, &slow);
+	}
+	fprintf(stderr, "fastpath ACK in FIN_WAIT_1: %zu shapes, %zu events the same both "
+		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -809,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_ecn),
 		cmocka_unit_test(test_third_ack),
 		cmocka_unit_test(test_fin_wait_2_fin),
+		cmocka_unit_test(test_fin_wait_1_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1017,13 +1017,46 @@ static __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s
 	return TV_OK;
 }
 
+/* ESTABLISHED, the steps predicted: the peer's FIN without text (ECE is
+ * ack_input's, which is made; CWR is for text), nothing held out of order
+ * (the ACK step leaves that queue alone). ack_input in ESTABLISHED goes
+ * on (its switch has nothing for the state); data_input would take the
+ * FIN in order (data_in_order without text: the SACK receiver's RCV.NXT,
+ * the FIN next), fin_input then CLOSE_WAIT. With tcp_stack.no_fastpath the
+ * steps are taken (test_fastpath's test_established_fin compares). */
+static inline __attribute__((always_inline)) bool established_fin(const tcb *t,
+								   const tcp_seg *sg)
+{
+	return (sg->th.flags & HSK_TH_FIN) && !sg->len && tcb_ooo_empty(t);
+}
+
+static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t,
+								    const tcp_seg *sg)
+{
+	assert(!(t->flags & TF_RCVD_FIN));
+	keepalive_heard(s, t);
+	hp_ts_update(s, t, sg);
+	tcp_verdict v = ack_input(s, t, sg);
+	if (v.act)
+		return v;
+	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
+	tcp_sack *k = tcb_sack(t);
+	if (k)
+		sack_rcv_advance(&k->rcv, t->rcv_nxt);
+	fin_taken(t);
+	if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
+		return TV(TV_DROP, "illegal transition");
+	tcp_output(s, t);
+	return TV_OK;
+}
+
 static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
 	if (steps_predicted(s, t, sg)) {
-		/* the close's segments: each state's short way */
+		/* the close's four segments: each state's short way */
 		if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
 			tcb_closed(s, t, "rcv ACK of FIN");
 			return TV(TV_DONE, NULL);
@@ -1032,6 +1065,8 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 			return fin_wait_2_fin_input(s, t, sg);
 		if (t->state == HSK_FIN_WAIT_1 && fin_wait_1_acked(t, sg))
 			return fin_wait_1_acked_input(s, t, sg);
+		if (t->state == HSK_ESTABLISHED && established_fin(t, sg))
+			return established_fin_input(s, t, sg);
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);

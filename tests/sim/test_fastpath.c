@@ -923,6 +923,86 @@ static void test_fin_wait_1_ack(void **state)
 		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
 }
 
+/* ---- the peer's FIN in ESTABLISHED (input.c, established_fin) ----
+ * S sends 100 bytes to a peer played here, which sends its FIN in one
+ * shape (acknowledging all, some or none of them); S reads to the end of
+ * the stream, closes, is acknowledged, and the connection ends. The same
+ * with tcp_stack.no_fastpath (the steps) must give the same events and
+ * counters: the bare FIN goes the short way, whatever its ACK does (and
+ * the window, TSval, ECE and CWR it carries); text, bytes held out of
+ * order (with a FIN of their own, which makes the bare FIN not the
+ * stream's end) must come out as the steps make them. */
+typedef struct estfin {
+	const char *name;
+	uint8_t flags;            /* beside FIN and ACK */
+	uint32_t dack;            /* SEG.ACK - (ISS + 1) */
+	uint16_t win;             /* the peer's window (unscaled; 2000 before) */
+	size_t len;               /* text before the FIN */
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
+	bool ooo;                 /* 10 bytes out of order held before the FIN */
+	bool ooo_fin;             /* and a FIN after them (then the FIN at
+				   * RCV.NXT is not the one reassembly knows) */
+	bool shut_rd;             /* shut down for reading before the FIN */
+} estfin;
+
+static void run_estfin(const estfin *v, bool slow, outcome *out)
+{
+	peer p;
+	peer_open(&p, v->plain, slow, 4245);
+	static const uint8_t text[100] = { 1, 2, 3 };
+	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
+	sim_run(&p.sm, 7 * MS);
+	if (v->ooo)
+		peer_send(&p, 50, 0, HSK_TH_ACK | (v->ooo_fin ? HSK_TH_FIN : 0), 2000, text, 10);
+	if (v->shut_rd)
+		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_RD), 0);
+	sim_run(&p.sm, 7 * MS);
+	peer_send(&p, 0, v->dack, HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, text, v->len);
+	sim_run(&p.sm, 7 * MS);
+	uint8_t buf[200];
+	while (hsk_recv(p.st, p.sd, buf, sizeof(buf)) > 0)
+		;
+	assert_int_equal(hsk_close(p.st, p.sd), 0);
+	sim_run(&p.sm, 7 * MS);
+	peer_send(&p, (uint32_t)v->len + 1, 101, HSK_TH_ACK, 2000, NULL, 0);
+	sim_run(&p.sm, 1 * SEC);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+}
+
+static void test_established_fin(void **state)
+{
+	(void)state;
+	static const estfin shapes[] = {
+		{ "bare", .dack = 100, .win = 2000 },
+		{ "PSH", .flags = HSK_TH_PSH, .dack = 100, .win = 2000 },
+		{ "nothing acknowledged", .dack = 0, .win = 2000 },
+		{ "some acknowledged", .dack = 50, .win = 2000 },
+		{ "window update", .dack = 100, .win = 37 },
+		{ "plain", .dack = 100, .win = 2000, .plain = true },
+		{ "text", .dack = 100, .win = 2000, .len = 10 },
+		{ "ECE", .flags = HSK_TH_ECE, .dack = 100, .win = 2000 },
+		{ "CWR", .flags = HSK_TH_CWR, .dack = 100, .win = 2000 },
+		{ "out of order held", .dack = 100, .win = 2000, .ooo = true },
+		{ "out of order held, plain", .dack = 100, .win = 2000, .ooo = true,
+		  .plain = true },
+		{ "out of order held with a FIN", .dack = 100, .win = 2000, .ooo = true,
+		  .ooo_fin = true },
+		{ "shut for reading", .dack = 100, .win = 2000, .shut_rd = true },
+	};
+	size_t events = 0;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const estfin *v = &shapes[i];
+		outcome fast, slow;
+		run_estfin(v, false, &fast);
+		run_estfin(v, true, &slow);
+		events += outcomes_same("FIN in ESTABLISHED", v->name, &fast, &slow);
+	}
+	fprintf(stderr, "fastpath FIN in ESTABLISHED: %zu shapes, %zu events the same both "
+		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_third_ack),
 		cmocka_unit_test(test_fin_wait_2_fin),
 		cmocka_unit_test(test_fin_wait_1_ack),
+		cmocka_unit_test(test_established_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1056,17 +1056,23 @@ static tcp_verdict tcb_steps(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (t->state == HSK_SYN_SENT)
 		return syn_sent_input(s, t, sg);
 	if (steps_predicted(s, t, sg)) {
-		/* the close's four segments: each state's short way */
-		if (t->state == HSK_LAST_ACK && last_ack_ends(t, sg)) {
-			tcb_closed(s, t, "rcv ACK of FIN");
-			return TV(TV_DONE, NULL);
-		}
-		if (t->state == HSK_FIN_WAIT_2 && fin_wait_2_fin(t, sg))
-			return fin_wait_2_fin_input(s, t, sg);
-		if (t->state == HSK_FIN_WAIT_1 && fin_wait_1_acked(t, sg))
+		/* the close's four segments: each state's short way
+		 * (ESTABLISHED's others, which header prediction left, pay
+		 * two tests) */
+		if (t->state == HSK_ESTABLISHED) {
+			if (established_fin(t, sg))
+				return established_fin_input(s, t, sg);
+		} else if (t->state == HSK_LAST_ACK) {
+			if (last_ack_ends(t, sg)) {
+				tcb_closed(s, t, "rcv ACK of FIN");
+				return TV(TV_DONE, NULL);
+			}
+		} else if (t->state == HSK_FIN_WAIT_2) {
+			if (fin_wait_2_fin(t, sg))
+				return fin_wait_2_fin_input(s, t, sg);
+		} else if (t->state == HSK_FIN_WAIT_1 && fin_wait_1_acked(t, sg)) {
 			return fin_wait_1_acked_input(s, t, sg);
-		if (t->state == HSK_ESTABLISHED && established_fin(t, sg))
-			return established_fin_input(s, t, sg);
+		}
 		keepalive_heard(s, t);
 		hp_ts_update(s, t, sg);
 		return tcb_input_checked(s, t, sg);

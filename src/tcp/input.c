@@ -1036,9 +1036,15 @@ static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s,
 	assert(!(t->flags & TF_RCVD_FIN));
 	keepalive_heard(s, t);
 	hp_ts_update(s, t, sg);
-	tcp_verdict v = ack_input(s, t, sg);
-	if (v.act)
-		return v;
+	/* ack_input: in ESTABLISHED an ACK of new data without ECE is
+	 * ack_forward's (its switch has nothing for the state) */
+	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
+		ack_forward(s, t, sg);
+	} else {
+		tcp_verdict v = ack_input(s, t, sg);
+		if (v.act)
+			return v;
+	}
 	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
 	tcp_sack *k = tcb_sack(t);
 	if (k)

@@ -11,6 +11,9 @@
  *          syn_sent_input          §3.10.7.3
  *          steps_predicted         a segment in order: the checks below
  *                                  pass unmade, on to tcb_input_checked
+ *                                  or a close's short way (established_fin,
+ *                                  fin_wait_1_acked, fin_wait_2_fin,
+ *                                  last_ack_ends)
  *          simultaneous_synack     the SYN-ACK completing a simultaneous open
  *          paws_check              first: timestamps (RFC 7323 §5.3 R1)
  *          seq_check               first: sequence number
@@ -23,7 +26,8 @@
  *            tcb_input_checked     the rest:
  *            ack_input             fifth: window, SND.UNA, loss recovery
  *                                  (recovery.c), the closing states
- *                                  (last_ack_ends: LAST_ACK's last ACK)
+ *                                  (ack_forward: its part for an ACK of
+ *                                  new data, the short ways')
  *            data_input            seventh: segment text (in order, or
  *                                  through reassembly)
  *            fin_input             eighth: FIN

@@ -536,8 +536,29 @@ static size_t outcomes_same(const char *what, const char *name, outcome *fast, o
 	return n;
 }
 
-static void run_third(const third *v, bool slow, outcome *out)
+/* Runs each of n shapes (size bytes each, the name first) both ways and
+ * compares them (outcomes_same). */
+static void shapes_compare(const char *what, const void *shapes, size_t n, size_t size,
+			   void (*run_one)(const void *v, bool slow, outcome *out))
 {
+	size_t events = 0;
+	for (size_t i = 0; i < n; i++) {
+		const void *v = (const char *)shapes + i * size;
+		const char *name = *(const char *const *)v;
+		outcome fast, slow;
+		run_one(v, false, &fast);
+		run_one(v, true, &slow);
+		events += outcomes_same(what, name, &fast, &slow);
+	}
+	fprintf(stderr, "fastpath %s: %zu shapes, %zu events the same both ways\n", what, n,
+		events);
+}
+#define SHAPES_COMPARE(what, shapes, run) \
+	shapes_compare(what, shapes, sizeof(shapes) / sizeof((shapes)[0]), sizeof((shapes)[0]), run)
+
+static void run_third(const void *pv, bool slow, outcome *out)
+{
+	const third *v = pv;
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	/* (a TCB not yet accepted has the stack's keepalive times) */
@@ -656,16 +677,7 @@ static void test_third_ack(void **state)
 		{ "cookie, text", .win = 2000, .cookie = true, .len = 50 },
 		{ "cookie, FIN", .flags = HSK_TH_FIN, .win = 2000, .cookie = true },
 	};
-	size_t events = 0;
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const third *v = &shapes[i];
-		outcome fast, slow;
-		run_third(v, false, &fast);
-		run_third(v, true, &slow);
-		events += outcomes_same("third ACK", v->name, &fast, &slow);
-	}
-	fprintf(stderr, "fastpath third ACK: %zu shapes, %zu events the same both ways\n",
-		sizeof(shapes) / sizeof(shapes[0]), events);
+	SHAPES_COMPARE("third ACK", shapes, run_third);
 }
 
 /* ---- the peer's FIN in FIN_WAIT_2 (input.c, fin_wait_2_fin) ----
@@ -751,6 +763,16 @@ static void peer_send(peer *p, uint32_t dseq, uint32_t dack, uint8_t flags, uint
 			flags, win, &p->o, text, len);
 }
 
+/* The bytes S writes, and the peer's text. */
+static const uint8_t text[100] = { 1, 2, 3 };
+
+/* S writes the 100 bytes; 7 ms pass. */
+static void peer_write(peer *p)
+{
+	assert_int_equal(hsk_send(p->st, p->sd, text, sizeof(text)), sizeof(text));
+	sim_run(&p->sm, 7 * MS);
+}
+
 /* The run's events and S's counters into out; frees the simulation. */
 static void peer_outcome(peer *p, outcome *out)
 {
@@ -766,21 +788,38 @@ static void peer_outcome(peer *p, outcome *out)
 	sim_free(&p->sm);
 }
 
-static void run_fin2(const fin2 *v, bool slow, outcome *out)
+/* S closes (or, open, shuts down writing only). */
+static void peer_close(peer *p, bool open)
 {
+	if (open)
+		assert_int_equal(hsk_shutdown(p->st, p->sd, HSK_SHUT_WR), 0);
+	else
+		assert_int_equal(hsk_close(p->st, p->sd), 0);
+}
+
+/* TIME_WAIT passes; then the socket (open: still there) and the listener
+ * close, and the run's outcome goes to out. */
+static void peer_end(peer *p, bool open, outcome *out)
+{
+	sim_run(&p->sm, 70 * SEC);
+	if (open)
+		assert_int_equal(hsk_close(p->st, p->sd), 0);
+	assert_int_equal(hsk_close(p->st, p->lsd), 0);
+	sim_run(&p->sm, 1 * SEC);
+	peer_outcome(p, out);
+}
+
+static void run_fin2(const void *pv, bool slow, outcome *out)
+{
+	const fin2 *v = pv;
 	peer p;
 	peer_open(&p, v->plain, slow, 4243);
-	static const uint8_t text[100] = { 1, 2, 3 };
-	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
-	sim_run(&p.sm, 7 * MS);
+	peer_write(&p);
 	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
 	if (v->ooo)
 		peer_send(&p, 50, 100, HSK_TH_ACK, 2000, text, 10);
 	sim_run(&p.sm, 7 * MS);
-	if (v->open)
-		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
-	else
-		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	peer_close(&p, v->open);
 	sim_run(&p.sm, 7 * MS);
 	peer_send(&p, 0, 101, HSK_TH_ACK, 2000, NULL, 0);
 	sim_run(&p.sm, 7 * MS);
@@ -793,12 +832,7 @@ static void run_fin2(const fin2 *v, bool slow, outcome *out)
 				text, v->len);
 		sim_run(&p.sm, 1 * SEC);
 	}
-	sim_run(&p.sm, 70 * SEC);
-	if (v->open)
-		assert_int_equal(hsk_close(p.st, p.sd), 0);
-	assert_int_equal(hsk_close(p.st, p.lsd), 0);
-	sim_run(&p.sm, 1 * SEC);
-	peer_outcome(&p, out);
+	peer_end(&p, v->open, out);
 }
 
 static void test_fin_wait_2_fin(void **state)
@@ -817,16 +851,7 @@ static void test_fin_wait_2_fin(void **state)
 		{ "socket open", .win = 2000, .open = true },
 		{ "socket open, text", .win = 2000, .open = true, .len = 10 },
 	};
-	size_t events = 0;
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const fin2 *v = &shapes[i];
-		outcome fast, slow;
-		run_fin2(v, false, &fast);
-		run_fin2(v, true, &slow);
-		events += outcomes_same("FIN in FIN_WAIT_2", v->name, &fast, &slow);
-	}
-	fprintf(stderr, "fastpath FIN in FIN_WAIT_2: %zu shapes, %zu events the same both "
-		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
+	SHAPES_COMPARE("FIN in FIN_WAIT_2", shapes, run_fin2);
 }
 
 /* ---- our FIN acknowledged in FIN_WAIT_1 (input.c, fin_wait_1_acked) ----
@@ -853,22 +878,18 @@ typedef struct fin1 {
 	bool open;                /* shutdown, the socket closed after TIME_WAIT */
 } fin1;
 
-static void run_fin1(const fin1 *v, bool slow, outcome *out)
+static void run_fin1(const void *pv, bool slow, outcome *out)
 {
+	const fin1 *v = pv;
 	peer p;
 	peer_open(&p, v->plain, slow, 4244);
-	static const uint8_t text[100] = { 1, 2, 3 };
 	if (v->held)
 		peer_send(&p, 0, 0, HSK_TH_ACK, 5, NULL, 0);
-	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
-	sim_run(&p.sm, 7 * MS);
+	peer_write(&p);
 	if (!v->unacked && !v->held)
 		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
 	sim_run(&p.sm, 7 * MS);
-	if (v->open)
-		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
-	else
-		assert_int_equal(hsk_close(p.st, p.sd), 0);
+	peer_close(&p, v->open);
 	sim_run(&p.sm, v->held ? 300 * MS : 7 * MS);    /* (40 bytes go: SWS's timer) */
 	if (v->gap_fin) {
 		peer_send(&p, 20, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
@@ -878,12 +899,7 @@ static void run_fin1(const fin1 *v, bool slow, outcome *out)
 	sim_run(&p.sm, 7 * MS);
 	peer_send(&p, (uint32_t)v->len, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
 	sim_run(&p.sm, 1 * SEC);
-	sim_run(&p.sm, 70 * SEC);
-	if (v->open)
-		assert_int_equal(hsk_close(p.st, p.sd), 0);
-	assert_int_equal(hsk_close(p.st, p.lsd), 0);
-	sim_run(&p.sm, 1 * SEC);
-	peer_outcome(&p, out);
+	peer_end(&p, v->open, out);
 }
 
 static void test_fin_wait_1_ack(void **state)
@@ -911,16 +927,7 @@ static void test_fin_wait_1_ack(void **state)
 		{ "socket open, bytes and FIN", .dack = 101, .win = 2000, .open = true,
 		  .unacked = true },
 	};
-	size_t events = 0;
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const fin1 *v = &shapes[i];
-		outcome fast, slow;
-		run_fin1(v, false, &fast);
-		run_fin1(v, true, &slow);
-		events += outcomes_same("ACK in FIN_WAIT_1", v->name, &fast, &slow);
-	}
-	fprintf(stderr, "fastpath ACK in FIN_WAIT_1: %zu shapes, %zu events the same both "
-		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
+	SHAPES_COMPARE("ACK in FIN_WAIT_1", shapes, run_fin1);
 }
 
 /* ---- the peer's FIN in ESTABLISHED (input.c, established_fin) ----
@@ -947,13 +954,12 @@ typedef struct estfin {
 	bool shut_rd;             /* shut down for reading before the FIN */
 } estfin;
 
-static void run_estfin(const estfin *v, bool slow, outcome *out)
+static void run_estfin(const void *pv, bool slow, outcome *out)
 {
+	const estfin *v = pv;
 	peer p;
 	peer_open(&p, v->plain, slow, 4245);
-	static const uint8_t text[100] = { 1, 2, 3 };
-	assert_int_equal(hsk_send(p.st, p.sd, text, sizeof(text)), sizeof(text));
-	sim_run(&p.sm, 7 * MS);
+	peer_write(&p);
 	if (v->ooo)
 		peer_send(&p, 50, 0, HSK_TH_ACK | (v->ooo_fin ? HSK_TH_FIN : 0), 2000, text, 10);
 	if (v->shut_rd)
@@ -993,16 +999,7 @@ static void test_established_fin(void **state)
 		  .ooo_fin = true },
 		{ "shut for reading", .dack = 100, .win = 2000, .shut_rd = true },
 	};
-	size_t events = 0;
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const estfin *v = &shapes[i];
-		outcome fast, slow;
-		run_estfin(v, false, &fast);
-		run_estfin(v, true, &slow);
-		events += outcomes_same("FIN in ESTABLISHED", v->name, &fast, &slow);
-	}
-	fprintf(stderr, "fastpath FIN in ESTABLISHED: %zu shapes, %zu events the same both "
-		"ways\n", sizeof(shapes) / sizeof(shapes[0]), events);
+	SHAPES_COMPARE("FIN in ESTABLISHED", shapes, run_estfin);
 }
 
 int main(void)

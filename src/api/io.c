@@ -163,9 +163,10 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return room;
 	if ((room = send_begin(s, sd, t, room)) <= 0)
 		return room;
-	/* One buffer: written as one piece, no vector to walk. */
-	uint32_t n = ring_write(&t->act->snd, buf, len < (size_t)room ? (uint32_t)len :
-			       (uint32_t)room);
+	/* One buffer: written as one piece, no vector to walk; what fits
+	 * (0 < n <= room, and room is within the ring's space). */
+	uint32_t n = len < (size_t)room ? (uint32_t)len : (uint32_t)room;
+	ring_append(&t->act->snd, buf, n);
 	send_done(s, t);
 	return n;
 }
@@ -272,8 +273,9 @@ static long recv_begin(hsk_stack *s, tcb *t, long total)
  * read need no frame (the copy and recv_done's calls do). */
 static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf, uint32_t n)
 {
-	/* One buffer: read as one piece, no vector to walk. */
-	n = ring_read(&t->act->rcv, buf, n);
+	/* One buffer: read as one piece, no vector to walk (recv_one's
+	 * n is ready bytes, at most those held). */
+	ring_take(&t->act->rcv, buf, n);
 	recv_done_in(s, t);
 	return n;
 }

@@ -774,8 +774,13 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 		listener_free(&s->tcp, l);
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
-		/* (k->opt NULL: the defaults', no SO_LINGER time) */
-		conn_release(s, k->t, abort, k->opt ? k->opt->linger_s : SOCK_LINGER_OFF);
+		/* (opt NULL: the defaults', no SO_LINGER time) */
+		sock_opts *opt = k->opt;
+		conn_release(s, k->t, abort, opt ? opt->linger_s : SOCK_LINGER_OFF);
+		/* A connection's slot holds no IPv6 address to free: no test
+		 * of its kind and family again. */
+		sock_release_slot(s, sd, opt, NULL);
+		return 0;
 	}
 	stack_sock_release(s, sd);
 	return 0;

@@ -3,6 +3,7 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -402,7 +403,10 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
 	accepted_opts(s, nk, t);
-	nk->inet6 = k->l->family == HSK_AF_INET6;
+	/* (sock_take's slot is IPv4's: inet6 zero) */
+	assert(!nk->inet6);
+	if (k->l->family == HSK_AF_INET6)
+		nk->inet6 = true;
 	if (peer) {
 		*peer = t->node.key;
 		if (t->node.v6)

@@ -169,6 +169,22 @@ void tcb_act_reap(tcp_stack *s, uint64_t now)
 		idle_pop(s);
 }
 
+/* The extension back to its pool (off the kept list already). */
+static inline void act_release(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	pool_put(&s->act_pool, a);
+	t->act = NULL;
+}
+
+/* tcb_act_free's end for a SACK scoreboard grown past its own storage:
+ * out of line, so that the usual end, without free()'s call, needs no
+ * frame. */
+static __attribute__((noinline)) void act_free_grown(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	free(a->sack.seg);
+	act_release(s, t, a);
+}
+
 void tcb_act_free(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
@@ -177,9 +193,8 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	if (a->sack_on && a->sack.seg && a->sack.seg != a->sack.seg0)
-		free(a->sack.seg);
-	pool_put(&s->act_pool, a);
-	t->act = NULL;
+		return act_free_grown(s, t, a);
+	act_release(s, t, a);
 }
 
 void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)

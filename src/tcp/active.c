@@ -38,6 +38,7 @@
  * act_eager gives each back at once (tests/sim/test_shortcuts.c runs
  * workloads both ways and compares the traces).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,15 +165,13 @@ static void idle_pop(tcp_stack *s)
 void tcb_act_put(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
-	if (!a)
-		return;
+	/* tcb_act_put_idle's call: it tested both */
+	assert(a && s->act_idle_tail != t);
 	if (s->act_eager) {
 		act_put_now(s, t);
 		return;
 	}
 	a->idle_at = s->env->now;
-	if (s->act_idle_tail == t)
-		return;
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	idle_append(s, t);

@@ -3,9 +3,10 @@
  * the checks before sending and receiving, and what follows them.
  *
  *   hsk_send/sendv/sendto/send_reserve  -> send_check, send_room ->
- *       ring_write (or the caller writes into the ring) -> send_done
- *   hsk_recv/recvv/recv_borrow          -> recv_ready -> ring_read (or
- *       the caller reads in place) -> recv_done
+ *       ring_write (hsk_send: ring_append; or the caller writes into the
+ *       ring) -> send_done
+ *   hsk_recv/recvv/recv_borrow          -> recv_ready -> ring_read
+ *       (hsk_recv: ring_take; or the caller reads in place) -> recv_done
  */
 #ifndef HSK_API_H
 #define HSK_API_H

@@ -163,9 +163,10 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return room;
 	if ((room = send_begin(s, sd, t, room)) <= 0)
 		return room;
-	/* One buffer: written as one piece, no vector to walk. */
-	uint32_t n = ring_write(&t->act->snd, buf, len < (size_t)room ? (uint32_t)len :
-			       (uint32_t)room);
+	/* One buffer: written as one piece, no vector to walk; what fits
+	 * (0 < n <= room, and room is within the ring's space). */
+	uint32_t n = len < (size_t)room ? (uint32_t)len : (uint32_t)room;
+	ring_append(&t->act->snd, buf, n);
 	send_done(s, t);
 	return n;
 }
@@ -194,7 +195,7 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
 
 /* After the user reads, tell the peer when the window has opened enough
  * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
-static void maybe_window_update(hsk_stack *s, tcb *t)
+static inline __attribute__((always_inline)) void maybe_window_update(hsk_stack *s, tcb *t)
 {
 	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
 		return;
@@ -222,7 +223,8 @@ static void maybe_window_update(hsk_stack *s, tcb *t)
 	}
 }
 
-long recv_ready(tcb *t)
+/* recv_ready, in line in hsk_recv's checks. */
+static inline __attribute__((always_inline)) long recv_ready_in(tcb *t)
 {
 	uint32_t n = tcb_rcv_len(t);
 	if (n)
@@ -235,7 +237,13 @@ long recv_ready(tcb *t)
 	return -HSK_EAGAIN;
 }
 
-void recv_done(hsk_stack *s, tcb *t)
+long recv_ready(tcb *t)
+{
+	return recv_ready_in(t);
+}
+
+/* recv_done, in line in recv_copy (hsk_recv's way): a frame less. */
+static inline __attribute__((always_inline)) void recv_done_in(hsk_stack *s, tcb *t)
 {
 	if (!tcb_rcv_len(t))
 		tcb_release_idle_rings(&s->tcp, t);
@@ -243,6 +251,11 @@ void recv_done(hsk_stack *s, tcb *t)
 		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 	maybe_window_update(s, t);
 	tcb_act_put_idle(&s->tcp, t);
+}
+
+void recv_done(hsk_stack *s, tcb *t)
+{
+	recv_done_in(s, t);
 }
 
 /* What hsk_recv and hsk_recvv share once the connection and the total
@@ -255,6 +268,37 @@ static long recv_begin(hsk_stack *s, tcb *t, long total)
 	return ready > 0 && total == 0 ? 0 : ready;
 }
 
+/* hsk_recv's copy of n ready bytes (n > 0) and what follows it: out of
+ * line, so that the checks before it, an end of stream and nothing to
+ * read need no frame (the copy and recv_done's calls do). */
+static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf, uint32_t n)
+{
+	/* One buffer: read as one piece, no vector to walk (recv_one's
+	 * n is ready bytes, at most those held). */
+	ring_take(&t->act->rcv, buf, n);
+	recv_done_in(s, t);
+	return n;
+}
+
+/* hsk_recv once the connection and the buffer are known good, but for
+ * the clock's check. */
+static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t, void *buf,
+							    size_t len)
+{
+	long ready = recv_ready_in(t);
+	if (ready <= 0 || len == 0)
+		return ready > 0 ? 0 : ready;
+	return recv_copy(s, t, buf, len < (size_t)ready ? (uint32_t)len : (uint32_t)ready);
+}
+
+/* hsk_recv with the clock's check (hsk_config.clock set). */
+static __attribute__((noinline)) long recv_clocked(hsk_stack *s, tcb *t, void *buf,
+						   size_t len)
+{
+	stack_clock_check(s);
+	return recv_one(s, t, buf, len);
+}
+
 long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 {
 	int err = 0;
@@ -264,13 +308,12 @@ long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 	long ready = buf_total(buf, len);
 	if (ready < 0)
 		return ready;
-	if ((ready = recv_begin(s, t, ready)) <= 0)
-		return ready;
-	/* One buffer: read as one piece, no vector to walk. */
-	uint32_t n = ring_read(&t->act->rcv, buf, len < (size_t)ready ? (uint32_t)len :
-			       (uint32_t)ready);
-	recv_done(s, t);
-	return n;
+	/* The clock's check is a call (to hsk_config.clock): with one, a
+	 * way of its own; without (the usual driver), no call but the
+	 * copy's, which is tail-called. */
+	if (s->env.cfg.clock)
+		return recv_clocked(s, t, buf, len);
+	return recv_one(s, t, buf, len);
 }
 
 long hsk_recvv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt, int flags)

@@ -3,6 +3,7 @@
  * Each returns 0 (or a count) or a negative HSK_E* code, as listed in
  * include/handshake.h.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -402,7 +403,10 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	tcb *t = listener_accept(&s->tcp, k->l);
 	attach_tcb(s, nsd, t);
 	accepted_opts(s, nk, t);
-	nk->inet6 = k->l->family == HSK_AF_INET6;
+	/* (sock_take's slot is IPv4's: inet6 zero) */
+	assert(!nk->inet6);
+	if (k->l->family == HSK_AF_INET6)
+		nk->inet6 = true;
 	if (peer) {
 		*peer = t->node.key;
 		if (t->node.v6)
@@ -774,8 +778,13 @@ static int sock_close(hsk_stack *s, int sd, bool abort)
 		listener_free(&s->tcp, l);
 		pool_put(&s->tcp.lst_pool, l);
 	} else if (k->kind == SK_CONN) {
-		/* (k->opt NULL: the defaults', no SO_LINGER time) */
-		conn_release(s, k->t, abort, k->opt ? k->opt->linger_s : SOCK_LINGER_OFF);
+		/* (opt NULL: the defaults', no SO_LINGER time) */
+		sock_opts *opt = k->opt;
+		conn_release(s, k->t, abort, opt ? opt->linger_s : SOCK_LINGER_OFF);
+		/* A connection's slot holds no IPv6 address to free: no test
+		 * of its kind and family again. */
+		sock_release_slot(s, sd, opt, NULL);
+		return 0;
 	}
 	stack_sock_release(s, sd);
 	return 0;

@@ -6,6 +6,7 @@
 #ifndef HSK_RING_H
 #define HSK_RING_H
 
+#include <assert.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -49,6 +50,15 @@ static inline void ring_get(const hsk_ring *r, uint32_t off, uint8_t *dst, uint3
 	}
 }
 
+/* Appends n bytes that the caller knows fit (0 < n <= ring_space): a
+ * send whose room was worked out already. */
+static inline void ring_append(hsk_ring *r, const void *src, uint32_t n)
+{
+	assert(n > 0 && n <= r->cap - r->len);
+	ring_put(r, r->len, src, n);
+	r->len += n;
+}
+
 /* Appends up to n bytes; returns how many fit. In line (the socket
  * calls and in-order data: a call's frame cost as much as a short copy). */
 static inline uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n)
@@ -58,14 +68,31 @@ static inline uint32_t ring_write(hsk_ring *r, const void *src, uint32_t n)
 		n = space;
 	if (n == 0)
 		return 0;
-	ring_put(r, r->len, src, n);
-	r->len += n;
+	ring_append(r, src, n);
 	return n;
 }
 
 /* Copies up to n bytes starting `off` bytes after the head, without
  * consuming; returns bytes copied. */
 uint32_t ring_peek(const hsk_ring *r, uint32_t off, void *dst, uint32_t n);
+/* The n oldest bytes (n <= len) leave. The head only moves forward,
+ * even when the ring empties: data placed past len by ring_write_at()
+ * stays where its offsets say. */
+static inline void ring_skip(hsk_ring *r, uint32_t n)
+{
+	r->len -= n;
+	r->head = (r->head + n) & (r->cap - 1);
+}
+
+/* Consumes n bytes that the caller knows are held (0 < n <= len) into
+ * dst: a receive whose count was worked out already. */
+static inline void ring_take(hsk_ring *r, void *dst, uint32_t n)
+{
+	assert(n > 0 && n <= r->len);
+	ring_get(r, 0, dst, n);
+	ring_skip(r, n);
+}
+
 /* Consumes up to n bytes into dst (dst may be NULL to discard). In line,
  * as ring_write. */
 static inline uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
@@ -76,10 +103,7 @@ static inline uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
 		return 0;
 	if (dst)
 		ring_get(r, 0, dst, n);
-	r->len -= n;
-	/* The head only moves forward, even when the ring empties: data placed
-	 * past len by ring_write_at() stays where its offsets say. */
-	r->head = (r->head + n) & (r->cap - 1);
+	ring_skip(r, n);
 	return n;
 }
 

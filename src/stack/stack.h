@@ -142,14 +142,14 @@ static inline int stack_sock_alloc(hsk_stack *s)
 }
 /* stack_sock_release's rare part (stack.c): frees, starved listeners. */
 void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6);
-/* Socket sd's slot goes back to the free list. In line (close() and a
- * failed accept()): usually the socket has nothing to free (no option
- * set) and no listener waits for a slot, so there is no call at all. */
-static inline void stack_sock_release(hsk_stack *s, int sd)
+/* stack_sock_release with what the slot holds to free known (opt: its
+ * options, baddr6: a fresh IPv6 socket's bound address, or NULL): for a
+ * connection's close, whose slot holds no address (conn_start freed it),
+ * without the test of its kind and family. */
+static inline void sock_release_slot(hsk_stack *s, int sd, sock_opts *opt, uint8_t *baddr6)
 {
 	hsk_sock *k = &s->socks[sd];
-	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
-	sock_opts *opt = k->opt;
+	assert(opt == k->opt);
 	memset(k, 0, sizeof(*k));
 	k->kind = SK_FREE;
 	k->next_free = s->free_sock;
@@ -157,6 +157,15 @@ static inline void stack_sock_release(hsk_stack *s, int sd)
 	s->socks_in_use--;
 	if (opt || baddr6 || s->socks_starved)
 		sock_release_rest(s, opt, baddr6);
+}
+/* Socket sd's slot goes back to the free list. In line (close() and a
+ * failed accept()): usually the socket has nothing to free (no option
+ * set) and no listener waits for a slot, so there is no call at all. */
+static inline void stack_sock_release(hsk_stack *s, int sd)
+{
+	hsk_sock *k = &s->socks[sd];
+	uint8_t *baddr6 = k->kind == SK_FRESH && sock_family(k) == HSK_AF_INET6 ? k->baddr6 : NULL;
+	sock_release_slot(s, sd, k->opt, baddr6);
 }
 
 /* ---- src/api/sockopt.c ---- */

@@ -38,6 +38,7 @@
  * act_eager gives each back at once (tests/sim/test_shortcuts.c runs
  * workloads both ways and compares the traces).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,13 +49,11 @@
 /* At most this many kept per stack: ~80 KB. */
 enum { ACT_KEEP_MAX = 64 };
 
-tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
+/* A new extension's fields, in a just taken from the pool (tcb_act_new's
+ * two ways, in line in each). */
+static inline __attribute__((always_inline)) tcb_act *act_init(tcp_stack *s, tcb *t,
+								tcb_act *a)
 {
-	/* Not zeroed as a whole: the SACK state and the reassembly ranges
-	 * are storage, initialised when used. */
-	tcb_act *a = pool_get_raw(&s->act_pool);
-	if (!a)
-		return NULL;
 	/* Everything before cc zeroed, in pieces of at most 64 bytes: GCC
 	 * stores each with four vector moves (12 for the 192 bytes), where
 	 * one memset of the whole becomes a `rep stosq` (24 steps counted,
@@ -79,6 +78,25 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	seg_tpl_fill(&a->tpl, &t->node.key, obj_a6(s, &t->node));
 	t->act = a;
 	return a;
+}
+
+/* tcb_act_new with the pool's free list empty: its own way, with the
+ * frame that pool_get_new's call needs. */
+static __attribute__((noinline)) tcb_act *act_new_carved(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = pool_get_raw(&s->act_pool);
+	return a ? act_init(s, t, a) : NULL;
+}
+
+tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
+{
+	/* Not zeroed as a whole: the SACK state and the reassembly ranges
+	 * are storage, initialised when used. The usual case, the free
+	 * list's head, makes no call, so needs no frame. */
+	if (!s->act_pool.free_list)
+		return act_new_carved(s, t);
+	tcb_act *a = pool_get_raw(&s->act_pool);
+	return a ? act_init(s, t, a) : NULL;
 }
 
 static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
@@ -147,15 +165,13 @@ static void idle_pop(tcp_stack *s)
 void tcb_act_put(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
-	if (!a)
-		return;
+	/* tcb_act_put_idle's call: it tested both */
+	assert(a && s->act_idle_tail != t);
 	if (s->act_eager) {
 		act_put_now(s, t);
 		return;
 	}
 	a->idle_at = s->env->now;
-	if (s->act_idle_tail == t)
-		return;
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	idle_append(s, t);
@@ -169,6 +185,22 @@ void tcb_act_reap(tcp_stack *s, uint64_t now)
 		idle_pop(s);
 }
 
+/* The extension back to its pool (off the kept list already). */
+static inline void act_release(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	pool_put(&s->act_pool, a);
+	t->act = NULL;
+}
+
+/* tcb_act_free's end for a SACK scoreboard grown past its own storage:
+ * out of line, so that the usual end, without free()'s call, needs no
+ * frame. */
+static __attribute__((noinline)) void act_free_grown(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	free(a->sack.seg);
+	act_release(s, t, a);
+}
+
 void tcb_act_free(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
@@ -177,9 +209,8 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	if (a->sack_on && a->sack.seg && a->sack.seg != a->sack.seg0)
-		free(a->sack.seg);
-	pool_put(&s->act_pool, a);
-	t->act = NULL;
+		return act_free_grown(s, t, a);
+	act_release(s, t, a);
 }
 
 void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)

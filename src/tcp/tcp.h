@@ -842,6 +842,8 @@ static inline uint32_t tcb_syn_opts(const struct tcp_stack *s, bool sack_ok, boo
 
 /* ---- active.c: the active extension (tcb_act) ---- */
 tcb_act *tcb_act_new(struct tcp_stack *s, tcb *t);
+/* tcb_act_put_idle's way for an extension there that is not the newest
+ * kept (active.c). */
 void tcb_act_put(struct tcp_stack *s, tcb *t);
 /* The TCB's extension, taken from the pool when it has none; NULL only
  * when no memory is left for one (the caller gives up what needed it). */

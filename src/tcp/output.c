@@ -155,7 +155,14 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 	o->data = NULL;
 	o->len = 0;
 	o->ring_off = 0;
-	memset(&o->opt, 0, offsetof(tcp_opts, sack));
+	/* field by field, not a memset: a call on its address would keep o
+	 * in memory (tcb_put) */
+	o->opt.mss = 0;
+	o->opt.wscale = 0;
+	o->opt.sack_ok = o->opt.has_ts = o->opt.has_fo = false;
+	o->opt.nsack = o->opt.fo_len = 0;
+	o->opt.ts_val = o->opt.ts_ecr = 0;
+	o->opt.fo_cookie = NULL;
 }
 
 /* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
@@ -237,21 +244,46 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
+/* seg_put for the segments whose options are not opts_plain's (a SYN's,
+ * SACK blocks), out of line: o is the caller's copy, so that the usual
+ * segment's seg_out never has its address taken and stays in registers
+ * (its fields are not stored to the stack and read back). */
+static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const tbl_v6addrs *a6,
+						    const seg_tpl *tp, const seg_out *o,
+						    const hsk_ring *ring)
+{
+	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
+}
+
+/* SACK blocks in o, where they fit beside the payload. */
+static inline void put_blocks(tcb *t, seg_out *o)
+{
+	uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
+	uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
+	rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
+}
+
 /* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
  * every segment of it carries, the ACK's bookkeeping. In line where most
  * segments leave (the pure ACK, the send loop), so that o stays in
- * registers; tcb_emit for the others. tsval: the TSval of now when the
- * caller has it (the send loop's segments share one: the clock does not
- * move during a call), or NULL. any: o may be a SYN (without an ACK) or a
- * reset, tcb_emit's; the pure ACK's and the send loop's are ACKs, and
- * neither (their flags are not tested). */
+ * registers: nothing here takes its address (ECN, SACK blocks and the
+ * other options work on a copy); tcb_emit for the others. tsval: the
+ * TSval of now when the caller has it (the send loop's segments share
+ * one: the clock does not move during a call), or NULL. any: o may be a
+ * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
+ * send loop's are ACKs, and neither (their flags are not tested). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
 							  bool any)
 {
 	o->tos = t->tos;
-	if (t->ecn & ECN_OK)
-		ecn_out(t, o);  /* ECT, ECE, CWR (ecn.c) */
+	if (t->ecn & ECN_OK) {
+		/* ECT, ECE, CWR (ecn.c), on a copy (above) */
+		seg_out e = *o;
+		ecn_out(t, &e);
+		o->tos = e.tos;
+		o->flags = e.flags;
+	}
 	/* SYN, RST and ACK as o has them (ecn_out moves ECE and CWR only) */
 	uint8_t ctl = any ? o->flags : HSK_TH_ACK;
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
@@ -262,18 +294,19 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	/* A TCB's options but the SYN's are the timestamps alone or none
-	 * (opts_plain: seg_init zeroes the others), or SACK blocks too. */
-	bool plain = !(ctl & HSK_TH_SYN);
-	/* (With nothing to report -- no D-SACK, no block, nothing held out
-	 * of order -- the blocks would be none.) */
-	if (a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
-	    (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n)) {
-		/* SACK blocks where they fit beside the payload. */
-		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
-		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
-		rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
-		plain = false;
-	}
+	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
+	 * (with nothing to report -- no D-SACK, no block, nothing held out
+	 * of order -- the blocks would be none). */
+	bool blocks = a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
+		      (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
+	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
+	/* !plain: o with its options for tcb_put_other; a copy where o is to
+	 * stay in registers (tcb_emit's o is in memory already) */
+	seg_out copy;
+	if (!plain && !any)
+		copy = *o;
+	if (blocks)
+		put_blocks(t, any ? o : &copy);
 	if (ctl & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		qack_sent(t, (t->flags & TF_ACK_NOW) || (a && a->delack_at));
@@ -288,8 +321,12 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	seg_tpl tmp;
 	if (!a)
 		seg_tpl_fill(&tmp, &t->node.key, a6);
-	seg_put(s, &t->node.key, a6, a ? &a->tpl : &tmp, o, a ? &a->snd : NULL, HSK_OBJ_TCB,
-		t->sd, plain);
+	const seg_tpl *tp = a ? &a->tpl : &tmp;
+	const hsk_ring *ring = a ? &a->snd : NULL;
+	if (plain)
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true);
+	else
+		tcb_put_other(s, t, a6, tp, any ? o : &copy, ring);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)

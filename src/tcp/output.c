@@ -604,43 +604,14 @@ static inline bool rtx_due(const tcb *t)
 	return a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST));
 }
 
-/* tcp_output's steps for a call with something due (output_due, or
- * tcp_stack.no_fastpath) or owed: the SYN, repairs, data and FIN, the
- * ACK owed now, then the timers (the RTO for what is in flight, the
+/* The end of a tcp_output call: the ACK owed now when nothing sent
+ * carried it, then the timers (the RTO for what is in flight, the
  * persist timer, TLP, and the wheel once, at the earliest of the
- * deadlines). Out of line: the frame of the sending (a segment on the
- * stack, the registers kept across it) is not paid by the calls that
- * only set the wheel. end: data_end(t). */
-static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq end, bool due)
+ * deadlines). due, sent: output_send's (both false for output_ack's
+ * call). end: data_end(t). */
+static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
+							     bool due, bool sent)
 {
-	bool sent = false;
-	/* Seven calls of a lifecycle's twelve have nothing due but perhaps
-	 * an ACK, and skip the steps. */
-	if (due) {
-		/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
-		if (seq_eq(t->snd_nxt, t->iss) &&
-		    (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-		    !(t->flags & TF_TFO_DEFER)) {
-			/* The SYN's timer and send time are the extension's. */
-			tcb_act *a = tcb_act_get(s, t);
-			if (!a)
-				return;
-			if (seq_gt(t->snd_max, t->iss))
-				CNT_INC(s->env, RetransSegs);
-			else
-				a->rtt_start = s->env->now;
-			uint32_t data = tcb_send_syn(s, t);
-			t->snd_nxt = seq_add(t->iss, 1 + data);
-			if (seq_gt(t->snd_nxt, t->snd_max))
-				t->snd_max = t->snd_nxt;
-			sent = true;
-		}
-		if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
-		    t->state != HSK_TIME_WAIT) {
-			sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
-			sent |= send_data_and_fin(s, t, end);
-		}
-	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
 	tcb_act *a = t->act;
@@ -660,6 +631,47 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 
+/* tcp_output's steps for a call with something due (output_due, or
+ * tcp_stack.no_fastpath): the SYN, repairs, data and FIN, then
+ * output_end. Out of line: the frame of the sending (a segment on the
+ * stack, the registers kept across it) is not paid by the calls that
+ * only set the wheel. end: data_end(t). */
+static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	bool sent = false;
+	/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
+	if (seq_eq(t->snd_nxt, t->iss) && (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+	    !(t->flags & TF_TFO_DEFER)) {
+		/* The SYN's timer and send time are the extension's. */
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a)
+			return;
+		if (seq_gt(t->snd_max, t->iss))
+			CNT_INC(s->env, RetransSegs);
+		else
+			a->rtt_start = s->env->now;
+		uint32_t data = tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1 + data);
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		sent = true;
+	}
+	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT) {
+		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
+		sent |= send_data_and_fin(s, t, end);
+	}
+	output_end(s, t, end, true, sent);
+}
+
+/* output_end alone, for the calls with nothing due but an ACK owed now or
+ * an RTO to start (three of a lifecycle's twelve: the ACK of a SYN,ACK,
+ * of a request, of a FIN): without output_send's steps, their tests and
+ * its frame. */
+static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	output_end(s, t, end, false, false);
+}
+
 void tcp_output(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
@@ -667,13 +679,14 @@ void tcp_output(tcp_stack *s, tcb *t)
 	/* The end of the data written: nothing below moves SND.UNA or the
 	 * ring's length (sending moves SND.NXT and SND.MAX only). */
 	hsk_seq end = data_end(t);
-	bool due = s->no_fastpath || output_due(t, end);
+	if (s->no_fastpath || output_due(t, end))
+		output_send(s, t, end);
 	/* Four calls of a lifecycle's twelve (after an ACK, or data whose
 	 * ACK may wait) have nothing to do but set the wheel: nothing due,
 	 * no ACK owed now, no RTO to start, and no data waiting past SND.NXT
 	 * (output_due's second test) for the persist timer. */
-	if (due || (t->flags & TF_ACK_NOW) || rtx_due(t))
-		output_send(s, t, end, due);
+	else if ((t->flags & TF_ACK_NOW) || rtx_due(t))
+		output_ack(s, t, end);
 	else
 		tcb_timer_set(s, t);
 }

@@ -244,9 +244,9 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
-/* seg_put for the segments whose options are not opts_plain's (a SYN's,
- * SACK blocks), out of line: o is the caller's copy, so that the usual
- * segment's seg_out never has its address taken and stays in registers
+/* seg_put for a pure ACK or a send loop's segment with SACK blocks (not
+ * opts_plain's options), out of line, o a copy of the caller's: so that
+ * the caller's seg_out never has its address taken and stays in registers
  * (its fields are not stored to the stack and read back). */
 static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const tbl_v6addrs *a6,
 						    const seg_tpl *tp, const seg_out *o,
@@ -300,8 +300,9 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	bool blocks = a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
 		      (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
 	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
-	/* !plain: o with its options for tcb_put_other; a copy where o is to
-	 * stay in registers (tcb_emit's o is in memory already) */
+	/* !plain: o with its options for tcb_put_other, a copy, where o is
+	 * to stay in registers; tcb_emit's o is in memory already and goes
+	 * to seg_put itself */
 	seg_out copy;
 	if (!plain && !any)
 		copy = *o;
@@ -323,10 +324,12 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		seg_tpl_fill(&tmp, &t->node.key, a6);
 	const seg_tpl *tp = a ? &a->tpl : &tmp;
 	const hsk_ring *ring = a ? &a->snd : NULL;
-	if (plain)
+	if (any)
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain);
+	else if (plain)
 		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true);
 	else
-		tcb_put_other(s, t, a6, tp, any ? o : &copy, ring);
+		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)

@@ -155,7 +155,14 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 	o->data = NULL;
 	o->len = 0;
 	o->ring_off = 0;
-	memset(&o->opt, 0, offsetof(tcp_opts, sack));
+	/* field by field, not a memset: a call on its address would keep o
+	 * in memory (tcb_put) */
+	o->opt.mss = 0;
+	o->opt.wscale = 0;
+	o->opt.sack_ok = o->opt.has_ts = o->opt.has_fo = false;
+	o->opt.nsack = o->opt.fo_len = 0;
+	o->opt.ts_val = o->opt.ts_ecr = 0;
+	o->opt.fo_cookie = NULL;
 }
 
 /* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
@@ -237,21 +244,46 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
 }
 
+/* seg_put for a pure ACK or a send loop's segment with SACK blocks (not
+ * opts_plain's options), out of line, o a copy of the caller's: so that
+ * the caller's seg_out never has its address taken and stays in registers
+ * (its fields are not stored to the stack and read back). */
+static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const tbl_v6addrs *a6,
+						    const seg_tpl *tp, const seg_out *o,
+						    const hsk_ring *ring)
+{
+	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
+}
+
+/* SACK blocks in o, where they fit beside the payload. */
+static inline void put_blocks(tcb *t, seg_out *o)
+{
+	uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
+	uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
+	rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
+}
+
 /* A TCB's segment o out: the TOS byte, ECN, the timestamps and SACK blocks
  * every segment of it carries, the ACK's bookkeeping. In line where most
  * segments leave (the pure ACK, the send loop), so that o stays in
- * registers; tcb_emit for the others. tsval: the TSval of now when the
- * caller has it (the send loop's segments share one: the clock does not
- * move during a call), or NULL. any: o may be a SYN (without an ACK) or a
- * reset, tcb_emit's; the pure ACK's and the send loop's are ACKs, and
- * neither (their flags are not tested). */
+ * registers: nothing here takes its address (ECN, SACK blocks and the
+ * other options work on a copy); tcb_emit for the others. tsval: the
+ * TSval of now when the caller has it (the send loop's segments share
+ * one: the clock does not move during a call), or NULL. any: o may be a
+ * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
+ * send loop's are ACKs, and neither (their flags are not tested). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
 							  bool any)
 {
 	o->tos = t->tos;
-	if (t->ecn & ECN_OK)
-		ecn_out(t, o);  /* ECT, ECE, CWR (ecn.c) */
+	if (t->ecn & ECN_OK) {
+		/* ECT, ECE, CWR (ecn.c), on a copy (above) */
+		seg_out e = *o;
+		ecn_out(t, &e);
+		o->tos = e.tos;
+		o->flags = e.flags;
+	}
 	/* SYN, RST and ACK as o has them (ecn_out moves ECE and CWR only) */
 	uint8_t ctl = any ? o->flags : HSK_TH_ACK;
 	/* RFC 7323 §3.2: once negotiated, every segment carries a timestamp,
@@ -262,18 +294,20 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		o->opt.ts_ecr = t->ts_recent;
 	}
 	/* A TCB's options but the SYN's are the timestamps alone or none
-	 * (opts_plain: seg_init zeroes the others), or SACK blocks too. */
-	bool plain = !(ctl & HSK_TH_SYN);
-	/* (With nothing to report -- no D-SACK, no block, nothing held out
-	 * of order -- the blocks would be none.) */
-	if (a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
-	    (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n)) {
-		/* SACK blocks where they fit beside the payload. */
-		uint32_t optroom = TCP_MAX_OPT_LEN - (o->opt.has_ts ? 12 : 0);
-		uint32_t room = o->len >= t->mss ? 0 : t->mss - o->len;
-		rec_fill_blocks(t, &o->opt, room < optroom ? room : optroom);
-		plain = false;
-	}
+	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
+	 * (with nothing to report -- no D-SACK, no block, nothing held out
+	 * of order -- the blocks would be none). */
+	bool blocks = a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
+		      (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
+	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
+	/* !plain: o with its options for tcb_put_other, a copy, where o is
+	 * to stay in registers; tcb_emit's o is in memory already and goes
+	 * to seg_put itself */
+	seg_out copy;
+	if (!plain && !any)
+		copy = *o;
+	if (blocks)
+		put_blocks(t, any ? o : &copy);
 	if (ctl & HSK_TH_ACK) {
 		/* Any ACK we send carries everything owed so far. */
 		qack_sent(t, (t->flags & TF_ACK_NOW) || (a && a->delack_at));
@@ -288,8 +322,14 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	seg_tpl tmp;
 	if (!a)
 		seg_tpl_fill(&tmp, &t->node.key, a6);
-	seg_put(s, &t->node.key, a6, a ? &a->tpl : &tmp, o, a ? &a->snd : NULL, HSK_OBJ_TCB,
-		t->sd, plain);
+	const seg_tpl *tp = a ? &a->tpl : &tmp;
+	const hsk_ring *ring = a ? &a->snd : NULL;
+	if (any)
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain);
+	else if (plain)
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true);
+	else
+		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
@@ -567,43 +607,14 @@ static inline bool rtx_due(const tcb *t)
 	return a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST));
 }
 
-/* tcp_output's steps for a call with something due (output_due, or
- * tcp_stack.no_fastpath) or owed: the SYN, repairs, data and FIN, the
- * ACK owed now, then the timers (the RTO for what is in flight, the
+/* The end of a tcp_output call: the ACK owed now when nothing sent
+ * carried it, then the timers (the RTO for what is in flight, the
  * persist timer, TLP, and the wheel once, at the earliest of the
- * deadlines). Out of line: the frame of the sending (a segment on the
- * stack, the registers kept across it) is not paid by the calls that
- * only set the wheel. end: data_end(t). */
-static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq end, bool due)
+ * deadlines). due, sent: output_send's (both false for output_ack's
+ * call). end: data_end(t). */
+static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
+							     bool due, bool sent)
 {
-	bool sent = false;
-	/* Seven calls of a lifecycle's twelve have nothing due but perhaps
-	 * an ACK, and skip the steps. */
-	if (due) {
-		/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
-		if (seq_eq(t->snd_nxt, t->iss) &&
-		    (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
-		    !(t->flags & TF_TFO_DEFER)) {
-			/* The SYN's timer and send time are the extension's. */
-			tcb_act *a = tcb_act_get(s, t);
-			if (!a)
-				return;
-			if (seq_gt(t->snd_max, t->iss))
-				CNT_INC(s->env, RetransSegs);
-			else
-				a->rtt_start = s->env->now;
-			uint32_t data = tcb_send_syn(s, t);
-			t->snd_nxt = seq_add(t->iss, 1 + data);
-			if (seq_gt(t->snd_nxt, t->snd_max))
-				t->snd_max = t->snd_nxt;
-			sent = true;
-		}
-		if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED &&
-		    t->state != HSK_TIME_WAIT) {
-			sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
-			sent |= send_data_and_fin(s, t, end);
-		}
-	}
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
 	tcb_act *a = t->act;
@@ -623,6 +634,47 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 
+/* tcp_output's steps for a call with something due (output_due, or
+ * tcp_stack.no_fastpath): the SYN, repairs, data and FIN, then
+ * output_end. Out of line: the frame of the sending (a segment on the
+ * stack, the registers kept across it) is not paid by the calls that
+ * only set the wheel. end: data_end(t). */
+static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	bool sent = false;
+	/* (SND.NXT at the ISS first: once the SYN is out, the one test.) */
+	if (seq_eq(t->snd_nxt, t->iss) && (t->state == HSK_SYN_SENT || syn_outstanding(t)) &&
+	    !(t->flags & TF_TFO_DEFER)) {
+		/* The SYN's timer and send time are the extension's. */
+		tcb_act *a = tcb_act_get(s, t);
+		if (!a)
+			return;
+		if (seq_gt(t->snd_max, t->iss))
+			CNT_INC(s->env, RetransSegs);
+		else
+			a->rtt_start = s->env->now;
+		uint32_t data = tcb_send_syn(s, t);
+		t->snd_nxt = seq_add(t->iss, 1 + data);
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		sent = true;
+	}
+	if (t->state != HSK_SYN_SENT && t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT) {
+		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
+		sent |= send_data_and_fin(s, t, end);
+	}
+	output_end(s, t, end, true, sent);
+}
+
+/* output_end alone, for the calls with nothing due but an ACK owed now or
+ * an RTO to start (three of a lifecycle's twelve: the ACK of a SYN,ACK,
+ * of a request, of a FIN): without output_send's steps, their tests and
+ * its frame. */
+static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	output_end(s, t, end, false, false);
+}
+
 void tcp_output(tcp_stack *s, tcb *t)
 {
 	if (t->flags & TF_DETACHED)
@@ -630,13 +682,14 @@ void tcp_output(tcp_stack *s, tcb *t)
 	/* The end of the data written: nothing below moves SND.UNA or the
 	 * ring's length (sending moves SND.NXT and SND.MAX only). */
 	hsk_seq end = data_end(t);
-	bool due = s->no_fastpath || output_due(t, end);
+	if (s->no_fastpath || output_due(t, end))
+		output_send(s, t, end);
 	/* Four calls of a lifecycle's twelve (after an ACK, or data whose
 	 * ACK may wait) have nothing to do but set the wheel: nothing due,
 	 * no ACK owed now, no RTO to start, and no data waiting past SND.NXT
 	 * (output_due's second test) for the persist timer. */
-	if (due || (t->flags & TF_ACK_NOW) || rtx_due(t))
-		output_send(s, t, end, due);
+	else if ((t->flags & TF_ACK_NOW) || rtx_due(t))
+		output_ack(s, t, end);
 	else
 		tcb_timer_set(s, t);
 }

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/conn.h"
 #include "tcp/cookie.h"
 #include "tcp/tcp.h"
 
@@ -552,7 +553,7 @@ static bool listener_room(tcp_listener *l)
 static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 			      const tbl_v6addrs *a6, tcp_req *prev)
 {
-	tcb *t = listener_room(l) ? tcb_new_at(s, &r->node.key, a6, prev ? &prev->node : NULL) :
+	tcb *t = listener_room(l) ? tcb_new_inl(s, &r->node.key, a6, prev ? &prev->node : NULL) :
 		 NULL;
 	if (!t) {
 		if (prev) {
@@ -588,7 +589,7 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
-	tcb_init_from_syn(s, t, r->mss, r->snd_wscale,
+	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
 			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;

@@ -146,8 +146,95 @@ static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
 	return w;
 }
 
+/* A SYN-ACK's header at p, behind its options (optlen bytes already at
+ * p + TCP_HDR_LEN, their 32-bit words summing to optsum), checksum and
+ * urgent pointer included; w0 the ports' word (lport << 16 | rport),
+ * psum the pseudo-header's sum without the length (csum_pseudo's or
+ * csum_pseudo6's, below 2^18). A 32-bit word is congruent to the sum of
+ * its 16-bit halves modulo 0xffff, so the checksum is the fold of the
+ * words' sum. Returns the TCP length. For the two SYN-ACKs written
+ * without seg_send: a cookie's (syn_cookie_fast) and a request's
+ * (synack_fast). */
+static inline __attribute__((always_inline)) size_t
+synack_head(uint8_t *p, uint32_t psum, uint32_t w0, uint32_t seq, uint32_t ack,
+	    uint8_t flags, uint16_t win, size_t optlen, uint64_t optsum)
+{
+	size_t len = TCP_HDR_LEN + optlen;
+	uint32_t w3 = (uint32_t)(len / 4 << 12 | flags) << 16 | win;
+	uint64_t sum = (uint64_t)psum + len + w0 + seq + ack + w3 + optsum;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	wr32(p, w0);
+	wr32(p + 4, seq);
+	wr32(p + 8, ack);
+	wr32(p + 12, w3);
+	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
+	return len;
+}
+
+/* One option word at *q, summed. */
+static inline void opt_word(uint8_t **q, uint32_t w, uint64_t *sum)
+{
+	wr32(*q, w);
+	*q += 4;
+	*sum += w;
+}
+
+/* A request's SYN-ACK, the bytes seg_send would send (the options as
+ * syn_options and syn_options_stream choose them, laid out as seg_send
+ * lays out a SYN's: MSS; SACK-permitted and timestamps, or two NOPs and
+ * either; a NOP and the window scale), without a seg_out to fill and
+ * read back nor the header template of a flow that sends once: a third
+ * of the SYN's cost. Untraced, and without a Fast Open cookie, whose
+ * options seg_send writes (false: the caller takes seg_send);
+ * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). */
+static bool synack_fast(tcp_stack *s, const tcp_req *r)
+{
+	if (s->conn_long || s->env->cfg.trace || r->tfo_cookie)
+		return false;
+	const tcp_listener *l = r->listener;
+	/* (never 0: an MTU of 68 at least, TCP_MAXSEG's at least 88) */
+	uint16_t mss = mss_cap(tcp_our_mss(s, r->node.v6), l->user_mss);
+	/* The request holds the configuration's say already (req_from_syn):
+	 * SACK, timestamps and window scale are its own to test. */
+	assert(mss && (!r->sack_ok || s->env->cfg.sack) && (!r->ts_ok || s->env->cfg.timestamps) &&
+	       (r->snd_wscale < 0 || s->env->cfg.window_scaling));
+	const tbl_v6addrs *a6 = obj_a6(s, &r->node);
+	const hsk_tuple *tu = &r->node.key;
+	uint8_t *pkt = s->ip->txbuf, *p = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint8_t *q = p + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	opt_word(&q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
+	if (r->ts_ok) {
+		opt_word(&q, (r->sack_ok ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 :
+				     (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16) |
+				     TCPOPT_TIMESTAMP << 8 | 10, &sum);
+		opt_word(&q, rtt_tsval(&s->rttp, s->env->now, r->ts_offset), &sum);
+		opt_word(&q, r->ts_recent, &sum);
+	} else if (r->sack_ok) {
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			     TCPOPT_SACK_PERM << 8 | 2, &sum);
+	}
+	/* a SYN-ACK answers a window scale offered (syn_options) */
+	if (r->snd_wscale >= 0)
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
+			     r->rcv_wscale, &sum);
+	uint32_t psum = a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
+			     csum_pseudo(tu->laddr, tu->raddr, IP_PROTO_TCP, 0);
+	size_t len = synack_head(p, psum, tuple_ports(tu), r->iss.v, r->irs.v + 1,
+				 HSK_TH_SYN | HSK_TH_ACK | (r->ecn_ok ? HSK_TH_ECE : 0),
+				 r->rcv_wnd, (size_t)(q - p) - TCP_HDR_LEN, sum);
+	CNT_INC(s->env, OutSegs);
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, l->tos, len);
+	else
+		ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, l->tos, len);
+	return true;
+}
+
 void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
+	if (flags == (HSK_TH_SYN | HSK_TH_ACK) && synack_fast(s, r))
+		return;
 	/* Zeroed in two pieces of at most 64 bytes, as req_from_syn does
 	 * (vector stores, not a rep stosq). */
 	seg_out o;
@@ -318,21 +405,11 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	hsk_seq iss = cookie_iss(s, &tu, NULL, irs, (uint16_t)peer_mss);
 	uint32_t ack = irs.v + 1;
 	uint16_t win = req_window(l);
-	enum { SYNACK_LEN = TCP_HDR_LEN + 4 };
-	/* The header as 32-bit words (checksum and urgent pointer 0), its
-	 * checksum the sum of those words and the pseudo-header's. */
-	uint32_t w0 = (uint32_t)tu.lport << 16 | tu.rport;
-	uint32_t w3 = (uint32_t)(SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK) << 16 | win;
+	/* MSS the only option */
 	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
-	uint64_t sum = (uint64_t)psum + SYNACK_LEN + w0 + iss.v + ack + w3 + w5;
-	sum = (sum & 0xffffffffu) + (sum >> 32);
 	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
-	wr32(p, w0);
-	wr32(p + 4, iss.v);
-	wr32(p + 8, ack);
-	wr32(p + 12, w3);
-	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
-	wr32(p + 20, w5);
+	wr32(p + TCP_HDR_LEN, w5);
+	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack, HSK_TH_SYN | HSK_TH_ACK, win, 4, w5);
 	CNT_INC(s->env, OutSegs);
 	if (s->env->cfg.trace) {
 		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,
@@ -340,7 +417,7 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 			       .opt = { .mss = mss, .wscale = -1 } };
 		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
 	}
-	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, SYNACK_LEN);
+	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, out);
 	return true;
 }
 

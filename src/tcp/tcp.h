@@ -504,7 +504,9 @@ typedef struct tcp_stack {
 	 * conn_long makes every TCB the long way, and a request's TCB and
 	 * a TCB's TIME_WAIT entry leave and enter the table in two steps,
 	 * not one tbl_replace (tests/unit/test_conn_fast.c and
-	 * tests/sim/test_shortcuts.c compare the two). */
+	 * tests/sim/test_shortcuts.c compare the two), and sends every
+	 * request's SYN-ACK by seg_send, not synack_fast (listen.c;
+	 * tests/unit/test_syn_fast.c compares the bytes). */
 	bool conn_long;
 	tcb tcb_fresh;
 	/* The last RFC 6056 offset pick_port computed and the tuple it is of

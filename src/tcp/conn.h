@@ -91,4 +91,20 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 	t->mss = mss;
 }
 
+/* tcp_isn's body (tcp.h), in line in a request's making (listen.c). */
+static inline __attribute__((always_inline)) hsk_seq tcp_isn_inl(tcp_stack *s,
+								    const hsk_tuple *tu,
+								    const tbl_v6addrs *a6)
+{
+	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+	 * secretkey), M a 4-microsecond clock; for IPv6 F takes the 128-bit
+	 * addresses. */
+	if (s->env->cfg.isn_fixed)
+		return seq_of(s->env->cfg.isn_offset);
+	uint32_t m = (uint32_t)(s->env->now / 4000);
+	uint32_t f = (uint32_t)(a6 ? tuple_hash6_from(&s->isn_v, a6, tu->lport, tu->rport) :
+				tuple_hash_from(&s->isn_v, tu));
+	return seq_of(m + f + s->env->cfg.isn_offset);
+}
+
 #endif

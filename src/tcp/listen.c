@@ -457,7 +457,7 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	r->node.kind = HSK_OBJ_REQ;
 	timer_init(&r->timer);
 	r->irs = sg->seq;
-	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
+	r->iss = isn ? *isn : tcp_isn_inl(s, &sg->tuple, sg->a6);
 	r->peer_wnd = sg->th.win;
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;

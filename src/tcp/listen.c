@@ -678,8 +678,10 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = r->iss;
-	if (prev)       /* r's last use */
-		tcp_obj_put(s, &prev->node);
+	if (prev) {     /* r's last use (a request's slot: its pool known) */
+		assert(prev->node.kind == HSK_OBJ_REQ);
+		pool_put(tcp_obj_pool(s, HSK_OBJ_REQ, prev->node.v6), prev);
+	}
 	t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;

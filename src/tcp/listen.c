@@ -443,8 +443,9 @@ static bool cookie_recent(const tcp_stack *s, const tcp_listener *l)
 
 static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 
-void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
-		  tcp_req *r)
+/* req_from_syn's body, in line in listen_input_isn (every SYN's). */
+static inline __attribute__((always_inline)) void
+req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, tcp_req *r)
 {
 	/* Zeroed in two pieces of at most 64 bytes, as tcb_act_new does
 	 * (vector stores, not a rep stosq). */
@@ -469,6 +470,12 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	r->ts_recent = sg->th.opt.ts_val;
 	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	r->ecn_ok = ecn_syn_ok(s, sg);
+}
+
+void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+		  tcp_req *r)
+{
+	req_make(s, l, sg, isn, r);
 }
 
 tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
@@ -520,14 +527,14 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
 	    tfo_syn(s, l, sg, isn, &tfo_cookie))
 		return TV(TV_DONE, NULL);
-	/* not zeroed: req_from_syn assigns all of it */
+	/* not zeroed: req_make (req_from_syn's body) assigns all of it */
 	tcp_req *r = tcp_obj_slot(s, HSK_OBJ_REQ, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
 		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
-	req_from_syn(s, l, sg, isn, r);
+	req_make(s, l, sg, isn, r);
 	r->tfo_cookie = tfo_cookie;
 	tbl_insert(&s->conns, &r->node);
 	r->lnext = l->reqs;

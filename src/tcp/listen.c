@@ -634,9 +634,11 @@ static bool listener_room(tcp_listener *l)
 /* listener_child; prev not NULL: the request itself (r is prev), out of
  * its queue but still in the table, which the TCB replaces there (or
  * which leaves it when there is none); its slot goes back to the pool
- * once the TCB has read it. */
-static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-			      const tbl_v6addrs *a6, tcp_req *prev)
+ * once the TCB has read it. In line (in handshake_complete, itself in
+ * line in req_promote): every passive open's third ACK makes one. */
+static inline __attribute__((always_inline)) tcb *
+listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6,
+		  tcp_req *prev)
 {
 	tcb *t = listener_room(l) ? tcb_new_inl(s, &r->node.key, a6, prev ? &prev->node : NULL) :
 		 NULL;

@@ -231,10 +231,9 @@ static bool synack_fast(tcp_stack *s, const tcp_req *r)
 	return true;
 }
 
-void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
+/* req_send's general way: a seg_out for seg_send. */
+static void req_send_seg(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
-	if (flags == (HSK_TH_SYN | HSK_TH_ACK) && synack_fast(s, r))
-		return;
 	/* Zeroed in two pieces of at most 64 bytes, as req_from_syn does
 	 * (vector stores, not a rep stosq). */
 	seg_out o;
@@ -270,6 +269,12 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 		}
 	}
 	seg_send(s, &r->node.key, obj_a6(s, &r->node), &o, NULL, HSK_OBJ_REQ, -1);
+}
+
+void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
+{
+	if (flags != (HSK_TH_SYN | HSK_TH_ACK) || !synack_fast(s, r))
+		req_send_seg(s, r, flags);
 }
 
 /* req_free's steps after the timer and the table: the request leaves
@@ -547,7 +552,8 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN,
 				HSK_SYN_RECEIVED, "rcv SYN");
 	}
-	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	if (!synack_fast(s, r))         /* req_send's, without its call */
+		req_send_seg(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
 }

@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/conn.h"
 #include "tcp/tcp.h"
-
-enum { TCPOLEN_TS_ALIGNED = 12 };
 
 void tcb_fresh_init(tcp_stack *s, tcb *t)
 {
@@ -25,47 +24,12 @@ void tcb_fresh_init(tcp_stack *s, tcb *t)
 	t->rcv_wscale = wscale_for(t->rcvbuf);
 }
 
-/* tcb_new_at; in line in tcb_new (a connect's) too: a frame less. */
-static inline __attribute__((always_inline)) tcb *new_at(tcp_stack *s, const hsk_tuple *tu,
-							 const tbl_v6addrs *a6, tbl_node *prev)
-{
-	tcb *t;
-	if (s->conn_long) {
-		/* the long way: a zeroed slot, every field set here */
-		t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
-		if (t)
-			tcb_fresh_init(s, t);
-	} else {
-		/* the same bytes from the copy tcp_init made */
-		t = tcp_obj_slot(s, HSK_OBJ_TCB, a6);
-		if (t) {
-			memcpy(t, &s->tcb_fresh, sizeof(*t));
-			t->node.key = *tu;
-			t->node.v6 = a6 != NULL;
-		}
-	}
-	if (!t) {
-		CNT_INC(s->env, TCPAbortOnMemory);
-		return NULL;
-	}
-	if (prev)
-		tbl_replace(&s->conns, prev, &t->node);
-	else
-		tbl_insert(&s->conns, &t->node);
-	return t;
-}
-
 tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
-	tcb *t = new_at(s, tu, a6, NULL);
+	tcb *t = tcb_new_inl(s, tu, a6, NULL);
 	if (t)
 		t->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	return t;
-}
-
-tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_node *prev)
-{
-	return new_at(s, tu, a6, prev);
 }
 
 /* Takes the TCB out of the table and stops its timers; the memory stays
@@ -73,7 +37,7 @@ tcb *tcb_new_at(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, tbl_no
  * free_detached is: a frame and a call less each.) When it is freed next
  * (held false: end_to's usual case), the deadlines of a kept TCB (the
  * extension's, keepalive's) are for nobody: tcb_act_free and pool_put
- * give the memory back, and tcb_act_new and new_at set every field
+ * give the memory back, and tcb_act_new and tcb_new_inl set every field
  * again. TF_DETACHED is set all the same: the rings' release reads it
  * (an orphan's bytes were uncounted here). */
 static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t,
@@ -163,33 +127,7 @@ void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 
 hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
-	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
-	 * secretkey), M a 4-microsecond clock; for IPv6 F takes the 128-bit
-	 * addresses. */
-	if (s->env->cfg.isn_fixed)
-		return seq_of(s->env->cfg.isn_offset);
-	uint32_t m = (uint32_t)(s->env->now / 4000);
-	uint32_t f = (uint32_t)(a6 ? tuple_hash6_from(&s->isn_v, a6, tu->lport, tu->rport) :
-				tuple_hash_from(&s->isn_v, tu));
-	return seq_of(m + f + s->env->cfg.isn_offset);
-}
-
-uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
-{
-	uint16_t ours = tcp_our_mss(s, v6);
-	uint32_t floor = s->env->cfg.min_snd_mss < ours ? s->env->cfg.min_snd_mss : ours;
-	if (mss > ours)
-		mss = ours;
-	if (mss < floor)
-		mss = floor;
-	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
-}
-
-/* The timestamp option rides on every segment: room for it comes out of
- * the payload, as Linux's tcp_current_mss does; never all of it. */
-static uint16_t mss_less_ts(uint16_t mss)
-{
-	return mss > TCPOLEN_TS_ALIGNED ? (uint16_t)(mss - TCPOLEN_TS_ALIGNED) : 1;
+	return tcp_isn_inl(s, tu, a6);
 }
 
 uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
@@ -203,21 +141,5 @@ uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
 void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
 		       uint32_t ts_val)
 {
-	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
-	if (peer_wscale >= 0) {
-		t->flags |= TF_WSCALE;
-		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
-		t->snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
-	} else {
-		t->snd_wscale = 0;
-		t->rcv_wscale = 0;
-	}
-	t->flags |= opts;
-	if (opts & TF_TS_OK) {
-		t->ts_recent = ts_val;
-		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
-		mss = mss_less_ts(mss);
-	}
-	t->mss = mss;
+	tcb_init_from_syn_inl(s, t, mss, peer_wscale, opts, ts_val);
 }

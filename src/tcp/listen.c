@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/conn.h"
 #include "tcp/cookie.h"
 #include "tcp/tcp.h"
 
@@ -145,7 +146,93 @@ static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
 	return w;
 }
 
-void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
+/* A SYN-ACK's header at p, behind its options (optlen bytes already at
+ * p + TCP_HDR_LEN, their 32-bit words summing to optsum), checksum and
+ * urgent pointer included; w0 the ports' word (lport << 16 | rport),
+ * psum the pseudo-header's sum without the length (csum_pseudo's or
+ * csum_pseudo6's, below 2^18). A 32-bit word is congruent to the sum of
+ * its 16-bit halves modulo 0xffff, so the checksum is the fold of the
+ * words' sum. Returns the TCP length. For the two SYN-ACKs written
+ * without seg_send: a cookie's (syn_cookie_fast) and a request's
+ * (synack_fast). */
+static inline __attribute__((always_inline)) size_t
+synack_head(uint8_t *p, uint32_t psum, uint32_t w0, uint32_t seq, uint32_t ack,
+	    uint8_t flags, uint16_t win, size_t optlen, uint64_t optsum)
+{
+	size_t len = TCP_HDR_LEN + optlen;
+	uint32_t w3 = (uint32_t)(len / 4 << 12 | flags) << 16 | win;
+	uint64_t sum = (uint64_t)psum + len + w0 + seq + ack + w3 + optsum;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	wr32(p, w0);
+	wr32(p + 4, seq);
+	wr32(p + 8, ack);
+	wr32(p + 12, w3);
+	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
+	return len;
+}
+
+/* One option word at *q, summed. */
+static inline void opt_word(uint8_t **q, uint32_t w, uint64_t *sum)
+{
+	wr32(*q, w);
+	*q += 4;
+	*sum += w;
+}
+
+/* A request's SYN-ACK, the bytes seg_send would send (the options as
+ * syn_options and syn_options_stream choose them, laid out as seg_send
+ * lays out a SYN's: MSS; SACK-permitted and timestamps, or two NOPs and
+ * either; a NOP and the window scale), without a seg_out to fill and
+ * read back nor the header template of a flow that sends once: a third
+ * of the SYN's cost. Untraced, and without a Fast Open cookie, whose
+ * options seg_send writes (false: the caller takes seg_send);
+ * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). */
+static bool synack_fast(tcp_stack *s, const tcp_req *r)
+{
+	if (s->conn_long || s->env->cfg.trace || r->tfo_cookie)
+		return false;
+	const tcp_listener *l = r->listener;
+	/* (never 0: an MTU of 68 at least, TCP_MAXSEG's at least 88) */
+	uint16_t mss = mss_cap(tcp_our_mss(s, r->node.v6), l->user_mss);
+	/* The request holds the configuration's say already (req_from_syn):
+	 * SACK, timestamps and window scale are its own to test. */
+	assert(mss && (!r->sack_ok || s->env->cfg.sack) && (!r->ts_ok || s->env->cfg.timestamps) &&
+	       (r->snd_wscale < 0 || s->env->cfg.window_scaling));
+	const tbl_v6addrs *a6 = obj_a6(s, &r->node);
+	const hsk_tuple *tu = &r->node.key;
+	uint8_t *pkt = s->ip->txbuf, *p = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint8_t *q = p + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	opt_word(&q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
+	if (r->ts_ok) {
+		opt_word(&q, (r->sack_ok ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 :
+				     (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16) |
+				     TCPOPT_TIMESTAMP << 8 | 10, &sum);
+		opt_word(&q, rtt_tsval(&s->rttp, s->env->now, r->ts_offset), &sum);
+		opt_word(&q, r->ts_recent, &sum);
+	} else if (r->sack_ok) {
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			     TCPOPT_SACK_PERM << 8 | 2, &sum);
+	}
+	/* a SYN-ACK answers a window scale offered (syn_options) */
+	if (r->snd_wscale >= 0)
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
+			     r->rcv_wscale, &sum);
+	uint32_t psum = a6 ? csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) :
+			     csum_pseudo(tu->laddr, tu->raddr, IP_PROTO_TCP, 0);
+	size_t len = synack_head(p, psum, tuple_ports(tu), r->iss.v, r->irs.v + 1,
+				 HSK_TH_SYN | HSK_TH_ACK | (r->ecn_ok ? HSK_TH_ECE : 0),
+				 r->rcv_wnd, (size_t)(q - p) - TCP_HDR_LEN, sum);
+	CNT_INC(s->env, OutSegs);
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, l->tos, len);
+	else
+		ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, l->tos, len);
+	return true;
+}
+
+/* req_send's general way: a seg_out for seg_send. */
+static void req_send_seg(tcp_stack *s, tcp_req *r, uint8_t flags)
 {
 	/* Zeroed in two pieces of at most 64 bytes, as req_from_syn does
 	 * (vector stores, not a rep stosq). */
@@ -184,9 +271,16 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 	seg_send(s, &r->node.key, obj_a6(s, &r->node), &o, NULL, HSK_OBJ_REQ, -1);
 }
 
+void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
+{
+	if (flags != (HSK_TH_SYN | HSK_TH_ACK) || !synack_fast(s, r))
+		req_send_seg(s, r, flags);
+}
+
 /* req_free's steps after the timer and the table: the request leaves
- * its listener's SYN queue. */
-static void req_unhook(tcp_stack *s, tcp_req *r)
+ * its listener's SYN queue. (In line: req_promote's is every passive
+ * open's.) */
+static inline __attribute__((always_inline)) void req_unhook(tcp_stack *s, tcp_req *r)
 {
 	if (r->lprev)
 		r->lprev->lnext = r->lnext;
@@ -317,21 +411,11 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	hsk_seq iss = cookie_iss(s, &tu, NULL, irs, (uint16_t)peer_mss);
 	uint32_t ack = irs.v + 1;
 	uint16_t win = req_window(l);
-	enum { SYNACK_LEN = TCP_HDR_LEN + 4 };
-	/* The header as 32-bit words (checksum and urgent pointer 0), its
-	 * checksum the sum of those words and the pseudo-header's. */
-	uint32_t w0 = (uint32_t)tu.lport << 16 | tu.rport;
-	uint32_t w3 = (uint32_t)(SYNACK_LEN / 4 << 12 | HSK_TH_SYN | HSK_TH_ACK) << 16 | win;
+	/* MSS the only option */
 	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
-	uint64_t sum = (uint64_t)psum + SYNACK_LEN + w0 + iss.v + ack + w3 + w5;
-	sum = (sum & 0xffffffffu) + (sum >> 32);
 	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
-	wr32(p, w0);
-	wr32(p + 4, iss.v);
-	wr32(p + 8, ack);
-	wr32(p + 12, w3);
-	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
-	wr32(p + 20, w5);
+	wr32(p + TCP_HDR_LEN, w5);
+	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack, HSK_TH_SYN | HSK_TH_ACK, win, 4, w5);
 	CNT_INC(s->env, OutSegs);
 	if (s->env->cfg.trace) {
 		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,
@@ -339,7 +423,7 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 			       .opt = { .mss = mss, .wscale = -1 } };
 		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
 	}
-	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, SYNACK_LEN);
+	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, out);
 	return true;
 }
 
@@ -364,8 +448,9 @@ static bool cookie_recent(const tcp_stack *s, const tcp_listener *l)
 
 static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg);
 
-void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
-		  tcp_req *r)
+/* req_from_syn's body, in line in listen_input_isn (every SYN's). */
+static inline __attribute__((always_inline)) void
+req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, tcp_req *r)
 {
 	/* Zeroed in two pieces of at most 64 bytes, as tcb_act_new does
 	 * (vector stores, not a rep stosq). */
@@ -379,7 +464,7 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	r->node.kind = HSK_OBJ_REQ;
 	timer_init(&r->timer);
 	r->irs = sg->seq;
-	r->iss = isn ? *isn : tcp_isn(s, &sg->tuple, sg->a6);
+	r->iss = isn ? *isn : tcp_isn_inl(s, &sg->tuple, sg->a6);
 	r->peer_wnd = sg->th.win;
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
@@ -390,6 +475,12 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	r->ts_recent = sg->th.opt.ts_val;
 	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	r->ecn_ok = ecn_syn_ok(s, sg);
+}
+
+void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
+		  tcp_req *r)
+{
+	req_make(s, l, sg, isn, r);
 }
 
 tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
@@ -441,14 +532,14 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
 	    tfo_syn(s, l, sg, isn, &tfo_cookie))
 		return TV(TV_DONE, NULL);
-	/* not zeroed: req_from_syn assigns all of it */
+	/* not zeroed: req_make (req_from_syn's body) assigns all of it */
 	tcp_req *r = tcp_obj_slot(s, HSK_OBJ_REQ, sg->a6);
 	if (!r) {
 		CNT_INC(s->env, ListenDrops);
 		CNT_INC(s->env, DropNoMemory);
 		return listen_drop(s, l, sg, TV_DROP, "no memory for a request");
 	}
-	req_from_syn(s, l, sg, isn, r);
+	req_make(s, l, sg, isn, r);
 	r->tfo_cookie = tfo_cookie;
 	tbl_insert(&s->conns, &r->node);
 	r->lnext = l->reqs;
@@ -461,7 +552,8 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, sg->a6, HSK_LISTEN,
 				HSK_SYN_RECEIVED, "rcv SYN");
 	}
-	req_send(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	if (!synack_fast(s, r))         /* req_send's, without its call */
+		req_send_seg(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
 }
@@ -548,11 +640,13 @@ static bool listener_room(tcp_listener *l)
 /* listener_child; prev not NULL: the request itself (r is prev), out of
  * its queue but still in the table, which the TCB replaces there (or
  * which leaves it when there is none); its slot goes back to the pool
- * once the TCB has read it. */
-static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-			      const tbl_v6addrs *a6, tcp_req *prev)
+ * once the TCB has read it. In line (in handshake_complete, itself in
+ * line in req_promote): every passive open's third ACK makes one. */
+static inline __attribute__((always_inline)) tcb *
+listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6,
+		  tcp_req *prev)
 {
-	tcb *t = listener_room(l) ? tcb_new_at(s, &r->node.key, a6, prev ? &prev->node : NULL) :
+	tcb *t = listener_room(l) ? tcb_new_inl(s, &r->node.key, a6, prev ? &prev->node : NULL) :
 		 NULL;
 	if (!t) {
 		if (prev) {
@@ -588,7 +682,7 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
-	tcb_init_from_syn(s, t, r->mss, r->snd_wscale,
+	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
 			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
 	if (t->flags & TF_WSCALE)
 		t->rcv_wscale = r->rcv_wscale;
@@ -600,8 +694,10 @@ static tcb *listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r,
 	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
 	t->snd_wl1 = r->irs;
 	t->snd_wl2 = r->iss;
-	if (prev)       /* r's last use */
-		tcp_obj_put(s, &prev->node);
+	if (prev) {     /* r's last use (a request's slot: its pool known) */
+		assert(prev->node.kind == HSK_OBJ_REQ);
+		pool_put(tcp_obj_pool(s, HSK_OBJ_REQ, prev->node.v6), prev);
+	}
 	t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
@@ -620,9 +716,11 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
  * already traced) from what the request remembered, on the accept queue;
  * the usual input steps then move it to ESTABLISHED and take any data.
  * `r` is a copy (of a freed request, or one a SYN cookie described), or
- * the request prev itself. */
-static tcp_verdict handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r,
-				      const tcp_seg *sg, tcp_req *prev)
+ * the request prev itself. In line in its callers (req_promote's is every
+ * passive open's): a frame less. */
+static inline __attribute__((always_inline)) tcp_verdict
+handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tcp_seg *sg,
+		   tcp_req *prev)
 {
 	/* The segment's addresses are the request's (a copy has none). */
 	tcb *t = listener_child_at(s, l, r, sg->a6, prev);

@@ -504,7 +504,9 @@ typedef struct tcp_stack {
 	 * conn_long makes every TCB the long way, and a request's TCB and
 	 * a TCB's TIME_WAIT entry leave and enter the table in two steps,
 	 * not one tbl_replace (tests/unit/test_conn_fast.c and
-	 * tests/sim/test_shortcuts.c compare the two). */
+	 * tests/sim/test_shortcuts.c compare the two), and sends every
+	 * request's SYN-ACK by seg_send, not synack_fast (listen.c;
+	 * tests/unit/test_syn_fast.c compares the bytes). */
 	bool conn_long;
 	tcb tcb_fresh;
 	/* The last RFC 6056 offset pick_port computed and the tuple it is of
@@ -740,12 +742,6 @@ tcp_verdict tcb_input_synrcvd_ack(struct tcp_stack *s, tcb *t, const tcp_seg *sg
 /* ---- conn.c: TCB life cycle ---- */
 /* A new TCB for tu, in the table, with a random ts_offset (a connect's). */
 tcb *tcb_new(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
-/* The same without the ts_offset (0: the caller's, a passive TCB takes its
- * request's), taking the place of prev when not NULL (a request with its
- * key, left in the table for this): tbl_replace instead of tbl_insert. On
- * NULL prev is still in the table. */
-tcb *tcb_new_at(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
-		tbl_node *prev);
 /* What tcb_new makes of a zeroed TCB before its tuple and ts_offset:
  * tcp_stack's tcb_fresh (t zeroed by the caller). */
 void tcb_fresh_init(struct tcp_stack *s, tcb *t);
@@ -818,12 +814,8 @@ uint32_t tcb_rcv_room(const tcb *t);
 uint32_t tcb_rcv_space(const struct tcp_stack *s, const tcb *t);
 /* Not even a minimum ring fits under tcp_mem_high. */
 bool tcp_mem_exhausted(const struct tcp_stack *s);
-/* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
- * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
- * the floor itself never above our own MSS. */
-uint16_t tcp_clamp_mss(const struct tcp_stack *s, uint32_t mss, bool v6);
 /* The payload per segment a path MTU allows this connection (clamped as
- * above, timestamp room taken off). */
+ * the peer's MSS is, conn.h's tcp_clamp_mss; timestamp room taken off). */
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
 /* What the peer's SYN (or SYN,ACK) says: its MSS (clamped, capped by
  * TCP_MAXSEG, timestamp room taken off), its window shift (-1: none), and

@@ -18,7 +18,10 @@
  *    mangled headers; retransmitted SYNs; ACKs with cookies; accepts,
  *    time passing), send the same bytes, trace the same events and count
  *    the same counters, traced or not, with TCP_MAXSEG and IP_TOS on the
- *    listener or without.
+ *    listener or without;
+ *  - a request's SYN-ACK, written by synack_fast (listen.c) without
+ *    seg_send, is seg_send's, byte for byte (IPv4 and IPv6, every option
+ *    and configuration; test_requests_same_both_ways).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +35,7 @@
 
 #include "stack/stack.h"
 #include "trace/trace.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
 
 #define SRV 0xc6120001u                 /* 198.18.0.1 */
@@ -426,14 +430,20 @@ static void on_trace(void *ctx, const hsk_trace_event *ev)
 	trace_json_line(r->tf, "s", ev);
 }
 
-static void run_open(run *r, bool traced, bool fast, bool opts, uint64_t now)
+/* r zeroed with its trace's stream open; cfg the server's defaults. */
+static void run_init(run *r, hsk_config *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->tf = open_memstream(&r->trace, &r->trace_len);
 	assert_non_null(r->tf);
+	hsk_config_default(cfg);
+	cfg->addr = SRV;
+}
+
+static void run_open(run *r, bool traced, bool fast, bool opts, uint64_t now)
+{
 	hsk_config cfg;
-	hsk_config_default(&cfg);
-	cfg.addr = SRV;
+	run_init(r, &cfg);
 	cfg.seed = 7;
 	cfg.syncookies = true;
 	if (traced) {
@@ -713,6 +723,184 @@ static void test_fuzz_corpus_both_ways(void **state)
 	run_close(&slow);
 }
 
+/* ---- A request's SYN-ACK (listen.c, synack_fast) ----
+ * Two stacks alike but for tcp_stack.conn_long (which sends every
+ * request's SYN-ACK by seg_send), each a dual-stack listener with room
+ * for every request, untraced (traced, both take seg_send), fed the same
+ * random SYNs over IPv4 and IPv6 (every option present or not, asking
+ * for ECN or not, for a Fast Open cookie or not), SYNs again, ACKs and
+ * data that complete requests, resets, accepts and time passing (the
+ * SYN-ACK's retransmissions, the requests' expiry), under configurations
+ * without SACK, timestamps or window scaling, with ECN and Fast Open on,
+ * with TCP_MAXSEG and IP_TOS on the listener: the same bytes, counters and
+ * usage. */
+static const uint8_t srv6[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 1 };
+
+static void req_open(run *r, bool fast, unsigned variant, uint64_t now)
+{
+	hsk_config cfg;
+	run_init(r, &cfg);
+	cfg.seed = 11 + variant;
+	cfg.sack = !(variant & 1);
+	cfg.timestamps = !(variant & 2);
+	cfg.window_scaling = !(variant & 4);
+	if (variant & 8) {
+		cfg.ecn = 1;
+		cfg.tcp_fastopen |= HSK_TFO_SERVER | HSK_TFO_SERVER_ALL;
+	}
+	hsk_link link = { r, on_tx };
+	r->s = hsk_stack_new(&cfg, &link, now);
+	assert_non_null(r->s);
+	r->s->tcp.conn_long = !fast;
+	hsk_addr a6 = hsk_addr_v6(srv6);
+	assert_int_equal(hsk_stack_add_addr(r->s, &a6, 64), 0);
+	r->l = hsk_socket_family(r->s, HSK_AF_INET6);
+	assert_true(r->l >= 0);
+	if (variant & 16) {
+		assert_int_equal(hsk_setsockopt(r->s, r->l, HSK_TCP_MAXSEG, 1000), 0);
+		assert_int_equal(hsk_setsockopt(r->s, r->l, HSK_IP_TOS, 0x28), 0);
+	}
+	static const uint8_t any[16];
+	hsk_addr a = hsk_addr_v6(any);
+	assert_int_equal(hsk_bind_addr(r->s, r->l, &a, 80), 0);
+	assert_int_equal(hsk_listen(r->s, r->l, 512), 0);
+}
+
+/* The peers of the flood: address (IPv4, or IPv6 in the server's /64),
+ * port, ISN, and the ISS of the last SYN-ACK it was sent. */
+typedef struct peer {
+	bool v6;
+	uint8_t host;
+	uint16_t sport;
+	uint32_t isn, iss;
+} peer;
+
+static size_t peer_pkt(uint8_t *pkt, const peer *pe, const tcp_hdr *th, const uint8_t *data,
+		       size_t dlen)
+{
+	if (!pe->v6) {
+		uint32_t src = 0xc6130000u + pe->host;
+		int n = tcp_emit(th, data, dlen, src, SRV, pkt + IPV4_HDR_LEN, 128);
+		assert_true(n > 0);
+		return ip_wrap(pkt, src, (size_t)n, 0);
+	}
+	ipv6_hdr h = { .next = IP_PROTO_TCP, .hop_limit = 64 };
+	memcpy(h.src, srv6, 16);
+	h.src[15] = (uint8_t)(2 + pe->host);
+	memcpy(h.dst, srv6, 16);
+	int n = tcp_emit_ps(th, data, dlen, csum_pseudo6(h.src, h.dst, IP_PROTO_TCP, 0),
+			    pkt + IPV6_HDR_LEN, 128);
+	assert_true(n > 0);
+	h.payload_len = (uint16_t)n;
+	assert_int_equal(ipv6_emit(&h, pkt, IPV6_HDR_LEN), IPV6_HDR_LEN);
+	return IPV6_HDR_LEN + (size_t)n;
+}
+
+/* The last packet r sent, if a SYN-ACK: its sequence number. */
+static bool last_synack(const run *r, size_t from, uint32_t *seq)
+{
+	if (r->tx_len == from)
+		return false;
+	const uint8_t *pkt = r->tx + from + 4;
+	size_t hl = (pkt[0] >> 4) == 6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	if ((pkt[hl + 13] & (HSK_TH_SYN | HSK_TH_ACK)) != (HSK_TH_SYN | HSK_TH_ACK))
+		return false;
+	*seq = rd32(pkt + hl + 4);
+	return true;
+}
+
+static void requests_both_ways(unsigned variant)
+{
+	run fast, slow;
+	uint64_t now = 10 * SEC;
+	req_open(&fast, true, variant, now);
+	req_open(&slow, false, variant, now);
+	rnd_state = 0x5a + variant;
+	static peer peers[64];
+	unsigned npeers = 0, synacks = 0;
+	for (int n = 0; n < 3000; n++) {
+		uint8_t pkt[256], data[16] = "0123456789abcdef";
+		size_t dlen = 0;
+		uint32_t k = rnd() % 100;
+		peer *pe;
+		tcp_hdr th = { .dport = 80, .win = (uint16_t)(1000 + rnd() % 64000),
+			       .opt = { .wscale = -1 } };
+		if (k < 45 || !npeers) {
+			/* a new peer's SYN, its options each there or not */
+			pe = &peers[npeers++ % 64];
+			*pe = (peer){ .v6 = rnd() & 1, .host = (uint8_t)(rnd() % 200),
+				      .sport = (uint16_t)(1024 + rnd() % 60000), .isn = rnd() };
+			th.flags = HSK_TH_SYN;
+			if (rnd() % 4 == 0)
+				th.flags |= HSK_TH_ECE | HSK_TH_CWR;
+			if (rnd() % 8)
+				th.opt.mss = (uint16_t)(rnd() % 4 ? 1460 : rnd() % 2000);
+			th.opt.sack_ok = rnd() & 1;
+			th.opt.has_ts = rnd() % 4 != 0;
+			th.opt.ts_val = rnd();
+			if (rnd() % 4)
+				th.opt.wscale = (int8_t)(rnd() % 16);
+			if (rnd() % 6 == 0)
+				th.opt.has_fo = true;   /* asks for a cookie */
+		} else {
+			pe = &peers[rnd() % (npeers < 64 ? npeers : 64)];
+			th.ack = pe->iss + 1;
+			if (k < 55) {
+				th.flags = HSK_TH_SYN;  /* again (or another ISN) */
+				th.opt.mss = 1460;
+				if (rnd() % 4 == 0)
+					pe->isn = rnd();
+				th.ack = 0;
+			} else if (k < 80) {
+				th.flags = HSK_TH_ACK;
+				th.seq = pe->isn + 1;
+				if (rnd() & 1)
+					dlen = 1 + rnd() % 16;
+			} else if (k < 84) {
+				th.flags = HSK_TH_RST;
+				th.seq = pe->isn + 1;
+			} else if (k < 90) {
+				hsk_tuple tu;
+				int a = hsk_accept(fast.s, fast.l, &tu);
+				assert_int_equal(hsk_accept(slow.s, slow.l, &tu), a);
+				if (a >= 0) {
+					assert_int_equal(hsk_close(fast.s, a), 0);
+					assert_int_equal(hsk_close(slow.s, a), 0);
+				}
+				continue;
+			} else {
+				now += (uint64_t)(rnd() % 4000) * (SEC / 1000);
+				hsk_stack_advance(fast.s, now);
+				hsk_stack_advance(slow.s, now);
+				continue;
+			}
+		}
+		th.sport = pe->sport;
+		if (th.flags == HSK_TH_SYN)
+			th.seq = pe->isn;
+		size_t len = peer_pkt(pkt, pe, &th, data, dlen), from = fast.tx_len;
+		hsk_stack_input(fast.s, now, pkt, len);
+		hsk_stack_input(slow.s, now, pkt, len);
+		if (last_synack(&fast, from, &pe->iss))
+			synacks++;
+		if (n % 250 == 0)
+			compare(&fast, &slow);
+	}
+	compare(&fast, &slow);
+	/* requests were made, SYN-ACKs sent and handshakes completed */
+	assert_true(synacks > 500);
+	assert_true(hsk_counter_by_name(fast.s, "PassiveOpens") > 50);
+	run_close(&fast);
+	run_close(&slow);
+}
+
+static void test_requests_same_both_ways(void **state)
+{
+	(void)state;
+	for (unsigned v = 0; v < 32; v++)
+		requests_both_ways(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_flood_same_both_ways_traced),
 		cmocka_unit_test(test_flood_same_both_ways_listener_opts),
 		cmocka_unit_test(test_fuzz_corpus_both_ways),
+		cmocka_unit_test(test_requests_same_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

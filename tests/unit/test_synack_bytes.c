@@ -5,7 +5,10 @@
  * seg_out it zeroes itself (in two pieces), and a piece cut short leaves
  * options (SACK-permitted, timestamps, a Fast Open cookie, SACK blocks)
  * from whatever ran there before. In a test's run those bytes happen to be
- * zero; here the stack below the call is filled with 0xff first.
+ * zero; here the stack below the call is filled with 0xff first. Untraced
+ * the SYN-ACK is written by synack_fast (no seg_out); traced, by that
+ * seg_out and seg_send: both ways are run. So is the request's bare ACK
+ * to a segment out of its window, which takes the seg_out untraced too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,9 +56,33 @@ static tcp_hdr seg_at(const pkt_cap *c, int i, size_t *dlen)
 	return h;
 }
 
-/* A listener on port 80 answers the peer's SYN (options `opt`), sent
- * with the stack dirtied below the call; returns the SYN-ACK. */
-static tcp_hdr synack_for(pkt_cap *c, const tcp_opts *opt, uint16_t *our_mss)
+static void no_trace(void *ctx, const hsk_trace_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+}
+
+/* th from the peer to the stack, sent with the stack dirtied below the
+ * call. */
+static void peer_sends(hsk_stack *s, const tcp_hdr *th, uint64_t now)
+{
+	uint8_t seg[100], pkt[200];
+	int n = tcp_emit(th, NULL, 0, PEER, US, seg, sizeof(seg));
+	ipv4_hdr ih = { .total_len = (uint16_t)(20 + n), .id = 1, .ttl = 64,
+			.proto = IP_PROTO_TCP, .src = PEER, .dst = US };
+	assert_true(n > 0);
+	assert_int_equal(ipv4_emit(&ih, pkt, 20), 20);
+	memcpy(pkt + 20, seg, (size_t)n);
+
+	assert_int_equal(dirty_stack(), 16 * 0xff);
+	hsk_stack_input(s, now, pkt, 20 + (size_t)n);
+}
+
+/* A listener on port 80 answers the peer's SYN (options `opt`); returns
+ * the SYN-ACK, or with `then` the request's answer to that segment from
+ * the peer next. */
+static tcp_hdr synack_for(pkt_cap *c, const tcp_opts *opt, uint16_t *our_mss, bool traced,
+			  const tcp_hdr *then)
 {
 	hsk_config cfg;
 	hsk_link link = { .ctx = c, .transmit = pkt_capture };
@@ -64,6 +91,8 @@ static tcp_hdr synack_for(pkt_cap *c, const tcp_opts *opt, uint16_t *our_mss)
 	hsk_config_default(&cfg);
 	cfg.addr = US;
 	cfg.seed = 7;
+	if (traced)
+		cfg.trace = no_trace;
 	*our_mss = (uint16_t)(cfg.mtu - 40);
 	memset(c, 0, sizeof(*c));
 	hsk_stack *s = hsk_stack_new(&cfg, &link, 1000 * MS);
@@ -74,24 +103,39 @@ static tcp_hdr synack_for(pkt_cap *c, const tcp_opts *opt, uint16_t *our_mss)
 
 	tcp_hdr th = { .sport = 40000, .dport = 80, .seq = PEER_ISS, .flags = HSK_TH_SYN,
 		       .win = 65535, .opt = *opt };
-	uint8_t seg[100], pkt[200];
-	int n = tcp_emit(&th, NULL, 0, PEER, US, seg, sizeof(seg));
-	ipv4_hdr ih = { .total_len = (uint16_t)(20 + n), .id = 1, .ttl = 64,
-			.proto = IP_PROTO_TCP, .src = PEER, .dst = US };
-	assert_true(n > 0);
-	assert_int_equal(ipv4_emit(&ih, pkt, 20), 20);
-	memcpy(pkt + 20, seg, (size_t)n);
-
-	assert_int_equal(dirty_stack(), 16 * 0xff);
-	hsk_stack_input(s, 1001 * MS, pkt, 20 + (size_t)n);
+	peer_sends(s, &th, 1001 * MS);
 	assert_int_equal(c->n, 1);
 	tcp_hdr h = seg_at(c, 0, &dlen);
 	assert_int_equal(h.flags, HSK_TH_SYN | HSK_TH_ACK);
 	assert_int_equal(h.ack, PEER_ISS + 1);
 	assert_int_equal(dlen, 0);
 	assert_int_equal(hsk_counter_by_name(s, "SyncookiesSent"), 0);   /* the SYN queue's */
+	if (then) {
+		peer_sends(s, then, 1002 * MS);
+		assert_int_equal(c->n, 2);
+		h = seg_at(c, 1, &dlen);
+		assert_int_equal(dlen, 0);
+	}
 	hsk_stack_free(s);
 	return h;
+}
+
+/* h's header length and options: the MSS (0: none), a window scale
+ * (any) or none, SACK-permitted, timestamps; never a SACK block or Fast
+ * Open. */
+static void expect_opts(const tcp_hdr *h, unsigned doff, uint16_t mss, bool wscale, bool sack,
+			bool ts)
+{
+	assert_int_equal(h->doff, doff);
+	assert_int_equal(h->opt.mss, mss);
+	if (wscale)
+		assert_in_range(h->opt.wscale, 0, 14);
+	else
+		assert_int_equal(h->opt.wscale, -1);
+	assert_int_equal(h->opt.sack_ok, sack);
+	assert_int_equal(h->opt.has_ts, ts);
+	assert_int_equal(h->opt.nsack, 0);
+	assert_false(h->opt.has_fo);
 }
 
 /* A SYN with no option: the SYN-ACK says MSS and nothing else. */
@@ -102,15 +146,11 @@ static void test_synack_bare(void **state)
 	(void)state;
 
 	assert_non_null(c);
-	tcp_opts o = { .wscale = -1 };
-	tcp_hdr h = synack_for(c, &o, &mss);
-	assert_int_equal(h.doff, 24);
-	assert_int_equal(h.opt.mss, mss);
-	assert_int_equal(h.opt.wscale, -1);
-	assert_false(h.opt.sack_ok);
-	assert_false(h.opt.has_ts);
-	assert_int_equal(h.opt.nsack, 0);
-	assert_false(h.opt.has_fo);
+	for (int traced = 0; traced < 2; traced++) {
+		tcp_opts o = { .wscale = -1 };
+		tcp_hdr h = synack_for(c, &o, &mss, traced, NULL);
+		expect_opts(&h, 24, mss, false, false, false);
+	}
 	free(c);
 }
 
@@ -123,18 +163,37 @@ static void test_synack_full(void **state)
 	(void)state;
 
 	assert_non_null(c);
-	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = true,
-		       .ts_val = PEER_TSVAL };
-	tcp_hdr h = synack_for(c, &o, &mss);
-	/* MSS 4, SACK-permitted 2 + timestamps 10, window scale 3 + NOP */
-	assert_int_equal(h.doff, 40);
-	assert_int_equal(h.opt.mss, mss);
-	assert_in_range(h.opt.wscale, 0, 14);
-	assert_true(h.opt.sack_ok);
-	assert_true(h.opt.has_ts);
-	assert_int_equal(h.opt.ts_ecr, PEER_TSVAL);
-	assert_int_equal(h.opt.nsack, 0);
-	assert_false(h.opt.has_fo);
+	for (int traced = 0; traced < 2; traced++) {
+		tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = true,
+			       .ts_val = PEER_TSVAL };
+		tcp_hdr h = synack_for(c, &o, &mss, traced, NULL);
+		/* MSS 4, SACK-permitted 2 + timestamps 10, window scale 3 + NOP */
+		expect_opts(&h, 40, mss, true, true, true);
+		assert_int_equal(h.opt.ts_ecr, PEER_TSVAL);
+	}
+	free(c);
+}
+
+/* A segment out of the request's window is answered with a bare ACK
+ * (req_send's seg_out, untraced too): no SYN option on it, timestamps
+ * only when the SYN had them. */
+static void test_request_ack(void **state)
+{
+	pkt_cap *c = malloc(sizeof(*c));
+	uint16_t mss;
+	(void)state;
+
+	assert_non_null(c);
+	for (int ts = 0; ts < 2; ts++) {
+		tcp_opts o = { .wscale = -1, .has_ts = ts, .ts_val = PEER_TSVAL };
+		tcp_hdr oow = { .sport = 40000, .dport = 80, .seq = PEER_ISS + 1 + 200000,
+				.ack = 1, .flags = HSK_TH_ACK, .win = 65535,
+				.opt = { .wscale = -1, .has_ts = ts, .ts_val = PEER_TSVAL + 1 } };
+		tcp_hdr h = synack_for(c, &o, &mss, false, &oow);
+		assert_int_equal(h.flags, HSK_TH_ACK);
+		assert_int_equal(h.ack, PEER_ISS + 1);
+		expect_opts(&h, ts ? 32 : 20, 0, false, false, ts);
+	}
 	free(c);
 }
 
@@ -143,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synack_bare),
 		cmocka_unit_test(test_synack_full),
+		cmocka_unit_test(test_request_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

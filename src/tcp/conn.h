@@ -1,0 +1,110 @@
+/*
+ * The making of a TCB, in line where connections are made (conn.c's
+ * tcb_new, listen.c's passive child): the frames of the two calls a
+ * passive open would otherwise pay at every third ACK.
+ */
+#ifndef HSK_TCP_CONN_H
+#define HSK_TCP_CONN_H
+
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+enum { TCPOLEN_TS_ALIGNED = 12 };
+
+/* A new TCB for tu, in the table, without its ts_offset (tcb_new draws
+ * one, a passive TCB takes its request's), taking the place of prev when
+ * not NULL (a request with its key, left in the table for this):
+ * tbl_replace instead of tbl_insert. On NULL prev is still in the table. */
+static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, const hsk_tuple *tu,
+							       const tbl_v6addrs *a6,
+							       tbl_node *prev)
+{
+	tcb *t;
+	if (s->conn_long) {
+		/* the long way: a zeroed slot, every field set here */
+		t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
+		if (t)
+			tcb_fresh_init(s, t);
+	} else {
+		/* the same bytes from the copy tcp_init made */
+		t = tcp_obj_slot(s, HSK_OBJ_TCB, a6);
+		if (t) {
+			memcpy(t, &s->tcb_fresh, sizeof(*t));
+			t->node.key = *tu;
+			t->node.v6 = a6 != NULL;
+		}
+	}
+	if (!t) {
+		CNT_INC(s->env, TCPAbortOnMemory);
+		return NULL;
+	}
+	if (prev)
+		tbl_replace(&s->conns, prev, &t->node);
+	else
+		tbl_insert(&s->conns, &t->node);
+	return t;
+}
+
+/* The timestamp option rides on every segment: room for it comes out of
+ * the payload, as Linux's tcp_current_mss does; never all of it. */
+static inline uint16_t mss_less_ts(uint16_t mss)
+{
+	return mss > TCPOLEN_TS_ALIGNED ? (uint16_t)(mss - TCPOLEN_TS_ALIGNED) : 1;
+}
+
+/* The peer's MSS (option value; RFC 9293's 536 when absent) capped by ours
+ * and raised to min_snd_mss (Linux's tcp_min_snd_mss, CVE-2019-11479),
+ * the floor itself never above our own MSS. */
+static inline uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
+{
+	uint16_t ours = tcp_our_mss(s, v6);
+	uint32_t floor = s->env->cfg.min_snd_mss < ours ? s->env->cfg.min_snd_mss : ours;
+	if (mss > ours)
+		mss = ours;
+	if (mss < floor)
+		mss = floor;
+	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
+}
+
+/* tcb_init_from_syn's body (tcp.h has what it does). */
+static inline __attribute__((always_inline)) void
+tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		      uint32_t ts_val)
+{
+	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
+	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
+	if (peer_wscale >= 0) {
+		t->flags |= TF_WSCALE;
+		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
+		t->snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
+	} else {
+		t->snd_wscale = 0;
+		t->rcv_wscale = 0;
+	}
+	t->flags |= opts;
+	if (opts & TF_TS_OK) {
+		t->ts_recent = ts_val;
+		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
+		mss = mss_less_ts(mss);
+	}
+	t->mss = mss;
+}
+
+/* tcp_isn's body (tcp.h), in line in a request's making (listen.c). */
+static inline __attribute__((always_inline)) hsk_seq tcp_isn_inl(tcp_stack *s,
+								    const hsk_tuple *tu,
+								    const tbl_v6addrs *a6)
+{
+	/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+	 * secretkey), M a 4-microsecond clock; for IPv6 F takes the 128-bit
+	 * addresses. */
+	if (s->env->cfg.isn_fixed)
+		return seq_of(s->env->cfg.isn_offset);
+	uint32_t m = (uint32_t)(s->env->now / 4000);
+	uint32_t f = (uint32_t)(a6 ? tuple_hash6_from(&s->isn_v, a6, tu->lport, tu->rport) :
+				tuple_hash_from(&s->isn_v, tu));
+	return seq_of(m + f + s->env->cfg.isn_offset);
+}
+
+#endif

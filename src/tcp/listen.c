@@ -415,7 +415,8 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
 	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
 	wr32(p + TCP_HDR_LEN, w5);
-	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack, HSK_TH_SYN | HSK_TH_ACK, win, 4, w5);
+	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack,
+				 HSK_TH_SYN | HSK_TH_ACK, win, 4, w5);
 	CNT_INC(s->env, OutSegs);
 	if (s->env->cfg.trace) {
 		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,

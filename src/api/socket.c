@@ -247,7 +247,8 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	for (uint32_t i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
 		tu->lport = port;
-		if (!tbl_lookup(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+		/* (a new tuple: the cache's test would miss) */
+		if (!tbl_lookup_miss(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
 		    (!s->env.cfg.port_ok ||
 		     s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport))) {
 			s->port_counter += i + 1;

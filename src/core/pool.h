@@ -13,6 +13,7 @@
 #ifndef HSK_POOL_H
 #define HSK_POOL_H
 
+#include <assert.h>
 #include <stddef.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -53,17 +54,24 @@ void *pool_get_new(hsk_pool *p);
 /* The same without the zeroing, for objects whose every field the caller
  * sets (a large object most of which is storage used later). In line:
  * the usual case is the free list's head, a few instructions. */
-static inline void *pool_get_raw(hsk_pool *p)
+/* pool_get_raw's usual way: the free list's head, for a caller that
+ * knows there is one within the limit. */
+static inline void *pool_take_head(hsk_pool *p)
 {
-	if (p->in_use >= p->max)
-		return NULL;
 	void *o = p->free_list;
-	if (!o)
-		return pool_get_new(p);
+	assert(o && p->in_use < p->max);
 	POOL_UNPOISON(o, p->obj_size);
 	p->free_list = *(void **)o;
 	p->in_use++;
 	return o;
+}
+static inline void *pool_get_raw(hsk_pool *p)
+{
+	if (p->in_use >= p->max)
+		return NULL;
+	if (!p->free_list)
+		return pool_get_new(p);
+	return pool_take_head(p);
 }
 /* obj must come from this pool's pool_get(); NULL is ignored. */
 static inline void pool_put(hsk_pool *p, void *obj)

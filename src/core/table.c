@@ -396,7 +396,8 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 static inline __attribute__((always_inline)) tbl_node *lookup4(hsk_table *t,
 								const hsk_tuple *key)
 {
-	/* not the cache's key (tbl_lookup checked; migrate leaves the cache) */
+	/* hashed anew: the cache's key was checked by tbl_lookup, or is
+	 * unlikely (pick_port); migrate leaves the cache */
 	uint32_t h = hash_new(t, key, false);
 	tbl_node *e = *slot(t, h);
 	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))

@@ -112,7 +112,10 @@ void tbl_remove(hsk_table *t, tbl_node *n);
  * table after, chains, growth and cache alike, without hashing or looking
  * at the cache. */
 void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
-/* The lookup past the one-entry cache (table.c). */
+/* The lookup past the one-entry cache (table.c): right for any key (the
+ * table decides, and the cache is left holding key), so a caller whose
+ * key the cache is unlikely to hold (a port being chosen) may skip
+ * tbl_lookup's test and call it directly. */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
 /* Calls fn for every node; fn must not insert or remove. O(n): nothing on

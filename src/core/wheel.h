@@ -35,6 +35,7 @@
 #ifndef HSK_WHEEL_H
 #define HSK_WHEEL_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,17 +137,30 @@ static inline void wheel_cancel(hsk_wheel *w, hsk_timer *t)
  * head of `fifo` beside the wheel's, so what they answer is what
  * wheel_arm would have made them answer. A deadline before the last on
  * `fifo` (the lifetime shortened), or file_now, takes wheel_arm. */
-static inline void wheel_arm_fifo(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+/* Whether wheel_arm_fifo appends a timer with this deadline to `fifo`
+ * (wheel_fifo_append) rather than taking wheel_arm. */
+static inline bool wheel_fifo_ok(const hsk_wheel *w, uint64_t deadline)
 {
-	wheel_cancel(w, t);
-	if (w->file_now || deadline < w->fifo.prev->deadline) {
-		wheel_arm(w, t, deadline);
-		return;
-	}
+	return !w->file_now && deadline >= w->fifo.prev->deadline;
+}
+/* wheel_arm_fifo's usual way, for an unarmed t and a deadline
+ * wheel_fifo_ok takes (asked by the caller: tw_enter, with no call). */
+static inline void wheel_fifo_append(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+{
+	assert(!timer_armed(t) && wheel_fifo_ok(w, deadline));
 	timer_list_append(&w->fifo, t);
 	w->count++;
 	t->deadline = deadline;
 	t->order = w->next_order++ | ORDER_FIFO;
+}
+static inline void wheel_arm_fifo(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
+{
+	wheel_cancel(w, t);
+	if (!wheel_fifo_ok(w, deadline)) {
+		wheel_arm(w, t, deadline);
+		return;
+	}
+	wheel_fifo_append(w, t, deadline);
 }
 /* Removes and returns one timer with deadline <= now (earliest first, ties
  * in arming order), or NULL. The returned timer is disarmed. Advances the

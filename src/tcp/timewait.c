@@ -23,6 +23,7 @@
  *                          window (rate limited when it has no text)
  */
 #include <assert.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
@@ -42,7 +43,24 @@ void tw_send_ack(tcp_stack *s, tcp_tw *tw)
 
 static uint64_t tw_lifetime(const tcp_stack *s) { return 2 * s->env->cfg.msl_ns; }
 
-void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
+/* The entry of t: what TIME_WAIT keeps of the connection, its timer
+ * unarmed. */
+static inline void tw_fill(tcp_tw *tw, const tcb *t, uint16_t win)
+{
+	*tw = (tcp_tw){
+		.node = { .key = t->node.key, .kind = HSK_OBJ_TW, .v6 = t->node.v6 },
+		.snd_nxt = t->snd_max, .rcv_nxt = t->rcv_nxt, .rcv_win = win,
+		.ts_ok = (t->flags & TF_TS_OK) != 0, .tos = t->tos,
+		.reuse = (t->flags & TF_REUSEADDR) != 0,
+		.ts_offset = t->ts_offset, .ts_recent = t->ts_recent,
+	};
+}
+
+/* tw_enter in general: the transition's trace and the socket's
+ * notification, a full table or an empty free list, a deadline the
+ * wheel's fifo does not take, the long way through the table. */
+static __attribute__((noinline)) void tw_enter_general(tcp_stack *s, tcb *t, const char *cause,
+							 uint16_t win)
 {
 	if (!tcb_set_state(s, t, HSK_TIME_WAIT, cause))
 		return;
@@ -54,13 +72,7 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		tcb_closed(s, t, "TIME_WAIT table full");
 		return;
 	}
-	*tw = (tcp_tw){
-		.node = { .key = t->node.key, .kind = HSK_OBJ_TW, .v6 = t->node.v6 },
-		.snd_nxt = t->snd_max, .rcv_nxt = t->rcv_nxt, .rcv_win = win,
-		.ts_ok = (t->flags & TF_TS_OK) != 0, .tos = t->tos,
-		.reuse = (t->flags & TF_REUSEADDR) != 0,
-		.ts_offset = t->ts_offset, .ts_recent = t->ts_recent,
-	};
+	tw_fill(tw, t, win);
 	/* every entry lives 2MSL: on the wheel's fifo, in order */
 	wheel_arm_fifo(&s->env->wheel, &tw->timer, s->env->now + tw_lifetime(s));
 	/* out of the table, the entry in its place (the long way: out,
@@ -71,6 +83,39 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		tbl_insert(&s->conns, &tw->node);
 	}
 	tcb_end_to(s, t, s->conn_long ? NULL : &tw->node);
+}
+
+/* Whether tw_enter may take its usual way (p: the entries' pool of t's
+ * family): untraced and legal, no socket to tell (closed already), an
+ * entry on p's free list within the limit, the deadline the fifo's
+ * last, the short way through the table. */
+static inline bool tw_usual(const tcp_stack *s, const tcb *t, const hsk_pool *p,
+			    uint64_t deadline)
+{
+	const hsk_pool *p4 = &s->tw_pool, *p6 = &s->tw_pool6;
+	return !s->env->cfg.trace && ((tcp_legal_next[t->state] >> HSK_TIME_WAIT) & 1) &&
+	       (t->sd < 0 || !s->notify) && p->free_list &&
+	       pool_in_use(p4) + pool_in_use(p6) < p4->max &&   /* (p's max is p4's) */
+	       wheel_fifo_ok(&s->env->wheel, deadline) && !s->conn_long;
+}
+
+/* Its usual way does tw_enter_general's work with no call but the last
+ * (tcb_end_to's), so without a frame: the state set as tcb_set_state's
+ * usual way sets it, the entry the free list's head. */
+void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
+{
+	uint64_t deadline = s->env->now + tw_lifetime(s);
+	hsk_pool *p = tcp_obj_pool(s, HSK_OBJ_TW, t->node.v6);
+	if (!tw_usual(s, t, p, deadline))
+		return tw_enter_general(s, t, cause, win);
+	t->state = HSK_TIME_WAIT;
+	tcp_tw *tw = pool_take_head(p);
+	if (t->node.v6)     /* (tcp_obj_slot's copy of the addresses) */
+		memcpy((char *)tw + s->conns.obj_size[HSK_OBJ_TW], obj_a6(s, &t->node),
+		       sizeof(tbl_v6addrs));
+	tw_fill(tw, t, win);
+	wheel_fifo_append(&s->env->wheel, &tw->timer, deadline);
+	return tcb_end_to(s, t, &tw->node);
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is

@@ -225,6 +225,106 @@ static void test_dual_stack(void **state)
 	sim_free(&sm);
 }
 
+/* One connection of C to S (IPv4 when v4), closed by C first: C's end
+ * goes into TIME_WAIT, when there is room. */
+static void close_into_tw(sim *sm, int lsd, bool v4)
+{
+	hsk_stack *c = sm->st[C], *s = sm->st[S];
+	int csd;
+	if (v4) {
+		csd = hsk_socket(c);
+		assert_int_equal(hsk_connect(c, csd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	} else {
+		csd = sim_connect(sm, C, S, PORT);
+	}
+	sim_run(sm, 10 * MS);
+	int ssd = hsk_accept(s, lsd, NULL);
+	assert_true(ssd >= 0);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(sm, 10 * MS);
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(sm, 10 * MS);
+}
+
+/* max_tw_buckets is one limit for both families: an IPv6 entry is
+ * refused while an IPv4 one fills it, though the IPv6 pool has a free
+ * entry at hand (tw_enter's usual way, which C takes untraced, uses the
+ * free list's head only within the limit); once the IPv4 one is gone
+ * that free entry is taken, with the addresses its lookup compares. */
+static void test_tw_limit_both_families(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_tw_buckets = 1;
+	sim sm;
+	open6(&sm, 63, &cfg);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	c->env.cfg.trace = NULL;        /* (tw_enter's usual way is untraced) */
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	close_into_tw(&sm, lsd, false);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool6), 1);
+	sim_run(&sm, 61 * SEC);         /* reaped: its entry on the free list */
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool6), 0);
+	close_into_tw(&sm, lsd, true);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool), 1);
+	close_into_tw(&sm, lsd, false);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool6), 0);
+	assert_int_equal(sim_counter(&sm, C, "TCPTimeWaitOverflow"), 1);
+	hsk_usage u;
+	hsk_stack_usage(c, &u);
+	assert_int_equal(u.timewaits, 1);
+	sim_run(&sm, 61 * SEC);
+	/* the IPv6 pool's free entry, found by its tuple and addresses */
+	void *head = c->tcp.tw_pool6.free_list;
+	assert_non_null(head);
+	close_into_tw(&sm, lsd, false);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool6), 1);
+	const tcp_tw *tw = head;
+	assert_int_equal(tw->node.kind, HSK_OBJ_TW);
+	assert_true(timer_armed(&tw->timer));
+	assert_ptr_equal(tbl_lookup6(&c->tcp.conns, &tw->node.key, tbl_v6(&c->tcp.conns, &tw->node)),
+			 head);
+	tbl_v6addrs a6;
+	hsk_addr l = sim_addr6(C), r = sim_addr6(S);
+	memcpy(a6.l, l.v6, 16);
+	memcpy(a6.r, r.v6, 16);
+	assert_memory_equal(tbl_v6(&c->tcp.conns, &tw->node), &a6, sizeof(a6));
+	/* MSL shortened: an IPv4 entry (its pool's free one) due before the
+	 * IPv6 one is not appended to the wheel's fifo behind it, and is
+	 * reaped on time */
+	c->tcp.tw_pool.max = c->tcp.tw_pool6.max = 2;
+	c->env.cfg.msl_ns = 5 * SEC;
+	assert_non_null(c->tcp.tw_pool.free_list);
+	close_into_tw(&sm, lsd, true);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool), 1);
+	sim_run(&sm, 11 * SEC);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool), 0);
+	assert_int_equal(pool_in_use(&c->tcp.tw_pool6), 1);
+	sim_run(&sm, 61 * SEC);
+	/* a socket still open is told of its TIME_WAIT (tw_enter's general
+	 * way: the transition notifies it) */
+	assert_non_null(c->tcp.tw_pool6.free_list);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	int ssd = hsk_accept(s, lsd, NULL);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	sim_run(&sm, 10 * MS);
+	hsk_event ev[8];
+	while (hsk_stack_events(c, ev, 8) == 8)
+		;
+	assert_int_equal(hsk_close(s, ssd), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_TIME_WAIT);
+	assert_int_equal(hsk_stack_events(c, ev, 8), 1);
+	assert_int_equal(ev[0].sd, csd);
+	assert_int_equal(hsk_close(c, csd), 0);
+	sim_run(&sm, 61 * SEC);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* No listener: the SYN is answered with a RST over IPv6. */
 static void test_refused(void **state)
 {
@@ -576,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_tw_limit_both_families),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_keyed_on_128_bits),

@@ -98,6 +98,44 @@ static void fx_end(tw_fx *f)
 }
 
 /* The peer's FIN again (SEG.SEQ = RCV.NXT - 1): ACK, 2MSL restarted. */
+/* C's transitions into TIME_WAIT in the log. */
+static int tw_transitions(const sim *sm)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->nlog; i++)
+		n += sm->log[i].host == C && sm->log[i].ev.kind == HSK_EV_STATE &&
+		     sm->log[i].ev.to == HSK_TIME_WAIT;
+	return n;
+}
+
+/* A second entry, from the pool's free list (the first was reaped), is
+ * traced as the first was: a traced stack takes tw_enter's general way
+ * whatever else its usual way would allow. */
+static void test_second_entry_traced(void **state)
+{
+	(void)state;
+	tw_fx f;
+	fx_client_time_wait(&f, 78);
+	sim *sm = &f.sm;
+	sim_blackhole(sm, C, -1, false);
+	assert_int_equal(tw_transitions(sm), 1);
+	sim_run(sm, 11 * SEC);
+	assert_int_equal(timewaits(sm, C), 0);
+	int csd = sim_connect(sm, C, S, PORT);
+	sim_run(sm, 10 * MS);
+	int ssd = sim_accept(sm, S, f.lsd);
+	assert_int_equal(hsk_close(sm->st[C], csd), 0);
+	sim_run(sm, 10 * MS);
+	assert_int_equal(hsk_close(sm->st[S], ssd), 0);
+	sim_run(sm, 10 * MS);
+	assert_int_equal(timewaits(sm, C), 1);
+	assert_int_equal(tw_transitions(sm), 2);
+	sim_run(sm, 11 * SEC);
+	assert_int_equal(hsk_close(sm->st[S], f.lsd), 0);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 static void test_retransmitted_fin(void **state)
 {
 	(void)state;
@@ -224,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_bare_ack_silent),
 		cmocka_unit_test(test_synack_at_rcv_nxt_challenged),
 		cmocka_unit_test(test_syn_boundary_at_rcv_nxt),
+		cmocka_unit_test(test_second_entry_traced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

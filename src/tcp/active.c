@@ -209,8 +209,9 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	if (a->sack_on && a->sack.seg && a->sack.seg != a->sack.seg0)
-		return act_free_grown(s, t, a);
-	act_release(s, t, a);
+		act_free_grown(s, t, a);
+	else
+		act_release(s, t, a);
 }
 
 void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)

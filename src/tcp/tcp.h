@@ -548,6 +548,13 @@ static inline hsk_pool *tcp_obj_pool(tcp_stack *s, int kind, bool v6)
 		return v6 ? &s->tw_pool6 : &s->tw_pool;
 	}
 }
+/* Whether the kind's limit leaves room for one more: one limit for both
+ * families (each pool's max is the kind's; SIZE_MAX: none). */
+static inline bool tcp_obj_room(tcp_stack *s, int kind)
+{
+	hsk_pool *p4 = tcp_obj_pool(s, kind, false), *p6 = tcp_obj_pool(s, kind, true);
+	return pool_in_use(p4) + pool_in_use(p6) < p4->max;
+}
 /* The same slot NOT zeroed and its node not set, only the addresses
  * copied after it (a6 not NULL): for a caller that writes every byte of
  * the object (tcb_new copies tcb_fresh, req_from_syn assigns the whole
@@ -555,12 +562,9 @@ static inline hsk_pool *tcp_obj_pool(tcp_stack *s, int kind, bool v6)
  * known where it is compiled. */
 static inline void *tcp_obj_slot(tcp_stack *s, int kind, const tbl_v6addrs *a6)
 {
-	hsk_pool *p4 = tcp_obj_pool(s, kind, false), *p6 = tcp_obj_pool(s, kind, true);
-	/* One limit for both families: each pool's max is the kind's
-	 * (SIZE_MAX: none). */
-	if (pool_in_use(p4) + pool_in_use(p6) >= p4->max)
+	if (!tcp_obj_room(s, kind))
 		return NULL;
-	char *o = pool_get_raw(a6 ? p6 : p4);
+	char *o = pool_get_raw(tcp_obj_pool(s, kind, a6 != NULL));
 	if (o && a6)
 		memcpy(o + s->conns.obj_size[kind], a6, sizeof(*a6));
 	return o;

@@ -89,13 +89,11 @@ static __attribute__((noinline)) void tw_enter_general(tcp_stack *s, tcb *t, con
  * family): untraced and legal, no socket to tell (closed already), an
  * entry on p's free list within the limit, the deadline the fifo's
  * last, the short way through the table. */
-static inline bool tw_usual(const tcp_stack *s, const tcb *t, const hsk_pool *p,
+static inline bool tw_usual(tcp_stack *s, const tcb *t, const hsk_pool *p,
 			    uint64_t deadline)
 {
-	const hsk_pool *p4 = &s->tw_pool, *p6 = &s->tw_pool6;
 	return !s->env->cfg.trace && ((tcp_legal_next[t->state] >> HSK_TIME_WAIT) & 1) &&
-	       (t->sd < 0 || !s->notify) && p->free_list &&
-	       pool_in_use(p4) + pool_in_use(p6) < p4->max &&   /* (p's max is p4's) */
+	       (t->sd < 0 || !s->notify) && p->free_list && tcp_obj_room(s, HSK_OBJ_TW) &&
 	       wheel_fifo_ok(&s->env->wheel, deadline) && !s->conn_long;
 }
 
@@ -106,8 +104,10 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 {
 	uint64_t deadline = s->env->now + tw_lifetime(s);
 	hsk_pool *p = tcp_obj_pool(s, HSK_OBJ_TW, t->node.v6);
-	if (!tw_usual(s, t, p, deadline))
-		return tw_enter_general(s, t, cause, win);
+	if (!tw_usual(s, t, p, deadline)) {
+		tw_enter_general(s, t, cause, win);
+		return;
+	}
 	t->state = HSK_TIME_WAIT;
 	tcp_tw *tw = pool_take_head(p);
 	if (t->node.v6)     /* (tcp_obj_slot's copy of the addresses) */
@@ -115,7 +115,7 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		       sizeof(tbl_v6addrs));
 	tw_fill(tw, t, win);
 	wheel_fifo_append(&s->env->wheel, &tw->timer, deadline);
-	return tcb_end_to(s, t, &tw->node);
+	tcb_end_to(s, t, &tw->node);
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is

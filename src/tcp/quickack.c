@@ -70,16 +70,26 @@ void qack_enter(tcp_stack *s, tcb *t, unsigned max)
 	t->flags &= ~TF_PINGPONG;
 }
 
-/* The rest of qack_on_data, off its common path. */
+/* The rest of qack_on_data for data after the first: a gap longer than
+ * an RTO (the sender had to restart its window) enters quick-ACK mode.
+ * Out of line: the RTO's registers are its own. */
+static __attribute__((noinline)) void qack_on_data_gap(tcp_stack *s, tcb *t, uint32_t now)
+{
+	uint32_t gap = now - t->lrcv_ms;
+	if (gap > rtt_rto(&t->rtt, &s->rttp) / 1000000)
+		qack_incr(t, QACK_MAX);
+	t->lrcv_ms = now;
+}
+
+/* The rest of qack_on_data, off its common path. tcp_event_data_recv:
+ * the first data (RCV.NXT still at IRS + 1: a lifecycle's request and
+ * response each are), or none timed yet, enters quick-ACK mode here,
+ * without a frame; the gap's test (the RTO) is qack_on_data_gap's. */
 static __attribute__((noinline)) void qack_on_data_slow(tcp_stack *s, tcb *t, uint32_t now)
 {
-	/* RCV.NXT still at IRS + 1: nothing came in order yet */
-	bool first = !(t->flags & TF_RCV_MOVED);
-	uint32_t gap = now - t->lrcv_ms;
-	/* tcp_event_data_recv: the first data, or a gap longer than an RTO
-	 * (the sender had to restart its window). */
-	if (first || !t->lrcv_ms || gap > rtt_rto(&t->rtt, &s->rttp) / 1000000)
-		qack_incr(t, QACK_MAX);
+	if ((t->flags & TF_RCV_MOVED) && t->lrcv_ms)
+		return qack_on_data_gap(s, t, now);
+	qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
 }
 

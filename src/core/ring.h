@@ -24,8 +24,11 @@ void ring_destroy(hsk_ring *r);
 static inline uint32_t ring_len(const hsk_ring *r) { return r->len; }
 static inline uint32_t ring_space(const hsk_ring *r) { return r->cap - r->len; }
 
-/* Copies n bytes in at ring offset off (from the head); n + off <= cap. */
-static inline void ring_put(hsk_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+/* Copies n bytes in at ring offset off (from the head); n + off <= cap.
+ * Always in line: tcp_input's in-order data and the sends (GCC called it
+ * out of line from tcp_input, a frame per data segment). */
+static inline __attribute__((always_inline)) void ring_put(hsk_ring *r, uint32_t off,
+							    const uint8_t *src, uint32_t n)
 {
 	uint32_t pos = (r->head + off) & (r->cap - 1);
 	uint32_t first = r->cap - pos;
@@ -107,8 +110,9 @@ static inline uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
 	return n;
 }
 
-/* ring_read(r, NULL, n), inline: acknowledged bytes leave the send ring. */
-static inline void ring_drop(hsk_ring *r, uint32_t n)
+/* ring_read(r, NULL, n), always in line (GCC called it out of line from
+ * tcp_input): acknowledged bytes leave the send ring. */
+static inline __attribute__((always_inline)) void ring_drop(hsk_ring *r, uint32_t n)
 {
 	if (n > r->len)
 		n = r->len;

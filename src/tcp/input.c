@@ -318,8 +318,14 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 		acked--;
 		t->flags |= TF_FIN_ACKED;
 	}
-	if (a)
-		ring_drop(&a->snd, acked);
+	/* The ring holds every byte from SND.UNA on that we sent (only this
+	 * call drops bytes; a ring goes only when empty) and SND.MAX - SND.UNA
+	 * is those bytes plus an outstanding SYN and FIN, both taken off
+	 * above: acked fits, so no clamp (ring_drop's) and no test of 0. */
+	if (a) {
+		assert(acked <= ring_len(&a->snd));
+		ring_skip(&a->snd, acked);
+	}
 	t->snd_una = sg->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;

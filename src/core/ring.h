@@ -110,16 +110,6 @@ static inline uint32_t ring_read(hsk_ring *r, void *dst, uint32_t n)
 	return n;
 }
 
-/* ring_read(r, NULL, n), always in line (GCC called it out of line from
- * tcp_input): acknowledged bytes leave the send ring. */
-static inline __attribute__((always_inline)) void ring_drop(hsk_ring *r, uint32_t n)
-{
-	if (n > r->len)
-		n = r->len;
-	r->len -= n;
-	if (n)
-		r->head = (r->head + n) & (r->cap - 1);
-}
 /* Writes n bytes at `off`
  * bytes after the head, beyond len, without changing len (out-of-order data
  * held for reassembly). Returns bytes written (bounded by cap): 0 when

@@ -321,7 +321,7 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 	/* The ring holds every byte from SND.UNA on that we sent (only this
 	 * call drops bytes; a ring goes only when empty) and SND.MAX - SND.UNA
 	 * is those bytes plus an outstanding SYN and FIN, both taken off
-	 * above: acked fits, so no clamp (ring_drop's) and no test of 0. */
+	 * above: acked fits, so no clamp and no test of 0. */
 	if (a) {
 		assert(acked <= ring_len(&a->snd));
 		ring_skip(&a->snd, acked);

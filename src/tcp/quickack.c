@@ -87,8 +87,10 @@ static __attribute__((noinline)) void qack_on_data_gap(tcp_stack *s, tcb *t, uin
  * without a frame; the gap's test (the RTO) is qack_on_data_gap's. */
 static __attribute__((noinline)) void qack_on_data_slow(tcp_stack *s, tcb *t, uint32_t now)
 {
-	if ((t->flags & TF_RCV_MOVED) && t->lrcv_ms)
-		return qack_on_data_gap(s, t, now);
+	if ((t->flags & TF_RCV_MOVED) && t->lrcv_ms) {
+		qack_on_data_gap(s, t, now);
+		return;
+	}
 	qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
 }

@@ -268,8 +268,11 @@ static __attribute__((noinline)) void rec_quiet_all(tcp_stack *s, tcb *t, tcp_sa
 						     uint32_t acked, uint32_t flight_before)
 {
 	tcb_act *x = t->act;
-	if (!flight_before || x->ecn_cwr || k->rcv.dsack || ring_len(&x->snd) ||
-	    ring_len(&x->rcv) || !reass_empty(&x->ooo) || k->seg != k->seg0) {
+	/* (the held bytes and the two flags or-ed, not tested one by one: all
+	 * are read anyway when the connection is quiet, the usual case) */
+	uint32_t held = ring_len(&x->snd) | ring_len(&x->rcv) | x->ooo.n |
+			(uint32_t)x->ecn_cwr | (uint32_t)k->rcv.dsack;
+	if (!flight_before || held || k->seg != k->seg0) {
 		rec_quiet_ack(s, t, k, acked, flight_before);
 		return;
 	}

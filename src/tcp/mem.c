@@ -376,7 +376,7 @@ void tcb_fit_rcv(tcp_stack *s, tcb *t)
 		ring_move(s, t, r, full);
 }
 
-/* tcb_release_idle_rings in general: from where its usual case (below)
+/* tcb_release_idle_held in general: from where its usual case (below)
  * stopped, what is left to release. */
 static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tcb_act *a,
 							bool ooo_empty)
@@ -406,11 +406,9 @@ static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
 /* Each empty ring whose release is the usual case is released here
  * without a call, so without a frame; at the first that is not,
  * release_idle_slow takes over. */
-void tcb_release_idle_rings(tcp_stack *s, tcb *t)
+void tcb_release_idle_held(tcp_stack *s, tcb *t)
 {
-	tcb_act *a = t->act;
-	if (!a)
-		return;
+	tcb_act *a = t->act;    /* held: tcb_release_idle_rings' test */
 	bool ooo_empty = reass_empty(&a->ooo);
 	if (a->snd.buf && !ring_len(&a->snd)) {
 		if (!ring_release_quick(s, &a->snd))

@@ -808,8 +808,17 @@ int tcb_alloc_rcv(struct tcp_stack *s, tcb *t);
 void tcb_fit_snd(struct tcp_stack *s, tcb *t);
 void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
 /* Gives back the send ring once everything is acknowledged and the receive
- * ring once everything is read (nothing held out of order). */
-void tcb_release_idle_rings(struct tcp_stack *s, tcb *t);
+ * ring once everything is read (nothing held out of order).
+ * tcb_release_idle_held: for a TCB that holds a ring or SACK state. */
+void tcb_release_idle_held(struct tcp_stack *s, tcb *t);
+static inline void tcb_release_idle_rings(struct tcp_stack *s, tcb *t)
+{
+	/* Usually nothing is left to give back by then (the rings went at
+	 * the last data, the SACK state with them): no call. */
+	const tcb_act *a = t->act;
+	if (a && (a->snd.buf || a->rcv.buf || a->sack_on))
+		tcb_release_idle_held(s, t);
+}
 /* Gives back both rings (the TCB is being freed). */
 void tcb_release_rings(struct tcp_stack *s, tcb *t);
 /* Bytes the receive ring can still store (its size or rcvbuf). */

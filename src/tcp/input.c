@@ -1028,7 +1028,15 @@ static __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s
 	tcp_verdict v = fin_wait_2_enter(s, t);
 	if (v.act)
 		return v;
-	tcp_output(s, t);
+	/* tcp_output would only set the wheel (FIN_WAIT_2's timer): our FIN
+	 * and all before it acknowledged, nothing is due (the ring is empty:
+	 * nothing is written after a FIN) or in flight, and no ACK is owed
+	 * (nothing here sets TF_ACK_NOW, and it never outlives the event that
+	 * set it: that event's tcp_output sends it). */
+	assert(!(t->flags & (TF_ACK_NOW | TF_DETACHED)) && !tcb_snd_len(t) &&
+	       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
+	       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+	tcb_timer_set(s, t);
 	return TV_OK;
 }
 

@@ -1075,6 +1075,19 @@ static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s,
 	fin_taken(t);
 	if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
 		return TV(TV_DROP, "illegal transition");
+	/* The ACK of the FIN: with nothing written left to send or
+	 * acknowledge (the ring holds every byte from SND.UNA on, and in
+	 * ESTABLISHED neither our SYN nor a FIN is outstanding), tcp_output
+	 * would find nothing due, nothing in flight for an RTO, and only
+	 * this ACK to send before it sets the wheel. */
+	if (!tcb_snd_len(t)) {
+		assert(!(t->flags & (TF_DETACHED | TF_FIN_QUEUED)) && !syn_outstanding(t) &&
+		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
+		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+		tcb_send_ack(s, t);
+		tcb_timer_set(s, t);
+		return TV_OK;
+	}
 	tcp_output(s, t);
 	return TV_OK;
 }

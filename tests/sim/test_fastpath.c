@@ -940,7 +940,9 @@ static void test_fin_wait_1_ack(void **state)
  * counters: the bare FIN goes the short way, whatever its ACK does (and
  * the window, TSval, ECE and CWR it carries); text, bytes held out of
  * order (with a FIN of their own, which makes the bare FIN not the
- * stream's end) must come out as the steps make them. */
+ * stream's end) must come out as the steps make them, and so must bytes
+ * waiting in the ring for the window (its ACK is then tcp_output's,
+ * which sends them when the FIN opens the window). */
 typedef struct estfin {
 	const char *name;
 	uint8_t flags;            /* beside FIN and ACK */
@@ -952,6 +954,8 @@ typedef struct estfin {
 	bool ooo_fin;             /* and a FIN after them (then the FIN at
 				   * RCV.NXT is not the one reassembly knows) */
 	bool shut_rd;             /* shut down for reading before the FIN */
+	bool held;                /* a window of 40 bytes before S writes: 60
+				   * bytes wait in the ring at the FIN */
 } estfin;
 
 static void run_estfin(const void *pv, bool slow, outcome *out)
@@ -959,7 +963,11 @@ static void run_estfin(const void *pv, bool slow, outcome *out)
 	const estfin *v = pv;
 	peer p;
 	peer_open(&p, v->plain, slow, 4245);
+	if (v->held)
+		peer_send(&p, 0, 0, HSK_TH_ACK, 5, NULL, 0);
 	peer_write(&p);
+	if (v->held)
+		sim_run(&p.sm, 300 * MS);       /* (40 bytes go: SWS's timer) */
 	if (v->ooo)
 		peer_send(&p, 50, 0, HSK_TH_ACK | (v->ooo_fin ? HSK_TH_FIN : 0), 2000, text, 10);
 	if (v->shut_rd)
@@ -998,6 +1006,8 @@ static void test_established_fin(void **state)
 		{ "out of order held with a FIN", .dack = 100, .win = 2000, .ooo = true,
 		  .ooo_fin = true },
 		{ "shut for reading", .dack = 100, .win = 2000, .shut_rd = true },
+		{ "bytes waiting, the window opens", .dack = 40, .win = 2000, .held = true },
+		{ "bytes waiting, the window stays", .dack = 40, .win = 5, .held = true },
 	};
 	SHAPES_COMPARE("FIN in ESTABLISHED", shapes, run_estfin);
 }

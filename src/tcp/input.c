@@ -978,11 +978,12 @@ static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
  * text, only ACK and PSH beside it), to an orphan (no socket: tw_enter
  * frees the TCB) without SACK state or bytes held out of order. The
  * steps would take TS.Recent, the window (the ACK we send is traced with
- * it), find nothing acknowledged (SND.UNA = SND.MAX since our FIN's ACK,
- * and SEG.ACK <= SND.MAX), nothing in flight, no text, and then the FIN
- * (fin_input): that is all this does. Keepalive's restart and the
- * zero-window probes are left out: tw_enter frees the TCB. With
- * tcp_stack.no_fastpath the steps are taken (test_fastpath compares). */
+ * it: taken only while tracing), find nothing acknowledged (SND.UNA =
+ * SND.MAX since our FIN's ACK, and SEG.ACK <= SND.MAX), nothing in
+ * flight, no text, and then the FIN (fin_input): that is all this does.
+ * Keepalive's restart and the zero-window probes are left out: tw_enter
+ * frees the TCB. With tcp_stack.no_fastpath the steps are taken
+ * (test_fastpath compares). */
 static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
 								  const tcp_seg *sg)
 {
@@ -993,9 +994,14 @@ static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
 static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, tcb *t,
 								   const tcp_seg *sg)
 {
-	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & TF_RCVD_FIN));
+	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & (TF_RCVD_FIN | TF_ON_ACCEPTQ)));
 	hp_ts_update(s, t, sg);
-	update_window(t, sg);
+	/* The window: only the trace of the ACK below reads it (trace_cc,
+	 * its TX's snd_wnd); untraced nothing does before tw_enter frees
+	 * the TCB (no socket holds it, nor an accept queue). TS.Recent the
+	 * ACK and the entry take. */
+	if (s->env->cfg.trace)
+		update_window(t, sg);
 	fin_taken(t);
 	tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
 	return TV(TV_DONE, NULL);

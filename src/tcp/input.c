@@ -427,7 +427,8 @@ static tcp_verdict ack_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 static inline __attribute__((always_inline)) tcp_verdict fin_wait_2_enter(tcp_stack *s,
 									    tcb *t)
 {
-	if (!tcb_set_state(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
+	assert(t->state == HSK_FIN_WAIT_1);
+	if (!tcb_set_state_legal(s, t, HSK_FIN_WAIT_2, "rcv ACK of FIN"))
 		return TV(TV_DROP, "illegal transition");
 	if (t->sd < 0) {
 		tcb_act *a = tcb_act_get(s, t);
@@ -1079,7 +1080,7 @@ static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s,
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	fin_taken(t);
-	if (!tcb_set_state(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
+	if (!tcb_set_state_legal(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
 		return TV(TV_DROP, "illegal transition");
 	/* The ACK of the FIN: with nothing written left to send or
 	 * acknowledge (the ring holds every byte from SND.UNA on, and in

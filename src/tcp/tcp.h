@@ -609,16 +609,30 @@ __attribute__((cold)) bool tcb_set_state_slow(struct tcp_stack *s, tcb *t, int t
 					   const char *cause);
 /* The legal transitions: bit `to` of tcp_legal_next[from] (state.c). */
 extern const uint16_t tcp_legal_next[16];
+/* The common case's transition, untraced and legal: the state, and the
+ * socket told. */
+static inline bool tcb_state_to(struct tcp_stack *s, tcb *t, int to)
+{
+	t->state = (uint8_t)to;
+	tcp_notify(s, t->sd);
+	return true;
+}
 static inline bool tcb_set_state(struct tcp_stack *s, tcb *t, int to, const char *cause)
 {
 	/* The common case, inline (about nine per connection): untraced and
-	 * legal (so not to the same state): the state, and the socket told. */
+	 * legal (so not to the same state). */
 	if (__builtin_expect(!s->env->cfg.trace && (unsigned)to < HSK_STATE_COUNT &&
-			     ((tcp_legal_next[t->state] >> to) & 1), 1)) {
-		t->state = (uint8_t)to;
-		tcp_notify(s, t->sd);
-		return true;
-	}
+			     ((tcp_legal_next[t->state] >> to) & 1), 1))
+		return tcb_state_to(s, t, to);
+	return tcb_set_state_slow(s, t, to, cause);
+}
+/* tcb_set_state for a transition its caller knows to be legal (it tested
+ * the state it comes from; asserted here): without the table's test. */
+static inline bool tcb_set_state_legal(struct tcp_stack *s, tcb *t, int to, const char *cause)
+{
+	assert((unsigned)to < HSK_STATE_COUNT && ((tcp_legal_next[t->state] >> to) & 1));
+	if (__builtin_expect(!s->env->cfg.trace, 1))
+		return tcb_state_to(s, t, to);
 	return tcb_set_state_slow(s, t, to, cause);
 }
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */

@@ -86,22 +86,26 @@ static __attribute__((noinline)) void tw_enter_general(tcp_stack *s, tcb *t, con
 }
 
 /* Whether tw_enter may take its usual way (p: the entries' pool of t's
- * family): untraced and legal, no socket to tell (closed already), an
- * entry on p's free list within the limit, the deadline the fifo's
- * last, the short way through the table. */
+ * family): untraced, no socket to tell (closed already), an entry on p's
+ * free list within the limit, the deadline the fifo's last, the short
+ * way through the table. */
 static inline bool tw_usual(tcp_stack *s, const tcb *t, const hsk_pool *p,
 			    uint64_t deadline)
 {
-	return !s->env->cfg.trace && ((tcp_legal_next[t->state] >> HSK_TIME_WAIT) & 1) &&
+	return !s->env->cfg.trace &&
 	       (t->sd < 0 || !s->notify) && p->free_list && tcp_obj_room(s, HSK_OBJ_TW) &&
 	       wheel_fifo_ok(&s->env->wheel, deadline) && !s->conn_long;
 }
 
 /* Its usual way does tw_enter_general's work with no call but the last
  * (tcb_end_to's), so without a frame: the state set as tcb_set_state's
- * usual way sets it, the entry the free list's head. */
+ * usual way sets it (the transition is legal: TIME_WAIT is entered from
+ * FIN_WAIT_1, FIN_WAIT_2 and CLOSING alone), the entry the free list's
+ * head. */
 void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 {
+	assert(t->state == HSK_FIN_WAIT_1 || t->state == HSK_FIN_WAIT_2 ||
+	       t->state == HSK_CLOSING);
 	uint64_t deadline = s->env->now + tw_lifetime(s);
 	hsk_pool *p = tcp_obj_pool(s, HSK_OBJ_TW, t->node.v6);
 	if (!tw_usual(s, t, p, deadline)) {

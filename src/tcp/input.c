@@ -1060,27 +1060,19 @@ static inline __attribute__((always_inline)) bool established_fin(const tcb *t,
 	return (sg->th.flags & HSK_TH_FIN) && !sg->len && tcb_ooo_empty(t);
 }
 
-static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t,
-								    const tcp_seg *sg)
+/* established_fin_input after the ACK step: the FIN. told: the socket was
+ * told in this event already (ack_advance does it), so the transition's
+ * notification is left out. */
+static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(tcp_stack *s,
+									     tcb *t, bool told)
 {
-	assert(!(t->flags & TF_RCVD_FIN));
-	keepalive_heard(s, t);
-	hp_ts_update(s, t, sg);
-	/* ack_input: in ESTABLISHED an ACK of new data without ECE is
-	 * ack_forward's (its switch has nothing for the state) */
-	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
-		ack_forward(s, t, sg);
-	} else {
-		tcp_verdict v = ack_input(s, t, sg);
-		if (v.act)
-			return v;
-	}
 	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
 	tcp_sack *k = tcb_sack(t);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	fin_taken(t);
-	if (!tcb_set_state_legal(s, t, HSK_CLOSE_WAIT, "rcv FIN"))
+	if (!(told ? tcb_set_state_told(s, t, HSK_CLOSE_WAIT, "rcv FIN") :
+		     tcb_set_state_legal(s, t, HSK_CLOSE_WAIT, "rcv FIN")))
 		return TV(TV_DROP, "illegal transition");
 	/* The ACK of the FIN: with nothing written left to send or
 	 * acknowledge (the ring holds every byte from SND.UNA on, and in
@@ -1097,6 +1089,25 @@ static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s,
 	}
 	tcp_output(s, t);
 	return TV_OK;
+}
+
+static __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t,
+								    const tcp_seg *sg)
+{
+	assert(!(t->flags & TF_RCVD_FIN));
+	keepalive_heard(s, t);
+	hp_ts_update(s, t, sg);
+	/* ack_input: in ESTABLISHED an ACK of new data without ECE is
+	 * ack_forward's (its switch has nothing for the state), whose
+	 * ack_advance tells the socket */
+	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
+		ack_forward(s, t, sg);
+		return established_fin_taken(s, t, true);
+	}
+	tcp_verdict v = ack_input(s, t, sg);
+	if (v.act)
+		return v;
+	return established_fin_taken(s, t, false);
 }
 
 /* Inline in tcb_input (and so in tcp_input): as hp_input. */

@@ -635,6 +635,19 @@ static inline bool tcb_set_state_legal(struct tcp_stack *s, tcb *t, int to, cons
 		return tcb_state_to(s, t, to);
 	return tcb_set_state_slow(s, t, to, cause);
 }
+/* The same for a caller that has told the socket in this event already
+ * (tcp_notify): without telling it again. The socket stays queued until
+ * the application reads the events, which it cannot do before the event
+ * ends, so a second notification would find it queued. */
+static inline bool tcb_set_state_told(struct tcp_stack *s, tcb *t, int to, const char *cause)
+{
+	assert((unsigned)to < HSK_STATE_COUNT && ((tcp_legal_next[t->state] >> to) & 1));
+	if (__builtin_expect(!s->env->cfg.trace, 1)) {
+		t->state = (uint8_t)to;
+		return true;
+	}
+	return tcb_set_state_slow(s, t, to, cause);
+}
 /* Trace a transition of a request or TIME_WAIT entry (no TCB). */
 void trace_obj_state(struct tcp_stack *s, int obj, const hsk_tuple *tu,
 		     const tbl_v6addrs *a6, int from, int to, const char *cause);

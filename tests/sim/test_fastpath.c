@@ -942,7 +942,9 @@ static void test_fin_wait_1_ack(void **state)
  * order (with a FIN of their own, which makes the bare FIN not the
  * stream's end) must come out as the steps make them, and so must bytes
  * waiting in the ring for the window (its ACK is then tcp_output's,
- * which sends them when the FIN opens the window). */
+ * which sends them when the FIN opens the window). The socket must be
+ * told of the FIN either way (untraced too, where the transition does
+ * not tell it again after the ACK step did). */
 typedef struct estfin {
 	const char *name;
 	uint8_t flags;            /* beside FIN and ACK */
@@ -956,13 +958,31 @@ typedef struct estfin {
 	bool shut_rd;             /* shut down for reading before the FIN */
 	bool held;                /* a window of 40 bytes before S writes: 60
 				   * bytes wait in the ring at the FIN */
+	bool untraced;            /* S untraced (the transition's usual way:
+				   * no events to compare, S told or not) */
 } estfin;
+
+/* Whether sd is among the sockets the events report now (it reads them). */
+static bool socket_told(hsk_stack *st, int sd)
+{
+	hsk_event ev[8];
+	bool told = false;
+	size_t n;
+	do {
+		n = hsk_stack_events(st, ev, 8);
+		for (size_t i = 0; i < n; i++)
+			told |= ev[i].sd == sd && (ev[i].events & HSK_POLLIN);
+	} while (n == 8);
+	return told;
+}
 
 static void run_estfin(const void *pv, bool slow, outcome *out)
 {
 	const estfin *v = pv;
 	peer p;
 	peer_open(&p, v->plain, slow, 4245);
+	if (v->untraced)
+		p.st->env.cfg.trace = NULL;
 	if (v->held)
 		peer_send(&p, 0, 0, HSK_TH_ACK, 5, NULL, 0);
 	peer_write(&p);
@@ -973,8 +993,15 @@ static void run_estfin(const void *pv, bool slow, outcome *out)
 	if (v->shut_rd)
 		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_RD), 0);
 	sim_run(&p.sm, 7 * MS);
+	hsk_event ev[8];
+	while (hsk_stack_events(p.st, ev, 8) == 8)
+		;
 	peer_send(&p, 0, v->dack, HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, text, v->len);
 	sim_run(&p.sm, 7 * MS);
+	/* the FIN makes S readable (the end of the stream, unless bytes
+	 * out of order come before it): S is told, both ways, whatever the
+	 * ACK did */
+	assert_int_equal(socket_told(p.st, p.sd), !v->ooo_fin);
 	uint8_t buf[200];
 	while (hsk_recv(p.st, p.sd, buf, sizeof(buf)) > 0)
 		;
@@ -1008,6 +1035,8 @@ static void test_established_fin(void **state)
 		{ "shut for reading", .dack = 100, .win = 2000, .shut_rd = true },
 		{ "bytes waiting, the window opens", .dack = 40, .win = 2000, .held = true },
 		{ "bytes waiting, the window stays", .dack = 40, .win = 5, .held = true },
+		{ "bare, untraced", .dack = 100, .win = 2000, .untraced = true },
+		{ "nothing acknowledged, untraced", .dack = 0, .win = 2000, .untraced = true },
 	};
 	SHAPES_COMPARE("FIN in ESTABLISHED", shapes, run_estfin);
 }

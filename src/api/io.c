@@ -4,6 +4,7 @@
  * (zerocopy.c) and hsk_sendto (socket.c). Each returns a count or a
  * negative HSK_E* code, as listed in include/handshake.h.
  */
+#include <assert.h>
 #include <limits.h>
 #include <string.h>
 
@@ -21,6 +22,21 @@ tcb *conn_of(hsk_stack *s, int sd, int *err)
 		return NULL;
 	}
 	return k->t;
+}
+
+/* conn_of for hsk_send and hsk_recv: 0 when sd is a connection, whose
+ * TCB the caller then reads from the slot (a connection's slot always
+ * holds one, attach_tcb's: no test of the pointer as conn_of's NULL
+ * makes), or the error. */
+static inline __attribute__((always_inline)) long conn_check(hsk_stack *s, int sd)
+{
+	const hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	assert(k->t);
+	return 0;
 }
 
 int take_error(tcb *t)
@@ -154,11 +170,11 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 {
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long room = buf_total(buf, len);
+	long room = conn_check(s, sd);
+	if (room < 0)
+		return room;
+	tcb *t = s->socks[sd].t;
+	room = buf_total(buf, len);
 	if (room < 0)
 		return room;
 	if ((room = send_begin(s, sd, t, room)) <= 0)
@@ -301,11 +317,11 @@ static __attribute__((noinline)) long recv_clocked(hsk_stack *s, tcb *t, void *b
 
 long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 {
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long ready = buf_total(buf, len);
+	long ready = conn_check(s, sd);
+	if (ready < 0)
+		return ready;
+	tcb *t = s->socks[sd].t;
+	ready = buf_total(buf, len);
 	if (ready < 0)
 		return ready;
 	/* The clock's check is a call (to hsk_config.clock): with one, a

@@ -691,7 +691,8 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 
 /* close() and abort() on a connection: the TCB lives on as an orphan, or
  * ends now. */
-static void conn_release(hsk_stack *s, tcb *t, bool abort, int32_t linger_s)
+static inline __attribute__((always_inline)) void conn_release(hsk_stack *s, tcb *t, bool abort,
+								   int32_t linger_s)
 {
 	tcb_orphan(&s->tcp, t);
 	if (t->flags & TF_DETACHED) {
@@ -756,7 +757,8 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort, int32_t linger_s)
 	}
 }
 
-static int sock_close(hsk_stack *s, int sd, bool abort)
+/* In line in hsk_close and hsk_abort: abort known, no call between. */
+static inline __attribute__((always_inline)) int sock_close(hsk_stack *s, int sd, bool abort)
 {
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)

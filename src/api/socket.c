@@ -350,7 +350,11 @@ static int attach_tcb(hsk_stack *s, int sd, tcb *t)
 	hsk_sock *k = &s->socks[sd];
 	k->kind = SK_CONN;
 	k->t = t;
-	k->acked_seen = tcb_data_acked(t);
+	/* acked_seen is tcb_data_acked(t), zero, and so already (a slot is
+	 * zeroed when freed; only a connection's events move it): a connect's
+	 * TCB has sent nothing yet, an accepted one only its SYN,ACK (data
+	 * and FIN take a socket to send). */
+	assert(k->acked_seen == 0 && tcb_data_acked(t) == 0);
 	t->sd = sd;
 	return sd;
 }

@@ -539,6 +539,13 @@ static void test_waiting_sender_told_without_pressure(void **state)
 	app_end(&sm, &a);
 }
 
+/* The stack under memory pressure from now, whatever it holds. */
+static void pressure_now(hsk_stack *s)
+{
+	s->tcp.mem_pressure = true;
+	s->tcp.mem_pressure_at = s->env.now;
+}
+
 /*
  * Under pressure an emptied ring of the cached size is freed, not cached
  * (mem.c's release of an idle ring without a call takes the cache only
@@ -559,8 +566,7 @@ static void test_idle_ring_freed_under_pressure(void **state)
 	app_run(&a, 100 * MS);
 	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
 	unsigned cached = s->tcp.ring_cache_n;
-	s->tcp.mem_pressure = true;
-	s->tcp.mem_pressure_at = s->env.now;
+	pressure_now(s);
 	char buf[16];
 	assert_int_equal(hsk_recv(s, a.held[0], buf, sizeof(buf)), 7);
 	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
@@ -587,8 +593,7 @@ static void test_rcv_ring_grows_back_at_partial_read(void **state)
 	srv_app a;
 	mem_fx(&sm, &a, 96 * K, 128 * K, 1024 * K, 0, 1214);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	s->tcp.mem_pressure = true;
-	s->tcp.mem_pressure_at = s->env.now;
+	pressure_now(s);
 	int cs[1];
 	open_conns(&a, cs, 0, 1);
 	assert_int_equal(synack_window(&sm, cs[0]), 4096);

@@ -4,6 +4,7 @@
  * (zerocopy.c) and hsk_sendto (socket.c). Each returns a count or a
  * negative HSK_E* code, as listed in include/handshake.h.
  */
+#include <assert.h>
 #include <limits.h>
 #include <string.h>
 
@@ -21,6 +22,21 @@ tcb *conn_of(hsk_stack *s, int sd, int *err)
 		return NULL;
 	}
 	return k->t;
+}
+
+/* conn_of for hsk_send and hsk_recv: 0 when sd is a connection, whose
+ * TCB the caller then reads from the slot (a connection's slot always
+ * holds one, attach_tcb's: no test of the pointer as conn_of's NULL
+ * makes), or the error. */
+static inline __attribute__((always_inline)) long conn_check(hsk_stack *s, int sd)
+{
+	const hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	if (k->kind != SK_CONN)
+		return -HSK_ENOTCONN;
+	assert(k->t);
+	return 0;
 }
 
 int take_error(tcb *t)
@@ -154,11 +170,11 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 {
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long room = buf_total(buf, len);
+	long room = conn_check(s, sd);
+	if (room < 0)
+		return room;
+	tcb *t = s->socks[sd].t;
+	room = buf_total(buf, len);
 	if (room < 0)
 		return room;
 	if ((room = send_begin(s, sd, t, room)) <= 0)
@@ -242,20 +258,20 @@ long recv_ready(tcb *t)
 	return recv_ready_in(t);
 }
 
-/* recv_done, in line in recv_copy (hsk_recv's way): a frame less. */
-static inline __attribute__((always_inline)) void recv_done_in(hsk_stack *s, tcb *t)
+/* recv_done once the ring is given back or fitted (recv_copy's too). */
+static inline __attribute__((always_inline)) void recv_done_tail(hsk_stack *s, tcb *t)
 {
-	if (!tcb_rcv_len(t))
-		tcb_release_idle_rings(&s->tcp, t);
-	else
-		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 	maybe_window_update(s, t);
 	tcb_act_put_idle(&s->tcp, t);
 }
 
 void recv_done(hsk_stack *s, tcb *t)
 {
-	recv_done_in(s, t);
+	if (!tcb_rcv_len(t))
+		tcb_release_idle_rings(&s->tcp, t);
+	else
+		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
+	recv_done_tail(s, t);
 }
 
 /* What hsk_recv and hsk_recvv share once the connection and the total
@@ -268,15 +284,25 @@ static long recv_begin(hsk_stack *s, tcb *t, long total)
 	return ready > 0 && total == 0 ? 0 : ready;
 }
 
-/* hsk_recv's copy of n ready bytes (n > 0) and what follows it: out of
- * line, so that the checks before it, an end of stream and nothing to
- * read need no frame (the copy and recv_done's calls do). */
-static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf, uint32_t n)
+/* hsk_recv's copy of n of the ready bytes (0 < n <= ready, all the
+ * receive ring holds) and what follows it: out of line, so that the
+ * checks before it, an end of stream and nothing to read need no frame
+ * (the copy and recv_done's calls do). */
+static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf, uint32_t n,
+						uint32_t ready)
 {
-	/* One buffer: read as one piece, no vector to walk (recv_one's
-	 * n is ready bytes, at most those held). */
-	ring_take(&t->act->rcv, buf, n);
-	recv_done_in(s, t);
+	hsk_ring *r = &t->act->rcv;
+	assert(n && n <= ready && ready == ring_len(r));
+	/* One buffer: read as one piece, no vector to walk. */
+	ring_take(r, buf, n);
+	/* recv_done, knowing what is left: the ring emptied when all that
+	 * was ready is read; and the TCB holds a ring then (it was read
+	 * from), which is tcb_release_idle_rings' test. */
+	if (n == ready)
+		tcb_release_idle_held(&s->tcp, t);
+	else
+		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
+	recv_done_tail(s, t);
 	return n;
 }
 
@@ -288,7 +314,8 @@ static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t,
 	long ready = recv_ready_in(t);
 	if (ready <= 0 || len == 0)
 		return ready > 0 ? 0 : ready;
-	return recv_copy(s, t, buf, len < (size_t)ready ? (uint32_t)len : (uint32_t)ready);
+	return recv_copy(s, t, buf, len < (size_t)ready ? (uint32_t)len : (uint32_t)ready,
+			 (uint32_t)ready);
 }
 
 /* hsk_recv with the clock's check (hsk_config.clock set). */
@@ -301,11 +328,11 @@ static __attribute__((noinline)) long recv_clocked(hsk_stack *s, tcb *t, void *b
 
 long hsk_recv(hsk_stack *s, int sd, void *buf, size_t len)
 {
-	int err = 0;
-	tcb *t = conn_of(s, sd, &err);
-	if (!t)
-		return err;
-	long ready = buf_total(buf, len);
+	long ready = conn_check(s, sd);
+	if (ready < 0)
+		return ready;
+	tcb *t = s->socks[sd].t;
+	ready = buf_total(buf, len);
 	if (ready < 0)
 		return ready;
 	/* The clock's check is a call (to hsk_config.clock): with one, a

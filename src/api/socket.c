@@ -218,12 +218,10 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 /* RFC 6056 algorithm 3's offset for the IPv4 tuple key (lport 0) or the
  * IPv6 one (a6 not NULL, key's ports): a keyed hash, the last one
  * remembered (a client connecting to one server again and again). */
-static uint32_t port_offset(hsk_stack *s, const hsk_tuple *key, const tbl_v6addrs *a6)
+static __attribute__((noinline)) uint32_t port_offset_new(hsk_stack *s, const hsk_tuple *key,
+							   const tbl_v6addrs *a6)
 {
 	tcp_stack *ts = &s->tcp;
-	if (!ts->conn_long && ts->poff_valid && ts->poff_v6 == (a6 != NULL) &&
-	    tuple_eq(&ts->poff_key, key) && (!a6 || !memcmp(&ts->poff_a6, a6, sizeof(*a6))))
-		return ts->poff;
 	uint64_t k0 = s->env.key0 ^ 0x706f7274, k1 = s->env.key1;
 	uint32_t off = (uint32_t)(a6 ? tuple_hash6(a6, 0, key->rport, k0, k1) :
 				  tuple_hash(key, k0, k1));
@@ -236,21 +234,42 @@ static uint32_t port_offset(hsk_stack *s, const hsk_tuple *key, const tbl_v6addr
 	return off;
 }
 
-/* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
- * start, a counter moves on; the first free tuple wins (and, with
- * cfg.port_ok, the first it accepts: a shard's own ports). */
-static int pick_port(hsk_stack *s, hsk_tuple *tu)
+/* The remembered offset in line (pick_port's, in hsk_connect), the hash
+ * out of line. */
+static inline __attribute__((always_inline)) uint32_t port_offset(hsk_stack *s,
+								   const hsk_tuple *key,
+								   const tbl_v6addrs *a6)
 {
-	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
-	uint32_t offset = port_offset(s, &key, NULL);
-	for (uint32_t i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % range);
-		tu->lport = port;
-		/* (a new tuple: the cache's test would miss) */
-		if (!tbl_lookup_miss(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
-		    (!s->env.cfg.port_ok ||
-		     s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport))) {
+	tcp_stack *ts = &s->tcp;
+	if (!ts->conn_long && ts->poff_valid && ts->poff_v6 == (a6 != NULL) &&
+	    tuple_eq(&ts->poff_key, key) && (!a6 || !memcmp(&ts->poff_a6, a6, sizeof(*a6))))
+		return ts->poff;
+	return port_offset_new(s, key, a6);
+}
+
+enum { EPHEMERAL_RANGE = EPHEMERAL_HI - EPHEMERAL_LO + 1 };
+
+/* RFC 6056 algorithm 3's candidate i from offset: tu's local port set to
+ * it; whether the tuple is free (and, with cfg.port_ok, accepted: a
+ * shard's own ports). */
+static inline __attribute__((always_inline)) bool port_try(hsk_stack *s, hsk_tuple *tu,
+							    uint32_t offset, uint32_t i)
+{
+	uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % EPHEMERAL_RANGE);
+	tu->lport = port;
+	/* (a new tuple: the cache's test would miss) */
+	return !tbl_lookup_miss(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+	       (!s->env.cfg.port_ok ||
+		s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport));
+}
+
+/* pick_port past its first candidate, which was taken: the others in
+ * turn. */
+static __attribute__((noinline)) int pick_port_rest(hsk_stack *s, hsk_tuple *tu,
+						    uint32_t offset)
+{
+	for (uint32_t i = 1; i < EPHEMERAL_RANGE; i++) {
+		if (port_try(s, tu, offset, i)) {
 			s->port_counter += i + 1;
 			return 0;
 		}
@@ -258,10 +277,24 @@ static int pick_port(hsk_stack *s, hsk_tuple *tu)
 	return -HSK_EADDRNOTAVAIL;
 }
 
+/* RFC 6056 algorithm 3: a keyed hash of the remote end picks where to
+ * start, a counter moves on; the first free tuple wins. The first
+ * candidate is almost always free: tried in line (in hsk_connect, a
+ * frame and a call less), the rest out of line. */
+static inline __attribute__((always_inline)) int pick_port(hsk_stack *s, hsk_tuple *tu)
+{
+	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
+	uint32_t offset = port_offset(s, &key, NULL);
+	if (!port_try(s, tu, offset, 0))
+		return pick_port_rest(s, tu, offset);
+	s->port_counter += 1;
+	return 0;
+}
+
 /* RFC 6056 algorithm 3 for an IPv6 tuple (a6 and tu's rport set). */
 static int pick_port6(hsk_stack *s, const tbl_v6addrs *a6, hsk_tuple *tu)
 {
-	static const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	static const uint32_t range = EPHEMERAL_RANGE;
 	hsk_tuple key = { .rport = tu->rport };
 	uint32_t offset = port_offset(s, &key, a6);
 	for (uint32_t i = 0; i < range; i++) {
@@ -350,7 +383,11 @@ static int attach_tcb(hsk_stack *s, int sd, tcb *t)
 	hsk_sock *k = &s->socks[sd];
 	k->kind = SK_CONN;
 	k->t = t;
-	k->acked_seen = tcb_data_acked(t);
+	/* acked_seen is tcb_data_acked(t), zero, and so already (a slot is
+	 * zeroed when freed; only a connection's events move it): a connect's
+	 * TCB has sent nothing yet, an accepted one only its SYN,ACK (data
+	 * and FIN take a socket to send). */
+	assert(k->acked_seen == 0 && tcb_data_acked(t) == 0);
 	t->sd = sd;
 	return sd;
 }
@@ -691,7 +728,8 @@ int hsk_shutdown(hsk_stack *s, int sd, int how)
 
 /* close() and abort() on a connection: the TCB lives on as an orphan, or
  * ends now. */
-static void conn_release(hsk_stack *s, tcb *t, bool abort, int32_t linger_s)
+static inline __attribute__((always_inline)) void conn_release(hsk_stack *s, tcb *t, bool abort,
+								   int32_t linger_s)
 {
 	tcb_orphan(&s->tcp, t);
 	if (t->flags & TF_DETACHED) {
@@ -756,7 +794,8 @@ static void conn_release(hsk_stack *s, tcb *t, bool abort, int32_t linger_s)
 	}
 }
 
-static int sock_close(hsk_stack *s, int sd, bool abort)
+/* In line in hsk_close and hsk_abort: abort known, no call between. */
+static inline __attribute__((always_inline)) int sock_close(hsk_stack *s, int sd, bool abort)
 {
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)

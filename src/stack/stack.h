@@ -48,10 +48,13 @@ typedef struct sock_opts {
 /* A socket descriptor's slot. A fresh socket keeps its bound address and
  * options; a listening or connected one points at its object. */
 typedef struct hsk_sock {
-	uint8_t kind : 4;         /* enum sock_kind */
+	/* A byte of its own: every call asks it (sock_get, the kind's
+	 * tests), a compare with memory where a bit-field is a load, a mask
+	 * and a compare, and stored without a read. */
+	uint8_t kind;             /* enum sock_kind */
 	uint8_t inet6 : 1;        /* an HSK_AF_INET6 socket (sock_family) */
 	uint8_t v6only : 1;       /* HSK_SO_V6ONLY */
-	bool ev_queued;           /* already on the readiness event queue */
+	bool ev_queued : 1;       /* already on the readiness event queue */
 	uint16_t bport;
 	uint32_t baddr;
 	uint32_t flags;           /* TF_NODELAY, TF_KEEPALIVE, TF_LINGER0,

@@ -592,11 +592,15 @@ void tcp_timer_fire(tcp_stack *s, hsk_timer *tm, uint64_t now);
  * the rings and the records in it. */
 void tcb_release_buffers(struct tcp_stack *s, tcb *t);
 /* Socket sd's readiness may have changed: tell the socket layer. Always
- * in line (GCC called its second half out of line from tcp_input). */
+ * in line (GCC called its second half out of line from tcp_input). The
+ * hook is always there: hsk_stack_new, tcp_init's one caller, sets it
+ * before any segment or call can come (no test of it at each call). */
 static inline __attribute__((always_inline)) void tcp_notify(tcp_stack *s, int sd)
 {
-	if (sd >= 0 && s->notify)
+	if (sd >= 0) {
+		assert(s->notify);
 		s->notify(s->notify_ctx, sd);
+	}
 }
 
 /* ---- state.c ---- */

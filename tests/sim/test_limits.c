@@ -539,6 +539,13 @@ static void test_waiting_sender_told_without_pressure(void **state)
 	app_end(&sm, &a);
 }
 
+/* The stack under memory pressure from now, whatever it holds. */
+static void pressure_now(hsk_stack *s)
+{
+	s->tcp.mem_pressure = true;
+	s->tcp.mem_pressure_at = s->env.now;
+}
+
 /*
  * Under pressure an emptied ring of the cached size is freed, not cached
  * (mem.c's release of an idle ring without a call takes the cache only
@@ -559,13 +566,48 @@ static void test_idle_ring_freed_under_pressure(void **state)
 	app_run(&a, 100 * MS);
 	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
 	unsigned cached = s->tcp.ring_cache_n;
-	s->tcp.mem_pressure = true;
-	s->tcp.mem_pressure_at = s->env.now;
+	pressure_now(s);
 	char buf[16];
 	assert_int_equal(hsk_recv(s, a.held[0], buf, sizeof(buf)), 7);
 	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
 	assert_int_equal(s->tcp.ring_cache_n, cached);  /* freed */
 	assert_false(s->tcp.mem_pressure);               /* below low now */
+	hsk_close(c, cs[0]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
+ * A receive ring made small under pressure grows back to rcvbuf at a
+ * read that leaves bytes in it once the pressure is over (tcb_fit_rcv,
+ * hsk_recv's way when the read does not empty the ring): a connection
+ * opened under pressure is offered 4 KiB and gets a 4 KiB ring for the
+ * client's 2,000 bytes; the pressure gone, reading 100 of them moves the
+ * other 1,900 into a 64 KiB ring, in order. A read that empties the ring
+ * gives it back instead (test_idle_ring_freed_under_pressure).
+ */
+static void test_rcv_ring_grows_back_at_partial_read(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 128 * K, 1024 * K, 0, 1214);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	pressure_now(s);
+	int cs[1];
+	open_conns(&a, cs, 0, 1);
+	assert_int_equal(synack_window(&sm, cs[0]), 4096);
+	static uint8_t buf[2000], got[2000];
+	fill(buf, sizeof(buf));
+	assert_int_equal(hsk_send(c, cs[0], buf, sizeof(buf)), sizeof(buf));
+	app_run(&a, 100 * MS);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 4 * K);
+	s->tcp.mem_pressure = false;    /* (as below tcp_mem_low) */
+	assert_int_equal(hsk_recv(s, a.held[0], got, 100), 100);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 64 * K);
+	assert_int_equal(hsk_recv(s, a.held[0], got + 100, sizeof(got)), sizeof(got) - 100);
+	assert_memory_equal(got, buf, sizeof(buf));
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
 	hsk_close(c, cs[0]);
 	app_run(&a, 1 * SEC);
 	app_end(&sm, &a);
@@ -992,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_mem_high),
 		cmocka_unit_test(test_waiting_sender_told_without_pressure),
 		cmocka_unit_test(test_idle_ring_freed_under_pressure),
+		cmocka_unit_test(test_rcv_ring_grows_back_at_partial_read),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),

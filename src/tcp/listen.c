@@ -619,12 +619,11 @@ static uint64_t req_synack_at(const tcp_stack *s, const tcp_req *r)
 	return r->timer.deadline - s->env->cfg.rto_initial_ns;
 }
 
-/* Room for one more on the accept queue: its ring doubles when full
- * (the only allocation, amortised; false when it cannot). */
-static bool listener_room(tcp_listener *l)
+/* The accept queue's ring doubled, when full (the only allocation,
+ * amortised; false when it cannot). Out of line: listener_room's usual
+ * case is a compare. */
+static __attribute__((noinline)) bool listener_grow(tcp_listener *l)
 {
-	if (l->accept_q < l->aq_cap)
-		return true;
 	uint32_t cap = l->aq_cap ? 2 * l->aq_cap : 8;
 	tcb **aq = malloc(cap * sizeof(*aq));
 	if (!aq)
@@ -636,6 +635,12 @@ static bool listener_room(tcp_listener *l)
 	l->aq_cap = cap;
 	l->aq_first = 0;
 	return true;
+}
+
+/* Room for one more on the accept queue. */
+static inline bool listener_room(tcp_listener *l)
+{
+	return l->accept_q < l->aq_cap || listener_grow(l);
 }
 
 /* listener_child; prev not NULL: the request itself (r is prev), out of

@@ -661,7 +661,9 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		}
 		return NULL;
 	}
+	/* (state and ecn share a byte: one store) */
 	t->state = HSK_SYN_RECEIVED;
+	t->ecn = r->ecn_ok ? ECN_OK : 0;
 	t->flags |= TF_PASSIVE |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* established() (or Fast Open) starts it with these */
@@ -669,7 +671,6 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
 	t->tos = l->tos;
-	t->ecn = r->ecn_ok ? ECN_OK : 0;
 	t->iss = r->iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
@@ -690,8 +691,10 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
 			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
-	if (t->flags & TF_WSCALE)
-		t->rcv_wscale = r->rcv_wscale;
+	/* Ours when the peer offered one; else 0, as the request's is
+	 * (req_make, a cookie's): no test of TF_WSCALE. */
+	assert((t->flags & TF_WSCALE) || r->rcv_wscale == 0);
+	t->rcv_wscale = r->rcv_wscale;
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);

@@ -455,7 +455,8 @@ typedef struct tcp_stack {
 	cc_state cc_fresh[CC_ALGOS]; /* cc_init's state of each algorithm
 				      * (cc_init_like), by cc_index */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
-	hsk_sip isn_v;            /* SipHash state after tcp_isn's key */
+	hsk_sip_pre isn_p;        /* SipHash state after tcp_isn's key
+				   * (sip_pre's) */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	hsk_pool act_pool;        /* tcb_act of connections moving data */
 	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's
@@ -766,7 +767,7 @@ void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number: SipHash-2-4 of the 4-tuple under the
- * stack's key with this label, tcp_stack.isn_v its state after the key. */
+ * stack's key with this label, tcp_stack.isn_p its state after the key. */
 #define TCP_ISN_LABEL 0x69736eu         /* "isn" */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */

@@ -1167,8 +1167,15 @@ void ecn_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
 /* A SYN-ACK (SYN_SENT) or a SYN (simultaneous open) confirms ECN or not. */
 void ecn_rcv_synack(tcb *t, const tcp_seg *sg);
 void ecn_rcv_syn(tcb *t, const tcp_seg *sg);
-/* A passive open: does the SYN ask for ECN, and do we agree? */
-bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg);
+/* A passive open: does the SYN ask for ECN (ECE and CWR, RFC 3168 §6.1.1;
+ * not on an ECN-capable packet, as Linux), and do we agree? In line: every
+ * request asks (listen.c). */
+static inline bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg)
+{
+	return s->env->cfg.ecn >= 1 &&
+	       (sg->th.flags & (HSK_TH_ECE | HSK_TH_CWR)) == (HSK_TH_ECE | HSK_TH_CWR) &&
+	       (sg->tos & IP_ECN_MASK) == IP_ECN_NOT_ECT;
+}
 /* Any non-SYN segment of a TCB: the TOS byte (ECT(0) on new data), ECE,
  * CWR. */
 void ecn_out(tcb *t, seg_out *o);

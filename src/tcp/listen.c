@@ -186,8 +186,9 @@ static inline void opt_word(uint8_t **q, uint32_t w, uint64_t *sum)
  * read back nor the header template of a flow that sends once: a third
  * of the SYN's cost. Untraced, and without a Fast Open cookie, whose
  * options seg_send writes (false: the caller takes seg_send);
- * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). */
-static bool synack_fast(tcp_stack *s, const tcp_req *r)
+ * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). In
+ * line: a call and its frame less per SYN. */
+static inline __attribute__((always_inline)) bool synack_fast(tcp_stack *s, const tcp_req *r)
 {
 	if (s->conn_long || s->env->cfg.trace || r->tfo_cookie)
 		return false;

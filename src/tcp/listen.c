@@ -794,43 +794,79 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	return handshake_complete(s, l, &c, sg, NULL);
 }
 
-/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
- * every reply goes through reply.c with the request's own limits. */
-tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+/* req_input's checks before the handshake completes, for any segment but
+ * the usual third ACK: true, with the verdict in *v, when one stops it. */
+static bool req_refuse(tcp_stack *s, tcp_req *r, const tcp_seg *sg, tcp_verdict *v)
 {
 	uint8_t f = sg->th.flags;
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
 		/* The client did not hear our SYN-ACK: say it again (at most
 		 * once per invalid_ratelimit, as Linux). */
-		return TV(TV_SYNACK, "SYN again: SYN,ACK again");
+		*v = TV(TV_SYNACK, "SYN again: SYN,ACK again");
+		return true;
 	}
 	if (!req_seq_acceptable(r, sg)) {
-		if (f & HSK_TH_RST)
-			return TV(TV_DROP, "RST out of window");
+		if (f & HSK_TH_RST) {
+			*v = TV(TV_DROP, "RST out of window");
+			return true;
+		}
 		if (f & HSK_TH_SYN) {
 			CNT_INC(s->env, TCPSYNChallenge);
-			return TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+			*v = TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+			return true;
 		}
-		return TV(TV_DUPACK, "out of window");
+		*v = TV(TV_DUPACK, "out of window");
+		return true;
 	}
 	if (f & HSK_TH_RST) {
-		if (!seq_eq(sg->seq, seq_add(r->irs, 1)))
-			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+		if (!seq_eq(sg->seq, seq_add(r->irs, 1))) {
+			*v = TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+			return true;
+		}
 		/* RFC 9293: a passive open returns to LISTEN. */
 		CNT_INC(s->env, EmbryonicRsts);
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_LISTEN, "rcv RST");
 		req_free(s, r);
-		return TV(TV_DONE, NULL);
+		*v = TV(TV_DONE, NULL);
+		return true;
 	}
 	if (f & HSK_TH_SYN) {
 		CNT_INC(s->env, TCPSYNChallenge);
-		return TV(TV_CHALLENGE, "SYN in window: challenge ACK");
+		*v = TV(TV_CHALLENGE, "SYN in window: challenge ACK");
+		return true;
 	}
-	if (!(f & HSK_TH_ACK))
-		return TV(TV_DROP, "no ACK");
-	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
-		return TV(TV_RST, "bad ACK");
+	if (!(f & HSK_TH_ACK)) {
+		*v = TV(TV_DROP, "no ACK");
+		return true;
+	}
+	if (!seq_eq(sg->ack, seq_add(r->iss, 1))) {
+		*v = TV(TV_RST, "bad ACK");
+		return true;
+	}
+	return false;
+}
+
+/* The third ACK as a client sends it: an ACK, neither SYN nor RST, at
+ * RCV.NXT (always in the window, never empty: 1 KiB at least), that
+ * acknowledges our SYN. None of req_input's checks stops it, so it skips
+ * them; tcp_stack.conn_long keeps them (test_syn_fast compares). */
+static inline bool req_third_ack(const tcp_stack *s, const tcp_req *r, const tcp_seg *sg)
+{
+	assert(r->rcv_wnd);
+	return (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
+	       seq_eq(sg->seq, seq_add(r->irs, 1)) && seq_eq(sg->ack, seq_add(r->iss, 1)) &&
+	       !s->conn_long;
+}
+
+/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
+ * every reply goes through reply.c with the request's own limits. */
+tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	tcp_verdict v;
+	if (!req_third_ack(s, r, sg) && req_refuse(s, r, sg, &v))
+		return v;
+	uint8_t f = sg->th.flags;
 	tcp_listener *l = r->listener;
 	/* TCP_DEFER_ACCEPT: a final ACK without data waits (the request
 	 * stays) until data comes or the SYN-ACK timeouts run out, as

@@ -471,7 +471,12 @@ req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, t
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
 	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
-	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	/* ours, when the peer offers one: the fresh TCB's for the default
+	 * buffer (no call) */
+	assert(s->tcb_fresh.rcv_wscale == wscale_for(s->tcb_fresh.rcvbuf));
+	r->rcv_wscale = r->snd_wscale < 0 ? 0 :
+			l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale :
+							    wscale_for(l->rcvbuf);
 	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
 	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;

@@ -125,6 +125,18 @@ void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 	tcb_closed(s, t, cause);
 }
 
+/* tuple_hash6_from's 36 bytes (the addresses' four words, then the
+ * ports), from the key's hsk_sip_pre. */
+uint64_t isn_hash6(const hsk_sip_pre *p, const tbl_v6addrs *a, uint16_t lport, uint16_t rport)
+{
+	hsk_sip st = sip_absorb_pre(p, sip_le64(a->l));
+	sip_absorb(&st, sip_le64(a->l + 8), 2);
+	sip_absorb(&st, sip_le64(a->r), 2);
+	sip_absorb(&st, sip_le64(a->r + 8), 2);
+	sip_absorb(&st, sip_last_word(36, (uint64_t)rport << 16 | lport), 2);
+	return sip_finish(st, 4);
+}
+
 hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
 	return tcp_isn_inl(s, tu, a6);

@@ -36,11 +36,6 @@
  */
 #include "tcp/tcp.h"
 
-static bool seg_ect(const tcp_seg *sg)
-{
-	return (sg->tos & IP_ECN_MASK) != IP_ECN_NOT_ECT;
-}
-
 void ecn_syn_out(tcp_stack *s, tcb *t, seg_out *o)
 {
 	if (t->state == HSK_SYN_SENT) {
@@ -67,13 +62,6 @@ void ecn_rcv_syn(tcb *t, const tcp_seg *sg)
 	if ((t->ecn & ECN_OK) &&
 	    ((f & (HSK_TH_ECE | HSK_TH_CWR)) != (HSK_TH_ECE | HSK_TH_CWR)))
 		t->ecn = 0;
-}
-
-bool ecn_syn_ok(const tcp_stack *s, const tcp_seg *sg)
-{
-	return s->env->cfg.ecn >= 1 &&
-	       (sg->th.flags & (HSK_TH_ECE | HSK_TH_CWR)) == (HSK_TH_ECE | HSK_TH_CWR) &&
-	       !seg_ect(sg);
 }
 
 void ecn_out(tcb *t, seg_out *o)

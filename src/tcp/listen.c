@@ -186,8 +186,9 @@ static inline void opt_word(uint8_t **q, uint32_t w, uint64_t *sum)
  * read back nor the header template of a flow that sends once: a third
  * of the SYN's cost. Untraced, and without a Fast Open cookie, whose
  * options seg_send writes (false: the caller takes seg_send);
- * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). */
-static bool synack_fast(tcp_stack *s, const tcp_req *r)
+ * tcp_stack.conn_long keeps it off (test_syn_fast compares the two). In
+ * line: a call and its frame less per SYN. */
+static inline __attribute__((always_inline)) bool synack_fast(tcp_stack *s, const tcp_req *r)
 {
 	if (s->conn_long || s->env->cfg.trace || r->tfo_cookie)
 		return false;
@@ -470,7 +471,12 @@ req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, t
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
 	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
-	r->rcv_wscale = r->snd_wscale >= 0 ? wscale_for(l->rcvbuf) : 0;
+	/* ours, when the peer offers one: the fresh TCB's for the default
+	 * buffer (no call) */
+	assert(s->tcb_fresh.rcv_wscale == wscale_for(s->tcb_fresh.rcvbuf));
+	r->rcv_wscale = r->snd_wscale < 0 ? 0 :
+			l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale :
+							    wscale_for(l->rcvbuf);
 	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
 	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;
@@ -619,12 +625,11 @@ static uint64_t req_synack_at(const tcp_stack *s, const tcp_req *r)
 	return r->timer.deadline - s->env->cfg.rto_initial_ns;
 }
 
-/* Room for one more on the accept queue: its ring doubles when full
- * (the only allocation, amortised; false when it cannot). */
-static bool listener_room(tcp_listener *l)
+/* The accept queue's ring doubled, when full (the only allocation,
+ * amortised; false when it cannot). Out of line: listener_room's usual
+ * case is a compare. */
+static __attribute__((noinline)) bool listener_grow(tcp_listener *l)
 {
-	if (l->accept_q < l->aq_cap)
-		return true;
 	uint32_t cap = l->aq_cap ? 2 * l->aq_cap : 8;
 	tcb **aq = malloc(cap * sizeof(*aq));
 	if (!aq)
@@ -636,6 +641,12 @@ static bool listener_room(tcp_listener *l)
 	l->aq_cap = cap;
 	l->aq_first = 0;
 	return true;
+}
+
+/* Room for one more on the accept queue. */
+static inline bool listener_room(tcp_listener *l)
+{
+	return l->accept_q < l->aq_cap || listener_grow(l);
 }
 
 /* listener_child; prev not NULL: the request itself (r is prev), out of
@@ -656,7 +667,9 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		}
 		return NULL;
 	}
+	/* (state and ecn share a byte: one store) */
 	t->state = HSK_SYN_RECEIVED;
+	t->ecn = r->ecn_ok ? ECN_OK : 0;
 	t->flags |= TF_PASSIVE |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* established() (or Fast Open) starts it with these */
@@ -664,7 +677,6 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
 	t->tos = l->tos;
-	t->ecn = r->ecn_ok ? ECN_OK : 0;
 	t->iss = r->iss;
 	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
@@ -685,8 +697,10 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
 	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
 			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
-	if (t->flags & TF_WSCALE)
-		t->rcv_wscale = r->rcv_wscale;
+	/* Ours when the peer offered one; else 0, as the request's is
+	 * (req_make, a cookie's): no test of TF_WSCALE. */
+	assert((t->flags & TF_WSCALE) || r->rcv_wscale == 0);
+	t->rcv_wscale = r->rcv_wscale;
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);
@@ -785,43 +799,79 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	return handshake_complete(s, l, &c, sg, NULL);
 }
 
-/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
- * every reply goes through reply.c with the request's own limits. */
-tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+/* req_input's checks before the handshake completes, for any segment but
+ * the usual third ACK: true, with the verdict in *v, when one stops it. */
+static bool req_refuse(tcp_stack *s, tcp_req *r, const tcp_seg *sg, tcp_verdict *v)
 {
 	uint8_t f = sg->th.flags;
 	if ((f & HSK_TH_SYN) && !(f & HSK_TH_ACK) && seq_eq(sg->seq, r->irs)) {
 		/* The client did not hear our SYN-ACK: say it again (at most
 		 * once per invalid_ratelimit, as Linux). */
-		return TV(TV_SYNACK, "SYN again: SYN,ACK again");
+		*v = TV(TV_SYNACK, "SYN again: SYN,ACK again");
+		return true;
 	}
 	if (!req_seq_acceptable(r, sg)) {
-		if (f & HSK_TH_RST)
-			return TV(TV_DROP, "RST out of window");
+		if (f & HSK_TH_RST) {
+			*v = TV(TV_DROP, "RST out of window");
+			return true;
+		}
 		if (f & HSK_TH_SYN) {
 			CNT_INC(s->env, TCPSYNChallenge);
-			return TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+			*v = TV(TV_CHALLENGE, "SYN out of window: challenge ACK");
+			return true;
 		}
-		return TV(TV_DUPACK, "out of window");
+		*v = TV(TV_DUPACK, "out of window");
+		return true;
 	}
 	if (f & HSK_TH_RST) {
-		if (!seq_eq(sg->seq, seq_add(r->irs, 1)))
-			return TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+		if (!seq_eq(sg->seq, seq_add(r->irs, 1))) {
+			*v = TV(TV_CHALLENGE, "RST not at RCV.NXT: challenge ACK");
+			return true;
+		}
 		/* RFC 9293: a passive open returns to LISTEN. */
 		CNT_INC(s->env, EmbryonicRsts);
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
 				HSK_LISTEN, "rcv RST");
 		req_free(s, r);
-		return TV(TV_DONE, NULL);
+		*v = TV(TV_DONE, NULL);
+		return true;
 	}
 	if (f & HSK_TH_SYN) {
 		CNT_INC(s->env, TCPSYNChallenge);
-		return TV(TV_CHALLENGE, "SYN in window: challenge ACK");
+		*v = TV(TV_CHALLENGE, "SYN in window: challenge ACK");
+		return true;
 	}
-	if (!(f & HSK_TH_ACK))
-		return TV(TV_DROP, "no ACK");
-	if (!seq_eq(sg->ack, seq_add(r->iss, 1)))
-		return TV(TV_RST, "bad ACK");
+	if (!(f & HSK_TH_ACK)) {
+		*v = TV(TV_DROP, "no ACK");
+		return true;
+	}
+	if (!seq_eq(sg->ack, seq_add(r->iss, 1))) {
+		*v = TV(TV_RST, "bad ACK");
+		return true;
+	}
+	return false;
+}
+
+/* The third ACK as a client sends it: an ACK, neither SYN nor RST, at
+ * RCV.NXT (always in the window, never empty: 1 KiB at least), that
+ * acknowledges our SYN. None of req_input's checks stops it, so it skips
+ * them; tcp_stack.conn_long keeps them (test_syn_fast compares). */
+static inline bool req_third_ack(const tcp_stack *s, const tcp_req *r, const tcp_seg *sg)
+{
+	assert(r->rcv_wnd);
+	return (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
+	       seq_eq(sg->seq, seq_add(r->irs, 1)) && seq_eq(sg->ack, seq_add(r->iss, 1)) &&
+	       !s->conn_long;
+}
+
+/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
+ * every reply goes through reply.c with the request's own limits. */
+tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	tcp_verdict v;
+	if (!req_third_ack(s, r, sg) && req_refuse(s, r, sg, &v))
+		return v;
+	uint8_t f = sg->th.flags;
 	tcp_listener *l = r->listener;
 	/* TCP_DEFER_ACCEPT: a final ACK without data waits (the request
 	 * stays) until data comes or the SYN-ACK timeouts run out, as

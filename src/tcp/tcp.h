@@ -455,7 +455,8 @@ typedef struct tcp_stack {
 	cc_state cc_fresh[CC_ALGOS]; /* cc_init's state of each algorithm
 				      * (cc_init_like), by cc_index */
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
-	hsk_sip isn_v;            /* SipHash state after tcp_isn's key */
+	hsk_sip_pre isn_p;        /* SipHash state after tcp_isn's key
+				   * (sip_pre's) */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	hsk_pool act_pool;        /* tcb_act of connections moving data */
 	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's
@@ -797,7 +798,7 @@ void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number: SipHash-2-4 of the 4-tuple under the
- * stack's key with this label, tcp_stack.isn_v its state after the key. */
+ * stack's key with this label, tcp_stack.isn_p its state after the key. */
 #define TCP_ISN_LABEL 0x69736eu         /* "isn" */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
 /* Readiness may have changed: queue an event for the socket. */
@@ -1197,8 +1198,15 @@ void ecn_syn_out(struct tcp_stack *s, tcb *t, seg_out *o);
 /* A SYN-ACK (SYN_SENT) or a SYN (simultaneous open) confirms ECN or not. */
 void ecn_rcv_synack(tcb *t, const tcp_seg *sg);
 void ecn_rcv_syn(tcb *t, const tcp_seg *sg);
-/* A passive open: does the SYN ask for ECN, and do we agree? */
-bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg);
+/* A passive open: does the SYN ask for ECN (ECE and CWR, RFC 3168 §6.1.1;
+ * not on an ECN-capable packet, as Linux), and do we agree? In line: every
+ * request asks (listen.c). */
+static inline bool ecn_syn_ok(const struct tcp_stack *s, const tcp_seg *sg)
+{
+	return s->env->cfg.ecn >= 1 &&
+	       (sg->th.flags & (HSK_TH_ECE | HSK_TH_CWR)) == (HSK_TH_ECE | HSK_TH_CWR) &&
+	       (sg->tos & IP_ECN_MASK) == IP_ECN_NOT_ECT;
+}
 /* Any non-SYN segment of a TCB: the TOS byte (ECT(0) on new data), ECE,
  * CWR. */
 void ecn_out(tcb *t, seg_out *o);

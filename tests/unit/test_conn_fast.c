@@ -36,6 +36,9 @@
  *    whose SO_RCVBUF is not the fresh TCB's (the default's): connected
  *    with the default, a smaller and a larger buffer, each TCB has its
  *    socket's buffer and wscale_for of it;
+ *  - a request works out its window scale again only for a listener
+ *    whose SO_RCVBUF is not the fresh TCB's: with the default, a smaller
+ *    and a larger buffer, each request has wscale_for of its listener's;
  *  - tcb_act_new copies the congestion state it starts from itself:
  *    under each congestion control, for MSS below and above CC_MIN_MSS,
  *    it is cc_init_like's with the TCB's cwnd;
@@ -609,6 +612,32 @@ static void test_connect_rcvbuf(void **state)
 	hsk_stack_free(s);
 }
 
+static void test_listener_rcvbuf(void **state)
+{
+	(void)state;
+	static const int bufs[] = { 0, 16384, 4 << 20 };     /* 0: the default */
+	for (size_t i = 0; i < 3; i++) {
+		hsk_config cfg;
+		hsk_config_default(&cfg);
+		sim sm;
+		sim_init(&sm, 1, &cfg, 7);
+		hsk_stack *s = sm.st[0];
+		int lsd = hsk_socket(s);
+		assert_true(lsd >= 0);
+		if (bufs[i])
+			assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_RCVBUF, bufs[i]), 0);
+		assert_int_equal(hsk_bind(s, lsd, 0, 80), 0);
+		assert_int_equal(hsk_listen(s, lsd, 8), 0);
+		const tcp_req *r = req_from_slot(&sm, lsd, 3000, 0);
+		const tcp_listener *l = s->socks[lsd].l;
+		assert_int_equal(r->rcv_wscale, wscale_for(l->rcvbuf));
+		/* the other two are not the fresh TCB's (the default's) */
+		if (bufs[i])
+			assert_int_not_equal(r->rcv_wscale, s->tcp.tcb_fresh.rcv_wscale);
+		sim_free(&sm);
+	}
+}
+
 static void test_act_new_cc(void **state)
 {
 	(void)state;
@@ -698,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_replace_at_the_load),
 		cmocka_unit_test(test_port_offset_memo),
 		cmocka_unit_test(test_connect_rcvbuf),
+		cmocka_unit_test(test_listener_rcvbuf),
 		cmocka_unit_test(test_act_new_cc),
 		cmocka_unit_test(test_act_new_zeroed),
 		cmocka_unit_test(test_act_put_idle_dates),

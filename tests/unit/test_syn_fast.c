@@ -21,7 +21,10 @@
  *    listener or without;
  *  - a request's SYN-ACK, written by synack_fast (listen.c) without
  *    seg_send, is seg_send's, byte for byte (IPv4 and IPv6, every option
- *    and configuration; test_requests_same_both_ways).
+ *    and configuration; test_requests_same_both_ways);
+ *  - a request's third ACK, past req_input's checks by its short way
+ *    (req_third_ack), has the outcome the checks give it, and so has every
+ *    segment near it (test_request_segments_same_both_ways).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -766,6 +769,15 @@ static void req_open(run *r, bool fast, unsigned variant, uint64_t now)
 	assert_int_equal(hsk_listen(r->s, r->l, 512), 0);
 }
 
+/* The two stacks (fast takes the short ways, slow, conn_long, not) and
+ * the random numbers' start. */
+static void req_open_both(run *fast, run *slow, unsigned variant, uint64_t now, uint64_t seed)
+{
+	req_open(fast, true, variant, now);
+	req_open(slow, false, variant, now);
+	rnd_state = seed + variant;
+}
+
 /* The peers of the flood: address (IPv4, or IPv6 in the server's /64),
  * port, ISN, and the ISS of the last SYN-ACK it was sent. */
 typedef struct peer {
@@ -809,13 +821,25 @@ static bool last_synack(const run *r, size_t from, uint32_t *seq)
 	return true;
 }
 
+/* Both stacks accept a connection, or both have none; one accepted is
+ * closed at once. Returns whether there was one. */
+static bool accept_close_both(run *a, run *b)
+{
+	hsk_tuple tu;
+	int sd = hsk_accept(a->s, a->l, &tu);
+	assert_int_equal(hsk_accept(b->s, b->l, &tu), sd);
+	if (sd < 0)
+		return false;
+	assert_int_equal(hsk_close(a->s, sd), 0);
+	assert_int_equal(hsk_close(b->s, sd), 0);
+	return true;
+}
+
 static void requests_both_ways(unsigned variant)
 {
 	run fast, slow;
 	uint64_t now = 10 * SEC;
-	req_open(&fast, true, variant, now);
-	req_open(&slow, false, variant, now);
-	rnd_state = 0x5a + variant;
+	req_open_both(&fast, &slow, variant, now, 0x5a);
 	static peer peers[64];
 	unsigned npeers = 0, synacks = 0;
 	for (int n = 0; n < 3000; n++) {
@@ -860,13 +884,7 @@ static void requests_both_ways(unsigned variant)
 				th.flags = HSK_TH_RST;
 				th.seq = pe->isn + 1;
 			} else if (k < 90) {
-				hsk_tuple tu;
-				int a = hsk_accept(fast.s, fast.l, &tu);
-				assert_int_equal(hsk_accept(slow.s, slow.l, &tu), a);
-				if (a >= 0) {
-					assert_int_equal(hsk_close(fast.s, a), 0);
-					assert_int_equal(hsk_close(slow.s, a), 0);
-				}
+				accept_close_both(&fast, &slow);
 				continue;
 			} else {
 				now += (uint64_t)(rnd() % 4000) * (SEC / 1000);
@@ -901,6 +919,85 @@ static void test_requests_same_both_ways(void **state)
 		requests_both_ways(v);
 }
 
+/* ---- A request's segments (listen.c, req_input's third ACK) ----
+ * The same two stacks fed SYNs that make requests, then segments for
+ * them whose flags, sequence and acknowledgment numbers are the third
+ * ACK's or near it: ACK with or without FIN, PSH and data, or with SYN or
+ * RST as well, or none of them; SEQ at RCV.NXT, one before or after, or
+ * anywhere; ACK at our ISS + 1, one before or after, or anywhere. The
+ * short way of req_input (req_third_ack) takes the third ACK past the
+ * checks; the general one (conn_long) checks it: the same bytes, counters
+ * and usage. */
+static void request_segments_both_ways(unsigned variant)
+{
+	run fast, slow;
+	uint64_t now = 10 * SEC;
+	req_open_both(&fast, &slow, variant, now, 0x3c);
+	static const uint8_t flags[] = {
+		HSK_TH_ACK, HSK_TH_ACK, HSK_TH_ACK, HSK_TH_ACK | HSK_TH_PSH,
+		HSK_TH_ACK | HSK_TH_FIN, HSK_TH_ACK | HSK_TH_SYN, HSK_TH_ACK | HSK_TH_RST,
+		HSK_TH_SYN, HSK_TH_RST, HSK_TH_FIN, 0,
+	};
+	static const int32_t near[] = { 0, 0, 0, 0, -1, 1, 2 };
+	static peer peers[64];
+	unsigned npeers = 0, promoted = 0;
+	for (int n = 0; n < 3000; n++) {
+		uint8_t pkt[256], data[16] = "0123456789abcdef";
+		size_t dlen = 0;
+		peer *pe;
+		tcp_hdr th = { .dport = 80, .win = (uint16_t)(1000 + rnd() % 64000),
+			       .opt = { .wscale = -1 } };
+		uint32_t k = rnd() % 100;
+		if (k < 40 || !npeers) {
+			pe = &peers[npeers++ % 64];
+			*pe = (peer){ .v6 = rnd() & 1, .host = (uint8_t)(rnd() % 200),
+				      .sport = (uint16_t)(1024 + rnd() % 60000), .isn = rnd() };
+			th.flags = HSK_TH_SYN;
+			th.seq = pe->isn;
+			th.opt.mss = 1460;
+			th.opt.has_ts = rnd() & 1;
+			th.opt.ts_val = rnd();
+		} else if (k < 95) {
+			pe = &peers[rnd() % (npeers < 64 ? npeers : 64)];
+			th.flags = flags[rnd() % sizeof(flags)];
+			uint32_t ds = rnd() % 8, da = rnd() % 8;
+			th.seq = pe->isn + 1 + (ds < 7 ? (uint32_t)near[ds] : rnd());
+			th.ack = pe->iss + 1 + (da < 7 ? (uint32_t)near[da] : rnd());
+			th.opt.has_ts = rnd() & 1;
+			th.opt.ts_val = rnd();
+			if (rnd() % 3 == 0)
+				dlen = 1 + rnd() % 16;
+		} else {
+			promoted += accept_close_both(&fast, &slow);
+			continue;
+		}
+		th.sport = pe->sport;
+		size_t len = peer_pkt(pkt, pe, &th, data, dlen), from = fast.tx_len;
+		hsk_stack_input(fast.s, now, pkt, len);
+		hsk_stack_input(slow.s, now, pkt, len);
+		if (th.flags == HSK_TH_SYN)
+			last_synack(&fast, from, &pe->iss);
+		if (n % 100 == 0)
+			compare(&fast, &slow);
+	}
+	compare(&fast, &slow);
+	/* handshakes completed, and segments refused by the checks: resets
+	 * taken, SYNs challenged, bad ACKs reset */
+	static const char *const refused[] = { "EmbryonicRsts", "TCPSYNChallenge", "OutRsts" };
+	assert_true(promoted > 50);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(hsk_counter_by_name(fast.s, refused[i]) > 5);
+	run_close(&fast);
+	run_close(&slow);
+}
+
+static void test_request_segments_same_both_ways(void **state)
+{
+	(void)state;
+	for (unsigned v = 0; v < 32; v += 5)
+		request_segments_both_ways(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -915,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_flood_same_both_ways_listener_opts),
 		cmocka_unit_test(test_fuzz_corpus_both_ways),
 		cmocka_unit_test(test_requests_same_both_ways),
+		cmocka_unit_test(test_request_segments_same_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

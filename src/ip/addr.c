@@ -105,6 +105,7 @@ int ip_addr_add(ip_layer *ip, int family, const uint8_t *a, unsigned prefix)
 	s->n++;
 	if (family == IP_FAM4) {
 		s->n4++;
+		ip_rx_pair_forget(ip);  /* a source of ours now, perhaps */
 		if (!ip->addr)
 			ip_set_addr(ip, rd32(a));
 	} else {

@@ -571,20 +571,23 @@ static void test_parse_hsum_and_emit_summed(void **state)
 	free(big);
 }
 
+/* The layouts tcp_opts_fast takes without the loop: timestamps alone, and
+ * a SYN's MSS, SACK_PERM + TS, NOP WSCALE. */
+static const uint8_t lay_ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
+				    0x55, 0x66, 0x77, 0x88 };
+static const uint8_t lay_syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
+				     5, 6, 7, 8, 1, 3, 3, 7 };
+
 /* The loop-free layouts give what the general parser gives, for the
  * layouts themselves with random values and after any one byte changes
  * to any value of interest (so every near miss falls back correctly). */
 static void test_option_fast_paths(void **state)
 {
 	(void)state;
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
-					0x55, 0x66, 0x77, 0x88 };
-	static const uint8_t syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
-					 5, 6, 7, 8, 1, 3, 3, 7 };
 	static const uint8_t vals[] = { 0, 1, 2, 3, 4, 5, 7, 8, 10, 11, 12, 14, 20,
 					0x7f, 0x80, 0xb4, 0xff };
-	const uint8_t *lay[2] = { ts, syn };
-	size_t lens[2] = { sizeof ts, sizeof syn };
+	const uint8_t *lay[2] = { lay_ts, lay_syn };
+	size_t lens[2] = { sizeof lay_ts, sizeof lay_syn };
 	uint32_t x = 12345;
 	size_t fast_hits = 0;
 	for (int l = 0; l < 2; l++) {
@@ -596,7 +599,7 @@ static void test_option_fast_paths(void **state)
 					b[at] = vals[v];
 				} else { /* random values in every value field */
 					for (size_t i = 0; i < lens[l]; i++)
-						if (lay[l] == ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
+						if (lay[l] == lay_ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
 							b[i] = (uint8_t)(x = x * 1103515245 + 12345) ;
 				}
 				tcp_opts a, g;
@@ -625,17 +628,17 @@ static void test_option_fast_paths(void **state)
 	assert_true(fast_hits > 0);
 	/* what the fast layouts say, field by field */
 	tcp_opts o;
-	assert_int_equal(tcp_opts_parse(syn, sizeof syn, &o), WIRE_OK);
+	assert_int_equal(tcp_opts_parse(lay_syn, sizeof lay_syn, &o), WIRE_OK);
 	assert_int_equal(o.mss, 1460);
 	assert_int_equal(o.wscale, 7);
 	assert_true(o.sack_ok && o.has_ts);
 	assert_int_equal(o.ts_val, 0x01020304);
 	assert_int_equal(o.ts_ecr, 0x05060708);
 	uint8_t z[20];
-	memcpy(z, syn, sizeof z);
+	memcpy(z, lay_syn, sizeof z);
 	z[2] = z[3] = 0;       /* an MSS of 0 is malformed in any layout */
 	assert_int_equal(tcp_opts_parse(z, sizeof z, &o), WIRE_ERR_MSS_ZERO);
-	assert_int_equal(tcp_opts_parse(ts, sizeof ts, &o), WIRE_OK);
+	assert_int_equal(tcp_opts_parse(lay_ts, sizeof lay_ts, &o), WIRE_OK);
 	assert_true(o.has_ts && !o.sack_ok && o.mss == 0 && o.wscale == -1);
 	assert_int_equal(o.ts_val, 0x11223344);
 	assert_int_equal(o.ts_ecr, 0x55667788);
@@ -684,10 +687,6 @@ static void opts_same(const tcp_opts *a, int ea, const tcp_opts *g, int eg)
 static void test_option_random_bytes(void **state)
 {
 	(void)state;
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
-					0x55, 0x66, 0x77, 0x88 };
-	static const uint8_t syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
-					 5, 6, 7, 8, 1, 3, 3, 7 };
 	static const uint8_t kinds[] = { 0, 1, 1, 2, 3, 4, 5, 8, 34, 99 };
 	unsigned fast = 0, bad = 0, good = 0, syn_fast = 0;
 	uint32_t x = 20261205;
@@ -703,12 +702,12 @@ static void test_option_random_bytes(void **state)
 				       r % 3 == 1 ? (uint8_t)((r >> 4) % 20) : (uint8_t)(r >> 4);
 			}
 		} else {
-			const uint8_t *lay = shape == 1 ? ts : syn;
-			len = shape == 1 ? sizeof ts : sizeof syn;
+			const uint8_t *lay = shape == 1 ? lay_ts : lay_syn;
+			len = shape == 1 ? sizeof lay_ts : sizeof lay_syn;
 			memcpy(b, lay, len);
 			uint32_t zeros = lcg(&x);
 			for (size_t j = 0; j < len; j++)   /* random values, or 0 */
-				if (lay == ts ? j >= 4 : (j == 2 || j == 3 || (j >= 8 && j < 16) || j == 19))
+				if (lay == lay_ts ? j >= 4 : (j == 2 || j == 3 || (j >= 8 && j < 16) || j == 19))
 					b[j] = zeros % 8 == 0 ? 0 : (uint8_t)lcg(&x);
 			for (uint32_t n = lcg(&x) % 4; n; n--) {    /* 0..3 bytes changed */
 				uint32_t r = lcg(&x);
@@ -717,7 +716,7 @@ static void test_option_random_bytes(void **state)
 			}
 			if (lcg(&x) % 8 == 0)   /* or cut short, or grown */
 				len = lcg(&x) % (TCP_MAX_OPT_LEN + 1);
-			for (size_t j = shape == 1 ? sizeof ts : sizeof syn; j < len; j++)
+			for (size_t j = shape == 1 ? sizeof lay_ts : sizeof lay_syn; j < len; j++)
 				b[j] = kinds[lcg(&x) % sizeof kinds];
 		}
 		tcp_opts a, g;

@@ -147,6 +147,8 @@ typedef struct ip_layer {
 				   * packet without extension headers that
 				   * passed its checks */
 	uint8_t rx6_pair[32];
+	ipv6_hdr rx6;             /* the header ip6_input's short way hands up
+				   * (as rx) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

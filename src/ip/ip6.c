@@ -172,38 +172,10 @@ static inline bool rx6_pair_is(const ip_layer *ip, const uint8_t *a)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
-/* The usual packet: TCP without an extension header between the pair of
- * addresses the last such packet passed ip6_input's checks with
- * (rx6_pair; forgotten when the addresses change). Of those checks, the
- * ones on more than the addresses are made (ipv6_parse's lengths; the
- * next header); dst_check and src_martian gave 1 and false
- * for the pair (a TCP packet's source test reads no payload), and deliver
- * hands it up when TCP speaks IPv6 (upper.input6, which tests may take
- * away). The same counters, in the same order. false: nothing
- * done, ip6_input's whole way. */
-static inline bool ip6_input_known(ip_layer *ip, const uint8_t *pkt, size_t len)
-{
-	if (!ip->rx6_pair_ok || len < IPV6_HDR_LEN || pkt[6] != IP_PROTO_TCP ||
-	    !ip->upper.input6 || !rx6_pair_is(ip, pkt + 8))
-		return false;
-	assert(pkt[0] >> 4 == 6);       /* ip_input's test, its one caller */
-	size_t plen = rd16(pkt + 4);
-	if (plen > len - IPV6_HDR_LEN)
-		return false;
-	ipv6_hdr h;
-	ipv6_hdr_fields(pkt, plen, &h);
-	_Static_assert(CNT_Ip6InNoECTPkts + IP_ECN_ECT1 == CNT_Ip6InECT1Pkts &&
-		       CNT_Ip6InNoECTPkts + IP_ECN_ECT0 == CNT_Ip6InECT0Pkts &&
-		       CNT_Ip6InNoECTPkts + IP_ECN_CE == CNT_Ip6InCEPkts,
-		       "the four counters in the field's order");
-	CNT_INC(ip->env, Ip6InReceives);
-	ip->env->cnt.v[CNT_Ip6InNoECTPkts + (h.tclass & IP_ECN_MASK)]++;
-	CNT_INC(ip->env, Ip6InDelivers);
-	ip->upper.input6(ip->upper.ctx, &h, pkt + IPV6_HDR_LEN, plen);
-	return true;
-}
-
-void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
+/* Any IPv6 packet, every check in its order and counted (ip6_input takes
+ * the usual one itself). */
+static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t *pkt,
+						    size_t len)
 {
 	ipv6_hdr h;
 	ipv6_chain c;
@@ -211,8 +183,6 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	size_t plen;
 	int mode, err;
 
-	if (ip6_input_known(ip, pkt, len))
-		return;
 	CNT_INC(ip->env, Ip6InReceives);
 	err = ipv6_parse(pkt, len, &h, &payload, &plen);
 	if (err < 0) {
@@ -259,4 +229,39 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	}
 	/* deliver's one call: inline, no frame of its own per packet */
 	deliver(ip, &h, pkt, len, &c, mode == 2);
+}
+
+/* The usual packet: TCP without an extension header between the pair of
+ * addresses the last such packet passed ip6_input_all's checks with
+ * (rx6_pair; forgotten when the addresses change). Of those checks, the
+ * ones on more than the addresses are made (ipv6_parse's lengths; the
+ * next header); dst_check and src_martian gave 1 and false for the pair
+ * (a TCP packet's source test reads no payload), and deliver hands it up
+ * when TCP speaks IPv6 (upper.input6, which tests may take away): the
+ * same counters, in the same order, and the header in ip->rx6, not in a
+ * frame of this function (a tail call, as ip_input's). Anything else is
+ * ip6_input_all's. */
+void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
+{
+	if (!ip->rx6_pair_ok || len < IPV6_HDR_LEN || pkt[6] != IP_PROTO_TCP ||
+	    !ip->upper.input6 || !rx6_pair_is(ip, pkt + 8)) {
+		ip6_input_all(ip, pkt, len);
+		return;
+	}
+	assert(pkt[0] >> 4 == 6);       /* ip_input's test, its one caller */
+	size_t plen = rd16(pkt + 4);
+	if (plen > len - IPV6_HDR_LEN) {
+		ip6_input_all(ip, pkt, len);
+		return;
+	}
+	ipv6_hdr *h = &ip->rx6;
+	ipv6_hdr_fields(pkt, plen, h);
+	_Static_assert(CNT_Ip6InNoECTPkts + IP_ECN_ECT1 == CNT_Ip6InECT1Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_ECT0 == CNT_Ip6InECT0Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_CE == CNT_Ip6InCEPkts,
+		       "the four counters in the field's order");
+	CNT_INC(ip->env, Ip6InReceives);
+	ip->env->cnt.v[CNT_Ip6InNoECTPkts + (h->tclass & IP_ECN_MASK)]++;
+	CNT_INC(ip->env, Ip6InDelivers);
+	ip->upper.input6(ip->upper.ctx, h, pkt + IPV6_HDR_LEN, plen);
 }

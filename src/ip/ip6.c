@@ -218,7 +218,7 @@ static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t 
 		c.proto = IP_PROTO_TCP;
 		c.proto_ptr = 6;
 		c.off = IPV6_HDR_LEN;
-		/* the pair passed: ip6_input_known's for the next packet
+		/* the pair passed: ip6_input's short way for the next packet
 		 * (not to a group: deliver drops TCP there) */
 		if (mode == 1) {
 			memcpy(ip->rx6_pair, pkt + 8, 32);

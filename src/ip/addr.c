@@ -103,6 +103,7 @@ int ip_addr_add(ip_layer *ip, int family, const uint8_t *a, unsigned prefix)
 	s->v[i] = (ip_addr){ .family = (uint8_t)family, .prefix = (uint8_t)prefix };
 	memcpy(s->v[i].a, k, 16);
 	s->n++;
+	ip_rx_pair_forget(ip);          /* a source of ours now, perhaps */
 	if (family == IP_FAM4) {
 		s->n4++;
 		if (!ip->addr)
@@ -126,6 +127,7 @@ int ip_addr_del(ip_layer *ip, int family, const uint8_t *a)
 		return -HSK_EADDRNOTAVAIL;
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
 	s->n--;
+	ip_rx_pair_forget(ip);          /* a destination of ours no more */
 	if (family == IP_FAM6) {
 		s->n6--;
 		return 0;

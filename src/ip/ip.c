@@ -91,6 +91,7 @@ void ip_set_addr(ip_layer *ip, uint32_t a)
 {
 	ip->addr = a;
 	ip->bcast = subnet_broadcast(ip);
+	ip_rx_pair_forget(ip);
 }
 
 /* Addresses that are never a unicast peer: "this network" 0/8 (a source
@@ -205,13 +206,26 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		return;
 	}
 	ipv4_hdr *h = &ip->rx;
+	uint64_t pair;
+	memcpy(&pair, pkt + 12, 8);
 	h->src = rd32(pkt + 12);
 	h->dst = rd32(pkt + 16);
-	if (pkt[9] != IP_PROTO_TCP || h->dst != ip->addr || ip->addrs.n4 > 1 ||
-	    addr_martian(ip, h->src) || h->src == ip->addr ||
-	    (rd16(pkt + 6) & (IPV4_MF | IPV4_FRAG_MASK))) {
+	/* Not a fragment (MF and the offset: bytes 6-7) and TCP (byte 9), one
+	 * word compare; the TTL between them is not looked at. */
+	if ((rd32(pkt + 6) & ((uint32_t)(IPV4_MF | IPV4_FRAG_MASK) << 16 | 0xff)) != IP_PROTO_TCP) {
 		ip_input_all(ip, pkt, len);
 		return;
+	}
+	/* The address tests, made once for the pair of addresses that passed
+	 * them last (rx_pair; the usual packet is from the peer before) */
+	if (!ip->rx_pair_ok || pair != ip->rx_pair) {
+		if (h->dst != ip->addr || ip->addrs.n4 > 1 || addr_martian(ip, h->src) ||
+		    h->src == ip->addr) {
+			ip_input_all(ip, pkt, len);
+			return;
+		}
+		ip->rx_pair = pair;
+		ip->rx_pair_ok = true;
 	}
 	h->tos = pkt[1];
 	CNT_INC(ip->env, InReceives);

@@ -136,6 +136,19 @@ typedef struct ip_layer {
 				   * ip_input hands up (upper.input may not
 				   * call back into ip_input, so one is
 				   * enough) */
+	uint64_t rx_pair;         /* the source and destination (as the
+				   * packet's 8 bytes) that last passed
+				   * ip_input's address tests, when rx_pair_ok:
+				   * forgotten when the addresses change
+				   * (ip_rx_pair_forget) */
+	bool rx_pair_ok;
+	bool rx6_pair_ok;         /* the same for ip6_input: rx6_pair, the
+				   * source and destination of the last TCP
+				   * packet without extension headers that
+				   * passed its checks */
+	uint8_t rx6_pair[32];
+	ipv6_hdr rx6;             /* the header ip6_input's short way hands up
+				   * (as rx) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 
@@ -143,6 +156,14 @@ typedef struct ip_layer {
 int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr);
 /* ip->addr = a, and the subnet broadcast that goes with it (ip->bcast). */
 void ip_set_addr(ip_layer *ip, uint32_t a);
+/* ip_input and ip6_input test the next packet's addresses afresh: for any
+ * change of ip->addr, ip->bcast or the addresses (ip_set_addr, ip_addr_add,
+ * ip_addr_del). */
+static inline void ip_rx_pair_forget(ip_layer *ip)
+{
+	ip->rx_pair_ok = false;
+	ip->rx6_pair_ok = false;
+}
 void ip_destroy(ip_layer *ip);
 /* One packet from the link: IPv4, or IPv6 (to ip6_input) once the stack
  * has an IPv6 address — until then version 6 is dropped as IPv4 always

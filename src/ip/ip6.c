@@ -20,6 +20,7 @@
  * groups we are in (all-nodes and the solicited-node group of each of
  * our addresses); any other, :: and ::1 included, is dropped.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "ip/ip.h"
@@ -162,7 +163,19 @@ static __attribute__((noinline)) bool ip6_walk_chain(ip_layer *ip, ipv6_hdr *h,
 	return true;
 }
 
-void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
+/* The 32 bytes of source and destination at a are ip->rx6_pair. */
+static inline bool rx6_pair_is(const ip_layer *ip, const uint8_t *a)
+{
+	uint64_t x[4], y[4];
+	memcpy(x, a, 32);
+	memcpy(y, ip->rx6_pair, 32);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+/* Any IPv6 packet, every check in its order and counted (ip6_input takes
+ * the usual one itself). */
+static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t *pkt,
+						    size_t len)
 {
 	ipv6_hdr h;
 	ipv6_chain c;
@@ -205,9 +218,50 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		c.proto = IP_PROTO_TCP;
 		c.proto_ptr = 6;
 		c.off = IPV6_HDR_LEN;
+		/* the pair passed: ip6_input's short way for the next packet
+		 * (not to a group: deliver drops TCP there) */
+		if (mode == 1) {
+			memcpy(ip->rx6_pair, pkt + 8, 32);
+			ip->rx6_pair_ok = true;
+		}
 	} else if (!ip6_walk_chain(ip, &h, &pkt, &len, &c, mode == 2)) {
 		return;
 	}
 	/* deliver's one call: inline, no frame of its own per packet */
 	deliver(ip, &h, pkt, len, &c, mode == 2);
+}
+
+/* The usual packet: TCP without an extension header between the pair of
+ * addresses the last such packet passed ip6_input_all's checks with
+ * (rx6_pair; forgotten when the addresses change). Of those checks, the
+ * ones on more than the addresses are made (ipv6_parse's lengths; the
+ * next header); dst_check and src_martian gave 1 and false for the pair
+ * (a TCP packet's source test reads no payload), and deliver hands it up
+ * when TCP speaks IPv6 (upper.input6, which tests may take away): the
+ * same counters, in the same order, and the header in ip->rx6, not in a
+ * frame of this function (a tail call, as ip_input's). Anything else is
+ * ip6_input_all's. */
+void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
+{
+	if (!ip->rx6_pair_ok || len < IPV6_HDR_LEN || pkt[6] != IP_PROTO_TCP ||
+	    !ip->upper.input6 || !rx6_pair_is(ip, pkt + 8)) {
+		ip6_input_all(ip, pkt, len);
+		return;
+	}
+	assert(pkt[0] >> 4 == 6);       /* ip_input's test, its one caller */
+	size_t plen = rd16(pkt + 4);
+	if (plen > len - IPV6_HDR_LEN) {
+		ip6_input_all(ip, pkt, len);
+		return;
+	}
+	ipv6_hdr *h = &ip->rx6;
+	ipv6_hdr_fields(pkt, plen, h);
+	_Static_assert(CNT_Ip6InNoECTPkts + IP_ECN_ECT1 == CNT_Ip6InECT1Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_ECT0 == CNT_Ip6InECT0Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_CE == CNT_Ip6InCEPkts,
+		       "the four counters in the field's order");
+	CNT_INC(ip->env, Ip6InReceives);
+	ip->env->cnt.v[CNT_Ip6InNoECTPkts + (h->tclass & IP_ECN_MASK)]++;
+	CNT_INC(ip->env, Ip6InDelivers);
+	ip->upper.input6(ip->upper.ctx, h, pkt + IPV6_HDR_LEN, plen);
 }

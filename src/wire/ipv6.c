@@ -13,14 +13,7 @@ int ipv6_parse(const uint8_t *buf, size_t len, ipv6_hdr *h,
 		return WIRE_ERR_TOTLEN;
 	if (buf[8] == 0xff)
 		return WIRE_ERR_ADDR;
-	uint32_t w0 = rd32(buf);
-	h->tclass = (uint8_t)(w0 >> 20);
-	h->flow = w0 & 0xfffff;
-	h->payload_len = (uint16_t)plen;
-	h->next = buf[6];
-	h->hop_limit = buf[7];
-	memcpy(h->src, buf + 8, 16);
-	memcpy(h->dst, buf + 24, 16);
+	ipv6_hdr_fields(buf, plen, h);
 	*payload = buf + IPV6_HDR_LEN;
 	*payload_len = plen;
 	return WIRE_OK;

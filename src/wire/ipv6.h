@@ -40,6 +40,19 @@ typedef struct ipv6_hdr {
  * off). */
 int ipv6_parse(const uint8_t *buf, size_t len, ipv6_hdr *h,
 	       const uint8_t **payload, size_t *payload_len);
+/* ipv6_parse's fields of a header that passed its checks (plen: the
+ * payload length it read). */
+static inline void ipv6_hdr_fields(const uint8_t *buf, size_t plen, ipv6_hdr *h)
+{
+	uint32_t w0 = rd32(buf);
+	h->tclass = (uint8_t)(w0 >> 20);
+	h->flow = w0 & 0xfffff;
+	h->payload_len = (uint16_t)plen;
+	h->next = buf[6];
+	h->hop_limit = buf[7];
+	memcpy(h->src, buf + 8, 16);
+	memcpy(h->dst, buf + 24, 16);
+}
 /* Writes the 40-byte header: 40 or WIRE_ERR_SPACE. */
 int ipv6_emit(const ipv6_hdr *h, uint8_t *buf, size_t cap);
 

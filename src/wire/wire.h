@@ -577,10 +577,17 @@ tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint64_t ns, size_t fuse_m
 		 * words summed in a row, without the length tests and the
 		 * jump into sum_words8's unrolled adds that other lengths
 		 * take. */
-		if (len == 32 ? !sum_all_ones(sum_words8(buf, 4, ns)) :
-		    tcp_sum_short(len) ? !sum_all_ones(tcp_sum_words(buf, len, ns)) :
-		    len > 0xffff || csum_fold(csum_partial(buf, len, csum_of_native(ns))) != 0)
+		if (len == 32 || tcp_sum_short(len)) {
+			/* (the test of the sum a branch of its own: as one
+			 * condition with the long way's, gcc made it a flag
+			 * and tested the flag) */
+			uint64_t s = len == 32 ? sum_words8(buf, 4, ns) : tcp_sum_words(buf, len, ns);
+			if (!sum_all_ones(s))
+				return WIRE_ERR_TCP_CSUM;
+		} else if (len > 0xffff ||
+			   csum_fold(csum_partial(buf, len, csum_of_native(ns))) != 0) {
 			return WIRE_ERR_TCP_CSUM;
+		}
 		return tcp_parse_rest(buf, len, doff, h, payload, payload_len);
 	}
 	if (len > 0xffff)

@@ -271,6 +271,94 @@ static void test_tcp_up(void **state)
 	hsk_stack_free(s);
 }
 
+/* ip6_input makes its address checks once for the pair of addresses of
+ * the last TCP packet that passed them (ip->rx6_pair): each check on more
+ * than the pair is still made, and a change of our addresses makes it
+ * check the pair again. */
+static void test_known_pair6(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	const size_t n = sizeof v6_tcp_syn;
+	uint8_t b[sizeof v6_tcp_syn];
+	(void)state;
+
+	speak_ipv6(s, &c);
+	/* none known yet: from :: to :: (a pair never set) is dropped */
+	memcpy(b, v6_tcp_syn, n);
+	memset(b + 8, 0, 32);
+	in(s, b, n, 1001);
+	assert_int_equal(cnt(s, "DropMartianDst"), 1);
+	assert_int_equal(c.segs, 0);
+	/* the pair passes, then is known: handed up both times, alike */
+	for (int i = 1; i <= 2; i++) {
+		memset(&c.seg_ip, 0, sizeof c.seg_ip);
+		in(s, v6_tcp_syn, n, 1001);
+		assert_int_equal(c.segs, i);
+		assert_int_equal(c.seg_len, n - 40);
+		assert_memory_equal(c.seg_ip.src, A1, 16);
+		assert_memory_equal(c.seg_ip.dst, A2, 16);
+		assert_int_equal(c.seg_ip.next, IP_PROTO_TCP);
+		assert_int_equal(c.seg_ip.payload_len, n - 40);
+		assert_int_equal(c.seg_ip.hop_limit, v6_tcp_syn[7]);
+	}
+	assert_int_equal(cnt(s, "Ip6InReceives"), 3);
+	assert_int_equal(cnt(s, "Ip6InDelivers"), 2);
+	assert_int_equal(cnt(s, "Ip6InNoECTPkts") + cnt(s, "Ip6InECT0Pkts") +
+			 cnt(s, "Ip6InECT1Pkts") + cnt(s, "Ip6InCEPkts"), 3);
+	/* the same pair, not TCP: the echo is answered */
+	in(s, v6_echo_req, sizeof v6_echo_req, 1002);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "Icmp6InEchos"), 1);
+	/* the same pair, cut short: checked as ever */
+	in(s, v6_tcp_syn, 39, 1003);
+	assert_int_equal(cnt(s, "Ip6InHdrErrors"), 1);
+	in(s, v6_tcp_syn, n - 1, 1003);
+	assert_int_equal(cnt(s, "Ip6InTruncatedPkts"), 1);
+	assert_int_equal(c.segs, 2);
+	/* TCP without IPv6: an unknown next header */
+	s->ip.upper.input6 = NULL;
+	in(s, v6_tcp_syn, n, 1004);
+	assert_int_equal(cnt(s, "Ip6InUnknownProtos"), 1);
+	speak_ipv6(s, &c);
+	/* the source made ours: a land attack */
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, A1, 64), 0);
+	in(s, v6_tcp_syn, n, 1005);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	assert_int_equal(c.segs, 2);
+	static const uint8_t a3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, a3, 64), 0);  /* IPv6 stays on */
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A1), 0);
+	in(s, v6_tcp_syn, n, 1006);
+	assert_int_equal(c.segs, 3);
+	/* the destination ours no more */
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A2), 0);
+	in(s, v6_tcp_syn, n, 1007);
+	assert_int_equal(cnt(s, "DropNotForUs"), 1);
+	assert_int_equal(c.segs, 3);
+	hsk_stack_free(s);
+}
+
+/* TCP to a group we are in is never handed up, nor is its pair known
+ * for the next such packet. */
+static void test_group_pair_not_known(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t b[sizeof v6_tcp_syn];
+	(void)state;
+
+	speak_ipv6(s, &c);
+	memcpy(b, v6_tcp_syn, sizeof b);
+	memcpy(b + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	for (int i = 1; i <= 3; i++) {
+		in(s, b, sizeof b, 1001);
+		assert_int_equal(cnt(s, "DropMartianDst"), i);
+	}
+	assert_int_equal(c.segs, 0);
+	hsk_stack_free(s);
+}
+
 static void test_errors_up(void **state)
 {
 	struct cap c;
@@ -630,6 +718,8 @@ int main(void)
 		cmocka_unit_test(test_fragmented_echo),
 		cmocka_unit_test(test_parameter_problems_as_linux),
 		cmocka_unit_test(test_tcp_up),
+		cmocka_unit_test(test_known_pair6),
+		cmocka_unit_test(test_group_pair_not_known),
 		cmocka_unit_test(test_errors_up),
 		cmocka_unit_test(test_martians),
 		cmocka_unit_test(test_error_rate_limit),

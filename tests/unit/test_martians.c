@@ -268,6 +268,65 @@ static void test_second_address(void **state)
 	hsk_stack_free(s);
 }
 
+/* ip_input makes the address tests once for the pair of addresses that
+ * passed them last (ip->rx_pair): a change of the stack's addresses makes
+ * it test the same pair again. A peer's address added as a second address
+ * of ours makes the peer's next packet a land attack. */
+static void test_known_pair_second_address(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, 24);
+	hsk_addr a2 = hsk_addr_v4(PEER);
+	(void)state;
+
+	send_syn(s, PEER, US);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(hsk_stack_add_addr(s, &a2, 24), 0);
+	send_syn(s, PEER, US);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	assert_int_equal(cnt(s, "InSegs"), 1);
+	hsk_stack_free(s);
+}
+
+/* ... the address deleted: the packet to it is not for us any more. */
+static void test_known_pair_address_gone(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, 24);
+	hsk_addr a1 = hsk_addr_v4(US);
+	(void)state;
+
+	send_syn(s, PEER, US);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(hsk_stack_del_addr(s, &a1), 0);
+	send_syn(s, PEER, US);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "DropNotForUs"), 1);
+	assert_int_equal(cnt(s, "InSegs"), 1);
+	hsk_stack_free(s);
+}
+
+/* ... and before any pair passed, none is known: a packet from 0.0.0.0 to
+ * 0.0.0.0 (the bytes a never-set pair would hold) is tested, and dropped,
+ * also on a stack without an address. */
+static void test_no_pair_known_yet(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, 24);
+	hsk_addr a1 = hsk_addr_v4(US);
+	(void)state;
+
+	send_syn(s, 0, 0);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 1);
+	assert_int_equal(hsk_stack_del_addr(s, &a1), 0);
+	send_syn(s, 0, 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 2);
+	assert_int_equal(cnt(s, "InSegs"), 0);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +335,9 @@ int main(void)
 		cmocka_unit_test(test_prefix_decides_broadcast),
 		cmocka_unit_test(test_second_address),
 		cmocka_unit_test(test_broadcast_follows_address),
+		cmocka_unit_test(test_known_pair_second_address),
+		cmocka_unit_test(test_known_pair_address_gone),
+		cmocka_unit_test(test_no_pair_known_yet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

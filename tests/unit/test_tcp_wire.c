@@ -571,20 +571,23 @@ static void test_parse_hsum_and_emit_summed(void **state)
 	free(big);
 }
 
+/* The layouts tcp_opts_fast takes without the loop: timestamps alone, and
+ * a SYN's MSS, SACK_PERM + TS, NOP WSCALE. */
+static const uint8_t lay_ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
+				    0x55, 0x66, 0x77, 0x88 };
+static const uint8_t lay_syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
+				     5, 6, 7, 8, 1, 3, 3, 7 };
+
 /* The loop-free layouts give what the general parser gives, for the
  * layouts themselves with random values and after any one byte changes
  * to any value of interest (so every near miss falls back correctly). */
 static void test_option_fast_paths(void **state)
 {
 	(void)state;
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44,
-					0x55, 0x66, 0x77, 0x88 };
-	static const uint8_t syn[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4,
-					 5, 6, 7, 8, 1, 3, 3, 7 };
 	static const uint8_t vals[] = { 0, 1, 2, 3, 4, 5, 7, 8, 10, 11, 12, 14, 20,
 					0x7f, 0x80, 0xb4, 0xff };
-	const uint8_t *lay[2] = { ts, syn };
-	size_t lens[2] = { sizeof ts, sizeof syn };
+	const uint8_t *lay[2] = { lay_ts, lay_syn };
+	size_t lens[2] = { sizeof lay_ts, sizeof lay_syn };
 	uint32_t x = 12345;
 	size_t fast_hits = 0;
 	for (int l = 0; l < 2; l++) {
@@ -596,7 +599,7 @@ static void test_option_fast_paths(void **state)
 					b[at] = vals[v];
 				} else { /* random values in every value field */
 					for (size_t i = 0; i < lens[l]; i++)
-						if (lay[l] == ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
+						if (lay[l] == lay_ts ? i >= 4 : (i == 2 || i == 3 || i >= 8))
 							b[i] = (uint8_t)(x = x * 1103515245 + 12345) ;
 				}
 				tcp_opts a, g;
@@ -625,20 +628,136 @@ static void test_option_fast_paths(void **state)
 	assert_true(fast_hits > 0);
 	/* what the fast layouts say, field by field */
 	tcp_opts o;
-	assert_int_equal(tcp_opts_parse(syn, sizeof syn, &o), WIRE_OK);
+	assert_int_equal(tcp_opts_parse(lay_syn, sizeof lay_syn, &o), WIRE_OK);
 	assert_int_equal(o.mss, 1460);
 	assert_int_equal(o.wscale, 7);
 	assert_true(o.sack_ok && o.has_ts);
 	assert_int_equal(o.ts_val, 0x01020304);
 	assert_int_equal(o.ts_ecr, 0x05060708);
 	uint8_t z[20];
-	memcpy(z, syn, sizeof z);
+	memcpy(z, lay_syn, sizeof z);
 	z[2] = z[3] = 0;       /* an MSS of 0 is malformed in any layout */
 	assert_int_equal(tcp_opts_parse(z, sizeof z, &o), WIRE_ERR_MSS_ZERO);
-	assert_int_equal(tcp_opts_parse(ts, sizeof ts, &o), WIRE_OK);
+	assert_int_equal(tcp_opts_parse(lay_ts, sizeof lay_ts, &o), WIRE_OK);
 	assert_true(o.has_ts && !o.sack_ok && o.mss == 0 && o.wscale == -1);
 	assert_int_equal(o.ts_val, 0x11223344);
 	assert_int_equal(o.ts_ecr, 0x55667788);
+}
+
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+/* Both parses of the same option bytes agree: the error (what the input
+ * counts a drop as) and, without one, every field a reader may look at. */
+static void opts_same(const tcp_opts *a, int ea, const tcp_opts *g, int eg)
+{
+	assert_int_equal(ea, eg);
+	if (ea != WIRE_OK)
+		return;
+	assert_int_equal(a->mss, g->mss);
+	assert_int_equal(a->wscale, g->wscale);
+	assert_int_equal(a->sack_ok, g->sack_ok);
+	assert_int_equal(a->has_ts, g->has_ts);
+	if (g->has_ts) {
+		assert_int_equal(a->ts_val, g->ts_val);
+		assert_int_equal(a->ts_ecr, g->ts_ecr);
+	}
+	assert_int_equal(a->nsack, g->nsack);
+	for (unsigned i = 0; i < a->nsack; i++) {
+		assert_int_equal(a->sack[i].left, g->sack[i].left);
+		assert_int_equal(a->sack[i].right, g->sack[i].right);
+	}
+	assert_int_equal(a->has_fo, g->has_fo);
+	if (g->has_fo) {
+		assert_int_equal(a->fo_len, g->fo_len);
+		assert_ptr_equal(a->fo_cookie, g->fo_cookie);
+	}
+}
+
+/* Random option bytes (any length to 40, the kinds and lengths of
+ * interest more often than others; and the loop-free layouts with a few
+ * bytes changed, or with random values) through the short ways and the
+ * general loop: tcp_opts_parse (tcp_opts_fast, then the loop) and a whole
+ * header's parse (tcp_parse: the TCP input's tcp_parse_rest) give what
+ * tcp_opts_parse_all gives, malformed options included, and a SYN's
+ * tcp_syn_opts_mss takes only layouts the loop parses to its MSS. */
+static void test_option_random_bytes(void **state)
+{
+	(void)state;
+	static const uint8_t kinds[] = { 0, 1, 1, 2, 3, 4, 5, 8, 34, 99 };
+	unsigned fast = 0, bad = 0, good = 0, syn_fast = 0;
+	uint32_t x = 20261205;
+	for (int i = 0; i < 300000; i++) {
+		uint8_t b[TCP_MAX_OPT_LEN];
+		size_t len;
+		uint32_t shape = lcg(&x) % 4;
+		if (shape == 0) {
+			len = lcg(&x) % (TCP_MAX_OPT_LEN + 1);
+			for (size_t j = 0; j < len; j++) {
+				uint32_t r = lcg(&x);
+				b[j] = r % 3 == 0 ? kinds[(r >> 4) % sizeof kinds] :
+				       r % 3 == 1 ? (uint8_t)((r >> 4) % 20) : (uint8_t)(r >> 4);
+			}
+		} else {
+			const uint8_t *lay = shape == 1 ? lay_ts : lay_syn;
+			len = shape == 1 ? sizeof lay_ts : sizeof lay_syn;
+			memcpy(b, lay, len);
+			uint32_t zeros = lcg(&x);
+			for (size_t j = 0; j < len; j++)   /* random values, or 0 */
+				if (lay == lay_ts ? j >= 4 : (j == 2 || j == 3 || (j >= 8 && j < 16) || j == 19))
+					b[j] = zeros % 8 == 0 ? 0 : (uint8_t)lcg(&x);
+			for (uint32_t n = lcg(&x) % 4; n; n--) {    /* 0..3 bytes changed */
+				uint32_t r = lcg(&x);
+				b[r % len] = r & 0x100 ? kinds[(r >> 9) % sizeof kinds] :
+							 (uint8_t)(r >> 9);
+			}
+			if (lcg(&x) % 8 == 0)   /* or cut short, or grown */
+				len = lcg(&x) % (TCP_MAX_OPT_LEN + 1);
+			for (size_t j = shape == 1 ? sizeof lay_ts : sizeof lay_syn; j < len; j++)
+				b[j] = kinds[lcg(&x) % sizeof kinds];
+		}
+		tcp_opts a, g;
+		memset(&a, 0x5a, sizeof a);
+		memset(&g, 0xa5, sizeof g);
+		int eg = tcp_opts_parse_all(b, len, &g);
+		int ea = tcp_opts_parse(b, len, &a);
+		opts_same(&a, ea, &g, eg);
+		tcp_opts f;
+		fast += tcp_opts_fast(b, len, &f);
+		bad += eg != WIRE_OK;
+		good += eg == WIRE_OK;
+		int mss = tcp_syn_opts_mss(b, len);
+		if (mss >= 0) {
+			syn_fast++;
+			assert_int_equal(eg, WIRE_OK);
+			assert_int_equal(g.mss, mss);
+		}
+		/* a whole header with these options (padded to a multiple of
+		 * four with random kinds: what a data offset can say) */
+		uint8_t seg[TCP_HDR_LEN + TCP_MAX_OPT_LEN + 4];
+		size_t olen = len & 3 ? (len | 3) + 1 : len;
+		if (olen > TCP_MAX_OPT_LEN)
+			olen -= 4;
+		memset(seg, 0, TCP_HDR_LEN);
+		seg[12] = (uint8_t)((TCP_HDR_LEN + olen) / 4 << 4);
+		seg[13] = HSK_TH_ACK;
+		memcpy(seg + TCP_HDR_LEN, b, olen < len ? olen : len);
+		for (size_t j = len; j < olen; j++)
+			seg[TCP_HDR_LEN + j] = kinds[lcg(&x) % sizeof kinds];
+		tcp_hdr h;
+		const uint8_t *pl;
+		size_t pll;
+		memset(&g, 0xa5, sizeof g);
+		memset(&h, 0x5a, sizeof h);
+		eg = tcp_opts_parse_all(seg + TCP_HDR_LEN, olen, &g);
+		ea = tcp_parse(seg, TCP_HDR_LEN + olen, 1, 2, false, &h, &pl, &pll);
+		opts_same(&h.opt, ea, &g, eg);
+	}
+	/* every kind of outcome was seen */
+	assert_true(fast > 1000 && bad > 1000 && good > 1000 && syn_fast > 100);
 }
 
 /* RFC 7413 Fast Open: a SYN with Linux's options and a cookie request or
@@ -730,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_emit_space_and_inplace),
 		cmocka_unit_test(test_parse_hsum_and_emit_summed),
 		cmocka_unit_test(test_option_fast_paths),
+		cmocka_unit_test(test_option_random_bytes),
 		cmocka_unit_test(test_fastopen_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

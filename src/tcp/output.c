@@ -469,6 +469,55 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	return o.win;
 }
 
+/* One segment of the send loop, `len` bytes at SND.NXT
+ * (ring offset off) and the FIN after them when `fin`: its timing (the
+ * SACK record, or the one timed segment), the segment, PRR's count,
+ * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
+ * extension; win and tsval: the window field and TSval of now. */
+static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
+							   uint8_t flags, uint16_t win,
+							   uint32_t tsval, uint32_t len, bool fin,
+							   bool is_new, uint32_t off)
+{
+	seg_out o;
+	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
+	o.len = len;
+	o.ring_off = off;
+	if (!is_new) {
+		CNT_INC(s->env, RetransSegs);
+	} else if (t->flags & TF_SACK_OK) {
+		/* With SACK each new segment has a record, which times it
+		 * (RACK): ack_advance takes no sample from ts_flight or the
+		 * one timed segment while records are there, and an ACK of
+		 * new data always finds them (the SACK state goes only when
+		 * nothing is in flight). */
+		if (!rec_sent(s, t, a, t->snd_nxt, len, fin))
+			return false;
+	} else {
+		if (seq_eq(t->snd_una, t->snd_max))
+			a->ts_flight = tsval;
+		if (!(t->flags & TF_RTT_TIMING) && len) {
+			t->flags |= TF_RTT_TIMING;
+			a->rtt_seq = seq_add(t->snd_nxt, len);
+			a->rtt_start = s->env->now;
+		}
+	}
+	if (is_new && len)
+		qack_data_sent(s, t);
+	tcb_put(s, t, a, &o, &tsval, false);
+	/* RFC 6937's prr_out counts every byte sent in recovery, new data
+	 * too (rec_send_lost counts the repairs). */
+	cc_prr_sent(&a->cc, len);
+	if (len < t->mss)
+		a->snd_sml = seq_add(t->snd_nxt, len);
+	t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
+	if (fin)
+		t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	return true;
+}
+
 /* end: data_end(t) (tcp_output's). */
 static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 {
@@ -533,43 +582,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			win = tcb_window_field(s, t);
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
-		seg_out o;
-		seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, (uint16_t)win);
-		o.len = len;
-		o.ring_off = ring_off(t, t->snd_nxt);
-		if (!is_new) {
-			CNT_INC(s->env, RetransSegs);
-		} else if (t->flags & TF_SACK_OK) {
-			/* With SACK each new segment has a record, which
-			 * times it (RACK): ack_advance takes no sample from
-			 * ts_flight or the one timed segment while records
-			 * are there, and an ACK of new data always finds
-			 * them (the SACK state goes only when nothing is in
-			 * flight). */
-			if (!rec_sent(s, t, a, t->snd_nxt, len, fin))
-				break;          /* no segment record free */
-		} else {
-			if (seq_eq(t->snd_una, t->snd_max))
-				a->ts_flight = tsval;
-			if (!(t->flags & TF_RTT_TIMING) && len) {
-				t->flags |= TF_RTT_TIMING;
-				a->rtt_seq = seq_add(t->snd_nxt, len);
-				a->rtt_start = s->env->now;
-			}
-		}
-		if (is_new && len)
-			qack_data_sent(s, t);
-		tcb_put(s, t, a, &o, &tsval, false);
-		/* RFC 6937's prr_out counts every byte sent in recovery, new
-		 * data too (rec_send_lost counts the repairs). */
-		cc_prr_sent(&a->cc, len);
-		if (len < t->mss)
-			a->snd_sml = seq_add(t->snd_nxt, len);
-		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
-		if (fin)
-			t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
-		if (seq_gt(t->snd_nxt, t->snd_max))
-			t->snd_max = t->snd_nxt;
+		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
+			      ring_off(t, t->snd_nxt)))
+			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
 		 * turn would find nothing. */

@@ -469,7 +469,7 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	return o.win;
 }
 
-/* One segment of the send loop, `len` bytes at SND.NXT
+/* One segment of the send loop (or of output_one), `len` bytes at SND.NXT
  * (ring offset off) and the FIN after them when `fin`: its timing (the
  * SACK record, or the one timed segment), the segment, PRR's count,
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
@@ -681,6 +681,57 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 	output_end(s, t, end, true, sent);
 }
 
+/* Whether output_one may take a call of tcp_output with something due
+ * (output_due): all the unsent bytes within the peer's window and one
+ * MSS (or a FIN alone due), new ones (SND.NXT at SND.MAX: not a go-back-N
+ * resend), no SYN due and no SYN,ACK unacknowledged (!syn_outstanding;
+ * SND.UNA is at the ISS in SYN_SENT too), a state that sends, nothing
+ * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
+ * window first: a bulk sender's calls, window-limited, leave at it.
+ * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
+static inline bool one_due(const tcb *t, hsk_seq end)
+{
+	const tcb_act *a = t->act;
+	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) &&
+	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && a &&
+	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
+	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
+	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+
+/* output_send's usual call, by a short way (one_due holds): one new
+ * segment carries all the unsent bytes (within the peer's window and
+ * cwnd, Nagle allowing), the FIN after them when one is due, or the FIN
+ * alone. What output_send does then: its loop's one turn without its
+ * tests, output_end. A window or Nagle holding data back (the loop may
+ * split it, or send nothing) goes to output_send. end: data_end(t). */
+static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
+	tcb_act *a = t->act;
+	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
+	 * end, which one_due refuses; without the test GCC's registers cost
+	 * 8 more a lifecycle) */
+	bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
+	/* output_due: data past SND.NXT or the FIN at it */
+	assert(avail || fin);
+	uint8_t flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0);
+	if (avail) {
+		/* all of it, or the loop's way (which may split it or hold
+		 * it back) */
+		if (avail > rec_cwnd_room(t) || !nagle_allows(t, avail, avail)) {
+			output_send(s, t, end);
+			return;
+		}
+		flags |= HSK_TH_PSH;    /* the last of the burst */
+	}
+	uint16_t win = tcb_window_field(s, t);
+	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
+	output_end(s, t, end, true, sent);
+}
+
 /* output_end alone, for the calls with nothing due but an ACK owed now or
  * an RTO to start (three of a lifecycle's twelve: the ACK of a SYN,ACK,
  * of a request, of a FIN): without output_send's steps, their tests and
@@ -697,8 +748,10 @@ void tcp_output(tcp_stack *s, tcb *t)
 	/* The end of the data written: nothing below moves SND.UNA or the
 	 * ring's length (sending moves SND.NXT and SND.MAX only). */
 	hsk_seq end = data_end(t);
-	if (s->no_fastpath || output_due(t, end))
+	if (s->no_fastpath)
 		output_send(s, t, end);
+	else if (output_due(t, end))
+		one_due(t, end) ? output_one(s, t, end) : output_send(s, t, end);
 	/* Four calls of a lifecycle's twelve (after an ACK, or data whose
 	 * ACK may wait) have nothing to do but set the wheel: nothing due,
 	 * no ACK owed now, no RTO to start, and no data waiting past SND.NXT

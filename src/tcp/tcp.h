@@ -993,9 +993,12 @@ static inline bool rec_sent_start(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_s
  * first segment after an idle time starts the SACK state
  * (rec_sent_start); the usual one has a record free in the ring there is
  * (its capacity is 0 before it is taken, so `seg` needs no test of its
- * own); rec_sent_grow otherwise. */
-static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
-			    uint32_t len, bool fin)
+ * own); rec_sent_grow otherwise. Always in line: the send loop and
+ * output_one (output.c) both take it, and a call would cost each segment
+ * its frame. */
+static inline __attribute__((always_inline)) bool rec_sent(struct tcp_stack *s, tcb *t,
+							    tcb_act *x, hsk_seq start,
+							    uint32_t len, bool fin)
 {
 	if (!x->sack_on)
 		return rec_sent_start(s, t, x, start, len, fin);

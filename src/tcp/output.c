@@ -725,7 +725,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 		}
 		flags |= HSK_TH_PSH;    /* the last of the burst */
 	}
-	uint16_t win = tcb_window_field(s, t);
+	uint16_t win = tcb_window_field_inl(s, t);
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
 			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));

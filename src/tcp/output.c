@@ -344,9 +344,71 @@ static uint16_t syn_window(const tcp_stack *s, const tcb *t)
 	return (uint16_t)(space > 65535 ? 65535 : space);
 }
 
+/* Our SYN from SYN_SENT, the bytes tcb_send_syn sends (syn_options'
+ * and syn_options_stream's options laid out as opts_put_other lays out a
+ * SYN's), written as words into the IP layer's buffer and summed as they
+ * go: no seg_out filled and read back, no option walk. false (nothing
+ * done) for what tcb_send_syn does otherwise: a traced stack (its TX
+ * event), a Fast Open SYN (tfo_syn_out's options and data), ECN asked
+ * (ecn_syn_out's state and flags), and every SYN under
+ * tcp_stack.no_fastpath (test_out_one compares the two). a: t's
+ * extension (output_send took it). */
+static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
+{
+	const hsk_config *c = &s->env->cfg;
+	if (s->no_fastpath || c->trace || c->ecn == 1 || (t->flags & TF_TFO_SYN))
+		return false;
+	/* no ECN state to mark the SYN with: only ecn_syn_out sets it in
+	 * SYN_SENT, and only with ecn 1 */
+	assert(!(t->ecn & ECN_OK));
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+	uint8_t *pkt = s->ip->txbuf, *h = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint8_t *q = h + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	/* (never 0: an MTU of 68 at least, TCP_MAXSEG's at least 88) */
+	uint16_t mss = mss_cap(tcp_our_mss(s, t->node.v6), tcb_user_mss(t));
+	assert(mss);
+	put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
+	q += 4;
+	if (c->timestamps) {
+		put32(q, c->sack ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+				   TCPOPT_TIMESTAMP << 8 | 10
+				 : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				   TCPOPT_TIMESTAMP << 8 | 10, &sum);
+		put32(q + 4, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), &sum);
+		put32(q + 8, 0, &sum);
+		q += 12;
+	} else if (c->sack) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 |
+			 2, &sum);
+		q += 4;
+	}
+	if (c->window_scaling) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 | t->rcv_wscale,
+		      &sum);
+		q += 4;
+	}
+	size_t n = (size_t)(q - h);
+	memcpy(h, &a->tpl.ports, 4);
+	put32(h + 4, t->iss.v, &sum);
+	put32(h + 8, 0, &sum);
+	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_SYN << 16 | syn_window(s, t),
+	      &sum);
+	sum += a->tpl.psum + n;
+	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	CNT_INC(s->env, OutSegs);
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
+	else
+		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+	return true;
+}
+
 /* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
+	if (t->state == HSK_SYN_SENT && syn_fast(s, t, t->act))
+		return 0;
 	seg_out o;
 	seg_init(&o, 0, t->iss, seq_of(0), 0);    /* the window below */
 	uint8_t cookie[8];

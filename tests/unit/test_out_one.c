@@ -6,7 +6,10 @@
  * stacks alike but for tcp_stack.no_fastpath (with it, every call takes
  * output_send) each open a connection to a peer the test plays, over
  * IPv4 or IPv6, with every option the peer may grant or not (MSS, SACK,
- * timestamps, window scale, ECN) and every configuration's say on them;
+ * timestamps, window scale, ECN) and every configuration's say on them,
+ * TCP_MAXSEG and IP_TOS or not, the SYN sent again or not, a
+ * simultaneous open or not (syn_fast's SYN, output.c, against
+ * tcb_send_syn's, and its SYN-ACK);
  * then random writes (small and larger than an MSS), ACKs of random
  * parts of what was sent with random windows (zero, small, large), data
  * from the peer, SACK blocks, reads, TCP_NODELAY switched, Fast Open's
@@ -105,6 +108,10 @@ static void side_open(side *d, unsigned v, bool slow, uint64_t now)
 		assert_int_equal(hsk_setsockopt(d->s, d->sd, HSK_TCP_NODELAY, 1), 0);
 	if (v & 64)
 		assert_int_equal(hsk_setsockopt(d->s, d->sd, HSK_SO_SNDBUF, 6000), 0);
+	if (v & 256) {
+		assert_int_equal(hsk_setsockopt(d->s, d->sd, HSK_TCP_MAXSEG, 1000), 0);
+		assert_int_equal(hsk_setsockopt(d->s, d->sd, HSK_IP_TOS, 0x28), 0);
+	}
 	if (v & 128)    /* Fast Open: the first write's data on the SYN */
 		assert_int_equal(hsk_setsockopt(d->s, d->sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
 	int r;
@@ -237,6 +244,13 @@ static void both_ways(unsigned v)
 		}
 	}
 	peer_read(&p, &fast, &slow);
+	if (rnd() % 4 == 0) {
+		/* the SYN again, after its RTO (and again) */
+		now += (1100 + rnd() % 3000) * MS;
+		hsk_stack_advance(fast.s, now);
+		hsk_stack_advance(slow.s, now);
+		peer_read(&p, &fast, &slow);
+	}
 	/* the SYN-ACK: each option granted or not */
 	tcp_hdr th = { .seq = p.nxt++, .ack = p.iss + 1, .flags = HSK_TH_SYN | HSK_TH_ACK,
 		       .win = (uint16_t)(2000 + rnd() % 63000), .opt = { .wscale = -1 } };
@@ -256,6 +270,24 @@ static void both_ways(unsigned v)
 	/* (the SYN only, or its data too) */
 	p.acked = p.iss + 1 + (rnd() % 2 ? p.hi - p.iss - 1 : 0);
 	th.ack = p.acked;
+	if (v & 512) {
+		/* a simultaneous open: the peer's SYN, the host's SYN-ACK
+		 * (tcb_send_syn's other way), the peer's ACK */
+		th.flags &= (uint8_t)~HSK_TH_ACK;
+		if (th.flags & HSK_TH_ECE)
+			th.flags |= HSK_TH_CWR;
+		th.ack = 0;
+		p.acked = p.iss + 1;
+		peer_send(&fast, &slow, &p, now, &th, NULL, 0);
+		peer_read(&p, &fast, &slow);
+		th = (tcp_hdr){ .seq = p.nxt, .ack = p.acked, .flags = HSK_TH_ACK,
+				.win = th.win, .opt = { .wscale = -1 } };
+		if (p.ts) {
+			th.opt.has_ts = true;
+			th.opt.ts_val = ++p.tsval;
+			th.opt.ts_ecr = p.ts_recent;
+		}
+	}
 	peer_send(&fast, &slow, &p, now, &th, NULL, 0);
 	peer_read(&p, &fast, &slow);
 	bool shut = false;
@@ -310,7 +342,7 @@ static void both_ways(unsigned v)
 static void test_out_one_same_both_ways(void **state)
 {
 	(void)state;
-	for (unsigned v = 0; v < 256; v++)
+	for (unsigned v = 0; v < 1024; v++)
 		both_ways(v);
 }
 

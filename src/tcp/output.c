@@ -67,6 +67,40 @@ typedef struct opts_sum {
 	size_t len;
 } opts_sum;
 
+/* The option words of a SYN (or of any segment without SACK blocks or
+ * Fast Open) at q, summed; returns the end. As tcp_opts_write lays them
+ * out: MSS (2, 4) when not 0, timestamps (8, 10) after SACK-permitted
+ * (4, 2) or two NOPs, or SACK-permitted alone after two NOPs, window
+ * scale (3, 3) after a NOP when not -1. For opts_put_other and syn_fast. */
+static inline __attribute__((always_inline)) uint8_t *
+opt_words(uint8_t *q, uint16_t mss, bool sack, bool ts, uint32_t ts_val, uint32_t ts_ecr,
+	  int wscale, uint64_t *sum)
+{
+	if (mss) {
+		put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, sum);
+		q += 4;
+	}
+	if (ts) {
+		put32(q, sack ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10
+			      : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10, sum);
+		put32(q + 4, ts_val, sum);
+		put32(q + 8, ts_ecr, sum);
+		q += 12;
+	} else if (sack) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 | 2,
+		      sum);
+		q += 4;
+	}
+	if (wscale >= 0) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 | (uint8_t)wscale,
+		      sum);
+		q += 4;
+	}
+	return q;
+}
+
 /* The options of a SYN, SACK blocks, Fast Open: what opts_put does not
  * write itself. Everything but SACK blocks and Fast Open word by word
  * (kind, length), as tcp_opts_write lays them out: MSS (2, 4), timestamps
@@ -86,30 +120,9 @@ static __attribute__((noinline)) opts_sum opts_put_other(const tcp_opts *op, boo
 		size_t n = tcp_opts_write(op, p);
 		return (opts_sum){ csum_partial(p, n, 0), n };
 	}
-	uint8_t *q = p;
-	if (op->mss) {
-		put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | op->mss, &sum);
-		q += 4;
-	}
-	if (op->has_ts) {
-		put32(q, op->sack_ok ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
-				       TCPOPT_TIMESTAMP << 8 | 10
-				     : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
-				       TCPOPT_TIMESTAMP << 8 | 10, &sum);
-		put32(q + 4, op->ts_val, &sum);
-		put32(q + 8, op->ts_ecr, &sum);
-		q += 12;
-	} else if (op->sack_ok) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 |
-			 2, &sum);
-		q += 4;
-	}
 	/* Window scale is a SYN option only (RFC 7323 §2.2). */
-	if (syn && op->wscale >= 0) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
-			 (uint8_t)op->wscale, &sum);
-		q += 4;
-	}
+	uint8_t *q = opt_words(p, op->mss, op->sack_ok, op->has_ts, op->ts_val, op->ts_ecr,
+			       syn ? op->wscale : -1, &sum);
 	return (opts_sum){ sum, (size_t)(q - p) };
 }
 
@@ -368,26 +381,11 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 	/* (never 0: an MTU of 68 at least, TCP_MAXSEG's at least 88) */
 	uint16_t mss = mss_cap(tcp_our_mss(s, t->node.v6), tcb_user_mss(t));
 	assert(mss);
-	put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
-	q += 4;
-	if (c->timestamps) {
-		put32(q, c->sack ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
-				   TCPOPT_TIMESTAMP << 8 | 10
-				 : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
-				   TCPOPT_TIMESTAMP << 8 | 10, &sum);
-		put32(q + 4, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), &sum);
-		put32(q + 8, 0, &sum);
-		q += 12;
-	} else if (c->sack) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 |
-			 2, &sum);
-		q += 4;
-	}
-	if (c->window_scaling) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 | t->rcv_wscale,
-		      &sum);
-		q += 4;
-	}
+	if (!mss)
+		__builtin_unreachable();        /* opt_words' test folds away */
+	q = opt_words(q, mss, c->sack, c->timestamps,
+		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
+		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
 	memcpy(h, &a->tpl.ports, 4);
 	put32(h + 4, t->iss.v, &sum);

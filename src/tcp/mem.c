@@ -474,19 +474,12 @@ uint32_t tcb_rcv_space(const tcp_stack *s, const tcb *t)
 	return rcv_space_in(s, t);
 }
 
-/* The window field when the edge stays: what was promised, scaled down,
- * so that it never reaches past rcv_adv, which stays too. */
-static inline uint16_t promised_field(const tcb *t, uint32_t promised)
-{
-	uint32_t field = promised >> t->rcv_wscale;
-	return field > 65535 ? 65535 : (uint16_t)field;
-}
-
-/* tcb_window_field when the edge may move (below): the space worked out,
- * out of line so that the usual way needs no more registers than its
- * own. Here beside the room it offers, so that the two inline into it. */
-static __attribute__((noinline)) uint16_t window_field_space(tcp_stack *s, tcb *t,
-							     uint32_t promised, uint32_t step)
+/* tcb_window_field when the edge may move (tcp.h's tcb_window_field_inl):
+ * the space worked out, out of line so that the usual way needs no more
+ * registers than its own. Here beside the room it offers, so that the two
+ * inline into it. */
+__attribute__((noinline)) uint16_t window_field_space(tcp_stack *s, tcb *t, uint32_t promised,
+						      uint32_t step)
 {
 	uint32_t space = rcv_space_in(s, t);
 	bool stays = space <= promised || space - promised < step;
@@ -507,20 +500,5 @@ static __attribute__((noinline)) uint16_t window_field_space(tcp_stack *s, tcb *
 /* Every segment a TCB sends asks for it. */
 uint16_t tcb_window_field(tcp_stack *s, tcb *t)
 {
-	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
-	 * right edge at least where it was. */
-	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	/* Receiver SWS avoidance (ibid.): move the right edge only by at
-	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
-	 * than a step short of that (most segments: a window offered in
-	 * full, a few bytes since), it stays whatever the ring holds, and
-	 * the space is not worked out: the field is what was promised
-	 * (not 0: more than rcvbuf - step >= rcvbuf / 2), scaled down.
-	 * (step <= rcvbuf / 2: no wrap.) */
-	if (promised > t->rcvbuf - step)
-		return promised_field(t, promised);
-	return window_field_space(s, t, promised, step);
+	return tcb_window_field_inl(s, t);
 }

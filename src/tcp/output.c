@@ -67,6 +67,40 @@ typedef struct opts_sum {
 	size_t len;
 } opts_sum;
 
+/* The option words of a SYN (or of any segment without SACK blocks or
+ * Fast Open) at q, summed; returns the end. As tcp_opts_write lays them
+ * out: MSS (2, 4) when not 0, timestamps (8, 10) after SACK-permitted
+ * (4, 2) or two NOPs, or SACK-permitted alone after two NOPs, window
+ * scale (3, 3) after a NOP when not -1. For opts_put_other and syn_fast. */
+static inline __attribute__((always_inline)) uint8_t *
+opt_words(uint8_t *q, uint16_t mss, bool sack, bool ts, uint32_t ts_val, uint32_t ts_ecr,
+	  int wscale, uint64_t *sum)
+{
+	if (mss) {
+		put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, sum);
+		q += 4;
+	}
+	if (ts) {
+		put32(q, sack ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10
+			      : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+				TCPOPT_TIMESTAMP << 8 | 10, sum);
+		put32(q + 4, ts_val, sum);
+		put32(q + 8, ts_ecr, sum);
+		q += 12;
+	} else if (sack) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 | 2,
+		      sum);
+		q += 4;
+	}
+	if (wscale >= 0) {
+		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 | (uint8_t)wscale,
+		      sum);
+		q += 4;
+	}
+	return q;
+}
+
 /* The options of a SYN, SACK blocks, Fast Open: what opts_put does not
  * write itself. Everything but SACK blocks and Fast Open word by word
  * (kind, length), as tcp_opts_write lays them out: MSS (2, 4), timestamps
@@ -86,30 +120,9 @@ static __attribute__((noinline)) opts_sum opts_put_other(const tcp_opts *op, boo
 		size_t n = tcp_opts_write(op, p);
 		return (opts_sum){ csum_partial(p, n, 0), n };
 	}
-	uint8_t *q = p;
-	if (op->mss) {
-		put32(q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | op->mss, &sum);
-		q += 4;
-	}
-	if (op->has_ts) {
-		put32(q, op->sack_ok ? (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 |
-				       TCPOPT_TIMESTAMP << 8 | 10
-				     : (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
-				       TCPOPT_TIMESTAMP << 8 | 10, &sum);
-		put32(q + 4, op->ts_val, &sum);
-		put32(q + 8, op->ts_ecr, &sum);
-		q += 12;
-	} else if (op->sack_ok) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_SACK_PERM << 8 |
-			 2, &sum);
-		q += 4;
-	}
 	/* Window scale is a SYN option only (RFC 7323 §2.2). */
-	if (syn && op->wscale >= 0) {
-		put32(q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
-			 (uint8_t)op->wscale, &sum);
-		q += 4;
-	}
+	uint8_t *q = opt_words(p, op->mss, op->sack_ok, op->has_ts, op->ts_val, op->ts_ecr,
+			       syn ? op->wscale : -1, &sum);
 	return (opts_sum){ sum, (size_t)(q - p) };
 }
 
@@ -344,9 +357,56 @@ static uint16_t syn_window(const tcp_stack *s, const tcb *t)
 	return (uint16_t)(space > 65535 ? 65535 : space);
 }
 
+/* Our SYN from SYN_SENT, the bytes tcb_send_syn sends (syn_options'
+ * and syn_options_stream's options laid out as opts_put_other lays out a
+ * SYN's), written as words into the IP layer's buffer and summed as they
+ * go: no seg_out filled and read back, no option walk. false (nothing
+ * done) for what tcb_send_syn does otherwise: a traced stack (its TX
+ * event), a Fast Open SYN (tfo_syn_out's options and data), ECN asked
+ * (ecn_syn_out's state and flags), and every SYN under
+ * tcp_stack.no_fastpath (test_out_one compares the two). a: t's
+ * extension (output_send took it). */
+static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
+{
+	const hsk_config *c = &s->env->cfg;
+	if (s->no_fastpath || c->trace || c->ecn == 1 || (t->flags & TF_TFO_SYN))
+		return false;
+	/* no ECN state to mark the SYN with: only ecn_syn_out sets it in
+	 * SYN_SENT, and only with ecn 1 */
+	assert(!(t->ecn & ECN_OK));
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+	uint8_t *pkt = s->ip->txbuf, *h = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint8_t *q = h + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	/* (never 0: an MTU of 68 at least, TCP_MAXSEG's at least 88) */
+	uint16_t mss = mss_cap(tcp_our_mss(s, t->node.v6), tcb_user_mss(t));
+	assert(mss);
+	if (!mss)
+		__builtin_unreachable();        /* opt_words' test folds away */
+	q = opt_words(q, mss, c->sack, c->timestamps,
+		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
+		      c->window_scaling ? t->rcv_wscale : -1, &sum);
+	size_t n = (size_t)(q - h);
+	memcpy(h, &a->tpl.ports, 4);
+	put32(h + 4, t->iss.v, &sum);
+	put32(h + 8, 0, &sum);
+	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_SYN << 16 | syn_window(s, t),
+	      &sum);
+	sum += a->tpl.psum + n;
+	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	CNT_INC(s->env, OutSegs);
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
+	else
+		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+	return true;
+}
+
 /* Our SYN or SYN-ACK; returns the data it carries (Fast Open, tfo.c). */
 static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 {
+	if (t->state == HSK_SYN_SENT && syn_fast(s, t, t->act))
+		return 0;
 	seg_out o;
 	seg_init(&o, 0, t->iss, seq_of(0), 0);    /* the window below */
 	uint8_t cookie[8];
@@ -469,6 +529,55 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	return o.win;
 }
 
+/* One segment of the send loop (or of output_one), `len` bytes at SND.NXT
+ * (ring offset off) and the FIN after them when `fin`: its timing (the
+ * SACK record, or the one timed segment), the segment, PRR's count,
+ * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
+ * extension; win and tsval: the window field and TSval of now. */
+static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
+							   uint8_t flags, uint16_t win,
+							   uint32_t tsval, uint32_t len, bool fin,
+							   bool is_new, uint32_t off)
+{
+	seg_out o;
+	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
+	o.len = len;
+	o.ring_off = off;
+	if (!is_new) {
+		CNT_INC(s->env, RetransSegs);
+	} else if (t->flags & TF_SACK_OK) {
+		/* With SACK each new segment has a record, which times it
+		 * (RACK): ack_advance takes no sample from ts_flight or the
+		 * one timed segment while records are there, and an ACK of
+		 * new data always finds them (the SACK state goes only when
+		 * nothing is in flight). */
+		if (!rec_sent(s, t, a, t->snd_nxt, len, fin))
+			return false;
+	} else {
+		if (seq_eq(t->snd_una, t->snd_max))
+			a->ts_flight = tsval;
+		if (!(t->flags & TF_RTT_TIMING) && len) {
+			t->flags |= TF_RTT_TIMING;
+			a->rtt_seq = seq_add(t->snd_nxt, len);
+			a->rtt_start = s->env->now;
+		}
+	}
+	if (is_new && len)
+		qack_data_sent(s, t);
+	tcb_put(s, t, a, &o, &tsval, false);
+	/* RFC 6937's prr_out counts every byte sent in recovery, new data
+	 * too (rec_send_lost counts the repairs). */
+	cc_prr_sent(&a->cc, len);
+	if (len < t->mss)
+		a->snd_sml = seq_add(t->snd_nxt, len);
+	t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
+	if (fin)
+		t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	return true;
+}
+
 /* end: data_end(t) (tcp_output's). */
 static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 {
@@ -533,43 +642,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			win = tcb_window_field(s, t);
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
-		seg_out o;
-		seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, (uint16_t)win);
-		o.len = len;
-		o.ring_off = ring_off(t, t->snd_nxt);
-		if (!is_new) {
-			CNT_INC(s->env, RetransSegs);
-		} else if (t->flags & TF_SACK_OK) {
-			/* With SACK each new segment has a record, which
-			 * times it (RACK): ack_advance takes no sample from
-			 * ts_flight or the one timed segment while records
-			 * are there, and an ACK of new data always finds
-			 * them (the SACK state goes only when nothing is in
-			 * flight). */
-			if (!rec_sent(s, t, a, t->snd_nxt, len, fin))
-				break;          /* no segment record free */
-		} else {
-			if (seq_eq(t->snd_una, t->snd_max))
-				a->ts_flight = tsval;
-			if (!(t->flags & TF_RTT_TIMING) && len) {
-				t->flags |= TF_RTT_TIMING;
-				a->rtt_seq = seq_add(t->snd_nxt, len);
-				a->rtt_start = s->env->now;
-			}
-		}
-		if (is_new && len)
-			qack_data_sent(s, t);
-		tcb_put(s, t, a, &o, &tsval, false);
-		/* RFC 6937's prr_out counts every byte sent in recovery, new
-		 * data too (rec_send_lost counts the repairs). */
-		cc_prr_sent(&a->cc, len);
-		if (len < t->mss)
-			a->snd_sml = seq_add(t->snd_nxt, len);
-		t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
-		if (fin)
-			t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
-		if (seq_gt(t->snd_nxt, t->snd_max))
-			t->snd_max = t->snd_nxt;
+		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
+			      ring_off(t, t->snd_nxt)))
+			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
 		 * turn would find nothing. */
@@ -666,6 +741,57 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 	output_end(s, t, end, true, sent);
 }
 
+/* Whether output_one may take a call of tcp_output with something due
+ * (output_due): all the unsent bytes within the peer's window and one
+ * MSS (or a FIN alone due), new ones (SND.NXT at SND.MAX: not a go-back-N
+ * resend), no SYN due and no SYN,ACK unacknowledged (!syn_outstanding;
+ * SND.UNA is at the ISS in SYN_SENT too), a state that sends, nothing
+ * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
+ * window first: a bulk sender's calls, window-limited, leave at it.
+ * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
+static inline bool one_due(const tcb *t, hsk_seq end)
+{
+	const tcb_act *a = t->act;
+	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) &&
+	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && a &&
+	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
+	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
+	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+
+/* output_send's usual call, by a short way (one_due holds): one new
+ * segment carries all the unsent bytes (within the peer's window and
+ * cwnd, Nagle allowing), the FIN after them when one is due, or the FIN
+ * alone. What output_send does then: its loop's one turn without its
+ * tests, output_end. A window or Nagle holding data back (the loop may
+ * split it, or send nothing) goes to output_send. end: data_end(t). */
+static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
+	tcb_act *a = t->act;
+	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
+	 * end, which one_due refuses; without the test GCC's registers cost
+	 * 8 more a lifecycle) */
+	bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
+	/* output_due: data past SND.NXT or the FIN at it */
+	assert(avail || fin);
+	uint8_t flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0);
+	if (avail) {
+		/* all of it, or the loop's way (which may split it or hold
+		 * it back) */
+		if (avail > rec_cwnd_room(t) || !nagle_allows(t, avail, avail)) {
+			output_send(s, t, end);
+			return;
+		}
+		flags |= HSK_TH_PSH;    /* the last of the burst */
+	}
+	uint16_t win = tcb_window_field_inl(s, t);
+	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
+	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
+	output_end(s, t, end, true, sent);
+}
+
 /* output_end alone, for the calls with nothing due but an ACK owed now or
  * an RTO to start (three of a lifecycle's twelve: the ACK of a SYN,ACK,
  * of a request, of a FIN): without output_send's steps, their tests and
@@ -682,8 +808,10 @@ void tcp_output(tcp_stack *s, tcb *t)
 	/* The end of the data written: nothing below moves SND.UNA or the
 	 * ring's length (sending moves SND.NXT and SND.MAX only). */
 	hsk_seq end = data_end(t);
-	if (s->no_fastpath || output_due(t, end))
+	if (s->no_fastpath)
 		output_send(s, t, end);
+	else if (output_due(t, end))
+		one_due(t, end) ? output_one(s, t, end) : output_send(s, t, end);
 	/* Four calls of a lifecycle's twelve (after an ACK, or data whose
 	 * ACK may wait) have nothing to do but set the wheel: nothing due,
 	 * no ACK owed now, no RTO to start, and no data waiting past SND.NXT

@@ -707,6 +707,37 @@ void tcb_send_probe(struct tcp_stack *s, tcb *t);
 void send_rst_for(struct tcp_stack *s, const tcp_seg *sg);
 /* The window field to advertise, after scaling; updates rcv_adv. */
 uint16_t tcb_window_field(struct tcp_stack *s, tcb *t);
+/* tcb_window_field when the edge may move (mem.c, out of line). */
+uint16_t window_field_space(struct tcp_stack *s, tcb *t, uint32_t promised, uint32_t step);
+/* The window field when the edge stays: what was promised, scaled down,
+ * so that it never reaches past rcv_adv, which stays too. */
+static inline uint16_t promised_field(const tcb *t, uint32_t promised)
+{
+	uint32_t field = promised >> t->rcv_wscale;
+	return field > 65535 ? 65535 : (uint16_t)field;
+}
+/* tcb_window_field's body: in line where it pays (output.c's short way;
+ * in the send loop it costs bulk its registers), the call elsewhere. */
+static inline __attribute__((always_inline)) uint16_t tcb_window_field_inl(struct tcp_stack *s,
+									     tcb *t)
+{
+	/* Never shrink the window we offered (RFC 9293 §3.8.6.2.2): keep the
+	 * right edge at least where it was. */
+	uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ?
+		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+	/* Receiver SWS avoidance (ibid.): move the right edge only by at
+	 * least min(RCV.BUFF/2, MSS), never by crumbs. */
+	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+	/* The space is at most rcvbuf (tcb_rcv_room): with the edge less
+	 * than a step short of that (most segments: a window offered in
+	 * full, a few bytes since), it stays whatever the ring holds, and
+	 * the space is not worked out: the field is what was promised
+	 * (not 0: more than rcvbuf - step >= rcvbuf / 2), scaled down.
+	 * (step <= rcvbuf / 2: no wrap.) */
+	if (promised > t->rcvbuf - step)
+		return promised_field(t, promised);
+	return window_field_space(s, t, promised, step);
+}
 /* The options of a SYN or SYN-ACK we send (v6: over IPv6, its MSS), in
  * o zeroed by the caller (its seg_out's initializer, or seg_init). */
 void syn_options(struct tcp_stack *s, tcp_opts *o, int8_t peer_wscale, uint8_t rcv_wscale,
@@ -1025,9 +1056,12 @@ static inline bool rec_sent_start(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_s
  * first segment after an idle time starts the SACK state
  * (rec_sent_start); the usual one has a record free in the ring there is
  * (its capacity is 0 before it is taken, so `seg` needs no test of its
- * own); rec_sent_grow otherwise. */
-static inline bool rec_sent(struct tcp_stack *s, tcb *t, tcb_act *x, hsk_seq start,
-			    uint32_t len, bool fin)
+ * own); rec_sent_grow otherwise. Always in line: the send loop and
+ * output_one (output.c) both take it, and a call would cost each segment
+ * its frame. */
+static inline __attribute__((always_inline)) bool rec_sent(struct tcp_stack *s, tcb *t,
+							    tcb_act *x, hsk_seq start,
+							    uint32_t len, bool fin)
 {
 	if (!x->sack_on)
 		return rec_sent_start(s, t, x, start, len, fin);

@@ -283,8 +283,8 @@ void tbl_insert(hsk_table *t, tbl_node *n)
 	insert_node(t, n, t->c_hash);
 }
 
-/* tbl_remove after its migration step, if any. */
-static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
+/* n out of its chain (after the migration step, if any). */
+static inline __attribute__((always_inline)) void unlink_node(hsk_table *t, tbl_node *n)
 {
 	for (tbl_node **pp = slot(t, n->hash); *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
@@ -294,6 +294,12 @@ static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_
 			break;
 		}
 	}
+}
+
+/* tbl_remove after its migration step, if any. */
+static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
+{
+	unlink_node(t, n);
 	/* The tuple is absent now: remember that, with its hash, for the
 	 * insert of its successor (a TIME_WAIT entry, a TCB). When the
 	 * cache holds n (the segment that ends it was looked up) it has its
@@ -323,6 +329,22 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 		remove_migrating(t, n);
 	else
 		remove_node(t, n);
+}
+
+/* tbl_remove for a tuple no successor takes (a TIME_WAIT entry reaped):
+ * the cache keeps the tuple it knows, and forgets n only when it holds
+ * it (the tuple is absent now, which it then says), rather than learn
+ * n's key and hash for an insert that will not come. While the table
+ * grows, tbl_remove's way (its migration step). */
+void tbl_remove_end(hsk_table *t, tbl_node *n)
+{
+	if (t->old) {
+		remove_migrating(t, n);
+		return;
+	}
+	unlink_node(t, n);
+	if (t->c_node == n)
+		t->c_node = NULL;
 }
 
 /* n takes the place in the cache that tbl_insert would give it; old had

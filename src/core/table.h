@@ -107,6 +107,9 @@ void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
 void tbl_insert(hsk_table *t, tbl_node *n);
 /* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
+/* The same for a tuple whose node none replaces (no insert of it
+ * follows): the cache is not taught n's key and hash. */
+void tbl_remove_end(hsk_table *t, tbl_node *n);
 /* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
  * family (a TIME_WAIT entry for its TCB), old in the table: the same
  * table after, chains, growth and cache alike, without hashing or looking

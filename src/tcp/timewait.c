@@ -119,10 +119,12 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is
- * not armed. */
+ * not armed. (tbl_remove_end: the callers insert no successor through
+ * the cache; a new incarnation's SYN looked the entry up, so the cache
+ * holds it and is told the tuple is absent either way.) */
 static void tw_drop(tcp_stack *s, tcp_tw *tw)
 {
-	tbl_remove(&s->conns, &tw->node);
+	tbl_remove_end(&s->conns, &tw->node);
 	/* (tcp_obj_put with the kind known: no switch over the kinds) */
 	pool_put(tcp_obj_pool(s, HSK_OBJ_TW, tw->node.v6), tw);
 }

@@ -331,22 +331,6 @@ void tbl_remove(hsk_table *t, tbl_node *n)
 		remove_node(t, n);
 }
 
-/* tbl_remove for a tuple no successor takes (a TIME_WAIT entry reaped):
- * the cache keeps the tuple it knows, and forgets n only when it holds
- * it (the tuple is absent now, which it then says), rather than learn
- * n's key and hash for an insert that will not come. While the table
- * grows, tbl_remove's way (its migration step). */
-void tbl_remove_end(hsk_table *t, tbl_node *n)
-{
-	if (t->old) {
-		remove_migrating(t, n);
-		return;
-	}
-	unlink_node(t, n);
-	if (t->c_node == n)
-		t->c_node = NULL;
-}
-
 /* n takes the place in the cache that tbl_insert would give it; old had
  * the same key, hash and family. A cache that holds a node is valid and
  * has that node's key, hash and family (every store of c_node but

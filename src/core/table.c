@@ -283,8 +283,8 @@ void tbl_insert(hsk_table *t, tbl_node *n)
 	insert_node(t, n, t->c_hash);
 }
 
-/* tbl_remove after its migration step, if any. */
-static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
+/* n out of its chain (after the migration step, if any). */
+static inline __attribute__((always_inline)) void unlink_node(hsk_table *t, tbl_node *n)
 {
 	for (tbl_node **pp = slot(t, n->hash); *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
@@ -294,6 +294,12 @@ static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_
 			break;
 		}
 	}
+}
+
+/* tbl_remove after its migration step, if any. */
+static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
+{
+	unlink_node(t, n);
 	/* The tuple is absent now: remember that, with its hash, for the
 	 * insert of its successor (a TIME_WAIT entry, a TCB). When the
 	 * cache holds n (the segment that ends it was looked up) it has its

@@ -118,6 +118,27 @@ void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
  * tbl_lookup's test and call it directly. */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
+/* tbl_remove for a tuple whose node none replaces (no insert of it
+ * follows: a TIME_WAIT entry reaped): the cache keeps the tuple it
+ * knows, and forgets n only when it holds it (the tuple is absent now,
+ * which it then says), rather than learn n's key and hash for nothing.
+ * In line, so that its caller's usual way needs no call (nor frame);
+ * while the table grows, tbl_remove's way (its migration step). */
+static inline void tbl_remove_end(hsk_table *t, tbl_node *n)
+{
+	if (t->old) {
+		tbl_remove(t, n);
+		return;
+	}
+	tbl_node **pp = &t->bucket[n->hash & t->mask];
+	while (*pp != n)        /* (n is in the table: its chain holds it) */
+		pp = &(*pp)->next;
+	*pp = n->next;
+	n->next = NULL;
+	t->count--;
+	if (t->c_node == n)
+		t->c_node = NULL;
+}
 /* Calls fn for every node; fn must not insert or remove. O(n): nothing on
  * a per-segment or per-connection path may call it (walks counts them). */
 void tbl_foreach(hsk_table *t, void (*fn)(void *ctx, tbl_node *n), void *ctx);

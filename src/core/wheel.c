@@ -486,7 +486,7 @@ static inline bool fifo_before(const hsk_timer *f, const hsk_timer *t)
  * is due, every timer before it is due too, so filed in `overdue` (a
  * timer in a slot has a tick above the wheel's, so a deadline above
  * `now`); when it is not, a due head of `overdue` is before it. */
-hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
+static __attribute__((noinline)) hsk_timer *pop_general(hsk_wheel *w, uint64_t now)
 {
 	if (now > w->now)
 		wheel_advance(w, now);
@@ -513,6 +513,21 @@ hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 	}
 	refresh_first(w);
 	return 0;
+}
+
+/* pop_general's usual pop (the TIME_WAIT entries' reaping): the wheel
+ * at `now` already, nothing pending nor overdue, the fifo's head due.
+ * It is then the first due timer (above), taken with no call, so no
+ * frame (pop_general's calls need one). */
+hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
+{
+	hsk_timer *f = w->fifo.next;
+	if (now > w->now || !list_empty(&w->pending) || !list_empty(&w->overdue) ||
+	    f == &w->fifo || f->deadline > now)
+		return pop_general(w, now);
+	timer_list_unlink(f);
+	w->count--;
+	return f;
 }
 
 uint64_t wheel_next_deadline(const hsk_wheel *w)

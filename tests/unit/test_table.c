@@ -404,7 +404,12 @@ static void test_cache_against_model(void **state)
 				cur[k] = twin;
 			}
 			break;
-		default:
+		default:        /* (a remove with no successor: tbl_remove_end) */
+			if (cur[k]) {
+				tbl_remove_end(&t, &cur[k]->node);
+				cur[k] = NULL;
+				count--;
+			}
 			break;
 		}
 		/* the tuple cached before the operation (o's), first */
@@ -423,6 +428,41 @@ static void test_cache_against_model(void **state)
 	free(cur);
 }
 
+/* tbl_remove_end while the table grows takes tbl_remove's way: a
+ * migration step, the node gone, and a lookup of its tuple right after
+ * (the cache held it) misses; without growth it moves nothing. */
+static void test_remove_end_migrates(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	hsk_table t;
+	conn *c = table_fx(&t, N, 16, 0x5152, 0x7374);
+	int i = 0;
+	while (!t.old) {          /* up to the first doubling */
+		c[i].node.key = mk_tuple((uint32_t)i, 9, 80, 1000);
+		tbl_insert(&t, &c[i].node);
+		i++;
+	}
+	assert_ptr_equal(tbl_lookup(&t, &c[0].node.key), &c[0].node);
+	uint64_t m0 = t.moves;
+	tbl_remove_end(&t, &c[0].node);
+	assert_true(t.moves > m0);
+	assert_null(tbl_lookup(&t, &c[0].node.key));
+	assert_int_equal(tbl_count(&t), (size_t)i - 1);
+	for (uint32_t j = 0; t.old; j++) {      /* misses finish the migration */
+		hsk_tuple absent = mk_tuple(0xdead0000u + j, 9, 80, 1000);
+		assert_null(tbl_lookup(&t, &absent));
+	}
+	assert_ptr_equal(tbl_lookup(&t, &c[1].node.key), &c[1].node);
+	m0 = t.moves;
+	tbl_remove_end(&t, &c[1].node);
+	assert_int_equal(t.moves, m0);
+	assert_null(tbl_lookup(&t, &c[1].node.key));
+	assert_int_equal(tbl_count(&t), (size_t)i - 2);
+	tbl_destroy(&t);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_miss_migrates),
 		cmocka_unit_test(test_million_bounded),
 		cmocka_unit_test(test_cache_against_model),
+		cmocka_unit_test(test_remove_end_migrates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

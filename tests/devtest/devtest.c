@@ -291,7 +291,7 @@ static int add_svc(struct app *a, int kind, const char *port, const char *file)
 	return 0;
 }
 
-static void usage(void)
+static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: hsk-devtest (--tun NAME [--offload LIST] [--deny LIST] [--uring]\n"
 		"         [--queues N] [--steer] | --xdp IFNAME [--queues N] [--xdp-mode drv|skb] [--copy])\n"

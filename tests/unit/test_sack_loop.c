@@ -414,7 +414,7 @@ static void test_loop_reordering(void **state)
 static void loop_lossy(bool tlp)
 {
 	static const unsigned loss[] = { 1, 3, 10, 20, 30 };
-	unsigned i, seed, sent, rtx, rtos, rec, tlps, all_rtos = 0;
+	unsigned i, seed, sent, rtx, rtos, rec, tlps;
 
 	for (i = 0; i < sizeof(loss) / sizeof(loss[0]); i++) {
 		sent = rtx = rtos = rec = tlps = 0;
@@ -432,7 +432,6 @@ static void loop_lossy(bool tlp)
 			rec += L.recoveries;
 			tlps += L.tlps;
 		}
-		all_rtos += rtos;
 		print_message("%s loss %2u%%, 4 x 300 KB: %u segments, %u retransmitted, "
 			      "%u RTOs, %u recoveries, %u probes\n", tlp ? "TLP" : "   ",
 			      loss[i], sent, rtx, rtos, rec, tlps);

@@ -93,7 +93,7 @@ static inline bool tw_usual(tcp_stack *s, const tcb *t, const hsk_pool *p,
 			    uint64_t deadline)
 {
 	return !s->env->cfg.trace &&
-	       (t->sd < 0 || !s->notify) && p->free_list && tcp_obj_room(s, HSK_OBJ_TW) &&
+	       t->sd < 0 && p->free_list && tcp_obj_room(s, HSK_OBJ_TW) &&
 	       wheel_fifo_ok(&s->env->wheel, deadline) && !s->conn_long;
 }
 

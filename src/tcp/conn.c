@@ -125,16 +125,39 @@ void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 	tcb_closed(s, t, cause);
 }
 
-/* tuple_hash6_from's 36 bytes (the addresses' four words, then the
- * ports), from the key's hsk_sip_pre. */
-uint64_t isn_hash6(const hsk_sip_pre *p, const tbl_v6addrs *a, uint16_t lport, uint16_t rport)
+/* The state after an IPv6 tuple's four address words (tuple_hash6_from's
+ * first 32 bytes) from the key's hsk_sip_pre. */
+static hsk_sip isn_addrs6(const hsk_sip_pre *p, const tbl_v6addrs *a)
 {
 	hsk_sip st = sip_absorb_pre(p, sip_le64(a->l));
 	sip_absorb(&st, sip_le64(a->l + 8), 2);
 	sip_absorb(&st, sip_le64(a->r), 2);
 	sip_absorb(&st, sip_le64(a->r + 8), 2);
+	return st;
+}
+
+/* tuple_hash6_from's 36 bytes (the addresses' four words, then the
+ * ports), from the state after the addresses when they are the last
+ * ones's. */
+uint64_t isn_hash6(tcp_stack *s, const tbl_v6addrs *a, uint16_t lport, uint16_t rport)
+{
+	if (memcmp(&s->isn_a6, a, sizeof(*a))) {
+		s->isn_a6 = *a;
+		s->isn_st6 = isn_addrs6(&s->isn_p, a);
+	}
+	hsk_sip st = s->isn_st6;
 	sip_absorb(&st, sip_last_word(36, (uint64_t)rport << 16 | lport), 2);
 	return sip_finish(st, 4);
+}
+
+void tcp_isn_init(tcp_stack *s)
+{
+	s->isn_p = sip_pre(sip_init(s->env->key0 ^ TCP_ISN_LABEL, s->env->key1));
+	/* the kept states are the zero addresses' (so always some addresses') */
+	s->isn_m0 = 0;
+	s->isn_st = sip_absorb_pre(&s->isn_p, 0);
+	memset(&s->isn_a6, 0, sizeof(s->isn_a6));
+	s->isn_st6 = isn_addrs6(&s->isn_p, &s->isn_a6);
 }
 
 hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)

@@ -92,17 +92,23 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 }
 
 /* F of RFC 6528 for IPv4: SipHash-2-4 of the tuple's 12 bytes (table.h's
- * tuple_hash_from) from the key's hsk_sip_pre. */
-static inline __attribute__((always_inline)) uint64_t isn_hash(const hsk_sip_pre *p,
+ * tuple_hash_from) from the key's hsk_sip_pre; the state after the first
+ * word (the addresses) is kept for the next ISN between them. */
+static inline __attribute__((always_inline)) uint64_t isn_hash(tcp_stack *s,
 								const hsk_tuple *tu)
 {
-	hsk_sip st = sip_absorb_pre(p, TUPLE_M0(tu));
+	uint64_t m0 = TUPLE_M0(tu);
+	if (m0 != s->isn_m0) {
+		s->isn_m0 = m0;
+		s->isn_st = sip_absorb_pre(&s->isn_p, m0);
+	}
+	hsk_sip st = s->isn_st;
 	sip_absorb(&st, TUPLE_M1(tu), 2);
 	return sip_finish(st, 4);
 }
 
 /* F for IPv6: of the 36 bytes (conn.c). */
-uint64_t isn_hash6(const hsk_sip_pre *p, const tbl_v6addrs *a, uint16_t lport, uint16_t rport);
+uint64_t isn_hash6(tcp_stack *s, const tbl_v6addrs *a, uint16_t lport, uint16_t rport);
 
 /* tcp_isn's body (tcp.h), in line in a request's making (listen.c). */
 static inline __attribute__((always_inline)) hsk_seq tcp_isn_inl(tcp_stack *s,
@@ -115,8 +121,8 @@ static inline __attribute__((always_inline)) hsk_seq tcp_isn_inl(tcp_stack *s,
 	if (s->env->cfg.isn_fixed)
 		return seq_of(s->env->cfg.isn_offset);
 	uint32_t m = (uint32_t)(s->env->now / 4000);
-	uint32_t f = (uint32_t)(a6 ? isn_hash6(&s->isn_p, a6, tu->lport, tu->rport) :
-				isn_hash(&s->isn_p, tu));
+	uint32_t f = (uint32_t)(a6 ? isn_hash6(s, a6, tu->lport, tu->rport) :
+				isn_hash(s, tu));
 	return seq_of(m + f + s->env->cfg.isn_offset);
 }
 

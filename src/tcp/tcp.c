@@ -28,7 +28,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 		cc_init(&s->cc_fresh[i], cc_at(i), TCP_DEFAULT_MSS, 0);
 	if (tbl_init(&s->conns, 1024, env->key0, env->key1) < 0)
 		return -HSK_ENOMEM;
-	s->isn_p = sip_pre(sip_init(env->key0 ^ TCP_ISN_LABEL, env->key1));
+	tcp_isn_init(s);
 	tfo_keys_init(s);
 	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
 	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);

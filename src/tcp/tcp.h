@@ -457,6 +457,13 @@ typedef struct tcp_stack {
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_sip_pre isn_p;        /* SipHash state after tcp_isn's key
 				   * (sip_pre's) */
+	/* tcp_isn's last addresses and the state after them (tcp_isn_init's
+	 * first): a client opens to one server, a server hears from one
+	 * client, again and again, and only the ports change. */
+	uint64_t isn_m0;          /* IPv4: the first word (TUPLE_M0) */
+	hsk_sip isn_st;           /* and the state after it */
+	tbl_v6addrs isn_a6;       /* IPv6: the four address words */
+	hsk_sip isn_st6;          /* and the state after them */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	hsk_pool act_pool;        /* tcb_act of connections moving data */
 	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's
@@ -832,6 +839,9 @@ void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
  * stack's key with this label, tcp_stack.isn_p its state after the key. */
 #define TCP_ISN_LABEL 0x69736eu         /* "isn" */
 hsk_seq tcp_isn(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6);
+/* tcp_isn's key state (isn_p) from the stack's key, and its address
+ * states for the zero addresses (tcp_init's). */
+void tcp_isn_init(struct tcp_stack *s);
 /* Readiness may have changed: queue an event for the socket. */
 static inline void tcb_notify(struct tcp_stack *s, tcb *t)
 {

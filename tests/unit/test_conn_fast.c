@@ -46,6 +46,10 @@
  *    tcp_stack: over random tuples (IPv4 and IPv6) and clocks, the ISN
  *    is the 4-microsecond clock plus hsk_siphash of the tuple's bytes
  *    under the stack's key with the ISN label, plus isn_offset;
+ *  - tcp_isn keeps the state after the last addresses it hashed: over
+ *    random sequences of a few addresses (IPv4 and IPv6) that differ in
+ *    one byte, and the zero ones it starts from, with random ports,
+ *    each ISN is the same reference's;
  *  - tcb_act_new zeroes everything before the congestion state (in
  *    pieces, not one memset): from a slot a freed extension left full
  *    of garbage, every byte before cc is zero but recover and snd_sml
@@ -295,40 +299,88 @@ static void test_tuple_hash6(void **state)
 	}
 }
 
+/* The ISN RFC 6528 asks for, worked out from the bytes: the clock's
+ * 4-microsecond ticks plus hsk_siphash of the tuple's 12 bytes (a6 NULL)
+ * or of IPv6's 36 under the stack's key with the ISN label, plus
+ * isn_offset. */
+static uint32_t isn_ref(const hsk_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
+{
+	uint64_t k0 = s->env.key0 ^ TCP_ISN_LABEL, k1 = s->env.key1;
+	uint32_t m = (uint32_t)(s->env.now / 4000) + s->env.cfg.isn_offset;
+	uint8_t b[36];
+	size_t n = 0;
+	if (a6) {
+		memcpy(b, a6->l, 16);
+		memcpy(b + 16, a6->r, 16);
+		n = 32;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			b[i] = (uint8_t)(tu->laddr >> 8 * i);
+			b[4 + i] = (uint8_t)(tu->raddr >> 8 * i);
+		}
+		n = 8;
+	}
+	b[n] = (uint8_t)tu->lport;
+	b[n + 1] = (uint8_t)(tu->lport >> 8);
+	b[n + 2] = (uint8_t)tu->rport;
+	b[n + 3] = (uint8_t)(tu->rport >> 8);
+	return (uint32_t)(m + (uint32_t)hsk_siphash(b, n + 4, k0, k1));
+}
+
 static void test_isn_is_siphash(void **state)
 {
 	(void)state;
 	hsk_stack *s = stack_with("cubic", 65536);
 	uint64_t x = 0x2545f4914f6cdd1dull;
-	uint64_t k0 = s->env.key0 ^ TCP_ISN_LABEL, k1 = s->env.key1;
 	for (int n = 0; n < 1000; n++) {
 		s->env.now = xs(&x) >> 8;
 		s->env.cfg.isn_offset = (uint32_t)xs(&x);
-		uint32_t m = (uint32_t)(s->env.now / 4000) + s->env.cfg.isn_offset;
 		hsk_tuple tu = { (uint32_t)xs(&x), (uint32_t)xs(&x), (uint16_t)xs(&x),
 				 (uint16_t)xs(&x) };
-		uint8_t b[36];
-		for (int i = 0; i < 4; i++) {
-			b[i] = (uint8_t)(tu.laddr >> 8 * i);
-			b[4 + i] = (uint8_t)(tu.raddr >> 8 * i);
-		}
-		b[8] = (uint8_t)tu.lport;
-		b[9] = (uint8_t)(tu.lport >> 8);
-		b[10] = (uint8_t)tu.rport;
-		b[11] = (uint8_t)(tu.rport >> 8);
-		assert_int_equal(tcp_isn(&s->tcp, &tu, NULL).v,
-				 (uint32_t)(m + (uint32_t)hsk_siphash(b, 12, k0, k1)));
+		assert_int_equal(tcp_isn(&s->tcp, &tu, NULL).v, isn_ref(s, &tu, NULL));
 		tbl_v6addrs a;
 		for (int i = 0; i < 16; i++) {
-			a.l[i] = b[i] = (uint8_t)xs(&x);
-			a.r[i] = b[16 + i] = (uint8_t)xs(&x);
+			a.l[i] = (uint8_t)xs(&x);
+			a.r[i] = (uint8_t)xs(&x);
 		}
-		b[32] = (uint8_t)tu.lport;
-		b[33] = (uint8_t)(tu.lport >> 8);
-		b[34] = (uint8_t)tu.rport;
-		b[35] = (uint8_t)(tu.rport >> 8);
-		assert_int_equal(tcp_isn(&s->tcp, &tu, &a).v,
-				 (uint32_t)(m + (uint32_t)hsk_siphash(b, 36, k0, k1)));
+		assert_int_equal(tcp_isn(&s->tcp, &tu, &a).v, isn_ref(s, &tu, &a));
+	}
+	hsk_stack_free(s);
+}
+
+/* tcp_isn keeps the state after the last addresses it hashed (IPv4's
+ * first word, IPv6's 32 bytes): over random sequences from a few
+ * addresses that differ in one byte of either address (IPv6: any of the
+ * 32; IPv4: any of the 8), and the zero addresses the kept states start
+ * from, with random ports, every ISN is the reference's. */
+static void test_isn_kept_addrs(void **state)
+{
+	(void)state;
+	hsk_stack *s = stack_with("cubic", 65536);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	tbl_v6addrs a6[34];
+	hsk_tuple a4[9];
+	memset(a6, 0x5a, sizeof(a6));
+	for (int i = 0; i < 32; i++)
+		((uint8_t *)&a6[i + 1])[i] ^= 0x80;
+	memset(&a6[33], 0, sizeof(a6[33]));    /* the initial kept state's */
+	a4[0] = (hsk_tuple){ 0, 0, 0, 0 };     /* the initial kept state's */
+	for (int i = 0; i < 8; i++) {
+		a4[i + 1] = (hsk_tuple){ 0x0a000001, 0x0a000002, 0, 0 };
+		if (i < 4)
+			a4[i + 1].laddr ^= 0x80u << 8 * i;
+		else
+			a4[i + 1].raddr ^= 0x80u << 8 * (i - 4);
+	}
+	for (int n = 0; n < 2000; n++) {
+		s->env.now = xs(&x) >> 8;
+		/* (first the zero addresses: the states kept at the start) */
+		hsk_tuple tu = a4[n ? xs(&x) % 9 : 0];
+		tu.lport = (uint16_t)xs(&x);
+		tu.rport = (uint16_t)xs(&x);
+		assert_int_equal(tcp_isn(&s->tcp, &tu, NULL).v, isn_ref(s, &tu, NULL));
+		const tbl_v6addrs *a = &a6[n ? xs(&x) % 34 : 33];
+		assert_int_equal(tcp_isn(&s->tcp, &tu, a).v, isn_ref(s, &tu, a));
 	}
 	hsk_stack_free(s);
 }
@@ -721,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_fold_cache),
 		cmocka_unit_test(test_tuple_hash6),
 		cmocka_unit_test(test_isn_is_siphash),
+		cmocka_unit_test(test_isn_kept_addrs),
 		cmocka_unit_test(test_lookup6_cache_compares_all),
 		cmocka_unit_test(test_tw_slot_all_written),
 		cmocka_unit_test(test_replace_equals_remove_insert),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "tcp/conn.h"
 
 enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */
 
@@ -529,7 +530,7 @@ static inline __attribute__((always_inline)) int conn_start(hsk_stack *s, int sd
 		t->rcvbuf = k->rcvbuf;
 		t->rcv_wscale = wscale_for(t->rcvbuf);
 	}
-	t->iss = tcp_isn(&s->tcp, tu, a6);
+	t->iss = tcp_isn_inl(&s->tcp, tu, a6);   /* (in line: a frame less) */
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	/* The SYN's timer lives in the TCB's active extension. A socket
 	 * without options (k->opt NULL) has the defaults' tos, congestion

@@ -517,7 +517,7 @@ static inline __attribute__((always_inline)) int conn_start(hsk_stack *s, int sd
 		      tcb **out)
 {
 	hsk_sock *k = &s->socks[sd];
-	tcb *t = tcb_new(&s->tcp, tu, a6);
+	tcb *t = tcb_new_active(&s->tcp, tu, a6);  /* (tcb_new in line) */
 	if (!t)
 		return -HSK_ENOBUFS;
 	if (k->inet6 && k->baddr6) {    /* the TCB has the address now */

@@ -26,10 +26,7 @@ void tcb_fresh_init(tcp_stack *s, tcb *t)
 
 tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 {
-	tcb *t = tcb_new_inl(s, tu, a6, NULL);
-	if (t)
-		t->ts_offset = (uint32_t)rng_next(&s->env->rng);
-	return t;
+	return tcb_new_active(s, tu, a6);
 }
 
 /* Takes the TCB out of the table and stops its timers; the memory stays

@@ -170,8 +170,3 @@ uint16_t tcb_mss_for_mtu(const tcp_stack *s, const tcb *t, uint32_t mtu)
 	return (t->flags & TF_TS_OK) ? mss_less_ts(mss) : mss;
 }
 
-void tcb_init_from_syn(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
-		       uint32_t ts_val)
-{
-	tcb_init_from_syn_inl(s, t, mss, peer_wscale, opts, ts_val);
-}

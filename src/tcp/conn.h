@@ -79,7 +79,12 @@ static inline uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
 	return (uint16_t)(mss ? mss : 1);      /* min_snd_mss 0: still never 0 */
 }
 
-/* tcb_init_from_syn's body (tcp.h has what it does). */
+/* What the peer's SYN (or SYN,ACK) says: its MSS (clamped, capped by
+ * TCP_MAXSEG, timestamp room taken off), its window shift (-1: none), and
+ * in opts TF_SACK_OK and TF_TS_OK (with its TSval) as this connection
+ * takes them: the peer offered them and our configuration allows them
+ * (the caller's test: tcb_syn_opts; a request made it at the SYN). In
+ * line at both callers (listen.c's child, input.c's SYN,ACK). */
 static inline __attribute__((always_inline)) void
 tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
 		      uint32_t ts_val)

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "tcp/conn.h"
 #include "tcp/tcp.h"
 #include "tcp/reass.h"
 
@@ -828,8 +829,9 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		ecn_rcv_synack(t, sg);
 	else
 		ecn_rcv_syn(t, sg);
-	tcb_init_from_syn(s, t, sg->th.opt.mss, sg->th.opt.wscale,
-			  tcb_syn_opts(s, sg->th.opt.sack_ok, sg->th.opt.has_ts), sg->th.opt.ts_val);
+	tcb_init_from_syn_inl(s, t, sg->th.opt.mss, sg->th.opt.wscale,
+			      tcb_syn_opts(s, sg->th.opt.sack_ok, sg->th.opt.has_ts),
+			      sg->th.opt.ts_val);
 	t->snd_wnd = sg->th.win;        /* never scaled in a SYN */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;

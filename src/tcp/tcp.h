@@ -904,13 +904,6 @@ bool tcp_mem_exhausted(const struct tcp_stack *s);
 /* The payload per segment a path MTU allows this connection (clamped as
  * the peer's MSS is, conn.h's tcp_clamp_mss; timestamp room taken off). */
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);
-/* What the peer's SYN (or SYN,ACK) says: its MSS (clamped, capped by
- * TCP_MAXSEG, timestamp room taken off), its window shift (-1: none), and
- * in opts TF_SACK_OK and TF_TS_OK (with its TSval) as this connection
- * takes them: the peer offered them and our configuration allows them
- * (the caller's test: tcb_syn_opts; a request made it at the SYN). */
-void tcb_init_from_syn(struct tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale,
-		       uint32_t opts, uint32_t ts_val);
 /* The TF_SACK_OK and TF_TS_OK a connection takes from sack_ok, ts_ok
  * offered (the configuration's say first). */
 static inline uint32_t tcb_syn_opts(const struct tcp_stack *s, bool sack_ok, bool ts_ok)

@@ -6,7 +6,8 @@
  * destinations dropped and counted; the rate limit of RFC 4443 §2.4(f);
  * §2.4(e)'s silences; segments and ICMPv6 errors handed to the upper
  * layer through input6 and ip_icmp_err6 (packet too big in ICMPv4's
- * terms, 1280 at least); the address list; and a stack with no IPv6
+ * terms, 1280 at least); the address list; source selection by the
+ * longest matching prefix at every length; and a stack with no IPv6
  * address treats IPv6 exactly as before.
  */
 #include <setjmp.h>
@@ -679,6 +680,40 @@ static void test_address_list(void **state)
 }
 
 /* IPv4 is untouched by a second family (and a second IPv4 address). */
+/* RFC 6724 rule 8 (longest matching prefix) at every length: of two
+ * global addresses that share i and j leading bits with the destination
+ * (its bit i, resp. j, flipped), the source chosen is the one that shares
+ * more, for every i != j in 0..127 (both words of the addresses, each
+ * bit of each byte). */
+static void test_select_src_prefix_lengths(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, NULL, 0);
+	ip_layer *ip = &s->ip;
+	const uint8_t dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
+				  0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+	(void)state;
+
+	for (unsigned i = 0; i < 128; i++) {
+		for (unsigned j = 0; j < 128; j++) {
+			if (i == j)
+				continue;
+			uint8_t x[16], y[16], src[16];
+			memcpy(x, dst, 16);
+			memcpy(y, dst, 16);
+			x[i / 8] ^= (uint8_t)(0x80 >> i % 8);
+			y[j / 8] ^= (uint8_t)(0x80 >> j % 8);
+			assert_int_equal(ip_addr_add(ip, IP_FAM6, x, 64), 0);
+			assert_int_equal(ip_addr_add(ip, IP_FAM6, y, 64), 0);
+			assert_int_equal(ip6_select_src(ip, dst, src), 0);
+			assert_memory_equal(src, i > j ? x : y, 16);
+			assert_int_equal(ip_addr_del(ip, IP_FAM6, x), 0);
+			assert_int_equal(ip_addr_del(ip, IP_FAM6, y), 0);
+		}
+	}
+	hsk_stack_free(s);
+}
+
 static void test_ipv4_still(void **state)
 {
 	struct cap c;
@@ -726,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_error_silences),
 		cmocka_unit_test(test_ipv6_off),
 		cmocka_unit_test(test_address_list),
+		cmocka_unit_test(test_select_src_prefix_lengths),
 		cmocka_unit_test(test_ipv4_still),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

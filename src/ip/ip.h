@@ -135,7 +135,8 @@ typedef struct ip_layer {
 	ipv4_hdr rx;              /* the addresses and TOS of the TCP segment
 				   * ip_input hands up (upper.input may not
 				   * call back into ip_input, so one is
-				   * enough) */
+				   * enough); the addresses are rx_pair's,
+				   * stored with it */
 	uint64_t rx_pair;         /* the source and destination (as the
 				   * packet's 8 bytes) that last passed
 				   * ip_input's address tests, when rx_pair_ok:

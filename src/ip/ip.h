@@ -149,7 +149,8 @@ typedef struct ip_layer {
 				   * passed its checks */
 	uint8_t rx6_pair[32];
 	ipv6_hdr rx6;             /* the header ip6_input's short way hands up
-				   * (as rx) */
+				   * (as rx: the addresses are rx6_pair's,
+				   * stored with it) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

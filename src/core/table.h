@@ -36,6 +36,7 @@
 #ifndef HSK_TABLE_H
 #define HSK_TABLE_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -230,6 +231,31 @@ static inline bool tbl_v6_eq(const hsk_table *t, const tbl_node *n, const tbl_v6
 /* The IPv6 node with key `key` (from tbl_key6) and addresses a, or NULL.
  * tbl_lookup finds IPv4 nodes only, tbl_lookup6 IPv6 ones only. */
 tbl_node *tbl_lookup6(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a);
+/* key is tbl_key6(t, a, lport, rport) (for asserts: it folds anew). */
+static inline bool tbl_key6_is(hsk_table *t, const hsk_tuple *key, const tbl_v6addrs *a,
+			       uint16_t lport, uint16_t rport)
+{
+	hsk_tuple k = tbl_key6(t, a, lport, rport);
+	return tuple_eq(key, &k);
+}
+/* c_kind when c_valid and c_v6 are both true (tbl_cached6). */
+enum { TBL_C_V6 = 0x0101 };
+/* The IPv6 node the one-entry cache holds when it is the one with
+ * addresses a and ports (lport, rport), else NULL: tbl_lookup6's answer
+ * for tbl_key6(t, a, lport, rport), its key n->key, without the two
+ * folds. A cache that holds a node is valid and of the node's family and
+ * key (table.c: cache_node); no two nodes have the same addresses and
+ * ports, so the node found is the one tbl_lookup6 would find. */
+static inline tbl_node *tbl_cached6(const hsk_table *t, const tbl_v6addrs *a, uint16_t lport,
+				    uint16_t rport)
+{
+	tbl_node *n = t->c_node;
+	if (t->c_kind != TBL_C_V6 || !n || n->key.lport != lport || n->key.rport != rport ||
+	    !tbl_v6_eq(t, n, a))
+		return NULL;
+	assert(n->v6);
+	return n;
+}
 /* SipHash-2-4 of the 36 bytes l, r, lport, rport (ports little-endian)
  * under (k0, k1): tuple_hash's PRF for an IPv6 tuple. */
 uint64_t tuple_hash6(const tbl_v6addrs *a, uint16_t lport, uint16_t rport,

@@ -208,8 +208,6 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	ipv4_hdr *h = &ip->rx;
 	uint64_t pair;
 	memcpy(&pair, pkt + 12, 8);
-	h->src = rd32(pkt + 12);
-	h->dst = rd32(pkt + 16);
 	/* Not a fragment (MF and the offset: bytes 6-7) and TCP (byte 9), one
 	 * word compare; the TTL between them is not looked at. */
 	if ((rd32(pkt + 6) & ((uint32_t)(IPV4_MF | IPV4_FRAG_MASK) << 16 | 0xff)) != IP_PROTO_TCP) {
@@ -217,16 +215,22 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		return;
 	}
 	/* The address tests, made once for the pair of addresses that passed
-	 * them last (rx_pair; the usual packet is from the peer before) */
+	 * them last (rx_pair; the usual packet is from the peer before). The
+	 * pair's addresses are in ip->rx from then on (nothing else writes
+	 * them): a packet of the known pair finds them there. */
 	if (!ip->rx_pair_ok || pair != ip->rx_pair) {
-		if (h->dst != ip->addr || ip->addrs.n4 > 1 || addr_martian(ip, h->src) ||
-		    h->src == ip->addr) {
+		uint32_t src = rd32(pkt + 12), dst = rd32(pkt + 16);
+		if (dst != ip->addr || ip->addrs.n4 > 1 || addr_martian(ip, src) ||
+		    src == ip->addr) {
 			ip_input_all(ip, pkt, len);
 			return;
 		}
+		h->src = src;
+		h->dst = dst;
 		ip->rx_pair = pair;
 		ip->rx_pair_ok = true;
 	}
+	assert(h->src == rd32(pkt + 12) && h->dst == rd32(pkt + 16));
 	h->tos = pkt[1];
 	CNT_INC(ip->env, InReceives);
 	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;

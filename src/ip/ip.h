@@ -135,7 +135,8 @@ typedef struct ip_layer {
 	ipv4_hdr rx;              /* the addresses and TOS of the TCP segment
 				   * ip_input hands up (upper.input may not
 				   * call back into ip_input, so one is
-				   * enough) */
+				   * enough); the addresses are rx_pair's,
+				   * stored with it */
 	uint64_t rx_pair;         /* the source and destination (as the
 				   * packet's 8 bytes) that last passed
 				   * ip_input's address tests, when rx_pair_ok:
@@ -148,7 +149,8 @@ typedef struct ip_layer {
 				   * passed its checks */
 	uint8_t rx6_pair[32];
 	ipv6_hdr rx6;             /* the header ip6_input's short way hands up
-				   * (as rx) */
+				   * (as rx: the addresses are rx6_pair's,
+				   * stored with it) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

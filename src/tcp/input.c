@@ -1516,8 +1516,17 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 		return;
 	}
 	sg.len = (uint32_t)plen;
-	sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
-	tbl_node *n = tbl_lookup6(&s->conns, &sg.tuple, &a6);
+	/* The connection of the segment before, its addresses and ports
+	 * compared: its key, with no fold to make (a connection's segments
+	 * in a row); otherwise the key folded and looked up. */
+	tbl_node *n = tbl_cached6(&s->conns, &a6, sg.th.dport, sg.th.sport);
+	if (n) {
+		sg.tuple = n->key;
+		assert(tbl_key6_is(&s->conns, &sg.tuple, &a6, sg.th.dport, sg.th.sport));
+	} else {
+		sg.tuple = tbl_key6(&s->conns, &a6, sg.th.dport, sg.th.sport);
+		n = tbl_lookup6(&s->conns, &sg.tuple, &a6);
+	}
 	if (err && seg_fused(s, &sg, hsum, n))
 		return;
 	seg_arrives(s, &sg, n);

@@ -41,8 +41,9 @@ typedef struct ipv6_hdr {
 int ipv6_parse(const uint8_t *buf, size_t len, ipv6_hdr *h,
 	       const uint8_t **payload, size_t *payload_len);
 /* ipv6_parse's fields of a header that passed its checks (plen: the
- * payload length it read). */
-static inline void ipv6_hdr_fields(const uint8_t *buf, size_t plen, ipv6_hdr *h)
+ * payload length it read), the addresses left out (ip6_input's short way
+ * has them in place) ... */
+static inline void ipv6_hdr_fields_but_addrs(const uint8_t *buf, size_t plen, ipv6_hdr *h)
 {
 	uint32_t w0 = rd32(buf);
 	h->tclass = (uint8_t)(w0 >> 20);
@@ -50,6 +51,11 @@ static inline void ipv6_hdr_fields(const uint8_t *buf, size_t plen, ipv6_hdr *h)
 	h->payload_len = (uint16_t)plen;
 	h->next = buf[6];
 	h->hop_limit = buf[7];
+}
+/* ... and with them. */
+static inline void ipv6_hdr_fields(const uint8_t *buf, size_t plen, ipv6_hdr *h)
+{
+	ipv6_hdr_fields_but_addrs(buf, plen, h);
 	memcpy(h->src, buf + 8, 16);
 	memcpy(h->dst, buf + 24, 16);
 }

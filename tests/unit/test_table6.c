@@ -328,6 +328,50 @@ static void test_hashes(void **state)
 	done(u);
 }
 
+/* tbl_cached6 (tcp_input6's lookup without folds): the node the cache
+ * holds, only when it is IPv6 and its addresses and both ports are the
+ * segment's; NULL for a cache that holds nothing, an IPv4 node (here with
+ * the same ports and the same bytes where an IPv6 one's addresses would
+ * be) or another tuple. Each answer it gives is tbl_lookup6's. */
+static void test_cached6(void **state)
+{
+	hsk_table *t = table(3);
+	tbl_v6addrs a = addrs(1, 2), b = addrs(1, 3), c = addrs(4, 2);
+	obj *x = new6(t, &a, 80, 5000, 1);
+	obj *o4 = calloc(1, sizeof(obj) + sizeof(tbl_v6addrs));
+
+	(void)state;
+	assert_non_null(o4);
+	o4->node.kind = KIND;
+	o4->node.key = (hsk_tuple){ .laddr = 7, .raddr = 8, .lport = 80, .rport = 5000 };
+	memcpy((char *)o4 + sizeof(obj), &a, sizeof(a));  /* where tbl_v6 looks */
+	assert_null(tbl_cached6(t, &a, 80, 5000));     /* nothing known */
+	tbl_insert(t, &x->node);
+	assert_ptr_equal(tbl_cached6(t, &a, 80, 5000), &x->node);
+	assert_ptr_equal(tbl_lookup6(t, &x->node.key, &a), &x->node);
+	assert_ptr_equal(tbl_cached6(t, &a, 80, 5000), &x->node);
+	assert_null(tbl_cached6(t, &a, 81, 5000));     /* our port */
+	assert_null(tbl_cached6(t, &a, 80, 5001));     /* the peer's */
+	assert_null(tbl_cached6(t, &b, 80, 5000));     /* the peer's address */
+	assert_null(tbl_cached6(t, &c, 80, 5000));     /* ours */
+	tbl_insert(t, &o4->node);                      /* the cache: an IPv4 node */
+	assert_ptr_equal(tbl_lookup(t, &o4->node.key), &o4->node);
+	assert_null(tbl_cached6(t, &a, 80, 5000));
+	assert_ptr_equal(tbl_lookup6(t, &x->node.key, &a), &x->node);
+	assert_ptr_equal(tbl_cached6(t, &a, 80, 5000), &x->node);
+	hsk_tuple kb = tbl_key6(t, &b, 80, 5000);
+	assert_null(tbl_lookup6(t, &kb, &b));          /* valid, IPv6, no node */
+	assert_null(tbl_cached6(t, &b, 80, 5000));
+	assert_null(tbl_cached6(t, &a, 80, 5000));
+	assert_ptr_equal(tbl_lookup6(t, &x->node.key, &a), &x->node);
+	tbl_remove(t, &x->node);                       /* forgotten */
+	assert_null(tbl_cached6(t, &a, 80, 5000));
+	tbl_remove(t, &o4->node);
+	free(o4);
+	free(x);
+	done(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_lookup6_migrates),
 		cmocka_unit_test(test_fold_cache),
 		cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_cached6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

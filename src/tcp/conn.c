@@ -73,10 +73,14 @@ void tcb_detach(tcp_stack *s, tcb *t)
 	detach_to(s, t, NULL, true);
 }
 
-/* A detached TCB's memory back (tcb_free's, in line in tcb_closed). */
+/* A detached TCB's memory back (tcb_free's, in line in tcb_closed). The
+ * rings' release in line when there is none (the usual end: an idle
+ * connection's went back): tcb_release_rings would only clear
+ * TF_SND_WAIT, which nobody reads of a TCB given back here. */
 static inline __attribute__((always_inline)) void free_detached(tcp_stack *s, tcb *t)
 {
-	tcb_release_rings(s, t);
+	if (t->act && (t->act->snd.buf || t->act->rcv.buf))
+		tcb_release_rings(s, t);
 	tcb_act_free(s, t);
 	/* (tcp_obj_put with the kind known: no switch over the kinds) */
 	pool_put(tcp_obj_pool(s, HSK_OBJ_TCB, t->node.v6), t);

@@ -32,6 +32,24 @@ tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 	return t;
 }
 
+/* detach_to's work once its tests are made: the orphan's count (orphan:
+ * counted, tcb_counted_orphan), the timer, the table. */
+static inline __attribute__((always_inline)) void detach_now(tcp_stack *s, tcb *t,
+							      tbl_node *succ, bool orphan)
+{
+	if (orphan) {
+		s->orphans--;
+		if (t->act)
+			s->orphan_bytes -= t->act->snd.cap + t->act->rcv.cap;
+	}
+	wheel_cancel(&s->env->wheel, &t->timer);
+	if (succ)
+		tbl_replace(&s->conns, &t->node, succ);
+	else
+		tbl_remove(&s->conns, &t->node);
+	t->flags |= TF_DETACHED;        /* (the rings' release counts no orphan) */
+}
+
 /* Takes the TCB out of the table and stops its timers; the memory stays
  * for whoever still holds it. (tcb_detach's; in line in end_to, as
  * free_detached is: a frame and a call less each.) When it is freed next
@@ -50,17 +68,7 @@ static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t
 	}
 	if (t->flags & TF_TFO_PENDING)
 		tfo_child_done(s, t);
-	if (tcb_counted_orphan(t)) {
-		s->orphans--;
-		if (t->act)
-			s->orphan_bytes -= t->act->snd.cap + t->act->rcv.cap;
-	}
-	wheel_cancel(&s->env->wheel, &t->timer);
-	if (succ)
-		tbl_replace(&s->conns, &t->node, succ);
-	else
-		tbl_remove(&s->conns, &t->node);
-	t->flags |= TF_DETACHED;        /* (the rings' release counts no orphan) */
+	detach_now(s, t, succ, tcb_counted_orphan(t));
 	if (!held)
 		return;
 	if (t->act)
@@ -99,6 +107,13 @@ void tcb_free(tcp_stack *s, tcb *t)
  * TIME_WAIT's entry's (one call for the detach and the free). */
 static inline __attribute__((always_inline)) void end_to(tcp_stack *s, tcb *t, tbl_node *succ)
 {
+	/* The usual end, an orphan's found in the table (not a Fast Open
+	 * child still pending): one test for detach_to's and the free's. */
+	if (t->sd < 0 && !(t->flags & (TF_ON_ACCEPTQ | TF_DETACHED | TF_TFO_PENDING))) {
+		detach_now(s, t, succ, t->flags & TF_ORPHAN);
+		free_detached(s, t);
+		return;
+	}
 	/* (the detach changes neither) */
 	bool held = t->sd >= 0 || (t->flags & TF_ON_ACCEPTQ);
 	detach_to(s, t, succ, held);

@@ -138,6 +138,15 @@ void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
 	end_to(s, t, NULL);
 }
 
+void tcb_closed_orphan(tcp_stack *s, tcb *t, const char *cause)
+{
+	/* (no socket to tell: the transition without the notification; the
+	 * table's test is made where tcb_set_state_told asserts it) */
+	assert(t->sd < 0);
+	tcb_set_state_told(s, t, HSK_CLOSED, cause);
+	end_to(s, t, NULL);
+}
+
 void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)
 {
 	t->err = err;

@@ -1126,7 +1126,7 @@ static inline __attribute__((always_inline)) tcp_verdict tcb_steps(tcp_stack *s,
 				return established_fin_input(s, t, sg);
 		} else if (t->state == HSK_LAST_ACK) {
 			if (last_ack_ends(t, sg)) {
-				tcb_closed(s, t, "rcv ACK of FIN");
+				tcb_closed_orphan(s, t, "rcv ACK of FIN");
 				return TV(TV_DONE, NULL);
 			}
 		} else if (t->state == HSK_FIN_WAIT_2) {

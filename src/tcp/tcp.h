@@ -828,6 +828,9 @@ void tcb_free(struct tcp_stack *s, tcb *t);
 void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
+/* tcb_closed for an orphan (no socket) in a state that may close (every
+ * state but CLOSED: asserted), as LAST_ACK's last ACK ends it. */
+void tcb_closed_orphan(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number: SipHash-2-4 of the 4-tuple under the
  * stack's key with this label, tcp_stack.isn_p its state after the key. */
 #define TCP_ISN_LABEL 0x69736eu         /* "isn" */

@@ -1186,6 +1186,9 @@ uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addr
  * nothing it depends on moves between the two, and tcb_window_field asked
  * again answers the same), or tcb_window_field's when none was sent. */
 void tw_enter(struct tcp_stack *s, tcb *t, const char *cause, uint16_t win);
+/* tw_enter after the ACK of the peer's FIN (tcb_send_ack's window): a
+ * caller that has nothing to do after it may end with its call. */
+void tw_enter_acked(struct tcp_stack *s, tcb *t, const char *cause);
 tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);

@@ -460,6 +460,19 @@ static void test_queue_limit(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A Fast Open child accepted with its handshake pending (the client's
+ * packets held back after its SYN): the server's socket; *csd the
+ * client's. */
+static int pending_child(sim *sm, int lsd, int *csd)
+{
+	sim_blackhole(sm, C, A, true);
+	*csd = tfo_send(sm, C, "req", 3);
+	sim_run(sm, 5 * MS);
+	int ssd = sim_accept(sm, S, lsd);
+	assert_int_equal(hsk_sock_state(sm->st[S], ssd), HSK_SYN_RECEIVED);
+	return ssd;
+}
+
 /* A reset of a Fast Open connection still in SYN_RECEIVED: ECONNRESET
  * for the application (as Linux), and its place in the queue is free. The
  * listener closed under an accepted one that is still pending: the
@@ -471,11 +484,7 @@ static void test_pending_child_reset_and_orphaned(void **state)
 	int lsd = tfo_setup(&sm, 1008, 1);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	fetch_cookie(&sm, C, lsd);
-	sim_blackhole(&sm, C, A, true);
-	int csd = tfo_send(&sm, C, "req", 3);
-	sim_run(&sm, 5 * MS);
-	int ssd = sim_accept(&sm, S, lsd);
-	assert_int_equal(hsk_sock_state(s, ssd), HSK_SYN_RECEIVED);
+	int csd, ssd = pending_child(&sm, lsd, &csd);
 	sim_blackhole(&sm, C, A, false);
 	assert_int_equal(hsk_abort(c, csd), 0);         /* RST,ACK */
 	sim_run(&sm, 5 * MS);
@@ -484,11 +493,8 @@ static void test_pending_child_reset_and_orphaned(void **state)
 	hsk_close(s, ssd);
 	/* The queue (1) is free again; the next one is accepted and its
 	 * listener closed while it waits for the final ACK. */
-	sim_blackhole(&sm, C, A, true);
-	csd = tfo_send(&sm, C, "req", 3);
-	sim_run(&sm, 5 * MS);
+	ssd = pending_child(&sm, lsd, &csd);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
-	ssd = sim_accept(&sm, S, lsd);
 	assert_int_equal(hsk_close(s, lsd), 0);
 	sim_blackhole(&sm, C, A, false);
 	sim_run(&sm, 3 * SEC);
@@ -508,13 +514,9 @@ static void test_pending_orphan_reset(void **state)
 	int lsd = tfo_setup(&sm, 1010, 1);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	fetch_cookie(&sm, C, lsd);
-	sim_blackhole(&sm, C, A, true);
-	int csd = tfo_send(&sm, C, "req", 3);
-	sim_run(&sm, 5 * MS);
-	int ssd = sim_accept(&sm, S, lsd);
+	int csd, ssd = pending_child(&sm, lsd, &csd);
 	char buf[8];
 	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
-	assert_int_equal(hsk_sock_state(s, ssd), HSK_SYN_RECEIVED);
 	assert_int_equal(hsk_close(s, ssd), 0);
 	sim_run(&sm, 1 * MS);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
@@ -522,12 +524,9 @@ static void test_pending_orphan_reset(void **state)
 	assert_int_equal(hsk_abort(c, csd), 0);         /* RST,ACK */
 	sim_run(&sm, 5 * MS);
 	/* The queue (1) is free again: the next is taken with its data. */
-	sim_blackhole(&sm, C, A, true);
-	csd = tfo_send(&sm, C, "req", 3);
-	sim_run(&sm, 5 * MS);
+	ssd = pending_child(&sm, lsd, &csd);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenListenOverflow"), 0);
-	ssd = sim_accept(&sm, S, lsd);
 	sim_blackhole(&sm, C, A, false);
 	tfo_drop(&sm, csd, ssd);
 	tfo_finish(&sm, lsd);

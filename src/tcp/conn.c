@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tcp/conn.h"
+#include "tcp/end.h"
 #include "tcp/tcp.h"
 
 void tcb_fresh_init(tcp_stack *s, tcb *t)
@@ -30,9 +31,9 @@ tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
 }
 
 /* Takes the TCB out of the table and stops its timers; the memory stays
- * for whoever still holds it. (tcb_detach's; in line in end_to, as
- * free_detached is: a frame and a call less each.) When it is freed next
- * (held false: end_to's usual case), the deadlines of a kept TCB (the
+ * for whoever still holds it. (tcb_detach's; in line in tcb_end_general,
+ * as tcb_free_detached is: a frame and a call less each.) When it is
+ * freed next (held false), the deadlines of a kept TCB (the
  * extension's, keepalive's) are for nobody: tcb_act_free and pool_put
  * give the memory back, and tcb_act_new and tcb_new_inl set every field
  * again. TF_DETACHED is set all the same: the rings' release reads it
@@ -47,17 +48,7 @@ static inline __attribute__((always_inline)) void detach_to(tcp_stack *s, tcb *t
 	}
 	if (t->flags & TF_TFO_PENDING)
 		tfo_child_done(s, t);
-	if (tcb_counted_orphan(t)) {
-		s->orphans--;
-		if (t->act)
-			s->orphan_bytes -= t->act->snd.cap + t->act->rcv.cap;
-	}
-	wheel_cancel(&s->env->wheel, &t->timer);
-	if (succ)
-		tbl_replace(&s->conns, &t->node, succ);
-	else
-		tbl_remove(&s->conns, &t->node);
-	t->flags |= TF_DETACHED;        /* (the rings' release counts no orphan) */
+	tcb_detach_now(s, t, succ, tcb_counted_orphan(t));
 	if (!held)
 		return;
 	if (t->act)
@@ -70,38 +61,26 @@ void tcb_detach(tcp_stack *s, tcb *t)
 	detach_to(s, t, NULL, true);
 }
 
-/* A detached TCB's memory back (tcb_free's, in line in tcb_closed). */
-static inline __attribute__((always_inline)) void free_detached(tcp_stack *s, tcb *t)
-{
-	tcb_release_rings(s, t);
-	tcb_act_free(s, t);
-	/* (tcp_obj_put with the kind known: no switch over the kinds) */
-	pool_put(tcp_obj_pool(s, HSK_OBJ_TCB, t->node.v6), t);
-}
-
 void tcb_free(tcp_stack *s, tcb *t)
 {
 	/* (tcb_closed and TIME_WAIT's entry do not come here) */
 	if (!(t->flags & TF_DETACHED))
 		tcb_detach(s, t);
-	free_detached(s, t);
+	tcb_free_detached(s, t);
 }
 
-/* Out of the table (succ, if any, in its place), and the memory back
- * when no socket or accept queue holds the TCB: tcb_closed's end, and
- * TIME_WAIT's entry's (one call for the detach and the free). */
-static inline __attribute__((always_inline)) void end_to(tcp_stack *s, tcb *t, tbl_node *succ)
+void tcb_end_general(tcp_stack *s, tcb *t, tbl_node *succ)
 {
 	/* (the detach changes neither) */
 	bool held = t->sd >= 0 || (t->flags & TF_ON_ACCEPTQ);
 	detach_to(s, t, succ, held);
 	if (!held)
-		free_detached(s, t);
+		tcb_free_detached(s, t);
 }
 
 void tcb_end_to(tcp_stack *s, tcb *t, tbl_node *succ)
 {
-	end_to(s, t, succ);
+	tcb_end_to_inl(s, t, succ);
 }
 
 void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
@@ -113,7 +92,16 @@ void tcb_closed(tcp_stack *s, tcb *t, const char *cause)
 		t->err = t->err ? t->err : HSK_ECONNABORTED;
 		tcb_notify(s, t);       /* (the transition tells it otherwise) */
 	}
-	end_to(s, t, NULL);
+	tcb_end_to_inl(s, t, NULL);
+}
+
+void tcb_closed_orphan(tcp_stack *s, tcb *t, const char *cause)
+{
+	/* (no socket to tell: the transition without the notification; the
+	 * table's test is made where tcb_set_state_told asserts it) */
+	assert(t->sd < 0);
+	tcb_set_state_told(s, t, HSK_CLOSED, cause);
+	tcb_end_to_inl(s, t, NULL);
 }
 
 void tcb_fail(tcp_stack *s, tcb *t, int err, const char *cause)

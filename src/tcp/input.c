@@ -994,8 +994,8 @@ static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
 	       t->sd < 0 && !tcb_sack(t) && tcb_ooo_empty(t);
 }
 
-static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, tcb *t,
-								   const tcp_seg *sg)
+static __attribute__((noinline)) void fin_wait_2_fin_input(tcp_stack *s, tcb *t,
+							    const tcp_seg *sg)
 {
 	assert(seq_eq(t->snd_una, t->snd_max) && !(t->flags & (TF_RCVD_FIN | TF_ON_ACCEPTQ)));
 	hp_ts_update(s, t, sg);
@@ -1006,8 +1006,7 @@ static __attribute__((noinline)) tcp_verdict fin_wait_2_fin_input(tcp_stack *s, 
 	if (s->env->cfg.trace)
 		update_window(t, sg);
 	fin_taken(t);
-	tw_enter(s, t, "rcv FIN", tcb_send_ack(s, t));
-	return TV(TV_DONE, NULL);
+	tw_enter_acked(s, t, "rcv FIN");       /* (the last call: no frame) */
 }
 
 /* FIN_WAIT_1, the steps predicted: the first ACK of our FIN (sent, and
@@ -1128,12 +1127,14 @@ static inline __attribute__((always_inline)) tcp_verdict tcb_steps(tcp_stack *s,
 				return established_fin_input(s, t, sg);
 		} else if (t->state == HSK_LAST_ACK) {
 			if (last_ack_ends(t, sg)) {
-				tcb_closed(s, t, "rcv ACK of FIN");
+				tcb_closed_orphan(s, t, "rcv ACK of FIN");
 				return TV(TV_DONE, NULL);
 			}
 		} else if (t->state == HSK_FIN_WAIT_2) {
-			if (fin_wait_2_fin(t, sg))
-				return fin_wait_2_fin_input(s, t, sg);
+			if (fin_wait_2_fin(t, sg)) {
+				fin_wait_2_fin_input(s, t, sg);
+				return TV(TV_DONE, NULL);
+			}
 		} else if (t->state == HSK_FIN_WAIT_1 && fin_wait_1_acked(t, sg)) {
 			return fin_wait_1_acked_input(s, t, sg);
 		}

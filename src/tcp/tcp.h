@@ -835,6 +835,9 @@ void tcb_free(struct tcp_stack *s, tcb *t);
 void tcb_fail(struct tcp_stack *s, tcb *t, int err, const char *cause);
 /* Moves a TCB to CLOSED and frees it when nobody holds it. */
 void tcb_closed(struct tcp_stack *s, tcb *t, const char *cause);
+/* tcb_closed for an orphan (no socket) in a state that may close (every
+ * state but CLOSED: asserted), as LAST_ACK's last ACK ends it. */
+void tcb_closed_orphan(struct tcp_stack *s, tcb *t, const char *cause);
 /* RFC 6528 initial sequence number: SipHash-2-4 of the 4-tuple under the
  * stack's key with this label, tcp_stack.isn_p its state after the key. */
 #define TCP_ISN_LABEL 0x69736eu         /* "isn" */
@@ -1186,6 +1189,9 @@ uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addr
  * nothing it depends on moves between the two, and tcb_window_field asked
  * again answers the same), or tcb_window_field's when none was sent. */
 void tw_enter(struct tcp_stack *s, tcb *t, const char *cause, uint16_t win);
+/* tw_enter after the ACK of the peer's FIN (tcb_send_ack's window): a
+ * caller that has nothing to do after it may end with its call. */
+void tw_enter_acked(struct tcp_stack *s, tcb *t, const char *cause);
 tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);

@@ -25,6 +25,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "tcp/end.h"
 #include "tcp/tcp.h"
 
 void tw_send_ack(tcp_stack *s, tcp_tw *tw)
@@ -97,12 +98,13 @@ static inline bool tw_usual(tcp_stack *s, const tcb *t, const hsk_pool *p,
 	       wheel_fifo_ok(&s->env->wheel, deadline) && !s->conn_long;
 }
 
-/* Its usual way does tw_enter_general's work with no call but the last
- * (tcb_end_to's), so without a frame: the state set as tcb_set_state's
+/* Its usual way does tw_enter_general's work in line, the TCB's end
+ * (tcb_end_to_inl) included, so in one frame: the state set as tcb_set_state's
  * usual way sets it (the transition is legal: TIME_WAIT is entered from
  * FIN_WAIT_1, FIN_WAIT_2 and CLOSING alone), the entry the free list's
  * head. */
-void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
+static inline __attribute__((always_inline)) void tw_enter_inl(tcp_stack *s, tcb *t,
+								 const char *cause, uint16_t win)
 {
 	assert(t->state == HSK_FIN_WAIT_1 || t->state == HSK_FIN_WAIT_2 ||
 	       t->state == HSK_CLOSING);
@@ -119,7 +121,17 @@ void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
 		       sizeof(tbl_v6addrs));
 	tw_fill(tw, t, win);
 	wheel_fifo_append(&s->env->wheel, &tw->timer, deadline);
-	tcb_end_to(s, t, &tw->node);
+	tcb_end_to_inl(s, t, &tw->node);       /* (in line: one frame) */
+}
+
+void tw_enter(tcp_stack *s, tcb *t, const char *cause, uint16_t win)
+{
+	tw_enter_inl(s, t, cause, win);
+}
+
+void tw_enter_acked(tcp_stack *s, tcb *t, const char *cause)
+{
+	tw_enter_inl(s, t, cause, tcb_send_ack(s, t));
 }
 
 /* The entry leaves the table and goes back to its pool; its timer is

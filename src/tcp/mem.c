@@ -324,6 +324,7 @@ static __attribute__((noinline)) int alloc_rcv_slow(tcp_stack *s, tcb *t, tcb_ac
 {
 	if (!a && !(a = tcb_act_new(s, t)))
 		return -HSK_ENOBUFS;
+	assert(!a->rcv.buf);    /* a new extension's rings are zero */
 	return ring_alloc(s, t, &a->rcv, t->rcvbuf, true);
 }
 

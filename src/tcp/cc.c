@@ -72,14 +72,6 @@ void cc_init(cc_state *cc, const cc_ops *ops, uint32_t mss, uint64_t now)
 		ops->init(cc, now);
 }
 
-void cc_init_like(cc_state *cc, const cc_state *fresh, uint32_t mss)
-{
-	*cc = *fresh;
-	cc->mss = mss < CC_MIN_MSS ? CC_MIN_MSS : mss;
-	if (!cc->ops->fixed)
-		cc->cwnd = cc_initial_window(cc->mss);
-}
-
 bool cc_pristine(const cc_state *cc, const cc_state *fresh)
 {
 	const cc_state *p = fresh;

@@ -174,7 +174,15 @@ void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now);
  * `fresh` is a state cc_init made for the same ops (with any mss). Valid
  * because an algorithm's init sets nothing that depends on the MSS, and
  * cwnd only when it is `fixed`. */
-void cc_init_like(cc_state *cc, const cc_state *fresh, uint32_t mss);
+static inline void cc_init_like(cc_state *cc, const cc_state *fresh, uint32_t mss)
+{
+	/* In line (its one caller, tcb_cc_init, at every connection's
+	 * establishment): a copy and two stores, less than a call's frame. */
+	*cc = *fresh;
+	cc->mss = mss < CC_MIN_MSS ? CC_MIN_MSS : mss;
+	if (!cc->ops->fixed)
+		cc->cwnd = cc_initial_window(cc->mss);
+}
 /* Nothing but cwnd and mss differs from `fresh` (as above): the state can
  * be rebuilt from cwnd and mss alone, by cc_init_like. */
 bool cc_pristine(const cc_state *cc, const cc_state *fresh);

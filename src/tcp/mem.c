@@ -318,13 +318,13 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 	return 0;
 }
 
-static __attribute__((noinline)) int alloc_rcv_slow(tcp_stack *s, tcb *t)
+/* tcb_alloc_rcv in general: a (NULL: no extension yet) has no receive
+ * ring (the caller's test). */
+static __attribute__((noinline)) int alloc_rcv_slow(tcp_stack *s, tcb *t, tcb_act *a)
 {
-	tcb_act *a = tcb_act_get(s, t);
-	if (!a)
+	if (!a && !(a = tcb_act_new(s, t)))
 		return -HSK_ENOBUFS;
-	if (a->rcv.buf)
-		return 0;
+	assert(!a->rcv.buf);    /* a new extension's rings are zero */
 	return ring_alloc(s, t, &a->rcv, t->rcvbuf, true);
 }
 
@@ -335,7 +335,7 @@ int tcb_alloc_rcv(tcp_stack *s, tcb *t)
 	if (a && a->rcv.buf)
 		return 0;
 	if (!a || !ring_alloc_quick(s, t->rcvbuf))
-		return alloc_rcv_slow(s, t);
+		return alloc_rcv_slow(s, t, a);
 	ring_from_cache(s, t, &a->rcv);
 	return 0;
 }

@@ -91,6 +91,20 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 	t->mss = mss;
 }
 
+/* established()'s last steps (input.c), for every TCB that reaches
+ * ESTABLISHED, and for the passive child made there (listen.c): the
+ * keepalive set before the connection existed starts now; a reply this
+ * soon after the handshake makes it interactive (quickack.c), as Linux's
+ * lrcvtime starts at the handshake; a passive open is counted. */
+static inline __attribute__((always_inline)) void established_start(tcp_stack *s, tcb *t)
+{
+	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	t->lrcv_ms = s->env->now_ms ? s->env->now_ms : 1;
+	if (t->flags & TF_PASSIVE)
+		CNT_INC(s->env, PassiveOpens);
+}
+
 /* F of RFC 6528 for IPv4: SipHash-2-4 of the tuple's 12 bytes (table.h's
  * tuple_hash_from) from the key's hsk_sip_pre. */
 static inline __attribute__((always_inline)) uint64_t isn_hash(const hsk_sip_pre *p,

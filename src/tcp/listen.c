@@ -753,6 +753,11 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);
+	/* (a fresh TCB's estimator has no sample yet, rtt_init's: the
+	 * first sample's branches alone) */
+	assert(!t->rtt.srtt && !t->rtt.min_rtt);
+	if (t->rtt.srtt || t->rtt.min_rtt)
+		__builtin_unreachable();
 	if (synack_at)
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - synack_at, false, s->env->now);
 	if (ack) {

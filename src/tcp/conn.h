@@ -6,6 +6,7 @@
 #ifndef HSK_TCP_CONN_H
 #define HSK_TCP_CONN_H
 
+#include <assert.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
@@ -85,7 +86,9 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 	t->flags |= opts;
 	if (opts & TF_TS_OK) {
 		t->ts_recent = ts_val;
-		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
+		/* (env_set_now's ms clock: now / 10^6) */
+		assert(s->env->now_ms == (uint32_t)(s->env->now / 1000000));
+		t->ts_recent_ms = s->env->now_ms;
 		mss = mss_less_ts(mss);
 	}
 	t->mss = mss;

@@ -510,16 +510,21 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 			     const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST)
-		return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
-	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
-		return cookie_ack(s, l, sg);
-	if (f & HSK_TH_ACK) {
-		/* RFC 9293: any ACK is bad in LISTEN; reset with seq = SEG.ACK. */
-		return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
-	}
-	if (!(f & HSK_TH_SYN))
+	/* Each of these returns but for a SYN without ACK and RST (the
+	 * usual segment here): one test for it. */
+	if ((f & (HSK_TH_RST | HSK_TH_ACK | HSK_TH_SYN)) != HSK_TH_SYN) {
+		if (f & HSK_TH_RST)
+			return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
+		if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
+			return cookie_ack(s, l, sg);
+		if (f & HSK_TH_ACK) {
+			/* RFC 9293: any ACK is bad in LISTEN; reset with seq =
+			 * SEG.ACK. */
+			return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
+		}
+		assert(!(f & HSK_TH_SYN));
 		return listen_drop(s, l, sg, TV_DROP, "no SYN to a listener");
+	}
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s->env, ListenOverflows);
 		CNT_INC(s->env, ListenDrops);

@@ -678,8 +678,8 @@ static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
 static inline __attribute__((always_inline)) void
 child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
 {
-	assert(!t->act && !t->rtt.backoff && !timer_armed(&t->timer) && seq_eq(ack->ack, t->snd_una) &&
-	       !(t->flags & (TF_SYN_RETRANS | TF_TFO_PENDING)));
+	assert(!t->act && !t->rtt.backoff && !timer_armed(&t->timer) &&
+	       seq_eq(ack->ack, t->snd_una) && !(t->flags & (TF_SYN_RETRANS | TF_TFO_PENDING)));
 	/* ts_update: TS.Recent was taken now (the 24 days of PAWS idling
 	 * cannot have passed), so only the TSval's age says */
 	assert(!(t->flags & TF_TS_OK) || t->ts_recent_ms == s->env->now_ms);

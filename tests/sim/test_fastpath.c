@@ -572,18 +572,15 @@ static char *child_text(hsk_stack *st, uint32_t peer)
 	}
 	tcb c;
 	memcpy(&c, n, sizeof(c));
-	c.node.next = NULL;
-	c.timer.next = NULL;
-	c.timer.prev = timer_armed(&c.timer) ? (hsk_timer *)&c : NULL;
-	c.act = c.act ? (tcb_act *)&c : NULL;
+	/* the pointers: whether set (1 or NULL) */
+	c.node.next = c.node.next ? (tbl_node *)1 : NULL;
+	c.timer.next = c.timer.next ? (hsk_timer *)1 : NULL;
+	c.timer.prev = c.timer.prev ? (hsk_timer *)1 : NULL;
+	c.act = c.act ? (tcb_act *)1 : NULL;
 	int k = snprintf(line, sizeof(line), "child: ");
 	const uint8_t *b = (const uint8_t *)&c;
-	for (size_t i = 0; i < sizeof(c); i++) {
-		uintptr_t p = (uintptr_t)(b + i) - (uintptr_t)&c;
-		bool ptr = (p >= offsetof(tcb, timer) && p < offsetof(tcb, timer) + 2 * sizeof(void *)) ||
-			   p >= offsetof(tcb, act);
-		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", ptr ? b[i] != 0 : b[i]);
-	}
+	for (size_t i = 0; i < sizeof(c); i++)
+		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", b[i]);
 	return strdup(line);
 }
 

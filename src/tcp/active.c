@@ -216,12 +216,9 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 
 void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)
 {
-	const cc_state *fresh = &s->cc_fresh[t->cc_id];
 	if (t->act) {
-		cc_init_like(&t->act->cc, fresh, mss);
+		cc_init_like(&t->act->cc, &s->cc_fresh[t->cc_id], mss);
 		return;
 	}
-	/* The cwnd an extension made now would hold (cc_init_like's). */
-	t->cwnd = fresh->ops->fixed ? fresh->cwnd :
-		  cc_initial_window(mss < CC_MIN_MSS ? CC_MIN_MSS : mss);
+	t->cwnd = tcb_cwnd_fresh(s, t, mss);
 }

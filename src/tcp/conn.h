@@ -6,6 +6,7 @@
 #ifndef HSK_TCP_CONN_H
 #define HSK_TCP_CONN_H
 
+#include <assert.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
@@ -102,10 +103,26 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 	t->flags |= opts;
 	if (opts & TF_TS_OK) {
 		t->ts_recent = ts_val;
-		t->ts_recent_ms = (uint32_t)(s->env->now / 1000000);
+		/* (env_set_now's ms clock: now / 10^6) */
+		assert(s->env->now_ms == (uint32_t)(s->env->now / 1000000));
+		t->ts_recent_ms = s->env->now_ms;
 		mss = mss_less_ts(mss);
 	}
 	t->mss = mss;
+}
+
+/* established()'s last steps (input.c), for every TCB that reaches
+ * ESTABLISHED, and for the passive child made there (listen.c): the
+ * keepalive set before the connection existed starts now; a reply this
+ * soon after the handshake makes it interactive (quickack.c), as Linux's
+ * lrcvtime starts at the handshake; a passive open is counted. */
+static inline __attribute__((always_inline)) void established_start(tcp_stack *s, tcb *t)
+{
+	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
+		t->keep_at = s->env->now + keep_idle_ns(s, t);
+	t->lrcv_ms = s->env->now_ms ? s->env->now_ms : 1;
+	if (t->flags & TF_PASSIVE)
+		CNT_INC(s->env, PassiveOpens);
 }
 
 /* F of RFC 6528 for IPv4: SipHash-2-4 of the tuple's 12 bytes (table.h's

@@ -390,14 +390,7 @@ static bool established(tcp_stack *s, tcb *t, const char *cause)
 			t->flags |= TF_ECN_HIGH;
 		}
 	}
-	/* SO_KEEPALIVE set before the connection existed starts now. */
-	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
-		t->keep_at = s->env->now + keep_idle_ns(s, t);
-	/* A reply this soon after the handshake makes it interactive
-	 * (quickack.c), as Linux's lrcvtime starts at the handshake. */
-	t->lrcv_ms = s->env->now_ms ? s->env->now_ms : 1;
-	if (t->flags & TF_PASSIVE)
-		CNT_INC(s->env, PassiveOpens);
+	established_start(s, t);         /* keepalive, lrcv_ms, the count */
 	return true;
 }
 

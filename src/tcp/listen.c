@@ -163,10 +163,11 @@ synack_head(uint8_t *p, uint32_t psum, uint32_t w0, uint32_t seq, uint32_t ack,
 	uint32_t w3 = (uint32_t)(len / 4 << 12 | flags) << 16 | win;
 	uint64_t sum = (uint64_t)psum + len + w0 + seq + ack + w3 + optsum;
 	sum = (sum & 0xffffffffu) + (sum >> 32);
-	wr32(p, w0);
-	wr32(p + 4, seq);
-	wr32(p + 8, ack);
-	wr32(p + 12, w3);
+	/* Two 64-bit stores for four words: as four 32-bit ones, gcc
+	 * gathered them into a vector register (a movd each, three
+	 * shuffles) before one store (ipv4_emit_fields does the same). */
+	wr64(p, (uint64_t)w0 << 32 | seq);
+	wr64(p + 8, (uint64_t)ack << 32 | w3);
 	wr32(p + 16, (uint32_t)csum_fold((uint32_t)(sum & 0xffff) + (uint32_t)(sum >> 16)) << 16);
 	return len;
 }
@@ -509,16 +510,21 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 			     const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
-	if (f & HSK_TH_RST)
-		return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
-	if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
-		return cookie_ack(s, l, sg);
-	if (f & HSK_TH_ACK) {
-		/* RFC 9293: any ACK is bad in LISTEN; reset with seq = SEG.ACK. */
-		return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
-	}
-	if (!(f & HSK_TH_SYN))
+	/* Each of these returns but for a SYN without ACK and RST (the
+	 * usual segment here): one test for it. */
+	if ((f & (HSK_TH_RST | HSK_TH_ACK | HSK_TH_SYN)) != HSK_TH_SYN) {
+		if (f & HSK_TH_RST)
+			return listen_drop(s, l, sg, TV_DROP, "RST to a listener");
+		if ((f & HSK_TH_ACK) && !(f & HSK_TH_SYN) && cookie_recent(s, l))
+			return cookie_ack(s, l, sg);
+		if (f & HSK_TH_ACK) {
+			/* RFC 9293: any ACK is bad in LISTEN; reset with seq =
+			 * SEG.ACK. */
+			return listen_drop(s, l, sg, TV_RST, "ACK to a listener");
+		}
+		assert(!(f & HSK_TH_SYN));
 		return listen_drop(s, l, sg, TV_DROP, "no SYN to a listener");
+	}
 	if (l->accept_q >= l->backlog) {
 		CNT_INC(s->env, ListenOverflows);
 		CNT_INC(s->env, ListenDrops);
@@ -649,14 +655,61 @@ static inline bool listener_room(tcp_listener *l)
 	return l->accept_q < l->aq_cap || listener_grow(l);
 }
 
+/* The third ACK a passive child's making takes in (listener_child_at's
+ * ack; req_promote asks): the pure ACK tcb_input_synrcvd_ack's short way
+ * takes (no text, no FIN, no ECE) to a child without an extension (of
+ * what would take one at the making, only TCP_MAXSEG can), untraced
+ * (the transition's event is established()'s, with the TCB as it is
+ * then), and without tcp_stack.no_fastpath (test_fastpath compares). */
+static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
+				   const tcp_seg *sg)
+{
+	return !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !l->user_mss &&
+	       !s->env->cfg.trace && !s->no_fastpath;
+}
+
+/* The third ACK taken in by the child's making, once TS.Recent, the
+ * MSS and the shifts are the request's: what tcb_input_synrcvd_ack's
+ * short way and established() would do to the SYN_RECEIVED child, the
+ * fields written once. The state, SND.UNA (ISS + 1, the ACK's) and
+ * TF_ECN_ISS (established()'s for an ECN child: SND.UNA is the ISS
+ * then) are the making's. RTO backoff: none (fresh, or cleared by the
+ * SYN-ACK's sample); neither TF_SYN_RETRANS nor TF_TFO_PENDING. */
+static inline __attribute__((always_inline)) void
+child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
+{
+	assert(!t->act && !t->rtt.backoff && !timer_armed(&t->timer) &&
+	       seq_eq(ack->ack, t->snd_una) && !(t->flags & (TF_SYN_RETRANS | TF_TFO_PENDING)));
+	/* ts_update: TS.Recent was taken now (the 24 days of PAWS idling
+	 * cannot have passed), so only the TSval's age says */
+	assert(!(t->flags & TF_TS_OK) || t->ts_recent_ms == s->env->now_ms);
+	const tcp_opts *o = &ack->th.opt;
+	if ((t->flags & TF_TS_OK) && o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0 &&
+	    seq_le(ack->seq, t->rcv_nxt))
+		t->ts_recent = o->ts_val;
+	/* the window (take_window's, as the short way's) */
+	uint32_t wnd = (uint32_t)ack->th.win << t->snd_wscale;
+	t->snd_wnd = wnd;
+	t->max_snd_wnd = wnd > r->peer_wnd ? wnd : r->peer_wnd;
+	t->snd_wl1 = ack->seq;
+	t->snd_wl2 = ack->ack;
+	t->cwnd = tcb_cwnd_fresh(s, t, t->mss);        /* tcb_cc_init's: IW10 */
+	established_start(s, t);
+	/* tcb_timer_set without an extension: keepalive's, if any */
+	if (t->keep_at)
+		wheel_arm(&s->env->wheel, &t->timer, t->keep_at);
+}
+
 /* listener_child; prev not NULL: the request itself (r is prev), out of
  * its queue but still in the table, which the TCB replaces there (or
  * which leaves it when there is none); its slot goes back to the pool
- * once the TCB has read it. In line (in handshake_complete, itself in
- * line in req_promote): every passive open's third ACK makes one. */
+ * once the TCB has read it. ack not NULL: the third ACK child_takes_ack
+ * lets the making take in (the child is made ESTABLISHED). In line (in
+ * handshake_complete, itself in line in req_promote): every passive
+ * open's third ACK makes one. */
 static inline __attribute__((always_inline)) tcb *
 listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6,
-		  tcp_req *prev)
+		  tcp_req *prev, const tcp_seg *ack)
 {
 	tcb *t = listener_room(l) ? tcb_new_inl(s, &r->node.key, a6, prev ? &prev->node : NULL) :
 		 NULL;
@@ -668,9 +721,10 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		return NULL;
 	}
 	/* (state and ecn share a byte: one store) */
-	t->state = HSK_SYN_RECEIVED;
+	t->state = ack ? HSK_ESTABLISHED : HSK_SYN_RECEIVED;
 	t->ecn = r->ecn_ok ? ECN_OK : 0;
-	t->flags |= TF_PASSIVE |
+	/* established(): ECN's reductions count from the ISS (ecn.c) */
+	t->flags |= TF_PASSIVE | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* established() (or Fast Open) starts it with these */
 		t->cc_id = cc_index(l->cc) & 7;
@@ -678,8 +732,8 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->rcvbuf = l->rcvbuf;
 	t->tos = l->tos;
 	t->iss = r->iss;
-	t->snd_una = t->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
+	t->snd_una = ack ? t->snd_max : t->iss;        /* the ACK's: ISS + 1 */
 	/* Options that live in the extension take one (it stays), made
 	 * once SND.UNA is set (its recover and snd_sml start there) and
 	 * before the MSS is (TCP_MAXSEG caps it). */
@@ -704,11 +758,20 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);
+	/* (a fresh TCB's estimator has no sample yet, rtt_init's: the
+	 * first sample's branches alone) */
+	assert(!t->rtt.srtt && !t->rtt.min_rtt);
+	if (t->rtt.srtt || t->rtt.min_rtt)
+		__builtin_unreachable();
 	if (synack_at)
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - synack_at, false, s->env->now);
-	t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
-	t->snd_wl1 = r->irs;
-	t->snd_wl2 = r->iss;
+	if (ack) {
+		child_ack_in(s, t, r, ack);
+	} else {
+		t->snd_wnd = t->max_snd_wnd = r->peer_wnd;
+		t->snd_wl1 = r->irs;
+		t->snd_wl2 = r->iss;
+	}
 	if (prev) {     /* r's last use (a request's slot: its pool known) */
 		assert(prev->node.kind == HSK_OBJ_REQ);
 		pool_put(tcp_obj_pool(s, HSK_OBJ_REQ, prev->node.v6), prev);
@@ -724,7 +787,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 
 tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
 {
-	return listener_child_at(s, l, r, a6, NULL);
+	return listener_child_at(s, l, r, a6, NULL, NULL);
 }
 
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
@@ -735,15 +798,17 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
  * passive open's): a frame less. */
 static inline __attribute__((always_inline)) tcp_verdict
 handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tcp_seg *sg,
-		   tcp_req *prev)
+		   tcp_req *prev, bool take)
 {
 	/* The segment's addresses are the request's (a copy has none). */
-	tcb *t = listener_child_at(s, l, r, sg->a6, prev);
+	tcb *t = listener_child_at(s, l, r, sg->a6, prev, take ? sg : NULL);
 	if (!t) {
 		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
 		return TV(TV_DONE, NULL);
 	}
+	if (take)               /* the making took the ACK in */
+		return TV(TV_DONE, NULL);
 	/* The rest of the segment is the TCB's: so is any reply to it. */
 	tcp_verdict v = tcb_input_synrcvd_ack(s, t, sg);
 	tcp_reply_owed(s, &t->node, sg, v);
@@ -761,11 +826,13 @@ static tcp_verdict req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 	if (s->conn_long) {     /* the long way (tests compare) */
 		tcp_req copy = *r;
 		req_free(s, r);
-		return handshake_complete(s, l, &copy, sg, NULL);
+		return handshake_complete(s, l, &copy, sg, NULL, false);
 	}
 	wheel_cancel(&s->env->wheel, &r->timer);
 	req_unhook(s, r);
-	return handshake_complete(s, l, r, sg, r);
+	if (child_takes_ack(s, l, sg))  /* the usual third ACK: one making */
+		return handshake_complete(s, l, r, sg, r, true);
+	return handshake_complete(s, l, r, sg, r, false);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
@@ -796,7 +863,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
 		      .snd_wscale = -1, .peer_wnd = sg->th.win,
 		      .rcv_wnd = req_window(l) };
-	return handshake_complete(s, l, &c, sg, NULL);
+	return handshake_complete(s, l, &c, sg, NULL, false);
 }
 
 /* req_input's checks before the handshake completes, for any segment but

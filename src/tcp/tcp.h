@@ -955,6 +955,14 @@ void tcb_act_reap(struct tcp_stack *s, uint64_t now);
 /* Congestion control starts over for `mss` (cc_init): in the extension,
  * or in the TCB's cwnd when there is none. */
 void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss);
+/* tcb_cc_init's cwnd for a TCB without an extension: what one made now
+ * would hold (cc_init_like's). In line: the passive child's (listen.c). */
+static inline uint32_t tcb_cwnd_fresh(const struct tcp_stack *s, const tcb *t, uint32_t mss)
+{
+	const cc_state *fresh = &s->cc_fresh[t->cc_id];
+	return fresh->ops->fixed ? fresh->cwnd :
+				   cc_initial_window(mss < CC_MIN_MSS ? CC_MIN_MSS : mss);
+}
 static inline tcp_sack *tcb_sack(const tcb *t)
 {
 	return t->act && t->act->sack_on ? &t->act->sack : NULL;

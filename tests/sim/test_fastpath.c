@@ -507,6 +507,8 @@ typedef struct third {
 	bool plain;               /* no SACK, timestamps, window scaling, ECN */
 	bool keepalive, maxseg, cookie;
 	bool idle;                /* not accepted for 12 s (keepalive's probes) */
+	bool untraced;            /* S untraced while the third ACK comes in
+				   * (listen.c's child_takes_ack) */
 } third;
 
 /* fast and slow gave the same events, counters and bytes (what, name: for
@@ -555,6 +557,41 @@ static void shapes_compare(const char *what, const void *shapes, size_t n, size_
 }
 #define SHAPES_COMPARE(what, shapes, run) \
 	shapes_compare(what, shapes, sizeof(shapes) / sizeof((shapes)[0]), sizeof((shapes)[0]), run)
+
+/* The TCB of the connection from peer:4000 to S's port 80 after the
+ * third ACK, as text: every byte of it but its pointers (a timer and an
+ * extension say only whether they are there), or what holds the tuple. */
+static char *child_text(hsk_stack *st, uint32_t peer)
+{
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = peer, .lport = 80, .rport = 4000 };
+	tbl_node *n = tbl_lookup(&st->tcp.conns, &tu);
+	char line[2 * sizeof(tcb) + 64];
+	if (!n || n->kind != HSK_OBJ_TCB) {
+		snprintf(line, sizeof(line), "child: none (%d)", n ? (int)n->kind : -1);
+		return strdup(line);
+	}
+	tcb c;
+	memcpy(&c, n, sizeof(c));
+	/* the pointers: whether set (1 or NULL) */
+	c.node.next = c.node.next ? (tbl_node *)1 : NULL;
+	c.timer.next = c.timer.next ? (hsk_timer *)1 : NULL;
+	c.timer.prev = c.timer.prev ? (hsk_timer *)1 : NULL;
+	c.act = c.act ? (tcb_act *)1 : NULL;
+	int k = snprintf(line, sizeof(line), "child: ");
+	const uint8_t *b = (const uint8_t *)&c;
+	for (size_t i = 0; i < sizeof(c); i++)
+		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", b[i]);
+	return strdup(line);
+}
+
+/* out's events, and one more line: s */
+static void outcome_add(outcome *out, char *s)
+{
+	out->ev = realloc(out->ev, (out->nev + 1) * sizeof(char *));
+	assert_non_null(out->ev);
+	assert_non_null(s);
+	out->ev[out->nev++] = s;
+}
 
 static void run_third(const void *pv, bool slow, outcome *out)
 {
@@ -611,8 +648,13 @@ static void run_third(const void *pv, bool slow, outcome *out)
 	for (unsigned i = 0; i < v->nsack; i++)
 		o.sack[i] = (tcp_sack_block){ iss + 1 + 100 * i, iss + 51 + 100 * i };
 	static const uint8_t text[300] = { 1, 2, 3 };
+	hsk_trace_fn trace = st->env.cfg.trace;
+	if (v->untraced)
+		st->env.cfg.trace = NULL;
 	sim_inject_opts(&sm, S, peer, 4000, 80, irs + 1 + v->dseq, iss + 1 + v->dack,
 			HSK_TH_ACK | v->flags, v->win, &o, text, v->len);
+	st->env.cfg.trace = trace;
+	char *child = child_text(st, peer);
 	sim_run(&sm, 3 * MS);
 	if (v->idle)
 		sim_run(&sm, 12 * SEC);
@@ -636,6 +678,7 @@ static void run_third(const void *pv, bool slow, outcome *out)
 		sim_run(&sm, 2 * SEC);
 	}
 	events_as_text(&sm, out);
+	outcome_add(out, child);
 	out->rec = NULL;
 	out->nrec = 0;
 	out->ncnt = hsk_counter_count();
@@ -647,37 +690,53 @@ static void run_third(const void *pv, bool slow, outcome *out)
 	sim_free(&sm);
 }
 
+static const third third_shapes[] = {
+	{ "pure" , .win = 2000 },
+	{ "pure, plain", .win = 2000, .plain = true, .ts = 3 },
+	{ "plain, a TSval all the same", .win = 2000, .plain = true },
+	{ "window update", .win = 37 },
+	{ "zero window", .win = 0 },
+	{ "same TSval", .win = 2000, .ts = 1 },
+	{ "old TSval", .win = 2000, .ts = 2 },
+	{ "no timestamp", .win = 2000, .ts = 3 },
+	{ "SACK blocks", .win = 2000, .nsack = 2 },
+	{ "keepalive", .win = 2000, .keepalive = true },
+	{ "keepalive, not accepted", .win = 2000, .keepalive = true, .idle = true },
+	{ "keepalive, plain", .win = 2000, .keepalive = true, .plain = true, .ts = 3 },
+	{ "cookie", .win = 2000, .cookie = true },
+	{ "cookie, plain", .win = 2000, .cookie = true, .plain = true, .ts = 3 },
+	{ "TCP_MAXSEG", .win = 2000, .maxseg = true },
+	{ "text", .win = 2000, .len = 300 },
+	{ "text and PSH", .flags = HSK_TH_PSH, .win = 2000, .len = 100 },
+	{ "FIN", .flags = HSK_TH_FIN, .win = 2000 },
+	{ "text and FIN", .flags = HSK_TH_FIN, .win = 2000, .len = 100 },
+	{ "ECE", .flags = HSK_TH_ECE, .win = 2000 },
+	{ "CWR", .flags = HSK_TH_CWR, .win = 2000 },
+	{ "ACK of ISS + 2", .dack = 1, .win = 2000 },
+	{ "ACK of ISS", .dack = (uint32_t)-1, .win = 2000 },
+	{ "SEQ past RCV.NXT", .dseq = 10, .win = 2000 },
+	{ "cookie, text", .win = 2000, .cookie = true, .len = 50 },
+	{ "cookie, FIN", .flags = HSK_TH_FIN, .win = 2000, .cookie = true },
+};
+
 static void test_third_ack(void **state)
 {
 	(void)state;
-	static const third shapes[] = {
-		{ "pure" , .win = 2000 },
-		{ "pure, plain", .win = 2000, .plain = true, .ts = 3 },
-		{ "window update", .win = 37 },
-		{ "zero window", .win = 0 },
-		{ "same TSval", .win = 2000, .ts = 1 },
-		{ "old TSval", .win = 2000, .ts = 2 },
-		{ "no timestamp", .win = 2000, .ts = 3 },
-		{ "SACK blocks", .win = 2000, .nsack = 2 },
-		{ "keepalive", .win = 2000, .keepalive = true },
-		{ "keepalive, not accepted", .win = 2000, .keepalive = true, .idle = true },
-		{ "keepalive, plain", .win = 2000, .keepalive = true, .plain = true, .ts = 3 },
-		{ "cookie", .win = 2000, .cookie = true },
-		{ "cookie, plain", .win = 2000, .cookie = true, .plain = true, .ts = 3 },
-		{ "TCP_MAXSEG", .win = 2000, .maxseg = true },
-		{ "text", .win = 2000, .len = 300 },
-		{ "text and PSH", .flags = HSK_TH_PSH, .win = 2000, .len = 100 },
-		{ "FIN", .flags = HSK_TH_FIN, .win = 2000 },
-		{ "text and FIN", .flags = HSK_TH_FIN, .win = 2000, .len = 100 },
-		{ "ECE", .flags = HSK_TH_ECE, .win = 2000 },
-		{ "CWR", .flags = HSK_TH_CWR, .win = 2000 },
-		{ "ACK of ISS + 2", .dack = 1, .win = 2000 },
-		{ "ACK of ISS", .dack = (uint32_t)-1, .win = 2000 },
-		{ "SEQ past RCV.NXT", .dseq = 10, .win = 2000 },
-		{ "cookie, text", .win = 2000, .cookie = true, .len = 50 },
-		{ "cookie, FIN", .flags = HSK_TH_FIN, .win = 2000, .cookie = true },
-	};
-	SHAPES_COMPARE("third ACK", shapes, run_third);
+	SHAPES_COMPARE("third ACK", third_shapes, run_third);
+}
+
+/* The same shapes with S untraced while the third ACK comes in: the
+ * child's making takes the usual one in itself (listen.c,
+ * child_takes_ack); the TCB it leaves, and every event after it, must be
+ * what the steps make. */
+static void test_third_ack_untraced(void **state)
+{
+	(void)state;
+	third shapes[sizeof(third_shapes) / sizeof(third_shapes[0])];
+	memcpy(shapes, third_shapes, sizeof(shapes));
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		shapes[i].untraced = true;
+	SHAPES_COMPARE("third ACK untraced", shapes, run_third);
 }
 
 /* ---- the peer's FIN in FIN_WAIT_2 (input.c, fin_wait_2_fin) ----
@@ -1050,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_ecn),
 		cmocka_unit_test(test_third_ack),
+		cmocka_unit_test(test_third_ack_untraced),
 		cmocka_unit_test(test_fin_wait_2_fin),
 		cmocka_unit_test(test_fin_wait_1_ack),
 		cmocka_unit_test(test_established_fin),

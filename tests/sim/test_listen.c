@@ -380,6 +380,44 @@ static void test_syn_queue_full(void **state)
 	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 2 * MS);
 }
 
+/* What reaches a listener that is not a SYN (listen_input_isn tests for
+ * the SYN first): RST alone or with SYN, dropped; ACK alone or with SYN,
+ * reset with SEQ = SEG.ACK (RFC 9293, LISTEN); neither SYN, ACK nor RST,
+ * dropped. None makes a request; a SYN then does. */
+static void test_listener_not_syn(void **state)
+{
+	(void)state;
+	static const struct { uint8_t flags; bool rst; } segs[] = {
+		{ RST, false }, { RST | SYN, false }, { RST | A, false },
+		{ A, true }, { SYN | A, true }, { A | FIN, true },
+		{ FIN, false }, { 0, false }, { PSH, false },
+	};
+	sim sm;
+	sim_init(&sm, 2, NULL, 52);
+	int lsd = sim_listen(&sm, S, PORT, 4);
+	(void)lsd;
+	sm.tx_cursor = sm.nlog;
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		uint32_t ack = 7000 + 100 * (uint32_t)i;
+		sim_inject(&sm, S, NOHOST, (uint16_t)(4000 + i), PORT, 1000, ack, segs[i].flags,
+			   65535, NULL, 0);
+		sim_run(&sm, 1 * MS);
+		if (segs[i].rst)
+			expect_abs(&sm, S, RST, ack, 0, 0, 0);
+		expect_no_tx(&sm);
+		assert_int_equal(requests(&sm, S), 0);
+	}
+	assert_int_equal(sim_counter(&sm, S, "PassiveOpens"), 0);
+	sim_inject(&sm, S, NOHOST, 5000, PORT, 1000, 0, SYN, 65535, NULL, 0);
+	sim_run(&sm, 1 * MS);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.ack, 1001);
+	assert_int_equal(requests(&sm, S), 1);
+	sim_free(&sm);
+}
+
 /* A listener's backlog caps the SYN queue at max_syn_backlog. */
 static void test_max_syn_backlog(void **state)
 {
@@ -585,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_accept_overflow_abort),
 		cmocka_unit_test(test_syn_queue_full),
 		cmocka_unit_test(test_max_syn_backlog),
+		cmocka_unit_test(test_listener_not_syn),
 		cmocka_unit_test(test_listener_close_resets_queue),
 		cmocka_unit_test(test_reset_before_accept),
 	};

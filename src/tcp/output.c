@@ -268,6 +268,14 @@ static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const 
 	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
 }
 
+/* Whether a segment of a TCB with extension a carries SACK blocks (when
+ * its flags allow): something to report, a D-SACK, a block, data held out
+ * of order (without, the blocks would be none). */
+static inline bool blocks_due(const tcb_act *a)
+{
+	return a->sack_on && (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
+}
+
 /* SACK blocks in o, where they fit beside the payload. */
 static inline void put_blocks(tcb *t, seg_out *o)
 {
@@ -310,8 +318,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
 	 * (with nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none). */
-	bool blocks = a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
-		      (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
+	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a && blocks_due(a);
 	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
 	/* !plain: o with its options for tcb_put_other, a copy, where o is
 	 * to stay in registers; tcb_emit's o is in memory already and goes
@@ -516,17 +523,75 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 		 (t->flags & TF_FIN_QUEUED));
 }
 
-/* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
- * ten segments); returns the window field sent. */
-static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb *t)
+/* Whether send_ack's pure ACK may take ack_fast: the extension there
+ * (its template), no ECN (ecn_out's ECE), no SACK blocks to send
+ * (blocks_due), an untraced stack (the TX event is seg_put's), and not
+ * tcp_stack.no_fastpath (test_out_one compares the two ways). */
+static inline bool ack_fast_ok(const tcp_stack *s, const tcb *t, const tcb_act *a)
+{
+	return a && !(t->ecn & ECN_OK) && !s->no_fastpath && !s->env->cfg.trace && !blocks_due(a);
+}
+
+/* The pure ACK as tcb_put and seg_put send it when ack_fast_ok holds:
+ * the timestamps or no option, the header's words from the TCB and the
+ * extension's template, summed as they are written, and the ACK's
+ * bookkeeping (tcb_put's); no seg_out filled and read back, none of
+ * tcb_put's tests for what a pure ACK never has (a SYN, a reset, data,
+ * options but the timestamps). */
+static inline __attribute__((always_inline)) void ack_fast(tcp_stack *s, tcb *t, tcb_act *a,
+							   uint16_t win)
+{
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+	uint8_t *pkt = s->ip->txbuf, *h = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint64_t sum = 0;
+	size_t n = TCP_HDR_LEN;
+	if (t->flags & TF_TS_OK) {
+		put32(h + 20, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		      &sum);
+		put32(h + 24, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), &sum);
+		put32(h + 28, t->ts_recent, &sum);
+		n += 12;
+	}
+	qack_sent(t, (t->flags & TF_ACK_NOW) || a->delack_at);
+	t->flags &= ~TF_ACK_NOW;
+	a->delack_at = 0;
+	a->unacked_segs = 0;
+	memcpy(h, &a->tpl.ports, 4);
+	put32(h + 4, t->snd_max.v, &sum);       /* (send_ack_other's SND.MAX) */
+	put32(h + 8, t->rcv_nxt.v, &sum);
+	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_ACK << 16 | win, &sum);
+	sum += a->tpl.psum + n;
+	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	CNT_INC(s->env, OutSegs);
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
+	else
+		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+}
+
+/* The pure ACK by tcb_put, for what ack_fast_ok refuses: out of line, so
+ * that its frame (a seg_out, the trace's header) is not the short way's. */
+static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint16_t win)
 {
 	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
 	 * go-back-N, an ACK from the rewound point would look old to the
 	 * peer and be dropped. */
 	seg_out o;
-	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, tcb_window_field(s, t));
+	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
 	tcb_put(s, t, t->act, &o, NULL, false);
-	return o.win;
+}
+
+/* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
+ * ten segments); returns the window field sent. */
+static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb *t)
+{
+	uint16_t win = tcb_window_field(s, t);
+	tcb_act *a = t->act;
+	if (ack_fast_ok(s, t, a))
+		ack_fast(s, t, a, win);
+	else
+		send_ack_other(s, t, win);
+	return win;
 }
 
 /* One segment of the send loop (or of output_one), `len` bytes at SND.NXT

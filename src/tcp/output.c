@@ -153,6 +153,46 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_
 	return (opts_sum){ 0, 0 };
 }
 
+/* The TCP header's five words at h: the ports' word (the template's),
+ * SEQ, ACK, the data offset (hlen, the header's length) with the flags
+ * and the window, and the checksum (the urgent pointer 0) of the segment
+ * of n bytes, the pseudo-header's sum from the template and sum that of
+ * the options and payload, written already. For seg_put, syn_fast and
+ * ack_fast. */
+static inline __attribute__((always_inline)) void hdr_words(uint8_t *h, const seg_tpl *tp,
+							    uint32_t seq, uint32_t ack,
+							    size_t hlen, uint8_t flags,
+							    uint16_t win, size_t n, uint64_t sum)
+{
+	uint32_t w3 = (uint32_t)(hlen / 4) << 28 | (uint32_t)flags << 16 | win;
+	/* as two 64-bit stores (GCC would gather four 32-bit ones in a
+	 * vector register, a few instructions more) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the ports' word as stored, SEQ big-endian after it */
+	uint64_t w0 = (uint64_t)__builtin_bswap32(seq) << 32 | tp->ports;
+	memcpy(h, &w0, 8);
+#else
+	wr64(h, (uint64_t)tp->ports << 32 | seq);
+#endif
+	wr64(h + 8, (uint64_t)ack << 32 | w3);
+	sum += tp->psum + n + seq + ack + w3;
+	wr32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16);
+}
+
+/* The segment of n bytes in the IP layer's buffer (pkt) out by IPv6 (a6)
+ * or IPv4 (the template's addresses and their sum); the TOS byte (IP_TOS,
+ * ECT) is IPv6's traffic class. */
+static inline __attribute__((always_inline)) void seg_ip_out(tcp_stack *s, uint8_t *pkt,
+							     const tbl_v6addrs *a6,
+							     const seg_tpl *tp, uint8_t tos,
+							     size_t n)
+{
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, tos, n);
+	else
+		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, tos, n);
+}
+
 /* `*o = (seg_out){ .flags, .seq, .ack, .win }` but for the SACK blocks,
  * which are read only below opt.nsack (0 here; rec_fill_blocks writes them
  * with it): a struct initializer zeroes all of its ~100 bytes (a rep stos
@@ -221,14 +261,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		else
 			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
 	}
-	memcpy(h, &tp->ports, 4);
-	put32(h + 4, o->seq.v, &sum);
-	put32(h + 8, o->ack.v, &sum);
-	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
-	/* the pseudo-header and the ports' word (the template's) */
-	sum += tp->psum + n + pay;
-	/* the checksum, and the urgent pointer 0 */
-	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
 		tcp_hdr th = {
@@ -240,11 +273,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 			th.opt.wscale = -1;
 		trace_segment_ev(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
 	}
-	/* IPv6: the TOS byte (IP_TOS, ECT) is the traffic class */
-	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, n);
-	else
-		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, o->tos, n);
+	seg_ip_out(s, pkt, a6, tp, o->tos, n);
 }
 
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
@@ -394,18 +423,9 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
 		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
-	memcpy(h, &a->tpl.ports, 4);
-	put32(h + 4, t->iss.v, &sum);
-	put32(h + 8, 0, &sum);
-	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_SYN << 16 | syn_window(s, t),
-	      &sum);
-	sum += a->tpl.psum + n;
-	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t), n, sum);
 	CNT_INC(s->env, OutSegs);
-	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
-	else
-		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 	return true;
 }
 
@@ -556,17 +576,10 @@ static inline __attribute__((always_inline)) void ack_fast(tcp_stack *s, tcb *t,
 	t->flags &= ~TF_ACK_NOW;
 	a->delack_at = 0;
 	a->unacked_segs = 0;
-	memcpy(h, &a->tpl.ports, 4);
-	put32(h + 4, t->snd_max.v, &sum);       /* (send_ack_other's SND.MAX) */
-	put32(h + 8, t->rcv_nxt.v, &sum);
-	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_ACK << 16 | win, &sum);
-	sum += a->tpl.psum + n;
-	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	/* (send_ack_other's SND.MAX) */
+	hdr_words(h, &a->tpl, t->snd_max.v, t->rcv_nxt.v, n, HSK_TH_ACK, win, n, sum);
 	CNT_INC(s->env, OutSegs);
-	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
-	else
-		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 }
 
 /* The pure ACK by tcb_put, for what ack_fast_ok refuses: out of line, so

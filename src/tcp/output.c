@@ -766,11 +766,16 @@ static inline bool rtx_due(const tcb *t)
  * deadlines). due, sent: output_send's (both false for output_ack's
  * call). end: data_end(t). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
-							     bool due, bool sent)
+							     bool due, bool sent, bool has_act)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
 	tcb_act *a = t->act;
+	/* has_act: the caller knows the extension is there (its tests fold
+	 * away) */
+	assert(a || !has_act);
+	if (has_act && !a)
+		__builtin_unreachable();
 	if (rtx_due(t)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
@@ -816,7 +821,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent);
+	output_end(s, t, end, true, sent, false);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -847,6 +852,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 {
 	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
 	tcb_act *a = t->act;
+	/* one_due's: tcb_put's tests of the extension fold away */
+	assert(a);
+	if (!a)
+		__builtin_unreachable();
 	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
 	 * end, which one_due refuses; without the test GCC's registers cost
 	 * 8 more a lifecycle) */
@@ -867,7 +876,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
 			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
-	output_end(s, t, end, true, sent);
+	output_end(s, t, end, true, sent, true);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -876,7 +885,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false);
+	output_end(s, t, end, false, false, false);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)

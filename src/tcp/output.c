@@ -786,9 +786,9 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
-	tcp_sack *k;
-	if (sent && (k = tcb_sack(t)) != NULL)
-		rec_arm_tlp(s, t, k);
+	/* (tcb_sack's test, on a: nothing above changes t->act) */
+	if (sent && a && a->sack_on)
+		rec_arm_tlp(s, t, &a->sack);
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 

@@ -153,6 +153,46 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_
 	return (opts_sum){ 0, 0 };
 }
 
+/* The TCP header's five words at h: the ports' word (the template's),
+ * SEQ, ACK, the data offset (hlen, the header's length) with the flags
+ * and the window, and the checksum (the urgent pointer 0) of the segment
+ * of n bytes, the pseudo-header's sum from the template and sum that of
+ * the options and payload, written already. For seg_put, syn_fast and
+ * ack_fast. */
+static inline __attribute__((always_inline)) void hdr_words(uint8_t *h, const seg_tpl *tp,
+							    uint32_t seq, uint32_t ack,
+							    size_t hlen, uint8_t flags,
+							    uint16_t win, size_t n, uint64_t sum)
+{
+	uint32_t w3 = (uint32_t)(hlen / 4) << 28 | (uint32_t)flags << 16 | win;
+	/* as two 64-bit stores (GCC would gather four 32-bit ones in a
+	 * vector register, a few instructions more) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the ports' word as stored, SEQ big-endian after it */
+	uint64_t w0 = (uint64_t)__builtin_bswap32(seq) << 32 | tp->ports;
+	memcpy(h, &w0, 8);
+#else
+	wr64(h, (uint64_t)tp->ports << 32 | seq);
+#endif
+	wr64(h + 8, (uint64_t)ack << 32 | w3);
+	sum += tp->psum + n + seq + ack + w3;
+	wr32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16);
+}
+
+/* The segment of n bytes in the IP layer's buffer (pkt) out by IPv6 (a6)
+ * or IPv4 (the template's addresses and their sum); the TOS byte (IP_TOS,
+ * ECT) is IPv6's traffic class. */
+static inline __attribute__((always_inline)) void seg_ip_out(tcp_stack *s, uint8_t *pkt,
+							     const tbl_v6addrs *a6,
+							     const seg_tpl *tp, uint8_t tos,
+							     size_t n)
+{
+	if (a6)
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, tos, n);
+	else
+		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, tos, n);
+}
+
 /* `*o = (seg_out){ .flags, .seq, .ack, .win }` but for the SACK blocks,
  * which are read only below opt.nsack (0 here; rec_fill_blocks writes them
  * with it): a struct initializer zeroes all of its ~100 bytes (a rep stos
@@ -221,14 +261,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		else
 			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
 	}
-	memcpy(h, &tp->ports, 4);
-	put32(h + 4, o->seq.v, &sum);
-	put32(h + 8, o->ack.v, &sum);
-	put32(h + 12, (uint32_t)(hlen / 4) << 28 | (uint32_t)o->flags << 16 | o->win, &sum);
-	/* the pseudo-header and the ports' word (the template's) */
-	sum += tp->psum + n + pay;
-	/* the checksum, and the urgent pointer 0 */
-	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
 		tcp_hdr th = {
@@ -240,11 +273,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 			th.opt.wscale = -1;
 		trace_segment_ev(s, HSK_EV_TX, obj, sd, tu, a6, &th, o->len, NULL);
 	}
-	/* IPv6: the TOS byte (IP_TOS, ECT) is the traffic class */
-	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, o->tos, n);
-	else
-		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, o->tos, n);
+	seg_ip_out(s, pkt, a6, tp, o->tos, n);
 }
 
 void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
@@ -266,6 +295,14 @@ static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const 
 						    const hsk_ring *ring)
 {
 	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
+}
+
+/* Whether a segment of a TCB with extension a carries SACK blocks (when
+ * its flags allow): something to report, a D-SACK, a block, data held out
+ * of order (without, the blocks would be none). */
+static inline bool blocks_due(const tcb_act *a)
+{
+	return a->sack_on && (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
 }
 
 /* SACK blocks in o, where they fit beside the payload. */
@@ -310,8 +347,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
 	 * (with nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none). */
-	bool blocks = a && a->sack_on && !(ctl & (HSK_TH_SYN | HSK_TH_RST)) &&
-		      (a->sack.rcv.n || a->sack.rcv.dsack || a->ooo.n);
+	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a && blocks_due(a);
 	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
 	/* !plain: o with its options for tcb_put_other, a copy, where o is
 	 * to stay in registers; tcb_emit's o is in memory already and goes
@@ -387,18 +423,9 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
 		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
-	memcpy(h, &a->tpl.ports, 4);
-	put32(h + 4, t->iss.v, &sum);
-	put32(h + 8, 0, &sum);
-	put32(h + 12, (uint32_t)(n / 4) << 28 | (uint32_t)HSK_TH_SYN << 16 | syn_window(s, t),
-	      &sum);
-	sum += a->tpl.psum + n;
-	put32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16, &sum);
+	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t), n, sum);
 	CNT_INC(s->env, OutSegs);
-	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, t->tos, n);
-	else
-		ip_output_pre(s->ip, pkt, a->tpl.ip_addrs, a->tpl.ip_sum, IP_PROTO_TCP, t->tos, n);
+	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 	return true;
 }
 
@@ -516,17 +543,68 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 		 (t->flags & TF_FIN_QUEUED));
 }
 
-/* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
- * ten segments); returns the window field sent. */
-static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb *t)
+/* Whether send_ack's pure ACK may take ack_fast: the extension there
+ * (its template), no ECN (ecn_out's ECE), no SACK blocks to send
+ * (blocks_due), an untraced stack (the TX event is seg_put's), and not
+ * tcp_stack.no_fastpath (test_out_one compares the two ways). */
+static inline bool ack_fast_ok(const tcp_stack *s, const tcb *t, const tcb_act *a)
+{
+	return a && !(t->ecn & ECN_OK) && !s->no_fastpath && !s->env->cfg.trace && !blocks_due(a);
+}
+
+/* The pure ACK as tcb_put and seg_put send it when ack_fast_ok holds:
+ * the timestamps or no option, the header's words from the TCB and the
+ * extension's template, summed as they are written, and the ACK's
+ * bookkeeping (tcb_put's); no seg_out filled and read back, none of
+ * tcb_put's tests for what a pure ACK never has (a SYN, a reset, data,
+ * options but the timestamps). */
+static inline __attribute__((always_inline)) void ack_fast(tcp_stack *s, tcb *t, tcb_act *a,
+							   uint16_t win)
+{
+	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
+	uint8_t *pkt = s->ip->txbuf, *h = pkt + (a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	uint64_t sum = 0;
+	size_t n = TCP_HDR_LEN;
+	if (t->flags & TF_TS_OK) {
+		put32(h + 20, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+		      &sum);
+		put32(h + 24, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), &sum);
+		put32(h + 28, t->ts_recent, &sum);
+		n += 12;
+	}
+	qack_sent(t, (t->flags & TF_ACK_NOW) || a->delack_at);
+	t->flags &= ~TF_ACK_NOW;
+	a->delack_at = 0;
+	a->unacked_segs = 0;
+	/* (send_ack_other's SND.MAX) */
+	hdr_words(h, &a->tpl, t->snd_max.v, t->rcv_nxt.v, n, HSK_TH_ACK, win, n, sum);
+	CNT_INC(s->env, OutSegs);
+	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
+}
+
+/* The pure ACK by tcb_put, for what ack_fast_ok refuses: out of line, so
+ * that its frame (a seg_out, the trace's header) is not the short way's. */
+static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint16_t win)
 {
 	/* SND.MAX is the RFC's SND.NXT: after a timeout rewinds snd_nxt for
 	 * go-back-N, an ACK from the rewound point would look old to the
 	 * peer and be dropped. */
 	seg_out o;
-	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, tcb_window_field(s, t));
+	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
 	tcb_put(s, t, t->act, &o, NULL, false);
-	return o.win;
+}
+
+/* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
+ * ten segments); returns the window field sent. */
+static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb *t)
+{
+	uint16_t win = tcb_window_field(s, t);
+	tcb_act *a = t->act;
+	if (ack_fast_ok(s, t, a))
+		ack_fast(s, t, a, win);
+	else
+		send_ack_other(s, t, win);
+	return win;
 }
 
 /* One segment of the send loop (or of output_one), `len` bytes at SND.NXT
@@ -688,11 +766,16 @@ static inline bool rtx_due(const tcb *t)
  * deadlines). due, sent: output_send's (both false for output_ack's
  * call). end: data_end(t). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
-							     bool due, bool sent)
+							     bool due, bool sent, bool has_act)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
 	tcb_act *a = t->act;
+	/* has_act: the caller knows the extension is there (its tests fold
+	 * away) */
+	assert(a || !has_act);
+	if (has_act && !a)
+		__builtin_unreachable();
 	if (rtx_due(t)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
@@ -703,9 +786,9 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
-	tcp_sack *k;
-	if (sent && (k = tcb_sack(t)) != NULL)
-		rec_arm_tlp(s, t, k);
+	/* (tcb_sack's test, on a: nothing above changes t->act) */
+	if (sent && a && a->sack_on)
+		rec_arm_tlp(s, t, &a->sack);
 	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
 }
 
@@ -738,7 +821,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent);
+	output_end(s, t, end, true, sent, false);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -769,6 +852,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 {
 	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
 	tcb_act *a = t->act;
+	/* one_due's: tcb_put's tests of the extension fold away */
+	assert(a);
+	if (!a)
+		__builtin_unreachable();
 	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
 	 * end, which one_due refuses; without the test GCC's registers cost
 	 * 8 more a lifecycle) */
@@ -789,7 +876,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
 			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
-	output_end(s, t, end, true, sent);
+	output_end(s, t, end, true, sent, true);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -798,7 +885,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false);
+	output_end(s, t, end, false, false, false);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)

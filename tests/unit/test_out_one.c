@@ -9,7 +9,9 @@
  * timestamps, window scale, ECN) and every configuration's say on them,
  * TCP_MAXSEG and IP_TOS or not, the SYN sent again or not, a
  * simultaneous open or not (syn_fast's SYN, output.c, against
- * tcb_send_syn's, and its SYN-ACK);
+ * tcb_send_syn's, and its SYN-ACK); the pure ACKs (ack_fast's against
+ * tcb_put's), with the peer's data out of order, duplicated or marked
+ * CE too (SACK blocks, ECE);
  * then random writes (small and larger than an MSS), ACKs of random
  * parts of what was sent with random windows (zero, small, large), data
  * from the peer, SACK blocks, reads, TCP_NODELAY switched, Fast Open's
@@ -124,6 +126,10 @@ static void side_open(side *d, unsigned v, bool slow, uint64_t now)
 	assert_true(r == -HSK_EINPROGRESS || ((v & 128) && r == 0));
 }
 
+/* The TOS byte (traffic class) of the peer's segments: 0 but for a CE
+ * mark now and then (test_out_one_blocks). */
+static uint8_t peer_tos;
+
 /* The peer's segment th (with data) into both stacks. */
 static void peer_send(side *a, side *b, const peer *p, uint64_t now, tcp_hdr *th,
 		      const uint8_t *data, size_t dlen)
@@ -140,13 +146,15 @@ static void peer_send(side *a, side *b, const peer *p, uint64_t now, tcp_hdr *th
 		n = tcp_emit(th, data, dlen, PEER, HOST, pkt + hl, sizeof(pkt) - hl);
 	assert_true(n > 0);
 	if (p->v6) {
-		ipv6_hdr h = { .next = IP_PROTO_TCP, .hop_limit = 64, .payload_len = (uint16_t)n };
+		ipv6_hdr h = { .next = IP_PROTO_TCP, .hop_limit = 64, .payload_len = (uint16_t)n,
+			       .tclass = peer_tos };
 		memcpy(h.src, peer6, 16);
 		memcpy(h.dst, host6, 16);
 		assert_int_equal(ipv6_emit(&h, pkt, hl), (int)hl);
 	} else {
 		ipv4_hdr h = { .total_len = (uint16_t)(hl + (size_t)n), .ttl = 64,
-			       .proto = IP_PROTO_TCP, .src = PEER, .dst = HOST };
+			       .proto = IP_PROTO_TCP, .src = PEER, .dst = HOST,
+			       .tos = peer_tos };
 		assert_int_equal(ipv4_emit(&h, pkt, hl), (int)hl);
 	}
 	hsk_stack_input(a->s, now, pkt, hl + (size_t)n);
@@ -194,10 +202,16 @@ static void same_counters(const side *a, const side *b)
 	}
 }
 
+/* Whether the peer's data may come out of order (test_out_one_blocks). */
+static bool peer_ooo;
+
 /* The peer's ACK (and data) with a random window, and its timestamps. */
 static void peer_ack(side *a, side *b, peer *p, uint64_t now, size_t dlen)
 {
-	static const uint8_t data[256] = "the peer's data";
+	static const uint8_t data[1500] = "the peer's data";
+	/* now and then a full segment (two of them: an ACK at once) */
+	if (dlen && peer_ooo && rnd() % 4 == 0)
+		dlen = 400 + rnd() % 1100;
 	uint32_t out = p->hi - p->acked;
 	if (rnd() % 4)
 		p->acked += out ? rnd() % (out + 1) : 0;
@@ -220,8 +234,21 @@ static void peer_ack(side *a, side *b, peer *p, uint64_t now, size_t dlen)
 	}
 	if (dlen)
 		th.flags |= HSK_TH_PSH;
-	peer_send(a, b, p, now, &th, data, dlen);
-	p->nxt += (uint32_t)dlen;
+	/* a CE mark now and then: with ECN, the host's ACKs carry ECE
+	 * until the peer's CWR (which it never sends) */
+	peer_tos = peer_ooo && dlen && rnd() % 5 == 0 ? 3 : 0;
+	if (dlen && peer_ooo && rnd() % 3 == 0) {
+		/* out of order (a gap below it) or a duplicate of what came
+		 * (D-SACK): the host's ACKs carry SACK blocks, with SACK
+		 * granted, and the gap is filled later */
+		uint32_t at = rnd() % 2 ? p->nxt + 1 + rnd() % 300 : p->nxt - rnd() % 100;
+		th.seq = at;
+		peer_send(a, b, p, now, &th, data, dlen);
+	} else {
+		peer_send(a, b, p, now, &th, data, dlen);
+		p->nxt += (uint32_t)dlen;
+	}
+	peer_tos = 0;
 }
 
 static void both_ways(unsigned v)
@@ -346,10 +373,24 @@ static void test_out_one_same_both_ways(void **state)
 		both_ways(v);
 }
 
+/* The same with the peer's data out of order now and then, or
+ * duplicated, or marked CE: the pure ACKs that carry SACK blocks or ECE
+ * (and those that do not, ack_fast's, output.c) must be the same both
+ * ways too. */
+static void test_out_one_blocks(void **state)
+{
+	(void)state;
+	peer_ooo = true;
+	for (unsigned v = 0; v < 1024; v++)
+		both_ways(v);
+	peer_ooo = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_out_one_same_both_ways),
+		cmocka_unit_test(test_out_one_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -613,7 +613,7 @@ void tcb_release_buffers(struct tcp_stack *s, tcb *t);
  * the hook would find it queued and do nothing. */
 static inline __attribute__((always_inline)) void tcp_notify(tcp_stack *s, int sd)
 {
-	if (sd != s->notified && sd >= 0) {
+	if (sd >= 0 && sd != s->notified) {
 		assert(s->notify);
 		s->notify(s->notify_ctx, sd);
 	}

@@ -371,6 +371,15 @@ static void test_clock_contract(void **state)
 	hsk_stack_free(s);
 }
 
+/* A connected pair with both stacks' events read. */
+static void pair_drained(sim *sm, uint64_t seed, int *lsd, int *csd, int *ssd)
+{
+	sim_init_pair(sm, NULL, seed, PORT, lsd, csd, ssd);
+	hsk_event ev[8];
+	while (hsk_stack_events(sm->st[C], ev, 8) || hsk_stack_events(sm->st[S], ev, 8))
+		;
+}
+
 /* hsk_stack_events passes over closed sockets' entries and reports
  * listeners and fresh sockets in a loop of its own, and hands the rest
  * to the general one at the first connection or when out is full: each
@@ -380,11 +389,9 @@ static void test_events_walk(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	sim_init_pair(&sm, NULL, 1207, PORT, &lsd, &csd, &ssd);
+	pair_drained(&sm, 1207, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_event ev[8];
-	while (hsk_stack_events(c, ev, 8) || hsk_stack_events(s, ev, 8))
-		;
 	/* The listener's event, then a connection's (its acked count too). */
 	int c2 = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 5 * MS);
@@ -466,11 +473,9 @@ static void test_events_notified(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	sim_init_pair(&sm, NULL, 1209, PORT, &lsd, &csd, &ssd);
+	pair_drained(&sm, 1209, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_event ev[8];
-	while (hsk_stack_events(c, ev, 8) || hsk_stack_events(s, ev, 8))
-		;
 	/* Told, drained, told again: reported again. */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(hsk_send(c, csd, "ab", 2), 2);

@@ -942,6 +942,7 @@ static __attribute__((noinline)) size_t events_from(hsk_stack *s, hsk_event *out
 size_t hsk_stack_events(hsk_stack *s, hsk_event *out, size_t max)
 {
 	size_t n = 0, i = 0;
+	s->tcp.notified = -1;   /* its socket leaves the queue (tcp_notify) */
 	for (; i < s->evq_len; i++) {
 		if (n == max)
 			return events_from(s, out, max, i, n);

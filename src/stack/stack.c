@@ -115,6 +115,7 @@ static __attribute__((noinline)) void notify_socket_grow(hsk_stack *s, hsk_sock 
 	s->evq_cap = n;
 	s->evq[s->evq_len++] = sd;
 	k->ev_queued = true;
+	s->tcp.notified = sd;
 }
 
 /* stack_notify, for the TCP layer's callback (once per segment that
@@ -128,14 +129,17 @@ static void notify_socket(void *ctx, int sd)
 	hsk_stack *s = ctx;
 	assert(sock_get(s, sd) != NULL);
 	hsk_sock *k = &s->socks[sd];
-	if (k->ev_queued)
-		return;
-	if (s->evq_len == s->evq_cap) {
-		notify_socket_grow(s, k, sd);
-		return;
+	if (!k->ev_queued) {
+		if (s->evq_len == s->evq_cap) {
+			notify_socket_grow(s, k, sd);
+			return;
+		}
+		s->evq[s->evq_len++] = sd;
+		k->ev_queued = true;
 	}
-	s->evq[s->evq_len++] = sd;
-	k->ev_queued = true;
+	/* Queued: tcp_notify need not call again until a drain or the
+	 * slot's release (tcp_stack.notified). */
+	s->tcp.notified = sd;
 }
 
 hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t now_ns)
@@ -158,6 +162,7 @@ hsk_stack *hsk_stack_new(const hsk_config *cfg, const hsk_link *link, uint64_t n
 				  .input6 = tcp_input6 };
 	s->tcp.notify = notify_socket;
 	s->tcp.notify_ctx = s;
+	s->tcp.notified = -1;
 	return s;
 fail:
 	hsk_stack_free(s);

@@ -154,6 +154,10 @@ static inline void sock_release_slot(hsk_stack *s, int sd, sock_opts *opt, uint8
 	hsk_sock *k = &s->socks[sd];
 	assert(opt == k->opt);
 	memset(k, 0, sizeof(*k));
+	/* The slot is no longer queued (ev_queued is clear): tcp_notify must
+	 * call for its next socket, which an sd still on the queue would not
+	 * otherwise put on it again. */
+	s->tcp.notified = -1;
 	k->kind = SK_FREE;
 	k->next_free = s->free_sock;
 	s->free_sock = sd;

@@ -482,6 +482,12 @@ typedef struct tcp_stack {
 	uint32_t ring_cache_cap;  /* the size cached: the default, rounded */
 	void (*notify)(void *ctx, int sd);
 	void *notify_ctx;
+	/* The socket notify last told and found or put on its event queue,
+	 * -1 when none: tcp_notify skips the call for it (most of a
+	 * connection's notifications come while it is queued already).
+	 * The socket layer keeps it true: -1 again when it drains the
+	 * queue or frees a slot (stack.c, socket.c, stack.h). */
+	int notified;
 	/* apps (issue 8): TCP Fast Open cookies of servers (tfo.c),
 	 * allocated with the first one */
 	struct tfo_cache *tfo;
@@ -602,10 +608,12 @@ void tcb_release_buffers(struct tcp_stack *s, tcb *t);
 /* Socket sd's readiness may have changed: tell the socket layer. Always
  * in line (GCC called its second half out of line from tcp_input). The
  * hook is always there: hsk_stack_new, tcp_init's one caller, sets it
- * before any segment or call can come (no test of it at each call). */
+ * before any segment or call can come (no test of it at each call). No
+ * call for the socket told last while it stays queued (s->notified):
+ * the hook would find it queued and do nothing. */
 static inline __attribute__((always_inline)) void tcp_notify(tcp_stack *s, int sd)
 {
-	if (sd >= 0) {
+	if (sd >= 0 && sd != s->notified) {
 		assert(s->notify);
 		s->notify(s->notify_ctx, sd);
 	}

@@ -371,6 +371,15 @@ static void test_clock_contract(void **state)
 	hsk_stack_free(s);
 }
 
+/* A connected pair with both stacks' events read. */
+static void pair_drained(sim *sm, uint64_t seed, int *lsd, int *csd, int *ssd)
+{
+	sim_init_pair(sm, NULL, seed, PORT, lsd, csd, ssd);
+	hsk_event ev[8];
+	while (hsk_stack_events(sm->st[C], ev, 8) || hsk_stack_events(sm->st[S], ev, 8))
+		;
+}
+
 /* hsk_stack_events passes over closed sockets' entries and reports
  * listeners and fresh sockets in a loop of its own, and hands the rest
  * to the general one at the first connection or when out is full: each
@@ -380,11 +389,9 @@ static void test_events_walk(void **state)
 	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
-	sim_init_pair(&sm, NULL, 1207, PORT, &lsd, &csd, &ssd);
+	pair_drained(&sm, 1207, &lsd, &csd, &ssd);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	hsk_event ev[8];
-	while (hsk_stack_events(c, ev, 8) || hsk_stack_events(s, ev, 8))
-		;
 	/* The listener's event, then a connection's (its acked count too). */
 	int c2 = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 5 * MS);
@@ -456,11 +463,57 @@ static void test_events_walk(void **state)
 	sim_free(&sm);
 }
 
+/* tcp_notify calls the socket layer only for a socket other than the
+ * one it told last (tcp_stack.notified), which must stay queued until
+ * then: a drain takes it off the queue (the next change is told again),
+ * and so does a close (the descriptor's next socket is queued once
+ * more, an entry of its own after the closed one's). */
+static void test_events_notified(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	pair_drained(&sm, 1209, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_event ev[8];
+	/* Told, drained, told again: reported again. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hsk_send(c, csd, "ab", 2), 2);
+		sim_run(&sm, 5 * MS);
+		assert_int_equal(hsk_stack_events(s, ev, 8), 1);
+		assert_int_equal(ev[0].sd, ssd);
+		assert_true(ev[0].events & HSK_POLLIN);
+		assert_int_equal(hsk_recv(s, ssd, ev, 2), 2);
+	}
+	/* Queued and closed (the close tells it last), its descriptor
+	 * taken by a fresh socket that connects: two entries name it. */
+	int c2 = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 5 * MS);
+	while (hsk_stack_events(c, ev, 8))
+		;
+	assert_int_equal(hsk_send(s, ssd, "z", 1), 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_close(c, csd), 0);
+	int f = hsk_socket(c);
+	assert_int_equal(f, csd);
+	assert_int_equal(hsk_connect(c, f, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+	size_t n = hsk_stack_events(c, ev, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(ev[0].sd, f);
+	assert_int_equal(ev[1].sd, f);
+	assert_int_equal(hsk_stack_events(c, ev, 8), 0);
+	hsk_close(c, f);
+	hsk_close(c, c2);
+	hsk_close(s, ssd);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_pointer_and_acked_events),
 		cmocka_unit_test(test_events_walk),
+		cmocka_unit_test(test_events_notified),
 		cmocka_unit_test(test_sendv_recvv_peek),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),

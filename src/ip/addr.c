@@ -152,26 +152,15 @@ bool ip6_in_group(const ip_layer *ip, const uint8_t a[16])
 	return false;
 }
 
-/* The 8 bytes at p as a big-endian word */
-static inline uint64_t be64_at(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 /* Bits a and b share from the top: the leading zeros of their difference,
  * a word at a time (not a byte and a bit at a time: ~130 instructions
  * less at every IPv6 connect()). */
 static unsigned common_prefix(const uint8_t a[16], const uint8_t b[16])
 {
-	uint64_t x = be64_at(a) ^ be64_at(b);
+	uint64_t x = rd64(a) ^ rd64(b);
 	if (x)
 		return (unsigned)__builtin_clzll(x);
-	x = be64_at(a + 8) ^ be64_at(b + 8);
+	x = rd64(a + 8) ^ rd64(b + 8);
 	return x ? 64 + (unsigned)__builtin_clzll(x) : 128;
 }
 

@@ -135,6 +135,16 @@ static inline bool opts_plain(const tcp_opts *op, bool syn)
 	       (!syn || op->wscale < 0);
 }
 
+/* The plain timestamps option (NOP, NOP, TS) at p, summed into sum: 12
+ * bytes. */
+static inline __attribute__((always_inline)) void put_ts_plain(uint8_t *p, uint32_t val,
+								uint32_t ecr, uint64_t *sum)
+{
+	put32(p, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10, sum);
+	put32(p + 4, val, sum);
+	put32(p + 8, ecr, sum);
+}
+
 /* The options as tcp_opts_write would write them: the plain shape
  * (opts_plain, or what the caller knows of it) here, the others by
  * opts_put_other. */
@@ -144,10 +154,7 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_
 		return opts_put_other(op, syn, p);
 	if (op->has_ts) {
 		uint64_t sum = 0;
-		put32(p, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
-		      &sum);
-		put32(p + 4, op->ts_val, &sum);
-		put32(p + 8, op->ts_ecr, &sum);
+		put_ts_plain(p, op->ts_val, op->ts_ecr, &sum);
 		return (opts_sum){ sum, 12 };
 	}
 	return (opts_sum){ 0, 0 };
@@ -566,10 +573,8 @@ static inline __attribute__((always_inline)) void ack_fast(tcp_stack *s, tcb *t,
 	uint64_t sum = 0;
 	size_t n = TCP_HDR_LEN;
 	if (t->flags & TF_TS_OK) {
-		put32(h + 20, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 | 10,
-		      &sum);
-		put32(h + 24, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), &sum);
-		put32(h + 28, t->ts_recent, &sum);
+		put_ts_plain(h + 20, rtt_tsval(&s->rttp, s->env->now, t->ts_offset), t->ts_recent,
+			     &sum);
 		n += 12;
 	}
 	qack_sent(t, (t->flags & TF_ACK_NOW) || a->delack_at);

@@ -253,7 +253,7 @@ callgrind() {
 		else if ($0 ~ /recovery\.c|sack\.c/) a = "SACK and RACK"
 		else if ($0 ~ /wheel\.c|timer\.c/) a = "timers"
 		else if ($0 ~ /src\/wire\//) a = "parsing and emitting headers"
-		else if ($0 ~ /src\/tcp\/input\.c/) a = "tcp/input.c"
+		else if ($0 ~ /src\/tcp\/(input\.[ch]|arrive\.c|closing\.c)/) a = "tcp/input.c, arrive.c, closing.c"
 		else if ($0 ~ /src\/tcp\/output\.c/) a = "tcp/output.c"
 		else if ($0 ~ /src\/tcp\//) a = "the rest of tcp/"
 		else if ($0 ~ /src\/(ip|core|api)\//) a = "ip/, core/, api/"

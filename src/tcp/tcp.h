@@ -10,7 +10,7 @@
  *   struct tcp_tw  a TIME_WAIT entry
  * Listeners are a fourth, smaller kind kept in their own list.
  *
- * Call chain on input (input.c):
+ * Call chain on input (arrive.c; the map of the input files: input.c):
  *   tcp_input | tcp_input6 -> parse -> lookup -> tcb_input | req_input | tw_input
  *                                 | listen_input | closed_input
  *             -> tcp_reply (reply.c) acts on the verdict they return
@@ -805,7 +805,7 @@ void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
  * v.why as the drop, applies the rate limits, sends the reply. TV_ACCEPT
  * and TV_DONE do nothing (n may be gone after TV_DONE). */
 void tcp_reply(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg, tcp_verdict v);
-/* tcp_reply where the input's verdicts end (input.c, listen.c): most are
+/* tcp_reply where the input's verdicts end (arrive.c, listen.c): most are
  * TV_ACCEPT or TV_DONE, which make no call. */
 static inline void tcp_reply_owed(struct tcp_stack *s, tbl_node *n, const tcp_seg *sg,
 				  tcp_verdict v)

@@ -710,7 +710,7 @@ static void test_time_wait_overflow(void **state)
 
 /*
  * The last ACK of a passive close ends the connection before loss
- * recovery, congestion control and ECN look at it (input.c,
+ * recovery, congestion control and ECN look at it (input.h,
  * last_ack_ends) -- but not when they have something to count, nor for a
  * socket still open. A peer the test plays (SACK, ECN if asked) opens to
  * S; S sends 10 bytes, then the peer's FIN (acknowledging them when

@@ -1,6 +1,6 @@
 /*
  * The receive side's short ways change nothing: header prediction
- * (input.c: a pure ACK of new data, in-order data at RCV.NXT) and the
+ * (arrive.c: a pure ACK of new data, in-order data at RCV.NXT) and the
  * loss-free ACK of the SACK recovery (recovery.c: rec_quiet_ack,
  * rack_on_cum_ack) must do exactly what the general steps do. Each run
  * here is made twice with the same seed, once as the stack runs and once
@@ -739,7 +739,7 @@ static void test_third_ack_untraced(void **state)
 	SHAPES_COMPARE("third ACK untraced", shapes, run_third);
 }
 
-/* ---- the peer's FIN in FIN_WAIT_2 (input.c, fin_wait_2_fin) ----
+/* ---- the peer's FIN in FIN_WAIT_2 (closing.c, fin_wait_2_fin) ----
  * A peer played here opens a connection to host S; S accepts, sends 100
  * bytes, which the peer acknowledges, and closes (or shuts down writing:
  * `open`); the peer acknowledges the FIN (FIN_WAIT_2) and sends its own
@@ -913,7 +913,7 @@ static void test_fin_wait_2_fin(void **state)
 	SHAPES_COMPARE("FIN in FIN_WAIT_2", shapes, run_fin2);
 }
 
-/* ---- our FIN acknowledged in FIN_WAIT_1 (input.c, fin_wait_1_acked) ----
+/* ---- our FIN acknowledged in FIN_WAIT_1 (closing.c, fin_wait_1_acked) ----
  * S sends 100 bytes to a peer played here (acknowledged before the close
  * or not: `unacked`) and closes (or shuts down writing: `open`); the peer
  * acknowledges in one shape, then sends its FIN, and TIME_WAIT passes.
@@ -989,7 +989,7 @@ static void test_fin_wait_1_ack(void **state)
 	SHAPES_COMPARE("ACK in FIN_WAIT_1", shapes, run_fin1);
 }
 
-/* ---- the peer's FIN in ESTABLISHED (input.c, established_fin) ----
+/* ---- the peer's FIN in ESTABLISHED (closing.c, established_fin) ----
  * S sends 100 bytes to a peer played here, which sends its FIN in one
  * shape (acknowledging all, some or none of them); S reads to the end of
  * the stream, closes, sends again what is unacknowledged (the

@@ -756,7 +756,12 @@ typedef struct fin2 {
 	size_t len;               /* text before the FIN */
 	bool plain;               /* no SACK, timestamps, window scaling, ECN */
 	bool ooo;                 /* 10 bytes out of order held before the close */
+	bool ooo_fin;             /* with a FIN after them (the stream's end
+				   * known, beyond the gap) */
 	bool open;                /* shutdown, the socket closed after TIME_WAIT */
+	bool unread;              /* 10 bytes of text before, which S leaves
+				   * unread (its socket keeps the TCB) */
+	bool untraced;            /* S untraced while the FIN comes in */
 } fin2;
 
 /* A connection from a peer played here to host S's port 80, accepted:
@@ -872,26 +877,44 @@ static void run_fin2(const void *pv, bool slow, outcome *out)
 {
 	const fin2 *v = pv;
 	peer p;
+	char *info = NULL;
+	uint32_t d = v->unread ? 10 : 0;
 	peer_open(&p, v->plain, slow, 4243);
 	peer_write(&p);
-	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, text, d);
 	if (v->ooo)
-		peer_send(&p, 50, 100, HSK_TH_ACK, 2000, text, 10);
+		peer_send(&p, 50, 100, HSK_TH_ACK | (v->ooo_fin ? HSK_TH_FIN : 0), 2000, text, 10);
 	sim_run(&p.sm, 7 * MS);
 	peer_close(&p, v->open);
 	sim_run(&p.sm, 7 * MS);
-	peer_send(&p, 0, 101, HSK_TH_ACK, 2000, NULL, 0);
+	peer_send(&p, d, 101, HSK_TH_ACK, 2000, NULL, 0);
 	sim_run(&p.sm, 7 * MS);
 	/* the FIN, twice */
 	for (int k = 0; k < 2; k++) {
 		if (!v->plain)
 			p.o.ts_val = p.tsv += 5;
-		sim_inject_opts(&p.sm, S, p.addr, 4000, 80, p.irs + 1, p.iss + 102,
+		hsk_trace_fn trace = p.st->env.cfg.trace;
+		if (v->untraced)
+			p.st->env.cfg.trace = NULL;
+		sim_inject_opts(&p.sm, S, p.addr, 4000, 80, p.irs + 1 + d, p.iss + 102,
 				HSK_TH_FIN | HSK_TH_ACK | v->flags, v->win, v->plain ? NULL : &p.o,
 				text, v->len);
+		p.st->env.cfg.trace = trace;
+		/* what a socket still open sees of the connection: the
+		 * window the FIN carried (untraced, only the steps' ACK step
+		 * takes it) */
+		hsk_tcp_info ti;
+		if (v->open && k == 0 && hsk_sock_info(p.st, p.sd, &ti) == 0) {
+			char line[64];
+			snprintf(line, sizeof(line), "info: state %u snd_wnd %u", ti.state,
+				 ti.snd_wnd);
+			info = strdup(line);
+		}
 		sim_run(&p.sm, 1 * SEC);
 	}
 	peer_end(&p, v->open, out);
+	if (info)
+		outcome_add(out, info);
 }
 
 static void test_fin_wait_2_fin(void **state)
@@ -907,10 +930,32 @@ static void test_fin_wait_2_fin(void **state)
 		{ "CWR", .flags = HSK_TH_CWR, .win = 2000 },
 		{ "out of order held", .win = 2000, .ooo = true },
 		{ "out of order held, plain", .win = 2000, .ooo = true, .plain = true },
+		{ "out of order held with a FIN", .win = 2000, .ooo = true, .ooo_fin = true },
+		{ "out of order held with a FIN, plain", .win = 2000, .ooo = true, .ooo_fin = true,
+		  .plain = true },
 		{ "socket open", .win = 2000, .open = true },
 		{ "socket open, text", .win = 2000, .open = true, .len = 10 },
 	};
 	SHAPES_COMPARE("FIN in FIN_WAIT_2", shapes, run_fin2);
+}
+
+/* Untraced FINs, a socket still open keeping the TCB (bytes unread): the
+ * window the FIN carries is the steps' to take, which hsk_sock_info then
+ * shows; the short way, for orphans only, never has to. */
+static void test_fin_wait_2_fin_untraced(void **state)
+{
+	(void)state;
+	static const fin2 shapes[] = {
+		{ "bare, untraced", .win = 2000, .untraced = true },
+		{ "window update, untraced", .win = 37, .untraced = true },
+		{ "socket open, unread, window update, untraced", .win = 37, .open = true,
+		  .unread = true, .untraced = true },
+		{ "socket open, unread, untraced", .win = 2000, .open = true, .unread = true,
+		  .untraced = true },
+		{ "socket open, unread, window update, untraced, plain", .win = 37, .open = true,
+		  .unread = true, .untraced = true, .plain = true },
+	};
+	SHAPES_COMPARE("FIN in FIN_WAIT_2 untraced", shapes, run_fin2);
 }
 
 /* ---- our FIN acknowledged in FIN_WAIT_1 (closing.c, fin_wait_1_acked) ----
@@ -1111,6 +1156,7 @@ int main(void)
 		cmocka_unit_test(test_third_ack),
 		cmocka_unit_test(test_third_ack_untraced),
 		cmocka_unit_test(test_fin_wait_2_fin),
+		cmocka_unit_test(test_fin_wait_2_fin_untraced),
 		cmocka_unit_test(test_fin_wait_1_ack),
 		cmocka_unit_test(test_established_fin),
 	};

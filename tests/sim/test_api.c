@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, PORT = 80 };
 
@@ -508,12 +509,67 @@ static void test_events_notified(void **state)
 	sim_free(&sm);
 }
 
+/* The socket layer's hook, counted: each call reaches stack.c's hook
+ * (saved here), and calls[sd] counts them for host C's sockets. */
+static struct {
+	void (*hook)(void *ctx, int sd);
+	unsigned calls[64];
+} told;
+
+static void count_notify(void *ctx, int sd)
+{
+	if (sd >= 0 && sd < 64)
+		told.calls[sd]++;
+	told.hook(ctx, sd);
+}
+
+/* tcp_notify calls the hook once for a socket until it is taken off the
+ * event queue: the notifications that find it queued (and recorded,
+ * tcp_stack.notified) make no call. Also when its first notification is
+ * the one that made the queue (notify_socket_grow records it too). */
+static void test_events_notified_calls(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1211);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	memset(&told, 0, sizeof(told));
+	told.hook = c->tcp.notify;
+	c->tcp.notify = count_notify;
+	assert_int_equal(c->evq_cap, 0);        /* no queue yet */
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	assert_true(c->evq_cap > 0);            /* grown by its first call */
+	assert_int_equal(told.calls[csd], 1);   /* connected: told */
+	int ssd = sim_accept(&sm, S, lsd);
+	/* Data twice: told again (readable), but queued: no call. */
+	assert_int_equal(hsk_send(s, ssd, "ab", 2), 2);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(s, ssd, "cd", 2), 2);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(told.calls[csd], 1);
+	hsk_event ev[8];
+	assert_int_equal(hsk_stack_events(c, ev, 8), 1);
+	assert_int_equal(ev[0].sd, csd);
+	assert_true(ev[0].events & HSK_POLLIN);
+	/* Drained: the next change calls again, once. */
+	assert_int_equal(hsk_send(s, ssd, "ef", 2), 2);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(s, ssd, "gh", 2), 2);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(told.calls[csd], 2);
+	c->tcp.notify = told.hook;
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_pointer_and_acked_events),
 		cmocka_unit_test(test_events_walk),
 		cmocka_unit_test(test_events_notified),
+		cmocka_unit_test(test_events_notified_calls),
 		cmocka_unit_test(test_sendv_recvv_peek),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),

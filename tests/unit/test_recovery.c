@@ -15,6 +15,7 @@
 
 #include "capture.h"
 #include "handshake.h"
+#include "stack/stack.h"
 #include "wire/wire.h"
 
 #define US 0xc6120002u      /* 198.18.0.2: the stack */
@@ -430,6 +431,93 @@ static void test_idle_ack_keeps_sack_state(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* The extensions kept for reuse (active.c's list, oldest first, at most
+ * ACT_KEEP_MAX) are those of quiet connections: one whose SACK state is
+ * still on (after dsack_past_ack_of_all: nothing in flight, no ring, no
+ * timer) is not put on the list at the end of an event
+ * (tcb_act_put_idle's sack_on test), so it takes no place there (where
+ * it would push a quiet one out early) and its idle time does not start. */
+static void test_sack_state_not_kept(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	(void)state;
+
+	dsack_past_ack_of_all(&k, &c);
+	tcb *t = k.s->socks[k.sd].t;
+	tcb_act *a = t->act;
+	/* Listed when it was last quiet (before the SACK state), taken off
+	 * when its time ran out (not given back: not quiescent). */
+	hsk_stack_advance(k.s, 1400 * MS);
+	assert_ptr_equal(t->act, a);
+	assert_false(a->idle_listed);
+	/* An event (the peer's ACK of everything, again) with the SACK
+	 * state on and all that tcb_act_put_idle tests before it clear. */
+	peer_data(&k, 1401 * MS, 101, 1 + 11 * MSS, 0);
+	assert_ptr_equal(t->act, a);
+	assert_true(a->sack_on);
+	assert_null(a->snd.buf);
+	assert_null(a->rcv.buf);
+	assert_int_equal(a->rtx_at | a->delack_at, 0);
+	assert_false(a->idle_listed);
+	assert_int_equal(k.s->tcp.act_idle_n, 0);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
+/* RFC 2018: while data is held out of order, every ACK reports it, also
+ * when no recent block lists it any more. Five ranges held, the first
+ * sent last: the receiver's four recent blocks (sack.c's list) are the
+ * four lower ones; a segment at RCV.NXT then fills the hole below them
+ * and merges them in, so that every recent block goes, and the highest
+ * range is held still. The next ACK with no D-SACK to send must carry
+ * its block (blocks_due's held-data test: output.c, for tcb_put and
+ * ack_fast). */
+static void test_held_data_reported_without_recent_blocks(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	size_t dlen;
+	static const uint32_t at[5] = { 201, 51, 61, 71, 81 };
+	(void)state;
+
+	open_conn_sack(&k, &c, true);
+	for (int i = 0; i < 5; i++) {
+		int first = c.n;
+		peer_data(&k, 1002 * MS + (uint64_t)i * MS, at[i], 1, 5);
+		assert_int_equal(c.n - first, 1);       /* out of order: ACK now */
+		tcp_hdr h = seg_at(&c, first, &dlen);
+		assert_int_equal(h.ack, PEER_ISS + 1);
+		assert_int_equal(h.opt.nsack, i < 4 ? i + 1 : 4);
+		assert_int_equal(h.opt.sack[0].left, PEER_ISS + at[i]);
+	}
+	/* [1, 86): the hole filled up to the fourth range's end, the held
+	 * bytes a duplicate (the D-SACK of the first, RFC 2883) */
+	int first = c.n;
+	peer_data(&k, 1010 * MS, 1, 1, 85);
+	assert_int_equal(c.n - first, 1);
+	tcp_hdr h = seg_at(&c, first, &dlen);
+	assert_int_equal(h.ack, PEER_ISS + 86);
+	assert_int_equal(h.opt.nsack, 2);
+	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 51);
+	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 56);
+	assert_int_equal(h.opt.sack[1].left, PEER_ISS + 201);
+	/* The next in order: its ACK (at once or delayed) has no recent
+	 * block and no D-SACK to send, and reports the range held. */
+	first = c.n;
+	peer_data(&k, 1011 * MS, 86, 1, 5);
+	hsk_stack_advance(k.s, 1300 * MS);
+	assert_int_equal(c.n - first, 1);
+	h = seg_at(&c, first, &dlen);
+	assert_int_equal(dlen, 0);
+	assert_int_equal(h.ack, PEER_ISS + 91);
+	assert_int_equal(h.opt.nsack, 1);
+	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 201);
+	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 206);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +528,8 @@ int main(void)
 		cmocka_unit_test(test_sack_ack_of_all),
 		cmocka_unit_test(test_dsack_outlives_ack_of_all),
 		cmocka_unit_test(test_idle_ack_keeps_sack_state),
+		cmocka_unit_test(test_sack_state_not_kept),
+		cmocka_unit_test(test_held_data_reported_without_recent_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

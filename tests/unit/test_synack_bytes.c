@@ -9,6 +9,8 @@
  * the SYN-ACK is written by synack_fast (no seg_out); traced, by that
  * seg_out and seg_send: both ways are run. So is the request's bare ACK
  * to a segment out of its window, which takes the seg_out untraced too.
+ * And connect's SYN, whose options the same test reads exactly: untraced
+ * it is written as words (output.c, syn_fast), traced by a seg_out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +80,28 @@ static void peer_sends(hsk_stack *s, const tcp_hdr *th, uint64_t now)
 	hsk_stack_input(s, now, pkt, 20 + (size_t)n);
 }
 
+/* The stack's configuration: the defaults, our address, seed 7, traced
+ * (to nothing) or not. */
+static void config_for(hsk_config *cfg, bool traced)
+{
+	hsk_config_default(cfg);
+	cfg->addr = US;
+	cfg->seed = 7;
+	if (traced)
+		cfg->trace = no_trace;
+}
+
+/* A stack of configuration cfg at 1 s, its packets captured in c. */
+static hsk_stack *stack_for(pkt_cap *c, const hsk_config *cfg)
+{
+	hsk_link link = { .ctx = c, .transmit = pkt_capture };
+
+	memset(c, 0, sizeof(*c));
+	hsk_stack *s = hsk_stack_new(cfg, &link, 1000 * MS);
+	assert_non_null(s);
+	return s;
+}
+
 /* A listener on port 80 answers the peer's SYN (options `opt`); returns
  * the SYN-ACK, or with `then` the request's answer to that segment from
  * the peer next. */
@@ -85,18 +109,11 @@ static tcp_hdr synack_for(pkt_cap *c, const tcp_opts *opt, uint16_t *our_mss, bo
 			  const tcp_hdr *then)
 {
 	hsk_config cfg;
-	hsk_link link = { .ctx = c, .transmit = pkt_capture };
 	size_t dlen;
 
-	hsk_config_default(&cfg);
-	cfg.addr = US;
-	cfg.seed = 7;
-	if (traced)
-		cfg.trace = no_trace;
+	config_for(&cfg, traced);
 	*our_mss = (uint16_t)(cfg.mtu - 40);
-	memset(c, 0, sizeof(*c));
-	hsk_stack *s = hsk_stack_new(&cfg, &link, 1000 * MS);
-	assert_non_null(s);
+	hsk_stack *s = stack_for(c, &cfg);
 	int sd = hsk_socket(s);
 	assert_int_equal(hsk_bind(s, sd, 0, 80), 0);
 	assert_int_equal(hsk_listen(s, sd, 16), 0);
@@ -197,12 +214,105 @@ static void test_request_ack(void **state)
 	free(c);
 }
 
+/* Connect's SYN to the peer from a stack of configuration (sack, ts,
+ * ws), traced or not, with TCP_MAXSEG and IP_TOS when not 0: its header,
+ * its options' bytes (opt, 20 at most) and the IP header's TOS byte. */
+static tcp_hdr syn_for(pkt_cap *c, bool sack, bool ts, bool ws, bool traced, int maxseg,
+		       int tos, uint8_t opt[20], uint8_t *ip_tos)
+{
+	hsk_config cfg;
+	size_t dlen;
+
+	config_for(&cfg, traced);
+	cfg.sack = sack;
+	cfg.timestamps = ts;
+	cfg.window_scaling = ws;
+	hsk_stack *s = stack_for(c, &cfg);
+	int sd = hsk_socket(s);
+	if (maxseg)
+		assert_int_equal(hsk_setsockopt(s, sd, HSK_TCP_MAXSEG, maxseg), 0);
+	if (tos)
+		assert_int_equal(hsk_setsockopt(s, sd, HSK_IP_TOS, tos), 0);
+	assert_int_equal(hsk_connect(s, sd, PEER, 80), -HSK_EINPROGRESS);
+	assert_int_equal(c->n, 1);
+	tcp_hdr h = seg_at(c, 0, &dlen);
+	assert_int_equal(dlen, 0);
+	assert_true(h.doff >= 20 && h.doff <= 40);
+	memcpy(opt, c->pkt[0] + 40, h.doff - 20u);
+	*ip_tos = c->pkt[0][1];
+	hsk_abort(s, sd);
+	hsk_stack_free(s);
+	return h;
+}
+
+/* Connect's SYN offers what the configuration allows, laid out as Linux
+ * lays it out: MSS; SACK-permitted and timestamps, or two NOPs and
+ * either; a NOP and the window scale (the shift the 256 KiB receive
+ * buffer needs, 3). The MSS is the link's, or TCP_MAXSEG's; the TOS byte
+ * IP_TOS's; the window field 65535 (a SYN's is never scaled); no ACK
+ * field. The same bytes traced and untraced, under each of the eight
+ * option sets. */
+static void test_syn_bytes(void **state)
+{
+	pkt_cap *c = malloc(sizeof(*c));
+	(void)state;
+
+	assert_non_null(c);
+	for (int k = 0; k < 10; k++) {
+		bool sack = k & 1, ts = k & 2, ws = k & 4;
+		int maxseg = k >= 8 ? 1000 : 0, tos = k == 9 ? 0x28 : 0;
+		uint8_t want[20], n = 0;
+		uint16_t mss = maxseg ? (uint16_t)maxseg : 1460;
+		uint8_t mss_opt[4] = { 2, 4, (uint8_t)(mss >> 8), (uint8_t)mss };
+		memcpy(want, mss_opt, 4);
+		n = 4;
+		if (sack && ts) {
+			want[n++] = 4, want[n++] = 2;
+		} else if (sack || ts) {
+			want[n++] = 1, want[n++] = 1;
+			if (sack)
+				want[n++] = 4, want[n++] = 2;
+		}
+		if (ts)
+			want[n++] = 8, want[n++] = 10, n += 8;  /* TSval, TSecr: below */
+		if (ws)
+			want[n++] = 1, want[n++] = 3, want[n++] = 3, want[n++] = 3;
+		for (int traced = 0; traced < 2; traced++) {
+			uint8_t opt[20], ip_tos;
+			tcp_hdr h = syn_for(c, sack, ts, ws, traced, maxseg, tos, opt, &ip_tos);
+			assert_int_equal(h.flags, HSK_TH_SYN);
+			assert_int_equal(h.ack, 0);
+			assert_int_equal(h.win, 65535);
+			assert_int_equal(ip_tos, tos);
+			assert_int_equal(h.doff, 20 + n);
+			assert_int_equal(h.opt.mss, mss);
+			assert_int_equal(h.opt.sack_ok, sack);
+			assert_int_equal(h.opt.has_ts, ts);
+			assert_int_equal(h.opt.wscale, ws ? 3 : -1);
+			assert_int_equal(h.opt.nsack, 0);
+			assert_false(h.opt.has_fo);
+			if (ts) {
+				assert_int_equal(h.opt.ts_ecr, 0);
+				/* TSval (as read) and TSecr at 8: after the MSS
+				 * and SACK-permitted or two NOPs */
+				for (int i = 0; i < 4; i++) {
+					want[8 + i] = (uint8_t)(h.opt.ts_val >> (24 - 8 * i));
+					want[12 + i] = 0;
+				}
+			}
+			assert_memory_equal(opt, want, n);
+		}
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synack_bare),
 		cmocka_unit_test(test_synack_full),
 		cmocka_unit_test(test_request_ack),
+		cmocka_unit_test(test_syn_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

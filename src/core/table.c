@@ -32,19 +32,19 @@ static inline __attribute__((always_inline)) hsk_sip hash_addrs(const hsk_table 
 	return st;
 }
 
-/* and the hash from there: the last word (the ports, the family), low
- * TBL_HASH_BITS. */
-static inline __attribute__((always_inline)) uint32_t hash_ports(hsk_sip st,
-								  const hsk_tuple *key, uint64_t fam)
+/* and the hash from there, after the last word (the ports, the family):
+ * low TBL_HASH_BITS. */
+static inline __attribute__((always_inline)) uint32_t hash_end(hsk_sip st)
 {
-	sip_absorb(&st, TUPLE_M1(key) ^ fam, 1);
 	return (uint32_t)sip_finish(st, 3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
 }
 
 static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
 								 const hsk_tuple *key, uint64_t fam)
 {
-	return hash_ports(hash_addrs(t, TUPLE_M0(key)), key, fam);
+	hsk_sip st = hash_addrs(t, TUPLE_M0(key));
+	sip_absorb(&st, TUPLE_M1(key) ^ fam, 1);
+	return hash_end(st);
 }
 
 uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
@@ -61,9 +61,9 @@ static inline __attribute__((always_inline)) uint32_t hash_kept(hsk_table *t,
 	uint64_t m0 = TUPLE_M0(key);
 	if (m0 != t->k_m0) {
 		t->k_m0 = m0;
-		t->k_st = hash_addrs(t, m0);
+		t->k_st = sip_pre(hash_addrs(t, m0));
 	}
-	return hash_ports(t->k_st, key, fam);
+	return hash_end(sip_absorb_pre_c(&t->k_st, TUPLE_M1(key) ^ fam, 1));
 }
 
 /* An IPv6 key's last block says so in a byte that is 0 for IPv4 (the
@@ -185,7 +185,7 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	t->mask = t->bucket ? n - 1 : 0;
 	t->v = sip_init(k0, k1);
 	t->k_m0 = 0;    /* (the kept state always some addresses') */
-	t->k_st = hash_addrs(t, 0);
+	t->k_st = sip_pre(hash_addrs(t, 0));
 	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
 	t->fk1 = k1;
 	t->fv = sip_init(t->fk0, t->fk1);

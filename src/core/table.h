@@ -95,7 +95,7 @@ typedef struct hsk_table {
 	 * (its addresses, or their folds: a stack's tuples share them again
 	 * and again); tbl_init's is the zero addresses' */
 	uint64_t k_m0;
-	hsk_sip k_st;
+	hsk_sip_pre k_st;    /* (sip_pre's: the next word's round begun) */
 	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
 	hsk_sip fv;          /* SipHash state after that key */
 	/* the last two addresses folded and their folds (f_ok: the entry

@@ -558,6 +558,20 @@ static void shapes_compare(const char *what, const void *shapes, size_t n, size_
 #define SHAPES_COMPARE(what, shapes, run) \
 	shapes_compare(what, shapes, sizeof(shapes) / sizeof((shapes)[0]), sizeof((shapes)[0]), run)
 
+/* The options of the peer's SYN or SYN,ACK: MSS 1200, window shift 3,
+ * SACK, and timestamps with TSval ts_val. */
+static tcp_opts peer_syn_opts(uint32_t ts_val)
+{
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1200;
+	o.wscale = 3;
+	o.sack_ok = true;
+	o.has_ts = true;
+	o.ts_val = ts_val;
+	return o;
+}
+
 /* The TCB of tuple tu in st, as text after `what`: every byte of it but
  * its pointers (a timer and an extension say only whether they are
  * there), or what holds the tuple. */
@@ -600,6 +614,24 @@ static void outcome_add(outcome *out, char *s)
 	out->ev[out->nev++] = s;
 }
 
+/* The run's events (and one more line, extra, when not NULL), st's
+ * counters and the bytes delivered into out; frees the simulation. */
+static void outcome_of(sim *sm, hsk_stack *st, char *extra, size_t bytes, outcome *out)
+{
+	events_as_text(sm, out);
+	if (extra)
+		outcome_add(out, extra);
+	out->rec = NULL;
+	out->nrec = 0;
+	out->ncnt = hsk_counter_count();
+	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
+	assert_non_null(out->cnt);
+	for (size_t i = 0; i < out->ncnt; i++)
+		out->cnt[i] = hsk_counter_get(st, i);
+	out->bytes = bytes;
+	sim_free(sm);
+}
+
 static void run_third(const void *pv, bool slow, outcome *out)
 {
 	const third *v = pv;
@@ -629,13 +661,7 @@ static void run_third(const void *pv, bool slow, outcome *out)
 			sim_inject(&sm, S, 0x0a000000u + i, 5000, 80, 77 * i, 0, HSK_TH_SYN,
 				   2000, NULL, 0);
 	uint32_t peer = SIM_ADDR(7), irs = 123456;
-	tcp_opts o;
-	tcp_opts_init(&o);
-	o.mss = 1200;
-	o.wscale = 3;
-	o.sack_ok = true;
-	o.has_ts = true;
-	o.ts_val = 1000;
+	tcp_opts o = peer_syn_opts(1000);
 	sim_inject_opts(&sm, S, peer, 4000, 80, irs, 0,
 			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, &o, NULL, 0);
 	const sim_ev *e;
@@ -684,17 +710,7 @@ static void run_third(const void *pv, bool slow, outcome *out)
 		assert_int_equal(hsk_close(st, sd), 0);
 		sim_run(&sm, 2 * SEC);
 	}
-	events_as_text(&sm, out);
-	outcome_add(out, child);
-	out->rec = NULL;
-	out->nrec = 0;
-	out->ncnt = hsk_counter_count();
-	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
-	assert_non_null(out->cnt);
-	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(st, i);
-	out->bytes = (size_t)(sd >= 0);
-	sim_free(&sm);
+	outcome_of(&sm, st, child, (size_t)(sd >= 0), out);
 }
 
 static const third third_shapes[] = {
@@ -803,13 +819,7 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
 	hsk_tuple tu = e->ev.tuple;
 	sim_run(&sm, v->resent ? 1500 * MS : 7 * MS);
-	tcp_opts o;
-	tcp_opts_init(&o);
-	o.mss = 1200;
-	o.wscale = 3;
-	o.sack_ok = true;
-	o.has_ts = true;
-	o.ts_val = 5000;
+	tcp_opts o = peer_syn_opts(5000);
 	o.ts_ecr = ecr;
 	uint32_t irs = 777000;
 	hsk_trace_fn trace = st->env.cfg.trace;
@@ -837,17 +847,7 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 	sim_inject_opts(&sm, C, peer, 80, tu.lport, irs + 1 + (uint32_t)v->len, una + 1,
 			HSK_TH_FIN | HSK_TH_ACK, 1000, v->bare ? NULL : &o, NULL, 0);
 	sim_run(&sm, 70 * SEC);
-	events_as_text(&sm, out);
-	outcome_add(out, conn);
-	out->rec = NULL;
-	out->nrec = 0;
-	out->ncnt = hsk_counter_count();
-	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
-	assert_non_null(out->cnt);
-	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(st, i);
-	out->bytes = 0;
-	sim_free(&sm);
+	outcome_of(&sm, st, conn, 0, out);
 }
 
 static const synack synack_shapes[] = {
@@ -928,12 +928,7 @@ static void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
 	p->irs = 123456;
 	p->tsv = 1000;
 	tcp_opts *o = &p->o;
-	tcp_opts_init(o);
-	o->mss = 1200;
-	o->wscale = 3;
-	o->sack_ok = true;
-	o->has_ts = true;
-	o->ts_val = p->tsv;
+	*o = peer_syn_opts(p->tsv);
 	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs, 0,
 			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, o, NULL, 0);
 	const sim_ev *e = sim_next_tx(&p->sm);
@@ -975,16 +970,7 @@ static void peer_write(peer *p)
 /* The run's events and S's counters into out; frees the simulation. */
 static void peer_outcome(peer *p, outcome *out)
 {
-	events_as_text(&p->sm, out);
-	out->rec = NULL;
-	out->nrec = 0;
-	out->ncnt = hsk_counter_count();
-	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
-	assert_non_null(out->cnt);
-	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(p->st, i);
-	out->bytes = 0;
-	sim_free(&p->sm);
+	outcome_of(&p->sm, p->st, NULL, 0, out);
 }
 
 /* S closes (or, open, shuts down writing only). */

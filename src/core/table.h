@@ -13,6 +13,9 @@
  *   or lookup moves at most TBL_MIGRATE_STEP buckets of the old array into
  *   it; until the old array is empty a lookup picks the array by bucket
  *   index. No operation moves more than that, however large the table.
+ * - The hash's state after the addresses (the first of the key's two
+ *   words) is kept with them: the next tuple between the same two hosts
+ *   (a client's to its server, a server's from its client) starts there.
  * - A one-entry cache remembers the last tuple hashed or found (its hash
  *   and node, or that it is absent): the segments of one connection in a
  *   row, and the insert that follows a lookup or a remove of the same
@@ -88,6 +91,11 @@ typedef struct hsk_table {
 	};
 	tbl_node *c_node;
 	hsk_sip v;           /* SipHash state after the key, precomputed */
+	/* the state after the key and the first word of the last key hashed
+	 * (its addresses, or their folds: a stack's tuples share them again
+	 * and again); tbl_init's is the zero addresses' */
+	uint64_t k_m0;
+	hsk_sip_pre k_st;    /* (sip_pre's: the next word's round begun) */
 	uint64_t fk0, fk1;   /* the key of tbl_fold6 */
 	hsk_sip fv;          /* SipHash state after that key */
 	/* the last two addresses folded and their folds (f_ok: the entry

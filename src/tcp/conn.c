@@ -128,11 +128,10 @@ uint64_t isn_hash6(tcp_stack *s, const tbl_v6addrs *a, uint16_t lport, uint16_t 
 {
 	if (memcmp(&s->isn_a6, a, sizeof(*a))) {
 		s->isn_a6 = *a;
-		s->isn_st6 = isn_addrs6(&s->isn_p, a);
+		s->isn_st6 = sip_pre(isn_addrs6(&s->isn_p, a));
 	}
-	hsk_sip st = s->isn_st6;
-	sip_absorb(&st, sip_last_word(36, (uint64_t)rport << 16 | lport), 2);
-	return sip_finish(st, 4);
+	return sip_finish(sip_absorb_pre(&s->isn_st6, sip_last_word(36, (uint64_t)rport << 16 | lport)),
+			  4);
 }
 
 void tcp_isn_init(tcp_stack *s)
@@ -140,9 +139,9 @@ void tcp_isn_init(tcp_stack *s)
 	s->isn_p = sip_pre(sip_init(s->env->key0 ^ TCP_ISN_LABEL, s->env->key1));
 	/* the kept states are the zero addresses' (so always some addresses') */
 	s->isn_m0 = 0;
-	s->isn_st = sip_absorb_pre(&s->isn_p, 0);
+	s->isn_st = sip_pre(sip_absorb_pre(&s->isn_p, 0));
 	memset(&s->isn_a6, 0, sizeof(s->isn_a6));
-	s->isn_st6 = isn_addrs6(&s->isn_p, &s->isn_a6);
+	s->isn_st6 = sip_pre(isn_addrs6(&s->isn_p, &s->isn_a6));
 }
 
 hsk_seq tcp_isn(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)

@@ -127,18 +127,17 @@ static inline __attribute__((always_inline)) void established_start(tcp_stack *s
 
 /* F of RFC 6528 for IPv4: SipHash-2-4 of the tuple's 12 bytes (table.h's
  * tuple_hash_from) from the key's hsk_sip_pre; the state after the first
- * word (the addresses) is kept for the next ISN between them. */
+ * word (the addresses) is kept for the next ISN between them, as an
+ * hsk_sip_pre too (the ports' first round begun). */
 static inline __attribute__((always_inline)) uint64_t isn_hash(tcp_stack *s,
 								const hsk_tuple *tu)
 {
 	uint64_t m0 = TUPLE_M0(tu);
 	if (m0 != s->isn_m0) {
 		s->isn_m0 = m0;
-		s->isn_st = sip_absorb_pre(&s->isn_p, m0);
+		s->isn_st = sip_pre(sip_absorb_pre(&s->isn_p, m0));
 	}
-	hsk_sip st = s->isn_st;
-	sip_absorb(&st, TUPLE_M1(tu), 2);
-	return sip_finish(st, 4);
+	return sip_finish(sip_absorb_pre(&s->isn_st, TUPLE_M1(tu)), 4);
 }
 
 /* F for IPv6: of the 36 bytes (conn.c). */

@@ -473,6 +473,25 @@ tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	return TV_OK;
 }
 
+/* Whether tcp_output, after the SYN,ACK made the TCB ESTABLISHED, would
+ * only send the ACK owed now (TF_ACK_NOW) and set the wheel: true of a
+ * connect without Fast Open (TF_TFO_SYN), and not tcp_stack.no_fastpath
+ * (test_fastpath's test_synack compares). Its SYN carried no data and
+ * nothing is written in SYN_SENT but a Fast Open SYN's (send_check), nor
+ * shut down (ENOTCONN), so SND.NXT, SND.MAX and SND.UNA are all ISS + 1
+ * (the ACK's range), no byte waits and no FIN is queued: output_due holds
+ * none of its four (nothing is lost before anything was sent), and
+ * output_end sends the ACK and finds no RTO nor persist timer due. */
+static inline bool synack_ack_only(const tcp_stack *s, const tcb *t)
+{
+	/* (TF_TFO_DATA comes with TF_TFO_SYN: socket.c sets both) */
+	if ((t->flags & TF_TFO_SYN) || s->no_fastpath)
+		return false;
+	assert(seq_eq(t->snd_nxt, t->snd_max) && seq_eq(t->snd_una, t->snd_max) &&
+	       !tcb_snd_len(t) && !(t->flags & TF_FIN_QUEUED));
+	return true;
+}
+
 /* RFC 9293 §3.10.7.3 */
 static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
@@ -554,6 +573,11 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		if ((v = data_input(s, t, &rest, &fin_now)).act ||
 		    (v = fin_input(s, t, &rest, fin_now)).act)
 			return v;
+	} else if (synack_ack_only(s, t)) {
+		/* tcp_output's work then, without its tests and calls */
+		tcb_send_ack(s, t);
+		tcb_timer_set(s, t);
+		return TV_OK;
 	}
 	tcp_output(s, t);
 	return TV_OK;

@@ -461,9 +461,9 @@ typedef struct tcp_stack {
 	 * first): a client opens to one server, a server hears from one
 	 * client, again and again, and only the ports change. */
 	uint64_t isn_m0;          /* IPv4: the first word (TUPLE_M0) */
-	hsk_sip isn_st;           /* and the state after it */
+	hsk_sip_pre isn_st;       /* and the state after it (sip_pre's) */
 	tbl_v6addrs isn_a6;       /* IPv6: the four address words */
-	hsk_sip isn_st6;          /* and the state after them */
+	hsk_sip_pre isn_st6;      /* and the state after them (sip_pre's) */
 	hsk_pool tcb_pool, req_pool, tw_pool, lst_pool;
 	hsk_pool act_pool;        /* tcb_act of connections moving data */
 	/* IPv6 objects: slots of sizeof(obj) + sizeof(tbl_v6addrs); a kind's

@@ -558,16 +558,29 @@ static void shapes_compare(const char *what, const void *shapes, size_t n, size_
 #define SHAPES_COMPARE(what, shapes, run) \
 	shapes_compare(what, shapes, sizeof(shapes) / sizeof((shapes)[0]), sizeof((shapes)[0]), run)
 
-/* The TCB of the connection from peer:4000 to S's port 80 after the
- * third ACK, as text: every byte of it but its pointers (a timer and an
- * extension say only whether they are there), or what holds the tuple. */
-static char *child_text(hsk_stack *st, uint32_t peer)
+/* The options of the peer's SYN or SYN,ACK: MSS 1200, window shift 3,
+ * SACK, and timestamps with TSval ts_val. */
+static tcp_opts peer_syn_opts(uint32_t ts_val)
 {
-	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = peer, .lport = 80, .rport = 4000 };
-	tbl_node *n = tbl_lookup(&st->tcp.conns, &tu);
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1200;
+	o.wscale = 3;
+	o.sack_ok = true;
+	o.has_ts = true;
+	o.ts_val = ts_val;
+	return o;
+}
+
+/* The TCB of tuple tu in st, as text after `what`: every byte of it but
+ * its pointers (a timer and an extension say only whether they are
+ * there), or what holds the tuple. */
+static char *tcb_text(hsk_stack *st, const hsk_tuple *tu, const char *what)
+{
+	tbl_node *n = tbl_lookup(&st->tcp.conns, tu);
 	char line[2 * sizeof(tcb) + 64];
 	if (!n || n->kind != HSK_OBJ_TCB) {
-		snprintf(line, sizeof(line), "child: none (%d)", n ? (int)n->kind : -1);
+		snprintf(line, sizeof(line), "%s: none (%d)", what, n ? (int)n->kind : -1);
 		return strdup(line);
 	}
 	tcb c;
@@ -577,11 +590,19 @@ static char *child_text(hsk_stack *st, uint32_t peer)
 	c.timer.next = c.timer.next ? (hsk_timer *)1 : NULL;
 	c.timer.prev = c.timer.prev ? (hsk_timer *)1 : NULL;
 	c.act = c.act ? (tcb_act *)1 : NULL;
-	int k = snprintf(line, sizeof(line), "child: ");
+	int k = snprintf(line, sizeof(line), "%s: ", what);
 	const uint8_t *b = (const uint8_t *)&c;
 	for (size_t i = 0; i < sizeof(c); i++)
 		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", b[i]);
 	return strdup(line);
+}
+
+/* The TCB of the connection from peer:4000 to S's port 80 after the
+ * third ACK (tcb_text). */
+static char *child_text(hsk_stack *st, uint32_t peer)
+{
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = peer, .lport = 80, .rport = 4000 };
+	return tcb_text(st, &tu, "child");
 }
 
 /* out's events, and one more line: s */
@@ -591,6 +612,24 @@ static void outcome_add(outcome *out, char *s)
 	assert_non_null(out->ev);
 	assert_non_null(s);
 	out->ev[out->nev++] = s;
+}
+
+/* The run's events (and one more line, extra, when not NULL), st's
+ * counters and the bytes delivered into out; frees the simulation. */
+static void outcome_of(sim *sm, hsk_stack *st, char *extra, size_t bytes, outcome *out)
+{
+	events_as_text(sm, out);
+	if (extra)
+		outcome_add(out, extra);
+	out->rec = NULL;
+	out->nrec = 0;
+	out->ncnt = hsk_counter_count();
+	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
+	assert_non_null(out->cnt);
+	for (size_t i = 0; i < out->ncnt; i++)
+		out->cnt[i] = hsk_counter_get(st, i);
+	out->bytes = bytes;
+	sim_free(sm);
 }
 
 static void run_third(const void *pv, bool slow, outcome *out)
@@ -622,13 +661,7 @@ static void run_third(const void *pv, bool slow, outcome *out)
 			sim_inject(&sm, S, 0x0a000000u + i, 5000, 80, 77 * i, 0, HSK_TH_SYN,
 				   2000, NULL, 0);
 	uint32_t peer = SIM_ADDR(7), irs = 123456;
-	tcp_opts o;
-	tcp_opts_init(&o);
-	o.mss = 1200;
-	o.wscale = 3;
-	o.sack_ok = true;
-	o.has_ts = true;
-	o.ts_val = 1000;
+	tcp_opts o = peer_syn_opts(1000);
 	sim_inject_opts(&sm, S, peer, 4000, 80, irs, 0,
 			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, &o, NULL, 0);
 	const sim_ev *e;
@@ -677,17 +710,7 @@ static void run_third(const void *pv, bool slow, outcome *out)
 		assert_int_equal(hsk_close(st, sd), 0);
 		sim_run(&sm, 2 * SEC);
 	}
-	events_as_text(&sm, out);
-	outcome_add(out, child);
-	out->rec = NULL;
-	out->nrec = 0;
-	out->ncnt = hsk_counter_count();
-	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
-	assert_non_null(out->cnt);
-	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(st, i);
-	out->bytes = (size_t)(sd >= 0);
-	sim_free(&sm);
+	outcome_of(&sm, st, child, (size_t)(sd >= 0), out);
 }
 
 static const third third_shapes[] = {
@@ -737,6 +760,123 @@ static void test_third_ack_untraced(void **state)
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
 		shapes[i].untraced = true;
 	SHAPES_COMPARE("third ACK untraced", shapes, run_third);
+}
+
+/* ---- the SYN,ACK in SYN_SENT (input.c, syn_sent_input) ----
+ * Host C connects to a peer played here, which answers the SYN in one
+ * shape; C then writes 300 bytes, the peer acknowledges them, C closes
+ * and the peer's FIN ends it. The same with tcp_stack.no_fastpath (the
+ * SYN,ACK's ACK by tcp_output) must give the same events, counters and
+ * TCB after the SYN,ACK: the usual one (no Fast Open) sends its ACK
+ * without tcp_output (synack_ack_only); a Fast Open SYN with data, which
+ * the SYN,ACK may leave unacknowledged or acknowledge, must take
+ * tcp_output's steps. */
+typedef struct synack {
+	const char *name;
+	uint8_t flags;            /* beside SYN and ACK */
+	uint16_t win;             /* the peer's window */
+	size_t len;               /* text on the SYN,ACK */
+	uint32_t dack;            /* SEG.ACK = ISS + 1 + dack */
+	bool plain;               /* C without SACK, timestamps, wscale, ECN */
+	bool bare;                /* a SYN,ACK without options */
+	bool resent;              /* after the SYN's retransmission */
+	bool tfo;                 /* a Fast Open SYN with 100 bytes */
+	bool untraced;            /* C untraced while the SYN,ACK comes in */
+} synack;
+
+static void run_synack(const void *pv, bool slow, outcome *out)
+{
+	const synack *v = pv;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	if (v->plain)
+		cfg.sack = cfg.timestamps = cfg.window_scaling = false, cfg.ecn = 0;
+	else
+		cfg.ecn = 1;
+	cfg.tcp_fastopen |= HSK_TFO_CLIENT;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 4244);
+	sm.st[C]->tcp.no_fastpath = slow;
+	hsk_stack *st = sm.st[C];
+	uint32_t peer = SIM_ADDR(7);
+	int sd = hsk_socket(st);
+	assert_true(sd >= 0);
+	static const uint8_t big[20000];
+	if (v->tfo) {
+		static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+		assert_int_equal(hsk_fastopen_cookie_set(st, peer, ck, sizeof(ck)), 0);
+		assert_int_equal(hsk_setsockopt(st, sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+		assert_int_equal(hsk_connect(st, sd, peer, 80), 0);
+		assert_int_equal(hsk_send(st, sd, big, 100), 100);
+	} else {
+		assert_int_equal(hsk_connect(st, sd, peer, 80), -HSK_EINPROGRESS);
+	}
+	const sim_ev *e;
+	while ((e = sim_next_tx(&sm)) && e->ev.tuple.raddr != peer)
+		;
+	assert_non_null(e);
+	assert_true(e->ev.flags & HSK_TH_SYN);
+	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
+	hsk_tuple tu = e->ev.tuple;
+	sim_run(&sm, v->resent ? 1500 * MS : 7 * MS);
+	tcp_opts o = peer_syn_opts(5000);
+	o.ts_ecr = ecr;
+	uint32_t irs = 777000;
+	hsk_trace_fn trace = st->env.cfg.trace;
+	if (v->untraced)
+		st->env.cfg.trace = NULL;
+	sim_inject_opts(&sm, C, peer, 80, tu.lport, irs, iss + 1 + v->dack,
+			HSK_TH_SYN | HSK_TH_ACK | v->flags, v->win, v->bare ? NULL : &o, big,
+			v->len);
+	st->env.cfg.trace = trace;
+	char *conn = tcb_text(st, &tu, "conn");
+	sim_run(&sm, 3 * MS);
+	if (hsk_send(st, sd, big, 300) == 300)
+		sim_run(&sm, 20 * MS);
+	uint32_t una = iss + 1 + 300 + (v->tfo ? 100 : 0);
+	o.ts_val = 5010;
+	o.sack_ok = false;
+	o.mss = 0;
+	o.wscale = -1;
+	sim_inject_opts(&sm, C, peer, 80, tu.lport, irs + 1 + (uint32_t)v->len, una, HSK_TH_ACK,
+			v->win ? v->win : 1000, v->bare ? NULL : &o, NULL, 0);
+	sim_run(&sm, 2 * SEC);
+	(void)hsk_close(st, sd);
+	sim_run(&sm, 5 * MS);
+	o.ts_val = 5020;
+	sim_inject_opts(&sm, C, peer, 80, tu.lport, irs + 1 + (uint32_t)v->len, una + 1,
+			HSK_TH_FIN | HSK_TH_ACK, 1000, v->bare ? NULL : &o, NULL, 0);
+	sim_run(&sm, 70 * SEC);
+	outcome_of(&sm, st, conn, 0, out);
+}
+
+static const synack synack_shapes[] = {
+	{ "usual", .win = 2000 },
+	{ "usual, untraced", .win = 2000, .untraced = true },
+	{ "plain", .win = 2000, .plain = true },
+	{ "plain, untraced", .win = 2000, .plain = true, .untraced = true },
+	{ "no options", .win = 2000, .bare = true },
+	{ "zero window", .win = 0 },
+	{ "ECE", .flags = HSK_TH_ECE, .win = 2000 },
+	{ "ECE, untraced", .flags = HSK_TH_ECE, .win = 2000, .untraced = true },
+	{ "after the SYN's retransmission", .win = 2000, .resent = true },
+	{ "text", .win = 2000, .len = 100 },
+	{ "FIN", .flags = HSK_TH_FIN, .win = 2000 },
+	{ "text and FIN", .flags = HSK_TH_FIN, .win = 2000, .len = 100 },
+	{ "ACK of ISS", .dack = (uint32_t)-1, .win = 2000 },
+	{ "ACK of ISS + 2", .dack = 1, .win = 2000 },
+	{ "RST", .flags = HSK_TH_RST, .win = 2000 },
+	{ "Fast Open, the SYN acknowledged", .win = 2000, .tfo = true },
+	{ "Fast Open, untraced", .win = 2000, .tfo = true, .untraced = true },
+	{ "Fast Open, the data acknowledged", .dack = 100, .win = 2000, .tfo = true },
+	{ "Fast Open, the data acknowledged, untraced", .dack = 100, .win = 2000, .tfo = true,
+	  .untraced = true },
+};
+
+static void test_synack(void **state)
+{
+	(void)state;
+	SHAPES_COMPARE("SYN,ACK", synack_shapes, run_synack);
 }
 
 /* ---- the peer's FIN in FIN_WAIT_2 (closing.c, fin_wait_2_fin) ----
@@ -793,12 +933,7 @@ static void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
 	p->irs = 123456;
 	p->tsv = 1000;
 	tcp_opts *o = &p->o;
-	tcp_opts_init(o);
-	o->mss = 1200;
-	o->wscale = 3;
-	o->sack_ok = true;
-	o->has_ts = true;
-	o->ts_val = p->tsv;
+	*o = peer_syn_opts(p->tsv);
 	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs, 0,
 			HSK_TH_SYN | HSK_TH_ECE | HSK_TH_CWR, 2000, o, NULL, 0);
 	const sim_ev *e = sim_next_tx(&p->sm);
@@ -840,16 +975,7 @@ static void peer_write(peer *p)
 /* The run's events and S's counters into out; frees the simulation. */
 static void peer_outcome(peer *p, outcome *out)
 {
-	events_as_text(&p->sm, out);
-	out->rec = NULL;
-	out->nrec = 0;
-	out->ncnt = hsk_counter_count();
-	out->cnt = calloc(out->ncnt, sizeof(uint64_t));
-	assert_non_null(out->cnt);
-	for (size_t i = 0; i < out->ncnt; i++)
-		out->cnt[i] = hsk_counter_get(p->st, i);
-	out->bytes = 0;
-	sim_free(&p->sm);
+	outcome_of(&p->sm, p->st, NULL, 0, out);
 }
 
 /* S closes (or, open, shuts down writing only). */
@@ -1155,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_ecn),
 		cmocka_unit_test(test_third_ack),
 		cmocka_unit_test(test_third_ack_untraced),
+		cmocka_unit_test(test_synack),
 		cmocka_unit_test(test_fin_wait_2_fin),
 		cmocka_unit_test(test_fin_wait_2_fin_untraced),
 		cmocka_unit_test(test_fin_wait_1_ack),

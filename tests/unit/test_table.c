@@ -463,6 +463,62 @@ static void test_remove_end_migrates(void **state)
 	free(c);
 }
 
+/* The hash's state kept after the last addresses (table.c hash_kept):
+ * over tuples whose addresses differ from the last in one byte (any of
+ * the eight), the zero addresses tbl_init keeps first, and random ports,
+ * each hash a lookup and an insert make is the reference's (tbl_hash, the
+ * same SipHash-1-3 from the key's state, which test_tuple_hash_is_siphash
+ * checks against hsk_siphash13), IPv4 and IPv6 keys mixed. */
+static void test_hash_kept_addrs(void **state)
+{
+	(void)state;
+	hsk_rng g;
+	rng_seed(&g, 77);
+	hsk_table t;
+	assert_int_equal(tbl_init(&t, 16, rng_next(&g), rng_next(&g)), 0);
+	enum { N = 2000 };
+	conn *c = calloc(N, sizeof *c);
+	assert_non_null(c);
+	uint32_t la = 0, ra = 0;        /* the zero addresses first */
+	int ins = 0;
+	for (int i = 0; i < N; i++) {
+		if (i && rng_next(&g) % 3) {    /* else the same addresses again */
+			unsigned b = (unsigned)(rng_next(&g) % 8);
+			uint32_t flip = (uint32_t)(1 + rng_next(&g) % 255) << (8 * (b % 4));
+			if (b < 4)
+				la ^= flip;
+			else
+				ra ^= flip;
+		}
+		hsk_tuple k = mk_tuple(la, ra, (uint16_t)rng_next(&g), (uint16_t)rng_next(&g));
+		bool v6 = rng_next(&g) % 4 == 0;
+		if (v6) {
+			tbl_v6addrs a6;
+			memset(&a6, (int)i, sizeof a6);
+			assert_null(tbl_lookup6(&t, &k, &a6));
+			assert_int_equal(t.c_hash, tbl_hash6(&t, &k));
+			continue;
+		}
+		uint32_t want = tbl_hash(&t, &k);
+		if (tbl_lookup_miss(&t, &k))
+			continue;       /* (a tuple drawn twice) */
+		assert_int_equal(t.c_hash, want);
+		if (rng_next(&g) % 2) {
+			/* the cache holds another tuple: the insert hashes k */
+			hsk_tuple o = k;
+			o.lport ^= 1;
+			(void)tbl_lookup(&t, &o);
+		}
+		c[ins].node.key = k;
+		tbl_insert(&t, &c[ins].node);
+		assert_int_equal(c[ins].node.hash, tbl_hash(&t, &k));
+		ins++;
+	}
+	assert_true(ins > N / 2);
+	tbl_destroy(&t);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_miss_migrates),
 		cmocka_unit_test(test_million_bounded),
 		cmocka_unit_test(test_cache_against_model),
+		cmocka_unit_test(test_hash_kept_addrs),
 		cmocka_unit_test(test_remove_end_migrates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

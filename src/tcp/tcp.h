@@ -880,6 +880,16 @@ static inline void tcb_orphan(struct tcp_stack *s, tcb *t)
 			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
 	}
 }
+/* tcb_orphan for a TCB its caller knows to be neither an orphan nor
+ * detached, with its extension a: counted at once. */
+static inline void tcb_orphan_counted(struct tcp_stack *s, tcb *t, const tcb_act *a)
+{
+	assert(!(t->flags & (TF_ORPHAN | TF_DETACHED)) && a == t->act && a);
+	t->sd = -1;
+	t->flags |= TF_ORPHAN;
+	s->orphans++;
+	s->orphan_bytes += a->snd.cap + a->rcv.cap;
+}
 /* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
  * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
  * (receive: drop the data). tcb_alloc_snd: for a TCB without a send ring

@@ -1100,6 +1100,148 @@ static void test_established_fin(void **state)
 	SHAPES_COMPARE("FIN in ESTABLISHED", shapes, run_estfin);
 }
 
+/* ---- close()'s usual case (socket.c, close_usual) ----
+ * S's accepted connection is closed in one shape; close() is called with
+ * S's clock and trace hooks off (close()'s short way is untraced and
+ * reads no clock), but in the shapes that keep one of them. Each of the
+ * short way's conditions is broken by one shape: data unread, bytes
+ * unacknowledged with memory exhausted, SO_LINGER (N: the peer never
+ * acknowledges the FIN, so the linger time resets it; 0: a reset at
+ * once), no room for an orphan, a FIN queued already, no extension left
+ * (idle), the peer's FIN first (CLOSE_WAIT to LAST_ACK), a close before
+ * the handshake's end, a listener waiting for a slot, the listener itself
+ * (closed the same way at the end). With tcp_stack.no_fastpath (every
+ * close the general way) the events, counters and what the slot's
+ * release left must be the same. */
+typedef struct closing {
+	const char *name;
+	bool traced, clocked;     /* S's trace / clock kept for the close */
+	bool acked;               /* the peer acknowledged S's 100 bytes */
+	bool peer_fin;            /* the peer's FIN first, read by S */
+	bool unread;              /* 10 bytes of the peer's left unread */
+	int linger;               /* SO_LINGER's value (0: not set) */
+	bool linger_set;
+	bool no_orphans;          /* max_orphans 0 */
+	bool exhausted;           /* tcp_mem_high reached */
+	bool shut;                /* SHUT_WR first */
+	bool idle;                /* 200 ms quiet first: no extension left */
+	bool starved;             /* a listener waits for a slot */
+} closing;
+
+/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
+static int close_hooks_off(peer *p, int sd, const closing *v)
+{
+	hsk_config *c = &p->st->env.cfg;
+	hsk_config saved = *c;
+	if (!v->traced)
+		c->trace = NULL;
+	if (!v->clocked)
+		c->clock = NULL;
+	int r = hsk_close(p->st, sd);
+	c->trace = saved.trace;
+	c->clock = saved.clock;
+	return r;
+}
+
+static void run_closing(const void *pv, bool slow, outcome *out)
+{
+	const closing *v = pv;
+	peer p;
+	peer_open(&p, false, slow, 4246);
+	if (v->linger_set)
+		assert_int_equal(hsk_setsockopt(p.st, p.sd, HSK_SO_LINGER, v->linger), 0);
+	peer_write(&p);
+	uint32_t dseq = 0;
+	if (v->acked)
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	if (v->unread) {
+		peer_send(&p, 0, v->acked ? 100 : 0, HSK_TH_ACK, 2000, text, 10);
+		dseq = 10;
+	}
+	if (v->peer_fin) {
+		peer_send(&p, 0, 100, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		dseq = 1;
+		sim_run(&p.sm, 7 * MS);
+		uint8_t buf[200];
+		assert_int_equal(hsk_recv(p.st, p.sd, buf, sizeof(buf)), 0);
+	}
+	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
+	if (v->shut) {
+		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->no_orphans)
+		p.st->env.cfg.max_orphans = 0;
+	if (v->exhausted)
+		p.st->env.cfg.tcp_mem_high = p.st->env.cfg.tcp_mem_pressure =
+			(uint32_t)p.st->tcp.buffer_bytes;
+	if (v->starved)
+		p.st->socks_starved = true;
+	assert_int_equal(close_hooks_off(&p, p.sd, v), 0);
+	char line[128];
+	snprintf(line, sizeof(line), "after close: starved %d, sockets %u, orphans %u",
+		 p.st->socks_starved, p.st->socks_in_use, p.st->tcp.orphans);
+	sim_run(&p.sm, 7 * MS);
+	if (v->linger_set && v->linger > 0) {
+		sim_run(&p.sm, 10 * SEC);       /* no ACK: the linger time resets */
+	} else {
+		peer_send(&p, dseq, 101, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		if (!v->peer_fin)
+			peer_send(&p, dseq, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+	}
+	sim_run(&p.sm, 70 * SEC);
+	assert_int_equal(close_hooks_off(&p, p.lsd, v), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+	outcome_add(out, strdup(line));
+}
+
+/* The same with S connecting (to the peer, which never answers): closed
+ * in SYN_SENT. */
+static void run_closing_syn_sent(const void *pv, bool slow, outcome *out)
+{
+	const closing *v = pv;
+	peer p;
+	peer_open(&p, false, slow, 4247);
+	int sd = hsk_socket(p.st);
+	assert_true(sd >= 0);
+	assert_int_equal(hsk_connect(p.st, sd, p.addr, 81), -HSK_EINPROGRESS);
+	sim_run(&p.sm, 7 * MS);
+	assert_int_equal(close_hooks_off(&p, sd, v), 0);
+	sim_run(&p.sm, 7 * MS);
+	assert_int_equal(close_hooks_off(&p, p.sd, v), 0);
+	sim_run(&p.sm, 70 * SEC);
+	assert_int_equal(close_hooks_off(&p, p.lsd, v), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+}
+
+static void test_close_usual(void **state)
+{
+	(void)state;
+	static const closing shapes[] = {
+		{ "acknowledged", .acked = true },
+		{ "bytes unacknowledged", .acked = false },
+		{ "bytes unacknowledged, memory exhausted", .exhausted = true },
+		{ "traced", .acked = true, .traced = true },
+		{ "clocked", .acked = true, .clocked = true },
+		{ "unread", .acked = true, .unread = true },
+		{ "peer's FIN first", .acked = true, .peer_fin = true },
+		{ "SO_LINGER 5 s", .acked = true, .linger_set = true, .linger = 5 },
+		{ "SO_LINGER 0", .acked = true, .linger_set = true, .linger = 0 },
+		{ "no room for an orphan", .acked = true, .no_orphans = true },
+		{ "shut down first", .acked = true, .shut = true },
+		{ "idle", .acked = true, .idle = true },
+		{ "a listener starved", .acked = true, .starved = true },
+	};
+	SHAPES_COMPARE("close()", shapes, run_closing);
+	static const closing syn_sent[] = {
+		{ .name = "SYN_SENT" },
+	};
+	SHAPES_COMPARE("close() connecting", syn_sent, run_closing_syn_sent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1113,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_fin_wait_2_fin),
 		cmocka_unit_test(test_fin_wait_1_ack),
 		cmocka_unit_test(test_established_fin),
+		cmocka_unit_test(test_close_usual),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1198,7 +1198,7 @@ static void run_closing(const void *pv, bool slow, outcome *out)
 }
 
 /* The same with S connecting (to the peer, which never answers): closed
- * in SYN_SENT. */
+ * in SYN_SENT; and a socket never connected. */
 static void run_closing_syn_sent(const void *pv, bool slow, outcome *out)
 {
 	const closing *v = pv;
@@ -1210,6 +1210,9 @@ static void run_closing_syn_sent(const void *pv, bool slow, outcome *out)
 	sim_run(&p.sm, 7 * MS);
 	assert_int_equal(close_hooks_off(&p, sd, v), 0);
 	sim_run(&p.sm, 7 * MS);
+	sd = hsk_socket(p.st);
+	assert_true(sd >= 0);
+	assert_int_equal(close_hooks_off(&p, sd, v), 0);
 	assert_int_equal(close_hooks_off(&p, p.sd, v), 0);
 	sim_run(&p.sm, 70 * SEC);
 	assert_int_equal(close_hooks_off(&p, p.lsd, v), 0);
@@ -1237,7 +1240,7 @@ static void test_close_usual(void **state)
 	};
 	SHAPES_COMPARE("close()", shapes, run_closing);
 	static const closing syn_sent[] = {
-		{ .name = "SYN_SENT" },
+		{ .name = "SYN_SENT, never connected" },
 	};
 	SHAPES_COMPARE("close() connecting", syn_sent, run_closing_syn_sent);
 }

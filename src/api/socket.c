@@ -832,22 +832,26 @@ static inline __attribute__((always_inline)) int sock_close(hsk_stack *s, int sd
 }
 
 /* close()'s usual case, in one test: a connection established (or closed
- * by its peer) with nothing unread or queued to send, no option of its
- * own (so no SO_LINGER), room for one more orphan, no clock to read, not
- * traced, no listener waiting for a slot. conn_release and queue_fin then
- * only count the orphan, store the state (the socket is gone: nobody to
- * tell) and send the FIN. */
+ * by its peer) with its extension and nothing unread or queued to send,
+ * no option of its own (so no SO_LINGER), room for one more orphan, no
+ * clock to read, not traced, no listener waiting for a slot.
+ * conn_release and queue_fin then only count the orphan, store the state
+ * (the socket is gone: nobody to tell) and send the FIN. (A TCB with a
+ * socket is no orphan; in those states it is in the table, has no FIN
+ * queued (queue_fin moves it out of them), and SO_LINGER 0 is an option
+ * of the socket's.) */
 static inline __attribute__((always_inline)) bool close_usual(const hsk_stack *s,
 								const hsk_sock *k)
 {
 	const tcb *t = k->t;
 	const tcb_act *a = t->act;
-	return !k->opt && a &&
-	       !(t->flags & (TF_ORPHAN | TF_DETACHED | TF_LINGER0 | TF_FIN_QUEUED)) &&
-	       (t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
-	       !(ring_len(&a->rcv) | ring_len(&a->snd)) &&
-	       s->tcp.orphans < s->env.cfg.max_orphans && !s->env.cfg.clock &&
-	       !s->env.cfg.trace && !s->socks_starved && !s->tcp.no_fastpath;
+	bool usual = !k->opt && a && (t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		     !(ring_len(&a->rcv) | ring_len(&a->snd)) &&
+		     s->tcp.orphans < s->env.cfg.max_orphans && !s->env.cfg.clock &&
+		     !s->env.cfg.trace && !s->socks_starved && !s->tcp.no_fastpath;
+	assert(!usual ||
+	       !(t->flags & (TF_ORPHAN | TF_DETACHED | TF_LINGER0 | TF_FIN_QUEUED)));
+	return usual;
 }
 
 /* The FIN's output as close()'s last step, its value close()'s: a tail

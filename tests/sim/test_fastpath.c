@@ -1245,6 +1245,127 @@ static void test_close_usual(void **state)
 	SHAPES_COMPARE("close() connecting", syn_sent, run_closing_syn_sent);
 }
 
+/* ---- send()'s usual case (io.c, send_usual) ----
+ * S's accepted connection writes in one shape, with S's clock hook off
+ * for the calls (send()'s short way reads no clock). Each condition of
+ * the short way is broken by a shape: a socket's or the stack's limit on
+ * unsent bytes, a state that may not send (connecting, shut down), not a
+ * connection (the listener), a bad buffer, nothing to write; and what it
+ * leaves to its tail is taken both ways: no extension left (idle), a ring
+ * held, a ring full, no memory for one. With tcp_stack.no_fastpath the
+ * events, counters and each call's value must be the same. */
+typedef struct sending {
+	const char *name;
+	bool acked;               /* the peer acknowledges each write */
+	bool peer_fin;            /* the peer's FIN first (CLOSE_WAIT) */
+	bool idle;                /* 200 ms quiet first: no extension left */
+	bool shut;                /* SHUT_WR first */
+	bool connecting;          /* a socket in SYN_SENT writes */
+	bool listener;            /* the listener is written to */
+	bool fresh;               /* a socket never connected is */
+	bool null_buf;            /* buf NULL, len 100 */
+	bool empty;               /* len 0 */
+	bool opt_lowat;           /* TCP_NOTSENT_LOWAT 50 on the socket */
+	bool stack_lowat;         /* the stack's tcp_notsent_lowat 50 */
+	bool small_ring;          /* a ring of 2 KiB: the second write finds it full */
+	bool exhausted;           /* tcp_mem_high reached: no ring */
+} sending;
+
+/* hsk_send on S with its clock hook off. */
+static long send_clock_off(peer *p, int sd, const void *buf, size_t len)
+{
+	hsk_config *c = &p->st->env.cfg;
+	uint64_t (*clock)(void *ctx) = c->clock;
+	c->clock = NULL;
+	long r = hsk_send(p->st, sd, buf, len);
+	c->clock = clock;
+	return r;
+}
+
+static void run_sending(const void *pv, bool slow, outcome *out)
+{
+	const sending *v = pv;
+	static uint8_t big[3000];
+	peer p;
+	peer_open(&p, false, slow, 4248);
+	int sd = p.sd;
+	if (v->peer_fin) {
+		peer_send(&p, 0, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
+	if (v->shut) {
+		assert_int_equal(hsk_shutdown(p.st, sd, HSK_SHUT_WR), 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->connecting) {
+		sd = hsk_socket(p.st);
+		assert_true(sd >= 0);
+		assert_int_equal(hsk_connect(p.st, sd, p.addr, 81), -HSK_EINPROGRESS);
+	}
+	if (v->listener)
+		sd = p.lsd;
+	if (v->fresh) {
+		sd = hsk_socket(p.st);
+		assert_true(sd >= 0);
+	}
+	if (v->opt_lowat)
+		assert_int_equal(hsk_setsockopt(p.st, sd, HSK_TCP_NOTSENT_LOWAT, 50), 0);
+	if (v->stack_lowat)
+		p.st->env.cfg.tcp_notsent_lowat = 50;
+	if (v->small_ring)
+		p.st->socks[sd].t->sndbuf = 2048;
+	if (v->exhausted)
+		p.st->env.cfg.tcp_mem_high = p.st->env.cfg.tcp_mem_pressure =
+			(uint32_t)p.st->tcp.buffer_bytes;
+	char line[256];
+	int n = snprintf(line, sizeof(line), "sends:");
+	uint32_t acked = 0;
+	for (int i = 0; i < 3; i++) {
+		const void *buf = v->null_buf ? NULL : v->small_ring ? big : text;
+		size_t len = v->empty ? 0 : v->small_ring ? sizeof(big) : sizeof(text);
+		long r = send_clock_off(&p, sd, buf, len);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %ld (%u held)", r,
+			      (unsigned)p.st->tcp.buffer_bytes);
+		sim_run(&p.sm, 7 * MS);
+		if (v->acked && r > 0) {
+			acked += (uint32_t)r;
+			peer_send(&p, v->peer_fin ? 1 : 0, acked, HSK_TH_ACK, 2000, NULL, 0);
+			sim_run(&p.sm, 7 * MS);
+		}
+	}
+	if (v->connecting || v->fresh)
+		assert_int_equal(hsk_close(p.st, sd), 0);
+	assert_int_equal(hsk_abort(p.st, p.sd), 0);
+	sim_run(&p.sm, 7 * MS);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+	outcome_add(out, strdup(line));
+}
+
+static void test_send_usual(void **state)
+{
+	(void)state;
+	static const sending shapes[] = {
+		{ "acknowledged", .acked = true },
+		{ "a ring held", .acked = false },
+		{ "peer's FIN first", .acked = true, .peer_fin = true },
+		{ "idle", .acked = true, .idle = true },
+		{ "shut down", .shut = true },
+		{ "connecting", .connecting = true },
+		{ "the listener", .listener = true },
+		{ "a socket never connected", .fresh = true },
+		{ "no buffer", .null_buf = true },
+		{ "nothing", .empty = true },
+		{ "the socket's TCP_NOTSENT_LOWAT", .opt_lowat = true },
+		{ "the stack's tcp_notsent_lowat", .stack_lowat = true },
+		{ "a small ring", .small_ring = true },
+		{ "memory exhausted", .exhausted = true },
+	};
+	SHAPES_COMPARE("send()", shapes, run_sending);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1259,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_fin_wait_1_ack),
 		cmocka_unit_test(test_established_fin),
 		cmocka_unit_test(test_close_usual),
+		cmocka_unit_test(test_send_usual),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,7 +355,7 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 	 * was ready is read; and the TCB holds a ring then (it was read
 	 * from), which is tcb_release_idle_rings' test. */
 	if (n == ready)
-		tcb_release_idle_held(&s->tcp, t);
+		tcb_release_rcv_emptied(&s->tcp, t);
 	else
 		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 	recv_done_tail(s, t);

@@ -905,6 +905,8 @@ void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
  * ring once everything is read (nothing held out of order).
  * tcb_release_idle_held: for a TCB that holds a ring or SACK state. */
 void tcb_release_idle_held(struct tcp_stack *s, tcb *t);
+/* The same for a TCB whose receive ring (held) the user just emptied. */
+void tcb_release_rcv_emptied(struct tcp_stack *s, tcb *t);
 static inline void tcb_release_idle_rings(struct tcp_stack *s, tcb *t)
 {
 	/* Usually nothing is left to give back by then (the rings went at

@@ -1366,6 +1366,78 @@ static void test_send_usual(void **state)
 	SHAPES_COMPARE("send()", shapes, run_sending);
 }
 
+/* ---- a read that empties the receive ring (mem.c,
+ * tcb_release_rcv_emptied) ----
+ * The peer sends S 10 bytes in one shape and S reads them; the ring's
+ * release has a short way, whose conditions each shape breaks: a send
+ * ring held (S's 100 bytes unacknowledged), SACK state left (the ACK of
+ * them came with the peer's bytes), bytes held out of order, memory
+ * pressure (the ring made small, its release not to the cache, the
+ * pressure ending). With tcp_stack.no_fastpath the events, counters,
+ * the bytes read and what the stack holds after each read must be the
+ * same. */
+typedef struct reading {
+	const char *name;
+	bool wrote;               /* S's 100 bytes first */
+	bool acked;               /* the peer's bytes acknowledge them */
+	bool ooo;                 /* 10 bytes beyond a gap first */
+	bool pressure;            /* tcp_mem_pressure and low reached */
+	size_t first;             /* the first read's size (0: all) */
+} reading;
+
+static void run_reading(const void *pv, bool slow, outcome *out)
+{
+	const reading *v = pv;
+	peer p;
+	peer_open(&p, false, slow, 4249);
+	uint32_t dack = 0;
+	if (v->wrote) {
+		peer_write(&p);
+		dack = v->acked ? 100 : 0;
+	}
+	if (v->pressure)
+		p.st->env.cfg.tcp_mem_pressure = p.st->env.cfg.tcp_mem_low =
+			p.st->tcp.buffer_bytes + 1;
+	if (v->ooo)
+		peer_send(&p, 20, dack, HSK_TH_ACK, 2000, text, 10);
+	peer_send(&p, 0, dack, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
+	sim_run(&p.sm, 7 * MS);
+	char line[256];
+	int n = snprintf(line, sizeof(line), "reads:");
+	uint8_t buf[64];
+	for (int i = 0; i < 2; i++) {
+		size_t len = i == 0 && v->first ? v->first : sizeof(buf);
+		long r = hsk_recv(p.st, p.sd, buf, len);
+		const tcb *t = p.st->socks[p.sd].t;
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      " %ld (%u held, %u cached, pressure %d, SACK %d)", r,
+			      (unsigned)p.st->tcp.buffer_bytes, p.st->tcp.ring_cache_n,
+			      p.st->tcp.mem_pressure, t->act && t->act->sack_on);
+		if (r > 0)
+			assert_memory_equal(buf, text + (i && v->first ? v->first : 0), (size_t)r);
+	}
+	assert_int_equal(hsk_abort(p.st, p.sd), 0);
+	sim_run(&p.sm, 7 * MS);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+	outcome_add(out, strdup(line));
+}
+
+static void test_read_empties_ring(void **state)
+{
+	(void)state;
+	static const reading shapes[] = {
+		{ .name = "all" },
+		{ "in two reads", .first = 4 },
+		{ "a send ring held", .wrote = true },
+		{ "SACK state left", .wrote = true, .acked = true },
+		{ "out of order held", .ooo = true },
+		{ "memory pressure", .pressure = true },
+	};
+	SHAPES_COMPARE("a read that empties the ring", shapes, run_reading);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1381,6 +1453,7 @@ int main(void)
 		cmocka_unit_test(test_established_fin),
 		cmocka_unit_test(test_close_usual),
 		cmocka_unit_test(test_send_usual),
+		cmocka_unit_test(test_read_empties_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

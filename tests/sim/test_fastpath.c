@@ -1370,16 +1370,18 @@ static void test_send_usual(void **state)
  * tcb_release_rcv_emptied) ----
  * The peer sends S 10 bytes in one shape and S reads them; the ring's
  * release has a short way, whose conditions each shape breaks: a send
- * ring held (S's 100 bytes unacknowledged), SACK state left (the ACK of
- * them came with the peer's bytes), bytes held out of order, memory
+ * ring held (S's 100 bytes unacknowledged), SACK state left (their ACK
+ * came after the peer's bytes, which the ring held), bytes held out of
+ * order (without SACK too: then no SACK state is in use), memory
  * pressure (the ring made small, its release not to the cache, the
  * pressure ending). With tcp_stack.no_fastpath the events, counters,
  * the bytes read and what the stack holds after each read must be the
  * same. */
 typedef struct reading {
 	const char *name;
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
 	bool wrote;               /* S's 100 bytes first */
-	bool acked;               /* the peer's bytes acknowledge them */
+	bool acked;               /* acknowledged after the peer's bytes came */
 	bool ooo;                 /* 10 bytes beyond a gap first */
 	bool pressure;            /* tcp_mem_pressure and low reached */
 	size_t first;             /* the first read's size (0: all) */
@@ -1389,19 +1391,20 @@ static void run_reading(const void *pv, bool slow, outcome *out)
 {
 	const reading *v = pv;
 	peer p;
-	peer_open(&p, false, slow, 4249);
-	uint32_t dack = 0;
-	if (v->wrote) {
+	peer_open(&p, v->plain, slow, 4249);
+	if (v->wrote)
 		peer_write(&p);
-		dack = v->acked ? 100 : 0;
-	}
 	if (v->pressure)
 		p.st->env.cfg.tcp_mem_pressure = p.st->env.cfg.tcp_mem_low =
 			p.st->tcp.buffer_bytes + 1;
 	if (v->ooo)
-		peer_send(&p, 20, dack, HSK_TH_ACK, 2000, text, 10);
-	peer_send(&p, 0, dack, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
+		peer_send(&p, 20, 0, HSK_TH_ACK, 2000, text, 10);
+	peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
 	sim_run(&p.sm, 7 * MS);
+	if (v->acked) {         /* (the ring held: the SACK state stays) */
+		peer_send(&p, 10, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
 	char line[256];
 	int n = snprintf(line, sizeof(line), "reads:");
 	uint8_t buf[64];
@@ -1433,6 +1436,7 @@ static void test_read_empties_ring(void **state)
 		{ "a send ring held", .wrote = true },
 		{ "SACK state left", .wrote = true, .acked = true },
 		{ "out of order held", .ooo = true },
+		{ "out of order held, plain", .ooo = true, .plain = true },
 		{ "memory pressure", .pressure = true },
 	};
 	SHAPES_COMPARE("a read that empties the ring", shapes, run_reading);

@@ -1282,6 +1282,18 @@ static long send_clock_off(peer *p, int sd, const void *buf, size_t len)
 	return r;
 }
 
+/* S aborts its connection and closes the listener; the run's outcome,
+ * and one more line, go to out. */
+static void peer_abort_end(peer *p, outcome *out, const char *line)
+{
+	assert_int_equal(hsk_abort(p->st, p->sd), 0);
+	sim_run(&p->sm, 7 * MS);
+	assert_int_equal(hsk_close(p->st, p->lsd), 0);
+	sim_run(&p->sm, 1 * SEC);
+	peer_outcome(p, out);
+	outcome_add(out, strdup(line));
+}
+
 static void run_sending(const void *pv, bool slow, outcome *out)
 {
 	const sending *v = pv;
@@ -1336,12 +1348,7 @@ static void run_sending(const void *pv, bool slow, outcome *out)
 	}
 	if (v->connecting || v->fresh)
 		assert_int_equal(hsk_close(p.st, sd), 0);
-	assert_int_equal(hsk_abort(p.st, p.sd), 0);
-	sim_run(&p.sm, 7 * MS);
-	assert_int_equal(hsk_close(p.st, p.lsd), 0);
-	sim_run(&p.sm, 1 * SEC);
-	peer_outcome(&p, out);
-	outcome_add(out, strdup(line));
+	peer_abort_end(&p, out, line);
 }
 
 static void test_send_usual(void **state)
@@ -1419,12 +1426,7 @@ static void run_reading(const void *pv, bool slow, outcome *out)
 		if (r > 0)
 			assert_memory_equal(buf, text + (i && v->first ? v->first : 0), (size_t)r);
 	}
-	assert_int_equal(hsk_abort(p.st, p.sd), 0);
-	sim_run(&p.sm, 7 * MS);
-	assert_int_equal(hsk_close(p.st, p.lsd), 0);
-	sim_run(&p.sm, 1 * SEC);
-	peer_outcome(&p, out);
-	outcome_add(out, strdup(line));
+	peer_abort_end(&p, out, line);
 }
 
 static void test_read_empties_ring(void **state)

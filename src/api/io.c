@@ -112,9 +112,8 @@ static inline __attribute__((always_inline)) long send_room_now_in(hsk_stack *s,
 	return room ? (long)room : -HSK_EAGAIN;
 }
 
-/* send_room, in line in send_begin (hsk_send's way). */
-static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
-								tcb *t)
+/* The send ring to write into: 0, or -HSK_EAGAIN. */
+static inline __attribute__((always_inline)) int send_ring_in(hsk_stack *s, tcb *t)
 {
 	/* A ring held fits memory (pressure trims it, its end grows it);
 	 * one taken now is already of the size memory allows (tcb_fit_snd
@@ -124,6 +123,15 @@ static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, con
 	if (t->act && t->act->snd.buf)
 		tcb_fit_snd(&s->tcp, t);
 	else if (tcb_alloc_snd(&s->tcp, t) < 0)
+		return -HSK_EAGAIN;
+	return 0;
+}
+
+/* send_room, in line in send_begin (hsk_send's way). */
+static inline __attribute__((always_inline)) long send_room_in(hsk_stack *s, const hsk_sock *k,
+								tcb *t)
+{
+	if (send_ring_in(s, t) < 0)
 		return -HSK_EAGAIN;
 	return send_room_now_in(s, k, t);
 }
@@ -168,7 +176,10 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 	return send_room_in(s, &s->socks[sd], t);
 }
 
-long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+/* hsk_send in general (below: its usual case): out of line, with the
+ * frame its calls need. */
+static __attribute__((noinline)) long send_general(hsk_stack *s, int sd, const void *buf,
+						   size_t len)
 {
 	long room = conn_check(s, sd);
 	if (room < 0)
@@ -185,6 +196,51 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 	ring_append(&t->act->snd, buf, n);
 	send_done(s, t);
 	return n;
+}
+
+/* hsk_send's usual case, in one test: a connection that may send
+ * (established or closed by its peer), no option of its socket's nor the
+ * stack's limit on unsent bytes, no clock to read. send_begin's checks
+ * then pass and its room is the ring's space alone: an error is only set
+ * as the TCB closes (tcb_fail, tcb_closed), a FIN is queued with the move
+ * out of those states (queue_fin) and a Fast Open SYN waits for data in
+ * SYN_SENT only. */
+static inline __attribute__((always_inline)) bool send_usual(const hsk_stack *s,
+							       const hsk_sock *k, const tcb *t)
+{
+	bool usual = !k->opt && state_can_send(t->state) &&
+		     s->env.cfg.tcp_notsent_lowat == UINT32_MAX && !s->env.cfg.clock &&
+		     !s->tcp.no_fastpath;
+	assert(!usual || (!t->err && !(t->flags & (TF_FIN_QUEUED | TF_TFO_DEFER))));
+	return usual;
+}
+
+/* What send_usual leaves of hsk_send, len > 0: the ring (and the
+ * extension, when none is left), what fits of buf, the output.
+ * Tail-called: hsk_send's tests need no frame. */
+static __attribute__((noinline)) long send_usual_out(hsk_stack *s, tcb *t, const void *buf,
+						     size_t len)
+{
+	if (send_ring_in(s, t) < 0)
+		return -HSK_EAGAIN;
+	hsk_ring *r = &t->act->snd;
+	uint32_t room = ring_space(r);
+	if (!room)
+		return -HSK_EAGAIN;
+	uint32_t n = len < room ? (uint32_t)len : room;
+	ring_append(r, buf, n);
+	send_done(s, t);
+	return n;
+}
+
+long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	const hsk_sock *k = sock_get(s, sd);
+	if (!k || k->kind != SK_CONN || buf_total(buf, len) < 0 || !send_usual(s, k, k->t))
+		return send_general(s, sd, buf, len);
+	if (len == 0)
+		return 0;
+	return send_usual_out(s, k->t, buf, len);
 }
 
 long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
@@ -299,7 +355,7 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 	 * was ready is read; and the TCB holds a ring then (it was read
 	 * from), which is tcb_release_idle_rings' test. */
 	if (n == ready)
-		tcb_release_idle_held(&s->tcp, t);
+		tcb_release_rcv_emptied(&s->tcp, t);
 	else
 		tcb_fit_rcv(&s->tcp, t);      /* made small under pressure */
 	recv_done_tail(s, t);

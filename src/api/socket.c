@@ -831,7 +831,59 @@ static inline __attribute__((always_inline)) int sock_close(hsk_stack *s, int sd
 	return 0;
 }
 
-int hsk_close(hsk_stack *s, int sd) { return sock_close(s, sd, false); }
+/* close()'s usual case, in one test: a connection established (or closed
+ * by its peer) with its extension and nothing unread or queued to send,
+ * no option of its own (so no SO_LINGER), room for one more orphan, no
+ * clock to read, not traced, no listener waiting for a slot.
+ * conn_release and queue_fin then only count the orphan, store the state
+ * (the socket is gone: nobody to tell) and send the FIN. (A TCB with a
+ * socket is no orphan; in those states it is in the table, has no FIN
+ * queued (queue_fin moves it out of them), and SO_LINGER 0 is an option
+ * of the socket's.) */
+static inline __attribute__((always_inline)) bool close_usual(const hsk_stack *s,
+								const hsk_sock *k)
+{
+	const tcb *t = k->t;
+	const tcb_act *a = t->act;
+	bool usual = !k->opt && a && (t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		     !(ring_len(&a->rcv) | ring_len(&a->snd)) &&
+		     s->tcp.orphans < s->env.cfg.max_orphans && !s->env.cfg.clock &&
+		     !s->env.cfg.trace && !s->socks_starved && !s->tcp.no_fastpath;
+	assert(!usual ||
+	       !(t->flags & (TF_ORPHAN | TF_DETACHED | TF_LINGER0 | TF_FIN_QUEUED)));
+	return usual;
+}
+
+/* The FIN's output as close()'s last step, its value close()'s: a tail
+ * call, so the usual close needs no frame. */
+static __attribute__((noinline)) int close_fin_out(tcp_stack *s, tcb *t)
+{
+	tcp_output(s, t);
+	return 0;
+}
+
+/* close() otherwise: out of line, with the frame its calls need. */
+static __attribute__((noinline)) int close_general(hsk_stack *s, int sd)
+{
+	return sock_close(s, sd, false);
+}
+
+int hsk_close(hsk_stack *s, int sd)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k || k->kind != SK_CONN || !close_usual(s, k))
+		return close_general(s, sd);
+	tcb *t = k->t;
+	tcb_orphan_counted(&s->tcp, t, t->act);
+	int to = t->state == HSK_ESTABLISHED ? HSK_FIN_WAIT_1 : HSK_LAST_ACK;
+	assert(tcp_transition_legal(t->state, to));
+	t->state = (uint8_t)to;
+	t->flags |= TF_FIN_QUEUED;
+	/* The slot goes before the FIN, not after it as sock_close's: the
+	 * output reads no slot (the TCB's sd is -1 now). */
+	sock_free_slot(s, sd);  /* (close_usual: nothing more to free) */
+	return close_fin_out(&s->tcp, t);
+}
 int hsk_abort(hsk_stack *s, int sd) { return sock_close(s, sd, true); }
 
 /* May the application write now (as hsk_send would take it)? A Fast Open

@@ -145,14 +145,12 @@ static inline int stack_sock_alloc(hsk_stack *s)
 }
 /* stack_sock_release's rare part (stack.c): frees, starved listeners. */
 void sock_release_rest(hsk_stack *s, sock_opts *opt, uint8_t *baddr6);
-/* stack_sock_release with what the slot holds to free known (opt: its
- * options, baddr6: a fresh IPv6 socket's bound address, or NULL): for a
- * connection's close, whose slot holds no address (conn_start freed it),
- * without the test of its kind and family. */
-static inline void sock_release_slot(hsk_stack *s, int sd, sock_opts *opt, uint8_t *baddr6)
+/* sock_release_slot's stores alone, for a caller that knows there is
+ * nothing more to do: no option nor address to free, no listener waiting
+ * for a slot (socks_starved clear). */
+static inline void sock_free_slot(hsk_stack *s, int sd)
 {
 	hsk_sock *k = &s->socks[sd];
-	assert(opt == k->opt);
 	memset(k, 0, sizeof(*k));
 	/* The slot is no longer queued (ev_queued is clear): tcp_notify must
 	 * call for its next socket, which an sd still on the queue would not
@@ -162,6 +160,15 @@ static inline void sock_release_slot(hsk_stack *s, int sd, sock_opts *opt, uint8
 	k->next_free = s->free_sock;
 	s->free_sock = sd;
 	s->socks_in_use--;
+}
+/* stack_sock_release with what the slot holds to free known (opt: its
+ * options, baddr6: a fresh IPv6 socket's bound address, or NULL): for a
+ * connection's close, whose slot holds no address (conn_start freed it),
+ * without the test of its kind and family. */
+static inline void sock_release_slot(hsk_stack *s, int sd, sock_opts *opt, uint8_t *baddr6)
+{
+	assert(opt == s->socks[sd].opt);
+	sock_free_slot(s, sd);
 	if (opt || baddr6 || s->socks_starved)
 		sock_release_rest(s, opt, baddr6);
 }

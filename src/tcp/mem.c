@@ -426,6 +426,22 @@ void tcb_release_idle_held(tcp_stack *s, tcb *t)
 		rec_sack_free_idle(t);
 }
 
+/* tcb_release_idle_held for a receive ring the user just emptied (held:
+ * it was read from), in its usual case: no send ring held (a request or a
+ * response answered), nothing out of order, no SACK state left (it went
+ * with the last ACK of what was sent), the ring's release the usual one.
+ * Otherwise (and with no_fastpath) the general way, which finds the same
+ * ring to release. */
+void tcb_release_rcv_emptied(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	assert(a && a->rcv.buf && !ring_len(&a->rcv));
+	if (a->snd.buf || a->sack_on || !reass_empty(&a->ooo) || !ring_release_quick(s, &a->rcv) ||
+	    s->no_fastpath)
+		return tcb_release_idle_held(s, t);
+	ring_to_cache(s, t, &a->rcv);
+}
+
 static __attribute__((noinline)) void release_rings_held(tcp_stack *s, tcb *t)
 {
 	ring_release(s, t, &t->act->snd);

@@ -880,6 +880,16 @@ static inline void tcb_orphan(struct tcp_stack *s, tcb *t)
 			s->orphan_bytes += t->act->snd.cap + t->act->rcv.cap;
 	}
 }
+/* tcb_orphan for a TCB its caller knows to be neither an orphan nor
+ * detached, with its extension a: counted at once. */
+static inline void tcb_orphan_counted(struct tcp_stack *s, tcb *t, const tcb_act *a)
+{
+	assert(!(t->flags & (TF_ORPHAN | TF_DETACHED)) && a == t->act && a);
+	t->sd = -1;
+	t->flags |= TF_ORPHAN;
+	s->orphans++;
+	s->orphan_bytes += a->snd.cap + a->rcv.cap;
+}
 /* The rings, allocated when first needed: 0, or -HSK_EAGAIN (send: over
  * tcp_mem_high; the socket is woken when memory is back) / -HSK_ENOBUFS
  * (receive: drop the data). tcb_alloc_snd: for a TCB without a send ring
@@ -895,6 +905,8 @@ void tcb_fit_rcv(struct tcp_stack *s, tcb *t);
  * ring once everything is read (nothing held out of order).
  * tcb_release_idle_held: for a TCB that holds a ring or SACK state. */
 void tcb_release_idle_held(struct tcp_stack *s, tcb *t);
+/* The same for a TCB whose receive ring (held) the user just emptied. */
+void tcb_release_rcv_emptied(struct tcp_stack *s, tcb *t);
 static inline void tcb_release_idle_rings(struct tcp_stack *s, tcb *t)
 {
 	/* Usually nothing is left to give back by then (the rings went at

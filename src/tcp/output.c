@@ -616,18 +616,23 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
  * (ring offset off) and the FIN after them when `fin`: its timing (the
  * SACK record, or the one timed segment), the segment, PRR's count,
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
- * extension; win and tsval: the window field and TSval of now. */
+ * extension; win and tsval: the window field and TSval of now. fresh:
+ * new data or FIN, SACK on and its state not in use (the caller tested
+ * it): rec_sent_start's. */
 static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint8_t flags, uint16_t win,
 							   uint32_t tsval, uint32_t len, bool fin,
-							   bool is_new, uint32_t off)
+							   bool is_new, uint32_t off, bool fresh)
 {
 	seg_out o;
 	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
 	o.len = len;
 	o.ring_off = off;
+	assert(!fresh || (is_new && (t->flags & TF_SACK_OK) && !a->sack_on));
 	if (!is_new) {
 		CNT_INC(s->env, RetransSegs);
+	} else if (fresh) {
+		rec_sent_start(s, t, a, t->snd_nxt, len, fin);
 	} else if (t->flags & TF_SACK_OK) {
 		/* With SACK each new segment has a record, which times it
 		 * (RACK): ack_advance takes no sample from ts_flight or the
@@ -726,7 +731,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
 		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
-			      ring_off(t, t->snd_nxt)))
+			      ring_off(t, t->snd_nxt), false))
 			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
@@ -769,9 +774,13 @@ static inline bool rtx_due(const tcb *t)
  * carried it, then the timers (the RTO for what is in flight, the
  * persist timer, TLP, and the wheel once, at the earliest of the
  * deadlines). due, sent: output_send's (both false for output_ack's
- * call). end: data_end(t). */
+ * call). end: data_end(t). fresh: output_one's segment began the SACK
+ * state (send_seg's fresh; sent and has_act too): what that state and
+ * the segment's ACK leave known is not read back (rec_arm_tlp's and
+ * tcb_timer_set_k's). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
-							     bool due, bool sent, bool has_act)
+							     bool due, bool sent, bool has_act,
+							     bool fresh)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
@@ -792,9 +801,9 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 		tcb_set_rtx(s, t, s->env->now);
 	}
 	/* (tcb_sack's test, on a: nothing above changes t->act) */
-	if (sent && a && a->sack_on)
-		rec_arm_tlp(s, t, &a->sack);
-	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
+	if (fresh || (sent && a && a->sack_on))
+		rec_arm_tlp(s, t, &a->sack, fresh);
+	tcb_timer_set_k(s, t, fresh, fresh);    /* (not detached: asked on entry) */
 }
 
 /* tcp_output's steps for a call with something due (output_due, or
@@ -826,7 +835,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent, false);
+	output_end(s, t, end, true, sent, false, false);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -845,6 +854,19 @@ static inline bool one_due(const tcb *t, hsk_seq end)
 	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
 	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
 	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+
+/* output_one's segment, then output_end. fresh: SACK on and its state
+ * not in use (the first segment after an idle time, as each of a
+ * lifecycle's four): the state begins here, and the timers know it. */
+static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t, tcb_act *a,
+							   hsk_seq end, uint8_t flags,
+							   uint16_t win, uint32_t tsval,
+							   uint32_t avail, bool fin, bool fresh)
+{
+	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh);
+	output_end(s, t, end, true, fresh || sent, true, fresh);
 }
 
 /* output_send's usual call, by a short way (one_due holds): one new
@@ -879,9 +901,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	}
 	uint16_t win = tcb_window_field_inl(s, t);
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
-	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
-			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
-	output_end(s, t, end, true, sent, true);
+	if ((t->flags & TF_SACK_OK) && !a->sack_on)
+		one_send(s, t, a, end, flags, win, tsval, avail, fin, true);
+	else
+		one_send(s, t, a, end, flags, win, tsval, avail, fin, false);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -890,7 +913,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false, false);
+	output_end(s, t, end, false, false, false, false);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)

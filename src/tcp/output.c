@@ -328,10 +328,12 @@ static inline void put_blocks(tcb *t, seg_out *o)
  * TSval of now when the caller has it (the send loop's segments share
  * one: the clock does not move during a call), or NULL. any: o may be a
  * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
- * send loop's are ACKs, and neither (their flags are not tested). */
+ * send loop's are ACKs, and neither (their flags are not tested).
+ * fresh: send_seg's (the SACK state has just begun: sack_start cleared
+ * what there was to report but data held out of order). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
-							  bool any)
+							  bool any, bool fresh)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK) {
@@ -354,7 +356,9 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
 	 * (with nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none). */
-	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a && blocks_due(a);
+	assert(!fresh || (a && a->sack_on && !a->sack.rcv.n && !a->sack.rcv.dsack));
+	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a &&
+		      (fresh ? a->ooo.n != 0 : blocks_due(a));
 	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
 	/* !plain: o with its options for tcb_put_other, a copy, where o is
 	 * to stay in registers; tcb_emit's o is in memory already and goes
@@ -390,7 +394,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, t->act, o, NULL, true);
+	tcb_put(s, t, t->act, o, NULL, true, false);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -596,7 +600,7 @@ static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint1
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
-	tcb_put(s, t, t->act, &o, NULL, false);
+	tcb_put(s, t, t->act, &o, NULL, false, false);
 }
 
 /* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
@@ -652,7 +656,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t);
-	tcb_put(s, t, a, &o, &tsval, false);
+	tcb_put(s, t, a, &o, &tsval, false, fresh);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);

@@ -767,11 +767,19 @@ static inline bool output_due(const tcb *t, hsk_seq end)
 /* Something is in flight and no RTO is armed for it, or the persist
  * timer runs in its place (something in flight was sent by this TCB, so
  * the extension is there; a passive open's SYN,ACK in flight was its
- * request's: no timer here for it). */
-static inline bool rtx_due(const tcb *t)
+ * request's: no timer here for it).
+ * flight: the caller knows something is in flight and the extension
+ * there (output_end after output_one's fresh segment). */
+static inline __attribute__((always_inline)) bool rtx_due_k(const tcb *t, bool flight)
 {
 	const tcb_act *a = t->act;
-	return a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST));
+	assert(!flight || (a && seq_gt(t->snd_max, t->snd_una)));
+	return (flight || (a && seq_gt(t->snd_max, t->snd_una))) &&
+	       (!a->rtx_at || (t->flags & TF_PERSIST));
+}
+static inline bool rtx_due(const tcb *t)
+{
+	return rtx_due_k(t, false);
 }
 
 /* The end of a tcp_output call: the ACK owed now when nothing sent
@@ -794,7 +802,7 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 	assert(a || !has_act);
 	if (has_act && !a)
 		__builtin_unreachable();
-	if (rtx_due(t)) {
+	if (rtx_due_k(t, fresh)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	} else if (due && a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&

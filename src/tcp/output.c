@@ -328,10 +328,12 @@ static inline void put_blocks(tcb *t, seg_out *o)
  * TSval of now when the caller has it (the send loop's segments share
  * one: the clock does not move during a call), or NULL. any: o may be a
  * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
- * send loop's are ACKs, and neither (their flags are not tested). */
+ * send loop's are ACKs, and neither (their flags are not tested).
+ * fresh: send_seg's (the SACK state has just begun: sack_start cleared
+ * what there was to report but data held out of order). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
-							  bool any)
+							  bool any, bool fresh)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK) {
@@ -354,7 +356,9 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	 * (opts_plain: seg_init zeroes the others), or SACK blocks too
 	 * (with nothing to report -- no D-SACK, no block, nothing held out
 	 * of order -- the blocks would be none). */
-	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a && blocks_due(a);
+	assert(!fresh || (a && a->sack_on && !a->sack.rcv.n && !a->sack.rcv.dsack));
+	bool blocks = !(ctl & (HSK_TH_SYN | HSK_TH_RST)) && a &&
+		      (fresh ? a->ooo.n != 0 : blocks_due(a));
 	bool plain = !(ctl & HSK_TH_SYN) && !blocks;
 	/* !plain: o with its options for tcb_put_other, a copy, where o is
 	 * to stay in registers; tcb_emit's o is in memory already and goes
@@ -390,7 +394,7 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, t->act, o, NULL, true);
+	tcb_put(s, t, t->act, o, NULL, true, false);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -596,7 +600,7 @@ static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint1
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
-	tcb_put(s, t, t->act, &o, NULL, false);
+	tcb_put(s, t, t->act, &o, NULL, false, false);
 }
 
 /* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
@@ -616,18 +620,23 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
  * (ring offset off) and the FIN after them when `fin`: its timing (the
  * SACK record, or the one timed segment), the segment, PRR's count,
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
- * extension; win and tsval: the window field and TSval of now. */
+ * extension; win and tsval: the window field and TSval of now. fresh:
+ * new data or FIN, SACK on and its state not in use (the caller tested
+ * it): rec_sent_start's. */
 static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint8_t flags, uint16_t win,
 							   uint32_t tsval, uint32_t len, bool fin,
-							   bool is_new, uint32_t off)
+							   bool is_new, uint32_t off, bool fresh)
 {
 	seg_out o;
 	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
 	o.len = len;
 	o.ring_off = off;
+	assert(!fresh || (is_new && (t->flags & TF_SACK_OK) && !a->sack_on));
 	if (!is_new) {
 		CNT_INC(s->env, RetransSegs);
+	} else if (fresh) {
+		rec_sent_start(s, t, a, t->snd_nxt, len, fin);
 	} else if (t->flags & TF_SACK_OK) {
 		/* With SACK each new segment has a record, which times it
 		 * (RACK): ack_advance takes no sample from ts_flight or the
@@ -647,7 +656,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t);
-	tcb_put(s, t, a, &o, &tsval, false);
+	tcb_put(s, t, a, &o, &tsval, false, fresh);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);
@@ -726,7 +735,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
 		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
-			      ring_off(t, t->snd_nxt)))
+			      ring_off(t, t->snd_nxt), false))
 			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
@@ -758,20 +767,32 @@ static inline bool output_due(const tcb *t, hsk_seq end)
 /* Something is in flight and no RTO is armed for it, or the persist
  * timer runs in its place (something in flight was sent by this TCB, so
  * the extension is there; a passive open's SYN,ACK in flight was its
- * request's: no timer here for it). */
-static inline bool rtx_due(const tcb *t)
+ * request's: no timer here for it).
+ * flight: the caller knows something is in flight and the extension
+ * there (output_end after output_one's fresh segment). */
+static inline __attribute__((always_inline)) bool rtx_due_k(const tcb *t, bool flight)
 {
 	const tcb_act *a = t->act;
-	return a && seq_gt(t->snd_max, t->snd_una) && (!a->rtx_at || (t->flags & TF_PERSIST));
+	assert(!flight || (a && seq_gt(t->snd_max, t->snd_una)));
+	return (flight || (a && seq_gt(t->snd_max, t->snd_una))) &&
+	       (!a->rtx_at || (t->flags & TF_PERSIST));
+}
+static inline bool rtx_due(const tcb *t)
+{
+	return rtx_due_k(t, false);
 }
 
 /* The end of a tcp_output call: the ACK owed now when nothing sent
  * carried it, then the timers (the RTO for what is in flight, the
  * persist timer, TLP, and the wheel once, at the earliest of the
  * deadlines). due, sent: output_send's (both false for output_ack's
- * call). end: data_end(t). */
+ * call). end: data_end(t). fresh: output_one's segment began the SACK
+ * state (send_seg's fresh; sent and has_act too): what that state and
+ * the segment's ACK leave known is not read back (rec_arm_tlp's and
+ * tcb_timer_set_k's). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
-							     bool due, bool sent, bool has_act)
+							     bool due, bool sent, bool has_act,
+							     bool fresh)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
@@ -781,7 +802,7 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 	assert(a || !has_act);
 	if (has_act && !a)
 		__builtin_unreachable();
-	if (rtx_due(t)) {
+	if (rtx_due_k(t, fresh)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	} else if (due && a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&
@@ -792,9 +813,9 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 		tcb_set_rtx(s, t, s->env->now);
 	}
 	/* (tcb_sack's test, on a: nothing above changes t->act) */
-	if (sent && a && a->sack_on)
-		rec_arm_tlp(s, t, &a->sack);
-	tcb_timer_set(s, t);    /* (not detached: asked on entry) */
+	if (fresh || (sent && a && a->sack_on))
+		rec_arm_tlp(s, t, &a->sack, fresh);
+	tcb_timer_set_k(s, t, fresh, fresh);    /* (not detached: asked on entry) */
 }
 
 /* tcp_output's steps for a call with something due (output_due, or
@@ -826,7 +847,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent, false);
+	output_end(s, t, end, true, sent, false, false);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -845,6 +866,19 @@ static inline bool one_due(const tcb *t, hsk_seq end)
 	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
 	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
 	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+
+/* output_one's segment, then output_end. fresh: SACK on and its state
+ * not in use (the first segment after an idle time, as each of a
+ * lifecycle's four): the state begins here, and the timers know it. */
+static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t, tcb_act *a,
+							   hsk_seq end, uint8_t flags,
+							   uint16_t win, uint32_t tsval,
+							   uint32_t avail, bool fin, bool fresh)
+{
+	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh);
+	output_end(s, t, end, true, fresh || sent, true, fresh);
 }
 
 /* output_send's usual call, by a short way (one_due holds): one new
@@ -879,9 +913,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	}
 	uint16_t win = tcb_window_field_inl(s, t);
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
-	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
-			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una));
-	output_end(s, t, end, true, sent, true);
+	if ((t->flags & TF_SACK_OK) && !a->sack_on)
+		one_send(s, t, a, end, flags, win, tsval, avail, fin, true);
+	else
+		one_send(s, t, a, end, flags, win, tsval, avail, fin, false);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -890,7 +925,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false, false);
+	output_end(s, t, end, false, false, false, false);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)

@@ -1034,16 +1034,19 @@ enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
  * something (its one caller, in line there: four bursts a lifecycle);
  * k: tcb_sack(t), not NULL (the caller's test). Something is in flight
  * and the RTO is armed for it (tcp_output armed it before the call), so
- * rtx_at is not 0. */
-static inline void rec_arm_tlp(struct tcp_stack *s, tcb *t, tcp_sack *k)
+ * rtx_at is not 0. fresh: the SACK state has just begun with this call's
+ * records (rec_sent_start): none SACKed, no probe out, one record at
+ * least, so rack_tlp_may_arm's tests of the records hold. */
+static inline __attribute__((always_inline)) void rec_arm_tlp(struct tcp_stack *s, tcb *t,
+							       tcp_sack *k, bool fresh)
 {
 	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
 	const tcb_act *a = t->act;
 	assert(a->rtx_at);
+	assert(!fresh || rack_tlp_may_arm(&k->rk, true, false));
+	bool recovering = a->cc.in_recovery || seq_lt(t->snd_una, a->recover);
 	/* (No record storage, no record: rack_tlp_may_arm's count test.) */
-	if (!srtt ||
-	    !rack_tlp_may_arm(&k->rk, true,
-			      a->cc.in_recovery || seq_lt(t->snd_una, a->recover)))
+	if (!srtt || (fresh ? recovering : !rack_tlp_may_arm(&k->rk, true, recovering)))
 		return;
 	/* Not capped by the RTO here: the cap at the end gives the same
 	 * (what is added in between is added to both or capped away). */
@@ -1123,22 +1126,38 @@ static inline uint64_t timer_min_m1(uint64_t m, uint64_t b)
 	b -= 1;
 	return b < m ? b : m;
 }
-/* Re-arms the TCB's wheel timer at the earliest of its deadlines, for a
- * TCB in the table (tcb_timer_update asks). */
-static inline void tcb_timer_set(struct tcp_stack *s, tcb *t)
+/* tcb_timer_set for a caller that knows more. sent: an ACK has just gone
+ * (tcb_put cleared delack_at), the extension is there; fresh: the SACK
+ * state has just begun too (sack_start: no reordering timer). */
+static inline __attribute__((always_inline)) void tcb_timer_set_k(struct tcp_stack *s, tcb *t,
+								   bool sent, bool fresh)
 {
 	uint64_t m = t->keep_at - 1;
 	const tcb_act *a = t->act;
+	assert(!sent || (a && !a->delack_at));
+	assert(!fresh || (sent && a->sack_on && !a->sack.reo_at));
+	if (sent && !a)
+		__builtin_unreachable();
 	if (a) {
-		m = timer_min_m1(timer_min_m1(timer_min_m1(m, a->rtx_at), a->delack_at),
-				 a->close_at);
-		if (a->sack_on)
+		m = timer_min_m1(m, a->rtx_at);
+		if (!sent)
+			m = timer_min_m1(m, a->delack_at);
+		m = timer_min_m1(m, a->close_at);
+		if (fresh)
+			m = timer_min_m1(m, a->sack.tlp_at);
+		else if (a->sack_on)
 			m = timer_min_m1(timer_min_m1(m, a->sack.reo_at), a->sack.tlp_at);
 	}
 	if (m == UINT64_MAX)
 		wheel_cancel(&s->env->wheel, &t->timer);
 	else if (!timer_armed(&t->timer) || t->timer.deadline != m + 1)
 		wheel_arm(&s->env->wheel, &t->timer, m + 1);
+}
+/* Re-arms the TCB's wheel timer at the earliest of its deadlines, for a
+ * TCB in the table (tcb_timer_update asks). */
+static inline void tcb_timer_set(struct tcp_stack *s, tcb *t)
+{
+	tcb_timer_set_k(s, t, false, false);
 }
 /* tcb_timer_set unless the TCB is out of the table. Inline: it runs after
  * every event (each tcp_output, segment and socket call). */

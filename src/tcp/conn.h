@@ -16,13 +16,14 @@ enum { TCPOLEN_TS_ALIGNED = 12 };
 /* A new TCB for tu, in the table, without its ts_offset (tcb_new draws
  * one, a passive TCB takes its request's), taking the place of prev when
  * not NULL (a request with its key, left in the table for this):
- * tbl_replace instead of tbl_insert. On NULL prev is still in the table. */
-static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, const hsk_tuple *tu,
+ * tbl_replace instead of tbl_insert. On NULL prev is still in the table.
+ * lng: tcp_stack.conn_long (a constant on the usual third ACK's way). */
+static inline __attribute__((always_inline)) tcb *tcb_new_lng(tcp_stack *s, const hsk_tuple *tu,
 							       const tbl_v6addrs *a6,
-							       tbl_node *prev)
+							       tbl_node *prev, bool lng)
 {
 	tcb *t;
-	if (s->conn_long) {
+	if (lng) {
 		/* the long way: a zeroed slot, every field set here */
 		t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
 		if (t)
@@ -45,6 +46,13 @@ static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, cons
 	else
 		tbl_insert(&s->conns, &t->node);
 	return t;
+}
+
+static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, const hsk_tuple *tu,
+							       const tbl_v6addrs *a6,
+							       tbl_node *prev)
+{
+	return tcb_new_lng(s, tu, a6, prev, s->conn_long);
 }
 
 /* tcb_new's body (tcp.h has what it does), in line in connect's

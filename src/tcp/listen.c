@@ -989,19 +989,6 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 	return req_input_checked(s, r, sg);
 }
 
-tcb *listener_accept(tcp_stack *s, tcp_listener *l)
-{
-	if (!l->accept_q)
-		return NULL;
-	tcb *t = l->aq[l->aq_first];
-	l->aq_first = (l->aq_first + 1) & (l->aq_cap - 1);
-	t->flags &= ~TF_ON_ACCEPTQ;
-	l->accept_q--;
-	if (s->env->cfg.trace)
-		trace_listener(s, l);
-	return t;
-}
-
 void listener_close(tcp_stack *s, tcp_listener *l)
 {
 	/* Connections nobody accepted are reset, as Linux does. */

@@ -93,13 +93,15 @@ static inline uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
  * in opts TF_SACK_OK and TF_TS_OK (with its TSval) as this connection
  * takes them: the peer offered them and our configuration allows them
  * (the caller's test: tcb_syn_opts; a request made it at the SYN). In
- * line at both callers (listen.c's child, input.c's SYN,ACK). */
+ * line at both callers (listen.c's child, input.c's SYN,ACK). user_mss:
+ * TCP_MAXSEG's, tcb_user_mss(t) (the passive child's caller knows it). */
 static inline __attribute__((always_inline)) void
-tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
-		      uint32_t ts_val)
+tcb_init_from_syn_um(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		     uint32_t ts_val, uint16_t user_mss)
 {
+	assert(user_mss == tcb_user_mss(t));
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
+	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), user_mss);
 	if (peer_wscale >= 0) {
 		t->flags |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -117,6 +119,13 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 		mss = mss_less_ts(mss);
 	}
 	t->mss = mss;
+}
+
+static inline __attribute__((always_inline)) void
+tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		      uint32_t ts_val)
+{
+	tcb_init_from_syn_um(s, t, mss, peer_wscale, opts, ts_val, tcb_user_mss(t));
 }
 
 /* established()'s last steps (input.c), for every TCB that reaches

@@ -714,6 +714,9 @@ static inline __attribute__((always_inline)) tcb *
 listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6,
 		  tcp_req *prev, const tcp_seg *ack, bool lng, bool traced)
 {
+	/* TCP_MAXSEG's: none when the making takes the ACK (child_takes_ack) */
+	assert(!ack || !l->user_mss);
+	uint16_t user_mss = ack ? 0 : l->user_mss;
 	tcb *t = listener_room(l) ?
 		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng) : NULL;
 	if (!t) {
@@ -740,7 +743,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	/* Options that live in the extension take one (it stays), made
 	 * once SND.UNA is set (its recover and snd_sml start there) and
 	 * before the MSS is (TCP_MAXSEG caps it). */
-	if (l->user_mss) {
+	if (user_mss) {
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a) {
 			tcb_free(s, t);
@@ -748,12 +751,13 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 				tcp_obj_put(s, &prev->node);
 			return NULL;
 		}
-		a->user_mss = l->user_mss;
+		a->user_mss = user_mss;
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
-	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
-			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
+	tcb_init_from_syn_um(s, t, r->mss, r->snd_wscale,
+			     (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent,
+			     user_mss);
 	/* Ours when the peer offered one; else 0, as the request's is
 	 * (req_make, a cookie's): no test of TF_WSCALE. */
 	assert((t->flags & TF_WSCALE) || r->rcv_wscale == 0);

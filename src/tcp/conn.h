@@ -94,22 +94,27 @@ static inline uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
  * takes them: the peer offered them and our configuration allows them
  * (the caller's test: tcb_syn_opts; a request made it at the SYN). In
  * line at both callers (listen.c's child, input.c's SYN,ACK). user_mss:
- * TCP_MAXSEG's, tcb_user_mss(t) (the passive child's caller knows it). */
+ * TCP_MAXSEG's, tcb_user_mss(t) (the passive child's caller knows it);
+ * rcv_wscale: our shift when the peer offers one (t->rcv_wscale, or the
+ * request's for the passive child): the two shifts share a byte, written
+ * once. */
 static inline __attribute__((always_inline)) void
 tcb_init_from_syn_um(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
-		     uint32_t ts_val, uint16_t user_mss)
+		     uint32_t ts_val, uint16_t user_mss, uint8_t rcv_wscale)
 {
 	assert(user_mss == tcb_user_mss(t));
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
 	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), user_mss);
+	uint8_t snd_wscale = 0;
 	if (peer_wscale >= 0) {
-		t->flags |= TF_WSCALE;
+		opts |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
-		t->snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
+		snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
 	} else {
-		t->snd_wscale = 0;
-		t->rcv_wscale = 0;
+		rcv_wscale = 0;
 	}
+	t->snd_wscale = snd_wscale & 15;
+	t->rcv_wscale = rcv_wscale & 15;
 	t->flags |= opts;
 	if (opts & TF_TS_OK) {
 		t->ts_recent = ts_val;
@@ -125,7 +130,8 @@ static inline __attribute__((always_inline)) void
 tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
 		      uint32_t ts_val)
 {
-	tcb_init_from_syn_um(s, t, mss, peer_wscale, opts, ts_val, tcb_user_mss(t));
+	tcb_init_from_syn_um(s, t, mss, peer_wscale, opts, ts_val, tcb_user_mss(t),
+			     t->rcv_wscale);
 }
 
 /* established()'s last steps (input.c), for every TCB that reaches

@@ -755,13 +755,12 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
+	/* Our shift: the request's (0 when the peer offered none, req_make's
+	 * and a cookie's). */
+	assert(r->snd_wscale >= 0 || r->rcv_wscale == 0);
 	tcb_init_from_syn_um(s, t, r->mss, r->snd_wscale,
 			     (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent,
-			     user_mss);
-	/* Ours when the peer offered one; else 0, as the request's is
-	 * (req_make, a cookie's): no test of TF_WSCALE. */
-	assert((t->flags & TF_WSCALE) || r->rcv_wscale == 0);
-	t->rcv_wscale = r->rcv_wscale;
+			     user_mss, r->rcv_wscale);
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);

@@ -658,16 +658,17 @@ static inline bool listener_room(tcp_listener *l)
 }
 
 /* The third ACK a passive child's making takes in (listener_child_at's
- * ack; req_promote asks): the pure ACK tcb_input_synrcvd_ack's short way
- * takes (no text, no FIN, no ECE) to a child without an extension (of
- * what would take one at the making, only TCP_MAXSEG can), untraced
- * (the transition's event is established()'s, with the TCB as it is
- * then), and without tcp_stack.no_fastpath (test_fastpath compares). */
+ * ack; req_promote asks, for req_third_ack's: at RCV.NXT, untraced, as
+ * the transition's event is established()'s, with the TCB as it is
+ * then): the pure ACK tcb_input_synrcvd_ack's short way takes (no text,
+ * no FIN, no ECE) to a child without an extension (of what would take
+ * one at the making, only TCP_MAXSEG can), and without
+ * tcp_stack.no_fastpath (test_fastpath compares). */
 static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
-				   const tcp_seg *sg, bool traced)
+				   const tcp_seg *sg)
 {
 	return !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !l->user_mss &&
-	       !traced && !s->no_fastpath;
+	       !s->no_fastpath;
 }
 
 /* The third ACK taken in by the child's making, once TS.Recent, the
@@ -683,11 +684,12 @@ child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
 	assert(!t->act && !t->rtt.backoff && !timer_armed(&t->timer) &&
 	       seq_eq(ack->ack, t->snd_una) && !(t->flags & (TF_SYN_RETRANS | TF_TFO_PENDING)));
 	/* ts_update: TS.Recent was taken now (the 24 days of PAWS idling
-	 * cannot have passed), so only the TSval's age says */
+	 * cannot have passed), and the ACK is at RCV.NXT (req_third_ack's),
+	 * so only the TSval's age says */
 	assert(!(t->flags & TF_TS_OK) || t->ts_recent_ms == s->env->now_ms);
+	assert(seq_eq(ack->seq, t->rcv_nxt));
 	const tcp_opts *o = &ack->th.opt;
-	if ((t->flags & TF_TS_OK) && o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0 &&
-	    seq_le(ack->seq, t->rcv_nxt))
+	if ((t->flags & TF_TS_OK) && o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0)
 		t->ts_recent = o->ts_val;
 	/* the window (take_window's, as the short way's) */
 	uint32_t wnd = (uint32_t)ack->th.win << t->snd_wscale;
@@ -823,11 +825,12 @@ handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tcp_se
 	return TV(TV_DONE, NULL);
 }
 
-/* lng, traced: tcp_stack.conn_long and cfg.trace (constants on the usual
- * third ACK's way, req_input's). */
+/* fast: the segment is req_third_ack's (conn_long and cfg.trace off,
+ * at RCV.NXT): a constant, so that their tests fold. */
 static inline __attribute__((always_inline)) tcp_verdict
-req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool lng, bool traced)
+req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 {
+	bool lng = !fast && s->conn_long, traced = !fast && s->env->cfg.trace;
 	tcp_listener *l = r->listener;
 	/* The TCB takes over the tuple, and the request's place in the
 	 * table (tbl_replace: as freeing it first, then inserting); the
@@ -839,8 +842,8 @@ req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool lng, bool traced)
 	}
 	wheel_cancel(&s->env->wheel, &r->timer);
 	req_unhook(s, r, traced);
-	if (child_takes_ack(s, l, sg, traced))  /* the usual third ACK: one making */
-		return handshake_complete(s, l, r, sg, r, true, false, traced);
+	if (fast && child_takes_ack(s, l, sg))  /* the usual third ACK: one making */
+		return handshake_complete(s, l, r, sg, r, true, false, false);
 	return handshake_complete(s, l, r, sg, r, false, false, traced);
 }
 
@@ -943,9 +946,9 @@ static inline bool req_third_ack(const tcp_stack *s, const tcp_req *r, const tcp
 }
 
 /* req_input once the checks let the segment through: TCP_DEFER_ACCEPT,
- * the accept queue, the child. lng, traced: as req_promote's. */
+ * the accept queue, the child. fast: as req_promote's. */
 static inline __attribute__((always_inline)) tcp_verdict
-req_accept(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool lng, bool traced)
+req_accept(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 {
 	uint8_t f = sg->th.flags;
 	tcp_listener *l = r->listener;
@@ -970,7 +973,7 @@ req_accept(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool lng, bool traced)
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
 	}
-	return req_promote(s, r, sg, lng, traced);
+	return req_promote(s, r, sg, fast);
 }
 
 /* req_input for any segment but the usual third ACK: the checks first. */
@@ -980,7 +983,7 @@ static __attribute__((noinline)) tcp_verdict req_input_checked(tcp_stack *s, tcp
 	tcp_verdict v;
 	if (req_refuse(s, r, sg, &v))
 		return v;
-	return req_accept(s, r, sg, s->conn_long, s->env->cfg.trace);
+	return req_accept(s, r, sg, false);
 }
 
 /* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
@@ -988,7 +991,7 @@ static __attribute__((noinline)) tcp_verdict req_input_checked(tcp_stack *s, tcp
 tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 {
 	if (req_third_ack(s, r, sg))
-		return req_accept(s, r, sg, false, false);
+		return req_accept(s, r, sg, true);
 	return req_input_checked(s, r, sg);
 }
 

@@ -480,8 +480,9 @@ req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, t
 	r->rcv_wscale = r->snd_wscale < 0 ? 0 :
 			l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale :
 							    wscale_for(l->rcvbuf);
-	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
-	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
+	/* (bools: & without branches) */
+	r->sack_ok = sg->th.opt.sack_ok & s->env->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts & s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;
 	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	r->ecn_ok = ecn_syn_ok(s, sg);

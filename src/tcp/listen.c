@@ -668,8 +668,9 @@ static inline bool listener_room(tcp_listener *l)
 static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
 				   const tcp_seg *sg)
 {
-	return !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !l->user_mss &&
-	       !s->no_fastpath;
+	/* (one test of the four: none may be set) */
+	return !(sg->len | (sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) | l->user_mss |
+		 s->no_fastpath);
 }
 
 /* The third ACK taken in by the child's making, once TS.Recent, the

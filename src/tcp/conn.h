@@ -16,13 +16,14 @@ enum { TCPOLEN_TS_ALIGNED = 12 };
 /* A new TCB for tu, in the table, without its ts_offset (tcb_new draws
  * one, a passive TCB takes its request's), taking the place of prev when
  * not NULL (a request with its key, left in the table for this):
- * tbl_replace instead of tbl_insert. On NULL prev is still in the table. */
-static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, const hsk_tuple *tu,
+ * tbl_replace instead of tbl_insert. On NULL prev is still in the table.
+ * lng: tcp_stack.conn_long (a constant on the usual third ACK's way). */
+static inline __attribute__((always_inline)) tcb *tcb_new_lng(tcp_stack *s, const hsk_tuple *tu,
 							       const tbl_v6addrs *a6,
-							       tbl_node *prev)
+							       tbl_node *prev, bool lng)
 {
 	tcb *t;
-	if (s->conn_long) {
+	if (lng) {
 		/* the long way: a zeroed slot, every field set here */
 		t = tcp_obj_get(s, HSK_OBJ_TCB, tu, a6);
 		if (t)
@@ -45,6 +46,13 @@ static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, cons
 	else
 		tbl_insert(&s->conns, &t->node);
 	return t;
+}
+
+static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, const hsk_tuple *tu,
+							       const tbl_v6addrs *a6,
+							       tbl_node *prev)
+{
+	return tcb_new_lng(s, tu, a6, prev, s->conn_long);
 }
 
 /* tcb_new's body (tcp.h has what it does), in line in connect's
@@ -85,21 +93,28 @@ static inline uint16_t tcp_clamp_mss(const tcp_stack *s, uint32_t mss, bool v6)
  * in opts TF_SACK_OK and TF_TS_OK (with its TSval) as this connection
  * takes them: the peer offered them and our configuration allows them
  * (the caller's test: tcb_syn_opts; a request made it at the SYN). In
- * line at both callers (listen.c's child, input.c's SYN,ACK). */
+ * line at both callers (listen.c's child, input.c's SYN,ACK). user_mss:
+ * TCP_MAXSEG's, tcb_user_mss(t) (the passive child's caller knows it);
+ * rcv_wscale: our shift when the peer offers one (t->rcv_wscale, or the
+ * request's for the passive child): the two shifts share a byte, written
+ * once. */
 static inline __attribute__((always_inline)) void
-tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
-		      uint32_t ts_val)
+tcb_init_from_syn_um(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		     uint32_t ts_val, uint16_t user_mss, uint8_t rcv_wscale)
 {
+	assert(user_mss == tcb_user_mss(t));
 	/* RFC 9293 §3.7.1: 536 when the peer sends no MSS option. */
-	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), tcb_user_mss(t));
+	mss = mss_cap(tcp_clamp_mss(s, mss ? mss : TCP_DEFAULT_MSS, t->node.v6), user_mss);
+	uint8_t snd_wscale = 0;
 	if (peer_wscale >= 0) {
-		t->flags |= TF_WSCALE;
+		opts |= TF_WSCALE;
 		/* RFC 7323 §2.3: a shift above 14 is used as 14. */
-		t->snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
+		snd_wscale = (uint8_t)(peer_wscale > 14 ? 14 : peer_wscale);
 	} else {
-		t->snd_wscale = 0;
-		t->rcv_wscale = 0;
+		rcv_wscale = 0;
 	}
+	t->snd_wscale = snd_wscale & 15;
+	t->rcv_wscale = rcv_wscale & 15;
 	t->flags |= opts;
 	if (opts & TF_TS_OK) {
 		t->ts_recent = ts_val;
@@ -109,6 +124,14 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 		mss = mss_less_ts(mss);
 	}
 	t->mss = mss;
+}
+
+static inline __attribute__((always_inline)) void
+tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, uint32_t opts,
+		      uint32_t ts_val)
+{
+	tcb_init_from_syn_um(s, t, mss, peer_wscale, opts, ts_val, tcb_user_mss(t),
+			     t->rcv_wscale);
 }
 
 /* established()'s last steps (input.c), for every TCB that reaches

@@ -281,8 +281,10 @@ void req_send(tcp_stack *s, tcp_req *r, uint8_t flags)
 
 /* req_free's steps after the timer and the table: the request leaves
  * its listener's SYN queue. (In line: req_promote's is every passive
- * open's.) */
-static inline __attribute__((always_inline)) void req_unhook(tcp_stack *s, tcp_req *r)
+ * open's.) traced: cfg.trace, known already on the usual third ACK's
+ * way. */
+static inline __attribute__((always_inline)) void req_unhook(tcp_stack *s, tcp_req *r,
+							      bool traced)
 {
 	if (r->lprev)
 		r->lprev->lnext = r->lnext;
@@ -291,7 +293,7 @@ static inline __attribute__((always_inline)) void req_unhook(tcp_stack *s, tcp_r
 	if (r->lnext)
 		r->lnext->lprev = r->lprev;
 	r->listener->syn_q--;
-	if (s->env->cfg.trace)
+	if (traced)
 		trace_listener(s, r->listener);
 }
 
@@ -299,7 +301,7 @@ void req_free(tcp_stack *s, tcp_req *r)
 {
 	wheel_cancel(&s->env->wheel, &r->timer);
 	tbl_remove(&s->conns, &r->node);
-	req_unhook(s, r);
+	req_unhook(s, r, s->env->cfg.trace);
 	tcp_obj_put(s, &r->node);
 }
 
@@ -478,8 +480,9 @@ req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, t
 	r->rcv_wscale = r->snd_wscale < 0 ? 0 :
 			l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale :
 							    wscale_for(l->rcvbuf);
-	r->sack_ok = sg->th.opt.sack_ok && s->env->cfg.sack;
-	r->ts_ok = sg->th.opt.has_ts && s->env->cfg.timestamps;
+	/* (bools: & without branches) */
+	r->sack_ok = sg->th.opt.sack_ok & s->env->cfg.sack;
+	r->ts_ok = sg->th.opt.has_ts & s->env->cfg.timestamps;
 	r->ts_recent = sg->th.opt.ts_val;
 	r->ts_offset = (uint32_t)rng_next(&s->env->rng);
 	r->ecn_ok = ecn_syn_ok(s, sg);
@@ -656,16 +659,18 @@ static inline bool listener_room(tcp_listener *l)
 }
 
 /* The third ACK a passive child's making takes in (listener_child_at's
- * ack; req_promote asks): the pure ACK tcb_input_synrcvd_ack's short way
- * takes (no text, no FIN, no ECE) to a child without an extension (of
- * what would take one at the making, only TCP_MAXSEG can), untraced
- * (the transition's event is established()'s, with the TCB as it is
- * then), and without tcp_stack.no_fastpath (test_fastpath compares). */
+ * ack; req_promote asks, for req_third_ack's: at RCV.NXT, untraced, as
+ * the transition's event is established()'s, with the TCB as it is
+ * then): the pure ACK tcb_input_synrcvd_ack's short way takes (no text,
+ * no FIN, no ECE) to a child without an extension (of what would take
+ * one at the making, only TCP_MAXSEG can), and without
+ * tcp_stack.no_fastpath (test_fastpath compares). */
 static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
 				   const tcp_seg *sg)
 {
-	return !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !l->user_mss &&
-	       !s->env->cfg.trace && !s->no_fastpath;
+	/* (one test of the four: none may be set) */
+	return !(sg->len | (sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) | l->user_mss |
+		 s->no_fastpath);
 }
 
 /* The third ACK taken in by the child's making, once TS.Recent, the
@@ -681,11 +686,12 @@ child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
 	assert(!t->act && !t->rtt.backoff && !timer_armed(&t->timer) &&
 	       seq_eq(ack->ack, t->snd_una) && !(t->flags & (TF_SYN_RETRANS | TF_TFO_PENDING)));
 	/* ts_update: TS.Recent was taken now (the 24 days of PAWS idling
-	 * cannot have passed), so only the TSval's age says */
+	 * cannot have passed), and the ACK is at RCV.NXT (req_third_ack's),
+	 * so only the TSval's age says */
 	assert(!(t->flags & TF_TS_OK) || t->ts_recent_ms == s->env->now_ms);
+	assert(seq_eq(ack->seq, t->rcv_nxt));
 	const tcp_opts *o = &ack->th.opt;
-	if ((t->flags & TF_TS_OK) && o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0 &&
-	    seq_le(ack->seq, t->rcv_nxt))
+	if ((t->flags & TF_TS_OK) && o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0)
 		t->ts_recent = o->ts_val;
 	/* the window (take_window's, as the short way's) */
 	uint32_t wnd = (uint32_t)ack->th.win << t->snd_wscale;
@@ -706,13 +712,17 @@ child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
  * once the TCB has read it. ack not NULL: the third ACK child_takes_ack
  * lets the making take in (the child is made ESTABLISHED). In line (in
  * handshake_complete, itself in line in req_promote): every passive
- * open's third ACK makes one. */
+ * open's third ACK makes one. lng, traced: tcp_stack.conn_long and
+ * cfg.trace (req_promote's). */
 static inline __attribute__((always_inline)) tcb *
 listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6,
-		  tcp_req *prev, const tcp_seg *ack)
+		  tcp_req *prev, const tcp_seg *ack, bool lng, bool traced)
 {
-	tcb *t = listener_room(l) ? tcb_new_inl(s, &r->node.key, a6, prev ? &prev->node : NULL) :
-		 NULL;
+	/* TCP_MAXSEG's: none when the making takes the ACK (child_takes_ack) */
+	assert(!ack || !l->user_mss);
+	uint16_t user_mss = ack ? 0 : l->user_mss;
+	tcb *t = listener_room(l) ?
+		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng) : NULL;
 	if (!t) {
 		if (prev) {
 			tbl_remove(&s->conns, &prev->node);
@@ -737,7 +747,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	/* Options that live in the extension take one (it stays), made
 	 * once SND.UNA is set (its recover and snd_sml start there) and
 	 * before the MSS is (TCP_MAXSEG caps it). */
-	if (l->user_mss) {
+	if (user_mss) {
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a) {
 			tcb_free(s, t);
@@ -745,16 +755,16 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 				tcp_obj_put(s, &prev->node);
 			return NULL;
 		}
-		a->user_mss = l->user_mss;
+		a->user_mss = user_mss;
 	}
 	t->rcv_nxt = seq_add(r->irs, 1);
 	t->rcv_adv = seq_add(t->rcv_nxt, r->rcv_wnd);
-	tcb_init_from_syn_inl(s, t, r->mss, r->snd_wscale,
-			  (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent);
-	/* Ours when the peer offered one; else 0, as the request's is
-	 * (req_make, a cookie's): no test of TF_WSCALE. */
-	assert((t->flags & TF_WSCALE) || r->rcv_wscale == 0);
-	t->rcv_wscale = r->rcv_wscale;
+	/* Our shift: the request's (0 when the peer offered none, req_make's
+	 * and a cookie's). */
+	assert(r->snd_wscale >= 0 || r->rcv_wscale == 0);
+	tcb_init_from_syn_um(s, t, r->mss, r->snd_wscale,
+			     (r->sack_ok ? TF_SACK_OK : 0) | (r->ts_ok ? TF_TS_OK : 0), r->ts_recent,
+			     user_mss, r->rcv_wscale);
 	t->ts_offset = r->ts_offset;
 	/* The SYN-ACK's round trip, unless it was sent again (Karn). */
 	uint64_t synack_at = req_synack_at(s, r);
@@ -779,7 +789,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
-	if (s->env->cfg.trace)
+	if (traced)
 		trace_listener(s, l);
 	tcp_notify(s, l->sd);
 	return t;
@@ -787,7 +797,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 
 tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6addrs *a6)
 {
-	return listener_child_at(s, l, r, a6, NULL, NULL);
+	return listener_child_at(s, l, r, a6, NULL, NULL, s->conn_long, s->env->cfg.trace);
 }
 
 /* The handshake is complete: a TCB in SYN_RECEIVED (its transition was
@@ -798,10 +808,10 @@ tcb *listener_child(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v
  * passive open's): a frame less. */
 static inline __attribute__((always_inline)) tcp_verdict
 handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tcp_seg *sg,
-		   tcp_req *prev, bool take)
+		   tcp_req *prev, bool take, bool lng, bool traced)
 {
 	/* The segment's addresses are the request's (a copy has none). */
-	tcb *t = listener_child_at(s, l, r, sg->a6, prev, take ? sg : NULL);
+	tcb *t = listener_child_at(s, l, r, sg->a6, prev, take ? sg : NULL, lng, traced);
 	if (!t) {
 		CNT_INC(s->env, ListenDrops);
 		drop_seg(s, HSK_OBJ_REQ, sg, "no memory for a connection");
@@ -817,22 +827,26 @@ handshake_complete(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tcp_se
 	return TV(TV_DONE, NULL);
 }
 
-static tcp_verdict req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+/* fast: the segment is req_third_ack's (conn_long and cfg.trace off,
+ * at RCV.NXT): a constant, so that their tests fold. */
+static inline __attribute__((always_inline)) tcp_verdict
+req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 {
+	bool lng = !fast && s->conn_long, traced = !fast && s->env->cfg.trace;
 	tcp_listener *l = r->listener;
 	/* The TCB takes over the tuple, and the request's place in the
 	 * table (tbl_replace: as freeing it first, then inserting); the
 	 * request's slot goes back once the TCB has read it. */
-	if (s->conn_long) {     /* the long way (tests compare) */
+	if (lng) {              /* the long way (tests compare) */
 		tcp_req copy = *r;
 		req_free(s, r);
-		return handshake_complete(s, l, &copy, sg, NULL, false);
+		return handshake_complete(s, l, &copy, sg, NULL, false, true, traced);
 	}
 	wheel_cancel(&s->env->wheel, &r->timer);
-	req_unhook(s, r);
-	if (child_takes_ack(s, l, sg))  /* the usual third ACK: one making */
-		return handshake_complete(s, l, r, sg, r, true);
-	return handshake_complete(s, l, r, sg, r, false);
+	req_unhook(s, r, traced);
+	if (fast && child_takes_ack(s, l, sg))  /* the usual third ACK: one making */
+		return handshake_complete(s, l, r, sg, r, true, false, false);
+	return handshake_complete(s, l, r, sg, r, false, false, traced);
 }
 
 /* An ACK reached the listener during a flood: it may complete a cookie
@@ -863,7 +877,7 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
 		      .snd_wscale = -1, .peer_wnd = sg->th.win,
 		      .rcv_wnd = req_window(l) };
-	return handshake_complete(s, l, &c, sg, NULL, false);
+	return handshake_complete(s, l, &c, sg, NULL, false, s->conn_long, s->env->cfg.trace);
 }
 
 /* req_input's checks before the handshake completes, for any segment but
@@ -922,22 +936,22 @@ static bool req_refuse(tcp_stack *s, tcp_req *r, const tcp_seg *sg, tcp_verdict 
 /* The third ACK as a client sends it: an ACK, neither SYN nor RST, at
  * RCV.NXT (always in the window, never empty: 1 KiB at least), that
  * acknowledges our SYN. None of req_input's checks stops it, so it skips
- * them; tcp_stack.conn_long keeps them (test_syn_fast compares). */
+ * them; tcp_stack.conn_long keeps them (test_syn_fast compares), and so
+ * does a traced stack (the same outcome), so that this way knows both
+ * off: their tests further on fold. */
 static inline bool req_third_ack(const tcp_stack *s, const tcp_req *r, const tcp_seg *sg)
 {
 	assert(r->rcv_wnd);
 	return (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
 	       seq_eq(sg->seq, seq_add(r->irs, 1)) && seq_eq(sg->ack, seq_add(r->iss, 1)) &&
-	       !s->conn_long;
+	       !s->conn_long && !s->env->cfg.trace;
 }
 
-/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
- * every reply goes through reply.c with the request's own limits. */
-tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+/* req_input once the checks let the segment through: TCP_DEFER_ACCEPT,
+ * the accept queue, the child. fast: as req_promote's. */
+static inline __attribute__((always_inline)) tcp_verdict
+req_accept(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 {
-	tcp_verdict v;
-	if (!req_third_ack(s, r, sg) && req_refuse(s, r, sg, &v))
-		return v;
 	uint8_t f = sg->th.flags;
 	tcp_listener *l = r->listener;
 	/* TCP_DEFER_ACCEPT: a final ACK without data waits (the request
@@ -961,20 +975,26 @@ tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
 	}
-	return req_promote(s, r, sg);
+	return req_promote(s, r, sg, fast);
 }
 
-tcb *listener_accept(tcp_stack *s, tcp_listener *l)
+/* req_input for any segment but the usual third ACK: the checks first. */
+static __attribute__((noinline)) tcp_verdict req_input_checked(tcp_stack *s, tcp_req *r,
+							       const tcp_seg *sg)
 {
-	if (!l->accept_q)
-		return NULL;
-	tcb *t = l->aq[l->aq_first];
-	l->aq_first = (l->aq_first + 1) & (l->aq_cap - 1);
-	t->flags &= ~TF_ON_ACCEPTQ;
-	l->accept_q--;
-	if (s->env->cfg.trace)
-		trace_listener(s, l);
-	return t;
+	tcp_verdict v;
+	if (req_refuse(s, r, sg, &v))
+		return v;
+	return req_accept(s, r, sg, false);
+}
+
+/* SEGMENT ARRIVES for a request, in RFC order (as Linux's tcp_check_req);
+ * every reply goes through reply.c with the request's own limits. */
+tcp_verdict req_input(tcp_stack *s, tcp_req *r, const tcp_seg *sg)
+{
+	if (req_third_ack(s, r, sg))
+		return req_accept(s, r, sg, true);
+	return req_input_checked(s, r, sg);
 }
 
 void listener_close(tcp_stack *s, tcp_listener *l)

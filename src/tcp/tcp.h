@@ -1210,7 +1210,7 @@ tcb *listener_child(struct tcp_stack *s, tcp_listener *l, const tcp_req *r,
 void req_free(struct tcp_stack *s, tcp_req *r);
 /* The listener's socket is closing: drop its requests, reset its queue. */
 void listener_close(struct tcp_stack *s, tcp_listener *l);
-tcb *listener_accept(struct tcp_stack *s, tcp_listener *l);
+/* listener_accept (below): the oldest connection of the accept queue. */
 /* The i-th connection of the accept queue (i < accept_q), oldest first. */
 static inline tcb *listener_queued(const tcp_listener *l, uint32_t i)
 {
@@ -1432,5 +1432,20 @@ static inline void trace_segment(struct tcp_stack *s, int kind, int obj, int sd,
 /* A listener's queue lengths changed (HSK_EV_QUEUE); callers check
  * s->cfg.trace first, so an untraced stack does not even call it. */
 void trace_listener(struct tcp_stack *s, const tcp_listener *l);
+
+/* The oldest connection off the accept queue; NULL when it is empty. In
+ * line in hsk_accept (a call and a frame less per accept). */
+static inline tcb *listener_accept(struct tcp_stack *s, tcp_listener *l)
+{
+	if (!l->accept_q)
+		return NULL;
+	tcb *t = l->aq[l->aq_first];
+	l->aq_first = (l->aq_first + 1) & (l->aq_cap - 1);
+	t->flags &= ~TF_ON_ACCEPTQ;
+	l->accept_q--;
+	if (s->env->cfg.trace)
+		trace_listener(s, l);
+	return t;
+}
 
 #endif

@@ -134,7 +134,7 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
 			     t->rcv_wscale);
 }
 
-/* established()'s last steps (input.c), for every TCB that reaches
+/* tcb_established()'s last steps (input.c), for every TCB that reaches
  * ESTABLISHED, and for the passive child made there (listen.c): the
  * keepalive set before the connection existed starts now; a reply this
  * soon after the handshake makes it interactive (quickack.c), as Linux's

@@ -215,7 +215,7 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
 }
 
-bool established(tcp_stack *s, tcb *t, const char *cause)
+bool tcb_established(tcp_stack *s, tcb *t, const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_ESTABLISHED, cause))
 		return false;
@@ -443,7 +443,7 @@ tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * rec_on_ack and tcb_release_idle_rings return without an extension,
  * data_input and fin_input have neither text nor FIN, and tcp_output
  * finds nothing due, no ACK owed and nothing in flight, so it only sets
- * the wheel (SO_KEEPALIVE's timer, started by established). SACK blocks
+ * the wheel (SO_KEEPALIVE's timer, started by tcb_established). SACK blocks
  * need no test: without the SACK state nothing reads them here. Anything
  * else, or tcp_stack.no_fastpath, takes the steps; test_fastpath's
  * test_third_ack compares the two ways for each shape. */
@@ -457,12 +457,12 @@ tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	assert(!(t->flags & (TF_PERSIST | TF_FIN_SENT | TF_RTT_TIMING | TF_ACK_NOW |
 			     TF_DETACHED | TF_TFO_PENDING)));
 	ts_update(s, t, sg);
-	if (!established(s, t, "rcv ACK"))
+	if (!tcb_established(s, t, "rcv ACK"))
 		return TV(TV_DROP, "illegal transition");
 	assert(!t->act);
 	/* ack_input: SND.WL1 and SND.WL2 are this segment's, so its window
 	 * is taken (take_window, without a SYN bit or a persist timer); the
-	 * backoff was reset by established. */
+	 * backoff was reset by tcb_established. */
 	t->snd_wnd = (uint32_t)sg->th.win << t->snd_wscale;
 	if (t->snd_wnd > t->max_snd_wnd)
 		t->max_snd_wnd = t->snd_wnd;
@@ -558,7 +558,7 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	a->retries = 0;
 	a->first_rtx_at = 0;
 	a->rtx_at = 0;
-	if (!established(s, t, "rcv SYN,ACK"))
+	if (!tcb_established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	t->flags |= TF_ACK_NOW;
 	/* Data or FIN riding on the SYN-ACK follow the SYN. Without either
@@ -588,7 +588,7 @@ static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *s
 	t->snd_una = sg->ack;
 	if (t->act)
 		t->act->rtx_at = t->act->retries = 0;
-	if (!established(s, t, "rcv SYN,ACK"))
+	if (!tcb_established(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	/* update_window: SEG.ACK is SND.NXT (simultaneous_synack), now
 	 * SND.UNA; the window of a SYN is never scaled. */

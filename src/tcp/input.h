@@ -161,7 +161,7 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 
 /* SYN_RECEIVED or SYN_SENT to ESTABLISHED (input.c): the transition, the
  * SYN's backoff and RTO ended, congestion control started. */
-bool established(tcp_stack *s, tcb *t, const char *cause);
+bool tcb_established(tcp_stack *s, tcb *t, const char *cause);
 
 /* FIN_WAIT_1, our FIN acknowledged (and no FIN of the peer's with it):
  * FIN_WAIT_2, an orphan's with the time it may wait there. */
@@ -189,7 +189,7 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 								     const tcp_seg *sg)
 {
 	if (t->state == HSK_SYN_RECEIVED) {
-		if (!established(s, t, "rcv ACK"))
+		if (!tcb_established(s, t, "rcv ACK"))
 			return TV(TV_DROP, "illegal transition");
 		/* Take this segment's window: update_window below does, its
 		 * ACK being in SND.UNA + 1..SND.MAX (ack_check). */

@@ -660,7 +660,7 @@ static inline bool listener_room(tcp_listener *l)
 
 /* The third ACK a passive child's making takes in (listener_child_at's
  * ack; req_promote asks, for req_third_ack's: at RCV.NXT, untraced, as
- * the transition's event is established()'s, with the TCB as it is
+ * the transition's event is tcb_established()'s, with the TCB as it is
  * then): the pure ACK tcb_input_synrcvd_ack's short way takes (no text,
  * no FIN, no ECE) to a child without an extension (of what would take
  * one at the making, only TCP_MAXSEG can), and without
@@ -675,9 +675,9 @@ static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
 
 /* The third ACK taken in by the child's making, once TS.Recent, the
  * MSS and the shifts are the request's: what tcb_input_synrcvd_ack's
- * short way and established() would do to the SYN_RECEIVED child, the
+ * short way and tcb_established() would do to the SYN_RECEIVED child, the
  * fields written once. The state, SND.UNA (ISS + 1, the ACK's) and
- * TF_ECN_ISS (established()'s for an ECN child: SND.UNA is the ISS
+ * TF_ECN_ISS (tcb_established()'s for an ECN child: SND.UNA is the ISS
  * then) are the making's. RTO backoff: none (fresh, or cleared by the
  * SYN-ACK's sample); neither TF_SYN_RETRANS nor TF_TFO_PENDING. */
 static inline __attribute__((always_inline)) void
@@ -733,10 +733,10 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	/* (state and ecn share a byte: one store) */
 	t->state = ack ? HSK_ESTABLISHED : HSK_SYN_RECEIVED;
 	t->ecn = r->ecn_ok ? ECN_OK : 0;
-	/* established(): ECN's reductions count from the ISS (ecn.c) */
+	/* tcb_established(): ECN's reductions count from the ISS (ecn.c) */
 	t->flags |= TF_PASSIVE | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
-	if (l->cc)      /* established() (or Fast Open) starts it with these */
+	if (l->cc)      /* tcb_established() (or Fast Open) starts it with these */
 		t->cc_id = cc_index(l->cc) & 7;
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;

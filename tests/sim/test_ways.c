@@ -2,15 +2,16 @@
  * Which way a segment takes. The short ways of SEGMENT ARRIVES (the
  * close's, closing.c, entered through steps_predicted in arrive.c; the
  * handshake's third ACK, input.c's tcb_input_synrcvd_ack) do exactly what
- * the general steps do, so test_fastpath's comparison of the two cannot
- * tell whether tcp_stack.no_fastpath turns them off, nor whether they are
- * taken at all. Here the calls between the input files are counted: this
- * test is linked with --wrap for each (tests/CMakeLists.txt), and its
- * __wrap_ functions count and pass the call on. Over the textbook
- * lifecycle (test_lifecycle's), as the stack runs, each of the close's
- * four segments and the third ACK take their short ways and no segment
- * the general steps; with no_fastpath on both hosts no short way is taken
- * and every segment to a TCB but the SYN-ACK goes through the steps.
+ * the general steps do, so test_fast_fin's and test_fast_handshake's
+ * comparisons of the two cannot tell whether tcp_stack.no_fastpath turns
+ * them off, nor whether they are taken at all. Here the calls between the
+ * input files are counted: this test is linked with --wrap for each
+ * (tests/CMakeLists.txt), and its __wrap_ functions count and pass the
+ * call on. Over the textbook lifecycle (test_lifecycle's), as the stack
+ * runs, each of the close's four segments and the third ACK take their
+ * short ways and no segment the general steps; with no_fastpath on both
+ * hosts no short way is taken and every segment to a TCB but the SYN-ACK
+ * goes through the steps.
  */
 #include <setjmp.h>
 #include <stdarg.h>

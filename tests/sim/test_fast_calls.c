@@ -1,0 +1,365 @@
+/*
+ * The socket calls' usual cases give what the general code gives: host
+ * S's accepted connection (a peer played here, peer.h) is closed, written
+ * to or read until its receive ring empties in one shape, each run made
+ * twice, as the stack runs and with tcp_stack.no_fastpath (every call the
+ * general way), and the two runs' events, counters and what each call
+ * returned and left (the stack's sockets, orphans, bytes held, rings
+ * cached) are compared. Each shape breaks one condition of the call's
+ * short way, or leaves what it hands on to the general tail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api/api.h"
+#include "sim.h"
+#include "stack/stack.h"
+#include "peer.h"
+#include "shapes.h"
+
+/* ---- close()'s usual case (socket.c, close_usual) ----
+ * S's accepted connection is closed in one shape; close() is called with
+ * S's clock and trace hooks off (close()'s short way is untraced and
+ * reads no clock), but in the shapes that keep one of them. Each of the
+ * short way's conditions is broken by one shape: data unread, bytes
+ * unacknowledged with memory exhausted, SO_LINGER (N: the peer never
+ * acknowledges the FIN, so the linger time resets it; 0: a reset at
+ * once), no room for an orphan, a FIN queued already, no extension left
+ * (idle), the peer's FIN first (CLOSE_WAIT to LAST_ACK), a close before
+ * the handshake's end, a listener waiting for a slot, the listener itself
+ * (closed the same way at the end). With tcp_stack.no_fastpath (every
+ * close the general way) the events, counters and what the slot's
+ * release left must be the same. */
+typedef struct closing {
+	const char *name;
+	bool traced, clocked;     /* S's trace / clock kept for the close */
+	bool acked;               /* the peer acknowledged S's 100 bytes */
+	bool peer_fin;            /* the peer's FIN first, read by S */
+	bool unread;              /* 10 bytes of the peer's left unread */
+	int linger;               /* SO_LINGER's value (0: not set) */
+	bool linger_set;
+	bool no_orphans;          /* max_orphans 0 */
+	bool exhausted;           /* tcp_mem_high reached */
+	bool shut;                /* SHUT_WR first */
+	bool idle;                /* 200 ms quiet first: no extension left */
+	bool starved;             /* a listener waits for a slot */
+} closing;
+
+/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
+static int close_hooks_off(peer *p, int sd, const closing *v)
+{
+	hsk_config *c = &p->st->env.cfg;
+	hsk_config saved = *c;
+	if (!v->traced)
+		c->trace = NULL;
+	if (!v->clocked)
+		c->clock = NULL;
+	int r = hsk_close(p->st, sd);
+	c->trace = saved.trace;
+	c->clock = saved.clock;
+	return r;
+}
+
+static void run_closing(const void *pv, bool slow, outcome *out)
+{
+	const closing *v = pv;
+	peer p;
+	peer_open(&p, false, slow, 4246);
+	if (v->linger_set)
+		assert_int_equal(hsk_setsockopt(p.st, p.sd, HSK_SO_LINGER, v->linger), 0);
+	peer_write(&p);
+	uint32_t dseq = 0;
+	if (v->acked)
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	if (v->unread) {
+		peer_send(&p, 0, v->acked ? 100 : 0, HSK_TH_ACK, 2000, text, 10);
+		dseq = 10;
+	}
+	if (v->peer_fin) {
+		peer_send(&p, 0, 100, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		dseq = 1;
+		sim_run(&p.sm, 7 * MS);
+		uint8_t buf[200];
+		assert_int_equal(hsk_recv(p.st, p.sd, buf, sizeof(buf)), 0);
+	}
+	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
+	if (v->shut) {
+		assert_int_equal(hsk_shutdown(p.st, p.sd, HSK_SHUT_WR), 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->no_orphans)
+		p.st->env.cfg.max_orphans = 0;
+	if (v->exhausted)
+		p.st->env.cfg.tcp_mem_high = p.st->env.cfg.tcp_mem_pressure =
+			(uint32_t)p.st->tcp.buffer_bytes;
+	if (v->starved)
+		p.st->socks_starved = true;
+	assert_int_equal(close_hooks_off(&p, p.sd, v), 0);
+	char line[128];
+	snprintf(line, sizeof(line), "after close: starved %d, sockets %u, orphans %u",
+		 p.st->socks_starved, p.st->socks_in_use, p.st->tcp.orphans);
+	sim_run(&p.sm, 7 * MS);
+	if (v->linger_set && v->linger > 0) {
+		sim_run(&p.sm, 10 * SEC);       /* no ACK: the linger time resets */
+	} else {
+		peer_send(&p, dseq, 101, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		if (!v->peer_fin)
+			peer_send(&p, dseq, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+	}
+	sim_run(&p.sm, 70 * SEC);
+	assert_int_equal(close_hooks_off(&p, p.lsd, v), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+	outcome_add(out, strdup(line));
+}
+
+/* The same with S connecting (to the peer, which never answers): closed
+ * in SYN_SENT; and a socket never connected. */
+static void run_closing_syn_sent(const void *pv, bool slow, outcome *out)
+{
+	const closing *v = pv;
+	peer p;
+	peer_open(&p, false, slow, 4247);
+	int sd = hsk_socket(p.st);
+	assert_true(sd >= 0);
+	assert_int_equal(hsk_connect(p.st, sd, p.addr, 81), -HSK_EINPROGRESS);
+	sim_run(&p.sm, 7 * MS);
+	assert_int_equal(close_hooks_off(&p, sd, v), 0);
+	sim_run(&p.sm, 7 * MS);
+	sd = hsk_socket(p.st);
+	assert_true(sd >= 0);
+	assert_int_equal(close_hooks_off(&p, sd, v), 0);
+	assert_int_equal(close_hooks_off(&p, p.sd, v), 0);
+	sim_run(&p.sm, 70 * SEC);
+	assert_int_equal(close_hooks_off(&p, p.lsd, v), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+}
+
+static void test_close_usual(void **state)
+{
+	(void)state;
+	static const closing shapes[] = {
+		{ "acknowledged", .acked = true },
+		{ "bytes unacknowledged", .acked = false },
+		{ "bytes unacknowledged, memory exhausted", .exhausted = true },
+		{ "traced", .acked = true, .traced = true },
+		{ "clocked", .acked = true, .clocked = true },
+		{ "unread", .acked = true, .unread = true },
+		{ "peer's FIN first", .acked = true, .peer_fin = true },
+		{ "SO_LINGER 5 s", .acked = true, .linger_set = true, .linger = 5 },
+		{ "SO_LINGER 0", .acked = true, .linger_set = true, .linger = 0 },
+		{ "no room for an orphan", .acked = true, .no_orphans = true },
+		{ "shut down first", .acked = true, .shut = true },
+		{ "idle", .acked = true, .idle = true },
+		{ "a listener starved", .acked = true, .starved = true },
+	};
+	SHAPES_COMPARE("close()", shapes, run_closing);
+	static const closing syn_sent[] = {
+		{ .name = "SYN_SENT, never connected" },
+	};
+	SHAPES_COMPARE("close() connecting", syn_sent, run_closing_syn_sent);
+}
+
+/* ---- send()'s usual case (io.c, send_usual) ----
+ * S's accepted connection writes in one shape, with S's clock hook off
+ * for the calls (send()'s short way reads no clock). Each condition of
+ * the short way is broken by a shape: a socket's or the stack's limit on
+ * unsent bytes, a state that may not send (connecting, shut down), not a
+ * connection (the listener), a bad buffer, nothing to write; and what it
+ * leaves to its tail is taken both ways: no extension left (idle), a ring
+ * held, a ring full, no memory for one. With tcp_stack.no_fastpath the
+ * events, counters and each call's value must be the same. */
+typedef struct sending {
+	const char *name;
+	bool acked;               /* the peer acknowledges each write */
+	bool peer_fin;            /* the peer's FIN first (CLOSE_WAIT) */
+	bool idle;                /* 200 ms quiet first: no extension left */
+	bool shut;                /* SHUT_WR first */
+	bool connecting;          /* a socket in SYN_SENT writes */
+	bool listener;            /* the listener is written to */
+	bool fresh;               /* a socket never connected is */
+	bool null_buf;            /* buf NULL, len 100 */
+	bool empty;               /* len 0 */
+	bool opt_lowat;           /* TCP_NOTSENT_LOWAT 50 on the socket */
+	bool stack_lowat;         /* the stack's tcp_notsent_lowat 50 */
+	bool small_ring;          /* a ring of 2 KiB: the second write finds it full */
+	bool exhausted;           /* tcp_mem_high reached: no ring */
+} sending;
+
+/* hsk_send on S with its clock hook off. */
+static long send_clock_off(peer *p, int sd, const void *buf, size_t len)
+{
+	hsk_config *c = &p->st->env.cfg;
+	uint64_t (*clock)(void *ctx) = c->clock;
+	c->clock = NULL;
+	long r = hsk_send(p->st, sd, buf, len);
+	c->clock = clock;
+	return r;
+}
+
+static void run_sending(const void *pv, bool slow, outcome *out)
+{
+	const sending *v = pv;
+	static uint8_t big[3000];
+	peer p;
+	peer_open(&p, false, slow, 4248);
+	int sd = p.sd;
+	if (v->peer_fin) {
+		peer_send(&p, 0, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
+	if (v->shut) {
+		assert_int_equal(hsk_shutdown(p.st, sd, HSK_SHUT_WR), 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->connecting) {
+		sd = hsk_socket(p.st);
+		assert_true(sd >= 0);
+		assert_int_equal(hsk_connect(p.st, sd, p.addr, 81), -HSK_EINPROGRESS);
+	}
+	if (v->listener)
+		sd = p.lsd;
+	if (v->fresh) {
+		sd = hsk_socket(p.st);
+		assert_true(sd >= 0);
+	}
+	if (v->opt_lowat)
+		assert_int_equal(hsk_setsockopt(p.st, sd, HSK_TCP_NOTSENT_LOWAT, 50), 0);
+	if (v->stack_lowat)
+		p.st->env.cfg.tcp_notsent_lowat = 50;
+	if (v->small_ring)
+		p.st->socks[sd].t->sndbuf = 2048;
+	if (v->exhausted)
+		p.st->env.cfg.tcp_mem_high = p.st->env.cfg.tcp_mem_pressure =
+			(uint32_t)p.st->tcp.buffer_bytes;
+	char line[256];
+	int n = snprintf(line, sizeof(line), "sends:");
+	uint32_t acked = 0;
+	for (int i = 0; i < 3; i++) {
+		const void *buf = v->null_buf ? NULL : v->small_ring ? big : text;
+		size_t len = v->empty ? 0 : v->small_ring ? sizeof(big) : sizeof(text);
+		long r = send_clock_off(&p, sd, buf, len);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %ld (%u held)", r,
+			      (unsigned)p.st->tcp.buffer_bytes);
+		sim_run(&p.sm, 7 * MS);
+		if (v->acked && r > 0) {
+			acked += (uint32_t)r;
+			peer_send(&p, v->peer_fin ? 1 : 0, acked, HSK_TH_ACK, 2000, NULL, 0);
+			sim_run(&p.sm, 7 * MS);
+		}
+	}
+	if (v->connecting || v->fresh)
+		assert_int_equal(hsk_close(p.st, sd), 0);
+	peer_abort_end(&p, out, line);
+}
+
+static void test_send_usual(void **state)
+{
+	(void)state;
+	static const sending shapes[] = {
+		{ "acknowledged", .acked = true },
+		{ "a ring held", .acked = false },
+		{ "peer's FIN first", .acked = true, .peer_fin = true },
+		{ "idle", .acked = true, .idle = true },
+		{ "shut down", .shut = true },
+		{ "connecting", .connecting = true },
+		{ "the listener", .listener = true },
+		{ "a socket never connected", .fresh = true },
+		{ "no buffer", .null_buf = true },
+		{ "nothing", .empty = true },
+		{ "the socket's TCP_NOTSENT_LOWAT", .opt_lowat = true },
+		{ "the stack's tcp_notsent_lowat", .stack_lowat = true },
+		{ "a small ring", .small_ring = true },
+		{ "memory exhausted", .exhausted = true },
+	};
+	SHAPES_COMPARE("send()", shapes, run_sending);
+}
+
+/* ---- a read that empties the receive ring (mem.c,
+ * tcb_release_rcv_emptied) ----
+ * The peer sends S 10 bytes in one shape and S reads them; the ring's
+ * release has a short way, whose conditions each shape breaks: a send
+ * ring held (S's 100 bytes unacknowledged), SACK state left (their ACK
+ * came after the peer's bytes, which the ring held), bytes held out of
+ * order (without SACK too: then no SACK state is in use), memory
+ * pressure (the ring made small, its release not to the cache, the
+ * pressure ending). With tcp_stack.no_fastpath the events, counters,
+ * the bytes read and what the stack holds after each read must be the
+ * same. */
+typedef struct reading {
+	const char *name;
+	bool plain;               /* no SACK, timestamps, window scaling, ECN */
+	bool wrote;               /* S's 100 bytes first */
+	bool acked;               /* acknowledged after the peer's bytes came */
+	bool ooo;                 /* 10 bytes beyond a gap first */
+	bool pressure;            /* tcp_mem_pressure and low reached */
+	size_t first;             /* the first read's size (0: all) */
+} reading;
+
+static void run_reading(const void *pv, bool slow, outcome *out)
+{
+	const reading *v = pv;
+	peer p;
+	peer_open(&p, v->plain, slow, 4249);
+	if (v->wrote)
+		peer_write(&p);
+	if (v->pressure)
+		p.st->env.cfg.tcp_mem_pressure = p.st->env.cfg.tcp_mem_low =
+			p.st->tcp.buffer_bytes + 1;
+	if (v->ooo)
+		peer_send(&p, 20, 0, HSK_TH_ACK, 2000, text, 10);
+	peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
+	sim_run(&p.sm, 7 * MS);
+	if (v->acked) {         /* (the ring held: the SACK state stays) */
+		peer_send(&p, 10, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	char line[256];
+	int n = snprintf(line, sizeof(line), "reads:");
+	uint8_t buf[64];
+	for (int i = 0; i < 2; i++) {
+		size_t len = i == 0 && v->first ? v->first : sizeof(buf);
+		long r = hsk_recv(p.st, p.sd, buf, len);
+		const tcb *t = p.st->socks[p.sd].t;
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      " %ld (%u held, %u cached, pressure %d, SACK %d)", r,
+			      (unsigned)p.st->tcp.buffer_bytes, p.st->tcp.ring_cache_n,
+			      p.st->tcp.mem_pressure, t->act && t->act->sack_on);
+		if (r > 0)
+			assert_memory_equal(buf, text + (i && v->first ? v->first : 0), (size_t)r);
+	}
+	peer_abort_end(&p, out, line);
+}
+
+static void test_read_empties_ring(void **state)
+{
+	(void)state;
+	static const reading shapes[] = {
+		{ .name = "all" },
+		{ "in two reads", .first = 4 },
+		{ "a send ring held", .wrote = true },
+		{ "SACK state left", .wrote = true, .acked = true },
+		{ "out of order held", .ooo = true },
+		{ "out of order held, plain", .ooo = true, .plain = true },
+		{ "memory pressure", .pressure = true },
+	};
+	SHAPES_COMPARE("a read that empties the ring", shapes, run_reading);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_close_usual),
+		cmocka_unit_test(test_send_usual),
+		cmocka_unit_test(test_read_empties_ring),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

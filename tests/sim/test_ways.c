@@ -12,6 +12,14 @@
  * short ways and no segment the general steps; with no_fastpath on both
  * hosts no short way is taken and every segment to a TCB but the SYN-ACK
  * goes through the steps.
+ *
+ * The output's and the socket calls' short ways are counted the same way,
+ * where a call between objects tells them from the general ones: the
+ * data segments sent without the send loop (output_one) or by it, the
+ * SYN written as words (syn_fast) or by tcb_send_syn, close() by its
+ * usual case or by sock_close. With no_fastpath none of the short ways
+ * may be taken: the comparisons with it (test_fastpath, test_fast_*)
+ * are only comparisons while it holds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +27,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "peer.h"
 #include "sim.h"
 #include "stack/stack.h"
 #include "tcp/input.h"
 
-enum { C = 0, S = 1, PORT = 80 };
+enum { PORT = 80 };
 
 typedef struct calls {
 	int steps;              /* tcb_input_steps: the general steps */
@@ -32,10 +41,22 @@ typedef struct calls {
 	int third;              /* tcb_input_synrcvd_ack */
 	int third_output;       /* tcp_output within it: the steps' (its
 				 * short way sets the wheel alone) */
+	int out_one, out_loop;  /* tcp_output's calls that sent data or a FIN
+				 * (after the SYN): without tcb_window_field
+				 * (output_one's way) or with it (the send
+				 * loop's) */
+	int syn_general;        /* tfo_syn_out: a SYN by tcb_send_syn, not
+				 * syn_fast */
 } calls;
 
 static calls n;
 static bool in_third;
+static bool in_output;
+static int window_fields;       /* tcb_window_field's calls in tcp_output */
+/* The socket whose close is watched: its slot's kind when the close's
+ * tcp_output comes (or -1). */
+static hsk_stack *watched;
+static int watched_sd, watched_kind = -1;
 
 /* fn's calls counted in n.field, then made (__real_fn: --wrap's). */
 #define VERDICT_COUNTED(fn, field)                                          \
@@ -85,7 +106,41 @@ void __wrap_tcp_output(tcp_stack *s, tcb *t)
 {
 	if (in_third)
 		n.third_output++;
+	if (watched && s == &watched->tcp && watched_kind < 0)
+		watched_kind = watched->socks[watched_sd].kind;
+	hsk_seq max = t->snd_max;
+	bool syn_out = seq_gt(max, t->iss);
+	window_fields = 0;
+	in_output = true;
 	__real_tcp_output(s, t);
+	in_output = false;
+	if (syn_out && seq_gt(t->snd_max, max)) {
+		if (window_fields)
+			n.out_loop++;
+		else
+			n.out_one++;
+	}
+}
+
+/* The send loop works out each burst's window field by this call;
+ * output_one has it in line (as do the SYN's ways). */
+uint16_t __real_tcb_window_field(tcp_stack *s, tcb *t);
+uint16_t __wrap_tcb_window_field(tcp_stack *s, tcb *t);
+uint16_t __wrap_tcb_window_field(tcp_stack *s, tcb *t)
+{
+	if (in_output)
+		window_fields++;
+	return __real_tcb_window_field(s, t);
+}
+
+/* tcb_send_syn's call for our SYN from SYN_SENT (the Fast Open option
+ * and data, none here), which syn_fast's SYN leaves out. */
+uint32_t __real_tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o);
+uint32_t __wrap_tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o);
+uint32_t __wrap_tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
+{
+	n.syn_general++;
+	return __real_tfo_syn_out(s, t, o);
 }
 
 /* test_lifecycle's connection, both ways of input as `slow` says: the
@@ -142,17 +197,23 @@ static void calls_equal(calls got, calls want)
 	assert_int_equal(got.last_ack, want.last_ack);
 	assert_int_equal(got.third, want.third);
 	assert_int_equal(got.third_output, want.third_output);
+	assert_int_equal(got.out_one, want.out_one);
+	assert_int_equal(got.out_loop, want.out_loop);
+	assert_int_equal(got.syn_general, want.syn_general);
 }
 
 /* As the stack runs: the third ACK and the close's four segments take
  * their short ways; the request, its ACK and the response take header
  * prediction (inline in tcp_input: TCPHPHits and TCPHPAcks count it,
- * test_fastpath). No segment takes the general steps. */
+ * test_fastpath). No segment takes the general steps. The request, the
+ * response and the two FINs go by output_one; the SYN by tcb_send_syn
+ * (the hosts are traced: syn_fast is for an untraced stack). */
 static void test_short_ways_taken(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(false), (calls){ .est_fin = 1, .fin1 = 1, .fin2 = 1,
-					       .last_ack = 1, .third = 1 });
+					       .last_ack = 1, .third = 1, .out_one = 4,
+					       .syn_general = 1 });
 }
 
 /* With tcp_stack.no_fastpath no short way is taken: steps_predicted and
@@ -163,7 +224,64 @@ static void test_short_ways_taken(void **state)
 static void test_no_fastpath_general(void **state)
 {
 	(void)state;
-	calls_equal(lifecycle(true), (calls){ .steps = 7, .third = 1, .third_output = 1 });
+	calls_equal(lifecycle(true), (calls){ .steps = 7, .third = 1, .third_output = 1,
+					      .out_loop = 4, .syn_general = 1 });
+}
+
+/* Our SYN from an untraced stack: written as words (syn_fast) as the
+ * stack runs, by tcb_send_syn with no_fastpath. */
+static void test_syn_ways(void **state)
+{
+	(void)state;
+	for (int slow = 0; slow < 2; slow++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 3);
+		hsk_stack *c = sm.st[C];
+		c->tcp.no_fastpath = slow;
+		int sd = hsk_socket(c);
+		assert_true(sd >= 0);
+		memset(&n, 0, sizeof(n));
+		hsk_trace_fn trace = c->env.cfg.trace;
+		c->env.cfg.trace = NULL;
+		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		c->env.cfg.trace = trace;
+		assert_int_equal(n.syn_general, slow);
+		assert_int_equal(hsk_close(c, sd), 0);
+		sim_run(&sm, 61 * SEC);
+		sim_free(&sm);
+	}
+}
+
+/* close() on an accepted connection, acknowledged and quiet, with the
+ * stack's clock and trace hooks off: its usual case frees the socket's
+ * slot before the FIN's tcp_output (which reads no slot), the general
+ * way (sock_close) after it. With no_fastpath, the general way. */
+static void test_close_ways(void **state)
+{
+	(void)state;
+	for (int slow = 0; slow < 2; slow++) {
+		peer p;
+		peer_open(&p, false, slow, 4246);
+		peer_write(&p);
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		hsk_config *c = &p.st->env.cfg;
+		hsk_config saved = *c;
+		c->trace = NULL;
+		c->clock = NULL;
+		watched = p.st;
+		watched_sd = p.sd;
+		watched_kind = -1;
+		assert_int_equal(hsk_close(p.st, p.sd), 0);
+		watched = NULL;
+		c->trace = saved.trace;
+		c->clock = saved.clock;
+		assert_int_equal(watched_kind, slow ? SK_CONN : SK_FREE);
+		peer_send(&p, 0, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		outcome o;
+		peer_end(&p, false, &o);
+		outcome_free(&o);
+	}
 }
 
 int main(void)
@@ -171,6 +289,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_short_ways_taken),
 		cmocka_unit_test(test_no_fastpath_general),
+		cmocka_unit_test(test_syn_ways),
+		cmocka_unit_test(test_close_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

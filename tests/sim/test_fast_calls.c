@@ -7,6 +7,11 @@
  * returned and left (the stack's sockets, orphans, bytes held, rings
  * cached) are compared. Each shape breaks one condition of the call's
  * short way, or leaves what it hands on to the general tail.
+ *
+ * The clock hook's condition is not one a comparison can break (the
+ * simulated hosts always have a clock): close() and send() on the usual
+ * connection at a stale clock must take the general way, which checks
+ * the clock (counted; fatal with assertions on).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "api/api.h"
@@ -287,7 +294,8 @@ static void test_send_usual(void **state)
  * tcb_release_rcv_emptied) ----
  * The peer sends S 10 bytes in one shape and S reads them; the ring's
  * release has a short way, whose conditions each shape breaks: a send
- * ring held (S's 100 bytes unacknowledged), SACK state left (their ACK
+ * ring held (S's 100 bytes unacknowledged, or reserved and empty: then
+ * the release gives it back too), SACK state left (their ACK
  * came after the peer's bytes, which the ring held), bytes held out of
  * order (without SACK too: then no SACK state is in use), memory
  * pressure (the ring made small, its release not to the cache, the
@@ -298,6 +306,9 @@ typedef struct reading {
 	const char *name;
 	bool plain;               /* no SACK, timestamps, window scaling, ECN */
 	bool wrote;               /* S's 100 bytes first */
+	bool reserved;            /* S's send ring reserved first
+				   * (hsk_send_reserve), nothing committed:
+				   * held, empty */
 	bool acked;               /* acknowledged after the peer's bytes came */
 	bool ooo;                 /* 10 bytes beyond a gap first */
 	bool pressure;            /* tcp_mem_pressure and low reached */
@@ -311,6 +322,10 @@ static void run_reading(const void *pv, bool slow, outcome *out)
 	peer_open(&p, v->plain, slow, 4249);
 	if (v->wrote)
 		peer_write(&p);
+	if (v->reserved) {
+		void *room;
+		assert_true(hsk_send_reserve(p.st, p.sd, &room) > 0);
+	}
 	if (v->pressure)
 		p.st->env.cfg.tcp_mem_pressure = p.st->env.cfg.tcp_mem_low =
 			p.st->tcp.buffer_bytes + 1;
@@ -346,6 +361,7 @@ static void test_read_empties_ring(void **state)
 		{ .name = "all" },
 		{ "in two reads", .first = 4 },
 		{ "a send ring held", .wrote = true },
+		{ "a send ring reserved, empty", .reserved = true },
 		{ "SACK state left", .wrote = true, .acked = true },
 		{ "out of order held", .ooo = true },
 		{ "out of order held, plain", .ooo = true, .plain = true },
@@ -354,12 +370,69 @@ static void test_read_empties_ring(void **state)
 	SHAPES_COMPARE("a read that empties the ring", shapes, run_reading);
 }
 
+/* ---- the clock hook's test of close()'s and send()'s usual cases ----
+ * S's accepted connection, its 100 bytes acknowledged, quiet and
+ * untraced: every other condition of close()'s and send()'s short ways
+ * holds. With a clock hook that is ahead of the stack's clock (the
+ * driver forgot hsk_stack_advance), the general way's check counts
+ * StaleClock and, with assertions on, aborts: in a child process. */
+static uint64_t stale_clock(void *ctx)
+{
+	return ((const hsk_stack *)ctx)->env.now + 1;
+}
+
+static void expect_stale_call(bool send)
+{
+	peer p;
+	peer_open(&p, false, false, 4250);
+	peer_write(&p);
+	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+	sim_run(&p.sm, 7 * MS);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		hsk_config *c = &p.st->env.cfg;
+		c->trace = NULL;
+		c->clock = stale_clock;
+		c->clock_ctx = p.st;
+		c->clock_slack_ns = 0;
+		long r = send ? hsk_send(p.st, p.sd, text, 10) : hsk_close(p.st, p.sd);
+		_exit(r == (send ? 10 : 0) &&
+		      hsk_counter_by_name(p.st, "StaleClock") == 1 ? 0 : 3);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+#ifdef NDEBUG
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);     /* counted */
+#else
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT); /* aborted */
+#endif
+	outcome o;
+	peer_abort_end(&p, &o, "");
+	outcome_free(&o);
+}
+
+static void test_close_stale_clock(void **state)
+{
+	(void)state;
+	expect_stale_call(false);
+}
+
+static void test_send_stale_clock(void **state)
+{
+	(void)state;
+	expect_stale_call(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_usual),
 		cmocka_unit_test(test_send_usual),
 		cmocka_unit_test(test_read_empties_ring),
+		cmocka_unit_test(test_close_stale_clock),
+		cmocka_unit_test(test_send_stale_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,40 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 	}
 }
 
+/* The end of ip_input's way for a TCP segment whose addresses are
+ * ip->rx's (the known pair's): its counters, and up with a tail call. */
+static inline __attribute__((always_inline)) void ip_input_tcp(ip_layer *ip, const uint8_t *pkt,
+							     size_t ihl, size_t total)
+{
+	ipv4_hdr *h = &ip->rx;
+	assert(h->src == rd32(pkt + 12) && h->dst == rd32(pkt + 16));
+	h->tos = pkt[1];
+	CNT_INC(ip->env, InReceives);
+	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
+	CNT_INC(ip->env, InDelivers);
+	ip->upper.input(ip->upper.ctx, h, pkt + ihl, total - ihl);
+}
+
+/* ip_input's packet whose addresses are not the known pair: their tests,
+ * and, passing, the pair known from now on (its addresses in ip->rx) and
+ * the packet taken as ip_input takes it; failing, ip_input_all's. Out of
+ * line and reached by a tail call: the usual packet's way then calls
+ * nothing and saves no register. */
+static __attribute__((noinline)) void ip_input_new_pair(ip_layer *ip, const uint8_t *pkt,
+							size_t len, size_t ihl, size_t total)
+{
+	uint32_t src = rd32(pkt + 12), dst = rd32(pkt + 16);
+	if (dst != ip->addr || ip->addrs.n4 > 1 || addr_martian(ip, src) || src == ip->addr) {
+		ip_input_all(ip, pkt, len);
+		return;
+	}
+	ip->rx.src = src;
+	ip->rx.dst = dst;
+	memcpy(&ip->rx_pair, pkt + 12, 8);
+	ip->rx_pair_ok = true;
+	ip_input_tcp(ip, pkt, ihl, total);
+}
+
 /* The usual packet, an IPv4 TCP segment to our one address from a
  * unicast source, not a fragment, passes ip_input_all's tests and
  * counters in a row and goes up with a tail call: of its header, what TCP
@@ -205,7 +239,6 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 			ip_input_all(ip, pkt, len);
 		return;
 	}
-	ipv4_hdr *h = &ip->rx;
 	uint64_t pair;
 	memcpy(&pair, pkt + 12, 8);
 	/* Not a fragment (MF and the offset: bytes 6-7) and TCP (byte 9), one
@@ -219,21 +252,8 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	 * pair's addresses are in ip->rx from then on (nothing else writes
 	 * them): a packet of the known pair finds them there. */
 	if (!ip->rx_pair_ok || pair != ip->rx_pair) {
-		uint32_t src = rd32(pkt + 12), dst = rd32(pkt + 16);
-		if (dst != ip->addr || ip->addrs.n4 > 1 || addr_martian(ip, src) ||
-		    src == ip->addr) {
-			ip_input_all(ip, pkt, len);
-			return;
-		}
-		h->src = src;
-		h->dst = dst;
-		ip->rx_pair = pair;
-		ip->rx_pair_ok = true;
+		ip_input_new_pair(ip, pkt, len, (size_t)ihl, total);
+		return;
 	}
-	assert(h->src == rd32(pkt + 12) && h->dst == rd32(pkt + 16));
-	h->tos = pkt[1];
-	CNT_INC(ip->env, InReceives);
-	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
-	CNT_INC(ip->env, InDelivers);
-	ip->upper.input(ip->upper.ctx, h, pkt + ihl, total - (size_t)ihl);
+	ip_input_tcp(ip, pkt, (size_t)ihl, total);
 }

@@ -409,12 +409,15 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	/* Not zeroed as a whole (its ~150 bytes cost ~25 instructions per
 	 * segment): tcp_parse sets every field of the header and the options
 	 * a reader may look at (tcp_opts_parse: sack[] below nsack, the Fast
-	 * Open cookie when has_fo), the rest is set here and below. */
+	 * Open cookie when has_fo), the rest is set here and below; the
+	 * placed bytes' three fields only where s->placed_ring is set (by
+	 * seg_verify or hp_fused, for this segment: data_in_order reads them
+	 * only while it names the ring, and it names none between segments). */
 	tcp_seg sg;
+	assert(!s->placed_ring);
 	sg.ip = ip;
 	sg.tos = ip->tos;
 	sg.a6 = NULL;
-	sg.placed = 0;
 	size_t plen = 0;
 	uint32_t hsum = 0;
 	CNT_INC(s->env, InSegs);
@@ -447,10 +450,10 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 	tcp_stack *s = ctx;
 	tbl_v6addrs a6;
 	tcp_seg sg;             /* as in tcp_input: set field by field */
+	assert(!s->placed_ring);
 	sg.ip = NULL;
 	sg.tos = ip->tclass;
 	sg.a6 = &a6;
-	sg.placed = 0;
 	size_t plen = 0;
 
 	memcpy(a6.l, ip->dst, 16);

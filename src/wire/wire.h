@@ -576,23 +576,29 @@ static inline __attribute__((always_inline)) int
 tcp_parse_fuse_inline(const uint8_t *buf, size_t len, uint64_t ns, size_t fuse_min, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len, uint32_t *hsum)
 {
+	/* A header of 32 bytes (the data offset 8: timestamps alone, as
+	 * nearly every segment carries them) and nothing after it: an ACK, a
+	 * FIN, most segments of a short connection and every ACK of a
+	 * transfer. Its lengths pass tcp_parse_doff's tests and it is below
+	 * fuse_min (at least 1): one test of the two lengths instead, its
+	 * four words summed in a row, and the rest's option parse for 12
+	 * bytes (in line again, for this length). */
+	if (len == 32 && (buf[12] & 0xf0) == 8 << 4 && fuse_min > 0) {
+		if (!sum_all_ones(sum_words8(buf, 4, ns)))
+			return WIRE_ERR_TCP_CSUM;
+		return tcp_parse_rest(buf, 32, 32, h, payload, payload_len);
+	}
 	size_t doff;
 	int err = tcp_parse_doff(buf, len, &doff);
 	if (err)
 		return err;
 	if (len - doff < fuse_min) {
-		/* (tcp_sum_ok's two ways) A header with timestamps alone and
-		 * nothing after it (32 bytes: an ACK, a FIN, most segments
-		 * of a short connection and every ACK of a transfer) is four
-		 * words summed in a row, without the length tests and the
-		 * jump into sum_words8's unrolled adds that other lengths
-		 * take. */
-		if (len == 32 || tcp_sum_short(len)) {
+		/* (tcp_sum_ok's two ways) */
+		if (tcp_sum_short(len)) {
 			/* (the test of the sum a branch of its own: as one
 			 * condition with the long way's, gcc made it a flag
 			 * and tested the flag) */
-			uint64_t s = len == 32 ? sum_words8(buf, 4, ns) : tcp_sum_words(buf, len, ns);
-			if (!sum_all_ones(s))
+			if (!sum_all_ones(tcp_sum_words(buf, len, ns)))
 				return WIRE_ERR_TCP_CSUM;
 		} else if (len > 0xffff ||
 			   csum_fold(csum_partial(buf, len, csum_of_native(ns))) != 0) {

@@ -650,6 +650,10 @@ static uint32_t lcg(uint32_t *x)
 	return *x >> 8;
 }
 
+/* Option kinds the random tests draw from more often than others: EOL,
+ * NOP (twice as often), each kind the parser knows, and one it does not. */
+static const uint8_t opt_kinds[] = { 0, 1, 1, 2, 3, 4, 5, 8, 34, 99 };
+
 /* Both parses of the same option bytes agree: the error (what the input
  * counts a drop as) and, without one, every field a reader may look at. */
 static void opts_same(const tcp_opts *a, int ea, const tcp_opts *g, int eg)
@@ -687,7 +691,6 @@ static void opts_same(const tcp_opts *a, int ea, const tcp_opts *g, int eg)
 static void test_option_random_bytes(void **state)
 {
 	(void)state;
-	static const uint8_t kinds[] = { 0, 1, 1, 2, 3, 4, 5, 8, 34, 99 };
 	unsigned fast = 0, bad = 0, good = 0, syn_fast = 0;
 	uint32_t x = 20261205;
 	for (int i = 0; i < 300000; i++) {
@@ -698,7 +701,7 @@ static void test_option_random_bytes(void **state)
 			len = lcg(&x) % (TCP_MAX_OPT_LEN + 1);
 			for (size_t j = 0; j < len; j++) {
 				uint32_t r = lcg(&x);
-				b[j] = r % 3 == 0 ? kinds[(r >> 4) % sizeof kinds] :
+				b[j] = r % 3 == 0 ? opt_kinds[(r >> 4) % sizeof opt_kinds] :
 				       r % 3 == 1 ? (uint8_t)((r >> 4) % 20) : (uint8_t)(r >> 4);
 			}
 		} else {
@@ -711,13 +714,13 @@ static void test_option_random_bytes(void **state)
 					b[j] = zeros % 8 == 0 ? 0 : (uint8_t)lcg(&x);
 			for (uint32_t n = lcg(&x) % 4; n; n--) {    /* 0..3 bytes changed */
 				uint32_t r = lcg(&x);
-				b[r % len] = r & 0x100 ? kinds[(r >> 9) % sizeof kinds] :
+				b[r % len] = r & 0x100 ? opt_kinds[(r >> 9) % sizeof opt_kinds] :
 							 (uint8_t)(r >> 9);
 			}
 			if (lcg(&x) % 8 == 0)   /* or cut short, or grown */
 				len = lcg(&x) % (TCP_MAX_OPT_LEN + 1);
 			for (size_t j = shape == 1 ? sizeof lay_ts : sizeof lay_syn; j < len; j++)
-				b[j] = kinds[lcg(&x) % sizeof kinds];
+				b[j] = opt_kinds[lcg(&x) % sizeof opt_kinds];
 		}
 		tcp_opts a, g;
 		memset(&a, 0x5a, sizeof a);
@@ -746,7 +749,7 @@ static void test_option_random_bytes(void **state)
 		seg[13] = HSK_TH_ACK;
 		memcpy(seg + TCP_HDR_LEN, b, olen < len ? olen : len);
 		for (size_t j = len; j < olen; j++)
-			seg[TCP_HDR_LEN + j] = kinds[lcg(&x) % sizeof kinds];
+			seg[TCP_HDR_LEN + j] = opt_kinds[lcg(&x) % sizeof opt_kinds];
 		tcp_hdr h;
 		const uint8_t *pl;
 		size_t pll;
@@ -758,6 +761,78 @@ static void test_option_random_bytes(void **state)
 	}
 	/* every kind of outcome was seen */
 	assert_true(fast > 1000 && bad > 1000 && good > 1000 && syn_fast > 100);
+}
+
+/* The TCP input's parse (tcp_parse_fuse_inline, its checksum from the
+ * pseudo-header's native sum) against tcp_parse's, which verifies the sum
+ * itself, for segments near its 32-byte layout (a 32-byte header and
+ * nothing after it: one test of the two lengths): 20 to 48 bytes, most of
+ * them 32; the data offset's byte any value (the reserved bits too), most
+ * often 8; timestamps alone or random options; any flags; a right sum or
+ * one bit off. The same error (the same drop and counter) and, without
+ * one, the same header, options and payload. Every segment is a heap copy
+ * of its own size (an ASan build catches a read past its end). */
+static void test_input_parse_is_tcp_parse(void **state)
+{
+	(void)state;
+	unsigned layout = 0, ok = 0, csum = 0, other = 0;
+	uint32_t x = 2512;
+	for (int i = 0; i < 200000; i++) {
+		uint8_t b[48];
+		uint32_t r = lcg(&x);
+		size_t len = r % 4 ? 32 : 20 + lcg(&x) % 29;
+		for (size_t j = 0; j < len; j++)
+			b[j] = (uint8_t)lcg(&x);
+		r = lcg(&x);
+		b[12] = r % 4 ? (uint8_t)(8 << 4 | (r >> 8) % (r & 4 ? 16 : 1)) : (uint8_t)(r >> 8);
+		b[13] = lcg(&x) % 4 ? (uint8_t)(HSK_TH_ACK | (lcg(&x) % 4 == 0 ? HSK_TH_FIN : 0)) :
+				      (uint8_t)lcg(&x);
+		if (len >= 32 && lcg(&x) % 4)
+			memcpy(b + TCP_HDR_LEN, lay_ts, 4);     /* NOP NOP TS 10 */
+		else if (lcg(&x) % 2)
+			for (size_t j = TCP_HDR_LEN; j < len; j++)
+				b[j] = opt_kinds[lcg(&x) % sizeof opt_kinds];
+		uint32_t src = lcg(&x), dst = lcg(&x);
+		uint32_t psum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
+		wr16(b + 16, 0);
+		wr16(b + 16, csum_fold(csum_partial(b, len, psum)));
+		if (lcg(&x) % 8 == 0) {
+			r = lcg(&x);
+			b[r % len] ^= (uint8_t)(1u << (r >> 8) % 8);
+		}
+		uint8_t *seg = malloc(len);
+		assert_non_null(seg);
+		memcpy(seg, b, len);
+		tcp_hdr g, a;
+		const uint8_t *gp = NULL, *ap = NULL;
+		size_t gl = 0, al = 0;
+		uint32_t hsum = 0;
+		memset(&g, 0xa5, sizeof g);
+		memset(&a, 0x5a, sizeof a);
+		int eg = tcp_parse(seg, len, src, dst, true, &g, &gp, &gl);
+		int ea = tcp_parse_fuse_inline(seg, len,
+					       csum_pseudo_native(src, dst, IP_PROTO_TCP,
+								  (uint32_t)len),
+					       128, &a, &ap, &al, &hsum);
+		opts_same(&a.opt, ea, &g.opt, eg);
+		if (eg == WIRE_OK) {
+			assert_int_equal(a.sport, g.sport);
+			assert_int_equal(a.dport, g.dport);
+			assert_int_equal(a.seq, g.seq);
+			assert_int_equal(a.ack, g.ack);
+			assert_int_equal(a.flags, g.flags);
+			assert_int_equal(a.win, g.win);
+			assert_ptr_equal(ap, gp);
+			assert_int_equal(al, gl);
+		}
+		layout += len == 32 && seg[12] >> 4 == 8 && eg == WIRE_OK;
+		ok += eg == WIRE_OK;
+		csum += eg == WIRE_ERR_TCP_CSUM;
+		other += eg != WIRE_OK && eg != WIRE_ERR_TCP_CSUM;
+		free(seg);
+	}
+	/* every kind of outcome was seen */
+	assert_true(layout > 50000 && ok > 80000 && csum > 10000 && other > 10000);
 }
 
 /* RFC 7413 Fast Open: a SYN with Linux's options and a cookie request or
@@ -850,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_parse_hsum_and_emit_summed),
 		cmocka_unit_test(test_option_fast_paths),
 		cmocka_unit_test(test_option_random_bytes),
+		cmocka_unit_test(test_input_parse_is_tcp_parse),
 		cmocka_unit_test(test_fastopen_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -515,19 +515,13 @@ static __attribute__((noinline)) hsk_timer *pop_general(hsk_wheel *w, uint64_t n
 	return 0;
 }
 
-/* pop_general's usual pop (the TIME_WAIT entries' reaping): the wheel
- * at `now` already, nothing pending nor overdue, the fifo's head due.
- * It is then the first due timer (above), taken with no call, so no
- * frame (pop_general's calls need one). */
+/* pop_general's usual pop (the TIME_WAIT entries' reaping, wheel.h's
+ * wheel_fifo_pop_due) is taken with no call, so no frame (pop_general's
+ * calls need one). */
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now)
 {
-	hsk_timer *f = w->fifo.next;
-	if (now > w->now || !list_empty(&w->pending) || !list_empty(&w->overdue) ||
-	    f == &w->fifo || f->deadline > now)
-		return pop_general(w, now);
-	timer_list_unlink(f);
-	w->count--;
-	return f;
+	hsk_timer *f = wheel_fifo_pop_due(w, now);
+	return f ? f : pop_general(w, now);
 }
 
 uint64_t wheel_next_deadline(const hsk_wheel *w)

@@ -167,6 +167,28 @@ static inline void wheel_arm_fifo(hsk_wheel *w, hsk_timer *t, uint64_t deadline)
  * wheel to `now` (time never goes back: an earlier `now` only limits what is
  * returned). The caller may arm and cancel timers between calls. */
 hsk_timer *wheel_pop_expired(hsk_wheel *w, uint64_t now);
+/* The fifo's head when due, taken (NULL otherwise), for a caller that
+ * knows what wheel_fifo_pop_due tests first to hold: it took a timer so,
+ * and nothing has armed, cancelled or popped a timer since. */
+static inline hsk_timer *wheel_fifo_pop_next(hsk_wheel *w, uint64_t now)
+{
+	hsk_timer *f = w->fifo.next;
+	if (f == &w->fifo || f->deadline > now)
+		return 0;
+	timer_list_unlink(f);
+	w->count--;
+	return f;
+}
+/* wheel_pop_expired's usual pop, NULL where it would take its general
+ * way: the wheel at `now` already, nothing pending nor overdue, the
+ * fifo's head due. That head is then the first due timer (wheel.c), taken
+ * here with no call (and a run of TIME_WAIT entries reaped in a loop). */
+static inline hsk_timer *wheel_fifo_pop_due(hsk_wheel *w, uint64_t now)
+{
+	if (now > w->now || w->pending.next != &w->pending || w->overdue.next != &w->overdue)
+		return 0;
+	return wheel_fifo_pop_next(w, now);
+}
 /* The earliest deadline armed, UINT64_MAX when none. It may be <= now (a
  * timer armed in the past, not popped yet). O(1) plus the filing of the
  * timers pending (it files them: the wheel is logically const), except

@@ -222,10 +222,15 @@ void hsk_stack_advance(hsk_stack *s, uint64_t now_ns)
 	hsk_env *e = &s->env;
 	if (now_ns > e->now)
 		env_set_now(e, now_ns);
-	hsk_timer *tm;
-	/* Every timer on the wheel is a TCP object's. */
-	while ((tm = wheel_pop_expired(&e->wheel, e->now)) != NULL)
+	/* Every timer on the wheel is a TCP object's; a run of TIME_WAIT
+	 * entries due (the usual reaping) is taken without a call each. */
+	for (;;) {
+		tw_reap_due(&s->tcp, e->now);
+		hsk_timer *tm = wheel_pop_expired(&e->wheel, e->now);
+		if (!tm)
+			break;
 		tcp_timer_fire(&s->tcp, tm, e->now);
+	}
 	if (s->tcp.act_idle_head)
 		tcb_act_reap(&s->tcp, e->now);
 	ip_advance(&s->ip);

@@ -1246,6 +1246,19 @@ void tw_enter_acked(struct tcp_stack *s, tcb *t, const char *cause);
 tcp_verdict tw_input(struct tcp_stack *s, tcp_tw *tw, const tcp_seg *sg);
 void tw_send_ack(struct tcp_stack *s, tcp_tw *tw);
 void tw_timer_fire(struct tcp_stack *s, tcp_tw *tw, uint64_t now);
+/* Fires, in order, the TIME_WAIT entries whose 2MSL timers are the
+ * wheel's next due (wheel_fifo_pop_due: the usual reaping), each as
+ * wheel_pop_expired and tcp_timer_fire would, without their calls;
+ * stops at the first timer they would take their general way for.
+ * tw_reap_from: from tm, the first of them, taken. */
+void tw_reap_from(struct tcp_stack *s, hsk_timer *tm, uint64_t now);
+static inline void tw_reap_due(struct tcp_stack *s, uint64_t now)
+{
+	/* (the test in line: most calls find nothing due) */
+	hsk_timer *tm = wheel_fifo_pop_due(&s->env->wheel, now);
+	if (tm)
+		tw_reap_from(s, tm, now);
+}
 void tw_free(struct tcp_stack *s, tcp_tw *tw);
 
 /* ---- quickack.c: quick-ACK mode and pingpong, as Linux ---- */

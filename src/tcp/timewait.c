@@ -162,9 +162,9 @@ static __attribute__((noinline, cold)) void tw_fire_general(tcp_stack *s, tcp_tw
 	tw_drop(s, tw);
 }
 
-void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
+/* tw_timer_fire's body, in line in it and in tw_reap_due's loop. */
+static inline __attribute__((always_inline)) void tw_fire_inl(tcp_stack *s, tcp_tw *tw)
 {
-	(void)now;
 	CNT_INC(s->env, TW);
 	/* wheel_pop_expired disarmed the timer it hands over: nothing to
 	 * cancel */
@@ -177,6 +177,39 @@ void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
 		return;
 	}
 	tw_drop(s, tw);
+}
+
+void tw_timer_fire(tcp_stack *s, tcp_tw *tw, uint64_t now)
+{
+	(void)now;
+	tw_fire_inl(s, tw);
+}
+
+static inline tcp_tw *tw_of_timer(hsk_timer *tm)
+{
+	tcp_tw *tw = (tcp_tw *)((char *)tm - offsetof(tcp_tw, timer));
+	/* Only TIME_WAIT's entries are armed on the fifo (wheel_arm_fifo). */
+	assert(tw->node.kind == HSK_OBJ_TW);
+	return tw;
+}
+
+void tw_reap_from(tcp_stack *s, hsk_timer *tm, uint64_t now)
+{
+	hsk_wheel *w = &s->env->wheel;
+	if (s->env->cfg.trace || s->conns.old) {
+		tw_fire_inl(s, tw_of_timer(tm));        /* (the caller comes back) */
+		return;
+	}
+	/* Untraced, the table not growing: an entry's end arms, cancels and
+	 * pops no timer and starts no growth, so the wheel's lists but the
+	 * fifo stay as wheel_fifo_pop_due found them, and the next due head
+	 * is the first due timer again. */
+	do {
+		assert(now <= w->now && w->pending.next == &w->pending &&
+		       w->overdue.next == &w->overdue);
+		CNT_INC(s->env, TW);
+		tw_drop(s, tw_of_timer(tm));
+	} while ((tm = wheel_fifo_pop_next(w, now)) != NULL);
 }
 
 tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)

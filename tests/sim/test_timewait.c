@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, PORT = 80 };
 #define A HSK_TH_ACK
@@ -134,6 +135,67 @@ static void test_second_entry_traced(void **state)
 	assert_int_equal(hsk_close(sm->st[S], f.lsd), 0);
 	sim_assert_no_leaks(sm);
 	sim_free(sm);
+}
+
+/* C's transitions out of TIME_WAIT in the log. */
+static int tw_ends(const sim *sm)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->nlog; i++)
+		n += sm->log[i].host == C && sm->log[i].ev.kind == HSK_EV_STATE &&
+		     sm->log[i].ev.from == HSK_TIME_WAIT && sm->log[i].ev.to == HSK_CLOSED;
+	return n;
+}
+
+/* Three entries on C, the first two due at one instant (S closes both at
+ * once), the third a second later: the advance at the first two's
+ * deadline reaps both (the second in tw_reap_due's run, untraced, or one
+ * by one, traced) and stops at the third, which is reaped on time. */
+static void reap_run(bool traced, uint64_t seed)
+{
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.msl_ns = 5 * SEC;
+	sim sm;
+	sim_init(&sm, 2, &cfg, seed);
+	if (!traced)
+		sm.st[C]->env.cfg.trace = NULL;
+	int lsd = sim_listen(&sm, S, PORT, 8), csd[3], ssd[3];
+	for (int i = 0; i < 3; i++)
+		csd[i] = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < 3; i++) {
+		ssd[i] = sim_accept(&sm, S, lsd);
+		assert_true(ssd[i] >= 0);
+		assert_int_equal(hsk_close(sm.st[C], csd[i]), 0);
+	}
+	sim_run(&sm, 10 * MS);
+	uint64_t t0 = sim_now(&sm);     /* the two FINs reach C 1 ms later */
+	assert_int_equal(hsk_close(sm.st[S], ssd[0]), 0);
+	assert_int_equal(hsk_close(sm.st[S], ssd[1]), 0);
+	sim_run(&sm, 1 * SEC);
+	assert_int_equal(hsk_close(sm.st[S], ssd[2]), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(timewaits(&sm, C), 3);
+	sim_run(&sm, t0 + 10 * SEC + 500 * MS - sim_now(&sm));
+	assert_int_equal(timewaits(&sm, C), 1);
+	assert_int_equal(sim_counter(&sm, C, "TW"), 2);
+	assert_int_equal(tw_ends(&sm), traced ? 2 : 0);
+	sim_run(&sm, 1 * SEC);
+	assert_int_equal(timewaits(&sm, C), 0);
+	assert_int_equal(sim_counter(&sm, C, "TW"), 3);
+	assert_int_equal(tw_ends(&sm), traced ? 3 : 0);
+	assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+static void test_reap_run_stops_at_not_due(void **state)
+{
+	(void)state;
+	reap_run(false, 91);
+	reap_run(true, 92);
 }
 
 static void test_retransmitted_fin(void **state)
@@ -263,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_synack_at_rcv_nxt_challenged),
 		cmocka_unit_test(test_syn_boundary_at_rcv_nxt),
 		cmocka_unit_test(test_second_entry_traced),
+		cmocka_unit_test(test_reap_run_stops_at_not_due),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

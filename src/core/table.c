@@ -291,26 +291,13 @@ static inline __attribute__((always_inline)) void insert_node(hsk_table *t, tbl_
 	t->c_valid = true;
 }
 
-/* tbl_insert's rarer ways, out of line so that its usual one (no growth
- * under way nor due, the hash in the cache) needs no stack frame: a
- * growth step, or a tuple the cache does not hold. */
-static __attribute__((noinline)) void insert_steps(hsk_table *t, tbl_node *n)
+void tbl_insert_steps(hsk_table *t, tbl_node *n)
 {
 	if (t->old)
 		migrate(t, TBL_MIGRATE_STEP);
 	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
 		grow(t);
 	insert_node(t, n, hash_of(t, &n->key, n->v6));
-}
-
-void tbl_insert(hsk_table *t, tbl_node *n)
-{
-	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
-	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
-		insert_steps(t, n);
-		return;
-	}
-	insert_node(t, n, t->c_hash);
 }
 
 /* n out of its chain (after the migration step, if any). */

@@ -112,8 +112,6 @@ typedef struct hsk_table {
  * rounded up to a power of two, at least 16. */
 int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1);
 void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
-/* n->key must be set; the caller guarantees it is not present yet. */
-void tbl_insert(hsk_table *t, tbl_node *n);
 /* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
 /* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
@@ -201,6 +199,29 @@ static inline tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 	if (t->c_kind == TBL_C_V4 && tuple_eq(&t->c_key, key))
 		return t->c_node;
 	return tbl_lookup_miss(t, key);
+}
+
+/* tbl_insert's rarer ways (table.c): a growth step, or a tuple the cache
+ * does not hold. */
+void tbl_insert_steps(hsk_table *t, tbl_node *n);
+/* n->key must be set; the caller guarantees it is not present yet. The
+ * usual way (no growth under way nor due, the tuple the cache's: the
+ * lookup that proved it absent, the remove of its predecessor) in line,
+ * without a call: the hash the cache's, the node on its chain's head. */
+static inline void tbl_insert(hsk_table *t, tbl_node *n)
+{
+	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
+	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
+		tbl_insert_steps(t, n);
+		return;
+	}
+	n->hash = t->c_hash;
+	tbl_node **b = &t->bucket[t->c_hash & t->mask];
+	n->next = *b;
+	*b = n;
+	t->count++;
+	t->c_node = n;        /* the cache now knows the tuple's node */
+	t->c_valid = true;
 }
 
 /* ---- IPv6 objects ---- */

@@ -114,11 +114,6 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1);
 void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
 /* n must be in the table. */
 void tbl_remove(hsk_table *t, tbl_node *n);
-/* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
- * family (a TIME_WAIT entry for its TCB), old in the table: the same
- * table after, chains, growth and cache alike, without hashing or looking
- * at the cache. */
-void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
 /* The lookup past the one-entry cache (table.c): right for any key (the
  * table decides, and the cache is left holding key), so a caller whose
  * key the cache is unlikely to hold (a port being chosen) may skip
@@ -224,6 +219,57 @@ static inline void tbl_insert(hsk_table *t, tbl_node *n)
 	t->c_valid = true;
 }
 
+/* n takes the place in the cache that tbl_insert would give it; old had
+ * the same key, hash and family. A cache that holds a node is valid and
+ * has that node's key, hash and family (every store of c_node but
+ * remove_node's NULL follows them): when it holds old, only the node
+ * changes. */
+static inline void tbl_cache_node(hsk_table *t, const tbl_node *old, tbl_node *n)
+{
+	assert(t->c_node != old || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
+				    tuple_eq(&t->c_key, &n->key)));
+	if (t->c_node != old) {
+		t->c_key = n->key;
+		t->c_hash = n->hash;
+		t->c_v6 = n->v6;
+		t->c_valid = true;
+	}
+	t->c_node = n;
+}
+
+/* tbl_replace while the table grows or is due to (table.c). */
+void tbl_replace_steps(hsk_table *t, tbl_node *old, tbl_node *n);
+/* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
+ * family (a TIME_WAIT entry for its TCB, a TCB for its request), old in
+ * the table: the same table after, chains, growth and cache alike,
+ * without hashing or looking at the cache. In line, its usual way (no
+ * growth under way, old's removal leaving the count below the load, so
+ * that the insert does not grow: the one array, old's chain is n's, the
+ * count the same) without a call. */
+static inline void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
+{
+	if (t->old || t->count > TBL_MAX_LOAD * (t->mask + 1)) {
+		tbl_replace_steps(t, old, n);
+		return;
+	}
+	tbl_node **b = &t->bucket[old->hash & t->mask];
+	n->hash = old->hash;
+	if (*b == old) {
+		/* old heads its chain (the usual: the newest there): n,
+		 * pushed there after old's unlinking, takes its place */
+		n->next = old->next;
+	} else {
+		tbl_node **pp = b;
+		while (*pp != old)      /* (old is in the table: its chain) */
+			pp = &(*pp)->next;
+		*pp = old->next;
+		n->next = *b;
+	}
+	*b = n;
+	old->next = NULL;
+	tbl_cache_node(t, old, n);
+}
+
 /* ---- IPv6 objects ---- */
 /* Objects of `kind` are `size` bytes; an IPv6 one's addresses follow. */
 void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size);
@@ -273,7 +319,7 @@ enum { TBL_C_V6 = 0x0101 };
  * addresses a and ports (lport, rport), else NULL: tbl_lookup6's answer
  * for tbl_key6(t, a, lport, rport), its key n->key, without the two
  * folds. A cache that holds a node is valid and of the node's family and
- * key (table.c: cache_node); no two nodes have the same addresses and
+ * key (tbl_cache_node); no two nodes have the same addresses and
  * ports, so the node found is the one tbl_lookup6 would find. */
 static inline tbl_node *tbl_cached6(const hsk_table *t, const tbl_v6addrs *a, uint16_t lport,
 				    uint16_t rport)

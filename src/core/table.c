@@ -317,35 +317,13 @@ static inline __attribute__((always_inline)) void unlink_node(hsk_table *t, tbl_
 static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
 {
 	unlink_node(t, n);
-	/* The tuple is absent now: remember that, with its hash, for the
-	 * insert of its successor (a TIME_WAIT entry, a TCB). When the
-	 * cache holds n (the segment that ends it was looked up) it has its
-	 * key, hash and family already (see tbl_cache_node). */
-	assert(t->c_node != n || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
-				  tuple_eq(&t->c_key, &n->key)));
-	if (t->c_node != n) {
-		t->c_key = n->key;
-		t->c_hash = n->hash;
-		t->c_v6 = n->v6;
-		t->c_valid = true;
-	}
-	t->c_node = NULL;
+	tbl_forget(t, n);
 }
 
-/* tbl_remove while the table grows (out of line: tbl_remove's usual case
- * then needs no stack frame). */
-static __attribute__((noinline)) void remove_migrating(hsk_table *t, tbl_node *n)
+void tbl_remove_steps(hsk_table *t, tbl_node *n)
 {
 	migrate(t, TBL_MIGRATE_STEP);
 	remove_node(t, n);
-}
-
-void tbl_remove(hsk_table *t, tbl_node *n)
-{
-	if (t->old)
-		remove_migrating(t, n);
-	else
-		remove_node(t, n);
 }
 
 /* tbl_replace while the table grows or is due to: tbl_remove's steps,

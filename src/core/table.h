@@ -112,14 +112,53 @@ typedef struct hsk_table {
  * rounded up to a power of two, at least 16. */
 int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1);
 void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
-/* n must be in the table. */
-void tbl_remove(hsk_table *t, tbl_node *n);
 /* The lookup past the one-entry cache (table.c): right for any key (the
  * table decides, and the cache is left holding key), so a caller whose
  * key the cache is unlikely to hold (a port being chosen) may skip
  * tbl_lookup's test and call it directly. */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
+/* n out of its chain when the table does not grow (one array; n is in
+ * the table: its chain holds it). */
+static inline void tbl_unlink1(hsk_table *t, tbl_node *n)
+{
+	tbl_node **pp = &t->bucket[n->hash & t->mask];
+	while (*pp != n)
+		pp = &(*pp)->next;
+	*pp = n->next;
+	n->next = NULL;
+	t->count--;
+}
+/* The cache after n's removal: the tuple is absent now. That is
+ * remembered, with its hash, for the insert of its successor (a
+ * TIME_WAIT entry, a TCB). When the cache holds n (the segment that ends
+ * it was looked up) it has its key, hash and family already (see
+ * tbl_cache_node). */
+static inline void tbl_forget(hsk_table *t, const tbl_node *n)
+{
+	assert(t->c_node != n || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
+				  tuple_eq(&t->c_key, &n->key)));
+	if (t->c_node != n) {
+		t->c_key = n->key;
+		t->c_hash = n->hash;
+		t->c_v6 = n->v6;
+		t->c_valid = true;
+	}
+	t->c_node = NULL;
+}
+/* tbl_remove while the table grows (table.c: its migration step). */
+void tbl_remove_steps(hsk_table *t, tbl_node *n);
+/* n must be in the table. In line: the usual way (no growth under way)
+ * without a call. */
+static inline void tbl_remove(hsk_table *t, tbl_node *n)
+{
+	if (t->old) {
+		tbl_remove_steps(t, n);
+		return;
+	}
+	tbl_unlink1(t, n);
+	tbl_forget(t, n);
+}
 /* tbl_remove for a tuple whose node none replaces (no insert of it
  * follows: a TIME_WAIT entry reaped): the cache keeps the tuple it
  * knows, and forgets n only when it holds it (the tuple is absent now,
@@ -129,15 +168,10 @@ static inline size_t tbl_count(const hsk_table *t) { return t->count; }
 static inline void tbl_remove_end(hsk_table *t, tbl_node *n)
 {
 	if (t->old) {
-		tbl_remove(t, n);
+		tbl_remove_steps(t, n);
 		return;
 	}
-	tbl_node **pp = &t->bucket[n->hash & t->mask];
-	while (*pp != n)        /* (n is in the table: its chain holds it) */
-		pp = &(*pp)->next;
-	*pp = n->next;
-	n->next = NULL;
-	t->count--;
+	tbl_unlink1(t, n);
 	if (t->c_node == n)
 		t->c_node = NULL;
 }

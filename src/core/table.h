@@ -118,6 +118,19 @@ void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
  * tbl_lookup's test and call it directly. */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
+/* a and b are the same tuple */
+static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
+{
+	/* 12 bytes without padding: two loads and compares a side */
+	_Static_assert(sizeof(hsk_tuple) == 12, "hsk_tuple has no padding");
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&a1, (const char *)a + 8, 4);
+	memcpy(&b1, (const char *)b + 8, 4);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
 /* n out of its chain when the table does not grow (one array; n is in
  * the table: its chain holds it). */
 static inline void tbl_unlink1(hsk_table *t, tbl_node *n)
@@ -129,22 +142,30 @@ static inline void tbl_unlink1(hsk_table *t, tbl_node *n)
 	n->next = NULL;
 	t->count--;
 }
+/* The cache after node `was` (in it or not) gives way to `now` (NULL:
+ * none, the tuple absent), both of k's key, hash and family: a cache
+ * that held `was` knew them already (every store of c_node but NULL's
+ * follows them: asserted), another learns them. */
+static inline void tbl_cache_after(hsk_table *t, const tbl_node *was, const tbl_node *k,
+				   tbl_node *now)
+{
+	assert(t->c_node != was || (t->c_valid && t->c_v6 == k->v6 && t->c_hash == k->hash &&
+				    tuple_eq(&t->c_key, &k->key)));
+	if (t->c_node != was) {
+		t->c_key = k->key;
+		t->c_hash = k->hash;
+		t->c_v6 = k->v6;
+		t->c_valid = true;
+	}
+	t->c_node = now;
+}
 /* The cache after n's removal: the tuple is absent now. That is
  * remembered, with its hash, for the insert of its successor (a
  * TIME_WAIT entry, a TCB). When the cache holds n (the segment that ends
- * it was looked up) it has its key, hash and family already (see
- * tbl_cache_node). */
+ * it was looked up) it has its key, hash and family already. */
 static inline void tbl_forget(hsk_table *t, const tbl_node *n)
 {
-	assert(t->c_node != n || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
-				  tuple_eq(&t->c_key, &n->key)));
-	if (t->c_node != n) {
-		t->c_key = n->key;
-		t->c_hash = n->hash;
-		t->c_v6 = n->v6;
-		t->c_valid = true;
-	}
-	t->c_node = NULL;
+	tbl_cache_after(t, n, n, NULL);
 }
 /* tbl_remove while the table grows (table.c: its migration step). */
 void tbl_remove_steps(hsk_table *t, tbl_node *n);
@@ -198,18 +219,6 @@ SIP_INLINE uint64_t tuple_hash_from(const hsk_sip *v, const hsk_tuple *key)
 	sip_absorb(&st, TUPLE_M1(key), 2);
 	return sip_finish(st, 4);
 }
-static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
-{
-	/* 12 bytes without padding: two loads and compares a side */
-	_Static_assert(sizeof(hsk_tuple) == 12, "hsk_tuple has no padding");
-	uint64_t a0, b0;
-	uint32_t a1, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&a1, (const char *)a + 8, 4);
-	memcpy(&b1, (const char *)b + 8, 4);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
 
 /* c_kind when c_valid is true and c_v6 false (a bool is one byte, 0 or
  * 1; c_valid the first): one compare for the cache's two flags. */
@@ -256,19 +265,11 @@ static inline void tbl_insert(hsk_table *t, tbl_node *n)
 /* n takes the place in the cache that tbl_insert would give it; old had
  * the same key, hash and family. A cache that holds a node is valid and
  * has that node's key, hash and family (every store of c_node but
- * remove_node's NULL follows them): when it holds old, only the node
+ * tbl_forget's NULL follows them): when it holds old, only the node
  * changes. */
 static inline void tbl_cache_node(hsk_table *t, const tbl_node *old, tbl_node *n)
 {
-	assert(t->c_node != old || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
-				    tuple_eq(&t->c_key, &n->key)));
-	if (t->c_node != old) {
-		t->c_key = n->key;
-		t->c_hash = n->hash;
-		t->c_v6 = n->v6;
-		t->c_valid = true;
-	}
-	t->c_node = n;
+	tbl_cache_after(t, old, n, n);
 }
 
 /* tbl_replace while the table grows or is due to (table.c). */
@@ -292,15 +293,13 @@ static inline void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 		/* old heads its chain (the usual: the newest there): n,
 		 * pushed there after old's unlinking, takes its place */
 		n->next = old->next;
+		old->next = NULL;
 	} else {
-		tbl_node **pp = b;
-		while (*pp != old)      /* (old is in the table: its chain) */
-			pp = &(*pp)->next;
-		*pp = old->next;
+		tbl_unlink1(t, old);
+		t->count++;             /* (n's) */
 		n->next = *b;
 	}
 	*b = n;
-	old->next = NULL;
 	tbl_cache_node(t, old, n);
 }
 

@@ -680,6 +680,10 @@ static void test_address_list(void **state)
 }
 
 /* IPv4 is untouched by a second family (and a second IPv4 address). */
+/* A global destination for the source selection tests. */
+static const uint8_t sel_dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
+				     0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+
 /* RFC 6724 rule 8 (longest matching prefix) at every length: of two
  * global addresses that share i and j leading bits with the destination
  * (its bit i, resp. j, flipped), the source chosen is the one that shares
@@ -690,8 +694,7 @@ static void test_select_src_prefix_lengths(void **state)
 	struct cap c;
 	hsk_stack *s = new_stack(&c, NULL, 0);
 	ip_layer *ip = &s->ip;
-	const uint8_t dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
-				  0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+	const uint8_t *dst = sel_dst;
 	(void)state;
 
 	for (unsigned i = 0; i < 128; i++) {
@@ -727,8 +730,7 @@ static void test_select_src_kept(void **state)
 	struct cap c;
 	hsk_stack *s = new_stack(&c, NULL, 0);
 	ip_layer *ip = &s->ip;
-	const uint8_t dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
-				  0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+	const uint8_t *dst = sel_dst;
 	uint8_t a[16], b[16], p[16], q[16], d2[16], src[16];
 	(void)state;
 

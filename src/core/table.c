@@ -291,26 +291,13 @@ static inline __attribute__((always_inline)) void insert_node(hsk_table *t, tbl_
 	t->c_valid = true;
 }
 
-/* tbl_insert's rarer ways, out of line so that its usual one (no growth
- * under way nor due, the hash in the cache) needs no stack frame: a
- * growth step, or a tuple the cache does not hold. */
-static __attribute__((noinline)) void insert_steps(hsk_table *t, tbl_node *n)
+void tbl_insert_steps(hsk_table *t, tbl_node *n)
 {
 	if (t->old)
 		migrate(t, TBL_MIGRATE_STEP);
 	else if (t->count >= TBL_MAX_LOAD * (t->mask + 1))
 		grow(t);
 	insert_node(t, n, hash_of(t, &n->key, n->v6));
-}
-
-void tbl_insert(hsk_table *t, tbl_node *n)
-{
-	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
-	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
-		insert_steps(t, n);
-		return;
-	}
-	insert_node(t, n, t->c_hash);
 }
 
 /* n out of its chain (after the migration step, if any). */
@@ -330,58 +317,18 @@ static inline __attribute__((always_inline)) void unlink_node(hsk_table *t, tbl_
 static inline __attribute__((always_inline)) void remove_node(hsk_table *t, tbl_node *n)
 {
 	unlink_node(t, n);
-	/* The tuple is absent now: remember that, with its hash, for the
-	 * insert of its successor (a TIME_WAIT entry, a TCB). When the
-	 * cache holds n (the segment that ends it was looked up) it has its
-	 * key, hash and family already (see cache_node). */
-	assert(t->c_node != n || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
-				  tuple_eq(&t->c_key, &n->key)));
-	if (t->c_node != n) {
-		t->c_key = n->key;
-		t->c_hash = n->hash;
-		t->c_v6 = n->v6;
-		t->c_valid = true;
-	}
-	t->c_node = NULL;
+	tbl_forget(t, n);
 }
 
-/* tbl_remove while the table grows (out of line: tbl_remove's usual case
- * then needs no stack frame). */
-static __attribute__((noinline)) void remove_migrating(hsk_table *t, tbl_node *n)
+void tbl_remove_steps(hsk_table *t, tbl_node *n)
 {
 	migrate(t, TBL_MIGRATE_STEP);
 	remove_node(t, n);
 }
 
-void tbl_remove(hsk_table *t, tbl_node *n)
-{
-	if (t->old)
-		remove_migrating(t, n);
-	else
-		remove_node(t, n);
-}
-
-/* n takes the place in the cache that tbl_insert would give it; old had
- * the same key, hash and family. A cache that holds a node is valid and
- * has that node's key, hash and family (every store of c_node but
- * remove_node's NULL follows them): when it holds old, only the node
- * changes. */
-static inline void cache_node(hsk_table *t, const tbl_node *old, tbl_node *n)
-{
-	assert(t->c_node != old || (t->c_valid && t->c_v6 == n->v6 && t->c_hash == n->hash &&
-				    tuple_eq(&t->c_key, &n->key)));
-	if (t->c_node != old) {
-		t->c_key = n->key;
-		t->c_hash = n->hash;
-		t->c_v6 = n->v6;
-		t->c_valid = true;
-	}
-	t->c_node = n;
-}
-
 /* tbl_replace while the table grows or is due to: tbl_remove's steps,
  * then tbl_insert's with the hash the cache would have given. */
-static __attribute__((noinline)) void replace_steps(hsk_table *t, tbl_node *old, tbl_node *n)
+void tbl_replace_steps(hsk_table *t, tbl_node *old, tbl_node *n)
 {
 	if (t->old)
 		migrate(t, TBL_MIGRATE_STEP);
@@ -402,30 +349,7 @@ static __attribute__((noinline)) void replace_steps(hsk_table *t, tbl_node *old,
 	n->next = *b;
 	*b = n;
 	t->count++;
-	cache_node(t, old, n);
-}
-
-void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
-{
-	/* Those steps when nothing migrates and old's removal leaves the
-	 * count below the load (so that the insert does not grow): the one
-	 * array, old's chain is n's (the same hash), the count the same. */
-	if (t->old || t->count > TBL_MAX_LOAD * (t->mask + 1)) {
-		replace_steps(t, old, n);
-		return;
-	}
-	tbl_node **b = &t->bucket[old->hash & t->mask];
-	for (tbl_node **pp = b; *pp; pp = &(*pp)->next) {
-		if (*pp == old) {
-			*pp = old->next;
-			old->next = NULL;
-			break;
-		}
-	}
-	n->hash = old->hash;
-	n->next = *b;
-	*b = n;
-	cache_node(t, old, n);
+	tbl_cache_node(t, old, n);
 }
 
 /* tbl_lookup_miss after its migration step, if any. */

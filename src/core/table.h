@@ -112,21 +112,74 @@ typedef struct hsk_table {
  * rounded up to a power of two, at least 16. */
 int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1);
 void tbl_destroy(hsk_table *t);   /* frees the buckets, not the nodes */
-/* n->key must be set; the caller guarantees it is not present yet. */
-void tbl_insert(hsk_table *t, tbl_node *n);
-/* n must be in the table. */
-void tbl_remove(hsk_table *t, tbl_node *n);
-/* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
- * family (a TIME_WAIT entry for its TCB), old in the table: the same
- * table after, chains, growth and cache alike, without hashing or looking
- * at the cache. */
-void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n);
 /* The lookup past the one-entry cache (table.c): right for any key (the
  * table decides, and the cache is left holding key), so a caller whose
  * key the cache is unlikely to hold (a port being chosen) may skip
  * tbl_lookup's test and call it directly. */
 tbl_node *tbl_lookup_miss(hsk_table *t, const hsk_tuple *key);
 static inline size_t tbl_count(const hsk_table *t) { return t->count; }
+/* a and b are the same tuple */
+static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
+{
+	/* 12 bytes without padding: two loads and compares a side */
+	_Static_assert(sizeof(hsk_tuple) == 12, "hsk_tuple has no padding");
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&a1, (const char *)a + 8, 4);
+	memcpy(&b1, (const char *)b + 8, 4);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+/* n out of its chain when the table does not grow (one array; n is in
+ * the table: its chain holds it). */
+static inline void tbl_unlink1(hsk_table *t, tbl_node *n)
+{
+	tbl_node **pp = &t->bucket[n->hash & t->mask];
+	while (*pp != n)
+		pp = &(*pp)->next;
+	*pp = n->next;
+	n->next = NULL;
+	t->count--;
+}
+/* The cache after node `was` (in it or not) gives way to `now` (NULL:
+ * none, the tuple absent), both of k's key, hash and family: a cache
+ * that held `was` knew them already (every store of c_node but NULL's
+ * follows them: asserted), another learns them. */
+static inline void tbl_cache_after(hsk_table *t, const tbl_node *was, const tbl_node *k,
+				   tbl_node *now)
+{
+	assert(t->c_node != was || (t->c_valid && t->c_v6 == k->v6 && t->c_hash == k->hash &&
+				    tuple_eq(&t->c_key, &k->key)));
+	if (t->c_node != was) {
+		t->c_key = k->key;
+		t->c_hash = k->hash;
+		t->c_v6 = k->v6;
+		t->c_valid = true;
+	}
+	t->c_node = now;
+}
+/* The cache after n's removal: the tuple is absent now. That is
+ * remembered, with its hash, for the insert of its successor (a
+ * TIME_WAIT entry, a TCB). When the cache holds n (the segment that ends
+ * it was looked up) it has its key, hash and family already. */
+static inline void tbl_forget(hsk_table *t, const tbl_node *n)
+{
+	tbl_cache_after(t, n, n, NULL);
+}
+/* tbl_remove while the table grows (table.c: its migration step). */
+void tbl_remove_steps(hsk_table *t, tbl_node *n);
+/* n must be in the table. In line: the usual way (no growth under way)
+ * without a call. */
+static inline void tbl_remove(hsk_table *t, tbl_node *n)
+{
+	if (t->old) {
+		tbl_remove_steps(t, n);
+		return;
+	}
+	tbl_unlink1(t, n);
+	tbl_forget(t, n);
+}
 /* tbl_remove for a tuple whose node none replaces (no insert of it
  * follows: a TIME_WAIT entry reaped): the cache keeps the tuple it
  * knows, and forgets n only when it holds it (the tuple is absent now,
@@ -136,15 +189,10 @@ static inline size_t tbl_count(const hsk_table *t) { return t->count; }
 static inline void tbl_remove_end(hsk_table *t, tbl_node *n)
 {
 	if (t->old) {
-		tbl_remove(t, n);
+		tbl_remove_steps(t, n);
 		return;
 	}
-	tbl_node **pp = &t->bucket[n->hash & t->mask];
-	while (*pp != n)        /* (n is in the table: its chain holds it) */
-		pp = &(*pp)->next;
-	*pp = n->next;
-	n->next = NULL;
-	t->count--;
+	tbl_unlink1(t, n);
 	if (t->c_node == n)
 		t->c_node = NULL;
 }
@@ -171,18 +219,6 @@ SIP_INLINE uint64_t tuple_hash_from(const hsk_sip *v, const hsk_tuple *key)
 	sip_absorb(&st, TUPLE_M1(key), 2);
 	return sip_finish(st, 4);
 }
-static inline bool tuple_eq(const hsk_tuple *a, const hsk_tuple *b)
-{
-	/* 12 bytes without padding: two loads and compares a side */
-	_Static_assert(sizeof(hsk_tuple) == 12, "hsk_tuple has no padding");
-	uint64_t a0, b0;
-	uint32_t a1, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&a1, (const char *)a + 8, 4);
-	memcpy(&b1, (const char *)b + 8, 4);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
 
 /* c_kind when c_valid is true and c_v6 false (a bool is one byte, 0 or
  * 1; c_valid the first): one compare for the cache's two flags. */
@@ -201,6 +237,70 @@ static inline tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 	if (t->c_kind == TBL_C_V4 && tuple_eq(&t->c_key, key))
 		return t->c_node;
 	return tbl_lookup_miss(t, key);
+}
+
+/* tbl_insert's rarer ways (table.c): a growth step, or a tuple the cache
+ * does not hold. */
+void tbl_insert_steps(hsk_table *t, tbl_node *n);
+/* n->key must be set; the caller guarantees it is not present yet. The
+ * usual way (no growth under way nor due, the tuple the cache's: the
+ * lookup that proved it absent, the remove of its predecessor) in line,
+ * without a call: the hash the cache's, the node on its chain's head. */
+static inline void tbl_insert(hsk_table *t, tbl_node *n)
+{
+	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
+	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
+		tbl_insert_steps(t, n);
+		return;
+	}
+	n->hash = t->c_hash;
+	tbl_node **b = &t->bucket[t->c_hash & t->mask];
+	n->next = *b;
+	*b = n;
+	t->count++;
+	t->c_node = n;        /* the cache now knows the tuple's node */
+	t->c_valid = true;
+}
+
+/* n takes the place in the cache that tbl_insert would give it; old had
+ * the same key, hash and family. A cache that holds a node is valid and
+ * has that node's key, hash and family (every store of c_node but
+ * tbl_forget's NULL follows them): when it holds old, only the node
+ * changes. */
+static inline void tbl_cache_node(hsk_table *t, const tbl_node *old, tbl_node *n)
+{
+	tbl_cache_after(t, old, n, n);
+}
+
+/* tbl_replace while the table grows or is due to (table.c). */
+void tbl_replace_steps(hsk_table *t, tbl_node *old, tbl_node *n);
+/* tbl_remove(t, old) then tbl_insert(t, n), for an n with old's key and
+ * family (a TIME_WAIT entry for its TCB, a TCB for its request), old in
+ * the table: the same table after, chains, growth and cache alike,
+ * without hashing or looking at the cache. In line, its usual way (no
+ * growth under way, old's removal leaving the count below the load, so
+ * that the insert does not grow: the one array, old's chain is n's, the
+ * count the same) without a call. */
+static inline void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
+{
+	if (t->old || t->count > TBL_MAX_LOAD * (t->mask + 1)) {
+		tbl_replace_steps(t, old, n);
+		return;
+	}
+	tbl_node **b = &t->bucket[old->hash & t->mask];
+	n->hash = old->hash;
+	if (*b == old) {
+		/* old heads its chain (the usual: the newest there): n,
+		 * pushed there after old's unlinking, takes its place */
+		n->next = old->next;
+		old->next = NULL;
+	} else {
+		tbl_unlink1(t, old);
+		t->count++;             /* (n's) */
+		n->next = *b;
+	}
+	*b = n;
+	tbl_cache_node(t, old, n);
 }
 
 /* ---- IPv6 objects ---- */
@@ -252,7 +352,7 @@ enum { TBL_C_V6 = 0x0101 };
  * addresses a and ports (lport, rport), else NULL: tbl_lookup6's answer
  * for tbl_key6(t, a, lport, rport), its key n->key, without the two
  * folds. A cache that holds a node is valid and of the node's family and
- * key (table.c: cache_node); no two nodes have the same addresses and
+ * key (tbl_cache_node); no two nodes have the same addresses and
  * ports, so the node found is the one tbl_lookup6 would find. */
 static inline tbl_node *tbl_cached6(const hsk_table *t, const tbl_v6addrs *a, uint16_t lport,
 				    uint16_t rport)

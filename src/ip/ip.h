@@ -96,6 +96,11 @@ typedef struct ip_addrs {
 	ip_addr *v;
 	unsigned n, cap;
 	unsigned n4, n6;
+	/* ip6_select_src's last answer, a function of the list and the
+	 * destination: a client connects to one server again and again
+	 * (sel_ok: they hold one; ip_addr_add and ip_addr_del clear it) */
+	bool sel_ok;
+	uint8_t sel_dst[16], sel_src[16];
 } ip_addrs;
 
 typedef struct ip_reasm ip_reasm;
@@ -287,8 +292,9 @@ bool ip6_in_group(const ip_layer *ip, const uint8_t a[16]);
  * host with one interface): the same address when dst is ours, one of the
  * same scope (link-local for a link-local or link-scope multicast
  * destination, else a global one), of those the longest matching prefix.
- * 0, or -HSK_EADDRNOTAVAIL when we have no IPv6 address of that scope. */
-int ip6_select_src(const ip_layer *ip, const uint8_t dst[16], uint8_t src[16]);
+ * 0, or -HSK_EADDRNOTAVAIL when we have no IPv6 address of that scope.
+ * The last destination's answer is kept (ip_addrs.sel_ok). */
+int ip6_select_src(ip_layer *ip, const uint8_t dst[16], uint8_t src[16]);
 
 /* ---- frag.c: reassembly bounded in memory, per source and in time
  * (RFC 791, RFC 815; Linux's ipfrag_* knobs) */

@@ -680,6 +680,10 @@ static void test_address_list(void **state)
 }
 
 /* IPv4 is untouched by a second family (and a second IPv4 address). */
+/* A global destination for the source selection tests. */
+static const uint8_t sel_dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
+				     0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+
 /* RFC 6724 rule 8 (longest matching prefix) at every length: of two
  * global addresses that share i and j leading bits with the destination
  * (its bit i, resp. j, flipped), the source chosen is the one that shares
@@ -690,8 +694,7 @@ static void test_select_src_prefix_lengths(void **state)
 	struct cap c;
 	hsk_stack *s = new_stack(&c, NULL, 0);
 	ip_layer *ip = &s->ip;
-	const uint8_t dst[16] = { 0x2a, 0x01, 0x0d, 0xb8, 0x5a, 0xa5, 0x3c, 0xc3,
-				  0x96, 0x69, 0x0f, 0xf0, 0x81, 0x7e, 0x42, 0x24 };
+	const uint8_t *dst = sel_dst;
 	(void)state;
 
 	for (unsigned i = 0; i < 128; i++) {
@@ -711,6 +714,68 @@ static void test_select_src_prefix_lengths(void **state)
 			assert_int_equal(ip_addr_del(ip, IP_FAM6, y), 0);
 		}
 	}
+	hsk_stack_free(s);
+}
+
+/* a with bit i (from the top) flipped */
+static void bit_flip(uint8_t a[16], unsigned i)
+{
+	a[i / 8] ^= (uint8_t)(0x80 >> i % 8);
+}
+
+/* ip6_select_src keeps its last answer: the list's changes and another
+ * destination (one differing in its last 64 bits only, too) choose anew. */
+static void test_select_src_kept(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, NULL, 0);
+	ip_layer *ip = &s->ip;
+	const uint8_t *dst = sel_dst;
+	uint8_t a[16], b[16], p[16], q[16], d2[16], src[16];
+	(void)state;
+
+	memcpy(a, dst, 16);
+	bit_flip(a, 16);                /* 16 bits shared with dst */
+	memcpy(b, dst, 16);
+	bit_flip(b, 100);               /* 100 */
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, a, 64), 0);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);
+	assert_memory_equal(src, a, 16);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);      /* kept */
+	assert_memory_equal(src, a, 16);
+	/* an address added: the better one chosen */
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, b, 64), 0);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);
+	assert_memory_equal(src, b, 16);
+	/* the one chosen removed: the other again */
+	assert_int_equal(ip_addr_del(ip, IP_FAM6, b), 0);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);
+	assert_memory_equal(src, a, 16);
+	/* p shares 70 bits with dst, q 100: q for dst; a destination that
+	 * differs from dst at bits 70 and 127 shares 127 with p: p */
+	assert_int_equal(ip_addr_del(ip, IP_FAM6, a), 0);
+	memcpy(p, dst, 16);
+	bit_flip(p, 70);
+	memcpy(q, dst, 16);
+	bit_flip(q, 100);
+	memcpy(d2, p, 16);
+	bit_flip(d2, 127);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, p, 64), 0);
+	assert_int_equal(ip_addr_add(ip, IP_FAM6, q, 64), 0);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);
+	assert_memory_equal(src, q, 16);
+	assert_int_equal(ip6_select_src(ip, d2, src), 0);
+	assert_memory_equal(src, p, 16);
+	assert_int_equal(ip6_select_src(ip, dst, src), 0);
+	assert_memory_equal(src, q, 16);
+	/* one of ours: itself */
+	assert_int_equal(ip6_select_src(ip, p, src), 0);
+	assert_memory_equal(src, p, 16);
+	/* no address of the scope: no answer, none kept */
+	assert_int_equal(ip_addr_del(ip, IP_FAM6, p), 0);
+	assert_int_equal(ip_addr_del(ip, IP_FAM6, q), 0);
+	assert_int_equal(ip6_select_src(ip, dst, src), -HSK_EADDRNOTAVAIL);
+	assert_int_equal(ip6_select_src(ip, dst, src), -HSK_EADDRNOTAVAIL);
 	hsk_stack_free(s);
 }
 
@@ -762,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_off),
 		cmocka_unit_test(test_address_list),
 		cmocka_unit_test(test_select_src_prefix_lengths),
+		cmocka_unit_test(test_select_src_kept),
 		cmocka_unit_test(test_ipv4_still),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

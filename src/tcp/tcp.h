@@ -711,6 +711,9 @@ void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
 void tcp_output(struct tcp_stack *s, tcb *t);
+/* tcp_output for connect()'s SYN: a TCB just made in SYN_SENT, its
+ * extension taken, nothing sent, no Fast Open SYN waiting. */
+void output_syn(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
 /* Returns the window field it sent (tw_enter's, when nothing moved since). */
 uint16_t tcb_send_ack(struct tcp_stack *s, tcb *t);
@@ -1127,7 +1130,8 @@ static inline uint64_t timer_min_m1(uint64_t m, uint64_t b)
 	return b < m ? b : m;
 }
 /* tcb_timer_set for a caller that knows more. sent: an ACK has just gone
- * (tcb_put cleared delack_at), the extension is there; fresh: the SACK
+ * (tcb_put cleared delack_at) or connect's SYN (nothing received), the
+ * extension is there; fresh: the SACK
  * state has just begun too (sack_start: no reordering timer). */
 static inline __attribute__((always_inline)) void tcb_timer_set_k(struct tcp_stack *s, tcb *t,
 								   bool sent, bool fresh)

@@ -988,7 +988,9 @@ void output_syn(tcp_stack *s, tcb *t)
 	a->rtt_start = now;
 	syn_words(s, t, a);
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
-	a->rtx_at = now + rtt_rto(&t->rtt, &s->rttp);
+	/* (rtt_init's estimator: tcb_new's) */
+	assert(!t->rtt.srtt && !t->rtt.backoff && !t->rtt.fallback);
+	a->rtx_at = now + rtt_rto_initial(&s->rttp);
 	a->first_rtx_at = now;
 	tcb_timer_set_k(s, t, true, false);     /* (delack_at 0, asserted) */
 }

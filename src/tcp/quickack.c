@@ -42,12 +42,6 @@
  */
 #include "tcp/tcp.h"
 
-/* The millisecond clock of lrcv_ms; 0 is kept for "never". */
-static uint32_t ms_clock(const tcp_stack *s)
-{
-	uint32_t ms = s->env->now_ms;
-	return ms ? ms : 1;
-}
 
 /* Linux's tcp_incr_quickack: the window we advertise over two segments. */
 static void qack_incr(tcb *t, unsigned max)
@@ -89,7 +83,7 @@ static __attribute__((noinline)) void qack_on_data_gap(tcp_stack *s, tcb *t, uin
  * for it. */
 void qack_on_data(tcp_stack *s, tcb *t)
 {
-	uint32_t now = ms_clock(s);
+	uint32_t now = qack_ms_clock(s);
 	if (t->flags & TF_RCV_MOVED) {
 		if (t->lrcv_ms == now)
 			return;
@@ -100,14 +94,6 @@ void qack_on_data(tcp_stack *s, tcb *t)
 	}
 	qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
-}
-
-void qack_data_sent_clock(tcp_stack *s, tcb *t)
-{
-	/* (qack_data_sent, inline, has tested for nothing to set.) */
-	uint32_t ato_ms = (uint32_t)(s->env->cfg.delack_ns / 1000000);
-	if (ms_clock(s) - t->lrcv_ms < ato_ms)
-		t->flags |= TF_PINGPONG;
 }
 
 void qack_set(tcp_stack *s, tcb *t, bool on)

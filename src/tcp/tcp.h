@@ -1273,13 +1273,20 @@ static inline void qack_sent(tcb *t, bool owed)
 }
 /* New data leaves: a reply within the delayed-ACK time of the last data
  * received makes the connection interactive (pingpong). */
-void qack_data_sent_clock(struct tcp_stack *s, tcb *t);
+/* The millisecond clock of lrcv_ms; 0 is kept for "never". */
+static inline uint32_t qack_ms_clock(const struct tcp_stack *s)
+{
+	uint32_t ms = s->env->now_ms;
+	return ms ? ms : 1;
+}
 static inline void qack_data_sent(struct tcp_stack *s, tcb *t)
 {
 	/* Already interactive (every reply of a bulk sender), or no data
-	 * received yet: nothing to set, so no clock to read. */
-	if (t->lrcv_ms && !(t->flags & TF_PINGPONG))
-		qack_data_sent_clock(s, t);
+	 * received yet: nothing to set, so no clock to read. In line (a
+	 * call less for a lifecycle's request and response). */
+	if (t->lrcv_ms && !(t->flags & TF_PINGPONG) &&
+	    qack_ms_clock(s) - t->lrcv_ms < (uint32_t)(s->env->cfg.delack_ns / 1000000))
+		t->flags |= TF_PINGPONG;
 }
 /* The delayed-ACK timer fired: in pingpong mode a reply did not come in
  * time, so leave it (Linux's tcp_delack_timer_handler). */

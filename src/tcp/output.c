@@ -670,7 +670,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 		}
 	}
 	if (is_new && len)
-		qack_data_sent(s, t);
+		qack_data_sent(s, t, fresh);
 	tcb_put(s, t, a, &o, &tsval, false, fresh);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */

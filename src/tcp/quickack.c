@@ -42,7 +42,6 @@
  */
 #include "tcp/tcp.h"
 
-
 /* Linux's tcp_incr_quickack: the window we advertise over two segments. */
 static void qack_incr(tcb *t, unsigned max)
 {
@@ -75,25 +74,35 @@ static __attribute__((noinline)) void qack_on_data_gap(tcp_stack *s, tcb *t, uin
 	t->lrcv_ms = now;
 }
 
-/* tcp_event_data_recv: no gap (data in the same ms, as in a bulk
- * transfer) after the first: nothing to do, and no RTO to work out; a
- * gap after the first is qack_on_data_gap's (the RTO). The first data
- * (RCV.NXT still at IRS + 1: a lifecycle's request and response each
- * are), or none timed yet, enters quick-ACK mode here, in line: no call
- * for it. */
-void qack_on_data(tcp_stack *s, tcb *t)
+/* The rest of qack_on_data, off its common path. tcp_event_data_recv:
+ * the first data (RCV.NXT still at IRS + 1: a lifecycle's request and
+ * response each are), or none timed yet, enters quick-ACK mode here,
+ * without a frame; the gap's test (the RTO) is qack_on_data_gap's. */
+static __attribute__((noinline)) void qack_on_data_slow(tcp_stack *s, tcb *t, uint32_t now)
 {
-	uint32_t now = qack_ms_clock(s);
-	if (t->flags & TF_RCV_MOVED) {
-		if (t->lrcv_ms == now)
-			return;
-		if (t->lrcv_ms) {
-			qack_on_data_gap(s, t, now);
-			return;
-		}
+	if ((t->flags & TF_RCV_MOVED) && t->lrcv_ms) {
+		qack_on_data_gap(s, t, now);
+		return;
 	}
 	qack_incr(t, QACK_MAX);
 	t->lrcv_ms = now;
+}
+
+void qack_on_data(tcp_stack *s, tcb *t)
+{
+	uint32_t now = qack_ms_clock(s);
+	/* No gap (data in the same ms, as in a bulk transfer) after the
+	 * first: nothing to do, and no RTO to work out. */
+	if (t->lrcv_ms == now && (t->flags & TF_RCV_MOVED))
+		return;
+	qack_on_data_slow(s, t, now);
+}
+
+void qack_data_sent_clock(tcp_stack *s, tcb *t)
+{
+	/* (qack_data_sent has tested for nothing to set.) */
+	if (qack_reply_in_time(s, t))
+		t->flags |= TF_PINGPONG;
 }
 
 void qack_set(tcp_stack *s, tcb *t, bool on)

@@ -1271,21 +1271,35 @@ static inline void qack_sent(tcb *t, bool owed)
 	if (owed && t->quick)
 		t->quick--;
 }
-/* New data leaves: a reply within the delayed-ACK time of the last data
- * received makes the connection interactive (pingpong). */
 /* The millisecond clock of lrcv_ms; 0 is kept for "never". */
 static inline uint32_t qack_ms_clock(const struct tcp_stack *s)
 {
 	uint32_t ms = s->env->now_ms;
 	return ms ? ms : 1;
 }
-static inline void qack_data_sent(struct tcp_stack *s, tcb *t)
+/* A reply now comes within the delayed-ACK time of the last data
+ * received. */
+static inline bool qack_reply_in_time(const struct tcp_stack *s, const tcb *t)
+{
+	return qack_ms_clock(s) - t->lrcv_ms < (uint32_t)(s->env->cfg.delack_ns / 1000000);
+}
+/* qack_data_sent's clock, out of line (the send loop's). */
+void qack_data_sent_clock(struct tcp_stack *s, tcb *t);
+/* New data leaves: a reply within the delayed-ACK time of the last data
+ * received makes the connection interactive (pingpong). in_line: the
+ * clock's test without the call (output_one's fresh segment, a
+ * lifecycle's request and response; in the send loop the call: bulk's
+ * registers). */
+static inline __attribute__((always_inline)) void qack_data_sent(struct tcp_stack *s, tcb *t,
+								  bool in_line)
 {
 	/* Already interactive (every reply of a bulk sender), or no data
-	 * received yet: nothing to set, so no clock to read. In line (a
-	 * call less for a lifecycle's request and response). */
-	if (t->lrcv_ms && !(t->flags & TF_PINGPONG) &&
-	    qack_ms_clock(s) - t->lrcv_ms < (uint32_t)(s->env->cfg.delack_ns / 1000000))
+	 * received yet: nothing to set, so no clock to read. */
+	if (!t->lrcv_ms || (t->flags & TF_PINGPONG))
+		return;
+	if (!in_line)
+		qack_data_sent_clock(s, t);
+	else if (qack_reply_in_time(s, t))
 		t->flags |= TF_PINGPONG;
 }
 /* The delayed-ACK timer fired: in pingpong mode a reply did not come in

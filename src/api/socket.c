@@ -598,7 +598,7 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		if (tfo_connect(s, t, key))
 			return 0;
 	}
-	tcp_output(&s->tcp, t);
+	output_syn(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
 
@@ -631,7 +631,7 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		return err;
 	if (tfo && tfo_connect(s, t, a->v6))
 		return 0;
-	tcp_output(&s->tcp, t);
+	output_syn(&s->tcp, t);
 	return -HSK_EINPROGRESS;
 }
 

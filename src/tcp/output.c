@@ -404,20 +404,26 @@ static uint16_t syn_window(const tcp_stack *s, const tcb *t)
 	return (uint16_t)(space > 65535 ? 65535 : space);
 }
 
+/* Whether syn_words may write our SYN from SYN_SENT: not for what
+ * tcb_send_syn does otherwise: a traced stack (its TX event), a Fast Open
+ * SYN (tfo_syn_out's options and data), ECN asked (ecn_syn_out's state
+ * and flags), and every SYN under tcp_stack.no_fastpath (test_out_one
+ * compares the two). */
+static inline bool syn_fast_ok(const tcp_stack *s, const tcb *t)
+{
+	const hsk_config *c = &s->env->cfg;
+	return !s->no_fastpath && !c->trace && c->ecn != 1 && !(t->flags & TF_TFO_SYN);
+}
+
 /* Our SYN from SYN_SENT, the bytes tcb_send_syn sends (syn_options'
  * and syn_options_stream's options laid out as opts_put_other lays out a
  * SYN's), written as words into the IP layer's buffer and summed as they
- * go: no seg_out filled and read back, no option walk. false (nothing
- * done) for what tcb_send_syn does otherwise: a traced stack (its TX
- * event), a Fast Open SYN (tfo_syn_out's options and data), ECN asked
- * (ecn_syn_out's state and flags), and every SYN under
- * tcp_stack.no_fastpath (test_out_one compares the two). a: t's
- * extension (output_send took it). */
-static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
+ * go: no seg_out filled and read back, no option walk. syn_fast_ok has
+ * held. a: t's extension. */
+static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t,
+							    const tcb_act *a)
 {
 	const hsk_config *c = &s->env->cfg;
-	if (s->no_fastpath || c->trace || c->ecn == 1 || (t->flags & TF_TFO_SYN))
-		return false;
 	/* no ECN state to mark the SYN with: only ecn_syn_out sets it in
 	 * SYN_SENT, and only with ecn 1 */
 	assert(!(t->ecn & ECN_OK));
@@ -437,6 +443,15 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t), n, sum);
 	CNT_INC(s->env, OutSegs);
 	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
+}
+
+/* syn_words when syn_fast_ok holds; false (nothing done) otherwise: the
+ * general way follows. a: t's extension (output_send took it). */
+static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
+{
+	if (!syn_fast_ok(s, t))
+		return false;
+	syn_words(s, t, a);
 	return true;
 }
 
@@ -655,7 +670,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 		}
 	}
 	if (is_new && len)
-		qack_data_sent(s, t);
+		qack_data_sent(s, t, fresh);
 	tcb_put(s, t, a, &o, &tsval, false, fresh);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
@@ -947,6 +962,37 @@ void tcp_output(tcp_stack *s, tcb *t)
 		output_ack(s, t, end);
 	else
 		tcb_timer_set(s, t);
+}
+
+/* tcp_output for connect()'s SYN (hsk_connect, hsk_connect_addr: a TCB
+ * just made in SYN_SENT, its extension taken, nothing sent, no Fast Open
+ * SYN waiting), by a short way when syn_fast_ok holds: what output_send
+ * and output_end do for it -- the SYN's send time, the SYN, SND.NXT and
+ * SND.MAX, the RTO (a fresh extension: none armed, no persist, no SACK
+ * state for TLP, no delayed ACK), the wheel -- without tcp_output's
+ * tests and output_send's frame. Otherwise (a Fast Open SYN, ECN asked,
+ * a traced stack, tcp_stack.no_fastpath: test_out_one compares)
+ * tcp_output. */
+void output_syn(tcp_stack *s, tcb *t)
+{
+	tcb_act *a = t->act;
+	assert(a && t->state == HSK_SYN_SENT && seq_eq(t->snd_una, t->iss) &&
+	       seq_eq(t->snd_nxt, t->iss) && seq_eq(t->snd_max, t->iss) &&
+	       !(t->flags & (TF_DETACHED | TF_TFO_DEFER | TF_PERSIST)));
+	assert(!a->rtx_at && !a->first_rtx_at && !a->sack_on && !a->delack_at);
+	if (!syn_fast_ok(s, t)) {
+		tcp_output(s, t);
+		return;
+	}
+	uint64_t now = s->env->now;
+	a->rtt_start = now;
+	syn_words(s, t, a);
+	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
+	/* (rtt_init's estimator: tcb_new's) */
+	assert(!t->rtt.srtt && !t->rtt.backoff && !t->rtt.fallback);
+	a->rtx_at = now + rtt_rto_initial(&s->rttp);
+	a->first_rtx_at = now;
+	tcb_timer_set_k(s, t, true, false);     /* (delack_at 0, asserted) */
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

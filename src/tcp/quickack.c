@@ -42,13 +42,6 @@
  */
 #include "tcp/tcp.h"
 
-/* The millisecond clock of lrcv_ms; 0 is kept for "never". */
-static uint32_t ms_clock(const tcp_stack *s)
-{
-	uint32_t ms = s->env->now_ms;
-	return ms ? ms : 1;
-}
-
 /* Linux's tcp_incr_quickack: the window we advertise over two segments. */
 static void qack_incr(tcb *t, unsigned max)
 {
@@ -97,7 +90,7 @@ static __attribute__((noinline)) void qack_on_data_slow(tcp_stack *s, tcb *t, ui
 
 void qack_on_data(tcp_stack *s, tcb *t)
 {
-	uint32_t now = ms_clock(s);
+	uint32_t now = qack_ms_clock(s);
 	/* No gap (data in the same ms, as in a bulk transfer) after the
 	 * first: nothing to do, and no RTO to work out. */
 	if (t->lrcv_ms == now && (t->flags & TF_RCV_MOVED))
@@ -107,9 +100,8 @@ void qack_on_data(tcp_stack *s, tcb *t)
 
 void qack_data_sent_clock(tcp_stack *s, tcb *t)
 {
-	/* (qack_data_sent, inline, has tested for nothing to set.) */
-	uint32_t ato_ms = (uint32_t)(s->env->cfg.delack_ns / 1000000);
-	if (ms_clock(s) - t->lrcv_ms < ato_ms)
+	/* (qack_data_sent has tested for nothing to set.) */
+	if (qack_reply_in_time(s, t))
 		t->flags |= TF_PINGPONG;
 }
 

@@ -36,7 +36,7 @@ uint64_t rtt_base_rto(const rtt_est *e, const rtt_params *p)
 	}
 	if (e->fallback)
 		return RTT_FALLBACK_NS < p->rto_max ? RTT_FALLBACK_NS : p->rto_max;
-	return rtt_clamp(p, p->rto_initial);
+	return rtt_rto_initial(p);
 }
 
 void rtt_fallback(rtt_est *e, const rtt_params *p)

@@ -124,6 +124,14 @@ static inline uint32_t rtt_tsval(const rtt_params *p, uint64_t now, uint32_t ts_
 	return (uint32_t)(now / p->ts_tick) + ts_offset;
 }
 
+/* The RTO of an estimator with no sample, no backoff and no fallback
+ * (rtt_init's: connect's first SYN): rto_initial clamped to [rto_min,
+ * rto_max]. In line, for output_syn (rtt_rto_any's call is ~24). */
+static inline uint64_t rtt_rto_initial(const rtt_params *p)
+{
+	uint64_t rto = p->rto_initial < p->rto_min ? p->rto_min : p->rto_initial;
+	return rto > p->rto_max ? p->rto_max : rto;
+}
 /* The timeout to arm now: the base RTO doubled per backoff, capped at
  * rto_max. */
 uint64_t rtt_rto_any(const rtt_est *e, const rtt_params *p);

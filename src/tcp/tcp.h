@@ -711,6 +711,9 @@ void seg_send(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 /* Sends whatever the state, windows and queues allow, then an ACK if one is
  * owed; arms the retransmission timer. */
 void tcp_output(struct tcp_stack *s, tcb *t);
+/* tcp_output for connect()'s SYN: a TCB just made in SYN_SENT, its
+ * extension taken, nothing sent, no Fast Open SYN waiting. */
+void output_syn(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
 /* Returns the window field it sent (tw_enter's, when nothing moved since). */
 uint16_t tcb_send_ack(struct tcp_stack *s, tcb *t);
@@ -1127,7 +1130,8 @@ static inline uint64_t timer_min_m1(uint64_t m, uint64_t b)
 	return b < m ? b : m;
 }
 /* tcb_timer_set for a caller that knows more. sent: an ACK has just gone
- * (tcb_put cleared delack_at), the extension is there; fresh: the SACK
+ * (tcb_put cleared delack_at) or connect's SYN (nothing received), the
+ * extension is there; fresh: the SACK
  * state has just begun too (sack_start: no reordering timer). */
 static inline __attribute__((always_inline)) void tcb_timer_set_k(struct tcp_stack *s, tcb *t,
 								   bool sent, bool fresh)
@@ -1280,15 +1284,36 @@ static inline void qack_sent(tcb *t, bool owed)
 	if (owed && t->quick)
 		t->quick--;
 }
-/* New data leaves: a reply within the delayed-ACK time of the last data
- * received makes the connection interactive (pingpong). */
+/* The millisecond clock of lrcv_ms; 0 is kept for "never". */
+static inline uint32_t qack_ms_clock(const struct tcp_stack *s)
+{
+	uint32_t ms = s->env->now_ms;
+	return ms ? ms : 1;
+}
+/* A reply now comes within the delayed-ACK time of the last data
+ * received. */
+static inline bool qack_reply_in_time(const struct tcp_stack *s, const tcb *t)
+{
+	return qack_ms_clock(s) - t->lrcv_ms < (uint32_t)(s->env->cfg.delack_ns / 1000000);
+}
+/* qack_data_sent's clock, out of line (the send loop's). */
 void qack_data_sent_clock(struct tcp_stack *s, tcb *t);
-static inline void qack_data_sent(struct tcp_stack *s, tcb *t)
+/* New data leaves: a reply within the delayed-ACK time of the last data
+ * received makes the connection interactive (pingpong). in_line: the
+ * clock's test without the call (output_one's fresh segment, a
+ * lifecycle's request and response; in the send loop the call: bulk's
+ * registers). */
+static inline __attribute__((always_inline)) void qack_data_sent(struct tcp_stack *s, tcb *t,
+								  bool in_line)
 {
 	/* Already interactive (every reply of a bulk sender), or no data
 	 * received yet: nothing to set, so no clock to read. */
-	if (t->lrcv_ms && !(t->flags & TF_PINGPONG))
+	if (!t->lrcv_ms || (t->flags & TF_PINGPONG))
+		return;
+	if (!in_line)
 		qack_data_sent_clock(s, t);
+	else if (qack_reply_in_time(s, t))
+		t->flags |= TF_PINGPONG;
 }
 /* The delayed-ACK timer fired: in pingpong mode a reply did not come in
  * time, so leave it (Linux's tcp_delack_timer_handler). */

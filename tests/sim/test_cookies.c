@@ -578,15 +578,13 @@ static uint32_t cookie_ref(const hsk_env *e, const hsk_tuple *k, const tbl_v6add
 			   uint32_t irs, int mssind)
 {
 	uint8_t m[44];
-	size_t n = 0;
-	if (a6) {
-		memcpy(m, a6->l, 16);
-		memcpy(m + 16, a6->r, 16);
-		n = 32;
-	} else {
+	size_t n = a6 ? 32 : 8;         /* the addresses' bytes */
+	if (!a6) {
 		le32_at(m, k->laddr);
 		le32_at(m + 4, k->raddr);
-		n = 8;
+	} else {
+		memcpy(m, a6->l, 16);
+		memcpy(m + 16, a6->r, 16);
 	}
 	le32_at(m + n, (uint32_t)k->lport << 16 | k->rport);
 	le32_at(m + n + 4, irs);

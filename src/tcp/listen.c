@@ -748,8 +748,11 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	/* (state and ecn share a byte: one store) */
 	t->state = ack ? HSK_ESTABLISHED : HSK_SYN_RECEIVED;
 	t->ecn = r->ecn_ok ? ECN_OK : 0;
-	/* tcb_established(): ECN's reductions count from the ISS (ecn.c) */
-	t->flags |= TF_PASSIVE | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
+	/* tcb_established(): ECN's reductions count from the ISS (ecn.c).
+	 * The making that takes the ACK cannot fail from here on (no
+	 * extension to take: user_mss 0), nor reads TF_ON_ACCEPTQ: the
+	 * accept queue's flag goes with the others, one store. */
+	t->flags |= TF_PASSIVE | (ack ? TF_ON_ACCEPTQ : 0) | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* tcb_established() (or Fast Open) starts it with these */
 		t->cc_id = cc_index(l->cc) & 7;
@@ -801,7 +804,8 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		assert(prev->node.kind == HSK_OBJ_REQ);
 		pool_put(tcp_obj_pool(s, HSK_OBJ_REQ, prev->node.v6), prev);
 	}
-	t->flags |= TF_ON_ACCEPTQ;
+	if (!ack)
+		t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
 	if (traced)

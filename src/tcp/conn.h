@@ -34,7 +34,11 @@ static inline __attribute__((always_inline)) tcb *tcb_new_lng(tcp_stack *s, cons
 		if (t) {
 			memcpy(t, &s->tcb_fresh, sizeof(*t));
 			t->node.key = *tu;
-			t->node.v6 = a6 != NULL;
+			/* (the copy's is false: the bit set for IPv6
+			 * alone, not its byte rewritten for every TCB) */
+			assert(!s->tcb_fresh.node.v6);
+			if (a6)
+				t->node.v6 = true;
 		}
 	}
 	if (!t) {

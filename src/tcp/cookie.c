@@ -30,6 +30,11 @@
  */
 #include "tcp/cookie.h"
 
+void cookie_key_init(tcp_stack *s)
+{
+	s->cookie_p = sip_pre(sip_init(s->env->key0 ^ COOKIE_LABEL, s->env->key1));
+}
+
 hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
 		    uint16_t mss)
 {

@@ -15,18 +15,20 @@ static const uint16_t cookie_mss[4] = { 536, 1300, 1440, 1460 };
 /* The SipHash state after the whole words of the input: laddr, raddr,
  * lport << 16 | rport, irs as little-endian 32-bit words (IPv6: the 32
  * bytes of the addresses l, r in place of the first word). The count
- * follows as the last 4 bytes (cookie_hash). */
+ * follows as the last 4 bytes (cookie_hash). The first word is taken
+ * from the key's state a step on (tcp_stack.cookie_p, sip_pre's: what
+ * sip_init and the first round do without the word, done once). */
 static inline __attribute__((always_inline)) hsk_sip
 cookie_prefix(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs)
 {
-	hsk_sip st = sip_init(s->env->key0 ^ COOKIE_LABEL, s->env->key1);
+	hsk_sip st;
 	if (a6) {
-		for (int i = 0; i < 16; i += 8)
-			sip_block(&st, sip_le64(a6->l + i));
+		st = sip_absorb_pre(&s->cookie_p, sip_le64(a6->l));
+		sip_block(&st, sip_le64(a6->l + 8));
 		for (int i = 0; i < 16; i += 8)
 			sip_block(&st, sip_le64(a6->r + i));
 	} else {
-		sip_block(&st, (uint64_t)tu->raddr << 32 | tu->laddr);
+		st = sip_absorb_pre(&s->cookie_p, (uint64_t)tu->raddr << 32 | tu->laddr);
 	}
 	sip_block(&st, (uint64_t)irs.v << 32 | ((uint32_t)tu->lport << 16 | tu->rport));
 	return st;

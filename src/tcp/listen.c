@@ -33,12 +33,14 @@
 #include "tcp/cookie.h"
 #include "tcp/tcp.h"
 
+/* a is the unspecified address (::): its two halves as words, not its
+ * sixteen bytes one at a time (every IPv6 SYN's lookup asks). */
 static bool any6(const uint8_t a[16])
 {
-	for (int i = 0; i < 16; i++)
-		if (a[i])
-			return false;
-	return true;
+	uint64_t hi, lo;
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return !(hi | lo);
 }
 
 static inline __attribute__((always_inline)) tcp_listener *
@@ -59,13 +61,19 @@ tcp_listener *listener_find(tcp_stack *s, uint32_t addr, uint16_t port)
 	return find4(s, addr, port);
 }
 
-tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
+static inline __attribute__((always_inline)) tcp_listener *
+find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
 {
 	for (tcp_listener *l = s->listeners; l; l = l->next)
 		if (l->port == port && l->family == HSK_AF_INET6 &&
 		    (any6(l->addr6) || !memcmp(l->addr6, a6, 16)))
 			return l;
 	return NULL;
+}
+
+tcp_listener *listener_find6(tcp_stack *s, const uint8_t a6[16], uint16_t port)
+{
+	return find6(s, a6, port);
 }
 
 /* m is of l's SO_REUSEPORT group: both set it, on the same port and
@@ -111,15 +119,22 @@ tcp_listener *listener_lookup(tcp_stack *s, const hsk_tuple *tu)
 	return lookup4(s, tu);
 }
 
-tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
+/* listener_for an IPv6 segment (out of line: its own frame, the IPv4
+ * way's none; the lookup in line, a call less). */
+static __attribute__((noinline)) tcp_listener *listener_for6(tcp_stack *s, const tcp_seg *sg)
 {
-	if (!sg->a6)
-		return listener_lookup(s, &sg->tuple);
-	tcp_listener *l = listener_find6(s, sg->a6->l, sg->tuple.lport);
+	tcp_listener *l = find6(s, sg->a6->l, sg->tuple.lport);
 	if (!l || !l->reuseport)
 		return l;
 	return group_pick(l, tuple_hash6(sg->a6, sg->tuple.lport, sg->tuple.rport,
 					 s->env->key0 ^ 0x72657573u, s->env->key1));
+}
+
+tcp_listener *listener_for(tcp_stack *s, const tcp_seg *sg)
+{
+	if (sg->a6)
+		return listener_for6(s, sg);
+	return lookup4(s, &sg->tuple);  /* (in line: every IPv4 SYN's, a call less) */
 }
 
 static uint32_t syn_queue_limit(const tcp_stack *s, const tcp_listener *l)
@@ -733,8 +748,11 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	/* (state and ecn share a byte: one store) */
 	t->state = ack ? HSK_ESTABLISHED : HSK_SYN_RECEIVED;
 	t->ecn = r->ecn_ok ? ECN_OK : 0;
-	/* tcb_established(): ECN's reductions count from the ISS (ecn.c) */
-	t->flags |= TF_PASSIVE | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
+	/* tcb_established(): ECN's reductions count from the ISS (ecn.c).
+	 * The making that takes the ACK cannot fail from here on (no
+	 * extension to take: user_mss 0), nor reads TF_ON_ACCEPTQ: the
+	 * accept queue's flag goes with the others, one store. */
+	t->flags |= TF_PASSIVE | (ack ? TF_ON_ACCEPTQ : 0) | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* tcb_established() (or Fast Open) starts it with these */
 		t->cc_id = cc_index(l->cc) & 7;
@@ -786,7 +804,8 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		assert(prev->node.kind == HSK_OBJ_REQ);
 		pool_put(tcp_obj_pool(s, HSK_OBJ_REQ, prev->node.v6), prev);
 	}
-	t->flags |= TF_ON_ACCEPTQ;
+	if (!ack)
+		t->flags |= TF_ON_ACCEPTQ;
 	l->aq[(l->aq_first + l->accept_q) & (l->aq_cap - 1)] = t;
 	l->accept_q++;
 	if (traced)

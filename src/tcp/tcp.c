@@ -29,6 +29,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	if (tbl_init(&s->conns, 1024, env->key0, env->key1) < 0)
 		return -HSK_ENOMEM;
 	tcp_isn_init(s);
+	cookie_key_init(s);
 	tfo_keys_init(s);
 	pool_init(&s->tcb_pool, sizeof(tcb), cfg->max_conns);
 	pool_init(&s->req_pool, sizeof(tcp_req), cfg->max_conns);

@@ -457,6 +457,8 @@ typedef struct tcp_stack {
 	hsk_table conns;          /* TCBs, requests, TIME_WAIT entries */
 	hsk_sip_pre isn_p;        /* SipHash state after tcp_isn's key
 				   * (sip_pre's) */
+	hsk_sip_pre cookie_p;     /* and after the SYN cookie's (cookie.c's
+				   * cookie_key_init) */
 	/* tcp_isn's last addresses and the state after them (tcp_isn_init's
 	 * first): a client opens to one server, a server hears from one
 	 * client, again and again, and only the ports change. */
@@ -1237,6 +1239,9 @@ hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs 
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
 uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      hsk_seq iss, hsk_seq irs);
+/* The cookie key's SipHash state (tcp_stack.cookie_p), at the stack's
+ * making. */
+void cookie_key_init(struct tcp_stack *s);
 
 /* ---- timewait.c ---- */
 /* Turns a TCB entering TIME_WAIT into a compact entry; frees the TCB. win

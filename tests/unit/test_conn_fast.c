@@ -690,6 +690,39 @@ static void test_listener_rcvbuf(void **state)
 	}
 }
 
+/* listener_find6, and listener_find for a dual-stack listener, take an
+ * IPv6 listener bound to :: for any address, and one bound to an address
+ * with any one of its sixteen bytes set (so one of its halves zero) for
+ * that address alone. */
+static void test_listener_any6(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 1, NULL, 7);
+	hsk_stack *s = sm.st[0];
+	int lsd = hsk_socket_family(s, HSK_AF_INET6);
+	assert_true(lsd >= 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, 80), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	tcp_listener *l = s->socks[lsd].l;
+	assert_int_equal(l->family, HSK_AF_INET6);
+	assert_false(l->v6only);
+	uint8_t other[16];
+	memset(other, 0xa5, sizeof(other));
+	memset(l->addr6, 0, sizeof(l->addr6));
+	assert_ptr_equal(listener_find6(&s->tcp, other, 80), l);
+	assert_ptr_equal(listener_find(&s->tcp, 0x0a000001u, 80), l);
+	for (int i = 0; i < 16; i++) {
+		memset(l->addr6, 0, sizeof(l->addr6));
+		l->addr6[i] = 1;
+		assert_null(listener_find6(&s->tcp, other, 80));
+		assert_ptr_equal(listener_find6(&s->tcp, l->addr6, 80), l);
+		assert_null(listener_find(&s->tcp, 0x0a000001u, 80));
+	}
+	memset(l->addr6, 0, sizeof(l->addr6));
+	sim_free(&sm);
+}
+
 static void test_act_new_cc(void **state)
 {
 	(void)state;
@@ -781,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_port_offset_memo),
 		cmocka_unit_test(test_connect_rcvbuf),
 		cmocka_unit_test(test_listener_rcvbuf),
+		cmocka_unit_test(test_listener_any6),
 		cmocka_unit_test(test_act_new_cc),
 		cmocka_unit_test(test_act_new_zeroed),
 		cmocka_unit_test(test_act_put_idle_dates),

@@ -9,7 +9,7 @@
  *                                      nothing else to do, in tcb_steps)
  * Each does what the steps would, leaving out only what cannot apply: its
  * guard in input.h (inline in tcb_steps) says what and why. With
- * tcp_stack.no_fastpath the steps are taken; tests/sim/test_fastpath.c
+ * tcp_stack.no_fastpath the steps are taken; tests/sim/test_fast_fin.c
  * compares the two ways.
  */
 #include <assert.h>

@@ -445,7 +445,7 @@ tcp_verdict tcb_input_after_syn(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * finds nothing due, no ACK owed and nothing in flight, so it only sets
  * the wheel (SO_KEEPALIVE's timer, started by tcb_established). SACK blocks
  * need no test: without the SACK state nothing reads them here. Anything
- * else, or tcp_stack.no_fastpath, takes the steps; test_fastpath's
+ * else, or tcp_stack.no_fastpath, takes the steps; test_fast_handshake's
  * test_third_ack compares the two ways for each shape. */
 tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
@@ -476,7 +476,7 @@ tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 /* Whether tcp_output, after the SYN,ACK made the TCB ESTABLISHED, would
  * only send the ACK owed now (TF_ACK_NOW) and set the wheel: true of a
  * connect without Fast Open (TF_TFO_SYN), and not tcp_stack.no_fastpath
- * (test_fastpath's test_synack compares). Its SYN carried no data and
+ * (test_fast_handshake's test_synack compares). Its SYN carried no data and
  * nothing is written in SYN_SENT but a Fast Open SYN's (send_check), nor
  * shut down (ENOTCONN), so SND.NXT, SND.MAX and SND.UNA are all ISS + 1
  * (the ACK's range), no byte waits and no FIN is queued: output_due holds

@@ -404,7 +404,7 @@ static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
  * flight, no text, and then the FIN (fin_input): that is all this does.
  * Keepalive's restart and the zero-window probes are left out: tw_enter
  * frees the TCB. With tcp_stack.no_fastpath the steps are taken
- * (test_fastpath compares). */
+ * (test_fast_fin compares). */
 static inline __attribute__((always_inline)) bool fin_wait_2_fin(const tcb *t,
 								  const tcp_seg *sg)
 {
@@ -420,7 +420,7 @@ void fin_wait_2_fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg);
  * ECE (CWR is for text; URG is ignored). ack_input is then ack_forward
  * and its switch's FIN_WAIT_1 case; data_input and fin_input find
  * neither text nor FIN. With
- * tcp_stack.no_fastpath the steps are taken (test_fastpath's
+ * tcp_stack.no_fastpath the steps are taken (test_fast_fin's
  * test_fin_wait_1_ack compares). */
 static inline __attribute__((always_inline)) bool fin_wait_1_acked(const tcb *t,
 								    const tcp_seg *sg)
@@ -438,7 +438,7 @@ tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *t, const tcp_seg *sg);
  * on (its switch has nothing for the state); data_input would take the
  * FIN in order (data_in_order without text: the SACK receiver's RCV.NXT,
  * the FIN next), fin_input then CLOSE_WAIT. With tcp_stack.no_fastpath the
- * steps are taken (test_fastpath's test_established_fin compares). */
+ * steps are taken (test_fast_fin's test_established_fin compares). */
 static inline __attribute__((always_inline)) bool established_fin(const tcb *t,
 								   const tcp_seg *sg)
 {

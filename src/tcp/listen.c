@@ -679,7 +679,7 @@ static inline bool listener_room(tcp_listener *l)
  * then): the pure ACK tcb_input_synrcvd_ack's short way takes (no text,
  * no FIN, no ECE) to a child without an extension (of what would take
  * one at the making, only TCP_MAXSEG can), and without
- * tcp_stack.no_fastpath (test_fastpath compares). */
+ * tcp_stack.no_fastpath (test_fast_handshake compares). */
 static inline bool child_takes_ack(const tcp_stack *s, const tcp_listener *l,
 				   const tcp_seg *sg)
 {

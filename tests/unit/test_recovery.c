@@ -349,6 +349,20 @@ static void peer_data(struct conn *k, uint64_t now, uint32_t seq, uint32_t ack, 
 	peer_send_data(k->s, now, &th, bytes, len);
 }
 
+/* Segment i of c is a pure ACK of the peer's byte `ack` (from its ISS)
+ * with one SACK block, [left, right). */
+static void assert_pure_ack_block(const pkt_cap *c, int i, uint32_t ack, uint32_t left,
+				  uint32_t right)
+{
+	size_t dlen;
+	tcp_hdr h = seg_at(c, i, &dlen);
+	assert_int_equal(dlen, 0);
+	assert_int_equal(h.ack, PEER_ISS + ack);
+	assert_int_equal(h.opt.nsack, 1);
+	assert_int_equal(h.opt.sack[0].left, PEER_ISS + left);
+	assert_int_equal(h.opt.sack[0].right, PEER_ISS + right);
+}
+
 /* RFC 2883: a D-SACK the ACK that answered the duplicate had no room for
  * (it went on a full-sized data segment) is still owed, and an ACK of
  * everything in flight in between does not lose it (recovery.c,
@@ -384,12 +398,7 @@ static void dsack_past_ack_of_all(struct conn *k, pkt_cap *c)
 	/* An old segment: the answer reports the duplicate. */
 	peer_data(k, 1303 * MS, 1, 1 + 11 * MSS, 0);
 	assert_int_equal(c->n - first, 2);
-	h = seg_at(c, first + 1, &dlen);
-	assert_int_equal(dlen, 0);
-	assert_int_equal(h.ack, PEER_ISS + 101);
-	assert_int_equal(h.opt.nsack, 1);
-	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 1);
-	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 101);
+	assert_pure_ack_block(c, first + 1, 101, 1, 101);
 }
 
 static void test_dsack_outlives_ack_of_all(void **state)
@@ -412,7 +421,6 @@ static void test_idle_ack_keeps_sack_state(void **state)
 {
 	pkt_cap c;
 	struct conn k;
-	size_t dlen;
 	(void)state;
 
 	dsack_past_ack_of_all(&k, &c);
@@ -421,12 +429,7 @@ static void test_idle_ack_keeps_sack_state(void **state)
 	int first = c.n;
 	peer_data(&k, 1601 * MS, 101, 1 + 11 * MSS, 100);       /* again */
 	assert_int_equal(c.n - first, 1);
-	tcp_hdr h = seg_at(&c, first, &dlen);
-	assert_int_equal(dlen, 0);
-	assert_int_equal(h.ack, PEER_ISS + 201);
-	assert_int_equal(h.opt.nsack, 1);
-	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 101);
-	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 201);
+	assert_pure_ack_block(&c, first, 201, 101, 201);
 	hsk_abort(k.s, k.sd);
 	hsk_stack_free(k.s);
 }
@@ -508,12 +511,7 @@ static void test_held_data_reported_without_recent_blocks(void **state)
 	peer_data(&k, 1011 * MS, 86, 1, 5);
 	hsk_stack_advance(k.s, 1300 * MS);
 	assert_int_equal(c.n - first, 1);
-	h = seg_at(&c, first, &dlen);
-	assert_int_equal(dlen, 0);
-	assert_int_equal(h.ack, PEER_ISS + 91);
-	assert_int_equal(h.opt.nsack, 1);
-	assert_int_equal(h.opt.sack[0].left, PEER_ISS + 201);
-	assert_int_equal(h.opt.sack[0].right, PEER_ISS + 206);
+	assert_pure_ack_block(&c, first, 91, 201, 206);
 	hsk_abort(k.s, k.sd);
 	hsk_stack_free(k.s);
 }

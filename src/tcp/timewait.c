@@ -152,8 +152,16 @@ void tw_free(tcp_stack *s, tcp_tw *tw)
 	tw_drop(s, tw);
 }
 
-/* tw_timer_fire in general: traced (the transition's event), or while
- * the table grows (tbl_remove_end's call of tbl_remove). */
+/* Whether an entry's end takes the general way (tw_fire_general, one
+ * entry a call): traced (the transition's event), or while the table
+ * grows (tbl_remove_end's call of tbl_remove). tw_fire_inl and
+ * tw_reap_from's loop ask it. */
+static inline bool tw_end_general(const tcp_stack *s)
+{
+	return s->env->cfg.trace || s->conns.old;
+}
+
+/* tw_timer_fire in general (tw_end_general). */
 static __attribute__((noinline, cold)) void tw_fire_general(tcp_stack *s, tcp_tw *tw)
 {
 	if (s->env->cfg.trace)
@@ -172,7 +180,7 @@ static inline __attribute__((always_inline)) void tw_fire_inl(tcp_stack *s, tcp_
 	/* The usual way makes no call, so needs no frame. (Which way is
 	 * taken changes nothing but that: tbl_remove_end tests the table's
 	 * growth itself.) */
-	if (s->env->cfg.trace || s->conns.old) {
+	if (tw_end_general(s)) {
 		tw_fire_general(s, tw);
 		return;
 	}
@@ -196,7 +204,7 @@ static inline tcp_tw *tw_of_timer(hsk_timer *tm)
 void tw_reap_from(tcp_stack *s, hsk_timer *tm, uint64_t now)
 {
 	hsk_wheel *w = &s->env->wheel;
-	if (s->env->cfg.trace || s->conns.old) {
+	if (tw_end_general(s)) {
 		tw_fire_inl(s, tw_of_timer(tm));        /* (the caller comes back) */
 		return;
 	}

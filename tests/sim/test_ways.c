@@ -19,7 +19,12 @@
  * SYN written as words (syn_fast) or by tcb_send_syn, close() by its
  * usual case or by sock_close. With no_fastpath none of the short ways
  * may be taken: the comparisons with it (test_fastpath, test_fast_*)
- * are only comparisons while it holds.
+ * are only comparisons while it holds. So too the ACK of data taken in
+ * by the quiet way (rec_quiet's) or by sack_ack (which calls
+ * rack_on_ack), the usual third ACK by the child's making or by
+ * tcb_input_synrcvd_ack, the send loop's window field once a burst or
+ * once a segment, and connect's SYN by output_syn's words or by
+ * tcp_output.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +52,8 @@ typedef struct calls {
 				 * loop's) */
 	int syn_general;        /* tfo_syn_out: a SYN by tcb_send_syn, not
 				 * syn_fast */
+	int sack_acks;          /* rack_on_ack: an ACK by sack_ack, not by
+				 * rec_quiet's way */
 } calls;
 
 static calls n;
@@ -143,6 +150,16 @@ uint32_t __wrap_tfo_syn_out(tcp_stack *s, tcb *t, seg_out *o)
 	return __real_tfo_syn_out(s, t, o);
 }
 
+/* sack_ack's call for an ACK with SACK state in use (recovery.c); the
+ * quiet way (rec_quiet_all, rec_quiet_ack) leaves it out. */
+void __real_rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
+void __wrap_rack_on_ack(rack *r, const rack_ack *a, rack_result *res);
+void __wrap_rack_on_ack(rack *r, const rack_ack *a, rack_result *res)
+{
+	n.sack_acks++;
+	__real_rack_on_ack(r, a, res);
+}
+
 /* test_lifecycle's connection, both ways of input as `slow` says: the
  * handshake, 64 bytes and 8 back, the client's close, then the server's;
  * the calls counted. */
@@ -200,6 +217,7 @@ static void calls_equal(calls got, calls want)
 	assert_int_equal(got.out_one, want.out_one);
 	assert_int_equal(got.out_loop, want.out_loop);
 	assert_int_equal(got.syn_general, want.syn_general);
+	assert_int_equal(got.sack_acks, want.sack_acks);
 }
 
 /* As the stack runs: the third ACK and the close's four segments take
@@ -207,7 +225,8 @@ static void calls_equal(calls got, calls want)
  * prediction (inline in tcp_input: TCPHPHits and TCPHPAcks count it,
  * test_fastpath). No segment takes the general steps. The request, the
  * response and the two FINs go by output_one; the SYN by tcb_send_syn
- * (the hosts are traced: syn_fast is for an untraced stack). */
+ * (the hosts are traced: syn_fast is for an untraced stack). The ACKs
+ * of those four are quiet (rec_quiet's way: no rack_on_ack). */
 static void test_short_ways_taken(void **state)
 {
 	(void)state;
@@ -220,34 +239,120 @@ static void test_short_ways_taken(void **state)
  * tcb_input_synrcvd_ack test it (header prediction's test is
  * test_fastpath's). The request, its ACK, the response, the two FINs and
  * their ACKs take the general steps (7); the third ACK takes them inside
- * tcb_input_synrcvd_ack, whose tcp_output shows it. */
+ * tcb_input_synrcvd_ack, whose tcp_output shows it. The four ACKs of
+ * what was sent with SACK state take sack_ack's way (rack_on_ack). */
 static void test_no_fastpath_general(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(true), (calls){ .steps = 7, .third = 1, .third_output = 1,
-					      .out_loop = 4, .syn_general = 1 });
+					      .out_loop = 4, .syn_general = 1, .sack_acks = 4 });
 }
 
-/* Our SYN from an untraced stack: written as words (syn_fast) as the
- * stack runs, by tcb_send_syn with no_fastpath. */
+/* connect()'s SYN: written as words by output_syn when syn_fast_ok
+ * holds (an untraced stack), by tcp_output's way (output_send,
+ * tcb_send_syn, whose tfo_syn_out the words leave out; tcp_output's own
+ * call is inside output.c, which --wrap does not see) with no_fastpath,
+ * on a traced stack, with ECN asked, or for a Fast Open connect without
+ * a cookie (its SYN asks for one). */
+enum { SYN_PLAIN, SYN_SLOW, SYN_TRACED, SYN_ECN, SYN_TFO, SYN_MODES };
+
 static void test_syn_ways(void **state)
+{
+	(void)state;
+	for (int m = 0; m < SYN_MODES; m++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 3);
+		hsk_stack *c = sm.st[C];
+		c->tcp.no_fastpath = m == SYN_SLOW;
+		hsk_trace_fn trace = c->env.cfg.trace;
+		if (m != SYN_TRACED)
+			c->env.cfg.trace = NULL;
+		if (m == SYN_ECN)
+			c->env.cfg.ecn = 1;
+		if (m == SYN_TFO)
+			c->env.cfg.tcp_fastopen |= HSK_TFO_CLIENT;
+		int sd = hsk_socket(c);
+		assert_true(sd >= 0);
+		if (m == SYN_TFO)
+			assert_int_equal(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+		memset(&n, 0, sizeof(n));
+		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
+		c->env.cfg.trace = trace;
+		int general = m != SYN_PLAIN;
+		assert_int_equal(n.syn_general, general);
+		assert_int_equal(hsk_close(c, sd), 0);
+		sim_run(&sm, 61 * SEC);
+		sim_free(&sm);
+	}
+}
+
+/* The usual third ACK to an untraced listener: taken in by the child's
+ * making (child_takes_ack) as the stack runs, by tcb_input_synrcvd_ack
+ * with no_fastpath. (test_lifecycle's hosts are traced: there the making
+ * takes no ACK either way.) */
+static void test_third_ack_ways(void **state)
 {
 	(void)state;
 	for (int slow = 0; slow < 2; slow++) {
 		sim sm;
-		sim_init(&sm, 2, NULL, 3);
-		hsk_stack *c = sm.st[C];
-		c->tcp.no_fastpath = slow;
-		int sd = hsk_socket(c);
-		assert_true(sd >= 0);
+		sim_init(&sm, 2, NULL, 5);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		s->tcp.no_fastpath = slow;
+		hsk_trace_fn trace = s->env.cfg.trace;
+		s->env.cfg.trace = NULL;
+		int lsd = sim_listen(&sm, S, PORT, 8);
 		memset(&n, 0, sizeof(n));
-		hsk_trace_fn trace = c->env.cfg.trace;
-		c->env.cfg.trace = NULL;
-		assert_int_equal(hsk_connect(c, sd, SIM_ADDR(S), PORT), -HSK_EINPROGRESS);
-		c->env.cfg.trace = trace;
-		assert_int_equal(n.syn_general, slow);
-		assert_int_equal(hsk_close(c, sd), 0);
+		int csd = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		assert_int_equal(n.third, slow);
+		s->env.cfg.trace = trace;
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+		assert_int_equal(hsk_close(c, csd), 0);
+		assert_int_equal(hsk_close(s, ssd), 0);
+		assert_int_equal(hsk_close(s, lsd), 0);
 		sim_run(&sm, 61 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
+/* A burst of three full segments from one send(): the send loop asks
+ * tcb_window_field once for the burst as the stack runs, once a segment
+ * with no_fastpath (send_data_and_fin's general way). */
+static void test_burst_window_fields(void **state)
+{
+	(void)state;
+	static char data[3 * 4096];
+	for (int slow = 0; slow < 2; slow++) {
+		sim sm;
+		sim_init(&sm, 2, NULL, 7);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		c->tcp.no_fastpath = slow;
+		int lsd = sim_listen(&sm, S, PORT, 8);
+		int csd = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		int ssd = sim_accept(&sm, S, lsd);
+		const tcb *t = c->socks[csd].t;
+		uint32_t len = 3 * (uint32_t)t->mss;
+		assert_true(len <= sizeof(data));
+		hsk_seq max = t->snd_max;
+		window_fields = 0;
+		assert_int_equal(hsk_send(c, csd, data, len), len);
+		assert_int_equal(seq_diff(t->snd_max, max), len);      /* one burst */
+		assert_int_equal(window_fields, slow ? 3 : 1);
+		sim_run(&sm, 10 * MS);
+		char buf[4096];
+		uint32_t got = 0;
+		long r;
+		while ((r = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
+			got += (uint32_t)r;
+		assert_int_equal(got, len);
+		assert_int_equal(hsk_close(c, csd), 0);
+		assert_int_equal(hsk_close(s, ssd), 0);
+		assert_int_equal(hsk_close(s, lsd), 0);
+		sim_run(&sm, 61 * SEC);
+		sim_assert_no_leaks(&sm);
 		sim_free(&sm);
 	}
 }
@@ -291,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_no_fastpath_general),
 		cmocka_unit_test(test_syn_ways),
 		cmocka_unit_test(test_close_ways),
+		cmocka_unit_test(test_third_ack_ways),
+		cmocka_unit_test(test_burst_window_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -307,13 +307,9 @@ static void test_third_ack_ways(void **state)
 		assert_int_equal(n.third, slow);
 		s->env.cfg.trace = trace;
 		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
 		assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
-		assert_int_equal(hsk_close(c, csd), 0);
-		assert_int_equal(hsk_close(s, ssd), 0);
-		assert_int_equal(hsk_close(s, lsd), 0);
-		sim_run(&sm, 61 * SEC);
-		sim_assert_no_leaks(&sm);
-		sim_free(&sm);
+		sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 0);
 	}
 }
 
@@ -326,13 +322,10 @@ static void test_burst_window_fields(void **state)
 	static char data[3 * 4096];
 	for (int slow = 0; slow < 2; slow++) {
 		sim sm;
-		sim_init(&sm, 2, NULL, 7);
+		int lsd, csd, ssd;
+		sim_init_pair(&sm, NULL, 7, PORT, &lsd, &csd, &ssd);
 		hsk_stack *c = sm.st[C], *s = sm.st[S];
 		c->tcp.no_fastpath = slow;
-		int lsd = sim_listen(&sm, S, PORT, 8);
-		int csd = sim_connect(&sm, C, S, PORT);
-		sim_run(&sm, 10 * MS);
-		int ssd = sim_accept(&sm, S, lsd);
 		const tcb *t = c->socks[csd].t;
 		uint32_t len = 3 * (uint32_t)t->mss;
 		assert_true(len <= sizeof(data));
@@ -348,12 +341,7 @@ static void test_burst_window_fields(void **state)
 		while ((r = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
 			got += (uint32_t)r;
 		assert_int_equal(got, len);
-		assert_int_equal(hsk_close(c, csd), 0);
-		assert_int_equal(hsk_close(s, ssd), 0);
-		assert_int_equal(hsk_close(s, lsd), 0);
-		sim_run(&sm, 61 * SEC);
-		sim_assert_no_leaks(&sm);
-		sim_free(&sm);
+		sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 0);
 	}
 }
 

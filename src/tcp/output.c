@@ -873,14 +873,22 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
  * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
  * window first: a bulk sender's calls, window-limited, leave at it.
  * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
-static inline bool one_due(const tcb *t, hsk_seq end)
+static inline __attribute__((always_inline)) bool one_due_k(const tcb *t, hsk_seq end,
+								bool synced)
 {
 	const tcb_act *a = t->act;
+	/* synced: output_data's caller knows what these test */
+	assert(!synced || (a && !syn_outstanding(t) && state_can_send(t->state)));
 	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) &&
-	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && a &&
-	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
-	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
+	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && (synced || a) &&
+	       seq_eq(t->snd_nxt, t->snd_max) &&
+	       (synced || (!syn_outstanding(t) && t->state != HSK_CLOSED &&
+			   t->state != HSK_TIME_WAIT)) &&
 	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+static inline bool one_due(const tcb *t, hsk_seq end)
+{
+	return one_due_k(t, end, false);
 }
 
 /* output_one's segment, then output_end. fresh: SACK on and its state
@@ -993,6 +1001,44 @@ void output_syn(tcp_stack *s, tcb *t)
 	a->rtx_at = now + rtt_rto_initial(&s->rttp);
 	a->first_rtx_at = now;
 	tcb_timer_set_k(s, t, true, false);     /* (delack_at 0, asserted) */
+}
+
+/* tcp_output for send()'s usual way (send_usual_out: new bytes just
+ * written to the send ring of a TCB in ESTABLISHED or CLOSE_WAIT, in the
+ * table, no FIN queued, no Fast Open SYN waiting, not
+ * tcp_stack.no_fastpath): data is due past SND.NXT (output_due holds) and
+ * the SYN is acknowledged, so what is left of tcp_output's choice is
+ * one_due's window, MSS, go-back-N and lost tests (one_due_k). */
+void output_data(tcp_stack *s, tcb *t)
+{
+	hsk_seq end = data_end(t);
+	assert(t->act && state_can_send(t->state) && !s->no_fastpath &&
+	       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_TFO_DEFER)) &&
+	       seq_lt(t->snd_nxt, end));
+	if (one_due_k(t, end, true))
+		output_one(s, t, end);
+	else
+		output_send(s, t, end);
+}
+
+/* tcp_output for close()'s FIN by its usual way (hsk_close's close_usual:
+ * ESTABLISHED or CLOSE_WAIT just moved to FIN_WAIT_1 or LAST_ACK with the
+ * FIN queued, both rings empty, the extension there, in the table, not
+ * tcp_stack.no_fastpath). An empty send ring holds nothing unacknowledged,
+ * so SND.UNA, SND.NXT, SND.MAX and the end of the data are one; the SYN is
+ * acknowledged: tcp_output would find output_due and one_due holding and
+ * take output_one (asserted), called here without its tests. */
+void output_fin(tcp_stack *s, tcb *t)
+{
+	const tcb_act *a = t->act;
+	assert(a && !ring_len(&a->snd) && !syn_outstanding(t) && !s->no_fastpath &&
+	       (t->state == HSK_FIN_WAIT_1 || t->state == HSK_LAST_ACK) &&
+	       (t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) == TF_FIN_QUEUED &&
+	       seq_eq(t->snd_nxt, t->snd_una) && seq_eq(t->snd_max, t->snd_una));
+	assert(seq_eq(data_end(t), t->snd_una) && output_due(t, t->snd_una) &&
+	       one_due(t, t->snd_una));
+	(void)a;
+	output_one(s, t, t->snd_una);
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

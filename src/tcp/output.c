@@ -904,15 +904,23 @@ static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t,
 	output_end(s, t, end, true, fresh || sent, true, fresh);
 }
 
+/* What output_one's caller knows of its segment: nothing more than
+ * one_due (tcp_output's), data and no FIN due (output_data's), the FIN
+ * alone (output_fin's). */
+enum one_how { ONE_ANY, ONE_DATA, ONE_FIN };
+
 /* output_send's usual call, by a short way (one_due holds): one new
  * segment carries all the unsent bytes (within the peer's window and
  * cwnd, Nagle allowing), the FIN after them when one is due, or the FIN
  * alone. What output_send does then: its loop's one turn without its
  * tests, output_end. A window or Nagle holding data back (the loop may
- * split it, or send nothing) goes to output_send. end: data_end(t). */
-static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+ * split it, or send nothing) goes to output_send. end: data_end(t). how:
+ * a constant in each copy (output_one, output_data, output_fin), what
+ * the caller knows folding the tests of the others away. */
+static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, hsk_seq end,
+							  enum one_how how)
 {
-	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
+	uint32_t avail = how == ONE_FIN ? 0 : (uint32_t)seq_diff(end, t->snd_nxt);
 	tcb_act *a = t->act;
 	/* one_due's: tcb_put's tests of the extension fold away */
 	assert(a);
@@ -921,7 +929,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
 	 * end, which one_due refuses; without the test GCC's registers cost
 	 * 8 more a lifecycle) */
-	bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
+	bool fin = how == ONE_FIN ||
+		   (how == ONE_ANY && (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED));
+	assert(how != ONE_FIN || seq_eq(end, t->snd_nxt));
+	assert(how != ONE_DATA || (avail && !(t->flags & TF_FIN_QUEUED)));
 	/* output_due: data past SND.NXT or the FIN at it */
 	assert(avail || fin);
 	uint8_t flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0);
@@ -940,6 +951,11 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 		one_send(s, t, a, end, flags, win, tsval, avail, fin, true);
 	else
 		one_send(s, t, a, end, flags, win, tsval, avail, fin, false);
+}
+
+static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	one_way(s, t, end, ONE_ANY);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -1016,7 +1032,7 @@ void output_data(tcp_stack *s, tcb *t)
 	       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_TFO_DEFER)) &&
 	       seq_lt(t->snd_nxt, end));
 	if (one_due_k(t, end, true))
-		output_one(s, t, end);
+		one_way(s, t, end, ONE_DATA);
 	else
 		output_send(s, t, end);
 }
@@ -1038,7 +1054,7 @@ void output_fin(tcp_stack *s, tcb *t)
 	assert(seq_eq(data_end(t), t->snd_una) && output_due(t, t->snd_una) &&
 	       one_due(t, t->snd_una));
 	(void)a;
-	output_one(s, t, t->snd_una);
+	one_way(s, t, t->snd_una, ONE_FIN);
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

@@ -873,8 +873,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
  * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
  * window first: a bulk sender's calls, window-limited, leave at it.
  * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
-static inline __attribute__((always_inline)) bool one_due_k(const tcb *t, hsk_seq end,
-								bool synced)
+static inline bool one_due_k(const tcb *t, hsk_seq end, bool synced)
 {
 	const tcb_act *a = t->act;
 	/* synced: output_data's caller knows what these test */

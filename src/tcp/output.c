@@ -1026,7 +1026,9 @@ void output_syn(tcp_stack *s, tcb *t)
  * one_due's window, MSS, go-back-N and lost tests (one_due_k). */
 void output_data(tcp_stack *s, tcb *t)
 {
-	hsk_seq end = data_end(t);
+	/* data_end's, the SYN acknowledged and the extension there */
+	hsk_seq end = seq_add(t->snd_una, ring_len(&t->act->snd));
+	assert(seq_eq(end, data_end(t)));
 	assert(t->act && state_can_send(t->state) && !s->no_fastpath &&
 	       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_TFO_DEFER)) &&
 	       seq_lt(t->snd_nxt, end));

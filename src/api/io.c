@@ -229,7 +229,7 @@ static __attribute__((noinline)) long send_usual_out(hsk_stack *s, tcb *t, const
 		return -HSK_EAGAIN;
 	uint32_t n = len < room ? (uint32_t)len : room;
 	ring_append(r, buf, n);
-	send_done(s, t);
+	output_data(&s->tcp, t);        /* (send_done's, its flag clear) */
 	return n;
 }
 

@@ -858,7 +858,7 @@ static inline __attribute__((always_inline)) bool close_usual(const hsk_stack *s
  * call, so the usual close needs no frame. */
 static __attribute__((noinline)) int close_fin_out(tcp_stack *s, tcb *t)
 {
-	tcp_output(s, t);
+	output_fin(s, t);
 	return 0;
 }
 

@@ -873,14 +873,21 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
  * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
  * window first: a bulk sender's calls, window-limited, leave at it.
  * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
-static inline bool one_due(const tcb *t, hsk_seq end)
+static inline bool one_due_k(const tcb *t, hsk_seq end, bool synced)
 {
 	const tcb_act *a = t->act;
+	/* synced: output_data's caller knows what these test */
+	assert(!synced || (a && !syn_outstanding(t) && state_can_send(t->state)));
 	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) &&
-	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && a &&
-	       seq_eq(t->snd_nxt, t->snd_max) && !syn_outstanding(t) &&
-	       t->state != HSK_CLOSED && t->state != HSK_TIME_WAIT &&
+	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && (synced || a) &&
+	       seq_eq(t->snd_nxt, t->snd_max) &&
+	       (synced || (!syn_outstanding(t) && t->state != HSK_CLOSED &&
+			   t->state != HSK_TIME_WAIT)) &&
 	       !(a->sack_on && a->sack.rk.lost_bytes);
+}
+static inline bool one_due(const tcb *t, hsk_seq end)
+{
+	return one_due_k(t, end, false);
 }
 
 /* output_one's segment, then output_end. fresh: SACK on and its state
@@ -896,15 +903,23 @@ static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t,
 	output_end(s, t, end, true, fresh || sent, true, fresh);
 }
 
+/* What output_one's caller knows of its segment: nothing more than
+ * one_due (tcp_output's), data and no FIN due (output_data's), the FIN
+ * alone (output_fin's). */
+enum one_how { ONE_ANY, ONE_DATA, ONE_FIN };
+
 /* output_send's usual call, by a short way (one_due holds): one new
  * segment carries all the unsent bytes (within the peer's window and
  * cwnd, Nagle allowing), the FIN after them when one is due, or the FIN
  * alone. What output_send does then: its loop's one turn without its
  * tests, output_end. A window or Nagle holding data back (the loop may
- * split it, or send nothing) goes to output_send. end: data_end(t). */
-static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+ * split it, or send nothing) goes to output_send. end: data_end(t). how:
+ * a constant in each copy (output_one, output_data, output_fin), what
+ * the caller knows folding the tests of the others away. */
+static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, hsk_seq end,
+							  enum one_how how)
 {
-	uint32_t avail = (uint32_t)seq_diff(end, t->snd_nxt);
+	uint32_t avail = how == ONE_FIN ? 0 : (uint32_t)seq_diff(end, t->snd_nxt);
 	tcb_act *a = t->act;
 	/* one_due's: tcb_put's tests of the extension fold away */
 	assert(a);
@@ -913,7 +928,10 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 	/* Due at end: the loop's test (an acknowledged FIN has SND.NXT past
 	 * end, which one_due refuses; without the test GCC's registers cost
 	 * 8 more a lifecycle) */
-	bool fin = (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED);
+	bool fin = how == ONE_FIN ||
+		   (how == ONE_ANY && (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED));
+	assert(how != ONE_FIN || seq_eq(end, t->snd_nxt));
+	assert(how != ONE_DATA || (avail && !(t->flags & TF_FIN_QUEUED)));
 	/* output_due: data past SND.NXT or the FIN at it */
 	assert(avail || fin);
 	uint8_t flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0);
@@ -932,6 +950,11 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
 		one_send(s, t, a, end, flags, win, tsval, avail, fin, true);
 	else
 		one_send(s, t, a, end, flags, win, tsval, avail, fin, false);
+}
+
+static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq end)
+{
+	one_way(s, t, end, ONE_ANY);
 }
 
 /* output_end alone, for the calls with nothing due but an ACK owed now or
@@ -993,6 +1016,46 @@ void output_syn(tcp_stack *s, tcb *t)
 	a->rtx_at = now + rtt_rto_initial(&s->rttp);
 	a->first_rtx_at = now;
 	tcb_timer_set_k(s, t, true, false);     /* (delack_at 0, asserted) */
+}
+
+/* tcp_output for send()'s usual way (send_usual_out: new bytes just
+ * written to the send ring of a TCB in ESTABLISHED or CLOSE_WAIT, in the
+ * table, no FIN queued, no Fast Open SYN waiting, not
+ * tcp_stack.no_fastpath): data is due past SND.NXT (output_due holds) and
+ * the SYN is acknowledged, so what is left of tcp_output's choice is
+ * one_due's window, MSS, go-back-N and lost tests (one_due_k). */
+void output_data(tcp_stack *s, tcb *t)
+{
+	/* data_end's, the SYN acknowledged and the extension there */
+	hsk_seq end = seq_add(t->snd_una, ring_len(&t->act->snd));
+	assert(seq_eq(end, data_end(t)));
+	assert(t->act && state_can_send(t->state) && !s->no_fastpath &&
+	       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_TFO_DEFER)) &&
+	       seq_lt(t->snd_nxt, end));
+	if (one_due_k(t, end, true))
+		one_way(s, t, end, ONE_DATA);
+	else
+		output_send(s, t, end);
+}
+
+/* tcp_output for close()'s FIN by its usual way (hsk_close's close_usual:
+ * ESTABLISHED or CLOSE_WAIT just moved to FIN_WAIT_1 or LAST_ACK with the
+ * FIN queued, both rings empty, the extension there, in the table, not
+ * tcp_stack.no_fastpath). An empty send ring holds nothing unacknowledged,
+ * so SND.UNA, SND.NXT, SND.MAX and the end of the data are one; the SYN is
+ * acknowledged: tcp_output would find output_due and one_due holding and
+ * take output_one (asserted), called here without its tests. */
+void output_fin(tcp_stack *s, tcb *t)
+{
+	const tcb_act *a = t->act;
+	assert(a && !ring_len(&a->snd) && !syn_outstanding(t) && !s->no_fastpath &&
+	       (t->state == HSK_FIN_WAIT_1 || t->state == HSK_LAST_ACK) &&
+	       (t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) == TF_FIN_QUEUED &&
+	       seq_eq(t->snd_nxt, t->snd_una) && seq_eq(t->snd_max, t->snd_una));
+	assert(seq_eq(data_end(t), t->snd_una) && output_due(t, t->snd_una) &&
+	       one_due(t, t->snd_una));
+	(void)a;
+	one_way(s, t, t->snd_una, ONE_FIN);
 }
 
 uint16_t tcb_send_ack(tcp_stack *s, tcb *t)

@@ -716,6 +716,13 @@ void tcp_output(struct tcp_stack *s, tcb *t);
 /* tcp_output for connect()'s SYN: a TCB just made in SYN_SENT, its
  * extension taken, nothing sent, no Fast Open SYN waiting. */
 void output_syn(struct tcp_stack *s, tcb *t);
+/* tcp_output for send()'s usual way: new bytes just written to the send
+ * ring of a TCB in ESTABLISHED or CLOSE_WAIT, in the table, no FIN
+ * queued, no Fast Open SYN waiting, not tcp_stack.no_fastpath. */
+void output_data(struct tcp_stack *s, tcb *t);
+/* tcp_output for close()'s usual way: the FIN just queued (FIN_WAIT_1 or
+ * LAST_ACK), both rings empty, in the table, not tcp_stack.no_fastpath. */
+void output_fin(struct tcp_stack *s, tcb *t);
 /* A pure ACK from a TCB now (clears delayed-ACK state). */
 /* Returns the window field it sent (tw_enter's, when nothing moved since). */
 uint16_t tcb_send_ack(struct tcp_stack *s, tcb *t);

@@ -54,6 +54,9 @@ typedef struct calls {
 				 * syn_fast */
 	int sack_acks;          /* rack_on_ack: an ACK by sack_ack, not by
 				 * rec_quiet's way */
+	int out_data, out_fin;  /* output_data, output_fin: send()'s and
+				 * close()'s usual ways to the output (their
+				 * segments counted in out_one, out_loop) */
 } calls;
 
 static calls n;
@@ -107,19 +110,18 @@ tcp_verdict __wrap_tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg
 	return v;
 }
 
-void __real_tcp_output(tcp_stack *s, tcb *t);
-void __wrap_tcp_output(tcp_stack *s, tcb *t);
-void __wrap_tcp_output(tcp_stack *s, tcb *t)
+/* A call of the output: tcp_output, or the socket calls' usual ways to
+ * it (output_data, output_fin); the data or FIN segments it sent
+ * counted, by the way they took. */
+static void output_counted(void (*real)(tcp_stack *, tcb *), tcp_stack *s, tcb *t)
 {
-	if (in_third)
-		n.third_output++;
 	if (watched && s == &watched->tcp && watched_kind < 0)
 		watched_kind = watched->socks[watched_sd].kind;
 	hsk_seq max = t->snd_max;
 	bool syn_out = seq_gt(max, t->iss);
 	window_fields = 0;
 	in_output = true;
-	__real_tcp_output(s, t);
+	real(s, t);
 	in_output = false;
 	if (syn_out && seq_gt(t->snd_max, max)) {
 		if (window_fields)
@@ -127,6 +129,31 @@ void __wrap_tcp_output(tcp_stack *s, tcb *t)
 		else
 			n.out_one++;
 	}
+}
+
+void __real_tcp_output(tcp_stack *s, tcb *t);
+void __wrap_tcp_output(tcp_stack *s, tcb *t);
+void __wrap_tcp_output(tcp_stack *s, tcb *t)
+{
+	if (in_third)
+		n.third_output++;
+	output_counted(__real_tcp_output, s, t);
+}
+
+void __real_output_data(tcp_stack *s, tcb *t);
+void __wrap_output_data(tcp_stack *s, tcb *t);
+void __wrap_output_data(tcp_stack *s, tcb *t)
+{
+	n.out_data++;
+	output_counted(__real_output_data, s, t);
+}
+
+void __real_output_fin(tcp_stack *s, tcb *t);
+void __wrap_output_fin(tcp_stack *s, tcb *t);
+void __wrap_output_fin(tcp_stack *s, tcb *t)
+{
+	n.out_fin++;
+	output_counted(__real_output_fin, s, t);
 }
 
 /* The send loop works out each burst's window field by this call;
@@ -218,6 +245,8 @@ static void calls_equal(calls got, calls want)
 	assert_int_equal(got.out_loop, want.out_loop);
 	assert_int_equal(got.syn_general, want.syn_general);
 	assert_int_equal(got.sack_acks, want.sack_acks);
+	assert_int_equal(got.out_data, want.out_data);
+	assert_int_equal(got.out_fin, want.out_fin);
 }
 
 /* As the stack runs: the third ACK and the close's four segments take
@@ -365,12 +394,58 @@ static void test_close_ways(void **state)
 		watched = p.st;
 		watched_sd = p.sd;
 		watched_kind = -1;
+		memset(&n, 0, sizeof(n));
 		assert_int_equal(hsk_close(p.st, p.sd), 0);
 		watched = NULL;
 		c->trace = saved.trace;
 		c->clock = saved.clock;
 		assert_int_equal(watched_kind, slow ? SK_CONN : SK_FREE);
+		/* the usual case's FIN by output_fin, in one turn (output_one's
+		 * way); the general way's by tcp_output's send loop */
+		calls_equal(n, (calls){ .out_fin = !slow, .out_one = !slow, .out_loop = slow });
 		peer_send(&p, 0, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		outcome o;
+		peer_end(&p, false, &o);
+		outcome_free(&o);
+	}
+}
+
+/* S's writes with the stack's clock and trace hooks off (send()'s usual
+ * case, send_usual_out): 100 bytes, which the window takes in one
+ * segment, go by output_data in one turn (output_one's way, the window
+ * field in line); then 1,500 bytes, more than an MSS (1,200), by
+ * output_data to the send loop (two segments). With no_fastpath,
+ * send_general's tcp_output and the send loop, each time. */
+static void send_counted(peer *p, const uint8_t *buf, size_t len)
+{
+	hsk_config *c = &p->st->env.cfg;
+	hsk_config saved = *c;
+	c->trace = NULL;
+	c->clock = NULL;
+	assert_int_equal(hsk_send(p->st, p->sd, buf, len), (long)len);
+	c->trace = saved.trace;
+	c->clock = saved.clock;
+}
+
+static void test_send_ways(void **state)
+{
+	(void)state;
+	static uint8_t big[1500];
+	for (int slow = 0; slow < 2; slow++) {
+		peer p;
+		peer_open(&p, false, slow, 4247);
+		memset(&n, 0, sizeof(n));
+		send_counted(&p, text, sizeof(text));
+		calls_equal(n, (calls){ .out_data = !slow, .out_one = !slow, .out_loop = slow });
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		memset(&n, 0, sizeof(n));
+		send_counted(&p, big, sizeof(big));
+		calls_equal(n, (calls){ .out_data = !slow, .out_loop = 1 });
+		peer_send(&p, 0, 1600, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		peer_close(&p, false);
+		peer_send(&p, 0, 1601, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
 		outcome o;
 		peer_end(&p, false, &o);
 		outcome_free(&o);
@@ -386,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_close_ways),
 		cmocka_unit_test(test_third_ack_ways),
 		cmocka_unit_test(test_burst_window_fields),
+		cmocka_unit_test(test_send_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,34 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
 	       tcb_ooo_empty(t);
 }
 
+/* tcp_output after header prediction's segment (ESTABLISHED or
+ * CLOSE_WAIT) when everything written is acknowledged: the send ring
+ * empty, which there is SND.UNA = SND.MAX (the ring holds every byte from
+ * SND.UNA on that we sent, and in these states neither our SYN nor a FIN
+ * is outstanding; nor is a FIN queued: close and shutdown queue it as they
+ * leave them). tcp_output then finds nothing due (output_due) and nothing
+ * in flight for an RTO: it sends the ACK owed now, if one is (output_ack),
+ * and sets the wheel; this does that without its tests. Not when SND.UNA
+ * is the ISS (2^32 sequence numbers on): tcp_output takes the SYN as
+ * outstanding then. With tcp_stack.no_fastpath, tcp_output (test_ways
+ * counts its calls; test_fastpath compares the two ways). Out of line:
+ * in tcp_input, grown by it, GCC would leave small helpers out of line
+ * (lc +58 in line, -35 as a call). */
+static __attribute__((noinline)) void output_quiet(tcp_stack *s, tcb *t)
+{
+	if (!s->no_fastpath && !tcb_snd_len(t) && !seq_eq(t->snd_una, t->iss)) {
+		assert((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
+		       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) &&
+		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+		if (t->flags & TF_ACK_NOW)
+			tcb_send_ack(s, t);
+		tcb_timer_set(s, t);
+		return;
+	}
+	tcp_output(s, t);
+}
+
 /* (b): data_input for text at RCV.NXT within the window, nothing out of
  * order, the connection not shut for reading: then fin_input has nothing
  * to do (no FIN). */
@@ -176,7 +204,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 			return v;
 	}
 	hp_data(s, t, sg);
-	tcp_output(s, t);
+	output_quiet(s, t);
 	return TV_OK;
 }
 
@@ -197,7 +225,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, 
 	}
 	CNT_INC(s->env, TCPHPAcks);
 	ack_forward(s, t, sg);          /* (a) */
-	tcp_output(s, t);
+	output_quiet(s, t);
 	return TV_OK;
 }
 
@@ -366,7 +394,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 		t->rcv_nxt = seq_add(t->rcv_nxt, len);
 		data_rcvd(s, t, a, len);
 		t->flags |= TF_RCV_MOVED;
-		tcp_output(s, t);
+		output_quiet(s, t);
 		tcb_act_put_idle(s, t);
 		return true;
 	}

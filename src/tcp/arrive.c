@@ -153,13 +153,15 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
  * in flight for an RTO: it sends the ACK owed now, if one is (output_ack),
  * and sets the wheel; this does that without its tests. Not when SND.UNA
  * is the ISS (2^32 sequence numbers on): tcp_output takes the SYN as
- * outstanding then. With tcp_stack.no_fastpath, tcp_output (test_ways
- * counts its calls; test_fastpath compares the two ways). Out of line:
+ * outstanding then. (tcp_stack.no_fastpath turns header prediction off,
+ * and this with it: test_fastpath compares the two ways, test_ways counts
+ * tcp_output's calls.) Out of line:
  * in tcp_input, grown by it, GCC would leave small helpers out of line
  * (lc +58 in line, -35 as a call). */
 static __attribute__((noinline)) void output_quiet(tcp_stack *s, tcb *t)
 {
-	if (!s->no_fastpath && !tcb_snd_len(t) && !seq_eq(t->snd_una, t->iss)) {
+	assert(!s->no_fastpath);        /* (header prediction's test) */
+	if (!tcb_snd_len(t) && !seq_eq(t->snd_una, t->iss)) {
 		assert((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
 		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
 		       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) &&

@@ -47,6 +47,9 @@ typedef struct calls {
 				 * loop's) */
 	int syn_general;        /* tfo_syn_out: a SYN by tcb_send_syn, not
 				 * syn_fast */
+	int outputs;            /* tcp_output's calls: header prediction's
+				 * segments, everything written acknowledged,
+				 * make none (arrive.c's output_quiet) */
 } calls;
 
 static calls n;
@@ -104,6 +107,7 @@ void __real_tcp_output(tcp_stack *s, tcb *t);
 void __wrap_tcp_output(tcp_stack *s, tcb *t);
 void __wrap_tcp_output(tcp_stack *s, tcb *t)
 {
+	n.outputs++;
 	if (in_third)
 		n.third_output++;
 	if (watched && s == &watched->tcp && watched_kind < 0)
@@ -200,6 +204,7 @@ static void calls_equal(calls got, calls want)
 	assert_int_equal(got.out_one, want.out_one);
 	assert_int_equal(got.out_loop, want.out_loop);
 	assert_int_equal(got.syn_general, want.syn_general);
+	assert_int_equal(got.outputs, want.outputs);
 }
 
 /* As the stack runs: the third ACK and the close's four segments take
@@ -207,25 +212,29 @@ static void calls_equal(calls got, calls want)
  * prediction (inline in tcp_input: TCPHPHits and TCPHPAcks count it,
  * test_fastpath). No segment takes the general steps. The request, the
  * response and the two FINs go by output_one; the SYN by tcb_send_syn
- * (the hosts are traced: syn_fast is for an untraced stack). */
+ * (the hosts are traced: syn_fast is for an untraced stack). tcp_output
+ * is called by the two sends and the two closes only: the request's
+ * quick ACK, its ACK's and the response's wheel are output_quiet's. */
 static void test_short_ways_taken(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(false), (calls){ .est_fin = 1, .fin1 = 1, .fin2 = 1,
 					       .last_ack = 1, .third = 1, .out_one = 4,
-					       .syn_general = 1 });
+					       .syn_general = 1, .outputs = 4 });
 }
 
 /* With tcp_stack.no_fastpath no short way is taken: steps_predicted and
  * tcb_input_synrcvd_ack test it (header prediction's test is
  * test_fastpath's). The request, its ACK, the response, the two FINs and
  * their ACKs take the general steps (7); the third ACK takes them inside
- * tcb_input_synrcvd_ack, whose tcp_output shows it. */
+ * tcb_input_synrcvd_ack, whose tcp_output shows it. Every segment's and
+ * call's output is tcp_output's (11 calls: header prediction, and its
+ * output_quiet, are off). */
 static void test_no_fastpath_general(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(true), (calls){ .steps = 7, .third = 1, .third_output = 1,
-					      .out_loop = 4, .syn_general = 1 });
+					      .out_loop = 4, .syn_general = 1, .outputs = 11 });
 }
 
 /* Our SYN from an untraced stack: written as words (syn_fast) as the

@@ -155,9 +155,8 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
  * is the ISS (2^32 sequence numbers on): tcp_output takes the SYN as
  * outstanding then. (tcp_stack.no_fastpath turns header prediction off,
  * and this with it: test_fastpath compares the two ways, test_ways counts
- * tcp_output's calls.) Out of line:
- * in tcp_input, grown by it, GCC would leave small helpers out of line
- * (lc +58 in line, -35 as a call). */
+ * tcp_output's calls.) Out of line: in tcp_input, grown by it, GCC would
+ * leave small helpers out of line (in line, lc +58). */
 static __attribute__((noinline)) void output_quiet(tcp_stack *s, tcb *t)
 {
 	assert(!s->no_fastpath);        /* (header prediction's test) */
@@ -190,7 +189,8 @@ static inline __attribute__((always_inline)) void hp_data(tcp_stack *s, tcb *t,
 		t->flags |= TF_RCV_MOVED;
 }
 
-/* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output. */
+/* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output
+ * (output_quiet). */
 static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack *s, tcb *t,
 									    const tcp_seg *sg)
 {
@@ -211,9 +211,9 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 }
 
 /* The short way: keepalive and TS.Recent as tcb_steps and
- * tcb_input_after_syn, then (a) or (b), then tcp_output. Inline in
- * tcb_input, always: in tcp_input, which tcb_input now grows, GCC left it
- * (and tcb_steps) out of line, a frame of its own again. */
+ * tcb_input_after_syn, then (a) or (b), then tcp_output (output_quiet).
+ * Inline in tcb_input, always: in tcp_input, which tcb_input now grows,
+ * GCC left it (and tcb_steps) out of line, a frame of its own again. */
 static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, tcb *t,
 								const tcp_seg *sg)
 {

@@ -144,6 +144,35 @@ static inline __attribute__((always_inline)) bool hp_predicted(const tcp_stack *
 	       tcb_ooo_empty(t);
 }
 
+/* tcp_output after header prediction's segment (ESTABLISHED or
+ * CLOSE_WAIT) when everything written is acknowledged: the send ring
+ * empty, which there is SND.UNA = SND.MAX (the ring holds every byte from
+ * SND.UNA on that we sent, and in these states neither our SYN nor a FIN
+ * is outstanding; nor is a FIN queued: close and shutdown queue it as they
+ * leave them). tcp_output then finds nothing due (output_due) and nothing
+ * in flight for an RTO: it sends the ACK owed now, if one is (output_ack),
+ * and sets the wheel; this does that without its tests. Not when SND.UNA
+ * is the ISS (2^32 sequence numbers on): tcp_output takes the SYN as
+ * outstanding then. (tcp_stack.no_fastpath turns header prediction off,
+ * and this with it: test_fastpath compares the two ways, test_ways counts
+ * tcp_output's calls.) Out of line: in tcp_input, grown by it, GCC would
+ * leave small helpers out of line (in line, lc +58). */
+static __attribute__((noinline)) void output_quiet(tcp_stack *s, tcb *t)
+{
+	assert(!s->no_fastpath);        /* (header prediction's test) */
+	if (!tcb_snd_len(t) && !seq_eq(t->snd_una, t->iss)) {
+		assert((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
+		       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) &&
+		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+		if (t->flags & TF_ACK_NOW)
+			tcb_send_ack(s, t);
+		tcb_timer_set(s, t);
+		return;
+	}
+	tcp_output(s, t);
+}
+
 /* (b): data_input for text at RCV.NXT within the window, nothing out of
  * order, the connection not shut for reading: then fin_input has nothing
  * to do (no FIN). */
@@ -160,7 +189,8 @@ static inline __attribute__((always_inline)) void hp_data(tcp_stack *s, tcb *t,
 		t->flags |= TF_RCV_MOVED;
 }
 
-/* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output. */
+/* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output
+ * (output_quiet). */
 static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack *s, tcb *t,
 									    const tcp_seg *sg)
 {
@@ -176,14 +206,14 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input_data(tcp_stack
 			return v;
 	}
 	hp_data(s, t, sg);
-	tcp_output(s, t);
+	output_quiet(s, t);
 	return TV_OK;
 }
 
 /* The short way: keepalive and TS.Recent as tcb_steps and
- * tcb_input_after_syn, then (a) or (b), then tcp_output. Inline in
- * tcb_input, always: in tcp_input, which tcb_input now grows, GCC left it
- * (and tcb_steps) out of line, a frame of its own again. */
+ * tcb_input_after_syn, then (a) or (b), then tcp_output (output_quiet).
+ * Inline in tcb_input, always: in tcp_input, which tcb_input now grows,
+ * GCC left it (and tcb_steps) out of line, a frame of its own again. */
 static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, tcb *t,
 								const tcp_seg *sg)
 {
@@ -197,7 +227,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, 
 	}
 	CNT_INC(s->env, TCPHPAcks);
 	ack_forward(s, t, sg);          /* (a) */
-	tcp_output(s, t);
+	output_quiet(s, t);
 	return TV_OK;
 }
 
@@ -366,7 +396,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 		t->rcv_nxt = seq_add(t->rcv_nxt, len);
 		data_rcvd(s, t, a, len);
 		t->flags |= TF_RCV_MOVED;
-		tcp_output(s, t);
+		output_quiet(s, t);
 		tcb_act_put_idle(s, t);
 		return true;
 	}

@@ -57,10 +57,13 @@ __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *
 
 /* established_fin_input after the ACK step: the FIN. told: the socket was
  * told in this event already (ack_advance does it), so the transition's
- * notification is left out. */
+ * notification is left out. snd_empty: the send ring is empty (what the
+ * ACK step found: nothing here writes to it). */
 static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(tcp_stack *s,
-									     tcb *t, bool told)
+									     tcb *t, bool told,
+									     bool snd_empty)
 {
+	assert(snd_empty == !tcb_snd_len(t));
 	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
 	tcp_sack *k = tcb_sack(t);
 	if (k)
@@ -74,7 +77,7 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 	 * ESTABLISHED neither our SYN nor a FIN is outstanding), tcp_output
 	 * would find nothing due, nothing in flight for an RTO, and only
 	 * this ACK to send before it sets the wheel. */
-	if (!tcb_snd_len(t)) {
+	if (snd_empty) {
 		assert(!(t->flags & (TF_DETACHED | TF_FIN_QUEUED)) && !syn_outstanding(t) &&
 		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
 		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
@@ -97,11 +100,11 @@ __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t
 	 * ack_forward's (its switch has nothing for the state), whose
 	 * ack_advance tells the socket */
 	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
-		ack_forward(s, t, sg);
-		return established_fin_taken(s, t, true);
+		bool snd_empty = ack_forward(s, t, sg);
+		return established_fin_taken(s, t, true, snd_empty);
 	}
 	tcp_verdict v = ack_input(s, t, sg);
 	if (v.act)
 		return v;
-	return established_fin_taken(s, t, false);
+	return established_fin_taken(s, t, false, !tcb_snd_len(t));
 }

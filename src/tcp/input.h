@@ -259,8 +259,11 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 /* ack_input up to its switch of the closing states, for an ACK in
  * SND.UNA + 1..SND.MAX without ECE outside SYN_RECEIVED: no duplicate to
  * count, no ECN reduction, SND.UNA advances. For header prediction's pure
- * ACK (a) and our FIN's in FIN_WAIT_1 (fin_wait_1_acked). */
-static inline __attribute__((always_inline)) void ack_forward(tcp_stack *s, tcb *t,
+ * ACK (a), our FIN's in FIN_WAIT_1 (fin_wait_1_acked) and the ACK of the
+ * peer's FIN in ESTABLISHED (established_fin). Returns whether the send
+ * ring is empty (everything written acknowledged), as tcb_snd_len would
+ * tell until more is written. */
+static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
 								const tcp_seg *sg)
 {
 	assert(seq_gt(sg->ack, t->snd_una) && !seq_gt(sg->ack, t->snd_max) &&
@@ -274,10 +277,12 @@ static inline __attribute__((always_inline)) void ack_forward(tcp_stack *s, tcb 
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
 		rec_on_ack(s, t, acked, flight);
-	if (!tcb_snd_len(t))
+	bool snd_empty = !tcb_snd_len(t);
+	if (snd_empty)
 		tcb_release_idle_rings(s, t);
 	else if (s->mem_pressure)
 		tcb_fit_snd(s, t);
+	return snd_empty;
 }
 
 /* len > 0 bytes have joined the receive ring in order: the reader is told,

@@ -57,6 +57,9 @@ typedef struct calls {
 	int out_data, out_fin;  /* output_data, output_fin: send()'s and
 				 * close()'s usual ways to the output (their
 				 * segments counted in out_one, out_loop) */
+	int outputs;            /* tcp_output's calls: header prediction's
+				 * segments, everything written acknowledged,
+				 * make none (arrive.c's output_quiet) */
 } calls;
 
 static calls n;
@@ -135,6 +138,7 @@ void __real_tcp_output(tcp_stack *s, tcb *t);
 void __wrap_tcp_output(tcp_stack *s, tcb *t);
 void __wrap_tcp_output(tcp_stack *s, tcb *t)
 {
+	n.outputs++;
 	if (in_third)
 		n.third_output++;
 	output_counted(__real_tcp_output, s, t);
@@ -247,6 +251,7 @@ static void calls_equal(calls got, calls want)
 	assert_int_equal(got.sack_acks, want.sack_acks);
 	assert_int_equal(got.out_data, want.out_data);
 	assert_int_equal(got.out_fin, want.out_fin);
+	assert_int_equal(got.outputs, want.outputs);
 }
 
 /* As the stack runs: the third ACK and the close's four segments take
@@ -255,13 +260,17 @@ static void calls_equal(calls got, calls want)
  * test_fastpath). No segment takes the general steps. The request, the
  * response and the two FINs go by output_one; the SYN by tcb_send_syn
  * (the hosts are traced: syn_fast is for an untraced stack). The ACKs
- * of those four are quiet (rec_quiet's way: no rack_on_ack). */
+ * of those four are quiet (rec_quiet's way: no rack_on_ack). tcp_output
+ * is called by the two sends and the two closes only (the hosts are
+ * traced: output_data and output_fin are for an untraced stack): the
+ * request's quick ACK, its ACK's and the response's wheel are
+ * output_quiet's. */
 static void test_short_ways_taken(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(false), (calls){ .est_fin = 1, .fin1 = 1, .fin2 = 1,
 					       .last_ack = 1, .third = 1, .out_one = 4,
-					       .syn_general = 1 });
+					       .syn_general = 1, .outputs = 4 });
 }
 
 /* With tcp_stack.no_fastpath no short way is taken: steps_predicted and
@@ -269,12 +278,15 @@ static void test_short_ways_taken(void **state)
  * test_fastpath's). The request, its ACK, the response, the two FINs and
  * their ACKs take the general steps (7); the third ACK takes them inside
  * tcb_input_synrcvd_ack, whose tcp_output shows it. The four ACKs of
- * what was sent with SACK state take sack_ack's way (rack_on_ack). */
+ * what was sent with SACK state take sack_ack's way (rack_on_ack).
+ * Every segment's and call's output is tcp_output's (11 calls: header
+ * prediction, and its output_quiet, are off). */
 static void test_no_fastpath_general(void **state)
 {
 	(void)state;
 	calls_equal(lifecycle(true), (calls){ .steps = 7, .third = 1, .third_output = 1,
-					      .out_loop = 4, .syn_general = 1, .sack_acks = 4 });
+					      .out_loop = 4, .syn_general = 1, .sack_acks = 4,
+					      .outputs = 11 });
 }
 
 /* connect()'s SYN: written as words by output_syn when syn_fast_ok
@@ -402,7 +414,8 @@ static void test_close_ways(void **state)
 		assert_int_equal(watched_kind, slow ? SK_CONN : SK_FREE);
 		/* the usual case's FIN by output_fin, in one turn (output_one's
 		 * way); the general way's by tcp_output's send loop */
-		calls_equal(n, (calls){ .out_fin = !slow, .out_one = !slow, .out_loop = slow });
+		calls_equal(n, (calls){ .out_fin = !slow, .out_one = !slow, .out_loop = slow,
+					.outputs = slow });
 		peer_send(&p, 0, 101, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
 		outcome o;
 		peer_end(&p, false, &o);
@@ -436,12 +449,14 @@ static void test_send_ways(void **state)
 		peer_open(&p, false, slow, 4247);
 		memset(&n, 0, sizeof(n));
 		send_counted(&p, text, sizeof(text));
-		calls_equal(n, (calls){ .out_data = !slow, .out_one = !slow, .out_loop = slow });
+		calls_equal(n, (calls){ .out_data = !slow, .out_one = !slow, .out_loop = slow,
+					.outputs = slow });
 		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
 		sim_run(&p.sm, 7 * MS);
 		memset(&n, 0, sizeof(n));
 		send_counted(&p, big, sizeof(big));
-		calls_equal(n, (calls){ .out_data = !slow, .out_loop = 1 });
+		calls_equal(n, (calls){ .out_data = !slow, .out_loop = 1,
+					.outputs = slow });
 		peer_send(&p, 0, 1600, HSK_TH_ACK, 2000, NULL, 0);
 		sim_run(&p.sm, 7 * MS);
 		peer_close(&p, false);

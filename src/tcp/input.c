@@ -582,9 +582,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		    (v = fin_input(s, t, &rest, fin_now)).act)
 			return v;
 	} else if (synack_ack_only(s, t)) {
-		/* tcp_output's work then, without its tests and calls */
+		/* tcp_output's work then, without its tests and calls (the
+		 * ACK gone: no delayed ACK to time) */
 		tcb_send_ack(s, t);
-		tcb_timer_set(s, t);
+		tcb_timer_set_k(s, t, true, false);
 		return TV_OK;
 	}
 	tcp_output(s, t);

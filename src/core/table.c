@@ -169,6 +169,12 @@ void tbl_set_obj_size(hsk_table *t, unsigned kind, size_t size)
 		t->obj_size[kind] = (uint16_t)size;
 }
 
+/* hsk_table.full after the arrays changed (t->old, t->mask). */
+static void tbl_full_at(hsk_table *t)
+{
+	t->full = t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1);
+}
+
 static size_t round_pow2(size_t n)
 {
 	size_t p = TBL_MIN_BUCKETS;
@@ -183,6 +189,7 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	*t = (hsk_table){ 0 };
 	t->bucket = calloc(n, sizeof *t->bucket);
 	t->mask = t->bucket ? n - 1 : 0;
+	tbl_full_at(t);
 	t->v = sip_init(k0, k1);
 	t->k_m0 = 0;    /* (the kept state always some addresses') */
 	t->k_st = sip_pre(hash_addrs(t, 0));
@@ -233,6 +240,7 @@ static void migrate(hsk_table *t, size_t steps)
 		free(t->old);
 		t->old = NULL;
 		t->old_mask = t->moved = 0;
+		tbl_full_at(t);
 	}
 }
 
@@ -252,6 +260,7 @@ static __attribute__((noinline)) void grow(hsk_table *t)
 	t->moved = 0;
 	t->bucket = nb;
 	t->mask = 2 * n - 1;
+	tbl_full_at(t);
 }
 
 /* hash_of for a key the cache does not hold (its caller checked). */

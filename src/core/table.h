@@ -76,6 +76,10 @@ typedef struct hsk_table {
 	tbl_node **old;
 	size_t old_mask;
 	size_t moved;
+	/* the count at which an insert takes its steps (tbl_full_at): the
+	 * load's TBL_MAX_LOAD * buckets, 0 while the table grows, so that
+	 * one compare says both */
+	size_t full;
 	uint64_t moves;      /* buckets migrated, ever (tests bound it per op) */
 	uint64_t walks;      /* tbl_foreach calls, ever (tests: none per op) */
 	/* the last tuple hashed: its hash, and its node (NULL: absent; for
@@ -248,7 +252,8 @@ void tbl_insert_steps(hsk_table *t, tbl_node *n);
  * without a call: the hash the cache's, the node on its chain's head. */
 static inline void tbl_insert(hsk_table *t, tbl_node *n)
 {
-	if (t->old || t->count >= TBL_MAX_LOAD * (t->mask + 1) ||
+	assert(t->full == (t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1)));
+	if (t->count >= t->full ||
 	    !(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key))) {
 		tbl_insert_steps(t, n);
 		return;
@@ -283,7 +288,9 @@ void tbl_replace_steps(hsk_table *t, tbl_node *old, tbl_node *n);
  * count the same) without a call. */
 static inline void tbl_replace(hsk_table *t, tbl_node *old, tbl_node *n)
 {
-	if (t->old || t->count > TBL_MAX_LOAD * (t->mask + 1)) {
+	/* (growing: full is 0, and the count at least old's 1) */
+	assert(t->full == (t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1)) && t->count > 0);
+	if (t->count > t->full) {
 		tbl_replace_steps(t, old, n);
 		return;
 	}

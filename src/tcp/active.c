@@ -213,12 +213,3 @@ void tcb_act_free(tcp_stack *s, tcb *t)
 	else
 		act_release(s, t, a);
 }
-
-void tcb_cc_init(tcp_stack *s, tcb *t, uint32_t mss)
-{
-	if (t->act) {
-		cc_init_like(&t->act->cc, &s->cc_fresh[t->cc_id], mss);
-		return;
-	}
-	t->cwnd = tcb_cwnd_fresh(s, t, mss);
-}

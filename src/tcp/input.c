@@ -215,7 +215,10 @@ static bool simultaneous_synack(const tcb *t, const tcp_seg *sg)
 	       seq_eq(seq_add(sg->seq, 1), t->rcv_nxt) && seq_eq(sg->ack, t->snd_nxt);
 }
 
-bool tcb_established(tcp_stack *s, tcb *t, const char *cause)
+/* tcb_established's body, in line in syn_sent_input (the client's one
+ * transition: a call and a frame less). */
+static inline __attribute__((always_inline)) bool established_inl(tcp_stack *s, tcb *t,
+								   const char *cause)
 {
 	if (!tcb_set_state(s, t, HSK_ESTABLISHED, cause))
 		return false;
@@ -245,6 +248,11 @@ bool tcb_established(tcp_stack *s, tcb *t, const char *cause)
 	}
 	established_start(s, t);         /* keepalive, lrcv_ms, the count */
 	return true;
+}
+
+bool tcb_established(tcp_stack *s, tcb *t, const char *cause)
+{
+	return established_inl(s, t, cause);
 }
 
 /* Fifth, first half: may the ACK field be believed? RFC 5961 §5.2: only
@@ -558,7 +566,7 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	a->retries = 0;
 	a->first_rtx_at = 0;
 	a->rtx_at = 0;
-	if (!tcb_established(s, t, "rcv SYN,ACK"))
+	if (!established_inl(s, t, "rcv SYN,ACK"))
 		return TV(TV_DROP, "illegal transition");
 	t->flags |= TF_ACK_NOW;
 	/* Data or FIN riding on the SYN-ACK follow the SYN. Without either
@@ -574,9 +582,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		    (v = fin_input(s, t, &rest, fin_now)).act)
 			return v;
 	} else if (synack_ack_only(s, t)) {
-		/* tcp_output's work then, without its tests and calls */
+		/* tcp_output's work then, without its tests and calls (the
+		 * ACK gone: no delayed ACK to time) */
 		tcb_send_ack(s, t);
-		tcb_timer_set(s, t);
+		tcb_timer_set_k(s, t, true, false);
 		return TV_OK;
 	}
 	tcp_output(s, t);

@@ -984,9 +984,6 @@ void tcb_act_free(struct tcp_stack *s, tcb *t);
 /* Gives back the kept extensions that have been quiescent for
  * ACT_KEEP_NS by `now` (the stack's clock moved on). */
 void tcb_act_reap(struct tcp_stack *s, uint64_t now);
-/* Congestion control starts over for `mss` (cc_init): in the extension,
- * or in the TCB's cwnd when there is none. */
-void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss);
 /* tcb_cc_init's cwnd for a TCB without an extension: what one made now
  * would hold (cc_init_like's). In line: the passive child's (listen.c). */
 static inline uint32_t tcb_cwnd_fresh(const struct tcp_stack *s, const tcb *t, uint32_t mss)
@@ -994,6 +991,17 @@ static inline uint32_t tcb_cwnd_fresh(const struct tcp_stack *s, const tcb *t, u
 	const cc_state *fresh = &s->cc_fresh[t->cc_id];
 	return fresh->ops->fixed ? fresh->cwnd :
 				   cc_initial_window(mss < CC_MIN_MSS ? CC_MIN_MSS : mss);
+}
+/* Congestion control starts over for `mss` (cc_init): in the extension,
+ * or in the TCB's cwnd when there is none. In line: at the client's
+ * SYN,ACK (input.c) the extension is known there, and the call went. */
+static inline void tcb_cc_init(struct tcp_stack *s, tcb *t, uint32_t mss)
+{
+	if (t->act) {
+		cc_init_like(&t->act->cc, &s->cc_fresh[t->cc_id], mss);
+		return;
+	}
+	t->cwnd = tcb_cwnd_fresh(s, t, mss);
 }
 static inline tcp_sack *tcb_sack(const tcb *t)
 {

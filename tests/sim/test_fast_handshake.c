@@ -196,6 +196,7 @@ typedef struct synack {
 	bool resent;              /* after the SYN's retransmission */
 	bool tfo;                 /* a Fast Open SYN with 100 bytes */
 	bool untraced;            /* C untraced while the SYN,ACK comes in */
+	bool keepalive;           /* SO_KEEPALIVE, 1 s idle: the ACK's timer is keepalive's */
 } synack;
 
 static void run_synack(const void *pv, bool slow, outcome *out)
@@ -215,6 +216,10 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 	uint32_t peer = SIM_ADDR(7);
 	int sd = hsk_socket(st);
 	assert_true(sd >= 0);
+	if (v->keepalive) {
+		assert_int_equal(hsk_setsockopt(st, sd, HSK_SO_KEEPALIVE, 1), 0);
+		assert_int_equal(hsk_setsockopt(st, sd, HSK_SO_KEEPIDLE, 1), 0);
+	}
 	static const uint8_t big[20000];
 	if (v->tfo) {
 		static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -244,7 +249,7 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 			v->len);
 	st->env.cfg.trace = trace;
 	char *conn = tcb_text(st, &tu, "conn");
-	sim_run(&sm, 3 * MS);
+	sim_run(&sm, v->keepalive ? 1500 * MS : 3 * MS);     /* (a probe at 1 s) */
 	if (hsk_send(st, sd, big, 300) == 300)
 		sim_run(&sm, 20 * MS);
 	uint32_t una = iss + 1 + 300 + (v->tfo ? 100 : 0);
@@ -267,6 +272,7 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 static const synack synack_shapes[] = {
 	{ "usual", .win = 2000 },
 	{ "usual, untraced", .win = 2000, .untraced = true },
+	{ "usual, SO_KEEPALIVE", .win = 2000, .keepalive = true },
 	{ "plain", .win = 2000, .plain = true },
 	{ "plain, untraced", .win = 2000, .plain = true, .untraced = true },
 	{ "no options", .win = 2000, .bare = true },

@@ -246,7 +246,10 @@ static void test_collisions(void **state)
 
 /* Growth keeps every node reachable after every insert, while buckets
  * migrate; each doubling starts when the load reaches TBL_MAX_LOAD and
- * has finished before the next one is due. */
+ * has finished before the next one is due. hsk_table.full, the usual
+ * insert's and replace's one compare, follows: 0 while buckets migrate
+ * (so that both take their steps), the load's count otherwise (a table
+ * grown that kept 0 would send every later insert the long way). */
 static void test_growth_steps(void **state)
 {
 	(void)state;
@@ -265,6 +268,7 @@ static void test_growth_steps(void **state)
 		} else {
 			assert_int_equal(t.mask + 1, before);
 		}
+		assert_int_equal(t.full, t.old ? 0 : TBL_MAX_LOAD * (t.mask + 1));
 		check_all(&t, c, i + 1, 1 + i / 64);
 		size_t seen = 0;
 		tbl_foreach(&t, count_fn, &seen);

@@ -509,10 +509,6 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	req_make(s, l, sg, isn, r);
 }
 
-tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
-{
-	return listen_input_isn(s, l, sg, NULL);
-}
 
 /* A listener is no connection object: it traces its own drops and hands
  * reply.c verdicts without a reason. */
@@ -524,8 +520,11 @@ static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	return TV(act, NULL);
 }
 
-tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
-			     const hsk_seq *isn)
+/* listen_input_isn's body, in line in it and in listen_input (every
+ * SYN's: isn NULL, so the request's ISN is drawn without a test, and no
+ * call from one to the other). */
+static inline __attribute__((always_inline)) tcp_verdict
+listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
 	/* Each of these returns but for a SYN without ACK and RST (the
@@ -587,6 +586,17 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 		req_send_seg(s, r, HSK_TH_SYN | HSK_TH_ACK);
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
+}
+
+tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
+{
+	return listen_in(s, l, sg, NULL);
+}
+
+tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn)
+{
+	return listen_in(s, l, sg, isn);
 }
 
 void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)

@@ -584,6 +584,10 @@ listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 	}
 	if (!synack_fast(s, r))         /* req_send's, without its call */
 		req_send_seg(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	/* (req_make's timer, not armed yet: wheel_arm's test of it folds) */
+	assert(!timer_armed(&r->timer));
+	if (timer_armed(&r->timer))
+		__builtin_unreachable();
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
 }

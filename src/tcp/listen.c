@@ -559,9 +559,12 @@ listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 	/* TCP Fast Open (tfo.c): a valid cookie makes a TCB at once, with
 	 * the SYN's data; a request for a cookie gets one in the SYN-ACK. */
 	bool tfo_cookie = false;
-	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
-	    tfo_syn(s, l, sg, isn, &tfo_cookie))
-		return TV(TV_DONE, NULL);
+	if (s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) {
+		enum tfo_syn_res v = tfo_syn(s, l, sg, isn);
+		if (v == TFO_SYN_TAKEN)
+			return TV(TV_DONE, NULL);
+		tfo_cookie = v == TFO_SYN_COOKIE;
+	}
 	/* not zeroed: req_make (req_from_syn's body) assigns all of it */
 	tcp_req *r = tcp_obj_slot(s, HSK_OBJ_REQ, sg->a6);
 	if (!r) {

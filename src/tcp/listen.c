@@ -754,7 +754,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	assert(!ack || !l->user_mss);
 	uint16_t user_mss = ack ? 0 : l->user_mss;
 	tcb *t = listener_room(l) ?
-		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng) : NULL;
+		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng, true) : NULL;
 	if (!t) {
 		if (prev) {
 			tbl_remove(&s->conns, &prev->node);

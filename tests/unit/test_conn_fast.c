@@ -181,18 +181,27 @@ static void test_tcb_fresh_equals_long_way(void **state)
 	}
 }
 
+/* A slot of pool p (size bytes) filled with `fill` and given back (the
+ * next object of its kind gets it), then a SYN from port sport (with
+ * timestamps when ts): the slot. */
+static void *syn_after_slot(sim *sm, hsk_pool *p, size_t size, int fill, uint16_t sport, bool ts)
+{
+	void *slot = pool_get_raw(p);
+	assert_non_null(slot);
+	memset(slot, fill, size);
+	pool_put(p, slot);
+	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = ts,
+		       .ts_val = 4242 };
+	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1000, 0, HSK_TH_SYN, 65535, &o, NULL, 0);
+	return slot;
+}
+
 /* The request a SYN from port sport makes, its slot first filled with
- * `fill` (taken from the pool and given back: the next request gets it). */
+ * `fill`. */
 static tcp_req *req_from_slot(sim *sm, int lsd, uint16_t sport, int fill)
 {
 	hsk_stack *s = sm->st[0];
-	void *slot = pool_get_raw(&s->tcp.req_pool);
-	assert_non_null(slot);
-	memset(slot, fill, sizeof(tcp_req));
-	pool_put(&s->tcp.req_pool, slot);
-	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = true,
-		       .ts_val = 4242 };
-	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1000, 0, HSK_TH_SYN, 65535, &o, NULL, 0);
+	void *slot = syn_after_slot(sm, &s->tcp.req_pool, sizeof(tcp_req), fill, sport, true);
 	tcp_req *r = s->socks[lsd].l->reqs;
 	assert_non_null(r);
 	assert_ptr_equal(r, slot);
@@ -239,18 +248,12 @@ static void test_req_slot_all_written(void **state)
 }
 
 /* The passive child the usual third ACK from port sport makes, its TCB
- * slot first filled with `fill` (taken from the pool and given back: the
- * child gets it); ts: the SYN and the ACK carry timestamps. */
+ * slot first filled with `fill`; ts: the SYN and the ACK carry
+ * timestamps. */
 static tcb *child_from_slot(sim *sm, int lsd, uint16_t sport, int fill, bool ts)
 {
 	hsk_stack *s = sm->st[0];
-	void *slot = pool_get_raw(&s->tcp.tcb_pool);
-	assert_non_null(slot);
-	memset(slot, fill, sizeof(tcb));
-	pool_put(&s->tcp.tcb_pool, slot);
-	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = ts,
-		       .ts_val = 4242 };
-	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1000, 0, HSK_TH_SYN, 65535, &o, NULL, 0);
+	void *slot = syn_after_slot(sm, &s->tcp.tcb_pool, sizeof(tcb), fill, sport, ts);
 	tcp_opts a = { .wscale = -1, .has_ts = ts, .ts_val = 4243, .ts_ecr = 1 };
 	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1001, s->env.cfg.isn_offset + 1, HSK_TH_ACK,
 			512, &a, NULL, 0);

@@ -13,14 +13,27 @@
 
 enum { TCPOLEN_TS_ALIGNED = 12 };
 
+/* The fields a passive child's making writes whatever its way (ISS, the
+ * send and receive variables, the windows, ts_offset), in the TCB's
+ * order: tcb_new_lng's copy of tcb_fresh for a child skips them. */
+#define TCB_CHILD_SETS_AT offsetof(tcb, iss)
+#define TCB_CHILD_SETS_END offsetof(tcb, ts_recent)
+_Static_assert(TCB_CHILD_SETS_END - TCB_CHILD_SETS_AT == 11 * sizeof(uint32_t) &&
+	       offsetof(tcb, ts_offset) + sizeof(uint32_t) == TCB_CHILD_SETS_END,
+	       "iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, rcv_nxt, rcv_adv, "
+	       "snd_wnd, max_snd_wnd and ts_offset, one after another");
+
 /* A new TCB for tu, in the table, without its ts_offset (tcb_new draws
  * one, a passive TCB takes its request's), taking the place of prev when
  * not NULL (a request with its key, left in the table for this):
  * tbl_replace instead of tbl_insert. On NULL prev is still in the table.
- * lng: tcp_stack.conn_long (a constant on the usual third ACK's way). */
+ * lng: tcp_stack.conn_long (a constant on the usual third ACK's way).
+ * child: the passive child, whose making (listen.c's listener_child_at)
+ * writes every field from iss to ts_offset itself (TCB_CHILD_SETS): the
+ * copy leaves them out. */
 static inline __attribute__((always_inline)) tcb *tcb_new_lng(tcp_stack *s, const hsk_tuple *tu,
 							       const tbl_v6addrs *a6,
-							       tbl_node *prev, bool lng)
+							       tbl_node *prev, bool lng, bool child)
 {
 	tcb *t;
 	if (lng) {
@@ -32,7 +45,14 @@ static inline __attribute__((always_inline)) tcb *tcb_new_lng(tcp_stack *s, cons
 		/* the same bytes from the copy tcp_init made */
 		t = tcp_obj_slot(s, HSK_OBJ_TCB, a6);
 		if (t) {
-			memcpy(t, &s->tcb_fresh, sizeof(*t));
+			if (child) {
+				memcpy(t, &s->tcb_fresh, TCB_CHILD_SETS_AT);
+				memcpy((char *)t + TCB_CHILD_SETS_END,
+				       (const char *)&s->tcb_fresh + TCB_CHILD_SETS_END,
+				       sizeof(*t) - TCB_CHILD_SETS_END);
+			} else {
+				memcpy(t, &s->tcb_fresh, sizeof(*t));
+			}
 			t->node.key = *tu;
 			/* (the copy's is false: the bit set for IPv6
 			 * alone, not its byte rewritten for every TCB) */
@@ -56,7 +76,7 @@ static inline __attribute__((always_inline)) tcb *tcb_new_inl(tcp_stack *s, cons
 							       const tbl_v6addrs *a6,
 							       tbl_node *prev)
 {
-	return tcb_new_lng(s, tu, a6, prev, s->conn_long);
+	return tcb_new_lng(s, tu, a6, prev, s->conn_long, false);
 }
 
 /* tcb_new's body (tcp.h has what it does), in line in connect's

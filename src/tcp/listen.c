@@ -509,10 +509,6 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	req_make(s, l, sg, isn, r);
 }
 
-tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
-{
-	return listen_input_isn(s, l, sg, NULL);
-}
 
 /* A listener is no connection object: it traces its own drops and hands
  * reply.c verdicts without a reason. */
@@ -524,8 +520,11 @@ static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	return TV(act, NULL);
 }
 
-tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
-			     const hsk_seq *isn)
+/* listen_input_isn's body, in line in it and in listen_input (every
+ * SYN's: isn NULL, so the request's ISN is drawn without a test, and no
+ * call from one to the other). */
+static inline __attribute__((always_inline)) tcp_verdict
+listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 {
 	uint8_t f = sg->th.flags;
 	/* Each of these returns but for a SYN without ACK and RST (the
@@ -560,9 +559,12 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	/* TCP Fast Open (tfo.c): a valid cookie makes a TCB at once, with
 	 * the SYN's data; a request for a cookie gets one in the SYN-ACK. */
 	bool tfo_cookie = false;
-	if ((s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) &&
-	    tfo_syn(s, l, sg, isn, &tfo_cookie))
-		return TV(TV_DONE, NULL);
+	if (s->env->cfg.tcp_fastopen & HSK_TFO_SERVER) {
+		enum tfo_syn_res v = tfo_syn(s, l, sg, isn);
+		if (v == TFO_SYN_TAKEN)
+			return TV(TV_DONE, NULL);
+		tfo_cookie = v == TFO_SYN_COOKIE;
+	}
 	/* not zeroed: req_make (req_from_syn's body) assigns all of it */
 	tcp_req *r = tcp_obj_slot(s, HSK_OBJ_REQ, sg->a6);
 	if (!r) {
@@ -585,8 +587,23 @@ tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
 	}
 	if (!synack_fast(s, r))         /* req_send's, without its call */
 		req_send_seg(s, r, HSK_TH_SYN | HSK_TH_ACK);
+	/* (req_make's timer, not armed yet: wheel_arm's test of it folds) */
+	assert(!timer_armed(&r->timer));
+	if (timer_armed(&r->timer))
+		__builtin_unreachable();
 	wheel_arm(&s->env->wheel, &r->timer, s->env->now + s->env->cfg.rto_initial_ns);
 	return TV(TV_DONE, NULL);
+}
+
+tcp_verdict listen_input(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
+{
+	return listen_in(s, l, sg, NULL);
+}
+
+tcp_verdict listen_input_isn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			     const hsk_seq *isn)
+{
+	return listen_in(s, l, sg, isn);
 }
 
 void req_timer_fire(tcp_stack *s, tcp_req *r, uint64_t now)
@@ -737,7 +754,7 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	assert(!ack || !l->user_mss);
 	uint16_t user_mss = ack ? 0 : l->user_mss;
 	tcb *t = listener_room(l) ?
-		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng) : NULL;
+		 tcb_new_lng(s, &r->node.key, a6, prev ? &prev->node : NULL, lng, true) : NULL;
 	if (!t) {
 		if (prev) {
 			tbl_remove(&s->conns, &prev->node);

@@ -1415,12 +1415,14 @@ void tfo_keys_init(struct tcp_stack *s);
 void tfo_keys_set(struct tcp_stack *s, const uint8_t primary[16], const uint8_t *backup);
 /* Server: the keys in use now into out (primary, then backup): 16 or 32. */
 int tfo_keys_get(struct tcp_stack *s, uint8_t out[32]);
-/* Server: a SYN reached listener l (server bit on). True when Fast Open
- * took it (a TCB with the SYN's data is on the accept queue, its SYN-ACK
- * sent); false for a normal request, whose SYN-ACK carries a cookie when
- * *send_cookie. */
-bool tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
-	     bool *send_cookie);
+/* Server: a SYN reached listener l (server bit on). TFO_SYN_TAKEN when
+ * Fast Open took it (a TCB with the SYN's data is on the accept queue, its
+ * SYN-ACK sent); otherwise a normal request, whose SYN-ACK carries a
+ * cookie for TFO_SYN_COOKIE (a value, not a flag through a pointer: the
+ * listener's usual SYN keeps its own in a register). */
+enum tfo_syn_res { TFO_SYN_REQ, TFO_SYN_COOKIE, TFO_SYN_TAKEN };
+enum tfo_syn_res tfo_syn(struct tcp_stack *s, tcp_listener *l, const tcp_seg *sg,
+			 const hsk_seq *isn);
 /* Whether a Fast Open option with len cookie bytes fits beside the
  * options o of a SYN or SYN-ACK in a segment of our MSS: on a tiny link
  * MTU (down to IPv4's 68) it does not, and is left out. */

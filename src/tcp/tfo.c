@@ -291,33 +291,28 @@ static bool passive_open(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const
 	return true;
 }
 
-bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn,
-	     bool *send_cookie)
+enum tfo_syn_res tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 {
 	const tcp_opts *o = &sg->th.opt;
 	unsigned cfg = s->env->cfg.tcp_fastopen;
-	*send_cookie = false;
 	if (o->has_fo && o->fo_len == 0)
 		CNT_INC(s->env, TCPFastOpenCookieReqd);
 	if (!(sg->len || o->has_fo) || !queue_check(s, l))
-		return false;
+		return TFO_SYN_REQ;
 	int valid = 1;
 	if (!(cfg & HSK_TFO_SERVER_NO_COOKIE)) {
 		if (!o->has_fo)
-			return false;
-		if (o->fo_len == 0) {
-			*send_cookie = true;
-			return false;
-		}
+			return TFO_SYN_REQ;
+		if (o->fo_len == 0)
+			return TFO_SYN_COOKIE;
 		if (!(valid = fo_cookie_check(s, sg))) {
 			CNT_INC(s->env, TCPFastOpenPassiveFail);
-			*send_cookie = true;
-			return false;
+			return TFO_SYN_COOKIE;
 		}
 	}
 	if (!passive_open(s, l, sg, isn, valid == 2)) {
 		CNT_INC(s->env, TCPFastOpenPassiveFail);
-		return false;
+		return TFO_SYN_REQ;
 	}
 	/* A backup key's cookie: the SYN-ACK brings one of the primary, so
 	 * the client keeps up with the rotation (Linux's
@@ -325,7 +320,7 @@ bool tfo_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *is
 	if (valid == 2)
 		CNT_INC(s->env, TCPFastOpenPassiveAltKey);
 	CNT_INC(s->env, TCPFastOpenPassive);
-	return true;
+	return TFO_SYN_TAKEN;
 }
 
 bool tfo_opt_fits(tcp_stack *s, const tcp_opts *o, bool v6, uint8_t len)

@@ -181,18 +181,27 @@ static void test_tcb_fresh_equals_long_way(void **state)
 	}
 }
 
+/* A slot of pool p (size bytes) filled with `fill` and given back (the
+ * next object of its kind gets it), then a SYN from port sport (with
+ * timestamps when ts): the slot. */
+static void *syn_after_slot(sim *sm, hsk_pool *p, size_t size, int fill, uint16_t sport, bool ts)
+{
+	void *slot = pool_get_raw(p);
+	assert_non_null(slot);
+	memset(slot, fill, size);
+	pool_put(p, slot);
+	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = ts,
+		       .ts_val = 4242 };
+	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1000, 0, HSK_TH_SYN, 65535, &o, NULL, 0);
+	return slot;
+}
+
 /* The request a SYN from port sport makes, its slot first filled with
- * `fill` (taken from the pool and given back: the next request gets it). */
+ * `fill`. */
 static tcp_req *req_from_slot(sim *sm, int lsd, uint16_t sport, int fill)
 {
 	hsk_stack *s = sm->st[0];
-	void *slot = pool_get_raw(&s->tcp.req_pool);
-	assert_non_null(slot);
-	memset(slot, fill, sizeof(tcp_req));
-	pool_put(&s->tcp.req_pool, slot);
-	tcp_opts o = { .mss = 1460, .wscale = 7, .sack_ok = true, .has_ts = true,
-		       .ts_val = 4242 };
-	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1000, 0, HSK_TH_SYN, 65535, &o, NULL, 0);
+	void *slot = syn_after_slot(sm, &s->tcp.req_pool, sizeof(tcp_req), fill, sport, true);
 	tcp_req *r = s->socks[lsd].l->reqs;
 	assert_non_null(r);
 	assert_ptr_equal(r, slot);
@@ -236,6 +245,49 @@ static void test_req_slot_all_written(void **state)
 	assert_int_equal(a->oow_ms, 0);
 	assert_int_equal(b->oow_ms, 0);
 	sim_free(&sm);
+}
+
+/* The passive child the usual third ACK from port sport makes, its TCB
+ * slot first filled with `fill`; ts: the SYN and the ACK carry
+ * timestamps. */
+static tcb *child_from_slot(sim *sm, int lsd, uint16_t sport, int fill, bool ts)
+{
+	hsk_stack *s = sm->st[0];
+	void *slot = syn_after_slot(sm, &s->tcp.tcb_pool, sizeof(tcb), fill, sport, ts);
+	tcp_opts a = { .wscale = -1, .has_ts = ts, .ts_val = 4243, .ts_ecr = 1 };
+	sim_inject_opts(sm, 0, SIM_ADDR(5), sport, 80, 1001, s->env.cfg.isn_offset + 1, HSK_TH_ACK,
+			512, &a, NULL, 0);
+	tcp_listener *l = s->socks[lsd].l;
+	assert_int_not_equal(l->accept_q, 0);
+	tcb *t = listener_queued(l, l->accept_q - 1);
+	assert_ptr_equal(t, slot);
+	assert_int_equal(t->state, HSK_ESTABLISHED);
+	assert_int_equal(t->node.key.rport, sport);
+	return t;
+}
+
+/* The child's copy of tcb_fresh leaves out what its making writes
+ * (conn.h's TCB_CHILD_SETS_AT to _END): every field of a child made in a
+ * slot full of 0xa5 is what one made in a zeroed slot has, with
+ * timestamps (ts_recent, ts_recent_ms the making's) and without (the
+ * copy's). */
+static void test_child_slot_all_written(void **state)
+{
+	(void)state;
+	for (int ts = 0; ts <= 1; ts++) {
+		hsk_config cfg;
+		hsk_config_default(&cfg);
+		cfg.isn_fixed = true;           /* the same ISS for both */
+		cfg.isn_offset = 777000;
+		sim sm;
+		sim_init(&sm, 1, &cfg, 7);
+		int lsd = sim_listen(&sm, 0, 80, 8);
+		tcb *a = child_from_slot(&sm, lsd, 3000, 0xa5, ts);
+		tcb *b = child_from_slot(&sm, lsd, 3001, 0, ts);
+		assert_int_equal(!!(a->flags & TF_TS_OK), ts);
+		expect_same(a, b, false);
+		sim_free(&sm);
+	}
 }
 
 static void test_fold_cache(void **state)
@@ -803,6 +855,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcb_fresh_equals_long_way),
 		cmocka_unit_test(test_req_slot_all_written),
+		cmocka_unit_test(test_child_slot_all_written),
 		cmocka_unit_test(test_fold_cache),
 		cmocka_unit_test(test_tuple_hash6),
 		cmocka_unit_test(test_isn_is_siphash),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "tcp/mem.h"
 
 tcb *conn_of(hsk_stack *s, int sd, int *err)
 {
@@ -265,21 +266,39 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
 	return n;
 }
 
+/* The window offered and still open (RCV.ADV past RCV.NXT), and the
+ * least opening worth an update (RFC 9293 §3.8.6.2.2: min(RCV.BUFF/2,
+ * MSS)). */
+static inline uint32_t window_offered(const tcb *t)
+{
+	return seq_gt(t->rcv_adv, t->rcv_nxt) ? (uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+}
+
+static inline uint32_t window_step(const tcb *t)
+{
+	return t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+}
+
+/* Whether a read can open no window worth telling, whatever the ring
+ * holds: the connection takes no more data, or its edge is less than a
+ * step short of the most it can offer. The space is at most rcvbuf
+ * (tcb_rcv_room): an edge offered less than a step short of that cannot
+ * move (a small read after a window offered in full, the usual case).
+ * (step <= rcvbuf / 2: no wrap.) */
+static inline bool window_update_needless(const tcb *t)
+{
+	return !state_can_recv(t->state) || (t->flags & TF_DETACHED) ||
+	       window_offered(t) > t->rcvbuf - window_step(t);
+}
+
 /* After the user reads, tell the peer when the window has opened enough
- * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
+ * to matter (by a step, window_step). */
 static inline __attribute__((always_inline)) void maybe_window_update(hsk_stack *s, tcb *t)
 {
-	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
+	if (window_update_needless(t))
 		return;
-	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	/* The space is at most rcvbuf (tcb_rcv_room): an edge offered less
-	 * than a step short of that cannot move (a small read after a
-	 * window offered in full, the usual case), whatever the ring
-	 * holds. (step <= rcvbuf / 2: no wrap.) */
-	if (adv > t->rcvbuf - step)
-		return;
+	uint32_t adv = window_offered(t);
+	uint32_t step = window_step(t);
 	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
@@ -362,6 +381,71 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 	return n;
 }
 
+/* The bounds of recv_small's copy. */
+enum { RECV_SMALL_MIN = 16, RECV_SMALL_MAX = 64 };
+
+/* Copies n bytes, RECV_SMALL_MIN <= n <= RECV_SMALL_MAX, in line: two or
+ * four 16-byte moves, the last ones overlapping the first ones (memcpy's
+ * call would need recv_small to keep a frame). */
+static inline __attribute__((always_inline)) void copy_small(uint8_t *d, const uint8_t *src,
+							      uint32_t n)
+{
+	assert(n >= RECV_SMALL_MIN && n <= RECV_SMALL_MAX);
+	_Static_assert(RECV_SMALL_MIN == 16 && RECV_SMALL_MAX == 64, "16-byte moves");
+	memcpy(d, src, 16);
+	memcpy(d + n - 16, src + n - 16, 16);
+	if (n > 32) {
+		memcpy(d + 16, src + 16, 16);
+		memcpy(d + n - 32, src + n - 32, 16);
+	}
+}
+
+/* Whether a read of len bytes with ready > 0 bytes ready is recv_small's:
+ * it takes them all (so empties the ring), they are a small segment's (a
+ * request's, a response's) and lie in one piece, and the ring's release
+ * is the cache's alone (rcv_emptied_quick). */
+static inline bool recv_small_usual(const hsk_stack *s, const tcb *t, size_t len,
+				    uint32_t ready)
+{
+	const tcb_act *a = t->act;      /* (ready bytes: a ring holds them) */
+	return len >= ready && ready - RECV_SMALL_MIN <= RECV_SMALL_MAX - RECV_SMALL_MIN &&
+	       a->rcv.head + ready <= a->rcv.cap && rcv_emptied_quick(&s->tcp, a);
+}
+
+/* recv_small's end when the window may open: recv_done_tail, with the
+ * count to return. */
+static __attribute__((noinline)) long recv_small_rest(hsk_stack *s, tcb *t, uint32_t n)
+{
+	recv_done_tail(s, t);
+	return n;
+}
+
+/* recv_small's end when the extension goes on the kept list. */
+static __attribute__((noinline)) long recv_small_put(hsk_stack *s, tcb *t, uint32_t n)
+{
+	tcb_act_put(&s->tcp, t);
+	return n;
+}
+
+/* recv_copy for recv_small_usual's read, without a call in its usual end,
+ * so without a frame: the copy in line, the ring to the cache
+ * (tcb_release_rcv_emptied's usual way), and recv_done_tail's tests, which
+ * usually find nothing to do (a small read opens no window worth telling;
+ * the extension is busy still, or the newest kept already). */
+static inline __attribute__((always_inline)) long recv_small(hsk_stack *s, tcb *t, void *buf,
+							      uint32_t n)
+{
+	tcb_act *a = t->act;
+	copy_small(buf, a->rcv.buf + a->rcv.head, n);
+	ring_to_cache(&s->tcp, t, &a->rcv);     /* (emptied: as ring_take left it) */
+	if (!window_update_needless(t))
+		return recv_small_rest(s, t, n);
+	/* recv_done_tail's tcb_act_put_idle: no ring left (rcv_emptied_quick) */
+	if (!tcb_act_idle_settled_ringless(&s->tcp, t, a))
+		return recv_small_put(s, t, n);
+	return n;
+}
+
 /* hsk_recv once the connection and the buffer are known good, but for
  * the clock's check. */
 static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t, void *buf,
@@ -370,6 +454,8 @@ static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t,
 	long ready = recv_ready_in(t);
 	if (ready <= 0 || len == 0)
 		return ready > 0 ? 0 : ready;
+	if (recv_small_usual(s, t, len, (uint32_t)ready))
+		return recv_small(s, t, buf, (uint32_t)ready);
 	return recv_copy(s, t, buf, len < (size_t)ready ? (uint32_t)len : (uint32_t)ready,
 			 (uint32_t)ready);
 }

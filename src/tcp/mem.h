@@ -1,0 +1,54 @@
+/*
+ * The ring cache's usual release, in line: mem.c's, and the read's short
+ * way (api/io.c's recv_small), which gives back the receive ring it
+ * emptied without a call.
+ */
+#ifndef HSK_TCP_MEM_H
+#define HSK_TCP_MEM_H
+
+#include "tcp/reass.h"
+#include "tcp/tcp.h"
+
+/* The ring's bytes leave the count (and the placed bytes go with it). */
+static inline void ring_uncount(tcp_stack *s, tcb *t, const hsk_ring *r)
+{
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;
+	s->buffer_bytes -= r->cap;
+	if (tcb_counted_orphan(t))
+		s->orphan_bytes -= r->cap;
+}
+
+/* Its buffer into the cache: the caller knows it is of the cached size,
+ * that the cache has room and that there is no pressure. */
+static inline void ring_to_cache(tcp_stack *s, tcb *t, hsk_ring *r)
+{
+	ring_uncount(s, t, r);
+	s->ring_cache[s->ring_cache_n++] = r->buf;
+	*r = (hsk_ring){ 0 };
+}
+
+/* ring_release's usual case: the ring goes to the cache, and
+ * mem_released has nothing to do (no pressure, no sender waiting). */
+static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
+{
+	/* ring_cacheable's three tests and no sender waiting, as branches
+	 * (GCC's if-conversion of the four made a setcc chain that tested
+	 * every one). */
+	if (r->cap != s->ring_cache_cap || s->ring_cache_n >= TCP_RING_CACHE)
+		return false;
+	return !s->mem_pressure && !s->snd_waiters;
+}
+
+/* Whether the receive ring the user just emptied (held) is given back by
+ * ring_to_cache alone, tcb_release_idle_held's work otherwise: no send
+ * ring held (a request or a response answered), no SACK state left (it
+ * went with the last ACK of what was sent), nothing out of order, the
+ * ring's release the usual one, not no_fastpath. */
+static inline bool rcv_emptied_quick(const tcp_stack *s, const tcb_act *a)
+{
+	return !a->snd.buf && !a->sack_on && reass_empty(&a->ooo) &&
+	       ring_release_quick(s, &a->rcv) && !s->no_fastpath;
+}
+
+#endif

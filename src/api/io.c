@@ -162,6 +162,26 @@ static inline long buf_total(const void *buf, size_t len)
 	return (long)len;
 }
 
+/* The bounds of the small read's and write's copy (recv_small,
+ * send_small): a request's or a response's bytes. */
+enum { SMALL_MIN = 16, SMALL_MAX = 64 };
+
+/* Copies n bytes, SMALL_MIN <= n <= SMALL_MAX, in line: two or
+ * four 16-byte moves, the last ones overlapping the first ones (memcpy's
+ * call would need a frame). */
+static inline __attribute__((always_inline)) void copy_small(uint8_t *d, const uint8_t *src,
+							      uint32_t n)
+{
+	assert(n >= SMALL_MIN && n <= SMALL_MAX);
+	_Static_assert(SMALL_MIN == 16 && SMALL_MAX == 64, "16-byte moves");
+	memcpy(d, src, 16);
+	memcpy(d + n - 16, src + n - 16, 16);
+	if (n > 32) {
+		memcpy(d + 16, src + 16, 16);
+		memcpy(d + n - 32, src + n - 32, 16);
+	}
+}
+
 /* What hsk_send and hsk_sendv share once the connection and the total
  * are known good: the room to write into (> 0), 0 for nothing to write,
  * or the error. */
@@ -234,6 +254,40 @@ static __attribute__((noinline)) long send_usual_out(hsk_stack *s, tcb *t, const
 	return n;
 }
 
+/* send_small's end: the output, with the count to return (a frame of
+ * one register, not send_usual_out's six). */
+static __attribute__((noinline)) long send_small_out(hsk_stack *s, tcb *t, uint32_t n)
+{
+	send_done(s, t);
+	return n;
+}
+
+/* Whether send_usual's write of len > 0 bytes is send_small's: SMALL_MIN
+ * to SMALL_MAX bytes (a request's, a response's) by a connection that
+ * holds its extension but no send ring, whose ring comes from the cache
+ * (tcb_alloc_snd's usual way). */
+static inline __attribute__((always_inline)) bool send_small_usual(const hsk_stack *s,
+								     const tcb *t, size_t len)
+{
+	return len - SMALL_MIN <= SMALL_MAX - SMALL_MIN && t->act && !t->act->snd.buf &&
+	       ring_alloc_quick(&s->tcp, t->sndbuf);
+}
+
+/* send_usual_out for send_small_usual's write, without its frame: the ring
+ * taken and the bytes copied in line (a fresh ring, of at least 1 KiB:
+ * they fit, in one piece), the output tail-called. */
+static inline __attribute__((always_inline)) long send_small(hsk_stack *s, tcb *t,
+							      const void *buf, uint32_t n)
+{
+	tcb_act *a = t->act;
+	snd_from_cache(&s->tcp, t, a);
+	hsk_ring *r = &a->snd;
+	assert(!r->head && !r->len && n <= r->cap);
+	copy_small(r->buf, buf, n);
+	r->len = n;
+	return send_small_out(s, t, n);
+}
+
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 {
 	const hsk_sock *k = sock_get(s, sd);
@@ -241,6 +295,8 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 		return send_general(s, sd, buf, len);
 	if (len == 0)
 		return 0;
+	if (send_small_usual(s, k->t, len))
+		return send_small(s, k->t, buf, (uint32_t)len);
 	return send_usual_out(s, k->t, buf, len);
 }
 
@@ -381,25 +437,6 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 	return n;
 }
 
-/* The bounds of recv_small's copy. */
-enum { RECV_SMALL_MIN = 16, RECV_SMALL_MAX = 64 };
-
-/* Copies n bytes, RECV_SMALL_MIN <= n <= RECV_SMALL_MAX, in line: two or
- * four 16-byte moves, the last ones overlapping the first ones (memcpy's
- * call would need recv_small to keep a frame). */
-static inline __attribute__((always_inline)) void copy_small(uint8_t *d, const uint8_t *src,
-							      uint32_t n)
-{
-	assert(n >= RECV_SMALL_MIN && n <= RECV_SMALL_MAX);
-	_Static_assert(RECV_SMALL_MIN == 16 && RECV_SMALL_MAX == 64, "16-byte moves");
-	memcpy(d, src, 16);
-	memcpy(d + n - 16, src + n - 16, 16);
-	if (n > 32) {
-		memcpy(d + 16, src + 16, 16);
-		memcpy(d + n - 32, src + n - 32, 16);
-	}
-}
-
 /* Whether a read of len bytes with ready > 0 bytes ready is recv_small's:
  * it takes them all (so empties the ring), they are a small segment's (a
  * request's, a response's) and lie in one piece, and the ring's release
@@ -408,7 +445,7 @@ static inline bool recv_small_usual(const hsk_stack *s, const tcb *t, size_t len
 				    uint32_t ready)
 {
 	const tcb_act *a = t->act;      /* (ready bytes: a ring holds them) */
-	return len >= ready && ready - RECV_SMALL_MIN <= RECV_SMALL_MAX - RECV_SMALL_MIN &&
+	return len >= ready && ready - SMALL_MIN <= SMALL_MAX - SMALL_MIN &&
 	       a->rcv.head + ready <= a->rcv.cap && rcv_emptied_quick(&s->tcp, a);
 }
 

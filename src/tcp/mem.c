@@ -217,34 +217,6 @@ static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_r
 	return 0;
 }
 
-/* ring_alloc's usual case: no pressure now nor after a ring of the cached
- * size (so below tcp_mem_high too: the configuration keeps pressure <=
- * high) and a cached buffer of the size `want` rounds to. */
-static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
-{
-	/* pow2_at_least(want) is the cached size exactly when want is in
-	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
-	uint32_t cap = s->ring_cache_cap;
-	return want <= cap && want > cap / 2 && s->ring_cache_n && !s->mem_pressure &&
-	       s->buffer_bytes + cap <= s->env->cfg.tcp_mem_pressure && !s->no_fastpath;
-}
-
-/* What ring_alloc_slow does then, without its frame (nor the minimum,
- * which only pressure asks for). */
-static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
-{
-	uint32_t cap = s->ring_cache_cap;
-	/* A ring without storage is all zero (a new extension's, and what
-	 * ring_to_cache and ring_destroy leave; no byte, so head and len
-	 * never moved): only the buffer and its size are stored. */
-	assert(!r->buf && !r->head && !r->len);
-	r->buf = s->ring_cache[--s->ring_cache_n];
-	r->cap = cap;
-	s->buffer_bytes += cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes += cap;
-}
-
 /* A ring of `want` bytes (rounded up to a power of two), or of
  * ring_min's under pressure (rcv: the receive ring's), for r that has
  * none (the callers' test); the usual case in line. */
@@ -295,8 +267,7 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 	tcb_act *a = t->act;
 	if (!a || !ring_alloc_quick(s, t->sndbuf))
 		return alloc_snd_slow(s, t);
-	ring_from_cache(s, t, &a->snd);
-	t->flags &= ~TF_SND_WAIT;
+	snd_from_cache(s, t, a);
 	return 0;
 }
 

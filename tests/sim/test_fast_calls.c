@@ -198,6 +198,9 @@ typedef struct sending {
 	bool stack_lowat;         /* the stack's tcp_notsent_lowat 50 */
 	bool small_ring;          /* a ring of 2 KiB: the second write finds it full */
 	bool exhausted;           /* tcp_mem_high reached: no ring */
+	size_t size;              /* each write's size (0: 100, text's) */
+	bool read_first;          /* S writes and reads 10 bytes first: the
+				   * cache holds both rings */
 } sending;
 
 /* hsk_send on S with its clock hook off. */
@@ -218,9 +221,23 @@ static void run_sending(const void *pv, bool slow, outcome *out)
 	peer p;
 	peer_open(&p, false, slow, 4248);
 	int sd = p.sd;
-	if (v->peer_fin) {
-		peer_send(&p, 0, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+	uint32_t dseq = 0, acked = 0;
+	if (v->read_first) {    /* (two rings held at once, then both cached) */
+		uint8_t in[10];
+		peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
 		sim_run(&p.sm, 7 * MS);
+		assert_int_equal(hsk_send(p.st, sd, text, 10), 10);
+		sim_run(&p.sm, 7 * MS);
+		peer_send(&p, 10, 10, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		assert_int_equal(hsk_recv(p.st, sd, in, sizeof(in)), 10);
+		assert_int_equal(p.st->tcp.ring_cache_n, 2);
+		dseq = acked = 10;
+	}
+	if (v->peer_fin) {
+		peer_send(&p, dseq, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		dseq++;
 	}
 	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
 	if (v->shut) {
@@ -249,17 +266,29 @@ static void run_sending(const void *pv, bool slow, outcome *out)
 			(uint32_t)p.st->tcp.buffer_bytes;
 	char line[256];
 	int n = snprintf(line, sizeof(line), "sends:");
-	uint32_t acked = 0;
 	for (int i = 0; i < 3; i++) {
-		const void *buf = v->null_buf ? NULL : v->small_ring ? big : text;
-		size_t len = v->empty ? 0 : v->small_ring ? sizeof(big) : sizeof(text);
+		/* (a sized write's bytes: a pattern of its own, unlike the
+		 * last write's, whose bytes a cached ring may still hold) */
+		uint8_t own[sizeof(text)];
+		for (size_t j = 0; j < sizeof(own); j++)
+			own[j] = (uint8_t)(j * 7 + 3 + (size_t)i * 31);
+		const void *buf = v->null_buf ? NULL : v->size ? own : v->small_ring ? big : text;
+		size_t len = v->empty ? 0 : v->size ? v->size : v->small_ring ? sizeof(big) :
+									sizeof(text);
 		long r = send_clock_off(&p, sd, buf, len);
+		if (r > 0 && buf == own) {      /* the ring's last r bytes: own's */
+			const hsk_ring *ring = &p.st->socks[sd].t->act->snd;
+			uint8_t got[sizeof(own)];
+			assert_int_equal(ring_peek(ring, ring_len(ring) - (uint32_t)r, got,
+						   (uint32_t)r), (uint32_t)r);
+			assert_memory_equal(got, own, (size_t)r);
+		}
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %ld (%u held)", r,
 			      (unsigned)p.st->tcp.buffer_bytes);
 		sim_run(&p.sm, 7 * MS);
 		if (v->acked && r > 0) {
 			acked += (uint32_t)r;
-			peer_send(&p, v->peer_fin ? 1 : 0, acked, HSK_TH_ACK, 2000, NULL, 0);
+			peer_send(&p, dseq, acked, HSK_TH_ACK, 2000, NULL, 0);
 			sim_run(&p.sm, 7 * MS);
 		}
 	}
@@ -288,6 +317,37 @@ static void test_send_usual(void **state)
 		{ "memory exhausted", .exhausted = true },
 	};
 	SHAPES_COMPARE("send()", shapes, run_sending);
+}
+
+/* ---- the small write's short way (io.c, send_small) ----
+ * A write of 16 to 64 bytes by a connection with its extension and no
+ * send ring, whose ring comes from the cache, takes the ring and copies
+ * in line. Each shape breaks one of its conditions (sizes 15 and 65, a
+ * ring held, with two in the cache before, no extension left, no
+ * memory, a send buffer the cache's size is not for) or takes it three
+ * times (acknowledged: the ring goes back between the writes). The bytes the ring holds after each write
+ * are checked, and with tcp_stack.no_fastpath the events, counters and
+ * each call's value must be the same. */
+static void test_send_small(void **state)
+{
+	(void)state;
+	static const sending shapes[] = {
+		{ "15 bytes", .acked = true, .size = 15 },
+		{ "16 bytes", .acked = true, .size = 16 },
+		{ "17 bytes", .acked = true, .size = 17 },
+		{ "32 bytes", .acked = true, .size = 32 },
+		{ "33 bytes", .acked = true, .size = 33 },
+		{ "64 bytes", .acked = true, .size = 64 },
+		{ "65 bytes", .acked = true, .size = 65 },
+		{ "40 bytes, a ring held", .size = 40 },
+		{ "40 bytes, a ring held, two cached", .size = 40, .read_first = true },
+		{ "40 bytes, read first", .acked = true, .size = 40, .read_first = true },
+		{ "40 bytes, idle", .acked = true, .idle = true, .size = 40 },
+		{ "40 bytes, memory exhausted", .exhausted = true, .size = 40 },
+		{ "40 bytes, a small send buffer", .acked = true, .small_ring = true, .size = 40 },
+		{ "40 bytes, peer's FIN first", .acked = true, .peer_fin = true, .size = 40 },
+	};
+	SHAPES_COMPARE("a small send()", shapes, run_sending);
 }
 
 /* ---- a read that empties the receive ring (mem.c,
@@ -542,6 +602,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_usual),
 		cmocka_unit_test(test_send_usual),
+		cmocka_unit_test(test_send_small),
 		cmocka_unit_test(test_read_empties_ring),
 		cmocka_unit_test(test_read_small),
 		cmocka_unit_test(test_close_stale_clock),

@@ -262,14 +262,15 @@ static __attribute__((noinline)) long send_small_out(hsk_stack *s, tcb *t, uint3
 	return n;
 }
 
-/* Whether send_usual's write of len > 0 bytes is send_small's: SMALL_MIN
- * to SMALL_MAX bytes (a request's, a response's) by a connection that
- * holds its extension but no send ring, whose ring comes from the cache
- * (tcb_alloc_snd's usual way). */
+/* Whether send_usual's write of 0 < len <= SMALL_MAX bytes is
+ * send_small's: at least SMALL_MIN bytes (a request's, a response's) by
+ * a connection that holds its extension but no send ring, whose ring
+ * comes from the cache (tcb_alloc_snd's usual way). */
 static inline __attribute__((always_inline)) bool send_small_usual(const hsk_stack *s,
 								     const tcb *t, size_t len)
 {
-	return len - SMALL_MIN <= SMALL_MAX - SMALL_MIN && t->act && !t->act->snd.buf &&
+	assert(len && len <= SMALL_MAX);        /* (hsk_send's tests) */
+	return len >= SMALL_MIN && t->act && !t->act->snd.buf &&
 	       ring_alloc_quick(&s->tcp, t->sndbuf);
 }
 
@@ -293,10 +294,13 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 	const hsk_sock *k = sock_get(s, sd);
 	if (!k || k->kind != SK_CONN || buf_total(buf, len) < 0 || !send_usual(s, k, k->t))
 		return send_general(s, sd, buf, len);
-	if (len == 0)
-		return 0;
-	if (send_small_usual(s, k->t, len))
-		return send_small(s, k->t, buf, (uint32_t)len);
+	/* (a larger write, bulk's, past in one test, as before send_small) */
+	if (len <= SMALL_MAX) {
+		if (len == 0)
+			return 0;
+		if (send_small_usual(s, k->t, len))
+			return send_small(s, k->t, buf, (uint32_t)len);
+	}
 	return send_usual_out(s, k->t, buf, len);
 }
 

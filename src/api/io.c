@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "tcp/mem.h"
 
 tcb *conn_of(hsk_stack *s, int sd, int *err)
 {
@@ -161,6 +162,26 @@ static inline long buf_total(const void *buf, size_t len)
 	return (long)len;
 }
 
+/* The bounds of the small read's and write's copy (recv_small,
+ * send_small): a request's or a response's bytes. */
+enum { SMALL_MIN = 16, SMALL_MAX = 64 };
+
+/* Copies n bytes, SMALL_MIN <= n <= SMALL_MAX, in line: two or
+ * four 16-byte moves, the last ones overlapping the first ones (memcpy's
+ * call would need a frame). */
+static inline __attribute__((always_inline)) void copy_small(uint8_t *d, const uint8_t *src,
+							      uint32_t n)
+{
+	assert(n >= SMALL_MIN && n <= SMALL_MAX);
+	_Static_assert(SMALL_MIN == 16 && SMALL_MAX == 64, "16-byte moves");
+	memcpy(d, src, 16);
+	memcpy(d + n - 16, src + n - 16, 16);
+	if (n > 32) {
+		memcpy(d + 16, src + 16, 16);
+		memcpy(d + n - 32, src + n - 32, 16);
+	}
+}
+
 /* What hsk_send and hsk_sendv share once the connection and the total
  * are known good: the room to write into (> 0), 0 for nothing to write,
  * or the error. */
@@ -233,13 +254,53 @@ static __attribute__((noinline)) long send_usual_out(hsk_stack *s, tcb *t, const
 	return n;
 }
 
+/* send_small's end: the output, with the count to return (a frame of
+ * one register, not send_usual_out's six). */
+static __attribute__((noinline)) long send_small_out(hsk_stack *s, tcb *t, uint32_t n)
+{
+	send_done(s, t);
+	return n;
+}
+
+/* Whether send_usual's write of 0 < len <= SMALL_MAX bytes is
+ * send_small's: at least SMALL_MIN bytes (a request's, a response's) by
+ * a connection that holds its extension but no send ring, whose ring
+ * comes from the cache (tcb_alloc_snd's usual way). */
+static inline __attribute__((always_inline)) bool send_small_usual(const hsk_stack *s,
+								     const tcb *t, size_t len)
+{
+	assert(len && len <= SMALL_MAX);        /* (hsk_send's tests) */
+	return len >= SMALL_MIN && t->act && !t->act->snd.buf &&
+	       ring_alloc_quick(&s->tcp, t->sndbuf);
+}
+
+/* send_usual_out for send_small_usual's write, without its frame: the ring
+ * taken and the bytes copied in line (a fresh ring, of at least 1 KiB:
+ * they fit, in one piece), the output tail-called. */
+static inline __attribute__((always_inline)) long send_small(hsk_stack *s, tcb *t,
+							      const void *buf, uint32_t n)
+{
+	tcb_act *a = t->act;
+	snd_from_cache(&s->tcp, t, a);
+	hsk_ring *r = &a->snd;
+	assert(!r->head && !r->len && n <= r->cap);
+	copy_small(r->buf, buf, n);
+	r->len = n;
+	return send_small_out(s, t, n);
+}
+
 long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 {
 	const hsk_sock *k = sock_get(s, sd);
 	if (!k || k->kind != SK_CONN || buf_total(buf, len) < 0 || !send_usual(s, k, k->t))
 		return send_general(s, sd, buf, len);
-	if (len == 0)
-		return 0;
+	/* (a larger write, bulk's, past in one test, as before send_small) */
+	if (len <= SMALL_MAX) {
+		if (len == 0)
+			return 0;
+		if (send_small_usual(s, k->t, len))
+			return send_small(s, k->t, buf, (uint32_t)len);
+	}
 	return send_usual_out(s, k->t, buf, len);
 }
 
@@ -265,21 +326,39 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt)
 	return n;
 }
 
+/* The window offered and still open (RCV.ADV past RCV.NXT), and the
+ * least opening worth an update (RFC 9293 §3.8.6.2.2: min(RCV.BUFF/2,
+ * MSS)). */
+static inline uint32_t window_offered(const tcb *t)
+{
+	return seq_gt(t->rcv_adv, t->rcv_nxt) ? (uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
+}
+
+static inline uint32_t window_step(const tcb *t)
+{
+	return t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
+}
+
+/* Whether a read can open no window worth telling, whatever the ring
+ * holds: the connection takes no more data, or its edge is less than a
+ * step short of the most it can offer. The space is at most rcvbuf
+ * (tcb_rcv_room): an edge offered less than a step short of that cannot
+ * move (a small read after a window offered in full, the usual case).
+ * (step <= rcvbuf / 2: no wrap.) */
+static inline bool window_update_needless(const tcb *t)
+{
+	return !state_can_recv(t->state) || (t->flags & TF_DETACHED) ||
+	       window_offered(t) > t->rcvbuf - window_step(t);
+}
+
 /* After the user reads, tell the peer when the window has opened enough
- * to matter (RFC 9293 §3.8.6.2.2: by min(RCV.BUFF/2, MSS)). */
+ * to matter (by a step, window_step). */
 static inline __attribute__((always_inline)) void maybe_window_update(hsk_stack *s, tcb *t)
 {
-	if (!state_can_recv(t->state) || (t->flags & TF_DETACHED))
+	if (window_update_needless(t))
 		return;
-	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ?
-		(uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt) : 0;
-	uint32_t step = t->rcvbuf / 2 < t->mss ? t->rcvbuf / 2 : t->mss;
-	/* The space is at most rcvbuf (tcb_rcv_room): an edge offered less
-	 * than a step short of that cannot move (a small read after a
-	 * window offered in full, the usual case), whatever the ring
-	 * holds. (step <= rcvbuf / 2: no wrap.) */
-	if (adv > t->rcvbuf - step)
-		return;
+	uint32_t adv = window_offered(t);
+	uint32_t step = window_step(t);
 	uint32_t space = tcb_rcv_space(&s->tcp, t);
 	/* Only what the window field can carry counts: without window
 	 * scaling the edge cannot move past 65535, whatever was read. */
@@ -362,6 +441,52 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 	return n;
 }
 
+/* Whether a read of len bytes with ready > 0 bytes ready is recv_small's:
+ * it takes them all (so empties the ring), they are a small segment's (a
+ * request's, a response's) and lie in one piece, and the ring's release
+ * is the cache's alone (rcv_emptied_quick). */
+static inline bool recv_small_usual(const hsk_stack *s, const tcb *t, size_t len,
+				    uint32_t ready)
+{
+	const tcb_act *a = t->act;      /* (ready bytes: a ring holds them) */
+	return len >= ready && ready - SMALL_MIN <= SMALL_MAX - SMALL_MIN &&
+	       a->rcv.head + ready <= a->rcv.cap && rcv_emptied_quick(&s->tcp, a);
+}
+
+/* recv_small's end when the window may open: recv_done_tail, with the
+ * count to return. */
+static __attribute__((noinline)) long recv_small_rest(hsk_stack *s, tcb *t, uint32_t n)
+{
+	recv_done_tail(s, t);
+	return n;
+}
+
+/* recv_small's end when the extension goes on the kept list. */
+static __attribute__((noinline)) long recv_small_put(hsk_stack *s, tcb *t, uint32_t n)
+{
+	tcb_act_put(&s->tcp, t);
+	return n;
+}
+
+/* recv_copy for recv_small_usual's read, without a call in its usual end,
+ * so without a frame: the copy in line, the ring to the cache
+ * (tcb_release_rcv_emptied's usual way), and recv_done_tail's tests, which
+ * usually find nothing to do (a small read opens no window worth telling;
+ * the extension is busy still, or the newest kept already). */
+static inline __attribute__((always_inline)) long recv_small(hsk_stack *s, tcb *t, void *buf,
+							      uint32_t n)
+{
+	tcb_act *a = t->act;
+	copy_small(buf, a->rcv.buf + a->rcv.head, n);
+	ring_to_cache(&s->tcp, t, &a->rcv);     /* (emptied: as ring_take left it) */
+	if (!window_update_needless(t))
+		return recv_small_rest(s, t, n);
+	/* recv_done_tail's tcb_act_put_idle: no ring left (rcv_emptied_quick) */
+	if (!tcb_act_idle_settled_ringless(&s->tcp, t, a))
+		return recv_small_put(s, t, n);
+	return n;
+}
+
 /* hsk_recv once the connection and the buffer are known good, but for
  * the clock's check. */
 static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t, void *buf,
@@ -370,6 +495,8 @@ static inline __attribute__((always_inline)) long recv_one(hsk_stack *s, tcb *t,
 	long ready = recv_ready_in(t);
 	if (ready <= 0 || len == 0)
 		return ready > 0 ? 0 : ready;
+	if (recv_small_usual(s, t, len, (uint32_t)ready))
+		return recv_small(s, t, buf, (uint32_t)ready);
 	return recv_copy(s, t, buf, len < (size_t)ready ? (uint32_t)len : (uint32_t)ready,
 			 (uint32_t)ready);
 }

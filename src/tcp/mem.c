@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/mem.h"
 #include "tcp/tcp.h"
 
 /* The least power of two >= n (1 for 0), at most 2^31; without a loop
@@ -144,25 +145,6 @@ static void mem_reset_orphans(tcp_stack *s, const tcb *except)
 
 /* ---- rings ---- */
 
-/* The ring's bytes leave the count (and the placed bytes go with it). */
-static inline void ring_uncount(tcp_stack *s, tcb *t, const hsk_ring *r)
-{
-	if (r == s->placed_ring)
-		s->placed_ring = NULL;
-	s->buffer_bytes -= r->cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes -= r->cap;
-}
-
-/* Its buffer into the cache: the caller knows it is of the cached size,
- * that the cache has room and that there is no pressure. */
-static inline void ring_to_cache(tcp_stack *s, tcb *t, hsk_ring *r)
-{
-	ring_uncount(s, t, r);
-	s->ring_cache[s->ring_cache_n++] = r->buf;
-	*r = (hsk_ring){ 0 };
-}
-
 /* Buffers of the stack's default size go back to a small cache instead
  * of to malloc (not under pressure): a request/response connection frees
  * and takes one per message, and an idle connection holds none. */
@@ -235,34 +217,6 @@ static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_r
 	return 0;
 }
 
-/* ring_alloc's usual case: no pressure now nor after a ring of the cached
- * size (so below tcp_mem_high too: the configuration keeps pressure <=
- * high) and a cached buffer of the size `want` rounds to. */
-static inline bool ring_alloc_quick(const tcp_stack *s, uint32_t want)
-{
-	/* pow2_at_least(want) is the cached size exactly when want is in
-	 * (cap / 2, cap] (cap, the default sndbuf rounded, is >= 1024) */
-	uint32_t cap = s->ring_cache_cap;
-	return want <= cap && want > cap / 2 && s->ring_cache_n && !s->mem_pressure &&
-	       s->buffer_bytes + cap <= s->env->cfg.tcp_mem_pressure && !s->no_fastpath;
-}
-
-/* What ring_alloc_slow does then, without its frame (nor the minimum,
- * which only pressure asks for). */
-static inline void ring_from_cache(tcp_stack *s, tcb *t, hsk_ring *r)
-{
-	uint32_t cap = s->ring_cache_cap;
-	/* A ring without storage is all zero (a new extension's, and what
-	 * ring_to_cache and ring_destroy leave; no byte, so head and len
-	 * never moved): only the buffer and its size are stored. */
-	assert(!r->buf && !r->head && !r->len);
-	r->buf = s->ring_cache[--s->ring_cache_n];
-	r->cap = cap;
-	s->buffer_bytes += cap;
-	if (tcb_counted_orphan(t))
-		s->orphan_bytes += cap;
-}
-
 /* A ring of `want` bytes (rounded up to a power of two), or of
  * ring_min's under pressure (rcv: the receive ring's), for r that has
  * none (the callers' test); the usual case in line. */
@@ -313,8 +267,7 @@ int tcb_alloc_snd(tcp_stack *s, tcb *t)
 	tcb_act *a = t->act;
 	if (!a || !ring_alloc_quick(s, t->sndbuf))
 		return alloc_snd_slow(s, t);
-	ring_from_cache(s, t, &a->snd);
-	t->flags &= ~TF_SND_WAIT;
+	snd_from_cache(s, t, a);
 	return 0;
 }
 
@@ -391,18 +344,6 @@ static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tc
 		rec_sack_free_idle(t);
 }
 
-/* ring_release's usual case: the ring goes to the cache, and
- * mem_released has nothing to do (no pressure, no sender waiting). */
-static inline bool ring_release_quick(const tcp_stack *s, const hsk_ring *r)
-{
-	/* ring_cacheable's three tests and no sender waiting, as branches
-	 * (GCC's if-conversion of the four made a setcc chain that tested
-	 * every one). */
-	if (r->cap != s->ring_cache_cap || s->ring_cache_n >= TCP_RING_CACHE)
-		return false;
-	return !s->mem_pressure && !s->snd_waiters;
-}
-
 /* Each empty ring whose release is the usual case is released here
  * without a call, so without a frame; at the first that is not,
  * release_idle_slow takes over. */
@@ -427,17 +368,14 @@ void tcb_release_idle_held(tcp_stack *s, tcb *t)
 }
 
 /* tcb_release_idle_held for a receive ring the user just emptied (held:
- * it was read from), in its usual case: no send ring held (a request or a
- * response answered), nothing out of order, no SACK state left (it went
- * with the last ACK of what was sent), the ring's release the usual one.
+ * it was read from), in its usual case (rcv_emptied_quick, mem.h).
  * Otherwise (and with no_fastpath) the general way, which finds the same
  * ring to release. */
 void tcb_release_rcv_emptied(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
 	assert(a && a->rcv.buf && !ring_len(&a->rcv));
-	if (a->snd.buf || a->sack_on || !reass_empty(&a->ooo) || !ring_release_quick(s, &a->rcv) ||
-	    s->no_fastpath)
+	if (!rcv_emptied_quick(s, a))
 		return tcb_release_idle_held(s, t);
 	ring_to_cache(s, t, &a->rcv);
 }

@@ -958,6 +958,32 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
 {
 	return t->act ? t->act : tcb_act_new(s, t);
 }
+/* tcb_act_idle_settled for an extension a known to hold no ring. */
+static inline __attribute__((always_inline)) bool tcb_act_idle_settled_ringless(
+	struct tcp_stack *s, tcb *t, tcb_act *a)
+{
+	assert(a == t->act && !a->snd.buf && !a->rcv.buf);
+	if ((a->rtx_at | a->delack_at | a->sack_on) != 0)
+		return true;
+	/* Already the newest kept (as after each segment of a request and
+	 * its response): only its time moves, as tcb_act_put would do. */
+	if (s->act_idle_tail != t)
+		return false;
+	a->idle_at = s->env->now;
+	return true;
+}
+/* tcb_act_put_idle but for its call: false when tcb_act_put is left to
+ * do (nothing done then). */
+static inline __attribute__((always_inline)) bool tcb_act_idle_settled(struct tcp_stack *s,
+									tcb *t)
+{
+	tcb_act *a = t->act;
+	/* (the rings first, a transfer's usual exits; the other three or-ed,
+	 * one branch) */
+	if (!a || a->snd.buf || a->rcv.buf)
+		return true;
+	return tcb_act_idle_settled_ringless(s, t, a);
+}
 /* At the end of an event (a segment, a timer, a socket call): gives the
  * extension back if the connection is quiescent (active.c), after
  * ACT_KEEP_NS. The quick tests here fail for any connection still moving
@@ -965,18 +991,7 @@ static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)
 static inline __attribute__((always_inline)) void tcb_act_put_idle(struct tcp_stack *s,
 									 tcb *t)
 {
-	tcb_act *a = t->act;
-	/* (the rings first, a transfer's usual exits; the other three or-ed,
-	 * one branch) */
-	if (!a || a->snd.buf || a->rcv.buf)
-		return;
-	if ((a->rtx_at | a->delack_at | a->sack_on) != 0)
-		return;
-	/* Already the newest kept (as after each segment of a request and
-	 * its response): only its time moves, as tcb_act_put would do. */
-	if (s->act_idle_tail == t)
-		a->idle_at = s->env->now;
-	else
+	if (!tcb_act_idle_settled(s, t))
 		tcb_act_put(s, t);
 }
 /* Frees it whatever it holds (the TCB is being freed). */

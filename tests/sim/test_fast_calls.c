@@ -198,6 +198,9 @@ typedef struct sending {
 	bool stack_lowat;         /* the stack's tcp_notsent_lowat 50 */
 	bool small_ring;          /* a ring of 2 KiB: the second write finds it full */
 	bool exhausted;           /* tcp_mem_high reached: no ring */
+	size_t size;              /* each write's size (0: 100, text's) */
+	bool read_first;          /* S writes and reads 10 bytes first: the
+				   * cache holds both rings */
 } sending;
 
 /* hsk_send on S with its clock hook off. */
@@ -218,9 +221,23 @@ static void run_sending(const void *pv, bool slow, outcome *out)
 	peer p;
 	peer_open(&p, false, slow, 4248);
 	int sd = p.sd;
-	if (v->peer_fin) {
-		peer_send(&p, 0, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+	uint32_t dseq = 0, acked = 0;
+	if (v->read_first) {    /* (two rings held at once, then both cached) */
+		uint8_t in[10];
+		peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
 		sim_run(&p.sm, 7 * MS);
+		assert_int_equal(hsk_send(p.st, sd, text, 10), 10);
+		sim_run(&p.sm, 7 * MS);
+		peer_send(&p, 10, 10, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		assert_int_equal(hsk_recv(p.st, sd, in, sizeof(in)), 10);
+		assert_int_equal(p.st->tcp.ring_cache_n, 2);
+		dseq = acked = 10;
+	}
+	if (v->peer_fin) {
+		peer_send(&p, dseq, 0, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+		dseq++;
 	}
 	sim_run(&p.sm, v->idle ? 200 * MS : 7 * MS);
 	if (v->shut) {
@@ -249,17 +266,29 @@ static void run_sending(const void *pv, bool slow, outcome *out)
 			(uint32_t)p.st->tcp.buffer_bytes;
 	char line[256];
 	int n = snprintf(line, sizeof(line), "sends:");
-	uint32_t acked = 0;
 	for (int i = 0; i < 3; i++) {
-		const void *buf = v->null_buf ? NULL : v->small_ring ? big : text;
-		size_t len = v->empty ? 0 : v->small_ring ? sizeof(big) : sizeof(text);
+		/* (a sized write's bytes: a pattern of its own, unlike the
+		 * last write's, whose bytes a cached ring may still hold) */
+		uint8_t own[sizeof(text)];
+		for (size_t j = 0; j < sizeof(own); j++)
+			own[j] = (uint8_t)(j * 7 + 3 + (size_t)i * 31);
+		const void *buf = v->null_buf ? NULL : v->size ? own : v->small_ring ? big : text;
+		size_t len = v->empty ? 0 : v->size ? v->size : v->small_ring ? sizeof(big) :
+									sizeof(text);
 		long r = send_clock_off(&p, sd, buf, len);
+		if (r > 0 && buf == own) {      /* the ring's last r bytes: own's */
+			const hsk_ring *ring = &p.st->socks[sd].t->act->snd;
+			uint8_t got[sizeof(own)];
+			assert_int_equal(ring_peek(ring, ring_len(ring) - (uint32_t)r, got,
+						   (uint32_t)r), (uint32_t)r);
+			assert_memory_equal(got, own, (size_t)r);
+		}
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %ld (%u held)", r,
 			      (unsigned)p.st->tcp.buffer_bytes);
 		sim_run(&p.sm, 7 * MS);
 		if (v->acked && r > 0) {
 			acked += (uint32_t)r;
-			peer_send(&p, v->peer_fin ? 1 : 0, acked, HSK_TH_ACK, 2000, NULL, 0);
+			peer_send(&p, dseq, acked, HSK_TH_ACK, 2000, NULL, 0);
 			sim_run(&p.sm, 7 * MS);
 		}
 	}
@@ -290,6 +319,37 @@ static void test_send_usual(void **state)
 	SHAPES_COMPARE("send()", shapes, run_sending);
 }
 
+/* ---- the small write's short way (io.c, send_small) ----
+ * A write of 16 to 64 bytes by a connection with its extension and no
+ * send ring, whose ring comes from the cache, takes the ring and copies
+ * in line. Each shape breaks one of its conditions (sizes 15 and 65, a
+ * ring held, with two in the cache before, no extension left, no
+ * memory, a send buffer the cache's size is not for) or takes it three
+ * times (acknowledged: the ring goes back between the writes). The bytes the ring holds after each write
+ * are checked, and with tcp_stack.no_fastpath the events, counters and
+ * each call's value must be the same. */
+static void test_send_small(void **state)
+{
+	(void)state;
+	static const sending shapes[] = {
+		{ "15 bytes", .acked = true, .size = 15 },
+		{ "16 bytes", .acked = true, .size = 16 },
+		{ "17 bytes", .acked = true, .size = 17 },
+		{ "32 bytes", .acked = true, .size = 32 },
+		{ "33 bytes", .acked = true, .size = 33 },
+		{ "64 bytes", .acked = true, .size = 64 },
+		{ "65 bytes", .acked = true, .size = 65 },
+		{ "40 bytes, a ring held", .size = 40 },
+		{ "40 bytes, a ring held, two cached", .size = 40, .read_first = true },
+		{ "40 bytes, read first", .acked = true, .size = 40, .read_first = true },
+		{ "40 bytes, idle", .acked = true, .idle = true, .size = 40 },
+		{ "40 bytes, memory exhausted", .exhausted = true, .size = 40 },
+		{ "40 bytes, a small send buffer", .acked = true, .small_ring = true, .size = 40 },
+		{ "40 bytes, peer's FIN first", .acked = true, .peer_fin = true, .size = 40 },
+	};
+	SHAPES_COMPARE("a small send()", shapes, run_sending);
+}
+
 /* ---- a read that empties the receive ring (mem.c,
  * tcb_release_rcv_emptied) ----
  * The peer sends S 10 bytes in one shape and S reads them; the ring's
@@ -313,7 +373,58 @@ typedef struct reading {
 	bool ooo;                 /* 10 bytes beyond a gap first */
 	bool pressure;            /* tcp_mem_pressure and low reached */
 	size_t first;             /* the first read's size (0: all) */
+	size_t size;              /* the peer's bytes (0: 10) */
+	bool wrapped;             /* they lie across the ring's end */
+	bool small_mss;           /* S's MSS 32: a read opens a window step */
+	bool again;               /* a second exchange, read the same way */
 } reading;
+
+/* Byte i of the stream the wrapped shape sends. */
+static uint8_t stream_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + 3);
+}
+
+/* The peer sends S bytes [from, from + n) of the stream. */
+static void send_stream(peer *p, size_t from, size_t n)
+{
+	static uint8_t chunk[1000];
+	assert_true(n <= sizeof(chunk));
+	for (size_t i = 0; i < n; i++)
+		chunk[i] = stream_byte(from + i);
+	peer_send(p, (uint32_t)from, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, chunk, n);
+	sim_run(&p->sm, 1 * MS);
+}
+
+/* The wrapped shape's ring: the stream's first 10 bytes kept unread
+ * while the ring's head moves on to 20 bytes short of its end (the
+ * ring is of the cached size: its release may be the cache's), then 30
+ * more: the 40 ready lie across the end. They are read, and checked. */
+static void read_wrapped(peer *p, char *line, size_t cap, int *n)
+{
+	size_t ring = p->st->tcp.ring_cache_cap, sent = 10, head = 0;
+	send_stream(p, 0, 10);
+	uint8_t buf[1000];
+	while (head < ring - 20) {
+		size_t k = ring - 20 - head < sizeof(buf) ? ring - 20 - head : sizeof(buf);
+		send_stream(p, sent, k);
+		sent += k;
+		assert_int_equal(hsk_recv(p->st, p->sd, buf, k), (long)k);
+		for (size_t i = 0; i < k; i++)
+			assert_int_equal(buf[i], stream_byte(head + i));
+		head += k;
+	}
+	send_stream(p, sent, 30);
+	const hsk_ring *r = &p->st->socks[p->sd].t->act->rcv;
+	assert_true(r->cap == ring && r->head + ring_len(r) > r->cap && ring_len(r) == 40);
+	long got = hsk_recv(p->st, p->sd, buf, 128);
+	assert_int_equal(got, 40);
+	for (size_t i = 0; i < 40; i++)
+		assert_int_equal(buf[i], stream_byte(head + i));
+	*n += snprintf(line + *n, cap - (size_t)*n, " wrapped %ld (%u held, %u cached, %u kept)",
+		       got, (unsigned)p->st->tcp.buffer_bytes, p->st->tcp.ring_cache_n,
+		       p->st->tcp.act_idle_n);
+}
 
 static void run_reading(const void *pv, bool slow, outcome *out)
 {
@@ -329,27 +440,47 @@ static void run_reading(const void *pv, bool slow, outcome *out)
 	if (v->pressure)
 		p.st->env.cfg.tcp_mem_pressure = p.st->env.cfg.tcp_mem_low =
 			p.st->tcp.buffer_bytes + 1;
-	if (v->ooo)
-		peer_send(&p, 20, 0, HSK_TH_ACK, 2000, text, 10);
-	peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, 10);
-	sim_run(&p.sm, 7 * MS);
-	if (v->acked) {         /* (the ring held: the SACK state stays) */
-		peer_send(&p, 10, 100, HSK_TH_ACK, 2000, NULL, 0);
-		sim_run(&p.sm, 7 * MS);
-	}
-	char line[256];
+	if (v->small_mss)
+		p.st->socks[p.sd].t->mss = 32;
+	char line[512];
 	int n = snprintf(line, sizeof(line), "reads:");
-	uint8_t buf[64];
-	for (int i = 0; i < 2; i++) {
-		size_t len = i == 0 && v->first ? v->first : sizeof(buf);
-		long r = hsk_recv(p.st, p.sd, buf, len);
-		const tcb *t = p.st->socks[p.sd].t;
-		n += snprintf(line + n, sizeof(line) - (size_t)n,
-			      " %ld (%u held, %u cached, pressure %d, SACK %d)", r,
-			      (unsigned)p.st->tcp.buffer_bytes, p.st->tcp.ring_cache_n,
-			      p.st->tcp.mem_pressure, t->act && t->act->sack_on);
-		if (r > 0)
-			assert_memory_equal(buf, text + (i && v->first ? v->first : 0), (size_t)r);
+	if (v->wrapped) {
+		read_wrapped(&p, line, sizeof(line), &n);
+		peer_abort_end(&p, out, line);
+		return;
+	}
+	size_t size = v->size ? v->size : 10;
+	if (v->ooo)
+		peer_send(&p, (uint32_t)size + 10, 0, HSK_TH_ACK, 2000, text, 10);
+	for (int x = 0; x < (v->again ? 2 : 1); x++) {
+		uint32_t dseq = (uint32_t)(x * size);
+		peer_send(&p, dseq, 0, HSK_TH_ACK | HSK_TH_PSH, 2000, text, size);
+		sim_run(&p.sm, 7 * MS);
+		if (v->acked) {         /* (the ring held: the SACK state stays) */
+			peer_send(&p, dseq + (uint32_t)size, 100, HSK_TH_ACK, 2000, NULL, 0);
+			sim_run(&p.sm, 7 * MS);
+		}
+		/* (the buffer between two guards, all poisoned before each
+		 * read: a copy must write the bytes read and no other) */
+		uint8_t area[16 + 128 + 16], *buf = area + 16, poison[16];
+		memset(poison, 0xa5, sizeof(poison));
+		for (int i = 0; i < 2; i++) {
+			size_t len = i == 0 && v->first ? v->first : 128;
+			memset(area, 0xa5, sizeof(area));
+			long r = hsk_recv(p.st, p.sd, buf, len);
+			assert_memory_equal(area, poison, 16);
+			assert_memory_equal(buf + (r > 0 ? r : 0), poison, 16);
+			const tcb *t = p.st->socks[p.sd].t;
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " %ld (%u held, %u cached, %u kept, pressure %d, SACK %d)", r,
+				      (unsigned)p.st->tcp.buffer_bytes, p.st->tcp.ring_cache_n,
+				      p.st->tcp.act_idle_n, p.st->tcp.mem_pressure,
+				      t->act && t->act->sack_on);
+			if (r > 0)
+				assert_memory_equal(buf, text + (i && v->first ? v->first : 0),
+						    (size_t)r);
+		}
+		sim_run(&p.sm, 7 * MS);
 	}
 	peer_abort_end(&p, out, line);
 }
@@ -368,6 +499,43 @@ static void test_read_empties_ring(void **state)
 		{ "memory pressure", .pressure = true },
 	};
 	SHAPES_COMPARE("a read that empties the ring", shapes, run_reading);
+}
+
+/* ---- the small read's short way (io.c, recv_small) ----
+ * A read that takes all the ready bytes, 16 to 64 of them in one piece,
+ * and whose ring's release is the cache's, copies them in line and ends
+ * without a call unless the window opens by a step or the extension goes
+ * on the kept list. Each shape breaks one of its conditions (sizes 15
+ * and 65, a read that leaves a byte, the bytes across the ring's end,
+ * a send ring held, SACK state left, bytes out of order, memory
+ * pressure) or takes one of its ends: a window worth telling (S's MSS
+ * made 32: the step is 32 bytes), the extension kept at the first read
+ * and the newest kept at the second (again). The bytes read, the events
+ * and counters, and what the stack holds and keeps after each read must
+ * be the same with tcp_stack.no_fastpath. */
+static void test_read_small(void **state)
+{
+	(void)state;
+	static const reading shapes[] = {
+		{ "15 bytes", .size = 15 },
+		{ "16 bytes", .size = 16 },
+		{ "17 bytes", .size = 17 },
+		{ "32 bytes", .size = 32 },
+		{ "33 bytes", .size = 33 },
+		{ "64 bytes", .size = 64 },
+		{ "65 bytes", .size = 65 },
+		{ "64 bytes, the first read 63", .size = 64, .first = 63 },
+		{ "64 bytes, the first read 20", .size = 64, .first = 20 },
+		{ "40 bytes, wrapped", .wrapped = true },
+		{ "40 bytes, a send ring held", .size = 40, .wrote = true },
+		{ "40 bytes, SACK state left", .size = 40, .wrote = true, .acked = true },
+		{ "40 bytes, out of order held", .size = 40, .ooo = true },
+		{ "40 bytes, memory pressure", .size = 40, .pressure = true },
+		{ "40 bytes, a window worth telling", .size = 40, .small_mss = true },
+		{ "40 bytes twice", .size = 40, .again = true },
+		{ "40 bytes twice, plain", .size = 40, .again = true, .plain = true },
+	};
+	SHAPES_COMPARE("a small read", shapes, run_reading);
 }
 
 /* ---- the clock hook's test of close()'s and send()'s usual cases ----
@@ -434,7 +602,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_usual),
 		cmocka_unit_test(test_send_usual),
+		cmocka_unit_test(test_send_small),
 		cmocka_unit_test(test_read_empties_ring),
+		cmocka_unit_test(test_read_small),
 		cmocka_unit_test(test_close_stale_clock),
 		cmocka_unit_test(test_send_stale_clock),
 	};

@@ -197,7 +197,7 @@ static __attribute__((noinline)) void ip_input_new_pair(ip_layer *ip, const uint
 	ip->rx.dst = dst;
 	memcpy(&ip->rx_pair, pkt + 12, 8);
 	ip->rx_pair_ok = true;
-	ip_input_tcp(ip, pkt, ihl, total);
+	ip_input_tcp(ip, ip->env, pkt, ihl, total);
 }
 
 /* The usual packet, an IPv4 TCP segment to our one address from a
@@ -231,5 +231,5 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		ip_input_new_pair(ip, pkt, len, (size_t)ihl, total);
 		return;
 	}
-	ip_input_tcp(ip, pkt, (size_t)ihl, total);
+	ip_input_tcp(ip, ip->env, pkt, (size_t)ihl, total);
 }

@@ -40,16 +40,19 @@ static inline bool ip_in_v6(const ip_layer *ip, const uint8_t *pkt, size_t len)
 }
 
 /* The end of ip_input's way for a TCP segment whose addresses are
- * ip->rx's (the known pair's): its counters, and up with a tail call. */
-static inline __attribute__((always_inline)) void ip_input_tcp(ip_layer *ip, const uint8_t *pkt,
-							     size_t ihl, size_t total)
+ * ip->rx's (the known pair's): its counters, and up with a tail call.
+ * env is ip->env (hsk_stack_input knows where it is without its load). */
+static inline __attribute__((always_inline)) void ip_input_tcp(ip_layer *ip, hsk_env *env,
+							     const uint8_t *pkt, size_t ihl,
+							     size_t total)
 {
 	ipv4_hdr *h = &ip->rx;
+	assert(env == ip->env);
 	assert(h->src == rd32(pkt + 12) && h->dst == rd32(pkt + 16));
 	h->tos = pkt[1];
-	CNT_INC(ip->env, InReceives);
-	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
-	CNT_INC(ip->env, InDelivers);
+	CNT_INC(env, InReceives);
+	env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
+	CNT_INC(env, InDelivers);
 	ip->upper.input(ip->upper.ctx, h, pkt + ihl, total - ihl);
 }
 

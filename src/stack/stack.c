@@ -244,7 +244,7 @@ void hsk_stack_input(hsk_stack *s, uint64_t now_ns, const uint8_t *pkt, size_t l
 	size_t total;
 	if (now_ns <= s->env.now) {
 		if (ip_input_usual(&s->ip, pkt, len, &total)) {
-			ip_input_tcp(&s->ip, pkt, IPV4_HDR_LEN, total);
+			ip_input_tcp(&s->ip, &s->env, pkt, IPV4_HDR_LEN, total);
 			return;
 		}
 		if (ip_in_v6(&s->ip, pkt, len)) {

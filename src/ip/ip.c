@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ip/ip.h"
+#include "ip/ip_in.h"
 
 int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr)
 {
@@ -180,20 +180,6 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 	}
 }
 
-/* The end of ip_input's way for a TCP segment whose addresses are
- * ip->rx's (the known pair's): its counters, and up with a tail call. */
-static inline __attribute__((always_inline)) void ip_input_tcp(ip_layer *ip, const uint8_t *pkt,
-							     size_t ihl, size_t total)
-{
-	ipv4_hdr *h = &ip->rx;
-	assert(h->src == rd32(pkt + 12) && h->dst == rd32(pkt + 16));
-	h->tos = pkt[1];
-	CNT_INC(ip->env, InReceives);
-	ip->env->cnt.v[CNT_InNoECTPkts + (h->tos & IP_ECN_MASK)]++;
-	CNT_INC(ip->env, InDelivers);
-	ip->upper.input(ip->upper.ctx, h, pkt + ihl, total - ihl);
-}
-
 /* ip_input's packet whose addresses are not the known pair: their tests,
  * and, passing, the pair known from now on (its addresses in ip->rx) and
  * the packet taken as ip_input takes it; failing, ip_input_all's. Out of
@@ -211,7 +197,7 @@ static __attribute__((noinline)) void ip_input_new_pair(ip_layer *ip, const uint
 	ip->rx.dst = dst;
 	memcpy(&ip->rx_pair, pkt + 12, 8);
 	ip->rx_pair_ok = true;
-	ip_input_tcp(ip, pkt, ihl, total);
+	ip_input_tcp(ip, ip->env, pkt, ihl, total);
 }
 
 /* The usual packet, an IPv4 TCP segment to our one address from a
@@ -228,32 +214,22 @@ void ip_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 	size_t total;
 	int ihl = ipv4_hdr_check(pkt, len, &total);
 	if (ihl < 0) {
-		/* IPv6 costs IPv4 nothing: it is told apart on the error path.
-		 * A stack with no IPv6 address has it off (as Linux's
-		 * disable_ipv6): such a packet is counted and dropped as IPv4
-		 * always did. */
-		if ((ihl == WIRE_ERR_VERSION || ihl == WIRE_ERR_SHORT) && ip->addrs.n6 &&
-		    len && pkt[0] >> 4 == 6)
+		/* IPv6 costs IPv4 nothing: it is told apart on the error path
+		 * (a version 6 packet is never anything but too short or not
+		 * version 4 to ipv4_hdr_check). */
+		if ((ihl == WIRE_ERR_VERSION || ihl == WIRE_ERR_SHORT) && ip_in_v6(ip, pkt, len))
 			ip6_input(ip, pkt, len);
 		else
 			ip_input_all(ip, pkt, len);
 		return;
 	}
-	uint64_t pair;
-	memcpy(&pair, pkt + 12, 8);
-	/* Not a fragment (MF and the offset: bytes 6-7) and TCP (byte 9), one
-	 * word compare; the TTL between them is not looked at. */
-	if ((rd32(pkt + 6) & ((uint32_t)(IPV4_MF | IPV4_FRAG_MASK) << 16 | 0xff)) != IP_PROTO_TCP) {
+	if (!ip_in_tcp_whole(pkt)) {
 		ip_input_all(ip, pkt, len);
 		return;
 	}
-	/* The address tests, made once for the pair of addresses that passed
-	 * them last (rx_pair; the usual packet is from the peer before). The
-	 * pair's addresses are in ip->rx from then on (nothing else writes
-	 * them): a packet of the known pair finds them there. */
-	if (!ip->rx_pair_ok || pair != ip->rx_pair) {
+	if (!ip_in_pair_known(ip, pkt)) {
 		ip_input_new_pair(ip, pkt, len, (size_t)ihl, total);
 		return;
 	}
-	ip_input_tcp(ip, pkt, (size_t)ihl, total);
+	ip_input_tcp(ip, ip->env, pkt, (size_t)ihl, total);
 }

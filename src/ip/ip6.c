@@ -257,7 +257,7 @@ void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 		ip6_input_all(ip, pkt, len);
 		return;
 	}
-	assert(pkt[0] >> 4 == 6);       /* ip_input's test, its one caller */
+	assert(pkt[0] >> 4 == 6);       /* ip_in_v6's test, both callers' */
 	size_t plen = rd16(pkt + 4);
 	if (plen > len - IPV6_HDR_LEN) {
 		ip6_input_all(ip, pkt, len);

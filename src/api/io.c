@@ -258,7 +258,7 @@ static __attribute__((noinline)) long send_usual_out(hsk_stack *s, tcb *t, const
  * one register, not send_usual_out's six). */
 static __attribute__((noinline)) long send_small_out(hsk_stack *s, tcb *t, uint32_t n)
 {
-	send_done(s, t);
+	output_data(&s->tcp, t);        /* (send_done's, its flag clear) */
 	return n;
 }
 

@@ -459,8 +459,14 @@ static void test_send_ways(void **state)
 					.outputs = slow });
 		peer_send(&p, 0, 1600, HSK_TH_ACK, 2000, NULL, 0);
 		sim_run(&p.sm, 7 * MS);
+		memset(&n, 0, sizeof(n));
+		send_counted(&p, text, 40);     /* send_small's: the ring's gone */
+		calls_equal(n, (calls){ .out_data = !slow, .out_one = !slow, .out_loop = slow,
+					.outputs = slow });
+		peer_send(&p, 0, 1640, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
 		peer_close(&p, false);
-		peer_send(&p, 0, 1601, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
+		peer_send(&p, 0, 1641, HSK_TH_FIN | HSK_TH_ACK, 2000, NULL, 0);
 		outcome o;
 		peer_end(&p, false, &o);
 		outcome_free(&o);

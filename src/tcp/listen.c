@@ -509,7 +509,6 @@ void req_from_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_se
 	req_make(s, l, sg, isn, r);
 }
 
-
 /* A listener is no connection object: it traces its own drops and hands
  * reply.c verdicts without a reason. */
 static tcp_verdict listen_drop(tcp_stack *s, tcp_listener *l, const tcp_seg *sg,

@@ -67,12 +67,15 @@ static int syns_sent(const sim *sm, int host)
 	return n;
 }
 
-static void test_ack_lands_on_iss(void **state)
+/* The scenario, the short ways on or off (tcp_stack.no_fastpath): the
+ * segments both hosts sent. */
+static size_t wrap_run(bool slow)
 {
-	(void)state;
 	sim sm;
 	int lsd, csd, ssd;
 	sim_init_pair(&sm, NULL, 31, PORT, &lsd, &csd, &ssd);
+	for (int h = 0; h < 2; h++)
+		sm.st[h]->tcp.no_fastpath = slow;
 	tcb *ct = tcb_of(&sm, C, csd), *st = tcb_of(&sm, S, ssd);
 	/* Nothing sent yet: SND.UNA is ISS + 1. After FIRST bytes it is
 	 * the ISS: 2^32 - 1 - FIRST bytes acknowledged so far (iss's readers
@@ -100,7 +103,20 @@ static void test_ack_lands_on_iss(void **state)
 	assert_int_equal(ti.bytes_acked, MORE - 1);
 	assert_int_equal(syns_sent(&sm, C), 1);
 	assert_int_equal(syns_sent(&sm, S), 1);
+	size_t tx = 0;
+	for (size_t i = 0; i < sm.nlog; i++)
+		tx += sm.log[i].ev.kind == HSK_EV_TX;
 	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 1 * MS);
+	return tx;
+}
+
+/* Both ways send the same segments: output_due's "SYN due" (SND.NXT at
+ * the ISS) is not taken after the wrap (the short way would send an ACK
+ * more). */
+static void test_ack_lands_on_iss(void **state)
+{
+	(void)state;
+	assert_int_equal(wrap_run(false), wrap_run(true));
 }
 
 int main(void)

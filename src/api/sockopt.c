@@ -53,7 +53,7 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 	const sock_opts *o = sock_opts_get(s, k);
 	t->tos = o->tos;
 	if (o->cc)
-		t->cc_id = cc_index(o->cc) & 7;
+		t->cc_id = cc_index(o->cc) & 3;
 	if (o->reuseaddr)
 		t->flags |= TF_REUSEADDR;
 	/* The extension holds the rarer ones (and then stays). */

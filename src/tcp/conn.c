@@ -18,7 +18,7 @@ void tcb_fresh_init(tcp_stack *s, tcb *t)
 	t->state = HSK_CLOSED;
 	t->mss = TCP_DEFAULT_MSS;
 	rtt_init(&t->rtt, &s->rttp);
-	t->cc_id = cc_index(s->cc_ops) & 7;
+	t->cc_id = cc_index(s->cc_ops) & 3;
 	tcb_cc_init(s, t, TCP_DEFAULT_MSS);
 	t->sndbuf = s->env->cfg.sndbuf;
 	t->rcvbuf = s->env->cfg.rcvbuf;

@@ -237,7 +237,7 @@ static inline __attribute__((always_inline)) bool established_inl(tcp_stack *s, 
 	/* ECN's one reduction per window counts from SND.UNA now (ecn.c):
 	 * ISS (the ACK of a SYN_RECEIVED) or ISS + 1 needs no field, more (a
 	 * Fast Open SYN's data acknowledged) does. */
-	if ((t->ecn & ECN_OK) && seq_eq(t->snd_una, t->iss)) {
+	if ((t->ecn & ECN_OK) && syn_outstanding(t)) {
 		t->flags |= TF_ECN_ISS;
 	} else if ((t->ecn & ECN_OK) && !seq_eq(t->snd_una, seq_add(t->iss, 1))) {
 		tcb_act *a = tcb_act_get(s, t);
@@ -477,6 +477,7 @@ tcp_verdict tcb_input_synrcvd_ack(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	t->snd_wl1 = sg->seq;
 	t->snd_wl2 = sg->ack;
 	t->snd_una = sg->ack;
+	t->syn_acked = 1;
 	tcb_timer_set(s, t);
 	return TV_OK;
 }
@@ -560,7 +561,8 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	 * that asked for no cookie and carried no data */
 	if (t->flags & (TF_TFO_SYN | TF_TFO_DATA))
 		tfo_rcv_synack(s, t, sg);
-	t->snd_una = sg->ack;
+	t->snd_una = sg->ack;           /* past the ISS: ack_ok */
+	t->syn_acked = 1;
 	if (!(t->flags & TF_SYN_RETRANS))
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
 	a->retries = 0;
@@ -594,6 +596,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 
 static tcp_verdict simultaneous_open_done(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
+	/* (SND.NXT, so SEG.ACK, is still the ISS when our SYN,ACK could
+	 * not go out) */
+	if (!seq_eq(sg->ack, t->snd_una))
+		t->syn_acked = 1;
 	t->snd_una = sg->ack;
 	if (t->act)
 		t->act->rtx_at = t->act->retries = 0;

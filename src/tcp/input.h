@@ -107,9 +107,11 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	bool syn_acked = syn_outstanding(t);
-	if (syn_acked)
+	if (syn_acked) {
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
+		t->syn_acked = 1;
+	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
 	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {

@@ -771,13 +771,14 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 	t->flags |= TF_PASSIVE | (ack ? TF_ON_ACCEPTQ : 0) | (ack && r->ecn_ok ? TF_ECN_ISS : 0) |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR));
 	if (l->cc)      /* tcb_established() (or Fast Open) starts it with these */
-		t->cc_id = cc_index(l->cc) & 7;
+		t->cc_id = cc_index(l->cc) & 3;
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
 	t->tos = l->tos;
 	t->iss = r->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	t->snd_una = ack ? t->snd_max : t->iss;        /* the ACK's: ISS + 1 */
+	t->syn_acked = ack != NULL;
 	/* Options that live in the extension take one (it stays), made
 	 * once SND.UNA is set (its recover and snd_sml start there) and
 	 * before the MSS is (TCP_MAXSEG caps it). */

@@ -17,7 +17,7 @@ void tcb_set_cc(tcp_stack *s, tcb *t, const cc_ops *ops)
 	if (!a)
 		return;
 	cc_state *cc = &a->cc;
-	t->cc_id = cc_index(ops) & 7;
+	t->cc_id = cc_index(ops) & 3;
 	/* As Linux's tcp_reinit_congestion_control: the new algorithm starts
 	 * from its own initial state, cwnd and ssthresh stay; a switch away
 	 * from "none" (a fixed huge window) starts again from IW. */

@@ -932,8 +932,8 @@ static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, 
 		   (how == ONE_ANY && (t->flags & TF_FIN_QUEUED) && !(t->flags & TF_FIN_ACKED));
 	assert(how != ONE_FIN || seq_eq(end, t->snd_nxt));
 	assert(how != ONE_DATA || (avail && !(t->flags & TF_FIN_QUEUED)));
-	/* output_due: data past SND.NXT or the FIN at it */
-	assert(avail || fin);
+	/* output_due: data past SND.NXT or the FIN at it (or SND.NXT at
+	 * the ISS: below) */
 	uint8_t flags = HSK_TH_ACK | (fin ? HSK_TH_FIN : 0);
 	if (avail) {
 		/* all of it, or the loop's way (which may split it or hold
@@ -943,6 +943,14 @@ static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, 
 			return;
 		}
 		flags |= HSK_TH_PSH;    /* the last of the burst */
+	} else if (!fin) {
+		/* SND.NXT at the ISS again after 2^32 bytes, the SYN long
+		 * acknowledged: output_due's SYN test let through a call
+		 * with nothing due (the loop's way sends nothing, then what
+		 * is owed) */
+		assert(seq_eq(t->snd_nxt, t->iss) && !syn_outstanding(t));
+		output_send(s, t, end);
+		return;
 	}
 	uint16_t win = tcb_window_field_inl(s, t);
 	uint32_t tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);

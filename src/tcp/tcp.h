@@ -324,7 +324,10 @@ typedef struct tcb {
 	uint16_t mss;             /* the peer's MSS, capped by ours */
 	uint8_t tos;              /* IP_TOS: DSCP of our packets, ECN bits 0 */
 	uint8_t quick : 5;        /* quick ACKs left, <= QACK_MAX (quickack.c) */
-	uint8_t cc_id : 3;        /* its congestion control: cc_at(cc_id) */
+	uint8_t cc_id : 2;        /* its congestion control: cc_at(cc_id) */
+	uint8_t syn_acked : 1;    /* SND.UNA has passed the ISS: set where it
+				   * first does, never cleared (SND.UNA == ISS
+				   * again after 2^32 - 1 data bytes) */
 
 	/* RFC 9293 send and receive variables; our FIN, once sent
 	 * (TF_FIN_SENT), is SND.MAX - 1 */
@@ -425,6 +428,7 @@ _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B"
 /* An idle established end is its TCB, its socket slot and its share of the
  * table: DESIGN.md's 256 bytes (docs/bench.md measures it). */
 _Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 200, "tcb <= 200 B");
+_Static_assert(CC_ALGOS <= 4, "tcb.cc_id has 2 bits");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
 
 /* TCP Fast Open server keys (tfo.c), Linux's primary and backup
@@ -1033,8 +1037,9 @@ static inline uint32_t tcb_ssthresh(const tcb *t)
 }
 static inline bool tcb_in_recovery(const tcb *t) { return t->act && t->act->cc.in_recovery; }
 static inline uint64_t tcb_rtx_at(const tcb *t) { return t->act ? t->act->rtx_at : 0; }
-/* Our SYN is not acknowledged yet. */
-static inline bool syn_outstanding(const tcb *t) { return seq_eq(t->snd_una, t->iss); }
+/* Our SYN is not acknowledged yet (not SND.UNA == ISS: true again after
+ * 2^32 - 1 data bytes). */
+static inline bool syn_outstanding(const tcb *t) { return !t->syn_acked; }
 static inline uint64_t tcb_user_timeout(const tcb *t) { return t->act ? t->act->user_timeout_ns : 0; }
 static inline uint16_t tcb_user_mss(const tcb *t) { return t->act ? t->act->user_mss : 0; }
 static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retries : 0; }
@@ -1400,7 +1405,7 @@ static inline void ecn_cwr_abort(tcb *t)
 /* Bytes written and not yet sent (TCP_NOTSENT_LOWAT). */
 static inline uint32_t tcb_notsent(const tcb *t)
 {
-	hsk_seq end = seq_add(t->snd_una, (seq_eq(t->snd_una, t->iss) ? 1u : 0u) +
+	hsk_seq end = seq_add(t->snd_una, (syn_outstanding(t) ? 1u : 0u) +
 			      tcb_snd_len(t));
 	return seq_gt(end, t->snd_max) ? (uint32_t)seq_diff(end, t->snd_max) : 0;
 }
@@ -1409,9 +1414,11 @@ static inline uint32_t tcb_notsent(const tcb *t)
 static inline uint32_t tcb_data_acked(const tcb *t)
 {
 	uint32_t n = (uint32_t)seq_diff(t->snd_una, t->iss);
-	if (n)
+	/* (no test of n: 0 is 2^32 - 1 data bytes and an acknowledged SYN
+	 * after the wrap; TF_FIN_ACKED implies syn_acked) */
+	if (t->syn_acked)
 		n--;
-	if ((t->flags & TF_FIN_ACKED) && n)
+	if (t->flags & TF_FIN_ACKED)
 		n--;
 	return n;
 }

@@ -146,6 +146,7 @@ static void dirty_free(hsk_stack *s, tcb *t)
 	t->state = HSK_ESTABLISHED;
 	t->flags |= TF_SACK_OK | TF_TS_OK | TF_WSCALE;
 	t->snd_una = t->snd_nxt = t->snd_max = t->rcv_nxt = seq_of(0x12345678);
+	t->syn_acked = 1;
 	t->mss = 1448;
 	t->cwnd = 99999;
 	t->rtt.srtt = 777;

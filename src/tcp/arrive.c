@@ -163,10 +163,7 @@ static __attribute__((noinline)) void output_quiet(tcp_stack *s, tcb *t)
 	assert(!s->no_fastpath);        /* (header prediction's test) */
 	if (!tcb_snd_len(t)) {
 		assert((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
-		       !syn_outstanding(t) &&
-		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
-		       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) &&
-		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+		       tcb_all_acked(t));
 		if (t->flags & TF_ACK_NOW)
 			tcb_send_ack(s, t);
 		tcb_timer_set(s, t);

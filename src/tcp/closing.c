@@ -78,9 +78,7 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 	 * would find nothing due, nothing in flight for an RTO, and only
 	 * this ACK to send before it sets the wheel. */
 	if (snd_empty) {
-		assert(!(t->flags & (TF_DETACHED | TF_FIN_QUEUED)) && !syn_outstanding(t) &&
-		       seq_eq(t->snd_una, t->snd_max) && seq_eq(t->snd_nxt, t->snd_max) &&
-		       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes));
+		assert(tcb_all_acked(t));
 		tcb_send_ack(s, t);
 		tcb_timer_set(s, t);
 		return TV_OK;

@@ -1040,6 +1040,17 @@ static inline uint64_t tcb_rtx_at(const tcb *t) { return t->act ? t->act->rtx_at
 /* Our SYN is not acknowledged yet (not SND.UNA == ISS: true again after
  * 2^32 - 1 data bytes). */
 static inline bool syn_outstanding(const tcb *t) { return !t->syn_acked; }
+/* With the send ring empty in ESTABLISHED or CLOSE_WAIT: everything
+ * written is sent and acknowledged, nothing is lost, no FIN queued or
+ * sent, so tcp_output would find nothing due but an ACK (what its
+ * stand-ins, output_quiet and established_fin_taken, assert). */
+static inline bool tcb_all_acked(const tcb *t)
+{
+	return !syn_outstanding(t) && seq_eq(t->snd_una, t->snd_max) &&
+	       seq_eq(t->snd_nxt, t->snd_max) &&
+	       !(t->flags & (TF_DETACHED | TF_FIN_QUEUED | TF_FIN_SENT)) &&
+	       !(tcb_sack(t) && tcb_sack(t)->rk.lost_bytes);
+}
 static inline uint64_t tcb_user_timeout(const tcb *t) { return t->act ? t->act->user_timeout_ns : 0; }
 static inline uint16_t tcb_user_mss(const tcb *t) { return t->act ? t->act->user_mss : 0; }
 static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retries : 0; }

@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "tcp/mem.h"
+#include "tcp/passive.h"
 
 tcb *conn_of(hsk_stack *s, int sd, int *err)
 {

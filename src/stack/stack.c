@@ -7,6 +7,7 @@
 
 #include "ip/ip_in.h"
 #include "stack/stack.h"
+#include "tcp/passive.h"
 
 void hsk_config_default(hsk_config *c)
 {

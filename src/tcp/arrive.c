@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "tcp/input.h"
+#include "tcp/passive.h"
 
 static void count_parse_error(tcp_stack *s, int err)
 {

@@ -8,6 +8,7 @@
 
 #include "tcp/conn.h"
 #include "tcp/end.h"
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 void tcb_fresh_init(tcp_stack *s, tcb *t)

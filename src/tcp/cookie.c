@@ -29,6 +29,7 @@
  * rounded up to 536, as Linux does.
  */
 #include "tcp/cookie.h"
+#include "tcp/passive.h"
 
 void cookie_key_init(tcp_stack *s)
 {

@@ -6,7 +6,7 @@
 #define HSK_TCP_COOKIE_H
 
 #include "core/siphash.h"
-#include "tcp/tcp.h"
+#include "tcp/passive.h"
 
 #define COOKIE_LABEL 0x636f6f6b69653132ull /* "cookie12" */
 

@@ -54,6 +54,7 @@
 #include <stddef.h>
 
 #include "tcp/input.h"
+#include "tcp/passive.h"
 #include "tcp/reass.h"
 
 /* RFC 7323 §5.5: 24 days, in the ms of ts_recent_ms (which wraps after

@@ -31,6 +31,7 @@
 
 #include "tcp/conn.h"
 #include "tcp/cookie.h"
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 /* a is the unspecified address (::): its two halves as words, not its

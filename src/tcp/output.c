@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 /* The least shift that brings rcvbuf within 16 bits, at most 14: its bit

@@ -23,6 +23,7 @@
  * Linux limits them no more than that. Nothing here ever answers an RST
  * but a challenge ACK.
  */
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 /* The millisecond clock of the limits; 0 is kept for "never". */

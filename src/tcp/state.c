@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 static const char *const state_names[HSK_STATE_COUNT] = {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)

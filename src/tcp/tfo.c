@@ -57,6 +57,7 @@
 #include <string.h>
 
 #include "core/rand.h"
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 #define TFO_LABEL 0x74666f636f6f6b69ull  /* "tfocooki" */

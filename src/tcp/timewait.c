@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "tcp/end.h"
+#include "tcp/passive.h"
 #include "tcp/tcp.h"
 
 void tw_send_ack(tcp_stack *s, tcp_tw *tw)

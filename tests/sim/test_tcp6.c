@@ -16,6 +16,7 @@
 
 #include "sim.h"
 #include "stack/stack.h"
+#include "tcp/passive.h"
 
 enum { C = 0, S = 1, PORT = 80 };
 #define A HSK_TH_ACK

@@ -15,6 +15,7 @@
 #include "api/shard.h"
 #include "sim.h"
 #include "stack/stack.h"
+#include "tcp/passive.h"
 
 enum { C = 0, S = 1, C2 = 2, PORT = 80 };
 #define A HSK_TH_ACK

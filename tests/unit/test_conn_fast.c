@@ -72,6 +72,7 @@
 #include "core/rand.h"
 #include "core/table.h"
 #include "sim.h"
+#include "tcp/passive.h"
 
 static void no_tx(void *ctx, const uint8_t *pkt, size_t len)
 {

@@ -64,12 +64,34 @@ void ecn_rcv_syn(tcb *t, const tcp_seg *sg)
 		t->ecn = 0;
 }
 
+/* The once-per-window edge (ecn_rcv_ack): an ECE is news only on an ACK
+ * past it. Before the first reduction it is where ESTABLISHED found
+ * SND.UNA: the ISS (TF_ECN_ISS), ISS + 1, or more (ecn_high). */
+static hsk_seq ecn_edge(const tcb *t)
+{
+	return (t->flags & TF_ECN_HIGH) ? t->act->ecn_high :
+	       seq_add(t->iss, (t->flags & TF_ECN_ISS) ? 0 : 1);
+}
+
+/* SND.UNA this far past the edge: every acceptable ACK is past it too
+ * (none is older than SND.UNA - MAX.SND.WND, and MAX.SND.WND < 2^30). */
+#define ECN_EDGE_FAR_BYTES (1 << 30)
+
 void ecn_out(tcb *t, seg_out *o)
 {
 	o->tos = t->tos;
 	if (!(t->ecn & ECN_OK) || (o->flags & HSK_TH_SYN))
 		return;
 	if (o->len && seq_ge(o->seq, t->snd_max)) {
+		/* seq_gt(SEG.ACK, edge) turns false 2^31 bytes past the edge:
+		 * note the edge far behind before (ECN_EDGE_FAR). Between two
+		 * segments of new data SND.UNA moves at most to the first
+		 * one's end, within MAX.SND.WND (+ a probe's byte, a FIN) of
+		 * SND.UNA then: it is noted 2^30 to 2^31 - 2^14 + 2 bytes on,
+		 * where the comparison is still exact. */
+		if (!(t->ecn & ECN_EDGE_FAR) &&
+		    seq_diff(t->snd_una, ecn_edge(t)) >= ECN_EDGE_FAR_BYTES)
+			t->ecn |= ECN_EDGE_FAR;
 		o->tos |= IP_ECN_ECT0;
 		if (t->ecn & ECN_QUEUE_CWR) {
 			t->ecn &= ~ECN_QUEUE_CWR & 0xf;
@@ -95,7 +117,6 @@ void ecn_rcv_data(tcp_stack *s, tcb *t, const tcp_seg *sg)
 			qack_enter(s, t, 2);
 			t->ecn |= ECN_DEMAND_CWR;
 		}
-		t->ecn |= ECN_SEEN;
 	}
 }
 
@@ -125,9 +146,8 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	 * which went on that data); before the first, on an ACK of more than
 	 * our SYN. Not on top of a loss recovery's reduction, nor inside
 	 * the CWR state of the last one. */
-	hsk_seq high = (t->flags & TF_ECN_HIGH) ? t->act->ecn_high :
-		       seq_add(t->iss, (t->flags & TF_ECN_ISS) ? 0 : 1);
-	if (tcb_in_recovery(t) || in_cwr(t) || !seq_gt(sg->ack, high))
+	if (tcb_in_recovery(t) || in_cwr(t) ||
+	    (!(t->ecn & ECN_EDGE_FAR) && !seq_gt(sg->ack, ecn_edge(t))))
 		return;
 	tcb_act *a = tcb_act_get(s, t);
 	if (!a)
@@ -141,7 +161,7 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	a->ecn_high = t->snd_max;
 	a->ecn_cwr = true;
 	t->flags |= TF_ECN_HIGH;
-	t->ecn |= ECN_QUEUE_CWR;
+	t->ecn = (t->ecn & ~ECN_EDGE_FAR & 0xf) | ECN_QUEUE_CWR;   /* a new edge */
 	CNT_INC(s->env, TCPECNReduce);
 	cc_cwr_ack(&a->cc, delivered, rec_pipe(t), 0);
 }

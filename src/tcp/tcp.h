@@ -169,7 +169,8 @@ enum tcb_ecn {
 	ECN_OK = 1u << 0,          /* negotiated on the SYN */
 	ECN_DEMAND_CWR = 1u << 1,  /* CE seen: ECE on our segments until CWR */
 	ECN_QUEUE_CWR = 1u << 2,   /* we reduced: CWR on the next new data */
-	ECN_SEEN = 1u << 3,        /* a CE mark ever arrived */
+	ECN_EDGE_FAR = 1u << 3,    /* the once-per-window edge is far behind
+				    * SND.UNA: every ECE is news (ecn.c) */
 };
 
 /* Segment records a connection starts with, inside its tcp_sack: a

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, PORT = 80 };
 #define A HSK_TH_ACK
@@ -467,6 +468,94 @@ static void test_ip_tos(void **state)
 	sim_free(&sm);
 }
 
+/* ECN's once-per-window edge across the wrap: an ECE is news only on an
+ * ACK past the edge (a passive end's first: its ISS; after a reduction:
+ * SND.MAX then, ecn_high), and seq_gt(SEG.ACK, edge) alone turns false
+ * once SND.UNA is 2^31 past it, which a long transfer without a
+ * reduction reaches (the fault test_syn_wrap's `syn_acked` fixed for the
+ * SYN). The edge is moved `behind` bytes back from SND.UNA (0: not
+ * moved), as after such a transfer, then a few segments go: an ECE
+ * beyond the wrap reduces as one a few bytes into a connection does.
+ * high: the edge of a reduction (the CWR state over), else the ISS.
+ * Returns ssthresh after the ECE (0: no reduction). */
+static uint32_t ece_past_edge(uint32_t behind, bool high)
+{
+	sim sm;
+	sim_peer p;
+	peer_fx(&sm, &p, 910, NOT_ECT);
+	hsk_stack *s = sm.st[S];
+	tcb *t = sock_get(s, p.sd)->t;
+	static char data[40 * 1460];
+	const uint32_t mss = sim_mss(&sm);
+	memset(data, 'w', sizeof(data));
+	uint64_t cut = 0;
+	uint32_t ack = 1;
+	if (high) {
+		/* A first reduction, and its CWR state ended (past SND.MAX
+		 * then: ten segments). */
+		assert_int_equal(hsk_send(s, p.sd, data, 20 * mss), (long)(20 * mss));
+		sim_run(&sm, 10 * MS);
+		sim_peer_send(&p, 1, 1 + 2 * mss, A | ECE, 65535, NULL, 0);
+		sim_peer_send(&p, 1, ack = 1 + 11 * mss, A, 65535, NULL, 0);
+		assert_false(t->act->ecn_cwr);
+		cut = 1;
+	}
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), cut);
+	if (high)
+		t->act->ecn_high = seq_add(t->snd_una, -(int32_t)behind);
+	else
+		t->iss = seq_add(t->snd_una, -(int32_t)behind);
+	/* New data sent past the move (after an ACK of one segment: cwnd
+	 * may be full), then the ECE, 2^31 + 2 MSS past the moved edge.
+	 * (ecn.c notes a far edge on new data, which a real transfer sends
+	 * many times between 2^30 and 2^31: one such segment stands for
+	 * them.) */
+	assert_int_equal(hsk_send(s, p.sd, data, 20 * mss), (long)(20 * mss));
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, ack + mss, A, 65535, NULL, 0);
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, ack + 4 * mss, A | ECE, 65535, NULL, 0);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
+	uint32_t ss = sim_counter(&sm, S, "TCPECNReduce") > cut ? ti.ssthresh : 0;
+	peer_end(&sm, &p);
+	return ss;
+}
+
+static void test_ece_edge_wrap(void **state)
+{
+	(void)state;
+	const uint32_t wrap = (1u << 31) - 2 * 1460;
+	for (int high = 0; high < 2; high++) {
+		uint32_t ss = ece_past_edge(0, high);
+		assert_true(ss > 0);
+		assert_int_equal(ece_past_edge(wrap, high), ss);
+	}
+}
+
+/* The first edge's other side: an ECE on an ACK of nothing past a passive
+ * end's ISS (an old ACK: SEG.ACK = ISS, acceptable while SND.UNA is within
+ * MAX.SND.WND of it) is no news; the next ACK's is. */
+static void test_ece_at_iss_no_reduction(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	peer_fx(&sm, &p, 911, NOT_ECT);
+	hsk_stack *s = sm.st[S];
+	static char data[10 * 1460];
+	const uint32_t mss = sim_mss(&sm);
+	memset(data, 'i', sizeof(data));
+	assert_int_equal(hsk_send(s, p.sd, data, 10 * mss), (long)(10 * mss));
+	sim_run(&sm, 10 * MS);
+	sim_peer_send(&p, 1, 1 + 2 * mss, A, 65535, NULL, 0);
+	sim_peer_send(&p, 1, 0, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 0);
+	sim_peer_send(&p, 1, 1 + 3 * mss, A | ECE, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), 1);
+	peer_end(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_retransmission_not_ect),
 		cmocka_unit_test(test_ce_marks_between_stacks),
 		cmocka_unit_test(test_ip_tos),
+		cmocka_unit_test(test_ece_edge_wrap),
+		cmocka_unit_test(test_ece_at_iss_no_reduction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 #include "wire/wire.h"
 
 enum { C = 0, S = 1, PORT = 80, CPORT = 1111, SPORT = 2222 };
@@ -177,6 +178,38 @@ static void test_simultaneous_open_checks_ack(void **state)
 	sim_run(&sm, 1 * SEC);
 	sim_assert_no_leaks(&sm);
 	sim_free(&sm);
+}
+
+/* A simultaneous open whose SYN,ACK could not go out (output_send found no
+ * extension for it: SND.NXT stays the ISS, and SND.MAX went back to it on
+ * the peer's SYN; the test puts both there, as that failure leaves them):
+ * the peer's SYN,ACK acknowledging the ISS itself (SEG.ACK = SND.NXT)
+ * completes the open, but acknowledges nothing of ours
+ * (simultaneous_open_done sets syn_acked only when SEG.ACK passes
+ * SND.UNA): our SYN,ACK goes from ESTABLISHED, and once it is
+ * acknowledged the data starts at ISS + 1. */
+static void test_simultaneous_open_synack_unsent(void **state)
+{
+	(void)state;
+	sim sm;
+	int a = connect_nohost(&sm, 15);
+	hsk_stack *c = sm.st[C];
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN, 65535, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	tcb *t = sock_get(c, a)->t;
+	assert_true(seq_eq(t->snd_una, t->iss) && !t->syn_acked);
+	t->snd_nxt = t->snd_max = t->iss;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	assert_false(t->syn_acked);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);     /* our SYN, at last */
+	expect_no_tx(&sm);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A, 65535, NULL, 0);
+	assert_true(t->syn_acked);
+	assert_int_equal(hsk_send(c, a, "data", 4), 4);
+	expect_seg(&sm, C, A | PSH, 1, irs + 1, 4);
+	abort_end(&sm, a);
 }
 
 /* RFC 7323 §2.2: the window field of a SYN is never scaled -- the SYN,ACK
@@ -972,6 +1005,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_checks_ack),
+		cmocka_unit_test(test_simultaneous_open_synack_unsent),
 		cmocka_unit_test(test_simultaneous_open_window_unscaled),
 		cmocka_unit_test(test_simultaneous_open_syn_ack_field_ignored),
 		cmocka_unit_test(test_simultaneous_open_lost_synacks),

@@ -477,7 +477,8 @@ static void test_ip_tos(void **state)
  * moved), as after such a transfer, then a few segments go: an ECE
  * beyond the wrap reduces as one a few bytes into a connection does.
  * high: the edge of a reduction (the CWR state over), else the ISS.
- * Returns ssthresh after the ECE (0: no reduction). */
+ * Returns ssthresh after the ECE (0: no reduction); after a reduction,
+ * an ECE not past its own edge does nothing. */
 static uint32_t ece_past_edge(uint32_t behind, bool high)
 {
 	sim sm;
@@ -518,6 +519,16 @@ static uint32_t ece_past_edge(uint32_t behind, bool high)
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(s, p.sd, &ti), 0);
 	uint32_t ss = sim_counter(&sm, S, "TCPECNReduce") > cut ? ti.ssthresh : 0;
+	if (ss) {
+		/* The reduction's own edge (SND.MAX then) holds, the far
+		 * mark gone with the old edge: past its CWR state, an ECE on
+		 * an old ACK of data sent before it is no news. */
+		assert_true(seq_gt(t->snd_max, t->act->ecn_high));
+		sim_peer_send(&p, 1, t->snd_max.v - p.hiss, A, 65535, NULL, 0);
+		assert_false(t->act->ecn_cwr);
+		sim_peer_send(&p, 1, t->act->ecn_high.v - p.hiss, A | ECE, 65535, NULL, 0);
+		assert_int_equal(sim_counter(&sm, S, "TCPECNReduce"), cut + 1);
+	}
 	peer_end(&sm, &p);
 	return ss;
 }

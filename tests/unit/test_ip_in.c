@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -211,10 +213,43 @@ static void test_same_clock_way_is_ip_input(void **state)
 	hsk_stack_free(b);
 }
 
+/* A packet shorter than the 20-byte header, ending where the memory ends
+ * (the page after it not mapped: a driver's buffer may end there): the
+ * usual way reads no byte past it (its length test comes before the first
+ * word's load), neither does ip_input, and both drop it alike. The first
+ * bytes are the usual packet's (0x45, a total length, ...). */
+static void test_short_packet_at_memory_end(void **state)
+{
+	struct rec ra, rb;
+	hsk_stack *a = new_stack(&ra), *b = new_stack(&rb);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	(void)state;
+
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mprotect(m + pg, pg, PROT_NONE), 0);
+	ipv4_hdr h = { .total_len = 40, .id = 1, .ttl = 64, .proto = IP_PROTO_TCP,
+		       .src = PEER, .dst = US };
+	uint8_t usual[20];
+	assert_int_equal(ipv4_emit(&h, usual, 20), 20);
+	for (size_t n = 0; n < 20; n++) {
+		uint8_t *p = m + pg - n;
+		memcpy(p, usual, n);
+		hsk_stack_input(a, 1000 * MS, p, n);
+		hsk_stack_input(b, 1000 * MS + 1 + n, p, n);
+		assert_int_equal(ra.segs + ra.segs6 + rb.segs + rb.segs6, 0);
+		assert_memory_equal(&a->env.cnt, &b->env.cnt, sizeof a->env.cnt);
+	}
+	assert_int_equal(munmap(m, 2 * pg), 0);
+	hsk_stack_free(a);
+	hsk_stack_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_clock_way_is_ip_input),
+		cmocka_unit_test(test_short_packet_at_memory_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

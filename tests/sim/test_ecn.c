@@ -468,6 +468,18 @@ static void test_ip_tos(void **state)
 	sim_free(&sm);
 }
 
+/* segs full segments written on the peer's connection at S (40 at most);
+ * returns the MSS. */
+static uint32_t peer_write(sim *sm, sim_peer *p, uint32_t segs)
+{
+	static char data[40 * 1460];
+	const uint32_t mss = sim_mss(sm);
+	assert_true(segs * mss <= sizeof(data));
+	memset(data, 'w', sizeof(data));
+	assert_int_equal(hsk_send(sm->st[S], p->sd, data, segs * mss), (long)(segs * mss));
+	return mss;
+}
+
 /* ECN's once-per-window edge across the wrap: an ECE is news only on an
  * ACK past the edge (a passive end's first: its ISS; after a reduction:
  * SND.MAX then, ecn_high), and seq_gt(SEG.ACK, edge) alone turns false
@@ -486,15 +498,13 @@ static uint32_t ece_past_edge(uint32_t behind, bool high)
 	peer_fx(&sm, &p, 910, NOT_ECT);
 	hsk_stack *s = sm.st[S];
 	tcb *t = sock_get(s, p.sd)->t;
-	static char data[40 * 1460];
 	const uint32_t mss = sim_mss(&sm);
-	memset(data, 'w', sizeof(data));
 	uint64_t cut = 0;
 	uint32_t ack = 1;
 	if (high) {
 		/* A first reduction, and its CWR state ended (past SND.MAX
 		 * then: ten segments). */
-		assert_int_equal(hsk_send(s, p.sd, data, 20 * mss), (long)(20 * mss));
+		peer_write(&sm, &p, 20);
 		sim_run(&sm, 10 * MS);
 		sim_peer_send(&p, 1, 1 + 2 * mss, A | ECE, 65535, NULL, 0);
 		sim_peer_send(&p, 1, ack = 1 + 11 * mss, A, 65535, NULL, 0);
@@ -511,7 +521,7 @@ static uint32_t ece_past_edge(uint32_t behind, bool high)
 	 * (ecn.c notes a far edge on new data, which a real transfer sends
 	 * many times between 2^30 and 2^31: one such segment stands for
 	 * them.) */
-	assert_int_equal(hsk_send(s, p.sd, data, 20 * mss), (long)(20 * mss));
+	peer_write(&sm, &p, 20);
 	sim_run(&sm, 10 * MS);
 	sim_peer_send(&p, 1, ack + mss, A, 65535, NULL, 0);
 	sim_run(&sm, 10 * MS);
@@ -553,11 +563,7 @@ static void test_ece_at_iss_no_reduction(void **state)
 	sim sm;
 	sim_peer p;
 	peer_fx(&sm, &p, 911, NOT_ECT);
-	hsk_stack *s = sm.st[S];
-	static char data[10 * 1460];
-	const uint32_t mss = sim_mss(&sm);
-	memset(data, 'i', sizeof(data));
-	assert_int_equal(hsk_send(s, p.sd, data, 10 * mss), (long)(10 * mss));
+	const uint32_t mss = peer_write(&sm, &p, 10);
 	sim_run(&sm, 10 * MS);
 	sim_peer_send(&p, 1, 1 + 2 * mss, A, 65535, NULL, 0);
 	sim_peer_send(&p, 1, 0, A | ECE, 65535, NULL, 0);

@@ -119,10 +119,43 @@ static void test_ack_lands_on_iss(void **state)
 	assert_int_equal(wrap_run(false), wrap_run(true));
 }
 
+/* At the ISS again (the SYN long acknowledged), a call of tcp_output
+ * with nothing due sends nothing: TCP_NODELAY set (which pushes what
+ * Nagle held) and a read (which may update the window) on each end, with
+ * the short ways on. output_due's SYN test lets such a call through
+ * (SND.NXT is the ISS), and output_one hands it to output_send, which
+ * finds nothing to send: sent as output_one's segment, it would be an
+ * empty ACK at every call (s26syn's ACK storm). */
+static void test_nothing_due_at_iss(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 32, PORT, &lsd, &csd, &ssd);
+	tcb *ct = tcb_of(&sm, C, csd), *st = tcb_of(&sm, S, ssd);
+	ct->iss = seq_add(ct->snd_una, FIRST);
+	st->iss = seq_add(st->snd_una, FIRST);
+	transfer(&sm, C, csd, ssd, 0, FIRST, false);
+	transfer(&sm, S, ssd, csd, 0, FIRST, false);
+	assert_true(seq_eq(ct->snd_nxt, ct->iss) && ct->syn_acked);
+	assert_true(seq_eq(st->snd_nxt, st->iss) && st->syn_acked);
+	size_t from = sm.nlog;
+	int sds[2] = { csd, ssd };
+	for (int h = 0; h < 2; h++) {
+		char b[8];
+		assert_int_equal(hsk_setsockopt(sm.st[h], sds[h], HSK_TCP_NODELAY, 1), 0);
+		assert_int_equal(hsk_recv(sm.st[h], sds[h], b, sizeof(b)), -HSK_EAGAIN);
+		sim_run(&sm, 10 * MS);
+	}
+	assert_int_equal(sim_count_tx_since(&sm, C, from) + sim_count_tx_since(&sm, S, from), 0);
+	sim_finish_pair_graceful(&sm, C, S, lsd, csd, ssd, 1 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ack_lands_on_iss),
+		cmocka_unit_test(test_nothing_due_at_iss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

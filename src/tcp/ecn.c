@@ -144,8 +144,9 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	/* Once per window: an ECE is news only on an ACK of data sent after
 	 * the last reduction (the receiver echoes until it sees our CWR,
 	 * which went on that data); before the first, on an ACK of more than
-	 * our SYN. Not on top of a loss recovery's reduction, nor inside
-	 * the CWR state of the last one. */
+	 * our SYN (ecn_edge); on any once the edge is far behind (ecn_out).
+	 * Not on top of a loss recovery's reduction, nor inside the CWR
+	 * state of the last one. */
 	if (tcb_in_recovery(t) || in_cwr(t) ||
 	    (!(t->ecn & ECN_EDGE_FAR) && !seq_gt(sg->ack, ecn_edge(t))))
 		return;

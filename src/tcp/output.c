@@ -228,11 +228,15 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 
 /* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
  * the usual case (held, and not across the wrap) is one csum_copy here,
- * without the ring function's frame and its second piece's test. */
-static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+ * without the ring function's frame and its second piece's test. to_end:
+ * the caller knows the bytes run to the ring's end (off + n is its
+ * length, n > 0: one_way's segment), so that they are held. */
+static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n,
+				   bool to_end)
 {
+	assert(!to_end || (n && off + n == r->len));
 	uint32_t pos = (r->head + off) & (r->cap - 1), sum = 0;
-	if (off < r->len && n <= r->len - off && n <= r->cap - pos)
+	if ((to_end || (off < r->len && n <= r->len - off)) && n <= r->cap - pos)
 		return csum_copy(dst, r->buf + pos, n, 0);
 	ring_peek_csum(r, off, dst, n, &sum);
 	return sum;
@@ -252,7 +256,7 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
 static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
 							  const tbl_v6addrs *a6, const seg_tpl *tp,
 							  const seg_out *o, const hsk_ring *ring,
-							  int obj, int sd, bool plain)
+							  int obj, int sd, bool plain, bool to_end)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
@@ -267,7 +271,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		if (o->data)
 			pay = csum_copy(h + hlen, o->data, o->len, 0);
 		else
-			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
+			pay = ring_gather(ring, o->ring_off, h + hlen, o->len, to_end);
 	}
 	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
@@ -291,7 +295,8 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		CNT_INC(s->env, OutRsts);
 	seg_tpl tp;
 	seg_tpl_fill(&tp, tu, a6);
-	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
+	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN),
+		false);
 }
 
 /* seg_put for a pure ACK or a send loop's segment with SACK blocks (not
@@ -302,7 +307,7 @@ static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const 
 						    const seg_tpl *tp, const seg_out *o,
 						    const hsk_ring *ring)
 {
-	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
+	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false, false);
 }
 
 /* Whether a segment of a TCB with extension a carries SACK blocks (when
@@ -331,10 +336,11 @@ static inline void put_blocks(tcb *t, seg_out *o)
  * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
  * send loop's are ACKs, and neither (their flags are not tested).
  * fresh: send_seg's (the SACK state has just begun: sack_start cleared
- * what there was to report but data held out of order). */
+ * what there was to report but data held out of order). to_end: o's
+ * bytes run to the send ring's end (ring_gather's). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
-							  bool any, bool fresh)
+							  bool any, bool fresh, bool to_end)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK) {
@@ -386,16 +392,16 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	const seg_tpl *tp = a ? &a->tpl : &tmp;
 	const hsk_ring *ring = a ? &a->snd : NULL;
 	if (any)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain);
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain, false);
 	else if (plain)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true);
+		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true, to_end);
 	else
 		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, t->act, o, NULL, true, false);
+	tcb_put(s, t, t->act, o, NULL, true, false, false);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
@@ -616,7 +622,7 @@ static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint1
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
-	tcb_put(s, t, t->act, &o, NULL, false, false);
+	tcb_put(s, t, t->act, &o, NULL, false, false, false);
 }
 
 /* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
@@ -638,11 +644,13 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
  * extension; win and tsval: the window field and TSval of now. fresh:
  * new data or FIN, SACK on and its state not in use (the caller tested
- * it): rec_sent_start's. */
+ * it): rec_sent_start's. to_end: one_send's (all the unsent bytes: off +
+ * len is the send ring's length), for ring_gather. */
 static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint8_t flags, uint16_t win,
 							   uint32_t tsval, uint32_t len, bool fin,
-							   bool is_new, uint32_t off, bool fresh)
+							   bool is_new, uint32_t off, bool fresh,
+							   bool to_end)
 {
 	seg_out o;
 	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
@@ -672,7 +680,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t, fresh);
-	tcb_put(s, t, a, &o, &tsval, false, fresh);
+	tcb_put(s, t, a, &o, &tsval, false, fresh, to_end);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);
@@ -751,7 +759,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
 		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
-			      ring_off(t, t->snd_nxt), false))
+			      ring_off(t, t->snd_nxt), false, false))
 			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
@@ -900,7 +908,7 @@ static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t,
 							   uint32_t avail, bool fin, bool fresh)
 {
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
-			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh);
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh, true);
 	output_end(s, t, end, true, fresh || sent, true, fresh);
 }
 

@@ -404,10 +404,14 @@ static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 	tcb_put(s, t, t->act, o, NULL, true, false, false);
 }
 
-/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
-static uint16_t syn_window(const tcp_stack *s, const tcb *t)
+/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535.
+ * fresh: connect's TCB (output_syn's), whose receive ring has no buffer
+ * and holds nothing (asserted there): its space is rcvbuf but under
+ * memory pressure (tcb_rcv_space's room, without the call). */
+static inline uint16_t syn_window(const tcp_stack *s, const tcb *t, bool fresh)
 {
-	uint32_t space = tcb_rcv_space(s, t);
+	uint32_t space = fresh && !s->mem_pressure ? t->rcvbuf : tcb_rcv_space(s, t);
+	assert(space == tcb_rcv_space(s, t));
 	return (uint16_t)(space > 65535 ? 65535 : space);
 }
 
@@ -426,9 +430,9 @@ static inline bool syn_fast_ok(const tcp_stack *s, const tcb *t)
  * and syn_options_stream's options laid out as opts_put_other lays out a
  * SYN's), written as words into the IP layer's buffer and summed as they
  * go: no seg_out filled and read back, no option walk. syn_fast_ok has
- * held. a: t's extension. */
+ * held. a: t's extension; fresh: output_syn's (syn_window's). */
 static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t,
-							    const tcb_act *a)
+							    const tcb_act *a, bool fresh)
 {
 	const hsk_config *c = &s->env->cfg;
 	/* no ECN state to mark the SYN with: only ecn_syn_out sets it in
@@ -447,7 +451,7 @@ static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t
 		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
 		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
-	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t), n, sum);
+	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t, fresh), n, sum);
 	CNT_INC(s->env, OutSegs);
 	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 }
@@ -458,7 +462,7 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 {
 	if (!syn_fast_ok(s, t))
 		return false;
-	syn_words(s, t, a);
+	syn_words(s, t, a, false);
 	return true;
 }
 
@@ -476,7 +480,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = syn_window(s, t);
+		o.win = syn_window(s, t, false);
 		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
@@ -488,7 +492,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		tfo_synack_out(s, t, &o, cookie);
-		o.win = syn_window(s, t);
+		o.win = syn_window(s, t, false);
 		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
@@ -1020,13 +1024,15 @@ void output_syn(tcp_stack *s, tcb *t)
 	       seq_eq(t->snd_nxt, t->iss) && seq_eq(t->snd_max, t->iss) &&
 	       !(t->flags & (TF_DETACHED | TF_TFO_DEFER | TF_PERSIST)));
 	assert(!a->rtx_at && !a->first_rtx_at && !a->sack_on && !a->delack_at);
+	/* (syn_window's fresh ring) */
+	assert(!a->rcv.buf && !ring_len(&a->rcv));
 	if (!syn_fast_ok(s, t)) {
 		tcp_output(s, t);
 		return;
 	}
 	uint64_t now = s->env->now;
 	a->rtt_start = now;
-	syn_words(s, t, a);
+	syn_words(s, t, a, true);
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	/* (rtt_init's estimator: tcb_new's) */
 	assert(!t->rtt.srtt && !t->rtt.backoff && !t->rtt.fallback);

@@ -648,13 +648,14 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
  * extension; win and tsval: the window field and TSval of now. fresh:
  * new data or FIN, SACK on and its state not in use (the caller tested
- * it): rec_sent_start's. to_end: one_send's (all the unsent bytes: off +
- * len is the send ring's length), for ring_gather. */
+ * it): rec_sent_start's. one: one_send's (all the unsent bytes, new:
+ * off + len is the send ring's length, for ring_gather; SND.NXT at
+ * SND.MAX, which the segment moves on). */
 static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint8_t flags, uint16_t win,
 							   uint32_t tsval, uint32_t len, bool fin,
 							   bool is_new, uint32_t off, bool fresh,
-							   bool to_end)
+							   bool one)
 {
 	seg_out o;
 	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
@@ -684,7 +685,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t, fresh);
-	tcb_put(s, t, a, &o, &tsval, false, fresh, to_end);
+	tcb_put(s, t, a, &o, &tsval, false, fresh, one);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);
@@ -693,7 +694,9 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
 	if (fin)
 		t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
-	if (seq_gt(t->snd_nxt, t->snd_max))
+	/* (one: one_due's SND.NXT at SND.MAX, and len or the FIN) */
+	assert(!one || seq_gt(t->snd_nxt, t->snd_max));
+	if (one || seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	return true;
 }

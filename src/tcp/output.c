@@ -226,6 +226,16 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 	o->opt.fo_cookie = NULL;
 }
 
+/* ring_gather's other cases, out of line: its sum's address taken here,
+ * not in the caller's frame (a store on every segment). */
+static __attribute__((noinline)) uint32_t ring_gather_other(const hsk_ring *r, uint32_t off,
+							    uint8_t *dst, uint32_t n)
+{
+	uint32_t sum = 0;
+	ring_peek_csum(r, off, dst, n, &sum);
+	return sum;
+}
+
 /* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
  * the usual case (held, and not across the wrap) is one csum_copy here,
  * without the ring function's frame and its second piece's test. to_end:
@@ -235,11 +245,10 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
 				   bool to_end)
 {
 	assert(!to_end || (n && off + n == r->len));
-	uint32_t pos = (r->head + off) & (r->cap - 1), sum = 0;
+	uint32_t pos = (r->head + off) & (r->cap - 1);
 	if ((to_end || (off < r->len && n <= r->len - off)) && n <= r->cap - pos)
 		return csum_copy(dst, r->buf + pos, n, 0);
-	ring_peek_csum(r, off, dst, n, &sum);
-	return sum;
+	return ring_gather_other(r, off, dst, n);
 }
 
 /*

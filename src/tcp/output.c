@@ -261,11 +261,16 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
  * resets; in line in tcb_emit, which sends every segment of a TCB (a
  * frame, seven arguments and their spills less per segment). `plain`: the
  * options have opts_plain's shape (tcb_put knows it without testing).
+ * of: the TCB whose segment it is (tcb_put's), or NULL: its addresses and
+ * socket are read in the trace's branch only, not loaded (and kept across
+ * the copy's and the link's calls) for every segment; tu and sd are the
+ * caller's otherwise.
  */
 static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
 							  const tbl_v6addrs *a6, const seg_tpl *tp,
 							  const seg_out *o, const hsk_ring *ring,
-							  int obj, int sd, bool plain, bool to_end)
+							  int obj, int sd, bool plain, bool to_end,
+							  const tcb *of)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
@@ -285,6 +290,10 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
+		if (of) {
+			tu = &of->node.key;
+			sd = of->sd;
+		}
 		tcp_hdr th = {
 			.sport = tu->lport, .dport = tu->rport,
 			.seq = o->seq.v, .ack = o->ack.v,
@@ -305,7 +314,7 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 	seg_tpl tp;
 	seg_tpl_fill(&tp, tu, a6);
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN),
-		false);
+		false, NULL);
 }
 
 /* seg_put for a pure ACK or a send loop's segment with SACK blocks (not
@@ -316,7 +325,7 @@ static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const 
 						    const seg_tpl *tp, const seg_out *o,
 						    const hsk_ring *ring)
 {
-	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false, false);
+	seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, false, false, t);
 }
 
 /* Whether a segment of a TCB with extension a carries SACK blocks (when
@@ -401,9 +410,9 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	const seg_tpl *tp = a ? &a->tpl : &tmp;
 	const hsk_ring *ring = a ? &a->snd : NULL;
 	if (any)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain, false);
+		seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, plain, false, t);
 	else if (plain)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true, to_end);
+		seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, true, to_end, t);
 	else
 		tcb_put_other(s, t, a6, tp, &copy, ring);
 }

@@ -150,11 +150,50 @@ static void test_queue_samples(void **state)
 	sim_free(&sm);
 }
 
+/* A connection's segments name their socket and the connection's ports
+ * from this stack's side: the TX event's sd and tuple (seg_put reads
+ * them from the TCB in the trace's branch, output.c). */
+static void test_tx_names_socket(void **state)
+{
+	sim sm;
+	int lsd, csd, ssd;
+	uint8_t buf[100] = { 0 };
+	size_t i, from, seen[2] = { 0, 0 };
+
+	(void)state;
+	sim_init(&sm, 2, NULL, 1);
+	sim_open_pair(&sm, C, S, PORT, 16, &lsd, &csd, &ssd);
+	from = sm.nlog;
+	assert_int_equal(hsk_send(sm.st[C], csd, buf, 64), 64);
+	sim_run(&sm, 1 * MS);
+	assert_int_equal(hsk_recv(sm.st[S], ssd, buf, sizeof(buf)), 64);
+	assert_int_equal(hsk_send(sm.st[S], ssd, buf, 64), 64);
+	sim_run(&sm, 100 * MS);
+	for (i = from; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+
+		if (e->ev.kind != HSK_EV_TX)
+			continue;
+		assert_int_equal(e->ev.obj, HSK_OBJ_TCB);
+		assert_int_equal(e->ev.sd, e->host == C ? csd : ssd);
+		if (e->host == C)
+			assert_int_equal(e->ev.tuple.rport, PORT);
+		else
+			assert_int_equal(e->ev.tuple.lport, PORT);
+		assert_true(e->ev.tuple.lport != e->ev.tuple.rport);
+		seen[e->host]++;
+	}
+	/* the request and the response, each side's ACK of the other's */
+	assert_true(seen[C] >= 1 && seen[S] >= 1 && seen[C] + seen[S] >= 3);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cc_samples),
 		cmocka_unit_test(test_queue_samples),
+		cmocka_unit_test(test_tx_names_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

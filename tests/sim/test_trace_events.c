@@ -19,22 +19,32 @@ static bool same_tuple(const hsk_tuple *a, const hsk_tuple *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* A connection opened from C to S (its sockets in csd, ssd), then n bytes
+ * of buf sent by C and 1 ms run; returns the log's length before the
+ * send. */
+static size_t open_and_send(sim *sm, int *csd, int *ssd, const uint8_t *buf, size_t n)
+{
+	int lsd;
+	sim_init(sm, 2, NULL, 1);
+	sim_open_pair(sm, C, S, PORT, 16, &lsd, csd, ssd);
+	size_t from = sm->nlog;
+	assert_int_equal(hsk_send(sm->st[C], *csd, buf, n), (long)n);
+	sim_run(sm, 1 * MS);
+	return from;
+}
+
 /* Every TX of an established TCB is followed at once by its sample; the
  * sample counts the segment in flight; an RTO shows as backoff 1 and a
  * one-segment cwnd. */
 static void test_cc_samples(void **state)
 {
 	sim sm;
-	int lsd, csd, ssd;
+	int csd, ssd;
 	uint8_t buf[1000] = { 0 };
 	size_t i, from, samples = 0;
 
 	(void)state;
-	sim_init(&sm, 2, NULL, 1);
-	sim_open_pair(&sm, C, S, PORT, 16, &lsd, &csd, &ssd);
-	from = sm.nlog;
-	assert_int_equal(hsk_send(sm.st[C], csd, buf, 100), 100);
-	sim_run(&sm, 1 * MS);
+	from = open_and_send(&sm, &csd, &ssd, buf, 100);
 	for (i = from; i < sm.nlog; i++) {
 		const sim_ev *e = &sm.log[i];
 
@@ -156,16 +166,12 @@ static void test_queue_samples(void **state)
 static void test_tx_names_socket(void **state)
 {
 	sim sm;
-	int lsd, csd, ssd;
+	int csd, ssd;
 	uint8_t buf[100] = { 0 };
 	size_t i, from, seen[2] = { 0, 0 };
 
 	(void)state;
-	sim_init(&sm, 2, NULL, 1);
-	sim_open_pair(&sm, C, S, PORT, 16, &lsd, &csd, &ssd);
-	from = sm.nlog;
-	assert_int_equal(hsk_send(sm.st[C], csd, buf, 64), 64);
-	sim_run(&sm, 1 * MS);
+	from = open_and_send(&sm, &csd, &ssd, buf, 64);
 	assert_int_equal(hsk_recv(sm.st[S], ssd, buf, sizeof(buf)), 64);
 	assert_int_equal(hsk_send(sm.st[S], ssd, buf, 64), 64);
 	sim_run(&sm, 100 * MS);

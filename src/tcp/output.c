@@ -838,10 +838,11 @@ static inline bool rtx_due(const tcb *t)
  * call). end: data_end(t). fresh: output_one's segment began the SACK
  * state (send_seg's fresh; sent and has_act too): what that state and
  * the segment's ACK leave known is not read back (rec_arm_tlp's and
- * tcb_timer_set_k's). */
+ * tcb_timer_set_k's); records: with fresh, the segment's records (its
+ * data and FIN). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
 							     bool due, bool sent, bool has_act,
-							     bool fresh)
+							     bool fresh, uint32_t records)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
@@ -863,7 +864,7 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 	}
 	/* (tcb_sack's test, on a: nothing above changes t->act) */
 	if (fresh || (sent && a && a->sack_on))
-		rec_arm_tlp(s, t, &a->sack, fresh);
+		rec_arm_tlp(s, t, &a->sack, fresh, records);
 	tcb_timer_set_k(s, t, fresh, fresh);    /* (not detached: asked on entry) */
 }
 
@@ -896,7 +897,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent, false, false);
+	output_end(s, t, end, true, sent, false, false, 0);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -934,7 +935,7 @@ static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t,
 {
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
 			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh, true);
-	output_end(s, t, end, true, fresh || sent, true, fresh);
+	output_end(s, t, end, true, fresh || sent, true, fresh, (avail ? 1u : 0) + fin);
 }
 
 /* What output_one's caller knows of its segment: nothing more than
@@ -1005,7 +1006,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false, false, false);
+	output_end(s, t, end, false, false, false, false, 0);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)

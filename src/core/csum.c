@@ -430,18 +430,15 @@ int csum_set_kernel(int k)
 	return 0;
 }
 
-/* Headers and short payloads (len < CSUM_VEC_MIN), inline: two words per
- * iteration, then at most one more and the tail. */
+/* Headers and short payloads (len < CSUM_VEC_MIN: at most 15 whole
+ * words), inline: the words by csum.h's sum_words8 (one jump into a run of
+ * add, adc: no loop's count, test and branch per two words; a 64-byte
+ * payload's sum 16 instructions, not ~32), then the tail. */
+_Static_assert(CSUM_VEC_MIN <= 16 * 8, "short_sum: sum_words8 takes at most 15 words");
 static inline __attribute__((always_inline)) uint64_t short_sum(const uint8_t *p, size_t len)
 {
-	uint64_t s = 0;
-	for (; len >= 16; len -= 16, p += 16)
-		s = add64(add64(s, load64(p)), load64(p + 8));
-	if (len & 8) {
-		s = add64(s, load64(p));
-		p += 8;
-	}
-	return tail_sum(NULL, p, len & 7, s);
+	uint64_t s = sum_words8(p, len / 8, 0);
+	return tail_sum(NULL, p + (len & ~(size_t)7), len & 7, s);
 }
 
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)

@@ -226,16 +226,29 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 	o->opt.fo_cookie = NULL;
 }
 
-/* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
- * the usual case (held, and not across the wrap) is one csum_copy here,
- * without the ring function's frame and its second piece's test. */
-static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+/* ring_gather's other cases, out of line: its sum's address taken here,
+ * not in the caller's frame (a store on every segment). */
+static __attribute__((noinline)) uint32_t ring_gather_other(const hsk_ring *r, uint32_t off,
+							    uint8_t *dst, uint32_t n)
 {
-	uint32_t pos = (r->head + off) & (r->cap - 1), sum = 0;
-	if (off < r->len && n <= r->len - off && n <= r->cap - pos)
-		return csum_copy(dst, r->buf + pos, n, 0);
+	uint32_t sum = 0;
 	ring_peek_csum(r, off, dst, n, &sum);
 	return sum;
+}
+
+/* ring_peek_csum's sum of n bytes from ring offset off, copied to dst:
+ * the usual case (held, and not across the wrap) is one csum_copy here,
+ * without the ring function's frame and its second piece's test. to_end:
+ * the caller knows the bytes run to the ring's end (off + n is its
+ * length, n > 0: one_way's segment), so that they are held. */
+static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst, uint32_t n,
+				   bool to_end)
+{
+	assert(!to_end || (n && off + n == r->len));
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	if ((to_end || (off < r->len && n <= r->len - off)) && n <= r->cap - pos)
+		return csum_copy(dst, r->buf + pos, n, 0);
+	return ring_gather_other(r, off, dst, n);
 }
 
 /*
@@ -248,11 +261,16 @@ static inline uint32_t ring_gather(const hsk_ring *r, uint32_t off, uint8_t *dst
  * resets; in line in tcb_emit, which sends every segment of a TCB (a
  * frame, seven arguments and their spills less per segment). `plain`: the
  * options have opts_plain's shape (tcb_put knows it without testing).
+ * of: the TCB whose segment it is (tcb_put's), or NULL: its addresses and
+ * socket are read in the trace's branch only, not loaded (and kept across
+ * the copy's and the link's calls) for every segment; tu and sd are the
+ * caller's otherwise.
  */
 static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hsk_tuple *tu,
 							  const tbl_v6addrs *a6, const seg_tpl *tp,
 							  const seg_out *o, const hsk_ring *ring,
-							  int obj, int sd, bool plain)
+							  int obj, int sd, bool plain, bool to_end,
+							  const tcb *of)
 {
 	size_t hl = a6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *pkt = s->ip->txbuf, *h = pkt + hl;
@@ -267,11 +285,15 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		if (o->data)
 			pay = csum_copy(h + hlen, o->data, o->len, 0);
 		else
-			pay = ring_gather(ring, o->ring_off, h + hlen, o->len);
+			pay = ring_gather(ring, o->ring_off, h + hlen, o->len, to_end);
 	}
 	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
+		if (of) {
+			tu = &of->node.key;
+			sd = of->sd;
+		}
 		tcp_hdr th = {
 			.sport = tu->lport, .dport = tu->rport,
 			.seq = o->seq.v, .ack = o->ack.v,
@@ -291,7 +313,8 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		CNT_INC(s->env, OutRsts);
 	seg_tpl tp;
 	seg_tpl_fill(&tp, tu, a6);
-	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN));
+	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN),
+		false, NULL);
 }
 
 /* seg_put for a pure ACK or a send loop's segment with SACK blocks (not
@@ -302,7 +325,7 @@ static __attribute__((noinline)) void tcb_put_other(tcp_stack *s, tcb *t, const 
 						    const seg_tpl *tp, const seg_out *o,
 						    const hsk_ring *ring)
 {
-	seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, false);
+	seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, false, false, t);
 }
 
 /* Whether a segment of a TCB with extension a carries SACK blocks (when
@@ -331,10 +354,11 @@ static inline void put_blocks(tcb *t, seg_out *o)
  * SYN (without an ACK) or a reset, tcb_emit's; the pure ACK's and the
  * send loop's are ACKs, and neither (their flags are not tested).
  * fresh: send_seg's (the SACK state has just begun: sack_start cleared
- * what there was to report but data held out of order). */
+ * what there was to report but data held out of order). to_end: o's
+ * bytes run to the send ring's end (ring_gather's). */
 static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, tcb_act *a,
 							  seg_out *o, const uint32_t *tsval,
-							  bool any, bool fresh)
+							  bool any, bool fresh, bool to_end)
 {
 	o->tos = t->tos;
 	if (t->ecn & ECN_OK) {
@@ -386,22 +410,26 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	const seg_tpl *tp = a ? &a->tpl : &tmp;
 	const hsk_ring *ring = a ? &a->snd : NULL;
 	if (any)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, plain);
+		seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, plain, false, t);
 	else if (plain)
-		seg_put(s, &t->node.key, a6, tp, o, ring, HSK_OBJ_TCB, t->sd, true);
+		seg_put(s, NULL, a6, tp, o, ring, HSK_OBJ_TCB, -1, true, to_end, t);
 	else
 		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, t->act, o, NULL, true, false);
+	tcb_put(s, t, t->act, o, NULL, true, false, false);
 }
 
-/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535. */
-static uint16_t syn_window(const tcp_stack *s, const tcb *t)
+/* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535.
+ * fresh: connect's TCB (output_syn's), whose receive ring has no buffer
+ * and holds nothing (asserted there): its space is rcvbuf but under
+ * memory pressure (tcb_rcv_space's room, without the call). */
+static inline uint16_t syn_window(const tcp_stack *s, const tcb *t, bool fresh)
 {
-	uint32_t space = tcb_rcv_space(s, t);
+	uint32_t space = fresh && !s->mem_pressure ? t->rcvbuf : tcb_rcv_space(s, t);
+	assert(space == tcb_rcv_space(s, t));
 	return (uint16_t)(space > 65535 ? 65535 : space);
 }
 
@@ -420,9 +448,9 @@ static inline bool syn_fast_ok(const tcp_stack *s, const tcb *t)
  * and syn_options_stream's options laid out as opts_put_other lays out a
  * SYN's), written as words into the IP layer's buffer and summed as they
  * go: no seg_out filled and read back, no option walk. syn_fast_ok has
- * held. a: t's extension. */
+ * held. a: t's extension; fresh: output_syn's (syn_window's). */
 static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t,
-							    const tcb_act *a)
+							    const tcb_act *a, bool fresh)
 {
 	const hsk_config *c = &s->env->cfg;
 	/* no ECN state to mark the SYN with: only ecn_syn_out sets it in
@@ -441,7 +469,7 @@ static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t
 		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
 		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
-	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t), n, sum);
+	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t, fresh), n, sum);
 	CNT_INC(s->env, OutSegs);
 	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 }
@@ -452,7 +480,7 @@ static bool syn_fast(tcp_stack *s, tcb *t, const tcb_act *a)
 {
 	if (!syn_fast_ok(s, t))
 		return false;
-	syn_words(s, t, a);
+	syn_words(s, t, a, false);
 	return true;
 }
 
@@ -470,7 +498,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		o.opt.mss = mss_cap(o.opt.mss, tcb_user_mss(t));
 		tfo_syn_out(s, t, &o);
 		syn_options_stream(s, &o.opt, true, true, t->ts_offset, 0);
-		o.win = syn_window(s, t);
+		o.win = syn_window(s, t, false);
 		ecn_syn_out(s, t, &o);
 	} else {
 		/* SYN_RECEIVED after a simultaneous open (or closed in it). */
@@ -482,7 +510,7 @@ static uint32_t tcb_send_syn(tcp_stack *s, tcb *t)
 		syn_options_stream(s, &o.opt, t->flags & TF_SACK_OK,
 				   t->flags & TF_TS_OK, t->ts_offset, t->ts_recent);
 		tfo_synack_out(s, t, &o, cookie);
-		o.win = syn_window(s, t);
+		o.win = syn_window(s, t, false);
 		ecn_syn_out(s, t, &o);
 		/* The SYN,ACK offers a window: segments in it are acceptable
 		 * from now on (RCV.WND of the acceptability test). */
@@ -616,7 +644,7 @@ static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint1
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
-	tcb_put(s, t, t->act, &o, NULL, false, false);
+	tcb_put(s, t, t->act, &o, NULL, false, false, false);
 }
 
 /* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
@@ -638,11 +666,14 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
  * SND.NXT and SND.MAX. false: no SACK record free, nothing sent. a: t's
  * extension; win and tsval: the window field and TSval of now. fresh:
  * new data or FIN, SACK on and its state not in use (the caller tested
- * it): rec_sent_start's. */
+ * it): rec_sent_start's. one: one_send's (all the unsent bytes, new:
+ * off + len is the send ring's length, for ring_gather; SND.NXT at
+ * SND.MAX, which the segment moves on). */
 static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t, tcb_act *a,
 							   uint8_t flags, uint16_t win,
 							   uint32_t tsval, uint32_t len, bool fin,
-							   bool is_new, uint32_t off, bool fresh)
+							   bool is_new, uint32_t off, bool fresh,
+							   bool one)
 {
 	seg_out o;
 	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
@@ -672,7 +703,7 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t, fresh);
-	tcb_put(s, t, a, &o, &tsval, false, fresh);
+	tcb_put(s, t, a, &o, &tsval, false, fresh, one);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);
@@ -681,7 +712,9 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	t->snd_nxt = seq_add(t->snd_nxt, len + (fin ? 1 : 0));
 	if (fin)
 		t->flags |= TF_FIN_SENT;        /* at `end`: SND.MAX - 1 */
-	if (seq_gt(t->snd_nxt, t->snd_max))
+	/* (one: one_due's SND.NXT at SND.MAX, and len or the FIN) */
+	assert(!one || seq_gt(t->snd_nxt, t->snd_max));
+	if (one || seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	return true;
 }
@@ -751,7 +784,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			tsval = rtt_tsval(&s->rttp, s->env->now, t->ts_offset);
 		}
 		if (!send_seg(s, t, a, flags, (uint16_t)win, tsval, len, fin, is_new,
-			      ring_off(t, t->snd_nxt), false))
+			      ring_off(t, t->snd_nxt), false, false))
 			break;          /* no segment record free */
 		sent = true;
 		/* All of it sent, with the FIN when one was due: the next
@@ -805,10 +838,11 @@ static inline bool rtx_due(const tcb *t)
  * call). end: data_end(t). fresh: output_one's segment began the SACK
  * state (send_seg's fresh; sent and has_act too): what that state and
  * the segment's ACK leave known is not read back (rec_arm_tlp's and
- * tcb_timer_set_k's). */
+ * tcb_timer_set_k's); records: with fresh, the segment's records (its
+ * data and FIN). */
 static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *t, hsk_seq end,
 							     bool due, bool sent, bool has_act,
-							     bool fresh)
+							     bool fresh, uint32_t records)
 {
 	if (!sent && (t->flags & TF_ACK_NOW) && t->state != HSK_SYN_SENT)
 		send_ack(s, t);
@@ -830,7 +864,7 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 	}
 	/* (tcb_sack's test, on a: nothing above changes t->act) */
 	if (fresh || (sent && a && a->sack_on))
-		rec_arm_tlp(s, t, &a->sack, fresh);
+		rec_arm_tlp(s, t, &a->sack, fresh, records);
 	tcb_timer_set_k(s, t, fresh, fresh);    /* (not detached: asked on entry) */
 }
 
@@ -863,7 +897,7 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
 		sent |= rec_send_lost(s, t); /* repairs first (RFC 6675 NextSeg) */
 		sent |= send_data_and_fin(s, t, end);
 	}
-	output_end(s, t, end, true, sent, false, false);
+	output_end(s, t, end, true, sent, false, false, 0);
 }
 
 /* Whether output_one may take a call of tcp_output with something due
@@ -900,8 +934,8 @@ static inline __attribute__((always_inline)) void one_send(tcp_stack *s, tcb *t,
 							   uint32_t avail, bool fin, bool fresh)
 {
 	bool sent = send_seg(s, t, a, flags, win, tsval, avail, fin, true,
-			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh);
-	output_end(s, t, end, true, fresh || sent, true, fresh);
+			     (uint32_t)seq_diff(t->snd_nxt, t->snd_una), fresh, true);
+	output_end(s, t, end, true, fresh || sent, true, fresh, (avail ? 1u : 0) + fin);
 }
 
 /* What output_one's caller knows of its segment: nothing more than
@@ -972,7 +1006,7 @@ static __attribute__((noinline)) void output_one(tcp_stack *s, tcb *t, hsk_seq e
  * its frame. */
 static __attribute__((noinline)) void output_ack(tcp_stack *s, tcb *t, hsk_seq end)
 {
-	output_end(s, t, end, false, false, false, false);
+	output_end(s, t, end, false, false, false, false, 0);
 }
 
 void tcp_output(tcp_stack *s, tcb *t)
@@ -1012,13 +1046,15 @@ void output_syn(tcp_stack *s, tcb *t)
 	       seq_eq(t->snd_nxt, t->iss) && seq_eq(t->snd_max, t->iss) &&
 	       !(t->flags & (TF_DETACHED | TF_TFO_DEFER | TF_PERSIST)));
 	assert(!a->rtx_at && !a->first_rtx_at && !a->sack_on && !a->delack_at);
+	/* (syn_window's fresh ring) */
+	assert(!a->rcv.buf && !ring_len(&a->rcv));
 	if (!syn_fast_ok(s, t)) {
 		tcp_output(s, t);
 		return;
 	}
 	uint64_t now = s->env->now;
 	a->rtt_start = now;
-	syn_words(s, t, a);
+	syn_words(s, t, a, true);
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);
 	/* (rtt_init's estimator: tcb_new's) */
 	assert(!t->rtt.srtt && !t->rtt.backoff && !t->rtt.fallback);

@@ -1088,10 +1088,17 @@ enum { TLP_SLACK_NS = 10000000 };     /* 10 ms */
  * and the RTO is armed for it (tcp_output armed it before the call), so
  * rtx_at is not 0. fresh: the SACK state has just begun with this call's
  * records (rec_sent_start): none SACKed, no probe out, one record at
- * least, so rack_tlp_may_arm's tests of the records hold. */
+ * least, so rack_tlp_may_arm's tests of the records hold. records: with
+ * fresh, how many (the segment's data and its FIN: output_end's caller
+ * knows), so that the tests of the count here and in rack_pto_deadline
+ * fold (one for output_data's and output_fin's segments). */
 static inline __attribute__((always_inline)) void rec_arm_tlp(struct tcp_stack *s, tcb *t,
-							       tcp_sack *k, bool fresh)
+							       tcp_sack *k, bool fresh,
+							       uint32_t records)
 {
+	assert(!fresh || k->rk.count == records);
+	if (fresh && k->rk.count != records)
+		__builtin_unreachable();
 	uint64_t srtt = t->rtt.srtt;    /* 0: no sample (rtt_has_sample) */
 	const tcb_act *a = t->act;
 	assert(a->rtx_at);

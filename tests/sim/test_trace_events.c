@@ -19,22 +19,32 @@ static bool same_tuple(const hsk_tuple *a, const hsk_tuple *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* A connection opened from C to S (its sockets in csd, ssd), then n bytes
+ * of buf sent by C and 1 ms run; returns the log's length before the
+ * send. */
+static size_t open_and_send(sim *sm, int *csd, int *ssd, const uint8_t *buf, size_t n)
+{
+	int lsd;
+	sim_init(sm, 2, NULL, 1);
+	sim_open_pair(sm, C, S, PORT, 16, &lsd, csd, ssd);
+	size_t from = sm->nlog;
+	assert_int_equal(hsk_send(sm->st[C], *csd, buf, n), (long)n);
+	sim_run(sm, 1 * MS);
+	return from;
+}
+
 /* Every TX of an established TCB is followed at once by its sample; the
  * sample counts the segment in flight; an RTO shows as backoff 1 and a
  * one-segment cwnd. */
 static void test_cc_samples(void **state)
 {
 	sim sm;
-	int lsd, csd, ssd;
+	int csd, ssd;
 	uint8_t buf[1000] = { 0 };
 	size_t i, from, samples = 0;
 
 	(void)state;
-	sim_init(&sm, 2, NULL, 1);
-	sim_open_pair(&sm, C, S, PORT, 16, &lsd, &csd, &ssd);
-	from = sm.nlog;
-	assert_int_equal(hsk_send(sm.st[C], csd, buf, 100), 100);
-	sim_run(&sm, 1 * MS);
+	from = open_and_send(&sm, &csd, &ssd, buf, 100);
 	for (i = from; i < sm.nlog; i++) {
 		const sim_ev *e = &sm.log[i];
 
@@ -150,11 +160,46 @@ static void test_queue_samples(void **state)
 	sim_free(&sm);
 }
 
+/* A connection's segments name their socket and the connection's ports
+ * from this stack's side: the TX event's sd and tuple (seg_put reads
+ * them from the TCB in the trace's branch, output.c). */
+static void test_tx_names_socket(void **state)
+{
+	sim sm;
+	int csd, ssd;
+	uint8_t buf[100] = { 0 };
+	size_t i, from, seen[2] = { 0, 0 };
+
+	(void)state;
+	from = open_and_send(&sm, &csd, &ssd, buf, 64);
+	assert_int_equal(hsk_recv(sm.st[S], ssd, buf, sizeof(buf)), 64);
+	assert_int_equal(hsk_send(sm.st[S], ssd, buf, 64), 64);
+	sim_run(&sm, 100 * MS);
+	for (i = from; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+
+		if (e->ev.kind != HSK_EV_TX)
+			continue;
+		assert_int_equal(e->ev.obj, HSK_OBJ_TCB);
+		assert_int_equal(e->ev.sd, e->host == C ? csd : ssd);
+		if (e->host == C)
+			assert_int_equal(e->ev.tuple.rport, PORT);
+		else
+			assert_int_equal(e->ev.tuple.lport, PORT);
+		assert_true(e->ev.tuple.lport != e->ev.tuple.rport);
+		seen[e->host]++;
+	}
+	/* the request and the response, each side's ACK of the other's */
+	assert_true(seen[C] >= 1 && seen[S] >= 1 && seen[C] + seen[S] >= 3);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cc_samples),
 		cmocka_unit_test(test_queue_samples),
+		cmocka_unit_test(test_tx_names_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,10 @@ typedef struct peer {
 	uint16_t hport;       /* the host's port */
 } peer;
 
+/* Both stacks under memory pressure from the start (test_out_one_pressure):
+ * connect's SYN offers rcvbuf_min, not rcvbuf (output_syn's window). */
+static bool open_pressure;
+
 static void side_open(side *d, unsigned v, bool slow, uint64_t now)
 {
 	d->tx_len = 0;
@@ -94,10 +98,16 @@ static void side_open(side *d, unsigned v, bool slow, uint64_t now)
 	cfg.ecn = (v & 16) ? 1 : 0;
 	if (v & 128)
 		cfg.tcp_fastopen = HSK_TFO_CLIENT | HSK_TFO_CLIENT_NO_COOKIE;
+	if (open_pressure)
+		cfg.tcp_mem_low = 0;    /* (never left) */
 	hsk_link link = { d, on_tx };
 	d->s = hsk_stack_new(&cfg, &link, now);
 	assert_non_null(d->s);
 	d->s->tcp.no_fastpath = slow;
+	if (open_pressure) {
+		d->s->tcp.mem_pressure = true;
+		d->s->tcp.mem_pressure_at = now;
+	}
 	if (v & 1) {
 		hsk_addr a = hsk_addr_v6(host6);
 		assert_int_equal(hsk_stack_add_addr(d->s, &a, 64), 0);
@@ -386,11 +396,26 @@ static void test_out_one_blocks(void **state)
 	peer_ooo = false;
 }
 
+/* The same with both stacks under memory pressure before the connect:
+ * the SYN's window is the pressure's (rcvbuf_min), which output_syn's
+ * short way must not take as rcvbuf (syn_window's fresh term, output.c).
+ * A third of the configurations (every third: the SYN's options and
+ * address family all among them). */
+static void test_out_one_pressure(void **state)
+{
+	(void)state;
+	open_pressure = true;
+	for (unsigned v = 0; v < 1024; v += 3)
+		both_ways(v);
+	open_pressure = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_out_one_same_both_ways),
 		cmocka_unit_test(test_out_one_blocks),
+		cmocka_unit_test(test_out_one_pressure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,6 +232,7 @@ static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t 
 			/* ip6_input's header: its addresses are the pair's */
 			memcpy(ip->rx6.src, h.src, 16);
 			memcpy(ip->rx6.dst, h.dst, 16);
+			ip->rx6.asum = h.asum;
 		}
 	} else if (!ip6_walk_chain(ip, &h, &pkt, &len, &c, mode == 2)) {
 		return;

@@ -452,8 +452,7 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	uint32_t hsum = 0;
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse_fuse_inline(buf, len,
-					csum_pseudo_native(ip->src, ip->dst, IP_PROTO_TCP,
-							   (uint32_t)len),
+					ipv4_hdr_pseudo_native(ip, IP_PROTO_TCP, (uint32_t)len),
 					TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen, &hsum);
 	if (err < 0) {
 		count_parse_error(s, err);

@@ -169,16 +169,23 @@ static inline __attribute__((always_inline)) uint64_t csum_pseudo_native(uint32_
 	return csum_native((uint64_t)src + dst + proto + len);
 }
 
-/* The IPv6 one (RFC 8200 §8.1) the same way: the addresses' sum (as
- * csum_pseudo6, without its fold and swap), then next header and length
- * (below 2^32), with end-around carry. Any 64-bit value, never 0 (proto
- * is not). */
+/* The IPv6 one (RFC 8200 §8.1) the same way: the addresses' sum asum (as
+ * csum_pseudo6, without its fold and swap: addr6_pair_sum, which the IP
+ * layer's input keeps in the header it hands up), then next header and
+ * length (below 2^32), with end-around carry. Any 64-bit value, never 0
+ * (proto is not). */
+static inline __attribute__((always_inline)) uint64_t
+csum_pseudo6_asum_native(uint64_t asum, uint8_t proto, uint32_t len)
+{
+	uint64_t s = asum;
+	unsigned c = __builtin_add_overflow(s, csum_native((uint64_t)proto + len), &s);
+	return s + c;
+}
+/* The same from the addresses. */
 static inline __attribute__((always_inline)) uint64_t
 csum_pseudo6_native(const uint8_t src[16], const uint8_t dst[16], uint8_t proto, uint32_t len)
 {
-	uint64_t s = addr6_pair_sum(src, dst);
-	unsigned c = __builtin_add_overflow(s, csum_native((uint64_t)proto + len), &s);
-	return s + c;
+	return csum_pseudo6_asum_native(addr6_pair_sum(src, dst), proto, len);
 }
 
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes old -> new. */

@@ -195,6 +195,7 @@ static __attribute__((noinline)) void ip_input_new_pair(ip_layer *ip, const uint
 	}
 	ip->rx.src = src;
 	ip->rx.dst = dst;
+	ip->rx.asum = (uint64_t)src + dst;
 	memcpy(&ip->rx_pair, pkt + 12, 8);
 	ip->rx_pair_ok = true;
 	ip_input_tcp(ip, ip->env, pkt, ihl, total);

@@ -155,7 +155,7 @@ typedef struct ip_layer {
 	uint8_t rx6_pair[32];
 	ipv6_hdr rx6;             /* the header ip6_input's short way hands up
 				   * (as rx: the addresses are rx6_pair's,
-				   * stored with it) */
+				   * stored with it, and their sum asum) */
 	uint8_t txbuf[IP_TXBUF];  /* the packet being built, by any layer */
 } ip_layer;
 

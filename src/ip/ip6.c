@@ -23,7 +23,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "ip/ip.h"
+#include "ip/ip_in.h"
 
 static void ip6_drop(ip_layer *ip, const char *why)
 {
@@ -163,21 +163,6 @@ static __attribute__((noinline)) bool ip6_walk_chain(ip_layer *ip, ipv6_hdr *h,
 	return true;
 }
 
-/* The 32 bytes of source and destination at a are ip->rx6_pair. */
-static inline bool rx6_pair_is(const ip_layer *ip, const uint8_t *a)
-{
-	/* word by word (as arrays of four, gcc copied both to the stack
-	 * first: ten instructions more a packet) */
-	uint64_t d = 0;
-	for (int i = 0; i < 32; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, ip->rx6_pair + i, 8);
-		d |= x ^ y;
-	}
-	return d == 0;
-}
-
 /* Any IPv6 packet, every check in its order and counted (ip6_input takes
  * the usual one itself). */
 static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t *pkt,
@@ -232,6 +217,7 @@ static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t 
 			/* ip6_input's header: its addresses are the pair's */
 			memcpy(ip->rx6.src, h.src, 16);
 			memcpy(ip->rx6.dst, h.dst, 16);
+			ip->rx6.asum = h.asum;
 		}
 	} else if (!ip6_walk_chain(ip, &h, &pkt, &len, &c, mode == 2)) {
 		return;
@@ -240,40 +226,14 @@ static __attribute__((noinline)) void ip6_input_all(ip_layer *ip, const uint8_t 
 	deliver(ip, &h, pkt, len, &c, mode == 2);
 }
 
-/* The usual packet: TCP without an extension header between the pair of
- * addresses the last such packet passed ip6_input_all's checks with
- * (rx6_pair; forgotten when the addresses change). Of those checks, the
- * ones on more than the addresses are made (ipv6_parse's lengths; the
- * next header); dst_check and src_martian gave 1 and false for the pair
- * (a TCP packet's source test reads no payload), and deliver hands it up
- * when TCP speaks IPv6 (upper.input6, which tests may take away): the
- * same counters, in the same order, and the header in ip->rx6, not in a
- * frame of this function (a tail call, as ip_input's). Anything else is
- * ip6_input_all's. */
+/* The usual packet (ip6_input_usual, ip_in.h) is taken by ip6_input_tcp;
+ * anything else is ip6_input_all's. */
 void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len)
 {
-	if (!ip->rx6_pair_ok || len < IPV6_HDR_LEN || pkt[6] != IP_PROTO_TCP ||
-	    !ip->upper.input6 || !rx6_pair_is(ip, pkt + 8)) {
+	size_t plen;
+	if (!ip6_input_usual(ip, pkt, len, &plen)) {
 		ip6_input_all(ip, pkt, len);
 		return;
 	}
-	assert(pkt[0] >> 4 == 6);       /* ip_in_v6's test, both callers' */
-	size_t plen = rd16(pkt + 4);
-	if (plen > len - IPV6_HDR_LEN) {
-		ip6_input_all(ip, pkt, len);
-		return;
-	}
-	/* the addresses are there already: the pair's, stored with it (the
-	 * only stores of them) */
-	ipv6_hdr *h = &ip->rx6;
-	ipv6_hdr_fields_but_addrs(pkt, plen, h);
-	assert(!memcmp(h->src, pkt + 8, 16) && !memcmp(h->dst, pkt + 24, 16));
-	_Static_assert(CNT_Ip6InNoECTPkts + IP_ECN_ECT1 == CNT_Ip6InECT1Pkts &&
-		       CNT_Ip6InNoECTPkts + IP_ECN_ECT0 == CNT_Ip6InECT0Pkts &&
-		       CNT_Ip6InNoECTPkts + IP_ECN_CE == CNT_Ip6InCEPkts,
-		       "the four counters in the field's order");
-	CNT_INC(ip->env, Ip6InReceives);
-	ip->env->cnt.v[CNT_Ip6InNoECTPkts + (h->tclass & IP_ECN_MASK)]++;
-	CNT_INC(ip->env, Ip6InDelivers);
-	ip->upper.input6(ip->upper.ctx, h, pkt + IPV6_HDR_LEN, plen);
+	ip6_input_tcp(ip, ip->env, pkt, plen);
 }

@@ -81,4 +81,66 @@ static inline __attribute__((always_inline)) bool ip_input_usual(const ip_layer 
 	return true;
 }
 
+/* The 32 bytes of source and destination at a are ip->rx6_pair. */
+static inline bool rx6_pair_is(const ip_layer *ip, const uint8_t *a)
+{
+	/* word by word (as arrays of four, gcc copied both to the stack
+	 * first: ten instructions more a packet) */
+	uint64_t d = 0;
+	for (int i = 0; i < 32; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, ip->rx6_pair + i, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
+/* The usual IPv6 packet (of a stack with an IPv6 address, version 6:
+ * ip_in_v6's test, both callers'): TCP without an extension header
+ * between the pair of addresses the last such packet passed
+ * ip6_input_all's checks with (rx6_pair; forgotten when the addresses
+ * change), *plen its payload length. Of those checks, the ones on more
+ * than the addresses are made (ipv6_parse's lengths; the next header);
+ * dst_check and src_martian gave 1 and false for the pair (a TCP packet's
+ * source test reads no payload), and deliver hands it up when TCP speaks
+ * IPv6 (upper.input6, which tests may take away). false: ip6_input_all's
+ * (ip6.c). Inline in ip6_input and in hsk_stack_input's IPv6 way
+ * (stack.c: stack_input6, no call between). */
+static inline __attribute__((always_inline)) bool ip6_input_usual(const ip_layer *ip,
+								 const uint8_t *pkt, size_t len,
+								 size_t *plen)
+{
+	if (!ip->rx6_pair_ok || len < IPV6_HDR_LEN || pkt[6] != IP_PROTO_TCP ||
+	    !ip->upper.input6 || !rx6_pair_is(ip, pkt + 8))
+		return false;
+	assert(pkt[0] >> 4 == 6);
+	size_t p = rd16(pkt + 4);
+	if (p > len - IPV6_HDR_LEN)
+		return false;
+	*plen = p;
+	return true;
+}
+
+/* Such a packet taken: deliver's counters, in the same order, and the
+ * header in ip->rx6, not in a frame (the addresses and their sum are
+ * there already: the pair's, stored with it, the only stores of them),
+ * and up with a tail call. env is ip->env. */
+static inline __attribute__((always_inline)) void ip6_input_tcp(ip_layer *ip, hsk_env *env,
+							      const uint8_t *pkt, size_t plen)
+{
+	ipv6_hdr *h = &ip->rx6;
+	assert(env == ip->env);
+	ipv6_hdr_fields_but_addrs(pkt, plen, h);
+	assert(!memcmp(h->src, pkt + 8, 16) && !memcmp(h->dst, pkt + 24, 16));
+	_Static_assert(CNT_Ip6InNoECTPkts + IP_ECN_ECT1 == CNT_Ip6InECT1Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_ECT0 == CNT_Ip6InECT0Pkts &&
+		       CNT_Ip6InNoECTPkts + IP_ECN_CE == CNT_Ip6InCEPkts,
+		       "the four counters in the field's order");
+	CNT_INC(env, Ip6InReceives);
+	env->cnt.v[CNT_Ip6InNoECTPkts + (h->tclass & IP_ECN_MASK)]++;
+	CNT_INC(env, Ip6InDelivers);
+	ip->upper.input6(ip->upper.ctx, h, pkt + IPV6_HDR_LEN, plen);
+}
+
 #endif

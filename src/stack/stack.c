@@ -225,14 +225,20 @@ static __attribute__((noinline)) void stack_input_all(hsk_stack *s, uint64_t now
 	ip_input(&s->ip, pkt, len);
 }
 
-/* A version 6 packet at the clock of the packet before: ip6_input's.
- * Out of line for the same reason (ip6_input's arguments). */
+/* A version 6 packet at the clock of the packet before: ip6_input's, its
+ * usual packet taken here with no call between (ip_in.h). Out of line for
+ * the same reason (ip6_input's arguments). */
 static __attribute__((noinline)) void stack_input6(hsk_stack *s, uint64_t now_ns,
 						   const uint8_t *pkt, size_t len)
 {
 	(void)now_ns;   /* (in its place: not moved) */
 	assert(now_ns <= s->env.now);
-	ip6_input(&s->ip, pkt, len);
+	size_t plen;
+	if (ip6_input_usual(&s->ip, pkt, len, &plen)) {
+		ip6_input_tcp(&s->ip, &s->env, pkt, plen);
+		return;
+	}
+	ip6_input(&s->ip, pkt, len);    /* (its tests again, then the rest's) */
 }
 
 /* The usual packet at the clock of the packet before (a batch's packets,

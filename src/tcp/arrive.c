@@ -452,8 +452,7 @@ void tcp_input(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 	uint32_t hsum = 0;
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse_fuse_inline(buf, len,
-					csum_pseudo_native(ip->src, ip->dst, IP_PROTO_TCP,
-							   (uint32_t)len),
+					ipv4_hdr_pseudo_native(ip, IP_PROTO_TCP, (uint32_t)len),
 					TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen, &hsum);
 	if (err < 0) {
 		count_parse_error(s, err);
@@ -489,7 +488,7 @@ void tcp_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *buf, size_t len)
 	memcpy(a6.l, ip->dst, 16);
 	memcpy(a6.r, ip->src, 16);
 	uint32_t hsum = 0;
-	uint64_t ns = csum_pseudo6_native(ip->src, ip->dst, IP_PROTO_TCP, (uint32_t)len);
+	uint64_t ns = ipv6_hdr_pseudo_native(ip, IP_PROTO_TCP, (uint32_t)len);
 	CNT_INC(s->env, InSegs);
 	int err = tcp_parse_fuse_inline(buf, len, ns, TCP_RX_FUSE_MIN, &sg.th, &sg.data, &plen,
 					&hsum);

@@ -24,6 +24,7 @@ int ipv4_parse(const uint8_t *buf, size_t len, ipv4_hdr *h,
 	h->csum = rd16(buf + 10);
 	h->src = src;
 	h->dst = rd32(buf + 16);
+	h->asum = (uint64_t)src + h->dst;
 	*payload = buf + ihl;
 	*payload_len = total - (size_t)ihl;
 	return WIRE_OK;

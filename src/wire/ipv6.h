@@ -10,6 +10,7 @@
 #ifndef HSK_WIRE_IPV6_H
 #define HSK_WIRE_IPV6_H
 
+#include <assert.h>
 #include <string.h>
 
 #include "wire/wire.h"
@@ -28,6 +29,11 @@ typedef struct ipv6_hdr {
 	uint8_t next;             /* next header */
 	uint8_t hop_limit;
 	uint8_t src[16], dst[16];
+	/* src and dst summed for a pseudo-header (addr6_pair_sum), set with
+	 * them by the parse (ipv6_hdr_fields) and by the IP layer's input
+	 * for the header it hands up: TCP's checksum starts from it, not from
+	 * the 32 bytes (emit does not read it) */
+	uint64_t asum;
 } ipv6_hdr;
 
 /* Parses and checks the fixed header, in this order: WIRE_ERR_SHORT (len <
@@ -58,6 +64,16 @@ static inline void ipv6_hdr_fields(const uint8_t *buf, size_t plen, ipv6_hdr *h)
 	ipv6_hdr_fields_but_addrs(buf, plen, h);
 	memcpy(h->src, buf + 8, 16);
 	memcpy(h->dst, buf + 24, 16);
+	h->asum = addr6_pair_sum(h->src, h->dst);
+}
+
+/* The pseudo-header's sum of a header handed up (csum_pseudo6_native of
+ * its addresses), from the addresses' sum kept with them. */
+static inline __attribute__((always_inline)) uint64_t
+ipv6_hdr_pseudo_native(const ipv6_hdr *h, uint8_t proto, uint32_t len)
+{
+	assert(h->asum == addr6_pair_sum(h->src, h->dst));
+	return csum_pseudo6_asum_native(h->asum, proto, len);
 }
 /* Writes the 40-byte header: 40 or WIRE_ERR_SPACE. */
 int ipv6_emit(const ipv6_hdr *h, uint8_t *buf, size_t cap);

@@ -11,6 +11,7 @@
 #ifndef HSK_WIRE_H
 #define HSK_WIRE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,10 @@ typedef struct ipv4_hdr {
 	uint8_t proto;
 	uint16_t csum;
 	uint32_t src, dst;
+	/* src + dst in 64 bits, for a pseudo-header: set with them by the
+	 * parse and by the IP layer's input for the header it hands up (TCP's
+	 * checksum starts from it; emit does not read it) */
+	uint64_t asum;
 } ipv4_hdr;
 
 /* Parses and checks the header, in this order: WIRE_ERR_SHORT (len < 20),
@@ -83,6 +88,15 @@ int ipv4_emit(const ipv4_hdr *h, uint8_t *buf, size_t cap);
 static inline bool ipv4_is_fragment(const ipv4_hdr *h)
 {
 	return (h->frag & (IPV4_MF | IPV4_FRAG_MASK)) != 0;
+}
+
+/* The pseudo-header's sum of a header handed up, as csum_pseudo_native
+ * gives it for its addresses, from their sum kept with them. */
+static inline __attribute__((always_inline)) uint64_t
+ipv4_hdr_pseudo_native(const ipv4_hdr *h, uint8_t proto, uint32_t len)
+{
+	assert(h->asum == (uint64_t)h->src + h->dst);
+	return csum_native(h->asum + proto + len);
 }
 
 /* ---- TCP (RFC 9293) and options ---- */

@@ -302,6 +302,9 @@ static void test_known_pair6(void **state)
 		assert_int_equal(c.seg_ip.next, IP_PROTO_TCP);
 		assert_int_equal(c.seg_ip.payload_len, n - 40);
 		assert_int_equal(c.seg_ip.hop_limit, v6_tcp_syn[7]);
+		/* the addresses' sum TCP's pseudo-header starts from: the
+		 * general way's (the parse's) and the known pair's kept one */
+		assert_true(c.seg_ip.asum == addr6_pair_sum(A1, A2));
 	}
 	assert_int_equal(cnt(s, "Ip6InReceives"), 3);
 	assert_int_equal(cnt(s, "Ip6InDelivers"), 2);

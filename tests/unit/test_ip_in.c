@@ -55,6 +55,9 @@ static void rec_input(void *ctx, const ipv4_hdr *ip, const uint8_t *seg, size_t 
 	struct rec *r = ctx;
 
 	r->segs++;
+	/* the addresses' sum TCP's pseudo-header starts from, kept with the
+	 * known pair (ip_input_new_pair) */
+	assert_true(ip->asum == (uint64_t)ip->src + ip->dst);
 	r->tos = ip->tos;
 	r->src = ip->src;
 	r->dst = ip->dst;
@@ -68,6 +71,7 @@ static void rec_input6(void *ctx, const ipv6_hdr *ip, const uint8_t *seg, size_t
 	struct rec *r = ctx;
 
 	r->segs6++;
+	assert_true(ip->asum == addr6_pair_sum(ip->src, ip->dst));
 	r->tos = ip->tclass;
 	memcpy(r->src6, ip->src, 16);
 	r->len = len;

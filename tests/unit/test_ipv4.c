@@ -49,6 +49,8 @@ static void test_real_header(void **state)
 	assert_int_equal(h.csum, 0x3b7e);
 	assert_int_equal(h.src, 0xc6120002);
 	assert_int_equal(h.dst, 0xc6120001);
+	/* the addresses' sum for TCP's pseudo-header */
+	assert_true(h.asum == (uint64_t)0xc6120002 + 0xc6120001);
 	assert_ptr_equal(p, b + 20);
 	assert_int_equal(pl, 40);
 

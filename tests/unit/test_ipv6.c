@@ -58,6 +58,7 @@ static void test_real_header(void **state)
 	assert_int_equal(h.flow, rd32(b) & 0xfffff);
 	assert_memory_equal(h.src, K, 16);
 	assert_memory_equal(h.dst, U, 16);
+	assert_true(h.asum == addr6_pair_sum(K, U));   /* for TCP's pseudo-header */
 	assert_ptr_equal(p, b + 40);
 	assert_int_equal(pl, sizeof v6_echo_req - 40);
 	/* Re-emitted byte for byte, flow label included. */

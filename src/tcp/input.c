@@ -523,10 +523,13 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_DROP, "no SYN in SYN_SENT");
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
-	if (ack_ok)
-		ecn_rcv_synack(t, sg);
-	else
-		ecn_rcv_syn(t, sg);
+	/* (each does nothing unless our SYN asked for ECN: no call then) */
+	if (t->ecn & ECN_OK) {
+		if (ack_ok)
+			ecn_rcv_synack(t, sg);
+		else
+			ecn_rcv_syn(t, sg);
+	}
 	tcb_init_from_syn_inl(s, t, sg->th.opt.mss, sg->th.opt.wscale,
 			      tcb_syn_opts(s, sg->th.opt.sack_ok, sg->th.opt.has_ts),
 			      sg->th.opt.ts_val);

@@ -367,12 +367,14 @@ static inline __attribute__((always_inline)) tbl_node *lookup4(hsk_table *t,
 {
 	/* hashed anew: the cache's key was checked by tbl_lookup, or is
 	 * unlikely (pick_port); migrate leaves the cache */
-	uint32_t h = hash_new(t, key, false);
+	uint32_t h = hash_kept(t, key, 0);
+	t->c_key = *key;
+	t->c_hash = h;
+	t->c_kind = TBL_C_V4;   /* (c_node set below: no store of NULL first) */
 	tbl_node *e = *slot(t, h);
 	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
 		e = e->next;
 	t->c_node = e;
-	t->c_valid = true;
 	return e;
 }
 

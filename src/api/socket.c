@@ -288,8 +288,10 @@ static __attribute__((noinline)) int pick_port_rest(hsk_stack *s, hsk_tuple *tu,
  * frame and a call less), the rest out of line. */
 static inline __attribute__((always_inline)) int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
-	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
-	uint32_t offset = port_offset(s, &key, NULL);
+	/* The offset's key is tu with lport 0, which tu is until port_try
+	 * sets it: tu itself, no copy. */
+	assert(!tu->lport);
+	uint32_t offset = port_offset(s, tu, NULL);
 	if (!port_try(s, tu, offset, 0))
 		return pick_port_rest(s, tu, offset);
 	s->port_counter += 1;

@@ -592,13 +592,15 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	if (!k)
 		return -HSK_EBADF;
 	stack_clock_check(s);
-	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
-		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
 	tcb *t;
 	int err = conn_open(s, sd, addr, port, &t);
 	if (err < 0)
 		return err;
-	if (tfo) {
+	/* (the socket's options are where they were: conn_open reads them;
+	 * tested here, nothing is kept across it) */
+	k = &s->socks[sd];
+	if (k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
+	    (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT)) {
 		uint8_t key[16];
 		tfo_key4(addr, key);
 		if (tfo_connect(s, t, key))

@@ -263,7 +263,7 @@ static inline __attribute__((always_inline)) bool port_try(hsk_stack *s, hsk_tup
 	uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % EPHEMERAL_RANGE);
 	tu->lport = port;
 	/* (a new tuple: the cache's test would miss) */
-	return !tbl_lookup_miss(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+	return !tbl_lookup_new(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
 	       (!s->env.cfg.port_ok ||
 		s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport));
 }

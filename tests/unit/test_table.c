@@ -316,6 +316,48 @@ static void test_lookup_miss_migrates(void **state)
 	free(c);
 }
 
+/* tbl_lookup_new (connect's port candidate, the miss's usual way in
+ * line) answers as tbl_lookup_miss: while the table grows it takes the
+ * miss's way (one bucket moved per lookup: nodes still in the old array
+ * are found), after it the one array's chain without a move; either way
+ * the cache is left holding the key (the insert that follows takes its
+ * hash: the node's is tbl_hash's). */
+static void test_lookup_new_migrates(void **state)
+{
+	(void)state;
+	enum { N = 48 };
+	hsk_table t;
+	conn *c = table_fx(&t, N, 16, 0x6161, 0x8383);
+	int i = 0;
+	while (!t.old) {          /* up to the first doubling: 32 in 16 buckets */
+		c[i].node.key = mk_tuple((uint32_t)i, 9, 80, 1000);
+		tbl_insert(&t, &c[i].node);
+		i++;
+	}
+	for (int j = 0; t.old; j++) {
+		uint64_t m0 = t.moves;
+		assert_ptr_equal(tbl_lookup_new(&t, &c[j % i].node.key), &c[j % i].node);
+		assert_true(t.moves == m0 + 1 || !t.old);
+		m0 = t.moves;
+		hsk_tuple absent = mk_tuple(0xdead0000u + (uint32_t)j, 9, 80, 1000);
+		assert_null(tbl_lookup_new(&t, &absent));
+		assert_true(t.moves == m0 + 1 || !t.old);
+	}
+	/* the one array: no move, the same answers, the cache's hash used */
+	uint64_t m0 = t.moves;
+	for (int j = 0; j < i; j++)
+		assert_ptr_equal(tbl_lookup_new(&t, &c[j].node.key), &c[j].node);
+	c[i].node.key = mk_tuple(0xbeef, 9, 80, 1000);
+	assert_null(tbl_lookup_new(&t, &c[i].node.key));
+	assert_int_equal(t.moves, m0);
+	tbl_insert(&t, &c[i].node);
+	assert_int_equal(c[i].node.hash, tbl_hash(&t, &c[i].node.key));
+	assert_ptr_equal(tbl_lookup_new(&t, &c[i].node.key), &c[i].node);
+	check_all(&t, c, i + 1, 1);
+	tbl_destroy(&t);
+	free(c);
+}
+
 /* A million inserts: no insert, remove or lookup moves more than
  * TBL_MIGRATE_STEP buckets (plus one for a lookup), whatever the size,
  * and every node stays reachable; the old array goes once it is empty. */
@@ -532,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_growth_steps),
 		cmocka_unit_test(test_lookup_miss_migrates),
+		cmocka_unit_test(test_lookup_new_migrates),
 		cmocka_unit_test(test_million_bounded),
 		cmocka_unit_test(test_cache_against_model),
 		cmocka_unit_test(test_hash_kept_addrs),

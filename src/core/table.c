@@ -22,6 +22,9 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 	return tuple_hash_from(&st, key);
 }
 
+/* The table's SipHash-1-3 of key from the key's state (table.h's
+ * pieces), the kept state unused: tbl_hash's and tbl_hash6's, the
+ * tests' reference. */
 static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
 								 const hsk_tuple *key, uint64_t fam)
 {

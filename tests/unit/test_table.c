@@ -490,7 +490,7 @@ static void test_remove_end_migrates(void **state)
 	free(c);
 }
 
-/* The hash's state kept after the last addresses (table.c hash_kept):
+/* The hash's state kept after the last addresses (table.h tbl_hash_kept):
  * over tuples whose addresses differ from the last in one byte (any of
  * the eight), the zero addresses tbl_init keeps first, and random ports,
  * each hash a lookup and an insert make is the reference's (tbl_hash, the

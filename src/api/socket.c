@@ -40,7 +40,10 @@ static bool l4_overlap(const tcp_listener *l, uint32_t addr)
 	return addr_overlap(l->addr, addr);
 }
 
-static bool port_has_listener(hsk_stack *s, uint32_t addr, uint16_t port)
+/* In line (its one caller, connect's port_try): a client stack has no
+ * listener, and the empty list's test costs less than the call. */
+static inline __attribute__((always_inline)) bool port_has_listener(hsk_stack *s, uint32_t addr,
+								   uint16_t port)
 {
 	for (tcp_listener *l = s->tcp.listeners; l; l = l->next)
 		if (l->port == port && l4_overlap(l, addr))
@@ -260,7 +263,7 @@ static inline __attribute__((always_inline)) bool port_try(hsk_stack *s, hsk_tup
 	uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + s->port_counter + i) % EPHEMERAL_RANGE);
 	tu->lport = port;
 	/* (a new tuple: the cache's test would miss) */
-	return !tbl_lookup_miss(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
+	return !tbl_lookup_new(&s->tcp.conns, tu) && !port_has_listener(s, tu->laddr, port) &&
 	       (!s->env.cfg.port_ok ||
 		s->env.cfg.port_ok(s->env.cfg.port_ok_ctx, tu->laddr, tu->raddr, port, tu->rport));
 }
@@ -285,8 +288,10 @@ static __attribute__((noinline)) int pick_port_rest(hsk_stack *s, hsk_tuple *tu,
  * frame and a call less), the rest out of line. */
 static inline __attribute__((always_inline)) int pick_port(hsk_stack *s, hsk_tuple *tu)
 {
-	hsk_tuple key = { .laddr = tu->laddr, .raddr = tu->raddr, .rport = tu->rport };
-	uint32_t offset = port_offset(s, &key, NULL);
+	/* The offset's key is tu with lport 0, which tu is until port_try
+	 * sets it: tu itself, no copy. */
+	assert(!tu->lport);
+	uint32_t offset = port_offset(s, tu, NULL);
 	if (!port_try(s, tu, offset, 0))
 		return pick_port_rest(s, tu, offset);
 	s->port_counter += 1;
@@ -587,13 +592,15 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	if (!k)
 		return -HSK_EBADF;
 	stack_clock_check(s);
-	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
-		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
 	tcb *t;
 	int err = conn_open(s, sd, addr, port, &t);
 	if (err < 0)
 		return err;
-	if (tfo) {
+	/* (the socket's options are where they were: conn_open reads them;
+	 * tested here, nothing is kept across it) */
+	k = &s->socks[sd];
+	if (k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
+	    (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT)) {
 		uint8_t key[16];
 		tfo_key4(addr, key);
 		if (tfo_connect(s, t, key))

@@ -22,48 +22,20 @@ uint64_t tuple_hash(const hsk_tuple *key, uint64_t k0, uint64_t k1)
 	return tuple_hash_from(&st, key);
 }
 
-/* SipHash-1-3: one round per block, three to finish, from the state the
- * key gives (kept in the table). The state after the key and m0, a key's
- * first word (the addresses): */
-static inline __attribute__((always_inline)) hsk_sip hash_addrs(const hsk_table *t, uint64_t m0)
-{
-	hsk_sip st = t->v;
-	sip_absorb(&st, m0, 1);
-	return st;
-}
-
-/* and the hash from there, after the last word (the ports, the family):
- * low TBL_HASH_BITS. */
-static inline __attribute__((always_inline)) uint32_t hash_end(hsk_sip st)
-{
-	return (uint32_t)sip_finish(st, 3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
-}
-
+/* The table's SipHash-1-3 of key from the key's state (table.h's
+ * pieces), the kept state unused: tbl_hash's and tbl_hash6's, the
+ * tests' reference. */
 static inline __attribute__((always_inline)) uint32_t hash_fam(const hsk_table *t,
 								 const hsk_tuple *key, uint64_t fam)
 {
-	hsk_sip st = hash_addrs(t, TUPLE_M0(key));
+	hsk_sip st = tbl_hash_addrs(t, TUPLE_M0(key));
 	sip_absorb(&st, TUPLE_M1(key) ^ fam, 1);
-	return hash_end(st);
+	return tbl_hash_end(st);
 }
 
 uint32_t tbl_hash(const hsk_table *t, const hsk_tuple *key)
 {
 	return hash_fam(t, key, 0);
-}
-
-/* hash_fam from the state kept after the last key's first word when this
- * key's is the same (the same addresses: one compare instead of a
- * round), else from the key's state, keeping the new one. */
-static inline __attribute__((always_inline)) uint32_t hash_kept(hsk_table *t,
-								  const hsk_tuple *key, uint64_t fam)
-{
-	uint64_t m0 = TUPLE_M0(key);
-	if (m0 != t->k_m0) {
-		t->k_m0 = m0;
-		t->k_st = sip_pre(hash_addrs(t, m0));
-	}
-	return hash_end(sip_absorb_pre_c(&t->k_st, TUPLE_M1(key) ^ fam, 1));
 }
 
 /* An IPv6 key's last block says so in a byte that is 0 for IPv4 (the
@@ -192,7 +164,7 @@ int tbl_init(hsk_table *t, size_t initial_buckets, uint64_t k0, uint64_t k1)
 	tbl_full_at(t);
 	t->v = sip_init(k0, k1);
 	t->k_m0 = 0;    /* (the kept state always some addresses') */
-	t->k_st = sip_pre(hash_addrs(t, 0));
+	t->k_st = sip_pre(tbl_hash_addrs(t, 0));
 	t->fk0 = k0 ^ 0x666f6c6436ULL;      /* "fold6" */
 	t->fk1 = k1;
 	t->fv = sip_init(t->fk0, t->fk1);
@@ -267,7 +239,7 @@ static __attribute__((noinline)) void grow(hsk_table *t)
 static inline __attribute__((always_inline)) uint32_t hash_new(hsk_table *t,
 								 const hsk_tuple *key, bool v6)
 {
-	uint32_t h = hash_kept(t, key, v6 ? FAM6 : 0);
+	uint32_t h = tbl_hash_kept(t, key, v6 ? FAM6 : 0);
 	t->c_key = *key;
 	t->c_hash = h;
 	t->c_v6 = v6;
@@ -367,13 +339,8 @@ static inline __attribute__((always_inline)) tbl_node *lookup4(hsk_table *t,
 {
 	/* hashed anew: the cache's key was checked by tbl_lookup, or is
 	 * unlikely (pick_port); migrate leaves the cache */
-	uint32_t h = hash_new(t, key, false);
-	tbl_node *e = *slot(t, h);
-	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
-		e = e->next;
-	t->c_node = e;
-	t->c_valid = true;
-	return e;
+	uint32_t h = tbl_hash_kept(t, key, 0);
+	return tbl_walk4(t, key, h, *slot(t, h));
 }
 
 /* tbl_lookup_miss while the table grows (out of line: the usual miss then

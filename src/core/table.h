@@ -243,6 +243,68 @@ static inline tbl_node *tbl_lookup(hsk_table *t, const hsk_tuple *key)
 	return tbl_lookup_miss(t, key);
 }
 
+/* The table's SipHash-1-3: one round per block, three to finish, from
+ * the state the key gives (kept in the table). The state after the key
+ * and m0, a key's first word (the addresses): */
+static inline __attribute__((always_inline)) hsk_sip tbl_hash_addrs(const hsk_table *t,
+								     uint64_t m0)
+{
+	hsk_sip st = t->v;
+	sip_absorb(&st, m0, 1);
+	return st;
+}
+
+/* and the hash from there, after the last word (the ports, the family):
+ * low TBL_HASH_BITS. */
+static inline __attribute__((always_inline)) uint32_t tbl_hash_end(hsk_sip st)
+{
+	return (uint32_t)sip_finish(st, 3) & ((UINT32_C(1) << TBL_HASH_BITS) - 1);
+}
+
+/* The hash of key (fam: its family's bits in the last word) from the
+ * state kept after the last key's first word when this key's is the same
+ * (the same addresses: one compare instead of a round), else from the
+ * key's state, keeping the new one. */
+static inline __attribute__((always_inline)) uint32_t tbl_hash_kept(hsk_table *t,
+								      const hsk_tuple *key,
+								      uint64_t fam)
+{
+	uint64_t m0 = TUPLE_M0(key);
+	if (m0 != t->k_m0) {
+		t->k_m0 = m0;
+		t->k_st = sip_pre(tbl_hash_addrs(t, m0));
+	}
+	return tbl_hash_end(sip_absorb_pre_c(&t->k_st, TUPLE_M1(key) ^ fam, 1));
+}
+
+/* The IPv4 node with key (hashed anew: h) on the chain from e, or NULL;
+ * the cache left holding key, written once (c_node last: no NULL stored
+ * first). */
+static inline __attribute__((always_inline)) tbl_node *tbl_walk4(hsk_table *t,
+								  const hsk_tuple *key,
+								  uint32_t h, tbl_node *e)
+{
+	t->c_key = *key;
+	t->c_hash = h;
+	t->c_kind = TBL_C_V4;
+	while (e && !(e->hash == h && !e->v6 && tuple_eq(&e->key, key)))
+		e = e->next;
+	t->c_node = e;
+	return e;
+}
+
+/* tbl_lookup_miss with its usual way (no growth under way) in line: for
+ * a key the cache cannot hold (connect's port candidates), the hash and
+ * the walk without a call. */
+static inline __attribute__((always_inline)) tbl_node *tbl_lookup_new(hsk_table *t,
+								       const hsk_tuple *key)
+{
+	if (t->old)
+		return tbl_lookup_miss(t, key);
+	uint32_t h = tbl_hash_kept(t, key, 0);
+	return tbl_walk4(t, key, h, t->bucket[h & t->mask]);
+}
+
 /* tbl_insert's rarer ways (table.c): a growth step, or a tuple the cache
  * does not hold. */
 void tbl_insert_steps(hsk_table *t, tbl_node *n);

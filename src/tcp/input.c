@@ -523,10 +523,13 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_DROP, "no SYN in SYN_SENT");
 	t->rcv_nxt = seq_add(sg->seq, 1);
 	t->rcv_adv = t->rcv_nxt;
-	if (ack_ok)
-		ecn_rcv_synack(t, sg);
-	else
-		ecn_rcv_syn(t, sg);
+	/* (each does nothing unless our SYN asked for ECN: no call then) */
+	if (t->ecn & ECN_OK) {
+		if (ack_ok)
+			ecn_rcv_synack(t, sg);
+		else
+			ecn_rcv_syn(t, sg);
+	}
 	tcb_init_from_syn_inl(s, t, sg->th.opt.mss, sg->th.opt.wscale,
 			      tcb_syn_opts(s, sg->th.opt.sack_ok, sg->th.opt.has_ts),
 			      sg->th.opt.ts_val);
@@ -564,8 +567,16 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		tfo_rcv_synack(s, t, sg);
 	t->snd_una = sg->ack;           /* past the ISS: ack_ok */
 	t->syn_acked = 1;
-	if (!(t->flags & TF_SYN_RETRANS))
+	if (!(t->flags & TF_SYN_RETRANS)) {
+		/* The connection's first sample: nothing gives the estimator
+		 * one before its SYN is acknowledged (rtt_add_sample's callers
+		 * are the established ACK's and the passive child's), so only
+		 * the first sample's branches are compiled. */
+		assert(!t->rtt.srtt && !t->rtt.min_rtt);
+		if (t->rtt.srtt || t->rtt.min_rtt)
+			__builtin_unreachable();
 		rtt_add_sample(&t->rtt, &s->rttp, s->env->now - a->rtt_start, false, s->env->now);
+	}
 	a->retries = 0;
 	a->first_rtx_at = 0;
 	a->rtx_at = 0;

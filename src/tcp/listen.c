@@ -732,9 +732,11 @@ child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
 	t->snd_wl1 = ack->seq;
 	t->snd_wl2 = ack->ack;
 	t->cwnd = tcb_cwnd_fresh(s, t, t->mss);        /* tcb_cc_init's: IW10 */
-	established_start(s, t);
-	/* tcb_timer_set without an extension: keepalive's, if any */
-	if (t->keep_at)
+	/* passive, its keepalive unarmed (tcb_fresh's 0) */
+	established_start_k(s, t, true, true);
+	/* tcb_timer_set without an extension: keepalive's, if any (set
+	 * just now, with TF_KEEPALIVE alone: the flag's test first) */
+	if ((t->flags & TF_KEEPALIVE) && t->keep_at)
 		wheel_arm(&s->env->wheel, &t->timer, t->keep_at);
 }
 

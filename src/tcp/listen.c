@@ -574,7 +574,11 @@ listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 	}
 	req_make(s, l, sg, isn, r);
 	r->tfo_cookie = tfo_cookie;
-	tbl_insert(&s->conns, &r->node);
+	/* The lookup that found no object for the tuple (tcp_input's, or
+	 * tw_input's before its entry went) left the cache holding it, and
+	 * nothing since but this tuple's own node (Fast Open's child, made
+	 * and freed again) touched the table: no test of the cache. */
+	tbl_insert_cached(&s->conns, &r->node);
 	r->lnext = l->reqs;
 	if (l->reqs)
 		l->reqs->lprev = r;

@@ -312,6 +312,19 @@ void tbl_insert_steps(hsk_table *t, tbl_node *n);
  * usual way (no growth under way nor due, the tuple the cache's: the
  * lookup that proved it absent, the remove of its predecessor) in line,
  * without a call: the hash the cache's, the node on its chain's head. */
+/* tbl_insert's usual way once its tests passed: the cache holds n's
+ * tuple (valid: it stays so), no growth due. */
+static inline void tbl_insert_head(hsk_table *t, tbl_node *n)
+{
+	assert(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key) &&
+	       t->count < t->full);
+	n->hash = t->c_hash;
+	tbl_node **b = &t->bucket[t->c_hash & t->mask];
+	n->next = *b;
+	*b = n;
+	t->count++;
+	t->c_node = n;        /* the cache now knows the tuple's node */
+}
 static inline void tbl_insert(hsk_table *t, tbl_node *n)
 {
 	assert(t->full == (t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1)));
@@ -320,13 +333,21 @@ static inline void tbl_insert(hsk_table *t, tbl_node *n)
 		tbl_insert_steps(t, n);
 		return;
 	}
-	n->hash = t->c_hash;
-	tbl_node **b = &t->bucket[t->c_hash & t->mask];
-	n->next = *b;
-	*b = n;
-	t->count++;
-	t->c_node = n;        /* the cache now knows the tuple's node */
-	t->c_valid = true;
+	tbl_insert_head(t, n);
+}
+/* tbl_insert for a caller that knows the cache holds n's tuple (its
+ * lookup found it absent, and nothing looked up, inserted or removed
+ * since but that tuple's own node: listen.c's request at a SYN): the
+ * growth's test alone. */
+static inline void tbl_insert_cached(hsk_table *t, tbl_node *n)
+{
+	assert(t->full == (t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1)));
+	assert(t->c_valid && t->c_v6 == n->v6 && tuple_eq(&t->c_key, &n->key));
+	if (t->count >= t->full) {
+		tbl_insert_steps(t, n);
+		return;
+	}
+	tbl_insert_head(t, n);
 }
 
 /* n takes the place in the cache that tbl_insert would give it; old had

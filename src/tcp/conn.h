@@ -162,14 +162,23 @@ tcb_init_from_syn_inl(tcp_stack *s, tcb *t, uint16_t mss, int8_t peer_wscale, ui
  * ESTABLISHED, and for the passive child made there (listen.c): the
  * keepalive set before the connection existed starts now; a reply this
  * soon after the handshake makes it interactive (quickack.c), as Linux's
- * lrcvtime starts at the handshake; a passive open is counted. */
-static inline __attribute__((always_inline)) void established_start(tcp_stack *s, tcb *t)
+ * lrcv_ms starts at the handshake; a passive open is counted. passive:
+ * TF_PASSIVE; fresh: keep_at is 0 (a child's making knows both: their
+ * tests fold). */
+static inline __attribute__((always_inline)) void
+established_start_k(tcp_stack *s, tcb *t, bool passive, bool fresh)
 {
-	if ((t->flags & TF_KEEPALIVE) && !t->keep_at)
+	assert(passive == !!(t->flags & TF_PASSIVE) && (!fresh || !t->keep_at));
+	if ((t->flags & TF_KEEPALIVE) && (fresh || !t->keep_at))
 		t->keep_at = s->env->now + keep_idle_ns(s, t);
 	t->lrcv_ms = s->env->now_ms ? s->env->now_ms : 1;
-	if (t->flags & TF_PASSIVE)
+	if (passive)
 		CNT_INC(s->env, PassiveOpens);
+}
+
+static inline __attribute__((always_inline)) void established_start(tcp_stack *s, tcb *t)
+{
+	established_start_k(s, t, t->flags & TF_PASSIVE, false);
 }
 
 /* F of RFC 6528 for IPv4: SipHash-2-4 of the tuple's 12 bytes (table.h's

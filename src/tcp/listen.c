@@ -574,7 +574,11 @@ listen_in(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn)
 	}
 	req_make(s, l, sg, isn, r);
 	r->tfo_cookie = tfo_cookie;
-	tbl_insert(&s->conns, &r->node);
+	/* The lookup that found no object for the tuple (tcp_input's, or
+	 * tw_input's before its entry went) left the cache holding it, and
+	 * nothing since but this tuple's own node (Fast Open's child, made
+	 * and freed again) touched the table: no test of the cache. */
+	tbl_insert_cached(&s->conns, &r->node);
 	r->lnext = l->reqs;
 	if (l->reqs)
 		l->reqs->lprev = r;
@@ -732,9 +736,11 @@ child_ack_in(tcp_stack *s, tcb *t, const tcp_req *r, const tcp_seg *ack)
 	t->snd_wl1 = ack->seq;
 	t->snd_wl2 = ack->ack;
 	t->cwnd = tcb_cwnd_fresh(s, t, t->mss);        /* tcb_cc_init's: IW10 */
-	established_start(s, t);
-	/* tcb_timer_set without an extension: keepalive's, if any */
-	if (t->keep_at)
+	/* passive, its keepalive unarmed (tcb_fresh's 0) */
+	established_start_k(s, t, true, true);
+	/* tcb_timer_set without an extension: keepalive's, if any (set
+	 * just now, with TF_KEEPALIVE alone: the flag's test first) */
+	if ((t->flags & TF_KEEPALIVE) && t->keep_at)
 		wheel_arm(&s->env->wheel, &t->timer, t->keep_at);
 }
 

@@ -36,6 +36,10 @@
  *    whose SO_RCVBUF is not the fresh TCB's (the default's): connected
  *    with the default, a smaller and a larger buffer, each TCB has its
  *    socket's buffer and wscale_for of it;
+ *  - a request's insert (tbl_insert_cached, the SYN's lookup trusted
+ *    for the cache) still grows the table: 2,300 SYNs past the 1,024
+ *    buckets' load double it, the count above the load only while it
+ *    migrates, every request found again;
  *  - a request works out its window scale again only for a listener
  *    whose SO_RCVBUF is not the fresh TCB's: with the default, a smaller
  *    and a larger buffer, each request has wscale_for of its listener's;
@@ -744,6 +748,40 @@ static void test_listener_rcvbuf(void **state)
 	}
 }
 
+/* A request goes into the table by tbl_insert_cached, which trusts the
+ * SYN's lookup for the cache but still grows the table at the load:
+ * SYNs past the 1,024 buckets' load (2,048 requests) start a doubling
+ * and finish it, the count never above the load but while migrating,
+ * and every request is found again. */
+static void test_req_insert_grows(void **state)
+{
+	(void)state;
+	enum { NREQ = 2300 };
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	sim sm;
+	sim_init(&sm, 1, &cfg, 7);
+	hsk_stack *s = sm.st[0];
+	const hsk_table *c = &s->tcp.conns;
+	size_t buckets = c->mask + 1;
+	int lsd = sim_listen(&sm, 0, 80, NREQ + 10);
+	tcp_opts o = { .mss = 1460, .wscale = -1 };
+	for (int i = 0; i < NREQ; i++) {
+		sim_inject_opts(&sm, 0, SIM_ADDR(5), (uint16_t)(2000 + i), 80, 1000, 0, HSK_TH_SYN,
+				65535, &o, NULL, 0);
+		assert_true(c->old || c->count <= c->full);
+	}
+	const tcp_listener *l = s->socks[lsd].l;
+	assert_int_equal(l->syn_q, NREQ);
+	assert_null(c->old);
+	assert_true(c->mask + 1 > buckets);
+	int found = 0;
+	for (tcp_req *r = l->reqs; r; r = r->lnext, found++)
+		assert_ptr_equal(tbl_lookup(&s->tcp.conns, &r->node.key), &r->node);
+	assert_int_equal(found, NREQ);
+	sim_free(&sm);
+}
+
 /* listener_find6, and listener_find for a dual-stack listener, take an
  * IPv6 listener bound to :: for any address, and one bound to an address
  * with any one of its sixteen bytes set (so one of its halves zero) for
@@ -869,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_port_offset_memo),
 		cmocka_unit_test(test_connect_rcvbuf),
 		cmocka_unit_test(test_listener_rcvbuf),
+		cmocka_unit_test(test_req_insert_grows),
 		cmocka_unit_test(test_listener_any6),
 		cmocka_unit_test(test_act_new_cc),
 		cmocka_unit_test(test_act_new_zeroed),

@@ -171,17 +171,11 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 		act_put_now(s, t);
 		return;
 	}
-	a->idle_at = s->env->now;
 	if (!s->act_idle_head) {
-		/* The list empty (a connection at a time, the usual): t alone
-		 * on it, with no neighbour to link nor the limit to test. */
-		assert(!a->idle_listed && !s->act_idle_tail && !s->act_idle_n);
-		a->idle_next = a->idle_prev = NULL;
-		s->act_idle_head = s->act_idle_tail = t;
-		a->idle_listed = true;
-		s->act_idle_n = 1;
+		tcb_act_put_alone(s, t, a);
 		return;
 	}
+	a->idle_at = s->env->now;
 	if (a->idle_listed)
 		idle_unlink(s, t);
 	idle_append(s, t);

@@ -216,11 +216,12 @@ static int accept_hooks_off(peer *p, int sd, hsk_tuple *tu, const accepting *v)
 	return r;
 }
 
-/* A second connection from the peer's port 4001 to S's accept queue. */
-static void queue_second(peer *p)
+/* Another connection from the peer's port `port` (IRS 777) to S's accept
+ * queue; S's ISS. */
+static uint32_t queue_from(peer *p, uint16_t port)
 {
 	tcp_opts o = peer_syn_opts(++p->tsv);
-	sim_inject_opts(&p->sm, S, p->addr, 4001, 80, 777, 0, HSK_TH_SYN, 2000, &o, NULL, 0);
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, 777, 0, HSK_TH_SYN, 2000, &o, NULL, 0);
 	const sim_ev *e = sim_next_tx(&p->sm);
 	assert_non_null(e);
 	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
@@ -229,8 +230,9 @@ static void queue_second(peer *p)
 	o.has_ts = true;
 	o.ts_val = ++p->tsv;
 	o.ts_ecr = ecr;
-	sim_inject_opts(&p->sm, S, p->addr, 4001, 80, 778, iss + 1, HSK_TH_ACK, 2000, &o, NULL,
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, 778, iss + 1, HSK_TH_ACK, 2000, &o, NULL,
 			0);
+	return iss;
 }
 
 /* One accept() of v's shape into line (from n on); its socket, or -1. */
@@ -265,7 +267,7 @@ static void run_accepting(const void *pv, bool slow, outcome *out)
 		sim_run(&p.sm, 7 * MS);
 	}
 	if (v->second)
-		queue_second(&p);
+		queue_from(&p, 4001);
 	sim_run(&p.sm, 7 * MS);
 	socket_told(p.st, p.lsd);       /* (the listener's events read) */
 	int extra = -1;
@@ -324,6 +326,85 @@ static void test_accept_usual(void **state)
 		{ "a second connection queued, no free slot", .second = true, .no_slot = true },
 	};
 	SHAPES_COMPARE("accept()", shapes, run_accepting);
+}
+
+/* ---- the kept list (active.c's tcb_act_put, the small read's put) ----
+ * Three connections accepted by S, each sent 20 bytes that S reads (a
+ * small read: the extension, quiescent, goes on the kept list), so the
+ * list is empty at the first put only; then the middle connection is
+ * aborted (its extension freed: unlinked from the middle), the first
+ * reads again (moved to the tail) and 50 ms pass (all given back). After
+ * each step the list is walked both ways and counted; with act_eager it
+ * stays empty and each read gives its extension back at once. Run with
+ * and without no_fastpath (the small read's way and the general one). */
+static void kept_list_check(const hsk_stack *st, unsigned want)
+{
+	const tcp_stack *s = &st->tcp;
+	unsigned n = 0;
+	const tcb *prev = NULL;
+	for (const tcb *t = s->act_idle_head; t && n <= s->act_idle_n; t = t->act->idle_next) {
+		assert_true(t->act->idle_listed);
+		assert_ptr_equal(t->act->idle_prev, prev);
+		prev = t;
+		n++;
+	}
+	assert_ptr_equal(s->act_idle_tail, prev);
+	assert_int_equal(n, s->act_idle_n);
+	assert_int_equal(n, s->act_eager ? 0 : want);
+}
+
+static void kept_read(peer *p, int sd, uint16_t port, uint32_t iss, uint32_t dseq)
+{
+	p->o.ts_val = ++p->tsv;
+	uint32_t irs = port == 4000 ? p->irs : 777;
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, irs + 1 + dseq, iss + 1,
+			HSK_TH_ACK | HSK_TH_PSH, 2000, &p->o, text, 20);
+	sim_run(&p->sm, 1 * MS);
+	uint8_t buf[64];
+	assert_int_equal(hsk_recv(p->st, sd, buf, sizeof(buf)), 20);
+	if (p->st->tcp.act_eager)
+		assert_null(p->st->socks[sd].t->act);
+}
+
+static void run_kept(bool eager, bool slow)
+{
+	peer p;
+	peer_open_queued(&p, false, slow, 4251);
+	p.st->tcp.act_eager = eager;
+	uint16_t port[3] = { 4000, 4001, 4002 };
+	uint32_t iss[3] = { p.iss };
+	int sd[3];
+	sd[0] = hsk_accept(p.st, p.lsd, NULL);
+	for (int i = 1; i < 3; i++) {
+		iss[i] = queue_from(&p, port[i]);
+		sim_run(&p.sm, 1 * MS);
+		sd[i] = hsk_accept(p.st, p.lsd, NULL);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_true(sd[i] >= 0);
+		kept_read(&p, sd[i], port[i], iss[i], 0);
+		kept_list_check(p.st, (unsigned)i + 1);
+	}
+	assert_int_equal(hsk_abort(p.st, sd[1]), 0);
+	kept_list_check(p.st, 2);
+	kept_read(&p, sd[0], port[0], iss[0], 20);
+	kept_list_check(p.st, 2);
+	assert_ptr_equal(p.st->tcp.act_idle_tail, eager ? NULL : p.st->socks[sd[0]].t);
+	sim_run(&p.sm, 50 * MS);
+	kept_list_check(p.st, 0);
+	assert_null(p.st->socks[sd[0]].t->act);
+	assert_null(p.st->socks[sd[2]].t->act);
+	assert_int_equal(hsk_abort(p.st, sd[0]), 0);
+	assert_int_equal(hsk_abort(p.st, sd[2]), 0);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_free(&p.sm);
+}
+
+static void test_kept_list(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		run_kept(i & 1, i & 2);
 }
 
 /* ---- send()'s usual case (io.c, send_usual) ----
@@ -775,6 +856,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_usual),
 		cmocka_unit_test(test_accept_usual),
+		cmocka_unit_test(test_kept_list),
 		cmocka_unit_test(test_send_usual),
 		cmocka_unit_test(test_send_small),
 		cmocka_unit_test(test_read_empties_ring),

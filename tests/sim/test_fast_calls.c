@@ -58,18 +58,31 @@ typedef struct closing {
 	bool starved;             /* a listener waits for a slot */
 } closing;
 
-/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
-static int close_hooks_off(peer *p, int sd, const closing *v)
+/* S's trace and clock hooks off for a call but as kept (the short ways
+ * are untraced and read no clock); hooks_back puts them back. */
+static hsk_config hooks_off(peer *p, bool traced, bool clocked)
 {
 	hsk_config *c = &p->st->env.cfg;
 	hsk_config saved = *c;
-	if (!v->traced)
+	if (!traced)
 		c->trace = NULL;
-	if (!v->clocked)
+	if (!clocked)
 		c->clock = NULL;
+	return saved;
+}
+
+static void hooks_back(peer *p, const hsk_config *saved)
+{
+	p->st->env.cfg.trace = saved->trace;
+	p->st->env.cfg.clock = saved->clock;
+}
+
+/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
+static int close_hooks_off(peer *p, int sd, const closing *v)
+{
+	hsk_config saved = hooks_off(p, v->traced, v->clocked);
 	int r = hsk_close(p->st, sd);
-	c->trace = saved.trace;
-	c->clock = saved.clock;
+	hooks_back(p, &saved);
 	return r;
 }
 
@@ -204,15 +217,9 @@ typedef struct accepting {
 /* hsk_accept on S with its clock and trace hooks off but as v keeps them. */
 static int accept_hooks_off(peer *p, int sd, hsk_tuple *tu, const accepting *v)
 {
-	hsk_config *c = &p->st->env.cfg;
-	hsk_config saved = *c;
-	if (!v->traced)
-		c->trace = NULL;
-	if (!v->clocked)
-		c->clock = NULL;
+	hsk_config saved = hooks_off(p, v->traced, v->clocked);
 	int r = hsk_accept(p->st, sd, tu);
-	c->trace = saved.trace;
-	c->clock = saved.clock;
+	hooks_back(p, &saved);
 	return r;
 }
 

@@ -487,10 +487,10 @@ static __attribute__((noinline)) int accept_general(hsk_stack *s, int sd, hsk_tu
 	return nsd;
 }
 
-/* The usual accept without a frame: the slot taken (sock_take: the free
- * list's head, zero but for what it sets), the connection from the queue,
- * nothing to inherit (no options: accepted_opts would return at once),
- * and the notification, when due, tail-called. */
+/* The usual accept without a frame: the connection from the queue, the
+ * slot taken (sock_take: the free list's head, zero but for what it
+ * sets), nothing to inherit (no options: accepted_opts would return at
+ * once), and the notification, when due, tail-called. */
 int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 {
 	hsk_sock *k = sock_get(s, sd);

@@ -483,8 +483,12 @@ static inline __attribute__((always_inline)) long recv_small(hsk_stack *s, tcb *
 	if (!window_update_needless(t))
 		return recv_small_rest(s, t, n);
 	/* recv_done_tail's tcb_act_put_idle: no ring left (rcv_emptied_quick) */
-	if (!tcb_act_idle_settled_ringless(&s->tcp, t, a))
-		return recv_small_put(s, t, n);
+	if (!tcb_act_idle_settled_ringless(&s->tcp, t, a)) {
+		/* tcb_act_put's usual way in line, without a frame */
+		if (s->tcp.act_eager || s->tcp.act_idle_head)
+			return recv_small_put(s, t, n);
+		tcb_act_put_alone(&s->tcp, t, a);
+	}
 	return n;
 }
 

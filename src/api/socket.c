@@ -426,7 +426,40 @@ static void accepted_opts(hsk_stack *s, const hsk_sock *nk, tcb *t)
 	}
 }
 
-int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
+/* The accepted connection's peer, for hsk_accept's peer. */
+static inline void accepted_peer(const tcb *t, hsk_tuple *peer)
+{
+	*peer = t->node.key;
+	if (t->node.v6)
+		peer->laddr = peer->raddr = 0;   /* folds: see hsk_sock_peer */
+}
+
+/* Whether an accepted connection's socket is told at once: what came
+ * before accept() (data, the FIN, an error) is there to read. */
+static inline bool accepted_ready(const tcb *t)
+{
+	return tcb_rcv_len(t) || (t->flags & TF_RCVD_FIN) || t->err;
+}
+
+/* hsk_accept's usual case (k: a listener's slot): a connection queued,
+ * a free slot (no table to grow), no options to inherit, no clock hook,
+ * untraced (listener_accept's trace), not no_fastpath. */
+static inline bool accept_usual(const hsk_stack *s, const hsk_sock *k)
+{
+	/* (the trace's test as listener_accept makes it: the same load) */
+	return k->l->accept_q && !k->opt && s->free_sock >= 0 && !s->env.cfg.clock &&
+	       !s->tcp.env->cfg.trace && !s->tcp.no_fastpath;
+}
+
+/* hsk_accept's end when the new socket is told (accepted_ready). */
+static __attribute__((noinline)) int accept_notify(hsk_stack *s, int nsd)
+{
+	stack_notify(s, nsd);
+	return nsd;
+}
+
+/* hsk_accept in general: out of line, with the frame its calls need. */
+static __attribute__((noinline)) int accept_general(hsk_stack *s, int sd, hsk_tuple *peer)
 {
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
@@ -452,13 +485,37 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	assert(!nk->inet6);
 	if (k->l->family == HSK_AF_INET6)
 		nk->inet6 = true;
-	if (peer) {
-		*peer = t->node.key;
-		if (t->node.v6)
-			peer->laddr = peer->raddr = 0;   /* folds: see hsk_sock_peer */
-	}
-	if (tcb_rcv_len(t) || (t->flags & TF_RCVD_FIN) || t->err)
+	if (peer)
+		accepted_peer(t, peer);
+	if (accepted_ready(t))
 		stack_notify(s, nsd);
+	return nsd;
+}
+
+/* The usual accept without a frame: the connection from the queue, the
+ * slot taken (sock_take: the free list's head, zero but for what it
+ * sets), nothing to inherit (no options: accepted_opts would return at
+ * once), and the notification, when due, tail-called. */
+int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k || k->kind != SK_LISTEN || !accept_usual(s, k))
+		return accept_general(s, sd, peer);
+	tcp_listener *l = k->l;
+	/* (the connection first: listener_accept's trace test then follows
+	 * the guard's with no store between) */
+	tcb *t = listener_accept(&s->tcp, l);
+	int nsd = sock_take(s);
+	hsk_sock *nk = &s->socks[nsd];
+	attach_tcb(s, nsd, t);
+	/* (sock_take's slot is IPv4's: inet6 zero) */
+	assert(!nk->inet6 && !nk->opt);
+	if (l->family == HSK_AF_INET6)
+		nk->inet6 = true;
+	if (peer)
+		accepted_peer(t, peer);
+	if (accepted_ready(t))
+		return accept_notify(s, nsd);
 	return nsd;
 }
 

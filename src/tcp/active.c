@@ -171,6 +171,10 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 		act_put_now(s, t);
 		return;
 	}
+	if (!s->act_idle_head) {
+		tcb_act_put_alone(s, t, a);
+		return;
+	}
 	a->idle_at = s->env->now;
 	if (a->idle_listed)
 		idle_unlink(s, t);

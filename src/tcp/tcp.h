@@ -957,6 +957,19 @@ tcb_act *tcb_act_new(struct tcp_stack *s, tcb *t);
 /* tcb_act_put_idle's way for an extension there that is not the newest
  * kept (active.c). */
 void tcb_act_put(struct tcp_stack *s, tcb *t);
+/* tcb_act_put's way when the kept list is empty (a connection at a time,
+ * the usual): t alone on it, with no neighbour to link nor the limit to
+ * test. (In line: the small read's too.) */
+static inline void tcb_act_put_alone(struct tcp_stack *s, tcb *t, tcb_act *a)
+{
+	assert(a == t->act && !s->act_eager && !s->act_idle_head);
+	assert(!a->idle_listed && !s->act_idle_tail && !s->act_idle_n);
+	a->idle_at = s->env->now;
+	a->idle_next = a->idle_prev = NULL;
+	s->act_idle_head = s->act_idle_tail = t;
+	a->idle_listed = true;
+	s->act_idle_n = 1;
+}
 /* The TCB's extension, taken from the pool when it has none; NULL only
  * when no memory is left for one (the caller gives up what needed it). */
 static inline tcb_act *tcb_act_get(struct tcp_stack *s, tcb *t)

@@ -9,9 +9,10 @@
  * short way, or leaves what it hands on to the general tail.
  *
  * The clock hook's condition is not one a comparison can break (the
- * simulated hosts always have a clock): close() and send() on the usual
- * connection at a stale clock must take the general way, which checks
- * the clock (counted; fatal with assertions on).
+ * simulated hosts always have a clock): close(), send() and accept() on
+ * the usual connection (accept(): its listener) at a stale clock must
+ * take the general way, which checks the clock (counted; fatal with
+ * assertions on).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,18 +58,31 @@ typedef struct closing {
 	bool starved;             /* a listener waits for a slot */
 } closing;
 
-/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
-static int close_hooks_off(peer *p, int sd, const closing *v)
+/* S's trace and clock hooks off for a call but as kept (the short ways
+ * are untraced and read no clock); hooks_back puts them back. */
+static hsk_config hooks_off(peer *p, bool traced, bool clocked)
 {
 	hsk_config *c = &p->st->env.cfg;
 	hsk_config saved = *c;
-	if (!v->traced)
+	if (!traced)
 		c->trace = NULL;
-	if (!v->clocked)
+	if (!clocked)
 		c->clock = NULL;
+	return saved;
+}
+
+static void hooks_back(peer *p, const hsk_config *saved)
+{
+	p->st->env.cfg.trace = saved->trace;
+	p->st->env.cfg.clock = saved->clock;
+}
+
+/* hsk_close on S with its clock and trace hooks off but as v keeps them. */
+static int close_hooks_off(peer *p, int sd, const closing *v)
+{
+	hsk_config saved = hooks_off(p, v->traced, v->clocked);
 	int r = hsk_close(p->st, sd);
-	c->trace = saved.trace;
-	c->clock = saved.clock;
+	hooks_back(p, &saved);
 	return r;
 }
 
@@ -172,6 +186,232 @@ static void test_close_usual(void **state)
 		{ .name = "SYN_SENT, never connected" },
 	};
 	SHAPES_COMPARE("close() connecting", syn_sent, run_closing_syn_sent);
+}
+
+/* ---- accept()'s usual case (socket.c, accept_usual) ----
+ * The peer's connection waits on S's accept queue; accept() is called
+ * with S's clock and trace hooks off (the short way is untraced and reads
+ * no clock) but in the shapes that keep one. Each condition of the short
+ * way is broken by one shape: the hooks kept, an option on the listener
+ * (TCP_KEEPIDLE, which the accepted socket inherits and reports), no free slot (the table grows), nothing queued (a second
+ * accept()), not a listener, no socket; and what it does after the taking is seen both
+ * ways: the peer's data or FIN before accept() (the socket told at once),
+ * no peer asked for, a second connection queued behind the first. Then
+ * S writes and closes each accepted connection, and with
+ * tcp_stack.no_fastpath the events, counters and a line of what each
+ * accept() returned and left must be the same. */
+typedef struct accepting {
+	const char *name;
+	bool traced, clocked;     /* S's trace / clock kept for the accept */
+	bool opts;                /* the listener's TCP_KEEPIDLE */
+	bool no_slot;             /* the slots' free list empty first */
+	bool data;                /* the peer's 10 bytes before accept() */
+	bool fin;                 /* the peer's FIN before accept() */
+	bool none;                /* a second accept() finds nothing queued */
+	bool not_listener;        /* accept() on a socket never connected */
+	bool bad_sd;              /* accept() on no socket */
+	bool no_peer;             /* peer NULL */
+	bool second;              /* a second connection queued */
+} accepting;
+
+/* hsk_accept on S with its clock and trace hooks off but as v keeps them. */
+static int accept_hooks_off(peer *p, int sd, hsk_tuple *tu, const accepting *v)
+{
+	hsk_config saved = hooks_off(p, v->traced, v->clocked);
+	int r = hsk_accept(p->st, sd, tu);
+	hooks_back(p, &saved);
+	return r;
+}
+
+/* Another connection from the peer's port `port` (IRS 777) to S's accept
+ * queue; S's ISS. */
+static uint32_t queue_from(peer *p, uint16_t port)
+{
+	tcp_opts o = peer_syn_opts(++p->tsv);
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, 777, 0, HSK_TH_SYN, 2000, &o, NULL, 0);
+	const sim_ev *e = sim_next_tx(&p->sm);
+	assert_non_null(e);
+	uint32_t iss = e->ev.seq, ecr = e->ev.ts_val;
+	sim_run(&p->sm, 7 * MS);
+	tcp_opts_init(&o);
+	o.has_ts = true;
+	o.ts_val = ++p->tsv;
+	o.ts_ecr = ecr;
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, 778, iss + 1, HSK_TH_ACK, 2000, &o, NULL,
+			0);
+	return iss;
+}
+
+/* One accept() of v's shape into line (from n on); its socket, or -1. */
+static int accept_one(peer *p, const accepting *v, int lsd, char *line, size_t cap, int *n)
+{
+	hsk_tuple tu = { 0 };
+	int sd = accept_hooks_off(p, lsd, v->no_peer ? NULL : &tu, v);
+	int idle = -1;
+	bool told = false;
+	if (sd >= 0) {
+		assert_int_equal(hsk_getsockopt(p->st, sd, HSK_SO_KEEPIDLE, &idle), 0);
+		told = socket_told(p->st, sd);
+	}
+	*n += snprintf(line + *n, cap - (size_t)*n,
+		       " %d (peer %08x:%u %08x:%u, keepidle %d, told %d, state %d, sockets %u)",
+		       sd, tu.laddr, tu.lport, tu.raddr, tu.rport, idle, told,
+		       sd >= 0 ? hsk_sock_state(p->st, sd) : -1, p->st->socks_in_use);
+	return sd;
+}
+
+static void run_accepting(const void *pv, bool slow, outcome *out)
+{
+	const accepting *v = pv;
+	peer p;
+	peer_open_queued(&p, false, slow, 4249);
+	if (v->opts) {
+		assert_int_equal(hsk_setsockopt(p.st, p.lsd, HSK_SO_KEEPIDLE, 30), 0);
+	}
+	if (v->data || v->fin) {
+		peer_send(&p, 0, 0, HSK_TH_ACK | HSK_TH_PSH | (v->fin ? HSK_TH_FIN : 0), 2000,
+			  v->data ? text : NULL, v->data ? 10 : 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->second)
+		queue_from(&p, 4001);
+	sim_run(&p.sm, 7 * MS);
+	socket_told(p.st, p.lsd);       /* (the listener's events read) */
+	int extra = -1;
+	if (v->no_slot)
+		while (p.st->free_sock >= 0) {
+			extra = hsk_socket(p.st);
+			assert_true(extra >= 0);
+		}
+	int lsd = p.lsd;
+	if (v->not_listener) {
+		lsd = hsk_socket(p.st);
+		assert_true(lsd >= 0);
+	}
+	if (v->bad_sd)
+		lsd = 999;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "accepts:");
+	int sd[2] = { -1, -1 };
+	sd[0] = accept_one(&p, v, lsd, line, sizeof(line), &n);
+	if (v->second || v->none)       /* (none: the queue is empty now) */
+		sd[1] = accept_one(&p, v, lsd, line, sizeof(line), &n);
+	for (int i = 0; i < 2; i++) {
+		if (sd[i] < 0)
+			continue;
+		assert_int_equal(hsk_send(p.st, sd[i], text, sizeof(text)), sizeof(text));
+		sim_run(&p.sm, 7 * MS);
+		assert_int_equal(hsk_close(p.st, sd[i]), 0);
+		sim_run(&p.sm, 7 * MS);
+	}
+	if (v->not_listener)
+		assert_int_equal(hsk_close(p.st, lsd), 0);
+	sim_run(&p.sm, 70 * SEC);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_run(&p.sm, 1 * SEC);
+	peer_outcome(&p, out);
+	outcome_add(out, strdup(line));
+}
+
+static void test_accept_usual(void **state)
+{
+	(void)state;
+	static const accepting shapes[] = {
+		{ .name = "usual" },
+		{ "traced", .traced = true },
+		{ "clocked", .clocked = true },
+		{ "the listener's options", .opts = true },
+		{ "no free slot", .no_slot = true },
+		{ "data before accept", .data = true },
+		{ "FIN before accept", .fin = true },
+		{ "data and FIN before accept", .data = true, .fin = true },
+		{ "nothing queued", .none = true },
+		{ "not a listener", .not_listener = true },
+		{ "no socket", .bad_sd = true },
+		{ "no peer asked for", .no_peer = true },
+		{ "a second connection queued", .second = true },
+		{ "a second connection queued, no free slot", .second = true, .no_slot = true },
+	};
+	SHAPES_COMPARE("accept()", shapes, run_accepting);
+}
+
+/* ---- the kept list (active.c's tcb_act_put, the small read's put) ----
+ * Three connections accepted by S, each sent 20 bytes that S reads (a
+ * small read: the extension, quiescent, goes on the kept list), so the
+ * list is empty at the first put only; then the middle connection is
+ * aborted (its extension freed: unlinked from the middle), the first
+ * reads again (moved to the tail) and 50 ms pass (all given back). After
+ * each step the list is walked both ways and counted; with act_eager it
+ * stays empty and each read gives its extension back at once. Run with
+ * and without no_fastpath (the small read's way and the general one). */
+static void kept_list_check(const hsk_stack *st, unsigned want)
+{
+	const tcp_stack *s = &st->tcp;
+	unsigned n = 0;
+	const tcb *prev = NULL;
+	for (const tcb *t = s->act_idle_head; t && n <= s->act_idle_n; t = t->act->idle_next) {
+		assert_true(t->act->idle_listed);
+		assert_ptr_equal(t->act->idle_prev, prev);
+		prev = t;
+		n++;
+	}
+	assert_ptr_equal(s->act_idle_tail, prev);
+	assert_int_equal(n, s->act_idle_n);
+	assert_int_equal(n, s->act_eager ? 0 : want);
+}
+
+static void kept_read(peer *p, int sd, uint16_t port, uint32_t iss, uint32_t dseq)
+{
+	p->o.ts_val = ++p->tsv;
+	uint32_t irs = port == 4000 ? p->irs : 777;
+	sim_inject_opts(&p->sm, S, p->addr, port, 80, irs + 1 + dseq, iss + 1,
+			HSK_TH_ACK | HSK_TH_PSH, 2000, &p->o, text, 20);
+	sim_run(&p->sm, 1 * MS);
+	uint8_t buf[64];
+	assert_int_equal(hsk_recv(p->st, sd, buf, sizeof(buf)), 20);
+	if (p->st->tcp.act_eager)
+		assert_null(p->st->socks[sd].t->act);
+}
+
+static void run_kept(bool eager, bool slow)
+{
+	peer p;
+	peer_open_queued(&p, false, slow, 4251);
+	p.st->tcp.act_eager = eager;
+	uint16_t port[3] = { 4000, 4001, 4002 };
+	uint32_t iss[3] = { p.iss };
+	int sd[3];
+	sd[0] = hsk_accept(p.st, p.lsd, NULL);
+	for (int i = 1; i < 3; i++) {
+		iss[i] = queue_from(&p, port[i]);
+		sim_run(&p.sm, 1 * MS);
+		sd[i] = hsk_accept(p.st, p.lsd, NULL);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_true(sd[i] >= 0);
+		kept_read(&p, sd[i], port[i], iss[i], 0);
+		kept_list_check(p.st, (unsigned)i + 1);
+	}
+	assert_int_equal(hsk_abort(p.st, sd[1]), 0);
+	kept_list_check(p.st, 2);
+	kept_read(&p, sd[0], port[0], iss[0], 20);
+	kept_list_check(p.st, 2);
+	assert_ptr_equal(p.st->tcp.act_idle_tail, eager ? NULL : p.st->socks[sd[0]].t);
+	sim_run(&p.sm, 50 * MS);
+	kept_list_check(p.st, 0);
+	assert_null(p.st->socks[sd[0]].t->act);
+	assert_null(p.st->socks[sd[2]].t->act);
+	assert_int_equal(hsk_abort(p.st, sd[0]), 0);
+	assert_int_equal(hsk_abort(p.st, sd[2]), 0);
+	assert_int_equal(hsk_close(p.st, p.lsd), 0);
+	sim_free(&p.sm);
+}
+
+static void test_kept_list(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		run_kept(i & 1, i & 2);
 }
 
 /* ---- send()'s usual case (io.c, send_usual) ----
@@ -555,13 +795,23 @@ static uint64_t stale_clock(void *ctx)
 	return ((const hsk_stack *)ctx)->env.now + 1;
 }
 
-static void expect_stale_call(bool send)
+enum stale_call { STALE_CLOSE, STALE_SEND, STALE_ACCEPT };
+
+/* The call (on the usual connection; accept(): on its listener, the
+ * connection queued) at a stale clock, in a child: counted, or fatal with
+ * assertions on. */
+static void expect_stale_call(enum stale_call call)
 {
 	peer p;
-	peer_open(&p, false, false, 4250);
-	peer_write(&p);
-	peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
-	sim_run(&p.sm, 7 * MS);
+	if (call == STALE_ACCEPT) {
+		peer_open_queued(&p, false, false, 4250);
+		sim_run(&p.sm, 7 * MS);
+	} else {
+		peer_open(&p, false, false, 4250);
+		peer_write(&p);
+		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -571,15 +821,20 @@ static void expect_stale_call(bool send)
 		c->clock = stale_clock;
 		c->clock_ctx = p.st;
 		c->clock_slack_ns = 0;
-		long r = send ? hsk_send(p.st, p.sd, text, 10) : hsk_close(p.st, p.sd);
-		_exit(r == (send ? 10 : 0) &&
-		      hsk_counter_by_name(p.st, "StaleClock") == 1 ? 0 : 3);
+		bool ok = call == STALE_SEND ? hsk_send(p.st, p.sd, text, 10) == 10 :
+			  call == STALE_CLOSE ? hsk_close(p.st, p.sd) == 0 :
+						hsk_accept(p.st, p.lsd, NULL) >= 0;
+		_exit(ok && hsk_counter_by_name(p.st, "StaleClock") == 1 ? 0 : 3);
 	}
 	int st = 0;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	bool counted = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	bool aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
 	assert_true(asserts_on ? aborted : counted);
+	if (call == STALE_ACCEPT) {
+		p.sd = hsk_accept(p.st, p.lsd, NULL);
+		assert_true(p.sd >= 0);
+	}
 	outcome o;
 	peer_abort_end(&p, &o, "");
 	outcome_free(&o);
@@ -588,25 +843,34 @@ static void expect_stale_call(bool send)
 static void test_close_stale_clock(void **state)
 {
 	(void)state;
-	expect_stale_call(false);
+	expect_stale_call(STALE_CLOSE);
 }
 
 static void test_send_stale_clock(void **state)
 {
 	(void)state;
-	expect_stale_call(true);
+	expect_stale_call(STALE_SEND);
+}
+
+static void test_accept_stale_clock(void **state)
+{
+	(void)state;
+	expect_stale_call(STALE_ACCEPT);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_usual),
+		cmocka_unit_test(test_accept_usual),
+		cmocka_unit_test(test_kept_list),
 		cmocka_unit_test(test_send_usual),
 		cmocka_unit_test(test_send_small),
 		cmocka_unit_test(test_read_empties_ring),
 		cmocka_unit_test(test_read_small),
 		cmocka_unit_test(test_close_stale_clock),
 		cmocka_unit_test(test_send_stale_clock),
+		cmocka_unit_test(test_accept_stale_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

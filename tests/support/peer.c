@@ -13,7 +13,7 @@
 #include "peer.h"
 #include "shapes.h"
 
-void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
+void peer_open_queued(peer *p, bool plain, bool slow, uint64_t seed)
 {
 	hsk_config cfg;
 	hsk_config_default(&cfg);
@@ -47,6 +47,12 @@ void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
 	o->ts_ecr = ecr;
 	sim_inject_opts(&p->sm, S, p->addr, 4000, 80, p->irs + 1, p->iss + 1, HSK_TH_ACK, 2000,
 			o, NULL, 0);
+	p->sd = -1;
+}
+
+void peer_open(peer *p, bool plain, bool slow, uint64_t seed)
+{
+	peer_open_queued(p, plain, slow, seed);
 	p->sd = hsk_accept(p->st, p->lsd, NULL);
 	assert_true(p->sd >= 0);
 }

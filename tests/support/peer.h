@@ -29,6 +29,9 @@ typedef struct peer {
  * window scaling and ECN; slow: S with tcp_stack.no_fastpath) and
  * accepts it on S. */
 void peer_open(peer *p, bool plain, bool slow, uint64_t seed);
+/* The same but for the accept: the connection is on the listener's
+ * accept queue (sd -1). */
+void peer_open_queued(peer *p, bool plain, bool slow, uint64_t seed);
 
 /* A segment from the peer, SEG.SEQ = IRS + 1 + dseq, SEG.ACK = ISS + 1 +
  * dack, with the next TSval. */

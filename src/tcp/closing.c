@@ -80,7 +80,11 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 	if (snd_empty) {
 		assert(tcb_all_acked(t));
 		tcb_send_ack(s, t);
-		tcb_timer_set(s, t);
+		/* told: the ACK step advanced SND.UNA over bytes of the send
+		 * ring, so the extension is there, and the ACK just sent
+		 * cleared its delayed ACK (tcb_timer_set_k's sent) */
+		assert(!told || (t->act && !t->act->delack_at));
+		tcb_timer_set_k(s, t, told, false);
 		return TV_OK;
 	}
 	tcp_output(s, t);

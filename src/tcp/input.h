@@ -305,8 +305,9 @@ static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t
 }
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
- * the receive ring. */
-static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tcb *t,
+ * the receive ring. Returns whether RCV.NXT moved (some of the len bytes
+ * were taken: none when there is no memory for them or no room). */
+static inline __attribute__((always_inline)) bool data_in_order(tcp_stack *s, tcb *t,
 								  const tcp_seg *sg,
 								  const uint8_t *data, uint32_t len,
 								  bool seg_fin, bool *fin_now)
@@ -328,7 +329,7 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 			 * where we are; the peer sends it again. */
 			CNT_INC(s->env, TCPRcvQDrop);
 			t->flags |= TF_ACK_NOW;
-			return;
+			return false;
 		}
 		a = t->act;     /* len > 0: the ring, and so the extension */
 		uint32_t room = ring_room(t, &a->rcv);
@@ -349,8 +350,9 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	*fin_now = seg_fin && all;
 	if (!len)
-		return;
+		return false;
 	data_rcvd(s, t, a, len);
+	return true;
 }
 
 /* The peer's FIN, next in order, taken: it has a sequence number, and

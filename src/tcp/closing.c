@@ -38,7 +38,7 @@ __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *
 	assert(!(t->flags & TF_FIN_ACKED));
 	keepalive_heard(s, t);
 	ts_update_predicted(s, t, sg);
-	ack_forward(s, t, sg);
+	ack_forward_k(s, t, sg, true);  /* (the guard: FIN sent, SEG.ACK = SND.MAX) */
 	assert(t->flags & TF_FIN_ACKED);
 	tcp_verdict v = fin_wait_2_enter(s, t);
 	if (v.act)

@@ -97,10 +97,13 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
- * loss recovery see the progress. */
-static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
-								  const tcp_seg *sg)
+ * loss recovery see the progress. fin_all: the caller knows that our FIN
+ * was sent and that SEG.ACK is SND.MAX (fin_wait_1_acked): the FIN's and
+ * the timer's tests then fold away. */
+static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s, tcb *t,
+								    const tcp_seg *sg, bool fin_all)
 {
+	assert(!fin_all || ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)));
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
 	 * request's, and its ACK acknowledges nothing else. */
@@ -114,7 +117,7 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
-	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {
+	if (fin_all || ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max))) {
 		acked--;
 		t->flags |= TF_FIN_ACKED;
 	}
@@ -154,11 +157,17 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 		a->retries = 0;
 		a->win_probes = 0;
 		a->first_rtx_at = 0;
-		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
+		a->rtx_at = fin_all || seq_eq(t->snd_una, t->snd_max) ? 0 :
 			s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	}
 	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	return acked;
+}
+
+static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg)
+{
+	return ack_advance_k(s, t, sg, false);
 }
 
 /* SYN_RECEIVED or SYN_SENT to ESTABLISHED (input.c): the transition, the
@@ -265,8 +274,8 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
  * peer's FIN in ESTABLISHED (established_fin). Returns whether the send
  * ring is empty (everything written acknowledged), as tcb_snd_len would
  * tell until more is written. */
-static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
-								const tcp_seg *sg)
+static inline __attribute__((always_inline)) bool ack_forward_k(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg, bool fin_all)
 {
 	assert(seq_gt(sg->ack, t->snd_una) && !seq_gt(sg->ack, t->snd_max) &&
 	       !(sg->th.flags & HSK_TH_ECE) && t->state != HSK_SYN_RECEIVED);
@@ -274,17 +283,25 @@ static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb 
 	 * test passes) */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	take_window(t, sg);
-	uint32_t acked = ack_advance(s, t, sg);
+	uint32_t acked = ack_advance_k(s, t, sg, fin_all);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
 		rec_on_ack(s, t, acked, flight);
-	bool snd_empty = !tcb_snd_len(t);
+	/* (fin_all: everything sent is acknowledged, the ring with it) */
+	assert(!fin_all || !tcb_snd_len(t));
+	bool snd_empty = fin_all || !tcb_snd_len(t);
 	if (snd_empty)
 		tcb_release_idle_rings(s, t);
 	else if (s->mem_pressure)
 		tcb_fit_snd(s, t);
 	return snd_empty;
+}
+
+static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
+								const tcp_seg *sg)
+{
+	return ack_forward_k(s, t, sg, false);
 }
 
 /* len > 0 bytes have joined the receive ring in order: the reader is told,

@@ -224,7 +224,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, 
 		return hp_input_data(s, t, sg);
 	}
 	CNT_INC(s->env, TCPHPAcks);
-	ack_forward(s, t, sg);          /* (a) */
+	ack_forward(s, t, sg, ACK_OPEN);      /* (a) */
 	output_quiet(s, t);
 	return TV_OK;
 }

@@ -38,7 +38,7 @@ __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *
 	assert(!(t->flags & TF_FIN_ACKED));
 	keepalive_heard(s, t);
 	ts_update_predicted(s, t, sg);
-	ack_forward_k(s, t, sg, true);  /* (the guard: FIN sent, SEG.ACK = SND.MAX) */
+	ack_forward(s, t, sg, ACK_FIN_ALL);   /* (the guard's: FIN sent, SEG.ACK = SND.MAX) */
 	assert(t->flags & TF_FIN_ACKED);
 	tcp_verdict v = fin_wait_2_enter(s, t);
 	if (v.act)
@@ -102,7 +102,7 @@ __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t
 	 * ack_forward's (its switch has nothing for the state), whose
 	 * ack_advance tells the socket */
 	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
-		bool snd_empty = ack_forward(s, t, sg);
+		bool snd_empty = ack_forward(s, t, sg, ACK_OPEN);
 		return established_fin_taken(s, t, true, snd_empty);
 	}
 	tcp_verdict v = ack_input(s, t, sg);

@@ -95,21 +95,37 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 		take_window(t, sg);
 }
 
+/* What a caller of ack_advance_k knows of the TCB (a constant: the tests
+ * it answers fold away). */
+enum ack_known {
+	ACK_ANY,        /* nothing */
+	ACK_OPEN,       /* ESTABLISHED or CLOSE_WAIT (header prediction's
+			 * states, established_fin's): our SYN acknowledged
+			 * (it is where those states are entered, in the same
+			 * step), no FIN sent (close and shutdown leave them
+			 * before it goes) */
+	ACK_FIN_ALL,    /* our FIN sent, SEG.ACK = SND.MAX (fin_wait_1_acked) */
+};
+
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
- * loss recovery see the progress. fin_all: the caller knows that our FIN
- * was sent and that SEG.ACK is SND.MAX (fin_wait_1_acked): the FIN's and
- * the timer's tests then fold away. */
+ * loss recovery see the progress. */
 static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s, tcb *t,
-								    const tcp_seg *sg, bool fin_all)
+								    const tcp_seg *sg,
+								    enum ack_known known)
 {
-	assert(!fin_all || ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)));
+	assert(known != ACK_OPEN ||
+	       ((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		!syn_outstanding(t) && !(t->flags & TF_FIN_SENT)));
+	assert(known != ACK_FIN_ALL ||
+	       ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)));
+	bool fin_all = known == ACK_FIN_ALL;
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
 	 * request's, and its ACK acknowledges nothing else. */
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
-	bool syn_acked = syn_outstanding(t);
+	bool syn_acked = known != ACK_OPEN && syn_outstanding(t);
 	if (syn_acked) {
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
@@ -117,7 +133,8 @@ static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s
 	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
-	if (fin_all || ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max))) {
+	if (fin_all ||
+	    (known == ACK_ANY && (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max))) {
 		acked--;
 		t->flags |= TF_FIN_ACKED;
 	}
@@ -167,7 +184,7 @@ static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s
 static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
 								  const tcp_seg *sg)
 {
-	return ack_advance_k(s, t, sg, false);
+	return ack_advance_k(s, t, sg, ACK_ANY);
 }
 
 /* SYN_RECEIVED or SYN_SENT to ESTABLISHED (input.c): the transition, the
@@ -273,17 +290,20 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
  * ACK (a), our FIN's in FIN_WAIT_1 (fin_wait_1_acked) and the ACK of the
  * peer's FIN in ESTABLISHED (established_fin). Returns whether the send
  * ring is empty (everything written acknowledged), as tcb_snd_len would
- * tell until more is written. */
-static inline __attribute__((always_inline)) bool ack_forward_k(tcp_stack *s, tcb *t,
-								  const tcp_seg *sg, bool fin_all)
+ * tell until more is written. known: what the caller knows of the TCB
+ * (ack_advance_k's). */
+static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
+								const tcp_seg *sg,
+								enum ack_known known)
 {
+	bool fin_all = known == ACK_FIN_ALL;
 	assert(seq_gt(sg->ack, t->snd_una) && !seq_gt(sg->ack, t->snd_max) &&
 	       !(sg->th.flags & HSK_TH_ECE) && t->state != HSK_SYN_RECEIVED);
 	/* (the zero-window probes: ack_advance zeroes them; update_window's
 	 * test passes) */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	take_window(t, sg);
-	uint32_t acked = ack_advance_k(s, t, sg, fin_all);
+	uint32_t acked = ack_advance_k(s, t, sg, known);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
@@ -296,12 +316,6 @@ static inline __attribute__((always_inline)) bool ack_forward_k(tcp_stack *s, tc
 	else if (s->mem_pressure)
 		tcb_fit_snd(s, t);
 	return snd_empty;
-}
-
-static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
-								const tcp_seg *sg)
-{
-	return ack_forward_k(s, t, sg, false);
 }
 
 /* len > 0 bytes have joined the receive ring in order: the reader is told,

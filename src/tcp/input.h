@@ -107,6 +107,17 @@ enum ack_known {
 	ACK_FIN_ALL,    /* our FIN sent, SEG.ACK = SND.MAX (fin_wait_1_acked) */
 };
 
+/* ACK_OPEN: the ACK advances over data bytes alone (no SYN, no FIN), which
+ * came from the send ring, so the extension that holds it is there (and
+ * nothing in the ACK step gives it back): its tests fold away. */
+static inline __attribute__((always_inline)) void ack_act_known(const tcb *t,
+								  enum ack_known known)
+{
+	assert(known != ACK_OPEN || t->act);
+	if (known == ACK_OPEN && !t->act)
+		__builtin_unreachable();
+}
+
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
@@ -123,6 +134,7 @@ static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
 	 * request's, and its ACK acknowledges nothing else. */
+	ack_act_known(t, known);
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
 	bool syn_acked = known != ACK_OPEN && syn_outstanding(t);
@@ -304,12 +316,14 @@ static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb 
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	take_window(t, sg);
 	uint32_t acked = ack_advance_k(s, t, sg, known);
+	ack_act_known(t, known);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
 		rec_on_ack(s, t, acked, flight);
 	/* (fin_all: everything sent is acknowledged, the ring with it) */
 	assert(!fin_all || !tcb_snd_len(t));
+	ack_act_known(t, known);
 	bool snd_empty = fin_all || !tcb_snd_len(t);
 	if (snd_empty)
 		tcb_release_idle_rings(s, t);

@@ -389,7 +389,10 @@ static inline __attribute__((always_inline)) bool data_in_order(tcp_stack *s, tc
 		ring_put(&a->rcv, a->rcv.len, data, len);
 		a->rcv.len += len;
 	}
-	tcp_sack *k = tcb_sack(t);
+	/* tcb_sack from a, which is t->act (the copy's call made GCC load it
+	 * again, and test it when len > 0 had made it known) */
+	assert(a == t->act);
+	tcp_sack *k = a && a->sack_on ? &a->sack : NULL;
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);

@@ -65,6 +65,8 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 {
 	assert(snd_empty == !tcb_snd_len(t));
 	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
+	if (told)       /* (the ACK step's way: ack_forward's ACK_OPEN) */
+		ack_act_known(t, ACK_OPEN);
 	tcp_sack *k = tcb_sack(t);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);

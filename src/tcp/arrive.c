@@ -183,10 +183,8 @@ static inline __attribute__((always_inline)) void hp_data(tcp_stack *s, tcb *t,
 	if (t->ecn & ECN_OK)
 		ecn_rcv_data(s, t, sg);
 	qack_on_data(s, t);
-	hsk_seq rcv_before = t->rcv_nxt;
-	data_in_order(s, t, sg, sg->data, sg->len, false, &fin_now);
-	if (!seq_eq(t->rcv_nxt, rcv_before))    /* not when no memory for it */
-		t->flags |= TF_RCV_MOVED;
+	if (data_in_order(s, t, sg, sg->data, sg->len, false, &fin_now))
+		t->flags |= TF_RCV_MOVED;       /* not when no memory for it */
 }
 
 /* (b) after keepalive and TS.Recent: the ACK step, the data, tcp_output
@@ -226,7 +224,7 @@ static inline __attribute__((always_inline)) tcp_verdict hp_input(tcp_stack *s, 
 		return hp_input_data(s, t, sg);
 	}
 	CNT_INC(s->env, TCPHPAcks);
-	ack_forward(s, t, sg);          /* (a) */
+	ack_forward(s, t, sg, ACK_OPEN);      /* (a) */
 	output_quiet(s, t);
 	return TV_OK;
 }

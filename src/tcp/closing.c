@@ -38,7 +38,7 @@ __attribute__((noinline)) tcp_verdict fin_wait_1_acked_input(tcp_stack *s, tcb *
 	assert(!(t->flags & TF_FIN_ACKED));
 	keepalive_heard(s, t);
 	ts_update_predicted(s, t, sg);
-	ack_forward(s, t, sg);
+	ack_forward(s, t, sg, ACK_FIN_ALL);   /* (the guard's: FIN sent, SEG.ACK = SND.MAX) */
 	assert(t->flags & TF_FIN_ACKED);
 	tcp_verdict v = fin_wait_2_enter(s, t);
 	if (v.act)
@@ -65,6 +65,8 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 {
 	assert(snd_empty == !tcb_snd_len(t));
 	assert(t->state == HSK_ESTABLISHED && tcb_ooo_empty(t));
+	if (told)       /* (the ACK step's way: ack_forward's ACK_OPEN) */
+		ack_act_known(t, ACK_OPEN);
 	tcp_sack *k = tcb_sack(t);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
@@ -80,7 +82,11 @@ static inline __attribute__((always_inline)) tcp_verdict established_fin_taken(t
 	if (snd_empty) {
 		assert(tcb_all_acked(t));
 		tcb_send_ack(s, t);
-		tcb_timer_set(s, t);
+		/* told: the ACK step advanced SND.UNA over bytes of the send
+		 * ring, so the extension is there, and the ACK just sent
+		 * cleared its delayed ACK (tcb_timer_set_k's sent) */
+		assert(!told || (t->act && !t->act->delack_at));
+		tcb_timer_set_k(s, t, told, false);
 		return TV_OK;
 	}
 	tcp_output(s, t);
@@ -98,7 +104,7 @@ __attribute__((noinline)) tcp_verdict established_fin_input(tcp_stack *s, tcb *t
 	 * ack_forward's (its switch has nothing for the state), whose
 	 * ack_advance tells the socket */
 	if (seq_gt(sg->ack, t->snd_una) && !(sg->th.flags & HSK_TH_ECE)) {
-		bool snd_empty = ack_forward(s, t, sg);
+		bool snd_empty = ack_forward(s, t, sg, ACK_OPEN);
 		return established_fin_taken(s, t, true, snd_empty);
 	}
 	tcp_verdict v = ack_input(s, t, sg);

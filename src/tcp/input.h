@@ -95,18 +95,49 @@ static inline __attribute__((always_inline)) void update_window(tcb *t, const tc
 		take_window(t, sg);
 }
 
+/* What a caller of ack_advance_k knows of the TCB (a constant: the tests
+ * it answers fold away). */
+enum ack_known {
+	ACK_ANY,        /* nothing */
+	ACK_OPEN,       /* ESTABLISHED or CLOSE_WAIT (header prediction's
+			 * states, established_fin's): our SYN acknowledged
+			 * (it is where those states are entered, in the same
+			 * step), no FIN sent (close and shutdown leave them
+			 * before it goes) */
+	ACK_FIN_ALL,    /* our FIN sent, SEG.ACK = SND.MAX (fin_wait_1_acked) */
+};
+
+/* ACK_OPEN: the ACK advances over data bytes alone (no SYN, no FIN), which
+ * came from the send ring, so the extension that holds it is there (and
+ * nothing in the ACK step gives it back): its tests fold away. */
+static inline __attribute__((always_inline)) void ack_act_known(const tcb *t,
+								  enum ack_known known)
+{
+	assert(known != ACK_OPEN || t->act);
+	if (known == ACK_OPEN && !t->act)
+		__builtin_unreachable();
+}
+
 /* SND.UNA moves to SEG.ACK: release acknowledged bytes, take an RTT sample,
  * restart or stop the retransmission timer, let congestion control and
  * loss recovery see the progress. */
-static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
-								  const tcp_seg *sg)
+static inline __attribute__((always_inline)) uint32_t ack_advance_k(tcp_stack *s, tcb *t,
+								    const tcp_seg *sg,
+								    enum ack_known known)
 {
+	assert(known != ACK_OPEN ||
+	       ((t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
+		!syn_outstanding(t) && !(t->flags & TF_FIN_SENT)));
+	assert(known != ACK_FIN_ALL ||
+	       ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)));
+	bool fin_all = known == ACK_FIN_ALL;
 	/* What this TCB sent took the extension (the SYN's retransmission
 	 * timer, a ring, a FIN's); only a passive open's SYN,ACK was the
 	 * request's, and its ACK acknowledges nothing else. */
+	ack_act_known(t, known);
 	tcb_act *a = t->act;
 	uint32_t acked = (uint32_t)seq_diff(sg->ack, t->snd_una);
-	bool syn_acked = syn_outstanding(t);
+	bool syn_acked = known != ACK_OPEN && syn_outstanding(t);
 	if (syn_acked) {
 		acked--;                        /* our SYN (its RTT is sampled
 						 * where the handshake ends) */
@@ -114,7 +145,8 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 	}
 	/* Our FIN is SND.MAX - 1: acknowledged by SND.MAX (ack_check let
 	 * nothing above it through). */
-	if ((t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max)) {
+	if (fin_all ||
+	    (known == ACK_ANY && (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max))) {
 		acked--;
 		t->flags |= TF_FIN_ACKED;
 	}
@@ -154,11 +186,17 @@ static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, 
 		a->retries = 0;
 		a->win_probes = 0;
 		a->first_rtx_at = 0;
-		a->rtx_at = seq_eq(t->snd_una, t->snd_max) ? 0 :
+		a->rtx_at = fin_all || seq_eq(t->snd_una, t->snd_max) ? 0 :
 			s->env->now + rtt_rto(&t->rtt, &s->rttp);
 	}
 	tcp_notify(s, t->sd);   /* tcb_notify, inline */
 	return acked;
+}
+
+static inline __attribute__((always_inline)) uint32_t ack_advance(tcp_stack *s, tcb *t,
+								  const tcp_seg *sg)
+{
+	return ack_advance_k(s, t, sg, ACK_ANY);
 }
 
 /* SYN_RECEIVED or SYN_SENT to ESTABLISHED (input.c): the transition, the
@@ -264,22 +302,29 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
  * ACK (a), our FIN's in FIN_WAIT_1 (fin_wait_1_acked) and the ACK of the
  * peer's FIN in ESTABLISHED (established_fin). Returns whether the send
  * ring is empty (everything written acknowledged), as tcb_snd_len would
- * tell until more is written. */
+ * tell until more is written. known: what the caller knows of the TCB
+ * (ack_advance_k's). */
 static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb *t,
-								const tcp_seg *sg)
+								const tcp_seg *sg,
+								enum ack_known known)
 {
+	bool fin_all = known == ACK_FIN_ALL;
 	assert(seq_gt(sg->ack, t->snd_una) && !seq_gt(sg->ack, t->snd_max) &&
 	       !(sg->th.flags & HSK_TH_ECE) && t->state != HSK_SYN_RECEIVED);
 	/* (the zero-window probes: ack_advance zeroes them; update_window's
 	 * test passes) */
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 	take_window(t, sg);
-	uint32_t acked = ack_advance(s, t, sg);
+	uint32_t acked = ack_advance_k(s, t, sg, known);
+	ack_act_known(t, known);
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
 		rec_on_ack(s, t, acked, flight);
-	bool snd_empty = !tcb_snd_len(t);
+	/* (fin_all: everything sent is acknowledged, the ring with it) */
+	assert(!fin_all || !tcb_snd_len(t));
+	ack_act_known(t, known);
+	bool snd_empty = fin_all || !tcb_snd_len(t);
 	if (snd_empty)
 		tcb_release_idle_rings(s, t);
 	else if (s->mem_pressure)
@@ -305,8 +350,9 @@ static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t
 }
 
 /* Bytes arriving at RCV.NXT with nothing held out of order: straight into
- * the receive ring. */
-static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tcb *t,
+ * the receive ring. Returns whether RCV.NXT moved (some of the len bytes
+ * were taken: none when there is no memory for them or no room). */
+static inline __attribute__((always_inline)) bool data_in_order(tcp_stack *s, tcb *t,
 								  const tcp_seg *sg,
 								  const uint8_t *data, uint32_t len,
 								  bool seg_fin, bool *fin_now)
@@ -328,7 +374,7 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 			 * where we are; the peer sends it again. */
 			CNT_INC(s->env, TCPRcvQDrop);
 			t->flags |= TF_ACK_NOW;
-			return;
+			return false;
 		}
 		a = t->act;     /* len > 0: the ring, and so the extension */
 		uint32_t room = ring_room(t, &a->rcv);
@@ -343,14 +389,18 @@ static inline __attribute__((always_inline)) void data_in_order(tcp_stack *s, tc
 		ring_put(&a->rcv, a->rcv.len, data, len);
 		a->rcv.len += len;
 	}
-	tcp_sack *k = tcb_sack(t);
+	/* tcb_sack from a, which is t->act (the copy's call made GCC load it
+	 * again, and test it when len > 0 had made it known) */
+	assert(a == t->act);
+	tcp_sack *k = a && a->sack_on ? &a->sack : NULL;
 	t->rcv_nxt = seq_add(t->rcv_nxt, len);
 	if (k)
 		sack_rcv_advance(&k->rcv, t->rcv_nxt);
 	*fin_now = seg_fin && all;
 	if (!len)
-		return;
+		return false;
 	data_rcvd(s, t, a, len);
+	return true;
 }
 
 /* The peer's FIN, next in order, taken: it has a sequence number, and

@@ -308,10 +308,6 @@ static inline __attribute__((always_inline)) tbl_node *tbl_lookup_new(hsk_table 
 /* tbl_insert's rarer ways (table.c): a growth step, or a tuple the cache
  * does not hold. */
 void tbl_insert_steps(hsk_table *t, tbl_node *n);
-/* n->key must be set; the caller guarantees it is not present yet. The
- * usual way (no growth under way nor due, the tuple the cache's: the
- * lookup that proved it absent, the remove of its predecessor) in line,
- * without a call: the hash the cache's, the node on its chain's head. */
 /* tbl_insert's usual way once its tests passed: the cache holds n's
  * tuple (valid: it stays so), no growth due. */
 static inline void tbl_insert_head(hsk_table *t, tbl_node *n)
@@ -325,6 +321,11 @@ static inline void tbl_insert_head(hsk_table *t, tbl_node *n)
 	t->count++;
 	t->c_node = n;        /* the cache now knows the tuple's node */
 }
+
+/* n->key must be set; the caller guarantees it is not present yet. The
+ * usual way (no growth under way nor due, the tuple the cache's: the
+ * lookup that proved it absent, the remove of its predecessor) in line,
+ * without a call: the hash the cache's, the node on its chain's head. */
 static inline void tbl_insert(hsk_table *t, tbl_node *n)
 {
 	assert(t->full == (t->old ? 0 : TBL_MAX_LOAD * (t->mask + 1)));
@@ -335,6 +336,7 @@ static inline void tbl_insert(hsk_table *t, tbl_node *n)
 	}
 	tbl_insert_head(t, n);
 }
+
 /* tbl_insert for a caller that knows the cache holds n's tuple (its
  * lookup found it absent, and nothing looked up, inserted or removed
  * since but that tuple's own node: listen.c's request at a SYN): the

@@ -48,17 +48,24 @@ if grep -q '^HSK_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
 fi
 
 # ---- build ----
-[ -f "$BUILD/libhandshake.a" ] || make all BUILD="$BUILD" >/dev/null || exit 1
+# the library as `make all` builds it, static; make check's sanitizer
+# build has it shared (its smoke run links that)
+if grep -q '^HSK_SHARED:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+	HSKLIB=("-L$BUILD" -lhandshake "-Wl,-rpath,$(cd "$BUILD" && pwd)")
+else
+	[ -f "$BUILD/libhandshake.a" ] || make all BUILD="$BUILD" >/dev/null || exit 1
+	HSKLIB=("$BUILD/libhandshake.a")
+fi
 mkdir -p "$OUT"
 LOG=$OUT/bench.log
 : >"$LOG"
 for b in lifecycle bulk memory cookies; do
-	gcc $CFLAGS -Iinclude -Isrc "bench/$b.c" "$BUILD/libhandshake.a" -lpcap \
+	gcc $CFLAGS -Iinclude -Isrc "bench/$b.c" "${HSKLIB[@]}" -lpcap \
 		-o "$OUT/$b" || exit 1
 done
 # the lifecycle with its step marks (bench/util.h BENCH_STEP), for the
 # step-by-step table
-gcc $CFLAGS -DBENCH_STEPS -Iinclude -Isrc bench/lifecycle.c "$BUILD/libhandshake.a" -lpcap \
+gcc $CFLAGS -DBENCH_STEPS -Iinclude -Isrc bench/lifecycle.c "${HSKLIB[@]}" -lpcap \
 	-o "$OUT/lifecycle-steps" || exit 1
 gcc $CFLAGS -pthread bench/linux_tcp.c -o "$OUT/linux_tcp" || exit 1
 # the kernel-side load of scripts/bench-scale.sh: built here too, so that

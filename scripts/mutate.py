@@ -255,8 +255,6 @@ class Scratch:
                 continue                # deleted in the work tree
             with open(src, "rb") as f:
                 data = f.read()
-            if rel == "CMakeLists.txt" and not self.args.static:
-                data = self.shared(data)
             want.add(rel)
             dst = os.path.join(self.dir, rel)
             if os.path.isfile(dst):
@@ -275,22 +273,14 @@ class Scratch:
                 if rel not in want:
                     os.remove(os.path.join(d, n))
 
-    @staticmethod
-    def shared(data):
-        """In the scratch copy only: the library is built shared, and the
-        programs and tests do not relink when it changes
-        (CMAKE_LINK_DEPENDS_NO_SHARED): a mutant costs one compile and one
-        link, not one compile and ~50 links of static executables."""
-        if b"add_library(handshake STATIC" not in data:
-            raise RuntimeError("CMakeLists.txt: no 'add_library(handshake STATIC': "
-                               "run with --static")
-        return data.replace(b"add_library(handshake STATIC", b"add_library(handshake SHARED", 1)
-
     def configure(self):
         cmd = ["cmake", "-S", ".", "-B", "build", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
                "-DHSK_REQUIRE_TESTS=ON"]
         if not self.args.static:
-            cmd.append("-DCMAKE_LINK_DEPENDS_NO_SHARED=ON")
+            # The library shared, and the programs and tests not relinked
+            # when it changes: a mutant costs one compile and one link, not
+            # one compile and ~50 links of static executables.
+            cmd += ["-DHSK_SHARED=ON", "-DCMAKE_LINK_DEPENDS_NO_SHARED=ON"]
         rc, out, _ = run(cmd, self.dir, 600, self.log)
         if rc != 0:
             raise RuntimeError("cmake failed in the scratch tree:\n" + out[-3000:])

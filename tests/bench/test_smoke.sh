@@ -9,5 +9,6 @@ set -u
 build=${1:?build dir}
 src=${2:?source dir}
 command -v gcc >/dev/null || { echo "gcc not found: skipped"; exit 77; }
-[ -f "$build/libhandshake.a" ] || { echo "no $build/libhandshake.a: skipped"; exit 77; }
+[ -f "$build/libhandshake.a" ] || [ -f "$build/libhandshake.so" ] ||
+	{ echo "no libhandshake.a or .so in $build: skipped"; exit 77; }
 exec "$src/scripts/bench.sh" --smoke "$(cd "$build" && pwd)"

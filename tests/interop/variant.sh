@@ -16,11 +16,15 @@ if grep -q '^HSK_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
 	VARIANT_TESTS=${VARIANT_TESTS:-"close concurrency handshake_client kernel_client shutdown"}
 fi
 VARIANT_TESTS=${VARIANT_TESTS:-"bigmtu close concurrency handshake_client kernel_client loss pcap ping pmtu refused serve_http serve_limits shutdown"}
+# Each test's output, removed however the run ends: a timeout's TERM
+# (ctest's, mutate.py's) exits through the EXIT trap too.
+VARIANT_LOG=$(mktemp "/tmp/hsk-variant.XXXXXX")
+trap 'rm -f "$VARIANT_LOG"' EXIT
+trap 'exit 130' INT TERM
 
 run_variant() {
-	local name=$1 t rc ran=0 failed="" log t0
+	local name=$1 t rc ran=0 failed="" log=$VARIANT_LOG t0
 	shift
-	log=$(mktemp "/tmp/hsk-variant.XXXXXX")
 	for t in $VARIANT_TESTS; do
 		t0=$(date +%s%N)
 		env "$@" bash "$SRC/tests/interop/test_$t.sh" "$BUILD" "$SRC" >"$log" 2>&1
@@ -41,7 +45,6 @@ run_variant() {
 			;;
 		esac
 	done
-	rm -f "$log"
 	if [ -n "$failed" ]; then
 		echo "FAIL: with $name ($*):$failed"
 		exit 1

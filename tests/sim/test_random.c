@@ -19,7 +19,8 @@
  *
  * A failing run prints its mode and seed and the trace of the connection
  * that failed; HSK_RANDOM_ONLY=<run> HSK_RANDOM_RUNS=<run+1> replays it
- * alone (the simulator is deterministic), SIM_PRINT=1 traces everything.
+ * alone (the simulator is deterministic; run = seed - 1000 - the
+ * HSK_SEED_OFFSET it ran with, sim.h), SIM_PRINT=1 traces everything.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -675,7 +676,7 @@ static void run_mode(const mode *md)
 	for (int r = only ? atoi(only) : 0; r < runs; r++) {
 		double loss = 0.2 * (r % 5) / 4.0;      /* 0, 5, 10, 15, 20 % */
 		double corrupt = r % 3 == 1 ? 0.01 : 0;
-		one_run(md, 1000 + (uint64_t)r, loss, corrupt, &t);
+		one_run(md, 1000 + sim_env_seed_offset() + (uint64_t)r, loss, corrupt, &t);
 	}
 	fprintf(stderr, "random %s: %u runs, %u connections, all complete; %llu bytes, "
 		"%llu messages; packets lost %llu, duplicated %llu, reordered %llu, "

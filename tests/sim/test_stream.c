@@ -130,9 +130,10 @@ static void one_transfer(const run_spec *rs, run_out *ro)
 			cclosed = true;
 		}
 	}
-	if (got != rs->size || !eof || !cclosed)
-		fprintf(stderr, "seed %llu size %zu: got %zu eof %d closed %d\n",
-			(unsigned long long)rs->seed, rs->size, got, eof, cclosed);
+	if (got != rs->size || !eof || !cclosed || have != want)
+		fprintf(stderr, "seed %llu size %zu: got %zu eof %d closed %d, bytes %s\n",
+			(unsigned long long)rs->seed, rs->size, got, eof, cclosed,
+			have == want ? "the same" : "differ");
 	assert_true(eof && cclosed);
 	assert_int_equal(got, rs->size);
 	assert_true(have == want);
@@ -148,17 +149,18 @@ static void one_transfer(const run_spec *rs, run_out *ro)
 	sim_free(&sm);
 }
 
+/* HSK_STREAM_RUNS=<n> transfers (500), HSK_SEED_OFFSET=<k> other seeds (sim.h) */
 static void test_property_transfers(void **state)
 {
 	(void)state;
 	const char *env = getenv("HSK_STREAM_RUNS");
 	int runs = env ? atoi(env) : 500;
 	hsk_rng rng;
-	rng_seed(&rng, 4242);
+	rng_seed(&rng, 4242 + sim_env_seed_offset());
 	run_out total = { 0 };
 	size_t bytes = 0, big = 0, wraps = 0, pauses = 0;
 	for (int i = 0; i < runs; i++) {
-		run_spec rs = { .seed = 5000 + (uint64_t)i };
+		run_spec rs = { .seed = 5000 + sim_env_seed_offset() + (uint64_t)i };
 		double loss = 0.05 * (i % 7);                   /* 0 .. 30 % */
 		rs.imp = (memnet_impair){
 			.loss = loss, .dup = 0.01 * (i % 3), .reorder = 0.03 * (i % 2),

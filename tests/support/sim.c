@@ -230,6 +230,13 @@ bool sim_env_ipv6(void)
 	return fam && !strcmp(fam, "6");
 }
 
+uint64_t sim_env_seed_offset(void)
+{
+	const char *off = getenv("HSK_SEED_OFFSET");
+
+	return off ? strtoull(off, NULL, 10) : 0;
+}
+
 void sim_free(sim *sm)
 {
 	for (int i = 0; i < sm->nhosts; i++)

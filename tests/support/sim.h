@@ -67,6 +67,11 @@ void sim_free(sim *sm);
 void sim_use_ipv6(sim *sm);
 /* Whether HSK_SIM_FAMILY=6 asks sim_init for IPv6. */
 bool sim_env_ipv6(void);
+/* HSK_SEED_OFFSET (default 0): added to the first seed of the seeded
+ * property tests (test_random, test_fastpath, test_stream, test_shortcuts,
+ * test_timer_defer), so that a soak (scripts/soak.sh) runs seeds make
+ * check never ran; a failure prints its seed, as without it. */
+uint64_t sim_env_seed_offset(void);
 hsk_addr sim_addr6(int i);
 /* The family's ways, for scenarios written once for both (HSK_SIM_FAMILY):
  * host i's address (IPv4, or its IPv6 twin after sim_use_ipv6); a socket

@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CHECK_MIB ?= 1024
 
-.PHONY: all demo check test test-asan deps fuzz mutate bench bench-scale bench-deps install clean
+.PHONY: all demo builds check test test-asan deps soak fuzz mutate bench bench-scale bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -16,17 +16,28 @@ demo: all
 deps:
 	./scripts/deps.sh
 
-# The sanitizer build links the library shared: one instrumented copy of it
-# instead of one in each of ~70 test programs (130 MB on disk, not 900).
-check: deps
+# The two builds of the tests: normal, and ASan+UBSan. The sanitizer build
+# links the library shared: one instrumented copy of it instead of one in
+# each of ~70 test programs (130 MB on disk, not 900).
+builds: deps
 	./scripts/space.sh $(CHECK_MIB) . /tmp
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSK_REQUIRE_TESTS=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHSK_SANITIZE=ON -DHSK_SHARED=ON \
 		-DHSK_REQUIRE_TESTS=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+check: builds
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN_BUILD) -j $(JOBS) --output-on-failure -LE no-asan
+
+# The seeded property tests on SOAK_SCALE times make check's seeds, on
+# seeds it never runs, both builds, IPv4 and IPv6 (scripts/soak.sh; about
+# half an hour at 10). SOAK_OFFSET=K replays a soak's seeds.
+SOAK_SCALE ?= 10
+SOAK_OFFSET ?=
+soak: builds
+	./scripts/soak.sh $(BUILD) $(ASAN_BUILD) $(SOAK_SCALE) $(SOAK_OFFSET)
 
 # Every fuzz target for FUZZ_SECONDS each, then the coverage of the corpora
 # per directory (docs/fuzzing.md).

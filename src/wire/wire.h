@@ -165,7 +165,9 @@ int tcp_parse_hsum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 		   tcp_hdr *h, const uint8_t **payload, size_t *payload_len,
 		   uint32_t *hsum);
 /* Bytes the options in `o` take on the wire, padded to a multiple of 4
- * (SACK blocks that do not fit in 40 bytes are left off, the first kept). */
+ * (SACK blocks that do not fit in 40 bytes are left off from the end; the
+ * first always fits unless a Fast Open cookie, which only SYNs carry,
+ * takes the room). */
 size_t tcp_opts_len(const tcp_opts *o);
 /* Options absent: mss 0, wscale -1, no SACK_PERM, no timestamps, no blocks,
  * no Fast Open. */

@@ -19,7 +19,8 @@
 	X(InNoECTPkts) X(InECT1Pkts) X(InECT0Pkts) X(InCEPkts) \
 	/* ICMP */ \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps) \
-	X(IcmpInDestUnreachs) X(IcmpOutMsgs) \
+	X(IcmpInDestUnreachs) X(IcmpOutMsgs) X(IcmpOutTimeExcds) \
+	X(IcmpOutRateLimitGlobal) \
 	/* TCP (Tcp: in /proc/net/snmp) */ \
 	X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) \
 	X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors) \
@@ -69,7 +70,8 @@
 	X(Icmp6InMsgs) X(Icmp6InErrors) X(Icmp6InCsumErrors) X(Icmp6InEchos) \
 	X(Icmp6InDestUnreachs) X(Icmp6InPktTooBigs) X(Icmp6InTimeExcds) \
 	X(Icmp6InParmProblems) X(Icmp6OutMsgs) X(Icmp6OutEchoReplies) \
-	X(Icmp6OutParmProblems) X(Icmp6OutErrors) X(Icmp6OutRateLimitGlobal)
+	X(Icmp6OutParmProblems) X(Icmp6OutTimeExcds) X(Icmp6OutErrors) \
+	X(Icmp6OutRateLimitGlobal)
 
 enum hsk_counter_id {
 #define HSK_COUNTER_ENUM(name) CNT_##name,

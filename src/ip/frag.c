@@ -39,6 +39,12 @@
  *     a last fragment (MF clear) may come first.
  * Every abandoned datagram counts once in ReasmFails.
  *
+ * The offset-0 fragment's IPv4 header is kept after its data (20 bytes,
+ * rebuilt from the parsed fields: options are not kept), so that a
+ * datagram abandoned at its timeout can be answered with an ICMP time
+ * exceeded quoting it, as RFC 1122 §3.3.2 asks ("the first fragment
+ * header needs to be saved"); reasm_expire_one rebuilds that fragment.
+ *
  * IPv6 (RFC 8200 §4.5) runs the same code in an instance of its own
  * (reasm_new6): a datagram is keyed by (src, dst, identification), the
  * next header of the fragmentable part is the offset-0 fragment's, and
@@ -457,12 +463,14 @@ static bool dg6_head(ip_reasm *r, struct reasm_dg *d, const uint8_t *pkt,
 /* One fragment [off, off + len) of the datagram `key` (an instance's
  * common path): what reasm_input and reasm_input6 return. On success
  * *dp is the datagram the fragment went into (NULL once it completed
- * or for a duplicate). */
+ * or for a duplicate). hdr: the IPv4 header an offset-0 fragment keeps
+ * after its data (IPV4_HDR_LEN bytes), or NULL. */
 static long frag_input(ip_reasm *r, uint64_t now, const uint8_t *key, uint32_t off,
 		       bool more, uint32_t max_end, const uint8_t *payload, size_t len,
-		       struct reasm_dg **dp, hsk_counters *cnt)
+		       const uint8_t *hdr, struct reasm_dg **dp, hsk_counters *cnt)
 {
 	uint32_t end = off + (uint32_t)len;
+	size_t keep = hdr && off == 0 ? IPV4_HDR_LEN : 0;
 	struct reasm_frag **pp = NULL, *f;
 	struct reasm_dg *d = NULL;
 	bool dup;
@@ -490,7 +498,7 @@ static long frag_input(ip_reasm *r, uint64_t now, const uint8_t *key, uint32_t o
 		if (d->nfrags >= REASM_MAX_FRAGS)
 			return frag_drop(r, d, cnt);
 	}
-	if (!make_room(r, key, frag_charge(end - off) + (d ? 0 : r->dg_charge), d, cnt))
+	if (!make_room(r, key, frag_charge(end - off + keep) + (d ? 0 : r->dg_charge), d, cnt))
 		return frag_drop(r, d, cnt);
 	if (!d) {
 		d = dg_create(r, key, now);
@@ -498,17 +506,19 @@ static long frag_input(ip_reasm *r, uint64_t now, const uint8_t *key, uint32_t o
 			return frag_drop(r, NULL, cnt);
 		pp = &d->frags;
 	}
-	f = malloc(frag_charge(end - off));
+	f = malloc(frag_charge(end - off + keep));
 	if (!f)
 		return frag_drop(r, d, cnt);
 	f->off = off;
 	f->len = end - off;
 	memcpy(f->data, payload, f->len);
+	if (keep)
+		memcpy(f->data + f->len, hdr, keep);
 	f->next = *pp;
 	*pp = f;
 	d->nfrags++;
 	d->received += f->len;
-	charge(r, d, frag_charge(f->len));
+	charge(r, d, frag_charge(f->len + keep));
 	if (!more) {
 		d->have_last = true;
 		d->total = end;
@@ -521,15 +531,21 @@ long reasm_input(ip_reasm *r, uint64_t now, const ipv4_hdr *h,
 		 const uint8_t *payload, size_t len, const uint8_t **out,
 		 hsk_counters *cnt)
 {
-	uint8_t key[V4_KLEN] = { 0 };
+	uint8_t key[V4_KLEN] = { 0 }, first[IPV4_HDR_LEN];
+	uint32_t off = (uint32_t)(h->frag & IPV4_FRAG_MASK) * 8;
 	struct reasm_dg *d;
 
 	wr32(key, h->src);
 	wr32(key + 4, h->dst);
 	wr16(key + 8, h->id);
 	key[10] = h->proto;
-	long n = frag_input(r, now, key, (uint32_t)(h->frag & IPV4_FRAG_MASK) * 8,
-			    h->frag & IPV4_MF, 65535u - h->ihl, payload, len, &d, cnt);
+	if (off == 0) {
+		ipv4_hdr q = *h;
+		q.total_len = (uint16_t)(IPV4_HDR_LEN + len);
+		ipv4_emit(&q, first, sizeof(first));
+	}
+	long n = frag_input(r, now, key, off, h->frag & IPV4_MF, 65535u - h->ihl,
+			    payload, len, off == 0 ? first : NULL, &d, cnt);
 	if (n < 0 || !d)
 		return n;
 	if (d->have_last && d->received == d->total)
@@ -548,7 +564,7 @@ long reasm_input6(ip_reasm *r, uint64_t now, const uint8_t *pkt, size_t len,
 	wr32(key + 32, c->frag.id);
 	long n = frag_input(r, now, key, c->frag.off, c->frag.more,
 			    65535u - (c->frag_hdr - IPV6_HDR_LEN), pkt + c->off,
-			    len - c->off, &d, cnt);
+			    len - c->off, NULL, &d, cnt);
 	if (n < 0 || !d)
 		return n;
 	if (c->frag.off == 0 && !dg6_head(r, d, pkt, c))
@@ -561,15 +577,50 @@ long reasm_input6(ip_reasm *r, uint64_t now, const uint8_t *pkt, size_t len,
 	return 0;
 }
 
-void reasm_expire(ip_reasm *r, uint64_t now, hsk_counters *cnt)
+/* d's offset-0 fragment as it came, into out[0..cap): its IPv4 header
+ * (kept after its data) or its IPv6 head and a fragment header, then as
+ * much of its data as fits. 0 when it has not come or cap is too small. */
+static size_t first_fragment(const ip_reasm *r, struct reasm_dg *d, uint8_t *out, size_t cap)
+{
+	const struct reasm_frag *f = d->frags;
+	size_t hl;
+
+	if (!f || f->off != 0)
+		return 0;
+	if (!r->v6) {
+		hl = IPV4_HDR_LEN;
+		if (cap < hl)
+			return 0;
+		memcpy(out, f->data + f->len, hl);
+	} else {
+		const struct dg6 *x = dg6_of(d);
+		if (!x->head || cap < x->head_len + 8)
+			return 0;
+		memcpy(out, x->head, x->head_len);
+		hl = x->head_len;
+		out[hl] = x->next;
+		out[hl + 1] = 0;
+		wr16(out + hl + 2, 1);                 /* offset 0, more: M */
+		memcpy(out + hl + 4, d->key + 32, 4);  /* the identification */
+		hl += 8;
+	}
+	size_t n = f->len < cap - hl ? f->len : cap - hl;
+	memcpy(out + hl, f->data, n);
+	return hl + n;
+}
+
+bool reasm_expire_one(ip_reasm *r, uint64_t now, uint8_t *first, size_t cap, size_t *len,
+		      hsk_counters *cnt)
 {
 	free(r->done);
 	r->done = NULL;
-	while (r->oldest && now >= r->oldest->deadline) {
-		RCNT(r, cnt, timeout);
-		RCNT(r, cnt, fails);
-		dg_destroy(r, r->oldest);
-	}
+	if (!r->oldest || now < r->oldest->deadline)
+		return false;
+	RCNT(r, cnt, timeout);
+	RCNT(r, cnt, fails);
+	*len = first_fragment(r, r->oldest, first, cap);
+	dg_destroy(r, r->oldest);
+	return true;
 }
 
 uint64_t reasm_next_deadline(const ip_reasm *r)

@@ -10,12 +10,88 @@
  * What TCP does with the error (abort a connecting socket on
  * port/protocol unreachable, lower the MSS on fragmentation-needed, check
  * the sequence number against its window, RFC 5927) is TCP's decision.
+ *
+ * The one error this layer sends is time exceeded (code 1, fragment
+ * reassembly) for a datagram whose first fragment came and the rest did
+ * not in time (RFC 1122 §3.3.2), under §3.2.2's rules and the rate limit
+ * both families share.
  */
 #include <string.h>
 
 #include "ip/ip.h"
 
 enum { ICMP_QUOTE_MIN = 8 };   /* bytes of the transport header quoted */
+/* An error is at most 576 bytes, as Linux's (RFC 1812 §4.3.2.3: as much
+ * of the datagram as fits in what every host accepts). */
+enum { ICMP_ERR_MAX = 576 };
+
+/* A token bucket, ICMP_ERR_BURST deep, refilled one token per
+ * ICMP_ERR_INTERVAL_NS. */
+bool icmp_err_rate_ok(ip_layer *ip)
+{
+	uint64_t now = ip->env->now;
+
+	if (ip->icmp_err_tokens < ICMP_ERR_BURST && now >= ip->icmp_err_refill) {
+		uint64_t n = (now - ip->icmp_err_refill) / ICMP_ERR_INTERVAL_NS + 1;
+		uint32_t room = ICMP_ERR_BURST - ip->icmp_err_tokens;
+		ip->icmp_err_tokens += n >= room ? room : (uint32_t)n;
+		ip->icmp_err_refill += n * ICMP_ERR_INTERVAL_NS;
+	}
+	if (ip->icmp_err_tokens == 0)
+		return false;
+	if (ip->icmp_err_tokens == ICMP_ERR_BURST)
+		ip->icmp_err_refill = now + ICMP_ERR_INTERVAL_NS;
+	ip->icmp_err_tokens--;
+	return true;
+}
+
+/* RFC 1122 §3.2.2: an ICMP message of an error type (and redirects,
+ * errors in all but name). */
+static bool icmp_type_is_error(uint8_t type)
+{
+	return type == ICMP_DEST_UNREACH || type == 4 || type == 5 ||
+	       type == ICMP_TIME_EXCEEDED || type == 12;
+}
+
+bool icmp_send_error(ip_layer *ip, const uint8_t *pkt, size_t len, uint8_t type,
+		     uint8_t code, uint32_t rest)
+{
+	icmp_hdr h = { .type = type, .code = code, .rest = rest };
+	uint8_t *buf = ip->txbuf;
+	size_t ihl, q = len, room = ip->env->cfg.mtu < ICMP_ERR_MAX ? ip->env->cfg.mtu : ICMP_ERR_MAX;
+	uint32_t src, dst;
+	int n;
+
+	if (len < IPV4_HDR_LEN || pkt[0] >> 4 != 4)
+		return false;
+	ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	src = rd32(pkt + 12);
+	dst = rd32(pkt + 16);
+	/* §3.2.2: not about an error, a non-initial fragment, a datagram to
+	 * a broadcast or group address (to one of ours, then), nor to a
+	 * source that is not one host. */
+	if (ihl < IPV4_HDR_LEN || ihl > len || (rd16(pkt + 6) & IPV4_FRAG_MASK) ||
+	    !ip4_is_ours(ip, dst) || !ip4_unicast_peer(ip, src))
+		return false;
+	if (pkt[9] == IP_PROTO_ICMP && (len == ihl || icmp_type_is_error(pkt[ihl])))
+		return false;
+	if (room < IPV4_HDR_LEN + ICMP_HDR_LEN + ihl + ICMP_QUOTE_MIN)
+		return false;
+	if (!icmp_err_rate_ok(ip)) {
+		CNT_INC(ip->env, IcmpOutRateLimitGlobal);
+		return false;
+	}
+	if (q > room - IPV4_HDR_LEN - ICMP_HDR_LEN)
+		q = room - IPV4_HDR_LEN - ICMP_HDR_LEN;
+	n = icmp_emit(&h, pkt, q, buf + IPV4_HDR_LEN, sizeof(ip->txbuf) - IPV4_HDR_LEN);
+	if (n < 0)
+		return false;
+	CNT_INC(ip->env, IcmpOutMsgs);
+	if (type == ICMP_TIME_EXCEEDED)
+		CNT_INC(ip->env, IcmpOutTimeExcds);
+	ip_output(ip, buf, dst, src, IP_PROTO_ICMP, (size_t)n);
+	return true;
+}
 
 static void icmp_echo(ip_layer *ip, const ipv4_hdr *iph, const icmp_hdr *h,
 		      const uint8_t *body, size_t body_len)

@@ -2,8 +2,10 @@
  * ICMPv6 (RFC 4443): echo replies, the errors TCP cares about handed to
  * the layer above (ip_upper.icmp_error, with an ip_icmp_err6), and the
  * errors this layer sends itself — parameter problems for the extension
- * headers and next headers RFC 8200 §4 says to answer — under §2.4's
- * rules and a rate limit.
+ * headers and next headers RFC 8200 §4 says to answer, time exceeded for
+ * a datagram whose first fragment came and the rest not in time (§4.5)
+ * — under §2.4's rules and a rate limit (icmp_err_rate_ok, shared with
+ * IPv4).
  *
  * An error quotes the packet that caused it. That quote came back from
  * the network, so it is checked like any input: an IPv6 header whose
@@ -52,26 +54,6 @@ static bool chain_upper(const uint8_t *p, size_t len, uint8_t *proto, size_t *of
 	return true;
 }
 
-/* RFC 4443 §2.4(f): a token bucket, ICMP6_ERR_BURST deep, refilled one
- * token per ICMP6_ERR_INTERVAL_NS. */
-static bool rate_ok(ip_layer *ip)
-{
-	uint64_t now = ip->env->now;
-
-	if (ip->icmp6_tokens < ICMP6_ERR_BURST && now >= ip->icmp6_refill) {
-		uint64_t n = (now - ip->icmp6_refill) / ICMP6_ERR_INTERVAL_NS + 1;
-		uint32_t room = ICMP6_ERR_BURST - ip->icmp6_tokens;
-		ip->icmp6_tokens += n >= room ? room : (uint32_t)n;
-		ip->icmp6_refill += n * ICMP6_ERR_INTERVAL_NS;
-	}
-	if (ip->icmp6_tokens == 0)
-		return false;
-	if (ip->icmp6_tokens == ICMP6_ERR_BURST)
-		ip->icmp6_refill = now + ICMP6_ERR_INTERVAL_NS;
-	ip->icmp6_tokens--;
-	return true;
-}
-
 /* §2.4(e): never about an ICMPv6 error (nor a redirect, which is one in
  * all but name), nor to a source that is not one unicast node, nor about
  * a packet to a group unless allowed. */
@@ -104,7 +86,7 @@ bool icmp6_send_error(ip_layer *ip, const uint8_t *pkt, size_t len, uint8_t type
 	/* From the address the packet was sent to, when it is ours. */
 	if (ip6_select_src(ip, pkt + 24, src) < 0 && ip6_select_src(ip, pkt + 8, src) < 0)
 		return false;
-	if (!rate_ok(ip)) {
+	if (!icmp_err_rate_ok(ip)) {	/* §2.4(f) */
 		CNT_INC(ip->env, Icmp6OutRateLimitGlobal);
 		return false;
 	}
@@ -121,6 +103,8 @@ bool icmp6_send_error(ip_layer *ip, const uint8_t *pkt, size_t len, uint8_t type
 	CNT_INC(ip->env, Icmp6OutErrors);
 	if (type == ICMP6_PARAM_PROB)
 		CNT_INC(ip->env, Icmp6OutParmProblems);
+	else if (type == ICMP6_TIME_EXCEEDED)
+		CNT_INC(ip->env, Icmp6OutTimeExcds);
 	ip6_output(ip, buf, src, to, IP_PROTO_ICMPV6, (size_t)n);
 	return true;
 }

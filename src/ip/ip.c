@@ -34,7 +34,7 @@ int ip_init(ip_layer *ip, hsk_env *env, const hsk_link *link, uint32_t addr)
 	wr32(a4, addr);
 	if (addr)
 		ip_addr_add(ip, IP_FAM4, a4, c->prefix_len);
-	ip->icmp6_tokens = ICMP6_ERR_BURST;
+	ip->icmp_err_tokens = ICMP_ERR_BURST;
 	ip->reasm = reasm_new(&rl, env->key0 ^ 0x66726167, env->key1);
 	/* IPv6 fragments have limits of their own, of the same size
 	 * (Linux's ip6frag_* defaults are ipfrag_*'s). */
@@ -54,12 +54,29 @@ void ip_destroy(ip_layer *ip)
 	memset(&ip->addrs, 0, sizeof(ip->addrs));
 }
 
+/* Datagrams abandoned at their timeout: the reassembly decides, and here
+ * each whose first fragment came is answered with a time exceeded
+ * (fragment reassembly; RFC 1122 §3.3.2, RFC 8200 §4.5). */
+static __attribute__((noinline)) void ip_expire(ip_layer *ip)
+{
+	uint8_t first[IPV6_MIN_MTU];
+	size_t n;
+
+	while (reasm_expire_one(ip->reasm, ip->env->now, first, sizeof(first), &n,
+				&ip->env->cnt))
+		if (n)
+			icmp_send_error(ip, first, n, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+	while (reasm_expire_one(ip->reasm6, ip->env->now, first, sizeof(first), &n,
+				&ip->env->cnt))
+		if (n)
+			icmp6_send_error(ip, first, n, ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME,
+					 0, false);
+}
+
 void ip_advance(ip_layer *ip)
 {
-	if (reasm_next_deadline(ip->reasm) <= ip->env->now)
-		reasm_expire(ip->reasm, ip->env->now, &ip->env->cnt);
-	if (reasm_next_deadline(ip->reasm6) <= ip->env->now)
-		reasm_expire(ip->reasm6, ip->env->now, &ip->env->cnt);
+	if (ip_next_deadline(ip) <= ip->env->now)
+		ip_expire(ip);
 }
 
 uint64_t ip_next_deadline(const ip_layer *ip)
@@ -107,6 +124,11 @@ static inline bool addr_martian(const ip_layer *ip, uint32_t a)
 
 	assert(ip->bcast == subnet_broadcast(ip));
 	return top == 0 || top == 127 || top >= 224 || a == ip->bcast;
+}
+
+bool ip4_unicast_peer(const ip_layer *ip, uint32_t a)
+{
+	return !addr_martian(ip, a) && !ip4_is_ours(ip, a);
 }
 
 /* Any IPv4 packet, every check in its order and counted (ip_input takes

@@ -109,16 +109,17 @@ typedef struct ip_reasm ip_reasm;
  * payload of an MTU up to 64 KiB. */
 enum { IP_TXBUF = 65536 + 128 };
 
-/* ICMPv6 errors we send (RFC 4443 §2.4(f)): one token bucket for the
- * stack, ICMP6_ERR_BURST deep, a token every ICMP6_ERR_INTERVAL_NS.
+/* ICMP and ICMPv6 errors we send (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)):
+ * one token bucket for the stack and both families (as Linux's
+ * icmp_global), ICMP_ERR_BURST deep, a token every ICMP_ERR_INTERVAL_NS.
  * (Linux limits each destination to one a second through its peer cache,
  * and all of them to 1000 a second; a host that sends errors only for
- * malformed packets needs no per-peer state.) */
-#ifndef ICMP6_ERR_BURST
-#define ICMP6_ERR_BURST 10
+ * malformed packets and abandoned fragments needs no per-peer state.) */
+#ifndef ICMP_ERR_BURST
+#define ICMP_ERR_BURST 10
 #endif
-#ifndef ICMP6_ERR_INTERVAL_NS
-#define ICMP6_ERR_INTERVAL_NS 10000000ull     /* 100 a second */
+#ifndef ICMP_ERR_INTERVAL_NS
+#define ICMP_ERR_INTERVAL_NS 10000000ull     /* 100 a second */
 #endif
 /* Hop limit of the packets we send (Linux's hop_limit default). */
 enum { IP6_HOP_LIMIT = 64 };
@@ -135,8 +136,8 @@ typedef struct ip_layer {
 	ip_upper upper;
 	ip_addrs addrs;           /* every address of both families */
 	ip_reasm *reasm6;         /* IPv6 reassembly, allocated with ip */
-	uint32_t icmp6_tokens;    /* error rate limit: tokens left ... */
-	uint64_t icmp6_refill;    /* ... and when the next one is due */
+	uint32_t icmp_err_tokens; /* error rate limit: tokens left ... */
+	uint64_t icmp_err_refill; /* ... and when the next one is due */
 	ipv4_hdr rx;              /* the addresses and TOS of the TCP segment
 				   * ip_input hands up (upper.input may not
 				   * call back into ip_input, so one is
@@ -285,6 +286,8 @@ static inline bool ip6_is_ours(const ip_layer *ip, const uint8_t a[16])
 	return ip_addr_find(ip, IP_FAM6, a);
 }
 bool ip4_is_ours(const ip_layer *ip, uint32_t a);
+/* a may be a unicast peer's: not a martian (ip.c), not ours. */
+bool ip4_unicast_peer(const ip_layer *ip, uint32_t a);
 /* a is a multicast group we listen to: all-nodes (ff02::1), or the
  * solicited-node group of one of our IPv6 addresses. */
 bool ip6_in_group(const ip_layer *ip, const uint8_t a[16]);
@@ -331,8 +334,14 @@ ip_reasm *reasm_new6(const reasm_limits *lim, uint64_t k0, uint64_t k1);
 long reasm_input6(ip_reasm *r, uint64_t now, const uint8_t *pkt, size_t len,
 		  const ipv6_chain *c, const uint8_t **out, size_t *head,
 		  size_t *nh_ptr, hsk_counters *cnt);
-/* Drops datagrams older than the timeout (ReasmTimeout, ReasmFails). */
-void reasm_expire(ip_reasm *r, uint64_t now, hsk_counters *cnt);
+/* Abandons the oldest datagram when its time is up (ReasmTimeout,
+ * ReasmFails) and returns true, with its offset-0 fragment as it came —
+ * the IPv4 header (options not kept) or the IPv6 head with a fragment
+ * header, then as much of its data as fits cap — in first[0..*len), for
+ * the ICMP time exceeded of RFC 1122 §3.3.2 and RFC 8200 §4.5; *len is 0
+ * when that fragment never came. False when none is due. */
+bool reasm_expire_one(ip_reasm *r, uint64_t now, uint8_t *first, size_t cap, size_t *len,
+		      hsk_counters *cnt);
 uint64_t reasm_next_deadline(const ip_reasm *r);
 /* Bytes charged and datagrams in progress. */
 void reasm_usage(const ip_reasm *r, size_t *mem, unsigned *datagrams);
@@ -342,6 +351,18 @@ void reasm_usage(const ip_reasm *r, size_t *mem, unsigned *datagrams);
  * requests; hands destination-unreachable (incl. fragmentation needed) and
  * time-exceeded about our TCP segments to the upper layer. */
 void icmp_input(ip_layer *ip, const ipv4_hdr *h, const uint8_t *msg, size_t len);
+/* The error rate limit of both families (the bucket above): true, and a
+ * token taken, when one may be sent now. */
+bool icmp_err_rate_ok(ip_layer *ip);
+/* Answers the datagram pkt[0..len) (its IPv4 header first; one that came
+ * to us) with an ICMP error (type, code, and the 32 bits after the
+ * checksum), quoting as much of it as fits in 576 bytes, unless RFC 1122
+ * §3.2.2 forbids it (an error about an ICMP error, about a fragment that
+ * is not the first, about a datagram not to one of our addresses, to a
+ * source that is not one host) or the rate limit says no
+ * (IcmpOutRateLimitGlobal). True when sent. */
+bool icmp_send_error(ip_layer *ip, const uint8_t *pkt, size_t len, uint8_t type,
+		     uint8_t code, uint32_t rest);
 
 /* ---- icmp6.c ---- */
 /* An ICMPv6 message (msg: len bytes) of the packet h, to a unicast address

@@ -172,6 +172,7 @@ enum {
 	ICMP6_UNREACH_NOROUTE = 0, ICMP6_UNREACH_ADMIN = 1, ICMP6_UNREACH_BEYOND = 2,
 	ICMP6_UNREACH_ADDR = 3, ICMP6_UNREACH_PORT = 4,
 };
+enum { ICMP6_EXC_HOPLIMIT = 0, ICMP6_EXC_FRAGTIME = 1 };
 /* An ICMPv6 error holds as much of the offending packet as fits in the
  * minimum MTU (RFC 4443 §2.4(c)). */
 enum { ICMP6_ERR_QUOTE_MAX = IPV6_MIN_MTU - IPV6_HDR_LEN - ICMP_HDR_LEN };

@@ -212,6 +212,8 @@ enum { ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8,
        ICMP_TIME_EXCEEDED = 11 };
 enum { ICMP_UNREACH_NET = 0, ICMP_UNREACH_HOST = 1, ICMP_UNREACH_PROTO = 2,
        ICMP_UNREACH_PORT = 3, ICMP_UNREACH_NEEDFRAG = 4 };
+/* time exceeded: in transit (TTL), in fragment reassembly */
+enum { ICMP_EXC_TTL = 0, ICMP_EXC_FRAGTIME = 1 };
 enum { ICMP_HDR_LEN = 8 };
 
 typedef struct icmp_hdr {

@@ -41,6 +41,18 @@ static ipv4_hdr hdr(uint16_t id, uint32_t off, bool more)
 	return hdr_from(0xc6120001, IP_PROTO_ICMP, id, off, more);
 }
 
+/* reasm_expire_one until none is due: how many were abandoned. */
+static unsigned expire(ip_reasm *r, uint64_t now, hsk_counters *c)
+{
+	uint8_t first[1280];
+	size_t n;
+	unsigned k = 0;
+
+	while (reasm_expire_one(r, now, first, sizeof(first), &n, c))
+		k++;
+	return k;
+}
+
 /* Feeds bytes [off, off+len) of `data` as a fragment of datagram `id`. */
 static long feed(ip_reasm *r, uint64_t now, uint16_t id, uint32_t off, uint32_t len,
 		 bool more, const uint8_t **out, hsk_counters *c)
@@ -263,17 +275,67 @@ static void test_timeout(void **state)
 	assert_int_equal(feed(r, 5 * SEC, 1, 0, 8, true, &out, &c), 0);
 	assert_int_equal(feed(r, 6 * SEC, 2, 0, 8, true, &out, &c), 0);
 	assert_int_equal(reasm_next_deadline(r), 35 * SEC);
-	reasm_expire(r, 35 * SEC - 1, &c);
+	expire(r, 35 * SEC - 1, &c);
 	assert_int_equal(c.v[CNT_ReasmTimeout], 0);
-	reasm_expire(r, 35 * SEC, &c);
+	expire(r, 35 * SEC, &c);
 	assert_int_equal(c.v[CNT_ReasmTimeout], 1);
 	assert_int_equal(reasm_next_deadline(r), 36 * SEC);
 	/* The expired datagram starts over: its old fragment is gone. */
 	assert_int_equal(feed(r, 35 * SEC, 1, 8, 8, false, &out, &c), 0);
 	assert_int_equal(feed(r, 35 * SEC, 1, 0, 8, true, &out, &c), 16);
-	reasm_expire(r, 100 * SEC, &c);
+	expire(r, 100 * SEC, &c);
 	assert_int_equal(c.v[CNT_ReasmTimeout], 2);
 	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	reasm_free(r);
+}
+
+/* A datagram abandoned at its timeout gives back its first fragment as
+ * it came, for the ICMP time exceeded (RFC 1122 §3.3.2: "the first
+ * fragment header needs to be saved"); one whose first never came, none. */
+static void test_timeout_gives_first_fragment(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL, *pl;
+	uint8_t q[1280];
+	size_t n, pll;
+	ipv4_hdr h;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed(r, 5 * SEC, 1, 0, 24, true, &out, &c), 0);
+	assert_int_equal(feed(r, 5 * SEC, 2, 8, 8, true, &out, &c), 0);
+	assert_int_equal(feed(r, 6 * SEC, 1, 32, 8, true, &out, &c), 0);
+	assert_false(reasm_expire_one(r, 35 * SEC - 1, q, sizeof(q), &n, &c));
+	assert_true(reasm_expire_one(r, 35 * SEC, q, sizeof(q), &n, &c));
+	assert_int_equal(n, 20 + 24);
+	/* A header that parses (checksum right), the fragment's own. */
+	assert_int_equal(ipv4_parse(q, n, &h, &pl, &pll), WIRE_OK);
+	assert_int_equal(h.src, 0xc6120001);
+	assert_int_equal(h.dst, 0xc6120002);
+	assert_int_equal(h.id, 1);
+	assert_int_equal(h.proto, IP_PROTO_ICMP);
+	assert_int_equal(h.ttl, 64);
+	assert_int_equal(h.frag, IPV4_MF);
+	assert_int_equal(h.total_len, 44);
+	assert_int_equal(pll, 24);
+	assert_memory_equal(pl, data, 24);
+	/* Datagram 2 had no first fragment: abandoned, nothing to quote. */
+	assert_true(reasm_expire_one(r, 35 * SEC, q, sizeof(q), &n, &c));
+	assert_int_equal(n, 0);
+	assert_false(reasm_expire_one(r, 35 * SEC, q, sizeof(q), &n, &c));
+	assert_int_equal(c.v[CNT_ReasmTimeout], 2);
+	/* Cut to the room given: the header and what fits of the data; no
+	 * room for the header, nothing. */
+	assert_int_equal(feed(r, 40 * SEC, 3, 0, 200, true, &out, &c), 0);
+	assert_true(reasm_expire_one(r, 70 * SEC, q, 28, &n, &c));
+	assert_int_equal(n, 28);
+	assert_memory_equal(q + 20, data, 8);
+	assert_int_equal(feed(r, 80 * SEC, 4, 0, 200, true, &out, &c), 0);
+	assert_true(reasm_expire_one(r, 110 * SEC, q, 19, &n, &c));
+	assert_int_equal(n, 0);
+	assert_int_equal(c.v[CNT_ReasmTimeout], 4);
+	assert_int_equal(mem_of(r), 0);
 	reasm_free(r);
 }
 
@@ -403,7 +465,7 @@ static void test_flood_then_legit(void **state)
 	assert_int_equal(feed(r, 3, 78, 2960, 100, false, &out, &c), 3060);
 	assert_memory_equal(out, data, 3060);
 	/* The timeout still clears everything. */
-	reasm_expire(r, 60 * SEC, &c);
+	expire(r, 60 * SEC, &c);
 	assert_int_equal(mem_of(r), 0);
 	assert_int_equal(count_of(r), 0);
 	reasm_free(r);
@@ -434,10 +496,10 @@ static void test_memory_never_exceeded(void **state)
 			assert_memory_equal(out, data, (size_t)n);
 		assert_true(mem_of(r) <= high);
 		if (i % 1000 == 0)
-			reasm_expire(r, now, &c);
+			expire(r, now, &c);
 	}
 	assert_true(c.v[CNT_ReasmEvictions] + c.v[CNT_ReasmSrcEvictions] > 0);
-	reasm_expire(r, now + 31 * SEC, &c);
+	expire(r, now + 31 * SEC, &c);
 	assert_int_equal(mem_of(r), 0);
 	reasm_free(r);
 }
@@ -454,7 +516,7 @@ static void test_no_slot_bound(void **state)
 	for (int id = 0; id < 1000; id++)
 		assert_int_equal(feed(r, 0, (uint16_t)id, 0, 8, true, &out, &c), 0);
 	assert_int_equal(count_of(r), 1000);
-	reasm_expire(r, 30 * SEC, &c);
+	expire(r, 30 * SEC, &c);
 	assert_int_equal(c.v[CNT_ReasmTimeout], 1000);
 	assert_int_equal(count_of(r), 0);
 	reasm_free(r);
@@ -566,9 +628,9 @@ static void test_random_fragments(void **state)
 			cursor[id] += len;
 		}
 		if (i % 5000 == 0)
-			reasm_expire(r, now, &c);
+			expire(r, now, &c);
 	}
-	reasm_expire(r, now + 31 * SEC, &c);
+	expire(r, now + 31 * SEC, &c);
 	assert_int_equal(reasm_next_deadline(r), UINT64_MAX);
 	assert_true(c.v[CNT_ReasmOKs] > 100);
 	print_message("random fragments: %llu datagrams completed, %llu failed\n",
@@ -584,12 +646,17 @@ static void test_random_fragments(void **state)
 
 struct replies {
 	int n;
+	uint8_t last[1600];      /* the last packet sent */
+	size_t len;
 };
 
 static void count_tx(void *ctx, const uint8_t *pkt, size_t len)
 {
-	(void)pkt; (void)len;
-	((struct replies *)ctx)->n++;
+	struct replies *rp = ctx;
+
+	rp->n++;
+	rp->len = len < sizeof(rp->last) ? len : sizeof(rp->last);
+	memcpy(rp->last, pkt, rp->len);
 }
 
 /* A fragment of a `proto` datagram from src: bytes [off, off+len) of msg. */
@@ -696,6 +763,70 @@ static void test_stack_tcp_fragments(void **state)
 	hsk_stack_free(s);
 }
 
+/* RFC 1122 §3.3.2: a datagram whose first fragment came and the rest not
+ * within the timeout (30 s) is answered with a time exceeded, code 1,
+ * quoting that fragment; not when only a later fragment came, not about
+ * an ICMP error (§3.2.2), and no more than the rate limit lets through. */
+static void test_stack_time_exceeded(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	icmp_hdr echo = { .type = ICMP_ECHO_REQUEST, .rest = 0x00010001 };
+	icmp_hdr unreach = { .type = ICMP_DEST_UNREACH, .code = ICMP_UNREACH_PORT };
+	uint8_t body[56], msg[64], err[64];
+	const uint8_t *pl, *quote;
+	size_t pll, ql;
+	ipv4_hdr h, qh;
+	icmp_hdr ih;
+	(void)state;
+
+	memset(body, 0x42, sizeof(body));
+	assert_int_equal(icmp_emit(&echo, body, sizeof(body), msg, sizeof(msg)), 64);
+	assert_int_equal(icmp_emit(&unreach, body, sizeof(body), err, sizeof(err)), 64);
+	send_frag(s, 2 * SEC, STK_PEER, 9, msg, 0, 32, true);
+	hsk_stack_advance(s, 32 * SEC - 1);
+	assert_int_equal(rp.n, 0);
+	assert_int_equal(hsk_stack_next_deadline(s), 32 * SEC);
+	hsk_stack_advance(s, 32 * SEC);
+	assert_int_equal(rp.n, 1);
+	assert_int_equal(ipv4_parse(rp.last, rp.len, &h, &pl, &pll), WIRE_OK);
+	assert_int_equal(h.src, STK_US);
+	assert_int_equal(h.dst, STK_PEER);
+	assert_int_equal(h.proto, IP_PROTO_ICMP);
+	assert_int_equal(icmp_parse(pl, pll, &ih, &quote, &ql), WIRE_OK);
+	assert_int_equal(ih.type, ICMP_TIME_EXCEEDED);
+	assert_int_equal(ih.code, ICMP_EXC_FRAGTIME);
+	/* The quote: the fragment's header and its 32 bytes. */
+	assert_int_equal(ql, 20 + 32);
+	assert_int_equal(ipv4_parse(quote, ql, &qh, &pl, &pll), WIRE_OK);
+	assert_int_equal(qh.src, STK_PEER);
+	assert_int_equal(qh.dst, STK_US);
+	assert_int_equal(qh.id, 9);
+	assert_int_equal(qh.frag, IPV4_MF);
+	assert_memory_equal(pl, msg, 32);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutTimeExcds"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutMsgs"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 1);
+
+	/* Only the second fragment: abandoned in silence. */
+	send_frag(s, 40 * SEC, STK_PEER, 10, msg, 32, 32, false);
+	/* The first fragment of an ICMP error: never an error about it. */
+	send_frag(s, 40 * SEC, STK_PEER, 11, err, 0, 32, true);
+	hsk_stack_advance(s, 80 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 3);
+	assert_int_equal(rp.n, 1);
+
+	/* Fifteen abandoned at once: the bucket's ten go out, five are
+	 * counted as held back. */
+	for (uint16_t id = 100; id < 115; id++)
+		send_frag(s, 90 * SEC, STK_PEER, id, msg, 0, 32, true);
+	hsk_stack_advance(s, 120 * SEC);
+	assert_int_equal(rp.n, 1 + ICMP_ERR_BURST);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutRateLimitGlobal"), 15 - ICMP_ERR_BURST);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 18);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_overlap_drops_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_source_share),
 		cmocka_unit_test(test_flood_then_legit),
@@ -718,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_stack_lockout_many_sources),
 		cmocka_unit_test(test_stack_lockout_one_source),
 		cmocka_unit_test(test_stack_tcp_fragments),
+		cmocka_unit_test(test_stack_time_exceeded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

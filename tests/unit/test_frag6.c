@@ -61,6 +61,18 @@ static size_t mkfrag(uint8_t *pkt, const uint8_t src[16], uint32_t id, uint32_t 
 	return o + len;
 }
 
+/* reasm_expire_one until none is due: how many were abandoned. */
+static unsigned expire(ip_reasm *r, uint64_t now, hsk_counters *c)
+{
+	uint8_t first[1280];
+	size_t n;
+	unsigned k = 0;
+
+	while (reasm_expire_one(r, now, first, sizeof(first), &n, c))
+		k++;
+	return k;
+}
+
 static uint8_t pkt[70000];
 
 static long feed_from(ip_reasm *r, uint64_t now, const uint8_t src[16], uint32_t id,
@@ -206,13 +218,51 @@ static void test_timeout(void **state)
 
 	assert_int_equal(feed(r, SEC, 3, 0, 800, true, &out, &c), 0);
 	assert_int_equal(reasm_next_deadline(r), 61 * SEC);
-	reasm_expire(r, 61 * SEC - 1, &c);
+	expire(r, 61 * SEC - 1, &c);
 	assert_int_equal(dgs_of(r), 1);
-	reasm_expire(r, 61 * SEC, &c);
+	expire(r, 61 * SEC, &c);
 	assert_int_equal(dgs_of(r), 0);
 	assert_int_equal(c.v[CNT_Ip6ReasmTimeout], 1);
 	assert_int_equal(c.v[CNT_Ip6ReasmFails], 1);
 	assert_int_equal(reasm_next_deadline(r), UINT64_MAX);
+	reasm_free(r);
+}
+
+/* The first fragment given back at the timeout, for the time exceeded
+ * (RFC 8200 §4.5): its head (here with a destination options header
+ * before the fragment header), the fragment header, its data; cut to the
+ * room given. None when the first never came. */
+static void test_timeout_gives_first_fragment(void **state)
+{
+	ip_reasm *r = mk3(1 << 20, 1 << 20, 1 << 20);
+	hsk_counters c = { 0 };
+	const uint8_t *out;
+	uint8_t q[1280], sent[1400];
+	size_t n, head, len;
+	(void)state;
+	fill();
+
+	assert_int_equal(feed_from(r, SEC, A1, 7, 0, 104, true, true, &out, &head, &c), 0);
+	len = mkfrag(sent, A1, 7, 0, 104, true, true);
+	assert_int_equal(feed(r, SEC, 8, 8, 8, true, &out, &c), 0);
+	assert_true(reasm_expire_one(r, 61 * SEC, q, sizeof(q), &n, &c));
+	assert_int_equal(n, len);
+	assert_memory_equal(q, sent, len);
+	assert_true(reasm_expire_one(r, 61 * SEC, q, sizeof(q), &n, &c));
+	assert_int_equal(n, 0);
+	assert_false(reasm_expire_one(r, 61 * SEC, q, sizeof(q), &n, &c));
+	/* Room for the head and 8 bytes of data; then for less than the
+	 * head and fragment header. */
+	assert_int_equal(feed_from(r, SEC * 70, A1, 9, 0, 104, true, true, &out, &head, &c), 0);
+	assert_true(reasm_expire_one(r, 130 * SEC, q, 40 + 8 + 8 + 8, &n, &c));
+	assert_int_equal(n, 64);
+	assert_memory_equal(q + 40, sent + 40, 8 + 4);   /* options, fragment header */
+	assert_int_equal(rd32(q + 52), 9);                /* its identification */
+	assert_memory_equal(q + 56, data, 8);
+	assert_int_equal(feed_from(r, SEC * 140, A1, 9, 0, 104, true, true, &out, &head, &c), 0);
+	assert_true(reasm_expire_one(r, 200 * SEC, q, 40 + 8 + 7, &n, &c));
+	assert_int_equal(n, 0);
+	assert_int_equal(mem_of(r), 0);
 	reasm_free(r);
 }
 
@@ -280,7 +330,8 @@ static void test_ends(void **state)
 }
 
 /* What one fragment of 8 bytes costs: IPv4's charge is what it was before
- * IPv6 (160 bytes), IPv6's its own. */
+ * IPv6 (160 bytes) and, for a first fragment, the 20-byte header it keeps
+ * for a time exceeded; IPv6's its own. */
 static void test_charges(void **state)
 {
 	reasm_limits lim = { .high_thresh = 1 << 20, .low_thresh = 1 << 20,
@@ -294,7 +345,11 @@ static void test_charges(void **state)
 	fill();
 
 	assert_int_equal(reasm_input(r4, SEC, &h, data, 8, &out, &c), 0);
-	assert_int_equal(mem_of(r4), 160);
+	assert_int_equal(mem_of(r4), 160 + 20);
+	h.id = 2;
+	h.frag = IPV4_MF | 1;                  /* offset 8: no header kept */
+	assert_int_equal(reasm_input(r4, SEC, &h, data, 8, &out, &c), 0);
+	assert_int_equal(mem_of(r4), 2 * 160 + 20);
 	assert_int_equal(feed(r6, SEC, 1, 8, 8, true, &out, &c), 0);
 	assert_int_equal(mem_of(r6), 224);
 	/* The offset-0 fragment adds its unfragmentable part (40 bytes). */
@@ -394,6 +449,74 @@ static void test_chain_after_reassembly(void **state)
 	hsk_stack_free(s);
 }
 
+/* A datagram whose first fragment came and the rest not in time (the
+ * stack's 30 s): answered with a time exceeded, code 1, quoting the first
+ * fragment (RFC 8200 §4.5); the one rate limit of both families: IPv4's
+ * errors take the tokens IPv6's would. */
+static void test_stack_time_exceeded(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	uint8_t p[256];
+	size_t n;
+	(void)state;
+	fill();
+
+	/* The first fragment of an ICMPv6 error: never an error about it
+	 * (RFC 4443 §2.4(e)). */
+	n = mkfrag(p, A1, 4, 0, 48, true, false);
+	p[48] = ICMP6_DEST_UNREACH;
+	hsk_stack_input(s, 1 * SEC, p, n);
+	hsk_stack_advance(s, 31 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 1);
+	assert_int_equal(c.n, 0);
+	/* An echo request's. */
+	n = mkfrag(p, A1, 5, 0, 48, true, false);
+	p[48] = ICMP6_ECHO_REQUEST;
+	hsk_stack_input(s, 40 * SEC, p, n);
+	hsk_stack_advance(s, 70 * SEC - 1);
+	assert_int_equal(c.n, 0);
+	hsk_stack_advance(s, 70 * SEC);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.last[0] >> 4, 6);
+	assert_memory_equal(c.last + 8, A2, 16);
+	assert_memory_equal(c.last + 24, A1, 16);
+	assert_int_equal(c.last[6], IP_PROTO_ICMPV6);
+	assert_int_equal(c.last[40], ICMP6_TIME_EXCEEDED);
+	assert_int_equal(c.last[41], ICMP6_EXC_FRAGTIME);
+	assert_int_equal(c.len, 48 + n);
+	assert_memory_equal(c.last + 48, p, n);
+	assert_int_equal(hsk_counter_by_name(s, "Icmp6OutTimeExcds"), 1);
+	/* Only a later fragment: nothing. */
+	n = mkfrag(p, A1, 6, 8, 48, true, false);
+	hsk_stack_input(s, 80 * SEC, p, n);
+	hsk_stack_advance(s, 120 * SEC);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 3);
+
+	/* Twelve IPv4 first fragments and then four IPv6 ones abandoned at
+	 * once: ten errors in all, two of each family held back. */
+	uint8_t v4[28 + 8] = { 0 };
+	for (uint16_t id = 1; id <= 12; id++) {
+		ipv4_hdr h = { .total_len = 28, .id = id, .ttl = 64, .proto = IP_PROTO_ICMP,
+			       .src = 0xc6120001u, .dst = 0xc6120002u, .frag = IPV4_MF };
+		assert_int_equal(ipv4_emit(&h, v4, 20), 20);
+		v4[20] = ICMP_ECHO_REQUEST;
+		hsk_stack_input(s, 130 * SEC, v4, 28);
+	}
+	for (uint32_t id = 20; id < 24; id++) {
+		n = mkfrag(p, A1, id, 0, 48, true, false);
+		p[48] = ICMP6_ECHO_REQUEST;
+		hsk_stack_input(s, 131 * SEC, p, n);
+	}
+	hsk_stack_advance(s, 200 * SEC);
+	assert_int_equal(c.n, 1 + ICMP_ERR_BURST);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutTimeExcds"), ICMP_ERR_BURST);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutRateLimitGlobal"), 12 - ICMP_ERR_BURST);
+	assert_int_equal(hsk_counter_by_name(s, "Icmp6OutRateLimitGlobal"), 4);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,11 +524,13 @@ int main(void)
 		cmocka_unit_test(test_overlap_drops_datagram),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_fragment_count),
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_chain_after_reassembly),
+		cmocka_unit_test(test_stack_time_exceeded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

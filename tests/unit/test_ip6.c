@@ -520,18 +520,18 @@ static void test_error_rate_limit(void **state)
 
 	for (int i = 0; i < 30; i++)
 		in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001);
-	assert_int_equal(c.n, ICMP6_ERR_BURST);
-	assert_int_equal(cnt(s, "Icmp6OutRateLimitGlobal"), 30 - ICMP6_ERR_BURST);
+	assert_int_equal(c.n, ICMP_ERR_BURST);
+	assert_int_equal(cnt(s, "Icmp6OutRateLimitGlobal"), 30 - ICMP_ERR_BURST);
 	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 9);
-	assert_int_equal(c.n, ICMP6_ERR_BURST);
+	assert_int_equal(c.n, ICMP_ERR_BURST);
 	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 10);
-	assert_int_equal(c.n, ICMP6_ERR_BURST + 1);
+	assert_int_equal(c.n, ICMP_ERR_BURST + 1);
 	in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 1001 + 10);
-	assert_int_equal(c.n, ICMP6_ERR_BURST + 1);
+	assert_int_equal(c.n, ICMP_ERR_BURST + 1);
 	/* A long quiet time refills the bucket, no more. */
 	for (int i = 0; i < 30; i++)
 		in(s, v6_unknown_nh_crafted, sizeof v6_unknown_nh_crafted, 60000);
-	assert_int_equal(c.n, 2 * ICMP6_ERR_BURST + 1);
+	assert_int_equal(c.n, 2 * ICMP_ERR_BURST + 1);
 	hsk_stack_free(s);
 }
 

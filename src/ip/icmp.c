@@ -11,10 +11,11 @@
  * port/protocol unreachable, lower the MSS on fragmentation-needed, check
  * the sequence number against its window, RFC 5927) is TCP's decision.
  *
- * The one error this layer sends is time exceeded (code 1, fragment
- * reassembly) for a datagram whose first fragment came and the rest did
- * not in time (RFC 1122 §3.3.2), under §3.2.2's rules and the rate limit
- * both families share.
+ * Errors this layer sends (icmp_send_error, called by ip.c): protocol
+ * unreachable for a protocol the stack does not have (RFC 1122 §3.2.2.1)
+ * and time exceeded (code 1, fragment reassembly) for a datagram whose
+ * first fragment came and the rest did not in time (§3.3.2), under
+ * §3.2.2's rules and the rate limit both families share.
  */
 #include <string.h>
 

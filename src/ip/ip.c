@@ -131,6 +131,28 @@ bool ip4_unicast_peer(const ip_layer *ip, uint32_t a)
 	return !addr_martian(ip, a) && !ip4_is_ours(ip, a);
 }
 
+/* RFC 1122 §3.2.2.1: a protocol we do not have is answered with a
+ * protocol unreachable quoting the datagram — its header rebuilt when it
+ * came in fragments (pkt is then the last fragment; h and payload are the
+ * datagram's). */
+static void ip_proto_unreachable(ip_layer *ip, const ipv4_hdr *h, const uint8_t *pkt,
+				 const uint8_t *payload, size_t plen, bool reassembled)
+{
+	uint8_t q[576];
+	ipv4_hdr w = *h;
+	size_t n;
+
+	if (!reassembled) {
+		icmp_send_error(ip, pkt, h->ihl + plen, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, 0);
+		return;
+	}
+	w.total_len = (uint16_t)(IPV4_HDR_LEN + plen > 65535 ? 65535 : IPV4_HDR_LEN + plen);
+	ipv4_emit(&w, q, sizeof(q));
+	n = plen < sizeof(q) - IPV4_HDR_LEN ? plen : sizeof(q) - IPV4_HDR_LEN;
+	memcpy(q + IPV4_HDR_LEN, payload, n);
+	icmp_send_error(ip, q, IPV4_HDR_LEN + n, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, 0);
+}
+
 /* Any IPv4 packet, every check in its order and counted (ip_input takes
  * the usual one itself, and IPv6). */
 static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *pkt, size_t len)
@@ -175,7 +197,8 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 		ip_drop(ip, "ip_martian_src");
 		return;
 	}
-	if (ipv4_is_fragment(&h)) {
+	bool reassembled = ipv4_is_fragment(&h);
+	if (reassembled) {
 		const uint8_t *whole;
 		long n = reasm_input(ip->reasm, ip->env->now, &h, payload, plen, &whole, &ip->env->cnt);
 		if (n <= 0)
@@ -198,6 +221,7 @@ static __attribute__((noinline)) void ip_input_all(ip_layer *ip, const uint8_t *
 	default:
 		CNT_INC(ip->env, InUnknownProtos);
 		ip_drop(ip, "ip_unknown_protocol");
+		ip_proto_unreachable(ip, &h, pkt, payload, plen, reassembled);
 		break;
 	}
 }

@@ -5,7 +5,8 @@
  * and resends smaller, and errors quoting a segment that is not ours, or
  * quoting too little, a non-first fragment, another protocol or a broken
  * IPv4 header, are dropped and counted. Echo replies never exceed the MTU;
- * echo requests with a non-zero code are not answered. Outgoing packets
+ * echo requests with a non-zero code are not answered. A protocol the
+ * stack lacks is answered with a protocol unreachable. Outgoing packets
  * are captured by the link callback.
  */
 #include <setjmp.h>
@@ -307,6 +308,76 @@ static void test_frag_needed_lowers_mss(void **state)
 	hsk_stack_free(s);
 }
 
+/* The ICMP error of the packet c->pkt[i]: its type and code, and the
+ * datagram it quotes. */
+static void error_sent(const pkt_cap *c, int i, uint8_t type, uint8_t code,
+		       const uint8_t **quote, size_t *qlen)
+{
+	const uint8_t *payload;
+	size_t plen;
+	ipv4_hdr h;
+	icmp_hdr ih;
+
+	assert_int_equal(ipv4_parse(c->pkt[i], c->len[i], &h, &payload, &plen), WIRE_OK);
+	assert_int_equal(h.src, US);
+	assert_int_equal(h.dst, PEER);
+	assert_int_equal(h.proto, IP_PROTO_ICMP);
+	assert_int_equal(icmp_parse(payload, plen, &ih, quote, qlen), WIRE_OK);
+	assert_int_equal(ih.type, type);
+	assert_int_equal(ih.code, code);
+}
+
+/* RFC 1122 §3.2.2.1: a protocol the stack does not have (UDP here) is
+ * answered with a protocol unreachable quoting the datagram, as much as
+ * fits in 576 bytes; one that came in fragments quotes the whole
+ * datagram's header, offset 0. */
+static void test_protocol_unreachable(void **state)
+{
+	pkt_cap c;
+	hsk_stack *s = new_stack(&c);
+	uint8_t udp[1000], pkt[1100];
+	const uint8_t *q, *qp;
+	size_t qlen, qplen, n;
+	ipv4_hdr qh;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(udp); i++)
+		udp[i] = (uint8_t)(i * 5);
+	n = ip_wrap(17, udp, 40, pkt);
+	hsk_stack_input(s, 1001 * MS, pkt, n);
+	assert_int_equal(c.n, 1);
+	error_sent(&c, 0, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, &q, &qlen);
+	assert_int_equal(qlen, n);
+	assert_memory_equal(q, pkt, n);
+	assert_int_equal(cnt(s, "InUnknownProtos"), 1);
+	/* A large one: cut to 576 bytes in all. */
+	hsk_stack_input(s, 1002 * MS, pkt, ip_wrap(17, udp, 1000, pkt));
+	assert_int_equal(c.n, 2);
+	error_sent(&c, 1, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, &q, &qlen);
+	assert_int_equal(c.len[1], 576);
+	assert_memory_equal(q, pkt, qlen);
+	/* In two fragments (id 7): the quote's header is the datagram's. */
+	ipv4_hdr f = { .total_len = 20 + 24, .id = 7, .ttl = 64, .proto = 17, .src = PEER,
+		       .dst = US, .frag = IPV4_MF };
+	assert_int_equal(ipv4_emit(&f, pkt, 20), 20);
+	memcpy(pkt + 20, udp, 24);
+	hsk_stack_input(s, 1003 * MS, pkt, 44);
+	f.total_len = 20 + 16;
+	f.frag = 24 / 8;
+	assert_int_equal(ipv4_emit(&f, pkt, 20), 20);
+	memcpy(pkt + 20, udp + 24, 16);
+	hsk_stack_input(s, 1003 * MS, pkt, 36);
+	assert_int_equal(c.n, 3);
+	error_sent(&c, 2, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, &q, &qlen);
+	assert_int_equal(ipv4_parse(q, qlen, &qh, &qp, &qplen), WIRE_OK);
+	assert_int_equal(qh.id, 7);
+	assert_int_equal(qh.frag, 0);
+	assert_int_equal(qh.total_len, 60);
+	assert_int_equal(qplen, 40);
+	assert_memory_equal(qp, udp, 40);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_echo_bad_code),
 		cmocka_unit_test(test_echo_mtu_bound),
 		cmocka_unit_test(test_frag_needed_lowers_mss),
+		cmocka_unit_test(test_protocol_unreachable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,10 @@ for dir in "$build" "$asan"; do
 			else
 				failed=$((failed + 1))
 				echo "soak: FAILED  (exit $rc) ${env[*]} $bin"
-				# what it said, without the tests that passed
+				# the lines naming its seed (the trace printed after
+				# them may be long), then what it said last, without
+				# the tests that passed
+				grep -E 'seed [0-9]' "$log" | head -n 5 | sed 's/^/        /'
 				grep -vE '^\[ (RUN|      OK) ' "$log" | tail -n 25 | sed 's/^/        /'
 			fi
 		done

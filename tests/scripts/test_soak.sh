@@ -18,7 +18,7 @@ for b in normal asan; do
 		cat >"$dir/$b/tests/$t" <<EOF
 #!/bin/sh
 echo "$b $t \$HSK_SIM_FAMILY \$HSK_SEED_OFFSET \$(env | grep -E '^HSK_[A-Z]+_(RUNS|SEEDS)=' | sort | tr '\n' ' ')" >>"$dir/calls"
-if [ "$b $t" = "\$(cat "$dir/fail" 2>/dev/null)" ]; then echo "seed 4242 conn 3: bad"; exit 1; fi
+if [ "$b $t" = "\$(cat "$dir/fail" 2>/dev/null)" ]; then echo "seed 4242 conn 3: bad"; seq 40 | sed 's/^/trace /'; exit 1; fi
 exit 0
 EOF
 		chmod +x "$dir/$b/tests/$t"

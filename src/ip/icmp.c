@@ -22,10 +22,6 @@
 #include "ip/ip.h"
 
 enum { ICMP_QUOTE_MIN = 8 };   /* bytes of the transport header quoted */
-/* An error is at most 576 bytes, as Linux's (RFC 1812 §4.3.2.3: as much
- * of the datagram as fits in what every host accepts). */
-enum { ICMP_ERR_MAX = 576 };
-
 /* A token bucket, ICMP_ERR_BURST deep, refilled one token per
  * ICMP_ERR_INTERVAL_NS. */
 bool icmp_err_rate_ok(ip_layer *ip)

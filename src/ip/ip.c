@@ -138,7 +138,7 @@ bool ip4_unicast_peer(const ip_layer *ip, uint32_t a)
 static void ip_proto_unreachable(ip_layer *ip, const ipv4_hdr *h, const uint8_t *pkt,
 				 const uint8_t *payload, size_t plen, bool reassembled)
 {
-	uint8_t q[576];
+	uint8_t q[ICMP_ERR_MAX];
 	ipv4_hdr w = *h;
 	size_t n;
 

@@ -121,6 +121,9 @@ enum { IP_TXBUF = 65536 + 128 };
 #ifndef ICMP_ERR_INTERVAL_NS
 #define ICMP_ERR_INTERVAL_NS 10000000ull     /* 100 a second */
 #endif
+/* An ICMP (IPv4) error is at most 576 bytes, as Linux's (RFC 1812
+ * §4.3.2.3: as much of the datagram as fits in what every host accepts). */
+enum { ICMP_ERR_MAX = 576 };
 /* Hop limit of the packets we send (Linux's hop_limit default). */
 enum { IP6_HOP_LIMIT = 64 };
 

@@ -16,6 +16,7 @@
 
 #include "handshake.h"
 #include "ip/ip.h"
+#include "reasm_expire.h"
 
 #define SEC 1000000000ull
 
@@ -39,18 +40,6 @@ static ipv4_hdr hdr_from(uint32_t src, uint8_t proto, uint16_t id, uint32_t off,
 static ipv4_hdr hdr(uint16_t id, uint32_t off, bool more)
 {
 	return hdr_from(0xc6120001, IP_PROTO_ICMP, id, off, more);
-}
-
-/* reasm_expire_one until none is due: how many were abandoned. */
-static unsigned expire(ip_reasm *r, uint64_t now, hsk_counters *c)
-{
-	uint8_t first[1280];
-	size_t n;
-	unsigned k = 0;
-
-	while (reasm_expire_one(r, now, first, sizeof(first), &n, c))
-		k++;
-	return k;
 }
 
 /* Feeds bytes [off, off+len) of `data` as a fragment of datagram `id`. */

@@ -20,6 +20,7 @@
 
 #include "handshake.h"
 #include "ip/ip.h"
+#include "reasm_expire.h"
 #include "stack/stack.h"
 
 #define SEC 1000000000ull
@@ -59,18 +60,6 @@ static size_t mkfrag(uint8_t *pkt, const uint8_t src[16], uint32_t id, uint32_t 
 	h.payload_len = (uint16_t)(o - 40 + len);
 	ipv6_emit(&h, pkt, 40);
 	return o + len;
-}
-
-/* reasm_expire_one until none is due: how many were abandoned. */
-static unsigned expire(ip_reasm *r, uint64_t now, hsk_counters *c)
-{
-	uint8_t first[1280];
-	size_t n;
-	unsigned k = 0;
-
-	while (reasm_expire_one(r, now, first, sizeof(first), &n, c))
-		k++;
-	return k;
 }
 
 static uint8_t pkt[70000];

@@ -53,7 +53,8 @@
  * reassembled packet. The IPv6 specifics (key, head) live after the
  * common part of each entry, sized per instance, so an IPv4 entry is no
  * larger for IPv6's existence: 160 bytes are charged for an 8-byte IPv4
- * fragment, as before, and 224 for an IPv6 one.
+ * fragment, as before (180 for a first one, with its header), and 224
+ * for an IPv6 one.
  *
  * Lookups go through two hash tables under the stack's secret key, one by
  * datagram and one by source, sized from high_thresh and allocated with

@@ -206,8 +206,10 @@ static bool keepalive_fire(tcp_stack *s, tcb *t, uint64_t now)
 void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 {
 	if (ACT_DUE(t, close_at, now)) {
-		/* As Linux: the peer may sit in CLOSE_WAIT forever, so tell
-		 * it with a reset. Before FIN_WAIT_2 it is SO_LINGER's time
+		/* The peer may sit in CLOSE_WAIT forever, so tell it with a
+		 * reset (as Linux's keepalive timer does; its FIN_WAIT2
+		 * mini-socket, the default, ends silently: docs/engine.md).
+		 * Before FIN_WAIT_2 it is SO_LINGER's time
 		 * that ran out (src/api/socket.c): our FIN was not
 		 * acknowledged in time. */
 		bool linger = t->state != HSK_FIN_WAIT_2;

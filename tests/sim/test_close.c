@@ -310,7 +310,8 @@ static void test_fin_retransmission(void **state)
 }
 
 /* An orphan in FIN_WAIT_2 whose peer never closes: after fin_timeout (60 s
- * from entering FIN_WAIT_2) it is reset and freed, as Linux does. */
+ * from entering FIN_WAIT_2) it is reset and freed (as Linux's keepalive
+ * timer does; docs/engine.md). */
 static void test_fin_wait_2_timeout(void **state)
 {
 	(void)state;

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # RFC 1122 §3.3.2 with a real peer: the kernel sends the first fragment of
 # a UDP datagram and never the rest (from a raw socket); when the
 # reassembly gives it up (ipfrag_time, 30 s) handshake answers with an ICMP

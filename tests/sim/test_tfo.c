@@ -853,6 +853,146 @@ static void test_simultaneous_open_data_on_syn(void **state)
 	}
 }
 
+/* ---- Fast Open children from a peer the test plays ---- */
+
+enum { PEER = 7, PPORT = 4000 };
+
+/* A SYN from SIM_ADDR(PEER):port with a valid cookie (S's own) and msg on
+ * it; the SYN-ACK it draws, whose ack must take the data in. */
+static const sim_ev *peer_tfo_syn(sim *sm, uint16_t port, uint32_t irs, const char *msg)
+{
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
+	uint8_t ck[8];
+	tfo_cookie_make(&sm->st[S]->tcp, &tu, NULL, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	size_t n = strlen(msg);
+	sim_inject_opts(sm, S, SIM_ADDR(PEER), port, PORT, irs, 0, SYN, 65535, &syn, msg, n);
+	const sim_ev *e = next_seg(sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, irs + 1 + (uint32_t)n);
+	return e;
+}
+
+/* The ports of the listener's pending Fast Open children, head first,
+ * checking each link both ways; their number. */
+static int tfo_kids(sim *sm, uint16_t *ports, int max)
+{
+	tcp_listener *l = listener_find(&sm->st[S]->tcp, 0, PORT);
+	assert_non_null(l);
+	int n = 0;
+	tcb *prev = NULL;
+	for (tcb *t = l->tfo_kids; t; t = t->act->tfo_next) {
+		assert_true(n < max);
+		assert_ptr_equal(t->act->tfo_prev, prev);
+		assert_ptr_equal(t->act->listener, l);
+		assert_true(t->flags & TF_TFO_PENDING);
+		ports[n++] = t->node.key.rport;
+		prev = t;
+	}
+	assert_int_equal(l->tfo_pending, n);
+	return n;
+}
+
+/* A Fast Open child in SYN_RECEIVED answers the client's SYN sent again
+ * with its SYN-ACK, but at most once per invalid_ratelimit (500 ms), as a
+ * request does (test_replies): a flood of such SYNs draws one
+ * (TCPACKSkippedSynRecv for the rest), and half a second later one more. */
+static void test_child_syn_again_limited(void **state)
+{
+	(void)state;
+	enum { FLOOD = 100, IRS = 7000 };
+	sim sm;
+	int lsd = tfo_setup(&sm, 1030, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint32_t iss = peer_tfo_syn(&sm, PPORT, IRS, "query")->ev.seq;
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	uint64_t retrans = sim_counter(&sm, S, "TCPSynRetrans");
+	for (int i = 0; i < FLOOD; i++)
+		sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.seq, iss);
+	assert_int_equal(e->ev.ack, IRS + 6);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPACKSkippedSynRecv"), FLOOD - 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPSynRetrans"), retrans + 1);
+	/* Half a second on (the SYN-ACK's own timeout is at 1 s): one more. */
+	sim_run(&sm, 500 * MS);
+	expect_no_tx(&sm);
+	for (int i = 0; i < FLOOD; i++)
+		sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS, 0, SYN, 65535, NULL, 0);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.seq, iss);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPACKSkippedSynRecv"), 2 * FLOOD - 2);
+	/* The child is intact: the final ACK completes it, its data there. */
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS + 6, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "query", 5);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
+/* Several Fast Open children pending, completed or reset in an order
+ * other than their list's (the newest first): each leaves the list with
+ * its neighbours linked to each other, the count with it; the listener
+ * closed under the last one leaves none pointing at it. */
+static void test_children_leave_in_any_order(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd = tfo_setup(&sm, 1031, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint32_t iss[4];
+	for (int i = 0; i < 4; i++)
+		iss[i] = peer_tfo_syn(&sm, (uint16_t)(PPORT + i), 100u * (uint32_t)i, "ab")->ev.seq;
+	uint16_t p[8];
+	assert_int_equal(tfo_kids(&sm, p, 8), 4);
+	assert_int_equal(p[0], PPORT + 3);
+	assert_int_equal(p[3], PPORT);
+	/* The middle of the list (ports +2: a neighbour each way) completes. */
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT + 2, PORT, 200 + 3, iss[2] + 1, A, 65535, NULL, 0);
+	assert_int_equal(tfo_kids(&sm, p, 8), 3);
+	assert_int_equal(p[0], PPORT + 3);
+	assert_int_equal(p[1], PPORT + 1);
+	assert_int_equal(p[2], PPORT);
+	/* The tail (the oldest) is reset. */
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 0 + 3, 0, HSK_TH_RST, 0, NULL, 0);
+	assert_int_equal(tfo_kids(&sm, p, 8), 2);
+	assert_int_equal(p[0], PPORT + 3);
+	assert_int_equal(p[1], PPORT + 1);
+	/* The head completes: one left. */
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT + 3, PORT, 300 + 3, iss[3] + 1, A, 65535, NULL, 0);
+	assert_int_equal(tfo_kids(&sm, p, 8), 1);
+	assert_int_equal(p[0], PPORT + 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 4);
+	/* Accepted oldest first: the reset one is there, closed (as Linux). */
+	int sd[4];
+	for (int i = 0; i < 4; i++)
+		sd[i] = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, sd[0]), HSK_CLOSED);
+	assert_int_equal(hsk_sock_error(s, sd[0]), HSK_ECONNRESET);
+	assert_int_equal(hsk_sock_state(s, sd[1]), HSK_SYN_RECEIVED);
+	/* The listener goes with one still pending; it completes after. */
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 100 + 3, iss[1] + 1, A, 65535, NULL, 0);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(hsk_sock_state(s, sd[i]), HSK_ESTABLISHED);
+	for (int i = 0; i < 4; i++)
+		hsk_abort(s, sd[i]);
+	tfo_end(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -872,6 +1012,8 @@ int main(void)
 		cmocka_unit_test(test_key_set),
 		cmocka_unit_test(test_shards_share_key),
 		cmocka_unit_test(test_simultaneous_open_data_on_syn),
+		cmocka_unit_test(test_child_syn_again_limited),
+		cmocka_unit_test(test_children_leave_in_any_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

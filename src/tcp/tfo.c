@@ -142,8 +142,11 @@ void tfo_keys_init(tcp_stack *s)
 
 void tfo_keys_set(tcp_stack *s, const uint8_t primary[16], const uint8_t *backup)
 {
+	/* (keys_now: the key in use now, which the last one derived may not
+	 * be when periods passed without a cookie made or checked) */
 	tfo_keys *k = &s->tfo_keys;
-	uint64_t old[2] = { k->key[0][0], k->key[0][1] };
+	const tfo_keys *cur = keys_now(s);
+	uint64_t old[2] = { cur->key[0][0], cur->key[0][1] };
 	k->master[0] = load64(primary);
 	k->master[1] = load64(primary + 8);
 	k->key[0][0] = k->master[0];

@@ -740,6 +740,51 @@ static void test_key_set(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* hsk_fastopen_key_set while the key rotates (RFC 7413 §4.1.2): the key of
+ * this period is derived from the new master, and the key in use until
+ * now becomes the backup, so the cookies just given stay good; the
+ * rotation goes on from the new master. A cookie two periods old stays
+ * refused, a new master or not: the backup is the key in use now, not the
+ * last one a cookie happened to be made with. */
+static void test_key_set_while_rotating(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.tcp_fastopen_key_rotate_ns = 60 * SEC;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1032, 8);
+	hsk_stack *s = sm.st[S];
+	fetch_cookie(&sm, C, lsd);
+	uint8_t keys0[32], keys1[32], keys2[32];
+	assert_int_equal(hsk_fastopen_key_get(s, keys0), 32);
+	static const uint8_t k1[16] = "0123456789abcdef", k2[16] = "fedcba9876543210";
+	assert_int_equal(hsk_fastopen_key_set(s, k1, NULL), 0);
+	assert_int_equal(hsk_fastopen_key_get(s, keys1), 32);
+	assert_memory_equal(keys1 + 16, keys0, 16);     /* in use until now */
+	assert_memory_not_equal(keys1, keys0, 16);
+	assert_memory_not_equal(keys1, k1, 16);         /* derived from it */
+	assert_true(tfo_try(&sm, lsd, "before"));       /* the backup's */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	assert_true(tfo_try(&sm, lsd, "new"));          /* the primary's */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	/* The next period: the rotation goes on from k1. */
+	sim_run(&sm, 60 * SEC);
+	assert_int_equal(hsk_fastopen_key_get(s, keys2), 32);
+	assert_memory_equal(keys2 + 16, keys1, 16);
+	assert_true(tfo_try(&sm, lsd, "rotated"));      /* the backup's */
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 2);
+	/* Two periods with no Fast Open at all, then a new master: the
+	 * client's cookie (of two periods ago) is refused, as it is without
+	 * one; the SYN-ACK brings a good one. */
+	sim_run(&sm, 130 * SEC);
+	assert_int_equal(hsk_fastopen_key_set(s, k2, NULL), 0);
+	uint64_t fail = sim_counter(&sm, S, "TCPFastOpenPassiveFail");
+	assert_false(tfo_try(&sm, lsd, "stale"));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), fail + 1);
+	assert_true(tfo_try(&sm, lsd, "fresh"));
+	tfo_finish(&sm, lsd);
+}
+
 /* The stacks of a shard set share one key (shards.c): a client whose next
  * connection comes from another port lands on another shard, which takes
  * the cookie the first gave. Host 2 plays shard 0, S shard 1 (the same
@@ -1010,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_data_without_option),
 		cmocka_unit_test(test_key_rotation),
 		cmocka_unit_test(test_key_set),
+		cmocka_unit_test(test_key_set_while_rotating),
 		cmocka_unit_test(test_shards_share_key),
 		cmocka_unit_test(test_simultaneous_open_data_on_syn),
 		cmocka_unit_test(test_child_syn_again_limited),

@@ -339,9 +339,10 @@ static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s
 				CNT_INC(s->env, DelayedACKLost);
 				qack_enter(s, t, QACK_MAX);
 			}
+			/* (It ends at RCV.NXT: one wholly below is out of
+			 * the window, answered by seq_check.) */
 			if (tcb_sack(t) && len)
-				sack_rcv_dsack(&tcb_sack(t)->rcv, seq,
-					       skip > len ? seq_add(seq, len) : t->rcv_nxt);
+				sack_rcv_dsack(&tcb_sack(t)->rcv, seq, seq_add(seq, len));
 			return TV_OK;
 		}
 		data += skip;

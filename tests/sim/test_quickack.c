@@ -281,6 +281,52 @@ static void test_psh_per_burst(void **state)
 	close_peer(&sm, &p);
 }
 
+/* With SACK, a pure duplicate is reported in a D-SACK block (RFC 2883
+ * §4): the first block of the ACK it draws is exactly its range, one
+ * segment or two. (Only a duplicate that ends at RCV.NXT reaches the data
+ * step: one wholly below it is out of the window, answered by the
+ * sequence check's rate-limited duplicate ACK.) */
+static void test_dsack_is_the_duplicate(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 808);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.sack_ok = true;
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
+	/* A byte of ours in flight, never acknowledged: the SACK state is
+	 * in use (it starts with the first data sent or out of order). */
+	assert_int_equal(hsk_send(sm.st[S], p.sd, "!", 1), 1);
+	expect_peer_seg(&p, A | PSH, 1, 1, 1);
+	char d[200];
+	memset(d, 'd', sizeof(d));
+	for (uint32_t seq = 1; seq < 301; seq += 100) {
+		sim_peer_send(&p, seq, 1, A | PSH, 65535, d, 100);
+		sim_run(&sm, 50 * MS);          /* (delayed or not) */
+		expect_peer_seg(&p, A, 2, seq + 100, 0);
+		assert_int_equal(sm.log[sm.tx_cursor - 1].ev.nsack, 0);
+	}
+	/* 201..301 again, then 101..301. */
+	for (uint32_t from = 201; from > 1; from -= 100) {
+		sim_peer_send(&p, from, 1, A | PSH, 65535, d, 301 - from);
+		expect_peer_seg(&p, A, 2, 301, 0);
+		const hsk_trace_event *e = &sm.log[sm.tx_cursor - 1].ev;
+		assert_int_equal(e->nsack, 1);
+		assert_int_equal(e->sack[0].left, p.iss + from);
+		assert_int_equal(e->sack[0].right, p.iss + 301);
+	}
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 2);
+	/* Reported once: the next ACK has no block. */
+	sim_peer_send(&p, 301, 1, A | PSH, 65535, d, 100);
+	sim_run(&sm, 50 * MS);
+	expect_peer_seg(&p, A, 2, 401, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.nsack, 0);
+	close_peer(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_first_flight_not_delayed),
 		cmocka_unit_test(test_psh_per_burst),
+		cmocka_unit_test(test_dsack_is_the_duplicate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,6 +334,65 @@ static void test_retry_limits_configured(void **state)
 	sim_free(&sm);
 }
 
+/* The SYN-ACK's backoff stops at rto_max (3 s here), as every other
+ * timeout's: SYN-ACKs at 0, 1, 3, 6, 9, 12 s (synack_retries 5), the
+ * request gone one timeout (3 s) later. With TCP_DEFER_ACCEPT (15 s: 4
+ * timeouts) the quiet timeouts after the bare ACK keep the cap: the
+ * SYN-ACKs of the deferral's end at 9 and 12 s, the request gone at 15. */
+static void test_synack_rto_capped(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rto_max_ns = 3 * SEC;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 108);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int dsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, dsd, HSK_TCP_DEFER_ACCEPT, 15), 0);
+	assert_int_equal(sim_bind_any(&sm, S, dsd, PORT + 1), 0);
+	assert_int_equal(hsk_listen(s, dsd, 8), 0);
+	uint64_t t0 = sim_now(&sm);
+	sim_inject(&sm, S, SIM_ADDR(7), 4000, PORT, 1000, 0, SYN, 65535, NULL, 0);
+	sim_inject(&sm, S, SIM_ADDR(7), 4001, PORT + 1, 2000, 0, SYN, 65535, NULL, 0);
+	uint32_t iss = 0;
+	for (size_t i = 0; i < sm.nlog; i++)
+		if (sm.log[i].host == S && sm.log[i].ev.kind == HSK_EV_TX &&
+		    sm.log[i].ev.tuple.lport == PORT + 1)
+			iss = sm.log[i].ev.seq;
+	sim_inject(&sm, S, SIM_ADDR(7), 4001, PORT + 1, 2001, iss + 1, A, 65535, NULL, 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPDeferAcceptDrop"), 1);
+	sim_run(&sm, 15 * SEC - 1);
+	hsk_usage u;
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 2);
+	sim_run(&sm, 1);
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 0);
+	uint64_t plain[8], deferred[8];
+	int np = 0, nd = 0;
+	for (size_t i = 0; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host != S || e->ev.kind != HSK_EV_TX || e->ev.flags != (SYN | A))
+			continue;
+		if (e->ev.tuple.lport == PORT && np < 8)
+			plain[np++] = (e->ev.t_ns - t0) / MS;
+		else if (e->ev.tuple.lport == PORT + 1 && nd < 8)
+			deferred[nd++] = (e->ev.t_ns - t0) / MS;
+	}
+	static const uint64_t want_plain[6] = { 0, 1000, 3000, 6000, 9000, 12000 };
+	static const uint64_t want_deferred[3] = { 0, 9000, 12000 };
+	assert_int_equal(np, 6);
+	assert_memory_equal(plain, want_plain, sizeof(want_plain));
+	assert_int_equal(nd, 3);
+	assert_memory_equal(deferred, want_deferred, sizeof(want_deferred));
+	assert_int_equal(hsk_close(s, lsd), 0);
+	assert_int_equal(hsk_close(s, dsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_syn_retransmission_synacks_lost),
 		cmocka_unit_test(test_syn_retries_configured),
 		cmocka_unit_test(test_syn_rto_initial_configured),
+		cmocka_unit_test(test_synack_rto_capped),
 		cmocka_unit_test(test_lost_syn_recovered),
 		cmocka_unit_test(test_orphan_fin_retries),
 		cmocka_unit_test(test_data_retries2),

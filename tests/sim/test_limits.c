@@ -999,6 +999,55 @@ static void test_small_sndbuf_ring(void **state)
 	app_end(&sm, &a);
 }
 
+/*
+ * An orphan's send ring shrinks under pressure as a socket's does
+ * (tcb_fit_snd), and the memory orphans hold follows it: a server writes
+ * 64 KiB to a client with a 4 KiB window and closes; under pressure,
+ * each ACK moves what is left into a smaller ring, and orphan_bytes stays
+ * the ring's size throughout (it is the only memory the server holds),
+ * down to nothing when the last byte is acknowledged.
+ */
+static void test_orphan_ring_shrinks_under_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 8 * K, 1024 * K, 2048 * K, 4096, 1215);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	static uint8_t buf[64 * K], got[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[1];
+	open_conns(&a, cs, 0, 1);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	app_run(&a, 100 * MS);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	a.nheld = 0;
+	hsk_usage u = usage(&sm, S);
+	assert_int_equal(u.orphans, 1);
+	assert_int_equal(u.orphan_bytes, 64 * K);
+	pressure_now(s);
+	size_t n = 0, smallest = 64 * K;
+	for (int i = 0; i < 400 && n < sizeof(got); i++) {
+		long r = hsk_recv(c, cs[0], got + n, 2 * K);
+		if (r > 0)
+			n += (size_t)r;
+		app_run(&a, 10 * MS);
+		u = usage(&sm, S);
+		assert_int_equal(u.orphan_bytes, u.buffer_bytes);
+		if (u.buffer_bytes && u.buffer_bytes < smallest)
+			smallest = u.buffer_bytes;
+	}
+	assert_int_equal(n, sizeof(got));
+	assert_memory_equal(got, buf, sizeof(got));
+	assert_true(smallest <= 16 * K);        /* 64, 32, 16, ... KiB */
+	u = usage(&sm, S);
+	assert_int_equal(u.buffer_bytes, 0);
+	assert_int_equal(u.orphan_bytes, 0);
+	hsk_close(c, cs[0]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -1041,6 +1090,7 @@ int main(void)
 		cmocka_unit_test(test_commit_after_reserve_ends_pressure),
 		cmocka_unit_test(test_snd_ring_grows_back),
 		cmocka_unit_test(test_small_sndbuf_ring),
+		cmocka_unit_test(test_orphan_ring_shrinks_under_pressure),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

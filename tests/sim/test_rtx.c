@@ -471,6 +471,41 @@ static void test_nagle_lets_last_bytes_go_with_fin(void **state)
 	peer_end(&sm, &p);
 }
 
+/* With SACK each segment in flight has a record (RACK), and the records
+ * are bounded: about two per MSS of the send buffer (here 8 KiB: 2 * 5 +
+ * 8, rounded up to 32). One-byte writes with TCP_NODELAY to a peer that
+ * acknowledges nothing: 32 segments go (the 16 records inside the
+ * extension, then 32 allocated), the rest waits (queued, not sent) until
+ * an ACK frees records, and then leaves in one segment. */
+static void test_sack_records_bounded(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 520);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.sack_ok = true;
+	sim_peer p;
+	sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_SO_SNDBUF, 8192), 0);
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_NODELAY, 1), 0);
+	size_t mark = sm.nlog;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(hsk_send(s, p.sd, "x", 1), 1);
+	assert_int_equal(sim_count_tx_since(&sm, S, mark), 32);
+	for (uint32_t i = 0; i < 32; i++)
+		expect_peer_seg(&p, A | PSH, 1 + i, 1, 1);
+	expect_no_tx(&sm);
+	/* Ten acknowledged: the other 68 bytes go at once. */
+	sim_peer_send(&p, 1, 11, A, 65535, NULL, 0);
+	expect_peer_seg(&p, A | PSH, 33, 1, 68);
+	expect_no_tx(&sm);
+	sim_peer_send(&p, 1, 101, A, 65535, NULL, 0);
+	sim_peer_finish(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_user_timeout_retransmissions),
 		cmocka_unit_test(test_ack_after_rewind_carries_snd_max),
 		cmocka_unit_test(test_nagle_lets_last_bytes_go_with_fin),
+		cmocka_unit_test(test_sack_records_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

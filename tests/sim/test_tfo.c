@@ -1038,6 +1038,49 @@ static void test_children_leave_in_any_order(void **state)
 	tfo_end(&sm);
 }
 
+/* max_conns TCBs in use (1 here): a Fast Open SYN with a good cookie
+ * cannot have its TCB, so it is a plain request (TCPFastOpenPassiveFail,
+ * TCPAbortOnMemory): its SYN-ACK acknowledges the SYN alone. Its third
+ * ACK finds no TCB to make either: dropped (ListenDrops), nothing sent,
+ * nothing leaked. */
+static void test_no_tcb_left(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.max_conns = 1;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1033, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	peer_tfo_syn(&sm, PPORT, 100, "one");           /* the one TCB */
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
+	uint8_t ck[8];
+	tfo_cookie_make(&s->tcp, &tu, NULL, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 200, 0, SYN, 65535, &syn, "two", 3);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 201);               /* the data not taken */
+	uint32_t iss = e->ev.seq;
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 1);
+	uint64_t drops = sim_counter(&sm, S, "ListenDrops");
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 201, iss + 1, A, 65535, NULL, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "ListenDrops"), drops + 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 2);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_accept(s, lsd, NULL), -HSK_EAGAIN);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1060,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_open_data_on_syn),
 		cmocka_unit_test(test_child_syn_again_limited),
 		cmocka_unit_test(test_children_leave_in_any_order),
+		cmocka_unit_test(test_no_tcb_left),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -439,6 +439,73 @@ static void test_none(void **state)
 	cc_on_rto(&cc, 100 * MSS, true, 2);
 	cc_after_idle(&cc, 10 * SEC, MS, 3);
 	assert_int_equal(cc.cwnd, CC_CWND_MAX);
+	/* ECN's reduction (CWR) and PRR leave the fixed window alone too;
+	 * a new MSS is taken, the window kept. */
+	cc_enter_cwr(&cc, 100 * MSS, 4);
+	cc_cwr_ack(&cc, 10 * MSS, 50 * MSS, 5 * MSS);
+	cc_cwr_to_recovery(&cc, true);
+	assert_false(cc.in_recovery);
+	cc_prr_ack(&cc, 10 * MSS, 50 * MSS);
+	cc_on_dupack(&cc);
+	cc_end_cwr(&cc, 5);
+	assert_int_equal(cc.cwnd, CC_CWND_MAX);
+	assert_int_equal(cc.hs_state, CC_HS_SS);
+	cc_set_mss(&cc, 500);
+	assert_int_equal(cc.mss, 500);
+	assert_int_equal(cc.cwnd, CC_CWND_MAX);
+}
+
+/* A congestion control's private state is part of being pristine (the
+ * state a TCB may drop and make again): CUBIC's epoch moved, not
+ * pristine any more. */
+static void test_pristine_private(void **state)
+{
+	cc_state cc, fresh;
+
+	(void)state;
+	cc_init(&fresh, &cc_cubic_ops, MSS, 0);
+	cc = fresh;
+	assert_true(cc_pristine(&cc, &fresh));
+	cc.priv[CC_PRIV_U64 - 1] ^= 1;
+	assert_false(cc_pristine(&cc, &fresh));
+	cc.priv[CC_PRIV_U64 - 1] ^= 1;
+	cc.ssthresh = 10 * MSS;
+	assert_false(cc_pristine(&cc, &fresh));
+}
+
+/* RFC 9406 §4.2: RttThresh is an eighth of the last round's minimum RTT
+ * but at most 16 ms: after rounds of 200 ms, a rise of 17 ms (less than
+ * 25 ms) ends standard slow start; one of 15 ms does not. */
+static void test_hystart_thresh_capped(void **state)
+{
+	cc_state cc;
+	int r;
+
+	(void)state;
+	for (int rise = 15; rise <= 17; rise += 2) {
+		now = 0;
+		cc_init(&cc, &cc_newreno_ops, MSS, 0);
+		for (r = 0; r < 3; r++)
+			round_trip_sample(&cc, 200 * MS, 200 * MS);
+		assert_int_equal(cc.hs_state, CC_HS_SS);
+		round_trip_sample(&cc, 200 * MS, (200 + (uint64_t)rise) * MS);
+		round_trip_sample(&cc, 200 * MS, (200 + (uint64_t)rise) * MS);
+		assert_int_equal(cc.hs_state, rise == 17 ? CC_HS_CSS : CC_HS_SS);
+	}
+}
+
+/* NewReno's deflation in recovery never leaves less than one MSS. */
+static void test_reno_deflation_floor(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	reno_loss(&cc, 4, false, 1);
+	assert_int_equal(cc.cwnd, 5 * MSS);        /* ssthresh 2 + 3 */
+	ack(&cc, 4 * MSS + 600, true);             /* 5 - 4.6 + 1 */
+	assert_int_equal(cc.cwnd, MSS + 400);
+	ack(&cc, 600, true);                       /* 1.4 - 0.6: below one */
+	assert_int_equal(cc.cwnd, MSS);
 }
 
 static void test_icbrt(void **state)
@@ -689,6 +756,9 @@ int main(void)
 		cmocka_unit_test(test_hystart_steady),
 		cmocka_unit_test(test_hystart_delay_rise),
 		cmocka_unit_test(test_hystart_spurious_and_loss),
+		cmocka_unit_test(test_hystart_thresh_capped),
+		cmocka_unit_test(test_reno_deflation_floor),
+		cmocka_unit_test(test_pristine_private),
 		cmocka_unit_test(test_reno_linear),
 		cmocka_unit_test(test_reno_recovery_sack),
 		cmocka_unit_test(test_reno_recovery_newreno),

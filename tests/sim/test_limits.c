@@ -1048,6 +1048,54 @@ static void test_orphan_ring_shrinks_under_pressure(void **state)
 	app_end(&sm, &a);
 }
 
+/*
+ * max_conns bounds the requests of SYN queues too (a pool of their own):
+ * with 2, a third SYN while two requests wait is dropped unanswered
+ * (DropNoMemory, ListenDrops), well below the backlog; once one request
+ * has become a connection, a SYN is answered again.
+ */
+static void test_max_conns_requests(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.max_conns = 2;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1216);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 16);
+	sm.tx_cursor = sm.nlog;
+	for (uint16_t i = 0; i < 3; i++)
+		sim_inject(&sm, S, SIM_ADDR(7), (uint16_t)(4000 + i), PORT, 1000u * (i + 1u), 0,
+			   HSK_TH_SYN, 65535, NULL, 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.tuple.rport, 4000);
+	uint32_t iss = e->ev.seq;
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.tuple.rport, 4001);
+	assert_null(sim_next_tx(&sm));
+	assert_int_equal(sim_counter(&sm, S, "DropNoMemory"), 1);
+	assert_int_equal(sim_counter(&sm, S, "ListenDrops"), 1);
+	assert_int_equal(usage(&sm, S).requests, 2);
+	/* The first completes: its request's slot is free again. */
+	sim_inject(&sm, S, SIM_ADDR(7), 4000, PORT, 1001, iss + 1, HSK_TH_ACK, 65535, NULL, 0);
+	assert_int_equal(usage(&sm, S).requests, 1);
+	sim_inject(&sm, S, SIM_ADDR(7), 4003, PORT, 4000, 0, HSK_TH_SYN, 65535, NULL, 0);
+	e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, HSK_TH_SYN | HSK_TH_ACK);
+	assert_int_equal(e->ev.tuple.rport, 4003);
+	assert_int_equal(sim_counter(&sm, S, "DropNoMemory"), 1);
+	int sd = sim_accept(&sm, S, lsd);
+	hsk_abort(s, sd);
+	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -1091,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_snd_ring_grows_back),
 		cmocka_unit_test(test_small_sndbuf_ring),
 		cmocka_unit_test(test_orphan_ring_shrinks_under_pressure),
+		cmocka_unit_test(test_max_conns_requests),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

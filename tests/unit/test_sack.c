@@ -152,6 +152,41 @@ static void test_rcv_with_reass(void **state)
 	ring_destroy(&ring);
 }
 
+/* sack_rcv_fill writes at most TCP_MAX_SACK_BLOCKS blocks whatever max
+ * it is given, and reports a remembered block only while the reassembly
+ * queue holds data there. */
+static void test_rcv_fill_bounds(void **state)
+{
+	static uint8_t data[1024];
+	hsk_ring ring = { 0 };
+	reass q, empty;
+	sack_rcv rs;
+	reass_result res;
+	tcp_sack_block b[8];
+	hsk_seq rcv_nxt = S(1000);
+	unsigned n, i;
+
+	(void)state;
+	assert_int_equal(ring_init(&ring, 8192), 0);
+	reass_init(&q);
+	reass_init(&empty);
+	sack_rcv_init(&rs);
+	for (i = 1; i <= 6; i++) {
+		reass_input(&q, &ring, rcv_nxt, S(1000 + 200 * i), data, 100, false, &res);
+		sack_rcv_note(&rs, &res);
+	}
+	memset(b, 0xee, sizeof(b));
+	n = sack_rcv_fill(&rs, &q, b, 8);
+	assert_int_equal(n, TCP_MAX_SACK_BLOCKS);
+	for (i = TCP_MAX_SACK_BLOCKS; i < 8; i++)
+		assert_int_equal(b[i].left, 0xeeeeeeeeu);
+	assert_int_equal(b[0].left, 2200);              /* the newest first */
+	/* The queue no longer holding them: none of the remembered blocks. */
+	n = sack_rcv_fill(&rs, &empty, b, 4);
+	assert_int_equal(n, 0);
+	ring_destroy(&ring);
+}
+
 /* ================= scoreboard ================= */
 
 static uint32_t upd(sack_board *sb, uint32_t una, uint32_t max, const uint32_t *lr, unsigned n,
@@ -547,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_rcv_recency),
 		cmocka_unit_test(test_rcv_dsack),
 		cmocka_unit_test(test_rcv_with_reass),
+		cmocka_unit_test(test_rcv_fill_bounds),
 		cmocka_unit_test(test_board_merge),
 		cmocka_unit_test(test_board_ack_splits),
 		cmocka_unit_test(test_board_invalid_and_dsack),

@@ -289,6 +289,29 @@ static void test_syn_sent_bad_synack_reset(void **state)
 	abort_end(&sm, a);
 }
 
+/* RFC 9293 §3.10.7.3, fifth: in SYN_SENT a segment with neither SYN nor
+ * RST is dropped, even with an acceptable ACK (of our SYN) and data: no
+ * reply, no state; the connection opens only with the SYN,ACK, and the
+ * dropped bytes are not taken. */
+static void test_syn_sent_ack_without_syn_dropped(void **state)
+{
+	(void)state;
+	sim sm;
+	int a = connect_nohost(&sm, 15);
+	hsk_stack *c = sm.st[C];
+	uint32_t iss = sim_iss(&sm, C), irs = 90000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A, 65535, NULL, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A | PSH, 65535, "early", 5);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_SENT);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	expect_seg(&sm, C, A, 1, irs + 1, 0);
+	char buf[8];
+	assert_int_equal(hsk_recv(c, a, buf, sizeof(buf)), -HSK_EAGAIN);
+	abort_end(&sm, a);
+}
+
 /* A passive SYN_RECEIVED is a request on the SYN queue; an RST at exactly
  * IRS+1 sends it back to LISTEN: the request disappears, the listener stays. */
 static void test_synrcvd_rst_back_to_listen(void **state)
@@ -1016,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_connect_events),
 		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
 		cmocka_unit_test(test_syn_sent_bad_synack_reset),
+		cmocka_unit_test(test_syn_sent_ack_without_syn_dropped),
 		cmocka_unit_test(test_ack_to_listener),
 		cmocka_unit_test(test_data_on_final_ack),
 		cmocka_unit_test(test_mss_option),

@@ -1096,6 +1096,49 @@ static void test_max_conns_requests(void **state)
 	sim_free(&sm);
 }
 
+/*
+ * Entering pressure gives the cache of free rings back (they are memory
+ * too): a 64 KiB ring cached (the first connection's, its data
+ * acknowledged), two receive rings of 128 KiB (SO_RCVBUF) fill the stack
+ * to tcp_mem_pressure, and an 8 KiB one takes it past: the cached ring is
+ * freed at that moment (not kept for a ring of its size).
+ */
+static void test_pressure_frees_ring_cache(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 192 * K, 256 * K, 1024 * K, 0, 1217);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[4];
+	open_conns(&a, cs, 0, 4);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	assert_int_equal(s->tcp.ring_cache_n, 1);
+	for (int i = 1; i < 3; i++)
+		assert_int_equal(hsk_setsockopt(s, a.held[i], HSK_SO_RCVBUF, 128 * K), 0);
+	assert_int_equal(hsk_setsockopt(s, a.held[3], HSK_SO_RCVBUF, 8 * K), 0);
+	for (int i = 1; i < 3; i++)
+		assert_int_equal(hsk_send(c, cs[i], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 256 * K);
+	assert_int_equal(s->tcp.ring_cache_n, 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 0);
+	assert_int_equal(hsk_send(c, cs[3], buf, 1 * K), 1 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 1);
+	assert_int_equal(s->tcp.ring_cache_n, 0);
+	assert_int_equal(usage(&sm, S).buffer_bytes, 256 * K + 8 * K);
+	a.read_all = true;
+	for (int i = 0; i < 4; i++)
+		hsk_close(c, cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
 /* The tcp_mem knobs are checked: in order, high not zero. */
 static void test_mem_config_validated(void **state)
 {
@@ -1140,6 +1183,7 @@ int main(void)
 		cmocka_unit_test(test_small_sndbuf_ring),
 		cmocka_unit_test(test_orphan_ring_shrinks_under_pressure),
 		cmocka_unit_test(test_max_conns_requests),
+		cmocka_unit_test(test_pressure_frees_ring_cache),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

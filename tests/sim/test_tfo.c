@@ -1081,6 +1081,94 @@ static void test_no_tcb_left(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A cookie is 8 bytes here: one of another length is not valid, even 16
+ * bytes whose first 8 are the right cookie; the SYN's data is not taken
+ * and the SYN-ACK brings the right cookie. A listener without
+ * TCP_FASTOPEN takes no data on a SYN whatever its cookie. */
+static void test_cookie_length_checked(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd = tfo_setup(&sm, 1034, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
+	uint8_t ck[16];
+	tfo_cookie_make(&s->tcp, &tu, NULL, ck);
+	memset(ck + 8, 0, 8);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 16;
+	syn.fo_cookie = ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 100, 0, SYN, 65535, &syn, "long", 4);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 101);
+	assert_int_equal(e->ev.fastopen, 8);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), 1);
+	/* The same cookie, 8 bytes, at a listener without TCP_FASTOPEN. */
+	int plain = sim_listen(&sm, S, PORT + 1, 8);
+	syn.fo_len = 8;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT + 1, 200, 0, SYN, 65535, &syn,
+			"nope", 4);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 201);
+	assert_int_equal(e->ev.fastopen, -1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 0);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenListenOverflow"), 0); /* no queue */
+	/* ... and the right one at the right listener is taken. */
+	peer_tfo_syn(&sm, PPORT + 2, 300, "good");
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	hsk_close(s, plain);
+	tfo_finish(&sm, lsd);
+}
+
+/* The client caches the server's MSS with its cookie, and the data on its
+ * next SYN fits in it (with room for the options): a server whose
+ * TCP_MAXSEG is 600 gets 560 bytes on the SYN (sendto says so, as Linux);
+ * the rest follows the handshake. */
+static void test_syn_data_fits_server_mss(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	const hsk_config *cfgs[2] = { NULL, &sc };
+	sim sm;
+	sim_init_hosts(&sm, 2, cfgs, 1035);
+	hsk_stack *s = sm.st[S];
+	int lsd = hsk_socket(s);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 8), 0);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_MAXSEG, 600), 0);
+	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 16), 0);
+	fetch_cookie(&sm, C, lsd);
+	sm.tx_cursor = sm.nlog;
+	static char big[2000];
+	memset(big, 'b', sizeof(big));
+	int csd = hsk_socket(sm.st[C]);
+	assert_int_equal(hsk_sendto(sm.st[C], csd, big, sizeof(big), HSK_MSG_FASTOPEN,
+				    SIM_ADDR(S), PORT), 560);     /* what the SYN took */
+	const sim_ev *e = next_seg(&sm, C, SYN, 560);
+	assert_int_equal(e->ev.fastopen, 8);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_send(sm.st[C], csd, big + 560, sizeof(big) - 560),
+			 (long)sizeof(big) - 560);
+	sim_run(&sm, 100 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	static char got[2000];
+	size_t n = 0;
+	long r;
+	while ((r = hsk_recv(s, ssd, got + n, sizeof(got) - n)) > 0)
+		n += (size_t)r;
+	assert_int_equal(n, sizeof(big));
+	assert_memory_equal(got, big, sizeof(big));
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1104,6 +1192,8 @@ int main(void)
 		cmocka_unit_test(test_child_syn_again_limited),
 		cmocka_unit_test(test_children_leave_in_any_order),
 		cmocka_unit_test(test_no_tcb_left),
+		cmocka_unit_test(test_cookie_length_checked),
+		cmocka_unit_test(test_syn_data_fits_server_mss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

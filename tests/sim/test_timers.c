@@ -349,7 +349,7 @@ static void test_synack_rto_capped(void **state)
 	sim_init(&sm, 2, &cfg, 108);
 	hsk_stack *s = sm.st[S];
 	int lsd = sim_listen(&sm, S, PORT, 8);
-	int dsd = hsk_socket(s);
+	int dsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, dsd, HSK_TCP_DEFER_ACCEPT, 15), 0);
 	assert_int_equal(sim_bind_any(&sm, S, dsd, PORT + 1), 0);
 	assert_int_equal(hsk_listen(s, dsd, 8), 0);

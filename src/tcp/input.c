@@ -101,6 +101,31 @@ static tcp_verdict syn_challenge(tcp_stack *s)
 	return TV(TV_CHALLENGE, "SYN in synchronized state: challenge ACK");
 }
 
+/* Text seq..end we had already (end <= RCV.NXT): reported in a D-SACK
+ * block (RFC 2883), the SACK state started for it if none is in use (a
+ * connection that only receives). Only with the extension there: a
+ * dropped segment allocates nothing (the duplicate of what we just
+ * acknowledged finds it, the receive ring's owner). */
+static void dsack_note(tcp_stack *s, tcb *t, hsk_seq seq, hsk_seq end)
+{
+	if ((t->flags & TF_SACK_OK) && t->act && !rec_sack_init(s, t))
+		sack_rcv_dsack(&t->act->sack.rcv, seq, end);
+}
+
+/* len bytes of text from seq that start before RCV.NXT, in a segment that
+ * is a duplicate or is dropped: the peer sent again what we had, so our
+ * ACK was lost (or its timer fired early). As Linux's tcp_send_dupack:
+ * ACK at once for a while (DelayedACKLost, quick-ACK mode), and report
+ * the duplicate part. */
+static __attribute__((noinline)) void dup_text(tcp_stack *s, tcb *t, hsk_seq seq,
+					       uint32_t len)
+{
+	CNT_INC(s->env, DelayedACKLost);
+	qack_enter(s, t, QACK_MAX);
+	hsk_seq end = seq_add(seq, len);
+	dsack_note(s, t, seq, seq_lt(end, t->rcv_nxt) ? end : t->rcv_nxt);
+}
+
 /* First: the sequence number. Not acceptable: an RST is dropped silently,
  * a SYN challenged, anything else answered with our ACK (rate limited in
  * reply.c, so two confused ends cannot ACK each other forever). */
@@ -113,6 +138,8 @@ static tcp_verdict seq_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		return TV(TV_DROP, "RST out of window");
 	if (sg->th.flags & HSK_TH_SYN)
 		return syn_challenge(s);
+	if (sg->len && seq_lt(sg->seq, t->rcv_nxt) && t->state != HSK_SYN_RECEIVED)
+		dup_text(s, t, sg->seq, sg->len);       /* all of it old */
 	/* Text just past the window we offered: the peer does not know our
 	 * window (it sends as if it were larger). ACK at once for a while so
 	 * that it learns it (Linux's tcp_data_queue, "out of window", whose
@@ -145,6 +172,8 @@ static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (sg->th.flags & HSK_TH_SYN)
 		return syn_challenge(s);
 	CNT_INC(s->env, PAWSEstab);
+	if (sg->len && seq_lt(sg->seq, t->rcv_nxt) && t->state != HSK_SYN_RECEIVED)
+		dup_text(s, t, sg->seq, sg->len);
 	return TV(TV_PAWS, "PAWS: old timestamp");
 }
 
@@ -331,20 +360,16 @@ static inline __attribute__((always_inline)) tcp_verdict data_input(tcp_stack *s
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(t->rcv_nxt, seq);
 		if (skip > len || (skip == len && !seg_fin)) {
-			/* A pure duplicate: say so, with a D-SACK (RFC 2883);
-			 * the peer missed our ACK, so ACK at once for a while
-			 * (Linux: DelayedACKLost, quick-ACK mode). */
+			/* A pure duplicate (it ends at RCV.NXT: one wholly
+			 * below is out of the window, seq_check's). */
 			t->flags |= TF_ACK_NOW;
-			if (len) {
-				CNT_INC(s->env, DelayedACKLost);
-				qack_enter(s, t, QACK_MAX);
-			}
-			/* (It ends at RCV.NXT: one wholly below is out of
-			 * the window, answered by seq_check.) */
-			if (tcb_sack(t) && len)
-				sack_rcv_dsack(&tcb_sack(t)->rcv, seq, seq_add(seq, len));
+			if (len)
+				dup_text(s, t, seq, len);
 			return TV_OK;
 		}
+		/* Partly old: that part is a duplicate too (RFC 2883 §4.2;
+		 * Linux's tcp_data_queue). */
+		dsack_note(s, t, seq, t->rcv_nxt);
 		data += skip;
 		len -= skip;
 		seq = t->rcv_nxt;

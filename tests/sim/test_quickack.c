@@ -327,6 +327,104 @@ static void test_dsack_is_the_duplicate(void **state)
 	close_peer(&sm, &p);
 }
 
+/* A connection with SACK that only receives: 1..301 from the peer, none
+ * of ours in flight, nothing read (the receive ring holds it). */
+static void open_receiver(sim *sm, sim_peer *p, uint64_t seed, bool ts)
+{
+	sim_init(sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.sack_ok = true;
+	if (ts) {
+		syn.has_ts = true;
+		syn.ts_val = 1000;
+	}
+	sim_peer_accept(sm, p, S, PORT, 1000, &syn);
+	char d[100];
+	memset(d, 'r', sizeof(d));
+	for (uint32_t seq = 1; seq < 301; seq += 100) {
+		sim_peer_send(p, seq, 1, A | PSH, 65535, d, sizeof(d));
+		sim_run(sm, 50 * MS);
+		expect_peer_seg(p, A, 1, seq + 100, 0);
+	}
+}
+
+/* The first SACK block of the host's last segment is [left, right)
+ * (relative to the peer's ISS), or there is none (left == right). */
+static void expect_dsack(const sim *sm, const sim_peer *p, uint32_t left, uint32_t right)
+{
+	const hsk_trace_event *e = &sm->log[sm->tx_cursor - 1].ev;
+	if (left == right) {
+		assert_int_equal(e->nsack, 0);
+		return;
+	}
+	assert_int_equal(e->nsack, 1);
+	assert_int_equal(e->sack[0].left, p->iss + left);
+	assert_int_equal(e->sack[0].right, p->iss + right);
+}
+
+/* The duplicates Linux's tcp_send_dupack and tcp_data_queue report, on a
+ * connection that only receives (its SACK state not in use until then):
+ * a segment ending at RCV.NXT, one wholly below it (out of the window:
+ * dropped, still reported), and one partly old (RFC 2883 §4.2: the old
+ * part). The first two enter quick-ACK mode (DelayedACKLost). */
+static void test_dsack_receive_only(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_receiver(&sm, &p, 809, false);
+	char d[200];
+	memset(d, 'r', sizeof(d));
+	sim_peer_send(&p, 201, 1, A | PSH, 65535, d, 100);
+	expect_peer_seg(&p, A, 1, 301, 0);
+	expect_dsack(&sm, &p, 201, 301);
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, d, 100);
+	expect_peer_seg(&p, A, 1, 301, 0);
+	expect_dsack(&sm, &p, 1, 101);
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 2);
+	assert_int_equal(sim_counter(&sm, S, "DropOutOfWindow"), 1);
+	sim_peer_send(&p, 251, 1, A | PSH, 65535, d, 150);
+	expect_peer_seg(&p, A, 1, 401, 0);      /* at once: quick-ACK mode */
+	expect_dsack(&sm, &p, 251, 301);
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 2);
+	/* Reported once; and the data all there, in order. */
+	sim_peer_send(&p, 401, 1, A | PSH, 65535, d, 100);
+	expect_peer_seg(&p, A, 1, 501, 0);
+	expect_dsack(&sm, &p, 0, 0);
+	char got[600];
+	assert_int_equal(hsk_recv(sm.st[S], p.sd, got, sizeof(got)), 500);
+	/* Read and quiet: the SACK state started for the report is not
+	 * kept (nor the extension that holds it). */
+	sim_run(&sm, 1 * SEC);
+	const tcb *t = sm.st[S]->socks[p.sd].t;
+	assert_true(!t->act || !t->act->sack_on);
+	close_peer(&sm, &p);
+}
+
+/* With timestamps: old text whose TSval is older than TS.Recent fails
+ * PAWS (RFC 7323 §5.3 R1) and is dropped; its ACK reports it too (Linux's
+ * tcp_paws_discard, then tcp_send_dupack). */
+static void test_dsack_paws_dropped(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_receiver(&sm, &p, 810, true);
+	uint64_t paws = sim_counter(&sm, S, "PAWSEstab");
+	p.tsval -= 10;                           /* an old copy */
+	char d[100];
+	memset(d, 'r', sizeof(d));
+	sim_peer_send(&p, 101, 1, A | PSH, 65535, d, sizeof(d));
+	expect_peer_seg(&p, A, 1, 301, 0);
+	expect_dsack(&sm, &p, 101, 201);
+	assert_int_equal(sim_counter(&sm, S, "PAWSEstab"), paws + 1);
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 1);
+	p.tsval += 20;
+	close_peer(&sm, &p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +436,8 @@ int main(void)
 		cmocka_unit_test(test_first_flight_not_delayed),
 		cmocka_unit_test(test_psh_per_burst),
 		cmocka_unit_test(test_dsack_is_the_duplicate),
+		cmocka_unit_test(test_dsack_receive_only),
+		cmocka_unit_test(test_dsack_paws_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@
  *   - accept queue full when the final ACK arrives: the ACK is dropped and
  *     the request kept (ListenOverflows, ListenDrops), so the SYN-ACK
  *     retransmission makes the client ACK again later; with
- *     abort_on_overflow the request is reset instead. A valid cookie ACK
+ *     abort_on_overflow the request is reset instead. The same when no TCB
+ *     is left to make (max_conns; ListenDrops alone), as Linux when its
+ *     child cannot be made. A valid cookie ACK
  *     meeting a full accept queue is dropped (or reset with
  *     abort_on_overflow) the same way, but nothing is kept: the client's
  *     next segment (its data, or a retransmission) carries the cookie again.
@@ -1005,16 +1007,21 @@ req_accept(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 		CNT_INC(s->env, TCPDeferAcceptDrop);
 		return TV(TV_DROP, "TCP_DEFER_ACCEPT: no data yet");
 	}
-	if (l->accept_q >= l->backlog) {
-		CNT_INC(s->env, ListenOverflows);
+	/* No room for the connection: a full accept queue, or no TCB left
+	 * (max_conns). Linux's listen_overflow in tcp_check_req for both. */
+	bool full = l->accept_q >= l->backlog;
+	if (full || !tcp_obj_room(s, HSK_OBJ_TCB)) {
+		if (full)
+			CNT_INC(s->env, ListenOverflows);
 		CNT_INC(s->env, ListenDrops);
 		if (!s->env->cfg.abort_on_overflow) {
 			r->acked = true;
-			return TV(TV_DROP, "accept queue full");
+			return TV(TV_DROP, full ? "accept queue full" : "no TCB left");
 		}
-		tcp_reply(s, &r->node, sg, TV(TV_RST, "accept queue full: reset"));
+		tcp_reply(s, &r->node, sg, TV(TV_RST, full ? "accept queue full: reset" :
+							   "no TCB left: reset"));
 		trace_obj_state(s, HSK_OBJ_REQ, &r->node.key, obj_a6(s, &r->node), HSK_SYN_RECEIVED,
-				HSK_CLOSED, "accept queue full");
+				HSK_CLOSED, full ? "accept queue full" : "no TCB left");
 		req_free(s, r);
 		return TV(TV_DONE, NULL);
 	}

@@ -422,6 +422,52 @@ static void test_source_share(void **state)
 	reasm_free(r);
 }
 
+/* The share's edges: a source's only datagram goes for its new one (and
+ * the source with it); a datagram growing past the share on its own is
+ * dropped, not kept over it; growing, the oldest of its source evicts a
+ * newer one of the same source rather than itself. */
+static void test_source_share_edges(void **state)
+{
+	size_t u = unit_charge();
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(100 * u, 80 * u, u + u / 2);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed(r, 0, 1, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 2, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 1);
+	assert_int_equal(c.v[CNT_ReasmFails], 1);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(mem_of(r), u);
+	assert_int_equal(feed(r, 0, 1, 1000, 8, false, &out, &c), 0);   /* 1 is gone */
+	reasm_free(r);
+	/* 2 alone, over the share by its second fragment: dropped. */
+	memset(&c, 0, sizeof(c));
+	r = mk3(100 * u, 80 * u, u + u / 2);
+	assert_int_equal(feed(r, 0, 2, 0, 1000, true, &out, &c), 0);
+	assert_true(feed(r, 0, 2, 1000, 1000, true, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 1);
+	assert_int_equal(c.v[CNT_ReasmFails], 1);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 0);
+	assert_int_equal(count_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+	/* 3, older, grows; 4, newer, goes. */
+	memset(&c, 0, sizeof(c));
+	r = mk3(100 * u, 80 * u, 2 * u + u / 2);
+	assert_int_equal(feed(r, 0, 3, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 4, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 3, 1000, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 1);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(feed(r, 0, 3, 2000, 8, false, &out, &c), 2008);
+	assert_memory_equal(out, data, 2008);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
 /* The lockout: with the default limits, floods of never-completing tiny
  * fragments from many sources and from one leave room for a legitimate
  * datagram, and memory stays under high_thresh. */
@@ -829,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_source_share),
+		cmocka_unit_test(test_source_share_edges),
 		cmocka_unit_test(test_flood_then_legit),
 		cmocka_unit_test(test_memory_never_exceeded),
 		cmocka_unit_test(test_no_slot_bound),

@@ -285,6 +285,41 @@ static void test_memory_bound(void **state)
 	reasm_free(r);
 }
 
+/* The reassembled payload (the first fragment's extension headers before
+ * the fragment header, then the fragmentable part) must fit the 16-bit
+ * payload length. Each fragment's walk checks its own headers; a last
+ * fragment without the first's destination options passes that check
+ * yet makes a datagram of 8 + 65,535 bytes: dropped whole at
+ * reassembly, as Linux's ip6_frag_reasm (out_oversize: a ReasmFails, no
+ * error sent). 8 bytes less fits exactly. */
+static void test_reassembled_too_long(void **state)
+{
+	ip_reasm *r = mk3(1 << 20, 1 << 20, 1 << 20);
+	hsk_counters c = { 0 };
+	const uint8_t *out = NULL;
+	size_t head = 0;
+	(void)state;
+	fill();
+
+	assert_int_equal(feed_from(r, SEC, A1, 11, 0, 32768, true, true, &out, &head, &c), 0);
+	assert_true(feed_from(r, SEC, A1, 11, 32768, 32767, false, false, &out, &head, &c) < 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmFails], 1);
+	assert_int_equal(c.v[CNT_Ip6FragmentsDropped], 1);
+	assert_int_equal(c.v[CNT_Ip6ReasmOKs], 0);
+	assert_int_equal(dgs_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
+	/* 48 + 65,527 bytes: a payload length of 65,535. */
+	assert_int_equal(feed_from(r, SEC, A1, 12, 0, 32768, true, true, &out, &head, &c), 0);
+	assert_int_equal(feed_from(r, SEC, A1, 12, 32768, 32759, false, false, &out, &head, &c),
+			 48 + 65527);
+	assert_int_equal(rd16(out + 4), 65535);
+	assert_int_equal(out[40], IP_PROTO_ICMPV6);     /* the options' next header */
+	assert_memory_equal(out + 48, data, 65527);
+	assert_int_equal(c.v[CNT_Ip6ReasmFails], 1);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
 /* At most 128 fragments in one datagram. */
 static void test_fragment_count(void **state)
 {
@@ -516,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_fragment_count),
+		cmocka_unit_test(test_reassembled_too_long),
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_chain_after_reassembly),

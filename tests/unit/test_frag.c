@@ -17,6 +17,7 @@
 #include "handshake.h"
 #include "ip/ip.h"
 #include "reasm_expire.h"
+#include "stack/stack.h"
 
 #define SEC 1000000000ull
 
@@ -862,6 +863,44 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_free(s);
 }
 
+/* RFC 1122 §3.2.2 at the timeout, when the addresses changed since the
+ * first fragment came: no time exceeded from an address no longer ours,
+ * nor to a source that has become ours. */
+static void test_stack_time_exceeded_addresses(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	icmp_hdr echo = { .type = ICMP_ECHO_REQUEST, .rest = 0x00010001 };
+	uint8_t body[56], msg[64], pkt[64], us2[4], peer2[4];
+	ipv4_hdr h = { .total_len = 20 + 32, .id = 5, .ttl = 64, .proto = IP_PROTO_ICMP,
+		       .src = STK_PEER, .dst = 0xc6120050u, .frag = IPV4_MF };
+	(void)state;
+
+	memset(body, 0x42, sizeof(body));
+	assert_int_equal(icmp_emit(&echo, body, sizeof(body), msg, sizeof(msg)), 64);
+	wr32(us2, 0xc6120050u);
+	wr32(peer2, 0xc6120063u);
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM4, us2, 24), 0);
+	/* To our second address, which goes before the timeout. */
+	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
+	memcpy(pkt + 20, msg, 32);
+	hsk_stack_input(s, 2 * SEC, pkt, 52);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM4, us2), 0);
+	/* From a peer whose address becomes ours. */
+	send_frag(s, 2 * SEC, 0xc6120063u, 6, msg, 0, 32, true);
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM4, peer2, 24), 0);
+	/* And one still answered. */
+	send_frag(s, 2 * SEC, STK_PEER, 7, msg, 0, 32, true);
+	hsk_stack_advance(s, 40 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 3);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutTimeExcds"), 1);
+	assert_int_equal(rp.n, 1);
+	assert_int_equal(rd32(rp.last + 12), STK_US);
+	assert_int_equal(rd32(rp.last + 16), STK_PEER);
+	assert_int_equal(rd16(rp.last + 20 + 8 + 4), 7);    /* the quote's id */
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -887,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_stack_lockout_one_source),
 		cmocka_unit_test(test_stack_tcp_fragments),
 		cmocka_unit_test(test_stack_time_exceeded),
+		cmocka_unit_test(test_stack_time_exceeded_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

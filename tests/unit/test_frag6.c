@@ -541,6 +541,40 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_free(s);
 }
 
+/* The address the first fragment came to went before the timeout: the
+ * time exceeded leaves from another of ours (as Linux picks a source
+ * for the peer), and with no IPv6 address left, not at all. */
+static void test_stack_time_exceeded_address_gone(void **state)
+{
+	static const uint8_t A3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	uint8_t p[256];
+	size_t n;
+	(void)state;
+	fill();
+
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, A3, 64), 0);
+	n = mkfrag(p, A1, 4, 0, 48, true, false);
+	p[48] = ICMP6_ECHO_REQUEST;
+	hsk_stack_input(s, 1 * SEC, p, n);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A2), 0);
+	hsk_stack_advance(s, 31 * SEC);
+	assert_int_equal(c.n, 1);
+	assert_memory_equal(c.last + 8, A3, 16);
+	assert_int_equal(c.last[40], ICMP6_TIME_EXCEEDED);
+	hsk_stack_free(s);
+	/* none left */
+	s = new_stack(&c);
+	hsk_stack_input(s, 1 * SEC, p, n);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A2), 0);
+	hsk_stack_advance(s, 31 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "Icmp6OutTimeExcds"), 0);
+	assert_int_equal(c.n, 0);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_chain_after_reassembly),
 		cmocka_unit_test(test_stack_time_exceeded),
+		cmocka_unit_test(test_stack_time_exceeded_address_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

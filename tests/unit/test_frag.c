@@ -3,7 +3,8 @@
  * tiny and endless fragments, the memory bound with eviction of the oldest,
  * the per-source share, the fragment count and the timeout — each checked
  * against the counters it must move — and, through a whole stack, the
- * lockout that spoofed fragments caused.
+ * lockout that spoofed fragments caused, the time exceeded and its
+ * silences, and reassembly turned off (ipfrag_high_thresh 0).
  */
 #include <setjmp.h>
 #include <stdarg.h>

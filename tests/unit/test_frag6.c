@@ -4,10 +4,12 @@
  * offset-0 fragment with the next header and payload length of a whole
  * packet, overlaps dropping the datagram (RFC 5722), duplicates, the key
  * (source, destination, identification), the bounds in memory, per
- * source, in fragments and in time — and what an entry costs, IPv4's
+ * source, in fragments and in time, a reassembled payload past 65,535
+ * bytes refused — and what an entry costs, IPv4's
  * unchanged. Through a whole stack: the chain after reassembly is walked
  * (an unknown option answered quoting the reassembled packet) and a
- * fragment inside a reassembled packet is not reassembled again.
+ * fragment inside a reassembled packet is not reassembled again; the
+ * time exceeded when the address the fragment came to is gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>

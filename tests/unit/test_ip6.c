@@ -6,7 +6,9 @@
  * destinations dropped and counted; the rate limit of RFC 4443 §2.4(f);
  * §2.4(e)'s silences; segments and ICMPv6 errors handed to the upper
  * layer through input6 and ip_icmp_err6 (packet too big in ICMPv4's
- * terms, 1280 at least); the address list; source selection by the
+ * terms, 1280 at least; every error type and code translated), never
+ * when sent to a group or quoting less than a packet's start; the limit
+ * of eight extension headers counted; the address list; source selection by the
  * longest matching prefix at every length; and a stack with no IPv6
  * address treats IPv6 exactly as before.
  */

@@ -340,7 +340,7 @@ static bool make_room(ip_reasm *r, const uint8_t *addr, size_t need,
 	if (r->mem_used + need > r->lim.high_thresh) {
 		while (r->mem_used + need > r->lim.low_thresh) {
 			struct reasm_dg *d = r->oldest;
-			if (d == keep)
+			if (d && d == keep)     /* none left is no keep (NULL) */
 				d = d->newer;
 			if (!d)
 				break;

@@ -4,6 +4,7 @@
  * replies to requests, retries and failure, expiry and refresh, the cache
  * bound, and malformed frames.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +263,64 @@ static void test_malformed_and_foreign(void **state)
 	arp_free(a);
 }
 
+/* An entry past its reachable time that arp_advance has not yet cleared
+ * is not used: the packet waits for a new request's answer and goes to
+ * the MAC that answer gives (the peer moved). */
+static void test_expired_entry_resolved_again(void **state)
+{
+	arp_cache *a = arp_new(our_mac, US, 8, 4);
+	struct sent s = { 0 };
+	const uint8_t *ip = NULL;
+	uint8_t pkt[20] = { 0x45 }, f[60], mac[6];
+	static const uint8_t moved[6] = { 0x52, 0x54, 0x00, 0x11, 0x22, 0x33 };
+	(void)state;
+
+	arp_frame(f, our_mac, 2, peer_mac, PEER, our_mac, US);
+	arp_eth_input(a, 0, f, 60, &ip, out, &s);
+	assert_int_equal(arp_output(a, ARP_REACHABLE_NS, PEER, pkt, sizeof(pkt), out, &s), 0);
+	assert_int_equal(s.n, 1);
+	expect_request(&s, 0, PEER);
+	assert_false(arp_lookup(a, PEER, mac));
+	arp_frame(f, our_mac, 2, moved, PEER, our_mac, US);
+	arp_eth_input(a, ARP_REACHABLE_NS + 1, f, 60, &ip, out, &s);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.f[1], moved, 6);
+	assert_int_equal(g16(s.f[1] + 12), 0x0800);
+	assert_true(arp_lookup(a, PEER, mac));
+	assert_memory_equal(mac, moved, 6);
+	arp_free(a);
+}
+
+/* An operation that is neither request nor reply is bad, and teaches
+ * nothing; a packet larger than IPv4's 65,535 bytes is refused
+ * (EMSGSIZE, as arp.h documents), before any request goes out. */
+static void test_bad_op_and_size(void **state)
+{
+	arp_cache *a = arp_new(our_mac, US, 8, 4);
+	struct sent s = { 0 };
+	const uint8_t *ip = NULL;
+	uint8_t f[60], mac[6];
+	static uint8_t big[65536];
+	static const uint8_t zero[6];
+	arp_stats st;
+	(void)state;
+
+	arp_frame(f, bcast, 3, peer_mac, PEER, zero, US);       /* RARP request */
+	arp_eth_input(a, 0, f, 60, &ip, out, &s);
+	arp_get_stats(a, &st);
+	assert_int_equal(st.bad, 1);
+	assert_int_equal(st.requests_rcvd + st.replies_rcvd, 0);
+	assert_false(arp_lookup(a, PEER, mac));
+	assert_int_equal(s.n, 0);
+	big[0] = 0x45;
+	assert_int_equal(arp_output(a, 0, PEER, big, 65536, out, &s), -EMSGSIZE);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(arp_entries(a), 0);
+	assert_int_equal(arp_output(a, 0, PEER, big, 65535, out, &s), 0);
+	assert_int_equal(s.n, 1);
+	arp_free(a);
+}
+
 /* Random frames, half of them shaped like ARP for us: nothing crashes or
  * reads out of bounds (ASan), and the cache stays within its bound. */
 static void test_random_frames(void **state)
@@ -313,6 +372,8 @@ int main(void)
 		cmocka_unit_test(test_expiry_and_refresh),
 		cmocka_unit_test(test_cache_bound),
 		cmocka_unit_test(test_malformed_and_foreign),
+		cmocka_unit_test(test_expired_entry_resolved_again),
+		cmocka_unit_test(test_bad_op_and_size),
 		cmocka_unit_test(test_random_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * tiny and endless fragments, the memory bound with eviction of the oldest,
  * the per-source share, the fragment count and the timeout — each checked
  * against the counters it must move — and, through a whole stack, the
- * lockout that spoofed fragments caused.
+ * lockout that spoofed fragments caused, the time exceeded and its
+ * silences, and reassembly turned off (ipfrag_high_thresh 0).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "handshake.h"
 #include "ip/ip.h"
 #include "reasm_expire.h"
+#include "stack/stack.h"
 
 #define SEC 1000000000ull
 
@@ -422,6 +424,79 @@ static void test_source_share(void **state)
 	reasm_free(r);
 }
 
+/* The share's edges: a source's only datagram goes for its new one (and
+ * the source with it); a datagram growing past the share on its own is
+ * dropped, not kept over it; growing, the oldest of its source evicts a
+ * newer one of the same source rather than itself. */
+static void test_source_share_edges(void **state)
+{
+	size_t u = unit_charge();
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(100 * u, 80 * u, u + u / 2);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed(r, 0, 1, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 2, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 1);
+	assert_int_equal(c.v[CNT_ReasmFails], 1);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(mem_of(r), u);
+	assert_int_equal(feed(r, 0, 1, 1000, 8, false, &out, &c), 0);   /* 1 is gone */
+	reasm_free(r);
+	/* 2 alone, over the share by its second fragment: dropped. */
+	memset(&c, 0, sizeof(c));
+	r = mk3(100 * u, 80 * u, u + u / 2);
+	assert_int_equal(feed(r, 0, 2, 0, 1000, true, &out, &c), 0);
+	assert_true(feed(r, 0, 2, 1000, 1000, true, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_FragmentsDropped], 1);
+	assert_int_equal(c.v[CNT_ReasmFails], 1);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 0);
+	assert_int_equal(count_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+	/* 3, older, grows; 4, newer, goes. */
+	memset(&c, 0, sizeof(c));
+	r = mk3(100 * u, 80 * u, 2 * u + u / 2);
+	assert_int_equal(feed(r, 0, 3, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 4, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 3, 1000, 1000, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmSrcEvictions], 1);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(feed(r, 0, 3, 2000, 8, false, &out, &c), 2008);
+	assert_memory_equal(out, data, 2008);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
+/* A new datagram's fragment that is more than low_thresh on its own (a
+ * share larger than the bound): the oldest go, and once none is left it
+ * is taken if it fits high_thresh, refused if not (high_thresh 0: all). */
+static void test_bound_below_a_share(void **state)
+{
+	size_t u = unit_charge();
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk3(2 * u, u / 2, 100 * u);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed_from(r, 0, 0x0a000001u, 1, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed_from(r, 0, 0x0a000002u, 2, 0, 1008, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmEvictions], 1);
+	assert_int_equal(count_of(r), 1);
+	assert_int_equal(feed_from(r, 0, 0x0a000002u, 2, 1008, 8, false, &out, &c), 1016);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+	r = mk3(0, 0, 100 * u);
+	assert_true(feed(r, 0, 1, 0, 8, true, &out, &c) < 0);
+	assert_true(feed(r, 0, 1, 8, 8, false, &out, &c) < 0);
+	assert_int_equal(count_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
 /* The lockout: with the default limits, floods of never-completing tiny
  * fragments from many sources and from one leave room for a legitimate
  * datagram, and memory stays under high_thresh. */
@@ -816,6 +891,93 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_free(s);
 }
 
+/* RFC 1122 §3.2.2 at the timeout, when the addresses changed since the
+ * first fragment came: no time exceeded from an address no longer ours,
+ * nor to a source that has become ours. */
+static void test_stack_time_exceeded_addresses(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_stack *s = frag_stack(&rp);
+	icmp_hdr echo = { .type = ICMP_ECHO_REQUEST, .rest = 0x00010001 };
+	uint8_t body[56], msg[64], pkt[64], us2[4], peer2[4];
+	ipv4_hdr h = { .total_len = 20 + 32, .id = 5, .ttl = 64, .proto = IP_PROTO_ICMP,
+		       .src = STK_PEER, .dst = 0xc6120050u, .frag = IPV4_MF };
+	(void)state;
+
+	memset(body, 0x42, sizeof(body));
+	assert_int_equal(icmp_emit(&echo, body, sizeof(body), msg, sizeof(msg)), 64);
+	wr32(us2, 0xc6120050u);
+	wr32(peer2, 0xc6120063u);
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM4, us2, 24), 0);
+	/* To our second address, which goes before the timeout. */
+	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
+	memcpy(pkt + 20, msg, 32);
+	hsk_stack_input(s, 2 * SEC, pkt, 52);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM4, us2), 0);
+	/* From a peer whose address becomes ours. */
+	send_frag(s, 2 * SEC, 0xc6120063u, 6, msg, 0, 32, true);
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM4, peer2, 24), 0);
+	/* And one still answered. */
+	send_frag(s, 2 * SEC, STK_PEER, 7, msg, 0, 32, true);
+	hsk_stack_advance(s, 40 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 3);
+	assert_int_equal(hsk_counter_by_name(s, "IcmpOutTimeExcds"), 1);
+	assert_int_equal(rp.n, 1);
+	assert_int_equal(rd32(rp.last + 12), STK_US);
+	assert_int_equal(rd32(rp.last + 16), STK_PEER);
+	assert_int_equal(rd16(rp.last + 20 + 8 + 4), 7);    /* the quote's id */
+	hsk_stack_free(s);
+}
+
+/* ipfrag_high_thresh 0 turns reassembly off (docs/security-ip.md): every
+ * fragment is refused and counted, IPv4's and IPv6's, with the other
+ * limits at their defaults (a share larger than the bound); a whole
+ * datagram is still taken. */
+static void test_stack_reassembly_off(void **state)
+{
+	struct replies rp = { 0 };
+	hsk_config cfg;
+	hsk_link link = { .ctx = &rp, .transmit = count_tx };
+	icmp_hdr echo = { .type = ICMP_ECHO_REQUEST, .rest = 0x00010001 };
+	uint8_t body[56], msg[64], pkt[128];
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 2 };
+	static const uint8_t p6[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 1 };
+	(void)state;
+
+	hsk_config_default(&cfg);
+	cfg.addr = STK_US;
+	cfg.seed = 11;
+	cfg.ipfrag_high_thresh = 0;
+	cfg.ipfrag_low_thresh = 0;
+	hsk_stack *s = hsk_stack_new(&cfg, &link, 1 * SEC);
+	assert_non_null(s);
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, a6, 64), 0);
+	memset(body, 0x42, sizeof(body));
+	assert_int_equal(icmp_emit(&echo, body, sizeof(body), msg, sizeof(msg)), 64);
+	send_frag(s, 2 * SEC, STK_PEER, 9, msg, 0, 32, true);
+	send_frag(s, 2 * SEC, STK_PEER, 9, msg, 32, 32, false);
+	assert_int_equal(hsk_counter_by_name(s, "FragmentsDropped"), 2);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmOKs"), 0);
+	assert_int_equal(rp.n, 0);
+	/* an IPv6 fragment */
+	ipv6_hdr h6 = { .payload_len = 8 + 16, .next = IP_PROTO_FRAGMENT, .hop_limit = 64 };
+	memcpy(h6.src, p6, 16);
+	memcpy(h6.dst, a6, 16);
+	assert_int_equal(ipv6_emit(&h6, pkt, 40), 40);
+	memset(pkt + 40, 0, 8 + 16);
+	pkt[40] = IP_PROTO_ICMPV6;
+	pkt[43] = 1;                                  /* offset 0, M */
+	pkt[48] = ICMP6_ECHO_REQUEST;
+	hsk_stack_input(s, 2 * SEC, pkt, 40 + 8 + 16);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6FragmentsDropped"), 1);
+	assert_int_equal(count_of(s->ip.reasm), 0);
+	assert_int_equal(count_of(s->ip.reasm6), 0);
+	/* whole: answered */
+	send_frag(s, 3 * SEC, STK_PEER, 10, msg, 0, 64, false);
+	assert_int_equal(rp.n, 1);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +991,8 @@ int main(void)
 		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_source_share),
+		cmocka_unit_test(test_source_share_edges),
+		cmocka_unit_test(test_bound_below_a_share),
 		cmocka_unit_test(test_flood_then_legit),
 		cmocka_unit_test(test_memory_never_exceeded),
 		cmocka_unit_test(test_no_slot_bound),
@@ -840,6 +1004,8 @@ int main(void)
 		cmocka_unit_test(test_stack_lockout_one_source),
 		cmocka_unit_test(test_stack_tcp_fragments),
 		cmocka_unit_test(test_stack_time_exceeded),
+		cmocka_unit_test(test_stack_time_exceeded_addresses),
+		cmocka_unit_test(test_stack_reassembly_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

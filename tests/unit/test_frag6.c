@@ -4,10 +4,12 @@
  * offset-0 fragment with the next header and payload length of a whole
  * packet, overlaps dropping the datagram (RFC 5722), duplicates, the key
  * (source, destination, identification), the bounds in memory, per
- * source, in fragments and in time — and what an entry costs, IPv4's
+ * source, in fragments and in time, a reassembled payload past 65,535
+ * bytes refused — and what an entry costs, IPv4's
  * unchanged. Through a whole stack: the chain after reassembly is walked
  * (an unknown option answered quoting the reassembled packet) and a
- * fragment inside a reassembled packet is not reassembled again.
+ * fragment inside a reassembled packet is not reassembled again; the
+ * time exceeded when the address the fragment came to is gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -285,6 +287,41 @@ static void test_memory_bound(void **state)
 	reasm_free(r);
 }
 
+/* The reassembled payload (the first fragment's extension headers before
+ * the fragment header, then the fragmentable part) must fit the 16-bit
+ * payload length. Each fragment's walk checks its own headers; a last
+ * fragment without the first's destination options passes that check
+ * yet makes a datagram of 8 + 65,535 bytes: dropped whole at
+ * reassembly, as Linux's ip6_frag_reasm (out_oversize: a ReasmFails, no
+ * error sent). 8 bytes less fits exactly. */
+static void test_reassembled_too_long(void **state)
+{
+	ip_reasm *r = mk3(1 << 20, 1 << 20, 1 << 20);
+	hsk_counters c = { 0 };
+	const uint8_t *out = NULL;
+	size_t head = 0;
+	(void)state;
+	fill();
+
+	assert_int_equal(feed_from(r, SEC, A1, 11, 0, 32768, true, true, &out, &head, &c), 0);
+	assert_true(feed_from(r, SEC, A1, 11, 32768, 32767, false, false, &out, &head, &c) < 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmFails], 1);
+	assert_int_equal(c.v[CNT_Ip6FragmentsDropped], 1);
+	assert_int_equal(c.v[CNT_Ip6ReasmOKs], 0);
+	assert_int_equal(dgs_of(r), 0);
+	assert_int_equal(mem_of(r), 0);
+	/* 48 + 65,527 bytes: a payload length of 65,535. */
+	assert_int_equal(feed_from(r, SEC, A1, 12, 0, 32768, true, true, &out, &head, &c), 0);
+	assert_int_equal(feed_from(r, SEC, A1, 12, 32768, 32759, false, false, &out, &head, &c),
+			 48 + 65527);
+	assert_int_equal(rd16(out + 4), 65535);
+	assert_int_equal(out[40], IP_PROTO_ICMPV6);     /* the options' next header */
+	assert_memory_equal(out + 48, data, 65527);
+	assert_int_equal(c.v[CNT_Ip6ReasmFails], 1);
+	assert_int_equal(mem_of(r), 0);
+	reasm_free(r);
+}
+
 /* At most 128 fragments in one datagram. */
 static void test_fragment_count(void **state)
 {
@@ -506,6 +543,40 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_free(s);
 }
 
+/* The address the first fragment came to went before the timeout: the
+ * time exceeded leaves from another of ours (as Linux picks a source
+ * for the peer), and with no IPv6 address left, not at all. */
+static void test_stack_time_exceeded_address_gone(void **state)
+{
+	static const uint8_t A3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	struct cap c;
+	hsk_stack *s = new_stack(&c);
+	uint8_t p[256];
+	size_t n;
+	(void)state;
+	fill();
+
+	assert_int_equal(ip_addr_add(&s->ip, IP_FAM6, A3, 64), 0);
+	n = mkfrag(p, A1, 4, 0, 48, true, false);
+	p[48] = ICMP6_ECHO_REQUEST;
+	hsk_stack_input(s, 1 * SEC, p, n);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A2), 0);
+	hsk_stack_advance(s, 31 * SEC);
+	assert_int_equal(c.n, 1);
+	assert_memory_equal(c.last + 8, A3, 16);
+	assert_int_equal(c.last[40], ICMP6_TIME_EXCEEDED);
+	hsk_stack_free(s);
+	/* none left */
+	s = new_stack(&c);
+	hsk_stack_input(s, 1 * SEC, p, n);
+	assert_int_equal(ip_addr_del(&s->ip, IP_FAM6, A2), 0);
+	hsk_stack_advance(s, 31 * SEC);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "Icmp6OutTimeExcds"), 0);
+	assert_int_equal(c.n, 0);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,10 +587,12 @@ int main(void)
 		cmocka_unit_test(test_timeout_gives_first_fragment),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_fragment_count),
+		cmocka_unit_test(test_reassembled_too_long),
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_chain_after_reassembly),
 		cmocka_unit_test(test_stack_time_exceeded),
+		cmocka_unit_test(test_stack_time_exceeded_address_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

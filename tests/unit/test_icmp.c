@@ -378,6 +378,48 @@ static void test_protocol_unreachable(void **state)
 	hsk_stack_free(s);
 }
 
+/* RFC 1122 §3.2.2: an error quotes the datagram's header and at least 8
+ * bytes of its data. At the smallest MTU (68) a header of 60 bytes
+ * (options) leaves no room for that: no error then; a plain header's
+ * datagram is still answered, its quote cut to the 68 bytes. */
+static void test_protocol_unreachable_small_mtu(void **state)
+{
+	pkt_cap c;
+	hsk_config cfg;
+	hsk_link link = { .ctx = &c, .transmit = pkt_capture };
+	uint8_t pkt[128];
+	const uint8_t *q;
+	size_t qlen;
+	ipv4_hdr h = { .ihl = 60, .total_len = 60 + 8, .id = 3, .ttl = 64, .proto = 17,
+		       .src = PEER, .dst = US };
+	(void)state;
+
+	hsk_config_default(&cfg);
+	cfg.addr = US;
+	cfg.seed = 7;
+	cfg.mtu = 68;
+	memset(&c, 0, sizeof(c));
+	hsk_stack *s = hsk_stack_new(&cfg, &link, 1000 * MS);
+	assert_non_null(s);
+	memset(pkt, 1, sizeof(pkt));              /* options: no-operation */
+	assert_int_equal(ipv4_emit(&h, pkt, 20), 20);
+	pkt[0] = 0x4f;
+	wr16(pkt + 10, 0);
+	wr16(pkt + 10, csum_fold(csum_partial(pkt, 60, 0)));
+	hsk_stack_input(s, 1001 * MS, pkt, 68);
+	assert_int_equal(cnt(s, "InUnknownProtos"), 1);
+	assert_int_equal(c.n, 0);
+	uint8_t udp[48] = { 0 };
+	hsk_stack_input(s, 1002 * MS, pkt, ip_wrap(17, udp, sizeof(udp), pkt));
+	assert_int_equal(cnt(s, "InUnknownProtos"), 2);
+	assert_int_equal(c.n, 1);
+	error_sent(&c, 0, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, &q, &qlen);
+	assert_int_equal(c.len[0], 68);
+	assert_int_equal(qlen, 40);
+	assert_memory_equal(q, pkt, 40);
+	hsk_stack_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_echo_mtu_bound),
 		cmocka_unit_test(test_frag_needed_lowers_mss),
 		cmocka_unit_test(test_protocol_unreachable),
+		cmocka_unit_test(test_protocol_unreachable_small_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  * destinations dropped and counted; the rate limit of RFC 4443 §2.4(f);
  * §2.4(e)'s silences; segments and ICMPv6 errors handed to the upper
  * layer through input6 and ip_icmp_err6 (packet too big in ICMPv4's
- * terms, 1280 at least); the address list; source selection by the
+ * terms, 1280 at least; every error type and code translated), never
+ * when sent to a group or quoting less than a packet's start; the limit
+ * of eight extension headers counted; the address list; source selection by the
  * longest matching prefix at every length; and a stack with no IPv6
  * address treats IPv6 exactly as before.
  */
@@ -452,6 +454,206 @@ static size_t mkecho(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16])
 	return 56;
 }
 
+/* An ICMPv6 error 2001:2::1 -> dst quoting q[0..qlen). */
+static size_t mkerr6(uint8_t *pkt, const uint8_t dst[16], uint8_t type, uint8_t code,
+		     uint32_t rest, const uint8_t *q, size_t qlen)
+{
+	icmp_hdr ih = { .type = type, .code = code, .rest = rest };
+	ipv6_hdr h = { .payload_len = (uint16_t)(8 + qlen), .next = IP_PROTO_ICMPV6,
+		       .hop_limit = 64 };
+
+	memcpy(h.src, A1, 16);
+	memcpy(h.dst, dst, 16);
+	assert_int_equal(ipv6_emit(&h, pkt, 40), 40);
+	assert_int_equal(icmp6_emit(&ih, q, qlen, A1, dst, pkt + 40, 8 + qlen), (int)(8 + qlen));
+	return 48 + qlen;
+}
+
+/* The quote of our segment 2001:2::2.40002 -> 2001:2::1.80, seq 0x01020304. */
+static size_t mkquote(uint8_t *q)
+{
+	ipv6_hdr h = { .payload_len = 20, .next = IP_PROTO_TCP, .hop_limit = 64 };
+
+	memcpy(h.src, A2, 16);
+	memcpy(h.dst, A1, 16);
+	assert_int_equal(ipv6_emit(&h, q, 40), 40);
+	memset(q + 40, 0, 20);
+	wr16(q + 40, 40002);
+	wr16(q + 42, 80);
+	wr32(q + 44, 0x01020304);
+	q[52] = 0x50;
+	return 60;
+}
+
+/* Each ICMPv6 error in ICMPv4's terms (RFC 7915 §5.2's mapping, which
+ * TCP's hard and soft errors read): only port unreachable and an
+ * unrecognized next header become the hard port and protocol
+ * unreachables; administratively prohibited (and codes 5, 6: policy,
+ * reject route) is 13, never a hard error; the other parameter problems
+ * are ICMP's 12; an unknown error type goes up as 255 (RFC 4443
+ * §2.4(d)). */
+static void test_error_translation(void **state)
+{
+	static const struct { uint8_t type6, code6, type, code; } cases[] = {
+		{ ICMP6_DEST_UNREACH, ICMP6_UNREACH_NOROUTE, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST },
+		{ ICMP6_DEST_UNREACH, ICMP6_UNREACH_ADMIN, ICMP_DEST_UNREACH, 13 },
+		{ ICMP6_DEST_UNREACH, ICMP6_UNREACH_BEYOND, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST },
+		{ ICMP6_DEST_UNREACH, ICMP6_UNREACH_ADDR, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST },
+		{ ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT },
+		{ ICMP6_DEST_UNREACH, 5, ICMP_DEST_UNREACH, 13 },
+		{ ICMP6_DEST_UNREACH, 6, ICMP_DEST_UNREACH, 13 },
+		{ ICMP6_DEST_UNREACH, 7, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST },
+		{ ICMP6_TIME_EXCEEDED, 0, ICMP_TIME_EXCEEDED, 0 },
+		{ ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME, ICMP_TIME_EXCEEDED, 1 },
+		{ ICMP6_PARAM_PROB, ICMP6_PP_HEADER, 12, 0 },
+		{ ICMP6_PARAM_PROB, ICMP6_PP_NEXTHDR, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO },
+		{ ICMP6_PARAM_PROB, ICMP6_PP_OPTION, 12, 0 },
+		{ ICMP6_PARAM_PROB, ICMP6_PP_INCOMPLETE, 12, 0 },
+		{ 100, 0, 255, 0 },
+	};
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t q[64], pkt[160];
+	size_t ql = mkquote(q);
+	(void)state;
+
+	speak_ipv6(s, &c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("type %u code %u\n", cases[i].type6, cases[i].code6);
+		hsk_stack_input(s, 1001 * MS, pkt,
+				mkerr6(pkt, A2, cases[i].type6, cases[i].code6, 0, q, ql));
+		assert_int_equal(c.errs, (int)i + 1);
+		assert_int_equal(c.err.type6, cases[i].type6);
+		assert_int_equal(c.err.code6, cases[i].code6);
+		assert_int_equal(c.err.e.type, cases[i].type);
+		assert_int_equal(c.err.e.code, cases[i].code);
+		assert_int_equal(c.err.e.sport, 40002);
+		assert_int_equal(c.err.e.dport, 80);
+		assert_int_equal(c.err.e.seq, 0x01020304);
+	}
+	assert_int_equal(cnt(s, "Icmp6InDestUnreachs"), 8);
+	assert_int_equal(cnt(s, "Icmp6InTimeExcds"), 2);
+	assert_int_equal(cnt(s, "Icmp6InParmProblems"), 4);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), 0);
+	assert_int_equal(c.n, 0);
+	hsk_stack_free(s);
+}
+
+/* Errors nobody may act on (Icmp6InErrors, never handed up): one sent to
+ * a group (errors go to the unicast source of the packet: to all-nodes,
+ * one forged error would reach every connection), and quotes that are
+ * not a packet's start — shorter than a header, not version 6, an
+ * extension-header chain cut off, fewer than the 8 bytes of ports and
+ * sequence number. */
+static void test_errors_not_up(void **state)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t q[64], pkt[160];
+	size_t ql = mkquote(q);
+	uint64_t errs = 0;
+	(void)state;
+
+	speak_ipv6(s, &c);
+	/* The well-formed one goes up. */
+	hsk_stack_input(s, 1001 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, ql));
+	assert_int_equal(c.errs, 1);
+	/* To all-nodes. */
+	hsk_stack_input(s, 1002 * MS, pkt,
+			mkerr6(pkt, all_nodes, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, ql));
+	assert_int_equal(cnt(s, "Ip6InMcastPkts"), 1);
+	assert_int_equal(cnt(s, "Icmp6InDestUnreachs"), 2);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	/* A header cut short. */
+	hsk_stack_input(s, 1003 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 39));
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	/* Version 4. */
+	q[0] = 0x45;
+	hsk_stack_input(s, 1004 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, ql));
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	q[0] = 0x60;
+	/* Destination options of which 4 bytes are quoted. */
+	q[6] = IP_PROTO_DSTOPTS;
+	q[40] = IP_PROTO_TCP;
+	hsk_stack_input(s, 1005 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 44));
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	/* TCP with 7 of its bytes: no whole sequence number. */
+	mkquote(q);
+	hsk_stack_input(s, 1006 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 47));
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	/* 8 are enough. */
+	hsk_stack_input(s, 1007 * MS, pkt,
+			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 48));
+	assert_int_equal(c.errs, 2);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), errs);
+	assert_int_equal(c.n, 0);
+	hsk_stack_free(s);
+}
+
+/* RFC 4443 §2.4(e.3, e.6): no error to a source that is no one node, even
+ * when a caller asks (the input path drops such packets before any error:
+ * this is the sender's own rule). */
+static void test_error_to_no_node(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t pkt[160];
+	size_t n = mkecho(pkt, A1, A2);
+	(void)state;
+
+	assert_true(icmp6_send_error(&s->ip, pkt, n, ICMP6_PARAM_PROB, ICMP6_PP_HEADER, 0, true));
+	assert_int_equal(c.n, 1);
+	memset(pkt + 8, 0, 16);                                  /* :: */
+	assert_false(icmp6_send_error(&s->ip, pkt, n, ICMP6_PARAM_PROB, ICMP6_PP_HEADER, 0, true));
+	memcpy(pkt + 8, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);   /* all-nodes */
+	assert_false(icmp6_send_error(&s->ip, pkt, n, ICMP6_PARAM_PROB, ICMP6_PP_HEADER, 0, true));
+	assert_false(icmp6_send_error(&s->ip, pkt, n, ICMP6_PACKET_TOO_BIG, 0, 1280, true));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cnt(s, "Icmp6OutErrors"), 1);
+	hsk_stack_free(s);
+}
+
+/* More than eight extension headers: dropped, counted (Ip6DropExtLimit
+ * beside Ip6InHdrErrors), not answered. */
+static void test_ext_limit_counted(void **state)
+{
+	struct cap c;
+	hsk_stack *s = new_stack(&c, A2, 0);
+	uint8_t pkt[40 + 9 * 8];
+	ipv6_hdr h = { .payload_len = 9 * 8, .next = IP_PROTO_DSTOPTS, .hop_limit = 64 };
+	(void)state;
+
+	memcpy(h.src, A1, 16);
+	memcpy(h.dst, A2, 16);
+	assert_int_equal(ipv6_emit(&h, pkt, 40), 40);
+	for (int i = 0; i < 9; i++) {
+		uint8_t *o = pkt + 40 + 8 * i;
+		o[0] = i == 8 ? IP_PROTO_NONE : IP_PROTO_DSTOPTS;
+		o[1] = 0;
+		o[2] = 1;              /* PadN of 4 */
+		o[3] = 4;
+		memset(o + 4, 0, 4);
+	}
+	hsk_stack_input(s, 1001 * MS, pkt, sizeof pkt);
+	assert_int_equal(cnt(s, "Ip6DropExtLimit"), 1);
+	assert_int_equal(cnt(s, "Ip6InHdrErrors"), 1);
+	assert_int_equal(cnt(s, "Ip6DropExtHdr"), 0);
+	assert_int_equal(c.n, 0);
+	/* Eight are walked. */
+	pkt[40 + 7 * 8] = IP_PROTO_NONE;
+	wr16(pkt + 4, 8 * 8);
+	hsk_stack_input(s, 1002 * MS, pkt, 40 + 8 * 8);
+	assert_int_equal(cnt(s, "Ip6DropExtLimit"), 1);
+	assert_int_equal(cnt(s, "Ip6InHdrErrors"), 1);
+	hsk_stack_free(s);
+}
+
 static void test_martians(void **state)
 {
 	static const uint8_t bad_src[][16] = {
@@ -825,6 +1027,10 @@ int main(void)
 		cmocka_unit_test(test_group_pair_not_known),
 		cmocka_unit_test(test_errors_up),
 		cmocka_unit_test(test_martians),
+		cmocka_unit_test(test_error_translation),
+		cmocka_unit_test(test_errors_not_up),
+		cmocka_unit_test(test_error_to_no_node),
+		cmocka_unit_test(test_ext_limit_counted),
 		cmocka_unit_test(test_error_rate_limit),
 		cmocka_unit_test(test_error_silences),
 		cmocka_unit_test(test_ipv6_off),

@@ -219,6 +219,14 @@ static void test_option_bounds(void **state)
 	uint8_t pad8[16] = { IP_PROTO_NONE, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 4, 0, 0, 0, 0 };
 	n = mkpkt(pkt, IP_PROTO_DSTOPTS, pad8, sizeof pad8);
 	assert_int_equal(walk(pkt, n, 0, &c), WIRE_ERR_EXTHDR);
+	/* Eight Pad1 in a row are too, though an option follows them;
+	 * seven are fine. */
+	uint8_t pad1[16] = { IP_PROTO_NONE, 1, [10] = 4, 4 };
+	n = mkpkt(pkt, IP_PROTO_DSTOPTS, pad1, sizeof pad1);
+	assert_int_equal(walk(pkt, n, 0, &c), WIRE_ERR_EXTHDR);
+	uint8_t pad1_7[16] = { IP_PROTO_NONE, 1, [9] = 4, 5 };
+	n = mkpkt(pkt, IP_PROTO_DSTOPTS, pad1_7, sizeof pad1_7);
+	assert_int_equal(walk(pkt, n, 0, &c), WIRE_OK);
 	/* An option running past its header. */
 	uint8_t over[8] = { IP_PROTO_NONE, 0, 0x1e, 5, 0, 0, 0, 0 };
 	n = mkpkt(pkt, IP_PROTO_DSTOPTS, over, sizeof over);
@@ -371,6 +379,85 @@ static void test_first_fragment_incomplete(void **state)
 	assert_int_equal(walk(pkt, n, 0, &c), WIRE_OK);
 }
 
+/* RFC 7112 by upper layer (Linux's ipv6_frag_thdr_truncated): a first
+ * fragment holds 20 bytes of TCP, 8 of UDP or ICMPv6, 1 of an unknown
+ * protocol, none after "no next header" (nothing follows it, RFC 8200
+ * §4.7; Linux's ipv6_skip_exthdr stops there too). With M set the bytes
+ * come in eights, so only TCP's 20 and the 0 of no next header differ
+ * from the rest. */
+static void test_first_fragment_upper_bytes(void **state)
+{
+	(void)state;
+	static const struct { uint8_t proto; size_t need; } cases[] = {
+		{ IP_PROTO_TCP, 20 }, { IP_PROTO_UDP, 8 }, { IP_PROTO_ICMPV6, 8 },
+		{ 253, 1 }, { IP_PROTO_NONE, 0 },
+	};
+	uint8_t pkt[128], pl[64] = { 0 };
+	ipv6_chain c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* fragment (offset 0, M), destination options (8 bytes), then
+		 * `have` bytes of the upper layer */
+		print_message("next header %u\n", cases[i].proto);
+		pl[0] = IP_PROTO_DSTOPTS;
+		pl[3] = 1;
+		pl[8] = cases[i].proto;
+		pl[10] = 1;
+		pl[11] = 4;
+		for (size_t have = 0; have <= 24; have += 8) {
+			int want = have >= cases[i].need ? WIRE_OK : WIRE_ERR_PARAMPROB;
+			size_t n = mkpkt(pkt, IP_PROTO_FRAGMENT, pl, 8 + 8 + have);
+			assert_int_equal(walk(pkt, n, 0, &c), want);
+			if (want != WIRE_OK) {
+				assert_int_equal(c.pp_code, ICMP6_PP_INCOMPLETE);
+				assert_int_equal(c.pp_ptr, 0);
+				assert_true(c.pp_send);
+			} else {
+				assert_true(c.is_frag);
+			}
+		}
+	}
+}
+
+/* The chain after a first fragment's header counts toward the limit of
+ * eight (the fragment header is one); a header of it that would start at
+ * the packet's end is missing (incomplete), and nothing past the end is
+ * read: there, more options headers would make a chain too long. */
+static void test_first_fragment_chain(void **state)
+{
+	(void)state;
+	uint8_t pkt[256], pl[8 * 20];
+	ipv6_chain c;
+	size_t n;
+
+	memset(pl, 0, sizeof pl);
+	pl[0] = IP_PROTO_DSTOPTS;
+	pl[3] = 1;                               /* fragment: offset 0, M */
+	for (int i = 1; i < 20; i++) {
+		pl[8 * i] = IP_PROTO_DSTOPTS;
+		pl[8 * i + 2] = 1;
+		pl[8 * i + 3] = 4;
+	}
+	/* fragment and seven options headers: eight */
+	pl[8 * 7] = IP_PROTO_NONE;
+	n = mkpkt(pkt, IP_PROTO_FRAGMENT, pl, 8 * 8);
+	assert_int_equal(walk(pkt, n, 0, &c), WIRE_OK);
+	assert_true(c.is_frag);
+	/* eight options headers: nine */
+	pl[8 * 7] = IP_PROTO_DSTOPTS;
+	pl[8 * 8] = IP_PROTO_NONE;
+	n = mkpkt(pkt, IP_PROTO_FRAGMENT, pl, 8 * 9);
+	assert_int_equal(walk(pkt, n, 0, &c), WIRE_ERR_EXT_LIMIT);
+	/* one options header whose next is another, and the packet ends */
+	pl[8 * 8] = IP_PROTO_DSTOPTS;
+	mkpkt(pkt, IP_PROTO_FRAGMENT, pl, sizeof pl);
+	wr16(pkt + 4, 16);
+	assert_int_equal(ipv6_walk(pkt, 40 + 16, 40, pkt[6], 6, 0, &c), WIRE_ERR_PARAMPROB);
+	assert_int_equal(c.pp_code, ICMP6_PP_INCOMPLETE);
+	assert_int_equal(c.pp_ptr, 0);
+	assert_true(c.pp_send);
+}
+
 static void test_chain_limit(void **state)
 {
 	(void)state;
@@ -483,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_atomic_fragment),
 		cmocka_unit_test(test_fragment_length),
 		cmocka_unit_test(test_first_fragment_incomplete),
+		cmocka_unit_test(test_first_fragment_upper_bytes),
+		cmocka_unit_test(test_first_fragment_chain),
 		cmocka_unit_test(test_chain_limit),
 		cmocka_unit_test(test_truncated_headers),
 		cmocka_unit_test(test_unknown_next_header),

@@ -501,6 +501,104 @@ static void test_router(void **state)
 	nd_free(n);
 }
 
+/* A heap copy of the kernel's packet k to edit (resum then makes its
+ * ICMPv6 checksum right again). */
+static uint8_t *edited(const uint8_t *k, size_t len)
+{
+	uint8_t *b = malloc(len);
+
+	assert_non_null(b);
+	memcpy(b, k, len);
+	return b;
+}
+
+static void resum(uint8_t *b, size_t len)
+{
+	wr16(b + 42, 0);
+	wr16(b + 42, csum_fold(csum_partial(b + 40, len - 40,
+			csum_pseudo6(b + 8, b + 24, IP_PROTO_ICMPV6, len - 40))));
+}
+
+/* What no one can write into the cache (RFC 4861 §7.2.3, §7.2.5, §6.3.4):
+ * an NA for an address we are not resolving makes no entry; a group MAC
+ * is nobody's link-layer address, in an NS or in an NA; an NA claiming
+ * an address of ours changes nothing; an NS for someone else's address
+ * is not answered; an RA of lifetime 0 from our router ends it at once. */
+static void test_cache_not_poisoned(void **state)
+{
+	struct sent s;
+	nd_cache *n = mk(8, 4, &s);
+	uint8_t p[64], mac[6], r[16];
+	uint8_t *b;
+	nd_stats st;
+	(void)state;
+
+	/* the kernel's unsolicited NA for 2001:2::1: no entry */
+	feed(n, SEC, v6_na, sizeof v6_na, &s);
+	assert_int_equal(nd_entries(n), 0);
+	assert_false(nd_lookup(n, A1, mac));
+	/* its NS with a group MAC as its link-layer address: answered (to
+	 * that MAC, as it asks), not learned */
+	b = edited(v6_ns, sizeof v6_ns);
+	b[66] |= 1;
+	resum(b, sizeof v6_ns);
+	feed(n, SEC, b, sizeof v6_ns, &s);
+	assert_int_equal(s.n, 1);
+	assert_false(nd_lookup(n, A1, mac));
+	assert_int_equal(nd_entries(n), 0);
+	/* an NS for 2001:2::5 (the same solicited-node group): not ours */
+	b[66] &= (uint8_t)~1;
+	b[63] = 5;
+	resum(b, sizeof v6_ns);
+	feed(n, SEC, b, sizeof v6_ns, &s);
+	assert_int_equal(s.n, 1);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.not_for_us, 1);
+	free(b);
+	/* resolving 2001:2::1: an NA whose target address is a group MAC
+	 * leaves it unresolved; the real one resolves it */
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, 2 * SEC, p, 40, out, &s), 0);
+	b = edited(v6_na, sizeof v6_na);
+	b[66] |= 1;
+	resum(b, sizeof v6_na);
+	feed(n, 2 * SEC, b, sizeof v6_na, &s);
+	assert_false(nd_lookup(n, A1, mac));
+	free(b);
+	feed(n, 2 * SEC, v6_na, sizeof v6_na, &s);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	nd_free(n);
+
+	/* 2001:2::1 ours and preferred: the kernel's NA for it is bad */
+	n = mk(8, 4, &s);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, false, out, &s), 0);
+	feed(n, SEC, v6_na, sizeof v6_na, &s);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.bad, 1);
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_PREFERRED);
+	assert_int_equal(nd_entries(n), 0);
+	nd_free(n);
+
+	/* the router's RA, then one of lifetime 0 */
+	n = mk(8, 4, &s);
+	feed(n, SEC, v6_ra_crafted, sizeof v6_ra_crafted, &s);
+	assert_true(nd_router(n, SEC, r));
+	b = edited(v6_ra_crafted, sizeof v6_ra_crafted);
+	wr16(b + 46, 0);
+	resum(b, sizeof v6_ra_crafted);
+	feed(n, 2 * SEC, b, sizeof v6_ra_crafted, &s);
+	assert_false(nd_router(n, 2 * SEC, r));
+	/* from another router: ours stays */
+	feed(n, 3 * SEC, v6_ra_crafted, sizeof v6_ra_crafted, &s);
+	b[8 + 15] = 2;
+	resum(b, sizeof v6_ra_crafted);
+	feed(n, 3 * SEC, b, sizeof v6_ra_crafted, &s);
+	assert_true(nd_router(n, 3 * SEC, r));
+	free(b);
+	nd_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_na_override),
 		cmocka_unit_test(test_dad),
 		cmocka_unit_test(test_router),
+		cmocka_unit_test(test_cache_not_poisoned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

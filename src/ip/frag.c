@@ -448,8 +448,10 @@ static bool dg6_head(ip_reasm *r, struct reasm_dg *d, const uint8_t *pkt,
 {
 	struct dg6 *x = dg6_of(d);
 
+	/* (Kept, not reached: a second offset-0 fragment is an exact
+	 * duplicate or an overlap, both ended in frag_input before this.) */
 	if (x->head)
-		return true;           /* an exact duplicate of the first */
+		return true;
 	x->head = malloc(c->frag_hdr);
 	if (!x->head)
 		return false;

@@ -874,6 +874,40 @@ static void test_ephemeral_skips_listeners(void **state)
 	finish(&sm);
 }
 
+/* The IPv4 calls on an IPv6 socket: EAFNOSUPPORT, as Linux's bind() and
+ * connect() with an address of the other family. (They took it: bound
+ * to 198.18.0.2, the socket listened on [::]; a v6only socket connected
+ * over IPv4.) An IPv6 socket reaches an IPv4 peer through
+ * hsk_connect_addr and a v4-mapped address. */
+static void test_ipv4_calls_on_ipv6_socket(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1320);
+	sim_use_ipv6(&sm);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int x = hsk_socket_family(s, HSK_AF_INET6);
+	E(hsk_bind(s, x, SIM_ADDR(S), 92), HSK_EAFNOSUPPORT);
+	E(hsk_bind(s, x, 0, 92), HSK_EAFNOSUPPORT);
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int y = hsk_socket_family(c, HSK_AF_INET6);
+	assert_int_equal(hsk_setsockopt(c, y, HSK_SO_V6ONLY, 1), 0);
+	E(hsk_connect(c, y, SIM_ADDR(S), PORT), HSK_EAFNOSUPPORT);
+	E(hsk_sendto(c, y, "x", 1, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT), HSK_EAFNOSUPPORT);
+	int z = hsk_socket_family(c, HSK_AF_INET6);
+	E(hsk_connect(c, z, SIM_ADDR(S), PORT), HSK_EAFNOSUPPORT);
+	assert_int_equal(hsk_sock_state(c, y), HSK_CLOSED);
+	assert_int_equal(hsk_sock_state(c, z), HSK_CLOSED);
+	hsk_usage u;
+	hsk_stack_usage(c, &u);
+	assert_int_equal(u.tcbs, 0);
+	hsk_close(s, x);
+	hsk_close(s, lsd);
+	hsk_close(c, y);
+	hsk_close(c, z);
+	finish(&sm);
+}
+
 /* ENOMEM, with a data segment squeezed until malloc fails. */
 #ifndef NO_SQUEEZE
 static void **hoard;
@@ -1002,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_info_unconnected),
 		cmocka_unit_test(test_listen_again),
 		cmocka_unit_test(test_ephemeral_skips_listeners),
+		cmocka_unit_test(test_ipv4_calls_on_ipv6_socket),
 		cmocka_unit_test(test_no_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

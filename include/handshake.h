@@ -517,8 +517,9 @@ int hsk_socket_family(hsk_stack *s, int family);
  * Errors: EBADF; EAFNOSUPPORT (an IPv6 socket: hsk_bind_addr); EINVAL
  * (not a fresh socket, or bound already);
  * EADDRNOTAVAIL (addr is not ours); EADDRINUSE (the port is in use: a
- * listener, or any socket or connection on it unless both set
- * SO_REUSEADDR and it is not a listener, or both set SO_REUSEPORT). */
+ * listener unless both set SO_REUSEPORT; a socket bound only, unless
+ * both set SO_REUSEADDR or both SO_REUSEPORT; a connection, request or
+ * TIME_WAIT entry unless both set SO_REUSEADDR: docs/api.md). */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 /* Listens with a backlog capped by somaxconn (0 or less: 1); on a listening
  * socket, changes the backlog.

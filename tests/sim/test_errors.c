@@ -216,6 +216,26 @@ static void test_connect_ports_exhausted(void **state)
 	sim_free(&sm);
 }
 
+/* The same over IPv6 (pick_port6): EADDRNOTAVAIL. */
+static void test_connect_ports_exhausted6(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1321);
+	sim_use_ipv6(&sm);
+	hsk_stack *c = sm.st[C];
+	hsk_addr to = sim_addr6(5);
+	enum { PORTS = 60999 - 32768 + 1 };
+	for (int i = 0; i < PORTS; i++) {
+		int sd = hsk_socket_family(c, HSK_AF_INET6);
+		assert_true(sd >= 0);
+		assert_int_equal(hsk_connect_addr(c, sd, &to, PORT), -HSK_EINPROGRESS);
+	}
+	int sd = hsk_socket_family(c, HSK_AF_INET6);
+	E(hsk_connect_addr(c, sd, &to, PORT), HSK_EADDRNOTAVAIL);
+	sim_free(&sm);
+}
+
 /* send, sendv, sendto, send_reserve, send_commit */
 static void test_send_family(void **state)
 {
@@ -236,6 +256,9 @@ static void test_send_family(void **state)
 	E(hsk_send_reserve(c, fresh, &w), HSK_ENOTCONN);
 	E(hsk_send_commit(c, BAD, 1), HSK_EBADF);
 	E(hsk_send_commit(c, fresh, 1), HSK_ENOTCONN);
+	hsk_iovec one = { "x", 1 };
+	E(hsk_sendv(c, BAD, &one, 1), HSK_EBADF);
+	E(hsk_sendv(c, fresh, &one, 1), HSK_ENOTCONN);
 	/* EAGAIN: still connecting; and a full buffer (nothing acknowledged). */
 	int conn = hsk_socket(c);
 	hsk_connect(c, conn, SIM_ADDR(S), PORT);
@@ -1024,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_connect_ports_exhausted),
+		cmocka_unit_test(test_connect_ports_exhausted6),
 		cmocka_unit_test(test_send_family),
 		cmocka_unit_test(test_sendto_fastopen),
 		cmocka_unit_test(test_recv_family),

@@ -995,6 +995,21 @@ static int do_listen(hsk_stack *s, int sd)
 	hsk_bind(s, sd, 0, 77);
 	return hsk_listen(s, sd, 1);
 }
+static int do_bind6(hsk_stack *s, int sd)
+{
+	(void)sd;
+	hsk_addr me6 = sim_addr6(S);
+	return hsk_bind_addr(s, hsk_socket_family(s, HSK_AF_INET6), &me6, 78);
+}
+static int do_connect(hsk_stack *s, int sd)
+{
+	(void)sd;
+	int rc = 0;
+	/* (until the pools' chunks in hand are used up) */
+	for (int i = 0; i < 100000 && rc != -HSK_ENOBUFS && rc != -HSK_EMFILE; i++)
+		rc = hsk_connect(s, hsk_socket(s), SIM_ADDR(C), (uint16_t)(1 + i % 60000));
+	return rc;
+}
 static int accept_lsd;
 static int do_accept(hsk_stack *s, int sd)
 {
@@ -1012,12 +1027,16 @@ static void test_no_memory(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 1313);
 	hsk_stack *s = sm.st[S];
+	hsk_addr me6 = sim_addr6(S);
+	assert_int_equal(hsk_stack_add_addr(s, &me6, 64), 0);   /* (do_bind6's) */
 	int fresh = hsk_socket(s);
 	assert_int_equal(in_squeezed_child(do_socket, s, fresh), 0);
 	assert_int_equal(in_squeezed_child(do_setsockopt, s, fresh), 0);
 	assert_int_equal(in_squeezed_child(do_setsockopt_str, s, fresh), 0);
 	assert_int_equal(in_squeezed_child(do_cookie, s, fresh), 0);
 	assert_int_equal(in_squeezed_child(do_listen, s, fresh), 1);    /* ENOBUFS */
+	assert_int_equal(in_squeezed_child(do_bind6, s, fresh), 0);
+	assert_int_equal(in_squeezed_child(do_connect, s, fresh), 1);   /* ENOBUFS */
 	/* accept: a listener with options (copied to the new socket). */
 	int lsd = hsk_socket(s);
 	hsk_setsockopt(s, lsd, HSK_SO_RCVLOWAT, 10);

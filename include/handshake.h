@@ -514,10 +514,12 @@ int hsk_socket(hsk_stack *s);
  * Errors: EAFNOSUPPORT (another family), and those of hsk_socket. */
 int hsk_socket_family(hsk_stack *s, int family);
 /* addr 0 means the stack's address; port 0 picks one at connect().
- * Errors: EBADF; EINVAL (not a fresh socket, or bound already);
+ * Errors: EBADF; EAFNOSUPPORT (an IPv6 socket: hsk_bind_addr); EINVAL
+ * (not a fresh socket, or bound already);
  * EADDRNOTAVAIL (addr is not ours); EADDRINUSE (the port is in use: a
- * listener, or any socket or connection on it unless both set
- * SO_REUSEADDR and it is not a listener, or both set SO_REUSEPORT). */
+ * listener unless both set SO_REUSEPORT; a socket bound only, unless
+ * both set SO_REUSEADDR or both SO_REUSEPORT; a connection, request or
+ * TIME_WAIT entry unless both set SO_REUSEADDR: docs/api.md). */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 /* Listens with a backlog capped by somaxconn (0 or less: 1); on a listening
  * socket, changes the backlog.
@@ -536,8 +538,10 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
 /* Opens a connection: -HSK_EINPROGRESS, then POLLOUT (connected) or
  * POLLERR. With TCP_FASTOPEN_CONNECT and a cookie for addr cached, 0 at
  * once: the SYN leaves with the first write's data (as Linux).
- * Errors: EBADF; EINPROGRESS (the normal answer); EALREADY (connecting);
- * EISCONN (connected); EINVAL (listening, or addr or port 0);
+ * Errors: EBADF; EAFNOSUPPORT (an IPv6 socket: hsk_connect_addr, with a
+ * v4-mapped address for an IPv4 peer); EINPROGRESS (the normal answer);
+ * EALREADY (connecting); EISCONN (connected); EINVAL (listening, or addr
+ * or port 0);
  * EADDRNOTAVAIL (no ephemeral port free); EADDRINUSE (the bound port has
  * a connection to addr:port already); ENOBUFS (max_conns connections). */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
@@ -658,13 +662,17 @@ int hsk_sock_set_user(hsk_stack *s, int sd, void *user);
 /* The pointer set, NULL when none (or sd is not open). */
 void *hsk_sock_user(hsk_stack *s, int sd);
 
-/* The calls above with addresses of either family; the address must be
- * of the socket's family (else -HSK_EAFNOSUPPORT). bind: our address or
- * the wildcard (0.0.0.0, ::): -HSK_EADDRNOTAVAIL for one that is not
- * ours, -HSK_EADDRINUSE as hsk_bind (an IPv6 wildcard that is not v6only
- * holds the port for IPv4 too). connect: the source is the bound address
- * or one of ours chosen for the destination (RFC 6724), -HSK_ENETUNREACH
- * when there is none. */
+/* The calls above with addresses of either family, and their errors; the
+ * address must be of the socket's family (else -HSK_EAFNOSUPPORT). bind:
+ * our address or the wildcard (0.0.0.0, ::): -HSK_EADDRNOTAVAIL for one
+ * that is not ours (a v4-mapped one included), -HSK_EADDRINUSE as
+ * hsk_bind (an IPv6 wildcard that is not v6only holds the port for IPv4
+ * too; a specific IPv6 address or a v6only socket meets no IPv4 one),
+ * -HSK_ENOMEM. connect: the source is the bound address or one of ours
+ * chosen for the destination (RFC 6724), -HSK_ENETUNREACH when there is
+ * none; -HSK_EINVAL also for a multicast IPv6 destination; a v4-mapped
+ * one is an IPv4 connection, -HSK_ENETUNREACH from a v6only socket or
+ * one bound to an IPv6 address. */
 int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
 int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);
 /* hsk_accept, with the peer's address and port (either may be NULL). */

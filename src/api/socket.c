@@ -209,6 +209,9 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	/* As Linux: an IPv4 address is not an IPv6 socket's (hsk_bind_addr) */
+	if (k->inet6)
+		return -HSK_EAFNOSUPPORT;
 	if (k->kind != SK_FRESH || k->bport)
 		return -HSK_EINVAL;
 	if (addr && !ip4_is_ours(&s->ip, addr))
@@ -643,11 +646,11 @@ static bool tfo_connect(hsk_stack *s, tcb *t, const uint8_t key[16])
 	return false;
 }
 
-int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+/* connect() to an IPv4 peer from socket sd (one sock_get found): an IPv4
+ * socket's, or an IPv6 one's to a v4-mapped address. */
+static inline __attribute__((always_inline)) int connect4(hsk_stack *s, int sd, uint32_t addr,
+							   uint16_t port)
 {
-	hsk_sock *k = sock_get(s, sd);
-	if (!k)
-		return -HSK_EBADF;
 	stack_clock_check(s);
 	tcb *t;
 	int err = conn_open(s, sd, addr, port, &t);
@@ -655,7 +658,7 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return err;
 	/* (the socket's options are where they were: conn_open reads them;
 	 * tested here, nothing is kept across it) */
-	k = &s->socks[sd];
+	hsk_sock *k = &s->socks[sd];
 	if (k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
 	    (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT)) {
 		uint8_t key[16];
@@ -665,6 +668,18 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	}
 	output_syn(&s->tcp, t);
 	return -HSK_EINPROGRESS;
+}
+
+int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+	hsk_sock *k = sock_get(s, sd);
+	if (!k)
+		return -HSK_EBADF;
+	/* As Linux: an IPv4 address is not an IPv6 socket's (a v4-mapped
+	 * one is: hsk_connect_addr) */
+	if (k->inet6)
+		return -HSK_EAFNOSUPPORT;
+	return connect4(s, sd, addr, port);
 }
 
 int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
@@ -685,7 +700,7 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		 * or bound to an IPv6 address). */
 		if (k->v6only || k->baddr6)
 			return -HSK_ENETUNREACH;
-		return hsk_connect(s, sd, rd32(a->v6 + 12), port);
+		return connect4(s, sd, rd32(a->v6 + 12), port);
 	}
 	stack_clock_check(s);
 	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
@@ -717,6 +732,8 @@ long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 	}
 	if (!(s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT))
 		return -HSK_EOPNOTSUPP;
+	if (k->inet6)           /* as hsk_connect */
+		return -HSK_EAFNOSUPPORT;
 	stack_clock_check(s);
 	tcb *t;
 	int err = conn_open(s, sd, addr, port, &t);

@@ -464,6 +464,36 @@ static void test_events_walk(void **state)
 	sim_free(&sm);
 }
 
+/* A closed socket's entry behind a connection's (the general loop's
+ * walk): passed over, the connection reported alone. */
+static void test_events_closed_behind_connection(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	pair_drained(&sm, 1208, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_event ev[8];
+	int c2 = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 5 * MS);
+	int s2 = sim_accept(&sm, S, lsd);
+	while (hsk_stack_events(s, ev, 8))
+		;
+	assert_int_equal(hsk_send(c, csd, "a", 1), 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(c, c2, "b", 1), 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_close(s, s2), 0);          /* its data unread: RST */
+	memset(ev, 0x5a, sizeof(ev));
+	assert_int_equal(hsk_stack_events(s, ev, 8), 1);
+	assert_int_equal(ev[0].sd, ssd);
+	assert_true(ev[0].events & HSK_POLLIN);
+	assert_int_equal(ev[1].sd, 0x5a5a5a5a);
+	assert_int_equal(hsk_stack_events(s, ev, 8), 0);
+	hsk_close(c, c2);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+}
+
 /* tcp_notify calls the socket layer only for a socket other than the
  * one it told last (tcp_stack.notified), which must stay queued until
  * then: a drain takes it off the queue (the next change is told again),
@@ -568,6 +598,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_pointer_and_acked_events),
 		cmocka_unit_test(test_events_walk),
+		cmocka_unit_test(test_events_closed_behind_connection),
 		cmocka_unit_test(test_events_notified),
 		cmocka_unit_test(test_events_notified_calls),
 		cmocka_unit_test(test_sendv_recvv_peek),

@@ -3,7 +3,8 @@
  * TCP_MAXSEG before connect/listen, the low-water marks, SO_LINGER with a
  * timeout, SO_REUSEADDR and SO_REUSEPORT groups, TCP_CONGESTION per
  * socket, TCP_DEFER_ACCEPT, buffer sizes and keepalive timings as Linux
- * reports them.
+ * reports them; options set on a socket that listens already or on a
+ * connection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -487,6 +488,133 @@ static void test_units_and_keepalive(void **state)
 	finish(&sm);
 }
 
+/* The SYN-ACK host sent from log entry `from` on. */
+static const sim_ev *synack_since(const sim *sm, int host, size_t from)
+{
+	for (size_t i = from; i < sm->nlog; i++)
+		if (sm->log[i].host == host && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.flags == (SYN | A))
+			return &sm->log[i];
+	fail();
+	return NULL;
+}
+
+/* Options set on a socket that listens already act on the connections it
+ * accepts from then on, as Linux's children copy the listening socket:
+ * TCP_NODELAY, SO_SNDBUF, IP_TOS and TCP_MAXSEG on the SYN-ACK,
+ * TCP_CONGESTION, TCP_FASTOPEN (capped by somaxconn), TCP_DEFER_ACCEPT
+ * (read back from the listener, rounded to Linux's schedule with its
+ * 120 s cap), SO_REUSEPORT (read back; the group may then grow). */
+static void test_set_on_listener(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.timestamps = false;         /* MSS = option value exactly */
+	cfg.somaxconn = 100;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1110);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	char name[16];
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	/* (TCP_FASTOPEN first: it hands the listener all the socket's
+	 * options again, which would hide whether the others reach it) */
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 5), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_TCP_FASTOPEN), 5);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 1000), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_TCP_FASTOPEN), 100);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_NODELAY, 1), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_SO_NODELAY), 1);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_SNDBUF, 8192), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_SO_SNDBUF), 16384);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_IP_TOS, 0x20), 0);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_MAXSEG, 1000), 0);
+	assert_int_equal(hsk_setsockopt_str(s, lsd, HSK_TCP_CONGESTION, "reno"), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_SO_REUSEPORT), 0);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_REUSEPORT, 1), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_SO_REUSEPORT), 1);
+	/* ... and another member may join (before any connection: see
+	 * docs/api.md on SO_REUSEPORT and connections) */
+	int l2 = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, l2, HSK_SO_REUSEPORT, 1), 0);
+	assert_int_equal(sim_bind_any(&sm, S, l2, PORT), 0);
+	assert_int_equal(hsk_listen(s, l2, 8), 0);
+	assert_int_equal(hsk_close(s, l2), 0);
+	size_t from = sm.nlog;
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	const sim_ev *e = synack_since(&sm, S, from);
+	assert_int_equal(e->ev.mss, 1000);
+	assert_int_equal(e->tos & 0xfc, 0x20);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(getopt_(s, ssd, HSK_SO_NODELAY), 1);
+	assert_int_equal(getopt_(s, ssd, HSK_SO_SNDBUF), 16384);
+	assert_int_equal(getopt_(s, ssd, HSK_TCP_MAXSEG), 1000);
+	assert_int_equal(hsk_getsockopt_str(s, ssd, HSK_TCP_CONGESTION, name, sizeof(name)), 0);
+	assert_string_equal(name, "newreno");
+	/* TCP_DEFER_ACCEPT: 200 s is 8 SYN-ACK timeouts of 1, 2, ... 64
+	 * and then 120 s (the cap): 247 s; 250 s one more of 120 s. */
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_DEFER_ACCEPT, 200), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_TCP_DEFER_ACCEPT), 247);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_DEFER_ACCEPT, 250), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_TCP_DEFER_ACCEPT), 367);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+/* Options of a connection: TCP_KEEPIDLE on a connection whose keepalive
+ * timer runs moves it (the first probe comes the new idle time after,
+ * not 2 h); SO_REUSEADDR cleared on a connection lets no other socket
+ * share its port again; SO_RCVBUF once the receive ring exists:
+ * EINVAL. TCP_QUICKACK before connect() is kept. */
+static void test_set_on_connection(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1111);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_REUSEADDR, 1), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_QUICKACK, 0), 0);
+	assert_int_equal(getopt_(c, csd, HSK_TCP_QUICKACK), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_QUICKACK, 1), 0);
+	assert_int_equal(getopt_(c, csd, HSK_TCP_QUICKACK), 1);
+	assert_int_equal(sim_bind_any(&sm, C, csd, 5000), 0);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	/* the port is shared while both set SO_REUSEADDR, not after */
+	int b = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, b, HSK_SO_REUSEADDR, 1), 0);
+	assert_int_equal(sim_bind_any(&sm, C, b, 5000), 0);
+	assert_int_equal(hsk_close(c, b), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_REUSEADDR, 0), 0);
+	b = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, b, HSK_SO_REUSEADDR, 1), 0);
+	assert_int_equal(sim_bind_any(&sm, C, b, 5000), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(c, b), 0);
+	/* SO_RCVBUF once data has arrived */
+	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_RCVBUF, 8192), -HSK_EINVAL);
+	/* keepalive on, then its idle time: 10 s */
+	assert_int_equal(hsk_setsockopt(s, ssd, HSK_SO_KEEPALIVE, 1), 0);
+	assert_int_equal(hsk_setsockopt(s, ssd, HSK_TCP_KEEPIDLE, 10), 0);
+	sim_run(&sm, 9 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPKeepAlive"), 0);
+	sim_run(&sm, 2 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPKeepAlive"), 1);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* A socket without options (no sock_opts allocated) takes the defaults
  * without reading them: connect(), accept() and close() skip the copy
  * (socket.c, "NULL: the defaults'"). A socket whose options were
@@ -552,6 +680,8 @@ int main(void)
 		cmocka_unit_test(test_defer_accept),
 		cmocka_unit_test(test_units_and_keepalive),
 		cmocka_unit_test(test_defaults_without_options),
+		cmocka_unit_test(test_set_on_listener),
+		cmocka_unit_test(test_set_on_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -794,7 +794,9 @@ static void test_listener_any6(void **state)
 	hsk_stack *s = sm.st[0];
 	int lsd = hsk_socket_family(s, HSK_AF_INET6);
 	assert_true(lsd >= 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, 80), 0);
+	static const uint8_t any[16];
+	hsk_addr any6 = hsk_addr_v6(any);
+	assert_int_equal(hsk_bind_addr(s, lsd, &any6, 80), 0);
 	assert_int_equal(hsk_listen(s, lsd, 8), 0);
 	tcp_listener *l = s->socks[lsd].l;
 	assert_int_equal(l->family, HSK_AF_INET6);

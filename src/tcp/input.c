@@ -103,12 +103,11 @@ static tcp_verdict syn_challenge(tcp_stack *s)
 
 /* Text seq..end we had already (end <= RCV.NXT): reported in a D-SACK
  * block (RFC 2883), the SACK state started for it if none is in use (a
- * connection that only receives). Only with the extension there: a
- * dropped segment allocates nothing (the duplicate of what we just
- * acknowledged finds it, the receive ring's owner). */
+ * connection that only receives; the extension that holds it goes back
+ * once the ACK has told it, as after any segment). */
 static void dsack_note(tcp_stack *s, tcb *t, hsk_seq seq, hsk_seq end)
 {
-	if ((t->flags & TF_SACK_OK) && t->act && !rec_sack_init(s, t))
+	if ((t->flags & TF_SACK_OK) && !rec_sack_init(s, t))
 		sack_rcv_dsack(&t->act->sack.rcv, seq, end);
 }
 

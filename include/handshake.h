@@ -541,8 +541,9 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
  * Errors: EBADF; EAFNOSUPPORT (an IPv6 socket: hsk_connect_addr, with a
  * v4-mapped address for an IPv4 peer); EINPROGRESS (the normal answer);
  * EALREADY (connecting); EISCONN (connected); EINVAL (listening, or addr
- * or port 0);
- * EADDRNOTAVAIL (no ephemeral port free); EADDRINUSE (the bound port has
+ * or port 0); ENETUNREACH (addr is no host's: multicast, broadcast,
+ * 240/4, 127/8, 0/8; RFC 1122 §4.2.3.10); EADDRNOTAVAIL (no ephemeral
+ * port free); EADDRINUSE (the bound port has
  * a connection to addr:port already); ENOBUFS (max_conns connections). */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 /* Queues bytes: how many (maybe fewer than len; 0 for len 0).
@@ -670,7 +671,7 @@ void *hsk_sock_user(hsk_stack *s, int sd);
  * too; a specific IPv6 address or a v6only socket meets no IPv4 one),
  * -HSK_ENOMEM. connect: the source is the bound address or one of ours
  * chosen for the destination (RFC 6724), -HSK_ENETUNREACH when there is
- * none; -HSK_EINVAL also for a multicast IPv6 destination; a v4-mapped
+ * none, or for a multicast IPv6 destination (as Linux); a v4-mapped
  * one is an IPv4 connection, -HSK_ENETUNREACH from a v6only socket or
  * one bound to an IPv6 address. */
 int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port);

@@ -539,6 +539,10 @@ static inline __attribute__((always_inline)) int conn_open(hsk_stack *s, int sd,
 		return -HSK_EINVAL;
 	if (!addr || !port)
 		return -HSK_EINVAL;
+	/* RFC 1122 §4.2.3.10: an OPEN to a broadcast or multicast address
+	 * (or any that is no host's) is an error; Linux's is ENETUNREACH. */
+	if (ip4_martian(&s->ip, addr))
+		return -HSK_ENETUNREACH;
 	hsk_tuple tu = { .laddr = k->baddr ? k->baddr : s->ip.addr, .raddr = addr,
 			 .lport = k->bport, .rport = port };
 	if (!tu.lport) {
@@ -558,8 +562,10 @@ static int conn_open6(hsk_stack *s, int sd, const uint8_t dst[16], uint16_t port
 	hsk_sock *k = &s->socks[sd];
 	tbl_v6addrs a6;
 
-	if (!port || zero16(dst) || ip6_is_multicast(dst))
+	if (!port || zero16(dst))
 		return -HSK_EINVAL;
+	if (ip6_is_multicast(dst))      /* as IPv4's (conn_open) */
+		return -HSK_ENETUNREACH;
 	memcpy(a6.r, dst, 16);
 	if (k->baddr6)
 		memcpy(a6.l, k->baddr6, 16);

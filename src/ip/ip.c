@@ -111,19 +111,12 @@ void ip_set_addr(ip_layer *ip, uint32_t a)
 	ip_rx_pair_forget(ip);
 }
 
-/* Addresses that are never a unicast peer: "this network" 0/8 (a source
- * only while a host boots, for BOOTP/DHCP, which is UDP: never ours),
- * loopback 127/8 (never off the host), multicast 224/4, the reserved 240/4
- * with the limited broadcast 255.255.255.255, and our subnet's broadcast
- * (ip->bcast: worked out when the address is set, not per packet; a
- * stack's configuration does not change under it, which Debug builds
- * assert). */
+/* ip4_martian (ip.h), with the Debug builds' check that ip->bcast is
+ * still the subnet's (a stack's configuration does not change under it). */
 static inline bool addr_martian(const ip_layer *ip, uint32_t a)
 {
-	uint32_t top = a >> 24;
-
 	assert(ip->bcast == subnet_broadcast(ip));
-	return top == 0 || top == 127 || top >= 224 || a == ip->bcast;
+	return ip4_martian(ip, a);
 }
 
 bool ip4_unicast_peer(const ip_layer *ip, uint32_t a)

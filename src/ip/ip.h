@@ -289,7 +289,17 @@ static inline bool ip6_is_ours(const ip_layer *ip, const uint8_t a[16])
 	return ip_addr_find(ip, IP_FAM6, a);
 }
 bool ip4_is_ours(const ip_layer *ip, uint32_t a);
-/* a may be a unicast peer's: not a martian (ip.c), not ours. */
+/* Addresses that are never a unicast peer: "this network" 0/8 (a source
+ * only while a host boots, for BOOTP/DHCP, which is UDP: never ours),
+ * loopback 127/8 (never off the host), multicast 224/4, the reserved 240/4
+ * with the limited broadcast 255.255.255.255, and our subnet's broadcast
+ * (ip->bcast: worked out when the address is set, not per packet). */
+static inline bool ip4_martian(const ip_layer *ip, uint32_t a)
+{
+	uint32_t top = a >> 24;
+	return top == 0 || top == 127 || top >= 224 || a == ip->bcast;
+}
+/* a may be a unicast peer's: not a martian, not ours. */
 bool ip4_unicast_peer(const ip_layer *ip, uint32_t a);
 /* a is a multicast group we listen to: all-nodes (ff02::1), or the
  * solicited-node group of one of our IPv6 addresses. */

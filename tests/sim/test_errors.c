@@ -197,6 +197,43 @@ static void test_connect(void **state)
 	finish(&sm);
 }
 
+/* RFC 1122 §4.2.3.10: an OPEN to an address that is no host's (multicast,
+ * broadcast, the reserved 240/4, loopback, "this network") is an error,
+ * ENETUNREACH as Linux: nothing is sent, and the socket can still open a
+ * connection to a host. */
+static void test_connect_martian(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.prefix_len = 24;                    /* subnet broadcast 198.18.0.255 */
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1316);
+	hsk_stack *c = sm.st[C];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int sd = hsk_socket(c);
+	static const uint32_t no_host[] = {
+		0xe0000001u, 0xefffffffu,       /* 224.0.0.1, 239.255.255.255 */
+		0xf0000001u, 0xffffffffu,       /* 240.0.0.1, 255.255.255.255 */
+		0xc61200ffu,                    /* our subnet's broadcast */
+		0x7f000001u, 0x00010203u,       /* 127.0.0.1, 0.1.2.3 */
+	};
+	size_t mark = sm.nlog;
+	for (size_t i = 0; i < sizeof(no_host) / sizeof(no_host[0]); i++)
+		E(hsk_connect(c, sd, no_host[i], PORT), HSK_ENETUNREACH);
+	assert_int_equal(sim_count_tx_since(&sm, C, mark), 0);
+	assert_int_equal(hsk_sock_state(c, sd), HSK_CLOSED);
+	E(hsk_connect(c, sd, SIM_ADDR(S), PORT), HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, sd), HSK_ESTABLISHED);
+	int ssd = hsk_accept(sm.st[S], lsd, NULL);
+	assert_true(ssd >= 0);
+	hsk_abort(c, sd);
+	hsk_close(sm.st[S], ssd);
+	hsk_close(sm.st[S], lsd);
+	finish(&sm);
+}
+
 /* Every ephemeral port (Linux's 32768..60999) has a connection to the same
  * server port: EADDRNOTAVAIL. */
 static void test_connect_ports_exhausted(void **state)
@@ -662,8 +699,8 @@ static int first_tx_family(const sim *sm, int host, size_t from)
 }
 
 /* hsk_bind_addr, hsk_connect_addr, hsk_sock_name, hsk_sock_peer: EBADF;
- * connect over IPv6: EALREADY, EISCONN, EINVAL (listening; port 0, ::
- * or a multicast destination), EADDRINUSE; a v4-mapped destination from
+ * connect over IPv6: EALREADY, EISCONN, EINVAL (listening; port 0 or
+ * ::), ENETUNREACH (a multicast destination), EADDRINUSE; a v4-mapped destination from
  * a dual-stack socket is an IPv4 connection, ENETUNREACH from a socket
  * bound to an IPv6 address. The Fast Open cookie calls of either family:
  * EAFNOSUPPORT. */
@@ -685,7 +722,7 @@ static void test_addr_calls(void **state)
 	E(hsk_connect_addr(c, sd, &srv6, 0), HSK_EINVAL);
 	E(hsk_connect_addr(c, sd, &any6, PORT), HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("ff02::1", &mc), 0);
-	E(hsk_connect_addr(c, sd, &mc, PORT), HSK_EINVAL);
+	E(hsk_connect_addr(c, sd, &mc, PORT), HSK_ENETUNREACH);
 	E(hsk_connect_addr(c, sd, &srv6, PORT), HSK_EINPROGRESS);
 	E(hsk_connect_addr(c, sd, &srv6, PORT), HSK_EALREADY);
 	sim_run(&sm, 10 * MS);
@@ -1065,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_connect_martian),
 		cmocka_unit_test(test_connect_ports_exhausted),
 		cmocka_unit_test(test_connect_ports_exhausted6),
 		cmocka_unit_test(test_send_family),

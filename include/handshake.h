@@ -543,8 +543,8 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
  * EALREADY (connecting); EISCONN (connected); EINVAL (listening, or addr
  * or port 0); ENETUNREACH (addr is no host's: multicast, broadcast,
  * 240/4, 127/8, 0/8; RFC 1122 §4.2.3.10); EADDRNOTAVAIL (no ephemeral
- * port free); EADDRINUSE (the bound port has
- * a connection to addr:port already); ENOBUFS (max_conns connections). */
+ * port free); EADDRINUSE (the bound port has a connection to addr:port
+ * already); ENOBUFS (max_conns connections). */
 int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
 /* Queues bytes: how many (maybe fewer than len; 0 for len 0).
  * Errors: EBADF; ENOTCONN (not connected); a pending error; EAGAIN (no room

@@ -20,10 +20,10 @@
  *     retransmission makes the client ACK again later; with
  *     abort_on_overflow the request is reset instead. The same when no TCB
  *     is left to make (max_conns; ListenDrops alone), as Linux when its
- *     child cannot be made. A valid cookie ACK
- *     meeting a full accept queue is dropped (or reset with
- *     abort_on_overflow) the same way, but nothing is kept: the client's
- *     next segment (its data, or a retransmission) carries the cookie again.
+ *     child cannot be made. A valid cookie ACK meeting a full accept queue
+ *     is dropped (or reset with abort_on_overflow) the same way, but
+ *     nothing is kept: the client's next segment (its data, or a
+ *     retransmission) carries the cookie again.
  * A request lives until the final ACK promotes it to a TCB, or until its
  * SYN-ACK has been retransmitted synack_retries times and one more timeout
  * passes (the half-open lifetime: 63 s with the defaults), or a reset.

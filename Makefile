@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CHECK_MIB ?= 1024
 
-.PHONY: all demo builds check test test-asan deps soak fuzz mutate bench bench-scale bench-deps install clean
+.PHONY: all demo builds check test test-asan deps soak fuzz mutate coverage bench bench-scale bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -46,6 +46,11 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 	./scripts/fuzz.sh --coverage
 
+# Line coverage of the tests (docs/coverage.md): lines run and never run,
+# per file of src/ (a gcc --coverage build in build-cov; ~6 min).
+coverage: deps
+	./scripts/coverage.sh
+
 # Mutation testing (docs/mutation.md): slow, not part of check.
 # make mutate MUTATE_ARGS='--fast --filter paws'
 mutate:
@@ -69,4 +74,4 @@ install: all
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-cov

@@ -723,6 +723,9 @@ static void test_addr_calls(void **state)
 	E(hsk_connect_addr(c, sd, &any6, PORT), HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("ff02::1", &mc), 0);
 	E(hsk_connect_addr(c, sd, &mc, PORT), HSK_ENETUNREACH);
+	/* (a global group has a source of its scope: refused all the same) */
+	assert_int_equal(hsk_addr_parse("ff0e::1", &mc), 0);
+	E(hsk_connect_addr(c, sd, &mc, PORT), HSK_ENETUNREACH);
 	E(hsk_connect_addr(c, sd, &srv6, PORT), HSK_EINPROGRESS);
 	E(hsk_connect_addr(c, sd, &srv6, PORT), HSK_EALREADY);
 	sim_run(&sm, 10 * MS);

@@ -1042,7 +1042,8 @@ static void test_children_leave_in_any_order(void **state)
  * cannot have its TCB, so it is a plain request (TCPFastOpenPassiveFail,
  * TCPAbortOnMemory): its SYN-ACK acknowledges the SYN alone. Its third
  * ACK finds no TCB to make either: dropped (ListenDrops), nothing sent,
- * nothing leaked. */
+ * the request kept; once a TCB is free, the SYN-ACK's retry and the
+ * client's ACK to it make the connection. Nothing leaked. */
 static void test_no_tcb_left(void **state)
 {
 	(void)state;

@@ -327,15 +327,16 @@ static void test_dsack_is_the_duplicate(void **state)
 	close_peer(&sm, &p);
 }
 
-/* A connection with SACK that only receives: 1..301 from the peer, none
- * of ours in flight, nothing read (the receive ring holds it). */
-static void open_receiver(sim *sm, sim_peer *p, uint64_t seed, bool ts)
+/* A connection (with SACK or without) that only receives: 1..301 from
+ * the peer, none of ours in flight, nothing read (the receive ring holds
+ * it). */
+static void open_receiver_sack(sim *sm, sim_peer *p, uint64_t seed, bool ts, bool sack)
 {
 	sim_init(sm, 2, NULL, seed);
 	tcp_opts syn;
 	tcp_opts_init(&syn);
 	syn.mss = 1460;
-	syn.sack_ok = true;
+	syn.sack_ok = sack;
 	if (ts) {
 		syn.has_ts = true;
 		syn.ts_val = 1000;
@@ -348,6 +349,11 @@ static void open_receiver(sim *sm, sim_peer *p, uint64_t seed, bool ts)
 		sim_run(sm, 50 * MS);
 		expect_peer_seg(p, A, 1, seq + 100, 0);
 	}
+}
+
+static void open_receiver(sim *sm, sim_peer *p, uint64_t seed, bool ts)
+{
+	open_receiver_sack(sm, p, seed, ts, true);
 }
 
 /* The first SACK block of the host's last segment is [left, right)
@@ -403,6 +409,27 @@ static void test_dsack_receive_only(void **state)
 	close_peer(&sm, &p);
 }
 
+/* A peer without SACK (RFC 2018: no SACK option unless it offered
+ * SACK-Permitted): the same duplicates are ACKed at once, with no block. */
+static void test_no_dsack_without_sack(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	open_receiver_sack(&sm, &p, 811, false, false);
+	char d[200];
+	memset(d, 'r', sizeof(d));
+	static const uint32_t from[] = { 201, 1, 251 }, len[] = { 100, 100, 150 };
+	static const uint32_t ack[] = { 301, 301, 401 };
+	for (int i = 0; i < 3; i++) {
+		sim_peer_send(&p, from[i], 1, A | PSH, 65535, d, len[i]);
+		expect_peer_seg(&p, A, 1, ack[i], 0);
+		expect_dsack(&sm, &p, 0, 0);
+	}
+	assert_int_equal(sim_counter(&sm, S, "DelayedACKLost"), 2);
+	close_peer(&sm, &p);
+}
+
 /* With timestamps: old text whose TSval is older than TS.Recent fails
  * PAWS (RFC 7323 §5.3 R1) and is dropped; its ACK reports it too (Linux's
  * tcp_paws_discard, then tcp_send_dupack). */
@@ -438,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_dsack_is_the_duplicate),
 		cmocka_unit_test(test_dsack_receive_only),
 		cmocka_unit_test(test_dsack_paws_dropped),
+		cmocka_unit_test(test_no_dsack_without_sack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

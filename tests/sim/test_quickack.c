@@ -264,19 +264,22 @@ static void test_psh_per_burst(void **state)
 	sim sm;
 	sim_peer p = open_peer(&sm, 806);
 	hsk_stack *s = sm.st[S];
+	/* The peer offers 1460; over IPv6 our 1500-byte link caps it. */
+	const uint32_t mss = sim_mss(&sm);     /* 1460, or 1440 over IPv6 */
 	static char data[20 * 1460];
-	memset(data, 'p', sizeof(data));
-	assert_int_equal(hsk_send(s, p.sd, data, sizeof(data)), (long)sizeof(data));
+	const size_t len = 20 * (size_t)mss;
+	memset(data, 'p', len);
+	assert_int_equal(hsk_send(s, p.sd, data, len), (long)len);
 	uint32_t seq = 1;
-	for (int i = 0; i < 10; i++, seq += 1460)
-		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+	for (int i = 0; i < 10; i++, seq += mss)
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, mss);
 	expect_no_tx(&sm);
 	/* One ACK of everything: cwnd 20, the other ten go, the last
 	 * pushed. */
 	sim_run(&sm, 10 * MS);
 	sim_peer_send(&p, 1, seq, A, 65535, NULL, 0);
-	for (int i = 0; i < 10; i++, seq += 1460)
-		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, 1460);
+	for (int i = 0; i < 10; i++, seq += mss)
+		expect_peer_seg(&p, i == 9 ? A | PSH : A, seq, 1, mss);
 	expect_no_tx(&sm);
 	close_peer(&sm, &p);
 }

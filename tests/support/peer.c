@@ -24,9 +24,9 @@ void peer_open_queued(peer *p, bool plain, bool slow, uint64_t seed)
 	sim_init(&p->sm, 2, &cfg, seed);
 	p->sm.st[S]->tcp.no_fastpath = slow;
 	p->st = p->sm.st[S];
-	p->lsd = hsk_socket(p->st);
-	assert_true(p->lsd >= 0);
-	assert_int_equal(hsk_bind(p->st, p->lsd, 0, 80), 0);
+	/* the family's listener: sim_inject speaks it (HSK_SIM_FAMILY) */
+	p->lsd = sim_socket(&p->sm, S);
+	assert_int_equal(sim_bind_any(&p->sm, S, p->lsd, 80), 0);
 	assert_int_equal(hsk_listen(p->st, p->lsd, 4), 0);
 	p->addr = SIM_ADDR(7);
 	p->irs = 123456;

@@ -62,13 +62,12 @@ static void run_third(const void *pv, bool slow, outcome *out)
 	sim_init(&sm, 2, &cfg, 4242);
 	sm.st[S]->tcp.no_fastpath = slow;
 	hsk_stack *st = sm.st[S];
-	int lsd = hsk_socket(st);
-	assert_true(lsd >= 0);
+	int lsd = sim_socket(&sm, S);      /* the family sim_inject speaks */
 	if (v->keepalive)
 		assert_int_equal(hsk_setsockopt(st, lsd, HSK_SO_KEEPALIVE, 1), 0);
 	if (v->maxseg)
 		assert_int_equal(hsk_setsockopt(st, lsd, HSK_SO_MAXSEG, 1100), 0);
-	assert_int_equal(hsk_bind(st, lsd, 0, 80), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, 80), 0);
 	assert_int_equal(hsk_listen(st, lsd, 4), 0);
 	if (v->cookie)          /* the SYN queue full: a cookie for the peer */
 		for (uint32_t i = 1; i <= 4; i++)
@@ -214,8 +213,8 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 	sm.st[C]->tcp.no_fastpath = slow;
 	hsk_stack *st = sm.st[C];
 	uint32_t peer = SIM_ADDR(7);
-	int sd = hsk_socket(st);
-	assert_true(sd >= 0);
+	hsk_addr to = sim_twin(&sm, peer);       /* the family sim_inject speaks */
+	int sd = sim_socket(&sm, C);
 	if (v->keepalive) {
 		assert_int_equal(hsk_setsockopt(st, sd, HSK_SO_KEEPALIVE, 1), 0);
 		assert_int_equal(hsk_setsockopt(st, sd, HSK_SO_KEEPIDLE, 1), 0);
@@ -223,12 +222,12 @@ static void run_synack(const void *pv, bool slow, outcome *out)
 	static const uint8_t big[20000];
 	if (v->tfo) {
 		static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-		assert_int_equal(hsk_fastopen_cookie_set(st, peer, ck, sizeof(ck)), 0);
+		assert_int_equal(hsk_fastopen_cookie_set_addr(st, &to, ck, sizeof(ck)), 0);
 		assert_int_equal(hsk_setsockopt(st, sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
-		assert_int_equal(hsk_connect(st, sd, peer, 80), 0);
+		assert_int_equal(hsk_connect_addr(st, sd, &to, 80), 0);
 		assert_int_equal(hsk_send(st, sd, big, 100), 100);
 	} else {
-		assert_int_equal(hsk_connect(st, sd, peer, 80), -HSK_EINPROGRESS);
+		assert_int_equal(hsk_connect_addr(st, sd, &to, 80), -HSK_EINPROGRESS);
 	}
 	const sim_ev *e;
 	while ((e = sim_next_tx(&sm)) && e->ev.tuple.raddr != peer)

@@ -134,9 +134,23 @@ tcp_opts peer_syn_opts(uint32_t ts_val)
 	return o;
 }
 
-char *tcb_text(hsk_stack *st, const hsk_tuple *tu, const char *what)
+/* The node of tu: IPv4's, else the IPv6 one of the addresses' twins (the
+ * log gives an IPv6 event the twins' IPv4 addresses; HSK_SIM_FAMILY=6). */
+static tbl_node *node_of(hsk_stack *st, const hsk_tuple *tu)
 {
 	tbl_node *n = tbl_lookup(&st->tcp.conns, tu);
+	if (n)
+		return n;
+	tbl_v6addrs a;
+	memcpy(a.l, sim_twin6(tu->laddr).v6, 16);
+	memcpy(a.r, sim_twin6(tu->raddr).v6, 16);
+	hsk_tuple key = tbl_key6(&st->tcp.conns, &a, tu->lport, tu->rport);
+	return tbl_lookup6(&st->tcp.conns, &key, &a);
+}
+
+char *tcb_text(hsk_stack *st, const hsk_tuple *tu, const char *what)
+{
+	tbl_node *n = node_of(st, tu);
 	char line[2 * sizeof(tcb) + 64];
 	if (!n || n->kind != HSK_OBJ_TCB) {
 		snprintf(line, sizeof(line), "%s: none (%d)", what, n ? (int)n->kind : -1);

@@ -356,10 +356,13 @@ hsk_addr sim_addr(const sim *sm, int i)
 
 hsk_addr sim_twin(const sim *sm, uint32_t v4)
 {
+	return sm->family == HSK_AF_INET6 ? sim_twin6(v4) : hsk_addr_v4(v4);
+}
+
+hsk_addr sim_twin6(uint32_t v4)
+{
 	uint8_t a[16];
 
-	if (sm->family != HSK_AF_INET6)
-		return hsk_addr_v4(v4);
 	v6_of(v4, a);
 	return hsk_addr_v6(a);
 }

@@ -82,6 +82,8 @@ hsk_addr sim_addr(const sim *sm, int i);
 /* Any IPv4 address of a scenario as the family has it (over IPv6 its
  * twin 2001:2::/96 + v4, as the sim_inject helpers build). */
 hsk_addr sim_twin(const sim *sm, uint32_t v4);
+/* v4's IPv6 twin, 2001:2::/96 + v4, whatever the family. */
+hsk_addr sim_twin6(uint32_t v4);
 int sim_socket(sim *sm, int host);
 int sim_bind_any(sim *sm, int host, int sd, uint16_t port);
 int sim_connect_to(sim *sm, int host, int sd, int to_host, uint16_t port);

@@ -121,9 +121,9 @@ static void test_listener_close_forgets_fast_open_children(void **state)
 	sim sm;
 	sim_init_hosts(&sm, 2, cfgs, 903);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, 8), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 64), 0);
 	for (int i = 0; i < 20; i++)
 		sim_connect(&sm, C, S, PORT);
@@ -131,9 +131,11 @@ static void test_listener_close_forgets_fast_open_children(void **state)
 	sim_blackhole(&sm, C, HSK_TH_ACK, true);       /* the final ACKs */
 	int csd[3], ssd[3];
 	for (int i = 0; i < 3; i++) {
-		csd[i] = hsk_socket(c);
-		assert_int_equal(hsk_sendto(c, csd[i], "req", 3, HSK_MSG_FASTOPEN,
-					    SIM_ADDR(S), PORT), 3);
+		/* (TCP_FASTOPEN_CONNECT: hsk_sendto is IPv4's) */
+		csd[i] = sim_socket(&sm, C);
+		assert_int_equal(hsk_setsockopt(c, csd[i], HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+		assert_int_equal(sim_connect_to(&sm, C, csd[i], S, PORT), 0);
+		assert_int_equal(hsk_send(c, csd[i], "req", 3), 3);
 	}
 	sim_run(&sm, 5 * MS);
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 3);
@@ -170,9 +172,9 @@ static void test_child_extension_starts_at_snd_una(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 904);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(&sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_MAXSEG, 1000), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 64), 0);
 	int csd[N], ssd[N];
 	for (int i = 0; i < N; i++)

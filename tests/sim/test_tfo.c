@@ -60,9 +60,9 @@ static int last_fo(const sim *sm)
 static int tfo_listen(sim *sm, int qlen)
 {
 	hsk_stack *s = sm->st[S];
-	int lsd = hsk_socket(s);
+	int lsd = sim_socket(sm, S);
 	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_FASTOPEN, qlen), 0);
-	assert_int_equal(hsk_bind(s, lsd, 0, PORT), 0);
+	assert_int_equal(sim_bind_any(sm, S, lsd, PORT), 0);
 	assert_int_equal(hsk_listen(s, lsd, 16), 0);
 	int v = -1;
 	assert_int_equal(hsk_getsockopt(s, lsd, HSK_TCP_FASTOPEN, &v), 0);
@@ -855,10 +855,17 @@ static void test_simultaneous_open_data_on_syn(void **state)
 		sim sm;
 		int lsd = tfo_setup(&sm, 1020 + (uint64_t)data_acked, 8);
 		hsk_stack *c = sm.st[C];
-		fetch_cookie(&sm, C, lsd);
+		/* A Fast Open connect of the family (sim_inject's), with a
+		 * cookie set: the server sees none of it, any cookie does. */
+		static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+		hsk_addr to = sim_addr(&sm, S);
+		assert_int_equal(hsk_fastopen_cookie_set_addr(c, &to, ck, sizeof(ck)), 0);
 		sm.tx_cursor = sm.nlog;
 		sim_blackhole(&sm, C, -1, true);        /* the server sees none of it */
-		int csd = tfo_send(&sm, C, "hello", 5);
+		int csd = sim_socket(&sm, C);
+		assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+		assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), 0);
+		assert_int_equal(hsk_send(c, csd, "hello", 5), 5);
 		uint32_t ciss = next_seg(&sm, C, SYN, 5)->ev.seq;
 		hsk_addr me;
 		uint16_t cport = 0;
@@ -902,13 +909,22 @@ static void test_simultaneous_open_data_on_syn(void **state)
 
 enum { PEER = 7, PPORT = 4000 };
 
+/* S's cookie for SIM_ADDR(PEER) (over IPv6, of the addresses' twins). */
+static void peer_cookie(sim *sm, uint8_t ck[8])
+{
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
+	tbl_v6addrs a6;
+	memcpy(a6.l, sim_addr(sm, S).v6, 16);
+	memcpy(a6.r, sim_twin(sm, SIM_ADDR(PEER)).v6, 16);
+	tfo_cookie_make(&sm->st[S]->tcp, &tu, sm->family == HSK_AF_INET6 ? &a6 : NULL, ck);
+}
+
 /* A SYN from SIM_ADDR(PEER):port with a valid cookie (S's own) and msg on
  * it; the SYN-ACK it draws, whose ack must take the data in. */
 static const sim_ev *peer_tfo_syn(sim *sm, uint16_t port, uint32_t irs, const char *msg)
 {
-	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
 	uint8_t ck[8];
-	tfo_cookie_make(&sm->st[S]->tcp, &tu, NULL, ck);
+	peer_cookie(sm, ck);
 	tcp_opts syn;
 	tcp_opts_init(&syn);
 	syn.mss = 1460;
@@ -1055,9 +1071,8 @@ static void test_no_tcb_left(void **state)
 	sim_run(&sm, 10 * MS);
 	sm.tx_cursor = sm.nlog;
 	peer_tfo_syn(&sm, PPORT, 100, "one");           /* the one TCB */
-	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
 	uint8_t ck[8];
-	tfo_cookie_make(&s->tcp, &tu, NULL, ck);
+	peer_cookie(&sm, ck);
 	tcp_opts syn;
 	tcp_opts_init(&syn);
 	syn.mss = 1460;
@@ -1108,9 +1123,8 @@ static void test_cookie_length_checked(void **state)
 	hsk_stack *s = sm.st[S];
 	sim_run(&sm, 10 * MS);
 	sm.tx_cursor = sm.nlog;
-	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
 	uint8_t ck[16];
-	tfo_cookie_make(&s->tcp, &tu, NULL, ck);
+	peer_cookie(&sm, ck);
 	memset(ck + 8, 0, 8);
 	tcp_opts syn;
 	tcp_opts_init(&syn);

@@ -17,6 +17,7 @@
 
 #include "sim.h"
 #include "tcp/tcp.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
 
 enum { C = 0, S = 1, PORT = 80, MTU = 16384, LONG = 8000 };
@@ -29,10 +30,11 @@ static uint8_t pat(uint32_t i)
 
 /* A segment from the peer with `len` bytes of the pattern from stream
  * offset off (relative seq off + 1), one byte flipped after the checksum
- * when bad >= 0: built here, as sim_inject's buffer is too short. */
+ * when bad >= 0: built here, as sim_inject's buffer is too short; in the
+ * family sim_inject speaks (HSK_SIM_FAMILY). */
 static void send_long(sim_peer *p, uint32_t off, uint32_t len, long bad)
 {
-	static uint8_t pkt[IPV4_HDR_LEN + 60 + 65536], data[65536];
+	static uint8_t pkt[IPV6_HDR_LEN + 60 + 65536], data[65536];
 	for (uint32_t i = 0; i < len; i++)
 		data[i] = pat(off + i);
 	tcp_hdr th = { .sport = p->port, .dport = p->hport, .seq = p->iss + 1 + off,
@@ -43,16 +45,29 @@ static void send_long(sim_peer *p, uint32_t off, uint32_t len, long bad)
 		th.opt.ts_val = p->tsval;
 		th.opt.ts_ecr = p->ts_ecr;
 	}
-	int n = tcp_emit(&th, data, len, p->addr, SIM_ADDR(p->host), pkt + IPV4_HDR_LEN,
-			 sizeof(pkt) - IPV4_HDR_LEN);
-	assert_true(n > 0);
-	ipv4_hdr ih = { .total_len = (uint16_t)(IPV4_HDR_LEN + n), .ttl = 64,
-			.proto = IP_PROTO_TCP, .src = p->addr, .dst = SIM_ADDR(p->host) };
-	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
+	bool v6 = p->sm->family == HSK_AF_INET6;
+	size_t hl = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	int n;
+	if (v6) {
+		ipv6_hdr h6 = { .next = IP_PROTO_TCP, .hop_limit = 64 };
+		memcpy(h6.src, sim_twin6(p->addr).v6, 16);
+		memcpy(h6.dst, sim_addr6(p->host).v6, 16);
+		n = tcp_emit_ps(&th, data, len, csum_pseudo6(h6.src, h6.dst, IP_PROTO_TCP, 0),
+				pkt + hl, sizeof(pkt) - hl);
+		assert_true(n > 0);
+		h6.payload_len = (uint16_t)n;
+		assert_int_equal(ipv6_emit(&h6, pkt, hl), (int)hl);
+	} else {
+		n = tcp_emit(&th, data, len, p->addr, SIM_ADDR(p->host), pkt + hl,
+			     sizeof(pkt) - hl);
+		assert_true(n > 0);
+		ipv4_hdr ih = { .total_len = (uint16_t)(hl + (size_t)n), .ttl = 64,
+				.proto = IP_PROTO_TCP, .src = p->addr, .dst = SIM_ADDR(p->host) };
+		assert_int_equal(ipv4_emit(&ih, pkt, hl), (int)hl);
+	}
 	if (bad >= 0)
-		pkt[IPV4_HDR_LEN + (n - (int)len) + bad] ^= 0x20;
-	hsk_stack_input(p->sm->st[p->host], memnet_now(p->sm->net), pkt,
-			(size_t)(IPV4_HDR_LEN + n));
+		pkt[hl + (size_t)(n - (int)len) + (size_t)bad] ^= 0x20;
+	hsk_stack_input(p->sm->st[p->host], memnet_now(p->sm->net), pkt, hl + (size_t)n);
 }
 
 /* Reads everything the socket holds (at most cap) and checks it is the
@@ -97,7 +112,7 @@ static void test_corrupt_long_segment_dropped(void **state)
 		sim_peer p;
 		tcp_opts syn;
 		tcp_opts_init(&syn);
-		syn.mss = MTU - 40;
+		syn.mss = MTU - (1500 - sim_mss(&sm));     /* less the family's headers */
 		sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
 		/* 100 bytes first: the receive ring exists (unread) */
 		send_long(&p, 0, 100, -1);
@@ -136,17 +151,18 @@ static void test_corrupt_long_segment_dropped(void **state)
 static void test_corrupt_mss_segment_dropped(void **state)
 {
 	(void)state;
-	enum { MSS = 1460 - 12, SEGS = 240 };
-	static const long where[] = { 0, 1, 700, MSS - 1 };
+	enum { SEGS = 240 };
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.rcvbuf = 16384;     /* a small ring: its end comes round often */
 	sim sm;
 	sim_init(&sm, 2, &cfg, 41);
+	const uint32_t mss = sim_mss(&sm) - 12;        /* full, with timestamps */
+	const long where[] = { 0, 1, 700, (long)mss - 1 };
 	sim_peer p;
 	tcp_opts syn;
 	tcp_opts_init(&syn);
-	syn.mss = 1460;
+	syn.mss = sim_mss(&sm);
 	syn.has_ts = true;
 	syn.ts_val = 5000;
 	sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
@@ -159,7 +175,7 @@ static void test_corrupt_mss_segment_dropped(void **state)
 		p.tsval++;
 		if (i % 5 == 2) {
 			size_t from = sm.nlog;
-			send_long(&p, off, MSS, where[bad % 4]);
+			send_long(&p, off, mss, where[bad % 4]);
 			bad++;
 			assert_int_equal(sim_counter(&sm, S, "InCsumErrors"), bad);
 			assert_int_equal(sim_counter(&sm, S, "InErrs"), bad);
@@ -169,8 +185,8 @@ static void test_corrupt_mss_segment_dropped(void **state)
 			assert_int_equal(hsk_recv_release(sm.st[S], p.sd, off - got + 1),
 					 -HSK_EINVAL);
 		}
-		send_long(&p, off, MSS, -1);
-		off += MSS;
+		send_long(&p, off, mss, -1);
+		off += mss;
 		/* reads of odd sizes, the ring never emptied (so it is there
 		 * for the next segment): its end wraps anywhere */
 		if (i % 3 == 0)
@@ -203,7 +219,7 @@ static void test_corrupt_beyond_room_dropped(void **state)
 		sim_peer p;
 		tcp_opts syn;
 		tcp_opts_init(&syn);
-		syn.mss = MTU - 40;
+		syn.mss = MTU - (1500 - sim_mss(&sm));     /* less the family's headers */
 		sim_peer_accept(&sm, &p, S, PORT, 1000, &syn);
 		send_long(&p, 0, FIRST, -1);
 		/* RCVBUF - FIRST bytes of room: the next 8000 do not all fit */
@@ -234,14 +250,23 @@ struct check_ctx {
 static void check_sink(void *ctx, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	struct check_ctx *cc = ctx;
-	ipv4_hdr ih;
 	const uint8_t *tp;
 	size_t tlen;
-	assert_int_equal(ipv4_parse(pkt, len, &ih, &tp, &tlen), WIRE_OK);
+	uint32_t psum;
+	if (cc->sm->family == HSK_AF_INET6) {
+		ipv6_hdr h6;
+		assert_int_equal(ipv6_parse(pkt, len, &h6, &tp, &tlen), WIRE_OK);
+		assert_int_equal(h6.next, IP_PROTO_TCP);
+		psum = csum_pseudo6(h6.src, h6.dst, IP_PROTO_TCP, 0);
+	} else {
+		ipv4_hdr ih;
+		assert_int_equal(ipv4_parse(pkt, len, &ih, &tp, &tlen), WIRE_OK);
+		psum = csum_pseudo(ih.src, ih.dst, IP_PROTO_TCP, 0);
+	}
 	tcp_hdr th;
 	const uint8_t *data;
 	size_t dlen;
-	if (tcp_parse(tp, tlen, ih.src, ih.dst, true, &th, &data, &dlen) != WIRE_OK)
+	if (tcp_parse_ps(tp, tlen, psum, true, &th, &data, &dlen) != WIRE_OK)
 		cc->bad++;
 	else if (dlen >= TCP_FUSE_MIN)
 		cc->long_segs++;

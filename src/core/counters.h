@@ -35,7 +35,8 @@
 	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) X(TCPHPHits) \
-	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) X(PAWSEstab) \
+	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) \
+	X(PAWSEstab) X(PAWSActive) \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedSeq) X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSynRecv) X(TCPACKSkippedTimeWait) \
 	X(TCPMemoryPressures) X(TCPMemoryPressuresChrono) X(TCPOrphanDrops) \

@@ -527,6 +527,21 @@ static inline bool synack_ack_only(const tcp_stack *s, const tcb *t)
 	return true;
 }
 
+/* An acceptable ACK in SYN_SENT that echoes a timestamp must echo one of
+ * our SYNs' TSvals: from the first one's to now. A SYN of an earlier
+ * incarnation of the tuple (closed in SYN_SENT and made again at once:
+ * the same ISS, RFC 6528's clock not moved, or an overlapping one) had
+ * its own random offset; the answer to it acknowledges bytes this one
+ * did not send. Linux's PAWSActive check; a TSecr of 0 passes, as there.
+ * (ACK acceptable: the SYN went out, t->act holds its send time.) */
+static bool synsent_echo_ok(const tcp_stack *s, const tcb *t, const tcp_seg *sg)
+{
+	if (!sg->th.opt.has_ts || !sg->th.opt.ts_ecr || !s->env->cfg.timestamps)
+		return true;
+	uint32_t first = rtt_tsval(&s->rttp, t->act->rtt_start, t->ts_offset);
+	return sg->th.opt.ts_ecr - first <= rtt_tsval(&s->rttp, s->env->now, t->ts_offset) - first;
+}
+
 /* RFC 9293 §3.10.7.3 */
 static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
@@ -535,6 +550,10 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 	if (f & HSK_TH_ACK) {
 		if (seq_le(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max))
 			return TV(TV_RST, "bad ACK in SYN_SENT");
+		if (!synsent_echo_ok(s, t, sg)) {
+			CNT_INC(s->env, PAWSActive);
+			return TV(TV_RST, "TSecr of no SYN of ours in SYN_SENT");
+		}
 		ack_ok = true;
 	}
 	if (f & HSK_TH_RST) {

@@ -170,21 +170,15 @@ static void tx_tcp(side *x, const ipv4_hdr *ih, const tcp_hdr *th, size_t tcp_le
 			     "MSS is %u", x->name, dn, th->doff - (size_t)TCP_HDR_LEN,
 			     th->sport, th->dport, c->peer_mss);
 	}
-	if (c && (th->flags & HSK_TH_RST))
-		c->sent_rst = true;
 	if (!c || (th->flags & HSK_TH_RST))
 		return;                 /* a reset's sequence number is the peer's */
 	uint32_t syn = !!(th->flags & HSK_TH_SYN), fin = !!(th->flags & HSK_TH_FIN);
-	/* A bare SYN after the stack reset the tuple (a timer's reset: no
-	 * delivered segment ended it, forget_if_gone did not see it go) opens
-	 * it again, even with the same ISS (isn_fixed: every ISN the same). */
-	bool reopened = syn && !(th->flags & HSK_TH_ACK) && c->sent_rst;
-	if (syn && (!c->have_iss || c->iss != th->seq || reopened)) {
-		/* A new incarnation of the tuple: start over. Old segments of
+	if (syn && (!c->have_iss || c->iss != th->seq)) {
+		/* A new incarnation of the tuple (forget_gone saw the last
+		 * one go, or the ISS moved): start over. Old segments of
 		 * the previous one may land in the new one's window, so its
 		 * byte stream is not checked. */
 		c->have_iss = true;
-		c->sent_rst = false;
 		c->iss = th->seq;
 		c->have_max = c->have_wnd = c->sent_new = false;
 		if (++c->incarnations > 1)
@@ -380,11 +374,33 @@ static void check_sent(side *x)
 	}
 }
 
+/* A record describes one incarnation of its tuple. Once the stack holds
+ * nothing on a tuple it held an object on at an earlier step's end (a
+ * close in SYN_SENT, a reset sent or received, a timer, the last ACK),
+ * the record is forgotten: a SYN there later is a new incarnation even
+ * with the same ISS (RFC 6528's ISN at the same instant, or isn_fixed),
+ * and its count of incarnations stays, so it taints. While the object
+ * lives the record stays, whatever it sends. */
+static void forget_gone(side *x)
+{
+	peek_conn p;
+	for (unsigned i = 0; i < MAX_REC; i++) {
+		conn_rec *c = &x->rec[i];
+		if (!c->used || !c->have_iss)
+			continue;
+		if (peek_conn_get(x->s, &c->tu, &p))
+			c->held = true;
+		else if (c->held)
+			c->held = c->have_iss = c->have_max = c->have_wnd = c->sent_new = false;
+	}
+}
+
 void step_end(side *x, const seginfo *si, const peek_conn *before)
 {
 	if (before)
 		check_window_update(x, si, before);
 	check_sent(x);
+	forget_gone(x);
 	if (!(allow & AL_PEEK))
 		peek_check(x->s, x->name, (allow & AL_TINYMSS) ? PEEK_NO_MSS : 0);
 	check_counters(x);
@@ -452,20 +468,6 @@ static void note_syn(side *x, const uint8_t *pkt, size_t len)
 		note_syn_tcp(x, ih.src, pl, pn);
 }
 
-/* The segment just delivered ended the tuple's object (a RST, the last
- * ACK): the stack forgot it, so a SYN on it later is a new incarnation
- * even with the same ISS (RFC 6528's ISN at the same instant), and its
- * record starts over then (the incarnation count stays: it taints). */
-static void forget_if_gone(side *x, const seginfo *si, const peek_conn *before)
-{
-	peek_conn now;
-	if (!si->valid || before->obj == PEEK_NONE || peek_conn_get(x->s, &si->tu, &now))
-		return;
-	conn_rec *c = rec_find(x, &si->tu, false);
-	if (c)
-		c->have_iss = c->have_max = c->have_wnd = c->sent_new = false;
-}
-
 /* One packet into stack x. si describes the TCP segment it carries (or,
  * for a fragment, the segment the datagram holds); NULL: parse it. */
 void deliver(side *x, const uint8_t *pkt, size_t len, const seginfo *si)
@@ -484,7 +486,6 @@ void deliver(side *x, const uint8_t *pkt, size_t len, const seginfo *si)
 		pkt_show((double)H.now / 1e9 - 1000, x->name, "rx", pkt, len);
 	hsk_stack_input(x->s, H.now, pkt, len);
 	step_end(x, si, &before);
-	forget_if_gone(x, si, &before);
 	advance(x);
 }
 

@@ -1198,6 +1198,66 @@ static void test_syn_data_fits_server_mss(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A Fast Open connect closed in SYN_SENT and made again on the same
+ * 4-tuple at the same instant has the same ISS (RFC 6528's clock has not
+ * moved; found by fuzz_stack). The server's SYN-ACK to the first SYN
+ * acknowledges the first one's bytes, and falls within what the second
+ * sent: taken, the second's first bytes would count as delivered while
+ * the server holds the first one's. It echoes the first one's TSval, of
+ * another random offset: refused with a reset (Linux's PAWSActive), the
+ * second stays in SYN_SENT and its own bytes arrive whole. */
+static void test_old_incarnation_synack_refused(void **state)
+{
+	(void)state;
+	enum { CPORT = 40000 };
+	static const char first[] = "old request", second[] = "the new request";
+	sim sm;
+	int lsd = tfo_setup(&sm, 1036, 8);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	fetch_cookie(&sm, C, lsd);
+	sm.tx_cursor = sm.nlog;
+	sim_blackhole(&sm, C, -1, true);        /* the server sees neither SYN */
+	int old = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, old, 0, CPORT), 0);
+	assert_int_equal(hsk_sendto(c, old, first, strlen(first), HSK_MSG_FASTOPEN,
+				    SIM_ADDR(S), PORT), (long)strlen(first));
+	const sim_ev *e = next_seg(&sm, C, SYN, strlen(first));
+	uint32_t iss = e->ev.seq, old_tsval = e->ev.ts_val;
+	assert_true(e->ev.has_ts);
+	assert_int_equal(hsk_close(c, old), 0);
+	int csd = hsk_socket(c);
+	assert_int_equal(hsk_bind(c, csd, 0, CPORT), 0);
+	assert_int_equal(hsk_sendto(c, csd, second, strlen(second), HSK_MSG_FASTOPEN,
+				    SIM_ADDR(S), PORT), (long)strlen(second));
+	e = next_seg(&sm, C, SYN, strlen(second));
+	assert_int_equal(e->ev.seq, iss);
+	assert_int_not_equal(e->ev.ts_val, old_tsval);
+	/* The server's answer to the first SYN. */
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1460;
+	o.has_ts = true;
+	o.ts_val = 1;
+	o.ts_ecr = old_tsval;
+	uint32_t old_end = iss + 1 + (uint32_t)strlen(first);
+	sim_inject_opts(&sm, C, SIM_ADDR(S), PORT, CPORT, 9000, old_end, SYN | A, 65535, &o,
+			NULL, 0);
+	e = next_seg(&sm, C, HSK_TH_RST, 0);
+	assert_int_equal(e->ev.seq, old_end);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_SENT);
+	assert_int_equal(sim_counter(&sm, C, "PAWSActive"), 1);
+	/* The second SYN again, and the server reads its bytes. */
+	sim_blackhole(&sm, C, -1, false);
+	sim_run(&sm, 5 * SEC);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	int ssd = sim_accept(&sm, S, lsd);
+	char got[64];
+	assert_int_equal(hsk_recv(s, ssd, got, sizeof(got)), (long)strlen(second));
+	assert_memory_equal(got, second, strlen(second));
+	tfo_drop(&sm, csd, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1223,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_no_tcb_left),
 		cmocka_unit_test(test_cookie_length_checked),
 		cmocka_unit_test(test_syn_data_fits_server_mss),
+		cmocka_unit_test(test_old_incarnation_synack_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,8 @@ typedef struct conn_rec {
 	bool used;
 	hsk_tuple tu;             /* the stack's view */
 	bool have_iss, have_max, have_wnd, seen_syn;
-	bool sent_rst;            /* the stack reset it: a bare SYN is a new one */
+	bool held;                /* the stack held an object on the tuple at a
+				   * step's end since have_iss (forget_gone) */
 	bool cookie_synack;       /* the last SYN-ACK left no object (a cookie) */
 	bool mss_unknown;         /* a SYN came in garbage fragments */
 	bool tiny_mss;            /* an MSS < 64 or a path MTU < 576 was offered */

@@ -316,6 +316,66 @@ static void test_ts_recent_kept_without_option(void **state)
 	close_ts(&sm, &p);
 }
 
+/* The host's connect, its SYN unseen by S (blackholed), answered by a
+ * SYN,ACK the test makes with TSecr syn_tsval + delta, or 0 when echo0.
+ * Returns the socket's state after it; *rst says whether a reset went. */
+static int synack_echo(uint64_t seed, int64_t delta, bool echo0, bool *rst)
+{
+	enum { H = 0, CPORT = 41000 };
+	sim sm;
+	sim_init(&sm, 2, NULL, seed);
+	hsk_stack *h = sm.st[H];
+	sim_blackhole(&sm, H, -1, true);
+	int sd = sim_socket(&sm, H);
+	assert_int_equal(sim_bind_any(&sm, H, sd, CPORT), 0);
+	sim_connect_to(&sm, H, sd, S, PORT);
+	sim_run(&sm, 200 * MS);                 /* the TS clock moves on */
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, SYN);
+	assert_true(e->ev.has_ts);
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1460;
+	o.has_ts = true;
+	o.ts_val = 5000;
+	o.ts_ecr = echo0 ? 0 : e->ev.ts_val + (uint32_t)delta;
+	sm.tx_cursor = sm.nlog;
+	sim_inject_opts(&sm, H, SIM_ADDR(S), PORT, CPORT, 7000, e->ev.seq + 1, SYN | A, 65535,
+			&o, NULL, 0);
+	e = sim_next_tx(&sm);
+	*rst = e && (e->ev.flags & HSK_TH_RST);
+	int state = hsk_sock_state(h, sd);
+	assert_int_equal(sim_counter(&sm, H, "PAWSActive"), *rst);
+	hsk_abort(h, sd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+	return state;
+}
+
+/* In SYN_SENT a SYN,ACK that echoes a timestamp must echo one of this
+ * connection's SYNs: from the first SYN's TSval to now (Linux's
+ * PAWSActive). One echoing another TSval answers the SYN of an earlier
+ * incarnation of the tuple (closed in SYN_SENT, made again with the same
+ * ISS: test_tfo's test_old_incarnation_synack_refused): reset, the
+ * connection stays. An echo of 0 is taken, as on Linux. */
+static void test_synsent_echo_checked(void **state)
+{
+	(void)state;
+	bool rst;
+	assert_int_equal(synack_echo(611, 0, false, &rst), HSK_ESTABLISHED);
+	assert_false(rst);
+	assert_int_equal(synack_echo(612, 150, false, &rst), HSK_ESTABLISHED);
+	assert_false(rst);                      /* sent at most 200 ms ago */
+	assert_int_equal(synack_echo(613, 0, true, &rst), HSK_ESTABLISHED);
+	assert_false(rst);
+	assert_int_equal(synack_echo(614, -1, false, &rst), HSK_SYN_SENT);
+	assert_true(rst);                       /* before the first SYN */
+	assert_int_equal(synack_echo(615, 100000, false, &rst), HSK_SYN_SENT);
+	assert_true(rst);                       /* from the future */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_paws_spares_rst),
 		cmocka_unit_test(test_rtt_not_from_absurd_tsecr),
 		cmocka_unit_test(test_ts_recent_kept_without_option),
+		cmocka_unit_test(test_synsent_echo_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

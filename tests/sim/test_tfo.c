@@ -119,6 +119,16 @@ static void tfo_drop(sim *sm, int csd, int ssd)
 
 /* A first connection from host h asks for a cookie (nothing on its SYN
  * but the request, -EINPROGRESS), the SYN-ACK brings it; closed again. */
+/* S's cookie for the host at v4 (over IPv6, of the addresses' twins). */
+static void cookie_for(sim *sm, uint32_t v4, uint8_t ck[8])
+{
+	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = v4 };
+	tbl_v6addrs a6;
+	memcpy(a6.l, sim_addr(sm, S).v6, 16);
+	memcpy(a6.r, sim_twin(sm, v4).v6, 16);
+	tfo_cookie_make(&sm->st[S]->tcp, &tu, sm->family == HSK_AF_INET6 ? &a6 : NULL, ck);
+}
+
 static void fetch_cookie(sim *sm, int h, int lsd)
 {
 	hsk_stack *c = sm->st[h], *s = sm->st[S];
@@ -912,11 +922,7 @@ enum { PEER = 7, PPORT = 4000 };
 /* S's cookie for SIM_ADDR(PEER) (over IPv6, of the addresses' twins). */
 static void peer_cookie(sim *sm, uint8_t ck[8])
 {
-	hsk_tuple tu = { .laddr = SIM_ADDR(S), .raddr = SIM_ADDR(PEER) };
-	tbl_v6addrs a6;
-	memcpy(a6.l, sim_addr(sm, S).v6, 16);
-	memcpy(a6.r, sim_twin(sm, SIM_ADDR(PEER)).v6, 16);
-	tfo_cookie_make(&sm->st[S]->tcp, &tu, sm->family == HSK_AF_INET6 ? &a6 : NULL, ck);
+	cookie_for(sm, SIM_ADDR(PEER), ck);
 }
 
 /* A SYN from SIM_ADDR(PEER):port with a valid cookie (S's own) and msg on
@@ -1198,6 +1204,19 @@ static void test_syn_data_fits_server_mss(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A TCP_FASTOPEN_CONNECT socket of C, bound to port, its connect to
+ * S:PORT made and msg sent on its SYN. */
+static int tfo_connect_from(sim *sm, uint16_t port, const char *msg)
+{
+	hsk_stack *c = sm->st[C];
+	int sd = sim_socket(sm, C);
+	assert_int_equal(hsk_setsockopt(c, sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+	assert_int_equal(sim_bind_any(sm, C, sd, port), 0);
+	assert_int_equal(sim_connect_to(sm, C, sd, S, PORT), 0);
+	assert_int_equal(hsk_send(c, sd, msg, strlen(msg)), (long)strlen(msg));
+	return sd;
+}
+
 /* A Fast Open connect closed in SYN_SENT and made again on the same
  * 4-tuple at the same instant has the same ISS (RFC 6528's clock has not
  * moved; found by fuzz_stack). The server's SYN-ACK to the first SYN
@@ -1214,21 +1233,19 @@ static void test_old_incarnation_synack_refused(void **state)
 	sim sm;
 	int lsd = tfo_setup(&sm, 1036, 8);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	fetch_cookie(&sm, C, lsd);
+	/* Connects of the family (sim_inject's), with S's own cookie. */
+	uint8_t ck[8];
+	cookie_for(&sm, SIM_ADDR(C), ck);
+	hsk_addr to = sim_addr(&sm, S);
+	assert_int_equal(hsk_fastopen_cookie_set_addr(c, &to, ck, sizeof(ck)), 0);
 	sm.tx_cursor = sm.nlog;
 	sim_blackhole(&sm, C, -1, true);        /* the server sees neither SYN */
-	int old = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, old, 0, CPORT), 0);
-	assert_int_equal(hsk_sendto(c, old, first, strlen(first), HSK_MSG_FASTOPEN,
-				    SIM_ADDR(S), PORT), (long)strlen(first));
+	int old = tfo_connect_from(&sm, CPORT, first);
 	const sim_ev *e = next_seg(&sm, C, SYN, strlen(first));
 	uint32_t iss = e->ev.seq, old_tsval = e->ev.ts_val;
 	assert_true(e->ev.has_ts);
 	assert_int_equal(hsk_close(c, old), 0);
-	int csd = hsk_socket(c);
-	assert_int_equal(hsk_bind(c, csd, 0, CPORT), 0);
-	assert_int_equal(hsk_sendto(c, csd, second, strlen(second), HSK_MSG_FASTOPEN,
-				    SIM_ADDR(S), PORT), (long)strlen(second));
+	int csd = tfo_connect_from(&sm, CPORT, second);
 	e = next_seg(&sm, C, SYN, strlen(second));
 	assert_int_equal(e->ev.seq, iss);
 	assert_int_not_equal(e->ev.ts_val, old_tsval);

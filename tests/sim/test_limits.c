@@ -661,6 +661,52 @@ static void test_mem_high_resets_orphans_first(void **state)
 }
 
 /*
+ * The sweep at tcp_mem_high resets orphans only: a live connection that
+ * holds a ring (here 100 bytes its application has not read) keeps it and
+ * its connection. Two orphans hold 128 KiB; the live one's ring and a
+ * third connection's 64 KiB of data take the stack past tcp_mem_high:
+ * the two orphans go (TCPAbortOnMemory 2), the live one stays.
+ */
+static void test_mem_high_spares_live(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 192 * K, 224 * K, 4096, 1206);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[4];
+	open_conns(&a, cs, 0, 4);
+	assert_int_equal(hsk_send(c, cs[3], buf, 100), 100);
+	app_run(&a, 100 * MS);
+	assert_true(usage(&sm, S).buffer_bytes > 0);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 2);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+
+	assert_int_equal(hsk_send(c, cs[2], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 2);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(hsk_sock_state(s, a.held[3]), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_error(s, a.held[3]), 0);
+	assert_int_equal(hsk_sock_state(c, cs[3]), HSK_ESTABLISHED);
+	assert_int_equal(drain(&sm, a.held[3]), 100);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	a.held[0] = a.held[2];          /* the first two are closed already */
+	a.held[1] = a.held[3];
+	a.nheld = 2;
+	for (int i = 0; i < 4; i++)
+		hsk_close(c, cs[i]);
+	app_end(&sm, &a);
+}
+
+/*
  * close() when memory is exhausted: a connection with data still queued is
  * reset at once (TCPAbortOnMemory, Linux's tcp_close under
  * tcp_out_of_memory) instead of lingering as an orphan that holds it.
@@ -1176,6 +1222,7 @@ int main(void)
 		cmocka_unit_test(test_idle_ring_freed_under_pressure),
 		cmocka_unit_test(test_rcv_ring_grows_back_at_partial_read),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
+		cmocka_unit_test(test_mem_high_spares_live),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),
 		cmocka_unit_test(test_commit_after_reserve_ends_pressure),

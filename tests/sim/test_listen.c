@@ -558,6 +558,43 @@ static void test_reset_before_accept(void **state)
 	sim_free(&sm);
 }
 
+/* A connection reset while on the accept queue is dead already: closing
+ * the listener then frees it without a reset of its own (no RST to a
+ * tuple the peer may reuse, no TCPAbortOnClose); the live one beside it
+ * is reset as usual. */
+static void test_listener_close_reset_child(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 54);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int dead = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	int live = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_abort(c, dead), 0);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(sim_usage(&sm, S).tcbs, 2);
+	sm.tx_cursor = sm.nlog;
+	assert_int_equal(hsk_close(s, lsd), 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, RST | A);
+	uint16_t live_port = 0;
+	assert_int_equal(hsk_getsockname(c, live, NULL, &live_port), 0);
+	assert_int_equal(e->ev.tuple.rport, live_port);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnClose"), 1);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_sock_error(c, live), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(c, live), 0);
+	sim_run(&sm, 1 * SEC);
+	expect_no_tx(&sm);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* A SYN from a scripted client: the request's ISS and window, from its
  * SYN,ACK. */
 static uint32_t request_open(sim *sm, uint16_t port, uint32_t irs, uint16_t *win)
@@ -667,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_listener_bound_address),
 		cmocka_unit_test(test_listener_close_resets_queue),
 		cmocka_unit_test(test_reset_before_accept),
+		cmocka_unit_test(test_listener_close_reset_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1006,6 +1006,37 @@ static void test_child_syn_again_limited(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A SYN at another sequence number is not the client's SYN sent again: a
+ * Fast Open child in SYN_RECEIVED answers it with a challenge ACK (RFC
+ * 5961 §4, as Linux's tcp_validate_incoming), not with its SYN-ACK, and
+ * stays as it was. */
+static void test_child_other_syn_challenged(void **state)
+{
+	(void)state;
+	enum { IRS = 7000 };
+	sim sm;
+	int lsd = tfo_setup(&sm, 1031, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint32_t iss = peer_tfo_syn(&sm, PPORT, IRS, "query")->ev.seq;
+	uint64_t retrans = sim_counter(&sm, S, "TCPSynRetrans");
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS + 100000, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = next_seg(&sm, S, A, 0);
+	assert_int_equal(e->ev.seq, iss + 1);
+	assert_int_equal(e->ev.ack, IRS + 6);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPSynRetrans"), retrans);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 1);
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS + 6, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 /* Several Fast Open children pending, completed or reset in an order
  * other than their list's (the newest first): each leaves the list with
  * its neighbours linked to each other, the count with it; the listener
@@ -1223,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_shards_share_key),
 		cmocka_unit_test(test_simultaneous_open_data_on_syn),
 		cmocka_unit_test(test_child_syn_again_limited),
+		cmocka_unit_test(test_child_other_syn_challenged),
 		cmocka_unit_test(test_children_leave_in_any_order),
 		cmocka_unit_test(test_no_tcb_left),
 		cmocka_unit_test(test_cookie_length_checked),

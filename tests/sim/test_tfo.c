@@ -1089,6 +1089,41 @@ static void test_children_leave_in_any_order(void **state)
 	tfo_end(&sm);
 }
 
+/* No memory for the data a good cookie's SYN carries (tcp_mem_high, 1 KiB
+ * here, below any ring): the child is made all the same, its SYN-ACK
+ * acknowledges the SYN alone (TCPRcvQDrop), so that the client sends the
+ * data again, and the application reads nothing. */
+static void test_syn_data_no_memory(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.tcp_mem_low = sc.tcp_mem_pressure = sc.tcp_mem_high = 1024;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1034, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint8_t ck[8];
+	peer_cookie(&sm, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 300, 0, SYN, 65535, &syn, "data", 4);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 301);               /* the data not taken */
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), -HSK_EAGAIN);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 /* max_conns TCBs in use (1 here): a Fast Open SYN with a good cookie
  * cannot have its TCB, so it is a plain request (TCPFastOpenPassiveFail,
  * TCPAbortOnMemory): its SYN-ACK acknowledges the SYN alone. Its third
@@ -1257,6 +1292,7 @@ int main(void)
 		cmocka_unit_test(test_child_other_syn_challenged),
 		cmocka_unit_test(test_children_leave_in_any_order),
 		cmocka_unit_test(test_no_tcb_left),
+		cmocka_unit_test(test_syn_data_no_memory),
 		cmocka_unit_test(test_cookie_length_checked),
 		cmocka_unit_test(test_syn_data_fits_server_mss),
 	};

@@ -786,6 +786,13 @@ static void test_key_set_while_rotating(void **state)
 	assert_false(tfo_try(&sm, lsd, "stale"));
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), fail + 1);
 	assert_true(tfo_try(&sm, lsd, "fresh"));
+	/* A backup given is the backup, rotating or not (the key in use
+	 * until now stands in only for none). */
+	static const uint8_t kb[16] = "backup-key-01234";
+	uint8_t keys3[32];
+	assert_int_equal(hsk_fastopen_key_set(s, k1, kb), 0);
+	assert_int_equal(hsk_fastopen_key_get(s, keys3), 32);
+	assert_memory_equal(keys3 + 16, kb, 16);
 	tfo_finish(&sm, lsd);
 }
 

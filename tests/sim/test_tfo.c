@@ -1096,6 +1096,63 @@ static void test_children_leave_in_any_order(void **state)
 	tfo_end(&sm);
 }
 
+/* The SYN-ACK of a Fast Open child whose client offered a zero window is
+ * retransmitted as any SYN-ACK (synack_retries, then the child goes), not
+ * taken for a window probe (whose limit is retries2's): two children, one
+ * of a SYN with window 0, one with 65535, both unanswered, send the same
+ * SYN-ACKs at the same times and go at the same time. */
+static void test_child_zero_window_synack_retries(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd = tfo_setup(&sm, 1035, 8);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint8_t ck[8];
+	peer_cookie(&sm, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	uint64_t t0 = sim_now(&sm);
+	size_t from = sm.nlog;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 100, 0, SYN, 0, &syn, "zero", 4);
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 200, 0, SYN, 65535, &syn, "open",
+			4);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
+	uint64_t gone[2] = { 0, 0 };
+	for (int i = 0; i < 400 && !(gone[0] && gone[1]); i++) {
+		sim_run(&sm, 1 * SEC);
+		uint16_t ports[4];
+		int n = tfo_kids(&sm, ports, 4);
+		for (int k = 0; k < 2; k++) {
+			bool there = false;
+			for (int j = 0; j < n; j++)
+				there |= ports[j] == PPORT + k;
+			if (!there && !gone[k])
+				gone[k] = sim_now(&sm) - t0;
+		}
+	}
+	assert_true(gone[0] && gone[0] == gone[1]);
+	uint64_t at[2][16];
+	int n[2] = { 0, 0 };
+	for (size_t i = from; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host != S || e->ev.kind != HSK_EV_TX || e->ev.flags != (SYN | A))
+			continue;
+		int k = e->ev.tuple.rport - PPORT;
+		if (k >= 0 && k < 2 && n[k] < 16)
+			at[k][n[k]++] = e->ev.t_ns - t0;
+	}
+	assert_int_equal(n[0], 1 + 5);          /* synack_retries 5 */
+	assert_int_equal(n[1], n[0]);
+	assert_memory_equal(at[0], at[1], (size_t)n[0] * sizeof(at[0][0]));
+	assert_int_equal(sim_counter(&sm, S, "TCPWinProbe"), 0);
+	tfo_finish(&sm, lsd);
+}
+
 /* No memory for the data a good cookie's SYN carries (tcp_mem_high, 1 KiB
  * here, below any ring): the child is made all the same, its SYN-ACK
  * acknowledges the SYN alone (TCPRcvQDrop), so that the client sends the
@@ -1300,6 +1357,7 @@ int main(void)
 		cmocka_unit_test(test_children_leave_in_any_order),
 		cmocka_unit_test(test_no_tcb_left),
 		cmocka_unit_test(test_syn_data_no_memory),
+		cmocka_unit_test(test_child_zero_window_synack_retries),
 		cmocka_unit_test(test_cookie_length_checked),
 		cmocka_unit_test(test_syn_data_fits_server_mss),
 	};

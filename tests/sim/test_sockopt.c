@@ -530,6 +530,44 @@ static void test_defer_accept_fin(void **state)
 	finish(&sm);
 }
 
+/* TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT set alone on a
+ * connection live in its active extension, which an idle connection gives
+ * back (active.c): each one set keeps it, and reads back after the
+ * connection has moved data and gone idle again. */
+static void test_conn_options_outlive_idle(void **state)
+{
+	(void)state;
+	static const struct { int opt, value; } set[] = {
+		{ HSK_TCP_KEEPINTVL, 33 }, { HSK_TCP_KEEPCNT, 4 }, { HSK_TCP_USER_TIMEOUT, 5000 },
+	};
+	enum { N = sizeof(set) / sizeof(set[0]) };
+	sim sm;
+	sim_init(&sm, 2, NULL, 1123);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd[N], ssd[N];
+	for (int i = 0; i < N; i++) {
+		csd[i] = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		ssd[i] = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_setsockopt(s, ssd[i], set[i].opt, set[i].value), 0);
+	}
+	char buf[4];
+	for (int i = 0; i < N; i++)
+		assert_int_equal(hsk_send(c, csd[i], "x", 1), 1);
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(hsk_recv(s, ssd[i], buf, sizeof(buf)), 1);
+	sim_run(&sm, 1 * SEC);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(getopt_(s, ssd[i], set[i].opt), set[i].value);
+		hsk_abort(c, csd[i]);
+		hsk_close(s, ssd[i]);
+	}
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* Buffers read back as Linux: twice what was set; out of range brought
  * into it. Keepalive timings read the stack's defaults until set, may be
  * set before connect() and on a listener, and SO_KEEPALIVE set before the
@@ -768,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_defer_accept),
 		cmocka_unit_test(test_defer_accept_past_synack_retries),
 		cmocka_unit_test(test_defer_accept_fin),
+		cmocka_unit_test(test_conn_options_outlive_idle),
 		cmocka_unit_test(test_units_and_keepalive),
 		cmocka_unit_test(test_defaults_without_options),
 		cmocka_unit_test(test_set_on_listener),

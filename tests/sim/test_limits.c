@@ -547,6 +547,43 @@ static void pressure_now(hsk_stack *s)
 }
 
 /*
+ * Under pressure a SYN-ACK offers at most rcvbuf_min, never more than the
+ * listener's own buffer: a listener whose SO_RCVBUF is below rcvbuf_min
+ * offers the same small window with the pressure on as without.
+ */
+static void test_small_listener_window_under_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1210);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_RCVBUF, 1024), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	int cs[2], ss[2], w[2];
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			pressure_now(s);
+		cs[i] = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		ss[i] = sim_accept(&sm, S, lsd);
+		w[i] = synack_window(&sm, cs[i]);
+	}
+	assert_true(w[0] > 0 && (uint32_t)w[0] < s->env.cfg.rcvbuf_min);
+	assert_int_equal(w[1], w[0]);
+	s->tcp.mem_pressure = false;
+	for (int i = 0; i < 2; i++) {
+		hsk_abort(sm.st[C], cs[i]);
+		hsk_close(s, ss[i]);
+	}
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
  * Under pressure an emptied ring of the cached size is freed, not cached
  * (mem.c's release of an idle ring without a call takes the cache only
  * with no pressure on), and that release can end the pressure. The
@@ -1220,6 +1257,7 @@ int main(void)
 		cmocka_unit_test(test_mem_high),
 		cmocka_unit_test(test_waiting_sender_told_without_pressure),
 		cmocka_unit_test(test_idle_ring_freed_under_pressure),
+		cmocka_unit_test(test_small_listener_window_under_pressure),
 		cmocka_unit_test(test_rcv_ring_grows_back_at_partial_read),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
 		cmocka_unit_test(test_mem_high_spares_live),

@@ -1245,6 +1245,62 @@ static void test_no_tcb_left(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A cookie goes in the SYN-ACK only where it fits: over a 68-byte IPv4
+ * MTU (MSS 28) the SYN-ACK's other options (MSS, SACK permitted,
+ * timestamps, window scale: 20 bytes) leave no room for its 10, so the
+ * SYN-ACK carries no Fast Open option (and no packet above the MTU); a
+ * cookie request without the timestamps has its cookie. */
+static void test_synack_cookie_only_where_it_fits(void **state)
+{
+	(void)state;
+	if (sim_env_ipv6())
+		skip();         /* IPv6's MTU is 1280 at least: room always */
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.mtu = 68;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1036, 8);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.sack_ok = true;
+	syn.has_ts = true;
+	syn.ts_val = 1;
+	syn.wscale = 7;
+	syn.has_fo = true;              /* a cookie request */
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 100, 0, SYN, 65535, &syn, NULL, 0);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 101);
+	assert_int_equal(e->ev.fastopen, -1);
+	syn.has_ts = false;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 200, 0, SYN, 65535, &syn, NULL, 0);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 201);
+	assert_int_equal(e->ev.fastopen, 8);
+	expect_no_tx(&sm);
+	tfo_finish(&sm, lsd);
+
+	/* The client's side: over the same MTU its cookie does not fit
+	 * beside the SYN's other options: no Fast Open option and no data on
+	 * the SYN (sendto takes none: -EINPROGRESS). */
+	hsk_config cc = cfg_tfo(HSK_TFO_CLIENT);
+	cc.mtu = 68;
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim_init_hosts(&sm, 2, cfgs, 1037);
+	lsd = tfo_listen(&sm, 8);
+	static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	assert_int_equal(hsk_fastopen_cookie_set(sm.st[C], SIM_ADDR(S), ck, 8), 0);
+	sm.tx_cursor = sm.nlog;
+	int csd = hsk_socket(sm.st[C]);
+	assert_int_equal(hsk_sendto(sm.st[C], csd, "abc", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	e = next_seg(&sm, C, SYN, 0);
+	assert_int_equal(e->ev.fastopen, -1);
+	hsk_abort(sm.st[C], csd);
+	tfo_finish(&sm, lsd);
+}
+
 /* A cookie is 8 bytes here: one of another length is not valid, even 16
  * bytes whose first 8 are the right cookie; the SYN's data is not taken
  * and the SYN-ACK brings the right cookie. A listener without
@@ -1359,6 +1415,7 @@ int main(void)
 		cmocka_unit_test(test_syn_data_no_memory),
 		cmocka_unit_test(test_child_zero_window_synack_retries),
 		cmocka_unit_test(test_cookie_length_checked),
+		cmocka_unit_test(test_synack_cookie_only_where_it_fits),
 		cmocka_unit_test(test_syn_data_fits_server_mss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1279,6 +1279,22 @@ static void test_synack_cookie_only_where_it_fits(void **state)
 	assert_int_equal(e->ev.ack, 201);
 	assert_int_equal(e->ev.fastopen, 8);
 	expect_no_tx(&sm);
+	/* A Fast Open child of a backup key's cookie: the new cookie its
+	 * SYN-ACK would bring does not fit beside the timestamps either. */
+	uint8_t old_ck[8], keys[32];
+	peer_cookie(&sm, old_ck);
+	assert_int_equal(hsk_fastopen_key_get(sm.st[S], keys), 16);
+	static const uint8_t k1[16] = "0123456789abcdef";
+	assert_int_equal(hsk_fastopen_key_set(sm.st[S], k1, keys), 0);
+	syn.has_ts = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = old_ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 2, PORT, 300, 0, SYN, 65535, &syn, "d", 1);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 302);               /* the data taken */
+	assert_int_equal(e->ev.fastopen, -1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	expect_no_tx(&sm);
 	tfo_finish(&sm, lsd);
 
 	/* The client's side: over the same MTU its cookie does not fit

@@ -547,6 +547,43 @@ static void pressure_now(hsk_stack *s)
 }
 
 /*
+ * Under pressure a SYN-ACK offers at most rcvbuf_min, never more than the
+ * listener's own buffer: a listener whose SO_RCVBUF is below rcvbuf_min
+ * offers the same small window with the pressure on as without.
+ */
+static void test_small_listener_window_under_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1210);
+	hsk_stack *s = sm.st[S];
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_RCVBUF, 1024), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	int cs[2], ss[2], w[2];
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			pressure_now(s);
+		cs[i] = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		ss[i] = sim_accept(&sm, S, lsd);
+		w[i] = synack_window(&sm, cs[i]);
+	}
+	assert_true(w[0] > 0 && (uint32_t)w[0] < s->env.cfg.rcvbuf_min);
+	assert_int_equal(w[1], w[0]);
+	s->tcp.mem_pressure = false;
+	for (int i = 0; i < 2; i++) {
+		hsk_abort(sm.st[C], cs[i]);
+		hsk_close(s, ss[i]);
+	}
+	hsk_close(s, lsd);
+	sim_run_idle(&sm, 600 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/*
  * Under pressure an emptied ring of the cached size is freed, not cached
  * (mem.c's release of an idle ring without a call takes the cache only
  * with no pressure on), and that release can end the pressure. The
@@ -656,6 +693,52 @@ static void test_mem_high_resets_orphans_first(void **state)
 	a.held[0] = a.held[2];          /* the first two are closed already */
 	a.nheld = 1;
 	for (int i = 0; i < 3; i++)
+		hsk_close(c, cs[i]);
+	app_end(&sm, &a);
+}
+
+/*
+ * The sweep at tcp_mem_high resets orphans only: a live connection that
+ * holds a ring (here 100 bytes its application has not read) keeps it and
+ * its connection. Two orphans hold 128 KiB; the live one's ring and a
+ * third connection's 64 KiB of data take the stack past tcp_mem_high:
+ * the two orphans go (TCPAbortOnMemory 2), the live one stays.
+ */
+static void test_mem_high_spares_live(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 96 * K, 192 * K, 224 * K, 4096, 1206);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	static uint8_t buf[64 * K];
+	fill(buf, sizeof(buf));
+	int cs[4];
+	open_conns(&a, cs, 0, 4);
+	assert_int_equal(hsk_send(c, cs[3], buf, 100), 100);
+	app_run(&a, 100 * MS);
+	assert_true(usage(&sm, S).buffer_bytes > 0);
+	assert_int_equal(hsk_send(s, a.held[0], buf, 64 * K), 64 * K);
+	assert_int_equal(hsk_send(s, a.held[1], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(hsk_close(s, a.held[0]), 0);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	assert_int_equal(usage(&sm, S).orphans, 2);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 0);
+
+	assert_int_equal(hsk_send(c, cs[2], buf, 64 * K), 64 * K);
+	app_run(&a, 1 * SEC);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnMemory"), 2);
+	assert_int_equal(usage(&sm, S).orphans, 0);
+	assert_int_equal(hsk_sock_state(s, a.held[3]), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_error(s, a.held[3]), 0);
+	assert_int_equal(hsk_sock_state(c, cs[3]), HSK_ESTABLISHED);
+	assert_int_equal(drain(&sm, a.held[3]), 100);
+	assert_int_equal(drain_all(&a, a.held[2], 64 * K), 64 * K);
+	a.held[0] = a.held[2];          /* the first two are closed already */
+	a.held[1] = a.held[3];
+	a.nheld = 2;
+	for (int i = 0; i < 4; i++)
 		hsk_close(c, cs[i]);
 	app_end(&sm, &a);
 }
@@ -1174,8 +1257,10 @@ int main(void)
 		cmocka_unit_test(test_mem_high),
 		cmocka_unit_test(test_waiting_sender_told_without_pressure),
 		cmocka_unit_test(test_idle_ring_freed_under_pressure),
+		cmocka_unit_test(test_small_listener_window_under_pressure),
 		cmocka_unit_test(test_rcv_ring_grows_back_at_partial_read),
 		cmocka_unit_test(test_mem_high_resets_orphans_first),
+		cmocka_unit_test(test_mem_high_spares_live),
 		cmocka_unit_test(test_close_out_of_memory_resets),
 		cmocka_unit_test(test_orphan_timer_out_of_memory),
 		cmocka_unit_test(test_commit_after_reserve_ends_pressure),

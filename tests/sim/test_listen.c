@@ -418,6 +418,46 @@ static void test_listener_not_syn(void **state)
 	sim_free(&sm);
 }
 
+/* A listener bound to one of the host's addresses takes the SYNs to that
+ * address only: a SYN to the same port at another of the host's addresses
+ * finds no listener and is reset (RFC 9293: CLOSED, <SEQ=0><ACK=SEG.SEQ+
+ * SEG.LEN><CTL=RST,ACK>), and makes no request; a listener bound to the
+ * address the SYN is for answers it. */
+static void test_listener_bound_address(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 53);
+	hsk_stack *s = sm.st[S];
+	bool v6 = sm.family == HSK_AF_INET6;
+	hsk_addr other = sim_twin(&sm, SIM_ADDR(5)), me = sim_addr(&sm, S);
+	assert_int_equal(hsk_stack_add_addr(s, &other, v6 ? 64 : 24), 0);
+	int l_other = sim_socket(&sm, S), l_me = sim_socket(&sm, S);
+	assert_int_equal(hsk_bind_addr(s, l_other, &other, PORT), 0);
+	assert_int_equal(hsk_listen(s, l_other, 4), 0);
+	assert_int_equal(hsk_bind_addr(s, l_me, &me, PORT + 1), 0);
+	assert_int_equal(hsk_listen(s, l_me, 4), 0);
+	sm.tx_cursor = sm.nlog;
+	/* (sim_inject's segments are for the host's first address) */
+	sim_inject(&sm, S, NOHOST, 4000, PORT, 1000, 0, SYN, 65535, NULL, 0);
+	sim_run(&sm, 1 * MS);
+	expect_abs(&sm, S, RST | A, 0, 1001, 0, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(requests(&sm, S), 0);
+	sim_inject(&sm, S, NOHOST, 4001, PORT + 1, 2000, 0, SYN, 65535, NULL, 0);
+	sim_run(&sm, 1 * MS);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, SYN | A);
+	assert_int_equal(e->ev.ack, 2001);
+	assert_int_equal(e->ev.tuple.lport, PORT + 1);
+	assert_int_equal(requests(&sm, S), 1);
+	assert_int_equal(hsk_close(s, l_other), 0);
+	assert_int_equal(hsk_close(s, l_me), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* A listener's backlog caps the SYN queue at max_syn_backlog. */
 static void test_max_syn_backlog(void **state)
 {
@@ -514,6 +554,43 @@ static void test_reset_before_accept(void **state)
 	assert_int_equal(hsk_close(s, ssd), 0);
 	expect_no_tx(&sm);
 	assert_int_equal(hsk_close(s, lsd), 0);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+/* A connection reset while on the accept queue is dead already: closing
+ * the listener then frees it without a reset of its own (no RST to a
+ * tuple the peer may reuse, no TCPAbortOnClose); the live one beside it
+ * is reset as usual. */
+static void test_listener_close_reset_child(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 54);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int dead = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	int live = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_abort(c, dead), 0);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(sim_usage(&sm, S).tcbs, 2);
+	sm.tx_cursor = sm.nlog;
+	assert_int_equal(hsk_close(s, lsd), 0);
+	const sim_ev *e = sim_next_tx(&sm);
+	assert_non_null(e);
+	assert_int_equal(e->ev.flags, RST | A);
+	uint16_t live_port = 0;
+	assert_int_equal(hsk_getsockname(c, live, NULL, &live_port), 0);
+	assert_int_equal(e->ev.tuple.rport, live_port);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPAbortOnClose"), 1);
+	sim_run(&sm, 2 * MS);
+	assert_int_equal(hsk_sock_error(c, live), HSK_ECONNRESET);
+	assert_int_equal(hsk_close(c, live), 0);
+	sim_run(&sm, 1 * SEC);
+	expect_no_tx(&sm);
 	sim_assert_no_leaks(&sm);
 	sim_free(&sm);
 }
@@ -624,8 +701,10 @@ int main(void)
 		cmocka_unit_test(test_syn_queue_full),
 		cmocka_unit_test(test_max_syn_backlog),
 		cmocka_unit_test(test_listener_not_syn),
+		cmocka_unit_test(test_listener_bound_address),
 		cmocka_unit_test(test_listener_close_resets_queue),
 		cmocka_unit_test(test_reset_before_accept),
+		cmocka_unit_test(test_listener_close_reset_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -442,6 +442,132 @@ static void test_defer_accept(void **state)
 	finish(&sm);
 }
 
+/* TCP_DEFER_ACCEPT longer than synack_retries (Linux's syn_ack_recalc):
+ * a request whose bare ACK came lives out the deferral, not the SYN-ACK
+ * retries. synack_retries 2, the deferral 15 s (4 timeouts: 1, 2, 4, 8
+ * s): quiet timeouts at 1, 3 and 7 s, the deferral's last SYN-ACK at 15 s,
+ * whose ACK is accepted. A request never acknowledged still goes after
+ * its 2 retries (at 7 s). */
+static void test_defer_accept_past_synack_retries(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.synack_retries = 2;
+	sim sm;
+	sim_init(&sm, 2, &cfg, 1120);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_DEFER_ACCEPT, 15), 0);
+	assert_int_equal(getopt_(s, lsd, HSK_TCP_DEFER_ACCEPT), 15);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	uint64_t t0 = sim_now(&sm);
+	size_t from = sm.nlog;
+	int csd = sim_connect(&sm, C, S, PORT);
+	/* a SYN the client will not complete: the plain half-open lifetime */
+	sim_inject(&sm, S, SIM_ADDR(7), 4000, PORT, 1000, 0, HSK_TH_SYN, 65535, NULL, 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(&sm, S, "TCPDeferAcceptDrop"), 1);
+	hsk_usage u;
+	sim_run(&sm, 7 * SEC + 100 * MS - sim_now(&sm) + t0);
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 1);        /* the acknowledged one */
+	sim_run(&sm, 15 * SEC - 100 * MS - sim_now(&sm) + t0);
+	hsk_stack_usage(s, &u);
+	assert_int_equal(u.requests, 1);
+	assert_int_equal(hsk_accept(s, lsd, NULL), -HSK_EAGAIN);
+	sim_run(&sm, 200 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	uint64_t synacks[8];
+	int n = 0;
+	for (size_t i = from; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host == S && e->ev.kind == HSK_EV_TX &&
+		    e->ev.flags == (HSK_TH_SYN | HSK_TH_ACK) && e->ev.tuple.rport != 4000 &&
+		    n < 8)
+			synacks[n++] = (e->ev.t_ns - t0) / MS;
+	}
+	assert_int_equal(n, 2);         /* the first and the deferral's last */
+	assert_int_equal(synacks[1] - synacks[0], 15000);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+/* TCP_DEFER_ACCEPT waits for data, not for a FIN: a final ACK that
+ * carries the client's FIN (no data) makes the connection at once, as
+ * Linux's tcp_check_req (its end_seq is past RCV.NXT); accept() gives it
+ * in CLOSE_WAIT, its read at the end. */
+static void test_defer_accept_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1121);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_socket(&sm, S);
+	assert_int_equal(hsk_setsockopt(s, lsd, HSK_TCP_DEFER_ACCEPT, 5), 0);
+	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
+	assert_int_equal(hsk_listen(s, lsd, 8), 0);
+	int csd = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPDeferAcceptDrop"), 1);
+	assert_int_equal(hsk_accept(s, lsd, NULL), -HSK_EAGAIN);
+	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(sim_counter(&sm, S, "TCPDeferAcceptDrop"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_CLOSE_WAIT);
+	char buf[4];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_sock_state(c, csd), HSK_FIN_WAIT_2);
+	hsk_close(s, ssd);
+	hsk_close(c, csd);
+	hsk_close(s, lsd);
+	sim_run(&sm, 100 * SEC);
+	finish(&sm);
+}
+
+/* TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT set alone on a
+ * connection live in its active extension, which an idle connection gives
+ * back (active.c): each one set keeps it, and reads back after the
+ * connection has moved data and gone idle again. */
+static void test_conn_options_outlive_idle(void **state)
+{
+	(void)state;
+	static const struct { int opt, value; } set[] = {
+		{ HSK_TCP_KEEPINTVL, 33 }, { HSK_TCP_KEEPCNT, 4 }, { HSK_TCP_USER_TIMEOUT, 5000 },
+	};
+	enum { N = sizeof(set) / sizeof(set[0]) };
+	sim sm;
+	sim_init(&sm, 2, NULL, 1123);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd[N], ssd[N];
+	for (int i = 0; i < N; i++) {
+		csd[i] = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		ssd[i] = sim_accept(&sm, S, lsd);
+		assert_int_equal(hsk_setsockopt(s, ssd[i], set[i].opt, set[i].value), 0);
+	}
+	char buf[4];
+	for (int i = 0; i < N; i++)
+		assert_int_equal(hsk_send(c, csd[i], "x", 1), 1);
+	sim_run(&sm, 10 * MS);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(hsk_recv(s, ssd[i], buf, sizeof(buf)), 1);
+	sim_run(&sm, 1 * SEC);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(getopt_(s, ssd[i], set[i].opt), set[i].value);
+		hsk_abort(c, csd[i]);
+		hsk_close(s, ssd[i]);
+	}
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* Buffers read back as Linux: twice what was set; out of range brought
  * into it. Keepalive timings read the stack's defaults until set, may be
  * set before connect() and on a listener, and SO_KEEPALIVE set before the
@@ -678,6 +804,9 @@ int main(void)
 		cmocka_unit_test(test_reuseport_group),
 		cmocka_unit_test(test_congestion),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_defer_accept_past_synack_retries),
+		cmocka_unit_test(test_defer_accept_fin),
+		cmocka_unit_test(test_conn_options_outlive_idle),
 		cmocka_unit_test(test_units_and_keepalive),
 		cmocka_unit_test(test_defaults_without_options),
 		cmocka_unit_test(test_set_on_listener),

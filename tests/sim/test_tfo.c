@@ -253,6 +253,10 @@ static void test_fastopen_connect(void **state)
 	expect_no_tx(&sm);
 	assert_int_equal(hsk_sock_state(c, csd), HSK_SYN_SENT);
 	assert_true(hsk_poll(c, csd) & HSK_POLLOUT);
+	/* TCP_NODELAY pushes what is queued (tcp_output): not the SYN the
+	 * first write is to carry. */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NODELAY, 1), 0);
+	expect_no_tx(&sm);
 	char buf[8];
 	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), -HSK_EAGAIN);
 	assert_int_equal(hsk_send(c, csd, "abc", 3), 3);
@@ -792,6 +796,13 @@ static void test_key_set_while_rotating(void **state)
 	assert_false(tfo_try(&sm, lsd, "stale"));
 	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveFail"), fail + 1);
 	assert_true(tfo_try(&sm, lsd, "fresh"));
+	/* A backup given is the backup, rotating or not (the key in use
+	 * until now stands in only for none). */
+	static const uint8_t kb[16] = "backup-key-01234";
+	uint8_t keys3[32];
+	assert_int_equal(hsk_fastopen_key_set(s, k1, kb), 0);
+	assert_int_equal(hsk_fastopen_key_get(s, keys3), 32);
+	assert_memory_equal(keys3 + 16, kb, 16);
 	tfo_finish(&sm, lsd);
 }
 
@@ -1008,6 +1019,37 @@ static void test_child_syn_again_limited(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* A SYN at another sequence number is not the client's SYN sent again: a
+ * Fast Open child in SYN_RECEIVED answers it with a challenge ACK (RFC
+ * 5961 §4, as Linux's tcp_validate_incoming), not with its SYN-ACK, and
+ * stays as it was. */
+static void test_child_other_syn_challenged(void **state)
+{
+	(void)state;
+	enum { IRS = 7000 };
+	sim sm;
+	int lsd = tfo_setup(&sm, 1031, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint32_t iss = peer_tfo_syn(&sm, PPORT, IRS, "query")->ev.seq;
+	uint64_t retrans = sim_counter(&sm, S, "TCPSynRetrans");
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS + 100000, 0, SYN, 65535, NULL, 0);
+	const sim_ev *e = next_seg(&sm, S, A, 0);
+	assert_int_equal(e->ev.seq, iss + 1);
+	assert_int_equal(e->ev.ack, IRS + 6);
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPSynRetrans"), retrans);
+	assert_int_equal(sim_counter(&sm, S, "TCPChallengeACK"), 1);
+	sim_inject(&sm, S, SIM_ADDR(PEER), PPORT, PORT, IRS + 6, iss + 1, A, 65535, NULL, 0);
+	int ssd = sim_accept(&sm, S, lsd);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 5);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 /* Several Fast Open children pending, completed or reset in an order
  * other than their list's (the newest first): each leaves the list with
  * its neighbours linked to each other, the count with it; the listener
@@ -1058,6 +1100,98 @@ static void test_children_leave_in_any_order(void **state)
 	for (int i = 0; i < 4; i++)
 		hsk_abort(s, sd[i]);
 	tfo_end(&sm);
+}
+
+/* The SYN-ACK of a Fast Open child whose client offered a zero window is
+ * retransmitted as any SYN-ACK (synack_retries, then the child goes), not
+ * taken for a window probe (whose limit is retries2's): two children, one
+ * of a SYN with window 0, one with 65535, both unanswered, send the same
+ * SYN-ACKs at the same times and go at the same time. */
+static void test_child_zero_window_synack_retries(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd = tfo_setup(&sm, 1035, 8);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint8_t ck[8];
+	peer_cookie(&sm, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	uint64_t t0 = sim_now(&sm);
+	size_t from = sm.nlog;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 100, 0, SYN, 0, &syn, "zero", 4);
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 200, 0, SYN, 65535, &syn, "open",
+			4);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 2);
+	uint64_t gone[2] = { 0, 0 };
+	for (int i = 0; i < 400 && !(gone[0] && gone[1]); i++) {
+		sim_run(&sm, 1 * SEC);
+		uint16_t ports[4];
+		int n = tfo_kids(&sm, ports, 4);
+		for (int k = 0; k < 2; k++) {
+			bool there = false;
+			for (int j = 0; j < n; j++)
+				there |= ports[j] == PPORT + k;
+			if (!there && !gone[k])
+				gone[k] = sim_now(&sm) - t0;
+		}
+	}
+	assert_true(gone[0] && gone[0] == gone[1]);
+	uint64_t at[2][16];
+	int n[2] = { 0, 0 };
+	for (size_t i = from; i < sm.nlog; i++) {
+		const sim_ev *e = &sm.log[i];
+		if (e->host != S || e->ev.kind != HSK_EV_TX || e->ev.flags != (SYN | A))
+			continue;
+		int k = e->ev.tuple.rport - PPORT;
+		if (k >= 0 && k < 2 && n[k] < 16)
+			at[k][n[k]++] = e->ev.t_ns - t0;
+	}
+	assert_int_equal(n[0], 1 + 5);          /* synack_retries 5 */
+	assert_int_equal(n[1], n[0]);
+	assert_memory_equal(at[0], at[1], (size_t)n[0] * sizeof(at[0][0]));
+	assert_int_equal(sim_counter(&sm, S, "TCPWinProbe"), 0);
+	tfo_finish(&sm, lsd);
+}
+
+/* No memory for the data a good cookie's SYN carries (tcp_mem_high, 1 KiB
+ * here, below any ring): the child is made all the same, its SYN-ACK
+ * acknowledges the SYN alone (TCPRcvQDrop), so that the client sends the
+ * data again, and the application reads nothing. */
+static void test_syn_data_no_memory(void **state)
+{
+	(void)state;
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.tcp_mem_low = sc.tcp_mem_pressure = sc.tcp_mem_high = 1024;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1034, 8);
+	hsk_stack *s = sm.st[S];
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	uint8_t ck[8];
+	peer_cookie(&sm, ck);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_fo = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 300, 0, SYN, 65535, &syn, "data", 4);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 301);               /* the data not taken */
+	expect_no_tx(&sm);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassive"), 1);
+	assert_int_equal(sim_counter(&sm, S, "TCPRcvQDrop"), 1);
+	int ssd = sim_accept(&sm, S, lsd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), -HSK_EAGAIN);
+	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
 }
 
 /* max_conns TCBs in use (1 here): a Fast Open SYN with a good cookie
@@ -1114,6 +1248,78 @@ static void test_no_tcb_left(void **state)
 	assert_true(ssd >= 0);
 	assert_int_equal(hsk_sock_state(s, ssd), HSK_ESTABLISHED);
 	hsk_abort(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
+/* A cookie goes in the SYN-ACK only where it fits: over a 68-byte IPv4
+ * MTU (MSS 28) the SYN-ACK's other options (MSS, SACK permitted,
+ * timestamps, window scale: 20 bytes) leave no room for its 10, so the
+ * SYN-ACK carries no Fast Open option (and no packet above the MTU); a
+ * cookie request without the timestamps has its cookie. */
+static void test_synack_cookie_only_where_it_fits(void **state)
+{
+	(void)state;
+	if (sim_env_ipv6())
+		skip();         /* IPv6's MTU is 1280 at least: room always */
+	hsk_config sc = cfg_tfo(HSK_TFO_CLIENT | HSK_TFO_SERVER);
+	sc.mtu = 68;
+	sim sm;
+	int lsd = tfo_setup_cfg(&sm, &sc, 1036, 8);
+	sim_run(&sm, 10 * MS);
+	sm.tx_cursor = sm.nlog;
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.sack_ok = true;
+	syn.has_ts = true;
+	syn.ts_val = 1;
+	syn.wscale = 7;
+	syn.has_fo = true;              /* a cookie request */
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT, PORT, 100, 0, SYN, 65535, &syn, NULL, 0);
+	const sim_ev *e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 101);
+	assert_int_equal(e->ev.fastopen, -1);
+	syn.has_ts = false;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 1, PORT, 200, 0, SYN, 65535, &syn, NULL, 0);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 201);
+	assert_int_equal(e->ev.fastopen, 8);
+	expect_no_tx(&sm);
+	/* A Fast Open child of a backup key's cookie: the new cookie its
+	 * SYN-ACK would bring does not fit beside the timestamps either. */
+	uint8_t old_ck[8], keys[32];
+	peer_cookie(&sm, old_ck);
+	assert_int_equal(hsk_fastopen_key_get(sm.st[S], keys), 16);
+	static const uint8_t k1[16] = "0123456789abcdef";
+	assert_int_equal(hsk_fastopen_key_set(sm.st[S], k1, keys), 0);
+	syn.has_ts = true;
+	syn.fo_len = 8;
+	syn.fo_cookie = old_ck;
+	sim_inject_opts(&sm, S, SIM_ADDR(PEER), PPORT + 2, PORT, 300, 0, SYN, 65535, &syn, "d", 1);
+	e = next_seg(&sm, S, SYN | A, 0);
+	assert_int_equal(e->ev.ack, 302);               /* the data taken */
+	assert_int_equal(e->ev.fastopen, -1);
+	assert_int_equal(sim_counter(&sm, S, "TCPFastOpenPassiveAltKey"), 1);
+	expect_no_tx(&sm);
+	tfo_finish(&sm, lsd);
+
+	/* The client's side: over the same MTU its cookie does not fit
+	 * beside the SYN's other options: no Fast Open option and no data on
+	 * the SYN (sendto takes none: -EINPROGRESS). */
+	hsk_config cc = cfg_tfo(HSK_TFO_CLIENT);
+	cc.mtu = 68;
+	const hsk_config *cfgs[2] = { &cc, NULL };
+	sim_init_hosts(&sm, 2, cfgs, 1037);
+	lsd = tfo_listen(&sm, 8);
+	static const uint8_t ck[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	assert_int_equal(hsk_fastopen_cookie_set(sm.st[C], SIM_ADDR(S), ck, 8), 0);
+	sm.tx_cursor = sm.nlog;
+	int csd = hsk_socket(sm.st[C]);
+	assert_int_equal(hsk_sendto(sm.st[C], csd, "abc", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EINPROGRESS);
+	e = next_seg(&sm, C, SYN, 0);
+	assert_int_equal(e->ev.fastopen, -1);
+	hsk_abort(sm.st[C], csd);
 	tfo_finish(&sm, lsd);
 }
 
@@ -1296,9 +1502,13 @@ int main(void)
 		cmocka_unit_test(test_shards_share_key),
 		cmocka_unit_test(test_simultaneous_open_data_on_syn),
 		cmocka_unit_test(test_child_syn_again_limited),
+		cmocka_unit_test(test_child_other_syn_challenged),
 		cmocka_unit_test(test_children_leave_in_any_order),
 		cmocka_unit_test(test_no_tcb_left),
+		cmocka_unit_test(test_syn_data_no_memory),
+		cmocka_unit_test(test_child_zero_window_synack_retries),
 		cmocka_unit_test(test_cookie_length_checked),
+		cmocka_unit_test(test_synack_cookie_only_where_it_fits),
 		cmocka_unit_test(test_syn_data_fits_server_mss),
 		cmocka_unit_test(test_old_incarnation_synack_refused),
 	};

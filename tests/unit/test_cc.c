@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "handshake.h"
 #include "tcp/cc.h"
 
 #define MSS 1000u
@@ -69,6 +70,36 @@ static void test_registry(void **state)
 	for (i = 0; cc_at(i); i++)
 		assert_non_null(cc_at(i)->name);
 	assert_int_equal(i, 3);
+}
+
+static void sink(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+/* hsk_config.congestion_control names one of the registry's, or the
+ * stack is not made (hsk_stack_new: NULL on bad configuration); NULL
+ * is the default, cubic. */
+static void test_stack_cc_name(void **state)
+{
+	hsk_config cfg;
+	hsk_link link = { .transmit = sink };
+
+	(void)state;
+	hsk_config_default(&cfg);
+	cfg.seed = 1;
+	cfg.congestion_control = "bbr";
+	assert_null(hsk_stack_new(&cfg, &link, 0));
+	cfg.congestion_control = NULL;
+	hsk_stack *s = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(s);
+	hsk_stack_free(s);
+	cfg.congestion_control = "reno";
+	s = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(s);
+	hsk_stack_free(s);
 }
 
 static void test_initial_window(void **state)
@@ -749,6 +780,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_stack_cc_name),
 		cmocka_unit_test(test_initial_window),
 		cmocka_unit_test(test_slow_start),
 		cmocka_unit_test(test_not_cwnd_limited),

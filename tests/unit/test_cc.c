@@ -649,6 +649,23 @@ static void test_cubic_k_and_curve(void **state)
 
 /* With a long RTT (200 ms: Reno's W_est stays below the curve) the window
  * follows the cubic curve: concave up to W_max near t = K, then convex. */
+/* W_cubic(t) is capped at about 17 minutes from K (CUBIC_MAX_OFFS): (t -
+ * K)^3 in its fixed point would overflow 64 bits within a day of steady
+ * sending, and the target cwnd chases would wrap to anything. Far out the
+ * curve is flat, and never below what it was nearer. */
+static void test_cubic_curve_far_out(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	uint64_t w10s = cc_cubic_window(&cc, 10 * SEC);
+	uint64_t w1h = cc_cubic_window(&cc, 3600 * SEC);
+	assert_true(w1h > w10s);
+	assert_int_equal(cc_cubic_window(&cc, 24 * 3600 * SEC), w1h);
+	assert_int_equal(cc_cubic_window(&cc, 30 * 24 * 3600 * SEC), w1h);
+}
+
 static void test_cubic_follows_curve(void **state)
 {
 	const uint64_t rtt = 200 * MS;
@@ -803,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_reduction),
 		cmocka_unit_test(test_cubic_k_and_curve),
 		cmocka_unit_test(test_cubic_follows_curve),
+		cmocka_unit_test(test_cubic_curve_far_out),
 		cmocka_unit_test(test_cubic_reno_friendly),
 		cmocka_unit_test(test_cubic_reno_region_at_100ms),
 		cmocka_unit_test(test_cubic_after_rto),

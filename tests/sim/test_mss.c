@@ -384,6 +384,56 @@ static void test_icmp_never_raises_mss_nor_aborts(void **state)
 	icmp_end(&sm, &p);
 }
 
+/* Only Destination Unreachable speaks of the path: an error of another
+ * type (a forged Time Exceeded carrying fragmentation-needed's code) does
+ * not lower the MSS. */
+static void test_icmp_other_type_no_pmtu(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	icmp_fx(&sm, &p, NULL, 953);
+	sim_inject_icmp(p.sm, S, SIM_ADDR(6), ICMP_TIME_EXCEEDED, ICMP_UNREACH_NEEDFRAG, 1000,
+			p.hport, p.addr, p.port, p.hiss + 1);
+	assert_int_equal(maxseg(&sm, p.sd), (int)sim_mss(&sm) - 12);
+	frag_needed(&p, 1000, 1);
+	assert_int_equal(maxseg(&sm, p.sd), pmtu_mss(&sm, 1000));
+	icmp_end(&sm, &p);
+}
+
+/* RFC 1122 4.2.3.9: while the connection opens, only port and protocol
+ * unreachable are hard errors (ECONNREFUSED); host unreachable, and an
+ * error of another type with the port's code (forged), are soft: the
+ * connect goes on. */
+static void test_icmp_soft_errors_spare_connect(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 954);
+	hsk_stack *c = sm.st[0];
+	int sd = sim_socket(&sm, 0);
+	hsk_addr nohost = sim_twin(&sm, SIM_ADDR(7));
+	assert_int_equal(hsk_connect_addr(c, sd, &nohost, PORT), -HSK_EINPROGRESS);
+	hsk_tuple tu;
+	hsk_sock_tuple(c, sd, &tu);
+	uint32_t iss = sim_iss(&sm, 0);
+	sim_inject_icmp(&sm, 0, SIM_ADDR(6), ICMP_DEST_UNREACH, ICMP_UNREACH_HOST, 0, tu.lport,
+			SIM_ADDR(7), PORT, iss);
+	sim_inject_icmp(&sm, 0, SIM_ADDR(6), ICMP_TIME_EXCEEDED, ICMP_UNREACH_PORT, 0, tu.lport,
+			SIM_ADDR(7), PORT, iss);
+	assert_int_equal(hsk_sock_state(c, sd), HSK_SYN_SENT);
+	assert_int_equal(hsk_sock_error(c, sd), 0);
+	assert_int_equal(sim_counter(&sm, 0, "AttemptFails"), 0);
+	sim_inject_icmp(&sm, 0, SIM_ADDR(6), ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, 0, tu.lport,
+			SIM_ADDR(7), PORT, iss);
+	assert_int_equal(hsk_sock_error(c, sd), HSK_ECONNREFUSED);
+	assert_int_equal(sim_counter(&sm, 0, "AttemptFails"), 1);
+	assert_int_equal(hsk_close(c, sd), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +447,8 @@ int main(void)
 		cmocka_unit_test(test_floors_validated),
 		cmocka_unit_test(test_frag_needed_outside_flight_ignored),
 		cmocka_unit_test(test_icmp_never_raises_mss_nor_aborts),
+		cmocka_unit_test(test_icmp_other_type_no_pmtu),
+		cmocka_unit_test(test_icmp_soft_errors_spare_connect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

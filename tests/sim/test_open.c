@@ -180,6 +180,76 @@ static void test_simultaneous_open_checks_ack(void **state)
 	sim_free(&sm);
 }
 
+/* RFC 9293 §3.10.7.4, SYN-RECEIVED: an ACK of more than we sent (SEG.ACK
+ * > SND.MAX: here SND.NXT, the SYN alone) is not acceptable: "form a
+ * reset segment <SEQ=SEG.ACK><CTL=RST> and send it", and stay. */
+static void test_simultaneous_open_ack_beyond_sent(void **state)
+{
+	(void)state;
+	sim sm;
+	int a = connect_nohost(&sm, 16);
+	hsk_stack *c = sm.st[C];
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, 0, SYN, 65535, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 2, A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 2, 0, 0);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs + 1, iss + 1, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_ESTABLISHED);
+	abort_end(&sm, a);
+}
+
+/* In SYN_RECEIVED of a simultaneous open nothing precedes the peer's SYN:
+ * text below RCV.NXT (= IRS + 1) was never sent, so it is no duplicate
+ * that tells of a lost ACK (Linux's tcp_check_req answers such a segment
+ * with a bare ACK). Dropped out of the window, or failing PAWS, it is
+ * answered with an ACK, but it neither counts as DelayedACKLost nor
+ * starts quick-ACK mode; nor does text at the right edge of the window
+ * the SYN,ACK offered (the peer cannot have been told of a smaller one). */
+static void test_syn_received_text_before_irs(void **state)
+{
+	(void)state;
+	sim sm;
+	int a = connect_nohost(&sm, 17);
+	hsk_stack *c = sm.st[C];
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1000;
+	o.has_ts = true;
+	o.ts_val = 5000;
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs, 0, SYN, 65535, &o, NULL, 0);
+	expect_seg(&sm, C, SYN | A, 0, irs + 1, 0);
+	tcb *t = sock_get(c, a)->t;
+	assert_true(t->flags & TF_TS_OK);
+	assert_int_equal(t->quick, 0);
+	uint8_t text[10];
+	memset(text, 'x', sizeof(text));
+	o.ts_val = 5001;
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs - 20, iss + 1, A, 65535, &o,
+			text, sizeof(text));
+	assert_int_equal(sim_counter(&sm, C, "DropOutOfWindow"), 1);
+	assert_non_null(sim_next_tx(&sm));              /* answered */
+	o.ts_val = 4000;
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs - 20, iss + 1, A, 65535, &o,
+			text, sizeof(text));
+	assert_int_equal(sim_counter(&sm, C, "PAWSEstab"), 1);
+	assert_non_null(sim_next_tx(&sm));
+	assert_int_equal(sim_counter(&sm, C, "DelayedACKLost"), 0);
+	assert_int_equal(t->quick, 0);
+	uint32_t wnd = (uint32_t)seq_diff(t->rcv_adv, t->rcv_nxt);
+	assert_true(wnd > 0);
+	o.ts_val = 5002;
+	sim_inject_opts(&sm, C, NOHOST, SPORT, CPORT, irs + 1 + wnd, iss + 1, A, 65535, &o,
+			text, sizeof(text));
+	assert_int_equal(sim_counter(&sm, C, "DropOutOfWindow"), 2);
+	assert_int_equal(t->quick, 0);
+	assert_int_equal(hsk_sock_state(c, a), HSK_SYN_RECEIVED);
+	abort_end(&sm, a);
+}
+
 /* A simultaneous open whose SYN,ACK could not go out (output_send found no
  * extension for it: SND.NXT stays the ISS, and SND.MAX went back to it on
  * the peer's SYN; the test puts both there, as that failure leaves them):
@@ -1028,6 +1098,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_checks_ack),
+		cmocka_unit_test(test_simultaneous_open_ack_beyond_sent),
+		cmocka_unit_test(test_syn_received_text_before_irs),
 		cmocka_unit_test(test_simultaneous_open_synack_unsent),
 		cmocka_unit_test(test_simultaneous_open_window_unscaled),
 		cmocka_unit_test(test_simultaneous_open_syn_ack_field_ignored),

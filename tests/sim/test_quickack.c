@@ -187,6 +187,31 @@ static void test_quickack_option(void **state)
 	close_peer(&sm, &p);
 }
 
+/* TCP_QUICKACK 1 sends a waiting ACK at once only in ESTABLISHED and
+ * CLOSE_WAIT (Linux's do_tcp_setsockopt: tcp_cleanup_rbuf for those two
+ * states): after our FIN (FIN_WAIT_2 here) the ACK waits for its timer. */
+static void test_quickack_option_after_fin(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p = open_peer(&sm, 804);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 0), 0);
+	assert_int_equal(hsk_shutdown(s, p.sd, HSK_SHUT_WR), 0);
+	expect_peer_seg(&p, A | HSK_TH_FIN, 1, 1, 0);
+	sim_peer_send(&p, 1, 2, A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(s, p.sd), HSK_FIN_WAIT_2);
+	sim_peer_send(&p, 1, 2, A | PSH, 65535, "abc", 3);
+	expect_no_tx(&sm);
+	assert_int_equal(hsk_setsockopt(s, p.sd, HSK_TCP_QUICKACK, 1), 0);
+	expect_no_tx(&sm);
+	uint64_t at = sim_now(&sm);
+	sim_run(&sm, 50 * MS);
+	expect_peer_seg(&p, A, 2, 4, 0);
+	assert_true(last_tx_time(&sm) > at);
+	close_peer(&sm, &p);
+}
+
 /* A reply within 40 ms of the request makes the connection interactive
  * (pingpong): the next request is not ACKed at once, the reply carries
  * the ACK. When no reply comes in time the delayed ACK goes and quick
@@ -462,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_quick_acks_after_duplicate),
 		cmocka_unit_test(test_quick_acks_after_window_overrun),
 		cmocka_unit_test(test_quickack_option),
+		cmocka_unit_test(test_quickack_option_after_fin),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_first_flight_not_delayed),
 		cmocka_unit_test(test_psh_per_burst),

@@ -375,6 +375,19 @@ static void test_congestion(void **state)
 	assert_int_equal(hsk_getsockopt(s, ssd, HSK_TCP_CONGESTION, &(int){ 0 }), -HSK_ENOPROTOOPT);
 	assert_int_equal(hsk_setsockopt(s, ssd, HSK_TCP_CONGESTION, 1), -HSK_ENOPROTOOPT);
 	assert_int_equal(hsk_setsockopt_str(s, ssd, HSK_SO_NODELAY, "x"), -HSK_ENOPROTOOPT);
+	/* To and from "none" (its fixed window) the new algorithm starts
+	 * afresh, as Linux's tcp_reinit_congestion_control: none's window
+	 * is not kept by the others, nor theirs by none. */
+	uint32_t none_cwnd = 0;
+	assert_int_equal(hsk_sock_info(c, csd, &ti), 0);
+	none_cwnd = ti.cwnd;
+	assert_true(none_cwnd > 1000 * ti.mss);
+	assert_int_equal(hsk_setsockopt_str(c, csd, HSK_TCP_CONGESTION, "reno"), 0);
+	assert_int_equal(hsk_sock_info(c, csd, &ti), 0);
+	assert_int_equal(ti.cwnd, 10 * ti.mss);
+	assert_int_equal(hsk_setsockopt_str(c, csd, HSK_TCP_CONGESTION, "none"), 0);
+	assert_int_equal(hsk_sock_info(c, csd, &ti), 0);
+	assert_int_equal(ti.cwnd, none_cwnd);
 	/* Data still flows after the switch. */
 	static char buf[100000];
 	assert_int_equal(hsk_send(s, ssd, buf, sizeof(buf)), (long)sizeof(buf));

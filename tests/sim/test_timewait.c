@@ -316,6 +316,51 @@ static void test_syn_boundary_at_rcv_nxt(void **state)
 	sim_free(&sm);
 }
 
+/* A FIN without the ACK bit (RFC 9293 step five drops what has no ACK;
+ * Linux's tcp_timewait_state_process answers it, as any segment with
+ * text or FIN, but restarts the timer only for one with ACK): answered
+ * with our ACK each time -- the retransmission's sequence number and
+ * RCV.NXT alike -- and 2MSL is not restarted, so a peer cannot keep the
+ * entry alive with segments that acknowledge nothing. */
+static void test_fin_without_ack_no_restart(void **state)
+{
+	(void)state;
+	tw_fx f;
+	fx_client_time_wait(&f, 705);
+	sim_run(&f.sm, 3 * SEC);
+	to_entry(&f, f.rcv_nxt - 1, 0, FIN, NULL, 0);
+	expect_seg(&f.sm, C, A, 2, 2, 0);
+	to_entry(&f, f.rcv_nxt, 0, FIN, NULL, 0);
+	expect_seg(&f.sm, C, A, 2, 2, 0);
+	expect_no_tx(&f.sm);
+	expect_end_at(&f, f.entered + 10 * SEC);
+	fx_end(&f);
+}
+
+/* A SYN above RCV.NXT ends the entry for a new connection (RFC 1122
+ * 4.2.2.13); with no listener on the port (the client's end) the SYN is
+ * then a segment to no connection: RST,ACK <SEQ=0><ACK=SEG.SEQ+1> (RFC
+ * 9293 §3.10.7.1), as Linux's TCP_TW_SYN finding no listener. */
+static void test_syn_to_entry_without_listener_reset(void **state)
+{
+	(void)state;
+	tw_fx f;
+	fx_client_time_wait(&f, 706);
+	uint32_t seq = f.rcv_nxt + 1000;
+	to_entry(&f, seq, 0, SYN, NULL, 0);
+	const sim_ev *e = sim_next_tx(&f.sm);
+	assert_non_null(e);
+	assert_int_equal(e->host, C);
+	assert_int_equal(e->ev.flags, RST | A);
+	assert_int_equal(e->ev.seq, 0);
+	assert_int_equal(e->ev.ack, seq + 1);
+	expect_no_tx(&f.sm);
+	assert_int_equal(timewaits(&f.sm, C), 0);
+	assert_int_equal(sim_counter(&f.sm, C, "TWRecycled"), 1);
+	assert_int_equal(sim_counter(&f.sm, C, "RstSentNoSocket"), 1);
+	fx_end(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_bare_ack_silent),
 		cmocka_unit_test(test_synack_at_rcv_nxt_challenged),
 		cmocka_unit_test(test_syn_boundary_at_rcv_nxt),
+		cmocka_unit_test(test_fin_without_ack_no_restart),
+		cmocka_unit_test(test_syn_to_entry_without_listener_reset),
 		cmocka_unit_test(test_second_entry_traced),
 		cmocka_unit_test(test_reap_run_stops_at_not_due),
 	};

@@ -442,6 +442,36 @@ static void test_after_idle(void **state)
 	assert_int_equal(cc.cwnd, 100 * MSS);
 	cc_after_idle(&cc, 400 * MS, 300 * MS, 2);
 	assert_int_equal(cc.cwnd, 10 * MSS);
+	/* RFC 5681 §4.1: the restart window is min(IW, cwnd): a smaller
+	 * window (after a loss) is not raised by the idle time */
+	cc.cwnd = 4 * MSS;
+	cc_after_idle(&cc, 400 * MS, 300 * MS, 3);
+	assert_int_equal(cc.cwnd, 4 * MSS);
+}
+
+/* RFC 9406 §4.2 compares a round's minimum RTT with the previous round's:
+ * a round with enough samples but no previous minimum (the first ACK,
+ * which started it, carried no sample) has nothing to compare with, and
+ * stays in slow start however long its RTTs are. */
+static void test_hystart_first_round_no_baseline(void **state)
+{
+	cc_state cc;
+	int i;
+
+	(void)state;
+	now = 0;
+	cc_init(&cc, &cc_newreno_ops, MSS, 0);
+	ack(&cc, MSS, true);                    /* no sample: the round starts */
+	assert_int_equal(cc.hs_last_min, UINT32_MAX);
+	cc_ack a = { .acked = MSS, .srtt = 100 * MS, .rtt = 100 * MS, .cwnd_limited = true };
+	for (i = 0; i < 8; i++) {
+		now += MS;
+		a.flight = cc.cwnd;
+		cc_on_ack(&cc, &a, now);
+	}
+	assert_true(cc.hs_samples >= 8);
+	assert_int_equal(cc.hs_state, CC_HS_SS);
+	assert_int_equal(cc.cwnd, 19 * MSS);
 }
 
 static void test_set_mss(void **state)
@@ -650,6 +680,23 @@ static void test_cubic_k_and_curve(void **state)
 
 /* With a long RTT (200 ms: Reno's W_est stays below the curve) the window
  * follows the cubic curve: concave up to W_max near t = K, then convex. */
+/* W_cubic(t) is capped at about 17 minutes from K (CUBIC_MAX_OFFS): (t -
+ * K)^3 in its fixed point would overflow 64 bits within a day of steady
+ * sending, and the target cwnd chases would wrap to anything. Far out the
+ * curve is flat, and never below what it was nearer. */
+static void test_cubic_curve_far_out(void **state)
+{
+	cc_state cc;
+
+	(void)state;
+	cubic_after_loss(&cc);
+	uint64_t w10s = cc_cubic_window(&cc, 10 * SEC);
+	uint64_t w1h = cc_cubic_window(&cc, 3600 * SEC);
+	assert_true(w1h > w10s);
+	assert_int_equal(cc_cubic_window(&cc, 24 * 3600 * SEC), w1h);
+	assert_int_equal(cc_cubic_window(&cc, 30 * 24 * 3600 * SEC), w1h);
+}
+
 static void test_cubic_follows_curve(void **state)
 {
 	const uint64_t rtt = 200 * MS;
@@ -798,12 +845,14 @@ int main(void)
 		cmocka_unit_test(test_prr_reduction_bound),
 		cmocka_unit_test(test_rto),
 		cmocka_unit_test(test_after_idle),
+		cmocka_unit_test(test_hystart_first_round_no_baseline),
 		cmocka_unit_test(test_set_mss),
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_icbrt),
 		cmocka_unit_test(test_cubic_reduction),
 		cmocka_unit_test(test_cubic_k_and_curve),
 		cmocka_unit_test(test_cubic_follows_curve),
+		cmocka_unit_test(test_cubic_curve_far_out),
 		cmocka_unit_test(test_cubic_reno_friendly),
 		cmocka_unit_test(test_cubic_reno_region_at_100ms),
 		cmocka_unit_test(test_cubic_after_rto),

@@ -382,6 +382,38 @@ static void test_fin(void **state)
 	assert_false(F.q.fin_known);
 }
 
+/* A FIN the ring could not hold up to, or one wholly below rcv_nxt (old),
+ * is not recorded: either, taken, would cut the stream at a wrong place
+ * (reass_trim drops all text past fin_seq). */
+static void test_fin_out_of_reach(void **state)
+{
+	reass_result res;
+
+	(void)state;
+	/* a bare FIN (nothing to trim, so nothing dropped) past the ring */
+	fx_init(64, B);
+	seg(B, 65, 0, true, &res);
+	assert_false(res.dropped);
+	assert_false(res.fin);
+	assert_false(F.q.fin_known);
+	/* nor once part of the ring is in use: 32 bytes held, room for 32 */
+	seg(B, 0, 32, false, &res);
+	seg(B, 65, 0, true, &res);
+	assert_false(F.q.fin_known);
+	seg(B, 64, 0, true, &res);                  /* the ring's end: fine */
+	assert_true(F.q.fin_known);
+	assert_int_equal(F.q.fin_seq.v, B + 64);
+	/* an old FIN with its text, all below rcv_nxt */
+	fx_init(4096, B);
+	seg(B, 0, 100, false, &res);
+	seg(B, 10, 20, true, &res);
+	assert_true(res.has_dup);
+	assert_false(res.fin);
+	assert_false(F.q.fin_known);
+	assert_int_equal(seg(B, 100, 50, false, &res), 50);    /* the stream goes on */
+	check_ring(B);
+}
+
 /* Random segments of a 20000-byte stream, reordered and duplicated; the
  * reader drains the ring as it goes. */
 static void test_random(void **state)
@@ -443,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_range_limit),
 		cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_fin_out_of_reach),
 		cmocka_unit_test(test_random),
 	};
 

@@ -30,6 +30,24 @@ static void test_initial_rto(void **state)
 	assert_int_equal(rtt_srtt_or(&e, 7), 7);
 }
 
+/* RFC 6298 §5.7: a SYN that timed out, and no sample: data starts with an
+ * RTO of 3 s "if the implementation is using an RTO less than 3
+ * seconds" -- a larger configured initial RTO is not lowered to it. */
+static void test_fallback_only_raises(void **state)
+{
+	rtt_params p;
+	rtt_est e;
+
+	(void)state;
+	fresh(&p, &e);
+	rtt_fallback(&e, &p);
+	assert_int_equal(rtt_rto(&e, &p), 3000 * MS);
+	fresh(&p, &e);
+	p.rto_initial = 5000 * MS;
+	rtt_fallback(&e, &p);
+	assert_int_equal(rtt_rto(&e, &p), 5000 * MS);
+}
+
 static void test_first_and_second_sample(void **state)
 {
 	rtt_params p;
@@ -204,6 +222,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_initial_rto),
+		cmocka_unit_test(test_fallback_only_raises),
 		cmocka_unit_test(test_first_and_second_sample),
 		cmocka_unit_test(test_min_clamp_and_granularity),
 		cmocka_unit_test(test_max_clamp),

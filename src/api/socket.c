@@ -738,7 +738,10 @@ long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 	}
 	if (!(s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT))
 		return -HSK_EOPNOTSUPP;
-	if (k->inet6)           /* as hsk_connect */
+	/* As Linux: a connection's state is looked at before the address
+	 * (EISCONN, EALREADY: conn_open), then an IPv4 address is not a
+	 * fresh IPv6 socket's, as hsk_connect's */
+	if (k->inet6 && k->kind != SK_CONN)
 		return -HSK_EAFNOSUPPORT;
 	stack_clock_check(s);
 	tcb *t;

@@ -338,8 +338,10 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
-	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
-	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
+	/* Like Linux: the backlog is capped by somaxconn, compared as
+	 * unsigned, so a negative one is somaxconn (FreeBSD's rule too);
+	 * 0 still admits one. */
+	uint32_t b = backlog == 0 ? 1 : (uint32_t)backlog;
 	if (b > s->env.cfg.somaxconn)
 		b = s->env.cfg.somaxconn;
 	if (k->kind == SK_LISTEN) {

@@ -615,6 +615,72 @@ static void test_set_on_connection(void **state)
 	finish(&sm);
 }
 
+/* Each keepalive timing and TCP_USER_TIMEOUT alone reaches the
+ * connection: set on a listener, the accepted one has it (Linux clones
+ * them); set before connect(), the connection has it. */
+static void test_inherited_alone(void **state)
+{
+	(void)state;
+	static const struct { int opt, value; } one[] = {
+		{ HSK_TCP_KEEPIDLE, 11 }, { HSK_TCP_KEEPINTVL, 12 }, { HSK_TCP_KEEPCNT, 13 },
+		{ HSK_TCP_USER_TIMEOUT, 14000 },
+	};
+	sim sm;
+	sim_init(&sm, 2, NULL, 1113);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		uint16_t port = (uint16_t)(PORT + i);
+		int lsd = sim_socket(&sm, S);
+		assert_int_equal(hsk_setsockopt(s, lsd, one[i].opt, one[i].value), 0);
+		assert_int_equal(sim_bind_any(&sm, S, lsd, port), 0);
+		assert_int_equal(hsk_listen(s, lsd, 8), 0);
+		int csd = sim_socket(&sm, C);
+		assert_int_equal(hsk_setsockopt(c, csd, one[i].opt, one[i].value), 0);
+		assert_int_equal(sim_connect_to(&sm, C, csd, S, port), -HSK_EINPROGRESS);
+		sim_run(&sm, 10 * MS);
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(getopt_(s, ssd, one[i].opt), one[i].value);
+		assert_int_equal(getopt_(c, csd, one[i].opt), one[i].value);
+		hsk_abort(c, csd);
+		hsk_close(s, ssd);
+		hsk_close(s, lsd);
+	}
+	finish(&sm);
+}
+
+/* The keepalive timings set before connect() are the connection's (they
+ * were lost: the connection probed after the stack's 7200 s): 10 s idle,
+ * then 3 probes 2 s apart, and the connection times out. */
+static void test_keepalive_before_connect(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1114);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPALIVE, 1), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPIDLE, 10), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPINTVL, 2), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPCNT, 3), 0);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	sim_blackhole(&sm, S, -1, true);
+	sim_run(&sm, 9 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 0);
+	sim_run(&sm, 2 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 1);
+	sim_run(&sm, 6 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
+	assert_int_equal(getopt_(c, csd, HSK_SO_ERROR), HSK_ETIMEDOUT);
+	sim_blackhole(&sm, S, -1, false);
+	hsk_close(c, csd);
+	hsk_abort(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* A socket without options (no sock_opts allocated) takes the defaults
  * without reading them: connect(), accept() and close() skip the copy
  * (socket.c, "NULL: the defaults'"). A socket whose options were
@@ -678,6 +744,8 @@ int main(void)
 		cmocka_unit_test(test_reuseport_group),
 		cmocka_unit_test(test_congestion),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_inherited_alone),
+		cmocka_unit_test(test_keepalive_before_connect),
 		cmocka_unit_test(test_units_and_keepalive),
 		cmocka_unit_test(test_defaults_without_options),
 		cmocka_unit_test(test_set_on_listener),

@@ -6,6 +6,7 @@
  * reports them; options set on a socket that listens already or on a
  * connection.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -615,6 +616,46 @@ static void test_set_on_connection(void **state)
 	finish(&sm);
 }
 
+/* Option values at their edges, as Linux: TCP_FASTOPEN_CONNECT is 0 or
+ * 1 (negative: EINVAL); TCP_DEFER_ACCEPT of 0 or less is off, and a
+ * large one is capped at 255 SYN-ACK timeouts (29887 s); SO_RCVLOWAT
+ * negative reads INT_MAX; SO_SNDBUF once the send buffer exists is
+ * EINVAL and leaves the size. */
+static void test_value_edges(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1112, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int f = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_FASTOPEN_CONNECT, -1), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_FASTOPEN_CONNECT, 2), -HSK_EINVAL);
+	assert_int_equal(getopt_(c, f, HSK_TCP_FASTOPEN_CONNECT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 5), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 0), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, -1), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 40000), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 29887);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_RCVLOWAT, -1), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_RCVLOWAT), INT_MAX);
+	assert_int_equal(hsk_close(c, f), 0);
+	/* SO_SNDBUF: set on the connection before its ring exists (it then
+	 * sizes it), refused after */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_SNDBUF, 4096), 0);
+	assert_int_equal(getopt_(c, csd, HSK_SO_SNDBUF), 8192);
+	assert_int_equal(hsk_send(c, csd, "x", 1), 1);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_SNDBUF, 65536), -HSK_EINVAL);
+	assert_int_equal(getopt_(c, csd, HSK_SO_SNDBUF), 8192);
+	sim_run(&sm, 10 * MS);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* Each keepalive timing and TCP_USER_TIMEOUT alone reaches the
  * connection: set on a listener, the accepted one has it (Linux clones
  * them); set before connect(), the connection has it. */
@@ -744,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_reuseport_group),
 		cmocka_unit_test(test_congestion),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_value_edges),
 		cmocka_unit_test(test_inherited_alone),
 		cmocka_unit_test(test_keepalive_before_connect),
 		cmocka_unit_test(test_units_and_keepalive),

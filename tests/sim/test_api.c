@@ -110,6 +110,75 @@ static void test_sendv_recvv_peek(void **state)
 	finish(&sm, lsd, csd, ssd);
 }
 
+/* Vectors cut short, as Linux's writev/readv: a write larger than the
+ * room fills it and stops inside an iovec; a read of what is there
+ * stops inside one (the rest untouched), MSG_PEEK alike and leaving it;
+ * iov NULL with a count, or a NULL base with a length, is EINVAL
+ * (docs/api.md); a NULL base of length 0 is nothing. */
+static void test_vectors_partial(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1208, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	enum { PART = 100000 };
+	static uint8_t src[5000 + 3 * PART], got[5000 + 3 * PART];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 13 + i / 253);
+	uint8_t one = 0;
+	hsk_iovec bad[2] = { { &one, 1 }, { NULL, 5 } };
+	hsk_iovec empty[2] = { { NULL, 0 }, { NULL, 0 } };
+	assert_int_equal(hsk_sendv(c, csd, NULL, 1), -HSK_EINVAL);
+	assert_int_equal(hsk_sendv(c, csd, bad, 2), -HSK_EINVAL);
+	assert_int_equal(hsk_sendv(c, csd, empty, 2), 0);
+	assert_int_equal(hsk_recvv(s, ssd, NULL, 1, 0), -HSK_EINVAL);
+	assert_int_equal(hsk_recvv(s, ssd, bad, 2, HSK_MSG_PEEK), -HSK_EINVAL);
+	/* the room under TCP_NOTSENT_LOWAT (less than the ring's), in the
+	 * second iovec; then the ring's, in the third */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 5000), 0);
+	hsk_iovec lo[3] = { { src, 3000 }, { src + 3000, 3000 }, { src + 6000, 3000 } };
+	assert_int_equal(hsk_sendv(c, csd, lo, 3), 5000);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 0), 0);
+	uint8_t *from = src + 5000;
+	hsk_iovec out[3] = { { from, PART }, { from + PART, PART }, { from + 2 * PART, PART } };
+	long sent = hsk_sendv(c, csd, out, 3);
+	assert_true(sent > 2 * PART && sent < 3 * PART);      /* the room, in the third */
+	assert_int_equal(hsk_sendv(c, csd, out, 3), -HSK_EAGAIN);
+	sent += 5000;
+	long total = 0;
+	int short_reads = 0;
+	static uint8_t peek[7000];
+	for (int round = 0; round < 200 && total < sent; round++) {
+		sim_run(&sm, 5 * MS);
+		for (;;) {
+			uint8_t *p = got + total;
+			hsk_iovec pv[3] = { { peek, 1000 }, { peek + 1000, 2000 },
+					    { peek + 3000, 4000 } };
+			hsk_iovec in[3] = { { p, 1000 }, { p + 1000, 2000 }, { p + 3000, 4000 } };
+			memset(peek, 0xee, sizeof(peek));
+			long m = hsk_recvv(s, ssd, pv, 3, HSK_MSG_PEEK);
+			long n = hsk_recvv(s, ssd, in, 3, 0);
+			assert_int_equal(m, n);
+			if (n < 0) {
+				assert_int_equal(n, -HSK_EAGAIN);
+				break;
+			}
+			assert_true(n > 0 && n <= 7000);
+			assert_memory_equal(peek, p, (size_t)n);
+			if (n < 7000) {
+				short_reads++;
+				assert_int_equal(peek[n], 0xee);        /* the rest untouched */
+			}
+			total += n;
+		}
+	}
+	assert_int_equal(total, sent);
+	assert_true(short_reads > 0);
+	assert_memory_equal(got, src, (size_t)sent);
+	finish(&sm, lsd, csd, ssd);
+}
+
 /* hsk_send and hsk_recv take their one buffer in one piece (io.c): a
  * write larger than the room takes the room, a read takes what it asks
  * or what is there, whichever is less, in order; zero bytes take none. */
@@ -610,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_events_notified),
 		cmocka_unit_test(test_events_notified_calls),
 		cmocka_unit_test(test_sendv_recvv_peek),
+		cmocka_unit_test(test_vectors_partial),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),
 		cmocka_unit_test(test_names),

@@ -300,6 +300,52 @@ static void test_zero_copy(void **state)
 	finish(&sm, lsd, csd, ssd);
 }
 
+/* Zero copy at its edges: a commit of 0 and a release of 0 are nothing;
+ * a commit with no send ring yet (nothing reserved) is EINVAL; a commit
+ * when TCP_NOTSENT_LOWAT leaves no room (the reserve says EAGAIN) is
+ * EINVAL and adds nothing, though the ring has space. */
+static void test_zero_copy_edges(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1209, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_send_commit(c, csd, 0), 0);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	assert_int_equal(hsk_recv_release(s, ssd, 0), 0);
+	/* the same once a read leaves the connection idle (its extension
+	 * given back) */
+	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
+	sim_run(&sm, 300 * MS);
+	char x;
+	assert_int_equal(hsk_recv(c, csd, &x, 1), 1);
+	sim_run(&sm, 300 * MS);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	sim_blackhole(&sm, S, -1, true);        /* nothing acknowledged */
+	static uint8_t big[100000];
+	memset(big, 'z', sizeof(big));
+	assert_int_equal(hsk_send(c, csd, big, sizeof(big)), (long)sizeof(big));
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 1000), 0);
+	void *w;
+	assert_int_equal(hsk_send_reserve(c, csd, &w), -HSK_EAGAIN);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 0), 0);
+	sim_blackhole(&sm, S, -1, false);
+	long got = 0, n;
+	static uint8_t buf[16384];
+	bool drained = false;
+	for (int round = 0; round < 400 && !drained; round++) {
+		sim_run(&sm, 10 * MS);
+		drained = hsk_poll(c, csd) & HSK_POLLDRAINED;   /* all acknowledged */
+		while ((n = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
+			got += n;
+	}
+	assert_true(drained);
+	assert_int_equal(got, sizeof(big));     /* not a byte more */
+	finish(&sm, lsd, csd, ssd);
+}
+
 /* getsockname/getpeername as Linux: the bound (or chosen) local end; no
  * peer before the connection is made or once it is closed. */
 static void test_names(void **state)
@@ -682,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_vectors_partial),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),
+		cmocka_unit_test(test_zero_copy_edges),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_sendto_plain),
 		cmocka_unit_test(test_clock_contract),

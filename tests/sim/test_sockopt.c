@@ -311,6 +311,13 @@ static void test_reuseport_group(void **state)
 	assert_int_equal(hsk_listen(s, l1, 64), 0);
 	assert_int_equal(hsk_listen(s, l2, 64), 0);
 	assert_int_equal(bind_sock(&sm, PORT, 0, 0), -HSK_EADDRINUSE);
+	/* A socket with SO_REUSEPORT binds and joins the group while it
+	 * listens (here, and leaves it, before any connection holds the
+	 * port) */
+	int l3 = bind_sock(&sm, PORT, 0, 1);
+	assert_true(l3 >= 0);
+	assert_int_equal(hsk_listen(s, l3, 8), 0);
+	assert_int_equal(hsk_close(s, l3), 0);
 	enum { N = 40 };
 	int cs[N];
 	for (int i = 0; i < N; i++)
@@ -329,8 +336,16 @@ static void test_reuseport_group(void **state)
 	assert_true(n1 >= 8 && n2 >= 8);        /* both take a share */
 	for (int i = 0; i < N; i++)
 		hsk_abort(c, cs[i]);
-	/* One leaves the group: the other takes everything. */
+	/* One leaves the group: the other takes everything. Beside a
+	 * listener without SO_REUSEPORT a socket with it may not bind
+	 * (Linux: both must set it). */
 	hsk_close(s, l1);
+	int solo = bind_sock(&sm, 82, 0, 0);
+	assert_true(solo >= 0);
+	assert_int_equal(hsk_listen(s, solo, 8), 0);
+	assert_int_equal(bind_sock(&sm, 82, 0, 1), -HSK_EADDRINUSE);
+	assert_int_equal(bind_sock(&sm, 82, 1, 1), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, solo), 0);
 	int c1 = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 10 * MS);
 	sd = sim_accept(&sm, S, l2);

@@ -625,6 +625,17 @@ static void test_bind_families(void **state)
 	E(try_bind(s, &any6, true, 0, 102), HSK_EADDRINUSE);
 	E(try_bind(s, &me6, true, 0, 102), HSK_EADDRINUSE);
 	assert_int_equal(hsk_close(s, f6), 0);
+	/* An IPv6 one bound to [::]:107: dual stack it holds IPv4's port
+	 * (unless both set SO_REUSEADDR); v6only it does not. */
+	f6 = bound(s, &any6, false, 1, 107);
+	assert_true(f6 >= 0);
+	E(try_bind(s, NULL, false, 0, 107), HSK_EADDRINUSE);
+	assert_int_equal(try_bind(s, NULL, false, 1, 107), 0);
+	assert_int_equal(hsk_close(s, f6), 0);
+	f6 = bound(s, &any6, true, 0, 107);
+	assert_true(f6 >= 0);
+	assert_int_equal(try_bind(s, NULL, false, 0, 107), 0);
+	assert_int_equal(hsk_close(s, f6), 0);
 
 	/* An IPv4 connection of C from port 103 (its socket with
 	 * SO_REUSEADDR, kept by the connection). */

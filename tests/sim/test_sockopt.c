@@ -346,6 +346,11 @@ static void test_reuseport_group(void **state)
 	assert_int_equal(bind_sock(&sm, 82, 0, 1), -HSK_EADDRINUSE);
 	assert_int_equal(bind_sock(&sm, 82, 1, 1), -HSK_EADDRINUSE);
 	assert_int_equal(hsk_close(s, solo), 0);
+	/* the same beside a socket bound only */
+	solo = bind_sock(&sm, 83, 0, 0);
+	assert_true(solo >= 0);
+	assert_int_equal(bind_sock(&sm, 83, 0, 1), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, solo), 0);
 	int c1 = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 10 * MS);
 	sd = sim_accept(&sm, S, l2);

@@ -136,6 +136,42 @@ static void test_lowat(void **state)
 	finish(&sm);
 }
 
+/* SO_RCVLOWAT above what the receive buffer can hold: POLLIN once the
+ * window left is no more than an MSS, so no more can come (Linux's
+ * tcp_epollin_ready); before that, not. Else the reader would wait
+ * forever on a full buffer. */
+static void test_rcvlowat_over_window(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 4096;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, &cfg, 1115, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, ssd, HSK_SO_RCVLOWAT, 100000), 0);
+	static char buf[8192];
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(hsk_send(c, csd, buf, 1000), 1000);
+	sim_run(&sm, 5 * MS);
+	assert_false(hsk_poll(s, ssd) & HSK_POLLIN);           /* 3096 more may come */
+	assert_int_equal(hsk_send(c, csd, buf, sizeof(buf)), (long)sizeof(buf));
+	sim_run(&sm, 50 * MS);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLIN);            /* the window is shut */
+	long got = 0, n;
+	for (int round = 0; round < 100 && got < 9192; round++) {
+		while ((n = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
+			got += n;
+		sim_run(&sm, 50 * MS);
+	}
+	assert_int_equal(got, 9192);
+	hsk_close(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* TCP_NOTSENT_LOWAT: at most that many bytes wait unsent; POLLOUT once
  * fewer than half of it do (Linux's rule for poll). */
 static void test_notsent_lowat(void **state)
@@ -799,6 +835,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maxseg),
 		cmocka_unit_test(test_lowat),
+		cmocka_unit_test(test_rcvlowat_over_window),
 		cmocka_unit_test(test_notsent_lowat),
 		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_reuseaddr),

@@ -179,6 +179,42 @@ static void test_vectors_partial(void **state)
 	finish(&sm, lsd, csd, ssd);
 }
 
+/* After a reset, each read reports ECONNRESET once, then the end of the
+ * stream (0), not EAGAIN (Linux: the socket is done): hsk_recv,
+ * hsk_recvv (MSG_PEEK too) and hsk_recv_borrow alike. */
+static void test_reads_after_reset(void **state)
+{
+	(void)state;
+	for (int way = 0; way < 3; way++) {
+		sim sm;
+		int lsd, csd, ssd;
+		sim_init_pair(&sm, NULL, (uint64_t)(1210 + way), PORT, &lsd, &csd, &ssd);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		assert_int_equal(hsk_abort(s, ssd), 0);
+		sim_run(&sm, 5 * MS);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+		char buf[8];
+		hsk_iovec iov[1] = { { buf, sizeof(buf) } };
+		const void *p;
+		for (int round = 0; round < 3; round++) {
+			long want = round ? 0 : -HSK_ECONNRESET;
+			if (way == 0)
+				assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), want);
+			else if (way == 1)
+				assert_int_equal(hsk_recvv(c, csd, iov, 1, round == 1 ? HSK_MSG_PEEK : 0),
+						 want);
+			else
+				assert_int_equal(hsk_recv_borrow(c, csd, &p), want);
+		}
+		assert_true(hsk_poll(c, csd) & HSK_POLLHUP);
+		hsk_close(c, csd);
+		hsk_close(s, lsd);
+		sim_run(&sm, 5 * MS);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
 /* hsk_send and hsk_recv take their one buffer in one piece (io.c): a
  * write larger than the room takes the room, a read takes what it asks
  * or what is there, whichever is less, in order; zero bytes take none. */
@@ -726,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_events_notified_calls),
 		cmocka_unit_test(test_sendv_recvv_peek),
 		cmocka_unit_test(test_vectors_partial),
+		cmocka_unit_test(test_reads_after_reset),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),
 		cmocka_unit_test(test_zero_copy_edges),

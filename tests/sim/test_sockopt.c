@@ -697,6 +697,11 @@ static void test_value_edges(void **state)
 	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 29887);
 	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_RCVLOWAT, -1), 0);
 	assert_int_equal(getopt_(c, f, HSK_SO_RCVLOWAT), INT_MAX);
+	/* SO_LINGER {1, 0} and back off: SO_LINGER reads 0, then -1 (off) */
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_LINGER0, 1), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_LINGER), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_LINGER0, 0), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_LINGER), -1);
 	assert_int_equal(hsk_close(c, f), 0);
 	/* SO_SNDBUF: set on the connection before its ring exists (it then
 	 * sizes it), refused after */

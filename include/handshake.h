@@ -521,8 +521,8 @@ int hsk_socket_family(hsk_stack *s, int family);
  * both set SO_REUSEADDR or both SO_REUSEPORT; a connection, request or
  * TIME_WAIT entry unless both set SO_REUSEADDR: docs/api.md). */
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port);
-/* Listens with a backlog capped by somaxconn (0 or less: 1); on a listening
- * socket, changes the backlog.
+/* Listens with a backlog capped by somaxconn (0: 1; negative: somaxconn,
+ * as Linux); on a listening socket, changes the backlog.
  * Errors: EBADF; EINVAL (neither fresh nor listening, or not bound to a
  * port); EADDRINUSE (another listener has the port and not both set
  * SO_REUSEPORT); ENOBUFS (no memory for the listener). */

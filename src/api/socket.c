@@ -338,8 +338,10 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
-	/* Like Linux: the backlog is capped by somaxconn; 0 still admits one. */
-	uint32_t b = backlog <= 0 ? 1 : (uint32_t)backlog;
+	/* Like Linux: the backlog is capped by somaxconn, compared as
+	 * unsigned, so a negative one is somaxconn (FreeBSD's rule too);
+	 * 0 still admits one. */
+	uint32_t b = backlog == 0 ? 1 : (uint32_t)backlog;
 	if (b > s->env.cfg.somaxconn)
 		b = s->env.cfg.somaxconn;
 	if (k->kind == SK_LISTEN) {
@@ -738,7 +740,10 @@ long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 	}
 	if (!(s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT))
 		return -HSK_EOPNOTSUPP;
-	if (k->inet6)           /* as hsk_connect */
+	/* As Linux: a connection's state is looked at before the address
+	 * (EISCONN, EALREADY: conn_open), then an IPv4 address is not a
+	 * fresh IPv6 socket's, as hsk_connect's */
+	if (k->inet6 && k->kind != SK_CONN)
 		return -HSK_EAFNOSUPPORT;
 	stack_clock_check(s);
 	tcb *t;

@@ -56,13 +56,19 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 		t->cc_id = cc_index(o->cc) & 3;
 	if (o->reuseaddr)
 		t->flags |= TF_REUSEADDR;
-	/* The extension holds the rarer ones (and then stays). */
-	if (o->user_timeout_ns || o->user_mss) {
+	/* The extension holds the rarer ones (and then stays), the
+	 * keepalive timings set before connect() among them (Linux keeps
+	 * them on the socket). */
+	if (o->user_timeout_ns || o->user_mss || o->keep_idle_s || o->keep_intvl_s ||
+	    o->keep_cnt) {
 		tcb_act *a = tcb_act_get(&s->tcp, t);
 		if (!a)
 			return -HSK_ENOMEM;
 		a->user_timeout_ns = o->user_timeout_ns;
 		a->user_mss = o->user_mss;
+		a->keep_idle_s = o->keep_idle_s;
+		a->keep_intvl_s = o->keep_intvl_s;
+		a->keep_cnt = o->keep_cnt;
 	}
 	return 0;
 }

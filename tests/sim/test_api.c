@@ -110,6 +110,111 @@ static void test_sendv_recvv_peek(void **state)
 	finish(&sm, lsd, csd, ssd);
 }
 
+/* Vectors cut short, as Linux's writev/readv: a write larger than the
+ * room fills it and stops inside an iovec; a read of what is there
+ * stops inside one (the rest untouched), MSG_PEEK alike and leaving it;
+ * iov NULL with a count, or a NULL base with a length, is EINVAL
+ * (docs/api.md); a NULL base of length 0 is nothing. */
+static void test_vectors_partial(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1208, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	enum { PART = 100000 };
+	static uint8_t src[5000 + 3 * PART], got[5000 + 3 * PART];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 13 + i / 253);
+	uint8_t one = 0;
+	hsk_iovec bad[2] = { { &one, 1 }, { NULL, 5 } };
+	hsk_iovec empty[2] = { { NULL, 0 }, { NULL, 0 } };
+	assert_int_equal(hsk_sendv(c, csd, NULL, 1), -HSK_EINVAL);
+	assert_int_equal(hsk_sendv(c, csd, bad, 2), -HSK_EINVAL);
+	assert_int_equal(hsk_sendv(c, csd, empty, 2), 0);
+	assert_int_equal(hsk_recvv(s, ssd, NULL, 1, 0), -HSK_EINVAL);
+	assert_int_equal(hsk_recvv(s, ssd, bad, 2, HSK_MSG_PEEK), -HSK_EINVAL);
+	/* the room under TCP_NOTSENT_LOWAT (less than the ring's), in the
+	 * second iovec; then the ring's, in the third */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 5000), 0);
+	hsk_iovec lo[3] = { { src, 3000 }, { src + 3000, 3000 }, { src + 6000, 3000 } };
+	assert_int_equal(hsk_sendv(c, csd, lo, 3), 5000);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 0), 0);
+	uint8_t *from = src + 5000;
+	hsk_iovec out[3] = { { from, PART }, { from + PART, PART }, { from + 2 * PART, PART } };
+	long sent = hsk_sendv(c, csd, out, 3);
+	assert_true(sent > 2 * PART && sent < 3 * PART);      /* the room, in the third */
+	assert_int_equal(hsk_sendv(c, csd, out, 3), -HSK_EAGAIN);
+	sent += 5000;
+	long total = 0;
+	int short_reads = 0;
+	static uint8_t peek[7000];
+	for (int round = 0; round < 200 && total < sent; round++) {
+		sim_run(&sm, 5 * MS);
+		for (;;) {
+			uint8_t *p = got + total;
+			hsk_iovec pv[3] = { { peek, 1000 }, { peek + 1000, 2000 },
+					    { peek + 3000, 4000 } };
+			hsk_iovec in[3] = { { p, 1000 }, { p + 1000, 2000 }, { p + 3000, 4000 } };
+			memset(peek, 0xee, sizeof(peek));
+			long m = hsk_recvv(s, ssd, pv, 3, HSK_MSG_PEEK);
+			long n = hsk_recvv(s, ssd, in, 3, 0);
+			assert_int_equal(m, n);
+			if (n < 0) {
+				assert_int_equal(n, -HSK_EAGAIN);
+				break;
+			}
+			assert_true(n > 0 && n <= 7000);
+			assert_memory_equal(peek, p, (size_t)n);
+			if (n < 7000) {
+				short_reads++;
+				assert_int_equal(peek[n], 0xee);        /* the rest untouched */
+			}
+			total += n;
+		}
+	}
+	assert_int_equal(total, sent);
+	assert_true(short_reads > 0);
+	assert_memory_equal(got, src, (size_t)sent);
+	finish(&sm, lsd, csd, ssd);
+}
+
+/* After a reset, each read reports ECONNRESET once, then the end of the
+ * stream (0), not EAGAIN (Linux: the socket is done): hsk_recv,
+ * hsk_recvv (MSG_PEEK too) and hsk_recv_borrow alike. */
+static void test_reads_after_reset(void **state)
+{
+	(void)state;
+	for (int way = 0; way < 3; way++) {
+		sim sm;
+		int lsd, csd, ssd;
+		sim_init_pair(&sm, NULL, (uint64_t)(1210 + way), PORT, &lsd, &csd, &ssd);
+		hsk_stack *c = sm.st[C], *s = sm.st[S];
+		assert_int_equal(hsk_abort(s, ssd), 0);
+		sim_run(&sm, 5 * MS);
+		assert_int_equal(hsk_sock_state(c, csd), HSK_CLOSED);
+		char buf[8];
+		hsk_iovec iov[1] = { { buf, sizeof(buf) } };
+		const void *p;
+		for (int round = 0; round < 3; round++) {
+			long want = round ? 0 : -HSK_ECONNRESET;
+			if (way == 0)
+				assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), want);
+			else if (way == 1)
+				assert_int_equal(hsk_recvv(c, csd, iov, 1, round == 1 ? HSK_MSG_PEEK : 0),
+						 want);
+			else
+				assert_int_equal(hsk_recv_borrow(c, csd, &p), want);
+		}
+		assert_true(hsk_poll(c, csd) & HSK_POLLHUP);
+		hsk_close(c, csd);
+		hsk_close(s, lsd);
+		sim_run(&sm, 5 * MS);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
 /* hsk_send and hsk_recv take their one buffer in one piece (io.c): a
  * write larger than the room takes the room, a read takes what it asks
  * or what is there, whichever is less, in order; zero bytes take none. */
@@ -231,6 +336,52 @@ static void test_zero_copy(void **state)
 	finish(&sm, lsd, csd, ssd);
 }
 
+/* Zero copy at its edges: a commit of 0 and a release of 0 are nothing;
+ * a commit with no send ring yet (nothing reserved) is EINVAL; a commit
+ * when TCP_NOTSENT_LOWAT leaves no room (the reserve says EAGAIN) is
+ * EINVAL and adds nothing, though the ring has space. */
+static void test_zero_copy_edges(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1209, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_send_commit(c, csd, 0), 0);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	assert_int_equal(hsk_recv_release(s, ssd, 0), 0);
+	/* the same once a read leaves the connection idle (its extension
+	 * given back) */
+	assert_int_equal(hsk_send(s, ssd, "x", 1), 1);
+	sim_run(&sm, 300 * MS);
+	char x;
+	assert_int_equal(hsk_recv(c, csd, &x, 1), 1);
+	sim_run(&sm, 300 * MS);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	sim_blackhole(&sm, S, -1, true);        /* nothing acknowledged */
+	static uint8_t big[100000];
+	memset(big, 'z', sizeof(big));
+	assert_int_equal(hsk_send(c, csd, big, sizeof(big)), (long)sizeof(big));
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 1000), 0);
+	void *w;
+	assert_int_equal(hsk_send_reserve(c, csd, &w), -HSK_EAGAIN);
+	assert_int_equal(hsk_send_commit(c, csd, 10), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_NOTSENT_LOWAT, 0), 0);
+	sim_blackhole(&sm, S, -1, false);
+	long got = 0, n;
+	static uint8_t buf[16384];
+	bool drained = false;
+	for (int round = 0; round < 400 && !drained; round++) {
+		sim_run(&sm, 10 * MS);
+		drained = hsk_poll(c, csd) & HSK_POLLDRAINED;   /* all acknowledged */
+		while ((n = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
+			got += n;
+	}
+	assert_true(drained);
+	assert_int_equal(got, sizeof(big));     /* not a byte more */
+	finish(&sm, lsd, csd, ssd);
+}
+
 /* getsockname/getpeername as Linux: the bound (or chosen) local end; no
  * peer before the connection is made or once it is closed. */
 static void test_names(void **state)
@@ -294,10 +445,16 @@ static void test_sendto_plain(void **state)
 	assert_int_equal(hsk_sendto(c, fresh, "abc", 3, 0, SIM_ADDR(S), PORT), -HSK_EPIPE);
 	assert_int_equal(hsk_sendto(c, 99, "abc", 3, 0x40, SIM_ADDR(S), PORT), -HSK_EBADF);
 	assert_int_equal(hsk_sendto(c, csd, "abc", 3, 0x40, SIM_ADDR(S), PORT), -HSK_EINVAL);
-	/* (an IPv6 socket refuses hsk_sendto's IPv4 address first, as
-	 * hsk_connect: docs/ipv6.md) */
+	/* As Linux, the state before the address: EISCONN in both families
+	 * (an IPv6 socket's IPv4 address is not looked at), and EALREADY
+	 * while a connect is on its way. */
 	assert_int_equal(hsk_sendto(c, csd, "abc", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
-			 sm.family == HSK_AF_INET6 ? -HSK_EAFNOSUPPORT : -HSK_EISCONN);
+			 -HSK_EISCONN);
+	int busy = sim_socket(&sm, C);
+	assert_int_equal(sim_connect_to(&sm, C, busy, S, PORT), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_sendto(c, busy, "abc", 3, HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+			 -HSK_EALREADY);
+	hsk_abort(c, busy);
 	assert_int_equal(hsk_sendto(s, lsd, "abc", 3, 0, SIM_ADDR(C), PORT), -HSK_ENOTCONN);
 	hsk_close(c, fresh);
 	sim_run(&sm, 5 * MS);
@@ -604,8 +761,11 @@ int main(void)
 		cmocka_unit_test(test_events_notified),
 		cmocka_unit_test(test_events_notified_calls),
 		cmocka_unit_test(test_sendv_recvv_peek),
+		cmocka_unit_test(test_vectors_partial),
+		cmocka_unit_test(test_reads_after_reset),
 		cmocka_unit_test(test_send_recv_one_buffer),
 		cmocka_unit_test(test_zero_copy),
+		cmocka_unit_test(test_zero_copy_edges),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_sendto_plain),
 		cmocka_unit_test(test_clock_contract),

@@ -593,6 +593,23 @@ static void test_bind_families(void **state)
 	assert_int_equal(hsk_addr_parse("2001:2::99", &other6), 0);
 	assert_int_equal(hsk_stack_add_addr(s, &other6, 64), 0);
 
+	/* Two IPv4 addresses of ours: each may have a port, bound or
+	 * listening, as Linux; the same address, or 0.0.0.0, may not. */
+	hsk_addr me4b = hsk_addr_v4(0xc6120063u);      /* 198.18.0.99 */
+	assert_int_equal(hsk_stack_add_addr(s, &me4b, 24), 0);
+	int p1 = hsk_socket(s), p2 = hsk_socket(s), p3 = hsk_socket(s);
+	assert_int_equal(hsk_bind(s, p1, SIM_ADDR(S), 108), 0);
+	assert_int_equal(hsk_bind(s, p2, me4b.v4, 108), 0);
+	E(hsk_bind(s, p3, SIM_ADDR(S), 108), HSK_EADDRINUSE);
+	E(hsk_bind(s, p3, 0, 108), HSK_EADDRINUSE);
+	assert_int_equal(hsk_listen(s, p1, 4), 0);
+	assert_int_equal(hsk_listen(s, p2, 4), 0);
+	E(hsk_bind(s, p3, me4b.v4, 108), HSK_EADDRINUSE);
+	assert_int_equal(hsk_bind(s, p3, me4b.v4, 109), 0);
+	int fds4[] = { p1, p2, p3 };
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(hsk_close(s, fds4[i]), 0);
+
 	/* An IPv4 listener on 0.0.0.0:100 */
 	int l4 = bound(s, NULL, false, 1, 100);
 	assert_true(l4 >= 0);
@@ -624,6 +641,17 @@ static void test_bind_families(void **state)
 	assert_int_equal(try_bind(s, NULL, false, 0, 102), 0);
 	E(try_bind(s, &any6, true, 0, 102), HSK_EADDRINUSE);
 	E(try_bind(s, &me6, true, 0, 102), HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, f6), 0);
+	/* An IPv6 one bound to [::]:107: dual stack it holds IPv4's port
+	 * (unless both set SO_REUSEADDR); v6only it does not. */
+	f6 = bound(s, &any6, false, 1, 107);
+	assert_true(f6 >= 0);
+	E(try_bind(s, NULL, false, 0, 107), HSK_EADDRINUSE);
+	assert_int_equal(try_bind(s, NULL, false, 1, 107), 0);
+	assert_int_equal(hsk_close(s, f6), 0);
+	f6 = bound(s, &any6, true, 0, 107);
+	assert_true(f6 >= 0);
+	assert_int_equal(try_bind(s, NULL, false, 0, 107), 0);
 	assert_int_equal(hsk_close(s, f6), 0);
 
 	/* An IPv4 connection of C from port 103 (its socket with

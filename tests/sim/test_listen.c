@@ -2,6 +2,7 @@
  * The listener: SYN-ACK retransmission and the half-open lifetime, the
  * accept queue and SYN queue overflow rules of listen.c's header comment.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -486,6 +487,42 @@ static void test_max_syn_backlog(void **state)
 	sim_free(&sm);
 }
 
+/* The backlog's edges, seen as the SYN queue it sizes (somaxconn 3,
+ * max_syn_backlog out of the way): as Linux (and FreeBSD), a negative
+ * backlog is the most there is, somaxconn (Linux compares it as
+ * unsigned); 0 admits one; over somaxconn is somaxconn; listen() again
+ * changes it the same way. */
+static void test_backlog_edges(void **state)
+{
+	(void)state;
+	static const struct { int backlog; bool again; int relisten; size_t held; } cases[] = {
+		{ -1, false, 0, 3 }, { INT_MIN, false, 0, 3 }, { 0, false, 0, 1 },
+		{ 2, false, 0, 2 }, { 100, false, 0, 3 },
+		{ 2, true, -5, 3 }, { 3, true, 0, 1 },
+	};
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.somaxconn = 3;
+	cfg.max_syn_backlog = 100;
+	cfg.syncookies = false;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sim sm;
+		sim_init(&sm, 2, &cfg, 53);
+		int lsd = sim_listen(&sm, S, PORT, cases[i].backlog);
+		if (cases[i].again)
+			assert_int_equal(hsk_listen(sm.st[S], lsd, cases[i].relisten), 0);
+		for (uint16_t p = 0; p < 5; p++)
+			sim_inject(&sm, S, NOHOST, (uint16_t)(4000 + p), PORT, 1000, 0, SYN,
+				   65535, NULL, 0);
+		assert_int_equal(requests(&sm, S), cases[i].held);
+		assert_int_equal(sim_counter(&sm, S, "TCPReqQFullDrop"), 5 - cases[i].held);
+		assert_int_equal(hsk_close(sm.st[S], lsd), 0);
+		sim_run(&sm, 100 * SEC);
+		sim_assert_no_leaks(&sm);
+		sim_free(&sm);
+	}
+}
+
 /* Closing a listener resets the connections nobody accepted (Linux:
  * TCPAbortOnClose) and forgets its requests silently. */
 static void test_listener_close_resets_queue(void **state)
@@ -700,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_accept_overflow_abort),
 		cmocka_unit_test(test_syn_queue_full),
 		cmocka_unit_test(test_max_syn_backlog),
+		cmocka_unit_test(test_backlog_edges),
 		cmocka_unit_test(test_listener_not_syn),
 		cmocka_unit_test(test_listener_bound_address),
 		cmocka_unit_test(test_listener_close_resets_queue),

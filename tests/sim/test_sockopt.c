@@ -6,6 +6,7 @@
  * reports them; options set on a socket that listens already or on a
  * connection.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,42 @@ static void test_lowat(void **state)
 	assert_true(hsk_poll(c, csd) & HSK_POLLOUT);
 	sim_blackhole(&sm, S, -1, false);
 	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+/* SO_RCVLOWAT above what the receive buffer can hold: POLLIN once the
+ * window left is no more than an MSS, so no more can come (Linux's
+ * tcp_epollin_ready); before that, not. Else the reader would wait
+ * forever on a full buffer. */
+static void test_rcvlowat_over_window(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 4096;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, &cfg, 1115, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, ssd, HSK_SO_RCVLOWAT, 100000), 0);
+	static char buf[8192];
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(hsk_send(c, csd, buf, 1000), 1000);
+	sim_run(&sm, 5 * MS);
+	assert_false(hsk_poll(s, ssd) & HSK_POLLIN);           /* 3096 more may come */
+	assert_int_equal(hsk_send(c, csd, buf, sizeof(buf)), (long)sizeof(buf));
+	sim_run(&sm, 50 * MS);
+	assert_true(hsk_poll(s, ssd) & HSK_POLLIN);            /* the window is shut */
+	long got = 0, n;
+	for (int round = 0; round < 100 && got < 9192; round++) {
+		while ((n = hsk_recv(s, ssd, buf, sizeof(buf))) > 0)
+			got += n;
+		sim_run(&sm, 50 * MS);
+	}
+	assert_int_equal(got, 9192);
+	hsk_close(c, csd);
 	hsk_close(s, ssd);
 	hsk_close(s, lsd);
 	finish(&sm);
@@ -310,6 +347,13 @@ static void test_reuseport_group(void **state)
 	assert_int_equal(hsk_listen(s, l1, 64), 0);
 	assert_int_equal(hsk_listen(s, l2, 64), 0);
 	assert_int_equal(bind_sock(&sm, PORT, 0, 0), -HSK_EADDRINUSE);
+	/* A socket with SO_REUSEPORT binds and joins the group while it
+	 * listens (here, and leaves it, before any connection holds the
+	 * port) */
+	int l3 = bind_sock(&sm, PORT, 0, 1);
+	assert_true(l3 >= 0);
+	assert_int_equal(hsk_listen(s, l3, 8), 0);
+	assert_int_equal(hsk_close(s, l3), 0);
 	enum { N = 40 };
 	int cs[N];
 	for (int i = 0; i < N; i++)
@@ -328,8 +372,21 @@ static void test_reuseport_group(void **state)
 	assert_true(n1 >= 8 && n2 >= 8);        /* both take a share */
 	for (int i = 0; i < N; i++)
 		hsk_abort(c, cs[i]);
-	/* One leaves the group: the other takes everything. */
+	/* One leaves the group: the other takes everything. Beside a
+	 * listener without SO_REUSEPORT a socket with it may not bind
+	 * (Linux: both must set it). */
 	hsk_close(s, l1);
+	int solo = bind_sock(&sm, 82, 0, 0);
+	assert_true(solo >= 0);
+	assert_int_equal(hsk_listen(s, solo, 8), 0);
+	assert_int_equal(bind_sock(&sm, 82, 0, 1), -HSK_EADDRINUSE);
+	assert_int_equal(bind_sock(&sm, 82, 1, 1), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, solo), 0);
+	/* the same beside a socket bound only */
+	solo = bind_sock(&sm, 83, 0, 0);
+	assert_true(solo >= 0);
+	assert_int_equal(bind_sock(&sm, 83, 0, 1), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, solo), 0);
 	int c1 = sim_connect(&sm, C, S, PORT);
 	sim_run(&sm, 10 * MS);
 	sd = sim_accept(&sm, S, l2);
@@ -754,6 +811,117 @@ static void test_set_on_connection(void **state)
 	finish(&sm);
 }
 
+/* Option values at their edges, as Linux: TCP_FASTOPEN_CONNECT is 0 or
+ * 1 (negative: EINVAL); TCP_DEFER_ACCEPT of 0 or less is off, and a
+ * large one is capped at 255 SYN-ACK timeouts (29887 s); SO_RCVLOWAT
+ * negative reads INT_MAX; SO_SNDBUF once the send buffer exists is
+ * EINVAL and leaves the size. */
+static void test_value_edges(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd, csd, ssd;
+	sim_init_pair(&sm, NULL, 1112, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int f = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_FASTOPEN_CONNECT, -1), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_FASTOPEN_CONNECT, 2), -HSK_EINVAL);
+	assert_int_equal(getopt_(c, f, HSK_TCP_FASTOPEN_CONNECT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 5), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 0), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, -1), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_TCP_DEFER_ACCEPT, 40000), 0);
+	assert_int_equal(getopt_(c, f, HSK_TCP_DEFER_ACCEPT), 29887);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_RCVLOWAT, -1), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_RCVLOWAT), INT_MAX);
+	/* SO_LINGER {1, 0} and back off: SO_LINGER reads 0, then -1 (off) */
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_LINGER0, 1), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_LINGER), 0);
+	assert_int_equal(hsk_setsockopt(c, f, HSK_SO_LINGER0, 0), 0);
+	assert_int_equal(getopt_(c, f, HSK_SO_LINGER), -1);
+	assert_int_equal(hsk_close(c, f), 0);
+	/* SO_SNDBUF: set on the connection before its ring exists (it then
+	 * sizes it), refused after */
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_SNDBUF, 4096), 0);
+	assert_int_equal(getopt_(c, csd, HSK_SO_SNDBUF), 8192);
+	assert_int_equal(hsk_send(c, csd, "x", 1), 1);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_SNDBUF, 65536), -HSK_EINVAL);
+	assert_int_equal(getopt_(c, csd, HSK_SO_SNDBUF), 8192);
+	sim_run(&sm, 10 * MS);
+	hsk_abort(c, csd);
+	hsk_close(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
+/* Each keepalive timing and TCP_USER_TIMEOUT alone reaches the
+ * connection: set on a listener, the accepted one has it (Linux clones
+ * them); set before connect(), the connection has it. */
+static void test_inherited_alone(void **state)
+{
+	(void)state;
+	static const struct { int opt, value; } one[] = {
+		{ HSK_TCP_KEEPIDLE, 11 }, { HSK_TCP_KEEPINTVL, 12 }, { HSK_TCP_KEEPCNT, 13 },
+		{ HSK_TCP_USER_TIMEOUT, 14000 },
+	};
+	sim sm;
+	sim_init(&sm, 2, NULL, 1113);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		uint16_t port = (uint16_t)(PORT + i);
+		int lsd = sim_socket(&sm, S);
+		assert_int_equal(hsk_setsockopt(s, lsd, one[i].opt, one[i].value), 0);
+		assert_int_equal(sim_bind_any(&sm, S, lsd, port), 0);
+		assert_int_equal(hsk_listen(s, lsd, 8), 0);
+		int csd = sim_socket(&sm, C);
+		assert_int_equal(hsk_setsockopt(c, csd, one[i].opt, one[i].value), 0);
+		assert_int_equal(sim_connect_to(&sm, C, csd, S, port), -HSK_EINPROGRESS);
+		sim_run(&sm, 10 * MS);
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(getopt_(s, ssd, one[i].opt), one[i].value);
+		assert_int_equal(getopt_(c, csd, one[i].opt), one[i].value);
+		hsk_abort(c, csd);
+		hsk_close(s, ssd);
+		hsk_close(s, lsd);
+	}
+	finish(&sm);
+}
+
+/* The keepalive timings set before connect() are the connection's (they
+ * were lost: the connection probed after the stack's 7200 s): 10 s idle,
+ * then 3 probes 2 s apart, and the connection times out. */
+static void test_keepalive_before_connect(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_init(&sm, 2, NULL, 1114);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	int lsd = sim_listen(&sm, S, PORT, 8);
+	int csd = sim_socket(&sm, C);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_KEEPALIVE, 1), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPIDLE, 10), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPINTVL, 2), 0);
+	assert_int_equal(hsk_setsockopt(c, csd, HSK_TCP_KEEPCNT, 3), 0);
+	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	int ssd = sim_accept(&sm, S, lsd);
+	sim_blackhole(&sm, S, -1, true);
+	sim_run(&sm, 9 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 0);
+	sim_run(&sm, 2 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 1);
+	sim_run(&sm, 6 * SEC);
+	assert_int_equal(sim_counter(&sm, C, "TCPKeepAlive"), 3);
+	assert_int_equal(getopt_(c, csd, HSK_SO_ERROR), HSK_ETIMEDOUT);
+	sim_blackhole(&sm, S, -1, false);
+	hsk_close(c, csd);
+	hsk_abort(s, ssd);
+	hsk_close(s, lsd);
+	finish(&sm);
+}
+
 /* A socket without options (no sock_opts allocated) takes the defaults
  * without reading them: connect(), accept() and close() skip the copy
  * (socket.c, "NULL: the defaults'"). A socket whose options were
@@ -811,6 +979,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maxseg),
 		cmocka_unit_test(test_lowat),
+		cmocka_unit_test(test_rcvlowat_over_window),
 		cmocka_unit_test(test_notsent_lowat),
 		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_reuseaddr),
@@ -820,6 +989,9 @@ int main(void)
 		cmocka_unit_test(test_defer_accept_past_synack_retries),
 		cmocka_unit_test(test_defer_accept_fin),
 		cmocka_unit_test(test_conn_options_outlive_idle),
+		cmocka_unit_test(test_value_edges),
+		cmocka_unit_test(test_inherited_alone),
+		cmocka_unit_test(test_keepalive_before_connect),
 		cmocka_unit_test(test_units_and_keepalive),
 		cmocka_unit_test(test_defaults_without_options),
 		cmocka_unit_test(test_set_on_listener),

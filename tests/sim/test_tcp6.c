@@ -455,6 +455,21 @@ static void test_api_errors(void **state)
 	/* a specific address, then the wildcard on the same port */
 	assert_int_equal(hsk_bind_addr(s, s6, &v6, 80), 0);
 	assert_int_equal(hsk_bind_addr(s, s6, &v6, 81), -HSK_EINVAL);
+	/* bound already (to an address, port 0), or connected: EINVAL for
+	 * bind and for IPV6_V6ONLY alike, as Linux */
+	int b = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, b, &v6, 0), 0);
+	assert_int_equal(hsk_bind_addr(s, b, &v6, 0), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(s, b, HSK_SO_V6ONLY, 1), -HSK_EINVAL);
+	assert_int_equal(hsk_close(s, b), 0);
+	int cn = hsk_socket_family(s, HSK_AF_INET6);
+	hsk_addr peer = sim_addr6(C);
+	assert_int_equal(hsk_connect_addr(s, cn, &peer, 80), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_bind_addr(s, cn, &v6, 0), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(s, cn, HSK_SO_V6ONLY, 1), -HSK_EINVAL);
+	assert_int_equal(hsk_getsockopt(s, cn, HSK_SO_V6ONLY, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(hsk_abort(s, cn), 0);
 	assert_int_equal(hsk_listen(s, s6, 4), 0);
 	int w = hsk_socket_family(s, HSK_AF_INET6);
 	hsk_addr any6 = hsk_addr_v6(ANY);

@@ -547,6 +547,43 @@ static void test_pending_orphan_reset(void **state)
 	tfo_finish(&sm, lsd);
 }
 
+/* shutdown(SHUT_WR) of an accepted Fast Open child still in
+ * SYN_RECEIVED, as Linux's tcp_shutdown: FIN_WAIT_1, its FIN behind the
+ * answer; a second shutdown is 0 and sends no second FIN. The client
+ * reads the answer, then the end of the stream. */
+static void test_pending_child_shutdown(void **state)
+{
+	(void)state;
+	sim sm;
+	int lsd = tfo_setup(&sm, 1011, 1);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	fetch_cookie(&sm, C, lsd);
+	int csd, ssd = pending_child(&sm, lsd, &csd);
+	char buf[8];
+	assert_int_equal(hsk_recv(s, ssd, buf, sizeof(buf)), 3);
+	assert_int_equal(hsk_send(s, ssd, "resp", 4), 4);
+	size_t from = sm.nlog;
+	assert_int_equal(hsk_shutdown(s, ssd, HSK_SHUT_WR), 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_FIN_WAIT_1);
+	assert_int_equal(hsk_shutdown(s, ssd, HSK_SHUT_WR), 0);
+	assert_int_equal(hsk_shutdown(s, ssd, HSK_SHUT_RDWR), 0);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_FIN_WAIT_1);
+	sim_blackhole(&sm, C, A, false);
+	sim_run(&sm, 3 * SEC);
+	int fins = 0;
+	for (size_t i = from; i < sm.nlog; i++)
+		fins += sm.log[i].host == S && sm.log[i].ev.kind == HSK_EV_TX &&
+			(sm.log[i].ev.flags & FIN);
+	assert_int_equal(fins, 1);
+	assert_int_equal(hsk_sock_state(s, ssd), HSK_FIN_WAIT_2);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "resp", 4);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 0);
+	hsk_close(c, csd);
+	hsk_close(s, ssd);
+	tfo_finish(&sm, lsd);
+}
+
 /* Linux's 0x200 and 0x4: a server that takes data without a cookie, a
  * client that sends it without one (no option at all). */
 static void test_no_cookie_mode(void **state)
@@ -1493,6 +1530,7 @@ int main(void)
 		cmocka_unit_test(test_queue_limit),
 		cmocka_unit_test(test_pending_child_reset_and_orphaned),
 		cmocka_unit_test(test_pending_orphan_reset),
+		cmocka_unit_test(test_pending_child_shutdown),
 		cmocka_unit_test(test_no_cookie_mode),
 		cmocka_unit_test(test_syn_loss_backoff),
 		cmocka_unit_test(test_data_without_option),

@@ -60,6 +60,23 @@ static void test_parse_v6(void **state)
 	assert_int_equal(hsk_addr_parse("[2001:2::2", &a), -HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("2001:2:::2", &a), -HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("1:2:3:4:5:6:7:8:9", &a), -HSK_EINVAL);
+	/* a zone is digits: below '0' too ('/' and '-' are no digits, nor
+	 * a wrapped 4294967295) */
+	assert_int_equal(hsk_addr_parse("fe80::1%/", &a), -HSK_EINVAL);
+	assert_int_equal(hsk_addr_parse("fe80::1%-", &a), -HSK_EINVAL);
+	/* the text's length at its edge: HSK_ADDRSTRLEN - 1 characters (a
+	 * zone padded with zeros) is taken, one more is EINVAL */
+	char longest[HSK_ADDRSTRLEN + 1];
+	memset(longest, '0', sizeof(longest));
+	memcpy(longest, "fe80::1%", 8);
+	longest[HSK_ADDRSTRLEN - 2] = '3';
+	longest[HSK_ADDRSTRLEN - 1] = '\0';
+	assert_int_equal(hsk_addr_parse(longest, &a), 0);
+	assert_int_equal(a.scope_id, 3);
+	longest[HSK_ADDRSTRLEN - 2] = '0';
+	longest[HSK_ADDRSTRLEN - 1] = '3';
+	longest[HSK_ADDRSTRLEN] = '\0';
+	assert_int_equal(hsk_addr_parse(longest, &a), -HSK_EINVAL);
 }
 
 /* text -> address -> text is RFC 5952's canonical form */

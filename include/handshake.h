@@ -538,9 +538,10 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer);
 /* Opens a connection: -HSK_EINPROGRESS, then POLLOUT (connected) or
  * POLLERR. With TCP_FASTOPEN_CONNECT and a cookie for addr cached, 0 at
  * once: the SYN leaves with the first write's data (as Linux).
- * Errors: EBADF; EAFNOSUPPORT (an IPv6 socket: hsk_connect_addr, with a
- * v4-mapped address for an IPv4 peer); EINPROGRESS (the normal answer);
- * EALREADY (connecting); EISCONN (connected); EINVAL (listening, or addr
+ * Errors: EBADF; EAFNOSUPPORT (a fresh IPv6 socket: hsk_connect_addr,
+ * with a v4-mapped address for an IPv4 peer); EINPROGRESS (the normal
+ * answer); EALREADY (connecting) and EISCONN (connected), before
+ * EAFNOSUPPORT as on Linux; EINVAL (listening, or addr
  * or port 0); ENETUNREACH (addr is no host's: multicast, broadcast,
  * 240/4, 127/8, 0/8; RFC 1122 §4.2.3.10); EADDRNOTAVAIL (no ephemeral
  * port free); EADDRINUSE (the bound port has a connection to addr:port

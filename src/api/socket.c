@@ -683,9 +683,10 @@ int hsk_connect(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
-	/* As Linux: an IPv4 address is not an IPv6 socket's (a v4-mapped
-	 * one is: hsk_connect_addr) */
-	if (k->inet6)
+	/* As Linux: an IPv4 address is not a fresh IPv6 socket's (a
+	 * v4-mapped one is: hsk_connect_addr); a connection's state is
+	 * looked at first (EISCONN, EALREADY: conn_open) */
+	if (k->inet6 && k->kind != SK_CONN)
 		return -HSK_EAFNOSUPPORT;
 	return connect4(s, sd, addr, port);
 }
@@ -695,12 +696,13 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
+	/* As Linux: the state first, then the family */
+	if (k->kind == SK_CONN)
+		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
 	if (a->family != sock_family(k))
 		return -HSK_EAFNOSUPPORT;
 	if (a->family == HSK_AF_INET)
 		return hsk_connect(s, sd, a->v4, port);
-	if (k->kind == SK_CONN)
-		return k->t->state == HSK_SYN_SENT ? -HSK_EALREADY : -HSK_EISCONN;
 	if (k->kind != SK_FRESH)
 		return -HSK_EINVAL;
 	if (ip6_is_v4mapped(a->v6)) {

@@ -965,8 +965,8 @@ static void test_ephemeral_skips_listeners(void **state)
 	finish(&sm);
 }
 
-/* The IPv4 calls on an IPv6 socket: EAFNOSUPPORT, as Linux's bind() and
- * connect() with an address of the other family. (They took it: bound
+/* The IPv4 calls on a fresh IPv6 socket: EAFNOSUPPORT, as Linux's bind()
+ * and connect() with an address of the other family. (They took it: bound
  * to 198.18.0.2, the socket listened on [::]; a v6only socket connected
  * over IPv4.) An IPv6 socket reaches an IPv4 peer through
  * hsk_connect_addr and a v4-mapped address. */
@@ -992,6 +992,16 @@ static void test_ipv4_calls_on_ipv6_socket(void **state)
 	hsk_usage u;
 	hsk_stack_usage(c, &u);
 	assert_int_equal(u.tcbs, 0);
+	/* A connection's state is looked at before the address, as
+	 * Linux's connect(): EALREADY, then EISCONN, whatever the family. */
+	hsk_addr v4 = hsk_addr_v4(SIM_ADDR(S));
+	E(sim_connect_to(&sm, C, z, S, PORT), HSK_EINPROGRESS);
+	E(hsk_connect(c, z, SIM_ADDR(S), PORT), HSK_EALREADY);
+	E(hsk_connect_addr(c, z, &v4, PORT), HSK_EALREADY);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, z), HSK_ESTABLISHED);
+	E(hsk_connect(c, z, SIM_ADDR(S), PORT), HSK_EISCONN);
+	E(hsk_connect_addr(c, z, &v4, PORT), HSK_EISCONN);
 	hsk_close(s, x);
 	hsk_close(s, lsd);
 	hsk_close(c, y);

@@ -830,7 +830,8 @@ static void test_stack_tcp_fragments(void **state)
 /* RFC 1122 §3.3.2: a datagram whose first fragment came and the rest not
  * within the timeout (30 s) is answered with a time exceeded, code 1,
  * quoting that fragment; not when only a later fragment came, not about
- * an ICMP error (§3.2.2), and no more than the rate limit lets through. */
+ * an ICMP error (§3.2.2: redirects, quenches and parameter problems are
+ * errors too), and no more than the rate limit lets through. */
 static void test_stack_time_exceeded(void **state)
 {
 	struct replies rp = { 0 };
@@ -876,8 +877,15 @@ static void test_stack_time_exceeded(void **state)
 	send_frag(s, 40 * SEC, STK_PEER, 10, msg, 32, 32, false);
 	/* The first fragment of an ICMP error: never an error about it. */
 	send_frag(s, 40 * SEC, STK_PEER, 11, err, 0, 32, true);
+	/* Nor of a source quench (4), a redirect (5) or a parameter
+	 * problem (12): errors too. */
+	static const uint8_t also_errors[] = { 4, 5, 12 };
+	for (unsigned i = 0; i < sizeof also_errors; i++) {
+		err[0] = also_errors[i];
+		send_frag(s, 40 * SEC, STK_PEER, (uint16_t)(12 + i), err, 0, 32, true);
+	}
 	hsk_stack_advance(s, 80 * SEC);
-	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 3);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 6);
 	assert_int_equal(rp.n, 1);
 
 	/* Fifteen abandoned at once: the bucket's ten go out, five are
@@ -887,7 +895,7 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_advance(s, 120 * SEC);
 	assert_int_equal(rp.n, 1 + ICMP_ERR_BURST);
 	assert_int_equal(hsk_counter_by_name(s, "IcmpOutRateLimitGlobal"), 15 - ICMP_ERR_BURST);
-	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 18);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 21);
 	hsk_stack_free(s);
 }
 

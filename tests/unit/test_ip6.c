@@ -707,6 +707,17 @@ static void test_martians(void **state)
 	assert_int_equal(cnt(s, "DropMartianSrc"), 0);
 	assert_int_equal(cnt(s, "Icmp6InMsgs"), 1);
 	assert_int_equal(c.n, 0);
+	/* But from :: an NS to all-nodes (not a solicited-node group) is
+	 * no DAD probe, and nor is anything but ICMPv6. */
+	uint8_t dad[sizeof v6_ns_dad];
+	memcpy(dad, v6_ns_dad, sizeof dad);
+	memcpy(dad + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	in(s, dad, sizeof dad, 1001);
+	memcpy(dad, v6_ns_dad, sizeof dad);
+	dad[6] = IP_PROTO_TCP;
+	in(s, dad, sizeof dad, 1001);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 2);
+	assert_int_equal(cnt(s, "Icmp6InMsgs"), 1);
 	/* And the real peer is answered. */
 	hsk_stack_input(s, 1002 * MS, pkt, mkecho(pkt, A2, A1));
 	assert_int_equal(c.n, 1);

@@ -832,6 +832,38 @@ static void test_frames_and_addresses(void **state)
 	nd_free(n);
 }
 
+/* nd_advance acts on what is due only: of two addresses being resolved
+ * the one whose retry is not due waits; a STALE entry (the router's,
+ * learned from its RA) lives until ND_STALE_NS unused, the router until
+ * its lifetime ends; nd_next_deadline is the earliest of them. */
+static void test_advance_only_due(void **state)
+{
+	struct sent s;
+	nd_cache *n = mk(8, 4, &s);
+	uint8_t p[64], mac[6], r[16];
+	uint8_t b3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	uint8_t rtr[16] = { 0xfe, 0x80, [15] = 1 };
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	feed(n, SEC, v6_ra_crafted, sizeof v6_ra_crafted, &s);
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, &s), 0);
+	mkpkt(p, b3);
+	assert_int_equal(nd_output(n, SEC + SEC / 2, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(nd_next_deadline(n), 2 * SEC);
+	nd_advance(n, 2 * SEC, out, &s);
+	assert_int_equal(s.n, 3);                  /* A1's retry alone */
+	sent_nd(&s, 2, &h, &m);
+	assert_memory_equal(m.target, A1, 16);
+	assert_true(nd_lookup(n, rtr, mac));
+	assert_true(nd_router(n, 2 * SEC, r));
+	assert_int_equal(nd_next_deadline(n), 2 * SEC + SEC / 2);
+	nd_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_dad_probe_without_nonce),
 		cmocka_unit_test(test_ns_refused_and_learned),
 		cmocka_unit_test(test_frames_and_addresses),
+		cmocka_unit_test(test_advance_only_due),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

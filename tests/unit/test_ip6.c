@@ -365,6 +365,8 @@ static void test_group_pair_not_known(void **state)
 	hsk_stack_free(s);
 }
 
+static size_t mkecho(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16]);
+
 static void test_errors_up(void **state)
 {
 	struct cap c;
@@ -435,6 +437,23 @@ static void test_errors_up(void **state)
 	free(b);
 	assert_int_equal(c.errs, 3);
 	assert_int_equal(cnt(s, "Icmp6InCsumErrors"), 1);
+	/* Cut to 3 bytes: an error, not one of the checksum. */
+	uint8_t cut[43];
+	memcpy(cut, v6_time_exceeded, sizeof cut);
+	wr16(cut + 4, 3);
+	hsk_stack_input(s, 1008 * MS, cut, sizeof cut);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), 2);
+	assert_int_equal(cnt(s, "Icmp6InCsumErrors"), 1);
+	/* An echo request of code 1 (RFC 4443 §4.1: 0): not answered. */
+	uint8_t e[56];
+	size_t en = mkecho(e, A1, A2);
+	e[41] = 1;
+	wr16(e + 42, 0);
+	wr16(e + 42, csum_fold(csum_partial(e + 40, en - 40,
+			csum_pseudo6(e + 8, e + 24, IP_PROTO_ICMPV6, (uint32_t)(en - 40)))));
+	hsk_stack_input(s, 1009 * MS, e, en);
+	assert_int_equal(cnt(s, "Icmp6InEchos"), 0);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), 3);
 	/* No reply to any of them. */
 	assert_int_equal(c.n, 0);
 	hsk_stack_free(s);
@@ -543,8 +562,8 @@ static void test_error_translation(void **state)
  * a group (errors go to the unicast source of the packet: to all-nodes,
  * one forged error would reach every connection), and quotes that are
  * not a packet's start — shorter than a header, not version 6, an
- * extension-header chain cut off, fewer than the 8 bytes of ports and
- * sequence number. */
+ * extension-header chain cut off or too long, fewer than the 8 bytes of
+ * ports and sequence number. */
 static void test_errors_not_up(void **state)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
@@ -592,6 +611,30 @@ static void test_errors_not_up(void **state)
 			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 48));
 	assert_int_equal(c.errs, 2);
 	assert_int_equal(cnt(s, "Icmp6InErrors"), errs);
+	/* A chain of more extension headers than a packet of ours has
+	 * (IPV6_MAX_EXT_HDRS, the input path's limit), whole: no quote of
+	 * ours; with one fewer it is walked and the segment goes up. */
+	uint8_t lq[40 + 8 * (IPV6_MAX_EXT_HDRS + 1) + 8], lpkt[48 + sizeof lq];
+	for (unsigned hdrs = IPV6_MAX_EXT_HDRS + 1; hdrs >= IPV6_MAX_EXT_HDRS; hdrs--) {
+		size_t lql = 40 + 8 * hdrs + 8;
+		mkquote(q);
+		memcpy(lq, q, 40);
+		lq[6] = IP_PROTO_DSTOPTS;
+		wr16(lq + 4, (uint16_t)(lql - 40));
+		for (unsigned i = 0; i < hdrs; i++) {
+			uint8_t *o = lq + 40 + 8 * i;
+			memset(o, 0, 8);
+			o[0] = i + 1 < hdrs ? IP_PROTO_DSTOPTS : IP_PROTO_TCP;
+			o[2] = 1;                      /* PadN of 4 */
+			o[3] = 4;
+		}
+		memcpy(lq + 40 + 8 * hdrs, q + 40, 8);
+		hsk_stack_input(s, 1008 * MS, lpkt,
+				mkerr6(lpkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, lq, lql));
+	}
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	assert_int_equal(c.errs, 3);
+	assert_int_equal(c.err.e.seq, 0x01020304);
 	assert_int_equal(c.n, 0);
 	hsk_stack_free(s);
 }

@@ -711,6 +711,7 @@ static void test_martians(void **state)
 		{ 0 },                                            /* :: */
 		{ 0xff, 0x02, [11] = 1, 0xff, 0, 0, 0x99 },       /* a group we are not in */
 		{ 0xff, 0x0e, [15] = 1 },                         /* global all-nodes */
+		{ [10] = 0xff, [11] = 0xff, 198, 18, 0, 2 },      /* ::ffff:198.18.0.2 */
 	};
 	struct cap c;
 	hsk_stack *s = new_stack(&c, A2, 0);
@@ -726,12 +727,12 @@ static void test_martians(void **state)
 	assert_int_equal(cnt(s, "DropMartianSrc"), 6);
 	for (size_t i = 0; i < sizeof(bad_dst) / 16; i++)
 		hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, bad_dst[i]));
-	assert_int_equal(cnt(s, "DropMartianDst"), 4);
+	assert_int_equal(cnt(s, "DropMartianDst"), 5);
 	/* Another host's unicast: not ours, not a martian. */
 	uint8_t other[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
 	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, other));
 	assert_int_equal(cnt(s, "DropNotForUs"), 1);
-	assert_int_equal(cnt(s, "Ip6InAddrErrors"), 5);
+	assert_int_equal(cnt(s, "Ip6InAddrErrors"), 6);
 	assert_int_equal(cnt(s, "Icmp6InMsgs"), 0);
 	assert_int_equal(c.n, 0);
 	/* Groups we are in take the packet, but echo to a group is not

@@ -864,6 +864,31 @@ static void test_advance_only_due(void **state)
 	nd_free(n);
 }
 
+/* RFC 4862 §5.4: a tentative address is not assigned yet, never the
+ * source of our NS (nor one found a duplicate): the preferred one is. */
+static void test_ns_source_preferred(void **state)
+{
+	struct sent s;
+	nd_cache *n = nd_new(our_mac, 8, 4);
+	uint8_t p[64], b3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	assert_non_null(n);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, true, out, &s), 0);
+	assert_int_equal(nd_add_addr(n, SEC, A2, 64, false, out, &s), 0);
+	assert_int_equal(s.n, 1);                  /* A1's DAD probe */
+	mkpkt(p, b3);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 2);
+	sent_nd(&s, 1, &h, &m);
+	assert_int_equal(m.type, ND_NEIGHBOR_SOLICIT);
+	assert_memory_equal(h.src, A2, 16);
+	nd_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -882,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_ns_refused_and_learned),
 		cmocka_unit_test(test_frames_and_addresses),
 		cmocka_unit_test(test_advance_only_due),
+		cmocka_unit_test(test_ns_source_preferred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -258,8 +258,10 @@ static void test_malformed_and_foreign(void **state)
 	f[12] = 0x08; f[13] = 0x00;
 	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 46);
 	assert_ptr_equal(ip, f + 14);
+	/* IPv4 to us with nothing after the Ethernet header: not a packet. */
+	assert_int_equal(arp_eth_input(a, 0, f, 14, &ip, out, &s), 0);
 	arp_get_stats(a, &st);
-	assert_int_equal(st.not_for_us, 2);
+	assert_int_equal(st.not_for_us, 3);
 	arp_free(a);
 }
 

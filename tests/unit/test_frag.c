@@ -174,6 +174,39 @@ static void test_duplicate_ignored(void **state)
 	reasm_free(r);
 }
 
+/* A fragment with the range and bytes of one held but another word on
+ * the end (MF) is no duplicate: it contradicts the datagram's length
+ * (RFC 791: the last fragment fixes it), as an overlap does, and the
+ * whole datagram goes. Were it ignored, [0,16) said first to be followed
+ * and then to be all would let [16,24) make a 24-byte datagram that a
+ * filter in front took for 16 bytes. */
+static void test_duplicate_with_other_end(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed(r, 0, 20, 0, 16, true, &out, &c), 0);
+	assert_true(feed(r, 0, 20, 0, 16, false, &out, &c) < 0);
+	assert_int_equal(feed(r, 0, 20, 16, 8, false, &out, &c), 0);
+	/* The other way: the last fragment held, the same bytes with MF. */
+	assert_int_equal(feed(r, 0, 21, 16, 8, false, &out, &c), 0);
+	assert_true(feed(r, 0, 21, 16, 8, true, &out, &c) < 0);
+	assert_int_equal(feed(r, 0, 21, 0, 16, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmOKs], 0);
+	assert_int_equal(c.v[CNT_ReasmOverlaps], 2);
+	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	/* True duplicates of both kinds are still ignored. */
+	assert_int_equal(feed(r, 0, 22, 16, 8, false, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 22, 16, 8, false, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 22, 0, 16, true, &out, &c), 24);
+	assert_memory_equal(out, data, 24);
+	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	reasm_free(r);
+}
+
 static void test_overlap_drops_datagram(void **state)
 {
 	hsk_counters c = { 0 };
@@ -993,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_reverse_and_interleaved),
 		cmocka_unit_test(test_largest),
 		cmocka_unit_test(test_duplicate_ignored),
+		cmocka_unit_test(test_duplicate_with_other_end),
 		cmocka_unit_test(test_overlap_drops_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_timeout),

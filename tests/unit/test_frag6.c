@@ -175,6 +175,15 @@ static void test_overlap_drops_datagram(void **state)
 	assert_int_equal(feed(r, SEC, 10, 0, 1000, true, &out, &c), 0);
 	assert_int_equal(c.v[CNT_Ip6ReasmOverlaps], 1);
 	assert_int_equal(feed(r, SEC, 10, 1000, 8, false, &out, &c), 1048);
+	/* The same bytes with M clear are no duplicate: they say the
+	 * datagram ends at 1008, which the held fragment denied; it goes,
+	 * and the bytes past 1008 make no datagram of 1016. */
+	assert_int_equal(feed(r, SEC, 11, 1000, 8, true, &out, &c), 0);
+	assert_true(feed(r, SEC, 11, 1000, 8, false, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmOverlaps], 2);
+	assert_int_equal(feed(r, SEC, 11, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, SEC, 11, 1008, 8, false, &out, &c), 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmOKs], 1);
 	reasm_free(r);
 }
 

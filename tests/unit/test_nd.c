@@ -835,7 +835,8 @@ static void test_frames_and_addresses(void **state)
 /* nd_advance acts on what is due only: of two addresses being resolved
  * the one whose retry is not due waits; a STALE entry (the router's,
  * learned from its RA) lives until ND_STALE_NS unused, the router until
- * its lifetime ends; nd_next_deadline is the earliest of them. */
+ * its lifetime ends (then it is gone, advanced or not); nd_next_deadline
+ * is the earliest of them. */
 static void test_advance_only_due(void **state)
 {
 	struct sent s;
@@ -861,6 +862,12 @@ static void test_advance_only_due(void **state)
 	assert_true(nd_lookup(n, rtr, mac));
 	assert_true(nd_router(n, 2 * SEC, r));
 	assert_int_equal(nd_next_deadline(n), 2 * SEC + SEC / 2);
+	/* The router's lifetime over, before any nd_advance: no router. */
+	uint8_t far[16] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0xff, [15] = 1 };
+	mkpkt(p, far);
+	assert_false(nd_router(n, SEC + 1800 * SEC, r));
+	assert_int_equal(nd_output(n, SEC + 1800 * SEC, p, 40, out, &s), -ENETUNREACH);
+	assert_true(nd_router(n, SEC + 1800 * SEC - 1, r));
 	nd_free(n);
 }
 

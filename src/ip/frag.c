@@ -34,7 +34,9 @@
  *   - an overlap with a fragment held (ReasmOverlaps): the whole datagram
  *     goes, as Linux since 4.19 and RFC 5722 for IPv6 — an overlap is an
  *     evasion attempt, not a retransmission. An exact duplicate (same
- *     range, same bytes) is ignored (RFC 8200 §4.5 allows it);
+ *     range, same bytes, same MF) is ignored (RFC 8200 §4.5 allows it);
+ *     the same bytes with another MF contradict the datagram's length
+ *     and count as an overlap;
  *   - data past the end a last fragment fixed, or two different ends;
  *     a last fragment (MF clear) may come first.
  * Every abandoned datagram counts once in ReasmFails.
@@ -381,9 +383,11 @@ static bool frag_sane(uint32_t off, size_t len, bool more, uint32_t max_end)
 }
 
 /* Where a fragment [off, end) goes in d's list: the link to set. NULL for an
- * overlap; *dup set for an exact duplicate. */
+ * overlap; *dup set for an exact duplicate: the same range, the same bytes
+ * and the same MF (the one held is the last exactly when it ends where
+ * the last fragment did; another MF contradicts the datagram's length). */
 static struct reasm_frag **frag_place(struct reasm_dg *d, uint32_t off, uint32_t end,
-				      const uint8_t *payload, bool *dup)
+				      bool more, const uint8_t *payload, bool *dup)
 {
 	struct reasm_frag **pp = &d->frags, *prev = NULL;
 
@@ -393,6 +397,7 @@ static struct reasm_frag **frag_place(struct reasm_dg *d, uint32_t off, uint32_t
 		pp = &(*pp)->next;
 	}
 	if (*pp && (*pp)->off == off && (*pp)->len == end - off &&
+	    (d->have_last && end == d->total) == !more &&
 	    !memcmp((*pp)->data, payload, end - off)) {
 		*dup = true;
 		return pp;
@@ -491,7 +496,7 @@ static long frag_input(ip_reasm *r, uint64_t now, const uint8_t *key, uint32_t o
 		/* A block past a newly fixed end came from a fragment beyond it. */
 		if (!more && !d->have_last && dg_high(d) > end)
 			return frag_drop(r, d, cnt);
-		pp = frag_place(d, off, end, payload, &dup);
+		pp = frag_place(d, off, end, more, payload, &dup);
 		if (dup)
 			return 0;
 		if (!pp) {

@@ -178,6 +178,10 @@ static void test_stack_addrs(void **state)
 	assert_int_equal(hsk_stack_add_addr(s, &a, 8), -HSK_EINVAL);
 	a = hsk_addr_v4(0xc6120009u);
 	assert_int_equal(hsk_stack_add_addr(s, &a, 33), -HSK_EINVAL);
+	a = hsk_addr_v4(0x00000009u);                /* 0/8: "this network" */
+	assert_int_equal(hsk_stack_add_addr(s, &a, 24), -HSK_EINVAL);
+	assert_int_equal(hsk_addr_parse("::198.18.0.9", &a), 0);   /* IPv4-compatible */
+	assert_int_equal(hsk_stack_add_addr(s, &a, 64), -HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("ff02::1", &a), 0);
 	assert_int_equal(hsk_stack_add_addr(s, &a, 64), -HSK_EINVAL);
 	assert_int_equal(hsk_addr_parse("::ffff:198.18.0.9", &a), 0);

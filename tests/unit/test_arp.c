@@ -258,8 +258,10 @@ static void test_malformed_and_foreign(void **state)
 	f[12] = 0x08; f[13] = 0x00;
 	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 46);
 	assert_ptr_equal(ip, f + 14);
+	/* IPv4 to us with nothing after the Ethernet header: not a packet. */
+	assert_int_equal(arp_eth_input(a, 0, f, 14, &ip, out, &s), 0);
 	arp_get_stats(a, &st);
-	assert_int_equal(st.not_for_us, 2);
+	assert_int_equal(st.not_for_us, 3);
 	arp_free(a);
 }
 
@@ -321,6 +323,65 @@ static void test_bad_op_and_size(void **state)
 	arp_free(a);
 }
 
+/* RFC 826's fixed fields: a protocol type other than IPv4's or a
+ * hardware length other than Ethernet's is bad and teaches nothing. A
+ * request whose sender claims our own address, or none (an RFC 5227
+ * probe from 0.0.0.0), is answered but makes no entry: neither is a
+ * neighbour's address. */
+static void test_header_and_sender(void **state)
+{
+	arp_cache *a = arp_new(our_mac, US, 8, 4);
+	struct sent s = { 0 };
+	const uint8_t *ip = NULL;
+	uint8_t f[60], mac[6];
+	static const uint8_t zero[6];
+	arp_stats st;
+	(void)state;
+
+	arp_frame(f, bcast, 1, peer_mac, PEER, zero, US);
+	f[16] = 0x86; f[17] = 0xdd;                 /* ptype IPv6 */
+	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 0);
+	arp_frame(f, bcast, 1, peer_mac, PEER, zero, US);
+	f[18] = 8;                                  /* hlen 8 */
+	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 0);
+	arp_get_stats(a, &st);
+	assert_int_equal(st.bad, 2);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(arp_entries(a), 0);
+
+	arp_frame(f, bcast, 1, peer_mac, US, zero, US);      /* "I am you" */
+	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 0);
+	arp_frame(f, bcast, 1, peer_mac, 0, zero, US);       /* a probe */
+	assert_int_equal(arp_eth_input(a, 0, f, 60, &ip, out, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(g32(s.f[1] + 38), 0);
+	assert_int_equal(arp_entries(a), 0);
+	assert_false(arp_lookup(a, US, mac));
+	arp_free(a);
+}
+
+/* arp_glean: a new MAC is taken at once; the same MAC again within half
+ * the reachable time is nothing new, later it confirms the entry anew
+ * (it lives on past its first reachable time). */
+static void test_glean_refresh(void **state)
+{
+	arp_cache *a = arp_new(our_mac, US, 8, 4);
+	struct sent s = { 0 };
+	uint8_t mac[6];
+	static const uint8_t moved[6] = { 0x52, 0x54, 0x00, 0x11, 0x22, 0x33 };
+	(void)state;
+
+	arp_glean(a, 0, PEER, peer_mac, out, &s);
+	arp_glean(a, ARP_REACHABLE_NS / 10 * 3, PEER, moved, out, &s);
+	assert_true(arp_resolve(a, ARP_REACHABLE_NS / 10 * 3, PEER, mac, out, &s));
+	assert_memory_equal(mac, moved, 6);
+	arp_glean(a, ARP_REACHABLE_NS / 10 * 9, PEER, moved, out, &s);
+	assert_true(arp_resolve(a, ARP_REACHABLE_NS / 10 * 14, PEER, mac, out, &s));
+	assert_memory_equal(mac, moved, 6);
+	assert_int_equal(s.n, 0);
+	arp_free(a);
+}
+
 /* Random frames, half of them shaped like ARP for us: nothing crashes or
  * reads out of bounds (ASan), and the cache stays within its bound. */
 static void test_random_frames(void **state)
@@ -374,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_and_foreign),
 		cmocka_unit_test(test_expired_entry_resolved_again),
 		cmocka_unit_test(test_bad_op_and_size),
+		cmocka_unit_test(test_header_and_sender),
+		cmocka_unit_test(test_glean_refresh),
 		cmocka_unit_test(test_random_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

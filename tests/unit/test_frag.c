@@ -174,6 +174,39 @@ static void test_duplicate_ignored(void **state)
 	reasm_free(r);
 }
 
+/* A fragment with the range and bytes of one held but another word on
+ * the end (MF) is no duplicate: it contradicts the datagram's length
+ * (RFC 791: the last fragment fixes it), as an overlap does, and the
+ * whole datagram goes. Were it ignored, [0,16) said first to be followed
+ * and then to be all would let [16,24) make a 24-byte datagram that a
+ * filter in front took for 16 bytes. */
+static void test_duplicate_with_other_end(void **state)
+{
+	hsk_counters c = { 0 };
+	ip_reasm *r = mk(1 << 20);
+	const uint8_t *out = NULL;
+	(void)state;
+
+	fill();
+	assert_int_equal(feed(r, 0, 20, 0, 16, true, &out, &c), 0);
+	assert_true(feed(r, 0, 20, 0, 16, false, &out, &c) < 0);
+	assert_int_equal(feed(r, 0, 20, 16, 8, false, &out, &c), 0);
+	/* The other way: the last fragment held, the same bytes with MF. */
+	assert_int_equal(feed(r, 0, 21, 16, 8, false, &out, &c), 0);
+	assert_true(feed(r, 0, 21, 16, 8, true, &out, &c) < 0);
+	assert_int_equal(feed(r, 0, 21, 0, 16, true, &out, &c), 0);
+	assert_int_equal(c.v[CNT_ReasmOKs], 0);
+	assert_int_equal(c.v[CNT_ReasmOverlaps], 2);
+	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	/* True duplicates of both kinds are still ignored. */
+	assert_int_equal(feed(r, 0, 22, 16, 8, false, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 22, 16, 8, false, &out, &c), 0);
+	assert_int_equal(feed(r, 0, 22, 0, 16, true, &out, &c), 24);
+	assert_memory_equal(out, data, 24);
+	assert_int_equal(c.v[CNT_ReasmFails], 2);
+	reasm_free(r);
+}
+
 static void test_overlap_drops_datagram(void **state)
 {
 	hsk_counters c = { 0 };
@@ -830,7 +863,8 @@ static void test_stack_tcp_fragments(void **state)
 /* RFC 1122 §3.3.2: a datagram whose first fragment came and the rest not
  * within the timeout (30 s) is answered with a time exceeded, code 1,
  * quoting that fragment; not when only a later fragment came, not about
- * an ICMP error (§3.2.2), and no more than the rate limit lets through. */
+ * an ICMP error (§3.2.2: redirects, quenches and parameter problems are
+ * errors too), and no more than the rate limit lets through. */
 static void test_stack_time_exceeded(void **state)
 {
 	struct replies rp = { 0 };
@@ -876,8 +910,15 @@ static void test_stack_time_exceeded(void **state)
 	send_frag(s, 40 * SEC, STK_PEER, 10, msg, 32, 32, false);
 	/* The first fragment of an ICMP error: never an error about it. */
 	send_frag(s, 40 * SEC, STK_PEER, 11, err, 0, 32, true);
+	/* Nor of a source quench (4), a redirect (5) or a parameter
+	 * problem (12): errors too. */
+	static const uint8_t also_errors[] = { 4, 5, 12 };
+	for (unsigned i = 0; i < sizeof also_errors; i++) {
+		err[0] = also_errors[i];
+		send_frag(s, 40 * SEC, STK_PEER, (uint16_t)(12 + i), err, 0, 32, true);
+	}
 	hsk_stack_advance(s, 80 * SEC);
-	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 3);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 6);
 	assert_int_equal(rp.n, 1);
 
 	/* Fifteen abandoned at once: the bucket's ten go out, five are
@@ -887,7 +928,7 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_advance(s, 120 * SEC);
 	assert_int_equal(rp.n, 1 + ICMP_ERR_BURST);
 	assert_int_equal(hsk_counter_by_name(s, "IcmpOutRateLimitGlobal"), 15 - ICMP_ERR_BURST);
-	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 18);
+	assert_int_equal(hsk_counter_by_name(s, "ReasmTimeout"), 21);
 	hsk_stack_free(s);
 }
 
@@ -985,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_reverse_and_interleaved),
 		cmocka_unit_test(test_largest),
 		cmocka_unit_test(test_duplicate_ignored),
+		cmocka_unit_test(test_duplicate_with_other_end),
 		cmocka_unit_test(test_overlap_drops_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_timeout),

@@ -175,6 +175,15 @@ static void test_overlap_drops_datagram(void **state)
 	assert_int_equal(feed(r, SEC, 10, 0, 1000, true, &out, &c), 0);
 	assert_int_equal(c.v[CNT_Ip6ReasmOverlaps], 1);
 	assert_int_equal(feed(r, SEC, 10, 1000, 8, false, &out, &c), 1048);
+	/* The same bytes with M clear are no duplicate: they say the
+	 * datagram ends at 1008, which the held fragment denied; it goes,
+	 * and the bytes past 1008 make no datagram of 1016. */
+	assert_int_equal(feed(r, SEC, 11, 1000, 8, true, &out, &c), 0);
+	assert_true(feed(r, SEC, 11, 1000, 8, false, &out, &c) < 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmOverlaps], 2);
+	assert_int_equal(feed(r, SEC, 11, 0, 1000, true, &out, &c), 0);
+	assert_int_equal(feed(r, SEC, 11, 1008, 8, false, &out, &c), 0);
+	assert_int_equal(c.v[CNT_Ip6ReasmOKs], 1);
 	reasm_free(r);
 }
 
@@ -493,8 +502,17 @@ static void test_stack_time_exceeded(void **state)
 	n = mkfrag(p, A1, 4, 0, 48, true, false);
 	p[48] = ICMP6_DEST_UNREACH;
 	hsk_stack_input(s, 1 * SEC, p, n);
+	/* Nor of a redirect (an error in all but name), nor of an error
+	 * behind a hop-by-hop header (skipped to find it). */
+	n = mkfrag(p, A1, 7, 0, 48, true, false);
+	p[48] = ND_REDIRECT;
+	hsk_stack_input(s, 1 * SEC, p, n);
+	n = mkfrag(p, A1, 8, 0, 48, true, true);
+	p[6] = IP_PROTO_HOPOPTS;
+	p[56] = ICMP6_DEST_UNREACH;
+	hsk_stack_input(s, 1 * SEC, p, n);
 	hsk_stack_advance(s, 31 * SEC);
-	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 1);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 3);
 	assert_int_equal(c.n, 0);
 	/* An echo request's. */
 	n = mkfrag(p, A1, 5, 0, 48, true, false);
@@ -518,7 +536,7 @@ static void test_stack_time_exceeded(void **state)
 	hsk_stack_input(s, 80 * SEC, p, n);
 	hsk_stack_advance(s, 120 * SEC);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 3);
+	assert_int_equal(hsk_counter_by_name(s, "Ip6ReasmTimeout"), 5);
 
 	/* Twelve IPv4 first fragments and then four IPv6 ones abandoned at
 	 * once: ten errors in all, two of each family held back. */

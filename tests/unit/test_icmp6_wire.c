@@ -272,6 +272,121 @@ static void test_nd_validity(void **state)
 	}
 }
 
+/* msg[0..len) as an ND message from src (hop limit 255) to all-nodes. */
+static int nd_raw(const uint8_t src[16], const uint8_t *msg, size_t len, nd_msg *m)
+{
+	ipv6_hdr ip = { .hop_limit = 255, .dst = { 0xff, 0x02, [15] = 1 } };
+	uint8_t *b = dup_bytes(msg, len);
+
+	memcpy(ip.src, src, 16);
+	int r = nd_parse(&ip, b, len, m);
+	free(b);
+	return r;
+}
+
+/* An 8-byte option of kind k whose six bytes after the head are all v. */
+static size_t opt8(uint8_t *p, uint8_t k, uint8_t v)
+{
+	p[0] = k;
+	p[1] = 1;
+	memset(p + 2, v, 6);
+	return 8;
+}
+
+/* RFC 4861 §4.6 options: the first of each kind is kept and a
+ * link-layer option of another size than Ethernet's is ignored (a later
+ * one must not overwrite what an earlier one said); a prefix option of
+ * another length than 4 makes the message invalid; prefixes past
+ * ND_MAX_PREFIXES are dropped, never written past the array. */
+static void test_nd_options(void **state)
+{
+	(void)state;
+	static const uint8_t ll[16] = { 0xfe, 0x80, [15] = 1 };
+	static const uint8_t A[16] = { 0x20, 0x01, 0, 2, [15] = 1 };
+	uint8_t b[512];
+	nd_msg m;
+	size_t n;
+
+	/* NS: SLLA of 16 bytes (ignored), then two of 8 (the first kept),
+	 * two nonces (the first kept). */
+	memset(b, 0, sizeof b);
+	b[0] = ND_NEIGHBOR_SOLICIT;
+	memcpy(b + 8, A, 16);
+	n = 24;
+	b[n] = ND_OPT_SLLA;
+	b[n + 1] = 2;
+	memset(b + n + 2, 0x77, 14);
+	n += 16;
+	n += opt8(b + n, ND_OPT_SLLA, 0x02);
+	n += opt8(b + n, ND_OPT_SLLA, 0x04);
+	n += opt8(b + n, ND_OPT_NONCE, 0x11);
+	n += opt8(b + n, ND_OPT_NONCE, 0x22);
+	assert_int_equal(nd_raw(ll, b, n, &m), WIRE_OK);
+	assert_true(m.has_sll);
+	assert_memory_equal(m.sll, ((uint8_t[]){ 2, 2, 2, 2, 2, 2 }), 6);
+	assert_true(m.has_nonce);
+	assert_memory_equal(m.nonce, ((uint8_t[]){ 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 }), 6);
+
+	/* NA: a 16-byte TLLA ignored, then two (the first kept). */
+	b[0] = ND_NEIGHBOR_ADVERT;
+	n = 24;
+	b[n] = ND_OPT_TLLA;
+	b[n + 1] = 2;
+	memset(b + n + 2, 0x77, 14);
+	n += 16;
+	n += opt8(b + n, ND_OPT_TLLA, 0x02);
+	n += opt8(b + n, ND_OPT_TLLA, 0x04);
+	assert_int_equal(nd_raw(ll, b, n, &m), WIRE_OK);
+	assert_true(m.has_tll);
+	assert_memory_equal(m.tll, ((uint8_t[]){ 2, 2, 2, 2, 2, 2 }), 6);
+	/* The same NA from :: is invalid: an advertisement comes from an
+	 * address of the sender's (§7.2.4), never from nobody. */
+	assert_int_equal(nd_raw((uint8_t[16]){ 0 }, b, n, &m), WIRE_ERR_ND);
+
+	/* RA: a 16-byte MTU option ignored, two MTUs (the first kept), then
+	 * ND_MAX_PREFIXES + 2 prefixes, 2001:2:k::/64 for k = 0, 1, ... */
+	memset(b, 0, sizeof b);
+	b[0] = ND_ROUTER_ADVERT;
+	n = 16;
+	b[n] = ND_OPT_MTU;
+	b[n + 1] = 2;
+	wr32(b + n + 4, 9000);
+	n += 16;
+	b[n] = ND_OPT_MTU;
+	b[n + 1] = 1;
+	wr32(b + n + 4, 1400);
+	n += 8;
+	b[n] = ND_OPT_MTU;
+	b[n + 1] = 1;
+	wr32(b + n + 4, 1300);
+	n += 8;
+	size_t first_prefix = n;
+	for (unsigned k = 0; k < ND_MAX_PREFIXES + 2; k++) {
+		b[n] = ND_OPT_PREFIX;
+		b[n + 1] = 4;
+		b[n + 2] = 64;
+		b[n + 3] = 0xc0;
+		wr32(b + n + 4, 100 + k);
+		b[n + 16] = 0x20;
+		b[n + 17] = 0x01;
+		b[n + 19] = 2;
+		b[n + 21] = (uint8_t)k;
+		n += 32;
+	}
+	assert_true(n <= sizeof b);
+	assert_int_equal(nd_raw(ll, b, n, &m), WIRE_OK);
+	assert_true(m.has_mtu);
+	assert_int_equal(m.mtu, 1400);
+	assert_int_equal(m.nprefix, ND_MAX_PREFIXES);
+	for (unsigned k = 0; k < ND_MAX_PREFIXES; k++) {
+		assert_int_equal(m.prefix[k].valid, 100 + k);
+		assert_int_equal(m.prefix[k].prefix[5], k);
+	}
+	/* A prefix option of length 3: the whole RA is invalid. */
+	b[first_prefix + 1] = 3;
+	assert_int_equal(nd_raw(ll, b, first_prefix + 24, &m), WIRE_ERR_ND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_ns_na),
 		cmocka_unit_test(test_dad_rs_ra),
 		cmocka_unit_test(test_nd_validity),
+		cmocka_unit_test(test_nd_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

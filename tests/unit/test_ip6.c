@@ -365,6 +365,8 @@ static void test_group_pair_not_known(void **state)
 	hsk_stack_free(s);
 }
 
+static size_t mkecho(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16]);
+
 static void test_errors_up(void **state)
 {
 	struct cap c;
@@ -435,6 +437,23 @@ static void test_errors_up(void **state)
 	free(b);
 	assert_int_equal(c.errs, 3);
 	assert_int_equal(cnt(s, "Icmp6InCsumErrors"), 1);
+	/* Cut to 3 bytes: an error, not one of the checksum. */
+	uint8_t cut[43];
+	memcpy(cut, v6_time_exceeded, sizeof cut);
+	wr16(cut + 4, 3);
+	hsk_stack_input(s, 1008 * MS, cut, sizeof cut);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), 2);
+	assert_int_equal(cnt(s, "Icmp6InCsumErrors"), 1);
+	/* An echo request of code 1 (RFC 4443 §4.1: 0): not answered. */
+	uint8_t e[56];
+	size_t en = mkecho(e, A1, A2);
+	e[41] = 1;
+	wr16(e + 42, 0);
+	wr16(e + 42, csum_fold(csum_partial(e + 40, en - 40,
+			csum_pseudo6(e + 8, e + 24, IP_PROTO_ICMPV6, (uint32_t)(en - 40)))));
+	hsk_stack_input(s, 1009 * MS, e, en);
+	assert_int_equal(cnt(s, "Icmp6InEchos"), 0);
+	assert_int_equal(cnt(s, "Icmp6InErrors"), 3);
 	/* No reply to any of them. */
 	assert_int_equal(c.n, 0);
 	hsk_stack_free(s);
@@ -543,8 +562,8 @@ static void test_error_translation(void **state)
  * a group (errors go to the unicast source of the packet: to all-nodes,
  * one forged error would reach every connection), and quotes that are
  * not a packet's start — shorter than a header, not version 6, an
- * extension-header chain cut off, fewer than the 8 bytes of ports and
- * sequence number. */
+ * extension-header chain cut off or too long, fewer than the 8 bytes of
+ * ports and sequence number. */
 static void test_errors_not_up(void **state)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
@@ -592,6 +611,30 @@ static void test_errors_not_up(void **state)
 			mkerr6(pkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, q, 48));
 	assert_int_equal(c.errs, 2);
 	assert_int_equal(cnt(s, "Icmp6InErrors"), errs);
+	/* A chain of more extension headers than a packet of ours has
+	 * (IPV6_MAX_EXT_HDRS, the input path's limit), whole: no quote of
+	 * ours; with one fewer it is walked and the segment goes up. */
+	uint8_t lq[40 + 8 * (IPV6_MAX_EXT_HDRS + 1) + 8], lpkt[48 + sizeof lq];
+	for (unsigned hdrs = IPV6_MAX_EXT_HDRS + 1; hdrs >= IPV6_MAX_EXT_HDRS; hdrs--) {
+		size_t lql = 40 + 8 * hdrs + 8;
+		mkquote(q);
+		memcpy(lq, q, 40);
+		lq[6] = IP_PROTO_DSTOPTS;
+		wr16(lq + 4, (uint16_t)(lql - 40));
+		for (unsigned i = 0; i < hdrs; i++) {
+			uint8_t *o = lq + 40 + 8 * i;
+			memset(o, 0, 8);
+			o[0] = i + 1 < hdrs ? IP_PROTO_DSTOPTS : IP_PROTO_TCP;
+			o[2] = 1;                      /* PadN of 4 */
+			o[3] = 4;
+		}
+		memcpy(lq + 40 + 8 * hdrs, q + 40, 8);
+		hsk_stack_input(s, 1008 * MS, lpkt,
+				mkerr6(lpkt, A2, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, lq, lql));
+	}
+	assert_int_equal(cnt(s, "Icmp6InErrors"), ++errs);
+	assert_int_equal(c.errs, 3);
+	assert_int_equal(c.err.e.seq, 0x01020304);
 	assert_int_equal(c.n, 0);
 	hsk_stack_free(s);
 }
@@ -668,6 +711,7 @@ static void test_martians(void **state)
 		{ 0 },                                            /* :: */
 		{ 0xff, 0x02, [11] = 1, 0xff, 0, 0, 0x99 },       /* a group we are not in */
 		{ 0xff, 0x0e, [15] = 1 },                         /* global all-nodes */
+		{ [10] = 0xff, [11] = 0xff, 198, 18, 0, 2 },      /* ::ffff:198.18.0.2 */
 	};
 	struct cap c;
 	hsk_stack *s = new_stack(&c, A2, 0);
@@ -683,12 +727,12 @@ static void test_martians(void **state)
 	assert_int_equal(cnt(s, "DropMartianSrc"), 6);
 	for (size_t i = 0; i < sizeof(bad_dst) / 16; i++)
 		hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, bad_dst[i]));
-	assert_int_equal(cnt(s, "DropMartianDst"), 4);
+	assert_int_equal(cnt(s, "DropMartianDst"), 5);
 	/* Another host's unicast: not ours, not a martian. */
 	uint8_t other[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
 	hsk_stack_input(s, 1001 * MS, pkt, mkecho(pkt, A1, other));
 	assert_int_equal(cnt(s, "DropNotForUs"), 1);
-	assert_int_equal(cnt(s, "Ip6InAddrErrors"), 5);
+	assert_int_equal(cnt(s, "Ip6InAddrErrors"), 6);
 	assert_int_equal(cnt(s, "Icmp6InMsgs"), 0);
 	assert_int_equal(c.n, 0);
 	/* Groups we are in take the packet, but echo to a group is not
@@ -707,6 +751,17 @@ static void test_martians(void **state)
 	assert_int_equal(cnt(s, "DropMartianSrc"), 0);
 	assert_int_equal(cnt(s, "Icmp6InMsgs"), 1);
 	assert_int_equal(c.n, 0);
+	/* But from :: an NS to all-nodes (not a solicited-node group) is
+	 * no DAD probe, and nor is anything but ICMPv6. */
+	uint8_t dad[sizeof v6_ns_dad];
+	memcpy(dad, v6_ns_dad, sizeof dad);
+	memcpy(dad + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 1 }, 16);
+	in(s, dad, sizeof dad, 1001);
+	memcpy(dad, v6_ns_dad, sizeof dad);
+	dad[6] = IP_PROTO_TCP;
+	in(s, dad, sizeof dad, 1001);
+	assert_int_equal(cnt(s, "DropMartianSrc"), 2);
+	assert_int_equal(cnt(s, "Icmp6InMsgs"), 1);
 	/* And the real peer is answered. */
 	hsk_stack_input(s, 1002 * MS, pkt, mkecho(pkt, A2, A1));
 	assert_int_equal(c.n, 1);

@@ -243,7 +243,8 @@ static void test_broadcast_follows_address(void **state)
 }
 
 /* A stack with a second address: a packet from either of its addresses
- * is a land attack, to either of them; a real peer reaches both. */
+ * is a land attack, to either of them; a real peer reaches both, and no
+ * other address of the subnet. */
 static void test_second_address(void **state)
 {
 	const uint32_t us2 = 0xc6120005u;      /* 198.18.0.5 */
@@ -265,6 +266,10 @@ static void test_second_address(void **state)
 	send_syn(s, PEER, us2);
 	assert_int_equal(c.n, 2);
 	expect_synack(&c, PEER);
+	/* A third host's address on the subnet is still not ours. */
+	send_syn(s, PEER, 0xc6120007u);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(cnt(s, "DropNotForUs"), 1);
 	hsk_stack_free(s);
 }
 

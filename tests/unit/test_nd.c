@@ -599,6 +599,303 @@ static void test_cache_not_poisoned(void **state)
 	nd_free(n);
 }
 
+/* The kernel's NA for 2001:2::1 edited: NA flags byte `flags` (0x40 S,
+ * 0x20 O), its target link-layer address's last byte `mac5` (the first
+ * `mac0`), or no such option at all (tll false). Freed by the caller. */
+static uint8_t *na_edit(uint8_t flags, bool tll, uint8_t mac0, uint8_t mac5, size_t *len)
+{
+	uint8_t *b = edited(v6_na, sizeof v6_na);
+
+	*len = tll ? sizeof v6_na : 64;
+	b[5] = (uint8_t)(*len - 40);
+	b[44] = flags;
+	b[66] = mac0;
+	b[71] = mac5;
+	resum(b, *len);
+	return b;
+}
+
+/* An entry for 2001:2::1 being resolved, one packet waiting. */
+static nd_cache *mk_incomplete(struct sent *s, uint8_t *p)
+{
+	nd_cache *n = mk(8, 4, s);
+
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, s), 0);
+	assert_int_equal(s->n, 1);                 /* the NS */
+	return n;
+}
+
+/* RFC 4861 §7.2.5, an entry being resolved: an NA without a target
+ * link-layer address is discarded; an unsolicited one (O only) resolves
+ * it STALE (probed before its next use), a solicited one REACHABLE. */
+static void test_na_incomplete(void **state)
+{
+	struct sent s;
+	uint8_t p[64], mac[6];
+	size_t len;
+	uint8_t *b;
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	nd_cache *n = mk_incomplete(&s, p);
+	b = na_edit(0x60, false, 0x02, 0x01, &len);
+	feed(n, SEC + 1, b, len, &s);
+	free(b);
+	assert_false(nd_lookup(n, A1, mac));
+	assert_int_equal(s.n, 1);                  /* the packet still waits */
+	b = na_edit(0x20, true, 0x02, 0x01, &len);
+	feed(n, SEC + 2, b, len, &s);
+	free(b);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	assert_int_equal(s.n, 2);                  /* it went */
+	assert_int_equal(nd_output(n, 3 * SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 4);                  /* STALE: a probe first */
+	sent_nd(&s, 2, &h, &m);
+	assert_int_equal(m.type, ND_NEIGHBOR_SOLICIT);
+	assert_memory_equal(h.dst, A1, 16);
+	assert_memory_equal(s.f[3] + 14, p, 40);
+	nd_free(n);
+
+	/* Solicited: REACHABLE, no probe. */
+	n = mk_incomplete(&s, p);
+	feed(n, SEC + 2, v6_na, sizeof v6_na, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(nd_output(n, 3 * SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 3);
+	nd_free(n);
+}
+
+/* §7.2.5, a resolved entry (REACHABLE): an unsolicited override NA with
+ * another address updates it and makes it STALE (probed before its next
+ * use); a group MAC is never taken as its address. */
+static void test_na_resolved(void **state)
+{
+	struct sent s;
+	uint8_t p[64], mac[6];
+	size_t len;
+	uint8_t *b;
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	nd_cache *n = mk_incomplete(&s, p);
+	feed(n, SEC + 2, v6_na, sizeof v6_na, &s);
+	b = na_edit(0x20, true, 0x02, 0x99, &len);
+	feed(n, 2 * SEC, b, len, &s);
+	free(b);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_int_equal(mac[5], 0x99);
+	s.n = 0;
+	assert_int_equal(nd_output(n, 3 * SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 2);                  /* STALE: probed, then sent */
+	sent_nd(&s, 0, &h, &m);
+	assert_int_equal(m.type, ND_NEIGHBOR_SOLICIT);
+	assert_int_equal(s.f[0][5], 0x99);
+	assert_int_equal(s.f[1][5], 0x99);
+	/* Solicited again, then an override NA with a group MAC (03:...):
+	 * the address stays. */
+	feed(n, 4 * SEC, v6_na, sizeof v6_na, &s);
+	b = na_edit(0x20, true, 0x03, 0x77, &len);
+	feed(n, 4 * SEC, b, len, &s);
+	free(b);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	nd_free(n);
+}
+
+/* RFC 4862 §5.4.3: a DAD probe without a nonce (RFC 7527 is optional;
+ * most nodes send none) is another node's: the tentative address is a
+ * duplicate. */
+static void test_dad_probe_without_nonce(void **state)
+{
+	struct sent s;
+	nd_cache *n = nd_new(our_mac, 8, 4);
+	uint8_t *b = edited(v6_ns_dad, 64);
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	assert_non_null(n);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, true, out, &s), 0);
+	b[5] = 24;
+	resum(b, 64);
+	feed(n, SEC + 5, b, 64, &s);
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_DUPLICATE);
+	free(b);
+	nd_free(n);
+}
+
+/* What nd_input refuses before looking at the message (RFC 4861 §7.1.1:
+ * a valid ICMP checksum; a destination of ours): an NS with a bad
+ * checksum, one to all-routers (a group we are not in) and one to an
+ * address not ours, though in frames to our MAC. Then what an NS from a
+ * known neighbour tells: its new MAC (§7.2.3). */
+static void test_ns_refused_and_learned(void **state)
+{
+	struct sent s;
+	nd_cache *n = mk(8, 4, &s);
+	uint8_t *b = edited(v6_ns, sizeof v6_ns), mac[6];
+	const uint8_t *ip;
+	nd_stats st;
+	size_t fl;
+	(void)state;
+
+	b[42] ^= 0x40;                             /* checksum off */
+	fl = eth(our_mac, k_mac, b, sizeof v6_ns);
+	assert_int_equal(nd_eth_input(n, SEC, frame, fl, &ip, out, &s), 0);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.bad, 1);
+	assert_int_equal(st.ns_rcvd, 0);
+	memcpy(b + 24, (uint8_t[16]){ 0xff, 0x02, [15] = 2 }, 16);   /* ff02::2 */
+	resum(b, sizeof v6_ns);
+	fl = eth(our_mac, k_mac, b, sizeof v6_ns);
+	assert_int_equal(nd_eth_input(n, SEC, frame, fl, &ip, out, &s), 0);
+	memcpy(b + 24, A1, 16);                    /* the sender's own address */
+	resum(b, sizeof v6_ns);
+	fl = eth(our_mac, k_mac, b, sizeof v6_ns);
+	assert_int_equal(nd_eth_input(n, SEC, frame, fl, &ip, out, &s), 0);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.not_for_us, 2);
+	assert_int_equal(st.ns_rcvd, 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(nd_entries(n), 0);
+	/* The real NS: learned; then one with another MAC: relearned. */
+	feed(n, SEC, v6_ns, sizeof v6_ns, &s);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	memcpy(b, v6_ns, sizeof v6_ns);
+	b[71] = 0x42;
+	resum(b, sizeof v6_ns);
+	feed(n, 2 * SEC, b, sizeof v6_ns, &s);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_int_equal(mac[5], 0x42);
+	assert_int_equal(s.n, 2);                  /* both answered */
+	assert_int_equal(s.f[1][5], 0x42);
+	free(b);
+	nd_free(n);
+}
+
+/* The frames nd_eth_input hands up or refuses: ICMPv6 of a type past
+ * the ND range (here 139) goes up whole; a frame with nothing after its
+ * Ethernet header is bad. nd_output refuses a packet no frame holds. The
+ * addresses nd_add_addr refuses; more than four addresses (the list
+ * grows). */
+static void test_frames_and_addresses(void **state)
+{
+	struct sent s;
+	nd_cache *n = mk(8, 4, &s);
+	uint8_t *b = edited(v6_echo_req, sizeof v6_echo_req);
+	const uint8_t *ip;
+	nd_stats st;
+	size_t fl;
+	(void)state;
+
+	b[40] = 139;
+	fl = eth(our_mac, k_mac, b, sizeof v6_echo_req);
+	assert_int_equal(nd_eth_input(n, SEC, frame, fl, &ip, out, &s), sizeof v6_echo_req);
+	assert_ptr_equal(ip, frame + 14);
+	free(b);
+	assert_int_equal(nd_eth_input(n, SEC, frame, 14, &ip, out, &s), 0);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.bad, 1);
+	assert_int_equal(s.n, 0);
+
+	size_t big = 40 + 65535 + 1;
+	uint8_t *p = calloc(1, big);
+	assert_non_null(p);
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, SEC, p, big, out, &s), -EMSGSIZE);
+	assert_int_equal(nd_output(n, SEC, p, big - 1, out, &s), 0);   /* waits */
+	free(p);
+
+	static const uint8_t bad[][16] = {
+		{ 0 },                                   /* :: */
+		{ [15] = 1 },                            /* ::1 */
+		{ [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 }, /* ::ffff:192.0.2.1 */
+	};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(nd_add_addr(n, SEC, bad[i], 64, false, out, &s), -EINVAL);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 129, false, out, &s), -EINVAL);
+	uint8_t a[16];
+	memcpy(a, A2, 16);
+	for (uint8_t k = 0x10; k < 0x19; k++) {
+		a[15] = k;
+		assert_int_equal(nd_add_addr(n, SEC, a, 64, false, out, &s), 0);
+	}
+	for (uint8_t k = 0x10; k < 0x19; k++) {
+		a[15] = k;
+		assert_int_equal(nd_addr_state(n, a), ND_ADDR_PREFERRED);
+	}
+	assert_int_equal(nd_addr_state(n, A2), ND_ADDR_PREFERRED);
+	nd_free(n);
+}
+
+/* nd_advance acts on what is due only: of two addresses being resolved
+ * the one whose retry is not due waits; a STALE entry (the router's,
+ * learned from its RA) lives until ND_STALE_NS unused, the router until
+ * its lifetime ends (then it is gone, advanced or not); nd_next_deadline
+ * is the earliest of them. */
+static void test_advance_only_due(void **state)
+{
+	struct sent s;
+	nd_cache *n = mk(8, 4, &s);
+	uint8_t p[64], mac[6], r[16];
+	uint8_t b3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	uint8_t rtr[16] = { 0xfe, 0x80, [15] = 1 };
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	feed(n, SEC, v6_ra_crafted, sizeof v6_ra_crafted, &s);
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, &s), 0);
+	mkpkt(p, b3);
+	assert_int_equal(nd_output(n, SEC + SEC / 2, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(nd_next_deadline(n), 2 * SEC);
+	nd_advance(n, 2 * SEC, out, &s);
+	assert_int_equal(s.n, 3);                  /* A1's retry alone */
+	sent_nd(&s, 2, &h, &m);
+	assert_memory_equal(m.target, A1, 16);
+	assert_true(nd_lookup(n, rtr, mac));
+	assert_true(nd_router(n, 2 * SEC, r));
+	assert_int_equal(nd_next_deadline(n), 2 * SEC + SEC / 2);
+	/* The router's lifetime over, before any nd_advance: no router. */
+	uint8_t far[16] = { 0x20, 0x01, 0x00, 0x02, 0x00, 0xff, [15] = 1 };
+	mkpkt(p, far);
+	assert_false(nd_router(n, SEC + 1800 * SEC, r));
+	assert_int_equal(nd_output(n, SEC + 1800 * SEC, p, 40, out, &s), -ENETUNREACH);
+	assert_true(nd_router(n, SEC + 1800 * SEC - 1, r));
+	nd_free(n);
+}
+
+/* RFC 4862 §5.4: a tentative address is not assigned yet, never the
+ * source of our NS (nor one found a duplicate): the preferred one is. */
+static void test_ns_source_preferred(void **state)
+{
+	struct sent s;
+	nd_cache *n = nd_new(our_mac, 8, 4);
+	uint8_t p[64], b3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+	ipv6_hdr h;
+	nd_msg m;
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	assert_non_null(n);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, true, out, &s), 0);
+	assert_int_equal(nd_add_addr(n, SEC, A2, 64, false, out, &s), 0);
+	assert_int_equal(s.n, 1);                  /* A1's DAD probe */
+	mkpkt(p, b3);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 2);
+	sent_nd(&s, 1, &h, &m);
+	assert_int_equal(m.type, ND_NEIGHBOR_SOLICIT);
+	assert_memory_equal(h.src, A2, 16);
+	nd_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +908,13 @@ int main(void)
 		cmocka_unit_test(test_dad),
 		cmocka_unit_test(test_router),
 		cmocka_unit_test(test_cache_not_poisoned),
+		cmocka_unit_test(test_na_incomplete),
+		cmocka_unit_test(test_na_resolved),
+		cmocka_unit_test(test_dad_probe_without_nonce),
+		cmocka_unit_test(test_ns_refused_and_learned),
+		cmocka_unit_test(test_frames_and_addresses),
+		cmocka_unit_test(test_advance_only_due),
+		cmocka_unit_test(test_ns_source_preferred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,11 +322,12 @@ static void test_ts_recent_kept_without_option(void **state)
 /* The host's connect, its SYN unseen by S (blackholed), answered by a
  * SYN,ACK the test makes with TSecr syn_tsval + delta, or 0 when echo0.
  * Returns the socket's state after it; *rst says whether a reset went. */
-static int synack_echo(uint64_t seed, int64_t delta, bool echo0, bool *rst)
+static int synack_echo_cfg(const hsk_config *cfg, uint64_t seed, int64_t delta, bool echo0,
+			   bool *rst)
 {
 	enum { H = 0, CPORT = 41000 };
 	sim sm;
-	sim_init(&sm, 2, NULL, seed);
+	sim_init(&sm, 2, cfg, seed);
 	hsk_stack *h = sm.st[H];
 	sim_blackhole(&sm, H, -1, true);
 	int sd = sim_socket(&sm, H);
@@ -336,7 +337,7 @@ static int synack_echo(uint64_t seed, int64_t delta, bool echo0, bool *rst)
 	const sim_ev *e = sim_next_tx(&sm);
 	assert_non_null(e);
 	assert_int_equal(e->ev.flags, SYN);
-	assert_true(e->ev.has_ts);
+	assert_int_equal(e->ev.has_ts, !cfg || cfg->timestamps);
 	tcp_opts o;
 	tcp_opts_init(&o);
 	o.mss = 1460;
@@ -357,12 +358,18 @@ static int synack_echo(uint64_t seed, int64_t delta, bool echo0, bool *rst)
 	return state;
 }
 
+static int synack_echo(uint64_t seed, int64_t delta, bool echo0, bool *rst)
+{
+	return synack_echo_cfg(NULL, seed, delta, echo0, rst);
+}
+
 /* In SYN_SENT a SYN,ACK that echoes a timestamp must echo one of this
  * connection's SYNs: from the first SYN's TSval to now (Linux's
  * PAWSActive). One echoing another TSval answers the SYN of an earlier
  * incarnation of the tuple (closed in SYN_SENT, made again with the same
  * ISS: test_tfo's test_old_incarnation_synack_refused): reset, the
- * connection stays. An echo of 0 is taken, as on Linux. */
+ * connection stays. An echo of 0 is taken, as on Linux, and so is any
+ * echo when this host sends no timestamps. */
 static void test_synsent_echo_checked(void **state)
 {
 	(void)state;
@@ -377,6 +384,13 @@ static void test_synsent_echo_checked(void **state)
 	assert_true(rst);                       /* before the first SYN */
 	assert_int_equal(synack_echo(615, 100000, false, &rst), HSK_SYN_SENT);
 	assert_true(rst);                       /* from the future */
+	/* Timestamps off here: a peer's echo is no echo of ours (its option
+	 * is not taken, as on Linux), so any TSecr passes. */
+	hsk_config nots;
+	hsk_config_default(&nots);
+	nots.timestamps = false;
+	assert_int_equal(synack_echo_cfg(&nots, 616, 100000, false, &rst), HSK_ESTABLISHED);
+	assert_false(rst);
 }
 
 int main(void)

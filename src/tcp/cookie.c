@@ -22,11 +22,22 @@
  * Linux's 2 minutes) and accepts when ISS - lo32(h) is 0, 1, 2 or 3
  * steps: a blind forgery succeeds with probability 8 / 2^32 = 2^-29 per
  * try. Making one costs one SipHash (10 rounds for IPv4) where Linux's
- * layout (H1 hiding an 8-bit count, H2 a 22-bit MAC) took two. Window
- * scaling, SACK and timestamps are not encoded: a cookie SYN-ACK offers
- * no window scale, so a connection opened by a cookie has an unscaled
- * window (at most 65535 bytes) for its lifetime. A peer MSS below 536 is
- * rounded up to 536, as Linux does.
+ * layout (H1 hiding an 8-bit count, H2 a 22-bit MAC) took two. A peer
+ * MSS below 536 is rounded up to 536, as Linux does.
+ *
+ * The other options live in the timestamp, as Linux's (cookie_init_timestamp,
+ * cookie_timestamp_decode): when the SYN carries timestamps (and the stack
+ * uses them), the SYN-ACK answers its window scale, SACK permitted and
+ * timestamps as a request's would, and its TSval's low 6 bits say what
+ * the peer offered (cookie.h, COOKIE_TS_*). The peer's ACK echoes them in
+ * TSecr, and the connection is made with them; its TSval offset is the
+ * hash's (cookie_ts_offset). An ACK without timestamps makes a connection
+ * without any of the three; one whose echo asks for what the stack does
+ * not do (timestamps, SACK or window scaling turned off since) fails as a
+ * bad cookie. A SYN without timestamps gets the MSS alone, so a
+ * connection opened by it has an unscaled window (at most 65535 bytes) for
+ * its lifetime. ECN is not kept (Linux's sixth bit): a cookie connection
+ * goes without it.
  */
 #include "tcp/cookie.h"
 #include "tcp/passive.h"
@@ -42,8 +53,21 @@ hsk_seq cookie_make(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hs
 	return cookie_iss(s, tu, a6, irs, mss);
 }
 
+hsk_seq cookie_make_off(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
+			uint16_t mss, uint32_t *ts_offset)
+{
+	return cookie_iss_off(s, tu, a6, irs, mss, ts_offset);
+}
+
 uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      hsk_seq iss, hsk_seq irs)
+{
+	uint32_t off;
+	return cookie_check_off(s, tu, a6, iss, irs, &off);
+}
+
+uint16_t cookie_check_off(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+			  hsk_seq iss, hsk_seq irs, uint32_t *ts_offset)
 {
 	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
 	uint32_t now = cookie_count(s);
@@ -51,8 +75,10 @@ uint16_t cookie_check(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		uint64_t h = cookie_hash(&prefix, a6 != NULL, now - age);
 		uint32_t d = iss.v - (uint32_t)h, step = (uint32_t)(h >> 32) | 1;
 		for (uint32_t m = 0; m < 4; m++)
-			if (d == m * step)
+			if (d == m * step) {
+				*ts_offset = cookie_ts_offset(h);
 				return cookie_mss[m];
+			}
 	}
 	return 0;
 }

@@ -40,15 +40,36 @@ cookie_hash(const hsk_sip *prefix, bool v6, uint32_t count)
 	return sip_final_tail(prefix, v6 ? 44 : 20, count);
 }
 
+/* What a cookie SYN-ACK's TSval keeps of the SYN's options, in its low
+ * COOKIE_TS_BITS (Linux's layout, TSBITS): bits 0-3 the peer's window
+ * scale or COOKIE_TS_NO_WSCALE, bit 4 SACK permitted. (Linux's bit 5,
+ * ECN, is not used: a cookie connection has no ECN.) */
+enum {
+	COOKIE_TS_BITS = 6,
+	COOKIE_TS_MASK = (1u << COOKIE_TS_BITS) - 1,
+	COOKIE_TS_WSCALE = 0xf,
+	COOKIE_TS_NO_WSCALE = 0xf,
+	COOKIE_TS_SACK = 0x10,
+};
+
+/* A cookie connection's TSval offset: no request keeps a random one, so
+ * it comes from the cookie's hash, which the ACK's check finds again.
+ * The step's bits (hi32): they authenticate only this tuple's MSS index,
+ * which its own SYN chose, and the TSval hides them behind the clock. */
+static inline uint32_t cookie_ts_offset(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
+}
+
 static inline uint32_t cookie_count(const tcp_stack *s)
 {
 	return (uint32_t)(s->env->now / COOKIE_PERIOD_NS);
 }
 
-/* cookie_make, inline. */
+/* cookie_make, inline; *ts_offset the connection's TSval offset (below). */
 static inline __attribute__((always_inline)) hsk_seq
-cookie_iss(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
-	   uint16_t mss)
+cookie_iss_off(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
+	       uint16_t mss, uint32_t *ts_offset)
 {
 	/* the index of the largest cookie_mss[] <= mss (0 below 1300),
 	 * the commonest (1460) first */
@@ -56,7 +77,35 @@ cookie_iss(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_s
 			  mss >= cookie_mss[1] ? 1 : 0;
 	hsk_sip prefix = cookie_prefix(s, tu, a6, irs);
 	uint64_t h = cookie_hash(&prefix, a6 != NULL, cookie_count(s));
+	*ts_offset = cookie_ts_offset(h);
 	return seq_of((uint32_t)h + mssind * ((uint32_t)(h >> 32) | 1));
+}
+
+static inline __attribute__((always_inline)) hsk_seq
+cookie_iss(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_seq irs,
+	   uint16_t mss)
+{
+	uint32_t off;
+	return cookie_iss_off(s, tu, a6, irs, mss, &off);
+}
+
+/* The peer's options in the low bits of the cookie SYN-ACK's TSval
+ * (cookie.c): its window scale (at most 14; 15 for none) and SACK. */
+static inline uint32_t cookie_ts_opts(int peer_wscale, bool sack)
+{
+	uint32_t ws = peer_wscale < 0 ? COOKIE_TS_NO_WSCALE :
+		      peer_wscale > 14 ? 14 : (uint32_t)peer_wscale;
+	return ws | (sack ? COOKIE_TS_SACK : 0);
+}
+
+/* The cookie SYN-ACK's TSval: the connection's clock (tsval) with its
+ * low bits replaced by opts, and never later than it: the connection's
+ * next TSvals are the clock's, and the peer's PAWS must not find them
+ * older (as Linux's cookie_init_timestamp). */
+static inline uint32_t cookie_tsval(uint32_t tsval, uint32_t opts)
+{
+	uint32_t v = (tsval & ~(uint32_t)COOKIE_TS_MASK) | opts;
+	return (int32_t)(v - tsval) > 0 ? v - (1u << COOKIE_TS_BITS) : v;
 }
 
 #endif

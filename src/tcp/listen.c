@@ -164,6 +164,14 @@ static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
 	return w;
 }
 
+/* Our window scale for a listener's connections: the fresh TCB's for
+ * the default buffer (no call). */
+static inline uint8_t listener_wscale(const tcp_stack *s, const tcp_listener *l)
+{
+	assert(s->tcb_fresh.rcv_wscale == wscale_for(s->tcb_fresh.rcvbuf));
+	return l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale : wscale_for(l->rcvbuf);
+}
+
 /* A SYN-ACK's header at p, behind its options (optlen bytes already at
  * p + TCP_HDR_LEN, their 32-bit words summing to optsum), checksum and
  * urgent pointer included; w0 the ports' word (lport << 16 | rport),
@@ -345,19 +353,34 @@ static void syn_fast_arm(tcp_stack *s, bool on)
 }
 
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
- * offers our MSS and no window scale (cookie.c). */
+ * offers our MSS; when the SYN has timestamps, also what a request's would
+ * (window scale, SACK permitted, timestamps), the peer's offer kept in the
+ * TSval (cookie.c). */
 static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	CNT_INC(s->env, TCPReqQFullDoCookies);
 	CNT_INC(s->env, SyncookiesSent);
 	l->cookies_sent = true;
 	l->last_cookie_ns = s->env->now;
+	const tcp_opts *so = &sg->th.opt;
+	uint32_t ts_offset;
 	seg_out o = {
 		.flags = HSK_TH_SYN | HSK_TH_ACK,
-		.seq = cookie_make(s, &sg->tuple, sg->a6, sg->seq, sg->th.opt.mss),
+		.seq = cookie_make_off(s, &sg->tuple, sg->a6, sg->seq, so->mss, &ts_offset),
 		.ack = seq_add(sg->seq, 1), .win = req_window(l), .tos = l->tos,
 	};
-	syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
+	if (so->has_ts && s->env->cfg.timestamps) {
+		int8_t ws = s->env->cfg.window_scaling ? so->wscale : -1;
+		bool sack = so->sack_ok && s->env->cfg.sack;
+		syn_options(s, &o.opt, ws, listener_wscale(s, l), true, sg->a6 != NULL);
+		o.opt.sack_ok = sack;
+		o.opt.has_ts = true;
+		o.opt.ts_val = cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
+					    cookie_ts_opts(ws, sack));
+		o.opt.ts_ecr = so->ts_val;
+	} else {
+		syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
+	}
 	o.opt.mss = mss_cap(o.opt.mss, l->user_mss);
 	seg_send(s, &sg->tuple, sg->a6, &o, NULL, HSK_OBJ_LISTEN, l->sd);
 	if (!sg->a6)
@@ -374,9 +397,10 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
  * first decides, changing nothing, that the general path would reach
  * cookie_syn and do nothing else; then it does what that path does (the
  * same counters, trace events, table lookup, cookie and SYN-ACK bytes)
- * with the checksum summed inline, the MSS read from the common option
- * layout, and the SYN-ACK (MSS its only option) written as six 32-bit
- * words whose sum is its checksum. Any other segment goes to
+ * with the checksum summed inline, the options read from the common
+ * layouts (none, MSS alone, Linux's), and the SYN-ACK (MSS alone, or with
+ * SACK permitted, timestamps and window scale) written as 32-bit words
+ * whose sum is its checksum. Any other segment goes to
  * tcp_input untouched, and so does this one on any doubt: a bad
  * checksum, options the general parser must look at or refuses.
  * tcp_stack.syn_fast_off keeps it off (tests compare the two ways). */
@@ -402,9 +426,17 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	if (doff < TCP_HDR_LEN || doff > len || !tcp_sum_ok(buf, len, psum))
 		return false;
 	int peer_mss = tcp_syn_opts_mss(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN);
+	/* Linux's layout (MSS, SACK permitted, timestamps, window scale):
+	 * answered here when the stack uses all three; other layouts with
+	 * timestamps take the general path (cookie_syn). */
+	bool linux_opts = peer_mss > 0 && doff - TCP_HDR_LEN == 20;
+	if (linux_opts && !(s->env->cfg.timestamps && s->env->cfg.sack &&
+			    s->env->cfg.window_scaling))
+		return false;
 	if (peer_mss < 0) {
 		tcp_opts o;
-		if (tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &o) != WIRE_OK)
+		if (tcp_opts_parse(buf + TCP_HDR_LEN, doff - TCP_HDR_LEN, &o) != WIRE_OK ||
+		    o.has_ts)
 			return false;
 		peer_mss = o.mss;
 	}
@@ -430,20 +462,35 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	CNT_INC(s->env, SyncookiesSent);
 	l->cookies_sent = true;
 	l->last_cookie_ns = s->env->now;
-	hsk_seq iss = cookie_iss(s, &tu, NULL, irs, (uint16_t)peer_mss);
+	uint32_t ts_offset;
+	hsk_seq iss = cookie_iss_off(s, &tu, NULL, irs, (uint16_t)peer_mss, &ts_offset);
 	uint32_t ack = irs.v + 1;
 	uint16_t win = req_window(l);
-	/* MSS the only option */
-	uint32_t w5 = (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss;
-	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN;
-	wr32(p + TCP_HDR_LEN, w5);
+	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN, *q = p + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	opt_word(&q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
+	tcp_opts to = { .mss = mss, .wscale = -1 };
+	if (linux_opts) {
+		/* cookie_syn's answer, laid out as seg_send lays it out */
+		const uint8_t *so = buf + TCP_HDR_LEN;
+		to.wscale = (int8_t)listener_wscale(s, l);
+		to.sack_ok = to.has_ts = true;
+		to.ts_val = cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
+					 cookie_ts_opts(so[19], true));
+		to.ts_ecr = rd32(so + 8);
+		opt_word(&q, (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+			 &sum);
+		opt_word(&q, to.ts_val, &sum);
+		opt_word(&q, to.ts_ecr, &sum);
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
+			     (uint8_t)to.wscale, &sum);
+	}
 	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack,
-				 HSK_TH_SYN | HSK_TH_ACK, win, 4, w5);
+				 HSK_TH_SYN | HSK_TH_ACK, win, (size_t)(q - p) - TCP_HDR_LEN, sum);
 	CNT_INC(s->env, OutSegs);
 	if (s->env->cfg.trace) {
 		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,
-			       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = win,
-			       .opt = { .mss = mss, .wscale = -1 } };
+			       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = win, .opt = to };
 		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
 	}
 	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, out);
@@ -492,12 +539,8 @@ req_make(tcp_stack *s, tcp_listener *l, const tcp_seg *sg, const hsk_seq *isn, t
 	r->rcv_wnd = req_window_now(s, l);
 	r->mss = sg->th.opt.mss;
 	r->snd_wscale = s->env->cfg.window_scaling ? sg->th.opt.wscale : -1;
-	/* ours, when the peer offers one: the fresh TCB's for the default
-	 * buffer (no call) */
-	assert(s->tcb_fresh.rcv_wscale == wscale_for(s->tcb_fresh.rcvbuf));
-	r->rcv_wscale = r->snd_wscale < 0 ? 0 :
-			l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale :
-							    wscale_for(l->rcvbuf);
+	/* ours, when the peer offers one */
+	r->rcv_wscale = r->snd_wscale < 0 ? 0 : listener_wscale(s, l);
 	/* (bools: & without branches) */
 	r->sack_ok = sg->th.opt.sack_ok & s->env->cfg.sack;
 	r->ts_ok = sg->th.opt.has_ts & s->env->cfg.timestamps;
@@ -894,15 +937,46 @@ req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
 	return handshake_complete(s, l, r, sg, r, false, false, traced);
 }
 
+/* The options a cookie connection has, from the ACK's echo of the cookie
+ * SYN-ACK's TSval (cookie.c; Linux's cookie_timestamp_decode): false when
+ * the echo asks for what the stack does not do (turned off since the
+ * SYN-ACK, or a forged echo). Without timestamps the ACK brings none of
+ * them, whatever the SYN-ACK offered. */
+static bool cookie_options(const tcp_stack *s, const tcp_listener *l, const tcp_seg *sg,
+			   uint32_t ts_offset, tcp_req *c)
+{
+	const tcp_opts *o = &sg->th.opt;
+	const hsk_config *cfg = &s->env->cfg;
+	if (!o->has_ts)
+		return true;
+	uint32_t bits = o->ts_ecr & COOKIE_TS_MASK, ws = bits & COOKIE_TS_WSCALE;
+	if (!cfg->timestamps || ((bits & COOKIE_TS_SACK) && !cfg->sack) ||
+	    (ws != COOKIE_TS_NO_WSCALE && !cfg->window_scaling))
+		return false;
+	c->ts_ok = true;
+	c->ts_recent = o->ts_val;
+	c->ts_offset = ts_offset;
+	c->sack_ok = bits & COOKIE_TS_SACK;
+	if (ws != COOKIE_TS_NO_WSCALE) {
+		c->snd_wscale = (int8_t)ws;
+		c->rcv_wscale = listener_wscale(s, l);
+	}
+	return true;
+}
+
 /* An ACK reached the listener during a flood: it may complete a cookie
- * handshake. Valid: a TCB straight away (no window scale; the ACK's window);
- * not: the usual reset with seq = SEG.ACK. */
+ * handshake. Valid: a TCB straight away (the options its echo keeps, the
+ * ACK's window); not: the usual reset with seq = SEG.ACK. */
 static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	hsk_seq iss = seq_add(sg->ack, (uint32_t)-1);
 	hsk_seq irs = seq_add(sg->seq, (uint32_t)-1);
-	uint16_t mss = cookie_check(s, &sg->tuple, sg->a6, iss, irs);
-	if (!mss) {
+	uint32_t ts_offset = 0;
+	uint16_t mss = cookie_check_off(s, &sg->tuple, sg->a6, iss, irs, &ts_offset);
+	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
+		      .snd_wscale = -1, .peer_wnd = sg->th.win,
+		      .rcv_wnd = req_window(l) };
+	if (!mss || !cookie_options(s, l, sg, ts_offset, &c)) {
 		CNT_INC(s->env, SyncookiesFailed);
 		return listen_drop(s, l, sg, TV_RST, "ACK to a listener: bad SYN cookie");
 	}
@@ -918,10 +992,6 @@ static tcp_verdict cookie_ack(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	}
 	trace_obj_state(s, HSK_OBJ_REQ, &sg->tuple, sg->a6, HSK_LISTEN, HSK_SYN_RECEIVED,
 			"rcv ACK with SYN cookie");
-	/* Cookies carry no window scale, SACK or timestamps. */
-	tcp_req c = { .node.key = sg->tuple, .iss = iss, .irs = irs, .mss = mss,
-		      .snd_wscale = -1, .peer_wnd = sg->th.win,
-		      .rcv_wnd = req_window(l) };
 	return handshake_complete(s, l, &c, sg, NULL, false, s->conn_long, s->env->cfg.trace);
 }
 

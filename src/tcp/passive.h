@@ -61,10 +61,17 @@ void listener_free(struct tcp_stack *s, tcp_listener *l);
  * absent) on tuple tu. */
 hsk_seq cookie_make(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		    hsk_seq irs, uint16_t mss);
+/* cookie_make, and the connection's TSval offset in *ts_offset. */
+hsk_seq cookie_make_off(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+			hsk_seq irs, uint16_t mss, uint32_t *ts_offset);
 /* Checks a cookie came back in the final ACK (iss = SEG.ACK - 1,
  * irs = SEG.SEQ - 1): the MSS it encodes, or 0 when it is not valid. */
 uint16_t cookie_check(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		      hsk_seq iss, hsk_seq irs);
+/* cookie_check, and when valid the connection's TSval offset (the one
+ * cookie_make_off gave) in *ts_offset. */
+uint16_t cookie_check_off(struct tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
+			  hsk_seq iss, hsk_seq irs, uint32_t *ts_offset);
 /* The cookie key's SipHash state (tcp_stack.cookie_p), at the stack's
  * making. */
 void cookie_key_init(struct tcp_stack *s);

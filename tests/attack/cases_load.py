@@ -54,12 +54,29 @@ def _(ctx):
            f"{len(got)}/{len(data)} bytes echoed in 3 tries")
 
 
+TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK, TCPI_OPT_WSCALE = 1, 2, 4
+
+
+def tcp_options(s):
+    """What a kernel connection agreed: struct tcp_info's tcpi_options
+    (its sixth byte)."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[5]
+
+
 def client(addr, results, i, delay):
     time.sleep(delay)
     t0 = time.monotonic()
     try:
         k = KConn(addr, 7, timeout=5.0)
         t1 = time.monotonic()
+        # Through a request or a cookie, the kernel's options are all
+        # answered (a cookie keeps them in the timestamp).
+        opts = tcp_options(k.s)
+        want = TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE
+        if opts & want != want:
+            k.close()
+            raise Fail(f"connected without timestamps, SACK or window scaling "
+                       f"(tcpi_options {opts:#x})")
         k.echo(os.urandom(4096), timeout=5.0)
         k.close()
         results[i] = (True, t1 - t0, time.monotonic() - t0, "")

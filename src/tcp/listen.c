@@ -387,6 +387,42 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 		syn_fast_arm(s, true);
 }
 
+/* syn_cookie_fast's SYN-ACK to the SYN on tu (psum its pseudo-header's
+ * sum, irs its sequence number): the MSS alone, or with `full` SACK
+ * permitted, timestamps (tsval, tsecr) and window scale ws, as seg_send
+ * lays them out and traces them. In line, `full` a constant at each
+ * call: the option words and the length fold. */
+static inline __attribute__((always_inline)) void
+cookie_synack_fast(tcp_stack *s, const tcp_listener *l, const hsk_tuple *tu, uint32_t psum,
+		   hsk_seq iss, hsk_seq irs, uint16_t mss, bool full, int8_t ws, uint32_t tsval,
+		   uint32_t tsecr)
+{
+	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN, *q = p + TCP_HDR_LEN;
+	uint64_t sum = 0;
+	opt_word(&q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
+	if (full) {
+		opt_word(&q, (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
+			 &sum);
+		opt_word(&q, tsval, &sum);
+		opt_word(&q, tsecr, &sum);
+		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 | (uint8_t)ws,
+			 &sum);
+	}
+	uint32_t ack = irs.v + 1;
+	uint16_t win = req_window(l);
+	size_t out = synack_head(p, psum, (uint32_t)tu->lport << 16 | tu->rport, iss.v, ack,
+				 HSK_TH_SYN | HSK_TH_ACK, win, full ? 20 : 4, sum);
+	CNT_INC(s->env, OutSegs);
+	if (s->env->cfg.trace) {
+		tcp_hdr th = { .sport = tu->lport, .dport = tu->rport, .seq = iss.v, .ack = ack,
+			       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = win,
+			       .opt = { .mss = mss, .wscale = ws, .sack_ok = full, .has_ts = full,
+					.ts_val = tsval, .ts_ecr = tsecr } };
+		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, tu, NULL, &th, 0, NULL);
+	}
+	ip_output_tos(s->ip, pkt, tu->laddr, tu->raddr, IP_PROTO_TCP, l->tos, out);
+}
+
 /* ---- A SYN answered with a cookie, on a path of its own ----
  *
  * Under a flood nearly every segment is a SYN that a listener with a full
@@ -464,36 +500,16 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	l->last_cookie_ns = s->env->now;
 	uint32_t ts_offset;
 	hsk_seq iss = cookie_iss_off(s, &tu, NULL, irs, (uint16_t)peer_mss, &ts_offset);
-	uint32_t ack = irs.v + 1;
-	uint16_t win = req_window(l);
-	uint8_t *pkt = s->ip->txbuf, *p = pkt + IPV4_HDR_LEN, *q = p + TCP_HDR_LEN;
-	uint64_t sum = 0;
-	opt_word(&q, (uint32_t)TCPOPT_MSS << 24 | 4 << 16 | mss, &sum);
-	tcp_opts to = { .mss = mss, .wscale = -1 };
-	if (linux_opts) {
-		/* cookie_syn's answer, laid out as seg_send lays it out */
-		const uint8_t *so = buf + TCP_HDR_LEN;
-		to.wscale = (int8_t)listener_wscale(s, l);
-		to.sack_ok = to.has_ts = true;
-		to.ts_val = cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
-					 cookie_ts_opts(so[19], true));
-		to.ts_ecr = rd32(so + 8);
-		opt_word(&q, (uint32_t)TCPOPT_SACK_PERM << 24 | 2 << 16 | TCPOPT_TIMESTAMP << 8 | 10,
-			 &sum);
-		opt_word(&q, to.ts_val, &sum);
-		opt_word(&q, to.ts_ecr, &sum);
-		opt_word(&q, (uint32_t)TCPOPT_NOP << 24 | TCPOPT_WSCALE << 16 | 3 << 8 |
-			     (uint8_t)to.wscale, &sum);
+	if (!linux_opts) {
+		cookie_synack_fast(s, l, &tu, psum, iss, irs, mss, false, -1, 0, 0);
+		return true;
 	}
-	size_t out = synack_head(p, psum, (uint32_t)tu.lport << 16 | tu.rport, iss.v, ack,
-				 HSK_TH_SYN | HSK_TH_ACK, win, (size_t)(q - p) - TCP_HDR_LEN, sum);
-	CNT_INC(s->env, OutSegs);
-	if (s->env->cfg.trace) {
-		tcp_hdr th = { .sport = tu.lport, .dport = tu.rport, .seq = iss.v, .ack = ack,
-			       .flags = HSK_TH_SYN | HSK_TH_ACK, .win = win, .opt = to };
-		trace_segment_ev(s, HSK_EV_TX, HSK_OBJ_LISTEN, l->sd, &tu, NULL, &th, 0, NULL);
-	}
-	ip_output_tos(s->ip, pkt, tu.laddr, tu.raddr, IP_PROTO_TCP, l->tos, out);
+	/* cookie_syn's answer */
+	const uint8_t *so = buf + TCP_HDR_LEN;
+	cookie_synack_fast(s, l, &tu, psum, iss, irs, mss, true, (int8_t)listener_wscale(s, l),
+			   cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
+					cookie_ts_opts(so[19], true)),
+			   rd32(so + 8));
 	return true;
 }
 

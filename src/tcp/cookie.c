@@ -31,8 +31,9 @@
  * timestamps as a request's would, and its TSval's low 6 bits say what
  * the peer offered (cookie.h, COOKIE_TS_*). The peer's ACK echoes them in
  * TSecr, and the connection is made with them; its TSval offset is the
- * hash's (cookie_ts_offset). An ACK without timestamps makes a connection
- * without any of the three; one whose echo asks for what the stack does
+ * hash's (cookie_ts_offset). An ACK without timestamps, or whose echo is
+ * not of that clock, makes a connection without any of the three; one
+ * whose echo asks for what the stack does
  * not do (timestamps, SACK or window scaling turned off since) fails as a
  * bad cookie. A SYN without timestamps gets the MSS alone, so a
  * connection opened by it has an unscaled window (at most 65535 bytes) for

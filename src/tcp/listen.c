@@ -957,13 +957,19 @@ req_promote(tcp_stack *s, tcp_req *r, const tcp_seg *sg, bool fast)
  * SYN-ACK's TSval (cookie.c; Linux's cookie_timestamp_decode): false when
  * the echo asks for what the stack does not do (turned off since the
  * SYN-ACK, or a forged echo). Without timestamps the ACK brings none of
- * them, whatever the SYN-ACK offered. */
+ * them, whatever the SYN-ACK offered; nor does an echo that is not of
+ * this connection's clock during the cookie's life: then our SYN-ACK
+ * had no timestamps (the SYN had none), and RFC 7323 §3.2 has the option
+ * ignored. (Linux decodes any echo; its low bits then make up options.) */
 static bool cookie_options(const tcp_stack *s, const tcp_listener *l, const tcp_seg *sg,
 			   uint32_t ts_offset, tcp_req *c)
 {
 	const tcp_opts *o = &sg->th.opt;
 	const hsk_config *cfg = &s->env->cfg;
 	if (!o->has_ts)
+		return true;
+	uint32_t age = rtt_tsval(&s->rttp, s->env->now, ts_offset) - o->ts_ecr;
+	if (age > COOKIE_VALID_NS / s->rttp.ts_tick + COOKIE_TS_MASK)
 		return true;
 	uint32_t bits = o->ts_ecr & COOKIE_TS_MASK, ws = bits & COOKIE_TS_WSCALE;
 	if (!cfg->timestamps || ((bits & COOKIE_TS_SACK) && !cfg->sack) ||

@@ -255,7 +255,7 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
-		rec_on_ack(s, t, acked, flight);
+		rec_on_ack(s, t, &sg->th.opt, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
 	if (ece)
@@ -323,7 +323,7 @@ static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb 
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
-		rec_on_ack(s, t, acked, flight);
+		rec_on_ack(s, t, &sg->th.opt, acked, flight);
 	/* (fin_all: everything sent is acknowledged, the ring with it) */
 	assert(!fin_all || !tcb_snd_len(t));
 	ack_act_known(t, known);
@@ -442,7 +442,8 @@ tcp_verdict tcb_input_checked(tcp_stack *s, tcb *t, const tcp_seg *sg);
  * (the socket to tell is gone; tcb_free gives the rings and the SACK
  * state back, in the same order). Not when the ACK is one they count
  * something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
- * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out; the undo counters: an
+ * undo possible, undo.c), nor for a socket still
  * open (its rings go when idle, as ever): then ack_input's switch closes
  * it, as it does with tcp_stack.no_fastpath (test_fastpath compares;
  * test_close's test_last_ack_* fail with a condition left out). */
@@ -452,7 +453,7 @@ static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
 	const tcp_sack *k = tcb_sack(t);
 	return (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max) && t->sd < 0 &&
 	       !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
-	       !(k && k->rk.tlp_on);
+	       !(k && k->rk.tlp_on) && !(t->act && t->act->undo);
 }
 
 /* FIN_WAIT_2, the steps predicted: the peer's FIN, nothing else (no

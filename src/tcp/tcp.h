@@ -264,6 +264,8 @@ enum tcp_undo_flag {
 	UNDO_RTO = 1u << 1,       /* the event had a timeout */
 	UNDO_LOSS = 1u << 2,      /* in the timeout's recovery (Linux's Loss) */
 	UNDO_TS = 1u << 3,        /* ts_rxt is set */
+	UNDO_TOLD = 1u << 4,      /* the first ACK of the retransmission came
+				   * (RFC 3522 asks it alone) */
 };
 
 /*
@@ -856,6 +858,10 @@ void undo_on_rto(struct tcp_stack *s, tcb *t, bool first);
 void undo_retransmitted(tcb *t, hsk_seq seq, uint32_t len, uint32_t tsval);
 /* A D-SACK for [start, end) arrived (t->act->undo: the caller's test). */
 void undo_dsack(struct tcp_stack *s, tcb *t, hsk_seq start, hsk_seq end);
+/* An ACK with SACK blocks while the SACK state is not in use (nothing in
+ * flight): its D-SACK, late after the recovery's end (t->act->undo: the
+ * caller's test). */
+void undo_dsack_idle(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
 /* An ACK advanced SND.UNA during the event's recovery, after recovery's
  * own step; `ended`: fast recovery ended with it (t->act->undo: the
  * caller's test). */

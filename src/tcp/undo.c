@@ -122,7 +122,7 @@ static bool undo_delayed(const tcb *t, const tcp_opts *o)
 {
 	const tcb_act *x = t->act;
 	const tcp_undo *u = &x->und;
-	if (!(x->undo & UNDO_TS) || !o->has_ts || !o->ts_ecr)
+	if ((x->undo & (UNDO_TS | UNDO_TOLD)) != UNDO_TS || !o->has_ts || !o->ts_ecr)
 		return false;
 	return (int32_t)(o->ts_ecr - u->ts_rxt) < 0 && (int32_t)(o->ts_ecr - u->ts_low) >= 0;
 }
@@ -146,6 +146,18 @@ void undo_dsack(tcp_stack *s, tcb *t, hsk_seq start, hsk_seq end)
 		undo_apply(s, t, true);
 }
 
+void undo_dsack_idle(tcp_stack *s, tcb *t, const tcp_seg *sg)
+{
+	const tcp_opts *o = &sg->th.opt;
+	if (!(t->flags & TF_SACK_OK))
+		return;
+	/* RFC 2883 §4: a first block at or below the cumulative ACK is a
+	 * D-SACK (nothing is in flight: none above it is) */
+	hsk_seq left = seq_of(o->sack[0].left), right = seq_of(o->sack[0].right);
+	if (seq_le(right, sg->ack))
+		undo_dsack(s, t, left, right);
+}
+
 void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 {
 	tcb_act *x = t->act;
@@ -154,6 +166,10 @@ void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 			undo_apply(s, t, false);
 			return;
 		}
+		/* RFC 3522: the first ACK of the retransmission tells; a
+		 * well-behaved receiver echoes nothing older after it (RFC
+		 * 7323's TS.Recent only grows), so a later one is no news. */
+		x->undo |= UNDO_TOLD;
 		if (!seq_lt(t->snd_una, x->recover))
 			x->undo &= (uint8_t)~UNDO_LOSS;
 		return;

@@ -87,6 +87,15 @@ static void fx_open(fx *f, uint64_t seed, bool sack, bool ts, bool ecn)
 	f->seg = ti.mss;
 }
 
+/* The congestion state before the loss, to compare with after. */
+static void fx_snapshot(fx *f)
+{
+	const cc_state *cc = &f->t->act->cc;
+	f->cwnd0 = cc->cwnd;
+	f->ssthresh0 = cc->ssthresh;
+	f->wmax0 = cc_cubic_w_max(cc);
+}
+
 /* The host writes ten segments; they all go (the initial window). */
 static void fx_send(fx *f)
 {
@@ -99,10 +108,7 @@ static void fx_send(fx *f)
 		sim_peer_expect(&f->p, i == SEGS - 1 ? A | PSH : A, seq, 1, f->seg, __FILE__, __LINE__);
 		f->tsv[i] = f->sm.log[f->sm.tx_cursor - 1].ev.ts_val;
 	}
-	const cc_state *cc = &f->t->act->cc;
-	f->cwnd0 = cc->cwnd;
-	f->ssthresh0 = cc->ssthresh;
-	f->wmax0 = cc_cubic_w_max(cc);
+	fx_snapshot(f);
 	assert_int_equal(f->cwnd0, SEGS * f->seg);
 	sim_run(&f->sm, 20 * MS);       /* RTTs are 20 ms from here */
 }
@@ -192,28 +198,33 @@ static void assert_reduced(const fx *f)
 	assert_int_equal(undos(&f->sm, S), 0);
 }
 
-/* RFC 3708 with SACK, no timestamps: segment 1 was only late. The full
- * ACK comes first (the original filled the hole): nothing tells yet,
- * the reduction stays. Then D-SACKs: a block beyond what was resent, and
- * one reaching past it, count for nothing (a forged or confused D-SACK
- * must not undo); the block of the retransmission itself does, and the
- * state before the loss comes back: TCPDSACKUndo. */
+/* RFC 3708 with SACK, no timestamps: segment 1 is acknowledged, segment
+ * 2 was only late. The full ACK comes first (the original filled the
+ * hole): nothing tells yet, the reduction stays. Then D-SACKs: blocks
+ * beyond what was resent, reaching past it, or below where the loss
+ * began (segment 1, never resent) count for nothing (a forged or
+ * confused D-SACK must not undo); the block of the retransmission
+ * itself does, and the state before the loss comes back: TCPDSACKUndo. */
 static void test_dsack_undoes(void **state)
 {
 	(void)state;
 	fx f;
 	fx_open(&f, 801, true, false, false);
 	fx_send(&f);
-	fx_fast_retransmit(&f, 0);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	fx_snapshot(&f);
+	fx_fast_retransmit_at(&f, 1 + f.seg, 0);
 	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
 	assert_false(f.t->act->cc.in_recovery);
 	assert_reduced(&f);
 	uint32_t beyond[2] = { 1 + 4 * f.seg, 1 + 5 * f.seg };
 	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, beyond, 1);
-	uint32_t past[2] = { 1, 1 + f.seg + 500 };
+	uint32_t past[2] = { 1 + f.seg, 1 + 2 * f.seg + 500 };
 	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, past, 1);
+	uint32_t below[2] = { 1, 1 + f.seg };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, below, 1);
 	assert_reduced(&f);
-	uint32_t dup[2] = { 1, 1 + f.seg };
+	uint32_t dup[2] = { 1 + f.seg, 1 + 2 * f.seg };
 	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup, 1);
 	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
 	assert_int_equal(undos(&f.sm, S), 1);
@@ -221,6 +232,40 @@ static void test_dsack_undoes(void **state)
 	/* once: the same D-SACK again changes nothing */
 	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup, 1);
 	assert_int_equal(undos(&f.sm, S), 1);
+	fx_end(&f);
+}
+
+/* Two holes, segments 1 and 3, both resent; segment 2 arrived (SACKed)
+ * and was never resent. A D-SACK of segment 2 (above SND.UNA, inside
+ * the second block: RFC 2883's other form) reports no retransmission of
+ * ours and counts for nothing: with segment 1's D-SACK the count is not
+ * yet 0. Segment 3's completes it. */
+static void test_dsack_of_unresent_data_refused(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 819, true, false, false);
+	fx_send(&f);
+	uint32_t s2 = 1 + f.seg, s3 = 1 + 2 * f.seg, s4 = 1 + 3 * f.seg;
+	for (uint32_t k = 5; k <= SEGS; k++) {
+		uint32_t blk[4] = { s4, 1 + k * f.seg, s2, s3 };
+		peer_ack(&f, 1, 0, 0, blk, 2);
+		sim_run(&f.sm, 1 * MS);
+	}
+	sim_run(&f.sm, 20 * MS);
+	assert_true(f.t->act->cc.in_recovery);
+	expect_again(&f, 1);
+	expect_again(&f, s3);
+	uint32_t forged[4] = { s2, s3, s2, s3 };
+	peer_ack(&f, 1, 0, 0, forged, 2);
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
+	uint32_t dup1[2] = { 1, s2 };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup1, 1);
+	assert_reduced(&f);
+	uint32_t dup3[2] = { s3, s4 };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup3, 1);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
+	assert_restored(&f);
 	fx_end(&f);
 }
 
@@ -577,6 +622,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dsack_undoes),
+		cmocka_unit_test(test_dsack_of_unresent_data_refused),
 		cmocka_unit_test(test_eifel_undoes),
 		cmocka_unit_test(test_eifel_real_loss_stands),
 		cmocka_unit_test(test_eifel_bogus_echo_refused),

@@ -339,7 +339,9 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 		/* The probe repaired a loss: the congestion response, once. */
 		CNT_INC(s->env, TCPLossProbes);
 		ecn_cwr_abort(t);       /* a reduction of its own, at once */
-		x->undo = 0;            /* a real loss: what came before stands */
+		/* (an undo still possible stays: the probe is one more
+		 * retransmission of it, which only the probe's own D-SACK
+		 * can show needless) */
 		cc_enter_recovery(&x->cc, flight_before, true, s->env->now);
 		cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 	}

@@ -235,6 +235,43 @@ static void test_dsack_undoes(void **state)
 	fx_end(&f);
 }
 
+/* An undo still possible when a tail loss probe repairs a loss (the
+ * probe resends the last segment, an ACK covers it without a D-SACK:
+ * RFC 8985 §7.4, a reduction of its own). The probe counts as one more
+ * retransmission: segment 1's D-SACK alone no longer completes the
+ * count; the probe's D-SACK too (its original was only late) does, and
+ * gives back both reductions. */
+static void test_probe_joins_episode(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 820, true, false, false);
+	fx_send(&f);
+	fx_fast_retransmit(&f, 0);
+	uint32_t end = 1 + SEGS * f.seg;
+	peer_ack(&f, end, 0, 0, NULL, 0);
+	assert_reduced(&f);
+	static char more[2 * 1460];
+	assert_int_equal(hsk_send(f.h, f.p.sd, more, 2 * f.seg), (long)(2 * f.seg));
+	sim_run(&f.sm, 150 * MS);       /* the probe: the last segment again */
+	assert_int_equal(sim_counter(&f.sm, S, "TCPTimeouts"), 0);
+	expect_again(&f, end + f.seg);  /* (its first transmission) */
+	expect_again(&f, end + f.seg);  /* the probe */
+	/* one more segment, and an ACK of all: past the probe (§7.4.2) */
+	assert_int_equal(hsk_send(f.h, f.p.sd, more, f.seg), (long)f.seg);
+	expect_again(&f, end + 2 * f.seg);
+	peer_ack(&f, end + 3 * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPLossProbes"), 1);
+	uint32_t dup1[2] = { 1, 1 + f.seg };
+	peer_ack(&f, end + 3 * f.seg, 0, 0, dup1, 1);
+	assert_reduced(&f);
+	uint32_t dup_probe[2] = { end + f.seg, end + 2 * f.seg };
+	peer_ack(&f, end + 3 * f.seg, 0, 0, dup_probe, 1);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
+	assert_restored(&f);
+	fx_end(&f);
+}
+
 /* Two holes, segments 1 and 3, both resent; segment 2 arrived (SACKed)
  * and was never resent. A D-SACK of segment 2 (above SND.UNA, inside
  * the second block: RFC 2883's other form) reports no retransmission of
@@ -623,6 +660,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dsack_undoes),
 		cmocka_unit_test(test_dsack_of_unresent_data_refused),
+		cmocka_unit_test(test_probe_joins_episode),
 		cmocka_unit_test(test_eifel_undoes),
 		cmocka_unit_test(test_eifel_real_loss_stands),
 		cmocka_unit_test(test_eifel_bogus_echo_refused),

@@ -444,8 +444,8 @@ tcp_verdict tcb_input_checked(tcp_stack *s, tcb *t, const tcp_seg *sg);
  * (the socket to tell is gone; tcb_free gives the rings and the SACK
  * state back, in the same order). Not when the ACK is one they count
  * something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
- * TCPECNReduce: ECE; TCPLossProbes: a probe out; the undo counters: an
- * undo possible, undo.c), nor for a socket still
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out; undo.c counts nothing
+ * on it either), nor for a socket still
  * open (its rings go when idle, as ever): then ack_input's switch closes
  * it, as it does with tcp_stack.no_fastpath (test_fastpath compares;
  * test_close's test_last_ack_* fail with a condition left out). */
@@ -455,7 +455,7 @@ static inline __attribute__((always_inline)) bool last_ack_ends(const tcb *t,
 	const tcp_sack *k = tcb_sack(t);
 	return (t->flags & TF_FIN_SENT) && seq_eq(sg->ack, t->snd_max) && t->sd < 0 &&
 	       !sg->len && !(sg->th.flags & (HSK_TH_FIN | HSK_TH_ECE)) && !sg->th.opt.nsack &&
-	       !(k && k->rk.tlp_on) && !(t->act && t->act->undo);
+	       !(k && k->rk.tlp_on);
 }
 
 /* FIN_WAIT_2, the steps predicted: the peer's FIN, nothing else (no

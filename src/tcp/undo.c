@@ -161,6 +161,11 @@ void undo_dsack_idle(tcp_stack *s, tcb *t, const tcp_seg *sg)
 void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 {
 	tcb_act *x = t->act;
+	/* An orphan's last ACK in LAST_ACK: the connection ends with it, an
+	 * undo would change nothing. (LAST_ACK's short way, which skips
+	 * recovery, counts none either: test_fastpath compares.) */
+	if (t->state == HSK_LAST_ACK && t->sd < 0 && seq_eq(t->snd_una, t->snd_max))
+		return;
 	if (x->undo & UNDO_LOSS) {
 		if (undo_delayed(t, o) || !x->und.retrans) {
 			undo_apply(s, t, false);

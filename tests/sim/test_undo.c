@@ -5,10 +5,10 @@
  * caused, or that nothing can tell about, keeps it.
  *
  * Most scenarios play the receiver by hand (sim_peer): the host sends
- * ten segments of 1000 bytes, and the test writes each ACK, its SACK
- * blocks and its timestamp echo. Two run between two stacks, a segment
- * held back past its retransmission and then delivered, and check the
- * byte stream.
+ * ten full segments (MSS 1000, less 12 bytes with timestamps), and the
+ * test writes each ACK, its SACK blocks and its timestamp echo. Three
+ * run between two stacks, a segment held back past its retransmission
+ * and then delivered (or lost), and check the byte stream.
  */
 #include <setjmp.h>
 #include <stdarg.h>

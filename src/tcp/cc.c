@@ -328,6 +328,28 @@ void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now)
 		cc->ops->after_idle(cc, idle, now);
 }
 
+void cc_undo_save(const cc_state *cc, cc_undo *u)
+{
+	u->cwnd = cc->cwnd;
+	u->ssthresh = cc->ssthresh;
+	memcpy(u->priv, cc->priv, sizeof(u->priv));
+}
+
+void cc_undo_restore(cc_state *cc, const cc_undo *u)
+{
+	if (cc->ops->fixed)
+		return;
+	/* RFC 9438 §4.9: the saved state only when cwnd is still below it;
+	 * a cwnd that already grew past it keeps its own, newer state. */
+	if (cc->cwnd < u->cwnd) {
+		cc->cwnd = u->cwnd;
+		memcpy(cc->priv, u->priv, sizeof(cc->priv));
+	}
+	if (cc->ssthresh < u->ssthresh)
+		cc->ssthresh = u->ssthresh;
+	cc->bytes_acked = 0;
+}
+
 void cc_set_mss(cc_state *cc, uint32_t mss)
 {
 	uint64_t segs;

@@ -56,6 +56,18 @@ enum cc_hystart {
 	CC_HS_DONE,                   /* left: a loss, or CSS_ROUNDS in CSS */
 };
 
+/*
+ * What a congestion event changed, for undoing it if the event proves
+ * spurious (RFC 9438 §4.9, RFC 4015; Linux's prior_cwnd, prior_ssthresh
+ * and tcp_undo_cwnd_reduction). Saved before the reduction; the engine
+ * keeps it (tcb_act) and decides when an event was spurious.
+ */
+typedef struct cc_undo {
+	uint64_t priv[CC_PRIV_U64];   /* the algorithm's (CUBIC: W_max, K,
+				       * the epoch, W_est) */
+	uint32_t cwnd, ssthresh;
+} cc_undo;
+
 /* What an ACK that advanced snd_una tells the controller. */
 typedef struct cc_ack {
 	uint32_t acked;               /* bytes newly acknowledged (cumulative) */
@@ -170,6 +182,13 @@ void cc_on_rto(cc_state *cc, uint32_t flight, bool first, uint64_t now);
 /* Sending resumes after `idle` ns without anything in flight: when idle >
  * rto, cwnd = min(cwnd, IW) (RFC 5681 §4.1). */
 void cc_after_idle(cc_state *cc, uint64_t idle, uint64_t rto, uint64_t now);
+/* Before a congestion event's reduction: what undo would restore. */
+void cc_undo_save(const cc_state *cc, cc_undo *u);
+/* The event was spurious (RFC 9438 §4.9): when cwnd is below what it was,
+ * cwnd and the algorithm's state go back to it (CUBIC's curve as if the
+ * event had not happened); ssthresh = max(ssthresh, what it was), as
+ * Linux. Recovery itself is the engine's to leave. */
+void cc_undo_restore(cc_state *cc, const cc_undo *u);
 /* cc_init(cc, fresh->ops, mss) without calling the algorithm again:
  * `fresh` is a state cc_init made for the same ops (with any mss). Valid
  * because an algorithm's init sets nothing that depends on the MSS, and

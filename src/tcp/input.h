@@ -255,9 +255,11 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else if (advanced)
-		rec_on_ack(s, t, acked, flight);
+		rec_on_ack(s, t, &sg->th.opt, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
+	else if (sg->th.opt.nsack && t->act && t->act->undo)
+		undo_dsack_idle(s, t, sg);      /* a late D-SACK */
 	if (ece)
 		ecn_rcv_ack(s, t, sg, flight, cwnd, acked);     /* once per window */
 	if (!advanced && seg_space(sg) == 0)
@@ -323,7 +325,7 @@ static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb 
 	if (tcb_sack(t))
 		rec_sack_ack(s, t, sg, acked, flight);
 	else
-		rec_on_ack(s, t, acked, flight);
+		rec_on_ack(s, t, &sg->th.opt, acked, flight);
 	/* (fin_all: everything sent is acknowledged, the ring with it) */
 	assert(!fin_all || !tcb_snd_len(t));
 	ack_act_known(t, known);
@@ -442,7 +444,8 @@ tcp_verdict tcb_input_checked(tcp_stack *s, tcb *t, const tcp_seg *sg);
  * (the socket to tell is gone; tcb_free gives the rings and the SACK
  * state back, in the same order). Not when the ACK is one they count
  * something of (TCPDSACKRecv, TCPSackRecovery: SACK blocks;
- * TCPECNReduce: ECE; TCPLossProbes: a probe out), nor for a socket still
+ * TCPECNReduce: ECE; TCPLossProbes: a probe out; undo.c counts nothing
+ * on it either), nor for a socket still
  * open (its rings go when idle, as ever): then ack_input's switch closes
  * it, as it does with tcp_stack.no_fastpath (test_fastpath compares;
  * test_close's test_last_ack_* fail with a condition left out). */

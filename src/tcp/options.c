@@ -25,6 +25,7 @@ void tcb_set_cc(tcp_stack *s, tcb *t, const cc_ops *ops)
 	cc->ops = ops;
 	memset(cc->priv, 0, sizeof(cc->priv));
 	cc->in_recovery = false;
+	a->undo = 0;            /* what it saved was the old algorithm's */
 	ecn_cwr_abort(t);
 	cc->bytes_acked = 0;
 	if (ops->fixed || was_fixed || !state_synchronized(t->state)) {

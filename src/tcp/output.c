@@ -682,6 +682,8 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	assert(!fresh || (is_new && (t->flags & TF_SACK_OK) && !a->sack_on));
 	if (!is_new) {
 		CNT_INC(s->env, RetransSegs);
+		if (a->undo)
+			undo_retransmitted(t, t->snd_nxt, len + (fin ? 1 : 0), tsval);
 	} else if (fresh) {
 		rec_sent_start(s, t, a, t->snd_nxt, len, fin);
 	} else if (t->flags & TF_SACK_OK) {
@@ -1171,6 +1173,9 @@ uint32_t tcb_resend(tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len)
 	if ((t->flags & TF_RTT_TIMING) && seq_lt(seq, t->act->rtt_seq))
 		t->flags &= ~TF_RTT_TIMING;
 	CNT_INC(s->env, RetransSegs);
+	if (t->act->undo)
+		undo_retransmitted(t, seq, len + (fin ? 1 : 0),
+				   rtt_tsval(&s->rttp, s->env->now, t->ts_offset));
 	tcb_emit(s, t, &o);
 	return len;
 }

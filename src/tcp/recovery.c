@@ -75,7 +75,8 @@ static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 		cc_grow(s, t, acked, flight_before, rtt_sample);
 }
 
-void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
+void rec_on_ack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
+		uint32_t flight_before)
 {
 	tcb_act *x = t->act;
 	if (!x)
@@ -87,6 +88,8 @@ void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 			 * arrived (RFC 6582 §3.2 (3)). */
 			cc_exit_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una),
 					 s->env->now);
+			if (x->undo)
+				undo_ack(s, t, o, true);
 			return;
 		}
 		/* A partial ACK: the next hole is lost too (RFC 6582 §3.2
@@ -97,6 +100,8 @@ void rec_on_ack(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before)
 		tcb_resend(s, t, t->snd_una, t->mss);
 		return;
 	}
+	if (x->undo & UNDO_LOSS)
+		undo_ack(s, t, o, false);       /* the timeout's go-back-N */
 	grow(s, t, acked, flight_before, 0);
 }
 
@@ -116,9 +121,13 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 	x->recover = t->snd_max;
 	CNT_INC(s->env, TCPFastRetrans);
 	CNT_INC(s->env, TCPRenoRecovery);
-	if (!ecn_cwr_to_recovery(t, false))
+	if (!ecn_cwr_to_recovery(t, false)) {
+		undo_begin(s, t, false);
 		cc_enter_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
 				  s->env->now);
+	} else {
+		x->undo = 0;    /* ECN's reduction: never undone */
+	}
 	tcb_resend(s, t, t->snd_una, t->mss);
 	tcb_arm_rtx(s, t, s->env->now);
 }
@@ -200,8 +209,12 @@ static void enter_sack_recovery(tcp_stack *s, tcb *t)
 		return;
 	t->act->recover = t->snd_max;
 	CNT_INC(s->env, TCPSackRecovery);
-	if (!ecn_cwr_to_recovery(t, true))
+	if (!ecn_cwr_to_recovery(t, true)) {
+		undo_begin(s, t, false);
 		cc_enter_recovery(&t->act->cc, rack_pipe(&t->act->sack.rk), true, s->env->now);
+	} else {
+		t->act->undo = 0;       /* ECN's reduction: never undone */
+	}
 	sack_board_start_recovery(&t->act->sack.board, t->snd_una);
 }
 
@@ -304,8 +317,11 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 	sack_update u;
 	sack_board_ack(&k->board, t->snd_una);
 	sack_board_update(&k->board, t->snd_una, t->snd_max, o->sack, o->nsack, &u);
-	if (u.dsack)
+	if (u.dsack) {
 		CNT_INC(s->env, TCPDSACKRecv);
+		if (x->undo)
+			undo_dsack(s, t, u.dsack_range.start, u.dsack_range.end);
+	}
 	rack_ack ra = {
 		.snd_una = t->snd_una, .snd_nxt = t->snd_max,
 		.blk = o->sack, .nblk = o->nsack, .dsack = u.dsack,
@@ -323,6 +339,9 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 		/* The probe repaired a loss: the congestion response, once. */
 		CNT_INC(s->env, TCPLossProbes);
 		ecn_cwr_abort(t);       /* a reduction of its own, at once */
+		/* (an undo still possible stays: the probe is one more
+		 * retransmission of it, which only the probe's own D-SACK
+		 * can show needless) */
 		cc_enter_recovery(&x->cc, flight_before, true, s->env->now);
 		cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 	}
@@ -330,6 +349,8 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 		if (x->cc.in_recovery && seq_ge(t->snd_una, x->recover)) {
 			cc_exit_recovery(&x->cc, rack_pipe(&k->rk), s->env->now);
 			rack_exit_recovery(&k->rk);
+			if (x->undo)
+				undo_ack(s, t, o, true);
 		} else if (x->cc.in_recovery) {
 			cc_prr_ack(&x->cc, res.delivered, rack_pipe(&k->rk));
 		} else if (ecn_cwr_ack(s, t, res.delivered, rack_pipe(&k->rk))) {
@@ -339,6 +360,8 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 			cc_grow(s, t, acked, flight_before, res.rtt_sample);
 		}
 	}
+	if (acked && (x->undo & UNDO_LOSS))
+		undo_ack(s, t, o, false);       /* the timeout's recovery */
 	hsk_seq lost;
 	uint32_t lost_len;
 	if (res.newly_lost || rack_next_lost(&k->rk, &lost, &lost_len))
@@ -353,7 +376,7 @@ void rec_sack_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t acked,
 	tcp_sack *k = &t->act->sack;
 	if (!k->seg) {          /* nothing ever sent with records */
 		if (acked)
-			rec_on_ack(s, t, acked, flight_before);
+			rec_on_ack(s, t, &sg->th.opt, acked, flight_before);
 	} else if (!s->no_fastpath && rec_quiet(t, k, &sg->th.opt)) {
 		if (seq_eq(t->snd_una, t->snd_max))
 			rec_quiet_all(s, t, k, acked, flight_before);

@@ -594,6 +594,21 @@ void rack_on_rto(rack *r, uint64_t now)
 	}
 }
 
+void rack_unmark_lost(rack *r)
+{
+	for (uint32_t i = 0; i < r->count; i++)
+		rec(r, i)->flags &= ~(uint32_t)RACK_LOST;
+	r->lost_bytes = 0;
+}
+
+bool rack_all_retransmitted(const rack *r, hsk_seq start, hsk_seq end)
+{
+	for (uint32_t i = rack_find(r, start); i < r->count && seq_lt(rec(r, i)->start, end); i++)
+		if (!(rec(r, i)->flags & RACK_RETRANS))
+			return false;
+	return true;
+}
+
 static bool next_lost_from(const rack *r, uint32_t i, hsk_seq *start, uint32_t *len)
 {
 	if (r->lost_bytes == 0)

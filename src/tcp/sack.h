@@ -250,6 +250,12 @@ bool rack_next_lost_after(const rack *r, hsk_seq from, hsk_seq *start, uint32_t 
 bool rack_last(const rack *r, hsk_seq *start, uint32_t *len);
 /* The lowest record (SND.UNA's). false when nothing is outstanding. */
 bool rack_first(const rack *r, hsk_seq *start, uint32_t *len);
+/* Spurious-loss undo (undo.c): what is marked lost was not; nothing of
+ * it is to be resent (Linux's tcp_undo_cwnd_reduction with unmark_loss). */
+void rack_unmark_lost(rack *r);
+/* Every record held in [start, end) was retransmitted (a D-SACK there
+ * can report a needless retransmission, RFC 3708); none held: true. */
+bool rack_all_retransmitted(const rack *r, hsk_seq start, hsk_seq end);
 /* Bytes in flight: sent, not acked, not SACKed, not lost (a lost record
  * counts again once retransmitted). */
 static inline uint32_t rack_pipe(const rack *r)

@@ -242,6 +242,33 @@ static inline __attribute__((always_inline)) void seg_tpl_fill(seg_tpl *tp, cons
 }
 
 /*
+ * A congestion event that may yet prove spurious (undo.c; RFC 3522,
+ * RFC 3708, RFC 4015, RFC 9438 §4.9): written when the event begins,
+ * read when its recovery ends or a D-SACK arrives; valid while
+ * tcb_act.undo has UNDO_ON.
+ */
+typedef struct tcp_undo {
+	cc_undo cc;               /* the congestion state before it */
+	hsk_seq marker;           /* SND.UNA when it began (Linux's undo_marker) */
+	hsk_seq high;             /* the end of its highest retransmission */
+	uint32_t ts_low;          /* TSval the oldest data then in flight went
+				   * with: an older echo is of nothing of it */
+	uint32_t ts_rxt;          /* TSval of its first retransmission, with
+				   * UNDO_TS (Linux's retrans_stamp) */
+	uint32_t retrans;         /* retransmissions no D-SACK has reported
+				   * needless (Linux's undo_retrans) */
+} tcp_undo;
+
+enum tcp_undo_flag {
+	UNDO_ON = 1u << 0,        /* an event's undo is possible */
+	UNDO_RTO = 1u << 1,       /* the event had a timeout */
+	UNDO_LOSS = 1u << 2,      /* in the timeout's recovery (Linux's Loss) */
+	UNDO_TS = 1u << 3,        /* ts_rxt is set */
+	UNDO_TOLD = 1u << 4,      /* the first ACK of the retransmission came
+				   * (RFC 3522 asks it alone) */
+};
+
+/*
  * The active extension of a TCB (active.c): everything a connection needs
  * only while it moves data, recovers a loss, waits on a timer other than
  * keepalive, or has rarely-used options set. Taken from a pool when first
@@ -297,9 +324,11 @@ typedef struct tcb_act {
 	bool tfo_newcookie;       /* a passive Fast Open child whose SYN's
 				   * cookie was the backup key's: our SYN-ACK
 				   * brings one of the primary */
+	uint8_t undo;             /* enum tcp_undo_flag: 0, `und` unused */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
 	tcp_sack sack;
+	tcp_undo und;             /* with `undo`; not zeroed in a new one */
 	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
 } tcb_act;
 
@@ -787,7 +816,8 @@ uint32_t tcb_resend(struct tcp_stack *s, tcb *t, hsk_seq seq, uint32_t max_len);
 
 /* ---- recovery.c ---- */
 /* Without SACK: NewReno (RFC 6582) on cumulative and duplicate ACKs. */
-void rec_on_ack(struct tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before);
+void rec_on_ack(struct tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
+		uint32_t flight_before);
 void rec_on_dupack(struct tcp_stack *s, tcb *t);
 /* With SACK: RFC 6675 scoreboard and RACK-TLP (RFC 8985), in the active
  * extension (which rec_sack_init takes when there is none). */
@@ -815,6 +845,27 @@ void rec_sack_timers(struct tcp_stack *s, tcb *t, uint64_t now);
 /* Receiver: SACK blocks for an outgoing segment with room for `room`
  * option bytes. */
 void rec_fill_blocks(tcb *t, tcp_opts *o, uint32_t room);
+
+/* ---- undo.c: spurious-loss undo ---- */
+/* A congestion event begins, before its reduction: fast recovery, or a
+ * first timeout outside recovery (rto). Not for ECN's (the callers'). */
+void undo_begin(struct tcp_stack *s, tcb *t, bool rto);
+/* A timeout: a new event (undo_begin) when none runs, else the running
+ * one has had a timeout too. Before cc_on_rto. */
+void undo_on_rto(struct tcp_stack *s, tcb *t, bool first);
+/* Data already sent went again (send_seg), with this TSval; only while
+ * an event's undo is possible (t->act->undo: the caller's test). */
+void undo_retransmitted(tcb *t, hsk_seq seq, uint32_t len, uint32_t tsval);
+/* A D-SACK for [start, end) arrived (t->act->undo: the caller's test). */
+void undo_dsack(struct tcp_stack *s, tcb *t, hsk_seq start, hsk_seq end);
+/* An ACK with SACK blocks while the SACK state is not in use (nothing in
+ * flight): its D-SACK, late after the recovery's end (t->act->undo: the
+ * caller's test). */
+void undo_dsack_idle(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* An ACK advanced SND.UNA during the event's recovery, after recovery's
+ * own step; `ended`: fast recovery ended with it (t->act->undo: the
+ * caller's test). */
+void undo_ack(struct tcp_stack *s, tcb *t, const tcp_opts *o, bool ended);
 
 /* ---- reply.c ---- */
 /* Acts on what input decided about segment sg for connection object n (a

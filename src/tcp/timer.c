@@ -143,6 +143,7 @@ static bool rtx_fire(tcp_stack *s, tcb *t, uint64_t now)
 	CNT_INC(s->env, TCPTimeouts);
 	/* RFC 5681 §3.1: after a timeout, start over from one segment; until
 	 * SND.UNA passes `recover` no fast recovery (RFC 6582 §3.2). */
+	undo_on_rto(s, t, a->retries == 1);     /* before ECN's state goes */
 	ecn_cwr_abort(t);
 	cc_on_rto(&a->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), a->retries == 1,
 		  now);

@@ -1,0 +1,678 @@
+/*
+ * Spurious-loss undo (src/tcp/undo.c; RFC 3522, RFC 3708, RFC 4015, RFC
+ * 9438 §4.9): a congestion event whose retransmission was not needed
+ * gives its reduction back -- and one that was needed, or that ECN
+ * caused, or that nothing can tell about, keeps it.
+ *
+ * Most scenarios play the receiver by hand (sim_peer): the host sends
+ * ten full segments (MSS 1000, less 12 bytes with timestamps), and the
+ * test writes each ACK, its SACK blocks and its timestamp echo. Three
+ * run between two stacks, a segment held back past its retransmission
+ * and then delivered (or lost), and check the byte stream.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim.h"
+#include "stack/stack.h"
+
+enum { C = 0, S = 1, PORT = 80, MSS = 1000, SEGS = 10 };
+#define A HSK_TH_ACK
+#define PSH HSK_TH_PSH
+#define ECE HSK_TH_ECE
+#define CWR HSK_TH_CWR
+
+static const char *const undo_counters[] = {
+	"TCPFullUndo", "TCPDSACKUndo", "TCPLossUndo", "TCPSpuriousRTOs",
+};
+
+static uint64_t undos(const sim *sm, int host)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < sizeof(undo_counters) / sizeof(undo_counters[0]); i++)
+		n += sim_counter(sm, host, undo_counters[i]);
+	return n;
+}
+
+/* ---- a scripted receiver ---- */
+
+typedef struct fx {
+	sim sm;
+	sim_peer p;
+	hsk_stack *h;
+	tcb *t;
+	uint32_t tsv[SEGS];       /* the TSval each segment first went with */
+	uint32_t cwnd0, ssthresh0, wmax0; /* before the loss */
+	uint32_t seg;             /* payload of a full segment (MSS less
+				   * the timestamp option) */
+} fx;
+
+/* The host (S) accepts the peer's connection: SACK and timestamps as
+ * asked, MSS 1000; with ecn, the peer asks for ECN (SYN with ECE|CWR). */
+static void fx_open(fx *f, uint64_t seed, bool sack, bool ts, bool ecn)
+{
+	sim_init(&f->sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = MSS;
+	syn.sack_ok = sack;
+	if (ts) {
+		syn.has_ts = true;
+		syn.ts_val = 100;
+	}
+	sim_peer *p = &f->p;
+	if (!ecn) {
+		sim_peer_accept(&f->sm, p, S, PORT, 5000, &syn);
+	} else {
+		*p = (sim_peer){ .sm = &f->sm, .host = S, .addr = SIM_ADDR(7), .port = 4000,
+				 .hport = PORT, .iss = 5000, .ts = ts, .tsval = 100 };
+		p->lsd = sim_listen(&f->sm, S, PORT, 8);
+		sim_inject_opts(&f->sm, S, p->addr, p->port, PORT, p->iss, 0,
+				HSK_TH_SYN | ECE | CWR, 65535, &syn, NULL, 0);
+		const sim_ev *e = sim_next_tx(&f->sm);
+		assert_non_null(e);
+		assert_int_equal(e->ev.flags, HSK_TH_SYN | A | ECE);
+		p->hiss = e->ev.seq;
+		sim_peer_send(p, 1, 1, A, 65535, NULL, 0);
+		p->sd = sim_accept(&f->sm, S, p->lsd);
+	}
+	f->h = f->sm.st[S];
+	f->t = sock_get(f->h, p->sd)->t;
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(f->h, p->sd, &ti), 0);
+	f->seg = ti.mss;
+}
+
+/* The congestion state before the loss, to compare with after. */
+static void fx_snapshot(fx *f)
+{
+	const cc_state *cc = &f->t->act->cc;
+	f->cwnd0 = cc->cwnd;
+	f->ssthresh0 = cc->ssthresh;
+	f->wmax0 = cc_cubic_w_max(cc);
+}
+
+/* The host writes ten segments; they all go (the initial window). */
+static void fx_send(fx *f)
+{
+	static char data[SEGS * MSS];
+	memset(data, 'u', sizeof(data));
+	sim_run(&f->sm, 10 * MS);
+	assert_int_equal(hsk_send(f->h, f->p.sd, data, SEGS * f->seg), (long)(SEGS * f->seg));
+	for (int i = 0; i < SEGS; i++) {
+		uint32_t seq = 1 + (uint32_t)i * f->seg;
+		sim_peer_expect(&f->p, i == SEGS - 1 ? A | PSH : A, seq, 1, f->seg, __FILE__, __LINE__);
+		f->tsv[i] = f->sm.log[f->sm.tx_cursor - 1].ev.ts_val;
+	}
+	fx_snapshot(f);
+	assert_int_equal(f->cwnd0, SEGS * f->seg);
+	sim_run(&f->sm, 20 * MS);       /* RTTs are 20 ms from here */
+}
+
+/* The peer's ACK of `ack` (relative to the host's ISS), its echo `ecr`
+ * when it has timestamps, and SACK blocks [blk[2i], blk[2i+1]). */
+static void peer_ack(fx *f, uint32_t ack, uint32_t ecr, uint8_t more, const uint32_t *blk,
+		     int nblk)
+{
+	sim_peer *p = &f->p;
+	tcp_opts o;
+	tcp_opts_init(&o);
+	if (p->ts) {
+		o.has_ts = true;
+		o.ts_val = ++p->tsval;
+		o.ts_ecr = ecr;
+	}
+	o.nsack = (uint8_t)nblk;
+	for (int i = 0; i < nblk; i++) {
+		o.sack[i].left = p->hiss + blk[2 * i];
+		o.sack[i].right = p->hiss + blk[2 * i + 1];
+	}
+	sim_inject_opts(p->sm, p->host, p->addr, p->port, p->hport, p->iss + 1, p->hiss + ack,
+			A | more, 65535, &o, NULL, 0);
+}
+
+/* The host sends the segment at `seq` again (the next one it sends
+ * there); its TSval. */
+static uint32_t expect_again(fx *f, uint32_t seq)
+{
+	for (const sim_ev *e; (e = sim_next_tx(&f->sm));) {
+		if (e->ev.len && e->ev.seq - f->p.hiss == seq)
+			return e->ev.ts_val;
+	}
+	fail_msg("segment at %u was not sent again", seq);
+	return 0;
+}
+
+/* The segment at `ack` is lost (or late): three duplicate ACKs of it,
+ * with SACK blocks for what follows when the peer has SACK, start fast
+ * recovery, which resends it; `more`: flags of the third. Returns the
+ * retransmission's TSval. */
+static uint32_t fx_fast_retransmit_at(fx *f, uint32_t ack, uint8_t more)
+{
+	bool sack = f->t->flags & TF_SACK_OK;
+	for (uint32_t i = 2; i <= 4; i++) {
+		uint32_t blk[2] = { ack + f->seg, ack + i * f->seg };
+		peer_ack(f, ack, f->tsv[0] - 5, i == 4 ? more : 0, blk, sack ? 1 : 0);
+		sim_run(&f->sm, 1 * MS);
+	}
+	assert_true(f->t->act->cc.in_recovery);
+	assert_int_equal(sim_counter(&f->sm, S, sack ? "TCPSackRecovery" : "TCPRenoRecovery"), 1);
+	return expect_again(f, ack);
+}
+
+/* Segment 1 is lost (or late). */
+static uint32_t fx_fast_retransmit(fx *f, uint8_t more)
+{
+	return fx_fast_retransmit_at(f, 1, more);
+}
+
+static void fx_end(fx *f)
+{
+	sim_peer_finish(&f->p);
+}
+
+/* cwnd, ssthresh and CUBIC's W_max are what they were before the loss. */
+static void assert_restored_grown(const fx *f, uint32_t grown)
+{
+	const cc_state *cc = &f->t->act->cc;
+	assert_true(cc->cwnd >= f->cwnd0 && cc->cwnd <= f->cwnd0 + grown);
+	assert_int_equal(cc->ssthresh, f->ssthresh0);
+	assert_int_equal(cc_cubic_w_max(cc), f->wmax0);
+}
+
+static void assert_restored(const fx *f)
+{
+	assert_restored_grown(f, 0);
+}
+
+/* ... and are not: the reduction stands. */
+static void assert_reduced(const fx *f)
+{
+	const cc_state *cc = &f->t->act->cc;
+	assert_true(cc->ssthresh <= f->cwnd0 * 7 / 10);
+	assert_true(cc->cwnd < f->cwnd0);
+	assert_int_equal(undos(&f->sm, S), 0);
+}
+
+/* RFC 3708 with SACK, no timestamps: segment 1 is acknowledged, segment
+ * 2 was only late. The full ACK comes first (the original filled the
+ * hole): nothing tells yet, the reduction stays. Then D-SACKs: blocks
+ * beyond what was resent, reaching past it, or below where the loss
+ * began (segment 1, never resent) count for nothing (a forged or
+ * confused D-SACK must not undo); the block of the retransmission
+ * itself does, and the state before the loss comes back: TCPDSACKUndo. */
+static void test_dsack_undoes(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 801, true, false, false);
+	fx_send(&f);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	fx_snapshot(&f);
+	fx_fast_retransmit_at(&f, 1 + f.seg, 0);
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
+	assert_false(f.t->act->cc.in_recovery);
+	assert_reduced(&f);
+	uint32_t beyond[2] = { 1 + 4 * f.seg, 1 + 5 * f.seg };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, beyond, 1);
+	uint32_t past[2] = { 1 + f.seg, 1 + 2 * f.seg + 500 };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, past, 1);
+	uint32_t below[2] = { 1, 1 + f.seg };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, below, 1);
+	assert_reduced(&f);
+	uint32_t dup[2] = { 1 + f.seg, 1 + 2 * f.seg };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup, 1);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
+	assert_int_equal(undos(&f.sm, S), 1);
+	assert_restored(&f);
+	/* once: the same D-SACK again changes nothing */
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup, 1);
+	assert_int_equal(undos(&f.sm, S), 1);
+	fx_end(&f);
+}
+
+/* An undo still possible when a tail loss probe repairs a loss (the
+ * probe resends the last segment, an ACK covers it without a D-SACK:
+ * RFC 8985 §7.4, a reduction of its own). The probe counts as one more
+ * retransmission: segment 1's D-SACK alone no longer completes the
+ * count; the probe's D-SACK too (its original was only late) does, and
+ * gives back both reductions. */
+static void test_probe_joins_episode(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 820, true, false, false);
+	fx_send(&f);
+	fx_fast_retransmit(&f, 0);
+	uint32_t end = 1 + SEGS * f.seg;
+	peer_ack(&f, end, 0, 0, NULL, 0);
+	assert_reduced(&f);
+	static char more[2 * 1460];
+	assert_int_equal(hsk_send(f.h, f.p.sd, more, 2 * f.seg), (long)(2 * f.seg));
+	sim_run(&f.sm, 150 * MS);       /* the probe: the last segment again */
+	assert_int_equal(sim_counter(&f.sm, S, "TCPTimeouts"), 0);
+	expect_again(&f, end + f.seg);  /* (its first transmission) */
+	expect_again(&f, end + f.seg);  /* the probe */
+	/* one more segment, and an ACK of all: past the probe (§7.4.2) */
+	assert_int_equal(hsk_send(f.h, f.p.sd, more, f.seg), (long)f.seg);
+	expect_again(&f, end + 2 * f.seg);
+	peer_ack(&f, end + 3 * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPLossProbes"), 1);
+	uint32_t dup1[2] = { 1, 1 + f.seg };
+	peer_ack(&f, end + 3 * f.seg, 0, 0, dup1, 1);
+	assert_reduced(&f);
+	uint32_t dup_probe[2] = { end + f.seg, end + 2 * f.seg };
+	peer_ack(&f, end + 3 * f.seg, 0, 0, dup_probe, 1);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
+	assert_restored(&f);
+	fx_end(&f);
+}
+
+/* Two holes, segments 1 and 3, both resent; segment 2 arrived (SACKed)
+ * and was never resent. A D-SACK of segment 2 (above SND.UNA, inside
+ * the second block: RFC 2883's other form) reports no retransmission of
+ * ours and counts for nothing: with segment 1's D-SACK the count is not
+ * yet 0. Segment 3's completes it. */
+static void test_dsack_of_unresent_data_refused(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 819, true, false, false);
+	fx_send(&f);
+	uint32_t s2 = 1 + f.seg, s3 = 1 + 2 * f.seg, s4 = 1 + 3 * f.seg;
+	for (uint32_t k = 5; k <= SEGS; k++) {
+		uint32_t blk[4] = { s4, 1 + k * f.seg, s2, s3 };
+		peer_ack(&f, 1, 0, 0, blk, 2);
+		sim_run(&f.sm, 1 * MS);
+	}
+	sim_run(&f.sm, 20 * MS);
+	assert_true(f.t->act->cc.in_recovery);
+	expect_again(&f, 1);
+	expect_again(&f, s3);
+	uint32_t forged[4] = { s2, s3, s2, s3 };
+	peer_ack(&f, 1, 0, 0, forged, 2);
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
+	uint32_t dup1[2] = { 1, s2 };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup1, 1);
+	assert_reduced(&f);
+	uint32_t dup3[2] = { s3, s4 };
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, dup3, 1);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPDSACKUndo"), 1);
+	assert_restored(&f);
+	fx_end(&f);
+}
+
+/* Eifel (RFC 3522), timestamps without SACK: the full ACK echoes the
+ * TSval `ecr` says; returns the undos counted. Only an echo older than
+ * the retransmission and not older than the data in flight proves that
+ * the original arrived. */
+enum echo { ECHO_ORIGINAL, ECHO_RETRANSMISSION, ECHO_FUTURE, ECHO_ANCIENT, ECHO_OLDER };
+
+static uint64_t eifel_case(enum echo how, uint64_t seed)
+{
+	fx f;
+	fx_open(&f, seed, false, true, false);
+	fx_send(&f);
+	uint32_t rxt = fx_fast_retransmit(&f, 0);
+	assert_true((int32_t)(rxt - f.tsv[SEGS - 1]) > 0);
+	uint32_t ecr = how == ECHO_ORIGINAL ? f.tsv[SEGS - 1] :
+		       how == ECHO_RETRANSMISSION ? rxt :
+		       how == ECHO_FUTURE ? rxt + 1000 :
+		       how == ECHO_ANCIENT ? rxt - 0x80000000u + 5 : f.tsv[0] - 1;
+	peer_ack(&f, 1 + SEGS * f.seg, ecr, 0, NULL, 0);
+	assert_false(f.t->act->cc.in_recovery);
+	uint64_t n = undos(&f.sm, S);
+	if (n) {
+		assert_int_equal(sim_counter(&f.sm, S, "TCPFullUndo"), 1);
+		assert_restored(&f);
+	} else {
+		assert_reduced(&f);
+	}
+	fx_end(&f);
+	return n;
+}
+
+static void test_eifel_undoes(void **state)
+{
+	(void)state;
+	assert_int_equal(eifel_case(ECHO_ORIGINAL, 802), 1);
+}
+
+/* The defence: the retransmission was needed (the echo is its TSval). */
+static void test_eifel_real_loss_stands(void **state)
+{
+	(void)state;
+	assert_int_equal(eifel_case(ECHO_RETRANSMISSION, 803), 0);
+}
+
+/* An echo of nothing we sent: from the future, half the TSval space
+ * away (before the retransmission modulo 2^32, but of no data in
+ * flight), or older than the flight. */
+static void test_eifel_bogus_echo_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(eifel_case(ECHO_FUTURE, 804), 0);
+	assert_int_equal(eifel_case(ECHO_ANCIENT, 805), 0);
+	assert_int_equal(eifel_case(ECHO_OLDER, 806), 0);
+}
+
+/* A spurious timeout (RFC 4015): the ACK of segment 1 was only late and
+ * arrives after the timeout resent it, echoing the original's TSval.
+ * cwnd (1 MSS after the timeout) and ssthresh come back, TCPLossUndo and
+ * TCPSpuriousRTOs count, and nothing more is resent: without SACK the
+ * go-back-N stops, with SACK nothing stays marked lost. When the echo
+ * is the retransmission's, the timeout was real: all of it stands and
+ * the repair goes on. */
+static void rto_case(bool sack, bool spurious, uint64_t seed)
+{
+	fx f;
+	fx_open(&f, seed, sack, true, false);
+	fx_send(&f);
+	while (!sim_counter(&f.sm, S, "TCPTimeouts"))
+		sim_run(&f.sm, 1 * MS);
+	uint32_t rxt = expect_again(&f, 1);
+	assert_int_equal(f.t->act->cc.cwnd, f.t->act->cc.mss);
+	peer_ack(&f, 1 + f.seg, spurious ? f.tsv[0] : rxt, 0, NULL, 0);
+	if (spurious) {
+		assert_int_equal(sim_counter(&f.sm, S, "TCPLossUndo"), 1);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPSpuriousRTOs"), 1);
+		assert_int_equal(undos(&f.sm, S), 2);
+		/* (slow start, ssthresh being back, grows it by the ACK) */
+		assert_restored_grown(&f, f.seg);
+		expect_no_tx(&f.sm);
+	} else {
+		assert_int_equal(undos(&f.sm, S), 0);
+		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
+		assert_true(f.t->act->cc.cwnd <= 2 * f.seg);
+		sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
+	}
+	peer_ack(&f, 1 + SEGS * f.seg, f.tsv[SEGS - 1], 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), spurious ? 2 : 0);
+	fx_end(&f);
+}
+
+static void test_spurious_rto_undone(void **state)
+{
+	(void)state;
+	rto_case(false, true, 807);
+}
+
+static void test_spurious_rto_undone_sack(void **state)
+{
+	(void)state;
+	rto_case(true, true, 808);
+}
+
+static void test_real_rto_stands(void **state)
+{
+	(void)state;
+	rto_case(false, false, 809);
+	rto_case(true, false, 810);
+}
+
+/* ECN's reduction is never undone (RFC 9438 §4.9): the peer echoes CE
+ * (ECE) and then loses, or seems to lose, segment 1 -- in the CWR state
+ * that ECE began (cwr), or with ECE on the third duplicate ACK itself.
+ * Every sign of a spurious loss follows: the full ACK echoes the
+ * original's TSval, a D-SACK reports the retransmission. Nothing is
+ * undone. */
+static void ecn_case(bool cwr, uint64_t seed)
+{
+	fx f;
+	fx_open(&f, seed, true, true, true);
+	assert_true(f.t->ecn & ECN_OK);
+	fx_send(&f);
+	uint32_t hole = 1;
+	if (cwr) {
+		peer_ack(&f, 1 + f.seg, f.tsv[0], ECE, NULL, 0);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPECNReduce"), 1);
+		assert_true(f.t->act->ecn_cwr);
+		hole += f.seg;
+	}
+	fx_fast_retransmit_at(&f, hole, cwr ? 0 : ECE);
+	peer_ack(&f, 1 + SEGS * f.seg, f.tsv[SEGS - 1], 0, NULL, 0);
+	uint32_t dup[2] = { hole, hole + f.seg };
+	peer_ack(&f, 1 + SEGS * f.seg, f.tsv[SEGS - 1], 0, dup, 1);
+	assert_reduced(&f);
+	fx_end(&f);
+}
+
+static void test_ecn_never_undone(void **state)
+{
+	(void)state;
+	ecn_case(true, 811);
+	ecn_case(false, 812);
+}
+
+/* The control for ecn_case: the same signs without ECN undo. */
+static void test_both_signs_undo(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 813, true, true, false);
+	fx_send(&f);
+	fx_fast_retransmit(&f, 0);
+	peer_ack(&f, 1 + SEGS * f.seg, f.tsv[SEGS - 1], 0, NULL, 0);
+	assert_int_equal(sim_counter(&f.sm, S, "TCPFullUndo"), 1);
+	assert_restored(&f);
+	fx_end(&f);
+}
+
+/* A peer with neither timestamps nor SACK: nothing can tell a late
+ * segment from a lost one, so nothing is undone (and nothing breaks):
+ * neither fast recovery's reduction nor a timeout's. */
+static void test_blind_peer_nothing_undone(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, 814, false, false, false);
+	fx_send(&f);
+	fx_fast_retransmit(&f, 0);
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
+	assert_reduced(&f);
+	fx_end(&f);
+	fx_open(&f, 815, false, false, false);
+	fx_send(&f);
+	while (!sim_counter(&f.sm, S, "TCPTimeouts"))
+		sim_run(&f.sm, 1 * MS);
+	expect_again(&f, 1);
+	peer_ack(&f, 1 + SEGS * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), 0);
+	assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
+	fx_end(&f);
+}
+
+/* ---- between two stacks: a segment held back past its retransmission ---- */
+
+typedef struct hold {
+	sim *sm;
+	int nth;                  /* the client's nth data segment is held */
+	int seen;
+	uint32_t seq;             /* its sequence number (absolute) */
+	bool drop;                /* a real loss: never delivered */
+	uint8_t orig[2048], rxt[2048];
+	size_t orig_len, rxt_len;
+	bool have_orig, due;      /* due: both held, deliver them */
+} hold;
+
+static hold the_hold;
+
+/* The TCP header of an IPv4 or IPv6 packet of the simulator (no
+ * extension headers), and its payload length. */
+static const uint8_t *tcp_of(const uint8_t *pkt, size_t len, size_t *payload)
+{
+	size_t ip = (pkt[0] >> 4) == 6 ? 40 : (size_t)(pkt[0] & 0xf) * 4;
+	if (len < ip + 20)
+		return NULL;
+	const uint8_t *th = pkt + ip;
+	*payload = len - ip - (size_t)(th[12] >> 4) * 4;
+	return th;
+}
+
+static bool hold_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
+{
+	hold *h = ctx;
+	size_t payload;
+	const uint8_t *th = tcp_of(pkt, len, &payload);
+	if (from != C || !th || !payload || len > sizeof(h->orig))
+		return true;
+	uint32_t seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
+	if (!h->have_orig && ++h->seen == h->nth) {
+		h->seq = seq;
+		memcpy(h->orig, pkt, len);
+		h->orig_len = len;
+		h->have_orig = true;
+		return false;
+	}
+	if (h->have_orig && !h->rxt_len && seq == h->seq) {
+		if (h->drop)
+			return true;    /* the retransmission goes through */
+		memcpy(h->rxt, pkt, len);
+		h->rxt_len = len;
+		h->due = true;
+		return false;
+	}
+	return true;
+}
+
+typedef struct outcome {
+	hsk_tcp_info end;         /* the client's, at the end */
+	uint32_t prior_cwnd, prior_ssthresh; /* its last before recovery */
+	uint64_t full, dsack, loss, spurious, dsack_recv;
+} outcome;
+
+/* The client sends 300 KB to the server over a 20 ms path; its 30th
+ * data segment is held back. Late (not drop): when the fast
+ * retransmission of it goes, the original is delivered first, then the
+ * retransmission. drop: the original is lost. Every byte must arrive,
+ * in order. The prior cwnd and ssthresh are the trace's last sample
+ * before the recovery. */
+static void reorder_run(bool sack, bool ts, bool drop, uint64_t seed, outcome *o)
+{
+	sim sim_, *sm = &sim_;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sack = sack;
+	cfg.timestamps = ts;
+	cfg.sndbuf = cfg.rcvbuf = 1u << 20;
+	sim_init(sm, 2, &cfg, seed);
+	int lsd, csd, ssd;
+	sim_open_pair(sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	memnet_impair imp = { .delay_ns = 10 * MS };
+	memnet_set_impair(sm->net, C, &imp);
+	memnet_set_impair(sm->net, S, &imp);
+	the_hold = (hold){ .sm = sm, .nth = 30, .drop = drop };
+	memnet_set_filter(sm->net, hold_filter, &the_hold);
+	enum { TOTAL = 300 * 1024 };
+	static uint8_t out[TOTAL], in[TOTAL];
+	for (size_t i = 0; i < TOTAL; i++)
+		out[i] = (uint8_t)(i * 7 + i / 251);
+	size_t sent = 0, got = 0;
+	for (int step = 0; step < 40000 && got < TOTAL; step++) {
+		if (sent < TOTAL) {
+			long n = hsk_send(sm->st[C], csd, out + sent, TOTAL - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		sim_run(sm, 100000);    /* 0.1 ms */
+		if (the_hold.due) {
+			the_hold.due = false;
+			sim_sync_clocks(sm);
+			uint64_t now = memnet_now(sm->net);
+			hsk_stack_input(sm->st[S], now, the_hold.orig, the_hold.orig_len);
+			hsk_stack_input(sm->st[S], now, the_hold.rxt, the_hold.rxt_len);
+		}
+		long n;
+		while ((n = hsk_recv(sm->st[S], ssd, in + got, TOTAL - got)) > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, TOTAL);
+	assert_memory_equal(in, out, TOTAL);
+	assert_true(the_hold.have_orig);
+	assert_true(drop || the_hold.rxt_len);
+	assert_int_equal(sim_counter(sm, C, "TCPRenoRecovery") +
+			 sim_counter(sm, C, "TCPSackRecovery"), 1);
+	*o = (outcome){ .full = sim_counter(sm, C, "TCPFullUndo"),
+			.dsack = sim_counter(sm, C, "TCPDSACKUndo"),
+			.loss = sim_counter(sm, C, "TCPLossUndo"),
+			.spurious = sim_counter(sm, C, "TCPSpuriousRTOs"),
+			.dsack_recv = sim_counter(sm, C, "TCPDSACKRecv") };
+	for (size_t i = 0; i < sm->nlog; i++) {
+		const hsk_trace_event *e = &sm->log[i].ev;
+		if (sm->log[i].host != C || e->kind != HSK_EV_CC)
+			continue;
+		if (e->in_recovery)
+			break;
+		o->prior_cwnd = e->cwnd;
+		o->prior_ssthresh = e->ssthresh;
+	}
+	assert_int_equal(hsk_sock_info(sm->st[C], csd, &o->end), 0);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
+}
+
+/* Reordering, SACK without timestamps: the D-SACK of the needless
+ * retransmission undoes the reduction (TCPDSACKUndo), and ssthresh is
+ * what it was (no loss yet: "infinite"). */
+static void test_reorder_dsack(void **state)
+{
+	(void)state;
+	outcome o;
+	reorder_run(true, false, false, 816, &o);
+	assert_int_equal(o.dsack, 1);
+	assert_int_equal(o.full + o.loss + o.spurious, 0);
+	assert_true(o.dsack_recv >= 1);
+	assert_int_equal(o.prior_ssthresh, UINT32_MAX);
+	assert_int_equal(o.end.ssthresh, CC_CWND_MAX);
+	assert_true(o.end.cwnd >= o.prior_cwnd);
+}
+
+/* Reordering, timestamps without SACK (Eifel): the full ACK echoes the
+ * TSval of data sent before the retransmission (TCPFullUndo). */
+static void test_reorder_eifel(void **state)
+{
+	(void)state;
+	outcome o;
+	reorder_run(false, true, false, 817, &o);
+	assert_int_equal(o.full, 1);
+	assert_int_equal(o.dsack + o.loss + o.spurious, 0);
+	assert_int_equal(o.prior_ssthresh, UINT32_MAX);
+	assert_int_equal(o.end.ssthresh, CC_CWND_MAX);
+	assert_true(o.end.cwnd >= o.prior_cwnd);
+}
+
+/* The same path with the segment really lost, SACK and timestamps on:
+ * the retransmission was needed, the reduction stands. */
+static void test_real_loss_kept(void **state)
+{
+	(void)state;
+	outcome o;
+	reorder_run(true, true, true, 818, &o);
+	assert_int_equal(o.full + o.dsack + o.loss + o.spurious, 0);
+	assert_true(o.end.ssthresh <= o.prior_cwnd * 7 / 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dsack_undoes),
+		cmocka_unit_test(test_dsack_of_unresent_data_refused),
+		cmocka_unit_test(test_probe_joins_episode),
+		cmocka_unit_test(test_eifel_undoes),
+		cmocka_unit_test(test_eifel_real_loss_stands),
+		cmocka_unit_test(test_eifel_bogus_echo_refused),
+		cmocka_unit_test(test_spurious_rto_undone),
+		cmocka_unit_test(test_spurious_rto_undone_sack),
+		cmocka_unit_test(test_real_rto_stands),
+		cmocka_unit_test(test_ecn_never_undone),
+		cmocka_unit_test(test_both_signs_undo),
+		cmocka_unit_test(test_blind_peer_nothing_undone),
+		cmocka_unit_test(test_reorder_dsack),
+		cmocka_unit_test(test_reorder_eifel),
+		cmocka_unit_test(test_real_loss_kept),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

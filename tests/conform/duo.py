@@ -166,6 +166,9 @@ class Duo:
         for s in self.sides:
             s.send(self.convs[s.name].packet(flags, seq, ack, data, opts, ts, urp, win))
 
+    def _mine(self, p):
+        return any(c.mine(p) for c in self.convs.values())
+
     def _record(self, label, got):
         out = {}
         for s in self.sides:
@@ -185,19 +188,17 @@ class Duo:
         self._send(flags, seq, ack, data, opts, ts, urp, win)
         if until:
             return self._record(label, collect_until(
-                self.sides, lambda p: p.flags & until and
-                any(c.mine(p) for c in self.convs.values()),
+                self.sides, lambda p: p.flags & until, self._mine,
                 0.5 if wait is WINDOW else wait))
-        return self._record(label, collect(self.sides, wait))
+        return self._record(label, collect(self.sides, wait, self._mine))
 
     def syn(self, label="SYN", opts=None, flags=P.SYN, seq=0, data=b"", wait=0.5):
         """A SYN (default options: Linux's); waits for a SYN-ACK or RST
         from both (or `wait`), then WINDOW more for anything after it."""
         o = syn_opts() if opts is None else opts
         self._send(flags, seq, 0, data, o, False, 0, 65535)
-        got = collect_until(self.sides, lambda p: p.flags & (P.SYN | P.RST)
-                            and any(self.convs[n].mine(p) for n in self.convs), wait)
-        more = collect(self.sides, WINDOW / 2)
+        got = collect_until(self.sides, lambda p: p.flags & (P.SYN | P.RST), self._mine, wait)
+        more = collect(self.sides, WINDOW / 2, self._mine, grace=0)
         for n in got:
             got[n] += more[n]
         return self._record(label, got)
@@ -210,15 +211,6 @@ class Duo:
         1, the system's 1)."""
         self.syn(**syn_kw)
         self.ack_synack()
-
-    def wait(self, label, duration):
-        """Replies without sending anything (a FIN after the app's close)."""
-        return self._record(label, collect(self.sides, duration))
-
-    def wait_for(self, label, pred_flags, timeout=1.0):
-        got = collect_until(self.sides, lambda p: p.flags & pred_flags and
-                            any(self.convs[n].mine(p) for n in self.convs), timeout)
-        return self._record(label, got)
 
 
 SCENARIOS = []

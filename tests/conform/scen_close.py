@@ -53,7 +53,7 @@ def _(d):
     """The peer's FIN without acknowledging the system's: CLOSING, an
     ACK; then the ACK of the system's FIN: TIME_WAIT, no reply."""
     _fin_first(d)
-    d.seg("FIN", A | F, 1, 1)
+    d.seg("FIN", A | F, 1, 1, wait=0.06)
     d.seg("ACK of FIN", A, 2, 2)
 
 
@@ -103,3 +103,30 @@ def _(d):
     """In TIME_WAIT, data at RCV.NXT: an ACK (nothing can be taken)."""
     _time_wait(d)
     d.seg("data", A | PSH, 2, 2, D10)
+
+
+@scenario("timewait_syn_higher_old_ts", app="close")
+def _(d):
+    """In TIME_WAIT, a SYN above RCV.NXT with an older TSval: RFC 6191 §2
+    and Linux (paws_reject) refuse it; handshake takes it (RFC 1122
+    4.2.2.13's rule), see known.py."""
+    _time_wait(d)
+    d.syn("SYN isn+100000 old TS", seq=100000, opts=syn_opts(tsval=TS_BASE - 1000), wait=0.3)
+
+
+@scenario("timewait_syn_higher_no_ts", app="close")
+def _(d):
+    """In TIME_WAIT, a SYN above RCV.NXT without timestamps: a new
+    connection (RFC 1122 4.2.2.13)."""
+    _time_wait(d)
+    d.syn("SYN isn+100000 no TS", seq=100000, opts=syn_opts(ts=False))
+
+
+@scenario("closing_fin_again", app="close")
+def _(d):
+    """CLOSING (the FINs crossed), then the peer's FIN again: an ACK."""
+    _fin_first(d)
+    # short windows: the system's FIN stays unacknowledged, and its
+    # retransmission (RTO 200 ms and more) must not fall into a step
+    d.seg("FIN", A | F, 1, 1, wait=0.06)
+    d.seg("FIN again", A | F, 1, 1, wait=0.06)

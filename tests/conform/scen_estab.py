@@ -240,3 +240,45 @@ def _(d):
     d.establish()
     d.seg("data +SACK", A | PSH, 1, 1, D10,
           opts=lambda c: opt_ts(TS_BASE + 1, c.ts_recent) + opt_sack([(c.irs + 1, c.irs + 5)]))
+
+
+@scenario("est_data_without_ack")
+def _(d):
+    """Data without the ACK bit in ESTABLISHED: dropped silently (RFC 9293
+    §3.10.7.4, fifth); the same bytes with ACK then taken."""
+    d.establish()
+    d.seg("data no ACK", PSH, 1, 0, D10)
+    d.seg("data", A | PSH, 1, 1, D10)
+
+
+@scenario("est_synack_at_rcv_nxt")
+def _(d):
+    """A SYN,ACK at RCV.NXT in ESTABLISHED: a challenge ACK (RFC 5961 §4)."""
+    d.establish()
+    d.seg("SYN,ACK", S | A, 1, 1, opts=syn_opts(tsval=TS_BASE + 1000))
+
+
+@scenario("est_keepalive_with_byte")
+def _(d):
+    """A keepalive with one garbage byte (SEG.SEQ = RCV.NXT-1, 1 byte):
+    wholly old: an ACK, the byte a D-SACK (RFC 2883)."""
+    d.establish()
+    d.seg("keepalive+1", A, 0, 1, b"x")
+
+
+@scenario("est_fin_left_of_window")
+def _(d):
+    """After 10 bytes, a bare FIN at seq 1 (wholly old: RCV.NXT is 11): a
+    duplicate ACK, the connection stays ESTABLISHED."""
+    d.establish()
+    d.seg("data", A | PSH, 1, 1, D10)
+    d.seg("FIN at 1", A | F, 1, 1)
+
+
+@scenario("est_rst_with_data")
+def _(d):
+    """A RST at RCV.NXT carrying 10 bytes: the reset wins, the data is not
+    taken; nothing answered; the next segment meets no connection."""
+    d.establish()
+    d.seg("RST+data", R | A, 1, 1, D10)
+    d.seg("data after", A | PSH, 1, 1, D10)

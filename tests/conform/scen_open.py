@@ -211,3 +211,40 @@ def _(d):
     """RST to a closed port: nothing."""
     d.seg("RST", R, 1, 0)
     d.seg("RST,ACK", R | A, 1, 0x1234)
+
+
+@scenario("listener_synack")
+def _(d):
+    """A SYN,ACK at a listener: any acknowledgment there is bad: RST
+    <SEQ=SEG.ACK> (RFC 9293 §3.10.7.2)."""
+    d.seg("SYN,ACK", S | A, 0, 0x1234, opts=syn_opts())
+
+
+@scenario("listener_rst_ack")
+def _(d):
+    """RST,ACK at a listener: nothing."""
+    d.seg("RST,ACK", R | A, 1, 0x1234)
+
+
+@scenario("closed_synack", app=None)
+def _(d):
+    """SYN,ACK to a closed port: RST <SEQ=SEG.ACK>."""
+    d.seg("SYN,ACK", S | A, 0, 0x1234, opts=syn_opts())
+
+
+@scenario("synrecv_data_without_ack")
+def _(d):
+    """Data without ACK in SYN_RECEIVED: dropped (RFC 9293 §3.10.7.4,
+    fifth: no ACK bit, drop); the handshake then completes."""
+    d.syn()
+    d.seg("data no ACK", PSH, 1, 0, DATA)
+    d.ack_synack()
+    d.seg("data", A | PSH, 1, 1, DATA)
+
+
+@scenario("synrecv_third_ack_with_data_and_fin")
+def _(d):
+    """The handshake's ACK carrying 10 bytes and a FIN: all taken (ACK
+    12); the application closes: the system's FIN."""
+    d.syn()
+    d.seg("ACK+data+FIN", A | PSH | F, 1, 1, DATA, until=F)

@@ -153,7 +153,8 @@ class HskSide:
         # policy may show in a reply.
         self.serve = Serve("ip", self.dev, self.addr + "/24",
                            os.path.join(self.logdir, "serve.log"), port=PORTS[mode],
-                           extra=["--idle-timeout", "0", "--max-conn-per-source", "0", *extra])
+                           extra=["--idle-timeout", "0", "--max-conn-per-source", "0", *extra,
+                                  *os.environ.get("CONFORM_SERVE_ARGS", "").split()])
         self.serve.argv[:2] = ["ip", "netns", "exec", self.ns, self.hsk, "serve"]
         self.serve.start()
         self.mode = mode
@@ -175,34 +176,44 @@ class HskSide:
     def read(self):
         self.link.pump()
         new = self.link.since(self.cursor)
-        self.cursor = self.link.mark()
+        self.cursor += len(new)         # (not mark(): it reads on, unseen)
         return [p for p in new if p.tcp_to(self.peer)]
 
     def close(self):
         self.stop()
 
 
-def collect(sides, duration):
-    """What each side sent to the peer within `duration` seconds."""
+def collect(sides, duration, mine, grace=0.4):
+    """What each side sent to the peer (segments `mine` takes) within
+    `duration` seconds. A side that then has fewer than the other gets up
+    to `grace` more, alone, to catch up (a loaded host schedules serve
+    late); the other side's later segments stay unread for the next step."""
     got = {s.name: [] for s in sides}
     end = time.monotonic() + duration
+    late = end + grace
+    live = list(sides)
     while True:
-        for s in sides:
-            got[s.name] += s.read()
-        left = end - time.monotonic()
-        if left <= 0:
-            return got
-        select.select([s.fileno() for s in sides], [], [], left)
+        for s in live:
+            got[s.name] += [p for p in s.read() if mine(p)]
+        now = time.monotonic()
+        if now >= end:
+            most = max(len(v) for v in got.values())
+            live = [s for s in sides if len(got[s.name]) < most]
+            if not live or now >= late:
+                return got
+        left = (end if now < end else late) - now
+        select.select([s.fileno() for s in live], [], [], min(left, 0.05))
 
 
-def collect_until(sides, pred, timeout):
+def collect_until(sides, pred, mine, timeout):
     """Like collect, but returns once every side sent a segment matching
     pred (or when timeout runs out)."""
     got = {s.name: [] for s in sides}
     end = time.monotonic() + timeout
     while True:
         for s in sides:
-            got[s.name] += s.read()
+            if not any(pred(p) for p in got[s.name]):
+                got[s.name] += [p for p in s.read() if mine(p)]
         if all(any(pred(p) for p in got[s.name]) for s in sides):
             return got
         left = end - time.monotonic()

@@ -228,8 +228,8 @@ void tw_reap_from(tcp_stack *s, hsk_timer *tm, uint64_t now)
  * SEG.SEQ (RFC 6191 §2; Linux's tcp_timewait_state_process): the old
  * incarnation's duplicates then fail the new one's PAWS. An older TSval
  * does not refuse a SEG.SEQ above RCV.NXT, as it does in RFC 6191 and
- * Linux: each connection's TSvals have a random offset of their own
- * (ours too, RFC 7323 §5.4), so an older one says nothing about age. */
+ * Linux: our connections draw a TSval offset each (RFC 7323 §5.4), so an
+ * older one says nothing about age. */
 static bool tw_syn_is_new(const tcp_tw *tw, const tcp_seg *sg)
 {
 	if (tw->ts_ok && sg->th.opt.has_ts &&

@@ -66,6 +66,7 @@ def _(d):
     d.seg("ACK of FIN", A, 1, 2)
     d.seg("FIN", A | F, 1, 2)
     d.seg("FIN again", A | F, 1, 2)
+    d.seg("RST", R, 2, 0)
 
 
 @scenario("finwait2_data", app="close")
@@ -92,10 +93,18 @@ def _(d):
 
 @scenario("timewait_syn_old", app="close")
 def _(d):
-    """In TIME_WAIT, a SYN below RCV.NXT (the first ISN again): an ACK
-    (RFC 9293 §3.10.7.4: a SYN in a synchronized state; RFC 5961 §4)."""
+    """In TIME_WAIT, the first ISN again (below RCV.NXT) with a newer
+    TSval: a new connection all the same (RFC 6191 §2)."""
     _time_wait(d)
     d.syn("SYN isn", seq=0, opts=syn_opts(tsval=TS_BASE + 1000), wait=0.3)
+
+
+@scenario("timewait_syn_old_no_ts", app="close")
+def _(d):
+    """In TIME_WAIT, the first ISN again without timestamps: an old
+    duplicate: an ACK (RFC 1122 4.2.2.13; RFC 5961 §4)."""
+    _time_wait(d)
+    d.syn("SYN isn no TS", seq=0, opts=syn_opts(ts=False), wait=0.3)
 
 
 @scenario("timewait_data", app="close")

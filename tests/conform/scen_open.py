@@ -48,7 +48,8 @@ def _(d):
 
 @scenario("syn_mss_0")
 def _(d):
-    """MSS 0: answered (both floor the peer's MSS)."""
+    """MSS 0: Linux ignores the option and answers; handshake takes the
+    option list for malformed and drops the SYN (known.py)."""
     d.syn(opts=opt_mss(0))
 
 

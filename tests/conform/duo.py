@@ -86,7 +86,8 @@ class Conv:
         self.ts_on = False          # the system's SYN-ACK carried timestamps
 
     def mine(self, p):
-        return p.dport == self.sport and p.sport == self.dport
+        # (an active open's port is the system's choice: learnt from its SYN)
+        return p.dport == self.sport and (self.dport is None or p.sport == self.dport)
 
     def packet(self, flags, seq, ack, data, opts, ts, urp, win):
         if opts is None:
@@ -106,6 +107,7 @@ class Conv:
         """What both systems must agree on in one reply."""
         if p.flags & P.SYN:
             self.irs = p.seq        # a new incarnation re-bases (TIME_WAIT)
+            self.dport = p.sport
         base = self.irs if self.irs is not None else ACK_BASE
         f = "".join(c for b, c in ((P.SYN, "S"), (P.FIN, "F"), (P.RST, "R"), (P.URG, "U"),
                                    (P.ACK, "A")) if p.flags & b)
@@ -156,7 +158,7 @@ class Duo:
 
     def __init__(self, sides, index, app):
         self.sides = sides
-        dport = PORTS.get(app, CLOSED_PORT)
+        dport = None if app == "connect" else PORTS.get(app, CLOSED_PORT)
         sport = 20000 + index * 7
         iss = 0x10000000 + index * 0x01000193
         self.convs = {s.name: Conv(s, sport, dport, iss) for s in sides}
@@ -202,6 +204,20 @@ class Duo:
         for n in got:
             got[n] += more[n]
         return self._record(label, got)
+
+    def open_active(self, label="SYN from the system"):
+        """The system connects to the peer: its SYN (the connect app)."""
+        for s in self.sides:
+            s.connect(self.convs[s.name].sport)
+        got = collect_until(self.sides, lambda p: p.flags & P.SYN, self._mine, 3.0)
+        return self._record(label, got)
+
+    def end(self):
+        """After the scenario: the active opens go (their last words are
+        nobody's: the next scenario has other ports)."""
+        for s in self.sides:
+            if hasattr(s, "end_connect"):
+                s.end_connect()
 
     def ack_synack(self, label="ACK", seq=1, ack=1, wait=0.03):
         return self.seg(label, P.ACK, seq, ack, wait=wait)

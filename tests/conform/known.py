@@ -45,6 +45,16 @@ KNOWN = {
         "<SEQ=SEG.ACK>; docs/engine.md"),
     "finwait2_data": (
         "rfc", ("data",), "data after close(): the ABORT form of reset (as finwait1_data)"),
+    "act_simultaneous_open": (
+        "rfc", ("SYN,ACK",),
+        "the peer's SYN-ACK in a simultaneous open establishes without a reply "
+        "(RFC 9293 figure 8: nothing is left to acknowledge); Linux ACKs it with a "
+        "D-SACK block for the duplicate SYN; docs/engine.md"),
+    "act_synack_fin": (
+        "documented", ("SYN,ACK,FIN",),
+        "a segment with SYN and FIN together is dropped in every state "
+        "(DropSynFin); Linux takes the SYN-ACK in SYN_SENT and ignores its FIN "
+        "(RFC 9293 would take both); docs/security.md"),
     "timewait_syn_higher_old_ts": (
         "documented", ("SYN isn+100000 old TS",),
         "a SYN above RCV.NXT opens a new connection in TIME_WAIT whatever its "

@@ -18,6 +18,7 @@ import os
 import select
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -58,6 +59,8 @@ class netns:
 #   "discard" (port 7): reads and drops; closes after the peer's FIN
 #   "close"   (port 9): closes at once after the accept (serve --send of an
 #                       empty file): this side's FIN comes first
+#   "connect" (no listener): the system opens to the peer (a socket's
+#                       connect(); `handshake connect`), for SYN_SENT
 PORTS = {"discard": 7, "close": 9}
 CLOSED_PORT = 2
 
@@ -66,8 +69,9 @@ class LinuxSide:
     name = "linux"
 
     def __init__(self, ns, dev, peer, addr):
-        self.peer, self.addr = peer, addr
+        self.peer, self.addr, self.ns = peer, addr, ns
         self.apps = []
+        self.client = None
         with netns(ns):
             self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
             fcntl.ioctl(self.fd, TUNSETIFF, struct.pack("16sH", dev.encode(), IFF_TUN | IFF_NO_PI))
@@ -105,6 +109,20 @@ class LinuxSide:
     def start(self, mode):
         pass                        # every application listens all the time
 
+    def connect(self, port):
+        """An active open to the peer's port (a socket of the namespace)."""
+        with netns(self.ns):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setblocking(False)
+        c.connect_ex((self.peer, port))
+        self.client = c
+
+    def end_connect(self):
+        if self.client:
+            self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.client.close()
+            self.client = None
+
     def send(self, raw):
         os.write(self.fd, raw)
 
@@ -125,6 +143,7 @@ class LinuxSide:
         return out
 
     def close(self):
+        self.end_connect()
         for s in self.apps:
             s.close()
         os.close(self.fd)
@@ -140,14 +159,20 @@ class HskSide:
             self.link = Link(dev)
         self.ns = ns
         self.serve = None
+        self.client = None
         self.mode = None
+        self.exits = []
         self.cursor = self.link.mark()
 
     def start(self, mode):
-        """serve in the application mode `mode` (restarted on a change)."""
+        """serve in the application mode `mode` (restarted on a change);
+        "connect": no serve (connect needs the device)."""
         if mode == self.mode or mode is None:
             return
         self.stop()
+        if mode == "connect":
+            self.mode = mode
+            return
         extra = {"discard": ["--discard"], "close": ["--send", self.empty]}[mode]
         # --idle-timeout 0 and no per-source limit: nothing of serve's own
         # policy may show in a reply.
@@ -160,12 +185,27 @@ class HskSide:
         self.mode = mode
 
     def stop(self):
+        """Stops serve; its exit status is kept in self.exits (None: it
+        had to be killed)."""
         if self.serve:
-            rc = self.serve.stop(timeout=5)
+            self.exits.append(self.serve.stop(timeout=5))
             self.serve = None
-            self.mode = None
-            return rc
-        return 0
+        self.mode = None
+
+    def connect(self, port):
+        """`handshake connect` to the peer's port, for one scenario."""
+        log = open(os.path.join(self.logdir, "connect.log"), "ab")
+        self.client = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, self.hsk, "connect", "--tun", self.dev,
+             "--addr", self.addr + "/24", f"{self.peer}:{port}", "--timeout", "5"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+
+    def end_connect(self):
+        if self.client:
+            self.client.kill()          # (ip execs connect: this is connect)
+            self.client.wait()
+            self.client = None
 
     def send(self, raw):
         self.link.send(raw)
@@ -180,6 +220,7 @@ class HskSide:
         return [p for p in new if p.tcp_to(self.peer)]
 
     def close(self):
+        self.end_connect()
         self.stop()
 
 

@@ -83,7 +83,7 @@ class Conv:
         self.irs = None             # the system's ISN
         self.ts_n = 0               # TSvals sent so far (TSval = TS_BASE + n)
         self.ts_recent = 0          # the system's last TSval
-        self.ts_on = False          # the system's SYN-ACK carried timestamps
+        self.ts_on = False          # the system's SYN or SYN-ACK had timestamps
 
     def mine(self, p):
         # (an active open's port is the system's choice: learnt from its SYN)

@@ -117,6 +117,10 @@ def main():
           f"{counts['SAME']} same, {counts['KNOWN']} known differences, {counts['DIFF']} new")
     for n in stale:
         print(f"NOTE: {n} is in known.py but both now agree: take it out")
+    reports = hsk.sanitizer_reports()
+    if reports:
+        print("FAIL: sanitizer reports:\n  " + "\n  ".join(reports[:5]))
+        return 1
     if any(rc != 0 for rc in hsk.exits):
         print(f"FAIL: handshake serve's exit statuses {hsk.exits} (0: a clean stop; "
               "a restart in a group or a death shows as another)")

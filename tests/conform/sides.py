@@ -223,6 +223,17 @@ class HskSide:
         self.end_connect()
         self.stop()
 
+    def sanitizer_reports(self):
+        """Lines of an ASan/UBSan report in serve's or connect's output."""
+        out = []
+        for name in ("serve.log", "connect.log"):
+            try:
+                with open(os.path.join(self.logdir, name), errors="replace") as f:
+                    out += [l.rstrip() for l in f if "Sanitizer" in l or "runtime error:" in l]
+            except OSError:
+                pass
+        return out
+
 
 def collect(sides, duration, mine, grace=0.4):
     """What each side sent to the peer (segments `mine` takes) within

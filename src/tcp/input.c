@@ -61,6 +61,8 @@
  * 49.7 days: a TS.Recent older than that looks younger by 49.7 days). */
 #define PAWS_IDLE_MS (24u * 24 * 3600 * 1000)
 _Static_assert(PAWS_IDLE_MS < (1u << 31), "PAWS idle time fits the ms clock");
+/* SYN_SENT's SYN again after an unacceptable ACK (syn_resend_soon) */
+#define SYN_RESEND_SOON_NS (2 * RTT_NS_PER_MS)
 
 /* RFC 9293 §3.10.7.4 first: the four cases of segment acceptability,
  * with the two allowances the RFC and the common stacks make so that an
@@ -542,14 +544,29 @@ static bool synsent_echo_ok(const tcp_stack *s, const tcb *t, const tcp_seg *sg)
 	return sg->th.opt.ts_ecr - first <= rtt_tsval(&s->rttp, s->env->now, t->ts_offset) - first;
 }
 
+/* An unacceptable ACK in SYN_SENT is most often the peer's answer from
+ * an older incarnation it still holds (a half-open connection, TIME_WAIT's
+ * ACK); our reset clears it, so the SYN goes again in 2 ms rather than
+ * after the RTO. Once: before the first retransmission, as Linux's
+ * tcp_rcv_synsent_state_process (TCP_TIMEOUT_MIN). */
+static void syn_resend_soon(tcp_stack *s, tcb *t)
+{
+	if (!t->act || t->act->retries || !t->act->rtx_at)
+		return;
+	t->act->rtx_at = s->env->now + SYN_RESEND_SOON_NS;
+	tcb_timer_update(s, t);
+}
+
 /* RFC 9293 §3.10.7.3 */
 static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	bool ack_ok = false;
 	if (f & HSK_TH_ACK) {
-		if (seq_le(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max))
+		if (seq_le(sg->ack, t->snd_una) || seq_gt(sg->ack, t->snd_max)) {
+			syn_resend_soon(s, t);
 			return TV(TV_RST, "bad ACK in SYN_SENT");
+		}
 		if (!synsent_echo_ok(s, t, sg)) {
 			CNT_INC(s->env, PAWSActive);
 			return TV(TV_RST, "TSecr of no SYN of ours in SYN_SENT");

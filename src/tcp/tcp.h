@@ -1094,7 +1094,13 @@ static inline tcp_sack *tcb_sack(const tcb *t)
 /* Reads that need no extension: what an idle connection has. */
 static inline uint32_t tcb_snd_len(const tcb *t) { return t->act ? ring_len(&t->act->snd) : 0; }
 static inline uint32_t tcb_rcv_len(const tcb *t) { return t->act ? ring_len(&t->act->rcv) : 0; }
-static inline bool tcb_ooo_empty(const tcb *t) { return !t->act || reass_empty(&t->act->ooo); }
+/* Nothing held out of order: no range, and no FIN beyond a hole either
+ * (bytes at RCV.NXT must then go through the reassembly queue, which
+ * brings the held FIN in when they reach it). */
+static inline bool tcb_ooo_empty(const tcb *t)
+{
+	return !t->act || (reass_empty(&t->act->ooo) && !t->act->ooo.fin_known);
+}
 static inline uint32_t tcb_cwnd(const tcb *t) { return t->act ? t->act->cc.cwnd : t->cwnd; }
 static inline uint32_t tcb_ssthresh(const tcb *t)
 {

@@ -8,9 +8,10 @@
  *
  * What arrives, and the verdict (tw_input; reply.c sends and limits):
  *   RST                    ignored (RFC 1337: no TIME_WAIT assassination)
- *   SYN, no ACK, SEG.SEQ > RCV.NXT
+ *   SYN, no ACK, SEG.SEQ > RCV.NXT, or a TSval newer than TS.Recent
+ *   (both incarnations with timestamps)
  *                          a new incarnation: the entry ends, the SYN goes
- *                          to the listener (TWRecycled)
+ *                          to the listener (TWRecycled; RFC 6191)
  *   any other SYN          challenge ACK (RFC 5961 §4.2), SYN,ACK at
  *                          RCV.NXT included
  *   FIN with ACK ending at RCV.NXT (the peer's FIN again: SEG.SEQ + LEN =
@@ -221,15 +222,29 @@ void tw_reap_from(tcp_stack *s, hsk_timer *tm, uint64_t now)
 	} while ((tm = wheel_fifo_pop_next(w, now)) != NULL);
 }
 
+/* Whether a SYN (without ACK) may open a new incarnation of the tuple:
+ * a SEG.SEQ above the old RCV.NXT (RFC 1122 4.2.2.13), or, when both
+ * incarnations use timestamps, a TSval newer than TS.Recent whatever
+ * SEG.SEQ (RFC 6191 §2; Linux's tcp_timewait_state_process): the old
+ * incarnation's duplicates then fail the new one's PAWS. An older TSval
+ * does not refuse a SEG.SEQ above RCV.NXT, as it does in RFC 6191 and
+ * Linux: our connections draw a TSval offset each (RFC 7323 §5.4), so an
+ * older one says nothing about age. */
+static bool tw_syn_is_new(const tcp_tw *tw, const tcp_seg *sg)
+{
+	if (tw->ts_ok && sg->th.opt.has_ts &&
+	    (int32_t)(sg->th.opt.ts_val - tw->ts_recent) > 0)
+		return true;
+	return seq_gt(sg->seq, tw->rcv_nxt);
+}
+
 tcp_verdict tw_input(tcp_stack *s, tcp_tw *tw, const tcp_seg *sg)
 {
 	uint8_t f = sg->th.flags;
 	if (f & HSK_TH_RST)
 		return TV(TV_DROP, "RST in TIME_WAIT ignored (RFC 1337)");
 	if (f & HSK_TH_SYN) {
-		/* Only a SYN above the old RCV.NXT (RFC 1122 4.2.2.13, Linux's
-		 * after(seq, rcv_nxt)) may be a new connection. */
-		if (!(f & HSK_TH_ACK) && seq_gt(sg->seq, tw->rcv_nxt)) {
+		if (!(f & HSK_TH_ACK) && tw_syn_is_new(tw, sg)) {
 			tcp_listener *l = listener_for(s, sg);
 			CNT_INC(s->env, TWRecycled);
 			trace_obj_state(s, HSK_OBJ_TW, &tw->node.key, sg->a6, HSK_TIME_WAIT,

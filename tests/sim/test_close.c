@@ -958,6 +958,36 @@ static void test_fin_ack_unread_keeps_sack(void **state)
 	fin_ack_end(&sm, &p);
 }
 
+/* A bare FIN beyond a hole is held (RFC 9293 §3.10.7.4: segments above
+ * RCV.NXT are kept for later processing); the bytes that fill the hole
+ * bring it in: one ACK of the data and the FIN, CLOSE_WAIT, as Linux.
+ * (The FIN was lost: the bytes took the in-order way, which did not look
+ * at a FIN held with no range beside it; ACK 11, ESTABLISHED.) */
+static void test_fin_beyond_hole_taken_when_filled(void **state)
+{
+	(void)state;
+	sim_pair p;
+	sim_pair_open(&p, NULL, 61, PORT);
+	sim *sm = &p.sm;
+	hsk_stack *c = sm->st[C];
+	sim_blackhole(sm, C, -1, true);     /* the real server hears none of it */
+	sim_pair_to_client(&p, 11, 1, FIN | A, NULL, 0);
+	expect_seg(sm, C, A, 1, 1, 0);      /* out of order: at once */
+	sim_pair_to_client(&p, 1, 1, A | PSH, "0123456789", 10);
+	expect_seg(sm, C, A, 1, 12, 0);
+	expect_state(sm, C, HSK_ESTABLISHED, HSK_CLOSE_WAIT);
+	char buf[16];
+	assert_int_equal(hsk_recv(c, p.csd, buf, sizeof(buf)), 10);
+	assert_memory_equal(buf, "0123456789", 10);
+	assert_int_equal(hsk_recv(c, p.csd, buf, sizeof(buf)), 0);
+	assert_int_equal(hsk_abort(c, p.csd), 0);
+	assert_int_equal(hsk_abort(sm->st[S], p.ssd), 0);
+	assert_int_equal(hsk_close(sm->st[S], p.lsd), 0);
+	sim_run(sm, 200 * SEC);
+	sim_assert_no_leaks(sm);
+	sim_free(sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -982,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_answered),
 		cmocka_unit_test(test_fin_ack_frees_sack),
 		cmocka_unit_test(test_fin_ack_unread_keeps_sack),
+		cmocka_unit_test(test_fin_beyond_hole_taken_when_filled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -359,6 +359,35 @@ static void test_syn_sent_bad_synack_reset(void **state)
 	abort_end(&sm, a);
 }
 
+/* An unacceptable ACK in SYN_SENT -- the peer answering from an older
+ * incarnation it still holds -- is reset, and the SYN goes again 2 ms
+ * later, not after the 1 s RTO: our reset has cleared the peer's state.
+ * Once, before the first retransmission (Linux's
+ * tcp_rcv_synsent_state_process re-arms TCP_TIMEOUT_MIN the same way); a
+ * second bad ACK then waits for the backed-off RTO. */
+static void test_syn_sent_bad_ack_resends_syn_soon(void **state)
+{
+	(void)state;
+	sim sm;
+	int a = connect_nohost(&sm, 16);
+	uint32_t iss = sim_iss(&sm, C), irs = 70000;
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1000, A, 65535, NULL, 0);
+	expect_seg(&sm, C, RST, 1000, 0, 0);
+	uint64_t t_rst = sim_now(&sm);
+	sim_run(&sm, 10 * MS);
+	expect_seg(&sm, C, SYN, 0, 0, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.t_ns, t_rst + 2 * MS);
+	assert_int_equal(hsk_sock_state(sm.st[C], a), HSK_SYN_SENT);
+	/* A RST,ACK with a bad ACK: dropped, and the RTO (2 s now) stands. */
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1000, RST | A, 65535, NULL, 0);
+	sim_run(&sm, 1 * SEC);
+	expect_no_tx(&sm);
+	sim_inject(&sm, C, NOHOST, SPORT, CPORT, irs, iss + 1, SYN | A, 65535, NULL, 0);
+	assert_int_equal(hsk_sock_state(sm.st[C], a), HSK_ESTABLISHED);
+	expect_seg(&sm, C, A, 1, irs + 1, 0);
+	abort_end(&sm, a);
+}
+
 /* RFC 9293 §3.10.7.3, fifth: in SYN_SENT a segment with neither SYN nor
  * RST is dropped, even with an acceptable ACK (of our SYN) and data: no
  * reply, no state; the connection opens only with the SYN,ACK, and the
@@ -1111,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_connect_events),
 		cmocka_unit_test(test_syn_sent_bad_rst_ignored),
 		cmocka_unit_test(test_syn_sent_bad_synack_reset),
+		cmocka_unit_test(test_syn_sent_bad_ack_resends_syn_soon),
 		cmocka_unit_test(test_syn_sent_ack_without_syn_dropped),
 		cmocka_unit_test(test_ack_to_listener),
 		cmocka_unit_test(test_data_on_final_ack),

@@ -361,6 +361,52 @@ static void test_syn_to_entry_without_listener_reset(void **state)
 	fx_end(&f);
 }
 
+/* The host (S) closes first a connection with timestamps from a played
+ * peer (TSval 1000 on); the peer ACKs the FIN and sends its own with
+ * TSval 1002: S holds a TIME_WAIT entry, RCV.NXT = 2, TS.Recent 1002. */
+static void fx_host_time_wait_ts(sim *sm, sim_peer *p, uint64_t seed)
+{
+	sim_init(sm, 2, NULL, seed);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_ts = true;
+	syn.ts_val = 1000;
+	sim_peer_accept(sm, p, S, PORT, 9000, &syn);
+	assert_int_equal(hsk_close(sm->st[S], p->sd), 0);
+	expect_peer_seg(p, FIN | A, 1, 1, 0);
+	p->tsval = 1001;
+	sim_peer_send(p, 1, 2, A, 65535, NULL, 0);
+	p->tsval = 1002;
+	sim_peer_send(p, 1, 2, FIN | A, 65535, NULL, 0);
+	expect_peer_seg(p, A, 2, 2, 0);
+	assert_int_equal(timewaits(sm, S), 1);
+}
+
+/* RFC 6191 §2 (and Linux's tcp_timewait_state_process): with timestamps
+ * in both incarnations, a SYN with a newer TSval opens a new connection
+ * whatever its sequence number -- here the old ISN again, below RCV.NXT
+ * (it drew a challenge ACK: only SEG.SEQ > RCV.NXT was looked at). The
+ * same SYN with TS.Recent's own TSval is an old duplicate. */
+static void test_syn_newer_timestamp_recycles(void **state)
+{
+	(void)state;
+	sim sm;
+	sim_peer p;
+	fx_host_time_wait_ts(&sm, &p, 707);
+	p.tsval = 1002;                 /* not newer: an old duplicate */
+	sim_peer_send(&p, 0, 0, SYN, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 2, 2, 0);
+	assert_int_equal(timewaits(&sm, S), 1);
+	p.tsval = 1003;
+	sim_peer_send(&p, 0, 0, SYN, 65535, NULL, 0);
+	expect_peer_seg(&p, SYN | A, 2 + 65535 + 2, 1, 0);
+	assert_int_equal(timewaits(&sm, S), 0);
+	assert_int_equal(sim_counter(&sm, S, "TWRecycled"), 1);
+	p.sd = -1;
+	sim_peer_finish(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_syn_to_entry_without_listener_reset),
 		cmocka_unit_test(test_second_entry_traced),
 		cmocka_unit_test(test_reap_run_stops_at_not_due),
+		cmocka_unit_test(test_syn_newer_timestamp_recycles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

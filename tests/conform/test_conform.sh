@@ -39,7 +39,7 @@ netns_up "$NS_HSK" tun hsk0 198.18.0.1/24 || { echo "FAIL: cannot make $NS_HSK";
 netns_up "$NS_LNX" tun hconf0 198.18.1.1/24 || { echo "FAIL: cannot make $NS_LNX"; exit 1; }
 
 rc=0
-timeout --foreground -k 5 55 "$PY" -u "$SRC/tests/conform/conform.py" --hsk "$HSK" \
+timeout --foreground -k 5 100 "$PY" -u "$SRC/tests/conform/conform.py" --hsk "$HSK" \
 	--hsk-ns "$NS_HSK" --linux-ns "$NS_LNX" --log "$TMP" ${CONFORM_ARGS:-} || rc=$?
 if [ $rc -ne 0 ]; then
 	[ -f "$TMP/serve.log" ] && { echo "---- serve.log (last 20 lines)"; tail -n 20 "$TMP/serve.log"; }

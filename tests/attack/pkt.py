@@ -113,6 +113,23 @@ def ts_opt(val, ecr):
     return b"\x01\x01" + struct.pack("!BBII", 8, 10, val & 0xFFFFFFFF, ecr & 0xFFFFFFFF)
 
 
+def parse_opts(o):
+    """[(kind, body)] of a TCP option list (stops at EOL or a bad length)."""
+    out, i = [], 0
+    while i < len(o):
+        k = o[i]
+        if k == 0:
+            break
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(o) or o[i + 1] < 2 or i + o[i + 1] > len(o):
+            break
+        out.append((k, o[i + 2:i + o[i + 1]]))
+        i += o[i + 1]
+    return out
+
+
 class Pkt:
     """The fields of an IPv4 packet (and its TCP or ICMP header) the suite
     looks at; parsing never raises."""
@@ -153,19 +170,9 @@ class Pkt:
 
     def tsopt(self):
         """(TSval, TSecr) or None."""
-        o, i = self.opts, 0
-        while i < len(o):
-            k = o[i]
-            if k == 0:
-                break
-            if k == 1:
-                i += 1
-                continue
-            if i + 1 >= len(o) or o[i + 1] < 2:
-                break
-            if k == 8 and o[i + 1] == 10 and i + 10 <= len(o):
-                return struct.unpack("!II", o[i + 2:i + 10])
-            i += o[i + 1]
+        for k, body in parse_opts(self.opts):
+            if k == 8 and len(body) == 8:
+                return struct.unpack("!II", body)
         return None
 
     def mss(self):

@@ -39,23 +39,6 @@ def opt_ts(val, ecr):
     return P.ts_opt(val, ecr)
 
 
-def parse_opts(o):
-    """[(kind, body)] of an option list (stops at EOL or a bad length)."""
-    out, i = [], 0
-    while i < len(o):
-        k = o[i]
-        if k == 0:
-            break
-        if k == 1:
-            i += 1
-            continue
-        if i + 1 >= len(o) or o[i + 1] < 2 or i + o[i + 1] > len(o):
-            break
-        out.append((k, o[i + 2:i + o[i + 1]]))
-        i += o[i + 1]
-    return out
-
-
 def s32(v):
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >= 1 << 31 else v
@@ -118,7 +101,7 @@ class Conv:
             r += f" ack={s32(p.ack - self.iss)}"
         if p.data:
             r += f" len={len(p.data)}"
-        opts = parse_opts(p.opts)
+        opts = P.parse_opts(p.opts)
         kinds = [k for k, _ in opts]
         if p.flags & P.SYN:
             r += " <" + ",".join(n for k, n in ((MSS, "mss"), (WS, "ws"), (SACKOK, "sackok"),

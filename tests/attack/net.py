@@ -410,8 +410,10 @@ class RawConn:
         return got
 
     def take_new(self, ack=True):
-        new = [p for p in self.link.since(self.cursor) if self.mine(p)]
-        self.cursor = self.link.mark()
+        # mark() reads the device first: every packet up to the new cursor
+        # is taken (reading after since() skipped what mark() read)
+        start, self.cursor = self.cursor, self.link.mark()
+        new = [p for p in self.link.since(start) if self.mine(p)]
         before = self.rcv_nxt
         for p in new:
             self._take(p)

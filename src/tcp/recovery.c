@@ -220,13 +220,16 @@ static void enter_sack_recovery(tcp_stack *s, tcb *t)
 
 /* Nothing to recover and nothing to learn from SACK: no block in the
  * ACK, nothing SACKed, marked lost or retransmitted, no probe out, not
- * recovering. The common ACK of a loss-free exchange. */
+ * recovering, no timeout's undo pending. The common ACK of a loss-free
+ * exchange. */
 static bool rec_quiet(const tcb *t, const tcp_sack *k, const tcp_opts *o)
 {
 	const rack *r = &k->rk;
+	/* (A timeout's undo still possible: the ACK that takes SND.UNA past
+	 * `recover` may show the timeout spurious, undo_ack's to tell.) */
 	return o->nsack == 0 && k->board.n == 0 && (r->segs_sacked | r->lost_bytes |
 						     r->retrans_segs) == 0 &&
-	       !r->tlp_on && !recovering(t);
+	       !r->tlp_on && !recovering(t) && !(t->act->undo & UNDO_LOSS);
 }
 
 /* rec_sack_ack when rec_quiet: the scoreboard has nothing to merge or

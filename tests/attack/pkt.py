@@ -176,19 +176,10 @@ class Pkt:
         return None
 
     def mss(self):
-        o, i = self.opts, 0
-        while i + 1 < len(o):
-            k = o[i]
-            if k == 0:
-                break
-            if k == 1:
-                i += 1
-                continue
-            if k == 2 and o[i + 1] == 4 and i + 4 <= len(o):
-                return struct.unpack("!H", o[i + 2:i + 4])[0]
-            if o[i + 1] < 2:
-                break
-            i += o[i + 1]
+        """The MSS option's value, or None."""
+        for k, body in parse_opts(self.opts):
+            if k == 2 and len(body) == 2:
+                return struct.unpack("!H", body)[0]
         return None
 
     def flagstr(self):

@@ -28,17 +28,16 @@
  * The other options live in the timestamp, as Linux's (cookie_init_timestamp,
  * cookie_timestamp_decode): when the SYN carries timestamps (and the stack
  * uses them), the SYN-ACK answers its window scale, SACK permitted and
- * timestamps as a request's would, and its TSval's low 6 bits say what
- * the peer offered (cookie.h, COOKIE_TS_*). The peer's ACK echoes them in
- * TSecr, and the connection is made with them; its TSval offset is the
- * hash's (cookie_ts_offset). An ACK without timestamps, or whose echo is
- * not of that clock, makes a connection without any of the three; one
- * whose echo asks for what the stack does
- * not do (timestamps, SACK or window scaling turned off since) fails as a
- * bad cookie. A SYN without timestamps gets the MSS alone, so a
- * connection opened by it has an unscaled window (at most 65535 bytes) for
- * its lifetime. ECN is not kept (Linux's sixth bit): a cookie connection
- * goes without it.
+ * timestamps as a request's would (and ECE, when the SYN asks for ECN and
+ * the stack agrees), and its TSval's low 6 bits say what the peer offered
+ * (cookie.h, COOKIE_TS_*). The peer's ACK echoes them in TSecr, and the
+ * connection is made with them; its TSval offset is the hash's
+ * (cookie_ts_offset). An ACK without timestamps, or whose echo is not of
+ * that clock, makes a connection without any of them; one whose echo asks
+ * for what the stack does not do (timestamps, SACK, window scaling or ECN
+ * turned off since) fails as a bad cookie. A SYN without timestamps gets
+ * the MSS alone, so a connection opened by it has an unscaled window (at
+ * most 65535 bytes) and no ECN for its lifetime.
  */
 #include "tcp/cookie.h"
 #include "tcp/passive.h"

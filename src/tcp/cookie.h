@@ -42,14 +42,15 @@ cookie_hash(const hsk_sip *prefix, bool v6, uint32_t count)
 
 /* What a cookie SYN-ACK's TSval keeps of the SYN's options, in its low
  * COOKIE_TS_BITS (Linux's layout, TSBITS): bits 0-3 the peer's window
- * scale or COOKIE_TS_NO_WSCALE, bit 4 SACK permitted. (Linux's bit 5,
- * ECN, is not used: a cookie connection has no ECN.) */
+ * scale or COOKIE_TS_NO_WSCALE, bit 4 SACK permitted, bit 5 ECN agreed
+ * (the SYN asked for it and the SYN-ACK said ECE). */
 enum {
 	COOKIE_TS_BITS = 6,
 	COOKIE_TS_MASK = (1u << COOKIE_TS_BITS) - 1,
 	COOKIE_TS_WSCALE = 0xf,
 	COOKIE_TS_NO_WSCALE = 0xf,
 	COOKIE_TS_SACK = 0x10,
+	COOKIE_TS_ECN = 0x20,
 };
 
 /* A cookie connection's TSval offset: no request keeps a random one, so
@@ -90,12 +91,12 @@ cookie_iss(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6, hsk_s
 }
 
 /* The peer's options in the low bits of the cookie SYN-ACK's TSval
- * (cookie.c): its window scale (at most 14; 15 for none) and SACK. */
-static inline uint32_t cookie_ts_opts(int peer_wscale, bool sack)
+ * (cookie.c): its window scale (at most 14; 15 for none), SACK, ECN. */
+static inline uint32_t cookie_ts_opts(int peer_wscale, bool sack, bool ecn)
 {
 	uint32_t ws = peer_wscale < 0 ? COOKIE_TS_NO_WSCALE :
 		      peer_wscale > 14 ? 14 : (uint32_t)peer_wscale;
-	return ws | (sack ? COOKIE_TS_SACK : 0);
+	return ws | (sack ? COOKIE_TS_SACK : 0) | (ecn ? COOKIE_TS_ECN : 0);
 }
 
 /* The cookie SYN-ACK's TSval: the connection's clock (tsval) with its

@@ -354,8 +354,8 @@ static void syn_fast_arm(tcp_stack *s, bool on)
 
 /* The SYN queue is full: answer with a cookie and keep nothing. The SYN-ACK
  * offers our MSS; when the SYN has timestamps, also what a request's would
- * (window scale, SACK permitted, timestamps), the peer's offer kept in the
- * TSval (cookie.c). */
+ * (window scale, SACK permitted, timestamps, ECN), the peer's offer kept in
+ * the TSval (cookie.c). */
 static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 {
 	CNT_INC(s->env, TCPReqQFullDoCookies);
@@ -371,12 +371,13 @@ static void cookie_syn(tcp_stack *s, tcp_listener *l, const tcp_seg *sg)
 	};
 	if (so->has_ts && s->env->cfg.timestamps) {
 		int8_t ws = s->env->cfg.window_scaling ? so->wscale : -1;
-		bool sack = so->sack_ok && s->env->cfg.sack;
+		bool sack = so->sack_ok && s->env->cfg.sack, ecn = ecn_syn_ok(s, sg);
+		o.flags |= ecn ? HSK_TH_ECE : 0;
 		syn_options(s, &o.opt, ws, listener_wscale(s, l), true, sg->a6 != NULL);
 		o.opt.sack_ok = sack;
 		o.opt.has_ts = true;
 		o.opt.ts_val = cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
-					    cookie_ts_opts(ws, sack));
+					    cookie_ts_opts(ws, sack, ecn));
 		o.opt.ts_ecr = so->ts_val;
 	} else {
 		syn_options(s, &o.opt, -1, 0, true, sg->a6 != NULL);
@@ -438,7 +439,9 @@ cookie_synack_fast(tcp_stack *s, const tcp_listener *l, const hsk_tuple *tu, uin
  * SACK permitted, timestamps and window scale) written as 32-bit words
  * whose sum is its checksum. Any other segment goes to
  * tcp_input untouched, and so does this one on any doubt: a bad
- * checksum, options the general parser must look at or refuses.
+ * checksum, options the general parser must look at or refuses, ECE (a
+ * SYN asking for ECN: cookie_syn says ECE and keeps ECN's bit; rare
+ * enough that testing for it here would cost every SYN more).
  * tcp_stack.syn_fast_off keeps it off (tests compare the two ways). */
 static inline __attribute__((always_inline)) bool
 syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
@@ -508,7 +511,7 @@ syn_cookie_fast(tcp_stack *s, const ipv4_hdr *ip, const uint8_t *buf, size_t len
 	const uint8_t *so = buf + TCP_HDR_LEN;
 	cookie_synack_fast(s, l, &tu, psum, iss, irs, mss, true, (int8_t)listener_wscale(s, l),
 			   cookie_tsval(rtt_tsval(&s->rttp, s->env->now, ts_offset),
-					cookie_ts_opts(so[19], true)),
+					cookie_ts_opts(so[19], true, false)),
 			   rd32(so + 8));
 	return true;
 }
@@ -517,7 +520,8 @@ void tcp_input4(void *ctx, const ipv4_hdr *ip, const uint8_t *buf, size_t len)
 {
 	tcp_stack *s = ctx;
 	if (len >= TCP_HDR_LEN &&
-	    (buf[13] & (HSK_TH_SYN | HSK_TH_ACK | HSK_TH_RST | HSK_TH_FIN)) == HSK_TH_SYN &&
+	    (buf[13] & (HSK_TH_SYN | HSK_TH_ACK | HSK_TH_RST | HSK_TH_FIN | HSK_TH_ECE)) ==
+	    HSK_TH_SYN &&
 	    len < TCP_FUSE_MIN + TCP_HDR_LEN + TCP_MAX_OPT_LEN && syn_cookie_fast(s, ip, buf, len))
 		return;
 	tcp_input(ctx, ip, buf, len);
@@ -973,12 +977,14 @@ static bool cookie_options(const tcp_stack *s, const tcp_listener *l, const tcp_
 		return true;
 	uint32_t bits = o->ts_ecr & COOKIE_TS_MASK, ws = bits & COOKIE_TS_WSCALE;
 	if (!cfg->timestamps || ((bits & COOKIE_TS_SACK) && !cfg->sack) ||
+	    ((bits & COOKIE_TS_ECN) && !cfg->ecn) ||
 	    (ws != COOKIE_TS_NO_WSCALE && !cfg->window_scaling))
 		return false;
 	c->ts_ok = true;
 	c->ts_recent = o->ts_val;
 	c->ts_offset = ts_offset;
 	c->sack_ok = bits & COOKIE_TS_SACK;
+	c->ecn_ok = bits & COOKIE_TS_ECN;
 	if (ws != COOKIE_TS_NO_WSCALE) {
 		c->snd_wscale = (int8_t)ws;
 		c->rcv_wscale = listener_wscale(s, l);

@@ -2,7 +2,8 @@
  * A SYN cookie keeps the SYN's options in the timestamp (src/tcp/cookie.c,
  * as Linux's cookie_init_timestamp and cookie_timestamp_decode): a client
  * that offers window scaling, SACK and timestamps gets all three through a
- * cookie; the ACK's echo, not the SYN, says which; an ACK without
+ * cookie, and so does one that asks for ECN; the ACK's echo, not the SYN,
+ * says which; an ACK without
  * timestamps gets none of them; an echo asking for what the server does
  * not do is refused as a bad cookie; a server without timestamps answers
  * with the MSS alone.
@@ -67,8 +68,8 @@ static const hsk_trace_event *last_tx_to(const sim *sm, uint32_t addr, uint16_t 
 }
 
 /* The peer's SYN with Linux's options (window scale ws, -1 none; SACK),
- * TSval 777: the cookie SYN-ACK's event. */
-static hsk_trace_event peer_syn(sim *sm, int ws, bool sack)
+ * TSval 777, asking for ECN when ecn: the cookie SYN-ACK's event. */
+static hsk_trace_event peer_syn(sim *sm, int ws, bool sack, bool ecn)
 {
 	tcp_opts o;
 	tcp_opts_init(&o);
@@ -78,10 +79,11 @@ static hsk_trace_event peer_syn(sim *sm, int ws, bool sack)
 	o.has_ts = true;
 	o.ts_val = 777;
 	uint64_t sent = sim_counter(sm, S, "SyncookiesSent");
-	sim_inject_opts(sm, S, PEER, PEER_PORT, PORT, PEER_ISN, 0, SYN, 65535, &o, NULL, 0);
+	sim_inject_opts(sm, S, PEER, PEER_PORT, PORT, PEER_ISN, 0,
+			SYN | (ecn ? HSK_TH_ECE | HSK_TH_CWR : 0), 65535, &o, NULL, 0);
 	assert_int_equal(sim_counter(sm, S, "SyncookiesSent"), sent + 1);
 	const hsk_trace_event *e = last_tx_to(sm, PEER, PEER_PORT);
-	assert_int_equal(e->flags, SYN | A);
+	assert_int_equal(e->flags, SYN | A | (ecn ? HSK_TH_ECE : 0));
 	assert_int_equal(e->ack, PEER_ISN + 1);
 	return *e;
 }
@@ -171,6 +173,68 @@ static void test_options_through_cookie(void **state)
 	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
 }
 
+/* A client that asks for ECN (ecn = 1) gets it through the cookie: the
+ * SYN-ACK says ECE, its TSval keeps the ECN bit, and both ends have ECN
+ * agreed. A SYN whose packet is ECN-capable (RFC 3168 §6.1.1: not a
+ * request) or a server with ecn 0 gets no ECE, and no ECN bit. */
+static void test_ecn_through_cookie(void **state)
+{
+	(void)state;
+	for (int srv_ecn = 0; srv_ecn < 3; srv_ecn++) {
+		hsk_config cfg;
+		hsk_config_default(&cfg);
+		cfg.ecn = 1;
+		sim sm;
+		sim_init(&sm, 2, &cfg, 1);
+		sm.st[S]->env.cfg.ecn = srv_ecn;
+		int lsd = full_listener(&sm);
+		int csd = sim_connect(&sm, C, S, PORT);
+		sim_run(&sm, 10 * MS);
+		const sim_ev *syn = sim_next_tx(&sm), *sa = sim_next_tx(&sm);
+		assert_non_null(syn);
+		assert_non_null(sa);
+		assert_int_equal(syn->ev.flags, SYN | HSK_TH_ECE | HSK_TH_CWR);
+		assert_int_equal(sim_counter(&sm, S, "SyncookiesSent"), 1);
+		bool agreed = srv_ecn != 0;
+		assert_int_equal(sa->ev.flags, SYN | A | (agreed ? HSK_TH_ECE : 0));
+		assert_int_equal(sa->ev.ts_val & COOKIE_TS_MASK,
+				 (uint32_t)syn->ev.wscale | COOKIE_TS_SACK |
+				 (agreed ? COOKIE_TS_ECN : 0));
+		assert_int_equal(hsk_sock_state(sm.st[C], csd), HSK_ESTABLISHED);
+		assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 1);
+		int ssd = sim_accept(&sm, S, lsd);
+		assert_int_equal(!!(tcb_of(&sm, S, ssd)->ecn & ECN_OK), agreed);
+		assert_int_equal(!!(tcb_of(&sm, C, csd)->ecn & ECN_OK), agreed);
+		/* the server's data goes ECN-capable exactly when agreed */
+		sm.tx_cursor = sm.nlog;
+		assert_int_equal(hsk_send(sm.st[S], ssd, "hello", 5), 5);
+		sim_run(&sm, 1 * MS);
+		const sim_ev *d = sim_next_tx(&sm);
+		assert_non_null(d);
+		assert_int_equal(d->ev.len, 5);
+		assert_int_equal(d->tos & IP_ECN_MASK, agreed ? IP_ECN_ECT0 : IP_ECN_NOT_ECT);
+		char buf[8];
+		assert_int_equal(hsk_recv(sm.st[C], csd, buf, sizeof(buf)), 5);
+		sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+	}
+
+	/* the SYN's packet ECN-capable: not a request for ECN */
+	sim sm;
+	sim_init(&sm, 2, NULL, 1);
+	int lsd = full_listener(&sm);
+	tcp_opts o;
+	tcp_opts_init(&o);
+	o.mss = 1460;
+	o.has_ts = true;
+	o.ts_val = 777;
+	sim_inject_tos(&sm, S, PEER, PEER_PORT, PORT, PEER_ISN, 0, SYN | HSK_TH_ECE | HSK_TH_CWR,
+		       65535, &o, IP_ECN_ECT0, NULL, 0);
+	const hsk_trace_event *e = last_tx_to(&sm, PEER, PEER_PORT);
+	assert_int_equal(e->flags, SYN | A);
+	assert_int_equal(e->ts_val & COOKIE_TS_ECN, 0);
+	finish(&sm, lsd, -1);
+}
+
 /* The echo says what the connection has, as on Linux: an ACK without
  * timestamps gets none of the three whatever the SYN-ACK offered; an
  * echo of no window scale and no SACK gets timestamps alone; one of a
@@ -186,21 +250,24 @@ static void test_echo_decides(void **state)
 		int32_t shift;          /* moves the echo off the clock */
 		bool ts_ok;             /* the connection's */
 		int snd_wscale;         /* 0 unscaled */
-		bool sack;
+		bool sack, ecn;
 	} cases[] = {
-		{ false, 0, 0, false, 0, false },
-		{ true, COOKIE_TS_NO_WSCALE, 0, true, 0, false },
-		{ true, COOKIE_TS_NO_WSCALE | COOKIE_TS_SACK, 0, true, 0, true },
-		{ true, 14, 0, true, 14, false },
-		{ true, 7 | COOKIE_TS_SACK, 0, true, 7, true },
-		{ true, 7 | COOKIE_TS_SACK, 1000 * 64, false, 0, false },
-		{ true, 7 | COOKIE_TS_SACK, -129000 * 64, false, 0, false },
+		{ false, 0, 0, false, 0, false, false },
+		{ true, COOKIE_TS_NO_WSCALE, 0, true, 0, false, false },
+		{ true, COOKIE_TS_NO_WSCALE | COOKIE_TS_SACK, 0, true, 0, true, false },
+		{ true, 14, 0, true, 14, false, false },
+		{ true, 7 | COOKIE_TS_SACK, 0, true, 7, true, false },
+		{ true, 7 | COOKIE_TS_SACK | COOKIE_TS_ECN, 0, true, 7, true, true },
+		{ true, COOKIE_TS_NO_WSCALE | COOKIE_TS_ECN, 0, true, 0, false, true },
+		{ false, COOKIE_TS_ECN, 0, false, 0, false, false },
+		{ true, 7 | COOKIE_TS_SACK, 1000 * 64, false, 0, false, false },
+		{ true, 7 | COOKIE_TS_SACK | COOKIE_TS_ECN, -129000 * 64, false, 0, false, false },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sim sm;
 		sim_init(&sm, 2, NULL, 1 + i);
 		int lsd = full_listener(&sm);
-		hsk_trace_event sa = peer_syn(&sm, 7, true);
+		hsk_trace_event sa = peer_syn(&sm, 7, true, true);
 		uint32_t ecr = cookie_tsval(sa.ts_val, cases[i].bits) + (uint32_t)cases[i].shift;
 		peer_ack(&sm, &sa, cases[i].ts, ecr, 1000);
 		assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 1);
@@ -209,6 +276,7 @@ static void test_echo_decides(void **state)
 		tcb *t = tcb_of(&sm, S, ssd);
 		assert_int_equal(!!(t->flags & TF_TS_OK), cases[i].ts_ok);
 		assert_int_equal(!!(t->flags & TF_SACK_OK), cases[i].sack);
+		assert_int_equal(!!(t->ecn & ECN_OK), cases[i].ecn);
 		assert_int_equal(t->snd_wscale, cases[i].snd_wscale);
 		assert_int_equal(t->rcv_wscale, cases[i].snd_wscale ? sa.wscale : 0);
 		assert_int_equal(t->snd_wnd, 1000u << cases[i].snd_wscale);
@@ -225,24 +293,27 @@ static void test_echo_decides(void **state)
 	}
 }
 
-/* An echo that asks for what the server does not do (turned off after
- * its SYN-ACK, or forged) is a bad cookie: reset with seq = SEG.ACK,
+/* An echo that asks for what the server does not do (timestamps, SACK,
+ * window scaling or ECN turned off after its SYN-ACK, or forged) is a bad
+ * cookie: reset with seq = SEG.ACK,
  * SyncookiesFailed, no connection. */
 static void test_echo_refused_when_off(void **state)
 {
 	(void)state;
-	for (int off = 0; off < 3; off++) {
+	for (int off = 0; off < 4; off++) {
 		sim sm;
 		sim_init(&sm, 2, NULL, 1);
 		int lsd = full_listener(&sm);
-		hsk_trace_event sa = peer_syn(&sm, 7, true);
+		hsk_trace_event sa = peer_syn(&sm, 7, true, off == 3);
 		hsk_config *cfg = &sm.st[S]->env.cfg;
 		if (off == 0)
 			cfg->timestamps = false;
 		else if (off == 1)
 			cfg->sack = false;
-		else
+		else if (off == 2)
 			cfg->window_scaling = false;
+		else
+			cfg->ecn = 0;
 		peer_ack(&sm, &sa, true, sa.ts_val, 1000);
 		assert_int_equal(sim_counter(&sm, S, "SyncookiesFailed"), 1);
 		assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 0);
@@ -307,15 +378,17 @@ static void test_tsval_never_later(void **state)
 			assert_true((int32_t)(clock + 0x1000 - w) >= 0 &&
 				    clock + 0x1000 - w < (1u << COOKIE_TS_BITS));
 		}
-	assert_int_equal(cookie_ts_opts(-1, false), COOKIE_TS_NO_WSCALE);
-	assert_int_equal(cookie_ts_opts(20, true), 14 | COOKIE_TS_SACK);
-	assert_int_equal(cookie_ts_opts(0, false), 0);
+	assert_int_equal(cookie_ts_opts(-1, false, false), COOKIE_TS_NO_WSCALE);
+	assert_int_equal(cookie_ts_opts(20, true, false), 14 | COOKIE_TS_SACK);
+	assert_int_equal(cookie_ts_opts(0, false, false), 0);
+	assert_int_equal(cookie_ts_opts(3, false, true), 3 | COOKIE_TS_ECN);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_through_cookie),
+		cmocka_unit_test(test_ecn_through_cookie),
 		cmocka_unit_test(test_echo_decides),
 		cmocka_unit_test(test_echo_refused_when_off),
 		cmocka_unit_test(test_mss_alone_without_timestamps),

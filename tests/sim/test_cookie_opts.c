@@ -114,6 +114,26 @@ static void finish(sim *sm, int lsd, int ssd)
 	sim_free(sm);
 }
 
+/* The simulator's client C connects to the full listener: its SYN and
+ * the server's cookie SYN-ACK, each checked as such; the client's socket
+ * in *csd. */
+static void client_through_cookie(sim *sm, int *csd, const sim_ev **syn, const sim_ev **sa)
+{
+	*csd = sim_connect(sm, C, S, PORT);
+	sim_run(sm, 10 * MS);
+	*syn = sim_next_tx(sm);
+	*sa = sim_next_tx(sm);
+	assert_non_null(*syn);
+	assert_non_null(*sa);
+	assert_int_equal((*syn)->host, C);
+	assert_true((*syn)->ev.flags & SYN);
+	assert_int_equal((*sa)->host, S);
+	assert_true((*sa)->ev.flags & (SYN | A));
+	assert_int_equal(sim_counter(sm, S, "SyncookiesSent"), 1);
+	assert_int_equal(hsk_sock_state(sm->st[C], *csd), HSK_ESTABLISHED);
+	assert_int_equal(sim_counter(sm, S, "SyncookiesRecv"), 1);
+}
+
 /* The simulator's client offers all three: it gets them through the
  * cookie. The SYN-ACK's TSval carries the offer in its low bits, is not
  * later than the connection's next TSval, and the server's connection
@@ -124,18 +144,12 @@ static void test_options_through_cookie(void **state)
 	sim sm;
 	sim_init(&sm, 2, NULL, 1);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
-	int lsd = full_listener(&sm);
-	int csd = sim_connect(&sm, C, S, PORT);
-	sim_run(&sm, 10 * MS);
-	const sim_ev *syn = sim_next_tx(&sm), *sa = sim_next_tx(&sm);
-	assert_non_null(syn);
-	assert_non_null(sa);
-	assert_int_equal(syn->host, C);
+	int lsd = full_listener(&sm), csd;
+	const sim_ev *syn, *sa;
+	client_through_cookie(&sm, &csd, &syn, &sa);
 	assert_int_equal(syn->ev.flags, SYN);
 	assert_true(syn->ev.wscale > 0 && syn->ev.sack_ok && syn->ev.has_ts);
-	assert_int_equal(sa->host, S);
 	assert_int_equal(sa->ev.flags, SYN | A);
-	assert_int_equal(sim_counter(&sm, S, "SyncookiesSent"), 1);
 	assert_true(sa->ev.has_ts);
 	assert_true(sa->ev.sack_ok);
 	assert_true(sa->ev.wscale > 0);
@@ -144,8 +158,6 @@ static void test_options_through_cookie(void **state)
 			 (uint32_t)syn->ev.wscale | COOKIE_TS_SACK);
 	uint32_t sa_tsval = sa->ev.ts_val;
 	int8_t our_ws = sa->ev.wscale, peer_ws = syn->ev.wscale;
-	assert_int_equal(hsk_sock_state(c, csd), HSK_ESTABLISHED);
-	assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 1);
 	int ssd = sim_accept(&sm, S, lsd);
 	tcb *t = tcb_of(&sm, S, ssd);
 	assert_true(t->flags & TF_TS_OK);
@@ -187,21 +199,15 @@ static void test_ecn_through_cookie(void **state)
 		sim sm;
 		sim_init(&sm, 2, &cfg, 1);
 		sm.st[S]->env.cfg.ecn = srv_ecn;
-		int lsd = full_listener(&sm);
-		int csd = sim_connect(&sm, C, S, PORT);
-		sim_run(&sm, 10 * MS);
-		const sim_ev *syn = sim_next_tx(&sm), *sa = sim_next_tx(&sm);
-		assert_non_null(syn);
-		assert_non_null(sa);
+		int lsd = full_listener(&sm), csd;
+		const sim_ev *syn, *sa;
+		client_through_cookie(&sm, &csd, &syn, &sa);
 		assert_int_equal(syn->ev.flags, SYN | HSK_TH_ECE | HSK_TH_CWR);
-		assert_int_equal(sim_counter(&sm, S, "SyncookiesSent"), 1);
 		bool agreed = srv_ecn != 0;
 		assert_int_equal(sa->ev.flags, SYN | A | (agreed ? HSK_TH_ECE : 0));
 		assert_int_equal(sa->ev.ts_val & COOKIE_TS_MASK,
 				 (uint32_t)syn->ev.wscale | COOKIE_TS_SACK |
 				 (agreed ? COOKIE_TS_ECN : 0));
-		assert_int_equal(hsk_sock_state(sm.st[C], csd), HSK_ESTABLISHED);
-		assert_int_equal(sim_counter(&sm, S, "SyncookiesRecv"), 1);
 		int ssd = sim_accept(&sm, S, lsd);
 		assert_int_equal(!!(tcb_of(&sm, S, ssd)->ecn & ECN_OK), agreed);
 		assert_int_equal(!!(tcb_of(&sm, C, csd)->ecn & ECN_OK), agreed);

@@ -34,7 +34,7 @@
 	X(TCPReqQFullDrop) X(TCPReqQFullDoCookies) X(TCPTimeouts) \
 	X(TCPSynRetrans) X(TCPFastRetrans) X(TCPLossProbes) X(TCPSackRecovery) \
 	X(TCPRenoRecovery) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop) \
-	X(TCPFullUndo) X(TCPDSACKUndo) X(TCPLossUndo) X(TCPSpuriousRTOs) \
+	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo) X(TCPSpuriousRTOs) \
 	X(TCPRcvQDrop) X(TCPZeroWindowDrop) X(TCPPureAcks) X(TCPHPAcks) X(TCPHPHits) \
 	X(TCPDelayedACKs) X(DelayedACKLost) X(TCPKeepAlive) X(TCPWinProbe) \
 	X(PAWSEstab) X(PAWSActive) \

@@ -4,7 +4,9 @@
  * Without SACK (RFC 5681, RFC 6582 NewReno):
  *   ack_input -> rec_on_ack     SND.UNA advanced: grow cwnd, or in
  *                               recovery deflate / retransmit the next hole
- *             -> rec_on_dupack  a duplicate ACK (RFC 5681 §2): the third
+ *             -> rec_on_dupack  a duplicate ACK (RFC 5681 §2): the first
+ *                               two let a segment more go (Limited
+ *                               Transmit, rec_limited_transmit), the third
  *                               starts fast retransmit and fast recovery
  * With SACK (RFC 6675 scoreboard, RACK-TLP of RFC 8985, PRR):
  *   ack_input -> rec_sack_ack   scoreboard, RACK loss detection, recovery
@@ -93,7 +95,10 @@ void rec_on_ack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
 			return;
 		}
 		/* A partial ACK: the next hole is lost too (RFC 6582 §3.2
-		 * (5)); resend it at once. */
+		 * (5)); resend it at once. Unless the first was not lost
+		 * but late (undo.c). */
+		if (x->undo && undo_partial(s, t, o))
+			return;
 		cc_ack a = { .acked = acked, .flight = flight_before,
 			     .srtt = t->rtt.srtt, .cwnd_limited = true };
 		cc_on_ack(&x->cc, &a, s->env->now);
@@ -122,8 +127,12 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 	CNT_INC(s->env, TCPFastRetrans);
 	CNT_INC(s->env, TCPRenoRecovery);
 	if (!ecn_cwr_to_recovery(t, false)) {
+		/* RFC 5681 §3.2 (2): the FlightSize that sets ssthresh leaves
+		 * out what Limited Transmit sent, which is what went beyond
+		 * cwnd (rec_limited_transmit) */
+		uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
 		undo_begin(s, t, false);
-		cc_enter_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), false,
+		cc_enter_recovery(&x->cc, flight < x->cc.cwnd ? flight : x->cc.cwnd, false,
 				  s->env->now);
 	} else {
 		x->undo = 0;    /* ECN's reduction: never undone */

@@ -856,6 +856,11 @@ void undo_on_rto(struct tcp_stack *s, tcb *t, bool first);
 /* Data already sent went again (send_seg), with this TSval; only while
  * an event's undo is possible (t->act->undo: the caller's test). */
 void undo_retransmitted(tcb *t, hsk_seq seq, uint32_t len, uint32_t tsval);
+/* A partial ACK of fast recovery without SACK: true when its echo shows
+ * the hole filled by the delayed original and nothing retransmitted is
+ * still out; the recovery is over and undone (t->act->undo: the
+ * caller's test). */
+bool undo_partial(struct tcp_stack *s, tcb *t, const tcp_opts *o);
 /* A D-SACK for [start, end) arrived (t->act->undo: the caller's test). */
 void undo_dsack(struct tcp_stack *s, tcb *t, hsk_seq start, hsk_seq end);
 /* An ACK with SACK blocks while the SACK state is not in use (nothing in
@@ -1128,6 +1133,24 @@ static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retrie
 static inline uint8_t tcb_win_probes(const tcb *t) { return t->act ? t->act->win_probes : 0; }
 static inline const cc_ops *tcb_cc_ops(const tcb *t) { return cc_at(t->cc_id); }
 
+/* Limited Transmit (RFC 3042, RFC 5681 §3.2): without SACK, the first
+ * and second duplicate ACKs each let one more segment of new data go,
+ * cwnd unchanged (FlightSize at most cwnd + 2 * SMSS), so that a flight
+ * too small for three duplicates still has its loss fast-retransmitted.
+ * Not while SND.UNA is below `recover`: in fast recovery (its duplicates
+ * inflate cwnd instead) and while a timeout's go-back-N repairs (what
+ * would go is not new). With SACK the pipe (RFC 6675) already counts what
+ * the ACKs said left. (Outside both, the third duplicate starts a
+ * recovery: at most two here.) */
+static inline uint32_t rec_limited_transmit(const tcb *t)
+{
+	const tcb_act *x = t->act;
+	if (!x || !x->dupacks || seq_lt(t->snd_una, x->recover))
+		return 0;
+	assert(x->dupacks <= 2);
+	return x->dupacks * (uint32_t)t->mss;
+}
+
 /* Inline, with the send path (each segment of a burst asks for both): */
 /* How much new data congestion control allows now (recovery.c). */
 static inline uint32_t rec_cwnd_room(const tcb *t)
@@ -1136,7 +1159,7 @@ static inline uint32_t rec_cwnd_room(const tcb *t)
 	if (k && k->seg)
 		return cc_room(&t->act->cc, rack_pipe(&k->rk));
 	uint32_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
-	uint32_t cwnd = tcb_cwnd(t);
+	uint32_t cwnd = tcb_cwnd(t) + rec_limited_transmit(t);
 	return cwnd > flight ? cwnd - flight : 0;
 }
 /* Retransmit records marked lost while the congestion window allows.

@@ -12,14 +12,18 @@
  * cc_undo_restore (cwnd, ssthresh, CUBIC's curve), and out of the
  * timeout's recovery.
  *
- * When, as Linux (tcp_try_undo_recovery, tcp_try_undo_loss,
- * tcp_try_undo_dsack):
- *   fast recovery: at its full ACK (TCPFullUndo); a D-SACK that completes
- *     the count after it (TCPDSACKUndo);
+ * When, as Linux (tcp_try_undo_recovery, tcp_try_undo_partial,
+ * tcp_try_undo_loss, tcp_try_undo_dsack):
+ *   fast recovery: at its full ACK (TCPFullUndo); without SACK, at a
+ *     partial ACK by Eifel once every retransmission is acknowledged
+ *     (TCPPartialUndo: the delayed original filled the hole, and Limited
+ *     Transmit's segments keep the ACK short of `recover`); a D-SACK that
+ *     completes the count after it (TCPDSACKUndo);
  *   after a timeout: on any ACK of new data until SND.UNA passes what was
  *     outstanding (TCPLossUndo, TCPSpuriousRTOs), later by D-SACK.
- * Not (Linux's TCPPartialUndo) on a partial ACK, nor by a D-SACK while
- * the recovery still runs: both wait for its end.
+ * Not with SACK on a partial ACK (RACK's reordering window and D-SACK see
+ * to reordering there), nor by a D-SACK while the recovery still runs:
+ * both wait for its end.
  *
  * An event begins with fast recovery or a first timeout, never with an
  * ECN reduction (an ECE is congestion, RFC 9438 §4.9); an ECE while an
@@ -125,6 +129,21 @@ static bool undo_delayed(const tcb *t, const tcp_opts *o)
 	if ((x->undo & (UNDO_TS | UNDO_TOLD)) != UNDO_TS || !o->has_ts || !o->ts_ecr)
 		return false;
 	return (int32_t)(o->ts_ecr - u->ts_rxt) < 0 && (int32_t)(o->ts_ecr - u->ts_low) >= 0;
+}
+
+bool undo_partial(tcp_stack *s, tcb *t, const tcp_opts *o)
+{
+	tcb_act *x = t->act;
+	if ((x->undo & UNDO_LOSS) || !undo_delayed(t, o) || seq_lt(t->snd_una, x->und.high))
+		return false;
+	/* The recovery ends; a loss still beyond SND.UNA starts a new one
+	 * (`recover` no longer holds it back) or a timeout. */
+	cc_exit_recovery(&x->cc, (uint32_t)seq_diff(t->snd_max, t->snd_una), s->env->now);
+	cc_undo_restore(&x->cc, &x->und.cc);
+	x->recover = t->snd_una;
+	x->undo = 0;
+	CNT_INC(s->env, TCPPartialUndo);
+	return true;
 }
 
 void undo_dsack(tcp_stack *s, tcb *t, hsk_seq start, hsk_seq end)

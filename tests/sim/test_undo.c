@@ -27,7 +27,7 @@ enum { C = 0, S = 1, PORT = 80, MSS = 1000, SEGS = 10 };
 #define CWR HSK_TH_CWR
 
 static const char *const undo_counters[] = {
-	"TCPFullUndo", "TCPDSACKUndo", "TCPLossUndo", "TCPSpuriousRTOs",
+	"TCPFullUndo", "TCPPartialUndo", "TCPDSACKUndo", "TCPLossUndo", "TCPSpuriousRTOs",
 };
 
 static uint64_t undos(const sim *sm, int host)
@@ -360,6 +360,59 @@ static void test_eifel_bogus_echo_refused(void **state)
 	assert_int_equal(eifel_case(ECHO_OLDER, 806), 0);
 }
 
+/* Eifel at a partial ACK (Linux's tcp_try_undo_partial), timestamps
+ * without SACK: the ACK of segment 1 alone echoes the original's TSval,
+ * so the late original filled the hole, and the retransmission is
+ * acknowledged: the recovery ends, undone (TCPPartialUndo), nothing more
+ * resent. The defences: an ACK of half the retransmitted segment (the
+ * retransmission still out), or an echo of the retransmission, is the
+ * usual partial ACK: the recovery goes on and the next hole is resent. */
+static uint64_t eifel_partial_case(bool half, bool echo_original, uint64_t seed)
+{
+	fx f;
+	fx_open(&f, seed, false, true, false);
+	fx_send(&f);
+	uint32_t rxt = fx_fast_retransmit(&f, 0);
+	uint32_t acked = half ? f.seg / 2 : f.seg;
+	peer_ack(&f, 1 + acked, echo_original ? f.tsv[0] : rxt, 0, NULL, 0);
+	sim_run(&f.sm, 1 * MS);
+	uint64_t n = sim_counter(&f.sm, S, "TCPPartialUndo");
+	if (n) {
+		assert_false(f.t->act->cc.in_recovery);
+		assert_int_equal(undos(&f.sm, S), 1);
+		assert_restored(&f);
+		assert_null(sim_next_tx(&f.sm));
+		/* segment 2 really lost: its three duplicates start a new
+		 * recovery (`recover` no longer holds them back) */
+		for (int i = 0; i < 3; i++)
+			peer_ack(&f, 1 + f.seg, f.tsv[1], 0, NULL, 0);
+		sim_run(&f.sm, 1 * MS);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPRenoRecovery"), 2);
+		expect_again(&f, 1 + f.seg);
+	} else {
+		/* (cwnd is NewReno's inflated one: ssthresh tells) */
+		assert_true(f.t->act->cc.in_recovery);
+		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
+		assert_int_equal(undos(&f.sm, S), 0);
+		expect_again(&f, 1 + acked);
+	}
+	fx_end(&f);
+	return n;
+}
+
+static void test_eifel_partial_undoes(void **state)
+{
+	(void)state;
+	assert_int_equal(eifel_partial_case(false, true, 821), 1);
+}
+
+static void test_eifel_partial_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(eifel_partial_case(true, true, 822), 0);
+	assert_int_equal(eifel_partial_case(false, false, 823), 0);
+}
+
 /* A spurious timeout (RFC 4015): the ACK of segment 1 was only late and
  * arrives after the timeout resent it, echoing the original's TSval.
  * cwnd (1 MSS after the timeout) and ssthresh come back, TCPLossUndo and
@@ -542,7 +595,7 @@ static bool hold_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 typedef struct outcome {
 	hsk_tcp_info end;         /* the client's, at the end */
 	uint32_t prior_cwnd, prior_ssthresh; /* its last before recovery */
-	uint64_t full, dsack, loss, spurious, dsack_recv;
+	uint64_t full, partial, dsack, loss, spurious, dsack_recv, retrans;
 } outcome;
 
 /* The client sends 300 KB to the server over a 20 ms path; its 30th
@@ -597,6 +650,8 @@ static void reorder_run(bool sack, bool ts, bool drop, uint64_t seed, outcome *o
 	assert_int_equal(sim_counter(sm, C, "TCPRenoRecovery") +
 			 sim_counter(sm, C, "TCPSackRecovery"), 1);
 	*o = (outcome){ .full = sim_counter(sm, C, "TCPFullUndo"),
+			.partial = sim_counter(sm, C, "TCPPartialUndo"),
+			.retrans = sim_counter(sm, C, "RetransSegs"),
 			.dsack = sim_counter(sm, C, "TCPDSACKUndo"),
 			.loss = sim_counter(sm, C, "TCPLossUndo"),
 			.spurious = sim_counter(sm, C, "TCPSpuriousRTOs"),
@@ -623,22 +678,27 @@ static void test_reorder_dsack(void **state)
 	outcome o;
 	reorder_run(true, false, false, 816, &o);
 	assert_int_equal(o.dsack, 1);
-	assert_int_equal(o.full + o.loss + o.spurious, 0);
+	assert_int_equal(o.full + o.partial + o.loss + o.spurious, 0);
 	assert_true(o.dsack_recv >= 1);
 	assert_int_equal(o.prior_ssthresh, UINT32_MAX);
 	assert_int_equal(o.end.ssthresh, CC_CWND_MAX);
 	assert_true(o.end.cwnd >= o.prior_cwnd);
 }
 
-/* Reordering, timestamps without SACK (Eifel): the full ACK echoes the
- * TSval of data sent before the retransmission (TCPFullUndo). */
+/* Reordering, timestamps without SACK (Eifel): the first ACK after the
+ * fast retransmission echoes the TSval of the delayed original, not the
+ * retransmission's. It is a partial ACK (the two segments Limited
+ * Transmit sent on the first duplicates are still on their way, and
+ * `recover` is past them), and it ends the recovery undone
+ * (TCPPartialUndo); nothing more is resent. */
 static void test_reorder_eifel(void **state)
 {
 	(void)state;
 	outcome o;
 	reorder_run(false, true, false, 817, &o);
-	assert_int_equal(o.full, 1);
-	assert_int_equal(o.dsack + o.loss + o.spurious, 0);
+	assert_int_equal(o.partial, 1);
+	assert_int_equal(o.retrans, 1);
+	assert_int_equal(o.full + o.dsack + o.loss + o.spurious, 0);
 	assert_int_equal(o.prior_ssthresh, UINT32_MAX);
 	assert_int_equal(o.end.ssthresh, CC_CWND_MAX);
 	assert_true(o.end.cwnd >= o.prior_cwnd);
@@ -651,7 +711,7 @@ static void test_real_loss_kept(void **state)
 	(void)state;
 	outcome o;
 	reorder_run(true, true, true, 818, &o);
-	assert_int_equal(o.full + o.dsack + o.loss + o.spurious, 0);
+	assert_int_equal(o.full + o.partial + o.dsack + o.loss + o.spurious, 0);
 	assert_true(o.end.ssthresh <= o.prior_cwnd * 7 / 10);
 }
 
@@ -664,6 +724,8 @@ int main(void)
 		cmocka_unit_test(test_eifel_undoes),
 		cmocka_unit_test(test_eifel_real_loss_stands),
 		cmocka_unit_test(test_eifel_bogus_echo_refused),
+		cmocka_unit_test(test_eifel_partial_undoes),
+		cmocka_unit_test(test_eifel_partial_refused),
 		cmocka_unit_test(test_spurious_rto_undone),
 		cmocka_unit_test(test_spurious_rto_undone_sack),
 		cmocka_unit_test(test_real_rto_stands),

@@ -228,6 +228,60 @@ static void test_duplicate_ack_definition(void **state)
 	hsk_stack_free(k.s);
 }
 
+/* Limited Transmit (RFC 3042, RFC 5681 §3.2): the first and second
+ * duplicate ACKs each send one new segment, cwnd unchanged; the third
+ * starts fast retransmit, and NewReno's ssthresh comes from the
+ * FlightSize without those two segments (10 segments: 5000, not 6000). */
+static void test_limited_transmit(void **state)
+{
+	pkt_cap c;
+	struct conn k;
+	static uint8_t data[15000];
+	hsk_tcp_info ti;
+	size_t dlen;
+	(void)state;
+
+	open_conn(&k, &c);
+	assert_int_equal(hsk_setsockopt_str(k.s, k.sd, HSK_TCP_CONGESTION, "newreno"), 0);
+	int first = c.n;
+	assert_int_equal(hsk_send(k.s, k.sd, data, sizeof(data)), (long)sizeof(data));
+	hsk_stack_advance(k.s, 1002 * MS);
+	assert_int_equal(c.n - first, 10);      /* the initial window */
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	uint32_t cwnd = ti.cwnd;
+	assert_int_equal(cwnd, 10 * MSS);
+	for (uint32_t i = 0; i < 2; i++) {
+		first = c.n;
+		peer_ack(&k, 1003 * MS, 1);     /* segment 1 lost */
+		assert_int_equal(c.n - first, 1);
+		tcp_hdr h = seg_at(&c, first, &dlen);
+		assert_int_equal(h.seq, k.iss + 10001 + i * MSS);
+		assert_int_equal(dlen, MSS);
+		assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+		assert_int_equal(ti.cwnd, cwnd);
+	}
+	assert_int_equal(cnt(k.s, "RetransSegs"), 0);
+	first = c.n;
+	peer_ack(&k, 1003 * MS, 1);
+	assert_int_equal(cnt(k.s, "TCPFastRetrans"), 1);
+	assert_int_equal(c.n - first, 1);
+	assert_int_equal(seg_at(&c, first, &dlen).seq, k.iss + 1);
+	assert_int_equal(hsk_sock_info(k.s, k.sd, &ti), 0);
+	assert_int_equal(ti.ssthresh, 5 * MSS);
+	/* In recovery duplicates inflate cwnd (ssthresh + 3 SMSS, one more
+	 * each), not Limited Transmit: the 12 segments out leave room for a
+	 * new one at the eighth duplicate. */
+	first = c.n;
+	for (int i = 4; i <= 7; i++)
+		peer_ack(&k, 1004 * MS, 1);
+	assert_int_equal(c.n, first);
+	peer_ack(&k, 1004 * MS, 1);
+	assert_int_equal(c.n - first, 1);
+	assert_int_equal(seg_at(&c, first, &dlen).seq, k.iss + 12001);
+	hsk_abort(k.s, k.sd);
+	hsk_stack_free(k.s);
+}
+
 /* Karn on a fast retransmit: the timed segment went twice, so the ACK
  * that covers it gives no RTT sample (without timestamps nothing says
  * which copy it acknowledges). */
@@ -521,6 +575,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_fast_retransmit_after_timeout),
 		cmocka_unit_test(test_duplicate_ack_definition),
+		cmocka_unit_test(test_limited_transmit),
 		cmocka_unit_test(test_fast_retransmit_not_timed),
 		cmocka_unit_test(test_growth_only_when_cwnd_limited),
 		cmocka_unit_test(test_sack_ack_of_all),

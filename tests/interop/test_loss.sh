@@ -22,13 +22,7 @@ grep "^impairment" "$TMP/serve.log" | sed 's/^/  server /'
 echo "  server: RetransSegs $(counter "$TMP/serve.log" RetransSegs), TCPOFOQueue $(counter "$TMP/serve.log" TCPOFOQueue)"
 [ "$(counter "$TMP/serve.log" RetransSegs)" -gt 0 ] || fail "no retransmissions: was anything lost?"
 
-start_peer_server sink sink-server 5001 "$TMP/down"
-nsx timeout --foreground -k 10 25 "$HSK" connect --tun $DEV --addr $HADDR/24 "${NETOPTS[@]}" $KADDR:5001 --send "$TMP/up" \
-	--recv "$TMP/got" --stats $IMPAIR >"$TMP/connect.log" 2>&1 ||
-	fail "the 16 MB exchange failed or took over 25 s"
-wait $PEER_PID || fail "kernel sink-server: $(tail -n 1 "$TMP/sink.log")"
-[ "$(jfield "$TMP/sink.log" recv_sha)" = "$(sha "$TMP/up")" ] || fail "upload differs"
-[ "$(sha "$TMP/got")" = "$(sha "$TMP/down")" ] || fail "download differs"
+exchange_with_kernel_sink 25 $IMPAIR
 echo "handshake client, 16 MB each way: $(grep 'connect: sent' "$TMP/connect.log")"
 grep "^impairment" "$TMP/connect.log" | sed 's/^/  client /'
 echo "PASS: 16 MB each way through 5 % loss and reordering, hashes equal"

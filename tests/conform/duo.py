@@ -216,15 +216,17 @@ SCENARIOS = []
 
 
 class Scenario:
-    def __init__(self, name, app, doc, func):
+    def __init__(self, name, app, doc, func, skip):
         self.name, self.app, self.doc, self.func = name, app, doc, func
+        self.skip = skip
 
 
-def scenario(name, app="discard"):
+def scenario(name, app="discard", skip=None):
     """Registers a scenario; app: the application behind the port
     ("discard", "close", or None: a closed port). The docstring says what
-    is sent and what the RFC wants."""
+    is sent and what the RFC wants. skip: {family: why} where it cannot
+    run (every scenario runs in both families unless it says why not)."""
     def deco(f):
-        SCENARIOS.append(Scenario(name, app, (f.__doc__ or "").strip(), f))
+        SCENARIOS.append(Scenario(name, app, (f.__doc__ or "").strip(), f, skip or {}))
         return f
     return deco

@@ -8,7 +8,8 @@ must still agree -- and the reason, with where it is written down
                 elsewhere (documented with the behaviour it concerns).
 
 A scenario listed here passes when the two differ; conform.py notes one
-whose difference went away, so that the list does not go stale.
+whose difference went away, so that the list does not go stale. A name
+holds in both families; "NAME@6" (or "@4") is one family's alone.
 """
 KNOWN = {
     "syn_mss_0": (
@@ -61,3 +62,8 @@ KNOWN = {
         "TSval (RFC 1122 4.2.2.13); RFC 6191 and Linux refuse an older TSval, "
         "which per-connection TSval offsets make meaningless; docs/engine.md"),
 }
+
+
+def lookup(name, family):
+    """The entry for scenario `name` in IP family 4 or 6, or None."""
+    return KNOWN.get(f"{name}@{family}") or KNOWN.get(name)

@@ -1,6 +1,6 @@
 """The two systems under test, each behind the same small interface: send
-an IPv4 packet from the scripted peer, read the TCP segments the system
-sent back to the peer.
+an IP packet (IPv4 or IPv6, as the addresses) from the scripted peer,
+read the TCP segments the system sent back to the peer.
 
 - LinuxSide: the kernel of a namespace of its own, through a TUN device
   whose fd this process owns (packetdrill's method): what we write into
@@ -65,6 +65,10 @@ PORTS = {"discard": 7, "close": 9}
 CLOSED_PORT = 2
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 class LinuxSide:
     name = "linux"
 
@@ -76,7 +80,7 @@ class LinuxSide:
             self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
             fcntl.ioctl(self.fd, TUNSETIFF, struct.pack("16sH", dev.encode(), IFF_TUN | IFF_NO_PI))
             for mode, port in PORTS.items():
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s = socket.socket(family(addr), socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind((addr, port))
                 s.listen(64)
@@ -112,7 +116,7 @@ class LinuxSide:
     def connect(self, port):
         """An active open to the peer's port (a socket of the namespace)."""
         with netns(self.ns):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c = socket.socket(family(self.peer), socket.SOCK_STREAM)
         c.setblocking(False)
         c.connect_ex((self.peer, port))
         self.client = c
@@ -176,13 +180,16 @@ class HskSide:
         extra = {"discard": ["--discard"], "close": ["--send", self.empty]}[mode]
         # --idle-timeout 0 and no per-source limit: nothing of serve's own
         # policy may show in a reply.
-        self.serve = Serve("ip", self.dev, self.addr + "/24",
+        self.serve = Serve("ip", self.dev, self.addr_prefix(),
                            os.path.join(self.logdir, "serve.log"), port=PORTS[mode],
                            extra=["--idle-timeout", "0", "--max-conn-per-source", "0", *extra,
                                   *os.environ.get("CONFORM_SERVE_ARGS", "").split()])
         self.serve.argv[:2] = ["ip", "netns", "exec", self.ns, self.hsk, "serve"]
         self.serve.start()
         self.mode = mode
+
+    def addr_prefix(self):
+        return self.addr + ("/64" if ":" in self.addr else "/24")
 
     def stop(self):
         """Stops serve; its exit status is kept in self.exits (None: it
@@ -197,7 +204,8 @@ class HskSide:
         log = open(os.path.join(self.logdir, "connect.log"), "ab")
         self.client = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, self.hsk, "connect", "--tun", self.dev,
-             "--addr", self.addr + "/24", f"{self.peer}:{port}", "--timeout", "5"],
+             "--addr", self.addr_prefix(),
+             (f"[{self.peer}]" if ":" in self.peer else self.peer) + f":{port}", "--timeout", "5"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
 

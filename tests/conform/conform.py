@@ -30,6 +30,7 @@ import scen_open                  # noqa: E402,F401  (registers scenarios)
 import scen_estab                 # noqa: E402,F401
 import scen_close                 # noqa: E402,F401
 import scen_active                # noqa: E402,F401
+import scen_window                # noqa: E402,F401
 from sides import HskSide, LinuxSide  # noqa: E402
 
 
@@ -102,7 +103,7 @@ def main():
     counts = {"SAME": 0, "KNOWN": 0, "DIFF": 0}
     stale = []
     # grouped by application: serve restarts only between groups
-    order = sorted(todo, key=lambda t: ["discard", None, "close", "connect"].index(t[1].app))
+    order = sorted(todo, key=lambda t: ["discard", None, "close", "hold", "connect"].index(t[1].app))
     try:
         for i, s in order:
             for side in sides:

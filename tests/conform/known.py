@@ -56,6 +56,14 @@ KNOWN = {
         "a segment with SYN and FIN together is dropped in every state "
         "(DropSynFin); Linux takes the SYN-ACK in SYN_SENT and ignores its FIN "
         "(RFC 9293 would take both); docs/security.md"),
+    "win_zero_fin": (
+        "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
+    "win_data_partly_in_window": (
+        "rfc", ("data window+100",),
+        "a segment that starts in the window and runs past it is trimmed: the part "
+        "in it taken (RFC 9293 §3.10.7.4); Linux since 6.17 drops it whole while "
+        "its receive queue holds data (TCP_INVALID_END_SEQUENCE, BeyondWindow); "
+        "docs/engine.md"),
     "timewait_syn_higher_old_ts": (
         "documented", ("SYN isn+100000 old TS",),
         "a SYN above RCV.NXT opens a new connection in TIME_WAIT whatever its "

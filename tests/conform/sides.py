@@ -59,10 +59,14 @@ class netns:
 #   "discard" (port 7): reads and drops; closes after the peer's FIN
 #   "close"   (port 9): closes at once after the accept (serve --send of an
 #                       empty file): this side's FIN comes first
+#   "hold"    (port 11): accepts and never reads, with a small receive
+#                       buffer (SO_RCVBUF; serve --hold --rcvbuf): the
+#                       window closes after a few segments
 #   "connect" (no listener): the system opens to the peer (a socket's
 #                       connect(); `handshake connect`), for SYN_SENT
-PORTS = {"discard": 7, "close": 9}
+PORTS = {"discard": 7, "close": 9, "hold": 11}
 CLOSED_PORT = 2
+RCVBUF = 4096           # the hold port's SO_RCVBUF on both
 
 
 def family(addr):
@@ -75,6 +79,7 @@ class LinuxSide:
     def __init__(self, ns, dev, peer, addr):
         self.peer, self.addr, self.ns = peer, addr, ns
         self.apps = []
+        self.pending = []           # the hold port's connections
         self.client = None
         with netns(ns):
             self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
@@ -82,14 +87,14 @@ class LinuxSide:
             for mode, port in PORTS.items():
                 s = socket.socket(family(addr), socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if mode == "hold":
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
                 s.bind((addr, port))
                 s.listen(64)
                 self.apps.append(s)
                 threading.Thread(target=self._serve, args=(s, mode), daemon=True).start()
-        self.pending = []
 
-    @staticmethod
-    def _serve(lsock, mode):
+    def _serve(self, lsock, mode):
         while True:
             try:
                 c, _ = lsock.accept()
@@ -97,6 +102,9 @@ class LinuxSide:
                 return
             if mode == "close":
                 c.close()
+                continue
+            if mode == "hold":
+                self.pending.append(c)      # kept open, never read
                 continue
             threading.Thread(target=LinuxSide._discard, args=(c,), daemon=True).start()
 
@@ -148,7 +156,7 @@ class LinuxSide:
 
     def close(self):
         self.end_connect()
-        for s in self.apps:
+        for s in self.apps + self.pending:
             s.close()
         os.close(self.fd)
 
@@ -177,12 +185,15 @@ class HskSide:
         if mode == "connect":
             self.mode = mode
             return
-        extra = {"discard": ["--discard"], "close": ["--send", self.empty]}[mode]
+        extra = {"discard": ["--discard"], "close": ["--send", self.empty],
+                 "hold": ["--hold", "--rcvbuf", str(RCVBUF)]}[mode]
         # --idle-timeout 0 and no per-source limit: nothing of serve's own
-        # policy may show in a reply.
+        # policy may show in a reply. (A short drain: the connections a
+        # group leaves open have no peer to answer the stop's FINs.)
         self.serve = Serve("ip", self.dev, self.addr_prefix(),
                            os.path.join(self.logdir, "serve.log"), port=PORTS[mode],
-                           extra=["--idle-timeout", "0", "--max-conn-per-source", "0", *extra,
+                           extra=["--idle-timeout", "0", "--max-conn-per-source", "0",
+                                  "--drain-timeout", "0.2", *extra,
                                   *os.environ.get("CONFORM_SERVE_ARGS", "").split()])
         self.serve.argv[:2] = ["ip", "netns", "exec", self.ns, self.hsk, "serve"]
         self.serve.start()

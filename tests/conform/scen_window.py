@@ -1,0 +1,126 @@
+"""Scenarios of the receive window: an application that accepts and never
+reads (the "hold" port, a small SO_RCVBUF on both), its window filled to
+zero, then what arrives into the closed window (RFC 9293 §3.8.6,
+§3.10.7.4; RFC 5961). The two windows differ by design: `Duo.fill` fills
+each to its own zero from what it advertised, and the numbers after it
+are relative to each one's RCV.NXT."""
+import pkt as P
+from duo import scenario, syn_opts, TS_BASE
+
+A, S, F, R, PSH = P.ACK, P.SYN, P.FIN, P.RST, P.PSH
+D100 = bytes(100)
+
+
+@scenario("win_fill_to_zero", app="hold")
+def _(d):
+    """Data up to the advertised window, round after round: the window
+    closes (win=0) and every byte in it is acknowledged."""
+    d.establish()
+    d.fill()
+
+
+@scenario("win_zero_probe_one_byte", app="hold")
+def _(d):
+    """A zero-window probe, 1 byte at RCV.NXT: not taken (RCV.WND is 0,
+    RFC 9293 §3.10.7.4: not acceptable), answered at once with an ACK of
+    RCV.NXT and the window still 0 (RFC 9293 §3.8.6.1)."""
+    d.establish()
+    d.fill()
+    d.seg("probe 1 byte", A | PSH, 1, 1, b"x")
+    d.seg("probe again", A | PSH, 1, 1, b"x")
+
+
+@scenario("win_zero_probe_empty", app="hold")
+def _(d):
+    """A zero-window probe without data at RCV.NXT-1 (Linux's own probe's
+    shape): an ACK of RCV.NXT, window 0."""
+    d.establish()
+    d.fill()
+    d.seg("probe seq-1", A, 0, 1)
+
+
+@scenario("win_zero_data_beyond", app="hold")
+def _(d):
+    """100 bytes 1000 beyond a closed window: dropped, an ACK of RCV.NXT
+    (no SACK block: nothing was held)."""
+    d.establish()
+    d.fill()
+    d.seg("data +1000", A | PSH, 1001, 1, D100)
+
+
+@scenario("win_data_partly_in_window", app="hold")
+def _(d):
+    """The window filled but for 600 bytes, then a segment 100 bytes
+    longer than what is left: the part in the window taken (ACK at the
+    window's end, the window 0), the rest dropped (RFC 9293 §3.10.7.4:
+    trimmed to the window)."""
+    d.establish()
+    d.fill("fill but 600", seg=600, leave=True)
+    d.seg("data window+100", A | PSH, 1, 1, lambda c: bytes(c.wnd + 100))
+
+
+@scenario("win_zero_fin", app="hold")
+def _(d):
+    """A bare FIN at RCV.NXT into a closed window."""
+    d.establish()
+    d.fill()
+    d.seg("FIN", A | F, 1, 1)
+    d.seg("FIN again", A | F, 1, 1)
+
+
+@scenario("win_zero_rst_at_rcv_nxt", app="hold")
+def _(d):
+    """A RST at RCV.NXT while the window is 0: it resets (RFC 9293
+    §3.10.7.4: RSTs get a special allowance; RFC 5961 §3.2: exactly
+    RCV.NXT); then data meets no connection: RST."""
+    d.establish()
+    d.fill()
+    d.seg("RST", R, 1, 0)
+    d.seg("data after", A | PSH, 1, 1, D100)
+
+
+@scenario("win_zero_rst_beyond", app="hold")
+def _(d):
+    """A RST 1 and 1000 beyond RCV.NXT into a closed window: outside it,
+    no reply (RFC 5961 §3.2); the connection lives (a probe: ACK)."""
+    d.establish()
+    d.fill()
+    d.seg("RST +1", R, 2, 0)
+    d.seg("RST +1000", R, 1001, 0)
+    d.seg("probe", A | PSH, 1, 1, b"x")
+
+
+@scenario("win_zero_syn", app="hold")
+def _(d):
+    """A SYN at RCV.NXT while the window is 0: a challenge ACK (RFC 5961
+    §4), window 0."""
+    d.establish()
+    d.fill()
+    d.seg("SYN", S, 1, 0, opts=syn_opts(tsval=TS_BASE + 1000))
+
+
+@scenario("win_wscale_14_peer", app="hold")
+def _(d):
+    """A peer with window scale 14 (RFC 7323 §2.3's largest): the fill
+    and a probe as with any other."""
+    d.establish(opts=syn_opts(ws=14))
+    d.fill()
+    d.seg("probe 1 byte", A | PSH, 1, 1, b"x")
+
+
+@scenario("win_peer_zero_window_fin", app="close")
+def _(d):
+    """The peer's own window 0 on the handshake's ACK, and the system's
+    application closes at once: its FIN does not fit a zero window (RFC
+    9293 §3.8.6.1: it waits, probing); the window opens: the FIN goes."""
+    d.syn()
+    d.seg("ACK win=0", A, 1, 1, win=0, wait=0.06)    # (before either probes)
+    d.seg("window update", A, 1, 1, until=F)
+
+
+@scenario("win_peer_wscale_14_fin", app="close")
+def _(d):
+    """A peer with window scale 14 whose ACK says window 1 (16384 bytes
+    scaled): the system's FIN goes at once."""
+    d.syn(opts=syn_opts(ws=14))
+    d.seg("ACK win=1", A, 1, 1, win=1, until=F)

@@ -168,7 +168,8 @@ class Duo:
 
     def __init__(self, sides, index, app):
         self.sides = sides
-        dport = None if app == "connect" else PORTS.get(app, CLOSED_PORT)
+        self.app = app
+        dport = None if app and app.startswith("connect") else PORTS.get(app, CLOSED_PORT)
         sport = 20000 + index * 7
         iss = 0x10000000 + index * 0x01000193
         self.convs = {s.name: Conv(s, sport, dport, iss, windows=app == "hold")
@@ -219,7 +220,7 @@ class Duo:
     def open_active(self, label="SYN from the system"):
         """The system connects to the peer: its SYN (the connect app)."""
         for s in self.sides:
-            s.connect(self.convs[s.name].sport)
+            s.connect(self.convs[s.name].sport, shut=self.app == "connect-shut")
         got = collect_until(self.sides, lambda p: p.flags & P.SYN, self._mine, 3.0)
         return self._record(label, got)
 

@@ -63,7 +63,12 @@ class netns:
 #                       buffer (SO_RCVBUF; serve --hold --rcvbuf): the
 #                       window closes after a few segments
 #   "connect" (no listener): the system opens to the peer (a socket's
-#                       connect(); `handshake connect`), for SYN_SENT
+#                       connect(); `handshake connect`), for SYN_SENT and
+#                       on: it reads and drops, and closes after the
+#                       peer's FIN (as connect without --send)
+#   "connect-shut"      the same, but it shuts its sending side at once
+#                       when connected (connect --send of an empty file):
+#                       its FIN first, as a client done with its request
 PORTS = {"discard": 7, "close": 9, "hold": 11}
 CLOSED_PORT = 2
 RCVBUF = 4096           # the hold port's SO_RCVBUF on both
@@ -121,19 +126,46 @@ class LinuxSide:
     def start(self, mode):
         pass                        # every application listens all the time
 
-    def connect(self, port):
-        """An active open to the peer's port (a socket of the namespace)."""
+    def connect(self, port, shut=False):
+        """An active open to the peer's port (a socket of the namespace),
+        then `handshake connect`'s application: read and drop, close
+        after the peer's FIN (or the socket's error); shut: SHUT_WR as
+        soon as it is connected."""
         with netns(self.ns):
             c = socket.socket(family(self.peer), socket.SOCK_STREAM)
         c.setblocking(False)
         c.connect_ex((self.peer, port))
         self.client = c
+        self.client_lock = threading.Lock()
+        threading.Thread(target=self._client_app, args=(c, shut), daemon=True).start()
+
+    def _client_app(self, c, shut):
+        while True:
+            with self.client_lock:
+                if self.client is not c:
+                    return              # the scenario ended
+                try:
+                    r, w, _ = select.select([c], [c] if shut else [], [], 0)
+                    if w and c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                        c.shutdown(socket.SHUT_WR)
+                        shut = False
+                    data = c.recv(65536) if r else None
+                except OSError:
+                    data = b""          # refused, reset: the socket is done
+                if data == b"":
+                    c.close()
+                    self.client = None
+                    return
+            time.sleep(0.005)
 
     def end_connect(self):
         if self.client:
-            self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.client.close()
-            self.client = None
+            with self.client_lock:
+                if self.client:
+                    self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                    self.client.close()
+                    self.client = None
 
     def send(self, raw):
         os.write(self.fd, raw)
@@ -178,11 +210,11 @@ class HskSide:
 
     def start(self, mode):
         """serve in the application mode `mode` (restarted on a change);
-        "connect": no serve (connect needs the device)."""
+        "connect...": no serve (connect needs the device)."""
         if mode == self.mode or mode is None:
             return
         self.stop()
-        if mode == "connect":
+        if mode.startswith("connect"):
             self.mode = mode
             return
         extra = {"discard": ["--discard"], "close": ["--send", self.empty],
@@ -210,13 +242,15 @@ class HskSide:
             self.serve = None
         self.mode = None
 
-    def connect(self, port):
-        """`handshake connect` to the peer's port, for one scenario."""
+    def connect(self, port, shut=False):
+        """`handshake connect` to the peer's port, for one scenario
+        (shut: --send of an empty file, its FIN as soon as connected)."""
         log = open(os.path.join(self.logdir, "connect.log"), "ab")
         self.client = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, self.hsk, "connect", "--tun", self.dev,
              "--addr", self.addr_prefix(),
-             (f"[{self.peer}]" if ":" in self.peer else self.peer) + f":{port}", "--timeout", "5"],
+             (f"[{self.peer}]" if ":" in self.peer else self.peer) + f":{port}", "--timeout", "5",
+             *(["--send", self.empty] if shut else [])],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
 

@@ -188,7 +188,8 @@ static void test_zero_window_still_takes_ack_slow(void **state)
  * TS.Recent: RFC 7323 §5.3 rejects a segment outside the window (R2)
  * before recording its timestamp (R3), so the ACK echoes the last
  * accepted segment's TSval (as Linux: the conformance test's
- * win_zero_probe_one_byte). Both ways, as above. */
+ * win_zero_probe_one_byte). A duplicate ending at RCV.NXT still gives its
+ * TSval, as in an open window (win_zero_old_data). Both ways, as above. */
 static void zero_window_probe_keeps_ts_recent(bool slow)
 {
 	sim sm;
@@ -221,6 +222,12 @@ static void zero_window_probe_keeps_ts_recent(bool slow)
 		assert_int_equal(sm.log[sm.tx_cursor - 1].ev.ts_ecr, 1001);
 	}
 	assert_int_equal(sim_counter(&sm, S, "TCPZeroWindowDrop"), 2);
+	/* A duplicate that ends at RCV.NXT (the last 10 bytes again) is taken
+	 * for its ACK and timestamp, as in an open window: echoed. */
+	p.tsval = 1004;
+	sim_peer_send(&p, 1015, 1, A | PSH, 65535, fill, 10);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.ts_ecr, 1004);
 	close_fx(&sm, &p);
 }
 

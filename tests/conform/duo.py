@@ -128,6 +128,8 @@ class Conv:
         if p.flags & P.SYN:
             r += " <" + ",".join(n for k, n in ((MSS, "mss"), (WS, "ws"), (SACKOK, "sackok"),
                                                    (TS, "ts")) if k in kinds) + ">"
+            if MSS in kinds:        # its value: the family's (1460; 1440 over IPv6)
+                r += f" mss={p.mss()}"
         for k, b in opts:
             if k == TS and len(b) == 8:
                 val, ecr = struct.unpack("!II", b)

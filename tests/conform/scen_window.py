@@ -48,6 +48,26 @@ def _(d):
     d.seg("data +1000", A | PSH, 1001, 1, D100)
 
 
+@scenario("win_zero_old_data", app="hold")
+def _(d):
+    """10 bytes ending at RCV.NXT (the fill's last again) into a closed
+    window: wholly old: an ACK with a D-SACK block (RFC 2883), window 0;
+    and a keepalive's garbage byte at RCV.NXT-1: the same."""
+    d.establish()
+    d.fill()
+    d.seg("old 10 bytes", A | PSH, -9, 1, bytes(10))
+    d.seg("keepalive+1", A, 0, 1, b"x")
+
+
+@scenario("win_zero_data_without_ack", app="hold")
+def _(d):
+    """A byte without ACK at RCV.NXT into a closed window: dropped
+    silently (RFC 9293 §3.10.7.4, fifth: no ACK bit)."""
+    d.establish()
+    d.fill()
+    d.seg("data no ACK", PSH, 1, 0, b"x")
+
+
 @scenario("win_data_partly_in_window", app="hold")
 def _(d):
     """The window filled but for 600 bytes, then a segment 100 bytes

@@ -42,10 +42,11 @@ def _(d):
 @scenario("win_zero_data_beyond", app="hold")
 def _(d):
     """100 bytes 1000 beyond a closed window: dropped, an ACK of RCV.NXT
-    (no SACK block: nothing was held)."""
+    (no SACK block: nothing was held); a FIN there: the same."""
     d.establish()
     d.fill()
     d.seg("data +1000", A | PSH, 1001, 1, D100)
+    d.seg("FIN +1000", A | F, 1001, 1)
 
 
 @scenario("win_zero_old_data", app="hold")

@@ -208,11 +208,11 @@ class Duo:
                 0.5 if wait is WINDOW else wait))
         return self._record(label, collect(self.sides, wait, self._mine))
 
-    def syn(self, label="SYN", opts=None, flags=P.SYN, seq=0, data=b"", wait=0.5):
+    def syn(self, label="SYN", opts=None, flags=P.SYN, seq=0, data=b"", wait=0.5, win=65535):
         """A SYN (default options: Linux's); waits for a SYN-ACK or RST
         from both (or `wait`), then WINDOW more for anything after it."""
         o = syn_opts() if opts is None else opts
-        self._send(flags, seq, 0, data, o, False, 0, 65535)
+        self._send(flags, seq, 0, data, o, False, 0, win)
         got = collect_until(self.sides, lambda p: p.flags & (P.SYN | P.RST), self._mine, wait)
         more = collect(self.sides, WINDOW / 2, self._mine, grace=0)
         for n in got:

@@ -242,3 +242,14 @@ def _(d):
     _client_fin_first(d)
     d.seg("ACK of FIN", A, 1, 2)
     d.seg("RST +1000", R, 1001, 0)
+
+
+@scenario("act_fin_first_zero_window", app="connect-shut")
+def _(d):
+    """The server's SYN-ACK offers window 0; the client shuts its sending
+    side at once: its FIN waits for room (as data would: the FIN's
+    sequence number is outside the window offered); the window opens: the
+    FIN goes."""
+    d.open_active()
+    d.seg("SYN,ACK win=0", S | A, 0, 1, opts=_synack_opts, win=0, wait=0.06)
+    d.seg("window update", A, 1, 1, until=F)

@@ -145,3 +145,13 @@ def _(d):
     scaled): the system's FIN goes at once."""
     d.syn(opts=syn_opts(ws=14))
     d.seg("ACK win=1", A, 1, 1, win=1, until=F)
+
+
+@scenario("win_peer_zero_syn_window_fin", app="close")
+def _(d):
+    """The peer's SYN and its ACK offer window 0, and the system's
+    application closes at once: the FIN waits; the window opens: the
+    FIN."""
+    d.syn(opts=syn_opts(), win=0)
+    d.seg("ACK win=0", A, 1, 1, win=0, wait=0.06)    # (before either probes)
+    d.seg("window update", A, 1, 1, until=F)

@@ -56,6 +56,12 @@ KNOWN = {
         "a segment with SYN and FIN together is dropped in every state "
         "(DropSynFin); Linux takes the SYN-ACK in SYN_SENT and ignores its FIN "
         "(RFC 9293 would take both); docs/security.md"),
+    "est_challenge_twice": (
+        "documented", ("SYN",),
+        "a connection's challenge ACKs spend a budget of 10 a second (RFC 5961 §7 "
+        "asks for a limit, not which); Linux applies its per-socket 500 ms limit of "
+        "out-of-window ACKs to them first, so a second within 500 ms goes unanswered; "
+        "docs/engine.md (replies to unacceptable segments)"),
     "win_zero_fin": (
         "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
     "win_data_partly_in_window": (

@@ -37,6 +37,7 @@ def _(d):
     d.establish()
     d.fill()
     d.seg("probe seq-1", A, 0, 1)
+    d.seg("probe seq-1 again", A, 0, 1)     # (an empty one: rate limited)
 
 
 @scenario("win_zero_data_beyond", app="hold")

@@ -31,6 +31,7 @@ import scen_estab                 # noqa: E402,F401
 import scen_close                 # noqa: E402,F401
 import scen_active                # noqa: E402,F401
 import scen_window                # noqa: E402,F401
+import scen_ip                    # noqa: E402,F401
 from sides import HskSide, LinuxSide  # noqa: E402
 
 

@@ -178,9 +178,11 @@ class Duo:
                       for s in sides}
         self.steps = []             # (label, {side: [normalized replies]})
 
-    def _send(self, flags, seq, ack, data, opts, ts, urp, win):
+    def _send(self, flags, seq, ack, data, opts, ts, urp, win, ip=None):
         for s in self.sides:
-            s.send(self.convs[s.name].packet(flags, seq, ack, data, opts, ts, urp, win))
+            raw = self.convs[s.name].packet(flags, seq, ack, data, opts, ts, urp, win)
+            for r in (ip(raw) if ip else [raw]):
+                s.send(r)
 
     def _mine(self, p):
         return any(c.mine(p) for c in self.convs.values())
@@ -194,25 +196,27 @@ class Duo:
         return out
 
     def seg(self, label, flags, seq, ack=0, data=b"", opts=None, ts=None, urp=0,
-            win=65535, wait=WINDOW, until=0):
+            win=65535, wait=WINDOW, until=0, ip=None):
         """Sends one segment to both and records their replies. ts: None
         (a timestamp when agreed), False (none), an int (TSval offset,
         negative: older than the last), True (always one). until: flags
         that end the collection as soon as each side sent a segment with
         one (then `wait` bounds it: 0.5 s by default), e.g. the FIN an
-        application sends when it closes."""
-        self._send(flags, seq, ack, data, opts, ts, urp, win)
+        application sends when it closes. ip: the IP layer's form of it
+        (ipforms.py: options, fragments)."""
+        self._send(flags, seq, ack, data, opts, ts, urp, win, ip)
         if until:
             return self._record(label, collect_until(
                 self.sides, lambda p: p.flags & until, self._mine,
                 0.5 if wait is WINDOW else wait))
         return self._record(label, collect(self.sides, wait, self._mine))
 
-    def syn(self, label="SYN", opts=None, flags=P.SYN, seq=0, data=b"", wait=0.5, win=65535):
+    def syn(self, label="SYN", opts=None, flags=P.SYN, seq=0, data=b"", wait=0.5, win=65535,
+            ip=None):
         """A SYN (default options: Linux's); waits for a SYN-ACK or RST
         from both (or `wait`), then WINDOW more for anything after it."""
         o = syn_opts() if opts is None else opts
-        self._send(flags, seq, 0, data, o, False, 0, win)
+        self._send(flags, seq, 0, data, o, False, 0, win, ip)
         got = collect_until(self.sides, lambda p: p.flags & (P.SYN | P.RST), self._mine, wait)
         more = collect(self.sides, WINDOW / 2, self._mine, grace=0)
         for n in got:

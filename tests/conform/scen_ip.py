@@ -1,0 +1,52 @@
+"""Scenarios of the IP layer under TCP: the same segments behind IPv4
+options or an IPv6 Destination Options header, in fragments (in order and
+out of order), and behind an IPv6 atomic fragment (RFC 6946). The
+segment must get the same answer as without them (RFC 8200 §4; RFC 791;
+docs/ipv6.md)."""
+import pkt as P
+from duo import scenario
+from ipforms import atomic_fragment, fragments, reversed_order, with_options
+
+A, PSH = P.ACK, P.PSH
+D100 = bytes(range(100))
+
+
+@scenario("ip_syn_with_options")
+def _(d):
+    """A SYN behind IPv4 NOP options / an IPv6 Destination Options header
+    (PadN): answered as any SYN; the handshake and data complete the
+    same way."""
+    d.syn(ip=with_options)
+    d.seg("ACK", A, 1, 1, ip=with_options, wait=0.03)
+    d.seg("data", A | PSH, 1, 1, D100, ip=with_options)
+
+
+@scenario("ip_data_in_fragments")
+def _(d):
+    """100 bytes of data in two IP fragments (48 bytes of the segment in
+    the first): reassembled, ACK 101; then in two fragments last first:
+    ACK 201."""
+    d.establish()
+    d.seg("data in 2 fragments", A | PSH, 1, 1, D100, ip=fragments)
+    d.seg("fragments last first", A | PSH, 101, 1, D100, ip=reversed_order(fragments))
+
+
+@scenario("ip_syn_in_fragments")
+def _(d):
+    """A SYN in two fragments, 16 bytes of TCP in the first: IPv4
+    reassembles it (a SYN-ACK); IPv6 drops it (RFC 7112: the first
+    fragment must hold the upper-layer header; an ICMPv6 error, not
+    compared, goes to the peer). Then with 24 (the TCP header's fixed 20
+    bytes and some of its options): a SYN-ACK in both (IPv4's the same
+    again)."""
+    d.syn("SYN, 16 bytes first", ip=lambda raw: fragments(raw, first=16), wait=0.3)
+    d.syn("SYN, 24 bytes first", ip=lambda raw: fragments(raw, first=24))
+
+
+@scenario("ip_atomic_fragment", skip={4: "an atomic fragment is IPv6's (RFC 6946)"})
+def _(d):
+    """A SYN and data each behind a Fragment header with offset 0 and M
+    clear: no fragment (RFC 6946): answered at once, as without it."""
+    d.syn(ip=atomic_fragment)
+    d.ack_synack()
+    d.seg("data", A | PSH, 1, 1, D100, ip=atomic_fragment)

@@ -10,6 +10,7 @@ to the system's ISN (learnt from its SYN-ACK; before one, to ACK_BASE).
 import struct
 
 import pkt as P
+from ipforms import icmp_error
 from sides import CLOSED_PORT, PORTS, collect, collect_until
 
 WINDOW = 0.12           # replies counted within this after a segment
@@ -78,6 +79,7 @@ class Conv:
         self.edge = None
         self.ts_fill = None         # TSvals sent when the fill ended
         self.windows = windows      # a zero window shows (win=0)
+        self.last = None            # the last packet the system sent us (raw)
 
     def mine(self, p):
         # (an active open's port is the system's choice: learnt from its SYN)
@@ -101,6 +103,7 @@ class Conv:
 
     def norm(self, p):
         """What both systems must agree on in one reply."""
+        self.last = p.raw
         if p.flags & P.SYN:
             self.irs = p.seq        # a new incarnation re-bases (TIME_WAIT)
             self.dport = p.sport
@@ -271,6 +274,14 @@ class Duo:
             c.ts_n = common
         self.steps.append((label, out))
         return out
+
+    def icmp(self, label, v4, v6, wait=WINDOW):
+        """An ICMP error from the peer about the last segment each system
+        sent it (quoted); v4, v6: (type, code) in each family."""
+        for s in self.sides:
+            c = self.convs[s.name]
+            s.send(icmp_error(s.peer, s.addr, c.last, v4, v6))
+        return self._record(label, collect(self.sides, wait, self._mine))
 
     def end(self):
         """After the scenario: the active opens go (their last words are

@@ -3,9 +3,12 @@ of scen_ip.py: each takes the packet Duo built (IPv4 or IPv6, no options,
 no extension headers) and returns the packets to send instead. The TCP
 segment and its checksum are unchanged (the pseudo-header is the same)."""
 import random
+import socket
 import struct
 
-PROTO_TCP, NH_DSTOPTS, NH_FRAG = 6, 60, 44
+import pkt as P
+
+PROTO_TCP, NH_DSTOPTS, NH_FRAG, NH_ICMP6 = 6, 60, 44, 58
 
 
 def _v6(raw):
@@ -59,6 +62,23 @@ def atomic_fragment(raw):
     ext = struct.pack("!BBHI", PROTO_TCP, 0, 0, random.randrange(1, 1 << 32))
     plen = struct.unpack("!H", raw[4:6])[0] + len(ext)
     return [raw[:4] + struct.pack("!HB", plen, NH_FRAG) + raw[7:40] + ext + raw[40:]]
+
+
+def icmp_error(src, dst, quote, v4, v6):
+    """An ICMP error from src to dst quoting `quote` (a packet dst sent:
+    its IP header and 8 bytes of TCP, as RFC 792 asks, or RFC 4443's as
+    much as fits; here 8). v4, v6: (type, code) in each family."""
+    if ":" in src:
+        typ, code = v6
+        body = quote[:48]
+        msg = bytearray(struct.pack("!BBHI", typ, code, 0, 0) + body)
+        ph = struct.pack("!16s16sIxxxB", socket.inet_pton(socket.AF_INET6, src),
+                         socket.inet_pton(socket.AF_INET6, dst), len(msg), NH_ICMP6)
+        struct.pack_into("!H", msg, 2, _csum(ph + bytes(msg) + b"\0" * (len(msg) % 2)))
+        return P.ipv6(src, dst, NH_ICMP6, bytes(msg))
+    typ, code = v4
+    ihl = (quote[0] & 0xF) * 4
+    return P.icmp_ip(src, dst, typ, code, 0, quote[:ihl + 8])
 
 
 def reversed_order(forms):

@@ -62,6 +62,12 @@ KNOWN = {
         "asks for a limit, not which); Linux applies its per-socket 500 ms limit of "
         "out-of-window ACKs to them first, so a second within 500 ms goes unanswered; "
         "docs/engine.md (replies to unacceptable segments)"),
+    "ip_icmp_host_unreachable_syn_sent": (
+        "rfc", ("SYN,ACK",),
+        "a host unreachable is a soft error (RFC 1122 4.2.3.9: TCP MUST NOT abort "
+        "the connection), in SYN_SENT too: the SYN-ACK then completes the "
+        "handshake; Linux aborts a connection in SYN_SENT on any unreachable "
+        "(the practice RFC 5461 discusses): a RST; docs/engine.md (ICMP)"),
     "win_zero_fin": (
         "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
     "win_data_partly_in_window": (

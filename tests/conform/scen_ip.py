@@ -2,12 +2,13 @@
 options or an IPv6 Destination Options header, in fragments (in order and
 out of order), and behind an IPv6 atomic fragment (RFC 6946). The
 segment must get the same answer as without them (RFC 8200 §4; RFC 791;
-docs/ipv6.md)."""
+docs/ipv6.md). And ICMP errors about a connection (RFC 1122 4.2.3.9,
+RFC 5927)."""
 import pkt as P
-from duo import scenario
+from duo import scenario, syn_opts
 from ipforms import atomic_fragment, fragments, reversed_order, with_options
 
-A, PSH = P.ACK, P.PSH
+A, S, PSH = P.ACK, P.SYN, P.PSH
 D100 = bytes(range(100))
 
 
@@ -50,3 +51,32 @@ def _(d):
     d.syn(ip=atomic_fragment)
     d.ack_synack()
     d.seg("data", A | PSH, 1, 1, D100, ip=atomic_fragment)
+
+
+HOST_UNREACH = ((3, 1), (1, 3))     # ICMP host unreachable; ICMPv6 address unreachable
+PORT_UNREACH = ((3, 3), (1, 4))     # ICMP and ICMPv6 port unreachable
+
+
+@scenario("ip_icmp_host_unreachable_syn_sent", app="connect")
+def _(d):
+    """A host unreachable about the client's SYN: a soft error (RFC 1122
+    4.2.3.9: "TCP MUST NOT abort the connection"): handshake keeps the
+    connection, and the SYN-ACK then is ACKed; Linux aborts a connection
+    in SYN_SENT on any unreachable (a practice RFC 5461 discusses): a RST
+    (known.py)."""
+    d.open_active()
+    d.icmp("ICMP host unreachable", *HOST_UNREACH)
+    d.seg("SYN,ACK", S | A, 0, 1, opts=lambda c: syn_opts(tsecr=c.ts_recent))
+
+
+@scenario("ip_icmp_host_unreachable_established")
+def _(d):
+    """A host unreachable, then a port unreachable, about the system's
+    last ACK in ESTABLISHED: soft errors once established (RFC 1122
+    4.2.3.9; Linux the same), and nothing of it is in flight (RFC 5927):
+    the connection lives, data is ACKed."""
+    d.establish()
+    d.seg("data", A | PSH, 1, 1, D100)
+    d.icmp("ICMP host unreachable", *HOST_UNREACH)
+    d.icmp("ICMP port unreachable", *PORT_UNREACH)
+    d.seg("data again", A | PSH, 101, 1, D100)

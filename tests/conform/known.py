@@ -68,6 +68,13 @@ KNOWN = {
         "the connection), in SYN_SENT too: the SYN-ACK then completes the "
         "handshake; Linux aborts a connection in SYN_SENT on any unreachable "
         "(the practice RFC 5461 discusses): a RST; docs/engine.md (ICMP)"),
+    "ip_icmp_host_unreachable_syn_received@4": (
+        "rfc", ("ACK", "data"),
+        "a request in SYN_RECEIVED is left alone by ICMP errors (host unreachable is "
+        "soft, RFC 1122 4.2.3.9; and a blind ICMP must not empty the SYN queue, RFC "
+        "5927): the ACK completes the handshake; Linux drops the request on an IPv4 "
+        "net or host unreachable about its SYN-ACK (tcp_req_err; ICMPv6's address "
+        "unreachable is not fatal to it): RSTs; docs/engine.md (ICMP)"),
     "win_zero_fin": (
         "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
     "win_data_partly_in_window": (

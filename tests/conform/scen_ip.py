@@ -80,3 +80,16 @@ def _(d):
     d.icmp("ICMP host unreachable", *HOST_UNREACH)
     d.icmp("ICMP port unreachable", *PORT_UNREACH)
     d.seg("data again", A | PSH, 101, 1, D100)
+
+
+@scenario("ip_icmp_host_unreachable_syn_received")
+def _(d):
+    """A host unreachable about the system's SYN-ACK (a request in
+    SYN_RECEIVED): a soft error, the request stays (RFC 1122 4.2.3.9);
+    the handshake's ACK then completes it. Linux drops a request on a net
+    or host unreachable about its SYN-ACK (tcp_req_err): the ACK meets the
+    listener: a RST (known.py)."""
+    d.syn()
+    d.icmp("ICMP host unreachable", *HOST_UNREACH)
+    d.ack_synack(wait=0.12)
+    d.seg("data", A | PSH, 1, 1, D100)

@@ -80,6 +80,7 @@ class Conv:
         self.ts_fill = None         # TSvals sent when the fill ended
         self.windows = windows      # a zero window shows (win=0)
         self.last = None            # the last packet the system sent us (raw)
+        self.first_data = None      # the first one with data (raw)
 
     def mine(self, p):
         # (an active open's port is the system's choice: learnt from its SYN)
@@ -104,6 +105,8 @@ class Conv:
     def norm(self, p):
         """What both systems must agree on in one reply."""
         self.last = p.raw
+        if p.data and self.first_data is None:
+            self.first_data = p.raw
         if p.flags & P.SYN:
             self.irs = p.seq        # a new incarnation re-bases (TIME_WAIT)
             self.dport = p.sport
@@ -275,12 +278,14 @@ class Duo:
         self.steps.append((label, out))
         return out
 
-    def icmp(self, label, v4, v6, wait=WINDOW):
+    def icmp(self, label, v4, v6, wait=WINDOW, quote="last", mtu=0):
         """An ICMP error from the peer about the last segment each system
-        sent it (quoted); v4, v6: (type, code) in each family."""
+        sent it, or the first with data (quote="first"); v4, v6: (type,
+        code) in each family; mtu: a too-big's next-hop MTU."""
         for s in self.sides:
             c = self.convs[s.name]
-            s.send(icmp_error(s.peer, s.addr, c.last, v4, v6))
+            q = c.first_data if quote == "first" else c.last
+            s.send(icmp_error(s.peer, s.addr, q, v4, v6, mtu))
         return self._record(label, collect(self.sides, wait, self._mine))
 
     def end(self):

@@ -64,21 +64,22 @@ def atomic_fragment(raw):
     return [raw[:4] + struct.pack("!HB", plen, NH_FRAG) + raw[7:40] + ext + raw[40:]]
 
 
-def icmp_error(src, dst, quote, v4, v6):
+def icmp_error(src, dst, quote, v4, v6, mtu=0):
     """An ICMP error from src to dst quoting `quote` (a packet dst sent:
     its IP header and 8 bytes of TCP, as RFC 792 asks, or RFC 4443's as
-    much as fits; here 8). v4, v6: (type, code) in each family."""
+    much as fits; here 8). v4, v6: (type, code) in each family; mtu: the
+    next-hop MTU of a fragmentation needed / packet too big."""
     if ":" in src:
         typ, code = v6
         body = quote[:48]
-        msg = bytearray(struct.pack("!BBHI", typ, code, 0, 0) + body)
+        msg = bytearray(struct.pack("!BBHI", typ, code, 0, mtu) + body)
         ph = struct.pack("!16s16sIxxxB", socket.inet_pton(socket.AF_INET6, src),
                          socket.inet_pton(socket.AF_INET6, dst), len(msg), NH_ICMP6)
         struct.pack_into("!H", msg, 2, _csum(ph + bytes(msg) + b"\0" * (len(msg) % 2)))
         return P.ipv6(src, dst, NH_ICMP6, bytes(msg))
     typ, code = v4
     ihl = (quote[0] & 0xF) * 4
-    return P.icmp_ip(src, dst, typ, code, 0, quote[:ihl + 8])
+    return P.icmp_ip(src, dst, typ, code, mtu & 0xFFFF, quote[:ihl + 8])
 
 
 def reversed_order(forms):

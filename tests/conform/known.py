@@ -75,6 +75,12 @@ KNOWN = {
         "5927): the ACK completes the handshake; Linux drops the request on an IPv4 "
         "net or host unreachable about its SYN-ACK (tcp_req_err; ICMPv6's address "
         "unreachable is not fatal to it): RSTs; docs/engine.md (ICMP)"),
+    "ip_too_big": (
+        "documented", ("too big 1300",),
+        "after a fragmentation needed / packet too big the oldest segment is resent "
+        "at once in the new size, the rest when RACK finds it lost (after that resend "
+        "is delivered); Linux resends every segment over the new size at once "
+        "(tcp_simple_retransmit); docs/engine.md (ICMP)"),
     "win_zero_fin": (
         "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
     "win_data_partly_in_window": (

@@ -8,7 +8,7 @@ import pkt as P
 from duo import scenario, syn_opts
 from ipforms import atomic_fragment, fragments, reversed_order, with_options
 
-A, S, PSH = P.ACK, P.SYN, P.PSH
+A, S, F, PSH = P.ACK, P.SYN, P.FIN, P.PSH
 D100 = bytes(range(100))
 
 
@@ -93,3 +93,33 @@ def _(d):
     d.icmp("ICMP host unreachable", *HOST_UNREACH)
     d.ack_synack(wait=0.12)
     d.seg("data", A | PSH, 1, 1, D100)
+
+
+# ---- ICMP errors about data in flight: the "send" port sends 4000 bytes
+# and its FIN at once; the peer acknowledges none of it.
+
+def _flight(d):
+    """The handshake; the system's 4000 bytes and FIN go at once (within
+    the initial window); a short window: before a loss probe (10 ms at
+    least) may follow... or not: both may send one, as they do."""
+    d.syn()
+    d.seg("ACK", A, 1, 1, until=F, wait=0.05)
+
+
+@scenario("ip_too_big_below_minimum", app="send",
+          skip={4: "IPv6's rule (RFC 8201 §4); IPv4's floor is min_pmtu (the next)"})
+def _(d):
+    """A packet too big reporting 1000 (below IPv6's minimum link MTU,
+    1280) about the first data segment in flight: discarded (RFC 8201 §4:
+    "it must discard it"): nothing is resent."""
+    _flight(d)
+    d.icmp("packet too big 1000", (3, 4), (2, 0), wait=0.06, quote="first", mtu=1000)
+
+
+@scenario("ip_too_big", app="send")
+def _(d):
+    """Fragmentation needed / packet too big reporting 1300 about the
+    first data segment in flight: the MSS shrinks and what was sent goes
+    again in smaller segments (RFC 1191, RFC 8201)."""
+    _flight(d)
+    d.icmp("too big 1300", (3, 4), (2, 0), wait=0.06, quote="first", mtu=1300)

@@ -69,9 +69,13 @@ class netns:
 #   "connect-shut"      the same, but it shuts its sending side at once
 #                       when connected (connect --send of an empty file):
 #                       its FIN first, as a client done with its request
-PORTS = {"discard": 7, "close": 9, "hold": 11}
+#   "send"    (port 13): sends SEND_BYTES at once after the accept, then
+#                       closes (serve --send of such a file): data in
+#                       flight, for the ICMP errors about it
+PORTS = {"discard": 7, "close": 9, "hold": 11, "send": 13}
 CLOSED_PORT = 2
 RCVBUF = 4096           # the hold port's SO_RCVBUF on both
+SEND_BYTES = 4000       # three segments: under any initial window
 
 
 def family(addr):
@@ -106,6 +110,10 @@ class LinuxSide:
             except OSError:
                 return
             if mode == "close":
+                c.close()
+                continue
+            if mode == "send":
+                c.sendall(bytes(SEND_BYTES))
                 c.close()
                 continue
             if mode == "hold":
@@ -199,6 +207,9 @@ class HskSide:
     def __init__(self, ns, dev, peer, addr, hsk, logdir, empty_file):
         self.peer, self.addr = peer, addr
         self.hsk, self.dev, self.logdir, self.empty = hsk, dev, logdir, empty_file
+        self.send_file = os.path.join(logdir, "send")
+        with open(self.send_file, "wb") as f:
+            f.write(bytes(SEND_BYTES))
         with netns(ns):
             self.link = Link(dev)
         self.ns = ns
@@ -218,7 +229,8 @@ class HskSide:
             self.mode = mode
             return
         extra = {"discard": ["--discard"], "close": ["--send", self.empty],
-                 "hold": ["--hold", "--rcvbuf", str(RCVBUF)]}[mode]
+                 "hold": ["--hold", "--rcvbuf", str(RCVBUF)],
+                 "send": ["--send", self.send_file]}[mode]
         # --idle-timeout 0 and no per-source limit: nothing of serve's own
         # policy may show in a reply. (A short drain: the connections a
         # group leaves open have no peer to answer the stop's FINs.)

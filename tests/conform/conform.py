@@ -104,7 +104,7 @@ def main():
     counts = {"SAME": 0, "KNOWN": 0, "DIFF": 0}
     stale = []
     # grouped by application: serve restarts only between groups
-    order = sorted(todo, key=lambda t: ["discard", None, "close", "hold", "send", "connect", "connect-shut"].index(t[1].app))
+    order = sorted(todo, key=lambda t: ["discard", None, "close", "hold", "connect", "connect-shut", "send"].index(t[1].app))
     try:
         for i, s in order:
             for side in sides:

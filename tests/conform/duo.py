@@ -177,6 +177,7 @@ class Duo:
     def __init__(self, sides, index, app):
         self.sides = sides
         self.app = app
+        self.pmtu_learnt = False    # a too-big was sent: Linux keeps its MTU
         dport = None if app and app.startswith("connect") else PORTS.get(app, CLOSED_PORT)
         sport = 20000 + index * 7
         iss = 0x10000000 + index * 0x01000193
@@ -286,6 +287,7 @@ class Duo:
             c = self.convs[s.name]
             q = c.first_data if quote == "first" else c.last
             s.send(icmp_error(s.peer, s.addr, q, v4, v6, mtu))
+        self.pmtu_learnt = self.pmtu_learnt or bool(mtu)
         return self._record(label, collect(self.sides, wait, self._mine))
 
     def end(self):
@@ -294,6 +296,8 @@ class Duo:
         for s in self.sides:
             if hasattr(s, "end_connect"):
                 s.end_connect()
+            if self.pmtu_learnt and hasattr(s, "forget_pmtu"):
+                s.forget_pmtu()
 
     def ack_synack(self, label="ACK", seq=1, ack=1, wait=0.03):
         return self.seg(label, P.ACK, seq, ack, wait=wait)

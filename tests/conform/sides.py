@@ -166,6 +166,15 @@ class LinuxSide:
                     return
             time.sleep(0.005)
 
+    def forget_pmtu(self):
+        """The kernel keeps a path MTU learnt from a too-big per
+        destination (a route exception): gone, so that the next
+        scenarios' SYNs offer the link's MSS again."""
+        subprocess.run(["ip", "-n", self.ns, "-4", "route", "flush", "cache"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "-n", self.ns, "-6", "route", "flush", "cache"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def end_connect(self):
         if self.client:
             with self.client_lock:

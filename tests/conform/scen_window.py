@@ -156,3 +156,17 @@ def _(d):
     d.syn(opts=syn_opts(), win=0)
     d.seg("ACK win=0", A, 1, 1, win=0, wait=0.06)    # (before either probes)
     d.seg("window update", A, 1, 1, until=F)
+
+
+# ---- the system sending: the send port's 4000 bytes and FIN against the
+# peer's window. (Not a window smaller than a segment: Linux then sends
+# segments of half the largest window the peer offered, tcp_bound_to_half_wnd,
+# and both resend by their loss probes within a step: docs/conformance.md.)
+
+@scenario("snd_peer_window_opens", app="send")
+def _(d):
+    """The peer's ACK offers window 0: nothing goes (no probe so soon);
+    its window update of 65535: the 4000 bytes and the FIN."""
+    d.syn()
+    d.seg("ACK win=0", A, 1, 1, win=0, wait=0.06)
+    d.seg("window update", A, 1, 1, until=F, wait=0.1)

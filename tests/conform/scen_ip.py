@@ -107,7 +107,7 @@ def _flight(d):
 
 
 @scenario("ip_too_big_below_minimum", app="send",
-          skip={4: "IPv6's rule (RFC 8201 §4); IPv4's floor is min_pmtu (the next)"})
+          skip={4: "IPv6's rule (RFC 8201 §4); IPv4 clamps to min_pmtu, in both"})
 def _(d):
     """A packet too big reporting 1000 (below IPv6's minimum link MTU,
     1280) about the first data segment in flight: discarded (RFC 8201 §4:

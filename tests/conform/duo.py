@@ -102,6 +102,11 @@ class Conv:
                         self.iss + self.seq_off + seq, base + ack, flags, opts=opts,
                         data=data, urp=urp, win=win)
 
+    def first_seg_end(self):
+        """Where the system's first data segment ended (raw)."""
+        p = P.Pkt(self.first_data)
+        return p.seq + len(p.data)
+
     def norm(self, p):
         """What both systems must agree on in one reply."""
         self.last = p.raw

@@ -5,7 +5,7 @@ zero, then what arrives into the closed window (RFC 9293 §3.8.6,
 each to its own zero from what it advertised, and the numbers after it
 are relative to each one's RCV.NXT."""
 import pkt as P
-from duo import scenario, syn_opts, TS_BASE
+from duo import opt_sack, opt_ts, scenario, syn_opts, TS_BASE
 
 A, S, F, R, PSH = P.ACK, P.SYN, P.FIN, P.RST, P.PSH
 D100 = bytes(100)
@@ -170,3 +170,26 @@ def _(d):
     d.syn()
     d.seg("ACK win=0", A, 1, 1, win=0, wait=0.06)
     d.seg("window update", A, 1, 1, until=F, wait=0.1)
+
+
+@scenario("snd_all_acked", app="send")
+def _(d):
+    """The peer acknowledges the 4000 bytes and the FIN at once: nothing
+    more (FIN_WAIT_2); its FIN: an ACK (TIME_WAIT)."""
+    d.syn()
+    d.seg("ACK", A, 1, 1, until=F, wait=0.05)
+    d.seg("ACK of all", A, 1, 4002, wait=0.03)
+    d.seg("FIN", A | F, 1, 4002)
+
+
+@scenario("snd_sack_first_lost", app="send")
+def _(d):
+    """The peer acknowledges nothing new but SACKs everything after the
+    first segment, FIN included: the first is lost (RFC 6675; RACK,
+    RFC 8985): resent at once, alone; its ACK then: nothing more."""
+    d.syn()
+    d.seg("ACK", A, 1, 1, until=F, wait=0.05)
+    d.seg("SACK 2nd..FIN", A, 1, 1, wait=0.03,
+          opts=lambda c: opt_ts(TS_BASE + c.ts_n + 1, c.ts_recent) +
+          opt_sack([(c.first_seg_end(), c.irs + 4002)]))
+    d.seg("ACK of all", A, 1, 4002, wait=0.03)

@@ -53,7 +53,7 @@
 #include "netcmd.h"
 #include "serve.h"
 
-enum mode { M_ECHO, M_DISCARD, M_HTTP, M_SEND };
+enum mode { M_ECHO, M_DISCARD, M_HTTP, M_SEND, M_HOLD };
 enum { BUF = 65536 };
 enum { NS = 1000000000 };
 
@@ -98,6 +98,7 @@ struct server {
 	hsk_addr bind;       /* --port ADDR:N (family 0: every address) */
 	int backlog;
 	int fastopen;        /* --fastopen N: the listener's TCP_FASTOPEN */
+	int rcvbuf;          /* --rcvbuf N: the listener's SO_RCVBUF (0: default) */
 	int lsd;
 	struct conn *c;
 	unsigned nc;
@@ -293,6 +294,10 @@ static bool conn_read(struct server *sv, int sd, struct conn *c)
 {
 	uint8_t tmp[BUF];
 
+	/* --hold never reads (its receive window closes), until the drain:
+	 * then what is there goes, so that the close is a FIN, not a RST. */
+	if (sv->mode == M_HOLD && !sv->draining)
+		return true;
 	/* Echo applies back-pressure: no reading while output is pending. */
 	while (!(sv->mode == M_ECHO && !sv->draining && c->off < c->len)) {
 		bool echo = sv->mode == M_ECHO && !sv->draining;
@@ -673,7 +678,8 @@ static void serve_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: handshake serve (--tun NAME | --tap NAME) --addr A.B.C.D/PREFIX\n"
-		"                       --port [ADDR:]N [--echo | --discard | --http DIR | --send FILE]\n"
+		"                       --port [ADDR:]N [--echo | --discard | --hold | --http DIR |\n"
+		"                       --send FILE] [--rcvbuf N]\n"
 		"  --port N      listen on port N of every address (both families with\n"
 		"                an IPv6 --addr: a dual-stack socket on [::])\n"
 		"  --port A:N    only on address A: 198.18.0.2:80, [2001:2::2]:80\n"
@@ -682,6 +688,9 @@ static void serve_usage(FILE *f)
 		"  --discard     read and drop\n"
 		"  --http DIR    serve the regular files beneath DIR over HTTP/1.1\n"
 		"  --send FILE   send FILE (a regular file) to every client, then close\n"
+		"  --hold        accept and never read (the receive window fills)\n"
+		"  --rcvbuf N    the listener's SO_RCVBUF in bytes, inherited by its\n"
+		"                connections (1024 at least)\n"
 		"  --backlog N   listen backlog (default 4096)\n"
 		"  --fastopen N  TCP Fast Open (RFC 7413): take data on SYNs with a\n"
 		"                valid cookie, N such connections pending at most\n"
@@ -697,12 +706,13 @@ static void serve_usage(FILE *f)
 }
 
 /* The numeric options: --port, --backlog, --count, --max-conn,
- * --max-conn-per-source, --fastopen, --idle-timeout, --request-timeout. 1 when a is
- * one (-1 on a bad value), 0 when not. */
+ * --max-conn-per-source, --fastopen, --rcvbuf, --idle-timeout, --request-timeout.
+ * 1 when a is one (-1 on a bad value), 0 when not. */
 static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 {
 	static const char *const opts[] = { "--port", "--backlog", "--count", "--max-conn",
-		"--max-conn-per-source", "--fastopen", "--idle-timeout", "--request-timeout", NULL };
+		"--max-conn-per-source", "--fastopen", "--rcvbuf", "--idle-timeout",
+		"--request-timeout", NULL };
 	const char *opt = NULL, *v;
 	unsigned long n = 0;
 	uint64_t ns = 0;
@@ -716,7 +726,7 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 		return 0;
 	if (!(v = net_opt_value("serve", argc, argv, i, opt)))
 		return -1;
-	if (k >= 6) {
+	if (k >= 7) {
 		if (net_parse_seconds(v, &ns) < 0)
 			goto bad;
 	} else if (k == 0 && (strchr(v, ':') || v[0] == '[')) {
@@ -728,7 +738,7 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 		errno = 0;
 		n = strtoul(v, &end, 10);
 		if (errno || end == v || *end || v[0] == '-' ||
-		    n > (k == 0 ? 65535ul : 1000000000ul))
+		    n > (k == 0 ? 65535ul : 1000000000ul) || (k == 6 && n < 1024))
 			goto bad;
 	}
 	switch (k) {
@@ -738,7 +748,8 @@ static int serve_num_opt(struct server *sv, int argc, char **argv, int *i)
 	case 3: sv->max_open = (unsigned)n; break;
 	case 4: sv->max_per_source = (unsigned)n; break;
 	case 5: sv->fastopen = (int)n; break;
-	case 6: sv->idle_ns = ns; break;
+	case 6: sv->rcvbuf = (int)n; break;
+	case 7: sv->idle_ns = ns; break;
 	default: sv->request_ns = ns; break;
 	}
 	return 1;
@@ -793,6 +804,8 @@ static int serve_args(struct server *sv, int argc, char **argv)
 			sv->mode = M_ECHO;
 		} else if (!strcmp(a, "--discard")) {
 			sv->mode = M_DISCARD;
+		} else if (!strcmp(a, "--hold")) {
+			sv->mode = M_HOLD;
 		} else if (net_opt_is(a, "--http") || net_opt_is(a, "--send")) {
 			sv->mode = net_opt_is(a, "--http") ? M_HTTP : M_SEND;
 			if (!(v = net_opt_value("serve", argc, argv, &i, sv->mode == M_HTTP ? "--http" : "--send")))
@@ -877,6 +890,8 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 		if (sv->lsd < 0 ||
 		    (sv->fastopen &&
 		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_TCP_FASTOPEN, sv->fastopen)) < 0) ||
+		    (sv->rcvbuf &&
+		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_SO_RCVBUF, sv->rcvbuf)) < 0) ||
 		    (rc = hsk_bind_addr(sv->s, sv->lsd, tmpl->bind.family ? &tmpl->bind : &any,
 					sv->port)) < 0 ||
 		    (rc = hsk_listen(sv->s, sv->lsd, sv->backlog)) < 0) {
@@ -927,7 +942,7 @@ static void serve_free_conns(struct server *sv)
 
 int cmd_serve(int argc, char **argv)
 {
-	static const char *const modes[] = { "echo", "discard", "http", "send" };
+	static const char *const modes[] = { "echo", "discard", "http", "send", "hold" };
 	static struct serve_set set = {
 		.o = { .prog = "serve", .drain_ns = NET_DRAIN_DEFAULT_MS * 1000000ull },
 	};

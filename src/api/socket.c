@@ -928,6 +928,7 @@ static inline __attribute__((always_inline)) int sock_close(hsk_stack *s, int sd
 
 /* close()'s usual case, in one test: a connection established (or closed
  * by its peer) with its extension and nothing unread or queued to send,
+ * a window with room for the FIN (a zero one holds it: fin_held),
  * no option of its own (so no SO_LINGER), room for one more orphan, no
  * clock to read, not traced, no listener waiting for a slot.
  * conn_release and queue_fin then only count the orphan, store the state
@@ -941,7 +942,7 @@ static inline __attribute__((always_inline)) bool close_usual(const hsk_stack *s
 	const tcb *t = k->t;
 	const tcb_act *a = t->act;
 	bool usual = !k->opt && a && (t->state == HSK_ESTABLISHED || t->state == HSK_CLOSE_WAIT) &&
-		     !(ring_len(&a->rcv) | ring_len(&a->snd)) &&
+		     !(ring_len(&a->rcv) | ring_len(&a->snd)) && t->snd_wnd &&
 		     s->tcp.orphans < s->env.cfg.max_orphans && !s->env.cfg.clock &&
 		     !s->env.cfg.trace && !s->socks_starved && !s->tcp.no_fastpath;
 	assert(!usual ||

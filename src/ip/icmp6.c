@@ -14,7 +14,8 @@
  * it holds the TCP header), TCP, and the 8 bytes of ports and sequence
  * number. What TCP does with the error (RFC 5927's window check, PMTU
  * for RFC 8201 through the same code as IPv4's fragmentation-needed) is
- * TCP's decision; the MTU it is given is never below 1280 (RFC 8201 §4).
+ * TCP's decision; a packet too big below 1280 is discarded here (RFC
+ * 8201 §4), so the MTU it is given is 1280 at least.
  *
  * Neighbor Discovery messages (133-137) are the link's: on TAP, nd.c
  * answers them before the stack sees the packet; on TUN there are none
@@ -134,8 +135,8 @@ static void icmp6_echo(ip_layer *ip, const ipv6_hdr *iph, const icmp_hdr *h,
 }
 
 /* An ICMPv6 error's type and code in ICMPv4's terms (see ip_icmp_err),
- * and the MTU of a packet too big, never below 1280 (RFC 8201 §4) nor
- * above what 16 bits hold. */
+ * and the MTU of a packet too big (1280 at least: icmp6_error_up
+ * discards one below), never above what 16 bits hold. */
 static void icmp6_as_v4(uint8_t type, uint8_t code, uint32_t rest, ip_icmp_err *e)
 {
 	e->type = 255;
@@ -190,6 +191,12 @@ static void icmp6_error_up(ip_layer *ip, const icmp_hdr *h, const uint8_t *q, si
 		CNT_INC(ip->env, DropNotForUs);
 		return;
 	}
+	/* RFC 8201 §4: "If a node receives a Packet Too Big message
+	 * reporting a next-hop MTU that is less than the IPv6 minimum link
+	 * MTU, it must discard it" (Linux too): a forged one must not bring
+	 * the path to 1280. */
+	if (h->type == ICMP6_PACKET_TOO_BIG && h->rest < IPV6_MIN_MTU)
+		return;
 	ip_icmp_err6 e = {
 		.e = { .sport = rd16(q + off), .dport = rd16(q + off + 2),
 		       .seq = rd32(q + off + 4), .family = IP_FAM6 },

@@ -55,7 +55,8 @@ static void count_parse_error(tcp_stack *s, int err)
  * without their being made -- a Fast Open child's SYN again
  * (tfo_child_syn) and the simultaneous open's SYN,ACK have the SYN bit;
  * PAWS (paws_check), the sequence (seq_check), RST and SYN checks -- and
- * ack_check, and ts_update's tests pass (ts_update_predicted). With
+ * ack_check, and ts_update's tests pass (ts_update_predicted; text into a
+ * closed window, which ts_update leaves out, takes the steps). With
  * tcp_stack.no_fastpath the steps are taken (test_fastpath compares);
  * test_paws, test_rst, test_window and test_open fail when a test here
  * is left out. */
@@ -67,6 +68,7 @@ static inline __attribute__((always_inline)) bool steps_predicted(const tcp_stac
 	return t->state != HSK_SYN_RECEIVED &&
 	       (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
 	       seq_eq(sg->seq, t->rcv_nxt) && !s->no_fastpath &&
+	       (!sg->len || rcv_window(t)) &&
 	       (!(t->flags & TF_TS_OK) ||
 		(o->has_ts && (int32_t)(o->ts_val - t->ts_recent) >= 0)) &&
 	       !seq_gt(sg->ack, t->snd_max) &&

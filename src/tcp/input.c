@@ -182,13 +182,18 @@ static tcp_verdict paws_check(tcp_stack *s, tcb *t, const tcp_seg *sg)
  * that was accepted -- its ACK too, so this runs after ack_check (as
  * Linux's FLAG_UPDATE_TS_RECENT): a blind segment that is dropped must not
  * move it -- and that starts at or before what we have acknowledged
- * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). */
+ * (SEG.SEQ <= Last.ACK.sent; RCV.NXT before this segment's text). Text
+ * past RCV.NXT into a closed window (a zero-window probe) is outside it:
+ * seq_check lets it through for its ACK alone, and §5.3 R2 rejects it
+ * before R3. (Text that ends at RCV.NXT, a duplicate, counts as in an
+ * open window: its TSval is taken, as Linux takes it.) */
 static inline __attribute__((always_inline)) void ts_update(tcp_stack *s, tcb *t,
 							       const tcp_seg *sg)
 {
 	const tcp_opts *o = &sg->th.opt;
 	if ((t->flags & TF_TS_OK) && o->has_ts && ts_fresh(s, t, o) &&
-	    seq_le(sg->seq, t->rcv_nxt)) {
+	    seq_le(sg->seq, t->rcv_nxt) &&
+	    !(sg->len && !rcv_window(t) && seq_gt(seq_add(sg->seq, sg->len), t->rcv_nxt))) {
 		t->ts_recent = o->ts_val;
 		t->ts_recent_ms = s->env->now_ms;
 	}

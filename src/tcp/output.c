@@ -721,6 +721,17 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	return true;
 }
 
+/* Our FIN, not sent yet, would be at end (data_end) and the peer's window
+ * has no room for its sequence number: it waits, probed by the persist
+ * timer (Linux's tcp_snd_wnd_test; RFC 1122 4.2.2.17: the first probe of
+ * a zero window an RTO later, not at once). Sent once, it is resent
+ * whatever the window, as data (the peer holds its place). */
+static inline bool fin_held(const tcb *t, hsk_seq end)
+{
+	return (t->flags & (TF_FIN_QUEUED | TF_FIN_SENT)) == TF_FIN_QUEUED &&
+	       !seq_lt(end, seq_add(t->snd_una, t->snd_wnd));
+}
+
 /* end: data_end(t) (tcp_output's). */
 static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 {
@@ -741,8 +752,13 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		 * or a segment that only needs ours). */
 		if (!avail && !(fin_due && seq_eq(t->snd_nxt, end)))
 			break;
-		/* The windows limit data only: a FIN alone (len 0) goes
-		 * whatever they are, so they are not asked for it. */
+		/* The windows limit data; a FIN alone (len 0) only needs
+		 * room for itself in the peer's window (cwnd is not asked,
+		 * as Linux's tcp_cwnd_test). */
+		if (!avail && fin_held(t, end)) {
+			tcb_act_get(s, t);      /* for the persist timer */
+			break;
+		}
 		uint32_t len = 0, usable = 0;
 		if (avail) {
 			hsk_seq right = seq_add(t->snd_una, t->snd_wnd);
@@ -761,7 +777,7 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		 * SYN_RECEIVED sends it at once (RFC 9293 §3.10.4, as Linux);
 		 * tcp_output has (re)sent the SYN before we get here. */
 		bool last = len == avail;       /* all that is left */
-		bool fin = fin_due && last;
+		bool fin = fin_due && last && !fin_held(t, end);
 		/* Nagle and SWS avoidance hold back new data only: bytes sent
 		 * once already go again as soon as the window allows (RFC
 		 * 6298 §5.4; RFC 1122 §4.2.3.4), or a lost small segment
@@ -857,10 +873,11 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 	if (rtx_due_k(t, fresh)) {
 		t->flags &= ~TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
-	} else if (due && a && seq_eq(t->snd_max, t->snd_una) && seq_gt(end, t->snd_nxt) &&
+	} else if (due && a && seq_eq(t->snd_max, t->snd_una) &&
+		   (seq_gt(end, t->snd_nxt) || fin_held(t, end)) &&
 		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
-		/* Data waits, nothing in flight: the window is closed (or too
-		 * small to use): probe it (RFC 9293 §3.8.6.1). */
+		/* Data or our FIN waits, nothing in flight: the window is
+		 * closed (or too small to use): probe it (RFC 9293 §3.8.6.1). */
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
@@ -915,7 +932,7 @@ static inline bool one_due_k(const tcb *t, hsk_seq end, bool synced)
 	const tcb_act *a = t->act;
 	/* synced: output_data's caller knows what these test */
 	assert(!synced || (a && !syn_outstanding(t) && state_can_send(t->state)));
-	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) &&
+	return seq_le(end, seq_add(t->snd_una, t->snd_wnd)) && !fin_held(t, end) &&
 	       (uint32_t)seq_diff(end, t->snd_nxt) <= t->mss && (synced || a) &&
 	       seq_eq(t->snd_nxt, t->snd_max) &&
 	       (synced || (!syn_outstanding(t) && t->state != HSK_CLOSED &&

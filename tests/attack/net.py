@@ -25,7 +25,7 @@ import time
 
 import pkt as P
 
-ETH_P_ALL, ETH_P_IP = 0x0003, 0x0800
+ETH_P_ALL, ETH_P_IP, ETH_P_IPV6 = 0x0003, 0x0800, 0x86DD
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER, SO_RCVBUFFORCE = 26, 33
 
@@ -88,7 +88,7 @@ class Link:
         for p in pkts:
             for _ in range(200):
                 try:
-                    self.tx.sendto(p, (self.dev, ETH_P_IP))
+                    self.tx.sendto(p, (self.dev, ETH_P_IPV6 if p[0] >> 4 == 6 else ETH_P_IP))
                     self.sent += 1
                     break
                 except OSError as e:

@@ -14,7 +14,7 @@ import struct
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 MF = 0x2000
 DF = 0x4000
-PROTO_ICMP, PROTO_TCP = 1, 6
+PROTO_ICMP, PROTO_TCP, PROTO_ICMP6 = 1, 6, 58
 
 
 def csum(b):
@@ -50,6 +50,22 @@ def ipv4(src, dst, proto, payload, *, ihl=None, tot=None, frag=0, ident=None,
     return h + payload + trailer
 
 
+def ipv6(src, dst, proto, payload, *, hlim=64):
+    """An IPv6 packet without extension headers (the conformance tool's:
+    the attack suite itself is IPv4's)."""
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), proto, hlim,
+                       socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def pseudo(src, dst, proto, n):
+    """The pseudo-header of a TCP checksum, IPv4's or IPv6's by address."""
+    if ":" in src:
+        return struct.pack("!16s16sIxxxB", socket.inet_pton(socket.AF_INET6, src),
+                           socket.inet_pton(socket.AF_INET6, dst), n, proto)
+    return struct.pack("!4s4sBBH", aton(src), aton(dst), 0, proto, n)
+
+
 def tcp(src, dst, sport, dport, seq, ack=0, flags=SYN, *, win=65535, opts=b"",
         data=b"", doff=None, urp=0, check=None, csum_len=None):
     """A TCP segment (no IP header). doff in 32-bit words defaults to the
@@ -62,12 +78,14 @@ def tcp(src, dst, sport, dport, seq, ack=0, flags=SYN, *, win=65535, opts=b"",
     seg = h + data
     if check is None:
         n = len(seg) if csum_len is None else csum_len
-        ph = struct.pack("!4s4sBBH", aton(src), aton(dst), 0, PROTO_TCP, n)
-        check = csum(ph + seg)
+        check = csum(pseudo(src, dst, PROTO_TCP, n) + seg)
     return seg[:16] + struct.pack("!H", check) + seg[18:]
 
 
 def tcp_ip(src, dst, sport, dport, seq, ack=0, flags=SYN, ip_kw=None, **kw):
+    if ":" in src:
+        return ipv6(src, dst, PROTO_TCP, tcp(src, dst, sport, dport, seq, ack, flags, **kw),
+                    **(ip_kw or {}))
     return ipv4(src, dst, PROTO_TCP, tcp(src, dst, sport, dport, seq, ack, flags, **kw),
                 **(ip_kw or {}))
 
@@ -132,7 +150,8 @@ def parse_opts(o):
 
 class Pkt:
     """The fields of an IPv4 packet (and its TCP or ICMP header) the suite
-    looks at; parsing never raises."""
+    looks at, or of an IPv6 one without extension headers (src and dst in
+    inet_ntop's form, ihl 40); parsing never raises."""
     __slots__ = ("raw", "src", "dst", "proto", "tot", "ihl", "sport", "dport", "seq",
                  "ack", "flags", "win", "data", "opts", "icmp_type", "icmp_code", "t")
 
@@ -144,13 +163,20 @@ class Pkt:
         self.sport = self.dport = self.seq = self.ack = self.flags = self.win = 0
         self.data = self.opts = b""
         self.icmp_type = self.icmp_code = -1
-        if len(raw) < 20 or raw[0] >> 4 != 4:
+        if len(raw) >= 40 and raw[0] >> 4 == 6:
+            self.ihl = 40
+            self.tot = 40 + struct.unpack("!H", raw[4:6])[0]
+            self.proto = raw[6]
+            self.src = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+            self.dst = socket.inet_ntop(socket.AF_INET6, raw[24:40])
+        elif len(raw) < 20 or raw[0] >> 4 != 4:
             return
-        self.ihl = (raw[0] & 0xF) * 4
-        self.tot = struct.unpack("!H", raw[2:4])[0]
-        self.proto = raw[9]
-        self.src = socket.inet_ntoa(raw[12:16])
-        self.dst = socket.inet_ntoa(raw[16:20])
+        else:
+            self.ihl = (raw[0] & 0xF) * 4
+            self.tot = struct.unpack("!H", raw[2:4])[0]
+            self.proto = raw[9]
+            self.src = socket.inet_ntoa(raw[12:16])
+            self.dst = socket.inet_ntoa(raw[16:20])
         l4 = raw[self.ihl:self.tot]
         if self.proto == PROTO_TCP and len(l4) >= 20:
             (self.sport, self.dport, self.seq, self.ack, off, self.flags,

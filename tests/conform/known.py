@@ -8,7 +8,8 @@ must still agree -- and the reason, with where it is written down
                 elsewhere (documented with the behaviour it concerns).
 
 A scenario listed here passes when the two differ; conform.py notes one
-whose difference went away, so that the list does not go stale.
+whose difference went away, so that the list does not go stale. A name
+holds in both families; "NAME@6" (or "@4") is one family's alone.
 """
 KNOWN = {
     "syn_mss_0": (
@@ -55,9 +56,47 @@ KNOWN = {
         "a segment with SYN and FIN together is dropped in every state "
         "(DropSynFin); Linux takes the SYN-ACK in SYN_SENT and ignores its FIN "
         "(RFC 9293 would take both); docs/security.md"),
+    "est_challenge_twice": (
+        "documented", ("SYN",),
+        "a connection's challenge ACKs spend a budget of 10 a second (RFC 5961 §7 "
+        "asks for a limit, not which); Linux applies its per-socket 500 ms limit of "
+        "out-of-window ACKs to them first, so a second within 500 ms goes unanswered; "
+        "docs/engine.md (replies to unacceptable segments)"),
+    "ip_icmp_host_unreachable_syn_sent": (
+        "rfc", ("SYN,ACK",),
+        "a host unreachable is a soft error (RFC 1122 4.2.3.9: TCP MUST NOT abort "
+        "the connection), in SYN_SENT too: the SYN-ACK then completes the "
+        "handshake; Linux aborts a connection in SYN_SENT on any unreachable "
+        "(the practice RFC 5461 discusses): a RST; docs/engine.md (ICMP)"),
+    "ip_icmp_host_unreachable_syn_received@4": (
+        "rfc", ("ACK", "data"),
+        "a request in SYN_RECEIVED is left alone by ICMP errors (host unreachable is "
+        "soft, RFC 1122 4.2.3.9; and a blind ICMP must not empty the SYN queue, RFC "
+        "5927): the ACK completes the handshake; Linux drops the request on an IPv4 "
+        "net or host unreachable about its SYN-ACK (tcp_req_err; ICMPv6's address "
+        "unreachable is not fatal to it): RSTs; docs/engine.md (ICMP)"),
+    "ip_too_big": (
+        "documented", ("too big 1300",),
+        "after a fragmentation needed / packet too big the oldest segment is resent "
+        "at once in the new size, the rest when RACK finds it lost (after that resend "
+        "is delivered); Linux resends every segment over the new size at once "
+        "(tcp_simple_retransmit); docs/engine.md (ICMP)"),
+    "win_zero_fin": (
+        "rfc", ("FIN again",), "the FIN again gets no D-SACK block (as est_fin_left_of_window)"),
+    "win_data_partly_in_window": (
+        "rfc", ("data window+100",),
+        "a segment that starts in the window and runs past it is trimmed: the part "
+        "in it taken (RFC 9293 §3.10.7.4); Linux since 6.17 drops it whole while "
+        "its receive queue holds data (TCP_INVALID_END_SEQUENCE, BeyondWindow); "
+        "docs/engine.md"),
     "timewait_syn_higher_old_ts": (
         "documented", ("SYN isn+100000 old TS",),
         "a SYN above RCV.NXT opens a new connection in TIME_WAIT whatever its "
         "TSval (RFC 1122 4.2.2.13); RFC 6191 and Linux refuse an older TSval, "
         "which per-connection TSval offsets make meaningless; docs/engine.md"),
 }
+
+
+def lookup(name, family):
+    """The entry for scenario `name` in IP family 4 or 6, or None."""
+    return KNOWN.get(f"{name}@{family}") or KNOWN.get(name)

@@ -282,3 +282,26 @@ def _(d):
     d.establish()
     d.seg("RST+data", R | A, 1, 1, D10)
     d.seg("data after", A | PSH, 1, 1, D10)
+
+
+@scenario("est_oow_ack_twice")
+def _(d):
+    """Two empty ACKs 100 MiB ahead, at once: the first answered, the
+    second not (a duplicate ACK for an out-of-window segment without text
+    is rate limited, one per 500 ms: Linux's tcp_invalid_ratelimit, RFC
+    5961 §7's spirit); data then is answered."""
+    d.establish()
+    d.seg("ACK far", A, FAR, 1)
+    d.seg("ACK far again", A, FAR, 1)
+    d.seg("data", A | PSH, 1, 1, D10)
+
+
+@scenario("est_challenge_twice")
+def _(d):
+    """A RST in the window and then a SYN, at once: a challenge ACK for
+    each from handshake (a budget of 10 a second, docs/engine.md); Linux
+    answers the first only (its 500 ms per-socket limit comes first):
+    known.py."""
+    d.establish()
+    d.seg("RST +1000", R, 1001, 0)
+    d.seg("SYN", S, 1, 0, opts=syn_opts(tsval=TS_BASE + 1000))

@@ -64,7 +64,10 @@ expect 2 "--send /tmp: not a regular file" serve --tun hsk9 --addr 198.18.0.2/24
 expect 2 "bad --max-conn-per-source" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --max-conn-per-source -1
 expect 2 "bad --idle-timeout" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --idle-timeout 5x
 expect 2 "bad drain timeout" connect --tun hsk9 --addr 198.18.0.2/24 198.18.0.1:80 --drain-timeout x
+expect 2 "bad --rcvbuf '1023'" serve --tun hsk9 --addr 198.18.0.2/24 --port 7 --hold --rcvbuf 1023
 expect 0 "--max-conn-per-source N" serve --help
+expect 0 "--hold " serve --help
+expect 0 "--rcvbuf N" serve --help
 expect 0 "--drain-timeout S" connect --help
 
 # IPv6 (docs/ipv6.md): --addr takes IPV6/PREFIX, repeated; endpoints take

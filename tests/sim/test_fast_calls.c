@@ -38,7 +38,8 @@
  * unacknowledged with memory exhausted, SO_LINGER (N: the peer never
  * acknowledges the FIN, so the linger time resets it; 0: a reset at
  * once), no room for an orphan, a FIN queued already, no extension left
- * (idle), the peer's FIN first (CLOSE_WAIT to LAST_ACK), a close before
+ * (idle), the peer's FIN first (CLOSE_WAIT to LAST_ACK), the peer's
+ * window closed (the FIN waits for it to open), a close before
  * the handshake's end, a listener waiting for a slot, the listener itself
  * (closed the same way at the end). With tcp_stack.no_fastpath (every
  * close the general way) the events, counters and what the slot's
@@ -56,6 +57,8 @@ typedef struct closing {
 	bool shut;                /* SHUT_WR first */
 	bool idle;                /* 200 ms quiet first: no extension left */
 	bool starved;             /* a listener waits for a slot */
+	bool zero_wnd;            /* the peer's ACK of the 100 bytes says
+				   * window 0; it opens after the close */
 } closing;
 
 /* S's trace and clock hooks off for a call but as kept (the short ways
@@ -96,7 +99,7 @@ static void run_closing(const void *pv, bool slow, outcome *out)
 	peer_write(&p);
 	uint32_t dseq = 0;
 	if (v->acked)
-		peer_send(&p, 0, 100, HSK_TH_ACK, 2000, NULL, 0);
+		peer_send(&p, 0, 100, HSK_TH_ACK, v->zero_wnd ? 0 : 2000, NULL, 0);
 	if (v->unread) {
 		peer_send(&p, 0, v->acked ? 100 : 0, HSK_TH_ACK, 2000, text, 10);
 		dseq = 10;
@@ -125,6 +128,10 @@ static void run_closing(const void *pv, bool slow, outcome *out)
 	snprintf(line, sizeof(line), "after close: starved %d, sockets %u, orphans %u",
 		 p.st->socks_starved, p.st->socks_in_use, p.st->tcp.orphans);
 	sim_run(&p.sm, 7 * MS);
+	if (v->zero_wnd) {
+		peer_send(&p, dseq, 100, HSK_TH_ACK, 2000, NULL, 0);
+		sim_run(&p.sm, 7 * MS);
+	}
 	if (v->linger_set && v->linger > 0) {
 		sim_run(&p.sm, 10 * SEC);       /* no ACK: the linger time resets */
 	} else {
@@ -174,6 +181,7 @@ static void test_close_usual(void **state)
 		{ "clocked", .acked = true, .clocked = true },
 		{ "unread", .acked = true, .unread = true },
 		{ "peer's FIN first", .acked = true, .peer_fin = true },
+		{ "peer's window 0", .acked = true, .zero_wnd = true },
 		{ "SO_LINGER 5 s", .acked = true, .linger_set = true, .linger = 5 },
 		{ "SO_LINGER 0", .acked = true, .linger_set = true, .linger = 0 },
 		{ "no room for an orphan", .acked = true, .no_orphans = true },

@@ -526,9 +526,10 @@ static void ptb(sim_peer *p, uint16_t mtu, uint32_t rseq)
 
 /* PMTU discovery over IPv6 (RFC 8201) with data in flight: a packet too
  * big shrinks the MSS by IPv6's 60 bytes of headers (and the timestamp
- * option's 12) and resends at once; a claim below 1280 counts as 1280;
- * one quoting a sequence number not in flight is not believed (RFC
- * 5927); it never grows back. */
+ * option's 12) and resends at once; a claim below 1280 is discarded (RFC
+ * 8201 §4: "it must discard it", as Linux; the conformance test's
+ * ip_too_big_below_minimum); one quoting a sequence number not in flight
+ * is not believed (RFC 5927); it never grows back. */
 static void test_pmtu(void **state)
 {
 	(void)state;
@@ -561,7 +562,12 @@ static void test_pmtu(void **state)
 	assert_non_null(e);
 	assert_int_equal(e->ev.seq, p.hiss + 1);
 	assert_int_equal(e->ev.len, 1400 - 60 - 12);
+	mark = sm.nlog;
 	ptb(&p, 500, 1);
+	ptb(&p, 1279, 1);
+	assert_int_equal(maxseg(&sm, p.sd), 1400 - 60 - 12);
+	assert_int_equal(sim_count_tx_since(&sm, S, mark), 0);
+	ptb(&p, 1280, 1);
 	assert_int_equal(maxseg(&sm, p.sd), 1280 - 60 - 12);
 	ptb(&p, 1500, 1);
 	assert_int_equal(maxseg(&sm, p.sd), 1280 - 60 - 12);

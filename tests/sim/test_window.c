@@ -183,6 +183,116 @@ static void test_zero_window_still_takes_ack_slow(void **state)
 	zero_window_takes_ack(true);
 }
 
+/* A zero-window probe (1 byte at RCV.NXT, RCV.WND 0) is not acceptable
+ * (RFC 9293 §3.10.7.4); only its ACK is taken. Its TSval must not become
+ * TS.Recent: RFC 7323 §5.3 rejects a segment outside the window (R2)
+ * before recording its timestamp (R3), so the ACK echoes the last
+ * accepted segment's TSval (as Linux: the conformance test's
+ * win_zero_probe_one_byte). A duplicate ending at RCV.NXT still gives its
+ * TSval, as in an open window (win_zero_old_data). Both ways, as above. */
+static void zero_window_probe_keeps_ts_recent(bool slow)
+{
+	sim sm;
+	sim_peer p;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.rcvbuf = 1024;
+	sim_init(&sm, 2, &cfg, 815);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	syn.has_ts = true;
+	syn.ts_val = 1000;
+	sim_peer_accept(&sm, &p, S, PORT, 3000, &syn);
+	hsk_stack *s = sm.st[S];
+	s->tcp.no_fastpath = slow;
+	static char fill[1024];
+	memset(fill, 'f', sizeof(fill));
+	p.tsval = 1001;
+	sim_peer_send(&p, 1, 1, A | PSH, 65535, fill, sizeof(fill));
+	sim_run(&sm, 100 * MS);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.ts_ecr, 1001);
+	for (uint32_t tsval = 1002; tsval < 1004; tsval++) {
+		p.tsval = tsval;
+		sim_peer_send(&p, 1025, 1, A | PSH, 65535, "z", 1);
+		expect_peer_seg(&p, A, 1, 1025, 0);
+		assert_int_equal(sm.log[sm.tx_cursor - 1].ev.win, 0);
+		assert_int_equal(sm.log[sm.tx_cursor - 1].ev.ts_ecr, 1001);
+	}
+	assert_int_equal(sim_counter(&sm, S, "TCPZeroWindowDrop"), 2);
+	/* A duplicate that ends at RCV.NXT (the last 10 bytes again) is taken
+	 * for its ACK and timestamp, as in an open window: echoed. */
+	p.tsval = 1004;
+	sim_peer_send(&p, 1015, 1, A | PSH, 65535, fill, 10);
+	expect_peer_seg(&p, A, 1, 1025, 0);
+	assert_int_equal(sm.log[sm.tx_cursor - 1].ev.ts_ecr, 1004);
+	close_fx(&sm, &p);
+}
+
+static void test_zero_window_probe_keeps_ts_recent(void **state)
+{
+	(void)state;
+	zero_window_probe_keeps_ts_recent(false);
+}
+
+static void test_zero_window_probe_keeps_ts_recent_slow(void **state)
+{
+	(void)state;
+	zero_window_probe_keeps_ts_recent(true);
+}
+
+/* The peer's window is 0 when the application closes: the FIN needs a
+ * sequence number the peer does not offer, so it waits (as Linux's
+ * tcp_snd_wnd_test; RFC 1122 4.2.2.17: the first zero-window probe an RTO
+ * later) and the persist timer probes with SND.UNA - 1; the window opens:
+ * the FIN goes (the conformance test's win_peer_zero_window_fin). Both
+ * ways: close()'s usual way (output_fin) and the steps. */
+static void fin_waits_for_window(bool slow)
+{
+	sim sm;
+	sim_peer p;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	sim_init(&sm, 2, &cfg, 817);
+	tcp_opts syn;
+	tcp_opts_init(&syn);
+	syn.mss = 1460;
+	sim_peer_accept_win(&sm, &p, S, PORT, 3000, &syn, 0);
+	hsk_stack *s = sm.st[S];
+	s->tcp.no_fastpath = slow;
+	assert_int_equal(hsk_close(s, p.sd), 0);
+	p.sd = -1;
+	sim_run(&sm, 150 * MS);
+	expect_no_tx(&sm);
+	sim_run(&sm, 3 * SEC);
+	expect_peer_seg(&p, A, 0, 1, 0);                 /* a probe, no FIN */
+	assert_true(sim_counter(&sm, S, "TCPWinProbe") >= 1);
+	while (sim_next_tx(&sm))
+		;
+	sim_peer_send(&p, 1, 1, A, 65535, NULL, 0);      /* the window opens */
+	expect_peer_seg(&p, A | FIN, 1, 1, 0);
+	sim_peer_send(&p, 1, 2, A | FIN, 65535, NULL, 0);
+	expect_peer_seg(&p, A, 2, 2, 0);                 /* TIME_WAIT */
+	assert_int_equal(hsk_close(s, p.lsd), 0);
+	sim_run(&sm, 100 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
+static void test_fin_waits_for_window(void **state)
+{
+	(void)state;
+	fin_waits_for_window(false);
+}
+
+static void test_fin_waits_for_window_slow(void **state)
+{
+	(void)state;
+	fin_waits_for_window(true);
+}
+
 /* Simultaneous close: we sent our FIN and got the peer's (CLOSING). Our
  * ACK of its FIN was lost, so the peer resends its FIN (SEG.SEQ = RCV.NXT
  * - 1), now acknowledging ours. That ACK is taken at once: TIME_WAIT, and
@@ -470,6 +580,10 @@ int main(void)
 		cmocka_unit_test(test_wl2_equal_ack_updates),
 		cmocka_unit_test(test_zero_window_still_takes_ack),
 		cmocka_unit_test(test_zero_window_still_takes_ack_slow),
+		cmocka_unit_test(test_zero_window_probe_keeps_ts_recent),
+		cmocka_unit_test(test_zero_window_probe_keeps_ts_recent_slow),
+		cmocka_unit_test(test_fin_waits_for_window),
+		cmocka_unit_test(test_fin_waits_for_window_slow),
 		cmocka_unit_test(test_closing_takes_ack_on_old_fin),
 		cmocka_unit_test(test_last_ack_takes_ack_on_old_fin),
 		cmocka_unit_test(test_ack_acceptability_bounds),

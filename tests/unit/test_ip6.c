@@ -6,7 +6,7 @@
  * destinations dropped and counted; the rate limit of RFC 4443 §2.4(f);
  * §2.4(e)'s silences; segments and ICMPv6 errors handed to the upper
  * layer through input6 and ip_icmp_err6 (packet too big in ICMPv4's
- * terms, 1280 at least; every error type and code translated), never
+ * terms; one below 1280 discarded; every error type and code translated), never
  * when sent to a group or quoting less than a packet's start; the limit
  * of eight extension headers counted; the address list; source selection by the
  * longest matching prefix at every length; and a stack with no IPv6
@@ -398,11 +398,19 @@ static void test_errors_up(void **state)
 	assert_memory_equal(c.err.src, A2, 16);
 	assert_memory_equal(c.err.dst, v6_ptb_crafted + 24, 16);
 
-	/* A packet too big claiming 500 bytes: 1280 (RFC 8201 §4). */
+	/* A packet too big claiming 500 bytes: discarded (RFC 8201 §4: "it
+	 * must discard it"; Linux the same). */
 	uint8_t *b = malloc(sizeof v6_ptb);
 	assert_non_null(b);
 	memcpy(b, v6_ptb, sizeof v6_ptb);
 	wr32(b + 44, 500);
+	wr16(b + 42, 0);
+	wr16(b + 42, csum_fold(csum_partial(b + 40, sizeof v6_ptb - 40,
+			csum_pseudo6(b + 8, b + 24, IP_PROTO_ICMPV6, sizeof v6_ptb - 40))));
+	hsk_stack_input(s, 1003 * MS, b, sizeof v6_ptb);
+	assert_int_equal(c.errs, 1);
+	/* 1280 exactly is the floor and is taken. */
+	wr32(b + 44, 1280);
 	wr16(b + 42, 0);
 	wr16(b + 42, csum_fold(csum_partial(b + 40, sizeof v6_ptb - 40,
 			csum_pseudo6(b + 8, b + 24, IP_PROTO_ICMPV6, sizeof v6_ptb - 40))));

@@ -306,6 +306,9 @@ void tcb_fit_snd(tcp_stack *s, tcb *t)
 			ring_move(s, t, r, pow2_at_least(need));
 		return;
 	}
+	/* A writer that finds no room: autotuning may want more (tune.c). */
+	if (!ring_space(r))
+		tune_snd_full(s, t);
 	/* (A ring's size is a power of two: below pow2_at_least(sndbuf)
 	 * exactly when below sndbuf, which is at most 1 GiB.) */
 	if (r->cap >= t->sndbuf)

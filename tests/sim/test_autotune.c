@@ -42,6 +42,8 @@ typedef struct run_out {
 	double mbps;              /* payload goodput over the transfer */
 	size_t got;
 	uint32_t max_win;         /* largest window the server offered */
+	uint64_t big_at;          /* when it first offered more than 1 MiB,
+				   * after the transfer began (0: never) */
 	int syn_ws, synack_ws;    /* window scales the handshake carried */
 	int c_sndbuf, s_rcvbuf;   /* SO_SNDBUF, SO_RCVBUF read back at the end */
 	uint64_t rcv_grows, snd_grows;
@@ -97,6 +99,7 @@ static void run(const run_spec *rs, run_out *ro)
 	ro->mbps = (double)got * 8 / ((double)(sim_now(&sm) - t0) / 1e9) / 1e6;
 	ro->got = got;
 	ro->max_win = 0;
+	ro->big_at = 0;
 	ro->syn_ws = ro->synack_ws = -2;
 	for (size_t i = 0; i < sm.nlog; i++) {
 		const hsk_trace_event *ev = &sm.log[i].ev;
@@ -110,6 +113,8 @@ static void run(const run_spec *rs, run_out *ro)
 			uint32_t w = ev->win << ro->synack_ws;
 			if (w > ro->max_win)
 				ro->max_win = w;
+			if (w > 1024 * K && !ro->big_at)
+				ro->big_at = ev->t_ns - t0;
 		}
 	}
 	assert_int_equal(hsk_getsockopt(c, csd, HSK_SO_SNDBUF, &ro->c_sndbuf), 0);
@@ -147,22 +152,31 @@ static void run(const run_spec *rs, run_out *ro)
 static void test_long_rtt_bulk_grows(void **state)
 {
 	(void)state;
-	run_spec rs = { .delay_ns = 50 * MS, .rate_bps = 200000000ull, .total = 32u << 20,
-			.limit_ns = 60 * SEC };
-	run_out ro;
-	run(&rs, &ro);
-	fprintf(stderr, "autotune: %.1f Mbit/s over a 100 ms RTT (the default buffers' cap "
-		"is %.1f); window up to %u KiB, SO_RCVBUF %d, SO_SNDBUF %d, %llu + %llu "
-		"growths\n", ro.mbps, 256.0 * 1024 * 8 / 0.1 / 1e6, ro.max_win / K,
-		ro.s_rcvbuf, ro.c_sndbuf, (unsigned long long)ro.rcv_grows,
-		(unsigned long long)ro.snd_grows);
-	assert_int_equal(ro.got, rs.total);
-	assert_int_equal(ro.syn_ws, 7);
-	assert_int_equal(ro.synack_ws, 7);
-	assert_true(ro.mbps > 60.0);
-	assert_true(ro.max_win > 1024 * K);
-	assert_true(ro.s_rcvbuf > 2 * 256 * (int)K && ro.c_sndbuf > 2 * 256 * (int)K);
-	assert_true(ro.rcv_grows > 0 && ro.snd_grows > 0);
+	/* (at 200 ms the receiver idles longer than its extension's 40 ms
+	 * between the first windows: the count must outlive that) */
+	for (int ms = 100; ms <= 200; ms += 100) {
+		run_spec rs = { .delay_ns = (uint64_t)ms / 2 * MS, .rate_bps = 200000000ull,
+				.total = 32u << 20, .limit_ns = 60 * SEC };
+		run_out ro;
+		run(&rs, &ro);
+		double cap = 256.0 * 1024 * 8 / (ms / 1000.0) / 1e6;
+		fprintf(stderr, "autotune: %.1f Mbit/s over a %d ms RTT (the default buffers' "
+			"cap is %.1f); window up to %u KiB, SO_RCVBUF %d, SO_SNDBUF %d, "
+			"%llu + %llu growths; > 1 MiB offered after %.2f s\n", ro.mbps, ms, cap,
+			ro.max_win / K, ro.s_rcvbuf,
+			ro.c_sndbuf, (unsigned long long)ro.rcv_grows,
+			(unsigned long long)ro.snd_grows, (double)ro.big_at / 1e9);
+		assert_int_equal(ro.got, rs.total);
+		assert_int_equal(ro.syn_ws, 7);
+		assert_int_equal(ro.synack_ws, 7);
+		assert_true(ro.mbps > 3 * cap);
+		assert_true(ro.max_win > 1024 * K);
+		/* promptly: within 5 RTTs (3.5 here), as the sender's slow
+		 * start doubles per RTT */
+		assert_true(ro.big_at && ro.big_at <= 5 * (uint64_t)ms * MS);
+		assert_true(ro.s_rcvbuf > 2 * 256 * (int)K && ro.c_sndbuf > 2 * 256 * (int)K);
+		assert_true(ro.rcv_grows > 0 && ro.snd_grows > 0);
+	}
 }
 
 /* The same with 0.5 % loss each way: the stream stays exact (growth
@@ -203,7 +217,9 @@ static void test_locked_buffers_stay(void **state)
 }
 
 /* A server that reads nothing for 10 s: its buffer does not grow (growth
- * follows consumption); then it reads everything, intact. */
+ * follows consumption), nor does the client's send buffer (the peer's
+ * window holds its bytes back, not the buffer: a peer that never reads
+ * must not make us hold more); then it reads everything, intact. */
 static void test_not_reading_no_growth(void **state)
 {
 	(void)state;
@@ -215,32 +231,46 @@ static void test_not_reading_no_growth(void **state)
 	assert_int_equal(ro.s_rcvbuf, 2 * 256 * K);
 	assert_int_equal(ro.rcv_grows, 0);
 	assert_true(ro.max_win <= 256 * K);
+	assert_int_equal(ro.c_sndbuf, 2 * 256 * K);
+	assert_int_equal(ro.snd_grows, 0);
 }
 
 /* Under memory pressure nothing grows: the server's tcp_mem puts it under
  * pressure at its first ring (and keeps it there: tcp_mem_low 0), with
- * rcvbuf_min 128 KiB so that it reads more per RTT than a count's start;
- * the client's send buffer stays as it is above tcp_mem_low (64 KiB). */
+ * rcvbuf_min 128 KiB so that it reads more per RTT than a count's start.
+ * And a send buffer does not grow above tcp_mem_low (as Linux's
+ * tcp_should_expand_sndbuf): a client with tcp_mem_low 64 KiB sends over
+ * the long path to a server whose window grows. */
 static void test_pressure_no_growth(void **state)
 {
 	(void)state;
-	hsk_config ccfg, scfg;
-	hsk_config_default(&ccfg);
-	ccfg.tcp_mem_low = 64 * K;
+	hsk_config scfg;
 	hsk_config_default(&scfg);
 	scfg.tcp_mem_low = 0;
 	scfg.tcp_mem_pressure = 1;
 	scfg.rcvbuf_min = 128 * K;
 	run_spec rs = { .delay_ns = 10 * MS, .rate_bps = 200000000ull, .total = 8u << 20,
-			.limit_ns = 60 * SEC, .ccfg = &ccfg, .scfg = &scfg };
+			.limit_ns = 60 * SEC, .scfg = &scfg };
 	run_out ro;
 	run(&rs, &ro);
 	fprintf(stderr, "pressure: %.1f Mbit/s, window up to %u KiB\n", ro.mbps, ro.max_win / K);
 	assert_int_equal(ro.got, rs.total);
 	assert_int_equal(ro.s_rcvbuf, 2 * 256 * K);
-	assert_int_equal(ro.c_sndbuf, 2 * 256 * K);
 	assert_int_equal(ro.rcv_grows, 0);
+	assert_true(ro.max_win <= 128 * K);
+
+	hsk_config ccfg;
+	hsk_config_default(&ccfg);
+	ccfg.tcp_mem_low = 64 * K;
+	run_spec rs2 = { .delay_ns = 50 * MS, .rate_bps = 200000000ull, .total = 8u << 20,
+			 .limit_ns = 60 * SEC, .ccfg = &ccfg };
+	run(&rs2, &ro);
+	fprintf(stderr, "above tcp_mem_low: %.1f Mbit/s, window up to %u KiB\n", ro.mbps,
+		ro.max_win / K);
+	assert_int_equal(ro.got, rs2.total);
+	assert_int_equal(ro.c_sndbuf, 2 * 256 * K);
 	assert_int_equal(ro.snd_grows, 0);
+	assert_true(ro.rcv_grows > 0);
 }
 
 int main(void)

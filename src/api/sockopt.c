@@ -166,7 +166,7 @@ static int set_buf(hsk_sock *k, int opt, int value)
 		 * saturates at 65535 should the buffer set pass its reach) */
 		tcb_set_buf_locks(t, tcb_buf_locks(t) | lock);
 		if (t->act)     /* a receive count under way stops (tune.c) */
-			t->act->tune = 0;
+			t->act->tune &= (uint8_t)~TUNE_RCV;
 		return 0;
 	}
 	uint32_t *dst = opt == HSK_SO_SNDBUF ? &k->sndbuf : &k->rcvbuf;

@@ -285,10 +285,13 @@ typedef struct tcp_tune {
 	uint32_t space;           /* bytes consumed in the last count
 				   * (Linux's rcvq_space.space) */
 	uint32_t rtt_us;          /* the receiver's RTT estimate; 0: none */
+	hsk_seq full_una;         /* SND.UNA when a writer last found the send
+				   * ring full (with TUNE_SND_FULL) */
 } tcp_tune;
 
 enum tcp_tune_flag {
-	TUNE_RCV = 1u << 0,       /* `tun` is set */
+	TUNE_RCV = 1u << 0,       /* `tun`'s receive count is set */
+	TUNE_SND_FULL = 1u << 1,  /* `tun.full_una` is set */
 };
 
 /*

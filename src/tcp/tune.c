@@ -16,12 +16,12 @@
  *             (the least seen). Counted on full-sized in-order segments
  *             only: smaller ones never need a larger buffer, and a
  *             request/response exchange pays nothing for it.
- *   send      the application finds the send ring full, all of it in
+ *   send      the application finds the send ring full again after an
+ *             ACK freed some of it (Linux's tcp_new_space), all of it in
  *             flight, and the congestion window not full (the buffer, not
  *             cwnd nor the peer's window, holds the sender back): sndbuf
  *             becomes twice the congestion window, at least 10 segments'
- *             worth. (Linux asks only the cwnd's question, when an ACK
- *             frees room for a writer that found none.)
+ *             worth. (Linux asks only the cwnd's question.)
  * Neither grows a buffer the application set (SO_RCVBUF, SO_SNDBUF: the
  * TCB's buffer locks) nor grows under memory pressure (send: nor above
  * tcp_mem_low, as Linux). The rings follow through mem.c (tcb_fit_rcv,
@@ -81,7 +81,7 @@ static void count_start(tcp_stack *s, tcb *t, tcb_act *a)
 {
 	tcp_tune *u = &a->tun;
 	uint64_t now = s->env->now;
-	a->tune = TUNE_RCV;
+	a->tune |= TUNE_RCV;
 	if ((tcb_buf_locks(t) & BUF_LOCK_RCV) || t->rcvbuf >= s->env->cfg.rcvbuf_max) {
 		u->due = UINT64_MAX;
 		return;
@@ -197,9 +197,17 @@ void tune_snd_full(tcp_stack *s, tcb *t)
 	 * is in flight, and cwnd has room (Linux's test). Bytes that wait
 	 * are held back by the peer's window (one that never reads must
 	 * not make us hold more), cwnd or Nagle: more buffer would wait. */
-	uint32_t cwnd = t->act->cc.cwnd;
+	tcb_act *a = t->act;
+	uint32_t cwnd = a->cc.cwnd;
 	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
-	if (flight < ring_len(&t->act->snd) || flight >= cwnd)
+	if (flight < ring_len(&a->snd) || flight >= cwnd)
+		return;
+	/* And, as Linux's tcp_new_space, only once an ACK freed room for a
+	 * writer that found none: not for a silent peer. */
+	bool acked = (a->tune & TUNE_SND_FULL) && !seq_eq(a->tun.full_una, t->snd_una);
+	a->tune |= TUNE_SND_FULL;
+	a->tun.full_una = t->snd_una;
+	if (!acked)
 		return;
 	uint64_t want = (uint64_t)TUNE_INIT_SEGS * t->mss;
 	if (want < cwnd)

@@ -179,6 +179,29 @@ static void test_long_rtt_bulk_grows(void **state)
 	}
 }
 
+/* Without timestamps the receiver's RTT is the time a window's worth
+ * takes to arrive (the least seen): the buffers grow as well. */
+static void test_no_timestamps_grows(void **state)
+{
+	(void)state;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.timestamps = false;
+	run_spec rs = { .delay_ns = 50 * MS, .rate_bps = 200000000ull, .total = 32u << 20,
+			.limit_ns = 60 * SEC, .ccfg = &cfg, .scfg = &cfg };
+	run_out ro;
+	run(&rs, &ro);
+	fprintf(stderr, "no timestamps: %.1f Mbit/s over a 100 ms RTT; window up to %u KiB; "
+		"> 1 MiB offered after %.2f s\n", ro.mbps, ro.max_win / K,
+		(double)ro.big_at / 1e9);
+	assert_int_equal(ro.got, rs.total);
+	assert_true(ro.mbps > 60.0);
+	assert_true(ro.rcv_grows > 0 && ro.snd_grows > 0);
+	/* (later than with timestamps, 5.5 RTTs: the first sample waits
+	 * for a window's worth, which slow start takes RTTs to send) */
+	assert_true(ro.big_at && ro.big_at <= 8 * 100 * MS);
+}
+
 /* The same with 0.5 % loss each way: the stream stays exact (growth
  * waits for the holes to fill before the ring moves) and buffers grow. */
 static void test_lossy_bulk_exact(void **state)
@@ -279,6 +302,7 @@ int main(void)
 		fprintf(stderr, "(IPv6)\n");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_long_rtt_bulk_grows),
+		cmocka_unit_test(test_no_timestamps_grows),
 		cmocka_unit_test(test_lossy_bulk_exact),
 		cmocka_unit_test(test_locked_buffers_stay),
 		cmocka_unit_test(test_not_reading_no_growth),

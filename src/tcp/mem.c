@@ -238,6 +238,10 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 	uint32_t len = ring_len(r);
 	ring_peek(r, 0, nr.buf, len);
 	nr.len = len;
+	/* Bytes placed past the data are not moved (receive autotuning
+	 * grows a ring from the input path: tune.c). */
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;
 	s->buffer_bytes = s->buffer_bytes - r->cap + nr.cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes = s->orphan_bytes - r->cap + nr.cap;

@@ -319,6 +319,16 @@ typedef struct hsk_config {
 	uint64_t tcp_mem_high;      /* 384 MiB */
 	uint32_t sndbuf_min;        /* 4096 */
 	uint32_t rcvbuf_min;        /* 4096 */
+	/* Buffer autotuning, as Linux's (tcp_rmem[2], tcp_wmem[2]): a
+	 * connection's receive buffer grows to about twice what the
+	 * application read in a round trip, its send buffer to about twice
+	 * the congestion window, up to these (docs/bytestream.md). Not for a
+	 * buffer the application set (SO_RCVBUF, SO_SNDBUF), and never under
+	 * memory pressure. At most 1 GiB; at or below rcvbuf / sndbuf, that
+	 * buffer does not grow. Our window scale is worked out from the
+	 * larger of rcvbuf and rcvbuf_max. */
+	uint32_t rcvbuf_max;        /* 6 MiB */
+	uint32_t sndbuf_max;        /* 4 MiB */
 	unsigned max_sockets;       /* 65536 socket descriptors */
 	unsigned max_conns;         /* 1048576 TCBs + requests */
 	/* Connections closed by the user that still live (FIN_WAIT_1/2,

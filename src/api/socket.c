@@ -374,6 +374,7 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	l->flags = k->flags;
 	l->sndbuf = k->sndbuf;
 	l->rcvbuf = k->rcvbuf;
+	l->buf_locks = k->buf_locks;
 	sock_opts_to_listener(s, k, l);
 	l->next = s->tcp.listeners;
 	s->tcp.listeners = l;
@@ -600,9 +601,11 @@ static inline __attribute__((always_inline)) int conn_start(hsk_stack *s, int sd
 	}
 	t->flags |= k->flags;
 	t->sndbuf = k->sndbuf;
-	if (k->rcvbuf != t->rcvbuf) {   /* the fresh TCB's are the defaults' */
+	/* the fresh TCB's are the defaults', unlocked */
+	if (k->rcvbuf != t->rcvbuf || k->buf_locks) {
 		t->rcvbuf = k->rcvbuf;
-		t->rcv_wscale = wscale_for(t->rcvbuf);
+		tcb_set_buf_locks(t, k->buf_locks);
+		t->rcv_wscale = tcp_rcv_wscale(&s->tcp, t->rcvbuf, k->buf_locks) & 15;
 	}
 	t->iss = tcp_isn_inl(&s->tcp, tu, a6);   /* (in line: a frame less) */
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;

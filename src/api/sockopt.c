@@ -146,10 +146,13 @@ static int set_buf(hsk_sock *k, int opt, int value)
 {
 	/* As Linux, a size out of range is brought into it (here 1 KiB to
 	 * 1 GiB of payload); a negative one is refused. The ring is sized at
-	 * first use: a change after that is refused. */
+	 * first use: a change after that is refused. A size set is the
+	 * application's: autotuning leaves that buffer alone (Linux's
+	 * SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK). */
 	if (value < 0)
 		return -HSK_EINVAL;
 	uint32_t v = value < 1024 ? 1024u : value > (1 << 30) ? 1u << 30 : (uint32_t)value;
+	unsigned lock = opt == HSK_SO_SNDBUF ? BUF_LOCK_SND : BUF_LOCK_RCV;
 	if (k->kind == SK_CONN) {
 		tcb *t = k->t;
 		if (t->act && ((opt == HSK_SO_SNDBUF && t->act->snd.buf) ||
@@ -159,11 +162,20 @@ static int set_buf(hsk_sock *k, int opt, int value)
 			t->sndbuf = v;
 		else
 			t->rcvbuf = v;
+		/* (a window scale already sent stays: the window field
+		 * saturates at 65535 should the buffer set pass its reach) */
+		tcb_set_buf_locks(t, tcb_buf_locks(t) | lock);
+		if (t->act)     /* a receive count under way stops (tune.c) */
+			t->act->tune &= (uint8_t)~TUNE_RCV;
 		return 0;
 	}
 	uint32_t *dst = opt == HSK_SO_SNDBUF ? &k->sndbuf : &k->rcvbuf;
-	if (k->kind == SK_LISTEN)
+	if (k->kind == SK_LISTEN) {
 		dst = opt == HSK_SO_SNDBUF ? &k->l->sndbuf : &k->l->rcvbuf;
+		k->l->buf_locks |= (uint8_t)lock;
+	} else {
+		k->buf_locks = (k->buf_locks | lock) & 3;
+	}
 	*dst = v;
 	return 0;
 }

@@ -57,6 +57,9 @@
 	X(StaleClock) \
 	/* a send or receive ring refused: over tcp_mem_high, or no memory */ \
 	X(BufferRefused) \
+	/* buffer autotuning grew a receive or send buffer (Linux counts \
+	 * neither) */ \
+	X(TCPRcvBufAutoGrow) X(TCPSndBufAutoGrow) \
 	/* IPv6 (Ip6 in /proc/net/snmp6); martians and DropNotForUs are \
 	 * counted above for both families */ \
 	X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InAddrErrors) \

@@ -50,6 +50,8 @@ void hsk_config_default(hsk_config *c)
 	c->tcp_mem_high = 384ull << 20;
 	c->sndbuf_min = 4096;
 	c->rcvbuf_min = 4096;
+	c->rcvbuf_max = 6u << 20;
+	c->sndbuf_max = 4u << 20;
 	c->max_sockets = 65536;
 	c->max_conns = 1048576;
 	c->max_orphans = 65536;
@@ -73,6 +75,7 @@ static bool config_valid(const hsk_config *c)
 	       c->sndbuf <= (1u << 30) && c->rcvbuf <= (1u << 30) &&
 	       c->sndbuf_min >= 1024 && c->rcvbuf_min >= 1024 &&
 	       c->sndbuf_min <= (1u << 30) && c->rcvbuf_min <= (1u << 30) &&
+	       c->sndbuf_max <= (1u << 30) && c->rcvbuf_max <= (1u << 30) &&
 	       c->tcp_mem_low <= c->tcp_mem_pressure &&
 	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&

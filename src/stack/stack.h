@@ -55,6 +55,8 @@ typedef struct hsk_sock {
 	uint8_t inet6 : 1;        /* an HSK_AF_INET6 socket (sock_family) */
 	uint8_t v6only : 1;       /* HSK_SO_V6ONLY */
 	bool ev_queued : 1;       /* already on the readiness event queue */
+	uint8_t buf_locks : 2;    /* enum buf_lock: SO_SNDBUF / SO_RCVBUF set
+				   * before connect or listen */
 	uint16_t bport;
 	uint32_t baddr;
 	uint32_t flags;           /* TF_NODELAY, TF_KEEPALIVE, TF_LINGER0,

@@ -109,7 +109,7 @@ static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
 	       a->cc.mss == (t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss) &&
-	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]);
+	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]) && !tune_live(s, a);
 }
 
 static void act_put_now(tcp_stack *s, tcb *t)
@@ -162,6 +162,20 @@ static void idle_pop(tcp_stack *s)
 	act_put_now(s, t);
 }
 
+/* The same when it has been kept long enough: one that a live receive
+ * count holds (tune.c) is kept again, until the count lapses (bounded:
+ * max(2 RTT, 200 ms) after the last one), so an idle receiver still
+ * gives it back. */
+static void idle_pop_aged(tcp_stack *s, uint64_t now)
+{
+	tcb *t = s->act_idle_head;
+	idle_pop(s);
+	if (t->act && tune_live(s, t->act)) {
+		t->act->idle_at = now;
+		idle_append(s, t);
+	}
+}
+
 void tcb_act_put(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = t->act;
@@ -186,7 +200,7 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 void tcb_act_reap(tcp_stack *s, uint64_t now)
 {
 	while (s->act_idle_head && now - s->act_idle_head->act->idle_at >= ACT_KEEP_NS)
-		idle_pop(s);
+		idle_pop_aged(s, now);
 }
 
 /* The extension back to its pool (off the kept list already). */

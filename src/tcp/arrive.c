@@ -394,7 +394,7 @@ static inline __attribute__((always_inline)) bool hp_fused(tcp_stack *s, tcb *t,
 		qack_on_data(s, t);
 		r->len += len;
 		t->rcv_nxt = seq_add(t->rcv_nxt, len);
-		data_rcvd(s, t, a, len);
+		data_rcvd(s, t, a, sg, len);
 		t->flags |= TF_RCV_MOVED;
 		output_quiet(s, t);
 		tcb_act_put_idle(s, t);

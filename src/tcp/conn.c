@@ -23,7 +23,7 @@ void tcb_fresh_init(tcp_stack *s, tcb *t)
 	tcb_cc_init(s, t, TCP_DEFAULT_MSS);
 	t->sndbuf = s->env->cfg.sndbuf;
 	t->rcvbuf = s->env->cfg.rcvbuf;
-	t->rcv_wscale = wscale_for(t->rcvbuf);
+	t->rcv_wscale = tcp_rcv_wscale(s, t->rcvbuf, 0);
 }
 
 tcb *tcb_new(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)

@@ -340,9 +340,13 @@ static inline __attribute__((always_inline)) bool ack_forward(tcp_stack *s, tcb 
 /* len > 0 bytes have joined the receive ring in order: the reader is told,
  * and the ACK is due at once or later. */
 static inline __attribute__((always_inline)) void data_rcvd(tcp_stack *s, tcb *t, tcb_act *a,
-							   uint32_t len)
+							   const tcp_seg *sg, uint32_t len)
 {
 	tcp_notify(s, t->sd);   /* tcb_notify, inline */
+	/* A full-sized segment: receive autotuning counts (tune.c), once
+	 * per receiver RTT. */
+	if (len >= t->mss && (!(a->tune & TUNE_RCV) || s->env->now >= a->tun.due))
+		tune_rcv_count(s, t, a, sg);
 	/* Delayed ACK: at least every second full-sized segment, at most
 	 * delack_ns late (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3); at once in
 	 * quick-ACK mode (quickack.c). */
@@ -404,7 +408,7 @@ static inline __attribute__((always_inline)) bool data_in_order(tcp_stack *s, tc
 	*fin_now = seg_fin && all;
 	if (!len)
 		return false;
-	data_rcvd(s, t, a, len);
+	data_rcvd(s, t, a, sg, len);
 	return true;
 }
 

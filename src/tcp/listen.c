@@ -168,8 +168,9 @@ static uint16_t req_window_now(const tcp_stack *s, const tcp_listener *l)
  * the default buffer (no call). */
 static inline uint8_t listener_wscale(const tcp_stack *s, const tcp_listener *l)
 {
-	assert(s->tcb_fresh.rcv_wscale == wscale_for(s->tcb_fresh.rcvbuf));
-	return l->rcvbuf == s->tcb_fresh.rcvbuf ? s->tcb_fresh.rcv_wscale : wscale_for(l->rcvbuf);
+	assert(s->tcb_fresh.rcv_wscale == tcp_rcv_wscale(s, s->tcb_fresh.rcvbuf, 0));
+	return l->rcvbuf == s->tcb_fresh.rcvbuf && !l->buf_locks ? s->tcb_fresh.rcv_wscale :
+		tcp_rcv_wscale(s, l->rcvbuf, l->buf_locks);
 }
 
 /* A SYN-ACK's header at p, behind its options (optlen bytes already at
@@ -846,6 +847,8 @@ listener_child_at(tcp_stack *s, tcp_listener *l, const tcp_req *r, const tbl_v6a
 		t->cc_id = cc_index(l->cc) & 3;
 	t->sndbuf = l->sndbuf;
 	t->rcvbuf = l->rcvbuf;
+	if (l->buf_locks)       /* (the fresh TCB's estimator holds none) */
+		tcb_set_buf_locks(t, l->buf_locks);
 	t->tos = l->tos;
 	t->iss = r->iss;
 	t->snd_nxt = t->snd_max = seq_add(t->iss, 1);

@@ -238,6 +238,10 @@ static void ring_move(tcp_stack *s, tcb *t, hsk_ring *r, uint32_t cap)
 	uint32_t len = ring_len(r);
 	ring_peek(r, 0, nr.buf, len);
 	nr.len = len;
+	/* Bytes placed past the data are not moved (receive autotuning
+	 * grows a ring from the input path: tune.c). */
+	if (r == s->placed_ring)
+		s->placed_ring = NULL;
 	s->buffer_bytes = s->buffer_bytes - r->cap + nr.cap;
 	if (tcb_counted_orphan(t))
 		s->orphan_bytes = s->orphan_bytes - r->cap + nr.cap;
@@ -306,6 +310,9 @@ void tcb_fit_snd(tcp_stack *s, tcb *t)
 			ring_move(s, t, r, pow2_at_least(need));
 		return;
 	}
+	/* A writer that finds no room: autotuning may want more (tune.c). */
+	if (!ring_space(r))
+		tune_snd_full(s, t);
 	/* (A ring's size is a power of two: below pow2_at_least(sndbuf)
 	 * exactly when below sndbuf, which is at most 1 GiB.) */
 	if (r->cap >= t->sndbuf)

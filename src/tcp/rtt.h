@@ -41,6 +41,11 @@ typedef struct rtt_est {
 	uint64_t backoff : 8;     /* exponential backoff shift */
 	uint64_t fallback : 1;    /* no sample, SYN retransmitted: base RTO
 				   * RTT_FALLBACK_NS (rtt_fallback) */
+	uint64_t held : 2;        /* not the estimator's: bits its owner keeps
+				   * (the TCB's buffer locks, tcp.h): no byte
+				   * is left in a TCB, and this word is read
+				   * masked and written read-modify-write
+				   * already, so they cost no instruction */
 	uint64_t rttvar;          /* at most RTT_NS_MAX */
 	uint64_t min_rtt;         /* windowed minimum (for RACK); 0: none */
 	uint64_t min_rtt_at;      /* when min_rtt was taken */

@@ -269,6 +269,32 @@ enum tcp_undo_flag {
 };
 
 /*
+ * Receive-buffer autotuning (tune.c; Linux's tcp_rcv_space_adjust and
+ * tcp_rcv_rtt_measure): once per receiver RTT, the bytes the application
+ * consumed in it; the buffer follows them. Valid while tcb_act.tune has
+ * TUNE_RCV; not zeroed in a new extension.
+ */
+typedef struct tcp_tune {
+	uint64_t due;             /* the next count (ns; UINT64_MAX: never) */
+	uint64_t count_at;        /* when the current count began */
+	uint64_t rtt_at;          /* without timestamps: when the window
+				   * measure began (rtt_seq its end) */
+	hsk_seq count_seq;        /* bytes consumed up to here when it began
+				   * (Linux's rcvq_space.seq) */
+	hsk_seq rtt_seq;
+	uint32_t space;           /* bytes consumed in the last count
+				   * (Linux's rcvq_space.space) */
+	uint32_t rtt_us;          /* the receiver's RTT estimate; 0: none */
+	hsk_seq full_una;         /* SND.UNA when a writer last found the send
+				   * ring full (with TUNE_SND_FULL) */
+} tcp_tune;
+
+enum tcp_tune_flag {
+	TUNE_RCV = 1u << 0,       /* `tun`'s receive count is set */
+	TUNE_SND_FULL = 1u << 1,  /* `tun.full_una` is set */
+};
+
+/*
  * The active extension of a TCB (active.c): everything a connection needs
  * only while it moves data, recovers a loss, waits on a timer other than
  * keepalive, or has rarely-used options set. Taken from a pool when first
@@ -325,10 +351,12 @@ typedef struct tcb_act {
 				   * cookie was the backup key's: our SYN-ACK
 				   * brings one of the primary */
 	uint8_t undo;             /* enum tcp_undo_flag: 0, `und` unused */
+	uint8_t tune;             /* enum tcp_tune_flag: 0, `tun` unused */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
 	tcp_sack sack;
 	tcp_undo und;             /* with `undo`; not zeroed in a new one */
+	tcp_tune tun;             /* with `tune`; not zeroed either */
 	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
 } tcb_act;
 
@@ -434,6 +462,7 @@ typedef struct tcp_listener {
 	uint32_t aq_cap, aq_first;
 	/* options inherited by accepted connections */
 	uint32_t flags, sndbuf, rcvbuf;
+	uint8_t buf_locks;        /* enum buf_lock: SO_SNDBUF / SO_RCVBUF set */
 	/* SYN cookies: when the last one was sent (Linux's last_overflow);
 	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
 	bool cookies_sent;
@@ -460,6 +489,24 @@ _Static_assert(sizeof(void *) != 8 || sizeof(tcp_req) <= 128, "tcp_req <= 128 B"
 _Static_assert(sizeof(void *) != 8 || sizeof(tcb) <= 200, "tcb <= 200 B");
 _Static_assert(CC_ALGOS <= 4, "tcb.cc_id has 2 bits");
 _Static_assert(sizeof(void *) != 8 || sizeof(tcp_tw) <= 96, "tcp_tw <= 96 B");
+
+/* Buffer locks (Linux's SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK): the
+ * application set SO_SNDBUF / SO_RCVBUF, and autotuning (tune.c) leaves
+ * that buffer as it was set. Sockets and listeners keep them as well,
+ * for the connections they make. */
+enum buf_lock {
+	BUF_LOCK_SND = 1u << 0,
+	BUF_LOCK_RCV = 1u << 1,
+};
+_Static_assert(BUF_LOCK_SND + BUF_LOCK_RCV < 4, "rtt_est.held has 2 bits");
+static inline unsigned tcb_buf_locks(const tcb *t)
+{
+	return (unsigned)t->rtt.held;
+}
+static inline void tcb_set_buf_locks(tcb *t, unsigned locks)
+{
+	t->rtt.held = locks & 3u;
+}
 
 /* TCP Fast Open server keys (tfo.c), Linux's primary and backup
  * (tcp_fastopen_key): cookies are made with key[0] and accepted with
@@ -997,6 +1044,22 @@ uint32_t tcb_rcv_room(const tcb *t);
 uint32_t tcb_rcv_space(const struct tcp_stack *s, const tcb *t);
 /* Not even a minimum ring fits under tcp_mem_high. */
 bool tcp_mem_exhausted(const struct tcp_stack *s);
+/* The largest receive buffer a connection may reach: rcvbuf, or with
+ * autotuning (not locked) rcvbuf_max when larger. Our window scale comes
+ * from it (tune.c). */
+uint32_t tcp_rcvbuf_reach(const struct tcp_stack *s, uint32_t rcvbuf, unsigned locks);
+/* Our window-scale shift for a connection with that buffer and locks. */
+uint8_t tcp_rcv_wscale(const struct tcp_stack *s, uint32_t rcvbuf, unsigned locks);
+/* Receive autotuning's work for a full-sized in-order segment (tune.c):
+ * the receiver's RTT, and once per RTT the count of what the application
+ * consumed, which the buffer follows. */
+void tune_rcv_count(struct tcp_stack *s, tcb *t, tcb_act *a, const tcp_seg *sg);
+/* Send autotuning (tune.c): the application found the send ring full;
+ * sndbuf follows twice the congestion window (Linux's
+ * tcp_sndbuf_expand). tcb_fit_snd grows the ring to it. */
+void tune_snd_full(struct tcp_stack *s, tcb *t);
+/* A receive count still live (tune.c): the extension stays for it. */
+bool tune_live(const struct tcp_stack *s, const tcb_act *a);
 /* The payload per segment a path MTU allows this connection (clamped as
  * the peer's MSS is, conn.h's tcp_clamp_mss; timestamp room taken off). */
 uint16_t tcb_mss_for_mtu(const struct tcp_stack *s, const tcb *t, uint32_t mtu);

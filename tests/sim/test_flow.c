@@ -34,6 +34,7 @@ static void test_receiver_sws(void **state)
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.rcvbuf = 16384;             /* no window scaling needed */
+	cfg.rcvbuf_max = 0;             /* (nor any for autotuning) */
 	sim sm;
 	sim_init(&sm, 2, &cfg, 11);
 	int lsd, csd, ssd;

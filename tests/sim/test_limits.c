@@ -272,6 +272,7 @@ static void mem_cfg(hsk_config *cfg, uint64_t low, uint64_t pressure, uint64_t h
 {
 	hsk_config_default(cfg);
 	cfg->sndbuf = cfg->rcvbuf = 64 * K;
+	cfg->rcvbuf_max = cfg->sndbuf_max = 0;
 	cfg->tcp_mem_low = low;
 	cfg->tcp_mem_pressure = pressure;
 	cfg->tcp_mem_high = high;
@@ -286,8 +287,10 @@ static void mem_fx(sim *sm, srv_app *a, uint64_t low, uint64_t pressure, uint64_
 	hsk_config scfg, ccfg;
 	mem_cfg(&scfg, low, pressure, high);
 	hsk_config_default(&ccfg);
-	if (crcvbuf)
+	if (crcvbuf) {  /* a window that stays that small: not autotuned */
 		ccfg.rcvbuf = crcvbuf;
+		ccfg.rcvbuf_max = 0;
+	}
 	const hsk_config *cfgs[] = { &ccfg, &scfg };
 	sim_init_hosts(sm, 2, cfgs, seed);
 	*a = (srv_app){ .sm = sm, .lsd = sim_listen(sm, S, PORT, 16) };

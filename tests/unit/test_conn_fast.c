@@ -702,7 +702,7 @@ static void test_port_offset_memo(void **state)
 static void test_connect_rcvbuf(void **state)
 {
 	(void)state;
-	static const int bufs[] = { 0, 16384, 4 << 20 };     /* 0: the default */
+	static const int bufs[] = { 0, 16384, 16 << 20 };    /* 0: the default */
 	hsk_stack *s = stack_with("cubic", 65536);
 	for (size_t i = 0; i < 3; i++) {
 		int sd = hsk_socket(s);
@@ -715,9 +715,11 @@ static void test_connect_rcvbuf(void **state)
 				 -HSK_EINPROGRESS);
 		const tcb *t = s->socks[sd].t;
 		assert_int_equal(2 * t->rcvbuf, (uint32_t)v);
-		assert_int_equal(t->rcv_wscale, wscale_for(t->rcvbuf));
-		if (bufs[i] == 4 << 20)         /* one the default's would not be */
-			assert_int_not_equal(t->rcv_wscale, wscale_for(65536));
+		/* autotuned, the scale of rcvbuf_max; set, the buffer's */
+		assert_int_equal(t->rcv_wscale,
+				 wscale_for(bufs[i] ? t->rcvbuf : s->env.cfg.rcvbuf_max));
+		if (bufs[i] == 16 << 20)        /* one the default's would not be */
+			assert_int_not_equal(t->rcv_wscale, s->tcp.tcb_fresh.rcv_wscale);
 	}
 	hsk_stack_free(s);
 }
@@ -725,7 +727,7 @@ static void test_connect_rcvbuf(void **state)
 static void test_listener_rcvbuf(void **state)
 {
 	(void)state;
-	static const int bufs[] = { 0, 16384, 4 << 20 };     /* 0: the default */
+	static const int bufs[] = { 0, 16384, 16 << 20 };    /* 0: the default */
 	for (size_t i = 0; i < 3; i++) {
 		hsk_config cfg;
 		hsk_config_default(&cfg);
@@ -740,7 +742,8 @@ static void test_listener_rcvbuf(void **state)
 		assert_int_equal(hsk_listen(s, lsd, 8), 0);
 		const tcp_req *r = req_from_slot(&sm, lsd, 3000, 0);
 		const tcp_listener *l = s->socks[lsd].l;
-		assert_int_equal(r->rcv_wscale, wscale_for(l->rcvbuf));
+		assert_int_equal(r->rcv_wscale,
+				 wscale_for(bufs[i] ? l->rcvbuf : s->env.cfg.rcvbuf_max));
 		/* the other two are not the fresh TCB's (the default's) */
 		if (bufs[i])
 			assert_int_not_equal(r->rcv_wscale, s->tcp.tcb_fresh.rcv_wscale);

@@ -127,12 +127,13 @@ MB16=$((16 * 1024 * 1024))
 
 # handshake connects to a kernel sink-server on port 5001 and sends
 # $TMP/up while the kernel sends $TMP/down back, within SECONDS; both
-# hashes must match. Extra arguments go to connect (e.g. an impairment);
-# its output is $TMP/connect.log.
+# hashes must match, and the kernel's close states (CLOSE-WAIT, then gone)
+# unless SINK_NOSTATE=1. Extra arguments go to connect (e.g. an
+# impairment); its output is $TMP/connect.log.
 exchange_with_kernel_sink() {
 	local secs=$1
 	shift
-	start_peer_server sink sink-server 5001 "$TMP/down"
+	start_peer_server sink sink-server 5001 "$TMP/down" ${SINK_NOSTATE:+nostate}
 	nsx timeout --foreground -k 10 "$secs" "$HSK" connect --$MODE $DEV --addr $HADDR/24 "${NETOPTS[@]}" \
 		$KADDR:5001 --send "$TMP/up" --recv "$TMP/got" --stats "$@" >"$TMP/connect.log" 2>&1 ||
 		fail "the exchange with the kernel sink failed or took over $secs s"

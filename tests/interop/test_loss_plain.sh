@@ -31,7 +31,10 @@ stop_serve
 echo "kernel client without options, echo 2 MB each way: $(jfield "$TMP/echo.log" seconds) s"
 reno_only "$TMP/serve.log" server
 
-exchange_with_kernel_sink 40 $IMPAIR
+# Only the data is checked here too: without timestamps the kernel's RTO
+# after a lossy transfer can outlast connect's second of TIME_WAIT, and a
+# FIN it resends after a lost last ACK then meets nobody (LAST-ACK stays).
+SINK_NOSTATE=1 exchange_with_kernel_sink 40 $IMPAIR
 echo "handshake client, 2 MB each way: $(grep 'connect: sent' "$TMP/connect.log")"
 reno_only "$TMP/connect.log" client
 echo "PASS: 2 MB each way with a peer without SACK, timestamps or window scaling through 5 % loss and reordering"

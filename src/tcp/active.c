@@ -154,26 +154,21 @@ static void idle_append(tcp_stack *s, tcb *t)
 	s->act_idle_n++;
 }
 
-/* The oldest kept extension goes back (when quiescent). */
-static void idle_pop(tcp_stack *s)
+/* The oldest kept extension goes back (when quiescent). One that a live
+ * receive count holds (tune.c) goes to the list's end instead, until the
+ * count lapses (max(2 RTT, 200 ms) after the last one): an idle receiver
+ * has no event of its own that would give it back later, so it must not
+ * leave the list, not even past ACT_KEEP_MAX. */
+static void idle_pop(tcp_stack *s, uint64_t now)
 {
 	tcb *t = s->act_idle_head;
 	idle_unlink(s, t);
-	act_put_now(s, t);
-}
-
-/* The same when it has been kept long enough: one that a live receive
- * count holds (tune.c) is kept again, until the count lapses (bounded:
- * max(2 RTT, 200 ms) after the last one), so an idle receiver still
- * gives it back. */
-static void idle_pop_aged(tcp_stack *s, uint64_t now)
-{
-	tcb *t = s->act_idle_head;
-	idle_pop(s);
-	if (t->act && tune_live(s, t->act)) {
+	if (tune_live(s, t->act)) {
 		t->act->idle_at = now;
 		idle_append(s, t);
+		return;
 	}
+	act_put_now(s, t);
 }
 
 void tcb_act_put(tcp_stack *s, tcb *t)
@@ -194,13 +189,13 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 		idle_unlink(s, t);
 	idle_append(s, t);
 	if (s->act_idle_n > ACT_KEEP_MAX)
-		idle_pop(s);
+		idle_pop(s, s->env->now);
 }
 
 void tcb_act_reap(tcp_stack *s, uint64_t now)
 {
 	while (s->act_idle_head && now - s->act_idle_head->act->idle_at >= ACT_KEEP_NS)
-		idle_pop_aged(s, now);
+		idle_pop(s, now);
 }
 
 /* The extension back to its pool (off the kept list already). */

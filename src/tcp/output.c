@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tcp/passive.h"
+#include "tcp/rec_send.h"
 #include "tcp/tcp.h"
 
 /* The least shift that brings rcvbuf within 16 bits, at most 14: its bit

@@ -168,7 +168,23 @@ static void idle_pop(tcp_stack *s, uint64_t now)
 		idle_append(s, t);
 		return;
 	}
+	/* Empty rings kept with it (tcb_act_keep) go first. */
+	if (t->act->snd.buf || t->act->rcv.buf)
+		tcb_release_idle_all(s, t);
 	act_put_now(s, t);
+}
+
+/* t's extension (a) the newest kept, at `now`. */
+static void idle_list(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	if (!s->act_idle_head) {
+		tcb_act_put_alone(s, t, a);
+		return;
+	}
+	a->idle_at = s->env->now;
+	if (a->idle_listed)
+		idle_unlink(s, t);
+	idle_append(s, t);
 }
 
 void tcb_act_put(tcp_stack *s, tcb *t)
@@ -180,16 +196,18 @@ void tcb_act_put(tcp_stack *s, tcb *t)
 		act_put_now(s, t);
 		return;
 	}
-	if (!s->act_idle_head) {
-		tcb_act_put_alone(s, t, a);
-		return;
-	}
-	a->idle_at = s->env->now;
-	if (a->idle_listed)
-		idle_unlink(s, t);
-	idle_append(s, t);
+	idle_list(s, t, a);
 	if (s->act_idle_n > ACT_KEEP_MAX)
 		idle_pop(s, s->env->now);
+}
+
+void tcb_act_keep(tcp_stack *s, tcb *t)
+{
+	assert(t->act && !s->act_eager);
+	if (s->act_idle_tail == t)
+		t->act->idle_at = s->env->now;
+	else
+		idle_list(s, t, t->act);
 }
 
 void tcb_act_reap(tcp_stack *s, uint64_t now)

@@ -167,6 +167,72 @@ static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
 	mem_released(s);
 }
 
+/* A ring larger than the cache's (grown by autotuning, or set large with
+ * SO_RCVBUF / SO_SNDBUF) is not given back each time it empties: a fast
+ * reader empties its receive ring at every read, and a new one of
+ * megabytes is an mmap and its page faults at the next segment. An empty
+ * one stays while the extension is kept (tcb_act_keep), and goes with it
+ * (active.c's tcb_act_reap, ACT_KEEP_NS after its last use), or before
+ * memory pressure is entered (drop_kept_rings). Not under pressure, and
+ * not with act_eager (the extension goes back at once). */
+static bool ring_keep_empty(const tcp_stack *s, const hsk_ring *r)
+{
+	return r->cap > s->ring_cache_cap && !s->mem_pressure && !s->act_eager;
+}
+
+/* An empty ring of t's released, or kept (above) when `keep` allows:
+ * whether it was kept. */
+static bool release_empty(tcp_stack *s, tcb *t, hsk_ring *r, bool keep)
+{
+	if (keep && ring_keep_empty(s, r))
+		return true;
+	ring_release(s, t, r);
+	return false;
+}
+
+/* tcb_release_idle_held in general: from where its usual case (below)
+ * stopped, what is left to release; with keep_grown, an empty ring
+ * larger than the cache's is kept with the extension instead. */
+static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tcb_act *a,
+							bool ooo_empty, bool keep_grown)
+{
+	bool kept = false;
+	if (a->snd.buf && !ring_len(&a->snd))
+		kept = release_empty(s, t, &a->snd, keep_grown);
+	/* Out-of-order bytes live past the in-order ones: keep those. */
+	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
+		kept |= release_empty(s, t, &a->rcv, keep_grown);
+	/* Quiescent: the SACK state holds nothing worth keeping either (an
+	 * empty ring kept changes nothing to that). */
+	if (a->sack_on && !ring_len(&a->snd) && !ring_len(&a->rcv) && ooo_empty)
+		rec_sack_free_idle(t);
+	if (kept)
+		tcb_act_keep(s, t);
+}
+
+void tcb_release_idle_all(tcp_stack *s, tcb *t)
+{
+	if (t->act)
+		release_idle_slow(s, t, t->act, reass_empty(&t->act->ooo), false);
+}
+
+/* The empty rings kept on the kept list (ring_keep_empty) are memory held
+ * for speed alone: they go before memory pressure is entered. The
+ * allocating connection's (except) stay: its rings are being worked on. */
+static void drop_kept_rings(tcp_stack *s, const tcb *except)
+{
+	for (tcb *t = s->act_idle_head; t; t = t->act->idle_next) {
+		tcb_act *a = t->act;
+		if (t == except)
+			continue;
+		if (a->snd.buf && !ring_len(&a->snd) && a->snd.cap > s->ring_cache_cap)
+			ring_release(s, t, &a->snd);
+		if (a->rcv.buf && !ring_len(&a->rcv) && a->rcv.cap > s->ring_cache_cap &&
+		    reass_empty(&a->ooo))
+			ring_release(s, t, &a->rcv);
+	}
+}
+
 /* Whether `cap` more bytes may be held: under tcp_mem_high, once the
  * orphans have made what room they can. */
 static bool mem_admit(tcp_stack *s, const tcb *t, uint32_t cap)
@@ -197,8 +263,11 @@ static uint32_t ring_min(const tcp_stack *s, const tcb *t, bool rcv)
 static __attribute__((noinline)) int ring_alloc_slow(tcp_stack *s, tcb *t, hsk_ring *r,
 						     uint32_t cap, uint32_t want, bool rcv)
 {
-	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
-		mem_enter_pressure(s);
+	if (!s->mem_pressure && s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure) {
+		drop_kept_rings(s, t);
+		if (s->buffer_bytes + cap > s->env->cfg.tcp_mem_pressure)
+			mem_enter_pressure(s);
+	}
 	if (s->mem_pressure) {
 		uint32_t min = ring_min(s, t, rcv);
 		cap = pow2_at_least(min < want ? min : want);
@@ -336,21 +405,6 @@ void tcb_fit_rcv(tcp_stack *s, tcb *t)
 		ring_move(s, t, r, full);
 }
 
-/* tcb_release_idle_held in general: from where its usual case (below)
- * stopped, what is left to release. */
-static __attribute__((noinline)) void release_idle_slow(tcp_stack *s, tcb *t, tcb_act *a,
-							bool ooo_empty)
-{
-	if (a->snd.buf && !ring_len(&a->snd))
-		ring_release(s, t, &a->snd);
-	/* Out-of-order bytes live past the in-order ones: keep those. */
-	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty)
-		ring_release(s, t, &a->rcv);
-	/* Quiescent: the SACK state holds nothing worth keeping either. */
-	if (a->sack_on && !a->snd.buf && !a->rcv.buf && ooo_empty)
-		rec_sack_free_idle(t);
-}
-
 /* Each empty ring whose release is the usual case is released here
  * without a call, so without a frame; at the first that is not,
  * release_idle_slow takes over. */
@@ -360,13 +414,13 @@ void tcb_release_idle_held(tcp_stack *s, tcb *t)
 	bool ooo_empty = reass_empty(&a->ooo);
 	if (a->snd.buf && !ring_len(&a->snd)) {
 		if (!ring_release_quick(s, &a->snd))
-			return release_idle_slow(s, t, a, ooo_empty);
+			return release_idle_slow(s, t, a, ooo_empty, true);
 		ring_to_cache(s, t, &a->snd);
 	}
 	/* Out-of-order bytes live past the in-order ones: keep those. */
 	if (a->rcv.buf && !ring_len(&a->rcv) && ooo_empty) {
 		if (!ring_release_quick(s, &a->rcv))
-			return release_idle_slow(s, t, a, ooo_empty);
+			return release_idle_slow(s, t, a, ooo_empty, true);
 		ring_to_cache(s, t, &a->rcv);
 	}
 	/* Quiescent: the SACK state holds nothing worth keeping either. */

@@ -1010,6 +1010,10 @@ static inline void tcb_release_idle_rings(struct tcp_stack *s, tcb *t)
 	if (a && (a->snd.buf || a->rcv.buf || a->sack_on))
 		tcb_release_idle_held(s, t);
 }
+/* tcb_release_idle_rings keeping nothing: also an empty ring larger than
+ * the cache's, which the others keep while the extension is kept (mem.c;
+ * active.c gives it back with the extension). */
+void tcb_release_idle_all(struct tcp_stack *s, tcb *t);
 /* Gives back both rings (the TCB is being freed). */
 void tcb_release_rings(struct tcp_stack *s, tcb *t);
 /* Bytes the receive ring can still store (its size or rcvbuf). */
@@ -1035,6 +1039,11 @@ tcb_act *tcb_act_new(struct tcp_stack *s, tcb *t);
 /* tcb_act_put_idle's way for an extension there that is not the newest
  * kept (active.c). */
 void tcb_act_put(struct tcp_stack *s, tcb *t);
+/* The extension the newest kept though it holds a ring: an empty one
+ * larger than the cache's, kept with it (mem.c), not given back each time
+ * it empties. Given back with it (its time on the list as any other's),
+ * without popping the oldest (the next tcb_act_put does). */
+void tcb_act_keep(struct tcp_stack *s, tcb *t);
 /* tcb_act_put's way when the kept list is empty (a connection at a time,
  * the usual): t alone on it, with no neighbour to link nor the limit to
  * test. (In line: the small read's too.) */

@@ -1182,6 +1182,101 @@ static void test_max_conns_requests(void **state)
 	sim_free(&sm);
 }
 
+/* The server's receive ring of sd, for the tests of kept rings. */
+static const hsk_ring *srv_rcv_ring(hsk_stack *s, int sd)
+{
+	const tcb *t = sock_get(s, sd)->t;
+	return t->act ? &t->act->rcv : NULL;
+}
+
+/* Sends n bytes on the client's cs, which the server's sd reads whole. */
+static void send_and_read(srv_app *a, int cs, int sd, size_t n)
+{
+	static uint8_t buf[32 * K], got[32 * K];
+	assert_true(n <= sizeof(buf));
+	fill(buf, n);
+	assert_int_equal(hsk_send(a->sm->st[C], cs, buf, n), (long)n);
+	app_run(a, 100 * MS);
+	assert_int_equal(hsk_recv(a->sm->st[S], sd, got, sizeof(got)), (long)n);
+	assert_memory_equal(got, buf, n);
+}
+
+/*
+ * A receive ring larger than the cache's (here SO_RCVBUF 128 KiB on a
+ * stack whose rings are 64 KiB; autotuning's grown rings are the same
+ * case) stays when the reader empties it, and the next data lands in the
+ * same buffer: freeing it at each read meant a malloc (an mmap, for
+ * megabytes) at each segment. Once the connection has been idle for a
+ * while the ring goes back with the extension, and the idle connection
+ * holds nothing.
+ */
+static void test_grown_ring_kept_while_used(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 1024 * K, 2048 * K, 4096 * K, 0, 1218);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, a.lsd, HSK_SO_RCVBUF, 128 * K), 0);
+	int cs[1];
+	open_conns(&a, cs, 0, 1);
+	send_and_read(&a, cs[0], a.held[0], 20000);
+	const hsk_ring *r = srv_rcv_ring(s, a.held[0]);
+	assert_non_null(r);
+	assert_non_null(r->buf);
+	assert_true(r->cap > 64 * K);
+	assert_int_equal(usage(&sm, S).buffer_bytes, r->cap);
+	const uint8_t *kept = r->buf;
+	for (int i = 0; i < 3; i++) {
+		send_and_read(&a, cs[0], a.held[0], 30000);
+		r = srv_rcv_ring(s, a.held[0]);
+		assert_non_null(r);
+		assert_ptr_equal(r->buf, kept);
+	}
+	app_run(&a, 1 * SEC);
+	assert_null(srv_rcv_ring(s, a.held[0]));
+	assert_int_equal(usage(&sm, S).buffer_bytes, 0);
+	hsk_close(sm.st[C], cs[0]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
+ * A kept empty ring is memory held for speed alone: it goes before
+ * memory pressure is entered. Two connections with 256 KiB receive rings
+ * (SO_RCVBUF) and tcp_mem_pressure 384 KiB: the first one's ring, read
+ * empty and kept, is freed when the second needs its ring, which then
+ * gets its full size with no pressure entered.
+ */
+static void test_kept_ring_goes_before_pressure(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 64 * K, 384 * K, 4096 * K, 0, 1219);
+	hsk_stack *s = sm.st[S];
+	assert_int_equal(hsk_setsockopt(s, a.lsd, HSK_SO_RCVBUF, 256 * K), 0);
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	send_and_read(&a, cs[0], a.held[0], 20000);
+	const hsk_ring *r = srv_rcv_ring(s, a.held[0]);
+	assert_true(r && r->buf);
+	uint32_t cap = r->cap;
+	assert_true(cap > 192 * K);     /* two would pass tcp_mem_pressure */
+	send_and_read(&a, cs[1], a.held[1], 20000);
+	r = srv_rcv_ring(s, a.held[0]);
+	assert_true(!r || !r->buf);
+	r = srv_rcv_ring(s, a.held[1]);
+	assert_true(r && r->buf);
+	assert_int_equal(r->cap, cap);
+	assert_int_equal(usage(&sm, S).buffer_bytes, cap);
+	assert_int_equal(sim_counter(&sm, S, "TCPMemoryPressures"), 0);
+	for (int i = 0; i < 2; i++)
+		hsk_close(sm.st[C], cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
 /*
  * Entering pressure gives the cache of free rings back (they are memory
  * too): a 64 KiB ring cached (the first connection's, its data
@@ -1272,6 +1367,8 @@ int main(void)
 		cmocka_unit_test(test_orphan_ring_shrinks_under_pressure),
 		cmocka_unit_test(test_max_conns_requests),
 		cmocka_unit_test(test_pressure_frees_ring_cache),
+		cmocka_unit_test(test_grown_ring_kept_while_used),
+		cmocka_unit_test(test_kept_ring_goes_before_pressure),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

@@ -167,16 +167,7 @@ static void one_transfer(const run_spec *rs, run_out *ro)
 	sim_free(&sm);
 }
 
-/* The big transfers: 2 MB under the sanitizers. A receive ring that
- * autotuning grew is freed each time the reader empties it and taken
- * again at the next segment (docs/bytestream.md, an open cost), and
- * ASan's large allocations (mmap, shadow) made the 16 MB runs take over
- * 20 minutes of make check's sanitizer run. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BIG_RUN (2u << 20)
-#else
-#define BIG_RUN (16u << 20)
-#endif
+enum { BIG_RUN = 16u << 20 };
 
 /* HSK_STREAM_RUNS=<n> transfers (500), HSK_SEED_OFFSET=<k> other seeds
  * (sim.h); HSK_STREAM_ONLY=<i> runs transfer i alone (the ones before it

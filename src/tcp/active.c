@@ -35,6 +35,10 @@
  * from hsk_stack_advance), or when more than ACT_KEEP_MAX are kept (the
  * oldest goes). What goes back is checked then, as it would have been at
  * once: one that is not quiescent after all stays with its connection.
+ * An extension that holds an empty ring larger than the ring cache's
+ * (mem.c: grown by autotuning or set large, kept so that a fast reader
+ * does not free and take it at every read) is on the list too; its empty
+ * rings go back first when its time there ends.
  * act_eager gives each back at once (tests/sim/test_shortcuts.c runs
  * workloads both ways and compares the traces).
  */

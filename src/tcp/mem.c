@@ -173,18 +173,20 @@ static inline void ring_release(tcp_stack *s, tcb *t, hsk_ring *r)
  * megabytes is an mmap and its page faults at the next segment. An empty
  * one stays while the extension is kept (tcb_act_keep), and goes with it
  * (active.c's tcb_act_reap, ACT_KEEP_NS after its last use), or before
- * memory pressure is entered (drop_kept_rings). Not under pressure, and
- * not with act_eager (the extension goes back at once). */
-static bool ring_keep_empty(const tcp_stack *s, const hsk_ring *r)
+ * memory pressure is entered (drop_kept_rings). Not under pressure, not
+ * with act_eager (the extension goes back at once), and not for an
+ * orphan, which never reads nor writes again. */
+static bool ring_keep_empty(const tcp_stack *s, const tcb *t, const hsk_ring *r)
 {
-	return r->cap > s->ring_cache_cap && !s->mem_pressure && !s->act_eager;
+	return r->cap > s->ring_cache_cap && !s->mem_pressure && !s->act_eager &&
+	       !(t->flags & TF_ORPHAN);
 }
 
 /* An empty ring of t's released, or kept (above) when `keep` allows:
  * whether it was kept. */
 static bool release_empty(tcp_stack *s, tcb *t, hsk_ring *r, bool keep)
 {
-	if (keep && ring_keep_empty(s, r))
+	if (keep && ring_keep_empty(s, t, r))
 		return true;
 	ring_release(s, t, r);
 	return false;

@@ -1242,6 +1242,49 @@ static void test_grown_ring_kept_while_used(void **state)
 }
 
 /*
+ * An orphan keeps no ring: it never reads nor writes again, and rings it
+ * held would make it a target of the reset at tcp_mem_high. Two
+ * connections with 256 KiB send rings (SO_SNDBUF) send 20,000 bytes
+ * each, and the second is closed at once: when everything is
+ * acknowledged the first one's emptied ring is kept and the orphan's is
+ * freed.
+ */
+static void test_orphan_keeps_no_ring(void **state)
+{
+	(void)state;
+	sim sm;
+	srv_app a;
+	mem_fx(&sm, &a, 1024 * K, 2048 * K, 4096 * K, 0, 1220);
+	hsk_stack *s = sm.st[S];
+	int cs[2];
+	open_conns(&a, cs, 0, 2);
+	static uint8_t buf[20000];
+	fill(buf, sizeof(buf));
+	const tcb *live = sock_get(s, a.held[0])->t;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hsk_setsockopt(s, a.held[i], HSK_SO_SNDBUF, 128 * K), 0);
+		assert_int_equal(hsk_send(s, a.held[i], buf, sizeof(buf)), (long)sizeof(buf));
+	}
+	uint32_t cap = live->act->snd.cap;
+	assert_true(cap > 64 * K);
+	assert_int_equal(hsk_close(s, a.held[1]), 0);
+	a.nheld = 1;    /* (app_end closes the others) */
+	assert_int_equal(usage(&sm, S).orphan_bytes, cap);
+	for (int ms = 0; ms < 200 && usage(&sm, S).orphan_bytes; ms++)
+		sim_run(&sm, 1 * MS);
+	assert_int_equal(usage(&sm, S).orphans, 1);
+	assert_int_equal(usage(&sm, S).orphan_bytes, 0);
+	assert_true(seq_eq(live->snd_una, live->snd_max));
+	assert_true(live->act && live->act->snd.buf);   /* kept */
+	assert_int_equal(usage(&sm, S).buffer_bytes, cap);
+	a.read_all = true;
+	for (int i = 0; i < 2; i++)
+		hsk_close(sm.st[C], cs[i]);
+	app_run(&a, 1 * SEC);
+	app_end(&sm, &a);
+}
+
+/*
  * A kept empty ring is memory held for speed alone: it goes before
  * memory pressure is entered. Two connections with 256 KiB receive rings
  * (SO_RCVBUF) and tcp_mem_pressure 384 KiB: the first one's ring, read
@@ -1369,6 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_pressure_frees_ring_cache),
 		cmocka_unit_test(test_grown_ring_kept_while_used),
 		cmocka_unit_test(test_kept_ring_goes_before_pressure),
+		cmocka_unit_test(test_orphan_keeps_no_ring),
 		cmocka_unit_test(test_mem_config_validated),
 		cmocka_unit_test(test_never_reading_peers_bounded),
 	};

@@ -36,6 +36,7 @@ void hsk_config_default(hsk_config *c)
 	c->sack = true;
 	c->timestamps = true;
 	c->window_scaling = true;
+	c->frto = true;
 	c->ecn = 2;
 	c->tcp_fastopen = HSK_TFO_CLIENT;
 	c->tcp_notsent_lowat = UINT32_MAX;

@@ -144,8 +144,11 @@ void ecn_rcv_ack(tcp_stack *s, tcb *t, const tcp_seg *sg, uint32_t flight, uint3
 	/* Congestion, whatever else this ACK says: a reduction it meets or
 	 * makes is never undone (RFC 9438 §4.9; Linux's tcp_enter_cwr and
 	 * its prior_ssthresh 0 for an ECE that starts recovery). */
-	if (t->act)
+	if (t->act) {
+		if (t->act->undo & (UNDO_FRTO | UNDO_FRTO_NEW))
+			undo_frto_real(t);      /* (its cwnd for two new segments) */
 		t->act->undo = 0;
+	}
 	/* Once per window: an ECE is news only on an ACK of data sent after
 	 * the last reduction (the receiver echoes until it sees our CWR,
 	 * which went on that data); before the first, on an ACK of more than

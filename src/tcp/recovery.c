@@ -109,6 +109,8 @@ void rec_on_ack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
 	if (x->undo & UNDO_LOSS)
 		undo_ack(s, t, o, false);       /* the timeout's go-back-N */
 	grow(s, t, acked, flight_before, 0);
+	if (x->undo & UNDO_FRTO)
+		undo_frto_first_ack(t);      /* F-RTO's step 2, after growth */
 }
 
 void rec_on_dupack(tcp_stack *s, tcb *t)
@@ -118,6 +120,8 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 		cc_on_dupack(&x->cc);   /* each one means a segment left */
 		return;
 	}
+	if (x->undo & (UNDO_FRTO | UNDO_FRTO_NEW))
+		undo_frto_real(t);
 	if (++x->dupacks < DUPTHRESH)
 		return;
 	/* RFC 6582 §3.2 (1): not again for losses of the same window, nor

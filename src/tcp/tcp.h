@@ -258,6 +258,8 @@ typedef struct tcp_undo {
 				   * UNDO_TS (Linux's retrans_stamp) */
 	uint32_t retrans;         /* retransmissions no D-SACK has reported
 				   * needless (Linux's undo_retrans) */
+	uint32_t frto_cwnd;       /* F-RTO: cwnd before step 2's new data,
+				   * with UNDO_FRTO_NEW */
 } tcp_undo;
 
 enum tcp_undo_flag {
@@ -267,6 +269,10 @@ enum tcp_undo_flag {
 	UNDO_TS = 1u << 3,        /* ts_rxt is set */
 	UNDO_TOLD = 1u << 4,      /* the first ACK of the retransmission came
 				   * (RFC 3522 asks it alone) */
+	UNDO_FRTO = 1u << 5,      /* F-RTO's step 2 waits for the first ACK
+				   * after the timeout (RFC 5682 §2.1) */
+	UNDO_FRTO_NEW = 1u << 6,  /* step 3: two new segments went, the
+				   * second ACK tells */
 };
 
 /*
@@ -893,6 +899,13 @@ void undo_dsack_idle(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
  * own step; `ended`: fast recovery ended with it (t->act->undo: the
  * caller's test). */
 void undo_ack(struct tcp_stack *s, tcb *t, const tcp_opts *o, bool ended);
+/* F-RTO (undo.c): the first ACK after the timeout advanced SND.UNA
+ * (UNDO_FRTO: the caller's test; after the ACK's growth of cwnd). */
+void undo_frto_first_ack(tcb *t);
+/* F-RTO ends taking the loss as real: at a duplicate ACK, or an ECE
+ * (UNDO_FRTO or UNDO_FRTO_NEW: the caller's test). After step 2's new
+ * data, go-back-N from SND.UNA. */
+void undo_frto_real(tcb *t);
 
 /* ---- reply.c ---- */
 /* Acts on what input decided about segment sg for connection object n (a

@@ -66,9 +66,15 @@ void undo_on_rto(tcp_stack *s, tcb *t, bool first)
 	 * waiting for D-SACKs is over); inside one, the same event. Never
 	 * from ECN's CWR state (Linux's prior_ssthresh 0 there). */
 	bool recovering = x->cc.in_recovery || seq_lt(t->snd_una, x->recover);
-	if (first && !recovering && !x->ecn_cwr)
+	/* A timeout again ends F-RTO (RFC 5682 §2.1 step 1: not while a
+	 * timeout's recovery runs). */
+	x->undo &= (uint8_t)~(UNDO_FRTO | UNDO_FRTO_NEW);
+	if (first && !recovering && !x->ecn_cwr) {
 		undo_begin(s, t, true);
-	else if (x->undo && recovering)
+		/* F-RTO (below), without SACK */
+		if ((x->undo & UNDO_ON) && s->env->cfg.frto && !(t->flags & TF_SACK_OK))
+			x->undo |= UNDO_FRTO;
+	} else if (x->undo && recovering)
 		x->undo |= UNDO_RTO | UNDO_LOSS;
 	else
 		x->undo = 0;
@@ -186,7 +192,9 @@ void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 	if (t->state == HSK_LAST_ACK && t->sd < 0 && seq_eq(t->snd_una, t->snd_max))
 		return;
 	if (x->undo & UNDO_LOSS) {
-		if (undo_delayed(t, o) || !x->und.retrans) {
+		/* F-RTO's step 3 (b): after the new data, an ACK of data never
+		 * retransmitted (all that lies beyond the first segment) */
+		if (undo_delayed(t, o) || !x->und.retrans || (x->undo & UNDO_FRTO_NEW)) {
 			undo_apply(s, t, false);
 			return;
 		}
@@ -200,4 +208,55 @@ void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 	}
 	if (ended && (undo_delayed(t, o) || !x->und.retrans))
 		undo_apply(s, t, false);
+}
+
+/*
+ * F-RTO (RFC 5682 §2.1, the basic algorithm; Linux's tcp_process_loss
+ * without SACK): after a first timeout, whose go-back-N resent the oldest
+ * segment alone (cwnd is one segment), the ACKs that follow tell a
+ * spurious timeout from a real one before anything more is resent.
+ *   step 2  the first ACK: one that advances SND.UNA past the
+ *           retransmission but not to `recover` lets two new segments go
+ *           (whatever cwnd; SND.NXT to SND.MAX: nothing is resent), when
+ *           there is new data and the peer's window takes it; otherwise
+ *           the usual go-back-N goes on (2a).
+ *   step 3  the second: an ACK of new data acknowledges segments never
+ *           resent, so the originals arrived: the timeout was spurious,
+ *           and undo_ack undoes it (TCPLossUndo, TCPSpuriousRTOs). A
+ *           duplicate ACK says the loss was real: go-back-N from
+ *           SND.UNA, in slow start with at most 3 segments' cwnd (3a).
+ * The duplicate ACKs of step 2 go on as before (2a). An ECE ends F-RTO
+ * as a real loss (ECN's reduction is never undone). Without SACK only:
+ * with it RACK marks what is lost and D-SACK tells (Linux's
+ * SACK-enhanced F-RTO is not here). `frto` (default on) as Linux's
+ * tcp_frto.
+ */
+void undo_frto_first_ack(tcb *t)
+{
+	tcb_act *x = t->act;
+	x->undo &= (uint8_t)~UNDO_FRTO;
+	uint32_t flight = (uint32_t)seq_diff(t->snd_max, t->snd_una);
+	/* 2a: everything acknowledged, or not the whole retransmission */
+	if (!seq_lt(t->snd_una, x->recover) || seq_lt(t->snd_una, x->und.high))
+		return;
+	/* 2b needs new data (none after a FIN) and room for it */
+	int32_t room = seq_diff(seq_add(t->snd_una, (int32_t)t->snd_wnd), t->snd_max);
+	if ((t->flags & TF_FIN_SENT) || ring_len(&x->snd) <= flight || room <= 0)
+		return;
+	x->und.frto_cwnd = x->cc.cwnd;
+	x->cc.cwnd = flight + 2u * t->mss;
+	t->snd_nxt = t->snd_max;
+	x->undo |= UNDO_FRTO_NEW;
+}
+
+void undo_frto_real(tcb *t)
+{
+	tcb_act *x = t->act;
+	if (x->undo & UNDO_FRTO_NEW) {
+		/* 3a: the loss was real */
+		uint32_t most = 3u * t->mss;
+		x->cc.cwnd = x->und.frto_cwnd < most ? x->und.frto_cwnd : most;
+		t->snd_nxt = t->snd_una;
+	}
+	x->undo &= (uint8_t)~(UNDO_FRTO | UNDO_FRTO_NEW);
 }

@@ -467,6 +467,141 @@ static void test_real_rto_stands(void **state)
 	rto_case(true, false, 810);
 }
 
+/* F-RTO (RFC 5682 §2.1) for a peer without SACK or timestamps, which
+ * leave Eifel and D-SACK nothing to tell by: the host has four segments
+ * more queued when its timeout resends segment 1. The ACK of segment 1
+ * lets two new segments go (11 and 12), not segment 2 (step 2b). Then an
+ * ACK of segments never resent (2-5) shows the originals arrived: the
+ * timeout is undone (TCPLossUndo, TCPSpuriousRTOs), nothing is resent,
+ * and new data goes on (step 3b). A duplicate ACK instead shows a real
+ * loss: go-back-N from segment 2, cwnd at most 3 segments, the reduction
+ * stands (step 3a). With frto off the ACK of segment 1 sends segment 2
+ * again, as before. */
+/* Ten segments out and four more queued, to a peer without SACK or
+ * timestamps, until the timeout resends segment 1 (alone: one segment's
+ * cwnd). */
+static void frto_open(fx *f, bool on, bool ecn, uint64_t seed)
+{
+	fx_open(f, seed, false, false, ecn);
+	f->h->env.cfg.frto = on;
+	fx_send(f);
+	static char more[4 * MSS];
+	memset(more, 'v', sizeof(more));
+	assert_int_equal(hsk_send(f->h, f->p.sd, more, 4 * f->seg), (long)(4 * f->seg));
+	expect_no_tx(&f->sm);           /* cwnd is full */
+	while (!sim_counter(&f->sm, S, "TCPTimeouts"))
+		sim_run(&f->sm, 1 * MS);
+	expect_again(f, 1);
+	expect_no_tx(&f->sm);
+}
+
+static void frto_case(bool on, bool spurious, uint64_t seed)
+{
+	fx f;
+	frto_open(&f, on, false, seed);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	if (!on) {
+		sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
+		sim_peer_expect(&f.p, A, 1 + 2 * f.seg, 1, f.seg, __FILE__, __LINE__);
+		expect_no_tx(&f.sm);
+		peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+		assert_int_equal(undos(&f.sm, S), 0);
+		fx_end(&f);
+		return;
+	}
+	sim_peer_expect(&f.p, A, 1 + SEGS * f.seg, 1, f.seg, __FILE__, __LINE__);
+	sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 1) * f.seg, 1, f.seg, __FILE__, __LINE__);
+	expect_no_tx(&f.sm);
+	if (spurious) {
+		peer_ack(&f, 1 + 5 * f.seg, 0, 0, NULL, 0);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPLossUndo"), 1);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPSpuriousRTOs"), 1);
+		assert_int_equal(f.t->act->cc.ssthresh, f.ssthresh0);
+		assert_true(f.t->act->cc.cwnd >= f.cwnd0);
+		/* the last two new segments, nothing resent */
+		sim_peer_expect(&f.p, A, 1 + (SEGS + 2) * f.seg, 1, f.seg, __FILE__, __LINE__);
+		sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 3) * f.seg, 1, f.seg, __FILE__,
+				__LINE__);
+		expect_no_tx(&f.sm);
+	} else {
+		peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+		assert_int_equal(undos(&f.sm, S), 0);
+		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
+		assert_true(f.t->act->cc.cwnd <= 3 * f.seg);
+		sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
+	}
+	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), spurious ? 2 : 0);
+	fx_end(&f);
+}
+
+static void test_frto_spurious_undone(void **state)
+{
+	(void)state;
+	frto_case(true, true, 831);
+}
+
+static void test_frto_real_loss_stands(void **state)
+{
+	(void)state;
+	frto_case(true, false, 832);
+}
+
+static void test_frto_off(void **state)
+{
+	(void)state;
+	frto_case(false, true, 833);
+}
+
+/* F-RTO's step 2 goes the usual way (2a) when the first ACK does not
+ * cover the whole retransmission (only half of segment 1: go-back-N
+ * goes on with segment 2, no new data), and F-RTO is not entered again at a second
+ * timeout (RFC 5682 §2.1 step 1): after it, the ACK of segment 1 brings
+ * segment 2 again, not new data. */
+static void test_frto_usual_ways(void **state)
+{
+	(void)state;
+	fx f;
+	frto_open(&f, true, false, 834);
+	peer_ack(&f, 1 + f.seg / 2, 0, 0, NULL, 0);
+	sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
+	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), 0);
+	fx_end(&f);
+
+	frto_open(&f, true, false, 835);
+	while (sim_counter(&f.sm, S, "TCPTimeouts") < 2)
+		sim_run(&f.sm, 1 * MS);
+	expect_again(&f, 1);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
+	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), 0);
+	fx_end(&f);
+}
+
+/* An ECE ends F-RTO as a real loss (ECN's reduction is never undone):
+ * after step 2's new data, a window update with ECE (neither a duplicate
+ * nor an advance) brings go-back-N from segment 2, the cwnd of the two
+ * new segments gone. */
+static void test_frto_ece_ends_it(void **state)
+{
+	(void)state;
+	fx f;
+	frto_open(&f, true, true, 836);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	sim_peer_expect(&f.p, A, 1 + SEGS * f.seg, 1, f.seg, __FILE__, __LINE__);
+	sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 1) * f.seg, 1, f.seg, __FILE__, __LINE__);
+	sim_peer *p = &f.p;
+	sim_inject_opts(p->sm, p->host, p->addr, p->port, p->hport, p->iss + 1,
+			p->hiss + 1 + f.seg, A | ECE, 60000, NULL, NULL, 0);
+	assert_true(f.t->act->cc.cwnd <= 3 * f.seg);
+	expect_again(&f, 1 + f.seg);
+	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), 0);
+	fx_end(&f);
+}
+
 /* ECN's reduction is never undone (RFC 9438 §4.9): the peer echoes CE
  * (ECE) and then loses, or seems to lose, segment 1 -- in the CWR state
  * that ECE began (cwr), or with ECE on the third duplicate ACK itself.
@@ -729,6 +864,11 @@ int main(void)
 		cmocka_unit_test(test_spurious_rto_undone),
 		cmocka_unit_test(test_spurious_rto_undone_sack),
 		cmocka_unit_test(test_real_rto_stands),
+		cmocka_unit_test(test_frto_spurious_undone),
+		cmocka_unit_test(test_frto_real_loss_stands),
+		cmocka_unit_test(test_frto_off),
+		cmocka_unit_test(test_frto_usual_ways),
+		cmocka_unit_test(test_frto_ece_ends_it),
 		cmocka_unit_test(test_ecn_never_undone),
 		cmocka_unit_test(test_both_signs_undo),
 		cmocka_unit_test(test_blind_peer_nothing_undone),

@@ -258,6 +258,8 @@ static inline __attribute__((always_inline)) tcp_verdict ack_input(tcp_stack *s,
 		rec_on_ack(s, t, &sg->th.opt, acked, flight);
 	else if (flight && seg_space(sg) == 0 && t->snd_wnd == old_wnd)
 		rec_on_dupack(s, t);            /* RFC 5681 §2 duplicate */
+	else if (seg_space(sg) == 0 && t->act && (t->act->undo & (UNDO_FRTO | UNDO_FRTO_NEW)))
+		undo_frto_real(t);      /* a duplicate but for its window (undo.c) */
 	else if (sg->th.opt.nsack && t->act && t->act->undo)
 		undo_dsack_idle(s, t, sg);      /* a late D-SACK */
 	if (ece)

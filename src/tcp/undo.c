@@ -225,6 +225,10 @@ void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
  *           and undo_ack undoes it (TCPLossUndo, TCPSpuriousRTOs). A
  *           duplicate ACK says the loss was real: go-back-N from
  *           SND.UNA, in slow start with at most 3 segments' cwnd (3a).
+ *           Also one whose window changed (RFC 5681's duplicate keeps
+ *           it; a receiver's window shrinks as out-of-order data fills
+ *           its buffer, as Linux's does, and waiting for a duplicate
+ *           would wait for the next timeout).
  * The duplicate ACKs of step 2 go on as before (2a). An ECE ends F-RTO
  * as a real loss (ECN's reduction is never undone). Without SACK only:
  * with it RACK marks what is lost and D-SACK tells (Linux's

@@ -10,6 +10,7 @@
  * run between two stacks, a segment held back past its retransmission
  * and then delivered (or lost), and check the byte stream.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -473,9 +474,9 @@ static void test_real_rto_stands(void **state)
  * lets two new segments go (11 and 12), not segment 2 (step 2b). Then an
  * ACK of segments never resent (2-5) shows the originals arrived: the
  * timeout is undone (TCPLossUndo, TCPSpuriousRTOs), nothing is resent,
- * and new data goes on (step 3b). A duplicate ACK instead shows a real
- * loss: go-back-N from segment 2, cwnd at most 3 segments, the reduction
- * stands (step 3a). With frto off the ACK of segment 1 sends segment 2
+ * and new data goes on (step 3b). A duplicate ACK instead (also one
+ * whose window shrank) shows a real loss: go-back-N from segment 2, cwnd
+ * at most 3 segments, the reduction stands (step 3a). With frto off the ACK of segment 1 sends segment 2
  * again, as before. */
 /* Ten segments out and four more queued, to a peer without SACK or
  * timestamps, until the timeout resends segment 1 (alone: one segment's
@@ -495,7 +496,7 @@ static void frto_open(fx *f, bool on, bool ecn, uint64_t seed)
 	expect_no_tx(&f->sm);
 }
 
-static void frto_case(bool on, bool spurious, uint64_t seed)
+static void frto_case(bool on, bool spurious, bool shrink, uint64_t seed)
 {
 	fx f;
 	frto_open(&f, on, false, seed);
@@ -524,7 +525,12 @@ static void frto_case(bool on, bool spurious, uint64_t seed)
 				__LINE__);
 		expect_no_tx(&f.sm);
 	} else {
-		peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+		/* (shrink: with a smaller window, as a receiver's shrinks
+		 * when out-of-order data fills its buffer; RFC 5681's
+		 * duplicate keeps it) */
+		sim_peer *p = &f.p;
+		sim_inject_opts(p->sm, p->host, p->addr, p->port, p->hport, p->iss + 1,
+				p->hiss + 1 + f.seg, A, shrink ? 60000 : 65535, NULL, NULL, 0);
 		assert_int_equal(undos(&f.sm, S), 0);
 		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
 		assert_true(f.t->act->cc.cwnd <= 3 * f.seg);
@@ -538,19 +544,20 @@ static void frto_case(bool on, bool spurious, uint64_t seed)
 static void test_frto_spurious_undone(void **state)
 {
 	(void)state;
-	frto_case(true, true, 831);
+	frto_case(true, true, false, 831);
 }
 
 static void test_frto_real_loss_stands(void **state)
 {
 	(void)state;
-	frto_case(true, false, 832);
+	frto_case(true, false, false, 832);
+	frto_case(true, false, true, 837);
 }
 
 static void test_frto_off(void **state)
 {
 	(void)state;
-	frto_case(false, true, 833);
+	frto_case(false, true, false, 833);
 }
 
 /* F-RTO's step 2 goes the usual way (2a) when the first ACK does not
@@ -804,6 +811,115 @@ static void reorder_run(bool sack, bool ts, bool drop, uint64_t seed, outcome *o
 	sim_finish_pair(sm, C, S, lsd, csd, ssd);
 }
 
+/* ---- between two stacks: the path stalls ---- */
+
+/* The client's packets stall (a handover, a link's retransmissions):
+ * those it sends in [from, to) are held and reach the server in order at
+ * `to`, retransmissions behind the originals, as through a queue. */
+typedef struct stall {
+	sim *sm;
+	uint64_t from, to;
+	uint8_t pkt[512][2048];
+	size_t len[512];
+	int n;
+	bool over;
+} stall;
+
+static stall the_stall;
+
+static bool stall_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
+{
+	stall *st = ctx;
+	uint64_t now = memnet_now(st->sm->net);
+	if (from != C || now < st->from || now >= st->to || st->n == 512 || len > 2048)
+		return true;
+	memcpy(st->pkt[st->n], pkt, len);
+	st->len[st->n++] = len;
+	return false;
+}
+
+/* A 1 MB transfer from a client without SACK or timestamps over a
+ * 20 ms path that stalls for 400 ms from 40 ms on (its third round
+ * trip): the client's timeout fires once while its originals wait in
+ * the stall, and the retransmission arrives behind them. Every byte
+ * must arrive, in order. */
+static void stall_run(bool frto, uint64_t seed, outcome *o, uint64_t *done_ns)
+{
+	sim sim_, *sm = &sim_;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.sack = false;
+	cfg.timestamps = false;
+	cfg.frto = frto;
+	cfg.sndbuf = cfg.rcvbuf = 1u << 20;
+	sim_init(sm, 2, &cfg, seed);
+	int lsd, csd, ssd;
+	sim_open_pair(sm, C, S, PORT, 8, &lsd, &csd, &ssd);
+	memnet_impair imp = { .delay_ns = 10 * MS };
+	memnet_set_impair(sm->net, C, &imp);
+	memnet_set_impair(sm->net, S, &imp);
+	uint64_t t0 = memnet_now(sm->net);
+	the_stall = (stall){ .sm = sm, .from = t0 + 40 * MS, .to = t0 + 440 * MS };
+	memnet_set_filter(sm->net, stall_filter, &the_stall);
+	enum { TOTAL = 1024 * 1024 };
+	static uint8_t out[TOTAL], in[TOTAL];
+	for (size_t i = 0; i < TOTAL; i++)
+		out[i] = (uint8_t)(i * 5 + i / 253);
+	size_t sent = 0, got = 0;
+	for (int step = 0; step < 100000 && got < TOTAL; step++) {
+		if (sent < TOTAL) {
+			long n = hsk_send(sm->st[C], csd, out + sent, TOTAL - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		sim_run(sm, 100000);    /* 0.1 ms */
+		if (!the_stall.over && memnet_now(sm->net) >= the_stall.to) {
+			the_stall.over = true;
+			sim_sync_clocks(sm);
+			uint64_t now = memnet_now(sm->net);
+			for (int i = 0; i < the_stall.n; i++)
+				hsk_stack_input(sm->st[S], now, the_stall.pkt[i], the_stall.len[i]);
+		}
+		long n;
+		while ((n = hsk_recv(sm->st[S], ssd, in + got, TOTAL - got)) > 0)
+			got += (size_t)n;
+	}
+	*done_ns = memnet_now(sm->net) - t0;
+	assert_int_equal(got, TOTAL);
+	assert_memory_equal(in, out, TOTAL);
+	assert_true(the_stall.over && the_stall.n > 1 && the_stall.n < 512);
+	assert_true(sim_counter(sm, C, "TCPTimeouts") >= 1);
+	*o = (outcome){ .retrans = sim_counter(sm, C, "RetransSegs"),
+			.loss = sim_counter(sm, C, "TCPLossUndo"),
+			.spurious = sim_counter(sm, C, "TCPSpuriousRTOs") };
+	assert_int_equal(hsk_sock_info(sm->st[C], csd, &o->end), 0);
+	memnet_set_filter(sm->net, NULL, NULL);
+	sim_finish_pair(sm, C, S, lsd, csd, ssd);
+}
+
+/* F-RTO between two stacks: the stalled path's timeout is spurious (all
+ * the originals arrive, before the retransmission). With F-RTO the first
+ * ACKs after it let new data go, the next shows the originals arrived,
+ * and the timeout is undone: one segment resent. Without, go-back-N
+ * resends what the ACKs have not covered yet and cwnd starts over from
+ * one segment. */
+static void test_frto_stalled_path(void **state)
+{
+	(void)state;
+	outcome on, off;
+	uint64_t on_ns, off_ns;
+	stall_run(true, 838, &on, &on_ns);
+	stall_run(false, 838, &off, &off_ns);
+	fprintf(stderr, "stalled path: F-RTO %" PRIu64 " resent, %" PRIu64 " undone, cwnd %u, "
+		"%.1f ms; without %" PRIu64 " resent, cwnd %u, %.1f ms\n",
+		on.retrans, on.spurious, on.end.cwnd, on_ns / 1e6, off.retrans, off.end.cwnd,
+		off_ns / 1e6);
+	assert_int_equal(on.spurious, 1);
+	assert_int_equal(on.loss, 1);
+	assert_int_equal(off.spurious + off.loss, 0);
+	assert_true(on.retrans < off.retrans);
+}
+
 /* Reordering, SACK without timestamps: the D-SACK of the needless
  * retransmission undoes the reduction (TCPDSACKUndo), and ssthresh is
  * what it was (no loss yet: "infinite"). */
@@ -869,6 +985,7 @@ int main(void)
 		cmocka_unit_test(test_frto_off),
 		cmocka_unit_test(test_frto_usual_ways),
 		cmocka_unit_test(test_frto_ece_ends_it),
+		cmocka_unit_test(test_frto_stalled_path),
 		cmocka_unit_test(test_ecn_never_undone),
 		cmocka_unit_test(test_both_signs_undo),
 		cmocka_unit_test(test_blind_peer_nothing_undone),

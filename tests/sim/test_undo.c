@@ -740,6 +740,61 @@ typedef struct outcome {
 	uint64_t full, partial, dsack, loss, spurious, dsack_recv, retrans;
 } outcome;
 
+/* When transfer_run's transfer began (after the handshake). */
+static uint64_t transfer_t0;
+
+/* Two stacks over a 20 ms path (cfg's, with 1 MiB buffers): the
+ * client's packets go through `filter`, and `step` (what the filter held
+ * delivered) runs after each 0.1 ms of at most `steps`. The client sends
+ * `total` bytes (at most 1 MiB), which the server reads, exact and in
+ * order. The pair is left open (sim_finish_pair). */
+static void transfer_run(sim *sm, hsk_config *cfg, uint64_t seed, size_t total,
+			 memnet_filter_fn filter, void *ctx, void (*step)(sim *sm), int steps,
+			 int *lsd, int *csd, int *ssd)
+{
+	cfg->sndbuf = cfg->rcvbuf = 1u << 20;
+	sim_init(sm, 2, cfg, seed);
+	sim_open_pair(sm, C, S, PORT, 8, lsd, csd, ssd);
+	memnet_impair imp = { .delay_ns = 10 * MS };
+	memnet_set_impair(sm->net, C, &imp);
+	memnet_set_impair(sm->net, S, &imp);
+	memnet_set_filter(sm->net, filter, ctx);
+	transfer_t0 = memnet_now(sm->net);
+	enum { MAX = 1024 * 1024 };
+	static uint8_t out[MAX], in[MAX];
+	assert_true(total <= MAX);
+	for (size_t i = 0; i < total; i++)
+		out[i] = (uint8_t)(i * 7 + i / 251);
+	size_t sent = 0, got = 0;
+	for (int i = 0; i < steps && got < total; i++) {
+		if (sent < total) {
+			long n = hsk_send(sm->st[C], *csd, out + sent, total - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		sim_run(sm, 100000);    /* 0.1 ms */
+		step(sm);
+		long n;
+		while ((n = hsk_recv(sm->st[S], *ssd, in + got, total - got)) > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, total);
+	assert_memory_equal(in, out, total);
+}
+
+/* The held segments reach the server once both are there (the original
+ * first). */
+static void hold_step(sim *sm)
+{
+	if (!the_hold.due)
+		return;
+	the_hold.due = false;
+	sim_sync_clocks(sm);
+	uint64_t now = memnet_now(sm->net);
+	hsk_stack_input(sm->st[S], now, the_hold.orig, the_hold.orig_len);
+	hsk_stack_input(sm->st[S], now, the_hold.rxt, the_hold.rxt_len);
+}
+
 /* The client sends 300 KB to the server over a 20 ms path; its 30th
  * data segment is held back. Late (not drop): when the fast
  * retransmission of it goes, the original is delivered first, then the
@@ -753,40 +808,10 @@ static void reorder_run(bool sack, bool ts, bool drop, uint64_t seed, outcome *o
 	hsk_config_default(&cfg);
 	cfg.sack = sack;
 	cfg.timestamps = ts;
-	cfg.sndbuf = cfg.rcvbuf = 1u << 20;
-	sim_init(sm, 2, &cfg, seed);
 	int lsd, csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, &lsd, &csd, &ssd);
-	memnet_impair imp = { .delay_ns = 10 * MS };
-	memnet_set_impair(sm->net, C, &imp);
-	memnet_set_impair(sm->net, S, &imp);
 	the_hold = (hold){ .sm = sm, .nth = 30, .drop = drop };
-	memnet_set_filter(sm->net, hold_filter, &the_hold);
-	enum { TOTAL = 300 * 1024 };
-	static uint8_t out[TOTAL], in[TOTAL];
-	for (size_t i = 0; i < TOTAL; i++)
-		out[i] = (uint8_t)(i * 7 + i / 251);
-	size_t sent = 0, got = 0;
-	for (int step = 0; step < 40000 && got < TOTAL; step++) {
-		if (sent < TOTAL) {
-			long n = hsk_send(sm->st[C], csd, out + sent, TOTAL - sent);
-			if (n > 0)
-				sent += (size_t)n;
-		}
-		sim_run(sm, 100000);    /* 0.1 ms */
-		if (the_hold.due) {
-			the_hold.due = false;
-			sim_sync_clocks(sm);
-			uint64_t now = memnet_now(sm->net);
-			hsk_stack_input(sm->st[S], now, the_hold.orig, the_hold.orig_len);
-			hsk_stack_input(sm->st[S], now, the_hold.rxt, the_hold.rxt_len);
-		}
-		long n;
-		while ((n = hsk_recv(sm->st[S], ssd, in + got, TOTAL - got)) > 0)
-			got += (size_t)n;
-	}
-	assert_int_equal(got, TOTAL);
-	assert_memory_equal(in, out, TOTAL);
+	transfer_run(sm, &cfg, seed, 300 * 1024, hold_filter, &the_hold, hold_step, 40000, &lsd,
+		     &csd, &ssd);
 	assert_true(the_hold.have_orig);
 	assert_true(drop || the_hold.rxt_len);
 	assert_int_equal(sim_counter(sm, C, "TCPRenoRecovery") +
@@ -818,7 +843,7 @@ static void reorder_run(bool sack, bool ts, bool drop, uint64_t seed, outcome *o
  * `to`, retransmissions behind the originals, as through a queue. */
 typedef struct stall {
 	sim *sm;
-	uint64_t from, to;
+	uint64_t from, to;        /* after transfer_t0 */
 	uint8_t pkt[512][2048];
 	size_t len[512];
 	int n;
@@ -830,12 +855,24 @@ static stall the_stall;
 static bool stall_filter(void *ctx, int from, const uint8_t *pkt, size_t len)
 {
 	stall *st = ctx;
-	uint64_t now = memnet_now(st->sm->net);
-	if (from != C || now < st->from || now >= st->to || st->n == 512 || len > 2048)
+	uint64_t at = memnet_now(st->sm->net) - transfer_t0;
+	if (from != C || at < st->from || at >= st->to || st->n == 512 || len > 2048)
 		return true;
 	memcpy(st->pkt[st->n], pkt, len);
 	st->len[st->n++] = len;
 	return false;
+}
+
+/* At the stall's end what it held reaches the server, in order. */
+static void stall_step(sim *sm)
+{
+	if (the_stall.over || memnet_now(sm->net) - transfer_t0 < the_stall.to)
+		return;
+	the_stall.over = true;
+	sim_sync_clocks(sm);
+	uint64_t now = memnet_now(sm->net);
+	for (int i = 0; i < the_stall.n; i++)
+		hsk_stack_input(sm->st[S], now, the_stall.pkt[i], the_stall.len[i]);
 }
 
 /* A 1 MB transfer from a client without SACK or timestamps over a
@@ -851,42 +888,11 @@ static void stall_run(bool frto, uint64_t seed, outcome *o, uint64_t *done_ns)
 	cfg.sack = false;
 	cfg.timestamps = false;
 	cfg.frto = frto;
-	cfg.sndbuf = cfg.rcvbuf = 1u << 20;
-	sim_init(sm, 2, &cfg, seed);
 	int lsd, csd, ssd;
-	sim_open_pair(sm, C, S, PORT, 8, &lsd, &csd, &ssd);
-	memnet_impair imp = { .delay_ns = 10 * MS };
-	memnet_set_impair(sm->net, C, &imp);
-	memnet_set_impair(sm->net, S, &imp);
-	uint64_t t0 = memnet_now(sm->net);
-	the_stall = (stall){ .sm = sm, .from = t0 + 40 * MS, .to = t0 + 440 * MS };
-	memnet_set_filter(sm->net, stall_filter, &the_stall);
-	enum { TOTAL = 1024 * 1024 };
-	static uint8_t out[TOTAL], in[TOTAL];
-	for (size_t i = 0; i < TOTAL; i++)
-		out[i] = (uint8_t)(i * 5 + i / 253);
-	size_t sent = 0, got = 0;
-	for (int step = 0; step < 100000 && got < TOTAL; step++) {
-		if (sent < TOTAL) {
-			long n = hsk_send(sm->st[C], csd, out + sent, TOTAL - sent);
-			if (n > 0)
-				sent += (size_t)n;
-		}
-		sim_run(sm, 100000);    /* 0.1 ms */
-		if (!the_stall.over && memnet_now(sm->net) >= the_stall.to) {
-			the_stall.over = true;
-			sim_sync_clocks(sm);
-			uint64_t now = memnet_now(sm->net);
-			for (int i = 0; i < the_stall.n; i++)
-				hsk_stack_input(sm->st[S], now, the_stall.pkt[i], the_stall.len[i]);
-		}
-		long n;
-		while ((n = hsk_recv(sm->st[S], ssd, in + got, TOTAL - got)) > 0)
-			got += (size_t)n;
-	}
-	*done_ns = memnet_now(sm->net) - t0;
-	assert_int_equal(got, TOTAL);
-	assert_memory_equal(in, out, TOTAL);
+	the_stall = (stall){ .sm = sm, .from = 40 * MS, .to = 440 * MS };
+	transfer_run(sm, &cfg, seed, 1024 * 1024, stall_filter, &the_stall, stall_step, 100000,
+		     &lsd, &csd, &ssd);
+	*done_ns = memnet_now(sm->net) - transfer_t0;
 	assert_true(the_stall.over && the_stall.n > 1 && the_stall.n < 512);
 	assert_true(sim_counter(sm, C, "TCPTimeouts") >= 1);
 	*o = (outcome){ .retrans = sim_counter(sm, C, "RetransSegs"),

@@ -273,9 +273,9 @@ typedef struct hsk_config {
 	bool sack;                  /* true: offer and use SACK (tcp_sack) */
 	bool timestamps;            /* true: RFC 7323 timestamps (tcp_timestamps) */
 	bool window_scaling;        /* true: RFC 7323 window scale */
-	/* F-RTO (RFC 5682), as Linux's tcp_frto: a timeout of a connection
-	 * without SACK sends new data before resending more, and undoes
-	 * itself when the ACKs show the originals arrived (true) */
+	/* F-RTO (RFC 5682, with SACK its §3), as Linux's tcp_frto: after a
+	 * timeout new data goes before more is resent, and the timeout is
+	 * undone when the ACKs show the originals arrived (true) */
 	bool frto;
 	/* ECN (RFC 3168), as Linux's tcp_ecn: 0 off; 1 ask for it on our
 	 * SYNs and accept it; 2 (default) accept it when a peer asks */

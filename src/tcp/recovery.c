@@ -379,6 +379,9 @@ static __attribute__((noinline)) void sack_ack(tcp_stack *s, tcb *t, const tcp_s
 	}
 	if (acked && (x->undo & UNDO_LOSS))
 		undo_ack(s, t, o, false);       /* the timeout's recovery */
+	/* F-RTO's steps 2 and 3: ACKs that advance or carry no text */
+	if ((x->undo & (UNDO_FRTO | UNDO_FRTO_NEW)) && (acked || !seg_space(sg)))
+		undo_frto_sack(s, t, o, acked);
 	hsk_seq lost;
 	uint32_t lost_len;
 	if (res.newly_lost || rack_next_lost(&k->rk, &lost, &lost_len))
@@ -439,6 +442,10 @@ void rec_path_shrunk(tcp_stack *s, tcb *t)
 bool rec_send_lost_walk(tcp_stack *s, tcb *t, tcp_sack *k)
 {
 	bool any = false;
+	/* F-RTO's new data goes first: what the timeout marked lost waits
+	 * for the ACK that tells (undo.c) */
+	if (t->act->undo & UNDO_FRTO_NEW)
+		return false;
 	cc_state *cc = &t->act->cc;
 	hsk_seq start = t->snd_una;
 	uint32_t len = 0;

@@ -601,6 +601,12 @@ void rack_unmark_lost(rack *r)
 	r->lost_bytes = 0;
 }
 
+void rack_undo_timeout(rack *r)
+{
+	rack_unmark_lost(r);
+	r->have_ts = false;
+}
+
 bool rack_all_retransmitted(const rack *r, hsk_seq start, hsk_seq end)
 {
 	for (uint32_t i = rack_find(r, start); i < r->count && seq_lt(rec(r, i)->start, end); i++)

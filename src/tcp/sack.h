@@ -253,6 +253,12 @@ bool rack_first(const rack *r, hsk_seq *start, uint32_t *len);
 /* Spurious-loss undo (undo.c): what is marked lost was not; nothing of
  * it is to be resent (Linux's tcp_undo_cwnd_reduction with unmark_loss). */
 void rack_unmark_lost(rack *r);
+/* A timeout proved spurious: rack_unmark_lost, and RACK forgets the send
+ * time of what it saw delivered last. That was the timeout's
+ * retransmission, whose ACK the undo shows was of the original (RFC 8985
+ * §6.2 step 2's ambiguity, resolved late without timestamps): kept, it
+ * made every original sent before it lost at the next ACK. */
+void rack_undo_timeout(rack *r);
 /* Every record held in [start, end) was retransmitted (a D-SACK there
  * can report a needless retransmission, RFC 3708); none held: true. */
 bool rack_all_retransmitted(const rack *r, hsk_seq start, hsk_seq end);

@@ -899,9 +899,14 @@ void undo_dsack_idle(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
  * own step; `ended`: fast recovery ended with it (t->act->undo: the
  * caller's test). */
 void undo_ack(struct tcp_stack *s, tcb *t, const tcp_opts *o, bool ended);
-/* F-RTO (undo.c): the first ACK after the timeout advanced SND.UNA
- * (UNDO_FRTO: the caller's test; after the ACK's growth of cwnd). */
+/* F-RTO's step 2 (undo.c): the first ACK after the timeout advanced
+ * SND.UNA (UNDO_FRTO: the caller's test; after the ACK's growth of
+ * cwnd). */
 void undo_frto_first_ack(tcb *t);
+/* F-RTO with SACK: an ACK that advanced SND.UNA by `acked` (0: none),
+ * after the ACK's growth and undo_ack (UNDO_FRTO or UNDO_FRTO_NEW: the
+ * caller's test). */
+void undo_frto_sack(struct tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked);
 /* F-RTO ends taking the loss as real: at a duplicate ACK, or an ECE
  * (UNDO_FRTO or UNDO_FRTO_NEW: the caller's test). After step 2's new
  * data, go-back-N from SND.UNA. */

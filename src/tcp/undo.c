@@ -71,8 +71,8 @@ void undo_on_rto(tcp_stack *s, tcb *t, bool first)
 	x->undo &= (uint8_t)~(UNDO_FRTO | UNDO_FRTO_NEW);
 	if (first && !recovering && !x->ecn_cwr) {
 		undo_begin(s, t, true);
-		/* F-RTO (below), without SACK */
-		if ((x->undo & UNDO_ON) && s->env->cfg.frto && !(t->flags & TF_SACK_OK))
+		/* F-RTO (below) */
+		if ((x->undo & UNDO_ON) && s->env->cfg.frto)
 			x->undo |= UNDO_FRTO;
 	} else if (x->undo && recovering)
 		x->undo |= UNDO_RTO | UNDO_LOSS;
@@ -113,7 +113,7 @@ static void undo_apply(tcp_stack *s, tcb *t, bool by_dsack)
 		tcp_sack *k = tcb_sack(t);
 		if (k && k->seg) {
 			/* Linux leaves its Loss state with SACK */
-			rack_unmark_lost(&k->rk);
+			rack_undo_timeout(&k->rk);
 			x->recover = t->snd_una;
 		} else {
 			/* go-back-N stops; `recover` stays, so no fast
@@ -211,30 +211,38 @@ void undo_ack(tcp_stack *s, tcb *t, const tcp_opts *o, bool ended)
 }
 
 /*
- * F-RTO (RFC 5682 §2.1, the basic algorithm; Linux's tcp_process_loss
- * without SACK): after a first timeout, whose go-back-N resent the oldest
- * segment alone (cwnd is one segment), the ACKs that follow tell a
- * spurious timeout from a real one before anything more is resent.
+ * F-RTO (RFC 5682, Linux's tcp_process_loss): after a first timeout,
+ * which resends the oldest segment alone (cwnd is one segment), the ACKs
+ * that follow tell a spurious timeout from a real one before anything
+ * more is resent.
  *   step 2  the first ACK: one that advances SND.UNA past the
  *           retransmission but not to `recover` lets two new segments go
- *           (whatever cwnd; SND.NXT to SND.MAX: nothing is resent), when
- *           there is new data and the peer's window takes it; otherwise
- *           the usual go-back-N goes on (2a).
- *   step 3  the second: an ACK of new data acknowledges segments never
- *           resent, so the originals arrived: the timeout was spurious,
- *           and undo_ack undoes it (TCPLossUndo, TCPSpuriousRTOs). A
- *           duplicate ACK says the loss was real: go-back-N from
- *           SND.UNA, in slow start with at most 3 segments' cwnd (3a).
- *           Also one whose window changed (RFC 5681's duplicate keeps
- *           it; a receiver's window shrinks as out-of-order data fills
- *           its buffer, as Linux's does, and waiting for a duplicate
- *           would wait for the next timeout).
- * The duplicate ACKs of step 2 go on as before (2a). An ECE ends F-RTO
- * as a real loss (ECN's reduction is never undone). Without SACK only:
- * with it RACK marks what is lost and D-SACK tells (Linux's
- * SACK-enhanced F-RTO is not here). `frto` (default on) as Linux's
- * tcp_frto.
+ *           when there is new data and the peer's window takes it:
+ *           without SACK cwnd is set to allow exactly them and SND.NXT
+ *           goes to SND.MAX (go-back-N stops); with SACK (§3) the
+ *           records RACK marked lost wait (rec_send_lost_walk) and
+ *           cwnd's room is the new data's. Otherwise (2a) the usual
+ *           recovery goes on.
+ *   step 3  the second: an ACK of data never resent (beyond the first
+ *           segment), or with SACK a block of such data below `recover`,
+ *           shows the originals arrived: the timeout was spurious and is
+ *           undone (TCPLossUndo, TCPSpuriousRTOs; undo_ack, or
+ *           undo_frto_sack). Any other ACK without text says the loss
+ *           was real (3a): without SACK go-back-N from SND.UNA with at
+ *           most 3 segments' cwnd, with SACK the lost records go again.
+ *           Without SACK that includes an ACK whose window changed (RFC
+ *           5681's duplicate keeps it; a receiver's window shrinks as
+ *           out-of-order data fills its buffer, as Linux's does, and
+ *           waiting for a duplicate would wait for the next timeout).
+ * The first ACK without an advance leaves the usual recovery (2a). A
+ * second timeout or an ECE ends F-RTO (an ECE as a real loss: ECN's
+ * reduction is never undone). `frto` (default on) as Linux's tcp_frto.
  */
+static bool frto_go_back_n(const tcb_act *x)
+{
+	return !(x->sack_on && x->sack.seg);
+}
+
 void undo_frto_first_ack(tcb *t)
 {
 	tcb_act *x = t->act;
@@ -247,20 +255,44 @@ void undo_frto_first_ack(tcb *t)
 	int32_t room = seq_diff(seq_add(t->snd_una, (int32_t)t->snd_wnd), t->snd_max);
 	if ((t->flags & TF_FIN_SENT) || ring_len(&x->snd) <= flight || room <= 0)
 		return;
-	x->und.frto_cwnd = x->cc.cwnd;
-	x->cc.cwnd = flight + 2u * t->mss;
-	t->snd_nxt = t->snd_max;
+	if (frto_go_back_n(x)) {
+		x->und.frto_cwnd = x->cc.cwnd;
+		x->cc.cwnd = flight + 2u * t->mss;
+		t->snd_nxt = t->snd_max;
+	}
 	x->undo |= UNDO_FRTO_NEW;
 }
 
 void undo_frto_real(tcb *t)
 {
 	tcb_act *x = t->act;
-	if (x->undo & UNDO_FRTO_NEW) {
+	if ((x->undo & UNDO_FRTO_NEW) && frto_go_back_n(x)) {
 		/* 3a: the loss was real */
 		uint32_t most = 3u * t->mss;
 		x->cc.cwnd = x->und.frto_cwnd < most ? x->und.frto_cwnd : most;
 		t->snd_nxt = t->snd_una;
 	}
 	x->undo &= (uint8_t)~(UNDO_FRTO | UNDO_FRTO_NEW);
+}
+
+void undo_frto_sack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked)
+{
+	tcb_act *x = t->act;
+	if (acked) {
+		if (x->undo & UNDO_FRTO)
+			undo_frto_first_ack(t);
+		return;         /* (step 3's advance: undo_ack undid it) */
+	}
+	if (x->undo & UNDO_FRTO_NEW) {
+		/* 3b: a block of data sent before the timeout and never resent */
+		for (unsigned i = 0; i < o->nsack; i++) {
+			hsk_seq left = seq_of(o->sack[i].left), right = seq_of(o->sack[i].right);
+			if (seq_lt(left, x->recover) && seq_gt(right, x->und.high) &&
+			    seq_lt(left, right)) {
+				undo_apply(s, t, false);
+				return;
+			}
+		}
+	}
+	undo_frto_real(t);
 }

@@ -478,18 +478,22 @@ static void test_real_rto_stands(void **state)
  * whose window shrank) shows a real loss: go-back-N from segment 2, cwnd
  * at most 3 segments, the reduction stands (step 3a). With frto off the ACK of segment 1 sends segment 2
  * again, as before. */
-/* Ten segments out and four more queued, to a peer without SACK or
- * timestamps, until the timeout resends segment 1 (alone: one segment's
- * cwnd). */
-static void frto_open(fx *f, bool on, bool ecn, uint64_t seed)
+/* Ten segments out and four more queued, to a peer without timestamps
+ * (and without SACK unless sack), until the timeout resends segment 1
+ * (alone: one segment's cwnd). */
+static void frto_open(fx *f, bool on, bool sack, bool ecn, uint64_t seed)
 {
-	fx_open(f, seed, false, false, ecn);
+	fx_open(f, seed, sack, false, ecn);
 	f->h->env.cfg.frto = on;
 	fx_send(f);
 	static char more[4 * MSS];
 	memset(more, 'v', sizeof(more));
 	assert_int_equal(hsk_send(f->h, f->p.sd, more, 4 * f->seg), (long)(4 * f->seg));
-	expect_no_tx(&f->sm);           /* cwnd is full */
+	/* cwnd is full; with SACK the tail loss probe has sent segment 10
+	 * again (it fired as the write came) */
+	if (sack)
+		expect_again(f, 1 + (SEGS - 1) * f->seg);
+	expect_no_tx(&f->sm);
 	while (!sim_counter(&f->sm, S, "TCPTimeouts"))
 		sim_run(&f->sm, 1 * MS);
 	expect_again(f, 1);
@@ -499,7 +503,7 @@ static void frto_open(fx *f, bool on, bool ecn, uint64_t seed)
 static void frto_case(bool on, bool spurious, bool shrink, uint64_t seed)
 {
 	fx f;
-	frto_open(&f, on, false, seed);
+	frto_open(&f, on, false, false, seed);
 	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
 	if (!on) {
 		sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
@@ -560,6 +564,60 @@ static void test_frto_off(void **state)
 	frto_case(false, true, false, 833);
 }
 
+/* F-RTO with SACK (RFC 5682 §3), timestamps off: after the ACK of
+ * segment 1 two new segments (11, 12) go instead of the records the
+ * timeout marked lost. Then (how): an ACK of segments 2-5, never resent,
+ * or a SACK block of segments 3-4 below `recover` undoes the timeout; a
+ * duplicate ACK whose only block is the new data says the loss was real,
+ * and segment 2 goes again. */
+enum frto_sack_how { FS_ADVANCE, FS_BLOCK, FS_REAL };
+
+static void frto_sack_case(enum frto_sack_how how, uint64_t seed)
+{
+	fx f;
+	frto_open(&f, true, true, false, seed);
+	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
+	sim_peer_expect(&f.p, A, 1 + SEGS * f.seg, 1, f.seg, __FILE__, __LINE__);
+	sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 1) * f.seg, 1, f.seg, __FILE__, __LINE__);
+	expect_no_tx(&f.sm);
+	if (how == FS_ADVANCE) {
+		peer_ack(&f, 1 + 5 * f.seg, 0, 0, NULL, 0);
+	} else if (how == FS_BLOCK) {
+		uint32_t blk[2] = { 1 + 2 * f.seg, 1 + 4 * f.seg };
+		peer_ack(&f, 1 + f.seg, 0, 0, blk, 1);
+	} else {
+		uint32_t blk[2] = { 1 + SEGS * f.seg, 1 + (SEGS + 2) * f.seg };
+		peer_ack(&f, 1 + f.seg, 0, 0, blk, 1);
+	}
+	if (how == FS_REAL) {
+		assert_int_equal(undos(&f.sm, S), 0);
+		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
+		expect_again(&f, 1 + f.seg);
+	} else {
+		assert_int_equal(sim_counter(&f.sm, S, "TCPLossUndo"), 1);
+		assert_int_equal(sim_counter(&f.sm, S, "TCPSpuriousRTOs"), 1);
+		assert_int_equal(f.t->act->cc.ssthresh, f.ssthresh0);
+	}
+	if (how == FS_ADVANCE) {
+		/* the last two new segments, nothing resent */
+		sim_peer_expect(&f.p, A, 1 + (SEGS + 2) * f.seg, 1, f.seg, __FILE__, __LINE__);
+		sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 3) * f.seg, 1, f.seg, __FILE__,
+				__LINE__);
+		expect_no_tx(&f.sm);
+	}
+	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
+	assert_int_equal(undos(&f.sm, S), how == FS_REAL ? 0 : 2);
+	fx_end(&f);
+}
+
+static void test_frto_sack(void **state)
+{
+	(void)state;
+	frto_sack_case(FS_ADVANCE, 839);
+	frto_sack_case(FS_BLOCK, 840);
+	frto_sack_case(FS_REAL, 841);
+}
+
 /* F-RTO's step 2 goes the usual way (2a) when the first ACK does not
  * cover the whole retransmission (only half of segment 1: go-back-N
  * goes on with segment 2, no new data), and F-RTO is not entered again at a second
@@ -569,14 +627,14 @@ static void test_frto_usual_ways(void **state)
 {
 	(void)state;
 	fx f;
-	frto_open(&f, true, false, 834);
+	frto_open(&f, true, false, false, 834);
 	peer_ack(&f, 1 + f.seg / 2, 0, 0, NULL, 0);
 	sim_peer_expect(&f.p, A, 1 + f.seg, 1, f.seg, __FILE__, __LINE__);
 	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
 	assert_int_equal(undos(&f.sm, S), 0);
 	fx_end(&f);
 
-	frto_open(&f, true, false, 835);
+	frto_open(&f, true, false, false, 835);
 	while (sim_counter(&f.sm, S, "TCPTimeouts") < 2)
 		sim_run(&f.sm, 1 * MS);
 	expect_again(&f, 1);
@@ -595,7 +653,7 @@ static void test_frto_ece_ends_it(void **state)
 {
 	(void)state;
 	fx f;
-	frto_open(&f, true, true, 836);
+	frto_open(&f, true, false, true, 836);
 	peer_ack(&f, 1 + f.seg, 0, 0, NULL, 0);
 	sim_peer_expect(&f.p, A, 1 + SEGS * f.seg, 1, f.seg, __FILE__, __LINE__);
 	sim_peer_expect(&f.p, A | PSH, 1 + (SEGS + 1) * f.seg, 1, f.seg, __FILE__, __LINE__);
@@ -875,17 +933,17 @@ static void stall_step(sim *sm)
 		hsk_stack_input(sm->st[S], now, the_stall.pkt[i], the_stall.len[i]);
 }
 
-/* A 1 MB transfer from a client without SACK or timestamps over a
- * 20 ms path that stalls for 400 ms from 40 ms on (its third round
+/* A 1 MB transfer from a client without timestamps (and without SACK
+ * unless sack) over a 20 ms path that stalls for 400 ms from 40 ms on (its third round
  * trip): the client's timeout fires once while its originals wait in
  * the stall, and the retransmission arrives behind them. Every byte
  * must arrive, in order. */
-static void stall_run(bool frto, uint64_t seed, outcome *o, uint64_t *done_ns)
+static void stall_run(bool frto, bool sack, uint64_t seed, outcome *o, uint64_t *done_ns)
 {
 	sim sim_, *sm = &sim_;
 	hsk_config cfg;
 	hsk_config_default(&cfg);
-	cfg.sack = false;
+	cfg.sack = sack;
 	cfg.timestamps = false;
 	cfg.frto = frto;
 	int lsd, csd, ssd;
@@ -906,24 +964,28 @@ static void stall_run(bool frto, uint64_t seed, outcome *o, uint64_t *done_ns)
 /* F-RTO between two stacks: the stalled path's timeout is spurious (all
  * the originals arrive, before the retransmission). With F-RTO the first
  * ACKs after it let new data go, the next shows the originals arrived,
- * and the timeout is undone: one segment resent. Without, go-back-N
- * resends what the ACKs have not covered yet and cwnd starts over from
- * one segment. */
+ * and the timeout is undone at once (TCPLossUndo): one segment resent.
+ * Without, go-back-N resends what the ACKs have not covered yet and cwnd
+ * starts over from one segment; with SACK the records the timeout marked
+ * lost go again, and only the D-SACKs of them, later, undo it. */
 static void test_frto_stalled_path(void **state)
 {
 	(void)state;
-	outcome on, off;
-	uint64_t on_ns, off_ns;
-	stall_run(true, 838, &on, &on_ns);
-	stall_run(false, 838, &off, &off_ns);
-	fprintf(stderr, "stalled path: F-RTO %" PRIu64 " resent, %" PRIu64 " undone, cwnd %u, "
-		"%.1f ms; without %" PRIu64 " resent, cwnd %u, %.1f ms\n",
-		on.retrans, on.spurious, on.end.cwnd, on_ns / 1e6, off.retrans, off.end.cwnd,
-		off_ns / 1e6);
-	assert_int_equal(on.spurious, 1);
-	assert_int_equal(on.loss, 1);
-	assert_int_equal(off.spurious + off.loss, 0);
-	assert_true(on.retrans < off.retrans);
+	for (int sack = 0; sack <= 1; sack++) {
+		outcome on, off;
+		uint64_t on_ns, off_ns;
+		stall_run(true, sack, 838, &on, &on_ns);
+		stall_run(false, sack, 838, &off, &off_ns);
+		fprintf(stderr, "stalled path%s: F-RTO %" PRIu64 " resent, %" PRIu64
+			" undone, cwnd %u, %.1f ms; without %" PRIu64 " resent, %" PRIu64
+			" undone, cwnd %u, %.1f ms\n", sack ? " (SACK)" : "", on.retrans,
+			on.spurious, on.end.cwnd, on_ns / 1e6, off.retrans, off.spurious,
+			off.end.cwnd, off_ns / 1e6);
+		assert_int_equal(on.spurious, 1);
+		assert_int_equal(on.loss, 1);
+		assert_int_equal(off.loss, 0);
+		assert_true(on.retrans * 4 < off.retrans);
+	}
 }
 
 /* Reordering, SACK without timestamps: the D-SACK of the needless
@@ -990,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_frto_real_loss_stands),
 		cmocka_unit_test(test_frto_off),
 		cmocka_unit_test(test_frto_usual_ways),
+		cmocka_unit_test(test_frto_sack),
 		cmocka_unit_test(test_frto_ece_ends_it),
 		cmocka_unit_test(test_frto_stalled_path),
 		cmocka_unit_test(test_ecn_never_undone),

@@ -284,11 +284,13 @@ void undo_frto_sack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked)
 		return;         /* (step 3's advance: undo_ack undid it) */
 	}
 	if (x->undo & UNDO_FRTO_NEW) {
-		/* 3b: a block of data sent before the timeout and never resent */
+		/* 3b: a block of data sent before the timeout and never resent
+		 * (inside SND.UNA..`recover`: not a D-SACK, nor a confused or
+		 * forged block reaching below SND.UNA) */
 		for (unsigned i = 0; i < o->nsack; i++) {
 			hsk_seq left = seq_of(o->sack[i].left), right = seq_of(o->sack[i].right);
-			if (seq_lt(left, x->recover) && seq_gt(right, x->und.high) &&
-			    seq_lt(left, right)) {
+			if (!seq_lt(left, t->snd_una) && seq_lt(left, right) &&
+			    !seq_gt(right, x->recover) && seq_gt(right, x->und.high)) {
 				undo_apply(s, t, false);
 				return;
 			}

@@ -569,8 +569,9 @@ static void test_frto_off(void **state)
  * timeout marked lost. Then (how): an ACK of segments 2-5, never resent,
  * or a SACK block of segments 3-4 below `recover` undoes the timeout; a
  * duplicate ACK whose only block is the new data says the loss was real,
- * and segment 2 goes again. */
-enum frto_sack_how { FS_ADVANCE, FS_BLOCK, FS_REAL };
+ * and segment 2 goes again. So does one whose block reaches below SND.UNA
+ * (segments 1-3: confused or forged, it proves nothing of the timeout). */
+enum frto_sack_how { FS_ADVANCE, FS_BLOCK, FS_REAL, FS_BELOW };
 
 static void frto_sack_case(enum frto_sack_how how, uint64_t seed)
 {
@@ -585,14 +586,26 @@ static void frto_sack_case(enum frto_sack_how how, uint64_t seed)
 	} else if (how == FS_BLOCK) {
 		uint32_t blk[2] = { 1 + 2 * f.seg, 1 + 4 * f.seg };
 		peer_ack(&f, 1 + f.seg, 0, 0, blk, 1);
+	} else if (how == FS_BELOW) {
+		uint32_t blk[2] = { 1, 1 + 3 * f.seg };
+		peer_ack(&f, 1 + f.seg, 0, 0, blk, 1);
 	} else {
 		uint32_t blk[2] = { 1 + SEGS * f.seg, 1 + (SEGS + 2) * f.seg };
 		peer_ack(&f, 1 + f.seg, 0, 0, blk, 1);
 	}
-	if (how == FS_REAL) {
+	bool real = how == FS_REAL || how == FS_BELOW;
+	if (real) {
 		assert_int_equal(undos(&f.sm, S), 0);
 		assert_true(f.t->act->cc.ssthresh <= f.cwnd0 * 7 / 10);
-		expect_again(&f, 1 + f.seg);
+		if (how == FS_BELOW) {
+			/* the scoreboard takes segments 2-3 of the block as
+			 * SACKed, and the two new segments fill cwnd: the
+			 * first lost, segment 4, goes when the timer says */
+			sim_run(&f.sm, 1 * SEC);
+			expect_again(&f, 1 + 3 * f.seg);
+		} else {
+			expect_again(&f, 1 + f.seg);
+		}
 	} else {
 		assert_int_equal(sim_counter(&f.sm, S, "TCPLossUndo"), 1);
 		assert_int_equal(sim_counter(&f.sm, S, "TCPSpuriousRTOs"), 1);
@@ -606,7 +619,7 @@ static void frto_sack_case(enum frto_sack_how how, uint64_t seed)
 		expect_no_tx(&f.sm);
 	}
 	peer_ack(&f, 1 + (SEGS + 4) * f.seg, 0, 0, NULL, 0);
-	assert_int_equal(undos(&f.sm, S), how == FS_REAL ? 0 : 2);
+	assert_int_equal(undos(&f.sm, S), real ? 0 : 2);
 	fx_end(&f);
 }
 
@@ -616,6 +629,7 @@ static void test_frto_sack(void **state)
 	frto_sack_case(FS_ADVANCE, 839);
 	frto_sack_case(FS_BLOCK, 840);
 	frto_sack_case(FS_REAL, 841);
+	frto_sack_case(FS_BELOW, 842);
 }
 
 /* F-RTO's step 2 goes the usual way (2a) when the first ACK does not

@@ -78,6 +78,10 @@ typedef struct hsk_netspec {
 	uint64_t seed;
 	bool cross_fins;        /* hold the first FIN until the other side's
 				 * arrives: a simultaneous close on demand */
+	uint64_t stall_ns;      /* a stall: after stall_after packets through
+				 * the layer, all that enters it for stall_ns
+				 * is held, then let go in order (0: none) */
+	unsigned stall_after;
 	/* TUN offloads and batches (docs/scale.md) */
 	const char *offload;    /* features wanted, as "csum,tso4,tso6,uso,
 				 * tx-gso" or "all"; NULL or "none": a plain

@@ -115,7 +115,7 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
 		"--mtu", "--drain-timeout", "--report", "--ecn", "--ce", "--xdp", "--threads",
-		"--queues", "--offload", "--offload-deny", NULL,
+		"--queues", "--offload", "--offload-deny", "--stall", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -202,6 +202,21 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(opt, "--delay")) {
 		if (parse_ms(v, &o->ns.delay_ns) < 0)
 			return bad(o, "delay (milliseconds)", v);
+	} else if (!strcmp(opt, "--stall")) {
+		/* MS@N: the path stops for MS once N packets have entered */
+		const char *at = strchr(v, '@');
+		char ms[32];
+		unsigned long n;
+		if (!at || (size_t)(at - v) >= sizeof(ms))
+			return bad(o, "stall (MS@PACKETS)", v);
+		memcpy(ms, v, (size_t)(at - v));
+		ms[at - v] = 0;
+		errno = 0;
+		n = strtoul(at + 1, &end, 10);
+		if (parse_ms(ms, &o->ns.stall_ns) < 0 || !o->ns.stall_ns || errno ||
+		    end == at + 1 || *end || n > UINT32_MAX)
+			return bad(o, "stall (MS@PACKETS)", v);
+		o->ns.stall_after = (unsigned)n;
 	} else if (!strcmp(opt, "--seed")) {
 		errno = 0;
 		o->ns.seed = strtoull(v, &end, 0);
@@ -309,6 +324,8 @@ void net_opt_usage(FILE *f)
 		"impairment (both directions):\n"
 		"  --loss P --dup P --reorder P   probabilities, 0.05 or 5%%\n"
 		"  --delay MS                one-way delay added to every packet\n"
+		"  --stall MS@N              once N packets have passed, the path stops\n"
+		"                            for MS, then lets what it held go in order\n"
 		"  --ce P                    mark ECT packets CE (congestion experienced)\n"
 		"  --seed N                  replayable run: keys (ISNs, cookies, ports) and\n"
 		"                            impairments from N (default: keys from the OS)\n"

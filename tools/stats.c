@@ -163,6 +163,7 @@ static void snap_devs(struct snap *sn, hsk_loop *l)
 			sn->is.queue_drops += is.queue_drops;
 			sn->is.fins_held += is.fins_held;
 			sn->is.ce_marked += is.ce_marked;
+			sn->is.stalled += is.stalled;
 		}
 		if (tap_get_arp_stats(dev, &as, &arp_n)) {
 			sn->have_as = true;
@@ -278,9 +279,9 @@ void stats_print(FILE *f, hsk_loop *l)
 	if (sn.have_is)
 		fprintf(f, "impairment: %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
 			" reordered, %" PRIu64 " delayed, %" PRIu64 " queue drops, %" PRIu64
-			" FINs held to cross, %" PRIu64 " CE marks\n", sn.is.lost,
-			sn.is.duplicated, sn.is.reordered, sn.is.delayed, sn.is.queue_drops,
-			sn.is.fins_held, sn.is.ce_marked);
+			" FINs held to cross, %" PRIu64 " CE marks, %" PRIu64 " held by a stall\n",
+			sn.is.lost, sn.is.duplicated, sn.is.reordered, sn.is.delayed,
+			sn.is.queue_drops, sn.is.fins_held, sn.is.ce_marked, sn.is.stalled);
 	if (sn.have_as)
 		fprintf(f, "arp: %zu entries; requests %" PRIu64 " sent, %" PRIu64 " received; "
 			"replies %" PRIu64 " sent, %" PRIu64 " received; %" PRIu64 " failed, "

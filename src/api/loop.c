@@ -316,11 +316,12 @@ static hsk_dev *add_layers(const hsk_netspec *ns, unsigned i, hsk_dev *d, hsk_de
 	hsk_dev *up;
 
 	if (ns->loss > 0 || ns->dup > 0 || ns->reorder > 0 || ns->ce > 0 || ns->delay_ns ||
-	    ns->cross_fins) {
+	    ns->cross_fins || ns->stall_ns) {
 		impair_cfg ic = {
 			.loss = ns->loss, .dup = ns->dup, .reorder = ns->reorder, .ce = ns->ce,
 			.delay_ns = ns->delay_ns, .reorder_ns = ns->reorder_ns,
 			.seed = ns->seed + i, .cross_fins = ns->cross_fins,
+			.stall_ns = ns->stall_ns, .stall_after = ns->stall_after,
 		};
 		up = impair_open(d, &ic, err, errlen);
 		if (!up) {

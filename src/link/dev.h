@@ -272,9 +272,15 @@ typedef struct impair_cfg {
 	unsigned queue_limit; /* packets held per direction (0: 8192) */
 	bool cross_fins;      /* hold the first FIN until the other side's
 			       * (impair.c): a simultaneous close on demand */
+	uint64_t stall_ns;    /* once stall_after packets have entered, the
+			       * path stops for stall_ns: what enters then
+			       * is held and let go in order at its end
+			       * (impair.c; 0: never) */
+	unsigned stall_after;
 } impair_cfg;
 typedef struct impair_stats {
 	uint64_t lost, duplicated, reordered, delayed, queue_drops;
+	uint64_t stalled;     /* packets a stall held */
 	uint64_t fins_held;   /* cross_fins: a FIN waited for the other's */
 	uint64_t ce_marked;   /* ECT packets marked CE */
 } impair_stats;

@@ -13,6 +13,13 @@
  * generator seeded by cfg.seed, so a given seed makes the same choices for
  * the same packet sequence.
  *
+ * A stall (stall_ns) stops the path once: from the moment the
+ * stall_after-th packet enters the layer (either direction), everything
+ * that enters in the next stall_ns is held, and at its end let go in the
+ * order it came (a handover, a link's own retransmissions). A sender's
+ * timeout then fires while its originals wait, and its retransmission
+ * arrives behind them: the spurious timeout F-RTO and Eifel tell.
+ *
  * cross_fins makes a simultaneous close happen on demand, whatever the
  * timing of the two ends: the first TCP FIN to arrive (from either side)
  * is held at the layer's entrance, with everything behind it in that
@@ -51,6 +58,9 @@ struct impair_dev {
 	/* cross_fins */
 	struct hq gate[2];          /* held behind a FIN, per direction */
 	bool fin_seen[2], crossed;
+	/* stall */
+	unsigned entered;           /* packets so far, until the stall */
+	uint64_t stall_end;         /* 0: not begun */
 	uint8_t cebuf[65536];       /* a sent packet being marked CE */
 };
 
@@ -174,7 +184,14 @@ static int imp_decide(struct impair_dev *m, struct hq *q, uint64_t now,
 		      const uint8_t *pkt, size_t len)
 {
 	int copies = 1, now_copies = 0;
+	uint64_t from = now;        /* when the packet may start its way */
 
+	if (m->cfg.stall_ns && !m->stall_end && ++m->entered >= m->cfg.stall_after)
+		m->stall_end = now + m->cfg.stall_ns;
+	if (now < m->stall_end) {
+		from = m->stall_end;
+		m->st.stalled++;
+	}
 	if (imp_chance(m, m->cfg.loss)) {
 		m->st.lost++;
 		return 0;
@@ -184,7 +201,7 @@ static int imp_decide(struct impair_dev *m, struct hq *q, uint64_t now,
 		copies = 2;
 	}
 	for (int i = 0; i < copies; i++) {
-		uint64_t due = now + m->cfg.delay_ns;
+		uint64_t due = from + m->cfg.delay_ns;
 
 		if (imp_chance(m, m->cfg.reorder)) {
 			m->st.reordered++;

@@ -120,6 +120,42 @@ static void test_delay_holds_until_due(void **state)
 	dev_close(d);
 }
 
+/* A stall: the third packet, at 10 ms, begins a 100 ms stall, so it and
+ * those written in the stall (at 30..100 ms) are held, and all go at
+ * 110 ms in order; one written after it passes at once, and the stall
+ * does not come again. */
+static void test_stall_holds_then_lets_go_in_order(void **state)
+{
+	impair_cfg c = { .stall_ns = 100 * MS, .stall_after = 3, .dirs = IMPAIR_TX };
+	struct fake *f;
+	hsk_dev *d = layer(&c, &f);
+	impair_stats st;
+	(void)state;
+
+	for (uint32_t i = 0; i < 3; i++)
+		dev_write(d, 10 * MS, (const uint8_t *)&i, 4);
+	assert_int_equal(f->nout, 2);
+	for (uint32_t i = 3; i <= 10; i++) {
+		dev_advance(d, i * 10 * MS);
+		dev_write(d, i * 10 * MS, (const uint8_t *)&i, 4);
+	}
+	assert_int_equal(f->nout, 2);
+	assert_int_equal(impair_held(d), 9);
+	assert_int_equal(dev_next_deadline(d), 110 * MS);
+	dev_advance(d, 110 * MS - 1);
+	assert_int_equal(f->nout, 2);
+	dev_advance(d, 110 * MS);
+	assert_int_equal(f->nout, 11);
+	for (int i = 0; i < 11; i++)
+		assert_int_equal(f->out[i], (uint32_t)i);
+	uint32_t late = 99;
+	dev_write(d, 200 * MS, (const uint8_t *)&late, 4);
+	assert_int_equal(f->nout, 12);
+	impair_get_stats(d, &st);
+	assert_int_equal(st.stalled, 9);
+	dev_close(d);
+}
+
 static void test_reorder_overtakes(void **state)
 {
 	impair_cfg c = { .reorder = 0.2, .reorder_ns = 5 * MS, .seed = 3, .dirs = IMPAIR_TX };
@@ -464,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seeded_loss_and_dup),
 		cmocka_unit_test(test_delay_holds_until_due),
+		cmocka_unit_test(test_stall_holds_then_lets_go_in_order),
 		cmocka_unit_test(test_reorder_overtakes),
 		cmocka_unit_test(test_rx_direction_and_bound),
 		cmocka_unit_test(test_bad_config),

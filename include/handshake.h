@@ -179,6 +179,7 @@ typedef struct hsk_trace_event {
 	uint32_t seq, ack;       /* absolute sequence numbers */
 	uint32_t len;            /* payload bytes (SYN and FIN not counted) */
 	uint32_t win;            /* window field as on the wire (unscaled) */
+	uint16_t urp;            /* urgent pointer with URG, else 0 */
 	uint16_t mss;            /* MSS option, 0 when absent */
 	int8_t wscale;           /* window-scale option, -1 when absent */
 	bool sack_ok, has_ts;
@@ -444,6 +445,7 @@ enum { HSK_SHUT_RD = 0, HSK_SHUT_WR = 1, HSK_SHUT_RDWR = 2 };
 enum {
 	HSK_POLLIN = 0x001,   /* data (SO_RCVLOWAT bytes), EOF, or a connection
 			       * to accept */
+	HSK_POLLPRI = 0x002,  /* urgent data left to read (hsk_sock_urgent) */
 	HSK_POLLOUT = 0x004,  /* room to send (SO_SNDLOWAT bytes, and below
 			       * TCP_NOTSENT_LOWAT) / connect completed */
 	HSK_POLLERR = 0x008,  /* a pending error (hsk_sock_error) */
@@ -513,6 +515,7 @@ enum hsk_sockopt {
 
 /* Message flags, with Linux's values. */
 enum {
+	HSK_MSG_OOB = 0x1,            /* sendto: urgent data (RFC 9293 §3.8.5) */
 	HSK_MSG_PEEK = 0x2,           /* recvv: read without consuming */
 	HSK_MSG_FASTOPEN = 0x20000000, /* sendto: connect with Fast Open */
 };
@@ -581,10 +584,12 @@ long hsk_sendv(hsk_stack *s, int sd, const hsk_iovec *iov, int iovcnt);
  * buf (as much as fits) leaves on the SYN and the bytes queued are
  * returned; without one the SYN asks for a cookie and -HSK_EINPROGRESS is
  * returned, nothing queued (as Linux). Without the flag, or on a
- * connected socket, hsk_send (addr and port ignored, as Linux does).
+ * connected socket, hsk_send (addr and port ignored, as Linux does); with
+ * HSK_MSG_OOB the bytes it queued are urgent data (below, hsk_sock_urgent).
  * Errors: those of hsk_connect and hsk_send, and EOPNOTSUPP
  * (HSK_MSG_FASTOPEN while hsk_config.tcp_fastopen lacks the client bit);
- * EINVAL (unknown flags); EPIPE (no HSK_MSG_FASTOPEN on a fresh socket);
+ * EINVAL (unknown flags, or HSK_MSG_OOB with HSK_MSG_FASTOPEN); EPIPE (no
+ * HSK_MSG_FASTOPEN on a fresh socket);
  * ENOTCONN (no HSK_MSG_FASTOPEN on a listening socket). */
 long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 		uint32_t addr, uint16_t port);
@@ -722,6 +727,20 @@ typedef struct hsk_tcp_info {
 } hsk_tcp_info;
 /* Errors: EBADF; ENOTCONN (no connection). */
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti);
+
+/*
+ * Urgent data (RFC 9293 §3.8.5; new applications should not use it,
+ * SHLD-13). It stays in line, as Linux's SO_OOBINLINE: every byte is read
+ * in order by hsk_recv, nothing is taken out of the stream. The peer's
+ * urgent pointer marks the octet after its urgent data; while bytes
+ * before it are left to read the socket has HSK_POLLPRI, and each advance
+ * of the pointer queues an event. hsk_sendto with HSK_MSG_OOB sends urgent
+ * data: the pointer follows the bytes it queued.
+ */
+/* Urgent bytes left to read before the peer's urgent pointer, 0 when none
+ * (Linux's SIOCATMARK is true where this is 1: the next byte read is the
+ * last urgent one). Errors: EBADF; ENOTCONN (no connection). */
+long hsk_sock_urgent(hsk_stack *s, int sd);
 
 /* Readiness events: sockets whose readiness may have changed since the last
  * call, each once. Returns how many were written to `out`. */

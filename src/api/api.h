@@ -29,6 +29,9 @@ long send_room(hsk_stack *s, const hsk_sock *k, tcb *t);
 long send_room_now(hsk_stack *s, const hsk_sock *k, tcb *t);
 /* Bytes were queued: send (a deferred Fast Open SYN leaves now). */
 void send_done(hsk_stack *s, tcb *t);
+/* hsk_sendto with HSK_MSG_OOB on a connection: hsk_send, then the urgent
+ * pointer after the bytes queued (urgent.c). */
+long send_urgent(hsk_stack *s, int sd, const void *buf, size_t len);
 /* Readable bytes (> 0); 0 at the end of the stream; or -EAGAIN or the
  * pending error. */
 long recv_ready(tcb *t);

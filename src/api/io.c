@@ -199,9 +199,10 @@ static inline __attribute__((always_inline)) long send_begin(hsk_stack *s, int s
 }
 
 /* hsk_send in general (below: its usual case): out of line, with the
- * frame its calls need. */
+ * frame its calls need. urgent: send(MSG_OOB)'s, the urgent pointer after
+ * the bytes queued (RFC 9293's SEND with the urgent flag) before they go. */
 static __attribute__((noinline)) long send_general(hsk_stack *s, int sd, const void *buf,
-						   size_t len)
+						   size_t len, bool urgent)
 {
 	long room = conn_check(s, sd);
 	if (room < 0)
@@ -216,8 +217,15 @@ static __attribute__((noinline)) long send_general(hsk_stack *s, int sd, const v
 	 * (0 < n <= room, and room is within the ring's space). */
 	uint32_t n = len < (size_t)room ? (uint32_t)len : (uint32_t)room;
 	ring_append(&t->act->snd, buf, n);
+	if (urgent)
+		tcb_urgent_mark(t);
 	send_done(s, t);
 	return n;
+}
+
+long send_urgent(hsk_stack *s, int sd, const void *buf, size_t len)
+{
+	return send_general(s, sd, buf, len, true);
 }
 
 /* hsk_send's usual case, in one test: a connection that may send
@@ -294,7 +302,7 @@ long hsk_send(hsk_stack *s, int sd, const void *buf, size_t len)
 {
 	const hsk_sock *k = sock_get(s, sd);
 	if (!k || k->kind != SK_CONN || buf_total(buf, len) < 0 || !send_usual(s, k, k->t))
-		return send_general(s, sd, buf, len);
+		return send_general(s, sd, buf, len, false);
 	/* (a larger write, bulk's, past in one test, as before send_small) */
 	if (len <= SMALL_MAX) {
 		if (len == 0)
@@ -397,6 +405,8 @@ long recv_ready(tcb *t)
 /* recv_done once the ring is given back or fitted (recv_copy's too). */
 static inline __attribute__((always_inline)) void recv_done_tail(hsk_stack *s, tcb *t)
 {
+	if (t->act && t->act->urg)
+		urg_after_read(t);
 	maybe_window_update(s, t);
 	tcb_act_put_idle(&s->tcp, t);
 }
@@ -444,14 +454,16 @@ static __attribute__((noinline)) long recv_copy(hsk_stack *s, tcb *t, void *buf,
 
 /* Whether a read of len bytes with ready > 0 bytes ready is recv_small's:
  * it takes them all (so empties the ring), they are a small segment's (a
- * request's, a response's) and lie in one piece, and the ring's release
- * is the cache's alone (rcv_emptied_quick). */
+ * request's, a response's) and lie in one piece, the ring's release is
+ * the cache's alone (rcv_emptied_quick), and no urgent data is pending
+ * (recv_done_tail ends urgent mode). */
 static inline bool recv_small_usual(const hsk_stack *s, const tcb *t, size_t len,
 				    uint32_t ready)
 {
 	const tcb_act *a = t->act;      /* (ready bytes: a ring holds them) */
 	return len >= ready && ready - SMALL_MIN <= SMALL_MAX - SMALL_MIN &&
-	       a->rcv.head + ready <= a->rcv.cap && rcv_emptied_quick(&s->tcp, a);
+	       a->rcv.head + ready <= a->rcv.cap && rcv_emptied_quick(&s->tcp, a) &&
+	       !(a->urg & URG_RCV);
 }
 
 /* recv_small's end when the window may open: recv_done_tail, with the

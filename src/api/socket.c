@@ -734,13 +734,16 @@ long hsk_sendto(hsk_stack *s, int sd, const void *buf, size_t len, int flags,
 	hsk_sock *k = sock_get(s, sd);
 	if (!k)
 		return -HSK_EBADF;
-	if (flags & ~HSK_MSG_FASTOPEN)
+	if ((flags & ~(HSK_MSG_FASTOPEN | HSK_MSG_OOB)) ||
+	    (flags & (HSK_MSG_FASTOPEN | HSK_MSG_OOB)) == (HSK_MSG_FASTOPEN | HSK_MSG_OOB))
 		return -HSK_EINVAL;
 	if (!(flags & HSK_MSG_FASTOPEN)) {
 		/* As Linux: the address of a connected socket is ignored; an
 		 * unconnected stream socket cannot send. */
 		if (k->kind != SK_CONN)
 			return k->kind == SK_FRESH ? -HSK_EPIPE : -HSK_ENOTCONN;
+		if (flags & HSK_MSG_OOB)
+			return send_urgent(s, sd, buf, len);
 		return hsk_send(s, sd, buf, len);
 	}
 	if (!(s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT))
@@ -1012,6 +1015,8 @@ static int conn_poll(hsk_stack *s, const hsk_sock *k)
 		m |= HSK_POLLIN | HSK_POLLRDHUP;
 	if (t->err)
 		m |= HSK_POLLERR;
+	if (t->act && (t->act->urg & URG_RCV) && tcb_urgent_left(t))
+		m |= HSK_POLLPRI;       /* urgent data left to read (urgent.c) */
 	if (t->state == HSK_CLOSED)
 		m |= HSK_POLLHUP | HSK_POLLIN;
 	if (conn_writable_state(t) && !(t->flags & (TF_FIN_QUEUED | TF_SND_WAIT))) {
@@ -1278,6 +1283,15 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.bytes_acked = tcb_data_acked(t),
 	};
 	return 0;
+}
+
+long hsk_sock_urgent(hsk_stack *s, int sd)
+{
+	int err = 0;
+	const tcb *t = conn_of(s, sd, &err);
+	if (!t)
+		return err;
+	return tcb_urgent_left(t);
 }
 
 int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)

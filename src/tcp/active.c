@@ -18,7 +18,9 @@
  *     requests and responses; one that did keeps its CUBIC and HyStart++
  *     state);
  *   - no RTT timing in progress. With SACK the timing of one segment is
- *     never read (RACK's records time every segment), so it is dropped.
+ *     never read (RACK's records time every segment), so it is dropped;
+ *   - no urgent pointer that still means something (urgent.c): one
+ *     SND.UNA has passed, or whose urgent bytes were read, goes with it.
  * What is not kept because it is always written before it is read again
  * in a new extension: ts_flight (set when a flight begins), rtt_seq and
  * rtt_start (with TF_RTT_TIMING); recover and snd_sml are at most SND.UNA
@@ -113,7 +115,8 @@ static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
 	       a->cc.mss == (t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss) &&
-	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]) && !tune_live(s, a);
+	       cc_pristine(&a->cc, &s->cc_fresh[t->cc_id]) && !tune_live(s, a) &&
+	       (!a->urg || !tcb_urgent_live(t, a));
 }
 
 static void act_put_now(tcp_stack *s, tcb *t)

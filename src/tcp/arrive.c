@@ -49,7 +49,8 @@ static void count_parse_error(tcp_stack *s, int err)
 
 /* A segment in order that header prediction left (the four of a close:
  * a FIN, the ACK of one in FIN_WAIT_1 or LAST_ACK; text with a FIN, ECE
- * or CWR), past SYN_RECEIVED: at RCV.NXT, ACK without SYN or RST, a
+ * or CWR), past SYN_RECEIVED: at RCV.NXT, ACK without SYN, RST or URG
+ * (the urgent pointer is the steps' sixth: tcb_input_checked), a
  * timestamp not older than TS.Recent when they are on, an ACK in
  * SND.UNA - MAX.SND.WND..SND.MAX. It passes the steps before the ACK's
  * without their being made -- a Fast Open child's SYN again
@@ -66,7 +67,7 @@ static inline __attribute__((always_inline)) bool steps_predicted(const tcp_stac
 {
 	const tcp_opts *o = &sg->th.opt;
 	return t->state != HSK_SYN_RECEIVED &&
-	       (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK)) == HSK_TH_ACK &&
+	       (sg->th.flags & (HSK_TH_SYN | HSK_TH_RST | HSK_TH_ACK | HSK_TH_URG)) == HSK_TH_ACK &&
 	       seq_eq(sg->seq, t->rcv_nxt) && !s->no_fastpath &&
 	       (!sg->len || rcv_window(t)) &&
 	       (!(t->flags & TF_TS_OK) ||

@@ -454,8 +454,11 @@ tcp_verdict tcb_input_checked(tcp_stack *s, tcb *t, const tcp_seg *sg)
 {
 	tcp_verdict v;
 	bool fin_now;
-	if ((v = ack_input(s, t, sg)).act || (v = data_input(s, t, sg, &fin_now)).act ||
-	    (v = fin_input(s, t, sg, fin_now)).act)
+	if ((v = ack_input(s, t, sg)).act)
+		return v;
+	if (sg->th.flags & HSK_TH_URG)
+		urg_input(s, t, sg);    /* the sixth step (urgent.c) */
+	if ((v = data_input(s, t, sg, &fin_now)).act || (v = fin_input(s, t, sg, fin_now)).act)
 		return v;
 	tcp_output(s, t);
 	return TV_OK;
@@ -658,6 +661,8 @@ static tcp_verdict syn_sent_input(tcp_stack *s, tcb *t, const tcp_seg *sg)
 		rest.th.flags &= (uint8_t)~HSK_TH_SYN;
 		bool fin_now;
 		tcp_verdict v;
+		if (sg->th.flags & HSK_TH_URG)
+			urg_input(s, t, sg);    /* (the pointer from the SYN's SEQ) */
 		if ((v = data_input(s, t, &rest, &fin_now)).act ||
 		    (v = fin_input(s, t, &rest, fin_now)).act)
 			return v;

@@ -164,14 +164,15 @@ static inline opts_sum opts_put(const tcp_opts *op, bool syn, bool plain, uint8_
 
 /* The TCP header's five words at h: the ports' word (the template's),
  * SEQ, ACK, the data offset (hlen, the header's length) with the flags
- * and the window, and the checksum (the urgent pointer 0) of the segment
- * of n bytes, the pseudo-header's sum from the template and sum that of
- * the options and payload, written already. For seg_put, syn_fast and
- * ack_fast. */
+ * and the window, and the checksum with the urgent pointer up (0 but with
+ * URG) of the segment of n bytes, the pseudo-header's sum from the
+ * template and sum that of the options and payload, written already. For
+ * seg_put, syn_fast and ack_fast. */
 static inline __attribute__((always_inline)) void hdr_words(uint8_t *h, const seg_tpl *tp,
 							    uint32_t seq, uint32_t ack,
 							    size_t hlen, uint8_t flags,
-							    uint16_t win, size_t n, uint64_t sum)
+							    uint16_t win, uint16_t up, size_t n,
+							    uint64_t sum)
 {
 	uint32_t w3 = (uint32_t)(hlen / 4) << 28 | (uint32_t)flags << 16 | win;
 	/* as two 64-bit stores (GCC would gather four 32-bit ones in a
@@ -184,8 +185,8 @@ static inline __attribute__((always_inline)) void hdr_words(uint8_t *h, const se
 	wr64(h, (uint64_t)tp->ports << 32 | seq);
 #endif
 	wr64(h + 8, (uint64_t)ack << 32 | w3);
-	sum += tp->psum + n + seq + ack + w3;
-	wr32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16);
+	sum += tp->psum + n + seq + ack + w3 + up;
+	wr32(h + 16, (uint32_t)(uint16_t)~sum_fold64(sum) << 16 | up);
 }
 
 /* The segment of n bytes in the IP layer's buffer (pkt) out by IPv6 (a6)
@@ -217,6 +218,7 @@ static inline void seg_init(seg_out *o, uint8_t flags, hsk_seq seq, hsk_seq ack,
 	o->data = NULL;
 	o->len = 0;
 	o->ring_off = 0;
+	o->up = 0;
 	/* field by field, not a memset: a call on its address would keep o
 	 * in memory (tcb_put) */
 	o->opt.mss = 0;
@@ -288,7 +290,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		else
 			pay = ring_gather(ring, o->ring_off, h + hlen, o->len, to_end);
 	}
-	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, n, sum + pay);
+	hdr_words(h, tp, o->seq.v, o->ack.v, hlen, o->flags, o->win, o->up, n, sum + pay);
 	CNT_INC(s->env, OutSegs);    /* OutRsts: seg_send, tcb_send_rst */
 	if (s->env->cfg.trace) {
 		if (of) {
@@ -298,7 +300,7 @@ static inline __attribute__((always_inline)) void seg_put(tcp_stack *s, const hs
 		tcp_hdr th = {
 			.sport = tu->lport, .dport = tu->rport,
 			.seq = o->seq.v, .ack = o->ack.v,
-			.flags = o->flags, .win = o->win, .opt = o->opt,
+			.flags = o->flags, .win = o->win, .urp = o->up, .opt = o->opt,
 		};
 		if (!(o->flags & HSK_TH_SYN))
 			th.opt.wscale = -1;
@@ -418,9 +420,15 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
+/* (For a TCB in urgent mode, o's URG and pointer too: urg_out. The pure
+ * ACK and the send loop's segments come here then, so that their usual
+ * way has no urgent pointer to write: send_ack_other, send_seg.) */
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
-	tcb_put(s, t, t->act, o, NULL, true, false, false);
+	tcb_act *a = t->act;
+	if (a && (a->urg & URG_SND) && !(o->flags & (HSK_TH_SYN | HSK_TH_RST)))
+		urg_out(t, a, o);
+	tcb_put(s, t, a, o, NULL, true, false, false);
 }
 
 /* A SYN's window field: never scaled (RFC 7323 §2.2), so at most 65535.
@@ -470,7 +478,7 @@ static inline __attribute__((always_inline)) void syn_words(tcp_stack *s, tcb *t
 		      c->timestamps ? rtt_tsval(&s->rttp, s->env->now, t->ts_offset) : 0, 0,
 		      c->window_scaling ? t->rcv_wscale : -1, &sum);
 	size_t n = (size_t)(q - h);
-	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t, fresh), n, sum);
+	hdr_words(h, &a->tpl, t->iss.v, 0, n, HSK_TH_SYN, syn_window(s, t, fresh), 0, n, sum);
 	CNT_INC(s->env, OutSegs);
 	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 }
@@ -555,15 +563,17 @@ static bool state_can_send_data(const tcb *t)
  * Linux, Minshall's variant: hold a small segment back only while an
  * earlier small segment is unacknowledged, so the short tail of a bulk
  * write does not wait for a delayed ACK. */
-static bool nagle_allows(const tcb *t, uint32_t len, uint32_t avail)
+static inline __attribute__((always_inline)) bool nagle_allows(const tcb *t, uint32_t len,
+								uint32_t avail)
 {
 	if (len >= t->mss || (t->flags & TF_NODELAY))
 		return true;
 	/* Data to send means rings, so an extension: snd_sml is its. */
 	if (!t->act || !seq_gt(t->act->snd_sml, t->snd_una))
 		return true;            /* no small segment unacknowledged */
-	/* The last bytes before our FIN go now. */
-	return (t->flags & TF_FIN_QUEUED) && len == avail;
+	/* The last bytes before our FIN go now, and urgent data (as Linux's
+	 * tcp_nagle_test). */
+	return ((t->flags & TF_FIN_QUEUED) && len == avail) || urg_sending(t, t->act);
 }
 
 /* Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment the window cuts
@@ -596,16 +606,18 @@ static bool burst_ends(const tcb *t, uint32_t len, uint32_t avail, uint32_t usab
 	 * full one, so it is not the small segment outstanding). */
 	return next != left ||
 	       !((t->flags & TF_NODELAY) || !t->act || !seq_gt(t->act->snd_sml, t->snd_una) ||
-		 (t->flags & TF_FIN_QUEUED));
+		 (t->flags & TF_FIN_QUEUED) || urg_sending(t, t->act));
 }
 
 /* Whether send_ack's pure ACK may take ack_fast: the extension there
  * (its template), no ECN (ecn_out's ECE), no SACK blocks to send
- * (blocks_due), an untraced stack (the TX event is seg_put's), and not
- * tcp_stack.no_fastpath (test_out_one compares the two ways). */
+ * (blocks_due), an untraced stack (the TX event is seg_put's), not
+ * tcp_stack.no_fastpath (test_out_one compares the two ways), and no
+ * urgent pointer to carry (urg_out). */
 static inline bool ack_fast_ok(const tcp_stack *s, const tcb *t, const tcb_act *a)
 {
-	return a && !(t->ecn & ECN_OK) && !s->no_fastpath && !s->env->cfg.trace && !blocks_due(a);
+	return a && !(t->ecn & ECN_OK) && !s->no_fastpath && !s->env->cfg.trace && !blocks_due(a) &&
+	       !(a->urg & URG_SND);
 }
 
 /* The pure ACK as tcb_put and seg_put send it when ack_fast_ok holds:
@@ -631,7 +643,7 @@ static inline __attribute__((always_inline)) void ack_fast(tcp_stack *s, tcb *t,
 	a->delack_at = 0;
 	a->unacked_segs = 0;
 	/* (send_ack_other's SND.MAX) */
-	hdr_words(h, &a->tpl, t->snd_max.v, t->rcv_nxt.v, n, HSK_TH_ACK, win, n, sum);
+	hdr_words(h, &a->tpl, t->snd_max.v, t->rcv_nxt.v, n, HSK_TH_ACK, win, 0, n, sum);
 	CNT_INC(s->env, OutSegs);
 	seg_ip_out(s, pkt, a6, &a->tpl, t->tos, n);
 }
@@ -645,7 +657,10 @@ static __attribute__((noinline)) void send_ack_other(tcp_stack *s, tcb *t, uint1
 	 * peer and be dropped. */
 	seg_out o;
 	seg_init(&o, HSK_TH_ACK, t->snd_max, t->rcv_nxt, win);
-	tcb_put(s, t, t->act, &o, NULL, false, false, false);
+	if (t->act && (t->act->urg & URG_SND))
+		tcb_emit(s, t, &o);     /* (its urgent pointer) */
+	else
+		tcb_put(s, t, t->act, &o, NULL, false, false, false);
 }
 
 /* tcb_send_ack, in line in tcp_output (three pure ACKs of a lifecycle's
@@ -659,6 +674,22 @@ static inline __attribute__((always_inline)) uint16_t send_ack(tcp_stack *s, tcb
 	else
 		send_ack_other(s, t, win);
 	return win;
+}
+
+/* send_seg's segment of a TCB in urgent mode, out of line: tcb_emit's
+ * way with its TSval. Its seg_out made again here from the fields, so
+ * that send_seg's stays in registers (neither copied nor its address
+ * taken). */
+static __attribute__((noinline)) void send_urgent_seg(tcp_stack *s, tcb *t, uint8_t flags,
+						      uint16_t win, uint32_t tsval,
+						      uint32_t len, uint32_t off)
+{
+	seg_out o;
+	seg_init(&o, flags, t->snd_nxt, t->rcv_nxt, win);
+	o.len = len;
+	o.ring_off = off;
+	urg_out(t, t->act, &o);
+	tcb_put(s, t, t->act, &o, &tsval, true, false, false);
 }
 
 /* One segment of the send loop (or of output_one), `len` bytes at SND.NXT
@@ -706,7 +737,12 @@ static inline __attribute__((always_inline)) bool send_seg(tcp_stack *s, tcb *t,
 	}
 	if (is_new && len)
 		qack_data_sent(s, t, fresh);
-	tcb_put(s, t, a, &o, &tsval, false, fresh, one);
+	/* (one: one_way's, which urgent mode does not take: one_due_k) */
+	assert(!one || !urg_sending(t, a));
+	if (!one && __builtin_expect(a->urg & URG_SND, 0))
+		send_urgent_seg(s, t, o.flags, win, tsval, len, off);
+	else
+		tcb_put(s, t, a, &o, &tsval, false, fresh, one);
 	/* RFC 6937's prr_out counts every byte sent in recovery, new data
 	 * too (rec_send_lost counts the repairs). */
 	cc_prr_sent(&a->cc, len);
@@ -925,7 +961,8 @@ static __attribute__((noinline)) void output_send(tcp_stack *s, tcb *t, hsk_seq 
  * MSS (or a FIN alone due), new ones (SND.NXT at SND.MAX: not a go-back-N
  * resend), no SYN due and no SYN,ACK unacknowledged (!syn_outstanding;
  * SND.UNA is at the ISS in SYN_SENT too), a state that sends, nothing
- * marked lost (rec_send_lost sends nothing). In line in tcp_output, the
+ * marked lost (rec_send_lost sends nothing), no urgent pointer to send
+ * (the loop's send_seg writes it). In line in tcp_output, the
  * window first: a bulk sender's calls, window-limited, leave at it.
  * end: data_end(t). (SND.NXT past end, after the FIN: more than an MSS.) */
 static inline bool one_due_k(const tcb *t, hsk_seq end, bool synced)
@@ -938,7 +975,7 @@ static inline bool one_due_k(const tcb *t, hsk_seq end, bool synced)
 	       seq_eq(t->snd_nxt, t->snd_max) &&
 	       (synced || (!syn_outstanding(t) && t->state != HSK_CLOSED &&
 			   t->state != HSK_TIME_WAIT)) &&
-	       !(a->sack_on && a->sack.rk.lost_bytes);
+	       !(a->sack_on && a->sack.rk.lost_bytes) && !(a->urg & URG_SND);
 }
 static inline bool one_due(const tcb *t, hsk_seq end)
 {

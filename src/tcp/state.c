@@ -159,6 +159,8 @@ void trace_segment_ev(tcp_stack *s, int kind, int obj, int sd, const hsk_tuple *
 		ev.ack = th->ack;
 		ev.len = len;
 		ev.win = th->win;
+		/* (a parse reads the field only with URG: wire.h) */
+		ev.urp = (th->flags & HSK_TH_URG) ? th->urp : 0;
 		ev.mss = th->opt.mss;
 		ev.wscale = th->opt.wscale;
 		ev.sack_ok = th->opt.sack_ok;

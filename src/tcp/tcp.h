@@ -305,6 +305,8 @@ typedef struct tcb_act {
 	struct tcb *idle_next, *idle_prev;
 	uint64_t idle_at;
 	bool idle_listed;
+	uint8_t urg;              /* enum tcp_urg_flag (urgent.c): 0, snd_up
+				   * and rcv_up unused */
 	hsk_seq rtt_seq;          /* timed segment (without timestamps) */
 	hsk_seq recover;          /* RFC 6582: snd_max when recovery began */
 	hsk_seq snd_sml;          /* end of the last small segment (Nagle);
@@ -335,11 +337,23 @@ typedef struct tcb_act {
 	uint8_t tune;             /* enum tcp_tune_flag: 0, `tun` unused */
 	cc_state cc;              /* congestion control */
 	reass ooo;                /* out-of-order ranges */
+	hsk_seq snd_up;           /* with URG_SND: RFC 9293's SND.UP, the
+				   * octet after our urgent data */
 	tcp_sack sack;
 	tcp_undo und;             /* with `undo`; not zeroed in a new one */
 	tcp_tune tun;             /* with `tune`; not zeroed either */
 	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
+	hsk_seq rcv_up;           /* with URG_RCV: RCV.UP, the octet after
+				   * the peer's urgent data */
 } tcb_act;
+
+/* The urgent mechanism's state in tcb_act.urg (urgent.c) */
+enum tcp_urg_flag {
+	URG_SND = 1u << 0,        /* snd_up is set: our segments before it
+				   * carry URG (while SND.UNA is below it) */
+	URG_RCV = 1u << 1,        /* rcv_up is set: urgent data not yet read
+				   * while the read position is below it */
+};
 
 /*
  * A connection. This part is what an idle established connection needs:
@@ -766,6 +780,7 @@ typedef struct seg_out {
 	uint32_t len;
 	uint32_t ring_off;        /* with data == NULL: offset in tcb->snd */
 	uint8_t tos;              /* IP TOS byte: DSCP, ECN field (ecn.c) */
+	uint16_t up;              /* the urgent pointer, with HSK_TH_URG */
 	tcp_opts opt;
 } seg_out;
 /* Emits one segment on tuple tu (our view; a6 its IPv6 addresses or
@@ -1400,6 +1415,45 @@ void tcb_set_cc(struct tcp_stack *s, tcb *t, const cc_ops *ops);
 static inline uint16_t mss_cap(uint16_t mss, uint16_t user_mss)
 {
 	return user_mss && user_mss < mss ? user_mss : mss;
+}
+
+/* ---- urgent.c: the urgent mechanism (RFC 9293 §3.8.5), in line ---- */
+/* Urgent bytes left to read before the peer's urgent pointer; 0: none
+ * pending (hsk_sock_urgent). */
+uint32_t tcb_urgent_left(const tcb *t);
+/* Whether a's urgent state still means something (act_quiescent): our
+ * pointer ahead of SND.UNA, or urgent bytes left to read. */
+bool tcb_urgent_live(const tcb *t, const tcb_act *a);
+/* The sixth step of segment arrival for a segment with URG whose checks
+ * passed: RCV.UP taken when it advances, the socket told. */
+void urg_input(struct tcp_stack *s, tcb *t, const tcp_seg *sg);
+/* After the application read: urgent mode ends once the read position
+ * reaches RCV.UP. */
+void urg_after_read(tcb *t);
+/* send(MSG_OOB) once its bytes are queued (in the send ring): SND.UP
+ * after them. */
+void tcb_urgent_mark(tcb *t);
+/* Urgent data not yet acknowledged: Nagle does not hold it back. */
+static inline bool urg_sending(const tcb *t, const tcb_act *a)
+{
+	return a && (a->urg & URG_SND) && seq_gt(a->snd_up, t->snd_una);
+}
+/* Segment o of a TCB in urgent mode (a->urg has URG_SND): before SND.UP it
+ * carries URG and the pointer SND.UP - SEG.SEQ, or 0xffff when that is
+ * farther than the field reaches (as Linux). Urgent mode ends where
+ * SND.UNA reaches SND.UP. */
+static inline __attribute__((always_inline)) void urg_out(const tcb *t, tcb_act *a,
+							  seg_out *o)
+{
+	if (!seq_gt(a->snd_up, t->snd_una)) {
+		a->urg &= (uint8_t)~URG_SND;
+		return;
+	}
+	if (seq_lt(o->seq, a->snd_up)) {
+		uint32_t d = (uint32_t)seq_diff(a->snd_up, o->seq);
+		o->flags |= HSK_TH_URG;
+		o->up = (uint16_t)(d > 0xffff ? 0xffff : d);
+	}
 }
 
 /* ---- trace helpers (state.c) ---- */

@@ -13,6 +13,7 @@
  *       "srtt_us":..,"rto_us":..,"backoff":0,"recovery":false}
  *   ... "ev":"queue","obj":"listen", ..., "syn_q":1,"accept_q":0,"backlog":2}
  *
+ * A segment with URG has "urp" (its urgent pointer) after "win".
  * Options carry "tsval"/"tsecr" after "ts":true and SACK blocks as
  * "sack":[[left,right],...]; ssthresh is left out until the first loss.
  * sd is left out when -1, local/remote when the tuple is all zero, options
@@ -196,6 +197,8 @@ void trace_json_line(FILE *out, const char *host, const hsk_trace_event *ev)
 			",\"len\":%" PRIu32 ",\"win\":%" PRIu32,
 			trace_flags(ev->flags, flags, sizeof(flags)), ev->seq,
 			ev->ack, ev->len, ev->win);
+		if (ev->flags & HSK_TH_URG)
+			fprintf(out, ",\"urp\":%u", (unsigned)ev->urp);
 		json_options(out, ev);
 	}
 	if (ev->kind == HSK_EV_DROP || ev->reason) {

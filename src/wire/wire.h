@@ -478,9 +478,9 @@ static inline __attribute__((always_inline)) bool tcp_opts_fast(const uint8_t *p
 }
 
 /* The checks and fields after the checksum (SYN+FIN, options). The data
- * offset, checksum and urgent pointer fields, which the engine never
- * reads (it has the payload), are left to tcp_parse_unread (the parse
- * functions of tcp.c). */
+ * offset and checksum fields, which the engine never reads (it has the
+ * payload), and the urgent pointer of a segment without URG are left to
+ * tcp_parse_unread (the parse functions of tcp.c). */
 static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *buf, size_t len, size_t doff, tcp_hdr *h,
 		      const uint8_t **payload, size_t *payload_len)
 {
@@ -499,6 +499,10 @@ static inline __attribute__((always_inline)) int tcp_parse_rest(const uint8_t *b
 	h->ack = rd32(buf + 8);
 	h->flags = flags;
 	h->win = rd16(buf + 14);
+	/* the urgent pointer only with URG (urgent.c): the one read a
+	 * segment without it would not need */
+	if (__builtin_expect(flags & HSK_TH_URG, 0))
+		h->urp = rd16(buf + 18);
 	*payload = buf + doff;
 	*payload_len = len - doff;
 	return WIRE_OK;

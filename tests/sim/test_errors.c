@@ -324,8 +324,12 @@ static void test_send_family(void **state)
 	E(hsk_send(c, BAD, NULL, 1), HSK_EBADF);       /* the socket first */
 	/* sendto */
 	E(hsk_sendto(c, BAD, "x", 1, 0, SIM_ADDR(S), PORT), HSK_EBADF);
-	E(hsk_sendto(c, csd, "x", 1, 0x1, SIM_ADDR(S), PORT), HSK_EINVAL);
+	/* (0x1 is HSK_MSG_OOB now: 0x4, Linux's MSG_DONTROUTE, is unknown) */
+	E(hsk_sendto(c, csd, "x", 1, 0x4, SIM_ADDR(S), PORT), HSK_EINVAL);
+	E(hsk_sendto(c, csd, "x", 1, HSK_MSG_OOB | HSK_MSG_FASTOPEN, SIM_ADDR(S), PORT),
+	  HSK_EINVAL);
 	E(hsk_sendto(c, fresh, "x", 1, 0, SIM_ADDR(S), PORT), HSK_EPIPE);
+	E(hsk_sendto(c, fresh, "x", 1, HSK_MSG_OOB, SIM_ADDR(S), PORT), HSK_EPIPE);
 	E(hsk_sendto(sm.st[S], lsd, "x", 1, 0, SIM_ADDR(C), PORT), HSK_ENOTCONN);
 	/* EPIPE: writing shut down. */
 	assert_int_equal(hsk_shutdown(c, csd, HSK_SHUT_WR), 0);

@@ -564,13 +564,15 @@ void sim_inject_opts(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint
 		       data, len);
 }
 
-void sim_inject_tos(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
-		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
-		    const tcp_opts *opt, uint8_t tos, const void *data, size_t len)
+/* sim_inject_tos with the urgent pointer field urp */
+static void inject_urp(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		       uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		       const tcp_opts *opt, uint8_t tos, uint16_t urp, const void *data,
+		       size_t len)
 {
 	uint8_t pkt[2048];
 	tcp_hdr th = { .sport = sport, .dport = dport, .seq = seq, .ack = ack,
-		       .flags = flags, .win = win };
+		       .flags = flags, .win = win, .urp = urp };
 	if (opt)
 		th.opt = *opt;
 	else
@@ -595,6 +597,14 @@ void sim_inject_tos(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint1
 			.proto = IP_PROTO_TCP, .src = from_addr, .dst = SIM_ADDR(host) };
 	assert_int_equal(ipv4_emit(&ih, pkt, IPV4_HDR_LEN), IPV4_HDR_LEN);
 	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
+}
+
+void sim_inject_tos(sim *sm, int host, uint32_t from_addr, uint16_t sport, uint16_t dport,
+		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		    const tcp_opts *opt, uint8_t tos, const void *data, size_t len)
+{
+	inject_urp(sm, host, from_addr, sport, dport, seq, ack, flags, win, opt, tos, 0, data,
+		   len);
 }
 
 /* ICMPv4's error as ICMPv6 says it (the inverse of icmp6.c's mapping). */
@@ -675,8 +685,8 @@ void sim_inject_icmp(sim *sm, int host, uint32_t from_addr, uint8_t type, uint8_
 	hsk_stack_input(sm->st[host], memnet_now(sm->net), pkt, (size_t)(IPV4_HDR_LEN + n));
 }
 
-void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
-		   const void *data, size_t len)
+void sim_peer_send_urg(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
+		       uint16_t urp, const void *data, size_t len)
 {
 	tcp_opts o;
 	tcp_opts_init(&o);
@@ -685,9 +695,15 @@ void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uin
 		o.ts_val = p->tsval;
 		o.ts_ecr = p->ts_ecr;
 	}
-	sim_inject_tos(p->sm, p->host, p->addr, p->port, p->hport, p->iss + rseq,
-		       (flags & HSK_TH_ACK) ? p->hiss + rack : 0, flags, win, &o, p->tos,
-		       data, len);
+	inject_urp(p->sm, p->host, p->addr, p->port, p->hport, p->iss + rseq,
+		   (flags & HSK_TH_ACK) ? p->hiss + rack : 0, flags, win, &o, p->tos, urp, data,
+		   len);
+}
+
+void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
+		   const void *data, size_t len)
+{
+	sim_peer_send_urg(p, rseq, rack, flags, win, 0, data, len);
 }
 
 void sim_peer_accept(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_t iss,

@@ -209,6 +209,9 @@ void sim_peer_accept_win(sim *sm, sim_peer *p, int host, uint16_t hport, uint32_
 /* A segment from the peer (ack used only with HSK_TH_ACK). */
 void sim_peer_send(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
 		   const void *data, size_t len);
+/* The same with the urgent pointer field urp (flags should have URG). */
+void sim_peer_send_urg(sim_peer *p, uint32_t rseq, uint32_t rack, uint8_t flags, uint16_t win,
+		       uint16_t urp, const void *data, size_t len);
 /* The next TX event after the cursor must be the host's, to the peer, with
  * these flags, relative seq/ack and length. */
 #define expect_peer_seg(p, flags, rseq, rack, len) \

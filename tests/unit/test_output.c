@@ -3,7 +3,8 @@
  * words summed as they are stored, timestamps-only options written
  * directly, a SYN's options word by word, the payload summed while it is
  * copied. Every segment must be byte for byte what wire's tcp_emit makes
- * of the same header -- with any options, flags, payload length (from a
+ * of the same header -- with any options, flags, urgent pointer, payload
+ * length (from a
  * buffer, or from a send ring across its wrap), over IPv4 and IPv6 -- and
  * must verify. A TCB's segments, built from its extension's template,
  * carry its tuple's ports, addresses and sums.
@@ -100,6 +101,8 @@ static void test_segments_as_tcp_emit(void **state)
 			.flags = (uint8_t)rng_next(&r), .seq = seq_of((uint32_t)rng_next(&r)),
 			.ack = seq_of((uint32_t)rng_next(&r)), .win = (uint16_t)rng_next(&r),
 		};
+		if (o.flags & HSK_TH_URG)
+			o.up = (uint16_t)rng_next(&r);  /* (urgent.c's urg_out) */
 		random_opts(&r, &o.opt, cookie);
 		if (rng_below(&r, 2))
 			o.opt = (tcp_opts){ .wscale = (int8_t)(rng_below(&r, 2) ? -1 : 7),
@@ -132,7 +135,7 @@ static void test_segments_as_tcp_emit(void **state)
 
 		tcp_hdr th = {
 			.sport = tu.lport, .dport = tu.rport, .seq = o.seq.v, .ack = o.ack.v,
-			.flags = o.flags, .win = o.win, .opt = o.opt,
+			.flags = o.flags, .win = o.win, .urp = o.up, .opt = o.opt,
 		};
 		if (!(o.flags & HSK_TH_SYN))
 			th.opt.wscale = -1;

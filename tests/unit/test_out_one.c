@@ -212,6 +212,9 @@ static void same_counters(const side *a, const side *b)
 	}
 }
 
+/* Whether a quarter of the writes are urgent (test_out_one_urgent). */
+static bool send_urgent;
+
 /* Whether the peer's data may come out of order (test_out_one_blocks). */
 static bool peer_ooo;
 
@@ -332,8 +335,9 @@ static void both_ways(unsigned v)
 		uint32_t k = rnd() % 100;
 		if (k < 30 && !shut) {
 			size_t len = rnd() % 4 ? 1 + rnd() % 300 : 1 + rnd() % 5000;
-			long r = hsk_send(fast.s, fast.sd, buf, len);
-			assert_int_equal(hsk_send(slow.s, slow.sd, buf, len), r);
+			int fl = send_urgent && rnd() % 4 == 0 ? HSK_MSG_OOB : 0;
+			long r = hsk_sendto(fast.s, fast.sd, buf, len, fl, 0, 0);
+			assert_int_equal(hsk_sendto(slow.s, slow.sd, buf, len, fl, 0, 0), r);
 		} else if (k < 60) {
 			peer_ack(&fast, &slow, &p, now, rnd() % 5 ? 0 : 1 + rnd() % 200);
 		} else if (k < 66) {
@@ -396,6 +400,19 @@ static void test_out_one_blocks(void **state)
 	peer_ooo = false;
 }
 
+/* The same with a quarter of the writes urgent data (urgent.c): urgent
+ * mode leaves the short ways (one_due_k, ack_fast_ok), whose segments
+ * must then be the send loop's, URG and pointer included. A third of
+ * the configurations. */
+static void test_out_one_urgent(void **state)
+{
+	(void)state;
+	send_urgent = true;
+	for (unsigned v = 0; v < 1024; v += 3)
+		both_ways(v);
+	send_urgent = false;
+}
+
 /* The same with both stacks under memory pressure before the connect:
  * the SYN's window is the pressure's (rcvbuf_min), which output_syn's
  * short way must not take as rcvbuf (syn_window's fresh term, output.c).
@@ -416,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_out_one_same_both_ways),
 		cmocka_unit_test(test_out_one_blocks),
 		cmocka_unit_test(test_out_one_pressure),
+		cmocka_unit_test(test_out_one_urgent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

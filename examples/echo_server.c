@@ -4,7 +4,15 @@
  *   sudo ./echo_server hsk0 198.18.0.2/24 7
  *   nc 198.18.0.2 7          (from the host: the TUN gets 198.18.0.1/24)
  * A connection reads no more until what it could not send yet is gone.
+ *
+ * Urgent data (RFC 9293 §3.8.5) goes back as urgent data: handshake keeps
+ * it in line, and hsk_sock_urgent says how many of the bytes left to read
+ * are urgent; those are read alone and sent with HSK_MSG_OOB, so that the
+ * echo's urgent pointer ends where the client's did. (A Linux client
+ * without SO_OOBINLINE reads the last of them with recv(MSG_OOB):
+ * tests/interop/test_urgent.sh.)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,7 @@ enum { BUF = 16384 };
 struct conn {
 	char buf[BUF];
 	size_t off, len;
+	bool urgent;            /* buf[off..len) is urgent data */
 };
 
 static int lsd;
@@ -27,20 +36,24 @@ static void serve(hsk_stack *s, int sd, struct conn *c)
 
 	for (;;) {
 		while (c->off < c->len) {           /* flush first */
-			n = hsk_send(s, sd, c->buf + c->off, c->len - c->off);
+			n = hsk_sendto(s, sd, c->buf + c->off, c->len - c->off,
+				       c->urgent ? HSK_MSG_OOB : 0, 0, 0);
 			if (n == -HSK_EAGAIN)
 				return;                 /* POLLOUT will call us again */
 			if (n < 0)
 				goto done;
 			c->off += (size_t)n;
 		}
-		n = hsk_recv(s, sd, c->buf, BUF);
+		/* the urgent bytes left to read, alone, or what there is */
+		long urgent = hsk_sock_urgent(s, sd);
+		n = hsk_recv(s, sd, c->buf, urgent > 0 && urgent < BUF ? (size_t)urgent : BUF);
 		if (n == -HSK_EAGAIN)
 			return;
 		if (n <= 0)
 			goto done;                      /* EOF or error */
 		c->off = 0;
 		c->len = (size_t)n;
+		c->urgent = urgent > 0;
 	}
 done:
 	hsk_close(s, sd);   /* the pointer goes with the socket */

@@ -26,7 +26,9 @@ static void sd_del(side *x, int sd)
 		}
 }
 
-static void do_send(side *x, int sd, size_t len)
+/* urgent: as urgent data (hsk_sendto's HSK_MSG_OOB), in line all the
+ * same: the stream's bytes are checked as any others. */
+static void do_send(side *x, int sd, size_t len, bool urgent)
 {
 	static uint8_t buf[20000];
 	hsk_tuple tu = { 0 };
@@ -34,7 +36,8 @@ static void do_send(side *x, int sd, size_t len)
 	uint64_t off = known ? x->tx_off[sd] : 0;
 	for (size_t i = 0; i < len; i++)
 		buf[i] = pattern(&tu, off + i);
-	long n = hsk_send(x->s, sd, buf, len);
+	long n = urgent ? hsk_sendto(x->s, sd, buf, len, HSK_MSG_OOB, 0, 0) :
+			  hsk_send(x->s, sd, buf, len);
 	if (n > (long)len)
 		FAIL("%s: send of %zu returned %ld", x->name, len, n);
 	if (n > 0 && known)
@@ -182,7 +185,7 @@ static void do_fastopen(side *x, uint16_t arg, rd *r)
 	if (arg & 0x200) {
 		hsk_setsockopt(x->s, sd, HSK_TCP_FASTOPEN_CONNECT, 1);
 		hsk_connect(x->s, sd, raddr, rport);
-		do_send(x, sd, 1 + u16(r) % sizeof buf);
+		do_send(x, sd, 1 + u16(r) % sizeof buf, false);
 		return;
 	}
 	uint16_t lport = (uint16_t)(20000 + u16(r) % 2000);
@@ -280,7 +283,7 @@ void op_socket(side *x, rd *r)
 		sd_add(x, v);
 		break;
 	case 5: case 6:
-		do_send(x, sd, 1 + arg % 20000);
+		do_send(x, sd, 1 + arg % 20000, c % 16 == 6 && (arg & 0x8000));
 		break;
 	case 7: case 8:
 		do_recv(x, sd, 1 + arg % 20000);
@@ -305,14 +308,20 @@ void op_socket(side *x, rd *r)
 		hsk_setsockopt(x->s, sd, arg % (HSK_SO_V6ONLY + 2), vals[(arg >> 5) % 7]);
 		break;
 	}
-	case 13:
+	case 13: {
 		hsk_getsockopt(x->s, sd, arg % (HSK_SO_V6ONLY + 2), &v);
 		hsk_poll(x->s, sd);
 		hsk_sock_error(x->s, sd);
 		hsk_sock_state(x->s, sd);
 		hsk_sock_info(x->s, sd, &ti);
 		hsk_sock_tuple(x->s, sd, &tu);
+		/* POLLPRI exactly while urgent bytes are left to read */
+		long u = hsk_sock_urgent(x->s, sd);
+		int m = hsk_poll(x->s, sd);
+		if (m >= 0 && (u > 0) != !!(m & HSK_POLLPRI))
+			FAIL("%s: sd %d: %ld urgent bytes left but poll 0x%x", x->name, sd, u, m);
 		break;
+	}
 	case 14:
 		op_api(x, sd, (c >> 4) & 7, arg, r);
 		break;

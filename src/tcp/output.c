@@ -420,9 +420,10 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 		tcb_put_other(s, t, a6, tp, &copy, ring);
 }
 
-/* (For a TCB in urgent mode, o's URG and pointer too: urg_out. The pure
- * ACK and the send loop's segments come here then, so that their usual
- * way has no urgent pointer to write: send_ack_other, send_seg.) */
+/* (In urgent mode o's URG and pointer too, urg_out's: retransmissions,
+ * probes and, then, send_ack_other's pure ACK; send_urgent_seg does the
+ * same for the send loop. tcb_put's usual callers have no urgent pointer
+ * to write.) */
 static void tcb_emit(tcp_stack *s, tcb *t, seg_out *o)
 {
 	tcb_act *a = t->act;

@@ -42,32 +42,17 @@ static sim_peer open_peer(sim *sm, uint64_t seed)
 	return open_peer_ws(sm, seed, false);
 }
 
-/* Whether an event of hsk_stack_events reports sd with POLLPRI. */
+/* Whether the events report sd with POLLPRI. */
 static bool told_urgent(hsk_stack *st, int sd)
 {
-	hsk_event ev[8];
-	bool told = false;
-	size_t n;
-	do {
-		n = hsk_stack_events(st, ev, 8);
-		for (size_t i = 0; i < n; i++)
-			told |= ev[i].sd == sd && (ev[i].events & HSK_POLLPRI);
-	} while (n == 8);
-	return told;
+	int m = sim_socket_events(st, sd);
+	return m >= 0 && (m & HSK_POLLPRI);
 }
 
-/* Whether hsk_stack_events reports sd at all. */
+/* Whether the events report sd at all. */
 static bool socket_told_any(hsk_stack *st, int sd)
 {
-	hsk_event ev[8];
-	bool told = false;
-	size_t n;
-	do {
-		n = hsk_stack_events(st, ev, 8);
-		for (size_t i = 0; i < n; i++)
-			told |= ev[i].sd == sd;
-	} while (n == 8);
-	return told;
+	return sim_socket_events(st, sd) >= 0;
 }
 
 static void read_exactly(hsk_stack *st, int sd, char *buf, size_t n)

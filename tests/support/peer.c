@@ -98,15 +98,8 @@ void peer_end(peer *p, bool open, outcome *out)
 
 bool socket_told(hsk_stack *st, int sd)
 {
-	hsk_event ev[8];
-	bool told = false;
-	size_t n;
-	do {
-		n = hsk_stack_events(st, ev, 8);
-		for (size_t i = 0; i < n; i++)
-			told |= ev[i].sd == sd && (ev[i].events & HSK_POLLIN);
-	} while (n == 8);
-	return told;
+	int m = sim_socket_events(st, sd);
+	return m >= 0 && (m & HSK_POLLIN);
 }
 
 void peer_abort_end(peer *p, outcome *out, const char *line)

@@ -282,6 +282,20 @@ void sim_blackhole(sim *sm, int host, int flags, bool on)
 			sm->blackhole[host][f] = on;
 }
 
+int sim_socket_events(hsk_stack *st, int sd)
+{
+	hsk_event ev[8];
+	int m = -1;
+	size_t n;
+	do {
+		n = hsk_stack_events(st, ev, 8);
+		for (size_t i = 0; i < n; i++)
+			if (ev[i].sd == sd)
+				m = (m < 0 ? 0 : m) | ev[i].events;
+	} while (n == 8);
+	return m;
+}
+
 const sim_ev *sim_next_tx(sim *sm)
 {
 	for (size_t i = sm->tx_cursor; i < sm->nlog; i++) {

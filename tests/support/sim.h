@@ -111,6 +111,10 @@ const sim_ev *sim_next_tx(sim *sm);
 /* TX events in the whole log from `host` with exactly `flags`. */
 int sim_count_tx(const sim *sm, int host, uint8_t flags);
 
+/* The events hsk_stack_events has for sd now (it reads them all): their
+ * HSK_POLL* masks or-ed, -1 when sd has none. */
+int sim_socket_events(hsk_stack *st, int sd);
+
 /* Socket helpers (assert on failure). */
 int sim_listen(sim *sm, int host, uint16_t port, int backlog);
 int sim_connect(sim *sm, int host, int to_host, uint16_t port);

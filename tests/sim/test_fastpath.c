@@ -8,8 +8,8 @@
  * general steps), over a network that loses, duplicates, reorders,
  * delays and corrupts packets, with SACK, timestamps, window scaling and
  * ECN on and off, small and large receive buffers (zero windows, window
- * updates), and applications that write and read in random pieces and
- * sometimes stop reading. Every trace event of both hosts (each segment
+ * updates), and applications that write and read in random pieces (some
+ * of them urgent data) and sometimes stop reading. Every trace event of both hosts (each segment
  * sent, received and dropped with all its fields and options, each
  * state change, the congestion state after each segment sent), every
  * counter and, after each tick, the loss recovery state of each open
@@ -124,7 +124,11 @@ static void end_poll(app *a, hsk_stack *st, end *e)
 			n = sizeof(buf);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = pat(e->out_off + i);
-		long w = hsk_send(st, e->sd, buf, n);
+		/* an end with an odd chunk writes every third piece as urgent
+		 * data (urgent.c: URG takes the steps, urgent mode the send
+		 * loop), its bytes in line all the same */
+		int fl = (e->chunk & 1) && (e->out_off / e->chunk) % 3 == 0 ? HSK_MSG_OOB : 0;
+		long w = hsk_sendto(st, e->sd, buf, n, fl, 0, 0);
 		if (w <= 0) {
 			if (w != -HSK_EAGAIN && w != -HSK_ENOTCONN)
 				e->bad = true;  /* ENOTCONN: still connecting */

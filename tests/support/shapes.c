@@ -19,11 +19,11 @@ static void ev_text(const sim_ev *e, char *out, size_t cap)
 	const hsk_trace_event *v = &e->ev;
 	int n = snprintf(out, cap,
 			 "t=%llu h%d k%u o%u sd%d %08x:%u>%08x:%u f%u %u>%u [%s] fl=%02x seq=%u "
-			 "ack=%u len=%u win=%u mss=%u ws=%d sok=%d ts=%d/%u/%u nsack=%u",
+			 "ack=%u len=%u win=%u urp=%u mss=%u ws=%d sok=%d ts=%d/%u/%u nsack=%u",
 			 (unsigned long long)v->t_ns, e->host, v->kind, v->obj, v->sd,
 			 v->tuple.laddr, v->tuple.lport, v->tuple.raddr, v->tuple.rport,
 			 v->family, v->from, v->to, e->cause, v->flags, v->seq, v->ack, v->len,
-			 v->win, v->mss, v->wscale, v->sack_ok, v->has_ts, v->ts_val, v->ts_ecr,
+			 v->win, v->urp, v->mss, v->wscale, v->sack_ok, v->has_ts, v->ts_val, v->ts_ecr,
 			 v->nsack);
 	for (unsigned i = 0; i < v->nsack && i < 4 && n > 0 && (size_t)n < cap; i++)
 		n += snprintf(out + n, cap - (size_t)n, " %u-%u", v->sack[i].left,

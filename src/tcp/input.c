@@ -41,6 +41,8 @@
  *                                  (recovery.c), the closing states
  *                                  (ack_forward: its part for an ACK of
  *                                  new data, the short ways')
+ *              urg_input           sixth: URG, the urgent pointer
+ *                                  (urgent.c)
  *              data_input          seventh: segment text (in order, or
  *                                  through reassembly)
  *              fin_input           eighth: FIN
@@ -48,7 +50,7 @@
  *     -> tw_input         a TIME_WAIT entry        (timewait.c)
  *     -> listen_input     a listener               (listen.c)
  *     -> closed_input     nothing: §3.10.7.1       (arrive.c)
- * The third step (security) and the sixth (URG) have nothing to do here.
+ * The third step (security) has nothing to do here.
  */
 #include <assert.h>
 #include <stddef.h>

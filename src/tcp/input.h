@@ -486,7 +486,8 @@ void fin_wait_2_fin_input(tcp_stack *s, tcb *t, const tcp_seg *sg);
 /* FIN_WAIT_1, the steps predicted: the first ACK of our FIN (sent, and
  * SEG.ACK = SND.MAX > SND.UNA: not when an earlier one came with a FIN
  * beyond a gap, which left the state as it was), without text, FIN or
- * ECE (CWR is for text; URG is ignored). ack_input is then ack_forward
+ * ECE (CWR is for text; URG does not come here: steps_predicted leaves
+ * it to the steps). ack_input is then ack_forward
  * and its switch's FIN_WAIT_1 case; data_input and fin_input find
  * neither text nor FIN. With
  * tcp_stack.no_fastpath the steps are taken (test_fast_fin's

@@ -16,9 +16,12 @@
  * follows the bytes just queued (RFC 9293's SEND call, SND.UP), and every
  * segment before it carries URG until SND.UNA passes it.
  *
- * The state is in the active extension (tcb_act.urg, snd_up, rcv_up): a
- * connection with urgent data pending has data to read or to send, so it
- * has one anyway; act_quiescent keeps it while the state means something.
+ * The state is in the active extension (tcb_act.urg, snd_up, rcv_up),
+ * which act_quiescent keeps while the state means something. Urgent data
+ * to send is in the send ring, which has one anyway; a peer's pointer
+ * ahead of its data holds one on its own until the data comes and is
+ * read, as a byte the peer sends beyond a hole holds one with its
+ * reassembly (no new way for a peer to make a connection cost more).
  */
 #include <assert.h>
 
@@ -49,8 +52,7 @@ uint32_t tcb_urgent_left(const tcb *t)
 
 bool tcb_urgent_live(const tcb *t, const tcb_act *a)
 {
-	return ((a->urg & URG_SND) && seq_gt(a->snd_up, t->snd_una)) ||
-	       ((a->urg & URG_RCV) && tcb_urgent_left(t));
+	return urg_sending(t, a) || ((a->urg & URG_RCV) && tcb_urgent_left(t));
 }
 
 void urg_input(tcp_stack *s, tcb *t, const tcp_seg *sg)

@@ -29,6 +29,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What these headers declare is the library's interface, exported; the
+ * library's own functions are hidden (CMakeLists.txt), so that its names
+ * (tcp_input, ip_input, ...) never meet another stack's in a program. */
+#pragma GCC visibility push(default)
 
 /* ---- errors: negative return values, numbered as Linux errno ---- */
 enum hsk_error {
@@ -813,6 +817,7 @@ typedef struct hsk_usage {
 } hsk_usage;
 void hsk_stack_usage(const hsk_stack *s, hsk_usage *u);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,8 @@
 
 #include "handshake.h"
 
+#pragma GCC visibility push(default) /* as handshake.h's */
+
 struct hsk_dev;
 typedef struct hsk_loop hsk_loop;
 
@@ -288,5 +290,7 @@ typedef struct hsk_shard_stats {
 	int cpu;                /* the core it runs pinned on (-1: none) */
 } hsk_shard_stats;
 void hsk_shards_stats(const hsk_shards *sh, unsigned i, hsk_shard_stats *st);
+
+#pragma GCC visibility pop
 
 #endif

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and benchmarking
-# handshake need (liblwip-dev: lwIP for `make bench` and its smoke test).
+# handshake need (liblwip-dev: lwIP for `make bench` and for test_lwip).
 # Does nothing when they are present; needs root only when something is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# python3-scapy: the attack suite (tests/attack); liblwip-dev: make bench;
+# python3-scapy: the attack suite (tests/attack); liblwip-dev: make bench and
+# tests/peer/test_lwip.c;
 # chromium, chromium-driver and python3-selenium: the HTML report's browser
 # tests (tests/report); pkg-config, libbpf-dev, libxdp-dev, liburing-dev (and
 # clang): the device features of cmake/link_features.cmake (eBPF steering,

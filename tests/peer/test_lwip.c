@@ -311,16 +311,8 @@ static void lw_read(void)
 {
 	if (!R.held || paused(LW))
 		return;
-	uint8_t buf[2048];
 	for (struct pbuf *q = R.held; q; q = q->next)
-		for (u16_t off = 0; off < q->len;) {
-			size_t n = q->len - off;
-			if (n > sizeof(buf))
-				n = sizeof(buf);
-			memcpy(buf, (uint8_t *)q->payload + off, n);
-			flow_check(R.l.in, buf, n);
-			off = (u16_t)(off + n);
-		}
+		flow_check(R.l.in, q->payload, q->len);
 	u32_t left = R.held->tot_len;
 	pbuf_free(R.held);
 	R.held = NULL;

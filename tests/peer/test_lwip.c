@@ -13,7 +13,8 @@
  * test_lwip_v6 run) they speak IPv6, 2001:2::1 and 2001:2::2, handshake's
  * listener dual-stack and lwIP's too. The network's virtual clock also
  * drives lwIP's TCP timer (tcp_tmr every 250 ms), so every run replays
- * exactly; LWIP_PRINT=1 prints every packet.
+ * exactly: LWIP_SEED=N runs only the runs of seed N, LWIP_PRINT=1 prints
+ * every packet, LWIP_VERBOSE=1 a line of figures per run.
  *
  * Each scenario runs both ways round (handshake the client, then lwIP)
  * and checks that every byte each end wrote arrives once and in order
@@ -56,6 +57,7 @@ typedef struct flow {
 	uint64_t total, sent, got;
 	uint8_t seed;
 	bool bad; /* a byte arrived that the pattern does not have there */
+	uint64_t done_ns;     /* when the last byte was read */
 } flow;
 
 static uint8_t pattern(const flow *f, uint64_t i)
@@ -69,12 +71,14 @@ static void flow_fill(const flow *f, uint8_t *buf, size_t n)
 		buf[i] = pattern(f, f->sent + i);
 }
 
-static void flow_check(flow *f, const uint8_t *buf, size_t n)
+static void flow_check(flow *f, const uint8_t *buf, size_t n, uint64_t now)
 {
 	for (size_t i = 0; i < n; i++)
 		if (buf[i] != pattern(f, f->got + i))
 			f->bad = true;
 	f->got += n;
+	if (f->got == f->total)
+		f->done_ns = now;
 }
 
 /* What a scenario asks of a run. */
@@ -123,6 +127,11 @@ static struct {
 	uint64_t pause_until;
 	size_t lw_largest;    /* lwIP's largest packet */
 	unsigned zero_wnd[2]; /* segments each end sent with a zero window */
+	/* on the wire, per sender: the highest sequence number sent (past
+	 * the SYN), data segments, those not above it (resent) */
+	uint32_t snd_max[2];
+	bool snd_max_set[2];
+	unsigned data_segs[2], resent[2];
 	bool print;
 } R;
 
@@ -219,8 +228,18 @@ static bool on_packet(void *ctx, int from, const uint8_t *pkt, size_t len)
 	const uint8_t *t = pkt + hl;
 	if (!t[14] && !t[15] && !(t[13] & TCP_RST))
 		R.zero_wnd[from]++;
+	size_t dlen = len - hl - (t[12] >> 4) * 4u;
+	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	if (dlen && !(t[13] & TCP_SYN)) {
+		R.data_segs[from]++;
+		uint32_t last = seq + (uint32_t)dlen;
+		if (R.snd_max_set[from] && (int32_t)(last - R.snd_max[from]) <= 0)
+			R.resent[from]++;
+		else
+			R.snd_max[from] = last;
+		R.snd_max_set[from] = true;
+	}
 	if (R.print) {
-		uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | t[6] << 8 | t[7];
 		uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | t[10] << 8 | t[11];
 		fprintf(stderr, "%10.3f %s flags %02x seq %u ack %u win %u len %zu\n",
 			(double)memnet_now(R.net) / SEC, from == HSK ? "hsk ->" : "<- lw",
@@ -312,7 +331,7 @@ static void lw_read(void)
 	if (!R.held || paused(LW))
 		return;
 	for (struct pbuf *q = R.held; q; q = q->next)
-		flow_check(R.l.in, q->payload, q->len);
+		flow_check(R.l.in, q->payload, q->len, memnet_now(R.net));
 	u32_t left = R.held->tot_len;
 	pbuf_free(R.held);
 	R.held = NULL;
@@ -404,7 +423,7 @@ static void hsk_app(void)
 	while (!e->eof && !e->err && !paused(HSK)) {
 		long n = hsk_recv(R.st, R.sd, buf, sizeof(buf));
 		if (n > 0) {
-			flow_check(e->in, buf, (size_t)n);
+			flow_check(e->in, buf, (size_t)n, memnet_now(R.net));
 			maybe_pause(HSK, e->in);
 		} else if (n == 0)
 			e->eof = true;
@@ -606,6 +625,9 @@ static bool family6(void)
 
 static void run(const scenario *given)
 {
+	const char *only = getenv("LWIP_SEED");
+	if (only && strtoull(only, NULL, 10) != given->seed)
+		return;
 	static scenario current;
 	current = *given;
 	current.v6 = family6();
@@ -630,8 +652,17 @@ static void run(const scenario *given)
 	if (!closing_done())
 		report("closing states wrong");
 	assert_true(closing_done());
-	if (getenv("LWIP_VERBOSE"))
+	if (getenv("LWIP_VERBOSE")) {
 		report("passed");
+		uint64_t t0 = 1 * SEC;
+		fprintf(stderr, "  up done %.2f s, down done %.2f s; handshake %u data segments, "
+			"%u resent, %llu timeouts, %llu Reno recoveries; lwIP %u, %u resent\n",
+			(double)(R.up.done_ns - t0) / SEC, (double)(R.down.done_ns - t0) / SEC,
+			R.data_segs[HSK], R.resent[HSK],
+			(unsigned long long)hsk_counter_by_name(R.st, "TCPTimeouts"),
+			(unsigned long long)hsk_counter_by_name(R.st, "TCPRenoRecovery"),
+			R.data_segs[LW], R.resent[LW]);
+	}
 
 	/* lwIP's TIME_WAIT is 2 * 60 s, handshake's 60 s */
 	run_until(lw_idle, 2 * TCP_MSL * MS + 10 * SEC);

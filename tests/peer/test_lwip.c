@@ -88,6 +88,9 @@ typedef struct scenario {
 	uint64_t up, down;    /* bytes client -> server, server -> client */
 	bool half_close;      /* the client shuts down its side once written;
 			       * the server answers only after that FIN */
+	bool cross_fins;      /* both close at one instant once each has read
+			       * everything: the FINs cross (CLOSING at both
+			       * ends, then TIME_WAIT at both) */
 	int reset_by;         /* HSK or LW aborts once it has half of what
 			       * it receives; -1: both close gracefully */
 	int pause;            /* HSK or LW stops reading for pause_ns once
@@ -321,9 +324,23 @@ static bool may_write(const end *e, bool client)
 
 static bool may_close(const end *e, bool client)
 {
-	if (e->out->sent < e->out->total || e->in->got < e->in->total)
+	if (e->out->sent < e->out->total || e->in->got < e->in->total || R.sc->cross_fins)
 		return false;
 	return client ? !R.sc->half_close || e->eof : e->eof;
+}
+
+static void lw_close(void)
+{
+	struct tcp_pcb *pcb = R.pcb;
+	tcp_recv(pcb, NULL);
+	tcp_err(pcb, NULL);
+	if (tcp_close(pcb) == ERR_OK) {
+		R.pcb = NULL;
+		R.l.closed = true;
+	} else { /* no room for the FIN yet: again later */
+		tcp_recv(pcb, lw_on_recv);
+		tcp_err(pcb, lw_on_err);
+	}
 }
 
 static void lw_read(void)
@@ -391,18 +408,8 @@ static void lw_app(void)
 	if (client && R.sc->half_close && !e->shut && e->out->sent == e->out->total &&
 	    tcp_shutdown(R.pcb, 0, 1) == ERR_OK)
 		e->shut = true;
-	if (may_close(e, client) && !R.held) {
-		struct tcp_pcb *pcb = R.pcb;
-		tcp_recv(pcb, NULL);
-		tcp_err(pcb, NULL);
-		if (tcp_close(pcb) == ERR_OK) {
-			R.pcb = NULL;
-			e->closed = true;
-		} else { /* no room for the FIN yet: again later */
-			tcp_recv(pcb, lw_on_recv);
-			tcp_err(pcb, lw_on_err);
-		}
-	}
+	if (may_close(e, client) && !R.held)
+		lw_close();
 }
 
 /* ---- handshake's application ---- */
@@ -478,6 +485,13 @@ static void step(void)
 	hsk_stack_advance(R.st, memnet_now(R.net));
 	hsk_app();
 	lw_app();
+	if (R.sc->cross_fins && !R.h.closed && !R.l.closed && R.pcb && !R.held &&
+	    R.up.got == R.up.total && R.down.got == R.down.total) {
+		assert_int_equal(hsk_close(R.st, R.sd), 0);
+		R.h.closed = true;
+		lw_close();
+		assert_true(R.l.closed);
+	}
 }
 
 static bool both_closed(void)
@@ -582,7 +596,7 @@ static void report(const char *what)
 }
 
 /* The end of the closing: the end that closed first holds TIME_WAIT, the
- * other nothing (after a reset neither holds anything). */
+ * other nothing; both after FINs that crossed; neither after a reset. */
 static bool closing_done(void)
 {
 	hsk_usage u;
@@ -591,6 +605,8 @@ static bool closing_done(void)
 		return false;
 	if (R.sc->reset_by >= 0)
 		return !tcp_tw_pcbs && !u.timewaits;
+	if (R.sc->cross_fins)
+		return tcp_tw_pcbs && u.timewaits == 1;
 	return R.sc->hsk_client ? u.timewaits == 1 && !tcp_tw_pcbs : tcp_tw_pcbs && !u.timewaits;
 }
 
@@ -640,7 +656,7 @@ static void run(const scenario *given)
 	bool ok = both_closed() && !R.up.bad && !R.down.bad;
 	if (sc->reset_by < 0)
 		ok = ok && R.up.got == R.up.total && R.down.got == R.down.total && !R.h.err &&
-		     !R.l.err && server_eof && (client_eof || !sc->half_close);
+		     !R.l.err && (server_eof || sc->cross_fins) && (client_eof || !sc->half_close);
 	else if (sc->reset_by == HSK) /* lwIP told of the reset */
 		ok = ok && R.h.aborted && R.l.err == ERR_RST;
 	else
@@ -711,6 +727,21 @@ static void test_half_close(void **state)
 	scenario sc = base("half close", 2);
 	sc.half_close = true;
 	both_ways(sc);
+}
+
+/* Both ends close at one instant: each FIN leaves before the other's
+ * arrives, both ends pass CLOSING and both hold TIME_WAIT (RFC 9293
+ * Figure 13's simultaneous close), also with loss on the way. */
+static void test_simultaneous_close(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 20; seed < 24; seed++) {
+		scenario sc = base("simultaneous close", seed);
+		sc.cross_fins = true;
+		if (seed > 20)
+			sc.imp.loss = 0.05;
+		both_ways(sc);
+	}
 }
 
 /* Loss, duplication, reordering, corruption and jitter in both
@@ -792,6 +823,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_impaired),
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_small_mss),

@@ -34,6 +34,7 @@ tests=(
 	"test_stream HSK_STREAM_RUNS 500 4,6"
 	"test_shortcuts HSK_SHORTCUT_SEEDS 16 4"
 	"test_timer_defer HSK_DEFER_SEEDS 12 4"
+	"test_lwip HSK_LWIP_SEEDS 70 4,6"
 )
 echo "soak: scale $scale, HSK_SEED_OFFSET=$offset"
 # each run's output, kept for its failure's lines; gone however the soak ends

@@ -96,6 +96,8 @@ typedef struct scenario {
 	int pause;            /* HSK or LW stops reading for pause_ns once
 			       * it has a quarter; -1: neither */
 	uint64_t pause_ns;
+	uint32_t read_rate;   /* both readers take at most this many bytes
+			       * per 100 ms (0: all they can) */
 	unsigned mtu;         /* handshake's link MTU (0: 1500) */
 	uint32_t rcvbuf;      /* handshake's receive buffer, fixed (0: the
 			       * default, autotuned) */
@@ -128,6 +130,7 @@ static struct {
 	struct pbuf *held;    /* lwIP: received, not yet read */
 	bool lw_connected;
 	uint64_t pause_until;
+	uint64_t t0;          /* the run's start */
 	size_t lw_largest;    /* lwIP's largest packet */
 	unsigned zero_wnd[2]; /* segments each end sent with a zero window */
 	/* on the wire, per sender: the highest sequence number sent (past
@@ -297,6 +300,16 @@ static err_t lw_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* What a reader may take now: all it can, or read_rate per 100 ms since
+ * the start, less what it took. */
+static uint64_t may_read(const flow *in)
+{
+	if (!R.sc->read_rate)
+		return UINT64_MAX;
+	uint64_t allowed = R.sc->read_rate * ((memnet_now(R.net) - R.t0) / (100 * MS));
+	return allowed > in->got ? allowed - in->got : 0;
+}
+
 static bool paused(int who)
 {
 	return R.sc->pause == who && R.pause_until && memnet_now(R.net) < R.pause_until;
@@ -345,16 +358,21 @@ static void lw_close(void)
 
 static void lw_read(void)
 {
-	if (!R.held || paused(LW))
+	uint64_t allow = may_read(R.l.in);
+	if (!R.held || paused(LW) || !allow)
 		return;
-	for (struct pbuf *q = R.held; q; q = q->next)
-		flow_check(R.l.in, q->payload, q->len, memnet_now(R.net));
-	u32_t left = R.held->tot_len;
-	pbuf_free(R.held);
-	R.held = NULL;
-	while (left && R.pcb) {
+	u32_t take = R.held->tot_len < allow ? R.held->tot_len : (u32_t)allow;
+	u32_t left = take;
+	for (struct pbuf *q = R.held; q && left; q = q->next) {
+		u16_t n = q->len < left ? q->len : (u16_t)left;
+		flow_check(R.l.in, q->payload, n, memnet_now(R.net));
+		left -= n;
+	}
+	for (left = take; left;) {
 		u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
-		tcp_recved(R.pcb, n);
+		R.held = pbuf_free_header(R.held, n);
+		if (R.pcb)
+			tcp_recved(R.pcb, n);
 		left -= n;
 	}
 	maybe_pause(LW, R.l.in);
@@ -428,7 +446,10 @@ static void hsk_app(void)
 		return;
 	uint8_t buf[CHUNK];
 	while (!e->eof && !e->err && !paused(HSK)) {
-		long n = hsk_recv(R.st, R.sd, buf, sizeof(buf));
+		uint64_t allow = may_read(e->in);
+		if (!allow)
+			break;
+		long n = hsk_recv(R.st, R.sd, buf, allow < sizeof(buf) ? allow : sizeof(buf));
 		if (n > 0) {
 			flow_check(e->in, buf, (size_t)n, memnet_now(R.net));
 			maybe_pause(HSK, e->in);
@@ -516,6 +537,10 @@ static void start(const scenario *sc)
 	lw_setup();
 	R.sc = sc;
 	R.print = getenv("LWIP_PRINT") != NULL;
+	if (R.print)
+		fprintf(stderr, "== %s (%s, %s, seed %llu)\n", sc->name, sc->v6 ? "IPv6" : "IPv4",
+			sc->hsk_client ? "handshake client" : "lwIP client",
+			(unsigned long long)sc->seed);
 	R.up = (flow){ .total = sc->up, .seed = (uint8_t)sc->seed };
 	R.down = (flow){ .total = sc->down, .seed = (uint8_t)(sc->seed * 7 + 3) };
 	bool hc = sc->hsk_client;
@@ -526,6 +551,7 @@ static void start(const scenario *sc)
 	R.net = memnet_new(sc->seed, 1 * SEC);
 	assert_non_null(R.net);
 	R.next_tick = memnet_now(R.net) + TCP_TMR_INTERVAL * MS;
+	R.t0 = memnet_now(R.net);
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.addr = HSK_IP;
@@ -793,6 +819,26 @@ static void test_zero_window(void **state)
 	}
 }
 
+/* Readers that take 4,000 bytes per 100 ms, behind a 16 KiB receive
+ * buffer on handshake's side and lwIP's 64 KiB window: each window opens
+ * a little at a time, and each writer must be told of it (a window update
+ * that is not sent leaves the writer to its persist timer, seconds later
+ * and more each time). 200,000 bytes each way need 5 s of reading; the
+ * run must end within 7 s, FINs and all. */
+static void test_slow_reader(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 60; seed < 62; seed++) {
+		scenario sc = base("slow reader", seed);
+		sc.up = sc.down = 200000;
+		sc.read_rate = 4000;
+		sc.rcvbuf = 16384;
+		sc.half_close = seed & 1;
+		sc.limit_ns = 7 * SEC;
+		both_ways(sc);
+	}
+}
+
 /* handshake on a small link (576 bytes; IPv6's least, 1280): lwIP must
  * send no larger packet, and no needlessly smaller one. */
 static void test_small_mss(void **state)
@@ -831,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_impaired),
 		cmocka_unit_test(test_zero_window),
+		cmocka_unit_test(test_slow_reader),
 		cmocka_unit_test(test_small_mss),
 		cmocka_unit_test(test_reset),
 	};

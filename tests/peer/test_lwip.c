@@ -98,6 +98,13 @@ typedef struct scenario {
 	uint64_t pause_ns;
 	uint32_t read_rate;   /* both readers take at most this many bytes
 			       * per 100 ms (0: all they can) */
+	int keepalive_by;     /* HSK or LW probes the idle connection (after
+			       * 5 s, then every 1 s; 3 unanswered end it);
+			       * -1: neither */
+	bool silent;          /* the other end goes silent once the data is
+			       * through, until the prober gives up; then it
+			       * comes back and closes (and is reset) */
+	uint64_t hold_ns;     /* neither end closes before this long */
 	unsigned mtu;         /* handshake's link MTU (0: 1500) */
 	uint32_t rcvbuf;      /* handshake's receive buffer, fixed (0: the
 			       * default, autotuned) */
@@ -131,6 +138,9 @@ static struct {
 	bool lw_connected;
 	uint64_t pause_until;
 	uint64_t t0;          /* the run's start */
+	bool silenced, spoken; /* the silent end's silence began, ended */
+	unsigned probes[2];   /* keepalive probes each end sent: no data, at
+			       * its highest sequence number less one */
 	size_t lw_largest;    /* lwIP's largest packet */
 	unsigned zero_wnd[2]; /* segments each end sent with a zero window */
 	/* on the wire, per sender: the highest sequence number sent (past
@@ -236,6 +246,9 @@ static bool on_packet(void *ctx, int from, const uint8_t *pkt, size_t len)
 		R.zero_wnd[from]++;
 	size_t dlen = len - hl - (t[12] >> 4) * 4u;
 	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	if (!dlen && (t[13] & 0x3f) == TCP_ACK && R.snd_max_set[from] &&
+	    seq == R.snd_max[from] - 1)
+		R.probes[from]++;
 	if (dlen && !(t[13] & TCP_SYN)) {
 		R.data_segs[from]++;
 		uint32_t last = seq + (uint32_t)dlen;
@@ -288,6 +301,28 @@ static void lw_attach(struct tcp_pcb *pcb)
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, lw_on_recv);
 	tcp_err(pcb, lw_on_err);
+	if (R.sc->keepalive_by == LW) {
+		ip_set_option(pcb, SOF_KEEPALIVE);
+		pcb->keep_idle = 5000;
+		pcb->keep_intvl = 1000;
+		pcb->keep_cnt = 3;
+	}
+}
+
+static void hsk_keepalive(int sd)
+{
+	if (R.sc->keepalive_by != HSK)
+		return;
+	assert_int_equal(hsk_setsockopt(R.st, sd, HSK_SO_KEEPALIVE, 1), 0);
+	assert_int_equal(hsk_setsockopt(R.st, sd, HSK_SO_KEEPIDLE, 5), 0);
+	assert_int_equal(hsk_setsockopt(R.st, sd, HSK_SO_KEEPINTVL, 1), 0);
+	assert_int_equal(hsk_setsockopt(R.st, sd, HSK_SO_KEEPCNT, 3), 0);
+}
+
+/* The end that keeps still gave up probing (keepalive_by's error). */
+static bool prober_failed(void)
+{
+	return R.sc->keepalive_by == HSK ? R.h.err != 0 : R.l.err != 0;
 }
 
 static err_t lw_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -337,8 +372,11 @@ static bool may_write(const end *e, bool client)
 
 static bool may_close(const end *e, bool client)
 {
-	if (e->out->sent < e->out->total || e->in->got < e->in->total || R.sc->cross_fins)
+	if (e->out->sent < e->out->total || e->in->got < e->in->total || R.sc->cross_fins ||
+	    memnet_now(R.net) < R.t0 + R.sc->hold_ns)
 		return false;
+	if (R.sc->silent) /* the end that was silent, once back */
+		return R.spoken;
 	return client ? !R.sc->half_close || e->eof : e->eof;
 }
 
@@ -439,6 +477,7 @@ static void hsk_app(void)
 	if (R.sd < 0) {
 		if (client || (R.sd = hsk_accept(R.st, R.lsd, NULL)) < 0)
 			return;
+		hsk_keepalive(R.sd);
 	}
 	if (e->closed)
 		return;
@@ -513,6 +552,17 @@ static void step(void)
 		lw_close();
 		assert_true(R.l.closed);
 	}
+	int quiet = R.sc->keepalive_by == HSK ? LW : HSK;
+	if (R.sc->silent && !R.silenced && R.up.got == R.up.total && R.down.got == R.down.total) {
+		memnet_impair mute = R.sc->imp;
+		mute.loss = 1.0;
+		memnet_set_impair(R.net, quiet, &mute);
+		R.silenced = true;
+	}
+	if (R.silenced && !R.spoken && prober_failed()) {
+		memnet_set_impair(R.net, quiet, &R.sc->imp);
+		R.spoken = true;
+	}
 }
 
 static bool both_closed(void)
@@ -585,6 +635,7 @@ static void start(const scenario *sc)
 		R.sd = hsk_socket_family(R.st, sc->v6 ? HSK_AF_INET6 : HSK_AF_INET);
 		assert_true(R.sd >= 0);
 		hsk_addr to = sc->v6 ? hsk_addr_v6(LW_IP6) : hsk_addr_v4(LW_IP);
+		hsk_keepalive(R.sd);
 		assert_int_equal(hsk_connect_addr(R.st, R.sd, &to, PORT), -HSK_EINPROGRESS);
 	} else {
 		static const uint8_t any6[16];
@@ -622,14 +673,15 @@ static void report(const char *what)
 }
 
 /* The end of the closing: the end that closed first holds TIME_WAIT, the
- * other nothing; both after FINs that crossed; neither after a reset. */
+ * other nothing; both after FINs that crossed; neither after a reset or a
+ * keepalive's end. */
 static bool closing_done(void)
 {
 	hsk_usage u;
 	hsk_stack_usage(R.st, &u);
 	if (tcp_active_pcbs || u.tcbs || u.orphans)
 		return false;
-	if (R.sc->reset_by >= 0)
+	if (R.sc->reset_by >= 0 || R.sc->silent)
 		return !tcp_tw_pcbs && !u.timewaits;
 	if (R.sc->cross_fins)
 		return tcp_tw_pcbs && u.timewaits == 1;
@@ -656,15 +708,15 @@ static void clean_up(void)
 	memset(&R, 0, sizeof(R));
 }
 
-/* Runs a scenario to its end and checks it: every byte, the FINs (or the
- * reset), the closing states; then, once TIME_WAIT has passed, that
- * neither stack holds anything. */
 static bool family6(void)
 {
 	const char *fam = getenv("HSK_SIM_FAMILY");
 	return fam && !strcmp(fam, "6");
 }
 
+/* Runs a scenario to its end and checks it: every byte, the FINs (or the
+ * reset, or the keepalive's error), the closing states; then, once
+ * TIME_WAIT has passed, that neither stack holds anything. */
 static void run(const scenario *given)
 {
 	const char *only = getenv("LWIP_SEED");
@@ -680,7 +732,10 @@ static void run(const scenario *given)
 	bool server_eof = sc->hsk_client ? R.l.eof : R.h.eof;
 	bool client_eof = sc->hsk_client ? R.h.eof : R.l.eof;
 	bool ok = both_closed() && !R.up.bad && !R.down.bad;
-	if (sc->reset_by < 0)
+	if (sc->silent) /* the prober gave up, with its peer's data in */
+		ok = ok && R.up.got == R.up.total && R.down.got == R.down.total &&
+		     (sc->keepalive_by == HSK ? R.h.err == -HSK_ETIMEDOUT : R.l.err == ERR_ABRT);
+	else if (sc->reset_by < 0)
 		ok = ok && R.up.got == R.up.total && R.down.got == R.down.total && !R.h.err &&
 		     !R.l.err && (server_eof || sc->cross_fins) && (client_eof || !sc->half_close);
 	else if (sc->reset_by == HSK) /* lwIP told of the reset */
@@ -696,7 +751,7 @@ static void run(const scenario *given)
 	assert_true(closing_done());
 	if (getenv("LWIP_VERBOSE")) {
 		report("passed");
-		uint64_t t0 = 1 * SEC;
+		uint64_t t0 = R.t0;
 		fprintf(stderr, "  up done %.2f s, down done %.2f s; handshake %u data segments, "
 			"%u resent, %llu timeouts, %llu Reno recoveries; lwIP %u, %u resent\n",
 			(double)(R.up.done_ns - t0) / SEC, (double)(R.down.done_ns - t0) / SEC,
@@ -737,7 +792,7 @@ static void both_ways(scenario sc)
 static scenario base(const char *name, uint64_t seed)
 {
 	return (scenario){ .name = name, .up = 300000, .down = 300000, .reset_by = -1,
-			   .pause = -1, .imp = { .delay_ns = 10 * MS }, .seed = seed,
+			   .pause = -1, .keepalive_by = -1, .imp = { .delay_ns = 10 * MS }, .seed = seed,
 			   .limit_ns = 600 * SEC };
 }
 
@@ -839,6 +894,37 @@ static void test_slow_reader(void **state)
 	}
 }
 
+/* Keepalive both ways round: the prober (handshake, then lwIP) finds its
+ * idle peer there for 30 s, each probe answered (at least four of them:
+ * after 5 s idle, then each 5 s); then a peer that goes silent once the
+ * data is through: 3 probes unanswered and the prober gives up
+ * (ETIMEDOUT; lwIP's ERR_ABRT), and the silent end, back, closes and is
+ * reset. */
+static void test_keepalive(void **state)
+{
+	(void)state;
+	for (int who = HSK; who <= LW; who++) {
+		scenario sc = base("keepalive", 70 + (uint64_t)who);
+		sc.up = sc.down = 10000;
+		sc.keepalive_by = who;
+		sc.hold_ns = 30 * SEC;
+		for (int i = 0; i < 2; i++) {
+			sc.hsk_client = !i;
+			run(&sc);
+			assert_true(R.probes[who] >= 4);
+			assert_int_equal(R.probes[!who], 0);
+		}
+		sc.name = "keepalive, silent peer";
+		sc.silent = true;
+		sc.hold_ns = 0;
+		for (int i = 0; i < 2; i++) {
+			sc.hsk_client = !i;
+			run(&sc);
+			assert_true(R.probes[who] >= 3);
+		}
+	}
+}
+
 /* handshake on a small link (576 bytes; IPv6's least, 1280): lwIP must
  * send no larger packet, and no needlessly smaller one. */
 static void test_small_mss(void **state)
@@ -878,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_impaired),
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_slow_reader),
+		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_small_mss),
 		cmocka_unit_test(test_reset),
 	};

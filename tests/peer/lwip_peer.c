@@ -185,6 +185,12 @@ static bool on_packet(void *ctx, int from, const uint8_t *pkt, size_t len)
 	if (!t[14] && !t[15] && !(t[13] & TCP_RST))
 		R.fig.zero_wnd[from]++;
 	size_t dlen = len - hl - (t[12] >> 4) * 4u;
+	if ((v6 ? pkt[1] >> 4 : pkt[1]) & 3)
+		R.fig.ect[from]++;
+	if ((t[13] & TCP_SYN) && !R.fig.syn_flags[from]) {
+		R.fig.syn_flags[from] = t[13];
+		R.fig.syn_data[from] = dlen;
+	}
 	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
 	if (!dlen && (t[13] & 0x3f) == TCP_ACK && R.snd_max_set[from] &&
 	    seq == R.snd_max[from] - 1)
@@ -421,9 +427,15 @@ static void hsk_app(void)
 	}
 	if (e->closed)
 		return;
+	uint8_t buf[CHUNK];
+	if (R.sc->fastopen && !e->out->sent) { /* the SYN's data */
+		flow_fill(e->out, buf, 1000);
+		long w = hsk_send(R.st, R.sd, buf, 1000);
+		assert_true(w > 0);
+		e->out->sent += (uint64_t)w;
+	}
 	if (hsk_sock_state(R.st, R.sd) == HSK_SYN_SENT)
 		return;
-	uint8_t buf[CHUNK];
 	while (!e->eof && !e->err && !paused(HSK)) {
 		uint64_t allow = may_read(e->in);
 		if (!allow)
@@ -550,6 +562,8 @@ static void start(const scenario *sc)
 		cfg.mtu = sc->mtu;
 	if (sc->rcvbuf)
 		cfg.rcvbuf = cfg.rcvbuf_max = sc->rcvbuf;
+	if (sc->ecn)
+		cfg.ecn = sc->ecn;
 	hsk_link link;
 	assert_int_equal(memnet_add_host(R.net, HSK_IP, &link), HSK);
 	assert_int_equal(memnet_add_host(R.net, LW_IP, &R.lw_link), LW);
@@ -576,7 +590,14 @@ static void start(const scenario *sc)
 		assert_true(R.sd >= 0);
 		hsk_addr to = sc->v6 ? hsk_addr_v6(LW_IP6) : hsk_addr_v4(LW_IP);
 		hsk_keepalive(R.sd);
-		assert_int_equal(hsk_connect_addr(R.st, R.sd, &to, PORT), -HSK_EINPROGRESS);
+		if (sc->fastopen) { /* connect at once, the SYN with hsk_app's first write */
+			static const uint8_t cookie[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+			assert_int_equal(hsk_fastopen_cookie_set_addr(R.st, &to, cookie, 8), 0);
+			assert_int_equal(hsk_setsockopt(R.st, R.sd, HSK_TCP_FASTOPEN_CONNECT, 1), 0);
+			assert_int_equal(hsk_connect_addr(R.st, R.sd, &to, PORT), 0);
+		} else {
+			assert_int_equal(hsk_connect_addr(R.st, R.sd, &to, PORT), -HSK_EINPROGRESS);
+		}
 	} else {
 		static const uint8_t any6[16];
 		hsk_addr any = hsk_addr_v6(any6); /* dual-stack */
@@ -597,6 +618,7 @@ static void start(const scenario *sc)
 		}
 		assert_int_equal(tcp_connect(pcb, &to, PORT, lw_on_connected), ERR_OK);
 	}
+	hsk_app(); /* a Fast Open connect's SYN leaves with its first write, now */
 }
 
 static void report(const char *what)
@@ -714,6 +736,7 @@ void peer_run(const scenario *given)
 	hsk_stack_usage(R.st, &u);
 	assert_int_equal(u.tcbs + u.requests + u.timewaits + u.sockets + u.orphans, 0);
 	assert_int_equal(u.buffer_bytes, 0);
+	R.fig.tfo_fail = hsk_counter_by_name(R.st, "TCPFastOpenActiveFail");
 	hsk_stack_free(R.st);
 	memnet_free(R.net);
 	R.st = NULL;

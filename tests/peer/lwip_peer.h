@@ -58,6 +58,10 @@ typedef struct scenario {
 			       * through, until the prober gives up; then it
 			       * comes back and closes (and is reset) */
 	uint64_t hold_ns;     /* neither end closes before this long */
+	bool fastopen;        /* handshake, the client, connects with
+			       * TCP_FASTOPEN_CONNECT and a cookie cached for
+			       * lwIP: its SYN carries its first bytes */
+	uint8_t ecn;          /* handshake's hsk_config.ecn (0: the default) */
 	unsigned mtu;         /* handshake's link MTU (0: 1500) */
 	uint32_t rcvbuf;      /* handshake's receive buffer, fixed (0: the
 			       * default, autotuned) */
@@ -74,6 +78,10 @@ typedef struct peer_figures {
 	unsigned probes[2];      /* keepalive probes: no data, at the highest
 				  * sequence number sent less one */
 	unsigned data_segs[2];   /* segments with data */
+	size_t syn_data[2];      /* data on the first SYN */
+	uint8_t syn_flags[2];    /* the first SYN's flags */
+	unsigned ect[2];         /* packets marked ECT or CE */
+	uint64_t tfo_fail;       /* handshake's TCPFastOpenActiveFail */
 	unsigned resent[2];      /* of them, not above the highest sent */
 } peer_figures;
 

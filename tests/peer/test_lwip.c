@@ -149,6 +149,32 @@ static void test_keepalive(void **state)
 	}
 }
 
+/* What lwIP does not know, handshake must do without. Fast Open: its SYN
+ * carries 1,000 bytes on a cached cookie, lwIP acknowledges the SYN alone
+ * (it ignores the option and the SYN's data), and handshake sends the
+ * bytes again once connected (RFC 7413 §4.2.2; TCPFastOpenActiveFail).
+ * ECN: handshake asks on its SYN (ECE, CWR); lwIP's SYN-ACK answers
+ * without ECE, so no packet of either may carry ECT (RFC 3168 §6.1.1). */
+static void test_fastopen_and_ecn_unanswered(void **state)
+{
+	(void)state;
+	scenario sc = peer_base("fast open to lwIP", 80);
+	sc.hsk_client = true;
+	sc.fastopen = true;
+	peer_run(&sc);
+	assert_int_equal(peer_last()->syn_data[HSK], 1000);
+	assert_int_equal(peer_last()->syn_data[LW], 0);
+	assert_int_equal(peer_last()->tfo_fail, 1);
+
+	sc = peer_base("ECN asked of lwIP", 81);
+	sc.ecn = 1;
+	sc.hsk_client = true;
+	peer_run(&sc);
+	assert_int_equal(peer_last()->syn_flags[HSK] & 0xc0, 0xc0); /* ECE, CWR */
+	assert_int_equal(peer_last()->syn_flags[LW] & 0x40, 0);    /* no ECE */
+	assert_int_equal(peer_last()->ect[HSK] + peer_last()->ect[LW], 0);
+}
+
 /* handshake on a small link (576 bytes; IPv6's least, 1280): lwIP must
  * send no larger packet, and no needlessly smaller one. */
 static void test_small_mss(void **state)
@@ -189,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_slow_reader),
 		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_fastopen_and_ecn_unanswered),
 		cmocka_unit_test(test_small_mss),
 		cmocka_unit_test(test_reset),
 	};

@@ -82,6 +82,7 @@ typedef struct peer_figures {
 	uint8_t syn_flags[2];    /* the first SYN's flags */
 	unsigned ect[2];         /* packets marked ECT or CE */
 	uint64_t tfo_fail;       /* handshake's TCPFastOpenActiveFail */
+	unsigned lw_shielded;    /* corrupted IP headers kept from lwIP */
 	unsigned resent[2];      /* of them, not above the highest sent */
 } peer_figures;
 

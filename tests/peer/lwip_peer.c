@@ -700,11 +700,11 @@ bool peer_family6(void)
 /* Runs a scenario to its end and checks it: every byte, the FINs (or the
  * reset, or the keepalive's error), the closing states; then, once
  * TIME_WAIT has passed, that neither stack holds anything. */
-void peer_run(const scenario *given)
+bool peer_run(const scenario *given)
 {
 	const char *only = getenv("LWIP_SEED");
 	if (only && strtoull(only, NULL, 10) != given->seed)
-		return;
+		return false;
 	static scenario current;
 	current = *given;
 	current.v6 = peer_family6();
@@ -762,6 +762,7 @@ void peer_run(const scenario *given)
 	memnet_free(R.net);
 	R.st = NULL;
 	R.net = NULL;
+	return true;
 }
 
 void peer_both_ways(scenario sc)

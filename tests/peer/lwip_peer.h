@@ -88,8 +88,9 @@ typedef struct peer_figures {
 
 /* 300,000 bytes each way, graceful closes, 10 ms each way, 600 s. */
 scenario peer_base(const char *name, uint64_t seed);
-/* One run of sc, in the family HSK_SIM_FAMILY asks for; checked. */
-void peer_run(const scenario *sc);
+/* One run of sc, in the family HSK_SIM_FAMILY asks for; checked. false:
+ * not run (LWIP_SEED names another seed), so peer_last says nothing. */
+bool peer_run(const scenario *sc);
 /* sc with handshake the client, then with lwIP. */
 void peer_both_ways(scenario sc);
 /* Whether HSK_SIM_FAMILY=6 asks for IPv6. */

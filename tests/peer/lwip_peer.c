@@ -208,6 +208,8 @@ static bool on_packet(void *ctx, int from, const uint8_t *pkt, size_t len)
 	size_t dlen = len - hl - (t[12] >> 4) * 4u;
 	if ((v6 ? pkt[1] >> 4 : pkt[1]) & 3)
 		R.fig.ect[from]++;
+	if (t[13] & TCP_URG)
+		R.fig.urg[from]++;
 	if ((t[13] & TCP_SYN) && !R.fig.syn_flags[from]) {
 		R.fig.syn_flags[from] = t[13];
 		R.fig.syn_data[from] = dlen;
@@ -487,7 +489,11 @@ static void hsk_app(void)
 		if (n > sizeof(buf))
 			n = sizeof(buf);
 		flow_fill(e->out, buf, n);
-		long w = hsk_send(R.st, R.sd, buf, n);
+		/* every third write of 1,000 bytes urgent, when asked */
+		bool urgent = R.sc->urgent && e->out->sent / 1000 % 3 == 2;
+		if (urgent && n > 1000)
+			n = 1000;
+		long w = hsk_sendto(R.st, R.sd, buf, n, urgent ? HSK_MSG_OOB : 0, 0, 0);
 		if (w <= 0) {
 			if (w != -HSK_EAGAIN)
 				e->err = (int)w;

@@ -62,6 +62,8 @@ typedef struct scenario {
 			       * TCP_FASTOPEN_CONNECT and a cookie cached for
 			       * lwIP: its SYN carries its first bytes */
 	uint8_t ecn;          /* handshake's hsk_config.ecn (0: the default) */
+	bool urgent;          /* a part of handshake's writes are urgent data
+			       * (HSK_MSG_OOB), which lwIP reads in line */
 	unsigned mtu;         /* handshake's link MTU (0: 1500) */
 	uint32_t rcvbuf;      /* handshake's receive buffer, fixed (0: the
 			       * default, autotuned) */
@@ -81,6 +83,7 @@ typedef struct peer_figures {
 	size_t syn_data[2];      /* data on the first SYN */
 	uint8_t syn_flags[2];    /* the first SYN's flags */
 	unsigned ect[2];         /* packets marked ECT or CE */
+	unsigned urg[2];         /* segments with URG */
 	uint64_t tfo_fail;       /* handshake's TCPFastOpenActiveFail */
 	unsigned lw_shielded;    /* corrupted IP headers kept from lwIP */
 	unsigned resent[2];      /* of them, not above the highest sent */

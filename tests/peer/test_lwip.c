@@ -178,6 +178,27 @@ static void test_fastopen_and_ecn_unanswered(void **state)
 	}
 }
 
+/* Urgent data to a peer that has no urgent mode: lwIP ignores the
+ * pointer (as RFC 6093 advises a receiver may, reading in line), so
+ * every byte must arrive in order whatever handshake marks, on a clean
+ * path and a lossy one (the pointer on retransmissions too). */
+static void test_urgent_to_lwip(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 90; seed < 92; seed++) {
+		scenario sc = peer_base("urgent data to lwIP", seed);
+		sc.urgent = true;
+		if (seed > 90)
+			sc.imp.loss = 0.03;
+		sc.hsk_client = true;
+		if (peer_run(&sc))
+			assert_true(peer_last()->urg[HSK] > 50);
+		sc.hsk_client = false;
+		if (peer_run(&sc))
+			assert_true(peer_last()->urg[HSK] > 50);
+	}
+}
+
 /* handshake on a small link (576 bytes; IPv6's least, 1280): lwIP must
  * send no larger packet, and no needlessly smaller one. */
 static void test_small_mss(void **state)
@@ -220,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_slow_reader),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_fastopen_and_ecn_unanswered),
+		cmocka_unit_test(test_urgent_to_lwip),
 		cmocka_unit_test(test_small_mss),
 		cmocka_unit_test(test_reset),
 	};

@@ -489,7 +489,8 @@ static void hsk_app(void)
 		if (n > sizeof(buf))
 			n = sizeof(buf);
 		flow_fill(e->out, buf, n);
-		/* every third write of 1,000 bytes urgent, when asked */
+		/* when asked, a write that starts in the last third of each
+		 * 3,000 bytes is urgent data, 1,000 bytes at most */
 		bool urgent = R.sc->urgent && e->out->sent / 1000 % 3 == 2;
 		if (urgent && n > 1000)
 			n = 1000;

@@ -331,14 +331,16 @@ static bool wants_reset(int who, const flow *in)
 	return R.sc->reset_by == who && in->got >= in->total / 2;
 }
 
-/* The client closes once it wrote and read everything (after the
- * server's FIN when it half-closed); the server once it wrote everything
- * and read the client's FIN. */
+/* The server of a half-close writes only once it read the client's FIN. */
 static bool may_write(const end *e, bool client)
 {
 	return client || !R.sc->half_close || e->eof;
 }
 
+/* The client closes once it wrote and read everything (after the
+ * server's FIN when it half-closed); the server once it wrote everything
+ * and read the client's FIN. Not before hold_ns; after a silence, once
+ * it is over; never when the FINs are to cross (step does it). */
 static bool may_close(const end *e, bool client)
 {
 	if (e->out->sent < e->out->total || e->in->got < e->in->total || R.sc->cross_fins ||
@@ -514,6 +516,23 @@ static void hsk_app(void)
 
 /* ---- the driver ---- */
 
+/* The prober's peer falls silent (every packet it sends lost) once the
+ * data is through, and speaks again once the prober gave up. */
+static void silence_step(void)
+{
+	int quiet = R.sc->keepalive_by == HSK ? LW : HSK;
+	if (!R.silenced && R.up.got == R.up.total && R.down.got == R.down.total) {
+		memnet_impair mute = R.sc->imp;
+		mute.loss = 1.0;
+		memnet_set_impair(R.net, quiet, &mute);
+		R.silenced = true;
+	}
+	if (R.silenced && !R.spoken && prober_failed()) {
+		memnet_set_impair(R.net, quiet, &R.sc->imp);
+		R.spoken = true;
+	}
+}
+
 /* One network event, or lwIP's timer when nothing is due before it; then
  * both applications at the new instant. */
 static void step(void)
@@ -532,17 +551,8 @@ static void step(void)
 		lw_close();
 		assert_true(R.l.closed);
 	}
-	int quiet = R.sc->keepalive_by == HSK ? LW : HSK;
-	if (R.sc->silent && !R.silenced && R.up.got == R.up.total && R.down.got == R.down.total) {
-		memnet_impair mute = R.sc->imp;
-		mute.loss = 1.0;
-		memnet_set_impair(R.net, quiet, &mute);
-		R.silenced = true;
-	}
-	if (R.silenced && !R.spoken && prober_failed()) {
-		memnet_set_impair(R.net, quiet, &R.sc->imp);
-		R.spoken = true;
-	}
+	if (R.sc->silent)
+		silence_step();
 }
 
 static bool both_closed(void)

@@ -70,8 +70,11 @@ bench-scale: all
 bench-deps: deps
 	./scripts/bench-deps.sh $(BUILD)/bench/lwip-src || echo "bench: lwIP from source will not be measured"
 
+# ldconfig: the dynamic linker's cache learns libhandshake.so.0 (as a
+# package's install would do; harmless where the prefix is not searched)
 install: all
 	cmake --install $(BUILD)
+	-ldconfig
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-cov

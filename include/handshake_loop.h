@@ -69,6 +69,10 @@ typedef struct hsk_netspec {
 				 * of addr6[0]'s prefix; host_addr UINT32_MAX
 				 * leaves the device alone for both families) */
 	uint32_t gw;            /* TAP: gateway for other destinations (0: none) */
+	hsk_addr gw6;           /* TAP: IPv6 router for other destinations,
+				 * link-local or inside one of addr6's
+				 * prefixes (family 0: the last router a
+				 * Router Advertisement named, if any) */
 	uint32_t host_addr;     /* kernel side address given to an unconfigured
 				 * device; 0: the first other host of the prefix;
 				 * UINT32_MAX: never configure */

@@ -160,8 +160,13 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 			return -1;
 		}
 	} else if (!strcmp(opt, "--gw")) {
-		if (hsk_parse_ipv4(v, &o->ns.gw) < 0)
-			return bad(o, "gateway", v);
+		hsk_addr ad;
+		if (hsk_addr_parse(v, &ad) < 0 || v[0] == '[')
+			return bad(o, "gateway (A.B.C.D or IPV6)", v);
+		if (ad.family == HSK_AF_INET6)
+			o->ns.gw6 = ad;
+		else
+			o->ns.gw = ad.v4;
 	} else if (!strcmp(opt, "--host-addr")) {
 		hsk_addr ad;
 		if (!strcmp(v, "none"))
@@ -272,6 +277,11 @@ int net_opt_check(net_opts *o)
 			"needs --tun or --tap\n", o->prog);
 		return -1;
 	}
+	if (o->ns.gw6.family && (!o->ns.naddr6 || !o->ns.tap)) {
+		fprintf(stderr, "handshake %s: an IPv6 --gw needs --tap and an IPv6 --addr\n",
+			o->prog);
+		return -1;
+	}
 	if (o->ns.host_addr6.family && !o->ns.naddr6) {
 		fprintf(stderr, "handshake %s: an IPv6 --host-addr needs an IPv6 --addr\n",
 			o->prog);
@@ -300,7 +310,8 @@ void net_opt_usage(FILE *f)
 		"  --host-addr A.B.C.D|IPV6|none  the kernel side's address of that family\n"
 		"                            when the device has none (default: first\n"
 		"                            other host of the (first) prefix)\n"
-		"  --gw A.B.C.D              TAP: next hop outside the prefix\n"
+		"  --gw A.B.C.D|IPV6         TAP: next hop outside the prefixes (one of\n"
+		"                            each family; IPv6: link-local or on-link)\n"
 		"  --mtu N                   override the device MTU\n"
 		"TCP:\n"
 		"  --ecn 0|1|2               ECN as Linux's tcp_ecn: 1 ask for it on our\n"

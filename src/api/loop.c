@@ -28,6 +28,7 @@
 #include "link/dev.h"
 #include "link/steer.h"
 #include "link/xdp.h"
+#include "wire/ipv6.h"
 #include "shard.h"
 
 #define HSK_STR_(x) #x
@@ -250,6 +251,18 @@ static int tun_opts_of(const hsk_netspec *ns, unsigned n, tun_opts *o, char *err
 	return 0;
 }
 
+/* What names a TAP device's MAC (tap_open): the IPv4 address, or on an
+ * IPv6-only stack the first IPv6 one's low bytes, so that two such stacks
+ * on one bridge differ as their addresses do. */
+static uint32_t tap_mac_id(const hsk_netspec *ns)
+{
+	const uint8_t *a = ns->addr6[0].v6;
+
+	if (ns->addr || !ns->naddr6)
+		return ns->addr;
+	return (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
 /* The drivers of n queues into devs[]: 0 or -1. */
 static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char *err, size_t errlen)
 {
@@ -277,7 +290,8 @@ static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char 
 			dev_errf(err, errlen, "a TAP device has one queue, not %u", n);
 			return -1;
 		}
-		devs[0] = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, err, errlen);
+		devs[0] = tap_open(ns->tap, ns->addr, ns->prefix, ns->gw, host, tap_mac_id(ns),
+				   err, errlen);
 		if (devs[0] && host_setup6(ns, ns->tap, err, errlen) < 0) {
 			dev_close(devs[0]);
 			return -1;
@@ -526,6 +540,34 @@ sys:
 	return NULL;
 }
 
+/* ns->gw6 as the TAP device's IPv6 router: one it can reach, on the link
+ * (link-local, or inside one of our prefixes), as a route's next hop must
+ * be. 0 or -1. */
+static int set_router6(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
+{
+	const uint8_t *r = ns->gw6.v6;
+	char a[HSK_ADDRSTRLEN];
+	bool on_link = r[0] == 0xfe && (r[1] & 0xc0) == 0x80;
+
+	for (unsigned i = 0; i < ns->naddr6; i++)
+		on_link = on_link || ip6_prefix_eq(r, ns->addr6[i].v6, ns->prefix6[i]);
+	if (!ns->naddr6) {
+		dev_errf(err, errlen, "an IPv6 gateway needs an IPv6 address of ours");
+		return -1;
+	}
+	if (ns->gw6.family != HSK_AF_INET6 || !on_link) {
+		dev_errf(err, errlen, "IPv6 gateway %s: not a unicast address on the link "
+			 "(link-local or inside an IPv6 --addr's prefix)", hsk_addr_str(&ns->gw6, a));
+		return -1;
+	}
+	if (tap_set_router6(l->devs[0], r) < 0) {
+		dev_errf(err, errlen, "IPv6 gateway %s: only a TAP device has a next hop",
+			 hsk_addr_str(&ns->gw6, a));
+		return -1;
+	}
+	return 0;
+}
+
 int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < ns->naddr6; i++) {
@@ -557,7 +599,7 @@ int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	return ns->gw6.family ? set_router6(l, ns, err, errlen) : 0;
 }
 
 hsk_loop *hsk_loop_new(struct hsk_dev *dev, uint32_t addr, const hsk_config *cfg,

@@ -221,9 +221,10 @@ int tun_existing_mq(const char *name);
 
 /* The same for a TAP device; the device answers ARP for `addr` and
  * resolves next hops: destinations inside addr/prefix directly, others
- * through `gw` (0: no route, dropped). */
+ * through `gw` (0: no route, dropped). Its MAC is 02:68:73 and mac_id's
+ * low three bytes (tap.c). */
 hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
-		  uint32_t host_addr, char *err, size_t errlen);
+		  uint32_t host_addr, uint32_t mac_id, char *err, size_t errlen);
 
 struct arp_stats;
 /* ARP statistics and cache size of a TAP device found in the stack below
@@ -237,6 +238,10 @@ int tap_get_arp_stats(const hsk_dev *d, struct arp_stats *st, size_t *entries);
  * -EEXIST, -ENOMEM. The stack needs the same addresses (ip_addr_add). */
 int tap_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix,
 		  bool dad, uint8_t ll[16]);
+/* IPv6 destinations off every on-link prefix go through router r (NULL:
+ * the one Router Advertisements name) on the TAP device below d, once
+ * tap_add_addr6 has turned IPv6 on: 0 or -ENODEV. */
+int tap_set_router6(hsk_dev *d, const uint8_t r[16]);
 struct nd_stats;
 /* Neighbor Discovery statistics and cache size (false if IPv6 is off or
  * there is no TAP device). */

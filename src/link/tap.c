@@ -4,8 +4,9 @@
  * the device reads and writes bare IPv4 packets like every other device.
  *
  * Our MAC is fixed by our address (02:68:73:xx:yy:zz, locally
- * administered, "hs" + the low three bytes), so a restart keeps the
- * kernel's neighbour entry valid.
+ * administered, "hs" + the low three bytes of the IPv4 address, or of the
+ * first IPv6 one on an IPv6-only stack), so a restart keeps the kernel's
+ * neighbour entry valid.
  *
  * IPv6 is off until tap_add_addr6: then Neighbor Discovery (nd.c) answers
  * for our IPv6 addresses and resolves IPv6 next hops, beside ARP, and the
@@ -144,10 +145,10 @@ static const struct hsk_dev_ops tap_ops = {
 };
 
 hsk_dev *tap_open(const char *name, uint32_t addr, unsigned prefix, uint32_t gw,
-		  uint32_t host_addr, char *err, size_t errlen)
+		  uint32_t host_addr, uint32_t mac_id, char *err, size_t errlen)
 {
-	uint8_t mac[ARP_MAC_LEN] = { 0x02, 0x68, 0x73, (uint8_t)(addr >> 16),
-				     (uint8_t)(addr >> 8), (uint8_t)addr };
+	uint8_t mac[ARP_MAC_LEN] = { 0x02, 0x68, 0x73, (uint8_t)(mac_id >> 16),
+				     (uint8_t)(mac_id >> 8), (uint8_t)mac_id };
 	struct tap_dev *t;
 	unsigned mtu = 1500;
 	int fd;
@@ -224,6 +225,16 @@ int tap_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix
 	if (!a || !memcmp(a, lla, 16))
 		return 0;
 	return nd_add_addr(t->nd, now, a, prefix, dad, tap_out, t);
+}
+
+int tap_set_router6(hsk_dev *d, const uint8_t r[16])
+{
+	struct tap_dev *t = tap_below(d);
+
+	if (!t || !t->nd)
+		return -ENODEV;
+	nd_set_router(t->nd, r);
+	return 0;
 }
 
 int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries)

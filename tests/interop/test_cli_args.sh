@@ -91,6 +91,12 @@ expect 2 "carries IPv4 only" serve --xdp hsk9 --addr 2001:2::2/64 --port 7
 expect 2 "an IPv6 --host-addr needs an IPv6 --addr" serve --tun hsk9 --addr 198.18.0.2/24 \
 	--host-addr 2001:2::1 --port 7
 expect 2 "bad host address" serve --tun hsk9 --addr 2001:2::2/64 --host-addr '[2001:2::1]' --port 7
+expect 2 "an IPv6 --gw needs --tap and an IPv6 --addr" serve --tap hsk9 --addr 198.18.0.2/24 \
+	--gw 2001:2::1 --port 7
+expect 2 "an IPv6 --gw needs --tap and an IPv6 --addr" serve --tun hsk9 --addr 2001:2::2/64 \
+	--gw 2001:2::1 --port 7
+expect 2 "bad gateway (A.B.C.D or IPV6)" serve --tap hsk9 --addr 2001:2::2/64 --gw '[2001:2::1]' --port 7
+expect 2 "bad gateway (A.B.C.D or IPV6)" serve --tap hsk9 --addr 198.18.0.2/24 --gw 198.18.0 --port 7
 expect 2 "bad --port '\[2001:2::2\]80'" serve --tun hsk9 --addr 2001:2::2/64 --port '[2001:2::2]80'
 expect 2 "an IPv6 address takes brackets" serve --tun hsk9 --addr 2001:2::2/64 --port 2001:2::2:80
 expect 2 "bad --port '\[2001:2::2\]:0': port 1..65535" serve --tun hsk9 --addr 2001:2::2/64 \

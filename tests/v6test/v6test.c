@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 		usage();
 	uint32_t us = rd32(v4);
 	a.now = now_ns();
-	a.dev = tap_open(tap, us, p4, 0, (us & ~0xffu) | 1, err, sizeof(err));
+	a.dev = tap_open(tap, us, p4, 0, (us & ~0xffu) | 1, us, err, sizeof(err));
 	if (!a.dev) {
 		fprintf(stderr, "hsk-v6test: %s\n", err);
 		return 1;

@@ -232,18 +232,19 @@ uint64_t ip_next_deadline(const ip_layer *ip);
 /* One IPv6 packet from the link (ip_input passes version 6 here). */
 void ip6_input(ip_layer *ip, const uint8_t *pkt, size_t len);
 /* buf holds the layer-4 message at buf + IPV6_HDR_LEN; writes the IPv6
- * header in front of it (hop limit 64, flow label 0, traffic class
- * `tclass`: DSCP and the ECN field, as IPv4's TOS byte) and transmits.
- * src must be one of our addresses (ip6_select_src picks one). */
+ * header in front of it (hop limit 64, traffic class `tclass`: DSCP and
+ * the ECN field, as IPv4's TOS byte; flow label `flow`, 20 bits: the
+ * flow's, RFC 6437, or 0) and transmits. src must be one of our addresses
+ * (ip6_select_src picks one). */
 static inline void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
 				 const uint8_t dst[16], uint8_t proto, uint8_t tclass,
-				 size_t l4_len)
+				 uint32_t flow, size_t l4_len)
 {
 	if (l4_len > 65535)
 		return;
 	/* ipv6_emit's bytes, from the arguments (no ipv6_hdr in between,
 	 * inline: once per packet sent) */
-	wr32(buf, 6u << 28 | (uint32_t)tclass << 20);
+	wr32(buf, 6u << 28 | (uint32_t)tclass << 20 | (flow & 0xfffff));
 	wr16(buf + 4, (uint16_t)l4_len);
 	buf[6] = proto;
 	buf[7] = IP6_HOP_LIMIT;
@@ -255,7 +256,7 @@ static inline void ip6_output_tc(ip_layer *ip, uint8_t *buf, const uint8_t src[1
 static inline void ip6_output(ip_layer *ip, uint8_t *buf, const uint8_t src[16],
 			      const uint8_t dst[16], uint8_t proto, size_t l4_len)
 {
-	ip6_output_tc(ip, buf, src, dst, proto, 0, l4_len);
+	ip6_output_tc(ip, buf, src, dst, proto, 0, 0, l4_len);
 }
 
 /* ---- addresses (addr.c) ---- */

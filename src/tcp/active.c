@@ -86,12 +86,23 @@ static inline __attribute__((always_inline)) tcb_act *act_init(tcp_stack *s, tcb
 	return a;
 }
 
+/* IPv6: the template's flow label, a call after act_init's (its tail
+ * call: IPv4's usual way stays without a frame). */
+static __attribute__((noinline)) tcb_act *act_label(tcp_stack *s, tcb *t, tcb_act *a)
+{
+	a->tpl.flow = tcp_flow_label(s, &t->node.key, obj_a6(s, &t->node));
+	return a;
+}
+
 /* tcb_act_new with the pool's free list empty: its own way, with the
  * frame that pool_get_new's call needs. */
 static __attribute__((noinline)) tcb_act *act_new_carved(tcp_stack *s, tcb *t)
 {
 	tcb_act *a = pool_get_raw(&s->act_pool);
-	return a ? act_init(s, t, a) : NULL;
+	if (!a)
+		return NULL;
+	act_init(s, t, a);
+	return t->node.v6 ? act_label(s, t, a) : a;
 }
 
 tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
@@ -102,7 +113,10 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	if (!s->act_pool.free_list)
 		return act_new_carved(s, t);
 	tcb_act *a = pool_get_raw(&s->act_pool);
-	return a ? act_init(s, t, a) : NULL;
+	if (!a)
+		return NULL;
+	act_init(s, t, a);
+	return t->node.v6 ? act_label(s, t, a) : a;
 }
 
 static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)

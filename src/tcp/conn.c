@@ -135,6 +135,20 @@ uint64_t isn_hash6(tcp_stack *s, const tbl_v6addrs *a, uint16_t lport, uint16_t 
 			  4);
 }
 
+uint32_t tcp_flow_label(const tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6)
+{
+	/* SipHash-1-3 of the 36 bytes, as the table's (20 bits that steer
+	 * paths need no more), under a key of its own ("flow" in it): the
+	 * table's hash, the ISNs' and the ports' stay off the wire */
+	hsk_sip st = sip_init(s->env->key0 ^ 0x666c6f77u, s->env->key1);
+	const uint8_t *blk[4] = { a6->l, a6->l + 8, a6->r, a6->r + 8 };
+	for (int i = 0; i < 4; i++)
+		sip_absorb(&st, sip_le64(blk[i]), 1);
+	sip_absorb(&st, sip_last_word(36, (uint64_t)tu->rport << 16 | tu->lport), 1);
+	uint32_t f = (uint32_t)sip_finish(st, 3) & 0xfffff;
+	return f ? f : 1;
+}
+
 void tcp_isn_init(tcp_stack *s)
 {
 	s->isn_p = sip_pre(sip_init(s->env->key0 ^ TCP_ISN_LABEL, s->env->key1));

@@ -198,7 +198,7 @@ static inline __attribute__((always_inline)) void seg_ip_out(tcp_stack *s, uint8
 							     size_t n)
 {
 	if (a6)
-		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, tos, n);
+		ip6_output_tc(s->ip, pkt, a6->l, a6->r, IP_PROTO_TCP, tos, tp->flow, n);
 	else
 		ip_output_pre(s->ip, pkt, tp->ip_addrs, tp->ip_sum, IP_PROTO_TCP, tos, n);
 }
@@ -316,6 +316,8 @@ void seg_send(tcp_stack *s, const hsk_tuple *tu, const tbl_v6addrs *a6,
 		CNT_INC(s->env, OutRsts);
 	seg_tpl tp;
 	seg_tpl_fill(&tp, tu, a6);
+	if (a6)
+		tp.flow = tcp_flow_label(s, tu, a6);
 	seg_put(s, tu, a6, &tp, o, ring, obj, sd, opts_plain(&o->opt, o->flags & HSK_TH_SYN),
 		false, NULL);
 }
@@ -408,8 +410,11 @@ static inline __attribute__((always_inline)) void tcb_put(tcp_stack *s, tcb *t, 
 	/* The extension's template; worked out here without one. */
 	const tbl_v6addrs *a6 = obj_a6(s, &t->node);
 	seg_tpl tmp;
-	if (!a)
+	if (!a) {
 		seg_tpl_fill(&tmp, &t->node.key, a6);
+		if (a6)
+			tmp.flow = tcp_flow_label(s, &t->node.key, a6);
+	}
 	const seg_tpl *tp = a ? &a->tpl : &tmp;
 	const hsk_ring *ring = a ? &a->snd : NULL;
 	if (any)

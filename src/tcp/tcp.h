@@ -199,11 +199,14 @@ typedef struct tcp_sack {
  * once (seg_tpl_fill, when its extension is made; the tuple never
  * changes): the ports' word as on the wire, the sum of the pseudo-header
  * without the length plus that word (as seg_put sums header words: host
- * order, not folded), and for IPv4 the IP header's addresses as on the
- * wire and their sum (ip_output_pre). */
+ * order, not folded), for IPv4 the IP header's addresses as on the wire
+ * and their sum (ip_output_pre), for IPv6 the flow label. */
 typedef struct seg_tpl {
 	uint64_t psum;
-	uint64_t ip_sum;          /* IPv4 only */
+	union {
+		uint64_t ip_sum;  /* IPv4 */
+		uint32_t flow;    /* IPv6: the flow label (tcp_flow_label) */
+	};
 	uint32_t ports;
 	uint8_t ip_addrs[8];      /* IPv4 only */
 } seg_tpl;
@@ -220,9 +223,19 @@ static inline uint32_t tuple_ports(const hsk_tuple *tu)
 	return w;
 }
 
+/* The flow label of an IPv6 connection (RFC 6437 §3): a keyed hash of its
+ * addresses and ports (the stack's secret, not the table's or the ISNs'),
+ * 20 bits, never 0 (unlabelled). The same for every packet of the
+ * connection from this end, its SYN-ACK, TIME_WAIT's and a reset's too;
+ * unguessable, so no one can aim a network's flow hashing. conn.c. */
+uint32_t tcp_flow_label(const struct tcp_stack *s, const hsk_tuple *tu,
+			const tbl_v6addrs *a6);
+
 /* A flow's seg_tpl: what seg_put (output.c) would otherwise work out from
  * the tuple for every segment. By tcb_act_new, and in line in seg_send
- * (the requests, TIME_WAIT, resets) and for a TCB without an extension. */
+ * (the requests, TIME_WAIT, resets) and for a TCB without an extension.
+ * IPv6's flow label is left to the caller (tcp_flow_label: a call, which
+ * IPv4's ways need not pay for in their frames). */
 static inline __attribute__((always_inline)) void seg_tpl_fill(seg_tpl *tp, const hsk_tuple *tu,
 							       const tbl_v6addrs *a6)
 {
@@ -230,7 +243,7 @@ static inline __attribute__((always_inline)) void seg_tpl_fill(seg_tpl *tp, cons
 	wr32((uint8_t *)&tp->ports, ports);
 	if (a6) {
 		tp->psum = (uint64_t)csum_pseudo6(a6->l, a6->r, IP_PROTO_TCP, 0) + ports;
-		tp->ip_sum = 0;         /* (IPv4's, unused) */
+		tp->flow = 0;           /* the caller's to work out */
 		memset(tp->ip_addrs, 0, sizeof(tp->ip_addrs));
 		return;
 	}

@@ -427,6 +427,138 @@ static void test_keyed_on_128_bits(void **state)
 	sim_free(&sm);
 }
 
+/* The flow labels seen on the wire (flow_seen, a memnet filter): per
+ * packet, its sender, ports, flags and label. */
+enum { FLOWS_MAX = 4096 };
+static struct flow_pkt {
+	int from;
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t label;
+} flows[FLOWS_MAX];
+static size_t nflows;
+static uint16_t flow_drop_port;     /* the client's next packet from it: lost */
+
+static bool flow_seen(void *ctx, int from, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	if (len < 60 || pkt[0] >> 4 != 6 || pkt[6] != IP_PROTO_TCP || nflows == FLOWS_MAX)
+		return true;
+	struct flow_pkt *f = &flows[nflows++];
+	*f = (struct flow_pkt){ from, (uint16_t)(pkt[40] << 8 | pkt[41]),
+				(uint16_t)(pkt[42] << 8 | pkt[43]), pkt[53],
+				(uint32_t)(pkt[1] & 0xf) << 16 | pkt[2] << 8 | pkt[3] };
+	if (from == C && f->sport == flow_drop_port) {
+		flow_drop_port = 0;
+		return false;
+	}
+	return true;
+}
+
+/* The label `from` sends with on the connection of these ports: the same
+ * on every packet of it, and not 0 (RFC 6437 §3). -1 when none was seen. */
+static long flow_label_of(int from, uint16_t sport, uint16_t dport, int *packets)
+{
+	long label = -1;
+	*packets = 0;
+	for (size_t i = 0; i < nflows; i++) {
+		if (flows[i].from != from || flows[i].sport != sport || flows[i].dport != dport)
+			continue;
+		assert_int_not_equal(flows[i].label, 0);
+		if (label >= 0)
+			assert_int_equal(flows[i].label, label);
+		label = flows[i].label;
+		++*packets;
+	}
+	return label;
+}
+
+/* RFC 6437: every packet of a connection carries one flow label from each
+ * end: the SYN-ACK (the request's) and the data, FIN and ACKs (the TCB's),
+ * TIME_WAIT's ACK of a FIN sent again, a reset; other connections,
+ * another stack's key, other labels. */
+static void test_flow_label(void **state)
+{
+	(void)state;
+	static const uint8_t data[3000];
+	sim sm;
+	int lsd, csd[2], ssd[2], packets;
+	uint16_t cport[2];
+	hsk_addr a;
+
+	open6(&sm, 66, NULL);
+	nflows = 0;
+	memnet_set_filter(sm.net, flow_seen, NULL);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	sim_open_pair(&sm, C, S, PORT, 8, &lsd, &csd[0], &ssd[0]);
+	csd[1] = sim_connect(&sm, C, S, PORT);
+	sim_run(&sm, 10 * MS);
+	ssd[1] = hsk_accept(s, lsd, NULL);
+	assert_true(ssd[1] >= 0);
+	int before = 0;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hsk_sock_name(c, csd[i], &a, &cport[i]), 0);
+		pump(&sm, c, csd[i], s, ssd[i], data, sizeof data);
+		pump(&sm, s, ssd[i], c, csd[i], data, sizeof data);
+		assert_int_equal(hsk_close(c, csd[i]), 0);
+		sim_run(&sm, 5 * MS);
+		assert_int_equal(hsk_close(s, ssd[i]), 0);
+		/* the first connection: the ACK of the server's FIN lost */
+		flow_drop_port = i ? 0 : cport[0];
+		sim_run(&sm, 5 * MS);
+		if (!i)
+			flow_label_of(C, cport[0], PORT, &before);
+	}
+	/* the server sends its FIN again: the client's TIME_WAIT entry
+	 * acknowledges it, with the connection's label (flow_label_of) */
+	sim_run(&sm, 2 * SEC);
+	hsk_usage u;
+	hsk_stack_usage(c, &u);
+	assert_int_equal(u.timewaits, 2);
+	long c0 = flow_label_of(C, cport[0], PORT, &packets);
+	assert_int_equal(packets, before + 1);
+	/* a port no one listens on: a reset, labelled */
+	int rsd = sim_connect(&sm, C, S, PORT + 1);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(hsk_send(c, rsd, data, 1), -HSK_ECONNREFUSED);
+
+	long s0 = flow_label_of(S, PORT, cport[0], &packets);
+	assert_true(s0 > 0 && packets >= 5);     /* SYN-ACK, data, ACKs, FIN */
+	assert_true(c0 > 0);
+	long c1 = flow_label_of(C, cport[1], PORT, &packets);
+	long s1 = flow_label_of(S, PORT, cport[1], &packets);
+	assert_true(c1 > 0 && s1 > 0);
+	assert_int_not_equal(c0, c1);             /* another connection */
+	assert_int_not_equal(s0, s1);
+	assert_int_not_equal(c0, s0);             /* another end: its stack's key */
+	size_t rst = 0;
+	for (size_t i = 0; i < nflows; i++)
+		if (flows[i].from == S && (flows[i].flags & RST)) {
+			assert_int_not_equal(flows[i].label, 0);
+			rst++;
+		}
+	assert_int_equal(rst, 1);
+
+	/* the label is a keyed hash of the 36 bytes: 20 bits, never 0, the
+	 * 1,000 tuples' labels all but distinct, another key's other */
+	tbl_v6addrs ad;
+	memcpy(ad.l, sim_addr6(S).v6, 16);
+	memcpy(ad.r, sim_addr6(C).v6, 16);
+	static uint32_t seen[1000];
+	size_t same = 0, other_key = 0;
+	for (uint16_t i = 0; i < 1000; i++) {
+		hsk_tuple k = tbl_key6(&s->tcp.conns, &ad, 80, (uint16_t)(40000 + i));
+		seen[i] = tcp_flow_label(&s->tcp, &k, &ad);
+		assert_true(seen[i] > 0 && seen[i] <= 0xfffff);
+		other_key += tcp_flow_label(&c->tcp, &k, &ad) != seen[i];
+		for (uint16_t j = 0; j < i; j++)
+			same += seen[j] == seen[i];
+	}
+	assert_true(same <= 2);                   /* ~0.5 expected of 2^20 */
+	assert_true(other_key >= 998);
+	sim_free(&sm);
+}
+
 static void test_api_errors(void **state)
 {
 	(void)state;
@@ -702,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_keyed_on_128_bits),
+		cmocka_unit_test(test_flow_label),
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_pmtu),

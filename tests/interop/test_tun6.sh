@@ -15,7 +15,8 @@
 #     and ends in TIME-WAIT;
 #  4. a port with no listener refuses the kernel (RST over IPv6);
 #  5. tshark reads serve's pcap (LINKTYPE_RAW) and shows the IPv6
-#     three-way handshake;
+#     three-way handshake, and one flow label (not 0) on every packet
+#     handshake sent;
 # then connect (2 shards: an ephemeral port that steers back to its
 # shard, port_ok6) sends 16 MiB to a kernel server on [2001:2::1]:5001 and
 # reads 16 MiB back (equal SHA-256), closing first (the kernel's socket in
@@ -56,6 +57,13 @@ hs=$(awk 'NR <= 3 { printf "%s/%s/%s ", $1, $2, $3 }' "$TMP/pcap.txt")
 [ "$hs" = "2001:2::1/1/0 2001:2::2/1/1 2001:2::1/0/1 " ] ||
 	fail "tshark does not show the IPv6 handshake first: $hs"
 echo "tshark: $(wc -l <"$TMP/pcap.txt") IPv6 packets, handshake $hs"
+# handshake's flow label (RFC 6437): one per connection, never 0; the
+# curl -6 fetch was one connection
+tshark -r "$TMP/serve.pcap" -Y "ipv6.src == 2001:2::2 && tcp" -T fields -e ipv6.flow \
+	2>/dev/null | sort | uniq -c >"$TMP/flows.txt"
+[ "$(wc -l <"$TMP/flows.txt")" = 1 ] && ! grep -qw "0x0*0" "$TMP/flows.txt" ||
+	fail "handshake's flow labels in the pcap: $(head -n 3 "$TMP/flows.txt")"
+echo "flow label: $(cat "$TMP/flows.txt")"
 
 # 2.-4. the echo server
 start_serve --port 7 --echo "${V6OPTS[@]}" --stats

@@ -535,7 +535,8 @@ static void check_counters(sim *sm, const app *a, uint64_t seed)
 	};
 	for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++)
 		if (sum2(sm, none[k])) {
-			fprintf(stderr, "%s: %llu\n", none[k],
+			fprintf(stderr, "%s seed %llu: %s: %llu\n", a->md->name,
+				(unsigned long long)seed, none[k],
 				(unsigned long long)sum2(sm, none[k]));
 			fail();
 		}
@@ -594,17 +595,23 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 	 * a correct ending about once in 3,500 episodes, which thousands of
 	 * connections reach (tests/sim/test_timers.c pins the limits
 	 * themselves). Here the limits are raised so far that giving up is
-	 * practically impossible (0.36^16: 1 in 10^7), and any failure left
-	 * is the engine's. The same for the client's FIN_WAIT_2 once it has
-	 * closed (fin_timeout, 60 s): the server's FIN may come later than
-	 * that when its RTO has backed off (up to 120 s) — soak seed
-	 * 17,965,608,351,289, run 289: an RTT sample from an old echoed
-	 * timestamp gave a 29 s RTO, and the FIN came 120 s after the first
-	 * was lost, to an end that had reset and gone. Raised past what the
-	 * server's 16 tries can take (16 x 120 s). */
-	cfg.syn_retries = cfg.synack_retries = 15;
-	cfg.orphan_retries = 15;
-	cfg.fin_timeout_ns = 2000 * SEC;
+	 * practically impossible, and any failure left is the engine's. 16
+	 * tries (0.36^16, 1 in 10^7 episodes) were not far enough for the
+	 * soak's millions of connections: soak seed 17,966,500,001,904 (run
+	 * 904 at offset 17,966,500,000,000, IPv6, SACK and timestamps off)
+	 * lost 14 of the 17 times an orphan in LAST_ACK sent its first
+	 * unacknowledged segment, and the 3 answers (the last two resets,
+	 * the peer's TIME_WAIT past), and gave up after 927 s. 31 tries: 0.36^31, 1 in 10^14. All the retry limits so,
+	 * established connections' too. The same for the client's
+	 * FIN_WAIT_2 once it has closed (fin_timeout, 60 s): the server's
+	 * FIN may come later than that when its RTO has backed off (up to
+	 * 120 s) — soak seed 17,965,608,351,289, run 289: an RTT sample from
+	 * an old echoed timestamp gave a 29 s RTO, and the FIN came 120 s
+	 * after the first was lost, to an end that had reset and gone.
+	 * Raised past what the server's 31 tries can take (31 x 120 s). */
+	cfg.syn_retries = cfg.synack_retries = 30;
+	cfg.orphan_retries = cfg.retries2 = 30;
+	cfg.fin_timeout_ns = 4000 * SEC;
 	sim sm;
 	sim_init(&sm, 2, &cfg, seed);
 	memnet_impair imp = {

@@ -86,8 +86,9 @@ static inline __attribute__((always_inline)) tcb_act *act_init(tcp_stack *s, tcb
 	return a;
 }
 
-/* IPv6: the template's flow label, a call after act_init's (its tail
- * call: IPv4's usual way stays without a frame). */
+/* IPv6: the template's flow label (tcp_flow_label), reached by a tail
+ * call after act_init, so that IPv4's usual way still makes no call and
+ * needs no frame. */
 static __attribute__((noinline)) tcb_act *act_label(tcp_stack *s, tcb *t, tcb_act *a)
 {
 	a->tpl.flow = tcp_flow_label(s, &t->node.key, obj_a6(s, &t->node));

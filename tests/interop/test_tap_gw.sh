@@ -66,7 +66,7 @@ v6connect() {
 }
 
 # the kernel's link-local address on hsk0: it gets it once the device has
-# a carrier (handshake attached, in 1.)
+# a carrier (once handshake has attached, above)
 link_local() {
 	nsx ip -6 addr show dev $DEV scope link | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }'
 }

@@ -486,7 +486,11 @@ static void test_flow_label(void **state)
 	uint16_t cport[2];
 	hsk_addr a;
 
-	open6(&sm, 66, NULL);
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.keepalive_idle_ns = 2 * SEC;      /* (the idle connection below) */
+	cfg.keepalive_intvl_ns = 1 * SEC;
+	open6(&sm, 66, &cfg);
 	nflows = 0;
 	memnet_set_filter(sm.net, flow_seen, NULL);
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
@@ -521,6 +525,22 @@ static void test_flow_label(void **state)
 	int rsd = sim_connect(&sm, C, S, PORT + 1);
 	sim_run(&sm, 5 * MS);
 	assert_int_equal(hsk_send(c, rsd, data, 1), -HSK_ECONNREFUSED);
+	assert_int_equal(hsk_close(c, rsd), 0);
+
+	/* an idle connection: its extension given back, so its keepalive
+	 * probes are made without the template, with its label all the same */
+	int kc = sim_connect(&sm, C, S, PORT), ks, kbefore;
+	uint16_t kport;
+	sim_run(&sm, 10 * MS);
+	assert_true((ks = hsk_accept(s, lsd, NULL)) >= 0);
+	assert_int_equal(hsk_sock_name(c, kc, &a, &kport), 0);
+	pump(&sm, c, kc, s, ks, data, 100);
+	assert_int_equal(hsk_setsockopt(c, kc, HSK_SO_KEEPALIVE, 1), 0);
+	long k0 = flow_label_of(C, kport, PORT, &kbefore);
+	sim_run(&sm, 5 * SEC);
+	assert_int_equal(pool_in_use(&c->tcp.act_pool), 0);   /* no extension */
+	assert_int_equal(flow_label_of(C, kport, PORT, &packets), k0);
+	assert_true(packets >= kbefore + 2);
 
 	long s0 = flow_label_of(S, PORT, cport[0], &packets);
 	assert_true(s0 > 0 && packets >= 5);     /* SYN-ACK, data, ACKs, FIN */

@@ -541,6 +541,11 @@ static void test_flow_label(void **state)
 	assert_int_equal(pool_in_use(&c->tcp.act_pool), 0);   /* no extension */
 	assert_int_equal(flow_label_of(C, kport, PORT, &packets), k0);
 	assert_true(packets >= kbefore + 2);
+	/* and its reset, sent without an extension */
+	hsk_abort(c, kc);
+	sim_run(&sm, 5 * MS);
+	assert_int_equal(flow_label_of(C, kport, PORT, &kbefore), k0);
+	assert_int_equal(kbefore, packets + 1);
 
 	long s0 = flow_label_of(S, PORT, cport[0], &packets);
 	assert_true(s0 > 0 && packets >= 5);     /* SYN-ACK, data, ACKs, FIN */

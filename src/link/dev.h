@@ -246,6 +246,9 @@ struct nd_stats;
 /* Neighbor Discovery statistics and cache size (false if IPv6 is off or
  * there is no TAP device). */
 int tap_get_nd_stats(const hsk_dev *d, struct nd_stats *st, size_t *entries);
+/* True when DAD found our address a taken on the link (the TAP device
+ * below d; xdp_addr6_taken for an AF_XDP queue). */
+bool tap_addr6_taken(const hsk_dev *d, const uint8_t a[16]);
 
 /* ---- layers: they take ownership of `lower` (closed with them); on
  * failure the caller keeps it ---- */

@@ -32,6 +32,8 @@ struct nd_cache {
 	uint8_t router[16];
 	uint64_t router_until;
 	uint64_t nonce_state;
+	bool heard;            /* an advertisement for nd_take_advert */
+	uint8_t heard_addr[16], heard_mac[6];
 };
 
 static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
@@ -293,13 +295,20 @@ static void handle_na(nd_cache *n, uint64_t now, const nd_msg *m, nd_out_fn out,
 	struct neigh_entry *e;
 	bool differs;
 
-	if (a) {
-		/* Someone else has (or claims) our address. */
+	if (a && a->state != ND_ADDR_DUPLICATE) {
+		/* Someone else has (or claims) our address. (One DAD found
+		 * taken is that node's: its NA is a neighbour's.) */
 		if (a->state == ND_ADDR_TENTATIVE)
 			dad_failed(n, a);
 		else
 			n->st.bad++;
 		return;
+	}
+	/* for nd_take_advert, whether or not an entry asked for it */
+	n->heard = m->has_tll && !(m->tll[0] & 1);
+	if (n->heard) {
+		memcpy(n->heard_addr, m->target, 16);
+		memcpy(n->heard_mac, m->tll, 6);
 	}
 	e = find(n, m->target);
 	if (!e)
@@ -452,6 +461,32 @@ static struct neigh_entry *usable(nd_cache *n, uint64_t now, const uint8_t nh[16
 	return e;
 }
 
+bool nd_next_hop(const nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t nh[16])
+{
+	if (on_link(n, dst)) {
+		memcpy(nh, dst, 16);
+		return true;
+	}
+	return nd_router(n, now, nh);
+}
+
+void nd_glean(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[6],
+	      nd_out_fn out, void *ctx)
+{
+	struct neigh_entry *e = find(n, a);
+	const struct nd_addr *x = find_addr(n, a);
+
+	if ((mac[0] & 1) || (x && x->state != ND_ADDR_DUPLICATE) || ip6_is_multicast(a))
+		return;
+	if (!e && !(e = neigh_alloc(&n->nt, a)))
+		return;
+	memcpy(e->mac, mac, 6);
+	e->state = NEIGH_REACHABLE;
+	e->confirmed = now;
+	e->tries = 0;
+	flush_queue(n, e, out, ctx);
+}
+
 int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 	      nd_out_fn out, void *ctx)
 {
@@ -468,14 +503,11 @@ int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 		send_ip(n, mac, pkt, len, out, ctx);
 		return 0;
 	}
-	if (on_link(n, dst)) {
-		nh = dst;
-	} else if (nd_router(n, now, r)) {
-		nh = r;
-	} else {
+	if (!nd_next_hop(n, now, dst, r)) {
 		n->st.no_route++;
 		return -ENETUNREACH;
 	}
+	nh = r;
 	if ((e = usable(n, now, nh, out, ctx))) {
 		send_ip(n, e->mac, pkt, len, out, ctx);
 		return 0;
@@ -540,6 +572,8 @@ int nd_add_addr(nd_cache *n, uint64_t now, const uint8_t a[16], unsigned prefix,
 	memcpy(x->nonce, &r, 6);
 	x->state = ND_ADDR_TENTATIVE;
 	x->dad_end = now + ND_RETRANS_NS;
+	if (!out)
+		return 0;      /* the probe is another device's to send */
 	nd_msg m = { .type = ND_NEIGHBOR_SOLICIT, .has_nonce = true };
 	uint8_t dst[16], dmac[6];
 	memcpy(m.target, a, 16);
@@ -549,6 +583,47 @@ int nd_add_addr(nd_cache *n, uint64_t now, const uint8_t a[16], unsigned prefix,
 	n->st.dad_sent++;
 	nd_send(n, &m, unspec, dst, dmac, out, ctx);
 	return 0;
+}
+
+int nd_dev_add_addr(nd_cache **n, const uint8_t mac[6], uint64_t now, const uint8_t a[16],
+		    unsigned prefix, bool dad, nd_out_fn out, void *ctx, uint8_t ll[16])
+{
+	uint8_t lla[16];
+	int rc;
+
+	ip6_linklocal_eui64(mac, lla);
+	if (!*n) {
+		if (!(*n = nd_new(mac, 256, 64)))
+			return -ENOMEM;
+		rc = nd_add_addr(*n, now, lla, 64, dad, out, ctx);
+		if (rc < 0)
+			return rc;
+	}
+	if (ll)
+		memcpy(ll, lla, 16);
+	if (!a || !memcmp(a, lla, 16))
+		return 0;
+	return nd_add_addr(*n, now, a, prefix, dad, out, ctx);
+}
+
+bool nd_take_advert(nd_cache *n, uint8_t a[16], uint8_t mac[6])
+{
+	if (!n->heard)
+		return false;
+	n->heard = false;
+	memcpy(a, n->heard_addr, 16);
+	memcpy(mac, n->heard_mac, 6);
+	return true;
+}
+
+bool nd_set_duplicate(nd_cache *n, const uint8_t a[16])
+{
+	struct nd_addr *x = find_addr(n, a);
+
+	if (!x || x->state == ND_ADDR_DUPLICATE)
+		return false;
+	x->state = ND_ADDR_DUPLICATE;
+	return true;
 }
 
 void nd_set_router(nd_cache *n, const uint8_t r[16])

@@ -8,7 +8,9 @@
  *   TENTATIVE  for ND_RETRANS_NS after one DAD probe (an NS from :: to its
  *              solicited-node group, with a nonce, RFC 7527); an NA for it,
  *              or another node's probe for it (not our nonce), makes it
- *   DUPLICATE  for good (counted: dad_failed), else it becomes
+ *   DUPLICATE  for good (counted: dad_failed): the node that holds it
+ *              is a neighbour like any other, its NAs learned; else it
+ *              becomes
  *   PREFERRED  answered for (solicited NA with our MAC, S and O set; a
  *              probe from another node is answered to all-nodes, §7.2.4).
  * Frames to our MAC, to all-nodes (33:33:00:00:00:01) and to the
@@ -72,11 +74,28 @@ nd_cache *nd_new(const uint8_t mac[6], unsigned max_entries, unsigned max_pendin
 void nd_free(nd_cache *n);
 
 /* One of our addresses and its on-link prefix length. With dad, DAD
- * starts now (the probe goes out through `out`); without, it is
- * PREFERRED at once. 0, -EINVAL (multicast, ::, ...), -EEXIST, -ENOMEM. */
+ * starts now (the probe goes out through `out`; with out NULL the
+ * address is tentative as long, its probe sent by another cache of the
+ * same interface: AF_XDP's queues); without, it is PREFERRED at once.
+ * 0, -EINVAL (multicast, ::, ...), -EEXIST, -ENOMEM. */
 int nd_add_addr(nd_cache *n, uint64_t now, const uint8_t a[16], unsigned prefix,
 		bool dad, nd_out_fn out, void *ctx);
 enum nd_addr_state nd_addr_state(const nd_cache *n, const uint8_t a[16]);
+/* A device's IPv6 (TAP, each AF_XDP queue): the first call makes *n and
+ * gives it the link-local address of mac (modified EUI-64, written to ll
+ * when not NULL); a (NULL: none) is then added as by nd_add_addr. 0, or
+ * nd_add_addr's errors. */
+int nd_dev_add_addr(nd_cache **n, const uint8_t mac[6], uint64_t now, const uint8_t a[16],
+		    unsigned prefix, bool dad, nd_out_fn out, void *ctx, uint8_t ll[16]);
+/* The last advertisement taken since the last call (valid, to us, for
+ * another node, with its MAC): its target and MAC, learned or not (§7.2.5
+ * discards one no entry asked for). For a device whose queues share what
+ * each hears, where the answer to one queue's solicitation may reach
+ * another (xdp.c). False when there was none. */
+bool nd_take_advert(nd_cache *n, uint8_t a[16], uint8_t mac[6]);
+/* Another cache of the interface found address a taken: DUPLICATE here
+ * too (not counted again). True when that changed its state. */
+bool nd_set_duplicate(nd_cache *n, const uint8_t a[16]);
 /* The router for off-link destinations (NULL: none; then RAs may set one). */
 void nd_set_router(nd_cache *n, const uint8_t r[16]);
 /* The router in use: false when there is none. */
@@ -93,6 +112,17 @@ long nd_eth_input(nd_cache *n, uint64_t now, const uint8_t *frame, size_t len,
  * -ENETUNREACH (no route), -ENOBUFS (queue or cache full), -EMSGSIZE,
  * -EINVAL (not IPv6); the packet is dropped then. */
 int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
+	      nd_out_fn out, void *ctx);
+
+/* The next hop towards dst (dst itself on the link, else the router):
+ * false when there is none. */
+bool nd_next_hop(const nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t nh[16]);
+/* Teaches the cache a -> mac, confirmed elsewhere (another queue's cache
+ * of the same interface, where the answer to this one's solicitation
+ * arrived): REACHABLE now, waiting packets go out. Ignored for our own
+ * addresses (not one DAD found taken: that is a neighbour's), multicast
+ * ones and a group MAC. */
+void nd_glean(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[6],
 	      nd_out_fn out, void *ctx);
 
 /* Retries solicitations, ends DAD, fails and ages entries. */

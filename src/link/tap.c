@@ -23,7 +23,6 @@
 #include "link/arp.h"
 #include "link/dev.h"
 #include "link/nd.h"
-#include "wire/ipv6.h"
 
 struct tap_dev {
 	hsk_dev dev;
@@ -207,24 +206,17 @@ int tap_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix
 		  bool dad, uint8_t ll[16])
 {
 	struct tap_dev *t = tap_below(d);
-	uint8_t lla[16];
-	int rc;
 
 	if (!t)
 		return -ENODEV;
-	ip6_linklocal_eui64(t->mac, lla);
-	if (!t->nd) {
-		if (!(t->nd = nd_new(t->mac, 256, 64)))
-			return -ENOMEM;
-		rc = nd_add_addr(t->nd, now, lla, 64, dad, tap_out, t);
-		if (rc < 0)
-			return rc;
-	}
-	if (ll)
-		memcpy(ll, lla, 16);
-	if (!a || !memcmp(a, lla, 16))
-		return 0;
-	return nd_add_addr(t->nd, now, a, prefix, dad, tap_out, t);
+	return nd_dev_add_addr(&t->nd, t->mac, now, a, prefix, dad, tap_out, t, ll);
+}
+
+bool tap_addr6_taken(const hsk_dev *d, const uint8_t a[16])
+{
+	const struct tap_dev *t = tap_below(d);
+
+	return t && t->nd && nd_addr_state(t->nd, a) == ND_ADDR_DUPLICATE;
 }
 
 int tap_set_router6(hsk_dev *d, const uint8_t r[16])

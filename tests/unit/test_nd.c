@@ -7,7 +7,8 @@
  * entries probed and resolved again, refresh before expiry, the override
  * rules of an NA, DAD (the probe as Linux sends it, failure on another
  * node's probe or an NA, our own looped-back probe ignored, defence),
- * routers set and advertised, and malformed messages.
+ * routers set and advertised, malformed messages, and what AF_XDP's
+ * queues use to share one interface's ND (test_for_queues).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -896,6 +897,116 @@ static void test_ns_source_preferred(void **state)
 	nd_free(n);
 }
 
+/* What AF_XDP's queues use (xdp.c): an address tentative without a probe
+ * of its own; an advertisement no entry asked for, passed on though not
+ * learned (§7.2.5); a neighbour taught from another queue's cache; an
+ * address another queue found taken, whose holder is then a neighbour
+ * like any other; the next hop; IPv6 turned on with the link-local
+ * address of the MAC. */
+static void test_for_queues(void **state)
+{
+	struct sent s;
+	uint8_t p[64], mac[6], a[16], nh[16], ll[16];
+	nd_stats st;
+	(void)state;
+
+	/* DAD without the probe: tentative for the same second. */
+	nd_cache *n = nd_new(our_mac, 8, 4);
+	assert_non_null(n);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, true, NULL, &s), 0);
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_TENTATIVE);
+	nd_get_stats(n, &st);
+	assert_int_equal(s.n + st.dad_sent, 0);
+	nd_advance(n, 2 * SEC, out, &s);
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_PREFERRED);
+	nd_free(n);
+
+	/* The kernel's NA for A1, which nothing here asked for: not
+	 * learned, but told once. */
+	n = mk(8, 4, &s);
+	assert_false(nd_take_advert(n, a, mac));
+	feed(n, SEC, v6_na, sizeof v6_na, &s);
+	assert_false(nd_lookup(n, A1, mac));
+	assert_true(nd_take_advert(n, a, mac));
+	assert_memory_equal(a, A1, 16);
+	assert_memory_equal(mac, k_mac, 6);
+	assert_false(nd_take_advert(n, a, mac));
+	/* Taught from elsewhere: usable at once; never for our own address
+	 * or with a group MAC. */
+	nd_glean(n, SEC, A2, k_mac, out, &s);
+	nd_glean(n, SEC, A1, (uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, out, &s);
+	assert_false(nd_lookup(n, A2, mac));
+	assert_false(nd_lookup(n, A1, mac));
+	nd_glean(n, SEC, A1, k_mac, out, &s);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	assert_int_equal(s.n, 0);
+	nd_free(n);
+
+	/* A packet waiting for A1 goes when another queue teaches it. */
+	n = mk_incomplete(&s, p);
+	nd_glean(n, SEC + 1, A1, k_mac, out, &s);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.f[1], k_mac, 6);
+	assert_memory_equal(s.f[1] + 14, p, 40);
+	nd_free(n);
+
+	/* A1 found taken by another queue: no longer answered for; its
+	 * holder's NA resolves it like any neighbour's. */
+	n = mk(8, 4, &s);
+	assert_int_equal(nd_add_addr(n, SEC, A1, 64, false, out, &s), 0);
+	assert_true(nd_set_duplicate(n, A1));
+	assert_false(nd_set_duplicate(n, A1));
+	assert_false(nd_set_duplicate(n, (uint8_t[16]){ 0x20, 1, 0, 2, [15] = 7 }));
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_DUPLICATE);
+	nd_get_stats(n, &st);
+	assert_int_equal(st.dad_failed, 0);        /* counted where it was found */
+	mkpkt(p, A1);
+	assert_int_equal(nd_output(n, SEC, p, 40, out, &s), 0);
+	assert_int_equal(s.n, 1);                  /* the NS */
+	feed(n, SEC + 1, v6_na, sizeof v6_na, &s);
+	assert_true(nd_lookup(n, A1, mac));
+	assert_memory_equal(mac, k_mac, 6);
+	assert_int_equal(s.n, 2);                  /* the packet went */
+	nd_get_stats(n, &st);
+	assert_int_equal(st.bad, 0);
+	/* ... and another queue's cache may teach it too. */
+	nd_cache *q = mk(8, 4, &s);
+	assert_int_equal(nd_add_addr(q, SEC, A1, 64, false, out, &s), 0);
+	nd_set_duplicate(q, A1);
+	nd_glean(q, SEC, A1, k_mac, out, &s);
+	assert_true(nd_lookup(q, A1, mac));
+	nd_free(q);
+
+	/* Next hops: on the link itself; off it the router, when set. */
+	uint8_t far[16] = { 0x20, 1, 0, 9, [15] = 1 };
+	assert_true(nd_next_hop(n, SEC, A1, nh));
+	assert_memory_equal(nh, A1, 16);
+	assert_false(nd_next_hop(n, SEC, far, nh));
+	nd_set_router(n, A1);
+	assert_true(nd_next_hop(n, SEC, far, nh));
+	assert_memory_equal(nh, A1, 16);
+	nd_free(n);
+
+	/* A device's first address brings the link-local one (DAD for both;
+	 * the probes on a queue without out: none). */
+	n = NULL;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(nd_dev_add_addr(&n, our_mac, SEC, A2, 64, true, out, &s, ll), 0);
+	assert_non_null(n);
+	assert_memory_equal(ll, ((uint8_t[16]){ 0xfe, 0x80, [8] = 0x00, 0x68, 0x73, 0xff,
+						0xfe, 0x12, 0x00, 0x02 }), 16);
+	assert_int_equal(nd_addr_state(n, ll), ND_ADDR_TENTATIVE);
+	assert_int_equal(nd_addr_state(n, A2), ND_ADDR_TENTATIVE);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(nd_dev_add_addr(&n, our_mac, SEC, A1, 64, true, NULL, &s, NULL), 0);
+	assert_int_equal(nd_addr_state(n, A1), ND_ADDR_TENTATIVE);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(nd_dev_add_addr(&n, our_mac, SEC, A1, 64, true, out, &s, NULL), -EEXIST);
+	nd_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -915,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_frames_and_addresses),
 		cmocka_unit_test(test_advance_only_due),
 		cmocka_unit_test(test_ns_source_preferred),
+		cmocka_unit_test(test_for_queues),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,14 +272,9 @@ int net_opt_check(net_opts *o)
 			"IPV6/PREFIX)\n", o->prog);
 		return -1;
 	}
-	if (o->ns.naddr6 && o->ns.xdp) {
-		fprintf(stderr, "handshake %s: --xdp carries IPv4 only for now: an IPv6 --addr "
-			"needs --tun or --tap\n", o->prog);
-		return -1;
-	}
-	if (o->ns.gw6.family && (!o->ns.naddr6 || !o->ns.tap)) {
-		fprintf(stderr, "handshake %s: an IPv6 --gw needs --tap and an IPv6 --addr\n",
-			o->prog);
+	if (o->ns.gw6.family && (!o->ns.naddr6 || !(o->ns.tap || o->ns.xdp))) {
+		fprintf(stderr, "handshake %s: an IPv6 --gw needs --tap or --xdp and an IPv6 "
+			"--addr\n", o->prog);
 		return -1;
 	}
 	if (o->ns.host_addr6.family && !o->ns.naddr6) {
@@ -303,14 +298,14 @@ void net_opt_usage(FILE *f)
 		"device:\n"
 		"  --tun NAME | --tap NAME   attach to (or create) this device\n"
 		"  --xdp IFNAME              AF_XDP on this Ethernet interface (a veth end):\n"
-		"                            one XDP socket per queue, ARP as on TAP\n"
+		"                            one XDP socket per queue, ARP and ND as on TAP\n"
 		"  --addr A.B.C.D/PREFIX     handshake's address (198.18.0.0/15 for tests);\n"
 		"  --addr IPV6/PREFIX        repeat it for IPv6 (2001:2::/48 for tests), up\n"
-		"                            to 4 (IPv6 alone is fine; not with --xdp)\n"
+		"                            to 4 (IPv6 alone is fine)\n"
 		"  --host-addr A.B.C.D|IPV6|none  the kernel side's address of that family\n"
 		"                            when the device has none (default: first\n"
 		"                            other host of the (first) prefix)\n"
-		"  --gw A.B.C.D|IPV6         TAP: next hop outside the prefixes (one of\n"
+		"  --gw A.B.C.D|IPV6         TAP, XDP: next hop outside the prefixes (one of\n"
 		"                            each family; IPv6: link-local or on-link)\n"
 		"  --mtu N                   override the device MTU\n"
 		"TCP:\n"

@@ -273,10 +273,6 @@ static int open_drivers(const hsk_netspec *ns, unsigned n, hsk_dev **devs, char 
 		host = default_host_addr(ns->addr, ns->prefix);
 	else if (host == UINT32_MAX)
 		host = 0;
-	if (ns->naddr6 && ns->xdp) {
-		dev_errf(err, errlen, "AF_XDP carries no IPv6 yet (docs/ipv6.md): use --tun or --tap");
-		return -1;
-	}
 	if (!!ns->tun + !!ns->tap + !!ns->xdp != 1) {
 		dev_errf(err, errlen, "give exactly one of a TUN, a TAP or an AF_XDP device");
 		return -1;
@@ -540,9 +536,42 @@ sys:
 	return NULL;
 }
 
-/* ns->gw6 as the TAP device's IPv6 router: one it can reach, on the link
- * (link-local, or inside one of our prefixes), as a route's next hop must
- * be. 0 or -1. */
+/* The devices that do Neighbor Discovery (TAP; each AF_XDP queue) take
+ * IPv6 address a, DAD first; ll gets their link-local address. 0,
+ * -ENODEV when no device of the loop does ND, or the error. */
+static int link_add_addr6(hsk_loop *l, const uint8_t a[16], unsigned prefix, uint8_t ll[16])
+{
+	int rc = -ENODEV;
+
+	for (unsigned d = 0; d < l->ndev; d++) {
+		int r = tap_add_addr6(l->devs[d], l->now, a, prefix, true, ll);
+
+		if (r == -ENODEV)
+			r = xdp_add_addr6(l->devs[d], l->now, a, prefix, true, ll);
+		if (r == -EEXIST)
+			r = 0;
+		if (r != -ENODEV)
+			rc = r;
+		if (rc < 0 && rc != -ENODEV)
+			return rc;
+	}
+	return rc;
+}
+
+/* The IPv6 router on the devices that do ND: 0 or -ENODEV (none does). */
+static int link_set_router6(hsk_loop *l, const uint8_t r[16])
+{
+	int rc = -ENODEV;
+
+	for (unsigned d = 0; d < l->ndev; d++)
+		if (tap_set_router6(l->devs[d], r) == 0 || xdp_set_router6(l->devs[d], r) == 0)
+			rc = 0;
+	return rc;
+}
+
+/* ns->gw6 as the Ethernet devices' IPv6 router: one they can reach, on
+ * the link (link-local, or inside one of our prefixes), as a route's next
+ * hop must be. 0 or -1. */
 static int set_router6(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
 {
 	const uint8_t *r = ns->gw6.v6;
@@ -560,8 +589,8 @@ static int set_router6(hsk_loop *l, const hsk_netspec *ns, char *err, size_t err
 			 "(link-local or inside an IPv6 --addr's prefix)", hsk_addr_str(&ns->gw6, a));
 		return -1;
 	}
-	if (tap_set_router6(l->devs[0], r) < 0) {
-		dev_errf(err, errlen, "IPv6 gateway %s: only a TAP device has a next hop",
+	if (link_set_router6(l, r) < 0) {
+		dev_errf(err, errlen, "IPv6 gateway %s: only a TAP or AF_XDP device has a next hop",
 			 hsk_addr_str(&ns->gw6, a));
 		return -1;
 	}
@@ -580,15 +609,16 @@ int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
 				 hsk_strerror(rc));
 			return -1;
 		}
-		/* TAP: Neighbor Discovery answers for it (after DAD) and
-		 * gives the device a link-local address, the stack's too */
+		/* TAP, AF_XDP: Neighbor Discovery answers for it (after
+		 * DAD) and gives the device a link-local address, the
+		 * stack's too */
 		ll.family = HSK_AF_INET6;
 		ll.scope_id = 0;
-		rc = tap_add_addr6(l->devs[0], l->now, ns->addr6[i].v6, ns->prefix6[i], true, ll.v6);
+		rc = link_add_addr6(l, ns->addr6[i].v6, ns->prefix6[i], ll.v6);
 		if (rc == -ENODEV)
 			continue;
-		if (rc < 0 && rc != -EEXIST) {
-			dev_errf(err, errlen, "address %s on the TAP device: %s",
+		if (rc < 0) {
+			dev_errf(err, errlen, "address %s on the Ethernet device: %s",
 				 hsk_addr_str(&ns->addr6[i], a), strerror(-rc));
 			return -1;
 		}

@@ -32,27 +32,35 @@
 #include <pthread.h>
 
 #include "link/arp.h"
+#include "link/nd.h"
+#include "wire/ipv6.h"
 
 extern const unsigned char hsk_bpf_xsk_redirect[];
 extern const size_t hsk_bpf_xsk_redirect_len;
 
 enum { XDP_FRAME = 2048, XDP_KICK_EVERY = 64, XDP_KICKS_MAX = 128 };
-enum { XDP_NEIGH = 32, XDP_WANT = 8 };
+enum { XDP_NEIGH = 32, XDP_WANT = 8, XDP_DUP = 8 };
 #define XDP_WANT_POLL_NS 1000000ull
 
 /* What the queues of one interface share: the program's attachment
- * (touched when they open and close) and the neighbours any of them
- * learned from ARP. The kernel picks the queue an ARP reply arrives on,
- * so the queue that asked may never see it: a queue that misses in its
- * own cache looks here (under the lock, on misses and ARP messages only,
- * never per packet). */
+ * (touched when they open and close), the neighbours any of them learned
+ * from ARP or ND, and the IPv6 addresses of ours DAD found taken. The
+ * kernel picks the queue an ARP reply or a neighbour advertisement
+ * arrives on, so the queue that asked may never see it: a queue that
+ * misses in its own cache looks here (under the lock, on misses and
+ * ARP/ND messages only, never per packet). Neighbours are keyed by
+ * 16-byte addresses, IPv4's mapped (::ffff:a.b.c.d). DAD probes once for
+ * the interface, from queue 0; every queue holds the address tentative
+ * as long, and the one an answer reaches tells the others here. */
 struct xdp_shared {
 	int refs;
 	int link_fd, map_fd;
 	char mode[16];
 	pthread_mutex_t lock;
-	struct { uint32_t addr; uint8_t mac[ARP_MAC_LEN]; } neigh[XDP_NEIGH];
+	struct { uint8_t addr[16]; uint8_t mac[ARP_MAC_LEN]; } neigh[XDP_NEIGH];
 	unsigned nneigh, next;
+	uint8_t dup[XDP_DUP][16];
+	unsigned ndup;               /* read without the lock: atomically */
 };
 
 struct xdp_dev {
@@ -71,9 +79,13 @@ struct xdp_dev {
 	unsigned nrx_out;
 	unsigned tx_queued;          /* on the TX ring, not yet kicked */
 	arp_cache *arp;
+	nd_cache *nd;                /* NULL while IPv6 is off */
+	unsigned queue;
 	uint32_t addr, mask, gw;
-	uint32_t want[XDP_WANT];     /* next hops being resolved: watch sh->neigh */
+	uint8_t want[XDP_WANT][16];  /* next hops being resolved: watch sh->neigh */
 	unsigned nwant;
+	unsigned ndup_seen;          /* of sh->dup, applied to nd */
+	uint64_t dad_failed_seen;    /* nd's count when last looked at */
 	uint64_t arp_now;            /* time of the last advance */
 	uint8_t mac[ARP_MAC_LEN];
 	char mode[96];
@@ -167,12 +179,28 @@ static void xdp_out(void *ctx, const uint8_t *frame, size_t len)
 	x->dev.st.tx_bytes += len;
 }
 
-static void neigh_publish(struct xdp_shared *sh, uint32_t addr, const uint8_t *mac)
+/* An IPv4 address as the shared table's key: ::ffff:a.b.c.d. */
+static void key4(uint32_t a, uint8_t k[16])
+{
+	memset(k, 0, 10);
+	k[10] = k[11] = 0xff;
+	k[12] = (uint8_t)(a >> 24);
+	k[13] = (uint8_t)(a >> 16);
+	k[14] = (uint8_t)(a >> 8);
+	k[15] = (uint8_t)a;
+}
+
+static uint32_t unkey4(const uint8_t k[16])
+{
+	return (uint32_t)k[12] << 24 | (uint32_t)k[13] << 16 | (uint32_t)k[14] << 8 | k[15];
+}
+
+static void neigh_publish(struct xdp_shared *sh, const uint8_t addr[16], const uint8_t *mac)
 {
 	unsigned i;
 
 	pthread_mutex_lock(&sh->lock);
-	for (i = 0; i < sh->nneigh && sh->neigh[i].addr != addr; i++)
+	for (i = 0; i < sh->nneigh && memcmp(sh->neigh[i].addr, addr, 16); i++)
 		;
 	if (i == sh->nneigh) {
 		if (sh->nneigh < XDP_NEIGH)
@@ -180,18 +208,18 @@ static void neigh_publish(struct xdp_shared *sh, uint32_t addr, const uint8_t *m
 		else
 			i = sh->next++ % XDP_NEIGH;
 	}
-	sh->neigh[i].addr = addr;
+	memcpy(sh->neigh[i].addr, addr, 16);
 	memcpy(sh->neigh[i].mac, mac, ARP_MAC_LEN);
 	pthread_mutex_unlock(&sh->lock);
 }
 
-static bool neigh_find(struct xdp_shared *sh, uint32_t addr, uint8_t *mac)
+static bool neigh_find(struct xdp_shared *sh, const uint8_t addr[16], uint8_t *mac)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&sh->lock);
 	for (unsigned i = 0; i < sh->nneigh && !found; i++) {
-		if (sh->neigh[i].addr == addr) {
+		if (!memcmp(sh->neigh[i].addr, addr, 16)) {
 			memcpy(mac, sh->neigh[i].mac, ARP_MAC_LEN);
 			found = true;
 		}
@@ -204,14 +232,70 @@ static bool neigh_find(struct xdp_shared *sh, uint32_t addr, uint8_t *mac)
  * sender, the other queues may use. */
 static void arp_seen(struct xdp_dev *x, const uint8_t *frame, size_t len)
 {
-	uint8_t mac[ARP_MAC_LEN];
+	uint8_t mac[ARP_MAC_LEN], k[16];
 	uint32_t spa;
 
 	if (len < ARP_ETH_HDR_LEN + ARP_PKT_LEN || frame[12] != 0x08 || frame[13] != 0x06)
 		return;
 	spa = (uint32_t)frame[28] << 24 | (uint32_t)frame[29] << 16 | (uint32_t)frame[30] << 8 | frame[31];
-	if (arp_lookup(x->arp, spa, mac) && !memcmp(mac, frame + 22, ARP_MAC_LEN))
-		neigh_publish(x->sh, spa, mac);
+	if (arp_lookup(x->arp, spa, mac) && !memcmp(mac, frame + 22, ARP_MAC_LEN)) {
+		key4(spa, k);
+		neigh_publish(x->sh, k, mac);
+	}
+}
+
+/* Every queue's cache: DUPLICATE for the addresses another found taken. */
+static void dup_sync(struct xdp_dev *x)
+{
+	struct xdp_shared *sh = x->sh;
+
+	if (__atomic_load_n(&sh->ndup, __ATOMIC_ACQUIRE) == x->ndup_seen)
+		return;
+	pthread_mutex_lock(&sh->lock);
+	for (; x->ndup_seen < sh->ndup; x->ndup_seen++)
+		nd_set_duplicate(x->nd, sh->dup[x->ndup_seen]);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* An ND message went through nd.c (an NS or NA: its target is at the same
+ * place, frame + 62): the neighbour it told of, the other queues may use;
+ * an address of ours it showed taken, they must drop. */
+static void nd_seen(struct xdp_dev *x, const uint8_t *frame, size_t len)
+{
+	const uint8_t *ip = frame + ARP_ETH_HDR_LEN;
+	uint8_t mac[ARP_MAC_LEN], about[16];
+	nd_stats st;
+	bool known;
+
+	if (len < ARP_ETH_HDR_LEN + IPV6_HDR_LEN + 24 || ip[6] != IP_PROTO_ICMPV6 ||
+	    (ip[40] != ND_NEIGHBOR_SOLICIT && ip[40] != ND_NEIGHBOR_ADVERT))
+		return;
+	nd_get_stats(x->nd, &st);
+	if (st.dad_failed != x->dad_failed_seen) {
+		struct xdp_shared *sh = x->sh;
+
+		x->dad_failed_seen = st.dad_failed;
+		pthread_mutex_lock(&sh->lock);
+		unsigned i = 0;
+		while (i < sh->ndup && memcmp(sh->dup[i], ip + 48, 16))
+			i++;
+		if (i == sh->ndup && i < XDP_DUP &&
+		    nd_addr_state(x->nd, ip + 48) == ND_ADDR_DUPLICATE) {
+			memcpy(sh->dup[i], ip + 48, 16);
+			__atomic_store_n(&sh->ndup, i + 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&sh->lock);
+		return;
+	}
+	/* an NA's target (whether or not this queue asked); an NS's sender */
+	if (ip[40] == ND_NEIGHBOR_ADVERT) {
+		known = nd_take_advert(x->nd, about, mac);
+	} else {
+		memcpy(about, ip + 8, 16);
+		known = nd_lookup(x->nd, about, mac);
+	}
+	if (known)
+		neigh_publish(x->sh, about, mac);
 }
 
 /* Next hops this queue asked for and another queue may have learned. */
@@ -220,17 +304,32 @@ static void want_check(struct xdp_dev *x, uint64_t now)
 	uint8_t mac[ARP_MAC_LEN];
 
 	for (unsigned i = 0; i < x->nwant;) {
-		bool mine = arp_lookup(x->arp, x->want[i], mac);
+		const uint8_t *a = x->want[i];
+		bool v4 = ip6_is_v4mapped(a);
+		bool mine = v4 ? arp_lookup(x->arp, unkey4(a), mac) : nd_lookup(x->nd, a, mac);
 
-		if (mine || neigh_find(x->sh, x->want[i], mac)) {
+		if (mine || neigh_find(x->sh, a, mac)) {
 			/* teaches our cache; the packets waiting go out */
-			if (!mine)
-				arp_glean(x->arp, now, x->want[i], mac, xdp_out, x);
-			x->want[i] = x->want[--x->nwant];
+			if (!mine && v4)
+				arp_glean(x->arp, now, unkey4(a), mac, xdp_out, x);
+			else if (!mine)
+				nd_glean(x->nd, now, a, mac, xdp_out, x);
+			memcpy(x->want[i], x->want[--x->nwant], 16);
 			continue;
 		}
 		i++;
 	}
+}
+
+/* Watches for next hop a, which this queue asked for. */
+static void want_add(struct xdp_dev *x, const uint8_t a[16])
+{
+	unsigned i;
+
+	for (i = 0; i < x->nwant && memcmp(x->want[i], a, 16); i++)
+		;
+	if (i == x->nwant && x->nwant < XDP_WANT)
+		memcpy(x->want[x->nwant++], a, 16);
 }
 
 static void rx_refill(struct xdp_dev *x)
@@ -270,13 +369,22 @@ static long xdp_read_batch(hsk_dev *d, uint64_t now, hsk_pkt *pkts, unsigned max
 			const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&x->rx, idx + i);
 			uint8_t *frame = x->area + desc->addr;
 			const uint8_t *ip = NULL;
+			unsigned version = 4;
 			long len;
 
 			x->rx_out[x->nrx_out++] = desc->addr & ~(uint64_t)(XDP_FRAME - 1);
-			len = arp_eth_input(x->arp, now, frame, desc->len, &ip, xdp_out, x);
-			if (len == 0)
-				arp_seen(x, frame, desc->len);
-			if (len <= 0 || (ip[0] >> 4) != 4) {
+			if (x->nd && desc->len >= ARP_ETH_HDR_LEN &&
+			    (frame[12] << 8 | frame[13]) == ND_ETHERTYPE_IPV6) {
+				version = 6;
+				len = nd_eth_input(x->nd, now, frame, desc->len, &ip, xdp_out, x);
+				if (len == 0)
+					nd_seen(x, frame, desc->len);
+			} else {
+				len = arp_eth_input(x->arp, now, frame, desc->len, &ip, xdp_out, x);
+				if (len == 0)
+					arp_seen(x, frame, desc->len);
+			}
+			if (len <= 0 || (ip[0] >> 4) != version) {
 				if (len > 0)
 					d->st.rx_dropped++;
 				continue;
@@ -308,14 +416,40 @@ static long xdp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 	return p.len;
 }
 
+/* An IPv6 packet: through nd.c, which frames it at once or queues it
+ * while it solicits the next hop; another queue may know that already. */
+static int xdp_write6(struct xdp_dev *x, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	uint8_t nh[16], mac[ARP_MAC_LEN];
+	int rc;
+
+	if (!x->nd || len + ARP_ETH_HDR_LEN > XDP_FRAME) {
+		x->dev.st.tx_dropped++;
+		return x->nd ? -EMSGSIZE : -EAFNOSUPPORT;
+	}
+	if (len >= IPV6_HDR_LEN && nd_next_hop(x->nd, now, pkt + 24, nh) &&
+	    !ip6_is_multicast(nh) && !nd_lookup(x->nd, nh, mac)) {
+		if (neigh_find(x->sh, nh, mac))
+			nd_glean(x->nd, now, nh, mac, xdp_out, x);
+		else
+			want_add(x, nh);
+	}
+	rc = nd_output(x->nd, now, pkt, len, xdp_out, x);
+	if (rc < 0)
+		x->dev.st.tx_dropped++;
+	return rc;
+}
+
 static int xdp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	struct xdp_dev *x = (struct xdp_dev *)d;
-	uint8_t mac[ARP_MAC_LEN], *f;
+	uint8_t mac[ARP_MAC_LEN], k[16], *f;
 	uint32_t dst, nh;
 	uint64_t addr;
 	int rc;
 
+	if (len && pkt[0] >> 4 == 6)
+		return xdp_write6(x, now, pkt, len);
 	if (len < 20 || len + ARP_ETH_HDR_LEN > XDP_FRAME) {
 		d->st.tx_dropped++;
 		return -EMSGSIZE;
@@ -329,15 +463,12 @@ static int xdp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 	if (!arp_resolve(x->arp, now, nh, mac, xdp_out, x)) {
 		/* Another queue may know it; else arp.c queues the packet
 		 * and asks, and we watch for the answer on any queue. */
-		if (neigh_find(x->sh, nh, mac)) {
+		key4(nh, k);
+		if (neigh_find(x->sh, k, mac)) {
 			arp_glean(x->arp, now, nh, mac, xdp_out, x);
 		} else {
-			unsigned i;
 			rc = arp_output(x->arp, now, nh, pkt, len, xdp_out, x);
-			for (i = 0; i < x->nwant && x->want[i] != nh; i++)
-				;
-			if (i == x->nwant && x->nwant < XDP_WANT)
-				x->want[x->nwant++] = nh;
+			want_add(x, k);
 			if (rc < 0)
 				d->st.tx_dropped++;
 			return rc;
@@ -378,9 +509,13 @@ static void xdp_advance(hsk_dev *d, uint64_t now)
 	struct xdp_dev *x = (struct xdp_dev *)d;
 
 	x->arp_now = now;
+	if (x->nd)
+		dup_sync(x);
 	if (x->nwant)
 		want_check(x, now);
 	arp_advance(x->arp, now, xdp_out, x);
+	if (x->nd)
+		nd_advance(x->nd, now, xdp_out, x);
 	xdp_flush(d, now);
 }
 
@@ -390,6 +525,8 @@ static uint64_t xdp_next_deadline(const hsk_dev *d)
 
 	uint64_t t = arp_next_deadline(x->arp);
 
+	if (x->nd && nd_next_deadline(x->nd) < t)
+		t = nd_next_deadline(x->nd);
 	if (x->tx_queued)
 		return 0;
 	/* polling for another queue's answer: a cheap check each ms */
@@ -418,6 +555,7 @@ static void xdp_free(struct xdp_dev *x)
 	if (x->area)
 		munmap(x->area, x->area_len);
 	arp_free(x->arp);
+	nd_free(x->nd);
 	free(x->tx_free);
 	free(x->rx_out);
 	shared_put(x->sh);
@@ -442,12 +580,48 @@ static const struct hsk_dev_ops xdp_ops = {
 	.close = xdp_close,
 };
 
-const char *xdp_mode(const hsk_dev *d)
+static struct xdp_dev *xdp_below(const hsk_dev *d)
 {
 	for (; d; d = d->lower)
 		if (d->ops == &xdp_ops)
-			return ((const struct xdp_dev *)d)->mode;
+			return (struct xdp_dev *)d;
 	return NULL;
+}
+
+const char *xdp_mode(const hsk_dev *d)
+{
+	const struct xdp_dev *x = xdp_below(d);
+
+	return x ? x->mode : NULL;
+}
+
+int xdp_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix,
+		  bool dad, uint8_t ll[16])
+{
+	struct xdp_dev *x = xdp_below(d);
+
+	if (!x)
+		return -ENODEV;
+	/* DAD's probe goes out once for the interface: queue 0's. */
+	return nd_dev_add_addr(&x->nd, x->mac, now, a, prefix, dad,
+			       x->queue == 0 ? xdp_out : NULL, x, ll);
+}
+
+bool xdp_addr6_taken(const hsk_dev *d, const uint8_t a[16])
+{
+	const struct xdp_dev *x = xdp_below(d);
+
+	return x && x->nd && nd_addr_state(x->nd, a) == ND_ADDR_DUPLICATE;
+}
+
+int xdp_set_router6(hsk_dev *d, const uint8_t r[16])
+{
+	struct xdp_dev *x = xdp_below(d);
+
+	if (!x || !x->nd)
+		return -ENODEV;
+	nd_set_router(x->nd, r);
+	return 0;
 }
 
 /* UMEM and XSK for one queue; zero-copy first unless told not to. */
@@ -502,6 +676,7 @@ static hsk_dev *xdp_queue_open(struct xdp_shared *sh, const char *ifname, unsign
 		return NULL;
 	}
 	x->sh = sh;
+	x->queue = q;
 	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL);
 	x->half = frames / 2;
 	x->area_len = (size_t)frames * XDP_FRAME;
@@ -664,6 +839,25 @@ const char *xdp_mode(const hsk_dev *d)
 {
 	(void)d;
 	return NULL;
+}
+
+int xdp_add_addr6(hsk_dev *d, uint64_t now, const uint8_t a[16], unsigned prefix,
+		  bool dad, uint8_t ll[16])
+{
+	(void)d; (void)now; (void)a; (void)prefix; (void)dad; (void)ll;
+	return -ENODEV;
+}
+
+int xdp_set_router6(hsk_dev *d, const uint8_t r[16])
+{
+	(void)d; (void)r;
+	return -ENODEV;
+}
+
+bool xdp_addr6_taken(const hsk_dev *d, const uint8_t a[16])
+{
+	(void)d; (void)a;
+	return false;
 }
 
 #endif

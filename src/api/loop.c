@@ -40,7 +40,11 @@ enum {
 	LOOP_PKT_MAX = 65536,
 	LOOP_MAX_FDS = 16,
 	LOOP_MAX_DEVS = 64,
+	LOOP_MAX_DAD = HSK_NETSPEC_ADDR6 + 1,   /* and the link-local one */
 };
+/* How long after its DAD starts an address is checked: DAD takes 1 s
+ * (nd.h), and every queue of an AF_XDP interface must have heard. */
+#define LOOP_DAD_NS 2000000000ull
 enum { TAG_DEV = 0, TAG_SIG = 1, TAG_WAKE = 2, TAG_FD0 = 3 };
 
 struct loop_fd {
@@ -67,6 +71,9 @@ struct hsk_loop {
 	void *sig_ctx;
 	hsk_loop_tick_fn tick_fn;
 	void *tick_ctx;
+	hsk_addr dad[LOOP_MAX_DAD];  /* IPv6 addresses under DAD, until dad_until */
+	unsigned ndad;
+	uint64_t dad_until;
 	struct loop_fd fds[LOOP_MAX_FDS];
 	uint8_t pkt[LOOP_PKT_MAX];
 };
@@ -558,6 +565,40 @@ static int link_add_addr6(hsk_loop *l, const uint8_t a[16], unsigned prefix, uin
 	return rc;
 }
 
+/* An address of ours to watch while DAD runs (once each). */
+static void dad_watch(hsk_loop *l, const hsk_addr *a)
+{
+	for (unsigned i = 0; i < l->ndad; i++)
+		if (!memcmp(l->dad[i].v6, a->v6, 16))
+			return;
+	if (l->ndad < LOOP_MAX_DAD) {
+		l->dad[l->ndad++] = *a;
+		l->dad_until = l->now + LOOP_DAD_NS;
+	}
+}
+
+/* RFC 4862 §5.4.5: an address DAD found taken is not ours to use. The
+ * stack lets go of it (connections on it live on); the node that holds
+ * it can then reach us from it, not be dropped as a martian. */
+static void dad_check(hsk_loop *l)
+{
+	for (unsigned i = 0; i < l->ndad;) {
+		bool taken = false;
+
+		for (unsigned d = 0; d < l->ndev && !taken; d++)
+			taken = tap_addr6_taken(l->devs[d], l->dad[i].v6) ||
+				xdp_addr6_taken(l->devs[d], l->dad[i].v6);
+		if (taken) {
+			hsk_stack_del_addr(l->s, &l->dad[i]);
+			l->dad[i] = l->dad[--l->ndad];
+			continue;
+		}
+		i++;
+	}
+	if (l->now >= l->dad_until)
+		l->ndad = 0;
+}
+
 /* The IPv6 router on the devices that do ND: 0 or -ENODEV (none does). */
 static int link_set_router6(hsk_loop *l, const uint8_t r[16])
 {
@@ -622,6 +663,8 @@ int loop_add_addrs(hsk_loop *l, const hsk_netspec *ns, char *err, size_t errlen)
 				 hsk_addr_str(&ns->addr6[i], a), strerror(-rc));
 			return -1;
 		}
+		dad_watch(l, &ns->addr6[i]);
+		dad_watch(l, &ll);
 		rc = hsk_stack_add_addr(l->s, &ll, 64);
 		if (rc < 0 && rc != -HSK_EADDRINUSE) {
 			dev_errf(err, errlen, "link-local %s: %s", hsk_addr_str(&ll, a),
@@ -879,6 +922,8 @@ static void loop_turn(hsk_loop *l)
 		l->wake_at = UINT64_MAX;   /* this turn is the wake-up */
 	for (unsigned d = 0; d < l->ndev; d++)
 		dev_advance(l->devs[d], l->now);
+	if (l->ndad)
+		dad_check(l);
 	loop_input(l);
 	hsk_stack_advance(l->s, l->now);
 	loop_events(l);
@@ -906,6 +951,8 @@ static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
 	}
 	if (l->wake_at < dl)
 		dl = l->wake_at;
+	if (l->ndad && l->dad_until < dl)
+		dl = l->dad_until;
 	if (max_wait_ns < UINT64_MAX - now && now + max_wait_ns < dl)
 		dl = now + max_wait_ns;
 	if (dl <= now)

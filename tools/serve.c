@@ -880,7 +880,7 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 
 	for (unsigned i = 0; i < set->n; i++) {
 		struct server *sv = &set->sv[i];
-		int rc;
+		int rc = 0;
 
 		*sv = *tmpl;
 		sv->set = set;

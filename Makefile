@@ -18,13 +18,15 @@ deps:
 
 # The two builds of the tests: normal, and ASan+UBSan. The sanitizer build
 # links the library shared: one instrumented copy of it instead of one in
-# each of ~70 test programs (130 MB on disk, not 900).
+# each of ~70 test programs (130 MB on disk, not 900). It is a Debug build
+# (asserts on) at -O1, what the sanitizers' authors advise: the simulator's
+# bulk tests run 2-3 times faster than at -O0 and nothing goes unchecked.
 builds: deps
 	./scripts/space.sh $(CHECK_MIB) . /tmp
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSK_REQUIRE_TESTS=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHSK_SANITIZE=ON -DHSK_SHARED=ON \
-		-DHSK_REQUIRE_TESTS=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+		-DHSK_SANITIZE=ON -DHSK_SHARED=ON -DHSK_REQUIRE_TESTS=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 check: builds

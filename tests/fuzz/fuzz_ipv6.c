@@ -3,7 +3,9 @@
  * parsers of src/wire, the IP layer's IPv6 input (ip6.c, icmp6.c, the
  * reassembly of frag.c) through a stack, and the TAP's Neighbor Discovery
  * (src/link/nd.c and its neighbour table neigh.c, compiled in here: the
- * fuzz archive leaves out src/link).
+ * fuzz archive leaves out src/link), with what AF_XDP's queues add: an
+ * address tentative without a probe, one found taken elsewhere, every
+ * advertisement passed on and taught back (nd_take_advert, nd_glean).
  *
  * The input is a script of records, each one packet:
  *   byte 0  mode: bit 0 walk as if to a multicast group, bit 1 force the
@@ -34,6 +36,8 @@
 
 static const uint8_t A1[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 1 };
 static const uint8_t A2[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 2 };
+static const uint8_t A3[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 3 };
+static const uint8_t A4[16] = { 0x20, 0x01, 0x00, 0x02, [15] = 4 };
 static const uint8_t LL[16] = { 0xfe, 0x80, [8] = 0x00, 0x68, 0x73, 0xff, 0xfe, 0x12, 0, 2 };
 static const uint8_t MAC[6] = { 0x02, 0x68, 0x73, 0x12, 0x00, 0x02 };
 
@@ -177,6 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->ip.upper.icmp_error = up_error;
 	CHECK(nd_add_addr(nd, now, A2, 64, false, sink, NULL) == 0);
 	CHECK(nd_add_addr(nd, now, LL, 64, true, sink, NULL) == 0);
+	/* AF_XDP's ways: an address tentative without a probe, one another
+	 * queue found taken (its holder a neighbour) */
+	CHECK(nd_add_addr(nd, now, A3, 64, true, NULL, NULL) == 0);
+	CHECK(nd_add_addr(nd, now, A4, 64, false, sink, NULL) == 0);
+	CHECK(nd_set_duplicate(nd, A4));
 
 	while (size >= 4) {
 		uint8_t mode = data[0], arg = data[1];
@@ -209,6 +218,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(frame + 14, b, n);
 		long k = nd_eth_input(nd, now, frame, 14 + n, &ip, sink, NULL);
 		CHECK(k == 0 || (k == (long)n && ip == frame + 14));
+		/* an advertisement passed on, taught back as another queue would */
+		uint8_t ta[16], tmac[6], nh[16];
+		if (nd_take_advert(nd, ta, tmac)) {
+			CHECK(!(tmac[0] & 1));
+			nd_glean(nd, now, ta, tmac, sink, NULL);
+		}
+		if (n >= 40 && nd_next_hop(nd, now, b + 24, nh) && (mode & 64))
+			nd_glean(nd, now, nh, (uint8_t[6]){ 2, 0, 0, 0, 0, 9 }, sink, NULL);
 		if (mode & 32)
 			nd_output(nd, now, b, n, sink, NULL);
 		nd_advance(nd, now, sink, NULL);

@@ -40,6 +40,10 @@ typedef struct net_opts {
 	const char *prog;       /* "serve" / "connect", for messages */
 	uint64_t drain_ns;      /* --drain-timeout */
 	bool pcap_failed, trace_failed;   /* reported once */
+	uint64_t dad_until;               /* when addresses DAD found taken
+					   * are no longer looked for (0: not
+					   * begun) */
+	unsigned addr6_taken;             /* bit i: ns.addr6[i] reported */
 	const char *report;     /* --report FILE: the HTML report at exit */
 	bool ecn_given;         /* --ecn N: hsk_config.ecn (tcp_ecn) */
 	uint8_t ecn;
@@ -79,7 +83,9 @@ hsk_loop *net_loop_open(net_opts *o);
 const char *net_shards_desc(net_opts *o, char *buf, size_t cap);
 /* Whether the output files (--pcap, --trace-file) are still being written
  * in full: 0, or -1 after printing the first failure once. With `final`,
- * flushes them first (before the loop is freed). */
+ * flushes them first (before the loop is freed). In the first seconds it
+ * also says (once each) which IPv6 --addr DAD found taken on the link,
+ * which the loop then took out of the stack. */
 int net_outputs_check(net_opts *o, hsk_loop *l, bool final);
 /* Closes the trace file if one was opened: 0, or -1 (message printed)
  * when it could not be written in full. */

@@ -102,6 +102,9 @@ while True:
     got += b
 sys.exit(got != b"from the address DAD found taken")' >"$TMP/from_taken.log" 2>&1 ||
 	fail "an echo from 2001:2:9::8, the taken address: $(tail -n 1 "$TMP/from_taken.log")"
+grep -q "^handshake serve: 2001:2:9::8 is taken on the link (duplicate address detection): not used" \
+	"$TMP/serve.log" || fail "serve did not say that 2001:2:9::8 is taken"
+grep -q "2001:2::2 is taken" "$TMP/serve.log" && fail "serve says 2001:2::2 is taken"
 nsx ip -6 neigh show 2001:2::2 dev vk >"$TMP/neigh.txt"
 grep -q "$VXMAC" "$TMP/neigh.txt" || fail "kernel neighbour entry: $(cat "$TMP/neigh.txt"), not $VXMAC"
 kill -TERM $DT_PID

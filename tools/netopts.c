@@ -608,6 +608,8 @@ static void addrs_taken_check(net_opts *o, hsk_loop *l)
 	if (now > o->dad_until || !(o->ns.tap || o->ns.xdp))
 		return;
 	n = hsk_stack_addrs(hsk_loop_stack(l), have, NULL, sizeof(have) / sizeof(have[0]));
+	if (n > sizeof(have) / sizeof(have[0]))
+		n = sizeof(have) / sizeof(have[0]);   /* (--addr gives at most 1 + 4, + 1 link-local) */
 	for (unsigned i = 0; i < o->ns.naddr6; i++) {
 		bool there = false;
 		for (size_t k = 0; k < n && !there; k++)

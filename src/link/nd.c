@@ -221,6 +221,17 @@ static void flush_queue(nd_cache *n, struct neigh_entry *e, nd_out_fn out, void 
 	}
 }
 
+/* e's MAC is known now, in `state`: what waited for it goes out. */
+static void resolved(nd_cache *n, struct neigh_entry *e, uint64_t now, const uint8_t mac[6],
+		     uint8_t state, nd_out_fn out, void *ctx)
+{
+	memcpy(e->mac, mac, 6);
+	e->state = state;
+	e->confirmed = now;
+	e->tries = 0;
+	flush_queue(n, e, out, ctx);
+}
+
 /* What an NS or RA from `a` tells (§7.2.3, §6.3.4): its MAC, unconfirmed. */
 static void learn(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[6],
 		  nd_out_fn out, void *ctx)
@@ -236,11 +247,7 @@ static void learn(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t 
 	} else if (e->state != NEIGH_INCOMPLETE && !memcmp(e->mac, mac, 6)) {
 		return;
 	}
-	memcpy(e->mac, mac, 6);
-	e->state = NEIGH_STALE;
-	e->confirmed = now;
-	e->tries = 0;
-	flush_queue(n, e, out, ctx);
+	resolved(n, e, now, mac, NEIGH_STALE, out, ctx);
 }
 
 /* ---- receiving ---- */
@@ -316,11 +323,8 @@ static void handle_na(nd_cache *n, uint64_t now, const nd_msg *m, nd_out_fn out,
 	if (e->state == NEIGH_INCOMPLETE) {
 		if (!m->has_tll || (m->tll[0] & 1))
 			return;
-		memcpy(e->mac, m->tll, 6);
-		e->state = (m->flags & ND_NA_SOLICITED) ? NEIGH_REACHABLE : NEIGH_STALE;
-		e->confirmed = now;
-		e->tries = 0;
-		flush_queue(n, e, out, ctx);
+		resolved(n, e, now, m->tll,
+			 (m->flags & ND_NA_SOLICITED) ? NEIGH_REACHABLE : NEIGH_STALE, out, ctx);
 		return;
 	}
 	differs = m->has_tll && memcmp(e->mac, m->tll, 6);
@@ -480,11 +484,7 @@ void nd_glean(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[
 		return;
 	if (!e && !(e = neigh_alloc(&n->nt, a)))
 		return;
-	memcpy(e->mac, mac, 6);
-	e->state = NEIGH_REACHABLE;
-	e->confirmed = now;
-	e->tries = 0;
-	flush_queue(n, e, out, ctx);
+	resolved(n, e, now, mac, NEIGH_REACHABLE, out, ctx);
 }
 
 int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,

@@ -88,6 +88,11 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# A JSON field of the last line of a peer's output.
+jfield() {
+	tail -n 1 "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"
+}
+
 # check COND MESSAGE: fails the test unless the shell arithmetic COND holds.
 check() {
 	(( $1 )) || fail "$2 ($1)"

@@ -56,6 +56,49 @@ dt_start() {
 	fail "hsk-devtest $name did not start"
 }
 
+# xdp_serve_start ARGS...: `handshake serve --xdp vx ARGS` in the
+# namespace, in the background (DT_PID), its output in $TMP/serve.log;
+# waits until it listens with 2 shards on vx's 2 XSKs. A build or a kernel
+# without AF_XDP ends the test as skipped, with the reason.
+xdp_serve_start() {
+	ip netns exec "$NS" timeout --foreground -k 10 60 "$HSK" serve --xdp vx "$@" \
+		>"$TMP/serve.log" 2>&1 &
+	DT_PID=$!
+	for _ in $(seq 200); do
+		grep -q "listening on" "$TMP/serve.log" && break
+		if ! kill -0 $DT_PID 2>/dev/null; then
+			wait $DT_PID
+			if grep -q "built without\|Address family not supported" "$TMP/serve.log"; then
+				echo "SKIP: $(grep -m1 "built without\|Address family" "$TMP/serve.log")"
+				exit 77
+			fi
+			fail "serve exited early"
+		fi
+		sleep 0.05
+	done
+	grep -q "listening on" "$TMP/serve.log" || fail "serve did not start"
+	grep -q "2 shards on 2 queues, xdp " "$TMP/serve.log" ||
+		fail "not 2 shards on 2 XSKs: $(grep listening "$TMP/serve.log")"
+}
+
+# A counter's last value in a --stats dump ($2), empty when absent.
+fig() { grep -oE "\b$1 +[0-9]+" "$2" | tail -n 1 | awk '{print $2}'; }
+
+# xdp_serve_stop CLIENTS OPENS: stops xdp_serve_start's serve (it must
+# exit 0 on TERM); `peer many` (its log $TMP/many.log) must have had
+# CLIENTS at once, each echoed, and serve OPENS passive opens in all.
+xdp_serve_stop() {
+	local rsts opens
+	kill -TERM $DT_PID
+	wait $DT_PID || fail "serve exited with $?"
+	DT_PID=
+	rsts=$(fig RstSentNoSocket "$TMP/serve.log")
+	many_ok "$TMP/many.log" "$1" "${rsts:-0}" ||
+		fail "$1 clients: $(tail -n 1 "$TMP/many.log")"
+	opens=$(fig PassiveOpens "$TMP/serve.log")
+	check "${opens:-0} == $2" "PassiveOpens $opens, not $2"
+}
+
 # Waits for it to exit by itself (--count reached); then its JSON is the
 # last line of $DT_LOG.
 dt_wait() {

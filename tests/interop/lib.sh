@@ -111,11 +111,6 @@ hsk_connect() {
 		"${NETOPTS[@]}" "$@"
 }
 
-# A JSON field of the last line of a peer's output.
-jfield() {
-	tail -n 1 "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"
-}
-
 # A counter's value from a --stats dump in a log (0 when absent).
 counter() {
 	local v

@@ -374,7 +374,7 @@ def conns(host, port, n, src, hold):
     socks = []
     refused = 0
     for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(5)
         if src != "-":
             s.bind((src, 0))

@@ -17,26 +17,12 @@ nsx ip -6 addr add 2001:2:9::8/64 dev $DEV nodad || fail "cannot add 2001:2:9::8
 
 start_serve --addr 2001:2::2/64 --addr 2001:2:9::8/64 --port 7 --echo
 sleep 2.5   # DAD (1 s), then the loop lets go (within 2 s)
-echo6() { # SOURCE: an echo to [2001:2::2]:7 from that address of the kernel's
-	nsx timeout --foreground -k 5 20 python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.settimeout(5)
-s.bind((sys.argv[1], 0))
-s.connect(("2001:2::2", 7))
-s.sendall(b"an echo from " + sys.argv[1].encode())
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = s.recv(100)
-    if not b:
-        break
-    got += b
-sys.exit(got != b"an echo from " + sys.argv[1].encode())' "$1"
-}
-echo6 2001:2::1 >"$TMP/echo1.log" 2>&1 || fail "echo from 2001:2::1: $(tail -n 1 "$TMP/echo1.log")"
-echo6 2001:2:9::8 >"$TMP/echo8.log" 2>&1 ||
-	fail "echo from 2001:2:9::8, the taken address: $(tail -n 1 "$TMP/echo8.log")"
+# one connection from each kernel address, one byte echoed (peer.py conns)
+for src in 2001:2::1 2001:2:9::8; do
+	peer conns 2001:2::2 7 1 $src 0 >"$TMP/from.$src.log" 2>&1 &&
+		[ "$(jfield "$TMP/from.$src.log" served)" = 1 ] ||
+		fail "an echo from $src: $(tail -n 1 "$TMP/from.$src.log")"
+done
 kill -TERM $SERVE_PID
 wait $SERVE_PID || fail "serve exited with $?"
 grep -q "^handshake serve: 2001:2:9::8 is taken on the link (duplicate address detection): not used" \

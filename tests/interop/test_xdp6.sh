@@ -39,28 +39,11 @@ ip -n "$NS" link set vk up
 ip -n "$NS" link set vx up
 VXMAC=$(nsx cat /sys/class/net/vx/address) || fail "vx MAC"
 
-skip_if_no_xdp() {
-	if grep -q "built without\|Address family not supported" "$1"; then
-		echo "SKIP: $(grep -m1 "built without\|Address family" "$1")"
-		exit 77
-	fi
-}
-
 ND6=(nsx timeout --foreground -k 5 60 python3 "$SRC/tests/interop/nd6.py" vk "$VXMAC")
 "${ND6[@]}" probes 3 >"$TMP/probes.log" 2>&1 &
 PROBES_PID=$!
 for _ in $(seq 100); do grep -q "^ready" "$TMP/probes.log" && break; sleep 0.05; done
-ip netns exec "$NS" timeout --foreground -k 10 60 "$HSK" serve --xdp vx --addr 2001:2::2/64 \
-	--addr 2001:2:9::8/64 --port 7 --echo --stats >"$TMP/serve.log" 2>&1 &
-DT_PID=$!
-for _ in $(seq 200); do
-	grep -q "listening on" "$TMP/serve.log" && break
-	kill -0 $DT_PID 2>/dev/null || { wait $DT_PID; skip_if_no_xdp "$TMP/serve.log"; fail "serve exited early"; }
-	sleep 0.05
-done
-grep -q "listening on" "$TMP/serve.log" || fail "serve did not start"
-grep -q "2 shards on 2 queues, xdp " "$TMP/serve.log" ||
-	fail "not 2 shards on 2 XSKs: $(grep listening "$TMP/serve.log")"
+xdp_serve_start --addr 2001:2::2/64 --addr 2001:2:9::8/64 --port 7 --echo --stats
 wait $PROBES_PID || fail "counting DAD probes: $(tail -n 1 "$TMP/probes.log")"
 LL=$(python3 -c "import sys; m=bytes.fromhex(sys.argv[1].replace(':','')); \
 print('fe80::%x:%x:%x:%x' % ((m[0]^2)<<8|m[1], m[2]<<8|0xff, 0xfe00|m[3], m[4]<<8|m[5]))" "$VXMAC")
@@ -86,36 +69,15 @@ peer echo-client 2001:2::2 7 16777216 >"$TMP/echo.log" 2>&1 || fail "echo: $(tai
 # The stack let go of 2001:2:9::8 (RFC 4862 §5.4.5): the kernel, which
 # holds it, reaches us from it rather than being dropped as a martian
 # (after the clients: they count TIME-WAITs to port 7).
-nsx timeout --foreground -k 5 20 python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.settimeout(5)
-s.bind(("2001:2:9::8", 0))
-s.connect(("2001:2::2", 7))
-s.sendall(b"from the address DAD found taken")
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = s.recv(100)
-    if not b:
-        break
-    got += b
-sys.exit(got != b"from the address DAD found taken")' >"$TMP/from_taken.log" 2>&1 ||
+peer conns 2001:2::2 7 1 2001:2:9::8 0 >"$TMP/from_taken.log" 2>&1 &&
+	[ "$(jfield "$TMP/from_taken.log" served)" = 1 ] ||
 	fail "an echo from 2001:2:9::8, the taken address: $(tail -n 1 "$TMP/from_taken.log")"
 grep -q "^handshake serve: 2001:2:9::8 is taken on the link (duplicate address detection): not used" \
 	"$TMP/serve.log" || fail "serve did not say that 2001:2:9::8 is taken"
 grep -q "2001:2::2 is taken" "$TMP/serve.log" && fail "serve says 2001:2::2 is taken"
 nsx ip -6 neigh show 2001:2::2 dev vk >"$TMP/neigh.txt"
 grep -q "$VXMAC" "$TMP/neigh.txt" || fail "kernel neighbour entry: $(cat "$TMP/neigh.txt"), not $VXMAC"
-kill -TERM $DT_PID
-wait $DT_PID || fail "serve exited with $?"
-DT_PID=
-fig() { grep -oE "\b$1 +[0-9]+" "$2" | tail -n 1 | awk '{print $2}'; }
-rsts=$(fig RstSentNoSocket "$TMP/serve.log")
-many_ok "$TMP/many.log" 100 "${rsts:-0}" ||
-	fail "100 clients: $(tail -n 1 "$TMP/many.log")"
-opens=$(fig PassiveOpens "$TMP/serve.log")
-check "${opens:-0} == 102" "PassiveOpens $opens, not 102"
+xdp_serve_stop 100 102
 echo "serve on AF_XDP over IPv6: 16 MB echoed each way with equal SHA-256, 100 clients at once;" \
 	"WrongShard $(fig WrongShard "$TMP/serve.log"), kernel neighbour: $(cat "$TMP/neigh.txt")"
 

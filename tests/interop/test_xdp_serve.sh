@@ -23,37 +23,11 @@ nsx python3 "$SRC/tests/interop/nic.py" vk tx-csum off || fail "vk tx-csum"
 ip -n "$NS" addr add $KADDR/24 dev vk
 ip -n "$NS" link set vk up
 
-# The build or the kernel may lack AF_XDP: a skip, with the reason.
-skip_if_no_xdp() {
-	if grep -q "built without\|Address family not supported" "$1"; then
-		echo "SKIP: $(grep -m1 "built without\|Address family" "$1")"
-		exit 77
-	fi
-}
-
-ip netns exec "$NS" timeout --foreground -k 10 60 "$HSK" serve --xdp vx --addr $HADDR/24 --port 7 --echo \
-	--stats >"$TMP/serve.log" 2>&1 &
-DT_PID=$!
-for _ in $(seq 200); do
-	grep -q "listening on" "$TMP/serve.log" && break
-	kill -0 $DT_PID 2>/dev/null || { wait $DT_PID; skip_if_no_xdp "$TMP/serve.log"; fail "serve exited early"; }
-	sleep 0.05
-done
-grep -q "listening on" "$TMP/serve.log" || fail "serve did not start"
-grep -q "2 shards on 2 queues, xdp " "$TMP/serve.log" ||
-	fail "not 2 shards on 2 XSKs: $(grep listening "$TMP/serve.log")"
+xdp_serve_start --addr $HADDR/24 --port 7 --echo --stats
 # (the clients first: they count the kernel's TIME-WAITs on port 7)
 peer many $HADDR 7 200 20000 >"$TMP/many.log" 2>&1
 peer echo-client $HADDR 7 16777216 >"$TMP/echo.log" 2>&1 || fail "echo: $(tail -n 1 "$TMP/echo.log")"
-kill -TERM $DT_PID
-wait $DT_PID || fail "serve exited with $?"
-DT_PID=
-fig() { grep -oE "\b$1 +[0-9]+" "$2" | tail -n 1 | awk '{print $2}'; }
-rsts=$(fig RstSentNoSocket "$TMP/serve.log")
-many_ok "$TMP/many.log" 200 "${rsts:-0}" ||
-	fail "200 clients: $(tail -n 1 "$TMP/many.log")"
-opens=$(fig PassiveOpens "$TMP/serve.log")
-check "${opens:-0} == 201" "PassiveOpens $opens, not 201"
+xdp_serve_stop 200 201
 ofo=$(kernel_ofo)
 check "ofo == 0" "the kernel received $ofo segments out of order"
 echo "serve on AF_XDP: 16 MB echoed each way with equal SHA-256, 200 clients at once;" \

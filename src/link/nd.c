@@ -465,6 +465,22 @@ static struct neigh_entry *usable(nd_cache *n, uint64_t now, const uint8_t nh[16
 	return e;
 }
 
+bool nd_resolve(nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t mac[6],
+		nd_out_fn out, void *ctx)
+{
+	struct neigh_entry *e;
+	uint8_t nh[16];
+
+	if (ip6_is_multicast(dst)) {
+		ip6_mcast_mac(dst, mac);
+		return true;
+	}
+	if (!nd_next_hop(n, now, dst, nh) || !(e = usable(n, now, nh, out, ctx)))
+		return false;
+	memcpy(mac, e->mac, 6);
+	return true;
+}
+
 bool nd_next_hop(const nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t nh[16])
 {
 	if (on_link(n, dst)) {

@@ -114,6 +114,13 @@ long nd_eth_input(nd_cache *n, uint64_t now, const uint8_t *frame, size_t len,
 int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 	      nd_out_fn out, void *ctx);
 
+/* The fast path of nd_output for a device that frames packets itself
+ * (as arp_resolve): true with the MAC to send a packet for dst to (a
+ * group's, or a usable next hop's, probing it when due as nd_output
+ * does); false when the packet must go through nd_output, which queues
+ * it and solicits the next hop, or counts that there is none. */
+bool nd_resolve(nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t mac[6],
+		nd_out_fn out, void *ctx);
 /* The next hop towards dst (dst itself on the link, else the router):
  * false when there is none. */
 bool nd_next_hop(const nd_cache *n, uint64_t now, const uint8_t dst[16], uint8_t nh[16]);

@@ -416,36 +416,66 @@ static long xdp_read(hsk_dev *d, uint64_t now, uint8_t *buf, size_t cap)
 	return p.len;
 }
 
-/* An IPv6 packet: through nd.c, which frames it at once or queues it
- * while it solicits the next hop; another queue may know that already. */
+/* pkt framed to mac in a send frame of ours and put on the TX ring. */
+static int frame_out(struct xdp_dev *x, const uint8_t mac[ARP_MAC_LEN], uint16_t type,
+		     const uint8_t *pkt, size_t len)
+{
+	uint64_t addr;
+	uint8_t *f;
+	int rc;
+
+	if (!(f = tx_get(x, &addr))) {
+		x->dev.st.tx_dropped++;
+		return -ENOBUFS;
+	}
+	memcpy(f, mac, ARP_MAC_LEN);
+	memcpy(f + 6, x->mac, ARP_MAC_LEN);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+	memcpy(f + ARP_ETH_HDR_LEN, pkt, len);
+	if ((rc = tx_put(x, addr, ARP_ETH_HDR_LEN + len)) < 0) {
+		x->dev.st.tx_dropped++;
+		return rc;
+	}
+	x->dev.st.tx_packets++;
+	x->dev.st.tx_segs++;
+	x->dev.st.tx_bytes += len;
+	return 0;
+}
+
+/* An IPv6 packet, as IPv4's below: framed here when ND knows the next
+ * hop; else another queue may know it; else nd.c queues the packet and
+ * asks, and we watch for the answer on any queue. */
 static int xdp_write6(struct xdp_dev *x, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	uint8_t nh[16], mac[ARP_MAC_LEN];
+	bool hop;
 	int rc;
 
-	if (!x->nd || len + ARP_ETH_HDR_LEN > XDP_FRAME) {
+	if (!x->nd || len < IPV6_HDR_LEN || len + ARP_ETH_HDR_LEN > XDP_FRAME) {
 		x->dev.st.tx_dropped++;
-		return x->nd ? -EMSGSIZE : -EAFNOSUPPORT;
+		return !x->nd ? -EAFNOSUPPORT : len < IPV6_HDR_LEN ? -EINVAL : -EMSGSIZE;
 	}
-	if (len >= IPV6_HDR_LEN && nd_next_hop(x->nd, now, pkt + 24, nh) &&
-	    !ip6_is_multicast(nh) && !nd_lookup(x->nd, nh, mac)) {
-		if (neigh_find(x->sh, nh, mac))
-			nd_glean(x->nd, now, nh, mac, xdp_out, x);
-		else
-			want_add(x, nh);
+	if (nd_resolve(x->nd, now, pkt + 24, mac, xdp_out, x))
+		return frame_out(x, mac, ND_ETHERTYPE_IPV6, pkt, len);
+	hop = nd_next_hop(x->nd, now, pkt + 24, nh);
+	if (hop && neigh_find(x->sh, nh, mac)) {
+		nd_glean(x->nd, now, nh, mac, xdp_out, x);
+		return frame_out(x, mac, ND_ETHERTYPE_IPV6, pkt, len);
 	}
 	rc = nd_output(x->nd, now, pkt, len, xdp_out, x);
 	if (rc < 0)
 		x->dev.st.tx_dropped++;
+	else if (hop)
+		want_add(x, nh);
 	return rc;
 }
 
 static int xdp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	struct xdp_dev *x = (struct xdp_dev *)d;
-	uint8_t mac[ARP_MAC_LEN], k[16], *f;
+	uint8_t mac[ARP_MAC_LEN], k[16];
 	uint32_t dst, nh;
-	uint64_t addr;
 	int rc;
 
 	if (len && pkt[0] >> 4 == 6)
@@ -474,23 +504,7 @@ static int xdp_write(hsk_dev *d, uint64_t now, const uint8_t *pkt, size_t len)
 			return rc;
 		}
 	}
-	if (!(f = tx_get(x, &addr))) {
-		d->st.tx_dropped++;
-		return -ENOBUFS;
-	}
-	memcpy(f, mac, ARP_MAC_LEN);
-	memcpy(f + 6, x->mac, ARP_MAC_LEN);
-	f[12] = ARP_ETHERTYPE_IPV4 >> 8;
-	f[13] = ARP_ETHERTYPE_IPV4 & 0xff;
-	memcpy(f + ARP_ETH_HDR_LEN, pkt, len);
-	if ((rc = tx_put(x, addr, ARP_ETH_HDR_LEN + len)) < 0) {
-		d->st.tx_dropped++;
-		return rc;
-	}
-	d->st.tx_packets++;
-	d->st.tx_segs++;
-	d->st.tx_bytes += len;
-	return 0;
+	return frame_out(x, mac, ARP_ETHERTYPE_IPV4, pkt, len);
 }
 
 static void xdp_flush(hsk_dev *d, uint64_t now)

@@ -938,9 +938,20 @@ static void test_for_queues(void **state)
 	nd_glean(n, SEC, A1, (uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, out, &s);
 	assert_false(nd_lookup(n, A2, mac));
 	assert_false(nd_lookup(n, A1, mac));
+	assert_false(nd_resolve(n, SEC, A1, mac, out, &s));
 	nd_glean(n, SEC, A1, k_mac, out, &s);
 	assert_true(nd_lookup(n, A1, mac));
 	assert_memory_equal(mac, k_mac, 6);
+	assert_int_equal(s.n, 0);
+	/* The fast path: a usable next hop's MAC, a group's; else nothing
+	 * (on the link but unknown; off it with no router). */
+	memset(mac, 0, 6);
+	assert_true(nd_resolve(n, SEC, A1, mac, out, &s));
+	assert_memory_equal(mac, k_mac, 6);
+	assert_true(nd_resolve(n, SEC, (uint8_t[16]){ 0xff, 2, [15] = 1 }, mac, out, &s));
+	assert_memory_equal(mac, ((uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }), 6);
+	assert_false(nd_resolve(n, SEC, (uint8_t[16]){ 0x20, 1, 0, 2, [15] = 7 }, mac, out, &s));
+	assert_false(nd_resolve(n, SEC, (uint8_t[16]){ 0x20, 1, 0, 9, [15] = 1 }, mac, out, &s));
 	assert_int_equal(s.n, 0);
 	nd_free(n);
 

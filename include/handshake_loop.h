@@ -197,8 +197,9 @@ int hsk_loop_run_until(hsk_loop *l, uint64_t deadline);
  * connection needs the loop any more (no TCB, no SYN-queue request,
  * nothing held back by an impairment layer) or until `deadline`. With
  * tw_grace_ns > 0, TIME_WAIT entries keep it running that much longer
- * (within the deadline), so that a FIN the peer resends because our last
- * ACK was lost is still answered. Clears a stop first. 0 when all is
+ * after the last packet that came in (within the deadline), so that a
+ * FIN the peer resends because our last ACK was lost is still answered,
+ * however many times. Clears a stop first. 0 when all is
  * done, 1 at the deadline, 2 when a callback stopped the loop (a second
  * SIGINT, say), -errno on a device error. */
 int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns);

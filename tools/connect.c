@@ -315,13 +315,15 @@ static int run(struct client *c)
 
 /* After close(): the loop runs until the connection needs us no more and
  * the impairment layer has let out what it held (the last ACK, say), at
- * most --linger seconds. Behind a lossy impairment layer we stay a second
- * more in TIME_WAIT, so that a FIN the peer resends because our last ACK
- * was lost still gets its ACK (the reason TIME_WAIT exists) instead of
- * silence. */
+ * most --linger seconds. Behind a lossy impairment layer we stay in
+ * TIME_WAIT until 3 s pass with nothing coming in, so that a FIN the peer
+ * resends because our last ACK was lost still gets its ACK (the reason
+ * TIME_WAIT exists) instead of silence: with a 200 ms RTO the peer
+ * resends at 0.2, 0.6, 1.4 and 3 s, and one more loss must not leave its
+ * LAST-ACK unanswered (test_loss's sink checks it ends within 3 s). */
 static void linger(struct client *c, uint64_t deadline)
 {
-	hsk_loop_linger(c->l, deadline, c->o.ns.loss > 0 ? 1000000000ull : 0);
+	hsk_loop_linger(c->l, deadline, c->o.ns.loss > 0 ? 3000000000ull : 0);
 }
 
 static void connect_usage(FILE *f)

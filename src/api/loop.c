@@ -1032,9 +1032,20 @@ static unsigned loop_held(hsk_loop *l)
 	return n;
 }
 
+/* Packets the devices have taken in. */
+static uint64_t loop_rx(const hsk_loop *l)
+{
+	uint64_t n = 0;
+
+	for (unsigned d = 0; d < l->ndev; d++)
+		n += l->devs[d]->st.rx_packets;
+	return n;
+}
+
 int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns)
 {
 	bool in_grace = false;
+	uint64_t until = deadline, rx = 0;
 	hsk_usage u;
 
 	l->stop = false;
@@ -1047,12 +1058,17 @@ int hsk_loop_linger(hsk_loop *l, uint64_t deadline, uint64_t tw_grace_ns)
 			if (!tw_grace_ns || !u.timewaits)
 				return 0;
 			in_grace = true;
-			if (deadline - now > tw_grace_ns)
-				deadline = now + tw_grace_ns;
+			rx = loop_rx(l);
+			until = now + tw_grace_ns < deadline ? now + tw_grace_ns : deadline;
+		} else if (in_grace && loop_rx(l) != rx) {
+			/* again from the last packet in: a peer that resends
+			 * its FIN until it hears our ACK gets the time to */
+			rx = loop_rx(l);
+			until = now + tw_grace_ns < deadline ? now + tw_grace_ns : deadline;
 		}
-		if (now >= deadline)
+		if (now >= until)
 			return in_grace ? 0 : 1;
-		rc = hsk_loop_run_once(l, deadline - now);
+		rc = hsk_loop_run_once(l, until - now);
 		if (rc != 0)
 			return rc < 0 ? rc : 2;
 	}

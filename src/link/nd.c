@@ -506,27 +506,20 @@ void nd_glean(nd_cache *n, uint64_t now, const uint8_t a[16], const uint8_t mac[
 int nd_output(nd_cache *n, uint64_t now, const uint8_t *pkt, size_t len,
 	      nd_out_fn out, void *ctx)
 {
-	const uint8_t *dst = pkt + 24, *nh;
 	struct neigh_entry *e;
-	uint8_t mac[6], r[16];
+	uint8_t mac[6], nh[16];
 
 	if (len < IPV6_HDR_LEN || pkt[0] >> 4 != 6)
 		return -EINVAL;
 	if (len > ND_FRAME_MAX - ETH_HDR)
 		return -EMSGSIZE;
-	if (ip6_is_multicast(dst)) {
-		ip6_mcast_mac(dst, mac);
+	if (nd_resolve(n, now, pkt + 24, mac, out, ctx)) {
 		send_ip(n, mac, pkt, len, out, ctx);
 		return 0;
 	}
-	if (!nd_next_hop(n, now, dst, r)) {
+	if (!nd_next_hop(n, now, pkt + 24, nh)) {
 		n->st.no_route++;
 		return -ENETUNREACH;
-	}
-	nh = r;
-	if ((e = usable(n, now, nh, out, ctx))) {
-		send_ip(n, e->mac, pkt, len, out, ctx);
-		return 0;
 	}
 	e = find(n, nh);
 	if (!e) {

@@ -40,10 +40,6 @@ typedef struct net_opts {
 	const char *prog;       /* "serve" / "connect", for messages */
 	uint64_t drain_ns;      /* --drain-timeout */
 	bool pcap_failed, trace_failed;   /* reported once */
-	uint64_t dad_until;               /* when addresses DAD found taken
-					   * are no longer looked for (0: not
-					   * begun) */
-	unsigned addr6_taken;             /* bit i: ns.addr6[i] reported */
 	const char *report;     /* --report FILE: the HTML report at exit */
 	bool ecn_given;         /* --ecn N: hsk_config.ecn (tcp_ecn) */
 	uint8_t ecn;

@@ -521,6 +521,17 @@ static bool net_threads(net_opts *o)
 	return true;
 }
 
+/* Said once per address: shard 0's loop is the one that tells. */
+static void on_addr_taken(void *ctx, hsk_loop *l, const hsk_addr *a)
+{
+	net_opts *o = ctx;
+	char buf[HSK_ADDRSTRLEN];
+
+	(void)l;
+	fprintf(stderr, "handshake %s: %s is taken on the link (duplicate address "
+		"detection): not used\n", o->prog, hsk_addr_str(a, buf));
+}
+
 hsk_loop *net_loop_open(net_opts *o)
 {
 	char err[256];
@@ -566,6 +577,7 @@ hsk_loop *net_loop_open(net_opts *o)
 		return NULL;
 	}
 	l = hsk_shards_loop(o->sh, 0);
+	hsk_loop_on_addr_taken(l, on_addr_taken, o);
 	return l;
 }
 
@@ -594,42 +606,10 @@ const char *net_shards_desc(net_opts *o, char *buf, size_t cap)
 	return buf;
 }
 
-/* An IPv6 address the loop took out of the stack because DAD found it
- * taken on the link (TAP, AF_XDP): said once, in the first seconds. */
-static void addrs_taken_check(net_opts *o, hsk_loop *l)
-{
-	uint64_t now = hsk_loop_now(l);
-	hsk_addr have[HSK_NETSPEC_ADDR6 * 2 + 2];
-	size_t n;
-	char a[HSK_ADDRSTRLEN];
-
-	if (!o->dad_until)
-		o->dad_until = now + 3000000000ull;    /* DAD: 1 s; the loop: 2 s */
-	if (now > o->dad_until || !(o->ns.tap || o->ns.xdp))
-		return;
-	n = hsk_stack_addrs(hsk_loop_stack(l), have, NULL, sizeof(have) / sizeof(have[0]));
-	if (n > sizeof(have) / sizeof(have[0]))
-		n = sizeof(have) / sizeof(have[0]);   /* (--addr gives at most 1 + 4, + 1 link-local) */
-	for (unsigned i = 0; i < o->ns.naddr6; i++) {
-		bool there = false;
-		for (size_t k = 0; k < n && !there; k++)
-			there = have[k].family == HSK_AF_INET6 &&
-				!memcmp(have[k].v6, o->ns.addr6[i].v6, 16);
-		if (!there && !(o->addr6_taken & 1u << i)) {
-			o->addr6_taken |= 1u << i;
-			fprintf(stderr, "handshake %s: %s is taken on the link (duplicate address "
-				"detection): not used\n", o->prog, hsk_addr_str(&o->ns.addr6[i], a));
-		}
-	}
-}
-
 int net_outputs_check(net_opts *o, hsk_loop *l, bool final)
 {
 	hsk_dev *d = hsk_loop_dev(l);
 	int e = final ? pcap_dev_flush(d) : pcap_dev_error(d);
-
-	if (o->ns.naddr6)
-		addrs_taken_check(o, l);
 
 	if (e && !o->pcap_failed) {
 		fprintf(stderr, "handshake %s: %s: %s (the capture stops here)\n", o->prog,

@@ -71,6 +71,8 @@ struct hsk_loop {
 	void *sig_ctx;
 	hsk_loop_tick_fn tick_fn;
 	void *tick_ctx;
+	hsk_loop_addr_fn taken_fn;
+	void *taken_ctx;
 	hsk_addr dad[LOOP_MAX_DAD];  /* IPv6 addresses under DAD, until dad_until */
 	unsigned ndad;
 	uint64_t dad_until;
@@ -589,8 +591,14 @@ static void dad_check(hsk_loop *l)
 			taken = tap_addr6_taken(l->devs[d], l->dad[i].v6) ||
 				xdp_addr6_taken(l->devs[d], l->dad[i].v6);
 		if (taken) {
-			hsk_stack_del_addr(l->s, &l->dad[i]);
+			hsk_addr a = l->dad[i];
+
+			hsk_stack_del_addr(l->s, &a);
 			l->dad[i] = l->dad[--l->ndad];
+			if (l->taken_fn) {
+				hsk_stack_advance(l->s, l->now);
+				l->taken_fn(l->taken_ctx, l, &a);
+			}
 			continue;
 		}
 		i++;
@@ -816,6 +824,12 @@ void hsk_loop_on_tick(hsk_loop *l, hsk_loop_tick_fn fn, void *ctx)
 {
 	l->tick_fn = fn;
 	l->tick_ctx = ctx;
+}
+
+void hsk_loop_on_addr_taken(hsk_loop *l, hsk_loop_addr_fn fn, void *ctx)
+{
+	l->taken_fn = fn;
+	l->taken_ctx = ctx;
 }
 
 int hsk_loop_add_fd(hsk_loop *l, int fd, uint32_t events, hsk_loop_fd_fn fn, void *ctx)

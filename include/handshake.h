@@ -508,6 +508,12 @@ enum hsk_sockopt {
 				  * socket on :: takes IPv6 only; before bind
 				  * or connect, else -HSK_EINVAL; ENOPROTOOPT
 				  * on an IPv4 socket */
+	HSK_SO_MAX_PACING_RATE,  /* SO_MAX_PACING_RATE: bytes/s at most, and
+				  * turns pacing on, as Linux's internal
+				  * pacing (its segments spread over the RTT
+				  * at twice the window per RTT in slow start,
+				  * 1.2 times after); -1: paced, uncapped;
+				  * 0: not paced (the default) */
 };
 /* The Linux names. */
 #define HSK_TCP_NODELAY HSK_SO_NODELAY

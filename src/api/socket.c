@@ -419,13 +419,15 @@ static void accepted_opts(hsk_stack *s, const hsk_sock *nk, tcb *t)
 	const sock_opts *o = nk->opt;
 	/* They live in the extension: taken only when one is set. */
 	tcb_act *a = o->user_timeout_ns || o->keep_idle_s || o->keep_intvl_s || o->keep_cnt ||
-		     t->act ? tcb_act_get(&s->tcp, t) : NULL;
+		     o->pace_cap || t->act ? tcb_act_get(&s->tcp, t) : NULL;
 	if (!a)
 		return;
 	a->user_timeout_ns = o->user_timeout_ns;
 	a->keep_idle_s = o->keep_idle_s;
 	a->keep_intvl_s = o->keep_intvl_s;
 	a->keep_cnt = o->keep_cnt;
+	a->pace_cap = o->pace_cap;
+	a->pace_next = 0;
 	if (t->keep_at && o->keep_idle_s) {
 		t->keep_at = s->env.now + keep_idle_ns(&s->tcp, t);
 		tcb_timer_update(&s->tcp, t);

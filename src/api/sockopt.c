@@ -60,7 +60,7 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 	 * keepalive timings set before connect() among them (Linux keeps
 	 * them on the socket). */
 	if (o->user_timeout_ns || o->user_mss || o->keep_idle_s || o->keep_intvl_s ||
-	    o->keep_cnt) {
+	    o->keep_cnt || o->pace_cap) {
 		tcb_act *a = tcb_act_get(&s->tcp, t);
 		if (!a)
 			return -HSK_ENOMEM;
@@ -69,6 +69,8 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 		a->keep_idle_s = o->keep_idle_s;
 		a->keep_intvl_s = o->keep_intvl_s;
 		a->keep_cnt = o->keep_cnt;
+		a->pace_cap = o->pace_cap;
+		a->pace_next = 0;
 	}
 	return 0;
 }
@@ -321,6 +323,21 @@ static int set_fastopen(hsk_stack *s, hsk_sock *k, int opt, int value)
 	return 0;
 }
 
+/* SO_MAX_PACING_RATE on a connection: on, off or another cap at once;
+ * what pacing held back goes when it may. */
+static int set_pacing(hsk_stack *s, tcb *t, uint32_t cap)
+{
+	tcb_act *a = cap || t->act ? tcb_act_get(&s->tcp, t) : NULL;
+	if (!a)
+		return cap ? -HSK_ENOMEM : 0;
+	if (!a->pace_cap)
+		a->pace_next = 0;
+	a->pace_cap = cap;
+	a->pace_wait_at = 0;
+	tcp_output(&s->tcp, t);
+	return 0;
+}
+
 /* Options that are the socket layer's alone, or kept for later. */
 static int set_sock_opt(hsk_stack *s, hsk_sock *k, int opt, int value)
 {
@@ -361,6 +378,11 @@ static int set_sock_opt(hsk_stack *s, hsk_sock *k, int opt, int value)
 		if (k->kind == SK_LISTEN)
 			k->l->defer_retrans = o->defer_retrans;
 		return 0;
+	case HSK_SO_MAX_PACING_RATE:
+		if (value < -1)
+			return -HSK_EINVAL;
+		o->pace_cap = value < 0 ? PACE_UNCAPPED : (uint32_t)value;
+		return k->kind == SK_CONN ? set_pacing(s, k->t, o->pace_cap) : 0;
 	case HSK_SO_USER_TIMEOUT:
 		if (value < 0)
 			return -HSK_EINVAL;
@@ -517,6 +539,9 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 		return 0;
 	case HSK_TCP_NOTSENT_LOWAT:
 		*value = (int)o->notsent_lowat;         /* as Linux: 0 is unset */
+		return 0;
+	case HSK_SO_MAX_PACING_RATE:
+		*value = o->pace_cap == PACE_UNCAPPED ? -1 : (int)o->pace_cap;
 		return 0;
 	case HSK_SO_REUSEADDR:
 		*value = o->reuseaddr;

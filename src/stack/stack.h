@@ -38,6 +38,8 @@ typedef struct sock_opts {
 	uint32_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/INTVL, 0: stack's */
 	uint8_t keep_cnt;         /* TCP_KEEPCNT, 0: the stack's */
 	uint16_t user_mss;        /* TCP_MAXSEG */
+	uint32_t pace_cap;        /* SO_MAX_PACING_RATE: tcb_act.pace_cap's
+				   * value (0: not paced) */
 	uint8_t tos;              /* IP_TOS (ECN bits clear) */
 	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	bool reuseaddr, reuseport;

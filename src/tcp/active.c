@@ -78,6 +78,8 @@ static inline __attribute__((always_inline)) tcb_act *act_init(tcp_stack *s, tcb
 	a->cc.mss = t->mss < CC_MIN_MSS ? CC_MIN_MSS : t->mss;
 	a->cc.cwnd = t->cwnd;
 	a->ooo.n = 0;
+	a->pace_wait_at = 0;
+	a->pace_cap = 0;
 	a->ooo.fin_known = false;
 	a->ooo.fin_seq = seq_of(0);
 	a->ooo.held = 0;
@@ -126,6 +128,7 @@ static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->unacked_segs &&
 	       !a->user_timeout_ns && !a->user_mss && !a->retries && !a->win_probes &&
 	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt && !a->listener &&
+	       !a->pace_cap && !a->pace_wait_at &&
 	       !(t->flags & (TF_ECN_HIGH | TF_TFO_PENDING)) &&
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&

@@ -835,6 +835,9 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 		tcb_act *a = tcb_act_get(s, t);
 		if (!a)
 			break;
+		/* Paced: the segment's time may not have come (pace.c) */
+		if (a->pace_cap && len && pace_hold(s, t))
+			break;
 		uint8_t flags = HSK_TH_ACK;
 		if (len && (last || (is_new && burst_ends(t, len, avail, usable))))
 			flags |= HSK_TH_PSH;
@@ -848,6 +851,8 @@ static bool send_data_and_fin(tcp_stack *s, tcb *t, hsk_seq end)
 			      ring_off(t, t->snd_nxt), false, false))
 			break;          /* no segment record free */
 		sent = true;
+		if (a->pace_cap && len)
+			pace_sent(s, t, len);
 		/* All of it sent, with the FIN when one was due: the next
 		 * turn would find nothing. */
 		if (last)
@@ -918,9 +923,11 @@ static inline __attribute__((always_inline)) void output_end(tcp_stack *s, tcb *
 		tcb_set_rtx(s, t, s->env->now);
 	} else if (due && a && seq_eq(t->snd_max, t->snd_una) &&
 		   (seq_gt(end, t->snd_nxt) || fin_held(t, end)) &&
-		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t)) {
+		   !a->rtx_at && !syn_outstanding(t) && state_can_send_data(t) &&
+		   !a->pace_wait_at) {
 		/* Data or our FIN waits, nothing in flight: the window is
-		 * closed (or too small to use): probe it (RFC 9293 §3.8.6.1). */
+		 * closed (or too small to use): probe it (RFC 9293 §3.8.6.1).
+		 * (Not when pacing holds it: its own timer sends it.) */
 		t->flags |= TF_PERSIST;
 		tcb_set_rtx(s, t, s->env->now);
 	}
@@ -1011,7 +1018,8 @@ enum one_how { ONE_ANY, ONE_DATA, ONE_FIN };
  * cwnd, Nagle allowing), the FIN after them when one is due, or the FIN
  * alone. What output_send does then: its loop's one turn without its
  * tests, output_end. A window or Nagle holding data back (the loop may
- * split it, or send nothing) goes to output_send. end: data_end(t). how:
+ * split it, or send nothing) and a paced connection go to output_send.
+ * end: data_end(t). how:
  * a constant in each copy (output_one, output_data, output_fin), what
  * the caller knows folding the tests of the others away. */
 static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, hsk_seq end,
@@ -1036,7 +1044,7 @@ static inline __attribute__((always_inline)) void one_way(tcp_stack *s, tcb *t, 
 	if (avail) {
 		/* all of it, or the loop's way (which may split it or hold
 		 * it back) */
-		if (avail > rec_cwnd_room(t) || !nagle_allows(t, avail, avail)) {
+		if (avail > rec_cwnd_room(t) || !nagle_allows(t, avail, avail) || a->pace_cap) {
 			output_send(s, t, end);
 			return;
 		}

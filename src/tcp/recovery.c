@@ -452,7 +452,11 @@ bool rec_send_lost_walk(tcp_stack *s, tcb *t, tcp_sack *k)
 	while (rack_next_lost_after(&k->rk, seq_add(start, len), &start, &len)) {
 		if (!cc_room(cc, rack_pipe(&k->rk)))
 			break;
+		if (t->act->pace_cap && pace_hold(s, t))
+			break;
 		uint32_t sent = resend_record(s, t, start, len);
+		if (sent && t->act->pace_cap)
+			pace_sent(s, t, sent);
 		if (!sent && len > 1)
 			break;
 		rack_on_retransmit(&k->rk, start, s->env->now);

@@ -12,6 +12,8 @@
  *              FIN_WAIT_2 without a socket; before that, SO_LINGER's time
  *              for our FIN to be acknowledged (armed by close()).
  *   keep_at    keepalive (idle/interval/probes), when enabled.
+ *   pace_wait_at  a paced segment waits for its time (pace.c): armed
+ *              when pacing holds the send loop; cleared when it goes.
  *
  * An orphan holding rings when not even a minimum ring fits under
  * tcp_mem_high is reset when its retransmission or probe timer fires
@@ -228,6 +230,11 @@ void tcb_timer_fire(tcp_stack *s, tcb *t, uint64_t now)
 	tcp_sack *k = tcb_sack(t);
 	if (k && ((k->reo_at && k->reo_at <= now) || (k->tlp_at && k->tlp_at <= now)))
 		rec_sack_timers(s, t, now);
+	if (ACT_DUE(t, pace_wait_at, now)) {
+		/* a paced segment's time has come (pace.c) */
+		t->act->pace_wait_at = 0;
+		tcp_output(s, t);
+	}
 	if (ACT_DUE(t, delack_at, now)) {
 		t->act->delack_at = 0;
 		qack_delack_missed(t);

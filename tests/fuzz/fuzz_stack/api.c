@@ -305,11 +305,11 @@ void op_socket(side *x, rd *r)
 		uint32_t val = u32(r);
 		int vals[] = { 0, 1, (int)(val % 10), (int)(val % 100000), (int)val, -1,
 			       (int)(val % 70000) };
-		hsk_setsockopt(x->s, sd, arg % (HSK_SO_V6ONLY + 2), vals[(arg >> 5) % 7]);
+		hsk_setsockopt(x->s, sd, arg % (HSK_SO_MAX_PACING_RATE + 2), vals[(arg >> 5) % 7]);
 		break;
 	}
 	case 13: {
-		hsk_getsockopt(x->s, sd, arg % (HSK_SO_V6ONLY + 2), &v);
+		hsk_getsockopt(x->s, sd, arg % (HSK_SO_MAX_PACING_RATE + 2), &v);
 		hsk_poll(x->s, sd);
 		hsk_sock_error(x->s, sd);
 		hsk_sock_state(x->s, sd);

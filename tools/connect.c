@@ -501,6 +501,8 @@ static int connect_run(struct client *c)
 	rc = c->sd < 0 ? c->sd : hsk_bind_addr(c->s, c->sd, &any, c->lport);
 	if (rc >= 0 && c->fastopen)
 		rc = hsk_setsockopt(c->s, c->sd, HSK_TCP_FASTOPEN_CONNECT, 1);
+	if (rc >= 0 && c->o.pacing)
+		rc = hsk_setsockopt(c->s, c->sd, HSK_SO_MAX_PACING_RATE, c->o.pacing);
 	if (rc >= 0)
 		rc = hsk_connect_addr(c->s, c->sd, &c->raddr, c->rport);
 	if (rc == 0)

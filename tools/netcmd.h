@@ -43,6 +43,7 @@ typedef struct net_opts {
 	const char *report;     /* --report FILE: the HTML report at exit */
 	bool ecn_given;         /* --ecn N: hsk_config.ecn (tcp_ecn) */
 	uint8_t ecn;
+	int pacing;             /* --pacing-rate: HSK_SO_MAX_PACING_RATE, 0: not set */
 	unsigned fastopen_bits; /* or-ed into hsk_config.tcp_fastopen */
 	FILE *report_tmp;       /* the JSON trace kept for it */
 } net_opts;

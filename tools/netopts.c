@@ -115,7 +115,7 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 		"--tun", "--tap", "--addr", "--gw", "--host-addr", "--pcap", "--trace",
 		"--trace-file", "--loss", "--delay", "--dup", "--reorder", "--seed",
 		"--mtu", "--drain-timeout", "--report", "--ecn", "--ce", "--xdp", "--threads",
-		"--queues", "--offload", "--offload-deny", "--stall", NULL,
+		"--queues", "--offload", "--offload-deny", "--stall", "--pacing-rate", NULL,
 	};
 	const char *opt = NULL;
 	for (int k = 0; with_value[k]; k++)
@@ -236,6 +236,14 @@ int net_opt_parse(net_opts *o, int argc, char **argv, int *i)
 			return bad(o, "ECN mode (0, 1 or 2)", v);
 		o->ecn_given = true;
 		o->ecn = (uint8_t)(v[0] - '0');
+	} else if (!strcmp(opt, "--pacing-rate")) {
+		unsigned long r = strtoul(v, &end, 10);
+		if (!strcmp(v, "auto"))
+			o->pacing = -1;
+		else if (end == v || *end || r < 1 || r > INT32_MAX)
+			return bad(o, "pacing rate (bytes/s, or auto)", v);
+		else
+			o->pacing = (int)r;
 	} else if (!strcmp(opt, "--mtu")) {
 		unsigned long m = strtoul(v, &end, 10);
 		if (end == v || *end || m < 68 || m > 65535)
@@ -311,6 +319,8 @@ void net_opt_usage(FILE *f)
 		"TCP:\n"
 		"  --ecn 0|1|2               ECN as Linux's tcp_ecn: 1 ask for it on our\n"
 		"                            SYNs, 2 (default) only accept it, 0 never\n"
+		"  --pacing-rate N|auto      pace the connections (SO_MAX_PACING_RATE): at\n"
+		"                            most N bytes/s, or at the window's rate\n"
 		"scaling (docs/scale.md):\n"
 		"  --threads N               N shards: a stack per thread, each pinned to a\n"
 		"                            core (default: one per core; 1 on TAP or on a\n"

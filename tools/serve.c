@@ -892,6 +892,9 @@ static int serve_listen(struct serve_set *set, const struct server *tmpl)
 		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_TCP_FASTOPEN, sv->fastopen)) < 0) ||
 		    (sv->rcvbuf &&
 		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_SO_RCVBUF, sv->rcvbuf)) < 0) ||
+		    (tmpl->o->pacing &&
+		     (rc = hsk_setsockopt(sv->s, sv->lsd, HSK_SO_MAX_PACING_RATE,
+					  tmpl->o->pacing)) < 0) ||
 		    (rc = hsk_bind_addr(sv->s, sv->lsd, tmpl->bind.family ? &tmpl->bind : &any,
 					sv->port)) < 0 ||
 		    (rc = hsk_listen(sv->s, sv->lsd, sv->backlog)) < 0) {

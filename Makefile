@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CHECK_MIB ?= 1024
 
-.PHONY: all demo builds check test test-asan deps soak fuzz mutate coverage bench bench-scale bench-deps install clean
+.PHONY: all demo builds check deps soak fuzz mutate coverage bench bench-scale bench-deps install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -29,6 +29,7 @@ typedef struct spec {
 	uint64_t delay_ns;        /* one way */
 	uint64_t rate_bps;        /* the link's, 0: infinite */
 	double loss;              /* each way */
+	size_t queue;             /* the link's queue, packets (0: unbounded) */
 	size_t total;             /* bytes the sender sends */
 	int pacing;               /* HSK_SO_MAX_PACING_RATE, 0: not set */
 	bool on_listener;         /* set on the listener, the server sends;
@@ -102,7 +103,7 @@ static void transfer(const spec *sp, result *r)
 	sim sm;
 	sim_init(&sm, 2, NULL, 99);
 	memnet_impair imp = { .delay_ns = sp->delay_ns, .rate_bps = sp->rate_bps,
-			      .loss = sp->loss };
+			      .loss = sp->loss, .queue_limit = sp->queue };
 	memnet_set_impair(sm.net, C, &imp);
 	memnet_set_impair(sm.net, S, &imp);
 	int tx = sp->on_listener ? S : C, rx = sp->on_listener ? C : S;
@@ -266,6 +267,26 @@ static void test_uncapped_spreads_the_window(void **state)
 	assert_int_equal(paced.rtx, 0);
 }
 
+/* A shallow bottleneck queue (10 packets at 10 Mbit/s, 100 ms round
+ * trip, a 125-packet pipe): slow start's bursts overflow it in the first
+ * rounds and the unpaced sender grows slowly from there; the paced one
+ * stays in slow start until the pipe is full, and ends sooner (though
+ * it resends more when it overshoots). */
+static void test_shallow_queue(void **state)
+{
+	(void)state;
+	spec sp = { .delay_ns = 50 * MS, .rate_bps = 10000000ull, .queue = 10,
+		    .total = 4u << 20 };
+	result plain, paced;
+	transfer(&sp, &plain);
+	sp.pacing = -1;
+	transfer(&sp, &paced);
+	print_message("unpaced: %llu resent, %.0f ms; paced: %llu resent, %.0f ms\n",
+		      (unsigned long long)plain.rtx, plain.done_ns / 1e6,
+		      (unsigned long long)paced.rtx, paced.done_ns / 1e6);
+	assert_true(paced.done_ns * 10 < plain.done_ns * 9);
+}
+
 /* Repairs are paced too: with loss, every byte still arrives, within the
  * cap. */
 static void test_cap_with_loss(void **state)
@@ -347,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_cap_inherited_from_listener),
 		cmocka_unit_test(test_uncapped_spreads_the_window),
 		cmocka_unit_test(test_cap_with_loss),
+		cmocka_unit_test(test_shallow_queue),
 		cmocka_unit_test(test_small_writes_paced),
 		cmocka_unit_test(test_off_releases),
 	};

@@ -734,6 +734,10 @@ typedef struct hsk_tcp_info {
 				   * peer took (either end) */
 	uint32_t bytes_acked;     /* data bytes the peer acknowledged, modulo
 				   * 2^32 */
+	uint64_t pacing_rate;     /* bytes/s a paced connection sends at now
+				   * (Linux's tcpi_pacing_rate); 0: not paced,
+				   * UINT64_MAX: paced, no rate yet (no RTT
+				   * sample, no cap) */
 } hsk_tcp_info;
 /* Errors: EBADF; ENOTCONN (no connection). */
 int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti);

@@ -1283,6 +1283,7 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.ecn = (t->ecn & ECN_OK) != 0,
 		.fastopen = (t->flags & (TF_TFO_CHILD | TF_TFO_ACKED)) != 0,
 		.bytes_acked = tcb_data_acked(t),
+		.pacing_rate = t->act && t->act->pace_cap ? pace_rate(t) : 0,
 	};
 	return 0;
 }

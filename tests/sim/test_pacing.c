@@ -123,6 +123,15 @@ static void transfer(const spec *sp, result *r)
 	hsk_stack *ts = sm.st[tx], *rs = sm.st[rx];
 	assert_int_equal(hsk_getsockopt(ts, tsd, HSK_SO_MAX_PACING_RATE, &v), 0);
 	assert_int_equal(v, sp->pacing);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(ts, tsd, &ti), 0);
+	/* (an RTT sample from the handshake: the window's rate, capped) */
+	if (sp->pacing > 0)
+		assert_true(ti.pacing_rate <= (uint64_t)sp->pacing && ti.pacing_rate > 0);
+	else if (sp->pacing < 0)
+		assert_true(ti.pacing_rate > 0 && ti.pacing_rate < UINT64_MAX);
+	else
+		assert_int_equal(ti.pacing_rate, 0);
 
 	static uint8_t buf[65536];
 	size_t sent = 0, got = 0;

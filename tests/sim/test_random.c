@@ -1,8 +1,9 @@
 /*
  * Seeded randomized runs: many connections over a network that loses,
  * duplicates, reorders, corrupts and delays packets, in every combination
- * of the stream options (SACK, timestamps, window scaling on and off) and
- * two kinds of traffic:
+ * of the stream options (SACK, timestamps, window scaling on and off),
+ * some connections paced (HSK_SO_MAX_PACING_RATE), and two kinds of
+ * traffic:
  *   echo      each client sends a random payload and half-closes; the
  *             server echoes everything and closes at EOF;
  *   reqresp   long-lived connections carrying many small requests and
@@ -626,6 +627,17 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 	a->md = md;
 	rng_seed(&a->rng, seed);
 	a->lsd = sim_listen(&sm, S, PORT, 64);
+	/* Pacing (its own coin flips, so the rest of a seed's run is as
+	 * before): a third of the runs pace the server's connections from
+	 * the listener, a third of the clients pace once connected; at the
+	 * window's rate or under a cap of 16 kB/s to 2 MB/s. */
+	hsk_rng pr;
+	rng_seed(&pr, seed ^ 0x9ace);
+	int pace_srv = rng_below(&pr, 3) ? 0 : rng_below(&pr, 2) ? -1 :
+		16000 + (int)rng_below(&pr, 2000000);
+	if (pace_srv)
+		assert_int_equal(hsk_setsockopt(sm.st[S], a->lsd, HSK_SO_MAX_PACING_RATE,
+						pace_srv), 0);
 	for (int i = 0; i < CONNS; i++) {
 		app_conn *c = &a->cli[i];
 		c->idx = i;
@@ -639,6 +651,10 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 		}
 		c->sd = sim_connect(&sm, C, S, PORT);
 		assert_true(c->sd < 256);
+		if (!rng_below(&pr, 3))
+			assert_int_equal(hsk_setsockopt(sm.st[C], c->sd, HSK_SO_MAX_PACING_RATE,
+							rng_below(&pr, 2) ? -1 :
+							16000 + (int)rng_below(&pr, 2000000)), 0);
 		a->by_sd[C][c->sd] = c;
 	}
 	/* Until nothing is left to do. The bound only stops a run that never

@@ -176,9 +176,9 @@ typedef void (*hsk_loop_tick_fn)(void *ctx, hsk_loop *l);
 void hsk_loop_on_tick(hsk_loop *l, hsk_loop_tick_fn fn, void *ctx);
 /* Called once for each IPv6 address of an Ethernet device's (TAP,
  * AF_XDP; its link-local one too) that Duplicate Address Detection finds
- * taken on the link (in the first two seconds after it was added): the loop has
- * already taken it out of the stack (RFC 4862 §5.4.5; connections on it
- * live on, new ones cannot use it). */
+ * taken on the link, in the first two seconds after it was added: the
+ * loop has already taken it out of the stack (RFC 4862 §5.4.5;
+ * connections on it live on, new ones cannot use it). */
 typedef void (*hsk_loop_addr_fn)(void *ctx, hsk_loop *l, const hsk_addr *a);
 void hsk_loop_on_addr_taken(hsk_loop *l, hsk_loop_addr_fn fn, void *ctx);
 

@@ -21,7 +21,7 @@ within() {
 }
 
 exchange_with_kernel_sink 30
-within 0 1.5 "unpaced upload of 300 kB" "$TMP/sink.log"
+within 0 2 "unpaced upload of 300 kB" "$TMP/sink.log"
 exchange_with_kernel_sink 30 --pacing-rate 100000
 within 2.7 9 "upload of 300 kB at 100 kB/s" "$TMP/sink.log"
 

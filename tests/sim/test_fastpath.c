@@ -430,13 +430,17 @@ static const mode ecn_ce = { "SACK, timestamps, ECN with CE marks", .sack = true
  * (IPv4; HSK_SEED_OFFSET 17965966430000). Both: a timeout with SACK whose
  * undo was still possible, the ACK that took SND.UNA past `recover`
  * taken by the quiet way, which did not ask undo_ack (the general way
- * undid the timeout). */
+ * undid the timeout). The two stopped reaching that ACK as the engine
+ * changed around them (mutant undo-quiet-takes-loss-ack survived a
+ * later stop's run); 107031 reaches it again today (found by running the
+ * mutant over 400 seeds a mode at offset 100000). */
 static void test_soak_seeds(void **state)
 {
 	(void)state;
 	totals tot = { 0 };
 	compare_seed(&sack_ts, 17965966437067ull, &tot);
 	compare_seed(&ecn_ce, 17965966437031ull, &tot);
+	compare_seed(&ecn_ce, 107031ull, &tot);
 	assert_true(tot.recs > 0 && tot.bytes > 0);
 }
 

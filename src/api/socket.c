@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "tcp/conn.h"
+#include "tcp/pace.h"
 #include "tcp/passive.h"
 
 enum { EPHEMERAL_LO = 32768, EPHEMERAL_HI = 60999 }; /* Linux's range */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "stack/stack.h"
+#include "tcp/pace.h"
 
 static const sock_opts opts_default = {
 	.linger_s = SOCK_LINGER_OFF, .rcvlowat = 1, .sndlowat = 1,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tcp/passive.h"
+#include "tcp/pace.h"
 #include "tcp/rec_send.h"
 #include "tcp/tcp.h"
 

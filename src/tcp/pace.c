@@ -17,6 +17,7 @@
  * and RACK's repairs) and a FIN with data are paced; ACKs, window probes,
  * loss probes and a FIN alone are not.
  */
+#include "tcp/pace.h"
 #include "tcp/tcp.h"
 
 #define NS_PER_S 1000000000ull

@@ -19,6 +19,7 @@
  */
 #include <stdlib.h>
 
+#include "tcp/pace.h"
 #include "tcp/rec_send.h"
 #include "tcp/tcp.h"
 

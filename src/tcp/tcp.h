@@ -358,7 +358,7 @@ typedef struct tcb_act {
 	seg_tpl tpl;              /* the TCB's, filled by tcb_act_new */
 	hsk_seq rcv_up;           /* with URG_RCV: RCV.UP, the octet after
 				   * the peer's urgent data */
-	/* Pacing (pace.c): the two first zeroed in a new extension
+	/* Pacing (pace.h): the two first zeroed in a new extension
 	 * (act_init), pace_next valid with pace_cap */
 	uint64_t pace_wait_at;    /* a paced segment waits until then (the
 				   * timer); 0: none waits */
@@ -1217,19 +1217,6 @@ static inline uint16_t tcb_user_mss(const tcb *t) { return t->act ? t->act->user
 static inline uint8_t tcb_retries(const tcb *t) { return t->act ? t->act->retries : 0; }
 static inline uint8_t tcb_win_probes(const tcb *t) { return t->act ? t->act->win_probes : 0; }
 static inline const cc_ops *tcb_cc_ops(const tcb *t) { return cc_at(t->cc_id); }
-
-/* ---- pace.c ---- */
-/* tcb_act.pace_cap of a connection paced at the rate its window and RTT
- * give, with no cap of the user's. */
-#define PACE_UNCAPPED UINT32_MAX
-/* Whether the next paced segment must wait (then the timer is set for it:
- * pace_wait_at); for a connection with pace_cap set. */
-bool pace_hold(struct tcp_stack *s, tcb *t);
-/* A paced segment of len bytes went: the next may go len / rate later. */
-void pace_sent(struct tcp_stack *s, tcb *t, uint32_t len);
-/* The rate a paced connection sends at now, bytes/s (UINT64_MAX: none to
- * pace by, before an RTT sample and without a cap). */
-uint64_t pace_rate(const tcb *t);
 
 /* ---- timer.c ---- */
 /* Keepalive parameters: the socket's, else the stack's. */

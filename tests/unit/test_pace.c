@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "tcp/pace.h"
 #include "tcp/tcp.h"
 
 #define MS 1000000ull

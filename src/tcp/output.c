@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "tcp/passive.h"
 #include "tcp/pace.h"
+#include "tcp/passive.h"
 #include "tcp/rec_send.h"
 #include "tcp/tcp.h"
 

@@ -78,6 +78,16 @@ static void grow(tcp_stack *s, tcb *t, uint32_t acked, uint32_t flight_before,
 	if (!ecn_cwr_ack(s, t, acked, rec_pipe(t)))
 		cc_grow(s, t, acked, flight_before, rtt_sample);
 }
+/* NewReno's resend of the oldest segment (a fast retransmit, or the next
+ * hole after a partial ACK): at once, one segment an ACK, but counted
+ * by pacing (pace.c), so that the new data after it waits for it. */
+static void resend_una(tcp_stack *s, tcb *t)
+{
+	uint32_t n = tcb_resend(s, t, t->snd_una, t->mss);
+	if (n && t->act->pace_cap)
+		pace_sent(s, t, n);
+}
+
 
 void rec_on_ack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
 		uint32_t flight_before)
@@ -104,7 +114,7 @@ void rec_on_ack(tcp_stack *s, tcb *t, const tcp_opts *o, uint32_t acked,
 		cc_ack a = { .acked = acked, .flight = flight_before,
 			     .srtt = t->rtt.srtt, .cwnd_limited = true };
 		cc_on_ack(&x->cc, &a, s->env->now);
-		tcb_resend(s, t, t->snd_una, t->mss);
+		resend_una(s, t);
 		return;
 	}
 	if (x->undo & UNDO_LOSS)
@@ -143,7 +153,7 @@ void rec_on_dupack(tcp_stack *s, tcb *t)
 	} else {
 		x->undo = 0;    /* ECN's reduction: never undone */
 	}
-	tcb_resend(s, t, t->snd_una, t->mss);
+	resend_una(s, t);
 	tcb_arm_rtx(s, t, s->env->now);
 }
 

@@ -304,6 +304,12 @@ typedef struct hsk_config {
 	/* Bytes not yet sent a socket may hold (TCP_NOTSENT_LOWAT's default,
 	 * Linux's tcp_notsent_lowat): UINT32_MAX, no limit */
 	uint32_t tcp_notsent_lowat;
+	/* Pacing for every connection (HSK_SO_MAX_PACING_RATE's default, in
+	 * its units), as Linux paces every flow under the fq qdisc: 0
+	 * (default) off; -1 paced at the rate the window and RTT give; N > 0
+	 * that, at most N bytes/s (fq's maxrate). A socket's option
+	 * overrides it (0 there: that connection is not paced). */
+	int pacing_rate;
 	const char *congestion_control; /* "cubic" (default), "newreno", "none" */
 	uint32_t isn_offset;        /* added to every ISN (0) */
 	bool isn_fixed;             /* false; true: every ISN is isn_offset

@@ -419,15 +419,16 @@ static void accepted_opts(hsk_stack *s, const hsk_sock *nk, tcb *t)
 		return;
 	const sock_opts *o = nk->opt;
 	/* They live in the extension: taken only when one is set. */
+	uint32_t pace_cap = sock_pace_cap(s, o);
 	tcb_act *a = o->user_timeout_ns || o->keep_idle_s || o->keep_intvl_s || o->keep_cnt ||
-		     o->pace_cap || t->act ? tcb_act_get(&s->tcp, t) : NULL;
+		     pace_cap != s->tcp.pace_default || t->act ? tcb_act_get(&s->tcp, t) : NULL;
 	if (!a)
 		return;
 	a->user_timeout_ns = o->user_timeout_ns;
 	a->keep_idle_s = o->keep_idle_s;
 	a->keep_intvl_s = o->keep_intvl_s;
 	a->keep_cnt = o->keep_cnt;
-	a->pace_cap = o->pace_cap;
+	a->pace_cap = pace_cap;
 	a->pace_next = 0;
 	if (t->keep_at && o->keep_idle_s) {
 		t->keep_at = s->env.now + keep_idle_ns(&s->tcp, t);
@@ -1284,7 +1285,7 @@ int hsk_sock_info(hsk_stack *s, int sd, hsk_tcp_info *ti)
 		.ecn = (t->ecn & ECN_OK) != 0,
 		.fastopen = (t->flags & (TF_TFO_CHILD | TF_TFO_ACKED)) != 0,
 		.bytes_acked = tcb_data_acked(t),
-		.pacing_rate = t->act && t->act->pace_cap ? pace_rate(t) : 0,
+		.pacing_rate = pace_rate_now(&s->tcp, t),
 	};
 	return 0;
 }

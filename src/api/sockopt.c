@@ -60,8 +60,9 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 	/* The extension holds the rarer ones (and then stays), the
 	 * keepalive timings set before connect() among them (Linux keeps
 	 * them on the socket). */
+	uint32_t pace_cap = sock_pace_cap(s, o);
 	if (o->user_timeout_ns || o->user_mss || o->keep_idle_s || o->keep_intvl_s ||
-	    o->keep_cnt || o->pace_cap) {
+	    o->keep_cnt || pace_cap != s->tcp.pace_default) {
 		tcb_act *a = tcb_act_get(&s->tcp, t);
 		if (!a)
 			return -HSK_ENOMEM;
@@ -70,7 +71,7 @@ int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t)
 		a->keep_idle_s = o->keep_idle_s;
 		a->keep_intvl_s = o->keep_intvl_s;
 		a->keep_cnt = o->keep_cnt;
-		a->pace_cap = o->pace_cap;
+		a->pace_cap = pace_cap;
 		a->pace_next = 0;
 	}
 	return 0;
@@ -328,9 +329,11 @@ static int set_fastopen(hsk_stack *s, hsk_sock *k, int opt, int value)
  * what pacing held back goes when it may. */
 static int set_pacing(hsk_stack *s, tcb *t, uint32_t cap)
 {
-	tcb_act *a = cap || t->act ? tcb_act_get(&s->tcp, t) : NULL;
+	/* (without an extension: a new one starts with the stack's) */
+	bool own = cap != s->tcp.pace_default;
+	tcb_act *a = own || t->act ? tcb_act_get(&s->tcp, t) : NULL;
 	if (!a)
-		return cap ? -HSK_ENOMEM : 0;
+		return own ? -HSK_ENOMEM : 0;
 	if (!a->pace_cap)
 		a->pace_next = 0;
 	a->pace_cap = cap;
@@ -383,6 +386,7 @@ static int set_sock_opt(hsk_stack *s, hsk_sock *k, int opt, int value)
 		if (value < -1)
 			return -HSK_EINVAL;
 		o->pace_cap = value < 0 ? PACE_UNCAPPED : (uint32_t)value;
+		o->pace_set = true;
 		return k->kind == SK_CONN ? set_pacing(s, k->t, o->pace_cap) : 0;
 	case HSK_SO_USER_TIMEOUT:
 		if (value < 0)
@@ -542,7 +546,7 @@ int hsk_getsockopt(hsk_stack *s, int sd, int opt, int *value)
 		*value = (int)o->notsent_lowat;         /* as Linux: 0 is unset */
 		return 0;
 	case HSK_SO_MAX_PACING_RATE:
-		*value = o->pace_cap == PACE_UNCAPPED ? -1 : (int)o->pace_cap;
+		*value = sock_pace_cap(s, o) == PACE_UNCAPPED ? -1 : (int)sock_pace_cap(s, o);
 		return 0;
 	case HSK_SO_REUSEADDR:
 		*value = o->reuseaddr;

@@ -80,7 +80,7 @@ static bool config_valid(const hsk_config *c)
 	       c->tcp_mem_low <= c->tcp_mem_pressure &&
 	       c->tcp_mem_pressure <= c->tcp_mem_high && c->tcp_mem_high > 0 &&
 	       c->max_sockets > 0 && c->max_conns > 0 && c->somaxconn > 0 &&
-	       c->ecn <= 2 &&
+	       c->ecn <= 2 && c->pacing_rate >= -1 &&
 	       c->min_snd_mss >= 48 && c->min_pmtu >= 68 &&
 	       c->ipfrag_low_thresh <= c->ipfrag_high_thresh && c->prefix_len <= 32;
 }

@@ -39,11 +39,13 @@ typedef struct sock_opts {
 	uint8_t keep_cnt;         /* TCP_KEEPCNT, 0: the stack's */
 	uint16_t user_mss;        /* TCP_MAXSEG */
 	uint32_t pace_cap;        /* SO_MAX_PACING_RATE: tcb_act.pace_cap's
-				   * value (0: not paced) */
+				   * value (0: not paced), when pace_set */
 	uint8_t tos;              /* IP_TOS (ECN bits clear) */
 	uint8_t defer_retrans;    /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	bool reuseaddr, reuseport;
 	bool tfo_connect;         /* TCP_FASTOPEN_CONNECT */
+	bool pace_set;            /* SO_MAX_PACING_RATE set (else the stack's
+				   * pacing_rate: sock_pace_cap) */
 	const cc_ops *cc;         /* TCP_CONGESTION (NULL: the stack's) */
 } sock_opts;
 
@@ -189,6 +191,13 @@ static inline void stack_sock_release(hsk_stack *s, int sd)
 /* ---- src/api/sockopt.c ---- */
 /* A socket's options to read (the defaults when it set none). */
 const sock_opts *sock_opts_get(const hsk_stack *s, const hsk_sock *k);
+/* The pacing a socket's connection gets: its SO_MAX_PACING_RATE, or the
+ * stack's pacing_rate when the option was not set (tcb_act.pace_cap's
+ * encoding). */
+static inline uint32_t sock_pace_cap(const hsk_stack *s, const sock_opts *o)
+{
+	return o->pace_set ? o->pace_cap : s->tcp.pace_default;
+}
 /* The connection of a fresh socket takes the options it was given: 0,
  * or -HSK_ENOMEM (no extension for those that live there). */
 int sock_opts_to_tcb(hsk_stack *s, const hsk_sock *k, tcb *t);

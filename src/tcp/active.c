@@ -79,7 +79,8 @@ static inline __attribute__((always_inline)) tcb_act *act_init(tcp_stack *s, tcb
 	a->cc.cwnd = t->cwnd;
 	a->ooo.n = 0;
 	a->pace_wait_at = 0;
-	a->pace_cap = 0;
+	a->pace_cap = s->pace_default;
+	a->pace_next = 0;
 	a->ooo.fin_known = false;
 	a->ooo.fin_seq = seq_of(0);
 	a->ooo.held = 0;
@@ -122,13 +123,20 @@ tcb_act *tcb_act_new(tcp_stack *s, tcb *t)
 	return t->node.v6 ? act_label(s, t, a) : a;
 }
 
+/* A paced connection's next departure still ahead: a new extension would
+ * not know it (its pace_next is 0), and the next write would go early. */
+static bool pace_owed(const tcp_stack *s, const tcb_act *a)
+{
+	return a->pace_next > s->env->now;
+}
+
 static bool act_quiescent(const tcp_stack *s, const tcb *t, const tcb_act *a)
 {
 	return !a->snd.buf && !a->rcv.buf && !a->sack_on && !a->rtx_at && !a->delack_at &&
 	       !a->close_at && !a->first_rtx_at && !a->dupacks && !a->unacked_segs &&
 	       !a->user_timeout_ns && !a->user_mss && !a->retries && !a->win_probes &&
 	       !a->keep_idle_s && !a->keep_intvl_s && !a->keep_cnt && !a->listener &&
-	       !a->pace_cap && !a->pace_wait_at &&
+	       a->pace_cap == s->pace_default && !a->pace_wait_at && !pace_owed(s, a) &&
 	       !(t->flags & (TF_ECN_HIGH | TF_TFO_PENDING)) &&
 	       a->ooo.n == 0 && !a->ooo.fin_known && a->ooo.held == 0 &&
 	       (!(t->flags & TF_RTT_TIMING) || (t->flags & TF_SACK_OK)) &&
@@ -181,14 +189,15 @@ static void idle_append(tcp_stack *s, tcb *t)
 
 /* The oldest kept extension goes back (when quiescent). One that a live
  * receive count holds (tune.c) goes to the list's end instead, until the
- * count lapses (max(2 RTT, 200 ms) after the last one): an idle receiver
- * has no event of its own that would give it back later, so it must not
+ * count lapses (max(2 RTT, 200 ms) after the last one), and so does one
+ * whose next paced departure is ahead (pace_owed): an idle connection has
+ * no event of its own that would give it back later, so it must not
  * leave the list, not even past ACT_KEEP_MAX. */
 static void idle_pop(tcp_stack *s, uint64_t now)
 {
 	tcb *t = s->act_idle_head;
 	idle_unlink(s, t);
-	if (tune_live(s, t->act)) {
+	if (tune_live(s, t->act) || pace_owed(s, t->act)) {
 		t->act->idle_at = now;
 		idle_append(s, t);
 		return;

@@ -3,7 +3,9 @@
  * leaving in bursts, as Linux's internal pacing (tcp_internal_pacing,
  * tcp_update_pacing_rate, the EDT model of tcp_update_skb_after_send).
  * It is on for a connection whose socket set HSK_SO_MAX_PACING_RATE, as
- * Linux's SO_MAX_PACING_RATE turns it on: the rate is the window's per
+ * Linux's SO_MAX_PACING_RATE turns it on, and for every connection of a
+ * stack with hsk_config.pacing_rate (the option's default then, as fq
+ * paces every flow under Linux): the rate is the window's per
  * RTT -- twice it in slow start (cwnd below half of ssthresh), 1.2 times
  * it after -- capped by the option's bytes per second.
  *
@@ -25,24 +27,41 @@
  * in whole milliseconds (epoll_wait). */
 #define PACE_JITTER_NS 1000000ull
 
-uint64_t pace_rate(const tcb *t)
+/* The rate for a cap (not 0) and a congestion state. */
+static uint64_t rate_of(const tcb *t, uint32_t pace_cap, const cc_state *cc)
 {
-	const tcb_act *a = t->act;
-	uint64_t cap = a->pace_cap == PACE_UNCAPPED ? UINT64_MAX : a->pace_cap;
+	uint64_t cap = pace_cap == PACE_UNCAPPED ? UINT64_MAX : pace_cap;
 	uint64_t srtt = t->rtt.srtt;
 
 	if (!srtt)
 		return cap;
-	uint64_t cwnd = a->cc.cwnd;
+	uint64_t cwnd = cc->cwnd;
 	uint64_t flight = (uint32_t)seq_diff(t->snd_nxt, t->snd_una);
 	if (flight > cwnd)
 		cwnd = flight;
 	/* (cwnd < 2^31, so no overflow: < 2^31 * 200 * 10^7) */
-	unsigned pct = a->cc.cwnd < a->cc.ssthresh / 2 ? 200 : 120;
+	unsigned pct = cc->cwnd < cc->ssthresh / 2 ? 200 : 120;
 	uint64_t rate = cwnd * pct * (NS_PER_S / 100) / srtt;
 	if (!rate)
 		rate = 1;
 	return rate < cap ? rate : cap;
+}
+
+uint64_t pace_rate(const tcb *t)
+{
+	return rate_of(t, t->act->pace_cap, &t->act->cc);
+}
+
+uint64_t pace_rate_now(const tcp_stack *s, const tcb *t)
+{
+	if (t->act)
+		return t->act->pace_cap ? pace_rate(t) : 0;
+	if (!s->pace_default)
+		return 0;
+	/* what a new extension would hold (act_init's) */
+	cc_state cc = s->cc_fresh[t->cc_id];
+	cc.cwnd = t->cwnd;
+	return rate_of(t, s->pace_default, &cc);
 }
 
 bool pace_hold(tcp_stack *s, tcb *t)

@@ -1,7 +1,8 @@
 /*
  * Pacing (pace.c, docs/bytestream.md "Pacing"): the departures of a
- * connection whose socket set HSK_SO_MAX_PACING_RATE. Its state is the
- * active extension's (tcb_act.pace_*).
+ * connection whose socket set HSK_SO_MAX_PACING_RATE, or of every one
+ * with hsk_config.pacing_rate. Its state is the active extension's
+ * (tcb_act.pace_*).
  */
 #ifndef HSK_TCP_PACE_H
 #define HSK_TCP_PACE_H
@@ -20,5 +21,7 @@ void pace_sent(struct tcp_stack *s, tcb *t, uint32_t len);
 /* The rate a paced connection sends at now, bytes/s (UINT64_MAX: none to
  * pace by, before an RTT sample and without a cap). */
 uint64_t pace_rate(const tcb *t);
+/* pace_rate for any connection: 0 when not paced (hsk_tcp_info's) */
+uint64_t pace_rate_now(const struct tcp_stack *s, const tcb *t);
 
 #endif

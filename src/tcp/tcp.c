@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/pace.h"
 #include "tcp/passive.h"
 #include "tcp/tcp.h"
 
@@ -22,6 +23,7 @@ int tcp_init(tcp_stack *s, hsk_env *env, ip_layer *ip)
 	s->rttp.rto_initial = cfg->rto_initial_ns;
 	s->rttp.rto_min = cfg->rto_min_ns;
 	s->rttp.rto_max = cfg->rto_max_ns;
+	s->pace_default = cfg->pacing_rate < 0 ? PACE_UNCAPPED : (uint32_t)cfg->pacing_rate;
 	s->cc_ops = cc_find(cfg->congestion_control ? cfg->congestion_control : "cubic");
 	if (!s->cc_ops)
 		return -HSK_EINVAL;

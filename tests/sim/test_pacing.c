@@ -5,8 +5,11 @@
  * connect, on a listener (its connections inherit it) or on a
  * connection; -1 paces at the rate the window and RTT give, which
  * spreads a window over the round trip; 0 turns it off and what it held
- * goes at once. Every transfer checks each byte and ends with no leak.
- * Both families (HSK_SIM_FAMILY=6 runs it over IPv6).
+ * goes at once. hsk_config.pacing_rate paces every connection of a stack
+ * the same way, without the option (which overrides it), and an idle
+ * connection paced so gives its extension back. Every transfer checks
+ * each byte and ends with no leak. Both families (HSK_SIM_FAMILY=6 runs
+ * it over IPv6).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "stack/stack.h"
 
 enum { C = 0, S = 1, PORT = 5201 };
 
@@ -33,6 +37,8 @@ typedef struct spec {
 	bool plain;               /* both ends without SACK and timestamps */
 	size_t total;             /* bytes the sender sends */
 	int pacing;               /* HSK_SO_MAX_PACING_RATE, 0: not set */
+	bool set_zero;            /* set it though 0 (over stack_pacing) */
+	int stack_pacing;         /* both stacks' hsk_config.pacing_rate */
 	bool on_listener;         /* set on the listener, the server sends;
 				   * else on the client before connect, the
 				   * client sends */
@@ -105,6 +111,9 @@ static void transfer(const spec *sp, result *r)
 	hsk_config cfg;
 	hsk_config_default(&cfg);
 	cfg.sack = cfg.timestamps = !sp->plain;
+	cfg.pacing_rate = sp->stack_pacing;
+	bool set = sp->pacing || sp->set_zero;
+	int pacing = set ? sp->pacing : sp->stack_pacing;       /* in force */
 	sim_init(&sm, 2, &cfg, 99);
 	memnet_impair imp = { .delay_ns = sp->delay_ns, .rate_bps = sp->rate_bps,
 			      .loss = sp->loss, .queue_limit = sp->queue };
@@ -114,11 +123,11 @@ static void transfer(const spec *sp, result *r)
 	hsk_stack *c = sm.st[C], *s = sm.st[S];
 	int lsd = sim_socket(&sm, S), v = 7;
 	assert_int_equal(sim_bind_any(&sm, S, lsd, PORT), 0);
-	if (sp->pacing && sp->on_listener)
+	if (set && sp->on_listener)
 		assert_int_equal(hsk_setsockopt(s, lsd, HSK_SO_MAX_PACING_RATE, sp->pacing), 0);
 	assert_int_equal(hsk_listen(s, lsd, 4), 0);
 	int csd = sim_socket(&sm, C);
-	if (sp->pacing && !sp->on_listener)
+	if (set && !sp->on_listener)
 		assert_int_equal(hsk_setsockopt(c, csd, HSK_SO_MAX_PACING_RATE, sp->pacing), 0);
 	assert_int_equal(sim_connect_to(&sm, C, csd, S, PORT), -HSK_EINPROGRESS);
 	sim_run(&sm, 4 * sp->delay_ns + 10 * MS);
@@ -126,13 +135,13 @@ static void transfer(const spec *sp, result *r)
 	int tsd = tx == C ? csd : ssd, rsd = tx == C ? ssd : csd;
 	hsk_stack *ts = sm.st[tx], *rs = sm.st[rx];
 	assert_int_equal(hsk_getsockopt(ts, tsd, HSK_SO_MAX_PACING_RATE, &v), 0);
-	assert_int_equal(v, sp->pacing);
+	assert_int_equal(v, pacing);
 	hsk_tcp_info ti;
 	assert_int_equal(hsk_sock_info(ts, tsd, &ti), 0);
 	/* (an RTT sample from the handshake: the window's rate, capped) */
-	if (sp->pacing > 0)
-		assert_true(ti.pacing_rate <= (uint64_t)sp->pacing && ti.pacing_rate > 0);
-	else if (sp->pacing < 0)
+	if (pacing > 0)
+		assert_true(ti.pacing_rate <= (uint64_t)pacing && ti.pacing_rate > 0);
+	else if (pacing < 0)
 		assert_true(ti.pacing_rate > 0 && ti.pacing_rate < UINT64_MAX);
 	else
 		assert_int_equal(ti.pacing_rate, 0);
@@ -210,12 +219,13 @@ static double rate_of(const result *r)
  * 4 kB/s every ~350 ms, longer than the retransmission timeout, so the
  * sender waits with nothing in flight, which is not a closed window (no
  * zero-window probes). */
-static void cap_holds(bool on_listener)
+static void cap_holds(bool on_listener, bool by_stack)
 {
 	static const int caps[] = { 200000, 20000, 4000 };
 	for (unsigned i = 0; i < 3; i++) {
 		spec sp = { .delay_ns = 10 * MS, .rate_bps = 100000000ull,
-			    .total = caps[i] * 5u, .pacing = caps[i],
+			    .total = caps[i] * 5u, .pacing = by_stack ? 0 : caps[i],
+			    .stack_pacing = by_stack ? caps[i] : 0,
 			    .on_listener = on_listener };
 		result r;
 		transfer(&sp, &r);
@@ -233,9 +243,11 @@ static void cap_holds(bool on_listener)
 		assert_int_equal(r.max_backoff, 0);
 		assert_int_equal(r.rtx, 0);
 	}
-	/* Unpaced, the same transfer goes as fast as the window allows. */
+	/* Unpaced, the same transfer goes as fast as the window allows (on
+	 * a pacing stack: the option's 0 turns it off for the socket). */
 	spec sp = { .delay_ns = 10 * MS, .rate_bps = 100000000ull, .total = 1000000,
-		    .on_listener = on_listener };
+		    .on_listener = on_listener, .set_zero = by_stack,
+		    .stack_pacing = by_stack ? 200000 : 0 };
 	result r;
 	transfer(&sp, &r);
 	if (rate_of(&r) < 2000000)
@@ -246,13 +258,21 @@ static void cap_holds(bool on_listener)
 static void test_cap_set_before_connect(void **state)
 {
 	(void)state;
-	cap_holds(false);
+	cap_holds(false, false);
 }
 
 static void test_cap_inherited_from_listener(void **state)
 {
 	(void)state;
-	cap_holds(true);
+	cap_holds(true, false);
+}
+
+/* hsk_config.pacing_rate: every connection paced, no option set (the
+ * server sends, as a host pacing all it serves would). */
+static void test_cap_from_stack(void **state)
+{
+	(void)state;
+	cap_holds(true, true);
 }
 
 /* -1: paced at the rate the window and RTT give (twice a window per RTT
@@ -360,6 +380,74 @@ static void test_off_releases(void **state)
 		fail_msg("%.2f s", r.done_ns / 1e9);
 }
 
+/* The time of host's first data segment in the log from `from` on (0:
+ * none). */
+static uint64_t first_data_at(const sim *sm, size_t from, int host)
+{
+	for (size_t i = from; i < sm->nlog; i++)
+		if (sm->log[i].host == host && sm->log[i].ev.kind == HSK_EV_TX &&
+		    sm->log[i].ev.len)
+			return sm->log[i].ev.t_ns;
+	return 0;
+}
+
+/* A connection paced by the stack's pacing_rate alone gives its extension
+ * back when idle (a new one takes the stack's cap: nothing pins it), yet
+ * keeps to the cap across a pause: the extension stays while the next
+ * departure is ahead. At 4 kB/s a segment's time is ~350 ms; the first
+ * one's ACK is back at once, and a write 100 ms after it still waits for
+ * that time. Long after, a write goes at once. */
+static void test_stack_pacing_idle(void **state)
+{
+	(void)state;
+	sim sm;
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.pacing_rate = 4000;
+	int lsd, csd, ssd, v = 0;
+	sim_init_pair(&sm, &cfg, 5, PORT, &lsd, &csd, &ssd);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	assert_int_equal(hsk_getsockopt(s, ssd, HSK_SO_MAX_PACING_RATE, &v), 0);
+	assert_int_equal(v, 4000);
+	static uint8_t buf[4096];
+	memset(buf, 0x5a, sizeof(buf));
+
+	size_t from = sm.nlog;
+	uint64_t t0 = sim_now(&sm);
+	assert_int_equal(hsk_send(s, ssd, buf, 1400), 1400);
+	sim_run(&sm, 100 * MS);
+	size_t second = sm.nlog;
+	assert_int_equal(hsk_send(s, ssd, buf, 1400), 1400);
+	sim_run(&sm, 1 * SEC);
+	assert_int_equal(first_data_at(&sm, from, S), t0);
+	uint64_t t1 = first_data_at(&sm, second, S);
+	if (t1 < t0 + 300 * MS)
+		fail_msg("the second segment %llu ms after the first",
+			 (unsigned long long)((t1 - t0) / MS));
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 2800);
+
+	sim_run(&sm, 2 * SEC);
+	const hsk_sock *k = sock_get(s, ssd);
+	assert_non_null(k);
+	assert_null(k->t->act);
+	hsk_tcp_info ti;
+	assert_int_equal(hsk_sock_info(s, ssd, &ti), 0);
+	assert_true(ti.pacing_rate > 0 && ti.pacing_rate <= 4000);
+
+	from = sm.nlog;
+	uint64_t t2 = sim_now(&sm);
+	assert_int_equal(hsk_send(s, ssd, buf, 1400), 1400);
+	sim_run(&sm, 100 * MS);
+	assert_int_equal(first_data_at(&sm, from, S), t2);
+	assert_int_equal(hsk_recv(c, csd, buf, sizeof(buf)), 1400);
+	sim_finish_pair(&sm, C, S, lsd, csd, ssd);
+}
+
+static void no_transmit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx, (void)pkt, (void)len;
+}
+
 static void test_values(void **state)
 {
 	(void)state;
@@ -379,6 +467,28 @@ static void test_values(void **state)
 	hsk_close(c, sd);
 	sim_assert_no_leaks(&sm);
 	sim_free(&sm);
+
+	/* The stack's pacing_rate is the option's default; -1 and up. */
+	hsk_config cfg;
+	hsk_config_default(&cfg);
+	cfg.pacing_rate = -1;
+	sim_init(&sm, 2, &cfg, 1);
+	c = sm.st[C];
+	sd = sim_socket(&sm, C);
+	assert_int_equal(hsk_getsockopt(c, sd, HSK_SO_MAX_PACING_RATE, &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(hsk_setsockopt(c, sd, HSK_SO_MAX_PACING_RATE, 0), 0);
+	assert_int_equal(hsk_getsockopt(c, sd, HSK_SO_MAX_PACING_RATE, &v), 0);
+	assert_int_equal(v, 0);
+	hsk_close(c, sd);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+	hsk_link link = { NULL, no_transmit };
+	hsk_stack *st = hsk_stack_new(&cfg, &link, 0);
+	assert_non_null(st);
+	hsk_stack_free(st);
+	cfg.pacing_rate = -2;
+	assert_null(hsk_stack_new(&cfg, &link, 0));
 }
 
 int main(void)
@@ -387,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_cap_set_before_connect),
 		cmocka_unit_test(test_cap_inherited_from_listener),
+		cmocka_unit_test(test_cap_from_stack),
+		cmocka_unit_test(test_stack_pacing_idle),
 		cmocka_unit_test(test_uncapped_spreads_the_window),
 		cmocka_unit_test(test_cap_with_loss),
 		cmocka_unit_test(test_shallow_queue),

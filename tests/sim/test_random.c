@@ -2,8 +2,8 @@
  * Seeded randomized runs: many connections over a network that loses,
  * duplicates, reorders, corrupts and delays packets, in every combination
  * of the stream options (SACK, timestamps, window scaling on and off),
- * some connections paced (HSK_SO_MAX_PACING_RATE), and two kinds of
- * traffic:
+ * some connections paced (HSK_SO_MAX_PACING_RATE or the stacks'
+ * pacing_rate), and two kinds of traffic:
  *   echo      each client sends a random payload and half-closes; the
  *             server echoes everything and closes at EOF;
  *   reqresp   long-lived connections carrying many small requests and
@@ -613,6 +613,19 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 	cfg.syn_retries = cfg.synack_retries = 30;
 	cfg.orphan_retries = cfg.retries2 = 30;
 	cfg.fin_timeout_ns = 4000 * SEC;
+	/* Pacing (its own coin flips, so the rest of a seed's run is as
+	 * before): a third of the runs pace the server's connections, at the
+	 * window's rate or under a cap of 16 kB/s to 2 MB/s, half of them
+	 * from the listener's option, half by both stacks' pacing_rate
+	 * (the client's connections then too); a third of the clients pace
+	 * by their own option once connected. */
+	hsk_rng pr;
+	rng_seed(&pr, seed ^ 0x9ace);
+	int pace_srv = rng_below(&pr, 3) ? 0 : rng_below(&pr, 2) ? -1 :
+		16000 + (int)rng_below(&pr, 2000000);
+	bool pace_stack = pace_srv && ((seed ^ 0x9ace) >> 7 & 1);
+	if (pace_stack)
+		cfg.pacing_rate = pace_srv;
 	sim sm;
 	sim_init(&sm, 2, &cfg, seed);
 	memnet_impair imp = {
@@ -627,15 +640,7 @@ static void one_run(const mode *md, uint64_t seed, double loss, double corrupt,
 	a->md = md;
 	rng_seed(&a->rng, seed);
 	a->lsd = sim_listen(&sm, S, PORT, 64);
-	/* Pacing (its own coin flips, so the rest of a seed's run is as
-	 * before): a third of the runs pace the server's connections from
-	 * the listener, a third of the clients pace once connected; at the
-	 * window's rate or under a cap of 16 kB/s to 2 MB/s. */
-	hsk_rng pr;
-	rng_seed(&pr, seed ^ 0x9ace);
-	int pace_srv = rng_below(&pr, 3) ? 0 : rng_below(&pr, 2) ? -1 :
-		16000 + (int)rng_below(&pr, 2000000);
-	if (pace_srv)
+	if (pace_srv && !pace_stack)
 		assert_int_equal(hsk_setsockopt(sm.st[S], a->lsd, HSK_SO_MAX_PACING_RATE,
 						pace_srv), 0);
 	for (int i = 0; i < CONNS; i++) {

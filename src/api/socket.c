@@ -115,9 +115,10 @@ static bool bind_conflict(hsk_stack *s, int sd, uint32_t addr, uint16_t port,
 	for (unsigned i = 0; i < s->nsocks; i++) {
 		const hsk_sock *k = &s->socks[i];
 		/* a fresh IPv6 socket holds IPv4's port when bound to :: and
-		 * not v6only */
+		 * not v6only, or to a v4-mapped address (baddr's) */
 		if ((int)i == sd || k->kind != SK_FRESH || k->bport != port ||
-		    (k->inet6 ? k->v6only || k->baddr6 : !addr_overlap(k->baddr, addr)))
+		    (k->inet6 && !k->mapped ? k->v6only || k->baddr6 :
+		     !addr_overlap(k->baddr, addr)))
 			continue;
 		const sock_opts *ko = sock_opts_get(s, k);
 		if (!((o->reuseaddr && ko->reuseaddr) || (o->reuseport && ko->reuseport)))
@@ -175,7 +176,8 @@ static bool bind_conflict6(hsk_stack *s, int sd, const uint8_t *a6, bool v6only,
 		const hsk_sock *k = &s->socks[i];
 		if ((int)i == sd || k->kind != SK_FRESH || k->bport != port)
 			continue;
-		if (k->inet6 ? a6 && k->baddr6 && memcmp(k->baddr6, a6, 16) : a6 || v6only)
+		if (k->inet6 && !k->mapped ? a6 && k->baddr6 && memcmp(k->baddr6, a6, 16) :
+		    a6 || v6only)
 			continue;
 		const sock_opts *ko = sock_opts_get(s, k);
 		if (!((o->reuseaddr && ko->reuseaddr) || (o->reuseport && ko->reuseport)))
@@ -354,7 +356,7 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	}
 	if (k->kind != SK_FRESH || !k->bport)
 		return -HSK_EINVAL;     /* Linux would pick a port; we ask for one */
-	bool v6 = k->inet6;
+	bool v6 = k->inet6 && !k->mapped;      /* (v4-mapped: IPv4's listener) */
 	if (v6 ? listen_conflict6(s, k) : listen_conflict(s, k))
 		return -HSK_EADDRINUSE;
 	tcp_listener *l = pool_get(&s->tcp.lst_pool);
@@ -364,7 +366,8 @@ int hsk_listen(hsk_stack *s, int sd, int backlog)
 	l->backlog = b;
 	l->addr = k->baddr;
 	l->port = k->bport;
-	l->family = (uint8_t)sock_family(k);
+	l->family = v6 ? HSK_AF_INET6 : HSK_AF_INET;
+	l->sock_family = (uint8_t)sock_family(k);
 	l->v6only = k->v6only;
 	if (v6 && k->baddr6) {
 		memcpy(l->addr6, k->baddr6, 16);
@@ -493,7 +496,7 @@ static __attribute__((noinline)) int accept_general(hsk_stack *s, int sd, hsk_tu
 	accepted_opts(s, nk, t);
 	/* (sock_take's slot is IPv4's: inet6 zero) */
 	assert(!nk->inet6);
-	if (k->l->family == HSK_AF_INET6)
+	if (k->l->sock_family == HSK_AF_INET6)
 		nk->inet6 = true;
 	if (peer)
 		accepted_peer(t, peer);
@@ -520,7 +523,7 @@ int hsk_accept(hsk_stack *s, int sd, hsk_tuple *peer)
 	attach_tcb(s, nsd, t);
 	/* (sock_take's slot is IPv4's: inet6 zero) */
 	assert(!nk->inet6 && !nk->opt);
-	if (l->family == HSK_AF_INET6)
+	if (l->sock_family == HSK_AF_INET6)
 		nk->inet6 = true;
 	if (peer)
 		accepted_peer(t, peer);
@@ -714,11 +717,14 @@ int hsk_connect_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		return -HSK_EINVAL;
 	if (ip6_is_v4mapped(a->v6)) {
 		/* An IPv6 socket reaching an IPv4 peer (Linux: unless v6only
-		 * or bound to an IPv6 address). */
+		 * or bound to an IPv6 address); from baddr when bound to a
+		 * v4-mapped one (conn_open). */
 		if (k->v6only || k->baddr6)
 			return -HSK_ENETUNREACH;
 		return connect4(s, sd, rd32(a->v6 + 12), port);
 	}
+	if (k->mapped)          /* bound to IPv4's: no IPv6 peer (Linux's) */
+		return -HSK_EAFNOSUPPORT;
 	stack_clock_check(s);
 	bool tfo = k->opt && k->opt->tfo_connect &&     /* (NULL: the defaults') */
 		   (s->env.cfg.tcp_fastopen & HSK_TFO_CLIENT);
@@ -1299,6 +1305,24 @@ long hsk_sock_urgent(hsk_stack *s, int sd)
 	return tcb_urgent_left(t);
 }
 
+/* An IPv6 socket bound to a v4-mapped address (::ffff:0.0.0.0, IPv4's
+ * wildcard, included): IPv4's bind, as Linux, on a socket that keeps its
+ * family (its names v4-mapped). Not on a v6only one (EINVAL, as Linux). */
+static int bind_mapped(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+	hsk_sock *k = &s->socks[sd];
+	if (k->v6only)
+		return -HSK_EINVAL;
+	if (addr && !ip4_is_ours(&s->ip, addr))
+		return -HSK_EADDRNOTAVAIL;
+	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
+		return -HSK_EADDRINUSE;
+	k->mapped = true;
+	k->baddr = addr;
+	k->bport = port;
+	return 0;
+}
+
 int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 {
 	hsk_sock *k = sock_get(s, sd);
@@ -1308,8 +1332,10 @@ int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 		return -HSK_EAFNOSUPPORT;
 	if (a->family == HSK_AF_INET)
 		return hsk_bind(s, sd, a->v4, port);
-	if (k->kind != SK_FRESH || k->bport || k->baddr6)
+	if (k->kind != SK_FRESH || k->bport || k->baddr6 || k->mapped)
 		return -HSK_EINVAL;
+	if (ip6_is_v4mapped(a->v6))
+		return bind_mapped(s, sd, rd32(a->v6 + 12), port);
 	bool any = zero16(a->v6);
 	if (!any && !ip6_is_ours(&s->ip, a->v6))
 		return -HSK_EADDRNOTAVAIL;
@@ -1326,6 +1352,17 @@ int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 	return 0;
 }
 
+/* IPv4 address v4 as a socket of `family` names it: v4-mapped on an IPv6
+ * one. */
+static hsk_addr addr_as(int family, uint32_t v4)
+{
+	if (family != HSK_AF_INET6)
+		return hsk_addr_v4(v4);
+	uint8_t m[16] = { [10] = 0xff, [11] = 0xff };
+	wr32(m + 12, v4);
+	return hsk_addr_v6(m);
+}
+
 /* An address of a connection as a socket of `family` reports it: IPv4
  * ones on an IPv6 socket v4-mapped. */
 static hsk_addr conn_addr(const hsk_stack *s, const tcb *t, int family, bool local)
@@ -1334,12 +1371,7 @@ static hsk_addr conn_addr(const hsk_stack *s, const tcb *t, int family, bool loc
 		const tbl_v6addrs *a6 = tbl_v6(&s->tcp.conns, &t->node);
 		return hsk_addr_v6(local ? a6->l : a6->r);
 	}
-	uint32_t v4 = local ? t->node.key.laddr : t->node.key.raddr;
-	if (family != HSK_AF_INET6)
-		return hsk_addr_v4(v4);
-	uint8_t m[16] = { [10] = 0xff, [11] = 0xff };
-	wr32(m + 12, v4);
-	return hsk_addr_v6(m);
+	return addr_as(family, local ? t->node.key.laddr : t->node.key.raddr);
 }
 
 int hsk_accept_addr(hsk_stack *s, int sd, hsk_addr *peer, uint16_t *port)
@@ -1379,11 +1411,12 @@ int hsk_sock_name(hsk_stack *s, int sd, hsk_addr *a, uint16_t *port)
 		*a = conn_addr(s, k->t, sock_family(k), true);
 		*port = k->t->node.key.lport;
 	} else if (k->kind == SK_LISTEN) {
-		*a = sock_family(k) == HSK_AF_INET6 ? hsk_addr_v6(k->l->addr6) : hsk_addr_v4(k->l->addr);
+		*a = k->l->family == HSK_AF_INET6 ? hsk_addr_v6(k->l->addr6) :
+		     addr_as(sock_family(k), k->l->addr);
 		*port = k->l->port;
 	} else {
 		static const uint8_t any[16];
-		*a = sock_family(k) != HSK_AF_INET6 ? hsk_addr_v4(k->baddr) :
+		*a = !k->inet6 || k->mapped ? addr_as(sock_family(k), k->baddr) :
 		     hsk_addr_v6(k->baddr6 ? k->baddr6 : any);
 		*port = k->bport;
 	}

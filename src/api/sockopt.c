@@ -453,7 +453,7 @@ int hsk_setsockopt(hsk_stack *s, int sd, int opt, int value)
 		 * while nothing is bound. */
 		if (!k->inet6)
 			return -HSK_ENOPROTOOPT;
-		if (k->kind != SK_FRESH || k->bport || k->baddr6)
+		if (k->kind != SK_FRESH || k->bport || k->baddr6 || k->mapped)
 			return -HSK_EINVAL;
 		k->v6only = value != 0;
 		return 0;

@@ -58,6 +58,9 @@ typedef struct hsk_sock {
 	uint8_t kind;             /* enum sock_kind */
 	uint8_t inet6 : 1;        /* an HSK_AF_INET6 socket (sock_family) */
 	uint8_t v6only : 1;       /* HSK_SO_V6ONLY */
+	uint8_t mapped : 1;       /* IPv6, bound to a v4-mapped address: an
+				   * IPv4 socket's bind at baddr, and its
+				   * connections IPv4 (as Linux) */
 	bool ev_queued : 1;       /* already on the readiness event queue */
 	uint8_t buf_locks : 2;    /* enum buf_lock: SO_SNDBUF / SO_RCVBUF set
 				   * before connect or listen */

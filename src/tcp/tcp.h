@@ -479,6 +479,9 @@ typedef struct tcp_listener {
 	/* options inherited by accepted connections */
 	uint32_t flags, sndbuf, rcvbuf;
 	uint8_t buf_locks;        /* enum buf_lock: SO_SNDBUF / SO_RCVBUF set */
+	/* its socket's family, and its connections': HSK_AF_INET6 for an
+	 * IPv4 listener of an IPv6 socket bound to a v4-mapped address */
+	uint8_t sock_family;
 	/* SYN cookies: when the last one was sent (Linux's last_overflow);
 	 * ACKs reaching the listener are checked only for COOKIE_VALID_NS */
 	bool cookies_sent;

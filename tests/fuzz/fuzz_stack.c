@@ -565,6 +565,10 @@ static hsk_stack *make_stack(side *x, const uint8_t cfgb[4], int idx)
 		c.max_syn_backlog = 1 + (cfgb[2] >> 4 & 7);
 		c.syncookies = !(cfgb[0] & 0x40);
 		c.abort_on_overflow = cfgb[0] & 0x80;
+	} else if (cfgb[2] & 0x10) {
+		/* every connection paced: at its window's rate, or at most
+		 * 16 or 64 kB/s (a segment every few to ~100 ms) */
+		c.pacing_rate = cfgb[2] & 0x20 ? -1 : cfgb[2] & 0x40 ? 16000 : 64000;
 	}
 	if ((cfgb[1] >> 5) == 7) {
 		c.isn_fixed = true;     /* every ISN the same, near the wrap */

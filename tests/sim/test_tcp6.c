@@ -645,6 +645,130 @@ static void test_api_errors(void **state)
 	sim_free(&sm);
 }
 
+static void assert_name(hsk_stack *st, int sd, const char *want)
+{
+	hsk_addr a;
+	uint16_t port;
+	char buf[HSK_ADDRSTRLEN + 8];
+	assert_int_equal(hsk_sock_name(st, sd, &a, &port), 0);
+	assert_int_equal(a.family, HSK_AF_INET6);
+	assert_string_equal(hsk_addr_port_str(&a, port, buf), want);
+}
+
+/* An IPv6 socket bound to a v4-mapped address is an IPv4 bind, as on
+ * Linux: its listener takes IPv4 connections (IPv6 sockets naming their
+ * ends v4-mapped) and not IPv6 ones; its connect reaches an IPv4 peer from
+ * that address and no IPv6 one (EAFNOSUPPORT); not on a v6only socket
+ * (EINVAL), nor for an address not ours (EADDRNOTAVAIL); its port
+ * conflicts as an IPv4 bind's does (an IPv4 socket there, a dual-stack
+ * wildcard: EADDRINUSE; an IPv6 address: free); ::ffff:0.0.0.0 is IPv4's
+ * wildcard. */
+static void test_v4_mapped_bind(void **state)
+{
+	(void)state;
+	sim sm;
+	open6(&sm, 67, NULL);
+	hsk_stack *c = sm.st[C], *s = sm.st[S];
+	hsk_addr m_srv, m_cli, m_other, m_any, a;
+	hsk_addr v6 = sim_addr6(S), any6 = hsk_addr_v6(ANY);
+	uint16_t port;
+	char buf[HSK_ADDRSTRLEN];
+	assert_int_equal(hsk_addr_parse("::ffff:198.18.0.2", &m_srv), 0);
+	assert_int_equal(hsk_addr_parse("::ffff:198.18.0.1", &m_cli), 0);
+	assert_int_equal(hsk_addr_parse("::ffff:198.18.9.9", &m_other), 0);
+	assert_int_equal(hsk_addr_parse("::ffff:0.0.0.0", &m_any), 0);
+
+	int e = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, e, &m_other, 90), -HSK_EADDRNOTAVAIL);
+	assert_int_equal(hsk_setsockopt(s, e, HSK_SO_V6ONLY, 1), 0);
+	assert_int_equal(hsk_bind_addr(s, e, &m_srv, 90), -HSK_EINVAL);
+	assert_int_equal(hsk_close(s, e), 0);
+
+	int l = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, l, &m_srv, 90), 0);
+	assert_int_equal(hsk_bind_addr(s, l, &m_srv, 90), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(s, l, HSK_SO_V6ONLY, 1), -HSK_EINVAL);
+	assert_name(s, l, "[::ffff:198.18.0.2]:90");
+	int x = hsk_socket(s);
+	assert_int_equal(hsk_bind(s, x, SIM_ADDR(S), 90), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_bind(s, x, 0, 90), -HSK_EADDRINUSE);
+	/* (another IPv4 address of the stack: its port is free) */
+	hsk_addr second = hsk_addr_v4(SIM_ADDR(S) + 100);
+	assert_int_equal(hsk_stack_add_addr(s, &second, 24), 0);
+	assert_int_equal(hsk_bind(s, x, SIM_ADDR(S) + 100, 90), 0);
+	int y = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, y, &any6, 90), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_close(s, y), 0);
+	int z = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, z, &v6, 90), 0);
+	assert_int_equal(hsk_listen(s, l, 8), 0);
+	assert_int_equal(hsk_listen(s, z, 8), 0);
+	assert_name(s, l, "[::ffff:198.18.0.2]:90");
+
+	/* IPv4 to l, IPv6 to z */
+	int c4 = hsk_socket(c), c6 = hsk_socket_family(c, HSK_AF_INET6);
+	assert_int_equal(hsk_connect(c, c4, SIM_ADDR(S), 90), -HSK_EINPROGRESS);
+	assert_int_equal(hsk_connect_addr(c, c6, &v6, 90), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, c4), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_state(c, c6), HSK_ESTABLISHED);
+	int a4 = hsk_accept_addr(s, l, &a, &port);
+	assert_true(a4 >= 0);
+	assert_string_equal(hsk_addr_str(&a, buf), "::ffff:198.18.0.1");
+	assert_int_equal(hsk_accept(s, l, NULL), -HSK_EAGAIN);
+	assert_name(s, a4, "[::ffff:198.18.0.2]:90");
+	int a6 = hsk_accept_addr(s, z, &a, &port);
+	assert_true(a6 >= 0);
+	hsk_addr c6a = sim_addr6(C);
+	assert_true(hsk_addr_eq(&a, &c6a));
+	assert_int_equal(pool_in_use(&s->tcp.tcb_pool), 1);
+	assert_int_equal(pool_in_use(&s->tcp.tcb_pool6), 1);
+
+	/* connect from a v4-mapped bind: IPv4 peers only */
+	int m = hsk_socket_family(c, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(c, m, &m_cli, 0), 0);
+	assert_int_equal(hsk_bind_addr(c, m, &m_cli, 0), -HSK_EINVAL);
+	assert_int_equal(hsk_setsockopt(c, m, HSK_SO_V6ONLY, 1), -HSK_EINVAL);
+	assert_int_equal(hsk_connect_addr(c, m, &v6, 90), -HSK_EAFNOSUPPORT);
+	assert_int_equal(hsk_connect_addr(c, m, &m_srv, 90), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	assert_int_equal(hsk_sock_state(c, m), HSK_ESTABLISHED);
+	assert_int_equal(hsk_sock_peer(c, m, &a, &port), 0);
+	assert_string_equal(hsk_addr_port_str(&a, port, buf), "[::ffff:198.18.0.2]:90");
+	/* (accept's short way, which an untraced stack without a clock
+	 * hook takes, makes the same IPv6 socket) */
+	hsk_config saved = s->env.cfg;
+	s->env.cfg.trace = NULL;
+	s->env.cfg.clock = NULL;
+	int am = hsk_accept(s, l, NULL);
+	s->env.cfg.trace = saved.trace;
+	s->env.cfg.clock = saved.clock;
+	assert_true(am >= 0);
+	assert_name(s, am, "[::ffff:198.18.0.2]:90");
+
+	/* ::ffff:0.0.0.0: IPv4's wildcard, so 90 is taken; 91 is not */
+	int w = hsk_socket_family(s, HSK_AF_INET6);
+	assert_int_equal(hsk_bind_addr(s, w, &m_any, 90), -HSK_EADDRINUSE);
+	assert_int_equal(hsk_bind_addr(s, w, &m_any, 91), 0);
+	assert_int_equal(hsk_listen(s, w, 8), 0);
+	assert_name(s, w, "[::ffff:0.0.0.0]:91");
+	int c91 = hsk_socket(c);
+	assert_int_equal(hsk_connect(c, c91, SIM_ADDR(S), 91), -HSK_EINPROGRESS);
+	sim_run(&sm, 10 * MS);
+	int a91 = hsk_accept(s, w, NULL);
+	assert_true(a91 >= 0);
+	assert_name(s, a91, "[::ffff:198.18.0.2]:91");
+
+	int fds_c[] = { c4, c6, m, c91 }, fds_s[] = { a4, a6, am, a91, l, z, w, x };
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(hsk_abort(c, fds_c[i]), 0);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(hsk_abort(s, fds_s[i]), 0);
+	sim_run(&sm, 1 * SEC);
+	sim_assert_no_leaks(&sm);
+	sim_free(&sm);
+}
+
 /* SPEED-V6: an IPv4 object is the size it was; an IPv6 one is 32 bytes
  * more, in a pool of its own. */
 static void test_memory(void **state)
@@ -861,6 +985,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_on_128_bits),
 		cmocka_unit_test(test_flow_label),
 		cmocka_unit_test(test_api_errors),
+		cmocka_unit_test(test_v4_mapped_bind),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_pmtu),
 		cmocka_unit_test(test_icmp6_unreachable),

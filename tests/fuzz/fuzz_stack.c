@@ -23,7 +23,8 @@
  *             abort/setsockopt (every option)/getsockopt/poll on A or B;
  *             sendv/recvv (MSG_PEEK), zero-copy borrow/release and
  *             reserve/commit, Fast Open sendto and connect, TCP_CONGESTION,
- *             Fast Open keys (op_api)
+ *             Fast Open keys (op_api); IPv6 sockets, bound and connected
+ *             to v4-mapped addresses, ::, or one no stack has
  *   time      advance the clock (ms to minutes, or to the next deadline)
  *   pump      run the link and the timers until quiet (bounded)
  * At the end every socket is closed, the link runs, then is cut, and the

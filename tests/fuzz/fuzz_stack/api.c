@@ -249,6 +249,25 @@ static void op_api(side *x, int sd, unsigned which, uint16_t arg, rd *r)
 	}
 }
 
+/* An IPv6 socket's address for bind or connect: IPv4 ones v4-mapped (the
+ * side's, the other's, the attacker's, IPv4's wildcard), ::, and one no
+ * stack has (the stacks have IPv4 addresses only: an IPv6 connect finds
+ * no source). */
+static hsk_addr addr6_pick(side *x, unsigned i)
+{
+	uint8_t a[16] = { [10] = 0xff, [11] = 0xff };
+	uint32_t v4[] = { x->addr, other(x)->addr, ADDR_P, 0 };
+	if (i % 6 < 4) {
+		for (int k = 0; k < 4; k++)
+			a[12 + k] = (uint8_t)(v4[i % 6] >> (24 - 8 * k));
+	} else {
+		memset(a, 0, sizeof(a));
+		if (i % 6 == 5)
+			a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8, a[15] = 1;
+	}
+	return hsk_addr_v6(a);
+}
+
 void op_socket(side *x, rd *r)
 {
 	uint8_t c = u8(r), si = u8(r);
@@ -265,9 +284,16 @@ void op_socket(side *x, rd *r)
 	int v;
 	switch (c % 16) {
 	case 0:
-		sd_add(x, hsk_socket(x->s));
+		/* (arg's top bit: an IPv6 socket, which takes IPv4 through
+		 * v4-mapped addresses: case 1 and 3's) */
+		sd_add(x, (arg & 0x8000) ? hsk_socket_family(x->s, HSK_AF_INET6) : hsk_socket(x->s));
 		break;
 	case 1:
+		if ((arg & 0xc00) == 0x800) {
+			hsk_addr a = addr6_pick(x, arg >> 4);
+			hsk_bind_addr(x->s, sd, &a, ports[arg & 3]);
+			break;
+		}
 		hsk_bind(x->s, sd, (arg & 0x100) ? x->addr : (arg & 0x200) ? ADDR_P : 0,
 			 (arg & 0x400) ? arg : ports[arg & 3]);
 		break;
@@ -275,6 +301,11 @@ void op_socket(side *x, rd *r)
 		hsk_listen(x->s, sd, (int)(arg % 6) - 1);
 		break;
 	case 3:
+		if ((arg & 0xc00) == 0x800) {
+			hsk_addr a = addr6_pick(x, 1 + (arg >> 4));
+			hsk_connect_addr(x->s, sd, &a, ports[1 + (arg >> 2) % 3]);
+			break;
+		}
 		hsk_connect(x->s, sd, addrs[arg & 3],
 			    (arg & 0x400) ? arg : ports[1 + (arg >> 2) % 3]);
 		break;

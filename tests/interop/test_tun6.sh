@@ -17,6 +17,8 @@
 #  5. tshark reads serve's pcap (LINKTYPE_RAW) and shows the IPv6
 #     three-way handshake, and one flow label (not 0) on every packet
 #     handshake sent;
+#  6. serve on [::ffff:198.18.0.2]:81 (a v4-mapped bind): curl -4 fetches
+#     the file, curl -6 to the same port is refused;
 # then connect (2 shards: an ephemeral port that steers back to its
 # shard, port_ok6) sends 16 MiB to a kernel server on [2001:2::1]:5001 and
 # reads 16 MiB back (equal SHA-256), closing first (the kernel's socket in
@@ -86,6 +88,20 @@ read -r p0 p1 <<<"$(awk '/^shard +cpu/ { on = 1; next } on && NF > 8 { printf "%
 [ "$(counter "$TMP/serve.log" TCPInCsumErrors)" = 0 ] || fail "checksum errors"
 echo "shards: $p0 and $p1 passive opens, WrongShard $(counter "$TMP/serve.log" WrongShard)"
 
+# a v4-mapped bind: an IPv6 socket listening on IPv4's address only
+start_serve --port "[::ffff:$HADDR]:81" --http "$WWW" "${V6OPTS[@]}"
+grep -q "listening on \[::ffff:$HADDR\]:81" "$TMP/serve.log" ||
+	fail "v4-mapped startup line: $(grep listening "$TMP/serve.log")"
+nsx timeout --foreground -k 10 20 curl -4 -sf -o "$TMP/got4m" "http://$HADDR:81/blob" ||
+	fail "curl -4 to the v4-mapped listener failed"
+[ "$(sha "$TMP/got4m")" = "$(sha "$WWW/blob")" ] || fail "curl -4 (v4-mapped): the file differs"
+nsx timeout --foreground -k 10 20 curl -6 -sf -o /dev/null "http://[2001:2::2]:81/blob" &&
+	fail "curl -6 reached the v4-mapped listener"
+stop_serve || fail "serve exited with $?"
+grep -q "accepted $KADDR:" "$TMP/serve.log" ||
+	fail "the v4-mapped listener's peer: $(grep accepted "$TMP/serve.log" | head -n 1)"
+echo "a v4-mapped bind: curl -4 fetched 4 MiB, curl -6 refused"
+
 # handshake connects to the kernel over IPv6, from 2 shards
 head -c $MB16 /dev/urandom >"$TMP/up"
 head -c $MB16 /dev/urandom >"$TMP/down"
@@ -108,4 +124,4 @@ nsx timeout --foreground -k 10 10 "$HSK" connect --tun $DEV --addr $HADDR/24 "${
 	>"$TMP/refused-connect.log" 2>&1 && fail "connect to a closed kernel port succeeded"
 grep -q "ECONNREFUSED" "$TMP/refused-connect.log" ||
 	fail "connect to a closed port: $(tail -n 2 "$TMP/refused-connect.log")"
-echo "PASS: curl -6, 16 MiB echo, 200 clients, refused, tshark, and connect over IPv6 on TUN (2 shards, offloads)"
+echo "PASS: curl -6, 16 MiB echo, 200 clients, refused, tshark, a v4-mapped bind, and connect over IPv6 on TUN (2 shards, offloads)"

@@ -12,8 +12,8 @@
  *   stack timers                              hsk_stack_advance
  *   readiness events -> the socket callback   hsk_stack_events
  *   the devices' queued packets out           dev_flush
- *   sleep in epoll_wait until the earliest of the stack's deadline, the
- *   device's deadline, or an fd becoming ready
+ *   sleep in epoll_pwait2 until the earliest of the stack's deadline, the
+ *   device's deadline (to the ns), or an fd becoming ready
  *
  * Callbacks run between stack calls, never inside one, so they may call any
  * hsk_* function (send, recv, close...), and always after the stack's clock

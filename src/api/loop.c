@@ -3,11 +3,12 @@
  * set (see handshake_loop.h). As one shard of several (shards.c) it also
  * hands packets of other shards' flows over and takes theirs (shard.h).
  *
- * Time is CLOCK_MONOTONIC in nanoseconds. The sleep is an epoll_wait
- * timeout rounded up to the next millisecond, so a timer fires at most 1 ms
- * late and never early; the stack only needs its deadline not to be missed
- * (RTO >= 200 ms, delayed ACK 40 ms). Signals arrive through a signalfd, so
- * handlers run as ordinary callbacks between stack calls.
+ * Time is CLOCK_MONOTONIC in nanoseconds. The sleep is epoll_pwait2's, to
+ * the nanosecond of the next deadline (a paced segment's departure may be
+ * a fraction of a millisecond away), never early; a kernel without it
+ * (before 5.11) gets epoll_wait's timeout rounded up to the next
+ * millisecond. Signals arrive through a signalfd, so handlers run as
+ * ordinary callbacks between stack calls.
  */
 #define _GNU_SOURCE 1
 #include <ctype.h>
@@ -64,6 +65,7 @@ struct hsk_loop {
 	int ep, sfd;
 	sigset_t oldmask;
 	bool stop, backlog;
+	bool ms_sleep;          /* no epoll_pwait2 (ENOSYS): epoll_wait's ms */
 	int dev_err;
 	hsk_loop_sock_fn sock_fn;
 	void *sock_ctx;
@@ -951,7 +953,9 @@ static void loop_turn(hsk_loop *l)
 		dev_flush(l->devs[d], l->now);
 }
 
-static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
+/* How long the loop may sleep: until the earliest deadline, at most
+ * max_wait_ns and an hour; 0 with work waiting. */
+static uint64_t loop_timeout_ns(hsk_loop *l, uint64_t max_wait_ns)
 {
 	uint64_t now = hsk_now_ns(), dl, wait;
 
@@ -972,9 +976,22 @@ static int loop_timeout_ms(hsk_loop *l, uint64_t max_wait_ns)
 	if (dl <= now)
 		return 0;
 	wait = dl - now;
-	if (wait > 3600ull * 1000000000ull)
-		return 3600 * 1000;
-	return (int)((wait + 999999) / 1000000);
+	return wait > 3600ull * 1000000000ull ? 3600ull * 1000000000ull : wait;
+}
+
+/* epoll's wait for wait_ns: to the nanosecond where the kernel can
+ * (epoll_pwait2), else rounded up to the millisecond. */
+static int loop_wait(hsk_loop *l, struct epoll_event *ev, int max, uint64_t wait_ns)
+{
+	if (!l->ms_sleep) {
+		struct timespec ts = { .tv_sec = (time_t)(wait_ns / 1000000000ull),
+				       .tv_nsec = (long)(wait_ns % 1000000000ull) };
+		int n = epoll_pwait2(l->ep, ev, max, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		l->ms_sleep = true;
+	}
+	return epoll_wait(l->ep, ev, max, (int)((wait_ns + 999999) / 1000000));
 }
 
 /* The stack's clock must be current before a callback's hsk_* calls:
@@ -988,9 +1005,9 @@ static void loop_catch_up(hsk_loop *l)
 int hsk_loop_run_once(hsk_loop *l, uint64_t max_wait_ns)
 {
 	struct epoll_event ev[16];
-	int n, timeout = loop_timeout_ms(l, max_wait_ns);
+	uint64_t timeout = loop_timeout_ns(l, max_wait_ns);
+	int n = loop_wait(l, ev, 16, timeout);
 
-	n = epoll_wait(l->ep, ev, 16, timeout);
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	if (l->sh)

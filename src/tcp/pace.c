@@ -12,7 +12,7 @@
  * Each paced segment of len bytes moves the earliest departure of the
  * next (pace_next) len / rate later; one due before then waits, with the
  * TCB's timer set for it (pace_wait_at). The wheel fires it exactly then,
- * but a driver may come late (the event loop sleeps in whole ms): a late
+ * but a driver may come late (the scheduler; an old kernel's whole ms): a late
  * sender sends what it owes at once, and its lateness is credited to the
  * next gap, up to a millisecond and half the gap, as Linux credits its
  * timer's slack. New data, its resends (go-back-N after a timeout, SACK's
@@ -23,8 +23,9 @@
 #include "tcp/tcp.h"
 
 #define NS_PER_S 1000000000ull
-/* How late a driver may run the TCB's timer: the event loop's sleep is
- * in whole milliseconds (epoll_wait). */
+/* How late a driver's timer may be credited: the event loop sleeps to the
+ * ns (epoll_pwait2), but a busy host or an old kernel (epoll_wait's whole
+ * ms) may wake it up to about a ms late. */
 #define PACE_JITTER_NS 1000000ull
 
 /* The rate for a cap (not 0) and a congestion state. */

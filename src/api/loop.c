@@ -980,14 +980,17 @@ static uint64_t loop_timeout_ns(hsk_loop *l, uint64_t max_wait_ns)
 }
 
 /* epoll's wait for wait_ns: to the nanosecond where the kernel can
- * (epoll_pwait2), else rounded up to the millisecond. */
+ * (epoll_pwait2), else rounded up to the millisecond. Any failure but a
+ * signal's sends the loop to epoll_wait for good, which reports a real
+ * error itself: ENOSYS before Linux 5.11, and EPERM from a seccomp filter
+ * that does not know the call (older container runtimes'). */
 static int loop_wait(hsk_loop *l, struct epoll_event *ev, int max, uint64_t wait_ns)
 {
 	if (!l->ms_sleep) {
 		struct timespec ts = { .tv_sec = (time_t)(wait_ns / 1000000000ull),
 				       .tv_nsec = (long)(wait_ns % 1000000000ull) };
 		int n = epoll_pwait2(l->ep, ev, max, &ts, NULL);
-		if (n >= 0 || errno != ENOSYS)
+		if (n >= 0 || errno == EINTR)
 			return n;
 		l->ms_sleep = true;
 	}

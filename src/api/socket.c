@@ -207,6 +207,19 @@ static bool listen_conflict6(hsk_stack *s, const hsk_sock *k)
 	return false;
 }
 
+/* An IPv4 bind of a fresh socket k (hsk_bind's, bind_mapped's): the
+ * address ours, the port free. */
+static int bind4(hsk_stack *s, int sd, hsk_sock *k, uint32_t addr, uint16_t port)
+{
+	if (addr && !ip4_is_ours(&s->ip, addr))
+		return -HSK_EADDRNOTAVAIL;
+	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
+		return -HSK_EADDRINUSE;
+	k->baddr = addr;
+	k->bport = port;
+	return 0;
+}
+
 int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 {
 	hsk_sock *k = sock_get(s, sd);
@@ -217,13 +230,7 @@ int hsk_bind(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
 		return -HSK_EAFNOSUPPORT;
 	if (k->kind != SK_FRESH || k->bport)
 		return -HSK_EINVAL;
-	if (addr && !ip4_is_ours(&s->ip, addr))
-		return -HSK_EADDRNOTAVAIL;
-	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
-		return -HSK_EADDRINUSE;
-	k->baddr = addr;
-	k->bport = port;
-	return 0;
+	return bind4(s, sd, k, addr, port);
 }
 
 /* RFC 6056 algorithm 3's offset for the IPv4 tuple key (lport 0) or the
@@ -1308,19 +1315,14 @@ long hsk_sock_urgent(hsk_stack *s, int sd)
 /* An IPv6 socket bound to a v4-mapped address (::ffff:0.0.0.0, IPv4's
  * wildcard, included): IPv4's bind, as Linux, on a socket that keeps its
  * family (its names v4-mapped). Not on a v6only one (EINVAL, as Linux). */
-static int bind_mapped(hsk_stack *s, int sd, uint32_t addr, uint16_t port)
+static int bind_mapped(hsk_stack *s, int sd, hsk_sock *k, uint32_t addr, uint16_t port)
 {
-	hsk_sock *k = &s->socks[sd];
 	if (k->v6only)
 		return -HSK_EINVAL;
-	if (addr && !ip4_is_ours(&s->ip, addr))
-		return -HSK_EADDRNOTAVAIL;
-	if (port && bind_conflict(s, sd, addr, port, sock_opts_get(s, k)))
-		return -HSK_EADDRINUSE;
-	k->mapped = true;
-	k->baddr = addr;
-	k->bport = port;
-	return 0;
+	int rc = bind4(s, sd, k, addr, port);
+	if (rc == 0)
+		k->mapped = true;
+	return rc;
 }
 
 int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
@@ -1335,7 +1337,7 @@ int hsk_bind_addr(hsk_stack *s, int sd, const hsk_addr *a, uint16_t port)
 	if (k->kind != SK_FRESH || k->bport || k->baddr6 || k->mapped)
 		return -HSK_EINVAL;
 	if (ip6_is_v4mapped(a->v6))
-		return bind_mapped(s, sd, rd32(a->v6 + 12), port);
+		return bind_mapped(s, sd, k, rd32(a->v6 + 12), port);
 	bool any = zero16(a->v6);
 	if (!any && !ip6_is_ours(&s->ip, a->v6))
 		return -HSK_EADDRNOTAVAIL;

@@ -603,8 +603,7 @@ typedef struct tcp_stack {
 	struct tcb *act_idle_head, *act_idle_tail;
 	unsigned act_idle_n;
 	bool act_eager;
-	/* A new extension's pace_cap: hsk_config.pacing_rate's (pace.h) */
-	uint32_t pace_default;
+	uint32_t pace_default;    /* a new extension's pace_cap (pacing_rate) */
 	/* Tests only, each turning one short way off so that a test can
 	 * run a workload both ways and compare the traces:
 	 * no_fastpath: every segment takes the general steps of SEGMENT

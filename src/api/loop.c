@@ -5,9 +5,9 @@
  *
  * Time is CLOCK_MONOTONIC in nanoseconds. The sleep is epoll_pwait2's, to
  * the nanosecond of the next deadline (a paced segment's departure may be
- * a fraction of a millisecond away), never early; a kernel without it
- * (before 5.11) gets epoll_wait's timeout rounded up to the next
- * millisecond. Signals arrive through a signalfd, so handlers run as
+ * a fraction of a millisecond away), never early; where the call is
+ * refused (a kernel before 5.11, a seccomp filter) epoll_wait's timeout
+ * rounded up to the next millisecond. Signals arrive through a signalfd, so handlers run as
  * ordinary callbacks between stack calls.
  */
 #define _GNU_SOURCE 1
@@ -65,7 +65,7 @@ struct hsk_loop {
 	int ep, sfd;
 	sigset_t oldmask;
 	bool stop, backlog;
-	bool ms_sleep;          /* no epoll_pwait2 (ENOSYS): epoll_wait's ms */
+	bool ms_sleep;          /* epoll_pwait2 refused: epoll_wait's ms */
 	int dev_err;
 	hsk_loop_sock_fn sock_fn;
 	void *sock_ctx;
